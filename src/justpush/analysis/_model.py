@@ -1,0 +1,101 @@
+"""Typed results of analysis: the ProjectProfile and the language-neutral API model extractors fill."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Language = Literal["python", "node", "java", "go", "unknown"]
+HttpMethod = Literal["get", "put", "post", "delete", "options", "head", "patch", "trace"]
+ParamLocation = Literal["path", "query", "header", "cookie"]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a conclusion came from: a file relative to the upload root, a 1-based line, a short note."""
+
+    file: str
+    line: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    name: str
+    default: str | None = None
+    secret: bool = False
+    # Required when the code reads it without a default.
+    required: bool = False
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProjectProfile:
+    """Everything later stages (Dockerfile, manifests, Kong) need to know about the uploaded project."""
+
+    language: Language
+    app_dir: str = "."
+    language_version: str | None = None
+    framework: str | None = None
+    package_manager: str | None = None
+    lockfile: str | None = None
+    # Manifests and lockfiles relative to app_dir, copied before the source for layer caching.
+    dependency_files: tuple[str, ...] = ()
+    entrypoint: str | None = None
+    # Exec form, run from the app directory inside the image.
+    start_command: tuple[str, ...] = ()
+    build_command: tuple[str, ...] = ()
+    port: int = 8080
+    typescript: bool = False
+    dockerfile: str | None = None
+    openapi_files: tuple[str, ...] = ()
+    env_vars: tuple[EnvVar, ...] = ()
+    # field name -> evidence for that field's value
+    evidence: dict[str, tuple[Evidence, ...]] = field(default_factory=dict)
+    # Fields the user overrode (their values are not re-derived).
+    overridden: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    location: ParamLocation
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+    required: bool = False
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: HttpMethod
+    # OpenAPI-style path template: "/users/{id}".
+    path: str
+    operation_id: str | None = None
+    summary: str | None = None
+    tags: tuple[str, ...] = ()
+    parameters: tuple[Parameter, ...] = ()
+    request_body: dict[str, Any] | None = None  # a JSON schema (may be a $ref)
+    request_content_type: str = "application/json"
+    # status code (str) -> JSON schema or None for no body
+    responses: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    # OpenAPI security requirement list; None = inherit the document default, [] = public.
+    security: list[dict[str, list[str]]] | None = None
+    deprecated: bool = False
+    # Parts that could not be resolved statically ("path", "body", ...) -> reason.
+    unresolved: dict[str, str] = field(default_factory=dict)
+    evidence: Evidence | None = None
+
+
+@dataclass
+class ExtractedApi:
+    """What one language extractor found; assembled into an OpenAPI document by the spec builder."""
+
+    operations: list[Operation] = field(default_factory=list)
+    schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    security_schemes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Document-level security requirement (applies where an operation says None).
+    default_security: list[dict[str, list[str]]] | None = None
+    title: str | None = None
+    version: str | None = None
+    servers: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)

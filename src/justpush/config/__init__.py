@@ -1,0 +1,51 @@
+"""Configuration: `app-config.yaml` loading, `${ENV}` substitution, typed settings, feature flag."""
+
+from ._loader import (
+    CONFIG_PATH_VARIABLE,
+    DEFAULT_CONFIG_PATH,
+    environment_overrides,
+    load,
+    masked_dump,
+    resolve_config_path,
+    substitute,
+)
+from ._settings import (
+    BuildSettings,
+    CorsSettings,
+    DatabaseSettings,
+    DeploymentSettings,
+    GatewaySettings,
+    KongSettings,
+    KubernetesSettings,
+    RateLimitSettings,
+    RegistrySettings,
+    SandboxSettings,
+    SecuritySettings,
+    ServerSettings,
+    Settings,
+    UploadSettings,
+)
+
+__all__ = [
+    "CONFIG_PATH_VARIABLE",
+    "DEFAULT_CONFIG_PATH",
+    "BuildSettings",
+    "CorsSettings",
+    "DatabaseSettings",
+    "DeploymentSettings",
+    "GatewaySettings",
+    "KongSettings",
+    "KubernetesSettings",
+    "RateLimitSettings",
+    "RegistrySettings",
+    "SandboxSettings",
+    "SecuritySettings",
+    "ServerSettings",
+    "Settings",
+    "UploadSettings",
+    "environment_overrides",
+    "load",
+    "masked_dump",
+    "resolve_config_path",
+    "substitute",
+]

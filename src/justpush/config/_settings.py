@@ -1,0 +1,166 @@
+"""Typed settings: one pydantic model per `app-config.yaml` section (keys are camelCase in YAML)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic.alias_generators import to_camel
+
+
+class Section(BaseModel):
+    """Base of every section: camelCase keys in YAML, snake_case in Python, unknown keys refused."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+
+
+class ServerSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    data_dir: Path = Path("data")
+    # In-process worker runs pipelines in the API process; "none" leaves jobs to an external worker.
+    worker: str = Field("in-process", pattern="^(in-process|none)$")
+
+
+class DatabaseSettings(Section):
+    # Empty means a SQLite file inside server.dataDir.
+    url: str = ""
+
+
+class RegistrySettings(Section):
+    """`containerRegistry`: where built images are pushed."""
+
+    url: str = ""
+    username: str = ""
+    password: SecretStr = SecretStr("")
+    # generic (any OCI v2), dockerhub, gcr (GCR/Artifact Registry), ecr
+    provider: str = Field("generic", pattern="^(generic|dockerhub|gcr|ecr)$")
+    # Repository path under the registry, e.g. "team/apps"; the image name is <repository>/<app>.
+    repository: str = "justpush"
+    insecure: bool = False
+    aws_region: str = ""
+
+
+class KubernetesSettings(Section):
+    api_server: str = ""
+    token: SecretStr = SecretStr("")
+    namespace: str = "justpush-apps"
+    kubeconfig: str = ""
+    context: str = ""
+    ca_data: str = ""
+    insecure_skip_tls_verify: bool = False
+    # Namespace (or pod label) of the gateway, for NetworkPolicy ingress rules.
+    gateway_namespace: str = "kong"
+    rollout_timeout_seconds: int = Field(300, ge=5)
+
+
+class KongSettings(Section):
+    admin_url: str = ""
+    admin_token: SecretStr = SecretStr("")
+    gateway_url: str = ""
+    workspace: str = ""
+    timeout_seconds: float = Field(10.0, gt=0)
+    concurrency: int = Field(16, ge=1, le=128)
+
+
+class DeploymentSettings(Section):
+    enabled: bool = False
+
+
+class SandboxSettings(Section):
+    # Container runtime for steps that run user code (e.g. "runsc" for gVisor); empty = engine default.
+    runtime: str = ""
+    cpus: float = Field(2.0, gt=0)
+    memory_mb: int = Field(2048, ge=64)
+    pids_limit: int = Field(512, ge=16)
+    timeout_seconds: int = Field(900, ge=10)
+
+
+def _default_base_images() -> dict[str, str]:
+    return {
+        "python": "python:3.11-slim",
+        "python-runtime": "python:3.11-slim",
+        "node": "node:18-slim",
+        "node-runtime": "node:18-slim",
+        "go": "golang:1.23",
+        "go-runtime": "gcr.io/distroless/static-debian12:nonroot",
+        "java": "eclipse-temurin:17-jdk",
+        "java-runtime": "eclipse-temurin:17-jre",
+        "debian": "debian:bookworm-slim",
+    }
+
+
+class BuildSettings(Section):
+    docker_host: str = ""
+    base_images: dict[str, str] = Field(default_factory=_default_base_images)
+    sandbox: SandboxSettings = SandboxSettings()
+
+    @model_validator(mode="after")
+    def _fill_base_images(self) -> BuildSettings:
+        # A partial `baseImages` map overrides only the names it gives.
+        merged = {**_default_base_images(), **self.base_images}
+        object.__setattr__(self, "base_images", merged)
+        return self
+
+
+class UploadSettings(Section):
+    max_bytes: int = Field(200 * 1024 * 1024, ge=1)
+    max_files: int = Field(20_000, ge=1)
+    max_compression_ratio: float = Field(100.0, gt=1)
+    git_timeout_seconds: int = Field(120, ge=1)
+    # Only these URL schemes are cloned; file:// and ssh are refused.
+    git_schemes: tuple[str, ...] = ("https",)
+
+
+class RateLimitSettings(Section):
+    second: int | None = None
+    minute: int | None = 60
+    hour: int | None = 1000
+    policy: str = Field("local", pattern="^(local|cluster|redis)$")
+
+
+class CorsSettings(Section):
+    enabled: bool = True
+    origins: tuple[str, ...] = ("*",)
+    methods: tuple[str, ...] = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+    headers: tuple[str, ...] = ("Content-Type", "Authorization", "apikey")
+    credentials: bool = False
+    max_age: int = 3600
+
+
+class GatewaySettings(Section):
+    rate_limit: RateLimitSettings = RateLimitSettings()
+    cors: CorsSettings = CorsSettings()
+    # Optional path prefix for every route of a deployment, e.g. "/apps/{upload_id}".
+    path_prefix: str = ""
+    strip_path: bool = True
+    preserve_host: bool = False
+    protocols: tuple[str, ...] = ("http", "https")
+    connect_timeout_ms: int = 60_000
+    read_timeout_ms: int = 60_000
+    write_timeout_ms: int = 60_000
+    retries: int = 5
+
+
+class SecuritySettings(Section):
+    # Fernet key (urlsafe base64, 32 bytes) for secrets at rest; empty = generated into dataDir on first start.
+    encryption_key: SecretStr = SecretStr("")
+
+
+class Settings(Section):
+    server: ServerSettings = ServerSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    container_registry: RegistrySettings = RegistrySettings()
+    kubernetes: KubernetesSettings = KubernetesSettings()
+    kong: KongSettings = KongSettings()
+    deployment: DeploymentSettings = DeploymentSettings()
+    build: BuildSettings = BuildSettings()
+    uploads: UploadSettings = UploadSettings()
+    gateway: GatewaySettings = GatewaySettings()
+    security: SecuritySettings = SecuritySettings()
+
+    @property
+    def database_url(self) -> str:
+        if self.database.url:
+            return self.database.url
+        return f"sqlite:///{(self.server.data_dir / 'justpush.db').as_posix()}"
