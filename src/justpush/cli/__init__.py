@@ -1,10 +1,18 @@
 """Command-line interface (`justpush …`)."""
 
-from ._app import app
+import sys
+
+from justpush.errors import JustPushError
+
+from ._app import app, group
+from ._errors import exit_code_for, report
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except JustPushError as exc:
+        sys.exit(report(exc))
 
 
-__all__ = ["app", "main"]
+__all__ = ["app", "exit_code_for", "group", "main"]
