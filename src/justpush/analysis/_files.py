@@ -1,0 +1,67 @@
+"""Reading an upload's source files safely: skipped folders, size caps, binary and non-UTF-8 input."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+# Folders that never hold the application's own source.
+SKIPPED_DIRS = frozenset(
+    {
+        ".git", ".hg", ".svn", "node_modules", "vendor", "__pycache__", ".venv", "venv", "env",
+        ".tox", ".mypy_cache", ".pytest_cache", "dist", "build", "target", ".gradle", ".idea",
+        ".next", "coverage", "site-packages",
+    }
+)
+MAX_SOURCE_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    # POSIX path relative to the analysed root.
+    path: str
+    text: str
+
+
+def iter_paths(root: Path, suffixes: Iterable[str]) -> Iterator[Path]:
+    """Files under root with one of the suffixes, in a stable order, skipping vendored/generated folders."""
+    wanted = tuple(suffixes)
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS and not d.startswith("."))
+        for name in sorted(filenames):
+            if name.endswith(wanted):
+                path = Path(dirpath, name)
+                if not path.is_symlink():
+                    yield path
+
+
+def read_source(root: Path, path: Path, warnings: list[str]) -> SourceFile | None:
+    """The file's text, or None with a warning when it is too large, binary or not UTF-8."""
+    relative = path.relative_to(root).as_posix()
+    try:
+        size = path.stat().st_size
+        if size > MAX_SOURCE_BYTES:
+            warnings.append(f"{relative}: skipped, {size} bytes is over the {MAX_SOURCE_BYTES}-byte limit")
+            return None
+        data = path.read_bytes()
+    except OSError as exc:
+        warnings.append(f"{relative}: skipped, cannot read ({exc.strerror})")
+        return None
+    if b"\0" in data:
+        warnings.append(f"{relative}: skipped, binary content")
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        warnings.append(f"{relative}: not valid UTF-8, undecodable bytes replaced")
+        text = data.decode("utf-8", errors="replace")
+    return SourceFile(relative, text)
+
+
+def iter_sources(root: Path, suffixes: Iterable[str], warnings: list[str]) -> Iterator[SourceFile]:
+    for path in iter_paths(root, suffixes):
+        source = read_source(root, path, warnings)
+        if source is not None:
+            yield source
