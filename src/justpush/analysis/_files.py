@@ -65,3 +65,10 @@ def iter_sources(root: Path, suffixes: Iterable[str], warnings: list[str]) -> It
         source = read_source(root, path, warnings)
         if source is not None:
             yield source
+
+
+def evidence_path(profile_app_dir: str, path: str) -> str:
+    """A path relative to the app directory made relative to the upload root, as Evidence wants it."""
+    if profile_app_dir in ("", "."):
+        return path
+    return f"{profile_app_dir.rstrip('/')}/{path}"

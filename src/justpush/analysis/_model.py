@@ -54,6 +54,8 @@ class ProjectProfile:
     evidence: dict[str, tuple[Evidence, ...]] = field(default_factory=dict)
     # Fields the user overrode (their values are not re-derived).
     overridden: tuple[str, ...] = ()
+    # Project name from the manifest (package.json name, pyproject name, artifactId, go module), if any.
+    name: str | None = None
 
 
 @dataclass(frozen=True)

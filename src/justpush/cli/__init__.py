@@ -4,7 +4,7 @@ import sys
 
 from justpush.errors import JustPushError
 
-from ._app import app, group
+from ._app import app, group, load_settings
 from ._errors import exit_code_for, report
 
 
@@ -15,4 +15,4 @@ def main() -> None:
         sys.exit(report(exc))
 
 
-__all__ = ["app", "exit_code_for", "group", "main"]
+__all__ = ["app", "exit_code_for", "group", "load_settings", "main"]

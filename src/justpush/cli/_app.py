@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import os
+from pathlib import Path
 
 import typer
+
+from justpush.config import Settings
+from justpush.config import load as load_config
 
 app = typer.Typer(
     name="justpush",
@@ -14,6 +19,26 @@ app = typer.Typer(
 )
 
 _groups: dict[str, typer.Typer] = {}
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    config: Path | None = typer.Option(
+        None,
+        "--config",
+        envvar="JUSTPUSH_CONFIG",
+        help="Configuration file (default: ./app-config.yaml).",
+        dir_okay=False,
+    ),
+) -> None:
+    ctx.obj = {"config": config}
+
+
+def load_settings(ctx: typer.Context, config: Path | None = None) -> Settings:
+    """The effective settings: a command's own `--config` wins over the global one."""
+    chosen = config or (ctx.find_root().obj or {}).get("config")
+    return load_config(chosen, os.environ)
 
 
 def group(name: str, help: str) -> typer.Typer:
@@ -26,6 +51,12 @@ def group(name: str, help: str) -> typer.Typer:
 
 # Each module registers its commands on import order; add a module here to add its commands.
 _COMMAND_MODULES = (
+    "serve",
+    "users",
+    "db",
+    "config_cmd",
+    "upload",
+    "analyze",
 )
 
 for _module in _COMMAND_MODULES:

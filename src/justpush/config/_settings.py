@@ -20,6 +20,9 @@ class ServerSettings(Section):
     data_dir: Path = Path("data")
     # In-process worker runs pipelines in the API process; "none" leaves jobs to an external worker.
     worker: str = Field("in-process", pattern="^(in-process|none)$")
+    log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    # "console" for people, "json" (one object per line) for log collectors.
+    log_format: str = Field("console", pattern="^(console|json)$")
 
 
 class DatabaseSettings(Section):
@@ -61,6 +64,8 @@ class KongSettings(Section):
     workspace: str = ""
     timeout_seconds: float = Field(10.0, gt=0)
     concurrency: int = Field(16, ge=1, le=128)
+    # Entities per list request when reading state (Kong allows at most 1000).
+    page_size: int = Field(1000, ge=1, le=1000)
 
 
 class DeploymentSettings(Section):
@@ -87,6 +92,9 @@ def _default_base_images() -> dict[str, str]:
         "java": "eclipse-temurin:17-jdk",
         "java-runtime": "eclipse-temurin:17-jre",
         "debian": "debian:bookworm-slim",
+        # Build-tool images for Java projects that ship no mvnw/gradlew wrapper.
+        "maven": "maven:3.9-eclipse-temurin-17",
+        "gradle": "gradle:8-jdk17",
     }
 
 
@@ -108,8 +116,11 @@ class UploadSettings(Section):
     max_files: int = Field(20_000, ge=1)
     max_compression_ratio: float = Field(100.0, gt=1)
     git_timeout_seconds: int = Field(120, ge=1)
-    # Only these URL schemes are cloned; file:// and ssh are refused.
+    # Only these URL schemes are cloned; file:// and ssh are refused unless listed (tests list "file").
     git_schemes: tuple[str, ...] = ("https",)
+    # The compression-ratio check starts above this many decompressed bytes: small, very compressible
+    # text trees are normal and the byte limit alone already bounds them.
+    ratio_check_min_bytes: int = Field(1024 * 1024, ge=0)
 
 
 class RateLimitSettings(Section):

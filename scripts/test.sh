@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: installs JustPush with its test extras into .venv, brings up the
+# real test infrastructure (../shared/testenv), then runs pytest against SQLite and again (database-backed
+# tests) against PostgreSQL. Extra arguments go to the first pytest run.
+set -Eeuo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/install.sh test
+
+testenv=../shared/testenv
+if [ -x "$testenv/up" ] || [ -f "$testenv/up" ]; then
+  env_file=$(bash "$testenv/up" | tail -n 1)
+  set -a
+  # shellcheck disable=SC1090
+  . "$env_file"
+  set +a
+else
+  echo "test.sh: $testenv not found; integration tests will be skipped" >&2
+fi
+
+export PATH="$PWD/.venv/bin:$PATH"
+ruff check src tests bench
+mypy
+pytest -p no:cacheprovider "$@"
+if [ -n "${JUSTPUSH_TEST_DATABASE_URL:-}" ]; then
+  JUSTPUSH_TEST_DB=postgres pytest -p no:cacheprovider -m db
+fi

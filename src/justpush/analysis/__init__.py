@@ -1,0 +1,60 @@
+"""Project detection and OpenAPI extraction, statically (no user code is run).
+
+``analyze(root, options)`` detects the project (``_detect``), lets the language extractor
+(``_python``, ``_node``, ``_java``, ``_go``) find routes, schemas, security, env vars and the port,
+builds an OpenAPI 3.1 document (``_spec``) and decides about a spec already in the repository.
+
+Contract for language extractors — module ``justpush.analysis._<lang>`` exposes::
+
+    def extract(root: Path, profile: ProjectProfile) -> ExtractedApi
+    def scan_env(root: Path, profile: ProjectProfile) -> list[EnvVar]
+    def find_port(root: Path, profile: ProjectProfile) -> tuple[int, Evidence] | None
+
+- ``root`` is the app directory (upload root joined with ``profile.app_dir``); read files only with
+  ``_files.iter_sources(root, suffixes, warnings)``, whose ``SourceFile.path`` is relative to ``root``.
+- Every ``Evidence.file`` is relative to the UPLOAD root: use ``_files.evidence_path(profile.app_dir, path)``
+  (it prefixes ``profile.app_dir`` unless that is ".").
+- Never raise on broken input: append a warning ("<file>: <what>") to ``ExtractedApi.warnings`` and go
+  on. The dispatcher still guards every call (RecursionError, any Exception -> a warning).
+- Paths are OpenAPI templates ("/users/{id}"), always starting with "/", prefixes already joined.
+  Path params: ``Parameter(name, "path", schema, required=True)``.
+- Schemas: put named ones in ``ExtractedApi.schemas[name]`` and refer to them as
+  ``{"$ref": "#/components/schemas/<name>"}``; JSON Schema 2020-12 (OpenAPI 3.1): nullable is
+  ``{"type": ["string", "null"]}`` / ``anyOf`` with ``{"type": "null"}``. A type that cannot be
+  resolved becomes ``{"x-justpush-unresolved": "<reason>"}``; an operation part that cannot be
+  resolved goes in ``Operation.unresolved[part] = reason`` (part: "path", "body", "response", ...).
+- Security: ``ExtractedApi.security_schemes[name]`` holds OpenAPI securitySchemes objects;
+  ``Operation.security`` is a requirement list (``[{"ApiKeyAuth": []}]``), ``[]`` = explicitly public,
+  ``None`` = the document default.
+- Env vars: build them with ``_env.make_env_var(name, default, required, evidence)`` (it classes
+  secrets by name) and merge duplicates with ``_env.merge_env_vars``; sorting is done by the caller.
+- Framework ids (``ProjectProfile.framework``): python ``fastapi``, ``flask``, ``django``; node
+  ``express``, ``fastify``, ``nestjs``, ``koa``; java ``spring-boot``, ``jdk-httpserver``; go
+  ``net-http``, ``gin``, ``echo``, ``chi``, ``fiber``.
+"""
+
+from ._analyze import AnalysisOptions, AnalysisResult, analyze, profile_from_dict, profile_to_dict
+from ._detect import apply_overrides, detect
+from ._env import is_secret_name
+from ._model import EnvVar, Evidence, ExtractedApi, Operation, Parameter, ProjectProfile
+from ._spec import SpecOptions, build_spec, validation_error
+
+__all__ = [
+    "AnalysisOptions",
+    "AnalysisResult",
+    "EnvVar",
+    "Evidence",
+    "ExtractedApi",
+    "Operation",
+    "Parameter",
+    "ProjectProfile",
+    "SpecOptions",
+    "analyze",
+    "apply_overrides",
+    "build_spec",
+    "detect",
+    "is_secret_name",
+    "profile_from_dict",
+    "profile_to_dict",
+    "validation_error",
+]

@@ -1,0 +1,203 @@
+"""``analyze(root, options)``: detection + extraction + spec, never crashing on broken input."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from justpush.errors import AnalysisError
+
+from ._detect import detect, language_module
+from ._files import read_source
+from ._model import EnvVar, Evidence, ExtractedApi, ProjectProfile
+from ._spec import SpecDecision, SpecOptions, build_spec, decide, load_spec_text, validation_error
+
+SpecSource = str  # "generated" | "existing" | "merged"
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    # Profile fields set by the user (values may be strings, as typed on the command line).
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    title: str | None = None
+    version: str | None = None
+    # False: always generate, even when the repository carries a valid spec.
+    use_existing_spec: bool = True
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    profile: ProjectProfile
+    spec: dict[str, Any]
+    spec_source: SpecSource
+    spec_reason: str
+    warnings: tuple[str, ...] = ()
+    # The repository spec file the decision is about, if any.
+    spec_file: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-serialisable data (camelCase keys, like the REST API)."""
+        return {
+            "profile": profile_to_dict(self.profile),
+            "spec": self.spec,
+            "specSource": self.spec_source,
+            "specReason": self.spec_reason,
+            "specFile": self.spec_file,
+            "warnings": list(self.warnings),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AnalysisResult:
+        try:
+            return cls(
+                profile=profile_from_dict(data["profile"]),
+                spec=dict(data["spec"]),
+                spec_source=str(data["specSource"]),
+                spec_reason=str(data["specReason"]),
+                warnings=tuple(data.get("warnings", ())),
+                spec_file=data.get("specFile"),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise AnalysisError(f"stored analysis result is malformed: {exc}") from exc
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _evidence_to_dict(evidence: Evidence) -> dict[str, Any]:
+    return {"file": evidence.file, "line": evidence.line, "note": evidence.note}
+
+
+def _evidence_from_dict(data: Mapping[str, Any]) -> Evidence:
+    return Evidence(str(data["file"]), data.get("line"), str(data.get("note", "")))
+
+
+def profile_to_dict(profile: ProjectProfile) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(ProjectProfile):
+        value = getattr(profile, f.name)
+        if f.name == "env_vars":
+            value = [
+                {
+                    "name": v.name,
+                    "default": v.default,
+                    "secret": v.secret,
+                    "required": v.required,
+                    "evidence": [_evidence_to_dict(e) for e in v.evidence],
+                }
+                for v in value
+            ]
+        elif f.name == "evidence":
+            # Keys stay snake_case: they name profile fields, as --set does.
+            value = {k: [_evidence_to_dict(e) for e in v] for k, v in sorted(value.items())}
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[_camel(f.name)] = value
+    return out
+
+
+def profile_from_dict(data: Mapping[str, Any]) -> ProjectProfile:
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(ProjectProfile):
+        key = _camel(f.name)
+        if key not in data:
+            continue
+        value = data[key]
+        if f.name == "env_vars":
+            value = tuple(
+                EnvVar(
+                    name=v["name"],
+                    default=v.get("default"),
+                    secret=bool(v.get("secret")),
+                    required=bool(v.get("required")),
+                    evidence=tuple(_evidence_from_dict(e) for e in v.get("evidence", ())),
+                )
+                for v in value
+            )
+        elif f.name == "evidence":
+            value = {k: tuple(_evidence_from_dict(e) for e in v) for k, v in value.items()}
+        elif isinstance(value, list):
+            value = tuple(value)
+        values[f.name] = value
+    return ProjectProfile(**values)
+
+
+def analyze(root: Path, options: AnalysisOptions | None = None) -> AnalysisResult:
+    """Detect the project at ``root`` and produce its OpenAPI 3.1 spec (warnings instead of crashes)."""
+    options = options or AnalysisOptions()
+    if not root.is_dir():
+        raise AnalysisError(f"{root.name or root}: not a folder")
+    warnings: list[str] = []
+    try:
+        profile = detect(root, dict(options.overrides), warnings)
+    except AnalysisError:
+        raise
+    except (RecursionError, Exception) as exc:  # noqa: BLE001 - a broken upload must not crash the analysis
+        warnings.append(f"detection failed: {type(exc).__name__}: {exc}")
+        profile = ProjectProfile(language="unknown")
+    api = _extract(root, profile, warnings)
+    spec_options = SpecOptions(
+        title=options.title or profile.name or (root.name if root.name else "API"),
+        version=options.version or "0.1.0",
+    )
+    generated = build_spec(api, spec_options)
+    error = validation_error(generated)
+    if error is not None:
+        warnings.append(f"generated spec does not validate: {error}")
+    decision, spec_file = _existing_spec(root, profile, generated, options, warnings)
+    return AnalysisResult(
+        profile=profile,
+        spec=decision.spec,
+        spec_source=decision.source,
+        spec_reason=decision.reason,
+        warnings=tuple(dict.fromkeys(warnings)),
+        spec_file=spec_file,
+    )
+
+
+def _extract(root: Path, profile: ProjectProfile, warnings: list[str]) -> ExtractedApi:
+    if profile.language == "unknown":
+        return ExtractedApi()
+    module = language_module(profile.language, warnings)
+    if module is None:
+        return ExtractedApi()
+    app_root = root / profile.app_dir if profile.app_dir != "." else root
+    try:
+        api: ExtractedApi = module.extract(app_root, profile)
+    except RecursionError:
+        warnings.append(f"{profile.language}: code nested too deeply to analyse; no routes extracted")
+        return ExtractedApi()
+    except Exception as exc:  # noqa: BLE001 - one extractor bug must not lose the profile
+        warnings.append(f"{profile.language}: route extraction failed ({type(exc).__name__}: {exc})")
+        return ExtractedApi()
+    warnings.extend(api.warnings)
+    return api
+
+
+def _existing_spec(
+    root: Path,
+    profile: ProjectProfile,
+    generated: dict[str, Any],
+    options: AnalysisOptions,
+    warnings: list[str],
+) -> tuple[SpecDecision, str | None]:
+    if not profile.openapi_files:
+        return decide(generated, None, None), None
+    # OpenAPI files before Swagger ones, then the shallowest.
+    name = min(profile.openapi_files, key=lambda f: ("swagger" in f.rsplit("/", 1)[-1], f.count("/"), f))
+    if not options.use_existing_spec:
+        return SpecDecision(
+            generated, "generated", f"{name} ignored: use of existing specs is turned off"
+        ), name
+    path = root / name
+    source = read_source(root, path, warnings)
+    existing: dict[str, Any] | str = "unreadable" if source is None else load_spec_text(source.text, name)
+    try:
+        return decide(generated, existing, name), name
+    except RecursionError:
+        return SpecDecision(generated, "generated", f"{name} ignored: nested too deeply to validate"), name

@@ -1,0 +1,871 @@
+"""Project detection: language, framework, package manager, versions, entrypoint, commands, port, app subdir.
+
+Manifests decide first (package.json, requirements*.txt, pyproject.toml, Pipfile, poetry.lock, pom.xml,
+build.gradle(.kts), go.mod); code confirms or fills in. Every conclusion carries Evidence, and a value that
+is only a framework default says so in its evidence note.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import os
+import re
+import shlex
+import tomllib
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, get_args
+
+from justpush.errors import AnalysisError
+
+from ._files import SKIPPED_DIRS, evidence_path, iter_paths, read_source
+from ._model import EnvVar, Evidence, Language, ProjectProfile
+
+_PYTHON_MANIFESTS = ("pyproject.toml", "Pipfile", "poetry.lock", "setup.py", "setup.cfg", "uv.lock")
+_MANIFESTS: dict[Language, tuple[str, ...]] = {
+    "node": ("package.json",),
+    "java": ("pom.xml", "build.gradle", "build.gradle.kts"),
+    "go": ("go.mod",),
+    "python": _PYTHON_MANIFESTS,
+}
+_DEFAULT_PORTS = {
+    "fastapi": 8000,
+    "flask": 5000,
+    "django": 8000,
+    "express": 3000,
+    "fastify": 3000,
+    "nestjs": 3000,
+    "koa": 3000,
+    "spring-boot": 8080,
+    "jdk-httpserver": 8080,
+    "net-http": 8080,
+    "gin": 8080,
+    "echo": 8080,
+    "chi": 8080,
+    "fiber": 8080,
+}
+_LANGUAGE_DEFAULT_PORTS: dict[str, int] = {"python": 8000, "node": 3000, "java": 8080, "go": 8080}
+_NODE_FRAMEWORKS = (
+    ("@nestjs/core", "nestjs"),
+    ("fastify", "fastify"),
+    ("koa", "koa"),
+    ("express", "express"),
+)
+_PYTHON_FRAMEWORKS = (("fastapi", "fastapi"), ("django", "django"), ("flask", "flask"))
+_GO_FRAMEWORKS = (
+    ("github.com/gin-gonic/gin", "gin"),
+    ("github.com/labstack/echo", "echo"),
+    ("github.com/go-chi/chi", "chi"),
+    ("github.com/gofiber/fiber", "fiber"),
+)
+_SPEC_NAMES = tuple(f"{stem}.{ext}" for stem in ("openapi", "swagger") for ext in ("json", "yaml", "yml"))
+_SPEC_DIRS = ("", "docs/", "api/", "doc/", "spec/", "openapi/")
+_MAX_APP_DIR_DEPTH = 3
+_REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_VERSION = re.compile(r"(\d+(?:\.\d+)?)")
+_EXPOSE = re.compile(r"^\s*EXPOSE\s+(\d+)", re.IGNORECASE | re.MULTILINE)
+_OVERRIDE_LOCKED = frozenset({"evidence", "overridden", "env_vars"})
+
+
+@dataclass
+class _Facts:
+    """Mutable scratch space while detecting; frozen into a ProjectProfile at the end."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, list[Evidence]] = field(default_factory=dict)
+
+    def set(self, name: str, value: Any, evidence: Evidence) -> None:
+        self.values[name] = value
+        self.evidence[name] = [evidence]
+
+    def add_evidence(self, name: str, evidence: Evidence) -> None:
+        self.evidence.setdefault(name, []).append(evidence)
+
+
+def language_module(language: str, warnings: list[str]) -> ModuleType | None:
+    """``justpush.analysis._<language>``, imported lazily (extractors are developed independently)."""
+    try:
+        return importlib.import_module(f"justpush.analysis._{language}")
+    except ImportError as exc:
+        warnings.append(f"{language}: extractor not available ({exc})")
+        return None
+
+
+# ---- app directory ------------------------------------------------------------------------------
+def _manifest_language(directory: Path) -> Language | None:
+    for language, names in _MANIFESTS.items():
+        if any((directory / name).is_file() for name in names):
+            return language
+    if any(directory.glob("requirements*.txt")):
+        return "python"
+    return None
+
+
+def find_app_dir(root: Path, warnings: list[str]) -> tuple[str, Evidence | None]:
+    """The folder holding the application: the root if it has a manifest, else the best subfolder."""
+    root_language = _manifest_language(root)
+    if root_language is not None and not _is_node_workspace_root(root):
+        return ".", None
+    candidates: list[tuple[int, int, str, Language]] = []
+    for dirpath, dirnames, _ in os.walk(root):
+        rel = Path(dirpath).relative_to(root)
+        depth = len(rel.parts)
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS and not d.startswith("."))
+        if depth >= _MAX_APP_DIR_DEPTH:
+            dirnames[:] = []
+        if depth == 0:
+            continue
+        language = _manifest_language(Path(dirpath))
+        if language is None:
+            continue
+        has_framework = _manifest_framework(Path(dirpath), language) is not None
+        candidates.append((0 if has_framework else 1, depth, rel.as_posix(), language))
+    if not candidates:
+        return ".", None
+    candidates.sort()
+    best = candidates[0]
+    if len(candidates) > 1:
+        others = ", ".join(c[2] for c in candidates[1:6])
+        warnings.append(f"monorepo: using {best[2]} as the app directory; other candidates: {others}")
+    manifest = next(n for n in (*_MANIFESTS[best[3]], "requirements.txt") if (root / best[2] / n).is_file())
+    return best[2], Evidence(f"{best[2]}/{manifest}", None, "app directory: first manifest below the root")
+
+
+def _is_node_workspace_root(root: Path) -> bool:
+    package = _read_json(root / "package.json")
+    if not isinstance(package, dict) or "workspaces" not in package:
+        return False
+    deps = {**package.get("dependencies", {}), **package.get("devDependencies", {})}
+    return not any(dep in deps for dep, _ in _NODE_FRAMEWORKS)
+
+
+def _manifest_framework(directory: Path, language: Language) -> str | None:
+    if language == "node":
+        package = _read_json(directory / "package.json")
+        deps = _node_deps(package)
+        return next((fw for dep, fw in _NODE_FRAMEWORKS if dep in deps), None)
+    if language == "python":
+        declared = {name for name, _, _ in _python_deps(directory, [])}
+        return next((fw for dep, fw in _PYTHON_FRAMEWORKS if dep in declared), None)
+    if language == "go":
+        text = _read_text(directory / "go.mod") or ""
+        return next((fw for dep, fw in _GO_FRAMEWORKS if dep in text), "net-http")
+    text = _read_text(directory / "pom.xml") or _read_text(directory / "build.gradle") or ""
+    text = text or _read_text(directory / "build.gradle.kts") or ""
+    return "spring-boot" if "spring-boot" in text else None
+
+
+# ---- entry point --------------------------------------------------------------------------------
+def detect(
+    root: Path, overrides: dict[str, Any] | None = None, warnings: list[str] | None = None
+) -> ProjectProfile:
+    """The upload's ProjectProfile; overrides apply, and app_dir/language ones steer detection."""
+    warnings = warnings if warnings is not None else []
+    overrides = dict(overrides or {})
+    facts = _Facts()
+    app_dir = overrides.get("app_dir")
+    if isinstance(app_dir, str) and app_dir:
+        app_dir = app_dir.strip("/") or "."
+        if not (root / app_dir).is_dir():
+            raise AnalysisError(
+                f"app_dir {app_dir!r} is not a folder of the upload", details={"field": "app_dir"}
+            )
+    else:
+        app_dir, evidence = find_app_dir(root, warnings)
+        if evidence is not None:
+            facts.set("app_dir", app_dir, evidence)
+    facts.values["app_dir"] = app_dir
+    app_root = root / app_dir if app_dir != "." else root
+
+    forced = overrides.get("language")
+    language: Language
+    if isinstance(forced, str) and forced in get_args(Language):
+        language = forced  # type: ignore[assignment]
+    else:
+        language = _detect_language(app_root, app_dir, facts)
+    facts.values["language"] = language
+
+    if language == "python":
+        _detect_python(app_root, app_dir, facts, warnings, overrides)
+    elif language == "node":
+        _detect_node(app_root, app_dir, facts, warnings)
+    elif language == "java":
+        _detect_java(app_root, app_dir, facts, warnings)
+    elif language == "go":
+        _detect_go(app_root, app_dir, facts, warnings)
+    else:
+        warnings.append(
+            "no manifest or source files of a supported language (Python, Node.js, Java, Go) found"
+        )
+
+    _detect_files(root, app_root, app_dir, facts)
+    profile = _freeze(facts)
+    if language != "unknown":
+        profile = _code_facts(root, app_root, profile, facts, warnings, overrides)
+    if overrides:
+        profile = apply_overrides(profile, overrides)
+    return profile
+
+
+def _detect_language(app_root: Path, app_dir: str, facts: _Facts) -> Language:
+    language = _manifest_language(app_root)
+    if language is not None:
+        manifest = next(
+            (n for n in (*_MANIFESTS[language], "requirements.txt") if (app_root / n).is_file()),
+            next((p.name for p in sorted(app_root.glob("requirements*.txt"))), ""),
+        )
+        facts.set("language", language, Evidence(evidence_path(app_dir, manifest), None, "manifest"))
+        return language
+    # No manifest: count source files.
+    counts: dict[Language, tuple[int, str]] = {}
+    for language_name, suffixes in (
+        ("python", (".py",)),
+        ("node", (".js", ".ts", ".mjs")),
+        ("java", (".java",)),
+        ("go", (".go",)),
+    ):
+        paths = list(iter_paths(app_root, suffixes))
+        if paths:
+            counts[language_name] = (len(paths), paths[0].relative_to(app_root).as_posix())  # type: ignore[index]
+    if not counts:
+        return "unknown"
+    best = max(counts, key=lambda k: counts[k][0])
+    facts.set(
+        "language",
+        best,
+        Evidence(
+            evidence_path(app_dir, counts[best][1]), None, f"no manifest; {counts[best][0]} source files"
+        ),
+    )
+    return best
+
+
+# ---- python -------------------------------------------------------------------------------------
+def _python_deps(app_root: Path, warnings: list[str]) -> list[tuple[str, str, int | None]]:
+    """(normalised name, file, line) of every declared dependency."""
+    found: list[tuple[str, str, int | None]] = []
+    for req in sorted(app_root.glob("requirements*.txt")):
+        text = _read_text(req) or ""
+        for number, line in enumerate(text.splitlines(), start=1):
+            match = _REQ_NAME.match(line)
+            if match and not line.strip().startswith(("#", "-")):
+                found.append((_norm(match.group(1)), req.name, number))
+    pyproject = _read_toml(app_root / "pyproject.toml", warnings)
+    text = _read_text(app_root / "pyproject.toml") or ""
+    for dep in pyproject.get("project", {}).get("dependencies", []) or []:
+        match = _REQ_NAME.match(str(dep))
+        if match:
+            found.append((_norm(match.group(1)), "pyproject.toml", _line_of(text, match.group(1))))
+    poetry = pyproject.get("tool", {}).get("poetry", {})
+    for dep in poetry.get("dependencies", {}) or {}:
+        if dep != "python":
+            found.append((_norm(dep), "pyproject.toml", _line_of(text, dep)))
+    pipfile = _read_toml(app_root / "Pipfile", warnings)
+    pip_text = _read_text(app_root / "Pipfile") or ""
+    for dep in pipfile.get("packages", {}) or {}:
+        found.append((_norm(dep), "Pipfile", _line_of(pip_text, dep)))
+    return found
+
+
+def _detect_python(
+    app_root: Path, app_dir: str, facts: _Facts, warnings: list[str], overrides: dict[str, Any]
+) -> None:
+    deps = _python_deps(app_root, warnings)
+    names = {name for name, _, _ in deps}
+    pyproject = _read_toml(app_root / "pyproject.toml", [])
+    pipfile = _read_toml(app_root / "Pipfile", [])
+    if (app_root / "poetry.lock").is_file() or "poetry" in pyproject.get("tool", {}):
+        manager, lock = "poetry", "poetry.lock"
+    elif (app_root / "Pipfile").is_file():
+        manager, lock = "pipenv", "Pipfile.lock"
+    elif (app_root / "uv.lock").is_file():
+        manager, lock = "uv", "uv.lock"
+    elif (app_root / "pdm.lock").is_file():
+        manager, lock = "pdm", "pdm.lock"
+    else:
+        manager, lock = "pip", ""
+    manifest = next(
+        (n for n in ("pyproject.toml", "Pipfile", "requirements.txt") if (app_root / n).is_file()),
+        "",
+    )
+    facts.set(
+        "package_manager", manager, Evidence(evidence_path(app_dir, lock or manifest or "."), None, manager)
+    )
+    if lock and (app_root / lock).is_file():
+        facts.set("lockfile", lock, Evidence(evidence_path(app_dir, lock), None, "lockfile"))
+    dep_files = [p.name for p in sorted(app_root.glob("requirements*.txt"))]
+    dep_files += [
+        n
+        for n in (
+            "pyproject.toml",
+            "poetry.lock",
+            "Pipfile",
+            "Pipfile.lock",
+            "uv.lock",
+            "pdm.lock",
+            "setup.py",
+            "setup.cfg",
+        )
+        if (app_root / n).is_file()
+    ]
+    facts.values["dependency_files"] = tuple(sorted(set(dep_files)))
+    facts.values["name"] = pyproject.get("project", {}).get("name") or pyproject.get("tool", {}).get(
+        "poetry", {}
+    ).get("name")
+
+    version = _python_version(app_root, pyproject, pipfile)
+    if version is not None:
+        facts.set(
+            "language_version", version[0], Evidence(evidence_path(app_dir, version[1]), None, version[2])
+        )
+
+    framework = None
+    for dep, name in _PYTHON_FRAMEWORKS:
+        hit = next(((f, line) for n, f, line in deps if n == dep), None)
+        if hit is not None:
+            framework = name
+            facts.set(
+                "framework", name, Evidence(evidence_path(app_dir, hit[0]), hit[1], f"dependency {dep}")
+            )
+            break
+    from . import _python  # the Python extractor is part of this package's core
+
+    if "framework" in overrides:
+        framework = str(overrides["framework"])
+    code = _python.framework_from_code(app_root)
+    if code is not None and (framework is None or (code[0] != framework and code[0] in names)):
+        framework = code[0]
+        facts.set("framework", framework, _rebase(code[1], app_dir, "app object in code"))
+    if framework == "django" and "djangorestframework" in names:
+        facts.add_evidence(
+            "framework", Evidence(evidence_path(app_dir, manifest), None, "with Django REST framework")
+        )
+    facts.values["framework"] = framework
+
+    app = _python.find_app(app_root, framework, app_dir)
+    if app is not None:
+        facts.set("entrypoint", _module_file(app_root, app.module), app.evidence)
+        facts.values["_python_app"] = app
+    else:
+        main = next(
+            (n for n in ("main.py", "app.py", "server.py", "manage.py") if (app_root / n).is_file()), None
+        )
+        if main is not None:
+            facts.set(
+                "entrypoint", main, Evidence(evidence_path(app_dir, main), None, "conventional entry file")
+            )
+
+
+def _python_version(
+    app_root: Path, pyproject: dict[str, Any], pipfile: dict[str, Any]
+) -> tuple[str, str, str] | None:
+    pinned = (_read_text(app_root / ".python-version") or "").strip()
+    if pinned:
+        match = _VERSION.search(pinned)
+        if match:
+            return match.group(1), ".python-version", "pinned version"
+    runtime = (_read_text(app_root / "runtime.txt") or "").strip()
+    match = re.search(r"python-(\d+\.\d+)", runtime)
+    if match:
+        return match.group(1), "runtime.txt", "runtime"
+    requires = pyproject.get("project", {}).get("requires-python")
+    poetry_python = pyproject.get("tool", {}).get("poetry", {}).get("dependencies", {}).get("python")
+    for spec, note in ((requires, "requires-python"), (poetry_python, "poetry python")):
+        if isinstance(spec, str):
+            match = _VERSION.search(spec)
+            if match:
+                return match.group(1), "pyproject.toml", note
+    pip_python = pipfile.get("requires", {}).get("python_version")
+    if isinstance(pip_python, str):
+        return pip_python, "Pipfile", "python_version"
+    return None
+
+
+def _module_file(app_root: Path, module: str) -> str:
+    base = module.replace(".", "/")
+    return f"{base}.py" if (app_root / f"{base}.py").is_file() else f"{base}/__init__.py"
+
+
+# ---- node ---------------------------------------------------------------------------------------
+def _detect_node(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str]) -> None:
+    package = _read_json(app_root / "package.json")
+    if package is None:
+        warnings.append(f"{evidence_path(app_dir, 'package.json')}: not valid JSON")
+        package = {}
+    text = _read_text(app_root / "package.json") or ""
+    where = evidence_path(app_dir, "package.json")
+    facts.values["name"] = package.get("name") if isinstance(package.get("name"), str) else None
+    deps = _node_deps(package)
+    for dep, name in _NODE_FRAMEWORKS:
+        if dep in deps:
+            facts.set("framework", name, Evidence(where, _line_of(text, f'"{dep}"'), f"dependency {dep}"))
+            break
+    locks = (
+        ("pnpm-lock.yaml", "pnpm"),
+        ("yarn.lock", "yarn"),
+        ("package-lock.json", "npm"),
+        ("npm-shrinkwrap.json", "npm"),
+        ("bun.lockb", "bun"),
+    )
+    manager, lock = "npm", None
+    for name, tool in locks:
+        if (app_root / name).is_file():
+            manager, lock = tool, name
+            break
+    facts.set(
+        "package_manager", manager, Evidence(evidence_path(app_dir, lock or "package.json"), None, manager)
+    )
+    if lock:
+        facts.set("lockfile", lock, Evidence(evidence_path(app_dir, lock), None, "lockfile"))
+    facts.values["dependency_files"] = tuple(sorted({"package.json", *([lock] if lock else [])}))
+    typescript = (app_root / "tsconfig.json").is_file() or "typescript" in deps
+    facts.values["typescript"] = typescript
+    if typescript:
+        facts.set("typescript", True, Evidence(where, None, "tsconfig.json or typescript dependency"))
+    engines = package.get("engines", {})
+    node_range = engines.get("node") if isinstance(engines, dict) else None
+    nvmrc = (_read_text(app_root / ".nvmrc") or "").strip()
+    if isinstance(node_range, str) and _VERSION.search(node_range):
+        major = _VERSION.search(node_range).group(1).split(".")[0]  # type: ignore[union-attr]
+        facts.set("language_version", major, Evidence(where, _line_of(text, '"node"'), "engines.node"))
+    elif nvmrc and _VERSION.search(nvmrc):
+        major = _VERSION.search(nvmrc).group(1).split(".")[0]  # type: ignore[union-attr]
+        facts.set("language_version", major, Evidence(evidence_path(app_dir, ".nvmrc"), 1, ".nvmrc"))
+    scripts = package.get("scripts", {}) if isinstance(package.get("scripts"), dict) else {}
+    main = package.get("main") if isinstance(package.get("main"), str) else None
+    if main:
+        facts.set("entrypoint", main, Evidence(where, _line_of(text, '"main"'), "package.json main"))
+    else:
+        fallback = next(
+            (
+                n
+                for n in (
+                    "index.js",
+                    "server.js",
+                    "app.js",
+                    "main.js",
+                    "src/index.js",
+                    "src/server.js",
+                    "src/main.ts",
+                    "src/index.ts",
+                    "src/server.ts",
+                    "src/app.ts",
+                )
+                if (app_root / n).is_file()
+            ),
+            None,
+        )
+        if fallback:
+            facts.set(
+                "entrypoint", fallback, Evidence(evidence_path(app_dir, fallback), None, "conventional entry")
+            )
+    if "start" in scripts:
+        facts.set(
+            "start_command", (manager, "start"), Evidence(where, _line_of(text, '"start"'), "scripts.start")
+        )
+    elif facts.values.get("entrypoint"):
+        entry = str(facts.values["entrypoint"])
+        facts.set("start_command", ("node", entry), Evidence(where, None, "node <entrypoint>"))
+    if "build" in scripts:
+        build = (manager, "run", "build")
+        facts.set("build_command", build, Evidence(where, _line_of(text, '"build"'), "scripts.build"))
+
+
+def _node_deps(package: Any) -> dict[str, Any]:
+    if not isinstance(package, dict):
+        return {}
+    deps: dict[str, Any] = {}
+    for key in ("dependencies", "devDependencies", "peerDependencies"):
+        section = package.get(key)
+        if isinstance(section, dict):
+            deps.update(section)
+    return deps
+
+
+# ---- java ---------------------------------------------------------------------------------------
+def _detect_java(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str]) -> None:
+    pom = app_root / "pom.xml"
+    gradle = next(
+        (app_root / n for n in ("build.gradle.kts", "build.gradle") if (app_root / n).is_file()), None
+    )
+    if pom.is_file():
+        text = _read_text(pom) or ""
+        where = evidence_path(app_dir, "pom.xml")
+        wrapper = (app_root / "mvnw").is_file()
+        facts.set("package_manager", "maven", Evidence(where, None, "pom.xml"))
+        facts.values["dependency_files"] = ("pom.xml",)
+        build = ("./mvnw" if wrapper else "mvn", "-B", "-q", "-DskipTests", "package")
+        facts.set("build_command", build, Evidence(where, None, "maven package"))
+        version = _pom_java_version(text, warnings, where)
+        if version:
+            facts.set("language_version", version[0], Evidence(where, _line_of(text, version[1]), version[1]))
+        artifact = re.search(
+            r"<artifactId>([^<]+)</artifactId>", re.sub(r"<parent>.*?</parent>", "", text, flags=re.S)
+        )
+        facts.values["name"] = artifact.group(1) if artifact else None
+    elif gradle is not None:
+        text = _read_text(gradle) or ""
+        where = evidence_path(app_dir, gradle.name)
+        wrapper = (app_root / "gradlew").is_file()
+        facts.set("package_manager", "gradle", Evidence(where, None, gradle.name))
+        dep_files = [gradle.name] + [
+            n
+            for n in ("settings.gradle", "settings.gradle.kts", "gradle.properties")
+            if (app_root / n).is_file()
+        ]
+        facts.values["dependency_files"] = tuple(sorted(dep_files))
+        task = "bootJar" if "spring-boot" in text else "build"
+        gradle_build = ("./gradlew" if wrapper else "gradle", "--no-daemon", "-q", task, "-x", "test")
+        facts.set("build_command", gradle_build, Evidence(where, None, f"gradle {task}"))
+        match = re.search(
+            r"(?:JavaLanguageVersion\.of\(\s*(\d+)|sourceCompatibility\s*=\s*['\"]?(?:JavaVersion\.VERSION_)?(\d+))",
+            text,
+        )
+        if match:
+            java = match.group(1) or match.group(2)
+            facts.set(
+                "language_version", java, Evidence(where, _line_of(text, match.group(0)), "toolchain/source")
+            )
+    else:
+        text = ""
+    manifest = "pom.xml" if pom.is_file() else (gradle.name if gradle else "")
+    if "spring-boot" in text:
+        facts.set(
+            "framework",
+            "spring-boot",
+            Evidence(
+                evidence_path(app_dir, manifest), _line_of(text, "spring-boot"), "spring-boot dependency"
+            ),
+        )
+    main_class = _grep_sources(
+        app_root, (".java", ".kt"), re.compile(r"static\s+void\s+main\s*\(|fun\s+main\s*\(")
+    )
+    if main_class is not None:
+        facts.set(
+            "entrypoint",
+            main_class[0],
+            Evidence(evidence_path(app_dir, main_class[0]), main_class[1], "main()"),
+        )
+    if "framework" not in facts.values:
+        jdk = _grep_sources(app_root, (".java",), re.compile(r"com\.sun\.net\.httpserver"))
+        if jdk is not None:
+            facts.set(
+                "framework",
+                "jdk-httpserver",
+                Evidence(evidence_path(app_dir, jdk[0]), jdk[1], "JDK HttpServer"),
+            )
+    facts.set(
+        "start_command",
+        ("java", "-jar", "/app/app.jar"),
+        Evidence(evidence_path(app_dir, manifest), None, "runnable jar built by the image build"),
+    )
+
+
+def _pom_java_version(text: str, warnings: list[str], where: str) -> tuple[str, str] | None:
+    try:
+        ET.fromstring(text)
+    except ET.ParseError as exc:
+        warnings.append(f"{where}: not well-formed XML ({exc})")
+    for tag in ("java.version", "maven.compiler.release", "maven.compiler.source", "release"):
+        match = re.search(rf"<{re.escape(tag)}>\s*(?:1\.)?(\d+)\s*</{re.escape(tag)}>", text)
+        if match:
+            return match.group(1), f"<{tag}>"
+    return None
+
+
+# ---- go -----------------------------------------------------------------------------------------
+def _detect_go(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str]) -> None:
+    text = _read_text(app_root / "go.mod") or ""
+    where = evidence_path(app_dir, "go.mod")
+    facts.set("package_manager", "go", Evidence(where, None, "go modules"))
+    if (app_root / "go.sum").is_file():
+        facts.set("lockfile", "go.sum", Evidence(evidence_path(app_dir, "go.sum"), None, "go.sum"))
+    facts.values["dependency_files"] = tuple(n for n in ("go.mod", "go.sum") if (app_root / n).is_file())
+    version = re.search(r"^go\s+(\d+\.\d+)", text, re.MULTILINE)
+    if version:
+        facts.set(
+            "language_version", version.group(1), Evidence(where, _line_of(text, version.group(0)), "go")
+        )
+    module = re.search(r"^module\s+(\S+)", text, re.MULTILINE)
+    facts.values["name"] = module.group(1).rsplit("/", 1)[-1] if module else None
+    framework, evidence = "net-http", Evidence(where, None, "no router library in go.mod; default net/http")
+    for dep, name in _GO_FRAMEWORKS:
+        if dep in text:
+            framework, evidence = name, Evidence(where, _line_of(text, dep), f"require {dep}")
+            break
+    facts.set("framework", framework, evidence)
+    main = _go_main(app_root)
+    package = "."
+    if main is not None:
+        facts.set(
+            "entrypoint",
+            main[0],
+            Evidence(evidence_path(app_dir, main[0]), main[1], "package main / func main"),
+        )
+        parent = Path(main[0]).parent.as_posix()
+        package = "." if parent == "." else f"./{parent}"
+    else:
+        warnings.append(f"{where}: no package main with func main() found")
+    build = ("go", "build", "-o", "/app/server", package)
+    facts.set("build_command", build, Evidence(where, None, "go build of the main package"))
+    facts.set("start_command", ("/app/server",), Evidence(where, None, "binary built by the image build"))
+
+
+def _go_main(app_root: Path) -> tuple[str, int] | None:
+    found: list[tuple[int, str, int]] = []
+    for path in iter_paths(app_root, (".go",)):
+        if path.name.endswith("_test.go"):
+            continue
+        text = _read_text(path) or ""
+        if re.search(r"^package\s+main\b", text, re.MULTILINE) and "func main()" in text:
+            rel = path.relative_to(app_root).as_posix()
+            found.append((rel.count("/"), rel, _line_of(text, "func main()") or 1))
+    if not found:
+        return None
+    _, rel, line = min(found)
+    return rel, line
+
+
+# ---- shared files -------------------------------------------------------------------------------
+def _detect_files(root: Path, app_root: Path, app_dir: str, facts: _Facts) -> None:
+    for base in (app_root, root):
+        dockerfile = base / "Dockerfile"
+        if dockerfile.is_file():
+            rel = dockerfile.relative_to(root).as_posix()
+            facts.set("dockerfile", rel, Evidence(rel, None, "existing Dockerfile"))
+            break
+    specs: list[str] = []
+    for base in dict.fromkeys([app_root, root]):
+        for folder in _SPEC_DIRS:
+            for name in _SPEC_NAMES:
+                path = base / folder / name
+                if path.is_file():
+                    specs.append(path.relative_to(root).as_posix())
+    if specs:
+        unique = tuple(dict.fromkeys(specs))
+        facts.values["openapi_files"] = unique
+        facts.evidence["openapi_files"] = [Evidence(s, None, "existing OpenAPI/Swagger file") for s in unique]
+
+
+def _code_facts(
+    root: Path,
+    app_root: Path,
+    profile: ProjectProfile,
+    facts: _Facts,
+    warnings: list[str],
+    overrides: dict[str, Any],
+) -> ProjectProfile:
+    """Env vars and port from the language extractor, then the start command that needs the port."""
+    module = language_module(profile.language, warnings)
+    env_vars: list[EnvVar] = []
+    port: tuple[int, Evidence] | None = None
+    if module is not None:
+        try:
+            env_vars = list(module.scan_env(app_root, profile))
+        except (RecursionError, Exception) as exc:
+            warnings.append(f"{profile.language}: env var scan failed ({type(exc).__name__}: {exc})")
+        try:
+            port = module.find_port(app_root, profile)
+        except (RecursionError, Exception) as exc:
+            warnings.append(f"{profile.language}: port detection failed ({type(exc).__name__}: {exc})")
+    evidence = dict(profile.evidence)
+    if port is None:
+        port = _config_port(root, app_root, profile)
+    if port is None:
+        default = _DEFAULT_PORTS.get(
+            profile.framework or "", _LANGUAGE_DEFAULT_PORTS.get(profile.language, 8080)
+        )
+        port = (
+            default,
+            Evidence(profile.app_dir, None, f"default for {profile.framework or profile.language}"),
+        )
+    evidence["port"] = (port[1],)
+    if env_vars:
+        evidence["env_vars"] = tuple(e for var in env_vars for e in var.evidence[:1])
+    updated = dataclasses.replace(profile, port=port[0], env_vars=tuple(env_vars), evidence=evidence)
+    if updated.language == "python":
+        updated = _python_start(updated, facts, overrides)
+    return updated
+
+
+def _config_port(root: Path, app_root: Path, profile: ProjectProfile) -> tuple[int, Evidence] | None:
+    """Ports fixed outside the code: Procfile, Spring config, Dockerfile EXPOSE."""
+    from ._python import procfile_port
+
+    procfile = _read_text(app_root / "Procfile")
+    if procfile:
+        found = procfile_port(procfile)
+        if found is not None:
+            return found[0], Evidence(
+                evidence_path(profile.app_dir, "Procfile"), found[1], "Procfile web port"
+            )
+    for name in (
+        "src/main/resources/application.properties",
+        "src/main/resources/application.yml",
+        "src/main/resources/application.yaml",
+    ):
+        text = _read_text(app_root / name)
+        if text:
+            match = re.search(
+                r"^\s*server\.port\s*[=:]\s*\$?\{?(?:PORT:)?(\d+)", text, re.MULTILINE
+            ) or re.search(r"^server:\s*\n(?:\s+.*\n)*?\s+port:\s*\$?\{?(?:PORT:)?(\d+)", text, re.MULTILINE)
+            if match:
+                line = text[: match.start(1)].count("\n") + 1
+                return int(match.group(1)), Evidence(
+                    evidence_path(profile.app_dir, name), line, "server.port"
+                )
+    if profile.dockerfile:
+        text = _read_text(root / profile.dockerfile) or ""
+        match = _EXPOSE.search(text)
+        if match:
+            line = text.count("\n", 0, match.start()) + 1
+            return int(match.group(1)), Evidence(profile.dockerfile, line, "Dockerfile EXPOSE")
+    return None
+
+
+def _python_start(profile: ProjectProfile, facts: _Facts, overrides: dict[str, Any]) -> ProjectProfile:
+    from ._python import PythonApp
+
+    if "start_command" in overrides:
+        return profile
+    app = facts.values.get("_python_app")
+    port = str(profile.port)
+    evidence = dict(profile.evidence)
+    command: tuple[str, ...] = ()
+    if isinstance(app, PythonApp):
+        target = f"{app.module}:{app.attribute}"
+        if app.framework == "fastapi":
+            command = ("uvicorn", target, "--host", "0.0.0.0", "--port", port)
+        else:
+            command = ("gunicorn", "--bind", f"0.0.0.0:{port}", target)
+        evidence["start_command"] = (app.evidence,)
+    elif profile.entrypoint:
+        command = ("python", profile.entrypoint)
+        if profile.entrypoint == "manage.py":
+            command = ("python", "manage.py", "runserver", f"0.0.0.0:{port}")
+        evidence["start_command"] = evidence.get("entrypoint", ())
+    return dataclasses.replace(profile, start_command=command, evidence=evidence)
+
+
+def _freeze(facts: _Facts) -> ProjectProfile:
+    names = {f.name for f in dataclasses.fields(ProjectProfile)}
+    values = {k: v for k, v in facts.values.items() if k in names and v is not None}
+    evidence = {k: tuple(v) for k, v in sorted(facts.evidence.items())}
+    return ProjectProfile(**values, evidence=evidence)
+
+
+# ---- overrides ----------------------------------------------------------------------------------
+def apply_overrides(profile: ProjectProfile, overrides: dict[str, Any]) -> ProjectProfile:
+    """The profile with user-set fields (values may be strings, as from ``--set field=value``)."""
+    fields = {f.name: f for f in dataclasses.fields(ProjectProfile)}
+    changes: dict[str, Any] = {}
+    for name, raw in overrides.items():
+        if name not in fields or name in _OVERRIDE_LOCKED:
+            allowed = ", ".join(sorted(set(fields) - _OVERRIDE_LOCKED))
+            raise AnalysisError(f"unknown profile field {name!r} (known: {allowed})", details={"field": name})
+        changes[name] = _coerce(name, raw)
+    evidence = dict(profile.evidence)
+    for name in changes:
+        evidence[name] = (Evidence("<override>", None, "set by the user"),)
+    overridden = tuple(sorted(set(profile.overridden) | set(changes)))
+    return dataclasses.replace(profile, **changes, evidence=evidence, overridden=overridden)
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    def fail(expected: str) -> AnalysisError:
+        return AnalysisError(
+            f"profile field {name!r} must be {expected}, got {raw!r}", details={"field": name}
+        )
+
+    if name == "port":
+        try:
+            port = int(raw)
+        except (TypeError, ValueError) as exc:
+            raise fail("an integer port") from exc
+        if not 0 < port < 65536:
+            raise fail("a port between 1 and 65535")
+        return port
+    if name == "typescript":
+        if isinstance(raw, bool):
+            return raw
+        if str(raw).lower() in ("true", "1", "yes"):
+            return True
+        if str(raw).lower() in ("false", "0", "no"):
+            return False
+        raise fail("true or false")
+    if name == "language":
+        if raw not in get_args(Language):
+            raise fail(" / ".join(get_args(Language)))
+        return raw
+    if name in ("start_command", "build_command"):
+        if isinstance(raw, list | tuple):
+            return tuple(str(part) for part in raw)
+        return tuple(shlex.split(str(raw)))
+    if name in ("dependency_files", "openapi_files"):
+        if isinstance(raw, list | tuple):
+            return tuple(str(part) for part in raw)
+        return tuple(part.strip() for part in str(raw).split(",") if part.strip())
+    if raw is None or raw == "":
+        return None if name != "app_dir" else "."
+    if not isinstance(raw, str):
+        raise fail("a string")
+    return raw
+
+
+# ---- small readers ------------------------------------------------------------------------------
+def _read_text(path: Path) -> str | None:
+    if not path.is_file():
+        return None
+    source = read_source(path.parent, path, [])
+    return source.text if source is not None else None
+
+
+def _read_json(path: Path) -> Any:
+    text = _read_text(path)
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _read_toml(path: Path, warnings: list[str]) -> dict[str, Any]:
+    text = _read_text(path)
+    if text is None:
+        return {}
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        warnings.append(f"{path.name}: not valid TOML ({exc})")
+        return {}
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    index = text.find(needle)
+    return None if index < 0 else text.count("\n", 0, index) + 1
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _rebase(evidence: Evidence, app_dir: str, note: str) -> Evidence:
+    return Evidence(evidence_path(app_dir, evidence.file), evidence.line, note)
+
+
+def _grep_sources(
+    app_root: Path, suffixes: tuple[str, ...], pattern: re.Pattern[str]
+) -> tuple[str, int] | None:
+    for path in iter_paths(app_root, suffixes):
+        text = _read_text(path)
+        if text is None:
+            continue
+        match = pattern.search(text)
+        if match:
+            return path.relative_to(app_root).as_posix(), text.count("\n", 0, match.start()) + 1
+    return None

@@ -1,0 +1,99 @@
+"""Environment variables the code reads: secret-vs-plain classification and merging of duplicates."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ._model import EnvVar, Evidence
+
+# Name parts that mark a value as a secret (matched on "_"/"-"/"." separated words).
+_SECRET_WORDS = frozenset(
+    {
+        "KEY",
+        "APIKEY",
+        "SECRET",
+        "SECRETS",
+        "TOKEN",
+        "TOKENS",
+        "PASSWORD",
+        "PASSWORDS",
+        "PASSWD",
+        "PWD",
+        "PASS",
+        "PASSPHRASE",
+        "DSN",
+        "CREDENTIAL",
+        "CREDENTIALS",
+        "CREDS",
+        "PRIVATE",
+        "SALT",
+        "PEPPER",
+        "JWT",
+        "HMAC",
+    }
+)
+# Substrings that mark a secret even inside a compound word (SECRETKEY, DBPASSWORD, APITOKEN).
+_SECRET_SUBSTRINGS = ("SECRET", "PASSWORD", "PASSWD", "TOKEN", "CREDENTIAL", "PRIVATE", "APIKEY")
+# Connection URLs conventionally carry a password.
+_SECRET_NAMES = frozenset({"DATABASE_URL", "DB_URL", "REDIS_URL", "MONGO_URL", "MONGODB_URI", "AMQP_URL"})
+_URL_WITH_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/:@\s]+:[^/@\s]+@", re.IGNORECASE)
+# A last word that makes the name a location or label of a secret rather than the secret itself.
+_PLAIN_WORDS = frozenset(
+    {"PUBLIC", "FILE", "PATH", "URL", "ID", "NAME", "HEADER", "EXPIRE", "EXPIRES", "TTL"}
+)
+
+
+def is_secret_name(name: str, default: str | None = None) -> bool:
+    """Whether an env var should go to a Secret rather than a ConfigMap, judged by its name (and default)."""
+    upper = name.upper()
+    if upper in _SECRET_NAMES or upper.endswith(("_DATABASE_URL", "_DSN")):
+        return True
+    if default is not None and _URL_WITH_PASSWORD.match(default):
+        return True
+    words = [w for w in re.split(r"[_.\-]+", upper) if w]
+    if not words:
+        return False
+    # "TOKEN_URL", "SECRET_FILE", "API_KEY_HEADER": the last word says it is a location/name, not the secret.
+    if words[-1] in _PLAIN_WORDS and len(words) > 1:
+        return False
+    if any(w in _SECRET_WORDS for w in words):
+        return True
+    return any(s in upper for s in _SECRET_SUBSTRINGS)
+
+
+def make_env_var(
+    name: str,
+    default: str | None,
+    required: bool,
+    evidence: Evidence,
+    *,
+    secret: bool | None = None,
+) -> EnvVar:
+    """An EnvVar with its secret flag derived from the name unless the code declares it (e.g. SecretStr)."""
+    is_secret = is_secret_name(name, default) if secret is None else secret
+    return EnvVar(name=name, default=default, secret=is_secret, required=required, evidence=(evidence,))
+
+
+def merge_env_vars(found: Iterable[EnvVar]) -> list[EnvVar]:
+    """One EnvVar per name, sorted: the first default wins; required only while no read has a default."""
+    merged: dict[str, EnvVar] = {}
+    for var in found:
+        old = merged.get(var.name)
+        if old is None:
+            merged[var.name] = var
+            continue
+        default = old.default if old.default is not None else var.default
+        evidence = tuple(sorted(set(old.evidence + var.evidence), key=_evidence_key))
+        merged[var.name] = EnvVar(
+            name=var.name,
+            default=default,
+            secret=old.secret or var.secret,
+            required=(old.required or var.required) and default is None,
+            evidence=evidence,
+        )
+    return [merged[name] for name in sorted(merged)]
+
+
+def _evidence_key(evidence: Evidence) -> tuple[str, int, str]:
+    return (evidence.file, evidence.line or 0, evidence.note)

@@ -1,0 +1,671 @@
+"""FastAPI: apps and APIRouters, include_router/mount prefixes, parameters, models, security dependencies."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from ._files import evidence_path
+from ._model import Evidence, ExtractedApi, HttpMethod, Operation, Parameter, ParamLocation
+from ._pyauth import schemes_from_checks
+from ._pyindex import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, str_list
+from ._pyschema import SchemaBuilder, field_constraints, unresolved
+
+_METHODS: dict[str, HttpMethod] = {
+    "get": "get",
+    "post": "post",
+    "put": "put",
+    "patch": "patch",
+    "delete": "delete",
+    "head": "head",
+    "options": "options",
+    "trace": "trace",
+}
+_PATH_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::[A-Za-z]+)?\}")
+_PARAM_MARKERS = frozenset(
+    {"Query", "Path", "Header", "Cookie", "Body", "Form", "File", "Depends", "Security"}
+)
+# Parameters FastAPI fills itself; they are not part of the HTTP interface.
+_INJECTED = frozenset(
+    {
+        "Request", "Response", "WebSocket", "BackgroundTasks", "HTTPConnection", "SecurityScopes",
+        "Session", "AsyncSession", "Connection",
+    }
+)  # fmt: skip
+_SECURITY_CLASSES = frozenset(
+    {
+        "APIKeyHeader", "APIKeyQuery", "APIKeyCookie", "HTTPBearer", "HTTPBasic", "HTTPDigest",
+        "OAuth2PasswordBearer", "OAuth2AuthorizationCodeBearer", "OAuth2", "OpenIdConnect",
+    }
+)  # fmt: skip
+_MAX_DEPENDENCY_DEPTH = 12
+
+
+@dataclass
+class _Router:
+    symbol: Symbol
+    is_app: bool
+    prefix: str = ""
+    tags: tuple[str, ...] = ()
+    dependencies: list[ast.expr] = field(default_factory=list)
+    routes: list[_Route] = field(default_factory=list)
+    # (child router, prefix, tags, dependencies, module of the include call)
+    children: list[tuple[_Router, str, tuple[str, ...], list[ast.expr], Module]] = field(default_factory=list)
+    included: bool = False
+
+
+@dataclass
+class _Route:
+    function: ast.FunctionDef | ast.AsyncFunctionDef
+    module: Module
+    path: str
+    methods: list[HttpMethod]
+    options: ast.Call
+
+
+@dataclass
+class _Found:
+    """What walking an endpoint's parameters and dependencies found."""
+
+    parameters: dict[tuple[str, str], Parameter] = field(default_factory=dict)
+    body_fields: list[tuple[str, dict[str, Any], bool, bool, str]] = field(default_factory=list)
+    security: dict[str, list[str]] = field(default_factory=dict)
+    unresolved: dict[str, str] = field(default_factory=dict)
+
+
+def _literal_str_tuple(expr: ast.expr | None) -> tuple[str, ...]:
+    return tuple(str_list(expr) or ())
+
+
+def _list_items(expr: ast.expr | None) -> list[ast.expr]:
+    return list(expr.elts) if isinstance(expr, ast.List | ast.Tuple) else []
+
+
+class FastApiExtractor:
+    def __init__(self, index: PythonIndex, api: ExtractedApi, app_dir: str) -> None:
+        self.index = index
+        self.api = api
+        self.app_dir = app_dir
+        self.schemas = SchemaBuilder(index, api.schemas)
+        self.routers: dict[int, _Router] = {}
+
+    def run(self) -> None:
+        self._collect_routers()
+        self._collect_routes()
+        self._collect_includes()
+        apps = [r for r in self.routers.values() if r.is_app]
+        roots = apps or [r for r in self.routers.values() if not r.included]
+        for root in sorted(roots, key=lambda r: (r.symbol.module.path, r.symbol.name)):
+            self._visit(root, "", (), [], root.symbol.module, (id(root),))
+        if apps:
+            for router in self.routers.values():
+                if not router.included and not router.is_app and router.routes:
+                    where = self._where(router.symbol.module)
+                    self.api.warnings.append(
+                        f"{where}: router {router.symbol.name} is not included in any app; "
+                        f"its {len(router.routes)} route(s) are left out"
+                    )
+
+    def _where(self, module: Module) -> str:
+        return evidence_path(self.app_dir, module.path)
+
+    # ---- discovery ------------------------------------------------------------------------------
+    def _collect_routers(self) -> None:
+        for module in self.index.modules:
+            for name, node in [*module.defs.items(), *module.local_defs.items()]:
+                if not isinstance(node, ast.Call):
+                    continue
+                target = self.index.call_target(module, node)
+                if not isinstance(target, External) or target.last not in ("FastAPI", "APIRouter"):
+                    continue
+                if id(node) in self.routers:
+                    continue
+                is_app = target.last == "FastAPI"
+                router = _Router(
+                    symbol=Symbol(module, name, node),
+                    is_app=is_app,
+                    prefix=const_str(kwarg(node, "prefix")) or "",
+                    tags=_literal_str_tuple(kwarg(node, "tags")),
+                    dependencies=_list_items(kwarg(node, "dependencies")),
+                )
+                self.routers[id(node)] = router
+                if is_app:
+                    self.api.title = self.api.title or const_str(kwarg(node, "title"))
+                    self.api.version = self.api.version or const_str(kwarg(node, "version"))
+                    root_path = const_str(kwarg(node, "root_path"))
+                    if root_path:
+                        self.api.servers.append({"url": root_path})
+
+    def _router_of(self, module: Module, expr: ast.expr) -> _Router | None:
+        resolved = self.index.resolve_expr(module, expr)
+        if isinstance(resolved, Symbol):
+            return self.routers.get(id(resolved.node))
+        return None
+
+    def _collect_routes(self) -> None:
+        for module in self.index.modules:
+            for function, owner in module.functions:
+                if owner is not None:
+                    continue
+                for decorator in function.decorator_list:
+                    route = self._route_from_decorator(module, function, decorator)
+                    if route is not None:
+                        router, item = route
+                        router.routes.append(item)
+            for call in module.calls:
+                self._route_from_add_api_route(module, call)
+
+    def _route_from_decorator(
+        self, module: Module, function: ast.FunctionDef | ast.AsyncFunctionDef, decorator: ast.expr
+    ) -> tuple[_Router, _Route] | None:
+        if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)):
+            return None
+        verb = decorator.func.attr
+        if verb not in _METHODS and verb != "api_route":
+            return None
+        router = self._router_of(module, decorator.func.value)
+        if router is None:
+            return None
+        path_expr = decorator.args[0] if decorator.args else kwarg(decorator, "path")
+        path = const_str(path_expr)
+        if verb == "api_route":
+            methods = [_METHODS[m.lower()] for m in (str_list(kwarg(decorator, "methods")) or ["GET"])]
+        else:
+            methods = [_METHODS[verb]]
+        if path is None:
+            path = "/{unresolved}"
+            self.api.warnings.append(
+                f"{self._where(module)}:{function.lineno}: route path of {function.name} is not a literal"
+            )
+        if literal(kwarg(decorator, "include_in_schema")) is False:
+            return None
+        return router, _Route(function, module, path, methods, decorator)
+
+    def _route_from_add_api_route(self, module: Module, call: ast.Call) -> None:
+        if not (isinstance(call.func, ast.Attribute) and call.func.attr == "add_api_route"):
+            return
+        router = self._router_of(module, call.func.value)
+        endpoint = call.args[1] if len(call.args) > 1 else kwarg(call, "endpoint")
+        path = const_str(call.args[0] if call.args else kwarg(call, "path"))
+        if router is None or endpoint is None or path is None:
+            return
+        target = self.index.resolve_expr(module, endpoint)
+        if isinstance(target, Symbol) and isinstance(target.node, ast.FunctionDef | ast.AsyncFunctionDef):
+            methods = [_METHODS[m.lower()] for m in (str_list(kwarg(call, "methods")) or ["GET"])]
+            router.routes.append(_Route(target.node, target.module, path, methods, call))
+
+    def _collect_includes(self) -> None:
+        for module in self.index.modules:
+            for call in module.calls:
+                if not isinstance(call.func, ast.Attribute) or call.func.attr not in (
+                    "include_router",
+                    "mount",
+                ):
+                    continue
+                parent = self._router_of(module, call.func.value)
+                if parent is None:
+                    continue
+                if call.func.attr == "include_router":
+                    child_expr = call.args[0] if call.args else kwarg(call, "router")
+                    prefix = const_str(kwarg(call, "prefix")) or ""
+                else:
+                    child_expr = call.args[1] if len(call.args) > 1 else kwarg(call, "app")
+                    prefix = const_str(call.args[0] if call.args else kwarg(call, "path")) or ""
+                if child_expr is None:
+                    continue
+                child = self._router_of(module, child_expr)
+                if child is None:
+                    continue
+                child.included = True
+                parent.children.append(
+                    (
+                        child,
+                        prefix,
+                        _literal_str_tuple(kwarg(call, "tags")),
+                        _list_items(kwarg(call, "dependencies")),
+                        module,
+                    )
+                )
+
+    # ---- traversal ------------------------------------------------------------------------------
+    def _visit(
+        self,
+        router: _Router,
+        prefix: str,
+        tags: tuple[str, ...],
+        dependencies: list[tuple[ast.expr, Module]],
+        include_module: Module,
+        stack: tuple[int, ...],
+    ) -> None:
+        here = prefix + router.prefix
+        tags = tags + router.tags
+        deps = dependencies + [(d, router.symbol.module) for d in router.dependencies]
+        for route in router.routes:
+            for method in route.methods:
+                self._operation(route, method, here, tags, deps)
+        for child, child_prefix, child_tags, child_deps, module in router.children:
+            if id(child) in stack:
+                self.api.warnings.append(
+                    f"{self._where(module)}: router {child.symbol.name} includes itself; cycle ignored"
+                )
+                continue
+            self._visit(
+                child,
+                here + child_prefix,
+                tags + child_tags,
+                deps + [(d, module) for d in child_deps],
+                module,
+                (*stack, id(child)),
+            )
+
+    def _operation(
+        self,
+        route: _Route,
+        method: HttpMethod,
+        prefix: str,
+        tags: tuple[str, ...],
+        dependencies: list[tuple[ast.expr, Module]],
+    ) -> None:
+        function, module, options = route.function, route.module, route.options
+        raw_path = prefix + route.path
+        path = _PATH_PARAM.sub(lambda m: "{" + m.group(1) + "}", raw_path) or "/"
+        if not path.startswith("/"):
+            path = "/" + path
+        path_names = set(_PATH_PARAM.findall(path))
+        found = _Found()
+        all_deps = dependencies + [(d, module) for d in _list_items(kwarg(options, "dependencies"))]
+        for dep, dep_module in all_deps:
+            self._dependency_marker(dep_module, dep, found, path_names, 0, set())
+        self._function_params(module, function, found, path_names, 0, set())
+        for name in sorted(path_names - {p.name for p in found.parameters.values() if p.location == "path"}):
+            found.parameters[("path", name)] = Parameter(name, "path", {"type": "string"}, required=True)
+
+        request_body, content_type = self._body(found)
+        responses = self._responses(module, function, options, method)
+        summary = const_str(kwarg(options, "summary"))
+        doc = ast.get_docstring(function)
+        if summary is None and doc:
+            summary = doc.strip().splitlines()[0]
+        security = [dict(sorted(found.security.items()))] if found.security else None
+        self.api.operations.append(
+            Operation(
+                method=method,
+                path=path,
+                operation_id=const_str(kwarg(options, "operation_id")) or function.name,
+                summary=summary,
+                tags=tuple(dict.fromkeys(tags + _literal_str_tuple(kwarg(options, "tags")))),
+                parameters=tuple(found.parameters.values()),
+                request_body=request_body,
+                request_content_type=content_type,
+                responses=responses,
+                security=security,
+                deprecated=literal(kwarg(options, "deprecated")) is True,
+                unresolved=found.unresolved,
+                evidence=Evidence(self._where(module), function.lineno, f"{function.name}()"),
+            )
+        )
+
+    # ---- parameters -----------------------------------------------------------------------------
+    def _function_params(
+        self,
+        module: Module,
+        function: ast.FunctionDef | ast.AsyncFunctionDef,
+        found: _Found,
+        path_names: set[str],
+        depth: int,
+        seen: set[int],
+    ) -> None:
+        args = function.args
+        positional = [*args.posonlyargs, *args.args]
+        defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(
+            args.defaults
+        )
+        pairs = list(zip(positional, defaults, strict=True)) + list(
+            zip(args.kwonlyargs, args.kw_defaults, strict=True)
+        )
+        for arg, default in pairs:
+            if arg.arg in ("self", "cls"):
+                continue
+            self._param(module, arg, default, found, path_names, depth, seen)
+
+    def _param(
+        self,
+        module: Module,
+        arg: ast.arg,
+        default: ast.expr | None,
+        found: _Found,
+        path_names: set[str],
+        depth: int,
+        seen: set[int],
+    ) -> None:
+        annotation = arg.annotation
+        marker: ast.Call | None = None
+        if isinstance(annotation, ast.Subscript) and self._is(module, annotation.value, "Annotated"):
+            elements = (
+                annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+            )
+            annotation = elements[0]
+            for meta in elements[1:]:
+                if isinstance(meta, ast.Call) and self._marker_name(module, meta):
+                    marker = meta
+        if isinstance(default, ast.Call) and self._marker_name(module, default):
+            marker = default
+            default = None
+        kind = self._marker_name(module, marker) if marker is not None else None
+        if kind in ("Depends", "Security"):
+            assert marker is not None
+            self._dependency_marker(module, marker, found, path_names, depth, seen, annotation)
+            return
+        if annotation is not None and self._injected(module, annotation):
+            return
+        has_default = default is not None or (marker is not None and _marker_has_default(marker))
+        schema = self.schemas.schema_for(module, annotation) if annotation is not None else {}
+        if marker is not None:
+            schema = {**schema, **_param_constraints(marker)}
+        name = arg.arg
+        alias = const_str(kwarg(marker, "alias")) if marker is not None else None
+        if kind == "Path" or (kind is None and name in path_names):
+            found.parameters[("path", name)] = Parameter(name, "path", schema or {"type": "string"}, True)
+            return
+        if kind in ("Query", "Header", "Cookie"):
+            location = cast(ParamLocation, kind.lower())
+            wire = alias or name
+            assert marker is not None
+            if (
+                kind == "Header"
+                and alias is None
+                and literal(kwarg(marker, "convert_underscores")) is not False
+            ):
+                wire = name.replace("_", "-")
+            description = const_str(kwarg(marker, "description")) if marker is not None else None
+            found.parameters[(location, wire)] = Parameter(
+                wire, location, schema, not has_default, description
+            )
+            return
+        if kind in ("Body", "Form", "File"):
+            embed = literal(kwarg(marker, "embed")) is True if marker is not None else False
+            content = {"Body": "application/json", "Form": "application/x-www-form-urlencoded"}.get(
+                kind, "multipart/form-data"
+            )
+            found.body_fields.append(
+                (alias or name, schema, not has_default, embed or kind != "Body", content)
+            )
+            return
+        if annotation is not None and self._is_body_type(module, annotation):
+            found.body_fields.append((name, schema, not has_default, False, "application/json"))
+            return
+        found.parameters[("query", name)] = Parameter(name, "query", schema, not has_default)
+
+    def _is_body_type(self, module: Module, annotation: ast.expr) -> bool:
+        """Models and non-singular types (list[...], dict) without a marker are bodies in FastAPI."""
+        core = annotation
+        while isinstance(core, ast.Subscript) and self._is_any(module, core.value, ("Optional", "Union")):
+            core = core.slice.elts[0] if isinstance(core.slice, ast.Tuple) else core.slice
+        if isinstance(core, ast.BinOp):
+            core = core.left
+        target = core.value if isinstance(core, ast.Subscript) else core
+        resolved = self.index.resolve_expr(module, target)
+        if isinstance(resolved, Symbol):
+            return self.schemas.is_model(resolved)
+        if isinstance(resolved, External):
+            return resolved.last in (
+                "list",
+                "List",
+                "dict",
+                "Dict",
+                "set",
+                "Set",
+                "Sequence",
+                "tuple",
+                "Tuple",
+            )
+        return False
+
+    def _injected(self, module: Module, annotation: ast.expr) -> bool:
+        resolved = self.index.resolve_expr(module, annotation)
+        return (
+            isinstance(resolved, External)
+            and resolved.last in _INJECTED
+            and len(resolved.dotted.split(".")) > 1
+        )
+
+    def _is(self, module: Module, expr: ast.expr, name: str) -> bool:
+        resolved = self.index.resolve_expr(module, expr)
+        return isinstance(resolved, External) and resolved.last == name
+
+    def _is_any(self, module: Module, expr: ast.expr, names: tuple[str, ...]) -> bool:
+        resolved = self.index.resolve_expr(module, expr)
+        return isinstance(resolved, External) and resolved.last in names
+
+    def _marker_name(self, module: Module, call: ast.Call | None) -> str | None:
+        if call is None:
+            return None
+        resolved = self.index.resolve_expr(module, call.func)
+        if isinstance(resolved, External) and resolved.last in _PARAM_MARKERS:
+            return resolved.last
+        return None
+
+    # ---- dependencies and security --------------------------------------------------------------
+    def _dependency_marker(
+        self,
+        module: Module,
+        marker: ast.expr,
+        found: _Found,
+        path_names: set[str],
+        depth: int,
+        seen: set[int],
+        annotation: ast.expr | None = None,
+    ) -> None:
+        if not isinstance(marker, ast.Call):
+            return
+        target_expr = marker.args[0] if marker.args else kwarg(marker, "dependency")
+        if target_expr is None:
+            target_expr = annotation  # Depends() with the class in the annotation
+        scopes = str_list(kwarg(marker, "scopes")) or []
+        if target_expr is not None:
+            self._dependency(module, target_expr, scopes, found, path_names, depth, seen)
+
+    def _dependency(
+        self,
+        module: Module,
+        target_expr: ast.expr,
+        scopes: list[str],
+        found: _Found,
+        path_names: set[str],
+        depth: int,
+        seen: set[int],
+    ) -> None:
+        if depth > _MAX_DEPENDENCY_DEPTH:
+            found.unresolved.setdefault("dependencies", "dependency chain too deep")
+            return
+        resolved = self.index.resolve_expr(module, target_expr)
+        if not isinstance(resolved, Symbol) or id(resolved.node) in seen:
+            return
+        seen = seen | {id(resolved.node)}
+        node = resolved.node
+        if isinstance(node, ast.Call):
+            scheme = self._security_scheme(resolved, node)
+            if scheme is not None:
+                merged = found.security.setdefault(scheme, [])
+                merged.extend(s for s in scopes if s not in merged)
+            return
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            self._function_params(resolved.module, node, found, path_names, depth + 1, seen)
+            self._header_checks(resolved.module, node, found)
+        elif isinstance(node, ast.ClassDef):
+            init = next(
+                (
+                    s
+                    for s in node.body
+                    if isinstance(s, ast.FunctionDef) and s.name in ("__init__", "__call__")
+                ),
+                None,
+            )
+            if init is not None:
+                self._function_params(resolved.module, init, found, path_names, depth + 1, seen)
+
+    def _header_checks(
+        self, module: Module, function: ast.FunctionDef | ast.AsyncFunctionDef, found: _Found
+    ) -> None:
+        """A dependency reading ``request.headers["X-API-Key"]`` itself guards with an API key."""
+        for name in schemes_from_checks(function, self.api.security_schemes):
+            found.security.setdefault(name, [])
+
+    def _security_scheme(self, symbol: Symbol, call: ast.Call) -> str | None:
+        target = self.index.call_target(symbol.module, call)
+        if not isinstance(target, External) or target.last not in _SECURITY_CLASSES:
+            return None
+        kind = target.last
+        scheme: dict[str, Any]
+        if kind.startswith("APIKey"):
+            location = {"APIKeyHeader": "header", "APIKeyQuery": "query", "APIKeyCookie": "cookie"}[kind]
+            key_name = const_str(kwarg(call, "name")) or const_str(call.args[0] if call.args else None)
+            if key_name is None:
+                scheme = {"type": "apiKey", "in": location, "name": symbol.name, **unresolved("key name")}
+            else:
+                scheme = {"type": "apiKey", "in": location, "name": key_name}
+        elif kind == "HTTPBearer":
+            scheme = {"type": "http", "scheme": "bearer"}
+            bearer_format = const_str(kwarg(call, "bearerFormat"))
+            if bearer_format:
+                scheme["bearerFormat"] = bearer_format
+        elif kind == "HTTPBasic":
+            scheme = {"type": "http", "scheme": "basic"}
+        elif kind == "HTTPDigest":
+            scheme = {"type": "http", "scheme": "digest"}
+        elif kind == "OAuth2PasswordBearer":
+            token_url = const_str(kwarg(call, "tokenUrl")) or const_str(call.args[0] if call.args else None)
+            flow = {"tokenUrl": token_url or "token", "scopes": _dict_literal(kwarg(call, "scopes")) or {}}
+            scheme = {"type": "oauth2", "flows": {"password": flow}}
+        elif kind == "OAuth2AuthorizationCodeBearer":
+            scheme = {
+                "type": "oauth2",
+                "flows": {
+                    "authorizationCode": {
+                        "authorizationUrl": const_str(kwarg(call, "authorizationUrl")) or "authorize",
+                        "tokenUrl": const_str(kwarg(call, "tokenUrl")) or "token",
+                        "scopes": _dict_literal(kwarg(call, "scopes")) or {},
+                    }
+                },
+            }
+        elif kind == "OpenIdConnect":
+            scheme = {
+                "type": "openIdConnect",
+                "openIdConnectUrl": const_str(kwarg(call, "openIdConnectUrl")) or "",
+            }
+        else:
+            scheme = {"type": "http", "scheme": "bearer", **unresolved(f"custom {kind} subclass")}
+        description = const_str(kwarg(call, "description"))
+        if description:
+            scheme["description"] = description
+        # FastAPI names a scheme after its class unless scheme_name= is given.
+        name = const_str(kwarg(call, "scheme_name")) or kind
+        existing = self.api.security_schemes.get(name)
+        if existing is not None and existing != scheme:
+            name = f"{kind}_{symbol.name}"
+        self.api.security_schemes[name] = scheme
+        return name
+
+    # ---- bodies and responses -------------------------------------------------------------------
+    def _body(self, found: _Found) -> tuple[dict[str, Any] | None, str]:
+        if not found.body_fields:
+            return None, "application/json"
+        content_type = found.body_fields[0][4]
+        if len(found.body_fields) == 1 and not found.body_fields[0][3]:
+            return found.body_fields[0][1], content_type
+        properties = {name: schema for name, schema, _, _, _ in found.body_fields}
+        required = [name for name, _, is_required, _, _ in found.body_fields if is_required]
+        body: dict[str, Any] = {"type": "object", "properties": properties}
+        if required:
+            body["required"] = required
+        return body, content_type
+
+    def _responses(
+        self,
+        module: Module,
+        function: ast.FunctionDef | ast.AsyncFunctionDef,
+        options: ast.Call,
+        method: HttpMethod,
+    ) -> dict[str, dict[str, Any] | None]:
+        status = _status_code(kwarg(options, "status_code")) or "200"
+        model_expr = kwarg(options, "response_model")
+        schema: dict[str, Any] | None
+        if model_expr is not None:
+            is_none = isinstance(model_expr, ast.Constant) and model_expr.value is None
+            schema = None if is_none else self.schemas.schema_for(module, model_expr)
+        elif function.returns is not None and not self._injected(module, function.returns):
+            schema = self._return_schema(module, function.returns)
+        else:
+            schema = None
+        if status in ("204", "304") or method == "head":
+            schema = None
+        responses: dict[str, dict[str, Any] | None] = {status: schema}
+        extra = kwarg(options, "responses")
+        if isinstance(extra, ast.Dict):
+            for key, value in zip(extra.keys, extra.values, strict=True):
+                code = _status_code(key)
+                if code is None or code in responses:
+                    continue
+                model = kwarg_dict(value, "model")
+                responses[code] = self.schemas.schema_for(module, model) if model is not None else None
+        return responses
+
+    def _return_schema(self, module: Module, returns: ast.expr) -> dict[str, Any] | None:
+        resolved = self.index.resolve_expr(module, returns)
+        if isinstance(resolved, External) and resolved.last in ("Response", "JSONResponse", "HTMLResponse"):
+            return None
+        if isinstance(returns, ast.Constant) and returns.value is None:
+            return None
+        return self.schemas.schema_for(module, returns)
+
+
+def kwarg_dict(expr: ast.expr, key: str) -> ast.expr | None:
+    if isinstance(expr, ast.Dict):
+        for k, v in zip(expr.keys, expr.values, strict=True):
+            if const_str(k) == key:
+                return v
+    return None
+
+
+def _dict_literal(expr: ast.expr | None) -> dict[str, str] | None:
+    if not isinstance(expr, ast.Dict):
+        return None
+    out: dict[str, str] = {}
+    for k, v in zip(expr.keys, expr.values, strict=True):
+        key, value = const_str(k), const_str(v)
+        if key is None or value is None:
+            return None
+        out[key] = value
+    return out
+
+
+_STATUS_NAME = re.compile(r"HTTP_(\d{3})")
+
+
+def _status_code(expr: ast.expr | None) -> str | None:
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, int | str) and str(expr.value).isdigit():
+        return str(expr.value)
+    if isinstance(expr, ast.Attribute):
+        match = _STATUS_NAME.match(expr.attr)
+        if match:
+            return match.group(1)
+    return None
+
+
+def _marker_has_default(marker: ast.Call) -> bool:
+    default = marker.args[0] if marker.args else kwarg(marker, "default")
+    if kwarg(marker, "default_factory") is not None:
+        return True
+    return default is not None and not (isinstance(default, ast.Constant) and default.value is Ellipsis)
+
+
+def _param_constraints(marker: ast.Call) -> dict[str, Any]:
+    out = field_constraints(marker)
+    out.pop("description", None)
+    default = marker.args[0] if marker.args else kwarg(marker, "default")
+    value = literal(default)
+    if value is not None and not (isinstance(default, ast.Constant) and default.value is Ellipsis):
+        out["default"] = value
+    return out

@@ -1,0 +1,302 @@
+"""Flask: app/Blueprint routes, register_blueprint prefixes, converters, request.args reads and guards."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._files import evidence_path
+from ._model import Evidence, ExtractedApi, HttpMethod, Operation, Parameter
+from ._pyauth import schemes_from_checks
+from ._pyindex import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, str_list
+
+_VERBS: dict[str, HttpMethod] = {
+    "get": "get",
+    "post": "post",
+    "put": "put",
+    "patch": "patch",
+    "delete": "delete",
+}
+_RULE_PARAM = re.compile(r"<(?:(?P<conv>[a-zA-Z_]+)(?:\([^)]*\))?:)?(?P<name>[a-zA-Z_][a-zA-Z0-9_]*)>")
+_CONVERTERS: dict[str, dict[str, Any]] = {
+    "string": {"type": "string"},
+    "int": {"type": "integer"},
+    "float": {"type": "number"},
+    "path": {"type": "string"},
+    "uuid": {"type": "string", "format": "uuid"},
+    "any": {"type": "string"},
+}
+_ARG_TYPES: dict[str, dict[str, Any]] = {"int": {"type": "integer"}, "float": {"type": "number"}}
+_VIEW_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+@dataclass
+class _App:
+    symbol: Symbol
+    is_app: bool
+    prefix: str = ""
+    routes: list[tuple[str, list[HttpMethod], ast.FunctionDef | ast.AsyncFunctionDef, Module]] = field(
+        default_factory=list
+    )
+    children: list[tuple[_App, str | None]] = field(default_factory=list)
+    guards: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, Module]] = field(default_factory=list)
+    registered: bool = False
+
+
+def flask_path(rule: str) -> tuple[str, list[Parameter]]:
+    """``/users/<int:id>`` -> ``/users/{id}`` and its typed path parameters."""
+    params: list[Parameter] = []
+
+    def replace(match: re.Match[str]) -> str:
+        converter = match.group("conv") or "string"
+        schema = _CONVERTERS.get(converter, {"type": "string"})
+        params.append(Parameter(match.group("name"), "path", dict(schema), required=True))
+        return "{" + match.group("name") + "}"
+
+    return _RULE_PARAM.sub(replace, rule), params
+
+
+class FlaskExtractor:
+    def __init__(self, index: PythonIndex, api: ExtractedApi, app_dir: str) -> None:
+        self.index = index
+        self.api = api
+        self.app_dir = app_dir
+        self.apps: dict[int, _App] = {}
+
+    def run(self) -> None:
+        self._collect_apps()
+        self._collect_routes()
+        self._collect_calls()
+        apps = [a for a in self.apps.values() if a.is_app]
+        roots = apps or [a for a in self.apps.values() if not a.registered]
+        for root in sorted(roots, key=lambda a: (a.symbol.module.path, a.symbol.name)):
+            self._visit(root, root.prefix, [], (id(root),))
+        if apps:
+            for app in self.apps.values():
+                if not app.is_app and not app.registered and app.routes:
+                    self.api.warnings.append(
+                        f"{self._where(app.symbol.module)}: blueprint {app.symbol.name} is never registered; "
+                        f"its {len(app.routes)} route(s) are left out"
+                    )
+
+    def _where(self, module: Module) -> str:
+        return evidence_path(self.app_dir, module.path)
+
+    def _collect_apps(self) -> None:
+        for module in self.index.modules:
+            for name, node in [*module.defs.items(), *module.local_defs.items()]:
+                if not isinstance(node, ast.Call) or id(node) in self.apps:
+                    continue
+                target = self.index.call_target(module, node)
+                if not isinstance(target, External) or target.last not in ("Flask", "Blueprint", "APIFlask"):
+                    continue
+                is_app = target.last != "Blueprint"
+                self.apps[id(node)] = _App(
+                    symbol=Symbol(module, name, node),
+                    is_app=is_app,
+                    prefix="" if is_app else const_str(kwarg(node, "url_prefix")) or "",
+                )
+
+    def _app_of(self, module: Module, expr: ast.expr) -> _App | None:
+        resolved = self.index.resolve_expr(module, expr)
+        return self.apps.get(id(resolved.node)) if isinstance(resolved, Symbol) else None
+
+    def _collect_routes(self) -> None:
+        for module in self.index.modules:
+            for function, owner in module.functions:
+                if owner is not None:
+                    continue
+                for decorator in function.decorator_list:
+                    self._decorator(module, function, decorator)
+
+    def _decorator(
+        self, module: Module, function: ast.FunctionDef | ast.AsyncFunctionDef, decorator: ast.expr
+    ) -> None:
+        if isinstance(decorator, ast.Attribute) and decorator.attr == "before_request":
+            app = self._app_of(module, decorator.value)
+            if app is not None:
+                app.guards.append((function, module))
+            return
+        if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)):
+            return
+        verb = decorator.func.attr
+        if verb != "route" and verb not in _VERBS:
+            return
+        app = self._app_of(module, decorator.func.value)
+        if app is None:
+            return
+        rule = const_str(decorator.args[0] if decorator.args else kwarg(decorator, "rule"))
+        if rule is None:
+            self.api.warnings.append(f"{self._where(module)}:{function.lineno}: route rule is not a literal")
+            return
+        if verb == "route":
+            names = str_list(kwarg(decorator, "methods")) or ["GET"]
+            methods = [_VERBS[m.lower()] for m in names if m.lower() in _VERBS]
+        else:
+            methods = [_VERBS[verb]]
+        app.routes.append((rule, methods, function, module))
+
+    def _collect_calls(self) -> None:
+        for module in self.index.modules:
+            for call in module.calls:
+                if not isinstance(call.func, ast.Attribute):
+                    continue
+                owner = self._app_of(module, call.func.value)
+                if owner is None:
+                    continue
+                if call.func.attr == "register_blueprint" and call.args:
+                    child = self._app_of(module, call.args[0])
+                    if child is not None and child is not owner:
+                        child.registered = True
+                        owner.children.append((child, const_str(kwarg(call, "url_prefix"))))
+                elif call.func.attr == "add_url_rule":
+                    self._add_url_rule(module, owner, call)
+                elif call.func.attr == "before_request" and call.args:
+                    guard = self.index.resolve_expr(module, call.args[0])
+                    if isinstance(guard, Symbol) and isinstance(
+                        guard.node, ast.FunctionDef | ast.AsyncFunctionDef
+                    ):
+                        owner.guards.append((guard.node, guard.module))
+
+    def _add_url_rule(self, module: Module, owner: _App, call: ast.Call) -> None:
+        rule = const_str(call.args[0] if call.args else kwarg(call, "rule"))
+        view = kwarg(call, "view_func") or (call.args[2] if len(call.args) > 2 else None)
+        if rule is None or view is None:
+            return
+        explicit = str_list(kwarg(call, "methods"))
+        if (
+            isinstance(view, ast.Call)
+            and isinstance(view.func, ast.Attribute)
+            and view.func.attr == "as_view"
+        ):
+            cls = self.index.resolve_expr(module, view.func.value)
+            if isinstance(cls, Symbol) and isinstance(cls.node, ast.ClassDef):
+                for item in cls.node.body:
+                    if (
+                        isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+                        and item.name in _VIEW_METHODS
+                        and (explicit is None or item.name.upper() in explicit)
+                    ):
+                        owner.routes.append((rule, [_VERBS[item.name]], item, cls.module))
+            return
+        target = self.index.resolve_expr(module, view)
+        if isinstance(target, Symbol) and isinstance(target.node, ast.FunctionDef | ast.AsyncFunctionDef):
+            methods = [_VERBS[m.lower()] for m in (explicit or ["GET"]) if m.lower() in _VERBS]
+            owner.routes.append((rule, methods, target.node, target.module))
+
+    def _visit(
+        self,
+        app: _App,
+        here: str,
+        guards: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, Module]],
+        stack: tuple[int, ...],
+    ) -> None:
+        """Emit ``app``'s routes under ``here`` (its full prefix) and recurse into registered blueprints."""
+        guards = guards + app.guards
+        for rule, methods, function, module in app.routes:
+            for method in methods:
+                self._operation(_join(here, rule), method, function, module, guards)
+        for child, url_prefix in app.children:
+            if id(child) in stack:
+                where = self._where(child.symbol.module)
+                self.api.warnings.append(f"{where}: blueprint {child.symbol.name} is registered in a cycle")
+                continue
+            # register_blueprint(url_prefix=) replaces the blueprint's own url_prefix.
+            own = url_prefix if url_prefix is not None else child.prefix
+            self._visit(child, _join(here, own), guards, (*stack, id(child)))
+
+    def _operation(
+        self,
+        rule: str,
+        method: HttpMethod,
+        function: ast.FunctionDef | ast.AsyncFunctionDef,
+        module: Module,
+        guards: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, Module]],
+    ) -> None:
+        path, parameters = flask_path(rule)
+        params: dict[tuple[str, str], Parameter] = {("path", p.name): p for p in parameters}
+        body, unresolved = self._reads(function, params)
+        scheme_names: set[str] = set()
+        for guard, _ in guards:
+            scheme_names.update(schemes_from_checks(guard, self.api.security_schemes))
+        for decorator in function.decorator_list:
+            target_expr = decorator.func if isinstance(decorator, ast.Call) else decorator
+            resolved = self.index.resolve_expr(module, target_expr)
+            if isinstance(resolved, Symbol) and isinstance(
+                resolved.node, ast.FunctionDef | ast.AsyncFunctionDef
+            ):
+                scheme_names.update(schemes_from_checks(resolved.node, self.api.security_schemes))
+        scheme_names.update(schemes_from_checks(function, self.api.security_schemes))
+        doc = ast.get_docstring(function)
+        self.api.operations.append(
+            Operation(
+                method=method,
+                path=path if path.startswith("/") else "/" + path,
+                operation_id=function.name,
+                summary=doc.strip().splitlines()[0] if doc else None,
+                parameters=tuple(params.values()),
+                request_body=body if method in ("post", "put", "patch") else None,
+                responses={"200": None},
+                security=[{name: [] for name in sorted(scheme_names)}] if scheme_names else None,
+                unresolved=unresolved if method in ("post", "put", "patch") else {},
+                evidence=Evidence(self._where(module), function.lineno, f"{function.name}()"),
+            )
+        )
+
+    def _reads(
+        self, function: ast.FunctionDef | ast.AsyncFunctionDef, params: dict[tuple[str, str], Parameter]
+    ) -> tuple[dict[str, Any] | None, dict[str, str]]:
+        """Query parameters from ``request.args`` and whether a JSON body is read."""
+        body: dict[str, Any] | None = None
+        unresolved: dict[str, str] = {}
+        for node in ast.walk(function):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                owner = node.func.value
+                if (
+                    isinstance(owner, ast.Attribute)
+                    and owner.attr == "args"
+                    and node.func.attr in ("get", "getlist")
+                    and node.args
+                ):
+                    name = const_str(node.args[0])
+                    if name is None:
+                        continue
+                    kind = kwarg(node, "type")
+                    schema: dict[str, Any] = (
+                        dict(_ARG_TYPES.get(kind.id, {"type": "string"}))
+                        if isinstance(kind, ast.Name)
+                        else {"type": "string"}
+                    )
+                    if node.func.attr == "getlist":
+                        schema = {"type": "array", "items": schema}
+                    default = literal(node.args[1] if len(node.args) > 1 else kwarg(node, "default"))
+                    if default is not None:
+                        schema["default"] = default
+                    params.setdefault(("query", name), Parameter(name, "query", schema, required=False))
+                elif node.func.attr in ("get_json", "get_data"):
+                    body = {"type": "object"}
+            elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute):
+                if node.value.attr == "args":
+                    name = const_str(node.slice)
+                    if name is not None:
+                        params.setdefault(("query", name), Parameter(name, "query", {"type": "string"}, True))
+            elif (
+                isinstance(node, ast.Attribute)
+                and node.attr in ("json", "form")
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "request"
+            ):
+                body = {"type": "object"}
+        if body is not None:
+            unresolved["body"] = "request body is read as untyped JSON; its fields are not declared"
+        return body, unresolved
+
+
+def _join(prefix: str, rule: str | None) -> str:
+    if not rule:
+        return prefix
+    if not prefix:
+        return rule
+    return prefix.rstrip("/") + "/" + rule.lstrip("/")

@@ -1,0 +1,351 @@
+"""An index of a Python project's modules (parsed once with ``ast``) and static name resolution across them.
+
+Resolution follows ``import``/``from … import`` (absolute and relative) between the project's own modules;
+names from outside the project resolve to an ``External`` dotted name (``fastapi.APIRouter``). Cycles
+(circular imports, ``a = b; b = a``) end in ``None`` rather than recursion.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ._files import iter_sources
+
+# Only files mentioning one of these are walked in full (calls/subscripts anywhere in the code); the rest
+# only have their top level read, which keeps a 2,000-file repository fast.
+_WALK_TRIGGERS = (
+    "environ",
+    "getenv",
+    "include_router",
+    "register_blueprint",
+    "add_url_rule",
+    "add_api_route",
+    "mount",
+    ".run(",
+    ".register(",
+    "Settings",
+    "urlpatterns",
+    "before_request",
+    "create_app",
+    "_app(",
+)
+_MAX_ALIAS_DEPTH = 32
+
+
+@dataclass(frozen=True)
+class External:
+    """A name from outside the project, e.g. ``fastapi.FastAPI`` (or a bare name that was never imported)."""
+
+    dotted: str
+
+    @property
+    def last(self) -> str:
+        return self.dotted.rsplit(".", 1)[-1]
+
+    def is_(self, name: str, *packages: str) -> bool:
+        """Whether this is ``name`` from one of ``packages`` (a bare unimported name matches too)."""
+        parts = self.dotted.split(".")
+        return parts[-1] == name and (len(parts) == 1 or not packages or parts[0] in packages)
+
+
+@dataclass(eq=False)
+class Module:
+    name: str
+    # Path relative to the analysed app directory.
+    path: str
+    tree: ast.Module
+    is_package: bool = False
+    # local name -> (module, attribute) for "from m import attribute"; (module, None) for "import module".
+    imports: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    # Top-level definitions: class/function nodes and the value expression of assignments (last one wins).
+    defs: dict[str, ast.AST] = field(default_factory=dict)
+    # "x += [...]" at top level, in order (urlpatterns += router.urls).
+    augments: dict[str, list[ast.expr]] = field(default_factory=dict)
+    # Assignments inside functions (app factories), used when a name is not defined at top level.
+    local_defs: dict[str, ast.AST] = field(default_factory=dict)
+    # Functions at top level, in top-level classes and in function bodies, with their class (or None).
+    functions: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.ClassDef | None]] = field(
+        default_factory=list
+    )
+    classes: list[ast.ClassDef] = field(default_factory=list)
+    # Filled only for walked files (see _WALK_TRIGGERS).
+    calls: list[ast.Call] = field(default_factory=list)
+    subscripts: list[ast.Subscript] = field(default_factory=list)
+
+    @property
+    def package(self) -> str:
+        return self.name if self.is_package else self.name.rpartition(".")[0]
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A definition inside the project: a class, a function or an assigned value expression."""
+
+    module: Module
+    name: str
+    node: ast.AST
+
+
+Resolved = Module | Symbol | External
+
+
+class PythonIndex:
+    def __init__(self, modules: list[Module], warnings: list[str]) -> None:
+        self.modules = modules
+        self.warnings = warnings
+        self._by_name: dict[str, Module] = {}
+        for module in modules:
+            self._by_name.setdefault(module.name, module)
+        # Apps are often run from a subfolder (src/, a Django project dir): "pkg.mod" may be "src.pkg.mod".
+        self._by_suffix: dict[str, list[Module]] = {}
+        for module in modules:
+            parts = module.name.split(".")
+            for i in range(1, len(parts)):
+                self._by_suffix.setdefault(".".join(parts[i:]), []).append(module)
+
+    def module(self, name: str) -> Module | None:
+        found = self._by_name.get(name)
+        if found is not None:
+            return found
+        candidates = self._by_suffix.get(name, [])
+        if not candidates:
+            return None
+        return min(candidates, key=lambda m: (len(m.name), m.name))
+
+    def resolve_name(
+        self, module: Module, name: str, _seen: frozenset[tuple[str, str]] = frozenset()
+    ) -> Resolved | None:
+        key = (module.name, name)
+        if key in _seen or len(_seen) > _MAX_ALIAS_DEPTH:
+            return None
+        seen = _seen | {key}
+        node = module.defs.get(name)
+        if node is not None:
+            # "router = users.router" re-exports: follow plain aliases.
+            if isinstance(node, ast.Name | ast.Attribute):
+                target = self.resolve_expr(module, node, seen)
+                if target is not None:
+                    return target
+            return Symbol(module, name, node)
+        imported = module.imports.get(name)
+        if imported is not None:
+            source, attr = imported
+            if attr is None:
+                target_module = self.module(source)
+                return target_module if target_module is not None else External(source)
+            submodule = self.module(f"{source}.{attr}")
+            if submodule is not None and self.module(source) is None:
+                return submodule
+            source_module = self.module(source)
+            if source_module is None:
+                return External(f"{source}.{attr}")
+            found = self.resolve_name(source_module, attr, seen)
+            if found is not None:
+                return found
+            return self.module(f"{source_module.name}.{attr}")
+        local = module.local_defs.get(name)
+        if local is not None:
+            return Symbol(module, name, local)
+        if module.is_package:
+            submodule = self.module(f"{module.name}.{name}")
+            if submodule is not None:
+                return submodule
+        return None
+
+    def resolve_expr(
+        self, module: Module, expr: ast.AST, _seen: frozenset[tuple[str, str]] = frozenset()
+    ) -> Resolved | None:
+        """What a Name / dotted Attribute refers to; bare unknown names become External(name)."""
+        if isinstance(expr, ast.Name):
+            found = self.resolve_name(module, expr.id, _seen)
+            return found if found is not None else External(expr.id)
+        if isinstance(expr, ast.Attribute):
+            base = self.resolve_expr(module, expr.value, _seen)
+            if isinstance(base, External):
+                return External(f"{base.dotted}.{expr.attr}")
+            if isinstance(base, Module):
+                found = self.resolve_name(base, expr.attr, _seen)
+                if found is not None:
+                    return found
+                return self.module(f"{base.name}.{expr.attr}")
+            return None
+        return None
+
+    def call_target(self, module: Module, call: ast.Call) -> Resolved | None:
+        return self.resolve_expr(module, call.func)
+
+    def class_bases(self, symbol: Symbol, _depth: int = 0) -> Iterator[Resolved]:
+        """All bases of a class, transitively (project classes first-hand, then their bases)."""
+        if not isinstance(symbol.node, ast.ClassDef) or _depth > 16:
+            return
+        for base in symbol.node.bases:
+            resolved = self.resolve_expr(symbol.module, _strip_subscript(base))
+            if resolved is None:
+                continue
+            yield resolved
+            if isinstance(resolved, Symbol) and resolved.node is not symbol.node:
+                yield from self.class_bases(resolved, _depth + 1)
+
+
+def _strip_subscript(expr: ast.expr) -> ast.expr:
+    # Generic[T] / Base[Model] -> the class itself.
+    return expr.value if isinstance(expr, ast.Subscript) else expr
+
+
+def module_name_for(path: str) -> tuple[str, bool]:
+    parts = path[: -len(".py")].split("/")
+    is_package = parts[-1] == "__init__"
+    if is_package:
+        parts = parts[:-1]
+    return ".".join(parts) or "__init__", is_package
+
+
+def build_index(root: Path, warnings: list[str], evidence_prefix: str = "") -> PythonIndex:
+    modules: list[Module] = []
+    for source in iter_sources(root, (".py",), warnings):
+        shown = f"{evidence_prefix}{source.path}"
+        try:
+            tree = ast.parse(source.text, filename=source.path)
+        except SyntaxError as exc:
+            warnings.append(f"{shown}: skipped, syntax error at line {exc.lineno}: {exc.msg}")
+            continue
+        except (RecursionError, MemoryError):
+            warnings.append(f"{shown}: skipped, nested too deeply to parse")
+            continue
+        except ValueError as exc:
+            warnings.append(f"{shown}: skipped, {exc}")
+            continue
+        name, is_package = module_name_for(source.path)
+        module = Module(name=name, path=source.path, tree=tree, is_package=is_package)
+        try:
+            _read_top_level(module, tree.body)
+            if any(trigger in source.text for trigger in _WALK_TRIGGERS):
+                _walk(module)
+        except RecursionError:
+            warnings.append(f"{shown}: partly read, nested too deeply")
+        modules.append(module)
+    return PythonIndex(modules, warnings)
+
+
+def _absolute(module: Module, level: int, target: str | None) -> str:
+    if level == 0:
+        return target or ""
+    base = module.package.split(".") if module.package else []
+    if level > 1:
+        base = base[: len(base) - (level - 1)]
+    parts = [*base, *([target] if target else [])]
+    return ".".join(p for p in parts if p)
+
+
+def _read_top_level(module: Module, body: list[ast.stmt]) -> None:
+    for stmt in body:
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                if alias.asname:
+                    module.imports[alias.asname] = (alias.name, None)
+                else:
+                    top = alias.name.split(".")[0]
+                    module.imports[top] = (top, None)
+        elif isinstance(stmt, ast.ImportFrom):
+            source = _absolute(module, stmt.level, stmt.module)
+            for alias in stmt.names:
+                if alias.name != "*":
+                    module.imports[alias.asname or alias.name] = (source, alias.name)
+        elif isinstance(stmt, ast.ClassDef):
+            module.defs[stmt.name] = stmt
+            module.classes.append(stmt)
+            for item in stmt.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                    module.functions.append((item, stmt))
+        elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+            module.defs[stmt.name] = stmt
+            module.functions.append((stmt, None))
+            _read_function_body(module, stmt.body)
+        elif isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    module.defs[target.id] = stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+            module.defs[stmt.target.id] = stmt.value
+        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+            module.augments.setdefault(stmt.target.id, []).append(stmt.value)
+        elif isinstance(stmt, ast.If | ast.Try | ast.With):
+            _read_top_level(module, _sub_bodies(stmt))
+
+
+def _sub_bodies(stmt: ast.If | ast.Try | ast.With) -> list[ast.stmt]:
+    bodies: list[ast.stmt] = list(stmt.body)
+    if isinstance(stmt, ast.If):
+        bodies += stmt.orelse
+    elif isinstance(stmt, ast.Try):
+        for handler in stmt.handlers:
+            bodies += handler.body
+        bodies += stmt.orelse + stmt.finalbody
+    return bodies
+
+
+def _read_function_body(module: Module, body: list[ast.stmt]) -> None:
+    """Assignments and nested route functions inside a factory function (create_app)."""
+    for stmt in body:
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    module.local_defs.setdefault(target.id, stmt.value)
+        elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.decorator_list:
+            module.functions.append((stmt, None))
+        elif isinstance(stmt, ast.If | ast.Try | ast.With):
+            _read_function_body(module, _sub_bodies(stmt))
+
+
+def _walk(module: Module) -> None:
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.Call):
+            module.calls.append(node)
+        elif isinstance(node, ast.Subscript):
+            module.subscripts.append(node)
+
+
+def const_str(expr: ast.AST | None) -> str | None:
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return expr.value
+    return None
+
+
+def kwarg(call: ast.Call, name: str) -> ast.expr | None:
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    return None
+
+
+def arg_or_kwarg(call: ast.Call, position: int, name: str) -> ast.expr | None:
+    if len(call.args) > position and not isinstance(call.args[position], ast.Starred):
+        return call.args[position]
+    return kwarg(call, name)
+
+
+def str_list(expr: ast.AST | None) -> list[str] | None:
+    """["GET", "POST"] / ("GET",) / {"GET"} as strings, or None when not a literal list of strings."""
+    if isinstance(expr, ast.List | ast.Tuple | ast.Set):
+        values = [const_str(e) for e in expr.elts]
+        if all(v is not None for v in values):
+            return [v for v in values if v is not None]
+    return None
+
+
+def literal(expr: ast.AST | None) -> object:
+    """A JSON-able literal value, or None when the expression is not a plain literal."""
+    if expr is None:
+        return None
+    try:
+        value = ast.literal_eval(expr)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, list | tuple) and all(isinstance(v, str | int | float | bool) for v in value):
+        return list(value)
+    return None

@@ -1,0 +1,393 @@
+"""The Python extractor (stdlib ``ast``): FastAPI, Flask, Django/DRF routes; env vars; the listening port.
+
+Follows the extractor contract in ``justpush.analysis``. The parsed index is cached per app directory and
+file fingerprint, so ``extract``, ``scan_env``, ``find_port`` and detection parse each file once.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._env import make_env_var, merge_env_vars
+from ._files import SKIPPED_DIRS, evidence_path
+from ._model import EnvVar, Evidence, ExtractedApi, ProjectProfile
+from ._pydjango import DjangoExtractor
+from ._pyfastapi import FastApiExtractor
+from ._pyflask import FlaskExtractor
+from ._pyindex import External, Module, PythonIndex, Symbol, build_index, const_str, kwarg, literal
+
+_CACHE_SIZE = 4
+_cache: OrderedDict[tuple[str, tuple[tuple[str, int, int], ...]], tuple[PythonIndex, tuple[str, ...]]] = (
+    OrderedDict()
+)
+_ENV_FUNCS = ("getenv", "get")
+_APP_CLASSES = {"FastAPI": "fastapi", "Flask": "flask", "APIFlask": "flask"}
+
+
+@dataclass(frozen=True)
+class PythonApp:
+    """Where the WSGI/ASGI application object lives, for the start command."""
+
+    framework: str
+    # Dotted module relative to the app directory ("app.main") and the attribute ("app" / "create_app()").
+    module: str
+    attribute: str
+    evidence: Evidence
+
+
+def _fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:
+    found: list[tuple[str, int, int]] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS and not d.startswith("."))
+        for name in filenames:
+            if name.endswith(".py"):
+                try:
+                    stat = os.stat(os.path.join(dirpath, name))
+                except OSError:
+                    continue
+                found.append((os.path.join(dirpath, name), stat.st_mtime_ns, stat.st_size))
+    return tuple(sorted(found))
+
+
+def load_index(root: Path) -> tuple[PythonIndex, list[str]]:
+    """The project's index and the warnings reading it produced (a fresh list each call)."""
+    key = (str(root.resolve()), _fingerprint(root))
+    cached = _cache.get(key)
+    if cached is None:
+        warnings: list[str] = []
+        index = build_index(root, warnings)
+        cached = (index, tuple(warnings))
+        _cache[key] = cached
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    else:
+        _cache.move_to_end(key)
+    return cached[0], list(cached[1])
+
+
+# ---- the extractor contract ---------------------------------------------------------------------
+def extract(root: Path, profile: ProjectProfile) -> ExtractedApi:
+    index, warnings = load_index(root)
+    api = ExtractedApi()
+    api.warnings.extend(_prefixed(warnings, profile.app_dir))
+    framework = profile.framework or _framework_from_code(index)
+    if framework == "fastapi":
+        FastApiExtractor(index, api, profile.app_dir).run()
+    elif framework == "flask":
+        FlaskExtractor(index, api, profile.app_dir).run()
+    elif framework == "django":
+        DjangoExtractor(index, api, profile.app_dir).run()
+    else:
+        api.warnings.append(f"python: no supported web framework found ({framework or 'none'}); no routes")
+    return api
+
+
+def scan_env(root: Path, profile: ProjectProfile) -> list[EnvVar]:
+    index, _ = load_index(root)
+    found: list[EnvVar] = []
+    for module in index.modules:
+        where = evidence_path(profile.app_dir, module.path)
+        for call in module.calls:
+            var = _env_call(index, module, call, where)
+            if var is not None:
+                found.append(var)
+        for subscript in module.subscripts:
+            if _is_environ(index, module, subscript.value) and isinstance(subscript.ctx, ast.Load):
+                name = _const_or_constant(index, module, subscript.slice)
+                if name is not None:
+                    found.append(
+                        make_env_var(name, None, True, Evidence(where, subscript.lineno, "os.environ[]"))
+                    )
+        found.extend(_settings_vars(index, module, where))
+    return merge_env_vars(found)
+
+
+def find_port(root: Path, profile: ProjectProfile) -> tuple[int, Evidence] | None:
+    index, _ = load_index(root)
+    candidates: list[tuple[int, int, Evidence]] = []
+    for module in index.modules:
+        where = evidence_path(profile.app_dir, module.path)
+        for call in module.calls:
+            if not (isinstance(call.func, ast.Attribute) and call.func.attr == "run"):
+                continue
+            port_expr = kwarg(call, "port")
+            if port_expr is None:
+                continue
+            port = _port_value(index, module, port_expr)
+            if port is not None:
+                owner = ast.unparse(call.func.value)
+                # uvicorn.run beats app.run beats anything else named run.
+                rank = 0 if owner == "uvicorn" else 1
+                candidates.append((rank, port, Evidence(where, call.lineno, f"{owner}.run(port=...)")))
+        for call in module.calls:
+            var = _env_call(index, module, call, where)
+            if var is not None and var.name == "PORT" and var.default and var.default.isdigit():
+                candidates.append((2, int(var.default), Evidence(where, call.lineno, "PORT env default")))
+    if not candidates:
+        return None
+    _, port, evidence = min(candidates, key=lambda c: (c[0], c[2].file, c[2].line or 0))
+    return port, evidence
+
+
+# ---- detection helpers (used by _detect) --------------------------------------------------------
+def find_app(root: Path, framework: str | None, app_dir: str) -> PythonApp | None:
+    """The module and attribute of the FastAPI/Flask app (or Django's WSGI application)."""
+    index, _ = load_index(root)
+    if framework == "django":
+        return _django_app(index, app_dir)
+    candidates: list[tuple[int, PythonApp]] = []
+    for module in index.modules:
+        for name, node in module.defs.items():
+            app = _app_from_def(index, module, name, node, app_dir)
+            if app is not None and (framework is None or app.framework == framework):
+                # The conventional entry files first, then the shallowest module.
+                stem = module.name.rsplit(".", 1)[-1]
+                rank = 0 if stem in ("main", "app", "application", "server", "wsgi", "asgi", "api") else 1
+                candidates.append((rank * 100 + module.name.count("."), app))
+    if not candidates:
+        for module in index.modules:
+            for function, owner in module.functions:
+                if owner is None and function.name in ("create_app", "make_app", "app_factory"):
+                    returns_flask = _returns_class(index, module, function, "Flask")
+                    if returns_flask and framework in (None, "flask"):
+                        evidence = Evidence(
+                            evidence_path(app_dir, module.path), function.lineno, "app factory"
+                        )
+                        candidates.append(
+                            (
+                                module.name.count("."),
+                                PythonApp("flask", module.name, f"{function.name}()", evidence),
+                            )
+                        )
+    if not candidates:
+        return None
+    return min(candidates, key=lambda c: (c[0], c[1].module))[1]
+
+
+def framework_from_code(root: Path) -> tuple[str, Evidence] | None:
+    index, _ = load_index(root)
+    app = find_app(root, None, ".")
+    if app is not None:
+        return app.framework, app.evidence
+    django = _framework_from_code(index)
+    if django == "django":
+        module = next(m for m in index.modules if "ROOT_URLCONF" in m.defs or "INSTALLED_APPS" in m.defs)
+        return "django", Evidence(module.path, None, "Django settings module")
+    return None
+
+
+def _framework_from_code(index: PythonIndex) -> str | None:
+    for module in index.modules:
+        for name, node in module.defs.items():
+            app = _app_from_def(index, module, name, node, ".")
+            if app is not None:
+                return app.framework
+    if any("ROOT_URLCONF" in m.defs or "INSTALLED_APPS" in m.defs for m in index.modules):
+        return "django"
+    return None
+
+
+def _app_from_def(
+    index: PythonIndex, module: Module, name: str, node: ast.AST, app_dir: str
+) -> PythonApp | None:
+    if not isinstance(node, ast.Call):
+        return None
+    target = index.call_target(module, node)
+    if not isinstance(target, External) or target.last not in _APP_CLASSES:
+        return None
+    if len(target.dotted.split(".")) == 1 and target.last not in module.imports:
+        return None
+    evidence = Evidence(evidence_path(app_dir, module.path), node.lineno, f"{name} = {target.last}(...)")
+    return PythonApp(_APP_CLASSES[target.last], module.name, name, evidence)
+
+
+def _returns_class(
+    index: PythonIndex, module: Module, function: ast.FunctionDef | ast.AsyncFunctionDef, cls: str
+) -> bool:
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call):
+            target = index.call_target(module, node)
+            if isinstance(target, External) and target.last == cls:
+                return True
+    return False
+
+
+def _django_app(index: PythonIndex, app_dir: str) -> PythonApp | None:
+    for module in sorted(index.modules, key=lambda m: (m.name.count("."), m.name)):
+        wsgi = const_str(module.defs.get("WSGI_APPLICATION"))
+        if wsgi and "." in wsgi:
+            target_module, attribute = wsgi.rsplit(".", 1)
+            line = getattr(module.defs["WSGI_APPLICATION"], "lineno", None)
+            evidence = Evidence(evidence_path(app_dir, module.path), line, "WSGI_APPLICATION")
+            return PythonApp("django", _relative_module(index, target_module), attribute, evidence)
+    for module in sorted(index.modules, key=lambda m: (m.name.count("."), m.name)):
+        if module.name.endswith("wsgi") and "application" in module.defs:
+            evidence = Evidence(evidence_path(app_dir, module.path), None, "wsgi.py defines application")
+            return PythonApp("django", module.name, "application", evidence)
+    return None
+
+
+def _relative_module(index: PythonIndex, dotted: str) -> str:
+    found = index.module(dotted)
+    return found.name if found is not None else dotted
+
+
+# ---- env vars -----------------------------------------------------------------------------------
+def _is_environ(index: PythonIndex, module: Module, expr: ast.expr) -> bool:
+    resolved = index.resolve_expr(module, expr)
+    return isinstance(resolved, External) and resolved.dotted in ("os.environ", "environ")
+
+
+def _env_call(index: PythonIndex, module: Module, call: ast.Call, where: str) -> EnvVar | None:
+    func = call.func
+    if not call.args:
+        return None
+    if isinstance(func, ast.Attribute) and func.attr == "get" and _is_environ(index, module, func.value):
+        note = "os.environ.get"
+    elif isinstance(func, ast.Attribute | ast.Name):
+        resolved = index.resolve_expr(module, func)
+        if not (isinstance(resolved, External) and resolved.dotted in ("os.getenv", "getenv")):
+            return None
+        note = "os.getenv"
+    else:
+        return None
+    name = _const_or_constant(index, module, call.args[0])
+    if name is None:
+        return None
+    default_expr = call.args[1] if len(call.args) > 1 else kwarg(call, "default")
+    default = _default_text(default_expr)
+    return make_env_var(name, default, False, Evidence(where, call.lineno, note))
+
+
+def _const_or_constant(index: PythonIndex, module: Module, expr: ast.expr) -> str | None:
+    text = const_str(expr)
+    if text is not None:
+        return text
+    if isinstance(expr, ast.Name):
+        resolved = index.resolve_expr(module, expr)
+        if isinstance(resolved, Symbol):
+            return const_str(resolved.node)
+    return None
+
+
+def _default_text(expr: ast.expr | None) -> str | None:
+    value = literal(expr)
+    if value is None or isinstance(value, list):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _settings_vars(index: PythonIndex, module: Module, where: str) -> list[EnvVar]:
+    """Fields of pydantic BaseSettings classes, named with their env_prefix (upper-cased, as matched)."""
+    found: list[EnvVar] = []
+    for cls in module.classes:
+        symbol = Symbol(module, cls.name, cls)
+        if not any(isinstance(b, External) and b.last == "BaseSettings" for b in index.class_bases(symbol)):
+            continue
+        prefix = _env_prefix(cls)
+        for stmt in cls.body:
+            if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
+                continue
+            field_name = stmt.target.id
+            if field_name.startswith("_") or field_name == "model_config":
+                continue
+            env_name = (prefix + field_name).upper()
+            default_expr: ast.expr | None = stmt.value
+            required = stmt.value is None
+            if isinstance(stmt.value, ast.Call) and _call_name(stmt.value) == "Field":
+                alias = (
+                    const_str(kwarg(stmt.value, "validation_alias"))
+                    or const_str(kwarg(stmt.value, "alias"))
+                    or const_str(kwarg(stmt.value, "env"))
+                )
+                if alias:
+                    env_name = alias.upper()
+                default_expr = stmt.value.args[0] if stmt.value.args else kwarg(stmt.value, "default")
+                has_factory = kwarg(stmt.value, "default_factory") is not None
+                is_ellipsis = isinstance(default_expr, ast.Constant) and default_expr.value is Ellipsis
+                required = (default_expr is None or is_ellipsis) and not has_factory
+                if is_ellipsis:
+                    default_expr = None
+            secret = "Secret" in ast.unparse(stmt.annotation) or None
+            found.append(
+                make_env_var(
+                    env_name,
+                    _default_text(default_expr),
+                    required,
+                    Evidence(where, stmt.lineno, f"{cls.name}.{field_name} (BaseSettings)"),
+                    secret=secret,
+                )
+            )
+    return found
+
+
+def _env_prefix(cls: ast.ClassDef) -> str:
+    for stmt in cls.body:
+        if isinstance(stmt, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "model_config" for t in stmt.targets
+        ):
+            if isinstance(stmt.value, ast.Call):
+                return const_str(kwarg(stmt.value, "env_prefix")) or ""
+            if isinstance(stmt.value, ast.Dict):
+                for key, value in zip(stmt.value.keys, stmt.value.values, strict=True):
+                    if const_str(key) == "env_prefix":
+                        return const_str(value) or ""
+        if isinstance(stmt, ast.ClassDef) and stmt.name == "Config":
+            for inner in stmt.body:
+                if isinstance(inner, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id == "env_prefix" for t in inner.targets
+                ):
+                    return const_str(inner.value) or ""
+    return ""
+
+
+def _call_name(call: ast.Call) -> str:
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
+
+# ---- port ---------------------------------------------------------------------------------------
+def _port_value(index: PythonIndex, module: Module, expr: ast.expr) -> int | None:
+    value = literal(expr)
+    if isinstance(value, int) and 0 < value < 65536:
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    # int(os.getenv("PORT", 8000)) / int(os.environ.get("PORT", "8000"))
+    if isinstance(expr, ast.Call) and _call_name(expr) == "int" and expr.args:
+        return _port_value(index, module, expr.args[0])
+    if isinstance(expr, ast.Call):
+        var = _env_call(index, module, expr, module.path)
+        if var is not None and var.default and var.default.isdigit():
+            return int(var.default)
+    if isinstance(expr, ast.Name):
+        resolved = index.resolve_expr(module, expr)
+        if isinstance(resolved, Symbol) and isinstance(resolved.node, ast.expr):
+            return _port_value(index, resolved.module, resolved.node)
+    return None
+
+
+_PROCFILE_PORT = re.compile(r"(?:--port[= ]|-p |--bind[= ]|-b )(?:[\w.]*:)?(\d{2,5})\b")
+
+
+def procfile_port(text: str) -> tuple[int, int] | None:
+    """(port, 1-based line) from a Procfile ``web:`` line that fixes the port, else None."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip().startswith("web:"):
+            match = _PROCFILE_PORT.search(line)
+            if match:
+                return int(match.group(1)), number
+    return None
+
+
+def _prefixed(warnings: list[str], app_dir: str) -> list[str]:
+    if app_dir in ("", "."):
+        return warnings
+    return [f"{app_dir.rstrip('/')}/{w}" for w in warnings]

@@ -1,0 +1,331 @@
+"""ExtractedApi -> a deterministic OpenAPI 3.1.0 document; validation; deciding about a spec already in the repo."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+import yaml
+from openapi_spec_validator import validate
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+from ._model import ExtractedApi, Operation, Parameter
+
+OPENAPI_VERSION = "3.1.0"
+UNRESOLVED = "x-justpush-unresolved"
+_METHOD_ORDER = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_PATH_PARAM = re.compile(r"\{([^}/]+)\}")
+_OPERATION_ID = re.compile(r"[^A-Za-z0-9_]+")
+
+
+@dataclass(frozen=True)
+class SpecOptions:
+    title: str = "API"
+    version: str = "0.1.0"
+    description: str | None = None
+
+
+def build_spec(api: ExtractedApi, options: SpecOptions | None = None) -> dict[str, Any]:
+    """The OpenAPI 3.1 document for what an extractor found: sorted paths, unique operationIds."""
+    options = options or SpecOptions()
+    info: dict[str, Any] = {"title": api.title or options.title, "version": api.version or options.version}
+    if options.description:
+        info["description"] = options.description
+    paths: dict[str, dict[str, Any]] = {}
+    used_ids: set[str] = set()
+    seen: set[tuple[str, str]] = set()
+    duplicates: list[str] = []
+    for op in sorted(api.operations, key=_op_sort_key):
+        key = (op.path, op.method)
+        if key in seen:
+            duplicates.append(f"{op.method.upper()} {op.path}")
+            continue
+        seen.add(key)
+        paths.setdefault(op.path, {})[op.method] = _operation(op, used_ids)
+    ordered_paths = {
+        path: {m: paths[path][m] for m in _METHOD_ORDER if m in paths[path]} for path in sorted(paths)
+    }
+    doc: dict[str, Any] = {"openapi": OPENAPI_VERSION, "info": info}
+    if api.servers:
+        doc["servers"] = api.servers
+    doc["paths"] = ordered_paths
+    components: dict[str, Any] = {}
+    if api.schemas:
+        components["schemas"] = {name: api.schemas[name] for name in sorted(api.schemas)}
+    if api.security_schemes:
+        components["securitySchemes"] = {n: api.security_schemes[n] for n in sorted(api.security_schemes)}
+    if components:
+        doc["components"] = components
+    if api.default_security is not None:
+        doc["security"] = api.default_security
+    tags = sorted({tag for op in api.operations for tag in op.tags})
+    if tags:
+        doc["tags"] = [{"name": tag} for tag in tags]
+    if duplicates:
+        doc[UNRESOLVED] = {"duplicates": sorted(set(duplicates))}
+    return doc
+
+
+def _op_sort_key(op: Operation) -> tuple[str, int, str, int]:
+    evidence = op.evidence
+    return (
+        op.path,
+        _METHOD_ORDER.index(op.method),
+        evidence.file if evidence else "",
+        (evidence.line or 0) if evidence else 0,
+    )
+
+
+def _operation(op: Operation, used_ids: set[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if op.tags:
+        out["tags"] = list(op.tags)
+    if op.summary:
+        out["summary"] = op.summary
+    out["operationId"] = _unique_id(op, used_ids)
+    parameters = _parameters(op)
+    if parameters:
+        out["parameters"] = parameters
+    if op.request_body is not None:
+        out["requestBody"] = {
+            "required": True,
+            "content": {op.request_content_type: {"schema": op.request_body}},
+        }
+    out["responses"] = _responses(op)
+    if op.security is not None:
+        out["security"] = op.security
+    if op.deprecated:
+        out["deprecated"] = True
+    if op.unresolved:
+        out[UNRESOLVED] = dict(sorted(op.unresolved.items()))
+    if op.evidence is not None:
+        out["x-justpush-source"] = (
+            f"{op.evidence.file}:{op.evidence.line}" if op.evidence.line else op.evidence.file
+        )
+    return out
+
+
+def _unique_id(op: Operation, used: set[str]) -> str:
+    base = op.operation_id or f"{op.method}_{op.path}"
+    base = _OPERATION_ID.sub("_", base).strip("_") or op.method
+    candidate, n = base, 2
+    while candidate in used:
+        candidate = f"{base}_{n}"
+        n += 1
+    used.add(candidate)
+    return candidate
+
+
+def _parameters(op: Operation) -> list[dict[str, Any]]:
+    declared = {p.name for p in op.parameters if p.location == "path"}
+    params: list[Parameter] = list(op.parameters)
+    for name in _PATH_PARAM.findall(op.path):
+        if name not in declared:
+            params.append(Parameter(name, "path", {"type": "string", UNRESOLVED: "type not declared"}, True))
+    in_path = set(_PATH_PARAM.findall(op.path))
+    out: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for param in params:
+        if (param.location, param.name) in seen:
+            continue
+        if param.location == "path" and param.name not in in_path:
+            continue
+        seen.add((param.location, param.name))
+        item: dict[str, Any] = {"name": param.name, "in": param.location}
+        if param.description:
+            item["description"] = param.description
+        item["required"] = True if param.location == "path" else param.required
+        item["schema"] = param.schema
+        out.append(item)
+    order = {"path": 0, "query": 1, "header": 2, "cookie": 3}
+    return sorted(out, key=lambda p: (order[p["in"]], p["name"]))
+
+
+def _responses(op: Operation) -> dict[str, Any]:
+    responses = op.responses or {"200": None}
+    out: dict[str, Any] = {}
+    for status in sorted(responses):
+        schema = responses[status]
+        try:
+            description = HTTPStatus(int(status)).phrase
+        except ValueError:
+            description = "Response"
+        item: dict[str, Any] = {"description": description}
+        if schema is not None:
+            item["content"] = {"application/json": {"schema": schema}}
+        out[status] = item
+    return out
+
+
+# ---- validation ---------------------------------------------------------------------------------
+def validation_error(spec: dict[str, Any]) -> str | None:
+    """None when ``spec`` is a valid OpenAPI 3.0/3.1 document, else the validator's message."""
+    try:
+        validate(spec)
+    except OpenAPIValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) if hasattr(exc, "absolute_path") else ""
+        return f"{exc.message}" + (f" (at {where})" if where else "")
+    except (ValueError, TypeError, KeyError, LookupError, RecursionError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+# ---- an existing spec ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SpecDecision:
+    spec: dict[str, Any]
+    source: str  # generated | existing | merged
+    reason: str
+
+
+def load_spec_text(text: str, name: str) -> dict[str, Any] | str:
+    """The parsed document, or a message saying why it could not be read."""
+    try:
+        data = json.loads(text) if name.endswith(".json") else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        return f"not parseable: {str(exc).splitlines()[0]}"
+    if not isinstance(data, dict):
+        return "not a mapping at the top level"
+    return data
+
+
+def decide(
+    generated: dict[str, Any], existing: dict[str, Any] | str | None, existing_name: str | None
+) -> SpecDecision:
+    """Use, merge or ignore the repository's own spec, with the reason."""
+    if existing is None or existing_name is None:
+        return SpecDecision(generated, "generated", "no OpenAPI/Swagger file in the repository")
+    if isinstance(existing, str):
+        return SpecDecision(generated, "generated", f"{existing_name} ignored: {existing}")
+    if "swagger" in existing:
+        return SpecDecision(
+            generated,
+            "generated",
+            f"{existing_name} ignored: Swagger {existing.get('swagger')} is not OpenAPI 3",
+        )
+    error = validation_error(existing)
+    if error is not None:
+        return SpecDecision(generated, "generated", f"{existing_name} ignored: invalid OpenAPI ({error})")
+    code_ops = _operation_keys(generated)
+    file_ops = _operation_keys(existing)
+    missing = sorted(code_ops - file_ops)
+    if not missing:
+        extra = len(file_ops - code_ops)
+        detail = f"; it also documents {extra} operation(s) the analysis did not find" if extra else ""
+        return SpecDecision(
+            existing,
+            "existing",
+            f"{existing_name} is valid and covers all {len(code_ops)} operation(s) found in the code{detail}",
+        )
+    merged = _merge(existing, generated, {(p, m) for m, p in missing})
+    error = validation_error(merged)
+    shown = ", ".join(f"{m.upper()} {p}" for m, p in missing[:5]) + (" …" if len(missing) > 5 else "")
+    if error is not None:
+        return SpecDecision(
+            generated,
+            "generated",
+            f"{existing_name} is valid but misses {len(missing)} operation(s) ({shown}) and merging failed "
+            f"validation ({error}); the generated spec is used",
+        )
+    return SpecDecision(
+        merged,
+        "merged",
+        f"{existing_name} is valid but misses {len(missing)} operation(s) found in the code ({shown}); "
+        "they were added to it",
+    )
+
+
+def _normal_path(path: str) -> str:
+    return _PATH_PARAM.sub("{}", path).rstrip("/") or "/"
+
+
+def _operation_keys(spec: dict[str, Any]) -> set[tuple[str, str]]:
+    """(method, normalised path) pairs; paths compared without param names or trailing slash."""
+    keys: set[tuple[str, str]] = set()
+    paths = spec.get("paths") or {}
+    if not isinstance(paths, dict):
+        return keys
+    for path, item in paths.items():
+        if isinstance(item, dict):
+            for method in item:
+                if method in _METHOD_ORDER:
+                    keys.add((method, _normal_path(str(path))))
+    return keys
+
+
+def _merge(
+    existing: dict[str, Any], generated: dict[str, Any], wanted: set[tuple[str, str]]
+) -> dict[str, Any]:
+    """The existing document (upgraded to 3.1) plus the generated operations it lacks and their components."""
+    merged = _upgrade_to_31(copy.deepcopy(existing))
+    paths = merged.setdefault("paths", {})
+    by_normal = {_normal_path(p): p for p in paths}
+    renames: dict[str, str] = {}
+    components = merged.setdefault("components", {})
+    for section in ("schemas", "securitySchemes"):
+        source = generated.get("components", {}).get(section, {})
+        target = components.setdefault(section, {})
+        for name, value in source.items():
+            if name in target and target[name] != value:
+                renames[f"#/components/{section}/{name}"] = f"#/components/{section}/{name}_generated"
+                target[f"{name}_generated"] = value
+            else:
+                target.setdefault(name, value)
+        if not target:
+            del components[section]
+    if not components:
+        del merged["components"]
+    for path, item in generated.get("paths", {}).items():
+        normal = _normal_path(path)
+        for method, operation in item.items():
+            if (normal, method) not in wanted:
+                continue
+            target_path = by_normal.get(normal, path)
+            paths.setdefault(target_path, {})[method] = _rename_refs(operation, renames)
+    merged["paths"] = {p: paths[p] for p in sorted(paths)}
+    return merged
+
+
+def _rename_refs(value: Any, renames: dict[str, str]) -> Any:
+    if not renames:
+        return value
+    if isinstance(value, dict):
+        return {
+            k: (renames.get(v, v) if k == "$ref" and isinstance(v, str) else _rename_refs(v, renames))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_rename_refs(v, renames) for v in value]
+    return value
+
+
+def _upgrade_to_31(doc: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI 3.0 -> 3.1 for what commonly differs: nullable, boolean exclusive bounds, example."""
+    if str(doc.get("openapi", "")).startswith("3.1"):
+        return doc
+    doc["openapi"] = OPENAPI_VERSION
+    return _upgrade_node(doc)  # type: ignore[no-any-return]
+
+
+def _upgrade_node(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_upgrade_node(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _upgrade_node(v) for k, v in node.items()}
+    if out.pop("nullable", False) is True:
+        kind = out.get("type")
+        if isinstance(kind, str):
+            out["type"] = [kind, "null"]
+        elif "$ref" in out or "allOf" in out or "oneOf" in out or "anyOf" in out:
+            out = {"anyOf": [out, {"type": "null"}]}
+    for bound, limit in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        if out.get(bound) is True and limit in out:
+            out[bound] = out.pop(limit)
+        elif out.get(bound) is False:
+            del out[bound]
+    return out

@@ -1,0 +1,37 @@
+"""Container images: Dockerfile generation and lint (pure) and sandboxed builds (I/O, ``client``).
+
+See SANDBOX.md for what a build and a sandboxed run isolate, and how.
+"""
+
+from ._context import DOCKERFILE_NAME, IgnoreMatcher, PreparedDockerfile, context_archive, prepare_dockerfile
+from ._dockerfile import (
+    DEFAULT_USER_ID,
+    DockerfileOptions,
+    GeneratedDockerfile,
+    context_dir,
+    default_environment,
+    render_dockerfile,
+)
+from ._lint import LintFinding, Severity, lint_dockerfile
+from .client import UPLOAD_LABEL, BuiltImage, DockerBuilder, SandboxRun
+
+__all__ = [
+    "DEFAULT_USER_ID",
+    "DOCKERFILE_NAME",
+    "UPLOAD_LABEL",
+    "BuiltImage",
+    "DockerBuilder",
+    "DockerfileOptions",
+    "GeneratedDockerfile",
+    "IgnoreMatcher",
+    "LintFinding",
+    "PreparedDockerfile",
+    "SandboxRun",
+    "Severity",
+    "context_archive",
+    "context_dir",
+    "default_environment",
+    "lint_dockerfile",
+    "prepare_dockerfile",
+    "render_dockerfile",
+]

@@ -1,0 +1,426 @@
+"""Pure Dockerfile generation: a ProjectProfile plus DockerfileOptions in, a GeneratedDockerfile out.
+
+The templates in ``templates/`` only lay out instructions; every decision (which files form the
+dependency layer, which install command honours which lockfile, the exec-form CMD) is made here so
+it can be unit-tested and stays deterministic.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import jinja2
+
+from justpush.analysis import ProjectProfile
+from justpush.errors import GenerationError
+
+# Paths inside the image; the runtime user owns nothing, so the app tree stays read-only for it.
+APP_DIR = "/app"
+VENV_DIR = "/opt/venv"
+DEFAULT_USER_ID = 10001
+
+_PYTHON_REQUIREMENTS_PREFIX = "requirements"
+_NODE_LOCKFILES = {
+    "npm": ("package-lock.json", "npm-shrinkwrap.json"),
+    "yarn": ("yarn.lock",),
+    "pnpm": ("pnpm-lock.yaml",),
+}
+_JAVA_BUILD_TOOLS = {
+    "maven": ("pom.xml",),
+    "gradle": ("build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts"),
+}
+
+
+@dataclass(frozen=True)
+class DockerfileOptions:
+    """Everything the generator needs besides the profile.
+
+    ``base_images`` is the ``BuildSettings.base_images`` map (keys ``python``, ``python-runtime``,
+    ``node``, ``node-runtime``, ``go``, ``go-runtime``, ``java``, ``java-runtime``, ``debian``,
+    optionally ``maven``/``gradle`` for projects without a build-tool wrapper).
+    """
+
+    base_images: Mapping[str, str]
+    upload_id: str
+    source_url: str = ""
+    user_id: int = DEFAULT_USER_ID
+    healthcheck: bool = True
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GeneratedDockerfile:
+    dockerfile: str
+    dockerignore: str
+
+
+def default_environment() -> jinja2.Environment:
+    """The Jinja environment over the packaged templates; pass your own to override templates."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("justpush.build", "templates"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_dockerfile(
+    profile: ProjectProfile,
+    options: DockerfileOptions,
+    environment: jinja2.Environment | None = None,
+) -> GeneratedDockerfile:
+    """Render a multi-stage Dockerfile and its .dockerignore for ``profile``."""
+    env = environment or default_environment()
+    family, context = _family_context(profile, options)
+    context_dir(profile)
+    common = _common_context(profile, options)
+    dockerfile = env.get_template(f"{family}.Dockerfile.j2").render(**common, **context)
+    dockerignore = env.get_template("dockerignore.j2").render(patterns=_ignore_patterns(profile, family))
+    return GeneratedDockerfile(dockerfile=dockerfile, dockerignore=dockerignore)
+
+
+def _family_context(profile: ProjectProfile, options: DockerfileOptions) -> tuple[str, dict[str, Any]]:
+    if profile.language == "python":
+        return "python", _python_context(profile, options)
+    if profile.language == "node":
+        return "node", _node_context(profile, options)
+    if profile.language == "go":
+        return "go", _go_context(profile, options)
+    if profile.language == "java":
+        tool = _java_build_tool(profile)
+        return f"java-{tool}", _java_context(profile, options, tool)
+    raise GenerationError(f"no Dockerfile template for language {profile.language!r}")
+
+
+def _common_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[str, Any]:
+    if not 1 <= profile.port <= 65535:
+        raise GenerationError(f"port {profile.port} is out of range")
+    if options.user_id <= 0:
+        raise GenerationError("the runtime user must be non-root (user_id > 0)")
+    labels = dict(options.labels)
+    labels["org.opencontainers.image.revision"] = options.upload_id
+    if options.source_url:
+        labels["org.opencontainers.image.source"] = options.source_url
+    return {
+        "app_dir": APP_DIR,
+        "port": profile.port,
+        "user": f"{options.user_id}:{options.user_id}",
+        "labels": " \\\n      ".join(f"{key}={json.dumps(labels[key])}" for key in sorted(labels)),
+        "src": ".",
+    }
+
+
+def _image(options: DockerfileOptions, key: str) -> str:
+    image = options.base_images.get(key)
+    if not image:
+        raise GenerationError(f"base image {key!r} is not configured")
+    return image
+
+
+def _exec_form(argv: Sequence[str]) -> str:
+    return json.dumps(list(argv))
+
+
+def context_dir(profile: ProjectProfile) -> str:
+    """The build context, relative to the upload root: the app directory (paths in the Dockerfile are
+    relative to it, as they are in a Dockerfile the upload brings)."""
+    app_dir = posixpath.normpath(profile.app_dir or ".")
+    if app_dir.startswith("..") or app_dir.startswith("/"):
+        raise GenerationError(f"app_dir {profile.app_dir!r} must stay inside the upload")
+    return app_dir
+
+
+def _dependency_files(profile: ProjectProfile) -> list[str]:
+    files = set(profile.dependency_files)
+    if profile.lockfile:
+        files.add(profile.lockfile)
+    for name in files:
+        normalized = posixpath.normpath(name)
+        if normalized.startswith("..") or normalized.startswith("/"):
+            raise GenerationError(f"dependency file {name!r} must stay inside the app directory")
+    return sorted(posixpath.normpath(name) for name in files)
+
+
+def _copy_lines(profile: ProjectProfile, files: Sequence[str]) -> list[str]:
+    """COPY instructions that keep each file's directory (a multi-source COPY would flatten them)."""
+    by_dir: dict[str, list[str]] = {}
+    for name in files:
+        by_dir.setdefault(posixpath.dirname(name), []).append(name)
+    lines = []
+    for directory in sorted(by_dir):
+        sources = " ".join(sorted(by_dir[directory]))
+        dest = f"./{directory}/" if directory else "./"
+        lines.append(f"COPY {sources} {dest}")
+    return lines
+
+
+def _healthcheck(options: DockerfileOptions, argv: Sequence[str]) -> str | None:
+    if not options.healthcheck:
+        return None
+    return f"HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 CMD {_exec_form(argv)}"
+
+
+# -- python -------------------------------------------------------------------------------------
+
+
+def _python_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[str, Any]:
+    deps = _dependency_files(profile)
+    manager = (profile.package_manager or "pip").lower()
+    tools: list[str] = []
+    install: list[str] = []
+    install_after_source: list[str] = []
+    pip = "pip install --no-cache-dir"
+    if manager in ("poetry", "pipenv", "uv"):
+        # Export the lock into a requirements file with a throw-away tool venv, so only the app's
+        # runtime dependencies reach /opt/venv.
+        exporters = {
+            "poetry": (
+                "poetry poetry-plugin-export",
+                "poetry export --only main --without-hashes -f requirements.txt -o /tmp/requirements.txt",
+            ),
+            "pipenv": ("pipenv", "pipenv requirements > /tmp/requirements.txt"),
+            "uv": (
+                "uv",
+                "uv export --frozen --no-dev --no-hashes --no-emit-project -o /tmp/requirements.txt",
+            ),
+        }
+        packages, export = exporters[manager]
+        tools.append(f"python3 -m venv /opt/tools && /opt/tools/bin/{pip} {packages}")
+        install.append(f"/opt/tools/bin/{export} && {pip} -r /tmp/requirements.txt")
+    else:
+        requirements = [
+            name for name in deps if posixpath.basename(name).startswith(_PYTHON_REQUIREMENTS_PREFIX)
+        ]
+        constraints = [name for name in deps if posixpath.basename(name).startswith("constraints")]
+        constraint_args = "".join(f" -c {name}" for name in constraints)
+        # Prefer the lock-like file: requirements.txt over requirements-dev.txt and friends.
+        main = [name for name in requirements if posixpath.basename(name) == "requirements.txt"]
+        for name in main or requirements[:1]:
+            install.append(f"{pip} -r {name}{constraint_args}")
+        if not requirements and any(posixpath.basename(n) in ("pyproject.toml", "setup.py") for n in deps):
+            # No lock or requirements: the project installs itself, which needs its source.
+            install_after_source.append(f"{pip} .")
+    start = list(profile.start_command)
+    if not start:
+        if not profile.entrypoint:
+            raise GenerationError("python project has neither a start command nor an entrypoint")
+        start = ["python", profile.entrypoint]
+    check = [
+        "python",
+        "-c",
+        f"import socket; socket.create_connection(('127.0.0.1', {profile.port}), 3).close()",
+    ]
+    return {
+        "build_image": _image(options, "python"),
+        "runtime_image": _image(options, "python-runtime"),
+        "venv": VENV_DIR,
+        "tools": tools,
+        "dependency_copies": _copy_lines(profile, deps),
+        "install": install,
+        "install_after_source": install_after_source,
+        "build_commands": [" ".join(profile.build_command)] if profile.build_command else [],
+        "cmd": _exec_form(start),
+        "healthcheck": _healthcheck(options, check),
+    }
+
+
+# -- node ---------------------------------------------------------------------------------------
+
+
+def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[str, Any]:
+    deps = _dependency_files(profile)
+    if "package.json" not in deps:
+        deps = sorted({*deps, "package.json"})
+    manager = (profile.package_manager or "npm").lower()
+    if manager not in _NODE_LOCKFILES:
+        raise GenerationError(f"unsupported node package manager {manager!r}")
+    locked = any(posixpath.basename(name) in _NODE_LOCKFILES[manager] for name in deps)
+    setup: list[str] = []
+    if manager == "npm":
+        full = "npm ci --no-audit --no-fund" if locked else "npm install --no-audit --no-fund"
+        production = f"{full} --omit=dev"
+        prune = "npm prune --omit=dev --no-audit --no-fund"
+    elif manager == "yarn":
+        frozen = " --frozen-lockfile" if locked else ""
+        full = f"yarn install{frozen} --non-interactive"
+        production = f"{full} --production"
+        prune = f"yarn install{frozen} --non-interactive --production --ignore-scripts --prefer-offline"
+    else:
+        setup.append("corepack enable")
+        frozen = " --frozen-lockfile" if locked else ""
+        full = f"pnpm install{frozen}"
+        production = f"{full} --prod"
+        prune = "pnpm prune --prod"
+    build_commands = [" ".join(profile.build_command)] if profile.build_command else []
+    if profile.typescript and not build_commands:
+        build_commands = [f"{manager} run build"]
+    start = list(profile.start_command)
+    if not start:
+        start = ["node", profile.entrypoint] if profile.entrypoint else ["npm", "start"]
+    checks: list[str] = []
+    if start[:2] in (["npm", "start"], ["npm", "run"]):
+        script = "start" if start[1] == "start" else (start[2] if len(start) > 2 else "start")
+        # Fail the build, not the pod, when the script the CMD relies on does not exist.
+        checks.append(
+            "node -e "
+            + json.dumps(
+                "const p = require('./package.json'); "
+                f"if (!(p.scripts && p.scripts[{script!r}])) {{ "
+                f"console.error('package.json has no \"{script}\" script'); process.exit(1); }}"
+            )
+        )
+    elif start[0] == "node" and len(start) > 1 and not build_commands and start[1].endswith((".js", ".cjs")):
+        checks.append(f"node --check {start[1]}")
+    check = [
+        "node",
+        "-e",
+        f"require('net').connect({profile.port}, '127.0.0.1')"
+        ".on('connect', () => process.exit(0)).on('error', () => process.exit(1))",
+    ]
+    return {
+        "build_image": _image(options, "node"),
+        "runtime_image": _image(options, "node-runtime"),
+        "setup": setup,
+        "dependency_copies": _copy_lines(profile, deps),
+        "install_production": production,
+        "install_full": full,
+        "prune": prune,
+        "build_commands": build_commands,
+        "checks": checks,
+        "cmd": _exec_form(start),
+        "healthcheck": _healthcheck(options, check),
+    }
+
+
+# -- go -----------------------------------------------------------------------------------------
+
+
+def _go_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[str, Any]:
+    deps = [name for name in _dependency_files(profile) if posixpath.basename(name) in ("go.mod", "go.sum")]
+    if "go.mod" not in deps:
+        deps = sorted({*deps, "go.mod"})
+    package = "."
+    if profile.entrypoint:
+        entry = posixpath.normpath(profile.entrypoint)
+        directory = posixpath.dirname(entry) if entry.endswith(".go") else entry
+        package = f"./{directory}" if directory not in ("", ".") else "."
+    binary = f"{APP_DIR}/server"
+    # The first word of a Go start command names the binary we build; its arguments are kept.
+    args = list(profile.start_command[1:])
+    return {
+        "build_image": _image(options, "go"),
+        "runtime_image": _image(options, "go-runtime"),
+        "dependency_copies": _copy_lines(profile, deps),
+        # Nothing to download without go.sum; vendored modules build offline.
+        "download": "go.sum" in deps and "vendor/modules.txt" not in profile.dependency_files,
+        "package": package,
+        "binary": binary,
+        "cmd": _exec_form([binary, *args]),
+    }
+
+
+# -- java ---------------------------------------------------------------------------------------
+
+
+def _java_build_tool(profile: ProjectProfile) -> str:
+    manager = (profile.package_manager or "").lower()
+    if manager in _JAVA_BUILD_TOOLS:
+        return manager
+    names = {posixpath.basename(name) for name in profile.dependency_files}
+    for tool, manifests in _JAVA_BUILD_TOOLS.items():
+        if names.intersection(manifests):
+            return tool
+    return "jdk"
+
+
+_HEALTHCHECK_JAVA = (
+    "public class HealthCheck { public static void main(String[] a) throws Exception {"
+    ' new java.net.Socket("127.0.0.1", Integer.parseInt(a[0])).close(); } }'
+)
+
+
+def _java_context(profile: ProjectProfile, options: DockerfileOptions, tool: str) -> dict[str, Any]:
+    deps = _dependency_files(profile)
+    names = {posixpath.basename(name) for name in deps}
+    wrapper = {"maven": "mvnw", "gradle": "gradlew"}.get(tool)
+    uses_wrapper = wrapper in names if wrapper else False
+    command = f"./{wrapper}" if uses_wrapper else {"maven": "mvn", "gradle": "gradle"}.get(tool, "")
+    build_image = _image(options, "java")
+    if tool in ("maven", "gradle") and not uses_wrapper:
+        # Without a wrapper the build tool must come from its own image.
+        build_image = options.base_images.get(tool) or build_image
+    main_source = ""
+    if tool == "jdk":
+        main_source = posixpath.normpath(profile.entrypoint or "Main.java")
+        if not main_source.endswith(".java"):
+            raise GenerationError(f"java entrypoint {profile.entrypoint!r} is not a .java file")
+    jvm = ["java", "-XX:MaxRAMPercentage=75", "-jar", f"{APP_DIR}/app.jar"]
+    start = list(profile.start_command)
+    # Arguments after `-jar <file>` in the detected command are kept; the jar itself is ours.
+    if "-jar" in start and start.index("-jar") + 2 <= len(start):
+        jvm += start[start.index("-jar") + 2 :]
+    check = ["java", "-cp", "/opt/justpush", "HealthCheck", str(profile.port)]
+    return {
+        "build_image": build_image,
+        "runtime_image": _image(options, "java-runtime"),
+        "tool": tool,
+        "wrapper": command,
+        "dependency_copies": _copy_lines(profile, deps),
+        "main_source": main_source,
+        "healthcheck_source": json.dumps(_HEALTHCHECK_JAVA) if options.healthcheck else "",
+        "cmd": _exec_form(jvm),
+        "healthcheck": _healthcheck(options, check),
+    }
+
+
+# -- .dockerignore ------------------------------------------------------------------------------
+
+_IGNORE_COMMON = (
+    "**/.DS_Store",
+    "**/*.log",
+    ".dockerignore",
+    ".env",
+    ".env.*",
+    ".git",
+    ".gitignore",
+    ".hg",
+    ".idea",
+    ".svn",
+    ".vscode",
+    "Dockerfile",
+    "Dockerfile.*",
+    "docker-compose*.yml",
+)
+_IGNORE_FAMILY = {
+    "python": (
+        "**/*.py[cod]",
+        "**/__pycache__",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".tox",
+        ".venv",
+        "venv",
+    ),
+    "node": (".npm", "coverage", "node_modules", "npm-debug.log*"),
+    "go": ("bin", "vendor/**/*_test.go"),
+    "java-jdk": ("**/*.class", "out"),
+    "java-maven": ("**/*.class", "target"),
+    "java-gradle": ("**/*.class", ".gradle", "build"),
+}
+
+
+def _ignore_patterns(profile: ProjectProfile, family: str) -> list[str]:
+    patterns = set(_IGNORE_COMMON) | set(_IGNORE_FAMILY.get(family, ()))
+    if family == "node" and (profile.build_command or profile.typescript):
+        # Build output is produced in the image; a committed copy would only shadow it.
+        patterns.add("dist")
+    # A dependency file must never be ignored by a broad pattern, or the dependency layer breaks.
+    keep = sorted(f"!{name}" for name in _dependency_files(profile))
+    return [*sorted(patterns), *keep]

@@ -1,0 +1,173 @@
+"""Pure Dockerfile lint: reports findings on generated and uploaded Dockerfiles, never rewrites them."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning", "info"]
+
+RULE_ROOT_USER = "root-user"
+RULE_NO_USER = "no-user"
+RULE_UNPINNED_FROM = "unpinned-base-image"
+RULE_PIPE_TO_SHELL = "pipe-to-shell"
+RULE_ADD_URL = "add-from-url"
+RULE_SECRET = "secret-in-env"
+
+# Whole name parts only, so AUTHOR or BYPASS_CACHE are not taken for secrets.
+_SECRET_NAME = re.compile(
+    r"(^|_)(PASSWORD|PASSWD|PASS|PWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?|AUTH)(_|$)",
+    re.IGNORECASE,
+)
+_PIPE_TO_SHELL = re.compile(r"\b(curl|wget)\b[^|;&]*\|\s*(sudo\s+)?(\S*/)?(ba|z|da|k)?sh\b", re.IGNORECASE)
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_ROOT_USERS = {"root", "0"}
+
+
+@dataclass(frozen=True)
+class LintFinding:
+    rule: str
+    line: int
+    message: str
+    severity: Severity
+
+
+@dataclass(frozen=True)
+class _Instruction:
+    line: int
+    keyword: str
+    arguments: str
+
+
+def lint_dockerfile(text: str) -> list[LintFinding]:
+    """Findings sorted by line, then rule; an empty list means nothing to report."""
+    instructions = _parse(text)
+    findings: list[LintFinding] = []
+    stage_names: set[str] = set()
+    final_user: _Instruction | None = None
+    final_from: _Instruction | None = None
+    for instruction in instructions:
+        keyword, args = instruction.keyword, instruction.arguments
+        if keyword == "FROM":
+            findings.extend(_check_from(instruction, stage_names))
+            final_from, final_user = instruction, None
+        elif keyword == "USER":
+            final_user = instruction
+        elif keyword == "RUN" and _PIPE_TO_SHELL.search(args):
+            findings.append(
+                _finding(
+                    instruction.line,
+                    RULE_PIPE_TO_SHELL,
+                    "warning",
+                    "RUN pipes a download into a shell; fetch, verify a checksum, then execute",
+                )
+            )
+        elif keyword == "ADD" and any(_URL.match(word) for word in _words(args) if not word.startswith("--")):
+            findings.append(
+                _finding(
+                    instruction.line,
+                    RULE_ADD_URL,
+                    "warning",
+                    "ADD fetches a URL at build time; download with a checksum check instead",
+                )
+            )
+        elif keyword in ("ENV", "ARG"):
+            findings.extend(
+                _finding(
+                    instruction.line,
+                    RULE_SECRET,
+                    "error",
+                    f"{keyword} {name} looks like a secret; it stays readable in the image history, "
+                    "pass it at run time instead",
+                )
+                for name in _variable_names(keyword, args)
+                if _SECRET_NAME.search(name)
+            )
+    if final_from is not None:
+        if final_user is None:
+            findings.append(
+                _finding(
+                    final_from.line,
+                    RULE_NO_USER,
+                    "error",
+                    "the final stage sets no USER, so the container runs as root",
+                )
+            )
+        elif final_user.arguments.split(":")[0].strip() in _ROOT_USERS:
+            findings.append(
+                _finding(final_user.line, RULE_ROOT_USER, "error", "the final stage runs as root")
+            )
+    return sorted(findings, key=lambda finding: (finding.line, finding.rule))
+
+
+def _finding(line: int, rule: str, severity: Severity, message: str) -> LintFinding:
+    return LintFinding(rule=rule, line=line, message=message, severity=severity)
+
+
+def _check_from(instruction: _Instruction, stage_names: set[str]) -> list[LintFinding]:
+    words = [word for word in _words(instruction.arguments) if not word.startswith("--")]
+    if not words:
+        return []
+    image = words[0]
+    if len(words) >= 3 and words[1].lower() == "as":
+        stage_names.add(words[2].lower())
+    if image.lower() in stage_names or image == "scratch" or "$" in image or "@" in image:
+        return []
+    last = image.rsplit("/", 1)[-1]
+    tag = last.split(":", 1)[1] if ":" in last else None
+    if tag is None or tag == "latest":
+        what = "has no tag" if tag is None else "uses the 'latest' tag"
+        return [
+            _finding(
+                instruction.line,
+                RULE_UNPINNED_FROM,
+                "warning",
+                f"base image {image} {what}; pin a version (or a digest) for reproducible builds",
+            )
+        ]
+    return []
+
+
+def _variable_names(keyword: str, args: str) -> list[str]:
+    words = _words(args)
+    if not words:
+        return []
+    if keyword == "ENV" and "=" not in words[0]:
+        # Legacy `ENV NAME value with spaces` form: one variable.
+        return [words[0]]
+    return [word.split("=", 1)[0] for word in words if word]
+
+
+def _words(args: str) -> list[str]:
+    try:
+        return shlex.split(args, posix=True)
+    except ValueError:
+        return args.split()
+
+
+def _parse(text: str) -> list[_Instruction]:
+    """Instructions with continuation lines joined; comments and parser directives dropped."""
+    instructions: list[_Instruction] = []
+    pending: list[str] = []
+    start = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.strip()
+        if stripped.startswith("#") or (not stripped and not pending):
+            continue
+        if not pending:
+            start = number
+        if stripped.endswith("\\"):
+            pending.append(stripped[:-1])
+            continue
+        pending.append(stripped)
+        joined = " ".join(part.strip() for part in pending if part.strip())
+        pending = []
+        keyword, _, arguments = joined.partition(" ")
+        instructions.append(_Instruction(start, keyword.upper(), arguments.strip()))
+    if pending:
+        joined = " ".join(part.strip() for part in pending if part.strip())
+        keyword, _, arguments = joined.partition(" ")
+        instructions.append(_Instruction(start, keyword.upper(), arguments.strip()))
+    return instructions

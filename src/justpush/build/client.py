@@ -1,0 +1,338 @@
+"""Sandboxed image builds and sandboxed runs through the Docker Engine (see SANDBOX.md).
+
+The docker SDK is blocking, so every call runs in a worker thread; build output is streamed back
+to the event loop line by line. Foreign exceptions become ``DockerError`` in ``_docker_errors``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import re
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.from_thread
+import anyio.to_thread
+import docker
+import docker.errors
+
+from justpush.config import BuildSettings
+from justpush.errors import DockerError, StageFailed
+
+from ._context import DOCKERFILE_NAME, context_archive
+
+logger = logging.getLogger(__name__)
+
+UPLOAD_LABEL = "io.justpush.upload-id"
+_RUNNING_IN = re.compile(r"Running in ([0-9a-f]{12,64})")
+_LOG_TAIL = 15
+# Build steps get a lower CPU weight than the default 1024, so deployed workloads win contention.
+_BUILD_CPU_SHARES = 512
+_SANDBOX_TMPFS = {"/tmp": "rw,nosuid,nodev,size=64m"}
+
+
+@dataclass(frozen=True)
+class BuiltImage:
+    image_id: str
+    tag: str
+    size: int
+
+
+@dataclass(frozen=True)
+class SandboxRun:
+    """Outcome of a container run in the sandbox; ``exit_code`` is None when it was still running."""
+
+    exit_code: int | None
+    output: str
+    timed_out: bool
+    oom_killed: bool
+
+
+@dataclass
+class _BuildState:
+    tail: deque[str] = field(default_factory=lambda: deque(maxlen=_LOG_TAIL))
+    container_id: str | None = None
+    image_id: str | None = None
+    error: str | None = None
+    failure: BaseException | None = None
+    stop_reason: str | None = None
+
+
+@contextlib.contextmanager
+def _docker_errors(action: str) -> Iterator[None]:
+    """The one place docker SDK / transport exceptions become DockerError."""
+    try:
+        yield
+    except docker.errors.APIError as exc:
+        detail = exc.explanation if isinstance(exc.explanation, str) else str(exc)
+        raise DockerError(f"{action} failed: {detail}", status=exc.status_code, detail=detail) from exc
+    except (docker.errors.DockerException, OSError) as exc:
+        raise DockerError(f"{action} failed: {exc}", detail=str(exc)) from exc
+
+
+class DockerBuilder:
+    """Builds images with resource limits and a wall-clock limit; runs untrusted code in the sandbox."""
+
+    def __init__(self, settings: BuildSettings, client: docker.DockerClient | None = None) -> None:
+        self._settings = settings
+        self._client = client
+        self._owns_client = client is None
+        self._cpu_count: int | None = None
+
+    async def _docker(self) -> docker.DockerClient:
+        if self._client is None:
+            host = self._settings.docker_host
+            with _docker_errors("connecting to the Docker Engine"):
+                self._client = await anyio.to_thread.run_sync(
+                    lambda: docker.DockerClient(base_url=host) if host else docker.from_env()
+                )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None and self._owns_client:
+            await anyio.to_thread.run_sync(self._client.close)
+            self._client = None
+
+    async def _container_limits(self, client: docker.DockerClient) -> dict[str, Any]:
+        sandbox = self._settings.sandbox
+        if self._cpu_count is None:
+            with _docker_errors("reading engine info"):
+                info = await anyio.to_thread.run_sync(client.info)
+            self._cpu_count = max(1, int(info.get("NCPU", 1)))
+        cpus = min(self._cpu_count, max(1, math.ceil(sandbox.cpus)))
+        memory = sandbox.memory_mb * 1024 * 1024
+        return {
+            "memory": memory,
+            # Equal to memory: no swap, so the memory limit is a hard limit.
+            "memswap": memory,
+            "cpushares": _BUILD_CPU_SHARES,
+            "cpusetcpus": f"0-{cpus - 1}",
+        }
+
+    async def build(
+        self,
+        context: Path,
+        dockerfile_text: str,
+        tag: str,
+        *,
+        upload_id: str,
+        dockerignore: str = "",
+        on_log: Callable[[str], None] | None = None,
+        cancel: anyio.Event | None = None,
+    ) -> BuiltImage:
+        """Build ``context`` with ``dockerfile_text`` as ``tag``.
+
+        Raises StageFailed (stage ``build``) when the Dockerfile fails, times out or is cancelled,
+        with the last log lines in the message; DockerError when the engine itself fails.
+        """
+        client = await self._docker()
+        limits = await self._container_limits(client)
+        archive = await anyio.to_thread.run_sync(context_archive, context, dockerfile_text, dockerignore)
+        timeout = self._settings.sandbox.timeout_seconds
+        state = _BuildState()
+        send, receive = anyio.create_memory_object_stream[dict[str, Any]](math.inf)
+        started = time.monotonic()
+        logger.info(
+            "docker build %s",
+            tag,
+            extra={"stage": "build", "upload_id": upload_id, "tag": tag, "timeout": timeout},
+        )
+
+        def stream() -> None:
+            for chunk in client.api.build(
+                fileobj=archive,
+                custom_context=True,
+                dockerfile=DOCKERFILE_NAME,
+                tag=tag,
+                rm=True,
+                forcerm=True,
+                pull=False,
+                decode=True,
+                container_limits=limits,
+                labels={UPLOAD_LABEL: upload_id},
+                use_config_proxy=False,
+            ):
+                anyio.from_thread.run_sync(send.send_nowait, chunk)
+
+        async def pump() -> None:
+            try:
+                with _docker_errors("docker build"):
+                    await anyio.to_thread.run_sync(stream, abandon_on_cancel=True)
+            except DockerError as exc:
+                state.failure = exc
+            finally:
+                send.close()
+                archive.close()
+
+        async def watch() -> None:
+            with anyio.move_on_after(timeout) as deadline:
+                await (cancel.wait() if cancel is not None else anyio.sleep_forever())
+            state.stop_reason = f"timed out after {timeout} s" if deadline.cancelled_caught else "cancelled"
+            # Killing the step's container fails the step and ends the stream; repeat in case the
+            # next step had already started.
+            while True:
+                await self._kill_step(client, state)
+                await anyio.sleep(1)
+
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(pump)
+                group.start_soon(watch)
+                async with receive:
+                    async for chunk in receive:
+                        _consume(chunk, state, on_log)
+                group.cancel_scope.cancel()
+        except anyio.get_cancelled_exc_class():
+            with anyio.CancelScope(shield=True):
+                await self._kill_step(client, state)
+            raise
+        return await self._finish(client, tag, state, time.monotonic() - started)
+
+    async def _kill_step(self, client: docker.DockerClient, state: _BuildState) -> None:
+        container_id = state.container_id
+        if container_id is None:
+            return
+        with contextlib.suppress(docker.errors.APIError, OSError):
+            await anyio.to_thread.run_sync(client.api.kill, container_id)
+
+    async def _finish(
+        self, client: docker.DockerClient, tag: str, state: _BuildState, elapsed: float
+    ) -> BuiltImage:
+        tail = "\n".join(state.tail)
+        details = {"log_tail": list(state.tail), "seconds": round(elapsed, 1)}
+        if state.stop_reason is not None:
+            raise StageFailed("build", f"build {state.stop_reason}\n{tail}", details=details)
+        if state.failure is not None:
+            raise state.failure
+        if state.error is not None or state.image_id is None:
+            error = state.error or "the engine reported no image"
+            raise StageFailed("build", f"{error}\n{tail}", details=details)
+        with _docker_errors("inspecting the built image"):
+            attrs = await anyio.to_thread.run_sync(client.api.inspect_image, state.image_id)
+        return BuiltImage(image_id=state.image_id, tag=tag, size=int(attrs.get("Size", 0)))
+
+    async def run_sandboxed(
+        self,
+        image: str,
+        command: Sequence[str] | None = None,
+        *,
+        upload_id: str,
+        timeout: float | None = None,
+        wait_for_exit: bool = True,
+    ) -> SandboxRun:
+        """Run ``image`` (default CMD when ``command`` is None) with no network, a read-only root,
+        no capabilities, memory/pids/CPU limits and the configured sandbox runtime (gVisor).
+
+        With ``wait_for_exit=False`` a container still running at ``timeout`` is a success
+        (``exit_code`` None, ``timed_out`` False): that is how a server's start-up is checked.
+        """
+        client = await self._docker()
+        sandbox = self._settings.sandbox
+        limit = float(timeout if timeout is not None else sandbox.timeout_seconds)
+        options: dict[str, Any] = {
+            "network_mode": "none",
+            "mem_limit": sandbox.memory_mb * 1024 * 1024,
+            "memswap_limit": sandbox.memory_mb * 1024 * 1024,
+            "pids_limit": sandbox.pids_limit,
+            "nano_cpus": int(sandbox.cpus * 1e9),
+            "read_only": True,
+            "tmpfs": _SANDBOX_TMPFS,
+            "cap_drop": ["ALL"],
+            "security_opt": ["no-new-privileges"],
+            "privileged": False,
+            "labels": {UPLOAD_LABEL: upload_id},
+            "detach": True,
+        }
+        if sandbox.runtime:
+            options["runtime"] = sandbox.runtime
+        logger.info(
+            "sandboxed run of %s",
+            image,
+            extra={"stage": "verify", "upload_id": upload_id, "runtime": sandbox.runtime or "default"},
+        )
+        with _docker_errors("sandboxed run"):
+            container = await anyio.to_thread.run_sync(
+                lambda: client.containers.create(image, list(command) if command else None, **options)
+            )
+        try:
+            with _docker_errors("sandboxed run"):
+                await anyio.to_thread.run_sync(container.start)
+                exit_code: int | None = None
+                timed_out = False
+                with anyio.move_on_after(limit):
+                    while True:
+                        await anyio.to_thread.run_sync(container.reload)
+                        if container.status not in ("created", "running"):
+                            exit_code = int(container.attrs["State"]["ExitCode"])
+                            break
+                        await anyio.sleep(0.25)
+                if exit_code is None:
+                    timed_out = wait_for_exit
+                    await anyio.to_thread.run_sync(lambda: container.kill())
+                    await anyio.to_thread.run_sync(container.reload)
+                oom = bool(container.attrs["State"].get("OOMKilled", False))
+                raw = await anyio.to_thread.run_sync(lambda: container.logs(stdout=True, stderr=True))
+        finally:
+            with (
+                anyio.CancelScope(shield=True),
+                contextlib.suppress(docker.errors.APIError, OSError),
+            ):
+                await anyio.to_thread.run_sync(lambda: container.remove(force=True))
+        return SandboxRun(
+            exit_code=exit_code,
+            output=raw.decode("utf-8", errors="replace"),
+            timed_out=timed_out,
+            oom_killed=oom,
+        )
+
+    async def verify(self, image: str, *, upload_id: str, grace_seconds: float = 5.0) -> SandboxRun:
+        """Start the image's own CMD in the sandbox; it must keep running (or exit 0) for
+        ``grace_seconds``. Raises StageFailed (stage ``verify``) with its output otherwise."""
+        run = await self.run_sandboxed(image, upload_id=upload_id, timeout=grace_seconds, wait_for_exit=False)
+        if run.exit_code not in (None, 0):
+            tail = "\n".join(run.output.splitlines()[-_LOG_TAIL:])
+            reason = "was killed for exceeding its memory limit" if run.oom_killed else "exited"
+            raise StageFailed(
+                "verify",
+                f"the app {reason} with code {run.exit_code} in the sandbox\n{tail}",
+                details={"exit_code": run.exit_code, "oom_killed": run.oom_killed},
+            )
+        return run
+
+    async def remove_image(self, reference: str, *, upload_id: str) -> None:
+        """Remove a local image; a missing one is not an error."""
+        client = await self._docker()
+        logger.info("docker rmi %s", reference, extra={"stage": "build", "upload_id": upload_id})
+        with contextlib.suppress(docker.errors.ImageNotFound), _docker_errors("removing an image"):
+            await anyio.to_thread.run_sync(lambda: client.api.remove_image(reference, force=True))
+
+
+def _consume(chunk: dict[str, Any], state: _BuildState, on_log: Callable[[str], None] | None) -> None:
+    """Fold one decoded build-stream message into the state and pass its lines to ``on_log``."""
+    if "error" in chunk:
+        detail = chunk.get("errorDetail") or {}
+        state.error = str(detail.get("message") or chunk["error"]).strip()
+        lines = [state.error]
+    elif "aux" in chunk and isinstance(chunk["aux"], dict) and "ID" in chunk["aux"]:
+        state.image_id = str(chunk["aux"]["ID"])
+        return
+    else:
+        text = str(chunk.get("stream") or chunk.get("status") or "")
+        lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    for line in lines:
+        match = _RUNNING_IN.search(line)
+        if match:
+            state.container_id = match.group(1)
+        elif line.startswith(" ---> ") or line.startswith("Step "):
+            # A finished step's container is gone; only a running one can be killed.
+            state.container_id = None
+        state.tail.append(line)
+        if on_log is not None:
+            on_log(line)

@@ -1,0 +1,24 @@
+"""Database access for commands that work in-process (no server): migrate, then one session."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from justpush import store
+from justpush.config import Settings
+
+
+@asynccontextmanager
+async def session_scope(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """A session on the configured database, migrated to head first; the caller commits."""
+    await anyio.to_thread.run_sync(store.upgrade, settings.database_url)
+    engine = store.create_engine(settings.database_url)
+    try:
+        async with store.session_factory(engine)() as session:
+            yield session
+    finally:
+        await engine.dispose()

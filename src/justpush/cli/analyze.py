@@ -1,0 +1,55 @@
+"""`justpush analyze PATH`: print the OpenAPI spec (or the detected profile) of a source tree."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+
+from justpush.analysis import AnalysisOptions, analyze, profile_to_dict
+from justpush.errors import AnalysisError
+
+
+def _parse_sets(values: list[str]) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for item in values:
+        field, sep, value = item.partition("=")
+        if not sep or not field.strip():
+            raise AnalysisError(f"--set expects field=value, got {item!r}")
+        overrides[field.strip()] = value
+    return overrides
+
+
+def _dump(data: Any, fmt: str) -> str:
+    if fmt == "yaml":
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def analyze_command(
+    path: Annotated[Path, typer.Argument(help="Folder with the API's source code.")],
+    fmt: Annotated[str, typer.Option("--format", help="Output format: json or yaml.")] = "json",
+    profile: Annotated[
+        bool, typer.Option("--profile", help="Print the detected profile instead of the spec.")
+    ] = False,
+    sets: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a profile field: field=value (repeatable).")
+    ] = None,
+) -> None:
+    """Analyse a source tree statically and print its OpenAPI 3.1 spec (warnings go to stderr)."""
+    if fmt not in ("json", "yaml"):
+        raise typer.BadParameter("must be json or yaml", param_hint="--format")
+    result = analyze(path, AnalysisOptions(overrides=_parse_sets(sets or [])))
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(f"spec: {result.spec_source} ({result.spec_reason})", err=True)
+    data = profile_to_dict(result.profile) if profile else result.spec
+    sys.stdout.write(_dump(data, fmt))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("analyze")(analyze_command)

@@ -1,0 +1,28 @@
+"""`justpush config show`: the effective configuration, secrets masked."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+import yaml
+
+from justpush.config import masked_dump
+
+from ._app import group, load_settings
+
+
+def show(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of YAML."),
+) -> None:
+    """Print the effective configuration (defaults < file < local file < environment)."""
+    dumped = masked_dump(load_settings(ctx))
+    if as_json:
+        typer.echo(json.dumps(dumped, indent=2))
+    else:
+        typer.echo(yaml.safe_dump(dumped, sort_keys=False), nl=False)
+
+
+def register(app: typer.Typer) -> None:
+    group("config", "Configuration.").command("show")(show)

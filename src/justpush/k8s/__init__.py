@@ -1,0 +1,59 @@
+"""Kubernetes deployment: manifests as a pure function, and a client that applies and manages them.
+
+``render_manifests(app, options)`` turns an `AppDeployment` (built from an analysis profile with
+``app_from_profile``) and `ManifestOptions` into typed lightkube objects in apply order;
+``dump_yaml`` is the edge where they become text. ``K8sClient`` (``client.py``) applies them with
+server-side apply (field manager ``justpush``) and finds everything again by the label
+``justpush.io/upload-id``.
+"""
+
+from ._health import HealthPaths, find_health_paths
+from ._model import (
+    AppDeployment,
+    Autoscaling,
+    ClusterInfo,
+    ContainerState,
+    EgressRule,
+    EnvEntry,
+    LimitDefaults,
+    LogLine,
+    ManifestOptions,
+    PodInfo,
+    PodUsage,
+    Quota,
+    Resources,
+    RolloutProgress,
+)
+from ._names import MANAGED_BY_LABEL, UPLOAD_LABEL, base_name
+from ._profile import app_from_profile
+from ._render import Manifest, default_resources, dump_yaml, load_yaml, render_manifests
+from .client import K8sClient
+
+__all__ = [
+    "MANAGED_BY_LABEL",
+    "UPLOAD_LABEL",
+    "AppDeployment",
+    "Autoscaling",
+    "ClusterInfo",
+    "ContainerState",
+    "EgressRule",
+    "EnvEntry",
+    "HealthPaths",
+    "K8sClient",
+    "LimitDefaults",
+    "LogLine",
+    "Manifest",
+    "ManifestOptions",
+    "PodInfo",
+    "PodUsage",
+    "Quota",
+    "Resources",
+    "RolloutProgress",
+    "app_from_profile",
+    "base_name",
+    "default_resources",
+    "dump_yaml",
+    "find_health_paths",
+    "load_yaml",
+    "render_manifests",
+]

@@ -1,0 +1,179 @@
+"""Typed inputs of the manifest generator and the values the client reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Runtime = Literal["python", "node", "java", "go", "unknown"]
+AppSize = Literal["small", "medium", "large"]
+HpaApiVersion = Literal["autoscaling/v2", "autoscaling/v2beta2"]
+PdbApiVersion = Literal["policy/v1", "policy/v1beta1"]
+SecretEncoding = Literal["data", "stringData"]
+
+
+@dataclass(frozen=True)
+class EnvEntry:
+    """One environment variable of the app; secret ones go into the Secret, the rest into the ConfigMap."""
+
+    name: str
+    value: str = field(repr=False)
+    secret: bool = False
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Container requests and limits in Kubernetes quantity syntax ("250m", "512Mi")."""
+
+    cpu_request: str
+    memory_request: str
+    cpu_limit: str
+    memory_limit: str
+
+
+@dataclass(frozen=True)
+class Autoscaling:
+    min_replicas: int
+    max_replicas: int
+    cpu_utilization: int = 75
+
+
+@dataclass(frozen=True)
+class AppDeployment:
+    """One deployable app: what analysis found plus the user's deployment settings."""
+
+    upload_id: str
+    app_name: str
+    # Digest-pinned reference preferred ("registry/app@sha256:…").
+    image: str
+    runtime: Runtime = "unknown"
+    framework: str | None = None
+    port: int = 8080
+    env: tuple[EnvEntry, ...] = ()
+    replicas: int = 1
+    autoscaling: Autoscaling | None = None
+    # None = defaults by runtime and size.
+    resources: Resources | None = None
+    size: AppSize = "small"
+    # The OpenAPI document, read for health endpoints only.
+    openapi: dict[str, Any] | None = None
+    # Overrides the image's entrypoint when not empty.
+    command: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EgressRule:
+    """Extra egress destination allowed by the NetworkPolicy: a CIDR and TCP ports (empty = all ports)."""
+
+    cidr: str
+    ports: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Quota:
+    """Namespace-wide ResourceQuota hard limits."""
+
+    requests_cpu: str = "4"
+    requests_memory: str = "8Gi"
+    limits_cpu: str = "8"
+    limits_memory: str = "16Gi"
+    pods: int = 50
+
+
+@dataclass(frozen=True)
+class LimitDefaults:
+    """LimitRange for containers that declare no resources of their own."""
+
+    default_cpu: str = "500m"
+    default_memory: str = "512Mi"
+    default_request_cpu: str = "100m"
+    default_request_memory: str = "128Mi"
+    max_cpu: str = "4"
+    max_memory: str = "8Gi"
+
+
+@dataclass(frozen=True)
+class ManifestOptions:
+    """Everything about the target cluster and policy; API versions come from `K8sClient.discover()`."""
+
+    namespace: str = "justpush-apps"
+    create_namespace: bool = True
+    hpa_api_version: HpaApiVersion = "autoscaling/v2"
+    pdb_api_version: PdbApiVersion = "policy/v1"
+    # Namespace-level ResourceQuota and LimitRange; a deployer without RBAC for them turns these off.
+    quota: Quota | None = field(default_factory=Quota)
+    limit_range: LimitDefaults | None = field(default_factory=LimitDefaults)
+    network_policy: bool = True
+    gateway_namespace: str = "kong"
+    # Further restricts ingress to these gateway pod labels (empty = any pod of the gateway namespace).
+    gateway_pod_labels: tuple[tuple[str, str], ...] = ()
+    # Gateways outside the cluster reach the app from these CIDRs.
+    gateway_cidrs: tuple[str, ...] = ()
+    egress: tuple[EgressRule, ...] = ()
+    allow_dns_egress: bool = True
+    run_as_user: int = 10001
+    run_as_group: int = 10001
+    fs_group: int = 10001
+    termination_grace_period_seconds: int = 30
+    secret_encoding: SecretEncoding = "data"
+    image_pull_secrets: tuple[str, ...] = ()
+    # None = only slow starters (the JVM) get a startup probe.
+    startup_probe: bool | None = None
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    """What `discover()` found: the server version and the API versions to render for."""
+
+    server_version: str
+    hpa_api_version: HpaApiVersion | None
+    pdb_api_version: PdbApiVersion | None
+    metrics_api: bool
+
+
+@dataclass(frozen=True)
+class RolloutProgress:
+    deployment: str
+    desired: int
+    updated: int
+    ready: int
+    available: int
+    # New events since the previous report, "Kind/name: Reason: message".
+    events: tuple[str, ...] = ()
+    done: bool = False
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    name: str
+    ready: bool
+    restarts: int
+    # "running", "waiting" or "terminated"
+    state: str
+    reason: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class PodInfo:
+    name: str
+    namespace: str
+    phase: str
+    ready: bool
+    node: str | None
+    containers: tuple[ContainerState, ...] = ()
+    reason: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class LogLine:
+    pod: str
+    line: str
+
+
+@dataclass(frozen=True)
+class PodUsage:
+    pod: str
+    cpu_nanocores: int
+    memory_bytes: int

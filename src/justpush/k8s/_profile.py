@@ -1,0 +1,67 @@
+"""The one place that reads an analysis `ProjectProfile` into the generator's `AppDeployment`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from justpush.analysis import ProjectProfile
+from justpush.errors import GenerationError
+
+from ._model import AppDeployment, AppSize, Autoscaling, EnvEntry, Resources, Runtime
+
+_RUNTIMES: frozenset[str] = frozenset({"python", "node", "java", "go"})
+
+
+def app_from_profile(
+    profile: ProjectProfile,
+    *,
+    upload_id: str,
+    app_name: str,
+    image: str,
+    openapi: dict[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    replicas: int = 1,
+    autoscaling: Autoscaling | None = None,
+    resources: Resources | None = None,
+    size: AppSize = "small",
+    require_env: bool = True,
+) -> AppDeployment:
+    """Profile defaults, then the user's env and secrets; a variable the profile marks secret stays secret.
+
+    With ``require_env`` a variable the code needs (no default) but nobody set is an error rather than
+    a pod that crashes at start.
+    """
+    env = dict(env or {})
+    secrets = dict(secrets or {})
+    declared_secret = {var.name for var in profile.env_vars if var.secret}
+    values: dict[str, EnvEntry] = {}
+    for var in profile.env_vars:
+        if var.default is not None:
+            values[var.name] = EnvEntry(var.name, var.default, secret=var.secret)
+    for name, value in env.items():
+        values[name] = EnvEntry(name, value, secret=name in declared_secret)
+    for name, value in secrets.items():
+        values[name] = EnvEntry(name, value, secret=True)
+    missing = sorted(var.name for var in profile.env_vars if var.required and var.name not in values)
+    if require_env and missing:
+        raise GenerationError(
+            f"required environment variables have no value: {', '.join(missing)}",
+            details={"missing": missing},
+        )
+    runtime: Runtime = profile.language if profile.language in _RUNTIMES else "unknown"
+    return AppDeployment(
+        upload_id=upload_id,
+        app_name=app_name,
+        image=image,
+        runtime=runtime,
+        framework=profile.framework,
+        port=profile.port,
+        env=tuple(sorted(values.values(), key=lambda entry: entry.name)),
+        replicas=replicas,
+        autoscaling=autoscaling,
+        resources=resources,
+        size=size,
+        openapi=openapi,
+    )

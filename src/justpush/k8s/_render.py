@@ -1,0 +1,494 @@
+"""`render_manifests`: an app and the cluster options in, typed lightkube objects out (no I/O)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, cast
+
+from lightkube import codecs, sort_objects
+from lightkube.core.resource import Resource
+from lightkube.generic_resource import create_namespaced_resource
+from lightkube.models.apps_v1 import DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment
+from lightkube.models.autoscaling_v2 import (
+    CrossVersionObjectReference,
+    HorizontalPodAutoscalerSpec,
+    MetricSpec,
+    MetricTarget,
+    ResourceMetricSource,
+)
+from lightkube.models.core_v1 import (
+    Capabilities,
+    ConfigMapKeySelector,
+    Container,
+    ContainerPort,
+    EmptyDirVolumeSource,
+    EnvVar,
+    EnvVarSource,
+    HTTPGetAction,
+    LimitRangeItem,
+    LimitRangeSpec,
+    LocalObjectReference,
+    PodSecurityContext,
+    PodSpec,
+    PodTemplateSpec,
+    Probe,
+    ResourceQuotaSpec,
+    ResourceRequirements,
+    SeccompProfile,
+    SecretKeySelector,
+    SecurityContext,
+    ServicePort,
+    ServiceSpec,
+    TCPSocketAction,
+    Volume,
+    VolumeMount,
+)
+from lightkube.models.meta_v1 import LabelSelector, ObjectMeta
+from lightkube.models.networking_v1 import (
+    IPBlock,
+    NetworkPolicyEgressRule,
+    NetworkPolicyIngressRule,
+    NetworkPolicyPeer,
+    NetworkPolicyPort,
+    NetworkPolicySpec,
+)
+from lightkube.models.policy_v1 import PodDisruptionBudgetSpec
+from lightkube.resources.apps_v1 import Deployment
+from lightkube.resources.autoscaling_v2 import HorizontalPodAutoscaler
+from lightkube.resources.core_v1 import ConfigMap, LimitRange, Namespace, ResourceQuota, Secret, Service
+from lightkube.resources.networking_v1 import NetworkPolicy
+from lightkube.resources.policy_v1 import PodDisruptionBudget
+
+from justpush.errors import GenerationError
+
+from ._health import HealthPaths, find_health_paths
+from ._model import AppDeployment, EnvEntry, ManifestOptions, Resources, Runtime
+from ._names import (
+    INSTANCE_LABEL,
+    MANAGED_BY,
+    MANAGED_BY_LABEL,
+    NAME_LABEL,
+    UPLOAD_LABEL,
+    VERSION_LABEL,
+    base_name,
+    check_label_value,
+    slug,
+    version_label,
+)
+
+Manifest = Resource
+"""Any lightkube resource object (typed model or generic resource) rendered by this package."""
+
+# lightkube-models only ships the API versions current Kubernetes serves; older clusters (discovered at
+# run time) get these as generic resources with the same spec layout.
+HorizontalPodAutoscalerV2beta2 = create_namespaced_resource(
+    "autoscaling", "v2beta2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"
+)
+PodDisruptionBudgetV1beta1 = create_namespaced_resource(
+    "policy", "v1beta1", "PodDisruptionBudget", "poddisruptionbudgets"
+)
+
+CONFIG_HASH_ANNOTATION = "justpush.io/config-hash"
+CONTAINER_NAME = "app"
+SERVICE_PORT = 80
+QUOTA_NAME = "justpush-quota"
+LIMIT_RANGE_NAME = "justpush-limits"
+
+_DEFAULT_RESOURCES: dict[Runtime, Resources] = {
+    # The JVM reserves heap and metaspace up front and starts slowly: more memory, more CPU.
+    "java": Resources(cpu_request="250m", memory_request="512Mi", cpu_limit="1000m", memory_limit="1024Mi"),
+    "node": Resources(cpu_request="100m", memory_request="128Mi", cpu_limit="500m", memory_limit="512Mi"),
+    "python": Resources(cpu_request="100m", memory_request="128Mi", cpu_limit="500m", memory_limit="512Mi"),
+    "go": Resources(cpu_request="50m", memory_request="64Mi", cpu_limit="500m", memory_limit="256Mi"),
+    "unknown": Resources(cpu_request="100m", memory_request="128Mi", cpu_limit="500m", memory_limit="512Mi"),
+}
+_SIZE_FACTOR = {"small": 1, "medium": 2, "large": 4}
+_SLOW_STARTERS: frozenset[Runtime] = frozenset({"java"})
+_ENV_NAME = re.compile(r"^[-._a-zA-Z0-9]+$")
+_QUANTITY = re.compile(r"^(\d+)(m|Mi|Gi)?$")
+
+
+@dataclass(frozen=True)
+class _Names:
+    base: str
+    config_map: str
+    secret: str
+    labels: dict[str, str]
+    selector: dict[str, str]
+
+
+def default_resources(runtime: Runtime, size: str = "small") -> Resources:
+    """Requests/limits by runtime, multiplied for medium (x2) and large (x4) apps."""
+    factor = _SIZE_FACTOR[size]
+    base = _DEFAULT_RESOURCES[runtime]
+    return Resources(
+        cpu_request=_scale(base.cpu_request, factor),
+        memory_request=_scale(base.memory_request, factor),
+        cpu_limit=_scale(base.cpu_limit, factor),
+        memory_limit=_scale(base.memory_limit, factor),
+    )
+
+
+def _scale(quantity: str, factor: int) -> str:
+    match = _QUANTITY.match(quantity)
+    if match is None:
+        raise GenerationError(f"cannot scale quantity {quantity!r}")
+    return f"{int(match.group(1)) * factor}{match.group(2) or ''}"
+
+
+def _names(app: AppDeployment) -> _Names:
+    base = base_name(app.upload_id, app.app_name)
+    selector = {
+        INSTANCE_LABEL: base,
+        NAME_LABEL: check_label_value(NAME_LABEL, (slug(app.app_name) or "app")[:63].strip("-")),
+        UPLOAD_LABEL: check_label_value(UPLOAD_LABEL, app.upload_id),
+    }
+    labels = {
+        **selector,
+        MANAGED_BY_LABEL: MANAGED_BY,
+        VERSION_LABEL: check_label_value(VERSION_LABEL, version_label(app.image)),
+    }
+    return _Names(
+        base=base,
+        config_map=f"{base}-env",
+        secret=f"{base}-secret",
+        labels=dict(sorted(labels.items())),
+        selector=dict(sorted(selector.items())),
+    )
+
+
+def _meta(name: str, namespace: str | None, labels: dict[str, str]) -> ObjectMeta:
+    return ObjectMeta(name=name, namespace=namespace, labels=dict(labels))
+
+
+def _split_env(env: tuple[EnvEntry, ...]) -> tuple[dict[str, str], dict[str, str]]:
+    plain: dict[str, str] = {}
+    secret: dict[str, str] = {}
+    for entry in env:
+        if not _ENV_NAME.match(entry.name):
+            raise GenerationError(f"environment variable name {entry.name!r} is not a valid ConfigMap key")
+        if entry.name in plain or entry.name in secret:
+            raise GenerationError(f"environment variable {entry.name!r} is given twice")
+        (secret if entry.secret else plain)[entry.name] = entry.value
+    return dict(sorted(plain.items())), dict(sorted(secret.items()))
+
+
+def _config_hash(plain: dict[str, str], secret: dict[str, str]) -> str:
+    """Changes whenever an env value changes, so the pod template changes and pods roll."""
+    payload = json.dumps({"env": plain, "secret": secret}, sort_keys=True).encode()
+    return hashlib.sha256(payload).hexdigest()[:16]
+
+
+def _env_vars(names: _Names, plain: dict[str, str], secret: dict[str, str]) -> list[EnvVar]:
+    refs = [
+        EnvVar(
+            name=key,
+            valueFrom=EnvVarSource(configMapKeyRef=ConfigMapKeySelector(name=names.config_map, key=key)),
+        )
+        for key in plain
+    ] + [
+        EnvVar(name=key, valueFrom=EnvVarSource(secretKeyRef=SecretKeySelector(name=names.secret, key=key)))
+        for key in secret
+    ]
+    return sorted(refs, key=lambda var: var.name)
+
+
+def _handler_probe(
+    path: str | None, *, period: int, timeout: int, failures: int, initial_delay: int | None = None
+) -> Probe:
+    return Probe(
+        httpGet=HTTPGetAction(path=path, port="http") if path is not None else None,
+        tcpSocket=TCPSocketAction(port="http") if path is None else None,
+        initialDelaySeconds=initial_delay,
+        periodSeconds=period,
+        timeoutSeconds=timeout,
+        failureThreshold=failures,
+    )
+
+
+def _probes(health: HealthPaths, startup: bool) -> tuple[Probe, Probe, Probe | None]:
+    """Readiness reacts fast; liveness is slower and more tolerant so a busy app is not killed."""
+    shared = health.liveness == health.readiness
+    readiness = _handler_probe(health.readiness, period=5, timeout=2, failures=3)
+    liveness = _handler_probe(
+        health.liveness,
+        initial_delay=None if startup else 10,
+        period=20 if shared else 10,
+        timeout=3,
+        failures=6 if shared else 3,
+    )
+    # Up to 5 minutes to start; liveness only takes over once the app answered.
+    startup_probe = _handler_probe(health.liveness, period=5, timeout=3, failures=60) if startup else None
+    return liveness, readiness, startup_probe
+
+
+def _effective_min_replicas(app: AppDeployment) -> int:
+    return app.autoscaling.min_replicas if app.autoscaling else app.replicas
+
+
+def _validate(app: AppDeployment, options: ManifestOptions) -> None:
+    if not 1 <= app.port <= 65535:
+        raise GenerationError(f"port {app.port} is out of range")
+    if app.replicas < 0:
+        raise GenerationError("replicas must not be negative")
+    if app.autoscaling and not 1 <= app.autoscaling.min_replicas <= app.autoscaling.max_replicas:
+        raise GenerationError("autoscaling needs 1 <= minReplicas <= maxReplicas")
+    if app.autoscaling and not 1 <= app.autoscaling.cpu_utilization <= 100:
+        raise GenerationError("autoscaling CPU target must be a percentage")
+    if options.run_as_user == 0 or options.run_as_group == 0:
+        raise GenerationError("the restricted Pod Security Standard forbids running as root")
+    if slug(options.namespace) != options.namespace or len(options.namespace) > 63:
+        raise GenerationError(f"namespace {options.namespace!r} is not a DNS-1123 label")
+
+
+def _deployment(
+    app: AppDeployment, options: ManifestOptions, names: _Names, plain: dict[str, str], secret: dict[str, str]
+) -> Deployment:
+    startup = options.startup_probe if options.startup_probe is not None else app.runtime in _SLOW_STARTERS
+    liveness, readiness, startup_probe = _probes(find_health_paths(app.openapi), startup)
+    res = app.resources or default_resources(app.runtime, app.size)
+    container = Container(
+        name=CONTAINER_NAME,
+        image=app.image,
+        command=list(app.command) or None,
+        ports=[ContainerPort(name="http", containerPort=app.port, protocol="TCP")],
+        env=_env_vars(names, plain, secret) or None,
+        resources=ResourceRequirements(
+            requests={"cpu": res.cpu_request, "memory": res.memory_request},
+            limits={"cpu": res.cpu_limit, "memory": res.memory_limit},
+        ),
+        livenessProbe=liveness,
+        readinessProbe=readiness,
+        startupProbe=startup_probe,
+        securityContext=SecurityContext(
+            allowPrivilegeEscalation=False,
+            capabilities=Capabilities(drop=["ALL"]),
+            readOnlyRootFilesystem=True,
+            runAsNonRoot=True,
+        ),
+        volumeMounts=[VolumeMount(name="tmp", mountPath="/tmp")],
+    )
+    pod = PodSpec(
+        containers=[container],
+        automountServiceAccountToken=False,
+        terminationGracePeriodSeconds=options.termination_grace_period_seconds,
+        imagePullSecrets=[LocalObjectReference(name=n) for n in sorted(options.image_pull_secrets)] or None,
+        securityContext=PodSecurityContext(
+            runAsNonRoot=True,
+            runAsUser=options.run_as_user,
+            runAsGroup=options.run_as_group,
+            fsGroup=options.fs_group,
+            seccompProfile=SeccompProfile(type="RuntimeDefault"),
+        ),
+        volumes=[Volume(name="tmp", emptyDir=EmptyDirVolumeSource())],
+    )
+    return Deployment(
+        metadata=_meta(names.base, options.namespace, names.labels),
+        spec=DeploymentSpec(
+            # The HPA owns the replica count when there is one.
+            replicas=None if app.autoscaling else app.replicas,
+            revisionHistoryLimit=5,
+            selector=LabelSelector(matchLabels=dict(names.selector)),
+            strategy=DeploymentStrategy(
+                type="RollingUpdate",
+                rollingUpdate=RollingUpdateDeployment(maxUnavailable=0, maxSurge=1),
+            ),
+            template=PodTemplateSpec(
+                metadata=ObjectMeta(
+                    labels=dict(names.labels),
+                    annotations={CONFIG_HASH_ANNOTATION: _config_hash(plain, secret)},
+                ),
+                spec=pod,
+            ),
+        ),
+    )
+
+
+def _hpa(app: AppDeployment, options: ManifestOptions, names: _Names) -> Manifest:
+    assert app.autoscaling is not None
+    hpa = HorizontalPodAutoscaler(
+        metadata=_meta(names.base, options.namespace, names.labels),
+        spec=HorizontalPodAutoscalerSpec(
+            scaleTargetRef=CrossVersionObjectReference(
+                apiVersion="apps/v1", kind="Deployment", name=names.base
+            ),
+            minReplicas=app.autoscaling.min_replicas,
+            maxReplicas=app.autoscaling.max_replicas,
+            metrics=[
+                MetricSpec(
+                    type="Resource",
+                    resource=ResourceMetricSource(
+                        name="cpu",
+                        target=MetricTarget(
+                            type="Utilization", averageUtilization=app.autoscaling.cpu_utilization
+                        ),
+                    ),
+                )
+            ],
+        ),
+    )
+    if options.hpa_api_version == "autoscaling/v2":
+        return hpa
+    return cast(Manifest, HorizontalPodAutoscalerV2beta2.from_dict(_as_version(hpa, options.hpa_api_version)))
+
+
+def _pdb(options: ManifestOptions, names: _Names) -> Manifest:
+    pdb = PodDisruptionBudget(
+        metadata=_meta(names.base, options.namespace, names.labels),
+        spec=PodDisruptionBudgetSpec(
+            maxUnavailable=1, selector=LabelSelector(matchLabels=dict(names.selector))
+        ),
+    )
+    if options.pdb_api_version == "policy/v1":
+        return pdb
+    return cast(Manifest, PodDisruptionBudgetV1beta1.from_dict(_as_version(pdb, options.pdb_api_version)))
+
+
+def _as_version(obj: HorizontalPodAutoscaler | PodDisruptionBudget, api_version: str) -> dict[str, Any]:
+    data = obj.to_dict()
+    data["apiVersion"] = api_version
+    data["kind"] = type(obj).__name__
+    return data
+
+
+def _network_policy(app: AppDeployment, options: ManifestOptions, names: _Names) -> NetworkPolicy:
+    gateway_pods = (
+        LabelSelector(matchLabels=dict(sorted(options.gateway_pod_labels)))
+        if options.gateway_pod_labels
+        else None
+    )
+    sources = [
+        NetworkPolicyPeer(
+            namespaceSelector=LabelSelector(
+                matchLabels={"kubernetes.io/metadata.name": options.gateway_namespace}
+            ),
+            podSelector=gateway_pods,
+        )
+    ] + [NetworkPolicyPeer(ipBlock=IPBlock(cidr=cidr)) for cidr in sorted(options.gateway_cidrs)]
+    egress: list[NetworkPolicyEgressRule] = []
+    if options.allow_dns_egress:
+        egress.append(
+            NetworkPolicyEgressRule(
+                ports=[NetworkPolicyPort(port=53, protocol="UDP"), NetworkPolicyPort(port=53, protocol="TCP")]
+            )
+        )
+    for rule in sorted(options.egress, key=lambda r: (r.cidr, r.ports)):
+        egress.append(
+            NetworkPolicyEgressRule(
+                to=[NetworkPolicyPeer(ipBlock=IPBlock(cidr=rule.cidr))],
+                ports=[NetworkPolicyPort(port=p, protocol="TCP") for p in sorted(rule.ports)] or None,
+            )
+        )
+    return NetworkPolicy(
+        metadata=_meta(names.base, options.namespace, names.labels),
+        spec=NetworkPolicySpec(
+            podSelector=LabelSelector(matchLabels=dict(names.selector)),
+            policyTypes=["Egress", "Ingress"],
+            ingress=[
+                NetworkPolicyIngressRule(
+                    from_=sources, ports=[NetworkPolicyPort(port=app.port, protocol="TCP")]
+                )
+            ],
+            egress=egress,
+        ),
+    )
+
+
+def _namespace_objects(options: ManifestOptions, names: _Names) -> list[Manifest]:
+    objects: list[Manifest] = []
+    if options.create_namespace:
+        pss = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("audit", "enforce", "warn")}
+        objects.append(
+            Namespace(metadata=_meta(options.namespace, None, dict(sorted({**names.labels, **pss}.items()))))
+        )
+    if options.quota is not None:
+        q = options.quota
+        objects.append(
+            ResourceQuota(
+                metadata=_meta(QUOTA_NAME, options.namespace, names.labels),
+                spec=ResourceQuotaSpec(
+                    hard={
+                        "limits.cpu": q.limits_cpu,
+                        "limits.memory": q.limits_memory,
+                        "pods": str(q.pods),
+                        "requests.cpu": q.requests_cpu,
+                        "requests.memory": q.requests_memory,
+                    }
+                ),
+            )
+        )
+    if options.limit_range is not None:
+        lr = options.limit_range
+        objects.append(
+            LimitRange(
+                metadata=_meta(LIMIT_RANGE_NAME, options.namespace, names.labels),
+                spec=LimitRangeSpec(
+                    limits=[
+                        LimitRangeItem(
+                            type="Container",
+                            default={"cpu": lr.default_cpu, "memory": lr.default_memory},
+                            defaultRequest={
+                                "cpu": lr.default_request_cpu,
+                                "memory": lr.default_request_memory,
+                            },
+                            max={"cpu": lr.max_cpu, "memory": lr.max_memory},
+                        )
+                    ]
+                ),
+            )
+        )
+    return objects
+
+
+def render_manifests(app: AppDeployment, options: ManifestOptions) -> list[Manifest]:
+    """Every object of one deployment, in apply order (`lightkube.sort_objects`)."""
+    _validate(app, options)
+    names = _names(app)
+    plain, secret = _split_env(app.env)
+    objects = _namespace_objects(options, names)
+    if plain:
+        objects.append(
+            ConfigMap(metadata=_meta(names.config_map, options.namespace, names.labels), data=plain)
+        )
+    if secret:
+        objects.append(_secret(names, options, secret))
+    objects.append(
+        Service(
+            metadata=_meta(names.base, options.namespace, names.labels),
+            spec=ServiceSpec(
+                type="ClusterIP",
+                selector=dict(names.selector),
+                ports=[ServicePort(name="http", port=SERVICE_PORT, targetPort="http", protocol="TCP")],
+            ),
+        )
+    )
+    objects.append(_deployment(app, options, names, plain, secret))
+    if app.autoscaling is not None:
+        objects.append(_hpa(app, options, names))
+    if _effective_min_replicas(app) > 1:
+        objects.append(_pdb(options, names))
+    if options.network_policy:
+        objects.append(_network_policy(app, options, names))
+    return sort_objects(objects)
+
+
+def _secret(names: _Names, options: ManifestOptions, values: dict[str, str]) -> Secret:
+    meta = _meta(names.secret, options.namespace, names.labels)
+    if options.secret_encoding == "stringData":
+        return Secret(metadata=meta, type="Opaque", stringData=values)
+    encoded = {k: base64.b64encode(v.encode()).decode() for k, v in values.items()}
+    return Secret(metadata=meta, type="Opaque", data=encoded)
+
+
+def dump_yaml(objects: list[Manifest]) -> str:
+    """Multi-document YAML of rendered objects (the edge where objects become text)."""
+    return cast(str, codecs.dump_all_yaml(cast(list[Any], objects)))
+
+
+def load_yaml(text: str) -> list[Manifest]:
+    """Objects back from `dump_yaml` output, e.g. a stored revision to re-apply."""
+    return cast(list[Manifest], codecs.load_all_yaml(text))

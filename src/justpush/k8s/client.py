@@ -1,0 +1,697 @@
+"""`K8sClient`: applies rendered manifests and manages a deployment, found by its upload-id label.
+
+Built on `lightkube.AsyncClient` (server-side apply, field manager ``justpush``, forced) plus one raw
+HTTP client on the same connection settings for what has no resource model: discovery, pod logs of a
+previous container, and the kubelet summary API behind the API server's node proxy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import inspect
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any, cast
+
+import httpx2
+import lightkube
+import msgspec
+from lightkube import ALL_NS, ApiError, AsyncClient, KubeConfig, SingleConfig, sort_objects
+from lightkube.config.client_adapter import AsyncClient as adapter_async_client
+from lightkube.config.client_adapter import ConnectionParams
+from lightkube.core.resource import NamespacedResource
+from lightkube.generic_resource import create_namespaced_resource
+from lightkube.resources.apps_v1 import Deployment, ReplicaSet
+from lightkube.resources.autoscaling_v2 import HorizontalPodAutoscaler
+from lightkube.resources.core_v1 import (
+    ConfigMap,
+    Event,
+    LimitRange,
+    Namespace,
+    Pod,
+    ResourceQuota,
+    Secret,
+    Service,
+)
+from lightkube.resources.networking_v1 import NetworkPolicy
+from lightkube.resources.policy_v1 import PodDisruptionBudget
+from lightkube.types import CascadeType, PatchType
+
+from justpush.config import KubernetesSettings
+from justpush.errors import ConfigError, JustPushError, KubernetesError
+
+from ._model import (
+    AppDeployment,
+    ClusterInfo,
+    EnvEntry,
+    LogLine,
+    ManifestOptions,
+    PodInfo,
+    PodUsage,
+    RolloutProgress,
+)
+from ._names import MANAGED_BY, MANAGED_BY_LABEL, UPLOAD_LABEL
+from ._render import (
+    CONTAINER_NAME,
+    HorizontalPodAutoscalerV2beta2,
+    Manifest,
+    PodDisruptionBudgetV1beta1,
+    render_manifests,
+)
+from ._rollout import (
+    Problem,
+    cpu_nanocores,
+    describe_event,
+    diagnose,
+    memory_bytes,
+    pod_info,
+    progress_of,
+    relevant_events,
+)
+
+_log = logging.getLogger(__name__)
+
+PodMetrics = create_namespaced_resource("metrics.k8s.io", "v1beta1", "PodMetrics", "pods")
+
+ProgressCallback = Callable[[RolloutProgress], Awaitable[None] | None]
+_NamespacedKind = type[NamespacedResource]
+# Kinds shared by every upload in a namespace: only removed with the last upload.
+_NAMESPACE_KINDS: tuple[_NamespacedKind, ...] = (ResourceQuota, LimitRange)
+_CRASH_LOG_LINES = 20
+
+
+def _config_from_settings(settings: KubernetesSettings) -> SingleConfig:
+    """apiServer + token, else a kubeconfig file, else auto-detection (in-cluster, $KUBECONFIG, ~/.kube)."""
+    context = settings.context or None
+    if settings.api_server:
+        cluster: dict[str, Any] = {"server": settings.api_server}
+        if settings.ca_data:
+            ca = settings.ca_data.strip()
+            # Accept PEM as well as the kubeconfig convention (base64 of the PEM).
+            cluster["certificate-authority-data"] = (
+                base64.b64encode(ca.encode()).decode() if ca.startswith("-----BEGIN") else ca
+            )
+        if settings.insecure_skip_tls_verify:
+            cluster["insecure-skip-tls-verify"] = True
+        user: dict[str, Any] = (
+            {"token": settings.token.get_secret_value()} if settings.token.get_secret_value() else {}
+        )
+        conf = {
+            "clusters": [{"name": "justpush", "cluster": cluster}],
+            "users": [{"name": "justpush", "user": user}],
+            "contexts": [
+                {
+                    "name": "justpush",
+                    "context": {"cluster": "justpush", "user": "justpush", "namespace": settings.namespace},
+                }
+            ],
+            "current-context": "justpush",
+        }
+        single = KubeConfig.from_dict(conf).get()
+    elif settings.kubeconfig:
+        single = KubeConfig.from_file(settings.kubeconfig).get(context_name=context)
+    else:
+        single = KubeConfig.from_env().get(context_name=context)
+    if single is None:
+        raise ConfigError("no Kubernetes context configured")
+    return single
+
+
+@contextmanager
+def _translate(action: str, upload_id: str | None, *, level: int = logging.INFO) -> Iterator[None]:
+    """Log the call; turn lightkube/httpx2 failures into KubernetesError, config problems into ConfigError."""
+    _log.log(
+        level, "kubernetes %s", action, extra={"stage": "deploy", "upload_id": upload_id, "action": action}
+    )
+    try:
+        yield
+    except ApiError as exc:
+        status = exc.status
+        raise KubernetesError(
+            f"{action}: {status.message or status.reason or 'request failed'}",
+            status=status.code,
+            detail=status.reason,
+        ) from exc
+    except httpx2.HTTPStatusError as exc:
+        raise KubernetesError(
+            f"{action}: HTTP {exc.response.status_code}",
+            status=exc.response.status_code,
+            detail=exc.response.text[:500],
+        ) from exc
+    except httpx2.HTTPError as exc:
+        raise KubernetesError(f"{action}: cannot reach the API server: {exc}") from exc
+    except msgspec.MsgspecError as exc:
+        raise KubernetesError(f"{action}: unexpected response from the API server: {exc}") from exc
+    except (lightkube.ConfigError, OSError) as exc:
+        raise ConfigError(f"Kubernetes connection settings: {exc}") from exc
+
+
+def _key(obj: Any) -> tuple[str, str, str, str]:
+    meta = obj.metadata
+    return (obj.apiVersion or "", obj.kind or "", meta.namespace or "", meta.name or "")
+
+
+def _upload_of(objects: Sequence[Manifest]) -> str:
+    ids = {(o.metadata.labels or {}).get(UPLOAD_LABEL) for o in objects if o.metadata is not None}  # type: ignore[attr-defined]
+    if len(ids) != 1 or None in ids:
+        raise KubernetesError(
+            "a manifest set must belong to exactly one upload (label justpush.io/upload-id)"
+        )
+    return cast(str, ids.pop())
+
+
+class K8sClient:
+    """One deployment target. Use as ``async with K8sClient(settings) as k8s: ...``."""
+
+    def __init__(
+        self,
+        settings: KubernetesSettings,
+        *,
+        config: SingleConfig | KubeConfig | None = None,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        timeout: float = 10.0,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self._settings = settings
+        self._poll = poll_interval
+        self._info: ClusterInfo | None = None
+        with _translate("connect", None, level=logging.DEBUG):
+            single = config.get() if isinstance(config, KubeConfig) else config
+            if single is None:
+                single = _config_from_settings(settings)
+            http_timeout = httpx2.Timeout(timeout)
+            self._kube = AsyncClient(
+                single,
+                namespace=settings.namespace,
+                timeout=http_timeout,
+                field_manager="justpush",
+                transport=transport,
+                lazy=False,
+            )
+            self._http = adapter_async_client(
+                # Typed as a sync transport by lightkube; the async adapter hands it to httpx2.AsyncClient.
+                single,
+                ConnectionParams(timeout=http_timeout, transport=cast(Any, transport), trust_env=True),
+            )
+
+    async def aclose(self) -> None:
+        await self._kube.close()
+        await self._http.aclose()
+
+    async def __aenter__(self) -> K8sClient:
+        return self
+
+    async def __aexit__(self, *args: object) -> None:
+        await self.aclose()
+
+    def _ns(self, namespace: str | None) -> str:
+        return namespace or self._settings.namespace
+
+    async def _get_json(self, path: str, action: str, upload_id: str | None, **params: Any) -> Any:
+        with _translate(action, upload_id):
+            response = await self._http.get(path, params={k: v for k, v in params.items() if v is not None})
+            response.raise_for_status()
+            return response.json()
+
+    # -- discovery ---------------------------------------------------------------------------------
+
+    async def discover(self) -> ClusterInfo:
+        """Server version and which HPA / PDB API versions to render (newest served)."""
+        version = await self._get_json("/version", "discover version", None)
+        groups = await self._get_json("/apis", "discover API groups", None)
+        served = {v["groupVersion"] for g in groups.get("groups", []) for v in g.get("versions", [])}
+        hpa = next((v for v in ("autoscaling/v2", "autoscaling/v2beta2") if v in served), None)
+        pdb = next((v for v in ("policy/v1", "policy/v1beta1") if v in served), None)
+        self._info = ClusterInfo(
+            server_version=str(version.get("gitVersion", "")),
+            hpa_api_version=hpa,  # type: ignore[arg-type]
+            pdb_api_version=pdb,  # type: ignore[arg-type]
+            metrics_api=any(v.startswith("metrics.k8s.io/") for v in served),
+        )
+        return self._info
+
+    async def _cluster(self) -> ClusterInfo:
+        return self._info or await self.discover()
+
+    async def _managed_kinds(self) -> list[_NamespacedKind]:
+        """Every namespaced kind `render_manifests` can emit, in the versions this cluster serves."""
+        info = await self._cluster()
+        kinds: list[_NamespacedKind] = [Deployment, Service, ConfigMap, Secret, NetworkPolicy]
+        if info.hpa_api_version == "autoscaling/v2":
+            kinds.append(HorizontalPodAutoscaler)
+        elif info.hpa_api_version == "autoscaling/v2beta2":
+            kinds.append(HorizontalPodAutoscalerV2beta2)
+        if info.pdb_api_version == "policy/v1":
+            kinds.append(PodDisruptionBudget)
+        elif info.pdb_api_version == "policy/v1beta1":
+            kinds.append(PodDisruptionBudgetV1beta1)
+        return kinds
+
+    # -- apply ---------------------------------------------------------------------------------------
+
+    async def apply(self, objects: Sequence[Manifest]) -> None:
+        """Server-side apply in dependency order. A namespace JustPush did not create is left untouched."""
+        upload_id = _upload_of(objects)
+        for obj in sort_objects(list(objects)):
+            if isinstance(obj, Namespace) and not await self._may_manage_namespace(obj, upload_id):
+                continue
+            kind, name = obj.kind, obj.metadata.name  # type: ignore[attr-defined]
+            try:
+                with _translate(f"apply {kind}/{name}", upload_id):
+                    await self._kube.apply(obj, force=True)  # type: ignore[call-overload]
+            except KubernetesError as exc:
+                if exc.status == 403 and isinstance(obj, ResourceQuota | LimitRange):
+                    raise KubernetesError(
+                        f"not allowed to create {kind} in namespace {obj.metadata.namespace} (RBAC); "  # type: ignore[union-attr]
+                        "render without namespace policies: ManifestOptions(quota=None, limit_range=None)",
+                        status=403,
+                        detail=exc.detail,
+                    ) from exc
+                raise
+
+    async def _may_manage_namespace(self, obj: Namespace, upload_id: str) -> bool:
+        name = obj.metadata.name if obj.metadata else None
+        assert name is not None
+        try:
+            with _translate(f"get Namespace/{name}", upload_id):
+                existing = await self._kube.get(Namespace, name)
+        except KubernetesError as exc:
+            if exc.status == 404:
+                return True
+            raise
+        labels = existing.metadata.labels if existing.metadata else None
+        if (labels or {}).get(MANAGED_BY_LABEL) == MANAGED_BY:
+            return True
+        _log.info(
+            "namespace %s exists and is not managed by justpush; left as is",
+            name,
+            extra={"stage": "deploy", "upload_id": upload_id},
+        )
+        return False
+
+    async def apply_revision(self, objects: Sequence[Manifest]) -> None:
+        """Re-apply a stored manifest set (rollback) and delete this upload's objects that are not in it."""
+        upload_id = _upload_of(objects)
+        await self.apply(objects)
+        wanted = {_key(o) for o in objects}
+        namespaces = sorted({o.metadata.namespace for o in objects if o.metadata and o.metadata.namespace})  # type: ignore[attr-defined]
+        kinds = [*await self._managed_kinds(), *_NAMESPACE_KINDS]
+        for namespace in namespaces:
+            for kind in kinds:
+                for existing in await self._list(kind, namespace, upload_id, missing_ok=True):
+                    if _key(existing) not in wanted:
+                        await self._delete_one(kind, existing, upload_id)
+
+    async def _list(
+        self,
+        kind: _NamespacedKind,
+        namespace: str,
+        upload_id: str | None,
+        *,
+        missing_ok: bool = False,
+        labels: Mapping[str, str] | None = None,
+    ) -> list[Any]:
+        selector: dict[str, Any] = dict(labels) if labels is not None else {UPLOAD_LABEL: upload_id}
+        action = f"list {kind.__name__} in {namespace if namespace != ALL_NS else 'all namespaces'}"
+        try:
+            with _translate(action, upload_id, level=logging.DEBUG):
+                return [o async for o in self._kube.list(kind, namespace=namespace, labels=selector)]
+        except KubernetesError as exc:
+            # Kinds the cluster does not serve or the deployer may not read cannot hold our objects.
+            if missing_ok and exc.status in (403, 404):
+                return []
+            raise
+
+    async def _delete_one(self, kind: _NamespacedKind, obj: Any, upload_id: str) -> None:
+        meta = obj.metadata
+        try:
+            with _translate(f"delete {kind.__name__}/{meta.name}", upload_id):
+                await self._kube.delete(
+                    kind, meta.name, namespace=meta.namespace, cascade=CascadeType.BACKGROUND
+                )
+        except KubernetesError as exc:
+            if exc.status != 404:
+                raise
+
+    # -- rollout -------------------------------------------------------------------------------------
+
+    async def wait_rollout(
+        self,
+        upload_id: str,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        *,
+        namespace: str | None = None,
+        failure_grace: float = 30.0,
+    ) -> RolloutProgress:
+        """Wait until the upload's Deployment is fully rolled out, reporting ready replicas and events.
+
+        Image pull back-off, crash loops (with the container's last log lines), quota denials and other
+        refusals fail at once; errors that may clear up (ErrImagePull, Unschedulable) after
+        ``failure_grace`` seconds.
+        """
+        ns = self._ns(namespace)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (timeout if timeout is not None else self._settings.rollout_timeout_seconds)
+        first_seen: dict[str, float] = {}
+        reported: set[str] = set()
+        last: RolloutProgress | None = None
+        _log.info(
+            "kubernetes wait rollout", extra={"stage": "deploy", "upload_id": upload_id, "action": "wait"}
+        )
+        while True:
+            deployments = await self._list(Deployment, ns, upload_id)
+            if not deployments:
+                raise KubernetesError(f"no Deployment of upload {upload_id} in namespace {ns}")
+            deployment = deployments[0]
+            replicasets = await self._list(ReplicaSet, ns, upload_id)
+            pods = await self._list(Pod, ns, upload_id)
+            with _translate(f"list Event in {ns}", upload_id, level=logging.DEBUG):
+                events = [e async for e in self._kube.list(Event, namespace=ns)]
+            names = {deployment.metadata.name} | {o.metadata.name for o in [*replicasets, *pods]}
+            fresh = []
+            for event in relevant_events(events, names):
+                uid = f"{event.metadata.uid}/{event.count}"
+                if uid not in reported:
+                    reported.add(uid)
+                    fresh.append(describe_event(event))
+            progress = progress_of(deployment, tuple(fresh))
+            if on_progress is not None and (progress != last or fresh):
+                outcome = on_progress(progress)
+                if inspect.isawaitable(outcome):
+                    await outcome
+            last = progress
+            if progress.done:
+                return progress
+            now = loop.time()
+            for problem in diagnose(deployment, replicasets, pods):
+                started = first_seen.setdefault(problem.key, now)
+                if problem.immediate or now - started >= failure_grace:
+                    raise await self._rollout_error(problem, ns, upload_id)
+            if now >= deadline:
+                raise KubernetesError(
+                    f"rollout of {progress.deployment} did not finish in time: "
+                    f"{progress.ready}/{progress.desired} ready, {progress.updated} updated",
+                    detail={"progress": progress},
+                )
+            await asyncio.sleep(self._poll)
+
+    async def _rollout_error(self, problem: Problem, namespace: str, upload_id: str) -> KubernetesError:
+        message = problem.message
+        details: dict[str, Any] = {"reason": problem.kind, "pod": problem.pod}
+        if problem.kind == "crash" and problem.pod:
+            lines = await self._last_log_lines(
+                problem.pod, problem.container or CONTAINER_NAME, namespace, upload_id
+            )
+            details["log_tail"] = lines
+            if lines:
+                message += "; last log lines:\n" + "\n".join(lines)
+        return KubernetesError(message, detail=problem.kind, details=details)
+
+    async def _last_log_lines(self, pod: str, container: str, namespace: str, upload_id: str) -> list[str]:
+        path = f"/api/v1/namespaces/{namespace}/pods/{pod}/log"
+        for previous in ("true", None):
+            try:
+                text = await self._get_text(
+                    path, upload_id, container=container, previous=previous, tailLines=_CRASH_LOG_LINES
+                )
+            except KubernetesError:
+                continue
+            if text.strip():
+                return text.rstrip("\n").splitlines()[-_CRASH_LOG_LINES:]
+        return []
+
+    async def _get_text(self, path: str, upload_id: str | None, **params: Any) -> str:
+        with _translate(f"get {path}", upload_id):
+            response = await self._http.get(path, params={k: v for k, v in params.items() if v is not None})
+            response.raise_for_status()
+            return response.text
+
+    # -- status and logs -----------------------------------------------------------------------------
+
+    async def pod_status(self, upload_id: str, *, namespace: str | None = None) -> list[PodInfo]:
+        pods = await self._list(Pod, self._ns(namespace), upload_id)
+        return sorted((pod_info(p) for p in pods), key=lambda info: info.name)
+
+    async def logs(
+        self,
+        upload_id: str,
+        *,
+        follow: bool = False,
+        tail: int | None = None,
+        since: int | None = None,
+        namespace: str | None = None,
+    ) -> AsyncIterator[LogLine]:
+        """Log lines of every started pod of the upload; with ``follow``, interleaved as they come."""
+        ns = self._ns(namespace)
+        pods = [p for p in await self.pod_status(upload_id, namespace=ns) if _started(p)]
+        if not follow:
+            for pod in pods:
+                with _translate(f"logs of Pod/{pod.name}", upload_id):
+                    async for line in self._kube.log(
+                        pod.name,
+                        namespace=ns,
+                        container=CONTAINER_NAME,
+                        tail_lines=tail,
+                        since=since,
+                        newlines=False,
+                    ):
+                        yield LogLine(pod.name, line)
+            return
+        queue: asyncio.Queue[LogLine | BaseException | None] = asyncio.Queue(maxsize=1000)
+
+        async def pump(name: str) -> None:
+            try:
+                with _translate(f"follow logs of Pod/{name}", upload_id):
+                    async for line in self._kube.log(
+                        name,
+                        namespace=ns,
+                        container=CONTAINER_NAME,
+                        follow=True,
+                        tail_lines=tail,
+                        since=since,
+                        newlines=False,
+                    ):
+                        await queue.put(LogLine(name, line))
+            except JustPushError as exc:
+                await queue.put(exc)
+            finally:
+                await queue.put(None)
+
+        tasks = [asyncio.create_task(pump(p.name)) for p in pods]
+        try:
+            running = len(tasks)
+            while running:
+                item = await queue.get()
+                if item is None:
+                    running -= 1
+                elif isinstance(item, BaseException):
+                    raise item
+                else:
+                    yield item
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    # -- changes -------------------------------------------------------------------------------------
+
+    async def scale(
+        self, upload_id: str, replicas: int, *, max_replicas: int | None = None, namespace: str | None = None
+    ) -> None:
+        """Set the replica count; with an HPA, its minimum (and its maximum when given or too low)."""
+        if replicas < 0:
+            raise KubernetesError("replicas must not be negative")
+        ns = self._ns(namespace)
+        info = await self._cluster()
+        hpa_kinds: dict[str, _NamespacedKind] = {
+            "autoscaling/v2": HorizontalPodAutoscaler,
+            "autoscaling/v2beta2": HorizontalPodAutoscalerV2beta2,
+        }
+        hpa_kind = hpa_kinds.get(info.hpa_api_version or "")
+        hpas = await self._list(hpa_kind, ns, upload_id) if hpa_kind is not None else []
+        if hpas:
+            hpa = hpas[0]
+            spec = hpa.spec if isinstance(hpa.spec, dict) else hpa.spec.to_dict()
+            current_max = int(spec.get("maxReplicas", replicas))
+            new_max = max_replicas if max_replicas is not None else max(current_max, replicas)
+            with _translate(f"scale HPA/{hpa.metadata.name}", upload_id):
+                await self._kube.patch(
+                    hpa_kind,  # type: ignore[arg-type]
+                    hpa.metadata.name,
+                    {"spec": {"minReplicas": max(replicas, 1), "maxReplicas": max(new_max, replicas, 1)}},
+                    namespace=ns,
+                    patch_type=PatchType.MERGE,
+                )
+            return
+        deployments = await self._list(Deployment, ns, upload_id)
+        if not deployments:
+            raise KubernetesError(f"no Deployment of upload {upload_id} in namespace {ns}", status=404)
+        for deployment in deployments:
+            with _translate(f"scale Deployment/{deployment.metadata.name}", upload_id):
+                await self._kube.patch(
+                    Deployment,
+                    deployment.metadata.name,
+                    {"spec": {"replicas": replicas}},
+                    namespace=ns,
+                    patch_type=PatchType.MERGE,
+                )
+
+    async def set_env(
+        self,
+        app: AppDeployment,
+        options: ManifestOptions,
+        *,
+        env: Mapping[str, str] | None = None,
+        secrets: Mapping[str, str] | None = None,
+        unset: Sequence[str] = (),
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> tuple[AppDeployment, list[Manifest]]:
+        """Change environment variables and roll the pods; returns the new app and manifests to store."""
+        values = {e.name: e for e in app.env if e.name not in set(unset)}
+        values.update({k: EnvEntry(k, v) for k, v in (env or {}).items()})
+        values.update({k: EnvEntry(k, v, secret=True) for k, v in (secrets or {}).items()})
+        updated = replace(app, env=tuple(sorted(values.values(), key=lambda e: e.name)))
+        objects = render_manifests(updated, options)
+        await self.apply_revision(objects)
+        await self.wait_rollout(app.upload_id, timeout, on_progress, namespace=options.namespace)
+        return updated, objects
+
+    # -- delete --------------------------------------------------------------------------------------
+
+    async def delete(self, upload_id: str, *, namespace: str | None = None, timeout: float = 120.0) -> None:
+        """Delete every object of the upload and wait until they and their pods are gone.
+
+        The namespace-wide ResourceQuota/LimitRange, and the namespace itself when JustPush created it,
+        go with the last upload in the namespace.
+        """
+        ns = self._ns(namespace)
+        kinds = await self._managed_kinds()
+        for kind in kinds:
+            for obj in await self._list(kind, ns, upload_id, missing_ok=True):
+                await self._delete_one(kind, obj, upload_id)
+        await self._wait_gone([*kinds, ReplicaSet, Pod], ns, upload_id, timeout)
+        if await self._other_workloads(ns, upload_id):
+            _log.info(
+                "namespace %s still holds other workloads; namespace policies kept",
+                ns,
+                extra={"stage": "delete", "upload_id": upload_id},
+            )
+            return
+        managed = {MANAGED_BY_LABEL: MANAGED_BY}
+        for kind in _NAMESPACE_KINDS:
+            for obj in await self._list(kind, ns, upload_id, missing_ok=True, labels=managed):
+                await self._delete_one(kind, obj, upload_id)
+        await self._delete_namespace(ns, upload_id, timeout)
+
+    async def _wait_gone(
+        self, kinds: Sequence[_NamespacedKind], ns: str, upload_id: str, timeout: float
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            left = [
+                f"{k.__name__}/{o.metadata.name}"
+                for k in kinds
+                for o in await self._list(k, ns, upload_id, missing_ok=True)
+            ]
+            if not left:
+                return
+            if loop.time() >= deadline:
+                raise KubernetesError(
+                    f"objects of upload {upload_id} still present after {timeout:.0f}s: "
+                    + ", ".join(sorted(left))
+                )
+            await asyncio.sleep(self._poll)
+
+    async def _other_workloads(self, ns: str, upload_id: str) -> bool:
+        kinds: tuple[_NamespacedKind, ...] = (Deployment, Pod, Service)
+        for kind in kinds:
+            with _translate(f"list {kind.__name__} in {ns}", upload_id, level=logging.DEBUG):
+                objects: list[Any] = [o async for o in self._kube.list(kind, namespace=ns)]
+            if any((o.metadata.labels or {}).get(UPLOAD_LABEL) != upload_id for o in objects):
+                return True
+        return False
+
+    async def _delete_namespace(self, ns: str, upload_id: str, timeout: float) -> None:
+        try:
+            with _translate(f"get Namespace/{ns}", upload_id):
+                existing = await self._kube.get(Namespace, ns)
+        except KubernetesError as exc:
+            if exc.status in (403, 404):
+                return
+            raise
+        if ((existing.metadata.labels if existing.metadata else None) or {}).get(
+            MANAGED_BY_LABEL
+        ) != MANAGED_BY:
+            return
+        try:
+            with _translate(f"delete Namespace/{ns}", upload_id):
+                await self._kube.delete(Namespace, ns)
+        except KubernetesError as exc:
+            if exc.status == 404:
+                return
+            raise
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            try:
+                with _translate(f"get Namespace/{ns}", upload_id, level=logging.DEBUG):
+                    await self._kube.get(Namespace, ns)
+            except KubernetesError as exc:
+                if exc.status == 404:
+                    return
+                raise
+            await asyncio.sleep(self._poll)
+        raise KubernetesError(f"namespace {ns} still terminating after {timeout:.0f}s")
+
+    # -- usage ---------------------------------------------------------------------------------------
+
+    async def usage(self, upload_id: str, *, namespace: str | None = None) -> list[PodUsage]:
+        """CPU and memory per pod: metrics.k8s.io when served, else the kubelet summary API (node proxy)."""
+        ns = self._ns(namespace)
+        if (await self._cluster()).metrics_api:
+            return await self._usage_from_metrics(ns, upload_id)
+        pods = await self.pod_status(upload_id, namespace=ns)
+        wanted = {p.name for p in pods}
+        result: list[PodUsage] = []
+        for node in sorted({p.node for p in pods if p.node}):
+            summary = await self._get_json(
+                f"/api/v1/nodes/{node}/proxy/stats/summary", f"summary of node {node}", upload_id
+            )
+            for entry in summary.get("pods", []):
+                ref = entry.get("podRef", {})
+                if ref.get("namespace") == ns and ref.get("name") in wanted:
+                    result.append(
+                        PodUsage(
+                            pod=ref["name"],
+                            cpu_nanocores=int((entry.get("cpu") or {}).get("usageNanoCores") or 0),
+                            memory_bytes=int((entry.get("memory") or {}).get("workingSetBytes") or 0),
+                        )
+                    )
+        return sorted(result, key=lambda u: u.pod)
+
+    async def _usage_from_metrics(self, ns: str, upload_id: str) -> list[PodUsage]:
+        result = []
+        for metrics in await self._list(PodMetrics, ns, upload_id):
+            containers = metrics.get("containers") or []
+            result.append(
+                PodUsage(
+                    pod=metrics.metadata.name,
+                    cpu_nanocores=sum(cpu_nanocores(c["usage"]["cpu"]) for c in containers),
+                    memory_bytes=sum(memory_bytes(c["usage"]["memory"]) for c in containers),
+                )
+            )
+        return sorted(result, key=lambda u: u.pod)
+
+
+def _started(pod: PodInfo) -> bool:
+    """Only a container that ran has logs; asking for the others is an error."""
+    return any(c.state != "waiting" or c.restarts > 0 for c in pod.containers)
+
+
+__all__ = ["K8sClient", "ProgressCallback"]

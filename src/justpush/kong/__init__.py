@@ -1,0 +1,58 @@
+"""Kong Gateway: OpenAPI → Kong entities (pure), decK and KIC exports, and the Admin API client.
+
+See MAPPING.md in this folder for the mapping rules.
+"""
+
+from ._deck import FORMAT_VERSION, to_deck, to_declarative
+from ._kic import to_kic
+from ._mapping import openapi_to_kong
+from ._model import (
+    BasicAuthCredential,
+    Cors,
+    Developer,
+    JwtCredential,
+    JwtKey,
+    KeyAuthCredential,
+    KongConfig,
+    KongConsumer,
+    KongOptions,
+    KongPlugin,
+    KongRoute,
+    KongService,
+    KongTarget,
+    RateLimit,
+    ownership_tags,
+)
+from ._names import NAMESPACE, entity_id
+from ._secrets import generate_api_key, generate_jwt_key
+from .client import KongClient, KongStatus, SyncResult
+
+__all__ = [
+    "FORMAT_VERSION",
+    "NAMESPACE",
+    "BasicAuthCredential",
+    "Cors",
+    "Developer",
+    "JwtCredential",
+    "JwtKey",
+    "KeyAuthCredential",
+    "KongClient",
+    "KongConfig",
+    "KongConsumer",
+    "KongOptions",
+    "KongPlugin",
+    "KongRoute",
+    "KongService",
+    "KongStatus",
+    "KongTarget",
+    "RateLimit",
+    "SyncResult",
+    "entity_id",
+    "generate_api_key",
+    "generate_jwt_key",
+    "openapi_to_kong",
+    "ownership_tags",
+    "to_deck",
+    "to_declarative",
+    "to_kic",
+]

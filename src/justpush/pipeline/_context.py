@@ -1,0 +1,110 @@
+"""What one running job holds, and the helpers its stages use to report."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from justpush import store
+from justpush.config import Settings
+from justpush.errors import NotFoundError
+from justpush.store import AnalyzeResult, Cipher, Upload
+
+from ._events import EventBroker, record_event, transition
+from ._status import DeploymentStatus
+
+
+@dataclass
+class JobContext:
+    job_id: str
+    upload_id: str
+    kind: str
+    user_id: int | None
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    cipher: Cipher
+    broker: EventBroker
+    # Set by the worker when the user cancels or the server stops.
+    cancelled: asyncio.Event = field(default_factory=asyncio.Event)
+    warnings: list[str] = field(default_factory=list)
+    _buffer: list[tuple[str, str]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def event(self, stage: str, kind: str, message: str = "", data: dict[str, Any] | None = None) -> None:
+        await record_event(
+            self.sessions,
+            self.broker,
+            upload_id=self.upload_id,
+            job_id=self.job_id,
+            stage=stage,
+            kind=kind,
+            message=message,
+            data=data,
+        )
+
+    def log_sink(self, stage: str) -> Callable[[str], None]:
+        """A line callback (build and push logs; safe from any thread) buffering progress events.
+
+        The worker writes the buffer every half second, so a chatty build costs a few transactions
+        per second rather than one per line.
+        """
+
+        def emit(line: str) -> None:
+            line = line.rstrip()
+            if line:
+                with self._lock:
+                    self._buffer.append((stage, line))
+
+        return emit
+
+    async def flush_logs(self) -> None:
+        with self._lock:
+            lines, self._buffer = self._buffer, []
+        if not lines:
+            return
+        async with self.sessions.begin() as session:
+            for stage, line in lines:
+                await store.add_event(
+                    session, upload_id=self.upload_id, job_id=self.job_id, stage=stage, kind="progress", message=line
+                )
+        self.broker.notify(self.upload_id)
+
+    async def warn(self, stage: str, message: str) -> None:
+        self.warnings.append(message)
+        await self.event(stage, "warning", message)
+
+    async def set_status(self, status: DeploymentStatus, message: str = "", **fields: Any) -> None:
+        """Transition the deployment status (and update record fields) in one transaction, then heartbeat."""
+        async with self.sessions.begin() as session:
+            result = await store.ensure_analyze_result(session, self.upload_id)
+            for name, value in fields.items():
+                setattr(result, name, value)
+            await transition(session, result, status, job_id=self.job_id, message=message)
+            job = await store.get_job(session, self.job_id)
+            await store.heartbeat_job(session, job, stage=status.value)
+        self.broker.notify(self.upload_id)
+
+    async def update_record(self, **fields: Any) -> None:
+        async with self.sessions.begin() as session:
+            result = await store.ensure_analyze_result(session, self.upload_id)
+            for name, value in fields.items():
+                setattr(result, name, value)
+
+    async def heartbeat(self) -> None:
+        async with self.sessions.begin() as session:
+            job = await store.get_job(session, self.job_id)
+            await store.heartbeat_job(session, job)
+
+    async def load(self) -> tuple[Upload, AnalyzeResult]:
+        async with self.sessions() as session:
+            upload = await store.get_upload(session, self.upload_id, owner_id=None)
+            result = await store.get_analyze_result(session, self.upload_id)
+            if result is None:
+                raise NotFoundError(f"upload '{self.upload_id}' has no analysis")
+            session.expunge_all()
+            return upload, result

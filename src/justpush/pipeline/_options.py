@@ -1,0 +1,124 @@
+"""What a user may ask of a deployment: the body of `POST /deploy/{uploadId}` and of the CLI's `deploy`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _check_env_names(values: dict[str, str]) -> dict[str, str]:
+    bad = sorted(name for name in values if not _ENV_NAME.match(name))
+    if bad:
+        raise ValueError(f"invalid environment variable names: {', '.join(bad)}")
+    return values
+
+
+class ResourceOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cpu_request: str = Field(pattern=r"^\d+(\.\d+)?m?$")
+    memory_request: str = Field(pattern=r"^\d+(Ki|Mi|Gi)?$")
+    cpu_limit: str = Field(pattern=r"^\d+(\.\d+)?m?$")
+    memory_limit: str = Field(pattern=r"^\d+(Ki|Mi|Gi)?$")
+
+
+class AutoscalingOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_replicas: int = Field(1, ge=1, le=100)
+    max_replicas: int = Field(3, ge=1, le=100)
+    cpu_utilization: int = Field(75, ge=10, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AutoscalingOptions:
+        if self.max_replicas < self.min_replicas:
+            raise ValueError("max_replicas must be at least min_replicas")
+        return self
+
+
+class RateLimitOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    second: int | None = Field(None, ge=1)
+    minute: int | None = Field(None, ge=1)
+    hour: int | None = Field(None, ge=1)
+
+
+class DeployOptions(BaseModel):
+    """Plain options are stored with the job; `secrets` are stored encrypted and never echoed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    env: dict[str, str] = Field(default_factory=dict)
+    secrets: dict[str, str] = Field(default_factory=dict, repr=False)
+    replicas: int = Field(1, ge=0, le=100)
+    autoscaling: AutoscalingOptions | None = None
+    resources: ResourceOptions | None = None
+    size: Literal["small", "medium", "large"] = "small"
+    rate_limit: RateLimitOptions | None = None
+    # Target overrides.
+    namespace: str | None = Field(None, pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+    path_prefix: str | None = Field(None, pattern=r"^(/[A-Za-z0-9._~-]+)*$")
+    # Profile overrides (e.g. {"port": 8000}), applied on top of the analysis.
+    profile: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("env", "secrets")
+    @classmethod
+    def _names(cls, values: dict[str, str]) -> dict[str, str]:
+        return _check_env_names(values)
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> DeployOptions:
+        both = sorted(set(self.env) & set(self.secrets))
+        if both:
+            raise ValueError(f"set as both env and secret: {', '.join(both)}")
+        return self
+
+    def public(self) -> dict[str, Any]:
+        """Everything but secret values (their names are kept, to show what is set)."""
+        data = self.model_dump(mode="json", exclude={"secrets"})
+        data["secret_names"] = sorted(self.secrets)
+        return data
+
+    @classmethod
+    def from_stored(cls, public: dict[str, Any], secrets: dict[str, str]) -> DeployOptions:
+        data = {k: v for k, v in public.items() if k != "secret_names"}
+        return cls.model_validate({**data, "secrets": secrets})
+
+
+class ScaleOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    replicas: int = Field(ge=0, le=100)
+    max_replicas: int | None = Field(None, ge=1, le=100)
+
+
+class RedeployOptions(BaseModel):
+    """Changed env/config on the current image: unset names are removed, the rest is merged."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    env: dict[str, str] = Field(default_factory=dict)
+    secrets: dict[str, str] = Field(default_factory=dict, repr=False)
+    unset: list[str] = Field(default_factory=list)
+    replicas: int | None = Field(None, ge=0, le=100)
+    resources: ResourceOptions | None = None
+    rate_limit: RateLimitOptions | None = None
+    # Rebuild the image from the upload's workspace instead of reusing the current one.
+    rebuild: bool = False
+
+    @field_validator("env", "secrets")
+    @classmethod
+    def _names(cls, values: dict[str, str]) -> dict[str, str]:
+        return _check_env_names(values)
+
+
+class RollbackOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # None: the last good revision before the current one.
+    revision: int | None = Field(None, ge=1)

@@ -1,0 +1,53 @@
+"""API tokens: high-entropy random strings, stored only as sha256 with a short non-secret prefix."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from justpush import store
+from justpush.errors import AuthError
+
+TOKEN_PREFIX = "jp_"
+# Characters of the token kept for display and support ("jp_AbCd1234…"); far too few to guess the rest.
+DISPLAY_PREFIX_LENGTH = 11
+
+
+@dataclass(frozen=True)
+class NewToken:
+    token: str
+    prefix: str
+    token_hash: str
+
+    def __repr__(self) -> str:
+        return f"NewToken(prefix={self.prefix!r}, token=********)"
+
+
+def hash_token(token: str) -> str:
+    # A plain sha256 suffices: the token has 256 bits of entropy, so there is nothing to brute-force.
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def generate_token() -> NewToken:
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return NewToken(token=token, prefix=token[:DISPLAY_PREFIX_LENGTH], token_hash=hash_token(token))
+
+
+async def issue_token(session: AsyncSession, user: store.User, *, name: str = "") -> str:
+    """Store a new token for `user` and return it; this is the only time the plain token exists."""
+    new = generate_token()
+    await store.add_api_token(session, user, prefix=new.prefix, token_hash=new.token_hash, name=name)
+    return new.token
+
+
+async def authenticate(session: AsyncSession, token: str | None) -> store.User:
+    """The user owning `token`; AuthError when it is missing, unknown or revoked."""
+    if not token:
+        raise AuthError("missing API token: send 'Authorization: Bearer <token>'")
+    user = await store.get_user_by_token_hash(session, hash_token(token))
+    if user is None:
+        raise AuthError("invalid or revoked API token")
+    return user

@@ -1,0 +1,83 @@
+"""Engines and sessions from a database URL; nothing here is module-level state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from justpush.errors import ConfigError
+
+# SQLite waits this long for another writer before "database is locked".
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+
+def _parse(url: str) -> URL:
+    try:
+        return make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"database.url is not a valid database URL: {exc}") from exc
+
+
+def sync_url(url: str) -> str:
+    """The URL for synchronous use (Alembic): `postgresql://` becomes psycopg 3, SQLite stays pysqlite."""
+    parsed = _parse(url)
+    backend = parsed.get_backend_name()
+    if backend == "postgresql" or parsed.drivername == "postgres":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend == "sqlite":
+        parsed = parsed.set(drivername="sqlite")
+    else:
+        raise ConfigError(f"database.url: unsupported database '{backend}' (use sqlite or postgresql)")
+    return parsed.render_as_string(hide_password=False)
+
+
+def async_url(url: str) -> str:
+    """The URL for the async engine: psycopg 3 (async mode) or aiosqlite."""
+    parsed = _parse(sync_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    return parsed.render_as_string(hide_password=False)
+
+
+def ensure_sqlite_directory(url: str) -> None:
+    """Create the folder of a SQLite file so a fresh data directory works on first start."""
+    parsed = _parse(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINT and begins lazily; take control of BEGIN.
+    # BEGIN IMMEDIATE serialises writers up front, so concurrent requests wait instead of failing.
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    """An async engine for `url` (any of sqlite://, postgresql://, postgresql+psycopg://)."""
+    ensure_sqlite_directory(url)
+    target = async_url(url)
+    if make_url(target).get_backend_name() == "sqlite":
+        engine = create_async_engine(target, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(target, echo=echo, pool_pre_ping=True)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded attributes after commit (routes convert rows after committing)."""
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,449 @@
+"""Query functions: each takes a session and only flushes; the caller owns the transaction.
+
+Functions that look a resource up for a user take `owner_id` and raise NotFoundError both when the
+row is missing and when it belongs to someone else, so existence never leaks across users.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from justpush.errors import ConflictError, NotFoundError
+
+from ._orm import (
+    ACTIVE_JOB_STATUSES,
+    AnalyzeResult,
+    ApiToken,
+    AuditEvent,
+    DeploymentEvent,
+    DeploymentJob,
+    DeploymentRevision,
+    Upload,
+    User,
+    utcnow,
+)
+
+
+class Cipher(Protocol):
+    """Symmetric encryption of secrets at rest (`justpush.security.SecretBox`)."""
+
+    def encrypt(self, plaintext: str) -> str: ...
+
+    def decrypt(self, token: str) -> str: ...
+
+
+def _seal(cipher: Cipher, values: dict[str, Any] | None) -> str | None:
+    return cipher.encrypt(json.dumps(values, sort_keys=True)) if values else None
+
+
+def _open(cipher: Cipher, sealed: str | None) -> dict[str, Any]:
+    if not sealed:
+        return {}
+    opened: dict[str, Any] = json.loads(cipher.decrypt(sealed))
+    return opened
+
+
+def content_hash(value: str | dict[str, Any] | list[Any]) -> str:
+    """sha256 of text, or of canonical JSON (sorted keys, no spaces) for structured values."""
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --- users and tokens ---------------------------------------------------------------------------
+
+
+async def create_user(session: AsyncSession, name: str, *, is_admin: bool = False) -> User:
+    if await get_user_by_name(session, name) is not None:
+        raise ConflictError(f"user '{name}' already exists", details={"name": name})
+    user = User(name=name, is_admin=is_admin)
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def get_user_by_name(session: AsyncSession, name: str) -> User | None:
+    return (await session.execute(select(User).where(User.name == name))).scalar_one_or_none()
+
+
+async def list_users(session: AsyncSession) -> Sequence[User]:
+    return (await session.execute(select(User).order_by(User.id))).scalars().all()
+
+
+async def add_api_token(
+    session: AsyncSession, user: User, *, prefix: str, token_hash: str, name: str = ""
+) -> ApiToken:
+    token = ApiToken(user_id=user.id, prefix=prefix, token_hash=token_hash, name=name)
+    session.add(token)
+    await session.flush()
+    return token
+
+
+async def get_user_by_token_hash(session: AsyncSession, token_hash: str) -> User | None:
+    """The user of a live (not revoked) token, marking the token as used."""
+    token = (
+        await session.execute(
+            select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+        )
+    ).scalar_one_or_none()
+    if token is None:
+        return None
+    token.last_used_at = utcnow()
+    await session.flush()
+    return await session.get(User, token.user_id)
+
+
+# --- uploads ------------------------------------------------------------------------------------
+
+
+async def add_upload(
+    session: AsyncSession,
+    *,
+    upload_id: str,
+    owner_id: int,
+    source_kind: str,
+    workspace: str,
+    files: int,
+    size_bytes: int,
+    filename: str | None = None,
+    git_url: str | None = None,
+    git_ref: str | None = None,
+    git_commit: str | None = None,
+    status: str = "ready",
+) -> Upload:
+    upload = Upload(
+        id=upload_id,
+        owner_id=owner_id,
+        source_kind=source_kind,
+        workspace=workspace,
+        files=files,
+        bytes=size_bytes,
+        filename=filename,
+        git_url=git_url,
+        git_ref=git_ref,
+        git_commit=git_commit,
+        status=status,
+    )
+    session.add(upload)
+    await session.flush()
+    return upload
+
+
+async def get_upload(session: AsyncSession, upload_id: str, *, owner_id: int | None) -> Upload:
+    """The upload, checked against `owner_id` (None skips the check, for the pipeline worker)."""
+    upload = await session.get(Upload, upload_id)
+    if upload is None or (owner_id is not None and upload.owner_id != owner_id):
+        raise NotFoundError(f"upload '{upload_id}' not found", details={"upload_id": upload_id})
+    return upload
+
+
+async def list_uploads(session: AsyncSession, *, owner_id: int) -> Sequence[Upload]:
+    query = select(Upload).where(Upload.owner_id == owner_id).order_by(Upload.created_at.desc(), Upload.id)
+    return (await session.execute(query)).scalars().all()
+
+
+async def delete_upload(session: AsyncSession, upload: Upload) -> None:
+    """Delete the row and, by cascade, its analysis, revisions, events and jobs."""
+    await session.delete(upload)
+    await session.flush()
+
+
+# --- analysis and the deployment record ---------------------------------------------------------
+
+
+async def get_analyze_result(session: AsyncSession, upload_id: str) -> AnalyzeResult | None:
+    return await session.get(AnalyzeResult, upload_id)
+
+
+async def ensure_analyze_result(session: AsyncSession, upload_id: str) -> AnalyzeResult:
+    """The upload's result row, created in status `pending` when missing."""
+    result = await session.get(AnalyzeResult, upload_id)
+    if result is None:
+        result = AnalyzeResult(upload_id=upload_id, status="pending", warnings=[])
+        session.add(result)
+        await session.flush()
+    return result
+
+
+def set_developer_api_key(result: AnalyzeResult, key: str | None, cipher: Cipher) -> None:
+    result.developer_api_key = cipher.encrypt(key) if key else None
+
+
+def developer_api_key(result: AnalyzeResult, cipher: Cipher) -> str | None:
+    return cipher.decrypt(result.developer_api_key) if result.developer_api_key else None
+
+
+# --- deployment revisions (append-only) ---------------------------------------------------------
+
+
+async def add_revision(
+    session: AsyncSession,
+    cipher: Cipher,
+    *,
+    upload_id: str,
+    image: str,
+    image_digest: str,
+    env: dict[str, str],
+    secret_env: dict[str, str],
+    replicas: int,
+    resources: dict[str, Any],
+    manifests: str,
+    kong_config: dict[str, Any],
+    created_by: int | None,
+    status: str = "applied",
+) -> DeploymentRevision:
+    """Append the next revision (1, 2, …); hashes are computed here so they always match the content."""
+    latest = await session.execute(
+        select(func.max(DeploymentRevision.revision)).where(DeploymentRevision.upload_id == upload_id)
+    )
+    revision = DeploymentRevision(
+        upload_id=upload_id,
+        revision=(latest.scalar_one_or_none() or 0) + 1,
+        image=image,
+        image_digest=image_digest,
+        env=dict(sorted(env.items())),
+        secret_env=_seal(cipher, secret_env),
+        replicas=replicas,
+        resources=resources,
+        manifests=manifests,
+        manifests_hash=content_hash(manifests),
+        kong_config=kong_config,
+        kong_config_hash=content_hash(kong_config),
+        created_by=created_by,
+        status=status,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(revision)
+            await session.flush()
+    except IntegrityError as exc:
+        raise ConflictError(
+            f"another revision of upload '{upload_id}' was written concurrently",
+            details={"upload_id": upload_id},
+        ) from exc
+    return revision
+
+
+def revision_secret_env(revision: DeploymentRevision, cipher: Cipher) -> dict[str, str]:
+    return _open(cipher, revision.secret_env)
+
+
+async def list_revisions(session: AsyncSession, upload_id: str) -> Sequence[DeploymentRevision]:
+    query = (
+        select(DeploymentRevision)
+        .where(DeploymentRevision.upload_id == upload_id)
+        .order_by(DeploymentRevision.revision)
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def get_revision(session: AsyncSession, upload_id: str, revision: int) -> DeploymentRevision:
+    row = (
+        await session.execute(
+            select(DeploymentRevision).where(
+                DeploymentRevision.upload_id == upload_id, DeploymentRevision.revision == revision
+            )
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFoundError(
+            f"upload '{upload_id}' has no revision {revision}",
+            details={"upload_id": upload_id, "revision": revision},
+        )
+    return row
+
+
+async def latest_revision(session: AsyncSession, upload_id: str) -> DeploymentRevision | None:
+    query = (
+        select(DeploymentRevision)
+        .where(DeploymentRevision.upload_id == upload_id)
+        .order_by(DeploymentRevision.revision.desc())
+        .limit(1)
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+# --- deployment events --------------------------------------------------------------------------
+
+
+async def add_event(
+    session: AsyncSession,
+    *,
+    upload_id: str,
+    stage: str,
+    kind: str,
+    message: str = "",
+    data: dict[str, Any] | None = None,
+    job_id: str | None = None,
+) -> DeploymentEvent:
+    event = DeploymentEvent(
+        upload_id=upload_id, job_id=job_id, stage=stage, kind=kind, message=message, data=data
+    )
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def list_events(
+    session: AsyncSession, upload_id: str, *, after_id: int = 0, limit: int | None = None
+) -> Sequence[DeploymentEvent]:
+    """Events in id order, strictly after `after_id` (an SSE Last-Event-ID)."""
+    query = (
+        select(DeploymentEvent)
+        .where(DeploymentEvent.upload_id == upload_id, DeploymentEvent.id > after_id)
+        .order_by(DeploymentEvent.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return (await session.execute(query)).scalars().all()
+
+
+# --- deployment jobs ----------------------------------------------------------------------------
+
+
+async def enqueue_job(
+    session: AsyncSession,
+    cipher: Cipher,
+    *,
+    upload_id: str,
+    kind: str,
+    options: dict[str, Any] | None = None,
+    secret_options: dict[str, Any] | None = None,
+    created_by: int | None = None,
+) -> DeploymentJob:
+    """Queue a job; ConflictError when the upload already has a queued or running one.
+
+    The partial unique index decides, so this holds under concurrency on SQLite and PostgreSQL; the
+    insert runs in a savepoint, so the caller's transaction stays usable after a conflict.
+    """
+    job = DeploymentJob(
+        id=uuid.uuid4().hex,
+        upload_id=upload_id,
+        kind=kind,
+        status="queued",
+        options=options or {},
+        secret_options=_seal(cipher, secret_options),
+        created_by=created_by,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(job)
+            await session.flush()
+    except IntegrityError as exc:
+        raise ConflictError(
+            f"upload '{upload_id}' already has a queued or running job",
+            details={"upload_id": upload_id},
+        ) from exc
+    return job
+
+
+def job_secret_options(job: DeploymentJob, cipher: Cipher) -> dict[str, Any]:
+    return _open(cipher, job.secret_options)
+
+
+async def get_job(session: AsyncSession, job_id: str) -> DeploymentJob:
+    job = await session.get(DeploymentJob, job_id)
+    if job is None:
+        raise NotFoundError(f"job '{job_id}' not found", details={"job_id": job_id})
+    return job
+
+
+async def active_job(session: AsyncSession, upload_id: str) -> DeploymentJob | None:
+    query = select(DeploymentJob).where(
+        DeploymentJob.upload_id == upload_id, DeploymentJob.status.in_(ACTIVE_JOB_STATUSES)
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def list_jobs(session: AsyncSession, upload_id: str) -> Sequence[DeploymentJob]:
+    query = (
+        select(DeploymentJob)
+        .where(DeploymentJob.upload_id == upload_id)
+        .order_by(DeploymentJob.created_at, DeploymentJob.id)
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def claim_next_job(session: AsyncSession, *, worker_id: str) -> DeploymentJob | None:
+    """Mark the oldest queued job running for `worker_id`; None when nothing is queued.
+
+    PostgreSQL skips rows other workers hold locked; SQLite's BEGIN IMMEDIATE already serialises writers.
+    """
+    query = (
+        select(DeploymentJob)
+        .where(DeploymentJob.status == "queued")
+        .order_by(DeploymentJob.created_at, DeploymentJob.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    job = (await session.execute(query)).scalar_one_or_none()
+    if job is None:
+        return None
+    now = utcnow()
+    job.status, job.worker_id, job.started_at, job.heartbeat_at = "running", worker_id, now, now
+    await session.flush()
+    return job
+
+
+async def heartbeat_job(session: AsyncSession, job: DeploymentJob, *, stage: str | None = None) -> None:
+    job.heartbeat_at = utcnow()
+    if stage is not None:
+        job.stage = stage
+    await session.flush()
+
+
+async def finish_job(
+    session: AsyncSession, job: DeploymentJob, *, succeeded: bool, error: str | None = None
+) -> None:
+    job.status = "succeeded" if succeeded else "failed"
+    job.error = error
+    job.finished_at = utcnow()
+    await session.flush()
+
+
+async def fail_stale_jobs(session: AsyncSession, *, heartbeat_before: datetime) -> int:
+    """Fail running jobs whose worker stopped sending heartbeats (a crash); returns how many."""
+    statement = (
+        update(DeploymentJob)
+        .where(DeploymentJob.status == "running", DeploymentJob.heartbeat_at < heartbeat_before)
+        .values(status="failed", error="worker stopped responding", finished_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    result = await session.execute(statement)
+    await session.flush()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- audit --------------------------------------------------------------------------------------
+
+
+async def add_audit_event(
+    session: AsyncSession,
+    *,
+    actor: str,
+    action: str,
+    target: str,
+    result: str,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    event = AuditEvent(actor=actor, action=action, target=target, result=result, details=details or {})
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def list_audit_events(
+    session: AsyncSession, *, target: str | None = None, limit: int = 100
+) -> Sequence[AuditEvent]:
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if target is not None:
+        query = query.where(AuditEvent.target == target)
+    return (await session.execute(query)).scalars().all()

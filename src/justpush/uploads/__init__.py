@@ -1,0 +1,39 @@
+"""Uploads: zip / tar(.gz) archives or a git URL, received into an isolated workspace per upload id.
+
+Hostile input is refused with UploadError / UploadTooLargeError; see `_archive` for the exact rules.
+"""
+
+from ._archive import TreeStats, detect_format, extract_archive, measure_tree, safe_relative_name
+from ._git import check_git_ref, check_git_url, clone, redact_url
+from ._service import (
+    ReceivedUpload,
+    new_upload_id,
+    receive_archive,
+    receive_git,
+    record_upload,
+    remove_workspace,
+    save_stream,
+    workspace_path,
+    workspaces_root,
+)
+
+__all__ = [
+    "ReceivedUpload",
+    "TreeStats",
+    "check_git_ref",
+    "check_git_url",
+    "clone",
+    "detect_format",
+    "extract_archive",
+    "measure_tree",
+    "new_upload_id",
+    "receive_archive",
+    "receive_git",
+    "record_upload",
+    "redact_url",
+    "remove_workspace",
+    "safe_relative_name",
+    "save_stream",
+    "workspace_path",
+    "workspaces_root",
+]

@@ -1,0 +1,85 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
+import anyio
+from fastapi import FastAPI
+
+import justpush
+from justpush import store
+from justpush.config import Settings
+from justpush.security import load_secret_box
+
+from ._errors import exception_handlers
+from ._middleware import RequestContextMiddleware
+from ._state import AnalysisOutcome, Analyzer, AppState, WorkerFactory
+from .api import api_router
+
+logger = logging.getLogger(__name__)
+
+
+def _analyze(root: Path) -> AnalysisOutcome:
+    # Imported at first use: the analysis stack (tree-sitter grammars) is heavy to load.
+    from justpush.analysis import analyze
+
+    return analyze(root)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    workers: Sequence[WorkerFactory] = (),
+    analyzer: Analyzer | None = None,
+    migrate: bool = True,
+) -> FastAPI:
+    """Build the API application; nothing is opened until the lifespan starts.
+
+    At startup the lifespan migrates the database to head (unless `migrate=False`), creates the engine
+    and session factory, loads the encryption key and stores an `AppState` as `app.state.justpush`.
+    Then it enters each of `workers` — callables taking the `AppState` and returning an async context
+    manager — in order, and exits them in reverse order at shutdown, before background tasks are
+    cancelled and the engine is disposed. The pipeline's in-process worker plugs in here, e.g.
+    `create_app(settings, workers=[lambda state: PipelineWorker(state.sessions, ...)])`.
+    `analyzer` replaces `justpush.analysis.analyze` (tests).
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = settings.database_url
+        if migrate:
+            await anyio.to_thread.run_sync(store.upgrade, url)
+        engine = store.create_engine(url)
+        state = AppState(
+            settings=settings,
+            engine=engine,
+            sessions=store.session_factory(engine),
+            secret_box=load_secret_box(settings.security, settings.server.data_dir),
+            analyzer=analyzer or _analyze,
+        )
+        app.state.justpush = state
+        logger.info("justpush %s started", justpush.__version__, extra={"stage": "startup"})
+        try:
+            async with AsyncExitStack() as stack:
+                for worker in workers:
+                    await stack.enter_async_context(worker(state))
+                yield
+        finally:
+            await state.cancel_tasks()
+            await engine.dispose()
+            logger.info("justpush stopped", extra={"stage": "shutdown"})
+
+    app = FastAPI(
+        title="JustPush",
+        version=justpush.__version__,
+        description="From uploaded API source code to a running, gateway-managed API.",
+        lifespan=lifespan,
+        exception_handlers=exception_handlers(),
+    )
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(api_router)
+    return app

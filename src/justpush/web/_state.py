@@ -1,0 +1,58 @@
+"""What the running application holds: created in the lifespan, reached through `app.state.justpush`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Coroutine
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from justpush.config import Settings
+from justpush.security import SecretBox
+
+
+class AnalysisOutcome(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+# `justpush.analysis.analyze`: blocking, run in a worker thread.
+Analyzer = Callable[[Path], AnalysisOutcome]
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    secret_box: SecretBox
+    analyzer: Analyzer
+    analyze_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Background tasks owned by the app (e.g. analysis runs), cancelled at shutdown.
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.server.data_dir
+
+    def spawn(self, coroutine: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
+        """Run `coroutine` in the background for the app's lifetime (a reference is kept until it ends)."""
+        task = asyncio.get_running_loop().create_task(coroutine, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    async def cancel_tasks(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        for task in list(self.tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+
+# A background worker: given the state, an async context manager running from startup to shutdown.
+WorkerFactory = Callable[[AppState], AbstractAsyncContextManager[object]]

@@ -1,0 +1,13 @@
+"""All API routers in one place; add a resource by adding its `routes/<name>.py` router here."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from .routes import analyze, health, uploads, users
+
+api_router = APIRouter()
+api_router.include_router(health.router)
+api_router.include_router(users.router)
+api_router.include_router(uploads.router)
+api_router.include_router(analyze.router)

@@ -1,0 +1,127 @@
+"""`/uploads`: receive a zip / tar(.gz) (multipart field `file`) or a git URL (JSON), list, show, delete."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Request, Response
+from pydantic import ValidationError
+
+from justpush import security, store, uploads
+from justpush.errors import UploadError, UploadTooLargeError
+
+from .._multipart import MultipartFile
+from .._schemas import ErrorBody, GitUploadCreate, UploadCreated, UploadPublic
+from ..deps import CurrentUser, SessionDep, StateDep
+
+router = APIRouter(prefix="/uploads", tags=["uploads"])
+
+MAX_JSON_BYTES = 64 * 1024
+
+_REQUEST_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "zip, tar or tar.gz"}
+                    },
+                }
+            },
+            "application/json": {"schema": GitUploadCreate.model_json_schema()},
+        },
+    }
+}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "Refused upload (unsafe archive, bad git URL, …)."},
+    413: {"model": ErrorBody, "description": "Over a size or file-count limit."},
+}
+
+
+async def _read_json(request: Request) -> GitUploadCreate:
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_JSON_BYTES:
+            raise UploadTooLargeError("the JSON body is too large", details={"limit": MAX_JSON_BYTES})
+    try:
+        return GitUploadCreate.model_validate_json(body)
+    except ValidationError as exc:
+        problems = [{"loc": list(e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        raise UploadError(
+            'expected JSON {"git_url": "https://…", "ref": "…"}', details={"errors": problems}
+        ) from exc
+
+
+@router.post("", status_code=201, openapi_extra=_REQUEST_BODY, responses=_ERRORS)
+async def create_upload(
+    request: Request, user: CurrentUser, session: SessionDep, state: StateDep
+) -> UploadCreated:
+    limits = state.settings.uploads
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limits.max_bytes + 1024 * 1024:
+            raise UploadTooLargeError(
+                f"the upload is larger than {limits.max_bytes} bytes",
+                details={"limit": limits.max_bytes, "reason": "too_large"},
+            )
+        form = MultipartFile(request, field="file", max_bytes=limits.max_bytes)
+        received = await uploads.receive_archive(
+            form.chunks(), filename=None, data_dir=state.data_dir, settings=limits
+        )
+        received = dataclasses.replace(received, filename=form.filename)
+    elif content_type == "application/json":
+        payload = await _read_json(request)
+        received = await uploads.receive_git(
+            payload.git_url, payload.ref, data_dir=state.data_dir, settings=limits
+        )
+    else:
+        raise UploadError(
+            'send multipart/form-data with a \'file\' field, or JSON {"git_url": …, "ref": …}',
+            details={"reason": "unsupported_media_type"},
+        )
+    try:
+        upload = await uploads.record_upload(session, received, owner_id=user.id)
+        await security.audit(
+            session,
+            actor=user,
+            action="upload.create",
+            target=f"upload:{upload.id}",
+            details={"source_kind": upload.source_kind, "files": upload.files, "bytes": upload.bytes},
+        )
+        await session.commit()
+    except BaseException:
+        uploads.remove_workspace(received.workspace)
+        raise
+    return UploadCreated.model_validate(upload, from_attributes=True)
+
+
+@router.get("")
+async def list_uploads(user: CurrentUser, session: SessionDep) -> list[UploadPublic]:
+    rows = await store.list_uploads(session, owner_id=user.id)
+    return [UploadPublic.model_validate(row, from_attributes=True) for row in rows]
+
+
+@router.get("/{upload_id}", responses={404: {"model": ErrorBody}})
+async def get_upload(upload_id: str, user: CurrentUser, session: SessionDep) -> UploadPublic:
+    upload = await store.get_upload(session, upload_id, owner_id=user.id)
+    return UploadPublic.model_validate(upload, from_attributes=True)
+
+
+@router.delete("/{upload_id}", status_code=204, responses={404: {"model": ErrorBody}})
+async def delete_upload(upload_id: str, user: CurrentUser, session: SessionDep) -> Response:
+    upload = await store.get_upload(session, upload_id, owner_id=user.id)
+    workspace = Path(upload.workspace)
+    await store.delete_upload(session, upload)
+    await security.audit(session, actor=user, action="upload.delete", target=f"upload:{upload_id}")
+    await session.commit()
+    # Only after the commit: a failed delete must not leave a row without its files.
+    await anyio.to_thread.run_sync(uploads.remove_workspace, workspace)
+    return Response(status_code=204)
