@@ -217,12 +217,14 @@ def create_proxy(admin_app: Starlette, *, transport: httpx.AsyncBaseTransport | 
             upstream_path = path
         transformer = plugins.get("request-transformer")
         uri = ((transformer or {}).get("config", {}).get("replace") or {}).get("uri")
+        service = emulator.store.get("services", route["service"]["id"])
+        base = (service.get("path") or "").rstrip("/")
         if uri:
+            # Like Kong's kong.service.request.set_path: the template is the whole upstream path.
+            base = ""
             upstream_path = re.sub(
                 r"""\$\(uri_captures\[["']([^"']+)["']\]\)""", lambda m: captures.get(m.group(1)) or "", uri
             )
-        service = emulator.store.get("services", route["service"]["id"])
-        base = (service.get("path") or "").rstrip("/")
         target = f"{service['protocol']}://{service['host']}:{service['port']}{base}"
         if upstream_path and not upstream_path.startswith("/"):
             upstream_path = "/" + upstream_path

@@ -137,7 +137,7 @@ def analyze(root: Path, options: AnalysisOptions | None = None) -> AnalysisResul
         profile = detect(root, dict(options.overrides), warnings)
     except AnalysisError:
         raise
-    except (RecursionError, Exception) as exc:  # noqa: BLE001 - a broken upload must not crash the analysis
+    except Exception as exc:  # a broken upload must not crash the analysis
         warnings.append(f"detection failed: {type(exc).__name__}: {exc}")
         profile = ProjectProfile(language="unknown")
     api = _extract(root, profile, warnings)
@@ -172,7 +172,7 @@ def _extract(root: Path, profile: ProjectProfile, warnings: list[str]) -> Extrac
     except RecursionError:
         warnings.append(f"{profile.language}: code nested too deeply to analyse; no routes extracted")
         return ExtractedApi()
-    except Exception as exc:  # noqa: BLE001 - one extractor bug must not lose the profile
+    except Exception as exc:  # one extractor bug must not lose the profile
         warnings.append(f"{profile.language}: route extraction failed ({type(exc).__name__}: {exc})")
         return ExtractedApi()
     warnings.extend(api.warnings)

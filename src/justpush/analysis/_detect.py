@@ -666,11 +666,11 @@ def _code_facts(
     if module is not None:
         try:
             env_vars = list(module.scan_env(app_root, profile))
-        except (RecursionError, Exception) as exc:
+        except Exception as exc:
             warnings.append(f"{profile.language}: env var scan failed ({type(exc).__name__}: {exc})")
         try:
             port = module.find_port(app_root, profile)
-        except (RecursionError, Exception) as exc:
+        except Exception as exc:
             warnings.append(f"{profile.language}: port detection failed ({type(exc).__name__}: {exc})")
     evidence = dict(profile.evidence)
     if port is None:

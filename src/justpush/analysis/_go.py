@@ -24,13 +24,16 @@ from ._treesitter import (
     field_,
     first_port,
     line,
-    merge_env,
     named_children,
     operations_from_graph,
     parse_all,
+    rebase_api,
+    rebase_env,
+    rebase_port,
     sort_operations,
     status_schema,
     text,
+    unresolved_type,
     walk,
 )
 
@@ -46,26 +49,53 @@ _CONSTRUCTORS = {
 }
 # Parameter types that make a function parameter a router the function registers routes on.
 _ROUTER_TYPES = {
-    "gin.Engine": "gin", "gin.RouterGroup": "gin", "gin.IRouter": "gin", "gin.IRoutes": "gin",
-    "echo.Echo": "echo", "echo.Group": "echo", "chi.Router": "chi", "chi.Mux": "chi",
-    "fiber.App": "fiber", "fiber.Router": "fiber", "http.ServeMux": "http", "mux.Router": "http",
+    "gin.Engine": "gin",
+    "gin.RouterGroup": "gin",
+    "gin.IRouter": "gin",
+    "gin.IRoutes": "gin",
+    "echo.Echo": "echo",
+    "echo.Group": "echo",
+    "chi.Router": "chi",
+    "chi.Mux": "chi",
+    "fiber.App": "fiber",
+    "fiber.Router": "fiber",
+    "http.ServeMux": "http",
+    "mux.Router": "http",
 }
 _UPPER_METHODS = {m.upper(): m for m in HTTP_METHODS}
 _TITLE_METHODS = {m.title(): m for m in HTTP_METHODS}
 _STATUS = {
-    "StatusOK": "200", "StatusCreated": "201", "StatusAccepted": "202", "StatusNoContent": "204",
-    "StatusMovedPermanently": "301", "StatusFound": "302", "StatusBadRequest": "400",
-    "StatusUnauthorized": "401", "StatusForbidden": "403", "StatusNotFound": "404",
-    "StatusMethodNotAllowed": "405", "StatusConflict": "409", "StatusUnprocessableEntity": "422",
-    "StatusTooManyRequests": "429", "StatusInternalServerError": "500", "StatusServiceUnavailable": "503",
+    "StatusOK": "200",
+    "StatusCreated": "201",
+    "StatusAccepted": "202",
+    "StatusNoContent": "204",
+    "StatusMovedPermanently": "301",
+    "StatusFound": "302",
+    "StatusBadRequest": "400",
+    "StatusUnauthorized": "401",
+    "StatusForbidden": "403",
+    "StatusNotFound": "404",
+    "StatusMethodNotAllowed": "405",
+    "StatusConflict": "409",
+    "StatusUnprocessableEntity": "422",
+    "StatusTooManyRequests": "429",
+    "StatusInternalServerError": "500",
+    "StatusServiceUnavailable": "503",
 }
 _BIND = {"BindJSON", "ShouldBindJSON", "Bind", "ShouldBind", "BodyParser", "MustBindWith", "ShouldBindWith"}
 _BASIC_TYPES: dict[str, dict[str, Any]] = {
-    "string": {"type": "string"}, "bool": {"type": "boolean"}, "byte": {"type": "integer"},
-    "rune": {"type": "integer"}, "float32": {"type": "number", "format": "float"},
-    "float64": {"type": "number", "format": "double"}, "any": {}, "error": {"type": "string"},
-    **{t: {"type": "integer", "format": "int64" if "64" in t else "int32"}
-       for t in ("int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64")},
+    "string": {"type": "string"},
+    "bool": {"type": "boolean"},
+    "byte": {"type": "integer"},
+    "rune": {"type": "integer"},
+    "float32": {"type": "number", "format": "float"},
+    "float64": {"type": "number", "format": "double"},
+    "any": {},
+    "error": {"type": "string"},
+    **{
+        t: {"type": "integer", "format": "int64" if "64" in t else "int32"}
+        for t in ("int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64")
+    },
 }
 _QUALIFIED_TYPES: dict[str, dict[str, Any]] = {
     "time.Time": {"type": "string", "format": "date-time"},
@@ -127,17 +157,20 @@ class _Index:
                     for spec in walk(node):
                         if spec.type in ("const_spec", "var_spec"):
                             values = named_children(field_(spec, "value"))
-                            names = [c for c in spec.children_by_field_name("name")]
-                            for name, value in zip(names, values, strict=False):
-                                index.consts.setdefault(text(name), value)
-        for name, (_, fn) in index.functions.items():
+                            names = spec.children_by_field_name("name")
+                            for name_node, value in zip(names, values, strict=False):
+                                index.consts.setdefault(text(name_node), value)
+        for fn_name, (_, fn) in index.functions.items():
             params = _param_names(fn)
             for call in walk(fn):
-                if call.type == "call_expression" and _callee(call) in (("os", "Getenv"), ("os", "LookupEnv")):
+                if call.type == "call_expression" and _callee(call) in (
+                    ("os", "Getenv"),
+                    ("os", "LookupEnv"),
+                ):
                     arg = next(iter(_args(call)), None)
                     if arg is not None and arg.type == "identifier" and text(arg) in params:
                         i = params.index(text(arg))
-                        index.env_helpers[name] = (i, i + 1 if len(params) > i + 1 else None)
+                        index.env_helpers[fn_name] = (i, i + 1 if len(params) > i + 1 else None)
         return index
 
     def function_body(self, expr: Node | None, depth: int = 0) -> Node | None:
@@ -214,7 +247,7 @@ class _Schemas:
             return dict(_BASIC_TYPES[name])
         spec = self.index.structs.get(name)
         if spec is None:
-            return {}
+            return unresolved_type(name)
         underlying = field_(spec, "type")
         if underlying is None or underlying.type != "struct_type":
             return self.of_type(underlying)
@@ -285,7 +318,9 @@ class _Walker:
         self.kinds[key] = kind
         return key
 
-    def _function(self, name: str, fn: Node, outer: dict[str, str], bound: dict[int, str] | None = None) -> None:
+    def _function(
+        self, name: str, fn: Node, outer: dict[str, str], bound: dict[int, str] | None = None
+    ) -> None:
         scope = dict(outer)
         for i, decl in enumerate(named_children(field_(fn, "parameters"))):
             type_text = text(field_(decl, "type")).lstrip("*")
@@ -402,7 +437,7 @@ class _Walker:
         for _ in range(MAX_DEPTH):
             if handler.type != "call_expression" or not _args(handler):
                 break
-            operand, name = _callee(handler)
+            _, name = _callee(handler)
             if name == "StripPrefix":
                 strip = _go_string(_args(handler)[0]) or ""
             elif name == "HandlerFunc":
@@ -448,9 +483,9 @@ class _Walker:
             return True
         if name == "Mount" and len(args) == 2:
             self._visit(args[1], scope, fn_name, depth + 1)
-            child = self._router_of(args[1], scope)
-            if child is not None:
-                self.graph.add(router, Mount(_go_string(args[0]) or "", child))
+            mounted = self._router_of(args[1], scope)
+            if mounted is not None:
+                self.graph.add(router, Mount(_go_string(args[0]) or "", mounted))
             return True
         route = self._route(call, kind, name, args)
         if route is None:
@@ -458,9 +493,9 @@ class _Walker:
         method, path, handler, middleware = route
         if kind == "http" and path is not None:
             inner, layers, strip = self._unwrap(handler)
-            child = self._router_of(inner, scope)
-            if child is not None:
-                self.graph.add(router, Mount(strip, child, layers))
+            sub = self._router_of(inner, scope)
+            if sub is not None:
+                self.graph.add(router, Mount(strip, sub, layers))
                 return True
             handler, middleware_layers = inner, layers
         else:
@@ -559,7 +594,9 @@ class _Walker:
                     status = "200"
                     if inner is not None and inner.type == "call_expression" and _args(inner):
                         status = _status(_args(inner)[0]) or "200"
-                status_schema(decl.responses, status, self._value_schema(args[1 if len(args) >= 2 else 0], types))
+                status_schema(
+                    decl.responses, status, self._value_schema(args[1 if len(args) >= 2 else 0], types)
+                )
             elif name == "WriteHeader" and args:
                 last_status = _status(args[0]) or last_status
                 wrote_header = True
@@ -601,11 +638,8 @@ def _literals(node: Node) -> list[str]:
 
 
 def _method_value(node: Node | None) -> list[HttpMethod]:
-    value = text(node)
-    if value.startswith("http.Method"):
-        value = value.removeprefix("http.Method")
-    else:
-        value = _go_string(node) or ""
+    raw = text(node)
+    value = raw.removeprefix("http.Method") if raw.startswith("http.Method") else _go_string(node) or ""
     method = _UPPER_METHODS.get(value.upper())
     return [method] if method else []
 
@@ -633,7 +667,9 @@ def _local_types(body: Node) -> dict[str, Node]:
                     value = named_children(value)[-1]
                 if value.type == "composite_literal" and field_(value, "type") is not None:
                     types.setdefault(text(name), field_(value, "type"))  # type: ignore[arg-type]
-                elif value.type == "call_expression" and _callee(value)[1] in ("make", "new") and _args(value):
+                elif (
+                    value.type == "call_expression" and _callee(value)[1] in ("make", "new") and _args(value)
+                ):
                     types.setdefault(text(name), _args(value)[0])
     return types
 
@@ -650,12 +686,13 @@ def extract(root: Path, profile: ProjectProfile) -> ExtractedApi:
     walker = _Walker(index, schemas, warnings)
     walker.run()
     operations, schemes = operations_from_graph(walker.graph, warnings)
-    return ExtractedApi(
+    api = ExtractedApi(
         operations=sort_operations(operations),
         schemas=dict(sorted(schemas.schemas.items())),
         security_schemes=dict(sorted(schemes.items())),
         warnings=warnings,
     )
+    return rebase_api(api, profile.app_dir)
 
 
 def _env_reads(index: _Index) -> list[tuple[EnvVar, Node]]:
@@ -674,15 +711,23 @@ def _env_reads(index: _Index) -> list[tuple[EnvVar, Node]]:
                     continue
                 default = _go_default(node)
                 required = default is None and name == "Getenv"
-                found.append((env_var(var_name, default, evidence(parsed.path, node), required=required), node))
+                found.append(
+                    (env_var(var_name, default, evidence(parsed.path, node), required=required), node)
+                )
             elif not operand and name in index.env_helpers:
                 name_i, default_i = index.env_helpers[name]
                 var_name = _go_string(args[name_i]) if len(args) > name_i else None
                 if var_name is None:
                     continue
-                default = _go_string(args[default_i]) if default_i is not None and len(args) > default_i else None
+                default = (
+                    _go_string(args[default_i]) if default_i is not None and len(args) > default_i else None
+                )
                 if default is None and default_i is not None and len(args) > default_i:
-                    default = text(args[default_i]) if args[default_i].type in ("int_literal", "true", "false") else None
+                    default = (
+                        text(args[default_i])
+                        if args[default_i].type in ("int_literal", "true", "false")
+                        else None
+                    )
                 found.append((env_var(var_name, default, evidence(parsed.path, node)), node))
     return found
 
@@ -708,10 +753,10 @@ def _go_default(call: Node) -> str | None:
             # `if v := os.Getenv("X"); v != "" { return v }` falls through to `return "default"`.
             after = scope.next_named_sibling
             if after is not None and after.type == "return_statement":
-                value = named_children(after)
-                if value and value[0].type == "expression_list":
-                    value = named_children(value[0])
-                return _go_string(value[0]) if value else None
+                returned = named_children(after)
+                if returned and returned[0].type == "expression_list":
+                    returned = named_children(returned[0])
+                return _go_string(returned[0]) if returned else None
             return None
         candidates = [scope]
     else:
@@ -726,12 +771,12 @@ def _go_default(call: Node) -> str | None:
         if stmt.type != "if_statement":
             continue
         condition = text(field_(stmt, "condition")).replace(" ", "")
-        if condition not in (f'{names[0]}==""', f"!{names[-1]}", f'len({names[0]})==0'):
+        if condition not in (f'{names[0]}==""', f"!{names[-1]}", f"len({names[0]})==0"):
             continue
         for node in walk(field_(stmt, "consequence") or stmt):
             if node.type == "assignment_statement" and text(field_(node, "left")) == names[0]:
-                value = named_children(field_(node, "right"))
-                if value and (literal := _go_string(value[0])) is not None:
+                assigned = named_children(field_(node, "right"))
+                if assigned and (literal := _go_string(assigned[0])) is not None:
                     return literal
     return None
 
@@ -739,12 +784,19 @@ def _go_default(call: Node) -> str | None:
 def scan_env(root: Path, profile: ProjectProfile) -> list[EnvVar]:
     """Environment variables the Go code reads (os.Getenv, os.LookupEnv, getenv-with-default helpers)."""
     index = _Index.build(_parse(root, []))
-    return merge_env(var for var, _ in _env_reads(index))
+    return rebase_env((var for var, _ in _env_reads(index)), profile.app_dir)
 
 
 _LISTEN = {
-    ("http", "ListenAndServe"), ("http", "ListenAndServeTLS"), ("", "Run"), ("", "Start"), ("", "Listen"),
-    ("net", "Listen"), ("", "RunTLS"), ("", "StartTLS"), ("", "ListenTLS"),
+    ("http", "ListenAndServe"),
+    ("http", "ListenAndServeTLS"),
+    ("", "Run"),
+    ("", "Start"),
+    ("", "Listen"),
+    ("net", "Listen"),
+    ("", "RunTLS"),
+    ("", "StartTLS"),
+    ("", "ListenTLS"),
 }
 
 
@@ -774,7 +826,7 @@ def find_port(root: Path, profile: ProjectProfile) -> tuple[int, Evidence] | Non
             match = re.search(r":(\d{1,5})$", value or "")
             if match:
                 candidates.append((int(match.group(1)), evidence(parsed.path, node)))
-    return first_port(candidates, profile)
+    return rebase_port(first_port(candidates, profile), profile.app_dir)
 
 
 def _eval(expr: Node, at: Node, index: _Index, env: dict[str, str], depth: int) -> str | None:
@@ -814,25 +866,29 @@ def _eval(expr: Node, at: Node, index: _Index, env: dict[str, str], depth: int) 
         if not operand and not args and name in index.functions:
             # A zero-argument helper such as port(): its final return is the fallback value.
             returns = [n for n in walk(index.functions[name][1]) if n.type == "return_statement"]
-            values = named_children(returns[-1]) if returns else []
-            if values and values[0].type == "expression_list":
-                values = named_children(values[0])
-            if len(values) == 1:
-                return _eval(values[0], values[0], index, env, depth + 1)
+            returned = named_children(returns[-1]) if returns else []
+            if returned and returned[0].type == "expression_list":
+                returned = named_children(returned[0])
+            if len(returned) == 1:
+                return _eval(returned[0], returned[0], index, env, depth + 1)
         return None
     if expr.type == "identifier":
         name = text(expr)
         scope: Node | None = at
-        while scope is not None and scope.type not in ("function_declaration", "method_declaration", "func_literal"):
+        while scope is not None and scope.type not in (
+            "function_declaration",
+            "method_declaration",
+            "func_literal",
+        ):
             scope = scope.parent
         if scope is not None:
             for node in walk(scope):
                 if node.start_byte >= at.start_byte:
                     break
                 if node.type in ("short_var_declaration", "var_spec", "const_spec"):
-                    left = named_children(field_(node, "left")) or node.children_by_field_name("name")
-                    right = named_children(field_(node, "right") or field_(node, "value"))
-                    for lhs, rhs in zip(left, right, strict=False):
+                    lhs_nodes = named_children(field_(node, "left")) or node.children_by_field_name("name")
+                    rhs_nodes = named_children(field_(node, "right") or field_(node, "value"))
+                    for lhs, rhs in zip(lhs_nodes, rhs_nodes, strict=False):
                         if text(lhs) == name:
                             return _eval(rhs, node, index, env, depth + 1)
         if name in index.consts:

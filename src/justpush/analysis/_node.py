@@ -29,29 +29,44 @@ from ._treesitter import (
     first_port,
     join_paths,
     line,
-    merge_env,
     named_children,
     operations_from_graph,
     parse_all,
+    rebase_api,
+    rebase_env,
+    rebase_port,
     security_requirements,
     security_schemes,
     sort_operations,
     status_schema,
     text,
     to_template,
+    unresolved_type,
     walk,
 )
 
 _SUFFIXES = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
 _RESOLVE_SUFFIXES = ("", ".ts", ".js", ".tsx", ".jsx", ".mjs", ".cjs", "/index.ts", "/index.js")
-_FUNCTIONS = ("function_declaration", "function_expression", "arrow_function", "function", "generator_function_declaration")
+_FUNCTIONS = (
+    "function_declaration",
+    "function_expression",
+    "arrow_function",
+    "function",
+    "generator_function_declaration",
+)
 _ROUTE_METHODS: dict[str, HttpMethod | None] = {**{m: m for m in HTTP_METHODS}, "del": "delete", "all": None}
 _HOOKS = ("onRequest", "preHandler", "preValidation", "preParsing")
 _NEST_METHODS: dict[str, HttpMethod | None] = {m.title(): m for m in HTTP_METHODS} | {"All": None}
 _TS_PRIMITIVES: dict[str, dict[str, Any]] = {
-    "string": {"type": "string"}, "number": {"type": "number"}, "boolean": {"type": "boolean"},
-    "bigint": {"type": "integer"}, "any": {}, "unknown": {}, "object": {"type": "object"},
-    "Date": {"type": "string", "format": "date-time"}, "null": {"type": "null"},
+    "string": {"type": "string"},
+    "number": {"type": "number"},
+    "boolean": {"type": "boolean"},
+    "bigint": {"type": "integer"},
+    "any": {},
+    "unknown": {},
+    "object": {"type": "object"},
+    "Date": {"type": "string", "format": "date-time"},
+    "null": {"type": "null"},
 }
 
 
@@ -70,8 +85,12 @@ def _string(node: Node | None) -> str | None:
     if node is None:
         return None
     if node.type == "string":
-        return "".join(text(c) for c in node.named_children if c.type in ("string_fragment", "escape_sequence"))
-    if node.type == "template_string" and not any(c.type == "template_substitution" for c in node.named_children):
+        return "".join(
+            text(c) for c in node.named_children if c.type in ("string_fragment", "escape_sequence")
+        )
+    if node.type == "template_string" and not any(
+        c.type == "template_substitution" for c in node.named_children
+    ):
         return "".join(text(c) for c in node.named_children)
     return None
 
@@ -116,8 +135,13 @@ def _param_names(fn: Node) -> list[str]:
 
 
 def _unwrap(node: Node | None) -> Node | None:
-    while node is not None and node.type in ("await_expression", "parenthesized_expression", "as_expression",
-                                              "non_null_expression", "satisfies_expression"):
+    while node is not None and node.type in (
+        "await_expression",
+        "parenthesized_expression",
+        "as_expression",
+        "non_null_expression",
+        "satisfies_expression",
+    ):
         children = named_children(node)
         node = children[0] if children else None
     return node
@@ -172,11 +196,18 @@ class _Project:
                                 module.imports[text(named_children(part)[-1])] = (target, "*")
                     elif clause.type == "import_specifier":
                         name = text(field_(clause, "name"))
-                        module.imports[text(field_(clause, "alias") or field_(clause, "name"))] = (target, name)
+                        module.imports[text(field_(clause, "alias") or field_(clause, "name"))] = (
+                            target,
+                            name,
+                        )
             elif kind == "variable_declarator":
                 value = _unwrap(field_(node, "value"))
                 name_node = field_(node, "name")
-                if value is not None and value.type == "call_expression" and text(field_(value, "function")) == "require":
+                if (
+                    value is not None
+                    and value.type == "call_expression"
+                    and text(field_(value, "function")) == "require"
+                ):
                     target = self.resolve_file(path, _string(next(iter(_args(value)), None)) or "")
                     if name_node is not None and name_node.type == "identifier":
                         module.imports[text(name_node)] = (target, "*")
@@ -185,7 +216,10 @@ class _Project:
                             if part.type == "shorthand_property_identifier_pattern":
                                 module.imports[text(part)] = (target, text(part))
                             elif part.type == "pair_pattern":
-                                module.imports[text(field_(part, "value"))] = (target, text(field_(part, "key")))
+                                module.imports[text(field_(part, "value"))] = (
+                                    target,
+                                    text(field_(part, "key")),
+                                )
                 elif value is not None and value.type in _FUNCTIONS and name_node is not None:
                     module.functions.setdefault(text(name_node), value)
             elif kind in ("function_declaration", "generator_function_declaration"):
@@ -283,7 +317,9 @@ class _Project:
 
 
 def _literals(node: Node) -> list[str]:
-    return [v for n in walk(node) if n.type in ("string", "template_string") and (v := _string(n)) is not None]
+    return [
+        v for n in walk(node) if n.type in ("string", "template_string") and (v := _string(n)) is not None
+    ]
 
 
 class _Types:
@@ -294,7 +330,8 @@ class _Types:
         self.schemas: dict[str, dict[str, Any]] = {}
 
     def of(self, node: Node | None) -> dict[str, Any]:
-        node = node if node is None or node.type != "type_annotation" else (named_children(node) or [None])[0]
+        if node is not None and node.type == "type_annotation":
+            node = next(iter(named_children(node)), None)
         if node is None:
             return {}
         kind = node.type
@@ -315,7 +352,11 @@ class _Types:
             return self.ref(name)
         if kind == "union_type":
             members = [m for m in named_children(node)]
-            literals = [_string(named_children(m)[0]) for m in members if m.type == "literal_type" and named_children(m)]
+            literals = [
+                _string(named_children(m)[0])
+                for m in members
+                if m.type == "literal_type" and named_children(m)
+            ]
             non_null = [m for m in members if text(m) not in ("null", "undefined")]
             if literals and all(v is not None for v in literals) and len(literals) == len(members):
                 return {"type": "string", "enum": literals}
@@ -336,7 +377,7 @@ class _Types:
     def ref(self, name: str) -> dict[str, Any]:
         declaration = self.project.types.get(name)
         if declaration is None:
-            return {}
+            return unresolved_type(name)
         if name not in self.schemas:
             self.schemas[name] = {}
             self.schemas[name] = self._declaration(declaration)
@@ -348,18 +389,27 @@ class _Types:
         return self.schemas.get(name, schema) if name else schema
 
     def _declaration(self, node: Node) -> dict[str, Any]:
-        parents = [self.ref(text(t)) for clause in node.named_children
-                   if clause.type in ("extends_type_clause", "class_heritage")
-                   for t in walk(clause) if t.type in ("type_identifier", "identifier")
-                   and t.parent is not None and t.parent.type != "implements_clause"]
+        parents = [
+            self.ref(text(t))
+            for clause in node.named_children
+            if clause.type in ("extends_type_clause", "class_heritage")
+            for t in walk(clause)
+            if t.type in ("type_identifier", "identifier")
+            and t.parent is not None
+            and t.parent.type != "implements_clause"
+        ]
         if parents:
             own = self._members(field_(node, "body") or node)
             return {"allOf": [*[p for p in parents if p], own]}
         if node.type == "type_alias_declaration":
             return self.of(field_(node, "value"))
         if node.type == "enum_declaration":
-            values = [_string(field_(m, "value")) or text(field_(m, "name")) if m.type == "enum_assignment" else text(m)
-                      for m in named_children(field_(node, "body"))]
+            values = [
+                _string(field_(m, "value")) or text(field_(m, "name"))
+                if m.type == "enum_assignment"
+                else text(m)
+                for m in named_children(field_(node, "body"))
+            ]
             return {"type": "string", "enum": values}
         return self._members(field_(node, "body") or node)
 
@@ -369,17 +419,19 @@ class _Types:
         for member in named_children(body):
             if member.type not in ("property_signature", "public_field_definition"):
                 continue
-            if any(c.type in ("static", "accessibility_modifier") and text(c) in ("static", "private")
-                   for c in member.children):
+            if any(
+                c.type in ("static", "accessibility_modifier") and text(c) in ("static", "private")
+                for c in member.children
+            ):
                 continue
             name = text(field_(member, "name")).strip("'\"")
             decorators = [text(d) for d in member.children_by_field_name("decorator")] + [
                 text(d) for d in member.children if d.type == "decorator"
             ]
-            schema = self.of(field_(member, "type"))
+            prop_schema = self.of(field_(member, "type"))
             if any(d.startswith("@IsEmail") for d in decorators):
-                schema = {**schema, "format": "email"}
-            properties[name] = schema
+                prop_schema = {**prop_schema, "format": "email"}
+            properties[name] = prop_schema
             optional = any(c.type == "?" for c in member.children) or any(
                 d.startswith("@IsOptional") for d in decorators
             )
@@ -443,12 +495,12 @@ class _Walker:
             if value is not None:
                 self._visit(value, scope, depth + 1)
                 target = self._router_of(value, scope)
-                name = field_(node, "name")
-                if target is not None and name is not None and name.type == "identifier":
-                    scope[text(name)] = target
+                name_node = field_(node, "name")
+                if target is not None and name_node is not None and name_node.type == "identifier":
+                    scope[text(name_node)] = target
                     if depth <= 4:
                         # Module-level routers are what other files import by name.
-                        self.graph.alias(f"{self.path}#{text(name)}", target)
+                        self.graph.alias(f"{self.path}#{text(name_node)}", target)
             return
         if kind == "call_expression" and self._call(node, scope, depth):
             return
@@ -582,20 +634,36 @@ class _Walker:
         if prop == "route" and args and args[0].type == "object":
             options = _object_props(args[0])
             methods = options.get("method")
-            verbs = [_string(m) for m in named_children(methods)] if methods is not None and methods.type == "array" \
+            verbs = (
+                [_string(m) for m in named_children(methods)]
+                if methods is not None and methods.type == "array"
                 else [_string(methods)]
+            )
             middleware = [options[k] for k in _HOOKS if k in options]
             for verb in verbs:
                 method = _ROUTE_METHODS.get((verb or "").lower())
-                self._add_route(call, router, method, _string(options.get("url") or options.get("path")),
-                                options.get("handler"), middleware)
+                self._add_route(
+                    call,
+                    router,
+                    method,
+                    _string(options.get("url") or options.get("path")),
+                    options.get("handler"),
+                    middleware,
+                )
             return False
         if prop == "prefix" and args and _string(args[0]) is not None:
             self.graph.router(router).prefix = _string(args[0]) or ""
         return False
 
-    def _route(self, call: Node, router: str, method: HttpMethod | None, args: list[Node], depth: int,
-               scope: dict[str, str]) -> bool:
+    def _route(
+        self,
+        call: Node,
+        router: str,
+        method: HttpMethod | None,
+        args: list[Node],
+        depth: int,
+        scope: dict[str, str],
+    ) -> bool:
         if router in self.chains:
             self._add_route(call, router, method, "", args[-1] if args else None, args[:-1])
             return False
@@ -632,12 +700,21 @@ class _Walker:
                     location = {"Querystring": "query", "Params": "path", "Headers": "header"}[key]
                     resolved = self.types.resolved(schema)
                     required = set(resolved.get("required", []))
-                    extra = [Parameter(k, location, v, required=k in required)  # type: ignore[arg-type]
-                             for k, v in resolved.get("properties", {}).items()]
+                    extra = [
+                        Parameter(k, location, v, required=k in required)  # type: ignore[arg-type]
+                        for k, v in resolved.get("properties", {}).items()
+                    ]
                     route.parameters = (*route.parameters, *extra)
 
-    def _add_route(self, call: Node, router: str, method: HttpMethod | None, path: str | None,
-                   handler: Node | None, middleware: list[Node]) -> None:
+    def _add_route(
+        self,
+        call: Node,
+        router: str,
+        method: HttpMethod | None,
+        path: str | None,
+        handler: Node | None,
+        middleware: list[Node],
+    ) -> None:
         if path is None:
             self.warnings.append(f"{self.path}:{line(call)}: route path is not a string literal, skipped")
             return
@@ -668,7 +745,10 @@ class _Walker:
             literal_args = [v for a in _args(expr) if (v := _string(a)) is not None]
             if callee_text.endswith("authenticate") and any(a in ("jwt", "bearer") for a in literal_args):
                 return (AuthHint("bearer", jwt="jwt" in literal_args),)
-            if package in ("express-jwt", "koa-jwt", "@fastify/jwt") or callee_text in ("expressjwt", "expressJwt"):
+            if package in ("express-jwt", "koa-jwt", "@fastify/jwt") or callee_text in (
+                "expressjwt",
+                "expressJwt",
+            ):
                 return (AuthHint("bearer", jwt=True),)
             found = self.project.function(self.module, callee)
         else:
@@ -681,7 +761,11 @@ class _Walker:
         """`require('./routes')(app)` / `registerRoutes(app)`: the function's parameter is that router."""
         assert self.module is not None
         fn = field_(call, "function")
-        target = self.project.function(self.module, fn) if fn is not None and fn.type != "member_expression" else None
+        target = (
+            self.project.function(self.module, fn)
+            if fn is not None and fn.type != "member_expression"
+            else None
+        )
         if target is None:
             return
         name = next((k for k, v in target[0].functions.items() if v == target[1]), None)
@@ -716,13 +800,19 @@ def _handler_details(decl: RouteDecl, fn: Node, types: _Types) -> None:
                     params[text(target)] = Parameter(text(target), "query")
             if text(value) == f"{req}.body" and field_(node, "type") is not None:
                 decl.request_body = types.of(field_(node, "type"))
-        elif node.type == "as_expression" and named_children(node) and text(named_children(node)[0]) == f"{req}.body":
+        elif (
+            node.type == "as_expression"
+            and named_children(node)
+            and text(named_children(node)[0]) == f"{req}.body"
+        ):
             decl.request_body = types.of(named_children(node)[-1])
         elif node.type == "call_expression":
             obj, prop = _member(field_(node, "function"))
             args = _args(node)
             if prop in ("json", "send") and obj is not None:
-                inner_obj, inner_prop = _member(field_(obj, "function")) if obj.type == "call_expression" else (None, "")
+                inner_obj, inner_prop = (
+                    _member(field_(obj, "function")) if obj.type == "call_expression" else (None, "")
+                )
                 if inner_prop in ("status", "code") and text(inner_obj) == res:
                     status = text(_args(obj)[0]) if _args(obj) else "200"
                     status_schema(decl.responses, status, {} if args else None)
@@ -742,6 +832,7 @@ class _Nest:
         self.warnings = warnings
         self.global_prefix = ""
         self.global_guards: tuple[AuthAlternatives, ...] = ()
+        self._schemes: dict[str, Any] = {}
 
     def run(self) -> tuple[list[Operation], dict[str, Any]]:
         for module in self.project.modules.values():
@@ -768,15 +859,13 @@ class _Nest:
                     schemes[scheme] = self._schemes.get(scheme, {})
         return operations, schemes
 
-    _schemes: dict[str, Any] = {}
-
-    def _guard(self, module: _Module, expr: Node) -> AuthAlternatives:
-        expr = _unwrap(expr)
+    def _guard(self, module: _Module, guard: Node) -> AuthAlternatives:
+        expr = _unwrap(guard)
+        if expr is not None and expr.type == "new_expression":
+            expr = field_(expr, "constructor")
         if expr is None:
             return ()
-        if expr.type == "new_expression":
-            expr = field_(expr, "constructor")
-        if expr is not None and expr.type == "call_expression":
+        if expr.type == "call_expression":
             literal = _string(next(iter(_args(expr)), None))
             if text(field_(expr, "function")) == "AuthGuard":
                 return (AuthHint("bearer", jwt=literal == "jwt"),) if literal in ("jwt", "bearer") else ()
@@ -786,7 +875,9 @@ class _Nest:
             return ()
         return classify_auth(_literals(cls), text(cls))
 
-    def _controller(self, module: _Module, name: str, cls: Node, decorators: dict[str, Node]) -> list[Operation]:
+    def _controller(
+        self, module: _Module, name: str, cls: Node, decorators: dict[str, Node]
+    ) -> list[Operation]:
         ctrl_args = _args(decorators["Controller"])
         prefix = _string(ctrl_args[0]) if ctrl_args else ""
         if ctrl_args and ctrl_args[0].type == "object":
@@ -808,13 +899,22 @@ class _Nest:
                     continue
                 route_args = _args(method_decorators[verb])
                 sub = _string(route_args[0]) if route_args else ""
-                paths = [_string(p) or "" for p in named_children(route_args[0])] if route_args and \
-                    route_args[0].type == "array" else [sub or ""]
+                paths = (
+                    [_string(p) or "" for p in named_children(route_args[0])]
+                    if route_args and route_args[0].type == "array"
+                    else [sub or ""]
+                )
                 for sub_path in paths:
-                    operations.extend(self._operation(
-                        module, member, method, join_paths(self.global_prefix, prefix or "", sub_path),
-                        method_decorators, (*class_guards, *self._guards(module, method_decorators)),
-                    ))
+                    operations.extend(
+                        self._operation(
+                            module,
+                            member,
+                            method,
+                            join_paths(self.global_prefix, prefix or "", sub_path),
+                            method_decorators,
+                            (*class_guards, *self._guards(module, method_decorators)),
+                        )
+                    )
         return operations
 
     def _guards(self, module: _Module, decorators: dict[str, Node]) -> tuple[AuthAlternatives, ...]:
@@ -822,8 +922,15 @@ class _Nest:
             return ()
         return tuple(a for a in (self._guard(module, g) for g in _args(decorators["UseGuards"])) if a)
 
-    def _operation(self, module: _Module, method_node: Node, method: HttpMethod | None, raw_path: str,
-                   decorators: dict[str, Node], guards: tuple[AuthAlternatives, ...]) -> list[Operation]:
+    def _operation(
+        self,
+        module: _Module,
+        method_node: Node,
+        method: HttpMethod | None,
+        raw_path: str,
+        decorators: dict[str, Node],
+        guards: tuple[AuthAlternatives, ...],
+    ) -> list[Operation]:
         template, notes = to_template(raw_path)
         decl = RouteDecl(method, raw_path, module.parsed.path, line(method_node))
         params: list[Parameter] = []
@@ -858,12 +965,17 @@ class _Nest:
         unresolved = dict(notes)
         if method is None:
             unresolved["method"] = "@All() accepts any HTTP method; GET assumed for the spec"
-        return [build_operation(m, template, decl, security_requirements(layers), unresolved) for m in methods]
+        return [
+            build_operation(m, template, decl, security_requirements(layers), unresolved) for m in methods
+        ]
 
     def _dto_params(self, type_node: Node | None) -> list[Parameter]:
         resolved = self.types.resolved(self.types.of(type_node))
         required = set(resolved.get("required", []))
-        return [Parameter(k, "query", v, required=k in required) for k, v in resolved.get("properties", {}).items()]
+        return [
+            Parameter(k, "query", v, required=k in required)
+            for k, v in resolved.get("properties", {}).items()
+        ]
 
 
 _HTTP_STATUS_NAMES = {"OK": "200", "CREATED": "201", "ACCEPTED": "202", "NO_CONTENT": "204"}
@@ -897,12 +1009,13 @@ def extract(root: Path, profile: ProjectProfile) -> ExtractedApi:
     operations, schemes = operations_from_graph(walker.graph, warnings)
     nest = _Nest(project, types, warnings)
     nest_ops, nest_schemes = nest.run()
-    return ExtractedApi(
+    api = ExtractedApi(
         operations=sort_operations([*operations, *nest_ops]),
         schemas=dict(sorted(types.schemas.items())),
         security_schemes=dict(sorted({**schemes, **nest_schemes}.items())),
         warnings=warnings,
     )
+    return rebase_api(api, profile.app_dir)
 
 
 def _env_default(node: Node) -> str | None:
@@ -912,15 +1025,19 @@ def _env_default(node: Node) -> str | None:
         parent = current.parent
         if parent is None:
             return None
-        if parent.type == "binary_expression" and text(field_(parent, "operator")) in ("||", "??") \
-                and field_(parent, "left") == current:
+        if (
+            parent.type == "binary_expression"
+            and text(field_(parent, "operator")) in ("||", "??")
+            and field_(parent, "left") == current
+        ):
             right = field_(parent, "right")
             value = _string(right)
             if value is None and right is not None and right.type in ("number", "true", "false"):
                 value = text(right)
             return value
         if parent.type in ("arguments", "parenthesized_expression") or (
-            parent.type == "call_expression" and text(field_(parent, "function")) in ("Number", "parseInt", "String", "parseFloat")
+            parent.type == "call_expression"
+            and text(field_(parent, "function")) in ("Number", "parseInt", "String", "parseFloat")
         ):
             current = parent
             continue
@@ -958,7 +1075,7 @@ def _env_reads(project: _Project) -> list[tuple[EnvVar, Node]]:
 
 def scan_env(root: Path, profile: ProjectProfile) -> list[EnvVar]:
     """Environment variables the code reads through process.env."""
-    return merge_env(var for var, _ in _env_reads(_load(root, [])))
+    return rebase_env((var for var, _ in _env_reads(_load(root, []))), profile.app_dir)
 
 
 def _port_value(expr: Node | None, module: _Module, env: dict[str, str], depth: int = 0) -> int | None:
@@ -971,12 +1088,21 @@ def _port_value(expr: Node | None, module: _Module, env: dict[str, str], depth: 
         return int(value) if value.isdigit() else None
     if expr.type == "binary_expression" and text(field_(expr, "operator")) in ("||", "??"):
         return _port_value(field_(expr, "left"), module, env, depth + 1) or _port_value(
-            field_(expr, "right"), module, env, depth + 1)
-    if expr.type == "call_expression" and text(field_(expr, "function")) in ("Number", "parseInt", "String", "parseFloat"):
+            field_(expr, "right"), module, env, depth + 1
+        )
+    if expr.type == "call_expression" and text(field_(expr, "function")) in (
+        "Number",
+        "parseInt",
+        "String",
+        "parseFloat",
+    ):
         return _port_value(next(iter(_args(expr)), None), module, env, depth + 1)
     if expr.type == "object":
         return _port_value(_object_props(expr).get("port"), module, env, depth + 1)
-    if expr.type in ("member_expression", "subscript_expression") and text(field_(expr, "object")) == "process.env":
+    if (
+        expr.type in ("member_expression", "subscript_expression")
+        and text(field_(expr, "object")) == "process.env"
+    ):
         name = text(field_(expr, "property")) or _string(field_(expr, "index")) or ""
         default = env.get(name)
         return int(default) if default and default.isdigit() else None
@@ -1000,4 +1126,4 @@ def find_port(root: Path, profile: ProjectProfile) -> tuple[int, Evidence] | Non
                 port = _port_value(next(iter(_args(node)), None), module, env)
                 if port is not None:
                     candidates.append((port, evidence(module.parsed.path, node)))
-    return first_port(candidates, profile)
+    return rebase_port(first_port(candidates, profile), profile.app_dir)

@@ -364,6 +364,8 @@ class FastApiExtractor:
         schema = self.schemas.schema_for(module, annotation) if annotation is not None else {}
         if marker is not None:
             schema = {**schema, **_param_constraints(marker)}
+        elif default is not None and literal(default) is not None:
+            schema = {**schema, "default": literal(default)}
         name = arg.arg
         alias = const_str(kwarg(marker, "alias")) if marker is not None else None
         if kind == "Path" or (kind is None and name in path_names):

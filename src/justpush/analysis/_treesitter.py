@@ -21,8 +21,9 @@ import tree_sitter_java
 import tree_sitter_javascript
 import tree_sitter_typescript
 
-from ._files import SourceFile, iter_sources
-from ._model import EnvVar, Evidence, HttpMethod, Operation, Parameter, ProjectProfile
+from ._env import make_env_var, merge_env_vars
+from ._files import SourceFile, evidence_path, iter_sources
+from ._model import EnvVar, Evidence, ExtractedApi, HttpMethod, Operation, Parameter, ProjectProfile
 
 Node = tree_sitter.Node
 Grammar = Literal["javascript", "typescript", "tsx", "java", "go"]
@@ -104,60 +105,42 @@ def named_children(node: Node | None) -> list[Node]:
 
 
 def evidence(path: str, node: Node, note: str = "") -> Evidence:
-    # Paths are relative to the analysed app directory (the `root` the extractor was given).
+    # Relative to the app directory here; the public functions rebase onto the upload root.
     return Evidence(path, line(node), note)
 
 
-# --- secrets -----------------------------------------------------------------------------------
-
-_SECRET_WORDS = ("SECRET", "TOKEN", "PASSWORD", "PASSWD", "CREDENTIAL", "PRIVATE", "DSN", "APIKEY")
-_SECRET_TOKENS = frozenset({"KEY", "PWD", "PASS", "AUTH", "SALT", "CERT", "PEPPER"})
-
-
-def is_secret_name(name: str) -> bool:
-    """Whether an environment variable's name says it holds a secret (API_KEY, DB_PASSWORD, SENTRY_DSN…)."""
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).upper()
-    tokens = [t for t in re.split(r"[^A-Z0-9]+", spaced) if t]
-    if any(t in _SECRET_TOKENS or t.endswith("KEY") for t in tokens):
-        # AUTH_URL or KEYCLOAK_REALM read as config, not secrets.
-        return not any(t in ("URL", "URI", "HOST", "REALM", "ISSUER", "ENABLED") for t in tokens) or any(
-            w in spaced.replace("_", "") for w in _SECRET_WORDS
-        )
-    return any(w in spaced.replace("_", "") for w in _SECRET_WORDS)
+# --- environment and evidence ------------------------------------------------------------------
 
 
 def env_var(name: str, default: str | None, ev: Evidence, *, required: bool | None = None) -> EnvVar:
-    return EnvVar(
-        name=name,
-        default=default,
-        secret=is_secret_name(name),
-        required=(default is None) if required is None else required,
-        evidence=(ev,),
-    )
+    """An env var read; required when read without a default unless the caller knows better."""
+    return make_env_var(name, default, (default is None) if required is None else required, ev)
 
 
-def merge_env(found: Iterable[EnvVar]) -> list[EnvVar]:
-    """One entry per variable, sorted: a default seen anywhere wins, required only if never optional."""
-    by_name: dict[str, list[EnvVar]] = {}
-    for var in found:
-        by_name.setdefault(var.name, []).append(var)
-    merged: list[EnvVar] = []
-    for name in sorted(by_name):
-        reads = by_name[name]
-        default = next((v.default for v in reads if v.default is not None), None)
-        evidences = sorted(
-            {e for v in reads for e in v.evidence}, key=lambda e: (e.file, e.line or 0, e.note)
-        )
-        merged.append(
-            EnvVar(
-                name=name,
-                default=default,
-                secret=is_secret_name(name),
-                required=default is None and all(v.required for v in reads),
-                evidence=tuple(evidences),
-            )
-        )
-    return merged
+def unresolved_type(name: str) -> dict[str, Any]:
+    return {"x-justpush-unresolved": f"type {name} is not declared in the analysed sources"}
+
+
+def _rebase(ev: Evidence, app_dir: str) -> Evidence:
+    return replace(ev, file=evidence_path(app_dir, ev.file))
+
+
+def rebase_api(api: ExtractedApi, app_dir: str) -> ExtractedApi:
+    """Evidence paths, found relative to the app directory, made relative to the upload root."""
+    api.operations = [
+        replace(op, evidence=_rebase(op.evidence, app_dir)) if op.evidence is not None else op
+        for op in api.operations
+    ]
+    return api
+
+
+def rebase_env(found: Iterable[EnvVar], app_dir: str) -> list[EnvVar]:
+    merged = merge_env_vars(found)
+    return [replace(v, evidence=tuple(_rebase(e, app_dir) for e in v.evidence)) for v in merged]
+
+
+def rebase_port(port: tuple[int, Evidence] | None, app_dir: str) -> tuple[int, Evidence] | None:
+    return None if port is None else (port[0], _rebase(port[1], app_dir))
 
 
 # --- paths -------------------------------------------------------------------------------------
@@ -263,7 +246,7 @@ def security_requirements(layers: Iterable[AuthAlternatives]) -> list[dict[str, 
         return None
     requirements: list[dict[str, list[str]]] = []
     for combo in itertools.product(*effective):
-        requirement = {hint.scheme_name: [] for hint in sorted(set(combo))}
+        requirement: dict[str, list[str]] = {hint.scheme_name: [] for hint in sorted(set(combo))}
         if requirement not in requirements:
             requirements.append(requirement)
     return requirements
@@ -356,7 +339,9 @@ class RouterGraph:
         Layers = tuple[tuple[str, AuthAlternatives], ...]
 
         def applies(layers: Layers, path: str) -> tuple[AuthAlternatives, ...]:
-            return tuple(a for scope, a in layers if not scope or path == scope or path.startswith(scope + "/"))
+            return tuple(
+                a for scope, a in layers if not scope or path == scope or path.startswith(scope + "/")
+            )
 
         def visit(router: Router, prefix: str, auth: Layers, stack: tuple[str, ...]) -> None:
             if router.key in stack:
@@ -376,7 +361,9 @@ class RouterGraph:
                     visit(child, join_paths(here, event.prefix), (*layers, *extra), (*stack, router.key))
                 else:
                     full = join_paths(here, event.raw_path) if event.raw_path.strip("/") else here
-                    out.append((event, full, (*applies(layers, full), *event.auth), bool(stack) or router.is_app))
+                    out.append(
+                        (event, full, (*applies(layers, full), *event.auth), bool(stack) or router.is_app)
+                    )
 
         for root in roots:
             visit(root, "", (), ())
@@ -391,7 +378,9 @@ def operations_from_graph(graph: RouterGraph, warnings: list[str]) -> tuple[list
         template, notes = to_template(raw_path)
         unresolved = {**notes, **decl.unresolved}
         if not mounted:
-            unresolved.setdefault("path", "router is not mounted anywhere the analysis could follow; prefix unknown")
+            unresolved.setdefault(
+                "path", "router is not mounted anywhere the analysis could follow; prefix unknown"
+            )
         methods: tuple[HttpMethod, ...]
         if decl.method is not None:
             methods = (decl.method,)
@@ -403,9 +392,7 @@ def operations_from_graph(graph: RouterGraph, warnings: list[str]) -> tuple[list
         schemes.update(security_schemes(layers))
         for method in methods:
             operations.append(
-                build_operation(
-                    method, template, decl, security_requirements(layers), unresolved
-                )
+                build_operation(method, template, decl, security_requirements(layers), unresolved)
             )
     return operations, schemes
 
@@ -443,7 +430,9 @@ def sort_operations(operations: Iterable[Operation]) -> list[Operation]:
     return sorted(unique.values(), key=lambda o: (o.path, order[o.method]))
 
 
-def first_port(candidates: Iterable[tuple[int, Evidence]], profile: ProjectProfile) -> tuple[int, Evidence] | None:
+def first_port(
+    candidates: Iterable[tuple[int, Evidence]], profile: ProjectProfile
+) -> tuple[int, Evidence] | None:
     """The entrypoint's port if it sets one, else the first found in file order."""
     found = list(candidates)
     if not found:
@@ -455,6 +444,8 @@ def first_port(candidates: Iterable[tuple[int, Evidence]], profile: ProjectProfi
     return found[0]
 
 
-def status_schema(responses: dict[str, dict[str, Any] | None], status: str, schema: dict[str, Any] | None) -> None:
+def status_schema(
+    responses: dict[str, dict[str, Any] | None], status: str, schema: dict[str, Any] | None
+) -> None:
     if status not in responses or responses[status] is None:
         responses[status] = schema

@@ -262,7 +262,9 @@ def openapi_to_kong(spec: Mapping[str, Any], target: KongTarget, options: KongOp
         if rewrite:
             inherited = _apply(doc_layer, layer).get("request-transformer") or {}
             replace = dict(inherited.get("replace") or {})
-            replace.setdefault("uri", f'$(uri_captures["{REST_CAPTURE}"])')
+            # replace.uri sets the whole upstream path, so the service's own path is spelled out.
+            upstream_base = (service.path or "").rstrip("/")
+            replace.setdefault("uri", f'{upstream_base}$(uri_captures["{REST_CAPTURE}"])')
             layer = _apply(layer, {"request-transformer": {"replace": replace}})
         security = op.spec["security"] if "security" in op.spec else spec.get("security")
         plan = plan_auth(security, schemes, where)

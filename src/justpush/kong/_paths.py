@@ -104,7 +104,7 @@ def compile_path(prefix: str, base: str, path: str, *, rewrite: bool) -> PathPat
         shape.append(0 if has_param else 1)
         rest_regex_parts.append("".join(pieces))
     rest_regex = "/" + "/".join(rest_regex_parts)
-    prefix_regex = _escape_literal(prefix_path)
+    prefix_regex = "/".join(_escape_literal(segment) for segment in prefix_path.split("/"))
     if prefix_path and rewrite:
         regex = f"{prefix_regex}(?<{REST_CAPTURE}>{rest_regex})$"
     else:

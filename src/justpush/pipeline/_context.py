@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from justpush import store
 from justpush.config import Settings
-from justpush.errors import NotFoundError
-from justpush.store import AnalyzeResult, Cipher, Upload
+from justpush.kong import generate_api_key
+from justpush.store import AnalyzeResult, Cipher, DeploymentRevision, Upload
 
 from ._events import EventBroker, record_event, transition
 from ._status import DeploymentStatus
@@ -29,8 +30,8 @@ class JobContext:
     sessions: async_sessionmaker[AsyncSession]
     cipher: Cipher
     broker: EventBroker
-    # Set by the worker when the user cancels or the server stops.
-    cancelled: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set when the user cancels; the build watches it.
+    cancelled: anyio.Event = field(default_factory=anyio.Event)
     warnings: list[str] = field(default_factory=list)
     _buffer: list[tuple[str, str]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -100,11 +101,26 @@ class JobContext:
             job = await store.get_job(session, self.job_id)
             await store.heartbeat_job(session, job)
 
-    async def load(self) -> tuple[Upload, AnalyzeResult]:
+    async def load_upload(self) -> tuple[Upload, AnalyzeResult | None]:
         async with self.sessions() as session:
             upload = await store.get_upload(session, self.upload_id, owner_id=None)
-            result = await store.get_analyze_result(session, self.upload_id)
-            if result is None:
-                raise NotFoundError(f"upload '{self.upload_id}' has no analysis")
+            record = await store.get_analyze_result(session, self.upload_id)
             session.expunge_all()
-            return upload, result
+            return upload, record
+
+    async def latest_revision(self) -> DeploymentRevision | None:
+        async with self.sessions() as session:
+            revision = await store.latest_revision(session, self.upload_id)
+            session.expunge_all()
+            return revision
+
+    async def developer_key(self) -> SecretStr:
+        """The upload's developer API key: the stored one, else a new one stored encrypted."""
+        async with self.sessions.begin() as session:
+            record = await store.ensure_analyze_result(session, self.upload_id)
+            key = store.developer_api_key(record, self.cipher)
+            if key is None:
+                key = generate_api_key().get_secret_value()
+                store.set_developer_api_key(record, key, self.cipher)
+                record.api_key_revealed_at = None
+        return SecretStr(key)

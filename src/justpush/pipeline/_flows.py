@@ -11,24 +11,30 @@ previous revision (if any) keeps serving and no object is orphaned:
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from justpush import analysis, build, k8s, kong, registry, store
-from justpush.errors import ExternalServiceError, GenerationError, JustPushError, NotFoundError
+from justpush.errors import JustPushError, NotFoundError
 from justpush.store import DeploymentRevision, Upload
 
 from ._context import JobContext
 from ._options import DeployOptions, RedeployOptions, RollbackOptions
-from ._release import Release, release_from_revision, stored_manifests, kong_inputs
+from ._release import (
+    Release,
+    deployment_name,
+    kong_inputs,
+    release_from_revision,
+    revision_manifests,
+    revision_payload,
+)
 from ._services import Services
 from ._smoke import SmokeResult, run_smoke, smoke_paths
 from ._status import DeploymentStatus as S
 
-logger = logging.getLogger(__name__)
+_BEFORE_CLUSTER = frozenset({None, S.PENDING.value, S.SCANNING.value, S.BUILDING.value, S.PUSHING.value})
 
 
 def app_name_for(upload: Upload, profile: analysis.ProjectProfile) -> str:
@@ -39,7 +45,9 @@ def app_name_for(upload: Upload, profile: analysis.ProjectProfile) -> str:
     elif upload.filename:
         raw = re.sub(r"(\.tar\.gz|\.tgz|\.tar|\.zip)$", "", upload.filename, flags=re.IGNORECASE)
     slug = re.sub(r"[^a-z0-9]+", "-", raw.lower()).strip("-")[:30].strip("-")
-    return slug or f"{profile.language}-api"
+    if not slug or not slug[0].isalpha():
+        slug = f"{profile.language}-api" if not slug else f"app-{slug}"[:30].strip("-")
+    return slug
 
 
 async def _analysis(ctx: JobContext, upload: Upload) -> tuple[analysis.ProjectProfile, dict[str, Any]]:
@@ -84,62 +92,59 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
     )
     for finding in prepared.findings:
         await ctx.event(
-            S.SCANNING.value, "warning" if finding.severity != "info" else "progress",
+            S.SCANNING.value,
+            "warning",
             f"Dockerfile line {finding.line}: {finding.message} [{finding.rule}]",
             {"rule": finding.rule, "line": finding.line, "severity": str(finding.severity)},
         )
-    await ctx.event(S.SCANNING.value, "end", f"{prepared.origin} Dockerfile, {len(prepared.findings)} lint finding(s)")
+    await ctx.event(
+        S.SCANNING.value, "end", f"{prepared.origin} Dockerfile, {len(prepared.findings)} lint finding(s)"
+    )
 
     reference = registry.image_reference(settings.container_registry, app_name, ctx.upload_id)
+    local_tag = f"justpush-local/{app_name}:{ctx.upload_id}"
     previous = await ctx.latest_revision()
     await ctx.set_status(S.BUILDING)
     try:
         built = await services.builder.build(
             workspace / prepared.context,
             prepared.dockerfile,
-            reference.tagged,
+            local_tag,
             upload_id=ctx.upload_id,
             dockerignore=prepared.dockerignore,
             on_log=ctx.log_sink(S.BUILDING.value),
-            cancel=ctx.cancelled_event,
+            cancel=ctx.cancelled,
         )
         await ctx.flush_logs()
         if settings.build.sandbox.runtime:
-            await ctx.event(S.BUILDING.value, "progress", f"starting the image under {settings.build.sandbox.runtime}")
-            await services.builder.verify(reference.tagged, upload_id=ctx.upload_id)
-        await ctx.event(S.BUILDING.value, "end", f"built {reference.tagged} ({built.size} bytes)")
+            await ctx.event(
+                S.BUILDING.value, "progress", f"starting the image under runtime {settings.build.sandbox.runtime}"
+            )
+            await services.builder.verify(local_tag, upload_id=ctx.upload_id)
+        await ctx.event(S.BUILDING.value, "end", f"built {local_tag} ({built.size} bytes)")
 
         await ctx.set_status(S.PUSHING)
         pushed = await services.registry.push(
-            reference, upload_id=ctx.upload_id, on_log=ctx.log_sink(S.PUSHING.value)
+            local_tag, reference, upload_id=ctx.upload_id, on_progress=ctx.log_sink(S.PUSHING.value)
         )
         await ctx.flush_logs()
-        await ctx.event(S.PUSHING.value, "end", f"pushed {pushed}")
-    except BaseException:
+        await ctx.event(S.PUSHING.value, "end", f"pushed {pushed.pinned}")
+    finally:
         await ctx.flush_logs()
-        await _remove_image(ctx, services, reference, tag_in_registry=previous is None)
-        raise
-    await ctx.update_record(docker_image=pushed)
-
+        await _remove_local_image(ctx, services, local_tag)
+    await ctx.update_record(docker_image=pushed.pinned)
     release = Release(
-        app_name=app_name,
-        profile=profile,
-        spec=spec,
-        image=pushed,
-        options=options,
+        app_name=app_name, profile=profile, spec=spec, image=pushed.pinned, options=options, upload_id=ctx.upload_id
     )
     await roll_out(ctx, services, release, previous=previous)
 
 
-async def _remove_image(
-    ctx: JobContext, services: Services, reference: registry.ImageReference, *, tag_in_registry: bool
-) -> None:
+async def _remove_local_image(ctx: JobContext, services: Services, tag: str) -> None:
+    """The registry holds the image now (or the run failed): the engine's copy only takes disk."""
     try:
-        await services.builder.remove_image(reference.tagged, upload_id=ctx.upload_id)
-        if tag_in_registry:
-            await services.registry.delete(reference, upload_id=ctx.upload_id)
+        await services.builder.remove_image(tag, upload_id=ctx.upload_id)
     except JustPushError as exc:
-        await ctx.warn(S.FAILED.value, f"cleanup of the image failed: {exc.message}")
+        await ctx.warn(S.BUILDING.value, f"could not remove the local image {tag}: {exc.message}")
 
 
 # --- the shared second half: Kubernetes, Kong, smoke test, revision -------------------------------
@@ -150,37 +155,39 @@ async def roll_out(
 ) -> None:
     await ctx.set_status(S.DEPLOYING)
     info = await services.cluster.discover()
-    await ctx.event(S.DEPLOYING.value, "progress", f"cluster {info.server_version}, HPA {info.hpa_api_version}")
-    objects = release.manifests(ctx.settings, info)
+    await ctx.event(
+        S.DEPLOYING.value, "progress", f"Kubernetes {info.server_version}; HPA API {info.hpa_api_version}"
+    )
+    objects = release.manifests(ctx.settings, info, pull_secret=_pull_secret(ctx, release))
+    namespace = release.namespace(ctx.settings)
     try:
         await services.cluster.apply(objects)
-        await ctx.event(S.DEPLOYING.value, "progress", f"applied {len(objects)} objects")
+        await ctx.event(S.DEPLOYING.value, "progress", f"applied {len(objects)} objects to namespace {namespace}")
+        sink = ctx.log_sink(S.DEPLOYING.value)
 
         def progress(p: k8s.RolloutProgress) -> None:
-            ctx.log_sink(S.DEPLOYING.value)(f"{p.deployment}: {p.ready}/{p.desired} ready, {p.updated} updated")
+            sink(f"{p.deployment}: {p.ready}/{p.desired} ready, {p.updated} updated")
 
         await services.cluster.wait_rollout(
-            ctx.upload_id,
-            ctx.settings.kubernetes.rollout_timeout_seconds,
-            progress,
-            namespace=release.namespace(ctx.settings),
+            ctx.upload_id, ctx.settings.kubernetes.rollout_timeout_seconds, progress, namespace=namespace
         )
-        await ctx.flush_logs()
     except BaseException as exc:
         await ctx.flush_logs()
-        await undo_cluster(ctx, services, previous, reason=str(getattr(exc, "message", exc)))
+        await undo_cluster(ctx, services, previous, reason=getattr(exc, "message", None) or str(exc))
         raise
-    deployment_info = await describe(services, release, ctx)
-    await ctx.update_record(k8s_deployment_info=deployment_info)
-    await ctx.event(S.DEPLOYING.value, "end", f"{deployment_info['deployment']} is ready")
+    await ctx.flush_logs()
+    deployment_info = await describe(ctx, services, release, deployment_name(objects))
+    await ctx.update_record(k8s_deployment_info=deployment_info, docker_image=release.image)
+    await ctx.event(S.DEPLOYING.value, "end", f"Deployment {deployment_info['deployment']} is ready")
 
     kong_config: dict[str, Any] = {}
-    gateway_ok = True
+    gateway_ok = services.gateway is not None
     if services.gateway is None:
         await ctx.event(
-            S.DEPLOYING.value, "notice",
-            "Kong is not configured (kong.adminUrl is empty): skipping CONFIGURING; "
-            "the app is reachable through its Service",
+            S.DEPLOYING.value,
+            "notice",
+            "Kong is not configured (kong.adminUrl is empty): CONFIGURING is skipped and the app is "
+            f"reachable through Service {deployment_info['service']}.{namespace}",
         )
     else:
         await ctx.set_status(S.CONFIGURING)
@@ -191,11 +198,15 @@ async def roll_out(
             await ctx.warn(S.CONFIGURING.value, f"Kong configuration failed, the app keeps running: {exc.message}")
 
     await ctx.set_status(S.VERIFYING)
-    results = await verify(ctx, services, release, deployment_info, gateway_ok=gateway_ok and services.gateway is not None)
-    failed = [r for r in results if not r.ok]
-    for result in failed:
-        await ctx.warn(S.VERIFYING.value, f"smoke test {result.via} GET {result.path}: {result.error or result.status}")
+    results = await verify(ctx, services, release, deployment_info, through_gateway=gateway_ok)
+    for result in results:
+        if not result.ok:
+            await ctx.warn(
+                S.VERIFYING.value,
+                f"smoke test via {result.via}: GET {result.path} -> {result.error or result.status}",
+            )
 
+    manifests_text, sealed = revision_payload(release, objects)
     async with ctx.sessions.begin() as session:
         await store.add_revision(
             session,
@@ -203,20 +214,36 @@ async def roll_out(
             upload_id=ctx.upload_id,
             image=release.image,
             image_digest=release.image.rpartition("@")[2],
-            env=release.plain_env(),
-            secret_env=dict(release.options.secrets),
+            env=dict(release.options.env),
+            secret_env=sealed,
             replicas=release.options.replicas,
-            resources={"options": release.options.public(), "app_name": release.app_name},
-            manifests=stored_manifests(objects),
+            resources=release.options.resources.model_dump() if release.options.resources else {},
+            manifests=manifests_text,
             kong_config=kong_config,
+            release=release.to_record(),
             created_by=ctx.user_id,
         )
-    final = S.DEPLOYED if gateway_ok and not failed else S.DEPLOYED_WITH_WARNINGS
+    final = S.DEPLOYED_WITH_WARNINGS if ctx.warnings else S.DEPLOYED
     await ctx.set_status(
         final,
-        "; ".join(ctx.warnings) if final is S.DEPLOYED_WITH_WARNINGS else "deployed",
+        "; ".join(ctx.warnings) if ctx.warnings else "deployed",
         deployed_at=store.utcnow(),
-        verification={"results": [r.to_dict() for r in results]},
+        verification={"results": [r.to_dict() for r in results], "warnings": list(ctx.warnings)},
+    )
+
+
+def _pull_secret(ctx: JobContext, release: Release) -> k8s.Manifest | None:
+    """A dockerconfigjson Secret when the registry needs credentials to pull."""
+    settings = ctx.settings.container_registry
+    if not settings.username:
+        return None
+    return k8s.image_pull_secret(
+        upload_id=ctx.upload_id,
+        app_name=release.app_name,
+        namespace=release.namespace(ctx.settings),
+        server=registry.registry_host(settings),
+        username=settings.username,
+        password=settings.password.get_secret_value(),
     )
 
 
@@ -226,24 +253,50 @@ async def undo_cluster(
     """Put the cluster back as it was before this run: the previous revision, or nothing at all."""
     try:
         if previous is not None:
-            await ctx.event(S.DEPLOYING.value, "progress", f"restoring revision {previous.revision}: {reason}")
-            objects = release_from_revision(previous, ctx.cipher).restored_manifests(previous)
-            await services.cluster.apply_revision(objects)
+            await ctx.event(
+                S.DEPLOYING.value, "progress", f"restoring revision {previous.revision} after: {reason}"
+            )
+            await services.cluster.apply_revision(revision_manifests(previous, ctx.cipher))
         else:
-            await ctx.event(S.DEPLOYING.value, "progress", f"removing this run's objects: {reason}")
+            await ctx.event(S.DEPLOYING.value, "progress", f"removing this run's objects after: {reason}")
             await services.cluster.delete(ctx.upload_id, namespace=ctx.settings.kubernetes.namespace)
             await ctx.update_record(k8s_deployment_info=None, docker_image=None)
     except JustPushError as exc:
-        await ctx.warn(S.FAILED.value, f"undo after failure incomplete: {exc.message}")
+        await ctx.warn(S.FAILED.value, f"undo after the failure is incomplete: {exc.message}")
 
 
-async def describe(services: Services, release: Release, ctx: JobContext) -> dict[str, Any]:
+async def undo_gateway(ctx: JobContext, services: Services, previous: DeploymentRevision | None) -> None:
+    if services.gateway is None:
+        return
+    try:
+        if previous is not None and previous.kong_config:
+            release = release_from_revision(previous, ctx.cipher)
+            info = (await ctx.load_upload())[1]
+            deployment_info = (info.k8s_deployment_info if info else None) or {}
+            if deployment_info:
+                await configure_gateway(ctx, services, release, deployment_info)
+                return
+        await services.gateway.delete(ctx.upload_id)
+    except JustPushError as exc:
+        await ctx.warn(S.FAILED.value, f"Kong could not be restored: {exc.message}")
+
+
+async def undo_interrupted(ctx: JobContext, services: Services, *, stage: str | None) -> None:
+    """After a crash: nothing to undo before DEPLOYING; from there on, restore the previous revision."""
+    if stage in _BEFORE_CLUSTER:
+        return
+    previous = await ctx.latest_revision()
+    await undo_cluster(ctx, services, previous, reason=f"the server stopped during {stage}")
+    await undo_gateway(ctx, services, previous)
+
+
+async def describe(ctx: JobContext, services: Services, release: Release, deployment: str) -> dict[str, Any]:
     namespace = release.namespace(ctx.settings)
     pods = await services.cluster.pod_status(ctx.upload_id, namespace=namespace)
     service = await services.cluster.service_endpoint(ctx.upload_id, namespace=namespace)
     return {
         "namespace": namespace,
-        "deployment": release.deployment_name,
+        "deployment": deployment,
         "service": service.name,
         "cluster_ip": service.cluster_ip,
         "port": service.port,
@@ -255,18 +308,18 @@ async def describe(services: Services, release: Release, ctx: JobContext) -> dic
 async def configure_gateway(
     ctx: JobContext, services: Services, release: Release, deployment_info: dict[str, Any]
 ) -> dict[str, Any]:
-    assert services.gateway is not None
+    if services.gateway is None:
+        return {}
     key = await ctx.developer_key()
     target, options = kong_inputs(ctx.settings, release, deployment_info)
-    config = kong.openapi_to_kong(
-        release.spec,
-        target,
-        options.model_copy(update={"developers": (kong.Developer(username=release.consumer_name, api_key=key),)}),
-    )
+    developer = kong.Developer(username=release.consumer_name, api_key=key)
+    config = kong.openapi_to_kong(release.spec, target, options.model_copy(update={"developers": (developer,)}))
     result = await services.gateway.sync(config, ctx.upload_id)
     await ctx.event(
-        S.CONFIGURING.value, "end",
-        f"Kong: {len(result.created)} created, {len(result.updated)} updated, {len(result.deleted)} deleted",
+        S.CONFIGURING.value,
+        "end",
+        f"Kong: {len(result.created)} created, {len(result.updated)} updated, "
+        f"{len(result.deleted)} deleted, {len(result.unchanged)} unchanged",
     )
     await ctx.update_record(
         kong_api_id={
@@ -279,7 +332,7 @@ async def configure_gateway(
 
 
 async def verify(
-    ctx: JobContext, services: Services, release: Release, info: dict[str, Any], *, gateway_ok: bool
+    ctx: JobContext, services: Services, release: Release, info: dict[str, Any], *, through_gateway: bool
 ) -> list[SmokeResult]:
     paths = smoke_paths(release.spec)
     if not paths:
@@ -287,11 +340,11 @@ async def verify(
         return []
 
     async def via_service(path: str) -> int:
-        return await services.cluster.service_get(info["namespace"], info["service"], info["port"], path)
+        return await services.cluster.service_get(info["service"], info["port"], path, namespace=info["namespace"])
 
     results = await run_smoke("service", via_service, paths)
-    if gateway_ok and ctx.settings.kong.gateway_url:
-        key = await ctx.developer_key()
+    if through_gateway and services.gateway_http is not None:
+        key = (await ctx.developer_key()).get_secret_value()
         prefix = release.path_prefix(ctx.settings)
 
         async def via_gateway(path: str) -> int:
@@ -300,7 +353,9 @@ async def verify(
         results += await run_smoke("gateway", via_gateway, paths, authenticated=True)
     passed = sum(r.ok for r in results)
     await ctx.event(
-        S.VERIFYING.value, "end", f"{passed}/{len(results)} smoke checks passed",
+        S.VERIFYING.value,
+        "end",
+        f"{passed}/{len(results)} smoke checks passed",
         {"results": [r.to_dict() for r in results]},
     )
     return results
@@ -315,9 +370,11 @@ async def redeploy(ctx: JobContext, services: Services, changes: RedeployOptions
         raise NotFoundError(f"upload '{ctx.upload_id}' has no deployment to redeploy; deploy it first")
     current = release_from_revision(previous, ctx.cipher)
     options = current.options
-    env = {k: v for k, v in {**options.env, **changes.env}.items() if k not in changes.unset}
-    secrets = {k: v for k, v in {**options.secrets, **changes.secrets}.items() if k not in changes.unset}
-    update: dict[str, Any] = {"env": env, "secrets": secrets}
+    unset = set(changes.unset)
+    update: dict[str, Any] = {
+        "env": {k: v for k, v in {**options.env, **changes.env}.items() if k not in unset},
+        "secrets": {k: v for k, v in {**options.secrets, **changes.secrets}.items() if k not in unset},
+    }
     for name in ("replicas", "resources", "rate_limit"):
         if getattr(changes, name) is not None:
             update[name] = getattr(changes, name)
@@ -325,16 +382,8 @@ async def redeploy(ctx: JobContext, services: Services, changes: RedeployOptions
     if changes.rebuild:
         await deploy(ctx, services, new_options)
         return
-    async with ctx.sessions() as session:
-        record = await store.get_analyze_result(session, ctx.upload_id)
-        if record is None or not record.profile or not record.spec:
-            raise NotFoundError(f"upload '{ctx.upload_id}' has no analysis")
-        profile = analysis.profile_from_dict(record.profile)
-        spec = dict(record.spec)
-    if new_options.profile:
-        profile = analysis.apply_overrides(profile, new_options.profile)
-    release = replace(current, profile=profile, spec=spec, options=new_options)
-    await roll_out(ctx, services, release, previous=previous)
+    await ctx.event("PENDING", "progress", f"reusing image {current.image}")
+    await roll_out(ctx, services, replace(current, options=new_options), previous=previous)
 
 
 async def rollback(ctx: JobContext, services: Services, request: RollbackOptions) -> None:
@@ -350,22 +399,24 @@ async def rollback(ctx: JobContext, services: Services, request: RollbackOptions
             raise NotFoundError(f"upload '{ctx.upload_id}' has no revision {request.revision}")
         target = matches[0]
     else:
-        serving = int((current.resources or {}).get("rollback_of") or current.revision)
-        older = [r for r in revisions if r.revision < serving]
+        # A rollback revision serves an older one; "last good" is the one before that.
+        serving = int((current.release or {}).get("rollback_of") or current.revision)
+        older = [r for r in revisions if r.revision < serving and not (r.release or {}).get("rollback_of")]
         if not older:
             raise NotFoundError(f"upload '{ctx.upload_id}' has no revision before revision {serving}")
         target = older[-1]
     await ctx.set_status(S.ROLLING_BACK, f"rolling back to revision {target.revision}")
     release = release_from_revision(target, ctx.cipher)
-    objects = release.restored_manifests(target)
+    objects = revision_manifests(target, ctx.cipher)
     await services.cluster.apply_revision(objects)
     await services.cluster.wait_rollout(
         ctx.upload_id, ctx.settings.kubernetes.rollout_timeout_seconds, namespace=release.namespace(ctx.settings)
     )
-    deployment_info = await describe(services, release, ctx)
-    if services.gateway is not None and target.kong_config:
+    deployment_info = await describe(ctx, services, release, deployment_name(objects))
+    kong_config: dict[str, Any] = {}
+    if services.gateway is not None:
         try:
-            await configure_gateway(ctx, services, release, deployment_info)
+            kong_config = await configure_gateway(ctx, services, release, deployment_info)
         except JustPushError as exc:
             await ctx.warn(S.ROLLING_BACK.value, f"Kong could not be rolled back: {exc.message}")
     async with ctx.sessions.begin() as session:
@@ -376,11 +427,12 @@ async def rollback(ctx: JobContext, services: Services, request: RollbackOptions
             image=target.image,
             image_digest=target.image_digest,
             env=dict(target.env),
-            secret_env=dict(release.options.secrets),
+            secret_env=store.revision_secret_env(target, ctx.cipher),
             replicas=target.replicas,
-            resources={**dict(target.resources or {}), "rollback_of": target.revision},
+            resources=dict(target.resources or {}),
             manifests=target.manifests,
-            kong_config=dict(target.kong_config or {}),
+            kong_config=kong_config,
+            release={**(target.release or {}), "rollback_of": target.revision},
             created_by=ctx.user_id,
             status=f"rollback-to-{target.revision}",
         )
@@ -393,12 +445,10 @@ async def rollback(ctx: JobContext, services: Services, request: RollbackOptions
 
 
 async def delete(ctx: JobContext, services: Services) -> None:
-    upload, record = await ctx.load_upload()
+    _, record = await ctx.load_upload()
     await ctx.set_status(S.DELETING)
-    namespace = ((record.k8s_deployment_info if record else None) or {}).get(
-        "namespace", ctx.settings.kubernetes.namespace
-    )
-    await services.cluster.delete(ctx.upload_id, namespace=namespace)
+    info = (record.k8s_deployment_info if record else None) or {}
+    await services.cluster.delete(ctx.upload_id, namespace=info.get("namespace", ctx.settings.kubernetes.namespace))
     await ctx.event(S.DELETING.value, "progress", "Kubernetes objects deleted")
     if services.gateway is not None:
         result = await services.gateway.delete(ctx.upload_id)
@@ -406,14 +456,15 @@ async def delete(ctx: JobContext, services: Services) -> None:
     image = record.docker_image if record else None
     if image:
         try:
-            await services.registry.delete(registry.parse_reference(image), upload_id=ctx.upload_id)
+            await services.registry.delete(image, upload_id=ctx.upload_id)
             await ctx.event(S.DELETING.value, "progress", f"image {image} deleted from the registry")
-        except ExternalServiceError as exc:
+        except JustPushError as exc:
             await ctx.warn(S.DELETING.value, f"the registry kept the image: {exc.message}")
     await ctx.set_status(
-        S.DELETED, "everything this upload deployed is gone",
-        k8s_deployment_info=None, kong_api_id=None, docker_image=None, developer_api_key=None,
+        S.DELETED,
+        "everything this upload deployed is gone",
+        k8s_deployment_info=None,
+        kong_api_id=None,
+        docker_image=None,
+        developer_api_key=None,
     )
-
-
-__all__ = ["GenerationError", "deploy", "delete", "redeploy", "rollback"]

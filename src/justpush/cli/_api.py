@@ -1,0 +1,169 @@
+"""One REST client for the commands that manage deployments, remote or in-process.
+
+With `--server` the commands talk to a running JustPush over HTTP. Without it they start the same
+FastAPI app (and its pipeline worker) inside the CLI process on `./app-config.yaml` and talk to it
+through `httpx.ASGITransport` — one code path, the same validation and errors either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from justpush import store
+from justpush.config import Settings
+from justpush.errors import (
+    AuthError,
+    ConflictError,
+    ExternalServiceError,
+    FeatureDisabledError,
+    JustPushError,
+    NotFoundError,
+    UploadError,
+    UploadTooLargeError,
+)
+
+_STATUS_ERRORS: dict[int, type[JustPushError]] = {
+    400: UploadError,
+    401: AuthError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: UploadTooLargeError,
+    422: UploadError,
+}
+# The base URL of the in-process app; never resolved.
+IN_PROCESS_URL = "http://justpush.in-process"
+
+
+def raise_for_response(response: httpx.Response) -> None:
+    """Turn the server's error shape back into the JustPush exception it came from."""
+    if response.is_success:
+        return
+    try:
+        error = response.json()["error"]
+        message, details = str(error["message"]), dict(error.get("details") or {})
+        code = str(error.get("code", ""))
+    except (ValueError, KeyError, TypeError):
+        message, details, code = response.text[:300] or response.reason_phrase, {}, ""
+    if code == FeatureDisabledError.code:
+        raise FeatureDisabledError(message, details=details)
+    cls = _STATUS_ERRORS.get(response.status_code)
+    if cls is None:
+        raise ExternalServiceError(f"server answered {response.status_code}: {message}", status=response.status_code)
+    raise cls(message, details=details)
+
+
+class Api:
+    """Thin typed verbs over the REST API; every error becomes a JustPushError."""
+
+    def __init__(self, client: httpx.AsyncClient, *, streaming: bool) -> None:
+        self.client = client
+        # In-process (ASGITransport) responses arrive whole, so event streams are polled instead.
+        self.streaming = streaming
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = await self.client.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ExternalServiceError(f"cannot reach the JustPush server: {exc}") from exc
+        raise_for_response(response)
+        return response.json() if response.content else None
+
+    async def events(self, upload_id: str, after: int = 0) -> AsyncIterator[dict[str, Any]]:
+        """Every event after `after`, until no job is queued or running."""
+        path = f"/deploy/{upload_id}/events"
+        if self.streaming:
+            try:
+                async with self.client.stream(
+                    "GET", path, params={"after": after, "until_done": "true"}, timeout=None
+                ) as response:
+                    if not response.is_success:
+                        await response.aread()
+                        raise_for_response(response)
+                    async for event in parse_sse(response.aiter_lines()):
+                        yield event
+            except httpx.HTTPError as exc:
+                raise ExternalServiceError(f"event stream interrupted: {exc}") from exc
+            return
+        while True:
+            job = (await self.call("GET", f"/deploy/{upload_id}/status")).get("job") or {}
+            response = await self.client.get(path, params={"after": after, "follow": "false"})
+            raise_for_response(response)
+            batch = [event async for event in parse_sse(_lines(response.text))]
+            for event in batch:
+                after = event["id"]
+                yield event
+            if not batch:
+                if job.get("status") not in ("queued", "running"):
+                    return
+                await asyncio.sleep(0.5)
+
+
+async def _lines(text: str) -> AsyncIterator[str]:
+    for line in text.split("\n"):
+        yield line
+
+
+async def parse_sse(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
+    """The `data` objects of a Server-Sent Events stream; stops at an `event: done`."""
+    event, data = "", ""
+    async for line in lines:
+        if line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            data = line[5:].strip()
+        elif not line and (event or data):
+            if event == "done":
+                return
+            if data:
+                yield json.loads(data)
+            event, data = "", ""
+
+
+@asynccontextmanager
+async def open_api(
+    settings_loader: Any, server: str | None, token: str | None, user: str | None
+) -> AsyncIterator[Api]:
+    if server:
+        if not token:
+            raise AuthError("--server needs --token (or JUSTPUSH_TOKEN)")
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=server, headers=headers, timeout=600) as client:
+            yield Api(client, streaming=True)
+        return
+    settings: Settings = settings_loader()
+    async with in_process_app(settings, token, user) as client:
+        yield Api(client, streaming=False)
+
+
+@asynccontextmanager
+async def in_process_app(settings: Settings, token: str | None, user: str | None) -> AsyncIterator[httpx.AsyncClient]:
+    from justpush.web import create_app, default_workers
+    from justpush.web.deps import get_current_user
+
+    app = create_app(settings, workers=default_workers(settings))
+    headers: dict[str, str] = {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    elif user:
+
+        async def as_user() -> store.User:
+            state = app.state.justpush
+            async with state.sessions() as session:
+                found = await store.get_user_by_name(session, user)
+            if found is None:
+                raise NotFoundError(f"user '{user}' not found; create it with `justpush users create {user}`")
+            return found
+
+        app.dependency_overrides[get_current_user] = as_user
+    else:
+        raise AuthError("without --server, give --token or --user to act as a JustPush user")
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=IN_PROCESS_URL, headers=headers, timeout=None) as client:
+            yield client

@@ -1,0 +1,293 @@
+"""`justpush deploy | status | logs | scale | redeploy | rollback | delete | revisions`.
+
+Each command works against a running server (`--server URL --token T`, or JUSTPUSH_SERVER /
+JUSTPUSH_TOKEN) or in-process on `./app-config.yaml` (`--token` or `--user NAME`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import anyio
+import typer
+from rich.console import Console
+
+from justpush.errors import StageFailed, UploadError
+
+from ._api import Api, open_api
+from ._app import load_settings
+from .upload import zip_directory
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{4,16}$")
+_STAGES = ("SCANNING", "BUILDING", "PUSHING", "DEPLOYING", "CONFIGURING", "VERIFYING")
+_OK_STATUSES = ("DEPLOYED", "DEPLOYED_WITH_WARNINGS", "ROLLED_BACK", "DELETED")
+
+ServerOpt = typer.Option(None, "--server", envvar="JUSTPUSH_SERVER", help="Server URL (default: in-process).")
+TokenOpt = typer.Option(None, "--token", envvar="JUSTPUSH_TOKEN", help="API token.")
+UserOpt = typer.Option(None, "--user", help="Act as this user in-process, without a token.")
+JsonOpt = typer.Option(False, "--json", help="Print JSON instead of text.")
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+
+def _pairs(values: list[str], what: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UploadError(f"{what} must look like NAME=VALUE, got {item!r}")
+        pairs[name] = value
+    return pairs
+
+
+def _run(ctx: typer.Context, server: str | None, token: str | None, user: str | None, work: Any) -> Any:
+    async def main() -> Any:
+        async with open_api(lambda: load_settings(ctx), server, token, user) as api:
+            return await work(api)
+
+    return anyio.run(main)
+
+
+async def _upload(api: Api, source: str) -> str:
+    """An upload id: SOURCE itself when it is one, else the id of a new upload of the folder/archive/URL."""
+    if _URL.match(source):
+        created = await api.call("POST", "/uploads", json={"git_url": source})
+        return str(created["id"])
+    path = Path(source)
+    if not path.exists():
+        if _UPLOAD_ID.match(source):
+            return source
+        raise UploadError(f"{source} is neither a folder, an archive, a git URL nor an upload id")
+    with tempfile.TemporaryDirectory(prefix="justpush-deploy-") as tmp:
+        archive = path
+        if path.is_dir():
+            archive = Path(tmp, f"{path.resolve().name or 'app'}.zip")
+            zip_directory(path, archive)
+        with archive.open("rb") as handle:
+            created = await api.call("POST", "/uploads", files={"file": (archive.name, handle, "application/octet-stream")})
+    err.print(f"uploaded {source} as [bold]{created['id']}[/] ({created['files']} files)")
+    return str(created["id"])
+
+
+async def follow_job(api: Api, upload_id: str, after: int = 0) -> dict[str, Any]:
+    """Print events stage by stage until the job ends; the final status record."""
+    current = ""
+    with err.status("waiting for the worker…") as spinner:
+        async for event in api.events(upload_id, after):
+            kind, stage, message = event["kind"], event["stage"], event["message"]
+            if kind == "status":
+                if current:
+                    err.print(f"  [green]✓[/] {current.lower()}")
+                current = stage if stage in _STAGES else ""
+                if stage in _STAGES:
+                    spinner.update(f"{stage.lower()}…")
+                else:
+                    err.print(f"[bold]{stage}[/] {message if message != stage else ''}")
+            elif kind == "error":
+                err.print(f"  [red]✗ {stage.lower()}:[/] {message}")
+            elif kind in ("warning", "notice"):
+                err.print(f"  [yellow]![/] {message}")
+            elif kind == "end":
+                err.print(f"  [dim]{stage.lower()}: {message}[/]")
+            else:
+                spinner.update(f"{(current or stage).lower()}: {message[:100]}")
+    return dict(await api.call("GET", f"/deploy/{upload_id}/status"))
+
+
+def _summary(status: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        out.print_json(json.dumps(status, default=str))
+        return
+    out.print(f"upload id:   {status['upload_id']}")
+    out.print(f"status:      {status['status']}")
+    if status.get("image"):
+        out.print(f"image:       {status['image']}")
+    k8s = status.get("kubernetes") or {}
+    if k8s:
+        out.print(f"kubernetes:  {k8s.get('namespace')}/{k8s.get('deployment')} (service {k8s.get('service')}:{k8s.get('port')})")
+    if status.get("gateway_url"):
+        out.print(f"gateway url: {status['gateway_url']}")
+    if status.get("api_key"):
+        out.print(f"api key:     {status['api_key']}   (shown once — store it now)")
+    elif status.get("api_key_masked"):
+        out.print(f"api key:     {status['api_key_masked']} (masked)")
+
+
+def _finish(status: dict[str, Any], as_json: bool) -> None:
+    _summary(status, as_json)
+    if status.get("status") not in _OK_STATUSES:
+        job = status.get("job") or {}
+        raise StageFailed(str(status.get("status") or "deploy"), job.get("error") or "the job did not succeed")
+
+
+def deploy(
+    ctx: typer.Context,
+    source: str = typer.Argument(..., help="A project folder, archive, git URL, or an existing upload id."),
+    env: list[str] = typer.Option([], "--env", "-e", help="Plain environment variable NAME=VALUE (repeatable)."),
+    secret: list[str] = typer.Option([], "--secret", "-s", help="Secret environment variable NAME=VALUE (repeatable)."),
+    replicas: int = typer.Option(1, "--replicas", min=0, max=100),
+    namespace: str | None = typer.Option(None, "--namespace", help="Kubernetes namespace override."),
+    detach: bool = typer.Option(False, "--detach", help="Queue the deployment and return."),
+    server: str | None = ServerOpt,
+    token: str | None = TokenOpt,
+    user: str | None = UserOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Upload (when needed) and deploy; exits 0 on DEPLOYED / DEPLOYED_WITH_WARNINGS."""
+    body: dict[str, Any] = {"env": _pairs(env, "--env"), "secrets": _pairs(secret, "--secret"), "replicas": replicas}
+    if namespace:
+        body["namespace"] = namespace
+
+    async def work(api: Api) -> dict[str, Any]:
+        upload_id = await _upload(api, source)
+        accepted = await api.call("POST", f"/deploy/{upload_id}", json=body)
+        err.print(f"deploy job {accepted['job_id']} queued for upload [bold]{upload_id}[/]")
+        if detach:
+            return dict(accepted)
+        return await follow_job(api, upload_id)
+
+    result = _run(ctx, server, token, user, work)
+    if detach:
+        out.print(json.dumps(result))
+        return
+    _finish(result, as_json)
+
+
+def status(
+    ctx: typer.Context,
+    upload_id: str,
+    server: str | None = ServerOpt,
+    token: str | None = TokenOpt,
+    user: str | None = UserOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """The deployment record of an upload."""
+    result = _run(ctx, server, token, user, lambda api: api.call("GET", f"/deploy/{upload_id}/status"))
+    _summary(result, as_json)
+
+
+def logs(
+    ctx: typer.Context,
+    upload_id: str,
+    follow: bool = typer.Option(False, "--follow", "-f"),
+    tail: int = typer.Option(100, "--tail"),
+    since: int | None = typer.Option(None, "--since", help="Seconds."),
+    server: str | None = ServerOpt,
+    token: str | None = TokenOpt,
+    user: str | None = UserOpt,
+) -> None:
+    """The app's logs from every pod."""
+    params: dict[str, Any] = {"follow": str(follow).lower(), "tail": tail}
+    if since:
+        params["since"] = since
+
+    async def work(api: Api) -> None:
+        async with api.client.stream("GET", f"/deploy/{upload_id}/logs", params=params, timeout=None) as response:
+            if not response.is_success:
+                await response.aread()
+                from ._api import raise_for_response
+
+                raise_for_response(response)
+            async for line in response.aiter_lines():
+                out.print(line, markup=False)
+
+    _run(ctx, server, token, user, work)
+
+
+def scale(
+    ctx: typer.Context,
+    upload_id: str,
+    replicas: int = typer.Argument(..., min=0, max=100),
+    server: str | None = ServerOpt,
+    token: str | None = TokenOpt,
+    user: str | None = UserOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Set the number of replicas."""
+    result = _run(
+        ctx, server, token, user, lambda api: api.call("PUT", f"/deploy/{upload_id}/scale", json={"replicas": replicas})
+    )
+    _summary(result, as_json)
+
+
+def _job_command(kind: str, method: str, path: str, body: dict[str, Any]) -> Any:
+    def command(ctx: typer.Context, upload_id: str, server: str | None, token: str | None, user: str | None, as_json: bool) -> None:
+        async def work(api: Api) -> dict[str, Any]:
+            accepted = await api.call(method, path.format(upload_id=upload_id), json=body or None)
+            err.print(f"{kind} job {accepted['job_id']} queued")
+            return await follow_job(api, upload_id)
+
+        _finish(_run(ctx, server, token, user, work), as_json)
+
+    return command
+
+
+def redeploy(
+    ctx: typer.Context,
+    upload_id: str,
+    env: list[str] = typer.Option([], "--env", "-e", help="Set NAME=VALUE (repeatable)."),
+    secret: list[str] = typer.Option([], "--secret", "-s", help="Set secret NAME=VALUE (repeatable)."),
+    unset: list[str] = typer.Option([], "--unset", help="Remove a variable (repeatable)."),
+    replicas: int | None = typer.Option(None, "--replicas"),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Build the image again from the upload."),
+    server: str | None = ServerOpt,
+    token: str | None = TokenOpt,
+    user: str | None = UserOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Roll out changed environment or configuration."""
+    body: dict[str, Any] = {
+        "env": _pairs(env, "--env"), "secrets": _pairs(secret, "--secret"), "unset": unset, "rebuild": rebuild
+    }
+    if replicas is not None:
+        body["replicas"] = replicas
+    _job_command("redeploy", "POST", "/deploy/{upload_id}/redeploy", body)(ctx, upload_id, server, token, user, as_json)
+
+
+def rollback(
+    ctx: typer.Context,
+    upload_id: str,
+    revision: int | None = typer.Option(None, "--revision", help="Default: the last good one before the current."),
+    server: str | None = ServerOpt,
+    token: str | None = TokenOpt,
+    user: str | None = UserOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Re-apply a stored revision, app and gateway together."""
+    body = {"revision": revision} if revision is not None else {}
+    _job_command("rollback", "POST", "/deploy/{upload_id}/rollback", body)(ctx, upload_id, server, token, user, as_json)
+
+
+def delete(
+    ctx: typer.Context,
+    upload_id: str,
+    server: str | None = ServerOpt,
+    token: str | None = TokenOpt,
+    user: str | None = UserOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Remove everything the upload deployed (Kubernetes objects, Kong entities, image tag)."""
+    _job_command("delete", "DELETE", "/deploy/{upload_id}", {})(ctx, upload_id, server, token, user, as_json)
+
+
+def revisions(
+    ctx: typer.Context,
+    upload_id: str,
+    server: str | None = ServerOpt,
+    token: str | None = TokenOpt,
+    user: str | None = UserOpt,
+) -> None:
+    """Every applied revision, oldest first."""
+    rows = _run(ctx, server, token, user, lambda api: api.call("GET", f"/deploy/{upload_id}/revisions"))
+    out.print_json(json.dumps(rows, default=str))
+
+
+def register(app: typer.Typer) -> None:
+    for command in (deploy, status, logs, scale, redeploy, rollback, delete, revisions):
+        app.command(command.__name__)(command)

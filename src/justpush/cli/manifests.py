@@ -1,0 +1,55 @@
+"""`justpush render manifests PATH --image REF`: the Kubernetes objects of a deployment, as YAML, offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from justpush.analysis import analyze
+from justpush.k8s import Autoscaling, ManifestOptions, app_from_profile, dump_yaml, render_manifests
+
+from ._app import group, load_settings
+
+
+def manifests(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="Folder with the API's source code.", exists=True, file_okay=False),
+    image: str = typer.Option(..., "--image", help="Image reference, preferably digest-pinned."),
+    namespace: str | None = typer.Option(None, "--namespace", help="Target namespace (default: config)."),
+    replicas: int = typer.Option(1, "--replicas", min=0, help="Replica count (minimum when --max-replicas)."),
+    max_replicas: int | None = typer.Option(None, "--max-replicas", min=1, help="Add an HPA scaling up to N."),
+    upload_id: str = typer.Option("local", "--upload-id", help="Upload id for names and labels."),
+    name: str | None = typer.Option(None, "--name", help="App name (default: project name or folder)."),
+    legacy: bool = typer.Option(
+        False, "--legacy-apis", help="autoscaling/v2beta2 and policy/v1beta1, for Kubernetes < 1.23."
+    ),
+) -> None:
+    """Print the multi-document YAML that a deployment would apply (nothing is touched)."""
+    settings = load_settings(ctx).kubernetes
+    result = analyze(path)
+    autoscaling = Autoscaling(max(replicas, 1), max_replicas) if max_replicas is not None else None
+    app = app_from_profile(
+        result.profile,
+        upload_id=upload_id,
+        app_name=name or result.profile.name or path.resolve().name,
+        image=image,
+        openapi=result.spec,
+        replicas=replicas,
+        autoscaling=autoscaling,
+        require_env=False,
+    )
+    missing = sorted(v.name for v in result.profile.env_vars if v.required and v.default is None)
+    if missing:
+        typer.echo(f"warning: no value for required environment variables: {', '.join(missing)}", err=True)
+    options = ManifestOptions(
+        namespace=namespace or settings.namespace,
+        gateway_namespace=settings.gateway_namespace,
+        hpa_api_version="autoscaling/v2beta2" if legacy else "autoscaling/v2",
+        pdb_api_version="policy/v1beta1" if legacy else "policy/v1",
+    )
+    typer.echo(dump_yaml(render_manifests(app, options)), nl=False)
+
+
+def register(app: typer.Typer) -> None:
+    group("render", "Render deployment artefacts without touching anything").command("manifests")(manifests)

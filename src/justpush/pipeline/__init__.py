@@ -1,0 +1,49 @@
+"""The DeploymentManager: durable jobs that join scan, build, push, Kubernetes and Kong.
+
+    submit_job()  →  deployment_jobs row (queued) + status PENDING        (caller's transaction)
+    PipelineWorker  claims it → flows.deploy | redeploy | rollback | delete → events + transitions
+    EventBroker     wakes SSE readers; the events table is the source of truth
+
+Statuses and their allowed transitions live in `_status`; `transition()` is the only way a status
+changes. See `_flows` for what each failure undoes.
+"""
+
+from ._events import EventBroker, transition
+from ._options import (
+    AutoscalingOptions,
+    DeployOptions,
+    RateLimitOptions,
+    RedeployOptions,
+    ResourceOptions,
+    RollbackOptions,
+    ScaleOptions,
+)
+from ._services import Services, open_services
+from ._smoke import SmokeResult, smoke_paths
+from ._status import SERVING, TERMINAL, DeploymentStatus, check_transition
+from ._worker import JOB_KINDS, PipelineWorker, ServicesFactory, job_conflict, submit_job
+
+__all__ = [
+    "JOB_KINDS",
+    "SERVING",
+    "TERMINAL",
+    "AutoscalingOptions",
+    "DeployOptions",
+    "DeploymentStatus",
+    "EventBroker",
+    "PipelineWorker",
+    "RateLimitOptions",
+    "RedeployOptions",
+    "ResourceOptions",
+    "RollbackOptions",
+    "ScaleOptions",
+    "Services",
+    "ServicesFactory",
+    "SmokeResult",
+    "check_transition",
+    "job_conflict",
+    "open_services",
+    "smoke_paths",
+    "submit_job",
+    "transition",
+]

@@ -1,0 +1,335 @@
+"""`/deploy/{upload_id}`: the deployment lifecycle — deploy, status, events (SSE), logs, scale, redeploy,
+rollback, revisions, delete. Every route is the calling user's; every state change is audited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import StreamingResponse
+
+from justpush import k8s, pipeline, security, store
+from justpush.errors import FeatureDisabledError, JustPushError, KubernetesError
+from justpush.pipeline import (
+    DeployOptions,
+    DeploymentStatus,
+    RedeployOptions,
+    RollbackOptions,
+    ScaleOptions,
+)
+
+from .._schemas import (
+    DeploymentAccepted,
+    DeploymentPublic,
+    ErrorBody,
+    EventPublic,
+    JobPublic,
+    RevisionPublic,
+)
+from .._state import AppState
+from ..deps import CurrentUser, SessionDep, StateDep
+
+logger = logging.getLogger(__name__)
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody},
+    409: {"model": ErrorBody},
+}
+# How long an SSE reader waits for a wake-up before it polls the database again.
+_POLL_SECONDS = 1.0
+_KEEPALIVE_SECONDS = 15.0
+
+
+def require_enabled(state: StateDep) -> None:
+    if not state.settings.deployment.enabled:
+        raise FeatureDisabledError(
+            "deployment is disabled; enable it with `deployment: {enabled: true}` in app-config.yaml "
+            "(or JUSTPUSH_DEPLOYMENT__ENABLED=true) and restart the server",
+            details={"setting": "deployment.enabled"},
+        )
+
+
+router = APIRouter(prefix="/deploy", tags=["deployment"], dependencies=[Depends(require_enabled)])
+
+
+async def _enqueue(
+    state: AppState,
+    session: SessionDep,
+    user: store.User,
+    upload_id: str,
+    kind: str,
+    options: dict[str, Any],
+    secrets: dict[str, Any] | None = None,
+) -> DeploymentAccepted:
+    await store.get_upload(session, upload_id, owner_id=user.id)
+    try:
+        job = await pipeline.submit_job(
+            session,
+            state.secret_box,
+            upload_id=upload_id,
+            kind=kind,
+            options=options,
+            secret_options=secrets,
+            user_id=user.id,
+        )
+        await security.audit(
+            session, actor=user, action=f"deployment.{kind}", target=f"upload:{upload_id}",
+            details={"job_id": job.id, "options": options},
+        )
+        await session.commit()
+    except JustPushError as exc:
+        await session.rollback()
+        await security.audit(
+            session, actor=user, action=f"deployment.{kind}", target=f"upload:{upload_id}",
+            result="refused", details={"reason": exc.message},
+        )
+        await session.commit()
+        raise
+    if state.pipeline is not None:
+        state.pipeline.wake()
+    return DeploymentAccepted(
+        upload_id=upload_id,
+        job_id=job.id,
+        kind=kind,
+        status=DeploymentStatus.PENDING,
+        events_url=f"/deploy/{upload_id}/events",
+        status_url=f"/deploy/{upload_id}/status",
+    )
+
+
+@router.post("/{upload_id}", status_code=202, responses=_ERRORS)
+async def deploy(
+    upload_id: str, user: CurrentUser, session: SessionDep, state: StateDep, options: DeployOptions | None = None
+) -> DeploymentAccepted:
+    """Build, push, deploy to Kubernetes and configure Kong; follow it at `events_url`."""
+    options = options or DeployOptions()
+    return await _enqueue(
+        state, session, user, upload_id, "deploy", options.public(), {"secrets": options.secrets}
+    )
+
+
+@router.post("/{upload_id}/redeploy", status_code=202, responses=_ERRORS)
+async def redeploy(
+    upload_id: str, changes: RedeployOptions, user: CurrentUser, session: SessionDep, state: StateDep
+) -> DeploymentAccepted:
+    """Roll out changed env/config (the current image, unless `rebuild`)."""
+    public = changes.model_dump(mode="json", exclude={"secrets"})
+    public["secret_names"] = sorted(changes.secrets)
+    return await _enqueue(state, session, user, upload_id, "redeploy", public, {"secrets": changes.secrets})
+
+
+@router.post("/{upload_id}/rollback", status_code=202, responses=_ERRORS)
+async def rollback(
+    upload_id: str, user: CurrentUser, session: SessionDep, state: StateDep, request: RollbackOptions | None = None
+) -> DeploymentAccepted:
+    """Re-apply a stored revision (default: the last good one before the current) — app and gateway."""
+    request = request or RollbackOptions()
+    return await _enqueue(state, session, user, upload_id, "rollback", request.model_dump(mode="json"))
+
+
+@router.delete("/{upload_id}", status_code=202, responses=_ERRORS)
+async def delete(upload_id: str, user: CurrentUser, session: SessionDep, state: StateDep) -> DeploymentAccepted:
+    """Remove the Kubernetes objects, Kong entities and image tag; safe to repeat."""
+    return await _enqueue(state, session, user, upload_id, "delete", {})
+
+
+@router.get("/{upload_id}/status", responses=_ERRORS)
+async def status(upload_id: str, user: CurrentUser, session: SessionDep, state: StateDep) -> DeploymentPublic:
+    """The deployment record. The developer API key appears once, in the first answer after it was made."""
+    await store.get_upload(session, upload_id, owner_id=user.id)
+    record = await store.ensure_analyze_result(session, upload_id)
+    jobs = list(await store.list_jobs(session, upload_id))
+    revision = await store.latest_revision(session, upload_id)
+    api_key: str | None = None
+    key = store.developer_api_key(record, state.secret_box)
+    serving = record.deployment_status in {s.value for s in pipeline.SERVING}
+    if key and serving and record.api_key_revealed_at is None:
+        api_key = key
+        record.api_key_revealed_at = store.utcnow()
+        await security.audit(session, actor=user, action="deployment.api_key.reveal", target=f"upload:{upload_id}")
+    await session.commit()
+    settings = state.settings
+    prefix = settings.gateway.path_prefix.replace("{upload_id}", upload_id).rstrip("/")
+    if revision is not None and revision.release:
+        stored_prefix = (revision.release.get("options") or {}).get("path_prefix")
+        if stored_prefix is not None:
+            prefix = stored_prefix.replace("{upload_id}", upload_id).rstrip("/")
+    return DeploymentPublic(
+        upload_id=upload_id,
+        status=record.deployment_status,
+        image=record.docker_image,
+        kubernetes=record.k8s_deployment_info,
+        kong=record.kong_api_id,
+        gateway_url=(settings.kong.gateway_url.rstrip("/") + prefix) if settings.kong.gateway_url and record.kong_api_id else None,
+        api_key=api_key,
+        api_key_masked=_mask(key) if key else None,
+        verification=record.verification,
+        resource_usage=record.resource_usage,
+        revision=revision.revision if revision else None,
+        job=JobPublic.model_validate(jobs[-1], from_attributes=True) if jobs else None,
+        deployed_at=record.deployed_at,
+        updated_at=record.updated_at,
+    )
+
+
+def _mask(key: str) -> str:
+    return f"{key[:4]}…{key[-2:]}" if len(key) > 8 else "…"
+
+
+@router.get("/{upload_id}/usage", responses=_ERRORS)
+async def usage(upload_id: str, user: CurrentUser, session: SessionDep, state: StateDep) -> dict[str, Any]:
+    """Live CPU and memory per pod (metrics API, else the kubelet summary); stored on the record."""
+    await store.get_upload(session, upload_id, owner_id=user.id)
+    record = await store.ensure_analyze_result(session, upload_id)
+    namespace = (record.k8s_deployment_info or {}).get("namespace", state.settings.kubernetes.namespace)
+    async with k8s.K8sClient(state.settings.kubernetes) as cluster:
+        pods = await cluster.usage(upload_id, namespace=namespace)
+    measured = {
+        "pods": [{"pod": p.pod, "cpu_millicores": round(p.cpu_nanocores / 1e6, 2), "memory_bytes": p.memory_bytes} for p in pods],
+        "cpu_millicores": round(sum(p.cpu_nanocores for p in pods) / 1e6, 2),
+        "memory_bytes": sum(p.memory_bytes for p in pods),
+        "measured_at": store.utcnow().isoformat(),
+    }
+    record.resource_usage = measured
+    await session.commit()
+    return measured
+
+
+@router.get("/{upload_id}/revisions", responses=_ERRORS)
+async def revisions(upload_id: str, user: CurrentUser, session: SessionDep) -> list[RevisionPublic]:
+    await store.get_upload(session, upload_id, owner_id=user.id)
+    return [RevisionPublic.from_row(r) for r in await store.list_revisions(session, upload_id)]
+
+
+@router.put("/{upload_id}/scale", responses=_ERRORS)
+async def scale(
+    upload_id: str, request: ScaleOptions, user: CurrentUser, session: SessionDep, state: StateDep
+) -> DeploymentPublic:
+    """Set the replica count now (with an HPA: its minimum). Refused while a job runs."""
+    await store.get_upload(session, upload_id, owner_id=user.id)
+    running = await store.active_job(session, upload_id)
+    record = await store.ensure_analyze_result(session, upload_id)
+    try:
+        if running is not None:
+            raise pipeline.job_conflict(upload_id, running)
+        if record.deployment_status not in {s.value for s in pipeline.SERVING}:
+            raise KubernetesError(
+                f"upload '{upload_id}' is not serving (status {record.deployment_status}); deploy it first",
+                status=409,
+            )
+        namespace = (record.k8s_deployment_info or {}).get("namespace", state.settings.kubernetes.namespace)
+        async with k8s.K8sClient(state.settings.kubernetes) as cluster:
+            await cluster.scale(upload_id, request.replicas, max_replicas=request.max_replicas, namespace=namespace)
+        await store.add_event(
+            session, upload_id=upload_id, stage="SCALE", kind="progress",
+            message=f"scaled to {request.replicas} replica(s)", data=request.model_dump(),
+        )
+        await security.audit(
+            session, actor=user, action="deployment.scale", target=f"upload:{upload_id}", details=request.model_dump()
+        )
+        await session.commit()
+    except JustPushError as exc:
+        await session.rollback()
+        await security.audit(
+            session, actor=user, action="deployment.scale", target=f"upload:{upload_id}",
+            result="failed", details={"reason": exc.message, **request.model_dump()},
+        )
+        await session.commit()
+        raise
+    state.broker.notify(upload_id)
+    return await status(upload_id, user, session, state)
+
+
+@router.get(
+    "/{upload_id}/events",
+    responses={**_ERRORS, 200: {"content": {"text/event-stream": {}}}},
+    response_class=StreamingResponse,
+)
+async def events(
+    upload_id: str,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    state: StateDep,
+    last_event_id: Annotated[str | None, Header()] = None,
+    after: Annotated[int | None, Query(ge=0, description="Resume after this event id.")] = None,
+    until_done: Annotated[bool, Query(description="Close once no job is queued or running.")] = False,
+    follow: Annotated[bool, Query(description="Keep the stream open for new events.")] = True,
+) -> StreamingResponse:
+    """Server-Sent Events: every stored event, resumable with `Last-Event-ID` (or `after`)."""
+    await store.get_upload(session, upload_id, owner_id=user.id)
+    await session.close()
+    start = after if after is not None else int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+    return StreamingResponse(
+        _event_stream(state, request, upload_id, start, until_done=until_done, follow=follow),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _event_stream(
+    state: AppState, request: Request, upload_id: str, after: int, *, until_done: bool, follow: bool
+) -> AsyncIterator[str]:
+    loop = asyncio.get_running_loop()
+    quiet_since = loop.time()
+    while True:
+        async with state.sessions() as session:
+            rows = await store.list_events(session, upload_id, after_id=after, limit=500)
+            active = await store.active_job(session, upload_id) if until_done and not rows else None
+        for row in rows:
+            after = row.id
+            body = EventPublic.model_validate(row, from_attributes=True).model_dump_json()
+            yield f"id: {row.id}\nevent: {row.kind}\ndata: {body}\n\n"
+        if rows:
+            quiet_since = loop.time()
+            continue
+        if not follow:
+            return
+        if until_done and active is None:
+            yield "event: done\ndata: {}\n\n"
+            return
+        if await request.is_disconnected():
+            return
+        if loop.time() - quiet_since > _KEEPALIVE_SECONDS:
+            quiet_since = loop.time()
+            yield ": keep-alive\n\n"
+        await state.broker.wait(upload_id, _POLL_SECONDS)
+
+
+@router.get("/{upload_id}/logs", responses=_ERRORS, response_class=StreamingResponse)
+async def logs(
+    upload_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    state: StateDep,
+    follow: bool = False,
+    tail: Annotated[int | None, Query(ge=0, le=100_000)] = 100,
+    since: Annotated[int | None, Query(ge=1, description="Seconds.")] = None,
+) -> StreamingResponse:
+    """The app's log lines from every pod, `<pod> <line>`; `follow` keeps the stream open."""
+    await store.get_upload(session, upload_id, owner_id=user.id)
+    record = await store.ensure_analyze_result(session, upload_id)
+    namespace = (record.k8s_deployment_info or {}).get("namespace", state.settings.kubernetes.namespace)
+    await session.close()
+    cluster = k8s.K8sClient(state.settings.kubernetes)
+    lines = cluster.logs(upload_id, follow=follow, tail=tail, since=since, namespace=namespace)
+    try:
+        first = await anext(lines, None)
+    except BaseException:
+        await cluster.aclose()
+        raise
+
+    async def body() -> AsyncIterator[str]:
+        try:
+            if first is not None:
+                yield f"{first.pod} {first.line}\n"
+                async for line in lines:
+                    yield f"{line.pod} {line.line}\n"
+        finally:
+            await cluster.aclose()
+
+    return StreamingResponse(body(), media_type="text/plain; charset=utf-8")

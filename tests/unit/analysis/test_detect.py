@@ -1,0 +1,200 @@
+"""Detection from manifests and code for Python, Node.js, Java and Go; monorepos; overrides."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from justpush.analysis import ProjectProfile, apply_overrides, detect
+from justpush.errors import AnalysisError
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def test_node_express_manifest(tmp_path: Path) -> None:
+    package = {
+        "name": "orders",
+        "main": "src/server.js",
+        "engines": {"node": ">=18.0.0"},
+        "scripts": {"start": "node src/server.js", "build": "tsc"},
+        "dependencies": {"express": "^4.19.0"},
+    }
+    write(tmp_path, {"package.json": json.dumps(package, indent=2), "yarn.lock": "", "src/server.js": "//\n"})
+    profile = detect(tmp_path)
+    assert profile.language == "node"
+    assert profile.framework == "express"
+    assert (profile.package_manager, profile.lockfile) == ("yarn", "yarn.lock")
+    assert profile.language_version == "18"
+    assert profile.entrypoint == "src/server.js"
+    assert profile.start_command == ("yarn", "start")
+    assert profile.build_command == ("yarn", "run", "build")
+    assert profile.dependency_files == ("package.json", "yarn.lock")
+    assert profile.name == "orders"
+    assert profile.evidence["framework"][0].file == "package.json"
+    assert profile.evidence["framework"][0].line == 12  # "express" under "dependencies"
+
+
+@pytest.mark.parametrize(
+    ("dependency", "framework"),
+    [("@nestjs/core", "nestjs"), ("fastify", "fastify"), ("koa", "koa"), ("express", "express")],
+)
+def test_node_frameworks(tmp_path: Path, dependency: str, framework: str) -> None:
+    package = {
+        "dependencies": {dependency: "*", "reflect-metadata": "*"},
+        "devDependencies": {"typescript": "5"},
+    }
+    write(tmp_path, {"package.json": json.dumps(package), "package-lock.json": "{}", "tsconfig.json": "{}"})
+    profile = detect(tmp_path)
+    assert profile.framework == framework
+    assert profile.typescript is True
+    assert profile.package_manager == "npm"
+
+
+def test_java_maven_spring_boot(tmp_path: Path) -> None:
+    pom = """<project>
+  <parent><groupId>org.springframework.boot</groupId><artifactId>spring-boot-starter-parent</artifactId></parent>
+  <artifactId>inventory</artifactId>
+  <properties>
+    <java.version>17</java.version>
+  </properties>
+  <dependencies>
+    <dependency><artifactId>spring-boot-starter-web</artifactId></dependency>
+  </dependencies>
+</project>
+"""
+    main = "package x;\npublic class App {\n  public static void main(String[] a) {}\n}\n"
+    write(tmp_path, {"pom.xml": pom, "mvnw": "", "src/main/java/x/App.java": main})
+    profile = detect(tmp_path)
+    assert profile.language == "java"
+    assert profile.framework == "spring-boot"
+    assert profile.package_manager == "maven"
+    assert profile.language_version == "17"
+    assert profile.name == "inventory"
+    assert profile.entrypoint == "src/main/java/x/App.java"
+    assert profile.evidence["entrypoint"][0].line == 3
+    assert profile.build_command[0] == "./mvnw"
+    assert profile.start_command == ("java", "-jar", "/app/app.jar")
+
+
+def test_java_gradle_kts_plain_jdk(tmp_path: Path) -> None:
+    gradle = "plugins { java }\njava { toolchain { languageVersion.set(JavaLanguageVersion.of(21)) } }\n"
+    server = "import com.sun.net.httpserver.HttpServer;\nclass S { public static void main(String[] a) {} }\n"
+    write(tmp_path, {"build.gradle.kts": gradle, "src/main/java/S.java": server})
+    profile = detect(tmp_path)
+    assert profile.framework == "jdk-httpserver"
+    assert profile.package_manager == "gradle"
+    assert profile.language_version == "21"
+    assert profile.build_command[:1] == ("gradle",)
+
+
+@pytest.mark.parametrize(
+    ("require", "framework"),
+    [
+        ("github.com/gin-gonic/gin v1.10.0", "gin"),
+        ("github.com/labstack/echo/v4 v4.12.0", "echo"),
+        ("github.com/go-chi/chi/v5 v5.0.12", "chi"),
+        ("github.com/gofiber/fiber/v2 v2.52.0", "fiber"),
+        ("", "net-http"),
+    ],
+)
+def test_go_modules(tmp_path: Path, require: str, framework: str) -> None:
+    gomod = f"module example.com/acme/billing\n\ngo 1.22\n\nrequire (\n\t{require}\n)\n"
+    main = "package main\n\nfunc main() {\n}\n"
+    write(tmp_path, {"go.mod": gomod, "go.sum": "", "cmd/api/main.go": main})
+    profile = detect(tmp_path)
+    assert profile.language == "go"
+    assert profile.framework == framework
+    assert profile.language_version == "1.22"
+    assert profile.lockfile == "go.sum"
+    assert profile.entrypoint == "cmd/api/main.go"
+    assert profile.build_command == ("go", "build", "-o", "/app/server", "./cmd/api")
+    assert profile.start_command == ("/app/server",)
+    assert profile.name == "billing"
+
+
+def test_python_pep621_without_app_defaults_port_and_says_so(tmp_path: Path) -> None:
+    pyproject = '[project]\nname = "svc"\nrequires-python = ">=3.12"\ndependencies = ["fastapi>=0.110"]\n'
+    write(tmp_path, {"pyproject.toml": pyproject, "uv.lock": ""})
+    profile = detect(tmp_path)
+    assert (profile.framework, profile.package_manager, profile.lockfile) == ("fastapi", "uv", "uv.lock")
+    assert profile.language_version == "3.12"
+    assert profile.port == 8000
+    assert "default" in profile.evidence["port"][0].note
+    assert profile.evidence["framework"][0].line == 4
+
+
+def test_python_framework_from_code_without_manifest(tmp_path: Path) -> None:
+    code = (
+        "from flask import Flask\n\napi = Flask(__name__)\n\n"
+        "if __name__ == '__main__':\n    api.run(port=5001)\n"
+    )
+    write(tmp_path, {"server.py": code})
+    profile = detect(tmp_path)
+    assert (profile.language, profile.framework) == ("python", "flask")
+    assert profile.port == 5001
+    assert profile.start_command == ("gunicorn", "--bind", "0.0.0.0:5001", "server:api")
+    assert profile.evidence["port"][0].line == 6
+
+
+def test_monorepo_picks_the_app_with_a_framework(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "README.md": "monorepo",
+            "tools/lint/package.json": json.dumps({"name": "lint"}),
+            "services/api/requirements.txt": "flask==3.0\n",
+            "services/api/app.py": "from flask import Flask\napp = Flask(__name__)\n",
+            "services/api/Dockerfile": "FROM python\nEXPOSE 9000\n",
+            "services/api/docs/openapi.yaml": "openapi: 3.1.0\n",
+        },
+    )
+    warnings: list[str] = []
+    profile = detect(tmp_path, warnings=warnings)
+    assert profile.app_dir == "services/api"
+    assert profile.framework == "flask"
+    assert profile.entrypoint == "app.py"
+    assert profile.evidence["entrypoint"][0].file == "services/api/app.py"
+    assert profile.dockerfile == "services/api/Dockerfile"
+    assert profile.openapi_files == ("services/api/docs/openapi.yaml",)
+    assert profile.port == 9000
+    assert profile.evidence["port"][0].note == "Dockerfile EXPOSE"
+    assert any("tools/lint" in w for w in warnings)
+
+
+def test_overrides_are_applied_coerced_and_recorded() -> None:
+    profile = ProjectProfile(language="python", port=8000)
+    changed = apply_overrides(
+        profile, {"port": "9090", "start_command": "python -m svc --fast", "typescript": "no"}
+    )
+    assert changed.port == 9090
+    assert changed.start_command == ("python", "-m", "svc", "--fast")
+    assert changed.typescript is False
+    assert changed.overridden == ("port", "start_command", "typescript")
+    assert changed.evidence["port"][0].note == "set by the user"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"), [({"colour": "red"}, "colour"), ({"port": "http"}, "port")]
+)
+def test_bad_overrides_name_the_field(overrides: dict[str, str], message: str) -> None:
+    with pytest.raises(AnalysisError, match=message):
+        apply_overrides(ProjectProfile(language="go"), overrides)
+
+
+def test_app_dir_override_steers_detection(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {"a/go.mod": "module a\n\ngo 1.21\n", "b/package.json": json.dumps({"dependencies": {"koa": "2"}})},
+    )
+    assert detect(tmp_path, {"app_dir": "b"}).framework == "koa"
+    assert detect(tmp_path, {"app_dir": "a"}).language == "go"
+    with pytest.raises(AnalysisError, match="app_dir"):
+        detect(tmp_path, {"app_dir": "missing"})

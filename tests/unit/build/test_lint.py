@@ -1,0 +1,81 @@
+"""Dockerfile lint rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from justpush.build import lint_dockerfile
+
+
+def _rules(text: str) -> list[tuple[str, int]]:
+    return [(finding.rule, finding.line) for finding in lint_dockerfile(text)]
+
+
+def test_clean_dockerfile_has_no_findings() -> None:
+    text = 'FROM python:3.11 AS build\nRUN pip install x\nFROM python:3.11-slim\nUSER 10001\nCMD ["x"]\n'
+    assert lint_dockerfile(text) == []
+
+
+def test_missing_user_is_reported_on_the_final_from() -> None:
+    assert _rules("FROM a:1 AS b\nUSER 1000\nFROM c:2\nCMD x\n") == [("no-user", 3)]
+
+
+@pytest.mark.parametrize("user", ["root", "0", "0:0", "root:root"])
+def test_root_user(user: str) -> None:
+    assert _rules(f"FROM a:1\nUSER 1000\nUSER {user}\n") == [("root-user", 3)]
+
+
+@pytest.mark.parametrize(
+    ("image", "flagged"),
+    [
+        ("python", True),
+        ("python:latest", True),
+        ("localhost:5000/base/python", True),
+        ("localhost:5000/base/python:3.11", False),
+        ("python@sha256:" + "a" * 64, False),
+        ("scratch", False),
+        ("$BASE", False),
+    ],
+)
+def test_unpinned_base_images(image: str, flagged: bool) -> None:
+    rules = _rules(f"FROM {image}\nUSER 1\n")
+    assert (("unpinned-base-image", 1) in rules) == flagged
+
+
+def test_a_previous_stage_is_not_an_image() -> None:
+    assert _rules("FROM node:18 AS deps\nFROM deps\nUSER 1\n") == []
+
+
+def test_pipe_to_shell_across_continuation_lines() -> None:
+    text = "FROM a:1\nRUN apt-get update && \\\n    curl -fsSL https://x.test/i.sh | bash\nUSER 1\n"
+    assert _rules(text) == [("pipe-to-shell", 2)]
+    assert _rules("FROM a:1\nRUN wget -qO- https://x.test | sudo sh -\nUSER 1\n") == [("pipe-to-shell", 2)]
+    assert _rules("FROM a:1\nRUN curl -o f https://x.test && sha256sum -c s && sh f\nUSER 1\n") == []
+
+
+def test_add_from_url_but_not_local_add() -> None:
+    assert _rules("FROM a:1\nADD https://x.test/a.tgz /a\nADD --chown=1 b.tgz /b\nUSER 1\n") == [
+        ("add-from-url", 2)
+    ]
+
+
+def test_secrets_in_env_and_arg_without_echoing_values() -> None:
+    text = (
+        "FROM a:1\nARG NPM_TOKEN\nENV DB_PASSWORD=hunter2 AUTHOR=me\n"
+        "ENV AWS_SECRET_ACCESS_KEY abc\nENV BYPASS_CACHE=1 PASSENGER_COUNT=2\nUSER 1\n"
+    )
+    findings = lint_dockerfile(text)
+    assert [(f.rule, f.line, f.severity) for f in findings] == [
+        ("secret-in-env", 2, "error"),
+        ("secret-in-env", 3, "error"),
+        ("secret-in-env", 4, "error"),
+    ]
+    assert all("hunter2" not in f.message and "abc" not in f.message for f in findings)
+    assert "DB_PASSWORD" in findings[1].message
+
+
+def test_lint_never_changes_its_input() -> None:
+    text = "FROM python\nENV TOKEN=x\n"
+    copy = str(text)
+    lint_dockerfile(text)
+    assert text == copy

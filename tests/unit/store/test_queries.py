@@ -1,0 +1,181 @@
+"""Query functions against a real migrated database (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from justpush import store
+from justpush.errors import ConflictError, NotFoundError
+from justpush.security import SecretBox, authenticate, issue_token
+
+
+async def test_token_authenticates_its_user_and_is_stored_hashed(session: AsyncSession) -> None:
+    user = await store.create_user(session, f"u-{secrets.token_hex(4)}")
+    token = await issue_token(session, user)
+    await session.commit()
+    assert (await authenticate(session, token)).id == user.id
+    stored = (await session.execute(text("SELECT token_hash, prefix FROM api_tokens"))).all()
+    assert all(token not in (row.token_hash, row.prefix) for row in stored)
+
+
+async def test_duplicate_user_is_a_conflict(session: AsyncSession) -> None:
+    name = f"u-{secrets.token_hex(4)}"
+    await store.create_user(session, name)
+    with pytest.raises(ConflictError):
+        await store.create_user(session, name)
+
+
+async def test_upload_of_another_owner_is_not_found(session: AsyncSession, upload: store.Upload) -> None:
+    assert (await store.get_upload(session, upload.id, owner_id=upload.owner_id)).id == upload.id
+    with pytest.raises(NotFoundError):
+        await store.get_upload(session, upload.id, owner_id=upload.owner_id + 1000)
+    assert await store.list_uploads(session, owner_id=upload.owner_id + 1000) == []
+
+
+async def test_developer_api_key_is_encrypted_at_rest(
+    session: AsyncSession, upload: store.Upload, box: SecretBox
+) -> None:
+    result = await store.ensure_analyze_result(session, upload.id)
+    store.set_developer_api_key(result, "dev-key-123", box)
+    await session.commit()
+    raw = (
+        await session.execute(
+            text("SELECT developer_api_key FROM analyze_results WHERE upload_id = :id"), {"id": upload.id}
+        )
+    ).scalar_one()
+    assert "dev-key-123" not in raw
+    assert store.developer_api_key(result, box) == "dev-key-123"
+
+
+async def test_revisions_are_numbered_hashed_and_secret_env_encrypted(
+    session: AsyncSession, upload: store.Upload, box: SecretBox
+) -> None:
+    common = {
+        "upload_id": upload.id,
+        "image": "reg/app:1",
+        "image_digest": "sha256:" + "a" * 64,
+        "env": {"B": "2", "A": "1"},
+        "replicas": 1,
+        "resources": {},
+        "kong_config": {"services": [{"name": "s"}]},
+        "created_by": upload.owner_id,
+    }
+    first = await store.add_revision(
+        session, box, secret_env={"DB_PASSWORD": "pw"}, manifests="a: 1\n", **common
+    )
+    second = await store.add_revision(session, box, secret_env={}, manifests="a: 2\n", **common)
+    await session.commit()
+    assert [r.revision for r in await store.list_revisions(session, upload.id)] == [1, 2]
+    assert first.manifests_hash != second.manifests_hash
+    assert (
+        first.kong_config_hash == second.kong_config_hash == store.content_hash({"services": [{"name": "s"}]})
+    )
+    assert first.secret_env is not None and "pw" not in first.secret_env
+    assert store.revision_secret_env(first, box) == {"DB_PASSWORD": "pw"}
+    assert store.revision_secret_env(second, box) == {}
+    assert list(first.env) == ["A", "B"]
+    assert (await store.get_revision(session, upload.id, 2)).id == second.id
+    with pytest.raises(NotFoundError):
+        await store.get_revision(session, upload.id, 3)
+
+
+async def test_events_after_last_event_id(session: AsyncSession, upload: store.Upload) -> None:
+    ids = [
+        (
+            await store.add_event(
+                session, upload_id=upload.id, stage="build", kind="progress", message=str(i)
+            )
+        ).id
+        for i in range(3)
+    ]
+    await session.commit()
+    assert ids == sorted(ids)
+    after = await store.list_events(session, upload.id, after_id=ids[0])
+    assert [e.message for e in after] == ["1", "2"]
+
+
+async def test_one_active_job_per_upload_and_session_survives_conflict(
+    session: AsyncSession, upload: store.Upload, box: SecretBox
+) -> None:
+    job = await store.enqueue_job(
+        session, box, upload_id=upload.id, kind="deploy", secret_options={"env": {"TOKEN": "t"}}
+    )
+    with pytest.raises(ConflictError):
+        await store.enqueue_job(session, box, upload_id=upload.id, kind="redeploy")
+    # The savepoint kept the first job and the transaction usable.
+    await session.commit()
+    assert (await store.active_job(session, upload.id)) is not None
+    assert store.job_secret_options(job, box) == {"env": {"TOKEN": "t"}}
+    assert job.secret_options is not None and "TOKEN" not in job.secret_options
+    await store.finish_job(session, job, succeeded=True)
+    await store.enqueue_job(session, box, upload_id=upload.id, kind="delete")
+    await session.commit()
+    assert [j.status for j in await store.list_jobs(session, upload.id)] == ["succeeded", "queued"]
+
+
+async def test_twenty_concurrent_enqueues_make_exactly_one_job(
+    sessions: async_sessionmaker[AsyncSession], upload: store.Upload, box: SecretBox
+) -> None:
+    async def attempt() -> bool:
+        async with sessions() as own:
+            try:
+                await store.enqueue_job(own, box, upload_id=upload.id, kind="deploy")
+                await own.commit()
+            except ConflictError:
+                return False
+            return True
+
+    results = await asyncio.gather(*(attempt() for _ in range(20)))
+    assert results.count(True) == 1
+    async with sessions() as check:
+        assert len(await store.list_jobs(check, upload.id)) == 1
+
+
+async def test_claim_heartbeat_and_stale_jobs(
+    session: AsyncSession, upload: store.Upload, box: SecretBox
+) -> None:
+    queued = await store.enqueue_job(session, box, upload_id=upload.id, kind="deploy")
+    await session.commit()
+    # On the shared PostgreSQL schema other tests' jobs may be queued too: claim until ours comes.
+    claimed_ids = []
+    while (claimed := await store.claim_next_job(session, worker_id="w1")) is not None:
+        claimed_ids.append(claimed.id)
+        if claimed.id == queued.id:
+            break
+    assert claimed is not None and claimed.id == queued.id and claimed.status == "running"
+    await store.heartbeat_job(session, claimed, stage="build")
+    await session.commit()
+    again = await store.claim_next_job(session, worker_id="w2")
+    assert again is None or again.id not in [*claimed_ids, queued.id]
+    assert await store.fail_stale_jobs(session, heartbeat_before=store.utcnow() - timedelta(hours=1)) == 0
+    assert await store.fail_stale_jobs(session, heartbeat_before=store.utcnow() + timedelta(seconds=1)) >= 1
+    await session.commit()
+    await session.refresh(claimed)
+    assert claimed.status == "failed"
+
+
+async def test_deleting_upload_cascades(session: AsyncSession, upload: store.Upload, box: SecretBox) -> None:
+    await store.add_event(session, upload_id=upload.id, stage="s", kind="start")
+    await store.ensure_analyze_result(session, upload.id)
+    await store.enqueue_job(session, box, upload_id=upload.id, kind="deploy")
+    await session.commit()
+    await store.delete_upload(session, upload)
+    await session.commit()
+    assert await store.list_events(session, upload.id) == []
+    assert await store.get_analyze_result(session, upload.id) is None
+
+
+async def test_audit_events(session: AsyncSession) -> None:
+    target = f"upload:{secrets.token_hex(4)}"
+    await store.add_audit_event(
+        session, actor="alice", action="upload.create", target=target, result="success"
+    )
+    await session.commit()
+    [event] = await store.list_audit_events(session, target=target)
+    assert (event.actor, event.action, event.at.tzinfo is not None) == ("alice", "upload.create", True)
