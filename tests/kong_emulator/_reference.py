@@ -113,6 +113,11 @@ def operation_for(method: str, path: str) -> tuple[str, str] | None:
 
 
 @functools.cache
+def _spec_validator(template: str, method: str) -> Draft4Validator:
+    return Draft4Validator(_body_schema(template, method))
+
+
+@functools.cache
 def _deck_validator(definition: str | None) -> Draft4Validator:
     root = deck_schema()
     if definition is None:
@@ -149,7 +154,7 @@ def validate_body(method: str, path: str, body: Any) -> dict[str, Any] | None:
     """Schema errors of ``body`` as Kong's nested ``fields``, or None when valid or not described."""
     op = operation_for(method, path)
     if op is not None:
-        validator = Draft4Validator(_body_schema(*op))
+        validator = _spec_validator(*op)
     else:
         credential = re.match(r"^/consumers/[^/]+/(key-auth|jwt|basic-auth)s?(/[^/]+)?$", path)
         if credential and method.upper() in ("POST", "PUT", "PATCH"):

@@ -673,6 +673,9 @@ def _code_facts(
         except Exception as exc:
             warnings.append(f"{profile.language}: port detection failed ({type(exc).__name__}: {exc})")
     evidence = dict(profile.evidence)
+    if "port" in overrides:
+        # The generated start command must listen on the user's port.
+        port = (_coerce("port", overrides["port"]), Evidence("<override>", None, "set by the user"))
     if port is None:
         port = _config_port(root, app_root, profile)
     if port is None:

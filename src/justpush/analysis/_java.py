@@ -258,6 +258,21 @@ class _Project:
         return schema
 
 
+def _typed(value: str | None, schema: dict[str, Any]) -> Any:
+    """A defaultValue string as the JSON value of the parameter's type."""
+    kind = schema.get("type")
+    try:
+        if kind == "integer" and value is not None:
+            return int(value)
+        if kind == "number" and value is not None:
+            return float(value)
+    except ValueError:
+        return value
+    if kind == "boolean" and value in ("true", "false"):
+        return value == "true"
+    return value
+
+
 class _Spring:
     def __init__(self, project: _Project) -> None:
         self.project = project
@@ -325,7 +340,7 @@ class _Spring:
                     or text(type_node).startswith("Optional")
                 )
                 if "defaultValue" in pargs:
-                    schema = {**schema, "default": _string(pargs["defaultValue"])}
+                    schema = {**schema, "default": _typed(_string(pargs["defaultValue"]), schema)}
                 params.append(Parameter(key, location, schema, required=location == "path" or not optional))  # type: ignore[arg-type]
             if "RequestBody" in param_annotations:
                 decl.request_body = self.project.type_schema(type_node)

@@ -110,7 +110,7 @@ def _operation(op: Operation, used_ids: set[str]) -> dict[str, Any]:
 
 
 def _unique_id(op: Operation, used: set[str]) -> str:
-    base = op.operation_id or f"{op.method}_{op.path}"
+    base = op.operation_id or f"{op.method} {op.path}"
     base = _OPERATION_ID.sub("_", base).strip("_") or op.method
     candidate, n = base, 2
     while candidate in used:
@@ -163,7 +163,57 @@ def _responses(op: Operation) -> dict[str, Any]:
 
 # ---- validation ---------------------------------------------------------------------------------
 def validation_error(spec: dict[str, Any]) -> str | None:
-    """None when ``spec`` is a valid OpenAPI 3.0/3.1 document, else the validator's message."""
+    """None when ``spec`` is a valid OpenAPI 3.0/3.1 document, else the validator's message.
+
+    The validator's reference resolution grows quadratically with document size, so large documents are
+    checked in slices of paths, each with the components it references (operationId uniqueness across
+    slices is then not re-checked; build_spec guarantees it for generated documents).
+    """
+    paths = spec.get("paths")
+    if not isinstance(paths, dict) or len(paths) <= _VALIDATION_SLICE:
+        return _validate_one(spec)
+    names = list(paths)
+    components = spec.get("components") if isinstance(spec.get("components"), dict) else {}
+    for start in range(0, len(names), _VALIDATION_SLICE):
+        part = {k: v for k, v in spec.items() if k not in ("paths", "components")}
+        part["paths"] = {name: paths[name] for name in names[start : start + _VALIDATION_SLICE]}
+        needed = _referenced_components(part, components or {})
+        if needed:
+            part["components"] = needed
+        error = _validate_one(part)
+        if error is not None:
+            return error
+    return None
+
+
+_VALIDATION_SLICE = 40
+_LOCAL_REF = re.compile(r"^#/components/([^/]+)/([^/]+)$")
+
+
+def _referenced_components(doc: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    """The components ``doc`` refers to, transitively, plus all security schemes (they are named, not $ref'd)."""
+    out: dict[str, dict[str, Any]] = {}
+    if isinstance(components.get("securitySchemes"), dict):
+        out["securitySchemes"] = dict(components["securitySchemes"])
+    pending: list[Any] = [doc]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            match = _LOCAL_REF.match(ref) if isinstance(ref, str) else None
+            if match:
+                section, name = match.groups()
+                source = components.get(section)
+                if isinstance(source, dict) and name in source and name not in out.get(section, {}):
+                    out.setdefault(section, {})[name] = source[name]
+                    pending.append(source[name])
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return out
+
+
+def _validate_one(spec: dict[str, Any]) -> str | None:
     try:
         validate(spec)
     except OpenAPIValidationError as exc:

@@ -337,6 +337,7 @@ class RouterGraph:
         out: list[tuple[RouteDecl, str, tuple[AuthAlternatives, ...], bool]] = []
 
         Layers = tuple[tuple[str, AuthAlternatives], ...]
+        visited: set[str] = set()
 
         def applies(layers: Layers, path: str) -> tuple[AuthAlternatives, ...]:
             return tuple(
@@ -344,6 +345,7 @@ class RouterGraph:
             )
 
         def visit(router: Router, prefix: str, auth: Layers, stack: tuple[str, ...]) -> None:
+            visited.add(router.key)
             if router.key in stack:
                 warnings.append(f"router {router.key} is mounted inside itself; cycle ignored")
                 return
@@ -367,6 +369,11 @@ class RouterGraph:
 
         for root in roots:
             visit(root, "", (), ())
+        for key in sorted(self.routers):
+            if key not in visited and key not in self.aliases:
+                # Only reachable through a mount cycle: report its routes with an unknown prefix.
+                warnings.append(f"router {key} is only mounted inside a mount cycle")
+                visit(self.routers[key], "", (), ())
         return out
 
 

@@ -310,7 +310,7 @@ class DockerBuilder:
         """Remove a local image; a missing one is not an error."""
         client = await self._docker()
         logger.info("docker rmi %s", reference, extra={"stage": "build", "upload_id": upload_id})
-        with contextlib.suppress(docker.errors.ImageNotFound), _docker_errors("removing an image"):
+        with _docker_errors("removing an image"), contextlib.suppress(docker.errors.ImageNotFound):
             await anyio.to_thread.run_sync(lambda: client.api.remove_image(reference, force=True))
 
 

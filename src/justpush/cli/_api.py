@@ -54,7 +54,9 @@ def raise_for_response(response: httpx.Response) -> None:
         raise FeatureDisabledError(message, details=details)
     cls = _STATUS_ERRORS.get(response.status_code)
     if cls is None:
-        raise ExternalServiceError(f"server answered {response.status_code}: {message}", status=response.status_code)
+        raise ExternalServiceError(
+            f"server answered {response.status_code}: {message}", status=response.status_code
+        )
     raise cls(message, details=details)
 
 
@@ -142,7 +144,9 @@ async def open_api(
 
 
 @asynccontextmanager
-async def in_process_app(settings: Settings, token: str | None, user: str | None) -> AsyncIterator[httpx.AsyncClient]:
+async def in_process_app(
+    settings: Settings, token: str | None, user: str | None
+) -> AsyncIterator[httpx.AsyncClient]:
     from justpush.web import create_app, default_workers
     from justpush.web.deps import get_current_user
 
@@ -165,5 +169,7 @@ async def in_process_app(settings: Settings, token: str | None, user: str | None
         raise AuthError("without --server, give --token or --user to act as a JustPush user")
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=IN_PROCESS_URL, headers=headers, timeout=None) as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url=IN_PROCESS_URL, headers=headers, timeout=None
+        ) as client:
             yield client

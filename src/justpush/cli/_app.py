@@ -57,6 +57,7 @@ _COMMAND_MODULES = (
     "config_cmd",
     "upload",
     "analyze",
+    "kong",
 )
 
 for _module in _COMMAND_MODULES:

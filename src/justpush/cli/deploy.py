@@ -70,7 +70,9 @@ async def _upload(api: Api, source: str) -> str:
             archive = Path(tmp, f"{path.resolve().name or 'app'}.zip")
             zip_directory(path, archive)
         with archive.open("rb") as handle:
-            created = await api.call("POST", "/uploads", files={"file": (archive.name, handle, "application/octet-stream")})
+            created = await api.call(
+                "POST", "/uploads", files={"file": (archive.name, handle, "application/octet-stream")}
+            )
     err.print(f"uploaded {source} as [bold]{created['id']}[/] ({created['files']} files)")
     return str(created["id"])
 
@@ -110,7 +112,8 @@ def _summary(status: dict[str, Any], as_json: bool) -> None:
         out.print(f"image:       {status['image']}")
     k8s = status.get("kubernetes") or {}
     if k8s:
-        out.print(f"kubernetes:  {k8s.get('namespace')}/{k8s.get('deployment')} (service {k8s.get('service')}:{k8s.get('port')})")
+        where = f"{k8s.get('namespace')}/{k8s.get('deployment')}"
+        out.print(f"kubernetes:  {where} (service {k8s.get('service')}:{k8s.get('port')})")
     if status.get("gateway_url"):
         out.print(f"gateway url: {status['gateway_url']}")
     if status.get("api_key"):
@@ -123,14 +126,20 @@ def _finish(status: dict[str, Any], as_json: bool) -> None:
     _summary(status, as_json)
     if status.get("status") not in _OK_STATUSES:
         job = status.get("job") or {}
-        raise StageFailed(str(status.get("status") or "deploy"), job.get("error") or "the job did not succeed")
+        raise StageFailed(
+            str(status.get("status") or "deploy"), job.get("error") or "the job did not succeed"
+        )
 
 
 def deploy(
     ctx: typer.Context,
     source: str = typer.Argument(..., help="A project folder, archive, git URL, or an existing upload id."),
-    env: list[str] = typer.Option([], "--env", "-e", help="Plain environment variable NAME=VALUE (repeatable)."),
-    secret: list[str] = typer.Option([], "--secret", "-s", help="Secret environment variable NAME=VALUE (repeatable)."),
+    env: list[str] = typer.Option(
+        [], "--env", "-e", help="Plain environment variable NAME=VALUE (repeatable)."
+    ),
+    secret: list[str] = typer.Option(
+        [], "--secret", "-s", help="Secret environment variable NAME=VALUE (repeatable)."
+    ),
     replicas: int = typer.Option(1, "--replicas", min=0, max=100),
     namespace: str | None = typer.Option(None, "--namespace", help="Kubernetes namespace override."),
     detach: bool = typer.Option(False, "--detach", help="Queue the deployment and return."),
@@ -140,7 +149,11 @@ def deploy(
     as_json: bool = JsonOpt,
 ) -> None:
     """Upload (when needed) and deploy; exits 0 on DEPLOYED / DEPLOYED_WITH_WARNINGS."""
-    body: dict[str, Any] = {"env": _pairs(env, "--env"), "secrets": _pairs(secret, "--secret"), "replicas": replicas}
+    body: dict[str, Any] = {
+        "env": _pairs(env, "--env"),
+        "secrets": _pairs(secret, "--secret"),
+        "replicas": replicas,
+    }
     if namespace:
         body["namespace"] = namespace
 
@@ -188,7 +201,9 @@ def logs(
         params["since"] = since
 
     async def work(api: Api) -> None:
-        async with api.client.stream("GET", f"/deploy/{upload_id}/logs", params=params, timeout=None) as response:
+        async with api.client.stream(
+            "GET", f"/deploy/{upload_id}/logs", params=params, timeout=None
+        ) as response:
             if not response.is_success:
                 await response.aread()
                 from ._api import raise_for_response
@@ -211,13 +226,24 @@ def scale(
 ) -> None:
     """Set the number of replicas."""
     result = _run(
-        ctx, server, token, user, lambda api: api.call("PUT", f"/deploy/{upload_id}/scale", json={"replicas": replicas})
+        ctx,
+        server,
+        token,
+        user,
+        lambda api: api.call("PUT", f"/deploy/{upload_id}/scale", json={"replicas": replicas}),
     )
     _summary(result, as_json)
 
 
 def _job_command(kind: str, method: str, path: str, body: dict[str, Any]) -> Any:
-    def command(ctx: typer.Context, upload_id: str, server: str | None, token: str | None, user: str | None, as_json: bool) -> None:
+    def command(
+        ctx: typer.Context,
+        upload_id: str,
+        server: str | None,
+        token: str | None,
+        user: str | None,
+        as_json: bool,
+    ) -> None:
         async def work(api: Api) -> dict[str, Any]:
             accepted = await api.call(method, path.format(upload_id=upload_id), json=body or None)
             err.print(f"{kind} job {accepted['job_id']} queued")
@@ -243,17 +269,24 @@ def redeploy(
 ) -> None:
     """Roll out changed environment or configuration."""
     body: dict[str, Any] = {
-        "env": _pairs(env, "--env"), "secrets": _pairs(secret, "--secret"), "unset": unset, "rebuild": rebuild
+        "env": _pairs(env, "--env"),
+        "secrets": _pairs(secret, "--secret"),
+        "unset": unset,
+        "rebuild": rebuild,
     }
     if replicas is not None:
         body["replicas"] = replicas
-    _job_command("redeploy", "POST", "/deploy/{upload_id}/redeploy", body)(ctx, upload_id, server, token, user, as_json)
+    _job_command("redeploy", "POST", "/deploy/{upload_id}/redeploy", body)(
+        ctx, upload_id, server, token, user, as_json
+    )
 
 
 def rollback(
     ctx: typer.Context,
     upload_id: str,
-    revision: int | None = typer.Option(None, "--revision", help="Default: the last good one before the current."),
+    revision: int | None = typer.Option(
+        None, "--revision", help="Default: the last good one before the current."
+    ),
     server: str | None = ServerOpt,
     token: str | None = TokenOpt,
     user: str | None = UserOpt,
@@ -261,7 +294,9 @@ def rollback(
 ) -> None:
     """Re-apply a stored revision, app and gateway together."""
     body = {"revision": revision} if revision is not None else {}
-    _job_command("rollback", "POST", "/deploy/{upload_id}/rollback", body)(ctx, upload_id, server, token, user, as_json)
+    _job_command("rollback", "POST", "/deploy/{upload_id}/rollback", body)(
+        ctx, upload_id, server, token, user, as_json
+    )
 
 
 def delete(

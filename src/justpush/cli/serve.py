@@ -9,7 +9,7 @@ import uvicorn
 
 from justpush import store
 from justpush.logging import configure_logging
-from justpush.web import create_app
+from justpush.web import create_app, default_workers
 
 from ._app import load_settings
 
@@ -25,7 +25,7 @@ def serve(
     configure_logging(settings.server.log_level, settings.server.log_format)
     # Before binding the port, so a server that answers is always on the current schema.
     store.upgrade(settings.database_url)
-    app = create_app(settings, migrate=False)
+    app = create_app(settings, workers=default_workers(settings), migrate=False)
     uvicorn.run(
         app,
         host=host or settings.server.host,

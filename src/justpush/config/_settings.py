@@ -66,6 +66,9 @@ class KongSettings(Section):
     concurrency: int = Field(16, ge=1, le=128)
     # Entities per list request when reading state (Kong allows at most 1000).
     page_size: int = Field(1000, ge=1, le=1000)
+    # How Kong reaches an app: "service-dns" (<svc>.<ns>.svc.cluster.local, Kong inside the cluster)
+    # or "cluster-ip" (the Service's ClusterIP, for a gateway outside the cluster's DNS).
+    upstream: str = Field("service-dns", pattern="^(service-dns|cluster-ip)$")
 
 
 class DeploymentSettings(Section):
@@ -154,7 +157,7 @@ class GatewaySettings(Section):
 
 
 class SecuritySettings(Section):
-    # Fernet key (urlsafe base64, 32 bytes) for secrets at rest; empty = generated into dataDir on first start.
+    # Fernet key (urlsafe base64, 32 bytes) for secrets at rest; empty = generated into dataDir.
     encryption_key: SecretStr = SecretStr("")
 
 

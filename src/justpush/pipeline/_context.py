@@ -36,7 +36,9 @@ class JobContext:
     _buffer: list[tuple[str, str]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def event(self, stage: str, kind: str, message: str = "", data: dict[str, Any] | None = None) -> None:
+    async def event(
+        self, stage: str, kind: str, message: str = "", data: dict[str, Any] | None = None
+    ) -> None:
         await record_event(
             self.sessions,
             self.broker,
@@ -71,7 +73,12 @@ class JobContext:
         async with self.sessions.begin() as session:
             for stage, line in lines:
                 await store.add_event(
-                    session, upload_id=self.upload_id, job_id=self.job_id, stage=stage, kind="progress", message=line
+                    session,
+                    upload_id=self.upload_id,
+                    job_id=self.job_id,
+                    stage=stage,
+                    kind="progress",
+                    message=line,
                 )
         self.broker.notify(self.upload_id)
 

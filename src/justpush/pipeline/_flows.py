@@ -16,6 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from lightkube.resources.core_v1 import Secret
+
 from justpush import analysis, build, k8s, kong, registry, store
 from justpush.errors import JustPushError, NotFoundError
 from justpush.store import DeploymentRevision, Upload
@@ -118,7 +120,9 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
         await ctx.flush_logs()
         if settings.build.sandbox.runtime:
             await ctx.event(
-                S.BUILDING.value, "progress", f"starting the image under runtime {settings.build.sandbox.runtime}"
+                S.BUILDING.value,
+                "progress",
+                f"starting the image under runtime {settings.build.sandbox.runtime}",
             )
             await services.builder.verify(local_tag, upload_id=ctx.upload_id)
         await ctx.event(S.BUILDING.value, "end", f"built {local_tag} ({built.size} bytes)")
@@ -134,7 +138,12 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
         await _remove_local_image(ctx, services, local_tag)
     await ctx.update_record(docker_image=pushed.pinned)
     release = Release(
-        app_name=app_name, profile=profile, spec=spec, image=pushed.pinned, options=options, upload_id=ctx.upload_id
+        app_name=app_name,
+        profile=profile,
+        spec=spec,
+        image=pushed.pinned,
+        options=options,
+        upload_id=ctx.upload_id,
     )
     await roll_out(ctx, services, release, previous=previous)
 
@@ -162,7 +171,9 @@ async def roll_out(
     namespace = release.namespace(ctx.settings)
     try:
         await services.cluster.apply(objects)
-        await ctx.event(S.DEPLOYING.value, "progress", f"applied {len(objects)} objects to namespace {namespace}")
+        await ctx.event(
+            S.DEPLOYING.value, "progress", f"applied {len(objects)} objects to namespace {namespace}"
+        )
         sink = ctx.log_sink(S.DEPLOYING.value)
 
         def progress(p: k8s.RolloutProgress) -> None:
@@ -195,7 +206,9 @@ async def roll_out(
             kong_config = await configure_gateway(ctx, services, release, deployment_info)
         except JustPushError as exc:
             gateway_ok = False
-            await ctx.warn(S.CONFIGURING.value, f"Kong configuration failed, the app keeps running: {exc.message}")
+            await ctx.warn(
+                S.CONFIGURING.value, f"Kong configuration failed, the app keeps running: {exc.message}"
+            )
 
     await ctx.set_status(S.VERIFYING)
     results = await verify(ctx, services, release, deployment_info, through_gateway=gateway_ok)
@@ -232,7 +245,7 @@ async def roll_out(
     )
 
 
-def _pull_secret(ctx: JobContext, release: Release) -> k8s.Manifest | None:
+def _pull_secret(ctx: JobContext, release: Release) -> Secret | None:
     """A dockerconfigjson Secret when the registry needs credentials to pull."""
     settings = ctx.settings.container_registry
     if not settings.username:
@@ -313,13 +326,15 @@ async def configure_gateway(
     key = await ctx.developer_key()
     target, options = kong_inputs(ctx.settings, release, deployment_info)
     developer = kong.Developer(username=release.consumer_name, api_key=key)
-    config = kong.openapi_to_kong(release.spec, target, options.model_copy(update={"developers": (developer,)}))
+    config = kong.openapi_to_kong(
+        release.spec, target, options.model_copy(update={"developers": (developer,)})
+    )
     result = await services.gateway.sync(config, ctx.upload_id)
     await ctx.event(
         S.CONFIGURING.value,
         "end",
-        f"Kong: {len(result.created)} created, {len(result.updated)} updated, "
-        f"{len(result.deleted)} deleted, {len(result.unchanged)} unchanged",
+        f"Kong: {result.created} created, {result.updated} updated, "
+        f"{result.deleted} deleted, {result.unchanged} unchanged",
     )
     await ctx.update_record(
         kong_api_id={
@@ -340,7 +355,9 @@ async def verify(
         return []
 
     async def via_service(path: str) -> int:
-        return await services.cluster.service_get(info["service"], info["port"], path, namespace=info["namespace"])
+        return await services.cluster.service_get(
+            info["service"], info["port"], path, namespace=info["namespace"]
+        )
 
     results = await run_smoke("service", via_service, paths)
     if through_gateway and services.gateway_http is not None:
@@ -410,7 +427,9 @@ async def rollback(ctx: JobContext, services: Services, request: RollbackOptions
     objects = revision_manifests(target, ctx.cipher)
     await services.cluster.apply_revision(objects)
     await services.cluster.wait_rollout(
-        ctx.upload_id, ctx.settings.kubernetes.rollout_timeout_seconds, namespace=release.namespace(ctx.settings)
+        ctx.upload_id,
+        ctx.settings.kubernetes.rollout_timeout_seconds,
+        namespace=release.namespace(ctx.settings),
     )
     deployment_info = await describe(ctx, services, release, deployment_name(objects))
     kong_config: dict[str, Any] = {}
@@ -448,11 +467,13 @@ async def delete(ctx: JobContext, services: Services) -> None:
     _, record = await ctx.load_upload()
     await ctx.set_status(S.DELETING)
     info = (record.k8s_deployment_info if record else None) or {}
-    await services.cluster.delete(ctx.upload_id, namespace=info.get("namespace", ctx.settings.kubernetes.namespace))
+    await services.cluster.delete(
+        ctx.upload_id, namespace=info.get("namespace", ctx.settings.kubernetes.namespace)
+    )
     await ctx.event(S.DELETING.value, "progress", "Kubernetes objects deleted")
     if services.gateway is not None:
         result = await services.gateway.delete(ctx.upload_id)
-        await ctx.event(S.DELETING.value, "progress", f"Kong: {len(result.deleted)} entities deleted")
+        await ctx.event(S.DELETING.value, "progress", f"Kong: {result.deleted} entities deleted")
     image = record.docker_image if record else None
     if image:
         try:

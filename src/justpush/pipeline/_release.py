@@ -39,7 +39,9 @@ class Release:
         return self.options.namespace or settings.kubernetes.namespace
 
     def path_prefix(self, settings: Settings) -> str:
-        prefix = self.options.path_prefix if self.options.path_prefix is not None else settings.gateway.path_prefix
+        prefix = (
+            self.options.path_prefix if self.options.path_prefix is not None else settings.gateway.path_prefix
+        )
         return prefix.replace("{upload_id}", self.upload_id).rstrip("/")
 
     @property
@@ -50,7 +52,9 @@ class Release:
         options = self.options
         autoscaling = (
             k8s.Autoscaling(
-                options.autoscaling.min_replicas, options.autoscaling.max_replicas, options.autoscaling.cpu_utilization
+                options.autoscaling.min_replicas,
+                options.autoscaling.max_replicas,
+                options.autoscaling.cpu_utilization,
             )
             if options.autoscaling
             else None
@@ -70,13 +74,15 @@ class Release:
             size=options.size,
         )
 
-    def manifests(self, settings: Settings, cluster: k8s.ClusterInfo, pull_secret: k8s.Manifest | None = None) -> list[k8s.Manifest]:
+    def manifests(
+        self, settings: Settings, cluster: k8s.ClusterInfo, pull_secret: Secret | None = None
+    ) -> list[k8s.Manifest]:
         manifest_options = k8s.ManifestOptions(
             namespace=self.namespace(settings),
             hpa_api_version=cluster.hpa_api_version or "autoscaling/v2",
             pdb_api_version=cluster.pdb_api_version or "policy/v1",
             gateway_namespace=settings.kubernetes.gateway_namespace,
-            image_pull_secrets=(pull_secret.metadata.name,) if pull_secret is not None else (),  # type: ignore[union-attr]
+            image_pull_secrets=(_name(pull_secret),) if pull_secret is not None else (),
         )
         objects = k8s.render_manifests(self.app(), manifest_options)
         return [*objects, pull_secret] if pull_secret is not None else objects
@@ -92,8 +98,12 @@ class Release:
         }
 
 
+def _name(obj: Secret | Deployment) -> str:
+    return (obj.metadata.name if obj.metadata else None) or ""
+
+
 def deployment_name(objects: list[k8s.Manifest]) -> str:
-    return next(o.metadata.name for o in objects if isinstance(o, Deployment))  # type: ignore[union-attr]
+    return next(_name(o) for o in objects if isinstance(o, Deployment))
 
 
 def split_secrets(objects: list[k8s.Manifest]) -> tuple[list[k8s.Manifest], dict[str, str]]:
@@ -102,7 +112,7 @@ def split_secrets(objects: list[k8s.Manifest]) -> tuple[list[k8s.Manifest], dict
     values: dict[str, str] = {}
     for obj in objects:
         if isinstance(obj, Secret):
-            name = obj.metadata.name if obj.metadata else ""
+            name = _name(obj)
             for field in ("data", "stringData"):
                 for key, value in (getattr(obj, field) or {}).items():
                     values[f"{_MANIFEST}{name}/{field}/{key}"] = value
@@ -120,9 +130,11 @@ def restore_secrets(objects: list[k8s.Manifest], values: dict[str, str]) -> list
     restored: list[k8s.Manifest] = []
     for obj in objects:
         if isinstance(obj, Secret):
-            name = obj.metadata.name if obj.metadata else ""
+            name = _name(obj)
 
-            def field_values(field: str, keys: dict[str, str] | None, secret: str = name) -> dict[str, str] | None:
+            def field_values(
+                field: str, keys: dict[str, str] | None, secret: str = name
+            ) -> dict[str, str] | None:
                 if not keys:
                     return None
                 return {k: values.get(f"{_MANIFEST}{secret}/{field}/{k}", "") for k in keys}

@@ -47,6 +47,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             gateway = kong.KongClient(settings.kong)
             stack.push_async_callback(gateway.aclose)
         if settings.kong.gateway_url:
-            gateway_http = httpx.AsyncClient(base_url=settings.kong.gateway_url, timeout=settings.kong.timeout_seconds)
+            gateway_http = httpx.AsyncClient(
+                base_url=settings.kong.gateway_url, timeout=settings.kong.timeout_seconds
+            )
             stack.push_async_callback(gateway_http.aclose)
         yield Services(builder, images, cluster, gateway, gateway_http)

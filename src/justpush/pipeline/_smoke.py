@@ -29,7 +29,9 @@ def smoke_paths(spec: Mapping[str, Any]) -> list[str]:
     """Paths with a GET operation and no path parameter, sorted; `/` first when present."""
     paths = spec.get("paths") or {}
     found = sorted(
-        path for path, item in paths.items() if isinstance(item, Mapping) and "get" in item and "{" not in path
+        path
+        for path, item in paths.items()
+        if isinstance(item, Mapping) and "get" in item and "{" not in path
     )
     return found
 
@@ -49,7 +51,15 @@ async def run_smoke(
         try:
             status = await asyncio.wait_for(probe(path), timeout)
         except Exception as exc:  # every failure of a probe is a result, never a crash of the stage
-            return SmokeResult(via, path, None, False, round(time.monotonic() - started, 3), str(exc) or type(exc).__name__)
-        return SmokeResult(via, path, status, _passed(status, authenticated=authenticated), round(time.monotonic() - started, 3))
+            return SmokeResult(
+                via, path, None, False, round(time.monotonic() - started, 3), str(exc) or type(exc).__name__
+            )
+        return SmokeResult(
+            via,
+            path,
+            status,
+            _passed(status, authenticated=authenticated),
+            round(time.monotonic() - started, 3),
+        )
 
     return list(await asyncio.gather(*(one(path) for path in paths)))

@@ -68,7 +68,12 @@ def job_conflict(upload_id: str, running: DeploymentJob) -> ConflictError:
     return ConflictError(
         f"upload '{upload_id}' already has a {running.kind} job {running.id} ({running.status}{stage}); "
         "wait for it to finish",
-        details={"job_id": running.id, "kind": running.kind, "status": running.status, "stage": running.stage},
+        details={
+            "job_id": running.id,
+            "kind": running.kind,
+            "status": running.status,
+            "stage": running.stage,
+        },
     )
 
 
@@ -88,8 +93,13 @@ async def submit_job(
     """
     try:
         job = await store.enqueue_job(
-            session, cipher, upload_id=upload_id, kind=kind, options=options,
-            secret_options=secret_options, created_by=user_id,
+            session,
+            cipher,
+            upload_id=upload_id,
+            kind=kind,
+            options=options,
+            secret_options=secret_options,
+            created_by=user_id,
         )
     except ConflictError as exc:
         running = await store.active_job(session, upload_id)
@@ -238,10 +248,14 @@ class PipelineWorker:
     async def _dispatch(self, ctx: JobContext, services: Services, job: DeploymentJob) -> None:
         secrets = store.job_secret_options(job, self.cipher)
         if job.kind == "deploy":
-            await flows.deploy(ctx, services, DeployOptions.from_stored(job.options, secrets.get("secrets", {})))
+            await flows.deploy(
+                ctx, services, DeployOptions.from_stored(job.options, secrets.get("secrets", {}))
+            )
         elif job.kind == "redeploy":
             await flows.redeploy(
-                ctx, services, RedeployOptions.model_validate({**job.options, "secrets": secrets.get("secrets", {})})
+                ctx,
+                services,
+                RedeployOptions.model_validate({**job.options, "secrets": secrets.get("secrets", {})}),
             )
         elif job.kind == "rollback":
             await flows.rollback(ctx, services, RollbackOptions.model_validate(job.options))
@@ -259,7 +273,8 @@ class PipelineWorker:
             running = [j for j in await store.list_active_jobs(session) if j.status == "running"]
             session.expunge_all()
         dead = [
-            j for j in running
+            j
+            for j in running
             if j.worker_id != self.worker_id
             and (_process_gone(j.worker_id) or (j.heartbeat_at is not None and j.heartbeat_at < cutoff))
         ]
@@ -271,8 +286,14 @@ class PipelineWorker:
         reason = f"interrupted during {job.stage or 'start-up'}: worker {job.worker_id} stopped"
         logger.warning(reason, extra={"stage": "recovery", "upload_id": job.upload_id, "job_id": job.id})
         ctx = JobContext(
-            job_id=job.id, upload_id=job.upload_id, kind=job.kind, user_id=job.created_by,
-            settings=self.settings, sessions=self.sessions, cipher=self.cipher, broker=self.broker,
+            job_id=job.id,
+            upload_id=job.upload_id,
+            kind=job.kind,
+            user_id=job.created_by,
+            settings=self.settings,
+            sessions=self.sessions,
+            cipher=self.cipher,
+            broker=self.broker,
         )
         if job.kind in _RESUMABLE:
             async with self.sessions.begin() as session:

@@ -130,6 +130,10 @@ class AnalyzeResult(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     analyzed_at: Mapped[datetime | None] = mapped_column(default=None)
     deployed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Smoke-test results of the last VERIFYING stage.
+    verification: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # Set when the developer API key was shown; the key is masked in every later answer.
+    api_key_revealed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class DeploymentRevision(Base):
@@ -152,6 +156,8 @@ class DeploymentRevision(Base):
     manifests_hash: Mapped[str] = mapped_column(String(64))
     kong_config: Mapped[dict[str, Any]] = mapped_column(default=dict)
     kong_config_hash: Mapped[str] = mapped_column(String(64))
+    # Everything needed to re-render this revision except secrets: app name, profile, spec, options.
+    release: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     status: Mapped[str] = mapped_column(String(32), default="applied")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

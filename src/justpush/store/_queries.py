@@ -198,6 +198,7 @@ async def add_revision(
     manifests: str,
     kong_config: dict[str, Any],
     created_by: int | None,
+    release: dict[str, Any] | None = None,
     status: str = "applied",
 ) -> DeploymentRevision:
     """Append the next revision (1, 2, …); hashes are computed here so they always match the content."""
@@ -217,6 +218,7 @@ async def add_revision(
         manifests_hash=content_hash(manifests),
         kong_config=kong_config,
         kong_config_hash=content_hash(kong_config),
+        release=release,
         created_by=created_by,
         status=status,
     )
@@ -361,6 +363,23 @@ async def active_job(session: AsyncSession, upload_id: str) -> DeploymentJob | N
         DeploymentJob.upload_id == upload_id, DeploymentJob.status.in_(ACTIVE_JOB_STATUSES)
     )
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def list_active_jobs(session: AsyncSession) -> Sequence[DeploymentJob]:
+    """Every queued or running job, oldest first (recovery looks for those whose worker died)."""
+    query = (
+        select(DeploymentJob)
+        .where(DeploymentJob.status.in_(ACTIVE_JOB_STATUSES))
+        .order_by(DeploymentJob.created_at, DeploymentJob.id)
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def requeue_job(session: AsyncSession, job_id: str) -> None:
+    """Hand a running job whose worker died back to the queue (for kinds that are safe to repeat)."""
+    job = await get_job(session, job_id)
+    job.status, job.worker_id, job.heartbeat_at = "queued", None, None
+    await session.flush()
 
 
 async def list_jobs(session: AsyncSession, upload_id: str) -> Sequence[DeploymentJob]:

@@ -1,6 +1,6 @@
 """The web API: `create_app(settings)` returns the FastAPI application (see its docstring for workers)."""
 
-from ._app import create_app
+from ._app import create_app, default_workers, pipeline_worker
 from ._errors import ERROR_STATUS, error_response, status_for
 from ._schemas import (
     AnalyzeAccepted,
@@ -27,6 +27,8 @@ __all__ = [
     "UserPublic",
     "WorkerFactory",
     "create_app",
+    "default_workers",
     "error_response",
+    "pipeline_worker",
     "status_for",
 ]

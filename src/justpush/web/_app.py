@@ -13,6 +13,7 @@ from fastapi import FastAPI
 import justpush
 from justpush import store
 from justpush.config import Settings
+from justpush.pipeline import PipelineWorker
 from justpush.security import load_secret_box
 
 from ._errors import exception_handlers
@@ -28,6 +29,20 @@ def _analyze(root: Path) -> AnalysisOutcome:
     from justpush.analysis import analyze
 
     return analyze(root)
+
+
+def pipeline_worker(state: AppState) -> PipelineWorker:
+    """The in-process pipeline worker as a lifespan worker (see `create_app`)."""
+    worker = PipelineWorker(state.settings, state.sessions, state.secret_box, state.broker)
+    state.pipeline = worker
+    return worker
+
+
+def default_workers(settings: Settings) -> list[WorkerFactory]:
+    """What `serve` runs: the in-process pipeline worker when deployment is enabled and not external."""
+    if settings.deployment.enabled and settings.server.worker == "in-process":
+        return [pipeline_worker]
+    return []
 
 
 def create_app(

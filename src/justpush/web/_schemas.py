@@ -69,3 +69,92 @@ class AnalyzePublic(BaseModel):
     warnings: list[Any] = Field(default_factory=list)
     error: str | None = None
     analyzed_at: datetime | None = None
+
+
+class DeploymentAccepted(BaseModel):
+    """A queued pipeline job; follow it at `events_url`."""
+
+    upload_id: str
+    job_id: str
+    kind: str
+    status: str
+    events_url: str
+    status_url: str
+
+
+class JobPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    kind: str
+    status: str
+    stage: str | None
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class DeploymentPublic(BaseModel):
+    """The deployment record. `api_key` is set in one answer only; later ones carry `api_key_masked`."""
+
+    upload_id: str
+    status: str | None
+    image: str | None
+    kubernetes: dict[str, Any] | None
+    kong: dict[str, Any] | None
+    gateway_url: str | None
+    api_key: str | None
+    api_key_masked: str | None
+    verification: dict[str, Any] | None
+    resource_usage: dict[str, Any] | None
+    revision: int | None
+    job: JobPublic | None
+    deployed_at: datetime | None
+    updated_at: datetime | None
+
+
+class EventPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    job_id: str | None
+    stage: str
+    kind: str
+    message: str
+    data: dict[str, Any] | None
+    created_at: datetime
+
+
+class RevisionPublic(BaseModel):
+    """A stored revision without secret values (their names only)."""
+
+    revision: int
+    status: str
+    image: str
+    env: dict[str, Any]
+    secret_names: list[str]
+    replicas: int
+    resources: dict[str, Any]
+    manifests_hash: str
+    kong_config_hash: str
+    rollback_of: int | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> RevisionPublic:
+        release = row.release or {}
+        options = release.get("options") or {}
+        return cls(
+            revision=row.revision,
+            status=row.status,
+            image=row.image,
+            env=dict(row.env or {}),
+            secret_names=list(options.get("secret_names") or []),
+            replicas=row.replicas,
+            resources=dict(row.resources or {}),
+            manifests_hash=row.manifests_hash,
+            kong_config_hash=row.kong_config_hash,
+            rollback_of=release.get("rollback_of"),
+            created_at=row.created_at,
+        )

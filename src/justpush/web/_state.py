@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from justpush.config import Settings
+from justpush.pipeline import EventBroker, PipelineWorker
 from justpush.security import SecretBox
 
 
@@ -32,6 +33,9 @@ class AppState:
     secret_box: SecretBox
     analyzer: Analyzer
     analyze_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Wakes deployment event streams; the pipeline worker, when this process runs one.
+    broker: EventBroker = field(default_factory=EventBroker)
+    pipeline: PipelineWorker | None = None
     # Background tasks owned by the app (e.g. analysis runs), cancelled at shutdown.
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from .routes import analyze, health, uploads, users
+from .routes import analyze, deploy, health, uploads, users
 
 api_router = APIRouter()
 api_router.include_router(health.router)
 api_router.include_router(users.router)
 api_router.include_router(uploads.router)
 api_router.include_router(analyze.router)
+api_router.include_router(deploy.router)

@@ -16,12 +16,13 @@ EXISTING_30 = {
     "paths": {
         "/pets/{id}": {
             "get": {
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "responses": {
                     "200": {
                         "description": "ok",
                         "content": {"application/json": {"schema": {"type": "string", "nullable": True}}},
                     }
-                }
+                },
             }
         }
     },

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from justpush.config import load, masked_dump
 from justpush.errors import ConfigError
@@ -99,3 +100,13 @@ def test_logging_and_upload_settings(tmp_path: Path) -> None:
     assert settings.uploads.git_schemes == ("https", "file")
     with pytest.raises(ConfigError, match="logFormat"):
         load(write(tmp_path / "bad.yaml", "server:\n  logFormat: xml\n"), {})
+
+
+def test_example_config_loads_and_documents_every_section() -> None:
+    example = Path(__file__).parents[3] / "app-config.example.yaml"
+    settings = load(example, {})
+    assert settings.deployment.enabled is False
+    assert settings.database_url.startswith("sqlite:///")
+    sections = {field.alias for field in type(settings).model_fields.values()}
+
+    assert set(yaml.safe_load(example.read_text())) == sections

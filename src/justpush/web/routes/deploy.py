@@ -13,10 +13,10 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from justpush import k8s, pipeline, security, store
-from justpush.errors import FeatureDisabledError, JustPushError, KubernetesError
+from justpush.errors import ConflictError, FeatureDisabledError, JustPushError
 from justpush.pipeline import (
-    DeployOptions,
     DeploymentStatus,
+    DeployOptions,
     RedeployOptions,
     RollbackOptions,
     ScaleOptions,
@@ -77,15 +77,22 @@ async def _enqueue(
             user_id=user.id,
         )
         await security.audit(
-            session, actor=user, action=f"deployment.{kind}", target=f"upload:{upload_id}",
+            session,
+            actor=user,
+            action=f"deployment.{kind}",
+            target=f"upload:{upload_id}",
             details={"job_id": job.id, "options": options},
         )
         await session.commit()
     except JustPushError as exc:
         await session.rollback()
         await security.audit(
-            session, actor=user, action=f"deployment.{kind}", target=f"upload:{upload_id}",
-            result="refused", details={"reason": exc.message},
+            session,
+            actor=user,
+            action=f"deployment.{kind}",
+            target=f"upload:{upload_id}",
+            result="refused",
+            details={"reason": exc.message},
         )
         await session.commit()
         raise
@@ -103,7 +110,11 @@ async def _enqueue(
 
 @router.post("/{upload_id}", status_code=202, responses=_ERRORS)
 async def deploy(
-    upload_id: str, user: CurrentUser, session: SessionDep, state: StateDep, options: DeployOptions | None = None
+    upload_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    state: StateDep,
+    options: DeployOptions | None = None,
 ) -> DeploymentAccepted:
     """Build, push, deploy to Kubernetes and configure Kong; follow it at `events_url`."""
     options = options or DeployOptions()
@@ -124,7 +135,11 @@ async def redeploy(
 
 @router.post("/{upload_id}/rollback", status_code=202, responses=_ERRORS)
 async def rollback(
-    upload_id: str, user: CurrentUser, session: SessionDep, state: StateDep, request: RollbackOptions | None = None
+    upload_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    state: StateDep,
+    request: RollbackOptions | None = None,
 ) -> DeploymentAccepted:
     """Re-apply a stored revision (default: the last good one before the current) — app and gateway."""
     request = request or RollbackOptions()
@@ -132,7 +147,9 @@ async def rollback(
 
 
 @router.delete("/{upload_id}", status_code=202, responses=_ERRORS)
-async def delete(upload_id: str, user: CurrentUser, session: SessionDep, state: StateDep) -> DeploymentAccepted:
+async def delete(
+    upload_id: str, user: CurrentUser, session: SessionDep, state: StateDep
+) -> DeploymentAccepted:
     """Remove the Kubernetes objects, Kong entities and image tag; safe to repeat."""
     return await _enqueue(state, session, user, upload_id, "delete", {})
 
@@ -150,7 +167,9 @@ async def status(upload_id: str, user: CurrentUser, session: SessionDep, state: 
     if key and serving and record.api_key_revealed_at is None:
         api_key = key
         record.api_key_revealed_at = store.utcnow()
-        await security.audit(session, actor=user, action="deployment.api_key.reveal", target=f"upload:{upload_id}")
+        await security.audit(
+            session, actor=user, action="deployment.api_key.reveal", target=f"upload:{upload_id}"
+        )
     await session.commit()
     settings = state.settings
     prefix = settings.gateway.path_prefix.replace("{upload_id}", upload_id).rstrip("/")
@@ -164,7 +183,9 @@ async def status(upload_id: str, user: CurrentUser, session: SessionDep, state: 
         image=record.docker_image,
         kubernetes=record.k8s_deployment_info,
         kong=record.kong_api_id,
-        gateway_url=(settings.kong.gateway_url.rstrip("/") + prefix) if settings.kong.gateway_url and record.kong_api_id else None,
+        gateway_url=(settings.kong.gateway_url.rstrip("/") + prefix)
+        if settings.kong.gateway_url and record.kong_api_id
+        else None,
         api_key=api_key,
         api_key_masked=_mask(key) if key else None,
         verification=record.verification,
@@ -189,7 +210,10 @@ async def usage(upload_id: str, user: CurrentUser, session: SessionDep, state: S
     async with k8s.K8sClient(state.settings.kubernetes) as cluster:
         pods = await cluster.usage(upload_id, namespace=namespace)
     measured = {
-        "pods": [{"pod": p.pod, "cpu_millicores": round(p.cpu_nanocores / 1e6, 2), "memory_bytes": p.memory_bytes} for p in pods],
+        "pods": [
+            {"pod": p.pod, "cpu_millicores": round(p.cpu_nanocores / 1e6, 2), "memory_bytes": p.memory_bytes}
+            for p in pods
+        ],
         "cpu_millicores": round(sum(p.cpu_nanocores for p in pods) / 1e6, 2),
         "memory_bytes": sum(p.memory_bytes for p in pods),
         "measured_at": store.utcnow().isoformat(),
@@ -217,26 +241,39 @@ async def scale(
         if running is not None:
             raise pipeline.job_conflict(upload_id, running)
         if record.deployment_status not in {s.value for s in pipeline.SERVING}:
-            raise KubernetesError(
-                f"upload '{upload_id}' is not serving (status {record.deployment_status}); deploy it first",
-                status=409,
+            raise ConflictError(
+                f"upload '{upload_id}' is not serving (status {record.deployment_status}); deploy it first"
             )
         namespace = (record.k8s_deployment_info or {}).get("namespace", state.settings.kubernetes.namespace)
         async with k8s.K8sClient(state.settings.kubernetes) as cluster:
-            await cluster.scale(upload_id, request.replicas, max_replicas=request.max_replicas, namespace=namespace)
+            await cluster.scale(
+                upload_id, request.replicas, max_replicas=request.max_replicas, namespace=namespace
+            )
         await store.add_event(
-            session, upload_id=upload_id, stage="SCALE", kind="progress",
-            message=f"scaled to {request.replicas} replica(s)", data=request.model_dump(),
+            session,
+            upload_id=upload_id,
+            stage="SCALE",
+            kind="progress",
+            message=f"scaled to {request.replicas} replica(s)",
+            data=request.model_dump(),
         )
         await security.audit(
-            session, actor=user, action="deployment.scale", target=f"upload:{upload_id}", details=request.model_dump()
+            session,
+            actor=user,
+            action="deployment.scale",
+            target=f"upload:{upload_id}",
+            details=request.model_dump(),
         )
         await session.commit()
     except JustPushError as exc:
         await session.rollback()
         await security.audit(
-            session, actor=user, action="deployment.scale", target=f"upload:{upload_id}",
-            result="failed", details={"reason": exc.message, **request.model_dump()},
+            session,
+            actor=user,
+            action="deployment.scale",
+            target=f"upload:{upload_id}",
+            result="failed",
+            details={"reason": exc.message, **request.model_dump()},
         )
         await session.commit()
         raise
@@ -263,7 +300,9 @@ async def events(
     """Server-Sent Events: every stored event, resumable with `Last-Event-ID` (or `after`)."""
     await store.get_upload(session, upload_id, owner_id=user.id)
     await session.close()
-    start = after if after is not None else int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+    start = (
+        after if after is not None else int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+    )
     return StreamingResponse(
         _event_stream(state, request, upload_id, start, until_done=until_done, follow=follow),
         media_type="text/event-stream",

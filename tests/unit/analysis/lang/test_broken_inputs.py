@@ -16,7 +16,7 @@ CASES: list[tuple[ModuleType, str, str]] = [
     (_go, "go", "go"),
 ]
 SYNTAX_ERRORS = {
-    "js": "const app = express();\napp.get('/ok', (req, res) => res.json({}));\napp.get('/x', (req, res => {\n",
+    "js": "const app = express();\napp.get('/ok', (req, res) => res.json({}));\napp.get('/x', (req => {\n",
     "ts": "interface A { a: string\nconst app = express();\napp.get('/ok', h);\n",
     "java": '@RestController class C { @GetMapping("/ok") String ok() { return ""; }\n void broken( {\n',
     "go": 'package main\nfunc main() {\n r := gin.Default()\n r.GET("/ok", h)\n if {\n}\n',

@@ -1,0 +1,70 @@
+"""`justpush render kong SPEC_OR_PATH`: the Kong configuration of a deployment, as YAML, offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+import yaml
+
+from justpush.analysis import analyze
+from justpush.errors import GenerationError
+from justpush.kong import KongOptions, KongTarget, openapi_to_kong, to_deck, to_kic
+
+from ._app import group, load_settings
+
+
+def _load_spec(path: Path) -> tuple[dict[str, Any], str, int | None]:
+    """(spec, default name, port) from a spec file (YAML or JSON) or a source folder (analysed)."""
+    if path.is_dir():
+        result = analyze(path)
+        return result.spec, result.profile.name or path.resolve().name, result.profile.port
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise GenerationError(f"{path}: not a readable YAML or JSON OpenAPI document ({exc})") from exc
+    if not isinstance(spec, dict):
+        raise GenerationError(f"{path}: not an OpenAPI document")
+    title = (spec.get("info") or {}).get("title")
+    return spec, str(title or path.stem), None
+
+
+def kong(
+    ctx: typer.Context,
+    spec_or_path: Path = typer.Argument(..., help="OpenAPI file (YAML/JSON) or source folder.", exists=True),
+    output_format: str = typer.Option("deck", "--format", help="deck (decK file, format 3.0) or kic."),
+    service_host: str | None = typer.Option(
+        None, "--service-host", help="Upstream host (default: the K8s Service)."
+    ),
+    service_port: int | None = typer.Option(None, "--service-port", min=1, max=65535, help="Upstream port."),
+    upload_id: str = typer.Option("local", "--upload-id", help="Upload id for ids and tags."),
+    name: str | None = typer.Option(None, "--name", help="Kong service name (default: API title or folder)."),
+    namespace: str | None = typer.Option(None, "--namespace", help="Kubernetes namespace (default: config)."),
+) -> None:
+    """Print the Kong entities a deployment would configure (nothing is touched)."""
+    if output_format not in ("deck", "kic"):
+        raise typer.BadParameter("must be deck or kic", param_hint="--format")
+    settings = load_settings(ctx)
+    spec, default_name, detected_port = _load_spec(spec_or_path)
+    port = service_port or detected_port or 80
+    ns = namespace or settings.kubernetes.namespace
+    target = KongTarget(
+        upload_id=upload_id,
+        name=name or default_name,
+        namespace=ns,
+        port=port,
+        url=f"http://{service_host}:{port}" if service_host else None,
+    )
+    config = openapi_to_kong(spec, target, KongOptions.from_settings(settings.gateway))
+    for warning in config.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if output_format == "deck":
+        typer.echo(yaml.safe_dump(to_deck(config), sort_keys=False, allow_unicode=True), nl=False)
+    else:
+        documents = to_kic(config, ns, target)
+        typer.echo(yaml.safe_dump_all(documents, sort_keys=False, allow_unicode=True), nl=False)
+
+
+def register(app: typer.Typer) -> None:
+    group("render", "Render deployment artefacts without touching anything").command("kong")(kong)

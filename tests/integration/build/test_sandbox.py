@@ -1,0 +1,223 @@
+"""Escape attempts by a build step and by a sandboxed (gVisor) run are contained."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from pathlib import Path
+
+import anyio
+import docker
+import pytest
+
+from justpush.build import DockerBuilder, SandboxRun
+from justpush.config import BuildSettings
+from justpush.errors import StageFailed
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def host_secret(tmp_path: Path) -> tuple[Path, str]:
+    """A file only the host has, with content no image could contain."""
+    token = secrets.token_hex(16)
+    path = tmp_path / "host-only-secret"
+    path.write_text(token)
+    return path, token
+
+
+@pytest.fixture
+def tight(build_settings: BuildSettings) -> BuildSettings:
+    return build_settings.model_copy(
+        update={
+            "sandbox": build_settings.sandbox.model_copy(
+                update={"memory_mb": 256, "pids_limit": 128, "timeout_seconds": 10}
+            )
+        }
+    )
+
+
+def _build(
+    settings: BuildSettings, context: Path, dockerfile: str, tag: str, cancel_after: float | None = None
+) -> list[str]:
+    lines: list[str] = []
+
+    async def run() -> None:
+        builder = DockerBuilder(settings)
+        cancel = anyio.Event()
+        failure: StageFailed | None = None
+
+        async def cancel_later(delay: float) -> None:
+            await anyio.sleep(delay)
+            cancel.set()
+
+        try:
+            async with anyio.create_task_group() as group:
+                if cancel_after is not None:
+                    group.start_soon(cancel_later, cancel_after)
+                try:
+                    await builder.build(
+                        context, dockerfile, tag, upload_id="it-sandbox", on_log=lines.append, cancel=cancel
+                    )
+                except StageFailed as exc:
+                    failure = exc
+                group.cancel_scope.cancel()
+        finally:
+            await builder.remove_image(tag, upload_id="it-sandbox")
+            await builder.aclose()
+        if failure is not None:
+            raise failure
+
+    anyio.run(run)
+    return lines
+
+
+def _no_build_containers_left(docker_client: docker.DockerClient) -> None:
+    """The killed step's container is gone (the build removes it with forcerm)."""
+    leftovers = [
+        container.short_id
+        for container in docker_client.containers.list()
+        if (container.attrs["Config"].get("Cmd") or [])[-1:] == ["sleep 300"]
+    ]
+    assert leftovers == []
+
+
+def test_build_step_cannot_see_host_files_or_the_docker_socket(
+    tight: BuildSettings, base_images: dict[str, str], host_secret: tuple[Path, str], tmp_path: Path
+) -> None:
+    path, token = host_secret
+    context = tmp_path / "ctx"
+    context.mkdir()
+    dockerfile = (
+        f"FROM {base_images['debian']}\n"
+        f"RUN cat {path} 2>&1 || true\n"
+        f"RUN test ! -e {path} && test ! -S /var/run/docker.sock && test ! -S /run/docker.sock "
+        "&& echo contained\n"
+    )
+    lines = _build(tight, context, dockerfile, "justpush-test/escape:it")
+    output = "\n".join(lines)
+    assert "contained" in lines
+    assert token not in output
+
+
+def test_build_step_exceeding_memory_is_killed(
+    tight: BuildSettings, base_images: dict[str, str], tmp_path: Path
+) -> None:
+    # The marker is assembled at run time so the echoed command line cannot contain it.
+    allocate = "python3 -c \"b = bytearray(1024 * 1024 * 1024); print('ALLOC' + 'ATED')\""
+    dockerfile = f"FROM {base_images['python']}\nRUN {allocate}\n"
+    with pytest.raises(StageFailed) as caught:
+        _build(tight, tmp_path, dockerfile, "justpush-test/oom:it")
+    assert "ALLOCATED" not in str(caught.value)
+    assert "non-zero code: 137" in str(caught.value)
+
+
+def test_build_step_exceeding_the_wall_clock_is_killed(
+    tight: BuildSettings, base_images: dict[str, str], tmp_path: Path, docker_client: docker.DockerClient
+) -> None:
+    started = time.time()
+    with pytest.raises(StageFailed, match="timed out after 10 s"):
+        _build(tight, tmp_path, f"FROM {base_images['debian']}\nRUN sleep 300\n", "justpush-test/slow:it")
+    assert time.time() - started < 60
+    _no_build_containers_left(docker_client)
+
+
+def test_cancel_stops_a_running_build(
+    build_settings: BuildSettings,
+    base_images: dict[str, str],
+    tmp_path: Path,
+    docker_client: docker.DockerClient,
+) -> None:
+    started = time.time()
+    with pytest.raises(StageFailed, match="cancelled"):
+        _build(
+            build_settings,
+            tmp_path,
+            f"FROM {base_images['debian']}\nRUN sleep 300\n",
+            "justpush-test/cancel:it",
+            3,
+        )
+    assert time.time() - started < 60
+    _no_build_containers_left(docker_client)
+
+
+def _sandboxed(settings: BuildSettings, image: str, command: list[str], timeout: float = 60) -> SandboxRun:
+    async def run() -> SandboxRun:
+        builder = DockerBuilder(settings)
+        try:
+            return await builder.run_sandboxed(image, command, upload_id="it-sandbox", timeout=timeout)
+        finally:
+            await builder.aclose()
+
+    return anyio.run(run)
+
+
+@pytest.fixture
+def gvisor(tight: BuildSettings) -> BuildSettings:
+    runtime = os.environ.get("JUSTPUSH_TEST_GVISOR_RUNTIME")
+    if not runtime:
+        pytest.skip("JUSTPUSH_TEST_GVISOR_RUNTIME is not set")
+    return tight.model_copy(update={"sandbox": tight.sandbox.model_copy(update={"runtime": runtime})})
+
+
+def test_sandboxed_run_is_under_gvisor_without_network(
+    gvisor: BuildSettings, base_images: dict[str, str]
+) -> None:
+    run = _sandboxed(
+        gvisor,
+        base_images["python"],
+        [
+            "sh",
+            "-c",
+            "dmesg | head -n 1; "
+            "python3 -c \"import socket; socket.create_connection(('1.1.1.1', 80), 3)\" 2>&1 | tail -n 1",
+        ],
+    )
+    assert "gVisor" in run.output
+    assert "Error" in run.output  # no route out: network none
+
+
+def test_sandboxed_run_cannot_read_host_files_or_reach_docker(
+    gvisor: BuildSettings, base_images: dict[str, str], host_secret: tuple[Path, str]
+) -> None:
+    path, token = host_secret
+    run = _sandboxed(
+        gvisor,
+        base_images["debian"],
+        [
+            "sh",
+            "-c",
+            f"cat {path} 2>&1; test -e /var/run/docker.sock && echo SOCKET; touch /etc/x 2>&1; echo done",
+        ],
+    )
+    assert token not in run.output
+    assert "SOCKET" not in run.output
+    assert "Read-only file system" in run.output
+    assert run.exit_code == 0
+
+
+def test_sandboxed_run_exceeding_memory_is_killed(gvisor: BuildSettings, base_images: dict[str, str]) -> None:
+    run = _sandboxed(
+        gvisor, base_images["python"], ["python3", "-c", "b = bytearray(1024 ** 3); print('allocated')"]
+    )
+    assert "allocated" not in run.output
+    assert run.exit_code != 0
+
+
+def test_sandboxed_run_exceeding_pids_is_stopped(gvisor: BuildSettings, base_images: dict[str, str]) -> None:
+    spawn = (
+        "import subprocess\nprocs = []\ntry:\n    for _ in range(400):\n"
+        "        procs.append(subprocess.Popen(['sleep', '30']))\nexcept OSError as exc:\n"
+        "    print('refused after', len(procs))\nelse:\n    print('spawned', len(procs))\n"
+    )
+    run = _sandboxed(gvisor, base_images["python"], ["python3", "-c", spawn], timeout=60)
+    # Either fork is refused inside, or the sandbox is killed outright: never 400 processes.
+    assert "spawned 400" not in run.output
+    assert "refused after" in run.output or run.exit_code != 0
+
+
+def test_sandboxed_run_exceeding_time_is_killed(gvisor: BuildSettings, base_images: dict[str, str]) -> None:
+    started = time.monotonic()
+    run = _sandboxed(gvisor, base_images["debian"], ["sleep", "300"], timeout=3)
+    assert run.timed_out and time.monotonic() - started < 30
