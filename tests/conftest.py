@@ -132,3 +132,10 @@ async def user_token(make_user: Callable[..., Any]) -> str:
 def auth(user_token: str) -> dict[str, str]:
     """Headers authenticating as the `user_token` user."""
     return {"Authorization": f"Bearer {user_token}"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that touches the database is marked `db`, so CI can run exactly those on PostgreSQL."""
+    for item in items:
+        if "db_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)

@@ -9,10 +9,11 @@ Kong cannot run on the development machine, so tests drive the real ``KongClient
         ...
 
     python -m tests.kong_emulator --port 8001 [--proxy-port 8000] [--db-less] [--admin-token T]
+        [--latency-ms 5] [--quiet]                # a separate process, as the sync benchmark runs it
 
 ``create_proxy(app)`` gives the gateway side for end-to-end smoke tests: it matches routes like Kong
-(regex_priority, then path), enforces key-auth with consumers' keys and request-termination, applies
-request-transformer ``replace.uri``, and forwards to the service URL with httpx.
+(regex_priority, then path), enforces key-auth with consumers' keys, acl groups and request-termination,
+applies request-transformer ``replace.uri``, and forwards to the service URL with httpx.
 Request bodies are validated as described in ``_reference``.
 """
 

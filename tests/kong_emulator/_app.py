@@ -24,6 +24,7 @@ _CREDENTIALS = {
     "jwts": "jwts",
     "basic-auth": "basic-auths",
     "basic-auths": "basic-auths",
+    "acls": "acls",
 }
 # parent collection → child URL name → (child collection, foreign-key field)
 _NESTED = {
@@ -179,7 +180,7 @@ async def _entity_call(emulator: Emulator, request: Request, path: str, segments
             return JSONResponse(store.save(collection, body), status_code=201)
         return JSONResponse({"message": "Method not allowed"}, status_code=405)
 
-    existing = store.find(collection, key)
+    existing = store.find(collection, key, parent=parent)
     if existing is not None and parent and (existing.get(parent[0]) or {}).get("id") != parent[1]:
         existing = None if method in ("GET", "PATCH", "DELETE") else existing
     if method == "GET":
@@ -241,11 +242,10 @@ def _declarative(emulator: Emulator, document: dict[str, Any]) -> Store:
         "keyauth_credentials": "key-auths",
         "jwt_secrets": "jwts",
         "basicauth_credentials": "basic-auths",
+        "acls": "acls",
     }
     for consumer in document.get("consumers") or []:
-        body = {
-            k: v for k, v in consumer.items() if k not in (*nested_credentials, "plugins", "acls", "groups")
-        }
+        body = {k: v for k, v in consumer.items() if k not in (*nested_credentials, "plugins", "groups")}
         saved = store.save("consumers", body)
         for key, collection in nested_credentials.items():
             for credential in consumer.get(key) or []:

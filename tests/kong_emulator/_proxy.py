@@ -2,8 +2,9 @@
 
 Covers what smoke tests need, not all of Kong: regex and prefix paths (regex routes by regex_priority,
 then prefix routes longest first), methods, strip_path, key-auth, basic-auth, jwt (HS256/384/512),
-the anonymous fallback with route+consumer request-termination, local rate-limiting, CORS preflight,
-and request-transformer ``replace.uri`` templates using ``uri_captures``.
+the anonymous fallback with route+consumer request-termination, acl groups (allow/deny, 403 like
+Kong), local rate-limiting, CORS preflight, and request-transformer ``replace.uri`` templates using
+``uri_captures``.
 """
 
 from __future__ import annotations
@@ -147,6 +148,21 @@ def _jwt(emulator: Emulator, config: dict[str, Any], request: Request) -> str | 
     return str(credential["consumer"]["id"])
 
 
+def _consumer_groups(emulator: Emulator, consumer: str) -> list[str]:
+    return sorted(
+        str(acl["group"])
+        for acl in emulator.store.entities["acls"].values()
+        if (acl.get("consumer") or {}).get("id") == consumer
+    )
+
+
+def _acl_admits(config: dict[str, Any], groups: list[str]) -> bool:
+    """Kong's acl: with ``allow`` a consumer needs one of the groups, with ``deny`` none of them."""
+    if config.get("allow"):
+        return bool(set(groups) & set(config["allow"]))
+    return not set(groups) & set(config.get("deny") or [])
+
+
 def create_proxy(admin_app: Starlette, *, transport: httpx.AsyncBaseTransport | None = None) -> Starlette:
     """The proxy of the emulated node behind ``admin_app``; ``transport`` reaches the upstreams."""
     emulator: Emulator = admin_app.state.emulator
@@ -191,6 +207,17 @@ def create_proxy(admin_app: Starlette, *, transport: httpx.AsyncBaseTransport | 
                 return JSONResponse({"message": exc.message}, status_code=401)
         if consumer:
             plugins = _plugins(emulator, route, consumer)
+        groups: list[str] = []
+        if "acl" in plugins:
+            # Kong runs acl (priority 950) after authentication and before rate limits and termination.
+            config = plugins["acl"]["config"]
+            if consumer is None:
+                return JSONResponse({"message": "Unauthorized"}, status_code=401)
+            groups = _consumer_groups(emulator, consumer)
+            if not _acl_admits(config, groups):
+                return JSONResponse({"message": "You cannot consume this service"}, status_code=403)
+            if config.get("hide_groups_header"):
+                groups = []
         if "request-termination" in plugins:
             config = plugins["request-termination"]["config"]
             return JSONResponse(
@@ -235,12 +262,14 @@ def create_proxy(admin_app: Starlette, *, transport: httpx.AsyncBaseTransport | 
             found_consumer = emulator.store.entities["consumers"].get(consumer) or {}
             headers["X-Consumer-ID"] = consumer
             headers["X-Consumer-Username"] = str(found_consumer.get("username") or "")
+        if groups:
+            headers["X-Consumer-Groups"] = ", ".join(groups)
         async with httpx.AsyncClient(transport=transport, timeout=service["read_timeout"] / 1000) as client:
             try:
                 upstream = await client.request(
                     request.method,
                     target + (upstream_path or "/"),
-                    params=request.query_params.multi_items(),
+                    params=request.url.query,
                     headers=headers,
                     content=await request.body(),
                 )

@@ -8,9 +8,9 @@ published spec is wrong or silent, the emulator follows what Kong does and says 
   keys as ``{"id": ...}`` (or ``{"name": ...}``) objects and refuses strings. The object form is used.
 * ERRATUM ``/services/{service_id_or_name}plugins`` (missing ``/``) is served as ``.../plugins``.
 * ERRATUM PATCH reuses the create schema; its ``required`` list is ignored (PATCH is a partial update).
-* Credentials (``/consumers/{c}/key-auth``, ``jwt``, ``basic-auth``) and ``POST /config`` are not in
-  the OSS spec: they are validated against ``kong_json_schema.json`` (KeyAuth, JWTAuth, BasicAuth, and
-  the whole declarative document).
+* Credentials (``/consumers/{c}/key-auth``, ``jwt``, ``basic-auth``, ``acls``) and ``POST /config`` are
+  not in the OSS spec: they are validated against ``kong_json_schema.json`` (KeyAuth, JWTAuth, BasicAuth,
+  ACLGroup, and the whole declarative document).
 """
 
 from __future__ import annotations
@@ -35,7 +35,12 @@ _FOREIGN_KEY = {
     "additionalProperties": False,
 }
 _PATH_ALIASES = {"/services/{service_id_or_name}plugins": "/services/{service_id_or_name}/plugins"}
-_CREDENTIAL_DEFINITIONS = {"key-auth": "KeyAuth", "jwt": "JWTAuth", "basic-auth": "BasicAuth"}
+_CREDENTIAL_DEFINITIONS = {
+    "key-auth": "KeyAuth",
+    "jwt": "JWTAuth",
+    "basic-auth": "BasicAuth",
+    "acl": "ACLGroup",
+}
 
 
 @functools.cache
@@ -156,7 +161,7 @@ def validate_body(method: str, path: str, body: Any) -> dict[str, Any] | None:
     if op is not None:
         validator = _spec_validator(*op)
     else:
-        credential = re.match(r"^/consumers/[^/]+/(key-auth|jwt|basic-auth)s?(/[^/]+)?$", path)
+        credential = re.match(r"^/consumers/[^/]+/(key-auth|jwt|basic-auth|acl)s?(/[^/]+)?$", path)
         if credential and method.upper() in ("POST", "PUT", "PATCH"):
             validator = _deck_validator(_CREDENTIAL_DEFINITIONS[credential.group(1)])
             if method.upper() == "PATCH":

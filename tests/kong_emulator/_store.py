@@ -213,6 +213,7 @@ TYPES: dict[str, EntityType] = {
             "key-auths": "consumer",
             "jwts": "consumer",
             "basic-auths": "consumer",
+            "acls": "consumer",
         },
     ),
     "plugins": EntityType(
@@ -261,6 +262,14 @@ TYPES: dict[str, EntityType] = {
         {"consumer": "consumers"},
         {"username": None, "password": None, "consumer": None, "tags": None},
     ),
+    # Kong's acl DAO: endpoint_key "group", cache_key (consumer, group).
+    "acls": EntityType(
+        "acls",
+        "group",
+        (("consumer", "group"),),
+        {"consumer": "consumers"},
+        {"group": None, "consumer": None, "tags": None},
+    ),
 }
 
 
@@ -278,14 +287,25 @@ class Store:
         self._index: dict[tuple[str, tuple[str, ...]], dict[tuple[Any, ...], str]] = {}
 
     # ---------------------------------------------------------------- lookups
-    def find(self, collection: str, id_or_key: str) -> dict[str, Any] | None:
+    def find(
+        self, collection: str, id_or_key: str, *, parent: tuple[str, str] | None = None
+    ) -> dict[str, Any] | None:
+        """By id, or by endpoint key; ``parent`` (fk, id) scopes keys unique only per parent (acl groups)."""
         entities = self.entities[collection]
         if UUID_RE.match(id_or_key):
             return entities.get(id_or_key.lower())
         key = TYPES[collection].endpoint_key
         if key is None:
             return None
-        return next((e for e in entities.values() if e.get(key) == id_or_key), None)
+        return next(
+            (
+                e
+                for e in entities.values()
+                if e.get(key) == id_or_key
+                and (parent is None or (e.get(parent[0]) or {}).get("id") == parent[1])
+            ),
+            None,
+        )
 
     def get(self, collection: str, id_or_key: str) -> dict[str, Any]:
         entity = self.find(collection, id_or_key)
@@ -439,6 +459,20 @@ class Store:
             bad = [m for m in merged["methods"] if m not in allowed]
             if bad:
                 errors["methods"] = f"expected one of: {', '.join(sorted(allowed))}"
+        if name == "acl":
+            # Kong's acl schema: entity checks at_least_one_of and only_one_of (allow, deny).
+            set_lists = [k for k in ("allow", "deny") if merged[k]]
+            if not set_lists:
+                errors["@entity"] = [
+                    "at least one of these fields must be non-empty: 'config.allow', 'config.deny'"
+                ]
+            elif len(set_lists) > 1:
+                errors["@entity"] = [
+                    "only one of these fields must be non-empty: 'config.allow', 'config.deny'"
+                ]
+            for key in set_lists:
+                if not isinstance(merged[key], list) or not all(isinstance(g, str) for g in merged[key]):
+                    errors[key] = "expected an array of strings"
         if name == "request-termination" and not (100 <= int(merged["status_code"]) <= 599):
             errors["status_code"] = "value should be between 100 and 599"
         for key in ("anonymous",):
@@ -488,8 +522,10 @@ class Store:
             self._check_route(e, errors)
         if collection == "consumers" and not e.get("username") and not e.get("custom_id"):
             errors["@entity"] = ["at least one of these fields must be non-empty: 'custom_id', 'username'"]
-        if collection in ("key-auths", "jwts", "basic-auths") and not e.get("consumer"):
+        if collection in ("key-auths", "jwts", "basic-auths", "acls") and not e.get("consumer"):
             errors["consumer"] = "required field missing"
+        if collection == "acls" and not (isinstance(e.get("group"), str) and e["group"]):
+            errors["group"] = "required field missing"
         if collection == "jwts" and e.get("algorithm") not in (
             "HS256",
             "HS384",
@@ -555,7 +591,9 @@ class Store:
             if ref["id"] not in self.entities[target]:
                 raise self._fk_error(fk, ref, target)
 
-    def _unique_keys(self, collection: str, e: dict[str, Any]) -> list[tuple[tuple[str, ...], tuple[Any, ...]]]:
+    def _unique_keys(
+        self, collection: str, e: dict[str, Any]
+    ) -> list[tuple[tuple[str, ...], tuple[Any, ...]]]:
         keys = []
         for fields in TYPES[collection].unique:
             values = tuple(_unique_value(e.get(f)) for f in fields)

@@ -1,4 +1,4 @@
-"""ExtractedApi -> a deterministic OpenAPI 3.1.0 document; validation; deciding about a spec already in the repo."""
+"""ExtractedApi -> a deterministic OpenAPI 3.1.0 document, its validation, and what to do with a repo spec."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+import jsonschema_rs
 import yaml
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
@@ -165,52 +166,85 @@ def _responses(op: Operation) -> dict[str, Any]:
 def validation_error(spec: dict[str, Any]) -> str | None:
     """None when ``spec`` is a valid OpenAPI 3.0/3.1 document, else the validator's message.
 
-    The validator's reference resolution grows quadratically with document size, so large documents are
-    checked in slices of paths, each with the components it references (operationId uniqueness across
-    slices is then not re-checked; build_spec guarantees it for generated documents).
+    openapi-spec-validator meta-checks every schema object in pure Python (about a millisecond each), which
+    makes large documents slow. Above ``_FULL_VALIDATION_MAX_PATHS`` paths it validates a skeleton with the
+    schema objects emptied instead, each distinct schema is meta-checked once with jsonschema-rs, and local
+    ``$ref`` targets are checked to exist.
     """
     paths = spec.get("paths")
-    if not isinstance(paths, dict) or len(paths) <= _VALIDATION_SLICE:
+    if not isinstance(paths, dict) or len(paths) <= _FULL_VALIDATION_MAX_PATHS:
         return _validate_one(spec)
-    names = list(paths)
-    components = spec.get("components") if isinstance(spec.get("components"), dict) else {}
-    for start in range(0, len(names), _VALIDATION_SLICE):
-        part = {k: v for k, v in spec.items() if k not in ("paths", "components")}
-        part["paths"] = {name: paths[name] for name in names[start : start + _VALIDATION_SLICE]}
-        needed = _referenced_components(part, components or {})
-        if needed:
-            part["components"] = needed
-        error = _validate_one(part)
-        if error is not None:
-            return error
+    schemas: list[tuple[str, Any]] = []
+    skeleton = _hollow(spec, "#", schemas)
+    error = _validate_one(skeleton)
+    if error is not None:
+        return error
+    checked: set[str] = set()
+    refs: set[str] = set()
+    for where, schema in schemas:
+        key = json.dumps(schema, sort_keys=True, default=str)
+        if key in checked:
+            continue
+        checked.add(key)
+        _collect_refs(schema, refs)
+        try:
+            jsonschema_rs.meta.validate(schema)
+        except (jsonschema_rs.ValidationError, ValueError) as exc:
+            return f"invalid schema at {where}: {str(exc).splitlines()[0]}"
+    for ref in sorted(refs):
+        if ref.startswith("#/") and _pointer(spec, ref[2:]) is None:
+            return f"unresolvable $ref {ref}"
     return None
 
 
-_VALIDATION_SLICE = 40
-_LOCAL_REF = re.compile(r"^#/components/([^/]+)/([^/]+)$")
+_FULL_VALIDATION_MAX_PATHS = 100
+_EMPTY_SCHEMA: dict[str, Any] = {}
 
 
-def _referenced_components(doc: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
-    """The components ``doc`` refers to, transitively, plus all security schemes (they are named, not $ref'd)."""
-    out: dict[str, dict[str, Any]] = {}
-    if isinstance(components.get("securitySchemes"), dict):
-        out["securitySchemes"] = dict(components["securitySchemes"])
-    pending: list[Any] = [doc]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            match = _LOCAL_REF.match(ref) if isinstance(ref, str) else None
-            if match:
-                section, name = match.groups()
-                source = components.get(section)
-                if isinstance(source, dict) and name in source and name not in out.get(section, {}):
-                    out.setdefault(section, {})[name] = source[name]
-                    pending.append(source[name])
-            pending.extend(node.values())
-        elif isinstance(node, list):
-            pending.extend(node)
+def _hollow(node: Any, where: str, schemas: list[tuple[str, Any]]) -> Any:
+    """A copy of the document with every schema object replaced by ``{}`` (collected in ``schemas``)."""
+    # One shared empty schema: the validator skips schema objects it has already meta-checked (by identity).
+    empty: dict[str, Any] = _EMPTY_SCHEMA
+    if isinstance(node, list):
+        return [_hollow(v, f"{where}/{i}", schemas) for i, v in enumerate(node)]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        here = f"{where}/{key}"
+        if key == "schema" and isinstance(value, dict):
+            schemas.append((here, value))
+            out[key] = empty
+        elif key == "schemas" and where == "#/components" and isinstance(value, dict):
+            schemas.extend((f"{here}/{name}", schema) for name, schema in value.items())
+            out[key] = dict.fromkeys(value, empty)
+        else:
+            out[key] = _hollow(value, here, schemas)
     return out
+
+
+def _collect_refs(node: Any, refs: set[str]) -> None:
+    pending = [node]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str):
+                refs.add(ref)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
+def _pointer(doc: Any, pointer: str) -> Any:
+    current = doc
+    for raw in pointer.split("/"):
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        else:
+            return None
+    return current
 
 
 def _validate_one(spec: dict[str, Any]) -> str | None:

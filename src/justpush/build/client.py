@@ -126,6 +126,7 @@ class DockerBuilder:
         dockerignore: str = "",
         on_log: Callable[[str], None] | None = None,
         cancel: anyio.Event | None = None,
+        no_cache: bool = False,
     ) -> BuiltImage:
         """Build ``context`` with ``dockerfile_text`` as ``tag``.
 
@@ -154,6 +155,7 @@ class DockerBuilder:
                 rm=True,
                 forcerm=True,
                 pull=False,
+                nocache=no_cache,
                 decode=True,
                 container_limits=limits,
                 labels={UPLOAD_LABEL: upload_id},

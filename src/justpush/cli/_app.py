@@ -58,6 +58,8 @@ _COMMAND_MODULES = (
     "upload",
     "analyze",
     "kong",
+    "manifests",
+    "build",
 )
 
 for _module in _COMMAND_MODULES:

@@ -18,7 +18,9 @@ def manifests(
     image: str = typer.Option(..., "--image", help="Image reference, preferably digest-pinned."),
     namespace: str | None = typer.Option(None, "--namespace", help="Target namespace (default: config)."),
     replicas: int = typer.Option(1, "--replicas", min=0, help="Replica count (minimum when --max-replicas)."),
-    max_replicas: int | None = typer.Option(None, "--max-replicas", min=1, help="Add an HPA scaling up to N."),
+    max_replicas: int | None = typer.Option(
+        None, "--max-replicas", min=1, help="Add an HPA scaling up to N."
+    ),
     upload_id: str = typer.Option("local", "--upload-id", help="Upload id for names and labels."),
     name: str | None = typer.Option(None, "--name", help="App name (default: project name or folder)."),
     legacy: bool = typer.Option(

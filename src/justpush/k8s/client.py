@@ -374,7 +374,8 @@ class K8sClient:
             names = {deployment.metadata.name} | {o.metadata.name for o in [*replicasets, *pods]}
             fresh = []
             for event in relevant_events(events, names):
-                uid = f"{event.metadata.uid}/{event.count}"
+                # Once per event object: a recurring event (count + 1) is not news.
+                uid = event.metadata.uid or event.metadata.name or ""
                 if uid not in reported:
                     reported.add(uid)
                     fresh.append(describe_event(event))

@@ -7,6 +7,7 @@ from ._deck import FORMAT_VERSION, to_deck, to_declarative
 from ._kic import to_kic
 from ._mapping import openapi_to_kong
 from ._model import (
+    AclCredential,
     BasicAuthCredential,
     Cors,
     Developer,
@@ -21,6 +22,7 @@ from ._model import (
     KongService,
     KongTarget,
     RateLimit,
+    acl_group,
     ownership_tags,
 )
 from ._names import NAMESPACE, entity_id
@@ -30,6 +32,7 @@ from .client import KongClient, KongStatus, SyncResult
 __all__ = [
     "FORMAT_VERSION",
     "NAMESPACE",
+    "AclCredential",
     "BasicAuthCredential",
     "Cors",
     "Developer",
@@ -47,6 +50,7 @@ __all__ = [
     "KongTarget",
     "RateLimit",
     "SyncResult",
+    "acl_group",
     "entity_id",
     "generate_api_key",
     "generate_jwt_key",

@@ -90,6 +90,13 @@ def _consumer(config: KongConfig, consumer: KongConsumer) -> dict[str, Any]:
         for c in config.basic_auth_credentials
         if c.consumer_id == consumer.id
     ]
+    acls = [
+        {"id": c.id, "group": c.group, "tags": list(c.tags)}
+        for c in config.acl_credentials
+        if c.consumer_id == consumer.id
+    ]
+    if acls:
+        body["acls"] = acls
     if keys:
         body["keyauth_credentials"] = keys
     if jwts:

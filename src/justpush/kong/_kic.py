@@ -77,6 +77,7 @@ def to_kic(config: KongConfig, namespace: str, target: KongTarget | None = None)
                 for c in config.basic_auth_credentials
             ],
         ),
+        ("acl", [(c.consumer_id, {"group": c.group}) for c in config.acl_credentials]),
     ):
         for consumer_id, data in credentials:
             name = _k8s_name(f"{consumers[consumer_id].username}-{kind}")

@@ -24,6 +24,7 @@ from justpush.errors import GenerationError
 from ._model import (
     HTTP_METHODS,
     ROUTE_PROTOCOLS,
+    AclCredential,
     BasicAuthCredential,
     JwtCredential,
     KeyAuthCredential,
@@ -34,11 +35,12 @@ from ._model import (
     KongRoute,
     KongService,
     KongTarget,
+    acl_group,
     ownership_tags,
 )
 from ._names import entity_id, slugify, unique_names
 from ._paths import REST_CAPTURE, PathPattern, compile_path, matching_shape, priorities
-from ._security import ENTERPRISE_PLUGINS, AuthPlan, plan_auth
+from ._security import CONSUMER_AUTH_PLUGINS, ENTERPRISE_PLUGINS, AuthPlan, plan_auth
 
 _ROUTE_DEFAULT_FIELDS = frozenset(
     {"preserve_host", "protocols", "https_redirect_status_code", "request_buffering", "response_buffering"}
@@ -310,7 +312,23 @@ def openapi_to_kong(spec: Mapping[str, Any], target: KongTarget, options: KongOp
         )
         consumers.append(anonymous)
 
-    plugins = _plugins(upload, service, routes, doc_layer, route_layers, auth_plans, anonymous, tags)
+    plugins = _plugins(
+        upload, service, routes, doc_layer, route_layers, auth_plans, anonymous, tags, warnings
+    )
+    acls: list[AclCredential] = []
+    if any(p.name in CONSUMER_AUTH_PLUGINS for p in plugins):
+        # Every such scope carries the isolating acl. Developers join its group, and so does the
+        # anonymous consumer: OR/optional auth must still reach its 401 termination or the upstream.
+        for consumer in consumers:
+            slug = consumer.custom_id.removeprefix(f"justpush:{upload}:")
+            acls.append(
+                AclCredential(
+                    id=entity_id(upload, f"acl:{slug}"),
+                    consumer_id=consumer.id,
+                    group=acl_group(upload),
+                    tags=tags,
+                )
+            )
     for name in sorted({p.name for p in plugins} & ENTERPRISE_PLUGINS):
         count = sum(1 for p in plugins if p.name == name)
         warnings.append(f"plugin {name!r} ({count}x) is a Kong Enterprise plugin; Kong OSS refuses it")
@@ -323,6 +341,7 @@ def openapi_to_kong(spec: Mapping[str, Any], target: KongTarget, options: KongOp
         key_auth_credentials=tuple(sorted(key_auths, key=lambda c: c.id)),
         jwt_credentials=tuple(sorted(jwts, key=lambda c: c.id)),
         basic_auth_credentials=tuple(sorted(basics, key=lambda c: c.id)),
+        acl_credentials=tuple(sorted(acls, key=lambda c: c.id)),
         warnings=tuple(sorted(set(warnings))),
     )
 
@@ -421,6 +440,22 @@ def _developers(
     return consumers, key_auths, jwts, basics
 
 
+def _isolation_acl(group: str, user: dict[str, Any] | None, where: str) -> dict[str, Any]:
+    """The ``acl`` config that admits only the upload's consumers, merged with the spec's own acl settings."""
+    user = dict(user or {})
+    if user.get("deny"):
+        raise GenerationError(
+            f"{where}: x-kong-plugin-acl sets 'deny', but JustPush sets 'allow' on authenticated routes to "
+            "isolate uploads and Kong's acl takes only one of them; list groups under 'allow' instead"
+        )
+    user.pop("deny", None)
+    extra = user.pop("allow", None) or []
+    if not isinstance(extra, list) or not all(isinstance(g, str) for g in extra):
+        raise GenerationError(f"{where}: x-kong-plugin-acl 'allow' must be a list of group names")
+    allow = sorted({group, *extra})
+    return {"allow": allow, "hide_groups_header": True, **user}
+
+
 def _plugins(
     upload: str,
     service: KongService,
@@ -430,15 +465,24 @@ def _plugins(
     auth_plans: Mapping[str, AuthPlan],
     anonymous: KongConsumer | None,
     tags: tuple[str, ...],
+    warnings: list[str],
 ) -> list[KongPlugin]:
     plugins: list[KongPlugin] = []
+    group = acl_group(upload)
     # A plugin switched off on some route cannot live on the service (a route cannot disable it there),
     # so it is placed on each route that keeps it instead.
     per_route = {name for layer in route_layers.values() for name, cfg in layer.items() if cfg is None}
-    for name in sorted(doc_layer):
-        config = doc_layer[name]
-        if config is not None and name not in per_route:
-            plugins.append(_plugin_entity(upload, name, config, tags, scope="service", service_id=service.id))
+    on_service = {
+        name: config for name, config in doc_layer.items() if config is not None and name not in per_route
+    }
+    # Auth on the service authenticates every route, so the service gets the acl too.
+    service_auth = bool(on_service.keys() & CONSUMER_AUTH_PLUGINS)
+    if service_auth:
+        on_service["acl"] = _isolation_acl(group, doc_layer.get("acl"), "document")
+    for name in sorted(on_service):
+        plugins.append(
+            _plugin_entity(upload, name, on_service[name], tags, scope="service", service_id=service.id)
+        )
     for route in routes:
         layer = route_layers[route.id]
         own: dict[str, dict[str, Any]] = {}
@@ -456,6 +500,17 @@ def _plugins(
             if plan.anonymous and anonymous is not None:
                 merged["anonymous"] = anonymous.id
             own[name] = merged
+        # A route's own acl replaces the service's, so it must isolate too when the route is authenticated.
+        if own.keys() & CONSUMER_AUTH_PLUGINS or (service_auth and "acl" in own):
+            own["acl"] = _isolation_acl(group, _apply(doc_layer, layer).get("acl"), route.operation)
+        if "acl" in own or service_auth:
+            effective_names = set(own) | set(on_service)
+            if "openid-connect" in effective_names:
+                warnings.append(
+                    f"{route.operation}: the acl plugin that isolates uploads admits only consumers in "
+                    f"group {group!r}; openid-connect users must be mapped to such consumers "
+                    "(consumer_claim) or they get 403"
+                )
         for name in sorted(own):
             plugins.append(
                 _plugin_entity(

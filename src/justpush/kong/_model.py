@@ -103,6 +103,15 @@ class BasicAuthCredential(_Frozen):
     tags: tuple[str, ...] = ()
 
 
+class AclCredential(_Frozen):
+    """Membership of a consumer in an ACL group (Kong's ``acls`` entity)."""
+
+    id: str
+    consumer_id: str
+    group: str
+    tags: tuple[str, ...] = ()
+
+
 class KongConfig(_Frozen):
     """Everything one upload owns in Kong; every list sorted, every entity tagged."""
 
@@ -114,6 +123,7 @@ class KongConfig(_Frozen):
     key_auth_credentials: tuple[KeyAuthCredential, ...] = ()
     jwt_credentials: tuple[JwtCredential, ...] = ()
     basic_auth_credentials: tuple[BasicAuthCredential, ...] = ()
+    acl_credentials: tuple[AclCredential, ...] = ()
     # Things a human should know (enterprise plugins, dropped alternatives, ambiguous paths).
     warnings: tuple[str, ...] = ()
 
@@ -124,6 +134,11 @@ class KongConfig(_Frozen):
 
 def ownership_tags(upload_id: str) -> tuple[str, str]:
     return ("justpush", f"upload:{upload_id}")
+
+
+def acl_group(upload_id: str) -> str:
+    """The ACL group that admits a consumer to one upload's authenticated routes."""
+    return f"justpush-upload-{upload_id}"
 
 
 class KongTarget(_Frozen):

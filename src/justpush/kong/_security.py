@@ -24,6 +24,9 @@ from typing import Any
 from justpush.errors import GenerationError
 
 ENTERPRISE_PLUGINS = frozenset({"openid-connect"})
+# Plugins that authenticate a Kong consumer by a credential stored on it. Kong accepts any consumer's
+# credential, so every scope carrying one also gets an ``acl`` plugin that admits only the upload's group.
+CONSUMER_AUTH_PLUGINS = frozenset({"basic-auth", "hmac-auth", "jwt", "key-auth", "key-auth-enc", "oauth2"})
 
 
 @dataclass(frozen=True)

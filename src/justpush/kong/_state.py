@@ -15,16 +15,16 @@ from typing import Any, Literal
 from ._deck import consumer_fields, plugin_fields, route_fields, service_fields
 from ._model import KongConfig
 
-Kind = Literal["services", "routes", "consumers", "plugins", "key-auths", "jwts", "basic-auths"]
+Kind = Literal["services", "routes", "consumers", "plugins", "key-auths", "jwts", "basic-auths", "acls"]
 # Apply order: a phase only references entities of earlier phases; deletes run it backwards.
 PHASES: tuple[tuple[Kind, ...], ...] = (
     ("services", "consumers"),
-    ("routes", "key-auths", "jwts", "basic-auths"),
+    ("routes", "key-auths", "jwts", "basic-auths", "acls"),
     ("plugins",),
 )
 KINDS: tuple[Kind, ...] = tuple(kind for phase in PHASES for kind in phase)
 # Nested Admin API names of the credential entities (Kong: /consumers/{consumer}/key-auth/{id}).
-_CREDENTIAL_PATH = {"key-auths": "key-auth", "jwts": "jwt", "basic-auths": "basic-auth"}
+_CREDENTIAL_PATH = {"key-auths": "key-auth", "jwts": "jwt", "basic-auths": "basic-auth", "acls": "acls"}
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,17 @@ def desired_entities(config: KongConfig) -> list[Desired]:
                 f"/consumers/{basic.consumer_id}/basic-auth/{basic.id}",
                 body,
                 compare,
+            )
+        )
+    for acl in config.acl_credentials:
+        body = {"group": acl.group, "tags": list(acl.tags)}
+        out.append(
+            Desired(
+                "acls",
+                acl.id,
+                f"/consumers/{acl.consumer_id}/acls/{acl.id}",
+                body,
+                {**body, "consumer": {"id": acl.consumer_id}},
             )
         )
     return out

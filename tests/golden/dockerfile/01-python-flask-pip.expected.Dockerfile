@@ -17,11 +17,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH="/opt/venv/bin:$PATH"
 WORKDIR /app
-COPY --from=build /opt/venv /opt/venv
-COPY --from=build /app /app
 USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 CMD ["python", "-c", "import socket; socket.create_connection(('127.0.0.1', 8000), 3).close()"]
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build /app /app
 LABEL org.opencontainers.image.revision="up-0001" \
       org.opencontainers.image.source="https://git.example.com/team/flask-api"
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]

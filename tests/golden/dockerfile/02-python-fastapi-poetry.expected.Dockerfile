@@ -18,10 +18,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH="/opt/venv/bin:$PATH"
 WORKDIR /app
-COPY --from=build /opt/venv /opt/venv
-COPY --from=build /app /app
 USER 10001:10001
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 CMD ["python", "-c", "import socket; socket.create_connection(('127.0.0.1', 8080), 3).close()"]
-LABEL org.opencontainers.image.revision="up-0002"
 CMD ["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8080"]
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build /app /app
+LABEL org.opencontainers.image.revision="up-0002"

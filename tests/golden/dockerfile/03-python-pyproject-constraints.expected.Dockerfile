@@ -18,10 +18,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH="/opt/venv/bin:$PATH"
 WORKDIR /app
-COPY --from=build /opt/venv /opt/venv
-COPY --from=build /app /app
 USER 20001:20001
 EXPOSE 5000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 CMD ["python", "-c", "import socket; socket.create_connection(('127.0.0.1', 5000), 3).close()"]
-LABEL org.opencontainers.image.revision="up-0003"
 CMD ["python", "server.py"]
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build /app /app
+LABEL org.opencontainers.image.revision="up-0003"

@@ -17,11 +17,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH="/opt/venv/bin:$PATH"
 WORKDIR /app
-COPY --from=build /opt/venv /opt/venv
-COPY --from=build /app /app
 USER 10001:10001
 EXPOSE 9000
+CMD ["my-api", "serve"]
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build /app /app
 LABEL io.justpush.upload-id="up-0004" \
       org.opencontainers.image.revision="up-0004" \
       org.opencontainers.image.title="my-api"
-CMD ["my-api", "serve"]

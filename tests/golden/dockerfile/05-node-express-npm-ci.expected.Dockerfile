@@ -11,12 +11,12 @@ ENV NODE_ENV=production \
     NPM_CONFIG_CACHE=/tmp/.npm \
     NPM_CONFIG_UPDATE_NOTIFIER=false
 WORKDIR /app
-COPY --from=deps /app/node_modules ./node_modules
-COPY . .
-RUN node --check server.js
 USER 10001:10001
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 CMD ["node", "-e", "require('net').connect(3000, '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(1))"]
+CMD ["node", "server.js"]
+COPY --from=deps /app/node_modules ./node_modules
+COPY . .
+RUN node --check server.js
 LABEL org.opencontainers.image.revision="up-0005" \
       org.opencontainers.image.source="https://git.example.com/team/express-api"
-CMD ["node", "server.js"]

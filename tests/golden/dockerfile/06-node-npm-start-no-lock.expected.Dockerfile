@@ -11,11 +11,11 @@ ENV NODE_ENV=production \
     NPM_CONFIG_CACHE=/tmp/.npm \
     NPM_CONFIG_UPDATE_NOTIFIER=false
 WORKDIR /app
-COPY --from=deps /app/node_modules ./node_modules
-COPY . .
-RUN node -e "const p = require('./package.json'); if (!(p.scripts && p.scripts['start'])) { console.error('package.json has no \"start\" script'); process.exit(1); }"
 USER 10001:10001
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 CMD ["node", "-e", "require('net').connect(8080, '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(1))"]
-LABEL org.opencontainers.image.revision="up-0006"
 CMD ["npm", "start"]
+COPY --from=deps /app/node_modules ./node_modules
+COPY . .
+RUN node -e "const p = require('./package.json'); if (!(p.scripts && p.scripts['start'])) { console.error('package.json has no \"start\" script'); process.exit(1); }"
+LABEL org.opencontainers.image.revision="up-0006"

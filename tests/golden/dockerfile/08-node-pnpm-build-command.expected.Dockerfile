@@ -15,9 +15,9 @@ ENV NODE_ENV=production \
     NPM_CONFIG_CACHE=/tmp/.npm \
     NPM_CONFIG_UPDATE_NOTIFIER=false
 WORKDIR /app
-COPY --from=build /app /app
 USER 10001:10001
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 CMD ["node", "-e", "require('net').connect(3000, '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(1))"]
-LABEL org.opencontainers.image.revision="up-0008"
 CMD ["node", "build/server.mjs"]
+COPY --from=build /app /app
+LABEL org.opencontainers.image.revision="up-0008"

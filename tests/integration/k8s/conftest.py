@@ -24,10 +24,6 @@ HTTPD = (
 )
 SPEC = {"openapi": "3.1.0", "paths": {"/health": {"get": {}}}}
 SMALL = Resources(cpu_request="10m", memory_request="16Mi", cpu_limit="100m", memory_limit="32Mi")
-KINDS = (
-    "deployments,replicasets,pods,services,configmaps,secrets,networkpolicies,resourcequotas,limitranges,"
-    "horizontalpodautoscalers.autoscaling,poddisruptionbudgets.policy"
-)
 
 
 def _env(name: str) -> str:

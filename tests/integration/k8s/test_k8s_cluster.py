@@ -6,16 +6,19 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from pydantic import SecretStr
 
-from conftest import KINDS
 from justpush.config import KubernetesSettings
 from justpush.errors import KubernetesError
 from justpush.k8s import (
     UPLOAD_LABEL,
     AppDeployment,
+    Autoscaling,
     K8sClient,
     LogLine,
     ManifestOptions,
@@ -26,6 +29,11 @@ from justpush.k8s import (
 
 pytestmark = pytest.mark.integration
 
+# Every namespaced kind render_manifests emits, plus what the Deployment creates.
+KINDS = (
+    "deployments,replicasets,pods,services,configmaps,secrets,networkpolicies,resourcequotas,limitranges,"
+    "horizontalpodautoscalers.autoscaling,poddisruptionbudgets.policy"
+)
 # Failures must surface well before the 120 s rollout timeout.
 FAILURE_BOUND = 90.0
 
@@ -79,6 +87,10 @@ async def test_lifecycle_deploy_logs_scale_env_rollback_delete(
 
         lines = await _lines(k8s, app.upload_id)
         assert LogLine(pods[0].name, "started GREETING=hello") in lines
+        followed = k8s.logs(app.upload_id, follow=True, tail=5)
+        first_line = await asyncio.wait_for(followed.__anext__(), timeout=20)
+        await followed.aclose()
+        assert first_line.pod == pods[0].name and first_line.line in {line.line for line in lines}
 
         usage = await _usage_numbers(k8s, app.upload_id)
         assert [u.pod for u in usage] == [pods[0].name]
@@ -93,7 +105,6 @@ async def test_lifecycle_deploy_logs_scale_env_rollback_delete(
 
         before = {p.name for p in await k8s.pod_status(app.upload_id)}
         changed_app, changed = await k8s.set_env(app, options, env={"GREETING": "hola"})
-        after = await k8s.pod_status(app.upload_id)
         assert await _settled_pod_count(k8s, app.upload_id, 1)
         after = await k8s.pod_status(app.upload_id)
         assert {p.name for p in after}.isdisjoint(before)
@@ -200,6 +211,23 @@ async def test_limited_service_account_can_apply_and_delete(
     assert _leftovers(kubectl, app.upload_id) == []
 
 
+async def test_api_server_and_token_settings_connect(kubeconfig: str) -> None:
+    data = yaml.safe_load(Path(kubeconfig).read_text())
+    context = next(c for c in data["contexts"] if c["name"] == data["current-context"])["context"]
+    cluster = next(c for c in data["clusters"] if c["name"] == context["cluster"])["cluster"]
+    user = next(u for u in data["users"] if u["name"] == context["user"])["user"]
+    settings = KubernetesSettings(
+        api_server=cluster["server"], token=user["token"], ca_data=cluster["certificate-authority-data"]
+    )
+    async with K8sClient(settings) as k8s:
+        assert (await k8s.discover()).server_version.startswith("v1.")
+    wrong = settings.model_copy(update={"token": SecretStr("not-a-token")})
+    async with K8sClient(wrong) as k8s:
+        with pytest.raises(KubernetesError) as caught:
+            await k8s.discover()
+    assert caught.value.status == 401
+
+
 async def test_hpa_owned_replicas_scale_through_the_hpa(
     settings: KubernetesSettings,
     options: ManifestOptions,
@@ -207,8 +235,6 @@ async def test_hpa_owned_replicas_scale_through_the_hpa(
     kubectl: Callable[..., str],
     namespace: str,
 ) -> None:
-    from justpush.k8s import Autoscaling
-
     app = make_app(autoscaling=Autoscaling(min_replicas=1, max_replicas=2))
     async with K8sClient(settings) as k8s:
         await k8s.apply(render_manifests(app, options))

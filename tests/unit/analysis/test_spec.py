@@ -101,3 +101,18 @@ def test_builder_orders_dedupes_and_marks_unresolved() -> None:
     ]
     assert spec["paths"]["/a"]["get"]["responses"] == {"200": {"description": "OK"}}
     assert validation_error(spec) is None
+
+
+def _many_paths(schema: dict[str, object]) -> ExtractedApi:
+    ops = [Operation("get", f"/r{n}/{{id}}", parameters=(Parameter("id", "path", {"type": "integer"}, True),))
+           for n in range(150)]  # fmt: skip
+    ops.append(Operation("post", "/last", request_body=schema))
+    return ExtractedApi(operations=ops, schemas={"Thing": {"type": "object"}})
+
+
+def test_large_documents_are_still_fully_checked() -> None:
+    assert validation_error(build_spec(_many_paths({"$ref": "#/components/schemas/Thing"}))) is None
+    bad_type = validation_error(build_spec(_many_paths({"type": "strnig"})))
+    assert bad_type is not None and "/last" in bad_type
+    dangling = validation_error(build_spec(_many_paths({"$ref": "#/components/schemas/Missing"})))
+    assert dangling == "unresolvable $ref #/components/schemas/Missing"

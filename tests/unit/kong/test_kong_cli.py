@@ -22,7 +22,9 @@ paths:
 def test_render_deck_from_spec_file(tmp_path: Path) -> None:
     spec = tmp_path / "openapi.yaml"
     spec.write_text(SPEC)
-    result = CliRunner().invoke(app, ["render", "kong", str(spec), "--upload-id", "u7", "--service-port", "8080"])
+    result = CliRunner().invoke(
+        app, ["render", "kong", str(spec), "--upload-id", "u7", "--service-port", "8080"]
+    )
     assert result.exit_code == 0, result.output
     document = yaml.safe_load(result.stdout)
     service = document["services"][0]
@@ -36,7 +38,9 @@ def test_render_deck_from_spec_file(tmp_path: Path) -> None:
 def test_render_kic_with_explicit_host_is_refused_and_k8s_works(tmp_path: Path) -> None:
     spec = tmp_path / "openapi.json"
     spec.write_text(json.dumps(yaml.safe_load(SPEC)))
-    explicit = CliRunner().invoke(app, ["render", "kong", str(spec), "--format", "kic", "--service-host", "10.0.0.1"])
+    explicit = CliRunner().invoke(
+        app, ["render", "kong", str(spec), "--format", "kic", "--service-host", "10.0.0.1"]
+    )
     assert explicit.exit_code != 0
     ok = CliRunner().invoke(app, ["render", "kong", str(spec), "--format", "kic", "--namespace", "apps"])
     assert ok.exit_code == 0, ok.output

@@ -8,21 +8,27 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
+from tests.kong_emulator import create_emulator
+from tests.unit.kong.kong_helpers import make_spec
 
 from justpush.config import KongSettings
 from justpush.errors import KongError
 from justpush.kong import Developer, KongClient, KongOptions, KongTarget, openapi_to_kong
-from tests.kong_emulator import create_emulator
-from tests.unit.kong.kong_helpers import make_spec
 
-SECURED = {"components": {"securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Key"}}},
-           "security": [{"key": []}]}
+SECURED = {
+    "components": {"securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Key"}}},
+    "security": [{"key": []}],
+}
 
 
 def build(upload: str = "u1", paths: int = 3, **extra: Any) -> Any:
-    spec = make_spec({f"/items{i}/{{id}}": {"get": {"operationId": f"get{i}"}} for i in range(paths)}, **SECURED)
+    spec = make_spec(
+        {f"/items{i}/{{id}}": {"get": {"operationId": f"get{i}"}} for i in range(paths)}, **SECURED
+    )
     spec["paths"]["/items0/me"] = {"get": {"operationId": "me", "security": []}}
-    options = KongOptions(developers=(Developer(username="dev", api_key=SecretStr(f"key-{upload}")),), **extra)
+    options = KongOptions(
+        developers=(Developer(username="dev", api_key=SecretStr(f"key-{upload}")),), **extra
+    )
     return openapi_to_kong(spec, KongTarget(upload_id=upload, name=f"app-{upload}", port=8080), options)
 
 
@@ -38,10 +44,12 @@ def client_for(app: Any, **settings: Any) -> KongClient:
 async def test_create_then_resync_makes_zero_writes(kong: KongClient, emulator_app: Any) -> None:
     config = build()
     first = await kong.sync(config, "u1")
-    total = 1 + len(config.routes) + len(config.plugins) + len(config.consumers) + 1
+    # service, routes, plugins, consumers, the developer's key and its ACL membership
+    total = 1 + len(config.routes) + len(config.plugins) + len(config.consumers) + 1 + 1
     assert (first.created, first.updated, first.deleted) == (total, 0, 0)
     store = emulator_of(emulator_app).store.entities
     assert len(store["routes"]) == len(config.routes) and len(store["key-auths"]) == 1
+    assert [a["group"] for a in store["acls"].values()] == ["justpush-upload-u1"]
     writes = emulator_of(emulator_app).writes
     again = await kong.sync(config, "u1")
     assert (again.writes, again.unchanged) == (0, total)
@@ -52,12 +60,15 @@ async def test_update_one_route_only(kong: KongClient, emulator_app: Any) -> Non
     await kong.sync(build(), "u1")
     changed = build()
     route = changed.routes[0]
-    changed = changed.model_copy(update={"routes": (route.model_copy(update={"preserve_host": True}),
-                                                    *changed.routes[1:])})
+    changed = changed.model_copy(
+        update={"routes": (route.model_copy(update={"preserve_host": True}), *changed.routes[1:])}
+    )
     emulator_of(emulator_app).requests.clear()
     result = await kong.sync(changed, "u1")
     assert (result.created, result.updated, result.deleted) == (0, 1, 0)
-    assert [r for r in emulator_of(emulator_app).requests if r[0] != "GET"] == [("PUT", f"/routes/{route.id}")]
+    assert [r for r in emulator_of(emulator_app).requests if r[0] != "GET"] == [
+        ("PUT", f"/routes/{route.id}")
+    ]
     assert emulator_of(emulator_app).store.entities["routes"][route.id]["preserve_host"] is True
 
 
@@ -65,7 +76,7 @@ async def test_removed_operation_is_deleted_with_its_plugins(kong: KongClient, e
     await kong.sync(build(paths=3), "u1")
     smaller = build(paths=2)
     result = await kong.sync(smaller, "u1")
-    assert result.deleted == 2  # the route of get2 and its key-auth plugin
+    assert result.deleted == 3  # the route of get2 and its key-auth and acl plugins
     assert len(emulator_of(emulator_app).store.entities["routes"]) == len(smaller.routes)
 
 
@@ -80,7 +91,12 @@ async def test_delete_removes_exactly_one_upload(kong: KongClient, emulator_app:
     assert result.deleted > 0
     remaining = {e["id"] for entities in store.entities.values() for e in entities.values()}
     assert {other.service.id, *(r.id for r in other.routes)} <= remaining
-    owned = [e for entities in store.entities.values() for e in entities.values() if "upload:u1" in (e["tags"] or [])]
+    owned = [
+        e
+        for entities in store.entities.values()
+        for e in entities.values()
+        if "upload:u1" in (e["tags"] or [])
+    ]
     assert owned == []
     assert store.find("consumers", "someone-else") is not None
     assert (await kong.delete("u1")).deleted == 0
@@ -90,7 +106,7 @@ async def test_pagination_over_many_entities(emulator_app: Any) -> None:
     config = build(paths=130)
     async with client_for(emulator_app, page_size=50) as kong:
         first = await kong.sync(config, "u1")
-        assert first.created == 1 + 131 + len(config.plugins) + 2
+        assert first.created == 1 + 131 + len(config.plugins) + 3  # consumer, key, acl
         lists = [p for m, p in emulator_of(emulator_app).requests if m == "GET" and p == "/routes"]
         emulator_of(emulator_app).requests.clear()
         again = await kong.sync(config, "u1")
@@ -135,8 +151,9 @@ async def test_unique_violation_is_a_clear_error(kong: KongClient, emulator_app:
 async def test_schema_violation_lists_field_errors(kong: KongClient) -> None:
     config = build()
     route = config.routes[0]
-    broken = config.model_copy(update={"routes": (route.model_copy(update={"paths": ("users",)}),
-                                                  *config.routes[1:])})
+    broken = config.model_copy(
+        update={"routes": (route.model_copy(update={"paths": ("users",)}), *config.routes[1:])}
+    )
     with pytest.raises(KongError) as info:
         await kong.sync(broken, "u1")
     assert info.value.status == 400
@@ -145,8 +162,13 @@ async def test_schema_violation_lists_field_errors(kong: KongClient) -> None:
 
 
 async def test_enterprise_plugin_refused_by_oss(kong: KongClient) -> None:
-    spec = make_spec({"/x": {"get": {}}}, security=[{"o": []}], components={"securitySchemes": {
-        "o": {"type": "openIdConnect", "openIdConnectUrl": "https://id.example"}}})
+    spec = make_spec(
+        {"/x": {"get": {}}},
+        security=[{"o": []}],
+        components={
+            "securitySchemes": {"o": {"type": "openIdConnect", "openIdConnectUrl": "https://id.example"}}
+        },
+    )
     config = openapi_to_kong(spec, KongTarget(upload_id="u9", name="oidc"), KongOptions())
     with pytest.raises(KongError, match="plugin 'openid-connect' not enabled"):
         await kong.sync(config, "u9")
@@ -202,7 +224,9 @@ async def test_unreachable_kong_is_a_kong_error() -> None:
     assert isinstance(info.value.__cause__, httpx.ConnectError)
 
 
-async def test_logs_one_line_per_call_without_secrets(kong: KongClient, caplog: pytest.LogCaptureFixture) -> None:
+async def test_logs_one_line_per_call_without_secrets(
+    kong: KongClient, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="justpush.kong.client")
     await kong.sync(build(), "u1")
     records = [r for r in caplog.records if r.name == "justpush.kong.client"]

@@ -8,15 +8,21 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-
-from justpush.kong import Developer, KongOptions, KongTarget, openapi_to_kong, to_deck
 from tests.kong_emulator import create_emulator, create_proxy, serve
 from tests.kong_emulator._reference import operation_for
 from tests.unit.kong.kong_helpers import make_spec
 
+from justpush.kong import Developer, KongOptions, KongTarget, openapi_to_kong, to_deck
+
 SVC = {"name": "svc", "protocol": "http", "host": "upstream", "port": 80, "enabled": True}
-ROUTE = {"protocols": ["http"], "https_redirect_status_code": 426, "preserve_host": False,
-         "request_buffering": True, "response_buffering": True, "paths": ["/x"]}
+ROUTE = {
+    "protocols": ["http"],
+    "https_redirect_status_code": 426,
+    "preserve_host": False,
+    "request_buffering": True,
+    "response_buffering": True,
+    "paths": ["/x"],
+}
 
 
 @pytest.fixture
@@ -44,16 +50,37 @@ async def test_operations_resolve_to_spec_templates() -> None:
         ("/plugins", {"name": "cors", "route": "some-route-id"}, "route"),  # Kong takes {"id": ...}
         ("/plugins", {"name": "cors", "protocols": ["https"]}, "protocols"),  # the spec's enum lacks https
         ("/consumers/c/key-auth", {"key": 5}, "key"),  # kong_json_schema KeyAuth
+        ("/consumers/c/acls", {"group": 5}, "group"),  # kong_json_schema ACLGroup
+        ("/consumers/c/acls", {"tags": ["t"]}, "group"),
+        ("/consumers/c/acls", {"group": "g", "groupz": 1}, "groupz"),
+        ("/plugins", {"name": "acl", "config": {"allow": ["a"], "deny": ["b"]}}, "only one of"),
+        ("/plugins", {"name": "acl", "config": {"hide_groups_header": True}}, "at least one of"),
     ],
 )
-async def test_bodies_violating_the_spec_are_refused(admin: httpx.AsyncClient, path: str, body: dict[str, Any],
-                                                     field: str) -> None:
+async def test_bodies_violating_the_spec_are_refused(
+    admin: httpx.AsyncClient, path: str, body: dict[str, Any], field: str
+) -> None:
     await admin.post("/consumers", json={"username": "c", "custom_id": "c"})
     response = await admin.post(path, json=body)
     assert response.status_code == 400, response.text
     error = response.json()
     assert (error["code"], error["name"]) == (2, "schema violation")
     assert field in str(error["fields"]), error
+
+
+async def test_acl_groups_are_unique_per_consumer(admin: httpx.AsyncClient) -> None:
+    for name in ("c1", "c2"):
+        await admin.post("/consumers", json={"username": name, "custom_id": name})
+    first = await admin.post("/consumers/c1/acls", json={"group": "g"})
+    assert first.status_code == 201 and first.json()["consumer"]["id"]
+    assert (await admin.post("/consumers/c2/acls", json={"group": "g"})).status_code == 201
+    duplicate = await admin.post("/consumers/c1/acls", json={"group": "g"})
+    assert duplicate.status_code == 409 and duplicate.json()["code"] == 5
+    # The group is the endpoint key, looked up under the consumer in the URL only.
+    own = await admin.get("/consumers/c2/acls/g")
+    assert own.status_code == 200 and own.json()["id"] != first.json()["id"]
+    assert (await admin.delete("/consumers/c1")).status_code == 204
+    assert [a["group"] for a in (await admin.get("/acls")).json()["data"]] == ["g"]
 
 
 async def test_kong_constraints_beyond_the_spec(admin: httpx.AsyncClient) -> None:
@@ -80,11 +107,19 @@ async def test_unique_foreign_key_not_found(admin: httpx.AsyncClient) -> None:
     assert (await admin.post("/services", json=SVC)).status_code == 201
     conflict = await admin.post("/services", json=SVC)
     assert conflict.status_code == 409
-    assert conflict.json() == {"code": 5, "name": "unique constraint violation",
-                               "message": "UNIQUE violation detected on '{name=\"svc\"}'", "fields": {"name": "svc"}}
+    assert conflict.json() == {
+        "code": 5,
+        "name": "unique constraint violation",
+        "message": "UNIQUE violation detected on '{name=\"svc\"}'",
+        "fields": {"name": "svc"},
+    }
     missing = "00000000-0000-4000-8000-00000000abcd"
     fk = await admin.post("/routes", json={**ROUTE, "service": {"id": missing}})
-    assert fk.status_code == 400 and fk.json()["code"] == 4 and fk.json()["fields"] == {"service": {"id": missing}}
+    assert (
+        fk.status_code == 400
+        and fk.json()["code"] == 4
+        and fk.json()["fields"] == {"service": {"id": missing}}
+    )
     nf = await admin.get(f"/services/{missing}")
     assert (nf.status_code, nf.json()) == (404, {"message": "Not found"})
 
@@ -98,7 +133,9 @@ async def test_put_upserts_patch_updates_delete_cascades(admin: httpx.AsyncClien
     assert route.json()["id"] == route_id and route.json()["strip_path"] is True  # Kong's default
     patched = await admin.patch(f"/services/{sid}", json={"retries": 1})
     assert patched.json()["retries"] == 1 and patched.json()["host"] == "upstream"
-    plugin = await admin.post(f"/routes/{route_id}/plugins", json={"name": "rate-limiting", "config": {"minute": 1}})
+    plugin = await admin.post(
+        f"/routes/{route_id}/plugins", json={"name": "rate-limiting", "config": {"minute": 1}}
+    )
     assert plugin.json()["config"]["policy"] == "local"  # defaults filled in
     blocked = await admin.delete(f"/services/{sid}")
     assert blocked.status_code == 400 and blocked.json()["code"] == 4
@@ -133,13 +170,21 @@ async def test_dbless_refuses_writes_and_validates_config(deck_schema: dict[str,
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kong") as admin:
         assert (await admin.get("/")).json()["configuration"]["database"] == "off"
         assert (await admin.post("/services", json=SVC)).status_code == 405
-        bad = await admin.post("/config", json={"_format_version": "3.0", "services": [{"name": "x", "hostz": "h"}]})
+        bad = await admin.post(
+            "/config", json={"_format_version": "3.0", "services": [{"name": "x", "hostz": "h"}]}
+        )
         assert bad.status_code == 400 and bad.json()["code"] == 14
-        dup = await admin.post("/config", json={"_format_version": "3.0", "services": [
-            {"name": "x", "host": "h"}, {"name": "x", "host": "i"}]})
+        dup = await admin.post(
+            "/config",
+            json={
+                "_format_version": "3.0",
+                "services": [{"name": "x", "host": "h"}, {"name": "x", "host": "i"}],
+            },
+        )
         assert dup.status_code == 400 and dup.json()["code"] == 14
-        config = openapi_to_kong(make_spec({"/a/{id}": {"get": {}}}), KongTarget(upload_id="u", name="a"),
-                                 KongOptions())
+        config = openapi_to_kong(
+            make_spec({"/a/{id}": {"get": {}}}), KongTarget(upload_id="u", name="a"), KongOptions()
+        )
         ok = await admin.post("/config", json=to_deck(config))
         assert ok.status_code == 201, ok.text
         routes = (await admin.get("/routes")).json()["data"]
@@ -156,13 +201,21 @@ async def test_admin_token_required_when_configured() -> None:
 async def test_proxy_routes_authenticates_and_forwards() -> None:
     spec = make_spec(
         {"/users/{id}": {"get": {}}, "/users/me": {"get": {}}, "/open": {"get": {"security": []}}},
-        security=[{"k": []}], components={"securitySchemes": {"k": {"type": "apiKey", "in": "header",
-                                                                    "name": "X-Key"}}})
-    options = KongOptions(developers=(Developer(username="dev", api_key=SecretStr("good")),),
-                          path_prefix="/apps/{upload_id}", rate_limit=None)
-    config = openapi_to_kong(spec, KongTarget(upload_id="u1", name="app", url="http://backend:9000/base"), options)
+        security=[{"k": []}],
+        components={"securitySchemes": {"k": {"type": "apiKey", "in": "header", "name": "X-Key"}}},
+    )
+    options = KongOptions(
+        developers=(Developer(username="dev", api_key=SecretStr("good")),),
+        path_prefix="/apps/{upload_id}",
+        rate_limit=None,
+    )
+    config = openapi_to_kong(
+        spec, KongTarget(upload_id="u1", name="app", url="http://backend:9000/base"), options
+    )
     admin_app = create_emulator(db_less=True)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=admin_app), base_url="http://kong") as admin:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=admin_app), base_url="http://kong"
+    ) as admin:
         assert (await admin.post("/config", json=to_deck(config))).status_code == 201
     seen: list[str] = []
 

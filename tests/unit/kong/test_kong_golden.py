@@ -40,7 +40,9 @@ def test_golden(case: Path, deck_schema: dict[str, Any]) -> None:
     document = {**to_deck(config), "_warnings": list(config.warnings)} if config.warnings else to_deck(config)
     generated = case.with_name(case.name.replace(".input.", ".generated."))
     generated.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    expected = yaml.safe_load(case.with_name(case.name.replace(".input.", ".expected.")).read_text(encoding="utf-8"))
+    expected = yaml.safe_load(
+        case.with_name(case.name.replace(".input.", ".expected.")).read_text(encoding="utf-8")
+    )
     assert document == expected, f"diff {generated} against the expected file"
     deck = {k: v for k, v in document.items() if k != "_warnings"}
     assert not list(Draft4Validator(deck_schema).iter_errors(deck))

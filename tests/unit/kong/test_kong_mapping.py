@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
+from tests.kong_emulator._store import _path_error, kong_regex_to_python
+from tests.unit.kong.kong_helpers import make_spec, plugins_on, route_for, service_plugins
 
 from justpush.config import GatewaySettings
 from justpush.errors import GenerationError
@@ -21,8 +23,6 @@ from justpush.kong import (
     generate_jwt_key,
     openapi_to_kong,
 )
-from tests.kong_emulator._store import _path_error, kong_regex_to_python
-from tests.unit.kong.kong_helpers import make_spec, plugins_on, route_for, service_plugins
 
 GET: dict[str, Any] = {"get": {"responses": {"200": {"description": "ok"}}}}
 SCHEMES = {
@@ -31,7 +31,10 @@ SCHEMES = {
     "cookie_key": {"type": "apiKey", "in": "cookie", "name": "session"},
     "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
     "basic": {"type": "http", "scheme": "basic"},
-    "oidc": {"type": "openIdConnect", "openIdConnectUrl": "https://id.example/.well-known/openid-configuration"},
+    "oidc": {
+        "type": "openIdConnect",
+        "openIdConnectUrl": "https://id.example/.well-known/openid-configuration",
+    },
     "oauth": {"type": "oauth2", "flows": {}},
 }
 
@@ -54,7 +57,9 @@ def kong_match(path: str, request_path: str) -> dict[str, str] | None:
 
 
 def winner(config: Any, request_path: str, method: str = "GET") -> str | None:
-    candidates = [r for r in config.routes if method in r.methods and kong_match(r.paths[0], request_path) is not None]
+    candidates = [
+        r for r in config.routes if method in r.methods and kong_match(r.paths[0], request_path) is not None
+    ]
     if not candidates:
         return None
     best = max(candidates, key=lambda r: r.regex_priority)
@@ -84,9 +89,19 @@ def test_literal_paths_match_exactly(target: KongTarget, options: KongOptions) -
 
 
 def test_literal_beats_parameter_and_order_is_total(target: KongTarget, options: KongOptions) -> None:
-    paths = ["/users/{id}", "/users/me", "/users/{id}/posts", "/users/me/posts", "/{kind}/{id}",
-             "/users/{id}/posts/{postId}", "/users/{id}/posts/latest", "/a/{x}", "/{y}/b", "/files/{name}.json",
-             "/files/{name}"]
+    paths = [
+        "/users/{id}",
+        "/users/me",
+        "/users/{id}/posts",
+        "/users/me/posts",
+        "/{kind}/{id}",
+        "/users/{id}/posts/{postId}",
+        "/users/{id}/posts/latest",
+        "/a/{x}",
+        "/{y}/b",
+        "/files/{name}.json",
+        "/files/{name}",
+    ]
     config = openapi_to_kong(make_spec({p: GET for p in paths}), target, options)
     priorities = [r.regex_priority for r in config.routes]
     assert len(set(priorities)) == len(priorities)
@@ -103,8 +118,12 @@ def test_literal_beats_parameter_and_order_is_total(target: KongTarget, options:
 
 
 def test_base_path_from_servers_with_variables(target: KongTarget, options: KongOptions) -> None:
-    spec = make_spec({"/pets": GET}, servers=[{"url": "https://api.example.com/{version}/shop",
-                                               "variables": {"version": {"default": "v2"}}}])
+    spec = make_spec(
+        {"/pets": GET},
+        servers=[
+            {"url": "https://api.example.com/{version}/shop", "variables": {"version": {"default": "v2"}}}
+        ],
+    )
     config = openapi_to_kong(spec, target, options)
     assert config.routes[0].paths == ("~/v2/shop/pets$",)
     relative = openapi_to_kong(make_spec({"/pets": GET}, servers=[{"url": "/api/"}]), target, options)
@@ -124,8 +143,12 @@ def test_capture_names_are_sanitized_unique_and_short(target: KongTarget, option
     assert _path_error(path) is None
 
 
-def test_unicode_and_reserved_characters_are_encoded_and_escaped(target: KongTarget, options: KongOptions) -> None:
-    spec = make_spec({"/café/{id}": GET, "/v1/items:search": GET, "/a+b/(x)": GET, "/files/{name}.{ext}": GET})
+def test_unicode_and_reserved_characters_are_encoded_and_escaped(
+    target: KongTarget, options: KongOptions
+) -> None:
+    spec = make_spec(
+        {"/café/{id}": GET, "/v1/items:search": GET, "/a+b/(x)": GET, "/files/{name}.{ext}": GET}
+    )
     config = openapi_to_kong(spec, target, options)
     by_op = {r.operation: r.paths[0] for r in config.routes}
     assert kong_match(by_op["GET /café/{id}"], "/caf%C3%A9/1") == {"id": "1"}
@@ -141,7 +164,10 @@ def test_unicode_and_reserved_characters_are_encoded_and_escaped(target: KongTar
 def test_three_hundred_paths(target: KongTarget, options: KongOptions) -> None:
     paths = {}
     for i in range(150):
-        paths[f"/r{i}/items/{{id}}"] = {"get": {"operationId": f"get{i}"}, "delete": {"operationId": f"del{i}"}}
+        paths[f"/r{i}/items/{{id}}"] = {
+            "get": {"operationId": f"get{i}"},
+            "delete": {"operationId": f"del{i}"},
+        }
         paths[f"/r{i}/items/special"] = {"get": {"operationId": f"special{i}"}}
     config = openapi_to_kong(make_spec(paths), target, options)
     assert len(config.routes) == 450
@@ -159,10 +185,15 @@ def test_path_prefix_with_strip_rewrites_upstream_path(target: KongTarget) -> No
     assert route.paths == ("~/apps/u1(?<jp_path>/users/(?<id>[^#?/]+))$",)
     assert route.strip_path is False
     assert kong_match(route.paths[0], "/apps/u1/users/5") == {"jp_path": "/users/5", "id": "5"}
-    assert plugins_on(config, "GET /users/{id}")["request-transformer"]["replace"]["uri"] == \
-        '$(uri_captures["jp_path"])'
-    kept = openapi_to_kong(make_spec({"/users/{id}": GET}), target,
-                           KongOptions(path_prefix="/apps/{upload_id}", strip_path=False))
+    assert (
+        plugins_on(config, "GET /users/{id}")["request-transformer"]["replace"]["uri"]
+        == '$(uri_captures["jp_path"])'
+    )
+    kept = openapi_to_kong(
+        make_spec({"/users/{id}": GET}),
+        target,
+        KongOptions(path_prefix="/apps/{upload_id}", strip_path=False),
+    )
     assert kept.routes[0].paths == ("~/apps/u1/users/(?<id>[^#?/]+)$",)
     assert "request-transformer" not in plugins_on(kept, "GET /users/{id}")
 
@@ -202,17 +233,31 @@ def test_ids_are_uuid5_of_upload_and_entity(target: KongTarget, options: KongOpt
     config = openapi_to_kong(make_spec({"/users/{id}": GET}), target, options)
     assert config.service.id == str(uuid.uuid5(NAMESPACE, "upload:u1:service"))
     assert config.routes[0].id == entity_id("u1", "route:GET /users/{id}")
-    other = openapi_to_kong(make_spec({"/users/{id}": GET}), target.model_copy(update={"upload_id": "u2"}), options)
+    other = openapi_to_kong(
+        make_spec({"/users/{id}": GET}), target.model_copy(update={"upload_id": "u2"}), options
+    )
     assert {config.service.id, config.routes[0].id}.isdisjoint({other.service.id, other.routes[0].id})
 
 
 def test_every_entity_is_tagged_and_lists_sorted(target: KongTarget) -> None:
-    options = KongOptions(developers=(Developer(username="bob", api_key=SecretStr("k1")),
-                                      Developer(username="alice", api_key=SecretStr("k2"))))
+    options = KongOptions(
+        developers=(
+            Developer(username="bob", api_key=SecretStr("k1")),
+            Developer(username="alice", api_key=SecretStr("k2")),
+        )
+    )
     spec = secured([{"header_key": []}, {"bearer": []}])
     spec["paths"]["/z"] = GET
     config = openapi_to_kong(spec, target, options)
-    entities = [config.service, *config.routes, *config.plugins, *config.consumers, *config.key_auth_credentials]
+    entities: list[Any] = [
+        config.service,
+        *config.routes,
+        *config.plugins,
+        *config.consumers,
+        *config.key_auth_credentials,
+        *config.acl_credentials,
+    ]
+    assert len(config.acl_credentials) == 3  # alice, bob and the anonymous consumer
     for entity in entities:
         assert entity.tags == ("justpush", "upload:u1")
     assert [r.name for r in config.routes] == sorted(r.name for r in config.routes)
@@ -224,17 +269,34 @@ def test_every_entity_is_tagged_and_lists_sorted(target: KongTarget) -> None:
 def test_service_targets_kubernetes_service_or_explicit_url(options: KongOptions) -> None:
     spec = make_spec({"/x": GET}, **{"x-kong-service-defaults": {"read_timeout": 5000, "retries": 1}})
     k8s = openapi_to_kong(spec, KongTarget(upload_id="u", name="My App", namespace="ns", port=81), options)
-    assert (k8s.service.host, k8s.service.port, k8s.service.protocol) == ("my-app.ns.svc.cluster.local", 81, "http")
+    assert (k8s.service.host, k8s.service.port, k8s.service.protocol) == (
+        "my-app.ns.svc.cluster.local",
+        81,
+        "http",
+    )
     assert (k8s.service.read_timeout, k8s.service.retries, k8s.service.name) == (5000, 1, "my-app")
-    url = openapi_to_kong(spec, KongTarget(upload_id="u", name="x", url="https://10.0.0.5:8443/base"), options)
-    assert (url.service.host, url.service.port, url.service.protocol, url.service.path) == \
-        ("10.0.0.5", 8443, "https", "/base")
+    url = openapi_to_kong(
+        spec, KongTarget(upload_id="u", name="x", url="https://10.0.0.5:8443/base"), options
+    )
+    assert (url.service.host, url.service.port, url.service.protocol, url.service.path) == (
+        "10.0.0.5",
+        8443,
+        "https",
+        "/base",
+    )
 
 
 def test_options_from_gateway_settings(target: KongTarget) -> None:
-    gateway = GatewaySettings.model_validate({
-        "rateLimit": {"minute": 7, "hour": None}, "cors": {"enabled": False}, "preserveHost": True,
-        "protocols": ["https"], "readTimeoutMs": 1234, "retries": 2})
+    gateway = GatewaySettings.model_validate(
+        {
+            "rateLimit": {"minute": 7, "hour": None},
+            "cors": {"enabled": False},
+            "preserveHost": True,
+            "protocols": ["https"],
+            "readTimeoutMs": 1234,
+            "retries": 2,
+        }
+    )
     config = openapi_to_kong(make_spec({"/x": GET}), target, KongOptions.from_settings(gateway))
     assert service_plugins(config) == {"rate-limiting": {"minute": 7, "policy": "local"}}
     route = config.routes[0]
@@ -256,18 +318,31 @@ def test_rate_limit_per_endpoint_and_disable(target: KongTarget, options: KongOp
     assert "rate-limiting" not in plugins_on(config, "GET /free")
     # the plugin disabled on one route moves from the service onto each route that keeps it
     assert "rate-limiting" not in service_plugins(config)
-    assert plugins_on(config, "GET /plain")["rate-limiting"] == {"minute": 60, "hour": 1000, "policy": "local"}
+    assert plugins_on(config, "GET /plain")["rate-limiting"] == {
+        "minute": 60,
+        "hour": 1000,
+        "policy": "local",
+    }
     assert "cors" in service_plugins(config)
 
 
 def test_x_kong_plugin_levels_and_deployment_overrides(target: KongTarget) -> None:
-    spec = make_spec({
-        "/a": {"x-kong-plugin-response-transformer": {"config": {"add": {"headers": ["X-Path:a"]}}},
-               "get": {"operationId": "getA",
-                       "x-kong-plugin-request-transformer": {"config": {"add": {"headers": ["X-Op:1"]}}}},
-               "post": {"x-kong-plugin-response-transformer": {"enabled": False}}},
-    }, **{"x-kong-plugin-request-termination": {"config": {"status_code": 503}}})
-    options = KongOptions(operation_plugins={"getA": {"rate-limiting": {"second": 1}}, "POST /a": {"cors": None}})
+    spec = make_spec(
+        {
+            "/a": {
+                "x-kong-plugin-response-transformer": {"config": {"add": {"headers": ["X-Path:a"]}}},
+                "get": {
+                    "operationId": "getA",
+                    "x-kong-plugin-request-transformer": {"config": {"add": {"headers": ["X-Op:1"]}}},
+                },
+                "post": {"x-kong-plugin-response-transformer": {"enabled": False}},
+            },
+        },
+        **{"x-kong-plugin-request-termination": {"config": {"status_code": 503}}},
+    )
+    options = KongOptions(
+        operation_plugins={"getA": {"rate-limiting": {"second": 1}}, "POST /a": {"cors": None}}
+    )
     config = openapi_to_kong(spec, target, options)
     get_a, post_a = plugins_on(config, "GET /a"), plugins_on(config, "POST /a")
     assert get_a["response-transformer"] == {"add": {"headers": ["X-Path:a"]}}
@@ -283,17 +358,25 @@ def test_invalid_extensions_are_refused(target: KongTarget, options: KongOptions
     with pytest.raises(GenerationError, match="x-kong-plugin-cors must be an object"):
         openapi_to_kong(make_spec({"/a": {"get": {"x-kong-plugin-cors": 3}}}), target, options)
     with pytest.raises(GenerationError, match="x-kong-route-defaults accepts only"):
-        openapi_to_kong(make_spec({"/a": {"get": {"x-kong-route-defaults": {"strip_path": True}}}}), target, options)
+        openapi_to_kong(
+            make_spec({"/a": {"get": {"x-kong-route-defaults": {"strip_path": True}}}}), target, options
+        )
     with pytest.raises(GenerationError, match="no operations"):
         openapi_to_kong(make_spec({}), target, options)
 
 
 def test_request_and_response_transformer_when_configured(target: KongTarget) -> None:
-    options = KongOptions(request_transformer={"add": {"headers": ["X-From:gw"]}},
-                          response_transformer={"remove": {"headers": ["Server"]}}, cors=None, rate_limit=None)
+    options = KongOptions(
+        request_transformer={"add": {"headers": ["X-From:gw"]}},
+        response_transformer={"remove": {"headers": ["Server"]}},
+        cors=None,
+        rate_limit=None,
+    )
     config = openapi_to_kong(make_spec({"/a": GET}), target, options)
-    assert service_plugins(config) == {"request-transformer": {"add": {"headers": ["X-From:gw"]}},
-                                       "response-transformer": {"remove": {"headers": ["Server"]}}}
+    assert service_plugins(config) == {
+        "request-transformer": {"add": {"headers": ["X-From:gw"]}},
+        "response-transformer": {"remove": {"headers": ["Server"]}},
+    }
 
 
 # ------------------------------------------------------------------ security
@@ -302,20 +385,36 @@ def test_request_and_response_transformer_when_configured(target: KongTarget) ->
 @pytest.mark.parametrize(
     ("security", "plugin", "config"),
     [
-        ([{"header_key": []}], "key-auth",
-         {"key_names": ["X-API-Key"], "key_in_header": True, "key_in_query": False, "key_in_body": False}),
-        ([{"query_key": []}], "key-auth",
-         {"key_names": ["api_key"], "key_in_header": False, "key_in_query": True, "key_in_body": False}),
-        ([{"bearer": []}], "jwt",
-         {"claims_to_verify": ["exp"], "header_names": ["authorization"], "key_claim_name": "iss"}),
+        (
+            [{"header_key": []}],
+            "key-auth",
+            {"key_names": ["X-API-Key"], "key_in_header": True, "key_in_query": False, "key_in_body": False},
+        ),
+        (
+            [{"query_key": []}],
+            "key-auth",
+            {"key_names": ["api_key"], "key_in_header": False, "key_in_query": True, "key_in_body": False},
+        ),
+        (
+            [{"bearer": []}],
+            "jwt",
+            {"claims_to_verify": ["exp"], "header_names": ["authorization"], "key_claim_name": "iss"},
+        ),
         ([{"basic": []}], "basic-auth", {"hide_credentials": False}),
     ],
 )
-def test_single_scheme(security: Any, plugin: str, config: dict[str, Any], target: KongTarget,
-                       options: KongOptions) -> None:
+def test_single_scheme(
+    security: Any, plugin: str, config: dict[str, Any], target: KongTarget, options: KongOptions
+) -> None:
     result = openapi_to_kong(secured(security), target, options)
-    auth = {k: v for k, v in plugins_on(result, "GET /items").items() if k not in ("cors", "rate-limiting")}
+    auth = {
+        k: v for k, v in plugins_on(result, "GET /items").items() if k not in ("cors", "rate-limiting", "acl")
+    }
     assert auth == {plugin: config}
+    assert plugins_on(result, "GET /items")["acl"] == {
+        "allow": ["justpush-upload-u1"],
+        "hide_groups_header": True,
+    }
     assert not any(c.username.endswith("_anonymous") for c in result.consumers)
 
 
@@ -335,7 +434,9 @@ def test_operation_security_overrides_document(target: KongTarget, options: Kong
 
 
 def test_or_alternatives_use_anonymous_and_termination(target: KongTarget, options: KongOptions) -> None:
-    result = openapi_to_kong(secured([{"header_key": []}, {"query_key": []}, {"bearer": []}]), target, options)
+    result = openapi_to_kong(
+        secured([{"header_key": []}, {"query_key": []}, {"bearer": []}]), target, options
+    )
     route = route_for(result, "GET /items")
     plugins = plugins_on(result, "GET /items")
     anonymous = next(c for c in result.consumers if c.username == "petstore_anonymous")
@@ -384,8 +485,13 @@ def test_unsupported_and_undefined_schemes(target: KongTarget, options: KongOpti
 
 
 def test_swagger2_security_definitions(target: KongTarget, options: KongOptions) -> None:
-    spec = {"swagger": "2.0", "basePath": "/v1", "securityDefinitions": {"b": {"type": "basic"}},
-            "security": [{"b": []}], "paths": {"/x": GET}}
+    spec = {
+        "swagger": "2.0",
+        "basePath": "/v1",
+        "securityDefinitions": {"b": {"type": "basic"}},
+        "security": [{"b": []}],
+        "paths": {"/x": GET},
+    }
     result = openapi_to_kong(spec, target, options)
     assert result.routes[0].paths == ("~/v1/x$",)
     assert "basic-auth" in plugins_on(result, "GET /x")
@@ -397,18 +503,25 @@ def test_swagger2_security_definitions(target: KongTarget, options: KongOptions)
 def test_consumers_and_credentials_from_developers(target: KongTarget) -> None:
     key = generate_api_key()
     jwt = generate_jwt_key("alice-issuer")
-    options = KongOptions(developers=(Developer(username="Alice", api_key=key, jwt=jwt),
-                                      Developer(username="bob", basic_password=SecretStr("pw"))))
+    options = KongOptions(
+        developers=(
+            Developer(username="Alice", api_key=key, jwt=jwt),
+            Developer(username="bob", basic_password=SecretStr("pw")),
+        )
+    )
     result = openapi_to_kong(secured([{"header_key": []}]), target, options)
     alice = next(c for c in result.consumers if c.username == "petstore_alice")
     assert alice.custom_id == "justpush:u1:alice"
     assert [c.key.get_secret_value() for c in result.key_auth_credentials] == [key.get_secret_value()]
-    assert result.jwt_credentials[0].key == "alice-issuer" and result.jwt_credentials[0].consumer_id == alice.id
+    assert (
+        result.jwt_credentials[0].key == "alice-issuer" and result.jwt_credentials[0].consumer_id == alice.id
+    )
     assert result.basic_auth_credentials[0].username == "petstore_bob"
     assert key.get_secret_value() not in repr(result)
     with pytest.raises(GenerationError, match="duplicated"):
-        openapi_to_kong(secured(None), target, KongOptions(developers=(Developer(username="a"),
-                                                                      Developer(username="A"))))
+        openapi_to_kong(
+            secured(None), target, KongOptions(developers=(Developer(username="a"), Developer(username="A")))
+        )
 
 
 def test_generated_keys_are_random_and_long() -> None:

@@ -7,10 +7,19 @@ from typing import Any
 import pytest
 from jsonschema import Draft4Validator
 from pydantic import SecretStr
+from tests.unit.kong.kong_helpers import make_spec
 
 from justpush.errors import GenerationError
-from justpush.kong import Developer, JwtKey, KongOptions, KongTarget, openapi_to_kong, to_deck, to_declarative, to_kic
-from tests.unit.kong.kong_helpers import make_spec
+from justpush.kong import (
+    Developer,
+    JwtKey,
+    KongOptions,
+    KongTarget,
+    openapi_to_kong,
+    to_deck,
+    to_declarative,
+    to_kic,
+)
 
 SPEC = make_spec(
     {
@@ -19,12 +28,19 @@ SPEC = make_spec(
         "/login": {"post": {"security": [{"key": []}, {"bearer": []}]}},
     },
     security=[{"key": []}],
-    components={"securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Key"},
-                                    "bearer": {"type": "http", "scheme": "bearer"}}},
+    components={
+        "securitySchemes": {
+            "key": {"type": "apiKey", "in": "header", "name": "X-Key"},
+            "bearer": {"type": "http", "scheme": "bearer"},
+        }
+    },
 )
 DEVELOPERS = (
-    Developer(username="alice", api_key=SecretStr("alice-key"),
-              jwt=JwtKey(key="alice-iss", secret=SecretStr("s3cret"))),
+    Developer(
+        username="alice",
+        api_key=SecretStr("alice-key"),
+        jwt=JwtKey(key="alice-iss", secret=SecretStr("s3cret")),
+    ),
     Developer(username="bob", basic_password=SecretStr("pw")),
 )
 
@@ -47,7 +63,9 @@ def test_deck_validates_against_kong_schema(config: Any, deck_schema: dict[str, 
     assert consumer["jwt_secrets"][0]["secret"] == "s3cret"
     (termination,) = document["plugins"]
     assert termination["name"] == "request-termination"
-    assert termination["consumer"] == next(c["id"] for c in document["consumers"] if c["username"].endswith("_anonymous"))
+    assert termination["consumer"] == next(
+        c["id"] for c in document["consumers"] if c["username"].endswith("_anonymous")
+    )
 
 
 def test_deck_schema_catches_a_broken_document(config: Any, deck_schema: dict[str, Any]) -> None:
@@ -90,19 +108,35 @@ def test_kic_resources(config: Any, target: KongTarget) -> None:
     assert key_secret["metadata"]["labels"]["konghq.com/credential"] == "key-auth"
     assert key_secret["stringData"] == {"key": "alice-key"}
     consumers = {o["username"]: o for o in objects if o["kind"] == "KongConsumer"}
-    assert sorted(consumers["petstore_alice"]["credentials"]) == ["petstore.alice-jwt", "petstore.alice-key-auth"]
+    assert sorted(consumers["petstore_alice"]["credentials"]) == [
+        "petstore.alice-acl",
+        "petstore.alice-jwt",
+        "petstore.alice-key-auth",
+    ]
+    acl_secret = secrets["petstore.alice-acl"]
+    assert acl_secret["metadata"]["labels"]["konghq.com/credential"] == "acl"
+    assert acl_secret["stringData"] == {"group": "justpush-upload-u1"}
+    # OR-auth falls back to the anonymous consumer, which must pass the acl to reach the 401 termination.
+    assert consumers["petstore_anonymous"]["credentials"] == ["petstore.anonymous-acl"]
     anonymous = consumers["petstore_anonymous"]
     termination = anonymous["metadata"]["annotations"]["konghq.com/plugins"]
     assert plugin_names[termination]["plugin"] == "request-termination"
     login = next(i for i in ingresses if "login" in i["metadata"]["name"])
     assert termination in login["metadata"]["annotations"]["konghq.com/plugins"].split(",")
-    key_auth = plugin_names[next(n for n in login["metadata"]["annotations"]["konghq.com/plugins"].split(",")
-                                 if plugin_names[n]["plugin"] == "key-auth")]
+    key_auth = plugin_names[
+        next(
+            n
+            for n in login["metadata"]["annotations"]["konghq.com/plugins"].split(",")
+            if plugin_names[n]["plugin"] == "key-auth"
+        )
+    ]
     assert key_auth["config"]["anonymous"] == "petstore_anonymous"
 
 
 def test_kic_needs_a_kubernetes_service(target: KongTarget) -> None:
-    config = openapi_to_kong(SPEC, KongTarget(upload_id="u1", name="x", url="http://10.1.2.3:80"), KongOptions())
+    config = openapi_to_kong(
+        SPEC, KongTarget(upload_id="u1", name="x", url="http://10.1.2.3:80"), KongOptions()
+    )
     with pytest.raises(GenerationError, match="Kubernetes Service"):
         to_kic(config, "apps")
     assert to_kic(openapi_to_kong(SPEC, target, KongOptions()), "apps")

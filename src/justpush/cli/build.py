@@ -1,0 +1,129 @@
+"""`justpush dockerfile PATH` and `justpush build PATH --tag REF [--push] [--registry URL]`."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+import anyio
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from justpush.analysis import AnalysisOptions, ProjectProfile, analyze
+from justpush.build import (
+    DockerBuilder,
+    DockerfileOptions,
+    LintFinding,
+    PreparedDockerfile,
+    prepare_dockerfile,
+)
+from justpush.config import Settings
+from justpush.errors import GenerationError
+from justpush.registry import RegistryClient, image_reference, parse_reference
+
+from ._app import load_settings
+
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def _prepare(path: Path, settings: Settings, upload_id: str) -> tuple[ProjectProfile, PreparedDockerfile]:
+    result = analyze(path, AnalysisOptions())
+    options = DockerfileOptions(base_images=settings.build.base_images, upload_id=upload_id)
+    return result.profile, prepare_dockerfile(path, result.profile, options)
+
+
+def _report(findings: tuple[LintFinding, ...], console: Console) -> None:
+    for finding in findings:
+        style = _SEVERITY_STYLE.get(finding.severity, "")
+        console.print(
+            f"[{style}]{finding.severity}[/] line {finding.line} "
+            + escape(f"[{finding.rule}] {finding.message}"),
+            highlight=False,
+        )
+
+
+def dockerfile_command(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Folder with the API's source code.")],
+    upload_id: Annotated[str, typer.Option(help="Revision label written into the image.")] = "local",
+    ignore: Annotated[bool, typer.Option("--dockerignore", help="Print the .dockerignore instead.")] = False,
+) -> None:
+    """Print the Dockerfile a build would use (the upload's own or a generated one); lint on stderr."""
+    settings = load_settings(ctx)
+    _, prepared = _prepare(path, settings, upload_id)
+    err = Console(stderr=True)
+    err.print(f"dockerfile: {prepared.origin} (context {prepared.context})", highlight=False)
+    _report(prepared.findings, err)
+    typer.echo(prepared.dockerignore if ignore else prepared.dockerfile, nl=False)
+
+
+def build_command(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Folder with the API's source code.")],
+    tag: Annotated[str, typer.Option("--tag", help="Local image reference, e.g. orders-api:dev.")],
+    push: Annotated[bool, typer.Option("--push", help="Push to the configured registry.")] = False,
+    registry: Annotated[
+        str | None, typer.Option("--registry", help="Registry URL (overrides containerRegistry.url).")
+    ] = None,
+    upload_id: Annotated[str | None, typer.Option(help="Revision label and pushed tag.")] = None,
+) -> None:
+    """Build an image (and push it) with live progress."""
+    settings = load_settings(ctx)
+    upload = upload_id or f"local-{secrets.token_hex(4)}"
+    _, prepared = _prepare(path, settings, upload)
+    err = Console(stderr=True)
+    _report(prepared.findings, err)
+    registry_settings = settings.container_registry
+    if registry:
+        registry_settings = registry_settings.model_copy(update={"url": registry})
+
+    async def run() -> None:
+        builder = DockerBuilder(settings.build)
+        try:
+            with err.status(f"building {tag}", spinner="dots") as status:
+
+                def on_log(line: str) -> None:
+                    if line.startswith("Step "):
+                        err.print(f"[dim]{line}[/]", highlight=False)
+                    status.update(f"building {tag}: {line[:100]}")
+
+                built = await builder.build(
+                    path / prepared.context,
+                    prepared.dockerfile,
+                    tag,
+                    upload_id=upload,
+                    dockerignore=prepared.dockerignore,
+                    on_log=on_log,
+                )
+            err.print(f"[green]built[/] {built.tag} {built.image_id[:19]} ({built.size / 1e6:.1f} MB)")
+        finally:
+            await builder.aclose()
+        if not push:
+            return
+        client = RegistryClient(registry_settings, docker_host=settings.build.docker_host)
+        try:
+            name, _, version = tag.rpartition(":")
+            if "/" in name and ("." in name.split("/")[0] or ":" in name.split("/")[0]):
+                reference = parse_reference(tag)
+            else:
+                app = (name or tag).rsplit("/", 1)[-1]
+                reference = image_reference(registry_settings, app, upload if not name else version)
+            with err.status(f"pushing {reference}", spinner="dots") as status:
+                pushed = await client.push(
+                    tag, reference, upload_id=upload, on_progress=lambda line: status.update(line[:100])
+                )
+        finally:
+            await client.aclose()
+        err.print(f"[green]pushed[/] {pushed.reference}")
+        typer.echo(pushed.pinned)
+
+    if ":" not in tag.rsplit("/", 1)[-1]:
+        raise GenerationError(f"--tag {tag!r} needs a tag, e.g. {tag}:dev")
+    anyio.run(run)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("dockerfile")(dockerfile_command)
+    app.command("build")(build_command)

@@ -1,0 +1,177 @@
+"""Helpers for pipeline tests on testenv's real parts: Docker, the registry, Kubernetes, PostgreSQL or
+SQLite — and Kong through the emulator, on real ports (admin API and proxy).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import subprocess
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from justpush.config import Settings
+
+APPS = Path(__file__).resolve().parents[2] / "fixtures"
+PIPELINE_APPS = APPS / "pipeline-apps"
+BUILD_APPS = APPS / "build-apps"
+
+
+def require(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        pytest.skip(f"{name} is not set (testenv is not up)")
+    return value
+
+
+def testenv_base_images() -> dict[str, str]:
+    images: dict[str, str] = json.loads(require("JUSTPUSH_TEST_BASE_IMAGES"))
+    return {
+        "python": images["python"],
+        "python-runtime": images["python"],
+        "node": images["node"],
+        "node-runtime": images["node"],
+        "go": images["go"],
+        "go-runtime": images["busybox"],
+        "java": images["java"],
+        "java-runtime": images["java"],
+        "debian": images["debian"],
+    }
+
+
+@dataclass
+class Kong:
+    admin_url: str
+    proxy_url: str
+    admin: httpx.Client
+
+    def entities(self, upload_id: str) -> dict[str, list[dict[str, Any]]]:
+        """Every Kong entity tagged with the upload, by kind."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        for kind in ("services", "routes", "plugins", "consumers"):
+            data = self.admin.get(f"/{kind}", params={"tags": f"upload:{upload_id}"}).json()["data"]
+            found[kind] = data
+        return found
+
+
+def settings_sections(namespace: str, kong: Kong) -> dict[str, dict[str, Any]]:
+    """app-config.yaml sections pointing at testenv and the Kong emulator."""
+    return {
+        "deployment": {"enabled": True},
+        "containerRegistry": {
+            "url": f"http://{require('JUSTPUSH_TEST_REGISTRY')}",
+            "insecure": True,
+            "repository": "jp-pipeline-test",
+        },
+        "kubernetes": {
+            "kubeconfig": require("KUBECONFIG"),
+            "namespace": namespace,
+            "rolloutTimeoutSeconds": 120,
+        },
+        "kong": {"adminUrl": kong.admin_url, "gatewayUrl": kong.proxy_url, "upstream": "cluster-ip"},
+        "build": {
+            "dockerHost": require("DOCKER_HOST"),
+            "baseImages": testenv_base_images(),
+            "sandbox": {
+                "runtime": os.environ.get("JUSTPUSH_TEST_GVISOR_RUNTIME", ""),
+                "memoryMb": 1024,
+                "timeoutSeconds": 600,
+            },
+        },
+    }
+
+
+def zip_app(path: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for file in sorted(path.rglob("*")):
+            if file.is_file():
+                archive.write(file, file.relative_to(path).as_posix())
+    return buffer.getvalue()
+
+
+@dataclass
+class Deployer:
+    client: httpx.AsyncClient
+    headers: dict[str, str]
+    settings: Settings
+
+    async def upload(self, app: Path) -> str:
+        files = {"file": (f"{app.name}.zip", zip_app(app), "application/zip")}
+        response = await self.client.post("/uploads", files=files, headers=self.headers)
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    async def call(self, method: str, path: str, expect: int = 200, **kwargs: Any) -> Any:
+        response = await self.client.request(method, path, headers=self.headers, **kwargs)
+        assert response.status_code == expect, response.text
+        return response.json()
+
+    async def status(self, upload_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self.call("GET", f"/deploy/{upload_id}/status")
+        return result
+
+    async def wait(self, upload_id: str, timeout: float = 600) -> dict[str, Any]:
+        """The status once no job is queued or running for the upload."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            status = await self.status(upload_id)
+            job = status.get("job") or {}
+            if job.get("status") in ("succeeded", "failed"):
+                return status
+            await asyncio.sleep(1)
+        raise AssertionError(
+            f"upload {upload_id} still busy after {timeout}s: {await self.status(upload_id)}"
+        )
+
+    async def events(self, upload_id: str) -> list[dict[str, Any]]:
+        response = await self.client.get(
+            f"/deploy/{upload_id}/events", params={"follow": "false"}, headers=self.headers
+        )
+        assert response.status_code == 200, response.text
+        return [json.loads(line[5:]) for line in response.text.splitlines() if line.startswith("data:")]
+
+
+KINDS = "deployments,replicasets,pods,services,configmaps,secrets,hpa,pdb,networkpolicies"
+
+
+def cluster_objects(namespace: str, upload_id: str) -> list[str]:
+    """Every object in the namespace carrying the upload's label, as `kind/name` (kubectl matches the server)."""
+    result = subprocess.run(
+        [
+            require("JUSTPUSH_TEST_KUBECTL"),
+            f"--kubeconfig={require('KUBECONFIG')}",
+            "get",
+            KINDS,
+            "-n",
+            namespace,
+            "-l",
+            f"justpush.io/upload-id={upload_id}",
+            "-o",
+            "name",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return sorted(line for line in result.stdout.splitlines() if line)
+
+
+def kubectl_json(*args: str) -> Any:
+    result = subprocess.run(
+        [require("JUSTPUSH_TEST_KUBECTL"), f"--kubeconfig={require('KUBECONFIG')}", *args, "-o", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(result.stdout)
