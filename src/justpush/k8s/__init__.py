@@ -21,8 +21,10 @@ from ._model import (
     PodInfo,
     PodUsage,
     Quota,
+    RegistryCredentials,
     Resources,
     RolloutProgress,
+    ServiceEndpoint,
 )
 from ._names import MANAGED_BY_LABEL, UPLOAD_LABEL, base_name
 from ._profile import app_from_profile
@@ -47,8 +49,10 @@ __all__ = [
     "PodInfo",
     "PodUsage",
     "Quota",
+    "RegistryCredentials",
     "Resources",
     "RolloutProgress",
+    "ServiceEndpoint",
     "app_from_profile",
     "base_name",
     "default_resources",

@@ -93,6 +93,23 @@ class LimitDefaults:
 
 
 @dataclass(frozen=True)
+class RegistryCredentials:
+    """Pull credentials for a private registry; rendered as a dockerconfigjson Secret."""
+
+    server: str
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ServiceEndpoint:
+    name: str
+    namespace: str
+    cluster_ip: str | None
+    port: int
+
+
+@dataclass(frozen=True)
 class ManifestOptions:
     """Everything about the target cluster and policy; API versions come from `K8sClient.discover()`."""
 
@@ -117,6 +134,8 @@ class ManifestOptions:
     termination_grace_period_seconds: int = 30
     secret_encoding: SecretEncoding = "data"
     image_pull_secrets: tuple[str, ...] = ()
+    # When set, a `<app>-pull` Secret with these credentials is rendered and used to pull the image.
+    registry_credentials: RegistryCredentials | None = None
     # None = only slow starters (the JVM) get a startup probe.
     startup_probe: bool | None = None
 

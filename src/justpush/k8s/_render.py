@@ -66,7 +66,7 @@ from lightkube.resources.policy_v1 import PodDisruptionBudget
 from justpush.errors import GenerationError
 
 from ._health import HealthPaths, find_health_paths
-from ._model import AppDeployment, EnvEntry, ManifestOptions, Resources, Runtime
+from ._model import AppDeployment, EnvEntry, ManifestOptions, RegistryCredentials, Resources, Runtime
 from ._names import (
     INSTANCE_LABEL,
     MANAGED_BY,
@@ -117,6 +117,7 @@ class _Names:
     base: str
     config_map: str
     secret: str
+    pull_secret: str
     labels: dict[str, str]
     selector: dict[str, str]
 
@@ -156,6 +157,7 @@ def _names(app: AppDeployment) -> _Names:
         base=base,
         config_map=f"{base}-env",
         secret=f"{base}-secret",
+        pull_secret=f"{base}-pull",
         labels=dict(sorted(labels.items())),
         selector=dict(sorted(selector.items())),
     )
@@ -276,7 +278,7 @@ def _deployment(
         containers=[container],
         automountServiceAccountToken=False,
         terminationGracePeriodSeconds=options.termination_grace_period_seconds,
-        imagePullSecrets=[LocalObjectReference(name=n) for n in sorted(options.image_pull_secrets)] or None,
+        imagePullSecrets=[LocalObjectReference(name=n) for n in _pull_secret_names(options, names)] or None,
         securityContext=PodSecurityContext(
             runAsNonRoot=True,
             runAsUser=options.run_as_user,
@@ -456,6 +458,8 @@ def render_manifests(app: AppDeployment, options: ManifestOptions) -> list[Manif
         )
     if secret:
         objects.append(_secret(names, options, secret))
+    if options.registry_credentials is not None:
+        objects.append(_pull_secret(names, options, options.registry_credentials))
     objects.append(
         Service(
             metadata=_meta(names.base, options.namespace, names.labels),
@@ -474,6 +478,32 @@ def render_manifests(app: AppDeployment, options: ManifestOptions) -> list[Manif
     if options.network_policy:
         objects.append(_network_policy(app, options, names))
     return sort_objects(objects)
+
+
+def _pull_secret_names(options: ManifestOptions, names: _Names) -> list[str]:
+    wanted = set(options.image_pull_secrets)
+    if options.registry_credentials is not None:
+        wanted.add(names.pull_secret)
+    return sorted(wanted)
+
+
+def _pull_secret(names: _Names, options: ManifestOptions, credentials: RegistryCredentials) -> Secret:
+    auth = base64.b64encode(f"{credentials.username}:{credentials.password}".encode()).decode()
+    config = {
+        "auths": {
+            credentials.server: {
+                "username": credentials.username,
+                "password": credentials.password,
+                "auth": auth,
+            }
+        }
+    }
+    encoded = base64.b64encode(json.dumps(config, sort_keys=True).encode()).decode()
+    return Secret(
+        metadata=_meta(names.pull_secret, options.namespace, names.labels),
+        type="kubernetes.io/dockerconfigjson",
+        data={".dockerconfigjson": encoded},
+    )
 
 
 def _secret(names: _Names, options: ManifestOptions, values: dict[str, str]) -> Secret:

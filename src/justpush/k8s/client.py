@@ -52,6 +52,7 @@ from ._model import (
     PodInfo,
     PodUsage,
     RolloutProgress,
+    ServiceEndpoint,
 )
 from ._names import MANAGED_BY, MANAGED_BY_LABEL, UPLOAD_LABEL
 from ._render import (
@@ -432,6 +433,28 @@ class K8sClient:
             return response.text
 
     # -- status and logs -----------------------------------------------------------------------------
+
+    async def service_endpoint(self, upload_id: str, *, namespace: str | None = None) -> ServiceEndpoint:
+        """The upload's Service: name, ClusterIP and port."""
+        ns = self._ns(namespace)
+        services = await self._list(Service, ns, upload_id)
+        if not services:
+            raise KubernetesError(f"no Service of upload {upload_id} in namespace {ns}", status=404)
+        service = services[0]
+        spec = service.spec
+        port = spec.ports[0].port if spec and spec.ports else 80
+        return ServiceEndpoint(service.metadata.name, ns, spec.clusterIP if spec else None, port)
+
+    async def service_get(self, service: str, port: int, path: str, *, namespace: str | None = None) -> int:
+        """GET `path` of a Service through the API server's service proxy; the HTTP status it answered.
+
+        Works wherever the API server is reachable, without cluster DNS or a route to ClusterIPs.
+        """
+        ns = self._ns(namespace)
+        url = f"/api/v1/namespaces/{ns}/services/{service}:{port}/proxy{path}"
+        with _translate(f"GET {path} via Service/{service}", None):
+            response = await self._http.get(url)
+        return response.status_code
 
     async def pod_status(self, upload_id: str, *, namespace: str | None = None) -> list[PodInfo]:
         pods = await self._list(Pod, self._ns(namespace), upload_id)

@@ -16,8 +16,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from lightkube.resources.core_v1 import Secret
-
 from justpush import analysis, build, k8s, kong, registry, store
 from justpush.errors import JustPushError, NotFoundError
 from justpush.store import DeploymentRevision, Upload
@@ -167,7 +165,7 @@ async def roll_out(
     await ctx.event(
         S.DEPLOYING.value, "progress", f"Kubernetes {info.server_version}; HPA API {info.hpa_api_version}"
     )
-    objects = release.manifests(ctx.settings, info, pull_secret=_pull_secret(ctx, release))
+    objects = release.manifests(ctx.settings, info)
     namespace = release.namespace(ctx.settings)
     try:
         await services.cluster.apply(objects)
@@ -242,21 +240,6 @@ async def roll_out(
         "; ".join(ctx.warnings) if ctx.warnings else "deployed",
         deployed_at=store.utcnow(),
         verification={"results": [r.to_dict() for r in results], "warnings": list(ctx.warnings)},
-    )
-
-
-def _pull_secret(ctx: JobContext, release: Release) -> Secret | None:
-    """A dockerconfigjson Secret when the registry needs credentials to pull."""
-    settings = ctx.settings.container_registry
-    if not settings.username:
-        return None
-    return k8s.image_pull_secret(
-        upload_id=ctx.upload_id,
-        app_name=release.app_name,
-        namespace=release.namespace(ctx.settings),
-        server=registry.registry_host(settings),
-        username=settings.username,
-        password=settings.password.get_secret_value(),
     )
 
 

@@ -14,7 +14,7 @@ from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import Secret
 
-from justpush import analysis, k8s, kong
+from justpush import analysis, k8s, kong, registry
 from justpush.config import Settings
 from justpush.store import Cipher, DeploymentRevision
 
@@ -74,18 +74,15 @@ class Release:
             size=options.size,
         )
 
-    def manifests(
-        self, settings: Settings, cluster: k8s.ClusterInfo, pull_secret: Secret | None = None
-    ) -> list[k8s.Manifest]:
+    def manifests(self, settings: Settings, cluster: k8s.ClusterInfo) -> list[k8s.Manifest]:
         manifest_options = k8s.ManifestOptions(
             namespace=self.namespace(settings),
             hpa_api_version=cluster.hpa_api_version or "autoscaling/v2",
             pdb_api_version=cluster.pdb_api_version or "policy/v1",
             gateway_namespace=settings.kubernetes.gateway_namespace,
-            image_pull_secrets=(_name(pull_secret),) if pull_secret is not None else (),
+            registry_credentials=_pull_credentials(settings),
         )
-        objects = k8s.render_manifests(self.app(), manifest_options)
-        return [*objects, pull_secret] if pull_secret is not None else objects
+        return k8s.render_manifests(self.app(), manifest_options)
 
     def to_record(self) -> dict[str, Any]:
         """Everything but secrets, for the revision's `release` column."""
@@ -96,6 +93,18 @@ class Release:
             "image": self.image,
             "options": self.options.public(),
         }
+
+
+def _pull_credentials(settings: Settings) -> k8s.RegistryCredentials | None:
+    """Pods need credentials to pull from a registry that wants them for pushing too."""
+    registry_settings = settings.container_registry
+    if not registry_settings.username:
+        return None
+    return k8s.RegistryCredentials(
+        server=registry.registry_host(registry_settings),
+        username=registry_settings.username,
+        password=registry_settings.password.get_secret_value(),
+    )
 
 
 def _name(obj: Secret | Deployment) -> str:

@@ -20,9 +20,12 @@ from justpush.config import Settings
 @pytest.fixture(scope="session")
 def kong() -> Iterator[Kong]:
     admin_app = create_emulator()
-    with serve(admin_app) as admin_url, serve(create_proxy(admin_app)) as proxy_url:
-        with httpx.Client(base_url=admin_url, timeout=10) as admin:
-            yield Kong(admin_url, proxy_url, admin)
+    with (
+        serve(admin_app) as admin_url,
+        serve(create_proxy(admin_app)) as proxy_url,
+        httpx.Client(base_url=admin_url, timeout=10) as admin,
+    ):
+        yield Kong(admin_url, proxy_url, admin)
 
 
 @pytest.fixture

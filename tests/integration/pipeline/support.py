@@ -144,7 +144,7 @@ KINDS = "deployments,replicasets,pods,services,configmaps,secrets,hpa,pdb,networ
 
 
 def cluster_objects(namespace: str, upload_id: str) -> list[str]:
-    """Every object in the namespace carrying the upload's label, as `kind/name` (kubectl matches the server)."""
+    """Objects in the namespace with the upload's label, as `kind/name` (this kubectl matches the server)."""
     result = subprocess.run(
         [
             require("JUSTPUSH_TEST_KUBECTL"),

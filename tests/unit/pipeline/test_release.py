@@ -19,7 +19,9 @@ def _objects() -> list[k8s.Manifest]:
             type="Opaque",
             data={"DB_PASSWORD": base64.b64encode(b"hunter2").decode()},
         ),
-        Secret(metadata=ObjectMeta(name="pull", namespace="ns"), type="Opaque", stringData={"token": "s3cr3t"}),
+        Secret(
+            metadata=ObjectMeta(name="pull", namespace="ns"), type="Opaque", stringData={"token": "s3cr3t"}
+        ),
     ]
 
 

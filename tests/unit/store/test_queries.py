@@ -67,7 +67,7 @@ async def test_revisions_are_numbered_hashed_and_secret_env_encrypted(
         "created_by": upload.owner_id,
     }
     first = await store.add_revision(
-        session, box, secret_env={"DB_PASSWORD": "pw"}, manifests="a: 1\n", **common
+        session, box, secret_env={"DB_PASSWORD": "correct-horse-battery"}, manifests="a: 1\n", **common
     )
     second = await store.add_revision(session, box, secret_env={}, manifests="a: 2\n", **common)
     await session.commit()
@@ -76,8 +76,8 @@ async def test_revisions_are_numbered_hashed_and_secret_env_encrypted(
     assert (
         first.kong_config_hash == second.kong_config_hash == store.content_hash({"services": [{"name": "s"}]})
     )
-    assert first.secret_env is not None and "pw" not in first.secret_env
-    assert store.revision_secret_env(first, box) == {"DB_PASSWORD": "pw"}
+    assert first.secret_env is not None and "correct-horse-battery" not in first.secret_env
+    assert store.revision_secret_env(first, box) == {"DB_PASSWORD": "correct-horse-battery"}
     assert store.revision_secret_env(second, box) == {}
     assert list(first.env) == ["A", "B"]
     assert (await store.get_revision(session, upload.id, 2)).id == second.id
