@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -48,13 +48,29 @@ class RateLimitOptions(BaseModel):
     hour: int | None = Field(None, ge=1)
 
 
-class DeployOptions(BaseModel):
-    """Plain options are stored with the job; `secrets` are stored encrypted and never echoed."""
+class _WithSecrets(BaseModel):
+    """Options whose `secrets` are stored apart (encrypted) from the rest."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    env: dict[str, str] = Field(default_factory=dict)
     secrets: dict[str, str] = Field(default_factory=dict, repr=False)
+
+    def public(self) -> dict[str, Any]:
+        """Everything but secret values (their names are kept, to show what is set)."""
+        data = self.model_dump(mode="json", exclude={"secrets"})
+        data["secret_names"] = sorted(self.secrets)
+        return data
+
+    @classmethod
+    def from_stored(cls, public: dict[str, Any], secrets: dict[str, str]) -> Self:
+        data = {k: v for k, v in public.items() if k != "secret_names"}
+        return cls.model_validate({**data, "secrets": secrets})
+
+
+class DeployOptions(_WithSecrets):
+    """Plain options are stored with the job; `secrets` are stored encrypted and never echoed."""
+
+    env: dict[str, str] = Field(default_factory=dict)
     replicas: int = Field(1, ge=0, le=100)
     autoscaling: AutoscalingOptions | None = None
     resources: ResourceOptions | None = None
@@ -78,17 +94,6 @@ class DeployOptions(BaseModel):
             raise ValueError(f"set as both env and secret: {', '.join(both)}")
         return self
 
-    def public(self) -> dict[str, Any]:
-        """Everything but secret values (their names are kept, to show what is set)."""
-        data = self.model_dump(mode="json", exclude={"secrets"})
-        data["secret_names"] = sorted(self.secrets)
-        return data
-
-    @classmethod
-    def from_stored(cls, public: dict[str, Any], secrets: dict[str, str]) -> DeployOptions:
-        data = {k: v for k, v in public.items() if k != "secret_names"}
-        return cls.model_validate({**data, "secrets": secrets})
-
 
 class ScaleOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -97,13 +102,10 @@ class ScaleOptions(BaseModel):
     max_replicas: int | None = Field(None, ge=1, le=100)
 
 
-class RedeployOptions(BaseModel):
+class RedeployOptions(_WithSecrets):
     """Changed env/config on the current image: unset names are removed, the rest is merged."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
     env: dict[str, str] = Field(default_factory=dict)
-    secrets: dict[str, str] = Field(default_factory=dict, repr=False)
     unset: list[str] = Field(default_factory=list)
     replicas: int | None = Field(None, ge=0, le=100)
     resources: ResourceOptions | None = None

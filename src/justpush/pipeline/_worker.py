@@ -255,7 +255,7 @@ class PipelineWorker:
             await flows.redeploy(
                 ctx,
                 services,
-                RedeployOptions.model_validate({**job.options, "secrets": secrets.get("secrets", {})}),
+                RedeployOptions.from_stored(job.options, secrets.get("secrets", {})),
             )
         elif job.kind == "rollback":
             await flows.rollback(ctx, services, RollbackOptions.model_validate(job.options))

@@ -128,9 +128,9 @@ async def redeploy(
     upload_id: str, changes: RedeployOptions, user: CurrentUser, session: SessionDep, state: StateDep
 ) -> DeploymentAccepted:
     """Roll out changed env/config (the current image, unless `rebuild`)."""
-    public = changes.model_dump(mode="json", exclude={"secrets"})
-    public["secret_names"] = sorted(changes.secrets)
-    return await _enqueue(state, session, user, upload_id, "redeploy", public, {"secrets": changes.secrets})
+    return await _enqueue(
+        state, session, user, upload_id, "redeploy", changes.public(), {"secrets": changes.secrets}
+    )
 
 
 @router.post("/{upload_id}/rollback", status_code=202, responses=_ERRORS)
