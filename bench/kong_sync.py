@@ -6,7 +6,7 @@ one CPU and serial requests pay a realistic latency. Measures the initial sync w
 (serial) and with the default concurrency, alternating the two, and reports medians; then the writes
 of a re-sync of the unchanged spec. Targets: speed-up >= 5x, re-sync writes == 0.
 
-    .venv/bin/python bench/kong_sync.py [--routes 500] [--latency-ms 5] [--concurrency 16] [--repeat 3]
+    .venv/bin/python bench/kong_sync.py [--routes 500] [--latency-ms 5] [--concurrency 10] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -95,13 +95,13 @@ def emulator_process(latency_ms: float) -> Iterator[str]:
 
 async def timed_sync(url: str, config: KongConfig, concurrency: int) -> tuple[float, int, int]:
     """Seconds of the initial sync, its writes, and the writes of a re-sync; the upload is removed after."""
-    settings = KongSettings(admin_url=url, concurrency=concurrency)
-    async with KongClient(settings) as kong:
+    async with KongClient(KongSettings(admin_url=url, concurrency=concurrency)) as kong:
         start = time.perf_counter()
         first = await kong.sync(config, config.upload_id)
         elapsed = time.perf_counter() - start
         again = await kong.sync(config, config.upload_id)
-        # Untimed clean-up, so every run starts from an empty gateway.
+    # Untimed clean-up with the default concurrency, so every run starts from an empty gateway.
+    async with KongClient(KongSettings(admin_url=url)) as kong:
         removed = await kong.delete(config.upload_id)
     if removed.deleted != first.writes:
         raise RuntimeError(f"clean-up removed {removed.deleted} entities, the sync wrote {first.writes}")

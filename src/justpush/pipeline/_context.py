@@ -17,7 +17,7 @@ from justpush.kong import generate_api_key
 from justpush.store import AnalyzeResult, Cipher, DeploymentRevision, Upload
 
 from ._events import EventBroker, record_event, transition
-from ._status import DeploymentStatus
+from ._status import TERMINAL, DeploymentStatus
 
 
 @dataclass
@@ -94,7 +94,8 @@ class JobContext:
                 setattr(result, name, value)
             await transition(session, result, status, job_id=self.job_id, message=message)
             job = await store.get_job(session, self.job_id)
-            await store.heartbeat_job(session, job, stage=status.value)
+            # The job keeps the stage it reached, so a failure says where it happened.
+            await store.heartbeat_job(session, job, stage=None if status in TERMINAL else status.value)
         self.broker.notify(self.upload_id)
 
     async def update_record(self, **fields: Any) -> None:

@@ -47,7 +47,7 @@ _KEEPALIVE_SECONDS = 15.0
 def require_enabled(state: StateDep) -> None:
     if not state.settings.deployment.enabled:
         raise FeatureDisabledError(
-            "deployment is disabled; enable it with `deployment: {enabled: true}` in app-config.yaml "
+            "deployment is disabled; set deployment.enabled to true in app-config.yaml "
             "(or JUSTPUSH_DEPLOYMENT__ENABLED=true) and restart the server",
             details={"setting": "deployment.enabled"},
         )
@@ -66,6 +66,8 @@ async def _enqueue(
     secrets: dict[str, Any] | None = None,
 ) -> DeploymentAccepted:
     await store.get_upload(session, upload_id, owner_id=user.id)
+    # Read before a rollback expires the row: the refusal is audited under the same name.
+    actor, user_id = user.name, user.id
     try:
         job = await pipeline.submit_job(
             session,
@@ -74,11 +76,11 @@ async def _enqueue(
             kind=kind,
             options=options,
             secret_options=secrets,
-            user_id=user.id,
+            user_id=user_id,
         )
         await security.audit(
             session,
-            actor=user,
+            actor=actor,
             action=f"deployment.{kind}",
             target=f"upload:{upload_id}",
             details={"job_id": job.id, "options": options},
@@ -88,7 +90,7 @@ async def _enqueue(
         await session.rollback()
         await security.audit(
             session,
-            actor=user,
+            actor=actor,
             action=f"deployment.{kind}",
             target=f"upload:{upload_id}",
             result="refused",
@@ -235,6 +237,7 @@ async def scale(
 ) -> DeploymentPublic:
     """Set the replica count now (with an HPA: its minimum). Refused while a job runs."""
     await store.get_upload(session, upload_id, owner_id=user.id)
+    actor = user.name
     running = await store.active_job(session, upload_id)
     record = await store.ensure_analyze_result(session, upload_id)
     try:
@@ -259,7 +262,7 @@ async def scale(
         )
         await security.audit(
             session,
-            actor=user,
+            actor=actor,
             action="deployment.scale",
             target=f"upload:{upload_id}",
             details=request.model_dump(),
@@ -269,7 +272,7 @@ async def scale(
         await session.rollback()
         await security.audit(
             session,
-            actor=user,
+            actor=actor,
             action="deployment.scale",
             target=f"upload:{upload_id}",
             result="failed",

@@ -1,0 +1,131 @@
+"""Fault injection at each stage: the final state, and nothing left behind (label and tag queries)."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from lightkube import AsyncClient, KubeConfig
+from lightkube.models.core_v1 import ResourceQuotaSpec
+from lightkube.models.meta_v1 import ObjectMeta
+from lightkube.resources.core_v1 import Namespace, ResourceQuota
+
+from tests.integration.pipeline.support import PIPELINE_APPS, Kong, cluster_objects, require
+
+pytestmark = pytest.mark.integration
+
+APP = PIPELINE_APPS / "python-inventory"
+
+
+def _messages(events: list[dict[str, Any]], *kinds: str) -> str:
+    return "\n".join(e["message"] for e in events if e["kind"] in kinds)
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_registry_refusing_the_push_fails_cleanly(
+    deployer_factory: Callable[..., Any], kong: Kong, namespace: str
+) -> None:
+    registry = require("JUSTPUSH_TEST_AUTH_REGISTRY")
+    wrong = "not-the-password"
+    async with deployer_factory(
+        containerRegistry={"url": f"http://{registry}", "username": "jp-test", "password": wrong}
+    ) as d:
+        upload_id = await d.upload(APP)
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={})
+        status = await d.wait(upload_id)
+        events = await d.events(upload_id)
+    assert status["status"] == "FAILED"
+    assert status["job"]["stage"] == "PUSHING"
+    assert "401" in status["job"]["error"] and wrong not in str(events)
+    assert cluster_objects(namespace, upload_id) == []
+    assert all(not v for v in kong.entities(upload_id).values())
+
+
+async def test_api_server_rejecting_an_object_removes_the_rest(
+    deployer_factory: Callable[..., Any], kong: Kong, namespace: str
+) -> None:
+    # A namespace JustPush did not create, whose quota forbids any Service: the API server refuses it.
+    client = AsyncClient(KubeConfig.from_file(require("KUBECONFIG")), lazy=False)
+    try:
+        await client.create(Namespace(metadata=ObjectMeta(name=namespace)))
+        await client.create(
+            ResourceQuota(metadata=ObjectMeta(name="no-services"), spec=ResourceQuotaSpec(hard={"services": "0"})),
+            namespace=namespace,
+        )
+    finally:
+        await client.close()
+    async with deployer_factory() as d:
+        upload_id = await d.upload(APP)
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={})
+        status = await d.wait(upload_id)
+        events = await d.events(upload_id)
+    assert status["status"] == "FAILED", status
+    assert status["job"]["stage"] == "DEPLOYING"
+    assert "quota" in status["job"]["error"].lower()
+    assert "removing this run's objects" in _messages(events, "progress")
+    assert cluster_objects(namespace, upload_id) == []
+    assert all(not v for v in kong.entities(upload_id).values())
+
+
+async def test_kong_down_keeps_the_app_running(deployer_factory: Callable[..., Any], namespace: str) -> None:
+    down = f"http://127.0.0.1:{_closed_port()}"
+    async with deployer_factory(kong={"adminUrl": down, "gatewayUrl": down}) as d:
+        upload_id = await d.upload(APP)
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={})
+        status = await d.wait(upload_id)
+        assert status["status"] == "DEPLOYED_WITH_WARNINGS", status
+        assert "Kong configuration failed" in status["verification"]["warnings"][0]
+        assert status["kong"] is None and status["gateway_url"] is None
+        assert any(r["via"] == "service" and r["ok"] for r in status["verification"]["results"])
+        assert any(o.startswith("deployment") for o in cluster_objects(namespace, upload_id))
+        await d.call("DELETE", f"/deploy/{upload_id}", expect=202)
+        status = await d.wait(upload_id)
+    # Kong is still down, so the delete reports it; the cluster side is gone regardless.
+    assert cluster_objects(namespace, upload_id) == []
+
+
+async def test_crashing_app_fails_and_leaves_nothing(
+    deployer_factory: Callable[..., Any], kong: Kong, namespace: str
+) -> None:
+    async with deployer_factory() as d:
+        upload_id = await d.upload(APP)
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={"env": {"PORT": "not-a-port"}})
+        status = await d.wait(upload_id, timeout=300)
+    assert status["status"] == "FAILED"
+    assert status["job"]["stage"] == "DEPLOYING"
+    assert "CrashLoopBackOff" in status["job"]["error"] or "crash" in status["job"]["error"].lower()
+    assert "not-a-port" in status["job"]["error"]
+    assert cluster_objects(namespace, upload_id) == []
+    assert all(not v for v in kong.entities(upload_id).values())
+
+
+async def test_failed_redeploy_keeps_the_previous_revision_serving(
+    deployer_factory: Callable[..., Any], kong: Kong, namespace: str
+) -> None:
+    async with deployer_factory() as d:
+        upload_id = await d.upload(APP)
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={"env": {"GREETING": "v1"}})
+        first = await d.wait(upload_id)
+        assert first["status"] == "DEPLOYED", first
+        key = first["api_key"]
+        await d.call("POST", f"/deploy/{upload_id}/redeploy", expect=202, json={"env": {"PORT": "broken"}})
+        status = await d.wait(upload_id, timeout=300)
+        assert status["status"] == "FAILED"
+        assert status["revision"] == 1
+        events = await d.events(upload_id)
+        assert "restoring revision 1" in _messages(events, "progress")
+        async with httpx.AsyncClient(base_url=first["gateway_url"], timeout=10) as proxy:
+            greeting = await proxy.get("/env/GREETING", headers={"apikey": key})
+            assert greeting.status_code == 200 and greeting.json()["value"] == "v1"
+        await d.call("DELETE", f"/deploy/{upload_id}", expect=202)
+        assert (await d.wait(upload_id))["status"] == "DELETED"
+    assert cluster_objects(namespace, upload_id) == []
+    assert all(not v for v in kong.entities(upload_id).values())

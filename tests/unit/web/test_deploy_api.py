@@ -1,0 +1,144 @@
+"""The /deploy API without a worker: feature flag, ownership, validation, one pipeline per upload, audit."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import zipfile
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from justpush import store
+from justpush.config import Settings
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    # No in-process worker: queued jobs stay queued, so the API alone is under test.
+    return make_settings(deployment={"enabled": True}, server={"worker": "none"})
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "print('hi')\n")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+async def upload_id(client: httpx.AsyncClient, auth: dict[str, str]) -> AsyncIterator[str]:
+    response = await client.post("/uploads", headers=auth, files={"file": ("app.zip", _zip(), "application/zip")})
+    assert response.status_code == 201, response.text
+    yield response.json()["id"]
+
+
+async def test_twenty_concurrent_deploys_start_exactly_one_pipeline(
+    client: httpx.AsyncClient, auth: dict[str, str], upload_id: str, app: FastAPI
+) -> None:
+    responses = await asyncio.gather(
+        *(client.post(f"/deploy/{upload_id}", headers=auth, json={"replicas": 1}) for _ in range(20))
+    )
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [202] + [409] * 19, [r.text for r in responses if r.status_code not in (202, 409)]
+    job_id = next(r.json()["job_id"] for r in responses if r.status_code == 202)
+    refusal = next(r.json()["error"] for r in responses if r.status_code == 409)
+    assert job_id in refusal["message"] and refusal["details"]["job_id"] == job_id
+    async with app.state.justpush.sessions() as session:
+        jobs = await store.list_jobs(session, upload_id)
+        audit = await store.list_audit_events(session, target=f"upload:{upload_id}")
+    assert [j.id for j in jobs] == [job_id]
+    results = sorted(a.result for a in audit if a.action == "deployment.deploy")
+    assert results == ["refused"] * 19 + ["success"]
+
+
+async def test_status_and_events_of_a_queued_deploy(
+    client: httpx.AsyncClient, auth: dict[str, str], upload_id: str
+) -> None:
+    accepted = await client.post(
+        f"/deploy/{upload_id}", headers=auth, json={"env": {"A": "1"}, "secrets": {"TOKEN": "sekrit-value"}}
+    )
+    assert accepted.status_code == 202
+    assert accepted.json()["events_url"] == f"/deploy/{upload_id}/events"
+    status = (await client.get(f"/deploy/{upload_id}/status", headers=auth)).json()
+    assert status["status"] == "PENDING" and status["job"]["status"] == "queued"
+    assert status["api_key"] is None
+    events = await client.get(f"/deploy/{upload_id}/events", headers=auth, params={"follow": "false"})
+    assert events.headers["content-type"].startswith("text/event-stream")
+    assert "event: status" in events.text and '"stage":"PENDING"' in events.text
+    # Resuming after the last id returns nothing new.
+    last_id = [line for line in events.text.splitlines() if line.startswith("id: ")][-1][4:]
+    resumed = await client.get(
+        f"/deploy/{upload_id}/events", headers={**auth, "Last-Event-ID": last_id}, params={"follow": "false"}
+    )
+    assert resumed.text == ""
+    assert "sekrit-value" not in events.text and "sekrit-value" not in str(status)
+
+
+async def test_another_user_gets_404(
+    client: httpx.AsyncClient, upload_id: str, make_user: Callable[..., Any]
+) -> None:
+    _, other = await make_user("mallory")
+    headers = {"Authorization": f"Bearer {other}"}
+    for method, path in [
+        ("POST", f"/deploy/{upload_id}"),
+        ("GET", f"/deploy/{upload_id}/status"),
+        ("GET", f"/deploy/{upload_id}/events"),
+        ("GET", f"/deploy/{upload_id}/revisions"),
+        ("DELETE", f"/deploy/{upload_id}"),
+    ]:
+        response = await client.request(method, path, headers=headers)
+        assert response.status_code == 404, (method, path, response.text)
+        assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"env": {"1BAD": "x"}}, {"replicas": -1}, {"env": {"A": "1"}, "secrets": {"A": "2"}}, {"unknown": True}],
+)
+async def test_bad_options_are_refused_with_the_error_shape(
+    client: httpx.AsyncClient, auth: dict[str, str], upload_id: str, body: dict[str, Any]
+) -> None:
+    response = await client.post(f"/deploy/{upload_id}", headers=auth, json=body)
+    assert response.status_code == 422
+    assert set(response.json()["error"]) == {"code", "message", "details"}
+
+
+async def test_scale_refused_when_not_serving(
+    client: httpx.AsyncClient, auth: dict[str, str], upload_id: str
+) -> None:
+    response = await client.put(f"/deploy/{upload_id}/scale", headers=auth, json={"replicas": 2})
+    assert response.status_code == 409
+    assert "not serving" in response.json()["error"]["message"]
+
+
+async def test_rollback_without_revisions_is_queued_and_revisions_are_empty(
+    client: httpx.AsyncClient, auth: dict[str, str], upload_id: str
+) -> None:
+    assert (await client.get(f"/deploy/{upload_id}/revisions", headers=auth)).json() == []
+
+
+async def test_disabled_feature_answers_404_with_how_to_enable(
+    make_settings: Callable[..., Settings], user_token: str
+) -> None:
+    from justpush.web import create_app
+
+    app = create_app(make_settings())
+    async with app.router.lifespan_context(app):
+        async with app.state.justpush.sessions() as session:
+            user = await store.create_user(session, "flagless")
+            from justpush import security
+
+            token = await security.issue_token(session, user)
+            await session.commit()
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            response = await http.post("/deploy/abc", headers={"Authorization": f"Bearer {token}"})
+            analyze = await http.get("/uploads", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert error["code"] == "feature_disabled" and "deployment.enabled" in error["message"]
+    assert analyze.status_code == 200
