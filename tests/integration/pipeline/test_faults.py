@@ -57,7 +57,9 @@ async def test_api_server_rejecting_an_object_removes_the_rest(
     try:
         await client.create(Namespace(metadata=ObjectMeta(name=namespace)))
         await client.create(
-            ResourceQuota(metadata=ObjectMeta(name="no-services"), spec=ResourceQuotaSpec(hard={"services": "0"})),
+            ResourceQuota(
+                metadata=ObjectMeta(name="no-services"), spec=ResourceQuotaSpec(hard={"services": "0"})
+            ),
             namespace=namespace,
         )
     finally:

@@ -1,0 +1,5 @@
+"""`python -m justpush …` runs the CLI."""
+
+from justpush.cli import main
+
+main()
