@@ -60,6 +60,7 @@ _COMMAND_MODULES = (
     "kong",
     "manifests",
     "build",
+    "deploy",
 )
 
 for _module in _COMMAND_MODULES:

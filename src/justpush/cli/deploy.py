@@ -32,8 +32,8 @@ TokenOpt = typer.Option(None, "--token", envvar="JUSTPUSH_TOKEN", help="API toke
 UserOpt = typer.Option(None, "--user", help="Act as this user in-process, without a token.")
 JsonOpt = typer.Option(False, "--json", help="Print JSON instead of text.")
 
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
 
 
 def _pairs(values: list[str], what: str) -> dict[str, str]:
@@ -90,7 +90,8 @@ async def follow_job(api: Api, upload_id: str, after: int = 0) -> dict[str, Any]
                 if stage in _STAGES:
                     spinner.update(f"{stage.lower()}…")
                 else:
-                    err.print(f"[bold]{stage}[/] {message if message != stage else ''}")
+                    redundant = message.lower() in (stage.lower(), "deployed")
+                    err.print(f"[bold]{stage}[/]" + ("" if redundant else f" {message}"))
             elif kind == "error":
                 err.print(f"  [red]✗ {stage.lower()}:[/] {message}")
             elif kind in ("warning", "notice"):
