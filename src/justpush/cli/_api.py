@@ -92,17 +92,19 @@ class Api:
             except httpx.HTTPError as exc:
                 raise ExternalServiceError(f"event stream interrupted: {exc}") from exc
             return
+        # Not the status route: its first answer after a deployment reveals the API key, once.
         while True:
-            job = (await self.call("GET", f"/deploy/{upload_id}/status")).get("job") or {}
-            response = await self.client.get(path, params={"after": after, "follow": "false"})
+            response = await self.client.get(
+                path, params={"after": after, "follow": "false", "until_done": "true"}
+            )
             raise_for_response(response)
             batch = [event async for event in parse_sse(_lines(response.text))]
             for event in batch:
                 after = event["id"]
                 yield event
+            if "event: done" in response.text.split("\n"):
+                return
             if not batch:
-                if job.get("status") not in ("queued", "running"):
-                    return
                 await asyncio.sleep(0.5)
 
 

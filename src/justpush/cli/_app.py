@@ -61,6 +61,7 @@ _COMMAND_MODULES = (
     "manifests",
     "build",
     "deploy",
+    "worker",
 )
 
 for _module in _COMMAND_MODULES:

@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from justpush.errors import StageFailed, UploadError
 
@@ -77,12 +78,15 @@ async def _upload(api: Api, source: str) -> str:
     return str(created["id"])
 
 
-async def follow_job(api: Api, upload_id: str, after: int = 0) -> dict[str, Any]:
-    """Print events stage by stage until the job ends; the final status record."""
-    current = ""
+async def follow_job(api: Api, upload_id: str, job_id: str) -> dict[str, Any]:
+    """Print the job's events stage by stage until it ends; the final status record."""
+    current, last_error = "", ""
     with err.status("waiting for the worker…") as spinner:
-        async for event in api.events(upload_id, after):
-            kind, stage, message = event["kind"], event["stage"], event["message"]
+        async for event in api.events(upload_id):
+            # The stream replays the upload's earlier jobs too.
+            if event["job_id"] != job_id:
+                continue
+            kind, stage, message = event["kind"], event["stage"], escape(event["message"])
             if kind == "status":
                 if current:
                     err.print(f"  [green]✓[/] {current.lower()}")
@@ -90,10 +94,12 @@ async def follow_job(api: Api, upload_id: str, after: int = 0) -> dict[str, Any]
                 if stage in _STAGES:
                     spinner.update(f"{stage.lower()}…")
                 else:
-                    redundant = message.lower() in (stage.lower(), "deployed")
+                    redundant = message.lower() in (stage.lower(), "deployed") or message == last_error
                     err.print(f"[bold]{stage}[/]" + ("" if redundant else f" {message}"))
             elif kind == "error":
-                err.print(f"  [red]✗ {stage.lower()}:[/] {message}")
+                # The worker files a job's error under FAILED; it belongs to the stage that was running.
+                err.print(f"  [red]✗ {(current or stage).lower()}:[/] {message}")
+                current, last_error = "", message
             elif kind in ("warning", "notice"):
                 err.print(f"  [yellow]![/] {message}")
             elif kind == "end":
@@ -128,7 +134,8 @@ def _finish(status: dict[str, Any], as_json: bool) -> None:
     if status.get("status") not in _OK_STATUSES:
         job = status.get("job") or {}
         raise StageFailed(
-            str(status.get("status") or "deploy"), job.get("error") or "the job did not succeed"
+            str(job.get("stage") or status.get("status") or "deploy"),
+            job.get("error") or "the job did not succeed",
         )
 
 
@@ -164,7 +171,7 @@ def deploy(
         err.print(f"deploy job {accepted['job_id']} queued for upload [bold]{upload_id}[/]")
         if detach:
             return dict(accepted)
-        return await follow_job(api, upload_id)
+        return await follow_job(api, upload_id, str(accepted["job_id"]))
 
     result = _run(ctx, server, token, user, work)
     if detach:
@@ -248,7 +255,7 @@ def _job_command(kind: str, method: str, path: str, body: dict[str, Any]) -> Any
         async def work(api: Api) -> dict[str, Any]:
             accepted = await api.call(method, path.format(upload_id=upload_id), json=body or None)
             err.print(f"{kind} job {accepted['job_id']} queued")
-            return await follow_job(api, upload_id)
+            return await follow_job(api, upload_id, str(accepted["job_id"]))
 
         _finish(_run(ctx, server, token, user, work), as_json)
 

@@ -8,6 +8,7 @@ import asyncio
 import io
 import json
 import os
+import socket
 import subprocess
 import zipfile
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from justpush.config import Settings
 
@@ -86,6 +88,25 @@ def settings_sections(namespace: str, kong: Kong) -> dict[str, dict[str, Any]]:
             },
         },
     }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_app_config(settings: Settings, path: Path, *, port: int | None = None) -> Path:
+    """`settings` as an app-config.yaml (masked secrets left empty), optionally on another server port."""
+    data = settings.model_dump(mode="json", by_alias=True)
+    for section in data.values():
+        for key, value in list(section.items()):
+            if value == "**********":
+                section[key] = ""
+    if port is not None:
+        data["server"]["port"] = port
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
 
 
 def zip_app(path: Path) -> bytes:

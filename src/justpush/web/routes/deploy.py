@@ -320,8 +320,9 @@ async def _event_stream(
     quiet_since = loop.time()
     while True:
         async with state.sessions() as session:
+            # Asked before listing: a job that has ended stored all its events first, so none is missed.
+            active = await store.active_job(session, upload_id) if until_done else None
             rows = await store.list_events(session, upload_id, after_id=after, limit=500)
-            active = await store.active_job(session, upload_id) if until_done and not rows else None
         for row in rows:
             after = row.id
             body = EventPublic.model_validate(row, from_attributes=True).model_dump_json()
@@ -329,10 +330,10 @@ async def _event_stream(
         if rows:
             quiet_since = loop.time()
             continue
-        if not follow:
-            return
         if until_done and active is None:
             yield "event: done\ndata: {}\n\n"
+            return
+        if not follow:
             return
         if await request.is_disconnected():
             return
