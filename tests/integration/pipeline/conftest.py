@@ -11,10 +11,10 @@ import httpx
 import pytest
 from lightkube import ApiError, AsyncClient, KubeConfig
 from lightkube.resources.core_v1 import Namespace
-from tests.integration.pipeline.support import Deployer, Kong, require, settings_sections
-from tests.kong_emulator import create_emulator, create_proxy, serve
 
 from justpush.config import Settings
+from tests.integration.pipeline.support import Deployer, Kong, require, settings_sections
+from tests.kong_emulator import create_emulator, create_proxy, serve
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from justpush.config import Settings
 from tests.integration.pipeline.support import (
     PIPELINE_APPS,
     Kong,
@@ -23,8 +25,6 @@ from tests.integration.pipeline.support import (
     kubectl_json,
     write_app_config,
 )
-
-from justpush.config import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -57,7 +57,7 @@ class Cli:
     def ok(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         t0 = time.monotonic()
         result = self.run(*args, timeout=timeout)
-        print("TIMING", args[:2], round(time.monotonic() - t0, 1))
+        print("TIMING", args[:2], round(time.monotonic() - t0, 1), result.stderr, result.stdout)
         assert result.returncode == 0, _output(result)
         return result
 

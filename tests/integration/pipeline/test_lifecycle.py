@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from tests.integration.pipeline.support import BUILD_APPS, PIPELINE_APPS, Kong, cluster_objects, kubectl_json
 
 pytestmark = pytest.mark.integration

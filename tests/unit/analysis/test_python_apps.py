@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 import yaml
-from tests.unit.analysis.spec_summary import APPS, summarize
 
 from justpush.analysis import AnalysisResult, analyze, validation_error
+from tests.unit.analysis.spec_summary import APPS, summarize
 
 CASES = sorted(p for p in APPS.glob("python-*.expected.yaml"))
 

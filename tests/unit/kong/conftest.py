@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from tests.kong_emulator import REFERENCE_DIR, create_emulator
 
 from justpush.config import KongSettings
 from justpush.kong import KongClient, KongOptions, KongTarget
+from tests.kong_emulator import REFERENCE_DIR, create_emulator
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 

@@ -8,12 +8,12 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from tests.kong_emulator import create_emulator
-from tests.unit.kong.kong_helpers import make_spec
 
 from justpush.config import KongSettings
 from justpush.errors import KongError
 from justpush.kong import Developer, KongClient, KongOptions, KongTarget, openapi_to_kong
+from tests.kong_emulator import create_emulator
+from tests.unit.kong.kong_helpers import make_spec
 
 SECURED = {
     "components": {"securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Key"}}},

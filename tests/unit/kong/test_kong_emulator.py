@@ -8,11 +8,11 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
+
+from justpush.kong import Developer, KongOptions, KongTarget, openapi_to_kong, to_deck
 from tests.kong_emulator import create_emulator, create_proxy, serve
 from tests.kong_emulator._reference import operation_for
 from tests.unit.kong.kong_helpers import make_spec
-
-from justpush.kong import Developer, KongOptions, KongTarget, openapi_to_kong, to_deck
 
 SVC = {"name": "svc", "protocol": "http", "host": "upstream", "port": 80, "enabled": True}
 ROUTE = {

@@ -8,8 +8,6 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from tests.kong_emulator import create_emulator, create_proxy
-from tests.unit.kong.kong_helpers import make_spec, plugins_on
 
 from justpush.config import KongSettings
 from justpush.kong import (
@@ -22,6 +20,8 @@ from justpush.kong import (
     openapi_to_kong,
     to_declarative,
 )
+from tests.kong_emulator import create_emulator, create_proxy
+from tests.unit.kong.kong_helpers import make_spec, plugins_on
 
 KEY = {"type": "apiKey", "in": "header", "name": "X-Key"}
 BEARER = {"type": "http", "scheme": "bearer"}

@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
-from tests.kong_emulator._store import _path_error, kong_regex_to_python
-from tests.unit.kong.kong_helpers import make_spec, plugins_on, route_for, service_plugins
 
 from justpush.config import GatewaySettings
 from justpush.errors import GenerationError
@@ -23,6 +21,8 @@ from justpush.kong import (
     generate_jwt_key,
     openapi_to_kong,
 )
+from tests.kong_emulator._store import _path_error, kong_regex_to_python
+from tests.unit.kong.kong_helpers import make_spec, plugins_on, route_for, service_plugins
 
 GET: dict[str, Any] = {"get": {"responses": {"200": {"description": "ok"}}}}
 SCHEMES = {

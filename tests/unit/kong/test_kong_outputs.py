@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 from jsonschema import Draft4Validator
 from pydantic import SecretStr
-from tests.unit.kong.kong_helpers import make_spec
 
 from justpush.errors import GenerationError
 from justpush.kong import (
@@ -20,6 +19,7 @@ from justpush.kong import (
     to_declarative,
     to_kic,
 )
+from tests.unit.kong.kong_helpers import make_spec
 
 SPEC = make_spec(
     {

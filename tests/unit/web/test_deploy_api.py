@@ -31,7 +31,9 @@ def _zip() -> bytes:
 
 @pytest.fixture
 async def upload_id(client: httpx.AsyncClient, auth: dict[str, str]) -> AsyncIterator[str]:
-    response = await client.post("/uploads", headers=auth, files={"file": ("app.zip", _zip(), "application/zip")})
+    response = await client.post(
+        "/uploads", headers=auth, files={"file": ("app.zip", _zip(), "application/zip")}
+    )
     assert response.status_code == 201, response.text
     yield response.json()["id"]
 
