@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,9 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
     previous = await ctx.latest_revision()
     await ctx.set_status(S.BUILDING)
     try:
+        # Seconds spent in Docker, the registry and the cluster go into the `end` events' data, so the
+        # pipeline's own overhead can be told apart (bench/pipeline.py).
+        started = time.monotonic()
         built = await services.builder.build(
             workspace / prepared.context,
             prepared.dockerfile,
@@ -115,6 +119,7 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
             on_log=ctx.log_sink(S.BUILDING.value),
             cancel=ctx.cancelled,
         )
+        timing = {"build_seconds": time.monotonic() - started}
         await ctx.flush_logs()
         if settings.build.sandbox.runtime:
             await ctx.event(
@@ -122,15 +127,19 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
                 "progress",
                 f"starting the image under runtime {settings.build.sandbox.runtime}",
             )
+            started = time.monotonic()
             await services.builder.verify(local_tag, upload_id=ctx.upload_id)
-        await ctx.event(S.BUILDING.value, "end", f"built {local_tag} ({built.size} bytes)")
+            timing["verify_seconds"] = time.monotonic() - started
+        await ctx.event(S.BUILDING.value, "end", f"built {local_tag} ({built.size} bytes)", _rounded(timing))
 
         await ctx.set_status(S.PUSHING)
+        started = time.monotonic()
         pushed = await services.registry.push(
             local_tag, reference, upload_id=ctx.upload_id, on_progress=ctx.log_sink(S.PUSHING.value)
         )
+        timing = {"push_seconds": time.monotonic() - started}
         await ctx.flush_logs()
-        await ctx.event(S.PUSHING.value, "end", f"pushed {pushed.pinned}")
+        await ctx.event(S.PUSHING.value, "end", f"pushed {pushed.pinned}", _rounded(timing))
     finally:
         await ctx.flush_logs()
         await _remove_local_image(ctx, services, local_tag)
@@ -144,6 +153,10 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
         upload_id=ctx.upload_id,
     )
     await roll_out(ctx, services, release, previous=previous)
+
+
+def _rounded(timing: dict[str, float]) -> dict[str, float]:
+    return {name: round(seconds, 3) for name, seconds in timing.items()}
 
 
 async def _remove_local_image(ctx: JobContext, services: Services, tag: str) -> None:
@@ -167,8 +180,11 @@ async def roll_out(
     )
     objects = release.manifests(ctx.settings, info)
     namespace = release.namespace(ctx.settings)
+    timing: dict[str, float] = {}
     try:
+        started = time.monotonic()
         await services.cluster.apply(objects)
+        timing["apply_seconds"] = time.monotonic() - started
         await ctx.event(
             S.DEPLOYING.value, "progress", f"applied {len(objects)} objects to namespace {namespace}"
         )
@@ -177,9 +193,11 @@ async def roll_out(
         def progress(p: k8s.RolloutProgress) -> None:
             sink(f"{p.deployment}: {p.ready}/{p.desired} ready, {p.updated} updated")
 
+        started = time.monotonic()
         await services.cluster.wait_rollout(
             ctx.upload_id, ctx.settings.kubernetes.rollout_timeout_seconds, progress, namespace=namespace
         )
+        timing["rollout_seconds"] = time.monotonic() - started
     except BaseException as exc:
         await ctx.flush_logs()
         await undo_cluster(ctx, services, previous, reason=getattr(exc, "message", None) or str(exc))
@@ -187,7 +205,9 @@ async def roll_out(
     await ctx.flush_logs()
     deployment_info = await describe(ctx, services, release, deployment_name(objects))
     await ctx.update_record(k8s_deployment_info=deployment_info, docker_image=release.image)
-    await ctx.event(S.DEPLOYING.value, "end", f"Deployment {deployment_info['deployment']} is ready")
+    await ctx.event(
+        S.DEPLOYING.value, "end", f"Deployment {deployment_info['deployment']} is ready", _rounded(timing)
+    )
 
     kong_config: dict[str, Any] = {}
     gateway_ok = services.gateway is not None
@@ -243,6 +263,19 @@ async def roll_out(
     )
 
 
+async def _delete_image(ctx: JobContext, services: Services, image: str, stage: str) -> None:
+    """Remove the upload's image tag from the registry; a refusal is a warning, never a failure."""
+    # Records keep the pinned `repository@digest`; the registry client finds the manifest by tag,
+    # and every push tags the upload id.
+    repository, pinned, _ = image.partition("@")
+    tagged = f"{repository}:{ctx.upload_id}" if pinned else image
+    try:
+        if await services.registry.delete(tagged, upload_id=ctx.upload_id):
+            await ctx.event(stage, "progress", f"image {tagged} deleted from the registry")
+    except JustPushError as exc:
+        await ctx.warn(stage, f"the registry kept the image: {exc.message}")
+
+
 async def undo_cluster(
     ctx: JobContext, services: Services, previous: DeploymentRevision | None, *, reason: str
 ) -> None:
@@ -256,6 +289,9 @@ async def undo_cluster(
         else:
             await ctx.event(S.DEPLOYING.value, "progress", f"removing this run's objects after: {reason}")
             await services.cluster.delete(ctx.upload_id, namespace=ctx.settings.kubernetes.namespace)
+            _, record = await ctx.load_upload()
+            if record is not None and record.docker_image:
+                await _delete_image(ctx, services, record.docker_image, S.DEPLOYING.value)
             await ctx.update_record(k8s_deployment_info=None, docker_image=None)
     except JustPushError as exc:
         await ctx.warn(S.FAILED.value, f"undo after the failure is incomplete: {exc.message}")
@@ -459,11 +495,7 @@ async def delete(ctx: JobContext, services: Services) -> None:
         await ctx.event(S.DELETING.value, "progress", f"Kong: {result.deleted} entities deleted")
     image = record.docker_image if record else None
     if image:
-        try:
-            await services.registry.delete(image, upload_id=ctx.upload_id)
-            await ctx.event(S.DELETING.value, "progress", f"image {image} deleted from the registry")
-        except JustPushError as exc:
-            await ctx.warn(S.DELETING.value, f"the registry kept the image: {exc.message}")
+        await _delete_image(ctx, services, image, S.DELETING.value)
     await ctx.set_status(
         S.DELETED,
         "everything this upload deployed is gone",

@@ -187,6 +187,15 @@ def cluster_objects(namespace: str, upload_id: str) -> list[str]:
     return sorted(line for line in result.stdout.splitlines() if line)
 
 
+def registry_tags(repository: str) -> list[str]:
+    """The tags of a repository of testenv's registry (none when it has no repository of that name)."""
+    response = httpx.get(f"http://{require('JUSTPUSH_TEST_REGISTRY')}/v2/{repository}/tags/list", timeout=10)
+    if response.status_code == 404:
+        return []
+    response.raise_for_status()
+    return sorted(response.json().get("tags") or [])
+
+
 def kubectl_json(*args: str) -> Any:
     result = subprocess.run(
         [require("JUSTPUSH_TEST_KUBECTL"), f"--kubeconfig={require('KUBECONFIG')}", *args, "-o", "json"],

@@ -23,12 +23,15 @@ from tests.integration.pipeline.support import (
     cluster_objects,
     free_port,
     kubectl_json,
+    registry_tags,
     write_app_config,
 )
 
 pytestmark = pytest.mark.integration
 
 APP = PIPELINE_APPS / "python-inventory"
+# Where testenv's settings (repository jp-pipeline-test) put the app's image; tagged with the upload id.
+IMAGES = "jp-pipeline-test/python-inventory"
 # Variables that would point the CLI elsewhere than the test's folder and server.
 _FOREIGN = ("JUSTPUSH_CONFIG", "JUSTPUSH_SERVER", "JUSTPUSH_TOKEN")
 
@@ -57,7 +60,7 @@ class Cli:
     def ok(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         t0 = time.monotonic()
         result = self.run(*args, timeout=timeout)
-        print("TIMING", args[:2], round(time.monotonic() - t0, 1), result.stderr, result.stdout)
+        print("TIMING", args[:2], round(time.monotonic() - t0, 1))
         assert result.returncode == 0, _output(result)
         return result
 
@@ -133,9 +136,11 @@ def test_in_process_lifecycle(cli: Cli, kong: Kong, namespace: str) -> None:
     assert _field(rolled_back.stdout, "status") == "ROLLED_BACK", _output(rolled_back)
     assert _greeting(gateway_url, key) == "hi"
 
+    assert upload_id in registry_tags(IMAGES)
     deleted = cli.ok("delete", upload_id, *as_alice)
     assert _field(deleted.stdout, "status") == "DELETED"
     assert cluster_objects(namespace, upload_id) == []
+    assert upload_id not in registry_tags(IMAGES)
     assert all(not entities for entities in kong.entities(upload_id).values())
 
 
@@ -195,6 +200,7 @@ def test_remote_deploy_streams_progress_and_fails_cleanly(cli: Cli, kong: Kong, 
         assert re.findall(r"✓ (\w+)", crashing.stderr) == ["scanning", "building", "pushing"]
         assert "error: DEPLOYING: container app of pod" in crashing.stderr
         assert cluster_objects(namespace, failed_id) == []
+        assert failed_id not in registry_tags(IMAGES)
 
         # The failed upload did not disturb the first one.
         assert _field(cli.ok("status", upload_id, *remote).stdout, "status") == "DEPLOYED"
@@ -202,4 +208,5 @@ def test_remote_deploy_streams_progress_and_fails_cleanly(cli: Cli, kong: Kong, 
         deleted = cli.ok("delete", upload_id, *remote)
         assert _field(deleted.stdout, "status") == "DELETED"
     assert cluster_objects(namespace, upload_id) == []
+    assert upload_id not in registry_tags(IMAGES)
     assert all(not entities for entities in kong.entities(upload_id).values())
