@@ -12,7 +12,7 @@ import math
 import re
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -228,6 +228,7 @@ class DockerBuilder:
         upload_id: str,
         timeout: float | None = None,
         wait_for_exit: bool = True,
+        environment: Mapping[str, str] | None = None,
     ) -> SandboxRun:
         """Run ``image`` (default CMD when ``command`` is None) with no network, a read-only root,
         no capabilities, memory/pids/CPU limits and the configured sandbox runtime (gVisor).
@@ -251,6 +252,8 @@ class DockerBuilder:
             "privileged": False,
             "labels": {UPLOAD_LABEL: upload_id},
             "detach": True,
+            # The deployment's own variables: an app that needs one must not fail the check for lack of it.
+            "environment": dict(environment or {}),
         }
         if sandbox.runtime:
             options["runtime"] = sandbox.runtime
@@ -294,10 +297,19 @@ class DockerBuilder:
             oom_killed=oom,
         )
 
-    async def verify(self, image: str, *, upload_id: str, grace_seconds: float = 5.0) -> SandboxRun:
+    async def verify(
+        self,
+        image: str,
+        *,
+        upload_id: str,
+        grace_seconds: float = 5.0,
+        environment: Mapping[str, str] | None = None,
+    ) -> SandboxRun:
         """Start the image's own CMD in the sandbox; it must keep running (or exit 0) for
         ``grace_seconds``. Raises StageFailed (stage ``verify``) with its output otherwise."""
-        run = await self.run_sandboxed(image, upload_id=upload_id, timeout=grace_seconds, wait_for_exit=False)
+        run = await self.run_sandboxed(
+            image, upload_id=upload_id, timeout=grace_seconds, wait_for_exit=False, environment=environment
+        )
         if run.exit_code not in (None, 0):
             tail = "\n".join(run.output.splitlines()[-_LOG_TAIL:])
             reason = "was killed for exceeding its memory limit" if run.oom_killed else "exited"

@@ -55,6 +55,8 @@ class KubernetesSettings(Section):
     # Namespace (or pod label) of the gateway, for NetworkPolicy ingress rules.
     gateway_namespace: str = "kong"
     rollout_timeout_seconds: int = Field(300, ge=5)
+    # How long a pod may take to stop after SIGTERM (also how long a delete may wait for it).
+    termination_grace_period_seconds: int = Field(30, ge=0, le=3600)
 
 
 class KongSettings(Section):

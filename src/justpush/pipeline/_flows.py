@@ -103,6 +103,16 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
     )
 
     reference = registry.image_reference(settings.container_registry, app_name, ctx.upload_id)
+    release = Release(
+        app_name=app_name,
+        profile=profile,
+        spec=spec,
+        image=str(reference),
+        options=options,
+        upload_id=ctx.upload_id,
+    )
+    # Before the build: a variable the code needs but nobody set fails now, not after minutes of building.
+    release.app()
     local_tag = f"justpush-local/{app_name}:{ctx.upload_id}"
     previous = await ctx.latest_revision()
     await ctx.set_status(S.BUILDING)
@@ -128,7 +138,8 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
                 f"starting the image under runtime {settings.build.sandbox.runtime}",
             )
             started = time.monotonic()
-            await services.builder.verify(local_tag, upload_id=ctx.upload_id)
+            environment = {entry.name: entry.value for entry in release.app().env}
+            await services.builder.verify(local_tag, upload_id=ctx.upload_id, environment=environment)
             timing["verify_seconds"] = time.monotonic() - started
         await ctx.event(S.BUILDING.value, "end", f"built {local_tag} ({built.size} bytes)", _rounded(timing))
 
@@ -144,15 +155,7 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
         await ctx.flush_logs()
         await _remove_local_image(ctx, services, local_tag)
     await ctx.update_record(docker_image=pushed.pinned)
-    release = Release(
-        app_name=app_name,
-        profile=profile,
-        spec=spec,
-        image=pushed.pinned,
-        options=options,
-        upload_id=ctx.upload_id,
-    )
-    await roll_out(ctx, services, release, previous=previous)
+    await roll_out(ctx, services, replace(release, image=pushed.pinned), previous=previous)
 
 
 def _rounded(timing: dict[str, float]) -> dict[str, float]:

@@ -80,6 +80,7 @@ class Release:
             hpa_api_version=cluster.hpa_api_version or "autoscaling/v2",
             pdb_api_version=cluster.pdb_api_version or "policy/v1",
             gateway_namespace=settings.kubernetes.gateway_namespace,
+            termination_grace_period_seconds=settings.kubernetes.termination_grace_period_seconds,
             registry_credentials=_pull_credentials(settings),
         )
         return k8s.render_manifests(self.app(), manifest_options)

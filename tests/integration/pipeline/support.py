@@ -76,6 +76,7 @@ def settings_sections(namespace: str, kong: Kong) -> dict[str, dict[str, Any]]:
             "kubeconfig": require("KUBECONFIG"),
             "namespace": namespace,
             "rolloutTimeoutSeconds": 120,
+            "terminationGracePeriodSeconds": 2,
         },
         "kong": {"adminUrl": kong.admin_url, "gatewayUrl": kong.proxy_url, "upstream": "cluster-ip"},
         "build": {

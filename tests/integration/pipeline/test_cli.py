@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -84,11 +85,16 @@ def _greeting(gateway_url: str, key: str) -> str | None:
 
 
 @pytest.fixture
-def cli(pipeline_settings: Callable[..., Settings], tmp_path: Path) -> Cli:
-    """A folder with an app-config.yaml for testenv: deployment on, the Kong emulator, cluster-ip upstream."""
-    port = free_port()
-    write_app_config(pipeline_settings(), tmp_path / "app-config.yaml", port=port)
-    return Cli(tmp_path, port)
+def make_cli(pipeline_settings: Callable[..., Settings], tmp_path: Path) -> Callable[..., Cli]:
+    """`make_cli(**sections)`: a folder with an app-config.yaml for testenv (deployment on, the Kong
+    emulator, cluster-ip upstream), sections overridden as in `pipeline_settings`."""
+
+    def make(**overrides: dict[str, Any]) -> Cli:
+        port = free_port()
+        write_app_config(pipeline_settings(**overrides), tmp_path / "app-config.yaml", port=port)
+        return Cli(tmp_path, port)
+
+    return make
 
 
 def _create_user(cli: Cli, name: str) -> str:
@@ -96,7 +102,8 @@ def _create_user(cli: Cli, name: str) -> str:
     return created.stdout.strip().splitlines()[-1]
 
 
-def test_in_process_lifecycle(cli: Cli, kong: Kong, namespace: str) -> None:
+def test_in_process_lifecycle(make_cli: Callable[..., Cli], kong: Kong, namespace: str) -> None:
+    cli = make_cli()
     _create_user(cli, "cli-alice")
     as_alice = ("--user", "cli-alice")
 
@@ -174,7 +181,12 @@ def _serving(cli: Cli) -> Iterator[str]:
         server.wait(timeout=30)
 
 
-def test_remote_deploy_streams_progress_and_fails_cleanly(cli: Cli, kong: Kong, namespace: str) -> None:
+def test_remote_deploy_streams_progress_and_fails_cleanly(
+    make_cli: Callable[..., Cli], kong: Kong, namespace: str
+) -> None:
+    # Without a sandbox runtime the image gets no trial run, so the crash shows in the cluster: the
+    # rollout fails, and what the run created (objects, image tag) is removed.
+    cli = make_cli(build={"sandbox": {"runtime": ""}})
     token = _create_user(cli, "cli-bob")
     with _serving(cli) as url:
         remote = ("--server", url, "--token", token)
@@ -194,7 +206,7 @@ def test_remote_deploy_streams_progress_and_fails_cleanly(cli: Cli, kong: Kong, 
         failed_id = _field(crashing.stdout, "upload id")
         assert failed_id != upload_id
         assert _field(crashing.stdout, "status") == "FAILED"
-        # The error is shown under the stage that failed, not as a completed stage.
+        # The error shows under the stage that failed (not as completed), with the app's output.
         assert "✗ deploying: container app of pod" in crashing.stderr, _output(crashing)
         assert "keeps crashing" in crashing.stderr and "ValueError" in crashing.stderr
         assert re.findall(r"✓ (\w+)", crashing.stderr) == ["scanning", "building", "pushing"]

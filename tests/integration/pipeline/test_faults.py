@@ -131,3 +131,23 @@ async def test_failed_redeploy_keeps_the_previous_revision_serving(
         assert (await d.wait(upload_id))["status"] == "DELETED"
     assert cluster_objects(namespace, upload_id) == []
     assert all(not v for v in kong.entities(upload_id).values())
+
+
+async def test_missing_required_env_fails_before_building(
+    deployer_factory: Callable[..., Any], namespace: str
+) -> None:
+    async with deployer_factory() as d:
+        upload_id = await d.upload(PIPELINE_APPS / "python-needs-env")
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={})
+        status = await d.wait(upload_id)
+        events = await d.events(upload_id)
+        assert status["status"] == "FAILED"
+        assert "DATABASE_URL" in status["job"]["error"]
+        stages = [e["stage"] for e in events if e["kind"] == "status"]
+        assert "BUILDING" not in stages
+        # Given the variable, as a secret (its name says so), the same upload deploys.
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={"secrets": {"DATABASE_URL": "postgres://x"}})
+        assert (await d.wait(upload_id))["status"] in ("DEPLOYED", "DEPLOYED_WITH_WARNINGS")
+        await d.call("DELETE", f"/deploy/{upload_id}", expect=202)
+        assert (await d.wait(upload_id))["status"] == "DELETED"
+    assert cluster_objects(namespace, upload_id) == []
