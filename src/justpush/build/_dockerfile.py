@@ -206,6 +206,11 @@ def _python_context(profile: ProjectProfile, options: DockerfileOptions) -> dict
         if not requirements and any(posixpath.basename(n) in ("pyproject.toml", "setup.py") for n in deps):
             # No lock or requirements: the project installs itself, which needs its source.
             install_after_source.append(f"{pip} .")
+    # pip is only needed to install; the app never runs it, so it stays out of the runtime venv.
+    last = install_after_source or install
+    if last:
+        last[-1] += " && pip uninstall -y -q pip"
+    build_commands = [" ".join(profile.build_command)] if profile.build_command else []
     start = list(profile.start_command)
     if not start:
         if not profile.entrypoint:
@@ -220,14 +225,35 @@ def _python_context(profile: ProjectProfile, options: DockerfileOptions) -> dict
         "build_image": _image(options, "python"),
         "runtime_image": _image(options, "python-runtime"),
         "venv": VENV_DIR,
+        "venv_options": "" if last else " --without-pip",
         "tools": tools,
         "dependency_copies": _copy_lines(profile, deps),
         "install": install,
         "install_after_source": install_after_source,
-        "build_commands": [" ".join(profile.build_command)] if profile.build_command else [],
+        "build_commands": build_commands,
+        # Only a project that installs itself or has a build step needs its source in the build stage.
+        "source_in_build": bool(install_after_source or build_commands),
+        "relink_venv": _exec_form(["python3", "-c", _RELINK_VENV.format(venv=VENV_DIR)]),
+        "compile": _exec_form(["python", "-m", "compileall", "-q", "."]),
         "cmd": _exec_form(start),
         "healthcheck": _healthcheck(options, check),
     }
+
+
+# Run by the runtime image's own python3 on the venv copied from the build stage. The venv's
+# interpreter links point at the build image's interpreter, which a slim or distroless runtime
+# may keep elsewhere (/usr/local/bin vs /usr/bin); they are re-created for this interpreter. A
+# different Python minor version would not find the installed packages, so it fails the build.
+_RELINK_VENV = (
+    "import os, re, sys, venv; "
+    "cfg = dict(line.split(' = ', 1) for line in open('{venv}/pyvenv.cfg').read().splitlines() if ' = ' in line); "
+    "built = '.'.join(cfg.get('version', cfg.get('version_info', '')).split('.')[:2]); "
+    "here = '%d.%d' % sys.version_info[:2]; "
+    "built == here or sys.exit('python-runtime has Python ' + here + ' but the dependencies were installed "
+    "with Python ' + built + ' (base image python): configure images of the same Python version'); "
+    "[os.unlink(entry.path) for entry in os.scandir('{venv}/bin') if re.fullmatch(r'python[0-9.]*', entry.name)]; "
+    "venv.EnvBuilder(symlinks=True, upgrade=True).create('{venv}')"
+)
 
 
 # -- node ---------------------------------------------------------------------------------------
@@ -245,43 +271,52 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
     if manager == "npm":
         full = "npm ci --no-audit --no-fund" if locked else "npm install --no-audit --no-fund"
         production = f"{full} --omit=dev"
-        prune = "npm prune --omit=dev --no-audit --no-fund"
     elif manager == "yarn":
         frozen = " --frozen-lockfile" if locked else ""
         full = f"yarn install{frozen} --non-interactive"
         production = f"{full} --production"
-        prune = f"yarn install{frozen} --non-interactive --production --ignore-scripts --prefer-offline"
     else:
         setup.append("corepack enable")
         frozen = " --frozen-lockfile" if locked else ""
         full = f"pnpm install{frozen}"
         production = f"{full} --prod"
-        prune = "pnpm prune --prod"
     build_commands = [" ".join(profile.build_command)] if profile.build_command else []
     if profile.typescript and not build_commands:
         build_commands = [f"{manager} run build"]
     start = list(profile.start_command)
     if not start:
         start = ["node", profile.entrypoint] if profile.entrypoint else ["npm", "start"]
+    script = _package_script(start)
     checks: list[str] = []
-    if start[:2] in (["npm", "start"], ["npm", "run"]):
-        script = "start" if start[1] == "start" else (start[2] if len(start) > 2 else "start")
+    runtime_checks: list[str] = []
+    if script is not None:
+        name, extra = script
         # Fail the build, not the pod, when the script the CMD relies on does not exist.
         checks.append(
             "node -e "
             + json.dumps(
                 "const p = require('./package.json'); "
-                f"if (!(p.scripts && p.scripts[{script!r}])) {{ "
-                f"console.error('package.json has no \"{script}\" script'); process.exit(1); }}"
+                f"if (!(p.scripts && p.scripts[{name!r}])) {{ "
+                f"console.error('package.json has no \"{name}\" script'); process.exit(1); }}"
             )
         )
+        # The runtime image need not have npm/yarn/pnpm (a slim one has only node).
+        start = ["node", _RUN_SCRIPT, name, *extra]
     elif start[0] == "node" and len(start) > 1 and not build_commands and start[1].endswith((".js", ".cjs")):
-        checks.append(f"node --check {start[1]}")
+        runtime_checks.append(_exec_form(["node", "--check", start[1]]))
     check = [
         "node",
         "-e",
         f"require('net').connect({profile.port}, '127.0.0.1')"
         ".on('connect', () => process.exit(0)).on('error', () => process.exit(1))",
+    ]
+    write_launcher = [
+        "node",
+        "-e",
+        "const fs = require('fs'); "
+        f"fs.mkdirSync({posixpath.dirname(_RUN_SCRIPT)!r}, {{ recursive: true }}); "
+        f"fs.writeFileSync({_RUN_SCRIPT!r}, process.argv[1]);",
+        _RUN_SCRIPT_SOURCE,
     ]
     return {
         "build_image": _image(options, "node"),
@@ -290,12 +325,66 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
         "dependency_copies": _copy_lines(profile, deps),
         "install_production": production,
         "install_full": full,
-        "prune": prune,
         "build_commands": build_commands,
         "checks": checks,
+        "launcher": _exec_form(write_launcher) if script is not None else "",
+        "launcher_dir": posixpath.dirname(_RUN_SCRIPT),
+        "runtime_checks": runtime_checks,
         "cmd": _exec_form(start),
         "healthcheck": _healthcheck(options, check),
     }
+
+
+def _package_script(start: Sequence[str]) -> tuple[str, list[str]] | None:
+    """The package.json script (and its extra arguments) a `npm start` / `yarn run x` command runs."""
+    if not start or start[0] not in _NODE_LOCKFILES:
+        return None
+    if len(start) >= 2 and start[1] == "start":
+        name, rest = "start", list(start[2:])
+    elif len(start) >= 3 and start[1] == "run":
+        name, rest = start[2], list(start[3:])
+    else:
+        return None
+    return name, rest[1:] if rest[:1] == ["--"] else rest
+
+
+# What `npm run` does for a start script, for runtime images without a package manager: the
+# script runs with node_modules/.bin on PATH; a plain `node ...` script runs without a shell (so a
+# shell-less image works too), anything else through /bin/sh. Signals are passed on, the exit
+# status is passed back.
+_RUN_SCRIPT = "/opt/justpush/run-script.js"
+_RUN_SCRIPT_SOURCE = r"""'use strict';
+// Generated by JustPush: runs a package.json script like `npm run` does, without npm.
+const { spawn } = require('child_process');
+const path = require('path');
+const [name, ...extra] = process.argv.slice(2);
+const pkg = require(path.resolve('package.json'));
+const script = (pkg.scripts || {})[name];
+if (!script) {
+  console.error(`package.json has no "${name}" script`);
+  process.exit(1);
+}
+const words = script.trim().split(/\s+/);
+const plain = words[0] === 'node' && words.every((word) => /^[\w@%+=:,.\/-]+$/.test(word));
+const [command, args] = plain
+  ? [process.execPath, [...words.slice(1), ...extra]]
+  : ['/bin/sh', ['-c', `${script} "$@"`, 'sh', ...extra]];
+const bin = path.resolve('node_modules', '.bin');
+const env = {
+  ...process.env,
+  PATH: `${bin}${path.delimiter}${process.env.PATH || ''}`,
+  npm_lifecycle_event: name,
+  npm_package_name: pkg.name || '',
+  npm_package_version: pkg.version || '',
+};
+const child = spawn(command, args, { stdio: 'inherit', env });
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+child.on('error', (error) => {
+  console.error(error.message);
+  process.exit(127);
+});
+child.on('exit', (code, signal) => process.exit(code ?? 128 + (require('os').constants.signals[signal] || 0)));
+"""
 
 
 # -- go -----------------------------------------------------------------------------------------

@@ -59,9 +59,7 @@ class Cli:
         )
 
     def ok(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        t0 = time.monotonic()
         result = self.run(*args, timeout=timeout)
-        print("TIMING", args[:2], round(time.monotonic() - t0, 1))
         assert result.returncode == 0, _output(result)
         return result
 
@@ -200,6 +198,7 @@ def test_remote_deploy_streams_progress_and_fails_cleanly(
             deployed
         )
         assert f"queued for upload {upload_id}" in deployed.stderr, _output(deployed)
+        assert "(shown once" in deployed.stdout
 
         crashing = cli.run("deploy", str(APP), *remote, "--env", "PORT=bad")
         assert crashing.returncode != 0, _output(crashing)

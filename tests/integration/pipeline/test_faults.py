@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import socket
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -146,8 +149,43 @@ async def test_missing_required_env_fails_before_building(
         stages = [e["stage"] for e in events if e["kind"] == "status"]
         assert "BUILDING" not in stages
         # Given the variable, as a secret (its name says so), the same upload deploys.
-        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={"secrets": {"DATABASE_URL": "postgres://x"}})
+        await d.call(
+            "POST", f"/deploy/{upload_id}", expect=202, json={"secrets": {"DATABASE_URL": "postgres://x"}}
+        )
         assert (await d.wait(upload_id))["status"] in ("DEPLOYED", "DEPLOYED_WITH_WARNINGS")
         await d.call("DELETE", f"/deploy/{upload_id}", expect=202)
         assert (await d.wait(upload_id))["status"] == "DELETED"
+    assert cluster_objects(namespace, upload_id) == []
+
+
+async def test_cancelling_a_running_build_stops_it(
+    deployer_factory: Callable[..., Any], namespace: str, tmp_path: Path
+) -> None:
+    # The upload's own Dockerfile (used as-is) has a step that would take minutes.
+    app = tmp_path / "slow-build"
+    app.mkdir()
+    (app / "app.py").write_text((APP / "app.py").read_text())
+    base = json.loads(require("JUSTPUSH_TEST_BASE_IMAGES"))["python"]
+    steps = [
+        f"FROM {base}",
+        "COPY app.py /app/app.py",
+        "RUN sleep 300",
+        "USER 10001",
+        'CMD ["python3", "/app/app.py"]',
+    ]
+    (app / "Dockerfile").write_text("\n".join(steps) + "\n")
+    async with deployer_factory() as d:
+        upload_id = await d.upload(app)
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={})
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 120
+        while (await d.status(upload_id))["status"] in ("PENDING", "SCANNING") and loop.time() < deadline:
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(3)
+        started = loop.time()
+        await d.call("POST", f"/deploy/{upload_id}/cancel", expect=202)
+        status = await d.wait(upload_id, timeout=60)
+        assert loop.time() - started < 30
+    assert status["status"] == "FAILED"
+    assert status["job"]["stage"] == "BUILDING" and "cancelled" in status["job"]["error"]
     assert cluster_objects(namespace, upload_id) == []

@@ -159,7 +159,8 @@ async def test_node_app_deploys_without_kong(deployer_factory: Callable[..., Any
         await d.call("POST", f"/deploy/{upload_id}", expect=202, json={})
         status = await d.wait(upload_id)
         events = await d.events(upload_id)
-        assert status["status"] == "DEPLOYED", [e["message"] for e in events if e["kind"] in ("error", "warning")]
+        problems = [e["message"] for e in events if e["kind"] in ("error", "warning")]
+        assert status["status"] == "DEPLOYED", problems
         assert "CONFIGURING" not in _stages(events)
         assert any(e["kind"] == "notice" and "Kong is not configured" in e["message"] for e in events)
         assert status["kubernetes"]["namespace"] == namespace

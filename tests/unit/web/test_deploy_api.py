@@ -144,3 +144,15 @@ async def test_disabled_feature_answers_404_with_how_to_enable(
     error = response.json()["error"]
     assert error["code"] == "feature_disabled" and "deployment.enabled" in error["message"]
     assert analyze.status_code == 200
+
+
+async def test_cancel_a_queued_job(client: httpx.AsyncClient, auth: dict[str, str], upload_id: str) -> None:
+    assert (await client.post(f"/deploy/{upload_id}/cancel", headers=auth)).status_code == 409
+    accepted = (await client.post(f"/deploy/{upload_id}", headers=auth, json={})).json()
+    cancelled = await client.post(f"/deploy/{upload_id}/cancel", headers=auth)
+    assert cancelled.status_code == 202 and cancelled.json()["id"] == accepted["job_id"]
+    status = (await client.get(f"/deploy/{upload_id}/status", headers=auth)).json()
+    assert status["status"] == "FAILED" and status["job"]["status"] == "failed"
+    assert "cancelled by" in status["job"]["error"]
+    # The upload is free again.
+    assert (await client.post(f"/deploy/{upload_id}", headers=auth, json={})).status_code == 202

@@ -148,6 +148,36 @@ async def rollback(
     return await _enqueue(state, session, user, upload_id, "rollback", request.model_dump(mode="json"))
 
 
+@router.post("/{upload_id}/cancel", status_code=202, responses=_ERRORS)
+async def cancel(upload_id: str, user: CurrentUser, session: SessionDep, state: StateDep) -> JobPublic:
+    """Cancel the upload's job: a queued one at once; a running build is stopped (and undone)."""
+    await store.get_upload(session, upload_id, owner_id=user.id)
+    actor = user.name
+    job = await store.active_job(session, upload_id)
+    if job is None:
+        raise ConflictError(f"upload '{upload_id}' has no queued or running job to cancel")
+    if job.status == "queued":
+        reason = f"cancelled by {actor} before it started"
+        await store.finish_job(session, job, succeeded=False, error=reason)
+        record = await store.ensure_analyze_result(session, upload_id)
+        await pipeline.transition(session, record, DeploymentStatus.FAILED, job_id=job.id, message=reason)
+    elif state.pipeline is None or not state.pipeline.cancel(job.id):
+        raise ConflictError(
+            f"job {job.id} runs in another worker process; cancel it there or wait for it to finish",
+            details={"job_id": job.id, "worker_id": job.worker_id},
+        )
+    await security.audit(
+        session,
+        actor=actor,
+        action="deployment.cancel",
+        target=f"upload:{upload_id}",
+        details={"job_id": job.id},
+    )
+    await session.commit()
+    state.broker.notify(upload_id)
+    return JobPublic.model_validate(job, from_attributes=True)
+
+
 @router.delete("/{upload_id}", status_code=202, responses=_ERRORS)
 async def delete(
     upload_id: str, user: CurrentUser, session: SessionDep, state: StateDep

@@ -1,0 +1,290 @@
+"""Pipeline overhead on testenv: what the DeploymentManager adds to the work of Docker, the registry and
+Kubernetes.
+
+    overhead = total - (build + push + rollout wait)        targets: ≤ 5 % of the total and ≤ 3 s
+
+One real deploy per app, in-process as the server runs it (the FastAPI app with its pipeline worker,
+a temporary SQLite database, the Kong emulator on loopback ports, a throwaway namespace deleted at the
+end). Every number comes from the job's stored events: `total` from its first event (PENDING, "deploy
+queued") to its final status, the external durations from the `data` of the BUILDING, PUSHING and
+DEPLOYING `end` events. The sandbox trial run of the image (gVisor, part of BUILDING) is Docker's work
+and counted with the build; it is shown on its own line.
+
+Needs testenv (source its env file): DOCKER_HOST, JUSTPUSH_TEST_REGISTRY, JUSTPUSH_TEST_BASE_IMAGES,
+KUBECONFIG; JUSTPUSH_TEST_GVISOR_RUNTIME is used when set.
+
+    .venv/bin/python bench/pipeline.py [--app python-inventory] [--app node-express]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import itertools
+import json
+import os
+import secrets
+import sys
+import tempfile
+import zipfile
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from lightkube import ApiError, AsyncClient, KubeConfig
+from lightkube.resources.core_v1 import Namespace
+
+from justpush import security, store
+from justpush.config import Settings
+from justpush.web import create_app, default_workers
+
+REPO = Path(__file__).resolve().parents[1]
+APPS = {
+    "python-inventory": REPO / "tests" / "fixtures" / "pipeline-apps" / "python-inventory",
+    "node-express": REPO / "tests" / "fixtures" / "build-apps" / "node-express",
+}
+REQUIRED = ("DOCKER_HOST", "JUSTPUSH_TEST_REGISTRY", "JUSTPUSH_TEST_BASE_IMAGES", "KUBECONFIG")
+TARGET_SHARE = 0.05
+TARGET_SECONDS = 3.0
+STAGES = ("PENDING", "SCANNING", "BUILDING", "PUSHING", "DEPLOYING", "CONFIGURING", "VERIFYING")
+
+
+def settings(tmp: Path, namespace: str, kong_admin: str, kong_proxy: str) -> Settings:
+    images = json.loads(os.environ["JUSTPUSH_TEST_BASE_IMAGES"])
+    return Settings.model_validate(
+        {
+            "server": {"dataDir": str(tmp / "data")},
+            "database": {"url": f"sqlite:///{(tmp / 'justpush.db').as_posix()}"},
+            "deployment": {"enabled": True},
+            "containerRegistry": {
+                "url": f"http://{os.environ['JUSTPUSH_TEST_REGISTRY']}",
+                "insecure": True,
+                "repository": "jp-bench",
+            },
+            "kubernetes": {
+                "kubeconfig": os.environ["KUBECONFIG"],
+                "namespace": namespace,
+                "rolloutTimeoutSeconds": 180,
+            },
+            "kong": {"adminUrl": kong_admin, "gatewayUrl": kong_proxy, "upstream": "cluster-ip"},
+            "build": {
+                "dockerHost": os.environ["DOCKER_HOST"],
+                "baseImages": {
+                    "python": images["python"],
+                    "python-runtime": images["python"],
+                    "node": images["node"],
+                    "node-runtime": images["node"],
+                    "debian": images["debian"],
+                },
+                "sandbox": {
+                    "runtime": os.environ.get("JUSTPUSH_TEST_GVISOR_RUNTIME", ""),
+                    "memoryMb": 1024,
+                    "timeoutSeconds": 600,
+                },
+            },
+        }
+    )
+
+
+@contextmanager
+def kong_emulator() -> Iterator[tuple[str, str]]:
+    """The Kong Admin API emulator and its proxy on loopback ports (test code, so imported late)."""
+    sys.path.insert(0, str(REPO))
+    from tests.kong_emulator import create_emulator, create_proxy, serve
+
+    admin = create_emulator()
+    with serve(admin) as admin_url, serve(create_proxy(admin)) as proxy_url:
+        yield admin_url, proxy_url
+
+
+def zipped(path: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for file in sorted(path.rglob("*")):
+            if file.is_file():
+                archive.write(file, file.relative_to(path).as_posix())
+    return buffer.getvalue()
+
+
+@dataclass
+class Measurement:
+    app: str
+    status: str
+    total: float
+    build: float
+    verify: float
+    push: float
+    rollout: float
+    stages: dict[str, float]
+
+    @property
+    def external(self) -> float:
+        return self.build + self.verify + self.push + self.rollout
+
+    @property
+    def overhead(self) -> float:
+        return self.total - self.external
+
+
+def _at(event: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(event["created_at"])
+
+
+def measure(app: str, job_id: str, status: str, events: list[dict[str, Any]]) -> Measurement:
+    """Durations from the job's stored events (see the module docstring)."""
+    mine = [e for e in events if e["job_id"] == job_id]
+    statuses = [e for e in mine if e["kind"] == "status"]
+    ends = {e["stage"]: e.get("data") or {} for e in mine if e["kind"] == "end"}
+    missing = [stage for stage in ("BUILDING", "PUSHING", "DEPLOYING") if stage not in ends]
+    if statuses[-1]["stage"] not in ("DEPLOYED", "DEPLOYED_WITH_WARNINGS") or missing:
+        problems = [e["message"] for e in mine if e["kind"] in ("error", "warning")]
+        raise SystemExit(f"{app}: the deploy ended {status}, not DEPLOYED: {problems or missing}")
+    stages = {
+        now["stage"]: (_at(following) - _at(now)).total_seconds()
+        for now, following in itertools.pairwise(statuses)
+    }
+    return Measurement(
+        app=app,
+        status=statuses[-1]["stage"],
+        total=(_at(statuses[-1]) - _at(statuses[0])).total_seconds(),
+        build=float(ends["BUILDING"]["build_seconds"]),
+        verify=float(ends["BUILDING"].get("verify_seconds", 0.0)),
+        push=float(ends["PUSHING"]["push_seconds"]),
+        rollout=float(ends["DEPLOYING"]["rollout_seconds"]),
+        stages=stages,
+    )
+
+
+@asynccontextmanager
+async def deployer(config: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The API with its in-process worker, and a client authenticated as a fresh user."""
+    app = create_app(config, workers=default_workers(config))
+    async with app.router.lifespan_context(app):
+        async with app.state.justpush.sessions() as session:
+            user = await store.create_user(session, f"bench-{secrets.token_hex(4)}")
+            token = await security.issue_token(session, user)
+            await session.commit()
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://justpush.bench",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        ) as client:
+            yield client
+
+
+async def call(client: httpx.AsyncClient, method: str, path: str, expect: int, **kwargs: Any) -> Any:
+    response = await client.request(method, path, **kwargs)
+    if response.status_code != expect:
+        raise SystemExit(f"{method} {path}: HTTP {response.status_code} {response.text[:500]}")
+    return response.json()
+
+
+async def wait_idle(client: httpx.AsyncClient, upload_id: str, timeout: float = 900) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        status: dict[str, Any] = await call(client, "GET", f"/deploy/{upload_id}/status", 200)
+        if (status.get("job") or {}).get("status") in ("succeeded", "failed"):
+            return status
+        await asyncio.sleep(0.5)
+    raise SystemExit(f"upload {upload_id} still busy after {timeout:.0f}s")
+
+
+async def deploy_once(client: httpx.AsyncClient, app: str) -> Measurement:
+    files = {"file": (f"{app}.zip", zipped(APPS[app]), "application/zip")}
+    upload_id = str((await call(client, "POST", "/uploads", 201, files=files))["id"])
+    accepted = await call(client, "POST", f"/deploy/{upload_id}", 202, json={})
+    try:
+        status = await wait_idle(client, upload_id)
+        response = await client.get(f"/deploy/{upload_id}/events", params={"follow": "false"})
+        events = [json.loads(line[5:]) for line in response.text.splitlines() if line.startswith("data:")]
+        return measure(app, str(accepted["job_id"]), str(status["status"]), events)
+    finally:
+        await call(client, "DELETE", f"/deploy/{upload_id}", 202)
+        await wait_idle(client, upload_id)
+
+
+async def delete_namespace(name: str) -> None:
+    client = AsyncClient(KubeConfig.from_file(os.environ["KUBECONFIG"]), lazy=False)
+    try:
+        await client.delete(Namespace, name, grace_period=0)
+    except ApiError as exc:
+        if exc.status.code != 404:
+            raise
+    finally:
+        await client.close()
+
+
+def _verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def report(m: Measurement) -> None:
+    share = m.overhead / m.total if m.total else 0.0
+    rows = [
+        ("total (queued → DEPLOYED)", f"{m.total:8.2f} s", ""),
+        ("build", f"{m.build:8.2f} s", ""),
+        ("  sandbox trial run", f"{m.verify:8.2f} s", "counted with the build"),
+        ("push", f"{m.push:8.2f} s", ""),
+        ("rollout wait", f"{m.rollout:8.2f} s", ""),
+        ("overhead", f"{m.overhead:8.2f} s", f"target ≤ {TARGET_SECONDS:.0f} s"),
+        ("overhead %", f"{share * 100:8.2f} %", f"target ≤ {TARGET_SHARE * 100:.0f} %"),
+        (
+            "overhead / 3 s",
+            f"{m.overhead / TARGET_SECONDS:8.2f} x",
+            _verdict(m.overhead <= TARGET_SECONDS),
+        ),
+        ("overhead % / 5 %", f"{share / TARGET_SHARE:8.2f} x", _verdict(share <= TARGET_SHARE)),
+    ]
+    print(f"\n{m.app}: {m.status}")
+    for label, value, note in rows:
+        print(f"  {label:<28}{value}   {note}".rstrip())
+    print("  wall time per status (from the stored status events):")
+    for stage in STAGES:
+        if stage in m.stages:
+            print(f"    {stage:<26}{m.stages[stage]:8.2f} s")
+
+
+async def main(apps: list[str]) -> int:
+    missing = [name for name in REQUIRED if not os.environ.get(name)]
+    if missing:
+        print(
+            f"bench/pipeline.py needs testenv: {', '.join(missing)} not set. "
+            "Source testenv's env file first (set -a; . <env file>; set +a).",
+            file=sys.stderr,
+        )
+        return 2
+    namespace = f"jp-bench-{secrets.token_hex(3)}"
+    results: list[Measurement] = []
+    with tempfile.TemporaryDirectory(prefix="justpush-bench-") as tmp, kong_emulator() as (admin, proxy):
+        try:
+            async with deployer(settings(Path(tmp), namespace, admin, proxy)) as client:
+                for app in apps:
+                    results.append(await deploy_once(client, app))
+        finally:
+            await delete_namespace(namespace)
+    for m in results:
+        report(m)
+    met = all(m.overhead <= TARGET_SECONDS and m.overhead <= TARGET_SHARE * m.total for m in results)
+    print(
+        f"\ntargets {'met' if met else 'MISSED'} (overhead ≤ {TARGET_SECONDS:.0f} s and ≤ 5 % of the total)"
+    )
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--app",
+        action="append",
+        choices=sorted(APPS),
+        help="App to deploy (repeatable; default: python-inventory).",
+    )
+    arguments = parser.parse_args()
+    sys.exit(asyncio.run(main(arguments.app or ["python-inventory"])))

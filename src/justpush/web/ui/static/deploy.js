@@ -1,0 +1,423 @@
+// The deployment panel: deploy form, live pipeline (SSE), the deployment record, actions and logs.
+
+import { api, followEvents, readLines, request } from "./api.js";
+import {
+  $,
+  $$,
+  badge,
+  clear,
+  confirmDialog,
+  copyButton,
+  fillFacts,
+  formatDate,
+  formatTime,
+  h,
+  setBadge,
+  show,
+  showError,
+} from "./dom.js";
+
+const SEQUENCES = {
+  deploy: ["PENDING", "SCANNING", "BUILDING", "PUSHING", "DEPLOYING", "CONFIGURING", "VERIFYING", "DEPLOYED"],
+  rollback: ["PENDING", "ROLLING_BACK", "ROLLED_BACK"],
+  delete: ["PENDING", "DELETING", "DELETED"],
+};
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const MAX_EVENTS = 3000;
+const MAX_LOG_LINES = 5000;
+
+/** The stage strip for one job, from the statuses it went through (status events, oldest first). */
+function renderStages(statuses) {
+  const strip = clear($("#stages"));
+  const names = statuses.map((s) => s.status);
+  const sequence = names.some((n) => n.startsWith("ROLL"))
+    ? SEQUENCES.rollback
+    : names.some((n) => n.startsWith("DELET"))
+      ? SEQUENCES.delete
+      : SEQUENCES.deploy;
+  const failed = names[names.length - 1] === "FAILED";
+  const last = names.filter((n) => n !== "FAILED").pop();
+  const position = (name) => sequence.indexOf(name === "DEPLOYED_WITH_WARNINGS" ? "DEPLOYED" : name);
+  const reached = last ? position(last) : -1;
+  strip.dataset.status = names[names.length - 1] || "";
+  sequence.forEach((stage, index) => {
+    const visit = statuses.findIndex((s) => position(s.status) === index);
+    let state = "todo";
+    if (index < reached) state = visit >= 0 ? "done" : "skipped";
+    else if (index === reached) state = failed ? "failed" : index === sequence.length - 1 ? "done" : "active";
+    const warned = stage === "DEPLOYED" && last === "DEPLOYED_WITH_WARNINGS";
+    let seconds = null;
+    if (visit >= 0 && visit + 1 < statuses.length) {
+      seconds = (new Date(statuses[visit + 1].at) - new Date(statuses[visit].at)) / 1000;
+    }
+    const label = warned ? "DEPLOYED · WARNINGS" : stage.replace("_", " ");
+    strip.append(
+      h(
+        "li",
+        {
+          class: `stage stage-${warned ? "warn" : state}`,
+          "data-stage": stage,
+          "data-state": state,
+          "aria-current": state === "active" || state === "failed" ? "step" : null,
+        },
+        h("span", { class: "stage-dot", "aria-hidden": "true" }),
+        h("span", { class: "stage-name" }, label),
+        h("span", { class: "visually-hidden" }, ` (${state})`),
+        seconds !== null && seconds >= 0 ? h("span", { class: "stage-time" }, `${seconds.toFixed(seconds < 10 ? 1 : 0)}s`) : null,
+      ),
+    );
+  });
+}
+
+/** Rows of name/value inputs; secret rows use password fields. */
+function kvRows(form) {
+  const template = $("#kv-row");
+  function add(kind, name = "") {
+    const row = template.content.firstElementChild.cloneNode(true);
+    const value = $(".kv-value", row);
+    if (kind === "secret") {
+      value.type = "password";
+      value.autocomplete = "new-password";
+      value.setAttribute("aria-label", "Secret value");
+      $(".kv-name", row).setAttribute("aria-label", "Secret name");
+    } else {
+      value.setAttribute("aria-label", "Variable value");
+      $(".kv-name", row).setAttribute("aria-label", "Variable name");
+    }
+    $(".kv-name", row).value = name;
+    $("[data-remove]", row).addEventListener("click", () => row.remove());
+    $(`.kv-rows[data-kind="${kind}"]`, form).append(row);
+    return row;
+  }
+  for (const button of $$("[data-add]", form)) {
+    button.addEventListener("click", () => $(".kv-name", add(button.dataset.add)).focus());
+  }
+  function collect() {
+    const result = { env: {}, secrets: {} };
+    for (const kind of ["env", "secret"]) {
+      for (const row of $$(`.kv-rows[data-kind="${kind}"] .kv-row`, form)) {
+        const name = $(".kv-name", row).value.trim();
+        const value = $(".kv-value", row).value;
+        if (!name && !value) continue;
+        if (!ENV_NAME.test(name)) throw new Error(`"${name}" is not a valid environment variable name`);
+        if (name in result.env || name in result.secrets) throw new Error(`${name} is set twice`);
+        result[kind === "env" ? "env" : "secrets"][name] = value;
+      }
+    }
+    return result;
+  }
+  function reset() {
+    $$(".kv-row", form).forEach((row) => row.remove());
+  }
+  return { add, collect, reset, isEmpty: () => $$(".kv-row", form).length === 0 };
+}
+
+function isActive(record) {
+  return Boolean(record && record.job && ["queued", "running"].includes(record.job.status));
+}
+
+export function deploymentPanel(uploadId) {
+  const base = `/deploy/${encodeURIComponent(uploadId)}`;
+  const deployRows = kvRows($("#deploy-form"));
+  const redeployRows = kvRows($("#redeploy-form"));
+  const jobs = new Map();
+  let currentJob = null;
+  let record = null;
+  let apiKey = null;
+  let refreshTimer = 0;
+  let stopLogs = null;
+  let prefilled = false;
+  let shownRevision;
+
+  // --- the record --------------------------------------------------------------------------------------------
+
+  function renderKey() {
+    const box = clear($("#key-box"));
+    if (apiKey) {
+      box.className = "key-box key-once";
+      box.append(
+        h("div", { class: "key-head" }, h("strong", {}, "Your API key"), copyButton(apiKey, "Copy key")),
+        h("code", { class: "key", id: "api-key" }, apiKey),
+        h("p", { class: "key-note" }, "Copy it now: it will not be shown again. Reloading this page shows it masked."),
+      );
+    } else if (record && record.api_key_masked) {
+      box.className = "key-box";
+      box.append(
+        h("strong", {}, "API key "),
+        h("code", { class: "key-masked", id: "api-key-masked" }, record.api_key_masked),
+        h("span", { class: "muted" }, " — shown once when it was created; masked since."),
+      );
+    }
+    show(box, box.childNodes.length > 0);
+  }
+
+  function renderSmoke(verification) {
+    const results = (verification && verification.results) || [];
+    const body = clear($("#smoke-table tbody"));
+    for (const r of results) {
+      body.append(
+        h(
+          "tr",
+          { class: r.ok ? "" : "row-bad" },
+          h("td", {}, r.via),
+          h("td", { class: "mono" }, r.path),
+          h("td", { class: "num" }, r.status === null ? "—" : r.status),
+          h("td", {}, r.ok ? badge("passed", "ok") : badge("failed", "bad"), r.error ? h("span", { class: "small muted" }, ` ${r.error}`) : null),
+          h("td", { class: "num" }, `${Math.round(r.seconds * 1000)} ms`),
+        ),
+      );
+    }
+    show($("#smoke"), results.length > 0);
+  }
+
+  function renderRecord() {
+    const status = record.status;
+    const active = isActive(record);
+    setBadge($("#deploy-status"), status || "");
+    const k8s = record.kubernetes || {};
+    const gateway = record.gateway_url && /^https?:\/\//.test(record.gateway_url) ? record.gateway_url : null;
+    const job = record.job;
+    fillFacts($("#record-facts"), [
+      ["Status", status && badge(status)],
+      ["Revision", record.revision],
+      ["Gateway URL", gateway && h("span", { class: "with-copy" }, h("a", { href: gateway, rel: "noreferrer", target: "_blank" }, gateway), copyButton(gateway))],
+      ["Image", record.image && h("span", { class: "with-copy" }, h("code", { class: "break" }, record.image), copyButton(record.image))],
+      ["Namespace", k8s.namespace && h("code", {}, k8s.namespace)],
+      ["Service", k8s.service && h("code", {}, `${k8s.service}${k8s.port ? `:${k8s.port}` : ""}`)],
+      ["Pods", k8s.pods && k8s.pods.length ? h("code", {}, k8s.pods.join(", ")) : null],
+      ["Kong", record.kong && `${(record.kong.routes || []).length} routes, consumer ${record.kong.consumer || "—"}`],
+      ["Last job", job && h("span", {}, `${job.kind} `, badge(job.status), job.error ? h("span", { class: "text-bad" }, ` ${job.error}`) : null)],
+      ["Deployed", record.deployed_at && formatDate(record.deployed_at)],
+    ]);
+    renderKey();
+    renderSmoke(record.verification);
+    show($("#record"), Boolean(status));
+    show($("#pipeline"), Boolean(status) || jobs.size > 0);
+
+    const canDeploy = !active && (!status || status === "DELETED" || status === "FAILED");
+    show($("#deploy-form"), canDeploy);
+    $("#deploy-submit").disabled = active;
+    const manageable = Boolean(status) && status !== "DELETED" && record.revision !== null;
+    show($("#actions"), manageable);
+    show($("#logs"), manageable);
+    $$("#actions button").forEach((button) => (button.disabled = active));
+    if (!currentJob && status) renderStages([{ status, at: record.updated_at }]);
+    if (manageable && record.revision !== shownRevision) {
+      shownRevision = record.revision;
+      loadRevisions();
+    }
+  }
+
+  async function refresh() {
+    clearTimeout(refreshTimer);
+    try {
+      record = await api("GET", `${base}/status`);
+      // The key is in one answer only: keep it for as long as this page lives.
+      if (record.api_key) apiKey = record.api_key;
+      showError($("#deploy-error"), null);
+      renderRecord();
+      // A job's own status is set just after its last event: look again until it has ended.
+      if (isActive(record)) refreshTimer = setTimeout(refresh, 1500);
+      return true;
+    } catch (error) {
+      if (error.code === "feature_disabled") {
+        const notice = clear($("#deploy-disabled"));
+        notice.append(h("strong", {}, "Deployment is disabled on this server. "), error.message);
+        show(notice);
+        show($("#deploy-form"), false);
+        return false;
+      }
+      showError($("#deploy-error"), error);
+      return true;
+    }
+  }
+
+  function refreshSoon() {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(refresh, 250);
+  }
+
+  // --- events ------------------------------------------------------------------------------------------------
+
+  function onEvent(message) {
+    if (message.event === "done" || !message.data) return;
+    let event;
+    try {
+      event = JSON.parse(message.data);
+    } catch {
+      return;
+    }
+    const list = $("#events");
+    const jobId = event.job_id || "";
+    if (jobId && !jobs.has(jobId)) {
+      jobs.set(jobId, []);
+      list.append(h("li", { class: "ev ev-job" }, `Job ${jobId}`));
+    }
+    list.append(
+      h(
+        "li",
+        { class: `ev ev-${event.kind}` },
+        h("time", { datetime: event.created_at }, formatTime(event.created_at)),
+        h("span", { class: "ev-stage" }, event.stage),
+        h("span", { class: "ev-msg" }, event.kind === "status" ? `→ ${event.message}` : event.message),
+      ),
+    );
+    while (list.childElementCount > MAX_EVENTS) list.firstElementChild.remove();
+    const box = list.parentElement;
+    if (box.scrollHeight - box.scrollTop - box.clientHeight < 80) box.scrollTop = box.scrollHeight;
+    show($("#pipeline"));
+    if (event.kind === "status" && jobId) {
+      jobs.get(jobId).push({ status: event.stage, at: event.created_at });
+      currentJob = jobId;
+      renderStages(jobs.get(jobId));
+      refreshSoon();
+    }
+  }
+
+  function onStreamState(state, error) {
+    const label = { live: "● live", reconnecting: "reconnecting…", stopped: "stopped" }[state];
+    const el = $("#stream-state");
+    el.textContent = label;
+    el.className = `stream-${state}`;
+    if (error) showError($("#deploy-error"), error);
+  }
+
+  // --- forms and actions -------------------------------------------------------------------------------------
+
+  async function submit(form, errorBox, call) {
+    showError(errorBox, null);
+    const buttons = $$('button[type="submit"]', form);
+    buttons.forEach((b) => (b.disabled = true));
+    try {
+      await call();
+      await refresh();
+      return true;
+    } catch (error) {
+      showError(errorBox, error);
+      return false;
+    } finally {
+      buttons.forEach((b) => (b.disabled = isActive(record)));
+    }
+  }
+
+  $("#deploy-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit(event.target, $("#deploy-error"), async () => {
+      const { env, secrets } = deployRows.collect();
+      const replicas = Number($("#deploy-replicas").value);
+      await api("POST", base, { json: { env, secrets, replicas } });
+      apiKey = null;
+      // Secret values leave the page with the request.
+      $$('#deploy-form .kv-rows[data-kind="secret"] .kv-value').forEach((input) => (input.value = ""));
+      $("#pipeline").scrollIntoView({ behavior: "smooth", block: "start" });
+    });
+  });
+
+  $("#scale-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit(event.target, $("#actions-error"), () =>
+      api("PUT", `${base}/scale`, { json: { replicas: Number($("#scale-replicas").value) } }),
+    );
+  });
+
+  $("#redeploy-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit(event.target, $("#actions-error"), async () => {
+      const { env, secrets } = redeployRows.collect();
+      const unset = $("#redeploy-unset").value.split(",").map((s) => s.trim()).filter(Boolean);
+      await api("POST", `${base}/redeploy`, { json: { env, secrets, unset, rebuild: $("#redeploy-rebuild").checked } });
+      redeployRows.reset();
+      redeployRows.add("env");
+      $("#redeploy-unset").value = "";
+    });
+  });
+
+  $("#rollback-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = $("#rollback-revision").value;
+    submit(event.target, $("#actions-error"), () =>
+      api("POST", `${base}/rollback`, { json: value ? { revision: Number(value) } : {} }),
+    );
+  });
+
+  $("#delete-deployment").addEventListener("click", async () => {
+    const ok = await confirmDialog(
+      "Delete this deployment? Its Kubernetes objects, Kong routes, consumer and image tag are removed.",
+      "Delete deployment",
+    );
+    if (!ok) return;
+    await submit($("#actions"), $("#actions-error"), () => api("DELETE", base));
+  });
+
+  async function loadRevisions() {
+    const select = clear($("#rollback-revision"));
+    select.append(h("option", { value: "" }, "Last good revision before the current one"));
+    try {
+      const revisions = await api("GET", `${base}/revisions`);
+      for (const r of revisions.slice().reverse()) {
+        const image = r.image.includes("@") ? r.image.split("@")[1].slice(0, 19) : r.image;
+        const label = `#${r.revision} · ${r.status} · ${image} · ${r.replicas} replica(s) · ${formatDate(r.created_at)}`;
+        select.append(h("option", { value: r.revision }, label));
+      }
+    } catch (error) {
+      showError($("#actions-error"), error);
+    }
+  }
+
+  // --- logs --------------------------------------------------------------------------------------------------
+
+  function stopLogStream() {
+    if (stopLogs) stopLogs.abort();
+    stopLogs = null;
+    $("#logs-toggle").textContent = "Show logs";
+  }
+
+  $("#logs-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (stopLogs) {
+      stopLogStream();
+      return;
+    }
+    const output = clear($("#log-output"));
+    show(output);
+    showError($("#logs-error"), null);
+    const controller = new AbortController();
+    stopLogs = controller;
+    $("#logs-toggle").textContent = "Stop";
+    const params = new URLSearchParams({ tail: $("#logs-tail").value || "100", follow: String($("#logs-follow").checked) });
+    try {
+      const response = await request("GET", `${base}/logs?${params}`, { headers: { Accept: "text/plain" }, signal: controller.signal });
+      await readLines(response, (line) => {
+        const space = line.indexOf(" ");
+        output.append(h("span", { class: "log-pod" }, line.slice(0, space + 1)), line.slice(space + 1), "\n");
+        while (output.childNodes.length > MAX_LOG_LINES * 3) output.firstChild.remove();
+        if (output.scrollHeight - output.scrollTop - output.clientHeight < 60) output.scrollTop = output.scrollHeight;
+      });
+      output.append(h("span", { class: "muted" }, "— end of stream —\n"));
+    } catch (error) {
+      if (error.name !== "AbortError") showError($("#logs-error"), error);
+    } finally {
+      if (stopLogs === controller) stopLogStream();
+    }
+  });
+
+  // --- start -------------------------------------------------------------------------------------------------
+
+  return {
+    /** Prefill the deploy form with the variables the code needs (once, when the analysis is known). */
+    prefill(analysis) {
+      if (prefilled || analysis.status !== "succeeded" || !analysis.profile) return;
+      prefilled = true;
+      deployRows.reset();
+      for (const env of analysis.profile.envVars || []) {
+        if (env.required) deployRows.add(env.secret ? "secret" : "env", env.name);
+      }
+      if (deployRows.isEmpty()) deployRows.add("env");
+    },
+    async start() {
+      if (deployRows.isEmpty()) deployRows.add("env");
+      redeployRows.add("env");
+      if (await refresh()) followEvents(`${base}/events`, { onEvent, onState: onStreamState });
+    },
+  };
+}

@@ -1,0 +1,154 @@
+// DOM helpers. Everything that comes from data is set as text (textContent / attributes), never as HTML.
+
+export const $ = (selector, root = document) => root.querySelector(selector);
+export const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
+
+/** h("a", {href: url, class: "x"}, "text", child) — an element with attributes and text or element children. */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on") && typeof value === "function") {
+      el.addEventListener(name.slice(2), value);
+    } else {
+      el.setAttribute(name, value === true ? "" : String(value));
+    }
+  }
+  append(el, ...children);
+  return el;
+}
+
+export function append(el, ...children) {
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+export function clear(el) {
+  el.replaceChildren();
+  return el;
+}
+
+export function show(el, visible = true) {
+  el.hidden = !visible;
+  return el;
+}
+
+/** Show an error (an ApiError from api.js or any Error) in a role="alert" element. */
+export function showError(el, error) {
+  if (!error) {
+    clear(el).hidden = true;
+    return;
+  }
+  const meta = [error.code, error.status ? `HTTP ${error.status}` : null, error.requestId && `request ${error.requestId}`]
+    .filter(Boolean)
+    .join(" · ");
+  clear(el).append(h("strong", {}, error.message || String(error)));
+  if (meta) el.append(h("span", { class: "error-meta" }, meta));
+  el.hidden = false;
+}
+
+export function badge(text, tone = statusTone(text)) {
+  return h("span", { class: `badge badge-${tone}` }, text);
+}
+
+export function statusTone(status) {
+  switch (status) {
+    case "DEPLOYED":
+    case "ROLLED_BACK":
+    case "succeeded":
+      return "ok";
+    case "DEPLOYED_WITH_WARNINGS":
+      return "warn";
+    case "FAILED":
+    case "failed":
+      return "bad";
+    case "DELETED":
+    case "not_started":
+    case null:
+    case undefined:
+      return "muted";
+    default:
+      return "busy";
+  }
+}
+
+export function setBadge(el, text) {
+  el.textContent = text;
+  el.className = `badge badge-${statusTone(text)}`;
+  el.hidden = !text;
+}
+
+export function formatBytes(n) {
+  if (n < 1024) return `${n} B`;
+  const units = ["KB", "MB", "GB"];
+  let value = n / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+export function formatDate(iso) {
+  if (!iso) return "—";
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? String(iso) : date.toLocaleString();
+}
+
+export function formatTime(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? "" : date.toLocaleTimeString([], { hour12: false });
+}
+
+let toastTimer = 0;
+export function toast(message) {
+  const el = $("#toast");
+  el.textContent = message;
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => (el.hidden = true), 2500);
+}
+
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    // Without the async clipboard (plain http on a non-local host): a selected, hidden textarea.
+    const area = h("textarea", { class: "offscreen", readonly: true });
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    document.execCommand("copy");
+    area.remove();
+  }
+  toast("Copied to the clipboard");
+}
+
+export function copyButton(text, label = "Copy") {
+  return h("button", { type: "button", class: "btn btn-small", onclick: () => copyText(text) }, label);
+}
+
+/** A <dl> filled from [term, value] pairs; values may be nodes. Empty values are skipped. */
+export function fillFacts(dl, pairs) {
+  clear(dl);
+  for (const [term, value] of pairs) {
+    if (value === undefined || value === null || value === "") continue;
+    dl.append(h("div", { class: "fact" }, h("dt", {}, term), h("dd", {}, value)));
+  }
+}
+
+/** A <dialog> confirmation; resolves true when the user confirms. */
+export function confirmDialog(text, okLabel) {
+  const dialog = $("#confirm");
+  $("#confirm-text").textContent = text;
+  $("#confirm-ok").textContent = okLabel;
+  dialog.returnValue = "";
+  dialog.showModal();
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+  });
+}
