@@ -319,6 +319,18 @@ def delete(
     _job_command("delete", "DELETE", "/deploy/{upload_id}", {})(ctx, upload_id, server, token, user, as_json)
 
 
+def cancel(
+    ctx: typer.Context,
+    upload_id: str,
+    server: str | None = ServerOpt,
+    token: str | None = TokenOpt,
+    user: str | None = UserOpt,
+) -> None:
+    """Cancel the upload's queued job, or stop its running build."""
+    job = _run(ctx, server, token, user, lambda api: api.call("POST", f"/deploy/{upload_id}/cancel"))
+    err.print(f"{job['kind']} job {job['id']} cancelled")
+
+
 def revisions(
     ctx: typer.Context,
     upload_id: str,
@@ -332,5 +344,5 @@ def revisions(
 
 
 def register(app: typer.Typer) -> None:
-    for command in (deploy, status, logs, scale, redeploy, rollback, delete, revisions):
+    for command in (deploy, status, logs, scale, redeploy, rollback, delete, cancel, revisions):
         app.command(command.__name__)(command)
