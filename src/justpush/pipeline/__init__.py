@@ -21,10 +21,9 @@ from ._options import (
 from ._services import Services, open_services
 from ._smoke import SmokeResult, smoke_paths
 from ._status import SERVING, TERMINAL, DeploymentStatus, check_transition
-from ._worker import JOB_KINDS, PipelineWorker, ServicesFactory, job_conflict, submit_job
+from ._worker import PipelineWorker, ServicesFactory, job_conflict, submit_job
 
 __all__ = [
-    "JOB_KINDS",
     "SERVING",
     "TERMINAL",
     "AutoscalingOptions",

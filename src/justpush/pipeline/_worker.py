@@ -14,8 +14,8 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from typing import Any
 
@@ -36,7 +36,6 @@ from ._status import TERMINAL, DeploymentStatus
 logger = logging.getLogger(__name__)
 
 ServicesFactory = Callable[[Settings], AbstractAsyncContextManager[Services]]
-JOB_KINDS = ("deploy", "redeploy", "rollback", "delete")
 _RESUMABLE = frozenset({"rollback", "delete"})
 
 
@@ -312,9 +311,3 @@ class PipelineWorker:
         async with self.sessions.begin() as session:
             row = await store.get_job(session, job.id)
             await store.finish_job(session, row, succeeded=False, error=error)
-
-
-@asynccontextmanager
-async def running_worker(worker: PipelineWorker) -> AsyncIterator[PipelineWorker]:
-    async with worker:
-        yield worker

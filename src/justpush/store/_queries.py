@@ -10,10 +10,9 @@ import hashlib
 import json
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -426,19 +425,6 @@ async def finish_job(
     job.error = error
     job.finished_at = utcnow()
     await session.flush()
-
-
-async def fail_stale_jobs(session: AsyncSession, *, heartbeat_before: datetime) -> int:
-    """Fail running jobs whose worker stopped sending heartbeats (a crash); returns how many."""
-    statement = (
-        update(DeploymentJob)
-        .where(DeploymentJob.status == "running", DeploymentJob.heartbeat_at < heartbeat_before)
-        .values(status="failed", error="worker stopped responding", finished_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    result = await session.execute(statement)
-    await session.flush()
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # --- audit --------------------------------------------------------------------------------------
