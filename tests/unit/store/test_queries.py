@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
@@ -137,7 +136,7 @@ async def test_twenty_concurrent_enqueues_make_exactly_one_job(
         assert len(await store.list_jobs(check, upload.id)) == 1
 
 
-async def test_claim_heartbeat_and_stale_jobs(
+async def test_claim_heartbeat_list_and_requeue_jobs(
     session: AsyncSession, upload: store.Upload, box: SecretBox
 ) -> None:
     queued = await store.enqueue_job(session, box, upload_id=upload.id, kind="deploy")
@@ -153,11 +152,15 @@ async def test_claim_heartbeat_and_stale_jobs(
     await session.commit()
     again = await store.claim_next_job(session, worker_id="w2")
     assert again is None or again.id not in [*claimed_ids, queued.id]
-    assert await store.fail_stale_jobs(session, heartbeat_before=store.utcnow() - timedelta(hours=1)) == 0
-    assert await store.fail_stale_jobs(session, heartbeat_before=store.utcnow() + timedelta(seconds=1)) >= 1
+    assert claimed.stage == "build" and claimed.heartbeat_at is not None
+    assert queued.id in [j.id for j in await store.list_active_jobs(session)]
+    await store.requeue_job(session, queued.id)
     await session.commit()
     await session.refresh(claimed)
-    assert claimed.status == "failed"
+    assert (claimed.status, claimed.worker_id, claimed.heartbeat_at) == ("queued", None, None)
+    await store.finish_job(session, claimed, succeeded=False, error="done")
+    await session.commit()
+    assert queued.id not in [j.id for j in await store.list_active_jobs(session)]
 
 
 async def test_deleting_upload_cascades(session: AsyncSession, upload: store.Upload, box: SecretBox) -> None:
