@@ -1,4 +1,4 @@
-"""A migrated database (SQLite, or PostgreSQL with JUSTPUSH_TEST_DB=postgres) and sessions on it."""
+"""Database fixtures for store and pipeline unit tests: a migrated engine, sessions, a key, an upload."""
 
 from __future__ import annotations
 

@@ -1,0 +1,111 @@
+"""Fixtures for browser tests of the web UI: the real app on a loopback port, Debian's Chromium via Playwright.
+
+The app runs with uvicorn in a thread (lifespan on: migrations, state, pipeline worker); tests drive it
+with Playwright's sync API, so they are plain (non-async) test functions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import uvicorn
+
+from justpush.config import Settings
+from tests.integration.pipeline.support import free_port
+
+# Debian's package (scripts/test.sh installs it); Playwright's own browser download is never used.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@dataclass(frozen=True)
+class UiServer:
+    url: str
+    token: str
+    settings: Settings
+
+
+async def _issue_token(settings: Settings) -> str:
+    from justpush import security, store
+
+    engine = store.create_engine(settings.database_url)
+    try:
+        async with store.session_factory(engine)() as session:
+            user = await store.create_user(session, f"ui-{secrets.token_hex(4)}")
+            token = await security.issue_token(session, user)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return token
+
+
+@contextlib.contextmanager
+def run_app(settings: Settings) -> Iterator[UiServer]:
+    """`create_app(settings)` with its default workers, served on a free loopback port, and a user's token."""
+    from justpush.web import create_app, default_workers
+
+    app = create_app(settings, workers=default_workers(settings))
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the JustPush app did not start")
+        time.sleep(0.05)
+    try:
+        yield UiServer(f"http://127.0.0.1:{port}", asyncio.run(_issue_token(settings)), settings)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture
+def ui_server(make_settings: Callable[..., Settings]) -> Iterator[UiServer]:
+    """The app with default settings (analysis only: deployment disabled)."""
+    with run_app(make_settings()) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        yield page
+    finally:
+        context.close()
+    # An uncaught exception in the UI's script fails the test, even when the page looked right.
+    assert not errors, errors
+
+
+def sign_in(page: Any, server: UiServer, path: str = "/ui") -> None:
+    page.goto(server.url + path)
+    page.fill("#token", server.token)
+    page.click("#signin-form button[type=submit]")
+    page.wait_for_selector("#content:not([hidden])")

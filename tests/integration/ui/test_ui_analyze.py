@@ -1,0 +1,140 @@
+"""The UI in a real browser, analysis only: sign in, upload through the file input, analyse, read the routes."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.pipeline.support import APPS, zip_app
+from tests.integration.ui.conftest import UiServer, sign_in
+
+pytestmark = pytest.mark.integration
+
+SHOP = APPS / "apps" / "python-fastapi-shop"
+
+
+def routes_table(page: Any) -> dict[tuple[str, str], dict[str, str]]:
+    """(METHOD, path) -> the row's parameters and security cells, as the user reads them."""
+    rows = page.eval_on_selector_all(
+        "#routes-table tbody tr",
+        "rows => rows.map(r => Array.from(r.cells, c => c.innerText.replace(/\\s+/g, ' ').trim()))",
+    )
+    return {(r[0], r[1]): {"params": r[2], "security": r[3]} for r in rows}
+
+
+def upload_archive(page: Any, archive: Path) -> str:
+    page.set_input_files("#archive-file", str(archive))
+    page.click("#upload-archive button[type=submit]")
+    page.wait_for_url(re.compile(r"/ui/uploads/[^/]+$"))
+    return str(page.url.rsplit("/", 1)[-1])
+
+
+def run_analysis(page: Any) -> None:
+    page.click("#run-analysis")
+    page.wait_for_selector("#analysis-status:text-is('succeeded')", timeout=60_000)
+
+
+def test_wrong_token_shows_the_api_error(page: Any, ui_server: UiServer) -> None:
+    page.goto(ui_server.url + "/")
+    assert page.url == ui_server.url + "/ui"
+    page.fill("#token", "jp_not-a-real-token")
+    page.click("#signin-form button[type=submit]")
+    error = page.wait_for_selector("#signin-error:not([hidden])")
+    assert "invalid or revoked API token" in error.inner_text()
+    assert "unauthorized" in error.inner_text()
+    assert page.is_hidden("#content")
+    assert page.evaluate("sessionStorage.getItem('justpush.token')") is None
+
+
+def test_upload_zip_and_analyse(page: Any, ui_server: UiServer, tmp_path: Path) -> None:
+    archive = tmp_path / "shop.zip"
+    archive.write_bytes(zip_app(SHOP))
+    sign_in(page, ui_server)
+    assert page.inner_text("#who").startswith("ui-")
+    upload_id = upload_archive(page, archive)
+    assert "shop.zip" in page.inner_text("#upload-meta")
+    assert page.inner_text("#analysis-status") == "not started"
+
+    run_analysis(page)
+    facts = page.inner_text("#facts")
+    assert "python" in facts and "fastapi" in facts and "8081" in facts
+    assert "uvicorn app.main:app" in facts
+
+    routes = routes_table(page)
+    assert {path for _, path in routes} == {
+        "/api/v1/admin/reindex",
+        "/api/v1/items",
+        "/api/v1/items/{item_id}",
+        "/api/v1/users/",
+        "/api/v1/users/me",
+        "/api/v1/users/{user_id}",
+        "/health",
+    }
+    assert ("PUT", "/api/v1/items/{item_id}") in routes
+    assert routes[("GET", "/health")]["security"] == "public"
+    assert "HTTPBearer" in routes[("GET", "/api/v1/users/me")]["security"]
+    admin = routes[("POST", "/api/v1/admin/reindex")]["security"]
+    assert "APIKeyHeader" in admin and "OAuth2PasswordBearer [admin]" in admin
+    assert "path item_id*" in routes[("GET", "/api/v1/items/{item_id}")]["params"]
+    assert "query category" in routes[("GET", "/api/v1/items")]["params"]
+
+    env = {
+        row[0]: row[2]
+        for row in page.eval_on_selector_all(
+            "#env-table tbody tr", "rows => rows.map(r => Array.from(r.cells, c => c.innerText.trim()))"
+        )
+    }
+    assert "secret" in env["SHOP_JWT_SECRET"] and "required" in env["SHOP_JWT_SECRET"]
+    assert env["SHOP_PAGE_SIZE"] == ""
+
+    # Deployment is off by default: the server's reason replaces the form.
+    notice = page.wait_for_selector("#deploy-disabled:not([hidden])")
+    assert "deployment.enabled" in notice.inner_text()
+    assert page.is_hidden("#deploy-form")
+
+    with page.expect_download() as info:
+        page.click("#dl-json")
+    spec = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+    assert info.value.suggested_filename == f"{upload_id}-openapi.json"
+    assert "/api/v1/admin/reindex" in spec["paths"]
+
+    # The list page shows the upload.
+    page.click("nav a[href='/ui']")
+    page.wait_for_selector(f"#uploads-table a:text-is('{upload_id}')")
+
+
+def test_non_archive_upload_shows_the_api_message(page: Any, ui_server: UiServer, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.zip"
+    notes.write_text("these are notes, not an archive\n", encoding="utf-8")
+    sign_in(page, ui_server)
+    page.set_input_files("#archive-file", str(notes))
+    page.click("#upload-archive button[type=submit]")
+    error = page.wait_for_selector("#upload-error:not([hidden])")
+    assert "the upload is not a zip or tar archive" in error.inner_text()
+    assert "bad_upload" in error.inner_text() and "HTTP 400" in error.inner_text()
+    assert page.url == ui_server.url + "/ui"
+
+
+def test_data_is_rendered_as_text(page: Any, ui_server: UiServer, tmp_path: Path) -> None:
+    """A route path with markup in it is shown literally: nothing from the data becomes HTML."""
+    project = tmp_path / "hostile"
+    project.mkdir()
+    (project / "requirements.txt").write_text("fastapi\n", encoding="utf-8")
+    (project / "main.py").write_text(
+        "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+        '@app.get("/x/<img src=nothing onerror=window.pwned=1>")\n'
+        "def hostile():\n    return {}\n",
+        encoding="utf-8",
+    )
+    archive = tmp_path / "hostile.zip"
+    archive.write_bytes(zip_app(project))
+    sign_in(page, ui_server)
+    upload_archive(page, archive)
+    run_analysis(page)
+    assert ("GET", "/x/<img src=nothing onerror=window.pwned=1>") in routes_table(page)
+    assert page.query_selector("#routes-table img") is None
+    assert page.evaluate("window.pwned") is None

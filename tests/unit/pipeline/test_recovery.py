@@ -1,0 +1,91 @@
+"""Recovering jobs whose worker died: resumable kinds are queued again, deploys end FAILED with a reason."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from justpush import pipeline, store
+from justpush.config import Settings
+from justpush.pipeline import DeploymentStatus, EventBroker, PipelineWorker
+from justpush.security import SecretBox
+
+DEAD_WORKER = "some-other-host:1"
+
+
+@asynccontextmanager
+async def no_services(settings: Settings) -> AsyncIterator[Any]:
+    # Interrupted before DEPLOYING, nothing outside the database needs undoing.
+    yield None
+
+
+async def _interrupted_job(
+    sessions: async_sessionmaker[AsyncSession], box: SecretBox, upload: store.Upload, kind: str, stage: str
+) -> str:
+    async with sessions.begin() as session:
+        job = await pipeline.submit_job(
+            session, box, upload_id=upload.id, kind=kind, options={}, secret_options=None, user_id=None
+        )
+        record = await store.ensure_analyze_result(session, upload.id)
+        record.deployment_status = stage
+        claimed = await store.claim_next_job(session, worker_id=DEAD_WORKER)
+        assert claimed is not None and claimed.id == job.id
+        claimed.stage = stage
+        return job.id
+
+
+def _worker(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], box: SecretBox, stale_after: float
+) -> PipelineWorker:
+    return PipelineWorker(
+        settings, sessions, box, EventBroker(), services_factory=no_services, stale_after=stale_after
+    )
+
+
+async def test_interrupted_build_is_failed_with_the_reason(
+    sessions: async_sessionmaker[AsyncSession],
+    box: SecretBox,
+    upload: store.Upload,
+    make_settings: Callable[..., Settings],
+) -> None:
+    job_id = await _interrupted_job(sessions, box, upload, "deploy", "BUILDING")
+    worker = _worker(make_settings(), sessions, box, stale_after=0)
+    assert await worker.recover() == 1
+    async with sessions() as session:
+        job = await store.get_job(session, job_id)
+        record = await store.get_analyze_result(session, upload.id)
+        events = await store.list_events(session, upload.id)
+    assert job.status == "failed" and "interrupted during BUILDING" in (job.error or "")
+    assert record is not None and record.deployment_status == DeploymentStatus.FAILED
+    assert any(e.stage == "recovery" and e.kind == "error" for e in events)
+
+
+async def test_interrupted_delete_is_queued_again(
+    sessions: async_sessionmaker[AsyncSession],
+    box: SecretBox,
+    upload: store.Upload,
+    make_settings: Callable[..., Settings],
+) -> None:
+    job_id = await _interrupted_job(sessions, box, upload, "delete", "DELETING")
+    worker = _worker(make_settings(), sessions, box, stale_after=0)
+    assert await worker.recover() == 1
+    async with sessions() as session:
+        job = await store.get_job(session, job_id)
+    assert (job.status, job.worker_id) == ("queued", None)
+
+
+async def test_a_live_worker_is_left_alone(
+    sessions: async_sessionmaker[AsyncSession],
+    box: SecretBox,
+    upload: store.Upload,
+    make_settings: Callable[..., Settings],
+) -> None:
+    job_id = await _interrupted_job(sessions, box, upload, "deploy", "BUILDING")
+    # Its heartbeat is fresh and its process is not known to be gone: it may still be running.
+    worker = _worker(make_settings(), sessions, box, stale_after=3600)
+    assert await worker.recover() == 0
+    async with sessions() as session:
+        assert (await store.get_job(session, job_id)).status == "running"
