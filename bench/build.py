@@ -152,7 +152,8 @@ RUNTIMES: dict[str, dict[str, tuple[str, str]]] = {
         "distroless": (
             "node + its shared libs, no shell, no npm  [~ distroless/nodejs18-debian12]",
             _DISTROLESS.replace("{image}", "{node}")
-            .replace("{files}", "/usr/bin/node")
+            # Debian's node loads a few builtins (cjs-module-lexer, undici, acorn) from /usr/share/nodejs.
+            .replace("{files}", "/usr/bin/node $(grep -aoh '/usr/share/nodejs/[a-z-]*' /usr/lib/*/libnode.so.* | sort -u)")
             .replace("{elves}", "/usr/bin/node")
             .replace("{prune}", "true")
             .replace("{command}", "node"),

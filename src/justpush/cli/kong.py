@@ -10,6 +10,7 @@ import yaml
 
 from justpush.analysis import analyze
 from justpush.errors import GenerationError
+from justpush.k8s import SERVICE_PORT, base_name
 from justpush.kong import KongOptions, KongTarget, openapi_to_kong, to_deck, to_kic
 
 from ._app import group, load_settings
@@ -47,15 +48,22 @@ def kong(
         raise typer.BadParameter("must be deck or kic", param_hint="--format")
     settings = load_settings(ctx)
     spec, default_name, detected_port = _load_spec(spec_or_path)
-    port = service_port or detected_port or 80
     ns = namespace or settings.kubernetes.namespace
-    target = KongTarget(
-        upload_id=upload_id,
-        name=name or default_name,
-        namespace=ns,
-        port=port,
-        url=f"http://{service_host}:{port}" if service_host else None,
-    )
+    app_name = name or default_name
+    if service_host:
+        port = service_port or detected_port or 80
+        target = KongTarget(
+            upload_id=upload_id, name=app_name, namespace=ns, port=port, url=f"http://{service_host}:{port}"
+        )
+    else:
+        # The Service `justpush render manifests` renders for the same upload and name.
+        target = KongTarget(
+            upload_id=upload_id,
+            name=app_name,
+            service_name=base_name(upload_id, app_name),
+            namespace=ns,
+            port=service_port or SERVICE_PORT,
+        )
     config = openapi_to_kong(spec, target, KongOptions.from_settings(settings.gateway))
     for warning in config.warnings:
         typer.echo(f"warning: {warning}", err=True)

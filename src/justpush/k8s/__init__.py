@@ -28,11 +28,12 @@ from ._model import (
 )
 from ._names import MANAGED_BY_LABEL, UPLOAD_LABEL, base_name
 from ._profile import app_from_profile
-from ._render import Manifest, default_resources, dump_yaml, load_yaml, render_manifests
+from ._render import SERVICE_PORT, Manifest, default_resources, dump_yaml, load_yaml, render_manifests
 from .client import K8sClient
 
 __all__ = [
     "MANAGED_BY_LABEL",
+    "SERVICE_PORT",
     "UPLOAD_LABEL",
     "AppDeployment",
     "Autoscaling",

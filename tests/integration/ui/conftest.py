@@ -13,6 +13,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,8 +63,11 @@ def run_app(settings: Settings) -> Iterator[UiServer]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the JustPush app did not start")
         time.sleep(0.05)
+    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        token = pool.submit(asyncio.run, _issue_token(settings)).result()
     try:
-        yield UiServer(f"http://127.0.0.1:{port}", asyncio.run(_issue_token(settings)), settings)
+        yield UiServer(f"http://127.0.0.1:{port}", token, settings)
     finally:
         server.should_exit = True
         thread.join(timeout=30)

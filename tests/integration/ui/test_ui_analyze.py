@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.integration.pipeline.support import APPS, zip_app
 from tests.integration.ui.conftest import UiServer, sign_in
@@ -21,7 +22,7 @@ def routes_table(page: Any) -> dict[tuple[str, str], dict[str, str]]:
     """(METHOD, path) -> the row's parameters and security cells, as the user reads them."""
     rows = page.eval_on_selector_all(
         "#routes-table tbody tr",
-        "rows => rows.map(r => Array.from(r.cells, c => c.innerText.replace(/\\s+/g, ' ').trim()))",
+        "rows => rows.map(r => Array.from(r.cells, c => c.textContent.replace(/\\s+/g, ' ').trim()))",
     )
     return {(r[0], r[1]): {"params": r[2], "security": r[3]} for r in rows}
 
@@ -56,8 +57,8 @@ def test_upload_zip_and_analyse(page: Any, ui_server: UiServer, tmp_path: Path) 
     sign_in(page, ui_server)
     assert page.inner_text("#who").startswith("ui-")
     upload_id = upload_archive(page, archive)
-    assert "shop.zip" in page.inner_text("#upload-meta")
-    assert page.inner_text("#analysis-status") == "not started"
+    expect(page.locator("#upload-meta")).to_contain_text("shop.zip")
+    expect(page.locator("#analysis-status")).to_have_text("not started")
 
     run_analysis(page)
     facts = page.inner_text("#facts")

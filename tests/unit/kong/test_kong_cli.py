@@ -30,7 +30,8 @@ def test_render_deck_from_spec_file(tmp_path: Path) -> None:
     service = document["services"][0]
     assert document["_format_version"] == "3.0"
     assert (service["name"], service["port"]) == ("pet-shop", 8080)
-    assert service["host"].startswith("pet-shop.") and service["host"].endswith(".svc.cluster.local")
+    # The Service `render manifests` renders for the same upload and name.
+    assert service["host"] == "pet-shop-u7.justpush-apps.svc.cluster.local"
     assert service["routes"][0]["paths"] == ["~/pets/(?<id>[^#?/]+)$"]
     assert "upload:u7" in service["tags"]
 
