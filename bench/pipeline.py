@@ -25,8 +25,11 @@ import itertools
 import json
 import os
 import secrets
+import socket
+import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -92,14 +95,64 @@ def settings(tmp: Path, namespace: str, kong_admin: str, kong_proxy: str) -> Set
 
 
 @contextmanager
-def kong_emulator() -> Iterator[tuple[str, str]]:
-    """The Kong Admin API emulator and its proxy on loopback ports (test code, so imported late)."""
-    sys.path.insert(0, str(REPO))
-    from tests.kong_emulator import create_emulator, create_proxy, serve
+def kong_emulator(separate_process: bool) -> Iterator[tuple[str, str]]:
+    """The Kong Admin API emulator and its proxy on loopback ports: (admin URL, proxy URL).
 
-    admin = create_emulator()
-    with serve(admin) as admin_url, serve(create_proxy(admin)) as proxy_url:
+    In-process (uvicorn threads) by default. Kong is another process in production; with
+    `separate_process` the emulator's schema validation stops sharing the pipeline's interpreter.
+    """
+    if not separate_process:
+        sys.path.insert(0, str(REPO))
+        from tests.kong_emulator import create_emulator, create_proxy, serve
+
+        admin = create_emulator()
+        with serve(admin) as admin_url, serve(create_proxy(admin)) as proxy_url:
+            _warm_up(admin_url)
+            yield admin_url, proxy_url
+        return
+    admin_port, proxy_port = _free_port(), _free_port()
+    command = [sys.executable, "-m", "tests.kong_emulator", "--port", str(admin_port)]
+    command += ["--proxy-port", str(proxy_port), "--quiet"]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    admin_url, proxy_url = f"http://127.0.0.1:{admin_port}", f"http://127.0.0.1:{proxy_port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the Kong emulator did not start (python -m tests.kong_emulator)")
+            try:
+                httpx.get(f"{admin_url}/status", timeout=1).raise_for_status()
+                httpx.get(proxy_url, timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        _warm_up(admin_url)
         yield admin_url, proxy_url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _warm_up(admin_url: str) -> None:
+    """The emulator parses Kong's Admin API spec on its first write (real Kong has no such cost):
+    one write and delete before measuring keeps that out of CONFIGURING."""
+    with httpx.Client(base_url=admin_url, timeout=30) as admin:
+        service = {
+            "name": "jp-bench-warm-up",
+            "protocol": "http",
+            "host": "127.0.0.1",
+            "port": 9,
+            "enabled": True,
+        }
+        admin.put("/services/jp-bench-warm-up", json=service).raise_for_status()
+        admin.delete("/services/jp-bench-warm-up").raise_for_status()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def zipped(path: Path) -> bytes:
@@ -121,6 +174,8 @@ class Measurement:
     push: float
     rollout: float
     stages: dict[str, float]
+    # The job's events, for --timeline.
+    events: list[dict[str, Any]]
 
     @property
     def external(self) -> float:
@@ -157,6 +212,7 @@ def measure(app: str, job_id: str, status: str, events: list[dict[str, Any]]) ->
         push=float(ends["PUSHING"]["push_seconds"]),
         rollout=float(ends["DEPLOYING"]["rollout_seconds"]),
         stages=stages,
+        events=mine,
     )
 
 
@@ -225,7 +281,7 @@ def _verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
 
-def report(m: Measurement) -> None:
+def report(m: Measurement, *, timeline: bool) -> None:
     share = m.overhead / m.total if m.total else 0.0
     rows = [
         ("total (queued → DEPLOYED)", f"{m.total:8.2f} s", ""),
@@ -242,16 +298,21 @@ def report(m: Measurement) -> None:
         ),
         ("overhead % / 5 %", f"{share / TARGET_SHARE:8.2f} x", _verdict(share <= TARGET_SHARE)),
     ]
-    print(f"\n{m.app}: {m.status}")
+    print(f"\n{m.app} (job {m.events[0]['job_id']}): {m.status}")
     for label, value, note in rows:
         print(f"  {label:<28}{value}   {note}".rstrip())
     print("  wall time per status (from the stored status events):")
     for stage in STAGES:
         if stage in m.stages:
             print(f"    {stage:<26}{m.stages[stage]:8.2f} s")
+    if timeline:
+        print("  events (seconds after the first):")
+        for event in m.events:
+            offset = (_at(event) - _at(m.events[0])).total_seconds()
+            print(f"    {offset:7.3f}  {event['stage']:<12}{event['kind']:<9}{event['message'][:90]}")
 
 
-async def main(apps: list[str]) -> int:
+async def main(apps: list[str], *, repeat: int, kong_process: bool, timeline: bool) -> int:
     missing = [name for name in REQUIRED if not os.environ.get(name)]
     if missing:
         print(
@@ -262,15 +323,19 @@ async def main(apps: list[str]) -> int:
         return 2
     namespace = f"jp-bench-{secrets.token_hex(3)}"
     results: list[Measurement] = []
-    with tempfile.TemporaryDirectory(prefix="justpush-bench-") as tmp, kong_emulator() as (admin, proxy):
+    with (
+        tempfile.TemporaryDirectory(prefix="justpush-bench-") as tmp,
+        kong_emulator(kong_process) as (admin, proxy),
+    ):
         try:
             async with deployer(settings(Path(tmp), namespace, admin, proxy)) as client:
-                for app in apps:
-                    results.append(await deploy_once(client, app))
+                for _ in range(repeat):
+                    for app in apps:
+                        results.append(await deploy_once(client, app))
         finally:
             await delete_namespace(namespace)
     for m in results:
-        report(m)
+        report(m, timeline=timeline)
     met = all(m.overhead <= TARGET_SECONDS and m.overhead <= TARGET_SHARE * m.total for m in results)
     print(
         f"\ntargets {'met' if met else 'MISSED'} (overhead ≤ {TARGET_SECONDS:.0f} s and ≤ 5 % of the total)"
@@ -286,5 +351,21 @@ if __name__ == "__main__":
         choices=sorted(APPS),
         help="App to deploy (repeatable; default: python-inventory).",
     )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="Deploy each app this many times in one server process."
+    )
+    parser.add_argument(
+        "--kong-process", action="store_true", help="Run the Kong emulator in its own process."
+    )
+    parser.add_argument("--timeline", action="store_true", help="Print every event of each job.")
     arguments = parser.parse_args()
-    sys.exit(asyncio.run(main(arguments.app or ["python-inventory"])))
+    sys.exit(
+        asyncio.run(
+            main(
+                arguments.app or ["python-inventory"],
+                repeat=arguments.repeat,
+                kong_process=arguments.kong_process,
+                timeline=arguments.timeline,
+            )
+        )
+    )

@@ -244,15 +244,18 @@ def _python_context(profile: ProjectProfile, options: DockerfileOptions) -> dict
 # interpreter links point at the build image's interpreter, which a slim or distroless runtime
 # may keep elsewhere (/usr/local/bin vs /usr/bin); they are re-created for this interpreter. A
 # different Python minor version would not find the installed packages, so it fails the build.
-_RELINK_VENV = (
-    "import os, re, sys, venv; "
-    "cfg = dict(line.split(' = ', 1) for line in open('{venv}/pyvenv.cfg').read().splitlines() if ' = ' in line); "
-    "built = '.'.join(cfg.get('version', cfg.get('version_info', '')).split('.')[:2]); "
-    "here = '%d.%d' % sys.version_info[:2]; "
-    "built == here or sys.exit('python-runtime has Python ' + here + ' but the dependencies were installed "
-    "with Python ' + built + ' (base image python): configure images of the same Python version'); "
-    "[os.unlink(entry.path) for entry in os.scandir('{venv}/bin') if re.fullmatch(r'python[0-9.]*', entry.name)]; "
-    "venv.EnvBuilder(symlinks=True, upgrade=True).create('{venv}')"
+_RELINK_VENV = "; ".join(
+    (
+        "import os, re, sys, venv",
+        "lines = open('{venv}/pyvenv.cfg').read().splitlines()",
+        "cfg = dict(line.split(' = ', 1) for line in lines if ' = ' in line)",
+        "built = '.'.join(cfg.get('version', cfg.get('version_info', '')).split('.')[:2])",
+        "here = '%d.%d' % sys.version_info[:2]",
+        "built == here or sys.exit('the python-runtime image has Python ' + here + ', the dependencies"
+        " were installed with Python ' + built + ': configure python images of the same version')",
+        "[os.unlink(e.path) for e in os.scandir('{venv}/bin') if re.fullmatch(r'python[0-9.]*', e.name)]",
+        "venv.EnvBuilder(symlinks=True, upgrade=True).create('{venv}')",
+    )
 )
 
 
@@ -268,6 +271,7 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
         raise GenerationError(f"unsupported node package manager {manager!r}")
     locked = any(posixpath.basename(name) in _NODE_LOCKFILES[manager] for name in deps)
     setup: list[str] = []
+    build_install = ""
     if manager == "npm":
         full = "npm ci --no-audit --no-fund" if locked else "npm install --no-audit --no-fund"
         production = f"{full} --omit=dev"
@@ -280,6 +284,8 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
         frozen = " --frozen-lockfile" if locked else ""
         full = f"pnpm install{frozen}"
         production = f"{full} --prod"
+        # Without a TTY pnpm refuses to replace a --prod node_modules with a full one.
+        build_install = f"rm -rf node_modules && {full}"
     build_commands = [" ".join(profile.build_command)] if profile.build_command else []
     if profile.typescript and not build_commands:
         build_commands = [f"{manager} run build"]
@@ -324,7 +330,7 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
         "setup": setup,
         "dependency_copies": _copy_lines(profile, deps),
         "install_production": production,
-        "install_full": full,
+        "install_build": build_install or full,
         "build_commands": build_commands,
         "checks": checks,
         "launcher": _exec_form(write_launcher) if script is not None else "",
@@ -383,7 +389,9 @@ child.on('error', (error) => {
   console.error(error.message);
   process.exit(127);
 });
-child.on('exit', (code, signal) => process.exit(code ?? 128 + (require('os').constants.signals[signal] || 0)));
+child.on('exit', (code, signal) => {
+  process.exit(code ?? 128 + (require('os').constants.signals[signal] || 0));
+});
 """
 
 

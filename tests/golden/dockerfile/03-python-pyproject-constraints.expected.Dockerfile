@@ -6,22 +6,25 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 RUN python3 -m venv /opt/venv
 COPY constraints.txt requirements-dev.txt requirements.txt ./
-RUN pip install --no-cache-dir -r requirements.txt -c constraints.txt
+RUN pip install --no-cache-dir -r requirements.txt -c constraints.txt && pip uninstall -y -q pip
 COPY . .
 RUN python tools/gen_schema.py
-# Fails the build on syntax errors and ships the bytecode (the runtime user cannot write it).
-RUN python -m compileall -q .
 
-# Runtime stage: the venv and the app only; no compilers, no pip caches.
+# Runtime stage: the venv and the app only; no compilers, no pip. Steps run in exec form, so a
+# runtime image without a shell works too.
 FROM registry.example.com/python:3.12-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1 \
-    PATH="/opt/venv/bin:$PATH"
+    PYTHONUNBUFFERED=1
 WORKDIR /app
-USER 20001:20001
 EXPOSE 5000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 CMD ["python", "-c", "import socket; socket.create_connection(('127.0.0.1', 5000), 3).close()"]
 CMD ["python", "server.py"]
 COPY --from=build /opt/venv /opt/venv
+# Points the venv at this image's interpreter (a slim image may keep it elsewhere than the build image).
+RUN ["python3", "-c", "import os, re, sys, venv; lines = open('/opt/venv/pyvenv.cfg').read().splitlines(); cfg = dict(line.split(' = ', 1) for line in lines if ' = ' in line); built = '.'.join(cfg.get('version', cfg.get('version_info', '')).split('.')[:2]); here = '%d.%d' % sys.version_info[:2]; built == here or sys.exit('the python-runtime image has Python ' + here + ', the dependencies were installed with Python ' + built + ': configure python images of the same version'); [os.unlink(e.path) for e in os.scandir('/opt/venv/bin') if re.fullmatch(r'python[0-9.]*', e.name)]; venv.EnvBuilder(symlinks=True, upgrade=True).create('/opt/venv')"]
+ENV PATH="/opt/venv/bin:$PATH"
 COPY --from=build /app /app
+# Fails the build on syntax errors and ships the bytecode (the runtime user cannot write it).
+RUN ["python", "-m", "compileall", "-q", "."]
+USER 20001:20001
 LABEL org.opencontainers.image.revision="up-0003"

@@ -7,21 +7,24 @@ WORKDIR /app
 RUN python3 -m venv /opt/venv
 COPY pyproject.toml ./
 COPY . .
-RUN pip install --no-cache-dir .
-# Fails the build on syntax errors and ships the bytecode (the runtime user cannot write it).
-RUN python -m compileall -q .
+RUN pip install --no-cache-dir . && pip uninstall -y -q pip
 
-# Runtime stage: the venv and the app only; no compilers, no pip caches.
+# Runtime stage: the venv and the app only; no compilers, no pip. Steps run in exec form, so a
+# runtime image without a shell works too.
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1 \
-    PATH="/opt/venv/bin:$PATH"
+    PYTHONUNBUFFERED=1
 WORKDIR /app
-USER 10001:10001
 EXPOSE 9000
 CMD ["my-api", "serve"]
 COPY --from=build /opt/venv /opt/venv
+# Points the venv at this image's interpreter (a slim image may keep it elsewhere than the build image).
+RUN ["python3", "-c", "import os, re, sys, venv; lines = open('/opt/venv/pyvenv.cfg').read().splitlines(); cfg = dict(line.split(' = ', 1) for line in lines if ' = ' in line); built = '.'.join(cfg.get('version', cfg.get('version_info', '')).split('.')[:2]); here = '%d.%d' % sys.version_info[:2]; built == here or sys.exit('the python-runtime image has Python ' + here + ', the dependencies were installed with Python ' + built + ': configure python images of the same version'); [os.unlink(e.path) for e in os.scandir('/opt/venv/bin') if re.fullmatch(r'python[0-9.]*', e.name)]; venv.EnvBuilder(symlinks=True, upgrade=True).create('/opt/venv')"]
+ENV PATH="/opt/venv/bin:$PATH"
 COPY --from=build /app /app
+# Fails the build on syntax errors and ships the bytecode (the runtime user cannot write it).
+RUN ["python", "-m", "compileall", "-q", "."]
+USER 10001:10001
 LABEL io.justpush.upload-id="up-0004" \
       org.opencontainers.image.revision="up-0004" \
       org.opencontainers.image.title="my-api"

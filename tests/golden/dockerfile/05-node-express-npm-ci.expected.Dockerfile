@@ -5,11 +5,9 @@ WORKDIR /app
 COPY package-lock.json package.json ./
 RUN mkdir -p node_modules && npm ci --no-audit --no-fund --omit=dev
 
-# Runtime stage.
+# Runtime stage: node, the production dependencies and the app; no package manager needed.
 FROM node:18-slim
-ENV NODE_ENV=production \
-    NPM_CONFIG_CACHE=/tmp/.npm \
-    NPM_CONFIG_UPDATE_NOTIFIER=false
+ENV NODE_ENV=production
 WORKDIR /app
 USER 10001:10001
 EXPOSE 3000
@@ -17,6 +15,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 CMD ["nod
 CMD ["node", "server.js"]
 COPY --from=deps /app/node_modules ./node_modules
 COPY . .
-RUN node --check server.js
+RUN ["node", "--check", "server.js"]
 LABEL org.opencontainers.image.revision="up-0005" \
       org.opencontainers.image.source="https://git.example.com/team/express-api"

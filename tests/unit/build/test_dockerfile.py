@@ -5,6 +5,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
 
 import jinja2
 import pytest
@@ -161,3 +166,136 @@ def test_an_injected_environment_overrides_templates(options: DockerfileOptions)
     generated = render_dockerfile(PROFILES["go"], options, env)
     assert generated.dockerfile == 'FROM golang:1.23\nCMD ["/app/server"]\n'
     assert generated.dockerignore == "x\n"
+
+
+@pytest.mark.parametrize("language", ["node", "python"])
+def test_runtime_stage_runs_nothing_through_a_shell(language: str, options: DockerfileOptions) -> None:
+    # A distroless runtime image has no /bin/sh: every RUN of the final stage must be exec form.
+    profile = dataclasses.replace(PROFILES[language], start_command=())
+    if language == "node":
+        profile = dataclasses.replace(profile, start_command=("npm", "start"))
+    else:
+        profile = dataclasses.replace(profile, entrypoint="main.py")
+    for current in (PROFILES[language], profile):
+        runs = [
+            args
+            for keyword, args in _final_stage(render_dockerfile(current, options).dockerfile)
+            if keyword == "RUN"
+        ]
+        assert all(isinstance(json.loads(args), list) for args in runs)
+        assert runs or language == "node"
+
+
+def test_python_compiles_as_root_then_drops_to_the_runtime_user(options: DockerfileOptions) -> None:
+    final = _final_stage(render_dockerfile(PROFILES["python"], options).dockerfile)
+    keywords = [keyword for keyword, _ in final]
+    compile_step = final.index(("RUN", '["python", "-m", "compileall", "-q", "."]'))
+    assert keywords.index("USER") > compile_step > final.index(("COPY", ". ."))
+    assert keywords[keywords.index("USER") + 1 :] == ["LABEL"]
+
+
+def test_pip_is_removed_after_the_last_install(options: DockerfileOptions) -> None:
+    text = render_dockerfile(PROFILES["python"], options).dockerfile
+    assert "pip install --no-cache-dir -r requirements.txt && pip uninstall -y -q pip" in text
+    bare = ProjectProfile(language="python", entrypoint="main.py")
+    assert "RUN python3 -m venv --without-pip /opt/venv" in render_dockerfile(bare, options).dockerfile
+
+
+def _relink_command(options: DockerfileOptions, venv_dir: Path) -> list[str]:
+    final = _final_stage(render_dockerfile(PROFILES["python"], options).dockerfile)
+    relink = next(json.loads(args) for keyword, args in final if keyword == "RUN" and "venv" in args)
+    assert relink[:2] == ["python3", "-c"]
+    return [sys.executable, "-c", relink[2].replace("/opt/venv", str(venv_dir))]
+
+
+def test_the_venv_is_relinked_to_the_runtime_interpreter(options: DockerfileOptions, tmp_path: Path) -> None:
+    venv_dir = tmp_path / "venv"
+    venv.EnvBuilder(symlinks=True, with_pip=False).create(venv_dir)
+    # As if the build image kept its interpreter somewhere this image does not have it.
+    for link in (venv_dir / "bin").glob("python*"):
+        link.unlink()
+        link.symlink_to("/nonexistent/bin/python3")
+    subprocess.run(_relink_command(options, venv_dir), check=True, capture_output=True)
+    prefix = subprocess.run(
+        [venv_dir / "bin" / "python", "-c", "import sys; print(sys.prefix)"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    assert Path(prefix) == venv_dir
+
+
+def test_the_venv_relink_refuses_another_python_version(options: DockerfileOptions, tmp_path: Path) -> None:
+    venv_dir = tmp_path / "venv"
+    venv.EnvBuilder(symlinks=True, with_pip=False).create(venv_dir)
+    config = venv_dir / "pyvenv.cfg"
+    config.write_text(re.sub(r"(?m)^version = .*$", "version = 3.7.17", config.read_text()))
+    result = subprocess.run(_relink_command(options, venv_dir), capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "installed with Python 3.7" in result.stderr
+
+
+def _launcher(options: DockerfileOptions, start: tuple[str, ...]) -> tuple[list[str], str]:
+    profile = ProjectProfile(language="node", dependency_files=("package.json",), start_command=start)
+    instructions = _instructions(render_dockerfile(profile, options).dockerfile)
+    cmd = json.loads(_final_stage_cmd(instructions))
+    writer = next(
+        json.loads(args) for keyword, args in instructions if keyword == "RUN" and "writeFileSync" in args
+    )
+    return cmd, writer[-1]
+
+
+def _final_stage_cmd(instructions: list[tuple[str, str]]) -> str:
+    return [args for keyword, args in instructions if keyword == "CMD"][-1]
+
+
+@pytest.mark.parametrize(
+    ("start", "expected"),
+    [
+        (("npm", "start"), ["start"]),
+        (("yarn", "start"), ["start"]),
+        (("npm", "run", "serve", "--", "--port", "3"), ["serve", "--port", "3"]),
+    ],
+)
+def test_package_scripts_start_without_a_package_manager(
+    start: tuple[str, ...], expected: list[str], options: DockerfileOptions
+) -> None:
+    cmd, _ = _launcher(options, start)
+    assert cmd[:2] == ["node", "/opt/justpush/run-script.js"] and cmd[2:] == expected
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the launcher")
+@pytest.mark.parametrize(
+    ("script", "code", "output"),
+    [
+        # A plain `node` script runs without a shell and gets the extra arguments.
+        ("node child.js a b", 3, "child a,b,extra"),
+        # Anything else goes through sh, with npm's lifecycle variables and node_modules/.bin on PATH.
+        (
+            "echo $npm_lifecycle_event-$npm_package_version && tool",
+            0,
+            "serve-1.2.3\nbin tool extra",
+        ),
+    ],
+)
+def test_the_launcher_runs_the_script_like_npm(
+    script: str, code: int, output: str, options: DockerfileOptions, tmp_path: Path
+) -> None:
+    cmd, source = _launcher(options, ("npm", "run", "serve"))
+    (tmp_path / "run-script.js").write_text(source)
+    (tmp_path / "package.json").write_text(json.dumps({"version": "1.2.3", "scripts": {"serve": script}}))
+    (tmp_path / "child.js").write_text(
+        "console.log('child ' + process.argv.slice(2).join(',')); process.exit(3);\n"
+    )
+    tool = tmp_path / "node_modules" / ".bin" / "tool"
+    tool.parent.mkdir(parents=True)
+    tool.write_text('#!/bin/sh\necho bin tool "$@"\n')
+    tool.chmod(0o755)
+    result = subprocess.run(
+        ["node", str(tmp_path / "run-script.js"), *cmd[2:], "extra"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert (result.returncode, result.stdout.strip()) == (code, output)

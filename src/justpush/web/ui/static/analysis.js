@@ -137,10 +137,10 @@ function render(result) {
   if (!done) return;
   renderProfile(result.profile);
   const source = $("#spec-source");
-  clear(source).append(h("strong", {}, "OpenAPI spec: "), result.spec_source || "source not reported");
-  if (result.spec_reason) source.append(" — ", result.spec_reason);
   const info = result.spec.info || {};
-  if (info.title) source.append(h("span", { class: "muted" }, ` · ${info.title} ${info.version || ""}`));
+  clear(source).append(h("strong", {}, "OpenAPI spec"), ` ${result.spec.openapi || ""} · ${info.title || "untitled"} ${info.version || ""}`);
+  if (result.spec_source) source.append(" · ", h("span", { class: "tag" }, result.spec_source));
+  if (result.spec_reason) source.append(h("span", { class: "muted" }, ` ${result.spec_reason}`));
   const warnings = clear($("#analysis-warnings"));
   for (const warning of result.warnings || []) {
     warnings.append(h("li", {}, typeof warning === "string" ? warning : JSON.stringify(warning)));
@@ -153,11 +153,13 @@ function render(result) {
 export function analysisPanel(uploadId, onResult) {
   const base = `/analyze/${encodeURIComponent(uploadId)}`;
   let timer = 0;
+  let latest = null;
 
   async function refresh() {
     clearTimeout(timer);
     try {
       const result = await api("GET", base);
+      latest = result.status;
       render(result);
       onResult(result);
       if (result.status === "running") timer = setTimeout(refresh, POLL_MS);
@@ -182,5 +184,10 @@ export function analysisPanel(uploadId, onResult) {
   $("#dl-yaml").addEventListener("click", () =>
     download(`${base}/openapi.yaml`, `${uploadId}-openapi.yaml`).catch((e) => showError($("#analysis-error"), e)),
   );
-  return refresh();
+  return {
+    refresh,
+    get status() {
+      return latest;
+    },
+  };
 }

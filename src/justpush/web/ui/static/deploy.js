@@ -69,6 +69,16 @@ function renderStages(statuses) {
   });
 }
 
+// Measured before appending: a reader who scrolled up to read is left where they are.
+function nearBottom(el) {
+  return el.scrollHeight - el.scrollTop - el.clientHeight < 24;
+}
+
+function statusLine(event) {
+  const note = event.message && event.message !== event.stage ? ` · ${event.message}` : "";
+  return `→ ${event.stage}${note}`;
+}
+
 /** Rows of name/value inputs; secret rows use password fields. */
 function kvRows(form) {
   const template = $("#kv-row");
@@ -98,7 +108,8 @@ function kvRows(form) {
       for (const row of $$(`.kv-rows[data-kind="${kind}"] .kv-row`, form)) {
         const name = $(".kv-name", row).value.trim();
         const value = $(".kv-value", row).value;
-        if (!name && !value) continue;
+        // A row without a value sets nothing (a prefilled name may stay empty on purpose).
+        if (!value) continue;
         if (!ENV_NAME.test(name)) throw new Error(`"${name}" is not a valid environment variable name`);
         if (name in result.env || name in result.secrets) throw new Error(`${name} is set twice`);
         result[kind === "env" ? "env" : "secrets"][name] = value;
@@ -116,7 +127,8 @@ function isActive(record) {
   return Boolean(record && record.job && ["queued", "running"].includes(record.job.status));
 }
 
-export function deploymentPanel(uploadId) {
+/** `onStatus(status)` hears each status the pipeline reaches (the analysis panel reloads after SCANNING). */
+export function deploymentPanel(uploadId, onStatus = () => {}) {
   const base = `/deploy/${encodeURIComponent(uploadId)}`;
   const deployRows = kvRows($("#deploy-form"));
   const redeployRows = kvRows($("#redeploy-form"));
@@ -140,7 +152,7 @@ export function deploymentPanel(uploadId) {
         h("code", { class: "key", id: "api-key" }, apiKey),
         h("p", { class: "key-note" }, "Copy it now: it will not be shown again. Reloading this page shows it masked."),
       );
-    } else if (record && record.api_key_masked) {
+    } else if (record && record.api_key_masked && record.status !== "DELETED") {
       box.className = "key-box";
       box.append(
         h("strong", {}, "API key "),
@@ -173,6 +185,9 @@ export function deploymentPanel(uploadId) {
   function renderRecord() {
     const status = record.status;
     const active = isActive(record);
+    // After a delete nothing of the old deployment is live: its key and smoke results are history.
+    const gone = status === "DELETED";
+    if (gone) apiKey = null;
     setBadge($("#deploy-status"), status || "");
     const k8s = record.kubernetes || {};
     const gateway = record.gateway_url && /^https?:\/\//.test(record.gateway_url) ? record.gateway_url : null;
@@ -180,17 +195,17 @@ export function deploymentPanel(uploadId) {
     fillFacts($("#record-facts"), [
       ["Status", status && badge(status)],
       ["Revision", record.revision],
-      ["Gateway URL", gateway && h("span", { class: "with-copy" }, h("a", { href: gateway, rel: "noreferrer", target: "_blank" }, gateway), copyButton(gateway))],
-      ["Image", record.image && h("span", { class: "with-copy" }, h("code", { class: "break" }, record.image), copyButton(record.image))],
+      ["Gateway URL", gateway && h("span", { class: "with-copy" }, h("a", { href: gateway, rel: "noreferrer", target: "_blank" }, gateway), copyButton(gateway)), true],
+      ["Image", record.image && h("span", { class: "with-copy" }, h("code", { class: "break" }, record.image), copyButton(record.image)), true],
       ["Namespace", k8s.namespace && h("code", {}, k8s.namespace)],
       ["Service", k8s.service && h("code", {}, `${k8s.service}${k8s.port ? `:${k8s.port}` : ""}`)],
-      ["Pods", k8s.pods && k8s.pods.length ? h("code", {}, k8s.pods.join(", ")) : null],
+      ["Pods", k8s.pods && k8s.pods.length ? h("code", {}, k8s.pods.join(", ")) : null, true],
       ["Kong", record.kong && `${(record.kong.routes || []).length} routes, consumer ${record.kong.consumer || "—"}`],
       ["Last job", job && h("span", {}, `${job.kind} `, badge(job.status), job.error ? h("span", { class: "text-bad" }, ` ${job.error}`) : null)],
       ["Deployed", record.deployed_at && formatDate(record.deployed_at)],
     ]);
     renderKey();
-    renderSmoke(record.verification);
+    renderSmoke(gone ? null : record.verification);
     show($("#record"), Boolean(status));
     show($("#pipeline"), Boolean(status) || jobs.size > 0);
 
@@ -222,7 +237,7 @@ export function deploymentPanel(uploadId) {
     } catch (error) {
       if (error.code === "feature_disabled") {
         const notice = clear($("#deploy-disabled"));
-        notice.append(h("strong", {}, "Deployment is disabled on this server. "), error.message);
+        notice.append(h("strong", {}, "Deploying is not available here"), h("p", {}, error.message));
         show(notice);
         show($("#deploy-form"), false);
         return false;
@@ -248,6 +263,7 @@ export function deploymentPanel(uploadId) {
       return;
     }
     const list = $("#events");
+    const follow = nearBottom(list);
     const jobId = event.job_id || "";
     if (jobId && !jobs.has(jobId)) {
       jobs.set(jobId, []);
@@ -259,18 +275,18 @@ export function deploymentPanel(uploadId) {
         { class: `ev ev-${event.kind}` },
         h("time", { datetime: event.created_at }, formatTime(event.created_at)),
         h("span", { class: "ev-stage" }, event.stage),
-        h("span", { class: "ev-msg" }, event.kind === "status" ? `→ ${event.message}` : event.message),
+        h("span", { class: "ev-msg" }, event.kind === "status" ? statusLine(event) : event.message),
       ),
     );
     while (list.childElementCount > MAX_EVENTS) list.firstElementChild.remove();
-    const box = list.parentElement;
-    if (box.scrollHeight - box.scrollTop - box.clientHeight < 80) box.scrollTop = box.scrollHeight;
+    if (follow) list.scrollTop = list.scrollHeight;
     show($("#pipeline"));
     if (event.kind === "status" && jobId) {
       jobs.get(jobId).push({ status: event.stage, at: event.created_at });
       currentJob = jobId;
       renderStages(jobs.get(jobId));
       refreshSoon();
+      onStatus(event.stage);
     }
   }
 
@@ -388,10 +404,11 @@ export function deploymentPanel(uploadId) {
     try {
       const response = await request("GET", `${base}/logs?${params}`, { headers: { Accept: "text/plain" }, signal: controller.signal });
       await readLines(response, (line) => {
+        const follow = nearBottom(output);
         const space = line.indexOf(" ");
         output.append(h("span", { class: "log-pod" }, line.slice(0, space + 1)), line.slice(space + 1), "\n");
         while (output.childNodes.length > MAX_LOG_LINES * 3) output.firstChild.remove();
-        if (output.scrollHeight - output.scrollTop - output.clientHeight < 60) output.scrollTop = output.scrollHeight;
+        if (follow) output.scrollTop = output.scrollHeight;
       });
       output.append(h("span", { class: "muted" }, "— end of stream —\n"));
     } catch (error) {

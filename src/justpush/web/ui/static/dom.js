@@ -132,12 +132,12 @@ export function copyButton(text, label = "Copy") {
   return h("button", { type: "button", class: "btn btn-small", onclick: () => copyText(text) }, label);
 }
 
-/** A <dl> filled from [term, value] pairs; values may be nodes. Empty values are skipped. */
-export function fillFacts(dl, pairs) {
+/** A <dl> from [term, value, wide?] triples; values may be nodes; empty ones are skipped. */
+export function fillFacts(dl, facts) {
   clear(dl);
-  for (const [term, value] of pairs) {
+  for (const [term, value, wide] of facts) {
     if (value === undefined || value === null || value === "") continue;
-    dl.append(h("div", { class: "fact" }, h("dt", {}, term), h("dd", {}, value)));
+    dl.append(h("div", { class: wide ? "fact fact-wide" : "fact" }, h("dt", {}, term), h("dd", {}, value)));
   }
 }
 

@@ -17,6 +17,11 @@ export async function start() {
     showError($("#page-error"), error);
     return;
   }
-  const deployment = deploymentPanel(uploadId);
-  await Promise.all([deployment.start(), analysisPanel(uploadId, (result) => deployment.prefill(result))]);
+  let analysis = null;
+  const deployment = deploymentPanel(uploadId, (status) => {
+    // The pipeline analyses an upload that never was; show that result once it has moved on.
+    if (status === "BUILDING" && analysis && analysis.status !== "succeeded") analysis.refresh();
+  });
+  analysis = analysisPanel(uploadId, (result) => deployment.prefill(result));
+  await Promise.all([deployment.start(), analysis.refresh()]);
 }

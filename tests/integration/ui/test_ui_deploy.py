@@ -1,0 +1,170 @@
+"""A full deployment driven through the UI on testenv's real parts (Docker, registry, Kubernetes) and the
+Kong emulator: upload, deploy with env, watch the stages, read the key once, logs, delete.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from lightkube import ApiError, Client, KubeConfig
+from lightkube.resources.core_v1 import Namespace
+from playwright.sync_api import expect
+
+from justpush.config import Settings
+from tests.integration.pipeline.support import APPS, PIPELINE_APPS, Kong, require, settings_sections, zip_app
+from tests.integration.ui.conftest import UiServer, run_app, sign_in
+from tests.kong_emulator import create_emulator, create_proxy, serve
+
+pytestmark = pytest.mark.integration
+
+DEPLOY_SECONDS = 600
+MAIN_STAGES = ["PENDING", "SCANNING", "BUILDING", "PUSHING", "DEPLOYING", "CONFIGURING", "VERIFYING", "DEPLOYED"]
+
+
+@pytest.fixture(scope="module")
+def kong() -> Iterator[Kong]:
+    admin_app = create_emulator()
+    with (
+        serve(admin_app) as admin_url,
+        serve(create_proxy(admin_app)) as proxy_url,
+        httpx.Client(base_url=admin_url, timeout=10) as admin,
+    ):
+        yield Kong(admin_url, proxy_url, admin)
+
+
+@pytest.fixture
+def namespace() -> Iterator[str]:
+    """A fresh namespace name for the test's app; removed afterwards with anything left in it."""
+    kubeconfig = require("KUBECONFIG")
+    name = f"jp-ui-{secrets.token_hex(3)}"
+    yield name
+    client = Client(KubeConfig.from_file(kubeconfig))
+    try:
+        client.delete(Namespace, name, grace_period=0)
+    except ApiError as exc:
+        if exc.status.code != 404:
+            raise
+
+
+@pytest.fixture
+def deploy_server(make_settings: Callable[..., Settings], namespace: str, kong: Kong) -> Iterator[UiServer]:
+    with run_app(make_settings(**settings_sections(namespace, kong))) as server:
+        yield server
+
+
+def stage_states(page: Any) -> dict[str, str]:
+    states: dict[str, str] = page.eval_on_selector_all(
+        "#stages li", "items => Object.fromEntries(items.map(i => [i.dataset.stage, i.dataset.state]))"
+    )
+    return states
+
+
+def test_deploy_through_the_ui(page: Any, deploy_server: UiServer, kong: Kong, tmp_path: Path) -> None:
+    archive = tmp_path / "python-inventory.zip"
+    archive.write_bytes(zip_app(PIPELINE_APPS / "python-inventory"))
+    sign_in(page, deploy_server)
+    page.set_input_files("#archive-file", str(archive))
+    page.click("#upload-archive button[type=submit]")
+    page.wait_for_url("**/ui/uploads/*")
+    upload_id = page.url.rsplit("/", 1)[-1]
+
+    # The deploy form: one env row to start with, secrets as password fields.
+    form = page.locator("#deploy-form")
+    expect(form).to_be_visible()
+    env_row = form.locator('.kv-rows[data-kind="env"] .kv-row').first
+    env_row.locator(".kv-name").fill("GREETING")
+    env_row.locator(".kv-value").fill("hi")
+    form.locator('button[data-add="secret"]').click()
+    secret_row = form.locator('.kv-rows[data-kind="secret"] .kv-row').first
+    assert secret_row.locator(".kv-value").get_attribute("type") == "password"
+    secret_row.locator(".kv-name").fill("API_TOKEN")
+    secret_row.locator(".kv-value").fill("s3cr3t-value")
+    page.click("#deploy-submit")
+
+    # The strip walks through every stage and ends on DEPLOYED, with the stages' events streamed below it.
+    expect(page.locator("#stages li[data-stage=BUILDING]")).to_have_attribute("data-state", "active", timeout=120_000)
+    expect(page.locator("#stages")).to_have_attribute("data-status", "DEPLOYED", timeout=DEPLOY_SECONDS * 1000)
+    assert stage_states(page) == dict.fromkeys(MAIN_STAGES, "done")
+    events = page.inner_text("#events")
+    for stage in MAIN_STAGES:
+        assert f"→ {stage}" in events
+    expect(page.locator("#stream-state")).to_have_text("● live")
+
+    # The key, once, with a copy button and the warning; it opens the gateway for this app.
+    key = page.locator("#api-key").inner_text(timeout=30_000).strip()
+    assert len(key) > 16
+    expect(page.locator("#key-box")).to_contain_text("will not be shown again")
+    expect(page.locator("#deploy-status")).to_have_text("DEPLOYED")
+    expect(page.locator("#record-facts")).to_contain_text("@sha256:")
+    expect(page.locator("#smoke-table")).to_contain_text("gateway")
+    gateway = page.locator("#record-facts a").get_attribute("href")
+    assert gateway
+    with httpx.Client(base_url=gateway, timeout=10) as proxy:
+        assert proxy.get("/env/GREETING", headers={"apikey": key}).json()["value"] == "hi"
+        assert proxy.get("/items").status_code == 401
+    # Secret values never reach the page again.
+    assert "s3cr3t-value" not in page.content()
+    page.screenshot(path=str(tmp_path / "deployed.png"), full_page=True)
+
+    # After a reload the key is masked.
+    page.reload()
+    masked = page.locator("#api-key-masked")
+    expect(masked).to_have_text(f"{key[:4]}…{key[-2:]}")
+    assert page.locator("#api-key").count() == 0
+    assert key not in page.content()
+
+    # Logs: tail and follow, streamed.
+    page.click("#logs-toggle")
+    expect(page.locator("#log-output")).to_contain_text("listening on 8000", timeout=60_000)
+    expect(page.locator("#logs-toggle")).to_have_text("Stop")
+    page.click("#logs-toggle")
+    expect(page.locator("#logs-toggle")).to_have_text("Show logs")
+
+    # The revision picker lists the stored revision.
+    expect(page.locator("#rollback-revision option")).to_have_count(2)
+
+    # Delete, confirmed in the dialog.
+    page.click("#delete-deployment")
+    expect(page.locator("#confirm")).to_be_visible()
+    page.click("#confirm-ok")
+    expect(page.locator("#stages")).to_have_attribute("data-status", "DELETED", timeout=300_000)
+    expect(page.locator("#deploy-status")).to_have_text("DELETED")
+    expect(page.locator("#deploy-form")).to_be_visible()
+    assert kong.entities(upload_id)["routes"] == []
+
+
+def test_failed_deploy_shows_where_and_why(page: Any, deploy_server: UiServer, tmp_path: Path) -> None:
+    """The shop app reads secrets without defaults: left empty, the pipeline stops in SCANNING, before a build."""
+    archive = tmp_path / "shop.zip"
+    archive.write_bytes(zip_app(APPS / "apps" / "python-fastapi-shop"))
+    sign_in(page, deploy_server)
+    page.set_input_files("#archive-file", str(archive))
+    page.click("#upload-archive button[type=submit]")
+    page.wait_for_url("**/ui/uploads/*")
+    page.click("#run-analysis")
+    expect(page.locator("#analysis-status")).to_have_text("succeeded", timeout=60_000)
+
+    # The form offers the variables the code requires; the secret ones as password fields.
+    secret_rows = page.locator('#deploy-form .kv-rows[data-kind="secret"] .kv-row')
+    expect(secret_rows).to_have_count(3)
+    names = [secret_rows.nth(i).locator(".kv-name").input_value() for i in range(3)]
+    assert names == ["SHOP_ADMIN_KEY", "SHOP_DATABASE_URL", "SHOP_JWT_SECRET"]
+    assert {secret_rows.nth(i).locator(".kv-value").get_attribute("type") for i in range(3)} == {"password"}
+    secret_rows.nth(0).locator(".kv-value").fill("admin-key")
+    page.click("#deploy-submit")
+
+    expect(page.locator("#stages")).to_have_attribute("data-status", "FAILED", timeout=120_000)
+    states = stage_states(page)
+    assert states["PENDING"] == "done" and states["SCANNING"] == "failed" and states["BUILDING"] == "todo"
+    error = page.locator("#events .ev-error").last
+    expect(error).to_contain_text("SHOP_DATABASE_URL, SHOP_JWT_SECRET")
+    expect(page.locator("#record-facts")).to_contain_text("required environment variables have no value")
+    expect(page.locator("#deploy-status")).to_have_text("FAILED")
+    # Nothing was deployed: the form is back, the management actions are not offered.
+    expect(page.locator("#deploy-form")).to_be_visible()
+    expect(page.locator("#actions")).to_be_hidden()
