@@ -13,7 +13,12 @@ and counted with the build; it is shown on its own line.
 Needs testenv (source its env file): DOCKER_HOST, JUSTPUSH_TEST_REGISTRY, JUSTPUSH_TEST_BASE_IMAGES,
 KUBECONFIG; JUSTPUSH_TEST_GVISOR_RUNTIME is used when set.
 
-    .venv/bin/python bench/pipeline.py [--app python-inventory] [--app node-express]
+    .venv/bin/python bench/pipeline.py [--app python-inventory] [--app node-express] [--repeat N]
+        [--kong-process] [--timeline]
+
+`--repeat 2` deploys again in the same process: the first run pays the process's cold start (imports,
+first connections), later ones show a long-running server. Exit status 0 when every run meets both
+targets, 1 when one misses, 2 when testenv is not configured.
 """
 
 from __future__ import annotations

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
+from justpush.config import Settings
 from tests.integration.pipeline.support import APPS, zip_app
-from tests.integration.ui.conftest import UiServer, sign_in
+from tests.integration.ui.conftest import UiServer, run_app, sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -139,3 +143,32 @@ def test_data_is_rendered_as_text(page: Any, ui_server: UiServer, tmp_path: Path
     assert ("GET", "/x/<img src=nothing onerror=window.pwned=1>") in routes_table(page)
     assert page.query_selector("#routes-table img") is None
     assert page.evaluate("window.pwned") is None
+
+
+def test_git_upload(page: Any, make_settings: Callable[..., Settings], tmp_path: Path) -> None:
+    """The git tab: a refused scheme shows the API's reason; a local repository at a branch is cloned."""
+    work = tmp_path / "work"
+    shutil.copytree(SHOP, work)
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["add", "."],
+        ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "shop"],
+        ["branch", "release"],
+    ):
+        subprocess.run(["git", *args], cwd=work, check=True, capture_output=True)
+    with run_app(make_settings(uploads={"gitSchemes": ["https", "file"]})) as server:
+        sign_in(page, server)
+        page.click("#tab-git")
+        expect(page.locator("#upload-git")).to_be_visible()
+        expect(page.locator("#upload-archive")).to_be_hidden()
+        page.fill("#git-url", "ftp://example.invalid/shop.git")
+        page.click("#upload-git button[type=submit]")
+        expect(page.locator("#upload-error")).to_contain_text("git_url scheme 'ftp' is not allowed")
+
+        page.fill("#git-url", f"file://{work}")
+        page.fill("#git-ref", "release")
+        page.click("#upload-git button[type=submit]")
+        page.wait_for_url(re.compile(r"/ui/uploads/[^/]+$"))
+        expect(page.locator("#upload-meta")).to_contain_text(f"file://{work}@release")
+        run_analysis(page)
+        assert ("POST", "/api/v1/admin/reindex") in routes_table(page)

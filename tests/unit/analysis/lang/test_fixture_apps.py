@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from conftest import EXPECTED, assert_matches, load_expected
 from justpush.analysis import _go, _java, _node
+from tests.unit.analysis.lang.expectations import EXPECTED, assert_matches, load_expected
 
 MODULES: dict[str, tuple[ModuleType, str]] = {
     "go": (_go, "go"),
