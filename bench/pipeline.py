@@ -304,6 +304,9 @@ def report(m: Measurement, *, timeline: bool) -> None:
         ("overhead % / 5 %", f"{share / TARGET_SHARE:8.2f} x", _verdict(share <= TARGET_SHARE)),
     ]
     print(f"\n{m.app} (job {m.events[0]['job_id']}): {m.status}")
+    for event in m.events:
+        if event["kind"] == "warning":
+            print(f"  warning: {event['message']}")
     for label, value, note in rows:
         print(f"  {label:<28}{value}   {note}".rstrip())
     print("  wall time per status (from the stored status events):")

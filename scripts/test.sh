@@ -19,6 +19,8 @@ else
 fi
 
 export PATH="$PWD/.venv/bin:$PATH"
+# The UI tests drive Debian's Chromium (Playwright never downloads a browser); CI runs this as root.
+command -v chromium >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
 ruff check src tests bench
 mypy
 pytest -p no:cacheprovider "$@"

@@ -1,4 +1,4 @@
-"""Fixtures for browser tests of the web UI: the real app on a loopback port, Debian's Chromium via Playwright.
+"""Browser tests of the web UI: the real app on a loopback port, Debian's Chromium via Playwright.
 
 The app runs with uvicorn in a thread (lifespan on: migrations, state, pipeline worker); tests drive it
 with Playwright's sync API, so they are plain (non-async) test functions.

@@ -1,4 +1,4 @@
-"""The UI in a real browser, analysis only: sign in, upload through the file input, analyse, read the routes."""
+"""The UI in a real browser, analysis only: sign in, upload through the file input, analyse, routes."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ Kong emulator: upload, deploy with env, watch the stages, read the key once, log
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,16 @@ from tests.kong_emulator import create_emulator, create_proxy, serve
 pytestmark = pytest.mark.integration
 
 DEPLOY_SECONDS = 600
-MAIN_STAGES = ["PENDING", "SCANNING", "BUILDING", "PUSHING", "DEPLOYING", "CONFIGURING", "VERIFYING", "DEPLOYED"]
+MAIN_STAGES = [
+    "PENDING",
+    "SCANNING",
+    "BUILDING",
+    "PUSHING",
+    "DEPLOYING",
+    "CONFIGURING",
+    "VERIFYING",
+    "DEPLOYED",
+]
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +67,18 @@ def deploy_server(make_settings: Callable[..., Settings], namespace: str, kong: 
         yield server
 
 
+def greeting_settles(gateway: str, key: str, expected: str, seconds: float = 30) -> bool:
+    """Whether GREETING through the gateway becomes `expected`: old pods leave the endpoints a moment
+    after a rollout completes, so an answer from the previous revision may come first."""
+    deadline = time.monotonic() + seconds
+    with httpx.Client(base_url=gateway, timeout=10) as proxy:
+        while True:
+            value = proxy.get("/env/GREETING", headers={"apikey": key}).json()["value"]
+            if value == expected or time.monotonic() > deadline:
+                return bool(value == expected)
+            time.sleep(0.5)
+
+
 def stage_states(page: Any) -> dict[str, str]:
     states: dict[str, str] = page.eval_on_selector_all(
         "#stages li", "items => Object.fromEntries(items.map(i => [i.dataset.stage, i.dataset.state]))"
@@ -87,8 +109,12 @@ def test_deploy_through_the_ui(page: Any, deploy_server: UiServer, kong: Kong, t
     page.click("#deploy-submit")
 
     # The strip walks through every stage and ends on DEPLOYED, with the stages' events streamed below it.
-    expect(page.locator("#stages li[data-stage=BUILDING]")).to_have_attribute("data-state", "active", timeout=120_000)
-    expect(page.locator("#stages")).to_have_attribute("data-status", "DEPLOYED", timeout=DEPLOY_SECONDS * 1000)
+    expect(page.locator("#stages li[data-stage=BUILDING]")).to_have_attribute(
+        "data-state", "active", timeout=120_000
+    )
+    expect(page.locator("#stages")).to_have_attribute(
+        "data-status", "DEPLOYED", timeout=DEPLOY_SECONDS * 1000
+    )
     assert stage_states(page) == dict.fromkeys(MAIN_STAGES, "done")
     events = page.inner_text("#events")
     for stage in MAIN_STAGES:
@@ -125,8 +151,28 @@ def test_deploy_through_the_ui(page: Any, deploy_server: UiServer, kong: Kong, t
     page.click("#logs-toggle")
     expect(page.locator("#logs-toggle")).to_have_text("Show logs")
 
-    # The revision picker lists the stored revision.
-    expect(page.locator("#rollback-revision option")).to_have_count(2)
+    # Scale: applied at once and recorded as an event.
+    page.fill("#scale-replicas", "2")
+    page.click("#scale-form button[type=submit]")
+    expect(page.locator("#events")).to_contain_text("scaled to 2 replica(s)")
+
+    # Redeploy with a changed variable: same image, build stages skipped, a second revision.
+    redeploy = page.locator("#redeploy-form")
+    redeploy.locator('.kv-rows[data-kind="env"] .kv-name').first.fill("GREETING")
+    redeploy.locator('.kv-rows[data-kind="env"] .kv-value').first.fill("hello")
+    redeploy.locator("button[type=submit]").click()
+    expect(page.locator("#record-facts")).to_contain_text("redeploy succeeded", timeout=DEPLOY_SECONDS * 1000)
+    states = stage_states(page)
+    assert states["BUILDING"] == "skipped" and states["DEPLOYED"] == "done", states
+    assert greeting_settles(gateway, key, "hello")
+
+    # Roll back to revision 1, picked from the stored revisions.
+    expect(page.locator("#rollback-revision option")).to_have_count(3)
+    page.select_option("#rollback-revision", "1")
+    page.click("#rollback-form button[type=submit]")
+    expect(page.locator("#stages")).to_have_attribute("data-status", "ROLLED_BACK", timeout=300_000)
+    expect(page.locator("#record-facts")).to_contain_text("rollback succeeded", timeout=60_000)
+    assert greeting_settles(gateway, key, "hi")
 
     # Delete, confirmed in the dialog.
     page.click("#delete-deployment")
@@ -139,7 +185,7 @@ def test_deploy_through_the_ui(page: Any, deploy_server: UiServer, kong: Kong, t
 
 
 def test_failed_deploy_shows_where_and_why(page: Any, deploy_server: UiServer, tmp_path: Path) -> None:
-    """The shop app reads secrets without defaults: left empty, the pipeline stops in SCANNING, before a build."""
+    """The shop app reads secrets without defaults: left unset, the pipeline stops in SCANNING (no build)."""
     archive = tmp_path / "shop.zip"
     archive.write_bytes(zip_app(APPS / "apps" / "python-fastapi-shop"))
     sign_in(page, deploy_server)

@@ -42,10 +42,9 @@ UploadId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
 def _page(request: Request, template: str, **context: str) -> Response:
-    response = _templates.TemplateResponse(
+    return _templates.TemplateResponse(
         request, template, {"version": justpush.__version__, **context}, headers=_SECURITY_HEADERS
     )
-    return response
 
 
 @router.get("/")
@@ -67,4 +66,6 @@ async def upload_page(request: Request, upload_id: UploadId) -> Response:
 async def static(request: Request, path: str) -> Response:
     response = await _static.get_response(path, request.scope)
     response.headers["X-Content-Type-Options"] = "nosniff"
+    # Modules import each other without the version query: revalidate (ETag) rather than guess freshness.
+    response.headers["Cache-Control"] = "no-cache"
     return response

@@ -370,6 +370,8 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
     select.append(h("option", { value: "" }, "Last good revision before the current one"));
     try {
       const revisions = await api("GET", `${base}/revisions`);
+      const latest = revisions[revisions.length - 1];
+      if (latest) $("#scale-replicas").value = latest.replicas;
       for (const r of revisions.slice().reverse()) {
         const image = r.image.includes("@") ? r.image.split("@")[1].slice(0, 19) : r.image;
         const label = `#${r.revision} · ${r.status} · ${image} · ${r.replicas} replica(s) · ${formatDate(r.created_at)}`;
