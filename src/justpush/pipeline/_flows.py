@@ -59,15 +59,8 @@ async def _analysis(ctx: JobContext, upload: Upload) -> tuple[analysis.ProjectPr
             return analysis.profile_from_dict(record.profile), dict(record.spec)
     await ctx.event(S.SCANNING.value, "progress", "analysing the upload")
     result = await asyncio.to_thread(analysis.analyze, Path(upload.workspace))
-    data = result.to_dict()
-    await ctx.update_record(
-        status="succeeded",
-        profile=data["profile"],
-        spec=data["spec"],
-        spec_source=data.get("spec_source"),
-        warnings=data.get("warnings", []),
-        analyzed_at=store.utcnow(),
-    )
+    async with ctx.sessions.begin() as session:
+        store.record_analysis(await store.ensure_analyze_result(session, ctx.upload_id), result.to_dict())
     return result.profile, result.spec
 
 

@@ -117,6 +117,8 @@ class AnalyzeResult(Base):
     profile: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     spec: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     spec_source: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Why the spec was generated, taken from the repository, merged, or a repository spec ignored.
+    spec_reason: Mapped[str | None] = mapped_column(Text, default=None)
     warnings: Mapped[list[Any]] = mapped_column(default=list)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     docker_image: Mapped[str | None] = mapped_column(String(512), default=None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
@@ -170,6 +170,18 @@ async def ensure_analyze_result(session: AsyncSession, upload_id: str) -> Analyz
         session.add(result)
         await session.flush()
     return result
+
+
+def record_analysis(result: AnalyzeResult, outcome: Mapping[str, Any]) -> None:
+    """Store a successful analysis: `outcome` is `justpush.analysis.AnalysisResult.to_dict()`."""
+    result.status = "succeeded"
+    result.profile = outcome["profile"]
+    result.spec = outcome["spec"]
+    result.spec_source = outcome.get("specSource")
+    result.spec_reason = outcome.get("specReason")
+    result.warnings = list(outcome.get("warnings") or [])
+    result.error = None
+    result.analyzed_at = utcnow()
 
 
 def set_developer_api_key(result: AnalyzeResult, key: str | None, cipher: Cipher) -> None:

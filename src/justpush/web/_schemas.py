@@ -66,6 +66,7 @@ class AnalyzePublic(BaseModel):
     profile: dict[str, Any] | None = None
     spec: dict[str, Any] | None = None
     spec_source: str | None = None
+    spec_reason: str | None = None
     warnings: list[Any] = Field(default_factory=list)
     error: str | None = None
     analyzed_at: datetime | None = None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,29 +14,18 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from justpush.config import Settings
-from tests.integration.pipeline.support import PIPELINE_APPS, Kong, cluster_objects, zip_app
+from tests.integration.pipeline.support import (
+    PIPELINE_APPS,
+    Kong,
+    cluster_objects,
+    free_port,
+    write_app_config,
+    zip_app,
+)
 
 pytestmark = pytest.mark.integration
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _config(settings: Settings, path: Path, port: int) -> Path:
-    data = settings.model_dump(mode="json", by_alias=True)
-    for section in data.values():
-        for key, value in list(section.items()):
-            if value == "**********":
-                section[key] = ""
-    data["server"]["port"] = port
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    return path
 
 
 @contextmanager
@@ -83,9 +71,9 @@ def _wait(
 def test_sigkill_during_deploying_is_resolved_after_restart(
     pipeline_settings: Callable[..., Settings], kong: Kong, namespace: str, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     settings = pipeline_settings()
-    config = _config(settings, tmp_path / "app-config.yaml", port)
+    config = write_app_config(settings, tmp_path / "app-config.yaml", port=port)
     log = tmp_path / "server.log"
     created = subprocess.run(
         [sys.executable, "-m", "justpush", "--config", str(config), "users", "create", "crash-tester"],

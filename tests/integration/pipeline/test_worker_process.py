@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from tests.integration.pipeline.support import PIPELINE_APPS, cluster_objects
+from tests.integration.pipeline.support import PIPELINE_APPS, cluster_objects, write_app_config
 
 pytestmark = pytest.mark.integration
 
@@ -20,13 +19,7 @@ async def test_external_worker_runs_queued_jobs(
     deployer_factory: Callable[..., Any], namespace: str, tmp_path: Path
 ) -> None:
     async with deployer_factory(server={"worker": "none"}) as d:
-        config = tmp_path / "worker-config.yaml"
-        data = d.settings.model_dump(mode="json", by_alias=True)
-        data["containerRegistry"]["password"] = ""
-        data["kubernetes"]["token"] = ""
-        data["kong"]["adminToken"] = ""
-        data["security"]["encryptionKey"] = ""
-        config.write_text(yaml.safe_dump(data), encoding="utf-8")
+        config = write_app_config(d.settings, tmp_path / "worker-config.yaml")
 
         upload_id = await d.upload(PIPELINE_APPS / "python-inventory")
         await d.call("POST", f"/deploy/{upload_id}", expect=202, json={})

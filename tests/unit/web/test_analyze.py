@@ -28,7 +28,9 @@ class Outcome:
         return {
             "profile": {"language": "python", "files": sorted(p.name for p in self.root.iterdir())},
             "spec": SPEC,
-            "spec_source": "extracted",
+            # The keys of justpush.analysis.AnalysisResult.to_dict().
+            "specSource": "generated",
+            "specReason": "no OpenAPI file in the repository",
             "warnings": ["w1"],
         }
 
@@ -88,7 +90,8 @@ async def test_analysis_lifecycle_and_spec_downloads(
     analyzer.release.set()
     body = await wait_for(client, auth, upload_id, "succeeded")
     assert body["profile"] == {"language": "python", "files": ["main.py"]}
-    assert (body["spec"], body["spec_source"], body["warnings"]) == (SPEC, "extracted", ["w1"])
+    assert (body["spec"], body["spec_source"], body["warnings"]) == (SPEC, "generated", ["w1"])
+    assert body["spec_reason"] == "no OpenAPI file in the repository"
     assert body["analyzed_at"]
 
     as_json = await client.get(f"/analyze/{upload_id}/openapi.json", headers=auth)

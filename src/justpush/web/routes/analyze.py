@@ -36,32 +36,26 @@ def _is_running(state: AppState, upload_id: str) -> bool:
 
 
 async def _run_analysis(state: AppState, upload_id: str, workspace: Path) -> None:
-    outcome: dict[str, Any]
     extra = {"stage": "analyze", "upload_id": upload_id}
+    outcome: dict[str, Any] | None = None
+    error: str | None = None
     try:
         result = await anyio.to_thread.run_sync(state.analyzer, workspace)
-        data = jsonable_encoder(result.to_dict())
-        outcome = {
-            "status": "succeeded",
-            "profile": data.get("profile"),
-            "spec": data.get("spec"),
-            "spec_source": data.get("spec_source"),
-            "warnings": list(data.get("warnings") or []),
-            "error": None,
-        }
+        outcome = jsonable_encoder(result.to_dict())
         logger.info("analysis succeeded", extra=extra)
     except JustPushError as exc:
-        outcome = {"status": "failed", "error": exc.message}
+        error = exc.message
         logger.info("analysis failed: %s", exc.message, extra=extra)
     except Exception:
         logger.exception("analysis crashed", extra=extra)
-        outcome = {"status": "failed", "error": "internal error during analysis"}
+        error = "internal error during analysis"
     try:
         async with state.sessions() as session:
             row = await store.ensure_analyze_result(session, upload_id)
-            for key, value in outcome.items():
-                setattr(row, key, value)
-            row.analyzed_at = store.utcnow()
+            if outcome is not None:
+                store.record_analysis(row, outcome)
+            else:
+                row.status, row.error, row.analyzed_at = "failed", error, store.utcnow()
             await session.commit()
     except SQLAlchemyError:
         # The upload was deleted while it was analysed; nothing to record.
@@ -98,6 +92,7 @@ async def get_analysis(upload_id: str, user: CurrentUser, session: SessionDep) -
         profile=row.profile,
         spec=row.spec,
         spec_source=row.spec_source,
+        spec_reason=row.spec_reason,
         warnings=row.warnings or [],
         error=row.error,
         analyzed_at=row.analyzed_at,

@@ -1,4 +1,5 @@
-"""Pipeline record: the full release of each revision, smoke-test results, one-time API key display.
+"""Pipeline record: the release of each revision, smoke-test results, one-time API key display, and
+why the analysis chose its spec.
 
 Revision ID: 0002
 Revises: 0001
@@ -24,10 +25,12 @@ def upgrade() -> None:
     with op.batch_alter_table("analyze_results") as batch:
         batch.add_column(sa.Column("verification", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("api_key_revealed_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("spec_reason", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("analyze_results") as batch:
+        batch.drop_column("spec_reason")
         batch.drop_column("api_key_revealed_at")
         batch.drop_column("verification")
     with op.batch_alter_table("deployment_revisions") as batch:
