@@ -196,7 +196,8 @@ async def roll_out(
         timing["rollout_seconds"] = time.monotonic() - started
     except BaseException as exc:
         await ctx.flush_logs()
-        await undo_cluster(ctx, services, previous, reason=getattr(exc, "message", None) or str(exc))
+        reason = getattr(exc, "message", None) or str(exc)
+        await undo_cluster(ctx, services, previous, namespace=namespace, reason=reason)
         raise
     await ctx.flush_logs()
     deployment_info = await describe(ctx, services, release, deployment_name(objects))
@@ -273,7 +274,7 @@ async def _delete_image(ctx: JobContext, services: Services, image: str, stage: 
 
 
 async def undo_cluster(
-    ctx: JobContext, services: Services, previous: DeploymentRevision | None, *, reason: str
+    ctx: JobContext, services: Services, previous: DeploymentRevision | None, *, namespace: str, reason: str
 ) -> None:
     """Put the cluster back as it was before this run: the previous revision, or nothing at all."""
     try:
@@ -284,7 +285,7 @@ async def undo_cluster(
             await services.cluster.apply_revision(revision_manifests(previous, ctx.cipher))
         else:
             await ctx.event(S.DEPLOYING.value, "progress", f"removing this run's objects after: {reason}")
-            await services.cluster.delete(ctx.upload_id, namespace=ctx.settings.kubernetes.namespace)
+            await services.cluster.delete(ctx.upload_id, namespace=namespace)
             _, record = await ctx.load_upload()
             if record is not None and record.docker_image:
                 await _delete_image(ctx, services, record.docker_image, S.DEPLOYING.value)
@@ -309,12 +310,16 @@ async def undo_gateway(ctx: JobContext, services: Services, previous: Deployment
         await ctx.warn(S.FAILED.value, f"Kong could not be restored: {exc.message}")
 
 
-async def undo_interrupted(ctx: JobContext, services: Services, *, stage: str | None) -> None:
+async def undo_interrupted(
+    ctx: JobContext, services: Services, *, stage: str | None, namespace: str | None
+) -> None:
     """After a crash: nothing to undo before DEPLOYING; from there on, restore the previous revision."""
     if stage in _BEFORE_CLUSTER:
         return
     previous = await ctx.latest_revision()
-    await undo_cluster(ctx, services, previous, reason=f"the server stopped during {stage}")
+    reason = f"the server stopped during {stage}"
+    target = namespace or ctx.settings.kubernetes.namespace
+    await undo_cluster(ctx, services, previous, namespace=target, reason=reason)
     await undo_gateway(ctx, services, previous)
 
 
@@ -329,6 +334,7 @@ async def describe(ctx: JobContext, services: Services, release: Release, deploy
         "cluster_ip": service.cluster_ip,
         "port": service.port,
         "pods": sorted(p.name for p in pods),
+        "replicas": release.options.replicas,
         "image": release.image,
     }
 
@@ -410,6 +416,12 @@ async def redeploy(ctx: JobContext, services: Services, changes: RedeployOptions
     for name in ("replicas", "resources", "rate_limit"):
         if getattr(changes, name) is not None:
             update[name] = getattr(changes, name)
+    if changes.replicas is None:
+        # A `scale` since the last revision is kept, not reset to the revision's count.
+        _, record = await ctx.load_upload()
+        scaled = ((record.k8s_deployment_info if record else None) or {}).get("replicas")
+        if scaled is not None:
+            update["replicas"] = scaled
     new_options = DeployOptions.model_validate({**options.model_dump(), **update})
     if changes.rebuild:
         await deploy(ctx, services, new_options)

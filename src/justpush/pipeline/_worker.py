@@ -304,7 +304,8 @@ class PipelineWorker:
         error = reason
         try:
             async with self.services_factory(self.settings) as services:
-                await flows.undo_interrupted(ctx, services, stage=job.stage)
+                namespace = job.options.get("namespace") if job.kind == "deploy" else None
+                await flows.undo_interrupted(ctx, services, stage=job.stage, namespace=namespace)
         except JustPushError as exc:
             error = f"{reason}; undo incomplete: {exc.message}"
         await ctx.set_status(DeploymentStatus.FAILED, error)

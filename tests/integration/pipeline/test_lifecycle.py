@@ -104,13 +104,12 @@ async def test_python_app_full_lifecycle(
         assert any(o.startswith("deployment") for o in objects)
         assert any(o.startswith("service/") for o in objects)
 
-        # Scale 1 → 2 → 1.
+        # Scale 1 → 2; the redeploy below keeps the 2 replicas.
         scaled = await d.call("PUT", f"/deploy/{upload_id}/scale", json={"replicas": 2})
         assert scaled["status"] == "DEPLOYED"
         deployment = status["kubernetes"]["deployment"]
         spec = kubectl_json("get", "deployment", deployment, "-n", namespace)["spec"]
         assert spec["replicas"] == 2
-        await d.call("PUT", f"/deploy/{upload_id}/scale", json={"replicas": 1})
 
         # Redeploy with a changed env var and a secret: new pods carry it.
         await d.call(
@@ -122,6 +121,7 @@ async def test_python_app_full_lifecycle(
         status = await d.wait(upload_id)
         assert status["status"] == "DEPLOYED", status
         assert _env_of_pods(namespace, upload_id, "GREETING") == {"bonjour"}
+        assert kubectl_json("get", "deployment", deployment, "-n", namespace)["spec"]["replicas"] == 2
         async with httpx.AsyncClient(base_url=gateway, timeout=10) as proxy:
             greeting = await proxy.get("/env/GREETING", headers={"apikey": key})
             assert greeting.json()["value"] == "bonjour"

@@ -282,6 +282,7 @@ async def scale(
             await cluster.scale(
                 upload_id, request.replicas, max_replicas=request.max_replicas, namespace=namespace
             )
+        record.k8s_deployment_info = {**(record.k8s_deployment_info or {}), "replicas": request.replicas}
         await store.add_event(
             session,
             upload_id=upload_id,
