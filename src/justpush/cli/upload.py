@@ -23,14 +23,12 @@ from justpush import security, store, uploads
 from justpush.config import Settings
 from justpush.errors import (
     AuthError,
-    ConflictError,
     ExternalServiceError,
-    JustPushError,
     NotFoundError,
     UploadError,
-    UploadTooLargeError,
 )
 
+from ._api import raise_for_response
 from ._app import load_settings
 from ._session import session_scope
 
@@ -55,13 +53,6 @@ SKIPPED_DIRS = frozenset(
     }
 )
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-_STATUS_ERRORS: dict[int, type[JustPushError]] = {
-    400: UploadError,
-    401: AuthError,
-    404: NotFoundError,
-    409: ConflictError,
-    413: UploadTooLargeError,
-}
 CHUNK = 256 * 1024
 
 
@@ -88,22 +79,6 @@ async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
             yield chunk
 
 
-def _raise_for_response(response: httpx.Response) -> None:
-    if response.is_success:
-        return
-    try:
-        error = response.json()["error"]
-        message, details = str(error["message"]), dict(error.get("details") or {})
-    except (ValueError, KeyError, TypeError):
-        message, details = response.text[:200] or response.reason_phrase, {}
-    cls = _STATUS_ERRORS.get(response.status_code)
-    if cls is None:
-        raise ExternalServiceError(
-            f"server answered {response.status_code}: {message}", status=response.status_code
-        )
-    raise cls(message, details=details)
-
-
 async def _upload_remote(
     server: str, token: str, archive: Path | None, git_url: str | None, ref: str | None
 ) -> dict[str, Any]:
@@ -118,7 +93,7 @@ async def _upload_remote(
                 response = await client.post("/uploads", json={"git_url": git_url, "ref": ref})
     except httpx.HTTPError as exc:
         raise ExternalServiceError(f"cannot reach {server}: {exc}") from exc
-    _raise_for_response(response)
+    raise_for_response(response)
     result: dict[str, Any] = response.json()
     return result
 

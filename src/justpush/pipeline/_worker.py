@@ -195,8 +195,8 @@ class PipelineWorker:
         ctx.cancelled.set()
         return True
 
-    async def run(self, job: DeploymentJob) -> None:
-        ctx = JobContext(
+    def _context(self, job: DeploymentJob) -> JobContext:
+        return JobContext(
             job_id=job.id,
             upload_id=job.upload_id,
             kind=job.kind,
@@ -206,6 +206,9 @@ class PipelineWorker:
             cipher=self.cipher,
             broker=self.broker,
         )
+
+    async def run(self, job: DeploymentJob) -> None:
+        ctx = self._context(job)
         self._current[job.id] = ctx
         ticker = asyncio.get_running_loop().create_task(self._tick(ctx))
         log_extra = {"stage": "job", "upload_id": job.upload_id, "job_id": job.id, "kind": job.kind}
@@ -284,16 +287,7 @@ class PipelineWorker:
     async def _recover_one(self, job: DeploymentJob) -> None:
         reason = f"interrupted during {job.stage or 'start-up'}: worker {job.worker_id} stopped"
         logger.warning(reason, extra={"stage": "recovery", "upload_id": job.upload_id, "job_id": job.id})
-        ctx = JobContext(
-            job_id=job.id,
-            upload_id=job.upload_id,
-            kind=job.kind,
-            user_id=job.created_by,
-            settings=self.settings,
-            sessions=self.sessions,
-            cipher=self.cipher,
-            broker=self.broker,
-        )
+        ctx = self._context(job)
         if job.kind in _RESUMABLE:
             async with self.sessions.begin() as session:
                 await store.requeue_job(session, job.id)

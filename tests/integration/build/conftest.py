@@ -5,7 +5,6 @@ Every fixture skips only when the testenv variable it needs is absent.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 from justpush.analysis import ProjectProfile
 from justpush.build import BuiltImage, DockerBuilder, DockerfileOptions, render_dockerfile
 from justpush.config import BuildSettings, SandboxSettings
+from tests.integration.support import testenv_base_images
 
 APPS = Path(__file__).resolve().parents[2] / "fixtures" / "build-apps"
 
@@ -69,22 +69,6 @@ def _require(name: str) -> str:
     return value
 
 
-def testenv_base_images(raw: str) -> dict[str, str]:
-    """testenv's images onto BuildSettings keys; the Go binary is static, so busybox runs it."""
-    images = json.loads(raw)
-    return {
-        "python": images["python"],
-        "python-runtime": images["python"],
-        "node": images["node"],
-        "node-runtime": images["node"],
-        "go": images["go"],
-        "go-runtime": images["busybox"],
-        "java": images["java"],
-        "java-runtime": images["java"],
-        "debian": images["debian"],
-    }
-
-
 @pytest.fixture(scope="session")
 def docker_host() -> str:
     return _require("DOCKER_HOST")
@@ -92,7 +76,7 @@ def docker_host() -> str:
 
 @pytest.fixture(scope="session")
 def base_images() -> dict[str, str]:
-    return testenv_base_images(_require("JUSTPUSH_TEST_BASE_IMAGES"))
+    return testenv_base_images()
 
 
 @pytest.fixture(scope="session")

@@ -6,12 +6,10 @@ import json
 import os
 import secrets
 import subprocess
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from lightkube import ApiError, AsyncClient, KubeConfig
-from lightkube.resources.core_v1 import Namespace
 
 from justpush.config import KubernetesSettings
 from justpush.k8s import AppDeployment, EnvEntry, ManifestOptions, Resources
@@ -64,21 +62,6 @@ def kubectl(kubeconfig: str) -> Callable[..., str]:
         return result.stdout
 
     return run
-
-
-@pytest.fixture
-async def namespace(kubeconfig: str) -> AsyncIterator[str]:
-    """A fresh namespace name; whatever is left of it is removed after the test."""
-    name = f"jp-test-{secrets.token_hex(4)}"
-    yield name
-    client = AsyncClient(KubeConfig.from_file(kubeconfig), lazy=False)
-    try:
-        await client.delete(Namespace, name, grace_period=0)
-    except ApiError as exc:
-        if exc.status.code != 404:
-            raise
-    finally:
-        await client.close()
 
 
 @pytest.fixture

@@ -3,45 +3,15 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
-from lightkube import ApiError, AsyncClient, KubeConfig
-from lightkube.resources.core_v1 import Namespace
 
 from justpush.config import Settings
-from tests.integration.pipeline.support import Deployer, Kong, require, settings_sections
-from tests.kong_emulator import create_emulator, create_proxy, serve
-
-
-@pytest.fixture(scope="session")
-def kong() -> Iterator[Kong]:
-    admin_app = create_emulator()
-    with (
-        serve(admin_app) as admin_url,
-        serve(create_proxy(admin_app)) as proxy_url,
-        httpx.Client(base_url=admin_url, timeout=10) as admin,
-    ):
-        yield Kong(admin_url, proxy_url, admin)
-
-
-@pytest.fixture
-async def namespace() -> AsyncIterator[str]:
-    """A fresh namespace name for the test's apps; removed afterwards (with anything left in it)."""
-    kubeconfig = require("KUBECONFIG")
-    name = f"jp-pipe-{secrets.token_hex(3)}"
-    yield name
-    client = AsyncClient(KubeConfig.from_file(kubeconfig), lazy=False)
-    try:
-        await client.delete(Namespace, name, grace_period=0)
-    except ApiError as exc:
-        if exc.status.code != 404:
-            raise
-    finally:
-        await client.close()
+from tests.integration.support import Deployer, Kong, settings_sections
 
 
 @pytest.fixture

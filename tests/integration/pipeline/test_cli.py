@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from justpush.config import Settings
-from tests.integration.pipeline.support import (
+from tests.integration.support import (
     PIPELINE_APPS,
     Kong,
     cluster_objects,

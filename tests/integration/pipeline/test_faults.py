@@ -17,7 +17,7 @@ from lightkube.models.core_v1 import ResourceQuotaSpec
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Namespace, ResourceQuota
 
-from tests.integration.pipeline.support import PIPELINE_APPS, Kong, cluster_objects, require
+from tests.integration.support import PIPELINE_APPS, Kong, cluster_objects, require
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.pipeline.support import BUILD_APPS, PIPELINE_APPS, Kong, cluster_objects, kubectl_json
+from tests.integration.support import BUILD_APPS, PIPELINE_APPS, Kong, cluster_objects, kubectl_json
 
 pytestmark = pytest.mark.integration
 

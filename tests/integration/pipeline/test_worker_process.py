@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.pipeline.support import PIPELINE_APPS, cluster_objects, write_app_config
+from tests.integration.support import PIPELINE_APPS, cluster_objects, write_app_config
 
 pytestmark = pytest.mark.integration
 

@@ -21,7 +21,7 @@ import pytest
 import uvicorn
 
 from justpush.config import Settings
-from tests.integration.pipeline.support import free_port
+from tests.integration.support import free_port
 
 # Debian's package (scripts/test.sh installs it); Playwright's own browser download is never used.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]

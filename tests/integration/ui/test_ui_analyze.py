@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from justpush.config import Settings
-from tests.integration.pipeline.support import APPS, zip_app
+from tests.integration.support import APPS, zip_app
 from tests.integration.ui.conftest import UiServer, run_app, sign_in
 
 pytestmark = pytest.mark.integration

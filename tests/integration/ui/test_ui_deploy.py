@@ -4,7 +4,6 @@ Kong emulator: upload, deploy with env, watch the stages, read the key once, log
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,14 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
-from lightkube import ApiError, Client, KubeConfig
-from lightkube.resources.core_v1 import Namespace
 from playwright.sync_api import expect
 
 from justpush.config import Settings
-from tests.integration.pipeline.support import APPS, PIPELINE_APPS, Kong, require, settings_sections, zip_app
+from tests.integration.support import APPS, PIPELINE_APPS, Kong, settings_sections, zip_app
 from tests.integration.ui.conftest import UiServer, run_app, sign_in
-from tests.kong_emulator import create_emulator, create_proxy, serve
 
 pytestmark = pytest.mark.integration
 
@@ -34,31 +30,6 @@ MAIN_STAGES = [
     "VERIFYING",
     "DEPLOYED",
 ]
-
-
-@pytest.fixture(scope="module")
-def kong() -> Iterator[Kong]:
-    admin_app = create_emulator()
-    with (
-        serve(admin_app) as admin_url,
-        serve(create_proxy(admin_app)) as proxy_url,
-        httpx.Client(base_url=admin_url, timeout=10) as admin,
-    ):
-        yield Kong(admin_url, proxy_url, admin)
-
-
-@pytest.fixture
-def namespace() -> Iterator[str]:
-    """A fresh namespace name for the test's app; removed afterwards with anything left in it."""
-    kubeconfig = require("KUBECONFIG")
-    name = f"jp-ui-{secrets.token_hex(3)}"
-    yield name
-    client = Client(KubeConfig.from_file(kubeconfig))
-    try:
-        client.delete(Namespace, name, grace_period=0)
-    except ApiError as exc:
-        if exc.status.code != 404:
-            raise
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Helpers for pipeline tests on testenv's real parts: Docker, the registry, Kubernetes, PostgreSQL or
+"""Helpers for integration tests on testenv's real parts: Docker, the registry, Kubernetes, PostgreSQL or
 SQLite — and Kong through the emulator, on real ports (admin API and proxy).
 """
 
@@ -21,7 +21,7 @@ import yaml
 
 from justpush.config import Settings
 
-APPS = Path(__file__).resolve().parents[2] / "fixtures"
+APPS = Path(__file__).resolve().parents[1] / "fixtures"
 PIPELINE_APPS = APPS / "pipeline-apps"
 BUILD_APPS = APPS / "build-apps"
 
