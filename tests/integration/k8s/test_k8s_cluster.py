@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 import yaml
+from lightkube import AsyncClient, KubeConfig
+from lightkube.resources.core_v1 import Namespace, ResourceQuota
 from pydantic import SecretStr
 
 from justpush.config import KubernetesSettings
@@ -181,8 +183,21 @@ async def test_quota_that_forbids_the_pods_is_a_clear_error(
 ) -> None:
     tight = replace(options, quota=Quota(requests_memory="8Mi", limits_memory="8Mi"))
     app = make_app()
+    objects = render_manifests(app, tight)
     async with K8sClient(settings) as k8s:
-        await k8s.apply(render_manifests(app, tight))
+        # The quota exists (and its controller has counted usage) before the app, as in a real namespace;
+        # applied together, the ReplicaSet can win the race against the quota controller.
+        await k8s.apply([o for o in objects if isinstance(o, Namespace | ResourceQuota)])
+        lister = AsyncClient(KubeConfig.from_file(settings.kubeconfig), lazy=False)
+        try:
+            for _ in range(60):
+                quotas = [q async for q in lister.list(ResourceQuota, namespace=tight.namespace)]
+                if quotas and quotas[0].status and quotas[0].status.hard:
+                    break
+                await asyncio.sleep(0.5)
+        finally:
+            await lister.close()
+        await k8s.apply(objects)
         started = time.monotonic()
         with pytest.raises(KubernetesError, match="ResourceQuota does not allow") as caught:
             await k8s.wait_rollout(app.upload_id)
