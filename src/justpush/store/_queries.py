@@ -51,6 +51,16 @@ def _open(cipher: Cipher, sealed: str | None) -> dict[str, Any]:
     return opened
 
 
+async def _insert_or_conflict(session: AsyncSession, row: object, message: str, upload_id: str) -> None:
+    """Insert in a savepoint: a unique violation becomes ConflictError; the caller's transaction lives on."""
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError as exc:
+        raise ConflictError(message, details={"upload_id": upload_id}) from exc
+
+
 def content_hash(value: str | dict[str, Any] | list[Any]) -> str:
     """sha256 of text, or of canonical JSON (sorted keys, no spaces) for structured values."""
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
@@ -233,15 +243,9 @@ async def add_revision(
         created_by=created_by,
         status=status,
     )
-    try:
-        async with session.begin_nested():
-            session.add(revision)
-            await session.flush()
-    except IntegrityError as exc:
-        raise ConflictError(
-            f"another revision of upload '{upload_id}' was written concurrently",
-            details={"upload_id": upload_id},
-        ) from exc
+    await _insert_or_conflict(
+        session, revision, f"another revision of upload '{upload_id}' was written concurrently", upload_id
+    )
     return revision
 
 
@@ -346,15 +350,9 @@ async def enqueue_job(
         secret_options=_seal(cipher, secret_options),
         created_by=created_by,
     )
-    try:
-        async with session.begin_nested():
-            session.add(job)
-            await session.flush()
-    except IntegrityError as exc:
-        raise ConflictError(
-            f"upload '{upload_id}' already has a queued or running job",
-            details={"upload_id": upload_id},
-        ) from exc
+    await _insert_or_conflict(
+        session, job, f"upload '{upload_id}' already has a queued or running job", upload_id
+    )
     return job
 
 
