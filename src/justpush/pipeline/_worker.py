@@ -281,7 +281,16 @@ class PipelineWorker:
             and (_process_gone(j.worker_id) or (j.heartbeat_at is not None and j.heartbeat_at < cutoff))
         ]
         for job in dead:
-            await self._recover_one(job)
+            try:
+                await self._recover_one(job)
+            except JustPushError as exc:
+                # One job that cannot be settled must not keep the others (or the worker) from running.
+                logger.error(
+                    "recovery of job %s failed: %s",
+                    job.id,
+                    exc.message,
+                    extra={"stage": "recovery", "upload_id": job.upload_id, "job_id": job.id},
+                )
         return len(dead)
 
     async def _recover_one(self, job: DeploymentJob) -> None:

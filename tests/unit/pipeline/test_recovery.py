@@ -53,7 +53,8 @@ async def test_interrupted_build_is_failed_with_the_reason(
 ) -> None:
     job_id = await _interrupted_job(sessions, box, upload, "deploy", "BUILDING")
     worker = _worker(make_settings(), sessions, box, stale_after=0)
-    assert await worker.recover() == 1
+    # Other tests' abandoned jobs in a shared database may be found too.
+    assert await worker.recover() >= 1
     async with sessions() as session:
         job = await store.get_job(session, job_id)
         record = await store.get_analyze_result(session, upload.id)
@@ -71,7 +72,8 @@ async def test_interrupted_delete_is_queued_again(
 ) -> None:
     job_id = await _interrupted_job(sessions, box, upload, "delete", "DELETING")
     worker = _worker(make_settings(), sessions, box, stale_after=0)
-    assert await worker.recover() == 1
+    # Other tests' abandoned jobs in a shared database may be found too.
+    assert await worker.recover() >= 1
     async with sessions() as session:
         job = await store.get_job(session, job_id)
     assert (job.status, job.worker_id) == ("queued", None)
