@@ -29,6 +29,30 @@ def postgres_schema_url(base: str, schema: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+SCHEMA_PREFIX = "jp_test_"
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def drop_abandoned_schemas(conn: Any) -> None:
+    """Drop schemas left by earlier sessions on this machine whose process is gone (killed runs)."""
+    rows = conn.execute(
+        "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (SCHEMA_PREFIX.replace("_", r"\_") + "%",)
+    ).fetchall()
+    for (name,) in rows:
+        pid = name.removeprefix(SCHEMA_PREFIX).split("_", 1)[0]
+        if pid.isdigit() and not process_alive(int(pid)):
+            conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh, empty schema in the testenv PostgreSQL for this session; skips when it is not configured."""
@@ -38,8 +62,9 @@ def postgres_url() -> Iterator[str]:
     import psycopg
 
     libpq_url = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
-    schema = f"jp_test_{os.getpid()}_{secrets.token_hex(4)}"
+    schema = f"{SCHEMA_PREFIX}{os.getpid()}_{secrets.token_hex(4)}"
     with psycopg.connect(libpq_url, autocommit=True) as conn:
+        drop_abandoned_schemas(conn)
         conn.execute(f'CREATE SCHEMA "{schema}"')
     try:
         yield postgres_schema_url(base, schema)

@@ -154,6 +154,18 @@ class Deployer:
             f"upload {upload_id} still busy after {timeout}s: {await self.status(upload_id)}"
         )
 
+    async def wait_for_status(self, upload_id: str, wanted: str, timeout: float = 300) -> None:
+        """Return once the deployment has reached `wanted` (fails if its job ends first)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            status = await self.status(upload_id)
+            if status["status"] == wanted:
+                return
+            assert (status.get("job") or {}).get("status") not in ("succeeded", "failed"), status
+            await asyncio.sleep(0.5)
+        raise AssertionError(f"upload {upload_id} never reached {wanted}: {await self.status(upload_id)}")
+
     async def events(self, upload_id: str) -> list[dict[str, Any]]:
         response = await self.client.get(
             f"/deploy/{upload_id}/events", params={"follow": "false"}, headers=self.headers
@@ -206,3 +218,19 @@ def kubectl_json(*args: str) -> Any:
         check=True,
     )
     return json.loads(result.stdout)
+
+
+def slow_build_app(folder: Path) -> Path:
+    """The inventory app with its own Dockerfile (used as-is) whose build step would take minutes."""
+    folder.mkdir()
+    (folder / "app.py").write_text((PIPELINE_APPS / "python-inventory" / "app.py").read_text())
+    base = json.loads(require("JUSTPUSH_TEST_BASE_IMAGES"))["python"]
+    steps = [
+        f"FROM {base}",
+        "COPY app.py /app/app.py",
+        "RUN sleep 300",
+        "USER 10001",
+        'CMD ["python3", "/app/app.py"]',
+    ]
+    (folder / "Dockerfile").write_text("\n".join(steps) + "\n")
+    return folder

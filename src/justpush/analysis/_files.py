@@ -10,9 +10,26 @@ from pathlib import Path
 # Folders that never hold the application's own source.
 SKIPPED_DIRS = frozenset(
     {
-        ".git", ".hg", ".svn", "node_modules", "vendor", "__pycache__", ".venv", "venv", "env",
-        ".tox", ".mypy_cache", ".pytest_cache", "dist", "build", "target", ".gradle", ".idea",
-        ".next", "coverage", "site-packages",
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        "vendor",
+        "__pycache__",
+        ".venv",
+        "venv",
+        "env",
+        ".tox",
+        ".mypy_cache",
+        ".pytest_cache",
+        "dist",
+        "build",
+        "target",
+        ".gradle",
+        ".idea",
+        ".next",
+        "coverage",
+        "site-packages",
     }
 )
 MAX_SOURCE_BYTES = 1_000_000

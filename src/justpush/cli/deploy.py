@@ -325,10 +325,26 @@ def cancel(
     server: str | None = ServerOpt,
     token: str | None = TokenOpt,
     user: str | None = UserOpt,
+    wait: bool = typer.Option(True, "--wait/--no-wait", help="Follow a running job until it has stopped."),
 ) -> None:
-    """Cancel the upload's queued job, or stop its running build."""
-    job = _run(ctx, server, token, user, lambda api: api.call("POST", f"/deploy/{upload_id}/cancel"))
-    err.print(f"{job['kind']} job {job['id']} cancelled")
+    """Cancel the upload's queued job, or stop its running deploy/redeploy and undo it."""
+
+    async def work(api: Api) -> None:
+        job = await api.call("POST", f"/deploy/{upload_id}/cancel")
+        if job["status"] != "running":
+            err.print(f"{job['kind']} job {job['id']} cancelled before it started")
+            return
+        err.print(f"{job['kind']} job {job['id']}: cancel requested")
+        if not wait:
+            return
+        status = await follow_job(api, upload_id, str(job["id"]))
+        final = status.get("job") or {}
+        if final.get("status") == "succeeded":
+            err.print(f"the job was past its last safe point and finished: {status['status']}")
+        else:
+            err.print(f"stopped: {final.get('error') or status['status']}")
+
+    _run(ctx, server, token, user, work)
 
 
 def revisions(

@@ -77,6 +77,9 @@ class KongSettings(Section):
 
 class DeploymentSettings(Section):
     enabled: bool = False
+    # How long the smoke test keeps retrying "not routed yet" answers (502/503/504, and 404 through the
+    # gateway) before it reports them: a fresh Service and a fresh gateway route take seconds to work.
+    smoke_settle_seconds: float = Field(30.0, ge=0, le=600)
 
 
 class SandboxSettings(Section):

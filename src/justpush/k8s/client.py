@@ -468,12 +468,18 @@ class K8sClient:
         tail: int | None = None,
         since: int | None = None,
         namespace: str | None = None,
+        discover_every: float = 2.0,
     ) -> AsyncIterator[LogLine]:
-        """Log lines of every started pod of the upload; with ``follow``, interleaved as they come."""
+        """Log lines of every started pod of the upload.
+
+        With ``follow`` the lines of all pods are interleaved as they come, and pods that start later
+        (a scale-up, a rollout, a restarted container) join from their first line, like stern does;
+        the stream ends once the upload has no pod left. ``tail``/``since`` apply to the pods running
+        when the call starts.
+        """
         ns = self._ns(namespace)
-        pods = [p for p in await self.pod_status(upload_id, namespace=ns) if _started(p)]
         if not follow:
-            for pod in pods:
+            for pod in [p for p in await self.pod_status(upload_id, namespace=ns) if _started(p)]:
                 with _translate(f"logs of Pod/{pod.name}", upload_id):
                     async for line in self._kube.log(
                         pod.name,
@@ -486,8 +492,10 @@ class K8sClient:
                         yield LogLine(pod.name, line)
             return
         queue: asyncio.Queue[LogLine | BaseException | None] = asyncio.Queue(maxsize=1000)
+        # One stream per container run: (pod, restart count) → its task.
+        pumps: dict[tuple[str, int], asyncio.Task[None]] = {}
 
-        async def pump(name: str) -> None:
+        async def pump(name: str, tail_lines: int | None, since_seconds: int | None) -> None:
             try:
                 with _translate(f"follow logs of Pod/{name}", upload_id):
                     async for line in self._kube.log(
@@ -495,28 +503,44 @@ class K8sClient:
                         namespace=ns,
                         container=CONTAINER_NAME,
                         follow=True,
-                        tail_lines=tail,
-                        since=since,
+                        tail_lines=tail_lines,
+                        since=since_seconds,
                         newlines=False,
                     ):
                         await queue.put(LogLine(name, line))
             except JustPushError as exc:
-                await queue.put(exc)
-            finally:
-                await queue.put(None)
+                # A pod that went away (scale-down, rollout) or a container that stopped ends its stream
+                # (its next run is discovered); an error about a running container is the caller's.
+                pods = await self.pod_status(upload_id, namespace=ns)
+                if any(p.name == name and _running(p) for p in pods):
+                    await queue.put(exc)
 
-        tasks = [asyncio.create_task(pump(p.name)) for p in pods]
+        async def discover() -> None:
+            first = True
+            try:
+                while True:
+                    pods = await self.pod_status(upload_id, namespace=ns)
+                    for pod in pods:
+                        key = (pod.name, _restarts(pod))
+                        if _started(pod) and key not in pumps:
+                            window = (tail, since) if first else (None, None)
+                            pumps[key] = asyncio.create_task(pump(pod.name, *window))
+                    first = False
+                    if not pods and all(task.done() for task in pumps.values()):
+                        await queue.put(None)
+                        return
+                    await asyncio.sleep(discover_every)
+            except JustPushError as exc:
+                await queue.put(exc)
+
+        watcher = asyncio.create_task(discover())
         try:
-            running = len(tasks)
-            while running:
-                item = await queue.get()
-                if item is None:
-                    running -= 1
-                elif isinstance(item, BaseException):
+            while (item := await queue.get()) is not None:
+                if isinstance(item, BaseException):
                     raise item
-                else:
-                    yield item
+                yield item
         finally:
+            tasks = [watcher, *pumps.values()]
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -711,6 +735,14 @@ class K8sClient:
                 )
             )
         return sorted(result, key=lambda u: u.pod)
+
+
+def _running(pod: PodInfo) -> bool:
+    return any(c.state == "running" for c in pod.containers)
+
+
+def _restarts(pod: PodInfo) -> int:
+    return sum(c.restarts for c in pod.containers)
 
 
 def _started(pod: PodInfo) -> bool:

@@ -21,9 +21,10 @@ from ._options import (
 from ._services import Services, open_services
 from ._smoke import SmokeResult, smoke_paths
 from ._status import SERVING, TERMINAL, DeploymentStatus, check_transition
-from ._worker import PipelineWorker, ServicesFactory, job_conflict, submit_job
+from ._worker import CANCELLABLE_KINDS, PipelineWorker, ServicesFactory, job_conflict, submit_job
 
 __all__ = [
+    "CANCELLABLE_KINDS",
     "SERVING",
     "TERMINAL",
     "AutoscalingOptions",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from pydantic import SecretStr
@@ -13,11 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from justpush import store
 from justpush.config import Settings
+from justpush.errors import JustPushError, StageFailed
 from justpush.kong import generate_api_key
 from justpush.store import AnalyzeResult, Cipher, DeploymentRevision, Upload
 
 from ._events import EventBroker, record_event, transition
 from ._status import TERMINAL, DeploymentStatus
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -30,11 +35,53 @@ class JobContext:
     sessions: async_sessionmaker[AsyncSession]
     cipher: Cipher
     broker: EventBroker
-    # Set when the user cancels; the build watches it.
+    # Set when someone cancels the job (in this process, or through the job row from any other).
     cancelled: anyio.Event = field(default_factory=anyio.Event)
+    cancelled_by: str = ""
     warnings: list[str] = field(default_factory=list)
     _buffer: list[tuple[str, str]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def cancel(self, actor: str) -> None:
+        if not self.cancelled.is_set():
+            self.cancelled_by = actor
+            self.cancelled.set()
+
+    def cancel_message(self) -> str:
+        return f"cancelled by {self.cancelled_by or 'someone'}"
+
+    def check_cancelled(self, stage: DeploymentStatus) -> None:
+        """The safe points between stages: a cancelled job stops here and its flow undoes what it made."""
+        if self.cancelled.is_set():
+            raise StageFailed(stage.value, self.cancel_message())
+
+    async def cancellable(self, stage: DeploymentStatus, work: Awaitable[T]) -> T:
+        """Await `work`, abandoning it with StageFailed as soon as the job is cancelled."""
+        task = asyncio.ensure_future(work)
+        watcher = asyncio.ensure_future(self.cancelled.wait())
+        try:
+            await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            task.cancel()
+            raise
+        finally:
+            watcher.cancel()
+        if task.done():
+            return task.result()
+        task.cancel()
+        # Whatever the abandoned work says while it stops, the job's error is the cancellation.
+        with contextlib.suppress(asyncio.CancelledError, JustPushError):
+            await task
+        raise StageFailed(stage.value, self.cancel_message())
+
+    async def poll_cancel(self) -> None:
+        """Pick up a cancel request written to the job row by another process."""
+        if self.cancelled.is_set():
+            return
+        async with self.sessions() as session:
+            actor = await store.job_cancel_requester(session, self.job_id)
+        if actor is not None:
+            self.cancel(actor)
 
     async def event(
         self, stage: str, kind: str, message: str = "", data: dict[str, Any] | None = None

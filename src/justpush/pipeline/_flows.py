@@ -6,6 +6,10 @@ previous revision (if any) keeps serving and no object is orphaned:
 - build/push fail → the local image (and the registry tag, when no earlier revision exists) is removed;
 - Kubernetes fails → the previous revision is re-applied, or every object of the upload is deleted;
 - Kong fails → the app keeps running; the deployment ends DEPLOYED_WITH_WARNINGS with the reason.
+
+A cancelled deploy or redeploy stops at once during the build and the rollout, and otherwise at the
+next stage boundary up to DEPLOYING, then is undone like a failure; once the new pods are ready the
+job runs to its end (Kong and the smoke test take seconds, and a half-configured gateway helps nobody).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from ._release import (
     revision_payload,
 )
 from ._services import Services
-from ._smoke import SmokeResult, run_smoke, smoke_paths
+from ._smoke import GATEWAY_SETTLING, SmokeResult, run_smoke, smoke_paths
 from ._status import DeploymentStatus as S
 
 _BEFORE_CLUSTER = frozenset({None, S.PENDING.value, S.SCANNING.value, S.BUILDING.value, S.PUSHING.value})
@@ -113,15 +117,20 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
         # Seconds spent in Docker, the registry and the cluster go into the `end` events' data, so the
         # pipeline's own overhead can be told apart (bench/pipeline.py).
         started = time.monotonic()
-        built = await services.builder.build(
-            workspace / prepared.context,
-            prepared.dockerfile,
-            local_tag,
-            upload_id=ctx.upload_id,
-            dockerignore=prepared.dockerignore,
-            on_log=ctx.log_sink(S.BUILDING.value),
-            cancel=ctx.cancelled,
-        )
+        try:
+            built = await services.builder.build(
+                workspace / prepared.context,
+                prepared.dockerfile,
+                local_tag,
+                upload_id=ctx.upload_id,
+                dockerignore=prepared.dockerignore,
+                on_log=ctx.log_sink(S.BUILDING.value),
+                cancel=ctx.cancelled,
+            )
+        except JustPushError:
+            # A build stopped by a cancel fails as "cancelled by <who>", not as a failed step.
+            ctx.check_cancelled(S.BUILDING)
+            raise
         timing = {"build_seconds": time.monotonic() - started}
         await ctx.flush_logs()
         if settings.build.sandbox.runtime:
@@ -135,6 +144,7 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
             await services.builder.verify(local_tag, upload_id=ctx.upload_id, environment=environment)
             timing["verify_seconds"] = time.monotonic() - started
         await ctx.event(S.BUILDING.value, "end", f"built {local_tag} ({built.size} bytes)", _rounded(timing))
+        ctx.check_cancelled(S.BUILDING)
 
         await ctx.set_status(S.PUSHING)
         started = time.monotonic()
@@ -178,6 +188,7 @@ async def roll_out(
     namespace = release.namespace(ctx.settings)
     timing: dict[str, float] = {}
     try:
+        ctx.check_cancelled(S.DEPLOYING)
         started = time.monotonic()
         await services.cluster.apply(objects)
         timing["apply_seconds"] = time.monotonic() - started
@@ -190,8 +201,11 @@ async def roll_out(
             sink(f"{p.deployment}: {p.ready}/{p.desired} ready, {p.updated} updated")
 
         started = time.monotonic()
-        await services.cluster.wait_rollout(
-            ctx.upload_id, ctx.settings.kubernetes.rollout_timeout_seconds, progress, namespace=namespace
+        await ctx.cancellable(
+            S.DEPLOYING,
+            services.cluster.wait_rollout(
+                ctx.upload_id, ctx.settings.kubernetes.rollout_timeout_seconds, progress, namespace=namespace
+            ),
         )
         timing["rollout_seconds"] = time.monotonic() - started
     except BaseException as exc:
@@ -380,7 +394,8 @@ async def verify(
             info["service"], info["port"], path, namespace=info["namespace"]
         )
 
-    results = await run_smoke("service", via_service, paths)
+    settle = ctx.settings.deployment.smoke_settle_seconds
+    results = await run_smoke("service", via_service, paths, settle=settle)
     if through_gateway and services.gateway_http is not None:
         key = (await ctx.developer_key()).get_secret_value()
         prefix = release.path_prefix(ctx.settings)
@@ -388,7 +403,9 @@ async def verify(
         async def via_gateway(path: str) -> int:
             return await services.gateway_get(prefix + path, key)
 
-        results += await run_smoke("gateway", via_gateway, paths, authenticated=True)
+        results += await run_smoke(
+            "gateway", via_gateway, paths, authenticated=True, settle=settle, settling=GATEWAY_SETTLING
+        )
     passed = sum(r.ok for r in results)
     await ctx.event(
         S.VERIFYING.value,

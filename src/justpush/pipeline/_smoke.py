@@ -43,23 +43,41 @@ def _passed(status: int, *, authenticated: bool) -> bool:
     return status in (401, 403) and not authenticated
 
 
+# Answers that mean "not routed yet" rather than "broken": the cluster programs a new Service's IP and
+# a gateway rebuilds its router a few seconds after the change (Kong: worker_state_update_frequency).
+SETTLING = frozenset({502, 503, 504})
+GATEWAY_SETTLING = SETTLING | {404}
+
+
 async def run_smoke(
-    via: str, probe: Probe, paths: list[str], *, authenticated: bool = False, timeout: float = 10.0
+    via: str,
+    probe: Probe,
+    paths: list[str],
+    *,
+    authenticated: bool = False,
+    timeout: float = 10.0,
+    settle: float = 0.0,
+    settling: frozenset[int] = SETTLING,
 ) -> list[SmokeResult]:
+    """Probe every path; an answer in `settling` or a transport error is retried for up to `settle` s."""
+
+    async def attempt(path: str) -> tuple[int | None, str | None]:
+        try:
+            return await asyncio.wait_for(probe(path), timeout), None
+        except Exception as exc:  # every failure of a probe is a result, never a crash of the stage
+            return None, str(exc) or type(exc).__name__
+
     async def one(path: str) -> SmokeResult:
         started = time.monotonic()
-        try:
-            status = await asyncio.wait_for(probe(path), timeout)
-        except Exception as exc:  # every failure of a probe is a result, never a crash of the stage
-            return SmokeResult(
-                via, path, None, False, round(time.monotonic() - started, 3), str(exc) or type(exc).__name__
-            )
-        return SmokeResult(
-            via,
-            path,
-            status,
-            _passed(status, authenticated=authenticated),
-            round(time.monotonic() - started, 3),
-        )
+        delay = 0.25
+        status, error = await attempt(path)
+        while (status is None or status in settling) and time.monotonic() - started + delay <= settle:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+            status, error = await attempt(path)
+        seconds = round(time.monotonic() - started, 3)
+        if status is None:
+            return SmokeResult(via, path, None, False, seconds, error)
+        return SmokeResult(via, path, status, _passed(status, authenticated=authenticated), seconds)
 
     return list(await asyncio.gather(*(one(path) for path in paths)))

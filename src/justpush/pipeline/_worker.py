@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 ServicesFactory = Callable[[Settings], AbstractAsyncContextManager[Services]]
 _RESUMABLE = frozenset({"rollback", "delete"})
+# Job kinds a running job of which stops on a cancel request (see `_flows`).
+CANCELLABLE_KINDS = frozenset({"deploy", "redeploy"})
 
 
 def this_worker_id() -> str:
@@ -188,11 +190,12 @@ class PipelineWorker:
         while await self.run_next():
             pass
 
-    def cancel(self, job_id: str) -> bool:
+    def cancel(self, job_id: str, actor: str) -> bool:
+        """Stop a job this worker runs now, without waiting for its next look at the job row."""
         ctx = self._current.get(job_id)
         if ctx is None:
             return False
-        ctx.cancelled.set()
+        ctx.cancel(actor)
         return True
 
     def _context(self, job: DeploymentJob) -> JobContext:
@@ -238,13 +241,16 @@ class PipelineWorker:
         logger.info("job finished", extra={**log_extra, "succeeded": error is None})
 
     async def _tick(self, ctx: JobContext) -> None:
-        beats = 0.0
+        """Every half second: write buffered log lines; every second: look for a cancel request."""
+        ticks = 0
         while True:
             await asyncio.sleep(0.5)
+            ticks += 1
             await ctx.flush_logs()
-            beats += 0.5
-            if beats >= self.heartbeat_interval:
-                beats = 0.0
+            if ticks % 2 == 0:
+                await ctx.poll_cancel()
+            if ticks * 0.5 >= self.heartbeat_interval:
+                ticks = 0
                 await ctx.heartbeat()
 
     async def _dispatch(self, ctx: JobContext, services: Services, job: DeploymentJob) -> None:

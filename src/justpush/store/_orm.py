@@ -207,6 +207,9 @@ class DeploymentJob(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     worker_id: Mapped[str | None] = mapped_column(String(64), default=None)
     heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Set by whoever cancels; the worker running the job polls it and stops at the next safe point.
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(default=None)
+    cancel_requested_by: Mapped[str | None] = mapped_column(String(64), default=None)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)

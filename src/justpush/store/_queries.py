@@ -428,6 +428,24 @@ async def heartbeat_job(session: AsyncSession, job: DeploymentJob, *, stage: str
     await session.flush()
 
 
+async def request_job_cancel(session: AsyncSession, job: DeploymentJob, *, actor: str) -> None:
+    """Ask the worker running `job` to stop; the first request wins, repeats change nothing."""
+    if job.cancel_requested_at is None:
+        job.cancel_requested_at, job.cancel_requested_by = utcnow(), actor
+        await session.flush()
+
+
+async def job_cancel_requester(session: AsyncSession, job_id: str) -> str | None:
+    """Who asked to cancel the job, or None while nobody has."""
+    query = select(DeploymentJob.cancel_requested_at, DeploymentJob.cancel_requested_by).where(
+        DeploymentJob.id == job_id
+    )
+    row = (await session.execute(query)).one_or_none()
+    if row is None or row.cancel_requested_at is None:
+        return None
+    return row.cancel_requested_by or "someone"
+
+
 async def finish_job(
     session: AsyncSession, job: DeploymentJob, *, succeeded: bool, error: str | None = None
 ) -> None:

@@ -91,6 +91,8 @@ class JobPublic(BaseModel):
     status: str
     stage: str | None
     error: str | None
+    cancel_requested_at: datetime | None = None
+    cancel_requested_by: str | None = None
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

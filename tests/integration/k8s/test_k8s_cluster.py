@@ -98,9 +98,24 @@ async def test_lifecycle_deploy_logs_scale_env_rollback_delete(
         assert [u.pod for u in usage] == [pods[0].name]
         assert usage[0].memory_bytes > 0 and usage[0].cpu_nanocores >= 0
 
+        # A follower started before the scale-up hears the new pods from their first line.
+        heard: dict[str, set[str]] = {}
+
+        async def follow() -> None:
+            async for line in k8s.logs(app.upload_id, follow=True, discover_every=0.5):
+                heard.setdefault(line.pod, set()).add(line.line)
+
+        follower = asyncio.create_task(follow())
         await k8s.scale(app.upload_id, 3)
         scaled = await k8s.wait_rollout(app.upload_id)
-        assert scaled.ready == 3 and len(await k8s.pod_status(app.upload_id)) == 3
+        scaled_pods = await k8s.pod_status(app.upload_id)
+        assert scaled.ready == 3 and len(scaled_pods) == 3
+        deadline = time.monotonic() + 30
+        while len(heard) < 3 and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+        follower.cancel()
+        assert set(heard) == {p.name for p in scaled_pods}
+        assert all("started GREETING=hello" in lines for lines in heard.values()), heard
         await k8s.scale(app.upload_id, 1)
         await k8s.wait_rollout(app.upload_id)
         assert await _settled_pod_count(k8s, app.upload_id, 1)

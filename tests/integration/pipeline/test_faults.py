@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,7 +15,7 @@ from lightkube.models.core_v1 import ResourceQuotaSpec
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Namespace, ResourceQuota
 
-from tests.integration.support import PIPELINE_APPS, Kong, cluster_objects, require
+from tests.integration.support import PIPELINE_APPS, Kong, cluster_objects, kubectl_json, require
 
 pytestmark = pytest.mark.integration
 
@@ -26,6 +24,15 @@ APP = PIPELINE_APPS / "python-inventory"
 
 def _messages(events: list[dict[str, Any]], *kinds: str) -> str:
     return "\n".join(e["message"] for e in events if e["kind"] in kinds)
+
+
+def _running_pods(namespace: str, upload_id: str) -> list[str]:
+    pods = kubectl_json("get", "pods", "-n", namespace, "-l", f"justpush.io/upload-id={upload_id}")["items"]
+    return [
+        p["metadata"]["name"]
+        for p in pods
+        if any("running" in c.get("state", {}) for c in p.get("status", {}).get("containerStatuses", []))
+    ]
 
 
 def _closed_port() -> int:
@@ -164,34 +171,25 @@ async def test_missing_required_env_fails_before_building(
     assert cluster_objects(namespace, upload_id) == []
 
 
-async def test_cancelling_a_running_build_stops_it(
-    deployer_factory: Callable[..., Any], namespace: str, tmp_path: Path
+async def test_cancelling_during_the_rollout_undoes_it(
+    deployer_factory: Callable[..., Any], namespace: str
 ) -> None:
-    # The upload's own Dockerfile (used as-is) has a step that would take minutes.
-    app = tmp_path / "slow-build"
-    app.mkdir()
-    (app / "app.py").write_text((APP / "app.py").read_text())
-    base = json.loads(require("JUSTPUSH_TEST_BASE_IMAGES"))["python"]
-    steps = [
-        f"FROM {base}",
-        "COPY app.py /app/app.py",
-        "RUN sleep 300",
-        "USER 10001",
-        'CMD ["python3", "/app/app.py"]',
-    ]
-    (app / "Dockerfile").write_text("\n".join(steps) + "\n")
     async with deployer_factory() as d:
-        upload_id = await d.upload(app)
-        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={})
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 120
-        while (await d.status(upload_id))["status"] in ("PENDING", "SCANNING") and loop.time() < deadline:
+        upload_id = await d.upload(APP)
+        # Pods that take ten minutes to listen keep the rollout waiting until it is cancelled.
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={"env": {"STARTUP_DELAY": "600"}})
+        await d.wait_for_status(upload_id, "DEPLOYING")
+        # Once the pod runs (a kubelet finishes an image pull before it deletes a pod), the undo is quick.
+        while not _running_pods(namespace, upload_id):
             await asyncio.sleep(0.5)
-        await asyncio.sleep(3)
+        loop = asyncio.get_running_loop()
         started = loop.time()
-        await d.call("POST", f"/deploy/{upload_id}/cancel", expect=202)
-        status = await d.wait(upload_id, timeout=60)
-        assert loop.time() - started < 30
+        cancelled = await d.call("POST", f"/deploy/{upload_id}/cancel", expect=202)
+        assert cancelled["cancel_requested_at"]
+        status = await d.wait(upload_id, timeout=120)
+        events = await d.events(upload_id)
+        timeline = "\n".join(f"{e['created_at']} {e['stage']} {e['message']}" for e in events)
+        assert loop.time() - started < 30, timeline
     assert status["status"] == "FAILED"
-    assert status["job"]["stage"] == "BUILDING" and "cancelled" in status["job"]["error"]
+    assert status["job"]["stage"] == "DEPLOYING" and "cancelled by" in status["job"]["error"]
     assert cluster_objects(namespace, upload_id) == []

@@ -34,7 +34,10 @@ async def test_partial_unique_index_under_concurrency(postgres_url: str) -> None
     try:
         async with sessions() as session:
             indexes = await session.execute(
-                text("SELECT indexdef FROM pg_indexes WHERE indexname = 'uq_deployment_jobs_active_upload'")
+                text(
+                    "SELECT indexdef FROM pg_indexes"
+                    " WHERE schemaname = current_schema() AND indexname = 'uq_deployment_jobs_active_upload'"
+                )
             )
             assert "WHERE" in indexes.scalar_one()
             user = await store.create_user(session, f"pg-{secrets.token_hex(4)}")

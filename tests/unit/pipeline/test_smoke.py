@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from justpush.pipeline import smoke_paths
-from justpush.pipeline._smoke import run_smoke
+from justpush.pipeline._smoke import GATEWAY_SETTLING, run_smoke
 
 
 def test_smoke_paths_are_gets_without_parameters() -> None:
@@ -50,3 +50,32 @@ async def test_run_smoke_times_out(timeout: float) -> None:
 
     (result,) = await run_smoke("service", slow, ["/slow"], timeout=timeout)
     assert not result.ok and result.status is None
+
+
+async def test_answers_that_mean_not_routed_yet_are_retried_until_they_settle() -> None:
+    answers = {"/late": [503, 502, 200], "/gone": [404, 404, 200], "/broken": [500, 200]}
+    calls: dict[str, int] = {}
+
+    async def probe(path: str) -> int:
+        calls[path] = calls.get(path, 0) + 1
+        sequence = answers[path]
+        return sequence[min(calls[path], len(sequence)) - 1]
+
+    results = {r.path: r for r in await run_smoke("service", probe, list(answers), settle=5)}
+    assert results["/late"].ok and results["/late"].status == 200 and calls["/late"] == 3
+    # Through the service a 404 and a 500 are the app's real answers.
+    assert results["/gone"].status == 404 and calls["/gone"] == 1
+    assert results["/broken"].status == 500 and calls["/broken"] == 1
+
+
+async def test_a_gateway_404_is_retried_and_retrying_stops_at_the_settle_time() -> None:
+    calls = 0
+
+    async def never_routed(path: str) -> int:
+        nonlocal calls
+        calls += 1
+        return 404
+
+    (result,) = await run_smoke("gateway", never_routed, ["/x"], settle=1.0, settling=GATEWAY_SETTLING)
+    assert not result.ok and result.status == 404
+    assert 2 <= calls <= 5 and result.seconds <= 1.5

@@ -156,3 +156,44 @@ async def test_cancel_a_queued_job(client: httpx.AsyncClient, auth: dict[str, st
     assert "cancelled by" in status["job"]["error"]
     # The upload is free again.
     assert (await client.post(f"/deploy/{upload_id}", headers=auth, json={})).status_code == 202
+
+
+async def _claim(app: FastAPI, upload_id: str) -> str:
+    """Mark the upload's queued job running, as a worker in another process would."""
+    async with app.state.justpush.sessions.begin() as session:
+        job = await store.claim_next_job(session, worker_id="elsewhere:1")
+        assert job is not None and job.upload_id == upload_id
+        return job.id
+
+
+async def test_cancel_a_job_running_in_another_process_is_requested_through_the_job_row(
+    client: httpx.AsyncClient, auth: dict[str, str], upload_id: str, app: FastAPI
+) -> None:
+    await client.post(f"/deploy/{upload_id}", headers=auth, json={})
+    job_id = await _claim(app, upload_id)
+    first = await client.post(f"/deploy/{upload_id}/cancel", headers=auth)
+    assert first.status_code == 202, first.text
+    body = first.json()
+    assert body["status"] == "running" and body["cancel_requested_at"] and body["cancel_requested_by"]
+    # Asking twice keeps the first request.
+    again = (await client.post(f"/deploy/{upload_id}/cancel", headers=auth)).json()
+    assert again["cancel_requested_at"] == body["cancel_requested_at"]
+    async with app.state.justpush.sessions() as session:
+        assert await store.job_cancel_requester(session, job_id) == body["cancel_requested_by"]
+    status = (await client.get(f"/deploy/{upload_id}/status", headers=auth)).json()
+    assert status["job"]["cancel_requested_at"] == body["cancel_requested_at"]
+
+
+async def test_a_running_delete_cannot_be_cancelled(
+    client: httpx.AsyncClient, auth: dict[str, str], upload_id: str, app: FastAPI
+) -> None:
+    await client.post(f"/deploy/{upload_id}", headers=auth, json={})
+    job_id = await _claim(app, upload_id)
+    async with app.state.justpush.sessions.begin() as session:
+        job = await store.get_job(session, job_id)
+        job.kind = "delete"
+    refused = await client.post(f"/deploy/{upload_id}/cancel", headers=auth)
+    assert refused.status_code == 409
+    assert "delete cannot be cancelled" in refused.json()["error"]["message"]
+    async with app.state.justpush.sessions() as session:
+        assert await store.job_cancel_requester(session, job_id) is None

@@ -150,7 +150,9 @@ async def rollback(
 
 @router.post("/{upload_id}/cancel", status_code=202, responses=_ERRORS)
 async def cancel(upload_id: str, user: CurrentUser, session: SessionDep, state: StateDep) -> JobPublic:
-    """Cancel the upload's job: a queued one at once; a running build is stopped (and undone)."""
+    """Cancel the upload's job: a queued one at once; a running deploy or redeploy stops within
+    about a second during its build or rollout (else at its next stage) and is undone, whichever
+    worker process runs it. Rollback and delete run to their end: stopping them halfway helps nobody."""
     await store.get_upload(session, upload_id, owner_id=user.id)
     actor = user.name
     job = await store.active_job(session, upload_id)
@@ -161,11 +163,13 @@ async def cancel(upload_id: str, user: CurrentUser, session: SessionDep, state: 
         await store.finish_job(session, job, succeeded=False, error=reason)
         record = await store.ensure_analyze_result(session, upload_id)
         await pipeline.transition(session, record, DeploymentStatus.FAILED, job_id=job.id, message=reason)
-    elif state.pipeline is None or not state.pipeline.cancel(job.id):
+    elif job.kind not in pipeline.CANCELLABLE_KINDS:
         raise ConflictError(
-            f"job {job.id} runs in another worker process; cancel it there or wait for it to finish",
-            details={"job_id": job.id, "worker_id": job.worker_id},
+            f"a running {job.kind} cannot be cancelled; it leaves the deployment consistent when it ends",
+            details={"job_id": job.id, "kind": job.kind},
         )
+    else:
+        await store.request_job_cancel(session, job, actor=actor)
     await security.audit(
         session,
         actor=actor,
@@ -174,6 +178,8 @@ async def cancel(upload_id: str, user: CurrentUser, session: SessionDep, state: 
         details={"job_id": job.id},
     )
     await session.commit()
+    if state.pipeline is not None:
+        state.pipeline.cancel(job.id, actor)
     state.broker.notify(upload_id)
     return JobPublic.model_validate(job, from_attributes=True)
 

@@ -216,11 +216,24 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
     show($("#actions"), manageable);
     show($("#logs"), manageable);
     $$("#actions button").forEach((button) => (button.disabled = active));
+    renderJobControls(active ? job : null);
     if (!currentJob && status) renderStages([{ status, at: record.updated_at }]);
     if (manageable && record.revision !== shownRevision) {
       shownRevision = record.revision;
       loadRevisions();
     }
+  }
+
+  // A queued job of any kind can be cancelled; a running one only while it deploys (see the API).
+  function renderJobControls(job) {
+    const cancellable = job && (job.status === "queued" || ["deploy", "redeploy"].includes(job.kind));
+    show($("#job-controls"), Boolean(cancellable));
+    if (!cancellable) return;
+    const requested = Boolean(job.cancel_requested_at);
+    $("#cancel-job").disabled = requested;
+    $("#cancel-note").textContent = requested
+      ? `Cancelling… requested by ${job.cancel_requested_by}; the ${job.kind} stops at its next safe point and is undone.`
+      : "";
   }
 
   async function refresh() {
@@ -354,6 +367,17 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
     submit(event.target, $("#actions-error"), () =>
       api("POST", `${base}/rollback`, { json: value ? { revision: Number(value) } : {} }),
     );
+  });
+
+  $("#cancel-job").addEventListener("click", async () => {
+    $("#cancel-job").disabled = true;
+    try {
+      await api("POST", `${base}/cancel`);
+      await refresh();
+    } catch (error) {
+      showError($("#deploy-error"), error);
+      $("#cancel-job").disabled = false;
+    }
   });
 
   $("#delete-deployment").addEventListener("click", async () => {
