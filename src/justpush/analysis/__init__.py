@@ -30,7 +30,7 @@ Contract for language extractors — module ``justpush.analysis._<lang>`` expose
   secrets by name) and merge duplicates with ``_env.merge_env_vars``; sorting is done by the caller.
 - Framework ids (``ProjectProfile.framework``): python ``fastapi``, ``flask``, ``django``; node
   ``express``, ``fastify``, ``nestjs``, ``koa``; java ``spring-boot``, ``jdk-httpserver``; go
-  ``net-http``, ``gin``, ``echo``, ``chi``, ``fiber``.
+  ``net-http``, ``gin``, ``echo``, ``chi``, ``fiber``, ``gorilla-mux``.
 """
 
 from ._analyze import AnalysisOptions, AnalysisResult, analyze, profile_from_dict, profile_to_dict

@@ -47,6 +47,7 @@ _DEFAULT_PORTS = {
     "echo": 8080,
     "chi": 8080,
     "fiber": 8080,
+    "gorilla-mux": 8080,
 }
 _LANGUAGE_DEFAULT_PORTS: dict[str, int] = {"python": 8000, "node": 3000, "java": 8080, "go": 8080}
 _NODE_FRAMEWORKS = (
@@ -61,6 +62,7 @@ _GO_FRAMEWORKS = (
     ("github.com/labstack/echo", "echo"),
     ("github.com/go-chi/chi", "chi"),
     ("github.com/gofiber/fiber", "fiber"),
+    ("github.com/gorilla/mux", "gorilla-mux"),
 )
 _SPEC_NAMES = tuple(f"{stem}.{ext}" for stem in ("openapi", "swagger") for ext in ("json", "yaml", "yml"))
 _SPEC_DIRS = ("", "docs/", "api/", "doc/", "spec/", "openapi/")

@@ -45,7 +45,7 @@ _CONSTRUCTORS = {
     ("chi", "NewMux"): "chi",
     ("fiber", "New"): "fiber",
     ("http", "NewServeMux"): "http",
-    ("mux", "NewRouter"): "http",
+    ("mux", "NewRouter"): "gorilla",
 }
 # Parameter types that make a function parameter a router the function registers routes on.
 _ROUTER_TYPES = {
@@ -60,8 +60,10 @@ _ROUTER_TYPES = {
     "fiber.App": "fiber",
     "fiber.Router": "fiber",
     "http.ServeMux": "http",
-    "mux.Router": "http",
+    "mux.Router": "gorilla",
 }
+# gorilla/mux route matchers chained after HandleFunc/Handle: `.Methods("GET").Name("x")`.
+_GORILLA_MATCHERS = frozenset({"Methods", "Name", "Queries", "Headers", "HeadersRegexp", "Schemes", "Host"})
 _UPPER_METHODS = {m.upper(): m for m in HTTP_METHODS}
 _TITLE_METHODS = {m.title(): m for m in HTTP_METHODS}
 _STATUS = {
@@ -404,9 +406,28 @@ class _Walker:
                 self.graph.add(parent, Mount("", child, self._auth_all(args)))
                 return child
             return None
+        if name == "Subrouter" and fn is not None:
+            return self._gorilla_subrouter(call, field_(fn, "operand"), scope)
         if name in self.index.functions:
             self.kinds.setdefault(f"ret:{name}", "")
             return f"ret:{name}"
+        return None
+
+    def _gorilla_subrouter(self, call: Node, route: Node | None, scope: dict[str, str]) -> str | None:
+        """`r.PathPrefix("/api").Subrouter()` (other matchers such as Host or Methods add no prefix)."""
+        prefix = ""
+        while route is not None and route.type == "call_expression":
+            _, name = _callee(route)
+            if name == "PathPrefix" and _args(route):
+                prefix = self._string(_args(route)[0]) or ""
+            fn = field_(route, "function")
+            target = field_(fn, "operand") if fn is not None and fn.type == "selector_expression" else None
+            parent = self._router_of(target, scope)
+            if parent is not None:
+                child = self._new_router(call, "gorilla")
+                self.graph.add(parent, Mount(prefix, child))
+                return child
+            route = target
         return None
 
     def _auth_all(self, exprs: list[Node]) -> tuple[AuthAlternatives, ...]:
@@ -449,10 +470,23 @@ class _Walker:
             handler = _args(handler)[-1]
         return handler, tuple(layers), strip
 
-    def _call(self, call: Node, scope: dict[str, str], fn_name: str, depth: int) -> bool:
+    def _call(
+        self,
+        call: Node,
+        scope: dict[str, str],
+        fn_name: str,
+        depth: int,
+        methods: tuple[HttpMethod, ...] = (),
+    ) -> bool:
         operand, name = _callee(call)
         args = _args(call)
         fn = field_(call, "function")
+        inner = field_(fn, "operand") if fn is not None and fn.type == "selector_expression" else None
+        if name in _GORILLA_MATCHERS and inner is not None and inner.type == "call_expression":
+            # `r.HandleFunc(path, h).Methods(...)`: the route is the innermost call of the chain.
+            if name == "Methods":
+                methods = (*methods, *(m for arg in args for m in _method_value(arg)))
+            return self._call(inner, scope, fn_name, depth, methods)
         router = "http.DefaultServeMux" if operand == "http" and name in ("HandleFunc", "Handle") else None
         if router is None and fn is not None and fn.type == "selector_expression":
             router = self._router_of(field_(fn, "operand"), scope)
@@ -491,7 +525,7 @@ class _Walker:
         if route is None:
             return False
         method, path, handler, middleware = route
-        if kind == "http" and path is not None:
+        if kind in ("http", "gorilla") and path is not None:
             inner, layers, strip = self._unwrap(handler)
             sub = self._router_of(inner, scope)
             if sub is not None:
@@ -503,11 +537,12 @@ class _Walker:
         if path is None:
             self.warnings.append(f"{self.file}:{line(call)}: route path is not a string literal, skipped")
             return True
-        decl = RouteDecl(method, path, self.file, line(call), auth=middleware_layers)
-        if kind == "http" and path.endswith("/") and path != "/":
-            decl.unresolved["path"] = "pattern ending in / matches the whole subtree"
-        self._handler(decl, self.index.function_body(handler))
-        self.graph.add(router, decl)
+        for each in methods or (method,):
+            decl = RouteDecl(each, path, self.file, line(call), auth=middleware_layers)
+            if kind == "http" and path.endswith("/") and path != "/":
+                decl.unresolved["path"] = "pattern ending in / matches the whole subtree"
+            self._handler(decl, self.index.function_body(handler))
+            self.graph.add(router, decl)
         return True
 
     def _route(
@@ -517,6 +552,8 @@ class _Walker:
         if not args:
             return None
         path = self._string(args[0])
+        if kind == "gorilla" and name in ("HandleFunc", "Handle") and len(args) == 2:
+            return None, path, args[1], []
         if kind == "http" and name in ("HandleFunc", "Handle") and len(args) == 2:
             method: HttpMethod | None = None
             if path is not None and " " in path.strip():

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from justpush.config import Settings
-from tests.integration.support import APPS, PIPELINE_APPS, Kong, settings_sections, zip_app
+from tests.integration.support import APPS, PIPELINE_APPS, Kong, settings_sections, slow_build_app, zip_app
 from tests.integration.ui.conftest import UiServer, run_app, sign_in
 
 pytestmark = pytest.mark.integration
@@ -185,3 +185,25 @@ def test_failed_deploy_shows_where_and_why(page: Any, deploy_server: UiServer, t
     # Nothing was deployed: the form is back, the management actions are not offered.
     expect(page.locator("#deploy-form")).to_be_visible()
     expect(page.locator("#actions")).to_be_hidden()
+
+
+def test_cancel_a_running_build_from_the_ui(page: Any, deploy_server: UiServer, tmp_path: Path) -> None:
+    archive = tmp_path / "slow.zip"
+    archive.write_bytes(zip_app(slow_build_app(tmp_path / "slow-build")))
+    sign_in(page, deploy_server)
+    page.set_input_files("#archive-file", str(archive))
+    page.click("#upload-archive button[type=submit]")
+    page.wait_for_url("**/ui/uploads/*")
+    page.click("#deploy-submit")
+
+    expect(page.locator('#stages li[data-stage="BUILDING"]')).to_have_attribute(
+        "data-state", "active", timeout=120_000
+    )
+    cancel = page.locator("#cancel-job")
+    expect(cancel).to_be_visible()
+    cancel.click()
+    expect(page.locator("#stages")).to_have_attribute("data-status", "FAILED", timeout=60_000)
+    assert stage_states(page)["BUILDING"] == "failed"
+    expect(page.locator("#events .ev-error").last).to_contain_text("BUILDING: cancelled by")
+    expect(page.locator("#job-controls")).to_be_hidden()
+    expect(page.locator("#deploy-form")).to_be_visible()

@@ -102,6 +102,7 @@ def test_java_gradle_kts_plain_jdk(tmp_path: Path) -> None:
         ("github.com/labstack/echo/v4 v4.12.0", "echo"),
         ("github.com/go-chi/chi/v5 v5.0.12", "chi"),
         ("github.com/gofiber/fiber/v2 v2.52.0", "fiber"),
+        ("github.com/gorilla/mux v1.8.1", "gorilla-mux"),
         ("", "net-http"),
     ],
 )
