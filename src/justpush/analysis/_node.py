@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ._model import EnvVar, Evidence, ExtractedApi, HttpMethod, Operation, Parameter, ProjectProfile
+from ._routeschema import apply_route_schema
 from ._treesitter import (
     HTTP_METHODS,
     MAX_DEPTH,
@@ -134,6 +135,10 @@ def _param_names(fn: Node) -> list[str]:
     return names
 
 
+class _NotLiteral(Exception):
+    """An expression whose value needs running the code."""
+
+
 def _unwrap(node: Node | None) -> Node | None:
     while node is not None and node.type in (
         "await_expression",
@@ -155,6 +160,8 @@ class _Module:
     exports: dict[str, str] = field(default_factory=dict)
     functions: dict[str, Node] = field(default_factory=dict)
     classes: dict[str, Node] = field(default_factory=dict)
+    # `const name = {...}` / `[...]`: literal values a route may refer to (e.g. a Fastify schema).
+    values: dict[str, Node] = field(default_factory=dict)
 
 
 class _Project:
@@ -222,6 +229,8 @@ class _Project:
                                 )
                 elif value is not None and value.type in _FUNCTIONS and name_node is not None:
                     module.functions.setdefault(text(name_node), value)
+                elif value is not None and value.type in ("object", "array") and name_node is not None:
+                    module.values.setdefault(text(name_node), value)
             elif kind in ("function_declaration", "generator_function_declaration"):
                 module.functions.setdefault(text(field_(node, "name")), node)
             elif kind in ("class_declaration", "abstract_class_declaration"):
@@ -311,6 +320,16 @@ class _Project:
         other = self.modules[target[0]]
         found = other.functions.get(target[1])
         return (other, found) if found is not None else None
+
+    def value(self, module: _Module, name: str) -> Node | None:
+        """The literal a constant name refers to, in this module or through an import."""
+        if name in module.values:
+            return module.values[name]
+        if name in module.imports:
+            target = self.exported(*module.imports[name])
+            if target is not None:
+                return self.modules[target[0]].values.get(target[1])
+        return None
 
     def package_of(self, module: _Module, name: str) -> str:
         return module.imports.get(name, ("", ""))[0]
@@ -642,7 +661,7 @@ class _Walker:
             middleware = [options[k] for k in _HOOKS if k in options]
             for verb in verbs:
                 method = _ROUTE_METHODS.get((verb or "").lower())
-                self._add_route(
+                decl = self._add_route(
                     call,
                     router,
                     method,
@@ -650,6 +669,7 @@ class _Walker:
                     options.get("handler"),
                     middleware,
                 )
+                self._route_schema(decl, options.get("schema"))
             return False
         if prop == "prefix" and args and _string(args[0]) is not None:
             self.graph.router(router).prefix = _string(args[0]) or ""
@@ -674,10 +694,13 @@ class _Walker:
                 self.warnings.append(f"{self.path}:{line(call)}: route path is not a string literal, skipped")
             return False
         middleware = list(args[1:-1])
-        if args[1].type == "object":
-            options = _object_props(args[1])
+        options_node = self._literal(args[1]) if len(args) > 2 else None
+        options: dict[str, Node] = {}
+        if options_node is not None and options_node.type == "object":
+            options = _object_props(options_node)
             middleware = [options[k] for k in _HOOKS if k in options] + list(args[2:-1])
-        self._add_route(call, router, method, _string(args[0]), args[-1], middleware)
+        decl = self._add_route(call, router, method, _string(args[0]), args[-1], middleware)
+        self._route_schema(decl, options.get("schema"))
         type_args = field_(call, "type_arguments")
         if type_args is not None:
             self._fastify_generics(type_args)
@@ -706,6 +729,90 @@ class _Walker:
                     ]
                     route.parameters = (*route.parameters, *extra)
 
+    def _literal(self, node: Node | None) -> Node | None:
+        """An object/array literal, also when given by the name of a constant."""
+        node = _unwrap(node)
+        if node is not None and node.type in ("identifier", "shorthand_property_identifier"):
+            assert self.module is not None
+            return _unwrap(self.project.value(self.module, text(node)))
+        return node
+
+    def _js_value(self, node: Node | None, depth: int = 0, *, inline: bool = False) -> Any:
+        """The JSON value of a literal expression; _NotLiteral for anything computed.
+
+        A named constant holding a JSON Schema inside a route schema becomes a component schema
+        (`orderSchema` → `#/components/schemas/Order`) unless `inline` (a spread merges it).
+        """
+        named = _unwrap(node)
+        node = self._literal(node)
+        if node is None or depth > 32:
+            raise _NotLiteral
+        if (
+            not inline
+            and depth > 0
+            and named is not None
+            and named.type in ("identifier", "shorthand_property_identifier")
+            and node.type == "object"
+        ):
+            value = self._js_value(node, depth, inline=True)
+            if isinstance(value, dict) and ("type" in value or "properties" in value):
+                return self._component(text(named), value)
+            return value
+        kind = node.type
+        if kind in ("string", "template_string"):
+            value = _string(node)
+            if value is None:
+                raise _NotLiteral
+            return value
+        if kind == "number":
+            number = text(node).replace("_", "")
+            return float(number) if any(c in number for c in ".eE") else int(number, 0)
+        if kind in ("true", "false", "null"):
+            return {"true": True, "false": False, "null": None}[kind]
+        if kind == "unary_expression" and text(field_(node, "operator")) == "-":
+            return -self._js_value(field_(node, "argument"), depth + 1)
+        if kind == "array":
+            return [self._js_value(item, depth + 1) for item in named_children(node)]
+        if kind != "object":
+            raise _NotLiteral
+        result: dict[str, Any] = {}
+        for member in named_children(node):
+            if member.type == "pair":
+                key = field_(member, "key")
+                name = _string(key) if key is not None and key.type == "string" else None
+                result[name or text(key)] = self._js_value(field_(member, "value"), depth + 1)
+            elif member.type == "shorthand_property_identifier":
+                result[text(member)] = self._js_value(member, depth + 1)
+            elif member.type == "spread_element":
+                spread = self._js_value(named_children(member)[0], depth + 1, inline=True)
+                if not isinstance(spread, dict):
+                    raise _NotLiteral
+                result.update(spread)
+            else:
+                raise _NotLiteral
+        return result
+
+    def _component(self, constant: str, schema: dict[str, Any]) -> dict[str, str]:
+        base = re.sub(r"_?[Ss]chema$", "", constant) or constant
+        name = base[:1].upper() + base[1:]
+        candidate, n = name, 1
+        while self.types.schemas.get(candidate, schema) != schema:
+            n += 1
+            candidate = f"{name}{n}"
+        self.types.schemas[candidate] = schema
+        return {"$ref": f"#/components/schemas/{candidate}"}
+
+    def _route_schema(self, decl: RouteDecl | None, schema: Node | None) -> None:
+        if decl is None or schema is None:
+            return
+        try:
+            value = self._js_value(schema)
+        except _NotLiteral:
+            decl.unresolved["schema"] = "the route schema is computed (e.g. TypeBox or zod), not a literal"
+            return
+        if isinstance(value, dict):
+            apply_route_schema(decl, value)
+
     def _add_route(
         self,
         call: Node,
@@ -714,10 +821,10 @@ class _Walker:
         path: str | None,
         handler: Node | None,
         middleware: list[Node],
-    ) -> None:
+    ) -> RouteDecl | None:
         if path is None:
             self.warnings.append(f"{self.path}:{line(call)}: route path is not a string literal, skipped")
-            return
+            return None
         layers: list[AuthAlternatives] = []
         for item in middleware:
             for part in named_children(item) if item.type == "array" else [item]:
@@ -730,6 +837,7 @@ class _Walker:
             _handler_details(decl, found[1], self.types)
         self.graph.add(router, decl)
         self._last_router = router
+        return decl
 
     _last_router = ""
 

@@ -79,3 +79,14 @@ def test_operation_evidence_points_at_the_registration(fixture_app: Any) -> None
     assert ev.line is not None
     line = (root / ev.file).read_text().splitlines()[ev.line - 1]
     assert "'/:productId'" in line
+
+
+def test_fastify_route_schemas_keep_their_json_schema_details(fixture_app: Any) -> None:
+    root, profile = fixture_app("node-fastify-schemas", "node")
+    operations = {f"{op.method.upper()} {op.path}": op for op in _node.extract(root, profile).operations}
+    limit = next(p for p in operations["GET /orders"].parameters if p.name == "limit")
+    assert limit.schema == {"type": "integer", "default": 20, "maximum": 100}
+    status = next(p for p in operations["GET /orders"].parameters if p.name == "status")
+    assert status.schema == {"type": "string", "enum": ["open", "shipped"]}
+    (order_id,) = operations["GET /orders/{id}"].parameters
+    assert order_id.schema == {"type": "integer"}
