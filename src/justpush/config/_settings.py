@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic.alias_generators import to_camel
@@ -166,6 +167,9 @@ class GatewaySettings(Section):
 class SecuritySettings(Section):
     # Fernet key (urlsafe base64, 32 bytes) for secrets at rest; empty = generated into dataDir.
     encryption_key: SecretStr = SecretStr("")
+    # Private keys and provider tokens committed to an upload would ship in its image: SCANNING warns
+    # about them, stops the deployment (block), or does not look (off).
+    secret_scan: Literal["warn", "block", "off"] = "warn"
 
 
 class Settings(Section):

@@ -21,8 +21,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from justpush import analysis, build, k8s, kong, registry, store
-from justpush.errors import JustPushError, NotFoundError
+from justpush import analysis, build, k8s, kong, registry, security, store
+from justpush.errors import JustPushError, NotFoundError, StageFailed
 from justpush.store import DeploymentRevision, Upload
 
 from ._context import JobContext
@@ -95,6 +95,7 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
             f"Dockerfile line {finding.line}: {finding.message} [{finding.rule}]",
             {"rule": finding.rule, "line": finding.line, "severity": str(finding.severity)},
         )
+    await scan_for_secrets(ctx, workspace / prepared.context, prepared.dockerignore)
     await ctx.event(
         S.SCANNING.value, "end", f"{prepared.origin} Dockerfile, {len(prepared.findings)} lint finding(s)"
     )
@@ -159,6 +160,31 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
         await _remove_local_image(ctx, services, local_tag)
     await ctx.update_record(docker_image=pushed.pinned)
     await roll_out(ctx, services, replace(release, image=pushed.pinned), previous=previous)
+
+
+async def scan_for_secrets(ctx: JobContext, context: Path, dockerignore: str) -> None:
+    """Warn about (or, with security.secretScan: block, refuse) secrets that would ship in the image."""
+    mode = ctx.settings.security.secret_scan
+    if mode == "off":
+        return
+    matcher = build.IgnoreMatcher(dockerignore)
+    findings = await asyncio.to_thread(security.scan_secrets, context, excluded=matcher.excluded)
+    for finding in findings:
+        await ctx.event(
+            S.SCANNING.value,
+            "warning",
+            f"possible secret in {finding.message()}: it would ship in the image; "
+            "remove it and pass it with --secret instead",
+            {"file": finding.path, "line": finding.line, "rule": finding.rule},
+        )
+    if findings and mode == "block":
+        where = ", ".join(f"{f.path}:{f.line}" for f in findings[:5])
+        more = f" and {len(findings) - 5} more" if len(findings) > 5 else ""
+        raise StageFailed(
+            S.SCANNING.value,
+            f"{len(findings)} possible secret(s) in files that would ship in the image ({where}{more}); "
+            "remove them, or set security.secretScan to warn",
+        )
 
 
 def _rounded(timing: dict[str, float]) -> dict[str, float]:

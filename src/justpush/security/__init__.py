@@ -1,7 +1,9 @@
-"""Security: encryption of secrets at rest, API token hashing and authentication, the audit trail."""
+"""Security: encryption of secrets at rest, API token hashing and authentication, the audit trail,
+and the scan for secrets committed to an upload."""
 
 from ._audit import REDACTED, audit, redact
 from ._crypto import KEY_FILE_NAME, SecretBox, generate_key, load_secret_box
+from ._secretscan import SecretFinding, scan_secrets
 from ._tokens import NewToken, authenticate, generate_token, hash_token, issue_token
 
 __all__ = [
@@ -9,6 +11,7 @@ __all__ = [
     "REDACTED",
     "NewToken",
     "SecretBox",
+    "SecretFinding",
     "audit",
     "authenticate",
     "generate_key",
@@ -17,4 +20,5 @@ __all__ = [
     "issue_token",
     "load_secret_box",
     "redact",
+    "scan_secrets",
 ]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -168,6 +170,29 @@ async def test_missing_required_env_fails_before_building(
         assert (await d.wait(upload_id))["status"] in ("DEPLOYED", "DEPLOYED_WITH_WARNINGS")
         await d.call("DELETE", f"/deploy/{upload_id}", expect=202)
         assert (await d.wait(upload_id))["status"] == "DELETED"
+    assert cluster_objects(namespace, upload_id) == []
+
+
+async def test_a_committed_private_key_stops_the_deploy_when_secrets_block(
+    deployer_factory: Callable[..., Any], namespace: str, tmp_path: Path
+) -> None:
+    app = tmp_path / "leaky"
+    shutil.copytree(APP, app)
+    (app / "deploy").mkdir()
+    # Assembled here so that no key-shaped text is committed to the repository.
+    body = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW"
+    (app / "deploy" / "id_ed25519").write_text("-----BEGIN " + f"OPENSSH PRIVATE KEY-----\n{body}\n")
+    async with deployer_factory(security={"secretScan": "block"}) as d:
+        upload_id = await d.upload(app)
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={})
+        status = await d.wait(upload_id, timeout=120)
+        events = await d.events(upload_id)
+    assert status["status"] == "FAILED" and status["job"]["stage"] == "SCANNING"
+    assert "deploy/id_ed25519:1" in status["job"]["error"]
+    warning = next(e for e in events if e["kind"] == "warning" and "possible secret" in e["message"])
+    assert "deploy/id_ed25519:1: private key" in warning["message"]
+    assert all(body not in e["message"] for e in events)
+    assert "BUILDING" not in [e["stage"] for e in events if e["kind"] == "status"]
     assert cluster_objects(namespace, upload_id) == []
 
 
