@@ -891,27 +891,38 @@ def _handler_details(decl: RouteDecl, fn: Node, types: _Types) -> None:
     req = names[0] if names else "req"
     res = names[1] if len(names) > 1 else "res"
     params: dict[str, Parameter] = {}
+    # Koa: `ctx.status = 201` and `ctx.body = …` instead of response calls.
+    assigned_statuses: list[str] = []
+    assigns_body = False
+    queries = (f"{req}.query", f"{req}.request.query")
     for node in walk(fn):
         if node.type == "member_expression":
             obj, prop = _member(node)
-            if text(obj) == f"{req}.query":
+            if text(obj) in queries:
                 params[prop] = Parameter(prop, "query")
-        elif node.type == "subscript_expression" and text(field_(node, "object")) == f"{req}.query":
+        elif node.type == "assignment_expression":
+            target = text(field_(node, "left"))
+            value = _unwrap(field_(node, "right"))
+            if target == f"{req}.status" and value is not None and value.type == "number":
+                assigned_statuses.append(text(value))
+            elif target == f"{req}.body":
+                assigns_body = True
+        elif node.type == "subscript_expression" and text(field_(node, "object")) in queries:
             if (key := _string(field_(node, "index"))) is not None:
                 params[key] = Parameter(key, "query")
         elif node.type == "variable_declarator":
             value = _unwrap(field_(node, "value"))
             name = field_(node, "name")
-            if text(value) == f"{req}.query" and name is not None and name.type == "object_pattern":
+            if text(value) in queries and name is not None and name.type == "object_pattern":
                 for part in named_children(name):
                     target = field_(part, "left") or field_(part, "key") or part
                     params[text(target)] = Parameter(text(target), "query")
-            if text(value) == f"{req}.body" and field_(node, "type") is not None:
+            if text(value) in (f"{req}.body", f"{req}.request.body") and field_(node, "type") is not None:
                 decl.request_body = types.of(field_(node, "type"))
         elif (
             node.type == "as_expression"
             and named_children(node)
-            and text(named_children(node)[0]) == f"{req}.body"
+            and text(named_children(node)[0]) in (f"{req}.body", f"{req}.request.body")
         ):
             decl.request_body = types.of(named_children(node)[-1])
         elif node.type == "call_expression":
@@ -928,6 +939,10 @@ def _handler_details(decl: RouteDecl, fn: Node, types: _Types) -> None:
                     status_schema(decl.responses, "200", {} if args else None)
             elif prop == "sendStatus" and text(obj) == res and args:
                 status_schema(decl.responses, text(args[0]), None)
+    for status in assigned_statuses:
+        status_schema(decl.responses, status, {} if assigns_body and status.startswith("2") else None)
+    if assigns_body and not any(s.startswith("2") for s in assigned_statuses):
+        status_schema(decl.responses, "200", {})
     decl.parameters = tuple(params[k] for k in sorted(params))
 
 
