@@ -901,11 +901,11 @@ def _handler_details(decl: RouteDecl, fn: Node, types: _Types) -> None:
             if text(obj) in queries:
                 params[prop] = Parameter(prop, "query")
         elif node.type == "assignment_expression":
-            target = text(field_(node, "left"))
+            assigned = text(field_(node, "left"))
             value = _unwrap(field_(node, "right"))
-            if target == f"{req}.status" and value is not None and value.type == "number":
+            if assigned == f"{req}.status" and value is not None and value.type == "number":
                 assigned_statuses.append(text(value))
-            elif target == f"{req}.body":
+            elif assigned == f"{req}.body":
                 assigns_body = True
         elif node.type == "subscript_expression" and text(field_(node, "object")) in queries:
             if (key := _string(field_(node, "index"))) is not None:
