@@ -16,9 +16,14 @@ from justpush.pipeline._context import JobContext
 from justpush.security import SecretBox
 
 
-async def _context(
-    sessions: async_sessionmaker[AsyncSession], box: SecretBox, upload: store.Upload, settings: Settings
+@pytest.fixture
+async def ctx(
+    sessions: async_sessionmaker[AsyncSession],
+    box: SecretBox,
+    upload: store.Upload,
+    make_settings: Callable[..., Settings],
 ) -> JobContext:
+    """The context of a queued deploy job of `upload`."""
     async with sessions.begin() as session:
         job = await pipeline.submit_job(
             session, box, upload_id=upload.id, kind="deploy", options={}, secret_options=None, user_id=None
@@ -29,7 +34,7 @@ async def _context(
         upload_id=upload.id,
         kind="deploy",
         user_id=None,
-        settings=settings,
+        settings=make_settings(),
         sessions=sessions,
         cipher=box,
         broker=EventBroker(),
@@ -37,12 +42,8 @@ async def _context(
 
 
 async def test_a_request_written_by_another_process_reaches_the_job(
-    sessions: async_sessionmaker[AsyncSession],
-    box: SecretBox,
-    upload: store.Upload,
-    make_settings: Callable[..., Settings],
+    ctx: JobContext, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    ctx = await _context(sessions, box, upload, make_settings())
     await ctx.poll_cancel()
     assert not ctx.cancelled.is_set()
     ctx.check_cancelled(DeploymentStatus.BUILDING)
@@ -54,13 +55,7 @@ async def test_a_request_written_by_another_process_reaches_the_job(
         ctx.check_cancelled(DeploymentStatus.DEPLOYING)
 
 
-async def test_cancellable_work_is_abandoned_at_once(
-    sessions: async_sessionmaker[AsyncSession],
-    box: SecretBox,
-    upload: store.Upload,
-    make_settings: Callable[..., Settings],
-) -> None:
-    ctx = await _context(sessions, box, upload, make_settings())
+async def test_cancellable_work_is_abandoned_at_once(ctx: JobContext) -> None:
     stopped = asyncio.Event()
 
     async def rollout_that_never_ends() -> None:
@@ -75,13 +70,7 @@ async def test_cancellable_work_is_abandoned_at_once(
     assert stopped.is_set()
 
 
-async def test_cancellable_work_keeps_its_result_and_its_errors(
-    sessions: async_sessionmaker[AsyncSession],
-    box: SecretBox,
-    upload: store.Upload,
-    make_settings: Callable[..., Settings],
-) -> None:
-    ctx = await _context(sessions, box, upload, make_settings())
+async def test_cancellable_work_keeps_its_result_and_its_errors(ctx: JobContext) -> None:
 
     async def answer() -> int:
         return 42
