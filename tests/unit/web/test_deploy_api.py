@@ -159,10 +159,13 @@ async def test_cancel_a_queued_job(client: httpx.AsyncClient, auth: dict[str, st
 
 
 async def _claim(app: FastAPI, upload_id: str) -> str:
-    """Mark the upload's queued job running, as a worker in another process would."""
+    """Mark the upload's queued job running, as a worker in another process would (claiming the
+    oldest queued job could take another test's in a shared database)."""
     async with app.state.justpush.sessions.begin() as session:
-        job = await store.claim_next_job(session, worker_id="elsewhere:1")
-        assert job is not None and job.upload_id == upload_id
+        job = await store.active_job(session, upload_id)
+        assert job is not None and job.status == "queued"
+        job.status, job.worker_id = "running", "elsewhere:1"
+        job.started_at = job.heartbeat_at = store.utcnow()
         return job.id
 
 
