@@ -465,3 +465,43 @@ async def test_apply_refuses_a_mixed_manifest_set(app: Any) -> None:
     async with _client(FakeApi({})) as k8s:
         with pytest.raises(KubernetesError, match="exactly one upload"):
             await k8s.apply([*one, *other])
+
+
+async def test_usage_comes_from_metrics_k8s_io_when_the_cluster_serves_it() -> None:
+    discovery = dict(DISCOVERY_120)
+    discovery[("GET", "/apis")] = httpx2.Response(
+        200,
+        json={
+            "groups": [{"name": "metrics.k8s.io", "versions": [{"groupVersion": "metrics.k8s.io/v1beta1"}]}]
+        },
+    )
+
+    def pod_metrics(name: str, cpu: str, memory: str) -> dict[str, Any]:
+        return {
+            "apiVersion": "metrics.k8s.io/v1beta1",
+            "kind": "PodMetrics",
+            "metadata": {"name": name, "namespace": "orders", "labels": {"justpush.io/upload-id": "u1"}},
+            "timestamp": "2026-11-26T08:00:00Z",
+            "window": "30s",
+            "containers": [{"name": "app", "usage": {"cpu": cpu, "memory": memory}}],
+        }
+
+    api = FakeApi(
+        {
+            **discovery,
+            ("GET", "/apis/metrics.k8s.io/v1beta1/namespaces/orders/pods"): _list(
+                "PodMetrics",
+                [pod_metrics("web-b", "250m", "64Mi"), pod_metrics("web-a", "1500000n", "1Gi")],
+                "metrics.k8s.io/v1beta1",
+            ),
+        }
+    )
+    async with _client(api) as k8s:
+        assert (await k8s.discover()).metrics_api
+        usage = await k8s.usage("u1")
+    assert [(u.pod, u.cpu_nanocores, u.memory_bytes) for u in usage] == [
+        ("web-a", 1_500_000, 1024**3),
+        ("web-b", 250_000_000, 64 * 1024**2),
+    ]
+    listed = api.requests[-1]
+    assert listed.url.params["labelSelector"] == "justpush.io/upload-id=u1"
