@@ -47,12 +47,30 @@ def _pairs(values: list[str], what: str) -> dict[str, str]:
     return pairs
 
 
+# The job `follow_job` is printing, so that Ctrl-C can say what keeps running (one command per process).
+_followed: dict[str, str] = {}
+
+
 def _run(ctx: typer.Context, server: str | None, token: str | None, user: str | None, work: Any) -> Any:
     async def main() -> Any:
         async with open_api(lambda: load_settings(ctx), server, token, user) as api:
             return await work(api)
 
-    return anyio.run(main)
+    try:
+        return anyio.run(main)
+    except KeyboardInterrupt:
+        if _followed.get("remote"):
+            upload_id, job_id = _followed["upload_id"], _followed["job_id"]
+            err.print(
+                f"\nstopped following; job {job_id} goes on on the server. "
+                f"`justpush status {upload_id}` shows it, `justpush cancel {upload_id}` stops it."
+            )
+        elif _followed:
+            err.print(
+                f"\njob {_followed['job_id']} ran in this process and was interrupted; the next justpush "
+                f"command undoes it (e.g. `justpush status {_followed['upload_id']}`)."
+            )
+        raise typer.Exit(130) from None
 
 
 async def _upload(api: Api, source: str) -> str:
@@ -80,6 +98,7 @@ async def _upload(api: Api, source: str) -> str:
 
 async def follow_job(api: Api, upload_id: str, job_id: str) -> dict[str, Any]:
     """Print the job's events stage by stage until it ends; the final status record."""
+    _followed.update(upload_id=upload_id, job_id=job_id, remote="yes" if api.streaming else "")
     current, last_error = "", ""
     with err.status("waiting for the worker…") as spinner:
         async for event in api.events(upload_id):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -25,6 +26,7 @@ from tests.integration.support import (
     free_port,
     kubectl_json,
     registry_tags,
+    slow_build_app,
     write_app_config,
 )
 
@@ -221,3 +223,45 @@ def test_remote_deploy_streams_progress_and_fails_cleanly(
     assert cluster_objects(namespace, upload_id) == []
     assert upload_id not in registry_tags(IMAGES)
     assert all(not entities for entities in kong.entities(upload_id).values())
+
+
+def test_ctrl_c_leaves_the_remote_job_running_and_cancel_stops_it(
+    make_cli: Callable[..., Cli], namespace: str, tmp_path: Path
+) -> None:
+    cli = make_cli()
+    token = _create_user(cli, "cli-carol")
+    app = slow_build_app(tmp_path / "slow-build")
+    with _serving(cli) as url:
+        remote = ("--server", url, "--token", token)
+        follower = subprocess.Popen(
+            [sys.executable, "-m", "justpush", "deploy", str(app), *remote],
+            cwd=cli.cwd,
+            env=cli.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+        upload_id = ""
+        deadline = time.monotonic() + 120
+        while not upload_id and time.monotonic() < deadline:
+            line = follower.stderr.readline() if follower.stderr else ""
+            if match := re.search(r"uploaded \S+ as (\w+)", line):
+                upload_id = match.group(1)
+        assert upload_id, "the CLI never said which upload it made"
+        while _field(cli.ok("status", upload_id, *remote).stdout, "status") != "BUILDING":
+            assert time.monotonic() < deadline
+            time.sleep(0.5)
+        follower.send_signal(signal.SIGINT)
+        _, stderr = follower.communicate(timeout=30)
+        assert follower.returncode == 130, stderr
+        assert "goes on on the server" in stderr and f"justpush cancel {upload_id}" in stderr
+
+        # The server kept building; the CLI's cancel stops it and waits until it has.
+        assert _field(cli.ok("status", upload_id, *remote).stdout, "status") == "BUILDING"
+        cancelled = cli.ok("cancel", upload_id, *remote, timeout=120)
+        assert "cancel requested" in cancelled.stderr and "stopped: BUILDING: cancelled by cli-carol" in (
+            cancelled.stderr
+        ), _output(cancelled)
+        assert _field(cli.ok("status", upload_id, *remote).stdout, "status") == "FAILED"
+    assert cluster_objects(namespace, upload_id) == []
