@@ -73,12 +73,13 @@ def _build(
     return lines
 
 
-def _no_build_containers_left(docker_client: docker.DockerClient) -> None:
-    """The killed step's container is gone (the build removes it with forcerm)."""
+def _no_build_containers_left(docker_client: docker.DockerClient, step: str) -> None:
+    """The killed step's container is gone (the build removes it with forcerm). `step` is a command
+    no other test runs, so builds elsewhere on the machine do not count."""
     leftovers = [
         container.short_id
         for container in docker_client.containers.list()
-        if (container.attrs["Config"].get("Cmd") or [])[-1:] == ["sleep 300"]
+        if (container.attrs["Config"].get("Cmd") or [])[-1:] == [step]
     ]
     assert leftovers == []
 
@@ -118,9 +119,9 @@ def test_build_step_exceeding_the_wall_clock_is_killed(
 ) -> None:
     started = time.time()
     with pytest.raises(StageFailed, match="timed out after 10 s"):
-        _build(tight, tmp_path, f"FROM {base_images['debian']}\nRUN sleep 300\n", "justpush-test/slow:it")
+        _build(tight, tmp_path, f"FROM {base_images['debian']}\nRUN sleep 301\n", "justpush-test/slow:it")
     assert time.time() - started < 60
-    _no_build_containers_left(docker_client)
+    _no_build_containers_left(docker_client, "sleep 301")
 
 
 def test_cancel_stops_a_running_build(
@@ -134,12 +135,12 @@ def test_cancel_stops_a_running_build(
         _build(
             build_settings,
             tmp_path,
-            f"FROM {base_images['debian']}\nRUN sleep 300\n",
+            f"FROM {base_images['debian']}\nRUN sleep 302\n",
             "justpush-test/cancel:it",
             3,
         )
     assert time.time() - started < 60
-    _no_build_containers_left(docker_client)
+    _no_build_containers_left(docker_client, "sleep 302")
 
 
 def _sandboxed(settings: BuildSettings, image: str, command: list[str], timeout: float = 60) -> SandboxRun:
