@@ -241,17 +241,28 @@ class PipelineWorker:
         logger.info("job finished", extra={**log_extra, "succeeded": error is None})
 
     async def _tick(self, ctx: JobContext) -> None:
-        """Every half second: write buffered log lines; every second: look for a cancel request."""
+        """Every half second: write buffered log lines; every second: look for a cancel request.
+
+        A failed round (e.g. the database briefly busy) is logged and the next one tries again: a
+        ticker that stopped would let the heartbeat go stale and another worker undo a live job.
+        """
         ticks = 0
         while True:
             await asyncio.sleep(0.5)
             ticks += 1
-            await ctx.flush_logs()
-            if ticks % 2 == 0:
-                await ctx.poll_cancel()
-            if ticks * 0.5 >= self.heartbeat_interval:
-                ticks = 0
-                await ctx.heartbeat()
+            try:
+                await ctx.flush_logs()
+                if ticks % 2 == 0:
+                    await ctx.poll_cancel()
+                if ticks * 0.5 >= self.heartbeat_interval:
+                    await ctx.heartbeat()
+                    ticks = 0
+            except Exception:
+                logger.warning(
+                    "job bookkeeping failed, retrying",
+                    exc_info=True,
+                    extra={"stage": "job", "upload_id": ctx.upload_id, "job_id": ctx.job_id},
+                )
 
     async def _dispatch(self, ctx: JobContext, services: Services, job: DeploymentJob) -> None:
         secrets = store.job_secret_options(job, self.cipher)

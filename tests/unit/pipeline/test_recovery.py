@@ -91,3 +91,39 @@ async def test_a_live_worker_is_left_alone(
     assert await worker.recover() == 0
     async with sessions() as session:
         assert (await store.get_job(session, job_id)).status == "running"
+
+
+async def test_the_job_ticker_outlives_a_failed_round(
+    sessions: async_sessionmaker[AsyncSession], box: SecretBox, make_settings: Callable[..., Settings]
+) -> None:
+    import asyncio
+
+    class FlakyContext:
+        upload_id, job_id = "u1", "j1"
+
+        def __init__(self) -> None:
+            self.flushes = 0
+            self.heartbeats = 0
+
+        async def flush_logs(self) -> None:
+            self.flushes += 1
+            if self.flushes == 1:
+                raise OSError("database is locked")
+
+        async def poll_cancel(self) -> None:
+            pass
+
+        async def heartbeat(self) -> None:
+            self.heartbeats += 1
+
+    worker = PipelineWorker(make_settings(), sessions, box, EventBroker(), heartbeat_interval=1.0)
+    ctx = FlakyContext()
+    ticker = asyncio.create_task(worker._tick(ctx))  # type: ignore[arg-type]
+    try:
+        for _ in range(100):
+            if ctx.heartbeats:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        ticker.cancel()
+    assert ctx.flushes >= 2 and ctx.heartbeats >= 1
