@@ -276,9 +276,6 @@ def _deployment(
     )
     pod = PodSpec(
         containers=[container],
-        # The pause container becomes PID 1, so an app that installs no SIGTERM handler (a plain
-        # Node or Python server) still stops at once on a rollout instead of after the grace period.
-        shareProcessNamespace=True,
         automountServiceAccountToken=False,
         terminationGracePeriodSeconds=options.termination_grace_period_seconds,
         imagePullSecrets=[LocalObjectReference(name=n) for n in _pull_secret_names(options, names)] or None,

@@ -77,11 +77,17 @@ def _field(stdout: str, label: str) -> str:
     return match.group(1)
 
 
-def _greeting(gateway_url: str, key: str) -> str | None:
-    response = httpx.get(f"{gateway_url}/env/GREETING", headers={"apikey": key}, timeout=10)
-    assert response.status_code == 200, response.text
-    value: str | None = response.json()["value"]
-    return value
+def _greeting(gateway_url: str, key: str, expected: str, seconds: float = 30) -> str | None:
+    """GREETING through the gateway once it is `expected` (or whatever it is after `seconds`): pods of
+    the previous revision leave the Service's endpoints a moment after a rollout completes."""
+    deadline = time.monotonic() + seconds
+    while True:
+        response = httpx.get(f"{gateway_url}/env/GREETING", headers={"apikey": key}, timeout=10)
+        value: str | None = response.json()["value"] if response.status_code == 200 else None
+        if value == expected or time.monotonic() > deadline:
+            assert response.status_code == 200, response.text
+            return value
+        time.sleep(0.5)
 
 
 @pytest.fixture
@@ -128,7 +134,7 @@ def test_in_process_lifecycle(make_cli: Callable[..., Cli], kong: Kong, namespac
     assert "listening on" in logs.stdout, _output(logs)
 
     # The printed key is the one the gateway accepts.
-    assert _greeting(gateway_url, key) == "hi"
+    assert _greeting(gateway_url, key, "hi") == "hi"
 
     scaled = cli.ok("scale", upload_id, "2", *as_alice)
     assert _field(scaled.stdout, "status") == "DEPLOYED"
@@ -137,11 +143,11 @@ def test_in_process_lifecycle(make_cli: Callable[..., Cli], kong: Kong, namespac
 
     redeployed = cli.ok("redeploy", upload_id, "-e", "GREETING=x", *as_alice)
     assert _field(redeployed.stdout, "status") == "DEPLOYED", _output(redeployed)
-    assert _greeting(gateway_url, key) == "x"
+    assert _greeting(gateway_url, key, "x") == "x"
 
     rolled_back = cli.ok("rollback", upload_id, *as_alice)
     assert _field(rolled_back.stdout, "status") == "ROLLED_BACK", _output(rolled_back)
-    assert _greeting(gateway_url, key) == "hi"
+    assert _greeting(gateway_url, key, "hi") == "hi"
 
     assert upload_id in registry_tags(IMAGES)
     deleted = cli.ok("delete", upload_id, *as_alice)

@@ -4,6 +4,7 @@ and without the key, scale, redeploy with a changed env var, rollback, delete wi
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +19,19 @@ pytestmark = pytest.mark.integration
 
 def _stages(events: list[dict[str, Any]]) -> list[str]:
     return [e["stage"] for e in events if e["kind"] == "status"]
+
+
+async def _settled_greeting(proxy: httpx.AsyncClient, key: str, expected: str) -> str | None:
+    """GREETING through the gateway once it is `expected` (or after 30 s): pods of the previous revision
+    leave the Service's endpoints a moment after a rollout completes."""
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        response = await proxy.get("/env/GREETING", headers={"apikey": key})
+        value: str | None = response.json()["value"] if response.status_code == 200 else None
+        if value == expected or asyncio.get_running_loop().time() > deadline:
+            assert response.status_code == 200, response.text
+            return value
+        await asyncio.sleep(0.5)
 
 
 def _env_of_pods(namespace: str, upload_id: str, name: str) -> set[str | None]:
@@ -123,8 +137,7 @@ async def test_python_app_full_lifecycle(
         assert _env_of_pods(namespace, upload_id, "GREETING") == {"bonjour"}
         assert kubectl_json("get", "deployment", deployment, "-n", namespace)["spec"]["replicas"] == 2
         async with httpx.AsyncClient(base_url=gateway, timeout=10) as proxy:
-            greeting = await proxy.get("/env/GREETING", headers={"apikey": key})
-            assert greeting.json()["value"] == "bonjour"
+            assert await _settled_greeting(proxy, key, "bonjour") == "bonjour"
             token = await proxy.get("/env/API_TOKEN", headers={"apikey": key})
             assert token.json()["value"] == "tok-123"
 
