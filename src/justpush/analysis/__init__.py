@@ -1,10 +1,11 @@
 """Project detection and OpenAPI extraction, statically (no user code is run).
 
-``analyze(root, options)`` detects the project (``_detect``), lets the language extractor
-(``_python``, ``_node``, ``_java``, ``_go``) find routes, schemas, security, env vars and the port,
+``analyze(root, options)`` detects the project (``_detect``), lets the language package
+(``python``, ``node``, ``java``, ``go``: a front-end, a value resolver and one module per framework)
+find routes, schemas, security, env vars and the port,
 builds an OpenAPI 3.1 document (``_spec``) and decides about a spec already in the repository.
 
-Contract for language extractors — module ``justpush.analysis._<lang>`` exposes::
+Contract for language packages — ``justpush.analysis.<lang>`` exposes::
 
     def extract(root: Path, profile: ProjectProfile) -> ExtractedApi
     def scan_env(root: Path, profile: ProjectProfile) -> list[EnvVar]

@@ -89,9 +89,9 @@ class _Facts:
 
 
 def language_module(language: str, warnings: list[str]) -> ModuleType | None:
-    """``justpush.analysis._<language>``, imported lazily (extractors are developed independently)."""
+    """``justpush.analysis.<language>``, imported lazily (extractors are developed independently)."""
     try:
-        return importlib.import_module(f"justpush.analysis._{language}")
+        return importlib.import_module(f"justpush.analysis.{language}")
     except ImportError as exc:
         warnings.append(f"{language}: extractor not available ({exc})")
         return None
@@ -334,7 +334,8 @@ def _detect_python(
                 "framework", name, Evidence(evidence_path(app_dir, hit[0]), hit[1], f"dependency {dep}")
             )
             break
-    from . import _python  # the Python extractor is part of this package's core
+    from . import python as _python  # lazily: the Python package imports this package's core
+
 
     if "framework" in overrides:
         framework = str(overrides["framework"])
@@ -699,7 +700,7 @@ def _code_facts(
 
 def _config_port(root: Path, app_root: Path, profile: ProjectProfile) -> tuple[int, Evidence] | None:
     """Ports fixed outside the code: Procfile, Spring config, Dockerfile EXPOSE."""
-    from ._python import procfile_port
+    from .python import procfile_port
 
     procfile = _read_text(app_root / "Procfile")
     if procfile:
@@ -733,7 +734,7 @@ def _config_port(root: Path, app_root: Path, profile: ProjectProfile) -> tuple[i
 
 
 def _python_start(profile: ProjectProfile, facts: _Facts, overrides: dict[str, Any]) -> ProjectProfile:
-    from ._python import PythonApp
+    from .python import PythonApp
 
     if "start_command" in overrides:
         return profile

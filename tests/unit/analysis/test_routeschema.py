@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from justpush.analysis import Parameter
-from justpush.analysis._routeschema import apply_route_schema
 from justpush.analysis._treesitter import RouteDecl
+from justpush.analysis.node._routeschema import apply_route_schema
 
 
 def _decl() -> RouteDecl:

@@ -7,7 +7,10 @@ from types import ModuleType
 
 import pytest
 
-from justpush.analysis import ProjectProfile, _go, _java, _node
+from justpush.analysis import ProjectProfile
+from justpush.analysis import go as _go
+from justpush.analysis import java as _java
+from justpush.analysis import node as _node
 
 CASES: list[tuple[ModuleType, str, str]] = [
     (_node, "node", "js"),

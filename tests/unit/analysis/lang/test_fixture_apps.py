@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from justpush.analysis import _go, _java, _node
+from justpush.analysis import go as _go
+from justpush.analysis import java as _java
+from justpush.analysis import node as _node
 from tests.unit.analysis.lang.expectations import EXPECTED, assert_matches, load_expected
 
 MODULES: dict[str, tuple[ModuleType, str]] = {

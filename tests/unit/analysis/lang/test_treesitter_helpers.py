@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from justpush.analysis._java import _ant_match
 from justpush.analysis._treesitter import (
     AuthHint,
     Mount,
@@ -17,6 +16,7 @@ from justpush.analysis._treesitter import (
     security_requirements,
     to_template,
 )
+from justpush.analysis.java._frontend import _ant_match
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from ._files import evidence_path
-from ._model import Evidence, ExtractedApi, HttpMethod, Operation, Parameter, ParamLocation
-from ._pyauth import schemes_from_checks
-from ._pyindex import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, str_list
-from ._pyschema import SchemaBuilder, field_constraints, unresolved
+from .._files import evidence_path
+from .._model import Evidence, ExtractedApi, HttpMethod, Operation, Parameter, ParamLocation
+from ._auth import schemes_from_checks
+from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, str_list
+from ._schema import SchemaBuilder, field_constraints, unresolved
 
 _METHODS: dict[str, HttpMethod] = {
     "get": "get",

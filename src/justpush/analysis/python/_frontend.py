@@ -13,13 +13,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._env import make_env_var, merge_env_vars
-from ._files import SKIPPED_DIRS, evidence_path
-from ._model import EnvVar, Evidence, ExtractedApi, ProjectProfile
-from ._pydjango import DjangoExtractor
-from ._pyfastapi import FastApiExtractor
-from ._pyflask import FlaskExtractor
-from ._pyindex import External, Module, PythonIndex, Symbol, build_index, const_str, kwarg, literal
+from .._env import make_env_var, merge_env_vars
+from .._files import SKIPPED_DIRS, evidence_path
+from .._model import EnvVar, Evidence, ExtractedApi, ProjectProfile
+from ._django import DjangoExtractor
+from ._fastapi import FastApiExtractor
+from ._flask import FlaskExtractor
+from ._index import External, Module, PythonIndex, Symbol, build_index, const_str, kwarg, literal
 
 _CACHE_SIZE = 4
 _cache: OrderedDict[tuple[str, tuple[tuple[str, int, int], ...]], tuple[PythonIndex, tuple[str, ...]]] = (

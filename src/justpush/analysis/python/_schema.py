@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from ._pyindex import External, Module, PythonIndex, Symbol, const_str, kwarg, literal
+from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal
 
 REF_PREFIX = "#/components/schemas/"
 _MAX_DEPTH = 24

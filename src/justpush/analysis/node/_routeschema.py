@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ._model import Parameter, ParamLocation
-from ._treesitter import RouteDecl
+from .._model import Parameter, ParamLocation
+from .._treesitter import RouteDecl
 
 _PARAMETER_PARTS: tuple[tuple[str, ParamLocation], ...] = (
     ("querystring", "query"),

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._files import iter_sources
+from .._files import iter_sources
 
 # Only files mentioning one of these are walked in full (calls/subscripts anywhere in the code); the rest
 # only have their top level read, which keeps a 2,000-file repository fast.

@@ -6,7 +6,7 @@ import ast
 import re
 from typing import Any
 
-from ._pyindex import const_str
+from ._index import const_str
 
 # Headers read for other reasons than authentication.
 _NOT_AUTH_HEADERS = frozenset(

@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._files import evidence_path
-from ._model import Evidence, ExtractedApi, HttpMethod, Operation, Parameter
-from ._pyauth import schemes_from_checks
-from ._pyindex import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, str_list
+from .._files import evidence_path
+from .._model import Evidence, ExtractedApi, HttpMethod, Operation, Parameter
+from ._auth import schemes_from_checks
+from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, str_list
 
 _VERBS: dict[str, HttpMethod] = {
     "get": "get",

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._model import EnvVar, Evidence, ExtractedApi, HttpMethod, Parameter, ProjectProfile
-from ._treesitter import (
+from .._model import EnvVar, Evidence, ExtractedApi, HttpMethod, Parameter, ProjectProfile
+from .._treesitter import (
     HTTP_METHODS,
     MAX_DEPTH,
     AuthAlternatives,

@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._model import EnvVar, Evidence, ExtractedApi, HttpMethod, Operation, Parameter, ProjectProfile
-from ._routeschema import apply_route_schema
-from ._treesitter import (
+from .._model import EnvVar, Evidence, ExtractedApi, HttpMethod, Operation, Parameter, ProjectProfile
+from .._treesitter import (
     HTTP_METHODS,
     MAX_DEPTH,
     AuthAlternatives,
@@ -45,6 +44,7 @@ from ._treesitter import (
     unresolved_type,
     walk,
 )
+from ._routeschema import apply_route_schema
 
 _SUFFIXES = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
 _RESOLVE_SUFFIXES = ("", ".ts", ".js", ".tsx", ".jsx", ".mjs", ".cjs", "/index.ts", "/index.js")

@@ -8,9 +8,9 @@ from typing import Any
 
 import yaml
 
-from ._files import iter_sources
-from ._model import EnvVar, Evidence, ExtractedApi, HttpMethod, Operation, Parameter, ProjectProfile
-from ._treesitter import (
+from .._files import iter_sources
+from .._model import EnvVar, Evidence, ExtractedApi, HttpMethod, Operation, Parameter, ProjectProfile
+from .._treesitter import (
     HTTP_METHODS,
     AuthHint,
     Node,

@@ -7,11 +7,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ._files import evidence_path
-from ._model import Evidence, ExtractedApi, HttpMethod, Operation, Parameter
-from ._pyauth import schemes_from_checks
-from ._pyindex import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, str_list
-from ._pyschema import REF_PREFIX, nullable
+from .._files import evidence_path
+from .._model import Evidence, ExtractedApi, HttpMethod, Operation, Parameter
+from ._auth import schemes_from_checks
+from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, str_list
+from ._schema import REF_PREFIX, nullable
 
 _METHODS: tuple[HttpMethod, ...] = ("get", "post", "put", "patch", "delete")
 _VERB: dict[str, HttpMethod] = {
