@@ -24,6 +24,7 @@ from justpush.errors import AnalysisError
 
 from ._files import SKIPPED_DIRS, evidence_path, iter_paths, read_source
 from ._model import EnvVar, Evidence, Language, ProjectProfile
+from ._writable import find_writable_paths
 
 _PYTHON_MANIFESTS = ("pyproject.toml", "Pipfile", "poetry.lock", "setup.py", "setup.cfg", "uv.lock")
 _MANIFESTS: dict[Language, tuple[str, ...]] = {
@@ -335,7 +336,6 @@ def _detect_python(
             )
             break
     from . import python as _python  # lazily: the Python package imports this package's core
-
 
     if "framework" in overrides:
         framework = str(overrides["framework"])
@@ -692,7 +692,22 @@ def _code_facts(
     evidence["port"] = (port[1],)
     if env_vars:
         evidence["env_vars"] = tuple(e for var in env_vars for e in var.evidence[:1])
-    updated = dataclasses.replace(profile, port=port[0], env_vars=tuple(env_vars), evidence=evidence)
+    writable = find_writable_paths(app_root, profile.app_dir, warnings)
+    for found in writable:
+        warnings.append(
+            f"{found.evidence.file}:{found.evidence.line}: the app writes to {found.path!r} "
+            f"({found.evidence.note}); it gets an emptyDir volume there, so its data is lost when the pod "
+            "restarts: mount a volume or use an external database to keep it"
+        )
+    if writable:
+        evidence["writable_paths"] = tuple(found.evidence for found in writable)
+    updated = dataclasses.replace(
+        profile,
+        port=port[0],
+        env_vars=tuple(env_vars),
+        writable_paths=tuple(found.path for found in writable),
+        evidence=evidence,
+    )
     if updated.language == "python":
         updated = _python_start(updated, facts, overrides)
     return updated
@@ -811,7 +826,7 @@ def _coerce(name: str, raw: Any) -> Any:
         if isinstance(raw, list | tuple):
             return tuple(str(part) for part in raw)
         return tuple(shlex.split(str(raw)))
-    if name in ("dependency_files", "openapi_files"):
+    if name in ("dependency_files", "openapi_files", "writable_paths"):
         if isinstance(raw, list | tuple):
             return tuple(str(part) for part in raw)
         return tuple(part.strip() for part in str(raw).split(",") if part.strip())

@@ -56,6 +56,8 @@ class ProjectProfile:
     overridden: tuple[str, ...] = ()
     # Project name from the manifest (package.json name, pyproject name, artifactId, go module), if any.
     name: str | None = None
+    # Folders the app writes to, relative to app_dir ("." = app_dir itself): SQLite files, uploads, media.
+    writable_paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -167,7 +167,18 @@ def deploy(
     secret: list[str] = typer.Option(
         [], "--secret", "-s", help="Secret environment variable NAME=VALUE (repeatable)."
     ),
-    replicas: int = typer.Option(1, "--replicas", min=0, max=100),
+    replicas: int | None = typer.Option(
+        None, "--replicas", min=0, max=100, help="Replicas (the HPA's minimum); default: the size's."
+    ),
+    max_replicas: int | None = typer.Option(
+        None, "--max-replicas", min=0, max=100, help="The HPA's maximum; 0 turns autoscaling off."
+    ),
+    size: str = typer.Option("small", "--size", help="small | medium | large: resources and replica range."),
+    writable_root: bool = typer.Option(
+        False,
+        "--writable-root",
+        help="Turn the read-only root filesystem off (apps that write anywhere).",
+    ),
     namespace: str | None = typer.Option(None, "--namespace", help="Kubernetes namespace override."),
     detach: bool = typer.Option(False, "--detach", help="Queue the deployment and return."),
     server: str | None = ServerOpt,
@@ -179,8 +190,14 @@ def deploy(
     body: dict[str, Any] = {
         "env": _pairs(env, "--env"),
         "secrets": _pairs(secret, "--secret"),
-        "replicas": replicas,
+        "size": size,
     }
+    if replicas is not None:
+        body["replicas"] = replicas
+    if max_replicas is not None:
+        body["max_replicas"] = max_replicas
+    if writable_root:
+        body["read_only_root"] = False
     if namespace:
         body["namespace"] = namespace
 

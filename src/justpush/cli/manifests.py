@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import typer
 
 from justpush.analysis import analyze
-from justpush.k8s import Autoscaling, ManifestOptions, app_from_profile, dump_yaml, render_manifests
+from justpush.k8s import AppSize, ManifestOptions, app_from_profile, dump_yaml, render_manifests, scaling_plan
 
 from ._app import group, load_settings
 
@@ -17,10 +18,13 @@ def manifests(
     path: Path = typer.Argument(..., help="Folder with the API's source code.", exists=True, file_okay=False),
     image: str = typer.Option(..., "--image", help="Image reference, preferably digest-pinned."),
     namespace: str | None = typer.Option(None, "--namespace", help="Target namespace (default: config)."),
-    replicas: int = typer.Option(1, "--replicas", min=0, help="Replica count (minimum when --max-replicas)."),
-    max_replicas: int | None = typer.Option(
-        None, "--max-replicas", min=1, help="Add an HPA scaling up to N."
+    replicas: int | None = typer.Option(
+        None, "--replicas", min=0, help="Replicas (the HPA's minimum); default: the size's."
     ),
+    max_replicas: int | None = typer.Option(
+        None, "--max-replicas", min=0, help="The HPA's maximum; 0 turns autoscaling off."
+    ),
+    size: str = typer.Option("small", "--size", help="small | medium | large: resources and replica range."),
     upload_id: str = typer.Option("local", "--upload-id", help="Upload id for names and labels."),
     name: str | None = typer.Option(None, "--name", help="App name (default: project name or folder)."),
     legacy: bool = typer.Option(
@@ -30,15 +34,18 @@ def manifests(
     """Print the multi-document YAML that a deployment would apply (nothing is touched)."""
     settings = load_settings(ctx).kubernetes
     result = analyze(path)
-    autoscaling = Autoscaling(max(replicas, 1), max_replicas) if max_replicas is not None else None
+    if size not in ("small", "medium", "large"):
+        raise typer.BadParameter("must be small, medium or large", param_hint="--size")
+    count, autoscaling = scaling_plan(cast(AppSize, size), replicas=replicas, max_replicas=max_replicas)
     app = app_from_profile(
         result.profile,
         upload_id=upload_id,
         app_name=name or result.profile.name or path.resolve().name,
         image=image,
         openapi=result.spec,
-        replicas=replicas,
+        replicas=count,
         autoscaling=autoscaling,
+        size=cast(AppSize, size),
         require_env=False,
     )
     missing = sorted(v.name for v in result.profile.env_vars if v.required and v.default is None)

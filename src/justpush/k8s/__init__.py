@@ -10,6 +10,7 @@ server-side apply (field manager ``justpush``) and finds everything again by the
 from ._health import HealthPaths, find_health_paths
 from ._model import (
     AppDeployment,
+    AppSize,
     Autoscaling,
     ClusterInfo,
     ContainerState,
@@ -28,14 +29,17 @@ from ._model import (
 )
 from ._names import MANAGED_BY_LABEL, UPLOAD_LABEL, base_name
 from ._profile import app_from_profile
-from ._render import SERVICE_PORT, Manifest, default_resources, dump_yaml, load_yaml, render_manifests
+from ._render import SERVICE_PORT, Manifest, dump_yaml, load_yaml, render_manifests
+from ._sizes import REPLICA_RANGES, ReplicaRange, default_resources, fitting_size, scaling_plan
 from .client import K8sClient
 
 __all__ = [
     "MANAGED_BY_LABEL",
+    "REPLICA_RANGES",
     "SERVICE_PORT",
     "UPLOAD_LABEL",
     "AppDeployment",
+    "AppSize",
     "Autoscaling",
     "ClusterInfo",
     "ContainerState",
@@ -51,6 +55,7 @@ __all__ = [
     "PodUsage",
     "Quota",
     "RegistryCredentials",
+    "ReplicaRange",
     "Resources",
     "RolloutProgress",
     "ServiceEndpoint",
@@ -59,6 +64,8 @@ __all__ = [
     "default_resources",
     "dump_yaml",
     "find_health_paths",
+    "fitting_size",
     "load_yaml",
     "render_manifests",
+    "scaling_plan",
 ]

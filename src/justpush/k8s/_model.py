@@ -59,6 +59,13 @@ class AppDeployment:
     openapi: dict[str, Any] | None = None
     # Overrides the image's entrypoint when not empty.
     command: tuple[str, ...] = ()
+    # The image's working directory, where the app's own files are.
+    workdir: str = "/app"
+    # Folders (absolute, or relative to `workdir`; "." is `workdir` itself) the app writes to: each gets an
+    # emptyDir, so a read-only root filesystem still lets it work (the data lives as long as the pod).
+    writable_paths: tuple[str, ...] = ()
+    # False turns the read-only root filesystem off, for apps that write anywhere.
+    read_only_root: bool = True
 
 
 @dataclass(frozen=True)

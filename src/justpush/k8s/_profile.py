@@ -27,6 +27,7 @@ def app_from_profile(
     resources: Resources | None = None,
     size: AppSize = "small",
     require_env: bool = True,
+    read_only_root: bool = True,
 ) -> AppDeployment:
     """Profile defaults, then the user's env and secrets; a variable the profile marks secret stays secret.
 
@@ -64,4 +65,7 @@ def app_from_profile(
         resources=resources,
         size=size,
         openapi=openapi,
+        # Only generated images are known to hold the app in /app, where these paths are relative to.
+        writable_paths=profile.writable_paths if profile.dockerfile is None else (),
+        read_only_root=read_only_root,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import posixpath
 import re
 from dataclasses import dataclass
 from typing import Any, cast
@@ -66,7 +67,7 @@ from lightkube.resources.policy_v1 import PodDisruptionBudget
 from justpush.errors import GenerationError
 
 from ._health import HealthPaths, find_health_paths
-from ._model import AppDeployment, EnvEntry, ManifestOptions, RegistryCredentials, Resources, Runtime
+from ._model import AppDeployment, EnvEntry, ManifestOptions, RegistryCredentials, Runtime
 from ._names import (
     INSTANCE_LABEL,
     MANAGED_BY,
@@ -79,6 +80,8 @@ from ._names import (
     slug,
     version_label,
 )
+from ._quantity import memory_bytes
+from ._sizes import default_resources
 
 Manifest = Resource
 """Any lightkube resource object (typed model or generic resource) rendered by this package."""
@@ -98,18 +101,14 @@ SERVICE_PORT = 80
 QUOTA_NAME = "justpush-quota"
 LIMIT_RANGE_NAME = "justpush-limits"
 
-_DEFAULT_RESOURCES: dict[Runtime, Resources] = {
-    # The JVM reserves heap and metaspace up front and starts slowly: more memory, more CPU.
-    "java": Resources(cpu_request="250m", memory_request="512Mi", cpu_limit="1000m", memory_limit="1024Mi"),
-    "node": Resources(cpu_request="100m", memory_request="128Mi", cpu_limit="500m", memory_limit="512Mi"),
-    "python": Resources(cpu_request="100m", memory_request="128Mi", cpu_limit="500m", memory_limit="512Mi"),
-    "go": Resources(cpu_request="50m", memory_request="64Mi", cpu_limit="500m", memory_limit="256Mi"),
-    "unknown": Resources(cpu_request="100m", memory_request="128Mi", cpu_limit="500m", memory_limit="512Mi"),
-}
-_SIZE_FACTOR = {"small": 1, "medium": 2, "large": 4}
 _SLOW_STARTERS: frozenset[Runtime] = frozenset({"java"})
 _ENV_NAME = re.compile(r"^[-._a-zA-Z0-9]+$")
-_QUANTITY = re.compile(r"^(\d+)(m|Mi|Gi)?$")
+RUNTIME_ANNOTATION = "justpush.io/runtime"
+SIZE_ANNOTATION = "justpush.io/size"
+# A writable HOME on the read-only root: tools create ~/.cache, ~/.npm, ~/.pm2 there.
+HOME_DIR = "/home/justpush"
+# Share of the memory limit a runtime may plan its heap for; the rest is stacks, buffers, native memory.
+HEAP_SHARE = 0.75
 
 
 @dataclass(frozen=True)
@@ -120,25 +119,6 @@ class _Names:
     pull_secret: str
     labels: dict[str, str]
     selector: dict[str, str]
-
-
-def default_resources(runtime: Runtime, size: str = "small") -> Resources:
-    """Requests/limits by runtime, multiplied for medium (x2) and large (x4) apps."""
-    factor = _SIZE_FACTOR[size]
-    base = _DEFAULT_RESOURCES[runtime]
-    return Resources(
-        cpu_request=_scale(base.cpu_request, factor),
-        memory_request=_scale(base.memory_request, factor),
-        cpu_limit=_scale(base.cpu_limit, factor),
-        memory_limit=_scale(base.memory_limit, factor),
-    )
-
-
-def _scale(quantity: str, factor: int) -> str:
-    match = _QUANTITY.match(quantity)
-    if match is None:
-        raise GenerationError(f"cannot scale quantity {quantity!r}")
-    return f"{int(match.group(1)) * factor}{match.group(2) or ''}"
 
 
 def _names(app: AppDeployment) -> _Names:
@@ -228,8 +208,9 @@ def _probes(health: HealthPaths, startup: bool) -> tuple[Probe, Probe, Probe | N
     return liveness, readiness, startup_probe
 
 
-def _effective_min_replicas(app: AppDeployment) -> int:
-    return app.autoscaling.min_replicas if app.autoscaling else app.replicas
+def _effective_max_replicas(app: AppDeployment) -> int:
+    """How many pods may run at once: a PodDisruptionBudget is due whenever that is more than one."""
+    return app.autoscaling.max_replicas if app.autoscaling else app.replicas
 
 
 def _validate(app: AppDeployment, options: ManifestOptions) -> None:
@@ -247,18 +228,75 @@ def _validate(app: AppDeployment, options: ManifestOptions) -> None:
         raise GenerationError(f"namespace {options.namespace!r} is not a DNS-1123 label")
 
 
+def _writable_mounts(app: AppDeployment) -> tuple[list[VolumeMount], list[Volume], list[Container]]:
+    """emptyDirs for /tmp, HOME and the folders the app writes to; the app's own folder is seeded.
+
+    An emptyDir over the working directory would hide the app's files, so an init container copies
+    them in first (with the image's own `cp`).
+    """
+    mounts = [VolumeMount(name="tmp", mountPath="/tmp"), VolumeMount(name="home", mountPath=HOME_DIR)]
+    volumes = [
+        Volume(name="tmp", emptyDir=EmptyDirVolumeSource()),
+        Volume(name="home", emptyDir=EmptyDirVolumeSource()),
+    ]
+    init: list[Container] = []
+    workdir = posixpath.normpath(app.workdir)
+    paths = sorted({posixpath.normpath(posixpath.join(workdir, p)) for p in app.writable_paths})
+    for index, path in enumerate(paths):
+        if path in ("/", "/tmp", HOME_DIR) or not path.startswith("/"):
+            raise GenerationError(f"writable path {path!r} cannot get a volume of its own")
+        name = f"writable-{index}"
+        mounts.append(VolumeMount(name=name, mountPath=path))
+        volumes.append(Volume(name=name, emptyDir=EmptyDirVolumeSource()))
+        if path == workdir:
+            init.append(
+                Container(
+                    name=f"seed-{name}",
+                    image=app.image,
+                    command=["cp", "-a", f"{path}/.", "/seed/"],
+                    securityContext=_container_security(app),
+                    volumeMounts=[VolumeMount(name=name, mountPath="/seed")],
+                )
+            )
+    return mounts, volumes, init
+
+
+def _container_security(app: AppDeployment) -> SecurityContext:
+    return SecurityContext(
+        allowPrivilegeEscalation=False,
+        capabilities=Capabilities(drop=["ALL"]),
+        readOnlyRootFilesystem=app.read_only_root,
+        runAsNonRoot=True,
+    )
+
+
+def _runtime_env(app: AppDeployment, memory_limit: str, user_env: set[str]) -> list[EnvVar]:
+    """HOME on its volume, and heaps sized to the container's memory limit, unless the user set them."""
+    heap_mib = int(memory_bytes(memory_limit) * HEAP_SHARE) // (1024 * 1024)
+    wanted = {"HOME": HOME_DIR}
+    if app.runtime == "node":
+        wanted["NODE_OPTIONS"] = f"--max-old-space-size={heap_mib}"
+    elif app.runtime == "java":
+        wanted["JAVA_TOOL_OPTIONS"] = f"-XX:MaxRAMPercentage={HEAP_SHARE * 100:.1f}"
+    elif app.runtime == "go":
+        wanted["GOMEMLIMIT"] = f"{heap_mib}MiB"
+    return [EnvVar(name=k, value=v) for k, v in wanted.items() if k not in user_env]
+
+
 def _deployment(
     app: AppDeployment, options: ManifestOptions, names: _Names, plain: dict[str, str], secret: dict[str, str]
 ) -> Deployment:
     startup = options.startup_probe if options.startup_probe is not None else app.runtime in _SLOW_STARTERS
     liveness, readiness, startup_probe = _probes(find_health_paths(app.openapi), startup)
     res = app.resources or default_resources(app.runtime, app.size)
+    mounts, volumes, init = _writable_mounts(app)
+    env = _env_vars(names, plain, secret) + _runtime_env(app, res.memory_limit, {*plain, *secret})
     container = Container(
         name=CONTAINER_NAME,
         image=app.image,
         command=list(app.command) or None,
         ports=[ContainerPort(name="http", containerPort=app.port, protocol="TCP")],
-        env=_env_vars(names, plain, secret) or None,
+        env=sorted(env, key=lambda var: var.name),
         resources=ResourceRequirements(
             requests={"cpu": res.cpu_request, "memory": res.memory_request},
             limits={"cpu": res.cpu_limit, "memory": res.memory_limit},
@@ -266,15 +304,13 @@ def _deployment(
         livenessProbe=liveness,
         readinessProbe=readiness,
         startupProbe=startup_probe,
-        securityContext=SecurityContext(
-            allowPrivilegeEscalation=False,
-            capabilities=Capabilities(drop=["ALL"]),
-            readOnlyRootFilesystem=True,
-            runAsNonRoot=True,
-        ),
-        volumeMounts=[VolumeMount(name="tmp", mountPath="/tmp")],
+        securityContext=_container_security(app),
+        volumeMounts=mounts,
     )
+    for seed in init:
+        seed.resources = container.resources
     pod = PodSpec(
+        initContainers=init or None,
         containers=[container],
         automountServiceAccountToken=False,
         terminationGracePeriodSeconds=options.termination_grace_period_seconds,
@@ -286,8 +322,13 @@ def _deployment(
             fsGroup=options.fs_group,
             seccompProfile=SeccompProfile(type="RuntimeDefault"),
         ),
-        volumes=[Volume(name="tmp", emptyDir=EmptyDirVolumeSource())],
+        volumes=volumes,
     )
+    annotations = {
+        CONFIG_HASH_ANNOTATION: _config_hash(plain, secret),
+        RUNTIME_ANNOTATION: app.runtime,
+        SIZE_ANNOTATION: app.size,
+    }
     return Deployment(
         metadata=_meta(names.base, options.namespace, names.labels),
         spec=DeploymentSpec(
@@ -300,10 +341,7 @@ def _deployment(
                 rollingUpdate=RollingUpdateDeployment(maxUnavailable=0, maxSurge=1),
             ),
             template=PodTemplateSpec(
-                metadata=ObjectMeta(
-                    labels=dict(names.labels),
-                    annotations={CONFIG_HASH_ANNOTATION: _config_hash(plain, secret)},
-                ),
+                metadata=ObjectMeta(labels=dict(names.labels), annotations=annotations),
                 spec=pod,
             ),
         ),
@@ -473,7 +511,7 @@ def render_manifests(app: AppDeployment, options: ManifestOptions) -> list[Manif
     objects.append(_deployment(app, options, names, plain, secret))
     if app.autoscaling is not None:
         objects.append(_hpa(app, options, names))
-    if _effective_min_replicas(app) > 1:
+    if _effective_max_replicas(app) > 1:
         objects.append(_pdb(options, names))
     if options.network_policy:
         objects.append(_network_policy(app, options, names))

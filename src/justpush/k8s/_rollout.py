@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, cast, get_args
 
 from lightkube.models.core_v1 import ContainerStatus
 from lightkube.resources.apps_v1 import Deployment, ReplicaSet
 from lightkube.resources.core_v1 import Event, Pod
 
-from justpush.errors import GenerationError
+from ._model import ContainerState, PodInfo, RolloutProgress, Runtime
+from ._quantity import memory_bytes
+from ._render import RUNTIME_ANNOTATION, SIZE_ANNOTATION
+from ._sizes import default_resources, fitting_size
 
-from ._model import ContainerState, PodInfo, RolloutProgress
+RUNTIMES = frozenset(get_args(Runtime))
 
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 TEMPLATE_HASH_LABEL = "pod-template-hash"
@@ -109,7 +111,26 @@ def pods_of(replicaset: ReplicaSet | None, pods: Iterable[Pod]) -> list[Pod]:
     return [p for p in live if (p.metadata.labels or {}).get(TEMPLATE_HASH_LABEL) == wanted]  # type: ignore[union-attr]
 
 
-def _container_problems(pod_name: str, statuses: Sequence[ContainerStatus]) -> list[Problem]:
+def _out_of_memory(pod: Pod, container: str) -> str:
+    """What an OOM kill means for this app: the limit it hit and the size preset that would fit."""
+    spec = next((c for c in (pod.spec.containers if pod.spec else []) if c.name == container), None)
+    limit = ((spec.resources.limits or {}) if spec and spec.resources else {}).get("memory")
+    if limit is None:
+        return "it ran out of memory (OOMKilled)"
+    annotations = (pod.metadata.annotations or {}) if pod.metadata else {}
+    runtime = annotations.get(RUNTIME_ANNOTATION, "unknown")
+    size = annotations.get(SIZE_ANNOTATION)
+    advice = "set a higher resources.memory_limit"
+    if runtime in RUNTIMES:
+        bigger = fitting_size(cast(Runtime, runtime), memory_bytes(limit))
+        if bigger is not None and bigger != size:
+            limit_of_bigger = default_resources(cast(Runtime, runtime), bigger).memory_limit
+            advice = f"deploy with size {bigger} ({limit_of_bigger}) or {advice}"
+    return f"it ran out of memory (OOMKilled) at its limit of {limit}; {advice}"
+
+
+def _container_problems(pod: Pod, statuses: Sequence[ContainerStatus]) -> list[Problem]:
+    pod_name = pod.metadata.name or "" if pod.metadata else ""
     problems: list[Problem] = []
     for cs in statuses:
         waiting = cs.state.waiting if cs.state else None
@@ -132,6 +153,8 @@ def _container_problems(pod_name: str, statuses: Sequence[ContainerStatus]) -> l
                     f"container {cs.name} of pod {pod_name} keeps crashing "
                     f"(CrashLoopBackOff, {cs.restartCount} restarts{exit_info})"
                 )
+                if last is not None and last.reason == "OOMKilled":
+                    message += ": " + _out_of_memory(pod, cs.name)
             else:
                 message = f"container {cs.name} of pod {pod_name} cannot start ({reason}): {detail}".rstrip(
                     ": "
@@ -155,7 +178,7 @@ def _pod_problems(pod: Pod) -> list[Problem]:
     if status is None:
         return []
     problems = _container_problems(
-        name, [*(status.initContainerStatuses or []), *(status.containerStatuses or [])]
+        pod, [*(status.initContainerStatuses or []), *(status.containerStatuses or [])]
     )
     for cond in status.conditions or []:
         if cond.type == "PodScheduled" and cond.status == "False" and cond.reason == "Unschedulable":
@@ -293,36 +316,3 @@ def pod_info(pod: Pod) -> PodInfo:
         reason=status.reason if status else None,
         message=status.message if status else None,
     )
-
-
-_CPU = re.compile(r"^(\d+(?:\.\d+)?)(n|u|m|k|M|G)?$")
-_MEMORY = re.compile(r"^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T|m)?$")
-_CPU_FACTOR = {None: 1e9, "n": 1.0, "u": 1e3, "m": 1e6, "k": 1e12, "M": 1e15, "G": 1e18}
-_MEMORY_FACTOR = {
-    None: 1.0,
-    "m": 1e-3,
-    "k": 1e3,
-    "M": 1e6,
-    "G": 1e9,
-    "T": 1e12,
-    "Ki": 1024.0,
-    "Mi": 1024.0**2,
-    "Gi": 1024.0**3,
-    "Ti": 1024.0**4,
-}
-
-
-def cpu_nanocores(quantity: str) -> int:
-    """A CPU quantity ("250m", "12345n", "2") in nanocores."""
-    match = _CPU.match(quantity.strip())
-    if match is None:
-        raise GenerationError(f"not a CPU quantity: {quantity!r}")
-    return round(float(match.group(1)) * _CPU_FACTOR[match.group(2)])
-
-
-def memory_bytes(quantity: str) -> int:
-    """A memory quantity ("128Mi", "1G", "1024") in bytes."""
-    match = _MEMORY.match(quantity.strip())
-    if match is None:
-        raise GenerationError(f"not a memory quantity: {quantity!r}")
-    return round(float(match.group(1)) * _MEMORY_FACTOR[match.group(2)])

@@ -55,6 +55,7 @@ from ._model import (
     ServiceEndpoint,
 )
 from ._names import MANAGED_BY, MANAGED_BY_LABEL, UPLOAD_LABEL
+from ._quantity import cpu_nanocores, memory_bytes
 from ._render import (
     CONTAINER_NAME,
     HorizontalPodAutoscalerV2beta2,
@@ -64,10 +65,8 @@ from ._render import (
 )
 from ._rollout import (
     Problem,
-    cpu_nanocores,
     describe_event,
     diagnose,
-    memory_bytes,
     pod_info,
     progress_of,
     relevant_events,
@@ -561,29 +560,37 @@ class K8sClient:
         }
         hpa_kind = hpa_kinds.get(info.hpa_api_version or "")
         hpas = await self._list(hpa_kind, ns, upload_id) if hpa_kind is not None else []
+        low, high = replicas, replicas
         if hpas:
             hpa = hpas[0]
             spec = hpa.spec if isinstance(hpa.spec, dict) else hpa.spec.to_dict()
             current_max = int(spec.get("maxReplicas", replicas))
             new_max = max_replicas if max_replicas is not None else max(current_max, replicas)
+            low, high = max(replicas, 1), max(new_max, replicas, 1)
             with _translate(f"scale HPA/{hpa.metadata.name}", upload_id):
                 await self._kube.patch(
                     hpa_kind,  # type: ignore[arg-type]
                     hpa.metadata.name,
-                    {"spec": {"minReplicas": max(replicas, 1), "maxReplicas": max(new_max, replicas, 1)}},
+                    {"spec": {"minReplicas": low, "maxReplicas": high}},
                     namespace=ns,
                     patch_type=PatchType.MERGE,
                 )
-            return
         deployments = await self._list(Deployment, ns, upload_id)
         if not deployments:
             raise KubernetesError(f"no Deployment of upload {upload_id} in namespace {ns}", status=404)
         for deployment in deployments:
+            current = deployment.spec.replicas if deployment.spec else None
+            # The HPA would move the count into its new range at its next sync; scale takes effect now.
+            target = (
+                replicas if not hpas or current is None or replicas == 0 else min(max(current, low), high)
+            )
+            if current == target:
+                continue
             with _translate(f"scale Deployment/{deployment.metadata.name}", upload_id):
                 await self._kube.patch(
                     Deployment,
                     deployment.metadata.name,
-                    {"spec": {"replicas": replicas}},
+                    {"spec": {"replicas": target}},
                     namespace=ns,
                     patch_type=PatchType.MERGE,
                 )

@@ -212,6 +212,12 @@ async def roll_out(
     )
     objects = release.manifests(ctx.settings, info)
     namespace = release.namespace(ctx.settings)
+    if not release.options.read_only_root:
+        await ctx.warn(
+            S.DEPLOYING.value,
+            "the root filesystem is writable (read_only_root: false): the app can change its own code "
+            "and files it writes are lost when the pod restarts",
+        )
     timing: dict[str, float] = {}
     try:
         ctx.check_cancelled(S.DEPLOYING)
@@ -284,7 +290,7 @@ async def roll_out(
             image_digest=release.image.rpartition("@")[2],
             env=dict(release.options.env),
             secret_env=sealed,
-            replicas=release.options.replicas,
+            replicas=release.replicas,
             resources=release.options.resources.model_dump() if release.options.resources else {},
             manifests=manifests_text,
             kong_config=kong_config,
@@ -374,7 +380,7 @@ async def describe(ctx: JobContext, services: Services, release: Release, deploy
         "cluster_ip": service.cluster_ip,
         "port": service.port,
         "pods": sorted(p.name for p in pods),
-        "replicas": release.options.replicas,
+        "replicas": release.replicas,
         "image": release.image,
     }
 

@@ -71,10 +71,16 @@ class DeployOptions(_WithSecrets):
     """Plain options are stored with the job; `secrets` are stored encrypted and never echoed."""
 
     env: dict[str, str] = Field(default_factory=dict)
-    replicas: int = Field(1, ge=0, le=100)
-    autoscaling: AutoscalingOptions | None = None
+    # None: the size's minimum. With autoscaling (the default), the HPA's minimum.
+    replicas: int | None = Field(None, ge=0, le=100)
+    # None: the size's maximum; 0 turns autoscaling off.
+    max_replicas: int | None = Field(None, ge=0, le=100)
+    # False turns the size's HPA off; an object sets it exactly.
+    autoscaling: AutoscalingOptions | bool | None = None
     resources: ResourceOptions | None = None
     size: Literal["small", "medium", "large"] = "small"
+    # False: a writable root filesystem, for apps that write anywhere (shown as a warning).
+    read_only_root: bool = True
     rate_limit: RateLimitOptions | None = None
     # Target overrides.
     namespace: str | None = Field(None, pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")

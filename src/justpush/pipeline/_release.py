@@ -18,7 +18,7 @@ from justpush import analysis, k8s, kong, registry
 from justpush.config import Settings
 from justpush.store import Cipher, DeploymentRevision
 
-from ._options import DeployOptions
+from ._options import AutoscalingOptions, DeployOptions
 
 _OPTION = "option:"
 _MANIFEST = "manifest:"
@@ -48,17 +48,29 @@ class Release:
     def consumer_name(self) -> str:
         return f"jp-{self.upload_id}-developer"
 
-    def app(self) -> k8s.AppDeployment:
+    def scaling(self) -> tuple[int, k8s.Autoscaling | None]:
+        """Replicas and HPA: the size's range unless the options say otherwise."""
         options = self.options
-        autoscaling = (
+        chosen: k8s.Autoscaling | bool | None = (
             k8s.Autoscaling(
                 options.autoscaling.min_replicas,
                 options.autoscaling.max_replicas,
                 options.autoscaling.cpu_utilization,
             )
-            if options.autoscaling
-            else None
+            if isinstance(options.autoscaling, AutoscalingOptions)
+            else options.autoscaling
         )
+        return k8s.scaling_plan(
+            options.size, replicas=options.replicas, max_replicas=options.max_replicas, autoscaling=chosen
+        )
+
+    @property
+    def replicas(self) -> int:
+        return self.scaling()[0]
+
+    def app(self) -> k8s.AppDeployment:
+        options = self.options
+        replicas, autoscaling = self.scaling()
         resources = k8s.Resources(**options.resources.model_dump()) if options.resources else None
         return k8s.app_from_profile(
             self.profile,
@@ -68,10 +80,11 @@ class Release:
             openapi=self.spec,
             env=options.env,
             secrets=options.secrets,
-            replicas=options.replicas,
+            replicas=replicas,
             autoscaling=autoscaling,
             resources=resources,
             size=options.size,
+            read_only_root=options.read_only_root,
         )
 
     def manifests(self, settings: Settings, cluster: k8s.ClusterInfo) -> list[k8s.Manifest]:

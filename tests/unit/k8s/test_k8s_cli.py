@@ -51,7 +51,10 @@ def test_render_manifests_prints_every_object(project: Path, config: Path) -> No
     assert kinds[0] == "Namespace" and "Deployment" in kinds and "PodDisruptionBudget" in kinds
     deployment = next(d for d in documents if d["kind"] == "Deployment")
     assert deployment["metadata"]["namespace"] == "from-config"
-    assert deployment["spec"]["replicas"] == 2
+    # The size's HPA owns the count: --replicas is its minimum.
+    assert "replicas" not in deployment["spec"]
+    hpa = next(d for d in documents if d["kind"] == "HorizontalPodAutoscaler")
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (2, 3)
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == IMAGE
     assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
@@ -60,6 +63,15 @@ def test_render_manifests_prints_every_object(project: Path, config: Path) -> No
         "kubernetes.io/metadata.name": "gw"
     }
     assert "API_SECRET_KEY" in result.stderr
+
+
+def test_max_replicas_zero_turns_autoscaling_off(project: Path, config: Path) -> None:
+    args = ["--config", str(config), "render", "manifests", str(project), "--image", IMAGE]
+    result = CliRunner().invoke(app, [*args, "--replicas", "2", "--max-replicas", "0"])
+    assert result.exit_code == 0, result.output
+    documents = list(yaml.safe_load_all(result.stdout))
+    assert "HorizontalPodAutoscaler" not in [d["kind"] for d in documents]
+    assert next(d for d in documents if d["kind"] == "Deployment")["spec"]["replicas"] == 2
 
 
 def test_namespace_option_and_hpa(project: Path, config: Path) -> None:

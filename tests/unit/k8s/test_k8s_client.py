@@ -303,10 +303,17 @@ async def test_rollout_times_out_with_counts() -> None:
             await k8s.wait_rollout("u1", timeout=0.05)
 
 
-async def test_scale_patches_the_hpa_when_there_is_one() -> None:
+@pytest.mark.parametrize(("current", "deployment_patch"), [(2, {"spec": {"replicas": 6}}), (6, None)])
+async def test_scale_patches_the_hpa_and_moves_the_deployment_into_its_range(
+    current: int, deployment_patch: dict[str, Any] | None
+) -> None:
     hpa = {
         "metadata": {"name": "web", "namespace": "orders"},
         "spec": {"minReplicas": 2, "maxReplicas": 4, "scaleTargetRef": {"kind": "Deployment", "name": "web"}},
+    }
+    deployment = {
+        "metadata": {"name": "web", "namespace": "orders"},
+        "spec": {"replicas": current, "selector": {}, "template": {}},
     }
     path = "/apis/autoscaling/v2beta2/namespaces/orders/horizontalpodautoscalers"
 
@@ -315,18 +322,24 @@ async def test_scale_patches_the_hpa_when_there_is_one() -> None:
             200, json={**hpa, "apiVersion": "autoscaling/v2beta2", "kind": "HorizontalPodAutoscaler"}
         )
 
+    def deployment_patched(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, json={**deployment, "apiVersion": "apps/v1", "kind": "Deployment"})
+
     api = FakeApi(
         {
             **DISCOVERY_120,
             ("GET", path): _list("HorizontalPodAutoscaler", [hpa], "autoscaling/v2beta2"),
             ("PATCH", f"{path}/web"): patched,
+            ("GET", DEPLOY_PATH): _list("Deployment", [deployment], "apps/v1"),
+            ("PATCH", f"{DEPLOY_PATH}/web"): deployment_patched,
         }
     )
     async with _client(api) as k8s:
         await k8s.scale("u1", 6)
-    patch = api.requests[-1]
-    assert patch.headers["Content-Type"] == "application/merge-patch+json"
-    assert json.loads(patch.content) == {"spec": {"minReplicas": 6, "maxReplicas": 6}}
+    patches = [r for r in api.requests if r.method == "PATCH"]
+    assert patches[0].headers["Content-Type"] == "application/merge-patch+json"
+    assert json.loads(patches[0].content) == {"spec": {"minReplicas": 6, "maxReplicas": 6}}
+    assert [json.loads(p.content) for p in patches[1:]] == ([deployment_patch] if deployment_patch else [])
 
 
 async def test_scale_patches_the_deployment_without_hpa() -> None:

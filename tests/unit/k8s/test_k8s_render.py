@@ -257,12 +257,14 @@ def test_legacy_api_versions_chosen_by_the_caller(scaled_app: Any, render: Any, 
     assert kind(objects, "PodDisruptionBudget")["apiVersion"] == "policy/v1beta1"
 
 
-def test_pdb_only_with_more_than_one_replica(app: Any, options: Any, render: Any, kind: Any) -> None:
+def test_pdb_whenever_more_than_one_pod_may_run(app: Any, options: Any, render: Any, kind: Any) -> None:
     assert not [o for o in render(app, options) if o["kind"] == "PodDisruptionBudget"]
     pdb = kind(render(replace(app, replicas=2), options), "PodDisruptionBudget")
     assert pdb["spec"]["maxUnavailable"] == 1
-    with_hpa_of_one = replace(app, autoscaling=Autoscaling(min_replicas=1, max_replicas=4))
-    assert not [o for o in render(with_hpa_of_one, options) if o["kind"] == "PodDisruptionBudget"]
+    with_hpa_from_one = replace(app, autoscaling=Autoscaling(min_replicas=1, max_replicas=4))
+    assert kind(render(with_hpa_from_one, options), "PodDisruptionBudget")["spec"]["maxUnavailable"] == 1
+    pinned_hpa = replace(app, autoscaling=Autoscaling(min_replicas=1, max_replicas=1))
+    assert not [o for o in render(pinned_hpa, options) if o["kind"] == "PodDisruptionBudget"]
 
 
 def test_service_is_cluster_ip_onto_the_named_port(app: Any, options: Any, render: Any, kind: Any) -> None:
@@ -282,7 +284,7 @@ def test_env_split_into_configmap_and_secret_sorted(app: Any, options: Any, rend
     assert config_map["data"] == {"API_BASE": "/v1", "LOG_LEVEL": "info"}
     assert secret["data"] == {"DATABASE_PASSWORD": base64.b64encode(b"hunter2").decode()}
     env = kind(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]["env"]
-    assert [e["name"] for e in env] == ["API_BASE", "DATABASE_PASSWORD", "LOG_LEVEL"]
+    assert [e["name"] for e in env] == ["API_BASE", "DATABASE_PASSWORD", "HOME", "LOG_LEVEL"]
     assert env[1]["valueFrom"] == {
         "secretKeyRef": {"name": secret["metadata"]["name"], "key": "DATABASE_PASSWORD"}
     }

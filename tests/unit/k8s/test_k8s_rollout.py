@@ -8,11 +8,10 @@ import pytest
 from lightkube import codecs
 
 from justpush.errors import GenerationError
+from justpush.k8s._quantity import cpu_nanocores, memory_bytes
 from justpush.k8s._rollout import (
-    cpu_nanocores,
     current_replicaset,
     diagnose,
-    memory_bytes,
     pod_info,
     progress_of,
     rollout_complete,

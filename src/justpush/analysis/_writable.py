@@ -1,0 +1,102 @@
+"""Folders an app writes to next to its code: SQLite files, upload and media folders (any language).
+
+The image's root filesystem is read-only, so each such folder gets a volume of its own; this module
+only finds them (relative to the app directory, "." for the app directory itself) and says why.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._files import evidence_path, iter_sources
+from ._model import Evidence
+
+_SOURCES = (".py", ".js", ".mjs", ".cjs", ".ts", ".go", ".java", ".properties", ".yml", ".yaml", ".prisma")
+_QUOTED = r"""["'`]([^"'`\s]+)["'`]"""
+
+
+@dataclass(frozen=True)
+class _Rule:
+    pattern: re.Pattern[str]
+    what: str
+    # The match names a file (its folder is written to) rather than a folder.
+    is_file: bool
+
+
+_RULES = (
+    # sqlite:///relative.db (four slashes would be absolute), SQLAlchemy dialects included.
+    _Rule(re.compile(r"sqlite(?:\+\w+)?:///(?!:memory:)([^\"'`\s?]+)"), "SQLite database", True),
+    _Rule(re.compile(r"jdbc:(?:sqlite:|h2:file:)([^\"'`\s;?]+)"), "embedded database file", True),
+    _Rule(re.compile(r"""url\s*=\s*["']file:([^"']+)["']"""), "SQLite database (Prisma)", True),
+    # Django's default: NAME = BASE_DIR / 'db.sqlite3' or os.path.join(BASE_DIR, 'db.sqlite3').
+    _Rule(re.compile(r"""BASE_DIR\s*(?:/|,)\s*["']([^"']+\.(?:sqlite3?|db))["']"""), "SQLite database", True),
+    _Rule(re.compile(r"""\bMEDIA_ROOT\s*=.*?BASE_DIR\s*(?:/|,)\s*["']([^"']+)["']"""), "media folder", False),
+    _Rule(re.compile(r"""\bUPLOAD_(?:FOLDER|DIR)\b["']?\]?\s*=\s*""" + _QUOTED), "upload folder", False),
+    _Rule(re.compile(r"""\bdest\s*:\s*""" + _QUOTED), "upload folder (multer)", False),
+    _Rule(re.compile(r"""\bstorage\s*:\s*["']([^"']+\.(?:sqlite3?|db))["']"""), "SQLite database", True),
+    _Rule(
+        re.compile(r"""(?:sqlite3?\.Database|new\s+Database|sqlite\.Open)\(\s*""" + _QUOTED),
+        "SQLite database",
+        True,
+    ),
+    _Rule(re.compile(r"""sqlite3\.connect\(\s*""" + _QUOTED), "SQLite database", True),
+    _Rule(re.compile(r"""sql\.Open\(\s*["']sqlite3?["']\s*,\s*""" + _QUOTED), "SQLite database", True),
+)
+
+
+@dataclass(frozen=True)
+class WritablePath:
+    path: str
+    evidence: Evidence
+
+
+def _folder(raw: str, is_file: bool, source_dir: str, prisma: bool) -> str | None:
+    value = raw.split("?", 1)[0]
+    if value in ("", ":memory:") or "${" in value or "{" in value:
+        return None
+    if value.startswith("/"):
+        folder = posixpath.dirname(value) if is_file else value
+        folder = posixpath.normpath(folder)
+        return None if folder in ("/", "/tmp") or folder.startswith("/tmp/") else folder
+    # Prisma resolves file: URLs from the schema's folder; everything else from the working directory.
+    base = source_dir if prisma else "."
+    joined = posixpath.normpath(posixpath.join(base, posixpath.dirname(value) if is_file else value))
+    return None if joined.startswith("..") else joined
+
+
+def find_writable_paths(app_root: Path, app_dir: str, warnings: list[str]) -> list[WritablePath]:
+    """Folders the app writes to, each with the first place that says so, in a stable order."""
+    found: dict[str, WritablePath] = {}
+    for source in iter_sources(app_root, _SOURCES, warnings):
+        if _is_test_source(source.path):
+            continue
+        for rule, line, raw in _matches(source.text):
+            folder = _folder(
+                raw, rule.is_file, posixpath.dirname(source.path), source.path.endswith(".prisma")
+            )
+            if folder is not None and folder not in found:
+                note = f"{rule.what} at {raw!r}"
+                found[folder] = WritablePath(
+                    folder, Evidence(evidence_path(app_dir, source.path), line, note)
+                )
+    return [found[k] for k in sorted(found)]
+
+
+def _matches(text: str) -> Iterator[tuple[_Rule, int, str]]:
+    for rule in _RULES:
+        for match in rule.pattern.finditer(text):
+            yield rule, text.count("\n", 0, match.start()) + 1, match.group(1)
+
+
+def _is_test_source(path: str) -> bool:
+    parts = path.split("/")
+    name = parts[-1]
+    return (
+        any(p in ("test", "tests", "__tests__", "spec", "testdata") for p in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith(("_test.py", "_test.go", ".test.js", ".test.ts", ".spec.js", ".spec.ts"))
+    )

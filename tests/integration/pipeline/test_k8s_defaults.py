@@ -1,0 +1,64 @@
+"""Defaults real apps need, on testenv's real node: writable folders on a read-only root, an HPA by
+default, and an out-of-memory crash explained with the limit and the size that would fit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.integration.support import PIPELINE_APPS, Kong, kubectl_json
+
+pytestmark = pytest.mark.integration
+
+APP = PIPELINE_APPS / "python-writes-files"
+
+
+async def test_app_writing_to_its_folder_and_home_runs_on_a_read_only_root(
+    deployer_factory: Callable[..., Any], kong: Kong, namespace: str
+) -> None:
+    async with deployer_factory() as d:
+        upload_id = await d.upload(APP)
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={})
+        status = await d.wait(upload_id)
+        assert status["status"] == "DEPLOYED", status
+        deployment = kubectl_json("get", "deployment", status["kubernetes"]["deployment"], "-n", namespace)
+        pod_spec = deployment["spec"]["template"]["spec"]
+        assert pod_spec["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is True
+        assert [c["name"] for c in pod_spec["initContainers"]] == ["seed-writable-0"]
+
+        # The size's HPA (small: 1-3) and, as more than one pod may run, a PodDisruptionBudget.
+        selector = f"justpush.io/upload-id={upload_id}"
+        (hpa,) = kubectl_json("get", "hpa", "-n", namespace, "-l", selector)["items"]
+        assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (1, 3)
+        assert kubectl_json("get", "pdb", "-n", namespace, "-l", selector)["items"]
+
+        async with httpx.AsyncClient(base_url=status["gateway_url"], timeout=10) as proxy:
+            first = (await proxy.get("/notes")).json()["count"]
+            second = (await proxy.get("/notes")).json()["count"]
+            home = (await proxy.get("/home")).json()
+        assert second == first + 1
+        assert home == {"home": "/home/justpush", "cached": "yes"}
+
+        # Scale takes effect at once, through the HPA's minimum.
+        await d.call("PUT", f"/deploy/{upload_id}/scale", json={"replicas": 2})
+        deployment = kubectl_json("get", "deployment", status["kubernetes"]["deployment"], "-n", namespace)
+        assert deployment["spec"]["replicas"] == 2
+        await d.call("DELETE", f"/deploy/{upload_id}", expect=202)
+        assert (await d.wait(upload_id))["status"] == "DELETED"
+
+
+async def test_out_of_memory_names_the_limit_and_the_size_that_fits(
+    deployer_factory: Callable[..., Any], kong: Kong, namespace: str
+) -> None:
+    async with deployer_factory() as d:
+        upload_id = await d.upload(APP)
+        body = {"env": {"MEMORY_HOG_MB": "700"}, "max_replicas": 0}
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json=body)
+        status = await d.wait(upload_id)
+    assert status["status"] == "FAILED", status
+    error = status["job"]["error"]
+    assert status["job"]["stage"] == "DEPLOYING", error
+    assert "OOMKilled" in error and "limit of 512Mi" in error and "size medium (1024Mi)" in error, error

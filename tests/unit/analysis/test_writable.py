@@ -1,0 +1,70 @@
+"""Folders an app writes to next to its code are found, with where and why; tests and /tmp are not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from justpush.analysis import analyze
+from justpush.analysis._writable import find_writable_paths
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"db.py": 'URL = os.getenv("DATABASE_URL", "sqlite:///./app.db")\n'}, ["."]),
+        ({"db.py": 'engine = create_engine("sqlite+aiosqlite:///data/app.db")\n'}, ["data"]),
+        ({"db.py": 'engine = create_engine("sqlite:////var/lib/app/app.db")\n'}, ["/var/lib/app"]),
+        ({"db.py": 'engine = create_engine("sqlite:///:memory:")\n'}, []),
+        ({"db.py": 'engine = create_engine("sqlite:////tmp/app.db")\n'}, []),
+        (
+            {
+                "site/settings.py": "DATABASES = {'default': {'NAME': BASE_DIR / 'db.sqlite3'}}\n"
+                "MEDIA_ROOT = os.path.join(BASE_DIR, 'media')\n"
+            },
+            [".", "media"],
+        ),
+        ({"app.py": "app.config['UPLOAD_FOLDER'] = 'static/uploads'\n"}, ["static/uploads"]),
+        ({"server.js": "const upload = multer({ dest: 'uploads/' });\n"}, ["uploads"]),
+        ({"db.js": "const db = new sqlite3.Database('./var/data.sqlite');\n"}, ["var"]),
+        (
+            {"prisma/schema.prisma": 'datasource db {\n  provider = "sqlite"\n  url = "file:./dev.db"\n}\n'},
+            ["prisma"],
+        ),
+        ({"notes.py": 'db = sqlite3.connect("notes.db")\n'}, ["."]),
+        ({"main.go": 'db, err := sql.Open("sqlite3", "./foo.db")\n'}, ["."]),
+        (
+            {"src/main/resources/application.properties": "spring.datasource.url=jdbc:h2:file:./data/demo\n"},
+            ["data"],
+        ),
+        ({"tests/test_db.py": 'engine = create_engine("sqlite:///./test.db")\n'}, []),
+        ({"db.py": 'engine = create_engine(f"sqlite:///{path}")\n'}, []),
+        ({"db.py": 'engine = create_engine("sqlite:///../elsewhere.db")\n'}, []),
+    ],
+)
+def test_writable_paths(tmp_path: Path, files: dict[str, str], expected: list[str]) -> None:
+    _write(tmp_path, files)
+    assert [found.path for found in find_writable_paths(tmp_path, ".", [])] == sorted(expected)
+
+
+def test_profile_carries_them_with_evidence_and_a_warning(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "requirements.txt": "fastapi\nsqlalchemy\n",
+            "main.py": 'from fastapi import FastAPI\napp = FastAPI()\nURL = "sqlite:///./notes.db"\n',
+        },
+    )
+    result = analyze(tmp_path)
+    assert result.profile.writable_paths == (".",)
+    (evidence,) = result.profile.evidence["writable_paths"]
+    assert (evidence.file, evidence.line) == ("main.py", 3)
+    assert any("main.py:3" in w and "lost when the pod restarts" in w for w in result.warnings)
