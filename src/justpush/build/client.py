@@ -35,7 +35,8 @@ _RUNNING_IN = re.compile(r"Running in ([0-9a-f]{12,64})")
 _LOG_TAIL = 15
 # Build steps get a lower CPU weight than the default 1024, so deployed workloads win contention.
 _BUILD_CPU_SHARES = 512
-_SANDBOX_TMPFS = {"/tmp": "rw,nosuid,nodev,size=64m"}
+_SANDBOX_TMPFS_OPTIONS = "rw,nosuid,nodev,size=64m"
+_SANDBOX_TMPFS = {"/tmp": _SANDBOX_TMPFS_OPTIONS}
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,8 @@ class DockerBuilder:
         timeout: float | None = None,
         wait_for_exit: bool = True,
         environment: Mapping[str, str] | None = None,
+        writable_dirs: Sequence[str] = (),
+        writable_root: bool = False,
     ) -> SandboxRun:
         """Run ``image`` (default CMD when ``command`` is None) with no network, a read-only root,
         no capabilities, memory/pids/CPU limits and the configured sandbox runtime (gVisor).
@@ -245,8 +248,9 @@ class DockerBuilder:
             "memswap_limit": sandbox.memory_mb * 1024 * 1024,
             "pids_limit": sandbox.pids_limit,
             "nano_cpus": int(sandbox.cpus * 1e9),
-            "read_only": True,
-            "tmpfs": _SANDBOX_TMPFS,
+            # As in the pod: a read-only root with empty writable folders (the pod's emptyDirs).
+            "read_only": not writable_root,
+            "tmpfs": {**{path: _SANDBOX_TMPFS_OPTIONS for path in writable_dirs}, **_SANDBOX_TMPFS},
             "cap_drop": ["ALL"],
             "security_opt": ["no-new-privileges"],
             "privileged": False,
@@ -304,11 +308,19 @@ class DockerBuilder:
         upload_id: str,
         grace_seconds: float = 5.0,
         environment: Mapping[str, str] | None = None,
+        writable_dirs: Sequence[str] = (),
+        writable_root: bool = False,
     ) -> SandboxRun:
         """Start the image's own CMD in the sandbox; it must keep running (or exit 0) for
         ``grace_seconds``. Raises StageFailed (stage ``verify``) with its output otherwise."""
         run = await self.run_sandboxed(
-            image, upload_id=upload_id, timeout=grace_seconds, wait_for_exit=False, environment=environment
+            image,
+            upload_id=upload_id,
+            timeout=grace_seconds,
+            wait_for_exit=False,
+            environment=environment,
+            writable_dirs=writable_dirs,
+            writable_root=writable_root,
         )
         if run.exit_code not in (None, 0):
             tail = "\n".join(run.output.splitlines()[-_LOG_TAIL:])

@@ -29,7 +29,15 @@ from ._model import (
 )
 from ._names import MANAGED_BY_LABEL, UPLOAD_LABEL, base_name
 from ._profile import app_from_profile
-from ._render import SERVICE_PORT, Manifest, dump_yaml, load_yaml, render_manifests
+from ._render import (
+    SERVICE_PORT,
+    Manifest,
+    WritableLayout,
+    dump_yaml,
+    load_yaml,
+    render_manifests,
+    writable_layout,
+)
 from ._sizes import REPLICA_RANGES, ReplicaRange, default_resources, fitting_size, scaling_plan
 from .client import K8sClient
 
@@ -59,6 +67,7 @@ __all__ = [
     "Resources",
     "RolloutProgress",
     "ServiceEndpoint",
+    "WritableLayout",
     "app_from_profile",
     "base_name",
     "default_resources",
@@ -68,4 +77,5 @@ __all__ = [
     "load_yaml",
     "render_manifests",
     "scaling_plan",
+    "writable_layout",
 ]

@@ -228,6 +228,28 @@ def _validate(app: AppDeployment, options: ManifestOptions) -> None:
         raise GenerationError(f"namespace {options.namespace!r} is not a DNS-1123 label")
 
 
+@dataclass(frozen=True)
+class WritableLayout:
+    """What a container of the app may write to, for runs outside Kubernetes (the sandboxed start check)."""
+
+    # Folders that get an empty, writable filesystem of their own.
+    empty_dirs: tuple[str, ...]
+    # The image's own files must be writable too (its folder is seeded, or the root is writable).
+    writable_root: bool
+    environment: dict[str, str]
+
+
+def writable_layout(app: AppDeployment) -> WritableLayout:
+    workdir = posixpath.normpath(app.workdir)
+    paths = sorted({posixpath.normpath(posixpath.join(workdir, p)) for p in app.writable_paths})
+    user_env = {entry.name for entry in app.env}
+    return WritableLayout(
+        empty_dirs=tuple(["/tmp", HOME_DIR, *(p for p in paths if p != workdir)]),
+        writable_root=not app.read_only_root or workdir in paths,
+        environment={} if "HOME" in user_env else {"HOME": HOME_DIR},
+    )
+
+
 def _writable_mounts(app: AppDeployment) -> tuple[list[VolumeMount], list[Volume], list[Container]]:
     """emptyDirs for /tmp, HOME and the folders the app writes to; the app's own folder is seeded.
 
@@ -253,7 +275,7 @@ def _writable_mounts(app: AppDeployment) -> tuple[list[VolumeMount], list[Volume
                 Container(
                     name=f"seed-{name}",
                     image=app.image,
-                    command=["cp", "-a", f"{path}/.", "/seed/"],
+                    command=["cp", "-R", f"{path}/.", "/seed/"],
                     securityContext=_container_security(app),
                     volumeMounts=[VolumeMount(name=name, mountPath="/seed")],
                 )

@@ -141,8 +141,16 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
                 f"starting the image under runtime {settings.build.sandbox.runtime}",
             )
             started = time.monotonic()
-            environment = {entry.name: entry.value for entry in release.app().env}
-            await services.builder.verify(local_tag, upload_id=ctx.upload_id, environment=environment)
+            app = release.app()
+            layout = k8s.writable_layout(app)
+            environment = {**layout.environment, **{entry.name: entry.value for entry in app.env}}
+            await services.builder.verify(
+                local_tag,
+                upload_id=ctx.upload_id,
+                environment=environment,
+                writable_dirs=layout.empty_dirs,
+                writable_root=layout.writable_root,
+            )
             timing["verify_seconds"] = time.monotonic() - started
         await ctx.event(S.BUILDING.value, "end", f"built {local_tag} ({built.size} bytes)", _rounded(timing))
         ctx.check_cancelled(S.BUILDING)

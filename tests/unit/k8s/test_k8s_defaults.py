@@ -71,7 +71,7 @@ def test_writable_app_folder_is_seeded_from_the_image(app: Any, options: Any, re
     pod = _pod_spec(render(replace(app, writable_paths=(".",)), options))
     (seed,) = pod["initContainers"]
     assert seed["image"] == app.image
-    assert seed["command"] == ["cp", "-a", "/app/.", "/seed/"]
+    assert seed["command"] == ["cp", "-R", "/app/.", "/seed/"]
     volume = next(m["name"] for m in pod["containers"][0]["volumeMounts"] if m["mountPath"] == "/app")
     assert seed["volumeMounts"] == [{"name": volume, "mountPath": "/seed"}]
     assert seed["securityContext"]["runAsNonRoot"] is True
