@@ -76,6 +76,15 @@ class Api:
         raise_for_response(response)
         return response.json() if response.content else None
 
+    async def download(self, path: str) -> bytes:
+        """A binary answer (e.g. a zip), errors mapped like `call`'s."""
+        try:
+            response = await self.client.get(path)
+        except httpx.HTTPError as exc:
+            raise ExternalServiceError(f"cannot reach the JustPush server: {exc}") from exc
+        raise_for_response(response)
+        return response.content
+
     async def events(self, upload_id: str, after: int = 0) -> AsyncIterator[dict[str, Any]]:
         """Every event after `after`, until no job is queued or running."""
         path = f"/deploy/{upload_id}/events"

@@ -61,6 +61,7 @@ _COMMAND_MODULES = (
     "manifests",
     "build",
     "deploy",
+    "export",
     "worker",
 )
 

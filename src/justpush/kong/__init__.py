@@ -3,7 +3,7 @@
 See MAPPING.md in this folder for the mapping rules.
 """
 
-from ._deck import FORMAT_VERSION, to_deck, to_declarative
+from ._deck import FORMAT_VERSION, route_fields, service_fields, to_deck, to_declarative
 from ._kic import to_kic
 from ._mapping import openapi_to_kong
 from ._model import (
@@ -56,6 +56,8 @@ __all__ = [
     "generate_jwt_key",
     "openapi_to_kong",
     "ownership_tags",
+    "route_fields",
+    "service_fields",
     "to_deck",
     "to_declarative",
     "to_kic",

@@ -9,6 +9,7 @@ changes. See `_flows` for what each failure undoes.
 """
 
 from ._events import EventBroker, transition
+from ._export import terraform_files
 from ._options import (
     AutoscalingOptions,
     DeployOptions,
@@ -45,5 +46,6 @@ __all__ = [
     "open_services",
     "smoke_paths",
     "submit_job",
+    "terraform_files",
     "transition",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from .routes import analyze, deploy, health, ui, uploads, users
+from .routes import analyze, deploy, exports, health, ui, uploads, users
 
 api_router = APIRouter()
 api_router.include_router(health.router)
@@ -12,4 +12,5 @@ api_router.include_router(users.router)
 api_router.include_router(uploads.router)
 api_router.include_router(analyze.router)
 api_router.include_router(deploy.router)
+api_router.include_router(exports.router)
 api_router.include_router(ui.router)

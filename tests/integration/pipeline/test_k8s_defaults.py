@@ -3,9 +3,13 @@ default, and an out-of-memory crash explained with the limit and the size that w
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import hcl2
 import httpx
 import pytest
 
@@ -14,6 +18,26 @@ from tests.integration.support import PIPELINE_APPS, Kong, kubectl_json
 pytestmark = pytest.mark.integration
 
 APP = PIPELINE_APPS / "python-writes-files"
+SECRET = "notes-token-value-1234"
+
+
+async def _check_terraform_export(d: Any, upload_id: str, deployment: str) -> None:
+    """The serving revision as a Terraform module: its Deployment, its secret only as a variable."""
+    response = await d.client.get(f"/deploy/{upload_id}/export/terraform", headers=d.headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        files = {Path(n).name: archive.read(n).decode() for n in archive.namelist()}
+    assert set(files) == {"main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md"}
+    resources = {
+        (kind.strip('"'), name.strip('"')): body
+        for entry in hcl2.loads(files["main.tf"])["resource"]
+        for kind, named in entry.items()
+        for name, body in named.items()
+    }
+    assert resources[("kubernetes_deployment_v1", "app")]["metadata"][0]["name"] == f'"{deployment}"'
+    assert ("kong-gateway_service", "app") in resources
+    assert SECRET not in "".join(files.values()) and "NOTES_TOKEN" in files["variables.tf"]
 
 
 async def test_app_writing_to_its_folder_and_home_runs_on_a_read_only_root(
@@ -21,9 +45,10 @@ async def test_app_writing_to_its_folder_and_home_runs_on_a_read_only_root(
 ) -> None:
     async with deployer_factory() as d:
         upload_id = await d.upload(APP)
-        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={})
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={"secrets": {"NOTES_TOKEN": SECRET}})
         status = await d.wait(upload_id)
         assert status["status"] == "DEPLOYED", status
+        await _check_terraform_export(d, upload_id, status["kubernetes"]["deployment"])
         deployment = kubectl_json("get", "deployment", status["kubernetes"]["deployment"], "-n", namespace)
         pod_spec = deployment["spec"]["template"]["spec"]
         assert pod_spec["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is True
