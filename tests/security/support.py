@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import io
+import secrets
 import stat
 import tarfile
 import zipfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from justpush.config import Settings
 
 # (name, kind, payload): kind "file" (payload = content), "dir", "link" (payload = target).
 Entry = tuple[str, str, str]
@@ -91,3 +96,20 @@ async def post_archive(
     return await client.post(
         "/uploads", headers=auth, files={"file": (name, data, "application/octet-stream")}
     )
+
+
+@asynccontextmanager
+async def app_client(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
+    """The app for `settings` with its lifespan running, a client and a user's auth headers."""
+    from justpush import security, store
+    from justpush.web import create_app
+
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        async with app.state.justpush.sessions() as session:
+            user = await store.create_user(session, f"sec-{secrets.token_hex(4)}")
+            token = await security.issue_token(session, user)
+            await session.commit()
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://justpush.test") as client:
+            yield client, {"Authorization": f"Bearer {token}"}

@@ -273,8 +273,8 @@ def extract_archive(archive: Path, workspace: Path, limits: UploadSettings) -> T
 
 
 def measure_tree(root: Path, limits: UploadSettings) -> TreeStats:
-    """Count a checked-out tree against the limits and refuse links leaving it (used after git clone)."""
-    files = total = 0
+    """Count a checked-out tree against the limits (every entry, folders too) and refuse links leaving it."""
+    files = entries = total = 0
     real_root = root.resolve()
     for dirpath, dirnames, filenames in os.walk(root):
         for entry in (*dirnames, *filenames):
@@ -287,16 +287,16 @@ def measure_tree(root: Path, limits: UploadSettings) -> TreeStats:
                         f"'{relative}' is a symlink that resolves outside the upload",
                         details={"entry": relative, "reason": "unsafe_link"},
                     )
+        entries += len(dirnames) + len(filenames)
         for filename in filenames:
-            path = Path(dirpath, filename)
-            info = path.lstat()
+            info = Path(dirpath, filename).lstat()
             if not (stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode)):
                 continue
             files += 1
             total += info.st_size
-        if files > limits.max_files:
+        if entries > limits.max_files:
             raise UploadTooLargeError(
-                f"the repository has more than {limits.max_files} files",
+                f"the repository has more than {limits.max_files} entries (files, folders and links)",
                 details={"limit": limits.max_files, "reason": "too_many_files"},
             )
         if total > limits.max_bytes:

@@ -123,13 +123,12 @@ async def receive_git(
     """Shallow-clone `url` at `ref` into a fresh workspace and check it against the limits."""
     check_git_url(url, settings)
     check_git_ref(ref)
+    tmp_root = data_dir / "tmp"
+    tmp_root.mkdir(parents=True, exist_ok=True)
     async with _new_workspace(data_dir) as (upload_id, workspace):
-        tree = workspace / "tree"
-        commit = await clone(url, ref, tree, settings)
-        # git refuses to clone into a non-empty folder, so clone beside and move the content up.
-        for child in tree.iterdir():
-            child.rename(workspace / child.name)
-        tree.rmdir()
+        with tempfile.TemporaryDirectory(dir=tmp_root) as scratch:
+            commit = await clone(url, ref, workspace, Path(scratch), settings)
+        # Defence in depth: the checked-out tree is measured again as the kernel sees it.
         stats = await anyio.to_thread.run_sync(measure_tree, workspace, settings)
         logger.info(
             "cloned repository: %d files, %d bytes",

@@ -119,9 +119,13 @@ class TreePlan:
             self.files += 1
 
     def add_link(self, name: str, target: str) -> None:
+        self.add_link_target(name, target)
+        self.claim(name, "link")
+
+    def add_link_target(self, name: str, target: str) -> None:
+        """The target of link `name` (claimed now or later); refused at once if it leaves lexically."""
         if link_target_escapes(name, target):
             raise _unsafe(name, f"is a symlink to '{target[:300]}', outside the upload", "unsafe_link")
-        self.claim(name, "link")
         self.links[name] = target
 
     def resolve(self, name: str, target: str) -> str:
