@@ -83,11 +83,12 @@ async def save_stream(chunks: AsyncIterable[bytes], dest: Path, max_bytes: int) 
 @asynccontextmanager
 async def _new_workspace(data_dir: Path) -> AsyncIterator[tuple[str, Path]]:
     # Absolute, so the stored workspace path does not depend on the working directory.
+    # Private to the server's user, like the whole data dir: uploads are other people's source code.
     root = workspaces_root(data_dir).resolve()
-    root.mkdir(parents=True, exist_ok=True)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
     upload_id = new_upload_id()
     workspace = root / upload_id
-    workspace.mkdir(mode=0o755)
+    workspace.mkdir(mode=0o700)
     try:
         yield upload_id, workspace
     except BaseException:
@@ -100,7 +101,7 @@ async def receive_archive(
 ) -> ReceivedUpload:
     """Stream an archive (zip or tar, any compression tar supports) into a fresh workspace."""
     tmp_root = data_dir / "tmp"
-    tmp_root.mkdir(parents=True, exist_ok=True)
+    tmp_root.mkdir(mode=0o700, parents=True, exist_ok=True)
     async with _new_workspace(data_dir) as (upload_id, workspace):
         with tempfile.TemporaryDirectory(dir=tmp_root) as tmp:
             archive = Path(tmp, "upload")
@@ -124,7 +125,7 @@ async def receive_git(
     check_git_url(url, settings)
     check_git_ref(ref)
     tmp_root = data_dir / "tmp"
-    tmp_root.mkdir(parents=True, exist_ok=True)
+    tmp_root.mkdir(mode=0o700, parents=True, exist_ok=True)
     async with _new_workspace(data_dir) as (upload_id, workspace):
         with tempfile.TemporaryDirectory(dir=tmp_root) as scratch:
             commit = await clone(url, ref, workspace, Path(scratch), settings)
