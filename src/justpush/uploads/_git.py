@@ -9,6 +9,7 @@ import contextlib
 import logging
 import os
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,6 +25,7 @@ logger = logging.getLogger(__name__)
 _REF = re.compile(r"^[A-Za-z0-9._/+-]{1,200}$")
 # How often a running clone's size is checked against uploads.maxBytes.
 WATCH_INTERVAL_SECONDS = 0.2
+CHUNK = 64 * 1024
 
 
 def check_git_url(url: str, settings: UploadSettings) -> str:
@@ -152,37 +154,66 @@ async def _run(
     return process.returncode or 0, out, err.decode(errors="replace")
 
 
-def _parse_ls_tree(output: bytes, plan: TreePlan, max_bytes: int) -> tuple[int, dict[str, str]]:
-    """Claim every entry of `ls-tree -r -t -l -z` in `plan`; the blob bytes and the links' object ids."""
-    total = 0
-    links: dict[str, str] = {}
-    for record in output.split(b"\0"):
-        if not record:
-            continue
+@dataclass
+class _Listing:
+    """Claims each record of `ls-tree -r -t -l -z` in the plan as it arrives; sums the blob bytes."""
+
+    plan: TreePlan
+    max_bytes: int
+    total: int = 0
+    links: dict[str, str] = field(default_factory=dict)
+
+    def add(self, record: bytes) -> None:
         meta, _, raw_path = record.partition(b"\t")
         mode, kind, oid, size = meta.decode("ascii").split()
         name = safe_relative_name(raw_path.decode("utf-8", "surrogateescape"))
         if name is None:
-            continue
-        if kind == "tree" or kind == "commit":  # a submodule is checked out as an empty folder
-            plan.claim(name, "dir")
+            return
+        if kind in ("tree", "commit"):  # a submodule is checked out as an empty folder
+            self.plan.claim(name, "dir")
         elif mode == "120000":
             if int(size) > MAX_PATH_BYTES:
                 raise UploadError(
                     f"'{name}' is a symlink with an oversized target",
                     details={"entry": name, "reason": "unsafe_link"},
                 )
-            plan.claim(name, "link")
-            links[name] = oid
+            self.plan.claim(name, "link")
+            self.links[name] = oid
         else:
-            plan.claim(name, "file")
-            total += int(size)
-            if total > max_bytes:
+            self.plan.claim(name, "file")
+            self.total += int(size)
+            if self.total > self.max_bytes:
                 raise UploadTooLargeError(
-                    f"the repository is larger than {max_bytes} bytes",
-                    details={"limit": max_bytes, "reason": "too_large"},
+                    f"the repository is larger than {self.max_bytes} bytes",
+                    details={"limit": self.max_bytes, "reason": "too_large"},
                 )
-    return total, links
+
+
+async def _list_tree(repo: Path, listing: _Listing, timeout: float) -> None:
+    """Stream `git ls-tree` into `listing`, stopping git at the first refused entry: a tree of millions
+    of entries is never held in memory."""
+    process = await asyncio.create_subprocess_exec(
+        *["git", "ls-tree", "-r", "-t", "-l", "-z", "--full-tree", "HEAD"],
+        cwd=repo,
+        env=_git_env(),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert process.stdout is not None
+    pending = b""
+    try:
+        async with asyncio.timeout(timeout):
+            while chunk := await process.stdout.read(CHUNK):
+                *records, pending = (pending + chunk).split(b"\0")
+                for record in records:
+                    listing.add(record)
+            code = await process.wait()
+    except BaseException:
+        await _stop(process)
+        raise
+    if code != 0 or pending:
+        raise UploadError("the cloned repository cannot be read", details={"reason": "git_failed"})
 
 
 def _parse_cat_file_batch(output: bytes) -> dict[str, str]:
@@ -200,16 +231,15 @@ def _parse_cat_file_batch(output: bytes) -> dict[str, str]:
 
 async def _plan_checkout(repo: Path, settings: UploadSettings) -> TreePlan:
     """Check the commit's whole tree (names, entries, bytes, links) before a file is written."""
-    code, listing, _ = await _run(
-        ["git", "ls-tree", "-r", "-t", "-l", "-z", "--full-tree", "HEAD"], 60, cwd=repo
-    )
-    if code != 0:
-        raise UploadError("the cloned repository cannot be read", details={"reason": "git_failed"})
     plan = TreePlan(max_entries=settings.max_files, source="repository")
-    _, links = _parse_ls_tree(listing, plan, settings.max_bytes)
+    listing = _Listing(plan, settings.max_bytes)
+    await _list_tree(repo, listing, settings.git_timeout_seconds)
+    links = listing.links
     if links:
         batch = "".join(f"{oid}\n" for oid in links.values()).encode("ascii")
-        code, output, _ = await _run(["git", "cat-file", "--batch"], 60, cwd=repo, stdin=batch)
+        code, output, _ = await _run(
+            ["git", "cat-file", "--batch"], settings.git_timeout_seconds, cwd=repo, stdin=batch
+        )
         if code != 0:
             raise UploadError("the cloned repository cannot be read", details={"reason": "git_failed"})
         targets = _parse_cat_file_batch(output)
@@ -256,13 +286,19 @@ async def clone(url: str, ref: str | None, dest: Path, scratch: Path, settings: 
                 f"git clone of {shown} failed: ref '{ref}' not found", details={"reason": "git_failed"}
             )
         raise unreachable(shown)
-    await _plan_checkout(repo, settings)
-    for step in (["read-tree", "HEAD"], ["checkout-index", "--all", f"--prefix={dest}/"]):
-        code, _, err = await _run(["git", *config, *step], settings.git_timeout_seconds, cwd=repo)
-        if code != 0:
-            raise UploadError(
-                f"the repository cannot be checked out: {(err.strip().splitlines() or ['?'])[-1]}",
-                details={"reason": "git_failed"},
-            )
-    code, out, _ = await _run(["git", "rev-parse", "HEAD"], 30, cwd=repo)
+    try:
+        await _plan_checkout(repo, settings)
+        for step in (["read-tree", "HEAD"], ["checkout-index", "--all", f"--prefix={dest}/"]):
+            code, _, err = await _run(["git", *config, *step], settings.git_timeout_seconds, cwd=repo)
+            if code != 0:
+                raise UploadError(
+                    f"the repository cannot be checked out: {(err.strip().splitlines() or ['?'])[-1]}",
+                    details={"reason": "git_failed"},
+                )
+        code, out, _ = await _run(["git", "rev-parse", "HEAD"], 30, cwd=repo)
+    except TimeoutError as exc:
+        raise UploadError(
+            f"the checkout of {shown} took longer than {settings.git_timeout_seconds}s",
+            details={"reason": "git_timeout"},
+        ) from exc
     return out.decode().strip() if code == 0 else ""
