@@ -16,10 +16,11 @@ from ._service import (
     workspace_path,
     workspaces_root,
 )
-from ._tree import safe_relative_name
+from ._tree import TreePlan, safe_relative_name
 
 __all__ = [
     "ReceivedUpload",
+    "TreePlan",
     "TreeStats",
     "check_git_ref",
     "check_git_url",
