@@ -2,10 +2,10 @@
 holding secrets (database, key) are created 0600 where they are created.
 
 It holds the SQLite database (env values, encrypted secrets), the encryption key and every upload's
-source code. Modes are set explicitly where each file or folder is created rather than through a
-process-wide umask: a workspace's files keep 0644 / 0755 so the images built from them stay readable
-by a non-root user in the container, and the private folders above them already keep everyone else
-out.
+source code. Modes are set where each folder or file is created, not through a process-wide umask:
+the umask would also change what the server writes elsewhere, and the private folders already keep
+everyone else away from the files below them (which keep 0644 / 0755; the build context sets its
+own modes anyway).
 """
 
 from __future__ import annotations
