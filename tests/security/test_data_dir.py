@@ -49,7 +49,7 @@ async def test_data_dir_database_key_and_workspaces_are_private(
         assert data / "justpush.db" in databases
         for database in databases:
             assert mode(database) == 0o600, database.name
-        # Files inside a workspace keep their usual modes: images built from them must stay readable.
+        # Files inside a workspace keep their usual modes; the private folders above protect them.
         assert mode(workspace / "app.py") == 0o644
 
 

@@ -10,7 +10,10 @@ own modes anyway).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 PRIVATE_DIR_MODE = 0o700
 # Folders of the data dir that earlier versions created with 0755.
@@ -20,8 +23,17 @@ _SUBFOLDERS = ("workspaces", "tmp")
 def prepare_data_dir(data_dir: Path) -> None:
     """Create the data dir (0700), or make an existing one and its folders private again."""
     data_dir.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
-    data_dir.chmod(PRIVATE_DIR_MODE)
-    for name in _SUBFOLDERS:
-        folder = data_dir / name
-        if folder.is_dir() and not folder.is_symlink():
+    folders = [data_dir, *(data_dir / name for name in _SUBFOLDERS)]
+    for folder in folders:
+        if not folder.is_dir() or (folder != data_dir and folder.is_symlink()):
+            continue
+        try:
             folder.chmod(PRIVATE_DIR_MODE)
+        except PermissionError as exc:
+            # Owned by another user (e.g. a mounted volume): the server still works, the operator is told.
+            logger.warning(
+                "%s cannot be made private (mode 0700): %s",
+                folder,
+                exc.strerror,
+                extra={"stage": "startup", "path": folder.as_posix()},
+            )
