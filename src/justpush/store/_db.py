@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,8 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from justpush.errors import ConfigError
+
+logger = logging.getLogger(__name__)
 
 # SQLite waits this long for another writer before "database is locked".
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
@@ -58,8 +61,17 @@ def prepare_sqlite_file(url: str) -> None:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
     for companion in (path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal"))):
-        if companion.exists():
+        if not companion.exists():
+            continue
+        try:
             companion.chmod(0o600)
+        except PermissionError as exc:
+            logger.warning(
+                "%s cannot be made private (mode 0600): %s",
+                companion,
+                exc.strerror,
+                extra={"stage": "startup", "path": companion.as_posix()},
+            )
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
