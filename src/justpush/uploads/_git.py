@@ -42,6 +42,10 @@ def check_git_url(url: str, settings: UploadSettings) -> str:
         )
     if scheme != "file" and not parts.hostname:
         raise UploadError("git_url has no host", details={"reason": "bad_git_url"})
+    try:
+        parts.port  # noqa: B018 - urllib validates the port only when it is read
+    except ValueError as exc:
+        raise UploadError("git_url has an invalid port", details={"reason": "bad_git_url"}) from exc
     return scheme
 
 
