@@ -9,6 +9,7 @@ import contextlib
 import logging
 import os
 import re
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -110,8 +111,9 @@ def _tree_bytes(root: Path) -> int:
 
 
 async def _stop(process: asyncio.subprocess.Process) -> None:
+    """Kill git and its helpers (remote-https, index-pack…), which would otherwise go on writing."""
     with contextlib.suppress(ProcessLookupError):
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
     await process.wait()
 
 
@@ -131,6 +133,7 @@ async def _run(
         stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
     )
     communicate = asyncio.ensure_future(process.communicate(stdin))
     loop = asyncio.get_running_loop()
@@ -203,6 +206,7 @@ async def _list_tree(repo: Path, listing: _Listing, timeout: float) -> None:
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
+        start_new_session=True,
     )
     assert process.stdout is not None
     pending = b""

@@ -127,7 +127,8 @@ async def receive_git(
     tmp_root = data_dir / "tmp"
     tmp_root.mkdir(mode=0o700, parents=True, exist_ok=True)
     async with _new_workspace(data_dir) as (upload_id, workspace):
-        with tempfile.TemporaryDirectory(dir=tmp_root) as scratch:
+        # ignore_cleanup_errors: a failed clean-up of the clone's history must not turn into a 500.
+        with tempfile.TemporaryDirectory(dir=tmp_root, ignore_cleanup_errors=True) as scratch:
             commit = await clone(url, ref, workspace, Path(scratch), settings)
         # Defence in depth: the checked-out tree is measured again as the kernel sees it.
         stats = await anyio.to_thread.run_sync(measure_tree, workspace, settings)
