@@ -7,7 +7,8 @@ Rules (each refusal is an UploadError, or UploadTooLargeError for limits):
   refused;
 - links: symlinks are kept only when relative and still inside the workspace, resolved against the
   whole tree including the archive's other links; they are created after every file, once all of
-  them are checked, so nothing is ever written through a link. Hardlinks must name an earlier
+  them are checked, so nothing is ever written through a link. Empty folders are created at the end
+  too, so an archive refused at the entry limit has cost no disk for them. Hardlinks must name an earlier
   regular file of the archive and are extracted as a copy. Devices, FIFOs and other special entries
   are refused;
 - writing: every folder on the way to an entry is opened with O_NOFOLLOW relative to the workspace's
@@ -84,6 +85,7 @@ class _Extractor:
     plan: TreePlan
     total: int = 0
     regular: dict[str, Path] = field(default_factory=dict)
+    directories: list[str] = field(default_factory=list)
 
     @property
     def files(self) -> int:
@@ -115,9 +117,9 @@ class _Extractor:
     # -- writing ---------------------------------------------------------------------------------
 
     def directory(self, name: str) -> None:
+        # Created at the end: a folder bomb is refused at the entry limit having written nothing.
         self.plan.claim(name, "dir")
-        with _open_dir(self.root_fd, name.split("/")):
-            pass
+        self.directories.append(name)
 
     def file(self, name: str, source: IO[bytes], mode: int) -> None:
         self.plan.claim(name, "file")
@@ -148,8 +150,11 @@ class _Extractor:
     def symlink(self, name: str, target: str) -> None:
         self.plan.add_link(name, target)
 
-    def finish_links(self) -> None:
-        """Check every link against the whole tree, then create them (after every other entry)."""
+    def finish(self) -> None:
+        """Create the empty folders, check every link against the whole tree, then create the links."""
+        for name in self.directories:
+            with _open_dir(self.root_fd, name.split("/")):
+                pass
         self.plan.check_links()
         for name, target in self.plan.links.items():
             *parents, leaf = name.split("/")
@@ -260,10 +265,11 @@ def extract_archive(archive: Path, workspace: Path, limits: UploadSettings) -> T
         else:
             _extract_tar(archive, ex)
         try:
-            ex.finish_links()
+            ex.finish()
         except OSError as exc:
             raise UploadError(
-                f"the archive's links cannot be created: {exc.strerror}", details={"reason": "corrupt"}
+                f"the archive's folders or links cannot be created: {exc.strerror}",
+                details={"reason": "corrupt"},
             ) from exc
     finally:
         os.close(root_fd)
