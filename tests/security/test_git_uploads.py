@@ -201,6 +201,8 @@ def listener() -> Iterator[_Listener]:
         "https://100.64.0.1/r.git",
         "https://[fd00::1]/r.git",
         "https://[::1]/r.git",
+        "https://[64:ff9b::a9fe:a9fe]/r.git",  # NAT64 of 169.254.169.254
+        "https://[2002:7f00:1::1]/r.git",  # 6to4 of 127.0.0.1
         "https://0.0.0.0:{port}/r.git",
     ],
 )
