@@ -76,6 +76,9 @@ class ConsoleFormatter(logging.Formatter):
         return line
 
 
+DRIVER_LOGGERS = ("aiosqlite", "psycopg", "asyncpg")
+
+
 def configure_logging(level: str = "INFO", fmt: str = "console", stream: TextIO | None = None) -> None:
     """Replace the root logger's handlers with one structured handler (idempotent)."""
     handler = logging.StreamHandler(stream or sys.stderr)
@@ -86,6 +89,10 @@ def configure_logging(level: str = "INFO", fmt: str = "console", stream: TextIO 
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level)
+    # The database drivers log each statement with its bound parameters (env values, token hashes) at
+    # DEBUG; SQLAlchemy's own statement log stays, with parameters hidden by the engine.
+    for name in DRIVER_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))
     # Uvicorn's own access log duplicates the request log line of the web middleware.
     logging.getLogger("uvicorn.access").disabled = True
     for name in ("uvicorn", "uvicorn.error"):

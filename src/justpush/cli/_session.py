@@ -10,11 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from justpush import store
 from justpush.config import Settings
+from justpush.security import prepare_data_dir
 
 
 @asynccontextmanager
 async def session_scope(settings: Settings) -> AsyncIterator[AsyncSession]:
     """A session on the configured database, migrated to head first; the caller commits."""
+    prepare_data_dir(settings.server.data_dir)
     await anyio.to_thread.run_sync(store.upgrade, settings.database_url)
     engine = store.create_engine(settings.database_url)
     try:

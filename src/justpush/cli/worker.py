@@ -14,7 +14,7 @@ import typer
 
 from justpush import pipeline, store
 from justpush.logging import configure_logging
-from justpush.security import load_secret_box
+from justpush.security import load_secret_box, prepare_data_dir
 
 from ._app import load_settings
 
@@ -26,6 +26,7 @@ def worker(
     """Run the pipeline worker until interrupted."""
     settings = load_settings(ctx, config)
     configure_logging(settings.server.log_level, settings.server.log_format)
+    prepare_data_dir(settings.server.data_dir)
     store.upgrade(settings.database_url)
 
     async def run() -> None:

@@ -145,15 +145,28 @@ def _masked(value: Any) -> Any:
         return [_masked(v) for v in value]
     if isinstance(value, Path):
         return value.as_posix()
+    if isinstance(value, str):
+        return mask_url_credentials(value)
     return value
 
 
 def masked_dump(settings: Settings) -> dict[str, Any]:
     """The effective configuration as YAML-ready data, every secret replaced by a mask."""
     dumped: dict[str, Any] = _masked(settings)
-    dumped["database"]["url"] = _mask_url_password(settings.database_url)
+    dumped["database"]["url"] = mask_url_credentials(settings.database_url)
     return dumped
 
 
-def _mask_url_password(url: str) -> str:
-    return re.sub(r"(://[^:/@]+:)[^@]+@", rf"\g<1>{MASK}@", url)
+_URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<authority>[^/?#]*)(?P<rest>.*)$", re.DOTALL)
+
+
+def mask_url_credentials(value: str) -> str:
+    """`scheme://user:pass@host…` -> `scheme://user:********@host…`; a lone user part is masked whole,
+    since it is often a token (`https://<token>@host`). Any other string is returned unchanged."""
+    match = _URL.match(value)
+    if match is None or "@" not in match["authority"]:
+        return value
+    userinfo, _, host = match["authority"].rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    masked = f"{user}:{MASK}" if colon else MASK
+    return f"{match['scheme']}{masked}@{host}{match['rest']}"

@@ -129,6 +129,9 @@ class UploadSettings(Section):
     git_timeout_seconds: int = Field(120, ge=1)
     # Only these URL schemes are cloned; file:// and ssh are refused unless listed (tests list "file").
     git_schemes: tuple[str, ...] = ("https",)
+    # git_url may reach only public addresses; internal git servers are listed here, by host name or
+    # as an IP network ("10.1.0.0/16", "127.0.0.1/32").
+    git_allowed_hosts: tuple[str, ...] = ()
     # The compression-ratio check starts above this many decompressed bytes: small, very compressible
     # text trees are normal and the byte limit alone already bounds them.
     ratio_check_min_bytes: int = Field(1024 * 1024, ge=0)

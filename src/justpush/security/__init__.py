@@ -3,6 +3,7 @@ and the scan for secrets committed to an upload."""
 
 from ._audit import REDACTED, audit, redact
 from ._crypto import KEY_FILE_NAME, SecretBox, generate_key, load_secret_box
+from ._datadir import prepare_data_dir
 from ._secretscan import SecretFinding, scan_secrets
 from ._tokens import NewToken, authenticate, generate_token, hash_token, issue_token
 
@@ -19,6 +20,7 @@ __all__ = [
     "hash_token",
     "issue_token",
     "load_secret_box",
+    "prepare_data_dir",
     "redact",
     "scan_secrets",
 ]

@@ -52,7 +52,7 @@ def load_secret_box(settings: SecuritySettings, data_dir: Path) -> SecretBox:
     if configured:
         return SecretBox(configured)
     path = data_dir / KEY_FILE_NAME
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         # O_EXCL: two processes starting at once must not both write a different key.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

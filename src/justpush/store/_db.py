@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,8 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from justpush.errors import ConfigError
+
+logger = logging.getLogger(__name__)
 
 # SQLite waits this long for another writer before "database is locked".
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
@@ -44,11 +48,30 @@ def async_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def ensure_sqlite_directory(url: str) -> None:
-    """Create the folder of a SQLite file so a fresh data directory works on first start."""
+def prepare_sqlite_file(url: str) -> None:
+    """Create a SQLite file's folder (0700) and the file itself (0600) before SQLite opens it.
+
+    SQLite creates its -wal and -shm files with the database file's mode, so they stay private too;
+    an existing database from an older version is made private here.
+    """
     parsed = _parse(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return
+    path = Path(parsed.database)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
+    for companion in (path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal"))):
+        if not companion.exists():
+            continue
+        try:
+            companion.chmod(0o600)
+        except PermissionError as exc:
+            logger.warning(
+                "%s cannot be made private (mode 0600): %s",
+                companion,
+                exc.strerror,
+                extra={"stage": "startup", "path": companion.as_posix()},
+            )
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -72,13 +95,19 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine for `url` (any of sqlite://, postgresql://, postgresql+psycopg://)."""
-    ensure_sqlite_directory(url)
+    prepare_sqlite_file(url)
     target = async_url(url)
+    # Bound parameters hold env values and other user data: never in a log line, whatever the level.
     if make_url(target).get_backend_name() == "sqlite":
-        engine = create_async_engine(target, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+        engine = create_async_engine(
+            target,
+            echo=echo,
+            hide_parameters=True,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+        )
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(target, echo=echo, pool_pre_ping=True)
+    return create_async_engine(target, echo=echo, hide_parameters=True, pool_pre_ping=True)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from justpush.errors import ConfigError
 
-from ._db import ensure_sqlite_directory, sync_url
+from ._db import prepare_sqlite_file, sync_url
 from ._orm import Base
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ def alembic_config(url: str) -> Config:
 
 
 def _run(action: str, url: str, revision: str) -> None:
-    ensure_sqlite_directory(url)
+    prepare_sqlite_file(url)
     config = alembic_config(url)
     logger.info("database %s to %s", action, revision, extra={"stage": "migrate", "revision": revision})
     try:
@@ -62,7 +62,7 @@ def head_revision() -> str:
 
 
 def current_revision(url: str) -> str | None:
-    engine = create_engine(sync_url(url), poolclass=pool.NullPool)
+    engine = create_engine(sync_url(url), poolclass=pool.NullPool, hide_parameters=True)
     try:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
@@ -72,7 +72,7 @@ def current_revision(url: str) -> str | None:
 
 def schema_differences(url: str) -> list[Any]:
     """What `alembic revision --autogenerate` would emit; empty when the models match the migrations."""
-    engine = create_engine(sync_url(url), poolclass=pool.NullPool)
+    engine = create_engine(sync_url(url), poolclass=pool.NullPool, hide_parameters=True)
     try:
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})

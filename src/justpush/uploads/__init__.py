@@ -3,7 +3,7 @@
 Hostile input is refused with UploadError / UploadTooLargeError; see `_archive` for the exact rules.
 """
 
-from ._archive import TreeStats, detect_format, extract_archive, measure_tree, safe_relative_name
+from ._archive import TreeStats, detect_format, extract_archive, measure_tree
 from ._git import check_git_ref, check_git_url, clone, redact_url
 from ._service import (
     ReceivedUpload,
@@ -16,9 +16,11 @@ from ._service import (
     workspace_path,
     workspaces_root,
 )
+from ._tree import TreePlan, safe_relative_name
 
 __all__ = [
     "ReceivedUpload",
+    "TreePlan",
     "TreeStats",
     "check_git_ref",
     "check_git_url",

@@ -1,28 +1,31 @@
 """Safe extraction of zip and tar(.gz) archives into an empty workspace folder.
 
 Rules (each refusal is an UploadError, or UploadTooLargeError for limits):
-- names: no absolute paths, drive letters (`C:`), `..` components, NUL bytes or backslashes;
-- duplicates: a name may appear once, compared case-insensitively, because the tree must mean the
-  same thing on case-insensitive file systems (macOS, Windows build hosts) and two entries for one
-  path would let the later one silently replace reviewed content; a file may not also be a folder;
-- links: symlinks are kept only when relative and still inside the workspace after extraction
-  (projects use them, e.g. a shared config); they are created after every file, so nothing is ever
-  written through a link. Hardlinks must name an earlier regular file of the archive and are
-  extracted as a copy. Devices, FIFOs and other special entries are refused;
-- limits: entry count, total decompressed bytes (counted while decompressing, never trusting
-  headers) and the ratio of decompressed bytes to archive bytes. Extraction stops at the first
-  byte over a limit.
+- names, entry counts and links follow `_tree.TreePlan`: no `..`, absolute paths, drive letters, NUL
+  bytes, backslashes or over-long names; every entry (folders too) counts against `maxFiles`; nothing
+  is ever below a symlink; duplicates (compared case-insensitively) and a file used as a folder are
+  refused;
+- links: symlinks are kept only when relative and still inside the workspace, resolved against the
+  whole tree including the archive's other links; they are created after every file, once all of
+  them are checked, so nothing is ever written through a link. Empty folders are created at the end
+  too, so an archive refused at the entry limit has cost no disk for them. Hardlinks must name an earlier
+  regular file of the archive and are extracted as a copy. Devices, FIFOs and other special entries
+  are refused;
+- writing: every folder on the way to an entry is opened with O_NOFOLLOW relative to the workspace's
+  own descriptor, so even a link that slipped through could not redirect a write;
+- limits: total decompressed bytes (counted while decompressing, never trusting headers) and the
+  ratio of decompressed bytes to archive bytes. Extraction stops at the first byte over a limit.
 The caller removes the workspace when this raises; nothing is written outside it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import posixpath
-import re
 import stat
 import tarfile
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -30,8 +33,10 @@ from typing import IO
 from justpush.config import UploadSettings
 from justpush.errors import UploadError, UploadTooLargeError
 
+from ._tree import TreePlan, safe_relative_name
+
 CHUNK = 64 * 1024
-_DRIVE = re.compile(r"^[A-Za-z]:")
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 @dataclass(frozen=True)
@@ -53,66 +58,38 @@ def detect_format(path: Path) -> str:
     raise UploadError("the upload is not a zip or tar archive", details={"reason": "not_an_archive"})
 
 
-def safe_relative_name(name: str) -> str | None:
-    """The normalised relative POSIX path of an archive entry; None for the root itself ("./")."""
-    reason = None
-    if "\x00" in name:
-        reason = "contains a NUL byte"
-    elif "\\" in name:
-        reason = "contains a backslash"
-    elif name.startswith("/"):
-        reason = "is an absolute path"
-    elif _DRIVE.match(name):
-        reason = "starts with a drive letter"
-    elif ".." in name.split("/"):
-        reason = "contains '..' (path traversal)"
-    if reason is not None:
-        raise UploadError(
-            f"archive entry '{name}' {reason}", details={"entry": name, "reason": "unsafe_path"}
-        )
-    parts = [p for p in name.split("/") if p not in ("", ".")]
-    return "/".join(parts) if parts else None
+@contextlib.contextmanager
+def _open_dir(root_fd: int, parts: list[str]) -> Iterator[int]:
+    """A descriptor of folder `parts` below `root_fd`, creating missing folders, never following links."""
+    fd = os.dup(root_fd)
+    try:
+        for part in parts:
+            try:
+                next_fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            except FileNotFoundError:
+                os.mkdir(part, 0o755, dir_fd=fd)
+                next_fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd = next_fd
+        yield fd
+    finally:
+        os.close(fd)
 
 
 @dataclass
 class _Extractor:
     root: Path
+    root_fd: int
     limits: UploadSettings
     archive_bytes: int
-    files: int = 0
+    plan: TreePlan
     total: int = 0
-    # casefolded path -> "file" | "dir"
-    kinds: dict[str, str] = field(default_factory=dict)
     regular: dict[str, Path] = field(default_factory=dict)
-    links: list[tuple[str, str]] = field(default_factory=list)
+    directories: list[str] = field(default_factory=list)
 
-    # -- bookkeeping -----------------------------------------------------------------------------
-
-    def _claim(self, name: str, kind: str) -> None:
-        parts = name.split("/")
-        for depth in range(1, len(parts)):
-            parent = "/".join(parts[:depth]).casefold()
-            if self.kinds.get(parent) == "file":
-                raise UploadError(
-                    f"archive entry '{name}' is below '{'/'.join(parts[:depth])}', which is a file",
-                    details={"entry": name, "reason": "duplicate_name"},
-                )
-            self.kinds[parent] = "dir"
-        key = name.casefold()
-        previous = self.kinds.get(key)
-        if previous is not None and not (previous == "dir" and kind == "dir"):
-            raise UploadError(
-                f"archive entry '{name}' appears more than once (names are compared case-insensitively)",
-                details={"entry": name, "reason": "duplicate_name"},
-            )
-        self.kinds[key] = kind
-        if kind != "dir":
-            self.files += 1
-            if self.files > self.limits.max_files:
-                raise UploadTooLargeError(
-                    f"the archive has more than {self.limits.max_files} files",
-                    details={"limit": self.limits.max_files, "reason": "too_many_files"},
-                )
+    @property
+    def files(self) -> int:
+        return self.plan.files
 
     def _count(self, size: int) -> None:
         self.total += size
@@ -140,21 +117,23 @@ class _Extractor:
     # -- writing ---------------------------------------------------------------------------------
 
     def directory(self, name: str) -> None:
-        self._claim(name, "dir")
-        (self.root / name).mkdir(parents=True, exist_ok=True)
+        # Created at the end: a folder bomb is refused at the entry limit having written nothing.
+        self.plan.claim(name, "dir")
+        self.directories.append(name)
 
     def file(self, name: str, source: IO[bytes], mode: int) -> None:
-        self._claim(name, "file")
-        target = self.root / name
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self.plan.claim(name, "file")
+        *parents, leaf = name.split("/")
         # Only the executable bit survives: no setuid, no world-writable files.
         perms = 0o755 if mode & 0o111 else 0o644
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, perms)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        with _open_dir(self.root_fd, parents) as parent_fd:
+            fd = os.open(leaf, flags, perms, dir_fd=parent_fd)
         with os.fdopen(fd, "wb") as out:
             while chunk := source.read(CHUNK):
                 self._count(len(chunk))
                 out.write(chunk)
-        self.regular[name.casefold()] = target
+        self.regular[name.casefold()] = self.root / name
 
     def hardlink(self, name: str, target_name: str) -> None:
         target = safe_relative_name(target_name)
@@ -169,30 +148,21 @@ class _Extractor:
             self.file(name, source, existing.stat().st_mode)
 
     def symlink(self, name: str, target: str) -> None:
-        escapes = (
-            not target
-            or target.startswith("/")
-            or "\\" in target
-            or "\x00" in target
-            or bool(_DRIVE.match(target))
-            or posixpath.normpath(posixpath.join(posixpath.dirname(name), target)).split("/")[0] == ".."
-        )
-        if escapes:
-            raise UploadError(
-                f"archive entry '{name}' is a symlink to '{target}', outside the upload",
-                details={"entry": name, "reason": "unsafe_link"},
-            )
-        self._claim(name, "link")
-        self.links.append((name, target))
+        self.plan.add_link(name, target)
 
-    def finish_links(self) -> None:
-        """Create the symlinks last, then check where they really resolve (chains of links included)."""
-        for name, target in self.links:
-            path = self.root / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            os.symlink(target, path)
+    def finish(self) -> None:
+        """Create the empty folders, check every link against the whole tree, then create the links."""
+        for name in self.directories:
+            with _open_dir(self.root_fd, name.split("/")):
+                pass
+        self.plan.check_links()
+        for name, target in self.plan.links.items():
+            *parents, leaf = name.split("/")
+            with _open_dir(self.root_fd, parents) as parent_fd:
+                os.symlink(target, leaf, dir_fd=parent_fd)
+        # Defence in depth: the kernel's answer must agree with the plan's.
         real_root = self.root.resolve()
-        for name, target in self.links:
+        for name, target in self.plan.links.items():
             resolved = Path(os.path.realpath(self.root / name))
             if resolved != real_root and real_root not in resolved.parents:
                 raise UploadError(
@@ -208,10 +178,10 @@ def _extract_zip(path: Path, ex: _Extractor) -> None:
         raise UploadError(f"the zip archive is corrupt: {exc}", details={"reason": "corrupt"}) from exc
     with archive:
         members = archive.infolist()
-        declared_files = sum(1 for m in members if not m.is_dir())
-        if declared_files > ex.limits.max_files:
+        # Every member counts, folders included; implied parent folders are counted while extracting.
+        if len(members) > ex.limits.max_files:
             raise UploadTooLargeError(
-                f"the archive has more than {ex.limits.max_files} files",
+                f"the archive has more than {ex.limits.max_files} entries (files, folders and links)",
                 details={"limit": ex.limits.max_files, "reason": "too_many_files"},
             )
         ex.check_declared(sum(m.file_size for m in members))
@@ -239,7 +209,7 @@ def _extract_zip(path: Path, ex: _Extractor) -> None:
                         f"archive entry '{name}' is a device, FIFO or socket",
                         details={"entry": name, "reason": "special_file"},
                     )
-            except (zipfile.BadZipFile, NotImplementedError, EOFError) as exc:
+            except (zipfile.BadZipFile, NotImplementedError, EOFError, OSError) as exc:
                 raise UploadError(
                     f"archive entry '{name}' cannot be read: {exc}",
                     details={"entry": name, "reason": "corrupt"},
@@ -281,20 +251,36 @@ def _extract_tar(path: Path, ex: _Extractor) -> None:
 def extract_archive(archive: Path, workspace: Path, limits: UploadSettings) -> TreeStats:
     """Extract `archive` into the empty folder `workspace` (blocking); returns the file count and bytes."""
     kind = detect_format(archive)
-    ex = _Extractor(root=workspace, limits=limits, archive_bytes=archive.stat().st_size)
-    if kind == "zip":
-        _extract_zip(archive, ex)
-    else:
-        _extract_tar(archive, ex)
-    ex.finish_links()
+    root_fd = os.open(workspace, _DIR_FLAGS)
+    try:
+        ex = _Extractor(
+            root=workspace,
+            root_fd=root_fd,
+            limits=limits,
+            archive_bytes=archive.stat().st_size,
+            plan=TreePlan(max_entries=limits.max_files),
+        )
+        if kind == "zip":
+            _extract_zip(archive, ex)
+        else:
+            _extract_tar(archive, ex)
+        try:
+            ex.finish()
+        except OSError as exc:
+            raise UploadError(
+                f"the archive's folders or links cannot be created: {exc.strerror}",
+                details={"reason": "corrupt"},
+            ) from exc
+    finally:
+        os.close(root_fd)
     if ex.files == 0:
         raise UploadError("the archive contains no files", details={"reason": "empty"})
     return TreeStats(files=ex.files, bytes=ex.total)
 
 
 def measure_tree(root: Path, limits: UploadSettings) -> TreeStats:
-    """Count a checked-out tree against the limits and refuse links leaving it (used after git clone)."""
-    files = total = 0
+    """Count a checked-out tree against the limits (every entry, folders too) and refuse links leaving it."""
+    files = entries = total = 0
     real_root = root.resolve()
     for dirpath, dirnames, filenames in os.walk(root):
         for entry in (*dirnames, *filenames):
@@ -307,16 +293,16 @@ def measure_tree(root: Path, limits: UploadSettings) -> TreeStats:
                         f"'{relative}' is a symlink that resolves outside the upload",
                         details={"entry": relative, "reason": "unsafe_link"},
                     )
+        entries += len(dirnames) + len(filenames)
         for filename in filenames:
-            path = Path(dirpath, filename)
-            info = path.lstat()
+            info = Path(dirpath, filename).lstat()
             if not (stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode)):
                 continue
             files += 1
             total += info.st_size
-        if files > limits.max_files:
+        if entries > limits.max_files:
             raise UploadTooLargeError(
-                f"the repository has more than {limits.max_files} files",
+                f"the repository has more than {limits.max_files} entries (files, folders and links)",
                 details={"limit": limits.max_files, "reason": "too_many_files"},
             )
         if total > limits.max_bytes:

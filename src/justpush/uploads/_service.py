@@ -83,11 +83,12 @@ async def save_stream(chunks: AsyncIterable[bytes], dest: Path, max_bytes: int) 
 @asynccontextmanager
 async def _new_workspace(data_dir: Path) -> AsyncIterator[tuple[str, Path]]:
     # Absolute, so the stored workspace path does not depend on the working directory.
+    # Private to the server's user, like the whole data dir: uploads are other people's source code.
     root = workspaces_root(data_dir).resolve()
-    root.mkdir(parents=True, exist_ok=True)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
     upload_id = new_upload_id()
     workspace = root / upload_id
-    workspace.mkdir(mode=0o755)
+    workspace.mkdir(mode=0o700)
     try:
         yield upload_id, workspace
     except BaseException:
@@ -100,7 +101,7 @@ async def receive_archive(
 ) -> ReceivedUpload:
     """Stream an archive (zip or tar, any compression tar supports) into a fresh workspace."""
     tmp_root = data_dir / "tmp"
-    tmp_root.mkdir(parents=True, exist_ok=True)
+    tmp_root.mkdir(mode=0o700, parents=True, exist_ok=True)
     async with _new_workspace(data_dir) as (upload_id, workspace):
         with tempfile.TemporaryDirectory(dir=tmp_root) as tmp:
             archive = Path(tmp, "upload")
@@ -123,13 +124,13 @@ async def receive_git(
     """Shallow-clone `url` at `ref` into a fresh workspace and check it against the limits."""
     check_git_url(url, settings)
     check_git_ref(ref)
+    tmp_root = data_dir / "tmp"
+    tmp_root.mkdir(mode=0o700, parents=True, exist_ok=True)
     async with _new_workspace(data_dir) as (upload_id, workspace):
-        tree = workspace / "tree"
-        commit = await clone(url, ref, tree, settings)
-        # git refuses to clone into a non-empty folder, so clone beside and move the content up.
-        for child in tree.iterdir():
-            child.rename(workspace / child.name)
-        tree.rmdir()
+        # ignore_cleanup_errors: a failed clean-up of the clone's history must not turn into a 500.
+        with tempfile.TemporaryDirectory(dir=tmp_root, ignore_cleanup_errors=True) as scratch:
+            commit = await clone(url, ref, workspace, Path(scratch), settings)
+        # Defence in depth: the checked-out tree is measured again as the kernel sees it.
         stats = await anyio.to_thread.run_sync(measure_tree, workspace, settings)
         logger.info(
             "cloned repository: %d files, %d bytes",

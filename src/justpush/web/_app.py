@@ -14,7 +14,7 @@ import justpush
 from justpush import store
 from justpush.config import Settings
 from justpush.pipeline import PipelineWorker
-from justpush.security import load_secret_box
+from justpush.security import load_secret_box, prepare_data_dir
 
 from ._errors import exception_handlers
 from ._middleware import RequestContextMiddleware
@@ -66,6 +66,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         url = settings.database_url
+        prepare_data_dir(settings.server.data_dir)
         if migrate:
             await anyio.to_thread.run_sync(store.upgrade, url)
         engine = store.create_engine(url)

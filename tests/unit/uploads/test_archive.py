@@ -197,14 +197,14 @@ def test_tar_over_byte_limit_refused(write_archive: Write, workspace: Path) -> N
 def test_over_file_count_refused(write_archive: Write, workspace: Path) -> None:
     limits = UploadSettings(max_files=3)
     archive = write_archive(zip_bytes([(f"f{i}.py", b"x") for i in range(4)]))
-    with pytest.raises(UploadTooLargeError, match="more than 3 files"):
+    with pytest.raises(UploadTooLargeError, match="more than 3 entries"):
         extract_archive(archive, workspace, limits)
 
 
 def test_tar_over_file_count_refused(write_archive: Write, workspace: Path) -> None:
     limits = UploadSettings(max_files=3)
     archive = write_archive(tar_bytes([(tar_entry(f"f{i}.py"), b"x") for i in range(4)]))
-    with pytest.raises(UploadTooLargeError, match="more than 3 files"):
+    with pytest.raises(UploadTooLargeError, match="more than 3 entries"):
         extract_archive(archive, workspace, limits)
 
 

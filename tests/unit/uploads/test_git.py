@@ -49,6 +49,8 @@ def bare_repo(tmp_path: Path) -> Path:
         "--upload-pack=touch /tmp/pwned",
         "https://",
         "https://example.com/repo with space",
+        "https://example.com:99999/repo.git",
+        "https://example.com:port/repo.git",
     ],
 )
 def test_refused_urls(url: str) -> None:

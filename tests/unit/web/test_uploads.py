@@ -132,7 +132,7 @@ async def test_stream_over_limit_is_413(
 async def test_too_many_files_is_413(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
     response = await post_file(client, auth, make_zip({f"f{i}.py": b"" for i in range(21)}))
     assert response.status_code == 413
-    assert "more than 20 files" in response.json()["error"]["message"]
+    assert "more than 20 entries" in response.json()["error"]["message"]
 
 
 async def test_declared_content_length_over_limit_is_413_before_reading(
