@@ -71,9 +71,23 @@ async def _analysis(ctx: JobContext, upload: Upload) -> tuple[analysis.ProjectPr
 # --- deploy --------------------------------------------------------------------------------------
 
 
+async def check_namespace(ctx: JobContext, namespace: str, stage: str) -> None:
+    """The API refuses these before a job exists; checked again here for stored options, queued jobs
+    and revisions made before the operator narrowed `kubernetes.allowedNamespaces`."""
+    if not ctx.settings.kubernetes.namespace_allowed(namespace):
+        raise StageFailed(stage, f"namespace {namespace!r} is not allowed (kubernetes.allowedNamespaces)")
+    _, record = await ctx.load_upload()
+    current = ((record.k8s_deployment_info if record else None) or {}).get("namespace")
+    if current is not None and current != namespace:
+        raise StageFailed(
+            stage, f"the deployment lives in namespace {current!r}; it cannot move to {namespace!r}"
+        )
+
+
 async def deploy(ctx: JobContext, services: Services, options: DeployOptions) -> None:
     upload, _ = await ctx.load_upload()
     await ctx.set_status(S.SCANNING)
+    await check_namespace(ctx, options.namespace or ctx.settings.kubernetes.namespace, S.SCANNING.value)
     profile, spec = await _analysis(ctx, upload)
     if options.profile:
         profile = analysis.apply_overrides(profile, options.profile)
@@ -206,6 +220,7 @@ async def roll_out(
     ctx: JobContext, services: Services, release: Release, *, previous: DeploymentRevision | None
 ) -> None:
     await ctx.set_status(S.DEPLOYING)
+    await check_namespace(ctx, release.namespace(ctx.settings), S.DEPLOYING.value)
     info = await services.cluster.discover()
     await ctx.event(
         S.DEPLOYING.value, "progress", f"Kubernetes {info.server_version}; HPA API {info.hpa_api_version}"
@@ -397,11 +412,15 @@ async def configure_gateway(
         f"Kong: {result.created} created, {result.updated} updated, "
         f"{result.deleted} deleted, {result.unchanged} unchanged",
     )
+    for warning in config.warnings:
+        await ctx.event(S.CONFIGURING.value, "warning", warning)
     await ctx.update_record(
         kong_api_id={
             "service": config.service.id,
             "routes": sorted(route.id for route in config.routes),
             "consumer": release.consumer_name,
+            # The upload's own path on the gateway: the status shows gatewayUrl + this.
+            "path_prefix": kong.gateway_prefix(target, options),
         }
     )
     return {"target": target.model_dump(mode="json"), "options": options.model_dump(mode="json")}
@@ -424,7 +443,7 @@ async def verify(
     results = await run_smoke("service", via_service, paths, settle=settle)
     if through_gateway and services.gateway_http is not None:
         key = (await ctx.developer_key()).get_secret_value()
-        prefix = release.path_prefix(ctx.settings)
+        prefix = kong.gateway_prefix(*kong_inputs(ctx.settings, release, info))
 
         async def via_gateway(path: str) -> int:
             return await services.gateway_get(prefix + path, key)
@@ -494,6 +513,7 @@ async def rollback(ctx: JobContext, services: Services, request: RollbackOptions
         target = older[-1]
     await ctx.set_status(S.ROLLING_BACK, f"rolling back to revision {target.revision}")
     release = release_from_revision(target, ctx.cipher)
+    await check_namespace(ctx, release.namespace(ctx.settings), S.ROLLING_BACK.value)
     objects = revision_manifests(target, ctx.cipher)
     await services.cluster.apply_revision(objects)
     await services.cluster.wait_rollout(
