@@ -109,7 +109,7 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
             f"Dockerfile line {finding.line}: {finding.message} [{finding.rule}]",
             {"rule": finding.rule, "line": finding.line, "severity": str(finding.severity)},
         )
-    await scan_for_secrets(ctx, workspace / prepared.context, prepared.dockerignore)
+    await scan_context(ctx, workspace / prepared.context, prepared, profile.dockerfile or "Dockerfile")
     await ctx.event(
         S.SCANNING.value, "end", f"{prepared.origin} Dockerfile, {len(prepared.findings)} lint finding(s)"
     )
@@ -176,13 +176,43 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
     await roll_out(ctx, services, replace(release, image=pushed.pinned), previous=previous)
 
 
-async def scan_for_secrets(ctx: JobContext, context: Path, dockerignore: str) -> None:
-    """Warn about (or, with security.secretScan: block, refuse) secrets that would ship in the image."""
-    mode = ctx.settings.security.secret_scan
-    if mode == "off":
+async def scan_context(
+    ctx: JobContext, context: Path, prepared: build.PreparedDockerfile, dockerfile_path: str
+) -> None:
+    """Scan exactly what ships in the build context (and the upload's own Dockerfile) for secrets and
+    malicious patterns; either scan may stop the deployment here (security.secretScan / maliciousScan)."""
+    settings = ctx.settings.security
+    if settings.secret_scan == "off" and settings.malicious_scan == "off":
         return
-    matcher = build.IgnoreMatcher(dockerignore)
-    findings = await asyncio.to_thread(security.scan_secrets, context, excluded=matcher.excluded)
+    files = await asyncio.to_thread(lambda: list(build.context_files(context, prepared.dockerignore)))
+    if settings.malicious_scan != "off":
+        own = (dockerfile_path, prepared.dockerfile) if prepared.origin == "upload" else None
+        await _malicious(ctx, await asyncio.to_thread(security.scan_malicious, files, dockerfile=own))
+    if settings.secret_scan != "off":
+        await _secrets(ctx, await asyncio.to_thread(security.scan_secrets, files))
+
+
+async def _malicious(ctx: JobContext, findings: list[security.MaliciousFinding]) -> None:
+    for finding in findings:
+        await ctx.event(
+            S.SCANNING.value,
+            "warning",
+            f"suspicious code in {finding.message()}",
+            {"file": finding.path, "line": finding.line, "rule": finding.rule, "severity": finding.severity},
+        )
+    high = [f for f in findings if f.severity == "high"]
+    if high and ctx.settings.security.malicious_scan == "block":
+        where = ", ".join(f"{f.path}:{f.line} ({f.rule})" for f in high[:5])
+        more = f" and {len(high) - 5} more" if len(high) > 5 else ""
+        raise StageFailed(
+            S.SCANNING.value,
+            f"{len(high)} high-severity malicious pattern(s) in files that would ship in the image "
+            f"({where}{more}); remove them, or set security.maliciousScan to warn",
+        )
+
+
+async def _secrets(ctx: JobContext, findings: list[security.SecretFinding]) -> None:
+    """Warn about (or, with security.secretScan: block, refuse) secrets that would ship in the image."""
     for finding in findings:
         await ctx.event(
             S.SCANNING.value,
@@ -191,7 +221,7 @@ async def scan_for_secrets(ctx: JobContext, context: Path, dockerignore: str) ->
             "remove it and pass it with --secret instead",
             {"file": finding.path, "line": finding.line, "rule": finding.rule},
         )
-    if findings and mode == "block":
+    if findings and ctx.settings.security.secret_scan == "block":
         where = ", ".join(f"{f.path}:{f.line}" for f in findings[:5])
         more = f" and {len(findings) - 5} more" if len(findings) > 5 else ""
         raise StageFailed(

@@ -1,14 +1,16 @@
 """Security: encryption of secrets at rest, API token hashing and authentication, the audit trail,
-and the scan for secrets committed to an upload."""
+and the scans of what an upload would ship: committed secrets and malicious patterns."""
 
 from ._audit import REDACTED, audit, redact
 from ._crypto import KEY_FILE_NAME, SecretBox, generate_key, load_secret_box
+from ._malicious import MaliciousFinding, scan_malicious
 from ._secretscan import SecretFinding, scan_secrets
 from ._tokens import NewToken, authenticate, generate_token, hash_token, issue_token
 
 __all__ = [
     "KEY_FILE_NAME",
     "REDACTED",
+    "MaliciousFinding",
     "NewToken",
     "SecretBox",
     "SecretFinding",
@@ -20,5 +22,6 @@ __all__ = [
     "issue_token",
     "load_secret_box",
     "redact",
+    "scan_malicious",
     "scan_secrets",
 ]
