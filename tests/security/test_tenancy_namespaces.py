@@ -8,13 +8,19 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from fastapi import FastAPI
+from typer.testing import CliRunner
 
 from justpush import store
+from justpush.cli import app
+from justpush.cli._errors import exit_code_for
 from justpush.config import Settings
+from justpush.errors import ForbiddenError
 
 
 @pytest.fixture
@@ -94,3 +100,28 @@ async def test_a_deployment_cannot_move_to_another_namespace(
         assert refused.status_code == 422, refused.text
     same = await client.post(f"/deploy/{upload_id}", headers=auth, json={"namespace": "team-a"})
     assert same.status_code == 202, same.text
+
+
+def test_the_cli_is_refused_too(tmp_path: Path, db_url: str) -> None:
+    config = tmp_path / "app-config.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "server": {"dataDir": str(tmp_path / "data"), "worker": "none"},
+                "database": {"url": db_url},
+                "deployment": {"enabled": True},
+            }
+        )
+    )
+    runner = CliRunner()
+    created = runner.invoke(app, ["--config", str(config), "users", "create", "erin"], catch_exceptions=False)
+    assert created.exit_code == 0, created.output
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "app.py").write_text("print('hi')\n")
+    args = ["--config", str(config), "deploy", str(project), "--user", "erin", "--detach"]
+    refused = runner.invoke(app, [*args, "--namespace", "kube-system"])
+    assert isinstance(refused.exception, ForbiddenError), refused.output
+    assert exit_code_for(refused.exception) == 4 and "kube-system" in refused.exception.message
+    accepted = runner.invoke(app, args, catch_exceptions=False)
+    assert accepted.exit_code == 0, accepted.output
