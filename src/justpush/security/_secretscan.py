@@ -3,6 +3,9 @@
 Only patterns that are nearly never wrong (a private-key header, the fixed prefixes of AWS, GitHub,
 GitLab, Slack, Stripe and Google credentials), so a warning is worth reading. A finding carries the
 file, the line and the rule, never the secret: its preview is the public prefix of the token only.
+The files are the build context's (``build.context_files``), the same walk the tar sent to Docker uses.
+detect-secrets was weighed: its provider plugins cover the same prefixes (no Google key), and its
+entropy and keyword plugins are exactly the noisy guesses this scan leaves out.
 """
 
 from __future__ import annotations
