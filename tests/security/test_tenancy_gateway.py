@@ -8,14 +8,20 @@ operator's allow-list.
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
+import zipfile
+from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
+from fastapi import FastAPI
 from pydantic import SecretStr
 
-from justpush.config import GatewaySettings, KongSettings
+from justpush import store
+from justpush.config import GatewaySettings, KongSettings, Settings
 from justpush.kong import (
     Developer,
     KongClient,
@@ -125,3 +131,39 @@ def test_plugins_outside_the_allow_list_are_dropped_with_a_warning() -> None:
         GatewaySettings(allowed_plugins=("cors", "rate-limiting", "request-transformer", "http-log"))
     )
     assert "http-log" in {p.name for p in openapi_to_kong(hostile, target, allowed).plugins}
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings(
+        deployment={"enabled": True},
+        server={"worker": "none"},
+        kong={"gatewayUrl": "https://api.example.com/"},
+        gateway={"pathPrefix": "/v1"},
+    )
+
+
+async def test_the_status_shows_the_uploads_own_gateway_url(
+    client: httpx.AsyncClient, auth: dict[str, str], app: FastAPI
+) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "print('hi')\n")
+    upload = await client.post(
+        "/uploads", headers=auth, files={"file": ("todo.zip", buffer.getvalue(), "application/zip")}
+    )
+    upload_id = upload.json()["id"]
+
+    async def gateway_url(kong_api_id: dict[str, Any]) -> str:
+        async with app.state.justpush.sessions() as session:
+            record = await store.ensure_analyze_result(session, upload_id)
+            record.kong_api_id = kong_api_id
+            await session.commit()
+        status = await client.get(f"/deploy/{upload_id}/status", headers=auth)
+        return str(status.json()["gateway_url"])
+
+    # What CONFIGURING stores: the segment and the configured prefix.
+    stored = f"/todo-{upload_id}/v1"
+    assert await gateway_url({"service": "s", "path_prefix": stored}) == f"https://api.example.com{stored}"
+    # A record configured before per-upload segments keeps the URL its routes still have.
+    assert await gateway_url({"service": "s"}) == "https://api.example.com/v1"

@@ -242,7 +242,12 @@ async def status(upload_id: str, user: CurrentUser, session: SessionDep, state: 
     await session.commit()
     settings = state.settings
     # Stored by CONFIGURING: the upload's own path on the gateway (/<app>-<upload id>[/prefix]).
-    prefix = str((record.kong_api_id or {}).get("path_prefix", ""))
+    stored = (record.kong_api_id or {}).get("path_prefix")
+    prefix = (
+        str(stored)
+        if stored is not None
+        else _legacy_prefix(settings.gateway.path_prefix, upload_id, revision)
+    )
     return DeploymentPublic(
         upload_id=upload_id,
         status=record.deployment_status,
@@ -261,6 +266,16 @@ async def status(upload_id: str, user: CurrentUser, session: SessionDep, state: 
         deployed_at=record.deployed_at,
         updated_at=record.updated_at,
     )
+
+
+def _legacy_prefix(configured: str, upload_id: str, revision: store.DeploymentRevision | None) -> str:
+    """The gateway path of a deployment configured before routes had a per-upload segment (until its
+    next deploy, redeploy or rollback reconfigures Kong)."""
+    prefix = configured
+    if revision is not None and revision.release:
+        stored = (revision.release.get("options") or {}).get("path_prefix")
+        prefix = stored if stored is not None else prefix
+    return str(prefix).replace("{upload_id}", upload_id).rstrip("/")
 
 
 def _mask(key: str) -> str:
