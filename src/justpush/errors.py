@@ -5,6 +5,7 @@
     ├── NotFoundError           a resource does not exist (or is not the caller's)
     ├── ConflictError           a resource is busy or already exists
     ├── AuthError               missing or invalid credentials
+    │   └── ForbiddenError      authenticated, but the operator does not allow what was asked
     ├── FeatureDisabledError    a feature flag is off
     ├── UploadError             a refused upload (hostile archive, limits, bad git URL)
     │   └── UploadTooLargeError over a size/count limit
@@ -51,6 +52,10 @@ class ConflictError(JustPushError):
 
 class AuthError(JustPushError):
     code = "unauthorized"
+
+
+class ForbiddenError(AuthError):
+    code = "forbidden"
 
 
 class FeatureDisabledError(JustPushError):

@@ -3,7 +3,14 @@
 See SANDBOX.md for what a build and a sandboxed run isolate, and how.
 """
 
-from ._context import DOCKERFILE_NAME, IgnoreMatcher, PreparedDockerfile, context_archive, prepare_dockerfile
+from ._context import (
+    DOCKERFILE_NAME,
+    IgnoreMatcher,
+    PreparedDockerfile,
+    context_archive,
+    context_files,
+    prepare_dockerfile,
+)
 from ._dockerfile import (
     DEFAULT_USER_ID,
     DockerfileOptions,
@@ -30,6 +37,7 @@ __all__ = [
     "Severity",
     "context_archive",
     "context_dir",
+    "context_files",
     "default_environment",
     "lint_dockerfile",
     "prepare_dockerfile",

@@ -13,7 +13,7 @@ import re
 import stat
 import tarfile
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
@@ -169,6 +169,15 @@ def context_archive(root: Path, dockerfile: str, dockerignore: str) -> IO[bytes]
         raise
     spool.seek(0)
     return spool
+
+
+def context_files(root: Path, dockerignore: str) -> Iterator[tuple[str, Path]]:
+    """The regular files that ship in the build context, as (relative path, path): the same walk
+    ``context_archive`` tars, so the scans in SCANNING see exactly what the build gets."""
+    root = root.resolve()
+    for relative, full in _walk(root, IgnoreMatcher(dockerignore)):
+        if not full.is_symlink() and full.is_file():
+            yield relative, full
 
 
 def _walk(root: Path, matcher: IgnoreMatcher) -> Iterable[tuple[str, Path]]:

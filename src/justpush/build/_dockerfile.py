@@ -3,12 +3,19 @@
 The templates in ``templates/`` only lay out instructions; every decision (which files form the
 dependency layer, which install command honours which lockfile, the exec-form CMD) is made here so
 it can be unit-tested and stays deterministic.
+
+Every value from the upload or the user reaches the Dockerfile validated and quoted: a value with a
+control character (a newline would start a new instruction) is refused; exec-form arrays go through
+the ``json`` filter, shell words through ``shlex.quote`` (the ``sh`` filter), COPY sources with
+unusual characters in JSON form.
 """
 
 from __future__ import annotations
 
 import json
 import posixpath
+import re
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,16 +65,69 @@ class GeneratedDockerfile:
     dockerignore: str
 
 
+# C0/C1 controls, DEL and the Unicode line/paragraph separators: any of them could end a Dockerfile line.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# COPY sources that need no quoting; anything else uses COPY's JSON form.
+_PLAIN_PATH = re.compile(r"^[A-Za-z0-9._@+/-]+$")
+# Profile fields whose values are written into the Dockerfile.
+_PROFILE_FIELDS = (
+    "app_dir",
+    "package_manager",
+    "lockfile",
+    "dependency_files",
+    "entrypoint",
+    "start_command",
+    "build_command",
+)
+
+
+def checked(value: str, field: str) -> str:
+    """``value`` unless it holds a control character, which no generated file may contain."""
+    if _CONTROL.search(value):
+        raise GenerationError(
+            f"{field} contains a control character ({value!r}); it cannot be written into a Dockerfile",
+            details={"field": field},
+        )
+    return value
+
+
+def _json_filter(argv: Sequence[str]) -> str:
+    """An exec-form array (``CMD [...]``, ``RUN [...]``); JSON escapes every control character."""
+    return json.dumps([str(arg) for arg in argv])
+
+
+def _sh_filter(word: str) -> str:
+    """One shell word, quoted when needed."""
+    return shlex.quote(checked(str(word), "a shell word"))
+
+
 def default_environment() -> jinja2.Environment:
-    """The Jinja environment over the packaged templates; pass your own to override templates."""
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("justpush.build", "templates"),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
+    """The Jinja environment over the packaged templates; pass your own to override templates (the
+    ``json`` and ``sh`` filters are added to it)."""
+    return _with_filters(
+        jinja2.Environment(
+            loader=jinja2.PackageLoader("justpush.build", "templates"),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
     )
+
+
+def _with_filters(env: jinja2.Environment) -> jinja2.Environment:
+    env.filters["json"] = _json_filter
+    env.filters["sh"] = _sh_filter
+    return env
+
+
+def _check_profile(profile: ProjectProfile) -> None:
+    for name in _PROFILE_FIELDS:
+        value = getattr(profile, name)
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, str):
+                checked(item, f"profile.{name}")
 
 
 def render_dockerfile(
@@ -76,7 +136,10 @@ def render_dockerfile(
     environment: jinja2.Environment | None = None,
 ) -> GeneratedDockerfile:
     """Render a multi-stage Dockerfile and its .dockerignore for ``profile``."""
-    env = environment or default_environment()
+    env = _with_filters(environment) if environment is not None else default_environment()
+    _check_profile(profile)
+    for value in (options.upload_id, options.source_url, *options.labels.values()):
+        checked(value, "a label")
     family, context = _family_context(profile, options)
     context_dir(profile)
     common = _common_context(profile, options)
@@ -123,10 +186,6 @@ def _image(options: DockerfileOptions, key: str) -> str:
     return image
 
 
-def _exec_form(argv: Sequence[str]) -> str:
-    return json.dumps(list(argv))
-
-
 def context_dir(profile: ProjectProfile) -> str:
     """The build context, relative to the upload root: the app directory (paths in the Dockerfile are
     relative to it, as they are in a Dockerfile the upload brings)."""
@@ -154,16 +213,15 @@ def _copy_lines(profile: ProjectProfile, files: Sequence[str]) -> list[str]:
         by_dir.setdefault(posixpath.dirname(name), []).append(name)
     lines = []
     for directory in sorted(by_dir):
-        sources = " ".join(sorted(by_dir[directory]))
-        dest = f"./{directory}/" if directory else "./"
-        lines.append(f"COPY {sources} {dest}")
+        words = [*sorted(by_dir[directory]), f"./{directory}/" if directory else "./"]
+        plain = all(_PLAIN_PATH.match(word) for word in words)
+        lines.append(f"COPY {' '.join(words) if plain else _json_filter(words)}")
     return lines
 
 
-def _healthcheck(options: DockerfileOptions, argv: Sequence[str]) -> str | None:
-    if not options.healthcheck:
-        return None
-    return f"HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 CMD {_exec_form(argv)}"
+def _healthcheck(options: DockerfileOptions, argv: Sequence[str]) -> list[str] | None:
+    """The HEALTHCHECK's exec-form command (the template writes the instruction)."""
+    return list(argv) if options.healthcheck else None
 
 
 # -- python -------------------------------------------------------------------------------------
@@ -198,11 +256,11 @@ def _python_context(profile: ProjectProfile, options: DockerfileOptions) -> dict
             name for name in deps if posixpath.basename(name).startswith(_PYTHON_REQUIREMENTS_PREFIX)
         ]
         constraints = [name for name in deps if posixpath.basename(name).startswith("constraints")]
-        constraint_args = "".join(f" -c {name}" for name in constraints)
+        constraint_args = "".join(f" -c {shlex.quote(name)}" for name in constraints)
         # Prefer the lock-like file: requirements.txt over requirements-dev.txt and friends.
         main = [name for name in requirements if posixpath.basename(name) == "requirements.txt"]
         for name in main or requirements[:1]:
-            install.append(f"{pip} -r {name}{constraint_args}")
+            install.append(f"{pip} -r {shlex.quote(name)}{constraint_args}")
         if not requirements and any(posixpath.basename(n) in ("pyproject.toml", "setup.py") for n in deps):
             # No lock or requirements: the project installs itself, which needs its source.
             install_after_source.append(f"{pip} .")
@@ -233,9 +291,9 @@ def _python_context(profile: ProjectProfile, options: DockerfileOptions) -> dict
         "build_commands": build_commands,
         # Only a project that installs itself or has a build step needs its source in the build stage.
         "source_in_build": bool(install_after_source or build_commands),
-        "relink_venv": _exec_form(["python3", "-c", _RELINK_VENV.format(venv=VENV_DIR)]),
-        "compile": _exec_form(["python", "-m", "compileall", "-q", "."]),
-        "cmd": _exec_form(start),
+        "relink_venv": ["python3", "-c", _RELINK_VENV.format(venv=VENV_DIR)],
+        "compile": ["python", "-m", "compileall", "-q", "."],
+        "cmd": start,
         "healthcheck": _healthcheck(options, check),
     }
 
@@ -293,23 +351,26 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
     if not start:
         start = ["node", profile.entrypoint] if profile.entrypoint else ["npm", "start"]
     script = _package_script(start)
-    checks: list[str] = []
-    runtime_checks: list[str] = []
+    checks: list[list[str]] = []
+    runtime_checks: list[list[str]] = []
     if script is not None:
         name, extra = script
-        # Fail the build, not the pod, when the script the CMD relies on does not exist.
+        # Fail the build, not the pod, when the script the CMD relies on does not exist; exec form,
+        # with the name passed as an argument, so no shell or JavaScript parsing sees it.
         checks.append(
-            "node -e "
-            + json.dumps(
-                "const p = require('./package.json'); "
-                f"if (!(p.scripts && p.scripts[{name!r}])) {{ "
-                f"console.error('package.json has no \"{name}\" script'); process.exit(1); }}"
-            )
+            [
+                "node",
+                "-e",
+                "const p = require('./package.json'); const name = process.argv[1]; "
+                "if (!(p.scripts && p.scripts[name])) { "
+                'console.error(`package.json has no "${name}" script`); process.exit(1); }',
+                name,
+            ]
         )
         # The runtime image need not have npm/yarn/pnpm (a slim one has only node).
         start = ["node", _RUN_SCRIPT, name, *extra]
     elif start[0] == "node" and len(start) > 1 and not build_commands and start[1].endswith((".js", ".cjs")):
-        runtime_checks.append(_exec_form(["node", "--check", start[1]]))
+        runtime_checks.append(["node", "--check", start[1]])
     check = [
         "node",
         "-e",
@@ -333,10 +394,10 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
         "install_build": build_install or full,
         "build_commands": build_commands,
         "checks": checks,
-        "launcher": _exec_form(write_launcher) if script is not None else "",
+        "launcher": write_launcher if script is not None else [],
         "launcher_dir": posixpath.dirname(_RUN_SCRIPT),
         "runtime_checks": runtime_checks,
-        "cmd": _exec_form(start),
+        "cmd": start,
         "healthcheck": _healthcheck(options, check),
     }
 
@@ -418,7 +479,7 @@ def _go_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[str
         "download": "go.sum" in deps and "vendor/modules.txt" not in profile.dependency_files,
         "package": package,
         "binary": binary,
-        "cmd": _exec_form([binary, *args]),
+        "cmd": [binary, *args],
     }
 
 
@@ -471,7 +532,7 @@ def _java_context(profile: ProjectProfile, options: DockerfileOptions, tool: str
         "dependency_copies": _copy_lines(profile, deps),
         "main_source": main_source,
         "healthcheck_source": json.dumps(_HEALTHCHECK_JAVA) if options.healthcheck else "",
-        "cmd": _exec_form(jvm),
+        "cmd": jvm,
         "healthcheck": _healthcheck(options, check),
     }
 

@@ -22,6 +22,7 @@ from justpush.errors import (
     ConflictError,
     ExternalServiceError,
     FeatureDisabledError,
+    ForbiddenError,
     JustPushError,
     NotFoundError,
     UploadError,
@@ -31,6 +32,7 @@ from justpush.errors import (
 _STATUS_ERRORS: dict[int, type[JustPushError]] = {
     400: UploadError,
     401: AuthError,
+    403: ForbiddenError,
     404: NotFoundError,
     409: ConflictError,
     413: UploadTooLargeError,

@@ -19,7 +19,7 @@ from justpush.k8s import (
     render_manifests,
     scaling_plan,
 )
-from justpush.kong import KongOptions, KongTarget, openapi_to_kong
+from justpush.kong import KongOptions, KongTarget, gateway_prefix, openapi_to_kong
 
 from ._api import Api
 from ._app import group, load_settings
@@ -58,12 +58,13 @@ def _from_folder(ctx: typer.Context, path: Path, image: str, upload_id: str) -> 
         namespace=namespace,
         port=SERVICE_PORT,
     )
-    kong_config = openapi_to_kong(result.spec, target, KongOptions.from_settings(settings.gateway))
+    kong_options = KongOptions.from_settings(settings.gateway)
+    kong_config = openapi_to_kong(result.spec, target, kong_options)
     options = TerraformOptions(
         app_name=name,
         upload_id=upload_id,
         gateway_url=settings.kong.gateway_url or "https://api.example.com",
-        path_prefix=settings.gateway.path_prefix.replace("{upload_id}", upload_id).rstrip("/"),
+        path_prefix=gateway_prefix(target, kong_options),
     )
     return render_terraform([m.to_dict() for m in manifests], kong_config, options)  # type: ignore[attr-defined]
 

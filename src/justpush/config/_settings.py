@@ -49,6 +49,9 @@ class KubernetesSettings(Section):
     api_server: str = ""
     token: SecretStr = SecretStr("")
     namespace: str = "justpush-apps"
+    # Namespaces a deployment may ask for besides `namespace`, each by exact name: a user can never
+    # deploy into a namespace the operator did not list (kube-system, another team's).
+    allowed_namespaces: tuple[str, ...] = ()
     kubeconfig: str = ""
     context: str = ""
     ca_data: str = ""
@@ -58,6 +61,9 @@ class KubernetesSettings(Section):
     rollout_timeout_seconds: int = Field(300, ge=5)
     # How long a pod may take to stop after SIGTERM (also how long a delete may wait for it).
     termination_grace_period_seconds: int = Field(30, ge=0, le=3600)
+
+    def namespace_allowed(self, namespace: str) -> bool:
+        return namespace == self.namespace or namespace in self.allowed_namespaces
 
 
 class KongSettings(Section):
@@ -165,6 +171,15 @@ class GatewaySettings(Section):
     read_timeout_ms: int = 60_000
     write_timeout_ms: int = 60_000
     retries: int = 5
+    # Plugins an uploaded spec may ask for with `x-kong-plugin-<name>`; any other is dropped with a
+    # warning (pre-function would run the spec author's code in the gateway, http-log ship its traffic).
+    allowed_plugins: tuple[str, ...] = (
+        "cors",
+        "rate-limiting",
+        "request-size-limiting",
+        "request-transformer",
+        "response-transformer",
+    )
 
 
 class SecuritySettings(Section):
@@ -173,6 +188,10 @@ class SecuritySettings(Section):
     # Private keys and provider tokens committed to an upload would ship in its image: SCANNING warns
     # about them, stops the deployment (block), or does not look (off).
     secret_scan: Literal["warn", "block", "off"] = "warn"
+    # Install hooks that fetch and run code, reverse shells, miner markers, exec of decoded blobs, a
+    # Dockerfile asking for privileges: a high-severity finding stops the deployment in SCANNING
+    # (block), is only reported (warn), or nothing is scanned (off).
+    malicious_scan: Literal["block", "warn", "off"] = "block"
 
 
 class Settings(Section):

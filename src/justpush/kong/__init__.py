@@ -5,7 +5,7 @@ See MAPPING.md in this folder for the mapping rules.
 
 from ._deck import FORMAT_VERSION, route_fields, service_fields, to_deck, to_declarative
 from ._kic import to_kic
-from ._mapping import openapi_to_kong
+from ._mapping import gateway_prefix, openapi_to_kong, tenant_segment
 from ._model import (
     AclCredential,
     BasicAuthCredential,
@@ -52,12 +52,14 @@ __all__ = [
     "SyncResult",
     "acl_group",
     "entity_id",
+    "gateway_prefix",
     "generate_api_key",
     "generate_jwt_key",
     "openapi_to_kong",
     "ownership_tags",
     "route_fields",
     "service_fields",
+    "tenant_segment",
     "to_deck",
     "to_declarative",
     "to_kic",

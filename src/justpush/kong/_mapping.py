@@ -10,6 +10,10 @@ extensions, path-level extensions, operation-level extensions, per-deployment ov
 * ``x-kong-service-defaults`` (timeouts, retries) and ``x-kong-route-defaults`` (preserve_host, protocols,
   https_redirect_status_code, request/response_buffering);
 * ``x-kong-name`` on an operation: the route name's operation part.
+
+Plugins named by extensions must be in ``KongOptions.allowed_plugins`` (``gateway.allowedPlugins``);
+others are dropped with a warning. Every route starts with the upload's own path segment
+(``tenant_segment``), so no two uploads' routes can match the same request.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from ._model import (
     ownership_tags,
 )
 from ._names import entity_id, slugify, unique_names
-from ._paths import REST_CAPTURE, PathPattern, compile_path, matching_shape, priorities
+from ._paths import REST_CAPTURE, PathPattern, compile_path, matching_shape, priorities, public_prefix
 from ._security import CONSUMER_AUTH_PLUGINS, ENTERPRISE_PLUGINS, AuthPlan, plan_auth
 
 _ROUTE_DEFAULT_FIELDS = frozenset(
@@ -52,6 +56,7 @@ _SERVICE_DEFAULT_FIELDS = {
     "retries": "retries",
 }
 _SHORTHANDS = {"x-justpush-rate-limit": "rate-limiting", "x-justpush-cors": "cors"}
+_REWRITE = "request-transformer"
 # A plugin setting at some level: a config to merge, or None to switch the plugin off there.
 _Layer = dict[str, dict[str, Any] | None]
 
@@ -68,13 +73,43 @@ class _Operation:
         return f"{self.method} {self.path}"
 
 
-def _extension_layer(obj: Mapping[str, Any], where: str) -> _Layer:
-    """Plugin settings from ``x-kong-plugin-*`` and ``x-justpush-*`` extensions of one object."""
+def tenant_segment(target: KongTarget) -> str:
+    """``<app>-<upload id>``: the first path segment of every route of the upload.
+
+    It ends with the upload id (unique, and a UUID's hex in JustPush), so two uploads never share it.
+    """
+    app = slugify(target.name.removesuffix(target.upload_id)) or "app"
+    return f"{app}-{target.upload_id}"
+
+
+def gateway_prefix(target: KongTarget, options: KongOptions) -> str:
+    """The public path before the spec's own (base path and) paths, e.g. ``/todo-3f2a…/v1``."""
+    return public_prefix(tenant_segment(target), _prefix(target, options))
+
+
+def _prefix(target: KongTarget, options: KongOptions) -> str:
+    prefix = options.path_prefix.replace("{upload_id}", target.upload_id)
+    return prefix.replace("{name}", slugify(target.name))
+
+
+def _extension_layer(
+    obj: Mapping[str, Any], where: str, allowed: frozenset[str], warnings: list[str]
+) -> _Layer:
+    """Plugin settings from ``x-kong-plugin-*`` and ``x-justpush-*`` extensions of one object; a plugin
+    the operator does not allow is dropped with a warning."""
     layer: _Layer = {}
     for key in sorted(obj):
         value = obj[key]
+        name = key[len("x-kong-plugin-") :] if key.startswith("x-kong-plugin-") else _SHORTHANDS.get(key)
+        if name is None:
+            continue
+        if name not in allowed:
+            warnings.append(
+                f"{where}: {key} asks for plugin {name!r}, which gateway.allowedPlugins does not "
+                "allow; dropped"
+            )
+            continue
         if key.startswith("x-kong-plugin-"):
-            name = key[len("x-kong-plugin-") :]
             if value is False or value is None:
                 layer[name] = None
             elif isinstance(value, Mapping):
@@ -87,8 +122,7 @@ def _extension_layer(obj: Mapping[str, Any], where: str) -> _Layer:
                 layer[name] = None if value.get("enabled", True) is False else dict(config)
             else:
                 raise GenerationError(f"{where}: {key} must be an object or false")
-        elif key in _SHORTHANDS:
-            name = _SHORTHANDS[key]
+        else:
             if value is False or value is None:
                 layer[name] = None
             elif value is True:
@@ -109,6 +143,13 @@ def _apply(base: _Layer, layer: Mapping[str, dict[str, Any] | None]) -> _Layer:
             inherited = merged.get(name) or {}
             merged[name] = {**inherited, **config}
     return merged
+
+
+def _with_rewrite(config: dict[str, Any] | None, uri: str) -> dict[str, Any]:
+    """A request-transformer config whose replace.uri is ``uri`` unless the spec set its own."""
+    config = dict(config or {})
+    config["replace"] = {"uri": uri, **(config.get("replace") or {})}
+    return config
 
 
 def _defaults_layer(options: KongOptions) -> _Layer:
@@ -227,10 +268,13 @@ def openapi_to_kong(spec: Mapping[str, Any], target: KongTarget, options: KongOp
     service = _service(spec, target, options, service_name, tags)
 
     base = _base_path(spec, warnings)
-    prefix = options.path_prefix.replace("{upload_id}", upload).replace("{name}", service_name)
-    rewrite = bool(prefix.strip("/")) and options.strip_path
+    prefix = _prefix(target, options)
+    tenant = tenant_segment(target)
+    allowed = frozenset(options.allowed_plugins)
     ops = _operations(spec)
-    patterns = {op.key: compile_path(prefix, base, op.path, rewrite=rewrite) for op in ops}
+    patterns = {
+        op.key: compile_path(tenant, prefix, base, op.path, strip_prefix=options.strip_path) for op in ops
+    }
     priority = priorities(list(patterns.values()))
     _warn_ambiguous(ops, patterns, warnings)
 
@@ -241,7 +285,16 @@ def openapi_to_kong(spec: Mapping[str, Any], target: KongTarget, options: KongOp
     names = unique_names(wanted)
 
     schemes = _schemes(spec)
-    doc_layer = _apply(_apply(_defaults_layer(options), _extension_layer(spec, "document")), options.plugins)
+    doc_layer = _apply(
+        _apply(_defaults_layer(options), _extension_layer(spec, "document", allowed, warnings)),
+        options.plugins,
+    )
+    # The tenant segment (and the prefix, with strip_path) never reaches the upstream: every route
+    # captures the rest as jp_path, and the service's request-transformer (inherited by any route that
+    # brings its own) sets the upstream path to it; replace.uri is the whole path, so the service's
+    # own path is spelled out.
+    rewrite = f'{(service.path or "").rstrip("/")}$(uri_captures["{REST_CAPTURE}"])'
+    doc_layer[_REWRITE] = _with_rewrite(doc_layer.get(_REWRITE), rewrite)
 
     routes: list[KongRoute] = []
     route_layers: dict[str, _Layer] = {}
@@ -254,20 +307,22 @@ def openapi_to_kong(spec: Mapping[str, Any], target: KongTarget, options: KongOp
         defaults = _route_defaults(
             [(spec, "document"), (op.path_item, f"paths[{op.path}]"), (op.spec, where)]
         )
-        layer = _apply(_extension_layer(op.path_item, f"paths[{op.path}]"), _extension_layer(op.spec, where))
+        layer = _apply(
+            _extension_layer(op.path_item, f"paths[{op.path}]", allowed, warnings),
+            _extension_layer(op.spec, where, allowed, warnings),
+        )
         overrides = options.operation_plugins.get(op.key) or (
             options.operation_plugins.get(str(op.spec.get("operationId")))
             if op.spec.get("operationId")
             else None
         )
         layer = _apply(layer, overrides or {})
-        if rewrite:
-            inherited = _apply(doc_layer, layer).get("request-transformer") or {}
-            replace = dict(inherited.get("replace") or {})
-            # replace.uri sets the whole upstream path, so the service's own path is spelled out.
-            upstream_base = (service.path or "").rstrip("/")
-            replace.setdefault("uri", f'{upstream_base}$(uri_captures["{REST_CAPTURE}"])')
-            layer = _apply(layer, {"request-transformer": {"replace": replace}})
+        if _REWRITE in layer:
+            if layer[_REWRITE] is None:
+                warnings.append(f"{where}: {_REWRITE} cannot be switched off; it strips the upload's prefix")
+                del layer[_REWRITE]
+            else:
+                layer = _apply(layer, {_REWRITE: _with_rewrite(_apply(doc_layer, layer)[_REWRITE], rewrite)})
         security = op.spec["security"] if "security" in op.spec else spec.get("security")
         plan = plan_auth(security, schemes, where)
         warnings.extend(plan.warnings)

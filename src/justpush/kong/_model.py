@@ -242,6 +242,8 @@ class KongOptions(_Frozen):
     # Per-operation plugin overrides; key is an operationId or "METHOD /path". None removes a plugin.
     operation_plugins: dict[str, dict[str, dict[str, Any] | None]] = Field(default_factory=dict)
     developers: tuple[Developer, ...] = ()
+    # Plugins a spec's extensions may name (gateway.allowedPlugins); the rest are dropped with a warning.
+    allowed_plugins: tuple[str, ...] = GatewaySettings().allowed_plugins
 
     @classmethod
     def from_settings(cls, gateway: GatewaySettings, **overrides: Any) -> KongOptions:
@@ -257,6 +259,7 @@ class KongOptions(_Frozen):
             "read_timeout_ms": gateway.read_timeout_ms,
             "write_timeout_ms": gateway.write_timeout_ms,
             "retries": gateway.retries,
+            "allowed_plugins": gateway.allowed_plugins,
             "rate_limit": (
                 RateLimit(second=rl.second, minute=rl.minute, hour=rl.hour, policy=rl.policy)
                 if any(v is not None for v in limits)

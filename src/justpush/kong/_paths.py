@@ -67,15 +67,18 @@ def join_paths(*parts: str) -> str:
     return f"/{joined}"
 
 
-def compile_path(prefix: str, base: str, path: str, *, rewrite: bool) -> PathPattern:
-    """Regex for ``prefix + base + path``; ``rewrite`` captures all after the prefix as jp_path."""
+def compile_path(tenant: str, prefix: str, base: str, path: str, *, strip_prefix: bool) -> PathPattern:
+    """Regex for ``/tenant + prefix + base + path``; all after the tenant segment (after the prefix too
+    with ``strip_prefix``) is captured as jp_path, which is what the upstream receives."""
+    if not tenant or "/" in tenant:
+        raise GenerationError(f"tenant segment {tenant!r} must be one non-empty path segment")
     if not path.startswith("/"):
         raise GenerationError(f"OpenAPI path {path!r} must start with '/'")
     if _TEMPLATE.sub("", path).count("{") or _TEMPLATE.sub("", path).count("}"):
         raise GenerationError(f"OpenAPI path {path!r} has unbalanced braces")
     prefix_path = join_paths(prefix) if prefix.strip("/") else ""
     rest = join_paths(base, path) if base.strip("/") else path
-    template = f"{prefix_path}{rest}" if prefix_path else rest
+    template = f"/{tenant}{prefix_path}{rest}"
     taken: set[str] = set()
     captures: list[tuple[str, str]] = []
     literal_segments = literal_chars = 0
@@ -105,10 +108,11 @@ def compile_path(prefix: str, base: str, path: str, *, rewrite: bool) -> PathPat
         rest_regex_parts.append("".join(pieces))
     rest_regex = "/" + "/".join(rest_regex_parts)
     prefix_regex = "/".join(_escape_literal(segment) for segment in prefix_path.split("/"))
-    if prefix_path and rewrite:
-        regex = f"{prefix_regex}(?<{REST_CAPTURE}>{rest_regex})$"
+    tenant_regex = f"/{_escape_literal(tenant)}"
+    if strip_prefix:
+        regex = f"{tenant_regex}{prefix_regex}(?<{REST_CAPTURE}>{rest_regex})$"
     else:
-        regex = f"{prefix_regex}{rest_regex}$"
+        regex = f"{tenant_regex}(?<{REST_CAPTURE}>{prefix_regex}{rest_regex})$"
     return PathPattern(
         template=template,
         regex=regex,
@@ -117,6 +121,11 @@ def compile_path(prefix: str, base: str, path: str, *, rewrite: bool) -> PathPat
         literal_chars=literal_chars,
         segment_shape=tuple(shape),
     )
+
+
+def public_prefix(tenant: str, prefix: str) -> str:
+    """The URL path before the spec's paths: ``/tenant`` + prefix, percent-encoded like the routes."""
+    return quote(join_paths(tenant, prefix), safe=_PCHAR_SAFE + "/")
 
 
 def matching_shape(pattern: PathPattern) -> str:

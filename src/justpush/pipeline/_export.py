@@ -21,6 +21,7 @@ def terraform_files(revision: DeploymentRevision, cipher: Cipher, settings: Sett
     release = release_from_revision(revision, cipher)
     manifests = [obj.to_dict() for obj in release.manifests(settings, _CURRENT_APIS)]  # type: ignore[attr-defined]
     kong_config = None
+    path_prefix = release.path_prefix(settings)
     stored = revision.kong_config or {}
     if stored.get("target") and stored.get("options"):
         target = kong.KongTarget.model_validate(stored["target"])
@@ -30,6 +31,7 @@ def terraform_files(revision: DeploymentRevision, cipher: Cipher, settings: Sett
         kong_config = kong.openapi_to_kong(
             release.spec, target, options.model_copy(update={"developers": (developer,)})
         )
+        path_prefix = kong.gateway_prefix(target, options)
     return exports.render_terraform(
         manifests,
         kong_config,
@@ -37,6 +39,6 @@ def terraform_files(revision: DeploymentRevision, cipher: Cipher, settings: Sett
             app_name=release.app_name,
             upload_id=release.upload_id,
             gateway_url=settings.kong.gateway_url or "https://api.example.com",
-            path_prefix=release.path_prefix(settings),
+            path_prefix=path_prefix,
         ),
     )

@@ -71,9 +71,23 @@ async def _analysis(ctx: JobContext, upload: Upload) -> tuple[analysis.ProjectPr
 # --- deploy --------------------------------------------------------------------------------------
 
 
+async def check_namespace(ctx: JobContext, namespace: str, stage: str) -> None:
+    """The API refuses these before a job exists; checked again here for stored options, queued jobs
+    and revisions made before the operator narrowed `kubernetes.allowedNamespaces`."""
+    if not ctx.settings.kubernetes.namespace_allowed(namespace):
+        raise StageFailed(stage, f"namespace {namespace!r} is not allowed (kubernetes.allowedNamespaces)")
+    _, record = await ctx.load_upload()
+    current = ((record.k8s_deployment_info if record else None) or {}).get("namespace")
+    if current is not None and current != namespace:
+        raise StageFailed(
+            stage, f"the deployment lives in namespace {current!r}; it cannot move to {namespace!r}"
+        )
+
+
 async def deploy(ctx: JobContext, services: Services, options: DeployOptions) -> None:
     upload, _ = await ctx.load_upload()
     await ctx.set_status(S.SCANNING)
+    await check_namespace(ctx, options.namespace or ctx.settings.kubernetes.namespace, S.SCANNING.value)
     profile, spec = await _analysis(ctx, upload)
     if options.profile:
         profile = analysis.apply_overrides(profile, options.profile)
@@ -95,7 +109,7 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
             f"Dockerfile line {finding.line}: {finding.message} [{finding.rule}]",
             {"rule": finding.rule, "line": finding.line, "severity": str(finding.severity)},
         )
-    await scan_for_secrets(ctx, workspace / prepared.context, prepared.dockerignore)
+    await scan_context(ctx, workspace / prepared.context, prepared, profile.dockerfile or "Dockerfile")
     await ctx.event(
         S.SCANNING.value, "end", f"{prepared.origin} Dockerfile, {len(prepared.findings)} lint finding(s)"
     )
@@ -170,13 +184,43 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
     await roll_out(ctx, services, replace(release, image=pushed.pinned), previous=previous)
 
 
-async def scan_for_secrets(ctx: JobContext, context: Path, dockerignore: str) -> None:
-    """Warn about (or, with security.secretScan: block, refuse) secrets that would ship in the image."""
-    mode = ctx.settings.security.secret_scan
-    if mode == "off":
+async def scan_context(
+    ctx: JobContext, context: Path, prepared: build.PreparedDockerfile, dockerfile_path: str
+) -> None:
+    """Scan exactly what ships in the build context (and the upload's own Dockerfile) for secrets and
+    malicious patterns; either scan may stop the deployment here (security.secretScan / maliciousScan)."""
+    settings = ctx.settings.security
+    if settings.secret_scan == "off" and settings.malicious_scan == "off":
         return
-    matcher = build.IgnoreMatcher(dockerignore)
-    findings = await asyncio.to_thread(security.scan_secrets, context, excluded=matcher.excluded)
+    files = await asyncio.to_thread(lambda: list(build.context_files(context, prepared.dockerignore)))
+    if settings.malicious_scan != "off":
+        own = (dockerfile_path, prepared.dockerfile) if prepared.origin == "upload" else None
+        await _malicious(ctx, await asyncio.to_thread(security.scan_malicious, files, dockerfile=own))
+    if settings.secret_scan != "off":
+        await _secrets(ctx, await asyncio.to_thread(security.scan_secrets, files))
+
+
+async def _malicious(ctx: JobContext, findings: list[security.MaliciousFinding]) -> None:
+    for finding in findings:
+        await ctx.event(
+            S.SCANNING.value,
+            "warning",
+            f"suspicious code in {finding.message()}",
+            {"file": finding.path, "line": finding.line, "rule": finding.rule, "severity": finding.severity},
+        )
+    high = [f for f in findings if f.severity == "high"]
+    if high and ctx.settings.security.malicious_scan == "block":
+        where = ", ".join(f"{f.path}:{f.line} ({f.rule})" for f in high[:5])
+        more = f" and {len(high) - 5} more" if len(high) > 5 else ""
+        raise StageFailed(
+            S.SCANNING.value,
+            f"{len(high)} high-severity malicious pattern(s) in files that would ship in the image "
+            f"({where}{more}); remove them, or set security.maliciousScan to warn",
+        )
+
+
+async def _secrets(ctx: JobContext, findings: list[security.SecretFinding]) -> None:
+    """Warn about (or, with security.secretScan: block, refuse) secrets that would ship in the image."""
     for finding in findings:
         await ctx.event(
             S.SCANNING.value,
@@ -185,7 +229,7 @@ async def scan_for_secrets(ctx: JobContext, context: Path, dockerignore: str) ->
             "remove it and pass it with --secret instead",
             {"file": finding.path, "line": finding.line, "rule": finding.rule},
         )
-    if findings and mode == "block":
+    if findings and ctx.settings.security.secret_scan == "block":
         where = ", ".join(f"{f.path}:{f.line}" for f in findings[:5])
         more = f" and {len(findings) - 5} more" if len(findings) > 5 else ""
         raise StageFailed(
@@ -214,6 +258,7 @@ async def roll_out(
     ctx: JobContext, services: Services, release: Release, *, previous: DeploymentRevision | None
 ) -> None:
     await ctx.set_status(S.DEPLOYING)
+    await check_namespace(ctx, release.namespace(ctx.settings), S.DEPLOYING.value)
     info = await services.cluster.discover()
     await ctx.event(
         S.DEPLOYING.value, "progress", f"Kubernetes {info.server_version}; HPA API {info.hpa_api_version}"
@@ -411,11 +456,15 @@ async def configure_gateway(
         f"Kong: {result.created} created, {result.updated} updated, "
         f"{result.deleted} deleted, {result.unchanged} unchanged",
     )
+    for warning in config.warnings:
+        await ctx.event(S.CONFIGURING.value, "warning", warning)
     await ctx.update_record(
         kong_api_id={
             "service": config.service.id,
             "routes": sorted(route.id for route in config.routes),
             "consumer": release.consumer_name,
+            # The upload's own path on the gateway: the status shows gatewayUrl + this.
+            "path_prefix": kong.gateway_prefix(target, options),
         }
     )
     return {"target": target.model_dump(mode="json"), "options": options.model_dump(mode="json")}
@@ -438,7 +487,7 @@ async def verify(
     results = await run_smoke("service", via_service, paths, settle=settle)
     if through_gateway and services.gateway_http is not None:
         key = (await ctx.developer_key()).get_secret_value()
-        prefix = release.path_prefix(ctx.settings)
+        prefix = kong.gateway_prefix(*kong_inputs(ctx.settings, release, info))
 
         async def via_gateway(path: str) -> int:
             return await services.gateway_get(prefix + path, key)
@@ -508,6 +557,7 @@ async def rollback(ctx: JobContext, services: Services, request: RollbackOptions
         target = older[-1]
     await ctx.set_status(S.ROLLING_BACK, f"rolling back to revision {target.revision}")
     release = release_from_revision(target, ctx.cipher)
+    await check_namespace(ctx, release.namespace(ctx.settings), S.ROLLING_BACK.value)
     objects = revision_manifests(target, ctx.cipher)
     await services.cluster.apply_revision(objects)
     await services.cluster.wait_rollout(

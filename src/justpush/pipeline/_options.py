@@ -8,6 +8,19 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# A newline in an override would start a new instruction in the generated Dockerfile.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _control_characters(value: Any, where: str) -> list[str]:
+    """The fields (dotted) under ``value`` whose text holds a control character."""
+    if isinstance(value, str):
+        return [where] if _CONTROL.search(value) else []
+    if isinstance(value, dict):
+        return [f for k, v in value.items() for f in _control_characters(v, f"{where}.{k}")]
+    if isinstance(value, list | tuple):
+        return [f for i, v in enumerate(value) for f in _control_characters(v, f"{where}[{i}]")]
+    return []
 
 
 def _check_env_names(values: dict[str, str]) -> dict[str, str]:
@@ -92,6 +105,14 @@ class DeployOptions(_WithSecrets):
     @classmethod
     def _names(cls, values: dict[str, str]) -> dict[str, str]:
         return _check_env_names(values)
+
+    @field_validator("profile")
+    @classmethod
+    def _printable(cls, values: dict[str, Any]) -> dict[str, Any]:
+        bad = [f for k, v in values.items() for f in _control_characters(v, f"profile.{k}")]
+        if bad:
+            raise ValueError(f"control characters are not allowed in {', '.join(bad)}")
+        return values
 
     @model_validator(mode="after")
     def _no_overlap(self) -> DeployOptions:

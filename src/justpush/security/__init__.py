@@ -1,15 +1,17 @@
 """Security: encryption of secrets at rest, API token hashing and authentication, the audit trail,
-and the scan for secrets committed to an upload."""
+and the scans of what an upload would ship: committed secrets and malicious patterns."""
 
 from ._audit import REDACTED, audit, redact
 from ._crypto import KEY_FILE_NAME, SecretBox, generate_key, load_secret_box
 from ._datadir import prepare_data_dir
+from ._malicious import MaliciousFinding, scan_malicious
 from ._secretscan import SecretFinding, scan_secrets
 from ._tokens import NewToken, authenticate, generate_token, hash_token, issue_token
 
 __all__ = [
     "KEY_FILE_NAME",
     "REDACTED",
+    "MaliciousFinding",
     "NewToken",
     "SecretBox",
     "SecretFinding",
@@ -22,5 +24,6 @@ __all__ = [
     "load_secret_box",
     "prepare_data_dir",
     "redact",
+    "scan_malicious",
     "scan_secrets",
 ]

@@ -25,6 +25,7 @@ ERROR_STATUS: Mapping[type[errors.JustPushError], int] = {
     errors.NotFoundError: 404,
     errors.ConflictError: 409,
     errors.AuthError: 401,
+    errors.ForbiddenError: 403,
     # A disabled feature looks like an endpoint that does not exist.
     errors.FeatureDisabledError: 404,
     errors.UploadError: 400,

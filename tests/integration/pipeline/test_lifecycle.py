@@ -101,8 +101,11 @@ async def test_python_app_full_lifecycle(
             ("gateway", "/items"): True,
         }
 
-        # Through the (emulated) gateway: key-auth on /items, /health public.
+        # Through the (emulated) gateway, under the upload's own path segment: key-auth on /items,
+        # /health public; the bare spec path is nobody's route.
         gateway = status["gateway_url"]
+        assert gateway == f"{kong.proxy_url}/python-inventory-{upload_id}"
+        assert httpx.get(f"{kong.proxy_url}/health", timeout=10).status_code == 404
         async with httpx.AsyncClient(base_url=gateway, timeout=10) as proxy:
             assert (await proxy.get("/items")).status_code == 401
             items = await proxy.get("/items", headers={"apikey": key})

@@ -158,7 +158,7 @@ def test_dockerignore_keeps_secrets_out_and_dependency_files_in(options: Dockerf
 def test_an_injected_environment_overrides_templates(options: DockerfileOptions) -> None:
     env = jinja2.Environment(
         loader=jinja2.DictLoader(
-            {"go.Dockerfile.j2": "FROM {{ build_image }}\nCMD {{ cmd }}\n", "dockerignore.j2": "x\n"}
+            {"go.Dockerfile.j2": "FROM {{ build_image }}\nCMD {{ cmd | json }}\n", "dockerignore.j2": "x\n"}
         ),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,

@@ -188,7 +188,7 @@ async def test_dbless_refuses_writes_and_validates_config(deck_schema: dict[str,
         ok = await admin.post("/config", json=to_deck(config))
         assert ok.status_code == 201, ok.text
         routes = (await admin.get("/routes")).json()["data"]
-        assert [r["paths"] for r in routes] == [["~/a/(?<id>[^#?/]+)$"]]
+        assert [r["paths"] for r in routes] == [["~/a-u(?<jp_path>/a/(?<id>[^#?/]+))$"]]
 
 
 async def test_admin_token_required_when_configured() -> None:
@@ -225,12 +225,13 @@ async def test_proxy_routes_authenticates_and_forwards() -> None:
 
     proxy = create_proxy(admin_app, transport=httpx.MockTransport(upstream))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=proxy), base_url="http://gw") as gw:
-        assert (await gw.get("/apps/u1/users/7")).status_code == 401
-        assert (await gw.get("/apps/u1/users/7", headers={"X-Key": "bad"})).status_code == 401
-        ok = await gw.get("/apps/u1/users/me", headers={"X-Key": "good"})
+        assert (await gw.get("/app-u1/apps/u1/users/7")).status_code == 401
+        assert (await gw.get("/app-u1/apps/u1/users/7", headers={"X-Key": "bad"})).status_code == 401
+        ok = await gw.get("/app-u1/apps/u1/users/me", headers={"X-Key": "good"})
         assert ok.status_code == 200 and ok.json() == {"consumer": "app_dev"}
-        assert (await gw.get("/apps/u1/open")).status_code == 200
-        assert (await gw.get("/apps/u2/open")).status_code == 404
+        assert (await gw.get("/app-u1/apps/u1/open")).status_code == 200
+        assert (await gw.get("/app-u1/apps/u2/open")).status_code == 404
+        assert (await gw.get("/apps/u1/open")).status_code == 404
     assert seen == ["backend:9000/base/users/me", "backend:9000/base/open"]
 
 

@@ -40,7 +40,6 @@ def upload(upload_id: str, security: list[dict[str, list[str]]] | None = None) -
     )
     options = KongOptions(
         developers=(Developer(username="dev", api_key=SecretStr(f"key-{upload_id}")),),
-        path_prefix="/{upload_id}",
         rate_limit=None,
         cors=None,
     )
@@ -78,18 +77,18 @@ async def gateway() -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def test_key_of_one_upload_is_refused_on_another(gateway: httpx.AsyncClient) -> None:
-    foreign = await gateway.get("/b/orders", headers={"X-Key": "key-a"})
+    foreign = await gateway.get("/app-b/orders", headers={"X-Key": "key-a"})
     assert (foreign.status_code, foreign.json()) == (403, FORBIDDEN)
-    own = await gateway.get("/b/orders", headers={"X-Key": "key-b"})
+    own = await gateway.get("/app-b/orders", headers={"X-Key": "key-b"})
     assert own.status_code == 200
     assert own.json() == {"host": "b.backend", "consumer": "app-b_dev", "groups": None}  # groups hidden
-    assert (await gateway.get("/a/orders", headers={"X-Key": "key-a"})).status_code == 200
-    assert (await gateway.get("/a/orders", headers={"X-Key": "key-b"})).status_code == 403
-    assert (await gateway.get("/b/orders")).status_code == 401  # no key: key-auth answers first
+    assert (await gateway.get("/app-a/orders", headers={"X-Key": "key-a"})).status_code == 200
+    assert (await gateway.get("/app-a/orders", headers={"X-Key": "key-b"})).status_code == 403
+    assert (await gateway.get("/app-b/orders")).status_code == 401  # no key: key-auth answers first
 
 
 async def test_public_routes_need_no_key(gateway: httpx.AsyncClient) -> None:
-    for path in ("/a/health", "/b/health"):
+    for path in ("/app-a/health", "/app-b/health"):
         response = await gateway.get(path)
         assert response.status_code == 200 and response.json()["consumer"] is None
 
@@ -119,10 +118,10 @@ async def test_or_auth_keeps_401_for_anonymous_and_403_for_foreign_keys() -> Non
     admin_app = await gateway_for([upload("a", either), upload("b", either)])
     proxy = create_proxy(admin_app, transport=httpx.MockTransport(upstream))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=proxy), base_url="http://gw") as gw:
-        anonymous = await gw.get("/b/orders")
+        anonymous = await gw.get("/app-b/orders")
         assert anonymous.status_code == 401 and anonymous.json() != FORBIDDEN
-        assert (await gw.get("/b/orders", headers={"X-Key": "key-a"})).status_code == 403
-        assert (await gw.get("/b/orders", headers={"X-Key": "key-b"})).status_code == 200
+        assert (await gw.get("/app-b/orders", headers={"X-Key": "key-a"})).status_code == 403
+        assert (await gw.get("/app-b/orders", headers={"X-Key": "key-b"})).status_code == 200
 
 
 async def test_optional_auth_lets_anonymous_through() -> None:
@@ -130,9 +129,9 @@ async def test_optional_auth_lets_anonymous_through() -> None:
     admin_app = await gateway_for([upload("a", optional), upload("b", optional)])
     proxy = create_proxy(admin_app, transport=httpx.MockTransport(upstream))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=proxy), base_url="http://gw") as gw:
-        anonymous = await gw.get("/b/orders")
+        anonymous = await gw.get("/app-b/orders")
         assert anonymous.status_code == 200 and anonymous.json()["consumer"] == "app-b_anonymous"
-        assert (await gw.get("/b/orders", headers={"X-Key": "key-a"})).status_code == 403
+        assert (await gw.get("/app-b/orders", headers={"X-Key": "key-a"})).status_code == 403
 
 
 async def test_dbless_declarative_config_isolates_too() -> None:
@@ -146,8 +145,8 @@ async def test_dbless_declarative_config_isolates_too() -> None:
         assert groups == ["justpush-upload-a", "justpush-upload-b"]
     proxy = create_proxy(admin_app, transport=httpx.MockTransport(upstream))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=proxy), base_url="http://gw") as gw:
-        assert (await gw.get("/b/orders", headers={"X-Key": "key-a"})).status_code == 403
-        assert (await gw.get("/b/orders", headers={"X-Key": "key-b"})).status_code == 200
+        assert (await gw.get("/app-b/orders", headers={"X-Key": "key-a"})).status_code == 403
+        assert (await gw.get("/app-b/orders", headers={"X-Key": "key-b"})).status_code == 200
 
 
 async def test_removed_developer_loses_its_acl_membership() -> None:

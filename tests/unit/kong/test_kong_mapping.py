@@ -25,6 +25,8 @@ from tests.kong_emulator._store import _path_error, kong_regex_to_python
 from tests.unit.kong.kong_helpers import make_spec, plugins_on, route_for, service_plugins
 
 GET: dict[str, Any] = {"get": {"responses": {"200": {"description": "ok"}}}}
+# The upload's own first path segment (`<target name>-<upload id>`), before every route.
+T = "/petstore-u1"
 SCHEMES = {
     "header_key": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
     "query_key": {"type": "apiKey", "in": "query", "name": "api_key"},
@@ -49,11 +51,21 @@ def secured(security: Any, op_security: Any = "inherit") -> dict[str, Any]:
     return spec
 
 
+REWRITE = '$(uri_captures["jp_path"])'
+
+
 def kong_match(path: str, request_path: str) -> dict[str, str] | None:
-    """Match like Kong: a regex path (after "~") anchored at the start of the request path."""
+    """Match like Kong: a regex path (after "~") anchored at the start of the request path; the path
+    parameters it captures (jp_path, what the upstream receives, is left out)."""
     assert path.startswith("~")
     m = re.match(kong_regex_to_python(path[1:]), request_path)
-    return m.groupdict() if m else None
+    return {k: v for k, v in m.groupdict().items() if k != "jp_path"} if m else None
+
+
+def upstream_path(path: str, request_path: str) -> str:
+    m = re.match(kong_regex_to_python(path[1:]), request_path)
+    assert m is not None
+    return m.group("jp_path")
 
 
 def winner(config: Any, request_path: str, method: str = "GET") -> str | None:
@@ -73,19 +85,19 @@ def winner(config: Any, request_path: str, method: str = "GET") -> str | None:
 def test_path_params_become_named_captures(target: KongTarget, options: KongOptions) -> None:
     config = openapi_to_kong(make_spec({"/users/{id}": GET}), target, options)
     route = config.routes[0]
-    assert route.paths == ("~/users/(?<id>[^#?/]+)$",)
-    assert kong_match(route.paths[0], "/users/42") == {"id": "42"}
-    assert kong_match(route.paths[0], "/users/42/posts") is None
-    assert kong_match(route.paths[0], "/users/") is None
+    assert route.paths == ("~/petstore-u1(?<jp_path>/users/(?<id>[^#?/]+))$",)
+    assert kong_match(route.paths[0], T + "/users/42") == {"id": "42"}
+    assert kong_match(route.paths[0], T + "/users/42/posts") is None
+    assert kong_match(route.paths[0], T + "/users/") is None
 
 
 def test_literal_paths_match_exactly(target: KongTarget, options: KongOptions) -> None:
     config = openapi_to_kong(make_spec({"/users/me": GET}), target, options)
     path = config.routes[0].paths[0]
-    assert path == "~/users/me$"
-    assert kong_match(path, "/users/me") == {}
-    assert kong_match(path, "/users/meow") is None
-    assert kong_match(path, "/users/me/x") is None
+    assert path == "~/petstore-u1(?<jp_path>/users/me)$"
+    assert kong_match(path, T + "/users/me") == {}
+    assert kong_match(path, T + "/users/meow") is None
+    assert kong_match(path, T + "/users/me/x") is None
 
 
 def test_literal_beats_parameter_and_order_is_total(target: KongTarget, options: KongOptions) -> None:
@@ -105,16 +117,16 @@ def test_literal_beats_parameter_and_order_is_total(target: KongTarget, options:
     config = openapi_to_kong(make_spec({p: GET for p in paths}), target, options)
     priorities = [r.regex_priority for r in config.routes]
     assert len(set(priorities)) == len(priorities)
-    assert winner(config, "/users/me") == "GET /users/me"
-    assert winner(config, "/users/7") == "GET /users/{id}"
-    assert winner(config, "/users/me/posts") == "GET /users/me/posts"
-    assert winner(config, "/users/7/posts/latest") == "GET /users/{id}/posts/latest"
-    assert winner(config, "/users/7/posts/9") == "GET /users/{id}/posts/{postId}"
-    assert winner(config, "/groups/7") == "GET /{kind}/{id}"
-    assert winner(config, "/files/x.json") == "GET /files/{name}.json"
-    assert winner(config, "/files/x.txt") == "GET /files/{name}"
+    assert winner(config, T + "/users/me") == "GET /users/me"
+    assert winner(config, T + "/users/7") == "GET /users/{id}"
+    assert winner(config, T + "/users/me/posts") == "GET /users/me/posts"
+    assert winner(config, T + "/users/7/posts/latest") == "GET /users/{id}/posts/latest"
+    assert winner(config, T + "/users/7/posts/9") == "GET /users/{id}/posts/{postId}"
+    assert winner(config, T + "/groups/7") == "GET /{kind}/{id}"
+    assert winner(config, T + "/files/x.json") == "GET /files/{name}.json"
+    assert winner(config, T + "/files/x.txt") == "GET /files/{name}"
     # ambiguous by design: /a/b matches both; the more-left literal wins, deterministically
-    assert winner(config, "/a/b") == "GET /a/{x}"
+    assert winner(config, T + "/a/b") == "GET /a/{x}"
 
 
 def test_base_path_from_servers_with_variables(target: KongTarget, options: KongOptions) -> None:
@@ -125,9 +137,9 @@ def test_base_path_from_servers_with_variables(target: KongTarget, options: Kong
         ],
     )
     config = openapi_to_kong(spec, target, options)
-    assert config.routes[0].paths == ("~/v2/shop/pets$",)
+    assert config.routes[0].paths == ("~/petstore-u1(?<jp_path>/v2/shop/pets)$",)
     relative = openapi_to_kong(make_spec({"/pets": GET}, servers=[{"url": "/api/"}]), target, options)
-    assert relative.routes[0].paths == ("~/api/pets$",)
+    assert relative.routes[0].paths == ("~/petstore-u1(?<jp_path>/api/pets)$",)
 
 
 def test_capture_names_are_sanitized_unique_and_short(target: KongTarget, options: KongOptions) -> None:
@@ -135,7 +147,7 @@ def test_capture_names_are_sanitized_unique_and_short(target: KongTarget, option
     paths = {f"/x/{{user-id}}/{{1st}}/{{{long_name}}}/{{{long_name}}}/{{ünïcødé}}/{{a.b}}/{{a_b}}": GET}
     config = openapi_to_kong(make_spec(paths), target, options)
     path = config.routes[0].paths[0]
-    names = re.findall(r"\(\?<([^>]+)>", path)
+    names = [n for n in re.findall(r"\(\?<([^>]+)>", path) if n != "jp_path"]
     assert len(names) == len(set(names)) == 7
     for name in names:
         assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) and len(name) <= 32
@@ -151,12 +163,12 @@ def test_unicode_and_reserved_characters_are_encoded_and_escaped(
     )
     config = openapi_to_kong(spec, target, options)
     by_op = {r.operation: r.paths[0] for r in config.routes}
-    assert kong_match(by_op["GET /café/{id}"], "/caf%C3%A9/1") == {"id": "1"}
-    assert kong_match(by_op["GET /v1/items:search"], "/v1/items:search") == {}
-    assert kong_match(by_op["GET /a+b/(x)"], "/a+b/(x)") == {}
-    assert kong_match(by_op["GET /a+b/(x)"], "/aab/x") is None
-    assert kong_match(by_op["GET /files/{name}.{ext}"], "/files/a.tar") == {"name": "a", "ext": "tar"}
-    assert kong_match(by_op["GET /files/{name}.{ext}"], "/files/atar") is None
+    assert kong_match(by_op["GET /café/{id}"], T + "/caf%C3%A9/1") == {"id": "1"}
+    assert kong_match(by_op["GET /v1/items:search"], T + "/v1/items:search") == {}
+    assert kong_match(by_op["GET /a+b/(x)"], T + "/a+b/(x)") == {}
+    assert kong_match(by_op["GET /a+b/(x)"], T + "/aab/x") is None
+    assert kong_match(by_op["GET /files/{name}.{ext}"], T + "/files/a.tar") == {"name": "a", "ext": "tar"}
+    assert kong_match(by_op["GET /files/{name}.{ext}"], T + "/files/atar") is None
     for path in by_op.values():
         assert path.isascii() and _path_error(path) is None
 
@@ -173,8 +185,8 @@ def test_three_hundred_paths(target: KongTarget, options: KongOptions) -> None:
     assert len(config.routes) == 450
     assert len({r.name for r in config.routes}) == 450
     assert len({r.id for r in config.routes}) == 450
-    assert winner(config, "/r99/items/special") == "GET /r99/items/special"
-    assert winner(config, "/r99/items/5", "DELETE") == "DELETE /r99/items/{id}"
+    assert winner(config, T + "/r99/items/special") == "GET /r99/items/special"
+    assert winner(config, T + "/r99/items/5", "DELETE") == "DELETE /r99/items/{id}"
     assert openapi_to_kong(make_spec(paths), target, options) == config
 
 
@@ -182,20 +194,19 @@ def test_path_prefix_with_strip_rewrites_upstream_path(target: KongTarget) -> No
     options = KongOptions.from_settings(GatewaySettings(path_prefix="/apps/{upload_id}"))
     config = openapi_to_kong(make_spec({"/users/{id}": GET}), target, options)
     route = config.routes[0]
-    assert route.paths == ("~/apps/u1(?<jp_path>/users/(?<id>[^#?/]+))$",)
+    assert route.paths == ("~/petstore-u1/apps/u1(?<jp_path>/users/(?<id>[^#?/]+))$",)
     assert route.strip_path is False
-    assert kong_match(route.paths[0], "/apps/u1/users/5") == {"jp_path": "/users/5", "id": "5"}
-    assert (
-        plugins_on(config, "GET /users/{id}")["request-transformer"]["replace"]["uri"]
-        == '$(uri_captures["jp_path"])'
-    )
+    assert kong_match(route.paths[0], T + "/apps/u1/users/5") == {"id": "5"}
+    assert upstream_path(route.paths[0], T + "/apps/u1/users/5") == "/users/5"
+    assert service_plugins(config)["request-transformer"]["replace"]["uri"] == REWRITE
     kept = openapi_to_kong(
         make_spec({"/users/{id}": GET}),
         target,
         KongOptions(path_prefix="/apps/{upload_id}", strip_path=False),
     )
-    assert kept.routes[0].paths == ("~/apps/u1/users/(?<id>[^#?/]+)$",)
-    assert "request-transformer" not in plugins_on(kept, "GET /users/{id}")
+    # Without strip_path the prefix reaches the upstream; the upload's own segment never does.
+    assert kept.routes[0].paths == ("~/petstore-u1(?<jp_path>/apps/u1/users/(?<id>[^#?/]+))$",)
+    assert upstream_path(kept.routes[0].paths[0], T + "/apps/u1/users/5") == "/apps/u1/users/5"
 
 
 def test_parameter_named_like_the_rewrite_capture_is_renamed(target: KongTarget) -> None:
@@ -298,7 +309,10 @@ def test_options_from_gateway_settings(target: KongTarget) -> None:
         }
     )
     config = openapi_to_kong(make_spec({"/x": GET}), target, KongOptions.from_settings(gateway))
-    assert service_plugins(config) == {"rate-limiting": {"minute": 7, "policy": "local"}}
+    assert service_plugins(config) == {
+        "rate-limiting": {"minute": 7, "policy": "local"},
+        "request-transformer": {"replace": {"uri": REWRITE}},
+    }
     route = config.routes[0]
     assert (route.preserve_host, route.protocols, route.methods) == (True, ("https",), ("GET",))
     assert (config.service.read_timeout, config.service.retries) == (1234, 2)
@@ -340,13 +354,16 @@ def test_x_kong_plugin_levels_and_deployment_overrides(target: KongTarget) -> No
         },
         **{"x-kong-plugin-request-termination": {"config": {"status_code": 503}}},
     )
+    # The operator allows request-termination besides the defaults.
     options = KongOptions(
-        operation_plugins={"getA": {"rate-limiting": {"second": 1}}, "POST /a": {"cors": None}}
+        operation_plugins={"getA": {"rate-limiting": {"second": 1}}, "POST /a": {"cors": None}},
+        allowed_plugins=(*KongOptions().allowed_plugins, "request-termination"),
     )
     config = openapi_to_kong(spec, target, options)
     get_a, post_a = plugins_on(config, "GET /a"), plugins_on(config, "POST /a")
     assert get_a["response-transformer"] == {"add": {"headers": ["X-Path:a"]}}
-    assert get_a["request-transformer"] == {"add": {"headers": ["X-Op:1"]}}
+    # A route's own request-transformer keeps the rewrite that strips the upload's segment.
+    assert get_a["request-transformer"] == {"add": {"headers": ["X-Op:1"]}, "replace": {"uri": REWRITE}}
     assert get_a["rate-limiting"]["second"] == 1
     assert "response-transformer" not in post_a and "cors" not in post_a
     assert service_plugins(config)["request-termination"] == {"status_code": 503}
@@ -374,7 +391,7 @@ def test_request_and_response_transformer_when_configured(target: KongTarget) ->
     )
     config = openapi_to_kong(make_spec({"/a": GET}), target, options)
     assert service_plugins(config) == {
-        "request-transformer": {"add": {"headers": ["X-From:gw"]}},
+        "request-transformer": {"add": {"headers": ["X-From:gw"]}, "replace": {"uri": REWRITE}},
         "response-transformer": {"remove": {"headers": ["Server"]}},
     }
 
@@ -493,7 +510,7 @@ def test_swagger2_security_definitions(target: KongTarget, options: KongOptions)
         "paths": {"/x": GET},
     }
     result = openapi_to_kong(spec, target, options)
-    assert result.routes[0].paths == ("~/v1/x$",)
+    assert result.routes[0].paths == ("~/petstore-u1(?<jp_path>/v1/x)$",)
     assert "basic-auth" in plugins_on(result, "GET /x")
 
 

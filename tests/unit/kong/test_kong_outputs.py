@@ -57,7 +57,7 @@ def test_deck_validates_against_kong_schema(config: Any, deck_schema: dict[str, 
     assert document["_format_version"] == "3.0"
     service = document["services"][0]
     assert len(service["routes"]) == 4
-    assert {p["name"] for p in service["plugins"]} == {"cors", "rate-limiting"}
+    assert {p["name"] for p in service["plugins"]} == {"cors", "rate-limiting", "request-transformer"}
     consumer = next(c for c in document["consumers"] if c["username"] == "petstore_alice")
     assert consumer["keyauth_credentials"][0]["key"] == "alice-key"
     assert consumer["jwt_secrets"][0]["secret"] == "s3cret"
@@ -88,7 +88,7 @@ def test_kic_resources(config: Any, target: KongTarget) -> None:
     ingresses = [o for o in objects if o["kind"] == "Ingress"]
     assert len(ingresses) == 4
     by_path = {i["spec"]["rules"][0]["http"]["paths"][0]["path"]: i for i in ingresses}
-    user = by_path["/~/users/(?<id>[^#?/]+)$"]
+    user = by_path["/~/petstore-u1(?<jp_path>/users/(?<id>[^#?/]+))$"]
     assert user["apiVersion"] == "networking.k8s.io/v1"
     assert user["spec"]["ingressClassName"] == "kong"
     backend = user["spec"]["rules"][0]["http"]["paths"][0]

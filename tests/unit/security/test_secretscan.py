@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from justpush.build import IgnoreMatcher
+from justpush.build import context_files
 from justpush.security import scan_secrets
 
 ALNUM = "Q7x9Lm2Pz4Kw8Rt6Vb3Nc5Hd1Jf0Gs7Ya9Ue2Io4Tp6Qr8Wm3Ek5Zl"
@@ -27,7 +27,7 @@ TOKENS = {
 def test_each_rule_finds_its_token_and_shows_only_its_prefix(tmp_path: Path, rule: str) -> None:
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "config.py").write_text(f"import os\n\nVALUE = '{TOKENS[rule]}'\n")
-    (finding,) = scan_secrets(tmp_path)
+    (finding,) = scan_secrets(context_files(tmp_path, ""))
     assert (finding.path, finding.line, finding.rule) == ("src/config.py", 3, rule)
     secret_part = TOKENS[rule][-16:]
     assert secret_part not in finding.preview and secret_part not in finding.message()
@@ -41,7 +41,7 @@ def test_lookalikes_are_not_findings(tmp_path: Path) -> None:
         "-----BEGIN PUBLIC KEY-----\n"
         "-----BEGIN CERTIFICATE-----\n"
     )
-    assert scan_secrets(tmp_path) == []
+    assert scan_secrets(context_files(tmp_path, "")) == []
 
 
 def test_files_left_out_of_the_image_are_not_scanned(tmp_path: Path) -> None:
@@ -51,6 +51,5 @@ def test_files_left_out_of_the_image_are_not_scanned(tmp_path: Path) -> None:
     (tmp_path / "keys").mkdir()
     (tmp_path / "keys" / "deploy.pem").write_text(TOKENS["private-key"] + "\n")
     (tmp_path / "blob.bin").write_bytes(b"\0\1" + TOKENS["aws-access-key-id"].encode())
-    matcher = IgnoreMatcher(".env\nkeys/\n")
-    assert scan_secrets(tmp_path, excluded=matcher.excluded) == []
-    assert [f.path for f in scan_secrets(tmp_path)] == [".env", "keys/deploy.pem"]
+    assert scan_secrets(context_files(tmp_path, ".env\nkeys/\n")) == []
+    assert [f.path for f in scan_secrets(context_files(tmp_path, ""))] == [".env", "keys/deploy.pem"]

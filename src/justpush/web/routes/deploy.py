@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from justpush import k8s, pipeline, security, store
-from justpush.errors import ConflictError, FeatureDisabledError, JustPushError
+from justpush.errors import ConflictError, FeatureDisabledError, ForbiddenError, JustPushError
 from justpush.pipeline import (
     DeploymentStatus,
     DeployOptions,
@@ -39,6 +39,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody},
     409: {"model": ErrorBody},
 }
+_ERRORS_DEPLOY: dict[int | str, dict[str, Any]] = {**_ERRORS, 403: {"model": ErrorBody}}
 # How long an SSE reader waits for a wake-up before it polls the database again.
 _POLL_SECONDS = 1.0
 _KEEPALIVE_SECONDS = 15.0
@@ -64,11 +65,14 @@ async def _enqueue(
     kind: str,
     options: dict[str, Any],
     secrets: dict[str, Any] | None = None,
+    namespace: str | None = None,
 ) -> DeploymentAccepted:
     await store.get_upload(session, upload_id, owner_id=user.id)
     # Read before a rollback expires the row: the refusal is audited under the same name.
     actor, user_id = user.name, user.id
     try:
+        if namespace is not None:
+            await _check_namespace(state, session, upload_id, namespace)
         job = await pipeline.submit_job(
             session,
             state.secret_box,
@@ -110,7 +114,27 @@ async def _enqueue(
     )
 
 
-@router.post("/{upload_id}", status_code=202, responses=_ERRORS)
+async def _check_namespace(state: AppState, session: SessionDep, upload_id: str, namespace: str) -> None:
+    """Only a namespace the operator allows, and never a move: the old one's objects would be orphaned."""
+    settings = state.settings.kubernetes
+    if not settings.namespace_allowed(namespace):
+        allowed = sorted({settings.namespace, *settings.allowed_namespaces})
+        raise ForbiddenError(
+            f"namespace {namespace!r} is not allowed; allowed: {', '.join(allowed)} "
+            "(kubernetes.allowedNamespaces)",
+            details={"field": "namespace", "allowed": allowed},
+        )
+    record = await store.get_analyze_result(session, upload_id)
+    current = ((record.k8s_deployment_info if record else None) or {}).get("namespace")
+    if current is not None and current != namespace:
+        raise ConflictError(
+            f"upload '{upload_id}' is deployed in namespace {current!r}; delete that deployment before "
+            f"deploying it to {namespace!r}",
+            details={"field": "namespace", "current": current},
+        )
+
+
+@router.post("/{upload_id}", status_code=202, responses=_ERRORS_DEPLOY)
 async def deploy(
     upload_id: str,
     user: CurrentUser,
@@ -121,7 +145,14 @@ async def deploy(
     """Build, push, deploy to Kubernetes and configure Kong; follow it at `events_url`."""
     options = options or DeployOptions()
     return await _enqueue(
-        state, session, user, upload_id, "deploy", options.public(), {"secrets": options.secrets}
+        state,
+        session,
+        user,
+        upload_id,
+        "deploy",
+        options.public(),
+        {"secrets": options.secrets},
+        namespace=options.namespace or state.settings.kubernetes.namespace,
     )
 
 
@@ -210,11 +241,13 @@ async def status(upload_id: str, user: CurrentUser, session: SessionDep, state: 
         )
     await session.commit()
     settings = state.settings
-    prefix = settings.gateway.path_prefix.replace("{upload_id}", upload_id).rstrip("/")
-    if revision is not None and revision.release:
-        stored_prefix = (revision.release.get("options") or {}).get("path_prefix")
-        if stored_prefix is not None:
-            prefix = stored_prefix.replace("{upload_id}", upload_id).rstrip("/")
+    # Stored by CONFIGURING: the upload's own path on the gateway (/<app>-<upload id>[/prefix]).
+    stored = (record.kong_api_id or {}).get("path_prefix")
+    prefix = (
+        str(stored)
+        if stored is not None
+        else _legacy_prefix(settings.gateway.path_prefix, upload_id, revision)
+    )
     return DeploymentPublic(
         upload_id=upload_id,
         status=record.deployment_status,
@@ -233,6 +266,16 @@ async def status(upload_id: str, user: CurrentUser, session: SessionDep, state: 
         deployed_at=record.deployed_at,
         updated_at=record.updated_at,
     )
+
+
+def _legacy_prefix(configured: str, upload_id: str, revision: store.DeploymentRevision | None) -> str:
+    """The gateway path of a deployment configured before routes had a per-upload segment (until its
+    next deploy, redeploy or rollback reconfigures Kong)."""
+    prefix = configured
+    if revision is not None and revision.release:
+        stored = (revision.release.get("options") or {}).get("path_prefix")
+        prefix = stored if stored is not None else prefix
+    return str(prefix).replace("{upload_id}", upload_id).rstrip("/")
 
 
 def _mask(key: str) -> str:
