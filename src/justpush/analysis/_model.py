@@ -56,6 +56,8 @@ class ProjectProfile:
     overridden: tuple[str, ...] = ()
     # Project name from the manifest (package.json name, pyproject name, artifactId, go module), if any.
     name: str | None = None
+    # Folders of the upload holding a manifest ("." = the root): where the API could be; app_dir is one.
+    app_dir_candidates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .._treesitter import Node, field_, named_children, text
 
 
-def annotations(node: Node) -> dict[str, Node]:
+def annotations_of(node: Node) -> dict[str, Node]:
     """The annotations of a declaration or parameter by simple name."""
     modifiers = next((c for c in node.children if c.type == "modifiers"), None)
     found: dict[str, Node] = {}

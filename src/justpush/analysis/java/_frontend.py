@@ -84,7 +84,10 @@ def _env_reads(root: Path, index: SourceIndex) -> list[EnvVar]:
                 elif not args and node.parent is not None:
                     # System.getenv().getOrDefault("X", "d")
                     outer = node.parent
-                    if outer.type == "method_invocation" and text(field_(outer, "name")) in ("getOrDefault", "get"):
+                    if outer.type == "method_invocation" and text(field_(outer, "name")) in (
+                        "getOrDefault",
+                        "get",
+                    ):
                         oargs = named_children(field_(outer, "arguments"))
                         if oargs and (name := literal(oargs[0])) is not None:
                             default = literal(oargs[1]) if len(oargs) > 1 else None
@@ -99,7 +102,9 @@ def _env_reads(root: Path, index: SourceIndex) -> list[EnvVar]:
                             continue
                         # A value in application.properties/yml wins over the @Value fallback.
                         default = defined
-                    found.append(env_var(_relaxed_env_name(prop), default, evidence(path, node, f"@Value {prop}")))
+                    found.append(
+                        env_var(_relaxed_env_name(prop), default, evidence(path, node, f"@Value {prop}"))
+                    )
     for config_file in config.files:
         for key, (value, number) in config_file.values.items():
             for match in PLACEHOLDER.finditer(value):
@@ -119,7 +124,9 @@ def _java_default(getenv: Node) -> str | None:
         if parent.type == "ternary_expression" and "getenv" in text(field_(parent, "consequence")):
             alternative = field_(parent, "alternative")
             return literal(alternative) or (
-                text(alternative) if alternative is not None and alternative.type == "decimal_integer_literal" else None
+                text(alternative)
+                if alternative is not None and alternative.type == "decimal_integer_literal"
+                else None
             )
         parent = parent.parent
     return None
@@ -147,7 +154,10 @@ def find_port(root: Path, profile: ProjectProfile) -> tuple[int, Evidence] | Non
     env = {v.name: v.default for v in _env_reads(root, index) if v.default is not None} if sockets else {}
     for path in sockets:
         for node in walk(index.parsed(path).root):
-            if node.type == "object_creation_expression" and text(field_(node, "type")) == "InetSocketAddress":
+            if (
+                node.type == "object_creation_expression"
+                and text(field_(node, "type")) == "InetSocketAddress"
+            ):
                 args = named_children(field_(node, "arguments"))
                 port = _int_value(args[-1], node, env, 0) if args else None
                 if port is not None:

@@ -18,7 +18,9 @@ from .._model import HttpMethod, Operation, Parameter
 from .._treesitter import HTTP_METHODS, join_paths
 from ._index import SourceIndex
 
-_INPUT_SPEC = re.compile(r"""(?:<inputSpec>\s*([^<]+?)\s*</inputSpec>|inputSpec\s*(?:=|\.set\()\s*["']([^"']+)["'])""")
+_INPUT_SPEC = re.compile(
+    r"""(?:<inputSpec>\s*([^<]+?)\s*</inputSpec>|inputSpec\s*(?:=|\.set\()\s*["']([^"']+)["'])"""
+)
 _BUILD_FILES = ("pom.xml", "build.gradle", "build.gradle.kts")
 _SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -39,7 +41,9 @@ class GeneratedApis:
         self._specs = []
         root = self.index.root
         candidates: list[Path] = []
-        for build in (p for name in _BUILD_FILES for p in sorted(root.rglob(name)) if "node_modules" not in p.parts):
+        for build in (
+            p for name in _BUILD_FILES for p in sorted(root.rglob(name)) if "node_modules" not in p.parts
+        ):
             try:
                 content = build.read_text(errors="replace")
             except OSError:
@@ -68,7 +72,11 @@ class GeneratedApis:
             data = yaml.safe_load(resolved.read_text(errors="replace"))
         except (OSError, ValueError, yaml.YAMLError):
             return None
-        if isinstance(data, dict) and ("openapi" in data or "swagger" in data) and isinstance(data.get("paths"), dict):
+        if (
+            isinstance(data, dict)
+            and ("openapi" in data or "swagger" in data)
+            and isinstance(data.get("paths"), dict)
+        ):
             return data
         return None
 
@@ -86,15 +94,41 @@ class GeneratedApis:
                         continue
                     tags = operation.get("tags") or []
                     by_tag = bool(tags) and f"{_camel(str(tags[0]))}Api" == interface
-                    segment = next((s for s in str(path).split("/") if s and not s.startswith("{")), "Default")
+                    segment = next(
+                        (s for s in str(path).split("/") if s and not s.startswith("{")), "Default"
+                    )
                     if not by_tag and f"{_camel(segment)}Api" != interface:
                         continue
-                    out.append(self._operation(spec, spec_file, method, join_paths(prefix, str(path)), [*shared, *(operation.get("parameters") or [])], operation, file, at_line))
+                    out.append(
+                        self._operation(
+                            spec,
+                            spec_file,
+                            method,
+                            join_paths(prefix, str(path)),
+                            [*shared, *(operation.get("parameters") or [])],
+                            operation,
+                            file,
+                            at_line,
+                        )
+                    )
         if not out:
-            self.warnings.append(f"{file}:{at_line}: implements {interface}, a generated interface whose OpenAPI spec was not found; its routes are missing")
+            self.warnings.append(
+                f"{file}:{at_line}: implements {interface}, a generated interface whose OpenAPI spec "
+                "was not found; its routes are missing"
+            )
         return out
 
-    def _operation(self, spec: dict[str, Any], spec_file: str, method: HttpMethod, path: str, raw_params: list[Any], operation: dict[str, Any], file: str, at_line: int) -> Operation:
+    def _operation(
+        self,
+        spec: dict[str, Any],
+        spec_file: str,
+        method: HttpMethod,
+        path: str,
+        raw_params: list[Any],
+        operation: dict[str, Any],
+        file: str,
+        at_line: int,
+    ) -> Operation:
         from .._model import Evidence
 
         params: dict[tuple[str, str], Parameter] = {}
@@ -102,9 +136,13 @@ class GeneratedApis:
             param = _deref(spec, raw)
             if not isinstance(param, dict) or param.get("in") not in ("path", "query", "header"):
                 continue
-            schema = param.get("schema") if isinstance(param.get("schema"), dict) else {"type": "string"}
+            raw_schema = param.get("schema")
+            schema: dict[str, Any] = raw_schema if isinstance(raw_schema, dict) else {"type": "string"}
             params[(str(param["in"]), str(param.get("name")))] = Parameter(
-                str(param.get("name")), param["in"], _inline(spec, schema), required=bool(param.get("required")) or param["in"] == "path"
+                str(param.get("name")),
+                param["in"],
+                _inline(spec, schema),
+                required=bool(param.get("required")) or param["in"] == "path",
             )
         for name in re.findall(r"\{([^}]+)\}", path):
             params.setdefault(("path", name), Parameter(name, "path", required=True))
@@ -115,7 +153,9 @@ class GeneratedApis:
             summary=operation.get("summary"),
             tags=tuple(str(t) for t in operation.get("tags") or ()),
             parameters=tuple(sorted(params.values(), key=lambda p: (p.location, p.name))),
-            evidence=Evidence(file, at_line, f"operation {operation.get('operationId') or ''} of {spec_file}".strip()),
+            evidence=Evidence(
+                file, at_line, f"operation {operation.get('operationId') or ''} of {spec_file}".strip()
+            ),
         )
 
 

@@ -138,7 +138,10 @@ class SourceIndex:
         for node in named_children(self.parsed(path).root):
             if node.type == "import_declaration":
                 raw = text(node)
-                name = next((text(c) for c in node.named_children if c.type in ("scoped_identifier", "identifier")), "")
+                name = next(
+                    (text(c) for c in node.named_children if c.type in ("scoped_identifier", "identifier")),
+                    "",
+                )
                 out.append((name, " static " in f" {raw} ", raw.rstrip(";").strip().endswith(".*")))
         return out
 

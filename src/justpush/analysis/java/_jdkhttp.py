@@ -34,7 +34,8 @@ class JdkHttpServer:
                 context = self.resolver.string(args[0], scope) if args else None
                 if context is None:
                     warnings.append(
-                        f"{path}:{line(call)}: createContext path {text(args[0]) if args else ''} is not a constant, skipped"
+                        f"{path}:{line(call)}: createContext path {text(args[0]) if args else ''} "
+                        "is not a constant, skipped"
                     )
                     continue
                 decl = RouteDecl(None, context, path, line(call))

@@ -28,7 +28,11 @@ class Scope:
 def literal(node: Node | None) -> str | None:
     if node is None or node.type not in ("string_literal", "text_block"):
         return None
-    parts = [text(c) for c in node.named_children if c.type in ("string_fragment", "escape_sequence", "multiline_string_fragment")]
+    parts = [
+        text(c)
+        for c in node.named_children
+        if c.type in ("string_fragment", "escape_sequence", "multiline_string_fragment")
+    ]
     value = "".join(parts)
     return value.strip("\n") if node.type == "text_block" else value
 
@@ -53,7 +57,10 @@ class Resolver:
             left = self.string(field_(node, "left"), scope, depth + 1)
             right = self.string(field_(node, "right"), scope, depth + 1)
             return left + right if left is not None and right is not None else None
-        if kind in ("parenthesized_expression", "element_value_array_initializer") and len(named_children(node)) == 1:
+        if (
+            kind in ("parenthesized_expression", "element_value_array_initializer")
+            and len(named_children(node)) == 1
+        ):
             return self.string(named_children(node)[0], scope, depth + 1)
         if kind == "character_literal":
             return text(node)[1:-1]
@@ -82,16 +89,18 @@ class Resolver:
             if name in decl.constants:
                 return self.string(decl.constants[name], Scope(decl.file, decl.name), depth + 1)
         # `import static a.b.Paths.NAME` or `import static a.b.Paths.*`.
-        for dotted, static, on_demand in self.index.imports(scope.file) if scope.file in self.index.sources else ():
+        for dotted, static, on_demand in (
+            self.index.imports(scope.file) if scope.file in self.index.sources else ()
+        ):
             if not static:
                 continue
             parts = dotted.split(".")
             owner = parts[-1] if on_demand else (parts[-2] if len(parts) > 1 else "")
             if not on_demand and parts[-1] != name:
                 continue
-            decl = self.index.type_(owner, scope.file)
-            if decl is not None and name in decl.constants:
-                return self.string(decl.constants[name], Scope(decl.file, decl.name), depth + 1)
+            imported = self.index.type_(owner, scope.file)
+            if imported is not None and name in imported.constants:
+                return self.string(imported.constants[name], Scope(imported.file, imported.name), depth + 1)
         holders = self.index.names_with_constant(name)
         if len({(h.name, h.file) for h in holders}) == 1:
             decl = holders[0]

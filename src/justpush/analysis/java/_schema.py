@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._treesitter import Node, field_, named_children, text, unresolved_type
-from ._annotations import annotation_args, annotations
+from ._annotations import annotation_args, annotations_of
 from ._index import SourceIndex
 from ._resolve import literal
 
@@ -112,7 +112,7 @@ class Schemas:
         properties: dict[str, Any] = {}
         required: list[str] = []
         for holder, type_node, name in members:
-            found = annotations(holder)
+            found = annotations_of(holder)
             if "JsonIgnore" in found:
                 continue
             if "JsonProperty" in found:

@@ -22,7 +22,7 @@ from .._treesitter import (
     to_template,
     walk,
 )
-from ._annotations import annotation_args, annotations
+from ._annotations import annotation_args, annotations_of
 from ._generated import GeneratedApis
 from ._resolve import Resolver, Scope, literal, supertypes
 from ._schema import JAVA_TYPES, Schemas
@@ -48,7 +48,19 @@ _STATUS = {
 }
 _PARAM_ANNOTATIONS = (("PathVariable", "path"), ("RequestParam", "query"), ("RequestHeader", "header"))
 # Parameters Spring binds from the request itself, never from the query string.
-_NOT_QUERY = frozenset({"RequestBody", "ModelAttribute", "AuthenticationPrincipal", "CookieValue", "RequestAttribute", "SessionAttribute", "Valid", "RequestPart", "MatrixVariable"})
+_NOT_QUERY = frozenset(
+    {
+        "RequestBody",
+        "ModelAttribute",
+        "AuthenticationPrincipal",
+        "CookieValue",
+        "RequestAttribute",
+        "SessionAttribute",
+        "Valid",
+        "RequestPart",
+        "MatrixVariable",
+    }
+)
 _SIMPLE_QUERY_TYPES = frozenset(t for t in JAVA_TYPES if t not in ("Object", "JsonNode"))
 _PAGEABLE = ("Pageable", "PageRequest")
 _MAX_SUPERTYPES = 20
@@ -85,7 +97,9 @@ class Spring:
                     break
                 raw = self.resolver.config.defined(key)
                 if raw is not None:
-                    self.warnings.append(f"{key} = {raw!r}: a placeholder without a value or default, not applied")
+                    self.warnings.append(
+                        f"{key} = {raw!r}: a placeholder without a value or default, not applied"
+                    )
         return join_paths(*parts) if any(p.strip("/") for p in parts) else ""
 
     def run(self) -> list[Operation]:
@@ -96,7 +110,7 @@ class Spring:
             for node in walk(self.index.parsed(path).root):
                 if node.type != "class_declaration":
                     continue
-                found = annotations(node)
+                found = annotations_of(node)
                 if "RestController" not in found and "Controller" not in found:
                     continue
                 if "abstract" in text(next((c for c in node.children if c.type == "modifiers"), None)):
@@ -115,7 +129,9 @@ class Spring:
                 operations.extend(self._method(mapping, prefix, context))
         for api in self._generated_supertypes(cls, name):
             for prefix in prefixes:
-                operations.extend(self.generated.operations(api, join_paths(context, prefix[0] or ""), path, line(cls)))
+                operations.extend(
+                    self.generated.operations(api, join_paths(context, prefix[0] or ""), path, line(cls))
+                )
         return operations
 
     def _class_prefixes(self, cls: Node, scope: Scope) -> list[tuple[str | None, str]]:
@@ -125,7 +141,7 @@ class Spring:
         while pending and len(seen) < _MAX_SUPERTYPES:
             node, here = pending.pop(0)
             seen.add(here.type_name)
-            found = annotations(node)
+            found = annotations_of(node)
             if "RequestMapping" in found:
                 args = annotation_args(found["RequestMapping"])
                 value = args.get("value") or args.get("path")
@@ -144,19 +160,26 @@ class Spring:
         for element in elements:
             resolved = self.resolver.string(element, scope)
             if resolved is None:
-                self.warnings.append(f"{scope.file}:{line(element)}: mapping path {text(element)} is not a compile-time constant")
+                self.warnings.append(
+                    f"{scope.file}:{line(element)}: mapping path {text(element)} "
+                    "is not a compile-time constant"
+                )
                 out.append((None, text(element)))
                 continue
             expanded, unknown = self.resolver.expand(resolved)
             if unknown:
-                self.warnings.append(f"{scope.file}:{line(element)}: mapping path {resolved!r} uses {', '.join(unknown)}, not set in application.properties|yml")
+                missing = ", ".join(unknown)
+                self.warnings.append(
+                    f"{scope.file}:{line(element)}: mapping path {resolved!r} uses {missing}, "
+                    "which no application.properties|yml sets"
+                )
                 out.append((None, resolved))
             else:
                 out.append((expanded, text(element)))
         return out
 
     def _mapped_methods(self, cls: Node, path: str, name: str) -> dict[str, _Mapping]:
-        """Mapped methods by signature key: the class's own first, then inherited ones it does not redeclare."""
+        """Mapped methods by signature: the class's own first, then inherited ones it does not redeclare."""
         found: dict[str, _Mapping] = {}
         pending: list[tuple[Node, str, str]] = [(cls, path, name)]
         seen: set[str] = set()
@@ -169,7 +192,7 @@ class Spring:
                 if member.type != "method_declaration":
                     continue
                 # Spring merges an overriding method with the mapping declared on the supertype's method.
-                if any(a in annotations(member) for a in _MAPPINGS):
+                if any(a in annotations_of(member) for a in _MAPPINGS):
                     found.setdefault(_signature(member), _Mapping(member, file, owner))
             for parent in supertypes(node):
                 decl = self.index.type_(parent, file)
@@ -197,20 +220,26 @@ class Spring:
     def _method(self, mapping: _Mapping, prefix: tuple[str | None, str], context: str) -> list[Operation]:
         method = mapping.method
         scope = Scope(mapping.file, mapping.owner)
-        found = annotations(method)
+        found = annotations_of(method)
         kind = next(a for a in _MAPPINGS if a in found)
         args = annotation_args(found[kind])
         paths = self._paths(args.get("value") or args.get("path"), scope, method) or [("", "")]
         verbs: list[HttpMethod | None] = [_MAPPINGS[kind]]
         if kind == "RequestMapping":
             method_arg = args.get("method")
-            elements = named_children(method_arg) if method_arg is not None and method_arg.type == "element_value_array_initializer" else [method_arg] if method_arg is not None else []
+            elements = (
+                named_children(method_arg)
+                if method_arg is not None and method_arg.type == "element_value_array_initializer"
+                else [method_arg]
+                if method_arg is not None
+                else []
+            )
             names = [text(n).split(".")[-1].lower() for n in elements]
             verbs = [m for m in HTTP_METHODS if m in names] or [None]
         decl = RouteDecl(None, "", mapping.file, line(method))
         decl.parameters = tuple(self._parameters(method, scope))
         for param in named_children(field_(method, "parameters")):
-            if "RequestBody" in annotations(param):
+            if "RequestBody" in annotations_of(param):
                 decl.request_body = self.schemas.of(field_(param, "type"), mapping.file)
         status = "200"
         if "ResponseStatus" in found:
@@ -231,35 +260,52 @@ class Spring:
                 if verb is None:
                     here["method"] = "@RequestMapping without method= matches every HTTP method; GET assumed"
                 chosen: HttpMethod = verb or "get"
-                operations.append(build_operation(chosen, template, decl, self._security_for(chosen, template), here))
+                operations.append(
+                    build_operation(chosen, template, decl, self._security_for(chosen, template), here)
+                )
         return operations
 
     def _parameters(self, method: Node, scope: Scope) -> list[Parameter]:
         params: list[Parameter] = []
         for param in named_children(field_(method, "parameters")):
-            found = annotations(param)
+            found = annotations_of(param)
             type_node = field_(param, "type")
             type_name = text(type_node).split("<")[0].split(".")[-1]
             pname = text(field_(param, "name"))
             if type_name in _PAGEABLE:
                 params.extend(
                     Parameter(n, "query", s)
-                    for n, s in (("page", {"type": "integer", "minimum": 0}), ("size", {"type": "integer", "minimum": 1}), ("sort", {"type": "array", "items": {"type": "string"}}))
+                    for n, s in (
+                        ("page", {"type": "integer", "minimum": 0}),
+                        ("size", {"type": "integer", "minimum": 1}),
+                        ("sort", {"type": "array", "items": {"type": "string"}}),
+                    )
                 )
                 continue
             located = [(a, loc) for a, loc in _PARAM_ANNOTATIONS if a in found]
             if not located:
                 # Spring binds an unannotated simple-type parameter as an optional request parameter.
                 if type_name in _SIMPLE_QUERY_TYPES and not (set(found) & _NOT_QUERY):
-                    params.append(Parameter(pname, "query", self.schemas.of(type_node, scope.file) or {"type": "string"}))
+                    params.append(
+                        Parameter(
+                            pname, "query", self.schemas.of(type_node, scope.file) or {"type": "string"}
+                        )
+                    )
                 continue
             for ann, location in located:
                 pargs = annotation_args(found[ann])
                 key = self.resolver.string(pargs.get("value") or pargs.get("name"), scope) or pname
                 schema = self.schemas.of(type_node, scope.file) or {"type": "string"}
-                optional = text(pargs.get("required")) == "false" or "defaultValue" in pargs or type_name == "Optional"
+                optional = (
+                    text(pargs.get("required")) == "false"
+                    or "defaultValue" in pargs
+                    or type_name == "Optional"
+                )
                 if "defaultValue" in pargs:
-                    schema = {**schema, "default": _typed(self.resolver.string(pargs["defaultValue"], scope), schema)}
+                    schema = {
+                        **schema,
+                        "default": _typed(self.resolver.string(pargs["defaultValue"], scope), schema),
+                    }
                 params.append(Parameter(key, location, schema, required=location == "path" or not optional))  # type: ignore[arg-type]
         return params
 
@@ -267,7 +313,10 @@ class Spring:
         """SecurityFilterChain beans: the schemes (httpBasic, JWT resource server) and the public paths."""
         for path in self.index.files_containing("SecurityFilterChain"):
             for method in walk(self.index.parsed(path).root):
-                if method.type != "method_declaration" or text(field_(method, "type")) != "SecurityFilterChain":
+                if (
+                    method.type != "method_declaration"
+                    or text(field_(method, "type")) != "SecurityFilterChain"
+                ):
                     continue
                 body = text(field_(method, "body"))
                 if "httpBasic" in body:
@@ -280,7 +329,11 @@ class Spring:
                     if call.type != "method_invocation" or text(field_(call, "name")) != "permitAll":
                         continue
                     matcher = field_(call, "object")
-                    if matcher is None or matcher.type != "method_invocation" or not text(field_(matcher, "name")).endswith("Matchers"):
+                    if (
+                        matcher is None
+                        or matcher.type != "method_invocation"
+                        or not text(field_(matcher, "name")).endswith("Matchers")
+                    ):
                         continue
                     verb: HttpMethod | None = None
                     for arg in named_children(field_(matcher, "arguments")):
@@ -300,7 +353,10 @@ class Spring:
 
 def _signature(method: Node) -> str:
     """Name and parameter types: overloads are distinct methods, an override has the same signature."""
-    types = ",".join(text(field_(p, "type")).split("<")[0].split(".")[-1] for p in named_children(field_(method, "parameters")))
+    types = ",".join(
+        text(field_(p, "type")).split("<")[0].split(".")[-1]
+        for p in named_children(field_(method, "parameters"))
+    )
     return f"{text(field_(method, 'name'))}({types})"
 
 
