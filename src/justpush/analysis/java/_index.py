@@ -15,7 +15,7 @@ from pathlib import Path
 import tree_sitter
 import tree_sitter_java
 
-from .._files import SourceFile, iter_sources
+from .._files import SourceFile, iter_paths, read_source
 from .._treesitter import Node, Parsed, field_, line, named_children, text, walk
 
 _TYPE_DECL = re.compile(r"\b(?:class|interface|enum|record|@interface)\s+([A-Za-z_]\w*)")
@@ -45,6 +45,30 @@ def _tree(source: str) -> tree_sitter.Tree:
     return _parser().parse(source.encode("utf-8", errors="replace"))
 
 
+def _stamp(root: Path) -> tuple[tuple[str, int, int], ...]:
+    stamps: list[tuple[str, int, int]] = []
+    for path in iter_paths(root, (".java",)):
+        relative = path.relative_to(root).as_posix()
+        if not is_test_source(relative):
+            stat = path.stat()
+            stamps.append((relative, stat.st_mtime_ns, stat.st_size))
+    return tuple(stamps)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_all(
+    root: Path, stamp: tuple[tuple[str, int, int], ...]
+) -> tuple[dict[str, SourceFile], tuple[str, ...]]:
+    """Main sources, read once for extract, scan_env and find_port (keyed by mtimes and sizes)."""
+    warnings: list[str] = []
+    sources: dict[str, SourceFile] = {}
+    for relative, _, _ in stamp:
+        source = read_source(root, root / relative, warnings)
+        if source is not None:
+            sources[relative] = source
+    return sources, tuple(warnings)
+
+
 @dataclass
 class TypeDecl:
     """A class, interface, enum or record, with its static final String-able constants."""
@@ -59,9 +83,12 @@ class SourceIndex:
     def __init__(self, root: Path, warnings: list[str]) -> None:
         self.root = root
         self.warnings = warnings
-        self.sources: dict[str, SourceFile] = {
-            s.path: s for s in iter_sources(root, (".java",), warnings) if not is_test_source(s.path)
-        }
+        try:
+            self.sources, read_warnings = _read_all(root, _stamp(root))
+        except OSError as exc:
+            warnings.append(f"java sources could not be listed ({exc.strerror})")
+            self.sources, read_warnings = {}, ()
+        warnings.extend(read_warnings)
         self._declared: dict[str, list[str]] = {}
         for path, source in self.sources.items():
             for match in _TYPE_DECL.finditer(source.text):
