@@ -26,14 +26,18 @@ class ConfigFile:
 @dataclass
 class SpringConfig:
     files: list[ConfigFile]
+    _active: list[str] | None = None
 
     @property
     def active_profiles(self) -> list[str]:
-        raw = self._raw("spring.profiles.active", profiles=())
-        if raw is None:
-            return []
-        value = self.expand(raw[0])[0]
-        return [p.strip() for p in value.split(",") if p.strip()]
+        """spring.profiles.active of the base files (its own placeholders expanded without profiles)."""
+        if self._active is None:
+            self._active = []
+            raw = self._raw("spring.profiles.active", profiles=())
+            if raw is not None:
+                value = self.expand(raw[0])[0]
+                self._active = [p.strip() for p in value.split(",") if p.strip()]
+        return self._active
 
     def _raw(self, key: str, profiles: tuple[str, ...] | None = None) -> tuple[str, str, int] | None:
         """Value, file, line: an active profile's file wins over the base file, shallower files first."""

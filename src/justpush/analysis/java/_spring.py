@@ -23,6 +23,7 @@ from .._treesitter import (
     walk,
 )
 from ._annotations import annotation_args, annotations_of
+from ._config import PLACEHOLDER
 from ._generated import GeneratedApis
 from ._resolve import Resolver, Scope, literal, supertypes
 from ._schema import JAVA_TYPES, Schemas
@@ -64,6 +65,10 @@ _NOT_QUERY = frozenset(
 _SIMPLE_QUERY_TYPES = frozenset(t for t in JAVA_TYPES if t not in ("Object", "JsonNode"))
 _PAGEABLE = ("Pageable", "PageRequest")
 _MAX_SUPERTYPES = 20
+
+
+# A mapping path as far as it is known, and why it is not fully known (None: resolved).
+_Path = tuple[str, str | None]
 
 
 @dataclass(frozen=True)
@@ -130,12 +135,12 @@ class Spring:
         for api in self._generated_supertypes(cls, name):
             for prefix in prefixes:
                 operations.extend(
-                    self.generated.operations(api, join_paths(context, prefix[0] or ""), path, line(cls))
+                    self.generated.operations(api, join_paths(context, prefix[0]), path, line(cls))
                 )
         return operations
 
-    def _class_prefixes(self, cls: Node, scope: Scope) -> list[tuple[str | None, str]]:
-        """(resolved prefix or None, source expression) of the class or of an annotated supertype."""
+    def _class_prefixes(self, cls: Node, scope: Scope) -> list[_Path]:
+        """The class's mapping paths, or those of its nearest supertype that has a class-level mapping."""
         pending: list[tuple[Node, Scope]] = [(cls, scope)]
         seen: set[str] = set()
         while pending and len(seen) < _MAX_SUPERTYPES:
@@ -145,15 +150,15 @@ class Spring:
             if "RequestMapping" in found:
                 args = annotation_args(found["RequestMapping"])
                 value = args.get("value") or args.get("path")
-                return self._paths(value, here, node) or [("", "")]
+                return self._paths(value, here, node) or [("", None)]
             for parent in supertypes(node):
                 decl = self.index.type_(parent, here.file)
                 if decl is not None and parent not in seen:
                     pending.append((decl.node, Scope(decl.file, decl.name)))
-        return [("", "")]
+        return [("", None)]
 
-    def _paths(self, value: Node | None, scope: Scope, at: Node) -> list[tuple[str | None, str]]:
-        out: list[tuple[str | None, str]] = []
+    def _paths(self, value: Node | None, scope: Scope, at: Node) -> list[_Path]:
+        out: list[_Path] = []
         if value is None:
             return out
         elements = named_children(value) if value.type == "element_value_array_initializer" else [value]
@@ -164,7 +169,7 @@ class Spring:
                     f"{scope.file}:{line(element)}: mapping path {text(element)} "
                     "is not a compile-time constant"
                 )
-                out.append((None, text(element)))
+                out.append(("", f"mapping {text(element)} is not a compile-time constant"))
                 continue
             expanded, unknown = self.resolver.expand(resolved)
             if unknown:
@@ -173,9 +178,12 @@ class Spring:
                     f"{scope.file}:{line(element)}: mapping path {resolved!r} uses {missing}, "
                     "which no application.properties|yml sets"
                 )
-                out.append((None, resolved))
+                # The known parts stay: `${missing}/reports` is reported as /reports, marked unresolved.
+                out.append(
+                    (PLACEHOLDER.sub("", expanded), f"mapping {resolved} uses {missing}, not configured")
+                )
             else:
-                out.append((expanded, text(element)))
+                out.append((expanded, None))
         return out
 
     def _mapped_methods(self, cls: Node, path: str, name: str) -> dict[str, _Mapping]:
@@ -217,13 +225,13 @@ class Spring:
                     out.append(parent)
         return out
 
-    def _method(self, mapping: _Mapping, prefix: tuple[str | None, str], context: str) -> list[Operation]:
+    def _method(self, mapping: _Mapping, prefix: _Path, context: str) -> list[Operation]:
         method = mapping.method
         scope = Scope(mapping.file, mapping.owner)
         found = annotations_of(method)
         kind = next(a for a in _MAPPINGS if a in found)
         args = annotation_args(found[kind])
-        paths = self._paths(args.get("value") or args.get("path"), scope, method) or [("", "")]
+        paths = self._paths(args.get("value") or args.get("path"), scope, method) or [("", None)]
         verbs: list[HttpMethod | None] = [_MAPPINGS[kind]]
         if kind == "RequestMapping":
             method_arg = args.get("method")
@@ -248,13 +256,11 @@ class Spring:
             status = _STATUS.get(text(code).split(".")[-1], status)
         decl.responses[status] = self.schemas.of(field_(method, "type"), mapping.file)
         operations: list[Operation] = []
-        for path, expression in paths:
+        for path, reason in paths:
             unresolved: dict[str, str] = {}
-            if prefix[0] is None:
-                unresolved["path"] = f"class mapping {prefix[1]} could not be resolved"
-            if path is None:
-                unresolved["path"] = f"mapping {expression} could not be resolved"
-            template, notes = to_template(join_paths(context, prefix[0] or "", path or ""))
+            if prefix[1] is not None or reason is not None:
+                unresolved["path"] = "; ".join(r for r in (prefix[1], reason) if r)
+            template, notes = to_template(join_paths(context, prefix[0], path))
             for verb in verbs:
                 here = {**notes, **unresolved}
                 if verb is None:
