@@ -20,7 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, get_args
 
-from justpush.errors import AnalysisError
+from justpush.errors import AnalysisError, InvalidRootError
 
 from ._files import SKIPPED_DIRS, evidence_path, iter_paths, read_source
 from ._model import EnvVar, Evidence, Language, ProjectProfile
@@ -175,8 +175,8 @@ def find_app_dir(root: Path, warnings: list[str]) -> AppDirChoice:
 def resolve_root(root: Path, value: str, field_name: str = "root") -> str:
     """A user-chosen app folder, normalised ("." for the upload root), that must stay inside the upload."""
 
-    def fail(why: str) -> AnalysisError:
-        return AnalysisError(f"{field_name} {value!r} {why}", details={"field": field_name})
+    def fail(why: str) -> InvalidRootError:
+        return InvalidRootError(f"{field_name} {value!r} {why}", details={"field": field_name})
 
     raw = value.strip().replace("\\", "/")
     if raw in ("", ".", "./"):

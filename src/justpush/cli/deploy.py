@@ -170,6 +170,9 @@ def deploy(
     replicas: int = typer.Option(1, "--replicas", min=0, max=100),
     namespace: str | None = typer.Option(None, "--namespace", help="Kubernetes namespace override."),
     detach: bool = typer.Option(False, "--detach", help="Queue the deployment and return."),
+    root: str | None = typer.Option(
+        None, "--root", help="The API's folder inside the upload (default: detected, e.g. backend/)."
+    ),
     server: str | None = ServerOpt,
     token: str | None = TokenOpt,
     user: str | None = UserOpt,
@@ -183,6 +186,8 @@ def deploy(
     }
     if namespace:
         body["namespace"] = namespace
+    if root is not None:
+        body["root"] = root
 
     async def work(api: Api) -> dict[str, Any]:
         upload_id = await _upload(api, source)

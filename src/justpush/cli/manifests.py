@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from justpush.analysis import analyze
+from justpush.analysis import AnalysisOptions, analyze
 from justpush.k8s import Autoscaling, ManifestOptions, app_from_profile, dump_yaml, render_manifests
 
 from ._app import group, load_settings
@@ -26,10 +26,13 @@ def manifests(
     legacy: bool = typer.Option(
         False, "--legacy-apis", help="autoscaling/v2beta2 and policy/v1beta1, for Kubernetes < 1.23."
     ),
+    root: str | None = typer.Option(
+        None, "--root", help="The API's folder inside PATH (default: detected, e.g. backend/)."
+    ),
 ) -> None:
     """Print the multi-document YAML that a deployment would apply (nothing is touched)."""
     settings = load_settings(ctx).kubernetes
-    result = analyze(path)
+    result = analyze(path, AnalysisOptions(root=root))
     autoscaling = Autoscaling(max(replicas, 1), max_replicas) if max_replicas is not None else None
     app = app_from_profile(
         result.profile,
