@@ -55,18 +55,27 @@ def _stamp(root: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(stamps)
 
 
+@dataclass(frozen=True)
+class _Sources:
+    files: dict[str, SourceFile]
+    # Simple type name -> files whose text declares it.
+    declared: dict[str, list[str]]
+    warnings: tuple[str, ...]
+
+
 @functools.lru_cache(maxsize=8)
-def _read_all(
-    root: Path, stamp: tuple[tuple[str, int, int], ...]
-) -> tuple[dict[str, SourceFile], tuple[str, ...]]:
+def _read_all(root: Path, stamp: tuple[tuple[str, int, int], ...]) -> _Sources:
     """Main sources, read once for extract, scan_env and find_port (keyed by mtimes and sizes)."""
     warnings: list[str] = []
-    sources: dict[str, SourceFile] = {}
+    files: dict[str, SourceFile] = {}
+    declared: dict[str, list[str]] = {}
     for relative, _, _ in stamp:
         source = read_source(root, root / relative, warnings)
         if source is not None:
-            sources[relative] = source
-    return sources, tuple(warnings)
+            files[relative] = source
+            for match in _TYPE_DECL.finditer(source.text):
+                declared.setdefault(match.group(1), []).append(relative)
+    return _Sources(files, declared, tuple(warnings))
 
 
 @dataclass
@@ -84,15 +93,14 @@ class SourceIndex:
         self.root = root
         self.warnings = warnings
         try:
-            self.sources, read_warnings = _read_all(root, _stamp(root))
+            found = _read_all(root, _stamp(root))
         except OSError as exc:
             warnings.append(f"java sources could not be listed ({exc.strerror})")
-            self.sources, read_warnings = {}, ()
-        warnings.extend(read_warnings)
-        self._declared: dict[str, list[str]] = {}
-        for path, source in self.sources.items():
-            for match in _TYPE_DECL.finditer(source.text):
-                self._declared.setdefault(match.group(1), []).append(path)
+            found = _Sources({}, {}, ())
+        warnings.extend(found.warnings)
+        # Shared with other analyses of the same files: read only, never mutated.
+        self.sources = found.files
+        self._declared = found.declared
         self._parsed: dict[str, Parsed] = {}
         self._types: dict[str, list[TypeDecl]] = {}
         self._indexed: set[str] = set()
@@ -147,9 +155,6 @@ class SourceIndex:
             return None
         folder = near.rsplit("/", 1)[0]
         return min(found, key=lambda t: (t.file != near, t.file.rsplit("/", 1)[0] != folder, t.file))
-
-    def declared_anywhere(self, name: str) -> bool:
-        return name in self._declared
 
     def names_with_constant(self, constant: str) -> list[TypeDecl]:
         """Types declaring a constant of that name, among files whose text mentions it."""
