@@ -67,6 +67,7 @@ _GO_FRAMEWORKS = (
 _SPEC_NAMES = tuple(f"{stem}.{ext}" for stem in ("openapi", "swagger") for ext in ("json", "yaml", "yml"))
 _SPEC_DIRS = ("", "docs/", "api/", "doc/", "spec/", "openapi/")
 _MAX_APP_DIR_DEPTH = 3
+_BACKEND_NAMES = frozenset({"backend", "server", "api", "back-end", "service"})
 _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _VERSION = re.compile(r"(\d+(?:\.\d+)?)")
 _EXPOSE = re.compile(r"^\s*EXPOSE\s+(\d+)", re.IGNORECASE | re.MULTILINE)
@@ -121,6 +122,14 @@ def _is_build_root(directory: Path) -> bool:
     return "<modules>" in pom or "include" in settings
 
 
+def _part_of_root(root: Path, folder: str) -> bool:
+    """A Python package of the root project, or a folder whose requirements the root includes (`-r a/…`)."""
+    if (root / folder / "__init__.py").is_file():
+        return True
+    included = "".join(_read_text(p) or "" for p in sorted(root.glob("requirements*.txt")))
+    return f"{folder}/" in included
+
+
 @dataclass(frozen=True)
 class AppDirChoice:
     app_dir: str
@@ -146,7 +155,11 @@ def find_app_dir(root: Path, warnings: list[str]) -> AppDirChoice:
             has_framework = _manifest_framework(Path(dirpath), language) is not None
             found.append((not has_framework, depth, rel.as_posix() if depth else ".", language))
     candidates = tuple(c[2] for c in sorted(found, key=lambda c: (c[1], c[2])))
-    sub = sorted(c for c in found if c[2] != ".")
+    # Among equals, a folder named like a backend (backend/, server/, api/) beats e.g. linux/ or docs/.
+    sub = sorted(
+        (c for c in found if c[2] != "." and not _part_of_root(root, c[2])),
+        key=lambda c: (c[0], c[1], c[2].rsplit("/", 1)[-1].lower() not in _BACKEND_NAMES, c[2]),
+    )
     at_root = next((c for c in found if c[2] == "."), None)
     if at_root is not None:
         workspace = at_root[3] == "node" and _is_node_workspace_root(root) and bool(sub)

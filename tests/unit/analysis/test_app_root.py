@@ -147,3 +147,21 @@ def test_cli_root_option_on_render_manifests() -> None:
     frontend = CliRunner().invoke(app, [*args, "--root", "."])
     assert frontend.exit_code == 0, frontend.output
     assert "app.kubernetes.io/name: notes-web\n" in frontend.stdout
+
+
+def test_a_package_of_the_root_python_project_is_not_another_project(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "requirements.txt": "-r app/requirements.txt\n",
+            "app/__init__.py": "",
+            "app/requirements.txt": "flask\n",
+        },
+    )
+    assert find_app_dir(tmp_path, []).app_dir == "."
+
+
+def test_among_equal_candidates_a_backend_named_folder_wins(tmp_path: Path) -> None:
+    _write(tmp_path, {"desktop/go.mod": "module d\n", "server/go.mod": "module s\n"})
+    choice = find_app_dir(tmp_path, [])
+    assert (choice.app_dir, choice.candidates) == ("server", ("desktop", "server"))
