@@ -132,3 +132,37 @@ def test_mutually_recursive_constants_do_not_loop(tmp_path: Path) -> None:
     api = _java.extract(tmp_path, PROFILE)
     assert [op.path for op in api.operations] == ["/x"]
     assert api.operations[0].unresolved
+
+
+def test_boot1_context_path_and_dispatcher_servlet_path(tmp_path: Path) -> None:
+    resources = tmp_path / "src/main/resources"
+    resources.mkdir(parents=True)
+    (resources / "application.properties").write_text(
+        "server.context-path=/legacy\nspring.mvc.servlet.path=/mvc/\n"
+    )
+    (tmp_path / "C.java").write_text(
+        '@RestController class C { @GetMapping("/ping") String p() { return ""; } }\n'
+    )
+    assert [op.path for op in _java.extract(tmp_path, PROFILE).operations] == ["/legacy/mvc/ping"]
+
+
+def test_a_context_path_placeholder_without_value_is_a_warning(tmp_path: Path) -> None:
+    resources = tmp_path / "src/main/resources"
+    resources.mkdir(parents=True)
+    (resources / "application.yml").write_text("server:\n  servlet:\n    context-path: ${BASE_PATH}\n")
+    (tmp_path / "C.java").write_text(
+        '@RestController class C { @GetMapping("/ping") String p() { return ""; } }\n'
+    )
+    api = _java.extract(tmp_path, PROFILE)
+    assert [op.path for op in api.operations] == ["/ping"]
+    assert any("server.servlet.context-path" in w and "not applied" in w for w in api.warnings)
+
+
+def test_cyclic_inheritance_is_guarded(tmp_path: Path) -> None:
+    (tmp_path / "C.java").write_text(
+        'interface A extends B { @GetMapping("/a") String a(); }\n'
+        'interface B extends A { @GetMapping("/b") String b(); }\n'
+        '@RestController @RequestMapping("/c") class C implements A { public String a() { return ""; } }\n'
+    )
+    api = _java.extract(tmp_path, PROFILE)
+    assert sorted(op.path for op in api.operations) == ["/c/a", "/c/b"]
