@@ -14,7 +14,8 @@ from typing import Any
 
 import yaml
 
-from .._model import HttpMethod, Operation, Parameter
+from .._files import iter_paths
+from .._model import Evidence, HttpMethod, Operation, Parameter
 from .._treesitter import HTTP_METHODS, join_paths
 from ._index import SourceIndex
 
@@ -41,21 +42,23 @@ class GeneratedApis:
         self._specs = []
         root = self.index.root
         candidates: list[Path] = []
-        for build in (
-            p for name in _BUILD_FILES for p in sorted(root.rglob(name)) if "node_modules" not in p.parts
-        ):
+        for build in iter_paths(root, _BUILD_FILES):
+            if build.name not in _BUILD_FILES:
+                continue
             try:
                 content = build.read_text(errors="replace")
             except OSError:
                 continue
             for match in _INPUT_SPEC.finditer(content):
                 raw = (match.group(1) or match.group(2)).strip()
+                base = root if "rootDir" in raw else build.parent
                 raw = re.sub(r"^\$\{?(project\.basedir|basedir|projectDir|rootDir)\}?/?", "", raw)
-                base = root if "rootDir" in (match.group(0)) else build.parent
                 candidates.append(base / raw)
         if not candidates:
             candidates = [
-                p for p in sorted(root.rglob("src/main/resources/**/*")) if p.suffix in _SPEC_SUFFIXES
+                p
+                for p in iter_paths(root, _SPEC_SUFFIXES)
+                if "src/main/resources/" in p.relative_to(root).as_posix()
             ]
         for path in candidates:
             spec = self._read(path)
@@ -129,8 +132,6 @@ class GeneratedApis:
         file: str,
         at_line: int,
     ) -> Operation:
-        from .._model import Evidence
-
         params: dict[tuple[str, str], Parameter] = {}
         for raw in raw_params:
             param = _deref(spec, raw)
