@@ -164,7 +164,7 @@ def find_app_dir(root: Path, warnings: list[str]) -> AppDirChoice:
     if at_root is not None:
         workspace = at_root[3] == "node" and _is_node_workspace_root(root) and bool(sub)
         if not workspace and (not at_root[0] or _is_build_root(root) or not sub or sub[0][0]):
-            return AppDirChoice(".", None, candidates)
+            return AppDirChoice(".", _root_evidence(root, at_root[3], candidates), candidates)
     if not sub:
         return AppDirChoice(".", None, candidates)
     best = sub[0]
@@ -183,6 +183,23 @@ def find_app_dir(root: Path, warnings: list[str]) -> AppDirChoice:
     return AppDirChoice(
         best[2], Evidence(f"{best[2]}/{manifest}", None, f"app directory: {reason}"), candidates
     )
+
+
+def _root_evidence(root: Path, language: Language, candidates: tuple[str, ...]) -> Evidence | None:
+    """Why the root won when other folders hold manifests too (None when it was the only one)."""
+    if len(candidates) < 2:
+        return None
+    manifest = next((n for n in (*_MANIFESTS[language], "requirements.txt") if (root / n).is_file()), ".")
+    framework = _manifest_framework(root, language)
+    if _is_build_root(root):
+        reason = f"{manifest} builds the other folders as modules"
+    elif framework:
+        reason = f"{manifest} declares {framework}"
+    else:
+        reason = "no folder below declares a web framework"
+    others = [c for c in candidates if c != "."]
+    listed = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+    return Evidence(manifest, None, f"app directory: the root, {reason}; other candidates: {listed}")
 
 
 def resolve_root(root: Path, value: str, field_name: str = "root") -> str:

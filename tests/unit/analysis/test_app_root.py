@@ -165,3 +165,19 @@ def test_among_equal_candidates_a_backend_named_folder_wins(tmp_path: Path) -> N
     _write(tmp_path, {"desktop/go.mod": "module d\n", "server/go.mod": "module s\n"})
     choice = find_app_dir(tmp_path, [])
     assert (choice.app_dir, choice.candidates) == ("server", ("desktop", "server"))
+
+
+def test_the_root_choice_says_why_when_there_were_other_candidates(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "pom.xml": "<project><modules><module>api</module></modules></project>",
+            "api/pom.xml": SPRING_POM,
+        },
+    )
+    choice = find_app_dir(tmp_path, [])
+    assert choice.evidence is not None
+    assert choice.evidence.note == (
+        "app directory: the root, pom.xml builds the other folders as modules; other candidates: api"
+    )
+    assert detect(tmp_path).evidence["app_dir"] == (choice.evidence,)
