@@ -40,7 +40,8 @@ def _parser() -> tree_sitter.Parser:
     return tree_sitter.Parser(tree_sitter.Language(tree_sitter_java.language()))
 
 
-@functools.lru_cache(maxsize=4096)
+# Bounded: a server analyses many uploads; one analysis needs its own files only.
+@functools.lru_cache(maxsize=512)
 def _tree(source: str) -> tree_sitter.Tree:
     return _parser().parse(source.encode("utf-8", errors="replace"))
 
@@ -63,7 +64,7 @@ class _Sources:
     warnings: tuple[str, ...]
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=2)
 def _read_all(root: Path, stamp: tuple[tuple[str, int, int], ...]) -> _Sources:
     """Main sources, read once for extract, scan_env and find_port (keyed by mtimes and sizes)."""
     warnings: list[str] = []
