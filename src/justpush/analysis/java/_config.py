@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import yaml
 
-from .._files import iter_sources
-from ._index import is_test_source
+from ._index import SourceIndex
 
 PLACEHOLDER = re.compile(r"\$\{([^}:]+)(?::([^}]*))?\}")
 _MAX_EXPANSIONS = 10
@@ -89,13 +87,11 @@ class SpringConfig:
         return PLACEHOLDER.sub(replace, value), unknown
 
 
-def load_config(root: Path, warnings: list[str]) -> SpringConfig:
+def load_config(index: SourceIndex, warnings: list[str]) -> SpringConfig:
     files: list[ConfigFile] = []
-    for source in iter_sources(root, (".properties", ".yml", ".yaml"), warnings):
+    for source in index.configs:
         name = source.path.rsplit("/", 1)[-1]
         stem = name.rsplit(".", 1)[0]
-        if not stem.startswith(("application", "bootstrap")) or is_test_source(source.path):
-            continue
         profile = stem.split("-", 1)[1] if "-" in stem else None
         if name.endswith(".properties"):
             files.append(ConfigFile(source.path, profile, _properties(source.text)))

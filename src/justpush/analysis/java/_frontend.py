@@ -44,7 +44,7 @@ def extract(root: Path, profile: ProjectProfile) -> ExtractedApi:
     """Routes, schemas and security of a Spring Boot or plain-JDK HTTP service."""
     warnings: list[str] = []
     index = SourceIndex(root, warnings)
-    resolver = Resolver(index, load_config(root, warnings))
+    resolver = Resolver(index, load_config(index, warnings))
     schemas = Schemas(index)
     spring = Spring(resolver, schemas, warnings)
     operations = [
@@ -70,9 +70,9 @@ def _relaxed_env_name(prop: str) -> str:
     return prop.replace("-", "").replace(".", "_").upper()
 
 
-def _env_reads(root: Path, index: SourceIndex) -> list[EnvVar]:
+def _env_reads(index: SourceIndex) -> list[EnvVar]:
     warnings: list[str] = []
-    config = load_config(root, warnings)
+    config = load_config(index, warnings)
     found: list[EnvVar] = []
     for path in index.files_containing("getenv", "@Value"):
         for node in walk(index.parsed(path).root):
@@ -134,14 +134,15 @@ def _java_default(getenv: Node) -> str | None:
 
 def scan_env(root: Path, profile: ProjectProfile) -> list[EnvVar]:
     """Environment variables from System.getenv, @Value placeholders and application.properties/yml."""
-    return rebase_env(_env_reads(root, SourceIndex(root, [])), profile.app_dir)
+    return rebase_env(_env_reads(SourceIndex(root, [])), profile.app_dir)
 
 
 def find_port(root: Path, profile: ProjectProfile) -> tuple[int, Evidence] | None:
     """server.port from Spring config, HttpServer.create(new InetSocketAddress(N)), else Spring's 8080."""
     warnings: list[str] = []
     candidates: list[tuple[int, Evidence]] = []
-    config = load_config(root, warnings)
+    index = SourceIndex(root, warnings)
+    config = load_config(index, warnings)
     for config_file in config.files:
         if "server.port" in config_file.values:
             value, number = config_file.values["server.port"]
@@ -149,9 +150,8 @@ def find_port(root: Path, profile: ProjectProfile) -> tuple[int, Evidence] | Non
             port = placeholder.group(2) if placeholder else value
             if port and port.isdigit():
                 candidates.append((int(port), Evidence(config_file.path, number, "server.port")))
-    index = SourceIndex(root, warnings)
     sockets = index.files_containing("InetSocketAddress")
-    env = {v.name: v.default for v in _env_reads(root, index) if v.default is not None} if sockets else {}
+    env = {v.name: v.default for v in _env_reads(index) if v.default is not None} if sockets else {}
     for path in sockets:
         for node in walk(index.parsed(path).root):
             if (

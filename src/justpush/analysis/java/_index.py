@@ -46,19 +46,31 @@ def _tree(source: str) -> tree_sitter.Tree:
     return _parser().parse(source.encode("utf-8", errors="replace"))
 
 
+_CONFIG_SUFFIXES = (".properties", ".yml", ".yaml")
+
+
+def is_spring_config(path: str) -> bool:
+    """application*.properties|yml and bootstrap*: Spring Boot's own configuration files."""
+    name = path.rsplit("/", 1)[-1]
+    return name.endswith(_CONFIG_SUFFIXES) and name.startswith(("application", "bootstrap"))
+
+
 def _stamp(root: Path) -> tuple[tuple[str, int, int], ...]:
+    """Main Java sources and Spring config files, found in one walk, with their mtimes and sizes."""
     stamps: list[tuple[str, int, int]] = []
-    for path in iter_paths(root, (".java",)):
+    for path in iter_paths(root, (".java", *_CONFIG_SUFFIXES)):
         relative = path.relative_to(root).as_posix()
-        if not is_test_source(relative):
-            stat = path.stat()
-            stamps.append((relative, stat.st_mtime_ns, stat.st_size))
+        if is_test_source(relative) or not (relative.endswith(".java") or is_spring_config(relative)):
+            continue
+        stat = path.stat()
+        stamps.append((relative, stat.st_mtime_ns, stat.st_size))
     return tuple(stamps)
 
 
 @dataclass(frozen=True)
 class _Sources:
     files: dict[str, SourceFile]
+    configs: tuple[SourceFile, ...]
     # Simple type name -> files whose text declares it.
     declared: dict[str, list[str]]
     warnings: tuple[str, ...]
@@ -69,14 +81,17 @@ def _read_all(root: Path, stamp: tuple[tuple[str, int, int], ...]) -> _Sources:
     """Main sources, read once for extract, scan_env and find_port (keyed by mtimes and sizes)."""
     warnings: list[str] = []
     files: dict[str, SourceFile] = {}
+    configs: list[SourceFile] = []
     declared: dict[str, list[str]] = {}
     for relative, _, _ in stamp:
         source = read_source(root, root / relative, warnings)
-        if source is not None:
+        if source is not None and not relative.endswith(".java"):
+            configs.append(source)
+        elif source is not None:
             files[relative] = source
             for match in _TYPE_DECL.finditer(source.text):
                 declared.setdefault(match.group(1), []).append(relative)
-    return _Sources(files, declared, tuple(warnings))
+    return _Sources(files, tuple(configs), declared, tuple(warnings))
 
 
 @dataclass
@@ -97,10 +112,11 @@ class SourceIndex:
             found = _read_all(root, _stamp(root))
         except OSError as exc:
             warnings.append(f"java sources could not be listed ({exc.strerror})")
-            found = _Sources({}, {}, ())
+            found = _Sources({}, (), {}, ())
         warnings.extend(found.warnings)
         # Shared with other analyses of the same files: read only, never mutated.
         self.sources = found.files
+        self.configs = found.configs
         self._declared = found.declared
         self._parsed: dict[str, Parsed] = {}
         self._types: dict[str, list[TypeDecl]] = {}
