@@ -74,6 +74,12 @@ class AnalysisError(JustPushError):
     code = "analysis_error"
 
 
+class InvalidRootError(AnalysisError):
+    """A user-chosen app folder that is not a folder inside the upload."""
+
+    code = "invalid_root"
+
+
 class GenerationError(JustPushError):
     code = "generation_error"
 

@@ -35,7 +35,7 @@ Contract for language packages — ``justpush.analysis.<lang>`` exposes::
 """
 
 from ._analyze import AnalysisOptions, AnalysisResult, analyze, profile_from_dict, profile_to_dict
-from ._detect import apply_overrides, detect
+from ._detect import apply_overrides, detect, resolve_root
 from ._env import is_secret_name
 from ._model import EnvVar, Evidence, ExtractedApi, Operation, Parameter, ProjectProfile
 from ._spec import SpecOptions, build_spec, validation_error
@@ -57,5 +57,6 @@ __all__ = [
     "is_secret_name",
     "profile_from_dict",
     "profile_to_dict",
+    "resolve_root",
     "validation_error",
 ]

@@ -10,7 +10,7 @@ from typing import Any
 
 from justpush.errors import AnalysisError
 
-from ._detect import detect, language_module
+from ._detect import detect, language_module, resolve_root
 from ._files import read_source
 from ._model import EnvVar, Evidence, ExtractedApi, ProjectProfile
 from ._spec import SpecDecision, SpecOptions, build_spec, decide, load_spec_text, validation_error
@@ -26,6 +26,8 @@ class AnalysisOptions:
     version: str | None = None
     # False: always generate, even when the repository carries a valid spec.
     use_existing_spec: bool = True
+    # The API's folder inside the upload, chosen by the user (validated); None: detected.
+    root: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,8 +135,11 @@ def analyze(root: Path, options: AnalysisOptions | None = None) -> AnalysisResul
     if not root.is_dir():
         raise AnalysisError(f"{root.name or root}: not a folder")
     warnings: list[str] = []
+    overrides = dict(options.overrides)
+    if options.root is not None:
+        overrides["app_dir"] = resolve_root(root, options.root)
     try:
-        profile = detect(root, dict(options.overrides), warnings)
+        profile = detect(root, overrides, warnings)
     except AnalysisError:
         raise
     except Exception as exc:  # a broken upload must not crash the analysis

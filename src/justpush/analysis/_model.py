@@ -58,6 +58,8 @@ class ProjectProfile:
     name: str | None = None
     # Folders the app writes to, relative to app_dir ("." = app_dir itself): SQLite files, uploads, media.
     writable_paths: tuple[str, ...] = ()
+    # Folders of the upload holding a manifest ("." = the root): where the API could be; app_dir is one.
+    app_dir_candidates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -39,11 +39,15 @@ def analyze_command(
     sets: Annotated[
         list[str] | None, typer.Option("--set", help="Override a profile field: field=value (repeatable).")
     ] = None,
+    root: Annotated[
+        str | None,
+        typer.Option("--root", help="The API's folder inside PATH (default: detected, e.g. backend/)."),
+    ] = None,
 ) -> None:
     """Analyse a source tree statically and print its OpenAPI 3.1 spec (warnings go to stderr)."""
     if fmt not in ("json", "yaml"):
         raise typer.BadParameter("must be json or yaml", param_hint="--format")
-    result = analyze(path, AnalysisOptions(overrides=_parse_sets(sets or [])))
+    result = analyze(path, AnalysisOptions(overrides=_parse_sets(sets or []), root=root))
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
     typer.echo(f"spec: {result.spec_source} ({result.spec_reason})", err=True)

@@ -28,8 +28,10 @@ from ._app import load_settings
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
-def _prepare(path: Path, settings: Settings, upload_id: str) -> tuple[ProjectProfile, PreparedDockerfile]:
-    result = analyze(path, AnalysisOptions())
+def _prepare(
+    path: Path, settings: Settings, upload_id: str, root: str | None = None
+) -> tuple[ProjectProfile, PreparedDockerfile]:
+    result = analyze(path, AnalysisOptions(root=root))
     options = DockerfileOptions(base_images=settings.build.base_images, upload_id=upload_id)
     return result.profile, prepare_dockerfile(path, result.profile, options)
 
@@ -49,10 +51,14 @@ def dockerfile_command(
     path: Annotated[Path, typer.Argument(help="Folder with the API's source code.")],
     upload_id: Annotated[str, typer.Option(help="Revision label written into the image.")] = "local",
     ignore: Annotated[bool, typer.Option("--dockerignore", help="Print the .dockerignore instead.")] = False,
+    root: Annotated[
+        str | None,
+        typer.Option("--root", help="The API's folder inside PATH (default: detected, e.g. backend/)."),
+    ] = None,
 ) -> None:
     """Print the Dockerfile a build would use (the upload's own or a generated one); lint on stderr."""
     settings = load_settings(ctx)
-    _, prepared = _prepare(path, settings, upload_id)
+    _, prepared = _prepare(path, settings, upload_id, root)
     err = Console(stderr=True)
     err.print(f"dockerfile: {prepared.origin} (context {prepared.context})", highlight=False)
     _report(prepared.findings, err)

@@ -181,6 +181,9 @@ def deploy(
     ),
     namespace: str | None = typer.Option(None, "--namespace", help="Kubernetes namespace override."),
     detach: bool = typer.Option(False, "--detach", help="Queue the deployment and return."),
+    root: str | None = typer.Option(
+        None, "--root", help="The API's folder inside the upload (default: detected, e.g. backend/)."
+    ),
     server: str | None = ServerOpt,
     token: str | None = TokenOpt,
     user: str | None = UserOpt,
@@ -200,6 +203,8 @@ def deploy(
         body["read_only_root"] = False
     if namespace:
         body["namespace"] = namespace
+    if root is not None:
+        body["root"] = root
 
     async def work(api: Api) -> dict[str, Any]:
         upload_id = await _upload(api, source)

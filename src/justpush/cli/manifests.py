@@ -7,7 +7,7 @@ from typing import cast
 
 import typer
 
-from justpush.analysis import analyze
+from justpush.analysis import AnalysisOptions, analyze
 from justpush.k8s import AppSize, ManifestOptions, app_from_profile, dump_yaml, render_manifests, scaling_plan
 
 from ._app import group, load_settings
@@ -30,10 +30,13 @@ def manifests(
     legacy: bool = typer.Option(
         False, "--legacy-apis", help="autoscaling/v2beta2 and policy/v1beta1, for Kubernetes < 1.23."
     ),
+    root: str | None = typer.Option(
+        None, "--root", help="The API's folder inside PATH (default: detected, e.g. backend/)."
+    ),
 ) -> None:
     """Print the multi-document YAML that a deployment would apply (nothing is touched)."""
     settings = load_settings(ctx).kubernetes
-    result = analyze(path)
+    result = analyze(path, AnalysisOptions(root=root))
     if size not in ("small", "medium", "large"):
         raise typer.BadParameter("must be small, medium or large", param_hint="--size")
     count, autoscaling = scaling_plan(cast(AppSize, size), replicas=replicas, max_replicas=max_replicas)

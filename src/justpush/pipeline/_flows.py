@@ -55,14 +55,20 @@ def app_name_for(upload: Upload, profile: analysis.ProjectProfile) -> str:
     return slug
 
 
-async def _analysis(ctx: JobContext, upload: Upload) -> tuple[analysis.ProjectProfile, dict[str, Any]]:
-    """The stored analysis, or a fresh one when the upload was never analysed."""
+async def _analysis(
+    ctx: JobContext, upload: Upload, root: str | None = None
+) -> tuple[analysis.ProjectProfile, dict[str, Any]]:
+    """The stored analysis, or a fresh one when the upload was never analysed or for another root."""
+    workspace = Path(upload.workspace)
+    wanted = analysis.resolve_root(workspace, root) if root is not None else None
     async with ctx.sessions() as session:
         record = await store.get_analyze_result(session, ctx.upload_id)
         if record is not None and record.status == "succeeded" and record.profile and record.spec:
-            return analysis.profile_from_dict(record.profile), dict(record.spec)
-    await ctx.event(S.SCANNING.value, "progress", "analysing the upload")
-    result = await asyncio.to_thread(analysis.analyze, Path(upload.workspace))
+            profile = analysis.profile_from_dict(record.profile)
+            if wanted is None or profile.app_dir == wanted:
+                return profile, dict(record.spec)
+    await ctx.event(S.SCANNING.value, "progress", f"analysing the upload (root {wanted or 'detected'})")
+    result = await asyncio.to_thread(analysis.analyze, workspace, analysis.AnalysisOptions(root=wanted))
     async with ctx.sessions.begin() as session:
         store.record_analysis(await store.ensure_analyze_result(session, ctx.upload_id), result.to_dict())
     return result.profile, result.spec
@@ -88,7 +94,7 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
     upload, _ = await ctx.load_upload()
     await ctx.set_status(S.SCANNING)
     await check_namespace(ctx, options.namespace or ctx.settings.kubernetes.namespace, S.SCANNING.value)
-    profile, spec = await _analysis(ctx, upload)
+    profile, spec = await _analysis(ctx, upload, options.root)
     if options.profile:
         profile = analysis.apply_overrides(profile, options.profile)
     workspace = Path(upload.workspace)

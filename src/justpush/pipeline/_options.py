@@ -100,6 +100,8 @@ class DeployOptions(_WithSecrets):
     path_prefix: str | None = Field(None, pattern=r"^(/[A-Za-z0-9._~-]+)*$")
     # Profile overrides (e.g. {"port": 8000}), applied on top of the analysis.
     profile: dict[str, Any] = Field(default_factory=dict)
+    # The API's folder inside the upload ("backend"); None: the analysed (or detected) one.
+    root: str | None = Field(None, max_length=1000)
 
     @field_validator("env", "secrets")
     @classmethod

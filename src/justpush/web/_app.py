@@ -24,11 +24,11 @@ from .api import api_router
 logger = logging.getLogger(__name__)
 
 
-def _analyze(root: Path) -> AnalysisOutcome:
+def _analyze(root: Path, app_root: str | None) -> AnalysisOutcome:
     # Imported at first use: the analysis stack (tree-sitter grammars) is heavy to load.
-    from justpush.analysis import analyze
+    from justpush.analysis import AnalysisOptions, analyze
 
-    return analyze(root)
+    return analyze(root, AnalysisOptions(root=app_root))
 
 
 def pipeline_worker(state: AppState) -> PipelineWorker:

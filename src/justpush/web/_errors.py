@@ -32,6 +32,7 @@ ERROR_STATUS: Mapping[type[errors.JustPushError], int] = {
     errors.UploadTooLargeError: 413,
     errors.ConfigError: 400,
     errors.AnalysisError: 422,
+    errors.InvalidRootError: 400,
     errors.GenerationError: 422,
     errors.StageFailed: 500,
     errors.ExternalServiceError: 502,

@@ -59,6 +59,13 @@ class AnalyzeAccepted(BaseModel):
     status: str
 
 
+class AnalyzeOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # The API's folder inside the upload ("backend"); one of profile.appDirCandidates. None: detected.
+    root: str | None = Field(None, max_length=1000)
+
+
 class AnalyzePublic(BaseModel):
     upload_id: str
     # not_started | running | succeeded | failed

@@ -21,8 +21,8 @@ class AnalysisOutcome(Protocol):
     def to_dict(self) -> dict[str, Any]: ...
 
 
-# `justpush.analysis.analyze`: blocking, run in a worker thread.
-Analyzer = Callable[[Path], AnalysisOutcome]
+# `justpush.analysis.analyze` of (workspace, the user's app folder or None): blocking, run in a thread.
+Analyzer = Callable[[Path, str | None], AnalysisOutcome]
 
 
 @dataclass

@@ -41,8 +41,10 @@ class Analyzer:
     def __init__(self) -> None:
         self.release = threading.Event()
         self.fail = False
+        self.roots: list[str | None] = []
 
-    def __call__(self, root: Path) -> Outcome:
+    def __call__(self, root: Path, app_root: str | None = None) -> Outcome:
+        self.roots.append(app_root)
         self.release.wait(10)
         if self.fail:
             raise AnalysisError("no entrypoint found")

@@ -14,9 +14,10 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 
 from justpush import security, store
+from justpush.analysis import resolve_root
 from justpush.errors import ConflictError, JustPushError, NotFoundError
 
-from .._schemas import AnalyzeAccepted, AnalyzePublic, ErrorBody
+from .._schemas import AnalyzeAccepted, AnalyzeOptions, AnalyzePublic, ErrorBody
 from .._state import AppState
 from ..deps import CurrentUser, SessionDep, StateDep
 
@@ -35,12 +36,12 @@ def _is_running(state: AppState, upload_id: str) -> bool:
     return any(t.get_name() == _task_name(upload_id) and not t.done() for t in state.tasks)
 
 
-async def _run_analysis(state: AppState, upload_id: str, workspace: Path) -> None:
+async def _run_analysis(state: AppState, upload_id: str, workspace: Path, root: str | None) -> None:
     extra = {"stage": "analyze", "upload_id": upload_id}
     outcome: dict[str, Any] | None = None
     error: str | None = None
     try:
-        result = await anyio.to_thread.run_sync(state.analyzer, workspace)
+        result = await anyio.to_thread.run_sync(state.analyzer, workspace, root)
         outcome = jsonable_encoder(result.to_dict())
         logger.info("analysis succeeded", extra=extra)
     except JustPushError as exc:
@@ -62,11 +63,23 @@ async def _run_analysis(state: AppState, upload_id: str, workspace: Path) -> Non
         logger.warning("analysis result not stored", extra=extra)
 
 
-@router.post("/{upload_id}", status_code=202, responses={**_NOT_FOUND, 409: {"model": ErrorBody}})
+@router.post(
+    "/{upload_id}",
+    status_code=202,
+    responses={**_NOT_FOUND, 400: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+)
 async def start_analysis(
-    upload_id: str, user: CurrentUser, session: SessionDep, state: StateDep
+    upload_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    state: StateDep,
+    options: AnalyzeOptions | None = None,
 ) -> AnalyzeAccepted:
+    """Analyse the upload in the background; `root` picks the API's folder (default: detected)."""
     upload = await store.get_upload(session, upload_id, owner_id=user.id)
+    root = options.root if options is not None else None
+    if root is not None:
+        root = resolve_root(Path(upload.workspace), root)
     async with state.analyze_lock:
         if _is_running(state, upload_id):
             raise ConflictError(
@@ -76,7 +89,7 @@ async def start_analysis(
         row.status, row.error = "running", None
         await security.audit(session, actor=user, action="analysis.start", target=f"upload:{upload_id}")
         await session.commit()
-        state.spawn(_run_analysis(state, upload_id, Path(upload.workspace)), name=_task_name(upload_id))
+        state.spawn(_run_analysis(state, upload_id, Path(upload.workspace), root), name=_task_name(upload_id))
     return AnalyzeAccepted(upload_id=upload_id, status="running")
 
 

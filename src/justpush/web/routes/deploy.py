@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from justpush import k8s, pipeline, security, store
+from justpush.analysis import resolve_root
 from justpush.errors import ConflictError, FeatureDisabledError, ForbiddenError, JustPushError
 from justpush.pipeline import (
     DeploymentStatus,
@@ -36,6 +38,7 @@ from ..deps import CurrentUser, SessionDep, StateDep
 logger = logging.getLogger(__name__)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody},
     404: {"model": ErrorBody},
     409: {"model": ErrorBody},
 }
@@ -142,8 +145,13 @@ async def deploy(
     state: StateDep,
     options: DeployOptions | None = None,
 ) -> DeploymentAccepted:
-    """Build, push, deploy to Kubernetes and configure Kong; follow it at `events_url`."""
+    """Build, push, deploy to Kubernetes and configure Kong; follow it at `events_url`.
+
+    `root` picks the API's folder inside the upload (default: the analysed or detected one)."""
     options = options or DeployOptions()
+    if options.root is not None:
+        upload = await store.get_upload(session, upload_id, owner_id=user.id)
+        options = options.model_copy(update={"root": resolve_root(Path(upload.workspace), options.root)})
     return await _enqueue(
         state,
         session,

@@ -16,7 +16,7 @@ from justpush.analysis._treesitter import (
     security_requirements,
     to_template,
 )
-from justpush.analysis.java._frontend import _ant_match
+from justpush.analysis.java._spring import _ant_match
 
 
 @pytest.mark.parametrize(

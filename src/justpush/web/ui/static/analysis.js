@@ -125,6 +125,21 @@ function renderProfile(profile) {
   renderEnv(profile.envVars || []);
 }
 
+/** The folders that could hold the API (a monorepo); the chosen one is analysed on the next run. */
+function renderRootPicker(profile) {
+  const candidates = (profile && profile.appDirCandidates) || [];
+  const select = $("#analysis-root");
+  show($("#analysis-root-label"), candidates.length > 1);
+  if (candidates.length < 2) return;
+  const current = profile.appDir || ".";
+  clear(select);
+  for (const folder of candidates) {
+    const label = folder === "." ? "(upload root)" : folder;
+    select.append(h("option", { value: folder, selected: folder === current ? "" : null }, label));
+  }
+  select.value = current;
+}
+
 function render(result) {
   setBadge($("#analysis-status"), result.status.replace("_", " "));
   $("#run-analysis").textContent = result.status === "not_started" ? "Run analysis" : "Run again";
@@ -134,6 +149,7 @@ function render(result) {
   show($("#analysis-body"), Boolean(done));
   show($("#dl-json"), Boolean(result.spec));
   show($("#dl-yaml"), Boolean(result.spec));
+  if (result.profile) renderRootPicker(result.profile);
   if (!done) return;
   renderProfile(result.profile);
   const source = $("#spec-source");
@@ -171,7 +187,9 @@ export function analysisPanel(uploadId, onResult) {
   $("#run-analysis").addEventListener("click", async () => {
     $("#run-analysis").disabled = true;
     try {
-      await api("POST", base);
+      const picker = $("#analysis-root-label");
+      const options = picker.hidden ? {} : { json: { root: $("#analysis-root").value } };
+      await api("POST", base, options);
       setBadge($("#analysis-status"), "running");
     } catch (error) {
       showError($("#analysis-error"), error);

@@ -1,0 +1,394 @@
+"""Spring MVC: @RestController/@Controller mappings (also inherited from interfaces and base classes),
+the servlet context path, Spring Security's filter chain, and controllers of openapi-generator interfaces."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .._model import HttpMethod, Operation, Parameter
+from .._treesitter import (
+    HTTP_METHODS,
+    AuthHint,
+    Node,
+    RouteDecl,
+    build_operation,
+    field_,
+    join_paths,
+    line,
+    named_children,
+    text,
+    to_template,
+    walk,
+)
+from ._annotations import annotation_args, annotations_of
+from ._config import PLACEHOLDER
+from ._generated import GeneratedApis
+from ._resolve import Resolver, Scope, literal, supertypes
+from ._schema import JAVA_TYPES, Schemas
+
+_MAPPINGS: dict[str, HttpMethod | None] = {
+    "GetMapping": "get",
+    "PostMapping": "post",
+    "PutMapping": "put",
+    "DeleteMapping": "delete",
+    "PatchMapping": "patch",
+    "RequestMapping": None,
+}
+_STATUS = {
+    "OK": "200",
+    "CREATED": "201",
+    "ACCEPTED": "202",
+    "NO_CONTENT": "204",
+    "BAD_REQUEST": "400",
+    "UNAUTHORIZED": "401",
+    "FORBIDDEN": "403",
+    "NOT_FOUND": "404",
+    "CONFLICT": "409",
+}
+_PARAM_ANNOTATIONS = (("PathVariable", "path"), ("RequestParam", "query"), ("RequestHeader", "header"))
+# Parameters Spring binds from the request itself, never from the query string.
+_NOT_QUERY = frozenset(
+    {
+        "RequestBody",
+        "ModelAttribute",
+        "AuthenticationPrincipal",
+        "CookieValue",
+        "RequestAttribute",
+        "SessionAttribute",
+        "Valid",
+        "RequestPart",
+        "MatrixVariable",
+    }
+)
+_SIMPLE_QUERY_TYPES = frozenset(t for t in JAVA_TYPES if t not in ("Object", "JsonNode"))
+_PAGEABLE = ("Pageable", "PageRequest")
+_MAX_SUPERTYPES = 20
+
+
+# A mapping path as far as it is known, and why it is not fully known (None: resolved).
+_Path = tuple[str, str | None]
+
+
+@dataclass(frozen=True)
+class _Mapping:
+    """A mapped method and where it is declared (the controller or one of its supertypes)."""
+
+    method: Node
+    file: str
+    owner: str
+
+
+class Spring:
+    def __init__(self, resolver: Resolver, schemas: Schemas, warnings: list[str]) -> None:
+        self.resolver = resolver
+        self.index = resolver.index
+        self.schemas = schemas
+        self.warnings = warnings
+        self.security: dict[str, Any] = {}
+        self.public: list[tuple[HttpMethod | None, str]] = []
+        self.secured_by_default = False
+        self.generated = GeneratedApis(resolver.index, warnings)
+
+    def context_path(self) -> str:
+        """server.servlet.context-path (Boot 1: server.context-path), then spring.mvc.servlet.path."""
+        parts: list[str] = []
+        for keys in (("server.servlet.context-path", "server.context-path"), ("spring.mvc.servlet.path",)):
+            for key in keys:
+                found = self.resolver.config.get(key)
+                if found is not None:
+                    parts.append(found[0])
+                    break
+                raw = self.resolver.config.defined(key)
+                if raw is not None:
+                    self.warnings.append(
+                        f"{key} = {raw!r}: a placeholder without a value or default, not applied"
+                    )
+        return join_paths(*parts) if any(p.strip("/") for p in parts) else ""
+
+    def run(self) -> list[Operation]:
+        self._security_config()
+        context = self.context_path()
+        operations: list[Operation] = []
+        for path in self.index.files_containing("Controller"):
+            for node in walk(self.index.parsed(path).root):
+                if node.type != "class_declaration":
+                    continue
+                found = annotations_of(node)
+                if "RestController" not in found and "Controller" not in found:
+                    continue
+                if "abstract" in text(next((c for c in node.children if c.type == "modifiers"), None)):
+                    continue
+                operations.extend(self._controller(path, node, context))
+        return operations
+
+    def _controller(self, path: str, cls: Node, context: str) -> list[Operation]:
+        name = text(field_(cls, "name"))
+        scope = Scope(path, name)
+        prefixes = self._class_prefixes(cls, scope)
+        mapped = self._mapped_methods(cls, path, name)
+        operations: list[Operation] = []
+        for mapping in mapped.values():
+            for prefix in prefixes:
+                operations.extend(self._method(mapping, prefix, context))
+        for api in self._generated_supertypes(cls, name):
+            for prefix in prefixes:
+                operations.extend(
+                    self.generated.operations(api, join_paths(context, prefix[0]), path, line(cls))
+                )
+        return operations
+
+    def _class_prefixes(self, cls: Node, scope: Scope) -> list[_Path]:
+        """The class's mapping paths, or those of its nearest supertype that has a class-level mapping."""
+        pending: list[tuple[Node, Scope]] = [(cls, scope)]
+        seen: set[str] = set()
+        while pending and len(seen) < _MAX_SUPERTYPES:
+            node, here = pending.pop(0)
+            seen.add(here.type_name)
+            found = annotations_of(node)
+            if "RequestMapping" in found:
+                args = annotation_args(found["RequestMapping"])
+                value = args.get("value") or args.get("path")
+                return self._paths(value, here, node) or [("", None)]
+            for parent in supertypes(node):
+                decl = self.index.type_(parent, here.file)
+                if decl is not None and parent not in seen:
+                    pending.append((decl.node, Scope(decl.file, decl.name)))
+        return [("", None)]
+
+    def _paths(self, value: Node | None, scope: Scope, at: Node) -> list[_Path]:
+        out: list[_Path] = []
+        if value is None:
+            return out
+        elements = named_children(value) if value.type == "element_value_array_initializer" else [value]
+        for element in elements:
+            resolved = self.resolver.string(element, scope)
+            if resolved is None:
+                self.warnings.append(
+                    f"{scope.file}:{line(element)}: mapping path {text(element)} "
+                    "is not a compile-time constant"
+                )
+                out.append(("", f"mapping {text(element)} is not a compile-time constant"))
+                continue
+            expanded, unknown = self.resolver.expand(resolved)
+            if unknown:
+                missing = ", ".join(unknown)
+                self.warnings.append(
+                    f"{scope.file}:{line(element)}: mapping path {resolved!r} uses {missing}, "
+                    "which no application.properties|yml sets"
+                )
+                # The known parts stay: `${missing}/reports` is reported as /reports, marked unresolved.
+                out.append(
+                    (PLACEHOLDER.sub("", expanded), f"mapping {resolved} uses {missing}, not configured")
+                )
+            else:
+                out.append((expanded, None))
+        return out
+
+    def _mapped_methods(self, cls: Node, path: str, name: str) -> dict[str, _Mapping]:
+        """Mapped methods by signature: the class's own first, then inherited ones it does not redeclare."""
+        found: dict[str, _Mapping] = {}
+        pending: list[tuple[Node, str, str]] = [(cls, path, name)]
+        seen: set[str] = set()
+        while pending and len(seen) < _MAX_SUPERTYPES:
+            node, file, owner = pending.pop(0)
+            if owner in seen:
+                continue
+            seen.add(owner)
+            for member in named_children(field_(node, "body")):
+                if member.type != "method_declaration":
+                    continue
+                # Spring merges an overriding method with the mapping declared on the supertype's method.
+                if any(a in annotations_of(member) for a in _MAPPINGS):
+                    found.setdefault(_signature(member), _Mapping(member, file, owner))
+            for parent in supertypes(node):
+                decl = self.index.type_(parent, file)
+                if decl is not None:
+                    pending.append((decl.node, decl.file, decl.name))
+        return found
+
+    def _generated_supertypes(self, cls: Node, name: str) -> list[str]:
+        """`*Api` interfaces the class implements that no source declares: generated at build time."""
+        out: list[str] = []
+        pending, seen = [cls], {name}
+        while pending:
+            node = pending.pop(0)
+            for parent in supertypes(node):
+                if parent in seen:
+                    continue
+                seen.add(parent)
+                decl = self.index.type_(parent)
+                if decl is not None:
+                    pending.append(decl.node)
+                elif parent.endswith("Api"):
+                    out.append(parent)
+        return out
+
+    def _method(self, mapping: _Mapping, prefix: _Path, context: str) -> list[Operation]:
+        method = mapping.method
+        scope = Scope(mapping.file, mapping.owner)
+        found = annotations_of(method)
+        kind = next(a for a in _MAPPINGS if a in found)
+        args = annotation_args(found[kind])
+        paths = self._paths(args.get("value") or args.get("path"), scope, method) or [("", None)]
+        verbs: list[HttpMethod | None] = [_MAPPINGS[kind]]
+        if kind == "RequestMapping":
+            method_arg = args.get("method")
+            elements = (
+                named_children(method_arg)
+                if method_arg is not None and method_arg.type == "element_value_array_initializer"
+                else [method_arg]
+                if method_arg is not None
+                else []
+            )
+            names = [text(n).split(".")[-1].lower() for n in elements]
+            verbs = [m for m in HTTP_METHODS if m in names] or [None]
+        decl = RouteDecl(None, "", mapping.file, line(method))
+        decl.parameters = tuple(self._parameters(method, scope))
+        for param in named_children(field_(method, "parameters")):
+            if "RequestBody" in annotations_of(param):
+                decl.request_body = self.schemas.of(field_(param, "type"), mapping.file)
+        status = "200"
+        if "ResponseStatus" in found:
+            sargs = annotation_args(found["ResponseStatus"])
+            code = sargs.get("value") or sargs.get("code")
+            status = _STATUS.get(text(code).split(".")[-1], status)
+        decl.responses[status] = self.schemas.of(field_(method, "type"), mapping.file)
+        operations: list[Operation] = []
+        for path, reason in paths:
+            unresolved: dict[str, str] = {}
+            if prefix[1] is not None or reason is not None:
+                unresolved["path"] = "; ".join(r for r in (prefix[1], reason) if r)
+            template, notes = to_template(join_paths(context, prefix[0], path))
+            for verb in verbs:
+                here = {**notes, **unresolved}
+                if verb is None:
+                    here["method"] = "@RequestMapping without method= matches every HTTP method; GET assumed"
+                chosen: HttpMethod = verb or "get"
+                operations.append(
+                    build_operation(chosen, template, decl, self._security_for(chosen, template), here)
+                )
+        return operations
+
+    def _parameters(self, method: Node, scope: Scope) -> list[Parameter]:
+        params: list[Parameter] = []
+        for param in named_children(field_(method, "parameters")):
+            found = annotations_of(param)
+            type_node = field_(param, "type")
+            type_name = text(type_node).split("<")[0].split(".")[-1]
+            pname = text(field_(param, "name"))
+            if type_name in _PAGEABLE:
+                params.extend(
+                    Parameter(n, "query", s)
+                    for n, s in (
+                        ("page", {"type": "integer", "minimum": 0}),
+                        ("size", {"type": "integer", "minimum": 1}),
+                        ("sort", {"type": "array", "items": {"type": "string"}}),
+                    )
+                )
+                continue
+            located = [(a, loc) for a, loc in _PARAM_ANNOTATIONS if a in found]
+            if not located:
+                # Spring binds an unannotated simple-type parameter as an optional request parameter.
+                if type_name in _SIMPLE_QUERY_TYPES and not (set(found) & _NOT_QUERY):
+                    params.append(
+                        Parameter(
+                            pname, "query", self.schemas.of(type_node, scope.file) or {"type": "string"}
+                        )
+                    )
+                continue
+            for ann, location in located:
+                pargs = annotation_args(found[ann])
+                key = self.resolver.string(pargs.get("value") or pargs.get("name"), scope) or pname
+                schema = self.schemas.of(type_node, scope.file) or {"type": "string"}
+                optional = (
+                    text(pargs.get("required")) == "false"
+                    or "defaultValue" in pargs
+                    or type_name == "Optional"
+                )
+                if "defaultValue" in pargs:
+                    schema = {
+                        **schema,
+                        "default": _typed(self.resolver.string(pargs["defaultValue"], scope), schema),
+                    }
+                params.append(Parameter(key, location, schema, required=location == "path" or not optional))  # type: ignore[arg-type]
+        return params
+
+    def _security_config(self) -> None:
+        """SecurityFilterChain beans: the schemes (httpBasic, JWT resource server) and the public paths."""
+        for path in self.index.files_containing("SecurityFilterChain"):
+            for method in walk(self.index.parsed(path).root):
+                if (
+                    method.type != "method_declaration"
+                    or text(field_(method, "type")) != "SecurityFilterChain"
+                ):
+                    continue
+                body = text(field_(method, "body"))
+                if "httpBasic" in body:
+                    self.security[AuthHint("basic").scheme_name] = AuthHint("basic").scheme
+                if "oauth2ResourceServer" in body:
+                    hint = AuthHint("bearer", jwt="jwt" in body)
+                    self.security[hint.scheme_name] = hint.scheme
+                self.secured_by_default = self.secured_by_default or "authenticated()" in body
+                for call in walk(method):
+                    if call.type != "method_invocation" or text(field_(call, "name")) != "permitAll":
+                        continue
+                    matcher = field_(call, "object")
+                    if (
+                        matcher is None
+                        or matcher.type != "method_invocation"
+                        or not text(field_(matcher, "name")).endswith("Matchers")
+                    ):
+                        continue
+                    verb: HttpMethod | None = None
+                    for arg in named_children(field_(matcher, "arguments")):
+                        if text(arg).startswith("HttpMethod."):
+                            verb = text(arg).split(".")[-1].lower()  # type: ignore[assignment]
+                        elif (pattern := literal(arg)) is not None:
+                            self.public.append((verb, pattern))
+
+    def _security_for(self, method: HttpMethod, template: str) -> list[dict[str, list[str]]] | None:
+        if not self.security or not self.secured_by_default:
+            return None
+        for verb, pattern in self.public:
+            if (verb is None or verb == method) and _ant_match(pattern, template):
+                return []
+        return [{name: []} for name in sorted(self.security)]
+
+
+def _signature(method: Node) -> str:
+    """Name and parameter types: overloads are distinct methods, an override has the same signature."""
+    types = ",".join(
+        text(field_(p, "type")).split("<")[0].split(".")[-1]
+        for p in named_children(field_(method, "parameters"))
+    )
+    return f"{text(field_(method, 'name'))}({types})"
+
+
+def _typed(value: str | None, schema: dict[str, Any]) -> Any:
+    """A defaultValue string as the JSON value of the parameter's type."""
+    kind = schema.get("type")
+    try:
+        if kind == "integer" and value is not None:
+            return int(value)
+        if kind == "number" and value is not None:
+            return float(value)
+    except ValueError:
+        return value
+    if kind == "boolean" and value in ("true", "false"):
+        return value == "true"
+    return value
+
+
+def _ant_match(pattern: str, path: str) -> bool:
+    regex = ""
+    for part in re.split(r"(\*\*|\*|\{[^}]*\})", pattern):
+        if part == "**":
+            regex += ".*"
+        elif part == "*" or part.startswith("{"):
+            regex += "[^/]+"
+        else:
+            regex += re.escape(part)
+    regex = regex.replace("/.*", "(/.*)?")
+    return re.fullmatch(regex, re.sub(r"\{[^}]+\}", "x", path)) is not None

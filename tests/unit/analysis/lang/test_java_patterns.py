@@ -1,0 +1,168 @@
+"""Java patterns from real repositories, each on a small fixture app with hand-written expectations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from justpush.analysis import Operation, ProjectProfile
+from justpush.analysis import java as _java
+from justpush.analysis.java import _spring
+from tests.unit.analysis.lang.expectations import FIXTURES
+
+PROFILE = ProjectProfile(language="java")
+
+
+def _ops(name: str) -> tuple[dict[str, Operation], list[str]]:
+    api = _java.extract(FIXTURES / name, PROFILE)
+    return {f"{op.method.upper()} {op.path}": op for op in api.operations}, api.warnings
+
+
+def _params(op: Operation) -> set[str]:
+    return {f"{p.location} {p.name}{'!' if p.required else ''}" for p in op.parameters}
+
+
+def test_context_path_profiles_and_placeholders_from_application_config() -> None:
+    ops, warnings = _ops("java-spring-config")
+    # context-path ${CONTEXT_PATH:/shop}; the active profile (prod) file sets api.prefix.
+    assert {k for k in ops if "orders" in k} == {
+        "GET /shop/api/v2/orders",
+        "POST /shop/api/v2/orders",
+        "GET /shop/api/v2/orders/{orderId}",
+    }
+    assert _params(ops["GET /shop/api/v2/orders"]) == {"query status"}
+    assert all(not op.unresolved for k, op in ops.items() if "orders" in k)
+    # A placeholder no config file sets: the known part stays, marked unresolved, with a warning.
+    daily = ops["GET /shop/reports/daily"]
+    assert "reports.base" in daily.unresolved["path"]
+    assert any("ReportController.java:6" in w and "reports.base" in w for w in warnings)
+
+
+def test_constants_of_other_classes_static_imports_and_nested_classes() -> None:
+    ops, warnings = _ops("java-spring-constants")
+    assert set(ops) == {
+        "GET /api/users/{id}",
+        "DELETE /api/users/{id}/sessions",
+        "GET /api/items",
+        "POST /api/admin/reindex",
+        "GET /api/admin",
+    }
+    assert _params(ops["GET /api/users/{id}"]) == {"path id!"}
+    assert _params(ops["GET /api/items"]) == {"query q"}
+    # System.getProperty(...) is no compile-time constant: kept, marked and warned about, never dropped.
+    stats = ops["GET /api/admin"]
+    assert "PathFactory.STATS" in stats.unresolved["path"]
+    assert warnings == [
+        "src/main/java/com/example/paths/AdminController.java:11: mapping path "
+        "PathFactory.STATS is not a compile-time constant"
+    ]
+
+
+def test_mappings_inherited_from_interfaces_and_base_classes_and_pageable() -> None:
+    ops, warnings = _ops("java-spring-inherit")
+    assert warnings == []
+    assert set(ops) == {
+        "GET /v1/pets",
+        "GET /v1/pets/{petId}",
+        "GET /owners",
+        "GET /owners/{id}",
+        "DELETE /owners/{id}",
+    }
+    assert _params(ops["GET /v1/pets"]) == {"query species", "query page", "query size", "query sort"}
+    assert _params(ops["GET /v1/pets/{petId}"]) == {"path petId!"}
+    # Unannotated simple types bind from the query string; HttpServletRequest does not.
+    assert _params(ops["GET /owners"]) == {"query lastName", "query max!"}
+
+
+def test_test_sources_never_produce_routes() -> None:
+    ops, _ = _ops("java-spring-inherit")
+    assert (FIXTURES / "java-spring-inherit/src/test/java/com/example/pets/TestOnlyController.java").is_file()
+    assert not any("test-only" in key for key in ops)
+
+
+def test_interfaces_generated_by_openapi_generator_come_from_the_spec() -> None:
+    ops, warnings = _ops("java-spring-openapi-gen")
+    assert warnings == []
+    # useTags: StoresApi = tag "stores", OrderV2Api = tag "order-v2"; the "internal" tag is implemented by
+    # no controller, so it is not served. The context path and the class mapping apply.
+    assert set(ops) == {
+        "GET /petstore/api/stores",
+        "POST /petstore/api/stores",
+        "GET /petstore/api/stores/{storeId}",
+        "GET /petstore/orders",
+    }
+    assert _params(ops["GET /petstore/api/stores"]) == {"query city", "query limit"}
+    assert _params(ops["GET /petstore/api/stores/{storeId}"]) == {"path storeId!"}
+    assert ops["GET /petstore/orders"].parameters[0].schema == {"type": "string", "enum": ["open", "closed"]}
+
+
+def test_generated_interface_without_a_spec_is_a_warning(tmp_path: Path) -> None:
+    source = tmp_path / "src/main/java/a/PetController.java"
+    source.parent.mkdir(parents=True)
+    source.write_text("package a;\n@RestController\npublic class PetController implements PetsApi {}\n")
+    api = _java.extract(tmp_path, PROFILE)
+    assert api.operations == []
+    assert any("PetController.java:2" in w and "PetsApi" in w for w in api.warnings)
+
+
+def test_a_failing_framework_module_is_a_warning_and_the_others_still_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "Main.java"
+    source.write_text(
+        'class Main { void run(HttpServer s) { s.createContext("/health", x -> {}); } }\n'
+        '@RestController class C { @GetMapping("/a") String a() { return ""; } }\n'
+    )
+
+    def broken(self: object) -> list[Operation]:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(_spring.Spring, "run", broken)
+    api = _java.extract(tmp_path, PROFILE)
+    assert [op.path for op in api.operations] == ["/health"]
+    assert "spring: route extraction failed (ValueError: boom)" in api.warnings
+
+
+def test_mutually_recursive_constants_do_not_loop(tmp_path: Path) -> None:
+    (tmp_path / "C.java").write_text(
+        'class P { static final String A = Q.B + "/a"; }\nclass Q { static final String B = P.A; }\n'
+        '@RestController @RequestMapping(P.A) class C { @GetMapping("/x") String x() { return ""; } }\n'
+    )
+    api = _java.extract(tmp_path, PROFILE)
+    assert [op.path for op in api.operations] == ["/x"]
+    assert api.operations[0].unresolved
+
+
+def test_boot1_context_path_and_dispatcher_servlet_path(tmp_path: Path) -> None:
+    resources = tmp_path / "src/main/resources"
+    resources.mkdir(parents=True)
+    (resources / "application.properties").write_text(
+        "server.context-path=/legacy\nspring.mvc.servlet.path=/mvc/\n"
+    )
+    (tmp_path / "C.java").write_text(
+        '@RestController class C { @GetMapping("/ping") String p() { return ""; } }\n'
+    )
+    assert [op.path for op in _java.extract(tmp_path, PROFILE).operations] == ["/legacy/mvc/ping"]
+
+
+def test_a_context_path_placeholder_without_value_is_a_warning(tmp_path: Path) -> None:
+    resources = tmp_path / "src/main/resources"
+    resources.mkdir(parents=True)
+    (resources / "application.yml").write_text("server:\n  servlet:\n    context-path: ${BASE_PATH}\n")
+    (tmp_path / "C.java").write_text(
+        '@RestController class C { @GetMapping("/ping") String p() { return ""; } }\n'
+    )
+    api = _java.extract(tmp_path, PROFILE)
+    assert [op.path for op in api.operations] == ["/ping"]
+    assert any("server.servlet.context-path" in w and "not applied" in w for w in api.warnings)
+
+
+def test_cyclic_inheritance_is_guarded(tmp_path: Path) -> None:
+    (tmp_path / "C.java").write_text(
+        'interface A extends B { @GetMapping("/a") String a(); }\n'
+        'interface B extends A { @GetMapping("/b") String b(); }\n'
+        '@RestController @RequestMapping("/c") class C implements A { public String a() { return ""; } }\n'
+    )
+    api = _java.extract(tmp_path, PROFILE)
+    assert sorted(op.path for op in api.operations) == ["/c/a", "/c/b"]
