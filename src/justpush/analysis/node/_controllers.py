@@ -1,0 +1,182 @@
+"""Decorator controllers (NestJS, routing-controllers): a class decorator with a path prefix, method
+decorators per HTTP verb, parameter decorators for path/query/header/body. A framework module says
+which decorators it owns, how full paths are built and what guards protect a route."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from .._model import HttpMethod, Operation, Parameter
+from .._treesitter import (
+    HTTP_METHODS,
+    AuthAlternatives,
+    Node,
+    RouteDecl,
+    build_operation,
+    field_,
+    line,
+    named_children,
+    security_requirements,
+    security_schemes,
+    text,
+    to_template,
+)
+from ._handler import query_reads
+from ._project import Module, Project
+from ._resolve import Resolver
+from ._syntax import args, decorators
+from ._types import Types
+
+VERBS: dict[str, HttpMethod | None] = {m.title(): m for m in HTTP_METHODS} | {"All": None}
+Location = Literal["path", "query", "header", "body", "query-object"]
+_HTTP_STATUS_NAMES = {"OK": "200", "CREATED": "201", "ACCEPTED": "202", "NO_CONTENT": "204"}
+
+
+class Controllers:
+    """The shared walk; subclasses set the decorator vocabulary and path rules."""
+
+    class_decorators: tuple[str, ...] = ()
+    packages: tuple[str, ...] = ()
+    params: ClassVar[dict[str, Location]] = {}
+
+    def __init__(self, project: Project, resolver: Resolver, types: Types, warnings: list[str]) -> None:
+        self.project = project
+        self.resolver = resolver
+        self.types = types
+        self.warnings = warnings
+        self.schemes: dict[str, Any] = {}
+
+    # --- what subclasses decide ----------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Read app-wide settings (global prefix, versioning) before the controllers."""
+
+    def full_paths(
+        self,
+        module: Module,
+        controller: Node,
+        method: Node,
+        decorators_: dict[str, Node],
+        sub_paths: list[str],
+    ) -> list[str]:
+        raise NotImplementedError
+
+    def guards(
+        self, module: Module, class_decorators: dict[str, Node], method_decorators: dict[str, Node]
+    ) -> tuple[AuthAlternatives, ...]:
+        return ()
+
+    # --- the walk ------------------------------------------------------------------------------
+
+    def owns(self, module: Module, found: dict[str, Node]) -> str | None:
+        for name in self.class_decorators:
+            if name in found:
+                source = module.imports.get(name, ("", ""))[0]
+                if source in self.packages or (not source and self.packages[:1] == ("@nestjs/common",)):
+                    return name
+        return None
+
+    def run(self) -> list[Operation]:
+        self.prepare()
+        operations: list[Operation] = []
+        for module in self.project.modules.values():
+            for name, cls in module.classes.items():
+                found = decorators(cls)
+                owner = self.owns(module, found)
+                if owner is None:
+                    continue
+                try:
+                    operations.extend(self._controller(module, cls, found, found[owner]))
+                except RecursionError:
+                    self.warnings.append(f"{module.path}:{line(cls)}: controller {name} nested too deeply")
+        return operations
+
+    def _controller(
+        self, module: Module, cls: Node, class_decorators: dict[str, Node], controller: Node
+    ) -> list[Operation]:
+        operations: list[Operation] = []
+        pending: list[Node] = []
+        for item in named_children(field_(cls, "body")):
+            if item.type == "decorator":
+                pending.append(item)
+                continue
+            if item.type != "method_definition":
+                pending = []
+                continue
+            method_decorators = decorators(item, pending)
+            pending = []
+            for verb, method in VERBS.items():
+                if verb not in method_decorators:
+                    continue
+                route_args = args(method_decorators[verb])
+                subs = self.resolver.strings(module, route_args[0]) if route_args else [""]
+                if subs is None:
+                    where = f"{module.path}:{line(method_decorators[verb])}"
+                    self.warnings.append(
+                        f"{where}: route path `{text(route_args[0])}` is not known statically"
+                    )
+                    continue
+                guards = self.guards(module, class_decorators, method_decorators)
+                for full in self.full_paths(module, controller, item, method_decorators, subs):
+                    operations.extend(self._operation(module, item, method, full, method_decorators, guards))
+        return operations
+
+    def _operation(
+        self,
+        module: Module,
+        method_node: Node,
+        method: HttpMethod | None,
+        raw_path: str,
+        method_decorators: dict[str, Node],
+        guards: tuple[AuthAlternatives, ...],
+    ) -> list[Operation]:
+        template, notes = to_template(raw_path)
+        decl = RouteDecl(method, raw_path, module.path, line(method_node))
+        decl.parameters = tuple(self._parameters(module, method_node, decl))
+        status = "201" if method == "post" else "200"
+        if "HttpCode" in method_decorators and args(method_decorators["HttpCode"]):
+            code = text(args(method_decorators["HttpCode"])[0])
+            status = code if code.isdigit() else _HTTP_STATUS_NAMES.get(code.split(".")[-1], status)
+        returns = self.types.of(field_(method_node, "return_type"))
+        decl.responses[status] = returns or None
+        self.schemes.update(security_schemes(guards))
+        unresolved = dict(notes)
+        if method is None:
+            unresolved["method"] = "@All() accepts any HTTP method; GET assumed for the spec"
+        return [build_operation(method or "get", template, decl, security_requirements(guards), unresolved)]
+
+    def _parameters(self, module: Module, method_node: Node, decl: RouteDecl) -> list[Parameter]:
+        params: list[Parameter] = []
+        for param in named_children(field_(method_node, "parameters")):
+            param_decorators = decorators(param)
+            type_node = field_(param, "type")
+            optional = param.type == "optional_parameter" or field_(param, "value") is not None
+            for deco, location in self.params.items():
+                if deco not in param_decorators:
+                    continue
+                given = args(param_decorators[deco])
+                key = self.resolver.string(module, given[0]) if given else None
+                if location == "body":
+                    decl.request_body = self.types.of(type_node)
+                elif location == "query-object" or (location == "query" and key is None):
+                    params.extend(self._query_object(module, method_node, param, type_node))
+                elif key is not None:
+                    schema = self.types.of(type_node) or {"type": "string"}
+                    params.append(
+                        Parameter(key, location, schema, required=location == "path" or not optional)
+                    )
+        return params
+
+    def _query_object(
+        self, module: Module, method_node: Node, param: Node, type_node: Node | None
+    ) -> list[Parameter]:
+        """`@Query() dto: ListDto` → the DTO's fields; an untyped `@Query() query` → the fields read."""
+        resolved = self.types.resolved(self.types.of(type_node)) if type_node is not None else {}
+        properties = resolved.get("properties", {})
+        if properties:
+            required = set(resolved.get("required", []))
+            return [Parameter(k, "query", v, required=k in required) for k, v in properties.items()]
+        name = text(field_(param, "pattern"))
+        if not name:
+            return []
+        return [Parameter(n, "query") for n in sorted(query_reads(self.project, module, method_node, {name}))]
