@@ -211,6 +211,10 @@ class Fastify:
             decl.unresolved["schema"] = "the route schema is computed (e.g. zod), not a literal"
             return
         if isinstance(value, dict):
+            for part in ("querystring", "query", "params", "headers"):
+                if isinstance(value.get(part), dict):
+                    # Parameters are listed one by one, so a named schema is read through its $ref.
+                    value[part] = self.schemas.types.resolved(value[part])
             apply_route_schema(decl, value)
 
     def _generics(self, walker: RouterWalker, decl: RouteDecl, type_args: Node) -> None:

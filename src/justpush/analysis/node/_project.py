@@ -50,6 +50,8 @@ class Module:
     classes: dict[str, Node] = field(default_factory=dict)
     # `const name = <expression>`: what a route, prefix or schema may refer to by name.
     values: dict[str, Node] = field(default_factory=dict)
+    # `export * from './x'`: files whose exports this module passes on
+    star_exports: list[str] = field(default_factory=list)
 
     @property
     def path(self) -> str:
@@ -176,6 +178,19 @@ class Project:
         return name
 
     def _export(self, module: Module, node: Node) -> None:
+        source = field_(node, "source")
+        if source is not None:
+            # `export * from './utils'` / `export { a as b } from './x'`
+            target = self.resolve_file(module.path, string(source) or "")
+            specs = [s for s in walk(node) if s.type == "export_specifier"]
+            if not specs:
+                module.star_exports.append(target)
+            for spec in specs:
+                name = text(field_(spec, "name"))
+                alias = text(field_(spec, "alias") or field_(spec, "name"))
+                module.imports.setdefault(alias, (target, name))
+                module.exports[alias] = alias
+            return
         declaration = field_(node, "declaration")
         value = unwrap(field_(node, "value"))
         is_default = any(c.type == "default" for c in node.children)
@@ -200,6 +215,10 @@ class Project:
             return None
         local = module.exports.get("default" if name in ("*", "default") else name)
         if local is None:
+            for other in module.star_exports if name not in ("*", "default") else ():
+                found = self.exported(other, name, depth + 1)
+                if found is not None:
+                    return found
             return None
         if local in module.imports and module.imports[local][0] in self.modules:
             return self.exported(*module.imports[local], depth + 1)
