@@ -11,6 +11,7 @@ evaluate is kept as unknown and marked on every route below it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -40,6 +41,14 @@ from ._types import Types
 ROUTE_METHODS: dict[str, HttpMethod | None] = {**{m: m for m in HTTP_METHODS}, "del": "delete", "all": None}
 _NOT_HANDLERS = ("object", "string", "template_string", "number", "true", "false", "null", "undefined")
 _LOOPS = ("forEach", "map")
+# `if (process.env.NODE_ENV === 'development')`, `if (config.env !== 'production')`, `if (isDev)`
+_DEV_ONLY = re.compile(
+    r"""(===?\s*['"](development|dev|test)['"]|['"](development|dev|test)['"]\s*===?"""
+    r"""|!==?\s*['"](production|prod)['"]|['"](production|prod)['"]\s*!==?|^\(?!?\s*[\w.]*\bis(Dev|Development|Test)\)?$)"""
+)
+# Catch-all GET routes that send the browser app's index.html: not API routes.
+_CATCH_ALL = ("*", "/*", "(.*)", "/(.*)", "*splat", "/*splat", "/{*splat}", "/{*any}")
+_APP_NAME = re.compile(r"^(app|server|router)$|[a-z](App|Router)$")
 
 
 class Framework(Protocol):
@@ -86,6 +95,10 @@ class RouterWalker:
         self.unknown_prefix: dict[str, str] = {}
         # `router.route('/x')` results: their verb methods take handlers only.
         self.chains: set[str] = set()
+        # routers mounted only in development-only blocks
+        self.dev_only: set[str] = set()
+        # apps recognised by their variable's name only
+        self.guessed: set[str] = set()
         self.state: WalkState | None = None
 
     # --- walking -----------------------------------------------------------------------------
@@ -100,6 +113,7 @@ class RouterWalker:
             except Exception as exc:  # one file's surprise must not lose the other files' routes
                 self.warnings.append(f"{module.path}: routes not analysed ({type(exc).__name__}: {exc})")
         self._mark_unknown_prefixes()
+        self._drop_dev_only()
 
     @property
     def module(self) -> Module:
@@ -151,6 +165,8 @@ class RouterWalker:
                 self.visit(value, scope, depth + 1)
                 target = self.router_of(value, scope)
                 name_node = field_(node, "name")
+                if target is None and name_node is not None and _APP_NAME.search(text(name_node)):
+                    target = self._guessed(node, value)
                 if target is not None and name_node is not None and name_node.type == "identifier":
                     scope[text(name_node)] = target
                     if depth <= 4:
@@ -161,10 +177,52 @@ class RouterWalker:
             self._export_alias(node, scope)
         if kind == "for_in_statement" and self._for_of(node, scope, depth):
             return
+        if kind == "if_statement" and self._dev_only(node, scope, depth):
+            return
         if kind == "call_expression" and self._call(node, scope, depth):
             return
         for child in named_children(node):
             self.visit(child, scope, depth + 1)
+
+    def _guessed(self, declarator: Node, value: Node) -> str | None:
+        """`const expressApp = settings.getData('express_app')`: an app by its name, from an unknown call.
+
+        Its routes count only with a path starting with "/" (see ``route``).
+        """
+        value = unwrap(value) or value
+        if value.type not in ("call_expression", "member_expression"):
+            return None
+        key = f"{self.key(declarator)}#guess"
+        self.graph.router(key, is_app=not text(field_(declarator, "name")).endswith("Router"))
+        self.guessed.add(key)
+        return key
+
+    def _dev_only(self, node: Node, scope: dict[str, str], depth: int) -> bool:
+        """Routes registered only in development or tests are not served by the deployed app."""
+        condition = text(field_(node, "condition")).strip()
+        if not _DEV_ONLY.search(condition):
+            return False
+        consequence = field_(node, "consequence")
+        if consequence is not None:
+            # Walked into a scratch graph: routers mounted only here must not show up as unmounted.
+            graph, warnings = self.graph, len(self.warnings)
+            self.graph = RouterGraph()
+            self.visit(consequence, dict(scope), depth + 1)
+            found = self.graph.routers
+            self.graph = graph
+            del self.warnings[warnings:]
+            for router in found.values():
+                for event in router.events:
+                    if isinstance(event, Mount):
+                        self.dev_only.add(event.child)
+            if any(router.events for router in found.values()):
+                self.warnings.append(
+                    f"{self.path}:{line(node)}: routes registered only when `{condition}` are left out"
+                )
+        alternative = field_(node, "alternative")
+        if alternative is not None:
+            self.visit(alternative, scope, depth + 1)
+        return True
 
     def _export_alias(self, node: Node, scope: dict[str, str]) -> None:
         """`export default Router().use('/api', api)` / `module.exports = express.Router()...`."""
@@ -406,6 +464,8 @@ class RouterWalker:
                     return None
                 path_node, handler, middleware = given[0], given[-1], list(given[1:-1])
             path = self.resolver.string(self.module, path_node, self.bindings)
+            if router in self.guessed and (path is None or not path.startswith("/")):
+                return None
         if path is None:
             self.warnings.append(
                 f"{self.path}:{line(call)}: route path `{text(path_node)}` is not known statically, skipped"
@@ -416,8 +476,15 @@ class RouterWalker:
             for part in named_children(item) if item.type == "array" else [item]:
                 if auth := self.auth(part):
                     layers.append(auth)
-        decl = RouteDecl(method, path, self.path, line(call), auth=tuple(layers))
         found = self.project.function(self.module, handler)
+        if (
+            method in ("get", None)
+            and path in _CATCH_ALL
+            and found is not None
+            and "sendFile" in text(found[1])
+        ):
+            return None
+        decl = RouteDecl(method, path, self.path, line(call), auth=tuple(layers))
         if found is not None:
             handler_details(decl, self.project, found[0], found[1], self.types)
         self.graph.add(router, decl)
@@ -462,6 +529,18 @@ class RouterWalker:
             router = self.router_of(arg, scope)
             if router is not None:
                 self.graph.add(router, Mount("", f"{target[0].path}#fn:{name}:{i}"))
+
+    def _drop_dev_only(self) -> None:
+        mounted = {
+            self.graph.canonical(e.child)
+            for r in self.graph.routers.values()
+            for e in r.events
+            if isinstance(e, Mount)
+        }
+        for key in self.dev_only:
+            canonical = self.graph.canonical(key)
+            if canonical not in mounted:
+                self.graph.routers.pop(canonical, None)
 
     def _mark_unknown_prefixes(self) -> None:
         for key, note in self.unknown_prefix.items():
