@@ -110,6 +110,7 @@ class Project:
                 if right is None:
                     continue
                 if text(left) == "module.exports":
+                    module.values.setdefault("module.exports", right)
                     if right.type == "object":
                         for key, value in object_props(right).items():
                             module.exports[key] = text(value)
@@ -268,7 +269,11 @@ class Project:
         if name in module.imports and depth < 16:
             file, exported = module.imports[name]
             if exported == "*" and file in self.modules:
-                return None
+                # `const config = require('./config')`: the whole `module.exports` value
+                other = self.modules[file]
+                whole = other.values.get("module.exports")
+                if whole is not None:
+                    return other, whole
             target = self.exported(file, exported)
             if target is not None:
                 other = self.modules[target[0]]

@@ -111,7 +111,8 @@ class Resolver:
             holder = self.literal(module, obj, bindings, depth + 1)
             if holder is not None:
                 return self.literal(holder[0], object_props(holder[1]).get(prop), None, depth + 1)
-            return None
+            namespace = self._namespace_member(module, obj, prop)
+            return self.literal(namespace[0], namespace[1], None, depth + 1) if namespace else None
         if expr.type == "call_expression":
             fn = field_(expr, "function")
             if text(fn) == "require":
@@ -170,8 +171,23 @@ class Resolver:
                     return _enum_member(declaration, prop)
         holder = self.literal(module, obj, bindings, depth + 1)
         if holder is None:
-            return None
+            namespace = self._namespace_member(module, obj, prop)
+            return self.string(namespace[0], namespace[1], None, depth + 1) if namespace else None
         return self.string(holder[0], object_props(holder[1]).get(prop), None, depth + 1)
+
+    def _namespace_member(self, module: Module, obj: Node | None, prop: str) -> tuple[Module, Node] | None:
+        """`import * as config from './config'; config.prefix`: the module's export of that name."""
+        if obj is None or obj.type != "identifier" or text(obj) not in module.imports:
+            return None
+        file, name = module.imports[text(obj)]
+        if name != "*" or file not in self.project.modules:
+            return None
+        target = self.project.exported(file, prop)
+        if target is None:
+            return None
+        owner = self.project.modules[target[0]]
+        value = owner.values.get(target[1])
+        return (owner, value) if value is not None else None
 
     def _call_string(self, module: Module, expr: Node, bindings: Bindings, depth: int) -> str | None:
         fn = field_(expr, "function")

@@ -18,6 +18,7 @@ from .._treesitter import (
     walk,
 )
 from ._project import Module, Project, load
+from ._resolve import Resolver
 from ._syntax import args, member, object_props, string, unwrap
 
 
@@ -118,15 +119,26 @@ def _port_value(expr: Node | None, module: Module, env: dict[str, str], depth: i
     return None
 
 
+def _resolved_port(resolver: Resolver, module: Module, expr: Node | None) -> int | None:
+    """`app.listen(config.port)`: a port the value resolver can evaluate (constants, config modules)."""
+    found = resolver.literal(module, expr)
+    if found is not None and found[1].type == "object":
+        module, expr = found[0], object_props(found[1]).get("port")
+    value = resolver.string(module, expr)
+    return int(value) if value is not None and value.isdigit() else None
+
+
 def find_port(root: Path, profile: ProjectProfile) -> tuple[int, Evidence] | None:
     """The port passed to app.listen / fastify.listen({port}) / server.listen, following env defaults."""
     project = load(root, [])
+    resolver = Resolver(project)
     env = {v.name: v.default for v, _ in _env_reads(project) if v.default is not None}
     candidates: list[tuple[int, Evidence]] = []
     for module in project.modules.values():
         for node in walk(module.parsed.root):
             if node.type == "call_expression" and member(field_(node, "function"))[1] == "listen":
-                port = _port_value(next(iter(args(node)), None), module, env)
+                first = next(iter(args(node)), None)
+                port = _port_value(first, module, env) or _resolved_port(resolver, module, first)
                 if port is not None:
                     candidates.append((port, evidence(module.parsed.path, node)))
     return rebase_port(first_port(candidates, profile), profile.app_dir)
