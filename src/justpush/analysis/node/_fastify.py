@@ -27,7 +27,7 @@ from ._syntax import FUNCTIONS, args, object_props, string, unwrap
 
 _HOOKS = ("onRequest", "preHandler", "preValidation", "preParsing")
 _AUTOLOAD = ("@fastify/autoload", "fastify-autoload")
-_DIRNAMES = ("__dirname", "import.meta.dirname")
+_DIRNAMES = ("__dirname", "import.meta.dirname", "import.meta.url")
 
 
 class Fastify:
@@ -111,7 +111,12 @@ class Fastify:
         if folder is None:
             walker.warnings.append(f"{walker.path}:{line(call)}: autoload folder is not known statically")
             return
-        base = self._prefix(walker, call, options)
+        nested = walker.resolver.literal(walker.module, options.get("options"), walker.bindings)
+        # `options: { prefix }` is what autoload passes to every plugin; a top-level `prefix` is older usage.
+        base = join_paths(
+            self._prefix(walker, call, options),
+            self._prefix(walker, call, object_props(nested[1]) if nested else {}),
+        )
         by_folder = text(options.get("dirNameRoutePrefix")) != "false"
         route_params = text(options.get("routeParams")) == "true"
         for path, module in walker.project.modules.items():

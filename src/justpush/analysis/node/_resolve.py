@@ -77,6 +77,13 @@ class Resolver:
         if kind in ("identifier", "shorthand_property_identifier"):
             found = self._named(module, text(expr), bindings)
             return self.string(found[0], found[1], None, depth + 1) if found else None
+        if kind == "ternary_expression":
+            # `process.env.PREFIX ? process.env.PREFIX : '/'` is `process.env.PREFIX || '/'`
+            condition, chosen = field_(expr, "condition"), field_(expr, "consequence")
+            if text(unwrap(condition)) != text(unwrap(chosen)):
+                return None
+            value = self.string(module, chosen, bindings, depth + 1)
+            return value if value else self.string(module, field_(expr, "alternative"), bindings, depth + 1)
         if kind == "member_expression":
             return self._member_string(module, expr, bindings, depth)
         if kind == "subscript_expression":
