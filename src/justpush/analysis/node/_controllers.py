@@ -38,6 +38,8 @@ class Controllers:
     class_decorators: tuple[str, ...] = ()
     packages: tuple[str, ...] = ()
     params: ClassVar[dict[str, Location]] = {}
+    # the status a POST answers with when no @HttpCode says otherwise
+    post_status = "201"
 
     def __init__(self, project: Project, resolver: Resolver, types: Types, warnings: list[str]) -> None:
         self.project = project
@@ -133,7 +135,7 @@ class Controllers:
         template, notes = to_template(raw_path)
         decl = RouteDecl(method, raw_path, module.path, line(method_node))
         decl.parameters = tuple(self._parameters(module, method_node, decl))
-        status = "201" if method == "post" else "200"
+        status = self.post_status if method == "post" else "200"
         if "HttpCode" in method_decorators and args(method_decorators["HttpCode"]):
             code = text(args(method_decorators["HttpCode"])[0])
             status = code if code.isdigit() else _HTTP_STATUS_NAMES.get(code.split(".")[-1], status)

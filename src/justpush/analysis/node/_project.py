@@ -241,6 +241,9 @@ class Project:
                 target = self.exported(*module.imports[name])
         elif expr.type == "member_expression":
             obj, prop = member(expr)
+            static = self._static_method(module, obj, prop)
+            if static is not None:
+                return static
             if obj is not None and text(obj) in module.imports:
                 file, _ = module.imports[text(obj)]
                 target = self.exported(file, prop)
@@ -261,6 +264,23 @@ class Project:
         other = self.modules[target[0]]
         found = other.functions.get(target[1])
         return (other, found) if found is not None else None
+
+    def _static_method(self, module: Module, obj: Node | None, prop: str) -> tuple[Module, Node] | None:
+        """`NotesController.list`: a method of a class declared here or imported."""
+        if obj is None or obj.type != "identifier":
+            return None
+        name = text(obj)
+        owner: Module | None = module if name in module.classes else None
+        if owner is None and name in module.imports:
+            target = self.exported(*module.imports[name])
+            if target is not None and target[1] in self.modules[target[0]].classes:
+                owner, name = self.modules[target[0]], target[1]
+        if owner is None:
+            return None
+        for item in named_children(field_(owner.classes[name], "body")):
+            if item.type == "method_definition" and text(field_(item, "name")) == prop:
+                return owner, item
+        return None
 
     def value(self, module: Module, name: str, depth: int = 0) -> tuple[Module, Node] | None:
         """The expression a constant name refers to, in this module or through an import."""

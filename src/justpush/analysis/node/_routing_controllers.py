@@ -16,6 +16,7 @@ _SERVER_FACTORIES = ("createExpressServer", "useExpressServer", "createKoaServer
 class RoutingControllers(Controllers):
     class_decorators = ("JsonController", "Controller")
     packages = ("routing-controllers",)
+    post_status = "200"
     params: ClassVar[dict[str, Location]] = {
         "Param": "path",
         "QueryParam": "query",
