@@ -423,7 +423,7 @@ class RouterWalker:
 
     def _unknown_prefix(self, first: Node, scope: dict[str, str]) -> bool:
         """`app.use(config.prefix, router)` whose prefix the resolver cannot evaluate (not a middleware)."""
-        if first.type in ("template_string", "binary_expression"):
+        if first.type in ("template_string", "binary_expression") or text(first).startswith("process.env"):
             return True
         root = first
         while root.type in ("member_expression", "subscript_expression"):
