@@ -43,7 +43,7 @@ class SourceFile:
 
 
 def _skipped(folder: Path) -> bool:
-    # `env/` is a virtualenv's usual name but also a source folder (`src/lib/env`): only a virtualenv is skipped.
+    # `env/` is a virtualenv's usual name but also a source folder (`lib/env`): skip only a virtualenv.
     name = folder.name
     if name == "env":
         return (folder / "pyvenv.cfg").is_file()

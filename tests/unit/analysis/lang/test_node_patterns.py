@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from justpush.analysis import ProjectProfile, analyze
+from justpush.analysis._treesitter import field_, text, walk
 from justpush.analysis.node import _nest, extract
 from justpush.analysis.node._project import load
 from justpush.analysis.node._resolve import Resolver
 from justpush.analysis.node._syntax import args
-from justpush.analysis._treesitter import field_, text, walk
 from tests.unit.analysis.lang.expectations import FIXTURES
 
 PROFILE = ProjectProfile(language="node")
