@@ -44,6 +44,8 @@ class Nest(Controllers):
         self.version_prefix = "v"
         self.default_versions: list[str] = []
         for module in self.project.modules.values():
+            if not module.mentions("setGlobalPrefix", "useGlobalGuards", "enableVersioning"):
+                continue
             for node in walk(module.parsed.root):
                 if node.type != "call_expression":
                     continue

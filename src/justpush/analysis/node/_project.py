@@ -57,6 +57,11 @@ class Module:
     def path(self) -> str:
         return self.parsed.path
 
+    def mentions(self, *words: str) -> bool:
+        """Whether the source contains any of the words: a cheap filter before walking the tree."""
+        source = self.parsed.root.text or b""
+        return any(word.encode() in source for word in words)
+
 
 class Project:
     """All parsed files with their imports/exports and the TypeScript types they declare."""

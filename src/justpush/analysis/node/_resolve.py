@@ -255,6 +255,8 @@ class Resolver:
     def _index_configs(self) -> dict[str, tuple[Module, Node]]:
         configs: dict[str, tuple[Module, Node]] = {}
         for module in self.project.modules.values():
+            if not module.mentions("registerAs"):
+                continue
             for node in walk(module.parsed.root):
                 if node.type != "call_expression" or text(field_(node, "function")) != "registerAs":
                     continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from .._model import EnvVar, Evidence, ProjectProfile
@@ -49,9 +50,17 @@ def _env_default(node: Node) -> str | None:
     return None
 
 
-def _env_reads(project: Project) -> list[tuple[EnvVar, Node]]:
+@functools.lru_cache(maxsize=2)
+def _env_reads(project: Project) -> tuple[tuple[EnvVar, Node], ...]:
+    """Every process.env read (cached: scan_env and find_port both need them for the same project)."""
+    return tuple(_find_env_reads(project))
+
+
+def _find_env_reads(project: Project) -> list[tuple[EnvVar, Node]]:
     found: list[tuple[EnvVar, Node]] = []
     for module in project.modules.values():
+        if not module.mentions("process.env"):
+            continue
         path = module.parsed.path
         for node in walk(module.parsed.root):
             name: str | None = None
@@ -135,6 +144,8 @@ def find_port(root: Path, profile: ProjectProfile) -> tuple[int, Evidence] | Non
     env = {v.name: v.default for v, _ in _env_reads(project) if v.default is not None}
     candidates: list[tuple[int, Evidence]] = []
     for module in project.modules.values():
+        if not module.mentions("listen(", "listen ("):
+            continue
         for node in walk(module.parsed.root):
             if node.type == "call_expression" and member(field_(node, "function"))[1] == "listen":
                 first = next(iter(args(node)), None)

@@ -75,7 +75,8 @@ def test_resolver_constants_templates_enums_config_and_env_files(tmp_path: Path)
         "src/constants.ts": "export const BASE = '/api';\nexport enum Area { Admin = 'admin' }\n",
         "src/config/app.config.ts": (
             "import { registerAs } from '@nestjs/config';\n"
-            "export default registerAs('app', () => ({ prefix: process.env.PREFIX || 'v1', nested: { x: 'y' } }));\n"
+            "export default registerAs('app', () => ({\n"
+            "  prefix: process.env.PREFIX || 'v1', nested: { x: 'y' } }));\n"
         ),
         "src/helpers.ts": "export const join = (a: string, b: string) => a + '/' + b;\n",
         "src/main.ts": (
