@@ -16,7 +16,17 @@ from pathlib import Path
 
 from .._files import iter_paths
 from .._treesitter import Grammar, Node, Parsed, field_, line, named_children, parse_all, text, walk
-from ._syntax import FUNCTIONS, args, member, object_props, string, unwrap
+from ._syntax import (
+    FUNCTIONS,
+    args,
+    class_field,
+    class_function,
+    enclosing_class,
+    member,
+    object_props,
+    string,
+    unwrap,
+)
 
 SUFFIXES = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
 _RESOLVE_SUFFIXES = ("", ".ts", ".js", ".tsx", ".jsx", ".mjs", ".cjs", "/index.ts", "/index.js")
@@ -201,7 +211,12 @@ class Project:
         value = unwrap(field_(node, "value"))
         is_default = any(c.type == "default" for c in node.children)
         if declaration is not None:
-            names = [text(field_(d, "name")) for d in walk(declaration) if d.type == "variable_declarator"]
+            # only the declaration's own names: `export class X` holds declarators of its own
+            names = [
+                text(field_(d, "name"))
+                for d in named_children(declaration)
+                if d.type == "variable_declarator"
+            ]
             own = text(field_(declaration, "name"))
             for name in names or [own]:
                 module.exports[name] = name
@@ -249,14 +264,26 @@ class Project:
             static = self._static_method(module, obj, prop)
             if static is not None:
                 return static
+            if obj is not None and obj.type == "this":
+                cls = enclosing_class(expr)
+                found_fn = class_function(cls, prop) if cls is not None else None
+                if found_fn is not None:
+                    return module, found_fn
+            holder = (
+                self.class_of(module, obj) if obj is not None and obj.type == "member_expression" else None
+            )
+            if holder is not None:
+                # `this.user.getUsers` with `user = new UserController()`
+                method_fn = class_function(holder[1], prop)
+                return (holder[0], method_fn) if method_fn is not None else None
             if obj is not None and text(obj) in module.imports:
                 file, _ = module.imports[text(obj)]
                 target = self.exported(file, prop)
             elif obj is not None and obj.type == "identifier":
-                holder = module.values.get(text(obj))
-                if holder is not None and holder.type == "object":
+                literal = module.values.get(text(obj))
+                if literal is not None and literal.type == "object":
                     # `const controller = { list: async (req, res) => ... }`
-                    return self.function(module, object_props(holder).get(prop), depth + 1)
+                    return self.function(module, object_props(literal).get(prop), depth + 1)
         elif expr.type == "call_expression":
             if text(field_(expr, "function")) == "require":
                 file = self.resolve_file(module.path, string(next(iter(args(expr)), None)) or "")
@@ -282,9 +309,31 @@ class Project:
                 owner, name = self.modules[target[0]], target[1]
         if owner is None:
             return None
-        for item in named_children(field_(owner.classes[name], "body")):
-            if item.type == "method_definition" and text(field_(item, "name")) == prop:
-                return owner, item
+        found = class_function(owner.classes[name], prop)
+        return (owner, found) if found is not None else None
+
+    def class_of(self, module: Module, expr: Node | None) -> tuple[Module, Node] | None:
+        """The class an expression instantiates or names: `new UserController()`, `this.user` (a field
+        initialised so), `UserController` — declared here or imported."""
+        expr = unwrap(expr)
+        if expr is None:
+            return None
+        if expr.type == "new_expression":
+            return self.class_of(module, field_(expr, "constructor"))
+        if expr.type == "member_expression":
+            obj, prop = member(expr)
+            cls = enclosing_class(expr) if obj is not None and obj.type == "this" else None
+            return self.class_of(module, class_field(cls, prop)) if cls is not None else None
+        if expr.type != "identifier":
+            return None
+        name = text(expr)
+        if name in module.classes:
+            return module, module.classes[name]
+        if name in module.imports:
+            target = self.exported(*module.imports[name])
+            if target is not None and target[1] in self.modules[target[0]].classes:
+                owner = self.modules[target[0]]
+                return owner, owner.classes[target[1]]
         return None
 
     def value(self, module: Module, name: str, depth: int = 0) -> tuple[Module, Node] | None:

@@ -17,7 +17,17 @@ from dotenv import dotenv_values
 
 from .._treesitter import Node, field_, named_children, text, walk
 from ._project import Module, Project
-from ._syntax import args, member, object_props, param_names, returned, string, unwrap
+from ._syntax import (
+    args,
+    class_field,
+    enclosing_class,
+    member,
+    object_props,
+    param_names,
+    returned,
+    string,
+    unwrap,
+)
 
 # name -> (module the value is written in, its expression)
 Bindings = dict[str, tuple[Module, Node]]
@@ -168,6 +178,11 @@ class Resolver:
         obj, prop = member(expr)
         if text(obj) == "process.env":
             return self.env.get(prop)
+        if obj is not None and obj.type == "this":
+            # `${this.path}/:id` with a class field `path = '/users'`
+            cls = enclosing_class(expr)
+            value = class_field(cls, prop) if cls is not None else None
+            return self.string(module, value, None, depth + 1) if value is not None else None
         if obj is not None and obj.type == "identifier":
             found = self._named(module, text(obj), bindings)
             if found is not None and found[1].type == "enum_declaration":

@@ -35,7 +35,17 @@ from .._treesitter import (
 from ._handler import handler_details
 from ._project import Module, Project
 from ._resolve import Bindings, Resolver
-from ._syntax import FUNCTIONS, args, literals, member, object_props, param_names, unwrap
+from ._syntax import (
+    FUNCTIONS,
+    args,
+    class_field,
+    enclosing_class,
+    literals,
+    member,
+    object_props,
+    param_names,
+    unwrap,
+)
 from ._types import Types
 
 ROUTE_METHODS: dict[str, HttpMethod | None] = {**{m: m for m in HTTP_METHODS}, "del": "delete", "all": None}
@@ -95,6 +105,9 @@ class RouterWalker:
         self.unknown_prefix: dict[str, str] = {}
         # `router.route('/x')` results: their verb methods take handlers only.
         self.chains: set[str] = set()
+        # loop variables over arrays the resolver cannot see (instances passed in from elsewhere)
+        self.loop_items: set[str] = set()
+        self._class_routers: dict[str, list[str]] = {}
         # routers mounted only in development-only blocks
         self.dev_only: set[str] = set()
         # apps recognised by their variable's name only
@@ -262,8 +275,16 @@ class RouterWalker:
         items = self.resolver.literal(self.module, obj, self.bindings)
         names = param_names(fn)
         body = field_(fn, "body")
-        if items is None or items[1].type != "array" or not names or not names[0] or body is None:
+        if not names or not names[0] or body is None:
             return False
+        if items is None or items[1].type != "array":
+            # `routes.forEach(route => app.use('/', route.router))` over instances made elsewhere
+            self.loop_items.add(names[0])
+            try:
+                self.visit(fn, scope, depth + 1)
+            finally:
+                self.loop_items.discard(names[0])
+            return True
         inner = dict(scope)
         inner.pop(names[0], None)
         self._each(items, names[0], body, inner, depth)
@@ -298,6 +319,9 @@ class RouterWalker:
             return None
         if expr.type == "member_expression":
             obj, prop = member(expr)
+            field_router = self._field_router(obj, prop, scope)
+            if field_router is not None:
+                return field_router
             if obj is not None and text(obj) in self.module.imports:
                 file, _ = self.module.imports[text(obj)]
                 return self.exported_router(self.project.exported(file, prop))
@@ -313,6 +337,23 @@ class RouterWalker:
             self.calls[cache] = None
             self.calls[cache] = self._router_call(expr, scope)
         return self.calls[cache]
+
+    def _field_router(self, obj: Node | None, prop: str, scope: dict[str, str]) -> str | None:
+        """`this.router` in a class with `router = Router()`; `new UserRoute().router` elsewhere."""
+        obj = unwrap(obj)
+        if obj is None:
+            return None
+        if obj.type == "this":
+            cls = enclosing_class(obj)
+            value = class_field(cls, prop) if cls is not None else None
+            return self.router_of(value, scope) if value is not None else None
+        if obj.type != "new_expression":
+            return None
+        found = self.project.class_of(self.module, obj)
+        if found is None:
+            return None
+        value = class_field(found[1], prop)
+        return self._router_in((found[0], value), scope) if value is not None else None
 
     def _router_in(self, where: tuple[Module, Node], scope: dict[str, str]) -> str | None:
         """A router named by an expression written in another module (an array item, a config)."""
@@ -406,6 +447,8 @@ class RouterWalker:
             self.warnings.append(f"{where}: mount prefix `{text(first)}` is not known statically")
         layers: list[AuthAlternatives] = []
         for arg in rest:
+            for child in self._loop_item_routers(arg):
+                self.graph.add(router, Mount(prefix or "", child))
             for item in named_children(arg) if arg.type == "array" else [arg]:
                 child = self.router_of(item, scope)
                 auth = self.auth(item)
@@ -420,6 +463,22 @@ class RouterWalker:
                     else:
                         layers.append(auth)
                         self.graph.add(router, Use(auth))
+
+    def _loop_item_routers(self, expr: Node) -> list[str]:
+        """`route.router` for a loop item of unknown origin: every class's `router` field that is a router."""
+        obj, prop = member(unwrap(expr))
+        if obj is None or obj.type != "identifier" or text(obj) not in self.loop_items:
+            return []
+        if prop not in self._class_routers:
+            found: list[str] = []
+            for module in self.project.modules.values():
+                for cls in module.classes.values():
+                    value = class_field(cls, prop)
+                    key = self._router_in((module, value), {}) if value is not None else None
+                    if key is not None:
+                        found.append(key)
+            self._class_routers[prop] = found
+        return self._class_routers[prop]
 
     def _unknown_prefix(self, first: Node, scope: dict[str, str]) -> bool:
         """`app.use(config.prefix, router)` whose prefix the resolver cannot evaluate (not a middleware)."""

@@ -136,3 +136,42 @@ def returned(fn: Node) -> Node | None:
             inner = named_children(statement)
             result = unwrap(inner[0]) if inner else None
     return result
+
+
+def enclosing_class(node: Node) -> Node | None:
+    current = node.parent
+    while current is not None and current.type not in (
+        "class_declaration",
+        "abstract_class_declaration",
+        "class",
+    ):
+        current = current.parent
+    return current
+
+
+def class_field(cls: Node, name: str) -> Node | None:
+    """A class field's initial value: `router = Router()` or `this.router = Router()` in the constructor."""
+    body = field_(cls, "body")
+    for item in named_children(body):
+        if item.type == "public_field_definition" and text(field_(item, "name")) == name:
+            value = unwrap(field_(item, "value"))
+            if value is not None:
+                return value
+    for item in named_children(body):
+        if item.type == "method_definition" and text(field_(item, "name")) == "constructor":
+            for node in walk(item):
+                if node.type == "assignment_expression" and text(field_(node, "left")) == f"this.{name}":
+                    return unwrap(field_(node, "right"))
+    return None
+
+
+def class_function(cls: Node, name: str) -> Node | None:
+    """A method, or a field holding an arrow function (`getUsers = async (req, res) => ...`)."""
+    for item in named_children(field_(cls, "body")):
+        if item.type == "method_definition" and text(field_(item, "name")) == name:
+            return item
+        if item.type == "public_field_definition" and text(field_(item, "name")) == name:
+            value = unwrap(field_(item, "value"))
+            if value is not None and value.type in FUNCTIONS:
+                return value
+    return None
