@@ -447,8 +447,8 @@ class RouterWalker:
             self.warnings.append(f"{where}: mount prefix `{text(first)}` is not known statically")
         layers: list[AuthAlternatives] = []
         for arg in rest:
-            for child in self._loop_item_routers(arg):
-                self.graph.add(router, Mount(prefix or "", child))
+            for instance_router in self._loop_item_routers(arg):
+                self.graph.add(router, Mount(prefix or "", instance_router))
             for item in named_children(arg) if arg.type == "array" else [arg]:
                 child = self.router_of(item, scope)
                 auth = self.auth(item)
