@@ -13,6 +13,9 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import json5
 
 from .._files import iter_paths
 from .._treesitter import Grammar, Node, Parsed, field_, line, named_children, parse_all, text, walk
@@ -78,6 +81,7 @@ class Project:
 
     def __init__(self, root: Path, files: list[Parsed]) -> None:
         self.root = root
+        self.aliases = PathAliases.read(root)
         self.modules = {p.path: Module(p) for p in files}
         self.types: dict[str, Node] = {}
         self.classes: dict[str, tuple[Module, Node]] = {}
@@ -85,9 +89,17 @@ class Project:
             self._index(module)
 
     def resolve_file(self, importer: str, spec: str) -> str:
+        """The project file an import names (relative, or through tsconfig `paths`/`baseUrl`), else spec."""
         if not spec.startswith("."):
+            for base in self.aliases.candidates(spec):
+                found = self._existing(base)
+                if found is not None:
+                    return found
             return spec
         base = posixpath.normpath(posixpath.join(posixpath.dirname(importer), spec))
+        return self._existing(base) or base
+
+    def _existing(self, base: str) -> str | None:
         for suffix in _RESOLVE_SUFFIXES:
             candidate = base + suffix
             if candidate in self.modules:
@@ -96,7 +108,7 @@ class Project:
         for suffix in (".ts", ".tsx", "/index.ts"):
             if stem + suffix in self.modules:
                 return stem + suffix
-        return base
+        return None
 
     def _index(self, module: Module) -> None:
         for node in walk(module.parsed.root):
@@ -370,6 +382,67 @@ class Project:
             if item.type == "method_definition" and text(field_(item, "name")) == method_name:
                 return module, item
         return None
+
+
+@dataclass(frozen=True)
+class PathAliases:
+    """tsconfig/jsconfig `compilerOptions.paths` and `baseUrl`: `@config/app` → `src/configs/app`."""
+
+    base_url: str | None = None
+    paths: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @classmethod
+    def read(cls, root: Path) -> PathAliases:
+        for name in ("tsconfig.json", "jsconfig.json", "tsconfig.base.json"):
+            options = _compiler_options(root, name, 0)
+            if options is not None:
+                base = options.get("baseUrl")
+                base_url = posixpath.normpath(str(base)) if isinstance(base, str) else None
+                paths = options.get("paths")
+                entries = tuple(
+                    (str(k), tuple(str(t) for t in v if isinstance(t, str)))
+                    for k, v in (paths.items() if isinstance(paths, dict) else ())
+                    if isinstance(v, list)
+                )
+                return cls(base_url, entries)
+        return cls()
+
+    def candidates(self, spec: str) -> list[str]:
+        base = self.base_url or "."
+        found: list[str] = []
+        for pattern, targets in self.paths:
+            if pattern.endswith("*") and spec.startswith(pattern[:-1]):
+                rest = spec[len(pattern) - 1 :]
+                found += [posixpath.normpath(posixpath.join(base, t.replace("*", rest))) for t in targets]
+            elif pattern == spec:
+                found += [posixpath.normpath(posixpath.join(base, t)) for t in targets]
+        if self.base_url is not None:
+            found.append(posixpath.normpath(posixpath.join(base, spec)))
+        return [f for f in found if not f.startswith("..")]
+
+
+def _compiler_options(root: Path, name: str, depth: int) -> dict[str, Any] | None:
+    """compilerOptions of a tsconfig (JSON with comments), merged over the one it `extends` in the project."""
+    path = root / name
+    if depth > 4 or not path.is_file():
+        return None
+    try:
+        data = json5.loads(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    options: dict[str, Any] = {}
+    parent = data.get("extends")
+    if isinstance(parent, str) and parent.startswith("."):
+        inherited = _compiler_options(
+            root, posixpath.normpath(posixpath.join(posixpath.dirname(name), parent)), depth + 1
+        )
+        options.update(inherited or {})
+    own = data.get("compilerOptions")
+    if isinstance(own, dict):
+        options.update(own)
+    return options
 
 
 def wrapped_function(call: Node) -> Node | None:
