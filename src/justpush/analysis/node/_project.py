@@ -35,6 +35,9 @@ SUFFIXES = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
 _RESOLVE_SUFFIXES = ("", ".ts", ".js", ".tsx", ".jsx", ".mjs", ".cjs", "/index.ts", "/index.js")
 _TEST_DIRS = frozenset({"test", "tests", "__tests__", "__mocks__", "e2e", "cypress", "spec", "specs"})
 _TEST_FILE = re.compile(r"\.(test|spec|e2e-spec|e2e|stories|story)\.[cm]?[jt]sx?$")
+# Browser code served as static files, and bundles: never the server's routes.
+_ASSET_DIRS = frozenset({"public", "static", "assets", "bower_components"})
+_BUNDLE_FILE = re.compile(r"[.-](min|bundle)\.[cm]?js$")
 _BROWSER_PACKAGES = frozenset(
     {"react", "react-dom", "vue", "@angular/core", "svelte", "next", "nuxt", "react-native", "expo", "preact"}
 )
@@ -455,9 +458,12 @@ def wrapped_function(call: Node) -> Node | None:
     return last if last is not None and last.type in FUNCTIONS else None
 
 
-def _is_test(path: str) -> bool:
+def _is_test_or_asset(path: str) -> bool:
     parts = path.split("/")
-    return any(p in _TEST_DIRS for p in parts[:-1]) or bool(_TEST_FILE.search(parts[-1]))
+    folders = set(parts[:-1])
+    if folders & _TEST_DIRS or folders & _ASSET_DIRS:
+        return True
+    return bool(_TEST_FILE.search(parts[-1]) or _BUNDLE_FILE.search(parts[-1]))
 
 
 def _browser_projects(root: Path) -> tuple[str, ...]:
@@ -483,7 +489,7 @@ def _browser_projects(root: Path) -> tuple[str, ...]:
 
 
 def grammar_for(path: str) -> Grammar | None:
-    if path.endswith(".d.ts") or _is_test(path):
+    if path.endswith(".d.ts") or _is_test_or_asset(path):
         return None
     if path.endswith(".tsx"):
         return "tsx"

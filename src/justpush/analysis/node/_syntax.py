@@ -10,6 +10,7 @@ FUNCTIONS = (
     "arrow_function",
     "function",
     "generator_function_declaration",
+    "generator_function",
 )
 _WRAPPERS = (
     "await_expression",
