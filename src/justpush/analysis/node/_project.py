@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import json5
+import tree_sitter
+import tree_sitter_javascript
+import tree_sitter_typescript
 
 from .._files import iter_paths
 from .._treesitter import Grammar, Node, Parsed, field_, line, named_children, parse_all, text, walk
@@ -114,7 +117,7 @@ class Project:
         return None
 
     def _index(self, module: Module) -> None:
-        for node in walk(module.parsed.root):
+        for node in _declarations(module.parsed):
             kind = node.type
             if kind == "import_statement":
                 self._import(module, node)
@@ -385,6 +388,41 @@ class Project:
             if item.type == "method_definition" and text(field_(item, "name")) == method_name:
                 return module, item
         return None
+
+
+_INDEXED = (
+    "import_statement",
+    "variable_declarator",
+    "function_declaration",
+    "generator_function_declaration",
+    "class_declaration",
+    "abstract_class_declaration",
+    "class",
+    "interface_declaration",
+    "type_alias_declaration",
+    "enum_declaration",
+    "export_statement",
+    "assignment_expression",
+)
+
+
+@functools.cache
+def _query(grammar: Grammar) -> tree_sitter.Query:
+    factory = {
+        "javascript": tree_sitter_javascript.language,
+        "typescript": tree_sitter_typescript.language_typescript,
+        "tsx": tree_sitter_typescript.language_tsx,
+    }[grammar]
+    language = tree_sitter.Language(factory())
+    kinds = [k for k in _INDEXED if language.id_for_node_kind(k, True)]
+    return tree_sitter.Query(language, "[" + " ".join(f"({k})" for k in kinds) + "] @node")
+
+
+def _declarations(parsed: Parsed) -> list[Node]:
+    """The nodes the index reads, in source order, found by a tree-sitter query (much faster than a walk)."""
+    grammar = grammar_for(parsed.path) or "javascript"
+    found = tree_sitter.QueryCursor(_query(grammar)).captures(parsed.root).get("node", [])
+    return sorted(found, key=lambda n: (n.start_byte, -n.end_byte))
 
 
 @dataclass(frozen=True)
