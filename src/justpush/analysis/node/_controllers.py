@@ -47,6 +47,8 @@ class Controllers:
         self.types = types
         self.warnings = warnings
         self.schemes: dict[str, Any] = {}
+        # (file, start byte) of the controller class being read
+        self.current: tuple[str, int] = ("", 0)
 
     # --- what subclasses decide ----------------------------------------------------------------
 
@@ -97,6 +99,7 @@ class Controllers:
         self, module: Module, cls: Node, class_decorators: dict[str, Node], controller: Node
     ) -> list[Operation]:
         operations: list[Operation] = []
+        self.current = (module.path, cls.start_byte)
         pending: list[Node] = []
         for item in named_children(field_(cls, "body")):
             if item.type == "decorator":

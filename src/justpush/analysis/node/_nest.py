@@ -21,7 +21,7 @@ from .._treesitter import (
 )
 from ._controllers import Controllers, Location
 from ._project import Module
-from ._syntax import args, literals, member, object_props, string, unwrap
+from ._syntax import args, decorators, literals, member, object_props, string, unwrap
 
 _NEUTRAL = "VERSION_NEUTRAL"
 
@@ -43,8 +43,10 @@ class Nest(Controllers):
         self.uri_versioning = False
         self.version_prefix = "v"
         self.default_versions: list[str] = []
+        # controller class (file, start byte) -> path from RouterModule.register([{ path, module }])
+        self.module_prefix: dict[tuple[str, int], str] = {}
         for module in self.project.modules.values():
-            if not module.mentions("setGlobalPrefix", "useGlobalGuards", "enableVersioning"):
+            if not module.mentions("setGlobalPrefix", "useGlobalGuards", "enableVersioning", "RouterModule"):
                 continue
             for node in walk(module.parsed.root):
                 if node.type != "call_expression":
@@ -57,6 +59,12 @@ class Nest(Controllers):
                     self.global_guards += tuple(a for a in (self._guard(g) for g in given) if a)
                 elif prop == "enableVersioning" and given:
                     self._versioning(module, given[0])
+                elif (
+                    prop in ("register", "forRoutes")
+                    and given
+                    and text(field_(node, "function")).startswith("RouterModule.")
+                ):
+                    self._router_module(module, given[0], "", 0)
 
     def _global_prefix(self, module: Module, node: Node, given: list[Node]) -> None:
         prefix = self.resolver.string(module, given[0])
@@ -73,6 +81,36 @@ class Nest(Controllers):
             value = self.resolver.string(route[0] if route else module, path_node)
             if value is not None:
                 self.exclude.append(value)
+
+    def _router_module(self, module: Module, routes: Node | None, parent: str, depth: int) -> None:
+        """`RouterModule.register([{ path: 'admin', module: AdminModule, children: [...] }])`."""
+        found = self.resolver.literal(module, routes)
+        if found is None or found[1].type != "array" or depth > 8:
+            return
+        where, items = found
+        for item in named_children(items):
+            entry = self.resolver.literal(where, item)
+            props = object_props(entry[1]) if entry is not None and entry[1].type == "object" else {}
+            owner = entry[0] if entry is not None else where
+            path = self.resolver.string(owner, props.get("path")) if "path" in props else ""
+            prefix = join_paths(parent, path or "")
+            target = props.get("module") if props else item
+            nest_module = self.project.class_of(owner, target)
+            if nest_module is not None:
+                self._module_controllers(nest_module[0], nest_module[1], prefix)
+            if "children" in props:
+                self._router_module(owner, props["children"], prefix, depth + 1)
+
+    def _module_controllers(self, module: Module, cls: Node, prefix: str) -> None:
+        declared = decorators(cls).get("Module")
+        options = (
+            self.resolver.literal(module, next(iter(args(declared)), None)) if declared is not None else None
+        )
+        controllers = object_props(options[1]).get("controllers") if options else None
+        for item in named_children(controllers):
+            found = self.project.class_of(options[0] if options else module, item)
+            if found is not None:
+                self.module_prefix[(found[0].path, found[1].start_byte)] = prefix
 
     def _versioning(self, module: Module, options_node: Node) -> None:
         found = self.resolver.literal(module, options_node)
@@ -125,7 +163,7 @@ class Nest(Controllers):
         paths: list[str] = []
         for base in bases:
             for sub in sub_paths:
-                route = join_paths(base, sub)
+                route = join_paths(self.module_prefix.get(self.current, ""), base, sub)
                 prefix = "" if self._excluded(route) else self.global_prefix
                 for segment in segments or [""]:
                     paths.append(join_paths(prefix, segment, route))
