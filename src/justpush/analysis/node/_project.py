@@ -216,7 +216,7 @@ class Project:
         if source is not None:
             # `export * from './utils'` / `export { a as b } from './x'`
             target = self.resolve_file(module.path, string(source) or "")
-            specs = [s for s in walk(node) if s.type == "export_specifier"]
+            specs = _export_specifiers(node)
             if not specs:
                 module.star_exports.append(target)
             for spec in specs:
@@ -242,10 +242,9 @@ class Project:
                 module.exports["default"] = own
         elif value is not None:
             module.exports["default"] = self._local_name(module, value)
-        for spec in walk(node):
-            if spec.type == "export_specifier":
-                local = text(field_(spec, "name"))
-                module.exports[text(field_(spec, "alias") or field_(spec, "name"))] = local
+        for spec in _export_specifiers(node):
+            local = text(field_(spec, "name"))
+            module.exports[text(field_(spec, "alias") or field_(spec, "name"))] = local
 
     def exported(self, target: str, name: str, depth: int = 0) -> tuple[str, str] | None:
         """(file, local name) an export refers to; `*` means the module's default/module.exports value."""
@@ -484,6 +483,17 @@ def _compiler_options(root: Path, name: str, depth: int) -> dict[str, Any] | Non
     if isinstance(own, dict):
         options.update(own)
     return options
+
+
+def _export_specifiers(node: Node) -> list[Node]:
+    """`export { a, b as c }`: only the export clause is read, never a declaration's body."""
+    return [
+        spec
+        for clause in named_children(node)
+        if clause.type == "export_clause"
+        for spec in named_children(clause)
+        if spec.type == "export_specifier"
+    ]
 
 
 def wrapped_function(call: Node) -> Node | None:

@@ -99,3 +99,31 @@ def test_test_sources_give_no_routes(tmp_path: Path, folder: str) -> None:
     )
     (tmp_path / "server.spec.js").write_text((tmp_path / folder / "app.js").read_text())
     assert _routes(tmp_path) == {}
+
+
+def test_tsconfig_path_aliases_resolve_imports(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"express": "4"}}')
+    (tmp_path / "tsconfig.json").write_text(
+        "{\n  // comments and trailing commas are allowed in tsconfig\n"
+        '  "compilerOptions": { "baseUrl": ".", "paths": { "@config/*": ["src/configs/*"], }, },\n}\n'
+    )
+    (tmp_path / "src" / "configs").mkdir(parents=True)
+    (tmp_path / "src" / "configs" / "routes.ts").write_text("export const routes = { users: '/users' };\n")
+    (tmp_path / "src" / "app.ts").write_text(
+        "import express from 'express';\nimport { routes } from '@config/routes';\n"
+        "const app = express();\napp.get(routes.users, (req, res) => res.json([]));\n"
+    )
+    assert _routes(tmp_path) == {"GET /users": {}}
+
+
+def test_static_assets_and_bundles_give_no_routes(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"express": "4"}}')
+    source = (
+        "const express = require('express');\nconst app = express();\napp.get('/x', (q, s) => s.json({}));\n"
+    )
+    (tmp_path / "public" / "js").mkdir(parents=True)
+    (tmp_path / "public" / "js" / "app.js").write_text(source)
+    (tmp_path / "vendor.min.js").write_text(source)
+    assert _routes(tmp_path) == {}
+    (tmp_path / "server.js").write_text(source)
+    assert _routes(tmp_path) == {"GET /x": {}}
