@@ -172,14 +172,28 @@ class Controllers:
                     )
         return params
 
+    def _flatten(
+        self, schema: dict[str, Any], properties: dict[str, Any], required: set[str], depth: int
+    ) -> None:
+        """A DTO's fields including those of the classes it extends (`allOf` of its parents)."""
+        resolved = self.types.resolved(schema)
+        if depth > 8:
+            return
+        for part in resolved.get("allOf", []):
+            if isinstance(part, dict):
+                self._flatten(part, properties, required, depth + 1)
+        properties.update(resolved.get("properties", {}))
+        required.update(resolved.get("required", []))
+
     def _query_object(
         self, module: Module, method_node: Node, param: Node, type_node: Node | None
     ) -> list[Parameter]:
         """`@Query() dto: ListDto` → the DTO's fields; an untyped `@Query() query` → the fields read."""
-        resolved = self.types.resolved(self.types.of(type_node)) if type_node is not None else {}
-        properties = resolved.get("properties", {})
+        properties: dict[str, Any] = {}
+        required: set[str] = set()
+        if type_node is not None:
+            self._flatten(self.types.of(type_node), properties, required, 0)
         if properties:
-            required = set(resolved.get("required", []))
             return [Parameter(k, "query", v, required=k in required) for k, v in properties.items()]
         name = text(field_(param, "pattern"))
         if not name:
