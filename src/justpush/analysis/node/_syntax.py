@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._treesitter import Node, field_, line, named_children, text, walk
+from .._treesitter import Node, field_, named_children, text, walk
 
 FUNCTIONS = (
     "function_declaration",
@@ -84,16 +84,6 @@ def param_names(fn: Node) -> list[str]:
     return names
 
 
-def param_nodes(fn: Node) -> list[Node]:
-    """The parameter nodes of a function (patterns for destructured ones)."""
-    params = field_(fn, "parameters") or field_(fn, "parameter")
-    if params is None:
-        return []
-    if params.type == "identifier":
-        return [params]
-    return [field_(p, "pattern") or field_(p, "left") or p for p in named_children(params)]
-
-
 def unwrap(node: Node | None) -> Node | None:
     """The expression inside `await`, parentheses, `as T`, `x!` and `satisfies T`."""
     while node is not None and node.type in _WRAPPERS:
@@ -104,10 +94,6 @@ def unwrap(node: Node | None) -> Node | None:
 
 def literals(node: Node) -> list[str]:
     return [v for n in walk(node) if n.type in ("string", "template_string") and (v := string(n)) is not None]
-
-
-def where(path: str, node: Node) -> str:
-    return f"{path}:{line(node)}"
 
 
 def decorators(node: Node, extra: list[Node] | None = None) -> dict[str, Node]:
