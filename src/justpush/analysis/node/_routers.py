@@ -51,6 +51,8 @@ from ._types import Types
 ROUTE_METHODS: dict[str, HttpMethod | None] = {**{m: m for m in HTTP_METHODS}, "del": "delete", "all": None}
 _NOT_HANDLERS = ("object", "string", "template_string", "number", "true", "false", "null", "undefined")
 _LOOPS = ("forEach", "map")
+# How many expressions deep router_of follows names, members and modules.
+_MAX_FOLLOW = 40
 # `if (process.env.NODE_ENV === 'development')`, `if (config.env !== 'production')`, `if (isDev)`
 _DEV_ONLY = re.compile(
     r"""(===?\s*['"](development|dev|test)['"]|['"](development|dev|test)['"]\s*===?"""
@@ -113,6 +115,7 @@ class RouterWalker:
         # apps recognised by their variable's name only
         self.guessed: set[str] = set()
         self.state: WalkState | None = None
+        self._following = 0
 
     # --- walking -----------------------------------------------------------------------------
 
@@ -305,7 +308,16 @@ class RouterWalker:
     # --- what a name or expression is ----------------------------------------------------------
 
     def router_of(self, expr: Node | None, scope: dict[str, str]) -> str | None:
-        expr = unwrap(expr)
+        """The router key an expression denotes, or None; self-referencing values end at a depth limit."""
+        if self._following > _MAX_FOLLOW:
+            return None
+        self._following += 1
+        try:
+            return self._router_of(unwrap(expr), scope)
+        finally:
+            self._following -= 1
+
+    def _router_of(self, expr: Node | None, scope: dict[str, str]) -> str | None:
         if expr is None:
             return None
         if expr.type == "identifier":

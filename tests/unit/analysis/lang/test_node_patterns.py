@@ -127,3 +127,16 @@ def test_static_assets_and_bundles_give_no_routes(tmp_path: Path) -> None:
     assert _routes(tmp_path) == {}
     (tmp_path / "server.js").write_text(source)
     assert _routes(tmp_path) == {"GET /x": {}}
+
+
+def test_self_referencing_values_end_with_warnings(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"express": "4"}}')
+    (tmp_path / "a.js").write_text(
+        "const express = require('express');\nconst app = express();\n"
+        "const a = { r: a.r, s: b.s };\nconst b = { s: a.s };\n"
+        "app.use('/x', a.r);\napp.use(b.s);\n"
+        "const c = `${c}`;\napp.get(c, (q, s) => s.json({}));\napp.get('/ok', (q, s) => s.json({}));\n"
+    )
+    api = extract(tmp_path, PROFILE)
+    assert [op.path for op in api.operations] == ["/ok"]
+    assert "a.js:8: route path `c` is not known statically, skipped" in api.warnings
