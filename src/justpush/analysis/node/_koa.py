@@ -3,7 +3,7 @@ e.g. koa-swagger-decorator's SwaggerRouter), their `prefix` option / method and 
 
 from __future__ import annotations
 
-from .._treesitter import Node, RouteDecl, field_, text
+from .._treesitter import Mount, Node, RouteDecl, field_, text
 from ._routers import RouterWalker
 from ._syntax import args, object_props, string
 
@@ -29,6 +29,9 @@ class Koa:
             return self._router(walker, call, given) if spec in _ROUTER_PACKAGES else None
         if "." in fn_text:
             return None
+        if package == "koa-mount" and len(given) > 1:
+            # `app.use(mount('/account', accountRouter))`: a router at that prefix
+            return self._mount(walker, call, given, scope)
         if package == "koa" and call.type == "new_expression":
             return walker.new_router(call, app=True)
         if package in _ROUTER_PACKAGES or (
@@ -37,6 +40,19 @@ class Koa:
         ):
             return self._router(walker, call, given)
         return None
+
+    def _mount(
+        self, walker: RouterWalker, call: Node, given: list[Node], scope: dict[str, str]
+    ) -> str | None:
+        child = walker.router_of(given[1], scope)
+        prefix = walker.resolver.string(walker.module, given[0], walker.bindings)
+        if child is None:
+            return None
+        key = walker.new_router(call)
+        walker.graph.add(key, Mount(prefix or "", child))
+        if prefix is None:
+            walker.unknown_prefix.setdefault(child, f"mounted at `{text(given[0])}`, not known statically")
+        return key
 
     def _router(self, walker: RouterWalker, call: Node, given: list[Node]) -> str:
         key = walker.new_router(call)

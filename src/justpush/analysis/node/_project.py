@@ -281,6 +281,17 @@ class Project:
             static = self._static_method(module, obj, prop)
             if static is not None:
                 return static
+            if (
+                obj is not None
+                and obj.type == "call_expression"
+                and text(field_(obj, "function")) == "require"
+            ):
+                # `require('./sign-up').register(router)`
+                file = self.resolve_file(module.path, string(next(iter(args(obj)), None)) or "")
+                target = self.exported(file, prop)
+                owner = self.modules.get(target[0]) if target else None
+                found = owner.functions.get(target[1]) if owner and target else None
+                return (owner, found) if owner is not None and found is not None else None
             if obj is not None and obj.type == "this":
                 cls = enclosing_class(expr)
                 found_fn = class_function(cls, prop) if cls is not None else None
@@ -433,18 +444,22 @@ class PathAliases:
 
     @classmethod
     def read(cls, root: Path) -> PathAliases:
-        for name in ("tsconfig.json", "jsconfig.json", "tsconfig.base.json"):
-            options = _compiler_options(root, name, 0)
-            if options is not None:
+        """The first tsconfig/jsconfig at the root or in `src/`; its folder is where `baseUrl` starts."""
+        for folder in ("", "src"):
+            for name in ("tsconfig.json", "jsconfig.json", "tsconfig.base.json"):
+                config = posixpath.join(folder, name) if folder else name
+                options = _compiler_options(root, config, 0)
+                if options is None:
+                    continue
                 base = options.get("baseUrl")
-                base_url = posixpath.normpath(str(base)) if isinstance(base, str) else None
+                base_url = posixpath.normpath(posixpath.join(folder, base)) if isinstance(base, str) else None
                 paths = options.get("paths")
                 entries = tuple(
                     (str(k), tuple(str(t) for t in v if isinstance(t, str)))
                     for k, v in (paths.items() if isinstance(paths, dict) else ())
                     if isinstance(v, list)
                 )
-                return cls(base_url, entries)
+                return cls(base_url if base_url is not None or not entries else folder or ".", entries)
         return cls()
 
     def candidates(self, spec: str) -> list[str]:

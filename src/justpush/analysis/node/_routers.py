@@ -588,7 +588,7 @@ class RouterWalker:
     def _calls_with_routers(self, call: Node, scope: dict[str, str]) -> None:
         """`require('./routes')(app)` / `registerRoutes(app)`: the function's parameter is that router."""
         fn = field_(call, "function")
-        if fn is None or fn.type == "member_expression":
+        if fn is None:
             return
         target = self.project.function(self.module, fn)
         if target is None:
