@@ -10,6 +10,7 @@ expression of their parameters; `process.env.X || 'default'` with values from th
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -40,12 +41,25 @@ _STRING_CASTS = ("String", "Number", "parseInt", "parseFloat")
 def env_file_values(root: Path) -> dict[str, str]:
     """KEY=value pairs from the env files at the project root; `.env` first, then examples."""
     try:
-        names = sorted(p.name for p in root.iterdir() if p.is_file() and _ENV_FILE.match(p.name))
+        files = tuple(
+            sorted(
+                (
+                    (p.name, p.stat().st_mtime_ns)
+                    for p in root.iterdir()
+                    if p.is_file() and _ENV_FILE.match(p.name)
+                ),
+                key=lambda f: (f[0] != ".env", f[0]),
+            )
+        )
     except OSError:
         return {}
-    names.sort(key=lambda n: (n != ".env", n))
+    return dict(_read_env_files(root, files))
+
+
+@functools.lru_cache(maxsize=4)
+def _read_env_files(root: Path, files: tuple[tuple[str, int], ...]) -> tuple[tuple[str, str], ...]:
     values: dict[str, str] = {}
-    for name in names:
+    for name, _ in files:
         try:
             found = dotenv_values(root / name)
         except (OSError, UnicodeDecodeError, ValueError):
@@ -53,7 +67,7 @@ def env_file_values(root: Path) -> dict[str, str]:
         for key, value in found.items():
             if value is not None:
                 values.setdefault(key, value)
-    return values
+    return tuple(values.items())
 
 
 class Resolver:
