@@ -1,6 +1,7 @@
 """The Node.js / TypeScript front-end: routes, schemas, security, env vars and port of a Node project.
 
-``_frontend`` runs the frameworks over the parsed ``_project``: router-style ones share the walk in
+``_frontend`` runs the frameworks over the parsed ``_project`` (files chosen by ``_sources``, imports
+through ``_aliases``): router-style ones share the walk in
 ``_routers`` (one module each: ``_express``, ``_koa``, ``_fastify``), decorator controllers share
 ``_controllers`` (``_nest``, ``_routing_controllers``). Paths and prefixes are evaluated by the value
 resolver ``_resolve``; ``_handler`` reads handlers, ``_types`` and ``_schemas`` make JSON Schemas,

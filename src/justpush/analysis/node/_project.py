@@ -1,27 +1,25 @@
 """The parsed project: every source file with its imports, exports, functions, classes and constants.
 
-Test sources and nested browser projects (a React/Vue/Angular app next to the server) are not read:
-they never declare the server's routes. Parsing is cached per root and file set, so extract,
+Only server sources are read (``_sources``). Parsing is cached per root and file set, so extract,
 scan_env and find_port on one upload parse it once.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import json5
 import tree_sitter
 import tree_sitter_javascript
 import tree_sitter_typescript
 
 from .._files import iter_paths
 from .._treesitter import Grammar, Node, Parsed, field_, line, named_children, parse_all, text, walk
+from ._aliases import PathAliases
+from ._sources import browser_projects, grammar_for
 from ._syntax import (
     FUNCTIONS,
     args,
@@ -36,27 +34,6 @@ from ._syntax import (
 
 SUFFIXES = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
 _RESOLVE_SUFFIXES = ("", ".ts", ".js", ".tsx", ".jsx", ".mjs", ".cjs", "/index.ts", "/index.js")
-_TEST_DIRS = frozenset({"test", "tests", "__tests__", "__mocks__", "e2e", "cypress", "spec", "specs"})
-_TEST_FILE = re.compile(r"\.(test|spec|e2e-spec|e2e|stories|story)\.[cm]?[jt]sx?$")
-# Browser code served as static files, and bundles: never the server's routes.
-_ASSET_DIRS = frozenset({"public", "static", "assets", "bower_components"})
-_BUNDLE_FILE = re.compile(r"[.-](min|bundle)\.[cm]?js$")
-_BROWSER_PACKAGES = frozenset(
-    {"react", "react-dom", "vue", "@angular/core", "svelte", "next", "nuxt", "react-native", "expo", "preact"}
-)
-_SERVER_PACKAGES = frozenset(
-    {
-        "express",
-        "fastify",
-        "koa",
-        "@koa/router",
-        "koa-router",
-        "@nestjs/core",
-        "routing-controllers",
-        "@hapi/hapi",
-        "restify",
-    }
-)
 
 
 @dataclass
@@ -435,71 +412,6 @@ def _declarations(parsed: Parsed) -> list[Node]:
     return sorted(found, key=lambda n: (n.start_byte, -n.end_byte))
 
 
-@dataclass(frozen=True)
-class PathAliases:
-    """tsconfig/jsconfig `compilerOptions.paths` and `baseUrl`: `@config/app` → `src/configs/app`."""
-
-    base_url: str | None = None
-    paths: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-    @classmethod
-    def read(cls, root: Path) -> PathAliases:
-        """The first tsconfig/jsconfig at the root or in `src/`; its folder is where `baseUrl` starts."""
-        for folder in ("", "src"):
-            for name in ("tsconfig.json", "jsconfig.json", "tsconfig.base.json"):
-                config = posixpath.join(folder, name) if folder else name
-                options = _compiler_options(root, config, 0)
-                if options is None:
-                    continue
-                base = options.get("baseUrl")
-                base_url = posixpath.normpath(posixpath.join(folder, base)) if isinstance(base, str) else None
-                paths = options.get("paths")
-                entries = tuple(
-                    (str(k), tuple(str(t) for t in v if isinstance(t, str)))
-                    for k, v in (paths.items() if isinstance(paths, dict) else ())
-                    if isinstance(v, list)
-                )
-                return cls(base_url if base_url is not None or not entries else folder or ".", entries)
-        return cls()
-
-    def candidates(self, spec: str) -> list[str]:
-        base = self.base_url or "."
-        found: list[str] = []
-        for pattern, targets in self.paths:
-            if pattern.endswith("*") and spec.startswith(pattern[:-1]):
-                rest = spec[len(pattern) - 1 :]
-                found += [posixpath.normpath(posixpath.join(base, t.replace("*", rest))) for t in targets]
-            elif pattern == spec:
-                found += [posixpath.normpath(posixpath.join(base, t)) for t in targets]
-        if self.base_url is not None:
-            found.append(posixpath.normpath(posixpath.join(base, spec)))
-        return [f for f in found if not f.startswith("..")]
-
-
-def _compiler_options(root: Path, name: str, depth: int) -> dict[str, Any] | None:
-    """compilerOptions of a tsconfig (JSON with comments), merged over the one it `extends` in the project."""
-    path = root / name
-    if depth > 4 or not path.is_file():
-        return None
-    try:
-        data = json5.loads(path.read_text(encoding="utf-8", errors="replace"))
-    except (OSError, ValueError, RecursionError):
-        return None
-    if not isinstance(data, dict):
-        return None
-    options: dict[str, Any] = {}
-    parent = data.get("extends")
-    if isinstance(parent, str) and parent.startswith("."):
-        inherited = _compiler_options(
-            root, posixpath.normpath(posixpath.join(posixpath.dirname(name), parent)), depth + 1
-        )
-        options.update(inherited or {})
-    own = data.get("compilerOptions")
-    if isinstance(own, dict):
-        options.update(own)
-    return options
-
-
 def _export_specifiers(node: Node) -> list[Node]:
     """`export { a, b as c }`: only the export clause is read, never a declaration's body."""
     return [
@@ -521,46 +433,6 @@ def wrapped_function(call: Node) -> Node | None:
     return last if last is not None and last.type in FUNCTIONS else None
 
 
-def _is_test_or_asset(path: str) -> bool:
-    parts = path.split("/")
-    folders = set(parts[:-1])
-    if folders & _TEST_DIRS or folders & _ASSET_DIRS:
-        return True
-    return bool(_TEST_FILE.search(parts[-1]) or _BUNDLE_FILE.search(parts[-1]))
-
-
-def _browser_projects(root: Path) -> tuple[str, ...]:
-    """Folders holding their own package.json for a browser app with no server framework."""
-    found: list[str] = []
-    for manifest in iter_paths(root, ("package.json",)):
-        if manifest.name != "package.json" or manifest.parent == root:
-            continue
-        try:
-            data = json.loads(manifest.read_text(encoding="utf-8", errors="replace"))
-        except (OSError, ValueError):
-            continue
-        if not isinstance(data, dict):
-            continue
-        deps: set[str] = set()
-        for key in ("dependencies", "devDependencies", "peerDependencies"):
-            section = data.get(key)
-            if isinstance(section, dict):
-                deps.update(str(k) for k in section)
-        if deps & _BROWSER_PACKAGES and not deps & _SERVER_PACKAGES:
-            found.append(manifest.parent.relative_to(root).as_posix() + "/")
-    return tuple(found)
-
-
-def grammar_for(path: str) -> Grammar | None:
-    if path.endswith(".d.ts") or _is_test_or_asset(path):
-        return None
-    if path.endswith(".tsx"):
-        return "tsx"
-    if path.endswith((".ts", ".mts", ".cts")):
-        return "typescript"
-    return "javascript"
-
-
 def _signature(root: Path) -> tuple[tuple[str, int, int], ...]:
     out: list[tuple[str, int, int]] = []
     for path in iter_paths(root, (*SUFFIXES, "package.json")):
@@ -576,7 +448,7 @@ def _signature(root: Path) -> tuple[tuple[str, int, int], ...]:
 def _cached(root: Path, signature: tuple[tuple[str, int, int], ...]) -> tuple[Project, tuple[str, ...]]:
     del signature  # part of the cache key only: any changed file parses the project again
     warnings: list[str] = []
-    browser = _browser_projects(root)
+    browser = browser_projects(root)
 
     def choose(path: str) -> Grammar | None:
         return None if path.startswith(browser) else grammar_for(path)
