@@ -40,6 +40,10 @@ class Controllers:
     params: ClassVar[dict[str, Location]] = {}
     # the status a POST answers with when no @HttpCode says otherwise
     post_status = "201"
+    # method decorator name -> HTTP method
+    verbs: ClassVar[dict[str, HttpMethod | None]] = VERBS
+    # `@Query() page: number` names the parameter after the argument (tsoa), not the whole query object
+    unnamed_is_argument = False
 
     def __init__(self, project: Project, resolver: Resolver, types: Types, warnings: list[str]) -> None:
         self.project = project
@@ -73,12 +77,16 @@ class Controllers:
     # --- the walk ------------------------------------------------------------------------------
 
     def owns(self, module: Module, found: dict[str, Node]) -> str | None:
+        """The class decorator that makes this class one of this framework's controllers (by its import)."""
         for name in self.class_decorators:
             if name in found:
                 source = module.imports.get(name, ("", ""))[0]
-                if source in self.packages or (not source and self.packages[:1] == ("@nestjs/common",)):
+                if source in self.packages or (not source and self.claims_unimported):
                     return name
         return None
+
+    # whether a class decorator with no import (a global or re-export) is taken as this framework's
+    claims_unimported = False
 
     def run(self) -> list[Operation]:
         self.prepare()
@@ -110,7 +118,7 @@ class Controllers:
                 continue
             method_decorators = decorators(item, pending)
             pending = []
-            for verb, method in VERBS.items():
+            for verb, method in self.verbs.items():
                 if verb not in method_decorators:
                     continue
                 route_args = args(method_decorators[verb])
@@ -139,9 +147,12 @@ class Controllers:
         decl = RouteDecl(method, raw_path, module.path, line(method_node))
         decl.parameters = tuple(self._parameters(module, method_node, decl))
         status = self.post_status if method == "post" else "200"
-        if "HttpCode" in method_decorators and args(method_decorators["HttpCode"]):
-            code = text(args(method_decorators["HttpCode"])[0])
-            status = code if code.isdigit() else _HTTP_STATUS_NAMES.get(code.split(".")[-1], status)
+        for name in ("HttpCode", "SuccessResponse"):
+            if name in method_decorators and args(method_decorators[name]):
+                code = self.resolver.string(module, args(method_decorators[name])[0]) or text(
+                    args(method_decorators[name])[0]
+                )
+                status = code if code.isdigit() else _HTTP_STATUS_NAMES.get(code.split(".")[-1], status)
         returns = self.types.of(field_(method_node, "return_type"))
         decl.responses[status] = returns or None
         self.schemes.update(security_schemes(guards))
@@ -161,6 +172,8 @@ class Controllers:
                     continue
                 given = args(param_decorators[deco])
                 key = self.resolver.string(module, given[0]) if given else None
+                if key is None and self.unnamed_is_argument and location != "body":
+                    key = text(field_(param, "pattern")) or None
                 if location == "body":
                     decl.request_body = self.types.of(type_node)
                 elif location == "query-object" or (location == "query" and key is None):

@@ -15,6 +15,7 @@ from .._treesitter import operations_from_graph, rebase_api, sort_operations
 from ._controllers import Controllers
 from ._express import Express
 from ._fastify import Fastify
+from ._inversify import Inversify
 from ._koa import Koa
 from ._nest import Nest
 from ._project import load
@@ -22,6 +23,7 @@ from ._resolve import Resolver
 from ._routers import RouterWalker
 from ._routing_controllers import RoutingControllers
 from ._schemas import SchemaReader
+from ._tsoa import Tsoa
 from ._types import Types
 
 
@@ -43,6 +45,8 @@ def extract(root: Path, profile: ProjectProfile) -> ExtractedApi:
     controllers: tuple[Controllers, ...] = (
         Nest(project, resolver, types, warnings),
         RoutingControllers(project, resolver, types, warnings),
+        Tsoa(project, resolver, types, warnings),
+        Inversify(project, resolver, types, warnings),
     )
     for framework in controllers:
         try:

@@ -29,6 +29,7 @@ _NEUTRAL = "VERSION_NEUTRAL"
 class Nest(Controllers):
     class_decorators = ("Controller",)
     packages = ("@nestjs/common",)
+    claims_unimported = True
     params: ClassVar[dict[str, Location]] = {
         "Param": "path",
         "Query": "query",
