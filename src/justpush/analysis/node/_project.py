@@ -295,7 +295,11 @@ class Project:
                 target = self.exported(file, "*")
             else:
                 wrapped = wrapped_function(expr)
-                return (module, wrapped) if wrapped is not None else None
+                if wrapped is not None:
+                    return module, wrapped
+                # `asyncHandler(controller.list)`: the wrapped function passed by name
+                given = args(expr)
+                return self.function(module, given[-1], depth + 1) if given else None
         if target is None:
             return None
         other = self.modules[target[0]]
