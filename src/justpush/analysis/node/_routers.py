@@ -58,7 +58,7 @@ _DEV_ONLY = re.compile(
     r"""(===?\s*['"](development|dev|test)['"]|['"](development|dev|test)['"]\s*===?"""
     r"""|!==?\s*['"](production|prod)['"]|['"](production|prod)['"]\s*!==?|^\(?!?\s*[\w.]*\bis(Dev|Development|Test)\)?$)"""
 )
-# Catch-all GET routes that send the browser app's index.html: not API routes.
+# Catch-all routes (the browser app's index.html, 404 handlers, server-side rendering): not API routes.
 _CATCH_ALL = ("*", "/*", "(.*)", "/(.*)", "*splat", "/*splat", "/{*splat}", "/{*any}")
 _APP_NAME = re.compile(r"^(app|server|router)$|[a-z](App|Router)$")
 
@@ -548,12 +548,8 @@ class RouterWalker:
                 if auth := self.auth(part):
                     layers.append(auth)
         found = self.project.function(self.module, handler)
-        if (
-            method in ("get", None)
-            and path in _CATCH_ALL
-            and found is not None
-            and "sendFile" in text(found[1])
-        ):
+        if method in ("get", None) and path in _CATCH_ALL:
+            # `app.get('*', sendIndexHtml)`, `app.all('*', notFound)`: fallbacks, not API endpoints
             return None
         decl = RouteDecl(method, path, self.path, line(call), auth=tuple(layers))
         if found is not None:

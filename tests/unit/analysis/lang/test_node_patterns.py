@@ -140,3 +140,14 @@ def test_self_referencing_values_end_with_warnings(tmp_path: Path) -> None:
     api = extract(tmp_path, PROFILE)
     assert [op.path for op in api.operations] == ["/ok"]
     assert "a.js:8: route path `c` is not known statically, skipped" in api.warnings
+
+
+def test_catch_all_fallbacks_are_not_endpoints(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"express": "4"}}')
+    (tmp_path / "app.js").write_text(
+        "const express = require('express');\nconst app = express();\n"
+        "app.get('/api/items', (q, s) => s.json([]));\n"
+        "app.all('*', (req, res) => res.status(404).json({ error: 'not found' }));\n"
+        "app.get('/*', (req, res) => res.render('index'));\n"
+    )
+    assert _routes(tmp_path) == {"GET /api/items": {}}
