@@ -10,7 +10,26 @@ from pathlib import Path
 from .._files import iter_paths
 from .._treesitter import Grammar
 
-_TEST_DIRS = frozenset({"test", "tests", "__tests__", "__mocks__", "e2e", "cypress", "spec", "specs"})
+_TEST_DIRS = frozenset(
+    {
+        "test",
+        "tests",
+        "__tests__",
+        "__mocks__",
+        "__fixtures__",
+        "fixtures",
+        "mocks",
+        "e2e",
+        "cypress",
+        "playwright",
+        "spec",
+        "specs",
+        "examples",
+        "example",
+        "benchmark",
+        "benchmarks",
+    }
+)
 _TEST_FILE = re.compile(r"\.(test|spec|e2e-spec|e2e|stories|story)\.[cm]?[jt]sx?$")
 # Browser code served as static files, and bundles: never the server's routes.
 _ASSET_DIRS = frozenset({"public", "static", "assets", "bower_components"})

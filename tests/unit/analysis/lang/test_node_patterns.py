@@ -90,8 +90,8 @@ def test_resolver_constants_templates_enums_config_and_env_files(tmp_path: Path)
     assert _resolve(tmp_path, files, "src/main.ts") == ["/api/v3", "admin", "v1", "y", "/api/x", None, None]
 
 
-@pytest.mark.parametrize("folder", ["tests", "__tests__", "e2e"])
-def test_test_sources_give_no_routes(tmp_path: Path, folder: str) -> None:
+@pytest.mark.parametrize("folder", ["tests", "__tests__", "e2e", "examples", "mocks"])
+def test_test_and_example_sources_give_no_routes(tmp_path: Path, folder: str) -> None:
     (tmp_path / "package.json").write_text('{"dependencies": {"express": "4"}}')
     (tmp_path / folder).mkdir()
     (tmp_path / folder / "app.js").write_text(
