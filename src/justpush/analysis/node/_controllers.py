@@ -21,7 +21,7 @@ from .._treesitter import (
     text,
     to_template,
 )
-from ._handler import query_reads
+from ._handler import query_reads, status_code
 from ._project import Module, Project
 from ._resolve import Resolver
 from ._syntax import args, decorators
@@ -29,7 +29,6 @@ from ._types import Types
 
 VERBS: dict[str, HttpMethod | None] = {m.title(): m for m in HTTP_METHODS} | {"All": None}
 Location = Literal["path", "query", "header", "body", "query-object"]
-_HTTP_STATUS_NAMES = {"OK": "200", "CREATED": "201", "ACCEPTED": "202", "NO_CONTENT": "204"}
 
 
 class Controllers:
@@ -152,7 +151,7 @@ class Controllers:
                 code = self.resolver.string(module, args(method_decorators[name])[0]) or text(
                     args(method_decorators[name])[0]
                 )
-                status = code if code.isdigit() else _HTTP_STATUS_NAMES.get(code.split(".")[-1], status)
+                status = status_code(args(method_decorators[name])[0]) or (code if code.isdigit() else status)
         returns = self.types.of(field_(method_node, "return_type"))
         decl.responses[status] = returns or None
         self.schemes.update(security_schemes(guards))

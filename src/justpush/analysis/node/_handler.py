@@ -7,6 +7,8 @@ query object to (`getArticles(req.query)`, `this.articleService.findAll(query)`)
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from .._model import Parameter
 from .._treesitter import Node, RouteDecl, field_, named_children, status_schema, text, walk
 from ._project import Module, Project
@@ -154,9 +156,24 @@ def _response_call(decl: RouteDecl, node: Node, res: str) -> None:
             member(field_(obj, "function")) if obj.type == "call_expression" else (None, "")
         )
         if inner_prop in ("status", "code") and text(inner_obj) == res:
-            status = text(args(obj)[0]) if args(obj) else "200"
-            status_schema(decl.responses, status, {} if given else None)
+            status = status_code(args(obj)[0]) if args(obj) else "200"
+            if status is not None:
+                status_schema(decl.responses, status, {} if given else None)
         elif text(obj) == res:
             status_schema(decl.responses, "200", {} if given else None)
     elif prop == "sendStatus" and text(obj) == res and given:
-        status_schema(decl.responses, text(given[0]), None)
+        status = status_code(given[0])
+        if status is not None:
+            status_schema(decl.responses, status, None)
+
+
+def status_code(node: Node) -> str | None:
+    """`201`, `httpStatus.CREATED`, `StatusCodes.NO_CONTENT`, `HttpStatus.OK` → the status code, else None."""
+    value = text(node).strip()
+    if value.isdigit():
+        return value
+    name = value.rsplit(".", 1)[-1].upper()
+    try:
+        return str(HTTPStatus[name].value)
+    except KeyError:
+        return None

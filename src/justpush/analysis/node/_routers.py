@@ -55,8 +55,8 @@ _LOOPS = ("forEach", "map")
 _MAX_FOLLOW = 40
 # `if (process.env.NODE_ENV === 'development')`, `if (config.env !== 'production')`, `if (isDev)`
 _DEV_ONLY = re.compile(
-    r"""(===?\s*['"](development|dev|test)['"]|['"](development|dev|test)['"]\s*===?"""
-    r"""|!==?\s*['"](production|prod)['"]|['"](production|prod)['"]\s*!==?|^\(?!?\s*[\w.]*\bis(Dev|Development|Test)\)?$)"""
+    r"""((?<!!)===?\s*['"](development|dev|test)['"]|['"](development|dev|test)['"]\s*===?"""
+    r"""|!==?\s*['"](production|prod)['"]|['"](production|prod)['"]\s*!==?|^\(?\s*[\w.]*\bis(Dev|Development|Test)\)?$)"""
 )
 # Catch-all routes (the browser app's index.html, 404 handlers, server-side rendering): not API routes.
 _CATCH_ALL = ("*", "/*", "(.*)", "/(.*)", "*splat", "/*splat", "/{*splat}", "/{*any}")
@@ -130,6 +130,7 @@ class RouterWalker:
                 self.warnings.append(f"{module.path}: routes not analysed ({type(exc).__name__}: {exc})")
         self._mark_unknown_prefixes()
         self._drop_dev_only()
+        self._prune_empty()
 
     @property
     def module(self) -> Module:
@@ -548,7 +549,7 @@ class RouterWalker:
                 if auth := self.auth(part):
                     layers.append(auth)
         found = self.project.function(self.module, handler)
-        if method in ("get", None) and path in _CATCH_ALL:
+        if path in _CATCH_ALL:
             # `app.get('*', sendIndexHtml)`, `app.all('*', notFound)`: fallbacks, not API endpoints
             return None
         decl = RouteDecl(method, path, self.path, line(call), auth=tuple(layers))
@@ -596,6 +597,30 @@ class RouterWalker:
             router = self.router_of(arg, scope)
             if router is not None:
                 self.graph.add(router, Mount("", f"{target[0].path}#fn:{name}:{i}"))
+
+    def _prune_empty(self) -> None:
+        """Drop routers with no route below them: function parameters taken for routers (`walk(node)`
+        recursing on itself) would otherwise show up as mount cycles."""
+        graph = self.graph
+        useful: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for key, router in graph.routers.items():
+                if key in useful:
+                    continue
+                if any(
+                    isinstance(e, RouteDecl) or (isinstance(e, Mount) and graph.canonical(e.child) in useful)
+                    for e in router.events
+                ):
+                    useful.add(key)
+                    changed = True
+        for key in [k for k in graph.routers if k not in useful]:
+            del graph.routers[key]
+        for router in graph.routers.values():
+            router.events = [
+                e for e in router.events if not isinstance(e, Mount) or graph.canonical(e.child) in useful
+            ]
 
     def _drop_dev_only(self) -> None:
         mounted = {

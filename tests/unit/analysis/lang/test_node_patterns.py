@@ -151,3 +151,19 @@ def test_catch_all_fallbacks_are_not_endpoints(tmp_path: Path) -> None:
         "app.get('/*', (req, res) => res.render('index'));\n"
     )
     assert _routes(tmp_path) == {"GET /api/items": {}}
+
+
+def test_status_constants_become_codes_and_unknown_ones_are_left_out(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"express": "4", "http-status": "1"}}')
+    (tmp_path / "app.js").write_text(
+        "const express = require('express');\nconst httpStatus = require('http-status');\n"
+        "const app = express();\n"
+        "app.post('/a', (req, res) => res.status(httpStatus.CREATED).json({}));\n"
+        "app.delete('/a/:id', (req, res) => res.sendStatus(httpStatus.NO_CONTENT));\n"
+        "app.put('/a/:id', (req, res) => res.status(req.body.code).json({}));\n"
+    )
+    result = analyze(tmp_path)
+    paths = result.spec["paths"]
+    assert set(paths["/a"]["post"]["responses"]) == {"201"}
+    assert set(paths["/a/{id}"]["delete"]["responses"]) == {"204"}
+    assert not any("does not validate" in w for w in result.warnings)
