@@ -100,6 +100,11 @@ class Controllers:
                     operations.extend(self._controller(module, cls, found, found[owner]))
                 except RecursionError:
                     self.warnings.append(f"{module.path}:{line(cls)}: controller {name} nested too deeply")
+                except Exception as exc:  # one controller's surprise must not lose the others
+                    reason = f"{type(exc).__name__}: {exc}"
+                    self.warnings.append(
+                        f"{module.path}:{line(cls)}: controller {name} not analysed ({reason})"
+                    )
         return operations
 
     def _controller(

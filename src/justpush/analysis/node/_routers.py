@@ -85,6 +85,8 @@ class Framework(Protocol):
 class WalkState:
     module: Module
     bindings: Bindings = field(default_factory=dict)
+    # the line being walked, for a warning if something fails there
+    line: int = 0
 
 
 class RouterWalker:
@@ -125,9 +127,10 @@ class RouterWalker:
             try:
                 self.visit(module.parsed.root, {}, 0)
             except RecursionError:
-                self.warnings.append(f"{module.path}: nesting too deep, routes of this file not analysed")
+                self.warnings.append(f"{module.path}: nesting too deep, rest of this file not analysed")
             except Exception as exc:  # one file's surprise must not lose the other files' routes
-                self.warnings.append(f"{module.path}: routes not analysed ({type(exc).__name__}: {exc})")
+                where = f"{module.path}:{self.state.line}"
+                self.warnings.append(f"{where}: rest of this file not analysed ({type(exc).__name__}: {exc})")
         self._mark_unknown_prefixes()
         self._drop_dev_only()
         self._prune_empty()
@@ -165,6 +168,8 @@ class RouterWalker:
             self.warnings.append(f"{self.path}:{line(node)}: nesting too deep, rest of block not analysed")
             return
         kind = node.type
+        if kind == "call_expression" and self.state is not None:
+            self.state.line = node.start_point[0] + 1
         if kind in FUNCTIONS:
             inner = dict(scope)
             name = self.fn_name(node)

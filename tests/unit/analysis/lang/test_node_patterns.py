@@ -167,3 +167,23 @@ def test_status_constants_become_codes_and_unknown_ones_are_left_out(tmp_path: P
     assert set(paths["/a"]["post"]["responses"]) == {"201"}
     assert set(paths["/a/{id}"]["delete"]["responses"]) == {"204"}
     assert not any("does not validate" in w for w in result.warnings)
+
+
+def test_a_failing_route_file_is_a_warning_with_its_line(monkeypatch: Any) -> None:
+    from justpush.analysis.node import _express
+
+    original = _express.Express.creates
+
+    def fail_in_books(self: Any, walker: Any, call: Any, scope: Any) -> Any:
+        if walker.path.endswith("books.route.js"):
+            raise ValueError("surprise")
+        return original(self, walker, call, scope)
+
+    monkeypatch.setattr(_express.Express, "creates", fail_in_books)
+    api = extract(FIXTURES / "node-express-mounts", PROFILE)
+    routes = {f"{op.method.upper()} {op.path}" for op in api.operations}
+    assert "GET /api/v1/users" in routes
+    assert not any("/books" in r for r in routes)
+    assert any(
+        w.startswith("src/routes/v1/books.route.js:") and "(ValueError: surprise)" in w for w in api.warnings
+    )
