@@ -51,6 +51,25 @@ from ._types import Types
 ROUTE_METHODS: dict[str, HttpMethod | None] = {**{m: m for m in HTTP_METHODS}, "del": "delete", "all": None}
 _NOT_HANDLERS = ("object", "string", "template_string", "number", "true", "false", "null", "undefined")
 _LOOPS = ("forEach", "map")
+# Subtrees that never register a route or hold a router: not walked.
+_SKIPPED = frozenset(
+    {
+        "type_annotation",
+        "interface_declaration",
+        "type_alias_declaration",
+        "enum_declaration",
+        "import_statement",
+        "comment",
+        "string",
+        "regex",
+        "number",
+        "type_arguments",
+        "type_parameters",
+        "decorator",
+        "jsx_element",
+        "jsx_self_closing_element",
+    }
+)
 # How many expressions deep router_of follows names, members and modules.
 _MAX_FOLLOW = 40
 # `if (process.env.NODE_ENV === 'development')`, `if (config.env !== 'production')`, `if (isDev)`
@@ -203,8 +222,9 @@ class RouterWalker:
             return
         if kind == "call_expression" and self._call(node, scope, depth):
             return
-        for child in named_children(node):
-            self.visit(child, scope, depth + 1)
+        for child in node.named_children:
+            if child.type not in _SKIPPED:
+                self.visit(child, scope, depth + 1)
 
     def _guessed(self, declarator: Node, value: Node) -> str | None:
         """`const expressApp = settings.getData('express_app')`: an app by its name, from an unknown call.
