@@ -20,7 +20,7 @@ from .._treesitter import (
 )
 from ._project import Module, Project, load
 from ._resolve import Resolver
-from ._syntax import args, member, object_props, string, unwrap
+from ._syntax import args, member, object_props, param_names, string, unwrap
 
 
 def _env_default(node: Node) -> str | None:
@@ -83,6 +83,46 @@ def _find_env_reads(project: Project) -> list[tuple[EnvVar, Node]]:
                 continue
             if name:
                 found.append((env_var(name, _env_default(node), evidence(path, node)), node))
+    found += _helper_reads(project)
+    return found
+
+
+def _env_helpers(project: Project) -> dict[str, int]:
+    """Functions that return `process.env[param]` (`getOsEnv(key)`): name -> the parameter's position."""
+    helpers: dict[str, int] = {}
+    for module in project.modules.values():
+        if not module.mentions("process.env["):
+            continue
+        for name, fn in module.functions.items():
+            params = param_names(fn)
+            for node in walk(fn):
+                if node.type == "subscript_expression" and text(field_(node, "object")) == "process.env":
+                    index = text(field_(node, "index"))
+                    if index in params:
+                        helpers.setdefault(name, params.index(index))
+    return helpers
+
+
+def _helper_reads(project: Project) -> list[tuple[EnvVar, Node]]:
+    """`getOsEnv('APP_PORT')`: variables read through such a helper, by their literal name."""
+    helpers = _env_helpers(project)
+    found: list[tuple[EnvVar, Node]] = []
+    if not helpers:
+        return found
+    for module in project.modules.values():
+        if not module.mentions(*(f"{h}(" for h in helpers)):
+            continue
+        for node in walk(module.parsed.root):
+            if node.type != "call_expression":
+                continue
+            callee = text(field_(node, "function")).rsplit(".", 1)[-1]
+            position = helpers.get(callee)
+            given = args(node)
+            if position is None or position >= len(given):
+                continue
+            name = string(given[position])
+            if name:
+                found.append((env_var(name, _env_default(node), evidence(module.parsed.path, node)), node))
     return found
 
 
