@@ -42,11 +42,19 @@ class SourceFile:
     text: str
 
 
+def _skipped(folder: Path) -> bool:
+    # `env/` is a virtualenv's usual name but also a source folder (`lib/env`): skip only a virtualenv.
+    name = folder.name
+    if name == "env":
+        return (folder / "pyvenv.cfg").is_file()
+    return name in SKIPPED_DIRS or name.startswith(".")
+
+
 def iter_paths(root: Path, suffixes: Iterable[str]) -> Iterator[Path]:
     """Files under root with one of the suffixes, in a stable order, skipping vendored/generated folders."""
     wanted = tuple(suffixes)
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS and not d.startswith("."))
+        dirnames[:] = sorted(d for d in dirnames if not _skipped(Path(dirpath, d)))
         for name in sorted(filenames):
             if name.endswith(wanted):
                 path = Path(dirpath, name)

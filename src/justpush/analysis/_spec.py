@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema_rs
 import yaml
 from openapi_spec_validator import validate
-from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError, ValidatorDetectError
 
 from ._model import ExtractedApi, Operation, Parameter
 
@@ -253,6 +253,8 @@ def _validate_one(spec: dict[str, Any]) -> str | None:
     except OpenAPIValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) if hasattr(exc, "absolute_path") else ""
         return f"{exc.message}" + (f" (at {where})" if where else "")
+    except ValidatorDetectError:
+        return "no `openapi` or `swagger` version field: not an OpenAPI document"
     except (ValueError, TypeError, KeyError, LookupError, RecursionError) as exc:
         return f"{type(exc).__name__}: {exc}"
     return None

@@ -1,5 +1,15 @@
-"""The Node.js / TypeScript front-end: routes, schemas, security, env vars and port of a Node project."""
+"""The Node.js / TypeScript front-end: routes, schemas, security, env vars and port of a Node project.
 
-from ._frontend import extract, find_port, scan_env
+``_frontend`` runs the frameworks over the parsed ``_project`` (files chosen by ``_sources``, imports
+through ``_aliases``): router-style ones share the walk in
+``_routers`` (one module each: ``_express``, ``_koa``, ``_fastify``), decorator controllers share
+``_controllers`` (``_nest``, ``_routing_controllers``). Paths and prefixes are evaluated by the value
+resolver ``_resolve``; ``_handler`` reads handlers, ``_types`` and ``_schemas`` make JSON Schemas,
+``_runtime`` finds env vars and the port. Adding a framework is adding one module and listing it in
+``_frontend``.
+"""
+
+from ._frontend import extract
+from ._runtime import find_port, scan_env
 
 __all__ = ["extract", "find_port", "scan_env"]

@@ -1,0 +1,244 @@
+"""Fastify: apps, plugins registered with a prefix (also through @fastify/autoload's folder layout),
+`fastify.route({...})`, hooks, and route schemas (JSON Schema literals, TypeBox, type generics)."""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Any
+
+from .._model import Parameter
+from .._treesitter import (
+    AuthAlternatives,
+    Mount,
+    Node,
+    RouteDecl,
+    Use,
+    field_,
+    join_paths,
+    line,
+    named_children,
+    text,
+)
+from ._project import Module
+from ._routers import ROUTE_METHODS, RouterWalker
+from ._routeschema import apply_route_schema
+from ._schemas import NotLiteral, SchemaReader
+from ._syntax import FUNCTIONS, args, object_props, string, unwrap
+
+_HOOKS = ("onRequest", "preHandler", "preValidation", "preParsing")
+_AUTOLOAD = ("@fastify/autoload", "fastify-autoload")
+_DIRNAMES = ("__dirname", "import.meta.dirname", "import.meta.url")
+
+
+class Fastify:
+    def __init__(self, schemas: SchemaReader) -> None:
+        self.schemas = schemas
+
+    def creates(self, walker: RouterWalker, call: Node, scope: dict[str, str]) -> str | None:
+        fn = field_(call, "function")
+        if fn is None or call.type != "call_expression":
+            return None
+        if fn.type == "call_expression" and text(field_(fn, "function")) == "require":
+            spec = string(next(iter(args(fn)), None))
+            return walker.new_router(call, app=True) if spec == "fastify" else None
+        if walker.package(text(fn)) == "fastify" and "." not in text(fn):
+            return walker.new_router(call, app=True)
+        return None
+
+    def returns_router(self, walker: RouterWalker, router: str, prop: str, call: Node) -> str | None:
+        return None
+
+    def method(
+        self, walker: RouterWalker, call: Node, router: str, prop: str, scope: dict[str, str], depth: int
+    ) -> bool | None:
+        given = args(call)
+        if prop == "register" and given:
+            return self._register(walker, call, router, given, scope, depth)
+        if prop == "addHook" and len(given) > 1 and string(given[0]) in _HOOKS:
+            walker.graph.add(router, Use(walker.auth(given[1])))
+            return False
+        if prop == "route" and given:
+            found = walker.resolver.literal(walker.module, given[0], walker.bindings)
+            if found is not None and found[1].type == "object":
+                self._route_object(walker, call, router, found[0], found[1])
+            return False
+        return None
+
+    def _register(
+        self,
+        walker: RouterWalker,
+        call: Node,
+        router: str,
+        given: list[Node],
+        scope: dict[str, str],
+        depth: int,
+    ) -> bool:
+        options_node = (
+            walker.resolver.literal(walker.module, given[1], walker.bindings) if len(given) > 1 else None
+        )
+        options = object_props(options_node[1]) if options_node else {}
+        plugin = unwrap(given[0])
+        if plugin is not None and walker.package(text(plugin)) in _AUTOLOAD:
+            self._autoload(walker, call, router, options)
+            return False
+        prefix = self._prefix(walker, call, options)
+        if plugin is not None and plugin.type in FUNCTIONS:
+            child = walker.new_router(plugin)
+            walker.graph.add(router, Mount(prefix, child))
+            walker.visit(plugin, scope, depth + 1, bound=child)
+            return True
+        target = walker.project.function(walker.module, plugin)
+        if target is not None:
+            name = walker.fn_name(target[1], target[0])
+            walker.graph.add(router, Mount(prefix, f"{target[0].path}#fn:{name}:0"))
+        return False
+
+    def _prefix(self, walker: RouterWalker, call: Node, options: dict[str, Node]) -> str:
+        node = options.get("prefix")
+        if node is None:
+            return ""
+        prefix = walker.resolver.string(walker.module, node, walker.bindings)
+        if prefix is None:
+            walker.warnings.append(
+                f"{walker.path}:{line(call)}: plugin prefix `{text(node)}` is not known statically"
+            )
+            return ""
+        return prefix
+
+    def _autoload(self, walker: RouterWalker, call: Node, router: str, options: dict[str, Node]) -> None:
+        """@fastify/autoload: every plugin file under `dir`, prefixed by its folders and `autoPrefix`."""
+        folder = self._folder(walker, options.get("dir"))
+        if folder is None:
+            walker.warnings.append(f"{walker.path}:{line(call)}: autoload folder is not known statically")
+            return
+        nested = walker.resolver.literal(walker.module, options.get("options"), walker.bindings)
+        # `options: { prefix }` is what autoload passes to every plugin; a top-level `prefix` is older usage.
+        base = join_paths(
+            self._prefix(walker, call, options),
+            self._prefix(walker, call, object_props(nested[1]) if nested else {}),
+        )
+        by_folder = text(options.get("dirNameRoutePrefix")) != "false"
+        route_params = text(options.get("routeParams")) == "true"
+        for path, module in walker.project.modules.items():
+            inside = path if folder == "." else path.removeprefix(folder + "/")
+            if inside == path and folder != ".":
+                continue
+            parts = inside.split("/")
+            if parts[-1].startswith(("autohooks", ".", "_")):
+                continue
+            target = walker.project.exported(path, "*")
+            owner = walker.project.modules.get(target[0]) if target else None
+            if target is None or owner is None or target[1] not in owner.functions:
+                continue
+            folders = parts[:-1] if by_folder else []
+            if route_params:
+                folders = [f":{f[1:]}" if f.startswith("_") else f for f in folders]
+            prefix = join_paths(base, *folders, self._auto_prefix(walker, module))
+            walker.graph.add(router, Mount(prefix, f"{target[0]}#fn:{target[1]}:0"))
+
+    def _auto_prefix(self, walker: RouterWalker, module: Module) -> str:
+        node = module.values.get("autoPrefix")
+        return walker.resolver.string(module, node) or "" if node is not None else ""
+
+    def _folder(self, walker: RouterWalker, node: Node | None) -> str | None:
+        """`path.join(__dirname, 'routes')` (also `import.meta.dirname`, template strings) → project path."""
+        node = unwrap(node)
+        if node is None:
+            return None
+        here = posixpath.dirname(walker.path)
+        parts: list[str] = []
+        if node.type == "call_expression":
+            given = args(node)
+            if not given or text(given[0]) not in _DIRNAMES:
+                return None
+            for arg in given[1:]:
+                value = walker.resolver.string(walker.module, arg, walker.bindings)
+                if value is None:
+                    return None
+                parts.append(value)
+        elif node.type == "template_string":
+            raw = text(node).strip("`")
+            for name in _DIRNAMES:
+                raw = raw.replace("${" + name + "}", "")
+            if "${" in raw:
+                return None
+            parts.append(raw.lstrip("/"))
+        else:
+            value = walker.resolver.string(walker.module, node, walker.bindings)
+            if value is None:
+                return None
+            parts.append(value)
+        folder = posixpath.normpath(posixpath.join(here, *parts))
+        return None if folder.startswith("..") else folder
+
+    def _route_object(self, walker: RouterWalker, call: Node, router: str, module: Module, obj: Node) -> None:
+        options = object_props(obj)
+        methods = options.get("method")
+        verbs = (
+            [walker.resolver.string(module, m) for m in named_children(methods)]
+            if methods is not None and methods.type == "array"
+            else [walker.resolver.string(module, methods)]
+        )
+        hooks = [options[k] for k in _HOOKS if k in options]
+        for verb in verbs:
+            decl = walker.route(
+                call,
+                router,
+                ROUTE_METHODS.get((verb or "").lower()),
+                [],
+                path_node=options.get("url") or options.get("path"),
+                handler=options.get("handler"),
+                middleware=hooks,
+            )
+            if decl is not None:
+                self._schema(module, decl, options.get("schema"))
+
+    def route_declared(self, walker: RouterWalker, decl: RouteDecl, call: Node, given: list[Node]) -> None:
+        if len(given) > 2:
+            found = walker.resolver.literal(walker.module, given[1], walker.bindings)
+            if found is not None and found[1].type == "object":
+                options = object_props(found[1])
+                layers: list[AuthAlternatives] = [
+                    a for k in _HOOKS if k in options if (a := walker.auth(options[k]))
+                ]
+                decl.auth = (*decl.auth, *layers)
+                self._schema(found[0], decl, options.get("schema"))
+        type_args = field_(call, "type_arguments")
+        if type_args is not None:
+            self._generics(walker, decl, type_args)
+
+    def _schema(self, module: Module, decl: RouteDecl, schema: Node | None) -> None:
+        if schema is None:
+            return
+        try:
+            value: Any = self.schemas.value(module, schema)
+        except NotLiteral:
+            decl.unresolved["schema"] = "the route schema is computed (e.g. zod), not a literal"
+            return
+        if isinstance(value, dict):
+            for part in ("querystring", "query", "params", "headers"):
+                if isinstance(value.get(part), dict):
+                    # Parameters are listed one by one, so a named schema is read through its $ref.
+                    value[part] = self.schemas.types.resolved(value[part])
+            apply_route_schema(decl, value)
+
+    def _generics(self, walker: RouterWalker, decl: RouteDecl, type_args: Node) -> None:
+        types = walker.types
+        for obj in named_children(type_args):
+            for item in named_children(obj) if obj.type == "object_type" else []:
+                key = text(field_(item, "name"))
+                schema = types.of(field_(item, "type"))
+                if key == "Body":
+                    decl.request_body = schema
+                elif key == "Reply":
+                    success = sorted(s for s in decl.responses if s.startswith("2")) or ["200"]
+                    decl.responses[success[0]] = schema
+                elif key in ("Querystring", "Params", "Headers"):
+                    location = {"Querystring": "query", "Params": "path", "Headers": "header"}[key]
+                    resolved = types.resolved(schema)
+                    required = set(resolved.get("required", []))
+                    extra = [
+                        Parameter(k, location, v, required=k in required)  # type: ignore[arg-type]
+                        for k, v in resolved.get("properties", {}).items()
+                    ]
+                    decl.parameters = (*decl.parameters, *extra)

@@ -1,0 +1,205 @@
+"""NestJS: `@Controller('x')` / `@Controller({ path, version })` classes under the global prefix
+(`app.setGlobalPrefix(prefix, { exclude })`, the prefix often read from configuration) and URI
+versioning (`app.enableVersioning({ type: VersioningType.URI })`, `@Version()`); guards as security."""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from .._treesitter import (
+    AuthAlternatives,
+    AuthHint,
+    Node,
+    classify_auth,
+    field_,
+    join_paths,
+    line,
+    named_children,
+    text,
+    walk,
+)
+from ._controllers import Controllers, Location
+from ._project import Module
+from ._syntax import args, decorators, literals, member, object_props, string, unwrap
+
+_NEUTRAL = "VERSION_NEUTRAL"
+
+
+class Nest(Controllers):
+    class_decorators = ("Controller",)
+    packages = ("@nestjs/common",)
+    claims_unimported = True
+    params: ClassVar[dict[str, Location]] = {
+        "Param": "path",
+        "Query": "query",
+        "Headers": "header",
+        "Body": "body",
+    }
+
+    def prepare(self) -> None:
+        self.global_prefix = ""
+        self.exclude: list[str] = []
+        self.global_guards: tuple[AuthAlternatives, ...] = ()
+        self.uri_versioning = False
+        self.version_prefix = "v"
+        self.default_versions: list[str] = []
+        # controller class (file, start byte) -> path from RouterModule.register([{ path, module }])
+        self.module_prefix: dict[tuple[str, int], str] = {}
+        for module in self.project.modules.values():
+            if not module.mentions("setGlobalPrefix", "useGlobalGuards", "enableVersioning", "RouterModule"):
+                continue
+            for node in walk(module.parsed.root):
+                if node.type != "call_expression":
+                    continue
+                _, prop = member(field_(node, "function"))
+                given = args(node)
+                if prop == "setGlobalPrefix" and given:
+                    self._global_prefix(module, node, given)
+                elif prop == "useGlobalGuards":
+                    self.global_guards += tuple(a for a in (self._guard(g) for g in given) if a)
+                elif prop == "enableVersioning" and given:
+                    self._versioning(module, given[0])
+                elif (
+                    prop in ("register", "forRoutes")
+                    and given
+                    and text(field_(node, "function")).startswith("RouterModule.")
+                ):
+                    self._router_module(module, given[0], "", 0)
+
+    def _global_prefix(self, module: Module, node: Node, given: list[Node]) -> None:
+        prefix = self.resolver.string(module, given[0])
+        if prefix is None:
+            self.warnings.append(
+                f"{module.path}:{line(node)}: global prefix `{text(given[0])}` not known statically, left out"
+            )
+        self.global_prefix = prefix or ""
+        options = self.resolver.literal(module, given[1]) if len(given) > 1 else None
+        excluded = object_props(options[1]).get("exclude") if options else None
+        for item in named_children(excluded):
+            route = self.resolver.literal(options[0], item) if options else None
+            path_node = object_props(route[1]).get("path") if route else item
+            value = self.resolver.string(route[0] if route else module, path_node)
+            if value is not None:
+                self.exclude.append(value)
+
+    def _router_module(self, module: Module, routes: Node | None, parent: str, depth: int) -> None:
+        """`RouterModule.register([{ path: 'admin', module: AdminModule, children: [...] }])`."""
+        found = self.resolver.literal(module, routes)
+        if found is None or found[1].type != "array" or depth > 8:
+            return
+        where, items = found
+        for item in named_children(items):
+            entry = self.resolver.literal(where, item)
+            props = object_props(entry[1]) if entry is not None and entry[1].type == "object" else {}
+            owner = entry[0] if entry is not None else where
+            path = self.resolver.string(owner, props.get("path")) if "path" in props else ""
+            prefix = join_paths(parent, path or "")
+            target = props.get("module") if props else item
+            nest_module = self.project.class_of(owner, target)
+            if nest_module is not None:
+                self._module_controllers(nest_module[0], nest_module[1], prefix)
+            if "children" in props:
+                self._router_module(owner, props["children"], prefix, depth + 1)
+
+    def _module_controllers(self, module: Module, cls: Node, prefix: str) -> None:
+        declared = decorators(cls).get("Module")
+        options = (
+            self.resolver.literal(module, next(iter(args(declared)), None)) if declared is not None else None
+        )
+        controllers = object_props(options[1]).get("controllers") if options else None
+        for item in named_children(controllers):
+            found = self.project.class_of(options[0] if options else module, item)
+            if found is not None:
+                self.module_prefix[(found[0].path, found[1].start_byte)] = prefix
+
+    def _versioning(self, module: Module, options_node: Node) -> None:
+        found = self.resolver.literal(module, options_node)
+        options = object_props(found[1]) if found else {}
+        kind = text(options.get("type"))
+        self.uri_versioning = kind.endswith("URI") or kind == "0"
+        prefix = options.get("prefix")
+        if prefix is not None:
+            value = self.resolver.string(module, prefix)
+            self.version_prefix = "" if text(prefix) == "false" else (value or "")
+        default = options.get("defaultVersion")
+        if default is not None and found is not None:
+            self.default_versions = self._versions(found[0], default)
+
+    def _versions(self, module: Module, node: Node | None) -> list[str]:
+        node = unwrap(node)
+        if node is None:
+            return []
+        if text(node).endswith(_NEUTRAL):
+            return [""]
+        if node.type == "array":
+            return [v for item in named_children(node) for v in self._versions(module, item)]
+        value = self.resolver.string(module, node)
+        return [value] if value is not None else []
+
+    def full_paths(
+        self,
+        module: Module,
+        controller: Node,
+        method: Node,
+        decorators_: dict[str, Node],
+        sub_paths: list[str],
+    ) -> list[str]:
+        given = args(controller)
+        bases: list[str] | None = [""]
+        versions: list[str] = []
+        if given and unwrap(given[0]) is not None and unwrap(given[0]).type == "object":  # type: ignore[union-attr]
+            options = object_props(unwrap(given[0]))
+            bases = self.resolver.strings(module, options["path"]) if "path" in options else [""]
+            versions = self._versions(module, options.get("version"))
+        elif given:
+            bases = self.resolver.strings(module, given[0])
+        if bases is None:
+            self.warnings.append(f"{module.path}:{line(controller)}: controller path is not known statically")
+            bases = [""]
+        if "Version" in decorators_:
+            versions = self._versions(module, next(iter(args(decorators_["Version"])), None))
+        versions = versions or self.default_versions
+        segments = [f"{self.version_prefix}{v}" if v else "" for v in versions] if self.uri_versioning else []
+        paths: list[str] = []
+        for base in bases:
+            for sub in sub_paths:
+                route = join_paths(self.module_prefix.get(self.current, ""), base, sub)
+                prefix = "" if self._excluded(route) else self.global_prefix
+                for segment in segments or [""]:
+                    paths.append(join_paths(prefix, segment, route))
+        return paths
+
+    def _excluded(self, route: str) -> bool:
+        for pattern in self.exclude:
+            wanted = join_paths(re.sub(r"\(\.\*\)$|\*$", "", pattern))
+            if pattern.endswith(("*", "(.*)")):
+                if route == wanted or route.startswith(wanted.rstrip("/") + "/"):
+                    return True
+            elif route == wanted:
+                return True
+        return False
+
+    def guards(
+        self, module: Module, class_decorators: dict[str, Node], method_decorators: dict[str, Node]
+    ) -> tuple[AuthAlternatives, ...]:
+        found: list[AuthAlternatives] = list(self.global_guards)
+        for decorators_ in (class_decorators, method_decorators):
+            if "UseGuards" in decorators_:
+                found += [a for a in (self._guard(g) for g in args(decorators_["UseGuards"])) if a]
+        return tuple(found)
+
+    def _guard(self, guard: Node) -> AuthAlternatives:
+        expr = unwrap(guard)
+        if expr is not None and expr.type == "new_expression":
+            expr = field_(expr, "constructor")
+        if expr is None:
+            return ()
+        if expr.type == "call_expression":
+            literal = string(next(iter(args(expr)), None))
+            if text(field_(expr, "function")) == "AuthGuard":
+                return (AuthHint("bearer", jwt=literal == "jwt"),) if literal in ("jwt", "bearer") else ()
+        cls = self.project.types.get(text(expr))
+        if cls is None:
+            return ()
+        return classify_auth(literals(cls), text(cls))

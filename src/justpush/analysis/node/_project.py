@@ -1,0 +1,468 @@
+"""The parsed project: every source file with its imports, exports, functions, classes and constants.
+
+Only server sources are read (``_sources``). Parsing is cached per root and file set, so extract,
+scan_env and find_port on one upload parse it once.
+"""
+
+from __future__ import annotations
+
+import functools
+import posixpath
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tree_sitter
+import tree_sitter_javascript
+import tree_sitter_typescript
+
+from .._files import iter_paths
+from .._treesitter import Grammar, Node, Parsed, field_, line, named_children, parse_all, text, walk
+from ._aliases import PathAliases
+from ._sources import browser_projects, grammar_for
+from ._syntax import (
+    FUNCTIONS,
+    args,
+    class_field,
+    class_function,
+    enclosing_class,
+    member,
+    object_props,
+    string,
+    unwrap,
+)
+
+SUFFIXES = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
+_RESOLVE_SUFFIXES = ("", ".ts", ".js", ".tsx", ".jsx", ".mjs", ".cjs", "/index.ts", "/index.js")
+
+
+@dataclass
+class Module:
+    parsed: Parsed
+    # local name -> (resolved file or package name, exported name; "*" = the whole module)
+    imports: dict[str, tuple[str, str]] = field(default_factory=dict)
+    exports: dict[str, str] = field(default_factory=dict)
+    functions: dict[str, Node] = field(default_factory=dict)
+    classes: dict[str, Node] = field(default_factory=dict)
+    # `const name = <expression>`: what a route, prefix or schema may refer to by name.
+    values: dict[str, Node] = field(default_factory=dict)
+    # `export * from './x'`: files whose exports this module passes on
+    star_exports: list[str] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        return self.parsed.path
+
+    def mentions(self, *words: str) -> bool:
+        """Whether the source contains any of the words: a cheap filter before walking the tree."""
+        source = self.parsed.root.text or b""
+        return any(word.encode() in source for word in words)
+
+
+class Project:
+    """All parsed files with their imports/exports and the TypeScript types they declare."""
+
+    def __init__(self, root: Path, files: list[Parsed]) -> None:
+        self.root = root
+        self.aliases = PathAliases.read(root)
+        self.modules = {p.path: Module(p) for p in files}
+        self.types: dict[str, Node] = {}
+        self.classes: dict[str, tuple[Module, Node]] = {}
+        for module in self.modules.values():
+            self._index(module)
+
+    def resolve_file(self, importer: str, spec: str) -> str:
+        """The project file an import names (relative, or through tsconfig `paths`/`baseUrl`), else spec."""
+        if not spec.startswith("."):
+            for base in self.aliases.candidates(spec):
+                found = self._existing(base)
+                if found is not None:
+                    return found
+            return spec
+        base = posixpath.normpath(posixpath.join(posixpath.dirname(importer), spec))
+        return self._existing(base) or base
+
+    def _existing(self, base: str) -> str | None:
+        for suffix in _RESOLVE_SUFFIXES:
+            candidate = base + suffix
+            if candidate in self.modules:
+                return candidate
+        stem = re.sub(r"\.[cm]?js$", "", base)
+        for suffix in (".ts", ".tsx", "/index.ts"):
+            if stem + suffix in self.modules:
+                return stem + suffix
+        return None
+
+    def _index(self, module: Module) -> None:
+        for node in _declarations(module.parsed):
+            kind = node.type
+            if kind == "import_statement":
+                self._import(module, node)
+            elif kind == "variable_declarator":
+                self._declarator(module, node)
+            elif kind in ("function_declaration", "generator_function_declaration"):
+                module.functions.setdefault(text(field_(node, "name")), node)
+            elif kind in ("class_declaration", "abstract_class_declaration", "class"):
+                name = text(field_(node, "name"))
+                if name:
+                    module.classes.setdefault(name, node)
+                    self.types.setdefault(name, node)
+                    self.classes.setdefault(name, (module, node))
+            elif kind in ("interface_declaration", "type_alias_declaration", "enum_declaration"):
+                self.types.setdefault(text(field_(node, "name")), node)
+                if kind == "enum_declaration":
+                    module.values.setdefault(text(field_(node, "name")), node)
+            elif kind == "export_statement":
+                self._export(module, node)
+            elif kind == "assignment_expression":
+                left, right = field_(node, "left"), unwrap(field_(node, "right"))
+                obj, prop = member(left)
+                if right is None:
+                    continue
+                if text(left) == "module.exports":
+                    module.values.setdefault("module.exports", right)
+                    if right.type == "object":
+                        for key, value in object_props(right).items():
+                            module.exports[key] = text(value)
+                    else:
+                        module.exports["default"] = self._local_name(module, right)
+                elif text(obj) in ("exports", "module.exports"):
+                    module.exports[prop] = self._local_name(module, right)
+                    if right.type not in FUNCTIONS:
+                        module.values.setdefault(prop, right)
+
+    def _import(self, module: Module, node: Node) -> None:
+        source = string(field_(node, "source")) or ""
+        target = self.resolve_file(module.path, source)
+        for clause in walk(node):
+            if clause.type == "import_clause":
+                for part in named_children(clause):
+                    if part.type == "identifier":
+                        module.imports[text(part)] = (target, "default")
+                    elif part.type == "namespace_import":
+                        module.imports[text(named_children(part)[-1])] = (target, "*")
+            elif clause.type == "import_specifier":
+                name = text(field_(clause, "name"))
+                module.imports[text(field_(clause, "alias") or field_(clause, "name"))] = (target, name)
+
+    def _declarator(self, module: Module, node: Node) -> None:
+        value = unwrap(field_(node, "value"))
+        name_node = field_(node, "name")
+        if value is None or name_node is None:
+            return
+        if value.type == "call_expression" and text(field_(value, "function")) == "require":
+            target = self.resolve_file(module.path, string(next(iter(args(value)), None)) or "")
+            if name_node.type == "identifier":
+                module.imports[text(name_node)] = (target, "*")
+            else:
+                for part in named_children(name_node):
+                    if part.type == "shorthand_property_identifier_pattern":
+                        module.imports[text(part)] = (target, text(part))
+                    elif part.type == "pair_pattern":
+                        module.imports[text(field_(part, "value"))] = (target, text(field_(part, "key")))
+            return
+        if name_node.type != "identifier":
+            return
+        name = text(name_node)
+        if value.type in FUNCTIONS:
+            module.functions.setdefault(name, value)
+            return
+        module.values.setdefault(name, value)
+        wrapped = wrapped_function(value)
+        if wrapped is not None:
+            # `const getUsers = catchAsync(async (req, res) => ...)`, `fp(async (fastify) => ...)`
+            module.functions.setdefault(name, wrapped)
+
+    def _local_name(self, module: Module, value: Node) -> str:
+        if value.type in FUNCTIONS:
+            name = text(field_(value, "name")) or f"anon@{line(value)}:{value.start_point[1]}"
+            module.functions.setdefault(name, value)
+            return name
+        if value.type == "identifier":
+            return text(value)
+        # `export default Router().use(...)`: an expression; the router walker aliases it.
+        name = f"expr@{line(value)}:{value.start_point[1]}"
+        module.values.setdefault(name, value)
+        wrapped = wrapped_function(value)
+        if wrapped is not None:
+            module.functions.setdefault(name, wrapped)
+        return name
+
+    def _export(self, module: Module, node: Node) -> None:
+        source = field_(node, "source")
+        if source is not None:
+            # `export * from './utils'` / `export { a as b } from './x'`
+            target = self.resolve_file(module.path, string(source) or "")
+            specs = _export_specifiers(node)
+            if not specs:
+                module.star_exports.append(target)
+            for spec in specs:
+                name = text(field_(spec, "name"))
+                alias = text(field_(spec, "alias") or field_(spec, "name"))
+                module.imports.setdefault(alias, (target, name))
+                module.exports[alias] = alias
+            return
+        declaration = field_(node, "declaration")
+        value = unwrap(field_(node, "value"))
+        is_default = any(c.type == "default" for c in node.children)
+        if declaration is not None:
+            # only the declaration's own names: `export class X` holds declarators of its own
+            names = [
+                text(field_(d, "name"))
+                for d in named_children(declaration)
+                if d.type == "variable_declarator"
+            ]
+            own = text(field_(declaration, "name"))
+            for name in names or [own]:
+                module.exports[name] = name
+            if is_default:
+                module.exports["default"] = own
+        elif value is not None:
+            module.exports["default"] = self._local_name(module, value)
+        for spec in _export_specifiers(node):
+            local = text(field_(spec, "name"))
+            module.exports[text(field_(spec, "alias") or field_(spec, "name"))] = local
+
+    def exported(self, target: str, name: str, depth: int = 0) -> tuple[str, str] | None:
+        """(file, local name) an export refers to; `*` means the module's default/module.exports value."""
+        module = self.modules.get(target)
+        if module is None or depth > 16:
+            return None
+        local = module.exports.get("default" if name in ("*", "default") else name)
+        if local is None:
+            for other in module.star_exports if name not in ("*", "default") else ():
+                found = self.exported(other, name, depth + 1)
+                if found is not None:
+                    return found
+            return None
+        if local in module.imports and module.imports[local][0] in self.modules:
+            return self.exported(*module.imports[local], depth + 1)
+        return target, local
+
+    def function(self, module: Module, expr: Node | None, depth: int = 0) -> tuple[Module, Node] | None:
+        """The function an identifier, `ns.fn` or `require('./x')` refers to, following imports."""
+        expr = unwrap(expr)
+        if expr is None or depth > 8:
+            return None
+        if expr.type in FUNCTIONS:
+            return module, expr
+        target: tuple[str, str] | None = None
+        if expr.type == "identifier":
+            name = text(expr)
+            if name in module.functions:
+                return module, module.functions[name]
+            if name in module.imports:
+                target = self.exported(*module.imports[name])
+        elif expr.type == "member_expression":
+            obj, prop = member(expr)
+            static = self._static_method(module, obj, prop)
+            if static is not None:
+                return static
+            if (
+                obj is not None
+                and obj.type == "call_expression"
+                and text(field_(obj, "function")) == "require"
+            ):
+                # `require('./sign-up').register(router)`
+                file = self.resolve_file(module.path, string(next(iter(args(obj)), None)) or "")
+                target = self.exported(file, prop)
+                owner = self.modules.get(target[0]) if target else None
+                found = owner.functions.get(target[1]) if owner and target else None
+                return (owner, found) if owner is not None and found is not None else None
+            if obj is not None and obj.type == "this":
+                cls = enclosing_class(expr)
+                found_fn = class_function(cls, prop) if cls is not None else None
+                if found_fn is not None:
+                    return module, found_fn
+            holder = (
+                self.class_of(module, obj) if obj is not None and obj.type == "member_expression" else None
+            )
+            if holder is not None:
+                # `this.user.getUsers` with `user = new UserController()`
+                method_fn = class_function(holder[1], prop)
+                return (holder[0], method_fn) if method_fn is not None else None
+            if obj is not None and text(obj) in module.imports:
+                file, _ = module.imports[text(obj)]
+                target = self.exported(file, prop)
+            elif obj is not None and obj.type == "identifier":
+                literal = module.values.get(text(obj))
+                if literal is not None and literal.type == "object":
+                    # `const controller = { list: async (req, res) => ... }`
+                    return self.function(module, object_props(literal).get(prop), depth + 1)
+        elif expr.type == "call_expression":
+            if text(field_(expr, "function")) == "require":
+                file = self.resolve_file(module.path, string(next(iter(args(expr)), None)) or "")
+                target = self.exported(file, "*")
+            else:
+                wrapped = wrapped_function(expr)
+                if wrapped is not None:
+                    return module, wrapped
+                # `asyncHandler(controller.list)`: the wrapped function passed by name
+                given = args(expr)
+                return self.function(module, given[-1], depth + 1) if given else None
+        if target is None:
+            return None
+        other = self.modules[target[0]]
+        found = other.functions.get(target[1])
+        return (other, found) if found is not None else None
+
+    def _static_method(self, module: Module, obj: Node | None, prop: str) -> tuple[Module, Node] | None:
+        """`NotesController.list`: a method of a class declared here or imported."""
+        if obj is None or obj.type != "identifier":
+            return None
+        name = text(obj)
+        owner: Module | None = module if name in module.classes else None
+        if owner is None and name in module.imports:
+            target = self.exported(*module.imports[name])
+            if target is not None and target[1] in self.modules[target[0]].classes:
+                owner, name = self.modules[target[0]], target[1]
+        if owner is None:
+            return None
+        found = class_function(owner.classes[name], prop)
+        return (owner, found) if found is not None else None
+
+    def class_of(self, module: Module, expr: Node | None) -> tuple[Module, Node] | None:
+        """The class an expression instantiates or names: `new UserController()`, `this.user` (a field
+        initialised so), `UserController` — declared here or imported."""
+        expr = unwrap(expr)
+        if expr is None:
+            return None
+        if expr.type == "new_expression":
+            return self.class_of(module, field_(expr, "constructor"))
+        if expr.type == "member_expression":
+            obj, prop = member(expr)
+            cls = enclosing_class(expr) if obj is not None and obj.type == "this" else None
+            return self.class_of(module, class_field(cls, prop)) if cls is not None else None
+        if expr.type != "identifier":
+            return None
+        name = text(expr)
+        if name in module.classes:
+            return module, module.classes[name]
+        if name in module.imports:
+            target = self.exported(*module.imports[name])
+            if target is not None and target[1] in self.modules[target[0]].classes:
+                owner = self.modules[target[0]]
+                return owner, owner.classes[target[1]]
+        return None
+
+    def value(self, module: Module, name: str, depth: int = 0) -> tuple[Module, Node] | None:
+        """The expression a constant name refers to, in this module or through an import."""
+        if name in module.values:
+            return module, module.values[name]
+        if name in module.imports and depth < 16:
+            file, exported = module.imports[name]
+            if exported == "*" and file in self.modules:
+                # `const config = require('./config')`: the whole `module.exports` value
+                other = self.modules[file]
+                whole = other.values.get("module.exports")
+                if whole is not None:
+                    return other, whole
+            target = self.exported(file, exported)
+            if target is not None:
+                other = self.modules[target[0]]
+                if target[1] in other.values:
+                    return other, other.values[target[1]]
+                if target[1] in other.imports:
+                    return self.value(other, target[1], depth + 1)
+        return None
+
+    def package_of(self, module: Module, name: str) -> str:
+        return module.imports.get(name, ("", ""))[0]
+
+    def method(self, class_name: str, method_name: str) -> tuple[Module, Node] | None:
+        """A class's method by name (the class found anywhere in the project)."""
+        found = self.classes.get(class_name)
+        if found is None:
+            return None
+        module, cls = found
+        for item in named_children(field_(cls, "body")):
+            if item.type == "method_definition" and text(field_(item, "name")) == method_name:
+                return module, item
+        return None
+
+
+_INDEXED = (
+    "import_statement",
+    "variable_declarator",
+    "function_declaration",
+    "generator_function_declaration",
+    "class_declaration",
+    "abstract_class_declaration",
+    "class",
+    "interface_declaration",
+    "type_alias_declaration",
+    "enum_declaration",
+    "export_statement",
+    "assignment_expression",
+)
+
+
+@functools.cache
+def _query(grammar: Grammar) -> tree_sitter.Query:
+    factory = {
+        "javascript": tree_sitter_javascript.language,
+        "typescript": tree_sitter_typescript.language_typescript,
+        "tsx": tree_sitter_typescript.language_tsx,
+    }[grammar]
+    language = tree_sitter.Language(factory())
+    kinds = [k for k in _INDEXED if language.id_for_node_kind(k, True)]
+    return tree_sitter.Query(language, "[" + " ".join(f"({k})" for k in kinds) + "] @node")
+
+
+def _declarations(parsed: Parsed) -> list[Node]:
+    """The nodes the index reads, in source order, found by a tree-sitter query (much faster than a walk)."""
+    grammar = grammar_for(parsed.path) or "javascript"
+    found = tree_sitter.QueryCursor(_query(grammar)).captures(parsed.root).get("node", [])
+    return sorted(found, key=lambda n: (n.start_byte, -n.end_byte))
+
+
+def _export_specifiers(node: Node) -> list[Node]:
+    """`export { a, b as c }`: only the export clause is read, never a declaration's body."""
+    return [
+        spec
+        for clause in named_children(node)
+        if clause.type == "export_clause"
+        for spec in named_children(clause)
+        if spec.type == "export_specifier"
+    ]
+
+
+def wrapped_function(call: Node) -> Node | None:
+    """The function literal passed last to a wrapper call: `asyncHandler(async (req, res) => ...)`."""
+    call = unwrap(call) or call
+    if call.type != "call_expression":
+        return None
+    given = args(call)
+    last = unwrap(given[-1]) if given else None
+    return last if last is not None and last.type in FUNCTIONS else None
+
+
+def _signature(root: Path) -> tuple[tuple[str, int, int], ...]:
+    out: list[tuple[str, int, int]] = []
+    for path in iter_paths(root, (*SUFFIXES, "package.json")):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        out.append((path.as_posix(), stat.st_mtime_ns, stat.st_size))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=2)
+def _cached(root: Path, signature: tuple[tuple[str, int, int], ...]) -> tuple[Project, tuple[str, ...]]:
+    del signature  # part of the cache key only: any changed file parses the project again
+    warnings: list[str] = []
+    browser = browser_projects(root)
+
+    def choose(path: str) -> Grammar | None:
+        return None if path.startswith(browser) else grammar_for(path)
+
+    project = Project(root, parse_all(root, SUFFIXES, choose, warnings))
+    return project, tuple(warnings)
+
+
+def load(root: Path, warnings: list[str]) -> Project:
+    """The project under root, parsed once per set of file versions; parse warnings are appended."""
+    project, found = _cached(root.resolve(), _signature(root))
+    warnings.extend(found)
+    return project

@@ -1,0 +1,675 @@
+"""Router-style frameworks (Express, Koa, Fastify): routers, mounts and middleware, followed across files.
+
+The walker keeps what all of them share: which names hold a router or app, routes registered with a
+verb method (`router.get(path, ...handlers)`), sub-routers mounted with `use` (also chained, also in a
+loop over an array of `{ path, route }`), routers exported as an expression, and functions that receive
+a router (`require('./routes')(app)`). What differs — how a router is created and the
+framework's own methods (`register`, `route`, `prefix`, ...) — comes from one module per framework
+through ``Framework``. Paths and prefixes are evaluated by the value resolver; a prefix it cannot
+evaluate is kept as unknown and marked on every route below it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .._model import HttpMethod
+from .._treesitter import (
+    HTTP_METHODS,
+    MAX_DEPTH,
+    AuthAlternatives,
+    AuthHint,
+    Mount,
+    Node,
+    RouteDecl,
+    RouterGraph,
+    Use,
+    classify_auth,
+    field_,
+    line,
+    named_children,
+    text,
+)
+from ._handler import handler_details
+from ._project import Module, Project
+from ._resolve import Bindings, Resolver
+from ._syntax import (
+    FUNCTIONS,
+    args,
+    class_field,
+    enclosing_class,
+    literals,
+    member,
+    object_props,
+    param_names,
+    unwrap,
+)
+from ._types import Types
+
+ROUTE_METHODS: dict[str, HttpMethod | None] = {**{m: m for m in HTTP_METHODS}, "del": "delete", "all": None}
+_NOT_HANDLERS = ("object", "string", "template_string", "number", "true", "false", "null", "undefined")
+_LOOPS = ("forEach", "map")
+# Subtrees that never register a route or hold a router: not walked.
+_SKIPPED = frozenset(
+    {
+        "type_annotation",
+        "interface_declaration",
+        "type_alias_declaration",
+        "enum_declaration",
+        "import_statement",
+        "comment",
+        "string",
+        "regex",
+        "number",
+        "type_arguments",
+        "type_parameters",
+        "decorator",
+        "jsx_element",
+        "jsx_self_closing_element",
+    }
+)
+# How many expressions deep router_of follows names, members and modules.
+_MAX_FOLLOW = 40
+# `if (process.env.NODE_ENV === 'development')`, `if (config.env !== 'production')`, `if (isDev)`
+_DEV_ONLY = re.compile(
+    r"""((?<!!)===?\s*['"](development|dev|test)['"]|['"](development|dev|test)['"]\s*===?"""
+    r"""|!==?\s*['"](production|prod)['"]|['"](production|prod)['"]\s*!==?|^\(?\s*[\w.]*\bis(Dev|Development|Test)\)?$)"""
+)
+# Catch-all routes (the browser app's index.html, 404 handlers, server-side rendering): not API routes.
+_CATCH_ALL = ("*", "/*", "(.*)", "/(.*)", "*splat", "/*splat", "/{*splat}", "/{*any}")
+_APP_NAME = re.compile(r"^(app|server|router)$|[a-z](App|Router)$")
+
+
+class Framework(Protocol):
+    """One router-style framework's part of the walk."""
+
+    def creates(self, walker: RouterWalker, call: Node, scope: dict[str, str]) -> str | None:
+        """The router key when `call` (a call or `new`) makes an app or router of this framework."""
+
+    def method(
+        self, walker: RouterWalker, call: Node, router: str, prop: str, scope: dict[str, str], depth: int
+    ) -> bool | None:
+        """Handle `router.<prop>(...)`; True = its arguments were walked, None = not this framework's."""
+
+    def returns_router(self, walker: RouterWalker, router: str, prop: str, call: Node) -> str | None:
+        """The router a method call on a router evaluates to (chains), or None."""
+
+    def route_declared(self, walker: RouterWalker, decl: RouteDecl, call: Node, given: list[Node]) -> None:
+        """Add what this framework's route options say (schemas, hooks) to a verb-method route."""
+
+
+@dataclass
+class WalkState:
+    module: Module
+    bindings: Bindings = field(default_factory=dict)
+    # the line being walked, for a warning if something fails there
+    line: int = 0
+
+
+class RouterWalker:
+    def __init__(
+        self,
+        project: Project,
+        resolver: Resolver,
+        types: Types,
+        frameworks: tuple[Framework, ...],
+        warnings: list[str],
+    ) -> None:
+        self.project = project
+        self.resolver = resolver
+        self.types = types
+        self.frameworks = frameworks
+        self.warnings = warnings
+        self.graph = RouterGraph()
+        self.calls: dict[tuple[str, int, int], str | None] = {}
+        # router key -> why its prefix (as mounted somewhere) is unknown
+        self.unknown_prefix: dict[str, str] = {}
+        # `router.route('/x')` results: their verb methods take handlers only.
+        self.chains: set[str] = set()
+        # loop variables over arrays the resolver cannot see (instances passed in from elsewhere)
+        self.loop_items: set[str] = set()
+        self._class_routers: dict[str, list[str]] = {}
+        # routers mounted only in development-only blocks
+        self.dev_only: set[str] = set()
+        # apps recognised by their variable's name only
+        self.guessed: set[str] = set()
+        self.state: WalkState | None = None
+        self._following = 0
+
+    # --- walking -----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        for module in self.project.modules.values():
+            self.state = WalkState(module)
+            try:
+                self.visit(module.parsed.root, {}, 0)
+            except RecursionError:
+                self.warnings.append(f"{module.path}: nesting too deep, rest of this file not analysed")
+            except Exception as exc:  # one file's surprise must not lose the other files' routes
+                where = f"{module.path}:{self.state.line}"
+                self.warnings.append(f"{where}: rest of this file not analysed ({type(exc).__name__}: {exc})")
+        self._mark_unknown_prefixes()
+        self._drop_dev_only()
+        self._prune_empty()
+
+    @property
+    def module(self) -> Module:
+        assert self.state is not None
+        return self.state.module
+
+    @property
+    def path(self) -> str:
+        return self.module.path
+
+    @property
+    def bindings(self) -> Bindings:
+        assert self.state is not None
+        return self.state.bindings
+
+    def key(self, node: Node) -> str:
+        return f"{self.path}@{line(node)}:{node.start_point[1]}"
+
+    def new_router(self, node: Node, *, app: bool = False) -> str:
+        key = self.key(node)
+        self.graph.router(key, is_app=app)
+        return key
+
+    def fn_name(self, fn: Node, module: Module | None = None) -> str:
+        for name, known in (module or self.module).functions.items():
+            if known == fn:
+                return name
+        return f"anon@{line(fn)}:{fn.start_point[1]}"
+
+    def visit(self, node: Node, scope: dict[str, str], depth: int, bound: str | None = None) -> None:
+        if depth > MAX_DEPTH:
+            self.warnings.append(f"{self.path}:{line(node)}: nesting too deep, rest of block not analysed")
+            return
+        kind = node.type
+        if kind == "call_expression" and self.state is not None:
+            self.state.line = node.start_point[0] + 1
+        if kind in FUNCTIONS:
+            inner = dict(scope)
+            name = self.fn_name(node)
+            for i, param in enumerate(param_names(node)):
+                if param:
+                    inner[param] = bound if (bound is not None and i == 0) else f"{self.path}#fn:{name}:{i}"
+                    self.bindings.pop(param, None)
+            body = field_(node, "body")
+            if body is not None:
+                self.visit(body, inner, depth + 1)
+            return
+        if kind == "variable_declarator":
+            value = field_(node, "value")
+            if value is not None:
+                self.visit(value, scope, depth + 1)
+                target = self.router_of(value, scope)
+                name_node = field_(node, "name")
+                if target is None and name_node is not None and _APP_NAME.search(text(name_node)):
+                    target = self._guessed(node, value)
+                if target is not None and name_node is not None and name_node.type == "identifier":
+                    scope[text(name_node)] = target
+                    if depth <= 4:
+                        # Module-level routers are what other files import by name.
+                        self.graph.alias(f"{self.path}#{text(name_node)}", target)
+            return
+        if kind in ("export_statement", "assignment_expression"):
+            self._export_alias(node, scope)
+        if kind == "for_in_statement" and self._for_of(node, scope, depth):
+            return
+        if kind == "if_statement" and self._dev_only(node, scope, depth):
+            return
+        if kind == "call_expression" and self._call(node, scope, depth):
+            return
+        for child in node.named_children:
+            if child.type not in _SKIPPED:
+                self.visit(child, scope, depth + 1)
+
+    def _guessed(self, declarator: Node, value: Node) -> str | None:
+        """`const expressApp = settings.getData('express_app')`: an app by its name, from an unknown call.
+
+        Its routes count only with a path starting with "/" (see ``route``).
+        """
+        value = unwrap(value) or value
+        if value.type not in ("call_expression", "member_expression"):
+            return None
+        key = f"{self.key(declarator)}#guess"
+        self.graph.router(key, is_app=not text(field_(declarator, "name")).endswith("Router"))
+        self.guessed.add(key)
+        return key
+
+    def _dev_only(self, node: Node, scope: dict[str, str], depth: int) -> bool:
+        """Routes registered only in development or tests are not served by the deployed app."""
+        condition = text(field_(node, "condition")).strip()
+        if not _DEV_ONLY.search(condition):
+            return False
+        consequence = field_(node, "consequence")
+        if consequence is not None:
+            # Walked into a scratch graph: routers mounted only here must not show up as unmounted.
+            graph, warnings = self.graph, len(self.warnings)
+            self.graph = RouterGraph()
+            self.visit(consequence, dict(scope), depth + 1)
+            found = self.graph.routers
+            self.graph = graph
+            del self.warnings[warnings:]
+            for router in found.values():
+                for event in router.events:
+                    if isinstance(event, Mount):
+                        self.dev_only.add(event.child)
+            if any(router.events for router in found.values()):
+                self.warnings.append(
+                    f"{self.path}:{line(node)}: routes registered only when `{condition}` are left out"
+                )
+        alternative = field_(node, "alternative")
+        if alternative is not None:
+            self.visit(alternative, scope, depth + 1)
+        return True
+
+    def _export_alias(self, node: Node, scope: dict[str, str]) -> None:
+        """`export default Router().use('/api', api)` / `module.exports = express.Router()...`."""
+        if node.type == "export_statement":
+            value = unwrap(field_(node, "value"))
+        elif text(field_(node, "left")) == "module.exports":
+            value = unwrap(field_(node, "right"))
+        else:
+            return
+        if value is None or value.type not in ("call_expression", "new_expression"):
+            return
+        target = self.router_of(value, scope)
+        if target is not None:
+            self.graph.alias(f"{self.path}#expr@{line(value)}:{value.start_point[1]}", target)
+
+    # --- loops over arrays of routers ----------------------------------------------------------
+
+    def _for_of(self, node: Node, scope: dict[str, str], depth: int) -> bool:
+        items = self.resolver.literal(self.module, field_(node, "right"), self.bindings)
+        target = field_(node, "left")
+        body = field_(node, "body")
+        if items is None or items[1].type != "array" or target is None or body is None:
+            return False
+        if target.type != "identifier":
+            return False
+        self._each(items, text(target), body, scope, depth)
+        return True
+
+    def _loop_call(self, call: Node, obj: Node, prop: str, scope: dict[str, str], depth: int) -> bool:
+        """`routes.forEach((route) => router.use(route.path, route.route))`."""
+        if prop not in _LOOPS:
+            return False
+        given = args(call)
+        fn = unwrap(given[0]) if given else None
+        if fn is None or fn.type not in FUNCTIONS:
+            return False
+        items = self.resolver.literal(self.module, obj, self.bindings)
+        names = param_names(fn)
+        body = field_(fn, "body")
+        if not names or not names[0] or body is None:
+            return False
+        if items is None or items[1].type != "array":
+            # `routes.forEach(route => app.use('/', route.router))` over instances made elsewhere
+            self.loop_items.add(names[0])
+            try:
+                self.visit(fn, scope, depth + 1)
+            finally:
+                self.loop_items.discard(names[0])
+            return True
+        inner = dict(scope)
+        inner.pop(names[0], None)
+        self._each(items, names[0], body, inner, depth)
+        return True
+
+    def _each(
+        self, items: tuple[Module, Node], name: str, body: Node, scope: dict[str, str], depth: int
+    ) -> None:
+        saved = self.bindings.get(name)
+        for item in named_children(items[1]):
+            self.bindings[name] = (items[0], item)
+            self.visit(body, dict(scope), depth + 1)
+        if saved is None:
+            self.bindings.pop(name, None)
+        else:
+            self.bindings[name] = saved
+
+    # --- what a name or expression is ----------------------------------------------------------
+
+    def router_of(self, expr: Node | None, scope: dict[str, str]) -> str | None:
+        """The router key an expression denotes, or None; self-referencing values end at a depth limit."""
+        if self._following > _MAX_FOLLOW:
+            return None
+        self._following += 1
+        try:
+            return self._router_of(unwrap(expr), scope)
+        finally:
+            self._following -= 1
+
+    def _router_of(self, expr: Node | None, scope: dict[str, str]) -> str | None:
+        if expr is None:
+            return None
+        if expr.type == "identifier":
+            name = text(expr)
+            if name in scope:
+                return scope[name]
+            if name in self.bindings:
+                return self._router_in(self.bindings[name], scope)
+            if name in self.module.imports:
+                return self.exported_router(self.project.exported(*self.module.imports[name]))
+            return None
+        if expr.type == "member_expression":
+            obj, prop = member(expr)
+            field_router = self._field_router(obj, prop, scope)
+            if field_router is not None:
+                return field_router
+            if obj is not None and text(obj) in self.module.imports:
+                file, _ = self.module.imports[text(obj)]
+                return self.exported_router(self.project.exported(file, prop))
+            holder = self.resolver.literal(self.module, obj, self.bindings) if obj is not None else None
+            if holder is not None:
+                value = object_props(holder[1]).get(prop)
+                return self._router_in((holder[0], value), scope) if value is not None else None
+            return None
+        if expr.type not in ("call_expression", "new_expression"):
+            return None
+        cache = (self.path, expr.start_byte, expr.end_byte)
+        if cache not in self.calls:
+            self.calls[cache] = None
+            self.calls[cache] = self._router_call(expr, scope)
+        return self.calls[cache]
+
+    def _field_router(self, obj: Node | None, prop: str, scope: dict[str, str]) -> str | None:
+        """`this.router` in a class with `router = Router()`; `new UserRoute().router` elsewhere."""
+        obj = unwrap(obj)
+        if obj is None:
+            return None
+        if obj.type == "this":
+            cls = enclosing_class(obj)
+            value = class_field(cls, prop) if cls is not None else None
+            return self.router_of(value, scope) if value is not None else None
+        if obj.type != "new_expression":
+            return None
+        found = self.project.class_of(self.module, obj)
+        if found is None:
+            return None
+        value = class_field(found[1], prop)
+        return self._router_in((found[0], value), scope) if value is not None else None
+
+    def _router_in(self, where: tuple[Module, Node], scope: dict[str, str]) -> str | None:
+        """A router named by an expression written in another module (an array item, a config)."""
+        module, node = where
+        if module is self.module:
+            return self.router_of(node, scope)
+        assert self.state is not None
+        saved = self.state
+        self.state = WalkState(module)
+        try:
+            return self.router_of(node, {})
+        finally:
+            self.state = saved
+
+    def exported_router(self, target: tuple[str, str] | None) -> str | None:
+        if target is None:
+            return None
+        module = self.project.modules[target[0]]
+        if target[1] in module.functions:
+            return f"{target[0]}#fn:{target[1]}:0"
+        return f"{target[0]}#{target[1]}"
+
+    def package(self, name: str) -> str:
+        return self.project.package_of(self.module, name.split(".")[0])
+
+    def _router_call(self, call: Node, scope: dict[str, str]) -> str | None:
+        fn = field_(call, "function") or field_(call, "constructor")
+        given = args(call)
+        if text(fn) == "require":
+            spec = self.resolver.string(self.module, given[0] if given else None) or ""
+            target = self.project.resolve_file(self.path, spec)
+            return self.exported_router(self.project.exported(target, "*"))
+        for framework in self.frameworks:
+            created = framework.creates(self, call, scope)
+            if created is not None:
+                return created
+        obj, prop = member(fn)
+        if obj is None or call.type == "new_expression":
+            return None
+        parent = self.router_of(obj, scope)
+        if parent is None:
+            return None
+        if prop in ("use", *ROUTE_METHODS):
+            # Express and koa-router return the router from use() and the verb methods.
+            return parent
+        for framework in self.frameworks:
+            chained = framework.returns_router(self, parent, prop, call)
+            if chained is not None:
+                return chained
+        return None
+
+    # --- calls on routers ----------------------------------------------------------------------
+
+    def _call(self, call: Node, scope: dict[str, str], depth: int) -> bool:
+        fn = field_(call, "function")
+        obj, prop = member(fn)
+        if obj is not None and self._loop_call(call, obj, prop, scope, depth):
+            return True
+        router = self.router_of(obj, scope) if obj is not None else None
+        if router is None:
+            self._calls_with_routers(call, scope)
+            return False
+        if prop in ROUTE_METHODS:
+            given = args(call)
+            decl = self.route(call, router, ROUTE_METHODS[prop], given)
+            if decl is not None:
+                for framework in self.frameworks:
+                    framework.route_declared(self, decl, call, given)
+            return False
+        if prop == "use":
+            self._use(call, router, scope)
+            return False
+        for framework in self.frameworks:
+            handled = framework.method(self, call, router, prop, scope, depth)
+            if handled is not None:
+                return handled
+        return False
+
+    def _use(self, call: Node, router: str, scope: dict[str, str]) -> None:
+        given = args(call)
+        first = unwrap(given[0]) if given else None
+        if first is None:
+            return
+        prefix = self.resolver.string(self.module, first, self.bindings)
+        rest = given[1:] if prefix is not None else given
+        unknown = prefix is None and len(given) > 1 and self._unknown_prefix(first, scope)
+        where = ""
+        if unknown:
+            rest = given[1:]
+            where = f"{self.path}:{line(call)}"
+            self.warnings.append(f"{where}: mount prefix `{text(first)}` is not known statically")
+        layers: list[AuthAlternatives] = []
+        for arg in rest:
+            for instance_router in self._loop_item_routers(arg):
+                self.graph.add(router, Mount(prefix or "", instance_router))
+            for item in named_children(arg) if arg.type == "array" else [arg]:
+                child = self.router_of(item, scope)
+                auth = self.auth(item)
+                if child is not None and child != router and not auth and "#fn:" not in child:
+                    self.graph.add(router, Mount(prefix or "", child, tuple(layers)))
+                    if unknown:
+                        note = f"mounted at `{text(first)}` ({where}), not known statically"
+                        self.unknown_prefix.setdefault(child, note)
+                elif auth:
+                    if prefix:
+                        self.graph.add(router, Use(auth, prefix))
+                    else:
+                        layers.append(auth)
+                        self.graph.add(router, Use(auth))
+
+    def _loop_item_routers(self, expr: Node) -> list[str]:
+        """`route.router` for a loop item of unknown origin: every class's `router` field that is a router."""
+        obj, prop = member(unwrap(expr))
+        if obj is None or obj.type != "identifier" or text(obj) not in self.loop_items:
+            return []
+        if prop not in self._class_routers:
+            found: list[str] = []
+            for module in self.project.modules.values():
+                for cls in module.classes.values():
+                    value = class_field(cls, prop)
+                    key = self._router_in((module, value), {}) if value is not None else None
+                    if key is not None:
+                        found.append(key)
+            self._class_routers[prop] = found
+        return self._class_routers[prop]
+
+    def _unknown_prefix(self, first: Node, scope: dict[str, str]) -> bool:
+        """`app.use(config.prefix, router)` whose prefix the resolver cannot evaluate (not a middleware)."""
+        if first.type in ("template_string", "binary_expression") or text(first).startswith("process.env"):
+            return True
+        root = first
+        while root.type in ("member_expression", "subscript_expression"):
+            root = field_(root, "object") or root
+            if root.type not in ("member_expression", "subscript_expression"):
+                break
+        if root.type != "identifier" or self.router_of(first, scope) is not None:
+            return False
+        if self.project.function(self.module, first) is not None:
+            return False
+        # A constant of this project (not a package's middleware) the resolver could not evaluate.
+        name = text(root)
+        return name in self.module.values or self.package(name) in self.project.modules
+
+    def route(
+        self,
+        call: Node,
+        router: str,
+        method: HttpMethod | None,
+        given: list[Node],
+        *,
+        path_node: Node | None = None,
+        handler: Node | None = None,
+        middleware: list[Node] | None = None,
+    ) -> RouteDecl | None:
+        """`router.get(path, ...middleware, handler)`; the framework may pass the parts itself."""
+        path: str | None = ""
+        if path_node is None and router in self.chains:
+            if not given:
+                return None
+            handler, middleware = given[-1], list(given[:-1])
+        else:
+            if path_node is None:
+                if len(given) < 2:
+                    return None
+                last = unwrap(given[-1])
+                if last is None or last.type in _NOT_HANDLERS:
+                    return None
+                path_node, handler, middleware = given[0], given[-1], list(given[1:-1])
+            path = self.resolver.string(self.module, path_node, self.bindings)
+            if router in self.guessed and (path is None or not path.startswith("/")):
+                return None
+        if path is None:
+            self.warnings.append(
+                f"{self.path}:{line(call)}: route path `{text(path_node)}` is not known statically, skipped"
+            )
+            return None
+        layers: list[AuthAlternatives] = []
+        for item in middleware or []:
+            for part in named_children(item) if item.type == "array" else [item]:
+                if auth := self.auth(part):
+                    layers.append(auth)
+        found = self.project.function(self.module, handler)
+        if path in _CATCH_ALL:
+            # `app.get('*', sendIndexHtml)`, `app.all('*', notFound)`: fallbacks, not API endpoints
+            return None
+        decl = RouteDecl(method, path, self.path, line(call), auth=tuple(layers))
+        if found is not None:
+            handler_details(decl, self.project, found[0], found[1], self.types)
+        self.graph.add(router, decl)
+        return decl
+
+    def auth(self, expr: Node | None) -> AuthAlternatives:
+        """What a middleware expression checks (a function, a factory call, passport/express-jwt)."""
+        expr = unwrap(expr)
+        if expr is None:
+            return ()
+        if expr.type == "call_expression":
+            callee = field_(expr, "function")
+            callee_text = text(callee)
+            package = self.package(callee_text)
+            literal_args = [v for a in args(expr) if (v := self.resolver.string(self.module, a)) is not None]
+            if callee_text.endswith("authenticate") and any(a in ("jwt", "bearer") for a in literal_args):
+                return (AuthHint("bearer", jwt="jwt" in literal_args),)
+            if package in ("express-jwt", "koa-jwt", "@fastify/jwt") or callee_text in (
+                "expressjwt",
+                "expressJwt",
+            ):
+                return (AuthHint("bearer", jwt=True),)
+            found = self.project.function(self.module, callee)
+        else:
+            found = self.project.function(self.module, expr)
+        if found is None:
+            return ()
+        return classify_auth(literals(found[1]), text(found[1]))
+
+    def _calls_with_routers(self, call: Node, scope: dict[str, str]) -> None:
+        """`require('./routes')(app)` / `registerRoutes(app)`: the function's parameter is that router."""
+        fn = field_(call, "function")
+        if fn is None:
+            return
+        target = self.project.function(self.module, fn)
+        if target is None:
+            return
+        name = next((k for k, v in target[0].functions.items() if v == target[1]), None)
+        if name is None:
+            return
+        for i, arg in enumerate(args(call)):
+            router = self.router_of(arg, scope)
+            if router is not None:
+                self.graph.add(router, Mount("", f"{target[0].path}#fn:{name}:{i}"))
+
+    def _prune_empty(self) -> None:
+        """Drop routers with no route below them: function parameters taken for routers (`walk(node)`
+        recursing on itself) would otherwise show up as mount cycles."""
+        graph = self.graph
+        useful: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for key, router in graph.routers.items():
+                if key in useful:
+                    continue
+                if any(
+                    isinstance(e, RouteDecl) or (isinstance(e, Mount) and graph.canonical(e.child) in useful)
+                    for e in router.events
+                ):
+                    useful.add(key)
+                    changed = True
+        for key in [k for k in graph.routers if k not in useful]:
+            del graph.routers[key]
+        for router in graph.routers.values():
+            router.events = [
+                e for e in router.events if not isinstance(e, Mount) or graph.canonical(e.child) in useful
+            ]
+
+    def _drop_dev_only(self) -> None:
+        mounted = {
+            self.graph.canonical(e.child)
+            for r in self.graph.routers.values()
+            for e in r.events
+            if isinstance(e, Mount)
+        }
+        for key in self.dev_only:
+            canonical = self.graph.canonical(key)
+            if canonical not in mounted:
+                self.graph.routers.pop(canonical, None)
+
+    def _mark_unknown_prefixes(self) -> None:
+        for key, note in self.unknown_prefix.items():
+            seen: set[str] = set()
+            pending = [self.graph.canonical(key)]
+            while pending:
+                current = pending.pop()
+                if current in seen:
+                    continue
+                seen.add(current)
+                for event in self.graph.router(current).events:
+                    if isinstance(event, RouteDecl):
+                        event.unresolved.setdefault("path", note)
+                    elif isinstance(event, Mount):
+                        pending.append(self.graph.canonical(event.child))

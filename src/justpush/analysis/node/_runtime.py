@@ -1,0 +1,195 @@
+"""What the process needs at run time: the environment variables the code reads and its listen port."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from .._model import EnvVar, Evidence, ProjectProfile
+from .._treesitter import (
+    Node,
+    env_var,
+    evidence,
+    field_,
+    first_port,
+    named_children,
+    rebase_env,
+    rebase_port,
+    text,
+    walk,
+)
+from ._project import Module, Project, load
+from ._resolve import Resolver
+from ._syntax import args, member, object_props, param_names, string, unwrap
+
+
+def _env_default(node: Node) -> str | None:
+    """`process.env.X || 'd'`, `?? 3000`, also through Number()/parseInt() wrappers."""
+    current = node
+    for _ in range(3):
+        parent = current.parent
+        if parent is None:
+            return None
+        if (
+            parent.type == "binary_expression"
+            and text(field_(parent, "operator")) in ("||", "??")
+            and field_(parent, "left") == current
+        ):
+            right = field_(parent, "right")
+            value = string(right)
+            if value is None and right is not None and right.type in ("number", "true", "false"):
+                value = text(right)
+            return value
+        if parent.type in ("arguments", "parenthesized_expression") or (
+            parent.type == "call_expression"
+            and text(field_(parent, "function")) in ("Number", "parseInt", "String", "parseFloat")
+        ):
+            current = parent
+            continue
+        return None
+    return None
+
+
+@functools.lru_cache(maxsize=2)
+def _env_reads(project: Project) -> tuple[tuple[EnvVar, Node], ...]:
+    """Every process.env read (cached: scan_env and find_port both need them for the same project)."""
+    return tuple(_find_env_reads(project))
+
+
+def _find_env_reads(project: Project) -> list[tuple[EnvVar, Node]]:
+    found: list[tuple[EnvVar, Node]] = []
+    for module in project.modules.values():
+        if not module.mentions("process.env"):
+            continue
+        path = module.parsed.path
+        for node in walk(module.parsed.root):
+            name: str | None = None
+            if node.type == "member_expression" and text(field_(node, "object")) == "process.env":
+                name = text(field_(node, "property"))
+            elif node.type == "subscript_expression" and text(field_(node, "object")) == "process.env":
+                name = string(field_(node, "index"))
+            elif node.type == "variable_declarator" and text(field_(node, "value")) == "process.env":
+                pattern = field_(node, "name")
+                for part in named_children(pattern):
+                    if part.type == "shorthand_property_identifier_pattern":
+                        found.append((env_var(text(part), None, evidence(path, part)), part))
+                    elif part.type == "object_assignment_pattern":
+                        key = text(field_(part, "left"))
+                        right = field_(part, "right")
+                        default = string(right) if string(right) is not None else text(right) or None
+                        found.append((env_var(key, default, evidence(path, part)), part))
+                    elif part.type == "pair_pattern":
+                        found.append((env_var(text(field_(part, "key")), None, evidence(path, part)), part))
+                continue
+            if name:
+                found.append((env_var(name, _env_default(node), evidence(path, node)), node))
+    found += _helper_reads(project)
+    return found
+
+
+def _env_helpers(project: Project) -> dict[str, int]:
+    """Functions that return `process.env[param]` (`getOsEnv(key)`): name -> the parameter's position."""
+    helpers: dict[str, int] = {}
+    for module in project.modules.values():
+        if not module.mentions("process.env["):
+            continue
+        for name, fn in module.functions.items():
+            params = param_names(fn)
+            for node in walk(fn):
+                if node.type == "subscript_expression" and text(field_(node, "object")) == "process.env":
+                    index = text(field_(node, "index"))
+                    if index in params:
+                        helpers.setdefault(name, params.index(index))
+    return helpers
+
+
+def _helper_reads(project: Project) -> list[tuple[EnvVar, Node]]:
+    """`getOsEnv('APP_PORT')`: variables read through such a helper, by their literal name."""
+    helpers = _env_helpers(project)
+    found: list[tuple[EnvVar, Node]] = []
+    if not helpers:
+        return found
+    for module in project.modules.values():
+        if not module.mentions(*(f"{h}(" for h in helpers)):
+            continue
+        for node in walk(module.parsed.root):
+            if node.type != "call_expression":
+                continue
+            callee = text(field_(node, "function")).rsplit(".", 1)[-1]
+            position = helpers.get(callee)
+            given = args(node)
+            if position is None or position >= len(given):
+                continue
+            name = string(given[position])
+            if name:
+                found.append((env_var(name, _env_default(node), evidence(module.parsed.path, node)), node))
+    return found
+
+
+def scan_env(root: Path, profile: ProjectProfile) -> list[EnvVar]:
+    """Environment variables the code reads through process.env."""
+    return rebase_env((var for var, _ in _env_reads(load(root, []))), profile.app_dir)
+
+
+def _port_value(expr: Node | None, module: Module, env: dict[str, str], depth: int = 0) -> int | None:
+    expr = unwrap(expr)
+    if expr is None or depth > 6:
+        return None
+    if expr.type == "number" and text(expr).isdigit():
+        return int(text(expr))
+    if (value := string(expr)) is not None:
+        return int(value) if value.isdigit() else None
+    if expr.type == "binary_expression" and text(field_(expr, "operator")) in ("||", "??"):
+        return _port_value(field_(expr, "left"), module, env, depth + 1) or _port_value(
+            field_(expr, "right"), module, env, depth + 1
+        )
+    if expr.type == "call_expression" and text(field_(expr, "function")) in (
+        "Number",
+        "parseInt",
+        "String",
+        "parseFloat",
+    ):
+        return _port_value(next(iter(args(expr)), None), module, env, depth + 1)
+    if expr.type == "object":
+        return _port_value(object_props(expr).get("port"), module, env, depth + 1)
+    if (
+        expr.type in ("member_expression", "subscript_expression")
+        and text(field_(expr, "object")) == "process.env"
+    ):
+        name = text(field_(expr, "property")) or string(field_(expr, "index")) or ""
+        default = env.get(name)
+        return int(default) if default and default.isdigit() else None
+    if expr.type == "identifier":
+        for node in walk(module.parsed.root):
+            if node.type == "variable_declarator" and text(field_(node, "name")) == text(expr):
+                return _port_value(field_(node, "value"), module, env, depth + 1)
+            if node.type == "object_assignment_pattern" and text(field_(node, "left")) == text(expr):
+                return _port_value(field_(node, "right"), module, env, depth + 1)
+    return None
+
+
+def _resolved_port(resolver: Resolver, module: Module, expr: Node | None) -> int | None:
+    """`app.listen(config.port)`: a port the value resolver can evaluate (constants, config modules)."""
+    found = resolver.literal(module, expr)
+    if found is not None and found[1].type == "object":
+        module, expr = found[0], object_props(found[1]).get("port")
+    value = resolver.string(module, expr)
+    return int(value) if value is not None and value.isdigit() else None
+
+
+def find_port(root: Path, profile: ProjectProfile) -> tuple[int, Evidence] | None:
+    """The port passed to app.listen / fastify.listen({port}) / server.listen, following env defaults."""
+    project = load(root, [])
+    resolver = Resolver(project)
+    env = {v.name: v.default for v, _ in _env_reads(project) if v.default is not None}
+    candidates: list[tuple[int, Evidence]] = []
+    for module in project.modules.values():
+        if not module.mentions("listen(", "listen ("):
+            continue
+        for node in walk(module.parsed.root):
+            if node.type == "call_expression" and member(field_(node, "function"))[1] == "listen":
+                first = next(iter(args(node)), None)
+                port = _port_value(first, module, env) or _resolved_port(resolver, module, first)
+                if port is not None:
+                    candidates.append((port, evidence(module.parsed.path, node)))
+    return rebase_port(first_port(candidates, profile), profile.app_dir)

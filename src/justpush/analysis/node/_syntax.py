@@ -1,0 +1,164 @@
+"""Small readers of JavaScript/TypeScript syntax trees shared by the Node front-end's modules."""
+
+from __future__ import annotations
+
+from .._treesitter import Node, field_, named_children, text, walk
+
+FUNCTIONS = (
+    "function_declaration",
+    "function_expression",
+    "arrow_function",
+    "function",
+    "generator_function_declaration",
+    "generator_function",
+)
+_WRAPPERS = (
+    "await_expression",
+    "parenthesized_expression",
+    "as_expression",
+    "non_null_expression",
+    "satisfies_expression",
+    "type_assertion",
+)
+
+
+def string(node: Node | None) -> str | None:
+    """A string literal's value (also template strings without substitutions)."""
+    if node is None:
+        return None
+    if node.type == "string":
+        return "".join(
+            text(c) for c in node.named_children if c.type in ("string_fragment", "escape_sequence")
+        )
+    if node.type == "template_string" and not any(
+        c.type == "template_substitution" for c in node.named_children
+    ):
+        return "".join(text(c) for c in node.named_children)
+    return None
+
+
+def args(call: Node) -> list[Node]:
+    return named_children(field_(call, "arguments"))
+
+
+def member(node: Node | None) -> tuple[Node | None, str]:
+    """(object, property) of `a.b` / `a?.b`, or (None, "") for anything else."""
+    if node is not None and node.type == "member_expression":
+        return field_(node, "object"), text(field_(node, "property"))
+    return None, ""
+
+
+def object_props(node: Node | None) -> dict[str, Node]:
+    """Key → value node of an object literal (computed keys by their expression text)."""
+    props: dict[str, Node] = {}
+    if node is None or node.type != "object":
+        return props
+    for pair in named_children(node):
+        if pair.type == "pair":
+            key = field_(pair, "key")
+            value = field_(pair, "value")
+            if key is not None and value is not None:
+                if key.type == "computed_property_name":
+                    inner = named_children(key)
+                    props[string(inner[0]) or text(inner[0]) if inner else text(key)] = value
+                else:
+                    props[string(key) or text(key)] = value
+        elif pair.type == "shorthand_property_identifier":
+            props[text(pair)] = pair
+    return props
+
+
+def param_names(fn: Node) -> list[str]:
+    """Parameter names of a function in order; "" for a destructured parameter."""
+    names: list[str] = []
+    params = field_(fn, "parameters") or field_(fn, "parameter")
+    if params is None:
+        return names
+    if params.type == "identifier":
+        return [text(params)]
+    for param in named_children(params):
+        if param.type == "decorator":
+            continue
+        target = field_(param, "pattern") or field_(param, "left") or param
+        names.append(text(target) if target.type == "identifier" else "")
+    return names
+
+
+def unwrap(node: Node | None) -> Node | None:
+    """The expression inside `await`, parentheses, `as T`, `x!` and `satisfies T`."""
+    while node is not None and node.type in _WRAPPERS:
+        children = named_children(node)
+        node = children[0] if children else None
+    return node
+
+
+def literals(node: Node) -> list[str]:
+    return [v for n in walk(node) if n.type in ("string", "template_string") and (v := string(n)) is not None]
+
+
+def decorators(node: Node, extra: list[Node] | None = None) -> dict[str, Node]:
+    """Decorator name → its call node (or the bare decorator), including those on `export class`."""
+    found = list(extra or [])
+    found += [c for c in node.children if c.type == "decorator"]
+    if node.parent is not None and node.parent.type == "export_statement":
+        found += [c for c in node.parent.children if c.type == "decorator"]
+    out: dict[str, Node] = {}
+    for deco in found:
+        inner = named_children(deco)[0] if named_children(deco) else deco
+        name = text(field_(inner, "function")) if inner.type == "call_expression" else text(inner)
+        out[name.split(".")[-1]] = inner
+    return out
+
+
+def returned(fn: Node) -> Node | None:
+    """The expression a function returns: an arrow's expression body or its only/last `return`."""
+    body = field_(fn, "body")
+    if body is None:
+        return None
+    if body.type != "statement_block":
+        return unwrap(body)
+    result: Node | None = None
+    for statement in named_children(body):
+        if statement.type == "return_statement":
+            inner = named_children(statement)
+            result = unwrap(inner[0]) if inner else None
+    return result
+
+
+def enclosing_class(node: Node) -> Node | None:
+    current = node.parent
+    while current is not None and current.type not in (
+        "class_declaration",
+        "abstract_class_declaration",
+        "class",
+    ):
+        current = current.parent
+    return current
+
+
+def class_field(cls: Node, name: str) -> Node | None:
+    """A class field's initial value: `router = Router()` or `this.router = Router()` in the constructor."""
+    body = field_(cls, "body")
+    for item in named_children(body):
+        if item.type == "public_field_definition" and text(field_(item, "name")) == name:
+            value = unwrap(field_(item, "value"))
+            if value is not None:
+                return value
+    for item in named_children(body):
+        if item.type == "method_definition" and text(field_(item, "name")) == "constructor":
+            for node in walk(item):
+                if node.type == "assignment_expression" and text(field_(node, "left")) == f"this.{name}":
+                    return unwrap(field_(node, "right"))
+    return None
+
+
+def class_function(cls: Node, name: str) -> Node | None:
+    """A method, or a field holding an arrow function (`getUsers = async (req, res) => ...`)."""
+    for item in named_children(field_(cls, "body")):
+        if item.type == "method_definition" and text(field_(item, "name")) == name:
+            return item
+        if item.type == "public_field_definition" and text(field_(item, "name")) == name:
+            value = unwrap(field_(item, "value"))
+            if value is not None and value.type in FUNCTIONS:
+                return value
+    return None

@@ -1,0 +1,189 @@
+"""Node front-end behaviour that the expected-file fixtures cannot show: warnings for what is left out or
+unknown, x-justpush-unresolved marks, one framework's failure not losing the others' routes, and the
+value resolver on its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from justpush.analysis import ProjectProfile, analyze
+from justpush.analysis._treesitter import field_, text, walk
+from justpush.analysis.node import _nest, extract
+from justpush.analysis.node._project import load
+from justpush.analysis.node._resolve import Resolver
+from justpush.analysis.node._syntax import args
+from tests.unit.analysis.lang.expectations import FIXTURES
+
+PROFILE = ProjectProfile(language="node")
+
+
+def _routes(root: Path) -> dict[str, dict[str, str]]:
+    return {f"{op.method.upper()} {op.path}": op.unresolved for op in extract(root, PROFILE).operations}
+
+
+def test_unknown_prefix_is_marked_and_warned_dev_only_and_unknown_paths_are_warned() -> None:
+    root = FIXTURES / "node-express-partial"
+    api = extract(root, PROFILE)
+    routes = {f"{op.method.upper()} {op.path}": op for op in api.operations}
+    assert sorted(routes) == ["GET /health", "GET /items"]
+    assert "process.env.BASE_PATH" in routes["GET /items"].unresolved["path"]
+    assert routes["GET /health"].unresolved == {}
+    assert "src/app.js:7: mount prefix `process.env.BASE_PATH` is not known statically" in api.warnings
+    assert any(w.startswith("src/app.js:9: routes registered only when") for w in api.warnings)
+    assert "src/app.js:13: route path `buildPath('status')` is not known statically, skipped" in api.warnings
+    assert any(w.startswith("src/routes/broken.js:") for w in api.warnings)
+
+
+def test_unresolved_prefix_reaches_the_spec_extension() -> None:
+    result = analyze(FIXTURES / "node-express-partial")
+    operation = result.spec["paths"]["/items"]["get"]
+    assert "process.env.BASE_PATH" in str(operation["x-justpush-unresolved"])
+
+
+def test_a_failing_framework_is_a_warning_and_the_others_still_report(monkeypatch: Any) -> None:
+    def fail(self: Any) -> None:
+        raise RuntimeError("surprise")
+
+    monkeypatch.setattr(_nest.Nest, "prepare", fail)
+    api = extract(FIXTURES / "node-express-mounts", PROFILE)
+    assert "GET /api/v1/users" in {f"{op.method.upper()} {op.path}" for op in api.operations}
+    assert "Nest: controllers not analysed (RuntimeError: surprise)" in api.warnings
+
+
+def _resolve(tmp_path: Path, files: dict[str, str], expression_file: str) -> list[str | None]:
+    """Every argument of `probe(...)` calls in expression_file, as the resolver evaluates it."""
+    for name, content in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(content)
+    project = load(tmp_path, [])
+    resolver = Resolver(project)
+    module = project.modules[expression_file]
+    calls = [
+        n
+        for n in walk(module.parsed.root)
+        if n.type == "call_expression" and text(field_(n, "function")) == "probe"
+    ]
+    return [resolver.string(module, arg) for call in calls for arg in args(call)]
+
+
+def test_resolver_constants_templates_enums_config_and_env_files(tmp_path: Path) -> None:
+    files = {
+        ".env.example": "API_VERSION=3\n",
+        "src/constants.ts": "export const BASE = '/api';\nexport enum Area { Admin = 'admin' }\n",
+        "src/config/app.config.ts": (
+            "import { registerAs } from '@nestjs/config';\n"
+            "export default registerAs('app', () => ({\n"
+            "  prefix: process.env.PREFIX || 'v1', nested: { x: 'y' } }));\n"
+        ),
+        "src/helpers.ts": "export const join = (a: string, b: string) => a + '/' + b;\n",
+        "src/main.ts": (
+            "import { BASE, Area } from './constants';\n"
+            "import { join } from './helpers';\n"
+            "const version = `v${process.env.API_VERSION}`;\n"
+            "probe(`${BASE}/${version}`, Area.Admin, configService.get('app.prefix'),\n"
+            "  configService.get('app.nested.x'), join(BASE, 'x'), process.env.MISSING, someCall());\n"
+        ),
+    }
+    assert _resolve(tmp_path, files, "src/main.ts") == ["/api/v3", "admin", "v1", "y", "/api/x", None, None]
+
+
+@pytest.mark.parametrize("folder", ["tests", "__tests__", "e2e", "examples", "mocks"])
+def test_test_and_example_sources_give_no_routes(tmp_path: Path, folder: str) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"express": "4"}}')
+    (tmp_path / folder).mkdir()
+    (tmp_path / folder / "app.js").write_text(
+        "const express = require('express');\nconst app = express();\napp.get('/t', (q, s) => s.json({}));\n"
+    )
+    (tmp_path / "server.spec.js").write_text((tmp_path / folder / "app.js").read_text())
+    assert _routes(tmp_path) == {}
+
+
+def test_tsconfig_path_aliases_resolve_imports(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"express": "4"}}')
+    (tmp_path / "tsconfig.json").write_text(
+        "{\n  // comments and trailing commas are allowed in tsconfig\n"
+        '  "compilerOptions": { "baseUrl": ".", "paths": { "@config/*": ["src/configs/*"], }, },\n}\n'
+    )
+    (tmp_path / "src" / "configs").mkdir(parents=True)
+    (tmp_path / "src" / "configs" / "routes.ts").write_text("export const routes = { users: '/users' };\n")
+    (tmp_path / "src" / "app.ts").write_text(
+        "import express from 'express';\nimport { routes } from '@config/routes';\n"
+        "const app = express();\napp.get(routes.users, (req, res) => res.json([]));\n"
+    )
+    assert _routes(tmp_path) == {"GET /users": {}}
+
+
+def test_static_assets_and_bundles_give_no_routes(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"express": "4"}}')
+    source = (
+        "const express = require('express');\nconst app = express();\napp.get('/x', (q, s) => s.json({}));\n"
+    )
+    (tmp_path / "public" / "js").mkdir(parents=True)
+    (tmp_path / "public" / "js" / "app.js").write_text(source)
+    (tmp_path / "vendor.min.js").write_text(source)
+    assert _routes(tmp_path) == {}
+    (tmp_path / "server.js").write_text(source)
+    assert _routes(tmp_path) == {"GET /x": {}}
+
+
+def test_self_referencing_values_end_with_warnings(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"express": "4"}}')
+    (tmp_path / "a.js").write_text(
+        "const express = require('express');\nconst app = express();\n"
+        "const a = { r: a.r, s: b.s };\nconst b = { s: a.s };\n"
+        "app.use('/x', a.r);\napp.use(b.s);\n"
+        "const c = `${c}`;\napp.get(c, (q, s) => s.json({}));\napp.get('/ok', (q, s) => s.json({}));\n"
+    )
+    api = extract(tmp_path, PROFILE)
+    assert [op.path for op in api.operations] == ["/ok"]
+    assert "a.js:8: route path `c` is not known statically, skipped" in api.warnings
+
+
+def test_catch_all_fallbacks_are_not_endpoints(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"express": "4"}}')
+    (tmp_path / "app.js").write_text(
+        "const express = require('express');\nconst app = express();\n"
+        "app.get('/api/items', (q, s) => s.json([]));\n"
+        "app.all('*', (req, res) => res.status(404).json({ error: 'not found' }));\n"
+        "app.get('/*', (req, res) => res.render('index'));\n"
+    )
+    assert _routes(tmp_path) == {"GET /api/items": {}}
+
+
+def test_status_constants_become_codes_and_unknown_ones_are_left_out(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"express": "4", "http-status": "1"}}')
+    (tmp_path / "app.js").write_text(
+        "const express = require('express');\nconst httpStatus = require('http-status');\n"
+        "const app = express();\n"
+        "app.post('/a', (req, res) => res.status(httpStatus.CREATED).json({}));\n"
+        "app.delete('/a/:id', (req, res) => res.sendStatus(httpStatus.NO_CONTENT));\n"
+        "app.put('/a/:id', (req, res) => res.status(req.body.code).json({}));\n"
+    )
+    result = analyze(tmp_path)
+    paths = result.spec["paths"]
+    assert set(paths["/a"]["post"]["responses"]) == {"201"}
+    assert set(paths["/a/{id}"]["delete"]["responses"]) == {"204"}
+    assert not any("does not validate" in w for w in result.warnings)
+
+
+def test_a_failing_route_file_is_a_warning_with_its_line(monkeypatch: Any) -> None:
+    from justpush.analysis.node import _express
+
+    original = _express.Express.creates
+
+    def fail_in_books(self: Any, walker: Any, call: Any, scope: Any) -> Any:
+        if walker.path.endswith("books.route.js"):
+            raise ValueError("surprise")
+        return original(self, walker, call, scope)
+
+    monkeypatch.setattr(_express.Express, "creates", fail_in_books)
+    api = extract(FIXTURES / "node-express-mounts", PROFILE)
+    routes = {f"{op.method.upper()} {op.path}" for op in api.operations}
+    assert "GET /api/v1/users" in routes
+    assert not any("/books" in r for r in routes)
+    assert any(
+        w.startswith("src/routes/v1/books.route.js:") and "(ValueError: surprise)" in w for w in api.warnings
+    )
