@@ -42,6 +42,7 @@ from ._queries import (
     get_user_by_name,
     get_user_by_token_hash,
     heartbeat_job,
+    hold_lease,
     job_cancel_requester,
     job_secret_options,
     latest_revision,
@@ -57,6 +58,7 @@ from ._queries import (
     requeue_job,
     revision_secret_env,
     set_developer_api_key,
+    take_over_job,
 )
 
 __all__ = [
@@ -97,6 +99,7 @@ __all__ = [
     "get_user_by_token_hash",
     "head_revision",
     "heartbeat_job",
+    "hold_lease",
     "job_cancel_requester",
     "job_secret_options",
     "latest_revision",
@@ -115,6 +118,7 @@ __all__ = [
     "session_factory",
     "set_developer_api_key",
     "sync_url",
+    "take_over_job",
     "upgrade",
     "utcnow",
 ]
