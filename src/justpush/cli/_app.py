@@ -62,6 +62,7 @@ _COMMAND_MODULES = (
     "build",
     "deploy",
     "worker",
+    "gc",
 )
 
 for _module in _COMMAND_MODULES:

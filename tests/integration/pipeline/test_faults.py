@@ -138,10 +138,13 @@ async def test_failed_redeploy_keeps_the_previous_revision_serving(
         key = first["api_key"]
         await d.call("POST", f"/deploy/{upload_id}/redeploy", expect=202, json={"env": {"PORT": "broken"}})
         status = await d.wait(upload_id, timeout=300)
-        assert status["status"] == "FAILED"
+        # The record says what serves (revision 1, restored); the job says what failed.
+        assert status["status"] == "DEPLOYED_WITH_WARNINGS", status
+        assert status["job"]["status"] == "failed" and "broken" in status["job"]["error"]
         assert status["revision"] == 1
         events = await d.events(upload_id)
         assert "restoring revision 1" in _messages(events, "progress")
+        assert "redeploy failed, revision 1 keeps serving" in _messages(events, "status")
         async with httpx.AsyncClient(base_url=first["gateway_url"], timeout=10) as proxy:
             greeting = await proxy.get("/env/GREETING", headers={"apikey": key})
             assert greeting.status_code == 200 and greeting.json()["value"] == "v1"
