@@ -361,10 +361,13 @@ class PipelineWorker:
         async with self.sessions() as session:
             running = [j for j in await store.list_active_jobs(session) if j.status == "running"]
             session.expunge_all()
+        # A job of this worker's own id that it neither runs nor recovers is one whose recovery failed
+        # earlier: its heartbeat goes stale and the next round tries again.
         dead = [
             j
             for j in running
-            if j.worker_id != self.worker_id
+            if j.id not in self._current
+            and j.id not in self.recovering
             and (_process_gone(j.worker_id) or (j.heartbeat_at is not None and j.heartbeat_at < cutoff))
         ]
         taken = 0
@@ -395,6 +398,15 @@ class PipelineWorker:
         reason = f"interrupted during {job.stage or 'start-up'}: worker {job.worker_id} stopped"
         logger.warning(reason, extra={"stage": "recovery", "upload_id": job.upload_id, "job_id": job.id})
         ctx = self._context(job, lease)
+        _, record = await ctx.load_upload()
+        settled = DeploymentStatus(record.deployment_status) if record and record.deployment_status else None
+        if settled in TERMINAL and settled is not DeploymentStatus.PENDING:
+            # The worker died after its job's last status and before closing the job: nothing to undo.
+            async with ctx.transaction() as session:
+                row = await store.get_job(session, job.id)
+                failed = settled is DeploymentStatus.FAILED
+                await store.finish_job(session, row, succeeded=not failed, error=reason if failed else None)
+            return
         if job.kind in _RESUMABLE:
             await ctx.event("recovery", "progress", f"{reason}; resuming the {job.kind}")
             async with ctx.transaction() as session:
