@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from justpush import analysis, build, k8s, kong, registry, security, store
-from justpush.errors import JustPushError, NotFoundError, StageFailed
+from justpush.errors import JustPushError, KongError, NotFoundError, StageFailed
 from justpush.store import DeploymentRevision, Upload
 
 from ._context import JobContext, LeaseLost
@@ -458,12 +458,14 @@ async def configure_gateway(
         f"Kong: {result.created} created, {result.updated} updated, "
         f"{result.deleted} deleted, {result.unchanged} unchanged",
     )
+    # A sync leaves Kong holding exactly this upload's entities: a cleanup owed from a delete is done.
     await ctx.update_record(
         kong_api_id={
             "service": config.service.id,
             "routes": sorted(route.id for route in config.routes),
             "consumer": release.consumer_name,
-        }
+        },
+        gateway_owed=None,
     )
     return {"target": target.model_dump(mode="json"), "options": options.model_dump(mode="json")}
 
@@ -602,17 +604,27 @@ async def delete(ctx: JobContext, services: Services) -> None:
         ctx.upload_id, namespace=info.get("namespace", ctx.settings.kubernetes.namespace)
     )
     await ctx.event(S.DELETING.value, "progress", "Kubernetes objects deleted")
-    if services.gateway is not None:
-        result = await services.gateway.delete(ctx.upload_id)
-        await ctx.event(S.DELETING.value, "progress", f"Kong: {result.deleted} entities deleted")
     image = record.docker_image if record else None
     if image:
         await _delete_image(ctx, services, image, S.DELETING.value)
+    owed = None
+    if services.gateway is not None:
+        try:
+            result = await services.gateway.delete(ctx.upload_id)
+            await ctx.event(S.DELETING.value, "progress", f"Kong: {result.deleted} entities deleted")
+        except KongError as exc:
+            # Kong down must not keep the rest deployed: what it holds is owed, and retried by the workers.
+            owed = (
+                f"Kong entities tagged upload:{ctx.upload_id} are still to be removed "
+                f"(removed once Kong answers): {exc.message}"
+            )
+            await ctx.warn(S.DELETING.value, owed)
     await ctx.set_status(
         S.DELETED,
-        "everything this upload deployed is gone",
+        f"deleted, except: {owed}" if owed else "everything this upload deployed is gone",
         k8s_deployment_info=None,
         kong_api_id=None,
         docker_image=None,
         developer_api_key=None,
+        gateway_owed=owed,
     )

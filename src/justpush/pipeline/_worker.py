@@ -185,10 +185,14 @@ class PipelineWorker:
         }
 
     async def _recovery_loop(self) -> None:
-        """Look for jobs of dead workers at start-up and then every quarter of the stale window."""
+        """Look for jobs of dead workers at start-up and then every quarter of the stale window.
+
+        Each round also retries the Kong cleanup deletes could not do (`settle_gateway_debts`).
+        """
         while True:
             try:
                 await self.recover()
+                await self.settle_gateway_debts()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -354,6 +358,47 @@ class PipelineWorker:
             raise JustPushError(f"unknown job kind {job.kind!r}")
 
     # -- recovery -----------------------------------------------------------------------------------
+
+    async def settle_gateway_debts(self) -> int:
+        """Queue a delete again for each upload whose Kong cleanup is owed, once Kong answers.
+
+        The delete is idempotent (the cluster and registry parts are already done) and, as a job, never
+        runs beside another job of its upload. Returns how many were queued.
+        """
+        async with self.sessions() as session:
+            owed = await store.gateway_debts(session)
+        if not owed:
+            return 0
+        async with self.services_factory(self.settings) as services:
+            if services.gateway is None:
+                return 0
+            try:
+                await services.gateway.status()
+            except JustPushError:
+                return 0  # still down; the next round asks again
+        queued = 0
+        for upload_id in owed:
+            try:
+                async with self.sessions.begin() as session:
+                    await submit_job(
+                        session,
+                        self.cipher,
+                        upload_id=upload_id,
+                        kind="delete",
+                        options={},
+                        secret_options=None,
+                        user_id=None,
+                    )
+            except ConflictError:
+                continue  # a job of the upload was queued meanwhile; it settles the debt or keeps it
+            queued += 1
+            logger.info(
+                "Kong answers again: queued the owed cleanup",
+                extra={"stage": "recovery", "upload_id": upload_id},
+            )
+        if queued:
+            self.wake()
+        return queued
 
     async def recover(self) -> int:
         """Settle jobs whose worker died; returns how many this worker took over."""

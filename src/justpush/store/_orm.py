@@ -136,6 +136,8 @@ class AnalyzeResult(Base):
     verification: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     # Set when the developer API key was shown; the key is masked in every later answer.
     api_key_revealed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Kong cleanup a delete could not do (Kong unreachable), as a message; workers retry it.
+    gateway_owed: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class DeploymentRevision(Base):

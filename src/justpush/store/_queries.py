@@ -202,6 +202,17 @@ def developer_api_key(result: AnalyzeResult, cipher: Cipher) -> str | None:
     return cipher.decrypt(result.developer_api_key) if result.developer_api_key else None
 
 
+async def gateway_debts(session: AsyncSession) -> list[str]:
+    """Uploads whose Kong cleanup is owed and that no queued or running job is settling."""
+    active = select(DeploymentJob.upload_id).where(DeploymentJob.status.in_(ACTIVE_JOB_STATUSES))
+    query = (
+        select(AnalyzeResult.upload_id)
+        .where(AnalyzeResult.gateway_owed.is_not(None), AnalyzeResult.upload_id.not_in(active))
+        .order_by(AnalyzeResult.upload_id)
+    )
+    return list((await session.execute(query)).scalars().all())
+
+
 # --- deployment revisions (append-only) ---------------------------------------------------------
 
 

@@ -205,6 +205,7 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
       ["Service", k8s.service && h("code", {}, `${k8s.service}${k8s.port ? `:${k8s.port}` : ""}`)],
       ["Pods", k8s.pods && k8s.pods.length ? h("code", {}, k8s.pods.join(", ")) : null, true],
       ["Kong", record.kong && `${(record.kong.routes || []).length} routes, consumer ${record.kong.consumer || "—"}`],
+      ["Kong cleanup", record.gateway_owed && h("span", { class: "text-warn" }, record.gateway_owed), true],
       ["Last job", job && h("span", {}, `${job.kind} `, badge(job.status), job.error ? h("span", { class: "text-bad" }, ` ${job.error}`) : null)],
       ["Deployed", record.deployed_at && formatDate(record.deployed_at)],
     ]);
