@@ -99,11 +99,14 @@ async def test_kong_down_keeps_the_app_running(deployer_factory: Callable[..., A
         assert status["status"] == "DEPLOYED_WITH_WARNINGS", status
         assert "Kong configuration failed" in status["verification"]["warnings"][0]
         assert status["kong"] is None and status["gateway_url"] is None
+        # The key never reached Kong: nothing to show.
+        assert status["api_key"] is None
         assert any(r["via"] == "service" and r["ok"] for r in status["verification"]["results"])
         assert any(o.startswith("deployment") for o in cluster_objects(namespace, upload_id))
         await d.call("DELETE", f"/deploy/{upload_id}", expect=202)
         status = await d.wait(upload_id)
-    # Kong is still down, so the delete reports it; the cluster side is gone regardless.
+    # Kong is still down: the rest is deleted, Kong's part is owed (retried until Kong answers).
+    assert status["status"] == "DELETED" and f"upload:{upload_id}" in status["gateway_owed"]
     assert cluster_objects(namespace, upload_id) == []
 
 
