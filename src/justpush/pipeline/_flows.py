@@ -232,16 +232,18 @@ async def roll_out(
 ) -> None:
     """Kubernetes, Kong, smoke test, revision; a failed rollout is undone, with the tag this run `pushed`."""
     await ctx.set_status(S.DEPLOYING)
-    info = await services.cluster.discover()
-    await ctx.event(
-        S.DEPLOYING.value, "progress", f"Kubernetes {info.server_version}; HPA API {info.hpa_api_version}"
-    )
-    objects = release.manifests(ctx.settings, info)
     namespace = release.namespace(ctx.settings)
     timing: dict[str, float] = {}
+    applying = False
     try:
+        info = await services.cluster.discover()
+        await ctx.event(
+            S.DEPLOYING.value, "progress", f"Kubernetes {info.server_version}; HPA API {info.hpa_api_version}"
+        )
+        objects = release.manifests(ctx.settings, info)
         ctx.check_cancelled(S.DEPLOYING)
         started = time.monotonic()
+        applying = True
         await services.cluster.apply(objects)
         timing["apply_seconds"] = time.monotonic() - started
         await ctx.event(
@@ -265,7 +267,8 @@ async def roll_out(
             raise
         await ctx.flush_logs()
         reason = getattr(exc, "message", None) or str(exc)
-        await undo_cluster(ctx, services, previous, namespace=namespace, reason=reason)
+        if applying:
+            await undo_cluster(ctx, services, previous, namespace=namespace, reason=reason)
         if pushed is not None:
             await undo_push(ctx, services, pushed, S.DEPLOYING.value)
         raise
