@@ -135,3 +135,44 @@ async def test_a_busy_worker_still_recovers_a_dead_workers_job(
             assert (await store.get_job(session, dead_id)).status == "failed"
             assert (await store.get_job(session, busy.id)).status == "running"
         cluster.release.set()
+
+
+async def test_owed_kong_cleanup_is_queued_once_kong_answers(
+    sessions: async_sessionmaker[AsyncSession],
+    box: SecretBox,
+    upload: store.Upload,
+    make_settings: Callable[..., Settings],
+) -> None:
+    from justpush.errors import KongError
+
+    class Gateway:
+        up = False
+
+        async def status(self) -> None:
+            if not self.up:
+                raise KongError("Kong Admin API unreachable")
+
+    gateway = Gateway()
+
+    @asynccontextmanager
+    async def services(settings: Settings) -> AsyncIterator[Any]:
+        yield pipeline.Services(None, None, None, gateway, None)  # type: ignore[arg-type]
+
+    async with sessions.begin() as session:
+        record = await store.ensure_analyze_result(session, upload.id)
+        record.deployment_status = "DELETED"
+        record.gateway_owed = f"Kong entities tagged upload:{upload.id} are still to be removed"
+    worker = PipelineWorker(make_settings(), sessions, box, pipeline.EventBroker(), services_factory=services)
+    assert await worker.settle_gateway_debts() == 0
+    gateway.up = True
+    assert await worker.settle_gateway_debts() >= 1
+    async with sessions() as session:
+        job = await store.active_job(session, upload.id)
+    assert job is not None and job.kind == "delete"
+    # A job of the upload is queued: the debt is its to settle, nothing is queued twice.
+    assert upload.id not in await worker_debts(sessions)
+
+
+async def worker_debts(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
+    async with sessions() as session:
+        return await store.gateway_debts(session)
