@@ -42,7 +42,7 @@ def _leftover(client: docker.DockerClient, upload_id: str) -> None:
 
 
 async def _with_running_job(settings: Settings, upload_id: str) -> None:
-    await anyio.to_thread.run_sync(store.upgrade, settings.database_url)
+    store.upgrade(settings.database_url)
     engine = store.create_engine(settings.database_url)
     try:
         async with store.session_factory(engine).begin() as session:
@@ -70,7 +70,7 @@ async def _with_running_job(settings: Settings, upload_id: str) -> None:
         await engine.dispose()
 
 
-async def test_gc_removes_images_no_job_needs(
+def test_gc_removes_images_no_job_needs(
     make_settings: Callable[..., Settings], engine_client: docker.DockerClient, tmp_path: Path
 ) -> None:
     settings = make_settings(build={"dockerHost": require("DOCKER_HOST")})
@@ -87,7 +87,7 @@ async def test_gc_removes_images_no_job_needs(
     orphan, busy = "gc" + secrets.token_hex(5), "gc" + secrets.token_hex(5)
     _leftover(engine_client, orphan)
     _leftover(engine_client, busy)
-    await _with_running_job(settings, busy)
+    anyio.run(_with_running_job, settings, busy)
     try:
         assert len(local_images(orphan)) == 2
         # Only these two uploads: other builds may share this engine.
