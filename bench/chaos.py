@@ -60,6 +60,8 @@ APP = PIPELINE_APPS / "python-inventory"
 REPOSITORY = "jp-chaos"
 IMAGES = f"{REPOSITORY}/python-inventory"
 STALE_SECONDS = 6
+FINAL_JOBS, ONE_PIPELINE = "every job final", "one pipeline per upload"
+NO_ORPHANS, AFTER_DELETE = "nothing without a record", "nothing after delete"
 
 
 def config(tmp: Path, database: str, namespace: str, kong_admin: str, kong_proxy: str, port: int) -> Path:
@@ -211,7 +213,7 @@ def pipeline_problems(events: list[dict[str, Any]]) -> list[str]:
 async def run(args: argparse.Namespace) -> int:
     rng = random.Random(args.seed)
     namespace = f"jp-chaos-{secrets.token_hex(3)}"
-    failures: list[str] = []
+    failures: list[tuple[str, str]] = []
     admin_app = create_emulator()
     with (
         tempfile.TemporaryDirectory(prefix="jp-chaos-") as tmp_name,
@@ -253,7 +255,7 @@ async def run(args: argparse.Namespace) -> int:
                         await havoc
                     outcome = {u: s.get("status") for u, s in zip(uploads, finals, strict=True)}
                     failures += [
-                        f"{u}: job not final ({s.get('job')})"
+                        (FINAL_JOBS, f"{u}: job not final ({s.get('job')})")
                         for u, s in zip(uploads, finals, strict=True)
                         if (s.get("job") or {}).get("status") not in ("succeeded", "failed")
                     ]
@@ -264,31 +266,37 @@ async def run(args: argparse.Namespace) -> int:
                         parsed = [
                             json.loads(line[5:]) for line in events.splitlines() if line.startswith("data:")
                         ]
-                        failures += [f"{upload_id}: {problem}" for problem in pipeline_problems(parsed)]
+                        failures += [(ONE_PIPELINE, f"{upload_id}: {p}") for p in pipeline_problems(parsed)]
                         leftovers = local_images(upload_id)
                         if leftovers:
-                            failures.append(f"{upload_id}: local images left {leftovers}")
+                            failures.append((NO_ORPHANS, f"{upload_id}: local images left {leftovers}"))
                         if outcome[upload_id] == "FAILED":
                             if cluster_objects(namespace, upload_id):
-                                failures.append(f"{upload_id}: FAILED but Kubernetes objects remain")
+                                failures.append(
+                                    (NO_ORPHANS, f"{upload_id}: FAILED but Kubernetes objects remain")
+                                )
                             if upload_id in registry_tags(IMAGES):
-                                failures.append(f"{upload_id}: FAILED but its image tag remains")
+                                failures.append(
+                                    (NO_ORPHANS, f"{upload_id}: FAILED but its image tag remains")
+                                )
                             if kong.get("/services", params={"tags": f"upload:{upload_id}"}).json()["data"]:
-                                failures.append(f"{upload_id}: FAILED but Kong entities remain")
+                                failures.append((NO_ORPHANS, f"{upload_id}: FAILED but Kong entities remain"))
 
                     for upload_id in uploads:
                         await client.request("DELETE", f"/deploy/{upload_id}")
                     deleted = [await wait_final(client, u, 600) for u in uploads]
                     for upload_id, status in zip(uploads, deleted, strict=True):
                         if status.get("status") != "DELETED":
-                            failures.append(f"{upload_id}: delete ended {status.get('status')}")
+                            failures.append(
+                                (AFTER_DELETE, f"{upload_id}: delete ended {status.get('status')}")
+                            )
                         if cluster_objects(namespace, upload_id) or upload_id in registry_tags(IMAGES):
-                            failures.append(f"{upload_id}: objects or tag left after delete")
+                            failures.append((AFTER_DELETE, f"{upload_id}: objects or tag left after delete"))
                         for kind in ("services", "routes", "plugins", "consumers"):
                             if kong.get(f"/{kind}", params={"tags": f"upload:{upload_id}"}).json()["data"]:
-                                failures.append(f"{upload_id}: Kong {kind} left after delete")
+                                failures.append((AFTER_DELETE, f"{upload_id}: Kong {kind} left after delete"))
                         if local_images(upload_id):
-                            failures.append(f"{upload_id}: local images left after delete")
+                            failures.append((AFTER_DELETE, f"{upload_id}: local images left after delete"))
             finally:
                 workers.stop()
                 api.terminate()
@@ -313,16 +321,11 @@ async def run(args: argparse.Namespace) -> int:
         f"{args.deploys} deploys, {args.workers} workers, {workers.kills} kills, {workers.pauses} pauses, "
         f"{time.monotonic() - started:.0f} s; outcomes {counts}"
     )
-    checks = (
-        "every job final",
-        "one pipeline per upload",
-        "nothing without a record",
-        "nothing after delete",
-    )
-    for check in checks:
-        print(f"  {check}")
-    for failure in failures:
-        print(f"FAIL {failure}")
+    for check in (FINAL_JOBS, ONE_PIPELINE, NO_ORPHANS, AFTER_DELETE):
+        broken = [message for name, message in failures if name == check]
+        print(f"  {'FAIL' if broken else 'ok  '} {check}")
+        for message in broken:
+            print(f"         {message}")
     print("all invariants hold" if not failures else f"{len(failures)} violation(s)")
     return 1 if failures else 0
 
