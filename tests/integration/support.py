@@ -234,3 +234,15 @@ def slow_build_app(folder: Path) -> Path:
     ]
     (folder / "Dockerfile").write_text("\n".join(steps) + "\n")
     return folder
+
+
+def local_images(upload_id: str) -> list[str]:
+    """The Docker engine's images built for the upload (by JustPush's label), as their tags or ids."""
+    import docker
+
+    client = docker.DockerClient(base_url=require("DOCKER_HOST"))
+    try:
+        found = client.api.images(filters={"label": f"io.justpush.upload-id={upload_id}"})
+    finally:
+        client.close()
+    return sorted(tag for image in found for tag in (image.get("RepoTags") or [image["Id"]]))

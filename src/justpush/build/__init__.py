@@ -20,7 +20,7 @@ from ._dockerfile import (
     render_dockerfile,
 )
 from ._lint import LintFinding, Severity, lint_dockerfile
-from .client import UPLOAD_LABEL, BuiltImage, DockerBuilder, SandboxRun
+from .client import UPLOAD_LABEL, BuiltImage, DockerBuilder, LocalImage, SandboxRun
 
 __all__ = [
     "DEFAULT_USER_ID",
@@ -32,6 +32,7 @@ __all__ = [
     "GeneratedDockerfile",
     "IgnoreMatcher",
     "LintFinding",
+    "LocalImage",
     "PreparedDockerfile",
     "SandboxRun",
     "Severity",

@@ -47,6 +47,16 @@ class BuiltImage:
 
 
 @dataclass(frozen=True)
+class LocalImage:
+    """An image in the engine that a JustPush build made (it carries UPLOAD_LABEL)."""
+
+    image_id: str
+    upload_id: str
+    tags: tuple[str, ...]
+    size: int
+
+
+@dataclass(frozen=True)
 class SandboxRun:
     """Outcome of a container run in the sandbox; ``exit_code`` is None when it was still running."""
 
@@ -331,6 +341,21 @@ class DockerBuilder:
                 details={"exit_code": run.exit_code, "oom_killed": run.oom_killed},
             )
         return run
+
+    async def local_images(self) -> list[LocalImage]:
+        """Every image in the engine built by JustPush (whatever version), by its upload label."""
+        client = await self._docker()
+        with _docker_errors("listing images"):
+            found = await anyio.to_thread.run_sync(lambda: client.api.images(filters={"label": UPLOAD_LABEL}))
+        return [
+            LocalImage(
+                image_id=str(image["Id"]),
+                upload_id=str((image.get("Labels") or {}).get(UPLOAD_LABEL, "")),
+                tags=tuple(sorted(t for t in image.get("RepoTags") or () if t != "<none>:<none>")),
+                size=int(image.get("Size") or 0),
+            )
+            for image in found
+        ]
 
     async def remove_image(self, reference: str, *, upload_id: str) -> None:
         """Remove a local image; a missing one is not an error."""

@@ -63,6 +63,7 @@ _COMMAND_MODULES = (
     "deploy",
     "export",
     "worker",
+    "gc",
 )
 
 for _module in _COMMAND_MODULES:

@@ -146,12 +146,18 @@ def _summary(status: dict[str, Any], as_json: bool) -> None:
         out.print(f"api key:     {status['api_key']}   (shown once — store it now)")
     elif status.get("api_key_masked"):
         out.print(f"api key:     {status['api_key_masked']} (masked)")
+    if status.get("gateway_owed"):
+        out.print(f"kong:        {status['gateway_owed']}")
+    job = status.get("job") or {}
+    if job.get("status") == "failed" and status.get("status") != "FAILED":
+        # E.g. a failed redeploy: the previous revision serves on, and the failure is still news.
+        out.print(f"last job:    {job.get('kind')} failed at {job.get('stage')}: {job.get('error')}")
 
 
 def _finish(status: dict[str, Any], as_json: bool) -> None:
     _summary(status, as_json)
-    if status.get("status") not in _OK_STATUSES:
-        job = status.get("job") or {}
+    job = status.get("job") or {}
+    if status.get("status") not in _OK_STATUSES or job.get("status") == "failed":
         raise StageFailed(
             str(job.get("stage") or status.get("status") or "deploy"),
             job.get("error") or "the job did not succeed",

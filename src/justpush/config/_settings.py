@@ -21,6 +21,8 @@ class ServerSettings(Section):
     data_dir: Path = Path("data")
     # In-process worker runs pipelines in the API process; "none" leaves jobs to an external worker.
     worker: str = Field("in-process", pattern="^(in-process|none)$")
+    # A running job whose heartbeat is older than this is taken over and recovered by another worker.
+    worker_stale_seconds: float = Field(120.0, ge=2)
     log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     # "console" for people, "json" (one object per line) for log collectors.
     log_format: str = Field("console", pattern="^(console|json)$")

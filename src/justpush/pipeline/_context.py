@@ -1,13 +1,22 @@
-"""What one running job holds, and the helpers its stages use to report."""
+"""What one running job holds, and the helpers its stages use to report.
+
+A job runs under a lease (`deployment_jobs.lease`, raised by every claim and takeover). Every write of
+the job goes through `JobContext.transaction()`, which checks the lease in the same transaction, and every
+call to the registry, the cluster or Kong checks it first (`fence`). A worker that finds its lease gone
+raises LeaseLost and abandons the job: it writes nothing more and touches nothing outside the database.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import inspect
+import logging
 import threading
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar, cast
 
 import anyio
 from pydantic import SecretStr
@@ -19,10 +28,24 @@ from justpush.errors import JustPushError, StageFailed
 from justpush.kong import generate_api_key
 from justpush.store import AnalyzeResult, Cipher, DeploymentRevision, Upload
 
-from ._events import EventBroker, record_event, transition
+from ._events import EventBroker, transition
+from ._services import Services
 from ._status import TERMINAL, DeploymentStatus
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
+
+
+class LeaseLost(Exception):
+    """The job was taken over by another worker (or finished by it): stop, write and touch nothing.
+
+    Deliberately outside JustPushError: no handler of stage errors may catch it and carry on undoing.
+    """
+
+    def __init__(self, job_id: str, lease: int) -> None:
+        super().__init__(f"job {job_id} is no longer held under lease {lease}")
+        self.job_id = job_id
+        self.lease = lease
 
 
 @dataclass
@@ -35,10 +58,15 @@ class JobContext:
     sessions: async_sessionmaker[AsyncSession]
     cipher: Cipher
     broker: EventBroker
+    lease: int = 0
+    # Set once a lease check failed: the job belongs to another worker now.
+    lost: bool = False
     # Set when someone cancels the job (in this process, or through the job row from any other).
     cancelled: anyio.Event = field(default_factory=anyio.Event)
     cancelled_by: str = ""
     warnings: list[str] = field(default_factory=list)
+    # Set when undoing a failure left something behind: what serves is then unknown.
+    undo_incomplete: bool = False
     _buffer: list[tuple[str, str]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -50,8 +78,39 @@ class JobContext:
     def cancel_message(self) -> str:
         return f"cancelled by {self.cancelled_by or 'someone'}"
 
+    def lose(self) -> LeaseLost:
+        """Mark the lease lost and stop running work at once (builds and rollouts watch `cancelled`)."""
+        if not self.lost:
+            self.lost = True
+            logger.warning(
+                "lease lost: job %s was taken over, abandoning it",
+                self.job_id,
+                extra={"stage": "job", "upload_id": self.upload_id, "job_id": self.job_id},
+            )
+        if not self.cancelled.is_set():
+            self.cancelled_by = "lease lost"
+            self.cancelled.set()
+        return LeaseLost(self.job_id, self.lease)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A transaction that holds only while this worker still holds the job's lease (else LeaseLost)."""
+        if self.lost:
+            raise LeaseLost(self.job_id, self.lease)
+        async with self.sessions.begin() as session:
+            if not await store.hold_lease(session, self.job_id, self.lease):
+                raise self.lose()
+            yield session
+
+    async def ensure_lease(self) -> None:
+        """The check before an external step (and the heartbeat): LeaseLost once the job was taken over."""
+        async with self.transaction():
+            pass
+
     def check_cancelled(self, stage: DeploymentStatus) -> None:
         """The safe points between stages: a cancelled job stops here and its flow undoes what it made."""
+        if self.lost:
+            raise LeaseLost(self.job_id, self.lease)
         if self.cancelled.is_set():
             raise StageFailed(stage.value, self.cancel_message())
 
@@ -70,8 +129,9 @@ class JobContext:
             return task.result()
         task.cancel()
         # Whatever the abandoned work says while it stops, the job's error is the cancellation.
-        with contextlib.suppress(asyncio.CancelledError, JustPushError):
+        with contextlib.suppress(asyncio.CancelledError, JustPushError, LeaseLost):
             await task
+        self.check_cancelled(stage)
         raise StageFailed(stage.value, self.cancel_message())
 
     async def poll_cancel(self) -> None:
@@ -86,15 +146,21 @@ class JobContext:
     async def event(
         self, stage: str, kind: str, message: str = "", data: dict[str, Any] | None = None
     ) -> None:
-        await record_event(
-            self.sessions,
-            self.broker,
-            upload_id=self.upload_id,
-            job_id=self.job_id,
-            stage=stage,
-            kind=kind,
-            message=message,
-            data=data,
+        async with self.transaction() as session:
+            await store.add_event(
+                session,
+                upload_id=self.upload_id,
+                job_id=self.job_id,
+                stage=stage,
+                kind=kind,
+                message=message,
+                data=data,
+            )
+        self.broker.notify(self.upload_id)
+        log = logger.warning if kind == "error" else logger.info
+        log(
+            message or kind,
+            extra={"stage": stage, "upload_id": self.upload_id, "job_id": self.job_id, "event": kind},
         )
 
     def log_sink(self, stage: str) -> Callable[[str], None]:
@@ -117,7 +183,7 @@ class JobContext:
             lines, self._buffer = self._buffer, []
         if not lines:
             return
-        async with self.sessions.begin() as session:
+        async with self.transaction() as session:
             for stage, line in lines:
                 await store.add_event(
                     session,
@@ -135,7 +201,7 @@ class JobContext:
 
     async def set_status(self, status: DeploymentStatus, message: str = "", **fields: Any) -> None:
         """Transition the deployment status (and update record fields) in one transaction, then heartbeat."""
-        async with self.sessions.begin() as session:
+        async with self.transaction() as session:
             result = await store.ensure_analyze_result(session, self.upload_id)
             for name, value in fields.items():
                 setattr(result, name, value)
@@ -146,15 +212,19 @@ class JobContext:
         self.broker.notify(self.upload_id)
 
     async def update_record(self, **fields: Any) -> None:
-        async with self.sessions.begin() as session:
+        async with self.transaction() as session:
             result = await store.ensure_analyze_result(session, self.upload_id)
             for name, value in fields.items():
                 setattr(result, name, value)
 
-    async def heartbeat(self) -> None:
-        async with self.sessions.begin() as session:
+    async def record_artifacts(self, *, image: str, local_image: str) -> None:
+        """Name on the job what it is about to create, before creating it, so recovery can remove it."""
+        async with self.transaction() as session:
             job = await store.get_job(session, self.job_id)
-            await store.heartbeat_job(session, job)
+            job.image, job.local_image = image, local_image
+
+    async def heartbeat(self) -> None:
+        await self.ensure_lease()
 
     async def load_upload(self) -> tuple[Upload, AnalyzeResult | None]:
         async with self.sessions() as session:
@@ -171,7 +241,7 @@ class JobContext:
 
     async def developer_key(self) -> SecretStr:
         """The upload's developer API key: the stored one, else a new one stored encrypted."""
-        async with self.sessions.begin() as session:
+        async with self.transaction() as session:
             record = await store.ensure_analyze_result(session, self.upload_id)
             key = store.developer_api_key(record, self.cipher)
             if key is None:
@@ -179,3 +249,41 @@ class JobContext:
                 store.set_developer_api_key(record, key, self.cipher)
                 record.api_key_revealed_at = None
         return SecretStr(key)
+
+
+class _Fenced:
+    """A client whose every coroutine method first checks the job's lease."""
+
+    def __init__(self, target: object, check: Callable[[], Awaitable[None]]) -> None:
+        self._target = target
+        self._check = check
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._target, name)
+        if not inspect.iscoroutinefunction(attribute):
+            return attribute
+
+        @functools.wraps(attribute)
+        async def checked(*args: Any, **kwargs: Any) -> Any:
+            await self._check()
+            return await attribute(*args, **kwargs)
+
+        return checked
+
+
+def fence(services: Services, ctx: JobContext) -> Services:
+    """`services` with the registry, the cluster and Kong behind the job's lease.
+
+    The local Docker engine stays unfenced: a worker that lost its lease still removes the build tag
+    only its own job created (`_flows` keeps shared tags for the job's new owner).
+    """
+    check = ctx.ensure_lease
+    return replace(
+        services,
+        registry=cast(Any, _Fenced(services.registry, check)),
+        cluster=cast(Any, _Fenced(services.cluster, check)),
+        gateway=cast(Any, _Fenced(services.gateway, check)) if services.gateway is not None else None,
+        gateway_http=cast(Any, _Fenced(services.gateway_http, check))
+        if services.gateway_http is not None
+        else None,
+    )

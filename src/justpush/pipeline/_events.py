@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from justpush import store
 from justpush.store import AnalyzeResult
 
 from ._status import DeploymentStatus, check_transition
-
-logger = logging.getLogger(__name__)
 
 
 class EventBroker:
@@ -36,27 +32,6 @@ class EventBroker:
         waiter = self._waiters.setdefault(upload_id, asyncio.Event())
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(waiter.wait(), timeout)
-
-
-async def record_event(
-    sessions: async_sessionmaker[AsyncSession],
-    broker: EventBroker,
-    *,
-    upload_id: str,
-    job_id: str | None,
-    stage: str,
-    kind: str,
-    message: str = "",
-    data: dict[str, Any] | None = None,
-) -> None:
-    """Store one event in its own transaction, so streams see it at once, and wake local readers."""
-    async with sessions.begin() as session:
-        await store.add_event(
-            session, upload_id=upload_id, job_id=job_id, stage=stage, kind=kind, message=message, data=data
-        )
-    broker.notify(upload_id)
-    log = logger.warning if kind == "error" else logger.info
-    log(message or kind, extra={"stage": stage, "upload_id": upload_id, "job_id": job_id, "event": kind})
 
 
 async def transition(

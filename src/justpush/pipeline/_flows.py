@@ -3,9 +3,14 @@
 Every stage reports through the JobContext; a failure undoes what this run created, so the
 previous revision (if any) keeps serving and no object is orphaned:
 
-- build/push fail → the local image (and the registry tag, when no earlier revision exists) is removed;
-- Kubernetes fails → the previous revision is re-applied, or every object of the upload is deleted;
+- every run removes its local images (the build tag and the engine's copy of the pushed tag);
+- build, push or Kubernetes fail → the pushed tag is deleted from the registry (unless a stored revision
+  uses its image), and the previous revision is re-applied, or every object of the upload is deleted;
 - Kong fails → the app keeps running; the deployment ends DEPLOYED_WITH_WARNINGS with the reason.
+
+A job names its image before building it (`JobContext.record_artifacts`), so recovery after a crash in
+any stage knows what to remove (`undo_interrupted`). A worker that lost the job's lease (LeaseLost)
+undoes nothing: the job's new owner does.
 
 A cancelled deploy or redeploy stops at once during the build and the rollout, and otherwise at the
 next stage boundary up to DEPLOYING, then is undone like a failure; once the new pods are ready the
@@ -22,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from justpush import analysis, build, k8s, kong, registry, security, store
-from justpush.errors import JustPushError, NotFoundError, StageFailed
+from justpush.errors import JustPushError, KongError, NotFoundError, StageFailed
 from justpush.store import DeploymentRevision, Upload
 
-from ._context import JobContext
+from ._context import JobContext, LeaseLost
 from ._options import DeployOptions, RedeployOptions, RollbackOptions
 from ._release import (
     Release,
@@ -69,7 +74,7 @@ async def _analysis(
                 return profile, dict(record.spec)
     await ctx.event(S.SCANNING.value, "progress", f"analysing the upload (root {wanted or 'detected'})")
     result = await asyncio.to_thread(analysis.analyze, workspace, analysis.AnalysisOptions(root=wanted))
-    async with ctx.sessions.begin() as session:
+    async with ctx.transaction() as session:
         store.record_analysis(await store.ensure_analyze_result(session, ctx.upload_id), result.to_dict())
     return result.profile, result.spec
 
@@ -131,9 +136,12 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
     )
     # Before the build: a variable the code needs but nobody set fails now, not after minutes of building.
     release.app()
-    local_tag = f"justpush-local/{app_name}:{ctx.upload_id}"
+    # The build tag belongs to this job alone (the pushed tag is the upload's, shared with its later jobs).
+    local_tag = f"justpush-local/{app_name}:{ctx.job_id}"
     previous = await ctx.latest_revision()
+    await ctx.record_artifacts(image=str(reference), local_image=local_tag)
     await ctx.set_status(S.BUILDING)
+    pushing = False
     try:
         # Seconds spent in Docker, the registry and the cluster go into the `end` events' data, so the
         # pipeline's own overhead can be told apart (bench/pipeline.py).
@@ -176,6 +184,7 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
         ctx.check_cancelled(S.BUILDING)
 
         await ctx.set_status(S.PUSHING)
+        pushing = True
         started = time.monotonic()
         pushed = await services.registry.push(
             local_tag, reference, upload_id=ctx.upload_id, on_progress=ctx.log_sink(S.PUSHING.value)
@@ -183,11 +192,16 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
         timing = {"push_seconds": time.monotonic() - started}
         await ctx.flush_logs()
         await ctx.event(S.PUSHING.value, "end", f"pushed {pushed.pinned}", _rounded(timing))
+    except BaseException:
+        if pushing and not ctx.lost:
+            await undo_push(ctx, services, str(reference), S.PUSHING.value)
+        raise
     finally:
+        await remove_local_images(ctx, services, local_tag, str(reference))
         await ctx.flush_logs()
-        await _remove_local_image(ctx, services, local_tag)
-    await ctx.update_record(docker_image=pushed.pinned)
-    await roll_out(ctx, services, replace(release, image=pushed.pinned), previous=previous)
+    await roll_out(
+        ctx, services, replace(release, image=pushed.pinned), previous=previous, pushed=str(reference)
+    )
 
 
 async def scan_context(
@@ -249,27 +263,34 @@ def _rounded(timing: dict[str, float]) -> dict[str, float]:
     return {name: round(seconds, 3) for name, seconds in timing.items()}
 
 
-async def _remove_local_image(ctx: JobContext, services: Services, tag: str) -> None:
-    """The registry holds the image now (or the run failed): the engine's copy only takes disk."""
-    try:
-        await services.builder.remove_image(tag, upload_id=ctx.upload_id)
-    except JustPushError as exc:
-        await ctx.warn(S.BUILDING.value, f"could not remove the local image {tag}: {exc.message}")
+async def remove_local_images(ctx: JobContext, services: Services, local_tag: str, reference: str) -> None:
+    """The registry holds the image now (or the run failed): the engine's copies only take disk.
+
+    `reference` is the upload's tag, which a later job of the upload may be pushing: a worker that lost
+    this job leaves it (recovery or `justpush gc` removes it).
+    """
+    for tag in [local_tag] if ctx.lost else [local_tag, reference]:
+        try:
+            await services.builder.remove_image(tag, upload_id=ctx.upload_id)
+        except JustPushError as exc:
+            if not ctx.lost:
+                await ctx.warn(S.BUILDING.value, f"could not remove the local image {tag}: {exc.message}")
 
 
 # --- the shared second half: Kubernetes, Kong, smoke test, revision -------------------------------
 
 
 async def roll_out(
-    ctx: JobContext, services: Services, release: Release, *, previous: DeploymentRevision | None
+    ctx: JobContext,
+    services: Services,
+    release: Release,
+    *,
+    previous: DeploymentRevision | None,
+    pushed: str | None = None,
 ) -> None:
+    """Kubernetes, Kong, smoke test, revision; a failed rollout is undone, with the tag this run `pushed`."""
     await ctx.set_status(S.DEPLOYING)
     await check_namespace(ctx, release.namespace(ctx.settings), S.DEPLOYING.value)
-    info = await services.cluster.discover()
-    await ctx.event(
-        S.DEPLOYING.value, "progress", f"Kubernetes {info.server_version}; HPA API {info.hpa_api_version}"
-    )
-    objects = release.manifests(ctx.settings, info)
     namespace = release.namespace(ctx.settings)
     if not release.options.read_only_root:
         await ctx.warn(
@@ -278,9 +299,16 @@ async def roll_out(
             "and files it writes are lost when the pod restarts",
         )
     timing: dict[str, float] = {}
+    applying = False
     try:
+        info = await services.cluster.discover()
+        await ctx.event(
+            S.DEPLOYING.value, "progress", f"Kubernetes {info.server_version}; HPA API {info.hpa_api_version}"
+        )
+        objects = release.manifests(ctx.settings, info)
         ctx.check_cancelled(S.DEPLOYING)
         started = time.monotonic()
+        applying = True
         await services.cluster.apply(objects)
         timing["apply_seconds"] = time.monotonic() - started
         await ctx.event(
@@ -300,9 +328,14 @@ async def roll_out(
         )
         timing["rollout_seconds"] = time.monotonic() - started
     except BaseException as exc:
+        if isinstance(exc, LeaseLost) or ctx.lost:
+            raise
         await ctx.flush_logs()
         reason = getattr(exc, "message", None) or str(exc)
-        await undo_cluster(ctx, services, previous, namespace=namespace, reason=reason)
+        if applying:
+            await undo_cluster(ctx, services, previous, namespace=namespace, reason=reason)
+        if pushed is not None:
+            await undo_push(ctx, services, pushed, S.DEPLOYING.value)
         raise
     await ctx.flush_logs()
     deployment_info = await describe(ctx, services, release, deployment_name(objects))
@@ -340,7 +373,7 @@ async def roll_out(
             )
 
     manifests_text, sealed = revision_payload(release, objects)
-    async with ctx.sessions.begin() as session:
+    async with ctx.transaction() as session:
         await store.add_revision(
             session,
             ctx.cipher,
@@ -363,6 +396,25 @@ async def roll_out(
         deployed_at=store.utcnow(),
         verification={"results": [r.to_dict() for r in results], "warnings": list(ctx.warnings)},
     )
+
+
+async def undo_push(ctx: JobContext, services: Services, reference: str, stage: str) -> None:
+    """Delete the tag this run pushed, unless a stored revision runs its image.
+
+    The tag is the upload's: when the push never happened it still names an earlier revision's image,
+    which rollback needs.
+    """
+    try:
+        digest = await services.registry.manifest_digest(reference, upload_id=ctx.upload_id)
+    except JustPushError as exc:
+        await ctx.warn(stage, f"could not look up the pushed image {reference}: {exc.message}")
+        return
+    if digest is None:
+        return
+    async with ctx.sessions() as session:
+        kept = {revision.image_digest for revision in await store.list_revisions(session, ctx.upload_id)}
+    if digest not in kept:
+        await _delete_image(ctx, services, reference, stage)
 
 
 async def _delete_image(ctx: JobContext, services: Services, image: str, stage: str) -> None:
@@ -391,11 +443,9 @@ async def undo_cluster(
         else:
             await ctx.event(S.DEPLOYING.value, "progress", f"removing this run's objects after: {reason}")
             await services.cluster.delete(ctx.upload_id, namespace=namespace)
-            _, record = await ctx.load_upload()
-            if record is not None and record.docker_image:
-                await _delete_image(ctx, services, record.docker_image, S.DEPLOYING.value)
             await ctx.update_record(k8s_deployment_info=None, docker_image=None)
     except JustPushError as exc:
+        ctx.undo_incomplete = True
         await ctx.warn(S.FAILED.value, f"undo after the failure is incomplete: {exc.message}")
 
 
@@ -412,20 +462,34 @@ async def undo_gateway(ctx: JobContext, services: Services, previous: Deployment
                 return
         await services.gateway.delete(ctx.upload_id)
     except JustPushError as exc:
+        ctx.undo_incomplete = True
         await ctx.warn(S.FAILED.value, f"Kong could not be restored: {exc.message}")
 
 
 async def undo_interrupted(
-    ctx: JobContext, services: Services, *, stage: str | None, namespace: str | None
+    ctx: JobContext,
+    services: Services,
+    *,
+    stage: str | None,
+    namespace: str | None,
+    image: str | None,
+    local_image: str | None,
 ) -> None:
-    """After a crash: nothing to undo before DEPLOYING; from there on, restore the previous revision."""
-    if stage in _BEFORE_CLUSTER:
-        return
-    previous = await ctx.latest_revision()
-    reason = f"the server stopped during {stage}"
-    target = namespace or ctx.settings.kubernetes.namespace
-    await undo_cluster(ctx, services, previous, namespace=target, reason=reason)
-    await undo_gateway(ctx, services, previous)
+    """After a crash, remove what the run created, whatever stage it reached.
+
+    The local images and the pushed tag are named on the job before the build (`image`, `local_image`);
+    from DEPLOYING on, the previous revision is re-applied (or the upload's objects removed) first.
+    """
+    if local_image and image:
+        await remove_local_images(ctx, services, local_image, image)
+    if stage not in _BEFORE_CLUSTER:
+        previous = await ctx.latest_revision()
+        reason = f"the server stopped during {stage}"
+        target = namespace or ctx.settings.kubernetes.namespace
+        await undo_cluster(ctx, services, previous, namespace=target, reason=reason)
+        await undo_gateway(ctx, services, previous)
+    if image:
+        await undo_push(ctx, services, image, S.FAILED.value)
 
 
 async def describe(ctx: JobContext, services: Services, release: Release, deployment: str) -> dict[str, Any]:
@@ -464,6 +528,7 @@ async def configure_gateway(
     )
     for warning in config.warnings:
         await ctx.event(S.CONFIGURING.value, "warning", warning)
+    # A sync leaves Kong holding exactly this upload's entities: a cleanup owed from a delete is done.
     await ctx.update_record(
         kong_api_id={
             "service": config.service.id,
@@ -471,7 +536,8 @@ async def configure_gateway(
             "consumer": release.consumer_name,
             # The upload's own path on the gateway: the status shows gatewayUrl + this.
             "path_prefix": kong.gateway_prefix(target, options),
-        }
+        },
+        gateway_owed=None,
     )
     return {"target": target.model_dump(mode="json"), "options": options.model_dump(mode="json")}
 
@@ -578,7 +644,7 @@ async def rollback(ctx: JobContext, services: Services, request: RollbackOptions
             kong_config = await configure_gateway(ctx, services, release, deployment_info)
         except JustPushError as exc:
             await ctx.warn(S.ROLLING_BACK.value, f"Kong could not be rolled back: {exc.message}")
-    async with ctx.sessions.begin() as session:
+    async with ctx.transaction() as session:
         await store.add_revision(
             session,
             ctx.cipher,
@@ -611,17 +677,27 @@ async def delete(ctx: JobContext, services: Services) -> None:
         ctx.upload_id, namespace=info.get("namespace", ctx.settings.kubernetes.namespace)
     )
     await ctx.event(S.DELETING.value, "progress", "Kubernetes objects deleted")
-    if services.gateway is not None:
-        result = await services.gateway.delete(ctx.upload_id)
-        await ctx.event(S.DELETING.value, "progress", f"Kong: {result.deleted} entities deleted")
     image = record.docker_image if record else None
     if image:
         await _delete_image(ctx, services, image, S.DELETING.value)
+    owed = None
+    if services.gateway is not None:
+        try:
+            result = await services.gateway.delete(ctx.upload_id)
+            await ctx.event(S.DELETING.value, "progress", f"Kong: {result.deleted} entities deleted")
+        except KongError as exc:
+            # Kong down must not keep the rest deployed: what it holds is owed, and retried by the workers.
+            owed = (
+                f"Kong entities tagged upload:{ctx.upload_id} are still to be removed "
+                f"(removed once Kong answers): {exc.message}"
+            )
+            await ctx.warn(S.DELETING.value, owed)
     await ctx.set_status(
         S.DELETED,
-        "everything this upload deployed is gone",
+        f"deleted, except: {owed}" if owed else "everything this upload deployed is gone",
         k8s_deployment_info=None,
         kong_api_id=None,
         docker_image=None,
         developer_api_key=None,
+        gateway_owed=owed,
     )

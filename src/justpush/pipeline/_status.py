@@ -31,14 +31,18 @@ TERMINAL = frozenset({S.DEPLOYED, S.DEPLOYED_WITH_WARNINGS, S.FAILED, S.ROLLED_B
 # Statuses in which the app serves traffic.
 SERVING = frozenset({S.DEPLOYED, S.DEPLOYED_WITH_WARNINGS, S.ROLLED_BACK})
 
+# A failed deploy or redeploy ends DEPLOYED_WITH_WARNINGS from any stage when the previous revision
+# serves on (untouched, or restored by the undo): the record says what serves, the job what failed.
 ALLOWED: dict[DeploymentStatus | None, frozenset[DeploymentStatus]] = {
     None: frozenset({S.PENDING}),
-    S.PENDING: frozenset({S.SCANNING, S.DEPLOYING, S.ROLLING_BACK, S.DELETING, S.FAILED}),
-    S.SCANNING: frozenset({S.BUILDING, S.FAILED}),
-    S.BUILDING: frozenset({S.PUSHING, S.FAILED}),
-    S.PUSHING: frozenset({S.DEPLOYING, S.FAILED}),
+    S.PENDING: frozenset(
+        {S.SCANNING, S.DEPLOYING, S.ROLLING_BACK, S.DELETING, S.FAILED, S.DEPLOYED_WITH_WARNINGS}
+    ),
+    S.SCANNING: frozenset({S.BUILDING, S.FAILED, S.DEPLOYED_WITH_WARNINGS}),
+    S.BUILDING: frozenset({S.PUSHING, S.FAILED, S.DEPLOYED_WITH_WARNINGS}),
+    S.PUSHING: frozenset({S.DEPLOYING, S.FAILED, S.DEPLOYED_WITH_WARNINGS}),
     # Redeploy skips build and push; Kong may be unconfigured, so CONFIGURING is optional.
-    S.DEPLOYING: frozenset({S.CONFIGURING, S.VERIFYING, S.FAILED}),
+    S.DEPLOYING: frozenset({S.CONFIGURING, S.VERIFYING, S.FAILED, S.DEPLOYED_WITH_WARNINGS}),
     S.CONFIGURING: frozenset({S.VERIFYING, S.DEPLOYED_WITH_WARNINGS, S.FAILED}),
     S.VERIFYING: frozenset({S.DEPLOYED, S.DEPLOYED_WITH_WARNINGS, S.FAILED}),
     S.ROLLING_BACK: frozenset({S.ROLLED_BACK, S.FAILED}),

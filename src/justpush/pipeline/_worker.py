@@ -1,10 +1,15 @@
 """The durable job runner: claims queued jobs, runs their flow, heartbeats, recovers after crashes.
 
 Jobs are rows (`deployment_jobs`) written before anything runs; at most one queued or running job per
-upload is enforced by a partial unique index. A job whose worker died (its process is gone, or its
-heartbeat is older than `stale_after`) is recovered: idempotent kinds (rollback, delete) are queued
-again; a deploy or redeploy is undone — the previous revision re-applied, or the upload's objects
-removed — and marked FAILED with the reason.
+upload is enforced by a partial unique index. A claim raises the job's lease; the worker holds the job
+only while the row carries that lease (`JobContext.transaction`, `fence`).
+
+A job whose worker died (its process is gone, or its heartbeat is older than `stale_after`) is taken
+over under a new lease — so the old worker, should it wake up, abandons it — and recovered by a task
+of its own, independent of the jobs this worker runs: idempotent kinds (rollback, delete) are queued
+again; a deploy or redeploy is undone (its local images and pushed tag removed, the previous revision
+re-applied or the upload's objects removed) and marked FAILED with the reason, or
+DEPLOYED_WITH_WARNINGS when the previous revision serves on.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from justpush.errors import ConflictError, JustPushError
 from justpush.store import Cipher, DeploymentJob
 
 from . import _flows as flows
-from ._context import JobContext
+from ._context import JobContext, LeaseLost, fence
 from ._events import EventBroker, transition
 from ._options import DeployOptions, RedeployOptions, RollbackOptions
 from ._services import Services, open_services
@@ -128,8 +133,8 @@ class PipelineWorker:
         *,
         services_factory: ServicesFactory = open_services,
         poll_interval: float = 1.0,
-        heartbeat_interval: float = 5.0,
-        stale_after: float = 120.0,
+        heartbeat_interval: float | None = None,
+        stale_after: float | None = None,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
@@ -138,34 +143,68 @@ class PipelineWorker:
         self.services_factory = services_factory
         self.worker_id = this_worker_id()
         self.poll_interval = poll_interval
-        self.heartbeat_interval = heartbeat_interval
-        self.stale_after = stale_after
+        self.stale_after = stale_after if stale_after is not None else settings.server.worker_stale_seconds
+        # Several heartbeats fit in the stale window, so one slow round never looks like a dead worker.
+        self.heartbeat_interval = (
+            heartbeat_interval if heartbeat_interval is not None else min(5.0, self.stale_after / 4)
+        )
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self._current: dict[str, JobContext] = {}
+        # Jobs of dead workers being recovered now, and whether the first look for them has finished.
+        self.recovering: dict[str, DeploymentJob] = {}
+        self.first_recovery_done = False
 
     def wake(self) -> None:
         self._wake.set()
 
     async def __aenter__(self) -> PipelineWorker:
-        await self.recover()
-        self._task = asyncio.get_running_loop().create_task(self._loop(), name="justpush-pipeline-worker")
+        # Recovery may take minutes (undoing rollouts): it runs beside the job loop, never before it.
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._recovery_loop(), name="justpush-pipeline-recovery"),
+            loop.create_task(self._loop(), name="justpush-pipeline-worker"),
+        ]
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
+
+    def recovery_status(self) -> dict[str, Any]:
+        """What /readyz reports: whether the first recovery pass ran, and the jobs being recovered."""
+        return {
+            "state": "recovering" if self.recovering or not self.first_recovery_done else "idle",
+            "jobs": [
+                {"job_id": job.id, "upload_id": job.upload_id, "kind": job.kind, "stage": job.stage}
+                for job in self.recovering.values()
+            ],
+        }
+
+    async def _recovery_loop(self) -> None:
+        """Look for jobs of dead workers at start-up and then every quarter of the stale window.
+
+        Each round also retries the Kong cleanup deletes could not do (`settle_gateway_debts`).
+        """
+        while True:
+            try:
+                await self.recover()
+                await self.settle_gateway_debts()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("recovery round failed", extra={"stage": "recovery"})
+            finally:
+                self.first_recovery_done = True
+            await asyncio.sleep(max(self.stale_after / 4, 0.5))
 
     async def _loop(self) -> None:
-        last_recovery = asyncio.get_running_loop().time()
         while True:
             try:
                 ran = await self.run_next()
-                if asyncio.get_running_loop().time() - last_recovery > self.stale_after / 2:
-                    await self.recover()
-                    last_recovery = asyncio.get_running_loop().time()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -198,7 +237,7 @@ class PipelineWorker:
         ctx.cancel(actor)
         return True
 
-    def _context(self, job: DeploymentJob) -> JobContext:
+    def _context(self, job: DeploymentJob, lease: int) -> JobContext:
         return JobContext(
             job_id=job.id,
             upload_id=job.upload_id,
@@ -208,10 +247,11 @@ class PipelineWorker:
             sessions=self.sessions,
             cipher=self.cipher,
             broker=self.broker,
+            lease=lease,
         )
 
     async def run(self, job: DeploymentJob) -> None:
-        ctx = self._context(job)
+        ctx = self._context(job, job.lease)
         self._current[job.id] = ctx
         ticker = asyncio.get_running_loop().create_task(self._tick(ctx))
         log_extra = {"stage": "job", "upload_id": job.upload_id, "job_id": job.id, "kind": job.kind}
@@ -219,7 +259,9 @@ class PipelineWorker:
         error: str | None = None
         try:
             async with self.services_factory(self.settings) as services:
-                await self._dispatch(ctx, services, job)
+                await self._dispatch(ctx, fence(services, ctx), job)
+        except LeaseLost:
+            pass
         except JustPushError as exc:
             error = exc.message
         except Exception as exc:
@@ -230,21 +272,51 @@ class PipelineWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
             self._current.pop(job.id, None)
-        await ctx.flush_logs()
-        if error is not None:
-            await ctx.event("FAILED", "error", error)
-            await ctx.set_status(DeploymentStatus.FAILED, error)
-        async with self.sessions.begin() as session:
-            row = await store.get_job(session, job.id)
-            await store.finish_job(session, row, succeeded=error is None, error=error)
+        try:
+            await ctx.flush_logs()
+            if error is not None:
+                await ctx.event("FAILED", "error", error)
+                await self._settle_failure(ctx, error)
+            async with ctx.transaction() as session:
+                row = await store.get_job(session, job.id)
+                await store.finish_job(session, row, succeeded=error is None, error=error)
+        except LeaseLost:
+            # Another worker owns the job now; whatever this one did since is its to settle.
+            logger.warning("job abandoned: its lease was taken over", extra=log_extra)
+            return
         self.broker.notify(job.upload_id)
         logger.info("job finished", extra={**log_extra, "succeeded": error is None})
+
+    async def _settle_failure(self, ctx: JobContext, error: str) -> None:
+        """FAILED — unless an earlier revision of a deploy or redeploy serves on, untouched or restored.
+
+        Then the record says so (DEPLOYED_WITH_WARNINGS, the failure as the message); the job keeps
+        the error. A failed rollback or delete, or an incomplete undo, leaves what serves unknown.
+        """
+        _, record = await ctx.load_upload()
+        serving = (
+            ctx.kind in CANCELLABLE_KINDS
+            and not ctx.undo_incomplete
+            and record is not None
+            and record.k8s_deployment_info is not None
+            and await ctx.latest_revision() is not None
+        )
+        if not serving:
+            await ctx.set_status(DeploymentStatus.FAILED, error)
+            return
+        revision = await ctx.latest_revision()
+        number = revision.revision if revision is not None else "?"
+        await ctx.set_status(
+            DeploymentStatus.DEPLOYED_WITH_WARNINGS,
+            f"{ctx.kind} failed, revision {number} keeps serving: {error}",
+        )
 
     async def _tick(self, ctx: JobContext) -> None:
         """Every half second: write buffered log lines; every second: look for a cancel request.
 
         A failed round (e.g. the database briefly busy) is logged and the next one tries again: a
-        ticker that stopped would let the heartbeat go stale and another worker undo a live job.
+        ticker that stopped would let the heartbeat go stale and another worker undo a live job. A lost
+        lease ends the ticker (and, through `JobContext.lose`, the job's running work).
         """
         ticks = 0
         while True:
@@ -257,6 +329,8 @@ class PipelineWorker:
                 if ticks * 0.5 >= self.heartbeat_interval:
                     await ctx.heartbeat()
                     ticks = 0
+            except LeaseLost:
+                return
             except Exception:
                 logger.warning(
                     "job bookkeeping failed, retrying",
@@ -285,21 +359,74 @@ class PipelineWorker:
 
     # -- recovery -----------------------------------------------------------------------------------
 
+    async def settle_gateway_debts(self) -> int:
+        """Queue a delete again for each upload whose Kong cleanup is owed, once Kong answers.
+
+        The delete is idempotent (the cluster and registry parts are already done) and, as a job, never
+        runs beside another job of its upload. Returns how many were queued.
+        """
+        async with self.sessions() as session:
+            owed = await store.gateway_debts(session)
+        if not owed:
+            return 0
+        async with self.services_factory(self.settings) as services:
+            if services.gateway is None:
+                return 0
+            try:
+                await services.gateway.status()
+            except JustPushError:
+                return 0  # still down; the next round asks again
+        queued = 0
+        for upload_id in owed:
+            try:
+                async with self.sessions.begin() as session:
+                    await submit_job(
+                        session,
+                        self.cipher,
+                        upload_id=upload_id,
+                        kind="delete",
+                        options={},
+                        secret_options=None,
+                        user_id=None,
+                    )
+            except ConflictError:
+                continue  # a job of the upload was queued meanwhile; it settles the debt or keeps it
+            queued += 1
+            logger.info(
+                "Kong answers again: queued the owed cleanup",
+                extra={"stage": "recovery", "upload_id": upload_id},
+            )
+        if queued:
+            self.wake()
+        return queued
+
     async def recover(self) -> int:
-        """Settle jobs whose worker died; returns how many were found."""
+        """Settle jobs whose worker died; returns how many this worker took over."""
         cutoff = store.utcnow() - timedelta(seconds=self.stale_after)
         async with self.sessions() as session:
             running = [j for j in await store.list_active_jobs(session) if j.status == "running"]
             session.expunge_all()
+        # A job of this worker's own id that it neither runs nor recovers is one whose recovery failed
+        # earlier: its heartbeat goes stale and the next round tries again.
         dead = [
             j
             for j in running
-            if j.worker_id != self.worker_id
+            if j.id not in self._current
+            and j.id not in self.recovering
             and (_process_gone(j.worker_id) or (j.heartbeat_at is not None and j.heartbeat_at < cutoff))
         ]
+        taken = 0
         for job in dead:
+            async with self.sessions.begin() as session:
+                lease = await store.take_over_job(session, job.id, lease=job.lease, worker_id=self.worker_id)
+            if lease is None:
+                continue  # another worker took it over first, or it finished after all
+            taken += 1
+            self.recovering[job.id] = job
             try:
-                await self._recover_one(job)
+                await self._recover_one(job, lease)
+            except LeaseLost:
+                pass
             except JustPushError as exc:
                 # One job that cannot be settled must not keep the others (or the worker) from running.
                 logger.error(
@@ -308,27 +435,52 @@ class PipelineWorker:
                     exc.message,
                     extra={"stage": "recovery", "upload_id": job.upload_id, "job_id": job.id},
                 )
-        return len(dead)
+            finally:
+                self.recovering.pop(job.id, None)
+        return taken
 
-    async def _recover_one(self, job: DeploymentJob) -> None:
+    async def _recover_one(self, job: DeploymentJob, lease: int) -> None:
         reason = f"interrupted during {job.stage or 'start-up'}: worker {job.worker_id} stopped"
         logger.warning(reason, extra={"stage": "recovery", "upload_id": job.upload_id, "job_id": job.id})
-        ctx = self._context(job)
+        ctx = self._context(job, lease)
+        _, record = await ctx.load_upload()
+        settled = DeploymentStatus(record.deployment_status) if record and record.deployment_status else None
+        if settled in TERMINAL and settled is not DeploymentStatus.PENDING:
+            # The worker died after its job's last status and before closing the job: nothing to undo.
+            async with ctx.transaction() as session:
+                row = await store.get_job(session, job.id)
+                failed = settled is DeploymentStatus.FAILED
+                await store.finish_job(session, row, succeeded=not failed, error=reason if failed else None)
+            return
         if job.kind in _RESUMABLE:
-            async with self.sessions.begin() as session:
-                await store.requeue_job(session, job.id)
             await ctx.event("recovery", "progress", f"{reason}; resuming the {job.kind}")
+            async with ctx.transaction() as session:
+                await store.requeue_job(session, job.id)
             self.wake()
             return
         await ctx.event("recovery", "error", f"{reason}; undoing it")
+        # The undo may take as long as a rollout: heartbeat meanwhile, so no other worker takes it over.
+        ticker = asyncio.get_running_loop().create_task(self._tick(ctx))
         error = reason
         try:
             async with self.services_factory(self.settings) as services:
                 namespace = job.options.get("namespace") if job.kind == "deploy" else None
-                await flows.undo_interrupted(ctx, services, stage=job.stage, namespace=namespace)
+                await flows.undo_interrupted(
+                    ctx,
+                    fence(services, ctx),
+                    stage=job.stage,
+                    namespace=namespace,
+                    image=job.image,
+                    local_image=job.local_image,
+                )
         except JustPushError as exc:
+            ctx.undo_incomplete = True
             error = f"{reason}; undo incomplete: {exc.message}"
-        await ctx.set_status(DeploymentStatus.FAILED, error)
-        async with self.sessions.begin() as session:
+        finally:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+        await self._settle_failure(ctx, error)
+        async with ctx.transaction() as session:
             row = await store.get_job(session, job.id)
             await store.finish_job(session, row, succeeded=False, error=error)

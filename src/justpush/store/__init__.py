@@ -35,6 +35,7 @@ from ._queries import (
     enqueue_job,
     ensure_analyze_result,
     finish_job,
+    gateway_debts,
     get_analyze_result,
     get_job,
     get_revision,
@@ -42,6 +43,7 @@ from ._queries import (
     get_user_by_name,
     get_user_by_token_hash,
     heartbeat_job,
+    hold_lease,
     job_cancel_requester,
     job_secret_options,
     latest_revision,
@@ -57,6 +59,7 @@ from ._queries import (
     requeue_job,
     revision_secret_env,
     set_developer_api_key,
+    take_over_job,
 )
 
 __all__ = [
@@ -89,6 +92,7 @@ __all__ = [
     "enqueue_job",
     "ensure_analyze_result",
     "finish_job",
+    "gateway_debts",
     "get_analyze_result",
     "get_job",
     "get_revision",
@@ -97,6 +101,7 @@ __all__ = [
     "get_user_by_token_hash",
     "head_revision",
     "heartbeat_job",
+    "hold_lease",
     "job_cancel_requester",
     "job_secret_options",
     "latest_revision",
@@ -115,6 +120,7 @@ __all__ = [
     "session_factory",
     "set_developer_api_key",
     "sync_url",
+    "take_over_job",
     "upgrade",
     "utcnow",
 ]

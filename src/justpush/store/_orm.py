@@ -136,6 +136,8 @@ class AnalyzeResult(Base):
     verification: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     # Set when the developer API key was shown; the key is masked in every later answer.
     api_key_revealed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Kong cleanup a delete could not do (Kong unreachable), as a message; workers retry it.
+    gateway_owed: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class DeploymentRevision(Base):
@@ -206,6 +208,12 @@ class DeploymentJob(Base):
     stage: Mapped[str | None] = mapped_column(String(32), default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     worker_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Fencing token, raised by every claim and takeover: a write of the job holds only while the row
+    # still carries the lease its writer claimed, so a paused worker can never act on a job taken over.
+    lease: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # What a deploy creates outside the database, written before it exists, so recovery can remove it.
+    image: Mapped[str | None] = mapped_column(String(512), default=None)
+    local_image: Mapped[str | None] = mapped_column(String(512), default=None)
     heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
     # Set by whoever cancels; the worker running the job polls it and stops at the next safe point.
     cancel_requested_at: Mapped[datetime | None] = mapped_column(default=None)

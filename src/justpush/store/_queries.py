@@ -10,9 +10,9 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -200,6 +200,17 @@ def set_developer_api_key(result: AnalyzeResult, key: str | None, cipher: Cipher
 
 def developer_api_key(result: AnalyzeResult, cipher: Cipher) -> str | None:
     return cipher.decrypt(result.developer_api_key) if result.developer_api_key else None
+
+
+async def gateway_debts(session: AsyncSession) -> list[str]:
+    """Uploads whose Kong cleanup is owed and that no queued or running job is settling."""
+    active = select(DeploymentJob.upload_id).where(DeploymentJob.status.in_(ACTIVE_JOB_STATUSES))
+    query = (
+        select(AnalyzeResult.upload_id)
+        .where(AnalyzeResult.gateway_owed.is_not(None), AnalyzeResult.upload_id.not_in(active))
+        .order_by(AnalyzeResult.upload_id)
+    )
+    return list((await session.execute(query)).scalars().all())
 
 
 # --- deployment revisions (append-only) ---------------------------------------------------------
@@ -391,6 +402,40 @@ async def requeue_job(session: AsyncSession, job_id: str) -> None:
     await session.flush()
 
 
+async def hold_lease(session: AsyncSession, job_id: str, lease: int) -> bool:
+    """Heartbeat the job if it still runs under `lease`; False once it was taken over or finished.
+
+    The UPDATE locks the row until the caller's transaction ends, so a takeover waits for a write
+    that checked the lease, and a write after a takeover finds the new lease and stops.
+    """
+    result = await session.execute(
+        update(DeploymentJob)
+        .where(DeploymentJob.id == job_id, DeploymentJob.lease == lease, DeploymentJob.status == "running")
+        .values(heartbeat_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result) == 1
+
+
+async def take_over_job(session: AsyncSession, job_id: str, *, lease: int, worker_id: str) -> int | None:
+    """Move a running job to `worker_id` under a new lease, if it still has `lease`; the new lease.
+
+    None when another worker took it over first, or it finished meanwhile.
+    """
+    result = await session.execute(
+        update(DeploymentJob)
+        .where(DeploymentJob.id == job_id, DeploymentJob.lease == lease, DeploymentJob.status == "running")
+        .values(lease=lease + 1, worker_id=worker_id, heartbeat_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return lease + 1 if _rowcount(result) == 1 else None
+
+
+def _rowcount(result: object) -> int:
+    # An UPDATE's result is a CursorResult; the session's signature only says Result.
+    return int(cast("CursorResult[Any]", result).rowcount)
+
+
 async def list_jobs(session: AsyncSession, upload_id: str) -> Sequence[DeploymentJob]:
     query = (
         select(DeploymentJob)
@@ -417,6 +462,7 @@ async def claim_next_job(session: AsyncSession, *, worker_id: str) -> Deployment
         return None
     now = utcnow()
     job.status, job.worker_id, job.started_at, job.heartbeat_at = "running", worker_id, now, now
+    job.lease += 1
     await session.flush()
     return job
 

@@ -120,6 +120,8 @@ class DeploymentPublic(BaseModel):
     resource_usage: dict[str, Any] | None
     revision: int | None
     job: JobPublic | None
+    # Kong cleanup a delete could not do yet (Kong unreachable); retried until Kong answers.
+    gateway_owed: str | None = None
     deployed_at: datetime | None
     updated_at: datetime | None
 

@@ -12,7 +12,13 @@ from typing import Any
 
 import pytest
 
-from tests.integration.support import PIPELINE_APPS, cluster_objects, slow_build_app, write_app_config
+from tests.integration.support import (
+    PIPELINE_APPS,
+    cluster_objects,
+    local_images,
+    slow_build_app,
+    write_app_config,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -31,6 +37,8 @@ async def test_external_worker_runs_queued_jobs(
             status = await d.wait(upload_id, timeout=300)
             assert status["status"] == "DEPLOYED", (tmp_path / "worker.log").read_text()
             assert status["job"]["status"] == "succeeded"
+            # The registry holds the image; the engine keeps neither the build tag nor the pushed one.
+            assert local_images(upload_id) == []
             await d.call("DELETE", f"/deploy/{upload_id}", expect=202)
             assert (await d.wait(upload_id, timeout=300))["status"] == "DELETED"
     assert cluster_objects(namespace, upload_id) == []

@@ -18,8 +18,8 @@ DEAD_WORKER = "some-other-host:1"
 
 @asynccontextmanager
 async def no_services(settings: Settings) -> AsyncIterator[Any]:
-    # Interrupted before DEPLOYING, nothing outside the database needs undoing.
-    yield None
+    # Interrupted before DEPLOYING and before naming an image, nothing outside the database needs undoing.
+    yield pipeline.Services(None, None, None, None, None)  # type: ignore[arg-type]
 
 
 async def _interrupted_job(

@@ -241,7 +241,8 @@ async def status(upload_id: str, user: CurrentUser, session: SessionDep, state: 
     api_key: str | None = None
     key = store.developer_api_key(record, state.secret_box)
     serving = record.deployment_status in {s.value for s in pipeline.SERVING}
-    if key and serving and record.api_key_revealed_at is None:
+    # Only a key Kong holds (its consumer was synced) is worth showing.
+    if key and serving and record.kong_api_id and record.api_key_revealed_at is None:
         api_key = key
         record.api_key_revealed_at = store.utcnow()
         await security.audit(
@@ -271,6 +272,7 @@ async def status(upload_id: str, user: CurrentUser, session: SessionDep, state: 
         resource_usage=record.resource_usage,
         revision=revision.revision if revision else None,
         job=JobPublic.model_validate(jobs[-1], from_attributes=True) if jobs else None,
+        gateway_owed=record.gateway_owed,
         deployed_at=record.deployed_at,
         updated_at=record.updated_at,
     )

@@ -22,7 +22,11 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "The database is not reachable."}})
+@router.get(
+    "/readyz",
+    responses={503: {"description": "The database is not reachable."}},
+    description="Ready once the database answers; `recovery` lists interrupted jobs still being undone.",
+)
 async def readyz(state: StateDep) -> JSONResponse:
     try:
         async with state.engine.connect() as conn:
@@ -30,4 +34,9 @@ async def readyz(state: StateDep) -> JSONResponse:
     except (SQLAlchemyError, OSError) as exc:
         logger.warning("database not reachable: %s", exc.__class__.__name__, extra={"check": "database"})
         return error_response(503, "not_ready", "the database is not reachable", {"check": "database"})
-    return JSONResponse({"status": "ready", "database": "ok"})
+    body: dict[str, object] = {"status": "ready", "database": "ok"}
+    if state.pipeline is not None:
+        # Recovery of interrupted jobs runs in the background; the API serves meanwhile (their uploads
+        # answer 409 to new jobs until they are settled).
+        body["recovery"] = state.pipeline.recovery_status()
+    return JSONResponse(body)

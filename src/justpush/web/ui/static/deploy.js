@@ -35,8 +35,12 @@ function renderStages(statuses) {
     : names.some((n) => n.startsWith("DELET"))
       ? SEQUENCES.delete
       : SEQUENCES.deploy;
-  const failed = names[names.length - 1] === "FAILED";
-  const last = names.filter((n) => n !== "FAILED").pop();
+  const end = names[names.length - 1];
+  // A failed deploy whose previous revision serves on goes to DEPLOYED_WITH_WARNINGS straight from the
+  // stage that failed: that stage is shown failed, not the deployment.
+  const servedOn = end === "DEPLOYED_WITH_WARNINGS" && names.length > 1 && !["CONFIGURING", "VERIFYING"].includes(names[names.length - 2]);
+  const failed = end === "FAILED" || servedOn;
+  const last = names.filter((n) => n !== "FAILED").slice(0, servedOn ? -1 : undefined).pop();
   const position = (name) => sequence.indexOf(name === "DEPLOYED_WITH_WARNINGS" ? "DEPLOYED" : name);
   const reached = last ? position(last) : -1;
   strip.dataset.status = names[names.length - 1] || "";
@@ -201,6 +205,7 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
       ["Service", k8s.service && h("code", {}, `${k8s.service}${k8s.port ? `:${k8s.port}` : ""}`)],
       ["Pods", k8s.pods && k8s.pods.length ? h("code", {}, k8s.pods.join(", ")) : null, true],
       ["Kong", record.kong && `${(record.kong.routes || []).length} routes, consumer ${record.kong.consumer || "—"}`],
+      ["Kong cleanup", record.gateway_owed && h("span", { class: "text-warn" }, record.gateway_owed), true],
       ["Last job", job && h("span", {}, `${job.kind} `, badge(job.status), job.error ? h("span", { class: "text-bad" }, ` ${job.error}`) : null)],
       ["Deployed", record.deployed_at && formatDate(record.deployed_at)],
     ]);
