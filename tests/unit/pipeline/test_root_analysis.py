@@ -56,6 +56,9 @@ async def ctx(
             secret_options=None,
             user_id=None,
         )
+        # As a worker's claim leaves it: running under lease 1.
+        job.status, job.worker_id, job.lease = "running", "test-host:1", 1
+        job.started_at = job.heartbeat_at = store.utcnow()
         job_id = job.id
     return JobContext(
         job_id=job_id,
@@ -66,6 +69,7 @@ async def ctx(
         sessions=sessions,
         cipher=box,
         broker=EventBroker(),
+        lease=1,
     )
 
 
