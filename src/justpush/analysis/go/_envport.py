@@ -1,0 +1,136 @@
+"""Environment variables a Go program reads and the port it listens on."""
+
+from __future__ import annotations
+
+import re
+
+from .._model import EnvVar, Evidence
+from .._treesitter import Node, env_var, evidence, field_, named_children, text, walk
+from ._index import GoIndex
+from ._resolve import Ctx, Resolver
+from ._syntax import args, callee, go_string
+
+_LISTEN = {
+    ("http", "ListenAndServe"),
+    ("http", "ListenAndServeTLS"),
+    ("", "Run"),
+    ("", "Start"),
+    ("", "Listen"),
+    ("net", "Listen"),
+    ("", "RunTLS"),
+    ("", "StartTLS"),
+    ("", "ListenTLS"),
+}
+
+
+def env_reads(index: GoIndex, resolver: Resolver) -> list[EnvVar]:
+    """os.Getenv / os.LookupEnv reads (with the fallback applied right after) and getenv-style helpers."""
+    found: list[EnvVar] = []
+    for gofile in index.files:
+        parsed = gofile.parsed
+        for node in walk(parsed.root):
+            if node.type != "call_expression":
+                continue
+            operand, name = callee(node)
+            arguments = args(node)
+            if not arguments:
+                continue
+            if (operand, name) in (("os", "Getenv"), ("os", "LookupEnv")):
+                var_name = go_string(arguments[0])
+                if var_name is None:
+                    continue
+                default = _go_default(node)
+                required = default is None and name == "Getenv"
+                found.append(env_var(var_name, default, evidence(parsed.path, node), required=required))
+            elif not operand and name in resolver.env_helpers:
+                name_i, default_i = resolver.env_helpers[name]
+                var_name = go_string(arguments[name_i]) if len(arguments) > name_i else None
+                if var_name is None:
+                    continue
+                default = None
+                if default_i is not None and len(arguments) > default_i:
+                    default_node = arguments[default_i]
+                    default = go_string(default_node)
+                    if default is None and default_node.type in ("int_literal", "true", "false"):
+                        default = text(default_node)
+                found.append(env_var(var_name, default, evidence(parsed.path, node)))
+    return found
+
+
+def _go_default(call: Node) -> str | None:
+    """A fallback applied right after reading: `if v == "" { v = "d" }`, `if !ok {…}`, cmp.Or(…, "d")."""
+    arg_list = call.parent
+    outer = arg_list.parent if arg_list is not None else None
+    if outer is not None and outer.type == "call_expression" and text(field_(outer, "function")) == "cmp.Or":
+        for arg in args(outer)[1:]:
+            if (value := go_string(arg)) is not None:
+                return value
+    holder = call.parent.parent if call.parent is not None else None
+    if holder is None or holder.type not in ("short_var_declaration", "assignment_statement"):
+        return None
+    names = [text(n) for n in named_children(field_(holder, "left"))]
+    if not names:
+        return None
+    scope = holder.parent
+    if scope is not None and scope.type == "if_statement":
+        condition = text(field_(scope, "condition")).replace(" ", "")
+        if condition in (f'{names[0]}!=""', names[-1]):
+            # `if v := os.Getenv("X"); v != "" { return v }` falls through to `return "default"`.
+            after = scope.next_named_sibling
+            if after is not None and after.type == "return_statement":
+                returned = named_children(after)
+                if returned and returned[0].type == "expression_list":
+                    returned = named_children(returned[0])
+                return go_string(returned[0]) if returned else None
+            return None
+        candidates = [scope]
+    else:
+        candidates = []
+        sibling = holder.next_named_sibling
+        for _ in range(3):
+            if sibling is None:
+                break
+            candidates.append(sibling)
+            sibling = sibling.next_named_sibling
+    for stmt in candidates:
+        if stmt.type != "if_statement":
+            continue
+        condition = text(field_(stmt, "condition")).replace(" ", "")
+        if condition not in (f'{names[0]}==""', f"!{names[-1]}", f"len({names[0]})==0"):
+            continue
+        for node in walk(field_(stmt, "consequence") or stmt):
+            if node.type == "assignment_statement" and text(field_(node, "left")) == names[0]:
+                assigned = named_children(field_(node, "right"))
+                if assigned and (literal := go_string(assigned[0])) is not None:
+                    return literal
+    return None
+
+
+def port_candidates(index: GoIndex, resolver: Resolver) -> list[tuple[int, Evidence]]:
+    """Ports from ListenAndServe / Run / Start / Listen / http.Server{Addr}, following env defaults."""
+    candidates: list[tuple[int, Evidence]] = []
+    for gofile in index.files:
+        parsed = gofile.parsed
+        ctx = Ctx(gofile)
+        for node in walk(parsed.root):
+            addr: Node | None = None
+            if node.type == "call_expression":
+                operand, name = callee(node)
+                arguments = args(node)
+                key = (operand if operand in ("http", "net") else "", name)
+                if key not in _LISTEN:
+                    continue
+                if name == "Run" and not arguments and operand:
+                    candidates.append((8080, evidence(parsed.path, node, "gin Run() default :8080")))
+                    continue
+                addr = arguments[-1] if operand == "net" and arguments else (arguments[0] if arguments else None)
+            elif node.type == "keyed_element" and text(named_children(node)[0] if named_children(node) else None) == "Addr":
+                value_node = named_children(node)[-1]
+                addr = named_children(value_node)[0] if value_node.type == "literal_element" and named_children(value_node) else value_node
+            if addr is None:
+                continue
+            value = resolver.string(addr, ctx)
+            match = re.search(r":(\d{1,5})$", value or "")
+            if match:
+                candidates.append((int(match.group(1)), evidence(parsed.path, node)))
+    return candidates

@@ -1,0 +1,256 @@
+"""Package-aware index of a Go module: functions, methods, types and constants by package directory.
+
+Go code names things in other packages as `pkg.Name`, where `pkg` is an import of a path below the
+module path in go.mod; the index maps those imports to package directories so that same-named
+functions in different packages (`admin.NewAPI`, `app.NewAPI`) stay apart.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from .._treesitter import Node, Parsed, field_, named_children, text, walk
+from ._syntax import go_string
+
+
+@dataclass(frozen=True)
+class GoFile:
+    parsed: Parsed
+    package: str  # the package directory relative to the analysed root ("." for the root)
+    imports: dict[str, str]  # import alias -> import path
+
+
+@dataclass(frozen=True)
+class Func:
+    file: GoFile
+    node: Node  # function_declaration, method_declaration
+    receiver: str  # receiver type name, "" for a plain function
+    name: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.file.package}:{self.receiver + '.' if self.receiver else ''}{self.name}"
+
+
+@dataclass(frozen=True)
+class TypeRef:
+    """A named type declared in the analysed sources."""
+
+    package: str
+    name: str
+
+
+@dataclass
+class GoIndex:
+    files: list[GoFile]
+    module: str = ""
+    functions: dict[tuple[str, str, str], Func] = field(default_factory=dict)
+    by_name: dict[str, list[Func]] = field(default_factory=dict)
+    types: dict[tuple[str, str], Node] = field(default_factory=dict)
+    values: dict[tuple[str, str], tuple[GoFile, Node]] = field(default_factory=dict)
+    package_dirs: set[str] = field(default_factory=set)
+
+    @classmethod
+    def build(cls, parsed: list[Parsed], go_mod: str | None) -> GoIndex:
+        module = re.search(r"^module\s+(\S+)", go_mod or "", re.MULTILINE)
+        files = [_go_file(p) for p in parsed]
+        index = cls(files, module.group(1) if module else "")
+        for gofile in files:
+            index.package_dirs.add(gofile.package)
+            for node in named_children(gofile.parsed.root):
+                if node.type in ("function_declaration", "method_declaration"):
+                    receiver = receiver_type(node)
+                    func = Func(gofile, node, receiver, text(field_(node, "name")))
+                    index.functions.setdefault((gofile.package, receiver, func.name), func)
+                    index.by_name.setdefault(func.name, []).append(func)
+                elif node.type == "type_declaration":
+                    for spec in named_children(node):
+                        if spec.type in ("type_spec", "type_alias"):
+                            index.types.setdefault((gofile.package, text(field_(spec, "name"))), spec)
+                elif node.type in ("const_declaration", "var_declaration"):
+                    for spec in walk(node):
+                        if spec.type in ("const_spec", "var_spec"):
+                            values = named_children(field_(spec, "value"))
+                            for name_node, value in zip(spec.children_by_field_name("name"), values, strict=False):
+                                index.values.setdefault((gofile.package, text(name_node)), (gofile, value))
+        index._alias_package_names()
+        return index
+
+    def _alias_package_names(self) -> None:
+        """Imports of local packages also answer to the package clause's name (`package handler` in handlers/)."""
+        names: dict[str, str] = {}
+        for gofile in self.files:
+            clause = next((c for c in named_children(gofile.parsed.root) if c.type == "package_clause"), None)
+            if clause is not None and named_children(clause):
+                names.setdefault(gofile.package, text(named_children(clause)[0]))
+        for gofile in self.files:
+            for path in list(gofile.imports.values()):
+                package = self.package_of(gofile, next(a for a, p in gofile.imports.items() if p == path))
+                name = names.get(package or "")
+                if name and name not in gofile.imports:
+                    gofile.imports[name] = path
+
+    def package_of(self, gofile: GoFile, alias: str) -> str | None:
+        """The package directory an import alias of this file refers to; None if not in the sources."""
+        path = gofile.imports.get(alias)
+        if path is None:
+            return None
+        if self.module and (path == self.module or path.startswith(self.module + "/")):
+            rel = path[len(self.module) + 1 :] or "."
+            return rel if rel in self.package_dirs else None
+        # No go.mod (GOPATH layout) or a module above the analysed folder: the longest suffix that is a
+        # package directory here.
+        parts = path.split("/")
+        for start in range(1, len(parts)):
+            candidate = "/".join(parts[start:])
+            if candidate in self.package_dirs:
+                return candidate
+        return None
+
+    def function(self, gofile: GoFile, expr: Node | None) -> Func | None:
+        """The plain function an identifier or `pkg.Func` selector names."""
+        if expr is None:
+            return None
+        if expr.type == "identifier":
+            return self.functions.get((gofile.package, "", text(expr)))
+        if expr.type == "selector_expression":
+            operand = field_(expr, "operand")
+            if operand is not None and operand.type == "identifier":
+                package = self.package_of(gofile, text(operand))
+                if package is not None:
+                    return self.functions.get((package, "", text(field_(expr, "field"))))
+        return None
+
+    def method(self, owner: TypeRef, name: str) -> Func | None:
+        """A method of a named type, including one promoted from an embedded struct."""
+        seen: set[TypeRef] = set()
+        todo = [owner]
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            found = self.functions.get((current.package, current.name, name))
+            if found is not None:
+                return found
+            spec = self.types.get((current.package, current.name))
+            body = field_(spec, "type") if spec is not None else None
+            if body is not None and body.type == "struct_type":
+                for decl in walk(body):
+                    if decl.type == "field_declaration" and not decl.children_by_field_name("name"):
+                        embedded = self.type_ref(current.package, self._file_in(current.package), field_(decl, "type"))
+                        if embedded is not None:
+                            todo.append(embedded)
+        return None
+
+    def methods_named(self, name: str) -> list[Func]:
+        return [f for f in self.by_name.get(name, []) if f.receiver]
+
+    def type_ref(self, package: str, gofile: GoFile | None, node: Node | None) -> TypeRef | None:
+        """A type expression (`T`, `*T`, `pkg.T`) as a TypeRef, when the type is declared here."""
+        while node is not None and node.type in ("pointer_type", "parenthesized_type"):
+            inner = named_children(node)
+            node = inner[0] if inner else None
+        if node is None:
+            return None
+        if node.type == "type_identifier" and (package, text(node)) in self.types:
+            return TypeRef(package, text(node))
+        if node.type == "qualified_type" and gofile is not None:
+            target = self.package_of(gofile, text(field_(node, "package")))
+            name = text(field_(node, "name"))
+            if target is not None and (target, name) in self.types:
+                return TypeRef(target, name)
+        if node.type == "generic_type":
+            return self.type_ref(package, gofile, field_(node, "type"))
+        return None
+
+    def struct_field_type(self, owner: TypeRef, name: str) -> tuple[GoFile | None, Node] | None:
+        """The declared type of a struct field (promoted fields of embedded structs included)."""
+        seen: set[TypeRef] = set()
+        todo = [owner]
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            spec = self.types.get((current.package, current.name))
+            body = field_(spec, "type") if spec is not None else None
+            if body is None or body.type != "struct_type":
+                continue
+            gofile = self._file_in(current.package)
+            for decl in walk(body):
+                if decl.type != "field_declaration":
+                    continue
+                names = [text(n) for n in decl.children_by_field_name("name")]
+                type_node = field_(decl, "type")
+                if type_node is None:
+                    continue
+                if name in names or (not names and text(type_node).lstrip("*").split(".")[-1] == name):
+                    return gofile, type_node
+                if not names:
+                    embedded = self.type_ref(current.package, gofile, type_node)
+                    if embedded is not None:
+                        todo.append(embedded)
+        return None
+
+    def value(self, gofile: GoFile, expr: Node) -> tuple[GoFile, Node] | None:
+        """The initialiser of a package-level const/var named by `X` or `pkg.X`."""
+        if expr.type == "identifier":
+            return self.values.get((gofile.package, text(expr)))
+        if expr.type == "selector_expression":
+            operand = field_(expr, "operand")
+            if operand is not None and operand.type == "identifier":
+                package = self.package_of(gofile, text(operand))
+                if package is not None:
+                    return self.values.get((package, text(field_(expr, "field"))))
+        return None
+
+    def _file_in(self, package: str) -> GoFile | None:
+        return next((f for f in self.files if f.package == package), None)
+
+    def file_of(self, package: str) -> GoFile | None:
+        return self._file_in(package)
+
+
+def receiver_type(fn: Node) -> str:
+    if fn.type != "method_declaration":
+        return ""
+    receiver = field_(fn, "receiver")
+    for decl in named_children(receiver):
+        type_node = field_(decl, "type")
+        while type_node is not None and type_node.type in ("pointer_type", "generic_type"):
+            inner = named_children(type_node)
+            type_node = inner[0] if inner else None
+        if type_node is not None:
+            return text(type_node)
+    return ""
+
+
+def _go_file(parsed: Parsed) -> GoFile:
+    imports: dict[str, str] = {}
+    for node in named_children(parsed.root):
+        if node.type != "import_declaration":
+            continue
+        for spec in walk(node):
+            if spec.type != "import_spec":
+                continue
+            path = go_string(field_(spec, "path"))
+            if not path:
+                continue
+            alias_node = field_(spec, "name")
+            alias = text(alias_node) if alias_node is not None else _default_alias(path)
+            if alias not in ("_", "."):
+                imports[alias] = path
+    package = PurePosixPath(parsed.path).parent.as_posix()
+    return GoFile(parsed, package or ".", imports)
+
+
+def _default_alias(path: str) -> str:
+    """The package name Go assumes for an import path: its last element, without a /vN suffix."""
+    parts = path.split("/")
+    last = parts[-1]
+    if re.fullmatch(r"v\d+", last) and len(parts) > 1:
+        last = parts[-2]
+    return re.sub(r"^go-|[.-]go$", "", last).replace("-", "_").replace(".", "_")

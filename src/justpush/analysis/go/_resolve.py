@@ -1,0 +1,288 @@
+"""The Go value resolver: what a string expression or a variable's type is, where the code makes it knowable.
+
+Strings: literals, `+`, fmt.Sprintf, path.Join, local variables and parameters bound at an inlined call,
+package constants and variables (also `pkg.Const` across packages), env-var defaults and small helper
+functions returning a literal. Types: receivers, declared parameters, composite literals, constructor
+results and struct fields, enough to tell which package's method `x.Router()` calls.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .._treesitter import Node, field_, named_children, text, walk
+from ._index import Func, GoFile, GoIndex, TypeRef
+from ._syntax import args, callee, go_string, param_names, param_types, peel, returned_values
+
+_MAX_DEPTH = 12
+_FUNCTIONS = ("function_declaration", "method_declaration", "func_literal")
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """Where an expression is evaluated: its file and the arguments bound to parameters of inlined calls."""
+
+    file: GoFile
+    bindings: Mapping[str, tuple[Node, Ctx]] = field(default_factory=dict)
+
+
+class Resolver:
+    def __init__(self, index: GoIndex, env_defaults: Mapping[str, str]) -> None:
+        self.index = index
+        self.env = env_defaults
+        self.env_helpers = _env_helpers(index)
+
+    # --- strings -------------------------------------------------------------------------------
+
+    def string(self, expr: Node | None, ctx: Ctx, depth: int = 0) -> str | None:
+        """The static value of a string (or int) expression, None when it depends on run time."""
+        value, unknown = self.template(expr, ctx, depth)
+        return None if unknown else value
+
+    def template(self, expr: Node | None, ctx: Ctx, depth: int = 0) -> tuple[str | None, list[str]]:
+        """The value with each unknowable part as `{expr}`, and the texts of those parts."""
+        if expr is None or depth > _MAX_DEPTH:
+            return None, ["?"]
+        if expr.type == "literal_element" and named_children(expr):
+            return self.template(named_children(expr)[0], ctx, depth + 1)
+        if (literal := go_string(expr)) is not None:
+            return literal, []
+        if expr.type in ("int_literal", "float_literal"):
+            return text(expr), []
+        if expr.type == "parenthesized_expression" and named_children(expr):
+            return self.template(named_children(expr)[0], ctx, depth + 1)
+        if expr.type == "binary_expression" and text(field_(expr, "operator")) == "+":
+            left, l_unknown = self.template(field_(expr, "left"), ctx, depth + 1)
+            right, r_unknown = self.template(field_(expr, "right"), ctx, depth + 1)
+            if left is None or right is None:
+                return None, [*l_unknown, *r_unknown] or ["?"]
+            return left + right, [*l_unknown, *r_unknown]
+        if expr.type == "call_expression":
+            return self._call(expr, ctx, depth)
+        if expr.type in ("identifier", "selector_expression"):
+            found = self._named(expr, ctx, depth)
+            if found is not None:
+                return found
+            return "{" + _placeholder(expr) + "}", [text(expr)]
+        return None, [text(expr)]
+
+    def _call(self, call: Node, ctx: Ctx, depth: int) -> tuple[str | None, list[str]]:
+        operand, name = callee(call)
+        arguments = args(call)
+        if (operand, name) in (("os", "Getenv"), ("os", "LookupEnv")) and arguments:
+            value = self.env.get(go_string(arguments[0]) or "")
+            return (value, []) if value is not None else (None, [text(call)])
+        if not operand and name in self.env_helpers:
+            name_i, default_i = self.env_helpers[name]
+            var = go_string(arguments[name_i]) if len(arguments) > name_i else None
+            value = self.env.get(var or "")
+            if value is None and default_i is not None and len(arguments) > default_i:
+                value = self.string(arguments[default_i], ctx, depth + 1)
+            return (value, []) if value is not None else (None, [text(call)])
+        if (operand, name) == ("fmt", "Sprintf") and arguments:
+            pattern = self.string(arguments[0], ctx, depth + 1)
+            if pattern is None:
+                return None, [text(call)]
+            parts = [self.template(a, ctx, depth + 1) for a in arguments[1:]]
+            unknown = [u for _, missing in parts for u in missing]
+            values = [v if v is not None else "{" + _placeholder(a) + "}" for (v, _), a in zip(parts, arguments[1:], strict=True)]
+            out = re.sub(r"%[-+# 0]*\d*[sdvq]", lambda _m: values.pop(0) if values else "", pattern)
+            return out, unknown
+        if (operand, name) in (("path", "Join"), ("strings", "Join")) and arguments:
+            if name == "Join" and operand == "strings":
+                return None, [text(call)]
+            parts = [self.template(a, ctx, depth + 1) for a in arguments]
+            if any(v is None for v, _ in parts):
+                return None, [text(call)]
+            joined = "/".join(str(v).strip("/") for v, _ in parts if v)
+            return ("/" if str(parts[0][0]).startswith("/") else "") + joined, [u for _, m in parts for u in m]
+        if (operand, name) == ("cmp", "Or"):
+            for arg in arguments:
+                if value := self.string(arg, ctx, depth + 1):
+                    return value, []
+            return None, [text(call)]
+        if (operand, name) == ("strconv", "Itoa") and arguments:
+            return self.template(arguments[0], ctx, depth + 1)
+        func = self.index.function(ctx.file, field_(call, "function"))
+        if func is not None and not arguments:
+            # A zero-argument helper such as apiPrefix(): its final return is the value.
+            returns = returned_values(func.node)
+            if returns and len(returns[-1]) == 1:
+                return self.template(returns[-1][0], Ctx(func.file), depth + 1)
+        return None, [text(call)]
+
+    def _named(self, expr: Node, ctx: Ctx, depth: int) -> tuple[str | None, list[str]] | None:
+        if expr.type == "identifier":
+            name = text(expr)
+            if name in ctx.bindings:
+                bound, outer = ctx.bindings[name]
+                return self.template(bound, outer, depth + 1)
+            local = local_value(name, expr)
+            if local is not None:
+                return self.template(local, ctx, depth + 1)
+        found = self.index.value(ctx.file, expr)
+        if found is not None:
+            return self.template(found[1], Ctx(found[0]), depth + 1)
+        return None
+
+    # --- types ---------------------------------------------------------------------------------
+
+    def type_of(self, expr: Node | None, ctx: Ctx, depth: int = 0) -> TypeRef | None:
+        expr = peel(expr)
+        if expr is None or depth > _MAX_DEPTH:
+            return None
+        pkg = ctx.file.package
+        if expr.type == "identifier":
+            name = text(expr)
+            if name in ctx.bindings:
+                bound, outer = ctx.bindings[name]
+                return self.type_of(bound, outer, depth + 1)
+            declared = local_declaration(name, expr)
+            if declared is not None:
+                kind, node, position = declared
+                if kind == "type":
+                    return self.index.type_ref(pkg, ctx.file, node)
+                if kind == "value" and node.type == "call_expression":
+                    return self.call_result(node, ctx, position, depth + 1)
+                return self.type_of(node, ctx, depth + 1)
+            found = self.index.value(ctx.file, expr)
+            if found is not None:
+                return self.type_of(found[1], Ctx(found[0]), depth + 1)
+            return None
+        if expr.type == "selector_expression":
+            operand = field_(expr, "operand")
+            if operand is not None and operand.type == "identifier" and text(operand) in ctx.file.imports:
+                found = self.index.value(ctx.file, expr)
+                return self.type_of(found[1], Ctx(found[0]), depth + 1) if found else None
+            owner = self.type_of(operand, ctx, depth + 1)
+            if owner is None:
+                return None
+            declared_field = self.index.struct_field_type(owner, text(field_(expr, "field")))
+            if declared_field is None:
+                return None
+            return self.index.type_ref(owner.package, declared_field[0], declared_field[1])
+        if expr.type == "call_expression":
+            if callee(expr) == ("", "new") and args(expr):
+                return self.index.type_ref(pkg, ctx.file, args(expr)[0])
+            return self.call_result(expr, ctx, 0, depth + 1)
+        if expr.type in ("composite_literal", "type_assertion_expression", "type_conversion_expression"):
+            return self.index.type_ref(pkg, ctx.file, field_(expr, "type"))
+        return None
+
+    def call_result(self, call: Node, ctx: Ctx, position: int, depth: int = 0) -> TypeRef | None:
+        for func in self.callees(call, ctx, depth):
+            result = field_(func.node, "result")
+            if result is None:
+                continue
+            types = [field_(d, "type") for d in named_children(result)] if result.type == "parameter_list" else [result]
+            if position < len(types):
+                found = self.index.type_ref(func.file.package, func.file, types[position])
+                if found is not None:
+                    return found
+        return None
+
+    def callees(self, call: Node, ctx: Ctx, depth: int = 0) -> list[Func]:
+        """The functions a call may run: `f()`, `pkg.F()`, `x.M()` by x's type (by name when unknown)."""
+        return self.referenced(field_(call, "function"), ctx, depth)
+
+    def referenced(self, fn: Node | None, ctx: Ctx, depth: int = 0) -> list[Func]:
+        """The functions an expression names: `f`, `pkg.F`, `x.M` (a method value)."""
+        if fn is None:
+            return []
+        func = self.index.function(ctx.file, fn)
+        if func is not None:
+            return [func]
+        if fn.type != "selector_expression":
+            return []
+        operand = field_(fn, "operand")
+        name = text(field_(fn, "field"))
+        if operand is not None and operand.type == "identifier" and text(operand) in ctx.file.imports:
+            return []
+        owner = self.type_of(operand, ctx, depth + 1)
+        if owner is not None:
+            method = self.index.method(owner, name)
+            if method is not None:
+                return [method]
+        candidates = self.index.methods_named(name)
+        if owner is not None and candidates:
+            # The type is known but has no such method here: an interface; any implementation may run.
+            spec = self.index.types.get((owner.package, owner.name))
+            if spec is None or field_(spec, "type") is None or field_(spec, "type").type != "interface_type":  # type: ignore[union-attr]
+                return []
+        return candidates
+
+    def bind(self, func: Func, call: Node, ctx: Ctx) -> Ctx:
+        """The context of func's body when called here: its parameters bound to the call's arguments."""
+        names = param_names(func.node)
+        bound = {n: (a, ctx) for n, a in zip(names, args(call), strict=False) if n and n != "_"}
+        return Ctx(func.file, bound)
+
+
+def local_value(name: str, at: Node) -> Node | None:
+    declared = local_declaration(name, at)
+    if declared is None or declared[0] != "value":
+        return None
+    return declared[1]
+
+
+def local_declaration(name: str, at: Node) -> tuple[str, Node, int] | None:
+    """The closest declaration of a local name before `at` in the enclosing functions.
+
+    ("value", initialiser, position among the left-hand names), ("type", declared type, 0) or
+    ("param", type node, index) for a parameter of an enclosing function.
+    """
+    scope: Node | None = at.parent
+    while scope is not None:
+        if scope.type in _FUNCTIONS:
+            found: tuple[str, Node, int] | None = None
+            body = field_(scope, "body")
+            for node in walk(body) if body is not None else ():
+                if node.start_byte >= at.start_byte:
+                    break
+                if node.type in ("short_var_declaration", "var_spec", "const_spec", "assignment_statement"):
+                    lhs = named_children(field_(node, "left")) or node.children_by_field_name("name")
+                    rhs = named_children(field_(node, "right") or field_(node, "value"))
+                    for i, target in enumerate(lhs):
+                        if text(target) != name:
+                            continue
+                        if len(rhs) == len(lhs):
+                            found = ("value", rhs[i], 0)
+                        elif len(rhs) == 1:
+                            found = ("value", rhs[0], i)
+                        elif node.type == "var_spec" and field_(node, "type") is not None:
+                            found = ("type", field_(node, "type"), 0)  # type: ignore[arg-type]
+            if found is not None:
+                return found
+            for i, (pname, ptype) in enumerate(zip(param_names(scope), param_types(scope), strict=False)):
+                if pname == name and ptype is not None:
+                    return ("type", ptype, i)
+            if scope.type == "method_declaration":
+                receiver = named_children(field_(scope, "receiver"))
+                for decl in receiver:
+                    rtype = field_(decl, "type")
+                    if rtype is not None and any(text(n) == name for n in decl.children_by_field_name("name")):
+                        return ("type", rtype, 0)
+        scope = scope.parent
+    return None
+
+
+def _placeholder(expr: Node) -> str:
+    return re.sub(r"\W+", "_", text(expr)).strip("_") or "value"
+
+
+def _env_helpers(index: GoIndex) -> dict[str, tuple[int, int | None]]:
+    """Helpers like getEnv(name, fallback) that pass a parameter to os.Getenv: name -> (name arg, default arg)."""
+    helpers: dict[str, tuple[int, int | None]] = {}
+    for (_, receiver, name), func in index.functions.items():
+        if receiver:
+            continue
+        params = param_names(func.node)
+        for call in walk(func.node):
+            if call.type == "call_expression" and callee(call) in (("os", "Getenv"), ("os", "LookupEnv")):
+                arg = next(iter(args(call)), None)
+                if arg is not None and arg.type == "identifier" and text(arg) in params:
+                    i = params.index(text(arg))
+                    helpers[name] = (i, i + 1 if len(params) > i + 1 else None)
+    return helpers

@@ -1,0 +1,483 @@
+"""The Go route walker: follows routers through constructors, groups, sub-routers, mounts, struct
+fields, functions and methods that take or return a router, and route-registering wrappers, in
+registration order, into the shared RouterGraph. The frameworks say which calls mean what."""
+
+from __future__ import annotations
+
+from .._model import HttpMethod
+from .._treesitter import (
+    MAX_DEPTH,
+    AuthAlternatives,
+    Mount,
+    Node,
+    RouteDecl,
+    RouterGraph,
+    Use,
+    classify_auth,
+    field_,
+    line,
+    named_children,
+    text,
+    walk,
+)
+from . import _chi, _echo, _fiber, _gin, _gorilla, _nethttp
+from ._framework import ANY_METHOD, UPPER_METHODS, Framework, RouteCall, method_of
+from ._handlers import Handlers
+from ._index import Func, GoIndex
+from ._resolve import Ctx, Resolver
+from ._syntax import args, call_operand, callee, go_string, literals, param_names, param_types, peel
+
+FRAMEWORKS: tuple[Framework, ...] = (
+    _gin.FRAMEWORK,
+    _echo.FRAMEWORK,
+    _chi.FRAMEWORK,
+    _fiber.FRAMEWORK,
+    _gorilla.FRAMEWORK,
+    _nethttp.FRAMEWORK,
+)
+_CONSTRUCTORS = {c: fw for fw in FRAMEWORKS for c in fw.constructors}
+_ROUTER_TYPES = {t: fw for fw in FRAMEWORKS for t in fw.router_types}
+_DEFAULT_MUX = "http.DefaultServeMux"
+_MAX_INLINE = 8
+# Handlers that serve files or generated API docs, not API operations.
+_STATIC_HANDLERS = ("http.FileServer", "http.FileServerFS", "http.ServeFile", "http.Dir(")
+
+
+def _is_static(handler: Node) -> bool:
+    raw = text(handler)
+    head = raw.split("(", 1)[0].lower()
+    return any(s in raw for s in _STATIC_HANDLERS) or "swagger" in head
+
+
+Scope = dict[str, str]
+
+
+class RouteWalker:
+    def __init__(self, index: GoIndex, resolver: Resolver, handlers: Handlers, warnings: list[str]) -> None:
+        self.index = index
+        self.resolver = resolver
+        self.handlers = handlers
+        self.warnings = warnings
+        self.graph = RouterGraph()
+        self.kinds: dict[str, Framework] = {}
+        self.calls: dict[tuple[str, int, int, int], str | None] = {}
+        self.auth_cache: dict[str, AuthAlternatives] = {}
+        self.walked: set[str] = set()
+        self.inline: list[str] = []
+        self.field_sites: dict[tuple[str, int], str] = {}
+        self.wrappers = self._route_wrappers()
+
+    # --- entry -------------------------------------------------------------------------------------
+
+    def run(self) -> RouterGraph:
+        self._field_routers()
+        for func in self.index.functions.values():
+            self._walk_function(func)
+        return self.graph
+
+    def _walk_function(self, func: Func) -> None:
+        if func.key in self.walked or func.key in self.wrappers:
+            return
+        self.walked.add(func.key)
+        self._function(func.node, Ctx(func.file), {}, func.key)
+
+    def _function(self, fn: Node, ctx: Ctx, outer: Scope, owner: str, bound: dict[int, str] | None = None) -> None:
+        scope = dict(outer)
+        for i, (pname, ptype) in enumerate(zip(param_names(fn), param_types(fn), strict=False)):
+            if not pname:
+                continue
+            if bound and i in bound:
+                scope[pname] = bound[i]
+                continue
+            fw = _ROUTER_TYPES.get(text(ptype).lstrip("*"))
+            if fw is not None:
+                key = f"param:{owner}:{i}"
+                self.graph.router(key)
+                self.kinds[key] = fw
+                scope[pname] = key
+        body = field_(fn, "body")
+        if body is not None:
+            self._visit(body, scope, ctx, owner, 0)
+
+    def _visit(self, node: Node, scope: Scope, ctx: Ctx, owner: str, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            self.warnings.append(f"{ctx.file.parsed.path}:{line(node)}: nesting too deep, rest of block not analysed")
+            return
+        kind = node.type
+        if kind == "func_literal":
+            self._function(node, ctx, scope, f"{owner}@{line(node)}")
+            return
+        if kind in ("short_var_declaration", "assignment_statement", "var_spec"):
+            left = named_children(field_(node, "left")) or node.children_by_field_name("name")
+            right = named_children(field_(node, "right") or field_(node, "value"))
+            for value in right:
+                self._visit(value, scope, ctx, owner, depth + 1)
+            for target_node, value in zip(left, right, strict=False):
+                target = self._router_of(value, scope, ctx)
+                if target is None:
+                    continue
+                if target_node.type == "identifier":
+                    scope[text(target_node)] = target
+                elif target_node.type == "selector_expression":
+                    key = self._field_key(target_node, ctx)
+                    if key != target and key not in self.graph.routers:
+                        self.graph.alias(key, target)
+            return
+        if kind == "return_statement":
+            for value in named_children(node):
+                for expr in named_children(value) if value.type == "expression_list" else [value]:
+                    self._visit(expr, scope, ctx, owner, depth + 1)
+                    target = self._router_of(expr, scope, ctx)
+                    if target is not None and not self.inline:
+                        self.graph.alias(f"ret:{owner}", target)
+            return
+        if kind == "call_expression" and self._call(node, scope, ctx, owner, depth):
+            return
+        for child in named_children(node):
+            self._visit(child, scope, ctx, owner, depth + 1)
+
+    # --- routers -----------------------------------------------------------------------------------
+
+    def _new_router(self, node: Node, ctx: Ctx, fw: Framework, *, is_app: bool = False) -> str:
+        key = self.field_sites.get((ctx.file.parsed.path, node.start_byte))
+        if key is None:
+            key = f"{ctx.file.parsed.path}:{line(node)}:{node.start_point[1]}"
+        self.graph.router(key, is_app=is_app)
+        self.kinds[key] = fw
+        return key
+
+    def _field_key(self, selector: Node, ctx: Ctx) -> str:
+        owner = self.resolver.type_of(field_(selector, "operand"), ctx)
+        where = f"{owner.package}.{owner.name}" if owner is not None else "?"
+        return f"field:{where}.{text(field_(selector, 'field'))}"
+
+    def _field_routers(self) -> None:
+        """Routers built straight into struct fields: `a.Router = mux.NewRouter()`, `&S{r: chi.NewRouter()}`."""
+        for gofile in self.index.files:
+            ctx = Ctx(gofile)
+            for node in walk(gofile.parsed.root):
+                if node.type == "assignment_statement":
+                    pairs = zip(named_children(field_(node, "left")), named_children(field_(node, "right")), strict=False)
+                    for target, value in pairs:
+                        if target.type == "selector_expression":
+                            self._field_site(self._field_key(target, ctx), value, ctx)
+                elif node.type == "keyed_element" and node.parent is not None:
+                    literal = node.parent.parent
+                    children = named_children(node)
+                    if literal is None or literal.type != "composite_literal" or len(children) != 2:
+                        continue
+                    owner = self.index.type_ref(gofile.package, gofile, field_(literal, "type"))
+                    if owner is not None:
+                        key = f"field:{owner.package}.{owner.name}.{text(children[0])}"
+                        self._field_site(key, named_children(children[1])[0] if children[1].type == "literal_element" and named_children(children[1]) else children[1], ctx)
+
+    def _field_site(self, key: str, value: Node, ctx: Ctx) -> None:
+        value = peel(value) or value
+        if value.type == "call_expression" and callee(value) in _CONSTRUCTORS:
+            self.field_sites[(ctx.file.parsed.path, value.start_byte)] = key
+            self.graph.router(key, is_app=True)
+            self.kinds[key] = _CONSTRUCTORS[callee(value)]
+
+    def _router_of(self, expr: Node | None, scope: Scope, ctx: Ctx) -> str | None:
+        expr = peel(expr)
+        if expr is None:
+            return None
+        if expr.type == "identifier":
+            return scope.get(text(expr))
+        if expr.type == "selector_expression":
+            operand = field_(expr, "operand")
+            if operand is not None and operand.type == "identifier" and text(operand) in ctx.file.imports:
+                return None
+            key = self._field_key(expr, ctx)
+            return key if self.graph.canonical(key) in self.graph.routers else None
+        if expr.type == "type_assertion_expression":
+            return self._router_of(field_(expr, "operand"), scope, ctx)
+        if expr.type != "call_expression":
+            return None
+        cache_key = (ctx.file.parsed.path, expr.start_byte, expr.end_byte, len(self.inline))
+        if cache_key in self.calls:
+            return self.calls[cache_key]
+        self.calls[cache_key] = None
+        result = self._router_call(expr, scope, ctx)
+        self.calls[cache_key] = result
+        return result
+
+    def _kind(self, router: str) -> Framework | None:
+        return self.kinds.get(self.graph.canonical(router)) or self.kinds.get(router)
+
+    def _router_call(self, call: Node, scope: Scope, ctx: Ctx) -> str | None:
+        operand, name = callee(call)
+        if (operand, name) in _CONSTRUCTORS:
+            return self._new_router(call, ctx, _CONSTRUCTORS[(operand, name)], is_app=True)
+        arguments = args(call)
+        if name == "Subrouter":
+            return self._gorilla_subrouter(call, call_operand(call), scope, ctx)
+        target = call_operand(call)
+        parent = self._router_of(target, scope, ctx) if target is not None else None
+        if parent is not None:
+            fw = self._kind(parent)
+            group = fw.group(name, arguments) if fw is not None else None
+            if fw is None or group is None:
+                return None
+            prefix = ""
+            if group.prefix is not None:
+                value = self._path(group.prefix, ctx, call)
+                if value is None:
+                    return None
+                prefix = value
+            child = self._new_router(call, ctx, fw)
+            self.graph.add(parent, Mount(prefix, child, self._auth_all(list(group.middleware), ctx)))
+            return child
+        for func in self.resolver.callees(call, ctx):
+            if func.key in self.wrappers:
+                continue
+            self._walk_function(func)
+            ret = f"ret:{func.key}"
+            if self.graph.canonical(ret) != ret:
+                return ret
+        return None
+
+    def _gorilla_subrouter(self, call: Node, route: Node | None, scope: Scope, ctx: Ctx) -> str | None:
+        """`r.PathPrefix("/api").Subrouter()` (other matchers such as Host or Methods add no prefix)."""
+        prefix = ""
+        while route is not None and route.type == "call_expression":
+            _, name = callee(route)
+            if name == "PathPrefix" and args(route):
+                prefix = self._path(args(route)[0], ctx, route) or ""
+            target = call_operand(route)
+            parent = self._router_of(target, scope, ctx)
+            if parent is not None:
+                child = self._new_router(call, ctx, _gorilla.FRAMEWORK)
+                self.graph.add(parent, Mount(prefix, child))
+                return child
+            route = target
+        return None
+
+    # --- middleware --------------------------------------------------------------------------------
+
+    def _auth_all(self, exprs: list[Node], ctx: Ctx) -> tuple[AuthAlternatives, ...]:
+        return tuple(a for a in (self._auth(e, ctx) for e in exprs) if a)
+
+    def _auth(self, expr: Node, ctx: Ctx) -> AuthAlternatives:
+        """What a middleware expression checks: a middleware func, a factory call, or a literal."""
+        expr = peel(expr) or expr
+        if expr.type == "func_literal":
+            return classify_auth(literals(expr), text(expr))
+        funcs = self.resolver.callees(expr, ctx) if expr.type == "call_expression" else self.resolver.referenced(expr, ctx)
+        if not funcs:
+            return ()
+        func = funcs[0]
+        if func.key not in self.auth_cache:
+            self.auth_cache[func.key] = classify_auth(literals(func.node), text(func.node))
+        return self.auth_cache[func.key]
+
+    def _unwrap(self, handler: Node, ctx: Ctx) -> tuple[Node, tuple[AuthAlternatives, ...], str]:
+        """Peel middleware wrappers and StripPrefix off a net/http handler expression."""
+        layers: list[AuthAlternatives] = []
+        strip = ""
+        for _ in range(MAX_DEPTH):
+            handler = peel(handler) or handler
+            if handler.type != "call_expression" or not args(handler):
+                break
+            _, name = callee(handler)
+            if name == "StripPrefix":
+                strip = go_string(args(handler)[0]) or ""
+            elif name == "HandlerFunc":
+                pass
+            elif self._auth(handler, ctx):
+                layers.append(self._auth(handler, ctx))
+            elif not self.resolver.callees(handler, ctx):
+                break
+            handler = args(handler)[-1]
+        return handler, tuple(layers), strip
+
+    # --- calls -------------------------------------------------------------------------------------
+
+    def _call(
+        self, call: Node, scope: Scope, ctx: Ctx, owner: str, depth: int, methods: tuple[HttpMethod, ...] = ()
+    ) -> bool:
+        operand, name = callee(call)
+        arguments = args(call)
+        inner = call_operand(call)
+        if inner is not None and inner.type == "call_expression":
+            if name in _gorilla.MATCHERS:
+                # `r.HandleFunc(path, h).Methods(...)`: the route is the innermost call of the chain.
+                if name == "Methods":
+                    methods = (*methods, *(m for a in arguments if (m := method_of(a)) is not None))
+                return self._call(inner, scope, ctx, owner, depth, methods)
+            if name in _gorilla.CHAIN_HANDLERS and arguments and self._gorilla_chain(call, scope, ctx, methods):
+                return True
+        router = _DEFAULT_MUX if operand == "http" and name in ("HandleFunc", "Handle") else None
+        if router is None and inner is not None:
+            router = self._router_of(inner, scope, ctx)
+        if router is None:
+            if operand in ("http", "") and name in ("ListenAndServe", "ListenAndServeTLS") and len(arguments) > 1:
+                handler, layers, _ = self._unwrap(arguments[-1], ctx)
+                target = self._router_of(handler, scope, ctx) or (_DEFAULT_MUX if text(handler) == "nil" else None)
+                if target is not None:
+                    self.graph.router(target, is_app=True).events[0:0] = [Use(layer) for layer in layers]
+                return False
+            return self._calls_with_routers(call, scope, ctx, depth)
+        if router == _DEFAULT_MUX:
+            self.graph.router(router, is_app=True)
+            self.kinds[router] = _nethttp.FRAMEWORK
+        fw = self._kind(router)
+        if fw is None:
+            return False
+        if name == "Use":
+            for arg in arguments:
+                self.graph.add(router, Use(self._auth(arg, ctx)))
+            return False
+        block = fw.block(name, arguments)
+        if block is not None:
+            prefix = self._path(block.prefix, ctx, call) if block.prefix is not None else ""
+            child = self._new_router(call, ctx, fw)
+            self.graph.add(router, Mount(prefix or "", child))
+            self._function(block.body, ctx, scope, f"{owner}@{line(call)}", {0: child})
+            return True
+        if name in fw.mount_methods and len(arguments) == 2:
+            self._visit(arguments[1], scope, ctx, owner, depth + 1)
+            handler, layers, _ = self._unwrap(arguments[1], ctx)
+            mounted = self._router_of(handler, scope, ctx)
+            prefix = self._path(arguments[0], ctx, call)
+            if mounted is not None and prefix is not None:
+                self.graph.add(router, Mount(prefix, mounted, layers))
+            return True
+        if name in fw.static_methods:
+            return True
+        route = fw.route(name, arguments)
+        if route is None:
+            return False
+        self._route(router, fw, route, methods, scope, ctx, call)
+        return True
+
+    def _gorilla_chain(self, call: Node, scope: Scope, ctx: Ctx, methods: tuple[HttpMethod, ...]) -> bool:
+        """`r.Path("/x").Methods("GET").HandlerFunc(h)` and `r.PathPrefix("/x").Handler(h)`."""
+        path: Node | None = None
+        found = list(methods)
+        link = call_operand(call)
+        while link is not None and link.type == "call_expression":
+            _, name = callee(link)
+            if name in ("Path", "PathPrefix") and args(link):
+                path = args(link)[0]
+            elif name == "Methods":
+                found.extend(m for a in args(link) if (m := method_of(a)) is not None)
+            elif name not in _gorilla.MATCHERS:
+                return False
+            router = self._router_of(call_operand(link), scope, ctx)
+            if router is not None:
+                if path is None:
+                    return False
+                route = RouteCall(None, path, args(call)[-1])
+                self._route(router, _gorilla.FRAMEWORK, route, tuple(found), scope, ctx, call)
+                return True
+            link = call_operand(link)
+        return False
+
+    def _route(
+        self,
+        router: str,
+        fw: Framework,
+        route: RouteCall,
+        methods: tuple[HttpMethod, ...],
+        scope: Scope,
+        ctx: Ctx,
+        call: Node,
+    ) -> None:
+        where = f"{ctx.file.parsed.path}:{line(call)}"
+        value, unknown = self.resolver.template(route.path, ctx)
+        if value is None:
+            self.warnings.append(f"{where}: route path {text(route.path)!r} cannot be resolved statically, route skipped")
+            return
+        method = route.method
+        if route.pattern:
+            method, value = _pattern(value)
+        if not value.startswith("/") and value != "":
+            return
+        if _is_static(route.handler):
+            return
+        handler = route.handler
+        auth = self._auth_all(list(route.middleware), ctx)
+        if fw.kind in ("http", "gorilla"):
+            handler, layers, strip = self._unwrap(route.handler, ctx)
+            sub = self._router_of(handler, scope, ctx)
+            if sub is not None:
+                self.graph.add(router, Mount(strip, sub, layers))
+                return
+            auth = layers
+        for each in methods or (method,):
+            decl = RouteDecl(each, value, ctx.file.parsed.path, line(call), auth=auth)
+            if unknown:
+                decl.unresolved["path"] = "part of the path is only known at run time: " + ", ".join(unknown)
+                self.warnings.append(f"{where}: route path {text(route.path)!r} is partly unknown ({', '.join(unknown)})")
+            if fw.kind == "http" and value.endswith("/") and value != "/":
+                decl.unresolved["path"] = "pattern ending in / matches the whole subtree"
+            self.handlers.analyse(decl, handler, ctx)
+            if each is None and not decl.handler_methods:
+                decl.handler_methods = ANY_METHOD
+                decl.unresolved["method"] = "registered without a method and the handler checks none: any method is answered"
+            self.graph.add(router, decl)
+
+    def _path(self, node: Node, ctx: Ctx, at: Node) -> str | None:
+        value = self.resolver.string(node, ctx)
+        if value is None:
+            self.warnings.append(
+                f"{ctx.file.parsed.path}:{line(at)}: prefix {text(node)!r} cannot be resolved statically, routes below it skipped"
+            )
+        return value
+
+    def _calls_with_routers(self, call: Node, scope: Scope, ctx: Ctx, depth: int) -> bool:
+        """`users.Register(v1)`: the callee's router parameter is mounted where the argument lives;
+        a wrapper registering routes from its parameters (`a.Get(path, f)`) is walked with them bound."""
+        arguments = args(call)
+        routers = {i: r for i, a in enumerate(arguments) if (r := self._router_of(a, scope, ctx)) is not None}
+        funcs = self.resolver.callees(call, ctx)
+        wrapper = next((f for f in funcs if f.key in self.wrappers), None)
+        if wrapper is not None and wrapper.key not in self.inline and len(self.inline) < _MAX_INLINE:
+            for arg in arguments:
+                self._visit(arg, scope, ctx, wrapper.key, depth + 1)
+            self.inline.append(wrapper.key)
+            try:
+                self._function(wrapper.node, self.resolver.bind(wrapper, call, ctx), {}, wrapper.key, routers)
+            finally:
+                self.inline.pop()
+            return True
+        if not routers:
+            return False
+        for func in funcs:
+            for i, target in routers.items():
+                self.graph.add(target, Mount("", f"param:{func.key}:{i}"))
+        return False
+
+    def _route_wrappers(self) -> set[str]:
+        """Functions registering a route whose path is one of their own parameters."""
+        found: set[str] = set()
+        for func in self.index.functions.values():
+            params = set(param_names(func.node))
+            for node in walk(func.node):
+                if node.type != "call_expression":
+                    continue
+                _, name = callee(node)
+                arguments = args(node)
+                path = arguments[0] if arguments else None
+                if name in ("Handle", "Method", "MethodFunc", "Add") and len(arguments) >= 3:
+                    path = arguments[1]
+                registers = any(fw.route(name, arguments) is not None for fw in FRAMEWORKS) or name in ("Path", "PathPrefix")
+                if registers and path is not None and path.type == "identifier" and text(path) in params:
+                    found.add(func.key)
+                    break
+        return found
+
+
+def _pattern(value: str) -> tuple[HttpMethod | None, str]:
+    """A net/http pattern "[METHOD ][HOST]/path" → (method, path)."""
+    method: HttpMethod | None = None
+    value = value.strip()
+    if " " in value:
+        verb, _, value = value.partition(" ")
+        method = UPPER_METHODS.get(verb.upper())
+        value = value.strip()
+    if not value.startswith("/"):
+        value = "/" + value.partition("/")[2]
+    return method, value
+
