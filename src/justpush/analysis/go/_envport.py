@@ -6,7 +6,7 @@ import re
 
 from .._model import EnvVar, Evidence
 from .._treesitter import Node, env_var, evidence, field_, named_children, text, walk
-from ._index import GoIndex
+from ._index import GoFile, GoIndex
 from ._resolve import Ctx, Resolver
 from ._syntax import args, callee, go_string
 
@@ -26,34 +26,31 @@ _LISTEN = {
 def env_reads(index: GoIndex, resolver: Resolver) -> list[EnvVar]:
     """os.Getenv / os.LookupEnv reads (with the fallback applied right after) and getenv-style helpers."""
     found: list[EnvVar] = []
-    for gofile in index.files:
-        parsed = gofile.parsed
-        for node in walk(parsed.root):
-            if node.type != "call_expression":
+    for gofile, _, node in index.calls:
+        path = gofile.parsed.path
+        operand, name = callee(node)
+        arguments = args(node)
+        if not arguments:
+            continue
+        if (operand, name) in (("os", "Getenv"), ("os", "LookupEnv")):
+            var_name = go_string(arguments[0])
+            if var_name is None:
                 continue
-            operand, name = callee(node)
-            arguments = args(node)
-            if not arguments:
+            default = _go_default(node)
+            required = default is None and name == "Getenv"
+            found.append(env_var(var_name, default, evidence(path, node), required=required))
+        elif not operand and name in resolver.env_helpers:
+            name_i, default_i = resolver.env_helpers[name]
+            var_name = go_string(arguments[name_i]) if len(arguments) > name_i else None
+            if var_name is None:
                 continue
-            if (operand, name) in (("os", "Getenv"), ("os", "LookupEnv")):
-                var_name = go_string(arguments[0])
-                if var_name is None:
-                    continue
-                default = _go_default(node)
-                required = default is None and name == "Getenv"
-                found.append(env_var(var_name, default, evidence(parsed.path, node), required=required))
-            elif not operand and name in resolver.env_helpers:
-                name_i, default_i = resolver.env_helpers[name]
-                var_name = go_string(arguments[name_i]) if len(arguments) > name_i else None
-                if var_name is None:
-                    continue
-                default = None
-                if default_i is not None and len(arguments) > default_i:
-                    default_node = arguments[default_i]
-                    default = go_string(default_node)
-                    if default is None and default_node.type in ("int_literal", "true", "false"):
-                        default = text(default_node)
-                found.append(env_var(var_name, default, evidence(parsed.path, node)))
+            default = None
+            if default_i is not None and len(arguments) > default_i:
+                default_node = arguments[default_i]
+                default = go_string(default_node)
+                if default is None and default_node.type in ("int_literal", "true", "false"):
+                    default = text(default_node)
+            found.append(env_var(var_name, default, evidence(path, node)))
     return found
 
 
@@ -108,29 +105,31 @@ def _go_default(call: Node) -> str | None:
 
 def port_candidates(index: GoIndex, resolver: Resolver) -> list[tuple[int, Evidence]]:
     """Ports from ListenAndServe / Run / Start / Listen / http.Server{Addr}, following env defaults."""
+    found: list[tuple[GoFile, Node, Node]] = []
+    for gofile, _, node in index.calls:
+        operand, name = callee(node)
+        arguments = args(node)
+        if (operand if operand in ("http", "net") else "", name) not in _LISTEN:
+            continue
+        if name == "Run" and not arguments and operand:
+            # gin's Run() without an address listens on :8080 (or $PORT).
+            found.append((gofile, node, node))
+        elif arguments:
+            found.append((gofile, node, arguments[-1] if operand == "net" else arguments[0]))
+    for gofile, node in index.keyed:
+        children = named_children(node)
+        if len(children) == 2 and text(children[0]) == "Addr":
+            value_node = children[1]
+            if value_node.type == "literal_element" and named_children(value_node):
+                value_node = named_children(value_node)[0]
+            found.append((gofile, node, value_node))
     candidates: list[tuple[int, Evidence]] = []
-    for gofile in index.files:
-        parsed = gofile.parsed
-        ctx = Ctx(gofile)
-        for node in walk(parsed.root):
-            addr: Node | None = None
-            if node.type == "call_expression":
-                operand, name = callee(node)
-                arguments = args(node)
-                key = (operand if operand in ("http", "net") else "", name)
-                if key not in _LISTEN:
-                    continue
-                if name == "Run" and not arguments and operand:
-                    candidates.append((8080, evidence(parsed.path, node, "gin Run() default :8080")))
-                    continue
-                addr = arguments[-1] if operand == "net" and arguments else (arguments[0] if arguments else None)
-            elif node.type == "keyed_element" and text(named_children(node)[0] if named_children(node) else None) == "Addr":
-                value_node = named_children(node)[-1]
-                addr = named_children(value_node)[0] if value_node.type == "literal_element" and named_children(value_node) else value_node
-            if addr is None:
-                continue
-            value = resolver.string(addr, ctx)
-            match = re.search(r":(\d{1,5})$", value or "")
-            if match:
-                candidates.append((int(match.group(1)), evidence(parsed.path, node)))
+    for gofile, node, addr in sorted(found, key=lambda f: (f[0].parsed.path, f[1].start_byte)):
+        if addr is node:
+            candidates.append((8080, evidence(gofile.parsed.path, node, "gin Run() default :8080")))
+            continue
+        value = resolver.string(addr, Ctx(gofile))
+        match = re.search(r":(\d{1,5})$", value or "")
+        if match:
+            candidates.append((int(match.group(1)), evidence(gofile.parsed.path, node)))
     return candidates

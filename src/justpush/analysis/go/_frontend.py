@@ -36,9 +36,9 @@ def _load(root: Path, warnings: list[str]) -> tuple[GoIndex, Resolver]:
     except OSError:
         module_text = None
     index = GoIndex.build(parsed, module_text)
-    resolver = Resolver(index, {})
-    defaults = {var.name: var.default for var in env_reads(index, resolver) if var.default is not None}
-    return index, Resolver(index, defaults)
+    resolver = Resolver(index)
+    resolver.env = {var.name: var.default for var in env_reads(index, resolver) if var.default is not None}
+    return index, resolver
 
 
 def extract(root: Path, profile: ProjectProfile) -> ExtractedApi:

@@ -51,6 +51,11 @@ class GoIndex:
     types: dict[tuple[str, str], Node] = field(default_factory=dict)
     values: dict[tuple[str, str], tuple[GoFile, Node]] = field(default_factory=dict)
     package_dirs: set[str] = field(default_factory=set)
+    # Every call, assignment and keyed literal element, with its file and top-level function: one
+    # walk of each tree serves all the scans that look for them.
+    calls: list[tuple[GoFile, Func | None, Node]] = field(default_factory=list)
+    assignments: list[tuple[GoFile, Node]] = field(default_factory=list)
+    keyed: list[tuple[GoFile, Node]] = field(default_factory=list)
 
     @classmethod
     def build(cls, parsed: list[Parsed], go_mod: str | None) -> GoIndex:
@@ -60,11 +65,15 @@ class GoIndex:
         for gofile in files:
             index.package_dirs.add(gofile.package)
             for node in named_children(gofile.parsed.root):
+                func: Func | None = None
                 if node.type in ("function_declaration", "method_declaration"):
                     receiver = receiver_type(node)
                     func = Func(gofile, node, receiver, text(field_(node, "name")))
                     index.functions.setdefault((gofile.package, receiver, func.name), func)
                     index.by_name.setdefault(func.name, []).append(func)
+                index._census(gofile, func, node)
+                if func is not None:
+                    continue
                 elif node.type == "type_declaration":
                     for spec in named_children(node):
                         if spec.type in ("type_spec", "type_alias"):
@@ -77,6 +86,15 @@ class GoIndex:
                                 index.values.setdefault((gofile.package, text(name_node)), (gofile, value))
         index._alias_package_names()
         return index
+
+    def _census(self, gofile: GoFile, func: Func | None, top: Node) -> None:
+        for node in walk(top):
+            if node.type == "call_expression":
+                self.calls.append((gofile, func, node))
+            elif node.type == "assignment_statement":
+                self.assignments.append((gofile, node))
+            elif node.type == "keyed_element":
+                self.keyed.append((gofile, node))
 
     def _alias_package_names(self) -> None:
         """Imports of local packages also answer to the package clause's name (`package handler` in handlers/)."""

@@ -29,10 +29,12 @@ class Ctx:
 
 
 class Resolver:
-    def __init__(self, index: GoIndex, env_defaults: Mapping[str, str]) -> None:
+    def __init__(self, index: GoIndex, env_defaults: Mapping[str, str] | None = None) -> None:
         self.index = index
-        self.env = env_defaults
+        self.env: Mapping[str, str] = env_defaults or {}
         self.env_helpers = _env_helpers(index)
+        # Declarations per function node (keyed by node id: the trees live as long as this resolver).
+        self.declarations: dict[int, Declarations] = {}
 
     # --- strings -------------------------------------------------------------------------------
 
@@ -119,9 +121,9 @@ class Resolver:
             if name in ctx.bindings:
                 bound, outer = ctx.bindings[name]
                 return self.template(bound, outer, depth + 1)
-            local = local_value(name, expr)
-            if local is not None:
-                return self.template(local, ctx, depth + 1)
+            local = local_declaration(name, expr, self.declarations)
+            if local is not None and local[0] == "value":
+                return self.template(local[1], ctx, depth + 1)
         found = self.index.value(ctx.file, expr)
         if found is not None:
             return self.template(found[1], Ctx(found[0]), depth + 1)
@@ -139,7 +141,7 @@ class Resolver:
             if name in ctx.bindings:
                 bound, outer = ctx.bindings[name]
                 return self.type_of(bound, outer, depth + 1)
-            declared = local_declaration(name, expr)
+            declared = local_declaration(name, expr, self.declarations)
             if declared is not None:
                 kind, node, position = declared
                 if kind == "type":
@@ -220,52 +222,62 @@ class Resolver:
         return Ctx(func.file, bound)
 
 
-def local_value(name: str, at: Node) -> Node | None:
-    declared = local_declaration(name, at)
-    if declared is None or declared[0] != "value":
-        return None
-    return declared[1]
+Declarations = dict[str, list[tuple[int, tuple[str, Node, int]]]]
 
 
-def local_declaration(name: str, at: Node) -> tuple[str, Node, int] | None:
+def local_declaration(name: str, at: Node, cache: dict[int, Declarations]) -> tuple[str, Node, int] | None:
     """The closest declaration of a local name before `at` in the enclosing functions.
 
-    ("value", initialiser, position among the left-hand names), ("type", declared type, 0) or
-    ("param", type node, index) for a parameter of an enclosing function.
+    ("value", initialiser, position among the left-hand names), or ("type", declared type, index)
+    for a typed `var`, a parameter or the receiver of an enclosing function.
     """
     scope: Node | None = at.parent
     while scope is not None:
         if scope.type in _FUNCTIONS:
             found: tuple[str, Node, int] | None = None
-            body = field_(scope, "body")
-            for node in walk(body) if body is not None else ():
-                if node.start_byte >= at.start_byte:
+            table = cache.get(scope.id)
+            if table is None:
+                table = cache[scope.id] = _declarations(scope)
+            for start, declared in table.get(name, ()):
+                if start >= at.start_byte:
                     break
-                if node.type in ("short_var_declaration", "var_spec", "const_spec", "assignment_statement"):
-                    lhs = named_children(field_(node, "left")) or node.children_by_field_name("name")
-                    rhs = named_children(field_(node, "right") or field_(node, "value"))
-                    for i, target in enumerate(lhs):
-                        if text(target) != name:
-                            continue
-                        if len(rhs) == len(lhs):
-                            found = ("value", rhs[i], 0)
-                        elif len(rhs) == 1:
-                            found = ("value", rhs[0], i)
-                        elif node.type == "var_spec" and field_(node, "type") is not None:
-                            found = ("type", field_(node, "type"), 0)  # type: ignore[arg-type]
+                found = declared
             if found is not None:
                 return found
-            for i, (pname, ptype) in enumerate(zip(param_names(scope), param_types(scope), strict=False)):
-                if pname == name and ptype is not None:
-                    return ("type", ptype, i)
-            if scope.type == "method_declaration":
-                receiver = named_children(field_(scope, "receiver"))
-                for decl in receiver:
-                    rtype = field_(decl, "type")
-                    if rtype is not None and any(text(n) == name for n in decl.children_by_field_name("name")):
-                        return ("type", rtype, 0)
         scope = scope.parent
     return None
+
+
+def _declarations(fn: Node) -> Declarations:
+    """Every name fn declares, in source order: parameters and receiver first, then its body's."""
+    table: Declarations = {}
+    for i, (pname, ptype) in enumerate(zip(param_names(fn), param_types(fn), strict=False)):
+        if pname and ptype is not None:
+            table.setdefault(pname, []).append((-1, ("type", ptype, i)))
+    if fn.type == "method_declaration":
+        for decl in named_children(field_(fn, "receiver")):
+            rtype = field_(decl, "type")
+            for rname in decl.children_by_field_name("name"):
+                if rtype is not None:
+                    table.setdefault(text(rname), []).append((-1, ("type", rtype, 0)))
+    body = field_(fn, "body")
+    for node in walk(body) if body is not None else ():
+        if node.type not in ("short_var_declaration", "var_spec", "const_spec", "assignment_statement"):
+            continue
+        lhs = named_children(field_(node, "left")) or node.children_by_field_name("name")
+        rhs = named_children(field_(node, "right") or field_(node, "value"))
+        declared_type = field_(node, "type") if node.type == "var_spec" else None
+        for i, target in enumerate(lhs):
+            entry: tuple[str, Node, int] | None = None
+            if len(rhs) == len(lhs):
+                entry = ("value", rhs[i], 0)
+            elif len(rhs) == 1:
+                entry = ("value", rhs[0], i)
+            elif declared_type is not None:
+                entry = ("type", declared_type, 0)
+            if entry is not None:
+                table.setdefault(text(target), []).append((node.start_byte, entry))
+    return table
 
 
 def _placeholder(expr: Node) -> str:
@@ -275,14 +287,12 @@ def _placeholder(expr: Node) -> str:
 def _env_helpers(index: GoIndex) -> dict[str, tuple[int, int | None]]:
     """Helpers like getEnv(name, fallback) that pass a parameter to os.Getenv: name -> (name arg, default arg)."""
     helpers: dict[str, tuple[int, int | None]] = {}
-    for (_, receiver, name), func in index.functions.items():
-        if receiver:
+    for _, func, call in index.calls:
+        if func is None or func.receiver or callee(call) not in (("os", "Getenv"), ("os", "LookupEnv")):
             continue
         params = param_names(func.node)
-        for call in walk(func.node):
-            if call.type == "call_expression" and callee(call) in (("os", "Getenv"), ("os", "LookupEnv")):
-                arg = next(iter(args(call)), None)
-                if arg is not None and arg.type == "identifier" and text(arg) in params:
-                    i = params.index(text(arg))
-                    helpers[name] = (i, i + 1 if len(params) > i + 1 else None)
+        arg = next(iter(args(call)), None)
+        if arg is not None and arg.type == "identifier" and text(arg) in params:
+            i = params.index(text(arg))
+            helpers[func.name] = (i, i + 1 if len(params) > i + 1 else None)
     return helpers

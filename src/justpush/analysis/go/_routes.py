@@ -43,6 +43,11 @@ _MAX_INLINE = 8
 _STATIC_HANDLERS = ("http.FileServer", "http.FileServerFS", "http.ServeFile", "http.Dir(")
 
 
+def _is_constructor(value: Node) -> bool:
+    value = peel(value) or value
+    return value.type == "call_expression" and callee(value) in _CONSTRUCTORS
+
+
 def _is_static(handler: Node) -> bool:
     raw = text(handler)
     head = raw.split("(", 1)[0].lower()
@@ -65,7 +70,10 @@ class RouteWalker:
         self.walked: set[str] = set()
         self.inline: list[str] = []
         self.field_sites: dict[tuple[str, int], str] = {}
+        # Names of struct fields known to hold a router; other selectors are not looked at.
+        self.router_fields: set[str] = set()
         self.wrappers = self._route_wrappers()
+        self.wrapper_names = {key.rsplit(".", 1)[-1].rsplit(":", 1)[-1] for key in self.wrappers}
 
     # --- entry -------------------------------------------------------------------------------------
 
@@ -119,6 +127,7 @@ class RouteWalker:
                 if target_node.type == "identifier":
                     scope[text(target_node)] = target
                 elif target_node.type == "selector_expression":
+                    self.router_fields.add(text(field_(target_node, "field")))
                     key = self._field_key(target_node, ctx)
                     if key != target and key not in self.graph.routers:
                         self.graph.alias(key, target)
@@ -153,30 +162,31 @@ class RouteWalker:
 
     def _field_routers(self) -> None:
         """Routers built straight into struct fields: `a.Router = mux.NewRouter()`, `&S{r: chi.NewRouter()}`."""
-        for gofile in self.index.files:
-            ctx = Ctx(gofile)
-            for node in walk(gofile.parsed.root):
-                if node.type == "assignment_statement":
-                    pairs = zip(named_children(field_(node, "left")), named_children(field_(node, "right")), strict=False)
-                    for target, value in pairs:
-                        if target.type == "selector_expression":
-                            self._field_site(self._field_key(target, ctx), value, ctx)
-                elif node.type == "keyed_element" and node.parent is not None:
-                    literal = node.parent.parent
-                    children = named_children(node)
-                    if literal is None or literal.type != "composite_literal" or len(children) != 2:
-                        continue
-                    owner = self.index.type_ref(gofile.package, gofile, field_(literal, "type"))
-                    if owner is not None:
-                        key = f"field:{owner.package}.{owner.name}.{text(children[0])}"
-                        self._field_site(key, named_children(children[1])[0] if children[1].type == "literal_element" and named_children(children[1]) else children[1], ctx)
+        for gofile, node in self.index.assignments:
+            pairs = zip(named_children(field_(node, "left")), named_children(field_(node, "right")), strict=False)
+            for target, value in pairs:
+                if target.type == "selector_expression" and _is_constructor(value):
+                    self._field_site(self._field_key(target, Ctx(gofile)), value, Ctx(gofile))
+        for gofile, node in self.index.keyed:
+            literal = node.parent.parent if node.parent is not None else None
+            children = named_children(node)
+            if literal is None or literal.type != "composite_literal" or len(children) != 2:
+                continue
+            value = children[1]
+            if value.type == "literal_element" and named_children(value):
+                value = named_children(value)[0]
+            if not _is_constructor(value):
+                continue
+            owner = self.index.type_ref(gofile.package, gofile, field_(literal, "type"))
+            if owner is not None:
+                self._field_site(f"field:{owner.package}.{owner.name}.{text(children[0])}", value, Ctx(gofile))
 
     def _field_site(self, key: str, value: Node, ctx: Ctx) -> None:
         value = peel(value) or value
-        if value.type == "call_expression" and callee(value) in _CONSTRUCTORS:
-            self.field_sites[(ctx.file.parsed.path, value.start_byte)] = key
-            self.graph.router(key, is_app=True)
-            self.kinds[key] = _CONSTRUCTORS[callee(value)]
+        self.field_sites[(ctx.file.parsed.path, value.start_byte)] = key
+        self.router_fields.add(key.rsplit(".", 1)[-1])
+        self.graph.router(key, is_app=True)
+        self.kinds[key] = _CONSTRUCTORS[callee(value)]
 
     def _router_of(self, expr: Node | None, scope: Scope, ctx: Ctx) -> str | None:
         expr = peel(expr)
@@ -187,6 +197,8 @@ class RouteWalker:
         if expr.type == "selector_expression":
             operand = field_(expr, "operand")
             if operand is not None and operand.type == "identifier" and text(operand) in ctx.file.imports:
+                return None
+            if text(field_(expr, "field")) not in self.router_fields:
                 return None
             key = self._field_key(expr, ctx)
             return key if self.graph.canonical(key) in self.graph.routers else None
@@ -431,6 +443,8 @@ class RouteWalker:
         a wrapper registering routes from its parameters (`a.Get(path, f)`) is walked with them bound."""
         arguments = args(call)
         routers = {i: r for i, a in enumerate(arguments) if (r := self._router_of(a, scope, ctx)) is not None}
+        if not routers and callee(call)[1] not in self.wrapper_names:
+            return False
         funcs = self.resolver.callees(call, ctx)
         wrapper = next((f for f in funcs if f.key in self.wrappers), None)
         if wrapper is not None and wrapper.key not in self.inline and len(self.inline) < _MAX_INLINE:
@@ -452,20 +466,18 @@ class RouteWalker:
     def _route_wrappers(self) -> set[str]:
         """Functions registering a route whose path is one of their own parameters."""
         found: set[str] = set()
-        for func in self.index.functions.values():
-            params = set(param_names(func.node))
-            for node in walk(func.node):
-                if node.type != "call_expression":
-                    continue
-                _, name = callee(node)
-                arguments = args(node)
-                path = arguments[0] if arguments else None
-                if name in ("Handle", "Method", "MethodFunc", "Add") and len(arguments) >= 3:
-                    path = arguments[1]
-                registers = any(fw.route(name, arguments) is not None for fw in FRAMEWORKS) or name in ("Path", "PathPrefix")
-                if registers and path is not None and path.type == "identifier" and text(path) in params:
-                    found.add(func.key)
-                    break
+        for _, func, node in self.index.calls:
+            if func is None or func.key in found:
+                continue
+            _, name = callee(node)
+            arguments = args(node)
+            path = arguments[0] if arguments else None
+            if name in ("Handle", "Method", "MethodFunc", "Add") and len(arguments) >= 3:
+                path = arguments[1]
+            if path is None or path.type != "identifier" or text(path) not in param_names(func.node):
+                continue
+            if name in ("Path", "PathPrefix") or any(fw.route(name, arguments) is not None for fw in FRAMEWORKS):
+                found.add(func.key)
         return found
 
 
