@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
+from .._files import iter_paths
 from .._model import EnvVar, Evidence, ExtractedApi, ProjectProfile
 from .._treesitter import (
     Parsed,
@@ -28,7 +29,29 @@ def _is_source(path: str) -> bool:
     return not path.endswith("_test.go") and "testdata" not in PurePosixPath(path).parts
 
 
+# The last project loaded: one analysis asks for routes, env vars and the port of the same sources.
+_LAST: dict[tuple[str, tuple[tuple[str, int, int], ...]], tuple[GoIndex, Resolver, list[str]]] = {}
+
+
 def _load(root: Path, warnings: list[str]) -> tuple[GoIndex, Resolver]:
+    """The parsed, indexed project (reused while its files are unchanged), parse warnings added."""
+    signature = tuple(
+        (p.as_posix(), st.st_mtime_ns, st.st_size) for p in iter_paths(root, (".go", ".mod")) if (st := p.stat())
+    )
+    key = (str(root.resolve()), signature)
+    if key in _LAST:
+        index, resolver, parse_warnings = _LAST[key]
+        warnings.extend(parse_warnings)
+        return index, resolver
+    own: list[str] = []
+    index, resolver = _build(root, own)
+    _LAST.clear()
+    _LAST[key] = (index, resolver, own)
+    warnings.extend(own)
+    return index, resolver
+
+
+def _build(root: Path, warnings: list[str]) -> tuple[GoIndex, Resolver]:
     parsed: list[Parsed] = parse_all(root, (".go",), lambda p: "go" if _is_source(p) else None, warnings)
     go_mod = root / "go.mod"
     try:
@@ -37,7 +60,8 @@ def _load(root: Path, warnings: list[str]) -> tuple[GoIndex, Resolver]:
         module_text = None
     index = GoIndex.build(parsed, module_text)
     resolver = Resolver(index)
-    resolver.env = {var.name: var.default for var in env_reads(index, resolver) if var.default is not None}
+    resolver.env_vars = env_reads(index, resolver)
+    resolver.env = {var.name: var.default for var in resolver.env_vars if var.default is not None}
     return index, resolver
 
 
@@ -59,8 +83,8 @@ def extract(root: Path, profile: ProjectProfile) -> ExtractedApi:
 
 def scan_env(root: Path, profile: ProjectProfile) -> list[EnvVar]:
     """Environment variables the Go code reads (os.Getenv, os.LookupEnv, getenv-with-default helpers)."""
-    index, resolver = _load(root, [])
-    return rebase_env(env_reads(index, resolver), profile.app_dir)
+    _, resolver = _load(root, [])
+    return rebase_env(resolver.env_vars, profile.app_dir)
 
 
 def find_port(root: Path, profile: ProjectProfile) -> tuple[int, Evidence] | None:

@@ -7,9 +7,14 @@ functions in different packages (`admin.NewAPI`, `app.NewAPI`) stay apart.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+
+import tree_sitter
+import tree_sitter_go
 
 from .._treesitter import Node, Parsed, field_, named_children, text, walk
 from ._syntax import go_string
@@ -64,15 +69,14 @@ class GoIndex:
         index = cls(files, module.group(1) if module else "")
         for gofile in files:
             index.package_dirs.add(gofile.package)
+            tops: list[Func] = []
             for node in named_children(gofile.parsed.root):
-                func: Func | None = None
                 if node.type in ("function_declaration", "method_declaration"):
                     receiver = receiver_type(node)
                     func = Func(gofile, node, receiver, text(field_(node, "name")))
                     index.functions.setdefault((gofile.package, receiver, func.name), func)
                     index.by_name.setdefault(func.name, []).append(func)
-                index._census(gofile, func, node)
-                if func is not None:
+                    tops.append(func)
                     continue
                 elif node.type == "type_declaration":
                     for spec in named_children(node):
@@ -84,17 +88,19 @@ class GoIndex:
                             values = named_children(field_(spec, "value"))
                             for name_node, value in zip(spec.children_by_field_name("name"), values, strict=False):
                                 index.values.setdefault((gofile.package, text(name_node)), (gofile, value))
+            index._census(gofile, tops)
         index._alias_package_names()
         return index
 
-    def _census(self, gofile: GoFile, func: Func | None, top: Node) -> None:
-        for node in walk(top):
-            if node.type == "call_expression":
-                self.calls.append((gofile, func, node))
-            elif node.type == "assignment_statement":
-                self.assignments.append((gofile, node))
-            elif node.type == "keyed_element":
-                self.keyed.append((gofile, node))
+    def _census(self, gofile: GoFile, tops: list[Func]) -> None:
+        starts = [f.node.start_byte for f in tops]
+        captures = tree_sitter.QueryCursor(_census_query()).captures(gofile.parsed.root)
+        for node in sorted(captures.get("call", []), key=lambda n: n.start_byte):
+            i = bisect.bisect_right(starts, node.start_byte) - 1
+            owner = tops[i] if i >= 0 and node.end_byte <= tops[i].node.end_byte else None
+            self.calls.append((gofile, owner, node))
+        self.assignments.extend((gofile, n) for n in sorted(captures.get("assign", []), key=lambda n: n.start_byte))
+        self.keyed.extend((gofile, n) for n in sorted(captures.get("keyed", []), key=lambda n: n.start_byte))
 
     def _alias_package_names(self) -> None:
         """Imports of local packages also answer to the package clause's name (`package handler` in handlers/)."""
@@ -230,6 +236,13 @@ class GoIndex:
 
     def file_of(self, package: str) -> GoFile | None:
         return self._file_in(package)
+
+
+@functools.cache
+def _census_query() -> tree_sitter.Query:
+    """Calls, assignments and keyed literal elements, found by tree-sitter itself (much faster than a walk)."""
+    language = tree_sitter.Language(tree_sitter_go.language())
+    return tree_sitter.Query(language, "(call_expression) @call (assignment_statement) @assign (keyed_element) @keyed")
 
 
 def receiver_type(fn: Node) -> str:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .._model import EnvVar
 from .._treesitter import Node, field_, named_children, text, walk
 from ._index import Func, GoFile, GoIndex, TypeRef
 from ._syntax import args, callee, go_string, param_names, param_types, peel, returned_values
@@ -32,6 +33,8 @@ class Resolver:
     def __init__(self, index: GoIndex, env_defaults: Mapping[str, str] | None = None) -> None:
         self.index = index
         self.env: Mapping[str, str] = env_defaults or {}
+        # The env vars the project reads, with the defaults above (filled in by the front-end).
+        self.env_vars: list[EnvVar] = []
         self.env_helpers = _env_helpers(index)
         # Declarations per function node (keyed by node id: the trees live as long as this resolver).
         self.declarations: dict[int, Declarations] = {}

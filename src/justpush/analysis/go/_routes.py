@@ -4,6 +4,8 @@ registration order, into the shared RouterGraph. The frameworks say which calls 
 
 from __future__ import annotations
 
+import re
+
 from .._model import HttpMethod
 from .._treesitter import (
     MAX_DEPTH,
@@ -38,6 +40,11 @@ FRAMEWORKS: tuple[Framework, ...] = (
 _CONSTRUCTORS = {c: fw for fw in FRAMEWORKS for c in fw.constructors}
 _ROUTER_TYPES = {t: fw for fw in FRAMEWORKS for t in fw.router_types}
 _DEFAULT_MUX = "http.DefaultServeMux"
+# Every method name a framework registers a route with (a cheap filter before asking the frameworks).
+_REGISTRATIONS = frozenset(
+    {*UPPER_METHODS, *(m.title() for m in UPPER_METHODS.values()), "Handle", "HandleFunc", "Any", "All", "Add"}
+    | {"Method", "MethodFunc", "Path", "PathPrefix"}
+)
 _MAX_INLINE = 8
 # Handlers that serve files or generated API docs, not API operations.
 _STATIC_HANDLERS = ("http.FileServer", "http.FileServerFS", "http.ServeFile", "http.Dir(")
@@ -74,14 +81,31 @@ class RouteWalker:
         self.router_fields: set[str] = set()
         self.wrappers = self._route_wrappers()
         self.wrapper_names = {key.rsplit(".", 1)[-1].rsplit(":", 1)[-1] for key in self.wrappers}
+        # Functions whose declared result may be a router: only calls to these can return one.
+        self.router_returning = {
+            f.name
+            for f in index.functions.values()
+            if any(t in text(field_(f.node, "result")) for t in (*_ROUTER_TYPES, "http.Handler"))
+        }
 
     # --- entry -------------------------------------------------------------------------------------
 
     def run(self) -> RouterGraph:
         self._field_routers()
+        relevant = self._relevance()
         for func in self.index.functions.values():
-            self._walk_function(func)
+            if relevant.search(text(func.node)):
+                self._walk_function(func)
         return self.graph
+
+    def _relevance(self) -> re.Pattern[str]:
+        """Words without which a function cannot touch a router: its types, constructors, the
+        functions returning or taking one, router fields, wrappers, the default mux."""
+        words = {t.split(".")[-1] for t in _ROUTER_TYPES}
+        words.update(name for _, name in _CONSTRUCTORS)
+        words.update(self.router_returning, self.router_fields, self.wrapper_names)
+        words.update(("HandleFunc", "Handle", "ListenAndServe", "ListenAndServeTLS"))
+        return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, words))) + r")\b")
 
     def _walk_function(self, func: Func) -> None:
         if func.key in self.walked or func.key in self.wrappers:
@@ -240,6 +264,8 @@ class RouteWalker:
             child = self._new_router(call, ctx, fw)
             self.graph.add(parent, Mount(prefix, child, self._auth_all(list(group.middleware), ctx)))
             return child
+        if name not in self.router_returning:
+            return None
         for func in self.resolver.callees(call, ctx):
             if func.key in self.wrappers:
                 continue
@@ -470,6 +496,8 @@ class RouteWalker:
             if func is None or func.key in found:
                 continue
             _, name = callee(node)
+            if name not in _REGISTRATIONS:
+                continue
             arguments = args(node)
             path = arguments[0] if arguments else None
             if name in ("Handle", "Method", "MethodFunc", "Add") and len(arguments) >= 3:
