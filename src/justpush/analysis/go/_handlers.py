@@ -15,7 +15,7 @@ from .._treesitter import HTTP_METHODS, Node, RouteDecl, field_, named_children,
 from ._framework import method_of
 from ._resolve import Ctx, Resolver
 from ._schemas import Schemas
-from ._syntax import args, call_operand, callee, go_string, param_names, param_types, peel, returned_values
+from ._syntax import args, call_operand, callee, go_string, is_function_like, param_names, param_types, peel, returned_values
 
 _STATUS = {
     "StatusOK": "200",
@@ -83,7 +83,7 @@ class Handlers:
         if expr.type != "call_expression":
             return None
         for arg in reversed(args(expr)):
-            if peel(arg) is not None and peel(arg).type in ("func_literal", "identifier", "selector_expression", "call_expression"):  # type: ignore[union-attr]
+            if is_function_like(arg):
                 inner = self.body_of(arg, ctx, depth + 1)
                 if inner is not None:
                     return inner

@@ -27,7 +27,7 @@ from ._framework import ANY_METHOD, UPPER_METHODS, Framework, RouteCall, method_
 from ._handlers import Handlers
 from ._index import Func, GoIndex
 from ._resolve import Ctx, Resolver
-from ._syntax import args, call_operand, callee, go_string, literals, param_names, param_types, peel
+from ._syntax import args, call_operand, callee, go_string, literals, param_names, param_types, peel, wrapped
 
 FRAMEWORKS: tuple[Framework, ...] = (
     _gin.FRAMEWORK,
@@ -326,7 +326,10 @@ class RouteWalker:
                 layers.append(self._auth(handler, ctx))
             elif not self.resolver.callees(handler, ctx):
                 break
-            handler = args(handler)[-1]
+            inner = wrapped(handler)
+            if inner is None:
+                break
+            handler = inner
         return handler, tuple(layers), strip
 
     # --- calls -------------------------------------------------------------------------------------

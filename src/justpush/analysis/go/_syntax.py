@@ -94,3 +94,14 @@ def returned_values(fn: Node) -> list[list[Node]]:
                 values = named_children(values[0])
             out.append(values)
     return out
+
+
+def is_function_like(node: Node) -> bool:
+    """Whether an argument may be a function value (not a literal, nil or a composite value)."""
+    inner = peel(node)
+    return inner is not None and inner.type in ("func_literal", "identifier", "selector_expression", "call_expression")
+
+
+def wrapped(call: Node) -> Node | None:
+    """The handler a wrapper call is given: its last function-like argument (`auth(h, true)` → h)."""
+    return next((a for a in reversed(args(call)) if is_function_like(a)), None)
