@@ -13,7 +13,7 @@ from typing import Any
 from .._model import HttpMethod, Parameter
 from .._treesitter import HTTP_METHODS, Node, RouteDecl, field_, named_children, status_schema, text, walk
 from ._framework import method_of
-from ._resolve import Ctx, Resolver
+from ._resolve import Ctx, Resolver, local_declaration
 from ._schemas import Schemas
 from ._syntax import args, call_operand, callee, go_string, is_function_like, param_names, param_types, peel, returned_values
 
@@ -44,6 +44,11 @@ _CTX_QUERY = frozenset(
 _QUERY_SOURCES = re.compile(r"(URL\.Query\(\)|\.QueryParams\(\)|\.Queries\(\))$")
 _NAME = re.compile(r"^[A-Za-z_][\w.\-\[\]]*$")
 _MAX_HELPER_DEPTH = 4
+# A handler serving a directory of files (static assets, a SPA) or generated API docs is not an API operation.
+_FILES = re.compile(r"\bhttp\.(?:FileServer|FileServerFS|Dir|FS)\(")
+_DOCS = re.compile(r"swagger", re.IGNORECASE)
+# A handler upgrading the connection to a websocket is not an HTTP operation either.
+_WEBSOCKET = re.compile(r"\.Upgrade\(\s*\w+\s*,|\bwebsocket\.(?:Accept|Handler|Server)\b")
 
 Kinds = dict[str, str]  # variable -> "ctx" | "request" | "query"
 
@@ -92,6 +97,33 @@ class Handlers:
                 literal = next((n for v in values for n in walk(v) if n.type == "func_literal"), None)
                 if literal is not None:
                     return literal, self.resolver.bind(func, expr, ctx)
+        return None
+
+    def role(self, handler: Node, ctx: Ctx, depth: int = 0) -> str | None:
+        """"files", "docs" or "websocket" for a handler that is not an API operation, else None."""
+        head = text(handler).split("(", 1)[0]
+        if _DOCS.search(head):
+            return "docs"
+        if _FILES.search(text(handler)):
+            return "files"
+        if handler.type == "identifier" and depth < 4:
+            declared = local_declaration(text(handler), handler, self.resolver.declarations)
+            if declared is not None and declared[0] == "value":
+                return self.role(declared[1], ctx, depth + 1)
+        found = self.body_of(handler, ctx)
+        if found is None:
+            return None
+        fn, _ = found
+        scope = text(fn)
+        if fn.type == "func_literal":
+            # A handler built by a factory shares the factory's variables (`fs := http.FileServer(...)`).
+            outer = _enclosing(fn.parent) if fn.parent is not None else fn
+            if any(fn in (n for v in values for n in walk(v)) for values in returned_values(outer)):
+                scope = text(outer)
+        if _WEBSOCKET.search(scope):
+            return "websocket"
+        if _FILES.search(scope):
+            return "files"
         return None
 
     def analyse(self, decl: RouteDecl, handler: Node, ctx: Ctx) -> None:

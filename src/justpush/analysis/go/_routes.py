@@ -46,19 +46,11 @@ _REGISTRATIONS = frozenset(
     | {"Method", "MethodFunc", "Path", "PathPrefix"}
 )
 _MAX_INLINE = 8
-# Handlers that serve files or generated API docs, not API operations.
-_STATIC_HANDLERS = ("http.FileServer", "http.FileServerFS", "http.ServeFile", "http.Dir(")
 
 
 def _is_constructor(value: Node) -> bool:
     value = peel(value) or value
     return value.type == "call_expression" and callee(value) in _CONSTRUCTORS
-
-
-def _is_static(handler: Node) -> bool:
-    raw = text(handler)
-    head = raw.split("(", 1)[0].lower()
-    return any(s in raw for s in _STATIC_HANDLERS) or "swagger" in head
 
 
 Scope = dict[str, str]
@@ -435,8 +427,6 @@ class RouteWalker:
             method, value = _pattern(value)
         if not value.startswith("/") and value != "":
             return
-        if _is_static(route.handler):
-            return
         handler = route.handler
         auth = self._auth_all(list(route.middleware), ctx)
         if fw.kind in ("http", "gorilla"):
@@ -446,6 +436,8 @@ class RouteWalker:
                 self.graph.add(router, Mount(strip, sub, layers))
                 return
             auth = layers
+        if self.handlers.role(route.handler, ctx) is not None or self.handlers.role(handler, ctx) is not None:
+            return
         for each in methods or (method,):
             decl = RouteDecl(each, value, ctx.file.parsed.path, line(call), auth=auth)
             if unknown:
