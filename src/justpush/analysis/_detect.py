@@ -604,7 +604,8 @@ def _detect_go(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str])
     else:
         imported = None if text else _go_imported_framework(app_root)
         if imported is not None:
-            framework, evidence = imported[0], Evidence(evidence_path(app_dir, imported[1]), imported[2], "import")
+            framework = imported[0]
+            evidence = Evidence(evidence_path(app_dir, imported[1]), imported[2], "import")
     facts.set("framework", framework, evidence)
     main = _go_main(app_root)
     package = "."

@@ -1,4 +1,5 @@
-"""chi: `chi.NewRouter()`, `r.Get(path, h)`, `r.Route(prefix, func(r chi.Router){...})`, `r.Group`, `r.With`, `r.Mount`."""
+"""chi: `chi.NewRouter()`, `r.Get(path, h)`, `r.Route(prefix, func(r chi.Router){...})`, `r.Group`,
+`r.With`, `r.Mount`."""
 
 from __future__ import annotations
 

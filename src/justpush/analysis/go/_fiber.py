@@ -1,4 +1,5 @@
-"""fiber: `fiber.New()`, `app.Get(path, handlers...)`, `app.Group(prefix, handlers...)`, `app.All`, `app.Mount`."""
+"""fiber: `fiber.New()`, `app.Get(path, handlers...)`, `app.Group(prefix, handlers...)`, `app.All`,
+`app.Mount`."""
 
 from __future__ import annotations
 

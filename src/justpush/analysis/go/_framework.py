@@ -71,7 +71,9 @@ def method_of(node: Node | None) -> HttpMethod | None:
     return UPPER_METHODS.get(value.upper())
 
 
-def verb_route(names: dict[str, HttpMethod], name: str, args: list[Node], *, handler_last: bool) -> RouteCall | None:
+def verb_route(
+    names: dict[str, HttpMethod], name: str, args: list[Node], *, handler_last: bool
+) -> RouteCall | None:
     """`r.GET(path, [mw...,] handler)` (handler_last) or `e.GET(path, handler, mw...)`."""
     if name not in names or len(args) < 2:
         return None

@@ -36,7 +36,9 @@ _LAST: dict[tuple[str, tuple[tuple[str, int, int], ...]], tuple[GoIndex, Resolve
 def _load(root: Path, warnings: list[str]) -> tuple[GoIndex, Resolver]:
     """The parsed, indexed project (reused while its files are unchanged), parse warnings added."""
     signature = tuple(
-        (p.as_posix(), st.st_mtime_ns, st.st_size) for p in iter_paths(root, (".go", ".mod")) if (st := p.stat())
+        (p.as_posix(), st.st_mtime_ns, st.st_size)
+        for p in iter_paths(root, (".go", ".mod"))
+        if (st := p.stat())
     )
     key = (str(root.resolve()), signature)
     if key in _LAST:

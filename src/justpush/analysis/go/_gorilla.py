@@ -7,7 +7,20 @@ from .._treesitter import Node
 from ._framework import Framework, RouteCall
 
 # Route matchers chained around a registration: `.Methods("GET").Name("x")`.
-MATCHERS = frozenset({"Methods", "Name", "Queries", "Headers", "HeadersRegexp", "Schemes", "Host", "Path", "PathPrefix", "MatcherFunc"})
+MATCHERS = frozenset(
+    {
+        "Methods",
+        "Name",
+        "Queries",
+        "Headers",
+        "HeadersRegexp",
+        "Schemes",
+        "Host",
+        "Path",
+        "PathPrefix",
+        "MatcherFunc",
+    }
+)
 # The final link of a chain built route: `r.Path("/x").Methods("GET").HandlerFunc(h)`.
 CHAIN_HANDLERS = frozenset({"HandlerFunc", "Handler"})
 

@@ -15,7 +15,17 @@ from .._treesitter import HTTP_METHODS, Node, RouteDecl, field_, named_children,
 from ._framework import method_of
 from ._resolve import Ctx, Resolver, local_declaration
 from ._schemas import Schemas
-from ._syntax import args, call_operand, callee, go_string, is_function_like, param_names, param_types, peel, returned_values
+from ._syntax import (
+    args,
+    call_operand,
+    callee,
+    go_string,
+    is_function_like,
+    param_names,
+    param_types,
+    peel,
+    returned_values,
+)
 
 _STATUS = {
     "StatusOK": "200",
@@ -39,7 +49,18 @@ _BIND = {"BindJSON", "ShouldBindJSON", "Bind", "ShouldBind", "BodyParser", "Must
 _BIND_QUERY = {"ShouldBindQuery": "form", "BindQuery": "form", "QueryParser": "query"}
 # Methods of a framework context that read one query parameter: gin, echo and fiber spellings.
 _CTX_QUERY = frozenset(
-    {"Query", "DefaultQuery", "GetQuery", "QueryArray", "GetQueryArray", "QueryMap", "QueryParam", "QueryInt", "QueryBool", "QueryFloat"}
+    {
+        "Query",
+        "DefaultQuery",
+        "GetQuery",
+        "QueryArray",
+        "GetQueryArray",
+        "QueryMap",
+        "QueryParam",
+        "QueryInt",
+        "QueryBool",
+        "QueryFloat",
+    }
 )
 _QUERY_SOURCES = re.compile(r"(URL\.Query\(\)|\.QueryParams\(\)|\.Queries\(\))$")
 _NAME = re.compile(r"^[A-Za-z_][\w.\-\[\]]*$")
@@ -100,7 +121,7 @@ class Handlers:
         return None
 
     def role(self, handler: Node, ctx: Ctx, depth: int = 0) -> str | None:
-        """"files", "docs" or "websocket" for a handler that is not an API operation, else None."""
+        """ "files", "docs" or "websocket" for a handler that is not an API operation, else None."""
         head = text(handler).split("(", 1)[0]
         if _DOCS.search(head):
             return "docs"
@@ -207,14 +228,17 @@ class Handlers:
         arguments = args(call)
         first = go_string(arguments[0]) if arguments else None
         operand_kind = self._expr_kind(operand, kinds) if operand is not None else None
-        if first and _NAME.match(first):
-            if (
+        if (
+            first
+            and _NAME.match(first)
+            and (
                 (name in _CTX_QUERY and operand_kind == "ctx")
                 or (name in ("Get", "Has") and operand_kind == "query")
                 or (name == "FormValue" and operand_kind in ("request", "ctx"))
-            ):
-                params.add(first)
-                return
+            )
+        ):
+            params.add(first)
+            return
         if name in _BIND_QUERY and operand_kind == "ctx" and arguments:
             target = peel(arguments[0])
             declared = _local_types(field_(_enclosing(call), "body") or call).get(text(target))
@@ -232,7 +256,9 @@ class Handlers:
                 names = param_names(func.node)
                 helper_kinds = {names[i]: k for i, k in bound if i < len(names) and names[i]}
                 found: set[str] = set()
-                self._query_reads(func.node, Ctx(func.file), _param_kinds(func.node, helper_kinds), found, depth + 1)
+                self._query_reads(
+                    func.node, Ctx(func.file), _param_kinds(func.node, helper_kinds), found, depth + 1
+                )
                 self.helper_params[key] = found
             params.update(self.helper_params[key])
 
@@ -277,7 +303,11 @@ def _param_kinds(fn: Node, bound: Kinds) -> Kinds:
 
 def _enclosing(node: Node) -> Node:
     scope = node
-    while scope.parent is not None and scope.type not in ("function_declaration", "method_declaration", "func_literal"):
+    while scope.parent is not None and scope.type not in (
+        "function_declaration",
+        "method_declaration",
+        "func_literal",
+    ):
         scope = scope.parent
     return scope
 

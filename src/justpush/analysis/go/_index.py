@@ -86,7 +86,9 @@ class GoIndex:
                     for spec in walk(node):
                         if spec.type in ("const_spec", "var_spec"):
                             values = named_children(field_(spec, "value"))
-                            for name_node, value in zip(spec.children_by_field_name("name"), values, strict=False):
+                            for name_node, value in zip(
+                                spec.children_by_field_name("name"), values, strict=False
+                            ):
                                 index.values.setdefault((gofile.package, text(name_node)), (gofile, value))
             index._census(gofile, tops)
         index._alias_package_names()
@@ -99,11 +101,13 @@ class GoIndex:
             i = bisect.bisect_right(starts, node.start_byte) - 1
             owner = tops[i] if i >= 0 and node.end_byte <= tops[i].node.end_byte else None
             self.calls.append((gofile, owner, node))
-        self.assignments.extend((gofile, n) for n in sorted(captures.get("assign", []), key=lambda n: n.start_byte))
+        self.assignments.extend(
+            (gofile, n) for n in sorted(captures.get("assign", []), key=lambda n: n.start_byte)
+        )
         self.keyed.extend((gofile, n) for n in sorted(captures.get("keyed", []), key=lambda n: n.start_byte))
 
     def _alias_package_names(self) -> None:
-        """Imports of local packages also answer to the package clause's name (`package handler` in handlers/)."""
+        """Local imports also answer to the package clause's name (`package handler` in handlers/)."""
         names: dict[str, str] = {}
         for gofile in self.files:
             clause = next((c for c in named_children(gofile.parsed.root) if c.type == "package_clause"), None)
@@ -164,7 +168,9 @@ class GoIndex:
             if body is not None and body.type == "struct_type":
                 for decl in walk(body):
                     if decl.type == "field_declaration" and not decl.children_by_field_name("name"):
-                        embedded = self.type_ref(current.package, self._file_in(current.package), field_(decl, "type"))
+                        embedded = self.type_ref(
+                            current.package, self._file_in(current.package), field_(decl, "type")
+                        )
                         if embedded is not None:
                             todo.append(embedded)
         return None
@@ -240,9 +246,11 @@ class GoIndex:
 
 @functools.cache
 def _census_query() -> tree_sitter.Query:
-    """Calls, assignments and keyed literal elements, found by tree-sitter itself (much faster than a walk)."""
+    """Calls, assignments and keyed literal elements, found by tree-sitter (much faster than a walk)."""
     language = tree_sitter.Language(tree_sitter_go.language())
-    return tree_sitter.Query(language, "(call_expression) @call (assignment_statement) @assign (keyed_element) @keyed")
+    return tree_sitter.Query(
+        language, "(call_expression) @call (assignment_statement) @assign (keyed_element) @keyed"
+    )
 
 
 def receiver_type(fn: Node) -> str:

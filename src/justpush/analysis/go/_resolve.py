@@ -92,7 +92,10 @@ class Resolver:
                 return None, [text(call)]
             parts = [self.template(a, ctx, depth + 1) for a in arguments[1:]]
             unknown = [u for _, missing in parts for u in missing]
-            values = [v if v is not None else "{" + _placeholder(a) + "}" for (v, _), a in zip(parts, arguments[1:], strict=True)]
+            values = [
+                v if v is not None else "{" + _placeholder(a) + "}"
+                for (v, _), a in zip(parts, arguments[1:], strict=True)
+            ]
             out = re.sub(r"%[-+# 0]*\d*[sdvq]", lambda _m: values.pop(0) if values else "", pattern)
             return out, unknown
         if (operand, name) in (("path", "Join"), ("strings", "Join")) and arguments:
@@ -102,7 +105,9 @@ class Resolver:
             if any(v is None for v, _ in parts):
                 return None, [text(call)]
             joined = "/".join(str(v).strip("/") for v, _ in parts if v)
-            return ("/" if str(parts[0][0]).startswith("/") else "") + joined, [u for _, m in parts for u in m]
+            return ("/" if str(parts[0][0]).startswith("/") else "") + joined, [
+                u for _, m in parts for u in m
+            ]
         if (operand, name) == ("cmp", "Or"):
             for arg in arguments:
                 if value := self.string(arg, ctx, depth + 1):
@@ -181,7 +186,11 @@ class Resolver:
             result = field_(func.node, "result")
             if result is None:
                 continue
-            types = [field_(d, "type") for d in named_children(result)] if result.type == "parameter_list" else [result]
+            types = (
+                [field_(d, "type") for d in named_children(result)]
+                if result.type == "parameter_list"
+                else [result]
+            )
             if position < len(types):
                 found = self.index.type_ref(func.file.package, func.file, types[position])
                 if found is not None:
@@ -288,7 +297,7 @@ def _placeholder(expr: Node) -> str:
 
 
 def _env_helpers(index: GoIndex) -> dict[str, tuple[int, int | None]]:
-    """Helpers like getEnv(name, fallback) that pass a parameter to os.Getenv: name -> (name arg, default arg)."""
+    """getEnv(name, fallback)-style helpers passing a parameter to os.Getenv: name -> argument indexes."""
     helpers: dict[str, tuple[int, int | None]] = {}
     for _, func, call in index.calls:
         if func is None or func.receiver or callee(call) not in (("os", "Getenv"), ("os", "LookupEnv")):

@@ -20,7 +20,6 @@ from .._treesitter import (
     line,
     named_children,
     text,
-    walk,
 )
 from . import _chi, _echo, _fiber, _gin, _gorilla, _nethttp
 from ._framework import ANY_METHOD, UPPER_METHODS, Framework, RouteCall, method_of
@@ -42,7 +41,15 @@ _ROUTER_TYPES = {t: fw for fw in FRAMEWORKS for t in fw.router_types}
 _DEFAULT_MUX = "http.DefaultServeMux"
 # Every method name a framework registers a route with (a cheap filter before asking the frameworks).
 _REGISTRATIONS = frozenset(
-    {*UPPER_METHODS, *(m.title() for m in UPPER_METHODS.values()), "Handle", "HandleFunc", "Any", "All", "Add"}
+    {
+        *UPPER_METHODS,
+        *(m.title() for m in UPPER_METHODS.values()),
+        "Handle",
+        "HandleFunc",
+        "Any",
+        "All",
+        "Add",
+    }
     | {"Method", "MethodFunc", "Path", "PathPrefix"}
 )
 _MAX_INLINE = 8
@@ -87,7 +94,14 @@ class RouteWalker:
         relevant = self._relevance()
         for func in self.index.functions.values():
             if relevant.search(text(func.node)):
-                self._walk_function(func)
+                try:
+                    self._walk_function(func)
+                except (RecursionError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+                    # One function's odd code must not cost the other files their routes.
+                    self.warnings.append(
+                        f"{func.file.parsed.path}:{line(func.node)}: routes of {func.name} not analysed"
+                        f" ({type(exc).__name__}: {exc})"
+                    )
         return self.graph
 
     def _relevance(self) -> re.Pattern[str]:
@@ -105,7 +119,9 @@ class RouteWalker:
         self.walked.add(func.key)
         self._function(func.node, Ctx(func.file), {}, func.key)
 
-    def _function(self, fn: Node, ctx: Ctx, outer: Scope, owner: str, bound: dict[int, str] | None = None) -> None:
+    def _function(
+        self, fn: Node, ctx: Ctx, outer: Scope, owner: str, bound: dict[int, str] | None = None
+    ) -> None:
         scope = dict(outer)
         for i, (pname, ptype) in enumerate(zip(param_names(fn), param_types(fn), strict=False)):
             if not pname:
@@ -125,7 +141,9 @@ class RouteWalker:
 
     def _visit(self, node: Node, scope: Scope, ctx: Ctx, owner: str, depth: int) -> None:
         if depth > MAX_DEPTH:
-            self.warnings.append(f"{ctx.file.parsed.path}:{line(node)}: nesting too deep, rest of block not analysed")
+            self.warnings.append(
+                f"{ctx.file.parsed.path}:{line(node)}: nesting too deep, rest of block not analysed"
+            )
             return
         kind = node.type
         if kind == "func_literal":
@@ -177,9 +195,11 @@ class RouteWalker:
         return f"field:{where}.{text(field_(selector, 'field'))}"
 
     def _field_routers(self) -> None:
-        """Routers built straight into struct fields: `a.Router = mux.NewRouter()`, `&S{r: chi.NewRouter()}`."""
+        """Routers built straight into struct fields: `a.Router = mux.NewRouter()`, `&S{r: chi.NewMux()}`."""
         for gofile, node in self.index.assignments:
-            pairs = zip(named_children(field_(node, "left")), named_children(field_(node, "right")), strict=False)
+            pairs = zip(
+                named_children(field_(node, "left")), named_children(field_(node, "right")), strict=False
+            )
             for target, value in pairs:
                 if target.type == "selector_expression" and _is_constructor(value):
                     self._field_site(self._field_key(target, Ctx(gofile)), value, Ctx(gofile))
@@ -195,7 +215,9 @@ class RouteWalker:
                 continue
             owner = self.index.type_ref(gofile.package, gofile, field_(literal, "type"))
             if owner is not None:
-                self._field_site(f"field:{owner.package}.{owner.name}.{text(children[0])}", value, Ctx(gofile))
+                self._field_site(
+                    f"field:{owner.package}.{owner.name}.{text(children[0])}", value, Ctx(gofile)
+                )
 
     def _field_site(self, key: str, value: Node, ctx: Ctx) -> None:
         value = peel(value) or value
@@ -293,7 +315,11 @@ class RouteWalker:
         expr = peel(expr) or expr
         if expr.type == "func_literal":
             return classify_auth(literals(expr), text(expr))
-        funcs = self.resolver.callees(expr, ctx) if expr.type == "call_expression" else self.resolver.referenced(expr, ctx)
+        funcs = (
+            self.resolver.callees(expr, ctx)
+            if expr.type == "call_expression"
+            else self.resolver.referenced(expr, ctx)
+        )
         if not funcs:
             return ()
         func = funcs[0]
@@ -338,15 +364,25 @@ class RouteWalker:
                 if name == "Methods":
                     methods = (*methods, *(m for a in arguments if (m := method_of(a)) is not None))
                 return self._call(inner, scope, ctx, owner, depth, methods)
-            if name in _gorilla.CHAIN_HANDLERS and arguments and self._gorilla_chain(call, scope, ctx, methods):
+            if (
+                name in _gorilla.CHAIN_HANDLERS
+                and arguments
+                and self._gorilla_chain(call, scope, ctx, methods)
+            ):
                 return True
         router = _DEFAULT_MUX if operand == "http" and name in ("HandleFunc", "Handle") else None
         if router is None and inner is not None:
             router = self._router_of(inner, scope, ctx)
         if router is None:
-            if operand in ("http", "") and name in ("ListenAndServe", "ListenAndServeTLS") and len(arguments) > 1:
+            if (
+                operand in ("http", "")
+                and name in ("ListenAndServe", "ListenAndServeTLS")
+                and len(arguments) > 1
+            ):
                 handler, layers, _ = self._unwrap(arguments[-1], ctx)
-                target = self._router_of(handler, scope, ctx) or (_DEFAULT_MUX if text(handler) == "nil" else None)
+                target = self._router_of(handler, scope, ctx) or (
+                    _DEFAULT_MUX if text(handler) == "nil" else None
+                )
                 if target is not None:
                     self.graph.router(target, is_app=True).events[0:0] = [Use(layer) for layer in layers]
                 return False
@@ -420,7 +456,9 @@ class RouteWalker:
         where = f"{ctx.file.parsed.path}:{line(call)}"
         value, unknown = self.resolver.template(route.path, ctx)
         if value is None:
-            self.warnings.append(f"{where}: route path {text(route.path)!r} cannot be resolved statically, route skipped")
+            self.warnings.append(
+                f"{where}: route path {text(route.path)!r} cannot be resolved statically, route skipped"
+            )
             return
         method = route.method
         if route.pattern:
@@ -442,20 +480,25 @@ class RouteWalker:
             decl = RouteDecl(each, value, ctx.file.parsed.path, line(call), auth=auth)
             if unknown:
                 decl.unresolved["path"] = "part of the path is only known at run time: " + ", ".join(unknown)
-                self.warnings.append(f"{where}: route path {text(route.path)!r} is partly unknown ({', '.join(unknown)})")
+                self.warnings.append(
+                    f"{where}: route path {text(route.path)!r} is partly unknown ({', '.join(unknown)})"
+                )
             if fw.kind == "http" and value.endswith("/") and value != "/":
                 decl.unresolved["path"] = "pattern ending in / matches the whole subtree"
             self.handlers.analyse(decl, handler, ctx)
             if each is None and not decl.handler_methods:
                 decl.handler_methods = ANY_METHOD
-                decl.unresolved["method"] = "registered without a method and the handler checks none: any method is answered"
+                decl.unresolved["method"] = (
+                    "registered without a method and the handler checks none: any method is answered"
+                )
             self.graph.add(router, decl)
 
     def _path(self, node: Node, ctx: Ctx, at: Node) -> str | None:
         value = self.resolver.string(node, ctx)
         if value is None:
             self.warnings.append(
-                f"{ctx.file.parsed.path}:{line(at)}: prefix {text(node)!r} cannot be resolved statically, routes below it skipped"
+                f"{ctx.file.parsed.path}:{line(at)}: prefix {text(node)!r} cannot be resolved statically,"
+                " routes below it skipped"
             )
         return value
 
@@ -499,7 +542,9 @@ class RouteWalker:
                 path = arguments[1]
             if path is None or path.type != "identifier" or text(path) not in param_names(func.node):
                 continue
-            if name in ("Path", "PathPrefix") or any(fw.route(name, arguments) is not None for fw in FRAMEWORKS):
+            if name in ("Path", "PathPrefix") or any(
+                fw.route(name, arguments) is not None for fw in FRAMEWORKS
+            ):
                 found.add(func.key)
         return found
 
@@ -515,4 +560,3 @@ def _pattern(value: str) -> tuple[HttpMethod | None, str]:
     if not value.startswith("/"):
         value = "/" + value.partition("/")[2]
     return method, value
-

@@ -79,7 +79,11 @@ def param_types(fn: Node) -> list[Node | None]:
 
 def enclosing_function(node: Node) -> Node | None:
     scope: Node | None = node.parent
-    while scope is not None and scope.type not in ("function_declaration", "method_declaration", "func_literal"):
+    while scope is not None and scope.type not in (
+        "function_declaration",
+        "method_declaration",
+        "func_literal",
+    ):
         scope = scope.parent
     return scope
 
@@ -99,7 +103,12 @@ def returned_values(fn: Node) -> list[list[Node]]:
 def is_function_like(node: Node) -> bool:
     """Whether an argument may be a function value (not a literal, nil or a composite value)."""
     inner = peel(node)
-    return inner is not None and inner.type in ("func_literal", "identifier", "selector_expression", "call_expression")
+    return inner is not None and inner.type in (
+        "func_literal",
+        "identifier",
+        "selector_expression",
+        "call_expression",
+    )
 
 
 def wrapped(call: Node) -> Node | None:

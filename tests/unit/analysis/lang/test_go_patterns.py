@@ -16,7 +16,7 @@ def _extract(name: str) -> tuple[ExtractedApi, ProjectProfile]:
 
 
 def _endpoints(api: ExtractedApi) -> dict[str, list[str]]:
-    """"METHOD /path" -> sorted "<in> <name>" of its parameters."""
+    """ "METHOD /path" -> sorted "<in> <name>" of its parameters."""
     return {
         f"{op.method.upper()} {op.path}": sorted(f"{p.location} {p.name}" for p in op.parameters)
         for op in api.operations
@@ -101,8 +101,7 @@ def test_go_122_patterns_any_method_static_trees_websockets_and_run_time_paths()
     assert "BUILD_HASH" in css.unresolved["path"]
     assert api.warnings == [
         "main.go:22: route path 'fmt.Sprintf(\"GET /static/%s/app.css\", buildHash)' is partly unknown"
-        " (os.Getenv(\"BUILD_HASH\"))"
+        ' (os.Getenv("BUILD_HASH"))'
     ]
     echo = next(op for op in api.operations if op.path == "/api/echo")
     assert "method" in echo.unresolved
-
