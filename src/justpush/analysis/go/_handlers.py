@@ -66,7 +66,11 @@ _QUERY_SOURCES = re.compile(r"(URL\.Query\(\)|\.QueryParams\(\)|\.Queries\(\))$"
 _NAME = re.compile(r"^[A-Za-z_][\w.\-\[\]]*$")
 _MAX_HELPER_DEPTH = 4
 # A handler serving a directory of files (static assets, a SPA) or generated API docs is not an API operation.
-_FILES = re.compile(r"\bhttp\.(?:FileServer|FileServerFS|Dir|FS)\(")
+_FILES = re.compile(
+    r"\bhttp\.(?:FileServer|FileServerFS|Dir|FS)\("
+    # fiber's static / filesystem middleware, echo's middleware.Static, gin-contrib/static.
+    r"|\b(?:static|filesystem)\.(?:New|Serve)\(|\bmiddleware\.Static(?:WithConfig)?\("
+)
 _DOCS = re.compile(r"swagger", re.IGNORECASE)
 # A handler upgrading the connection to a websocket is not an HTTP operation either.
 _WEBSOCKET = re.compile(r"\.Upgrade\(\s*\w+\s*,|\bwebsocket\.(?:Accept|Handler|Server)\b")
