@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 from .._treesitter import Node
-from ._framework import TITLE_METHODS, BlockCall, Framework, GroupCall, RouteCall, method_of, verb_route
+from ._framework import TITLE_METHODS, BlockCall, Framework, GroupCall, RouteCall, verb_route
 
 
 def _route(name: str, args: list[Node]) -> RouteCall | None:
     if name in ("Handle", "HandleFunc") and len(args) == 2:
         return RouteCall(None, args[0], args[1])
     if name in ("Method", "MethodFunc") and len(args) == 3:
-        return RouteCall(method_of(args[0]), args[1], args[2])
+        return RouteCall(None, args[1], args[2], method_expr=args[0])
     return verb_route(TITLE_METHODS, name, args, handler_last=True)
 
 

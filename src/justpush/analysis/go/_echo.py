@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from .._treesitter import Node
-from ._framework import UPPER_METHODS, Framework, GroupCall, RouteCall, method_of, verb_route
+from ._framework import UPPER_METHODS, Framework, GroupCall, RouteCall, verb_route
 
 
 def _route(name: str, args: list[Node]) -> RouteCall | None:
     if name == "Any" and len(args) >= 2:
         return RouteCall(None, args[0], args[1], tuple(args[2:]))
-    if name == "Add" and len(args) >= 3 and method_of(args[0]) is not None:
-        return RouteCall(method_of(args[0]), args[1], args[2], tuple(args[3:]))
+    if name in ("Add", "Match") and len(args) >= 3:
+        return RouteCall(None, args[1], args[2], tuple(args[3:]), method_expr=args[0])
     return verb_route(UPPER_METHODS, name, args, handler_last=False)
 
 

@@ -29,6 +29,8 @@ class RouteCall:
     middleware: tuple[Node, ...] = ()
     # net/http 1.22 patterns carry the method in the string: "GET /items/{id}".
     pattern: bool = False
+    # The method (or a []string of methods) as an expression: `r.Handle(rt.Method, rt.Path, h)`.
+    method_expr: Node | None = None
 
 
 @dataclass(frozen=True)
@@ -59,13 +61,16 @@ class Framework:
     mount_methods: frozenset[str] = frozenset()
     # Registrations serving files from disk (`r.Static`, `r.StaticFS`), not API routes.
     static_methods: frozenset[str] = frozenset()
+    # Settings returning the router itself: `mux.NewRouter().StrictSlash(true)`.
+    passthrough: frozenset[str] = frozenset()
 
 
 def method_of(node: Node | None) -> HttpMethod | None:
     """`"GET"`, `http.MethodGet`, `fiber.MethodGet` → get."""
     raw = text(node)
-    if "Method" in raw and "." in raw:
-        value = raw.rsplit(".", 1)[-1].removeprefix("Method")
+    field = raw.rsplit(".", 1)[-1]
+    if "." in raw and field.startswith("Method") and field != "Method":
+        value = field.removeprefix("Method")
     else:
         value = go_string(node) or ""
     return UPPER_METHODS.get(value.upper())

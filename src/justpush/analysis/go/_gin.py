@@ -1,16 +1,17 @@
-"""gin: `gin.Default()`, `r.GET(path, mw..., handler)`, `r.Group(prefix, mw...)`, `r.Any`, `r.Handle`."""
+"""gin: `gin.Default()`, `r.GET(path, mw..., handler)`, `r.Group(prefix, mw...)`, `r.Any`, `r.Handle`,
+`r.Match`."""
 
 from __future__ import annotations
 
 from .._treesitter import Node
-from ._framework import UPPER_METHODS, Framework, GroupCall, RouteCall, method_of, verb_route
+from ._framework import UPPER_METHODS, Framework, GroupCall, RouteCall, verb_route
 
 
 def _route(name: str, args: list[Node]) -> RouteCall | None:
     if name == "Any" and len(args) >= 2:
         return RouteCall(None, args[0], args[-1], tuple(args[1:-1]))
-    if name == "Handle" and len(args) >= 3 and method_of(args[0]) is not None:
-        return RouteCall(method_of(args[0]), args[1], args[-1], tuple(args[2:-1]))
+    if name in ("Handle", "Match") and len(args) >= 3:
+        return RouteCall(None, args[1], args[-1], tuple(args[2:-1]), method_expr=args[0])
     return verb_route(UPPER_METHODS, name, args, handler_last=True)
 
 

@@ -36,4 +36,5 @@ FRAMEWORK = Framework(
     constructors=frozenset({("mux", "NewRouter")}),
     router_types=frozenset({"mux.Router"}),
     route=_route,
+    passthrough=frozenset({"StrictSlash", "SkipClean", "UseEncodedPath"}),
 )

@@ -109,7 +109,16 @@ class Handlers:
             return self.body_of(bound, outer, depth + 1)
         if expr.type in ("identifier", "selector_expression"):
             funcs = self.resolver.referenced(expr, ctx)
-            return (funcs[0].node, Ctx(funcs[0].file)) if funcs else None
+            if funcs:
+                return funcs[0].node, Ctx(funcs[0].file)
+            # A handler kept in a variable or a table entry: `h := wrap(list)`, `rt.HandlerFunc`.
+            if expr.type == "selector_expression":
+                element = self.resolver.field_value(expr, ctx)
+                return self.body_of(element[0], element[1], depth + 1) if element is not None else None
+            local = local_declaration(text(expr), expr, self.resolver.declarations)
+            if local is not None and local[0] == "value":
+                return self.body_of(local[1], ctx, depth + 1)
+            return None
         if expr.type != "call_expression":
             return None
         for arg in reversed(args(expr)):

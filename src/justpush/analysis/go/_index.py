@@ -225,6 +225,30 @@ class GoIndex:
                         todo.append(embedded)
         return None
 
+    def struct_fields(self, owner: TypeRef) -> list[str]:
+        """A struct's field names in declaration order (positional composite literals follow it)."""
+        spec = self.types.get((owner.package, owner.name))
+        body = field_(spec, "type") if spec is not None else None
+        names: list[str] = []
+        if body is None or body.type != "struct_type":
+            return names
+        for decl in walk(body):
+            if decl.type == "field_declaration":
+                declared = [text(n) for n in decl.children_by_field_name("name")]
+                names.extend(declared or [text(field_(decl, "type")).lstrip("*").split(".")[-1]])
+        return names
+
+    def element_type(self, package: str, gofile: GoFile | None, node: Node | None) -> TypeRef | None:
+        """The element type of a slice or array type (`[]Route`, or a named `type Routes []Route`)."""
+        if node is not None and node.type in ("slice_type", "array_type"):
+            return self.type_ref(package, gofile, field_(node, "element"))
+        named = self.type_ref(package, gofile, node)
+        spec = self.types.get((named.package, named.name)) if named is not None else None
+        underlying = field_(spec, "type") if spec is not None else None
+        if named is None or underlying is None or underlying.type not in ("slice_type", "array_type"):
+            return None
+        return self.type_ref(named.package, self.file_of(named.package), field_(underlying, "element"))
+
     def value(self, gofile: GoFile, expr: Node) -> tuple[GoFile, Node] | None:
         """The initialiser of a package-level const/var named by `X` or `pkg.X`."""
         if expr.type == "identifier":

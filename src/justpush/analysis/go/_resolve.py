@@ -35,6 +35,8 @@ class Resolver:
         self.env: Mapping[str, str] = env_defaults or {}
         # The env vars the project reads, with the defaults above (filled in by the front-end).
         self.env_vars: list[EnvVar] = []
+        # Element literals of a slice literal whose type is elided (`Routes{{"GET", "/x", h}}`).
+        self.element_types: dict[int, TypeRef] = {}
         self.env_helpers = _env_helpers(index)
         # Declarations per function node (keyed by node id: the trees live as long as this resolver).
         self.declarations: dict[int, Declarations] = {}
@@ -113,8 +115,15 @@ class Resolver:
                 if value := self.string(arg, ctx, depth + 1):
                     return value, []
             return None, [text(call)]
-        if (operand, name) == ("strconv", "Itoa") and arguments:
-            return self.template(arguments[0], ctx, depth + 1)
+        if (operand, name) in (
+            ("strconv", "Itoa"),
+            ("strings", "ToUpper"),
+            ("strings", "ToLower"),
+        ) and arguments:
+            value, unknown = self.template(arguments[0], ctx, depth + 1)
+            if value is not None and name != "Itoa":
+                value = value.upper() if name == "ToUpper" else value.lower()
+            return value, unknown
         func = self.index.function(ctx.file, field_(call, "function"))
         if func is not None and not arguments:
             # A zero-argument helper such as apiPrefix(): its final return is the value.
@@ -124,6 +133,17 @@ class Resolver:
         return None, [text(call)]
 
     def _named(self, expr: Node, ctx: Ctx, depth: int) -> tuple[str | None, list[str]] | None:
+        field_name = text(field_(expr, "field")) if expr.type == "selector_expression" else ""
+        if (
+            text(field_(expr, "operand")) == "http"
+            and field_name.startswith("Method")
+            and field_name != "Method"
+        ):
+            return field_name.removeprefix("Method").upper(), []
+        if expr.type == "selector_expression":
+            element = self.field_value(expr, ctx, depth + 1)
+            if element is not None:
+                return self.template(element[0], element[1], depth + 1)
         if expr.type == "identifier":
             name = text(expr)
             if name in ctx.bindings:
@@ -136,6 +156,75 @@ class Resolver:
         if found is not None:
             return self.template(found[1], Ctx(found[0]), depth + 1)
         return None
+
+    # --- composite literals --------------------------------------------------------------------
+
+    def literal_of(self, expr: Node | None, ctx: Ctx, depth: int = 0) -> tuple[Node, Ctx] | None:
+        """The composite literal an expression holds: itself, a local, a parameter bound at an inlined
+        call or a package variable (`var routes = Routes{...}`)."""
+        expr = peel(expr)
+        if expr is None or depth > _MAX_DEPTH:
+            return None
+        if expr.type == "literal_element" and named_children(expr):
+            return self.literal_of(named_children(expr)[0], ctx, depth + 1)
+        if expr.type in ("composite_literal", "literal_value"):
+            return expr, ctx
+        if expr.type == "identifier" and text(expr) in ctx.bindings:
+            bound, outer = ctx.bindings[text(expr)]
+            return self.literal_of(bound, outer, depth + 1)
+        if expr.type == "identifier":
+            local = local_declaration(text(expr), expr, self.declarations)
+            if local is not None and local[0] == "value":
+                return self.literal_of(local[1], ctx, depth + 1)
+        if expr.type in ("identifier", "selector_expression"):
+            found = self.index.value(ctx.file, expr)
+            if found is not None:
+                return self.literal_of(found[1], Ctx(found[0]), depth + 1)
+        return None
+
+    def elements(self, literal: Node, ctx: Ctx) -> list[Node]:
+        """The elements of a slice literal; elided element types are noted in element_types."""
+        body = field_(literal, "body") if literal.type == "composite_literal" else literal
+        element_type = None
+        if literal.type == "composite_literal":
+            element_type = self.index.element_type(ctx.file.package, ctx.file, field_(literal, "type"))
+        out: list[Node] = []
+        for child in named_children(body):
+            if child.type != "literal_element" or not named_children(child):
+                continue
+            value = named_children(child)[0]
+            if element_type is not None and value.type == "literal_value":
+                self.element_types[value.id] = element_type
+            out.append(value)
+        return out
+
+    def field_value(self, selector: Node, ctx: Ctx, depth: int = 0) -> tuple[Node, Ctx] | None:
+        """`route.Pattern` where route holds a struct literal: the keyed or positional element."""
+        found = self.literal_of(field_(selector, "operand"), ctx, depth + 1)
+        if found is None:
+            return None
+        literal, literal_ctx = found
+        name = text(field_(selector, "field"))
+        body = field_(literal, "body") if literal.type == "composite_literal" else literal
+        children = named_children(body)
+        for child in children:
+            if child.type == "keyed_element":
+                parts = named_children(child)
+                if len(parts) == 2 and text(parts[0]) == name:
+                    value = parts[1]
+                    return (named_children(value)[0] if named_children(value) else value), literal_ctx
+        if any(c.type == "keyed_element" for c in children):
+            return None
+        owner = (
+            self.index.type_ref(literal_ctx.file.package, literal_ctx.file, field_(literal, "type"))
+            if literal.type == "composite_literal"
+            else self.element_types.get(literal.id)
+        )
+        fields = self.index.struct_fields(owner) if owner is not None else []
+        if name not in fields or fields.index(name) >= len(children):
+            return None
+        value = children[fields.index(name)]
+        return (named_children(value)[0] if named_children(value) else value), literal_ctx
 
     # --- types ---------------------------------------------------------------------------------
 
@@ -250,10 +339,9 @@ def local_declaration(name: str, at: Node, cache: dict[int, Declarations]) -> tu
             table = cache.get(scope.id)
             if table is None:
                 table = cache[scope.id] = _declarations(scope)
-            for start, declared in table.get(name, ()):
-                if start >= at.start_byte:
-                    break
-                found = declared
+            for end, declared in table.get(name, ()):
+                if end <= at.start_byte:
+                    found = declared
             if found is not None:
                 return found
         scope = scope.parent
@@ -288,7 +376,8 @@ def _declarations(fn: Node) -> Declarations:
             elif declared_type is not None:
                 entry = ("type", declared_type, 0)
             if entry is not None:
-                table.setdefault(text(target), []).append((node.start_byte, entry))
+                # Visible after the whole statement: in `h = wrap(h)` the right-hand h is the earlier one.
+                table.setdefault(text(target), []).append((node.end_byte, entry))
     return table
 
 

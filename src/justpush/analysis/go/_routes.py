@@ -50,9 +50,11 @@ _REGISTRATIONS = frozenset(
         "All",
         "Add",
     }
-    | {"Method", "MethodFunc", "Path", "PathPrefix"}
+    | {"Method", "MethodFunc", "Path", "PathPrefix", "Match"}
 )
 _MAX_INLINE = 8
+# Route tables longer than this are not unrolled.
+_MAX_TABLE = 500
 
 
 def _is_constructor(value: Node) -> bool:
@@ -71,10 +73,12 @@ class RouteWalker:
         self.warnings = warnings
         self.graph = RouterGraph()
         self.kinds: dict[str, Framework] = {}
-        self.calls: dict[tuple[str, int, int, int], str | None] = {}
+        self.calls: dict[tuple[str, int, int, int, int], str | None] = {}
         self.auth_cache: dict[str, AuthAlternatives] = {}
         self.walked: set[str] = set()
         self.inline: list[str] = []
+        # Bumped per unrolled route-table element: router calls are re-evaluated for each.
+        self.epoch = 0
         self.field_sites: dict[tuple[str, int], str] = {}
         # Names of struct fields known to hold a router; other selectors are not looked at.
         self.router_fields: set[str] = set()
@@ -146,6 +150,8 @@ class RouteWalker:
             )
             return
         kind = node.type
+        if kind == "for_statement" and self._route_table(node, scope, ctx, owner, depth):
+            return
         if kind == "func_literal":
             self._function(node, ctx, scope, f"{owner}@{line(node)}")
             return
@@ -178,6 +184,39 @@ class RouteWalker:
             return
         for child in named_children(node):
             self._visit(child, scope, ctx, owner, depth + 1)
+
+    def _route_table(self, loop: Node, scope: Scope, ctx: Ctx, owner: str, depth: int) -> bool:
+        """`for _, rt := range routes { r.HandleFunc(rt.Path, rt.Handler) }` over a literal table:
+        the body is walked once per element with the loop variable bound to it."""
+        clause = next((c for c in named_children(loop) if c.type == "range_clause"), None)
+        body = field_(loop, "body")
+        if clause is None or body is None:
+            return False
+        names = named_children(field_(clause, "left"))
+        if len(names) < 2 or names[1].type != "identifier":
+            return False
+        found = self.resolver.literal_of(field_(clause, "right"), ctx)
+        if found is None:
+            return False
+        elements = self.resolver.elements(*found)
+        if not elements or len(elements) > _MAX_TABLE:
+            return False
+        for element in elements:
+            bound = Ctx(ctx.file, {**ctx.bindings, text(names[1]): (element, found[1])})
+            self.epoch += 1
+            self._visit(body, dict(scope), bound, owner, depth + 1)
+        return True
+
+    def _methods(self, node: Node, ctx: Ctx) -> tuple[HttpMethod, ...]:
+        """`"GET"`, `http.MethodGet`, `rt.Method`, `[]string{"GET", "POST"}` → the methods."""
+        literal = self.resolver.literal_of(node, ctx)
+        if literal is not None:
+            return tuple(m for e in self.resolver.elements(*literal) for m in self._methods(e, literal[1]))
+        found = method_of(node)
+        if found is None:
+            value = self.resolver.string(node, ctx)
+            found = UPPER_METHODS.get((value or "").upper())
+        return (found,) if found is not None else ()
 
     # --- routers -----------------------------------------------------------------------------------
 
@@ -244,7 +283,7 @@ class RouteWalker:
             return self._router_of(field_(expr, "operand"), scope, ctx)
         if expr.type != "call_expression":
             return None
-        cache_key = (ctx.file.parsed.path, expr.start_byte, expr.end_byte, len(self.inline))
+        cache_key = (ctx.file.parsed.path, expr.start_byte, expr.end_byte, len(self.inline), self.epoch)
         if cache_key in self.calls:
             return self.calls[cache_key]
         self.calls[cache_key] = None
@@ -266,6 +305,8 @@ class RouteWalker:
         parent = self._router_of(target, scope, ctx) if target is not None else None
         if parent is not None:
             fw = self._kind(parent)
+            if fw is not None and name in fw.passthrough:
+                return parent
             group = fw.group(name, arguments) if fw is not None else None
             if fw is None or group is None:
                 return None
@@ -362,7 +403,7 @@ class RouteWalker:
             if name in _gorilla.MATCHERS:
                 # `r.HandleFunc(path, h).Methods(...)`: the route is the innermost call of the chain.
                 if name == "Methods":
-                    methods = (*methods, *(m for a in arguments if (m := method_of(a)) is not None))
+                    methods = (*methods, *(m for a in arguments for m in self._methods(a, ctx)))
                 return self._call(inner, scope, ctx, owner, depth, methods)
             if (
                 name in _gorilla.CHAIN_HANDLERS
@@ -430,7 +471,7 @@ class RouteWalker:
             if name in ("Path", "PathPrefix") and args(link):
                 path = args(link)[0]
             elif name == "Methods":
-                found.extend(m for a in args(link) if (m := method_of(a)) is not None)
+                found.extend(m for a in args(link) for m in self._methods(a, ctx))
             elif name not in _gorilla.MATCHERS:
                 return False
             router = self._router_of(call_operand(link), scope, ctx)
@@ -476,6 +517,12 @@ class RouteWalker:
             auth = layers
         if self.handlers.role(route.handler, ctx) is not None or self.handlers.role(handler, ctx) is not None:
             return
+        if route.method_expr is not None and not methods:
+            methods = self._methods(route.method_expr, ctx)
+            if not methods:
+                self.warnings.append(
+                    f"{where}: method {text(route.method_expr)!r} cannot be resolved statically"
+                )
         for each in methods or (method,):
             decl = RouteDecl(each, value, ctx.file.parsed.path, line(call), auth=auth)
             if unknown:
@@ -538,7 +585,7 @@ class RouteWalker:
                 continue
             arguments = args(node)
             path = arguments[0] if arguments else None
-            if name in ("Handle", "Method", "MethodFunc", "Add") and len(arguments) >= 3:
+            if name in ("Handle", "Method", "MethodFunc", "Add", "Match") and len(arguments) >= 3:
                 path = arguments[1]
             if path is None or path.type != "identifier" or text(path) not in param_names(func.node):
                 continue

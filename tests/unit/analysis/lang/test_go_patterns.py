@@ -105,3 +105,16 @@ def test_go_122_patterns_any_method_static_trees_websockets_and_run_time_paths()
     ]
     echo = next(op for op in api.operations if op.path == "/api/echo")
     assert "method" in echo.unresolved
+
+
+def test_route_table_unrolled_by_a_range_loop() -> None:
+    api, _ = _extract("go-gorilla-route-table")
+    assert _endpoints(api) == {
+        "GET /v2": [],
+        "POST /v2/pet": [],
+        "GET /v2/pet/{petId}": ["path petId"],
+        "GET /v2/pet/findByStatus": ["query status"],
+    }
+    add_pet = next(op for op in api.operations if op.method == "post")
+    assert add_pet.responses == {"201": None}
+    assert api.warnings == []
