@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .._treesitter import Node
 from ._framework import TITLE_METHODS, BlockCall, Framework, GroupCall, RouteCall, verb_route
+from ._syntax import is_function_like
 
 
 def _route(name: str, args: list[Node]) -> RouteCall | None:
@@ -20,11 +21,9 @@ def _group(name: str, args: list[Node]) -> GroupCall | None:
 
 
 def _block(name: str, args: list[Node]) -> BlockCall | None:
-    if not args or args[-1].type != "func_literal":
-        return None
-    if name == "Route" and len(args) == 2:
+    if name == "Route" and len(args) == 2 and is_function_like(args[1]):
         return BlockCall(args[0], args[1])
-    if name == "Group" and len(args) == 1:
+    if name == "Group" and len(args) == 1 and is_function_like(args[0]):
         return BlockCall(None, args[0])
     return None
 

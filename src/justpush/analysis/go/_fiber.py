@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .._treesitter import Node
 from ._framework import TITLE_METHODS, BlockCall, Framework, GroupCall, RouteCall, verb_route
+from ._syntax import is_function_like
 
 
 def _route(name: str, args: list[Node]) -> RouteCall | None:
@@ -21,7 +22,7 @@ def _group(name: str, args: list[Node]) -> GroupCall | None:
 
 def _block(name: str, args: list[Node]) -> BlockCall | None:
     """`app.Route("/x", func(r fiber.Router) {...})`."""
-    if name == "Route" and len(args) >= 2 and args[1].type == "func_literal":
+    if name == "Route" and len(args) >= 2 and is_function_like(args[1]):
         return BlockCall(args[0], args[1])
     return None
 

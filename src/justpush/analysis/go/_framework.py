@@ -43,7 +43,8 @@ class GroupCall:
 
 @dataclass(frozen=True)
 class BlockCall:
-    """A sub-router handed to a function literal: chi's `r.Route("/x", func(r chi.Router) {...})`."""
+    """A sub-router handed to a function: chi's `r.Route("/x", func(r chi.Router) {...})` or
+    `r.Route("/users", users.Routes)`."""
 
     prefix: Node | None
     body: Node

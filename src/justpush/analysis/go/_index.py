@@ -239,15 +239,21 @@ class GoIndex:
         return names
 
     def element_type(self, package: str, gofile: GoFile | None, node: Node | None) -> TypeRef | None:
-        """The element type of a slice or array type (`[]Route`, or a named `type Routes []Route`)."""
-        if node is not None and node.type in ("slice_type", "array_type"):
-            return self.type_ref(package, gofile, field_(node, "element"))
+        """The element type of a slice, array or map type (`[]Route`, a named `type Routes []Route`)."""
+        if node is not None and node.type in ("slice_type", "array_type", "map_type"):
+            return self.type_ref(
+                package, gofile, field_(node, "value" if node.type == "map_type" else "element")
+            )
         named = self.type_ref(package, gofile, node)
         spec = self.types.get((named.package, named.name)) if named is not None else None
         underlying = field_(spec, "type") if spec is not None else None
-        if named is None or underlying is None or underlying.type not in ("slice_type", "array_type"):
+        if (
+            named is None
+            or underlying is None
+            or underlying.type not in ("slice_type", "array_type", "map_type")
+        ):
             return None
-        return self.type_ref(named.package, self.file_of(named.package), field_(underlying, "element"))
+        return self.element_type(named.package, self.file_of(named.package), underlying)
 
     def value(self, gofile: GoFile, expr: Node) -> tuple[GoFile, Node] | None:
         """The initialiser of a package-level const/var named by `X` or `pkg.X`."""

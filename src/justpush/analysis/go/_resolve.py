@@ -190,6 +190,9 @@ class Resolver:
             element_type = self.index.element_type(ctx.file.package, ctx.file, field_(literal, "type"))
         out: list[Node] = []
         for child in named_children(body):
+            if child.type == "keyed_element" and len(named_children(child)) == 2:
+                # A map literal (`Routes{"AddPet": Route{...}}`): its values are the elements.
+                child = named_children(child)[1]
             if child.type != "literal_element" or not named_children(child):
                 continue
             value = named_children(child)[0]

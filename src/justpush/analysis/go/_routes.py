@@ -26,7 +26,18 @@ from ._framework import ANY_METHOD, UPPER_METHODS, Framework, RouteCall, method_
 from ._handlers import Handlers
 from ._index import Func, GoIndex
 from ._resolve import Ctx, Resolver
-from ._syntax import args, call_operand, callee, go_string, literals, param_names, param_types, peel, wrapped
+from ._syntax import (
+    args,
+    call_operand,
+    callee,
+    go_string,
+    literals,
+    param_names,
+    param_types,
+    peel,
+    returned_values,
+    wrapped,
+)
 
 FRAMEWORKS: tuple[Framework, ...] = (
     _gin.FRAMEWORK,
@@ -195,17 +206,35 @@ class RouteWalker:
         names = named_children(field_(clause, "left"))
         if len(names) < 2 or names[1].type != "identifier":
             return False
-        found = self.resolver.literal_of(field_(clause, "right"), ctx)
-        if found is None:
-            return False
-        elements = self.resolver.elements(*found)
+        elements = [
+            (element, table_ctx)
+            for table, table_ctx in self._tables(field_(clause, "right"), ctx)
+            for element in self.resolver.elements(table, table_ctx)
+        ]
         if not elements or len(elements) > _MAX_TABLE:
             return False
-        for element in elements:
-            bound = Ctx(ctx.file, {**ctx.bindings, text(names[1]): (element, found[1])})
+        for element, table_ctx in elements:
+            bound = Ctx(ctx.file, {**ctx.bindings, text(names[1]): (element, table_ctx)})
             self.epoch += 1
             self._visit(body, dict(scope), bound, owner, depth + 1)
         return True
+
+    def _tables(self, expr: Node | None, ctx: Ctx) -> list[tuple[Node, Ctx]]:
+        """The literal tables a range expression iterates: a literal, a variable, or what the
+        function or method it calls returns (`api.Routes()`, any implementation for an interface)."""
+        found = self.resolver.literal_of(expr, ctx)
+        if found is not None:
+            return [found]
+        expr = peel(expr)
+        if expr is None or expr.type != "call_expression":
+            return []
+        tables: list[tuple[Node, Ctx]] = []
+        for func in self.resolver.callees(expr, ctx):
+            for values in returned_values(func.node):
+                literal = self.resolver.literal_of(values[0], Ctx(func.file)) if values else None
+                if literal is not None:
+                    tables.append(literal)
+        return tables
 
     def _methods(self, node: Node, ctx: Ctx) -> tuple[HttpMethod, ...]:
         """`"GET"`, `http.MethodGet`, `rt.Method`, `[]string{"GET", "POST"}` → the methods."""
@@ -443,7 +472,12 @@ class RouteWalker:
             prefix = self._path(block.prefix, ctx, call) if block.prefix is not None else ""
             child = self._new_router(call, ctx, fw)
             self.graph.add(router, Mount(prefix or "", child))
-            self._function(block.body, ctx, scope, f"{owner}@{line(call)}", {0: child})
+            body = peel(block.body)
+            if body is not None and body.type == "func_literal":
+                self._function(body, ctx, scope, f"{owner}@{line(call)}", {0: child})
+            else:
+                for func in self.resolver.referenced(body, ctx):
+                    self.graph.add(child, Mount("", f"param:{func.key}:0"))
             return True
         if name in fw.mount_methods and len(arguments) == 2:
             self._visit(arguments[1], scope, ctx, owner, depth + 1)

@@ -23,12 +23,14 @@ def _endpoints(api: ExtractedApi) -> dict[str, list[str]]:
     }
 
 
-def test_same_named_functions_in_different_packages_and_routers_from_struct_methods() -> None:
+def test_same_named_functions_across_packages_routers_from_struct_methods_and_named_route_funcs() -> None:
     api, _ = _extract("go-chi-resources")
     assert _endpoints(api) == {
         "GET /admin/books": ["query limit", "query offset", "query order"],
         "DELETE /admin/books/{bookID}": ["path bookID"],
         "GET /healthz": [],
+        "GET /reviews": ["query stars"],
+        "POST /reviews": [],
         "GET /shop/catalog": ["query author", "query title"],
         "GET /shop/catalog/{isbn}": ["path isbn"],
     }
@@ -117,4 +119,14 @@ def test_route_table_unrolled_by_a_range_loop() -> None:
     }
     add_pet = next(op for op in api.operations if op.method == "post")
     assert add_pet.responses == {"201": None}
+    assert api.warnings == []
+
+
+def test_generated_server_layout_route_maps_returned_by_controllers_behind_an_interface() -> None:
+    api, _ = _extract("go-openapi-server")
+    assert _endpoints(api) == {
+        "POST /v3/store/order": [],
+        "GET /v3/store/order/{orderId}": ["path orderId", "query expand"],
+        "GET /v3/user/login": ["query password", "query username"],
+    }
     assert api.warnings == []
