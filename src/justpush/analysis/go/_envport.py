@@ -8,8 +8,9 @@ from .._model import EnvVar, Evidence
 from .._treesitter import Node, env_var, evidence, field_, named_children, text, walk
 from ._index import GoFile, GoIndex
 from ._resolve import Ctx, Resolver
-from ._syntax import args, callee, go_string
+from ._syntax import args, go_string
 
+_ENV_READS = {("os", "Getenv"), ("os", "LookupEnv")}
 _LISTEN = {
     ("http", "ListenAndServe"),
     ("http", "ListenAndServeTLS"),
@@ -26,13 +27,15 @@ _LISTEN = {
 def env_reads(index: GoIndex, resolver: Resolver) -> list[EnvVar]:
     """os.Getenv / os.LookupEnv reads (with the fallback applied right after) and getenv-style helpers."""
     found: list[EnvVar] = []
-    for gofile, _, node in index.calls:
-        path = gofile.parsed.path
-        operand, name = callee(node)
+    for call in index.calls:
+        operand, name, node = call.operand, call.name, call.node
+        if (operand, name) not in _ENV_READS and (operand or name not in resolver.env_helpers):
+            continue
+        path = call.file.parsed.path
         arguments = args(node)
         if not arguments:
             continue
-        if (operand, name) in (("os", "Getenv"), ("os", "LookupEnv")):
+        if (operand, name) in _ENV_READS:
             var_name = go_string(arguments[0])
             if var_name is None:
                 continue
@@ -106,11 +109,11 @@ def _go_default(call: Node) -> str | None:
 def port_candidates(index: GoIndex, resolver: Resolver) -> list[tuple[int, Evidence]]:
     """Ports from ListenAndServe / Run / Start / Listen / http.Server{Addr}, following env defaults."""
     found: list[tuple[GoFile, Node, Node]] = []
-    for gofile, _, node in index.calls:
-        operand, name = callee(node)
-        arguments = args(node)
+    for call in index.calls:
+        gofile, node, operand, name = call.file, call.node, call.operand, call.name
         if (operand if operand in ("http", "net") else "", name) not in _LISTEN:
             continue
+        arguments = args(node)
         if name == "Run" and not arguments and operand:
             # gin's Run() without an address listens on :8080 (or $PORT).
             found.append((gofile, node, node))

@@ -40,6 +40,17 @@ class Func:
 
 
 @dataclass(frozen=True)
+class Call:
+    """A call found by the census, with its callee spelled out once: `x.f(...)` → ("x", "f")."""
+
+    file: GoFile
+    owner: Func | None  # the top-level function it is in
+    node: Node
+    operand: str
+    name: str
+
+
+@dataclass(frozen=True)
 class TypeRef:
     """A named type declared in the analysed sources."""
 
@@ -58,7 +69,7 @@ class GoIndex:
     package_dirs: set[str] = field(default_factory=set)
     # Every call, assignment and keyed literal element, with its file and top-level function: one
     # walk of each tree serves all the scans that look for them.
-    calls: list[tuple[GoFile, Func | None, Node]] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
     assignments: list[tuple[GoFile, Node]] = field(default_factory=list)
     keyed: list[tuple[GoFile, Node]] = field(default_factory=list)
 
@@ -100,7 +111,7 @@ class GoIndex:
         for node in sorted(captures.get("call", []), key=lambda n: n.start_byte):
             i = bisect.bisect_right(starts, node.start_byte) - 1
             owner = tops[i] if i >= 0 and node.end_byte <= tops[i].node.end_byte else None
-            self.calls.append((gofile, owner, node))
+            self.calls.append(Call(gofile, owner, node, *_callee_fast(node)))
         self.assignments.extend(
             (gofile, n) for n in sorted(captures.get("assign", []), key=lambda n: n.start_byte)
         )
@@ -281,6 +292,20 @@ def _census_query() -> tree_sitter.Query:
     return tree_sitter.Query(
         language, "(call_expression) @call (assignment_statement) @assign (keyed_element) @keyed"
     )
+
+
+def _callee_fast(call: Node) -> tuple[str, str]:
+    fn = call.child_by_field_name("function")
+    if fn is None:
+        return "", ""
+    if fn.type == "selector_expression":
+        operand = fn.child_by_field_name("operand")
+        name = fn.child_by_field_name("field")
+        return (
+            operand.text.decode(errors="replace") if operand is not None and operand.text else "",
+            name.text.decode(errors="replace") if name is not None and name.text else "",
+        )
+    return "", fn.text.decode(errors="replace") if fn.text else ""
 
 
 def receiver_type(fn: Node) -> str:

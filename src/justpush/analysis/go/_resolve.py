@@ -391,11 +391,16 @@ def _placeholder(expr: Node) -> str:
 def _env_helpers(index: GoIndex) -> dict[str, tuple[int, int | None]]:
     """getEnv(name, fallback)-style helpers passing a parameter to os.Getenv: name -> argument indexes."""
     helpers: dict[str, tuple[int, int | None]] = {}
-    for _, func, call in index.calls:
-        if func is None or func.receiver or callee(call) not in (("os", "Getenv"), ("os", "LookupEnv")):
+    for call in index.calls:
+        func = call.owner
+        if (
+            func is None
+            or func.receiver
+            or (call.operand, call.name) not in (("os", "Getenv"), ("os", "LookupEnv"))
+        ):
             continue
         params = param_names(func.node)
-        arg = next(iter(args(call)), None)
+        arg = next(iter(args(call.node)), None)
         if arg is not None and arg.type == "identifier" and text(arg) in params:
             i = params.index(text(arg))
             helpers[func.name] = (i, i + 1 if len(params) > i + 1 else None)

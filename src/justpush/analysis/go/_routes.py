@@ -611,11 +611,9 @@ class RouteWalker:
     def _route_wrappers(self) -> set[str]:
         """Functions registering a route whose path is one of their own parameters."""
         found: set[str] = set()
-        for _, func, node in self.index.calls:
-            if func is None or func.key in found:
-                continue
-            _, name = callee(node)
-            if name not in _REGISTRATIONS:
+        for call in self.index.calls:
+            func, node, name = call.owner, call.node, call.name
+            if func is None or func.key in found or name not in _REGISTRATIONS:
                 continue
             arguments = args(node)
             path = arguments[0] if arguments else None
