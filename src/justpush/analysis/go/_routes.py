@@ -20,6 +20,7 @@ from .._treesitter import (
     line,
     named_children,
     text,
+    walk,
 )
 from . import _chi, _echo, _fiber, _gin, _gorilla, _nethttp
 from ._framework import ANY_METHOD, UPPER_METHODS, Framework, RouteCall, method_of
@@ -93,6 +94,7 @@ class RouteWalker:
         self.field_sites: dict[tuple[str, int], str] = {}
         # Names of struct fields known to hold a router; other selectors are not looked at.
         self.router_fields: set[str] = set()
+        self.router_interfaces = self._router_interfaces()
         self.wrappers = self._route_wrappers()
         self.wrapper_names = {key.rsplit(".", 1)[-1].rsplit(":", 1)[-1] for key in self.wrappers}
         # Functions whose declared result may be a router: only calls to these can return one.
@@ -144,7 +146,8 @@ class RouteWalker:
             if bound and i in bound:
                 scope[pname] = bound[i]
                 continue
-            fw = _ROUTER_TYPES.get(text(ptype).lstrip("*"))
+            type_text = text(ptype).lstrip("*")
+            fw = _ROUTER_TYPES.get(type_text) or self.router_interfaces.get(type_text.rsplit(".", 1)[-1])
             if fw is not None:
                 key = f"param:{owner}:{i}"
                 self.graph.router(key)
@@ -608,8 +611,29 @@ class RouteWalker:
                 self.graph.add(target, Mount("", f"param:{func.key}:{i}"))
         return False
 
+    def _router_interfaces(self) -> dict[str, Framework]:
+        """The project's own router interfaces (`type EchoRouter interface { GET(...) ... }`, as
+        generated servers declare them): a parameter of such a type is a router of that framework."""
+        found: dict[str, Framework] = {}
+        for (_, name), spec in self.index.types.items():
+            body = field_(spec, "type")
+            if body is None or body.type != "interface_type":
+                continue
+            methods = {text(field_(m, "name")) for m in named_children(body) if m.type == "method_elem"}
+            if not methods & _REGISTRATIONS:
+                continue
+            raw = text(body)
+            fw = next(
+                (f for f in FRAMEWORKS if any(t.split(".")[0] + "." in raw for t in f.router_types)), None
+            )
+            if fw is not None and fw.kind != "http":
+                found[name] = fw
+            elif methods & {"HandleFunc", "Handle"}:
+                found[name] = _nethttp.FRAMEWORK
+        return found
+
     def _route_wrappers(self) -> set[str]:
-        """Functions registering a route whose path is one of their own parameters."""
+        """Functions registering a route whose path uses one of their own parameters."""
         found: set[str] = set()
         for call in self.index.calls:
             func, node, name = call.owner, call.node, call.name
@@ -619,7 +643,8 @@ class RouteWalker:
             path = arguments[0] if arguments else None
             if name in ("Handle", "Method", "MethodFunc", "Add", "Match") and len(arguments) >= 3:
                 path = arguments[1]
-            if path is None or path.type != "identifier" or text(path) not in param_names(func.node):
+            params = set(param_names(func.node))
+            if path is None or not any(n.type == "identifier" and text(n) in params for n in walk(path)):
                 continue
             if name in ("Path", "PathPrefix") or any(
                 fw.route(name, arguments) is not None for fw in FRAMEWORKS

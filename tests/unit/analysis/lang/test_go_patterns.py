@@ -130,3 +130,13 @@ def test_generated_server_layout_route_maps_returned_by_controllers_behind_an_in
         "GET /v3/user/login": ["query password", "query username"],
     }
     assert api.warnings == []
+
+
+def test_generated_echo_server_own_router_interface_and_base_url_parameter() -> None:
+    api, _ = _extract("go-echo-generated")
+    assert _endpoints(api) == {
+        "GET /v1/pets": ["query limit", "query tags"],
+        "POST /v1/pets": [],
+        "DELETE /v1/pets/{id}": ["path id"],
+    }
+    assert api.warnings == []
