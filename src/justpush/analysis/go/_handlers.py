@@ -25,6 +25,7 @@ from ._syntax import (
     param_types,
     peel,
     returned_values,
+    select,
 )
 
 _STATUS = {
@@ -174,7 +175,7 @@ class Handlers:
         wrote_header = False
         params: set[str] = set()
         self._query_reads(fn, fn_ctx, _param_kinds(fn, {}), params, 0)
-        for node in walk(body):
+        for node in select(body, "expression_switch_statement", "binary_expression", "call_expression"):
             if node.type == "expression_switch_statement" and text(field_(node, "value")).endswith(".Method"):
                 for case in named_children(node):
                     for value in named_children(field_(case, "value")):
@@ -221,7 +222,9 @@ class Handlers:
         if body is None:
             return
         kinds = dict(kinds)
-        for node in walk(body):
+        for node in select(
+            body, "short_var_declaration", "assignment_statement", "index_expression", "call_expression"
+        ):
             if node.type in ("short_var_declaration", "assignment_statement"):
                 lhs = named_children(field_(node, "left"))
                 rhs = named_children(field_(node, "right"))
@@ -336,7 +339,7 @@ def _status(node: Node) -> str | None:
 def _local_types(body: Node) -> dict[str, Node]:
     """Variable name → its declared or literal type inside one function body."""
     types: dict[str, Node] = {}
-    for node in walk(body):
+    for node in select(body, "var_spec", "short_var_declaration"):
         if node.type == "var_spec" and field_(node, "type") is not None:
             for name in node.children_by_field_name("name"):
                 types.setdefault(text(name), field_(node, "type"))  # type: ignore[arg-type]

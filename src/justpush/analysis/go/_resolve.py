@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .._model import EnvVar
-from .._treesitter import Node, field_, named_children, text, walk
+from .._treesitter import Node, field_, named_children, text
 from ._index import Func, GoFile, GoIndex, TypeRef
-from ._syntax import args, callee, go_string, param_names, param_types, peel, returned_values
+from ._syntax import args, callee, go_string, param_names, param_types, peel, returned_values, select
 
 _MAX_DEPTH = 12
 _FUNCTIONS = ("function_declaration", "method_declaration", "func_literal")
@@ -363,10 +363,9 @@ def _declarations(fn: Node) -> Declarations:
             for rname in decl.children_by_field_name("name"):
                 if rtype is not None:
                     table.setdefault(text(rname), []).append((-1, ("type", rtype, 0)))
-    body = field_(fn, "body")
-    for node in walk(body) if body is not None else ():
-        if node.type not in ("short_var_declaration", "var_spec", "const_spec", "assignment_statement"):
-            continue
+    for node in select(
+        field_(fn, "body"), "short_var_declaration", "var_spec", "const_spec", "assignment_statement"
+    ):
         lhs = named_children(field_(node, "left")) or node.children_by_field_name("name")
         rhs = named_children(field_(node, "right") or field_(node, "value"))
         declared_type = field_(node, "type") if node.type == "var_spec" else None

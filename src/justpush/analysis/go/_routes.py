@@ -98,10 +98,11 @@ class RouteWalker:
         self.wrappers = self._route_wrappers()
         self.wrapper_names = {key.rsplit(".", 1)[-1].rsplit(":", 1)[-1] for key in self.wrappers}
         # Functions whose declared result may be a router: only calls to these can return one.
+        returns_router = re.compile("|".join(re.escape(t) for t in (*_ROUTER_TYPES, "http.Handler")))
         self.router_returning = {
             f.name
             for f in index.functions.values()
-            if any(t in text(field_(f.node, "result")) for t in (*_ROUTER_TYPES, "http.Handler"))
+            if (result := field_(f.node, "result")) is not None and returns_router.search(text(result))
         }
 
     # --- entry -------------------------------------------------------------------------------------

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
+import tree_sitter
+import tree_sitter_go
+
 from .._treesitter import Node, field_, named_children, text, walk
 
 
@@ -91,8 +96,8 @@ def enclosing_function(node: Node) -> Node | None:
 def returned_values(fn: Node) -> list[list[Node]]:
     """The expressions of every return statement directly in fn (not in nested func literals)."""
     out: list[list[Node]] = []
-    for node in walk(fn):
-        if node.type == "return_statement" and enclosing_function(node) == fn:
+    for node in select(fn, "return_statement"):
+        if enclosing_function(node) == fn:
             values = named_children(node)
             if values and values[0].type == "expression_list":
                 values = named_children(values[0])
@@ -114,3 +119,18 @@ def is_function_like(node: Node) -> bool:
 def wrapped(call: Node) -> Node | None:
     """The handler a wrapper call is given: its last function-like argument (`auth(h, true)` → h)."""
     return next((a for a in reversed(args(call)) if is_function_like(a)), None)
+
+
+@functools.cache
+def _query(kinds: tuple[str, ...]) -> tree_sitter.Query:
+    language = tree_sitter.Language(tree_sitter_go.language())
+    return tree_sitter.Query(language, " ".join(f"({kind}) @n" for kind in kinds))
+
+
+def select(node: Node | None, *kinds: str) -> list[Node]:
+    """The nodes of these types below node (itself included), in source order; tree-sitter finds them
+    (much faster than walking the tree in Python)."""
+    if node is None:
+        return []
+    found = tree_sitter.QueryCursor(_query(kinds)).captures(node).get("n", [])
+    return sorted(found, key=lambda n: (n.start_byte, -n.end_byte))
