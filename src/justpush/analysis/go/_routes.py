@@ -65,8 +65,9 @@ _REGISTRATIONS = frozenset(
     | {"Method", "MethodFunc", "Path", "PathPrefix", "Match"}
 )
 _MAX_INLINE = 8
-# Route tables longer than this are not unrolled.
+# Route tables longer than this are not unrolled, nor any once this many elements were (nested loops).
 _MAX_TABLE = 500
+_MAX_UNROLLED = 5000
 
 
 def _is_constructor(value: Node) -> bool:
@@ -91,6 +92,7 @@ class RouteWalker:
         self.inline: list[str] = []
         # Bumped per unrolled route-table element: router calls are re-evaluated for each.
         self.epoch = 0
+        self.unrolled = 0
         self.field_sites: dict[tuple[str, int], str] = {}
         # Names of struct fields known to hold a router; other selectors are not looked at.
         self.router_fields: set[str] = set()
@@ -215,8 +217,9 @@ class RouteWalker:
             for table, table_ctx in self._tables(field_(clause, "right"), ctx)
             for element in self.resolver.elements(table, table_ctx)
         ]
-        if not elements or len(elements) > _MAX_TABLE:
+        if not elements or len(elements) > _MAX_TABLE or self.unrolled + len(elements) > _MAX_UNROLLED:
             return False
+        self.unrolled += len(elements)
         for element, table_ctx in elements:
             bound = Ctx(ctx.file, {**ctx.bindings, text(names[1]): (element, table_ctx)})
             self.epoch += 1
