@@ -68,7 +68,7 @@ _NAME = re.compile(r"^[A-Za-z_][\w.\-\[\]]*$")
 _MAX_HELPER_DEPTH = 4
 # A handler serving a directory of files (static assets, a SPA) or generated API docs is not an API operation.
 _FILES = re.compile(
-    r"\bhttp\.(?:FileServer|FileServerFS|Dir|FS)\("
+    r"\b(?:\w+\.)?FileServer\w*\(|\bhttp\.(?:Dir|FS)\("
     # fiber's static / filesystem middleware, echo's middleware.Static, gin-contrib/static.
     r"|\b(?:static|filesystem)\.(?:New|Serve)\(|\bmiddleware\.Static(?:WithConfig)?\("
 )

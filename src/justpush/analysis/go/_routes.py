@@ -93,6 +93,8 @@ class RouteWalker:
         # Bumped per unrolled route-table element: router calls are re-evaluated for each.
         self.epoch = 0
         self.unrolled = 0
+        # Routers under a prefix only known at run time -> why (their routes are marked with it).
+        self.assumed: dict[str, str] = {}
         self.field_sites: dict[tuple[str, int], str] = {}
         # Names of struct fields known to hold a router; other selectors are not looked at.
         self.router_fields: set[str] = set()
@@ -122,6 +124,7 @@ class RouteWalker:
                         f"{func.file.parsed.path}:{line(func.node)}: routes of {func.name} not analysed"
                         f" ({type(exc).__name__}: {exc})"
                     )
+        self._mark_assumed()
         return self.graph
 
     def _relevance(self) -> re.Pattern[str]:
@@ -346,14 +349,10 @@ class RouteWalker:
             group = fw.group(name, arguments) if fw is not None else None
             if fw is None or group is None:
                 return None
-            prefix = ""
-            if group.prefix is not None:
-                value = self._path(group.prefix, ctx, call)
-                if value is None:
-                    return None
-                prefix = value
+            prefix = self._path(group.prefix, ctx, call)
             child = self._new_router(call, ctx, fw)
-            self.graph.add(parent, Mount(prefix, child, self._auth_all(list(group.middleware), ctx)))
+            self._assume(child, prefix)
+            self.graph.add(parent, Mount(prefix[0], child, self._auth_all(list(group.middleware), ctx)))
             return child
         if name not in self.router_returning:
             return None
@@ -368,16 +367,17 @@ class RouteWalker:
 
     def _gorilla_subrouter(self, call: Node, route: Node | None, scope: Scope, ctx: Ctx) -> str | None:
         """`r.PathPrefix("/api").Subrouter()` (other matchers such as Host or Methods add no prefix)."""
-        prefix = ""
+        prefix: tuple[str, str | None] = ("", None)
         while route is not None and route.type == "call_expression":
             _, name = callee(route)
             if name == "PathPrefix" and args(route):
-                prefix = self._path(args(route)[0], ctx, route) or ""
+                prefix = self._path(args(route)[0], ctx, route)
             target = call_operand(route)
             parent = self._router_of(target, scope, ctx)
             if parent is not None:
                 child = self._new_router(call, ctx, _gorilla.FRAMEWORK)
-                self.graph.add(parent, Mount(prefix, child))
+                self._assume(child, prefix)
+                self.graph.add(parent, Mount(prefix[0], child))
                 return child
             route = target
         return None
@@ -476,9 +476,10 @@ class RouteWalker:
             return False
         block = fw.block(name, arguments)
         if block is not None:
-            prefix = self._path(block.prefix, ctx, call) if block.prefix is not None else ""
+            prefix = self._path(block.prefix, ctx, call)
             child = self._new_router(call, ctx, fw)
-            self.graph.add(router, Mount(prefix or "", child))
+            self._assume(child, prefix)
+            self.graph.add(router, Mount(prefix[0], child))
             body = peel(block.body)
             if body is not None and body.type == "func_literal":
                 self._function(body, ctx, scope, f"{owner}@{line(call)}", {0: child})
@@ -490,9 +491,10 @@ class RouteWalker:
             self._visit(arguments[1], scope, ctx, owner, depth + 1)
             handler, layers, _ = self._unwrap(arguments[1], ctx)
             mounted = self._router_of(handler, scope, ctx)
-            prefix = self._path(arguments[0], ctx, call)
-            if mounted is not None and prefix is not None:
-                self.graph.add(router, Mount(prefix, mounted, layers))
+            if mounted is not None:
+                prefix = self._path(arguments[0], ctx, call)
+                self._assume(mounted, prefix)
+                self.graph.add(router, Mount(prefix[0], mounted, layers))
             return True
         if name in fw.static_methods:
             return True
@@ -581,14 +583,40 @@ class RouteWalker:
                 )
             self.graph.add(router, decl)
 
-    def _path(self, node: Node, ctx: Ctx, at: Node) -> str | None:
+    def _path(self, node: Node | None, ctx: Ctx, at: Node) -> tuple[str, str | None]:
+        """A prefix's value; one known only at run time (a base path option) is assumed empty, with
+        the reason to mark the routes below it by."""
+        if node is None:
+            return "", None
         value = self.resolver.string(node, ctx)
-        if value is None:
-            self.warnings.append(
-                f"{ctx.file.parsed.path}:{line(at)}: prefix {text(node)!r} cannot be resolved statically,"
-                " routes below it skipped"
-            )
-        return value
+        if value is not None:
+            return value, None
+        where = f"{ctx.file.parsed.path}:{line(at)}"
+        self.warnings.append(
+            f"{where}: prefix {text(node)!r} cannot be resolved statically; assumed empty for the routes"
+            " below it"
+        )
+        return "", f"prefix {text(node)} ({where}) is only known at run time; assumed empty"
+
+    def _assume(self, router: str, prefix: tuple[str, str | None]) -> None:
+        if prefix[1] is not None:
+            self.assumed[router] = prefix[1]
+
+    def _mark_assumed(self) -> None:
+        """Routes below a prefix assumed empty say so in their unresolved path."""
+        for key, reason in self.assumed.items():
+            seen: set[str] = set()
+            todo = [self.graph.canonical(key)]
+            while todo:
+                current = todo.pop()
+                if current in seen or current not in self.graph.routers:
+                    continue
+                seen.add(current)
+                for event in self.graph.routers[current].events:
+                    if isinstance(event, RouteDecl):
+                        event.unresolved.setdefault("path", reason)
+                    elif isinstance(event, Mount):
+                        todo.append(self.graph.canonical(event.child))
 
     def _calls_with_routers(self, call: Node, scope: Scope, ctx: Ctx, depth: int) -> bool:
         """`users.Register(v1)`: the callee's router parameter is mounted where the argument lives;
