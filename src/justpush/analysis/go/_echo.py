@@ -24,5 +24,6 @@ FRAMEWORK = Framework(
     router_types=frozenset({"echo.Echo", "echo.Group"}),
     route=_route,
     group=_group,
+    relative_paths=True,
     static_methods=frozenset({"Static", "File", "StaticFS", "FileFS"}),
 )

@@ -33,7 +33,9 @@ FRAMEWORK = Framework(
     router_types=frozenset({"fiber.App", "fiber.Router"}),
     route=_route,
     group=_group,
+    relative_paths=True,
     block=_block,
     mount_methods=frozenset({"Mount"}),
     static_methods=frozenset({"Static"}),
+    passthrough=frozenset({"Use"}),
 )

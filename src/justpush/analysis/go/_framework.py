@@ -62,8 +62,11 @@ class Framework:
     mount_methods: frozenset[str] = frozenset()
     # Registrations serving files from disk (`r.Static`, `r.StaticFS`), not API routes.
     static_methods: frozenset[str] = frozenset()
-    # Settings returning the router itself: `mux.NewRouter().StrictSlash(true)`.
+    # Settings returning the router itself: `mux.NewRouter().StrictSlash(true)`; a passed-through
+    # "Use" also adds its middleware (`g.Group("/x").Use(auth).POST(...)` in gin).
     passthrough: frozenset[str] = frozenset()
+    # Route paths are joined to the group's path, so "version" means "<group>/version".
+    relative_paths: bool = False
 
 
 def method_of(node: Node | None) -> HttpMethod | None:

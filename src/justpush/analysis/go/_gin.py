@@ -25,5 +25,7 @@ FRAMEWORK = Framework(
     router_types=frozenset({"gin.Engine", "gin.RouterGroup", "gin.IRouter", "gin.IRoutes"}),
     route=_route,
     group=_group,
+    relative_paths=True,
     static_methods=frozenset({"Static", "StaticFS", "StaticFile", "StaticFileFS"}),
+    passthrough=frozenset({"Use"}),
 )

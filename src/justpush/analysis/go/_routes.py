@@ -65,6 +65,8 @@ _REGISTRATIONS = frozenset(
     | {"Method", "MethodFunc", "Path", "PathPrefix", "Match"}
 )
 _MAX_INLINE = 8
+# A path relative to its group (`g.GET("version", h)` in gin joins it to the group's path).
+_SEGMENTS = re.compile(r"^[\w\-.~:*{}]+(?:/[\w\-.~:*{}]*)*$")
 # Route tables longer than this are not unrolled, nor any once this many elements were (nested loops).
 _MAX_TABLE = 500
 _MAX_UNROLLED = 5000
@@ -345,6 +347,9 @@ class RouteWalker:
         if parent is not None:
             fw = self._kind(parent)
             if fw is not None and name in fw.passthrough:
+                if name == "Use":
+                    for arg in arguments:
+                        self.graph.add(parent, Use(self._auth(arg, ctx)))
                 return parent
             group = fw.group(name, arguments) if fw is not None else None
             if fw is None or group is None:
@@ -547,7 +552,7 @@ class RouteWalker:
         method = route.method
         if route.pattern:
             method, value = _pattern(value)
-        if not value.startswith("/") and value != "":
+        if not value.startswith("/") and value != "" and not (fw.relative_paths and _SEGMENTS.match(value)):
             return
         handler = route.handler
         auth = self._auth_all(list(route.middleware), ctx)
