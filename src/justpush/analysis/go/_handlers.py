@@ -47,7 +47,9 @@ _STATUS = {
     "StatusServiceUnavailable": "503",
 }
 _BIND = {"BindJSON", "ShouldBindJSON", "Bind", "ShouldBind", "BodyParser", "MustBindWith", "ShouldBindWith"}
-_BIND_QUERY = {"ShouldBindQuery": "form", "BindQuery": "form", "QueryParser": "query"}
+# Binders filling a struct from the query string, and the struct tag naming each parameter; echo's
+# Bind also fills fields tagged `query:"..."` from the query string.
+_BIND_QUERY = {"ShouldBindQuery": "form", "BindQuery": "form", "QueryParser": "query", "Bind": "query"}
 # Methods of a framework context that read one query parameter: gin, echo and fiber spellings.
 _CTX_QUERY = frozenset(
     {
@@ -191,7 +193,8 @@ class Handlers:
             operand, name = callee(node)
             arguments = args(node)
             if name in _BIND or (name == "Decode" and "NewDecoder" in operand):
-                if arguments:
+                # The generic binders read the query string, not a body, for GET and DELETE.
+                if arguments and not (name in ("Bind", "ShouldBind") and decl.method in ("get", "delete")):
                     decl.request_body = self._value_schema(arguments[0], types)
             elif name in ("JSON", "IndentedJSON", "JSONPretty") and arguments:
                 status = _status(arguments[0]) if len(arguments) >= 2 else None

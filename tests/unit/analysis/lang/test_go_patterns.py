@@ -64,7 +64,7 @@ def test_handler_struct_method_registers_on_a_group_of_a_constructed_router() ->
         "GET /api/notes": ["query tag"],
         "POST /api/notes": [],
         "GET /api/notes/{id}": ["path id"],
-        "GET /api/tags": ["query limit"],
+        "GET /api/tags": ["query limit", "query prefix", "query sort"],
     }
     secured = {f"{op.method.upper()} {op.path}" for op in api.operations if op.security}
     assert secured == {"GET /api/notes", "POST /api/notes", "GET /api/notes/{id}"}
