@@ -67,6 +67,8 @@ class GoIndex:
     types: dict[tuple[str, str], Node] = field(default_factory=dict)
     values: dict[tuple[str, str], tuple[GoFile, Node]] = field(default_factory=dict)
     package_dirs: set[str] = field(default_factory=set)
+    # The file declaring each type: its imports give meaning to the field types it names.
+    type_files: dict[tuple[str, str], GoFile] = field(default_factory=dict)
     # Every call, assignment and keyed literal element, with its file and top-level function: one
     # walk of each tree serves all the scans that look for them.
     calls: list[Call] = field(default_factory=list)
@@ -92,7 +94,9 @@ class GoIndex:
                 elif node.type == "type_declaration":
                     for spec in named_children(node):
                         if spec.type in ("type_spec", "type_alias"):
-                            index.types.setdefault((gofile.package, text(field_(spec, "name"))), spec)
+                            key = (gofile.package, text(field_(spec, "name")))
+                            index.types.setdefault(key, spec)
+                            index.type_files.setdefault(key, gofile)
                 elif node.type in ("const_declaration", "var_declaration"):
                     for spec in walk(node):
                         if spec.type in ("const_spec", "var_spec"):
@@ -180,7 +184,7 @@ class GoIndex:
                 for decl in walk(body):
                     if decl.type == "field_declaration" and not decl.children_by_field_name("name"):
                         embedded = self.type_ref(
-                            current.package, self._file_in(current.package), field_(decl, "type")
+                            current.package, self.declaring_file(current), field_(decl, "type")
                         )
                         if embedded is not None:
                             todo.append(embedded)
@@ -220,7 +224,7 @@ class GoIndex:
             body = field_(spec, "type") if spec is not None else None
             if body is None or body.type != "struct_type":
                 continue
-            gofile = self._file_in(current.package)
+            gofile = self.declaring_file(current)
             for decl in walk(body):
                 if decl.type != "field_declaration":
                     continue
@@ -264,7 +268,7 @@ class GoIndex:
             or underlying.type not in ("slice_type", "array_type", "map_type")
         ):
             return None
-        return self.element_type(named.package, self.file_of(named.package), underlying)
+        return self.element_type(named.package, self.declaring_file(named), underlying)
 
     def value(self, gofile: GoFile, expr: Node) -> tuple[GoFile, Node] | None:
         """The initialiser of a package-level const/var named by `X` or `pkg.X`."""
@@ -278,11 +282,8 @@ class GoIndex:
                     return self.values.get((package, text(field_(expr, "field"))))
         return None
 
-    def _file_in(self, package: str) -> GoFile | None:
-        return next((f for f in self.files if f.package == package), None)
-
-    def file_of(self, package: str) -> GoFile | None:
-        return self._file_in(package)
+    def declaring_file(self, owner: TypeRef) -> GoFile | None:
+        return self.type_files.get((owner.package, owner.name))
 
 
 @functools.cache
