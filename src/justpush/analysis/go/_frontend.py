@@ -32,7 +32,7 @@ def _is_source(path: str) -> bool:
     return not path.endswith("_test.go") and "testdata" not in PurePosixPath(path).parts
 
 
-# The last project loaded: one analysis asks for routes, env vars and the port of the same sources.
+# The last project loaded: one analysis asks for env vars, the port and then routes of the same sources.
 _LAST: dict[tuple[str, tuple[tuple[str, int, int], ...]], tuple[GoIndex, Resolver, list[str]]] = {}
 
 
@@ -81,6 +81,8 @@ def extract(root: Path, profile: ProjectProfile) -> ExtractedApi:
     schemas = Schemas(index)
     graph = RouteWalker(index, resolver, Handlers(resolver, schemas), warnings).run()
     operations, schemes = operations_from_graph(graph, warnings)
+    # Extraction is an analysis' last use of the sources: the trees are not kept past it.
+    _LAST.clear()
     api = ExtractedApi(
         operations=sort_operations(operations),
         schemas=dict(sorted(schemas.schemas.items())),
