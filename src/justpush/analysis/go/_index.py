@@ -67,6 +67,8 @@ class GoIndex:
     types: dict[tuple[str, str], Node] = field(default_factory=dict)
     values: dict[tuple[str, str], tuple[GoFile, Node]] = field(default_factory=dict)
     package_dirs: set[str] = field(default_factory=set)
+    # Package variables declared with a type (`var DB *gorm.DB`).
+    var_types: dict[tuple[str, str], tuple[GoFile, Node]] = field(default_factory=dict)
     # The file declaring each type: its imports give meaning to the field types it names.
     type_files: dict[tuple[str, str], GoFile] = field(default_factory=dict)
     # Every call, assignment and keyed literal element, with its file and top-level function: one
@@ -105,6 +107,11 @@ class GoIndex:
                                 spec.children_by_field_name("name"), values, strict=False
                             ):
                                 index.values.setdefault((gofile.package, text(name_node)), (gofile, value))
+                            declared = field_(spec, "type")
+                            if declared is not None:
+                                for name_node in spec.children_by_field_name("name"):
+                                    key = (gofile.package, text(name_node))
+                                    index.var_types.setdefault(key, (gofile, declared))
             index._census(gofile, tops)
         index._alias_package_names()
         return index

@@ -72,26 +72,26 @@ class Resolver:
             found = self._named(expr, ctx, depth)
             if found is not None:
                 return found
-            return "{" + _placeholder(expr) + "}", [text(expr)]
-        return None, [text(expr)]
+            return "{" + _placeholder(expr) + "}", [short(expr)]
+        return None, [short(expr)]
 
     def _call(self, call: Node, ctx: Ctx, depth: int) -> tuple[str | None, list[str]]:
         operand, name = callee(call)
         arguments = args(call)
         if (operand, name) in (("os", "Getenv"), ("os", "LookupEnv")) and arguments:
             value = self.env.get(go_string(arguments[0]) or "")
-            return (value, []) if value is not None else (None, [text(call)])
+            return (value, []) if value is not None else (None, [short(call)])
         if not operand and name in self.env_helpers:
             name_i, default_i = self.env_helpers[name]
             var = go_string(arguments[name_i]) if len(arguments) > name_i else None
             value = self.env.get(var or "")
             if value is None and default_i is not None and len(arguments) > default_i:
                 value = self.string(arguments[default_i], ctx, depth + 1)
-            return (value, []) if value is not None else (None, [text(call)])
+            return (value, []) if value is not None else (None, [short(call)])
         if (operand, name) == ("fmt", "Sprintf") and arguments:
             pattern = self.string(arguments[0], ctx, depth + 1)
             if pattern is None:
-                return None, [text(call)]
+                return None, [short(call)]
             parts = [self.template(a, ctx, depth + 1) for a in arguments[1:]]
             unknown = [u for _, missing in parts for u in missing]
             values = [
@@ -102,10 +102,10 @@ class Resolver:
             return out, unknown
         if (operand, name) in (("path", "Join"), ("strings", "Join")) and arguments:
             if name == "Join" and operand == "strings":
-                return None, [text(call)]
+                return None, [short(call)]
             parts = [self.template(a, ctx, depth + 1) for a in arguments]
             if any(v is None for v, _ in parts):
-                return None, [text(call)]
+                return None, [short(call)]
             joined = "/".join(str(v).strip("/") for v, _ in parts if v)
             return ("/" if str(parts[0][0]).startswith("/") else "") + joined, [
                 u for _, m in parts for u in m
@@ -114,7 +114,7 @@ class Resolver:
             for arg in arguments:
                 if value := self.string(arg, ctx, depth + 1):
                     return value, []
-            return None, [text(call)]
+            return None, [short(call)]
         if (operand, name) in (
             ("strconv", "Itoa"),
             ("strings", "ToUpper"),
@@ -130,7 +130,7 @@ class Resolver:
             returns = returned_values(func.node)
             if returns and len(returns[-1]) == 1:
                 return self.template(returns[-1][0], Ctx(func.file), depth + 1)
-        return None, [text(call)]
+        return None, [short(call)]
 
     def _named(self, expr: Node, ctx: Ctx, depth: int) -> tuple[str | None, list[str]] | None:
         field_name = text(field_(expr, "field")) if expr.type == "selector_expression" else ""
@@ -170,7 +170,7 @@ class Resolver:
         if expr.type in ("composite_literal", "literal_value"):
             return expr, ctx
         if expr.type == "identifier" and text(expr) in ctx.bindings:
-            bound, outer = ctx.bindings[text(expr)]
+            bound, outer = ctx.bindings[short(expr)]
             return self.literal_of(bound, outer, depth + 1)
         if expr.type == "identifier":
             local = local_declaration(text(expr), expr, self.declarations)
@@ -252,7 +252,8 @@ class Resolver:
             found = self.index.value(ctx.file, expr)
             if found is not None:
                 return self.type_of(found[1], Ctx(found[0]), depth + 1)
-            return None
+            typed = self.index.var_types.get((pkg, name))
+            return self.index.type_ref(pkg, typed[0], typed[1]) if typed is not None else None
         if expr.type == "selector_expression":
             operand = field_(expr, "operand")
             if operand is not None and operand.type == "identifier" and text(operand) in ctx.file.imports:
@@ -311,6 +312,8 @@ class Resolver:
             method = self.index.method(owner, name)
             if method is not None:
                 return [method]
+        if owner is None and self._external(operand, ctx):
+            return []
         candidates = self.index.methods_named(name)
         if owner is not None and candidates:
             # The type is known but has no such method here: an interface; any implementation may run.
@@ -318,6 +321,29 @@ class Resolver:
             if spec is None or field_(spec, "type") is None or field_(spec, "type").type != "interface_type":  # type: ignore[union-attr]
                 return []
         return candidates
+
+    def _external(self, expr: Node | None, ctx: Ctx, depth: int = 0) -> bool:
+        """Whether a value is known to be of a type from outside the sources (`db *gorm.DB`,
+        `db := gorm.Open(...)`): its methods are not the project's same-named ones."""
+        expr = peel(expr)
+        if expr is None or expr.type != "identifier" or text(expr) in ctx.bindings or depth > 4:
+            return False
+        declared = local_declaration(text(expr), expr, self.declarations)
+        if declared is None:
+            typed = self.index.var_types.get((ctx.file.package, text(expr)))
+            if typed is None:
+                return False
+            gofile, type_node = typed
+            alias = text(type_node).lstrip("*[]").split(".", 1)[0]
+            return alias in gofile.imports and self.index.package_of(gofile, alias) is None
+        kind, node, _ = declared
+        if kind == "value" and node.type == "identifier":
+            return self._external(node, ctx, depth + 1)
+        fn = field_(node, "function") if kind == "value" and node.type == "call_expression" else None
+        source = field_(fn, "operand") if fn is not None and fn.type == "selector_expression" else node
+        named = source is not None and (kind == "type" or source.type == "identifier")
+        alias = text(source).lstrip("*[]&").split(".", 1)[0] if named else ""
+        return alias in ctx.file.imports and self.index.package_of(ctx.file, alias) is None
 
     def bind(self, func: Func, call: Node, ctx: Ctx) -> Ctx:
         """The context of func's body when called here: its parameters bound to the call's arguments."""
@@ -381,6 +407,12 @@ def _declarations(fn: Node) -> Declarations:
                 # Visible after the whole statement: in `h = wrap(h)` the right-hand h is the earlier one.
                 table.setdefault(text(target), []).append((node.end_byte, entry))
     return table
+
+
+def short(expr: Node) -> str:
+    """An expression's text on one line, cut to a readable length for warnings."""
+    raw = " ".join(text(expr).split())
+    return raw if len(raw) <= 80 else raw[:77] + "..."
 
 
 def _placeholder(expr: Node) -> str:

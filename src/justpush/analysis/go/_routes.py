@@ -26,7 +26,7 @@ from . import _chi, _echo, _fiber, _gin, _gorilla, _nethttp
 from ._framework import ANY_METHOD, UPPER_METHODS, Framework, RouteCall, method_of
 from ._handlers import Handlers
 from ._index import Func, GoIndex
-from ._resolve import Ctx, Resolver
+from ._resolve import Ctx, Resolver, short
 from ._syntax import (
     args,
     call_operand,
@@ -546,7 +546,7 @@ class RouteWalker:
         value, unknown = self.resolver.template(route.path, ctx)
         if value is None:
             self.warnings.append(
-                f"{where}: route path {text(route.path)!r} cannot be resolved statically, route skipped"
+                f"{where}: route path {short(route.path)!r} cannot be resolved statically, route skipped"
             )
             return
         method = route.method
@@ -569,14 +569,14 @@ class RouteWalker:
             methods = self._methods(route.method_expr, ctx)
             if not methods:
                 self.warnings.append(
-                    f"{where}: method {text(route.method_expr)!r} cannot be resolved statically"
+                    f"{where}: method {short(route.method_expr)!r} cannot be resolved statically"
                 )
         for each in methods or (method,):
             decl = RouteDecl(each, value, ctx.file.parsed.path, line(call), auth=auth)
             if unknown:
                 decl.unresolved["path"] = "part of the path is only known at run time: " + ", ".join(unknown)
                 self.warnings.append(
-                    f"{where}: route path {text(route.path)!r} is partly unknown ({', '.join(unknown)})"
+                    f"{where}: route path {short(route.path)!r} is partly unknown ({', '.join(unknown)})"
                 )
             if fw.kind == "http" and value.endswith("/") and value != "/":
                 decl.unresolved["path"] = "pattern ending in / matches the whole subtree"
@@ -598,10 +598,10 @@ class RouteWalker:
             return value, None
         where = f"{ctx.file.parsed.path}:{line(at)}"
         self.warnings.append(
-            f"{where}: prefix {text(node)!r} cannot be resolved statically; assumed empty for the routes"
+            f"{where}: prefix {short(node)!r} cannot be resolved statically; assumed empty for the routes"
             " below it"
         )
-        return "", f"prefix {text(node)} ({where}) is only known at run time; assumed empty"
+        return "", f"prefix {short(node)} ({where}) is only known at run time; assumed empty"
 
     def _assume(self, router: str, prefix: tuple[str, str | None]) -> None:
         if prefix[1] is not None:

@@ -77,6 +77,7 @@ def test_route_wrappers_router_in_a_struct_field_and_chained_routes_without_go_m
     assert _endpoints(api) == {
         "GET /projects": ["query owner"],
         "POST /projects": [],
+        "DELETE /projects/{title}": ["path title"],
         "GET /projects/{title}/tasks/{id}": ["path id", "path title", "query verbose"],
         "PUT /projects/{title}/archive": ["path title"],
         "DELETE /projects/{title}/archive": ["path title"],
