@@ -163,14 +163,15 @@ class Handlers:
             return "files"
         return None
 
-    def analyse(self, decl: RouteDecl, handler: Node, ctx: Ctx) -> None:
+    def analyse(self, decl: RouteDecl, handler: Node, ctx: Ctx) -> bool:
+        """Fill decl from the handler's code; False when that code is not in the sources."""
         found = self.body_of(handler, ctx)
         if found is None:
-            return
+            return False
         fn, fn_ctx = found
         body = field_(fn, "body")
         if body is None:
-            return
+            return False
         types = _local_types(body)
         methods: list[HttpMethod] = []
         last_status = "200"
@@ -218,6 +219,7 @@ class Handlers:
             decl.handler_methods = tuple(m for m in HTTP_METHODS if m in methods)
         known = {p.name for p in decl.parameters}
         decl.parameters = (*decl.parameters, *(Parameter(n, "query") for n in sorted(params - known)))
+        return True
 
     def _query_reads(self, fn: Node, ctx: Ctx, kinds: Kinds, params: set[str], depth: int) -> None:
         """Query parameter names fn reads from the variables in kinds, following helpers it passes them to."""

@@ -580,8 +580,10 @@ class RouteWalker:
                 )
             if fw.kind == "http" and value.endswith("/") and value != "/":
                 decl.unresolved["path"] = "pattern ending in / matches the whole subtree"
-            self.handlers.analyse(decl, handler, ctx)
-            if each is None and not decl.handler_methods:
+            readable = self.handlers.analyse(decl, handler, ctx)
+            if each is None and not decl.handler_methods and readable:
+                # Code that checks no method answers them all; a handler from a library (promhttp)
+                # stays GET, marked as assumed.
                 decl.handler_methods = ANY_METHOD
                 decl.unresolved["method"] = (
                     "registered without a method and the handler checks none: any method is answered"

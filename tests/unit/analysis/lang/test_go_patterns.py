@@ -104,11 +104,14 @@ def test_go_122_patterns_any_method_static_trees_websockets_and_run_time_paths()
         "POST /api/widgets/{widget}/{path}": ["path path", "path widget"],
         **{f"{m} /api/echo": [] for m in ("GET", "PUT", "POST", "DELETE", "PATCH")},
         "GET /static/{buildHash}/app.css": ["path buildHash"],
+        "GET /metrics": [],
     }
+    metrics = next(op for op in api.operations if op.path == "/metrics")
+    assert "GET assumed" in metrics.unresolved["method"]
     css = next(op for op in api.operations if op.path.endswith("app.css"))
     assert "BUILD_HASH" in css.unresolved["path"]
     assert api.warnings == [
-        "main.go:22: route path 'fmt.Sprintf(\"GET /static/%s/app.css\", buildHash)' is partly unknown"
+        "main.go:24: route path 'fmt.Sprintf(\"GET /static/%s/app.css\", buildHash)' is partly unknown"
         ' (os.Getenv("BUILD_HASH"))'
     ]
     echo = next(op for op in api.operations if op.path == "/api/echo")
