@@ -248,8 +248,8 @@ def _manifest_framework(directory: Path, language: Language) -> str | None:
         declared = {name for name, _, _ in _python_deps(directory, [])}
         return next((fw for dep, fw in _PYTHON_FRAMEWORKS if dep in declared), None)
     if language == "go":
-        text = _read_text(directory / "go.mod") or ""
-        return next((fw for dep, fw in _GO_FRAMEWORKS if dep in text), "net-http")
+        direct = _go_direct_requires(_read_text(directory / "go.mod") or "")
+        return next((fw for dep, fw in _GO_FRAMEWORKS if dep in direct), None)
     text = _read_text(directory / "pom.xml") or _read_text(directory / "build.gradle") or ""
     text = text or _read_text(directory / "build.gradle.kts") or ""
     return "spring-boot" if "spring-boot" in text else None
@@ -687,10 +687,16 @@ def _detect_go(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str])
     module = re.search(r"^module\s+(\S+)", text, re.MULTILINE)
     facts.values["name"] = module.group(1).rsplit("/", 1)[-1] if module else None
     framework, evidence = "net-http", Evidence(where, None, "no router library in go.mod; default net/http")
+    direct = _go_direct_requires(text)
     for dep, name in _GO_FRAMEWORKS:
-        if dep in text:
+        if dep in direct:
             framework, evidence = name, Evidence(where, _line_of(text, dep), f"require {dep}")
             break
+    else:
+        imported = None if text else _go_imported_framework(app_root)
+        if imported is not None:
+            framework = imported[0]
+            evidence = Evidence(evidence_path(app_dir, imported[1]), imported[2], "import")
     facts.set("framework", framework, evidence)
     main = _go_main(app_root)
     package = "."
@@ -707,6 +713,23 @@ def _detect_go(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str])
     build = ("go", "build", "-o", "/app/server", package)
     facts.set("build_command", build, Evidence(where, None, "go build of the main package"))
     facts.set("start_command", ("/app/server",), Evidence(where, None, "binary built by the image build"))
+
+
+def _go_direct_requires(go_mod: str) -> str:
+    """go.mod without the `// indirect` requirements (a dependency's router is not the app's)."""
+    return "\n".join(line for line in go_mod.splitlines() if "// indirect" not in line)
+
+
+def _go_imported_framework(app_root: Path) -> tuple[str, str, int] | None:
+    """Without go.mod (GOPATH layout): the router library the sources import, with file and line."""
+    for path in iter_paths(app_root, (".go",)):
+        if path.name.endswith("_test.go"):
+            continue
+        text = _read_text(path) or ""
+        for dep, name in _GO_FRAMEWORKS:
+            if f'"{dep}' in text:
+                return name, path.relative_to(app_root).as_posix(), _line_of(text, dep) or 1
+    return None
 
 
 def _go_main(app_root: Path) -> tuple[str, int] | None:

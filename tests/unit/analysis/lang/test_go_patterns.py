@@ -1,0 +1,151 @@
+"""Go patterns of real code, one small fixture app each (tests/fixtures/apps/go-<pattern>), with
+hand-written expected endpoints and parameters."""
+
+from __future__ import annotations
+
+from justpush.analysis import ExtractedApi, ProjectProfile, detect
+from justpush.analysis import go as _go
+from tests.unit.analysis.lang.expectations import FIXTURES
+
+
+def _extract(name: str) -> tuple[ExtractedApi, ProjectProfile]:
+    root = FIXTURES / name
+    profile = detect(root)
+    app = root / profile.app_dir if profile.app_dir != "." else root
+    return _go.extract(app, profile), profile
+
+
+def _endpoints(api: ExtractedApi) -> dict[str, list[str]]:
+    """ "METHOD /path" -> sorted "<in> <name>" of its parameters."""
+    return {
+        f"{op.method.upper()} {op.path}": sorted(f"{p.location} {p.name}" for p in op.parameters)
+        for op in api.operations
+    }
+
+
+def test_same_named_functions_across_packages_routers_from_struct_methods_and_named_route_funcs() -> None:
+    api, _ = _extract("go-chi-resources")
+    assert _endpoints(api) == {
+        "GET /admin/books": ["query limit", "query offset", "query order"],
+        "DELETE /admin/books/{bookID}": ["path bookID"],
+        "GET /healthz": [],
+        "GET /reviews": ["query stars"],
+        "POST /reviews": [],
+        "GET /shop/catalog": ["query author", "query title"],
+        "GET /shop/catalog/{isbn}": ["path isbn"],
+    }
+    assert api.warnings == []
+
+
+def test_groups_nested_across_packages_with_constant_prefixes_and_query_helpers() -> None:
+    api, _ = _extract("go-gin-modular")
+    endpoints = _endpoints(api)
+    assert {k: v for k, v in endpoints.items() if k.startswith(("GET /api", "POST /api"))} == {
+        "GET /api/v1/users": ["query page", "query sort"],
+        "GET /api/v1/users/{id}": ["path id"],
+        "GET /api/v1/orders/v2": ["query since", "query status"],
+        "POST /api/v1/orders/v2": [],
+    }
+    assert "GET /public/version" in endpoints
+    # orders.Routes shares its name with users.Routes but is never called: not under /api/v1.
+    never = next(op for op in api.operations if op.path == "/never")
+    assert "path" in never.unresolved
+    # A prefix only known at run time is assumed empty, and the routes below it say so.
+    status = next(op for op in api.operations if op.path == "/status")
+    assert "config.Flags.OpsPrefix" in status.unresolved["path"]
+    assert any(w.startswith("main.go:22:") and "config.Flags.OpsPrefix" in w for w in api.warnings)
+    # Tests, testdata and vendored code never produce routes.
+    assert not {"/test-only", "/x/", "/from-testdata", "/from-vendor"} & {op.path for op in api.operations}
+
+
+def test_handler_struct_method_registers_on_a_group_of_a_constructed_router() -> None:
+    api, _ = _extract("go-echo-handlers")
+    assert _endpoints(api) == {
+        "GET /api/notes": ["query tag"],
+        "POST /api/notes": [],
+        "GET /api/notes/{id}": ["path id"],
+        "GET /api/tags": ["query limit", "query prefix", "query sort"],
+    }
+    secured = {f"{op.method.upper()} {op.path}" for op in api.operations if op.security}
+    assert secured == {"GET /api/notes", "POST /api/notes", "GET /api/notes/{id}"}
+    assert api.warnings == []
+
+
+def test_route_wrappers_router_in_a_struct_field_and_chained_routes_without_go_mod() -> None:
+    api, profile = _extract("go-gorilla-wrappers")
+    assert profile.framework == "gorilla-mux"
+    assert _endpoints(api) == {
+        "GET /projects": ["query owner"],
+        "POST /projects": [],
+        "DELETE /projects/{title}": ["path title"],
+        "GET /projects/{title}/tasks/{id}": ["path id", "path title", "query verbose"],
+        "PUT /projects/{title}/archive": ["path title"],
+        "DELETE /projects/{title}/archive": ["path title"],
+    }
+    assert api.warnings == []
+
+
+def test_monorepo_api_folder_and_registration_through_an_interface() -> None:
+    api, profile = _extract("go-monorepo")
+    assert (profile.app_dir, profile.framework) == ("server", "gorilla-mux")
+    assert _endpoints(api) == {
+        "GET /api/v2/boards": ["query team"],
+        "GET /api/v2/boards/{boardID}": ["path boardID", "query fields"],
+    }
+    assert {op.evidence.file for op in api.operations if op.evidence} == {"server/api/api.go"}
+
+
+def test_go_122_patterns_any_method_static_trees_websockets_and_run_time_paths() -> None:
+    api, _ = _extract("go-nethttp-patterns")
+    endpoints = _endpoints(api)
+    assert endpoints == {
+        "GET /": [],
+        "GET /api/pages/{page}/content": ["path page"],
+        "POST /api/widgets/{widget}/{path}": ["path path", "path widget"],
+        **{f"{m} /api/echo": [] for m in ("GET", "PUT", "POST", "DELETE", "PATCH")},
+        "GET /static/{buildHash}/app.css": ["path buildHash"],
+        "GET /metrics": [],
+    }
+    metrics = next(op for op in api.operations if op.path == "/metrics")
+    assert "GET assumed" in metrics.unresolved["method"]
+    css = next(op for op in api.operations if op.path.endswith("app.css"))
+    assert "BUILD_HASH" in css.unresolved["path"]
+    assert api.warnings == [
+        "main.go:24: route path 'fmt.Sprintf(\"GET /static/%s/app.css\", buildHash)' is partly unknown"
+        ' (os.Getenv("BUILD_HASH"))'
+    ]
+    echo = next(op for op in api.operations if op.path == "/api/echo")
+    assert "method" in echo.unresolved
+
+
+def test_route_table_unrolled_by_a_range_loop() -> None:
+    api, _ = _extract("go-gorilla-route-table")
+    assert _endpoints(api) == {
+        "GET /v2": [],
+        "POST /v2/pet": [],
+        "GET /v2/pet/{petId}": ["path petId"],
+        "GET /v2/pet/findByStatus": ["query status"],
+    }
+    add_pet = next(op for op in api.operations if op.method == "post")
+    assert add_pet.responses == {"201": None}
+    assert api.warnings == []
+
+
+def test_generated_server_layout_route_maps_returned_by_controllers_behind_an_interface() -> None:
+    api, _ = _extract("go-openapi-server")
+    assert _endpoints(api) == {
+        "POST /v3/store/order": [],
+        "GET /v3/store/order/{orderId}": ["path orderId", "query expand"],
+        "GET /v3/user/login": ["query password", "query username"],
+    }
+    assert api.warnings == []
+
+
+def test_generated_echo_server_own_router_interface_and_base_url_parameter() -> None:
+    api, _ = _extract("go-echo-generated")
+    assert _endpoints(api) == {
+        "GET /v1/pets": ["query limit", "query tags"],
+        "POST /v1/pets": [],
+        "DELETE /v1/pets/{id}": ["path id"],
+    }
+    assert api.warnings == []
