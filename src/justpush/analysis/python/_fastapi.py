@@ -11,6 +11,7 @@ from .._files import evidence_path
 from .._model import Evidence, ExtractedApi, HttpMethod, Operation, Parameter, ParamLocation
 from ._auth import schemes_from_checks
 from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, str_list
+from ._resolve import Resolver
 from ._schema import SchemaBuilder, field_constraints, unresolved
 
 _METHODS: dict[str, HttpMethod] = {
@@ -51,9 +52,21 @@ class _Router:
     tags: tuple[str, ...] = ()
     dependencies: list[ast.expr] = field(default_factory=list)
     routes: list[_Route] = field(default_factory=list)
-    # (child router, prefix, tags, dependencies, module of the include call)
-    children: list[tuple[_Router, str, tuple[str, ...], list[ast.expr], Module]] = field(default_factory=list)
+    children: list[_Include] = field(default_factory=list)
     included: bool = False
+    # Why the router's own prefix is unknown (its routes are listed without it), if it is.
+    unresolved: str | None = None
+
+
+@dataclass
+class _Include:
+    child: _Router
+    prefix: str
+    tags: tuple[str, ...]
+    dependencies: list[ast.expr]
+    # The module of the include_router/mount call.
+    module: Module
+    unresolved: str | None = None
 
 
 @dataclass
@@ -89,6 +102,7 @@ class FastApiExtractor:
         self.api = api
         self.app_dir = app_dir
         self.schemas = SchemaBuilder(index, api.schemas)
+        self.resolver = Resolver(index)
         self.routers: dict[int, _Router] = {}
 
     def run(self) -> None:
@@ -98,7 +112,7 @@ class FastApiExtractor:
         apps = [r for r in self.routers.values() if r.is_app]
         roots = apps or [r for r in self.routers.values() if not r.included]
         for root in sorted(roots, key=lambda r: (r.symbol.module.path, r.symbol.name)):
-            self._visit(root, "", (), [], root.symbol.module, (id(root),))
+            self._visit(root, "", (), [], (), (id(root),))
         if apps:
             for router in self.routers.values():
                 if not router.included and not router.is_app and router.routes:
@@ -123,10 +137,12 @@ class FastApiExtractor:
                 if id(node) in self.routers:
                     continue
                 is_app = target.last == "FastAPI"
+                prefix, reason = self._path_part(module, kwarg(node, "prefix"), node.lineno, "router prefix")
                 router = _Router(
                     symbol=Symbol(module, name, node),
                     is_app=is_app,
-                    prefix=const_str(kwarg(node, "prefix")) or "",
+                    prefix=prefix,
+                    unresolved=reason,
                     tags=_literal_str_tuple(kwarg(node, "tags")),
                     dependencies=_list_items(kwarg(node, "dependencies")),
                 )
@@ -134,9 +150,24 @@ class FastApiExtractor:
                 if is_app:
                     self.api.title = self.api.title or const_str(kwarg(node, "title"))
                     self.api.version = self.api.version or const_str(kwarg(node, "version"))
-                    root_path = const_str(kwarg(node, "root_path"))
+                    root_path = self.resolver.string(module, kwarg(node, "root_path"))
                     if root_path:
                         self.api.servers.append({"url": root_path})
+
+    def _path_part(
+        self, module: Module, expr: ast.expr | None, line: int, what: str
+    ) -> tuple[str, str | None]:
+        """A prefix/path expression's value, or "" and the reason (also warned) when it is not knowable."""
+        if expr is None:
+            return "", None
+        value = self.resolver.string(module, expr)
+        if value is not None:
+            return value, None
+        reason = f"{what} {ast.unparse(expr)!r} is not known statically"
+        self.api.warnings.append(
+            f"{self._where(module)}:{line}: {reason}; routes below it are listed without it"
+        )
+        return "", reason
 
     def _router_of(self, module: Module, expr: ast.expr) -> _Router | None:
         resolved = self.index.resolve_expr(module, expr)
@@ -169,7 +200,7 @@ class FastApiExtractor:
         if router is None:
             return None
         path_expr = decorator.args[0] if decorator.args else kwarg(decorator, "path")
-        path = const_str(path_expr)
+        path = self.resolver.string(module, path_expr) if path_expr is not None else ""
         if verb == "api_route":
             methods = [_METHODS[m.lower()] for m in (str_list(kwarg(decorator, "methods")) or ["GET"])]
         else:
@@ -177,7 +208,8 @@ class FastApiExtractor:
         if path is None:
             path = "/{unresolved}"
             self.api.warnings.append(
-                f"{self._where(module)}:{function.lineno}: route path of {function.name} is not a literal"
+                f"{self._where(module)}:{function.lineno}: route path of {function.name} "
+                f"({ast.unparse(path_expr) if path_expr is not None else '?'}) is not known statically"
             )
         if literal(kwarg(decorator, "include_in_schema")) is False:
             return None
@@ -188,7 +220,7 @@ class FastApiExtractor:
             return
         router = self._router_of(module, call.func.value)
         endpoint = call.args[1] if len(call.args) > 1 else kwarg(call, "endpoint")
-        path = const_str(call.args[0] if call.args else kwarg(call, "path"))
+        path = self.resolver.string(module, call.args[0] if call.args else kwarg(call, "path"))
         if router is None or endpoint is None or path is None:
             return
         target = self.index.resolve_expr(module, endpoint)
@@ -209,23 +241,25 @@ class FastApiExtractor:
                     continue
                 if call.func.attr == "include_router":
                     child_expr = call.args[0] if call.args else kwarg(call, "router")
-                    prefix = const_str(kwarg(call, "prefix")) or ""
+                    prefix_expr = kwarg(call, "prefix")
                 else:
                     child_expr = call.args[1] if len(call.args) > 1 else kwarg(call, "app")
-                    prefix = const_str(call.args[0] if call.args else kwarg(call, "path")) or ""
+                    prefix_expr = call.args[0] if call.args else kwarg(call, "path")
                 if child_expr is None:
                     continue
                 child = self._router_of(module, child_expr)
                 if child is None:
                     continue
                 child.included = True
+                prefix, reason = self._path_part(module, prefix_expr, call.lineno, "include prefix")
                 parent.children.append(
-                    (
+                    _Include(
                         child,
                         prefix,
                         _literal_str_tuple(kwarg(call, "tags")),
                         _list_items(kwarg(call, "dependencies")),
                         module,
+                        reason,
                     )
                 )
 
@@ -236,27 +270,31 @@ class FastApiExtractor:
         prefix: str,
         tags: tuple[str, ...],
         dependencies: list[tuple[ast.expr, Module]],
-        include_module: Module,
+        unresolved: tuple[str, ...],
         stack: tuple[int, ...],
     ) -> None:
         here = prefix + router.prefix
         tags = tags + router.tags
         deps = dependencies + [(d, router.symbol.module) for d in router.dependencies]
+        if router.unresolved:
+            unresolved = (*unresolved, router.unresolved)
         for route in router.routes:
             for method in route.methods:
-                self._operation(route, method, here, tags, deps)
-        for child, child_prefix, child_tags, child_deps, module in router.children:
+                self._operation(route, method, here, tags, deps, unresolved)
+        for include in router.children:
+            child = include.child
             if id(child) in stack:
+                where = self._where(include.module)
                 self.api.warnings.append(
-                    f"{self._where(module)}: router {child.symbol.name} includes itself; cycle ignored"
+                    f"{where}: router {child.symbol.name} includes itself; cycle ignored"
                 )
                 continue
             self._visit(
                 child,
-                here + child_prefix,
-                tags + child_tags,
-                deps + [(d, module) for d in child_deps],
-                module,
+                here + include.prefix,
+                tags + include.tags,
+                deps + [(d, include.module) for d in include.dependencies],
+                (*unresolved, include.unresolved) if include.unresolved else unresolved,
                 (*stack, id(child)),
             )
 
@@ -267,6 +305,7 @@ class FastApiExtractor:
         prefix: str,
         tags: tuple[str, ...],
         dependencies: list[tuple[ast.expr, Module]],
+        unresolved_prefixes: tuple[str, ...],
     ) -> None:
         function, module, options = route.function, route.module, route.options
         raw_path = prefix + route.path
@@ -289,6 +328,8 @@ class FastApiExtractor:
         if summary is None and doc:
             summary = doc.strip().splitlines()[0]
         security = [dict(sorted(found.security.items()))] if found.security else None
+        if unresolved_prefixes:
+            found.unresolved["path"] = "; ".join(unresolved_prefixes)
         self.api.operations.append(
             Operation(
                 method=method,
@@ -342,6 +383,17 @@ class FastApiExtractor:
     ) -> None:
         annotation = arg.annotation
         marker: ast.Call | None = None
+        if isinstance(annotation, ast.Name | ast.Attribute) and depth <= _MAX_DEPENDENCY_DEPTH:
+            type_alias = self.index.resolve_expr(module, annotation)
+            if (
+                isinstance(type_alias, Symbol)
+                and isinstance(type_alias.node, ast.Subscript)
+                and self._is(type_alias.module, type_alias.node.value, "Annotated")
+            ):
+                # SessionDep = Annotated[Session, Depends(get_db)]: the alias's module resolves its parts.
+                aliased = ast.arg(arg=arg.arg, annotation=type_alias.node)
+                self._param(type_alias.module, aliased, default, found, path_names, depth + 1, seen)
+                return
         if isinstance(annotation, ast.Subscript) and self._is(module, annotation.value, "Annotated"):
             elements = (
                 annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]

@@ -8,6 +8,7 @@ names from outside the project resolve to an ``External`` dotted name (``fastapi
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,8 @@ class Module:
     augments: dict[str, list[ast.expr]] = field(default_factory=dict)
     # Assignments inside functions (app factories), used when a name is not defined at top level.
     local_defs: dict[str, ast.AST] = field(default_factory=dict)
+    # Imports inside functions ("from .api import api as api_bp" in create_app), same use as local_defs.
+    local_imports: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     # Functions at top level, in top-level classes and in function bodies, with their class (or None).
     functions: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.ClassDef | None]] = field(
         default_factory=list
@@ -131,6 +134,8 @@ class PythonIndex:
                     return target
             return Symbol(module, name, node)
         imported = module.imports.get(name)
+        if imported is None and name not in module.local_defs:
+            imported = module.local_imports.get(name)
         if imported is not None:
             source, attr = imported
             if attr is None:
@@ -208,7 +213,7 @@ def build_index(root: Path, warnings: list[str], evidence_prefix: str = "") -> P
     for source in iter_sources(root, (".py",), warnings):
         shown = f"{evidence_prefix}{source.path}"
         try:
-            tree = ast.parse(source.text, filename=source.path)
+            tree = _parse(source.text, source.path)
         except SyntaxError as exc:
             warnings.append(f"{shown}: skipped, syntax error at line {exc.lineno}: {exc.msg}")
             continue
@@ -230,6 +235,30 @@ def build_index(root: Path, warnings: list[str], evidence_prefix: str = "") -> P
     return PythonIndex(modules, warnings)
 
 
+# Python 3.14 (PEP 758) allows "except A, B:"; older parsers reject it, so parenthesize and retry.
+_UNPARENTHESIZED_EXCEPT = re.compile(r"^(\s*except\*?\s+)(?!\()([^:#]+?,[^:#]+?)(\s+as\s+\w+)?\s*:")
+_MAX_SYNTAX_RETRIES = 50
+
+
+def _parse(text: str, path: str) -> ast.Module:
+    for _ in range(_MAX_SYNTAX_RETRIES):
+        try:
+            return ast.parse(text, filename=path)
+        except SyntaxError as exc:
+            if "must be parenthesized" not in (exc.msg or "") or not exc.lineno:
+                raise
+            lines = text.split("\n")
+            line = lines[exc.lineno - 1]
+            fixed = _UNPARENTHESIZED_EXCEPT.sub(
+                lambda m: f"{m.group(1)}({m.group(2)}){m.group(3) or ''}:", line
+            )
+            if fixed == line:
+                raise
+            lines[exc.lineno - 1] = fixed
+            text = "\n".join(lines)
+    return ast.parse(text, filename=path)
+
+
 def _absolute(module: Module, level: int, target: str | None) -> str:
     if level == 0:
         return target or ""
@@ -242,18 +271,8 @@ def _absolute(module: Module, level: int, target: str | None) -> str:
 
 def _read_top_level(module: Module, body: list[ast.stmt]) -> None:
     for stmt in body:
-        if isinstance(stmt, ast.Import):
-            for alias in stmt.names:
-                if alias.asname:
-                    module.imports[alias.asname] = (alias.name, None)
-                else:
-                    top = alias.name.split(".")[0]
-                    module.imports[top] = (top, None)
-        elif isinstance(stmt, ast.ImportFrom):
-            source = _absolute(module, stmt.level, stmt.module)
-            for alias in stmt.names:
-                if alias.name != "*":
-                    module.imports[alias.asname or alias.name] = (source, alias.name)
+        if isinstance(stmt, ast.Import | ast.ImportFrom):
+            _read_import(module, stmt, module.imports)
         elif isinstance(stmt, ast.ClassDef):
             module.defs[stmt.name] = stmt
             module.classes.append(stmt)
@@ -276,6 +295,23 @@ def _read_top_level(module: Module, body: list[ast.stmt]) -> None:
             _read_top_level(module, _sub_bodies(stmt))
 
 
+def _read_import(
+    module: Module, stmt: ast.Import | ast.ImportFrom, into: dict[str, tuple[str, str | None]]
+) -> None:
+    if isinstance(stmt, ast.Import):
+        for alias in stmt.names:
+            if alias.asname:
+                into[alias.asname] = (alias.name, None)
+            else:
+                top = alias.name.split(".")[0]
+                into[top] = (top, None)
+        return
+    source = _absolute(module, stmt.level, stmt.module)
+    for alias in stmt.names:
+        if alias.name != "*":
+            into[alias.asname or alias.name] = (source, alias.name)
+
+
 def _sub_bodies(stmt: ast.If | ast.Try | ast.With) -> list[ast.stmt]:
     bodies: list[ast.stmt] = list(stmt.body)
     if isinstance(stmt, ast.If):
@@ -288,9 +324,11 @@ def _sub_bodies(stmt: ast.If | ast.Try | ast.With) -> list[ast.stmt]:
 
 
 def _read_function_body(module: Module, body: list[ast.stmt]) -> None:
-    """Assignments and nested route functions inside a factory function (create_app)."""
+    """Assignments, imports and nested route functions inside a factory function (create_app)."""
     for stmt in body:
-        if isinstance(stmt, ast.Assign):
+        if isinstance(stmt, ast.Import | ast.ImportFrom):
+            _read_import(module, stmt, module.local_imports)
+        elif isinstance(stmt, ast.Assign):
             for target in stmt.targets:
                 if isinstance(target, ast.Name):
                     module.local_defs.setdefault(target.id, stmt.value)

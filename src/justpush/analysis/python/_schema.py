@@ -323,7 +323,10 @@ class SchemaBuilder:
                 key = alias or name
             if extra:
                 schema = _merge(schema, extra)
-            if default is not _NO_DEFAULT:
+            if default is None:
+                # "x: datetime = None" is implicitly Optional (pydantic v1); null must then be allowed.
+                schema = _merge(nullable(schema), {"default": None})
+            elif default is not _NO_DEFAULT:
                 schema = _merge(schema, {"default": default})
             properties[key] = schema
             is_typed_dict_optional = stmt.value is None and _is_not_required(stmt.annotation)

@@ -1,0 +1,264 @@
+"""Static evaluation of Python expressions to strings, where the code makes the value knowable.
+
+Frameworks ask ``Resolver.string(module, expr)`` for route paths and prefixes instead of matching literals.
+It follows: literals, f-strings, ``+`` concatenation, ``str.format``-free names and attributes across
+modules and imports, class attributes and field defaults (pydantic ``BaseSettings``, dataclasses,
+``Field(default)``, including inherited ones), instances created by a call or returned by a function
+(``settings = get_settings()``), simple function returns, ``os.getenv``/``os.environ.get`` defaults and
+Flask config keys (``app.config["API_PREFIX"]``) set as attributes of a project config class.
+Cycles and deep chains end in ``None`` (unknown), never in recursion errors.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg
+
+_MAX_DEPTH = 24
+_FIELD_CALLS = frozenset({"Field", "field", "Column"})
+_PROPERTIES = frozenset({"property", "cached_property"})
+_ENV_GETTERS = frozenset({"os.getenv", "getenv", "os.environ.get", "environ.get"})
+
+
+@dataclass(frozen=True)
+class Instance:
+    """An object of a project class (``settings = Settings()``); attributes come from the class body."""
+
+    cls: Symbol
+
+
+Value = str | int | float | bool | Instance | Symbol | Module | External | None
+
+
+class Resolver:
+    def __init__(self, index: PythonIndex) -> None:
+        self.index = index
+        self._config_keys: dict[str, list[tuple[Module, ast.expr]]] | None = None
+
+    def string(self, module: Module, expr: ast.expr | None) -> str | None:
+        """The string ``expr`` evaluates to, or None when it cannot be known statically."""
+        if expr is None:
+            return None
+        value = self._eval(module, expr, 0, frozenset())
+        return value if isinstance(value, str) else None
+
+    def value(self, module: Module, expr: ast.expr) -> Value:
+        return self._eval(module, expr, 0, frozenset())
+
+    # ---- evaluation -------------------------------------------------------------------------------
+    def _eval(self, module: Module, expr: ast.expr, depth: int, seen: frozenset[int]) -> Value:
+        if depth > _MAX_DEPTH or id(expr) in seen:
+            return None
+        seen = seen | {id(expr)}
+        depth += 1
+        if isinstance(expr, ast.Constant):
+            value = expr.value
+            return value if isinstance(value, str | int | float | bool) else None
+        if isinstance(expr, ast.JoinedStr):
+            return self._fstring(module, expr, depth, seen)
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+            left = self._eval(module, expr.left, depth, seen)
+            right = self._eval(module, expr.right, depth, seen)
+            return left + right if isinstance(left, str) and isinstance(right, str) else None
+        if isinstance(expr, ast.Name):
+            return self._symbol_value(self.index.resolve_expr(module, expr), depth, seen)
+        if isinstance(expr, ast.Attribute):
+            return self._attribute(module, expr, depth, seen)
+        if isinstance(expr, ast.Call):
+            return self._call(module, expr, depth, seen)
+        if isinstance(expr, ast.Subscript):
+            return self._subscript(module, expr, depth, seen)
+        return None
+
+    def _fstring(self, module: Module, expr: ast.JoinedStr, depth: int, seen: frozenset[int]) -> str | None:
+        parts: list[str] = []
+        for part in expr.values:
+            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                parts.append(part.value)
+            elif isinstance(part, ast.FormattedValue) and part.format_spec is None:
+                value = self._eval(module, part.value, depth, seen)
+                if not isinstance(value, str | int) or isinstance(value, bool):
+                    return None
+                parts.append(str(value))
+            else:
+                return None
+        return "".join(parts)
+
+    def _symbol_value(self, resolved: object, depth: int, seen: frozenset[int]) -> Value:
+        if isinstance(resolved, Symbol):
+            node = resolved.node
+            if isinstance(node, ast.expr):
+                return self._eval(resolved.module, node, depth, seen)
+            return resolved
+        if isinstance(resolved, Module | External):
+            return resolved
+        return None
+
+    def _attribute(self, module: Module, expr: ast.Attribute, depth: int, seen: frozenset[int]) -> Value:
+        base = self._eval(module, expr.value, depth, seen)
+        if isinstance(base, Instance):
+            return self._class_attr(base.cls, expr.attr, depth, seen, instance=True)
+        if isinstance(base, Symbol) and isinstance(base.node, ast.ClassDef):
+            return self._class_attr(base, expr.attr, depth, seen, instance=False)
+        if isinstance(base, Module):
+            return self._symbol_value(self.index.resolve_name(base, expr.attr), depth, seen)
+        if isinstance(base, External):
+            return External(f"{base.dotted}.{expr.attr}")
+        return None
+
+    def _class_attr(
+        self, cls: Symbol, name: str, depth: int, seen: frozenset[int], *, instance: bool
+    ) -> Value:
+        for owner in self._mro(cls):
+            assert isinstance(owner.node, ast.ClassDef)
+            for stmt in reversed(owner.node.body):
+                value = _assigned(stmt, name)
+                if value is None:
+                    continue
+                if isinstance(value, ast.Call) and _call_name(value) in _FIELD_CALLS:
+                    value = value.args[0] if value.args else kwarg(value, "default")
+                    if value is None:
+                        return None
+                return self._eval(owner.module, value, depth, seen)
+            if instance:
+                prop = _property(owner.node, name)
+                if prop is not None:
+                    return self._single_return(owner.module, prop, depth, seen)
+        return None
+
+    def _mro(self, cls: Symbol) -> list[Symbol]:
+        found = [cls]
+        for base in self.index.class_bases(cls):
+            if isinstance(base, Symbol) and isinstance(base.node, ast.ClassDef) and base not in found:
+                found.append(base)
+        return found
+
+    def _call(self, module: Module, call: ast.Call, depth: int, seen: frozenset[int]) -> Value:
+        default = call.args[1] if len(call.args) > 1 else kwarg(call, "default")
+        is_get = isinstance(call.func, ast.Attribute) and call.func.attr == "get"
+        if call.args and is_get and _is_config(call.func):
+            return self._config_value(module, call.args[0], default, depth, seen)
+        target = self.index.resolve_expr(module, call.func)
+        if isinstance(target, External):
+            if target.dotted in _ENV_GETTERS or _is_environ_get(self.index, module, call.func):
+                return self._eval(module, default, depth, seen) if default is not None else None
+            if target.dotted == "str" and len(call.args) == 1:
+                value = self._eval(module, call.args[0], depth, seen)
+                return value if isinstance(value, str) else None
+            return None
+        if not isinstance(target, Symbol):
+            return None
+        node = target.node
+        if isinstance(node, ast.ClassDef):
+            return Instance(target)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            if node.returns is not None:
+                returned = self.index.resolve_expr(target.module, node.returns)
+                if isinstance(returned, Symbol) and isinstance(returned.node, ast.ClassDef):
+                    return Instance(returned)
+            return self._single_return(target.module, node, depth, seen)
+        return None
+
+    def _single_return(
+        self,
+        module: Module,
+        function: ast.FunctionDef | ast.AsyncFunctionDef,
+        depth: int,
+        seen: frozenset[int],
+    ) -> Value:
+        returns = [n.value for n in ast.walk(function) if isinstance(n, ast.Return) and n.value is not None]
+        if len(returns) != 1:
+            return None
+        return self._eval(module, returns[0], depth, seen)
+
+    def _subscript(self, module: Module, expr: ast.Subscript, depth: int, seen: frozenset[int]) -> Value:
+        key = const_str(expr.slice)
+        if key is None:
+            return None
+        if _is_config(expr.value):
+            return self._config_value(module, expr.slice, None, depth, seen)
+        container = self.index.resolve_expr(module, expr.value)
+        if isinstance(container, Symbol) and isinstance(container.node, ast.Dict):
+            for k, v in zip(container.node.keys, container.node.values, strict=True):
+                if const_str(k) == key:
+                    return self._eval(container.module, v, depth, seen)
+        return None
+
+    def _config_value(
+        self, module: Module, key_expr: ast.expr, default: ast.expr | None, depth: int, seen: frozenset[int]
+    ) -> Value:
+        """``app.config["KEY"]``: the KEY attribute of the project's config classes, when they agree."""
+        key = const_str(key_expr)
+        if key is None:
+            return None
+        values = {
+            value
+            for owner, node in self._config_index().get(key, [])
+            if isinstance(value := self._eval(owner, node, depth, seen), str | int | float | bool)
+        }
+        if len(values) == 1:
+            return values.pop()
+        if not values and default is not None:
+            return self._eval(module, default, depth, seen)
+        return None
+
+    def _config_index(self) -> dict[str, list[tuple[Module, ast.expr]]]:
+        if self._config_keys is None:
+            keys: dict[str, list[tuple[Module, ast.expr]]] = {}
+            for module in self.index.modules:
+                for cls in module.classes:
+                    if "config" not in cls.name.lower() and "settings" not in cls.name.lower():
+                        continue
+                    for stmt in cls.body:
+                        for name, value in _assignments(stmt):
+                            if name.isupper():
+                                keys.setdefault(name, []).append((module, value))
+            self._config_keys = keys
+        return self._config_keys
+
+
+def _assigned(stmt: ast.stmt, name: str) -> ast.expr | None:
+    for target, value in _assignments(stmt):
+        if target == name:
+            return value
+    return None
+
+
+def _assignments(stmt: ast.stmt) -> list[tuple[str, ast.expr]]:
+    if isinstance(stmt, ast.Assign):
+        return [(t.id, stmt.value) for t in stmt.targets if isinstance(t, ast.Name)]
+    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+        return [(stmt.target.id, stmt.value)]
+    return []
+
+
+def _property(cls: ast.ClassDef, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    for stmt in cls.body:
+        if (
+            isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef)
+            and stmt.name == name
+            and any(isinstance(d, ast.Name) and d.id in _PROPERTIES for d in stmt.decorator_list)
+        ):
+            return stmt
+    return None
+
+
+def _call_name(call: ast.Call) -> str:
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
+
+def _is_config(expr: ast.expr) -> bool:
+    # app.config / current_app.config / self.app.config, and app.config.get for calls.
+    if isinstance(expr, ast.Attribute) and expr.attr == "get":
+        expr = expr.value
+    return isinstance(expr, ast.Attribute) and expr.attr == "config"
+
+
+def _is_environ_get(index: PythonIndex, module: Module, func: ast.expr) -> bool:
+    if not (isinstance(func, ast.Attribute) and func.attr == "get"):
+        return False
+    owner = index.resolve_expr(module, func.value)
+    return isinstance(owner, External) and owner.dotted in ("os.environ", "environ")
