@@ -1,4 +1,10 @@
-"""Flask: app/Blueprint routes, register_blueprint prefixes, converters, request.args reads and guards."""
+"""Flask: app/Blueprint routes, register_blueprint prefixes, converters, request.args reads and guards.
+
+Also the extensions that route through the same objects: flask-smorest and APIFlask blueprints
+(``@blp.route`` on ``MethodView`` classes, ``@blp.arguments(Schema, location="query")``), Flask-RESTX /
+Flask-RESTplus ``Api`` and ``Namespace`` (``@ns.route`` on ``Resource`` classes, ``add_namespace``), and
+Flask-RESTful ``Api.add_resource``.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from .._files import evidence_path
 from .._model import Evidence, ExtractedApi, HttpMethod, Operation, Parameter
 from ._auth import schemes_from_checks
 from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, str_list
+from ._resolve import Resolver
 
 _VERBS: dict[str, HttpMethod] = {
     "get": "get",
@@ -30,6 +37,17 @@ _CONVERTERS: dict[str, dict[str, Any]] = {
 }
 _ARG_TYPES: dict[str, dict[str, Any]] = {"int": {"type": "integer"}, "float": {"type": "number"}}
 _VIEW_METHODS = ("get", "post", "put", "patch", "delete")
+_REST_PACKAGES = ("flask_restx", "flask_restplus", "flask_restful", "flask_smorest")
+# Routing object classes -> kind, with the packages they come from.
+_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "Flask": ("app", ("flask",)),
+    "APIFlask": ("app", ("apiflask",)),
+    "Blueprint": ("blueprint", ("flask", "flask_smorest")),
+    "APIBlueprint": ("blueprint", ("apiflask",)),
+    "Api": ("api", _REST_PACKAGES),
+    "Namespace": ("namespace", ("flask_restx", "flask_restplus")),
+}
+_QUERY_LOCATIONS = frozenset({"query", "querystring", "args"})
 
 
 @dataclass
@@ -37,6 +55,7 @@ class _App:
     symbol: Symbol
     is_app: bool
     prefix: str = ""
+    kind: str = "app"
     routes: list[tuple[str, list[HttpMethod], ast.FunctionDef | ast.AsyncFunctionDef, Module]] = field(
         default_factory=list
     )
@@ -63,7 +82,10 @@ class FlaskExtractor:
         self.index = index
         self.api = api
         self.app_dir = app_dir
+        self.resolver = Resolver(index)
         self.apps: dict[int, _App] = {}
+        # Stands for an app the code only receives as a parameter (def init_app(app): app.register_...).
+        self._implicit: _App | None = None
 
     def run(self) -> None:
         self._collect_apps()
@@ -89,15 +111,79 @@ class FlaskExtractor:
             for name, node in [*module.defs.items(), *module.local_defs.items()]:
                 if not isinstance(node, ast.Call) or id(node) in self.apps:
                     continue
-                target = self.index.call_target(module, node)
-                if not isinstance(target, External) or target.last not in ("Flask", "Blueprint", "APIFlask"):
+                kind = self._kind(module, node)
+                if kind is None:
                     continue
-                is_app = target.last != "Blueprint"
                 self.apps[id(node)] = _App(
                     symbol=Symbol(module, name, node),
-                    is_app=is_app,
-                    prefix="" if is_app else const_str(kwarg(node, "url_prefix")) or "",
+                    is_app=kind == "app",
+                    prefix=self._own_prefix(module, node, kind),
+                    kind=kind,
                 )
+        # Api(app) / Api(blueprint): the Api's routes are served under what it wraps.
+        for app in list(self.apps.values()):
+            call = app.symbol.node
+            if app.kind == "api" and isinstance(call, ast.Call):
+                wrapped = call.args[0] if call.args else kwarg(call, "app")
+                if wrapped is not None:
+                    self._attach(app.symbol.module, wrapped, app)
+
+    def _kind(self, module: Module, call: ast.Call) -> str | None:
+        """ "app", "blueprint", "api" or "namespace" for a call creating one (project subclasses too)."""
+        target = self.index.call_target(module, call)
+        candidates: list[External] = []
+        if isinstance(target, External):
+            candidates.append(target)
+        elif isinstance(target, Symbol) and isinstance(target.node, ast.ClassDef):
+            candidates.extend(b for b in self.index.class_bases(target) if isinstance(b, External))
+        for candidate in candidates:
+            known = _KINDS.get(candidate.last)
+            if known is not None and candidate.is_(candidate.last, *known[1]):
+                return known[0]
+        return None
+
+    def _own_prefix(self, module: Module, call: ast.Call, kind: str) -> str:
+        if kind == "blueprint":
+            return self._path(module, kwarg(call, "url_prefix"), call.lineno) or ""
+        if kind == "api":
+            return self._path(module, kwarg(call, "prefix"), call.lineno) or ""
+        if kind == "namespace":
+            path = kwarg(call, "path")
+            if path is not None:
+                return self._path(module, path, call.lineno) or ""
+            name = self.resolver.string(module, call.args[0] if call.args else kwarg(call, "name"))
+            return f"/{name}" if name else ""
+        return ""
+
+    def _path(self, module: Module, expr: ast.expr | None, line: int) -> str | None:
+        """A rule or prefix's value; None (with a warning naming the expression) when it is not knowable."""
+        if expr is None:
+            return None
+        value = self.resolver.string(module, expr)
+        if value is None:
+            self.api.warnings.append(
+                f"{self._where(module)}:{line}: {ast.unparse(expr)!r} is not known statically; "
+                "routes under it are left out or listed without it"
+            )
+        return value
+
+    def _attach(self, module: Module, parent_expr: ast.expr, child: _App, prefix: str | None = None) -> None:
+        parent = self._app_of(module, parent_expr) or self._implicit_app(module, parent_expr)
+        if parent is not None and parent is not child:
+            child.registered = True
+            parent.children.append((child, prefix))
+
+    def _implicit_app(self, module: Module, expr: ast.expr) -> _App | None:
+        """The app a function only receives as a parameter: a bare name that resolves to nothing."""
+        if not isinstance(expr, ast.Name):
+            return None
+        resolved = self.index.resolve_expr(module, expr)
+        if not (isinstance(resolved, External) and resolved.dotted == expr.id):
+            return None
+        if self._implicit is None:
+            self._implicit = _App(symbol=Symbol(module, expr.id, expr), is_app=True)
+            self.apps[id(expr)] = self._implicit
+        return self._implicit
 
     def _app_of(self, module: Module, expr: ast.expr) -> _App | None:
         resolved = self.index.resolve_expr(module, expr)
@@ -110,6 +196,44 @@ class FlaskExtractor:
                     continue
                 for decorator in function.decorator_list:
                     self._decorator(module, function, decorator)
+            for cls in module.classes:
+                for decorator in cls.decorator_list:
+                    self._class_decorator(module, cls, decorator)
+
+    def _class_decorator(self, module: Module, cls: ast.ClassDef, decorator: ast.expr) -> None:
+        """``@blp.route("/items")`` / ``@ns.route("/")`` on a MethodView / Resource class."""
+        if not (
+            isinstance(decorator, ast.Call)
+            and isinstance(decorator.func, ast.Attribute)
+            and decorator.func.attr == "route"
+        ):
+            return
+        app = self._app_of(module, decorator.func.value)
+        if app is None:
+            return
+        rule = self._path(
+            module, decorator.args[0] if decorator.args else kwarg(decorator, "rule"), cls.lineno
+        )
+        if rule is None:
+            return
+        self._class_routes(app, rule, Symbol(module, cls.name, cls), str_list(kwarg(decorator, "methods")))
+
+    def _class_routes(self, app: _App, rule: str, cls: Symbol, explicit: list[str] | None) -> None:
+        """One route per HTTP-verb method of the class (inherited ones from project bases included)."""
+        seen: set[str] = set()
+        owners = [cls, *(b for b in self.index.class_bases(cls) if isinstance(b, Symbol))]
+        for owner in owners:
+            if not isinstance(owner.node, ast.ClassDef):
+                continue
+            for item in owner.node.body:
+                if (
+                    isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+                    and item.name in _VIEW_METHODS
+                    and item.name not in seen
+                    and (explicit is None or item.name.upper() in (m.upper() for m in explicit))
+                ):
+                    seen.add(item.name)
+                    app.routes.append((rule, [_VERBS[item.name]], item, owner.module))
 
     def _decorator(
         self, module: Module, function: ast.FunctionDef | ast.AsyncFunctionDef, decorator: ast.expr
@@ -127,9 +251,10 @@ class FlaskExtractor:
         app = self._app_of(module, decorator.func.value)
         if app is None:
             return
-        rule = const_str(decorator.args[0] if decorator.args else kwarg(decorator, "rule"))
+        rule = self._path(
+            module, decorator.args[0] if decorator.args else kwarg(decorator, "rule"), function.lineno
+        )
         if rule is None:
-            self.api.warnings.append(f"{self._where(module)}:{function.lineno}: route rule is not a literal")
             return
         if verb == "route":
             names = str_list(kwarg(decorator, "methods")) or ["GET"]
@@ -143,14 +268,23 @@ class FlaskExtractor:
             for call in module.calls:
                 if not isinstance(call.func, ast.Attribute):
                     continue
+                attr = call.func.attr
                 owner = self._app_of(module, call.func.value)
                 if owner is None:
-                    continue
-                if call.func.attr == "register_blueprint" and call.args:
+                    if attr == "register_blueprint":
+                        owner = self._implicit_app(module, call.func.value)
+                    if owner is None:
+                        continue
+                if attr in ("register_blueprint", "add_namespace") and call.args:
                     child = self._app_of(module, call.args[0])
-                    if child is not None and child is not owner:
-                        child.registered = True
-                        owner.children.append((child, const_str(kwarg(call, "url_prefix"))))
+                    if child is not None:
+                        prefix_expr = kwarg(call, "url_prefix" if attr == "register_blueprint" else "path")
+                        prefix = self._path(module, prefix_expr, call.lineno)
+                        self._attach(module, call.func.value, child, prefix)
+                elif attr == "init_app" and owner.kind == "api" and call.args:
+                    self._attach(module, call.args[0], owner)
+                elif attr == "add_resource" and len(call.args) > 1:
+                    self._add_resource(module, owner, call)
                 elif call.func.attr == "add_url_rule":
                     self._add_url_rule(module, owner, call)
                 elif call.func.attr == "before_request" and call.args:
@@ -160,8 +294,18 @@ class FlaskExtractor:
                     ):
                         owner.guards.append((guard.node, guard.module))
 
+    def _add_resource(self, module: Module, owner: _App, call: ast.Call) -> None:
+        """Flask-RESTful / RESTX ``api.add_resource(Resource, "/a", "/b")``."""
+        cls = self.index.resolve_expr(module, call.args[0])
+        if not (isinstance(cls, Symbol) and isinstance(cls.node, ast.ClassDef)):
+            return
+        for rule_expr in call.args[1:]:
+            rule = self._path(module, rule_expr, call.lineno)
+            if rule is not None:
+                self._class_routes(owner, rule, cls, None)
+
     def _add_url_rule(self, module: Module, owner: _App, call: ast.Call) -> None:
-        rule = const_str(call.args[0] if call.args else kwarg(call, "rule"))
+        rule = self._path(module, call.args[0] if call.args else kwarg(call, "rule"), call.lineno)
         view = kwarg(call, "view_func") or (call.args[2] if len(call.args) > 2 else None)
         if rule is None or view is None:
             return
