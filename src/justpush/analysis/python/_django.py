@@ -11,6 +11,7 @@ from .._files import evidence_path
 from .._model import Evidence, ExtractedApi, HttpMethod, Operation, Parameter
 from ._auth import schemes_from_checks
 from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, str_list
+from ._resolve import Resolver
 from ._schema import REF_PREFIX, nullable
 
 _METHODS: tuple[HttpMethod, ...] = ("get", "post", "put", "patch", "delete")
@@ -79,6 +80,14 @@ _AUTH_SCHEMES: dict[str, tuple[str, dict[str, Any]]] = {
     "JSONWebTokenAuthentication": ("JWTAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}),
 }
 _DRF_DEFAULT_AUTH = ("SessionAuthentication", "BasicAuthentication")
+_MAX_URLCONF_DEPTH = 32
+# DRF pagination classes -> the query parameters they read (and the class attribute renaming each).
+_PAGINATION: dict[str, tuple[tuple[str, str], ...]] = {
+    "PageNumberPagination": (("page", "page_query_param"),),
+    "LimitOffsetPagination": (("limit", "limit_query_param"), ("offset", "offset_query_param")),
+    "CursorPagination": (("cursor", "cursor_query_param"),),
+}
+_QUERY_READERS = frozenset({"query_params", "GET"})
 _MODEL_FIELDS: dict[str, dict[str, Any]] = {
     "AutoField": {"type": "integer"},
     "BigAutoField": {"type": "integer"},
@@ -135,6 +144,9 @@ class DjangoExtractor:
         self.api = api
         self.app_dir = app_dir
         self.defaults = _Security(_DRF_DEFAULT_AUTH, ("AllowAny",))
+        self.resolver = Resolver(index)
+        # The DEFAULT_PAGINATION_CLASS of REST_FRAMEWORK (its class name), if set.
+        self.pagination: str | None = None
         self._visited: set[int] = set()
 
     def _where(self, module: Module) -> str:
@@ -175,6 +187,9 @@ class DjangoExtractor:
                 auth = tuple(names)
             elif const_str(key) == "DEFAULT_PERMISSION_CLASSES":
                 perms = tuple(names)
+            elif const_str(key) == "DEFAULT_PAGINATION_CLASS":
+                dotted = self.resolver.string(module, value)
+                self.pagination = dotted.rsplit(".", 1)[-1] if dotted else None
         self.defaults = _Security(auth, perms)
 
     # ---- urlpatterns ----------------------------------------------------------------------------
@@ -183,22 +198,31 @@ class DjangoExtractor:
             self.api.warnings.append(f"{self._where(module)}: urlconf included in a cycle; ignored")
             return
         self._visited.add(id(module))
-        patterns = module.defs.get("urlpatterns")
-        if isinstance(patterns, ast.expr):
-            self._patterns(module, patterns, prefix, depth)
+        history = module.history.get("urlpatterns") or []
+        if history:
+            self._patterns(module, history[-1], prefix, depth, tuple(history[:-1]))
         for extra in module.augments.get("urlpatterns", []):
             self._patterns(module, extra, prefix, depth)
         self._visited.discard(id(module))
 
-    def _patterns(self, module: Module, expr: ast.expr, prefix: str, depth: int) -> None:
+    def _patterns(
+        self, module: Module, expr: ast.expr, prefix: str, depth: int, earlier: tuple[ast.expr, ...] = ()
+    ) -> None:
+        """Routes of a urlpatterns expression; ``earlier`` are the module's previous urlpatterns values."""
+        if depth > _MAX_URLCONF_DEPTH:
+            self.api.warnings.append(
+                f"{self._where(module)}:{getattr(expr, 'lineno', '?')}: urlpatterns nested too deeply; "
+                "the rest is left out"
+            )
+            return
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
-            self._patterns(module, expr.left, prefix, depth)
-            self._patterns(module, expr.right, prefix, depth)
+            self._patterns(module, expr.left, prefix, depth + 1, earlier)
+            self._patterns(module, expr.right, prefix, depth + 1, earlier)
             return
         if isinstance(expr, ast.List | ast.Tuple):
             for item in expr.elts:
                 if isinstance(item, ast.Starred):
-                    self._patterns(module, item.value, prefix, depth)
+                    self._patterns(module, item.value, prefix, depth + 1, earlier)
                 elif isinstance(item, ast.Call):
                     self._pattern(module, item, prefix, depth)
             return
@@ -206,13 +230,19 @@ class DjangoExtractor:
             self._router(module, expr.value, prefix)
             return
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name | ast.Attribute) and expr.args:
-            # format_suffix_patterns([...]) and similar wrappers
-            self._patterns(module, expr.args[0], prefix, depth)
+            # format_suffix_patterns([...]), urlpatterns = helper.do_urls(urlpatterns) and similar wrappers
+            self._patterns(module, expr.args[0], prefix, depth + 1, earlier)
             return
         if isinstance(expr, ast.Name):
+            if expr.id == "urlpatterns" and module.history.get("urlpatterns"):
+                # A reassignment reading urlpatterns means the value before it, never itself.
+                if earlier:
+                    self._patterns(module, earlier[-1], prefix, depth + 1, earlier[:-1])
+                return
             resolved = self.index.resolve_expr(module, expr)
             if isinstance(resolved, Symbol) and isinstance(resolved.node, ast.expr):
-                self._patterns(resolved.module, resolved.node, prefix, depth + 1)
+                history = tuple(resolved.module.history.get(resolved.name, ()))[:-1]
+                self._patterns(resolved.module, resolved.node, prefix, depth + 1, history)
 
     def _pattern(self, module: Module, call: ast.Call, prefix: str, depth: int) -> None:
         target = self.index.call_target(module, call)
@@ -220,9 +250,12 @@ class DjangoExtractor:
         if kind not in ("path", "re_path", "url") or len(call.args) < 2:
             return
         route_expr = call.args[0]
-        route = const_str(route_expr)
+        route = self.resolver.string(module, route_expr)
         if route is None:
-            self.api.warnings.append(f"{self._where(module)}:{call.lineno}: url route is not a literal")
+            self.api.warnings.append(
+                f"{self._where(module)}:{call.lineno}: url route {ast.unparse(route_expr)!r} is not known "
+                "statically; its routes are left out"
+            )
             return
         piece, params, unresolved = _django_route(route, regex=kind != "path")
         full = prefix + piece
@@ -268,6 +301,21 @@ class DjangoExtractor:
             return
         trailing = "" if literal(kwarg(resolved.node, "trailing_slash")) is False else "/"
         router_module = resolved.module
+        router_class = self.index.call_target(router_module, resolved.node)
+        if isinstance(router_class, External) and router_class.last == "DefaultRouter":
+            # DefaultRouter serves an API root view listing its registered viewsets.
+            self._emit(
+                resolved,
+                "get",
+                f"/{prefix}",
+                (),
+                self.defaults,
+                f"{resolved.name}.api_root",
+                None,
+                {"200": {"type": "object"}},
+                {},
+                resolved.node.lineno,
+            )
         for call in router_module.calls:
             if not (
                 isinstance(call.func, ast.Attribute)
@@ -276,7 +324,7 @@ class DjangoExtractor:
                 and self.index.resolve_expr(router_module, call.func.value) == resolved
             ):
                 continue
-            route = const_str(call.args[0])
+            route = self.resolver.string(router_module, call.args[0])
             viewset = self.index.resolve_expr(router_module, call.args[1])
             if route is None or not isinstance(viewset, Symbol):
                 continue
@@ -316,6 +364,7 @@ class DjangoExtractor:
                 _action_body(action, serializer),
                 _action_response(action, serializer),
                 {},
+                listing=action == "list",
             )
         for item in node.body:
             if not isinstance(item, ast.FunctionDef):
@@ -358,6 +407,28 @@ class DjangoExtractor:
     ) -> None:
         assert isinstance(view.func, ast.Attribute)
         cls = self.index.resolve_expr(module, view.func.value)
+        if isinstance(cls, External):
+            # A library's view (drf-spectacular's schema view, Django's TemplateView): its known methods.
+            known = _GENERIC_VIEWS.get(cls.last)
+            notes = dict(unresolved)
+            if known is None:
+                notes["methods"] = f"{cls.dotted} is a library view; GET assumed"
+            owner = Symbol(module, cls.last, view)
+            verbs: tuple[HttpMethod, ...] = known or ("get",)
+            for verb in verbs:
+                self._emit(
+                    owner,
+                    verb,
+                    path,
+                    tuple(params),
+                    None,
+                    f"{cls.last}.{verb}",
+                    None,
+                    {"200": None},
+                    notes,
+                    pattern.lineno,
+                )
+            return
         if not (isinstance(cls, Symbol) and isinstance(cls.node, ast.ClassDef)):
             self.api.warnings.append(
                 f"{self._where(module)}:{pattern.lineno}: view class not found in the project"
@@ -381,6 +452,7 @@ class DjangoExtractor:
                         _action_body(action, serializer),
                         _action_response(action, serializer),
                         unresolved,
+                        listing=action == "list",
                     )
             return
         methods: set[HttpMethod] = set()
@@ -389,9 +461,11 @@ class DjangoExtractor:
             for item in item_cls.node.body:
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name in _METHODS:
                     methods.add(_VERB[item.name])
+        lists = False
         for base in self.index.class_bases(cls):
             if isinstance(base, External):
                 methods.update(_GENERIC_VIEWS.get(base.last, ()))
+                lists = lists or (base.last.startswith("List") and base.last.endswith("APIView"))
         for method in sorted(methods, key=_METHODS.index):
             body = {"$ref": serializer} if serializer and method in ("post", "put", "patch") else None
             response = _generic_response(method, serializer, cls, self.index)
@@ -405,6 +479,7 @@ class DjangoExtractor:
                 body,
                 response,
                 unresolved,
+                listing=lists and method == "get",
             )
 
     def _function_view(
@@ -473,9 +548,16 @@ class DjangoExtractor:
         unresolved: dict[str, str],
         line: int | None = None,
         extra_schemes: list[str] | None = None,
+        *,
+        listing: bool = False,
     ) -> None:
         requirement = self._requirement(security, method, extra_schemes or [])
         node = owner.node
+        if method == "get":
+            taken = {(p.location, p.name) for p in params}
+            params = params + tuple(
+                p for p in self._query_params(owner, listing) if (p.location, p.name) not in taken
+            )
         self.api.operations.append(
             Operation(
                 method=method,
@@ -514,6 +596,63 @@ class DjangoExtractor:
         # DRF accepts any one of the authentication classes: alternatives, not a combination.
         requirements: list[dict[str, list[str]]] = [{name: []} for name in dict.fromkeys(names)]
         return requirements or None
+
+    def _query_params(self, owner: Symbol, listing: bool) -> list[Parameter]:
+        """Query parameters a GET view reads: request.query_params/GET reads, pagination, filters."""
+        found: dict[str, Parameter] = {}
+        scopes = [owner]
+        if isinstance(owner.node, ast.ClassDef):
+            scopes += self._project_bases(owner)
+        for scope in scopes:
+            for node in ast.walk(scope.node):
+                name = _query_read(node)
+                if name is not None:
+                    found.setdefault(name, Parameter(name, "query", {"type": "string"}))
+        if listing and isinstance(owner.node, ast.ClassDef):
+            for name in self._pagination_params(owner):
+                found.setdefault(name, Parameter(name, "query", {"type": "integer"}))
+            for attr, param in (("search_fields", "search"), ("ordering_fields", "ordering")):
+                if self._class_attr(owner, attr) is not None:
+                    found.setdefault(param, Parameter(param, "query", {"type": "string"}))
+            filters = self._class_attr(owner, "filterset_fields")
+            names = str_list(filters) or (
+                [k for k in (const_str(k) for k in filters.keys) if k]
+                if isinstance(filters, ast.Dict)
+                else []
+            )
+            for name in names:
+                found.setdefault(name, Parameter(name, "query", {"type": "string"}))
+        return list(found.values())
+
+    def _pagination_params(self, view: Symbol) -> list[str]:
+        expr = self._class_attr(view, "pagination_class")
+        if isinstance(expr, ast.Constant) and expr.value is None:
+            return []
+        kind = self.pagination
+        custom: Symbol | None = None
+        if expr is not None:
+            resolved = self.index.resolve_expr(self._attr_module(view, "pagination_class"), expr)
+            if isinstance(resolved, External):
+                kind = resolved.last
+            elif isinstance(resolved, Symbol) and isinstance(resolved.node, ast.ClassDef):
+                custom = resolved
+                kind = next(
+                    (
+                        b.last
+                        for b in self.index.class_bases(resolved)
+                        if isinstance(b, External) and b.last in _PAGINATION
+                    ),
+                    None,
+                )
+        names: list[str] = []
+        for default, attr in _PAGINATION.get(kind or "", ()):
+            renamed = const_str(self._class_attr(custom, attr)) if custom is not None else None
+            names.append(renamed or default)
+        if custom is not None:
+            size = const_str(self._class_attr(custom, "page_size_query_param"))
+            if size:
+                names.append(size)
+        return names
 
     def _class_security(self, cls: Symbol) -> _Security:
         auth = self._class_attr(cls, "authentication_classes")
@@ -679,6 +818,26 @@ class DjangoExtractor:
                             schema["readOnly"] = True
                         fields[target.id] = (schema, not optional)
         return fields
+
+
+def _query_read(node: ast.AST) -> str | None:
+    """``x`` of ``request.query_params.get("x")`` / ``self.request.GET["x"]``, else None."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
+        reader = node.func.value
+        if (
+            node.func.attr in ("get", "getlist")
+            and isinstance(reader, ast.Attribute)
+            and reader.attr in _QUERY_READERS
+        ):
+            return const_str(node.args[0])
+    if (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Attribute)
+        and node.value.attr in _QUERY_READERS
+        and isinstance(node.ctx, ast.Load)
+    ):
+        return const_str(node.slice)
+    return None
 
 
 def _django_route(route: str, *, regex: bool) -> tuple[str, list[Parameter], dict[str, str]]:

@@ -63,6 +63,8 @@ class Module:
     imports: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     # Top-level definitions: class/function nodes and the value expression of assignments (last one wins).
     defs: dict[str, ast.AST] = field(default_factory=dict)
+    # Every top-level assignment of a name, in order ("urlpatterns = f(urlpatterns)" reads the one before).
+    history: dict[str, list[ast.expr]] = field(default_factory=dict)
     # "x += [...]" at top level, in order (urlpatterns += router.urls).
     augments: dict[str, list[ast.expr]] = field(default_factory=dict)
     # Assignments inside functions (app factories), used when a name is not defined at top level.
@@ -287,8 +289,10 @@ def _read_top_level(module: Module, body: list[ast.stmt]) -> None:
             for target in stmt.targets:
                 if isinstance(target, ast.Name):
                     module.defs[target.id] = stmt.value
+                    module.history.setdefault(target.id, []).append(stmt.value)
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
             module.defs[stmt.target.id] = stmt.value
+            module.history.setdefault(stmt.target.id, []).append(stmt.value)
         elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
             module.augments.setdefault(stmt.target.id, []).append(stmt.value)
         elif isinstance(stmt, ast.If | ast.Try | ast.With):
