@@ -16,6 +16,7 @@ from typing import Any
 from .._files import evidence_path
 from .._model import Evidence, ExtractedApi, HttpMethod, Operation, Parameter
 from ._auth import schemes_from_checks
+from ._flask_ext import FlaskArguments
 from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, str_list
 from ._resolve import Resolver
 
@@ -47,7 +48,6 @@ _KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "Api": ("api", _REST_PACKAGES),
     "Namespace": ("namespace", ("flask_restx", "flask_restplus")),
 }
-_QUERY_LOCATIONS = frozenset({"query", "querystring", "args"})
 
 
 @dataclass
@@ -83,6 +83,7 @@ class FlaskExtractor:
         self.api = api
         self.app_dir = app_dir
         self.resolver = Resolver(index)
+        self.arguments = FlaskArguments(index)
         self.apps: dict[int, _App] = {}
         # Stands for an app the code only receives as a parameter (def init_app(app): app.register_...).
         self._implicit: _App | None = None
@@ -362,6 +363,8 @@ class FlaskExtractor:
         path, parameters = flask_path(rule)
         params: dict[tuple[str, str], Parameter] = {("path", p.name): p for p in parameters}
         body, unresolved = self._reads(function, params)
+        for param in self.arguments.query_params(module, function, method):
+            params.setdefault(("query", param.name), param)
         scheme_names: set[str] = set()
         for guard, _ in guards:
             scheme_names.update(schemes_from_checks(guard, self.api.security_schemes))
