@@ -5,11 +5,13 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from .._files import evidence_path
 from .._model import Evidence, ExtractedApi, HttpMethod, Operation, Parameter
 from ._auth import schemes_from_checks
+from ._guard import guarded
 from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, str_list
 from ._resolve import Resolver
 from ._schema import REF_PREFIX, nullable
@@ -224,7 +226,13 @@ class DjangoExtractor:
                 if isinstance(item, ast.Starred):
                     self._patterns(module, item.value, prefix, depth + 1, earlier)
                 elif isinstance(item, ast.Call):
-                    self._pattern(module, item, prefix, depth)
+                    guarded(
+                        self.api.warnings,
+                        self._where(module),
+                        item.lineno,
+                        f"url pattern {ast.unparse(item)[:60]}",
+                        partial(self._pattern, module, item, prefix, depth),
+                    )
             return
         if isinstance(expr, ast.Attribute) and expr.attr == "urls":
             self._router(module, expr.value, prefix)

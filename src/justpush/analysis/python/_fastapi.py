@@ -5,11 +5,13 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, cast
 
 from .._files import evidence_path
 from .._model import Evidence, ExtractedApi, HttpMethod, Operation, Parameter, ParamLocation
 from ._auth import schemes_from_checks
+from ._guard import guarded
 from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, str_list
 from ._resolve import Resolver
 from ._schema import SchemaBuilder, field_constraints, unresolved
@@ -280,7 +282,13 @@ class FastApiExtractor:
             unresolved = (*unresolved, router.unresolved)
         for route in router.routes:
             for method in route.methods:
-                self._operation(route, method, here, tags, deps, unresolved)
+                guarded(
+                    self.api.warnings,
+                    self._where(route.module),
+                    route.function.lineno,
+                    f"route {method.upper()} {route.path} ({route.function.name})",
+                    partial(self._operation, route, method, here, tags, deps, unresolved),
+                )
         for include in router.children:
             child = include.child
             if id(child) in stack:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from .._files import evidence_path
 from .._model import Evidence, ExtractedApi, HttpMethod, Operation, Parameter
 from ._auth import schemes_from_checks
 from ._flask_ext import FlaskArguments
+from ._guard import guarded
 from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, str_list
 from ._resolve import Resolver
 
@@ -342,7 +344,13 @@ class FlaskExtractor:
         guards = guards + app.guards
         for rule, methods, function, module in app.routes:
             for method in methods:
-                self._operation(_join(here, rule), method, function, module, guards)
+                guarded(
+                    self.api.warnings,
+                    self._where(module),
+                    function.lineno,
+                    f"route {method.upper()} {rule} ({function.name})",
+                    partial(self._operation, _join(here, rule), method, function, module, guards),
+                )
         for child, url_prefix in app.children:
             if id(child) in stack:
                 where = self._where(child.symbol.module)

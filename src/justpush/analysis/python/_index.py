@@ -23,6 +23,8 @@ _WALK_TRIGGERS = (
     "include_router",
     "register_blueprint",
     "add_url_rule",
+    "add_namespace",
+    "add_resource",
     "add_api_route",
     "mount",
     ".run(",
