@@ -1,0 +1,191 @@
+"""Python route patterns found on public repositories, each kept fixed by a small fixture app of our own.
+
+Expected endpoints and parameter names are written by hand from the fixture's code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from justpush.analysis import AnalysisResult, analyze, validation_error
+from justpush.analysis import python as python_frontend
+from justpush.analysis.python import _flask
+from tests.unit.analysis.spec_summary import APPS
+
+METHODS = ("get", "put", "post", "delete", "patch")
+
+
+def _analyze(name: str) -> AnalysisResult:
+    result = analyze(APPS / name)
+    assert validation_error(result.spec) is None
+    return result
+
+
+def _operations(result: AnalysisResult) -> dict[str, dict[str, Any]]:
+    """ "METHOD /path" -> the operation, with path-level parameters merged in."""
+    out: dict[str, dict[str, Any]] = {}
+    for path, item in result.spec["paths"].items():
+        for method in METHODS:
+            if method in item:
+                operation = dict(item[method])
+                operation["parameters"] = [*item.get("parameters", []), *operation.get("parameters", [])]
+                out[f"{method.upper()} {path}"] = operation
+    return out
+
+
+def _params(operation: dict[str, Any]) -> set[str]:
+    return {p["name"] for p in operation["parameters"]}
+
+
+def _check(result: AnalysisResult, expected: dict[str, set[str]]) -> dict[str, dict[str, Any]]:
+    operations = _operations(result)
+    assert sorted(operations) == sorted(expected)
+    for key, names in expected.items():
+        assert _params(operations[key]) == names, key
+    return operations
+
+
+def test_fastapi_prefixes_from_settings_and_annotated_dependencies() -> None:
+    # Prefix from a BaseSettings field default (f-string of a module constant, inherited field) read through
+    # a function returning the settings class; concatenated router prefix; env-var default; Annotated
+    # dependency aliases that are not parameters; a dependency class whose __init__ takes query params;
+    # deps.py uses Python 3.14 "except A, B:" syntax.
+    result = _analyze("python-fastapi-settings")
+    assert result.profile.app_dir == "backend"
+    operations = _check(
+        result,
+        {
+            "GET /api/v1/items/": {"page", "size", "q"},
+            "GET /api/v1/items/{item_id}": {"item_id"},
+            "DELETE /api/v1/admin/cache": set(),
+            "GET /api/v1/status": set(),
+        },
+    )
+    # A prefix the code computes at run time is marked and warned about with file:line, never dropped.
+    unresolved = operations["GET /api/v1/status"]["x-justpush-unresolved"]
+    assert "plugin_prefix()" in unresolved["path"]
+    assert any(
+        w.startswith("backend/app/api/main.py:10:") and "plugin_prefix()" in w for w in result.warnings
+    )
+    assert not any("syntax error" in w for w in result.warnings)
+
+
+def test_flask_factory_blueprints_config_prefix_and_apifairy_arguments() -> None:
+    # Blueprints imported inside create_app() and registered there with url_prefix=app.config[...] (a
+    # config class attribute built by concatenation), a blueprint registered by init_app(app), a route
+    # nested in the factory, APIFairy @arguments and a project decorator factory wrapping arguments().
+    result = _analyze("python-flask-factory")
+    _check(
+        result,
+        {
+            "GET /": set(),
+            "GET /web/about": set(),
+            "GET /api/v2/users": {"page", "per-page"},
+            "POST /api/v2/users": set(),
+            "GET /api/v2/users/{id}": {"id"},
+            "GET /api/v2/users/search": {"q", "active"},
+        },
+    )
+    search = _operations(result)["GET /api/v2/users/search"]
+    assert {p["name"]: p["required"] for p in search["parameters"]} == {"q": True, "active": False}
+
+
+def test_flask_smorest_method_views() -> None:
+    # flask-smorest Api(app).register_blueprint, @blp.route on MethodView classes (an inherited get),
+    # @blp.arguments(location="query") as query parameters and without a location as the body.
+    _check(
+        _analyze("python-flask-smorest"),
+        {
+            "GET /items/": {"name", "max_price"},
+            "POST /items/": set(),
+            "GET /items/{item_id}": {"item_id"},
+            "DELETE /items/{item_id}": {"item_id"},
+            # register_blueprint(url_prefix=) replaces the blueprint's own, as Flask does.
+            "GET /v1/{tag_id}": {"tag_id"},
+            "PUT /v1/{tag_id}": {"tag_id"},
+        },
+    )
+
+
+def test_flask_restx_namespaces_and_resources() -> None:
+    # Api(blueprint) under a registered blueprint, Namespace default path "/<name>", add_namespace(path=)
+    # overriding the namespace's own, Resource classes, add_resource with two URLs.
+    _check(
+        _analyze("python-flask-restx"),
+        {
+            "GET /api/cats/": {"color"},
+            "POST /api/cats/": set(),
+            "GET /api/cats/{id}": {"id"},
+            "PUT /api/cats/{id}": {"id"},
+            "GET /api/canines/{dog_id}": {"dog_id"},
+            "GET /api/health": set(),
+            "GET /api/healthz": set(),
+        },
+    )
+
+
+def test_django_urlpatterns_helper_router_root_actions_and_query_params() -> None:
+    # urlpatterns reassigned through a helper (used to recurse forever and drop every route), an f-string
+    # prefix of a module constant, DefaultRouter root, @action detail/list routes, a project pagination
+    # class with page_size_query_param, the settings' default pagination, filterset/search fields,
+    # request.query_params reads and a library class view (TemplateView).
+    result = _analyze("python-django-shop")
+    _check(
+        result,
+        {
+            "GET /about/": set(),
+            "GET /api/v1/": set(),
+            "GET /api/v1/products/": {"page", "size", "category", "in_stock", "search", "min_price"},
+            "POST /api/v1/products/": set(),
+            "GET /api/v1/products/{pk}/": {"pk", "min_price"},
+            "PUT /api/v1/products/{pk}/": {"pk"},
+            "PATCH /api/v1/products/{pk}/": {"pk"},
+            "DELETE /api/v1/products/{pk}/": {"pk"},
+            "POST /api/v1/products/{pk}/publish/": {"pk"},
+            "GET /api/v1/products/featured/": {"min_price"},
+            "GET /api/v1/orders/": {"limit", "offset"},
+            "GET /api/v1/orders/{pk}/": {"pk"},
+            "GET /api/v1/stats/": {"period"},
+        },
+    )
+    assert not any("nested too deeply" in w for w in result.warnings)
+
+
+def test_framework_without_routes_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("flask>=3\n")
+    (tmp_path / "app.py").write_text("from flask import Flask\n\napp = Flask(__name__)\n")
+    result = analyze(tmp_path)
+    assert result.profile.framework == "flask"
+    assert result.spec["paths"] == {}
+    assert any("flask detected but no routes found" in w for w in result.warnings)
+
+
+def test_one_failing_route_is_a_located_warning_and_the_others_stay(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = _flask.FlaskExtractor._operation
+
+    def failing(self: _flask.FlaskExtractor, rule: str, *args: Any) -> None:
+        if rule.endswith("/search"):
+            raise ValueError("boom")
+        original(self, rule, *args)
+
+    monkeypatch.setattr(_flask.FlaskExtractor, "_operation", failing)
+    result = analyze(APPS / "python-flask-factory")
+    operations = _operations(result)
+    assert "GET /api/v2/users/search" not in operations
+    assert "GET /api/v2/users/{id}" in operations
+    assert any(w.startswith("app/api/users.py:29: route GET") and "boom" in w for w in result.warnings)
+
+
+def test_extractor_crash_names_where_it_failed(monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(root: Path, profile: object) -> None:
+        raise KeyError("missing")
+
+    monkeypatch.setattr(python_frontend, "extract", crash)
+    result = analyze(APPS / "python-flask-factory")
+    assert result.profile.framework == "flask"
+    failure = next(w for w in result.warnings if "route extraction failed" in w)
+    assert "test_python_patterns.py:" in failure and "KeyError" in failure
+    assert "/work/" not in failure
