@@ -96,6 +96,7 @@ def test_flask_factory_blueprints_config_prefix_and_apifairy_arguments() -> None
 def test_flask_smorest_method_views() -> None:
     # flask-smorest Api(app).register_blueprint, @blp.route on MethodView classes (an inherited get),
     # @blp.arguments(location="query") as query parameters and without a location as the body.
+    # Apps and blueprints built by test code (tests/conftest.py, test_smoke.py) are no routes of the API.
     _check(
         _analyze("python-flask-smorest"),
         {

@@ -163,7 +163,7 @@ class DjangoExtractor:
 
     def _root_urlconf(self) -> Module | None:
         settings = sorted(
-            (m for m in self.index.modules if "ROOT_URLCONF" in m.defs),
+            (m for m in self.index.app_modules if "ROOT_URLCONF" in m.defs),
             key=lambda m: (m.name.count("."), m.name),
         )
         for module in settings:
@@ -173,7 +173,11 @@ class DjangoExtractor:
             if found is not None:
                 return found
         urls = sorted(
-            (m for m in self.index.modules if m.name.split(".")[-1] == "urls" and "urlpatterns" in m.defs),
+            (
+                m
+                for m in self.index.app_modules
+                if m.name.rsplit(".", 1)[-1] == "urls" and "urlpatterns" in m.defs
+            ),
             key=lambda m: (m.name.count("."), m.name),
         )
         return urls[0] if urls else None

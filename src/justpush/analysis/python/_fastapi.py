@@ -129,7 +129,7 @@ class FastApiExtractor:
 
     # ---- discovery ------------------------------------------------------------------------------
     def _collect_routers(self) -> None:
-        for module in self.index.modules:
+        for module in self.index.app_modules:
             for name, node in [*module.defs.items(), *module.local_defs.items()]:
                 if not isinstance(node, ast.Call):
                     continue
@@ -178,7 +178,7 @@ class FastApiExtractor:
         return None
 
     def _collect_routes(self) -> None:
-        for module in self.index.modules:
+        for module in self.index.app_modules:
             for function, owner in module.functions:
                 if owner is not None:
                     continue
@@ -231,7 +231,7 @@ class FastApiExtractor:
             router.routes.append(_Route(target.node, target.module, path, methods, call))
 
     def _collect_includes(self) -> None:
-        for module in self.index.modules:
+        for module in self.index.app_modules:
             for call in module.calls:
                 if not isinstance(call.func, ast.Attribute) or call.func.attr not in (
                     "include_router",

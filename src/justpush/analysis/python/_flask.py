@@ -110,7 +110,7 @@ class FlaskExtractor:
         return evidence_path(self.app_dir, module.path)
 
     def _collect_apps(self) -> None:
-        for module in self.index.modules:
+        for module in self.index.app_modules:
             for name, node in [*module.defs.items(), *module.local_defs.items()]:
                 if not isinstance(node, ast.Call) or id(node) in self.apps:
                     continue
@@ -193,7 +193,7 @@ class FlaskExtractor:
         return self.apps.get(id(resolved.node)) if isinstance(resolved, Symbol) else None
 
     def _collect_routes(self) -> None:
-        for module in self.index.modules:
+        for module in self.index.app_modules:
             for function, owner in module.functions:
                 if owner is not None:
                     continue
@@ -267,7 +267,7 @@ class FlaskExtractor:
         app.routes.append((rule, methods, function, module))
 
     def _collect_calls(self) -> None:
-        for module in self.index.modules:
+        for module in self.index.app_modules:
             for call in module.calls:
                 if not isinstance(call.func, ast.Attribute):
                     continue

@@ -90,7 +90,7 @@ def extract(root: Path, profile: ProjectProfile) -> ExtractedApi:
 def scan_env(root: Path, profile: ProjectProfile) -> list[EnvVar]:
     index, _ = load_index(root)
     found: list[EnvVar] = []
-    for module in index.modules:
+    for module in index.app_modules:
         where = evidence_path(profile.app_dir, module.path)
         for call in module.calls:
             var = _env_call(index, module, call, where)
@@ -110,7 +110,7 @@ def scan_env(root: Path, profile: ProjectProfile) -> list[EnvVar]:
 def find_port(root: Path, profile: ProjectProfile) -> tuple[int, Evidence] | None:
     index, _ = load_index(root)
     candidates: list[tuple[int, int, Evidence]] = []
-    for module in index.modules:
+    for module in index.app_modules:
         where = evidence_path(profile.app_dir, module.path)
         for call in module.calls:
             if not (isinstance(call.func, ast.Attribute) and call.func.attr == "run"):
@@ -141,7 +141,7 @@ def find_app(root: Path, framework: str | None, app_dir: str) -> PythonApp | Non
     if framework == "django":
         return _django_app(index, app_dir)
     candidates: list[tuple[int, PythonApp]] = []
-    for module in index.modules:
+    for module in index.app_modules:
         for name, node in module.defs.items():
             app = _app_from_def(index, module, name, node, app_dir)
             if app is not None and (framework is None or app.framework == framework):
@@ -150,7 +150,7 @@ def find_app(root: Path, framework: str | None, app_dir: str) -> PythonApp | Non
                 rank = 0 if stem in ("main", "app", "application", "server", "wsgi", "asgi", "api") else 1
                 candidates.append((rank * 100 + module.name.count("."), app))
     if not candidates:
-        for module in index.modules:
+        for module in index.app_modules:
             for function, owner in module.functions:
                 if owner is None and function.name in ("create_app", "make_app", "app_factory"):
                     returns_flask = _returns_class(index, module, function, "Flask")
@@ -176,18 +176,18 @@ def framework_from_code(root: Path) -> tuple[str, Evidence] | None:
         return app.framework, app.evidence
     django = _framework_from_code(index)
     if django == "django":
-        module = next(m for m in index.modules if "ROOT_URLCONF" in m.defs or "INSTALLED_APPS" in m.defs)
+        module = next(m for m in index.app_modules if "ROOT_URLCONF" in m.defs or "INSTALLED_APPS" in m.defs)
         return "django", Evidence(module.path, None, "Django settings module")
     return None
 
 
 def _framework_from_code(index: PythonIndex) -> str | None:
-    for module in index.modules:
+    for module in index.app_modules:
         for name, node in module.defs.items():
             app = _app_from_def(index, module, name, node, ".")
             if app is not None:
                 return app.framework
-    if any("ROOT_URLCONF" in m.defs or "INSTALLED_APPS" in m.defs for m in index.modules):
+    if any("ROOT_URLCONF" in m.defs or "INSTALLED_APPS" in m.defs for m in index.app_modules):
         return "django"
     return None
 
@@ -218,14 +218,14 @@ def _returns_class(
 
 
 def _django_app(index: PythonIndex, app_dir: str) -> PythonApp | None:
-    for module in sorted(index.modules, key=lambda m: (m.name.count("."), m.name)):
+    for module in sorted(index.app_modules, key=lambda m: (m.name.count("."), m.name)):
         wsgi = const_str(module.defs.get("WSGI_APPLICATION"))
         if wsgi and "." in wsgi:
             target_module, attribute = wsgi.rsplit(".", 1)
             line = getattr(module.defs["WSGI_APPLICATION"], "lineno", None)
             evidence = Evidence(evidence_path(app_dir, module.path), line, "WSGI_APPLICATION")
             return PythonApp("django", _relative_module(index, target_module), attribute, evidence)
-    for module in sorted(index.modules, key=lambda m: (m.name.count("."), m.name)):
+    for module in sorted(index.app_modules, key=lambda m: (m.name.count("."), m.name)):
         if module.name.endswith("wsgi") and "application" in module.defs:
             evidence = Evidence(evidence_path(app_dir, module.path), None, "wsgi.py defines application")
             return PythonApp("django", module.name, "application", evidence)

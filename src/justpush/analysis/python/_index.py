@@ -36,6 +36,18 @@ _WALK_TRIGGERS = (
     "_app(",
 )
 _MAX_ALIAS_DEPTH = 32
+# Test code never declares the app's routes, env vars or port (it builds throwaway apps of its own).
+_TEST_DIRS = frozenset({"tests", "test", "__tests__"})
+
+
+def is_test_path(path: str) -> bool:
+    *dirs, name = path.split("/")
+    return (
+        any(d in _TEST_DIRS for d in dirs)
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name in ("conftest.py", "tests.py")
+    )
 
 
 @dataclass(frozen=True)
@@ -101,7 +113,9 @@ Resolved = Module | Symbol | External
 
 class PythonIndex:
     def __init__(self, modules: list[Module], warnings: list[str]) -> None:
+        # All modules resolve names; only app_modules (no test code) are searched for routes and settings.
         self.modules = modules
+        self.app_modules = [m for m in modules if not is_test_path(m.path)]
         self.warnings = warnings
         self._by_name: dict[str, Module] = {}
         for module in modules:

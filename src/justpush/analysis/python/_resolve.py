@@ -207,7 +207,7 @@ class Resolver:
     def _config_index(self) -> dict[str, list[tuple[Module, ast.expr]]]:
         if self._config_keys is None:
             keys: dict[str, list[tuple[Module, ast.expr]]] = {}
-            for module in self.index.modules:
+            for module in self.index.app_modules:
                 for cls in module.classes:
                     if "config" not in cls.name.lower() and "settings" not in cls.name.lower():
                         continue
