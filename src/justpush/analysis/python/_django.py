@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from .._files import evidence_path
 from .._model import Evidence, ExtractedApi, HttpMethod, Operation, Parameter
 from ._auth import schemes_from_checks
+from ._base import FrameworkExtractor
 from ._guard import guarded
-from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, str_list
-from ._resolve import Resolver
+from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, simple_name, str_list
 from ._schema import REF_PREFIX, nullable
 
 _METHODS: tuple[HttpMethod, ...] = ("get", "post", "put", "patch", "delete")
@@ -140,19 +139,15 @@ class _Security:
     permissions: tuple[str, ...]
 
 
-class DjangoExtractor:
+class DjangoExtractor(FrameworkExtractor):
+    framework = "django"
+
     def __init__(self, index: PythonIndex, api: ExtractedApi, app_dir: str) -> None:
-        self.index = index
-        self.api = api
-        self.app_dir = app_dir
+        super().__init__(index, api, app_dir)
         self.defaults = _Security(_DRF_DEFAULT_AUTH, ("AllowAny",))
-        self.resolver = Resolver(index)
         # The DEFAULT_PAGINATION_CLASS of REST_FRAMEWORK (its class name), if set.
         self.pagination: str | None = None
         self._visited: set[int] = set()
-
-    def _where(self, module: Module) -> str:
-        return evidence_path(self.app_dir, module.path)
 
     def run(self) -> None:
         root = self._root_urlconf()
@@ -382,7 +377,7 @@ class DjangoExtractor:
             if not isinstance(item, ast.FunctionDef):
                 continue
             for decorator in item.decorator_list:
-                if not (isinstance(decorator, ast.Call) and _name(decorator.func) == "action"):
+                if not (isinstance(decorator, ast.Call) and simple_name(decorator.func) == "action"):
                     continue
                 is_detail = literal(kwarg(decorator, "detail")) is True
                 url_path = const_str(kwarg(decorator, "url_path")) or item.name
@@ -504,7 +499,7 @@ class DjangoExtractor:
         perms: tuple[str, ...] | None = None
         is_drf = False
         for decorator in node.decorator_list:
-            name = _name(decorator.func if isinstance(decorator, ast.Call) else decorator)
+            name = simple_name(decorator.func if isinstance(decorator, ast.Call) else decorator)
             args = decorator.args if isinstance(decorator, ast.Call) else []
             if name in ("api_view", "require_http_methods") and args:
                 methods = str_list(args[0])
@@ -750,7 +745,7 @@ class DjangoExtractor:
             for target in stmt.targets:
                 if not isinstance(target, ast.Name):
                     continue
-                field_name = _name(stmt.value.func)
+                field_name = simple_name(stmt.value.func)
                 if field_name in _MODEL_FIELDS or field_name.endswith("Serializer"):
                     schema, is_required = self._serializer_field(serializer.module, stmt.value, field_name)
                     properties[target.id] = schema
@@ -802,7 +797,7 @@ class DjangoExtractor:
             for stmt in cls.node.body:
                 if not (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call)):
                     continue
-                kind = _name(stmt.value.func)
+                kind = simple_name(stmt.value.func)
                 if kind not in _MODEL_FIELDS:
                     continue
                 for target in stmt.targets:
@@ -929,12 +924,4 @@ def _compared_methods(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[
 def _class_names(expr: ast.expr | None) -> list[str]:
     if not isinstance(expr, ast.List | ast.Tuple):
         return []
-    return [_name(e) for e in expr.elts if _name(e)]
-
-
-def _name(expr: ast.expr) -> str:
-    if isinstance(expr, ast.Name):
-        return expr.id
-    if isinstance(expr, ast.Attribute):
-        return expr.attr
-    return ""
+    return [simple_name(e) for e in expr.elts if simple_name(e)]

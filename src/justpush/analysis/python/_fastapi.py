@@ -8,12 +8,11 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, cast
 
-from .._files import evidence_path
 from .._model import Evidence, ExtractedApi, HttpMethod, Operation, Parameter, ParamLocation
 from ._auth import schemes_from_checks
+from ._base import FrameworkExtractor
 from ._guard import guarded
 from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, str_list
-from ._resolve import Resolver
 from ._schema import SchemaBuilder, field_constraints, unresolved
 
 _METHODS: dict[str, HttpMethod] = {
@@ -98,13 +97,12 @@ def _list_items(expr: ast.expr | None) -> list[ast.expr]:
     return list(expr.elts) if isinstance(expr, ast.List | ast.Tuple) else []
 
 
-class FastApiExtractor:
+class FastApiExtractor(FrameworkExtractor):
+    framework = "fastapi"
+
     def __init__(self, index: PythonIndex, api: ExtractedApi, app_dir: str) -> None:
-        self.index = index
-        self.api = api
-        self.app_dir = app_dir
+        super().__init__(index, api, app_dir)
         self.schemas = SchemaBuilder(index, api.schemas)
-        self.resolver = Resolver(index)
         self.routers: dict[int, _Router] = {}
 
     def run(self) -> None:
@@ -123,9 +121,6 @@ class FastApiExtractor:
                         f"{where}: router {router.symbol.name} is not included in any app; "
                         f"its {len(router.routes)} route(s) are left out"
                     )
-
-    def _where(self, module: Module) -> str:
-        return evidence_path(self.app_dir, module.path)
 
     # ---- discovery ------------------------------------------------------------------------------
     def _collect_routers(self) -> None:

@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from .._files import evidence_path
 from .._model import Evidence, ExtractedApi, HttpMethod, Operation, Parameter
 from ._auth import schemes_from_checks
+from ._base import FrameworkExtractor
 from ._flask_ext import FlaskArguments
 from ._guard import guarded
 from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, str_list
-from ._resolve import Resolver
 
 _VERBS: dict[str, HttpMethod] = {
     "get": "get",
@@ -79,12 +78,11 @@ def flask_path(rule: str) -> tuple[str, list[Parameter]]:
     return _RULE_PARAM.sub(replace, rule), params
 
 
-class FlaskExtractor:
+class FlaskExtractor(FrameworkExtractor):
+    framework = "flask"
+
     def __init__(self, index: PythonIndex, api: ExtractedApi, app_dir: str) -> None:
-        self.index = index
-        self.api = api
-        self.app_dir = app_dir
-        self.resolver = Resolver(index)
+        super().__init__(index, api, app_dir)
         self.arguments = FlaskArguments(index)
         self.apps: dict[int, _App] = {}
         # Stands for an app the code only receives as a parameter (def init_app(app): app.register_...).
@@ -105,9 +103,6 @@ class FlaskExtractor:
                         f"{self._where(app.symbol.module)}: blueprint {app.symbol.name} is never registered; "
                         f"its {len(app.routes)} route(s) are left out"
                     )
-
-    def _where(self, module: Module) -> str:
-        return evidence_path(self.app_dir, module.path)
 
     def _collect_apps(self) -> None:
         for module in self.index.app_modules:

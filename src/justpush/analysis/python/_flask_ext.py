@@ -16,7 +16,7 @@ import ast
 from collections.abc import Iterator
 
 from .._model import Parameter
-from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal
+from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, simple_name
 
 _ARGUMENT_DECORATORS = frozenset({"arguments", "input", "parameters", "use_args", "use_kwargs"})
 _QUERY_LOCATIONS = frozenset({"query", "querystring", "args"})
@@ -55,7 +55,7 @@ class FlaskArguments:
         bound: dict[str, tuple[Module, ast.expr]],
         depth: int,
     ) -> Iterator[Parameter]:
-        name = _call_name(call)
+        name = simple_name(call)
         if name in _ARGUMENT_DECORATORS and call.args:
             if self._is_query(call, name, method):
                 yield from self._schema_params(module, call.args[0], bound)
@@ -67,7 +67,7 @@ class FlaskArguments:
             return
         binding = _bind(factory.node, module, call, factory.module)
         for node in ast.walk(factory.node):
-            if isinstance(node, ast.Call) and _call_name(node) in _ARGUMENT_DECORATORS:
+            if isinstance(node, ast.Call) and simple_name(node) in _ARGUMENT_DECORATORS:
                 yield from self._from_decorator(factory.module, node, method, binding, depth + 1)
 
     def _is_query(self, call: ast.Call, name: str, method: str) -> bool:
@@ -112,7 +112,7 @@ class FlaskArguments:
                         continue
                     seen.add(target.id)
                     wire = const_str(kwarg(field_call, "data_key")) or target.id
-                    field_type = _FIELD_TYPES.get(_call_name(field_call), "string")
+                    field_type = _FIELD_TYPES.get(simple_name(field_call), "string")
                     schema_out: dict[str, object] = {"type": field_type}
                     if field_type == "array":
                         schema_out["items"] = {"type": "string"}
@@ -147,8 +147,3 @@ def _bind(
         if keyword.arg is not None:
             bound[keyword.arg] = (call_module, keyword.value)
     return bound
-
-
-def _call_name(call: ast.Call) -> str:
-    func = call.func
-    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""

@@ -16,16 +16,20 @@ from pathlib import Path
 from .._env import make_env_var, merge_env_vars
 from .._files import SKIPPED_DIRS, evidence_path
 from .._model import EnvVar, Evidence, ExtractedApi, ProjectProfile
+from ._base import FrameworkExtractor
 from ._django import DjangoExtractor
 from ._fastapi import FastApiExtractor
 from ._flask import FlaskExtractor
-from ._index import External, Module, PythonIndex, Symbol, build_index, const_str, kwarg, literal
+from ._index import External, Module, PythonIndex, Symbol, build_index, const_str, kwarg, literal, simple_name
 
 _CACHE_SIZE = 4
 _cache: OrderedDict[tuple[str, tuple[tuple[str, int, int], ...]], tuple[PythonIndex, tuple[str, ...]]] = (
     OrderedDict()
 )
 _ENV_FUNCS = ("getenv", "get")
+_EXTRACTORS: dict[str, type[FrameworkExtractor]] = {
+    e.framework: e for e in (FastApiExtractor, FlaskExtractor, DjangoExtractor)
+}
 _APP_CLASSES = {"FastAPI": "fastapi", "Flask": "flask", "APIFlask": "flask"}
 
 
@@ -76,12 +80,9 @@ def extract(root: Path, profile: ProjectProfile) -> ExtractedApi:
     api = ExtractedApi()
     api.warnings.extend(_prefixed(warnings, profile.app_dir))
     framework = profile.framework or _framework_from_code(index)
-    if framework == "fastapi":
-        FastApiExtractor(index, api, profile.app_dir).run()
-    elif framework == "flask":
-        FlaskExtractor(index, api, profile.app_dir).run()
-    elif framework == "django":
-        DjangoExtractor(index, api, profile.app_dir).run()
+    extractor = _EXTRACTORS.get(framework or "")
+    if extractor is not None:
+        extractor(index, api, profile.app_dir).run()
     else:
         api.warnings.append(f"python: no supported web framework found ({framework or 'none'}); no routes")
     return api
@@ -301,7 +302,7 @@ def _settings_vars(index: PythonIndex, module: Module, where: str) -> list[EnvVa
             env_name = (prefix + field_name).upper()
             default_expr: ast.expr | None = stmt.value
             required = stmt.value is None
-            if isinstance(stmt.value, ast.Call) and _call_name(stmt.value) == "Field":
+            if isinstance(stmt.value, ast.Call) and simple_name(stmt.value) == "Field":
                 alias = (
                     const_str(kwarg(stmt.value, "validation_alias"))
                     or const_str(kwarg(stmt.value, "alias"))
@@ -348,11 +349,6 @@ def _env_prefix(cls: ast.ClassDef) -> str:
     return ""
 
 
-def _call_name(call: ast.Call) -> str:
-    func = call.func
-    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-
-
 # ---- port ---------------------------------------------------------------------------------------
 def _port_value(index: PythonIndex, module: Module, expr: ast.expr) -> int | None:
     value = literal(expr)
@@ -361,7 +357,7 @@ def _port_value(index: PythonIndex, module: Module, expr: ast.expr) -> int | Non
     if isinstance(value, str) and value.isdigit():
         return int(value)
     # int(os.getenv("PORT", 8000)) / int(os.environ.get("PORT", "8000"))
-    if isinstance(expr, ast.Call) and _call_name(expr) == "int" and expr.args:
+    if isinstance(expr, ast.Call) and simple_name(expr) == "int" and expr.args:
         return _port_value(index, module, expr.args[0])
     if isinstance(expr, ast.Call):
         var = _env_call(index, module, expr, module.path)

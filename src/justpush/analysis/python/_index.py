@@ -366,6 +366,17 @@ def _walk(module: Module) -> None:
             module.subscripts.append(node)
 
 
+def simple_name(expr: ast.AST) -> str:
+    """The last name of a callee or decorator: ``f`` for ``f``, ``f()``, ``mod.f`` and ``mod.f()``."""
+    if isinstance(expr, ast.Call):
+        expr = expr.func
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    return ""
+
+
 def const_str(expr: ast.AST | None) -> str | None:
     if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
         return expr.value

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg
+from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, simple_name
 
 _MAX_DEPTH = 24
 _FIELD_CALLS = frozenset({"Field", "field", "Column"})
@@ -117,7 +117,7 @@ class Resolver:
                 value = _assigned(stmt, name)
                 if value is None:
                     continue
-                if isinstance(value, ast.Call) and _call_name(value) in _FIELD_CALLS:
+                if isinstance(value, ast.Call) and simple_name(value) in _FIELD_CALLS:
                     value = value.args[0] if value.args else kwarg(value, "default")
                     if value is None:
                         return None
@@ -243,11 +243,6 @@ def _property(cls: ast.ClassDef, name: str) -> ast.FunctionDef | ast.AsyncFuncti
         ):
             return stmt
     return None
-
-
-def _call_name(call: ast.Call) -> str:
-    func = call.func
-    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
 
 
 def _is_config(expr: ast.expr) -> bool:
