@@ -174,9 +174,8 @@ class FastApiExtractor(FrameworkExtractor):
 
     def _collect_routes(self) -> None:
         for module in self.index.app_modules:
-            for function, owner in module.functions:
-                if owner is not None:
-                    continue
+            # Methods too: class-based views (fastapi-utils @cbv, fastapi-restful Resource) decorate them.
+            for function, _ in module.functions:
                 for decorator in function.decorator_list:
                     route = self._route_from_decorator(module, function, decorator)
                     if route is not None:
@@ -244,21 +243,30 @@ class FastApiExtractor(FrameworkExtractor):
                     prefix_expr = call.args[0] if call.args else kwarg(call, "path")
                 if child_expr is None:
                     continue
-                child = self._router_of(module, child_expr)
-                if child is None:
-                    continue
-                child.included = True
-                prefix, reason = self._path_part(module, prefix_expr, call.lineno, "include prefix")
-                parent.children.append(
-                    _Include(
-                        child,
-                        prefix,
-                        _literal_str_tuple(kwarg(call, "tags")),
-                        _list_items(kwarg(call, "dependencies")),
-                        module,
-                        reason,
+                # for router in [users.router, items.router]: app.include_router(router)
+                for env in self.resolver.loop_envs(module, call):
+                    child = self._router_of(*self.resolver.bound(module, child_expr, env))
+                    if child is None:
+                        continue
+                    child.included = True
+                    prefix_module, bound_prefix = (
+                        self.resolver.bound(module, prefix_expr, env)
+                        if prefix_expr is not None
+                        else (module, None)
                     )
-                )
+                    prefix, reason = self._path_part(
+                        prefix_module, bound_prefix, call.lineno, "include prefix"
+                    )
+                    parent.children.append(
+                        _Include(
+                            child,
+                            prefix,
+                            _literal_str_tuple(kwarg(call, "tags")),
+                            _list_items(kwarg(call, "dependencies")),
+                            module,
+                            reason,
+                        )
+                    )
 
     # ---- traversal ------------------------------------------------------------------------------
     def _visit(

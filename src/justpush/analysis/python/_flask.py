@@ -155,7 +155,7 @@ class FlaskExtractor(FrameworkExtractor):
 
     def _path(self, module: Module, expr: ast.expr | None, line: int) -> str | None:
         """A rule or prefix's value; None (with a warning naming the expression) when it is not knowable."""
-        if expr is None:
+        if expr is None or (isinstance(expr, ast.Constant) and expr.value is None):
             return None
         value = self.resolver.string(module, expr)
         if value is None:
@@ -274,10 +274,15 @@ class FlaskExtractor(FrameworkExtractor):
                     if owner is None:
                         continue
                 if attr in ("register_blueprint", "add_namespace") and call.args:
-                    child = self._app_of(module, call.args[0])
-                    if child is not None:
+                    # for bp, prefix in [(users, "/u"), ...]: app.register_blueprint(bp, url_prefix=prefix)
+                    for env in self.resolver.loop_envs(module, call):
+                        child = self._app_of(*self.resolver.bound(module, call.args[0], env))
+                        if child is None:
+                            continue
                         prefix_expr = kwarg(call, "url_prefix" if attr == "register_blueprint" else "path")
-                        prefix = self._path(module, prefix_expr, call.lineno)
+                        prefix = None
+                        if prefix_expr is not None:
+                            prefix = self._path(*self.resolver.bound(module, prefix_expr, env), call.lineno)
                         self._attach(module, call.func.value, child, prefix)
                 elif attr == "init_app" and owner.kind == "api" and call.args:
                     self._attach(module, call.args[0], owner)

@@ -12,6 +12,7 @@ Cycles and deep chains end in ``None`` (unknown), never in recursion errors.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, simple_name
@@ -30,12 +31,15 @@ class Instance:
 
 
 Value = str | int | float | bool | Instance | Symbol | Module | External | None
+# A for-loop's binding of its target names to one element of what it iterates (with that element's module).
+LoopEnv = dict[str, tuple[Module, ast.expr]]
 
 
 class Resolver:
     def __init__(self, index: PythonIndex) -> None:
         self.index = index
         self._config_keys: dict[str, list[tuple[Module, ast.expr]]] | None = None
+        self._loops: dict[int, dict[int, list[LoopEnv]]] = {}
 
     def string(self, module: Module, expr: ast.expr | None) -> str | None:
         """The string ``expr`` evaluates to, or None when it cannot be known statically."""
@@ -46,6 +50,43 @@ class Resolver:
 
     def value(self, module: Module, expr: ast.expr) -> Value:
         return self._eval(module, expr, 0, frozenset())
+
+    def loop_envs(self, module: Module, node: ast.AST) -> list[LoopEnv]:
+        """A binding per element when ``node`` is in ``for x in [a, b]`` (or a list constant); else [{}]."""
+        loops = self._loops.get(id(module))
+        if loops is None:
+            loops = self._read_loops(module)
+            self._loops[id(module)] = loops
+        return loops.get(id(node)) or [{}]
+
+    def bound(self, module: Module, expr: ast.expr, env: LoopEnv) -> tuple[Module, ast.expr]:
+        """``expr`` with a loop variable replaced by the element ``env`` binds it to."""
+        if isinstance(expr, ast.Name) and expr.id in env:
+            return env[expr.id]
+        return module, expr
+
+    def _read_loops(self, module: Module) -> dict[int, list[LoopEnv]]:
+        found: dict[int, list[LoopEnv]] = {}
+        # ast.walk visits outer loops first, so an inner loop's bindings replace its outer loop's.
+        for loop in ast.walk(module.tree):
+            if not isinstance(loop, ast.For):
+                continue
+            envs = [env for env in map(_bind_target(loop.target), self._elements(module, loop.iter)) if env]
+            if not envs:
+                continue
+            for stmt in loop.body:
+                for node in ast.walk(stmt):
+                    found[id(node)] = envs
+        return found
+
+    def _elements(self, module: Module, expr: ast.expr, depth: int = 0) -> list[tuple[Module, ast.expr]]:
+        if isinstance(expr, ast.List | ast.Tuple | ast.Set):
+            return [(module, e) for e in expr.elts if not isinstance(e, ast.Starred)]
+        if isinstance(expr, ast.Name | ast.Attribute) and depth < 4:
+            resolved = self.index.resolve_expr(module, expr)
+            if isinstance(resolved, Symbol) and isinstance(resolved.node, ast.List | ast.Tuple | ast.Set):
+                return self._elements(resolved.module, resolved.node, depth + 1)
+        return []
 
     # ---- evaluation -------------------------------------------------------------------------------
     def _eval(self, module: Module, expr: ast.expr, depth: int, seen: frozenset[int]) -> Value:
@@ -217,6 +258,27 @@ class Resolver:
                                 keys.setdefault(name, []).append((module, value))
             self._config_keys = keys
         return self._config_keys
+
+
+def _bind_target(target: ast.expr) -> Callable[[tuple[Module, ast.expr]], LoopEnv]:
+    def bind(element: tuple[Module, ast.expr]) -> LoopEnv:
+        module, value = element
+        if isinstance(target, ast.Name):
+            return {target.id: element}
+        if (
+            isinstance(target, ast.Tuple)
+            and isinstance(value, ast.Tuple)
+            and len(target.elts) == len(value.elts)
+            and all(isinstance(t, ast.Name) for t in target.elts)
+        ):
+            return {
+                t.id: (module, v)
+                for t, v in zip(target.elts, value.elts, strict=True)
+                if isinstance(t, ast.Name)
+            }
+        return {}
+
+    return bind
 
 
 def _assigned(stmt: ast.stmt, name: str) -> ast.expr | None:
