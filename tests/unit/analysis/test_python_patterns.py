@@ -140,7 +140,7 @@ def test_django_urlpatterns_helper_router_root_actions_and_query_params() -> Non
     # urlpatterns reassigned through a helper (used to recurse forever and drop every route), an f-string
     # prefix of a module constant, DefaultRouter root, @action detail/list routes, a project pagination
     # class with page_size_query_param, the settings' default pagination, filterset/search fields,
-    # request.query_params reads and a library class view (TemplateView).
+    # request.query_params reads, a filter serializer bound to them and a library class view (TemplateView).
     result = _analyze("python-django-shop")
     _check(
         result,
@@ -158,6 +158,8 @@ def test_django_urlpatterns_helper_router_root_actions_and_query_params() -> Non
             "GET /api/v1/orders/": {"limit", "offset"},
             "GET /api/v1/orders/{pk}/": {"pk"},
             "GET /api/v1/stats/": {"period"},
+            # A serializer bound to request.query_params and a pagination class passed to a helper.
+            "GET /api/v1/search/orders/": {"status", "since", "take", "offset"},
         },
     )
     assert not any("nested too deeply" in w for w in result.warnings)

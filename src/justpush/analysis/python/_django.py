@@ -605,8 +605,13 @@ class DjangoExtractor(FrameworkExtractor):
         return requirements or None
 
     def _query_params(self, owner: Symbol, listing: bool) -> list[Parameter]:
-        """Query parameters a GET view reads: request.query_params/GET reads, pagination, filters."""
+        """Query parameters a GET view reads: query_params/GET reads (directly or through a serializer
+        bound to them), pagination (the view's, or one passed as pagination_class=), filter fields."""
         found: dict[str, Parameter] = {}
+
+        def add(name: str, schema: dict[str, Any]) -> None:
+            found.setdefault(name, Parameter(name, "query", schema))
+
         scopes = [owner]
         if isinstance(owner.node, ast.ClassDef):
             scopes += self._project_bases(owner)
@@ -614,13 +619,28 @@ class DjangoExtractor(FrameworkExtractor):
             for node in ast.walk(scope.node):
                 name = _query_read(node)
                 if name is not None:
-                    found.setdefault(name, Parameter(name, "query", {"type": "string"}))
+                    add(name, {"type": "string"})
+                if not isinstance(node, ast.Call):
+                    continue
+                bound = kwarg(node, "data") or (node.args[0] if node.args else None)
+                if isinstance(bound, ast.Attribute) and bound.attr in _QUERY_READERS:
+                    # FilterSerializer(data=request.query_params): the serializer's fields are the filters.
+                    serializer = self._class_ref(owner, scope.module, node.func)
+                    if serializer is not None:
+                        for field, schema in self._serializer_schema(serializer)["properties"].items():
+                            add(field, schema)
+                paginator = kwarg(node, "pagination_class")
+                if paginator is not None:
+                    for field in self._pagination_names(
+                        self._class_ref(owner, scope.module, paginator), None
+                    ):
+                        add(field, {"type": "integer"})
         if listing and isinstance(owner.node, ast.ClassDef):
             for name in self._pagination_params(owner):
-                found.setdefault(name, Parameter(name, "query", {"type": "integer"}))
+                add(name, {"type": "integer"})
             for attr, param in (("search_fields", "search"), ("ordering_fields", "ordering")):
                 if self._class_attr(owner, attr) is not None:
-                    found.setdefault(param, Parameter(param, "query", {"type": "string"}))
+                    add(param, {"type": "string"})
             filters = self._class_attr(owner, "filterset_fields")
             names = str_list(filters) or (
                 [k for k in (const_str(k) for k in filters.keys) if k]
@@ -628,29 +648,56 @@ class DjangoExtractor(FrameworkExtractor):
                 else []
             )
             for name in names:
-                found.setdefault(name, Parameter(name, "query", {"type": "string"}))
+                add(name, {"type": "string"})
         return list(found.values())
+
+    def _class_ref(self, owner: Symbol, module: Module, expr: ast.expr) -> Symbol | None:
+        """A class named in a view: ``self.FilterSerializer`` (nested in the view) or an imported one."""
+        if (
+            isinstance(expr, ast.Attribute)
+            and isinstance(expr.value, ast.Name)
+            and expr.value.id == "self"
+            and isinstance(owner.node, ast.ClassDef)
+        ):
+            for cls in [owner, *self._project_bases(owner)]:
+                assert isinstance(cls.node, ast.ClassDef)
+                for stmt in cls.node.body:
+                    if isinstance(stmt, ast.ClassDef) and stmt.name == expr.attr:
+                        return Symbol(cls.module, stmt.name, stmt)
+            attr = self._class_attr(owner, expr.attr)
+            if attr is None:
+                return None
+            module, expr = self._attr_module(owner, expr.attr), attr
+        resolved = self.index.resolve_expr(module, expr)
+        if isinstance(resolved, Symbol) and isinstance(resolved.node, ast.ClassDef):
+            return resolved
+        return None
 
     def _pagination_params(self, view: Symbol) -> list[str]:
         expr = self._class_attr(view, "pagination_class")
         if isinstance(expr, ast.Constant) and expr.value is None:
             return []
-        kind = self.pagination
-        custom: Symbol | None = None
-        if expr is not None:
-            resolved = self.index.resolve_expr(self._attr_module(view, "pagination_class"), expr)
-            if isinstance(resolved, External):
-                kind = resolved.last
-            elif isinstance(resolved, Symbol) and isinstance(resolved.node, ast.ClassDef):
-                custom = resolved
-                kind = next(
-                    (
-                        b.last
-                        for b in self.index.class_bases(resolved)
-                        if isinstance(b, External) and b.last in _PAGINATION
-                    ),
-                    None,
-                )
+        if expr is None:
+            return self._pagination_names(None, self.pagination)
+        resolved = self.index.resolve_expr(self._attr_module(view, "pagination_class"), expr)
+        if isinstance(resolved, External):
+            return self._pagination_names(None, resolved.last)
+        custom = self._class_ref(view, view.module, expr) if isinstance(expr, ast.Attribute) else None
+        if isinstance(resolved, Symbol) and isinstance(resolved.node, ast.ClassDef):
+            custom = resolved
+        return self._pagination_names(custom, None)
+
+    def _pagination_names(self, custom: Symbol | None, kind: str | None) -> list[str]:
+        """The query parameters of a DRF pagination class: a library one by name, or a project subclass."""
+        if custom is not None:
+            kind = next(
+                (
+                    b.last
+                    for b in self.index.class_bases(custom)
+                    if isinstance(b, External) and b.last in _PAGINATION
+                ),
+                None,
+            )
         names: list[str] = []
         for default, attr in _PAGINATION.get(kind or "", ()):
             renamed = const_str(self._class_attr(custom, attr)) if custom is not None else None
