@@ -99,12 +99,16 @@ def language_module(language: str, warnings: list[str]) -> ModuleType | None:
 
 # ---- app directory ------------------------------------------------------------------------------
 def _manifest_language(directory: Path) -> Language | None:
-    for language, names in _MANIFESTS.items():
-        if any((directory / name).is_file() for name in names):
-            return language
-    if any(directory.glob("requirements*.txt")):
-        return "python"
-    return None
+    present: list[Language] = [
+        language for language, names in _MANIFESTS.items() if any((directory / n).is_file() for n in names)
+    ]
+    if "python" not in present and any(directory.glob("requirements*.txt")):
+        present.append("python")
+    if len(present) > 1:
+        # A second manifest is often tooling (a package.json for e2e tests or linters beside a Python API):
+        # the one declaring a web framework is the app's.
+        return next((lang for lang in present if _manifest_framework(directory, lang)), present[0])
+    return present[0] if present else None
 
 
 def find_app_dir(root: Path, warnings: list[str]) -> tuple[str, Evidence | None]:

@@ -165,6 +165,22 @@ def test_django_urlpatterns_helper_router_root_actions_and_query_params() -> Non
     assert not any("nested too deeply" in w for w in result.warnings)
 
 
+def test_fastapi_sub_app_mounted_and_a_tooling_package_json() -> None:
+    # A package.json for e2e tooling beside the Python manifest must not make the project a Node one; an app
+    # mounted under a prefix is served there (its root_path is for docs, not a second prefix).
+    result = _analyze("python-fastapi-mounted")
+    assert (result.profile.language, result.profile.framework) == ("python", "fastapi")
+    _check(
+        result,
+        {
+            "GET /healthz": set(),
+            "GET /api/v1/things": {"limit"},
+            "GET /api/v1/things/{thing_id}": {"thing_id"},
+        },
+    )
+    assert not result.spec.get("servers") or result.spec["servers"][0]["url"] in ("", "/")
+
+
 def test_framework_without_routes_is_reported(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_text("flask>=3\n")
     (tmp_path / "app.py").write_text("from flask import Flask\n\napp = Flask(__name__)\n")

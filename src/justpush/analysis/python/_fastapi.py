@@ -57,6 +57,8 @@ class _Router:
     included: bool = False
     # Why the router's own prefix is unknown (its routes are listed without it), if it is.
     unresolved: str | None = None
+    # FastAPI(root_path=...), for apps.
+    root_path: str | None = None
 
 
 @dataclass
@@ -110,7 +112,16 @@ class FastApiExtractor(FrameworkExtractor):
         self._collect_routes()
         self._collect_includes()
         apps = [r for r in self.routers.values() if r.is_app]
-        roots = apps or [r for r in self.routers.values() if not r.included]
+        # An app mounted in another (app.mount("/api/v1", api)) is served through it, not on its own.
+        roots = (
+            [a for a in apps if not a.included]
+            or apps
+            or [r for r in self.routers.values() if not r.included]
+        )
+        for root in roots:
+            # root_path tells a proxy's prefix; a mounted app gets its root_path from the mount instead.
+            if root.root_path and {"url": root.root_path} not in self.api.servers:
+                self.api.servers.append({"url": root.root_path})
         for root in sorted(roots, key=lambda r: (r.symbol.module.path, r.symbol.name)):
             self._visit(root, "", (), [], (), (id(root),))
         if apps:
@@ -147,9 +158,7 @@ class FastApiExtractor(FrameworkExtractor):
                 if is_app:
                     self.api.title = self.api.title or const_str(kwarg(node, "title"))
                     self.api.version = self.api.version or const_str(kwarg(node, "version"))
-                    root_path = self.resolver.string(module, kwarg(node, "root_path"))
-                    if root_path:
-                        self.api.servers.append({"url": root_path})
+                    router.root_path = self.resolver.string(module, kwarg(node, "root_path"))
 
     def _path_part(
         self, module: Module, expr: ast.expr | None, line: int, what: str
