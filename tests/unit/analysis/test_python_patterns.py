@@ -87,6 +87,7 @@ def test_flask_factory_blueprints_config_prefix_and_apifairy_arguments() -> None
         {
             "GET /": set(),
             "GET /web/about": set(),
+            "GET /web/search": {"term", "limit"},
             "GET /api/v2/users": {"page", "per-page"},
             "POST /api/v2/users": set(),
             "GET /api/v2/users/{id}": {"id"},
@@ -130,6 +131,8 @@ def test_flask_restx_namespaces_and_resources() -> None:
             "GET /api/cats/{id}": {"id"},
             "PUT /api/cats/{id}": {"id"},
             "GET /api/canines/{dog_id}": {"dog_id"},
+            # reqparse: arguments from the query string (location args, or the default for GET), not json.
+            "GET /api/canines/": {"breed", "page"},
             "GET /api/health": set(),
             "GET /api/healthz": set(),
         },

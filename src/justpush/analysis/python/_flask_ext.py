@@ -5,7 +5,10 @@
   (JSON body unless a location says otherwise);
 - Flask-RESTplus style ``@api.parameters(Schema())`` on a GET view (query string);
 - a project decorator factory wrapping one of these (``def paginated(schema=PageSchema): ...
-  return arguments(schema)(...)``): the schema bound to the factory's parameter is followed.
+  return arguments(schema)(...)``): the schema bound to the factory's parameter is followed;
+- webargs ``@use_args({"q": fields.Str()}, location="query")``;
+- Flask-RESTful ``reqparse``: ``parser.parse_args()`` in the view reads the arguments added with
+  ``parser.add_argument("name", location=...)`` (query string for GET unless the location excludes it).
 
 Query parameters are the marshmallow schema's loadable fields (``data_key`` renames one).
 """
@@ -45,7 +48,43 @@ class FlaskArguments:
             if isinstance(decorator, ast.Call):
                 for param in self._from_decorator(module, decorator, method, {}, 0):
                     found.setdefault(param.name, param)
+        for param in self._reqparse(module, function, method):
+            found.setdefault(param.name, param)
         return list(found.values())
+
+    def _reqparse(
+        self, module: Module, function: ast.FunctionDef | ast.AsyncFunctionDef, method: str
+    ) -> Iterator[Parameter]:
+        parsers = {
+            ast.unparse(node.func.value)
+            for node in ast.walk(function)
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "parse_args"
+        }
+        if not parsers:
+            return
+        # The parser is filled where it is built (module level, __init__, the view itself): the same module.
+        for call in ast.walk(module.tree):
+            if not (
+                isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Attribute)
+                and call.func.attr == "add_argument"
+                and call.args
+                and ast.unparse(call.func.value) in parsers
+            ):
+                continue
+            name = const_str(call.args[0])
+            if name is None or not _reads_query(kwarg(call, "location"), method):
+                continue
+            kind = kwarg(call, "type")
+            field_type = {"int": "integer", "float": "number", "bool": "boolean"}.get(
+                kind.id if isinstance(kind, ast.Name) else "", "string"
+            )
+            schema: dict[str, object] = {"type": field_type}
+            if const_str(kwarg(call, "action")) == "append":
+                schema = {"type": "array", "items": schema}
+            yield Parameter(name, "query", schema, literal(kwarg(call, "required")) is True)
 
     def _from_decorator(
         self,
@@ -90,6 +129,15 @@ class FlaskArguments:
     ) -> Iterator[Parameter]:
         if isinstance(expr, ast.Name) and expr.id in bound:
             module, expr = bound[expr.id]
+        if isinstance(expr, ast.Dict):
+            # webargs: {"q": fields.Str(required=True)}
+            for key, value in zip(expr.keys, expr.values, strict=True):
+                name = const_str(key)
+                if name is not None and isinstance(value, ast.Call):
+                    field_type = _FIELD_TYPES.get(simple_name(value), "string")
+                    required = literal(kwarg(value, "required")) is True
+                    yield Parameter(name, "query", {"type": field_type}, required)
+            return
         if isinstance(expr, ast.Call):
             expr = expr.func
         schema = self.index.resolve_expr(module, expr)
@@ -118,6 +166,15 @@ class FlaskArguments:
                         schema_out["items"] = {"type": "string"}
                     required = literal(kwarg(field_call, "required")) is True
                     yield Parameter(wire, "query", schema_out, required)
+
+
+def _reads_query(location: ast.expr | None, method: str) -> bool:
+    """Whether a reqparse argument is read from the query string (default location: json, values)."""
+    if location is None:
+        return method == "get"
+    value = literal(location)
+    locations = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return any(loc in ("args", "values") for loc in locations) and (method == "get" or "args" in locations)
 
 
 def _is_field(kind: object, call: ast.Call) -> bool:
