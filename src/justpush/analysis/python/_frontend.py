@@ -21,6 +21,7 @@ from ._django import DjangoExtractor
 from ._fastapi import FastApiExtractor
 from ._flask import FlaskExtractor
 from ._index import External, Module, PythonIndex, Symbol, build_index, const_str, kwarg, literal, simple_name
+from ._resolve import env_prefix
 
 _CACHE_SIZE = 4
 _cache: OrderedDict[tuple[str, tuple[tuple[str, int, int], ...]], tuple[PythonIndex, tuple[str, ...]]] = (
@@ -292,7 +293,7 @@ def _settings_vars(index: PythonIndex, module: Module, where: str) -> list[EnvVa
         symbol = Symbol(module, cls.name, cls)
         if not any(isinstance(b, External) and b.last == "BaseSettings" for b in index.class_bases(symbol)):
             continue
-        prefix = _env_prefix(cls)
+        prefix = env_prefix(cls)
         for stmt in cls.body:
             if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
                 continue
@@ -327,26 +328,6 @@ def _settings_vars(index: PythonIndex, module: Module, where: str) -> list[EnvVa
                 )
             )
     return found
-
-
-def _env_prefix(cls: ast.ClassDef) -> str:
-    for stmt in cls.body:
-        if isinstance(stmt, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "model_config" for t in stmt.targets
-        ):
-            if isinstance(stmt.value, ast.Call):
-                return const_str(kwarg(stmt.value, "env_prefix")) or ""
-            if isinstance(stmt.value, ast.Dict):
-                for key, value in zip(stmt.value.keys, stmt.value.values, strict=True):
-                    if const_str(key) == "env_prefix":
-                        return const_str(value) or ""
-        if isinstance(stmt, ast.ClassDef) and stmt.name == "Config":
-            for inner in stmt.body:
-                if isinstance(inner, ast.Assign) and any(
-                    isinstance(t, ast.Name) and t.id == "env_prefix" for t in inner.targets
-                ):
-                    return const_str(inner.value) or ""
-    return ""
 
 
 # ---- port ---------------------------------------------------------------------------------------

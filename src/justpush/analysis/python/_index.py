@@ -112,11 +112,13 @@ Resolved = Module | Symbol | External
 
 
 class PythonIndex:
-    def __init__(self, modules: list[Module], warnings: list[str]) -> None:
+    def __init__(self, modules: list[Module], warnings: list[str], root: Path | None = None) -> None:
         # All modules resolve names; only app_modules (no test code) are searched for routes and settings.
         self.modules = modules
         self.app_modules = [m for m in modules if not is_test_path(m.path)]
         self.warnings = warnings
+        # The analysed app directory (dotenv files are read from it).
+        self.root = root
         self._by_name: dict[str, Module] = {}
         for module in modules:
             self._by_name.setdefault(module.name, module)
@@ -250,7 +252,7 @@ def build_index(root: Path, warnings: list[str], evidence_prefix: str = "") -> P
         except RecursionError:
             warnings.append(f"{shown}: partly read, nested too deeply")
         modules.append(module)
-    return PythonIndex(modules, warnings)
+    return PythonIndex(modules, warnings, root)
 
 
 # Python 3.14 (PEP 758) allows "except A, B:"; older parsers reject it, so parenthesize and retry.

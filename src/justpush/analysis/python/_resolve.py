@@ -4,22 +4,30 @@ Frameworks ask ``Resolver.string(module, expr)`` for route paths and prefixes in
 It follows: literals, f-strings, ``+`` concatenation, ``str.format``-free names and attributes across
 modules and imports, class attributes and field defaults (pydantic ``BaseSettings``, dataclasses,
 ``Field(default)``, including inherited ones), instances created by a call or returned by a function
-(``settings = get_settings()``), simple function returns, ``os.getenv``/``os.environ.get`` defaults and
-Flask config keys (``app.config["API_PREFIX"]``) set as attributes of a project config class.
+(``settings = get_settings()``), simple function returns, ``os.getenv``/``os.environ.get`` defaults,
+Flask config keys (``app.config["API_PREFIX"]``) set as attributes of a project config class, and dotenv
+files in the app directory: ``.env`` (what a local run reads: it wins over a settings field's default) and
+``.env.example``-style templates (used only where the code gives no default).
 Cycles and deep chains end in ``None`` (unknown), never in recursion errors.
 """
 
 from __future__ import annotations
 
 import ast
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dotenv import dotenv_values
+
+from .._files import read_source
 from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, simple_name
 
 _MAX_DEPTH = 24
 _FIELD_CALLS = frozenset({"Field", "field", "Column"})
 _PROPERTIES = frozenset({"property", "cached_property"})
+_DOTENV = ".env"
+_DOTENV_TEMPLATES = (".env.example", ".env.sample", ".env.template", ".env.dist", "example.env")
 _ENV_GETTERS = frozenset({"os.getenv", "getenv", "os.environ.get", "environ.get"})
 
 
@@ -40,6 +48,7 @@ class Resolver:
         self.index = index
         self._config_keys: dict[str, list[tuple[Module, ast.expr]]] | None = None
         self._loops: dict[int, dict[int, list[LoopEnv]]] = {}
+        self._dotenv: tuple[dict[str, str], dict[str, str]] | None = None
 
     def string(self, module: Module, expr: ast.expr | None) -> str | None:
         """The string ``expr`` evaluates to, or None when it cannot be known statically."""
@@ -152,6 +161,48 @@ class Resolver:
     def _class_attr(
         self, cls: Symbol, name: str, depth: int, seen: frozenset[int], *, instance: bool
     ) -> Value:
+        env_name = self._settings_env_name(cls, name)
+        local, template = self._dotenv_values()
+        if env_name is not None and env_name in local:
+            return local[env_name]
+        value = self._declared_attr(cls, name, depth, seen, instance=instance)
+        if value is None and env_name is not None:
+            return template.get(env_name)
+        return value
+
+    def _settings_env_name(self, cls: Symbol, name: str) -> str | None:
+        """The env var a pydantic BaseSettings field reads (upper-cased, as dotenv keys are compared)."""
+        mro = self._mro(cls)
+        if not any(isinstance(b, External) and b.last == "BaseSettings" for b in self.index.class_bases(cls)):
+            return None
+        prefix = next(
+            (p for p in (env_prefix(c.node) for c in mro if isinstance(c.node, ast.ClassDef)) if p), ""
+        )
+        return (prefix + name).upper()
+
+    def _dotenv_values(self) -> tuple[dict[str, str], dict[str, str]]:
+        """(.env values, template values), keys upper-cased; empty without an app directory."""
+        if self._dotenv is None:
+            local: dict[str, str] = {}
+            template: dict[str, str] = {}
+            root = self.index.root
+            if root is not None:
+                for name, into in ((_DOTENV, local), *((t, template) for t in _DOTENV_TEMPLATES)):
+                    path = root / name
+                    if not path.is_file():
+                        continue
+                    source = read_source(root, path, self.index.warnings)
+                    if source is None:
+                        continue
+                    for key, value in dotenv_values(stream=io.StringIO(source.text)).items():
+                        if value is not None:
+                            into.setdefault(key.upper(), value)
+            self._dotenv = (local, template)
+        return self._dotenv
+
+    def _declared_attr(
+        self, cls: Symbol, name: str, depth: int, seen: frozenset[int], *, instance: bool
+    ) -> Value:
         for owner in self._mro(cls):
             assert isinstance(owner.node, ast.ClassDef)
             for stmt in reversed(owner.node.body):
@@ -184,7 +235,11 @@ class Resolver:
         target = self.index.resolve_expr(module, call.func)
         if isinstance(target, External):
             if target.dotted in _ENV_GETTERS or _is_environ_get(self.index, module, call.func):
-                return self._eval(module, default, depth, seen) if default is not None else None
+                if default is not None:
+                    return self._eval(module, default, depth, seen)
+                key = const_str(call.args[0]) if call.args else None
+                local, template = self._dotenv_values()
+                return local.get(key.upper(), template.get(key.upper())) if key else None
             if target.dotted == "str" and len(call.args) == 1:
                 value = self._eval(module, call.args[0], depth, seen)
                 return value if isinstance(value, str) else None
@@ -319,3 +374,24 @@ def _is_environ_get(index: PythonIndex, module: Module, func: ast.expr) -> bool:
         return False
     owner = index.resolve_expr(module, func.value)
     return isinstance(owner, External) and owner.dotted in ("os.environ", "environ")
+
+
+def env_prefix(cls: ast.ClassDef) -> str:
+    """The env_prefix of a pydantic settings class (model_config or class Config), "" if none."""
+    for stmt in cls.body:
+        if isinstance(stmt, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "model_config" for t in stmt.targets
+        ):
+            if isinstance(stmt.value, ast.Call):
+                return const_str(kwarg(stmt.value, "env_prefix")) or ""
+            if isinstance(stmt.value, ast.Dict):
+                for key, value in zip(stmt.value.keys, stmt.value.values, strict=True):
+                    if const_str(key) == "env_prefix":
+                        return const_str(value) or ""
+        if isinstance(stmt, ast.ClassDef) and stmt.name == "Config":
+            for inner in stmt.body:
+                if isinstance(inner, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id == "env_prefix" for t in inner.targets
+                ):
+                    return const_str(inner.value) or ""
+    return ""
