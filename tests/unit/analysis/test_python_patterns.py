@@ -126,7 +126,7 @@ def test_flask_smorest_method_views() -> None:
 
 def test_flask_restx_namespaces_and_resources() -> None:
     # Api(blueprint) under a registered blueprint, Namespace default path "/<name>", add_namespace(path=)
-    # overriding the namespace's own, Resource classes, add_resource with two URLs.
+    # overriding the namespace's own, Resource classes, add_resource with two URLs, reqparse arguments.
     _check(
         _analyze("python-flask-restx"),
         {
@@ -139,6 +139,10 @@ def test_flask_restx_namespaces_and_resources() -> None:
             "GET /api/canines/": {"breed", "page"},
             "GET /api/health": set(),
             "GET /api/healthz": set(),
+            # A Namespace kept as a class attribute (class BirdDto: api = Namespace("birds")).
+            "GET /api/birds/{public_id}": {"public_id"},
+            # A blueprint registered on the app a factory returns (wsgi.py: app = create_app()).
+            "GET /version": set(),
         },
     )
 

@@ -19,7 +19,17 @@ from ._auth import schemes_from_checks
 from ._base import FrameworkExtractor
 from ._flask_ext import FlaskArguments
 from ._guard import guarded
-from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, str_list
+from ._index import (
+    External,
+    Module,
+    PythonIndex,
+    Symbol,
+    class_attributes,
+    const_str,
+    kwarg,
+    literal,
+    str_list,
+)
 
 _VERBS: dict[str, HttpMethod] = {
     "get": "get",
@@ -98,15 +108,22 @@ class FlaskExtractor(FrameworkExtractor):
             self._visit(root, root.prefix, [], (id(root),))
         if apps:
             for app in self.apps.values():
-                if not app.is_app and not app.registered and app.routes:
+                count = _route_count(app, ()) if not app.is_app and not app.registered else 0
+                if count:
                     self.api.warnings.append(
-                        f"{self._where(app.symbol.module)}: blueprint {app.symbol.name} is never registered; "
-                        f"its {len(app.routes)} route(s) are left out"
+                        f"{self._where(app.symbol.module)}: {app.kind} {app.symbol.name} is never registered "
+                        f"on an app; its {count} route(s) are left out"
                     )
 
     def _collect_apps(self) -> None:
         for module in self.index.app_modules:
-            for name, node in [*module.defs.items(), *module.local_defs.items()]:
+            # Class attributes too: class UserDto: api = Namespace("user").
+            members = [
+                (f"{cls.name}.{name}", value)
+                for cls in module.classes
+                for name, value in class_attributes(cls).items()
+            ]
+            for name, node in [*module.defs.items(), *module.local_defs.items(), *members]:
                 if not isinstance(node, ast.Call) or id(node) in self.apps:
                     continue
                 kind = self._kind(module, node)
@@ -183,9 +200,23 @@ class FlaskExtractor(FrameworkExtractor):
             self.apps[id(expr)] = self._implicit
         return self._implicit
 
-    def _app_of(self, module: Module, expr: ast.expr) -> _App | None:
+    def _app_of(self, module: Module, expr: ast.expr, depth: int = 0) -> _App | None:
         resolved = self.index.resolve_expr(module, expr)
-        return self.apps.get(id(resolved.node)) if isinstance(resolved, Symbol) else None
+        if not isinstance(resolved, Symbol):
+            return None
+        found = self.apps.get(id(resolved.node))
+        if found is None and isinstance(resolved.node, ast.Call) and depth < 4:
+            # app = create_app("dev"): the app the factory returns.
+            factory = self.index.call_target(resolved.module, resolved.node)
+            if isinstance(factory, Symbol) and isinstance(
+                factory.node, ast.FunctionDef | ast.AsyncFunctionDef
+            ):
+                for node in ast.walk(factory.node):
+                    if isinstance(node, ast.Return) and node.value is not None:
+                        found = self._app_of(factory.module, node.value, depth + 1)
+                        if found is not None:
+                            break
+        return found
 
     def _collect_routes(self) -> None:
         for module in self.index.app_modules:
@@ -447,6 +478,12 @@ class FlaskExtractor(FrameworkExtractor):
         if body is not None:
             unresolved["body"] = "request body is read as untyped JSON; its fields are not declared"
         return body, unresolved
+
+
+def _route_count(app: _App, stack: tuple[int, ...]) -> int:
+    if id(app) in stack:
+        return 0
+    return len(app.routes) + sum(_route_count(child, (*stack, id(app))) for child, _ in app.children)
 
 
 def _join(prefix: str, rule: str | None) -> str:

@@ -196,6 +196,11 @@ class PythonIndex:
                 if found is not None:
                     return found
                 return self.module(f"{base.name}.{expr.attr}")
+            if isinstance(base, Symbol) and isinstance(base.node, ast.ClassDef):
+                # UserDto.api: a class attribute (the last assignment in the class body).
+                value = class_attributes(base.node).get(expr.attr)
+                if value is not None:
+                    return Symbol(base.module, f"{base.name}.{expr.attr}", value)
             return None
         return None
 
@@ -366,6 +371,19 @@ def _walk(module: Module) -> None:
             module.calls.append(node)
         elif isinstance(node, ast.Subscript):
             module.subscripts.append(node)
+
+
+def class_attributes(cls: ast.ClassDef) -> dict[str, ast.expr]:
+    """Name -> value of the plain assignments in a class body (the last one wins)."""
+    found: dict[str, ast.expr] = {}
+    for stmt in cls.body:
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    found[target.id] = stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+            found[stmt.target.id] = stmt.value
+    return found
 
 
 def simple_name(expr: ast.AST) -> str:
