@@ -192,6 +192,22 @@ def test_fastapi_sub_app_mounted_and_a_tooling_package_json() -> None:
     assert not result.spec.get("servers") or result.spec["servers"][0]["url"] in ("", "/")
 
 
+def test_django_ninja_api_and_routers() -> None:
+    # path("api/v1/", api.urls) with a NinjaAPI; add_router with a router object and with a dotted string;
+    # api_operation with two methods; {int:id} path converters; a Schema as Query(...) spreads its fields.
+    _check(
+        _analyze("python-django-ninja"),
+        {
+            "GET /api/v1/ping": set(),
+            "GET /api/v1/events/": {"city", "after", "limit"},
+            "POST /api/v1/events/": set(),
+            "PUT /api/v1/events/{event_id}": {"event_id"},
+            "PATCH /api/v1/events/{event_id}": {"event_id"},
+            "GET /api/v1/venues/{slug}": {"slug", "with_map"},
+        },
+    )
+
+
 def test_framework_without_routes_is_reported(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_text("flask>=3\n")
     (tmp_path / "app.py").write_text("from flask import Flask\n\napp = Flask(__name__)\n")

@@ -13,6 +13,7 @@ from ._auth import schemes_from_checks
 from ._base import FrameworkExtractor
 from ._guard import guarded
 from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, simple_name, str_list
+from ._ninja import NinjaRoutes
 from ._schema import REF_PREFIX, nullable
 
 _METHODS: tuple[HttpMethod, ...] = ("get", "post", "put", "patch", "delete")
@@ -148,6 +149,7 @@ class DjangoExtractor(FrameworkExtractor):
         # The DEFAULT_PAGINATION_CLASS of REST_FRAMEWORK (its class name), if set.
         self.pagination: str | None = None
         self._visited: set[int] = set()
+        self.ninja = NinjaRoutes(index, self.resolver, api, self._where)
 
     def run(self) -> None:
         root = self._root_urlconf()
@@ -267,6 +269,10 @@ class DjangoExtractor(FrameworkExtractor):
         piece, params, unresolved = _django_route(route, regex=kind != "path")
         full = prefix + piece
         view = call.args[1]
+        if isinstance(view, ast.Attribute) and view.attr == "urls":
+            # path("api/", api.urls): a django-ninja API (or a router's urls) mounted here.
+            self._router(module, view.value, full)
+            return
         if isinstance(view, ast.Call):
             view_target = self.index.call_target(module, view)
             if isinstance(view_target, External) and view_target.last == "include" and view.args:
@@ -305,6 +311,9 @@ class DjangoExtractor(FrameworkExtractor):
     def _router(self, module: Module, router_expr: ast.expr, prefix: str) -> None:
         resolved = self.index.resolve_expr(module, router_expr)
         if not (isinstance(resolved, Symbol) and isinstance(resolved.node, ast.Call)):
+            return
+        if self.ninja.is_api(resolved):
+            self.ninja.emit(resolved, prefix)
             return
         trailing = "" if literal(kwarg(resolved.node, "trailing_slash")) is False else "/"
         router_module = resolved.module
