@@ -187,6 +187,8 @@ def test_fastapi_sub_app_mounted_and_a_tooling_package_json() -> None:
             "GET /healthz": set(),
             "GET /api/v1/things": {"limit"},
             "GET /api/v1/things/{thing_id}": {"thing_id"},
+            # A project APIRouter subclass, included by a function that receives the app as a parameter.
+            "GET /extra/info": set(),
         },
     )
     assert not result.spec.get("servers") or result.spec["servers"][0]["url"] in ("", "/")

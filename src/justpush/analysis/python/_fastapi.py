@@ -43,6 +43,7 @@ _SECURITY_CLASSES = frozenset(
     }
 )  # fmt: skip
 _MAX_DEPENDENCY_DEPTH = 12
+_ROUTER_CLASSES = frozenset({"APIRouter", "InferringRouter"})
 
 
 @dataclass
@@ -106,6 +107,7 @@ class FastApiExtractor(FrameworkExtractor):
         super().__init__(index, api, app_dir)
         self.schemas = SchemaBuilder(index, api.schemas)
         self.routers: dict[int, _Router] = {}
+        self._implicit: _Router | None = None
 
     def run(self) -> None:
         self._collect_routers()
@@ -139,12 +141,10 @@ class FastApiExtractor(FrameworkExtractor):
             for name, node in [*module.defs.items(), *module.local_defs.items()]:
                 if not isinstance(node, ast.Call):
                     continue
-                target = self.index.call_target(module, node)
-                if not isinstance(target, External) or target.last not in ("FastAPI", "APIRouter"):
+                kind = self._kind(module, node)
+                if kind is None or id(node) in self.routers:
                     continue
-                if id(node) in self.routers:
-                    continue
-                is_app = target.last == "FastAPI"
+                is_app = kind == "FastAPI"
                 prefix, reason = self._path_part(module, kwarg(node, "prefix"), node.lineno, "router prefix")
                 router = _Router(
                     symbol=Symbol(module, name, node),
@@ -174,6 +174,31 @@ class FastApiExtractor(FrameworkExtractor):
             f"{self._where(module)}:{line}: {reason}; routes below it are listed without it"
         )
         return "", reason
+
+    def _kind(self, module: Module, call: ast.Call) -> str | None:
+        """ "FastAPI" or "APIRouter" for a call creating one (subclasses too, InferringRouter and own)."""
+        target = self.index.call_target(module, call)
+        candidates: list[External] = []
+        if isinstance(target, External):
+            candidates.append(target)
+        elif isinstance(target, Symbol) and isinstance(target.node, ast.ClassDef):
+            candidates.extend(b for b in self.index.class_bases(target) if isinstance(b, External))
+        for candidate in candidates:
+            if candidate.last == "FastAPI" or candidate.last in _ROUTER_CLASSES:
+                return "FastAPI" if candidate.last == "FastAPI" else "APIRouter"
+        return None
+
+    def _implicit_app(self, module: Module, expr: ast.expr) -> _Router | None:
+        """The app a function only receives as a parameter (def setup(app): app.include_router(...))."""
+        if not isinstance(expr, ast.Name):
+            return None
+        resolved = self.index.resolve_expr(module, expr)
+        if not (isinstance(resolved, External) and resolved.dotted == expr.id):
+            return None
+        if self._implicit is None:
+            self._implicit = _Router(symbol=Symbol(module, expr.id, expr), is_app=True)
+            self.routers[id(expr)] = self._implicit
+        return self._implicit
 
     def _router_of(self, module: Module, expr: ast.expr) -> _Router | None:
         resolved = self.index.resolve_expr(module, expr)
@@ -241,7 +266,9 @@ class FastApiExtractor(FrameworkExtractor):
                     "mount",
                 ):
                     continue
-                parent = self._router_of(module, call.func.value)
+                parent = self._router_of(module, call.func.value) or self._implicit_app(
+                    module, call.func.value
+                )
                 if parent is None:
                     continue
                 if call.func.attr == "include_router":
