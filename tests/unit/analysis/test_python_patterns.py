@@ -92,6 +92,8 @@ def test_flask_factory_blueprints_config_prefix_and_apifairy_arguments() -> None
             "GET /": set(),
             "GET /web/about": set(),
             "GET /web/search": {"term", "limit"},
+            "GET /status": set(),
+            "POST /web/{unresolved}": {"unresolved"},
             "GET /api/v2/users": {"page", "per-page"},
             "POST /api/v2/users": set(),
             "GET /api/v2/users/{id}": {"id"},
@@ -101,8 +103,15 @@ def test_flask_factory_blueprints_config_prefix_and_apifairy_arguments() -> None
             "GET /exports/csv": set(),
         },
     )
-    assert not any("not known statically" in w for w in result.warnings)
-    search = _operations(result)["GET /api/v2/users/search"]
+    # A prefix and a rule read from the environment at run time: kept, marked, warned about with file:line.
+    operations = _operations(result)
+    assert "PLUGIN_PREFIX" in operations["GET /status"]["x-justpush-unresolved"]["path"]
+    assert "HOOK_PATH" in operations["POST /web/{unresolved}"]["x-justpush-unresolved"]["path"]
+    unknown = sorted(w for w in result.warnings if "not known statically" in w)
+    assert len(unknown) == 2
+    assert unknown[0].startswith("app/web.py:") and "PLUGIN_PREFIX" in unknown[0]
+    assert "HOOK_PATH" in unknown[1]
+    search = operations["GET /api/v2/users/search"]
     assert {p["name"]: p["required"] for p in search["parameters"]} == {"q": True, "active": False}
 
 

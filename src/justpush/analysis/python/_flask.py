@@ -61,6 +61,17 @@ _KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+class _Unresolved(str):
+    """A rule or prefix the code computes at run time: its stand-in text, and why it is not known."""
+
+    reason: str
+
+    def __new__(cls, text: str, reason: str) -> _Unresolved:
+        part = super().__new__(cls, text)
+        part.reason = reason
+        return part
+
+
 @dataclass
 class _App:
     symbol: Symbol
@@ -105,7 +116,8 @@ class FlaskExtractor(FrameworkExtractor):
         apps = [a for a in self.apps.values() if a.is_app]
         roots = apps or [a for a in self.apps.values() if not a.registered]
         for root in sorted(roots, key=lambda a: (a.symbol.module.path, a.symbol.name)):
-            self._visit(root, root.prefix, [], (id(root),))
+            unknown = (root.prefix.reason,) if isinstance(root.prefix, _Unresolved) else ()
+            self._visit(root, root.prefix, [], (id(root),), unknown)
         if apps:
             for app in self.apps.values():
                 count = _route_count(app, ()) if not app.is_app and not app.registered else 0
@@ -158,28 +170,29 @@ class FlaskExtractor(FrameworkExtractor):
         return None
 
     def _own_prefix(self, module: Module, call: ast.Call, kind: str) -> str:
-        if kind == "blueprint":
-            return self._path(module, kwarg(call, "url_prefix"), call.lineno) or ""
-        if kind == "api":
-            return self._path(module, kwarg(call, "prefix"), call.lineno) or ""
+        expr = {"blueprint": kwarg(call, "url_prefix"), "api": kwarg(call, "prefix")}.get(kind)
         if kind == "namespace":
-            path = kwarg(call, "path")
-            if path is not None:
-                return self._path(module, path, call.lineno) or ""
-            name = self.resolver.string(module, call.args[0] if call.args else kwarg(call, "name"))
-            return f"/{name}" if name else ""
-        return ""
+            expr = kwarg(call, "path")
+            if expr is None:
+                name = self.resolver.string(module, call.args[0] if call.args else kwarg(call, "name"))
+                return f"/{name}" if name else ""
+        prefix = self._path(module, expr, call.lineno)
+        return "" if prefix is None else prefix
 
-    def _path(self, module: Module, expr: ast.expr | None, line: int) -> str | None:
-        """A rule or prefix's value; None (with a warning naming the expression) when it is not knowable."""
+    def _path(self, module: Module, expr: ast.expr | None, line: int, *, rule: bool = False) -> str | None:
+        """A rule or prefix's value (None: not given). One the code computes at run time is warned about
+        and stands as an ``_Unresolved`` part: a rule "/{unresolved}", a prefix "" (routes listed without it).
+        """
         if expr is None or (isinstance(expr, ast.Constant) and expr.value is None):
             return None
         value = self.resolver.string(module, expr)
         if value is None:
-            self.api.warnings.append(
-                f"{self._where(module)}:{line}: {ast.unparse(expr)!r} is not known statically; "
-                "routes under it are left out or listed without it"
+            reason = f"{'route rule' if rule else 'prefix'} {ast.unparse(expr)!r} is not known statically"
+            shown = (
+                "the route is listed as /{unresolved}" if rule else "routes under it are listed without it"
             )
+            self.api.warnings.append(f"{self._where(module)}:{line}: {reason}; {shown}")
+            return _Unresolved("/{unresolved}" if rule else "", reason)
         return value
 
     def _attach(self, module: Module, parent_expr: ast.expr, child: _App, prefix: str | None = None) -> None:
@@ -241,7 +254,7 @@ class FlaskExtractor(FrameworkExtractor):
         if app is None:
             return
         rule = self._path(
-            module, decorator.args[0] if decorator.args else kwarg(decorator, "rule"), cls.lineno
+            module, decorator.args[0] if decorator.args else kwarg(decorator, "rule"), cls.lineno, rule=True
         )
         if rule is None:
             return
@@ -281,7 +294,10 @@ class FlaskExtractor(FrameworkExtractor):
         if app is None:
             return
         rule = self._path(
-            module, decorator.args[0] if decorator.args else kwarg(decorator, "rule"), function.lineno
+            module,
+            decorator.args[0] if decorator.args else kwarg(decorator, "rule"),
+            function.lineno,
+            rule=True,
         )
         if rule is None:
             return
@@ -334,12 +350,12 @@ class FlaskExtractor(FrameworkExtractor):
         if not (isinstance(cls, Symbol) and isinstance(cls.node, ast.ClassDef)):
             return
         for rule_expr in call.args[1:]:
-            rule = self._path(module, rule_expr, call.lineno)
+            rule = self._path(module, rule_expr, call.lineno, rule=True)
             if rule is not None:
                 self._class_routes(owner, rule, cls, None)
 
     def _add_url_rule(self, module: Module, owner: _App, call: ast.Call) -> None:
-        rule = self._path(module, call.args[0] if call.args else kwarg(call, "rule"), call.lineno)
+        rule = self._path(module, call.args[0] if call.args else kwarg(call, "rule"), call.lineno, rule=True)
         view = kwarg(call, "view_func") or (call.args[2] if len(call.args) > 2 else None)
         if rule is None or view is None:
             return
@@ -370,17 +386,22 @@ class FlaskExtractor(FrameworkExtractor):
         here: str,
         guards: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, Module]],
         stack: tuple[int, ...],
+        unknown: tuple[str, ...] = (),
     ) -> None:
-        """Emit ``app``'s routes under ``here`` (its full prefix) and recurse into registered blueprints."""
+        """Emit ``app``'s routes under ``here`` (its full prefix) and recurse into registered blueprints.
+
+        ``unknown``: why parts of ``here`` are not known (they are marked on every operation below).
+        """
         guards = guards + app.guards
         for rule, methods, function, module in app.routes:
+            reasons = (*unknown, rule.reason) if isinstance(rule, _Unresolved) else unknown
             for method in methods:
                 guarded(
                     self.api.warnings,
                     self._where(module),
                     function.lineno,
                     f"route {method.upper()} {rule} ({function.name})",
-                    partial(self._operation, _join(here, rule), method, function, module, guards),
+                    partial(self._operation, _join(here, rule), method, function, module, guards, reasons),
                 )
         for child, url_prefix in app.children:
             if id(child) in stack:
@@ -389,7 +410,8 @@ class FlaskExtractor(FrameworkExtractor):
                 continue
             # register_blueprint(url_prefix=) replaces the blueprint's own url_prefix.
             own = url_prefix if url_prefix is not None else child.prefix
-            self._visit(child, _join(here, own), guards, (*stack, id(child)))
+            reasons = (*unknown, own.reason) if isinstance(own, _Unresolved) else unknown
+            self._visit(child, _join(here, own), guards, (*stack, id(child)), reasons)
 
     def _operation(
         self,
@@ -398,6 +420,7 @@ class FlaskExtractor(FrameworkExtractor):
         function: ast.FunctionDef | ast.AsyncFunctionDef,
         module: Module,
         guards: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, Module]],
+        unknown: tuple[str, ...] = (),
     ) -> None:
         path, parameters = flask_path(rule)
         params: dict[tuple[str, str], Parameter] = {("path", p.name): p for p in parameters}
@@ -426,7 +449,10 @@ class FlaskExtractor(FrameworkExtractor):
                 request_body=body if method in ("post", "put", "patch") else None,
                 responses={"200": None},
                 security=[{name: [] for name in sorted(scheme_names)}] if scheme_names else None,
-                unresolved=unresolved if method in ("post", "put", "patch") else {},
+                unresolved={
+                    **(unresolved if method in ("post", "put", "patch") else {}),
+                    **({"path": "; ".join(unknown)} if unknown else {}),
+                },
                 evidence=Evidence(self._where(module), function.lineno, f"{function.name}()"),
             )
         )
