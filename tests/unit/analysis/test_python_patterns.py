@@ -180,9 +180,14 @@ def test_django_urlpatterns_helper_router_root_actions_and_query_params() -> Non
             "GET /api/v1/stats/": {"period"},
             # A serializer bound to request.query_params and a pagination class passed to a helper.
             "GET /api/v1/search/orders/": {"status", "since", "take", "offset"},
+            "GET /{unresolved}/stats/": {"unresolved", "period"},
         },
     )
     assert not any("nested too deeply" in w for w in result.warnings)
+    # An include() under a route read from the environment at run time: kept under /{unresolved}, marked.
+    partner = _operations(result)["GET /{unresolved}/stats/"]
+    assert "PARTNER_PREFIX" in partner["x-justpush-unresolved"]["path"]
+    assert any(w.startswith("project/urls.py:17:") and "PARTNER_PREFIX" in w for w in result.warnings)
 
 
 def test_fastapi_sub_app_mounted_and_a_tooling_package_json() -> None:

@@ -150,6 +150,8 @@ class DjangoExtractor(FrameworkExtractor):
         self.pagination: str | None = None
         self._visited: set[int] = set()
         self.ninja = NinjaRoutes(index, self.resolver, api, self._where)
+        # Path prefixes standing for a url route the code computes at run time -> why.
+        self._unknown: dict[str, str] = {}
 
     def run(self) -> None:
         root = self._root_urlconf()
@@ -260,14 +262,18 @@ class DjangoExtractor(FrameworkExtractor):
             return
         route_expr = call.args[0]
         route = self.resolver.string(module, route_expr)
+        reason = None
         if route is None:
+            # Kept as a {unresolved} segment; every operation under it is marked with the reason.
+            reason = f"url route {ast.unparse(route_expr)!r} is not known statically"
             self.api.warnings.append(
-                f"{self._where(module)}:{call.lineno}: url route {ast.unparse(route_expr)!r} is not known "
-                "statically; its routes are left out"
+                f"{self._where(module)}:{call.lineno}: {reason}; its routes are listed under /{{unresolved}}"
             )
-            return
+            route = "<unresolved>/" if kind == "path" else r"^(?P<unresolved>[^/]+)/"
         piece, params, unresolved = _django_route(route, regex=kind != "path")
         full = prefix + piece
+        if reason is not None:
+            self._unknown["/" + full] = reason
         view = call.args[1]
         if isinstance(view, ast.Attribute) and view.attr == "urls":
             # path("api/", api.urls): a django-ninja API (or a router's urls) mounted here.
@@ -583,7 +589,7 @@ class DjangoExtractor(FrameworkExtractor):
                 request_body=body,
                 responses=responses,
                 security=requirement,
-                unresolved=dict(unresolved),
+                unresolved=self._with_unknown(unresolved, path),
                 evidence=Evidence(
                     self._where(owner.module),
                     line or getattr(node, "lineno", None),
@@ -591,6 +597,11 @@ class DjangoExtractor(FrameworkExtractor):
                 ),
             )
         )
+
+    def _with_unknown(self, unresolved: dict[str, str], path: str) -> dict[str, str]:
+        path = path if path.startswith("/") else "/" + path
+        reasons = [why for start, why in self._unknown.items() if path.startswith(start)]
+        return {**unresolved, "path": "; ".join(reasons)} if reasons else dict(unresolved)
 
     def _requirement(
         self, security: _Security | None, method: HttpMethod, extra: list[str]

@@ -276,6 +276,9 @@ class Resolver:
         if _is_config(expr.value):
             return self._config_value(module, expr.slice, None, depth, seen)
         container = self.index.resolve_expr(module, expr.value)
+        if isinstance(container, External) and container.dotted in ("os.environ", "environ"):
+            local, template = self._dotenv_values()
+            return local.get(key.upper(), template.get(key.upper()))
         if isinstance(container, Symbol) and isinstance(container.node, ast.Dict):
             for k, v in zip(container.node.keys, container.node.values, strict=True):
                 if const_str(k) == key:
