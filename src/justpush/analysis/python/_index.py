@@ -24,6 +24,7 @@ _WALK_TRIGGERS = (
     "register_blueprint",
     "add_url_rule",
     "add_namespace",
+    "add_router",
     "add_resource",
     "add_api_route",
     "mount",

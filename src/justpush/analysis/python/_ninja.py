@@ -84,6 +84,12 @@ class NinjaRoutes:
             return self._routers
         routers: dict[int, _Router] = {}
         self._routers = routers
+        if not any(
+            source.split(".")[0] == "ninja"
+            for m in self.index.app_modules
+            for source, _ in m.imports.values()
+        ):
+            return routers
         for module in self.index.app_modules:
             members = [(f"{c.name}.{n}", v) for c in module.classes for n, v in class_attributes(c).items()]
             for name, node in [*module.defs.items(), *module.local_defs.items(), *members]:
@@ -93,8 +99,8 @@ class NinjaRoutes:
             for function, _ in module.functions:
                 for decorator in function.decorator_list:
                     self._route(module, function, decorator)
-            for call in ast.walk(module.tree):
-                if isinstance(call, ast.Call) and simple_name(call) == "add_router" and len(call.args) >= 2:
+            for call in module.calls:
+                if simple_name(call) == "add_router" and len(call.args) >= 2:
                     self._add_router(module, call)
         return routers
 
