@@ -129,6 +129,8 @@ def test_flask_smorest_method_views() -> None:
             # register_blueprint(url_prefix=) replaces the blueprint's own, as Flask does.
             "GET /v1/{tag_id}": {"tag_id"},
             "PUT /v1/{tag_id}": {"tag_id"},
+            # @blp.paginate() reads page and page_size.
+            "GET /v1/": {"page", "page_size"},
         },
     )
 
@@ -139,7 +141,8 @@ def test_flask_restx_namespaces_and_resources() -> None:
     _check(
         _analyze("python-flask-restx"),
         {
-            "GET /api/cats/": {"color"},
+            # A pagination decorator method of a project Namespace subclass, wrapping use_args(location="query").
+            "GET /api/cats/": {"color", "limit", "offset"},
             "POST /api/cats/": set(),
             "GET /api/cats/{id}": {"id"},
             "PUT /api/cats/{id}": {"id"},

@@ -102,12 +102,36 @@ class FlaskArguments:
         if depth >= _MAX_FACTORY_DEPTH:
             return
         factory = self.index.resolve_expr(module, call.func)
+        if factory is None and isinstance(call.func, ast.Attribute):
+            owner = self.index.resolve_expr(module, call.func.value)
+            if isinstance(owner, Symbol) and isinstance(owner.node, ast.Call):
+                kind = self.index.call_target(owner.module, owner.node)
+                if (
+                    name == "paginate"
+                    and isinstance(kind, External)
+                    and kind.is_("Blueprint", "flask_smorest")
+                ):
+                    # flask-smorest's @blp.paginate() reads page and page_size.
+                    yield Parameter("page", "query", {"type": "integer"})
+                    yield Parameter("page_size", "query", {"type": "integer"})
+                    return
+                if isinstance(kind, Symbol) and isinstance(kind.node, ast.ClassDef):
+                    # @api.paginate() on an object of a project class: follow that method.
+                    factory = self._method(kind, call.func.attr)
         if not (isinstance(factory, Symbol) and isinstance(factory.node, ast.FunctionDef)):
             return
         binding = _bind(factory.node, module, call, factory.module)
         for node in ast.walk(factory.node):
             if isinstance(node, ast.Call) and simple_name(node) in _ARGUMENT_DECORATORS:
                 yield from self._from_decorator(factory.module, node, method, binding, depth + 1)
+
+    def _method(self, cls: Symbol, name: str) -> Symbol | None:
+        for owner in [cls, *(b for b in self.index.class_bases(cls) if isinstance(b, Symbol))]:
+            if isinstance(owner.node, ast.ClassDef):
+                for item in owner.node.body:
+                    if isinstance(item, ast.FunctionDef) and item.name == name:
+                        return Symbol(owner.module, name, item)
+        return None
 
     def _is_query(self, call: ast.Call, name: str, method: str) -> bool:
         location = const_str(kwarg(call, "location"))
@@ -197,10 +221,21 @@ def _bind(
     for kwonly, kw_default in zip(function.args.kwonlyargs, function.args.kw_defaults, strict=True):
         if kw_default is not None:
             bound[kwonly.arg] = (function_module, kw_default)
+    if positional and positional[0].arg in ("self", "cls"):
+        positional = positional[1:]
     for arg, value in zip(positional, call.args, strict=False):
         if not isinstance(value, ast.Starred):
             bound[arg.arg] = (call_module, value)
     for keyword in call.keywords:
         if keyword.arg is not None:
             bound[keyword.arg] = (call_module, keyword.value)
+    # "if parameters is None: parameters = PageParameters()": the value the body puts in a None default.
+    for name, (_, value) in list(bound.items()):
+        if isinstance(value, ast.Constant) and value.value is None:
+            for node in ast.walk(function):
+                if isinstance(node, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id == name for t in node.targets
+                ):
+                    bound[name] = (function_module, node.value)
+                    break
     return bound

@@ -305,6 +305,7 @@ def _read_top_level(module: Module, body: list[ast.stmt]) -> None:
             for item in stmt.body:
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
                     module.functions.append((item, stmt))
+                    _read_method_imports(module, item.body)
         elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
             module.defs[stmt.name] = stmt
             module.functions.append((stmt, None))
@@ -338,6 +339,15 @@ def _read_import(
     for alias in stmt.names:
         if alias.name != "*":
             into[alias.asname or alias.name] = (source, alias.name)
+
+
+def _read_method_imports(module: Module, body: list[ast.stmt]) -> None:
+    """Imports inside methods (deferred to avoid import cycles) resolve like imports in factories."""
+    for stmt in body:
+        if isinstance(stmt, ast.Import | ast.ImportFrom):
+            _read_import(module, stmt, module.local_imports)
+        elif isinstance(stmt, ast.If | ast.Try | ast.With):
+            _read_method_imports(module, _sub_bodies(stmt))
 
 
 def _sub_bodies(stmt: ast.If | ast.Try | ast.With) -> list[ast.stmt]:
