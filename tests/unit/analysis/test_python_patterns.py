@@ -131,6 +131,12 @@ def test_flask_smorest_method_views() -> None:
             "PUT /v1/{tag_id}": {"tag_id"},
             # @blp.paginate() reads page and page_size.
             "GET /v1/": {"page", "page_size"},
+            # Flask's documented MethodView pattern: a view named once, add_url_rule with methods= per URL,
+            # an inherited get.
+            "GET /legacy/users/": {"fields"},
+            "POST /legacy/users/": set(),
+            "GET /legacy/users/{user_id}": {"user_id", "fields"},
+            "DELETE /legacy/users/{user_id}": {"user_id"},
         },
     )
 

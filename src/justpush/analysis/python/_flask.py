@@ -360,20 +360,20 @@ class FlaskExtractor(FrameworkExtractor):
         if rule is None or view is None:
             return
         explicit = str_list(kwarg(call, "methods"))
+        view_module = module
+        if isinstance(view, ast.Name):
+            # user_view = UserAPI.as_view("users"); app.add_url_rule("/users/", view_func=user_view)
+            named = self.index.resolve_expr(module, view)
+            if isinstance(named, Symbol) and isinstance(named.node, ast.Call):
+                view_module, view = named.module, named.node
         if (
             isinstance(view, ast.Call)
             and isinstance(view.func, ast.Attribute)
             and view.func.attr == "as_view"
         ):
-            cls = self.index.resolve_expr(module, view.func.value)
+            cls = self.index.resolve_expr(view_module, view.func.value)
             if isinstance(cls, Symbol) and isinstance(cls.node, ast.ClassDef):
-                for item in cls.node.body:
-                    if (
-                        isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
-                        and item.name in _VIEW_METHODS
-                        and (explicit is None or item.name.upper() in explicit)
-                    ):
-                        owner.routes.append((rule, [_VERBS[item.name]], item, cls.module))
+                self._class_routes(owner, rule, cls, explicit)
             return
         target = self.index.resolve_expr(module, view)
         if isinstance(target, Symbol) and isinstance(target.node, ast.FunctionDef | ast.AsyncFunctionDef):
