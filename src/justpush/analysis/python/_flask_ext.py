@@ -213,7 +213,7 @@ def _bind(
     function: ast.FunctionDef, call_module: Module, call: ast.Call, function_module: Module
 ) -> dict[str, tuple[Module, ast.expr]]:
     """The decorator factory's parameters -> the expression each is bound to (argument or default)."""
-    positional = function.args.args
+    positional = [*function.args.posonlyargs, *function.args.args]
     defaults = function.args.defaults
     bound: dict[str, tuple[Module, ast.expr]] = {}
     for arg, default in zip(positional[len(positional) - len(defaults) :], defaults, strict=True):

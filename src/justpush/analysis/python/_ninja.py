@@ -178,11 +178,10 @@ class NinjaRoutes:
         path_names = set(_PATH_PARAM.findall(path))
         params: dict[tuple[str, str], Parameter] = {}
         body = False
-        args = [*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs][1:]  # not request
-        defaults = [None] * (len(function.args.args) - len(function.args.defaults)) + list(
-            function.args.defaults
-        )
-        default_of = {a.arg: d for a, d in zip(function.args.args, defaults, strict=True)}
+        positional = [*function.args.posonlyargs, *function.args.args]
+        args = [*positional, *function.args.kwonlyargs][1:]  # not request
+        defaults = [None] * (len(positional) - len(function.args.defaults)) + list(function.args.defaults)
+        default_of = {a.arg: d for a, d in zip(positional, defaults, strict=True)}
         default_of.update(
             dict(zip((a.arg for a in function.args.kwonlyargs), function.args.kw_defaults, strict=True))
         )
