@@ -20,6 +20,7 @@ from collections.abc import Iterator
 
 from .._model import Parameter
 from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, simple_name
+from ._resolve import bind_arguments
 
 _ARGUMENT_DECORATORS = frozenset({"arguments", "input", "parameters", "use_args", "use_kwargs"})
 _QUERY_LOCATIONS = frozenset({"query", "querystring", "args"})
@@ -213,22 +214,7 @@ def _bind(
     function: ast.FunctionDef, call_module: Module, call: ast.Call, function_module: Module
 ) -> dict[str, tuple[Module, ast.expr]]:
     """The decorator factory's parameters -> the expression each is bound to (argument or default)."""
-    positional = [*function.args.posonlyargs, *function.args.args]
-    defaults = function.args.defaults
-    bound: dict[str, tuple[Module, ast.expr]] = {}
-    for arg, default in zip(positional[len(positional) - len(defaults) :], defaults, strict=True):
-        bound[arg.arg] = (function_module, default)
-    for kwonly, kw_default in zip(function.args.kwonlyargs, function.args.kw_defaults, strict=True):
-        if kw_default is not None:
-            bound[kwonly.arg] = (function_module, kw_default)
-    if positional and positional[0].arg in ("self", "cls"):
-        positional = positional[1:]
-    for arg, value in zip(positional, call.args, strict=False):
-        if not isinstance(value, ast.Starred):
-            bound[arg.arg] = (call_module, value)
-    for keyword in call.keywords:
-        if keyword.arg is not None:
-            bound[keyword.arg] = (call_module, keyword.value)
+    bound = bind_arguments(function, function_module, call, call_module)
     # "if parameters is None: parameters = PageParameters()": the value the body puts in a None default.
     for name, (_, value) in list(bound.items()):
         if isinstance(value, ast.Constant) and value.value is None:

@@ -49,6 +49,8 @@ class Resolver:
         self._config_keys: dict[str, list[tuple[Module, ast.expr]]] | None = None
         self._loops: dict[int, dict[int, list[LoopEnv]]] = {}
         self._dotenv: tuple[dict[str, str], dict[str, str]] | None = None
+        # Functions being evaluated for their return value: (their module, parameter -> argument).
+        self._frames: list[tuple[Module, LoopEnv]] = []
 
     def string(self, module: Module, expr: ast.expr | None) -> str | None:
         """The string ``expr`` evaluates to, or None when it cannot be known statically."""
@@ -113,6 +115,14 @@ class Resolver:
             right = self._eval(module, expr.right, depth, seen)
             return left + right if isinstance(left, str) and isinstance(right, str) else None
         if isinstance(expr, ast.Name):
+            if self._frames and self._frames[-1][0] is module and expr.id in self._frames[-1][1]:
+                # A parameter of the function being evaluated: the argument it was called with.
+                frame = self._frames.pop()
+                bound_module, bound = frame[1][expr.id]
+                try:  # the argument is evaluated where the call was written
+                    return self._eval(bound_module, bound, depth, seen)
+                finally:
+                    self._frames.append(frame)
             return self._symbol_value(self.index.resolve_expr(module, expr), depth, seen)
         if isinstance(expr, ast.Attribute):
             return self._attribute(module, expr, depth, seen)
@@ -254,8 +264,33 @@ class Resolver:
                 returned = self.index.resolve_expr(target.module, node.returns)
                 if isinstance(returned, Symbol) and isinstance(returned.node, ast.ClassDef):
                     return Instance(returned)
-            return self._single_return(target.module, node, depth, seen)
+            return self._returned(target.module, node, call, module, depth, seen)
         return None
+
+    def _returned(
+        self,
+        module: Module,
+        function: ast.FunctionDef | ast.AsyncFunctionDef,
+        call: ast.Call,
+        call_module: Module,
+        depth: int,
+        seen: frozenset[int],
+    ) -> Value:
+        """What ``function(args)`` returns: its parameters bound to the call's arguments, and of several
+        returns the one taken: an ``if`` whose test is known, else the fall-through ``return``."""
+        frame = (module, bind_arguments(function, module, call, call_module))
+        self._frames.append(frame)
+        try:
+            for stmt in function.body:
+                if isinstance(stmt, ast.If) and any(isinstance(s, ast.Return) for s in stmt.body):
+                    if self._eval(module, stmt.test, depth, seen) is True:
+                        branch = next(s for s in stmt.body if isinstance(s, ast.Return))
+                        return self._eval(module, branch.value, depth, seen) if branch.value else None
+                elif isinstance(stmt, ast.Return):
+                    return self._eval(module, stmt.value, depth, seen) if stmt.value else None
+            return self._single_return(module, function, depth, seen)
+        finally:
+            self._frames.pop()
 
     def _single_return(
         self,
@@ -316,6 +351,32 @@ class Resolver:
                                 keys.setdefault(name, []).append((module, value))
             self._config_keys = keys
         return self._config_keys
+
+
+def bind_arguments(
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    function_module: Module,
+    call: ast.Call,
+    call_module: Module,
+) -> LoopEnv:
+    """A function's parameters -> the expression each is bound to by ``call`` (argument, else default)."""
+    positional = [*function.args.posonlyargs, *function.args.args]
+    defaults = function.args.defaults
+    bound: LoopEnv = {}
+    for arg, default in zip(positional[len(positional) - len(defaults) :], defaults, strict=True):
+        bound[arg.arg] = (function_module, default)
+    for kwonly, kw_default in zip(function.args.kwonlyargs, function.args.kw_defaults, strict=True):
+        if kw_default is not None:
+            bound[kwonly.arg] = (function_module, kw_default)
+    if positional and positional[0].arg in ("self", "cls"):
+        positional = positional[1:]
+    for arg, value in zip(positional, call.args, strict=False):
+        if not isinstance(value, ast.Starred):
+            bound[arg.arg] = (call_module, value)
+    for keyword in call.keywords:
+        if keyword.arg is not None:
+            bound[keyword.arg] = (call_module, keyword.value)
+    return bound
 
 
 def _bind_target(target: ast.expr) -> Callable[[tuple[Module, ast.expr]], LoopEnv]:
