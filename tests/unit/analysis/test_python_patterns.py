@@ -103,6 +103,8 @@ def test_flask_factory_blueprints_config_prefix_and_apifairy_arguments() -> None
             # register_blueprint in a loop over (blueprint, prefix) pairs; None keeps the blueprint's own.
             "GET /reports/daily": set(),
             "GET /exports/csv": set(),
+            # A blueprint built and returned by a factory function, registered from the call's result.
+            "GET /admin/health": set(),
         },
     )
     # A prefix and a rule read from the environment at run time: kept, marked, warned about with file:line.

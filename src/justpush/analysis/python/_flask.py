@@ -214,22 +214,29 @@ class FlaskExtractor(FrameworkExtractor):
         return self._implicit
 
     def _app_of(self, module: Module, expr: ast.expr, depth: int = 0) -> _App | None:
+        if isinstance(expr, ast.Call):
+            return self._factory_result(module, expr, depth)
         resolved = self.index.resolve_expr(module, expr)
         if not isinstance(resolved, Symbol):
             return None
         found = self.apps.get(id(resolved.node))
-        if found is None and isinstance(resolved.node, ast.Call) and depth < 4:
-            # app = create_app("dev"): the app the factory returns.
-            factory = self.index.call_target(resolved.module, resolved.node)
-            if isinstance(factory, Symbol) and isinstance(
-                factory.node, ast.FunctionDef | ast.AsyncFunctionDef
-            ):
-                for node in ast.walk(factory.node):
-                    if isinstance(node, ast.Return) and node.value is not None:
-                        found = self._app_of(factory.module, node.value, depth + 1)
-                        if found is not None:
-                            break
+        if found is None and isinstance(resolved.node, ast.Call):
+            found = self._factory_result(resolved.module, resolved.node, depth)
         return found
+
+    def _factory_result(self, module: Module, call: ast.Call, depth: int) -> _App | None:
+        """The app or blueprint a factory returns: app = create_app("dev"), register_blueprint(make(app))."""
+        factory = self.index.call_target(module, call)
+        if depth >= 4 or not (
+            isinstance(factory, Symbol) and isinstance(factory.node, ast.FunctionDef | ast.AsyncFunctionDef)
+        ):
+            return None
+        for node in ast.walk(factory.node):
+            if isinstance(node, ast.Return) and node.value is not None:
+                found = self._app_of(factory.module, node.value, depth + 1)
+                if found is not None:
+                    return found
+        return None
 
     def _collect_routes(self) -> None:
         for module in self.index.app_modules:
