@@ -151,7 +151,7 @@ def test_flask_restx_namespaces_and_resources() -> None:
     _check(
         _analyze("python-flask-restx"),
         {
-            # A pagination decorator method of a project Namespace subclass wrapping use_args(location="query").
+            # A project Namespace subclass whose paginate() method wraps use_args(location="query").
             "GET /api/cats/": {"color", "limit", "offset"},
             "POST /api/cats/": set(),
             "GET /api/cats/{id}": {"id"},
