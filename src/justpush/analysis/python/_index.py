@@ -421,12 +421,6 @@ def kwarg(call: ast.Call, name: str) -> ast.expr | None:
     return None
 
 
-def arg_or_kwarg(call: ast.Call, position: int, name: str) -> ast.expr | None:
-    if len(call.args) > position and not isinstance(call.args[position], ast.Starred):
-        return call.args[position]
-    return kwarg(call, name)
-
-
 def str_list(expr: ast.AST | None) -> list[str] | None:
     """["GET", "POST"] / ("GET",) / {"GET"} as strings, or None when not a literal list of strings."""
     if isinstance(expr, ast.List | ast.Tuple | ast.Set):

@@ -59,9 +59,6 @@ class Resolver:
         value = self._eval(module, expr, 0, frozenset())
         return value if isinstance(value, str) else None
 
-    def value(self, module: Module, expr: ast.expr) -> Value:
-        return self._eval(module, expr, 0, frozenset())
-
     def loop_envs(self, module: Module, node: ast.AST) -> list[LoopEnv]:
         """A binding per element when ``node`` is in ``for x in [a, b]`` (or a list constant); else [{}]."""
         loops = self._loops.get(id(module))
