@@ -190,6 +190,9 @@ def test_django_urlpatterns_helper_router_root_actions_and_query_params() -> Non
             "GET /api/v1/products/featured/": {"min_price"},
             "GET /api/v1/orders/": {"limit", "offset"},
             "GET /api/v1/orders/{pk}/": {"pk"},
+            # drf-nested-routers: a viewset under products/{product_pk}/.
+            "GET /api/v1/products/{product_pk}/reviews/": {"product_pk"},
+            "GET /api/v1/products/{product_pk}/reviews/{pk}/": {"product_pk", "pk"},
             "GET /api/v1/stats/": {"period"},
             # A serializer bound to request.query_params and a pagination class passed to a helper.
             "GET /api/v1/search/orders/": {"status", "since", "take", "offset"},

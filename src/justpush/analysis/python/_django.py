@@ -324,6 +324,23 @@ class DjangoExtractor(FrameworkExtractor):
         trailing = "" if literal(kwarg(resolved.node, "trailing_slash")) is False else "/"
         router_module = resolved.module
         router_class = self.index.call_target(router_module, resolved.node)
+        if isinstance(router_class, External) and router_class.last.startswith("Nested"):
+            # drf-nested-routers: NestedSimpleRouter(parent, "clients", lookup="client") serves its viewsets
+            # under clients/{client_pk}/.
+            parent = self.resolver.string(
+                router_module,
+                resolved.node.args[1]
+                if len(resolved.node.args) > 1
+                else kwarg(resolved.node, "parent_prefix"),
+            )
+            lookup = self.resolver.string(router_module, kwarg(resolved.node, "lookup")) or "parent"
+            if parent is None:
+                where = f"{self._where(router_module)}:{resolved.node.lineno}"
+                self.api.warnings.append(
+                    f"{where}: nested router parent prefix is not known statically; its routes are left out"
+                )
+                return
+            prefix = f"{prefix}{parent.strip('/')}/{{{lookup}_pk}}/"
         if isinstance(router_class, External) and router_class.last == "DefaultRouter":
             # DefaultRouter serves an API root view listing its registered viewsets.
             self._emit(
@@ -575,6 +592,12 @@ class DjangoExtractor(FrameworkExtractor):
     ) -> None:
         requirement = self._requirement(security, method, extra_schemes or [])
         node = owner.node
+        declared = {p.name for p in params if p.location == "path"}
+        params = params + tuple(
+            Parameter(name, "path", {"type": "string"}, required=True)
+            for name in dict.fromkeys(re.findall(r"\{(\w+)\}", path))
+            if name not in declared
+        )
         if method == "get":
             taken = {(p.location, p.name) for p in params}
             params = params + tuple(
