@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,10 +179,28 @@ def _extract(root: Path, profile: ProjectProfile, warnings: list[str]) -> Extrac
         warnings.append(f"{profile.language}: code nested too deeply to analyse; no routes extracted")
         return ExtractedApi()
     except Exception as exc:  # one extractor bug must not lose the profile
-        warnings.append(f"{profile.language}: route extraction failed ({type(exc).__name__}: {exc})")
+        warnings.append(
+            f"{profile.language}: route extraction failed at {_raised_at(exc)} "
+            f"({type(exc).__name__}: {exc}); no routes extracted"
+        )
         return ExtractedApi()
     warnings.extend(api.warnings)
+    if profile.framework and not api.operations:
+        # Never silent: an empty spec for a detected framework is a finding, not a success.
+        where = "" if profile.app_dir == "." else f" in {profile.app_dir}"
+        warnings.append(f"{profile.framework} detected{where} but no routes found; the spec has no paths")
     return api
+
+
+def _raised_at(exc: BaseException) -> str:
+    """Where in the analyser an exception was raised: a package-relative file and line (no host paths)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "an unknown place"
+    frame = frames[-1]
+    parts = Path(frame.filename).parts
+    shown = "/".join(parts[parts.index("justpush") :]) if "justpush" in parts else Path(frame.filename).name
+    return f"{shown}:{frame.lineno}"
 
 
 def _existing_spec(

@@ -5,12 +5,15 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from .._files import evidence_path
 from .._model import Evidence, ExtractedApi, HttpMethod, Operation, Parameter
 from ._auth import schemes_from_checks
-from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, str_list
+from ._base import FrameworkExtractor
+from ._guard import guarded
+from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, simple_name, str_list
+from ._ninja import NinjaRoutes
 from ._schema import REF_PREFIX, nullable
 
 _METHODS: tuple[HttpMethod, ...] = ("get", "post", "put", "patch", "delete")
@@ -79,6 +82,14 @@ _AUTH_SCHEMES: dict[str, tuple[str, dict[str, Any]]] = {
     "JSONWebTokenAuthentication": ("JWTAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}),
 }
 _DRF_DEFAULT_AUTH = ("SessionAuthentication", "BasicAuthentication")
+_MAX_URLCONF_DEPTH = 32
+# DRF pagination classes -> the query parameters they read (and the class attribute renaming each).
+_PAGINATION: dict[str, tuple[tuple[str, str], ...]] = {
+    "PageNumberPagination": (("page", "page_query_param"),),
+    "LimitOffsetPagination": (("limit", "limit_query_param"), ("offset", "offset_query_param")),
+    "CursorPagination": (("cursor", "cursor_query_param"),),
+}
+_QUERY_READERS = frozenset({"query_params", "GET"})
 _MODEL_FIELDS: dict[str, dict[str, Any]] = {
     "AutoField": {"type": "integer"},
     "BigAutoField": {"type": "integer"},
@@ -129,16 +140,18 @@ class _Security:
     permissions: tuple[str, ...]
 
 
-class DjangoExtractor:
-    def __init__(self, index: PythonIndex, api: ExtractedApi, app_dir: str) -> None:
-        self.index = index
-        self.api = api
-        self.app_dir = app_dir
-        self.defaults = _Security(_DRF_DEFAULT_AUTH, ("AllowAny",))
-        self._visited: set[int] = set()
+class DjangoExtractor(FrameworkExtractor):
+    framework = "django"
 
-    def _where(self, module: Module) -> str:
-        return evidence_path(self.app_dir, module.path)
+    def __init__(self, index: PythonIndex, api: ExtractedApi, app_dir: str) -> None:
+        super().__init__(index, api, app_dir)
+        self.defaults = _Security(_DRF_DEFAULT_AUTH, ("AllowAny",))
+        # The DEFAULT_PAGINATION_CLASS of REST_FRAMEWORK (its class name), if set.
+        self.pagination: str | None = None
+        self._visited: set[int] = set()
+        self.ninja = NinjaRoutes(index, self.resolver, api, self._where)
+        # Path prefixes standing for a url route the code computes at run time -> why.
+        self._unknown: dict[str, str] = {}
 
     def run(self) -> None:
         root = self._root_urlconf()
@@ -149,7 +162,7 @@ class DjangoExtractor:
 
     def _root_urlconf(self) -> Module | None:
         settings = sorted(
-            (m for m in self.index.modules if "ROOT_URLCONF" in m.defs),
+            (m for m in self.index.app_modules if "ROOT_URLCONF" in m.defs),
             key=lambda m: (m.name.count("."), m.name),
         )
         for module in settings:
@@ -159,7 +172,11 @@ class DjangoExtractor:
             if found is not None:
                 return found
         urls = sorted(
-            (m for m in self.index.modules if m.name.split(".")[-1] == "urls" and "urlpatterns" in m.defs),
+            (
+                m
+                for m in self.index.app_modules
+                if m.name.rsplit(".", 1)[-1] == "urls" and "urlpatterns" in m.defs
+            ),
             key=lambda m: (m.name.count("."), m.name),
         )
         return urls[0] if urls else None
@@ -175,6 +192,9 @@ class DjangoExtractor:
                 auth = tuple(names)
             elif const_str(key) == "DEFAULT_PERMISSION_CLASSES":
                 perms = tuple(names)
+            elif const_str(key) == "DEFAULT_PAGINATION_CLASS":
+                dotted = self.resolver.string(module, value)
+                self.pagination = dotted.rsplit(".", 1)[-1] if dotted else None
         self.defaults = _Security(auth, perms)
 
     # ---- urlpatterns ----------------------------------------------------------------------------
@@ -183,36 +203,57 @@ class DjangoExtractor:
             self.api.warnings.append(f"{self._where(module)}: urlconf included in a cycle; ignored")
             return
         self._visited.add(id(module))
-        patterns = module.defs.get("urlpatterns")
-        if isinstance(patterns, ast.expr):
-            self._patterns(module, patterns, prefix, depth)
+        history = module.history.get("urlpatterns") or []
+        if history:
+            self._patterns(module, history[-1], prefix, depth, tuple(history[:-1]))
         for extra in module.augments.get("urlpatterns", []):
             self._patterns(module, extra, prefix, depth)
         self._visited.discard(id(module))
 
-    def _patterns(self, module: Module, expr: ast.expr, prefix: str, depth: int) -> None:
+    def _patterns(
+        self, module: Module, expr: ast.expr, prefix: str, depth: int, earlier: tuple[ast.expr, ...] = ()
+    ) -> None:
+        """Routes of a urlpatterns expression; ``earlier`` are the module's previous urlpatterns values."""
+        if depth > _MAX_URLCONF_DEPTH:
+            self.api.warnings.append(
+                f"{self._where(module)}:{getattr(expr, 'lineno', '?')}: urlpatterns nested too deeply; "
+                "the rest is left out"
+            )
+            return
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
-            self._patterns(module, expr.left, prefix, depth)
-            self._patterns(module, expr.right, prefix, depth)
+            self._patterns(module, expr.left, prefix, depth + 1, earlier)
+            self._patterns(module, expr.right, prefix, depth + 1, earlier)
             return
         if isinstance(expr, ast.List | ast.Tuple):
             for item in expr.elts:
                 if isinstance(item, ast.Starred):
-                    self._patterns(module, item.value, prefix, depth)
+                    self._patterns(module, item.value, prefix, depth + 1, earlier)
                 elif isinstance(item, ast.Call):
-                    self._pattern(module, item, prefix, depth)
+                    guarded(
+                        self.api.warnings,
+                        self._where(module),
+                        item.lineno,
+                        f"url pattern {ast.unparse(item)[:60]}",
+                        partial(self._pattern, module, item, prefix, depth),
+                    )
             return
         if isinstance(expr, ast.Attribute) and expr.attr == "urls":
             self._router(module, expr.value, prefix)
             return
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name | ast.Attribute) and expr.args:
-            # format_suffix_patterns([...]) and similar wrappers
-            self._patterns(module, expr.args[0], prefix, depth)
+            # format_suffix_patterns([...]), urlpatterns = helper.do_urls(urlpatterns) and similar wrappers
+            self._patterns(module, expr.args[0], prefix, depth + 1, earlier)
             return
         if isinstance(expr, ast.Name):
+            if expr.id == "urlpatterns" and module.history.get("urlpatterns"):
+                # A reassignment reading urlpatterns means the value before it, never itself.
+                if earlier:
+                    self._patterns(module, earlier[-1], prefix, depth + 1, earlier[:-1])
+                return
             resolved = self.index.resolve_expr(module, expr)
             if isinstance(resolved, Symbol) and isinstance(resolved.node, ast.expr):
-                self._patterns(resolved.module, resolved.node, prefix, depth + 1)
+                history = tuple(resolved.module.history.get(resolved.name, ()))[:-1]
+                self._patterns(resolved.module, resolved.node, prefix, depth + 1, history)
 
     def _pattern(self, module: Module, call: ast.Call, prefix: str, depth: int) -> None:
         target = self.index.call_target(module, call)
@@ -220,13 +261,24 @@ class DjangoExtractor:
         if kind not in ("path", "re_path", "url") or len(call.args) < 2:
             return
         route_expr = call.args[0]
-        route = const_str(route_expr)
+        route = self.resolver.string(module, route_expr)
+        reason = None
         if route is None:
-            self.api.warnings.append(f"{self._where(module)}:{call.lineno}: url route is not a literal")
-            return
+            # Kept as a {unresolved} segment; every operation under it is marked with the reason.
+            reason = f"url route {ast.unparse(route_expr)!r} is not known statically"
+            self.api.warnings.append(
+                f"{self._where(module)}:{call.lineno}: {reason}; its routes are listed under /{{unresolved}}"
+            )
+            route = "<unresolved>/" if kind == "path" else r"^(?P<unresolved>[^/]+)/"
         piece, params, unresolved = _django_route(route, regex=kind != "path")
         full = prefix + piece
+        if reason is not None:
+            self._unknown["/" + full] = reason
         view = call.args[1]
+        if isinstance(view, ast.Attribute) and view.attr == "urls":
+            # path("api/", api.urls): a django-ninja API (or a router's urls) mounted here.
+            self._router(module, view.value, full)
+            return
         if isinstance(view, ast.Call):
             view_target = self.index.call_target(module, view)
             if isinstance(view_target, External) and view_target.last == "include" and view.args:
@@ -266,8 +318,43 @@ class DjangoExtractor:
         resolved = self.index.resolve_expr(module, router_expr)
         if not (isinstance(resolved, Symbol) and isinstance(resolved.node, ast.Call)):
             return
+        if self.ninja.is_api(resolved):
+            self.ninja.emit(resolved, prefix)
+            return
         trailing = "" if literal(kwarg(resolved.node, "trailing_slash")) is False else "/"
         router_module = resolved.module
+        router_class = self.index.call_target(router_module, resolved.node)
+        if isinstance(router_class, External) and router_class.last.startswith("Nested"):
+            # drf-nested-routers: NestedSimpleRouter(parent, "clients", lookup="client") serves its viewsets
+            # under clients/{client_pk}/.
+            parent = self.resolver.string(
+                router_module,
+                resolved.node.args[1]
+                if len(resolved.node.args) > 1
+                else kwarg(resolved.node, "parent_prefix"),
+            )
+            lookup = self.resolver.string(router_module, kwarg(resolved.node, "lookup")) or "parent"
+            if parent is None:
+                where = f"{self._where(router_module)}:{resolved.node.lineno}"
+                self.api.warnings.append(
+                    f"{where}: nested router parent prefix is not known statically; its routes are left out"
+                )
+                return
+            prefix = f"{prefix}{parent.strip('/')}/{{{lookup}_pk}}/"
+        if isinstance(router_class, External) and router_class.last == "DefaultRouter":
+            # DefaultRouter serves an API root view listing its registered viewsets.
+            self._emit(
+                resolved,
+                "get",
+                f"/{prefix}",
+                (),
+                self.defaults,
+                f"{resolved.name}.api_root",
+                None,
+                {"200": {"type": "object"}},
+                {},
+                resolved.node.lineno,
+            )
         for call in router_module.calls:
             if not (
                 isinstance(call.func, ast.Attribute)
@@ -276,7 +363,7 @@ class DjangoExtractor:
                 and self.index.resolve_expr(router_module, call.func.value) == resolved
             ):
                 continue
-            route = const_str(call.args[0])
+            route = self.resolver.string(router_module, call.args[0])
             viewset = self.index.resolve_expr(router_module, call.args[1])
             if route is None or not isinstance(viewset, Symbol):
                 continue
@@ -316,12 +403,13 @@ class DjangoExtractor:
                 _action_body(action, serializer),
                 _action_response(action, serializer),
                 {},
+                listing=action == "list",
             )
         for item in node.body:
             if not isinstance(item, ast.FunctionDef):
                 continue
             for decorator in item.decorator_list:
-                if not (isinstance(decorator, ast.Call) and _name(decorator.func) == "action"):
+                if not (isinstance(decorator, ast.Call) and simple_name(decorator.func) == "action"):
                     continue
                 is_detail = literal(kwarg(decorator, "detail")) is True
                 url_path = const_str(kwarg(decorator, "url_path")) or item.name
@@ -358,6 +446,28 @@ class DjangoExtractor:
     ) -> None:
         assert isinstance(view.func, ast.Attribute)
         cls = self.index.resolve_expr(module, view.func.value)
+        if isinstance(cls, External):
+            # A library's view (drf-spectacular's schema view, Django's TemplateView): its known methods.
+            known = _GENERIC_VIEWS.get(cls.last)
+            notes = dict(unresolved)
+            if known is None:
+                notes["methods"] = f"{cls.dotted} is a library view; GET assumed"
+            owner = Symbol(module, cls.last, view)
+            verbs: tuple[HttpMethod, ...] = known or ("get",)
+            for verb in verbs:
+                self._emit(
+                    owner,
+                    verb,
+                    path,
+                    tuple(params),
+                    None,
+                    f"{cls.last}.{verb}",
+                    None,
+                    {"200": None},
+                    notes,
+                    pattern.lineno,
+                )
+            return
         if not (isinstance(cls, Symbol) and isinstance(cls.node, ast.ClassDef)):
             self.api.warnings.append(
                 f"{self._where(module)}:{pattern.lineno}: view class not found in the project"
@@ -381,6 +491,7 @@ class DjangoExtractor:
                         _action_body(action, serializer),
                         _action_response(action, serializer),
                         unresolved,
+                        listing=action == "list",
                     )
             return
         methods: set[HttpMethod] = set()
@@ -389,9 +500,11 @@ class DjangoExtractor:
             for item in item_cls.node.body:
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name in _METHODS:
                     methods.add(_VERB[item.name])
+        lists = False
         for base in self.index.class_bases(cls):
             if isinstance(base, External):
                 methods.update(_GENERIC_VIEWS.get(base.last, ()))
+                lists = lists or (base.last.startswith("List") and base.last.endswith("APIView"))
         for method in sorted(methods, key=_METHODS.index):
             body = {"$ref": serializer} if serializer and method in ("post", "put", "patch") else None
             response = _generic_response(method, serializer, cls, self.index)
@@ -405,6 +518,7 @@ class DjangoExtractor:
                 body,
                 response,
                 unresolved,
+                listing=lists and method == "get",
             )
 
     def _function_view(
@@ -417,7 +531,7 @@ class DjangoExtractor:
         perms: tuple[str, ...] | None = None
         is_drf = False
         for decorator in node.decorator_list:
-            name = _name(decorator.func if isinstance(decorator, ast.Call) else decorator)
+            name = simple_name(decorator.func if isinstance(decorator, ast.Call) else decorator)
             args = decorator.args if isinstance(decorator, ast.Call) else []
             if name in ("api_view", "require_http_methods") and args:
                 methods = str_list(args[0])
@@ -473,9 +587,22 @@ class DjangoExtractor:
         unresolved: dict[str, str],
         line: int | None = None,
         extra_schemes: list[str] | None = None,
+        *,
+        listing: bool = False,
     ) -> None:
         requirement = self._requirement(security, method, extra_schemes or [])
         node = owner.node
+        declared = {p.name for p in params if p.location == "path"}
+        params = params + tuple(
+            Parameter(name, "path", {"type": "string"}, required=True)
+            for name in dict.fromkeys(re.findall(r"\{(\w+)\}", path))
+            if name not in declared
+        )
+        if method == "get":
+            taken = {(p.location, p.name) for p in params}
+            params = params + tuple(
+                p for p in self._query_params(owner, listing) if (p.location, p.name) not in taken
+            )
         self.api.operations.append(
             Operation(
                 method=method,
@@ -485,7 +612,7 @@ class DjangoExtractor:
                 request_body=body,
                 responses=responses,
                 security=requirement,
-                unresolved=dict(unresolved),
+                unresolved=self._with_unknown(unresolved, path),
                 evidence=Evidence(
                     self._where(owner.module),
                     line or getattr(node, "lineno", None),
@@ -493,6 +620,11 @@ class DjangoExtractor:
                 ),
             )
         )
+
+    def _with_unknown(self, unresolved: dict[str, str], path: str) -> dict[str, str]:
+        path = path if path.startswith("/") else "/" + path
+        reasons = [why for start, why in self._unknown.items() if path.startswith(start)]
+        return {**unresolved, "path": "; ".join(reasons)} if reasons else dict(unresolved)
 
     def _requirement(
         self, security: _Security | None, method: HttpMethod, extra: list[str]
@@ -514,6 +646,110 @@ class DjangoExtractor:
         # DRF accepts any one of the authentication classes: alternatives, not a combination.
         requirements: list[dict[str, list[str]]] = [{name: []} for name in dict.fromkeys(names)]
         return requirements or None
+
+    def _query_params(self, owner: Symbol, listing: bool) -> list[Parameter]:
+        """Query parameters a GET view reads: query_params/GET reads (directly or through a serializer
+        bound to them), pagination (the view's, or one passed as pagination_class=), filter fields."""
+        found: dict[str, Parameter] = {}
+
+        def add(name: str, schema: dict[str, Any]) -> None:
+            found.setdefault(name, Parameter(name, "query", schema))
+
+        scopes = [owner]
+        if isinstance(owner.node, ast.ClassDef):
+            scopes += self._project_bases(owner)
+        for scope in scopes:
+            for node in ast.walk(scope.node):
+                name = _query_read(node)
+                if name is not None:
+                    add(name, {"type": "string"})
+                if not isinstance(node, ast.Call):
+                    continue
+                bound = kwarg(node, "data") or (node.args[0] if node.args else None)
+                if isinstance(bound, ast.Attribute) and bound.attr in _QUERY_READERS:
+                    # FilterSerializer(data=request.query_params): the serializer's fields are the filters.
+                    serializer = self._class_ref(owner, scope.module, node.func)
+                    if serializer is not None:
+                        for field, schema in self._serializer_schema(serializer)["properties"].items():
+                            add(field, schema)
+                paginator = kwarg(node, "pagination_class")
+                if paginator is not None:
+                    for field in self._pagination_names(
+                        self._class_ref(owner, scope.module, paginator), None
+                    ):
+                        add(field, {"type": "integer"})
+        if listing and isinstance(owner.node, ast.ClassDef):
+            for name in self._pagination_params(owner):
+                add(name, {"type": "integer"})
+            for attr, param in (("search_fields", "search"), ("ordering_fields", "ordering")):
+                if self._class_attr(owner, attr) is not None:
+                    add(param, {"type": "string"})
+            filters = self._class_attr(owner, "filterset_fields")
+            names = str_list(filters) or (
+                [k for k in (const_str(k) for k in filters.keys) if k]
+                if isinstance(filters, ast.Dict)
+                else []
+            )
+            for name in names:
+                add(name, {"type": "string"})
+        return list(found.values())
+
+    def _class_ref(self, owner: Symbol, module: Module, expr: ast.expr) -> Symbol | None:
+        """A class named in a view: ``self.FilterSerializer`` (nested in the view) or an imported one."""
+        if (
+            isinstance(expr, ast.Attribute)
+            and isinstance(expr.value, ast.Name)
+            and expr.value.id == "self"
+            and isinstance(owner.node, ast.ClassDef)
+        ):
+            for cls in [owner, *self._project_bases(owner)]:
+                assert isinstance(cls.node, ast.ClassDef)
+                for stmt in cls.node.body:
+                    if isinstance(stmt, ast.ClassDef) and stmt.name == expr.attr:
+                        return Symbol(cls.module, stmt.name, stmt)
+            attr = self._class_attr(owner, expr.attr)
+            if attr is None:
+                return None
+            module, expr = self._attr_module(owner, expr.attr), attr
+        resolved = self.index.resolve_expr(module, expr)
+        if isinstance(resolved, Symbol) and isinstance(resolved.node, ast.ClassDef):
+            return resolved
+        return None
+
+    def _pagination_params(self, view: Symbol) -> list[str]:
+        expr = self._class_attr(view, "pagination_class")
+        if isinstance(expr, ast.Constant) and expr.value is None:
+            return []
+        if expr is None:
+            return self._pagination_names(None, self.pagination)
+        resolved = self.index.resolve_expr(self._attr_module(view, "pagination_class"), expr)
+        if isinstance(resolved, External):
+            return self._pagination_names(None, resolved.last)
+        custom = self._class_ref(view, view.module, expr) if isinstance(expr, ast.Attribute) else None
+        if isinstance(resolved, Symbol) and isinstance(resolved.node, ast.ClassDef):
+            custom = resolved
+        return self._pagination_names(custom, None)
+
+    def _pagination_names(self, custom: Symbol | None, kind: str | None) -> list[str]:
+        """The query parameters of a DRF pagination class: a library one by name, or a project subclass."""
+        if custom is not None:
+            kind = next(
+                (
+                    b.last
+                    for b in self.index.class_bases(custom)
+                    if isinstance(b, External) and b.last in _PAGINATION
+                ),
+                None,
+            )
+        names: list[str] = []
+        for default, attr in _PAGINATION.get(kind or "", ()):
+            renamed = const_str(self._class_attr(custom, attr)) if custom is not None else None
+            names.append(renamed or default)
+        if custom is not None:
+            size = const_str(self._class_attr(custom, "page_size_query_param"))
+            if size:
+                names.append(size)
+        return names
 
     def _class_security(self, cls: Symbol) -> _Security:
         auth = self._class_attr(cls, "authentication_classes")
@@ -599,7 +835,7 @@ class DjangoExtractor:
             for target in stmt.targets:
                 if not isinstance(target, ast.Name):
                     continue
-                field_name = _name(stmt.value.func)
+                field_name = simple_name(stmt.value.func)
                 if field_name in _MODEL_FIELDS or field_name.endswith("Serializer"):
                     schema, is_required = self._serializer_field(serializer.module, stmt.value, field_name)
                     properties[target.id] = schema
@@ -651,7 +887,7 @@ class DjangoExtractor:
             for stmt in cls.node.body:
                 if not (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call)):
                     continue
-                kind = _name(stmt.value.func)
+                kind = simple_name(stmt.value.func)
                 if kind not in _MODEL_FIELDS:
                     continue
                 for target in stmt.targets:
@@ -679,6 +915,26 @@ class DjangoExtractor:
                             schema["readOnly"] = True
                         fields[target.id] = (schema, not optional)
         return fields
+
+
+def _query_read(node: ast.AST) -> str | None:
+    """``x`` of ``request.query_params.get("x")`` / ``self.request.GET["x"]``, else None."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
+        reader = node.func.value
+        if (
+            node.func.attr in ("get", "getlist")
+            and isinstance(reader, ast.Attribute)
+            and reader.attr in _QUERY_READERS
+        ):
+            return const_str(node.args[0])
+    if (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Attribute)
+        and node.value.attr in _QUERY_READERS
+        and isinstance(node.ctx, ast.Load)
+    ):
+        return const_str(node.slice)
+    return None
 
 
 def _django_route(route: str, *, regex: bool) -> tuple[str, list[Parameter], dict[str, str]]:
@@ -758,12 +1014,4 @@ def _compared_methods(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[
 def _class_names(expr: ast.expr | None) -> list[str]:
     if not isinstance(expr, ast.List | ast.Tuple):
         return []
-    return [_name(e) for e in expr.elts if _name(e)]
-
-
-def _name(expr: ast.expr) -> str:
-    if isinstance(expr, ast.Name):
-        return expr.id
-    if isinstance(expr, ast.Attribute):
-        return expr.attr
-    return ""
+    return [simple_name(e) for e in expr.elts if simple_name(e)]

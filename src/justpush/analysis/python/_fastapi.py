@@ -5,11 +5,13 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, cast
 
-from .._files import evidence_path
 from .._model import Evidence, ExtractedApi, HttpMethod, Operation, Parameter, ParamLocation
 from ._auth import schemes_from_checks
+from ._base import FrameworkExtractor
+from ._guard import guarded
 from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, str_list
 from ._schema import SchemaBuilder, field_constraints, unresolved
 
@@ -41,6 +43,7 @@ _SECURITY_CLASSES = frozenset(
     }
 )  # fmt: skip
 _MAX_DEPENDENCY_DEPTH = 12
+_ROUTER_CLASSES = frozenset({"APIRouter", "InferringRouter"})
 
 
 @dataclass
@@ -51,9 +54,23 @@ class _Router:
     tags: tuple[str, ...] = ()
     dependencies: list[ast.expr] = field(default_factory=list)
     routes: list[_Route] = field(default_factory=list)
-    # (child router, prefix, tags, dependencies, module of the include call)
-    children: list[tuple[_Router, str, tuple[str, ...], list[ast.expr], Module]] = field(default_factory=list)
+    children: list[_Include] = field(default_factory=list)
     included: bool = False
+    # Why the router's own prefix is unknown (its routes are listed without it), if it is.
+    unresolved: str | None = None
+    # FastAPI(root_path=...), for apps.
+    root_path: str | None = None
+
+
+@dataclass
+class _Include:
+    child: _Router
+    prefix: str
+    tags: tuple[str, ...]
+    dependencies: list[ast.expr]
+    # The module of the include_router/mount call.
+    module: Module
+    unresolved: str | None = None
 
 
 @dataclass
@@ -83,22 +100,32 @@ def _list_items(expr: ast.expr | None) -> list[ast.expr]:
     return list(expr.elts) if isinstance(expr, ast.List | ast.Tuple) else []
 
 
-class FastApiExtractor:
+class FastApiExtractor(FrameworkExtractor):
+    framework = "fastapi"
+
     def __init__(self, index: PythonIndex, api: ExtractedApi, app_dir: str) -> None:
-        self.index = index
-        self.api = api
-        self.app_dir = app_dir
+        super().__init__(index, api, app_dir)
         self.schemas = SchemaBuilder(index, api.schemas)
         self.routers: dict[int, _Router] = {}
+        self._implicit: _Router | None = None
 
     def run(self) -> None:
         self._collect_routers()
         self._collect_routes()
         self._collect_includes()
         apps = [r for r in self.routers.values() if r.is_app]
-        roots = apps or [r for r in self.routers.values() if not r.included]
+        # An app mounted in another (app.mount("/api/v1", api)) is served through it, not on its own.
+        roots = (
+            [a for a in apps if not a.included]
+            or apps
+            or [r for r in self.routers.values() if not r.included]
+        )
+        for root in roots:
+            # root_path tells a proxy's prefix; a mounted app gets its root_path from the mount instead.
+            if root.root_path and {"url": root.root_path} not in self.api.servers:
+                self.api.servers.append({"url": root.root_path})
         for root in sorted(roots, key=lambda r: (r.symbol.module.path, r.symbol.name)):
-            self._visit(root, "", (), [], root.symbol.module, (id(root),))
+            self._visit(root, "", (), [], (), (id(root),))
         if apps:
             for router in self.routers.values():
                 if not router.included and not router.is_app and router.routes:
@@ -108,25 +135,22 @@ class FastApiExtractor:
                         f"its {len(router.routes)} route(s) are left out"
                     )
 
-    def _where(self, module: Module) -> str:
-        return evidence_path(self.app_dir, module.path)
-
     # ---- discovery ------------------------------------------------------------------------------
     def _collect_routers(self) -> None:
-        for module in self.index.modules:
+        for module in self.index.app_modules:
             for name, node in [*module.defs.items(), *module.local_defs.items()]:
                 if not isinstance(node, ast.Call):
                     continue
-                target = self.index.call_target(module, node)
-                if not isinstance(target, External) or target.last not in ("FastAPI", "APIRouter"):
+                kind = self._kind(module, node)
+                if kind is None or id(node) in self.routers:
                     continue
-                if id(node) in self.routers:
-                    continue
-                is_app = target.last == "FastAPI"
+                is_app = kind == "FastAPI"
+                prefix, reason = self._path_part(module, kwarg(node, "prefix"), node.lineno, "router prefix")
                 router = _Router(
                     symbol=Symbol(module, name, node),
                     is_app=is_app,
-                    prefix=const_str(kwarg(node, "prefix")) or "",
+                    prefix=prefix,
+                    unresolved=reason,
                     tags=_literal_str_tuple(kwarg(node, "tags")),
                     dependencies=_list_items(kwarg(node, "dependencies")),
                 )
@@ -134,9 +158,47 @@ class FastApiExtractor:
                 if is_app:
                     self.api.title = self.api.title or const_str(kwarg(node, "title"))
                     self.api.version = self.api.version or const_str(kwarg(node, "version"))
-                    root_path = const_str(kwarg(node, "root_path"))
-                    if root_path:
-                        self.api.servers.append({"url": root_path})
+                    router.root_path = self.resolver.string(module, kwarg(node, "root_path"))
+
+    def _path_part(
+        self, module: Module, expr: ast.expr | None, line: int, what: str
+    ) -> tuple[str, str | None]:
+        """A prefix/path expression's value, or "" and the reason (also warned) when it is not knowable."""
+        if expr is None:
+            return "", None
+        value = self.resolver.string(module, expr)
+        if value is not None:
+            return value, None
+        reason = f"{what} {ast.unparse(expr)!r} is not known statically"
+        self.api.warnings.append(
+            f"{self._where(module)}:{line}: {reason}; routes below it are listed without it"
+        )
+        return "", reason
+
+    def _kind(self, module: Module, call: ast.Call) -> str | None:
+        """ "FastAPI" or "APIRouter" for a call creating one (subclasses too, InferringRouter and own)."""
+        target = self.index.call_target(module, call)
+        candidates: list[External] = []
+        if isinstance(target, External):
+            candidates.append(target)
+        elif isinstance(target, Symbol) and isinstance(target.node, ast.ClassDef):
+            candidates.extend(b for b in self.index.class_bases(target) if isinstance(b, External))
+        for candidate in candidates:
+            if candidate.last == "FastAPI" or candidate.last in _ROUTER_CLASSES:
+                return "FastAPI" if candidate.last == "FastAPI" else "APIRouter"
+        return None
+
+    def _implicit_app(self, module: Module, expr: ast.expr) -> _Router | None:
+        """The app a function only receives as a parameter (def setup(app): app.include_router(...))."""
+        if not isinstance(expr, ast.Name):
+            return None
+        resolved = self.index.resolve_expr(module, expr)
+        if not (isinstance(resolved, External) and resolved.dotted == expr.id):
+            return None
+        if self._implicit is None:
+            self._implicit = _Router(symbol=Symbol(module, expr.id, expr), is_app=True)
+            self.routers[id(expr)] = self._implicit
+        return self._implicit
 
     def _router_of(self, module: Module, expr: ast.expr) -> _Router | None:
         resolved = self.index.resolve_expr(module, expr)
@@ -145,10 +207,9 @@ class FastApiExtractor:
         return None
 
     def _collect_routes(self) -> None:
-        for module in self.index.modules:
-            for function, owner in module.functions:
-                if owner is not None:
-                    continue
+        for module in self.index.app_modules:
+            # Methods too: class-based views (fastapi-utils @cbv, fastapi-restful Resource) decorate them.
+            for function, _ in module.functions:
                 for decorator in function.decorator_list:
                     route = self._route_from_decorator(module, function, decorator)
                     if route is not None:
@@ -169,7 +230,7 @@ class FastApiExtractor:
         if router is None:
             return None
         path_expr = decorator.args[0] if decorator.args else kwarg(decorator, "path")
-        path = const_str(path_expr)
+        path = self.resolver.string(module, path_expr) if path_expr is not None else ""
         if verb == "api_route":
             methods = [_METHODS[m.lower()] for m in (str_list(kwarg(decorator, "methods")) or ["GET"])]
         else:
@@ -177,7 +238,8 @@ class FastApiExtractor:
         if path is None:
             path = "/{unresolved}"
             self.api.warnings.append(
-                f"{self._where(module)}:{function.lineno}: route path of {function.name} is not a literal"
+                f"{self._where(module)}:{function.lineno}: route path of {function.name} "
+                f"({ast.unparse(path_expr) if path_expr is not None else '?'}) is not known statically"
             )
         if literal(kwarg(decorator, "include_in_schema")) is False:
             return None
@@ -188,7 +250,7 @@ class FastApiExtractor:
             return
         router = self._router_of(module, call.func.value)
         endpoint = call.args[1] if len(call.args) > 1 else kwarg(call, "endpoint")
-        path = const_str(call.args[0] if call.args else kwarg(call, "path"))
+        path = self.resolver.string(module, call.args[0] if call.args else kwarg(call, "path"))
         if router is None or endpoint is None or path is None:
             return
         target = self.index.resolve_expr(module, endpoint)
@@ -197,37 +259,50 @@ class FastApiExtractor:
             router.routes.append(_Route(target.node, target.module, path, methods, call))
 
     def _collect_includes(self) -> None:
-        for module in self.index.modules:
+        for module in self.index.app_modules:
             for call in module.calls:
                 if not isinstance(call.func, ast.Attribute) or call.func.attr not in (
                     "include_router",
                     "mount",
                 ):
                     continue
-                parent = self._router_of(module, call.func.value)
+                parent = self._router_of(module, call.func.value) or self._implicit_app(
+                    module, call.func.value
+                )
                 if parent is None:
                     continue
                 if call.func.attr == "include_router":
                     child_expr = call.args[0] if call.args else kwarg(call, "router")
-                    prefix = const_str(kwarg(call, "prefix")) or ""
+                    prefix_expr = kwarg(call, "prefix")
                 else:
                     child_expr = call.args[1] if len(call.args) > 1 else kwarg(call, "app")
-                    prefix = const_str(call.args[0] if call.args else kwarg(call, "path")) or ""
+                    prefix_expr = call.args[0] if call.args else kwarg(call, "path")
                 if child_expr is None:
                     continue
-                child = self._router_of(module, child_expr)
-                if child is None:
-                    continue
-                child.included = True
-                parent.children.append(
-                    (
-                        child,
-                        prefix,
-                        _literal_str_tuple(kwarg(call, "tags")),
-                        _list_items(kwarg(call, "dependencies")),
-                        module,
+                # for router in [users.router, items.router]: app.include_router(router)
+                for env in self.resolver.loop_envs(module, call):
+                    child = self._router_of(*self.resolver.bound(module, child_expr, env))
+                    if child is None:
+                        continue
+                    child.included = True
+                    prefix_module, bound_prefix = (
+                        self.resolver.bound(module, prefix_expr, env)
+                        if prefix_expr is not None
+                        else (module, None)
                     )
-                )
+                    prefix, reason = self._path_part(
+                        prefix_module, bound_prefix, call.lineno, "include prefix"
+                    )
+                    parent.children.append(
+                        _Include(
+                            child,
+                            prefix,
+                            _literal_str_tuple(kwarg(call, "tags")),
+                            _list_items(kwarg(call, "dependencies")),
+                            module,
+                            reason,
+                        )
+                    )
 
     # ---- traversal ------------------------------------------------------------------------------
     def _visit(
@@ -236,27 +311,37 @@ class FastApiExtractor:
         prefix: str,
         tags: tuple[str, ...],
         dependencies: list[tuple[ast.expr, Module]],
-        include_module: Module,
+        unresolved: tuple[str, ...],
         stack: tuple[int, ...],
     ) -> None:
         here = prefix + router.prefix
         tags = tags + router.tags
         deps = dependencies + [(d, router.symbol.module) for d in router.dependencies]
+        if router.unresolved:
+            unresolved = (*unresolved, router.unresolved)
         for route in router.routes:
             for method in route.methods:
-                self._operation(route, method, here, tags, deps)
-        for child, child_prefix, child_tags, child_deps, module in router.children:
+                guarded(
+                    self.api.warnings,
+                    self._where(route.module),
+                    route.function.lineno,
+                    f"route {method.upper()} {route.path} ({route.function.name})",
+                    partial(self._operation, route, method, here, tags, deps, unresolved),
+                )
+        for include in router.children:
+            child = include.child
             if id(child) in stack:
+                where = self._where(include.module)
                 self.api.warnings.append(
-                    f"{self._where(module)}: router {child.symbol.name} includes itself; cycle ignored"
+                    f"{where}: router {child.symbol.name} includes itself; cycle ignored"
                 )
                 continue
             self._visit(
                 child,
-                here + child_prefix,
-                tags + child_tags,
-                deps + [(d, module) for d in child_deps],
-                module,
+                here + include.prefix,
+                tags + include.tags,
+                deps + [(d, include.module) for d in include.dependencies],
+                (*unresolved, include.unresolved) if include.unresolved else unresolved,
                 (*stack, id(child)),
             )
 
@@ -267,6 +352,7 @@ class FastApiExtractor:
         prefix: str,
         tags: tuple[str, ...],
         dependencies: list[tuple[ast.expr, Module]],
+        unresolved_prefixes: tuple[str, ...],
     ) -> None:
         function, module, options = route.function, route.module, route.options
         raw_path = prefix + route.path
@@ -289,6 +375,8 @@ class FastApiExtractor:
         if summary is None and doc:
             summary = doc.strip().splitlines()[0]
         security = [dict(sorted(found.security.items()))] if found.security else None
+        if unresolved_prefixes:
+            found.unresolved["path"] = "; ".join(unresolved_prefixes)
         self.api.operations.append(
             Operation(
                 method=method,
@@ -342,6 +430,17 @@ class FastApiExtractor:
     ) -> None:
         annotation = arg.annotation
         marker: ast.Call | None = None
+        if isinstance(annotation, ast.Name | ast.Attribute) and depth <= _MAX_DEPENDENCY_DEPTH:
+            type_alias = self.index.resolve_expr(module, annotation)
+            if (
+                isinstance(type_alias, Symbol)
+                and isinstance(type_alias.node, ast.Subscript)
+                and self._is(type_alias.module, type_alias.node.value, "Annotated")
+            ):
+                # SessionDep = Annotated[Session, Depends(get_db)]: the alias's module resolves its parts.
+                aliased = ast.arg(arg=arg.arg, annotation=type_alias.node)
+                self._param(type_alias.module, aliased, default, found, path_names, depth + 1, seen)
+                return
         if isinstance(annotation, ast.Subscript) and self._is(module, annotation.value, "Annotated"):
             elements = (
                 annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]

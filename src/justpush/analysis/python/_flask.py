@@ -1,16 +1,35 @@
-"""Flask: app/Blueprint routes, register_blueprint prefixes, converters, request.args reads and guards."""
+"""Flask: app/Blueprint routes, register_blueprint prefixes, converters, request.args reads and guards.
+
+Also the extensions that route through the same objects: flask-smorest and APIFlask blueprints
+(``@blp.route`` on ``MethodView`` classes, ``@blp.arguments(Schema, location="query")``), Flask-RESTX /
+Flask-RESTplus ``Api`` and ``Namespace`` (``@ns.route`` on ``Resource`` classes, ``add_namespace``), and
+Flask-RESTful ``Api.add_resource``.
+"""
 
 from __future__ import annotations
 
 import ast
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-from .._files import evidence_path
 from .._model import Evidence, ExtractedApi, HttpMethod, Operation, Parameter
 from ._auth import schemes_from_checks
-from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, str_list
+from ._base import FrameworkExtractor
+from ._flask_ext import FlaskArguments
+from ._guard import guarded
+from ._index import (
+    External,
+    Module,
+    PythonIndex,
+    Symbol,
+    class_attributes,
+    const_str,
+    kwarg,
+    literal,
+    str_list,
+)
 
 _VERBS: dict[str, HttpMethod] = {
     "get": "get",
@@ -30,6 +49,27 @@ _CONVERTERS: dict[str, dict[str, Any]] = {
 }
 _ARG_TYPES: dict[str, dict[str, Any]] = {"int": {"type": "integer"}, "float": {"type": "number"}}
 _VIEW_METHODS = ("get", "post", "put", "patch", "delete")
+_REST_PACKAGES = ("flask_restx", "flask_restplus", "flask_restful", "flask_smorest")
+# Routing object classes -> kind, with the packages they come from.
+_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "Flask": ("app", ("flask",)),
+    "APIFlask": ("app", ("apiflask",)),
+    "Blueprint": ("blueprint", ("flask", "flask_smorest")),
+    "APIBlueprint": ("blueprint", ("apiflask",)),
+    "Api": ("api", _REST_PACKAGES),
+    "Namespace": ("namespace", ("flask_restx", "flask_restplus")),
+}
+
+
+class _Unresolved(str):
+    """A rule or prefix the code computes at run time: its stand-in text, and why it is not known."""
+
+    reason: str
+
+    def __new__(cls, text: str, reason: str) -> _Unresolved:
+        part = super().__new__(cls, text)
+        part.reason = reason
+        return part
 
 
 @dataclass
@@ -37,6 +77,7 @@ class _App:
     symbol: Symbol
     is_app: bool
     prefix: str = ""
+    kind: str = "app"
     routes: list[tuple[str, list[HttpMethod], ast.FunctionDef | ast.AsyncFunctionDef, Module]] = field(
         default_factory=list
     )
@@ -58,12 +99,15 @@ def flask_path(rule: str) -> tuple[str, list[Parameter]]:
     return _RULE_PARAM.sub(replace, rule), params
 
 
-class FlaskExtractor:
+class FlaskExtractor(FrameworkExtractor):
+    framework = "flask"
+
     def __init__(self, index: PythonIndex, api: ExtractedApi, app_dir: str) -> None:
-        self.index = index
-        self.api = api
-        self.app_dir = app_dir
+        super().__init__(index, api, app_dir)
+        self.arguments = FlaskArguments(index)
         self.apps: dict[int, _App] = {}
+        # Stands for an app the code only receives as a parameter (def init_app(app): app.register_...).
+        self._implicit: _App | None = None
 
     def run(self) -> None:
         self._collect_apps()
@@ -72,44 +116,173 @@ class FlaskExtractor:
         apps = [a for a in self.apps.values() if a.is_app]
         roots = apps or [a for a in self.apps.values() if not a.registered]
         for root in sorted(roots, key=lambda a: (a.symbol.module.path, a.symbol.name)):
-            self._visit(root, root.prefix, [], (id(root),))
+            unknown = (root.prefix.reason,) if isinstance(root.prefix, _Unresolved) else ()
+            self._visit(root, root.prefix, [], (id(root),), unknown)
         if apps:
             for app in self.apps.values():
-                if not app.is_app and not app.registered and app.routes:
+                count = _route_count(app, ()) if not app.is_app and not app.registered else 0
+                if count:
                     self.api.warnings.append(
-                        f"{self._where(app.symbol.module)}: blueprint {app.symbol.name} is never registered; "
-                        f"its {len(app.routes)} route(s) are left out"
+                        f"{self._where(app.symbol.module)}: {app.kind} {app.symbol.name} is never registered "
+                        f"on an app; its {count} route(s) are left out"
                     )
 
-    def _where(self, module: Module) -> str:
-        return evidence_path(self.app_dir, module.path)
-
     def _collect_apps(self) -> None:
-        for module in self.index.modules:
-            for name, node in [*module.defs.items(), *module.local_defs.items()]:
+        for module in self.index.app_modules:
+            # Class attributes too: class UserDto: api = Namespace("user").
+            members = [
+                (f"{cls.name}.{name}", value)
+                for cls in module.classes
+                for name, value in class_attributes(cls).items()
+            ]
+            for name, node in [*module.defs.items(), *module.local_defs.items(), *members]:
                 if not isinstance(node, ast.Call) or id(node) in self.apps:
                     continue
-                target = self.index.call_target(module, node)
-                if not isinstance(target, External) or target.last not in ("Flask", "Blueprint", "APIFlask"):
+                kind = self._kind(module, node)
+                if kind is None:
                     continue
-                is_app = target.last != "Blueprint"
                 self.apps[id(node)] = _App(
                     symbol=Symbol(module, name, node),
-                    is_app=is_app,
-                    prefix="" if is_app else const_str(kwarg(node, "url_prefix")) or "",
+                    is_app=kind == "app",
+                    prefix=self._own_prefix(module, node, kind),
+                    kind=kind,
                 )
+        # Api(app) / Api(blueprint): the Api's routes are served under what it wraps.
+        for app in list(self.apps.values()):
+            call = app.symbol.node
+            if app.kind == "api" and isinstance(call, ast.Call):
+                wrapped = call.args[0] if call.args else kwarg(call, "app")
+                if wrapped is not None:
+                    self._attach(app.symbol.module, wrapped, app)
 
-    def _app_of(self, module: Module, expr: ast.expr) -> _App | None:
+    def _kind(self, module: Module, call: ast.Call) -> str | None:
+        """ "app", "blueprint", "api" or "namespace" for a call creating one (project subclasses too)."""
+        target = self.index.call_target(module, call)
+        candidates: list[External] = []
+        if isinstance(target, External):
+            candidates.append(target)
+        elif isinstance(target, Symbol) and isinstance(target.node, ast.ClassDef):
+            candidates.extend(b for b in self.index.class_bases(target) if isinstance(b, External))
+        for candidate in candidates:
+            known = _KINDS.get(candidate.last)
+            if known is not None and candidate.is_(candidate.last, *known[1]):
+                return known[0]
+        return None
+
+    def _own_prefix(self, module: Module, call: ast.Call, kind: str) -> str:
+        expr = {"blueprint": kwarg(call, "url_prefix"), "api": kwarg(call, "prefix")}.get(kind)
+        if kind == "namespace":
+            expr = kwarg(call, "path")
+            if expr is None:
+                name = self.resolver.string(module, call.args[0] if call.args else kwarg(call, "name"))
+                return f"/{name}" if name else ""
+        prefix = self._path(module, expr, call.lineno)
+        return "" if prefix is None else prefix
+
+    def _path(self, module: Module, expr: ast.expr | None, line: int, *, rule: bool = False) -> str | None:
+        """A rule or prefix's value (None: not given). One the code computes at run time is warned about
+        and stands as an ``_Unresolved`` part: a rule "/{unresolved}", a prefix "" (routes listed without it).
+        """
+        if expr is None or (isinstance(expr, ast.Constant) and expr.value is None):
+            return None
+        value = self.resolver.string(module, expr)
+        if value is None:
+            reason = f"{'route rule' if rule else 'prefix'} {ast.unparse(expr)!r} is not known statically"
+            shown = (
+                "the route is listed as /{unresolved}" if rule else "routes under it are listed without it"
+            )
+            self.api.warnings.append(f"{self._where(module)}:{line}: {reason}; {shown}")
+            return _Unresolved("/{unresolved}" if rule else "", reason)
+        return value
+
+    def _attach(self, module: Module, parent_expr: ast.expr, child: _App, prefix: str | None = None) -> None:
+        parent = self._app_of(module, parent_expr) or self._implicit_app(module, parent_expr)
+        if parent is not None and parent is not child:
+            child.registered = True
+            parent.children.append((child, prefix))
+
+    def _implicit_app(self, module: Module, expr: ast.expr) -> _App | None:
+        """The app a function only receives as a parameter: a bare name that resolves to nothing."""
+        if not isinstance(expr, ast.Name):
+            return None
         resolved = self.index.resolve_expr(module, expr)
-        return self.apps.get(id(resolved.node)) if isinstance(resolved, Symbol) else None
+        if not (isinstance(resolved, External) and resolved.dotted == expr.id):
+            return None
+        if self._implicit is None:
+            self._implicit = _App(symbol=Symbol(module, expr.id, expr), is_app=True)
+            self.apps[id(expr)] = self._implicit
+        return self._implicit
+
+    def _app_of(self, module: Module, expr: ast.expr, depth: int = 0) -> _App | None:
+        if isinstance(expr, ast.Call):
+            return self._factory_result(module, expr, depth)
+        resolved = self.index.resolve_expr(module, expr)
+        if not isinstance(resolved, Symbol):
+            return None
+        found = self.apps.get(id(resolved.node))
+        if found is None and isinstance(resolved.node, ast.Call):
+            found = self._factory_result(resolved.module, resolved.node, depth)
+        return found
+
+    def _factory_result(self, module: Module, call: ast.Call, depth: int) -> _App | None:
+        """The app or blueprint a factory returns: app = create_app("dev"), register_blueprint(make(app))."""
+        factory = self.index.call_target(module, call)
+        if depth >= 4 or not (
+            isinstance(factory, Symbol) and isinstance(factory.node, ast.FunctionDef | ast.AsyncFunctionDef)
+        ):
+            return None
+        for node in ast.walk(factory.node):
+            if isinstance(node, ast.Return) and node.value is not None:
+                found = self._app_of(factory.module, node.value, depth + 1)
+                if found is not None:
+                    return found
+        return None
 
     def _collect_routes(self) -> None:
-        for module in self.index.modules:
+        for module in self.index.app_modules:
             for function, owner in module.functions:
                 if owner is not None:
                     continue
                 for decorator in function.decorator_list:
                     self._decorator(module, function, decorator)
+            for cls in module.classes:
+                for decorator in cls.decorator_list:
+                    self._class_decorator(module, cls, decorator)
+
+    def _class_decorator(self, module: Module, cls: ast.ClassDef, decorator: ast.expr) -> None:
+        """``@blp.route("/items")`` / ``@ns.route("/")`` on a MethodView / Resource class."""
+        if not (
+            isinstance(decorator, ast.Call)
+            and isinstance(decorator.func, ast.Attribute)
+            and decorator.func.attr == "route"
+        ):
+            return
+        app = self._app_of(module, decorator.func.value)
+        if app is None:
+            return
+        rule = self._path(
+            module, decorator.args[0] if decorator.args else kwarg(decorator, "rule"), cls.lineno, rule=True
+        )
+        if rule is None:
+            return
+        self._class_routes(app, rule, Symbol(module, cls.name, cls), str_list(kwarg(decorator, "methods")))
+
+    def _class_routes(self, app: _App, rule: str, cls: Symbol, explicit: list[str] | None) -> None:
+        """One route per HTTP-verb method of the class (inherited ones from project bases included)."""
+        seen: set[str] = set()
+        owners = [cls, *(b for b in self.index.class_bases(cls) if isinstance(b, Symbol))]
+        for owner in owners:
+            if not isinstance(owner.node, ast.ClassDef):
+                continue
+            for item in owner.node.body:
+                if (
+                    isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+                    and item.name in _VIEW_METHODS
+                    and item.name not in seen
+                    and (explicit is None or item.name.upper() in (m.upper() for m in explicit))
+                ):
+                    seen.add(item.name)
+                    app.routes.append((rule, [_VERBS[item.name]], item, owner.module))
 
     def _decorator(
         self, module: Module, function: ast.FunctionDef | ast.AsyncFunctionDef, decorator: ast.expr
@@ -127,9 +300,13 @@ class FlaskExtractor:
         app = self._app_of(module, decorator.func.value)
         if app is None:
             return
-        rule = const_str(decorator.args[0] if decorator.args else kwarg(decorator, "rule"))
+        rule = self._path(
+            module,
+            decorator.args[0] if decorator.args else kwarg(decorator, "rule"),
+            function.lineno,
+            rule=True,
+        )
         if rule is None:
-            self.api.warnings.append(f"{self._where(module)}:{function.lineno}: route rule is not a literal")
             return
         if verb == "route":
             names = str_list(kwarg(decorator, "methods")) or ["GET"]
@@ -139,18 +316,32 @@ class FlaskExtractor:
         app.routes.append((rule, methods, function, module))
 
     def _collect_calls(self) -> None:
-        for module in self.index.modules:
+        for module in self.index.app_modules:
             for call in module.calls:
                 if not isinstance(call.func, ast.Attribute):
                     continue
+                attr = call.func.attr
                 owner = self._app_of(module, call.func.value)
                 if owner is None:
-                    continue
-                if call.func.attr == "register_blueprint" and call.args:
-                    child = self._app_of(module, call.args[0])
-                    if child is not None and child is not owner:
-                        child.registered = True
-                        owner.children.append((child, const_str(kwarg(call, "url_prefix"))))
+                    if attr == "register_blueprint":
+                        owner = self._implicit_app(module, call.func.value)
+                    if owner is None:
+                        continue
+                if attr in ("register_blueprint", "add_namespace") and call.args:
+                    # for bp, prefix in [(users, "/u"), ...]: app.register_blueprint(bp, url_prefix=prefix)
+                    for env in self.resolver.loop_envs(module, call):
+                        child = self._app_of(*self.resolver.bound(module, call.args[0], env))
+                        if child is None:
+                            continue
+                        prefix_expr = kwarg(call, "url_prefix" if attr == "register_blueprint" else "path")
+                        prefix = None
+                        if prefix_expr is not None:
+                            prefix = self._path(*self.resolver.bound(module, prefix_expr, env), call.lineno)
+                        self._attach(module, call.func.value, child, prefix)
+                elif attr == "init_app" and owner.kind == "api" and call.args:
+                    self._attach(module, call.args[0], owner)
+                elif attr == "add_resource" and len(call.args) > 1:
+                    self._add_resource(module, owner, call)
                 elif call.func.attr == "add_url_rule":
                     self._add_url_rule(module, owner, call)
                 elif call.func.attr == "before_request" and call.args:
@@ -160,26 +351,36 @@ class FlaskExtractor:
                     ):
                         owner.guards.append((guard.node, guard.module))
 
+    def _add_resource(self, module: Module, owner: _App, call: ast.Call) -> None:
+        """Flask-RESTful / RESTX ``api.add_resource(Resource, "/a", "/b")``."""
+        cls = self.index.resolve_expr(module, call.args[0])
+        if not (isinstance(cls, Symbol) and isinstance(cls.node, ast.ClassDef)):
+            return
+        for rule_expr in call.args[1:]:
+            rule = self._path(module, rule_expr, call.lineno, rule=True)
+            if rule is not None:
+                self._class_routes(owner, rule, cls, None)
+
     def _add_url_rule(self, module: Module, owner: _App, call: ast.Call) -> None:
-        rule = const_str(call.args[0] if call.args else kwarg(call, "rule"))
+        rule = self._path(module, call.args[0] if call.args else kwarg(call, "rule"), call.lineno, rule=True)
         view = kwarg(call, "view_func") or (call.args[2] if len(call.args) > 2 else None)
         if rule is None or view is None:
             return
         explicit = str_list(kwarg(call, "methods"))
+        view_module = module
+        if isinstance(view, ast.Name):
+            # user_view = UserAPI.as_view("users"); app.add_url_rule("/users/", view_func=user_view)
+            named = self.index.resolve_expr(module, view)
+            if isinstance(named, Symbol) and isinstance(named.node, ast.Call):
+                view_module, view = named.module, named.node
         if (
             isinstance(view, ast.Call)
             and isinstance(view.func, ast.Attribute)
             and view.func.attr == "as_view"
         ):
-            cls = self.index.resolve_expr(module, view.func.value)
+            cls = self.index.resolve_expr(view_module, view.func.value)
             if isinstance(cls, Symbol) and isinstance(cls.node, ast.ClassDef):
-                for item in cls.node.body:
-                    if (
-                        isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
-                        and item.name in _VIEW_METHODS
-                        and (explicit is None or item.name.upper() in explicit)
-                    ):
-                        owner.routes.append((rule, [_VERBS[item.name]], item, cls.module))
+                self._class_routes(owner, rule, cls, explicit)
             return
         target = self.index.resolve_expr(module, view)
         if isinstance(target, Symbol) and isinstance(target.node, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -192,12 +393,23 @@ class FlaskExtractor:
         here: str,
         guards: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, Module]],
         stack: tuple[int, ...],
+        unknown: tuple[str, ...] = (),
     ) -> None:
-        """Emit ``app``'s routes under ``here`` (its full prefix) and recurse into registered blueprints."""
+        """Emit ``app``'s routes under ``here`` (its full prefix) and recurse into registered blueprints.
+
+        ``unknown``: why parts of ``here`` are not known (they are marked on every operation below).
+        """
         guards = guards + app.guards
         for rule, methods, function, module in app.routes:
+            reasons = (*unknown, rule.reason) if isinstance(rule, _Unresolved) else unknown
             for method in methods:
-                self._operation(_join(here, rule), method, function, module, guards)
+                guarded(
+                    self.api.warnings,
+                    self._where(module),
+                    function.lineno,
+                    f"route {method.upper()} {rule} ({function.name})",
+                    partial(self._operation, _join(here, rule), method, function, module, guards, reasons),
+                )
         for child, url_prefix in app.children:
             if id(child) in stack:
                 where = self._where(child.symbol.module)
@@ -205,7 +417,8 @@ class FlaskExtractor:
                 continue
             # register_blueprint(url_prefix=) replaces the blueprint's own url_prefix.
             own = url_prefix if url_prefix is not None else child.prefix
-            self._visit(child, _join(here, own), guards, (*stack, id(child)))
+            reasons = (*unknown, own.reason) if isinstance(own, _Unresolved) else unknown
+            self._visit(child, _join(here, own), guards, (*stack, id(child)), reasons)
 
     def _operation(
         self,
@@ -214,10 +427,13 @@ class FlaskExtractor:
         function: ast.FunctionDef | ast.AsyncFunctionDef,
         module: Module,
         guards: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, Module]],
+        unknown: tuple[str, ...] = (),
     ) -> None:
         path, parameters = flask_path(rule)
         params: dict[tuple[str, str], Parameter] = {("path", p.name): p for p in parameters}
         body, unresolved = self._reads(function, params)
+        for param in self.arguments.query_params(module, function, method):
+            params.setdefault(("query", param.name), param)
         scheme_names: set[str] = set()
         for guard, _ in guards:
             scheme_names.update(schemes_from_checks(guard, self.api.security_schemes))
@@ -240,7 +456,10 @@ class FlaskExtractor:
                 request_body=body if method in ("post", "put", "patch") else None,
                 responses={"200": None},
                 security=[{name: [] for name in sorted(scheme_names)}] if scheme_names else None,
-                unresolved=unresolved if method in ("post", "put", "patch") else {},
+                unresolved={
+                    **(unresolved if method in ("post", "put", "patch") else {}),
+                    **({"path": "; ".join(unknown)} if unknown else {}),
+                },
                 evidence=Evidence(self._where(module), function.lineno, f"{function.name}()"),
             )
         )
@@ -292,6 +511,12 @@ class FlaskExtractor:
         if body is not None:
             unresolved["body"] = "request body is read as untyped JSON; its fields are not declared"
         return body, unresolved
+
+
+def _route_count(app: _App, stack: tuple[int, ...]) -> int:
+    if id(app) in stack:
+        return 0
+    return len(app.routes) + sum(_route_count(child, (*stack, id(app))) for child, _ in app.children)
 
 
 def _join(prefix: str, rule: str | None) -> str:

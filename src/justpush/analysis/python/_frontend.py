@@ -16,16 +16,21 @@ from pathlib import Path
 from .._env import make_env_var, merge_env_vars
 from .._files import SKIPPED_DIRS, evidence_path
 from .._model import EnvVar, Evidence, ExtractedApi, ProjectProfile
+from ._base import FrameworkExtractor
 from ._django import DjangoExtractor
 from ._fastapi import FastApiExtractor
 from ._flask import FlaskExtractor
-from ._index import External, Module, PythonIndex, Symbol, build_index, const_str, kwarg, literal
+from ._index import External, Module, PythonIndex, Symbol, build_index, const_str, kwarg, literal, simple_name
+from ._resolve import env_prefix
 
 _CACHE_SIZE = 4
 _cache: OrderedDict[tuple[str, tuple[tuple[str, int, int], ...]], tuple[PythonIndex, tuple[str, ...]]] = (
     OrderedDict()
 )
 _ENV_FUNCS = ("getenv", "get")
+_EXTRACTORS: dict[str, type[FrameworkExtractor]] = {
+    e.framework: e for e in (FastApiExtractor, FlaskExtractor, DjangoExtractor)
+}
 _APP_CLASSES = {"FastAPI": "fastapi", "Flask": "flask", "APIFlask": "flask"}
 
 
@@ -76,12 +81,9 @@ def extract(root: Path, profile: ProjectProfile) -> ExtractedApi:
     api = ExtractedApi()
     api.warnings.extend(_prefixed(warnings, profile.app_dir))
     framework = profile.framework or _framework_from_code(index)
-    if framework == "fastapi":
-        FastApiExtractor(index, api, profile.app_dir).run()
-    elif framework == "flask":
-        FlaskExtractor(index, api, profile.app_dir).run()
-    elif framework == "django":
-        DjangoExtractor(index, api, profile.app_dir).run()
+    extractor = _EXTRACTORS.get(framework or "")
+    if extractor is not None:
+        extractor(index, api, profile.app_dir).run()
     else:
         api.warnings.append(f"python: no supported web framework found ({framework or 'none'}); no routes")
     return api
@@ -90,7 +92,7 @@ def extract(root: Path, profile: ProjectProfile) -> ExtractedApi:
 def scan_env(root: Path, profile: ProjectProfile) -> list[EnvVar]:
     index, _ = load_index(root)
     found: list[EnvVar] = []
-    for module in index.modules:
+    for module in index.app_modules:
         where = evidence_path(profile.app_dir, module.path)
         for call in module.calls:
             var = _env_call(index, module, call, where)
@@ -110,7 +112,7 @@ def scan_env(root: Path, profile: ProjectProfile) -> list[EnvVar]:
 def find_port(root: Path, profile: ProjectProfile) -> tuple[int, Evidence] | None:
     index, _ = load_index(root)
     candidates: list[tuple[int, int, Evidence]] = []
-    for module in index.modules:
+    for module in index.app_modules:
         where = evidence_path(profile.app_dir, module.path)
         for call in module.calls:
             if not (isinstance(call.func, ast.Attribute) and call.func.attr == "run"):
@@ -141,7 +143,7 @@ def find_app(root: Path, framework: str | None, app_dir: str) -> PythonApp | Non
     if framework == "django":
         return _django_app(index, app_dir)
     candidates: list[tuple[int, PythonApp]] = []
-    for module in index.modules:
+    for module in index.app_modules:
         for name, node in module.defs.items():
             app = _app_from_def(index, module, name, node, app_dir)
             if app is not None and (framework is None or app.framework == framework):
@@ -150,7 +152,7 @@ def find_app(root: Path, framework: str | None, app_dir: str) -> PythonApp | Non
                 rank = 0 if stem in ("main", "app", "application", "server", "wsgi", "asgi", "api") else 1
                 candidates.append((rank * 100 + module.name.count("."), app))
     if not candidates:
-        for module in index.modules:
+        for module in index.app_modules:
             for function, owner in module.functions:
                 if owner is None and function.name in ("create_app", "make_app", "app_factory"):
                     returns_flask = _returns_class(index, module, function, "Flask")
@@ -176,18 +178,18 @@ def framework_from_code(root: Path) -> tuple[str, Evidence] | None:
         return app.framework, app.evidence
     django = _framework_from_code(index)
     if django == "django":
-        module = next(m for m in index.modules if "ROOT_URLCONF" in m.defs or "INSTALLED_APPS" in m.defs)
+        module = next(m for m in index.app_modules if "ROOT_URLCONF" in m.defs or "INSTALLED_APPS" in m.defs)
         return "django", Evidence(module.path, None, "Django settings module")
     return None
 
 
 def _framework_from_code(index: PythonIndex) -> str | None:
-    for module in index.modules:
+    for module in index.app_modules:
         for name, node in module.defs.items():
             app = _app_from_def(index, module, name, node, ".")
             if app is not None:
                 return app.framework
-    if any("ROOT_URLCONF" in m.defs or "INSTALLED_APPS" in m.defs for m in index.modules):
+    if any("ROOT_URLCONF" in m.defs or "INSTALLED_APPS" in m.defs for m in index.app_modules):
         return "django"
     return None
 
@@ -218,14 +220,14 @@ def _returns_class(
 
 
 def _django_app(index: PythonIndex, app_dir: str) -> PythonApp | None:
-    for module in sorted(index.modules, key=lambda m: (m.name.count("."), m.name)):
+    for module in sorted(index.app_modules, key=lambda m: (m.name.count("."), m.name)):
         wsgi = const_str(module.defs.get("WSGI_APPLICATION"))
         if wsgi and "." in wsgi:
             target_module, attribute = wsgi.rsplit(".", 1)
             line = getattr(module.defs["WSGI_APPLICATION"], "lineno", None)
             evidence = Evidence(evidence_path(app_dir, module.path), line, "WSGI_APPLICATION")
             return PythonApp("django", _relative_module(index, target_module), attribute, evidence)
-    for module in sorted(index.modules, key=lambda m: (m.name.count("."), m.name)):
+    for module in sorted(index.app_modules, key=lambda m: (m.name.count("."), m.name)):
         if module.name.endswith("wsgi") and "application" in module.defs:
             evidence = Evidence(evidence_path(app_dir, module.path), None, "wsgi.py defines application")
             return PythonApp("django", module.name, "application", evidence)
@@ -291,7 +293,7 @@ def _settings_vars(index: PythonIndex, module: Module, where: str) -> list[EnvVa
         symbol = Symbol(module, cls.name, cls)
         if not any(isinstance(b, External) and b.last == "BaseSettings" for b in index.class_bases(symbol)):
             continue
-        prefix = _env_prefix(cls)
+        prefix = env_prefix(cls)
         for stmt in cls.body:
             if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
                 continue
@@ -301,7 +303,7 @@ def _settings_vars(index: PythonIndex, module: Module, where: str) -> list[EnvVa
             env_name = (prefix + field_name).upper()
             default_expr: ast.expr | None = stmt.value
             required = stmt.value is None
-            if isinstance(stmt.value, ast.Call) and _call_name(stmt.value) == "Field":
+            if isinstance(stmt.value, ast.Call) and simple_name(stmt.value) == "Field":
                 alias = (
                     const_str(kwarg(stmt.value, "validation_alias"))
                     or const_str(kwarg(stmt.value, "alias"))
@@ -328,31 +330,6 @@ def _settings_vars(index: PythonIndex, module: Module, where: str) -> list[EnvVa
     return found
 
 
-def _env_prefix(cls: ast.ClassDef) -> str:
-    for stmt in cls.body:
-        if isinstance(stmt, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "model_config" for t in stmt.targets
-        ):
-            if isinstance(stmt.value, ast.Call):
-                return const_str(kwarg(stmt.value, "env_prefix")) or ""
-            if isinstance(stmt.value, ast.Dict):
-                for key, value in zip(stmt.value.keys, stmt.value.values, strict=True):
-                    if const_str(key) == "env_prefix":
-                        return const_str(value) or ""
-        if isinstance(stmt, ast.ClassDef) and stmt.name == "Config":
-            for inner in stmt.body:
-                if isinstance(inner, ast.Assign) and any(
-                    isinstance(t, ast.Name) and t.id == "env_prefix" for t in inner.targets
-                ):
-                    return const_str(inner.value) or ""
-    return ""
-
-
-def _call_name(call: ast.Call) -> str:
-    func = call.func
-    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-
-
 # ---- port ---------------------------------------------------------------------------------------
 def _port_value(index: PythonIndex, module: Module, expr: ast.expr) -> int | None:
     value = literal(expr)
@@ -361,7 +338,7 @@ def _port_value(index: PythonIndex, module: Module, expr: ast.expr) -> int | Non
     if isinstance(value, str) and value.isdigit():
         return int(value)
     # int(os.getenv("PORT", 8000)) / int(os.environ.get("PORT", "8000"))
-    if isinstance(expr, ast.Call) and _call_name(expr) == "int" and expr.args:
+    if isinstance(expr, ast.Call) and simple_name(expr) == "int" and expr.args:
         return _port_value(index, module, expr.args[0])
     if isinstance(expr, ast.Call):
         var = _env_call(index, module, expr, module.path)

@@ -8,6 +8,7 @@ names from outside the project resolve to an ``External`` dotted name (``fastapi
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,9 @@ _WALK_TRIGGERS = (
     "include_router",
     "register_blueprint",
     "add_url_rule",
+    "add_namespace",
+    "add_router",
+    "add_resource",
     "add_api_route",
     "mount",
     ".run(",
@@ -33,6 +37,18 @@ _WALK_TRIGGERS = (
     "_app(",
 )
 _MAX_ALIAS_DEPTH = 32
+# Test code never declares the app's routes, env vars or port (it builds throwaway apps of its own).
+_TEST_DIRS = frozenset({"tests", "test", "__tests__"})
+
+
+def is_test_path(path: str) -> bool:
+    *dirs, name = path.split("/")
+    return (
+        any(d in _TEST_DIRS for d in dirs)
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name in ("conftest.py", "tests.py")
+    )
 
 
 @dataclass(frozen=True)
@@ -62,10 +78,14 @@ class Module:
     imports: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     # Top-level definitions: class/function nodes and the value expression of assignments (last one wins).
     defs: dict[str, ast.AST] = field(default_factory=dict)
+    # Every top-level assignment of a name, in order ("urlpatterns = f(urlpatterns)" reads the one before).
+    history: dict[str, list[ast.expr]] = field(default_factory=dict)
     # "x += [...]" at top level, in order (urlpatterns += router.urls).
     augments: dict[str, list[ast.expr]] = field(default_factory=dict)
     # Assignments inside functions (app factories), used when a name is not defined at top level.
     local_defs: dict[str, ast.AST] = field(default_factory=dict)
+    # Imports inside functions ("from .api import api as api_bp" in create_app), same use as local_defs.
+    local_imports: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     # Functions at top level, in top-level classes and in function bodies, with their class (or None).
     functions: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.ClassDef | None]] = field(
         default_factory=list
@@ -93,9 +113,13 @@ Resolved = Module | Symbol | External
 
 
 class PythonIndex:
-    def __init__(self, modules: list[Module], warnings: list[str]) -> None:
+    def __init__(self, modules: list[Module], warnings: list[str], root: Path | None = None) -> None:
+        # All modules resolve names; only app_modules (no test code) are searched for routes and settings.
         self.modules = modules
+        self.app_modules = [m for m in modules if not is_test_path(m.path)]
         self.warnings = warnings
+        # The analysed app directory (dotenv files are read from it).
+        self.root = root
         self._by_name: dict[str, Module] = {}
         for module in modules:
             self._by_name.setdefault(module.name, module)
@@ -131,6 +155,8 @@ class PythonIndex:
                     return target
             return Symbol(module, name, node)
         imported = module.imports.get(name)
+        if imported is None and name not in module.local_defs:
+            imported = module.local_imports.get(name)
         if imported is not None:
             source, attr = imported
             if attr is None:
@@ -171,6 +197,11 @@ class PythonIndex:
                 if found is not None:
                     return found
                 return self.module(f"{base.name}.{expr.attr}")
+            if isinstance(base, Symbol) and isinstance(base.node, ast.ClassDef):
+                # UserDto.api: a class attribute (the last assignment in the class body).
+                value = class_attributes(base.node).get(expr.attr)
+                if value is not None:
+                    return Symbol(base.module, f"{base.name}.{expr.attr}", value)
             return None
         return None
 
@@ -208,7 +239,7 @@ def build_index(root: Path, warnings: list[str], evidence_prefix: str = "") -> P
     for source in iter_sources(root, (".py",), warnings):
         shown = f"{evidence_prefix}{source.path}"
         try:
-            tree = ast.parse(source.text, filename=source.path)
+            tree = _parse(source.text, source.path)
         except SyntaxError as exc:
             warnings.append(f"{shown}: skipped, syntax error at line {exc.lineno}: {exc.msg}")
             continue
@@ -227,7 +258,31 @@ def build_index(root: Path, warnings: list[str], evidence_prefix: str = "") -> P
         except RecursionError:
             warnings.append(f"{shown}: partly read, nested too deeply")
         modules.append(module)
-    return PythonIndex(modules, warnings)
+    return PythonIndex(modules, warnings, root)
+
+
+# Python 3.14 (PEP 758) allows "except A, B:"; older parsers reject it, so parenthesize and retry.
+_UNPARENTHESIZED_EXCEPT = re.compile(r"^(\s*except\*?\s+)(?!\()([^:#]+?,[^:#]+?)(\s+as\s+\w+)?\s*:")
+_MAX_SYNTAX_RETRIES = 50
+
+
+def _parse(text: str, path: str) -> ast.Module:
+    for _ in range(_MAX_SYNTAX_RETRIES):
+        try:
+            return ast.parse(text, filename=path)
+        except SyntaxError as exc:
+            if "must be parenthesized" not in (exc.msg or "") or not exc.lineno:
+                raise
+            lines = text.split("\n")
+            line = lines[exc.lineno - 1]
+            fixed = _UNPARENTHESIZED_EXCEPT.sub(
+                lambda m: f"{m.group(1)}({m.group(2)}){m.group(3) or ''}:", line
+            )
+            if fixed == line:
+                raise
+            lines[exc.lineno - 1] = fixed
+            text = "\n".join(lines)
+    return ast.parse(text, filename=path)
 
 
 def _absolute(module: Module, level: int, target: str | None) -> str:
@@ -242,24 +297,15 @@ def _absolute(module: Module, level: int, target: str | None) -> str:
 
 def _read_top_level(module: Module, body: list[ast.stmt]) -> None:
     for stmt in body:
-        if isinstance(stmt, ast.Import):
-            for alias in stmt.names:
-                if alias.asname:
-                    module.imports[alias.asname] = (alias.name, None)
-                else:
-                    top = alias.name.split(".")[0]
-                    module.imports[top] = (top, None)
-        elif isinstance(stmt, ast.ImportFrom):
-            source = _absolute(module, stmt.level, stmt.module)
-            for alias in stmt.names:
-                if alias.name != "*":
-                    module.imports[alias.asname or alias.name] = (source, alias.name)
+        if isinstance(stmt, ast.Import | ast.ImportFrom):
+            _read_import(module, stmt, module.imports)
         elif isinstance(stmt, ast.ClassDef):
             module.defs[stmt.name] = stmt
             module.classes.append(stmt)
             for item in stmt.body:
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
                     module.functions.append((item, stmt))
+                    _read_method_imports(module, item.body)
         elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
             module.defs[stmt.name] = stmt
             module.functions.append((stmt, None))
@@ -268,12 +314,40 @@ def _read_top_level(module: Module, body: list[ast.stmt]) -> None:
             for target in stmt.targets:
                 if isinstance(target, ast.Name):
                     module.defs[target.id] = stmt.value
+                    module.history.setdefault(target.id, []).append(stmt.value)
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
             module.defs[stmt.target.id] = stmt.value
+            module.history.setdefault(stmt.target.id, []).append(stmt.value)
         elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
             module.augments.setdefault(stmt.target.id, []).append(stmt.value)
         elif isinstance(stmt, ast.If | ast.Try | ast.With):
             _read_top_level(module, _sub_bodies(stmt))
+
+
+def _read_import(
+    module: Module, stmt: ast.Import | ast.ImportFrom, into: dict[str, tuple[str, str | None]]
+) -> None:
+    if isinstance(stmt, ast.Import):
+        for alias in stmt.names:
+            if alias.asname:
+                into[alias.asname] = (alias.name, None)
+            else:
+                top = alias.name.split(".")[0]
+                into[top] = (top, None)
+        return
+    source = _absolute(module, stmt.level, stmt.module)
+    for alias in stmt.names:
+        if alias.name != "*":
+            into[alias.asname or alias.name] = (source, alias.name)
+
+
+def _read_method_imports(module: Module, body: list[ast.stmt]) -> None:
+    """Imports inside methods (deferred to avoid import cycles) resolve like imports in factories."""
+    for stmt in body:
+        if isinstance(stmt, ast.Import | ast.ImportFrom):
+            _read_import(module, stmt, module.local_imports)
+        elif isinstance(stmt, ast.If | ast.Try | ast.With):
+            _read_method_imports(module, _sub_bodies(stmt))
 
 
 def _sub_bodies(stmt: ast.If | ast.Try | ast.With) -> list[ast.stmt]:
@@ -288,9 +362,11 @@ def _sub_bodies(stmt: ast.If | ast.Try | ast.With) -> list[ast.stmt]:
 
 
 def _read_function_body(module: Module, body: list[ast.stmt]) -> None:
-    """Assignments and nested route functions inside a factory function (create_app)."""
+    """Assignments, imports and nested route functions inside a factory function (create_app)."""
     for stmt in body:
-        if isinstance(stmt, ast.Assign):
+        if isinstance(stmt, ast.Import | ast.ImportFrom):
+            _read_import(module, stmt, module.local_imports)
+        elif isinstance(stmt, ast.Assign):
             for target in stmt.targets:
                 if isinstance(target, ast.Name):
                     module.local_defs.setdefault(target.id, stmt.value)
@@ -308,6 +384,30 @@ def _walk(module: Module) -> None:
             module.subscripts.append(node)
 
 
+def class_attributes(cls: ast.ClassDef) -> dict[str, ast.expr]:
+    """Name -> value of the plain assignments in a class body (the last one wins)."""
+    found: dict[str, ast.expr] = {}
+    for stmt in cls.body:
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    found[target.id] = stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+            found[stmt.target.id] = stmt.value
+    return found
+
+
+def simple_name(expr: ast.AST) -> str:
+    """The last name of a callee or decorator: ``f`` for ``f``, ``f()``, ``mod.f`` and ``mod.f()``."""
+    if isinstance(expr, ast.Call):
+        expr = expr.func
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    return ""
+
+
 def const_str(expr: ast.AST | None) -> str | None:
     if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
         return expr.value
@@ -319,12 +419,6 @@ def kwarg(call: ast.Call, name: str) -> ast.expr | None:
         if keyword.arg == name:
             return keyword.value
     return None
-
-
-def arg_or_kwarg(call: ast.Call, position: int, name: str) -> ast.expr | None:
-    if len(call.args) > position and not isinstance(call.args[position], ast.Starred):
-        return call.args[position]
-    return kwarg(call, name)
 
 
 def str_list(expr: ast.AST | None) -> list[str] | None:

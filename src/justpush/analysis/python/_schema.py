@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal
+from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, simple_name
 
 REF_PREFIX = "#/components/schemas/"
 _MAX_DEPTH = 24
@@ -110,7 +110,7 @@ class SchemaBuilder:
     def is_model(self, symbol: Symbol) -> bool:
         if not isinstance(symbol.node, ast.ClassDef):
             return False
-        if any(_decorator_name(d) == "dataclass" for d in symbol.node.decorator_list):
+        if any(simple_name(d) == "dataclass" for d in symbol.node.decorator_list):
             return True
         for base in self.index.class_bases(symbol):
             if isinstance(base, External) and base.last in _MODEL_BASES:
@@ -323,7 +323,10 @@ class SchemaBuilder:
                 key = alias or name
             if extra:
                 schema = _merge(schema, extra)
-            if default is not _NO_DEFAULT:
+            if default is None:
+                # "x: datetime = None" is implicitly Optional (pydantic v1); null must then be allowed.
+                schema = _merge(nullable(schema), {"default": None})
+            elif default is not _NO_DEFAULT:
                 schema = _merge(schema, {"default": default})
             properties[key] = schema
             is_typed_dict_optional = stmt.value is None and _is_not_required(stmt.annotation)
@@ -371,12 +374,12 @@ def field_default(value: ast.expr | None) -> tuple[bool, object, dict[str, Any]]
     """(required, default or _NO_DEFAULT, extra schema keywords) for a model field's right-hand side."""
     if value is None:
         return True, _NO_DEFAULT, {}
-    if isinstance(value, ast.Call) and _decorator_name(value.func) in ("Field", "field"):
+    if isinstance(value, ast.Call) and simple_name(value.func) in ("Field", "field"):
         extra = field_constraints(value)
         if kwarg(value, "default_factory") is not None:
             return False, _NO_DEFAULT, extra
         default_expr = kwarg(value, "default")
-        if default_expr is None and value.args and _decorator_name(value.func) == "Field":
+        if default_expr is None and value.args and simple_name(value.func) == "Field":
             default_expr = value.args[0]
         if default_expr is None or (
             isinstance(default_expr, ast.Constant) and default_expr.value is Ellipsis
@@ -393,13 +396,3 @@ def _literal_default(expr: ast.expr) -> object:
         return None
     value = literal(expr)
     return _NO_DEFAULT if value is None else value
-
-
-def _decorator_name(expr: ast.expr) -> str:
-    if isinstance(expr, ast.Call):
-        expr = expr.func
-    if isinstance(expr, ast.Name):
-        return expr.id
-    if isinstance(expr, ast.Attribute):
-        return expr.attr
-    return ""

@@ -1,0 +1,277 @@
+"""Python route patterns found on public repositories, each kept fixed by a small fixture app of our own.
+
+Expected endpoints and parameter names are written by hand from the fixture's code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from justpush.analysis import AnalysisResult, analyze, validation_error
+from justpush.analysis import python as python_frontend
+from justpush.analysis.python import _flask
+from tests.unit.analysis.spec_summary import APPS
+
+METHODS = ("get", "put", "post", "delete", "patch")
+
+
+def _analyze(name: str) -> AnalysisResult:
+    result = analyze(APPS / name)
+    assert validation_error(result.spec) is None
+    return result
+
+
+def _operations(result: AnalysisResult) -> dict[str, dict[str, Any]]:
+    """ "METHOD /path" -> the operation, with path-level parameters merged in."""
+    out: dict[str, dict[str, Any]] = {}
+    for path, item in result.spec["paths"].items():
+        for method in METHODS:
+            if method in item:
+                operation = dict(item[method])
+                operation["parameters"] = [*item.get("parameters", []), *operation.get("parameters", [])]
+                out[f"{method.upper()} {path}"] = operation
+    return out
+
+
+def _params(operation: dict[str, Any]) -> set[str]:
+    return {p["name"] for p in operation["parameters"]}
+
+
+def _check(result: AnalysisResult, expected: dict[str, set[str]]) -> dict[str, dict[str, Any]]:
+    operations = _operations(result)
+    assert sorted(operations) == sorted(expected)
+    for key, names in expected.items():
+        assert _params(operations[key]) == names, key
+    return operations
+
+
+def test_fastapi_prefixes_from_settings_and_annotated_dependencies() -> None:
+    # Prefix from a BaseSettings field default (f-string of a module constant, inherited field) read through
+    # a function returning the settings class; concatenated router prefix; env-var default; Annotated
+    # dependency aliases that are not parameters; a dependency class whose __init__ takes query params;
+    # field values from backend/.env and backend/.env.example;
+    # deps.py uses Python 3.14 "except A, B:" syntax.
+    result = _analyze("python-fastapi-settings")
+    assert result.profile.app_dir == "backend"
+    operations = _check(
+        result,
+        {
+            "GET /api/v1/items/": {"page", "size", "q"},
+            "GET /api/v1/items/{item_id}": {"item_id"},
+            # backend/.env sets ADMIN_PREFIX (it wins over the field's default, as at run time) ...
+            "DELETE /api/v1/staff/cache": set(),
+            # A helper's return with its parameters bound; an if on an unset env var is not taken.
+            "GET /api/v1/staff/audit/v2": set(),
+            # ... and .env.example is the only source of REPORTS_PREFIX, a field without a default.
+            "GET /api/v1/reports/daily": set(),
+            "GET /api/v1/status": set(),
+            # include_router in a loop over a list constant of (router, prefix) pairs; a class-based view.
+            "GET /api/v1/orders/": set(),
+            "POST /api/v1/orders/": {"note"},
+            "GET /api/v1/carts/{cart_id}": {"cart_id"},
+        },
+    )
+    # A prefix the code computes at run time is marked and warned about with file:line, never dropped.
+    unresolved = operations["GET /api/v1/status"]["x-justpush-unresolved"]
+    assert "plugin_prefix()" in unresolved["path"]
+    assert any(
+        w.startswith("backend/app/api/main.py:10:") and "plugin_prefix()" in w for w in result.warnings
+    )
+    assert not any("syntax error" in w for w in result.warnings)
+
+
+def test_flask_factory_blueprints_config_prefix_and_apifairy_arguments() -> None:
+    # Blueprints imported inside create_app() and registered there with url_prefix=app.config[...] (a
+    # config class attribute built by concatenation), a blueprint registered by init_app(app), a route
+    # nested in the factory, APIFairy @arguments and a project decorator factory wrapping arguments().
+    result = _analyze("python-flask-factory")
+    _check(
+        result,
+        {
+            "GET /": set(),
+            "GET /web/about": set(),
+            "GET /web/search": {"term", "limit"},
+            "GET /status": set(),
+            "POST /web/{unresolved}": {"unresolved"},
+            "GET /api/v2/users": {"page", "per-page"},
+            "POST /api/v2/users": set(),
+            "GET /api/v2/users/{id}": {"id"},
+            "GET /api/v2/users/search": {"q", "active"},
+            # register_blueprint in a loop over (blueprint, prefix) pairs; None keeps the blueprint's own.
+            "GET /reports/daily": set(),
+            "GET /exports/csv": set(),
+            # A blueprint built and returned by a factory function, registered from the call's result.
+            "GET /admin/health": set(),
+        },
+    )
+    # A prefix and a rule read from the environment at run time: kept, marked, warned about with file:line.
+    operations = _operations(result)
+    assert "PLUGIN_PREFIX" in operations["GET /status"]["x-justpush-unresolved"]["path"]
+    assert "HOOK_PATH" in operations["POST /web/{unresolved}"]["x-justpush-unresolved"]["path"]
+    unknown = sorted(w for w in result.warnings if "not known statically" in w)
+    assert len(unknown) == 2
+    assert unknown[0].startswith("app/web.py:") and "PLUGIN_PREFIX" in unknown[0]
+    assert "HOOK_PATH" in unknown[1]
+    search = operations["GET /api/v2/users/search"]
+    assert {p["name"]: p["required"] for p in search["parameters"]} == {"q": True, "active": False}
+
+
+def test_flask_smorest_method_views() -> None:
+    # flask-smorest Api(app).register_blueprint, @blp.route on MethodView classes (an inherited get),
+    # @blp.arguments(location="query") as query parameters and without a location as the body.
+    # Apps and blueprints built by test code (tests/conftest.py, test_smoke.py) are no routes of the API.
+    _check(
+        _analyze("python-flask-smorest"),
+        {
+            "GET /items/": {"name", "max_price"},
+            "POST /items/": set(),
+            "GET /items/{item_id}": {"item_id"},
+            "DELETE /items/{item_id}": {"item_id"},
+            # register_blueprint(url_prefix=) replaces the blueprint's own, as Flask does.
+            "GET /v1/{tag_id}": {"tag_id"},
+            "PUT /v1/{tag_id}": {"tag_id"},
+            # @blp.paginate() reads page and page_size.
+            "GET /v1/": {"page", "page_size"},
+            # Flask's documented MethodView pattern: a view named once, add_url_rule with methods= per URL,
+            # an inherited get.
+            "GET /legacy/users/": {"fields"},
+            "POST /legacy/users/": set(),
+            "GET /legacy/users/{user_id}": {"user_id", "fields"},
+            "DELETE /legacy/users/{user_id}": {"user_id"},
+        },
+    )
+
+
+def test_flask_restx_namespaces_and_resources() -> None:
+    # Api(blueprint) under a registered blueprint, Namespace default path "/<name>", add_namespace(path=)
+    # overriding the namespace's own, Resource classes, add_resource with two URLs, reqparse arguments.
+    _check(
+        _analyze("python-flask-restx"),
+        {
+            # A project Namespace subclass whose paginate() method wraps use_args(location="query").
+            "GET /api/cats/": {"color", "limit", "offset"},
+            "POST /api/cats/": set(),
+            "GET /api/cats/{id}": {"id"},
+            "PUT /api/cats/{id}": {"id"},
+            "GET /api/canines/{dog_id}": {"dog_id"},
+            # reqparse: arguments from the query string (location args, or the default for GET), not json.
+            "GET /api/canines/": {"breed", "page"},
+            "GET /api/health": set(),
+            "GET /api/healthz": set(),
+            # A Namespace kept as a class attribute (class BirdDto: api = Namespace("birds")).
+            "GET /api/birds/{public_id}": {"public_id"},
+            # A blueprint registered on the app a factory returns (wsgi.py: app = create_app()).
+            "GET /version": set(),
+        },
+    )
+
+
+def test_django_urlpatterns_helper_router_root_actions_and_query_params() -> None:
+    # urlpatterns reassigned through a helper (used to recurse forever and drop every route), an f-string
+    # prefix of a module constant, DefaultRouter root, @action detail/list routes, a project pagination
+    # class with page_size_query_param, the settings' default pagination, filterset/search fields,
+    # request.query_params reads, a filter serializer bound to them and a library class view (TemplateView).
+    result = _analyze("python-django-shop")
+    _check(
+        result,
+        {
+            "GET /about/": set(),
+            "GET /api/v1/": set(),
+            "GET /api/v1/products/": {"page", "size", "category", "in_stock", "search", "min_price"},
+            "POST /api/v1/products/": set(),
+            "GET /api/v1/products/{pk}/": {"pk", "min_price"},
+            "PUT /api/v1/products/{pk}/": {"pk"},
+            "PATCH /api/v1/products/{pk}/": {"pk"},
+            "DELETE /api/v1/products/{pk}/": {"pk"},
+            "POST /api/v1/products/{pk}/publish/": {"pk"},
+            "GET /api/v1/products/featured/": {"min_price"},
+            "GET /api/v1/orders/": {"limit", "offset"},
+            "GET /api/v1/orders/{pk}/": {"pk"},
+            # drf-nested-routers: a viewset under products/{product_pk}/.
+            "GET /api/v1/products/{product_pk}/reviews/": {"product_pk"},
+            "GET /api/v1/products/{product_pk}/reviews/{pk}/": {"product_pk", "pk"},
+            "GET /api/v1/stats/": {"period"},
+            # A serializer bound to request.query_params and a pagination class passed to a helper.
+            "GET /api/v1/search/orders/": {"status", "since", "take", "offset"},
+            "GET /{unresolved}/stats/": {"unresolved", "period"},
+        },
+    )
+    assert not any("nested too deeply" in w for w in result.warnings)
+    # An include() under a route read from the environment at run time: kept under /{unresolved}, marked.
+    partner = _operations(result)["GET /{unresolved}/stats/"]
+    assert "PARTNER_PREFIX" in partner["x-justpush-unresolved"]["path"]
+    assert any(w.startswith("project/urls.py:17:") and "PARTNER_PREFIX" in w for w in result.warnings)
+
+
+def test_fastapi_sub_app_mounted_and_a_tooling_package_json() -> None:
+    # A package.json for e2e tooling beside the Python manifest must not make the project a Node one; an app
+    # mounted under a prefix is served there (its root_path is for docs, not a second prefix).
+    result = _analyze("python-fastapi-mounted")
+    assert (result.profile.language, result.profile.framework) == ("python", "fastapi")
+    _check(
+        result,
+        {
+            "GET /healthz": set(),
+            "GET /api/v1/things": {"limit"},
+            "GET /api/v1/things/{thing_id}": {"thing_id"},
+            # A project APIRouter subclass, included by a function that receives the app as a parameter.
+            "GET /extra/info": set(),
+        },
+    )
+    assert not result.spec.get("servers") or result.spec["servers"][0]["url"] in ("", "/")
+
+
+def test_django_ninja_api_and_routers() -> None:
+    # path("api/v1/", api.urls) with a NinjaAPI; add_router with a router object and with a dotted string;
+    # api_operation with two methods; {int:id} path converters; a Schema as Query(...) spreads its fields.
+    _check(
+        _analyze("python-django-ninja"),
+        {
+            "GET /api/v1/ping": set(),
+            "GET /api/v1/events/": {"city", "after", "limit"},
+            "POST /api/v1/events/": set(),
+            "PUT /api/v1/events/{event_id}": {"event_id"},
+            "PATCH /api/v1/events/{event_id}": {"event_id"},
+            "GET /api/v1/venues/{slug}": {"slug", "with_map"},
+        },
+    )
+
+
+def test_framework_without_routes_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("flask>=3\n")
+    (tmp_path / "app.py").write_text("from flask import Flask\n\napp = Flask(__name__)\n")
+    result = analyze(tmp_path)
+    assert result.profile.framework == "flask"
+    assert result.spec["paths"] == {}
+    assert any("flask detected but no routes found" in w for w in result.warnings)
+
+
+def test_one_failing_route_is_a_located_warning_and_the_others_stay(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = _flask.FlaskExtractor._operation
+
+    def failing(self: _flask.FlaskExtractor, rule: str, *args: Any) -> None:
+        if rule.endswith("/search"):
+            raise ValueError("boom")
+        original(self, rule, *args)
+
+    monkeypatch.setattr(_flask.FlaskExtractor, "_operation", failing)
+    result = analyze(APPS / "python-flask-factory")
+    operations = _operations(result)
+    assert "GET /api/v2/users/search" not in operations
+    assert "GET /api/v2/users/{id}" in operations
+    assert any(w.startswith("app/api/users.py:29: route GET") and "boom" in w for w in result.warnings)
+
+
+def test_extractor_crash_names_where_it_failed(monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(root: Path, profile: object) -> None:
+        raise KeyError("missing")
+
+    monkeypatch.setattr(python_frontend, "extract", crash)
+    result = analyze(APPS / "python-flask-factory")
+    assert result.profile.framework == "flask"
+    failure = next(w for w in result.warnings if "route extraction failed" in w)
+    assert "test_python_patterns.py:" in failure and "KeyError" in failure
+    assert "/work/" not in failure
