@@ -5,10 +5,12 @@
     ├── NotFoundError           a resource does not exist (or is not the caller's)
     ├── ConflictError           a resource is busy or already exists
     ├── AuthError               missing or invalid credentials
+    ├── TooManyRequestsError    a per-user limit on concurrent work is reached
     ├── FeatureDisabledError    a feature flag is off
     ├── UploadError             a refused upload (hostile archive, limits, bad git URL)
     │   └── UploadTooLargeError over a size/count limit
     ├── AnalysisError           the source tree cannot be analysed
+    │   └── AnalysisTimeoutError past analysis.timeoutSeconds
     ├── GenerationError         a generator got input it cannot render
     ├── StageFailed             a pipeline stage failed (carries the stage)
     └── ExternalServiceError    a dependency answered with an error (.service, .status, .detail)
@@ -53,6 +55,10 @@ class AuthError(JustPushError):
     code = "unauthorized"
 
 
+class TooManyRequestsError(JustPushError):
+    code = "too_many_requests"
+
+
 class FeatureDisabledError(JustPushError):
     code = "feature_disabled"
 
@@ -67,6 +73,10 @@ class UploadTooLargeError(UploadError):
 
 class AnalysisError(JustPushError):
     code = "analysis_error"
+
+
+class AnalysisTimeoutError(AnalysisError):
+    code = "analysis_timeout"
 
 
 class GenerationError(JustPushError):

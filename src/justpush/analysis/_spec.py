@@ -258,7 +258,95 @@ def _validate_one(spec: dict[str, Any]) -> str | None:
     return None
 
 
+# ---- bounds --------------------------------------------------------------------------------------
+def cap_operations(api: ExtractedApi, max_routes: int) -> int:
+    """Keep at most ``max_routes`` operations (the first by path and method); how many were dropped."""
+    dropped = len(api.operations) - max_routes
+    if dropped <= 0:
+        return 0
+    api.operations = sorted(api.operations, key=_op_sort_key)[:max_routes]
+    return dropped
+
+
+def spec_size(spec: dict[str, Any]) -> int:
+    """Bytes of the document as compact JSON, as it is stored and served."""
+    return len(json.dumps(spec, separators=(",", ":"), ensure_ascii=False, default=str).encode())
+
+
+def trim_paths(spec: dict[str, Any], max_bytes: int) -> tuple[dict[str, Any], int]:
+    """The document with its trailing paths dropped until it fits in ``max_bytes``; how many were dropped."""
+    paths = spec.get("paths") or {}
+    if spec_size(spec) <= max_bytes or not isinstance(paths, dict):
+        return spec, 0
+    budget = max_bytes - spec_size({**spec, "paths": {}})
+    kept: dict[str, Any] = {}
+    for path, item in paths.items():
+        cost = spec_size({path: item}) + 1
+        if cost > budget:
+            break
+        budget -= cost
+        kept[path] = item
+    return {**spec, "paths": kept}, len(paths) - len(kept)
+
+
 # ---- an existing spec ---------------------------------------------------------------------------
+# Nodes a YAML spec may have once its aliases are expanded. A "billion laughs" document is a few hundred
+# bytes of nested aliases that expand to gigabytes; a real spec without aliases has about one node per
+# few bytes, so this is far above any spec under the file-size limit.
+MAX_YAML_NODES = 500_000
+
+
+class _ExpansionError(yaml.YAMLError):
+    pass
+
+
+def _expanded_nodes(root: yaml.Node, limit: int) -> int:
+    """Nodes of the document with every alias expanded; stops with _ExpansionError past ``limit``."""
+    sizes: dict[int, int] = {}
+    in_progress: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in in_progress:
+            raise _ExpansionError("a YAML alias refers to its own ancestor (a recursive document)")
+        in_progress.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            children: list[yaml.Node] = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        else:
+            children = []
+        for child in children:
+            total += size(child)
+            if total > limit:
+                raise _ExpansionError(
+                    f"YAML aliases expand the document beyond {limit} nodes (an alias bomb?)"
+                )
+        in_progress.discard(key)
+        sizes[key] = total
+        return total
+
+    return size(root)
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that measures the composed document, aliases expanded, before building any value."""
+
+    def get_single_node(self) -> yaml.Node | None:
+        node: yaml.Node | None = super().get_single_node()
+        if node is not None:
+            _expanded_nodes(node, MAX_YAML_NODES)
+        return node
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` that refuses documents whose aliases expand beyond MAX_YAML_NODES nodes."""
+    return yaml.load(text, Loader=_BoundedLoader)
+
+
 @dataclass(frozen=True)
 class SpecDecision:
     spec: dict[str, Any]
@@ -269,9 +357,11 @@ class SpecDecision:
 def load_spec_text(text: str, name: str) -> dict[str, Any] | str:
     """The parsed document, or a message saying why it could not be read."""
     try:
-        data = json.loads(text) if name.endswith(".json") else yaml.safe_load(text)
+        data = json.loads(text) if name.endswith(".json") else load_yaml(text)
     except (ValueError, yaml.YAMLError) as exc:
         return f"not parseable: {str(exc).splitlines()[0]}"
+    except RecursionError:
+        return "nested too deeply to read"
     if not isinstance(data, dict):
         return "not a mapping at the top level"
     return data

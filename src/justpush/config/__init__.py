@@ -10,6 +10,8 @@ from ._loader import (
     substitute,
 )
 from ._settings import (
+    AnalysisSettings,
+    ApiSettings,
     BuildSettings,
     CorsSettings,
     DatabaseSettings,
@@ -29,6 +31,8 @@ from ._settings import (
 __all__ = [
     "CONFIG_PATH_VARIABLE",
     "DEFAULT_CONFIG_PATH",
+    "AnalysisSettings",
+    "ApiSettings",
     "BuildSettings",
     "CorsSettings",
     "DatabaseSettings",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -12,7 +13,7 @@ from fastapi import FastAPI
 
 import justpush
 from justpush import store
-from justpush.config import Settings
+from justpush.config import AnalysisSettings, Settings
 from justpush.pipeline import PipelineWorker
 from justpush.security import load_secret_box
 
@@ -24,11 +25,17 @@ from .api import api_router
 logger = logging.getLogger(__name__)
 
 
-def _analyze(root: Path) -> AnalysisOutcome:
+def _analyze(limits: AnalysisSettings, root: Path) -> AnalysisOutcome:
     # Imported at first use: the analysis stack (tree-sitter grammars) is heavy to load.
-    from justpush.analysis import analyze
+    from justpush.analysis import AnalysisOptions, analyze
 
-    return analyze(root)
+    options = AnalysisOptions(
+        max_file_bytes=limits.max_file_bytes,
+        max_routes=limits.max_routes,
+        max_spec_bytes=limits.max_spec_bytes,
+        timeout_seconds=limits.timeout_seconds,
+    )
+    return analyze(root, options)
 
 
 def pipeline_worker(state: AppState) -> PipelineWorker:
@@ -74,7 +81,7 @@ def create_app(
             engine=engine,
             sessions=store.session_factory(engine),
             secret_box=load_secret_box(settings.security, settings.server.data_dir),
-            analyzer=analyzer or _analyze,
+            analyzer=analyzer or partial(_analyze, settings.analysis),
         )
         app.state.justpush = state
         logger.info("justpush %s started", justpush.__version__, extra={"stage": "startup"})

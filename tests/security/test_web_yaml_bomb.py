@@ -1,0 +1,138 @@
+"""Issue 11, item 2: a YAML alias bomb in an uploaded openapi.yaml, and spec serialisation on the event loop.
+
+A few hundred bytes of nested aliases expand to tens of megabytes once serialised; the loader must refuse
+them before anything is built, and a large (legitimate) spec must be encoded off the event loop so that
+/healthz keeps answering meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from justpush import store
+from justpush.analysis import AnalysisOptions, analyze
+from justpush.analysis._spec import load_spec_text
+
+from .web_support import FLASK_APP, analyse, upload
+
+
+def alias_bomb(levels: int = 7, fan_out: int = 9) -> str:
+    """The classic "billion laughs": each level a list of `fan_out` aliases to the level below."""
+    lines = ["openapi: 3.1.0", "info: {title: bomb, version: '1'}", 'a0: &a0 ["lol", "lol", "lol", "lol"]']
+    for level in range(1, levels + 1):
+        aliases = ", ".join([f"*a{level - 1}"] * fan_out)
+        lines.append(f"a{level}: &a{level} [{aliases}]")
+    lines.append("paths: {}")
+    lines.append(f"x-bomb: *a{levels}")
+    return "\n".join(lines) + "\n"
+
+
+def test_alias_bomb_is_refused_by_the_loader() -> None:
+    text = alias_bomb()
+    assert len(text) < 1000
+    started = time.monotonic()
+    loaded = load_spec_text(text, "openapi.yaml")
+    assert isinstance(loaded, str), "the alias bomb was loaded"
+    assert "alias" in loaded
+    assert time.monotonic() - started < 2
+
+
+def test_recursive_alias_is_refused() -> None:
+    loaded = load_spec_text("openapi: 3.1.0\nx: &a [*a]\n", "openapi.yaml")
+    assert isinstance(loaded, str) and "recursive" in loaded
+
+
+def test_few_aliases_still_load() -> None:
+    text = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\nx-common: &c {type: string}\nx-use: [*c, *c]\n"
+    loaded = load_spec_text(text, "openapi.yaml")
+    assert isinstance(loaded, dict) and loaded["x-use"] == [{"type": "string"}] * 2
+
+
+def test_alias_bomb_in_an_upload_is_ignored_with_the_reason(tmp_path: Any) -> None:
+    (tmp_path / "app.py").write_bytes(FLASK_APP)
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    (tmp_path / "openapi.yaml").write_text(alias_bomb())
+    result = analyze(tmp_path)
+    assert result.spec_source == "generated"
+    assert "openapi.yaml ignored" in result.spec_reason and "alias" in result.spec_reason
+    assert "x-bomb" not in result.spec
+
+
+def test_a_repository_spec_over_the_byte_cap_is_ignored(tmp_path: Any) -> None:
+    (tmp_path / "app.py").write_bytes(FLASK_APP)
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    # Within the node limit, but 40 aliases of a 10 KB list make a spec of about 400 KB as JSON.
+    items = ", ".join(["'" + "x" * 100 + "'"] * 100)
+    big = f"openapi: 3.1.0\ninfo: {{title: t, version: '1'}}\npaths: {{}}\nx-a: &a [{items}]\n"
+    big += "x-b: [" + ", ".join(["*a"] * 40) + "]\n"
+    (tmp_path / "openapi.yaml").write_text(big)
+    result = analyze(tmp_path, AnalysisOptions(max_spec_bytes=100_000))
+    assert result.spec_source == "generated"
+    assert "larger than 100000 bytes" in result.spec_reason
+
+
+@pytest.fixture
+def analyzer() -> Any:
+    return None  # the real analysis
+
+
+async def test_alias_bomb_upload_through_the_api(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+    upload_id = await upload(
+        client,
+        auth,
+        {"app.py": FLASK_APP, "requirements.txt": b"flask\n", "openapi.yaml": alias_bomb().encode()},
+    )
+    body = await analyse(client, auth, upload_id)
+    assert body["status"] == "succeeded", body
+    assert body["spec_source"] == "generated" and "alias" in body["spec_reason"]
+    started = time.monotonic()
+    response = await client.get(f"/analyze/{upload_id}/openapi.yaml", headers=auth)
+    assert response.status_code == 200 and len(response.content) < 100_000
+    assert time.monotonic() - started < 5
+
+
+def large_spec(paths: int) -> dict[str, Any]:
+    operation = {
+        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {}}}}},
+        "parameters": [{"name": f"p{i}", "in": "query", "schema": {"type": "string"}} for i in range(8)],
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "large", "version": "1"},
+        "paths": {f"/r{i}": {"get": {**operation, "operationId": f"r{i}"}} for i in range(paths)},
+    }
+
+
+async def test_healthz_answers_while_a_large_spec_is_serialised(
+    app: FastAPI, client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    upload_id = await upload(client, auth, {"app.py": FLASK_APP})
+    async with app.state.justpush.sessions() as session:
+        row = await store.ensure_analyze_result(session, upload_id)
+        store.record_analysis(
+            row,
+            {"profile": {}, "spec": large_spec(600), "specSource": "generated", "specReason": "test"},
+        )
+        await session.commit()
+
+    async def timed(path: str, headers: dict[str, str]) -> float:
+        started = time.monotonic()
+        response = await client.get(path, headers=headers)
+        assert response.status_code == 200, response.text
+        return time.monotonic() - started
+
+    async def health_during_yaml() -> float:
+        await asyncio.sleep(0.3)  # the YAML request has reached its serialisation by now
+        return await timed("/healthz", {})
+
+    yaml_seconds, health_seconds = await asyncio.gather(
+        timed(f"/analyze/{upload_id}/openapi.yaml", auth), health_during_yaml()
+    )
+    assert yaml_seconds > 1.0, "the spec is too small to show a stall"
+    assert health_seconds < 0.5, f"/healthz took {health_seconds:.2f} s while YAML took {yaml_seconds:.2f} s"
