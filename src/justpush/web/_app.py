@@ -18,7 +18,8 @@ from justpush.pipeline import PipelineWorker
 from justpush.security import load_secret_box
 
 from ._errors import exception_handlers
-from ._middleware import RequestContextMiddleware
+from ._middleware import BodyLimitMiddleware, RequestContextMiddleware
+from ._multipart import FORM_OVERHEAD_BYTES
 from ._state import AnalysisOutcome, Analyzer, AppState, WorkerFactory
 from .api import api_router
 
@@ -101,6 +102,12 @@ def create_app(
         description="From uploaded API source code to a running, gateway-managed API.",
         lifespan=lifespan,
         exception_handlers=exception_handlers(),
+    )
+    # Inside RequestContextMiddleware (the last added is outermost): its refusals get request ids, logs.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body_bytes=settings.api.max_body_bytes,
+        route_limits={("POST", "/uploads"): settings.uploads.max_bytes + FORM_OVERHEAD_BYTES},
     )
     app.add_middleware(RequestContextMiddleware)
     app.include_router(api_router)
