@@ -4,7 +4,16 @@ and the scan for secrets committed to an upload."""
 from ._audit import REDACTED, audit, redact
 from ._crypto import KEY_FILE_NAME, SecretBox, generate_key, load_secret_box
 from ._secretscan import SecretFinding, scan_secrets
-from ._tokens import NewToken, authenticate, generate_token, hash_token, issue_token
+from ._tokens import (
+    NewToken,
+    authenticate,
+    generate_token,
+    hash_token,
+    issue_token,
+    revoke_token,
+    revoke_user_tokens,
+    token_is_live,
+)
 
 __all__ = [
     "KEY_FILE_NAME",
@@ -20,5 +29,8 @@ __all__ = [
     "issue_token",
     "load_secret_box",
     "redact",
+    "revoke_token",
+    "revoke_user_tokens",
     "scan_secrets",
+    "token_is_live",
 ]

@@ -56,7 +56,10 @@ from ._queries import (
     request_job_cancel,
     requeue_job,
     revision_secret_env,
+    revoke_token,
+    revoke_user_tokens,
     set_developer_api_key,
+    token_is_live,
 )
 
 __all__ = [
@@ -111,10 +114,13 @@ __all__ = [
     "request_job_cancel",
     "requeue_job",
     "revision_secret_env",
+    "revoke_token",
+    "revoke_user_tokens",
     "schema_differences",
     "session_factory",
     "set_developer_api_key",
     "sync_url",
+    "token_is_live",
     "upgrade",
     "utcnow",
 ]

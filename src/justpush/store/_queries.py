@@ -110,6 +110,44 @@ async def get_user_by_token_hash(session: AsyncSession, token_hash: str) -> User
     return await session.get(User, token.user_id)
 
 
+async def revoke_token(session: AsyncSession, token_hash: str) -> bool:
+    """Revoke one live token; False when there was none with that hash."""
+    token = (
+        await session.execute(
+            select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+        )
+    ).scalar_one_or_none()
+    if token is None:
+        return False
+    token.revoked_at = utcnow()
+    await session.flush()
+    return True
+
+
+async def revoke_user_tokens(session: AsyncSession, user: User) -> int:
+    """Revoke every live token of `user`; how many there were."""
+    tokens = (
+        (
+            await session.execute(
+                select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            )
+        )
+        .scalars()
+        .all()
+    )
+    now = utcnow()
+    for token in tokens:
+        token.revoked_at = now
+    await session.flush()
+    return len(tokens)
+
+
+async def token_is_live(session: AsyncSession, token_hash: str) -> bool:
+    """Whether a token with this hash exists and is not revoked (without marking it used)."""
+    query = select(ApiToken.id).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+    return (await session.execute(query)).first() is not None
+
+
 # --- uploads ------------------------------------------------------------------------------------
 
 
