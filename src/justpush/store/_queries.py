@@ -12,9 +12,10 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from justpush.errors import ConflictError, NotFoundError
 
@@ -206,8 +207,20 @@ async def delete_upload(session: AsyncSession, upload: Upload) -> None:
 # --- analysis and the deployment record ---------------------------------------------------------
 
 
-async def get_analyze_result(session: AsyncSession, upload_id: str) -> AnalyzeResult | None:
-    return await session.get(AnalyzeResult, upload_id)
+async def get_analyze_result(
+    session: AsyncSession, upload_id: str, *, with_spec: bool = True
+) -> AnalyzeResult | None:
+    """The row; `with_spec=False` leaves the spec unloaded (read it with `get_spec_text`)."""
+    options = [] if with_spec else [defer(AnalyzeResult.spec, raiseload=True)]
+    return await session.get(AnalyzeResult, upload_id, options=options)
+
+
+async def get_spec_text(session: AsyncSession, upload_id: str) -> str | None:
+    """The stored spec as JSON text, not decoded: a spec may be megabytes, and decoding it here would
+    happen on the event loop. None when there is no spec."""
+    query = select(cast(AnalyzeResult.spec, Text)).where(AnalyzeResult.upload_id == upload_id)
+    text = (await session.execute(query)).scalar_one_or_none()
+    return None if text is None or text == "null" else text
 
 
 async def ensure_analyze_result(session: AsyncSession, upload_id: str) -> AnalyzeResult:

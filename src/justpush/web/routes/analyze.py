@@ -99,39 +99,45 @@ async def start_analysis(
 @router.get("/{upload_id}", responses=_NOT_FOUND, response_model=AnalyzePublic)
 async def get_analysis(upload_id: str, user: CurrentUser, session: SessionDep) -> Response:
     await store.get_upload(session, upload_id, owner_id=user.id)
-    row = await store.get_analyze_result(session, upload_id)
+    row = await store.get_analyze_result(session, upload_id, with_spec=False)
     if row is None or row.status == "pending":
         return _json(AnalyzePublic(upload_id=upload_id, status="not_started").model_dump_json())
+    spec_text = await store.get_spec_text(session, upload_id)
     fields: dict[str, Any] = {
         "upload_id": upload_id,
         "status": row.status,
         "profile": row.profile,
-        "spec": row.spec,
         "spec_source": row.spec_source,
         "spec_reason": row.spec_reason,
         "warnings": row.warnings or [],
         "error": row.error,
         "analyzed_at": row.analyzed_at,
     }
-    # A spec may be megabytes: encoding it on the event loop would stall every other request.
-    body = await run_in_threadpool(lambda: AnalyzePublic(**fields).model_dump_json())
-    return _json(body)
+
+    def encode() -> str:
+        spec = json.loads(spec_text) if spec_text is not None else None
+        return AnalyzePublic(**fields, spec=spec).model_dump_json()
+
+    # A spec may be megabytes: decoding and encoding it on the event loop would stall every request.
+    return _json(await run_in_threadpool(encode))
 
 
 def _json(body: str) -> Response:
     return Response(body, media_type="application/json")
 
 
-async def _spec(upload_id: str, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
+async def _spec_text(upload_id: str, user: CurrentUser, session: SessionDep) -> str:
+    """The upload's spec as stored (JSON text); NotFoundError when there is none."""
     await store.get_upload(session, upload_id, owner_id=user.id)
-    row = await store.get_analyze_result(session, upload_id)
-    if row is None or row.spec is None:
+    text = await store.get_spec_text(session, upload_id)
+    if text is None:
+        row = await store.get_analyze_result(session, upload_id, with_spec=False)
         status = "not_started" if row is None else row.status
         raise NotFoundError(
             f"upload '{upload_id}' has no OpenAPI document (analysis status: {status})",
             details={"upload_id": upload_id, "status": status},
         )
-    return row.spec
+    return text
 
 
 @router.get(
@@ -140,8 +146,7 @@ async def _spec(upload_id: str, user: CurrentUser, session: SessionDep) -> dict[
     response_class=Response,
 )
 async def get_openapi_json(upload_id: str, user: CurrentUser, session: SessionDep) -> Response:
-    spec = await _spec(upload_id, user, session)
-    return _json(await run_in_threadpool(json.dumps, spec, ensure_ascii=False))
+    return _json(await _spec_text(upload_id, user, session))
 
 
 @router.get(
@@ -150,6 +155,9 @@ async def get_openapi_json(upload_id: str, user: CurrentUser, session: SessionDe
     response_class=Response,
 )
 async def get_openapi_yaml(upload_id: str, user: CurrentUser, session: SessionDep) -> Response:
-    spec = await _spec(upload_id, user, session)
-    text: str = await run_in_threadpool(lambda: yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
-    return Response(text, media_type="application/yaml")
+    stored = await _spec_text(upload_id, user, session)
+
+    def encode() -> str:
+        return yaml.safe_dump(json.loads(stored), sort_keys=False, allow_unicode=True)
+
+    return Response(await run_in_threadpool(encode), media_type="application/yaml")
