@@ -24,6 +24,7 @@ from justpush.errors import (
     FeatureDisabledError,
     JustPushError,
     NotFoundError,
+    TooManyRequestsError,
     UploadError,
     UploadTooLargeError,
 )
@@ -35,6 +36,7 @@ _STATUS_ERRORS: dict[int, type[JustPushError]] = {
     409: ConflictError,
     413: UploadTooLargeError,
     422: UploadError,
+    429: TooManyRequestsError,
 }
 # The base URL of the in-process app; never resolved.
 IN_PROCESS_URL = "http://justpush.in-process"
