@@ -15,13 +15,7 @@ from justpush.analysis._spec import spec_size
 from justpush.config import Settings
 from justpush.errors import AnalysisTimeoutError
 
-from .web_support import analyse, upload
-
-
-def many_routes(count: int) -> str:
-    lines = ["from flask import Flask", "app = Flask(__name__)", ""]
-    lines += [f"@app.get('/r{i}')\ndef r{i}():\n    return 'x'\n" for i in range(count)]
-    return "\n".join(lines)
+from .web_support import analyse, many_routes, upload
 
 
 def project(root: Path, routes: int) -> Path:

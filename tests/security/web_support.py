@@ -14,6 +14,13 @@ FLASK_APP = (
 )
 
 
+def many_routes(count: int) -> str:
+    """A Flask module with `count` routes."""
+    lines = ["from flask import Flask", "app = Flask(__name__)", ""]
+    lines += [f"@app.get('/r{i}')\ndef r{i}():\n    return 'x'\n" for i in range(count)]
+    return "\n".join(lines)
+
+
 def make_zip(files: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

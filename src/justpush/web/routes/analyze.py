@@ -49,12 +49,14 @@ async def _run_analysis(state: AppState, upload_id: str, workspace: Path) -> Non
     error: str | None = None
     limit = state.settings.analysis.timeout_seconds
     try:
-        # The analysis stops itself at its deadline; the margin covers a step that does not check it.
-        # Then the thread is left to finish on its own and the run is reported as timed out.
-        with anyio.fail_after(limit + _TIMEOUT_MARGIN_SECONDS):
-            outcome = await anyio.to_thread.run_sync(
-                _analyze_to_json, state, workspace, abandon_on_cancel=True, limiter=state.analysis_limiter
-            )
+        # Waiting for a free slot does not count against the time limit.
+        async with state.analysis_limiter:
+            # The analysis stops itself at its deadline; the margin covers a step that does not check
+            # it. Past that, the thread is left to finish on its own and the run is reported as timed out.
+            with anyio.fail_after(limit + _TIMEOUT_MARGIN_SECONDS):
+                outcome = await anyio.to_thread.run_sync(
+                    _analyze_to_json, state, workspace, abandon_on_cancel=True
+                )
         logger.info("analysis succeeded", extra=extra)
     except TimeoutError:
         error = f"the analysis took longer than {limit:g} s (analysis.timeoutSeconds)"
