@@ -9,6 +9,7 @@ from collections.abc import AsyncIterable, Awaitable, Callable
 from typing import Any
 
 import anyio
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
@@ -53,14 +54,18 @@ def access_check(state: AppState, token: str, upload_id: str, user_id: int) -> S
     """Whether `token` is still live and the upload still exists and belongs to `user_id`."""
 
     async def still_allowed() -> bool:
-        async with state.sessions() as session:
-            if not await security.token_is_live(session, token):
-                return False
-            try:
+        try:
+            async with state.sessions() as session:
+                if not await security.token_is_live(session, token):
+                    return False
                 await store.get_upload(session, upload_id, owner_id=user_id)
-            except NotFoundError:
-                return False
-            return True
+        except NotFoundError:
+            return False
+        except (SQLAlchemyError, OSError) as exc:
+            # Unable to check is treated as a refusal: the client can reconnect once the database is back.
+            logger.warning("stream access check failed: %s", exc.__class__.__name__)
+            return False
+        return True
 
     return still_allowed
 
