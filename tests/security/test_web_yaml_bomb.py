@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from justpush import store
 from justpush.analysis import AnalysisOptions, analyze
+from justpush.analysis._files import read_source
 from justpush.analysis._spec import load_spec_text
 
 from .web_support import FLASK_APP, analyse, upload
@@ -62,6 +63,34 @@ def test_alias_bomb_in_an_upload_is_ignored_with_the_reason(tmp_path: Any) -> No
     assert result.spec_source == "generated"
     assert "openapi.yaml ignored" in result.spec_reason and "alias" in result.spec_reason
     assert "x-bomb" not in result.spec
+
+
+def mapping_bomb(levels: int = 6, fan_out: int = 9) -> str:
+    lines = ["a0: &a0 {k0: v, k1: v, k2: v, k3: v}"]
+    for level in range(1, levels + 1):
+        items = ", ".join(f"m{i}: *a{level - 1}" for i in range(fan_out))
+        lines.append(f"a{level}: &a{level} {{{items}}}")
+    return "\n".join([*lines, "server: {port: 8080}"]) + "\n"
+
+
+def test_alias_bomb_in_any_yaml_source_is_skipped(tmp_path: Any) -> None:
+    """A Spring application.yml is walked by the Java front-end: 600 bytes of aliases cost it a minute."""
+    (tmp_path / "pom.xml").write_text(
+        "<project><modelVersion>4.0.0</modelVersion><groupId>x</groupId><artifactId>demo</artifactId>"
+        "<version>1</version><dependencies><dependency><groupId>org.springframework.boot</groupId>"
+        "<artifactId>spring-boot-starter-web</artifactId></dependency></dependencies></project>"
+    )
+    resources = tmp_path / "src" / "main" / "resources"
+    resources.mkdir(parents=True)
+    (resources / "application.yml").write_text(mapping_bomb())
+    started = time.monotonic()
+    result = analyze(tmp_path)
+    assert time.monotonic() - started < 10
+    assert result.profile.framework == "spring-boot"
+    # Every front-end reads sources through read_source, which skips the file and says why.
+    warnings: list[str] = []
+    assert read_source(tmp_path, resources / "application.yml", warnings) is None
+    assert warnings and "alias" in warnings[0], warnings
 
 
 def test_a_repository_spec_over_the_byte_cap_is_ignored(tmp_path: Any) -> None:

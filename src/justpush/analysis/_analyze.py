@@ -239,8 +239,15 @@ def _existing_spec(
             generated, "generated", f"{name} ignored: use of existing specs is turned off"
         ), name
     path = root / name
-    source = read_source(root, path, warnings)
-    existing: dict[str, Any] | str = "unreadable" if source is None else load_spec_text(source.text, name)
+    problems: list[str] = []
+    source = read_source(root, path, problems)
+    warnings.extend(problems)
+    existing: dict[str, Any] | str
+    if source is None:
+        # read_source says "<file>: <why>"; the decision names the file itself.
+        existing = problems[-1].split(": ", 1)[-1] if problems else "unreadable"
+    else:
+        existing = load_spec_text(source.text, name)
     if isinstance(existing, dict) and spec_size(existing) > options.max_spec_bytes:
         existing = f"larger than {options.max_spec_bytes} bytes as JSON (analysis.maxSpecBytes)"
     try:

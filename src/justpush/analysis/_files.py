@@ -13,6 +13,8 @@ from pathlib import Path
 
 from justpush.errors import AnalysisTimeoutError
 
+from ._yaml import expansion_problem
+
 # Folders that never hold the application's own source.
 SKIPPED_DIRS = frozenset(
     {
@@ -109,6 +111,11 @@ def read_source(root: Path, path: Path, warnings: list[str]) -> SourceFile | Non
     except UnicodeDecodeError:
         warnings.append(f"{relative}: not valid UTF-8, undecodable bytes replaced")
         text = data.decode("utf-8", errors="replace")
+    # Front-ends walk the YAML they load (Spring's application.yml): an alias bomb must not reach them.
+    problem = expansion_problem(text) if relative.endswith((".yml", ".yaml")) else None
+    if problem is not None:
+        warnings.append(f"{relative}: skipped, {problem}")
+        return None
     return SourceFile(relative, text)
 
 

@@ -14,6 +14,7 @@ import yaml
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
+from . import _yaml
 from ._model import ExtractedApi, Operation, Parameter
 
 OPENAPI_VERSION = "3.1.0"
@@ -290,63 +291,6 @@ def trim_paths(spec: dict[str, Any], max_bytes: int) -> tuple[dict[str, Any], in
 
 
 # ---- an existing spec ---------------------------------------------------------------------------
-# Nodes a YAML spec may have once its aliases are expanded. A "billion laughs" document is a few hundred
-# bytes of nested aliases that expand to gigabytes; a real spec without aliases has about one node per
-# few bytes, so this is far above any spec under the file-size limit.
-MAX_YAML_NODES = 500_000
-
-
-class _ExpansionError(yaml.YAMLError):
-    pass
-
-
-def _expanded_nodes(root: yaml.Node, limit: int) -> int:
-    """Nodes of the document with every alias expanded; stops with _ExpansionError past ``limit``."""
-    sizes: dict[int, int] = {}
-    in_progress: set[int] = set()
-
-    def size(node: yaml.Node) -> int:
-        key = id(node)
-        if key in sizes:
-            return sizes[key]
-        if key in in_progress:
-            raise _ExpansionError("a YAML alias refers to its own ancestor (a recursive document)")
-        in_progress.add(key)
-        total = 1
-        if isinstance(node, yaml.SequenceNode):
-            children: list[yaml.Node] = list(node.value)
-        elif isinstance(node, yaml.MappingNode):
-            children = [part for pair in node.value for part in pair]
-        else:
-            children = []
-        for child in children:
-            total += size(child)
-            if total > limit:
-                raise _ExpansionError(
-                    f"YAML aliases expand the document beyond {limit} nodes (an alias bomb?)"
-                )
-        in_progress.discard(key)
-        sizes[key] = total
-        return total
-
-    return size(root)
-
-
-class _BoundedLoader(yaml.SafeLoader):
-    """SafeLoader that measures the composed document, aliases expanded, before building any value."""
-
-    def get_single_node(self) -> yaml.Node | None:
-        node: yaml.Node | None = super().get_single_node()
-        if node is not None:
-            _expanded_nodes(node, MAX_YAML_NODES)
-        return node
-
-
-def load_yaml(text: str) -> Any:
-    """``yaml.safe_load`` that refuses documents whose aliases expand beyond MAX_YAML_NODES nodes."""
-    return yaml.load(text, Loader=_BoundedLoader)
-
-
 @dataclass(frozen=True)
 class SpecDecision:
     spec: dict[str, Any]
@@ -357,7 +301,7 @@ class SpecDecision:
 def load_spec_text(text: str, name: str) -> dict[str, Any] | str:
     """The parsed document, or a message saying why it could not be read."""
     try:
-        data = json.loads(text) if name.endswith(".json") else load_yaml(text)
+        data = json.loads(text) if name.endswith(".json") else _yaml.load(text)
     except (ValueError, yaml.YAMLError) as exc:
         return f"not parseable: {str(exc).splitlines()[0]}"
     except RecursionError:
