@@ -6,10 +6,12 @@
     ├── ConflictError           a resource is busy or already exists
     ├── AuthError               missing or invalid credentials
     │   └── ForbiddenError      authenticated, but the operator does not allow what was asked
+    ├── TooManyRequestsError    a per-user limit on concurrent work is reached
     ├── FeatureDisabledError    a feature flag is off
     ├── UploadError             a refused upload (hostile archive, limits, bad git URL)
     │   └── UploadTooLargeError over a size/count limit
     ├── AnalysisError           the source tree cannot be analysed
+    │   └── AnalysisTimeoutError past analysis.timeoutSeconds
     ├── GenerationError         a generator got input it cannot render
     ├── StageFailed             a pipeline stage failed (carries the stage)
     └── ExternalServiceError    a dependency answered with an error (.service, .status, .detail)
@@ -58,6 +60,10 @@ class ForbiddenError(AuthError):
     code = "forbidden"
 
 
+class TooManyRequestsError(JustPushError):
+    code = "too_many_requests"
+
+
 class FeatureDisabledError(JustPushError):
     code = "feature_disabled"
 
@@ -78,6 +84,10 @@ class InvalidRootError(AnalysisError):
     """A user-chosen app folder that is not a folder inside the upload."""
 
     code = "invalid_root"
+
+
+class AnalysisTimeoutError(AnalysisError):
+    code = "analysis_timeout"
 
 
 class GenerationError(JustPushError):

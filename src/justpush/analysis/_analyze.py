@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from justpush.errors import AnalysisError
+from justpush.errors import AnalysisError, AnalysisTimeoutError
 
 from ._detect import detect, language_module, resolve_root
-from ._files import read_source
+from ._files import MAX_SOURCE_BYTES, ReadLimits, check_deadline, read_limits, read_source
 from ._model import EnvVar, Evidence, ExtractedApi, ProjectProfile
-from ._spec import SpecDecision, SpecOptions, build_spec, decide, load_spec_text, validation_error
+from ._spec import (
+    SpecDecision,
+    SpecOptions,
+    build_spec,
+    cap_operations,
+    decide,
+    load_spec_text,
+    spec_size,
+    trim_paths,
+    validation_error,
+)
 
 SpecSource = str  # "generated" | "existing" | "merged"
 
@@ -29,6 +40,11 @@ class AnalysisOptions:
     use_existing_spec: bool = True
     # The API's folder inside the upload, chosen by the user (validated); None: detected.
     root: str | None = None
+    # Bounds (config section `analysis`); what they cut is said in the warnings.
+    max_file_bytes: int = MAX_SOURCE_BYTES
+    max_routes: int = 2000
+    max_spec_bytes: int = 5 * 1024 * 1024
+    timeout_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -131,10 +147,21 @@ def profile_from_dict(data: Mapping[str, Any]) -> ProjectProfile:
 
 
 def analyze(root: Path, options: AnalysisOptions | None = None) -> AnalysisResult:
-    """Detect the project at ``root`` and produce its OpenAPI 3.1 spec (warnings instead of crashes)."""
+    """Detect the project at ``root`` and produce its OpenAPI 3.1 spec (warnings instead of crashes).
+
+    Bounded by ``options``: files over ``max_file_bytes`` are skipped, at most ``max_routes`` operations
+    and ``max_spec_bytes`` of spec are kept (with a warning), and past ``timeout_seconds`` the analysis
+    stops at its next check with AnalysisTimeoutError.
+    """
     options = options or AnalysisOptions()
     if not root.is_dir():
         raise AnalysisError(f"{root.name or root}: not a folder")
+    deadline = time.monotonic() + options.timeout_seconds if options.timeout_seconds else None
+    with read_limits(ReadLimits(max_file_bytes=options.max_file_bytes, deadline=deadline)):
+        return _analyze(root, options)
+
+
+def _analyze(root: Path, options: AnalysisOptions) -> AnalysisResult:
     warnings: list[str] = []
     overrides = dict(options.overrides)
     if options.root is not None:
@@ -146,16 +173,31 @@ def analyze(root: Path, options: AnalysisOptions | None = None) -> AnalysisResul
     except Exception as exc:  # a broken upload must not crash the analysis
         warnings.append(f"detection failed: {type(exc).__name__}: {exc}")
         profile = ProjectProfile(language="unknown")
+    check_deadline()
     api = _extract(root, profile, warnings)
+    check_deadline()
+    dropped = cap_operations(api, options.max_routes)
+    if dropped:
+        warnings.append(
+            f"{dropped} of {options.max_routes + dropped} routes dropped: the spec keeps the first "
+            f"{options.max_routes} by path (analysis.maxRoutes)"
+        )
     spec_options = SpecOptions(
         title=options.title or profile.name or (root.name if root.name else "API"),
         version=options.version or "0.1.0",
     )
-    generated = build_spec(api, spec_options)
+    generated, dropped = trim_paths(build_spec(api, spec_options), options.max_spec_bytes)
+    if dropped:
+        warnings.append(
+            f"{dropped} paths dropped from the end of the spec to keep it within "
+            f"{options.max_spec_bytes} bytes (analysis.maxSpecBytes)"
+        )
     error = validation_error(generated)
     if error is not None:
         warnings.append(f"generated spec does not validate: {error}")
+    check_deadline()
     decision, spec_file = _existing_spec(root, profile, generated, options, warnings)
+    check_deadline()
     return AnalysisResult(
         profile=profile,
         spec=decision.spec,
@@ -175,6 +217,8 @@ def _extract(root: Path, profile: ProjectProfile, warnings: list[str]) -> Extrac
     app_root = root / profile.app_dir if profile.app_dir != "." else root
     try:
         api: ExtractedApi = module.extract(app_root, profile)
+    except AnalysisTimeoutError:
+        raise
     except RecursionError:
         warnings.append(f"{profile.language}: code nested too deeply to analyse; no routes extracted")
         return ExtractedApi()
@@ -219,9 +263,24 @@ def _existing_spec(
             generated, "generated", f"{name} ignored: use of existing specs is turned off"
         ), name
     path = root / name
-    source = read_source(root, path, warnings)
-    existing: dict[str, Any] | str = "unreadable" if source is None else load_spec_text(source.text, name)
+    problems: list[str] = []
+    source = read_source(root, path, problems)
+    warnings.extend(problems)
+    existing: dict[str, Any] | str
+    if source is None:
+        # read_source says "<file>: <why>"; the decision names the file itself.
+        existing = problems[-1].split(": ", 1)[-1] if problems else "unreadable"
+    else:
+        existing = load_spec_text(source.text, name)
+    if isinstance(existing, dict) and spec_size(existing) > options.max_spec_bytes:
+        existing = f"larger than {options.max_spec_bytes} bytes as JSON (analysis.maxSpecBytes)"
     try:
-        return decide(generated, existing, name), name
+        decision = decide(generated, existing, name)
     except RecursionError:
         return SpecDecision(generated, "generated", f"{name} ignored: nested too deeply to validate"), name
+    if decision.source == "merged" and spec_size(decision.spec) > options.max_spec_bytes:
+        reason = f"{name} merged with the code's operations is larger than {options.max_spec_bytes} bytes"
+        return SpecDecision(
+            generated, "generated", f"{reason} (analysis.maxSpecBytes); the generated spec is used"
+        ), name
+    return decision, name

@@ -1,11 +1,19 @@
-"""Reading an upload's source files safely: skipped folders, size caps, binary and non-UTF-8 input."""
+"""Reading an upload's source files safely: skipped folders, size caps, a deadline, binary and non-UTF-8
+input."""
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+
+from justpush.errors import AnalysisTimeoutError
+
+from ._yaml import expansion_problem
 
 # Folders that never hold the application's own source.
 SKIPPED_DIRS = frozenset(
@@ -33,6 +41,34 @@ SKIPPED_DIRS = frozenset(
     }
 )
 MAX_SOURCE_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    max_file_bytes: int = MAX_SOURCE_BYTES
+    # A `time.monotonic()` value; past it no further file is read.
+    deadline: float | None = None
+
+
+# Set by `analyze` for the analysis it runs, so every front-end's reads obey it without passing it along.
+_DEFAULT_LIMITS = ReadLimits()
+_limits: ContextVar[ReadLimits] = ContextVar("analysis_read_limits", default=_DEFAULT_LIMITS)
+
+
+@contextmanager
+def read_limits(limits: ReadLimits) -> Iterator[None]:
+    token = _limits.set(limits)
+    try:
+        yield
+    finally:
+        _limits.reset(token)
+
+
+def check_deadline() -> None:
+    """AnalysisTimeoutError once the running analysis is past its deadline."""
+    deadline = _limits.get().deadline
+    if deadline is not None and time.monotonic() > deadline:
+        raise AnalysisTimeoutError("the analysis took longer than its time limit (analysis.timeoutSeconds)")
 
 
 @dataclass(frozen=True)
@@ -65,10 +101,11 @@ def iter_paths(root: Path, suffixes: Iterable[str]) -> Iterator[Path]:
 def read_source(root: Path, path: Path, warnings: list[str]) -> SourceFile | None:
     """The file's text, or None with a warning when it is too large, binary or not UTF-8."""
     relative = path.relative_to(root).as_posix()
+    limit = _limits.get().max_file_bytes
     try:
         size = path.stat().st_size
-        if size > MAX_SOURCE_BYTES:
-            warnings.append(f"{relative}: skipped, {size} bytes is over the {MAX_SOURCE_BYTES}-byte limit")
+        if size > limit:
+            warnings.append(f"{relative}: skipped, {size} bytes is over the {limit}-byte limit")
             return None
         data = path.read_bytes()
     except OSError as exc:
@@ -82,11 +119,17 @@ def read_source(root: Path, path: Path, warnings: list[str]) -> SourceFile | Non
     except UnicodeDecodeError:
         warnings.append(f"{relative}: not valid UTF-8, undecodable bytes replaced")
         text = data.decode("utf-8", errors="replace")
+    # Front-ends walk the YAML they load (Spring's application.yml): an alias bomb must not reach them.
+    problem = expansion_problem(text) if relative.endswith((".yml", ".yaml")) else None
+    if problem is not None:
+        warnings.append(f"{relative}: skipped, {problem}")
+        return None
     return SourceFile(relative, text)
 
 
 def iter_sources(root: Path, suffixes: Iterable[str], warnings: list[str]) -> Iterator[SourceFile]:
     for path in iter_paths(root, suffixes):
+        check_deadline()
         source = read_source(root, path, warnings)
         if source is not None:
             yield source

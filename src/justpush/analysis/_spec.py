@@ -14,6 +14,7 @@ import yaml
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError, ValidatorDetectError
 
+from . import _yaml
 from ._model import ExtractedApi, Operation, Parameter
 
 OPENAPI_VERSION = "3.1.0"
@@ -260,6 +261,37 @@ def _validate_one(spec: dict[str, Any]) -> str | None:
     return None
 
 
+# ---- bounds --------------------------------------------------------------------------------------
+def cap_operations(api: ExtractedApi, max_routes: int) -> int:
+    """Keep at most ``max_routes`` operations (the first by path and method); how many were dropped."""
+    dropped = len(api.operations) - max_routes
+    if dropped <= 0:
+        return 0
+    api.operations = sorted(api.operations, key=_op_sort_key)[:max_routes]
+    return dropped
+
+
+def spec_size(spec: dict[str, Any]) -> int:
+    """Bytes of the document as compact JSON, as it is stored and served."""
+    return len(json.dumps(spec, separators=(",", ":"), ensure_ascii=False, default=str).encode())
+
+
+def trim_paths(spec: dict[str, Any], max_bytes: int) -> tuple[dict[str, Any], int]:
+    """The document with its trailing paths dropped until it fits in ``max_bytes``; how many were dropped."""
+    paths = spec.get("paths") or {}
+    if spec_size(spec) <= max_bytes or not isinstance(paths, dict):
+        return spec, 0
+    budget = max_bytes - spec_size({**spec, "paths": {}})
+    kept: dict[str, Any] = {}
+    for path, item in paths.items():
+        cost = spec_size({path: item}) + 1
+        if cost > budget:
+            break
+        budget -= cost
+        kept[path] = item
+    return {**spec, "paths": kept}, len(paths) - len(kept)
+
+
 # ---- an existing spec ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SpecDecision:
@@ -271,9 +303,11 @@ class SpecDecision:
 def load_spec_text(text: str, name: str) -> dict[str, Any] | str:
     """The parsed document, or a message saying why it could not be read."""
     try:
-        data = json.loads(text) if name.endswith(".json") else yaml.safe_load(text)
+        data = json.loads(text) if name.endswith(".json") else _yaml.load(text)
     except (ValueError, yaml.YAMLError) as exc:
         return f"not parseable: {str(exc).splitlines()[0]}"
+    except RecursionError:
+        return "nested too deeply to read"
     if not isinstance(data, dict):
         return "not a mapping at the top level"
     return data

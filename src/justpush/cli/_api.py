@@ -25,6 +25,7 @@ from justpush.errors import (
     ForbiddenError,
     JustPushError,
     NotFoundError,
+    TooManyRequestsError,
     UploadError,
     UploadTooLargeError,
 )
@@ -37,6 +38,7 @@ _STATUS_ERRORS: dict[int, type[JustPushError]] = {
     409: ConflictError,
     413: UploadTooLargeError,
     422: UploadError,
+    429: TooManyRequestsError,
 }
 # The base URL of the in-process app; never resolved.
 IN_PROCESS_URL = "http://justpush.in-process"

@@ -1,4 +1,4 @@
-"""`justpush users create|list|token`: users and their API tokens (works on the database directly)."""
+"""`justpush users create|list|token|revoke`: users and their API tokens (works on the database directly)."""
 
 from __future__ import annotations
 
@@ -56,6 +56,28 @@ def token(
     typer.echo(anyio.run(run))
 
 
+def revoke(ctx: typer.Context, name: str = typer.Argument(..., help="Existing user name.")) -> None:
+    """Revoke every API token of a user: refused at once, open streams close within seconds."""
+    settings = load_settings(ctx)
+
+    async def run() -> int:
+        async with session_scope(settings) as session:
+            user = await store.get_user_by_name(session, name)
+            if user is None:
+                raise NotFoundError(f"user '{name}' not found")
+            count = await security.revoke_user_tokens(session, user)
+            await security.audit(
+                session, actor="cli", action="token.revoke", target=f"user:{name}", details={"tokens": count}
+            )
+            await session.commit()
+            return count
+
+    count = anyio.run(run)
+    Console(stderr=True).print(
+        f"revoked {count} token(s) of [bold]{name}[/]; `justpush users token {name}` issues a new one"
+    )
+
+
 def list_users(ctx: typer.Context) -> None:
     """List users."""
     settings = load_settings(ctx)
@@ -75,4 +97,5 @@ def register(app: typer.Typer) -> None:
     users = group("users", "Users and API tokens.")
     users.command("create")(create)
     users.command("token")(token)
+    users.command("revoke")(revoke)
     users.command("list")(list_users)

@@ -11,6 +11,8 @@ from ._loader import (
     substitute,
 )
 from ._settings import (
+    AnalysisSettings,
+    ApiSettings,
     BuildSettings,
     CorsSettings,
     DatabaseSettings,
@@ -30,6 +32,8 @@ from ._settings import (
 __all__ = [
     "CONFIG_PATH_VARIABLE",
     "DEFAULT_CONFIG_PATH",
+    "AnalysisSettings",
+    "ApiSettings",
     "BuildSettings",
     "CorsSettings",
     "DatabaseSettings",

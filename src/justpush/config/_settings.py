@@ -196,6 +196,30 @@ class SecuritySettings(Section):
     malicious_scan: Literal["block", "warn", "off"] = "block"
 
 
+class AnalysisSettings(Section):
+    """Bounds on the work one analysis may cause; what was cut is reported in its warnings."""
+
+    # Source files (and a repository spec) larger than this are skipped.
+    max_file_bytes: int = Field(1_000_000, ge=1)
+    # Operations kept in the generated spec; the rest are dropped.
+    max_routes: int = Field(2000, ge=1)
+    # Encoded size of the spec (generated, repository or merged) as JSON.
+    max_spec_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+    # Wall time of one analysis; past it the analysis fails and stops at its next check.
+    timeout_seconds: float = Field(120.0, gt=0)
+
+
+class ApiSettings(Section):
+    """Bounds on what one request or user may hold on the server."""
+
+    # Request bodies of every route but POST /uploads (which has uploads.maxBytes).
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    # Open event and log streams per user; more are refused with 429.
+    max_streams_per_user: int = Field(8, ge=1)
+    # How often an open stream re-checks its token and its upload (it closes when either is gone).
+    stream_recheck_seconds: float = Field(10.0, gt=0, le=30)
+
+
 class Settings(Section):
     server: ServerSettings = ServerSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -207,6 +231,8 @@ class Settings(Section):
     uploads: UploadSettings = UploadSettings()
     gateway: GatewaySettings = GatewaySettings()
     security: SecuritySettings = SecuritySettings()
+    analysis: AnalysisSettings = AnalysisSettings()
+    api: ApiSettings = ApiSettings()
 
     @property
     def database_url(self) -> str:

@@ -6,7 +6,16 @@ from ._crypto import KEY_FILE_NAME, SecretBox, generate_key, load_secret_box
 from ._datadir import prepare_data_dir
 from ._malicious import MaliciousFinding, scan_malicious
 from ._secretscan import SecretFinding, scan_secrets
-from ._tokens import NewToken, authenticate, generate_token, hash_token, issue_token
+from ._tokens import (
+    NewToken,
+    authenticate,
+    generate_token,
+    hash_token,
+    issue_token,
+    revoke_token,
+    revoke_user_tokens,
+    token_is_live,
+)
 
 __all__ = [
     "KEY_FILE_NAME",
@@ -24,6 +33,9 @@ __all__ = [
     "load_secret_box",
     "prepare_data_dir",
     "redact",
+    "revoke_token",
+    "revoke_user_tokens",
     "scan_malicious",
     "scan_secrets",
+    "token_is_live",
 ]

@@ -51,3 +51,17 @@ async def authenticate(session: AsyncSession, token: str | None) -> store.User:
     if user is None:
         raise AuthError("invalid or revoked API token")
     return user
+
+
+async def revoke_token(session: AsyncSession, token: str) -> bool:
+    """Revoke `token` (refused from the next request on); False when it was unknown or already revoked."""
+    return await store.revoke_token(session, hash_token(token))
+
+
+async def revoke_user_tokens(session: AsyncSession, user: store.User) -> int:
+    """Revoke every token of `user`; how many were live."""
+    return await store.revoke_user_tokens(session, user)
+
+
+async def token_is_live(session: AsyncSession, token: str) -> bool:
+    return await store.token_is_live(session, hash_token(token))

@@ -39,6 +39,7 @@ from ._queries import (
     get_analyze_result,
     get_job,
     get_revision,
+    get_spec_text,
     get_upload,
     get_user_by_name,
     get_user_by_token_hash,
@@ -58,8 +59,11 @@ from ._queries import (
     request_job_cancel,
     requeue_job,
     revision_secret_env,
+    revoke_token,
+    revoke_user_tokens,
     set_developer_api_key,
     take_over_job,
+    token_is_live,
 )
 
 __all__ = [
@@ -96,6 +100,7 @@ __all__ = [
     "get_analyze_result",
     "get_job",
     "get_revision",
+    "get_spec_text",
     "get_upload",
     "get_user_by_name",
     "get_user_by_token_hash",
@@ -116,11 +121,14 @@ __all__ = [
     "request_job_cancel",
     "requeue_job",
     "revision_secret_env",
+    "revoke_token",
+    "revoke_user_tokens",
     "schema_differences",
     "session_factory",
     "set_developer_api_key",
     "sync_url",
     "take_over_job",
+    "token_is_live",
     "upgrade",
     "utcnow",
 ]

@@ -12,9 +12,11 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, Text, func, select, update
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from justpush.errors import ConflictError, NotFoundError
 
@@ -110,6 +112,44 @@ async def get_user_by_token_hash(session: AsyncSession, token_hash: str) -> User
     return await session.get(User, token.user_id)
 
 
+async def revoke_token(session: AsyncSession, token_hash: str) -> bool:
+    """Revoke one live token; False when there was none with that hash."""
+    token = (
+        await session.execute(
+            select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+        )
+    ).scalar_one_or_none()
+    if token is None:
+        return False
+    token.revoked_at = utcnow()
+    await session.flush()
+    return True
+
+
+async def revoke_user_tokens(session: AsyncSession, user: User) -> int:
+    """Revoke every live token of `user`; how many there were."""
+    tokens = (
+        (
+            await session.execute(
+                select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            )
+        )
+        .scalars()
+        .all()
+    )
+    now = utcnow()
+    for token in tokens:
+        token.revoked_at = now
+    await session.flush()
+    return len(tokens)
+
+
+async def token_is_live(session: AsyncSession, token_hash: str) -> bool:
+    """Whether a token with this hash exists and is not revoked (without marking it used)."""
+    query = select(ApiToken.id).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+    return (await session.execute(query)).first() is not None
+
+
 # --- uploads ------------------------------------------------------------------------------------
 
 
@@ -168,8 +208,20 @@ async def delete_upload(session: AsyncSession, upload: Upload) -> None:
 # --- analysis and the deployment record ---------------------------------------------------------
 
 
-async def get_analyze_result(session: AsyncSession, upload_id: str) -> AnalyzeResult | None:
-    return await session.get(AnalyzeResult, upload_id)
+async def get_analyze_result(
+    session: AsyncSession, upload_id: str, *, with_spec: bool = True
+) -> AnalyzeResult | None:
+    """The row; `with_spec=False` leaves the spec unloaded (read it with `get_spec_text`)."""
+    options = [] if with_spec else [defer(AnalyzeResult.spec, raiseload=True)]
+    return await session.get(AnalyzeResult, upload_id, options=options)
+
+
+async def get_spec_text(session: AsyncSession, upload_id: str) -> str | None:
+    """The stored spec as JSON text, not decoded: a spec may be megabytes, and decoding it here would
+    happen on the event loop. None when there is no spec."""
+    query = select(sql_cast(AnalyzeResult.spec, Text)).where(AnalyzeResult.upload_id == upload_id)
+    text = (await session.execute(query)).scalar_one_or_none()
+    return None if text is None or text == "null" else text
 
 
 async def ensure_analyze_result(session: AsyncSession, upload_id: str) -> AnalyzeResult:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -12,23 +13,31 @@ from fastapi import FastAPI
 
 import justpush
 from justpush import store
-from justpush.config import Settings
+from justpush.config import AnalysisSettings, Settings
 from justpush.pipeline import PipelineWorker
 from justpush.security import load_secret_box, prepare_data_dir
 
 from ._errors import exception_handlers
-from ._middleware import RequestContextMiddleware
+from ._middleware import BodyLimitMiddleware, RequestContextMiddleware
+from ._multipart import FORM_OVERHEAD_BYTES
 from ._state import AnalysisOutcome, Analyzer, AppState, WorkerFactory
 from .api import api_router
 
 logger = logging.getLogger(__name__)
 
 
-def _analyze(root: Path, app_root: str | None) -> AnalysisOutcome:
+def _analyze(limits: AnalysisSettings, root: Path, app_root: str | None) -> AnalysisOutcome:
     # Imported at first use: the analysis stack (tree-sitter grammars) is heavy to load.
     from justpush.analysis import AnalysisOptions, analyze
 
-    return analyze(root, AnalysisOptions(root=app_root))
+    options = AnalysisOptions(
+        max_file_bytes=limits.max_file_bytes,
+        max_routes=limits.max_routes,
+        max_spec_bytes=limits.max_spec_bytes,
+        timeout_seconds=limits.timeout_seconds,
+        root=app_root,
+    )
+    return analyze(root, options)
 
 
 def pipeline_worker(state: AppState) -> PipelineWorker:
@@ -75,7 +84,7 @@ def create_app(
             engine=engine,
             sessions=store.session_factory(engine),
             secret_box=load_secret_box(settings.security, settings.server.data_dir),
-            analyzer=analyzer or _analyze,
+            analyzer=analyzer or partial(_analyze, settings.analysis),
         )
         app.state.justpush = state
         logger.info("justpush %s started", justpush.__version__, extra={"stage": "startup"})
@@ -95,6 +104,12 @@ def create_app(
         description="From uploaded API source code to a running, gateway-managed API.",
         lifespan=lifespan,
         exception_handlers=exception_handlers(),
+    )
+    # Inside RequestContextMiddleware (the last added is outermost): its refusals get request ids, logs.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body_bytes=settings.api.max_body_bytes,
+        route_limits={("POST", "/uploads"): settings.uploads.max_bytes + FORM_OVERHEAD_BYTES},
     )
     app.add_middleware(RequestContextMiddleware)
     app.include_router(api_router)

@@ -26,6 +26,7 @@ ERROR_STATUS: Mapping[type[errors.JustPushError], int] = {
     errors.ConflictError: 409,
     errors.AuthError: 401,
     errors.ForbiddenError: 403,
+    errors.TooManyRequestsError: 429,
     # A disabled feature looks like an endpoint that does not exist.
     errors.FeatureDisabledError: 404,
     errors.UploadError: 400,
@@ -45,9 +46,10 @@ _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
-    413: "upload_too_large",
+    413: "request_too_large",
     415: "unsupported_media_type",
     422: "validation_error",
+    429: "too_many_requests",
     500: "internal_error",
 }
 
@@ -80,7 +82,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-    return error_response(exc.status_code, code, message, headers=exc.headers)
+    limit = getattr(exc, "limit", None)
+    details = {"limit": limit} if isinstance(limit, int) else None
+    return error_response(exc.status_code, code, message, details, headers=exc.headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

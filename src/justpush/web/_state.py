@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import anyio
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from justpush.config import Settings
@@ -33,6 +35,10 @@ class AppState:
     secret_box: SecretBox
     analyzer: Analyzer
     analyze_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Analyses running at once (each a CPU-bound thread); more wait for a slot.
+    analysis_limiter: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(2))
+    # Open event and log streams per user id (bounded by api.maxStreamsPerUser).
+    open_streams: Counter[int] = field(default_factory=Counter)
     # Wakes deployment event streams; the pipeline worker, when this process runs one.
     broker: EventBroker = field(default_factory=EventBroker)
     pipeline: PipelineWorker | None = None

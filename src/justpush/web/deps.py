@@ -1,4 +1,5 @@
-"""FastAPI dependencies as `Annotated` aliases: `StateDep`, `SettingsDep`, `SessionDep`, `CurrentUser`.
+"""FastAPI dependencies as `Annotated` aliases: `StateDep`, `SettingsDep`, `SessionDep`, `CurrentUser`,
+`CurrentToken`.
 
 One session per request (FastAPI caches dependencies per request, so `CurrentUser` and the route
 share it); routes commit, an exception rolls back when the session closes.
@@ -55,3 +56,15 @@ async def get_current_user(
 
 
 CurrentUser = Annotated[store.User, Depends(get_current_user)]
+
+
+def get_current_token(
+    user: CurrentUser,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """The bearer token that authenticated `CurrentUser` (to revoke it, or to re-check it later)."""
+    assert credentials is not None  # CurrentUser refused the request otherwise
+    return credentials.credentials
+
+
+CurrentToken = Annotated[str, Depends(get_current_token)]

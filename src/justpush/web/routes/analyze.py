@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,9 @@ import anyio
 import yaml
 from fastapi import APIRouter
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 
 from justpush import security, store
 from justpush.analysis import resolve_root
@@ -26,6 +28,7 @@ logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/analyze", tags=["analysis"])
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
+_TIMEOUT_MARGIN_SECONDS = 10.0
 
 
 def _task_name(upload_id: str) -> str:
@@ -36,14 +39,29 @@ def _is_running(state: AppState, upload_id: str) -> bool:
     return any(t.get_name() == _task_name(upload_id) and not t.done() for t in state.tasks)
 
 
+def _analyze_to_json(state: AppState, workspace: Path, root: str | None) -> dict[str, Any]:
+    outcome: dict[str, Any] = jsonable_encoder(state.analyzer(workspace, root).to_dict())
+    return outcome
+
+
 async def _run_analysis(state: AppState, upload_id: str, workspace: Path, root: str | None) -> None:
     extra = {"stage": "analyze", "upload_id": upload_id}
     outcome: dict[str, Any] | None = None
     error: str | None = None
+    limit = state.settings.analysis.timeout_seconds
     try:
-        result = await anyio.to_thread.run_sync(state.analyzer, workspace, root)
-        outcome = jsonable_encoder(result.to_dict())
+        # Waiting for a free slot does not count against the time limit.
+        async with state.analysis_limiter:
+            # The analysis stops itself at its deadline; the margin covers a step that does not check
+            # it. Past that, the thread is left to finish on its own and the run is reported as timed out.
+            with anyio.fail_after(limit + _TIMEOUT_MARGIN_SECONDS):
+                outcome = await anyio.to_thread.run_sync(
+                    _analyze_to_json, state, workspace, root, abandon_on_cancel=True
+                )
         logger.info("analysis succeeded", extra=extra)
+    except TimeoutError:
+        error = f"the analysis took longer than {limit:g} s (analysis.timeoutSeconds)"
+        logger.warning("analysis timed out", extra=extra)
     except JustPushError as exc:
         error = exc.message
         logger.info("analysis failed: %s", exc.message, extra=extra)
@@ -93,40 +111,57 @@ async def start_analysis(
     return AnalyzeAccepted(upload_id=upload_id, status="running")
 
 
-@router.get("/{upload_id}", responses=_NOT_FOUND)
-async def get_analysis(upload_id: str, user: CurrentUser, session: SessionDep) -> AnalyzePublic:
+@router.get("/{upload_id}", responses=_NOT_FOUND, response_model=AnalyzePublic)
+async def get_analysis(upload_id: str, user: CurrentUser, session: SessionDep) -> Response:
     await store.get_upload(session, upload_id, owner_id=user.id)
-    row = await store.get_analyze_result(session, upload_id)
+    row = await store.get_analyze_result(session, upload_id, with_spec=False)
     if row is None or row.status == "pending":
-        return AnalyzePublic(upload_id=upload_id, status="not_started")
-    return AnalyzePublic(
-        upload_id=upload_id,
-        status=row.status,
-        profile=row.profile,
-        spec=row.spec,
-        spec_source=row.spec_source,
-        spec_reason=row.spec_reason,
-        warnings=row.warnings or [],
-        error=row.error,
-        analyzed_at=row.analyzed_at,
-    )
+        return _json(AnalyzePublic(upload_id=upload_id, status="not_started").model_dump_json())
+    spec_text = await store.get_spec_text(session, upload_id)
+    fields: dict[str, Any] = {
+        "upload_id": upload_id,
+        "status": row.status,
+        "profile": row.profile,
+        "spec_source": row.spec_source,
+        "spec_reason": row.spec_reason,
+        "warnings": row.warnings or [],
+        "error": row.error,
+        "analyzed_at": row.analyzed_at,
+    }
+
+    def encode() -> str:
+        spec = json.loads(spec_text) if spec_text is not None else None
+        return AnalyzePublic(**fields, spec=spec).model_dump_json()
+
+    # A spec may be megabytes: decoding and encoding it on the event loop would stall every request.
+    return _json(await run_in_threadpool(encode))
 
 
-async def _spec(upload_id: str, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
+def _json(body: str) -> Response:
+    return Response(body, media_type="application/json")
+
+
+async def _spec_text(upload_id: str, user: CurrentUser, session: SessionDep) -> str:
+    """The upload's spec as stored (JSON text); NotFoundError when there is none."""
     await store.get_upload(session, upload_id, owner_id=user.id)
-    row = await store.get_analyze_result(session, upload_id)
-    if row is None or row.spec is None:
+    text = await store.get_spec_text(session, upload_id)
+    if text is None:
+        row = await store.get_analyze_result(session, upload_id, with_spec=False)
         status = "not_started" if row is None else row.status
         raise NotFoundError(
             f"upload '{upload_id}' has no OpenAPI document (analysis status: {status})",
             details={"upload_id": upload_id, "status": status},
         )
-    return row.spec
+    return text
 
 
-@router.get("/{upload_id}/openapi.json", responses=_NOT_FOUND)
-async def get_openapi_json(upload_id: str, user: CurrentUser, session: SessionDep) -> JSONResponse:
-    return JSONResponse(await _spec(upload_id, user, session))
+@router.get(
+    "/{upload_id}/openapi.json",
+    responses={**_NOT_FOUND, 200: {"content": {"application/json": {}}}},
+    response_class=Response,
+)
+async def get_openapi_json(upload_id: str, user: CurrentUser, session: SessionDep) -> Response:
+    return _json(await _spec_text(upload_id, user, session))
 
 
 @router.get(
@@ -135,6 +170,9 @@ async def get_openapi_json(upload_id: str, user: CurrentUser, session: SessionDe
     response_class=Response,
 )
 async def get_openapi_yaml(upload_id: str, user: CurrentUser, session: SessionDep) -> Response:
-    spec = await _spec(upload_id, user, session)
-    text = yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
-    return Response(text, media_type="application/yaml")
+    stored = await _spec_text(upload_id, user, session)
+
+    def encode() -> str:
+        return yaml.safe_dump(json.loads(stored), sort_keys=False, allow_unicode=True)
+
+    return Response(await run_in_threadpool(encode), media_type="application/yaml")

@@ -33,7 +33,8 @@ from .._schemas import (
     RevisionPublic,
 )
 from .._state import AppState
-from ..deps import CurrentUser, SessionDep, StateDep
+from .._streams import GuardedStreamingResponse, StreamLease, access_check
+from ..deps import CurrentToken, CurrentUser, SessionDep, StateDep
 
 logger = logging.getLogger(__name__)
 
@@ -383,6 +384,7 @@ async def events(
     upload_id: str,
     request: Request,
     user: CurrentUser,
+    token: CurrentToken,
     session: SessionDep,
     state: StateDep,
     last_event_id: Annotated[str | None, Header()] = None,
@@ -390,14 +392,21 @@ async def events(
     until_done: Annotated[bool, Query(description="Close once no job is queued or running.")] = False,
     follow: Annotated[bool, Query(description="Keep the stream open for new events.")] = True,
 ) -> StreamingResponse:
-    """Server-Sent Events: every stored event, resumable with `Last-Event-ID` (or `after`)."""
+    """Server-Sent Events: every stored event, resumable with `Last-Event-ID` (or `after`).
+
+    The stream ends soon after its token is revoked or the upload is deleted; each user may hold at most
+    `api.maxStreamsPerUser` event and log streams open (429 beyond)."""
     await store.get_upload(session, upload_id, owner_id=user.id)
+    user_id = user.id
     await session.close()
     start = (
         after if after is not None else int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
     )
-    return StreamingResponse(
+    return GuardedStreamingResponse(
         _event_stream(state, request, upload_id, start, until_done=until_done, follow=follow),
+        lease=StreamLease.acquire(state, user_id),
+        still_allowed=access_check(state, token, upload_id, user_id),
+        every=state.settings.api.stream_recheck_seconds,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
@@ -437,22 +446,31 @@ async def _event_stream(
 async def logs(
     upload_id: str,
     user: CurrentUser,
+    token: CurrentToken,
     session: SessionDep,
     state: StateDep,
     follow: bool = False,
     tail: Annotated[int | None, Query(ge=0, le=100_000)] = 100,
     since: Annotated[int | None, Query(ge=1, description="Seconds.")] = None,
 ) -> StreamingResponse:
-    """The app's log lines from every pod, `<pod> <line>`; `follow` keeps the stream open."""
+    """The app's log lines from every pod, `<pod> <line>`; `follow` keeps the stream open (closed soon
+    after the token is revoked or the upload deleted; counted against `api.maxStreamsPerUser`)."""
     await store.get_upload(session, upload_id, owner_id=user.id)
+    user_id = user.id
     record = await store.ensure_analyze_result(session, upload_id)
     namespace = (record.k8s_deployment_info or {}).get("namespace", state.settings.kubernetes.namespace)
     await session.close()
-    cluster = k8s.K8sClient(state.settings.kubernetes)
+    lease = StreamLease.acquire(state, user_id)
+    try:
+        cluster = k8s.K8sClient(state.settings.kubernetes)
+    except BaseException:
+        lease.release()
+        raise
     lines = cluster.logs(upload_id, follow=follow, tail=tail, since=since, namespace=namespace)
     try:
         first = await anext(lines, None)
     except BaseException:
+        lease.release()
         await cluster.aclose()
         raise
 
@@ -465,4 +483,10 @@ async def logs(
         finally:
             await cluster.aclose()
 
-    return StreamingResponse(body(), media_type="text/plain; charset=utf-8")
+    return GuardedStreamingResponse(
+        body(),
+        lease=lease,
+        still_allowed=access_check(state, token, upload_id, user_id),
+        every=state.settings.api.stream_recheck_seconds,
+        media_type="text/plain; charset=utf-8",
+    )

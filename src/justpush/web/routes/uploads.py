@@ -10,8 +10,8 @@ import anyio
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
-from justpush import security, store, uploads
-from justpush.errors import UploadError, UploadTooLargeError
+from justpush import pipeline, security, store, uploads
+from justpush.errors import ConflictError, UploadError, UploadTooLargeError
 
 from .._multipart import MultipartFile
 from .._schemas import ErrorBody, GitUploadCreate, UploadCreated, UploadPublic
@@ -115,13 +115,38 @@ async def get_upload(upload_id: str, user: CurrentUser, session: SessionDep) -> 
     return UploadPublic.model_validate(upload, from_attributes=True)
 
 
-@router.delete("/{upload_id}", status_code=204, responses={404: {"model": ErrorBody}})
-async def delete_upload(upload_id: str, user: CurrentUser, session: SessionDep) -> Response:
+async def _refuse_if_deployed(session: SessionDep, upload_id: str) -> None:
+    """Deleting the row would orphan what a deployment made (Kubernetes objects, Kong entities): only the
+    pipeline's delete removes those, so the upload goes only once nothing is deployed or on its way."""
+    job = await store.active_job(session, upload_id)
+    if job is not None:
+        raise ConflictError(
+            f"upload '{upload_id}' has a {job.status} {job.kind} job; wait for it or cancel it "
+            f"(POST /deploy/{upload_id}/cancel), then delete the deployment first",
+            details={"upload_id": upload_id, "job_id": job.id, "kind": job.kind, "status": job.status},
+        )
+    record = await store.get_analyze_result(session, upload_id)
+    status = record.deployment_status if record is not None else None
+    if status not in (None, pipeline.DeploymentStatus.DELETED):
+        raise ConflictError(
+            f"upload '{upload_id}' has a deployment (status {status}); delete the deployment first "
+            f"(DELETE /deploy/{upload_id}, or `justpush delete {upload_id}`), then the upload",
+            details={"upload_id": upload_id, "deployment_status": status},
+        )
+
+
+@router.delete(
+    "/{upload_id}", status_code=204, responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}}
+)
+async def delete_upload(upload_id: str, user: CurrentUser, session: SessionDep, state: StateDep) -> Response:
     upload = await store.get_upload(session, upload_id, owner_id=user.id)
+    await _refuse_if_deployed(session, upload_id)
     workspace = Path(upload.workspace)
     await store.delete_upload(session, upload)
     await security.audit(session, actor=user, action="upload.delete", target=f"upload:{upload_id}")
     await session.commit()
+    # Open event and log streams of this upload notice it is gone and close.
+    state.broker.notify(upload_id)
     # Only after the commit: a failed delete must not leave a row without its files.
     await anyio.to_thread.run_sync(uploads.remove_workspace, workspace)
     return Response(status_code=204)
