@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from fastapi import FastAPI
 
 from justpush import store
@@ -138,6 +139,15 @@ def large_spec(paths: int) -> dict[str, Any]:
     }
 
 
+def _size_for_seconds(seconds: float) -> int:
+    """A spec size whose YAML encoding takes about `seconds` on this machine, whatever its speed."""
+    probe = 200
+    started = time.perf_counter()
+    yaml.safe_dump(large_spec(probe))
+    per_unit = max((time.perf_counter() - started) / probe, 1e-6)
+    return min(max(600, int(seconds / per_unit)), 20_000)
+
+
 async def test_healthz_answers_while_a_large_spec_is_serialised(
     app: FastAPI, client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
@@ -146,7 +156,12 @@ async def test_healthz_answers_while_a_large_spec_is_serialised(
         row = await store.ensure_analyze_result(session, upload_id)
         store.record_analysis(
             row,
-            {"profile": {}, "spec": large_spec(600), "specSource": "generated", "specReason": "test"},
+            {
+                "profile": {},
+                "spec": large_spec(_size_for_seconds(2.0)),
+                "specSource": "generated",
+                "specReason": "test",
+            },
         )
         await session.commit()
 

@@ -162,29 +162,35 @@ async def open_api(
 async def in_process_app(
     settings: Settings, token: str | None, user: str | None
 ) -> AsyncIterator[httpx.AsyncClient]:
+    from justpush import security
     from justpush.web import create_app, default_workers
-    from justpush.web.deps import get_current_user
 
-    app = create_app(settings, workers=default_workers(settings))
-    headers: dict[str, str] = {}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    elif user:
-
-        async def as_user() -> store.User:
-            state = app.state.justpush
-            async with state.sessions() as session:
-                found = await store.get_user_by_name(session, user)
-            if found is None:
-                raise NotFoundError(f"user '{user}' not found; create it with `justpush users create {user}`")
-            return found
-
-        app.dependency_overrides[get_current_user] = as_user
-    else:
+    if not token and not user:
         raise AuthError("without --server, give --token or --user to act as a JustPush user")
+    app = create_app(settings, workers=default_workers(settings))
     async with app.router.lifespan_context(app):
+        state = app.state.justpush
+        session_token: str | None = None
+        if not token:
+            # Acting as a user in-process is a session of its own: a token issued now, revoked at the end,
+            # so every check a served request passes (body limits, stream re-checks) applies as well.
+            async with state.sessions() as session:
+                found = await store.get_user_by_name(session, str(user))
+                if found is None:
+                    raise NotFoundError(
+                        f"user '{user}' not found; create it with `justpush users create {user}`"
+                    )
+                session_token = await security.issue_token(session, found, name="cli in-process session")
+                await session.commit()
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url=IN_PROCESS_URL, headers=headers, timeout=None
-        ) as client:
-            yield client
+        headers = {"Authorization": f"Bearer {token or session_token}"}
+        try:
+            async with httpx.AsyncClient(
+                transport=transport, base_url=IN_PROCESS_URL, headers=headers, timeout=None
+            ) as client:
+                yield client
+        finally:
+            if session_token is not None:
+                async with state.sessions() as session:
+                    await security.revoke_token(session, session_token)
+                    await session.commit()

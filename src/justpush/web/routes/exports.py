@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from justpush import pipeline, store
-from justpush.errors import NotFoundError
+from justpush.errors import ConflictError
 
 from ..deps import CurrentUser, SessionDep, StateDep
 
@@ -34,7 +34,7 @@ async def terraform(upload_id: str, user: CurrentUser, session: SessionDep, stat
     await store.get_upload(session, upload_id, owner_id=user.id)
     revisions = list(await store.list_revisions(session, upload_id))
     if not revisions:
-        raise NotFoundError(
+        raise ConflictError(
             f"upload '{upload_id}' has no deployed revision to export; deploy it first, or export its "
             "folder with `justpush export terraform PATH --image REF`"
         )
