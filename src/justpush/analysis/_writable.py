@@ -12,10 +12,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._files import evidence_path, iter_sources
+from ._files import evidence_path, iter_paths, read_source
 from ._model import Evidence
 
 _SOURCES = (".py", ".js", ".mjs", ".cjs", ".ts", ".go", ".java", ".properties", ".yml", ".yaml", ".prisma")
+# Of the config formats, only the files frameworks read at start (Spring's application*.yml): a repository's
+# other YAML (CI, Helm charts, manifests) configures no app folder and is costly to vet.
+_CONFIG_SUFFIXES = (".properties", ".yml", ".yaml")
+_CONFIG_NAMES = ("application", "bootstrap")
 _QUOTED = r"""["'`]([^"'`\s]+)["'`]"""
 
 
@@ -71,8 +75,14 @@ def _folder(raw: str, is_file: bool, source_dir: str, prisma: bool) -> str | Non
 def find_writable_paths(app_root: Path, app_dir: str, warnings: list[str]) -> list[WritablePath]:
     """Folders the app writes to, each with the first place that says so, in a stable order."""
     found: dict[str, WritablePath] = {}
-    for source in iter_sources(app_root, _SOURCES, warnings):
-        if _is_test_source(source.path):
+    for path in iter_paths(app_root, _SOURCES):
+        relative = path.relative_to(app_root).as_posix()
+        if _is_test_source(relative):
+            continue
+        if path.name.endswith(_CONFIG_SUFFIXES) and not path.name.startswith(_CONFIG_NAMES):
+            continue
+        source = read_source(app_root, path, warnings)
+        if source is None:
             continue
         for rule, line, raw in _matches(source.text):
             folder = _folder(
