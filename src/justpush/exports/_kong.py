@@ -85,60 +85,35 @@ def kong_blocks(config: KongConfig) -> list[Block]:
                 ),
             )
         )
-    consumer_id = Raw(f"{CONSUMER}.developer.id")
-    for key in config.key_auth_credentials:
-        blocks.append(
-            Block(
-                "resource",
-                ("kong-gateway_key_auth", "developer"),
-                (
-                    ("id", key.id),
-                    ("consumer_id", consumer_id),
-                    ("key", Raw("var.api_key")),
-                    ("tags", list(key.tags)),
-                ),
-            )
+
+    def credential(kind: str, name: str, entity_id: str, tags: tuple[str, ...], **fields: Any) -> Block:
+        """A credential of the developer consumer; secret fields come in as `var.*` references."""
+        attributes = [("id", entity_id), ("consumer_id", Raw(f"{CONSUMER}.developer.id")), *fields.items()]
+        return Block("resource", (f"kong-gateway_{kind}", name), (*attributes, ("tags", list(tags))))
+
+    blocks += [
+        credential("key_auth", "developer", k.id, k.tags, key=Raw("var.api_key"))
+        for k in config.key_auth_credentials
+    ]
+    blocks += [
+        credential(
+            "jwt", "developer", j.id, j.tags, key=j.key, algorithm=j.algorithm, secret=Raw("var.jwt_secret")
         )
-    for jwt in config.jwt_credentials:
-        blocks.append(
-            Block(
-                "resource",
-                ("kong-gateway_jwt", "developer"),
-                (
-                    ("id", jwt.id),
-                    ("consumer_id", consumer_id),
-                    ("key", jwt.key),
-                    ("algorithm", jwt.algorithm),
-                    ("secret", Raw("var.jwt_secret")),
-                    ("tags", list(jwt.tags)),
-                ),
-            )
+        for j in config.jwt_credentials
+    ]
+    blocks += [
+        credential(
+            "basic_auth",
+            "developer",
+            b.id,
+            b.tags,
+            username=b.username,
+            password=Raw("var.basic_auth_password"),
         )
-    for basic in config.basic_auth_credentials:
-        blocks.append(
-            Block(
-                "resource",
-                ("kong-gateway_basic_auth", "developer"),
-                (
-                    ("id", basic.id),
-                    ("consumer_id", consumer_id),
-                    ("username", basic.username),
-                    ("password", Raw("var.basic_auth_password")),
-                    ("tags", list(basic.tags)),
-                ),
-            )
-        )
-    for acl in config.acl_credentials:
-        blocks.append(
-            Block(
-                "resource",
-                ("kong-gateway_acl", local_name(f"developer_{acl.group}")),
-                (
-                    ("id", acl.id),
-                    ("consumer_id", consumer_id),
-                    ("group", acl.group),
-                    ("tags", list(acl.tags)),
-                ),
-            )
-        )
+        for b in config.basic_auth_credentials
+    ]
+    blocks += [
+        credential("acl", local_name(f"developer_{a.group}"), a.id, a.tags, group=a.group)
+        for a in config.acl_credentials
+    ]
     return blocks

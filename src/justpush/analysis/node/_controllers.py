@@ -14,6 +14,7 @@ from .._treesitter import (
     RouteDecl,
     build_operation,
     field_,
+    join_paths,
     line,
     named_children,
     security_requirements,
@@ -58,6 +59,9 @@ class Controllers:
     def prepare(self) -> None:
         """Read app-wide settings (global prefix, versioning) before the controllers."""
 
+    # An app-wide path before every controller's (routing-controllers' routePrefix), set by prepare().
+    prefix = ""
+
     def full_paths(
         self,
         module: Module,
@@ -66,7 +70,10 @@ class Controllers:
         decorators_: dict[str, Node],
         sub_paths: list[str],
     ) -> list[str]:
-        raise NotImplementedError
+        """The app prefix, the class decorator's path(s) (its first argument) and each method path."""
+        given = args(controller)
+        bases = (self.resolver.strings(module, given[0]) if given else None) or [""]
+        return [join_paths(self.prefix, base, sub) for base in bases for sub in sub_paths]
 
     def guards(
         self, module: Module, class_decorators: dict[str, Node], method_decorators: dict[str, Node]

@@ -6,10 +6,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from .._model import HttpMethod
-from .._treesitter import HTTP_METHODS, Node, join_paths
+from .._treesitter import HTTP_METHODS
 from ._controllers import Controllers, Location
-from ._project import Module
-from ._syntax import args
 
 
 class Inversify(Controllers):
@@ -26,15 +24,3 @@ class Inversify(Controllers):
         "requestHeaders": "header",
         "requestBody": "body",
     }
-
-    def full_paths(
-        self,
-        module: Module,
-        controller: Node,
-        method: Node,
-        decorators_: dict[str, Node],
-        sub_paths: list[str],
-    ) -> list[str]:
-        given = args(controller)
-        bases = self.resolver.strings(module, given[0]) if given else [""]
-        return [join_paths(base, sub) for base in bases or [""] for sub in sub_paths]

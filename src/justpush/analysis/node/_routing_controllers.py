@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from .._treesitter import Node, field_, join_paths, text, walk
+from .._treesitter import field_, text, walk
 from ._controllers import Controllers, Location
-from ._project import Module
 from ._syntax import args, object_props
 
 _SERVER_FACTORIES = ("createExpressServer", "useExpressServer", "createKoaServer", "useKoaServer")
@@ -45,15 +44,3 @@ class RoutingControllers(Controllers):
                         f"{module.path}: routePrefix `{text(prefix_node)}` is not known statically, left out"
                     )
                 self.prefix = prefix or ""
-
-    def full_paths(
-        self,
-        module: Module,
-        controller: Node,
-        method: Node,
-        decorators_: dict[str, Node],
-        sub_paths: list[str],
-    ) -> list[str]:
-        given = args(controller)
-        bases = self.resolver.strings(module, given[0]) if given else [""]
-        return [join_paths(self.prefix, base, sub) for base in bases or [""] for sub in sub_paths]
