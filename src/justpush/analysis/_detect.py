@@ -323,7 +323,9 @@ def _detect_python(
     version = _python_version(app_root, pyproject, pipfile)
     if version is not None:
         facts.set(
-            "language_version", version[0], Evidence(evidence_path(app_dir, version[1]), None, version[2])
+            "language_version",
+            version[0],
+            Evidence(evidence_path(app_dir, version[1]), version[2], version[3]),
         )
 
     framework = None
@@ -365,26 +367,37 @@ def _detect_python(
 
 def _python_version(
     app_root: Path, pyproject: dict[str, Any], pipfile: dict[str, Any]
-) -> tuple[str, str, str] | None:
-    pinned = (_read_text(app_root / ".python-version") or "").strip()
-    if pinned:
-        match = _VERSION.search(pinned)
-        if match:
-            return match.group(1), ".python-version", "pinned version"
-    runtime = (_read_text(app_root / "runtime.txt") or "").strip()
-    match = re.search(r"python-(\d+\.\d+)", runtime)
-    if match:
-        return match.group(1), "runtime.txt", "runtime"
+) -> tuple[str, str, int | None, str] | None:
+    """The Python version requirement as written (pin or range), its file, line and what it is."""
+    pinned = _first_line(app_root / ".python-version")
+    if pinned and _VERSION.search(pinned[0]):
+        return pinned[0].removeprefix("python-"), ".python-version", pinned[1], "pinned version"
+    runtime = _first_line(app_root / "runtime.txt")
+    if runtime and re.match(r"python-\d", runtime[0]):
+        return runtime[0].removeprefix("python-"), "runtime.txt", runtime[1], "runtime"
+    text = _read_text(app_root / "pyproject.toml") or ""
     requires = pyproject.get("project", {}).get("requires-python")
     poetry_python = pyproject.get("tool", {}).get("poetry", {}).get("dependencies", {}).get("python")
-    for spec, note in ((requires, "requires-python"), (poetry_python, "poetry python")):
-        if isinstance(spec, str):
-            match = _VERSION.search(spec)
-            if match:
-                return match.group(1), "pyproject.toml", note
-    pip_python = pipfile.get("requires", {}).get("python_version")
-    if isinstance(pip_python, str):
-        return pip_python, "Pipfile", "python_version"
+    for spec, key, note in (
+        (requires, "requires-python", "requires-python"),
+        (poetry_python, "python", "poetry python"),
+    ):
+        if isinstance(spec, str) and _VERSION.search(spec):
+            return spec.strip(), "pyproject.toml", _line_of(text, f"{key} ="), note
+    pip_text = _read_text(app_root / "Pipfile") or ""
+    for key in ("python_version", "python_full_version"):
+        pip_python = pipfile.get("requires", {}).get(key)
+        if isinstance(pip_python, str) and _VERSION.search(pip_python):
+            return pip_python.strip(), "Pipfile", _line_of(pip_text, key), key
+    return None
+
+
+def _first_line(path: Path) -> tuple[str, int] | None:
+    """The first line that is neither blank nor a comment (version files allow both), and its number."""
+    for number, line in enumerate((_read_text(path) or "").splitlines(), start=1):
+        value = line.split("#", 1)[0].strip()
+        if value:
+            return value, number
     return None
 
 
@@ -429,15 +442,13 @@ def _detect_node(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str
     facts.values["typescript"] = typescript
     if typescript:
         facts.set("typescript", True, Evidence(where, None, "tsconfig.json or typescript dependency"))
-    engines = package.get("engines", {})
-    node_range = engines.get("node") if isinstance(engines, dict) else None
-    nvmrc = (_read_text(app_root / ".nvmrc") or "").strip()
-    if isinstance(node_range, str) and _VERSION.search(node_range):
-        major = _VERSION.search(node_range).group(1).split(".")[0]  # type: ignore[union-attr]
-        facts.set("language_version", major, Evidence(where, _line_of(text, '"node"'), "engines.node"))
-    elif nvmrc and _VERSION.search(nvmrc):
-        major = _VERSION.search(nvmrc).group(1).split(".")[0]  # type: ignore[union-attr]
-        facts.set("language_version", major, Evidence(evidence_path(app_dir, ".nvmrc"), 1, ".nvmrc"))
+    node_version = _node_version(app_root, package, text)
+    if node_version is not None:
+        facts.set(
+            "language_version",
+            node_version[0],
+            Evidence(evidence_path(app_dir, node_version[1]), node_version[2], node_version[3]),
+        )
     scripts = package.get("scripts", {}) if isinstance(package.get("scripts"), dict) else {}
     main = package.get("main") if isinstance(package.get("main"), str) else None
     if main:
@@ -476,6 +487,22 @@ def _detect_node(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str
     if "build" in scripts:
         build = (manager, "run", "build")
         facts.set("build_command", build, Evidence(where, _line_of(text, '"build"'), "scripts.build"))
+
+
+def _node_version(
+    app_root: Path, package: dict[str, Any], text: str
+) -> tuple[str, str, int | None, str] | None:
+    """The Node.js version requirement as written: a version file's pin first (what the developers
+    run), else ``engines.node`` (a range)."""
+    for name in (".nvmrc", ".node-version"):
+        pinned = _first_line(app_root / name)
+        if pinned:
+            return pinned[0], name, pinned[1], "pinned version"
+    engines = package.get("engines", {})
+    node_range = engines.get("node") if isinstance(engines, dict) else None
+    if isinstance(node_range, str) and node_range.strip():
+        return node_range.strip(), "package.json", _line_of(text, '"node"'), "engines.node"
+    return None
 
 
 def _node_deps(package: Any) -> dict[str, Any]:
@@ -588,7 +615,7 @@ def _detect_go(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str])
     if (app_root / "go.sum").is_file():
         facts.set("lockfile", "go.sum", Evidence(evidence_path(app_dir, "go.sum"), None, "go.sum"))
     facts.values["dependency_files"] = tuple(n for n in ("go.mod", "go.sum") if (app_root / n).is_file())
-    version = re.search(r"^go\s+(\d+\.\d+)", text, re.MULTILINE)
+    version = re.search(r"^go\s+(\d+\.\d+(?:\.\d+)?)", text, re.MULTILINE)
     if version:
         facts.set(
             "language_version", version.group(1), Evidence(where, _line_of(text, version.group(0)), "go")

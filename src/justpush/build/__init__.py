@@ -8,11 +8,13 @@ from ._dockerfile import (
     DEFAULT_USER_ID,
     DockerfileOptions,
     GeneratedDockerfile,
+    choose_runtime,
     context_dir,
     default_environment,
     render_dockerfile,
 )
 from ._lint import LintFinding, Severity, lint_dockerfile
+from ._runtime import RuntimeChoice
 from .client import UPLOAD_LABEL, BuiltImage, DockerBuilder, SandboxRun
 
 __all__ = [
@@ -26,8 +28,10 @@ __all__ = [
     "IgnoreMatcher",
     "LintFinding",
     "PreparedDockerfile",
+    "RuntimeChoice",
     "SandboxRun",
     "Severity",
+    "choose_runtime",
     "context_archive",
     "context_dir",
     "default_environment",

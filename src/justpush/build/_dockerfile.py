@@ -7,6 +7,7 @@ it can be unit-tested and stays deterministic.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import posixpath
 from collections.abc import Mapping, Sequence
@@ -16,7 +17,10 @@ from typing import Any
 import jinja2
 
 from justpush.analysis import ProjectProfile
+from justpush.config import BuildSettings, RuntimeVersions
 from justpush.errors import GenerationError
+
+from ._runtime import RuntimeChoice, resolve_runtime
 
 # Paths inside the image; the runtime user owns nothing, so the app tree stays read-only for it.
 APP_DIR = "/app"
@@ -41,11 +45,13 @@ class DockerfileOptions:
 
     ``base_images`` is the ``BuildSettings.base_images`` map (keys ``python``, ``python-runtime``,
     ``node``, ``node-runtime``, ``go``, ``go-runtime``, ``java``, ``java-runtime``, ``debian``,
-    optionally ``maven``/``gradle`` for projects without a build-tool wrapper).
+    optionally ``maven``/``gradle`` for projects without a build-tool wrapper); an image may hold a
+    ``{version}`` for the runtime version chosen from the project and ``runtimes`` (see ``_runtime``).
     """
 
     base_images: Mapping[str, str]
     upload_id: str
+    runtimes: Mapping[str, RuntimeVersions] = field(default_factory=lambda: BuildSettings().runtimes)
     source_url: str = ""
     user_id: int = DEFAULT_USER_ID
     healthcheck: bool = True
@@ -77,12 +83,21 @@ def render_dockerfile(
 ) -> GeneratedDockerfile:
     """Render a multi-stage Dockerfile and its .dockerignore for ``profile``."""
     env = environment or default_environment()
+    runtime = choose_runtime(profile, options)
+    if runtime is not None:
+        options = dataclasses.replace(options, base_images=runtime.images)
     family, context = _family_context(profile, options)
     context_dir(profile)
     common = _common_context(profile, options)
     dockerfile = env.get_template(f"{family}.Dockerfile.j2").render(**common, **context)
     dockerignore = env.get_template("dockerignore.j2").render(patterns=_ignore_patterns(profile, family))
     return GeneratedDockerfile(dockerfile=dockerfile, dockerignore=dockerignore)
+
+
+def choose_runtime(profile: ProjectProfile, options: DockerfileOptions) -> RuntimeChoice | None:
+    """The language version a generated image runs for ``profile`` and its base images; a
+    GenerationError names a version the configured images cannot serve."""
+    return resolve_runtime(profile, options.base_images, options.runtimes)
 
 
 def _family_context(profile: ProjectProfile, options: DockerfileOptions) -> tuple[str, dict[str, Any]]:
