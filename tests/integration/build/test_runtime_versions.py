@@ -1,0 +1,73 @@
+"""The runtime version a project asks for is the one its image runs: analysed, built on testenv's
+second Python / Node lines (python@3.13, node@20) and asked which version answers."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import anyio
+import docker
+import httpx
+import pytest
+
+from justpush.analysis import AnalysisOptions, analyze
+from justpush.build import DockerBuilder, DockerfileOptions, choose_runtime, render_dockerfile
+from justpush.config import BuildSettings
+
+pytestmark = pytest.mark.integration
+
+APPS = Path(__file__).resolve().parents[2] / "fixtures" / "build-apps"
+
+
+@pytest.mark.parametrize(
+    ("name", "port", "field", "prefix"),
+    [("node-nvmrc", 3000, "node", "v20."), ("python-requires-python", 8000, "python", "3.13.")],
+)
+def test_image_runs_the_version_the_project_asks_for(
+    name: str,
+    port: int,
+    field: str,
+    prefix: str,
+    build_settings: BuildSettings,
+    docker_client: docker.DockerClient,
+) -> None:
+    profile = analyze(APPS / name, AnalysisOptions()).profile
+    options = DockerfileOptions(
+        base_images=build_settings.base_images, runtimes=build_settings.runtimes, upload_id="it-runtime"
+    )
+    runtime = choose_runtime(profile, options)
+    assert runtime is not None and runtime.version == prefix.strip("v.")
+    generated = render_dockerfile(profile, options)
+    tag = f"justpush-test/{name}:it"
+
+    async def build() -> None:
+        builder = DockerBuilder(build_settings)
+        try:
+            await builder.build(
+                APPS / name,
+                generated.dockerfile,
+                tag,
+                upload_id="it-runtime",
+                dockerignore=generated.dockerignore,
+            )
+        finally:
+            await builder.aclose()
+
+    anyio.run(build)
+    container = docker_client.containers.run(tag, detach=True, ports={f"{port}/tcp": ("127.0.0.1", None)})
+    try:
+        container.reload()
+        host_port = container.attrs["NetworkSettings"]["Ports"][f"{port}/tcp"][0]["HostPort"]
+        deadline, answer = time.monotonic() + 60, None
+        while answer is None and time.monotonic() < deadline:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{host_port}/", timeout=2).json()
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        assert answer is not None, container.logs().decode()
+        assert answer["app"] == name
+        assert answer[field].startswith(prefix)
+    finally:
+        container.remove(force=True)
+        docker_client.images.remove(tag, force=True)
