@@ -487,6 +487,18 @@ def _detect_node(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str
     if "build" in scripts:
         build = (manager, "run", "build")
         facts.set("build_command", build, Evidence(where, _line_of(text, '"build"'), "scripts.build"))
+    from .node._start import built_start  # lazily, as the Python package
+
+    built = built_start(app_root, package, manager)
+    if built is not None:
+        line = _line_of(text, '"start"')
+        facts.set("start_command", built.start, Evidence(where, line, built.note))
+        if built.build:
+            facts.set("build_command", tuple(shlex.split(built.build)), Evidence(where, line, built.note))
+        warnings.append(
+            f"{where}: the start script needs development tools at run time ({scripts.get('start')!r}); "
+            f"the image builds the app and starts it with {shlex.join(built.start)!r}"
+        )
 
 
 def _node_version(
