@@ -1,5 +1,6 @@
-"""The runtime version a project asks for is the one its image runs: analysed, built on testenv's
-second Python / Node lines (python@3.13, node@20) and asked which version answers."""
+"""Patterns of real repositories, each a fixture app analysed, built from the generated Dockerfile on
+testenv and asked what it runs: the runtime version the project asks for (built on testenv's second
+Python / Node lines, python@3.13 and node@20), and a start script that needs dev tools at run time."""
 
 from __future__ import annotations
 
@@ -21,14 +22,20 @@ APPS = Path(__file__).resolve().parents[2] / "fixtures" / "build-apps"
 
 
 @pytest.mark.parametrize(
-    ("name", "port", "field", "prefix"),
-    [("node-nvmrc", 3000, "node", "v20."), ("python-requires-python", 8000, "python", "3.13.")],
+    ("name", "port", "field", "expected", "version"),
+    [
+        ("node-nvmrc", 3000, "node", "v20.", "20"),
+        ("python-requires-python", 8000, "python", "3.13.", "3.13"),
+        # `ts-node src/main.ts`: compiled in the build stage, started as node dist/main.js.
+        ("node-ts-node-start", 3000, "compiled", True, "18"),
+    ],
 )
-def test_image_runs_the_version_the_project_asks_for(
+def test_fixture_app_runs_as_its_project_asks(
     name: str,
     port: int,
     field: str,
-    prefix: str,
+    expected: str | bool,
+    version: str,
     build_settings: BuildSettings,
     docker_client: docker.DockerClient,
 ) -> None:
@@ -37,7 +44,7 @@ def test_image_runs_the_version_the_project_asks_for(
         base_images=build_settings.base_images, runtimes=build_settings.runtimes, upload_id="it-runtime"
     )
     runtime = choose_runtime(profile, options)
-    assert runtime is not None and runtime.version == prefix.strip("v.")
+    assert runtime is not None and runtime.version == version
     generated = render_dockerfile(profile, options)
     tag = f"justpush-test/{name}:it"
 
@@ -67,7 +74,10 @@ def test_image_runs_the_version_the_project_asks_for(
                 time.sleep(0.5)
         assert answer is not None, container.logs().decode()
         assert answer["app"] == name
-        assert answer[field].startswith(prefix)
+        if isinstance(expected, str):
+            assert answer[field].startswith(expected)
+        else:
+            assert answer[field] is expected
     finally:
         container.remove(force=True)
         docker_client.images.remove(tag, force=True)
