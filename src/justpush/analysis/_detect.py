@@ -22,6 +22,7 @@ from typing import Any, get_args
 
 from justpush.errors import AnalysisError
 
+from ._env import refine_env_vars
 from ._files import SKIPPED_DIRS, evidence_path, iter_paths, read_source
 from ._model import EnvVar, Evidence, Language, ProjectProfile
 from ._writable import find_writable_paths
@@ -729,6 +730,7 @@ def _code_facts(
             Evidence(profile.app_dir, None, f"default for {profile.framework or profile.language}"),
         )
     evidence["port"] = (port[1],)
+    env_vars = refine_env_vars(env_vars, port[0], warnings)
     if env_vars:
         evidence["env_vars"] = tuple(e for var in env_vars for e in var.evidence[:1])
     writable = find_writable_paths(app_root, profile.app_dir, warnings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -1193,7 +1193,32 @@ def _env_reads(project: _Project) -> list[tuple[EnvVar, Node]]:
                 continue
             if name:
                 found.append((env_var(name, _env_default(node), evidence(path, node)), node))
-    return found
+    # A variable the code tests for (`if (process.env.X)`, `process.env.X ? a : b`, `=== 'y'`) copes
+    # without it, wherever else it is read.
+    tested = {var.name for var, node in found if _tested(node)}
+    return [(replace(var, required=False) if var.name in tested else var, node) for var, node in found]
+
+
+def _tested(node: Node) -> bool:
+    while node.parent is not None and node.parent.type == "parenthesized_expression":
+        node = node.parent
+    parent = node.parent
+    if parent is None:
+        return False
+    if parent.type in ("if_statement", "while_statement", "unary_expression"):
+        return True
+    if parent.type == "ternary_expression":
+        return field_(parent, "condition") == node
+    if parent.type == "binary_expression":
+        operator = text(field_(parent, "operator"))
+        if operator == "&&":
+            return field_(parent, "left") == node
+        # A flag compared with a literal (`=== 'production'`); a comparison with a request value
+        # (`key !== process.env.API_KEY`) needs the variable.
+        other = field_(parent, "right") if field_(parent, "left") == node else field_(parent, "left")
+        literal = other is not None and other.type in ("string", "number", "true", "false")
+        return operator in ("===", "!==", "==", "!=") and literal
+    return False
 
 
 def scan_env(root: Path, profile: ProjectProfile) -> list[EnvVar]:
