@@ -301,6 +301,12 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
         production = f"{full} --prod"
         # Without a TTY pnpm refuses to replace a --prod node_modules with a full one.
         build_install = f"rm -rf node_modules && {full}"
+    # The project's own install hooks (`prepare: husky install`, a postinstall that needs the source)
+    # would run before the source is copied, with dev tools missing: scripts are skipped, then the
+    # dependencies' own install scripts (native addons) run with `rebuild`.
+    rebuild = "pnpm rebuild" if manager == "pnpm" else "npm rebuild"
+    production = f"{production} --ignore-scripts && {rebuild}"
+    build_install = f"{build_install or full} --ignore-scripts && {rebuild}"
     build_commands = [" ".join(profile.build_command)] if profile.build_command else []
     if profile.typescript and not build_commands:
         build_commands = [f"{manager} run build"]
@@ -345,7 +351,7 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
         "setup": setup,
         "dependency_copies": _copy_lines(profile, deps),
         "install_production": production,
-        "install_build": build_install or full,
+        "install_build": build_install,
         "build_commands": build_commands,
         "checks": checks,
         "launcher": _exec_form(write_launcher) if script is not None else "",

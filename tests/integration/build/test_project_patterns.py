@@ -1,6 +1,7 @@
 """Patterns of real repositories, each a fixture app analysed, built from the generated Dockerfile on
 testenv and asked what it runs: the runtime version the project asks for (built on testenv's second
-Python / Node lines, python@3.13 and node@20), and a start script that needs dev tools at run time."""
+Python / Node lines, python@3.13 and node@20), a start script that needs dev tools at run time, and an
+install hook that would fail the dependency install."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ APPS = Path(__file__).resolve().parents[2] / "fixtures" / "build-apps"
         ("python-requires-python", 8000, "python", "3.13.", "3.13"),
         # `ts-node src/main.ts`: compiled in the build stage, started as node dist/main.js.
         ("node-ts-node-start", 3000, "compiled", True, "18"),
+        # `prepare: husky install` with husky only in devDependencies: install scripts are skipped.
+        ("node-husky-prepare", 3000, "installed", True, "18"),
     ],
 )
 def test_fixture_app_runs_as_its_project_asks(
