@@ -58,6 +58,8 @@ _NODE_FRAMEWORKS = (
     ("koa", "koa"),
     ("express", "express"),
 )
+# Source-only packages whose install compiles against a system library (the -binary wheels do not).
+_NATIVE_PYTHON = frozenset({"psycopg2", "mysqlclient"})
 _PYTHON_FRAMEWORKS = (("fastapi", "fastapi"), ("django", "django"), ("flask", "flask"))
 _GO_FRAMEWORKS = (
     ("github.com/gin-gonic/gin", "gin"),
@@ -317,6 +319,15 @@ def _detect_python(
         if (app_root / n).is_file()
     ]
     facts.values["dependency_files"] = tuple(sorted(set(dep_files)))
+    native = [(n, f, line) for n, f, line in deps if n in _NATIVE_PYTHON]
+    if native:
+        facts.values["native_dependencies"] = tuple(sorted({n for n, _, _ in native}))
+        first = native[0]
+        facts.set(
+            "native_dependencies",
+            facts.values["native_dependencies"],
+            Evidence(evidence_path(app_dir, first[1]), first[2], "compiles against system libraries"),
+        )
     facts.values["name"] = pyproject.get("project", {}).get("name") or pyproject.get("tool", {}).get(
         "poetry", {}
     ).get("name")
@@ -867,7 +878,7 @@ def _coerce(name: str, raw: Any) -> Any:
         if isinstance(raw, list | tuple):
             return tuple(str(part) for part in raw)
         return tuple(shlex.split(str(raw)))
-    if name in ("dependency_files", "openapi_files", "writable_paths"):
+    if name in ("dependency_files", "openapi_files", "writable_paths", "native_dependencies"):
         if isinstance(raw, list | tuple):
             return tuple(str(part) for part in raw)
         return tuple(part.strip() for part in str(raw).split(",") if part.strip())

@@ -58,6 +58,8 @@ class ProjectProfile:
     name: str | None = None
     # Folders the app writes to, relative to app_dir ("." = app_dir itself): SQLite files, uploads, media.
     writable_paths: tuple[str, ...] = ()
+    # Dependencies that compile native code against system libraries at install (psycopg2, mysqlclient).
+    native_dependencies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

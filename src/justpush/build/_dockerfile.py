@@ -236,9 +236,13 @@ def _python_context(profile: ProjectProfile, options: DockerfileOptions) -> dict
         "-c",
         f"import socket; socket.create_connection(('127.0.0.1', {profile.port}), 3).close()",
     ]
+    build_packages = sorted({pkg for dep in profile.native_dependencies for pkg in _NATIVE_PYTHON[dep][0]})
+    runtime_packages = sorted({pkg for dep in profile.native_dependencies for pkg in _NATIVE_PYTHON[dep][1]})
     return {
         "build_image": _image(options, "python"),
         "runtime_image": _image(options, "python-runtime"),
+        "build_packages": _apt_install(build_packages, python_headers=True) if build_packages else "",
+        "runtime_packages": _apt_install(runtime_packages) if runtime_packages else "",
         "venv": VENV_DIR,
         "venv_options": "" if last else " --without-pip",
         "tools": tools,
@@ -253,6 +257,25 @@ def _python_context(profile: ProjectProfile, options: DockerfileOptions) -> dict
         "cmd": _exec_form(start),
         "healthcheck": _healthcheck(options, check),
     }
+
+
+# Debian packages a native dependency needs: (to compile it in the build stage, to load it at run time).
+_NATIVE_PYTHON: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "psycopg2": (("gcc", "libc6-dev", "libpq-dev"), ("libpq5",)),
+    "mysqlclient": (("gcc", "libc6-dev", "pkg-config", "default-libmysqlclient-dev"), ("libmariadb3",)),
+}
+# Official python images ship Python.h; Debian's python3 needs python3-dev for it.
+_PYTHON_HEADERS = (
+    '{ [ -f "$(python3 -c \'import sysconfig; print(sysconfig.get_paths()["include"])\')/Python.h" ]'
+    " || apt-get install -y --no-install-recommends python3-dev; }"
+)
+
+
+def _apt_install(packages: Sequence[str], *, python_headers: bool = False) -> str:
+    steps = ["apt-get update", f"apt-get install -y --no-install-recommends {' '.join(packages)}"]
+    if python_headers:
+        steps.append(_PYTHON_HEADERS)
+    return " && ".join([*steps, "rm -rf /var/lib/apt/lists/*"])
 
 
 # Run by the runtime image's own python3 on the venv copied from the build stage. The venv's

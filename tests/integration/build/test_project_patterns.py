@@ -1,7 +1,7 @@
 """Patterns of real repositories, each a fixture app analysed, built from the generated Dockerfile on
 testenv and asked what it runs: the runtime version the project asks for (built on testenv's second
 Python / Node lines, python@3.13 and node@20), a start script that needs dev tools at run time, and an
-install hook that would fail the dependency install."""
+install hook that would fail the dependency install, and a dependency that compiles native code."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ APPS = Path(__file__).resolve().parents[2] / "fixtures" / "build-apps"
         ("node-ts-node-start", 3000, "compiled", True, "18"),
         # `prepare: husky install` with husky only in devDependencies: install scripts are skipped.
         ("node-husky-prepare", 3000, "installed", True, "18"),
+        # psycopg2 compiles against libpq in the build stage and loads libpq5 at run time.
+        ("python-psycopg2", 8000, "loaded", True, "3.11"),
     ],
 )
 def test_fixture_app_runs_as_its_project_asks(

@@ -253,3 +253,14 @@ def test_go_version_keeps_the_patch(tmp_path: Path) -> None:
     profile = detect(tmp_path)
     assert profile.language_version == "1.22.3"
     assert profile.evidence["language_version"][0].line == 3
+
+
+def test_python_native_dependencies(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {"requirements.txt": "flask\npsycopg2==2.9.10\npsycopg2-binary\nmysqlclient>=2\n", "app.py": ""},
+    )
+    profile = detect(tmp_path)
+    assert profile.native_dependencies == ("mysqlclient", "psycopg2")
+    evidence = profile.evidence["native_dependencies"][0]
+    assert (evidence.file, evidence.line) == ("requirements.txt", 2)
