@@ -251,3 +251,35 @@ async def test_runtime_version_nothing_serves_fails_in_scanning_and_a_served_one
         await d.call("DELETE", f"/deploy/{upload_id}", expect=202)
         assert (await d.wait(upload_id))["status"] == "DELETED"
     assert cluster_objects(namespace, upload_id) == []
+
+
+async def test_only_real_requirements_stop_scanning_and_a_development_secret_is_never_deployed(
+    deployer_factory: Callable[..., Any], namespace: str
+) -> None:
+    async with deployer_factory() as d:
+        upload_id = await d.upload(PIPELINE_APPS / "python-env-fallbacks")
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={})
+        status = await d.wait(upload_id)
+        assert status["status"] == "FAILED"
+        # HOME (platform), REGION (fallback) and TEST_DATABASE (tests only) are not asked for.
+        assert status["job"]["error"].endswith(
+            "required environment variables have no value: "
+            "SECRET_KEY (falls back to a development secret in the code)"
+        )
+        events = await d.events(upload_id)
+        assert "BUILDING" not in [e["stage"] for e in events if e["kind"] == "status"]
+
+        await d.call(
+            "POST", f"/deploy/{upload_id}", expect=202, json={"secrets": {"SECRET_KEY": "s3t-by-user"}}
+        )
+        status = await d.wait(upload_id, timeout=300)
+        assert status["status"] == "DEPLOYED", status
+        async with httpx.AsyncClient(base_url=status["gateway_url"], timeout=10) as proxy:
+            headers = {"apikey": status["api_key"]}
+            secret = await proxy.get("/env/SECRET_KEY", headers=headers)
+            region = await proxy.get("/env/REGION", headers=headers)
+        assert secret.json()["value"] == "s3t-by-user"
+        assert region.json()["value"] == "eu-west-1"
+        await d.call("DELETE", f"/deploy/{upload_id}", expect=202)
+        assert (await d.wait(upload_id))["status"] == "DELETED"
+    assert cluster_objects(namespace, upload_id) == []
