@@ -19,7 +19,7 @@ WORKDIR /app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 CMD ["python", "-c", "import socket; socket.create_connection(('127.0.0.1', 8000), 3).close()"]
 CMD ["gunicorn", "--bind", "0.0.0.0:8000", "mysite.wsgi:application"]
-# The shared libraries the native dependencies load.
+# The shared libraries the native dependencies load (this step needs a Debian-based runtime image).
 RUN apt-get update && apt-get install -y --no-install-recommends libpq5 && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/venv /opt/venv
 # Points the venv at this image's interpreter (a slim image may keep it elsewhere than the build image).
