@@ -45,6 +45,9 @@ def testenv_base_images() -> dict[str, str]:
         "java": images["java"],
         "java-runtime": images["java"],
         "debian": images["debian"],
+        # The second Python and Node lines testenv serves (runtime versions the projects ask for).
+        "python@3.13": images["python3.13"],
+        "node@20": images["node20"],
     }
 
 

@@ -36,11 +36,12 @@ Contract for language packages — ``justpush.analysis.<lang>`` exposes::
 
 from ._analyze import AnalysisOptions, AnalysisResult, analyze, profile_from_dict, profile_to_dict
 from ._detect import apply_overrides, detect, resolve_root
-from ._env import is_secret_name
+from ._env import DEVELOPMENT_SECRET, is_secret_name
 from ._model import EnvVar, Evidence, ExtractedApi, Operation, Parameter, ProjectProfile
 from ._spec import SpecOptions, build_spec, validation_error
 
 __all__ = [
+    "DEVELOPMENT_SECRET",
     "AnalysisOptions",
     "AnalysisResult",
     "EnvVar",

@@ -22,6 +22,7 @@ from typing import Any, get_args
 
 from justpush.errors import AnalysisError, InvalidRootError
 
+from ._env import refine_env_vars
 from ._files import SKIPPED_DIRS, evidence_path, iter_paths, read_source
 from ._model import EnvVar, Evidence, Language, ProjectProfile
 from ._writable import find_writable_paths
@@ -57,6 +58,8 @@ _NODE_FRAMEWORKS = (
     ("koa", "koa"),
     ("express", "express"),
 )
+# Source-only packages whose install compiles against a system library (the -binary wheels do not).
+_NATIVE_PYTHON = frozenset({"psycopg2", "mysqlclient"})
 _PYTHON_FRAMEWORKS = (("fastapi", "fastapi"), ("django", "django"), ("flask", "flask"))
 _GO_FRAMEWORKS = (
     ("github.com/gin-gonic/gin", "gin"),
@@ -407,6 +410,15 @@ def _detect_python(
         if (app_root / n).is_file()
     ]
     facts.values["dependency_files"] = tuple(sorted(set(dep_files)))
+    native = [(n, f, line) for n, f, line in deps if n in _NATIVE_PYTHON]
+    if native:
+        facts.values["native_dependencies"] = tuple(sorted({n for n, _, _ in native}))
+        first = native[0]
+        facts.set(
+            "native_dependencies",
+            facts.values["native_dependencies"],
+            Evidence(evidence_path(app_dir, first[1]), first[2], "compiles against system libraries"),
+        )
     facts.values["name"] = pyproject.get("project", {}).get("name") or pyproject.get("tool", {}).get(
         "poetry", {}
     ).get("name")
@@ -414,7 +426,9 @@ def _detect_python(
     version = _python_version(app_root, pyproject, pipfile)
     if version is not None:
         facts.set(
-            "language_version", version[0], Evidence(evidence_path(app_dir, version[1]), None, version[2])
+            "language_version",
+            version[0],
+            Evidence(evidence_path(app_dir, version[1]), version[2], version[3]),
         )
 
     framework = None
@@ -456,26 +470,37 @@ def _detect_python(
 
 def _python_version(
     app_root: Path, pyproject: dict[str, Any], pipfile: dict[str, Any]
-) -> tuple[str, str, str] | None:
-    pinned = (_read_text(app_root / ".python-version") or "").strip()
-    if pinned:
-        match = _VERSION.search(pinned)
-        if match:
-            return match.group(1), ".python-version", "pinned version"
-    runtime = (_read_text(app_root / "runtime.txt") or "").strip()
-    match = re.search(r"python-(\d+\.\d+)", runtime)
-    if match:
-        return match.group(1), "runtime.txt", "runtime"
+) -> tuple[str, str, int | None, str] | None:
+    """The Python version requirement as written (pin or range), its file, line and what it is."""
+    pinned = _first_line(app_root / ".python-version")
+    if pinned and _VERSION.search(pinned[0]):
+        return pinned[0].removeprefix("python-"), ".python-version", pinned[1], "pinned version"
+    runtime = _first_line(app_root / "runtime.txt")
+    if runtime and re.match(r"python-\d", runtime[0]):
+        return runtime[0].removeprefix("python-"), "runtime.txt", runtime[1], "runtime"
+    text = _read_text(app_root / "pyproject.toml") or ""
     requires = pyproject.get("project", {}).get("requires-python")
     poetry_python = pyproject.get("tool", {}).get("poetry", {}).get("dependencies", {}).get("python")
-    for spec, note in ((requires, "requires-python"), (poetry_python, "poetry python")):
-        if isinstance(spec, str):
-            match = _VERSION.search(spec)
-            if match:
-                return match.group(1), "pyproject.toml", note
-    pip_python = pipfile.get("requires", {}).get("python_version")
-    if isinstance(pip_python, str):
-        return pip_python, "Pipfile", "python_version"
+    for spec, key, note in (
+        (requires, "requires-python", "requires-python"),
+        (poetry_python, "python", "poetry python"),
+    ):
+        if isinstance(spec, str) and _VERSION.search(spec):
+            return spec.strip(), "pyproject.toml", _line_of(text, f"{key} ="), note
+    pip_text = _read_text(app_root / "Pipfile") or ""
+    for key in ("python_version", "python_full_version"):
+        pip_python = pipfile.get("requires", {}).get(key)
+        if isinstance(pip_python, str) and _VERSION.search(pip_python):
+            return pip_python.strip(), "Pipfile", _line_of(pip_text, key), key
+    return None
+
+
+def _first_line(path: Path) -> tuple[str, int] | None:
+    """The first line that is neither blank nor a comment (version files allow both), and its number."""
+    for number, line in enumerate((_read_text(path) or "").splitlines(), start=1):
+        value = line.split("#", 1)[0].strip()
+        if value:
+            return value, number
     return None
 
 
@@ -520,15 +545,13 @@ def _detect_node(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str
     facts.values["typescript"] = typescript
     if typescript:
         facts.set("typescript", True, Evidence(where, None, "tsconfig.json or typescript dependency"))
-    engines = package.get("engines", {})
-    node_range = engines.get("node") if isinstance(engines, dict) else None
-    nvmrc = (_read_text(app_root / ".nvmrc") or "").strip()
-    if isinstance(node_range, str) and _VERSION.search(node_range):
-        major = _VERSION.search(node_range).group(1).split(".")[0]  # type: ignore[union-attr]
-        facts.set("language_version", major, Evidence(where, _line_of(text, '"node"'), "engines.node"))
-    elif nvmrc and _VERSION.search(nvmrc):
-        major = _VERSION.search(nvmrc).group(1).split(".")[0]  # type: ignore[union-attr]
-        facts.set("language_version", major, Evidence(evidence_path(app_dir, ".nvmrc"), 1, ".nvmrc"))
+    node_version = _node_version(app_root, package, text)
+    if node_version is not None:
+        facts.set(
+            "language_version",
+            node_version[0],
+            Evidence(evidence_path(app_dir, node_version[1]), node_version[2], node_version[3]),
+        )
     scripts = package.get("scripts", {}) if isinstance(package.get("scripts"), dict) else {}
     main = package.get("main") if isinstance(package.get("main"), str) else None
     if main:
@@ -567,6 +590,34 @@ def _detect_node(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str
     if "build" in scripts:
         build = (manager, "run", "build")
         facts.set("build_command", build, Evidence(where, _line_of(text, '"build"'), "scripts.build"))
+    from .node._start import built_start  # lazily, as the Python package
+
+    built = built_start(app_root, package, manager)
+    if built is not None:
+        line = _line_of(text, '"start"')
+        facts.set("start_command", built.start, Evidence(where, line, built.note))
+        if built.build:
+            facts.set("build_command", tuple(shlex.split(built.build)), Evidence(where, line, built.note))
+        warnings.append(
+            f"{where}: the start script needs development tools at run time ({scripts.get('start')!r}); "
+            f"the image builds the app and starts it with {shlex.join(built.start)!r}"
+        )
+
+
+def _node_version(
+    app_root: Path, package: dict[str, Any], text: str
+) -> tuple[str, str, int | None, str] | None:
+    """The Node.js version requirement as written: a version file's pin first (what the developers
+    run), else ``engines.node`` (a range)."""
+    for name in (".nvmrc", ".node-version"):
+        pinned = _first_line(app_root / name)
+        if pinned:
+            return pinned[0], name, pinned[1], "pinned version"
+    engines = package.get("engines", {})
+    node_range = engines.get("node") if isinstance(engines, dict) else None
+    if isinstance(node_range, str) and node_range.strip():
+        return node_range.strip(), "package.json", _line_of(text, '"node"'), "engines.node"
+    return None
 
 
 def _node_deps(package: Any) -> dict[str, Any]:
@@ -679,7 +730,7 @@ def _detect_go(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str])
     if (app_root / "go.sum").is_file():
         facts.set("lockfile", "go.sum", Evidence(evidence_path(app_dir, "go.sum"), None, "go.sum"))
     facts.values["dependency_files"] = tuple(n for n in ("go.mod", "go.sum") if (app_root / n).is_file())
-    version = re.search(r"^go\s+(\d+\.\d+)", text, re.MULTILINE)
+    version = re.search(r"^go\s+(\d+\.\d+(?:\.\d+)?)", text, re.MULTILINE)
     if version:
         facts.set(
             "language_version", version.group(1), Evidence(where, _line_of(text, version.group(0)), "go")
@@ -804,6 +855,7 @@ def _code_facts(
             Evidence(profile.app_dir, None, f"default for {profile.framework or profile.language}"),
         )
     evidence["port"] = (port[1],)
+    env_vars = refine_env_vars(env_vars, port[0], warnings)
     if env_vars:
         evidence["env_vars"] = tuple(e for var in env_vars for e in var.evidence[:1])
     writable = find_writable_paths(app_root, profile.app_dir, warnings)
@@ -940,7 +992,7 @@ def _coerce(name: str, raw: Any) -> Any:
         if isinstance(raw, list | tuple):
             return tuple(str(part) for part in raw)
         return tuple(shlex.split(str(raw)))
-    if name in ("dependency_files", "openapi_files", "writable_paths"):
+    if name in ("dependency_files", "openapi_files", "writable_paths", "native_dependencies"):
         if isinstance(raw, list | tuple):
             return tuple(str(part) for part in raw)
         return tuple(part.strip() for part in str(raw).split(",") if part.strip())

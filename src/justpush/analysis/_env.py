@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 
 from ._model import EnvVar, Evidence
 
@@ -73,6 +74,110 @@ def make_env_var(
     """An EnvVar with its secret flag derived from the name unless the code declares it (e.g. SecretStr)."""
     is_secret = is_secret_name(name, default) if secret is None else secret
     return EnvVar(name=name, default=default, secret=is_secret, required=required, evidence=(evidence,))
+
+
+# Set by the runtime, the image or the deployment (PORT is set to the detected port): never asked of the
+# user, never a secret (PWD is the working directory, not a password).
+_PROVIDED = frozenset(
+    {
+        "HOME",
+        "HOSTNAME",
+        "INIT_CWD",
+        "KUBERNETES_SERVICE_HOST",
+        "KUBERNETES_SERVICE_PORT",
+        "LANG",
+        "NODE_ENV",
+        "PATH",
+        "PORT",
+        "PWD",
+        "PYTHONPATH",
+        "PYTHONUNBUFFERED",
+        "SHELL",
+        "TEMP",
+        "TERM",
+        "TMP",
+        "TMPDIR",
+        "USER",
+        "npm_lifecycle_event",
+        "npm_package_name",
+        "npm_package_version",
+    }
+)
+_TEST_FILE = re.compile(
+    r"(^|/)(tests?|__tests__|__mocks__|spec|e2e|cypress)/"
+    r"|(^|/)(test_[^/]*\.py|[^/]*_test\.(py|go)|conftest\.py|[^/]*\.(test|spec)\.[cm]?[jt]sx?)$"
+)
+# Words naming the secret itself (not its lifetime, algorithm or location).
+_CREDENTIAL_WORDS = frozenset(
+    {
+        "SECRET",
+        "SECRETS",
+        "PASSWORD",
+        "PASSWD",
+        "PASS",
+        "PASSPHRASE",
+        "TOKEN",
+        "KEY",
+        "APIKEY",
+        "SALT",
+        "PEPPER",
+    }
+)
+_NOT_CREDENTIAL_LAST = _PLAIN_WORDS | {
+    "IN",
+    "EXPIRY",
+    "EXPIRATION",
+    "LENGTH",
+    "ALGORITHM",
+    "ALG",
+    "TYPE",
+    "PREFIX",
+    "ISSUER",
+    "AUDIENCE",
+    "ROUNDS",
+    "SIZE",
+}
+DEVELOPMENT_SECRET = "falls back to a development secret in the code"
+_NOT_SECRET_VALUE = re.compile(r"^(\d+[a-z]{0,2}|true|false|none|null|undefined)$", re.IGNORECASE)
+
+
+def is_development_secret(name: str, default: str) -> bool:
+    """Whether a code fallback is a credential written into the code (`JWT_SECRET || 'superSecret'`,
+    a URL with a password): it must never become the deployment's value."""
+    if _URL_WITH_PASSWORD.match(default):
+        return True
+    if not default.strip() or _NOT_SECRET_VALUE.match(default.strip()):
+        return False
+    words = [w for w in re.split(r"[_.\-]+", name.upper()) if w]
+    if not words or words[-1] in _NOT_CREDENTIAL_LAST:
+        return False
+    return any(w in _CREDENTIAL_WORDS for w in words) or any(
+        s in name.upper() for s in ("SECRET", "PASSWORD", "PASSWD", "APIKEY")
+    )
+
+
+def refine_env_vars(found: Iterable[EnvVar], port: int, warnings: list[str]) -> list[EnvVar]:
+    """What the deployment must supply: no variable only tests read, none the platform provides (PORT
+    gets the detected port), and no development secret copied from the code: such a variable is a
+    required secret, with a warning."""
+    refined: list[EnvVar] = []
+    for var in found:
+        if var.evidence and all(_TEST_FILE.search(e.file) for e in var.evidence):
+            continue
+        if var.name in _PROVIDED:
+            default = str(port) if var.name == "PORT" and var.default is None else var.default
+            refined.append(replace(var, default=default, required=False, secret=False))
+        elif var.default is not None and is_development_secret(var.name, var.default):
+            first = var.evidence[0] if var.evidence else Evidence("")
+            where = f" ({first.file}:{first.line})" if first.line else ""
+            warnings.append(f"{var.name} falls back to a development secret in the code{where}; set a value")
+            note = Evidence(first.file, first.line, DEVELOPMENT_SECRET)
+            refined.append(
+                replace(var, default=None, secret=True, required=True, evidence=(note, *var.evidence))
+            )
+        else:
+            refined.append(var)
+    return refined
 
 
 def merge_env_vars(found: Iterable[EnvVar]) -> list[EnvVar]:

@@ -60,6 +60,8 @@ class ProjectProfile:
     writable_paths: tuple[str, ...] = ()
     # Folders of the upload holding a manifest ("." = the root): where the API could be; app_dir is one.
     app_dir_candidates: tuple[str, ...] = ()
+    # Dependencies that compile native code against system libraries at install (psycopg2, mysqlclient).
+    native_dependencies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,13 @@ from ._dockerfile import (
     DEFAULT_USER_ID,
     DockerfileOptions,
     GeneratedDockerfile,
+    choose_runtime,
     context_dir,
     default_environment,
     render_dockerfile,
 )
 from ._lint import LintFinding, Severity, lint_dockerfile
+from ._runtime import RuntimeChoice
 from .client import UPLOAD_LABEL, BuiltImage, DockerBuilder, LocalImage, SandboxRun
 
 __all__ = [
@@ -34,8 +36,10 @@ __all__ = [
     "LintFinding",
     "LocalImage",
     "PreparedDockerfile",
+    "RuntimeChoice",
     "SandboxRun",
     "Severity",
+    "choose_runtime",
     "context_archive",
     "context_dir",
     "context_files",

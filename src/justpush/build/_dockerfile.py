@@ -12,6 +12,7 @@ unusual characters in JSON form.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import posixpath
 import re
@@ -23,7 +24,10 @@ from typing import Any
 import jinja2
 
 from justpush.analysis import ProjectProfile
+from justpush.config import BuildSettings, RuntimeVersions
 from justpush.errors import GenerationError
+
+from ._runtime import RuntimeChoice, resolve_runtime
 
 # Paths inside the image; the runtime user owns nothing, so the app tree stays read-only for it.
 APP_DIR = "/app"
@@ -48,11 +52,13 @@ class DockerfileOptions:
 
     ``base_images`` is the ``BuildSettings.base_images`` map (keys ``python``, ``python-runtime``,
     ``node``, ``node-runtime``, ``go``, ``go-runtime``, ``java``, ``java-runtime``, ``debian``,
-    optionally ``maven``/``gradle`` for projects without a build-tool wrapper).
+    optionally ``maven``/``gradle`` for projects without a build-tool wrapper); an image may hold a
+    ``{version}`` for the runtime version chosen from the project and ``runtimes`` (see ``_runtime``).
     """
 
     base_images: Mapping[str, str]
     upload_id: str
+    runtimes: Mapping[str, RuntimeVersions] = field(default_factory=lambda: BuildSettings().runtimes)
     source_url: str = ""
     user_id: int = DEFAULT_USER_ID
     healthcheck: bool = True
@@ -140,12 +146,21 @@ def render_dockerfile(
     _check_profile(profile)
     for value in (options.upload_id, options.source_url, *options.labels.values()):
         checked(value, "a label")
+    runtime = choose_runtime(profile, options)
+    if runtime is not None:
+        options = dataclasses.replace(options, base_images=runtime.images)
     family, context = _family_context(profile, options)
     context_dir(profile)
     common = _common_context(profile, options)
     dockerfile = env.get_template(f"{family}.Dockerfile.j2").render(**common, **context)
     dockerignore = env.get_template("dockerignore.j2").render(patterns=_ignore_patterns(profile, family))
     return GeneratedDockerfile(dockerfile=dockerfile, dockerignore=dockerignore)
+
+
+def choose_runtime(profile: ProjectProfile, options: DockerfileOptions) -> RuntimeChoice | None:
+    """The language version a generated image runs for ``profile`` and its base images; a
+    GenerationError names a version the configured images cannot serve."""
+    return resolve_runtime(profile, options.base_images, options.runtimes)
 
 
 def _family_context(profile: ProjectProfile, options: DockerfileOptions) -> tuple[str, dict[str, Any]]:
@@ -279,9 +294,13 @@ def _python_context(profile: ProjectProfile, options: DockerfileOptions) -> dict
         "-c",
         f"import socket; socket.create_connection(('127.0.0.1', {profile.port}), 3).close()",
     ]
+    build_packages = sorted({pkg for dep in profile.native_dependencies for pkg in _NATIVE_PYTHON[dep][0]})
+    runtime_packages = sorted({pkg for dep in profile.native_dependencies for pkg in _NATIVE_PYTHON[dep][1]})
     return {
         "build_image": _image(options, "python"),
         "runtime_image": _image(options, "python-runtime"),
+        "build_packages": _apt_install(build_packages, python_headers=True) if build_packages else "",
+        "runtime_packages": _apt_install(runtime_packages) if runtime_packages else "",
         "venv": VENV_DIR,
         "venv_options": "" if last else " --without-pip",
         "tools": tools,
@@ -296,6 +315,25 @@ def _python_context(profile: ProjectProfile, options: DockerfileOptions) -> dict
         "cmd": start,
         "healthcheck": _healthcheck(options, check),
     }
+
+
+# Debian packages a native dependency needs: (to compile it in the build stage, to load it at run time).
+_NATIVE_PYTHON: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "psycopg2": (("gcc", "libc6-dev", "libpq-dev"), ("libpq5",)),
+    "mysqlclient": (("gcc", "libc6-dev", "pkg-config", "default-libmysqlclient-dev"), ("libmariadb3",)),
+}
+# Official python images ship Python.h; Debian's python3 needs python3-dev for it.
+_PYTHON_HEADERS = (
+    '{ [ -f "$(python3 -c \'import sysconfig; print(sysconfig.get_paths()["include"])\')/Python.h" ]'
+    " || apt-get install -y --no-install-recommends python3-dev; }"
+)
+
+
+def _apt_install(packages: Sequence[str], *, python_headers: bool = False) -> str:
+    steps = ["apt-get update", f"apt-get install -y --no-install-recommends {' '.join(packages)}"]
+    if python_headers:
+        steps.append(_PYTHON_HEADERS)
+    return " && ".join([*steps, "rm -rf /var/lib/apt/lists/*"])
 
 
 # Run by the runtime image's own python3 on the venv copied from the build stage. The venv's
@@ -344,6 +382,12 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
         production = f"{full} --prod"
         # Without a TTY pnpm refuses to replace a --prod node_modules with a full one.
         build_install = f"rm -rf node_modules && {full}"
+    # The project's own install hooks (`prepare: husky install`, a postinstall that needs the source)
+    # would run before the source is copied, with dev tools missing: scripts are skipped, then the
+    # dependencies' own install scripts (native addons) run with `rebuild`.
+    rebuild = "pnpm rebuild" if manager == "pnpm" else "npm rebuild"
+    production = f"{production} --ignore-scripts && {rebuild}"
+    build_install = f"{build_install or full} --ignore-scripts && {rebuild}"
     build_commands = [" ".join(profile.build_command)] if profile.build_command else []
     if profile.typescript and not build_commands:
         build_commands = [f"{manager} run build"]
@@ -391,7 +435,7 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
         "setup": setup,
         "dependency_copies": _copy_lines(profile, deps),
         "install_production": production,
-        "install_build": build_install or full,
+        "install_build": build_install,
         "build_commands": build_commands,
         "checks": checks,
         "launcher": write_launcher if script is not None else [],

@@ -17,6 +17,7 @@ from justpush.build import (
     DockerfileOptions,
     LintFinding,
     PreparedDockerfile,
+    choose_runtime,
     prepare_dockerfile,
 )
 from justpush.config import Settings
@@ -32,8 +33,14 @@ def _prepare(
     path: Path, settings: Settings, upload_id: str, root: str | None = None
 ) -> tuple[ProjectProfile, PreparedDockerfile]:
     result = analyze(path, AnalysisOptions(root=root))
-    options = DockerfileOptions(base_images=settings.build.base_images, upload_id=upload_id)
-    return result.profile, prepare_dockerfile(path, result.profile, options)
+    options = DockerfileOptions(
+        base_images=settings.build.base_images, runtimes=settings.build.runtimes, upload_id=upload_id
+    )
+    prepared = prepare_dockerfile(path, result.profile, options)
+    runtime = choose_runtime(result.profile, options) if prepared.origin == "generated" else None
+    if runtime is not None:
+        Console(stderr=True).print(f"runtime: {escape(runtime.describe())}", highlight=False, soft_wrap=True)
+    return result.profile, prepared
 
 
 def _report(findings: tuple[LintFinding, ...], console: Console) -> None:

@@ -101,32 +101,60 @@ class SandboxSettings(Section):
 
 
 def _default_base_images() -> dict[str, str]:
+    # "{version}" is replaced by the runtime version chosen for the project (see `runtimes`); a
+    # "<key>@<version>" entry (e.g. "python@3.13") names the image for one version explicitly.
     return {
-        "python": "python:3.11-slim",
-        "python-runtime": "python:3.11-slim",
-        "node": "node:18-slim",
-        "node-runtime": "node:18-slim",
-        "go": "golang:1.23",
+        "python": "python:{version}-slim",
+        "python-runtime": "python:{version}-slim",
+        "node": "node:{version}-slim",
+        "node-runtime": "node:{version}-slim",
+        "go": "golang:{version}",
         "go-runtime": "gcr.io/distroless/static-debian12:nonroot",
-        "java": "eclipse-temurin:17-jdk",
-        "java-runtime": "eclipse-temurin:17-jre",
+        "java": "eclipse-temurin:{version}-jdk",
+        "java-runtime": "eclipse-temurin:{version}-jre",
         "debian": "debian:bookworm-slim",
         # Build-tool images for Java projects that ship no mvnw/gradlew wrapper.
-        "maven": "maven:3.9-eclipse-temurin-17",
-        "gradle": "gradle:8-jdk17",
+        "maven": "maven:3.9-eclipse-temurin-{version}",
+        "gradle": "gradle:8-jdk{version}",
+    }
+
+
+class RuntimeVersions(Section):
+    """`build.runtimes.<language>`: the versions a "{version}" base image is served for, and the one a
+    project that names no version gets (also the version a base image without "{version}" serves)."""
+
+    default: str = ""
+    versions: tuple[str, ...] = ()
+
+
+def _default_runtimes() -> dict[str, RuntimeVersions]:
+    return {
+        "python": RuntimeVersions(default="3.11", versions=("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")),
+        "node": RuntimeVersions(default="18", versions=("18", "20", "22", "24")),
+        "go": RuntimeVersions(default="1.23", versions=("1.22", "1.23", "1.24", "1.25")),
+        "java": RuntimeVersions(default="17", versions=("11", "17", "21", "25")),
     }
 
 
 class BuildSettings(Section):
     docker_host: str = ""
     base_images: dict[str, str] = Field(default_factory=_default_base_images)
+    runtimes: dict[str, RuntimeVersions] = Field(default_factory=_default_runtimes)
     sandbox: SandboxSettings = SandboxSettings()
 
     @model_validator(mode="after")
     def _fill_base_images(self) -> BuildSettings:
-        # A partial `baseImages` map overrides only the names it gives.
+        # A partial `baseImages` map overrides only the names it gives; a language's runtimes entry
+        # only the fields it gives.
         merged = {**_default_base_images(), **self.base_images}
         object.__setattr__(self, "base_images", merged)
+        runtimes = _default_runtimes()
+        for language, given in self.runtimes.items():
+            known = runtimes.get(language, RuntimeVersions())
+            runtimes[language] = RuntimeVersions(
+                default=given.default or known.default, versions=given.versions or known.versions
+            )
+        object.__setattr__(self, "runtimes", runtimes)
         return self
 
 

@@ -106,13 +106,17 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
     app_name = app_name_for(upload, profile)
     settings = ctx.settings
 
-    prepared = build.prepare_dockerfile(
-        workspace,
-        profile,
-        build.DockerfileOptions(
-            base_images=settings.build.base_images, upload_id=ctx.upload_id, source_url=upload.git_url or ""
-        ),
+    dockerfile_options = build.DockerfileOptions(
+        base_images=settings.build.base_images,
+        runtimes=settings.build.runtimes,
+        upload_id=ctx.upload_id,
+        source_url=upload.git_url or "",
     )
+    # A version the base images cannot serve fails here, naming where it was read and the setting.
+    prepared = build.prepare_dockerfile(workspace, profile, dockerfile_options)
+    runtime = build.choose_runtime(profile, dockerfile_options) if prepared.origin == "generated" else None
+    if runtime is not None:
+        await ctx.event(S.SCANNING.value, "progress", runtime.describe())
     for finding in prepared.findings:
         await ctx.event(
             S.SCANNING.value,

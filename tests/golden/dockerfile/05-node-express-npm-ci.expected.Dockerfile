@@ -3,7 +3,7 @@
 FROM node:18-slim AS deps
 WORKDIR /app
 COPY package-lock.json package.json ./
-RUN mkdir -p node_modules && npm ci --no-audit --no-fund --omit=dev
+RUN mkdir -p node_modules && npm ci --no-audit --no-fund --omit=dev --ignore-scripts && npm rebuild
 
 # Runtime stage: node, the production dependencies and the app; no package manager needed.
 FROM node:18-slim

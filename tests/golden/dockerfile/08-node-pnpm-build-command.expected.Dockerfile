@@ -4,13 +4,13 @@ FROM node:18-slim AS deps
 WORKDIR /app
 RUN corepack enable
 COPY package.json pnpm-lock.yaml ./
-RUN mkdir -p node_modules && pnpm install --frozen-lockfile --prod
+RUN mkdir -p node_modules && pnpm install --frozen-lockfile --prod --ignore-scripts && pnpm rebuild
 
 # Build stage: all dependencies and the build, on top of the dependency stage (its layers and
 # package cache are reused). Its node_modules stays behind: the runtime takes the production ones
 # from the dependency stage, which a source change does not rebuild.
 FROM deps AS build
-RUN rm -rf node_modules && pnpm install --frozen-lockfile
+RUN rm -rf node_modules && pnpm install --frozen-lockfile --ignore-scripts && pnpm rebuild
 COPY . .
 RUN pnpm run compile && rm -rf node_modules
 

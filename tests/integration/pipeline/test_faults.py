@@ -224,3 +224,68 @@ async def test_cancelling_during_the_rollout_undoes_it(
     assert status["status"] == "FAILED"
     assert status["job"]["stage"] == "DEPLOYING" and "cancelled by" in status["job"]["error"]
     assert cluster_objects(namespace, upload_id) == []
+
+
+async def test_runtime_version_nothing_serves_fails_in_scanning_and_a_served_one_deploys(
+    deployer_factory: Callable[..., Any], namespace: str, tmp_path: Path
+) -> None:
+    # testenv serves Python 3.11 (the default) and 3.13 (baseImages python@3.13).
+    pinned = tmp_path / "pinned-python"
+    shutil.copytree(APP, pinned)
+    (pinned / ".python-version").write_text("3.12\n")
+    served = tmp_path / "ranged-python"
+    shutil.copytree(APP, served)
+    (served / "pyproject.toml").write_text('[project]\nname = "inventory"\nrequires-python = ">=3.12"\n')
+    (served / "requirements.txt").write_text("")  # installs nothing; the project itself is not a package
+    async with deployer_factory() as d:
+        upload_id = await d.upload(pinned)
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={})
+        status = await d.wait(upload_id)
+        assert status["status"] == "FAILED"
+        error = status["job"]["error"]
+        assert "python version '3.12' (from .python-version:1 pinned version) cannot be served" in error
+        assert "serve 3.11, 3.13" in error and "build.runtimes.python.versions" in error
+        events = await d.events(upload_id)
+        assert "BUILDING" not in [e["stage"] for e in events if e["kind"] == "status"]
+
+        upload_id = await d.upload(served)
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={})
+        status = await d.wait(upload_id, timeout=300)
+        assert status["status"] in ("DEPLOYED", "DEPLOYED_WITH_WARNINGS"), status
+        events = await d.events(upload_id)
+        assert "Python 3.13 ('>=3.12' from pyproject.toml:3 requires-python)" in _messages(events, "progress")
+        await d.call("DELETE", f"/deploy/{upload_id}", expect=202)
+        assert (await d.wait(upload_id))["status"] == "DELETED"
+    assert cluster_objects(namespace, upload_id) == []
+
+
+async def test_only_real_requirements_stop_scanning_and_a_development_secret_is_never_deployed(
+    deployer_factory: Callable[..., Any], namespace: str
+) -> None:
+    async with deployer_factory() as d:
+        upload_id = await d.upload(PIPELINE_APPS / "python-env-fallbacks")
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={})
+        status = await d.wait(upload_id)
+        assert status["status"] == "FAILED"
+        # HOME (platform), REGION (fallback) and TEST_DATABASE (tests only) are not asked for.
+        assert status["job"]["error"].endswith(
+            "required environment variables have no value: "
+            "SECRET_KEY (falls back to a development secret in the code)"
+        )
+        events = await d.events(upload_id)
+        assert "BUILDING" not in [e["stage"] for e in events if e["kind"] == "status"]
+
+        await d.call(
+            "POST", f"/deploy/{upload_id}", expect=202, json={"secrets": {"SECRET_KEY": "s3t-by-user"}}
+        )
+        status = await d.wait(upload_id, timeout=300)
+        assert status["status"] == "DEPLOYED", status
+        async with httpx.AsyncClient(base_url=status["gateway_url"], timeout=10) as proxy:
+            headers = {"apikey": status["api_key"]}
+            secret = await proxy.get("/env/SECRET_KEY", headers=headers)
+            region = await proxy.get("/env/REGION", headers=headers)
+        assert secret.json()["value"] == "s3t-by-user"
+        assert region.json()["value"] == "eu-west-1"
+        await d.call("DELETE", f"/deploy/{upload_id}", expect=202)
+        assert (await d.wait(upload_id))["status"] == "DELETED"
+    assert cluster_objects(namespace, upload_id) == []

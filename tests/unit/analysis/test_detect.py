@@ -32,7 +32,7 @@ def test_node_express_manifest(tmp_path: Path) -> None:
     assert profile.language == "node"
     assert profile.framework == "express"
     assert (profile.package_manager, profile.lockfile) == ("yarn", "yarn.lock")
-    assert profile.language_version == "18"
+    assert profile.language_version == ">=18.0.0"
     assert profile.entrypoint == "src/server.js"
     assert profile.start_command == ("yarn", "start")
     assert profile.build_command == ("yarn", "run", "build")
@@ -126,7 +126,8 @@ def test_python_pep621_without_app_defaults_port_and_says_so(tmp_path: Path) -> 
     write(tmp_path, {"pyproject.toml": pyproject, "uv.lock": ""})
     profile = detect(tmp_path)
     assert (profile.framework, profile.package_manager, profile.lockfile) == ("fastapi", "uv", "uv.lock")
-    assert profile.language_version == "3.12"
+    assert profile.language_version == ">=3.12"
+    assert profile.evidence["language_version"][0].line == 3
     assert profile.port == 8000
     assert "default" in profile.evidence["port"][0].note
     assert profile.evidence["framework"][0].line == 4
@@ -199,3 +200,67 @@ def test_app_dir_override_steers_detection(tmp_path: Path) -> None:
     assert detect(tmp_path, {"app_dir": "a"}).language == "go"
     with pytest.raises(AnalysisError, match="app_dir"):
         detect(tmp_path, {"app_dir": "missing"})
+
+
+@pytest.mark.parametrize(
+    ("files", "version", "where", "note"),
+    [
+        ({".nvmrc": "# team version\nv20.11.0\n"}, "v20.11.0", (".nvmrc", 2), "pinned version"),
+        ({".node-version": "lts/iron\n"}, "lts/iron", (".node-version", 1), "pinned version"),
+        ({}, ">=18 <21", ("package.json", 4), "engines.node"),
+    ],
+)
+def test_node_version_pin_before_engines(
+    tmp_path: Path, files: dict[str, str], version: str, where: tuple[str, int], note: str
+) -> None:
+    package = {"name": "x", "engines": {"node": ">=18 <21"}, "dependencies": {"express": "4"}}
+    write(tmp_path, {"package.json": json.dumps(package, indent=2), "index.js": "", **files})
+    profile = detect(tmp_path)
+    assert profile.language_version == version
+    evidence = profile.evidence["language_version"][0]
+    assert (evidence.file, evidence.line, evidence.note) == (*where, note)
+
+
+@pytest.mark.parametrize(
+    ("files", "version", "where"),
+    [
+        ({".python-version": "3.12.4\n", "runtime.txt": "python-3.10.1"}, "3.12.4", (".python-version", 1)),
+        ({"runtime.txt": "python-3.10.1\n"}, "3.10.1", ("runtime.txt", 1)),
+        (
+            {"Pipfile": '[packages]\nflask = "*"\n\n[requires]\npython_version = "3.13"\n'},
+            "3.13",
+            ("Pipfile", 5),
+        ),
+        (
+            {"pyproject.toml": '[tool.poetry]\nname = "x"\n[tool.poetry.dependencies]\npython = "^3.10"\n'},
+            "^3.10",
+            ("pyproject.toml", 4),
+        ),
+    ],
+)
+def test_python_version_sources(
+    tmp_path: Path, files: dict[str, str], version: str, where: tuple[str, int]
+) -> None:
+    write(tmp_path, {"requirements.txt": "flask\n", "app.py": "", **files})
+    profile = detect(tmp_path)
+    assert profile.language_version == version
+    evidence = profile.evidence["language_version"][0]
+    assert (evidence.file, evidence.line) == where
+
+
+def test_go_version_keeps_the_patch(tmp_path: Path) -> None:
+    write(tmp_path, {"go.mod": "module x\n\ngo 1.22.3\n", "main.go": "package main\n\nfunc main() {}\n"})
+    profile = detect(tmp_path)
+    assert profile.language_version == "1.22.3"
+    assert profile.evidence["language_version"][0].line == 3
+
+
+def test_python_native_dependencies(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {"requirements.txt": "flask\npsycopg2==2.9.10\npsycopg2-binary\nmysqlclient>=2\n", "app.py": ""},
+    )
+    profile = detect(tmp_path)
+    assert profile.native_dependencies == ("mysqlclient", "psycopg2")
+    evidence = profile.evidence["native_dependencies"][0]
+    assert (evidence.file, evidence.line) == ("requirements.txt", 2)

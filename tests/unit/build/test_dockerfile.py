@@ -299,3 +299,22 @@ def test_the_launcher_runs_the_script_like_npm(
         timeout=30,
     )
     assert (result.returncode, result.stdout.strip()) == (code, output)
+
+
+def test_native_python_dependencies_get_build_tools_and_runtime_libraries(options: DockerfileOptions) -> None:
+    profile = ProjectProfile(
+        language="python",
+        package_manager="pip",
+        dependency_files=("requirements.txt",),
+        native_dependencies=("mysqlclient", "psycopg2"),
+        entrypoint="app.py",
+        port=8000,
+    )
+    build, runtime = render_dockerfile(profile, options).dockerfile.split("\nFROM ", 2)[1:]
+    install = "apt-get install -y --no-install-recommends "
+    assert install + "default-libmysqlclient-dev gcc libc6-dev libpq-dev pkg-config" in build
+    assert "python3-dev" in build  # only when the image lacks Python.h
+    assert install + "libmariadb3 libpq5 &&" in runtime
+    assert "gcc" not in runtime and "-dev" not in runtime
+    plain = render_dockerfile(dataclasses.replace(profile, native_dependencies=()), options).dockerfile
+    assert "apt-get" not in plain

@@ -20,7 +20,7 @@ from justpush.config import BuildSettings
 from justpush.errors import GenerationError
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "dockerfile"
-_TUPLE_FIELDS = ("dependency_files", "start_command", "build_command")
+_TUPLE_FIELDS = ("dependency_files", "start_command", "build_command", "native_dependencies")
 
 
 def _load(path: Path) -> tuple[ProjectProfile, DockerfileOptions, dict[str, Any]]:

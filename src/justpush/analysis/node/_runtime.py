@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from pathlib import Path
 
 from .._model import EnvVar, Evidence, ProjectProfile
@@ -84,7 +85,32 @@ def _find_env_reads(project: Project) -> list[tuple[EnvVar, Node]]:
             if name:
                 found.append((env_var(name, _env_default(node), evidence(path, node)), node))
     found += _helper_reads(project)
-    return found
+    # A variable the code tests for (`if (process.env.X)`, `process.env.X ? a : b`, `=== 'y'`) copes
+    # without it, wherever else it is read.
+    tested = {var.name for var, node in found if _tested(node)}
+    return [(replace(var, required=False) if var.name in tested else var, node) for var, node in found]
+
+
+def _tested(node: Node) -> bool:
+    while node.parent is not None and node.parent.type == "parenthesized_expression":
+        node = node.parent
+    parent = node.parent
+    if parent is None:
+        return False
+    if parent.type in ("if_statement", "while_statement", "unary_expression"):
+        return True
+    if parent.type == "ternary_expression":
+        return field_(parent, "condition") == node
+    if parent.type == "binary_expression":
+        operator = text(field_(parent, "operator"))
+        if operator == "&&":
+            return field_(parent, "left") == node
+        # A flag compared with a literal (`=== 'production'`); a comparison with a request value
+        # (`key !== process.env.API_KEY`) needs the variable.
+        other = field_(parent, "right") if field_(parent, "left") == node else field_(parent, "left")
+        literal = other is not None and other.type in ("string", "number", "true", "false")
+        return operator in ("===", "!==", "==", "!=") and literal
+    return False
 
 
 def _env_helpers(project: Project) -> dict[str, int]:

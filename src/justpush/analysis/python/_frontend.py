@@ -94,8 +94,11 @@ def scan_env(root: Path, profile: ProjectProfile) -> list[EnvVar]:
     found: list[EnvVar] = []
     for module in index.app_modules:
         where = evidence_path(profile.app_dir, module.path)
+        fallbacks = _or_fallbacks(module)
         for call in module.calls:
             var = _env_call(index, module, call, where)
+            if var is not None and var.default is None and id(call) in fallbacks:
+                var = make_env_var(var.name, fallbacks[id(call)], False, var.evidence[0])
             if var is not None:
                 found.append(var)
         for subscript in module.subscripts:
@@ -264,6 +267,23 @@ def _env_call(index: PythonIndex, module: Module, call: ast.Call, where: str) ->
     default_expr = call.args[1] if len(call.args) > 1 else kwarg(call, "default")
     default = _default_text(default_expr)
     return make_env_var(name, default, False, Evidence(where, call.lineno, note))
+
+
+def _or_fallbacks(module: Module) -> dict[int, str]:
+    """`os.environ.get("X") or "d"`: the call's id -> the literal after `or`."""
+    found: dict[int, str] = {}
+    if not module.calls:
+        return found
+    for node in ast.walk(module.tree):
+        if (
+            isinstance(node, ast.BoolOp)
+            and isinstance(node.op, ast.Or)
+            and isinstance(node.values[0], ast.Call)
+        ):
+            default = _default_text(node.values[1])
+            if default is not None:
+                found[id(node.values[0])] = default
+    return found
 
 
 def _const_or_constant(index: PythonIndex, module: Module, expr: ast.expr) -> str | None:

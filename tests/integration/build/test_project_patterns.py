@@ -1,0 +1,88 @@
+"""Patterns of real repositories, each a fixture app analysed, built from the generated Dockerfile on
+testenv and asked what it runs: the runtime version the project asks for (built on testenv's second
+Python / Node lines, python@3.13 and node@20), a start script that needs dev tools at run time, and an
+install hook that would fail the dependency install, and a dependency that compiles native code."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import anyio
+import docker
+import httpx
+import pytest
+
+from justpush.analysis import AnalysisOptions, analyze
+from justpush.build import DockerBuilder, DockerfileOptions, choose_runtime, render_dockerfile
+from justpush.config import BuildSettings
+
+pytestmark = pytest.mark.integration
+
+APPS = Path(__file__).resolve().parents[2] / "fixtures" / "build-apps"
+
+
+@pytest.mark.parametrize(
+    ("name", "port", "field", "expected", "version"),
+    [
+        ("node-nvmrc", 3000, "node", "v20.", "20"),
+        ("python-requires-python", 8000, "python", "3.13.", "3.13"),
+        # `ts-node src/main.ts`: compiled in the build stage, started as node dist/main.js.
+        ("node-ts-node-start", 3000, "compiled", True, "18"),
+        # `prepare: husky install` with husky only in devDependencies: install scripts are skipped.
+        ("node-husky-prepare", 3000, "installed", True, "18"),
+        # psycopg2 compiles against libpq in the build stage and loads libpq5 at run time.
+        ("python-psycopg2", 8000, "loaded", True, "3.11"),
+    ],
+)
+def test_fixture_app_runs_as_its_project_asks(
+    name: str,
+    port: int,
+    field: str,
+    expected: str | bool,
+    version: str,
+    build_settings: BuildSettings,
+    docker_client: docker.DockerClient,
+) -> None:
+    profile = analyze(APPS / name, AnalysisOptions()).profile
+    options = DockerfileOptions(
+        base_images=build_settings.base_images, runtimes=build_settings.runtimes, upload_id="it-runtime"
+    )
+    runtime = choose_runtime(profile, options)
+    assert runtime is not None and runtime.version == version
+    generated = render_dockerfile(profile, options)
+    tag = f"justpush-test/{name}:it"
+
+    async def build() -> None:
+        builder = DockerBuilder(build_settings)
+        try:
+            await builder.build(
+                APPS / name,
+                generated.dockerfile,
+                tag,
+                upload_id="it-runtime",
+                dockerignore=generated.dockerignore,
+            )
+        finally:
+            await builder.aclose()
+
+    anyio.run(build)
+    container = docker_client.containers.run(tag, detach=True, ports={f"{port}/tcp": ("127.0.0.1", None)})
+    try:
+        container.reload()
+        host_port = container.attrs["NetworkSettings"]["Ports"][f"{port}/tcp"][0]["HostPort"]
+        deadline, answer = time.monotonic() + 60, None
+        while answer is None and time.monotonic() < deadline:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{host_port}/", timeout=2).json()
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        assert answer is not None, container.logs().decode()
+        assert answer["app"] == name
+        if isinstance(expected, str):
+            assert answer[field].startswith(expected)
+        else:
+            assert answer[field] is expected
+    finally:
+        container.remove(force=True)
+        docker_client.images.remove(tag, force=True)

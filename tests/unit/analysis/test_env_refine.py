@@ -1,0 +1,152 @@
+"""False "required" variables do not stop a deployment, and development secrets in code fallbacks are
+never deployed: the variable becomes a required secret with a warning."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from justpush.analysis import DEVELOPMENT_SECRET, EnvVar, Evidence, detect
+from justpush.analysis._env import is_development_secret, make_env_var, refine_env_vars
+from justpush.errors import GenerationError
+from justpush.k8s import app_from_profile
+
+
+def var(
+    name: str, default: str | None = None, file: str = "src/app.js", required: bool | None = None
+) -> EnvVar:
+    return make_env_var(
+        name, default, default is None if required is None else required, Evidence(file, 4, "read")
+    )
+
+
+def test_platform_variables_are_never_required_nor_secret() -> None:
+    warnings: list[str] = []
+    refined = refine_env_vars(
+        [var("PWD"), var("HOME"), var("NODE_ENV"), var("PORT"), var("HOSTNAME")], 8000, warnings
+    )
+    assert [(v.name, v.required, v.secret, v.default) for v in refined] == [
+        ("PWD", False, False, None),
+        ("HOME", False, False, None),
+        ("NODE_ENV", False, False, None),
+        ("PORT", False, False, "8000"),  # the detected port, so the app listens where the Service sends
+        ("HOSTNAME", False, False, None),
+    ]
+    assert warnings == []
+
+
+@pytest.mark.parametrize(
+    "file",
+    [
+        "tests/test_api.py",
+        "app/conftest.py",
+        "pkg/handler_test.go",
+        "src/user.spec.ts",
+        "__tests__/a.js",
+        "e2e/x.ts",
+    ],
+)
+def test_variables_read_only_by_tests_are_dropped(file: str) -> None:
+    assert refine_env_vars([var("TEST_DB", file=file)], 3000, []) == []
+    # One read outside the tests keeps it.
+    mixed = EnvVar("TEST_DB", required=True, evidence=(Evidence(file, 1), Evidence("src/db.ts", 2)))
+    assert refine_env_vars([mixed], 3000, []) == [mixed]
+
+
+@pytest.mark.parametrize(
+    ("name", "default", "development"),
+    [
+        ("JWT_SECRET", "superSecret", True),
+        ("SECRET_KEY", "change-me", True),
+        ("FLASK_SECRET_KEY", "dev", True),
+        ("DB_PASSWORD", "postgres", True),
+        ("API_KEY", "abc123", True),
+        ("DATABASE_URL", "postgres://app:pw@localhost:5432/app", True),  # a credential in a URL
+        ("DATABASE_URL", "sqlite:///./app.db", False),
+        ("JWT_EXPIRES_IN", "1d", False),
+        ("TOKEN_TTL", "3600", False),
+        ("JWT_ALGORITHM", "HS256", False),
+        ("API_KEY", "", False),  # an empty fallback means "optional"
+        ("LOG_LEVEL", "debug", False),
+        ("BCRYPT_SALT_ROUNDS", "10", False),
+    ],
+)
+def test_development_secrets(name: str, default: str, development: bool) -> None:
+    assert is_development_secret(name, default) is development
+
+
+def test_development_secret_becomes_a_required_secret_with_a_warning() -> None:
+    warnings: list[str] = []
+    (refined,) = refine_env_vars([var("JWT_SECRET", "superSecret")], 3000, warnings)
+    assert (refined.default, refined.secret, refined.required) == (None, True, True)
+    assert refined.evidence[0] == Evidence("src/app.js", 4, DEVELOPMENT_SECRET)
+    assert warnings == [
+        "JWT_SECRET falls back to a development secret in the code (src/app.js:4); set a value"
+    ]
+
+
+def test_the_code_fallback_is_never_deployed(tmp_path: Path) -> None:
+    server = (
+        "const express = require('express');\n"
+        "const app = express();\n"
+        "const secret = process.env.JWT_SECRET || 'superSecret';\n"
+        "const home = process.env.HOME;\n"
+        "if (process.env.SENTRY_DSN) { require('x').init(process.env.SENTRY_DSN); }\n"
+        "const mode = process.env.APP_MODE === 'strict';\n"
+        "const region = process.env.REGION;\n"
+        "const admin = (req) => req.headers.k === process.env.ADMIN_TOKEN;\n"
+        "app.listen(process.env.PORT);\n"
+    )
+    package = {"name": "api", "main": "server.js", "dependencies": {"express": "4"}}
+    test = "test('x', () => process.env.TEST_ONLY_TOKEN);\n"
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "server.js").write_text(server)
+    (tmp_path / "server.test.js").write_text(test)
+    warnings: list[str] = []
+    profile = detect(tmp_path, warnings=warnings)
+    found = {v.name: (v.required, v.secret, v.default) for v in profile.env_vars}
+    assert found == {
+        "ADMIN_TOKEN": (True, True, None),  # compared with a request value: needed
+        "APP_MODE": (False, False, None),
+        "HOME": (False, False, None),
+        "JWT_SECRET": (True, True, None),
+        "PORT": (False, False, "3000"),
+        "REGION": (True, False, None),
+        "SENTRY_DSN": (False, True, None),
+    }
+    assert any(w.startswith("JWT_SECRET falls back to a development secret") for w in warnings)
+    common = {"upload_id": "u", "app_name": "api", "image": "img"}
+    with pytest.raises(GenerationError) as caught:
+        app_from_profile(profile, env={"REGION": "eu"}, secrets={"ADMIN_TOKEN": "t"}, **common)
+    assert str(caught.value) == (
+        "required environment variables have no value: "
+        "JWT_SECRET (falls back to a development secret in the code)"
+    )
+    secrets = {"JWT_SECRET": "s3cr3t-value", "ADMIN_TOKEN": "t"}
+    app = app_from_profile(profile, env={"REGION": "eu"}, secrets=secrets, **common)
+    assert {(e.name, e.value, e.secret) for e in app.env} == {
+        ("ADMIN_TOKEN", "t", True),
+        ("JWT_SECRET", "s3cr3t-value", True),
+        ("PORT", "3000", False),
+        ("REGION", "eu", False),
+    }
+
+
+def test_python_or_fallback_and_getenv_default(tmp_path: Path) -> None:
+    code = (
+        "import os\nfrom flask import Flask\n\napp = Flask(__name__)\n"
+        "app.secret_key = os.getenv('SECRET_KEY', 'change-me')\n"
+        "region = os.environ.get('REGION') or 'eu-west-1'\n"
+        "cwd = os.environ['PWD']\n"
+    )
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    (tmp_path / "app.py").write_text(code)
+    profile = detect(tmp_path)
+    found = {v.name: (v.required, v.secret, v.default) for v in profile.env_vars}
+    assert found == {
+        "PWD": (False, False, None),
+        "REGION": (False, False, "eu-west-1"),
+        "SECRET_KEY": (True, True, None),
+    }
