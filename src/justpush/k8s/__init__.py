@@ -26,6 +26,7 @@ from ._model import (
     Resources,
     RolloutProgress,
     ServiceEndpoint,
+    WorkloadStatus,
 )
 from ._names import MANAGED_BY_LABEL, UPLOAD_LABEL, base_name
 from ._profile import app_from_profile
@@ -36,6 +37,7 @@ from ._render import (
     dump_yaml,
     load_yaml,
     render_manifests,
+    with_replicas,
     writable_layout,
 )
 from ._sizes import REPLICA_RANGES, ReplicaRange, default_resources, fitting_size, scaling_plan
@@ -67,6 +69,7 @@ __all__ = [
     "Resources",
     "RolloutProgress",
     "ServiceEndpoint",
+    "WorkloadStatus",
     "WritableLayout",
     "app_from_profile",
     "base_name",
@@ -77,5 +80,6 @@ __all__ = [
     "load_yaml",
     "render_manifests",
     "scaling_plan",
+    "with_replicas",
     "writable_layout",
 ]

@@ -190,6 +190,24 @@ class PodInfo:
     containers: tuple[ContainerState, ...] = ()
     reason: str | None = None
     message: str | None = None
+    # Deleted and shutting down (a replaced or scaled-down pod): not part of what serves.
+    terminating: bool = False
+
+    @property
+    def restarts(self) -> int:
+        return sum(c.restarts for c in self.containers)
+
+
+@dataclass(frozen=True)
+class WorkloadStatus:
+    """A deployment as the cluster has it now: replica counts of its Deployment and every pod."""
+
+    deployment: str | None
+    desired: int
+    ready: int
+    updated: int
+    available: int
+    pods: tuple[PodInfo, ...] = ()
 
 
 @dataclass(frozen=True)

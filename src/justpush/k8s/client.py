@@ -53,6 +53,7 @@ from ._model import (
     PodUsage,
     RolloutProgress,
     ServiceEndpoint,
+    WorkloadStatus,
 )
 from ._names import MANAGED_BY, MANAGED_BY_LABEL, UPLOAD_LABEL
 from ._quantity import cpu_nanocores, memory_bytes
@@ -459,6 +460,25 @@ class K8sClient:
         pods = await self._list(Pod, self._ns(namespace), upload_id)
         return sorted((pod_info(p) for p in pods), key=lambda info: info.name)
 
+    async def workload_status(self, upload_id: str, *, namespace: str | None = None) -> WorkloadStatus:
+        """Replica counts and pods read from the cluster now (never a stored copy)."""
+        ns = self._ns(namespace)
+        deployments, pods = await asyncio.gather(
+            self._list(Deployment, ns, upload_id), self.pod_status(upload_id, namespace=ns)
+        )
+        if not deployments:
+            return WorkloadStatus(None, 0, 0, 0, 0, tuple(pods))
+        deployment = deployments[0]
+        spec, status = deployment.spec, deployment.status
+        return WorkloadStatus(
+            deployment=deployment.metadata.name,
+            desired=(spec.replicas if spec and spec.replicas is not None else 1),
+            ready=(status.readyReplicas or 0) if status else 0,
+            updated=(status.updatedReplicas or 0) if status else 0,
+            available=(status.availableReplicas or 0) if status else 0,
+            pods=tuple(pods),
+        )
+
     async def logs(
         self,
         upload_id: str,
@@ -520,7 +540,7 @@ class K8sClient:
                 while True:
                     pods = await self.pod_status(upload_id, namespace=ns)
                     for pod in pods:
-                        key = (pod.name, _restarts(pod))
+                        key = (pod.name, pod.restarts)
                         if _started(pod) and key not in pumps:
                             window = (tail, since) if first else (None, None)
                             pumps[key] = asyncio.create_task(pump(pod.name, *window))
@@ -746,10 +766,6 @@ class K8sClient:
 
 def _running(pod: PodInfo) -> bool:
     return any(c.state == "running" for c in pod.containers)
-
-
-def _restarts(pod: PodInfo) -> int:
-    return sum(c.restarts for c in pod.containers)
 
 
 def _started(pod: PodInfo) -> bool:

@@ -98,8 +98,38 @@ class JobPublic(BaseModel):
     finished_at: datetime | None
 
 
+class PodPublic(BaseModel):
+    name: str
+    phase: str
+    ready: bool
+    restarts: int
+    # Deleted and shutting down (replaced by a rollout or scaled away): not serving any more.
+    terminating: bool
+    node: str | None
+    reason: str | None
+    message: str | None
+
+
+class LivePublic(BaseModel):
+    """What the cluster runs now, read at the time of the answer."""
+
+    deployment: str | None
+    desired: int
+    ready: int
+    updated: int
+    available: int
+    pods: list[PodPublic]
+    read_at: datetime
+    # Why the cluster could not be read (the rest of the answer still comes from the record).
+    error: str | None = None
+
+
 class DeploymentPublic(BaseModel):
-    """The deployment record. `api_key` is set in one answer only; later ones carry `api_key_masked`."""
+    """The deployment record. `api_key` is set in one answer only; later ones carry `api_key_masked`.
+
+    `revision` is the newest stored revision; `serving_revision` the one whose code and settings run
+    (after a rollback, the older revision it restored). `replicas` is the count set by deploy or scale,
+    kept across redeploys and rollbacks; `live` is the cluster's state now."""
 
     upload_id: str
     status: str | None
@@ -112,6 +142,9 @@ class DeploymentPublic(BaseModel):
     verification: dict[str, Any] | None
     resource_usage: dict[str, Any] | None
     revision: int | None
+    serving_revision: int | None = None
+    replicas: int | None = None
+    live: LivePublic | None = None
     job: JobPublic | None
     deployed_at: datetime | None
     updated_at: datetime | None

@@ -28,6 +28,8 @@ from .._schemas import (
     ErrorBody,
     EventPublic,
     JobPublic,
+    LivePublic,
+    PodPublic,
     RevisionPublic,
 )
 from .._state import AppState
@@ -42,6 +44,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 # How long an SSE reader waits for a wake-up before it polls the database again.
 _POLL_SECONDS = 1.0
 _KEEPALIVE_SECONDS = 15.0
+# A status answer waits this long for the cluster's live view before it answers without it.
+_LIVE_TIMEOUT_SECONDS = 5.0
 
 
 def require_enabled(state: StateDep) -> None:
@@ -215,11 +219,18 @@ async def status(upload_id: str, user: CurrentUser, session: SessionDep, state: 
         stored_prefix = (revision.release.get("options") or {}).get("path_prefix")
         if stored_prefix is not None:
             prefix = stored_prefix.replace("{upload_id}", upload_id).rstrip("/")
+    info = dict(record.k8s_deployment_info or {})
+    # The pod names stored at the last rollout are history; `live` has the pods of now.
+    info.pop("pods", None)
+    live = None
+    if info and record.deployment_status != pipeline.DeploymentStatus.DELETED.value:
+        live = await _live(state, upload_id, info.get("namespace"))
+    rollback_of = (revision.release or {}).get("rollback_of") if revision is not None else None
     return DeploymentPublic(
         upload_id=upload_id,
         status=record.deployment_status,
         image=record.docker_image,
-        kubernetes=record.k8s_deployment_info,
+        kubernetes=info or None,
         kong=record.kong_api_id,
         gateway_url=(settings.kong.gateway_url.rstrip("/") + prefix)
         if settings.kong.gateway_url and record.kong_api_id
@@ -229,9 +240,56 @@ async def status(upload_id: str, user: CurrentUser, session: SessionDep, state: 
         verification=record.verification,
         resource_usage=record.resource_usage,
         revision=revision.revision if revision else None,
+        serving_revision=int(rollback_of) if rollback_of else (revision.revision if revision else None),
+        replicas=info.get("replicas"),
+        live=live,
         job=JobPublic.model_validate(jobs[-1], from_attributes=True) if jobs else None,
         deployed_at=record.deployed_at,
         updated_at=record.updated_at,
+    )
+
+
+async def _live(state: AppState, upload_id: str, namespace: str | None) -> LivePublic:
+    """The Deployment's replica counts and pods from the cluster; a failure to read is reported, not
+    raised, so the record still shows when the cluster is away."""
+    try:
+        async with k8s.K8sClient(state.settings.kubernetes) as cluster:
+            workload = await asyncio.wait_for(
+                cluster.workload_status(upload_id, namespace=namespace), _LIVE_TIMEOUT_SECONDS
+            )
+    except (JustPushError, TimeoutError) as exc:
+        message = exc.message if isinstance(exc, JustPushError) else "the cluster did not answer in time"
+        logger.warning("live status unavailable: %s", message, extra={"upload_id": upload_id})
+        return LivePublic(
+            deployment=None,
+            desired=0,
+            ready=0,
+            updated=0,
+            available=0,
+            pods=[],
+            read_at=store.utcnow(),
+            error=message,
+        )
+    return LivePublic(
+        deployment=workload.deployment,
+        desired=workload.desired,
+        ready=workload.ready,
+        updated=workload.updated,
+        available=workload.available,
+        pods=[
+            PodPublic(
+                name=p.name,
+                phase=p.phase,
+                ready=p.ready,
+                restarts=p.restarts,
+                terminating=p.terminating,
+                node=p.node,
+                reason=p.reason or next((c.reason for c in p.containers if c.reason), None),
+                message=p.message or next((c.message for c in p.containers if c.message), None),
+            )
+            for p in workload.pods
+        ],
+        read_at=store.utcnow(),
     )
 
 
