@@ -141,6 +141,8 @@ def test_deploy_through_the_ui(page: Any, deploy_server: UiServer, kong: Kong, t
     expect(page.locator("#rollback-revision option")).to_have_count(3)
     page.select_option("#rollback-revision", "1")
     page.click("#rollback-form button[type=submit]")
+    expect(page.locator("#confirm")).to_be_visible()
+    page.click("#confirm-ok")
     expect(page.locator("#stages")).to_have_attribute("data-status", "ROLLED_BACK", timeout=300_000)
     expect(page.locator("#record-facts")).to_contain_text("rollback succeeded", timeout=60_000)
     assert greeting_settles(gateway, key, "hi")

@@ -25,6 +25,8 @@ const SEQUENCES = {
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_EVENTS = 3000;
 const MAX_LOG_LINES = 5000;
+// How often a settled deployment's pods are read again.
+const LIVE_REFRESH_MS = 15000;
 
 /** The stage strip for one job, from the statuses it went through (status events, oldest first). */
 function renderStages(statuses) {
@@ -182,6 +184,47 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
     show($("#smoke"), results.length > 0);
   }
 
+  function renderPods(live) {
+    const body = clear($("#pods-table tbody"));
+    showError($("#pods-error"), live && live.error ? new Error(`The cluster could not be read: ${live.error}`) : null);
+    show($("#pods"), Boolean(live));
+    if (!live) return;
+    const current = live.pods.filter((p) => !p.terminating).length;
+    const leaving = live.pods.length - current;
+    $("#pods-summary").textContent =
+      `${live.ready}/${live.desired} ready · ${live.updated} updated · ${current} current` +
+      (leaving ? ` · ${leaving} terminating` : "") + ` · read ${formatTime(live.read_at)}`;
+    for (const pod of live.pods) {
+      const note = pod.terminating ? badge("terminating", "muted") : pod.reason ? h("span", { class: "small" }, pod.reason) : null;
+      body.append(
+        h(
+          "tr",
+          { class: pod.terminating ? "row-leaving" : "", "data-pod": pod.name, "data-terminating": String(pod.terminating) },
+          h("td", { class: "mono break" }, pod.name),
+          h("td", {}, pod.phase),
+          h("td", {}, pod.ready ? badge("ready", "ok") : badge("not ready", pod.terminating ? "muted" : "warn")),
+          h("td", { class: "num" }, pod.restarts),
+          h("td", { title: pod.message || "" }, note),
+        ),
+      );
+    }
+  }
+
+  /** Pods still coming or going: the view is read again soon until the cluster settles. */
+  function settling(live) {
+    return Boolean(
+      live && !live.error &&
+        (live.ready !== live.desired || live.updated !== live.desired ||
+          live.pods.some((p) => p.terminating) || live.pods.length !== live.desired),
+    );
+  }
+
+  function revisionLabel() {
+    if (record.serving_revision === null || record.serving_revision === undefined) return null;
+    if (record.serving_revision === record.revision) return String(record.revision);
+    return `${record.serving_revision} (restored by rollback, stored as revision ${record.revision})`;
+  }
+
   function renderRecord() {
     const status = record.status;
     const active = isActive(record);
@@ -194,18 +237,24 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
     const job = record.job;
     fillFacts($("#record-facts"), [
       ["Status", status && badge(status)],
-      ["Revision", record.revision],
+      ["Revision", revisionLabel()],
+      ["Replicas", record.live && !record.live.error ? `${record.live.ready}/${record.live.desired} ready` : record.replicas],
       ["Gateway URL", gateway && h("span", { class: "with-copy" }, h("a", { href: gateway, rel: "noreferrer", target: "_blank" }, gateway), copyButton(gateway)), true],
       ["Image", record.image && h("span", { class: "with-copy" }, h("code", { class: "break" }, record.image), copyButton(record.image)), true],
       ["Namespace", k8s.namespace && h("code", {}, k8s.namespace)],
       ["Service", k8s.service && h("code", {}, `${k8s.service}${k8s.port ? `:${k8s.port}` : ""}`)],
-      ["Pods", k8s.pods && k8s.pods.length ? h("code", {}, k8s.pods.join(", ")) : null, true],
       ["Kong", record.kong && `${(record.kong.routes || []).length} routes, consumer ${record.kong.consumer || "—"}`],
       ["Last job", job && h("span", {}, `${job.kind} `, badge(job.status), job.error ? h("span", { class: "text-bad" }, ` ${job.error}`) : null)],
       ["Deployed", record.deployed_at && formatDate(record.deployed_at)],
     ]);
     renderKey();
+    renderPods(gone ? null : record.live);
     renderSmoke(gone ? null : record.verification);
+    // The count set by deploy or scale, unless the user is typing a new one.
+    const scaleInput = $("#scale-replicas");
+    if (record.replicas !== null && record.replicas !== undefined && document.activeElement !== scaleInput) {
+      scaleInput.value = record.replicas;
+    }
     show($("#record"), Boolean(status));
     show($("#pipeline"), Boolean(status) || jobs.size > 0);
 
@@ -246,6 +295,8 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
       renderRecord();
       // A job's own status is set just after its last event: look again until it has ended.
       if (isActive(record)) refreshTimer = setTimeout(refresh, 1500);
+      else if (settling(record.live)) refreshTimer = setTimeout(refresh, 2000);
+      else if (record.live) refreshTimer = setTimeout(refresh, LIVE_REFRESH_MS);
       return true;
     } catch (error) {
       if (error.code === "feature_disabled") {
@@ -361,10 +412,20 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
     });
   });
 
-  $("#rollback-form").addEventListener("submit", (event) => {
+  $("#rollback-form").addEventListener("submit", async (event) => {
     event.preventDefault();
+    const form = event.target;
     const value = $("#rollback-revision").value;
-    submit(event.target, $("#actions-error"), () =>
+    const target = value ? `revision ${value}` : "the last good revision before the current one";
+    const replicas = record && record.replicas !== null && record.replicas !== undefined ? record.replicas : null;
+    const ok = await confirmDialog(
+      `Roll back to ${target}? Its image, environment, secrets and gateway settings replace the current ones` +
+        (replicas !== null ? `; the replica count stays at ${replicas}.` : ".") +
+        " The smoke test runs again afterwards.",
+      "Roll back",
+    );
+    if (!ok) return;
+    await submit(form, $("#actions-error"), () =>
       api("POST", `${base}/rollback`, { json: value ? { revision: Number(value) } : {} }),
     );
   });
@@ -394,11 +455,10 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
     select.append(h("option", { value: "" }, "Last good revision before the current one"));
     try {
       const revisions = await api("GET", `${base}/revisions`);
-      const latest = revisions[revisions.length - 1];
-      if (latest) $("#scale-replicas").value = latest.replicas;
       for (const r of revisions.slice().reverse()) {
         const image = r.image.includes("@") ? r.image.split("@")[1].slice(0, 19) : r.image;
-        const label = `#${r.revision} · ${r.status} · ${image} · ${r.replicas} replica(s) · ${formatDate(r.created_at)}`;
+        const restored = r.rollback_of ? ` (revision ${r.rollback_of} restored)` : "";
+        const label = `#${r.revision} · ${r.status}${restored} · ${image} · ${r.replicas} replica(s) · ${formatDate(r.created_at)}`;
         select.append(h("option", { value: r.revision }, label));
       }
     } catch (error) {
