@@ -211,6 +211,17 @@ class WorkloadStatus:
 
 
 @dataclass(frozen=True)
+class ProxiedResponse:
+    """An app's answer through the API server's service proxy; `truncated` when the body was cut."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    seconds: float
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
 class LogLine:
     pod: str
     line: str

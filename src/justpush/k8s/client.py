@@ -11,6 +11,7 @@ import asyncio
 import base64
 import inspect
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -51,6 +52,7 @@ from ._model import (
     ManifestOptions,
     PodInfo,
     PodUsage,
+    ProxiedResponse,
     RolloutProgress,
     ServiceEndpoint,
     WorkloadStatus,
@@ -455,6 +457,50 @@ class K8sClient:
         with _translate(f"GET {path} via Service/{service}", None):
             response = await self._http.get(url)
         return response.status_code
+
+    async def service_request(
+        self,
+        service: str,
+        port: int,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] = (),
+        headers: Mapping[str, str] | None = None,
+        content: bytes = b"",
+        namespace: str | None = None,
+        max_body: int = 5 * 1024 * 1024,
+        timeout: float = 30.0,
+    ) -> ProxiedResponse:
+        """Any request to a Service through the API server's service proxy; the body read up to
+        `max_body` bytes. `path` is already percent-encoded and free of dot segments (the caller checks)."""
+        ns = self._ns(namespace)
+        url = f"/api/v1/namespaces/{ns}/services/{service}:{port}/proxy{path}"
+        started = time.monotonic()
+        chunks: list[bytes] = []
+        size, truncated = 0, False
+        with _translate(f"{method} {path} via Service/{service}", None):
+            async with self._http.stream(
+                method,
+                url,
+                params=list(params),
+                headers=dict(headers or {}),
+                content=content or None,
+                timeout=timeout,
+            ) as response:
+                async for chunk in response.aiter_bytes():
+                    chunks.append(chunk[: max_body - size])
+                    size += len(chunks[-1])
+                    if size >= max_body:
+                        truncated = True
+                        break
+        return ProxiedResponse(
+            status=response.status_code,
+            headers=tuple(response.headers.items()),
+            body=b"".join(chunks),
+            seconds=time.monotonic() - started,
+            truncated=truncated,
+        )
 
     async def pod_status(self, upload_id: str, *, namespace: str | None = None) -> list[PodInfo]:
         pods = await self._list(Pod, self._ns(namespace), upload_id)

@@ -97,6 +97,13 @@ def test_pods_and_replicas_are_read_live(
         "data-status", "DEPLOYED", timeout=DEPLOY_SECONDS * 1000
     )
 
+    # With Kong: the gateway is the way in, a curl line per operation sends the key header.
+    gateway = api_status(deploy_server, upload_id)["gateway_url"]
+    expect(page.locator("#call-gateway")).to_have_text(gateway)
+    expect(page.locator('#call-table tr[data-operation="GET /items"] code.curl')).to_have_text(
+        f'curl -sS -H "apikey: $API_KEY" {gateway}/items'
+    )
+
     # One pod, the one the cluster runs, ready.
     current = page.locator('#pods-table tbody tr[data-terminating="false"]')
     expect(current).to_have_count(1, timeout=60_000)

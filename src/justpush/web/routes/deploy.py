@@ -8,9 +8,10 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Header, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi.responses import Response, StreamingResponse
 
 from justpush import k8s, pipeline, security, store
 from justpush.errors import ConflictError, FeatureDisabledError, JustPushError
@@ -44,6 +45,26 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 # How long an SSE reader waits for a wake-up before it polls the database again.
 _POLL_SECONDS = 1.0
 _KEEPALIVE_SECONDS = 15.0
+# The pass-through to an app: request bodies up to this size, answers cut at the other.
+PROXY_MAX_REQUEST_BYTES = 1024 * 1024
+PROXY_MAX_RESPONSE_BYTES = 5 * 1024 * 1024
+_PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+# Request headers an app may need; the caller's JustPush token and cookies never reach the app.
+_PROXY_REQUEST_HEADERS = {"accept", "accept-language", "content-type", "if-match", "if-none-match"}
+# Answer headers that belong to the hop or could act on the JustPush site itself.
+_PROXY_DROPPED_HEADERS = {
+    "connection",
+    "content-encoding",
+    "content-length",
+    "keep-alive",
+    "set-cookie",
+    "transfer-encoding",
+    "content-security-policy",
+    "strict-transport-security",
+    "access-control-allow-origin",
+    "access-control-allow-credentials",
+    "audit-id",
+}
 # A status answer waits this long for the cluster's live view before it answers without it.
 _LIVE_TIMEOUT_SECONDS = 5.0
 
@@ -471,3 +492,84 @@ async def logs(
             await cluster.aclose()
 
     return StreamingResponse(body(), media_type="text/plain; charset=utf-8")
+
+
+@router.api_route(
+    "/{upload_id}/proxy/{path:path}",
+    methods=_PROXY_METHODS,
+    responses={**_ERRORS, 413: {"model": ErrorBody}},
+    openapi_extra={"requestBody": {"content": {"*/*": {}}, "required": False}},
+)
+async def proxy(
+    upload_id: str, path: str, request: Request, user: CurrentUser, session: SessionDep, state: StateDep
+) -> Response:
+    """Call the deployed app, which is cluster-internal without Kong, through the Kubernetes API server's
+    service proxy: the method, path, query and body go to the upload's own Service.
+
+    Forwarded request headers: Accept, Accept-Language, Content-Type, If-Match, If-None-Match, any `X-…`
+    header, and `X-Upstream-Authorization` as the app's `Authorization` (this route's own Authorization is
+    the caller's JustPush token and is never forwarded). Bodies up to 1 MiB; answers are cut at 5 MiB
+    (`X-JustPush-Truncated: true`). `X-JustPush-Upstream-Seconds` is the app's time to answer."""
+    await store.get_upload(session, upload_id, owner_id=user.id)
+    record = await store.ensure_analyze_result(session, upload_id)
+    info = dict(record.k8s_deployment_info or {})
+    # A redeploy or rollback in progress leaves the app serving: only a deleted or never-deployed one is refused.
+    gone = record.deployment_status == pipeline.DeploymentStatus.DELETED.value
+    await session.close()
+    if gone or not info.get("service"):
+        raise ConflictError(
+            f"upload '{upload_id}' is not serving (status {record.deployment_status}); deploy it first"
+        )
+    segments = path.split("/")
+    if any(segment in {".", ".."} for segment in segments):
+        raise HTTPException(400, "the path must not contain '.' or '..' segments")
+    body = await _bounded_body(request)
+    headers = {k: v for k, v in request.headers.items() if _forwarded(k)}
+    if "x-upstream-authorization" in request.headers:
+        headers["authorization"] = request.headers["x-upstream-authorization"]
+    headers.pop("x-upstream-authorization", None)
+    async with k8s.K8sClient(state.settings.kubernetes) as cluster:
+        answer = await cluster.service_request(
+            info["service"],
+            int(info.get("port") or 80),
+            request.method,
+            "/" + "/".join(quote(segment, safe="") for segment in segments),
+            params=list(request.query_params.multi_items()),
+            headers=headers,
+            content=body,
+            namespace=info.get("namespace"),
+            max_body=PROXY_MAX_RESPONSE_BYTES,
+        )
+    passed = [(k, v) for k, v in answer.headers if k.lower() not in _PROXY_DROPPED_HEADERS]
+    response = Response(content=answer.body, status_code=answer.status)
+    for name, value in passed:
+        response.headers.append(name, value)
+    # The app's answer comes from this site's origin: it may never run as a page here.
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-JustPush-Upstream-Seconds"] = f"{answer.seconds:.3f}"
+    if answer.truncated:
+        response.headers["X-JustPush-Truncated"] = "true"
+    return response
+
+
+def _forwarded(name: str) -> bool:
+    name = name.lower()
+    if name in _PROXY_REQUEST_HEADERS:
+        return True
+    return name.startswith("x-") and not name.startswith(("x-forwarded-", "x-justpush-", "x-csrf"))
+
+
+async def _bounded_body(request: Request) -> bytes:
+    too_large = HTTPException(413, f"the request body is over {PROXY_MAX_REQUEST_BYTES} bytes")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > PROXY_MAX_REQUEST_BYTES:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > PROXY_MAX_REQUEST_BYTES:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)

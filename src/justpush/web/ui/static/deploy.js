@@ -1,6 +1,7 @@
 // The deployment panel: deploy form, live pipeline (SSE), the deployment record, actions and logs.
 
 import { api, followEvents, readLines, request } from "./api.js";
+import { apiConsole } from "./console.js";
 import {
   $,
   $$,
@@ -134,6 +135,7 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
   const base = `/deploy/${encodeURIComponent(uploadId)}`;
   const deployRows = kvRows($("#deploy-form"));
   const redeployRows = kvRows($("#redeploy-form"));
+  const calls = apiConsole(uploadId);
   const jobs = new Map();
   let currentJob = null;
   let record = null;
@@ -249,6 +251,7 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
     ]);
     renderKey();
     renderPods(gone ? null : record.live);
+    calls.setRecord(record);
     renderSmoke(gone ? null : record.verification);
     // The count set by deploy or scale, unless the user is typing a new one.
     const scaleInput = $("#scale-replicas");
@@ -509,6 +512,7 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
   return {
     /** Prefill the deploy form with the variables the code needs (once, when the analysis is known). */
     prefill(analysis) {
+      if (analysis.status === "succeeded" && analysis.spec) calls.setSpec(analysis.spec);
       if (prefilled || analysis.status !== "succeeded" || !analysis.profile) return;
       prefilled = true;
       deployRows.reset();
