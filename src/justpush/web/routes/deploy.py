@@ -513,7 +513,7 @@ async def proxy(
     await store.get_upload(session, upload_id, owner_id=user.id)
     record = await store.ensure_analyze_result(session, upload_id)
     info = dict(record.k8s_deployment_info or {})
-    # A redeploy or rollback in progress leaves the app serving: only a deleted or never-deployed one is refused.
+    # A redeploy or rollback in progress leaves the app serving: refused only when deleted or never deployed.
     gone = record.deployment_status == pipeline.DeploymentStatus.DELETED.value
     await session.close()
     if gone or not info.get("service"):
