@@ -157,16 +157,22 @@ def test_deploy_through_the_ui(page: Any, deploy_server: UiServer, kong: Kong, t
     assert kong.entities(upload_id)["routes"] == []
 
 
-def test_failed_deploy_shows_where_and_why(page: Any, deploy_server: UiServer, tmp_path: Path) -> None:
-    """The shop app reads secrets without defaults: left unset, the pipeline stops in SCANNING (no build)."""
+def test_required_variables_are_caught_before_a_job(
+    page: Any, deploy_server: UiServer, tmp_path: Path, shot: Callable[[str], Path]
+) -> None:
+    """The shop app reads secrets without defaults: the analysis (started by the upload) names them, the
+    form refuses to deploy without them, and so does the API, with a 400 and no job."""
     archive = tmp_path / "shop.zip"
     archive.write_bytes(zip_app(APPS / "apps" / "python-fastapi-shop"))
     sign_in(page, deploy_server)
     page.set_input_files("#archive-file", str(archive))
     page.click("#upload-archive button[type=submit]")
     page.wait_for_url("**/ui/uploads/*")
-    page.click("#run-analysis")
+    upload_id = page.url.rsplit("/", 1)[-1]
+    # Analysed without asking: never "not started".
+    expect(page.locator("#analysis-status")).not_to_have_text("not started")
     expect(page.locator("#analysis-status")).to_have_text("succeeded", timeout=60_000)
+    expect(page.locator("#run-analysis")).to_have_text("Run again")
 
     # The form offers the variables the code requires; the secret ones as password fields.
     secret_rows = page.locator('#deploy-form .kv-rows[data-kind="secret"] .kv-row')
@@ -177,16 +183,28 @@ def test_failed_deploy_shows_where_and_why(page: Any, deploy_server: UiServer, t
     secret_rows.nth(0).locator(".kv-value").fill("admin-key")
     page.click("#deploy-submit")
 
-    expect(page.locator("#stages")).to_have_attribute("data-status", "FAILED", timeout=120_000)
-    states = stage_states(page)
-    assert states["PENDING"] == "done" and states["SCANNING"] == "failed" and states["BUILDING"] == "todo"
-    error = page.locator("#events .ev-error").last
-    expect(error).to_contain_text("SHOP_DATABASE_URL, SHOP_JWT_SECRET")
-    expect(page.locator("#record-facts")).to_contain_text("required environment variables have no value")
-    expect(page.locator("#deploy-status")).to_have_text("FAILED")
-    # Nothing was deployed: the form is back, the management actions are not offered.
-    expect(page.locator("#deploy-form")).to_be_visible()
-    expect(page.locator("#actions")).to_be_hidden()
+    # Caught in the form: the names, the empty fields flagged, no request made.
+    expect(page.locator("#deploy-error")).to_contain_text("SHOP_DATABASE_URL, SHOP_JWT_SECRET")
+    invalid = [secret_rows.nth(i).locator(".kv-value").get_attribute("aria-invalid") for i in range(3)]
+    assert invalid == ["false", "true", "true"]
+    expect(page.locator("#pipeline")).to_be_hidden()
+    shot("missing-variables")
+
+    # And by the API, before any job exists.
+    auth = {"Authorization": f"Bearer {deploy_server.token}"}
+    refused = httpx.post(
+        f"{deploy_server.url}/deploy/{upload_id}",
+        headers=auth,
+        json={"secrets": {"SHOP_ADMIN_KEY": "admin-key"}},
+        timeout=30,
+    )
+    assert refused.status_code == 400, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "missing_env"
+    assert error["details"]["missing"] == ["SHOP_DATABASE_URL", "SHOP_JWT_SECRET"]
+    assert "SHOP_DATABASE_URL, SHOP_JWT_SECRET" in error["message"]
+    status = httpx.get(f"{deploy_server.url}/deploy/{upload_id}/status", headers=auth, timeout=30).json()
+    assert status["job"] is None and status["status"] is None
 
 
 def test_cancel_a_running_build_from_the_ui(page: Any, deploy_server: UiServer, tmp_path: Path) -> None:

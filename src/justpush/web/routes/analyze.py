@@ -62,21 +62,29 @@ async def _run_analysis(state: AppState, upload_id: str, workspace: Path) -> Non
         logger.warning("analysis result not stored", extra=extra)
 
 
+async def begin_analysis(
+    state: AppState, session: SessionDep, upload: store.Upload, user: store.User
+) -> None:
+    """Mark the upload's analysis running and start it in the background (committed here)."""
+    async with state.analyze_lock:
+        if _is_running(state, upload.id):
+            raise ConflictError(
+                f"upload '{upload.id}' is already being analysed", details={"upload_id": upload.id}
+            )
+        row = await store.ensure_analyze_result(session, upload.id)
+        row.status, row.error = "running", None
+        await security.audit(session, actor=user, action="analysis.start", target=f"upload:{upload.id}")
+        await session.commit()
+        state.spawn(_run_analysis(state, upload.id, Path(upload.workspace)), name=_task_name(upload.id))
+
+
 @router.post("/{upload_id}", status_code=202, responses={**_NOT_FOUND, 409: {"model": ErrorBody}})
 async def start_analysis(
     upload_id: str, user: CurrentUser, session: SessionDep, state: StateDep
 ) -> AnalyzeAccepted:
+    """Run the analysis again (every upload is analysed once as soon as it arrives)."""
     upload = await store.get_upload(session, upload_id, owner_id=user.id)
-    async with state.analyze_lock:
-        if _is_running(state, upload_id):
-            raise ConflictError(
-                f"upload '{upload_id}' is already being analysed", details={"upload_id": upload_id}
-            )
-        row = await store.ensure_analyze_result(session, upload_id)
-        row.status, row.error = "running", None
-        await security.audit(session, actor=user, action="analysis.start", target=f"upload:{upload_id}")
-        await session.commit()
-        state.spawn(_run_analysis(state, upload_id, Path(upload.workspace)), name=_task_name(upload_id))
+    await begin_analysis(state, session, upload, user)
     return AnalyzeAccepted(upload_id=upload_id, status="running")
 
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from justpush import k8s, pipeline, security, store
-from justpush.errors import ConflictError, FeatureDisabledError, JustPushError
+from justpush.errors import ConflictError, FeatureDisabledError, JustPushError, MissingEnvError
 from justpush.pipeline import (
     DeploymentStatus,
     DeployOptions,
@@ -143,8 +143,25 @@ async def deploy(
     state: StateDep,
     options: DeployOptions | None = None,
 ) -> DeploymentAccepted:
-    """Build, push, deploy to Kubernetes and configure Kong; follow it at `events_url`."""
+    """Build, push, deploy to Kubernetes and configure Kong; follow it at `events_url`.
+
+    A variable the analysed code requires (read without a default) must be in `env` or `secrets`:
+    else 400 `missing_env` naming them, before any job exists."""
     options = options or DeployOptions()
+    await store.get_upload(session, upload_id, owner_id=user.id)
+    analysed = await store.get_analyze_result(session, upload_id)
+    if analysed is not None and analysed.status == "succeeded" and analysed.profile:
+        given = set(options.env) | set(options.secrets)
+        missing = sorted(
+            str(var["name"])
+            for var in analysed.profile.get("envVars") or []
+            if var.get("required") and var.get("default") is None and var.get("name") not in given
+        )
+        if missing:
+            raise MissingEnvError(
+                f"required environment variables have no value: {', '.join(missing)}",
+                details={"missing": missing},
+            )
     return await _enqueue(
         state, session, user, upload_id, "deploy", options.public(), {"secrets": options.secrets}
     )

@@ -16,6 +16,7 @@ from justpush.errors import UploadError, UploadTooLargeError
 from .._multipart import MultipartFile
 from .._schemas import ErrorBody, GitUploadCreate, UploadCreated, UploadPublic
 from ..deps import CurrentUser, SessionDep, StateDep
+from .analyze import begin_analysis
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
 
@@ -100,7 +101,10 @@ async def create_upload(
     except BaseException:
         uploads.remove_workspace(received.workspace)
         raise
-    return UploadCreated.model_validate(upload, from_attributes=True)
+    created = UploadCreated.model_validate(upload, from_attributes=True)
+    # Analysed at once: the page has a result to show and the deploy form knows the variables to ask for.
+    await begin_analysis(state, session, upload, user)
+    return created
 
 
 @router.get("")

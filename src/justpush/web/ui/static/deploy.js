@@ -143,6 +143,8 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
   let refreshTimer = 0;
   let stopLogs = null;
   let prefilled = false;
+  // Variables the analysed code reads without a default: a deploy needs a value for each.
+  let requiredEnv = [];
   let shownRevision;
 
   // --- the record --------------------------------------------------------------------------------------------
@@ -383,10 +385,23 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
     }
   }
 
+  /** Flag the empty required fields (aria-invalid) so the user sees which ones to fill. */
+  function markMissing(names) {
+    for (const input of $$("#deploy-form .kv-value")) {
+      const missing = names.includes(input.dataset.requiredName || "") && !input.value;
+      input.setAttribute("aria-invalid", String(missing));
+    }
+  }
+
   $("#deploy-form").addEventListener("submit", (event) => {
     event.preventDefault();
     submit(event.target, $("#deploy-error"), async () => {
       const { env, secrets } = deployRows.collect();
+      const missing = requiredEnv.filter((name) => !(name in env) && !(name in secrets));
+      if (missing.length) {
+        markMissing(missing);
+        throw new Error(`Required variables have no value: ${missing.join(", ")}. The code reads them without a default.`);
+      }
       const replicas = Number($("#deploy-replicas").value);
       await api("POST", base, { json: { env, secrets, replicas } });
       apiKey = null;
@@ -517,7 +532,13 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
       prefilled = true;
       deployRows.reset();
       for (const env of analysis.profile.envVars || []) {
-        if (env.required) deployRows.add(env.secret ? "secret" : "env", env.name);
+        if (!env.required) continue;
+        const row = deployRows.add(env.secret ? "secret" : "env", env.name);
+        if (env.default === null || env.default === undefined) {
+          requiredEnv.push(env.name);
+          $(".kv-value", row).setAttribute("aria-required", "true");
+          $(".kv-value", row).dataset.requiredName = env.name;
+        }
       }
       if (deployRows.isEmpty()) deployRows.add("env");
     },
