@@ -83,6 +83,7 @@ def test_deploy_through_the_ui(page: Any, deploy_server: UiServer, kong: Kong, t
     expect(page.locator("#stages li[data-stage=BUILDING]")).to_have_attribute(
         "data-state", "active", timeout=120_000
     )
+    expect(page.locator("#stream-state")).to_have_text("● live")
     expect(page.locator("#stages")).to_have_attribute(
         "data-status", "DEPLOYED", timeout=DEPLOY_SECONDS * 1000
     )
@@ -90,13 +91,14 @@ def test_deploy_through_the_ui(page: Any, deploy_server: UiServer, kong: Kong, t
     events = page.inner_text("#events")
     for stage in MAIN_STAGES:
         assert f"→ {stage}" in events
-    expect(page.locator("#stream-state")).to_have_text("● live")
+    # The job has ended: the live dot is off, the stream keeps listening for the next one.
+    expect(page.locator("#stream-state")).to_have_text("○ idle · listening")
 
     # The key, once, with a copy button and the warning; it opens the gateway for this app.
     key = page.locator("#api-key").inner_text(timeout=30_000).strip()
     assert len(key) > 16
     expect(page.locator("#key-box")).to_contain_text("will not be shown again")
-    expect(page.locator("#deploy-status")).to_have_text("DEPLOYED")
+    expect(page.locator("#deploy-status")).to_have_text("Deployed")
     expect(page.locator("#record-facts")).to_contain_text("@sha256:")
     expect(page.locator("#smoke-table")).to_contain_text("gateway")
     gateway = page.locator("#record-facts a").get_attribute("href")
@@ -152,7 +154,7 @@ def test_deploy_through_the_ui(page: Any, deploy_server: UiServer, kong: Kong, t
     expect(page.locator("#confirm")).to_be_visible()
     page.click("#confirm-ok")
     expect(page.locator("#stages")).to_have_attribute("data-status", "DELETED", timeout=300_000)
-    expect(page.locator("#deploy-status")).to_have_text("DELETED")
+    expect(page.locator("#deploy-status")).to_have_text("Deleted")
     expect(page.locator("#deploy-form")).to_be_visible()
     assert kong.entities(upload_id)["routes"] == []
 
@@ -227,3 +229,54 @@ def test_cancel_a_running_build_from_the_ui(page: Any, deploy_server: UiServer, 
     expect(page.locator("#events .ev-error").last).to_contain_text("BUILDING: cancelled by")
     expect(page.locator("#job-controls")).to_be_hidden()
     expect(page.locator("#deploy-form")).to_be_visible()
+
+
+def test_a_crash_reads_as_one_line_with_its_log_folded(
+    page: Any, deploy_server: UiServer, tmp_path: Path, shot: Callable[[str], Path]
+) -> None:
+    """PORT=bad makes the app crash at start: the card gives the reason on one line and the crash's log
+    lines under "Details"; events are grouped by stage with the build log folded; a timer runs on the
+    active stage; the live dot goes off when the job ends; states read as words."""
+    archive = tmp_path / "python-inventory.zip"
+    archive.write_bytes(zip_app(PIPELINE_APPS / "python-inventory"))
+    sign_in(page, deploy_server)
+    page.set_input_files("#archive-file", str(archive))
+    page.click("#upload-archive button[type=submit]")
+    page.wait_for_url("**/ui/uploads/*")
+    row = page.locator('#deploy-form .kv-rows[data-kind="env"] .kv-row').first
+    row.locator(".kv-name").fill("PORT")
+    row.locator(".kv-value").fill("bad")
+    page.click("#deploy-submit")
+
+    # A running timer on the active stage, and the live dot while the job runs.
+    timer = page.locator("#stages li[data-state=active] .stage-timer")
+    expect(timer).to_be_visible(timeout=120_000)
+    expect(page.locator("#stream-state")).to_have_text("● live")
+    first = timer.inner_text()
+    page.wait_for_timeout(2200)
+    if timer.count():
+        assert timer.inner_text() != first
+
+    expect(page.locator("#stages")).to_have_attribute("data-status", "FAILED", timeout=DEPLOY_SECONDS * 1000)
+    expect(page.locator("#deploy-status")).to_have_text("Failed")
+    expect(page.locator("#stream-state")).to_have_text("○ idle · listening", timeout=30_000)
+
+    # The reason on one line; the log lines folded, preformatted, shown on request.
+    facts = page.locator("#record-facts")
+    line = facts.locator(".last-job .reason-line")
+    expect(line).not_to_be_empty()
+    assert "\n" not in line.inner_text() and "ValueError" not in line.inner_text()
+    detail = facts.locator(".last-job .reason-detail")
+    expect(detail.locator("pre")).to_be_hidden()
+    detail.locator("summary").click()
+    expect(detail.locator("pre")).to_be_visible()
+    expect(detail.locator("pre")).to_contain_text("ValueError")
+
+    # Events by stage; the build log folded under BUILDING.
+    building = page.locator('#events .ev-group[data-stage="BUILDING"]').last
+    expect(building.locator(".ev-head")).to_contain_text("→ BUILDING")
+    fold = building.locator(".ev-fold details")
+    expect(fold.locator("summary")).to_contain_text("build log · ")
+    assert fold.get_attribute("open") is None
+    expect(page.locator("#events .ev-error").last).to_be_visible()
+    shot("crash")

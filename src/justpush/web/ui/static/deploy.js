@@ -16,6 +16,7 @@ import {
   setBadge,
   show,
   showError,
+  statusTone,
 } from "./dom.js";
 
 const SEQUENCES = {
@@ -66,11 +67,59 @@ function renderStages(statuses) {
         h("span", { class: "stage-dot", "aria-hidden": "true" }),
         h("span", { class: "stage-name" }, label),
         h("span", { class: "visually-hidden" }, ` (${state})`),
-        seconds !== null && seconds >= 0 ? h("span", { class: "stage-time" }, `${seconds.toFixed(seconds < 10 ? 1 : 0)}s`) : null,
+        seconds !== null && seconds >= 0
+          ? h("span", { class: "stage-time" }, formatSeconds(seconds))
+          : state === "active" && visit >= 0
+            ? h("span", { class: "stage-time stage-timer", "data-since": statuses[visit].at }, formatSeconds(elapsedSince(statuses[visit].at)))
+            : null,
       ),
     );
   });
 }
+
+function formatSeconds(seconds) {
+  if (seconds >= 60) return `${Math.floor(seconds / 60)}m ${String(Math.floor(seconds % 60)).padStart(2, "0")}s`;
+  return `${seconds.toFixed(seconds < 10 ? 1 : 0)}s`;
+}
+
+function elapsedSince(iso) {
+  return Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
+}
+
+// The active stage's timer counts up while the page is open.
+setInterval(() => {
+  for (const timer of $$(".stage-timer[data-since]")) timer.textContent = formatSeconds(elapsedSince(timer.dataset.since));
+}, 1000);
+
+/** Human labels for deployment states ("ROLLED_BACK" → "Rolled back"). */
+export function statusLabel(status) {
+  if (!status) return "";
+  const text = String(status).replace(/_/g, " ").toLowerCase();
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function statusBadge(status) {
+  const el = badge(statusLabel(status), statusTone(status));
+  el.dataset.status = status;
+  return el;
+}
+
+/** A failure: the one-line reason, and the rest (e.g. a crash's last log lines) folded and preformatted. */
+function reason(text, className = "") {
+  const [first, ...rest] = String(text).split("\n");
+  const line = h("span", { class: `reason-line ${className}` }, first.replace(/[;:]\s*(last log lines)?:?$/, ""));
+  if (!rest.length) return line;
+  return h(
+    "span",
+    { class: "reason" },
+    line,
+    h("details", { class: "reason-detail" }, h("summary", {}, `Details · ${rest.length} line${rest.length === 1 ? "" : "s"}`), h("pre", {}, rest.join("\n"))),
+  );
+}
+
+// Build and push output: folded under their stage.
+const FOLDED_STAGES = new Set(["BUILDING", "PUSHING"]);
+const MAX_FOLDED_LINES = 2000;
 
 // Measured before appending: a reader who scrolled up to read is left where they are.
 function nearBottom(el) {
@@ -137,6 +186,8 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
   const redeployRows = kvRows($("#redeploy-form"));
   const calls = apiConsole(uploadId);
   const jobs = new Map();
+  // Per job: the stage group events go into, and its folded log.
+  const groups = new Map();
   let currentJob = null;
   let record = null;
   let apiKey = null;
@@ -235,12 +286,14 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
     // After a delete nothing of the old deployment is live: its key and smoke results are history.
     const gone = status === "DELETED";
     if (gone) apiKey = null;
-    setBadge($("#deploy-status"), status || "");
+    setBadge($("#deploy-status"), statusLabel(status));
+    $("#deploy-status").className = `badge badge-${statusTone(status)}`;
+    $("#deploy-status").dataset.status = status || "";
     const k8s = record.kubernetes || {};
     const gateway = record.gateway_url && /^https?:\/\//.test(record.gateway_url) ? record.gateway_url : null;
     const job = record.job;
     fillFacts($("#record-facts"), [
-      ["Status", status && badge(status)],
+      ["Status", status && statusBadge(status)],
       ["Revision", revisionLabel()],
       ["Replicas", record.live && !record.live.error ? `${record.live.ready}/${record.live.desired} ready` : record.replicas],
       ["Gateway URL", gateway && h("span", { class: "with-copy" }, h("a", { href: gateway, rel: "noreferrer", target: "_blank" }, gateway), copyButton(gateway)), true],
@@ -248,7 +301,7 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
       ["Namespace", k8s.namespace && h("code", {}, k8s.namespace)],
       ["Service", k8s.service && h("code", {}, `${k8s.service}${k8s.port ? `:${k8s.port}` : ""}`)],
       ["Kong", record.kong && `${(record.kong.routes || []).length} routes, consumer ${record.kong.consumer || "—"}`],
-      ["Last job", job && h("span", {}, `${job.kind} `, badge(job.status), job.error ? h("span", { class: "text-bad" }, ` ${job.error}`) : null)],
+      ["Last job", job && h("span", { class: "last-job" }, h("span", {}, `${job.kind} `, badge(job.status)), job.error ? reason(job.error, "text-bad") : null), Boolean(job && job.error)],
       ["Deployed", record.deployed_at && formatDate(record.deployed_at)],
     ]);
     renderKey();
@@ -271,6 +324,7 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
     show($("#logs"), manageable);
     $$("#actions button").forEach((button) => (button.disabled = active));
     renderJobControls(active ? job : null);
+    renderStreamState();
     if (!currentJob && status) renderStages([{ status, at: record.updated_at }]);
     if (manageable && record.revision !== shownRevision) {
       shownRevision = record.revision;
@@ -338,15 +392,40 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
       jobs.set(jobId, []);
       list.append(h("li", { class: "ev ev-job" }, `Job ${jobId}`));
     }
-    list.append(
+    const line = h(
+      "li",
+      { class: `ev ev-${event.kind}` },
+      h("time", { datetime: event.created_at }, formatTime(event.created_at)),
+      h("span", { class: "ev-stage" }, event.stage),
       h(
-        "li",
-        { class: `ev ev-${event.kind}` },
-        h("time", { datetime: event.created_at }, formatTime(event.created_at)),
-        h("span", { class: "ev-stage" }, event.stage),
-        h("span", { class: "ev-msg" }, event.kind === "status" ? statusLine(event) : event.message),
+        "span",
+        { class: "ev-msg" },
+        event.kind === "status" ? statusLine(event) : event.kind === "error" ? reason(event.message) : event.message,
       ),
     );
+    const group = jobId ? groups.get(jobId) : null;
+    if (event.kind === "status" && jobId) {
+      // Each stage opens a group: what happens during it is listed under it.
+      const items = h("ol", { class: "ev-items" });
+      list.append(h("li", { class: "ev-group", "data-stage": event.stage }, h("ol", { class: "ev-items ev-head" }, line), items));
+      groups.set(jobId, { stage: event.stage, items, fold: null });
+    } else if (group && event.kind === "progress" && FOLDED_STAGES.has(event.stage)) {
+      if (!group.fold || group.fold.stage !== event.stage) {
+        const lines = h("ol", { class: "ev-items" });
+        const summary = h("summary", {}, "");
+        group.items.append(h("li", { class: "ev-fold" }, h("details", {}, summary, lines)));
+        group.fold = { stage: event.stage, lines, summary, count: 0 };
+      }
+      group.fold.lines.append(line);
+      group.fold.count += 1;
+      while (group.fold.lines.childElementCount > MAX_FOLDED_LINES) group.fold.lines.firstElementChild.remove();
+      const kind = event.stage === "BUILDING" ? "build" : "push";
+      group.fold.summary.textContent = `${kind} log · ${group.fold.count} line${group.fold.count === 1 ? "" : "s"}`;
+    } else if (group) {
+      group.items.append(line);
+    } else {
+      list.append(line);
+    }
     while (list.childElementCount > MAX_EVENTS) list.firstElementChild.remove();
     if (follow) list.scrollTop = list.scrollHeight;
     show($("#pipeline"));
@@ -359,11 +438,20 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
     }
   }
 
-  function onStreamState(state, error) {
-    const label = { live: "● live", reconnecting: "reconnecting…", stopped: "stopped" }[state];
+  let streamState = "stopped";
+
+  /** The live dot is on while a job runs; between jobs the stream still listens, quietly. */
+  function renderStreamState() {
+    const state = streamState === "live" && !isActive(record) ? "idle" : streamState;
+    const label = { live: "● live", idle: "○ idle · listening", reconnecting: "reconnecting…", stopped: "stopped" }[state];
     const el = $("#stream-state");
     el.textContent = label;
     el.className = `stream-${state}`;
+  }
+
+  function onStreamState(state, error) {
+    streamState = state;
+    renderStreamState();
     if (error) showError($("#deploy-error"), error);
   }
 
