@@ -54,6 +54,18 @@ class UploadPublic(UploadCreated):
     created_at: datetime
 
 
+class UploadSummary(UploadPublic):
+    """A row of the uploads list: what the app is and where its deployment stands."""
+
+    app_name: str | None = None
+    language: str | None = None
+    framework: str | None = None
+    analysis_status: str = "not_started"
+    deployment_status: str | None = None
+    url: str | None = None
+    deployed_at: datetime | None = None
+
+
 class AnalyzeAccepted(BaseModel):
     upload_id: str
     status: str

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from justpush import k8s, pipeline, security, store
+from justpush.config import Settings
 from justpush.errors import ConflictError, FeatureDisabledError, JustPushError, MissingEnvError
 from justpush.pipeline import (
     DeploymentStatus,
@@ -252,11 +253,6 @@ async def status(upload_id: str, user: CurrentUser, session: SessionDep, state: 
         )
     await session.commit()
     settings = state.settings
-    prefix = settings.gateway.path_prefix.replace("{upload_id}", upload_id).rstrip("/")
-    if revision is not None and revision.release:
-        stored_prefix = (revision.release.get("options") or {}).get("path_prefix")
-        if stored_prefix is not None:
-            prefix = stored_prefix.replace("{upload_id}", upload_id).rstrip("/")
     info = dict(record.k8s_deployment_info or {})
     # The pod names stored at the last rollout are history; `live` has the pods of now.
     info.pop("pods", None)
@@ -270,9 +266,7 @@ async def status(upload_id: str, user: CurrentUser, session: SessionDep, state: 
         image=record.docker_image,
         kubernetes=info or None,
         kong=record.kong_api_id,
-        gateway_url=(settings.kong.gateway_url.rstrip("/") + prefix)
-        if settings.kong.gateway_url and record.kong_api_id
-        else None,
+        gateway_url=gateway_url(settings, upload_id, record, revision),
         api_key=api_key,
         api_key_masked=_mask(key) if key else None,
         verification=record.verification,
@@ -285,6 +279,20 @@ async def status(upload_id: str, user: CurrentUser, session: SessionDep, state: 
         deployed_at=record.deployed_at,
         updated_at=record.updated_at,
     )
+
+
+def gateway_url(
+    settings: Settings, upload_id: str, record: store.AnalyzeResult, revision: store.DeploymentRevision | None
+) -> str | None:
+    """Where the app answers through Kong (the path prefix its revision was deployed with)."""
+    if not settings.kong.gateway_url or not record.kong_api_id:
+        return None
+    prefix = settings.gateway.path_prefix
+    if revision is not None and revision.release:
+        stored_prefix = (revision.release.get("options") or {}).get("path_prefix")
+        if stored_prefix is not None:
+            prefix = stored_prefix
+    return settings.kong.gateway_url.rstrip("/") + prefix.replace("{upload_id}", upload_id).rstrip("/")
 
 
 async def _live(state: AppState, upload_id: str, namespace: str | None) -> LivePublic:

@@ -11,12 +11,14 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
 from justpush import security, store, uploads
-from justpush.errors import UploadError, UploadTooLargeError
+from justpush.errors import ConflictError, UploadError, UploadTooLargeError
+from justpush.pipeline import DeploymentStatus
 
 from .._multipart import MultipartFile
-from .._schemas import ErrorBody, GitUploadCreate, UploadCreated, UploadPublic
+from .._schemas import ErrorBody, GitUploadCreate, UploadCreated, UploadPublic, UploadSummary
 from ..deps import CurrentUser, SessionDep, StateDep
 from .analyze import begin_analysis
+from .deploy import gateway_url
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
 
@@ -108,9 +110,31 @@ async def create_upload(
 
 
 @router.get("")
-async def list_uploads(user: CurrentUser, session: SessionDep) -> list[UploadPublic]:
-    rows = await store.list_uploads(session, owner_id=user.id)
-    return [UploadPublic.model_validate(row, from_attributes=True) for row in rows]
+async def list_uploads(user: CurrentUser, session: SessionDep, state: StateDep) -> list[UploadSummary]:
+    """The user's uploads, newest first, each with its app (from the analysis) and its deployment."""
+    result: list[UploadSummary] = []
+    for row in await store.list_uploads(session, owner_id=user.id):
+        summary = UploadSummary.model_validate(row, from_attributes=True)
+        analysed = await store.get_analyze_result(session, row.id)
+        if analysed is not None:
+            profile, spec = analysed.profile or {}, analysed.spec or {}
+            status = analysed.deployment_status
+            revision = await store.latest_revision(session, row.id) if analysed.kong_api_id else None
+            summary = summary.model_copy(
+                update={
+                    "app_name": (spec.get("info") or {}).get("title"),
+                    "language": profile.get("language"),
+                    "framework": profile.get("framework"),
+                    "analysis_status": "not_started" if analysed.status == "pending" else analysed.status,
+                    "deployment_status": status,
+                    "url": gateway_url(state.settings, row.id, analysed, revision)
+                    if status != DeploymentStatus.DELETED.value
+                    else None,
+                    "deployed_at": analysed.deployed_at,
+                }
+            )
+        result.append(summary)
+    return result
 
 
 @router.get("/{upload_id}", responses={404: {"model": ErrorBody}})
@@ -119,9 +143,29 @@ async def get_upload(upload_id: str, user: CurrentUser, session: SessionDep) -> 
     return UploadPublic.model_validate(upload, from_attributes=True)
 
 
-@router.delete("/{upload_id}", status_code=204, responses={404: {"model": ErrorBody}})
+@router.delete(
+    "/{upload_id}", status_code=204, responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}}
+)
 async def delete_upload(upload_id: str, user: CurrentUser, session: SessionDep) -> Response:
+    """Remove the upload and its workspace; refused (409) while a job runs or a deployment exists."""
     upload = await store.get_upload(session, upload_id, owner_id=user.id)
+    running = await store.active_job(session, upload_id)
+    if running is not None:
+        raise ConflictError(
+            f"upload '{upload_id}' has a {running.kind} job {running.status}; wait for it or cancel it first",
+            details={"job_id": running.id},
+        )
+    analysed = await store.get_analyze_result(session, upload_id)
+    deployed = analysed is not None and analysed.deployment_status not in (
+        None,
+        DeploymentStatus.DELETED.value,
+    )
+    if deployed and await store.latest_revision(session, upload_id) is not None:
+        raise ConflictError(
+            f"upload '{upload_id}' is deployed (status {analysed.deployment_status if analysed else None}); "
+            "delete the deployment first (DELETE /deploy/{id}), then the upload",
+            details={"deployment_status": analysed.deployment_status if analysed else None},
+        )
     workspace = Path(upload.workspace)
     await store.delete_upload(session, upload)
     await security.audit(session, actor=user, action="upload.delete", target=f"upload:{upload_id}")

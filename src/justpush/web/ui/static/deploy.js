@@ -127,7 +127,9 @@ function nearBottom(el) {
 }
 
 function statusLine(event) {
-  const note = event.message && event.message !== event.stage ? ` · ${event.message}` : "";
+  // A failure's detail is on its error event; the status line keeps to the reason.
+  const message = (event.message || "").split("\n")[0];
+  const note = message && message !== event.stage ? ` · ${message}` : "";
   return `→ ${event.stage}${note}`;
 }
 
