@@ -16,6 +16,7 @@ import {
   setBadge,
   show,
   showError,
+  statusLabel,
   statusTone,
 } from "./dom.js";
 
@@ -90,13 +91,6 @@ function elapsedSince(iso) {
 setInterval(() => {
   for (const timer of $$(".stage-timer[data-since]")) timer.textContent = formatSeconds(elapsedSince(timer.dataset.since));
 }, 1000);
-
-/** Human labels for deployment states ("ROLLED_BACK" → "Rolled back"). */
-export function statusLabel(status) {
-  if (!status) return "";
-  const text = String(status).replace(/_/g, " ").toLowerCase();
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
 
 function statusBadge(status) {
   const el = badge(statusLabel(status), statusTone(status));
