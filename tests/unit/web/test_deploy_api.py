@@ -128,6 +128,18 @@ async def test_pass_through_refused_before_a_deployment(
     assert (await client.get(f"/deploy/{upload_id}/proxy/items")).status_code == 401
 
 
+async def test_an_upload_with_a_queued_job_is_not_deleted(
+    client: httpx.AsyncClient, auth: dict[str, str], upload_id: str
+) -> None:
+    assert (await client.post(f"/deploy/{upload_id}", headers=auth, json={})).status_code == 202
+    refused = await client.delete(f"/uploads/{upload_id}", headers=auth)
+    assert refused.status_code == 409
+    assert "cancel it first" in refused.json()["error"]["message"]
+    assert (await client.get(f"/uploads/{upload_id}", headers=auth)).status_code == 200
+    listed = (await client.get("/uploads", headers=auth)).json()
+    assert [(u["id"], u["deployment_status"]) for u in listed] == [(upload_id, "PENDING")]
+
+
 async def test_status_before_a_deployment_reads_nothing_live(
     client: httpx.AsyncClient, auth: dict[str, str], upload_id: str
 ) -> None:
