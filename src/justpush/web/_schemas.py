@@ -188,6 +188,9 @@ class RevisionPublic(BaseModel):
     kong_config_hash: str
     rollback_of: int | None
     created_at: datetime
+    size: str | None = None
+    rate_limit: dict[str, Any] | None = None
+    read_only_root: bool | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> RevisionPublic:
@@ -205,4 +208,7 @@ class RevisionPublic(BaseModel):
             kong_config_hash=row.kong_config_hash,
             rollback_of=release.get("rollback_of"),
             created_at=row.created_at,
+            size=options.get("size"),
+            rate_limit=options.get("rate_limit"),
+            read_only_root=options.get("read_only_root"),
         )

@@ -112,6 +112,13 @@ def test_pods_and_replicas_are_read_live(
     assert current_pods(status) == sorted(cluster_pods(namespace, upload_id))
     expect(page.locator("#scale-replicas")).to_have_value("1")
 
+    # The configuration that runs, and the redeploy form starting from it.
+    expect(page.locator("#config-env")).to_have_text("GREETING=hi")
+    expect(page.locator("#config-facts")).to_contain_text(status["image"])
+    first_env = page.locator('#redeploy-form .kv-rows[data-kind="env"] .kv-row').first
+    expect(first_env.locator(".kv-name")).to_have_value("GREETING")
+    expect(first_env.locator(".kv-value")).to_have_value("hi")
+
     # Scale 1 → 2: both pods show up without a reload, and the API lists the cluster's pods.
     page.fill("#scale-replicas", "2")
     page.click("#scale-form button[type=submit]")
@@ -141,6 +148,7 @@ def test_pods_and_replicas_are_read_live(
     assert settles(lambda: len(current_pods(api_status(deploy_server, upload_id))) == 2)
     expect(page.locator("#scale-replicas")).to_have_value("2")
     expect(page.locator("#record-facts")).to_contain_text("2/2 ready", timeout=60_000)
+    expect(page.locator("#config-env")).to_have_text("GREETING=hello")
     shot("redeployed")
 
     # Rollback to revision 1: asked first (cancelling starts nothing), then run.
@@ -167,6 +175,9 @@ def test_pods_and_replicas_are_read_live(
     after = api_status(deploy_server, upload_id)
     assert (after["revision"], after["serving_revision"]) == (3, 1)
     expect(page.locator("#record-facts")).to_contain_text("1 (restored by rollback, stored as revision 3)")
+
+    expect(page.locator("#config-revision")).to_have_text("revision 3 (restores revision 1)")
+    expect(page.locator("#config-env")).to_have_text("GREETING=hi")
 
     # Scale survived the rollback: the setting, the cluster and the page.
     assert after["replicas"] == 2 and after["live"]["desired"] == 2

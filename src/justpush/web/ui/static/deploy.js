@@ -508,8 +508,6 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
       const { env, secrets } = redeployRows.collect();
       const unset = $("#redeploy-unset").value.split(",").map((s) => s.trim()).filter(Boolean);
       await api("POST", `${base}/redeploy`, { json: { env, secrets, unset, rebuild: $("#redeploy-rebuild").checked } });
-      redeployRows.reset();
-      redeployRows.add("env");
       $("#redeploy-unset").value = "";
     });
   });
@@ -552,11 +550,52 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
     await submit($("#actions"), $("#actions-error"), () => api("DELETE", base));
   });
 
+  /** What runs now: the newest revision's settings with the replica count set since. */
+  function renderConfig(revision) {
+    show($("#config"), Boolean(revision));
+    if (!revision) return;
+    const restored = revision.rollback_of ? ` (restores revision ${revision.rollback_of})` : "";
+    $("#config-revision").textContent = `revision ${revision.revision}${restored}`;
+    const env = Object.entries(revision.env || {});
+    const res = revision.resources || {};
+    const resources = ["requests", "limits"]
+      .filter((k) => res[k])
+      .map((k) => `${k}: ${Object.entries(res[k]).map(([n, v]) => `${n} ${v}`).join(", ")}`)
+      .join(" · ");
+    const rate = revision.rate_limit
+      ? Object.entries(revision.rate_limit).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => `${v}/${k}`).join(", ")
+      : null;
+    fillFacts($("#config-facts"), [
+      ["Image", h("code", { class: "break" }, revision.image), true],
+      ["Replicas", record && record.replicas !== null && record.replicas !== undefined ? record.replicas : revision.replicas],
+      ["Size", revision.size],
+      ["Resources", resources || "size defaults"],
+      ["Rate limit", rate || "gateway default"],
+      ["Environment", env.length ? h("ul", { class: "plain mono", id: "config-env" }, env.map(([k, v]) => h("li", {}, `${k}=${v}`))) : "none", true],
+      ["Secrets", revision.secret_names.length ? h("ul", { class: "plain mono", id: "config-secrets" }, revision.secret_names.map((n) => h("li", {}, `${n} (value hidden)`))) : "none", true],
+    ]);
+  }
+
+  /** The redeploy form starts from what runs: plain values filled in, secrets by name (empty keeps them). */
+  function prefillRedeploy(revision) {
+    redeployRows.reset();
+    for (const [name, value] of Object.entries(revision.env || {})) {
+      $(".kv-value", redeployRows.add("env", name)).value = value;
+    }
+    for (const name of revision.secret_names || []) {
+      $(".kv-value", redeployRows.add("secret", name)).placeholder = "unchanged";
+    }
+    redeployRows.add("env");
+  }
+
   async function loadRevisions() {
     const select = clear($("#rollback-revision"));
     select.append(h("option", { value: "" }, "Last good revision before the current one"));
     try {
       const revisions = await api("GET", `${base}/revisions`);
+      const current = revisions[revisions.length - 1];
+      renderConfig(current);
+      if (current) prefillRedeploy(current);
       for (const r of revisions.slice().reverse()) {
         const image = r.image.includes("@") ? r.image.split("@")[1].slice(0, 19) : r.image;
         const restored = r.rollback_of ? ` (revision ${r.rollback_of} restored)` : "";
