@@ -44,6 +44,12 @@ class ConfigError(JustPushError):
     code = "config_error"
 
 
+class MissingEnvError(ConfigError):
+    """A deployment asked for without a value for a variable the code requires."""
+
+    code = "missing_env"
+
+
 class NotFoundError(JustPushError):
     code = "not_found"
 

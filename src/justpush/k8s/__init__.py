@@ -21,11 +21,13 @@ from ._model import (
     ManifestOptions,
     PodInfo,
     PodUsage,
+    ProxiedResponse,
     Quota,
     RegistryCredentials,
     Resources,
     RolloutProgress,
     ServiceEndpoint,
+    WorkloadStatus,
 )
 from ._names import MANAGED_BY_LABEL, UPLOAD_LABEL, base_name
 from ._profile import app_from_profile
@@ -36,6 +38,7 @@ from ._render import (
     dump_yaml,
     load_yaml,
     render_manifests,
+    with_replicas,
     writable_layout,
 )
 from ._sizes import REPLICA_RANGES, ReplicaRange, default_resources, fitting_size, scaling_plan
@@ -61,12 +64,14 @@ __all__ = [
     "ManifestOptions",
     "PodInfo",
     "PodUsage",
+    "ProxiedResponse",
     "Quota",
     "RegistryCredentials",
     "ReplicaRange",
     "Resources",
     "RolloutProgress",
     "ServiceEndpoint",
+    "WorkloadStatus",
     "WritableLayout",
     "app_from_profile",
     "base_name",
@@ -77,5 +82,6 @@ __all__ = [
     "load_yaml",
     "render_manifests",
     "scaling_plan",
+    "with_replicas",
     "writable_layout",
 ]

@@ -190,6 +190,35 @@ class PodInfo:
     containers: tuple[ContainerState, ...] = ()
     reason: str | None = None
     message: str | None = None
+    # Deleted and shutting down (a replaced or scaled-down pod): not part of what serves.
+    terminating: bool = False
+
+    @property
+    def restarts(self) -> int:
+        return sum(c.restarts for c in self.containers)
+
+
+@dataclass(frozen=True)
+class WorkloadStatus:
+    """A deployment as the cluster has it now: replica counts of its Deployment and every pod."""
+
+    deployment: str | None
+    desired: int
+    ready: int
+    updated: int
+    available: int
+    pods: tuple[PodInfo, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProxiedResponse:
+    """An app's answer through the API server's service proxy; `truncated` when the body was cut."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    seconds: float
+    truncated: bool = False
 
 
 @dataclass(frozen=True)

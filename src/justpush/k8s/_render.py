@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import json
 import posixpath
@@ -582,3 +583,28 @@ def dump_yaml(objects: list[Manifest]) -> str:
 def load_yaml(text: str) -> list[Manifest]:
     """Objects back from `dump_yaml` output, e.g. a stored revision to re-apply."""
     return cast(list[Manifest], codecs.load_all_yaml(text))
+
+
+def with_replicas(objects: list[Manifest], replicas: int) -> list[Manifest]:
+    """Copies of `objects` that run `replicas` pods: the Deployment's count or, with an HPA (the Deployment
+    then leaves its count to it), the HPA's minimum. A rollback keeps the count scaled to since."""
+    if replicas < 0:
+        raise GenerationError("replicas must not be negative")
+    result: list[Manifest] = []
+    for obj in objects:
+        kind = getattr(obj, "kind", None) or type(obj).__name__
+        if kind == "Deployment" and obj.spec is not None and obj.spec.replicas is not None:  # type: ignore[attr-defined]
+            obj = copy.deepcopy(obj)
+            obj.spec.replicas = replicas  # type: ignore[attr-defined]
+        elif kind == "HorizontalPodAutoscaler" and obj.spec is not None:  # type: ignore[attr-defined]
+            obj = copy.deepcopy(obj)
+            low = max(replicas, 1)
+            spec = obj.spec  # type: ignore[attr-defined]
+            if isinstance(spec, dict):
+                spec["minReplicas"] = low
+                spec["maxReplicas"] = max(int(spec.get("maxReplicas", low)), low)
+            else:
+                spec.minReplicas = low
+                spec.maxReplicas = max(spec.maxReplicas or low, low)
+        result.append(obj)
+    return result

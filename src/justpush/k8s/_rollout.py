@@ -315,4 +315,5 @@ def pod_info(pod: Pod) -> PodInfo:
         containers=tuple(sorted(containers, key=lambda c: c.name)),
         reason=status.reason if status else None,
         message=status.message if status else None,
+        terminating=bool(meta and meta.deletionTimestamp),
     )

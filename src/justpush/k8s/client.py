@@ -11,6 +11,7 @@ import asyncio
 import base64
 import inspect
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -51,8 +52,10 @@ from ._model import (
     ManifestOptions,
     PodInfo,
     PodUsage,
+    ProxiedResponse,
     RolloutProgress,
     ServiceEndpoint,
+    WorkloadStatus,
 )
 from ._names import MANAGED_BY, MANAGED_BY_LABEL, UPLOAD_LABEL
 from ._quantity import cpu_nanocores, memory_bytes
@@ -455,9 +458,72 @@ class K8sClient:
             response = await self._http.get(url)
         return response.status_code
 
+    async def service_request(
+        self,
+        service: str,
+        port: int,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] = (),
+        headers: Mapping[str, str] | None = None,
+        content: bytes = b"",
+        namespace: str | None = None,
+        max_body: int = 5 * 1024 * 1024,
+        timeout: float = 30.0,
+    ) -> ProxiedResponse:
+        """Any request to a Service through the API server's service proxy; the body read up to
+        `max_body` bytes. `path` is already percent-encoded and free of dot segments (the caller checks)."""
+        ns = self._ns(namespace)
+        url = f"/api/v1/namespaces/{ns}/services/{service}:{port}/proxy{path}"
+        started = time.monotonic()
+        chunks: list[bytes] = []
+        size, truncated = 0, False
+        with _translate(f"{method} {path} via Service/{service}", None):
+            async with self._http.stream(
+                method,
+                url,
+                params=list(params),
+                headers=dict(headers or {}),
+                content=content or None,
+                timeout=timeout,
+            ) as response:
+                async for chunk in response.aiter_bytes():
+                    chunks.append(chunk[: max_body - size])
+                    size += len(chunks[-1])
+                    if size >= max_body:
+                        truncated = True
+                        break
+        return ProxiedResponse(
+            status=response.status_code,
+            headers=tuple(response.headers.items()),
+            body=b"".join(chunks),
+            seconds=time.monotonic() - started,
+            truncated=truncated,
+        )
+
     async def pod_status(self, upload_id: str, *, namespace: str | None = None) -> list[PodInfo]:
         pods = await self._list(Pod, self._ns(namespace), upload_id)
         return sorted((pod_info(p) for p in pods), key=lambda info: info.name)
+
+    async def workload_status(self, upload_id: str, *, namespace: str | None = None) -> WorkloadStatus:
+        """Replica counts and pods read from the cluster now (never a stored copy)."""
+        ns = self._ns(namespace)
+        deployments, pods = await asyncio.gather(
+            self._list(Deployment, ns, upload_id), self.pod_status(upload_id, namespace=ns)
+        )
+        if not deployments:
+            return WorkloadStatus(None, 0, 0, 0, 0, tuple(pods))
+        deployment = deployments[0]
+        spec, status = deployment.spec, deployment.status
+        return WorkloadStatus(
+            deployment=deployment.metadata.name,
+            desired=(spec.replicas if spec and spec.replicas is not None else 1),
+            ready=(status.readyReplicas or 0) if status else 0,
+            updated=(status.updatedReplicas or 0) if status else 0,
+            available=(status.availableReplicas or 0) if status else 0,
+            pods=tuple(pods),
+        )
 
     async def logs(
         self,
@@ -520,7 +586,7 @@ class K8sClient:
                 while True:
                     pods = await self.pod_status(upload_id, namespace=ns)
                     for pod in pods:
-                        key = (pod.name, _restarts(pod))
+                        key = (pod.name, pod.restarts)
                         if _started(pod) and key not in pumps:
                             window = (tail, since) if first else (None, None)
                             pumps[key] = asyncio.create_task(pump(pod.name, *window))
@@ -746,10 +812,6 @@ class K8sClient:
 
 def _running(pod: PodInfo) -> bool:
     return any(c.state == "running" for c in pod.containers)
-
-
-def _restarts(pod: PodInfo) -> int:
-    return sum(c.restarts for c in pod.containers)
 
 
 def _started(pod: PodInfo) -> bool:

@@ -632,22 +632,32 @@ async def rollback(ctx: JobContext, services: Services, request: RollbackOptions
             raise NotFoundError(f"upload '{ctx.upload_id}' has no revision before revision {serving}")
         target = older[-1]
     await ctx.set_status(S.ROLLING_BACK, f"rolling back to revision {target.revision}")
+    _, record = await ctx.load_upload()
+    scaled = ((record.k8s_deployment_info if record else None) or {}).get("replicas")
+    replicas = request.replicas if request.replicas is not None else int(scaled or target.replicas)
     release = release_from_revision(target, ctx.cipher)
     await check_namespace(ctx, release.namespace(ctx.settings), S.ROLLING_BACK.value)
-    objects = revision_manifests(target, ctx.cipher)
+    objects = k8s.with_replicas(revision_manifests(target, ctx.cipher), replicas)
     await services.cluster.apply_revision(objects)
     await services.cluster.wait_rollout(
         ctx.upload_id,
         ctx.settings.kubernetes.rollout_timeout_seconds,
         namespace=release.namespace(ctx.settings),
     )
-    deployment_info = await describe(ctx, services, release, deployment_name(objects))
+    deployment_info = {
+        **await describe(ctx, services, release, deployment_name(objects)),
+        "replicas": replicas,
+    }
     kong_config: dict[str, Any] = {}
+    gateway_ok = services.gateway is not None
     if services.gateway is not None:
         try:
             kong_config = await configure_gateway(ctx, services, release, deployment_info)
         except JustPushError as exc:
+            gateway_ok = False
             await ctx.warn(S.ROLLING_BACK.value, f"Kong could not be rolled back: {exc.message}")
+    # The revision now serving is checked like a fresh deploy: its smoke results replace the old ones.
+    results = await verify(ctx, services, release, deployment_info, through_gateway=gateway_ok)
     async with ctx.transaction() as session:
         await store.add_revision(
             session,
@@ -657,7 +667,7 @@ async def rollback(ctx: JobContext, services: Services, request: RollbackOptions
             image_digest=target.image_digest,
             env=dict(target.env),
             secret_env=store.revision_secret_env(target, ctx.cipher),
-            replicas=target.replicas,
+            replicas=replicas,
             resources=dict(target.resources or {}),
             manifests=target.manifests,
             kong_config=kong_config,
@@ -667,9 +677,11 @@ async def rollback(ctx: JobContext, services: Services, request: RollbackOptions
         )
     await ctx.set_status(
         S.ROLLED_BACK,
-        f"revision {target.revision} is serving again",
+        f"revision {target.revision} is serving again ({replicas} replica(s))",
         docker_image=target.image,
         k8s_deployment_info=deployment_info,
+        deployed_at=store.utcnow(),
+        verification={"results": [r.to_dict() for r in results], "warnings": list(ctx.warnings)},
     )
 
 

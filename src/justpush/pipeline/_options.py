@@ -153,3 +153,5 @@ class RollbackOptions(BaseModel):
 
     # None: the last good revision before the current one.
     revision: int | None = Field(None, ge=1)
+    # None: keep the replica count running now (scale is operational, not part of a revision).
+    replicas: int | None = Field(None, ge=0, le=100)

@@ -54,6 +54,18 @@ class UploadPublic(UploadCreated):
     created_at: datetime
 
 
+class UploadSummary(UploadPublic):
+    """A row of the uploads list: what the app is and where its deployment stands."""
+
+    app_name: str | None = None
+    language: str | None = None
+    framework: str | None = None
+    analysis_status: str = "not_started"
+    deployment_status: str | None = None
+    url: str | None = None
+    deployed_at: datetime | None = None
+
+
 class AnalyzeAccepted(BaseModel):
     upload_id: str
     status: str
@@ -105,8 +117,38 @@ class JobPublic(BaseModel):
     finished_at: datetime | None
 
 
+class PodPublic(BaseModel):
+    name: str
+    phase: str
+    ready: bool
+    restarts: int
+    # Deleted and shutting down (replaced by a rollout or scaled away): not serving any more.
+    terminating: bool
+    node: str | None
+    reason: str | None
+    message: str | None
+
+
+class LivePublic(BaseModel):
+    """What the cluster runs now, read at the time of the answer."""
+
+    deployment: str | None
+    desired: int
+    ready: int
+    updated: int
+    available: int
+    pods: list[PodPublic]
+    read_at: datetime
+    # Why the cluster could not be read (the rest of the answer still comes from the record).
+    error: str | None = None
+
+
 class DeploymentPublic(BaseModel):
-    """The deployment record. `api_key` is set in one answer only; later ones carry `api_key_masked`."""
+    """The deployment record. `api_key` is set in one answer only; later ones carry `api_key_masked`.
+
+    `revision` is the newest stored revision; `serving_revision` the one whose code and settings run
+    (after a rollback, the older revision it restored). `replicas` is the count set by deploy or scale,
+    kept across redeploys and rollbacks; `live` is the cluster's state now."""
 
     upload_id: str
     status: str | None
@@ -119,6 +161,9 @@ class DeploymentPublic(BaseModel):
     verification: dict[str, Any] | None
     resource_usage: dict[str, Any] | None
     revision: int | None
+    serving_revision: int | None = None
+    replicas: int | None = None
+    live: LivePublic | None = None
     job: JobPublic | None
     # Kong cleanup a delete could not do yet (Kong unreachable); retried until Kong answers.
     gateway_owed: str | None = None
@@ -152,6 +197,9 @@ class RevisionPublic(BaseModel):
     kong_config_hash: str
     rollback_of: int | None
     created_at: datetime
+    size: str | None = None
+    rate_limit: dict[str, Any] | None = None
+    read_only_root: bool | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> RevisionPublic:
@@ -169,4 +217,7 @@ class RevisionPublic(BaseModel):
             kong_config_hash=row.kong_config_hash,
             rollback_of=release.get("rollback_of"),
             created_at=row.created_at,
+            size=options.get("size"),
+            rate_limit=options.get("rate_limit"),
+            read_only_root=options.get("read_only_root"),
         )

@@ -154,8 +154,12 @@ async def test_python_app_full_lifecycle(
         status = await d.wait(upload_id)
         assert status["status"] == "ROLLED_BACK", status
         assert _env_of_pods(namespace, upload_id, "GREETING") == {"hello"}
+        # Scale is operational: the rollback keeps the 2 replicas and runs the smoke test again.
+        assert kubectl_json("get", "deployment", deployment, "-n", namespace)["spec"]["replicas"] == 2
+        assert status["replicas"] == 2 and status["serving_revision"] == 1
+        assert status["verification"]["results"]
         revisions = await d.call("GET", f"/deploy/{upload_id}/revisions")
-        assert revisions[-1]["rollback_of"] == 1
+        assert revisions[-1]["rollback_of"] == 1 and revisions[-1]["replicas"] == 2
         assert secret_b64 not in str(revisions)
 
         # Delete: nothing with the upload's label or tag remains; deleting again is harmless.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import secrets
 import shutil
 import threading
@@ -15,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +24,9 @@ import uvicorn
 
 from justpush.config import Settings
 from tests.integration.support import free_port
+
+# Screenshots kept after a run for a person to look at (the folder is ignored by git).
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "ui"
 
 # Debian's package (scripts/test.sh installs it); Playwright's own browser download is never used.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -113,3 +118,17 @@ def sign_in(page: Any, server: UiServer, path: str = "/ui") -> None:
     page.fill("#token", server.token)
     page.click("#signin-form button[type=submit]")
     page.wait_for_selector("#content:not([hidden])")
+
+
+@pytest.fixture
+def shot(page: Any, request: pytest.FixtureRequest) -> Callable[[str], Path]:
+    """`shot("after-scale")` saves a full-page screenshot as test-artifacts/ui/<test>-<name>.png."""
+    test = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
+
+    def take(name: str) -> Path:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{test}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

@@ -83,6 +83,7 @@ def test_deploy_through_the_ui(page: Any, deploy_server: UiServer, kong: Kong, t
     expect(page.locator("#stages li[data-stage=BUILDING]")).to_have_attribute(
         "data-state", "active", timeout=120_000
     )
+    expect(page.locator("#stream-state")).to_have_text("● live")
     expect(page.locator("#stages")).to_have_attribute(
         "data-status", "DEPLOYED", timeout=DEPLOY_SECONDS * 1000
     )
@@ -90,13 +91,14 @@ def test_deploy_through_the_ui(page: Any, deploy_server: UiServer, kong: Kong, t
     events = page.inner_text("#events")
     for stage in MAIN_STAGES:
         assert f"→ {stage}" in events
-    expect(page.locator("#stream-state")).to_have_text("● live")
+    # The job has ended: the live dot is off, the stream keeps listening for the next one.
+    expect(page.locator("#stream-state")).to_have_text("○ idle · listening")
 
     # The key, once, with a copy button and the warning; it opens the gateway for this app.
     key = page.locator("#api-key").inner_text(timeout=30_000).strip()
     assert len(key) > 16
     expect(page.locator("#key-box")).to_contain_text("will not be shown again")
-    expect(page.locator("#deploy-status")).to_have_text("DEPLOYED")
+    expect(page.locator("#deploy-status")).to_have_text("Deployed")
     expect(page.locator("#record-facts")).to_contain_text("@sha256:")
     expect(page.locator("#smoke-table")).to_contain_text("gateway")
     gateway = page.locator("#record-facts a").get_attribute("href")
@@ -141,6 +143,8 @@ def test_deploy_through_the_ui(page: Any, deploy_server: UiServer, kong: Kong, t
     expect(page.locator("#rollback-revision option")).to_have_count(3)
     page.select_option("#rollback-revision", "1")
     page.click("#rollback-form button[type=submit]")
+    expect(page.locator("#confirm")).to_be_visible()
+    page.click("#confirm-ok")
     expect(page.locator("#stages")).to_have_attribute("data-status", "ROLLED_BACK", timeout=300_000)
     expect(page.locator("#record-facts")).to_contain_text("rollback succeeded", timeout=60_000)
     assert greeting_settles(gateway, key, "hi")
@@ -150,21 +154,27 @@ def test_deploy_through_the_ui(page: Any, deploy_server: UiServer, kong: Kong, t
     expect(page.locator("#confirm")).to_be_visible()
     page.click("#confirm-ok")
     expect(page.locator("#stages")).to_have_attribute("data-status", "DELETED", timeout=300_000)
-    expect(page.locator("#deploy-status")).to_have_text("DELETED")
+    expect(page.locator("#deploy-status")).to_have_text("Deleted")
     expect(page.locator("#deploy-form")).to_be_visible()
     assert kong.entities(upload_id)["routes"] == []
 
 
-def test_failed_deploy_shows_where_and_why(page: Any, deploy_server: UiServer, tmp_path: Path) -> None:
-    """The shop app reads secrets without defaults: left unset, the pipeline stops in SCANNING (no build)."""
+def test_required_variables_are_caught_before_a_job(
+    page: Any, deploy_server: UiServer, tmp_path: Path, shot: Callable[[str], Path]
+) -> None:
+    """The shop app reads secrets without defaults: the analysis (started by the upload) names them, the
+    form refuses to deploy without them, and so does the API, with a 400 and no job."""
     archive = tmp_path / "shop.zip"
     archive.write_bytes(zip_app(APPS / "apps" / "python-fastapi-shop"))
     sign_in(page, deploy_server)
     page.set_input_files("#archive-file", str(archive))
     page.click("#upload-archive button[type=submit]")
     page.wait_for_url("**/ui/uploads/*")
-    page.click("#run-analysis")
+    upload_id = page.url.rsplit("/", 1)[-1]
+    # Analysed without asking: never "not started".
+    expect(page.locator("#analysis-status")).not_to_have_text("not started")
     expect(page.locator("#analysis-status")).to_have_text("succeeded", timeout=60_000)
+    expect(page.locator("#run-analysis")).to_have_text("Run again")
 
     # The form offers the variables the code requires; the secret ones as password fields.
     secret_rows = page.locator('#deploy-form .kv-rows[data-kind="secret"] .kv-row')
@@ -175,16 +185,28 @@ def test_failed_deploy_shows_where_and_why(page: Any, deploy_server: UiServer, t
     secret_rows.nth(0).locator(".kv-value").fill("admin-key")
     page.click("#deploy-submit")
 
-    expect(page.locator("#stages")).to_have_attribute("data-status", "FAILED", timeout=120_000)
-    states = stage_states(page)
-    assert states["PENDING"] == "done" and states["SCANNING"] == "failed" and states["BUILDING"] == "todo"
-    error = page.locator("#events .ev-error").last
-    expect(error).to_contain_text("SHOP_DATABASE_URL, SHOP_JWT_SECRET")
-    expect(page.locator("#record-facts")).to_contain_text("required environment variables have no value")
-    expect(page.locator("#deploy-status")).to_have_text("FAILED")
-    # Nothing was deployed: the form is back, the management actions are not offered.
-    expect(page.locator("#deploy-form")).to_be_visible()
-    expect(page.locator("#actions")).to_be_hidden()
+    # Caught in the form: the names, the empty fields flagged, no request made.
+    expect(page.locator("#deploy-error")).to_contain_text("SHOP_DATABASE_URL, SHOP_JWT_SECRET")
+    invalid = [secret_rows.nth(i).locator(".kv-value").get_attribute("aria-invalid") for i in range(3)]
+    assert invalid == ["false", "true", "true"]
+    expect(page.locator("#pipeline")).to_be_hidden()
+    shot("missing-variables")
+
+    # And by the API, before any job exists.
+    auth = {"Authorization": f"Bearer {deploy_server.token}"}
+    refused = httpx.post(
+        f"{deploy_server.url}/deploy/{upload_id}",
+        headers=auth,
+        json={"secrets": {"SHOP_ADMIN_KEY": "admin-key"}},
+        timeout=30,
+    )
+    assert refused.status_code == 400, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "missing_env"
+    assert error["details"]["missing"] == ["SHOP_DATABASE_URL", "SHOP_JWT_SECRET"]
+    assert "SHOP_DATABASE_URL, SHOP_JWT_SECRET" in error["message"]
+    status = httpx.get(f"{deploy_server.url}/deploy/{upload_id}/status", headers=auth, timeout=30).json()
+    assert status["job"] is None and status["status"] is None
 
 
 def test_cancel_a_running_build_from_the_ui(page: Any, deploy_server: UiServer, tmp_path: Path) -> None:
@@ -207,3 +229,54 @@ def test_cancel_a_running_build_from_the_ui(page: Any, deploy_server: UiServer, 
     expect(page.locator("#events .ev-error").last).to_contain_text("BUILDING: cancelled by")
     expect(page.locator("#job-controls")).to_be_hidden()
     expect(page.locator("#deploy-form")).to_be_visible()
+
+
+def test_a_crash_reads_as_one_line_with_its_log_folded(
+    page: Any, deploy_server: UiServer, tmp_path: Path, shot: Callable[[str], Path]
+) -> None:
+    """PORT=bad makes the app crash at start: the card gives the reason on one line and the crash's log
+    lines under "Details"; events are grouped by stage with the build log folded; a timer runs on the
+    active stage; the live dot goes off when the job ends; states read as words."""
+    archive = tmp_path / "python-inventory.zip"
+    archive.write_bytes(zip_app(PIPELINE_APPS / "python-inventory"))
+    sign_in(page, deploy_server)
+    page.set_input_files("#archive-file", str(archive))
+    page.click("#upload-archive button[type=submit]")
+    page.wait_for_url("**/ui/uploads/*")
+    row = page.locator('#deploy-form .kv-rows[data-kind="env"] .kv-row').first
+    row.locator(".kv-name").fill("PORT")
+    row.locator(".kv-value").fill("bad")
+    page.click("#deploy-submit")
+
+    # A running timer on the active stage, and the live dot while the job runs.
+    timer = page.locator("#stages li[data-state=active] .stage-timer")
+    expect(timer).to_be_visible(timeout=120_000)
+    expect(page.locator("#stream-state")).to_have_text("● live")
+    first = timer.inner_text()
+    page.wait_for_timeout(2200)
+    if timer.count():
+        assert timer.inner_text() != first
+
+    expect(page.locator("#stages")).to_have_attribute("data-status", "FAILED", timeout=DEPLOY_SECONDS * 1000)
+    expect(page.locator("#deploy-status")).to_have_text("Failed")
+    expect(page.locator("#stream-state")).to_have_text("○ idle · listening", timeout=30_000)
+
+    # The reason on one line; the log lines folded, preformatted, shown on request.
+    facts = page.locator("#record-facts")
+    line = facts.locator(".last-job .reason-line")
+    expect(line).not_to_be_empty()
+    assert "\n" not in line.inner_text() and "ValueError" not in line.inner_text()
+    detail = facts.locator(".last-job .reason-detail")
+    expect(detail.locator("pre")).to_be_hidden()
+    detail.locator("summary").click()
+    expect(detail.locator("pre")).to_be_visible()
+    expect(detail.locator("pre")).to_contain_text("ValueError")
+
+    # Events by stage; the build log folded under BUILDING.
+    building = page.locator('#events .ev-group[data-stage="BUILDING"]').last
+    expect(building.locator(".ev-head")).to_contain_text("→ BUILDING")
+    fold = building.locator(".ev-fold details")
+    expect(fold.locator("summary")).to_contain_text("build log · ")
+    assert fold.get_attribute("open") is None
+    expect(page.locator("#events .ev-error").last).to_be_visible()
+    shot("crash")

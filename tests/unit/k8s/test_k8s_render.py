@@ -23,6 +23,7 @@ from justpush.k8s import (
     dump_yaml,
     load_yaml,
     render_manifests,
+    with_replicas,
 )
 
 UPLOAD_LABEL = "justpush.io/upload-id"
@@ -484,3 +485,26 @@ def test_yaml_round_trip(scaled_app: Any) -> None:
     documents = list(yaml.safe_load_all(text))
     assert [d["kind"] for d in documents] == [o.kind for o in objects]
     assert [o.to_dict() for o in load_yaml(text)] == documents  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("hpa_api_version", ["autoscaling/v2", "autoscaling/v2beta2"])
+def test_with_replicas_keeps_a_scaled_count_on_stored_objects(
+    app: Any, scaled_app: Any, kind: Any, hpa_api_version: str
+) -> None:
+    """A stored revision (text) re-applied at a different count: the Deployment's, or the HPA's minimum."""
+    options = ManifestOptions(namespace="orders", hpa_api_version=hpa_api_version)
+    plain = load_yaml(dump_yaml(render_manifests(app, options)))
+    as_dicts = [o.to_dict() for o in with_replicas(plain, 3)]  # type: ignore[attr-defined]
+    assert kind(as_dicts, "Deployment")["spec"]["replicas"] == 3
+    assert plain[[o.kind for o in plain].index("Deployment")].spec.replicas == app.replicas  # type: ignore[attr-defined]
+
+    scaled = load_yaml(dump_yaml(render_manifests(scaled_app, options)))
+    as_dicts = [o.to_dict() for o in with_replicas(scaled, 7)]  # type: ignore[attr-defined]
+    assert "replicas" not in kind(as_dicts, "Deployment")["spec"]
+    hpa = kind(as_dicts, "HorizontalPodAutoscaler")
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (7, 7)
+    _validate(hpa)
+    lowered = kind([o.to_dict() for o in with_replicas(scaled, 0)], "HorizontalPodAutoscaler")  # type: ignore[attr-defined]
+    assert (lowered["spec"]["minReplicas"], lowered["spec"]["maxReplicas"]) == (1, 6)
+    with pytest.raises(GenerationError):
+        with_replicas(scaled, -1)

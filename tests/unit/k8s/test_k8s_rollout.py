@@ -182,6 +182,14 @@ def test_pod_info() -> None:
     info = pod_info(_pod("web-new-1", "new", "ImagePullBackOff"))
     assert info.name == "web-new-1" and info.node == "node1" and not info.ready
     assert info.containers[0].state == "waiting" and info.containers[0].reason == "ImagePullBackOff"
+    assert not info.terminating and info.restarts == 0
+
+
+def test_a_pod_being_deleted_is_terminating() -> None:
+    pod = _pod("web-old-1", "old", restarts=3)
+    pod.metadata.deletionTimestamp = "2026-01-01T00:00:00Z"
+    info = pod_info(pod)
+    assert info.terminating and info.restarts == 3
 
 
 @pytest.mark.parametrize(

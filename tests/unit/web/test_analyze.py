@@ -79,16 +79,19 @@ async def wait_for(
 async def test_analysis_lifecycle_and_spec_downloads(
     client: httpx.AsyncClient, auth: dict[str, str], analyzer: Analyzer
 ) -> None:
+    # The upload starts its analysis at once.
     upload_id = await upload_zip(client, auth)
-    assert (await client.get(f"/analyze/{upload_id}", headers=auth)).json()["status"] == "not_started"
-    assert (await client.get(f"/analyze/{upload_id}/openapi.json", headers=auth)).status_code == 404
-
-    started = await client.post(f"/analyze/{upload_id}", headers=auth)
-    assert started.status_code == 202
-    assert started.json() == {"upload_id": upload_id, "status": "running"}
     assert (await client.get(f"/analyze/{upload_id}", headers=auth)).json()["status"] == "running"
+    assert (await client.get(f"/analyze/{upload_id}/openapi.json", headers=auth)).status_code == 404
     assert (await client.post(f"/analyze/{upload_id}", headers=auth)).status_code == 409
 
+    analyzer.release.set()
+    await wait_for(client, auth, upload_id, "succeeded")
+    analyzer.release.clear()
+    again = await client.post(f"/analyze/{upload_id}", headers=auth)
+    assert again.status_code == 202
+    assert again.json() == {"upload_id": upload_id, "status": "running"}
+    assert (await client.get(f"/analyze/{upload_id}", headers=auth)).json()["status"] == "running"
     analyzer.release.set()
     body = await wait_for(client, auth, upload_id, "succeeded")
     assert body["profile"] == {"language": "python", "files": ["main.py"]}
@@ -109,7 +112,6 @@ async def test_failed_analysis_reports_the_error(
     analyzer.fail = True
     analyzer.release.set()
     upload_id = await upload_zip(client, auth)
-    await client.post(f"/analyze/{upload_id}", headers=auth)
     body = await wait_for(client, auth, upload_id, "failed")
     assert body["error"] == "no entrypoint found"
     missing = await client.get(f"/analyze/{upload_id}/openapi.yaml", headers=auth)
@@ -121,7 +123,6 @@ async def test_shutdown_cancels_running_analysis(
     app: FastAPI, client: httpx.AsyncClient, auth: dict[str, str], analyzer: Analyzer
 ) -> None:
     upload_id = await upload_zip(client, auth)
-    await client.post(f"/analyze/{upload_id}", headers=auth)
     tasks = set(app.state.justpush.tasks)
     assert [t.get_name() for t in tasks] == [f"analyze:{upload_id}"]
     analyzer.release.set()

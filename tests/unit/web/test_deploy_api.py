@@ -91,6 +91,8 @@ async def test_another_user_gets_404(
         ("GET", f"/deploy/{upload_id}/events"),
         ("GET", f"/deploy/{upload_id}/revisions"),
         ("DELETE", f"/deploy/{upload_id}"),
+        ("GET", f"/deploy/{upload_id}/proxy/items"),
+        ("POST", f"/deploy/{upload_id}/proxy/items"),
     ]:
         response = await client.request(method, path, headers=headers)
         assert response.status_code == 404, (method, path, response.text)
@@ -115,6 +117,34 @@ async def test_scale_refused_when_not_serving(
     response = await client.put(f"/deploy/{upload_id}/scale", headers=auth, json={"replicas": 2})
     assert response.status_code == 409
     assert "not serving" in response.json()["error"]["message"]
+
+
+async def test_pass_through_refused_before_a_deployment(
+    client: httpx.AsyncClient, auth: dict[str, str], upload_id: str
+) -> None:
+    response = await client.get(f"/deploy/{upload_id}/proxy/items", headers=auth)
+    assert response.status_code == 409
+    assert "not serving" in response.json()["error"]["message"]
+    assert (await client.get(f"/deploy/{upload_id}/proxy/items")).status_code == 401
+
+
+async def test_an_upload_with_a_queued_job_is_not_deleted(
+    client: httpx.AsyncClient, auth: dict[str, str], upload_id: str
+) -> None:
+    assert (await client.post(f"/deploy/{upload_id}", headers=auth, json={})).status_code == 202
+    refused = await client.delete(f"/uploads/{upload_id}", headers=auth)
+    assert refused.status_code == 409
+    assert "cancel it first" in refused.json()["error"]["message"]
+    assert (await client.get(f"/uploads/{upload_id}", headers=auth)).status_code == 200
+    listed = (await client.get("/uploads", headers=auth)).json()
+    assert [(u["id"], u["deployment_status"]) for u in listed] == [(upload_id, "PENDING")]
+
+
+async def test_status_before_a_deployment_reads_nothing_live(
+    client: httpx.AsyncClient, auth: dict[str, str], upload_id: str
+) -> None:
+    body = (await client.get(f"/deploy/{upload_id}/status", headers=auth)).json()
+    assert body["live"] is None and body["replicas"] is None and body["serving_revision"] is None
 
 
 async def test_rollback_without_revisions_is_queued_and_revisions_are_empty(

@@ -194,7 +194,10 @@ async def test_audit_event_recorded(app: FastAPI, client: httpx.AsyncClient, aut
 
     upload_id = (await post_file(client, auth, make_zip({"a.py": b"1"}))).json()["id"]
     async with app.state.justpush.sessions() as session:
-        [event] = await store.list_audit_events(session, target=f"upload:{upload_id}")
+        events = await store.list_audit_events(session, target=f"upload:{upload_id}")
+    # The upload, then the analysis it starts.
+    assert sorted(e.action for e in events) == ["analysis.start", "upload.create"]
+    event = next(e for e in events if e.action == "upload.create")
     assert (event.action, event.result, event.details["files"]) == ("upload.create", "success", 1)
 
 

@@ -81,6 +81,28 @@ async def _run_analysis(state: AppState, upload_id: str, workspace: Path, root: 
         logger.warning("analysis result not stored", extra=extra)
 
 
+async def begin_analysis(
+    state: AppState,
+    session: SessionDep,
+    upload: store.Upload,
+    user: store.User,
+    root: str | None = None,
+) -> None:
+    """Mark the upload's analysis running and start it in the background (committed here)."""
+    async with state.analyze_lock:
+        if _is_running(state, upload.id):
+            raise ConflictError(
+                f"upload '{upload.id}' is already being analysed", details={"upload_id": upload.id}
+            )
+        row = await store.ensure_analyze_result(session, upload.id)
+        row.status, row.error = "running", None
+        await security.audit(session, actor=user, action="analysis.start", target=f"upload:{upload.id}")
+        await session.commit()
+        state.spawn(
+            _run_analysis(state, upload.id, Path(upload.workspace), root), name=_task_name(upload.id)
+        )
+
+
 @router.post(
     "/{upload_id}",
     status_code=202,
@@ -93,21 +115,13 @@ async def start_analysis(
     state: StateDep,
     options: AnalyzeOptions | None = None,
 ) -> AnalyzeAccepted:
-    """Analyse the upload in the background; `root` picks the API's folder (default: detected)."""
+    """Analyse the upload (again; every upload is analysed once as soon as it arrives); `root` picks the
+    API's folder (default: detected)."""
     upload = await store.get_upload(session, upload_id, owner_id=user.id)
     root = options.root if options is not None else None
     if root is not None:
         root = resolve_root(Path(upload.workspace), root)
-    async with state.analyze_lock:
-        if _is_running(state, upload_id):
-            raise ConflictError(
-                f"upload '{upload_id}' is already being analysed", details={"upload_id": upload_id}
-            )
-        row = await store.ensure_analyze_result(session, upload_id)
-        row.status, row.error = "running", None
-        await security.audit(session, actor=user, action="analysis.start", target=f"upload:{upload_id}")
-        await session.commit()
-        state.spawn(_run_analysis(state, upload_id, Path(upload.workspace), root), name=_task_name(upload_id))
+    await begin_analysis(state, session, upload, user, root)
     return AnalyzeAccepted(upload_id=upload_id, status="running")
 
 

@@ -9,13 +9,21 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Header, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi.responses import Response, StreamingResponse
 
 from justpush import k8s, pipeline, security, store
 from justpush.analysis import resolve_root
-from justpush.errors import ConflictError, FeatureDisabledError, ForbiddenError, JustPushError
+from justpush.config import Settings
+from justpush.errors import (
+    ConflictError,
+    FeatureDisabledError,
+    ForbiddenError,
+    JustPushError,
+    MissingEnvError,
+)
 from justpush.pipeline import (
     DeploymentStatus,
     DeployOptions,
@@ -30,6 +38,8 @@ from .._schemas import (
     ErrorBody,
     EventPublic,
     JobPublic,
+    LivePublic,
+    PodPublic,
     RevisionPublic,
 )
 from .._state import AppState
@@ -47,6 +57,28 @@ _ERRORS_DEPLOY: dict[int | str, dict[str, Any]] = {**_ERRORS, 403: {"model": Err
 # How long an SSE reader waits for a wake-up before it polls the database again.
 _POLL_SECONDS = 1.0
 _KEEPALIVE_SECONDS = 15.0
+# The pass-through to an app: request bodies up to this size, answers cut at the other.
+PROXY_MAX_REQUEST_BYTES = 1024 * 1024
+PROXY_MAX_RESPONSE_BYTES = 5 * 1024 * 1024
+_PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+# Request headers an app may need; the caller's JustPush token and cookies never reach the app.
+_PROXY_REQUEST_HEADERS = {"accept", "accept-language", "content-type", "if-match", "if-none-match"}
+# Answer headers that belong to the hop or could act on the JustPush site itself.
+_PROXY_DROPPED_HEADERS = {
+    "connection",
+    "content-encoding",
+    "content-length",
+    "keep-alive",
+    "set-cookie",
+    "transfer-encoding",
+    "content-security-policy",
+    "strict-transport-security",
+    "access-control-allow-origin",
+    "access-control-allow-credentials",
+    "audit-id",
+}
+# A status answer waits this long for the cluster's live view before it answers without it.
+_LIVE_TIMEOUT_SECONDS = 5.0
 
 
 def require_enabled(state: StateDep) -> None:
@@ -148,11 +180,26 @@ async def deploy(
 ) -> DeploymentAccepted:
     """Build, push, deploy to Kubernetes and configure Kong; follow it at `events_url`.
 
-    `root` picks the API's folder inside the upload (default: the analysed or detected one)."""
+    `root` picks the API's folder inside the upload (default: the analysed or detected one). A variable
+    the analysed code requires (read without a default) must be in `env` or `secrets`: else 400
+    `missing_env` naming them, before any job exists."""
     options = options or DeployOptions()
+    upload = await store.get_upload(session, upload_id, owner_id=user.id)
     if options.root is not None:
-        upload = await store.get_upload(session, upload_id, owner_id=user.id)
         options = options.model_copy(update={"root": resolve_root(Path(upload.workspace), options.root)})
+    analysed = await store.get_analyze_result(session, upload_id)
+    if analysed is not None and analysed.status == "succeeded" and analysed.profile:
+        given = set(options.env) | set(options.secrets)
+        missing = sorted(
+            str(var["name"])
+            for var in analysed.profile.get("envVars") or []
+            if var.get("required") and var.get("default") is None and var.get("name") not in given
+        )
+        if missing:
+            raise MissingEnvError(
+                f"required environment variables have no value: {', '.join(missing)}",
+                details={"missing": missing},
+            )
     return await _enqueue(
         state,
         session,
@@ -251,27 +298,28 @@ async def status(upload_id: str, user: CurrentUser, session: SessionDep, state: 
         )
     await session.commit()
     settings = state.settings
-    # Stored by CONFIGURING: the upload's own path on the gateway (/<app>-<upload id>[/prefix]).
-    stored = (record.kong_api_id or {}).get("path_prefix")
-    prefix = (
-        str(stored)
-        if stored is not None
-        else _legacy_prefix(settings.gateway.path_prefix, upload_id, revision)
-    )
+    info = dict(record.k8s_deployment_info or {})
+    # The pod names stored at the last rollout are history; `live` has the pods of now.
+    info.pop("pods", None)
+    live = None
+    if info and record.deployment_status != pipeline.DeploymentStatus.DELETED.value:
+        live = await _live(state, upload_id, info.get("namespace"))
+    rollback_of = (revision.release or {}).get("rollback_of") if revision is not None else None
     return DeploymentPublic(
         upload_id=upload_id,
         status=record.deployment_status,
         image=record.docker_image,
-        kubernetes=record.k8s_deployment_info,
+        kubernetes=info or None,
         kong=record.kong_api_id,
-        gateway_url=(settings.kong.gateway_url.rstrip("/") + prefix)
-        if settings.kong.gateway_url and record.kong_api_id
-        else None,
+        gateway_url=gateway_url(settings, upload_id, record, revision),
         api_key=api_key,
         api_key_masked=_mask(key) if key else None,
         verification=record.verification,
         resource_usage=record.resource_usage,
         revision=revision.revision if revision else None,
+        serving_revision=int(rollback_of) if rollback_of else (revision.revision if revision else None),
+        replicas=info.get("replicas"),
+        live=live,
         job=JobPublic.model_validate(jobs[-1], from_attributes=True) if jobs else None,
         gateway_owed=record.gateway_owed,
         deployed_at=record.deployed_at,
@@ -287,6 +335,66 @@ def _legacy_prefix(configured: str, upload_id: str, revision: store.DeploymentRe
         stored = (revision.release.get("options") or {}).get("path_prefix")
         prefix = stored if stored is not None else prefix
     return str(prefix).replace("{upload_id}", upload_id).rstrip("/")
+
+
+def gateway_url(
+    settings: Settings, upload_id: str, record: store.AnalyzeResult, revision: store.DeploymentRevision | None
+) -> str | None:
+    """Where the app answers through Kong (the path prefix its revision was deployed with)."""
+    if not settings.kong.gateway_url or not record.kong_api_id:
+        return None
+    # Stored by CONFIGURING: the upload's own path on the gateway (/<app>-<upload id>[/prefix]).
+    stored = (record.kong_api_id or {}).get("path_prefix")
+    prefix = (
+        str(stored)
+        if stored is not None
+        else _legacy_prefix(settings.gateway.path_prefix, upload_id, revision)
+    )
+    return settings.kong.gateway_url.rstrip("/") + prefix
+
+
+async def _live(state: AppState, upload_id: str, namespace: str | None) -> LivePublic:
+    """The Deployment's replica counts and pods from the cluster; a failure to read is reported, not
+    raised, so the record still shows when the cluster is away."""
+    try:
+        async with k8s.K8sClient(state.settings.kubernetes) as cluster:
+            workload = await asyncio.wait_for(
+                cluster.workload_status(upload_id, namespace=namespace), _LIVE_TIMEOUT_SECONDS
+            )
+    except (JustPushError, TimeoutError) as exc:
+        message = exc.message if isinstance(exc, JustPushError) else "the cluster did not answer in time"
+        logger.warning("live status unavailable: %s", message, extra={"upload_id": upload_id})
+        return LivePublic(
+            deployment=None,
+            desired=0,
+            ready=0,
+            updated=0,
+            available=0,
+            pods=[],
+            read_at=store.utcnow(),
+            error=message,
+        )
+    return LivePublic(
+        deployment=workload.deployment,
+        desired=workload.desired,
+        ready=workload.ready,
+        updated=workload.updated,
+        available=workload.available,
+        pods=[
+            PodPublic(
+                name=p.name,
+                phase=p.phase,
+                ready=p.ready,
+                restarts=p.restarts,
+                terminating=p.terminating,
+                node=p.node,
+                reason=p.reason or next((c.reason for c in p.containers if c.reason), None),
+                message=p.message or next((c.message for c in p.containers if c.message), None),
+            )
+            for p in workload.pods
+        ],
+        read_at=store.utcnow(),
+    )
 
 
 def _mask(key: str) -> str:
@@ -490,3 +598,84 @@ async def logs(
         every=state.settings.api.stream_recheck_seconds,
         media_type="text/plain; charset=utf-8",
     )
+
+
+@router.api_route(
+    "/{upload_id}/proxy/{path:path}",
+    methods=_PROXY_METHODS,
+    responses={**_ERRORS, 413: {"model": ErrorBody}},
+    openapi_extra={"requestBody": {"content": {"*/*": {}}, "required": False}},
+)
+async def proxy(
+    upload_id: str, path: str, request: Request, user: CurrentUser, session: SessionDep, state: StateDep
+) -> Response:
+    """Call the deployed app, which is cluster-internal without Kong, through the Kubernetes API server's
+    service proxy: the method, path, query and body go to the upload's own Service.
+
+    Forwarded request headers: Accept, Accept-Language, Content-Type, If-Match, If-None-Match, any `X-…`
+    header, and `X-Upstream-Authorization` as the app's `Authorization` (this route's own Authorization is
+    the caller's JustPush token and is never forwarded). Bodies up to 1 MiB; answers are cut at 5 MiB
+    (`X-JustPush-Truncated: true`). `X-JustPush-Upstream-Seconds` is the app's time to answer."""
+    await store.get_upload(session, upload_id, owner_id=user.id)
+    record = await store.ensure_analyze_result(session, upload_id)
+    info = dict(record.k8s_deployment_info or {})
+    # A redeploy or rollback in progress leaves the app serving: refused only when deleted or never deployed.
+    gone = record.deployment_status == pipeline.DeploymentStatus.DELETED.value
+    await session.close()
+    if gone or not info.get("service"):
+        raise ConflictError(
+            f"upload '{upload_id}' is not serving (status {record.deployment_status}); deploy it first"
+        )
+    segments = path.split("/")
+    if any(segment in {".", ".."} for segment in segments):
+        raise HTTPException(400, "the path must not contain '.' or '..' segments")
+    body = await _bounded_body(request)
+    headers = {k: v for k, v in request.headers.items() if _forwarded(k)}
+    if "x-upstream-authorization" in request.headers:
+        headers["authorization"] = request.headers["x-upstream-authorization"]
+    headers.pop("x-upstream-authorization", None)
+    async with k8s.K8sClient(state.settings.kubernetes) as cluster:
+        answer = await cluster.service_request(
+            info["service"],
+            int(info.get("port") or 80),
+            request.method,
+            "/" + "/".join(quote(segment, safe="") for segment in segments),
+            params=list(request.query_params.multi_items()),
+            headers=headers,
+            content=body,
+            namespace=info.get("namespace"),
+            max_body=PROXY_MAX_RESPONSE_BYTES,
+        )
+    passed = [(k, v) for k, v in answer.headers if k.lower() not in _PROXY_DROPPED_HEADERS]
+    response = Response(content=answer.body, status_code=answer.status)
+    for name, value in passed:
+        response.headers.append(name, value)
+    # The app's answer comes from this site's origin: it may never run as a page here.
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-JustPush-Upstream-Seconds"] = f"{answer.seconds:.3f}"
+    if answer.truncated:
+        response.headers["X-JustPush-Truncated"] = "true"
+    return response
+
+
+def _forwarded(name: str) -> bool:
+    name = name.lower()
+    if name in _PROXY_REQUEST_HEADERS:
+        return True
+    return name.startswith("x-") and not name.startswith(("x-forwarded-", "x-justpush-", "x-csrf"))
+
+
+async def _bounded_body(request: Request) -> bytes:
+    too_large = HTTPException(413, f"the request body is over {PROXY_MAX_REQUEST_BYTES} bytes")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > PROXY_MAX_REQUEST_BYTES:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > PROXY_MAX_REQUEST_BYTES:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)

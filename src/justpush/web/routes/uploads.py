@@ -14,8 +14,10 @@ from justpush import pipeline, security, store, uploads
 from justpush.errors import ConflictError, UploadError, UploadTooLargeError
 
 from .._multipart import MultipartFile
-from .._schemas import ErrorBody, GitUploadCreate, UploadCreated, UploadPublic
+from .._schemas import ErrorBody, GitUploadCreate, UploadCreated, UploadPublic, UploadSummary
 from ..deps import CurrentUser, SessionDep, StateDep
+from .analyze import begin_analysis
+from .deploy import gateway_url
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
 
@@ -100,13 +102,38 @@ async def create_upload(
     except BaseException:
         uploads.remove_workspace(received.workspace)
         raise
-    return UploadCreated.model_validate(upload, from_attributes=True)
+    created = UploadCreated.model_validate(upload, from_attributes=True)
+    # Analysed at once: the page has a result to show and the deploy form knows the variables to ask for.
+    await begin_analysis(state, session, upload, user)
+    return created
 
 
 @router.get("")
-async def list_uploads(user: CurrentUser, session: SessionDep) -> list[UploadPublic]:
-    rows = await store.list_uploads(session, owner_id=user.id)
-    return [UploadPublic.model_validate(row, from_attributes=True) for row in rows]
+async def list_uploads(user: CurrentUser, session: SessionDep, state: StateDep) -> list[UploadSummary]:
+    """The user's uploads, newest first, each with its app (from the analysis) and its deployment."""
+    result: list[UploadSummary] = []
+    for row in await store.list_uploads(session, owner_id=user.id):
+        summary = UploadSummary.model_validate(row, from_attributes=True)
+        analysed = await store.get_analyze_result(session, row.id)
+        if analysed is not None:
+            profile, spec = analysed.profile or {}, analysed.spec or {}
+            status = analysed.deployment_status
+            revision = await store.latest_revision(session, row.id) if analysed.kong_api_id else None
+            summary = summary.model_copy(
+                update={
+                    "app_name": (spec.get("info") or {}).get("title"),
+                    "language": profile.get("language"),
+                    "framework": profile.get("framework"),
+                    "analysis_status": "not_started" if analysed.status == "pending" else analysed.status,
+                    "deployment_status": status,
+                    "url": gateway_url(state.settings, row.id, analysed, revision)
+                    if status != pipeline.DeploymentStatus.DELETED.value
+                    else None,
+                    "deployed_at": analysed.deployed_at,
+                }
+            )
+        result.append(summary)
+    return result
 
 
 @router.get("/{upload_id}", responses={404: {"model": ErrorBody}})

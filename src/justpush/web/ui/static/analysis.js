@@ -192,7 +192,8 @@ export function analysisPanel(uploadId, onResult) {
       await api("POST", base, options);
       setBadge($("#analysis-status"), "running");
     } catch (error) {
-      showError($("#analysis-error"), error);
+      // Already running (every upload starts one): its result is what the user asked for.
+      if (error.status !== 409) showError($("#analysis-error"), error);
     }
     await refresh();
   });

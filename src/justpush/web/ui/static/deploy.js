@@ -1,6 +1,7 @@
 // The deployment panel: deploy form, live pipeline (SSE), the deployment record, actions and logs.
 
 import { api, followEvents, readLines, request } from "./api.js";
+import { apiConsole } from "./console.js";
 import {
   $,
   $$,
@@ -15,6 +16,8 @@ import {
   setBadge,
   show,
   showError,
+  statusLabel,
+  statusTone,
 } from "./dom.js";
 
 const SEQUENCES = {
@@ -25,6 +28,8 @@ const SEQUENCES = {
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_EVENTS = 3000;
 const MAX_LOG_LINES = 5000;
+// How often a settled deployment's pods are read again.
+const LIVE_REFRESH_MS = 15000;
 
 /** The stage strip for one job, from the statuses it went through (status events, oldest first). */
 function renderStages(statuses) {
@@ -67,11 +72,52 @@ function renderStages(statuses) {
         h("span", { class: "stage-dot", "aria-hidden": "true" }),
         h("span", { class: "stage-name" }, label),
         h("span", { class: "visually-hidden" }, ` (${state})`),
-        seconds !== null && seconds >= 0 ? h("span", { class: "stage-time" }, `${seconds.toFixed(seconds < 10 ? 1 : 0)}s`) : null,
+        seconds !== null && seconds >= 0
+          ? h("span", { class: "stage-time" }, formatSeconds(seconds))
+          : state === "active" && visit >= 0
+            ? h("span", { class: "stage-time stage-timer", "data-since": statuses[visit].at }, formatSeconds(elapsedSince(statuses[visit].at)))
+            : null,
       ),
     );
   });
 }
+
+function formatSeconds(seconds) {
+  if (seconds >= 60) return `${Math.floor(seconds / 60)}m ${String(Math.floor(seconds % 60)).padStart(2, "0")}s`;
+  return `${seconds.toFixed(seconds < 10 ? 1 : 0)}s`;
+}
+
+function elapsedSince(iso) {
+  return Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
+}
+
+// The active stage's timer counts up while the page is open.
+setInterval(() => {
+  for (const timer of $$(".stage-timer[data-since]")) timer.textContent = formatSeconds(elapsedSince(timer.dataset.since));
+}, 1000);
+
+function statusBadge(status) {
+  const el = badge(statusLabel(status), statusTone(status));
+  el.dataset.status = status;
+  return el;
+}
+
+/** A failure: the one-line reason, and the rest (e.g. a crash's last log lines) folded and preformatted. */
+function reason(text, className = "") {
+  const [first, ...rest] = String(text).split("\n");
+  const line = h("span", { class: `reason-line ${className}` }, first.replace(/[;:]\s*(last log lines)?:?$/, ""));
+  if (!rest.length) return line;
+  return h(
+    "span",
+    { class: "reason" },
+    line,
+    h("details", { class: "reason-detail" }, h("summary", {}, `Details · ${rest.length} line${rest.length === 1 ? "" : "s"}`), h("pre", {}, rest.join("\n"))),
+  );
+}
+
+// Build and push output: folded under their stage.
+const FOLDED_STAGES = new Set(["BUILDING", "PUSHING"]);
+const MAX_FOLDED_LINES = 2000;
 
 // Measured before appending: a reader who scrolled up to read is left where they are.
 function nearBottom(el) {
@@ -79,7 +125,9 @@ function nearBottom(el) {
 }
 
 function statusLine(event) {
-  const note = event.message && event.message !== event.stage ? ` · ${event.message}` : "";
+  // A failure's detail is on its error event; the status line keeps to the reason.
+  const message = (event.message || "").split("\n")[0];
+  const note = message && message !== event.stage ? ` · ${message}` : "";
   return `→ ${event.stage}${note}`;
 }
 
@@ -136,13 +184,18 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
   const base = `/deploy/${encodeURIComponent(uploadId)}`;
   const deployRows = kvRows($("#deploy-form"));
   const redeployRows = kvRows($("#redeploy-form"));
+  const calls = apiConsole(uploadId);
   const jobs = new Map();
+  // Per job: the stage group events go into, and its folded log.
+  const groups = new Map();
   let currentJob = null;
   let record = null;
   let apiKey = null;
   let refreshTimer = 0;
   let stopLogs = null;
   let prefilled = false;
+  // Variables the analysed code reads without a default: a deploy needs a value for each.
+  let requiredEnv = [];
   let shownRevision;
 
   // --- the record --------------------------------------------------------------------------------------------
@@ -186,31 +239,81 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
     show($("#smoke"), results.length > 0);
   }
 
+  function renderPods(live) {
+    const body = clear($("#pods-table tbody"));
+    showError($("#pods-error"), live && live.error ? new Error(`The cluster could not be read: ${live.error}`) : null);
+    show($("#pods"), Boolean(live));
+    if (!live) return;
+    const current = live.pods.filter((p) => !p.terminating).length;
+    const leaving = live.pods.length - current;
+    $("#pods-summary").textContent =
+      `${live.ready}/${live.desired} ready · ${live.updated} updated · ${current} current` +
+      (leaving ? ` · ${leaving} terminating` : "") + ` · read ${formatTime(live.read_at)}`;
+    for (const pod of live.pods) {
+      const note = pod.terminating ? badge("terminating", "muted") : pod.reason ? h("span", { class: "small" }, pod.reason) : null;
+      body.append(
+        h(
+          "tr",
+          { class: pod.terminating ? "row-leaving" : "", "data-pod": pod.name, "data-terminating": String(pod.terminating) },
+          h("td", { class: "mono break" }, pod.name),
+          h("td", {}, pod.phase),
+          h("td", {}, pod.ready ? badge("ready", "ok") : badge("not ready", pod.terminating ? "muted" : "warn")),
+          h("td", { class: "num" }, pod.restarts),
+          h("td", { title: pod.message || "" }, note),
+        ),
+      );
+    }
+  }
+
+  /** Pods still coming or going: the view is read again soon until the cluster settles. */
+  function settling(live) {
+    return Boolean(
+      live && !live.error &&
+        (live.ready !== live.desired || live.updated !== live.desired ||
+          live.pods.some((p) => p.terminating) || live.pods.length !== live.desired),
+    );
+  }
+
+  function revisionLabel() {
+    if (record.serving_revision === null || record.serving_revision === undefined) return null;
+    if (record.serving_revision === record.revision) return String(record.revision);
+    return `${record.serving_revision} (restored by rollback, stored as revision ${record.revision})`;
+  }
+
   function renderRecord() {
     const status = record.status;
     const active = isActive(record);
     // After a delete nothing of the old deployment is live: its key and smoke results are history.
     const gone = status === "DELETED";
     if (gone) apiKey = null;
-    setBadge($("#deploy-status"), status || "");
+    setBadge($("#deploy-status"), statusLabel(status));
+    $("#deploy-status").className = `badge badge-${statusTone(status)}`;
+    $("#deploy-status").dataset.status = status || "";
     const k8s = record.kubernetes || {};
     const gateway = record.gateway_url && /^https?:\/\//.test(record.gateway_url) ? record.gateway_url : null;
     const job = record.job;
     fillFacts($("#record-facts"), [
-      ["Status", status && badge(status)],
-      ["Revision", record.revision],
+      ["Status", status && statusBadge(status)],
+      ["Revision", revisionLabel()],
+      ["Replicas", record.live && !record.live.error ? `${record.live.ready}/${record.live.desired} ready` : record.replicas],
       ["Gateway URL", gateway && h("span", { class: "with-copy" }, h("a", { href: gateway, rel: "noreferrer", target: "_blank" }, gateway), copyButton(gateway)), true],
       ["Image", record.image && h("span", { class: "with-copy" }, h("code", { class: "break" }, record.image), copyButton(record.image)), true],
       ["Namespace", k8s.namespace && h("code", {}, k8s.namespace)],
       ["Service", k8s.service && h("code", {}, `${k8s.service}${k8s.port ? `:${k8s.port}` : ""}`)],
-      ["Pods", k8s.pods && k8s.pods.length ? h("code", {}, k8s.pods.join(", ")) : null, true],
       ["Kong", record.kong && `${(record.kong.routes || []).length} routes, consumer ${record.kong.consumer || "—"}`],
       ["Kong cleanup", record.gateway_owed && h("span", { class: "text-warn" }, record.gateway_owed), true],
-      ["Last job", job && h("span", {}, `${job.kind} `, badge(job.status), job.error ? h("span", { class: "text-bad" }, ` ${job.error}`) : null)],
+      ["Last job", job && h("span", { class: "last-job" }, h("span", {}, `${job.kind} `, badge(job.status)), job.error ? reason(job.error, "text-bad") : null), Boolean(job && job.error)],
       ["Deployed", record.deployed_at && formatDate(record.deployed_at)],
     ]);
     renderKey();
+    renderPods(gone ? null : record.live);
+    calls.setRecord(record);
     renderSmoke(gone ? null : record.verification);
+    // The count set by deploy or scale, unless the user is typing a new one.
+    const scaleInput = $("#scale-replicas");
+    if (record.replicas !== null && record.replicas !== undefined && document.activeElement !== scaleInput) {
+      scaleInput.value = record.replicas;
+    }
     show($("#record"), Boolean(status));
     show($("#pipeline"), Boolean(status) || jobs.size > 0);
 
@@ -222,6 +325,7 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
     show($("#logs"), manageable);
     $$("#actions button").forEach((button) => (button.disabled = active));
     renderJobControls(active ? job : null);
+    renderStreamState();
     if (!currentJob && status) renderStages([{ status, at: record.updated_at }]);
     if (manageable && record.revision !== shownRevision) {
       shownRevision = record.revision;
@@ -251,6 +355,8 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
       renderRecord();
       // A job's own status is set just after its last event: look again until it has ended.
       if (isActive(record)) refreshTimer = setTimeout(refresh, 1500);
+      else if (settling(record.live)) refreshTimer = setTimeout(refresh, 2000);
+      else if (record.live) refreshTimer = setTimeout(refresh, LIVE_REFRESH_MS);
       return true;
     } catch (error) {
       if (error.code === "feature_disabled") {
@@ -287,15 +393,40 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
       jobs.set(jobId, []);
       list.append(h("li", { class: "ev ev-job" }, `Job ${jobId}`));
     }
-    list.append(
+    const line = h(
+      "li",
+      { class: `ev ev-${event.kind}` },
+      h("time", { datetime: event.created_at }, formatTime(event.created_at)),
+      h("span", { class: "ev-stage" }, event.stage),
       h(
-        "li",
-        { class: `ev ev-${event.kind}` },
-        h("time", { datetime: event.created_at }, formatTime(event.created_at)),
-        h("span", { class: "ev-stage" }, event.stage),
-        h("span", { class: "ev-msg" }, event.kind === "status" ? statusLine(event) : event.message),
+        "span",
+        { class: "ev-msg" },
+        event.kind === "status" ? statusLine(event) : event.kind === "error" ? reason(event.message) : event.message,
       ),
     );
+    const group = jobId ? groups.get(jobId) : null;
+    if (event.kind === "status" && jobId) {
+      // Each stage opens a group: what happens during it is listed under it.
+      const items = h("ol", { class: "ev-items" });
+      list.append(h("li", { class: "ev-group", "data-stage": event.stage }, h("ol", { class: "ev-items ev-head" }, line), items));
+      groups.set(jobId, { stage: event.stage, items, fold: null });
+    } else if (group && event.kind === "progress" && FOLDED_STAGES.has(event.stage)) {
+      if (!group.fold || group.fold.stage !== event.stage) {
+        const lines = h("ol", { class: "ev-items" });
+        const summary = h("summary", {}, "");
+        group.items.append(h("li", { class: "ev-fold" }, h("details", {}, summary, lines)));
+        group.fold = { stage: event.stage, lines, summary, count: 0 };
+      }
+      group.fold.lines.append(line);
+      group.fold.count += 1;
+      while (group.fold.lines.childElementCount > MAX_FOLDED_LINES) group.fold.lines.firstElementChild.remove();
+      const kind = event.stage === "BUILDING" ? "build" : "push";
+      group.fold.summary.textContent = `${kind} log · ${group.fold.count} line${group.fold.count === 1 ? "" : "s"}`;
+    } else if (group) {
+      group.items.append(line);
+    } else {
+      list.append(line);
+    }
     while (list.childElementCount > MAX_EVENTS) list.firstElementChild.remove();
     if (follow) list.scrollTop = list.scrollHeight;
     show($("#pipeline"));
@@ -308,11 +439,20 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
     }
   }
 
-  function onStreamState(state, error) {
-    const label = { live: "● live", reconnecting: "reconnecting…", stopped: "stopped" }[state];
+  let streamState = "stopped";
+
+  /** The live dot is on while a job runs; between jobs the stream still listens, quietly. */
+  function renderStreamState() {
+    const state = streamState === "live" && !isActive(record) ? "idle" : streamState;
+    const label = { live: "● live", idle: "○ idle · listening", reconnecting: "reconnecting…", stopped: "stopped" }[state];
     const el = $("#stream-state");
     el.textContent = label;
     el.className = `stream-${state}`;
+  }
+
+  function onStreamState(state, error) {
+    streamState = state;
+    renderStreamState();
     if (error) showError($("#deploy-error"), error);
   }
 
@@ -334,10 +474,23 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
     }
   }
 
+  /** Flag the empty required fields (aria-invalid) so the user sees which ones to fill. */
+  function markMissing(names) {
+    for (const input of $$("#deploy-form .kv-value")) {
+      const missing = names.includes(input.dataset.requiredName || "") && !input.value;
+      input.setAttribute("aria-invalid", String(missing));
+    }
+  }
+
   $("#deploy-form").addEventListener("submit", (event) => {
     event.preventDefault();
     submit(event.target, $("#deploy-error"), async () => {
       const { env, secrets } = deployRows.collect();
+      const missing = requiredEnv.filter((name) => !(name in env) && !(name in secrets));
+      if (missing.length) {
+        markMissing(missing);
+        throw new Error(`Required variables have no value: ${missing.join(", ")}. The code reads them without a default.`);
+      }
       const replicas = Number($("#deploy-replicas").value);
       await api("POST", base, { json: { env, secrets, replicas } });
       apiKey = null;
@@ -360,16 +513,24 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
       const { env, secrets } = redeployRows.collect();
       const unset = $("#redeploy-unset").value.split(",").map((s) => s.trim()).filter(Boolean);
       await api("POST", `${base}/redeploy`, { json: { env, secrets, unset, rebuild: $("#redeploy-rebuild").checked } });
-      redeployRows.reset();
-      redeployRows.add("env");
       $("#redeploy-unset").value = "";
     });
   });
 
-  $("#rollback-form").addEventListener("submit", (event) => {
+  $("#rollback-form").addEventListener("submit", async (event) => {
     event.preventDefault();
+    const form = event.target;
     const value = $("#rollback-revision").value;
-    submit(event.target, $("#actions-error"), () =>
+    const target = value ? `revision ${value}` : "the last good revision before the current one";
+    const replicas = record && record.replicas !== null && record.replicas !== undefined ? record.replicas : null;
+    const ok = await confirmDialog(
+      `Roll back to ${target}? Its image, environment, secrets and gateway settings replace the current ones` +
+        (replicas !== null ? `; the replica count stays at ${replicas}.` : ".") +
+        " The smoke test runs again afterwards.",
+      "Roll back",
+    );
+    if (!ok) return;
+    await submit(form, $("#actions-error"), () =>
       api("POST", `${base}/rollback`, { json: value ? { revision: Number(value) } : {} }),
     );
   });
@@ -394,16 +555,56 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
     await submit($("#actions"), $("#actions-error"), () => api("DELETE", base));
   });
 
+  /** What runs now: the newest revision's settings with the replica count set since. */
+  function renderConfig(revision) {
+    show($("#config"), Boolean(revision));
+    if (!revision) return;
+    const restored = revision.rollback_of ? ` (restores revision ${revision.rollback_of})` : "";
+    $("#config-revision").textContent = `revision ${revision.revision}${restored}`;
+    const env = Object.entries(revision.env || {});
+    const res = revision.resources || {};
+    const resources = ["requests", "limits"]
+      .filter((k) => res[k])
+      .map((k) => `${k}: ${Object.entries(res[k]).map(([n, v]) => `${n} ${v}`).join(", ")}`)
+      .join(" · ");
+    const rate = revision.rate_limit
+      ? Object.entries(revision.rate_limit).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => `${v}/${k}`).join(", ")
+      : null;
+    fillFacts($("#config-facts"), [
+      ["Image", h("code", { class: "break" }, revision.image), true],
+      ["Replicas", record && record.replicas !== null && record.replicas !== undefined ? record.replicas : revision.replicas],
+      ["Size", revision.size],
+      ["Resources", resources || "size defaults"],
+      ["Rate limit", rate || "gateway default"],
+      ["Environment", env.length ? h("ul", { class: "plain mono", id: "config-env" }, env.map(([k, v]) => h("li", {}, `${k}=${v}`))) : "none", true],
+      ["Secrets", revision.secret_names.length ? h("ul", { class: "plain mono", id: "config-secrets" }, revision.secret_names.map((n) => h("li", {}, `${n} (value hidden)`))) : "none", true],
+    ]);
+  }
+
+  /** The redeploy form starts from what runs: plain values filled in, secrets by name (empty keeps them). */
+  function prefillRedeploy(revision) {
+    redeployRows.reset();
+    for (const [name, value] of Object.entries(revision.env || {})) {
+      $(".kv-value", redeployRows.add("env", name)).value = value;
+    }
+    for (const name of revision.secret_names || []) {
+      $(".kv-value", redeployRows.add("secret", name)).placeholder = "unchanged";
+    }
+    redeployRows.add("env");
+  }
+
   async function loadRevisions() {
     const select = clear($("#rollback-revision"));
     select.append(h("option", { value: "" }, "Last good revision before the current one"));
     try {
       const revisions = await api("GET", `${base}/revisions`);
-      const latest = revisions[revisions.length - 1];
-      if (latest) $("#scale-replicas").value = latest.replicas;
+      const current = revisions[revisions.length - 1];
+      renderConfig(current);
+      if (current) prefillRedeploy(current);
       for (const r of revisions.slice().reverse()) {
         const image = r.image.includes("@") ? r.image.split("@")[1].slice(0, 19) : r.image;
-        const label = `#${r.revision} · ${r.status} · ${image} · ${r.replicas} replica(s) · ${formatDate(r.created_at)}`;
+        const restored = r.rollback_of ? ` (revision ${r.rollback_of} restored)` : "";
+        const label = `#${r.revision} · ${r.status}${restored} · ${image} · ${r.replicas} replica(s) · ${formatDate(r.created_at)}`;
         select.append(h("option", { value: r.revision }, label));
       }
     } catch (error) {
@@ -454,11 +655,18 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
   return {
     /** Prefill the deploy form with the variables the code needs (once, when the analysis is known). */
     prefill(analysis) {
+      if (analysis.status === "succeeded" && analysis.spec) calls.setSpec(analysis.spec);
       if (prefilled || analysis.status !== "succeeded" || !analysis.profile) return;
       prefilled = true;
       deployRows.reset();
       for (const env of analysis.profile.envVars || []) {
-        if (env.required) deployRows.add(env.secret ? "secret" : "env", env.name);
+        if (!env.required) continue;
+        const row = deployRows.add(env.secret ? "secret" : "env", env.name);
+        if (env.default === null || env.default === undefined) {
+          requiredEnv.push(env.name);
+          $(".kv-value", row).setAttribute("aria-required", "true");
+          $(".kv-value", row).dataset.requiredName = env.name;
+        }
       }
       if (deployRows.isEmpty()) deployRows.add("env");
     },

@@ -75,6 +75,13 @@ export function statusTone(status) {
   }
 }
 
+/** Human labels for deployment states ("ROLLED_BACK" → "Rolled back"). */
+export function statusLabel(status) {
+  if (!status) return "";
+  const text = String(status).replace(/_/g, " ").toLowerCase();
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 export function setBadge(el, text) {
   el.textContent = text;
   el.className = `badge badge-${statusTone(text)}`;

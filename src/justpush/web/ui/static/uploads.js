@@ -1,7 +1,7 @@
 // /ui: the user's uploads and a new upload from an archive or a git URL.
 
 import { api } from "./api.js";
-import { $, $$, clear, formatBytes, formatDate, h, show, showError } from "./dom.js";
+import { $, $$, badge, clear, confirmDialog, formatBytes, formatDate, h, show, showError, statusLabel, statusTone, toast } from "./dom.js";
 
 function source(upload) {
   if (upload.source_kind === "git") {
@@ -20,20 +20,45 @@ async function loadUploads() {
     clear(body);
     uploads.sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
     for (const upload of uploads) {
+      const link = `/ui/uploads/${encodeURIComponent(upload.id)}`;
+      const name = upload.app_name || (upload.analysis_status === "running" ? "analysing…" : "—");
+      const framework = [upload.language, upload.framework && upload.framework !== "none" ? upload.framework : null]
+        .filter(Boolean)
+        .join(" · ");
+      const remove = h("button", { type: "button", class: "btn btn-ghost btn-small", "data-delete": upload.id }, "Delete");
+      remove.addEventListener("click", () => deleteUpload(upload, name));
       body.append(
         h(
           "tr",
-          {},
-          h("td", {}, h("a", { href: `/ui/uploads/${encodeURIComponent(upload.id)}`, class: "mono" }, upload.id)),
-          h("td", { class: "wrap" }, source(upload)),
-          h("td", { class: "num" }, upload.files),
-          h("td", { class: "num" }, formatBytes(upload.bytes)),
+          { "data-upload": upload.id },
+          h("td", {}, h("a", { href: link }, name), h("div", { class: "small mono muted" }, upload.id)),
+          h("td", {}, framework || "—"),
+          h("td", {}, upload.deployment_status ? badge(statusLabel(upload.deployment_status), statusTone(upload.deployment_status)) : h("span", { class: "muted" }, "not deployed")),
+          h("td", { class: "wrap" }, upload.url ? h("a", { href: upload.url, rel: "noreferrer", target: "_blank", class: "mono" }, upload.url) : "—"),
+          h("td", {}, upload.deployed_at ? formatDate(upload.deployed_at) : "—"),
+          h("td", { class: "wrap" }, source(upload), h("div", { class: "small muted" }, `${upload.files} files · ${formatBytes(upload.bytes)}`)),
           h("td", {}, formatDate(upload.created_at)),
+          h("td", {}, remove),
         ),
       );
     }
     show($("#uploads-empty"), uploads.length === 0);
     show($("#uploads-table"), uploads.length > 0);
+  } catch (error) {
+    showError($("#uploads-error"), error);
+  }
+}
+
+async function deleteUpload(upload, name) {
+  const ok = await confirmDialog(
+    `Delete upload ${name} (${upload.id})? Its files, analysis, events and revisions are removed. A deployed app must be deleted first.`,
+    "Delete upload",
+  );
+  if (!ok) return;
+  try {
+    await api("DELETE", `/uploads/${encodeURIComponent(upload.id)}`);
+    toast(`Upload ${upload.id} deleted`);
+    await loadUploads();
   } catch (error) {
     showError($("#uploads-error"), error);
   }
