@@ -41,10 +41,15 @@ async def upload(client: httpx.AsyncClient, auth: dict[str, str], files: dict[st
 async def analyse(
     client: httpx.AsyncClient, auth: dict[str, str], upload_id: str, *, within: float = 60.0
 ) -> dict[str, Any]:
-    """Start the analysis and wait for it to end; the final GET /analyze/{id} body."""
+    """Start the analysis (once the one every upload gets on arrival has ended) and wait for it to end;
+    the final GET /analyze/{id} body."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while (await client.get(f"/analyze/{upload_id}", headers=auth)).json()["status"] == "running":
+        assert loop.time() < deadline, f"the analysis on arrival of {upload_id} did not end within {within} s"
+        await asyncio.sleep(0.1)
     started = await client.post(f"/analyze/{upload_id}", headers=auth)
     assert started.status_code == 202, started.text
-    loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while loop.time() < deadline:
         body: dict[str, Any] = (await client.get(f"/analyze/{upload_id}", headers=auth)).json()

@@ -134,7 +134,7 @@ async def test_an_upload_with_a_queued_job_is_not_deleted(
     assert (await client.post(f"/deploy/{upload_id}", headers=auth, json={})).status_code == 202
     refused = await client.delete(f"/uploads/{upload_id}", headers=auth)
     assert refused.status_code == 409
-    assert "cancel it first" in refused.json()["error"]["message"]
+    assert "cancel it" in refused.json()["error"]["message"]
     assert (await client.get(f"/uploads/{upload_id}", headers=auth)).status_code == 200
     listed = (await client.get("/uploads", headers=auth)).json()
     assert [(u["id"], u["deployment_status"]) for u in listed] == [(upload_id, "PENDING")]
