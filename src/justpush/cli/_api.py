@@ -11,12 +11,13 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
-from justpush import store
-from justpush.config import Settings
+    from justpush.config import Settings
+
 from justpush.errors import (
     AuthError,
     ConflictError,
@@ -73,6 +74,8 @@ class Api:
         self.streaming = streaming
 
     async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        import httpx
+
         try:
             response = await self.client.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
@@ -82,6 +85,8 @@ class Api:
 
     async def download(self, path: str) -> bytes:
         """A binary answer (e.g. a zip), errors mapped like `call`'s."""
+        import httpx
+
         try:
             response = await self.client.get(path)
         except httpx.HTTPError as exc:
@@ -91,6 +96,8 @@ class Api:
 
     async def events(self, upload_id: str, after: int = 0) -> AsyncIterator[dict[str, Any]]:
         """Every event after `after`, until no job is queued or running."""
+        import httpx
+
         path = f"/deploy/{upload_id}/events"
         if self.streaming:
             try:
@@ -146,6 +153,8 @@ async def parse_sse(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
 async def open_api(
     settings_loader: Any, server: str | None, token: str | None, user: str | None
 ) -> AsyncIterator[Api]:
+    import httpx
+
     if server:
         if not token:
             raise AuthError("--server needs --token (or JUSTPUSH_TOKEN)")
@@ -162,7 +171,9 @@ async def open_api(
 async def in_process_app(
     settings: Settings, token: str | None, user: str | None
 ) -> AsyncIterator[httpx.AsyncClient]:
-    from justpush import security
+    import httpx
+
+    from justpush import security, store
     from justpush.web import create_app, default_workers
 
     if not token and not user:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import importlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from justpush.config import Settings
-from justpush.config import load as load_config
+if TYPE_CHECKING:
+    from justpush.config import Settings
 
 app = typer.Typer(
     name="justpush",
@@ -37,6 +38,8 @@ def _global_options(
 
 def load_settings(ctx: typer.Context, config: Path | None = None) -> Settings:
     """The effective settings: a command's own `--config` wins over the global one."""
+    from justpush.config import load as load_config
+
     chosen = config or (ctx.find_root().obj or {}).get("config")
     return load_config(chosen, os.environ)
 

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 import typer
 import yaml
 
-from justpush.analysis import AnalysisOptions, analyze, profile_to_dict
 from justpush.errors import AnalysisError
 
 
@@ -45,6 +44,8 @@ def analyze_command(
     ] = None,
 ) -> None:
     """Analyse a source tree statically and print its OpenAPI 3.1 spec (warnings go to stderr)."""
+    from justpush.analysis import AnalysisOptions, analyze, profile_to_dict
+
     if fmt not in ("json", "yaml"):
         raise typer.BadParameter("must be json or yaml", param_hint="--format")
     result = analyze(path, AnalysisOptions(overrides=_parse_sets(sets or []), root=root))

@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import anyio
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from justpush.analysis import AnalysisOptions, ProjectProfile, analyze
-from justpush.build import (
-    DockerBuilder,
-    DockerfileOptions,
-    LintFinding,
-    PreparedDockerfile,
-    choose_runtime,
-    prepare_dockerfile,
-)
-from justpush.config import Settings
+if TYPE_CHECKING:
+    from justpush.analysis import ProjectProfile
+    from justpush.build import LintFinding, PreparedDockerfile
+    from justpush.config import Settings
 from justpush.errors import GenerationError
-from justpush.registry import RegistryClient, image_reference, parse_reference
 
 from ._app import load_settings
 
@@ -32,6 +25,9 @@ _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 def _prepare(
     path: Path, settings: Settings, upload_id: str, root: str | None = None
 ) -> tuple[ProjectProfile, PreparedDockerfile]:
+    from justpush.analysis import AnalysisOptions, analyze
+    from justpush.build import DockerfileOptions, choose_runtime, prepare_dockerfile
+
     result = analyze(path, AnalysisOptions(root=root))
     options = DockerfileOptions(
         base_images=settings.build.base_images, runtimes=settings.build.runtimes, upload_id=upload_id
@@ -83,6 +79,9 @@ def build_command(
     upload_id: Annotated[str | None, typer.Option(help="Revision label and pushed tag.")] = None,
 ) -> None:
     """Build an image (and push it) with live progress."""
+    from justpush.build import DockerBuilder
+    from justpush.registry import RegistryClient, image_reference, parse_reference
+
     settings = load_settings(ctx)
     upload = upload_id or f"local-{secrets.token_hex(4)}"
     _, prepared = _prepare(path, settings, upload)

@@ -7,8 +7,6 @@ import json
 import typer
 import yaml
 
-from justpush.config import masked_dump
-
 from ._app import group, load_settings
 
 
@@ -17,6 +15,8 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of YAML."),
 ) -> None:
     """Print the effective configuration (defaults < file < local file < environment)."""
+    from justpush.config import masked_dump
+
     dumped = masked_dump(load_settings(ctx))
     if as_json:
         typer.echo(json.dumps(dumped, indent=2))

@@ -5,8 +5,6 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from justpush import store
-
 from ._app import group, load_settings
 
 
@@ -15,6 +13,8 @@ def upgrade(
     revision: str = typer.Option("head", help="Target revision."),
 ) -> None:
     """Migrate the configured database (default: to the newest revision)."""
+    from justpush import store
+
     settings = load_settings(ctx)
     store.upgrade(settings.database_url, revision)
     Console().print(f"database at revision {store.current_revision(settings.database_url)}")
@@ -22,6 +22,8 @@ def upgrade(
 
 def current(ctx: typer.Context) -> None:
     """Print the database's current revision and the newest one available."""
+    from justpush import store
+
     settings = load_settings(ctx)
     Console().print(
         f"current: {store.current_revision(settings.database_url) or 'empty'}  head: {store.head_revision()}"

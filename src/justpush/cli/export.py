@@ -8,18 +8,7 @@ from pathlib import Path, PurePosixPath
 
 import typer
 
-from justpush.analysis import analyze
 from justpush.errors import UploadError
-from justpush.exports import TerraformOptions, render_terraform
-from justpush.k8s import (
-    SERVICE_PORT,
-    ManifestOptions,
-    app_from_profile,
-    base_name,
-    render_manifests,
-    scaling_plan,
-)
-from justpush.kong import KongOptions, KongTarget, gateway_prefix, openapi_to_kong
 
 from ._api import Api
 from ._app import group, load_settings
@@ -35,6 +24,18 @@ def _write(files: dict[str, str], output: Path) -> None:
 
 def _from_folder(ctx: typer.Context, path: Path, image: str, upload_id: str) -> dict[str, str]:
     """What a deployment of the folder would apply, rendered offline (nothing is touched)."""
+    from justpush.analysis import analyze
+    from justpush.exports import TerraformOptions, render_terraform
+    from justpush.k8s import (
+        SERVICE_PORT,
+        ManifestOptions,
+        app_from_profile,
+        base_name,
+        render_manifests,
+        scaling_plan,
+    )
+    from justpush.kong import KongOptions, KongTarget, gateway_prefix, openapi_to_kong
+
     settings = load_settings(ctx)
     result = analyze(path)
     name = result.profile.name or path.resolve().name

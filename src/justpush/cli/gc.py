@@ -9,14 +9,16 @@ queued or running job.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 import typer
 from rich.console import Console
 
-from justpush import build, store
-
 from ._app import load_settings
+
+if TYPE_CHECKING:
+    from justpush import build
 
 out = Console(highlight=False, soft_wrap=True)
 
@@ -35,6 +37,8 @@ def gc(
     config: Path | None = typer.Option(None, "--config", help="Configuration file.", dir_okay=False),
 ) -> None:
     """Remove local images of uploads with no queued or running job."""
+    from justpush import build, store
+
     settings = load_settings(ctx, config)
     store.upgrade(settings.database_url)
 

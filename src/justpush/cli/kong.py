@@ -8,16 +8,15 @@ from typing import Any
 import typer
 import yaml
 
-from justpush.analysis import analyze
 from justpush.errors import GenerationError
-from justpush.k8s import SERVICE_PORT, base_name
-from justpush.kong import KongOptions, KongTarget, openapi_to_kong, to_deck, to_kic
 
 from ._app import group, load_settings
 
 
 def _load_spec(path: Path) -> tuple[dict[str, Any], str, int | None]:
     """(spec, default name, port) from a spec file (YAML or JSON) or a source folder (analysed)."""
+    from justpush.analysis import analyze
+
     if path.is_dir():
         result = analyze(path)
         return result.spec, result.profile.name or path.resolve().name, result.profile.port
@@ -44,6 +43,9 @@ def kong(
     namespace: str | None = typer.Option(None, "--namespace", help="Kubernetes namespace (default: config)."),
 ) -> None:
     """Print the Kong entities a deployment would configure (nothing is touched)."""
+    from justpush.k8s import SERVICE_PORT, base_name
+    from justpush.kong import KongOptions, KongTarget, openapi_to_kong, to_deck, to_kic
+
     if output_format not in ("deck", "kic"):
         raise typer.BadParameter("must be deck or kic", param_hint="--format")
     settings = load_settings(ctx)

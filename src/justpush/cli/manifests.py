@@ -7,9 +7,6 @@ from typing import cast
 
 import typer
 
-from justpush.analysis import AnalysisOptions, analyze
-from justpush.k8s import AppSize, ManifestOptions, app_from_profile, dump_yaml, render_manifests, scaling_plan
-
 from ._app import group, load_settings
 
 
@@ -35,6 +32,16 @@ def manifests(
     ),
 ) -> None:
     """Print the multi-document YAML that a deployment would apply (nothing is touched)."""
+    from justpush.analysis import AnalysisOptions, analyze
+    from justpush.k8s import (
+        AppSize,
+        ManifestOptions,
+        app_from_profile,
+        dump_yaml,
+        render_manifests,
+        scaling_plan,
+    )
+
     settings = load_settings(ctx).kubernetes
     result = analyze(path, AnalysisOptions(root=root))
     if size not in ("small", "medium", "large"):

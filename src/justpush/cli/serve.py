@@ -5,11 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-import uvicorn
 
-from justpush import store
 from justpush.logging import configure_logging
-from justpush.web import create_app, default_workers
 
 from ._app import load_settings
 
@@ -21,6 +18,11 @@ def serve(
     config: Path | None = typer.Option(None, "--config", help="Configuration file.", dir_okay=False),
 ) -> None:
     """Run the JustPush API server."""
+    import uvicorn
+
+    from justpush import store
+    from justpush.web import create_app, default_workers
+
     settings = load_settings(ctx, config)
     configure_logging(settings.server.log_level, settings.server.log_format)
     # Before binding the port, so a server that answers is always on the current schema.

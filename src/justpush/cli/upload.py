@@ -13,14 +13,14 @@ import tempfile
 import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
-import httpx
+
+if TYPE_CHECKING:
+    from justpush.config import Settings
 import typer
 
-from justpush import security, store, uploads
-from justpush.config import Settings
 from justpush.errors import (
     AuthError,
     ExternalServiceError,
@@ -82,6 +82,8 @@ async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
 async def _upload_remote(
     server: str, token: str, archive: Path | None, git_url: str | None, ref: str | None
 ) -> dict[str, Any]:
+    import httpx
+
     headers = {"Authorization": f"Bearer {token}"}
     try:
         async with httpx.AsyncClient(base_url=server, headers=headers, timeout=600) as client:
@@ -106,6 +108,8 @@ async def _upload_local(
     git_url: str | None,
     ref: str | None,
 ) -> dict[str, Any]:
+    from justpush import security, store, uploads
+
     data_dir, limits = settings.server.data_dir, settings.uploads
     async with session_scope(settings) as session:
         if token:

@@ -7,7 +7,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from justpush import security, store
 from justpush.errors import NotFoundError
 
 from ._app import group, load_settings
@@ -20,6 +19,8 @@ def create(
     admin: bool = typer.Option(False, "--admin", help="Make the user an administrator."),
 ) -> None:
     """Create a user and print its API token (shown only this once)."""
+    from justpush import security, store
+
     settings = load_settings(ctx)
 
     async def run() -> str:
@@ -41,6 +42,8 @@ def token(
     label: str = typer.Option("", "--label", help="What the token is for."),
 ) -> None:
     """Issue another API token for an existing user (shown only this once)."""
+    from justpush import security, store
+
     settings = load_settings(ctx)
 
     async def run() -> str:
@@ -58,6 +61,8 @@ def token(
 
 def revoke(ctx: typer.Context, name: str = typer.Argument(..., help="Existing user name.")) -> None:
     """Revoke every API token of a user: refused at once, open streams close within seconds."""
+    from justpush import security, store
+
     settings = load_settings(ctx)
 
     async def run() -> int:
@@ -80,6 +85,8 @@ def revoke(ctx: typer.Context, name: str = typer.Argument(..., help="Existing us
 
 def list_users(ctx: typer.Context) -> None:
     """List users."""
+    from justpush import store
+
     settings = load_settings(ctx)
 
     async def run() -> list[tuple[str, str, str]]:

@@ -12,9 +12,7 @@ from pathlib import Path
 import anyio
 import typer
 
-from justpush import pipeline, store
 from justpush.logging import configure_logging
-from justpush.security import load_secret_box, prepare_data_dir
 
 from ._app import load_settings
 
@@ -24,6 +22,9 @@ def worker(
     config: Path | None = typer.Option(None, "--config", help="Configuration file.", dir_okay=False),
 ) -> None:
     """Run the pipeline worker until interrupted."""
+    from justpush import pipeline, store
+    from justpush.security import load_secret_box, prepare_data_dir
+
     settings = load_settings(ctx, config)
     configure_logging(settings.server.log_level, settings.server.log_format)
     prepare_data_dir(settings.server.data_dir)
