@@ -51,7 +51,13 @@ def _from_folder(ctx: typer.Context, path: Path, image: str, upload_id: str) -> 
         require_env=False,
     )
     namespace = settings.kubernetes.namespace
-    manifests = render_manifests(app, ManifestOptions(namespace=namespace))
+    kubernetes = settings.kubernetes
+    manifest_options = ManifestOptions(
+        namespace=namespace,
+        termination_grace_period_seconds=kubernetes.termination_grace_period_seconds,
+        pre_stop_seconds=kubernetes.pre_stop_delay,
+    )
+    manifests = render_manifests(app, manifest_options)
     target = KongTarget(
         upload_id=upload_id,
         name=name,

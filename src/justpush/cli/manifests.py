@@ -66,6 +66,8 @@ def manifests(
         gateway_namespace=settings.gateway_namespace,
         hpa_api_version="autoscaling/v2beta2" if legacy else "autoscaling/v2",
         pdb_api_version="policy/v1beta1" if legacy else "policy/v1",
+        termination_grace_period_seconds=settings.termination_grace_period_seconds,
+        pre_stop_seconds=settings.pre_stop_delay,
     )
     typer.echo(dump_yaml(render_manifests(app, options)), nl=False)
 

@@ -63,6 +63,14 @@ class KubernetesSettings(Section):
     rollout_timeout_seconds: int = Field(300, ge=5)
     # How long a pod may take to stop after SIGTERM (also how long a delete may wait for it).
     termination_grace_period_seconds: int = Field(30, ge=0, le=3600)
+    # A stopping pod keeps serving this long (preStop sleep) while its endpoint is removed everywhere,
+    # so a rollout drops no request even when the app exits at once on SIGTERM; capped below the grace.
+    pre_stop_seconds: int = Field(5, ge=0, le=300)
+
+    @property
+    def pre_stop_delay(self) -> int:
+        """The preStop sleep, leaving the app at least half the grace period to stop on its own."""
+        return min(self.pre_stop_seconds, self.termination_grace_period_seconds // 2)
 
     def namespace_allowed(self, namespace: str) -> bool:
         return namespace == self.namespace or namespace in self.allowed_namespaces

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -66,6 +67,8 @@ class AppDeployment:
     writable_paths: tuple[str, ...] = ()
     # False turns the read-only root filesystem off, for apps that write anywhere.
     read_only_root: bool = True
+    # The image has a `sleep` on its PATH (a shell-less image, e.g. distroless, has not).
+    has_sleep: bool = False
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,10 @@ class ManifestOptions:
     registry_credentials: RegistryCredentials | None = None
     # None = only slow starters (the JVM) get a startup probe.
     startup_probe: bool | None = None
+    # preStop delay: a stopping pod keeps serving while its endpoint is removed (0 = none).
+    pre_stop_seconds: int = 0
+    # The cluster runs the preStop `sleep` action itself (Kubernetes 1.30+); older ones exec the image's.
+    native_sleep_action: bool = False
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,12 @@ class ClusterInfo:
     hpa_api_version: HpaApiVersion | None
     pdb_api_version: PdbApiVersion | None
     metrics_api: bool
+
+    @property
+    def native_sleep_action(self) -> bool:
+        """Kubernetes 1.30 and later run a preStop `sleep` without the image's help."""
+        found = re.match(r"v?(\d+)\.(\d+)", self.server_version)
+        return found is not None and (int(found.group(1)), int(found.group(2))) >= (1, 30)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from justpush.errors import GenerationError
 from ._model import AppDeployment, AppSize, Autoscaling, EnvEntry, Resources, Runtime
 
 _RUNTIMES: frozenset[str] = frozenset({"python", "node", "java", "go"})
+_RUNTIMES_WITH_SLEEP: frozenset[str] = frozenset({"python", "node", "java"})
 
 
 def app_from_profile(
@@ -74,5 +75,7 @@ def app_from_profile(
         openapi=openapi,
         # Only generated images are known to hold the app in /app, where these paths are relative to.
         writable_paths=profile.writable_paths if profile.dockerfile is None else (),
+        # Generated images of these runtimes are Debian-based; Go's are distroless (no shell, no sleep).
+        has_sleep=profile.dockerfile is None and runtime in _RUNTIMES_WITH_SLEEP,
         read_only_root=read_only_root,
     )

@@ -30,7 +30,10 @@ from lightkube.models.core_v1 import (
     EmptyDirVolumeSource,
     EnvVar,
     EnvVarSource,
+    ExecAction,
     HTTPGetAction,
+    Lifecycle,
+    LifecycleHandler,
     LimitRangeItem,
     LimitRangeSpec,
     LocalObjectReference,
@@ -45,6 +48,7 @@ from lightkube.models.core_v1 import (
     SecurityContext,
     ServicePort,
     ServiceSpec,
+    SleepAction,
     TCPSocketAction,
     Volume,
     VolumeMount,
@@ -284,6 +288,19 @@ def _writable_mounts(app: AppDeployment) -> tuple[list[VolumeMount], list[Volume
     return mounts, volumes, init
 
 
+def _pre_stop(app: AppDeployment, options: ManifestOptions) -> Lifecycle | None:
+    """Keep serving a few seconds after the pod is marked for deletion: endpoints, kube-proxy and the
+    gateway stop sending to it meanwhile, so an app that exits at once on SIGTERM drops no request."""
+    seconds = options.pre_stop_seconds
+    if seconds <= 0:
+        return None
+    if options.native_sleep_action:
+        return Lifecycle(preStop=LifecycleHandler(sleep=SleepAction(seconds=seconds)))
+    if app.has_sleep:
+        return Lifecycle(preStop=LifecycleHandler(exec=ExecAction(command=["sleep", str(seconds)])))
+    return None
+
+
 def _container_security(app: AppDeployment) -> SecurityContext:
     return SecurityContext(
         allowPrivilegeEscalation=False,
@@ -330,6 +347,7 @@ def _deployment(
         securityContext=_container_security(app),
         volumeMounts=mounts,
     )
+    container.lifecycle = _pre_stop(app, options)
     for seed in init:
         seed.resources = container.resources
     pod = PodSpec(

@@ -94,6 +94,8 @@ class Release:
             pdb_api_version=cluster.pdb_api_version or "policy/v1",
             gateway_namespace=settings.kubernetes.gateway_namespace,
             termination_grace_period_seconds=settings.kubernetes.termination_grace_period_seconds,
+            pre_stop_seconds=settings.kubernetes.pre_stop_delay,
+            native_sleep_action=cluster.native_sleep_action,
             registry_credentials=_pull_credentials(settings),
         )
         return k8s.render_manifests(self.app(), manifest_options)

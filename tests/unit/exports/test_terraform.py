@@ -56,9 +56,11 @@ def manifests() -> list[dict[str, Any]]:
         env=(EnvEntry("LOG_LEVEL", "info"), EnvEntry("DB_PASSWORD", SECRET_VALUE, secret=True)),
         autoscaling=Autoscaling(1, 3, 70),
         writable_paths=(".", "uploads"),
+        has_sleep=True,
     )
     options = ManifestOptions(
         namespace="orders",
+        pre_stop_seconds=5,
         registry_credentials=RegistryCredentials("registry.example", "ci", REGISTRY_PASSWORD),
     )
     return [obj.to_dict() for obj in render_manifests(app, options)]  # type: ignore[attr-defined]

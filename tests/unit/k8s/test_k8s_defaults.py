@@ -163,3 +163,29 @@ def test_oom_kill_names_the_limit_and_the_preset_that_fits(app: Any, options: An
     assert problem.kind == "crash"
     assert "OOMKilled" in problem.message and "limit of 512Mi" in problem.message
     assert "size medium (1024Mi)" in problem.message
+
+
+def _lifecycle(objects: list[dict[str, Any]]) -> Any:
+    return _pod_spec(objects)["containers"][0].get("lifecycle")
+
+
+def test_pre_stop_sleep_keeps_a_stopping_pod_serving(app: Any, options: Any, render: Any) -> None:
+    with_sleep = replace(app, has_sleep=True)
+    assert _lifecycle(render(with_sleep, options)) is None  # not asked for
+    older = replace(options, pre_stop_seconds=5)
+    assert _lifecycle(render(with_sleep, older)) == {"preStop": {"exec": {"command": ["sleep", "5"]}}}
+    newer = replace(older, native_sleep_action=True)
+    distroless = replace(app, has_sleep=False)
+    assert _lifecycle(render(distroless, newer)) == {"preStop": {"sleep": {"seconds": 5}}}
+    # No sleep in the image and an older cluster: nothing that would fail the pod's stop.
+    assert _lifecycle(render(distroless, older)) is None
+
+
+@pytest.mark.parametrize(
+    ("version", "native"), [("v1.20.2", False), ("v1.29.9+k3s1", False), ("v1.30.0", True), ("v1.31.1", True)]
+)
+def test_native_sleep_action_from_the_server_version(version: str, native: bool) -> None:
+    from justpush.k8s import ClusterInfo
+
+    info = ClusterInfo(server_version=version, hpa_api_version=None, pdb_api_version=None, metrics_api=False)
+    assert info.native_sleep_action is native
