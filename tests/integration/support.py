@@ -134,6 +134,17 @@ class Deployer:
         assert response.status_code == 201, response.text
         return str(response.json()["id"])
 
+    async def analysed(self, upload_id: str, timeout: float = 120) -> dict[str, Any]:
+        """The analysis every upload gets on arrival, once it has ended."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            body: dict[str, Any] = await self.call("GET", f"/analyze/{upload_id}")
+            if body["status"] in ("succeeded", "failed"):
+                return body
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"the analysis of {upload_id} did not end within {timeout}s")
+
     async def call(self, method: str, path: str, expect: int = 200, **kwargs: Any) -> Any:
         response = await self.client.request(method, path, headers=self.headers, **kwargs)
         assert response.status_code == expect, response.text

@@ -162,13 +162,12 @@ async def test_missing_required_env_fails_before_building(
 ) -> None:
     async with deployer_factory() as d:
         upload_id = await d.upload(PIPELINE_APPS / "python-needs-env")
-        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={})
-        status = await d.wait(upload_id)
-        events = await d.events(upload_id)
-        assert status["status"] == "FAILED"
-        assert "DATABASE_URL" in status["job"]["error"]
-        stages = [e["stage"] for e in events if e["kind"] == "status"]
-        assert "BUILDING" not in stages
+        await d.analysed(upload_id)
+        # Refused by the API before a job exists (SCANNING checks again for an upload not analysed yet).
+        refused = await d.call("POST", f"/deploy/{upload_id}", expect=400, json={})
+        assert refused["error"]["code"] == "missing_env"
+        assert refused["error"]["details"]["missing"] == ["DATABASE_URL"]
+        assert (await d.status(upload_id)).get("job") is None
         # Given the variable, as a secret (its name says so), the same upload deploys.
         await d.call(
             "POST", f"/deploy/{upload_id}", expect=202, json={"secrets": {"DATABASE_URL": "postgres://x"}}
@@ -264,16 +263,12 @@ async def test_only_real_requirements_stop_scanning_and_a_development_secret_is_
 ) -> None:
     async with deployer_factory() as d:
         upload_id = await d.upload(PIPELINE_APPS / "python-env-fallbacks")
-        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={})
-        status = await d.wait(upload_id)
-        assert status["status"] == "FAILED"
+        analysis = await d.analysed(upload_id)
+        assert any("SECRET_KEY falls back to a development secret" in w for w in analysis["warnings"])
         # HOME (platform), REGION (fallback) and TEST_DATABASE (tests only) are not asked for.
-        assert status["job"]["error"].endswith(
-            "required environment variables have no value: "
-            "SECRET_KEY (falls back to a development secret in the code)"
-        )
-        events = await d.events(upload_id)
-        assert "BUILDING" not in [e["stage"] for e in events if e["kind"] == "status"]
+        refused = await d.call("POST", f"/deploy/{upload_id}", expect=400, json={})
+        assert refused["error"]["details"]["missing"] == ["SECRET_KEY"]
+        assert (await d.status(upload_id)).get("job") is None
 
         await d.call(
             "POST", f"/deploy/{upload_id}", expect=202, json={"secrets": {"SECRET_KEY": "s3t-by-user"}}
