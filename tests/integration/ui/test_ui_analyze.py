@@ -110,7 +110,7 @@ def test_upload_zip_and_analyse(page: Any, ui_server: UiServer, tmp_path: Path) 
 
     # The list page shows the upload.
     page.click("nav a[href='/ui']")
-    page.wait_for_selector(f"#uploads-table a:text-is('{upload_id}')")
+    page.wait_for_selector(f"#uploads-table tr[data-upload='{upload_id}'] a")
 
 
 def test_non_archive_upload_shows_the_api_message(page: Any, ui_server: UiServer, tmp_path: Path) -> None:
