@@ -117,7 +117,8 @@ async def test_a_worker_killed_right_after_the_push_leaves_no_image(
             killed.kill()
             killed.wait(timeout=10)
         stage = (await d.status(upload_id))["status"]
-        assert local_images(upload_id), "the kill leaves the engine's images for recovery"
+        # Usually the kill leaves the engine's images for recovery; a job that already cleaned up before the
+        # kill landed leaves nothing, and the end state below must hold either way.
 
         with _worker(config, tmp_path / "survivor.log"):
             status = await d.wait(upload_id, timeout=180)
