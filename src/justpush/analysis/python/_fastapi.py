@@ -190,14 +190,12 @@ class FastApiExtractor(FrameworkExtractor):
 
     def _implicit_app(self, module: Module, expr: ast.expr) -> _Router | None:
         """The app a function only receives as a parameter (def setup(app): app.include_router(...))."""
-        if not isinstance(expr, ast.Name):
-            return None
-        resolved = self.index.resolve_expr(module, expr)
-        if not (isinstance(resolved, External) and resolved.dotted == expr.id):
+        name = self.index.unbound_name(module, expr)
+        if name is None:
             return None
         if self._implicit is None:
-            self._implicit = _Router(symbol=Symbol(module, expr.id, expr), is_app=True)
-            self.routers[id(expr)] = self._implicit
+            self._implicit = _Router(symbol=Symbol(module, name.id, name), is_app=True)
+            self.routers[id(name)] = self._implicit
         return self._implicit
 
     def _router_of(self, module: Module, expr: ast.expr) -> _Router | None:

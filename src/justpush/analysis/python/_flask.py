@@ -203,14 +203,12 @@ class FlaskExtractor(FrameworkExtractor):
 
     def _implicit_app(self, module: Module, expr: ast.expr) -> _App | None:
         """The app a function only receives as a parameter: a bare name that resolves to nothing."""
-        if not isinstance(expr, ast.Name):
-            return None
-        resolved = self.index.resolve_expr(module, expr)
-        if not (isinstance(resolved, External) and resolved.dotted == expr.id):
+        name = self.index.unbound_name(module, expr)
+        if name is None:
             return None
         if self._implicit is None:
-            self._implicit = _App(symbol=Symbol(module, expr.id, expr), is_app=True)
-            self.apps[id(expr)] = self._implicit
+            self._implicit = _App(symbol=Symbol(module, name.id, name), is_app=True)
+            self.apps[id(name)] = self._implicit
         return self._implicit
 
     def _app_of(self, module: Module, expr: ast.expr, depth: int = 0) -> _App | None:

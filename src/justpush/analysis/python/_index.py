@@ -181,6 +181,13 @@ class PythonIndex:
                 return submodule
         return None
 
+    def unbound_name(self, module: Module, expr: ast.expr) -> ast.Name | None:
+        """`expr` when it is a bare name nothing in the project defines or imports (e.g. a parameter)."""
+        if not isinstance(expr, ast.Name):
+            return None
+        resolved = self.resolve_expr(module, expr)
+        return expr if isinstance(resolved, External) and resolved.dotted == expr.id else None
+
     def resolve_expr(
         self, module: Module, expr: ast.AST, _seen: frozenset[tuple[str, str]] = frozenset()
     ) -> Resolved | None:
