@@ -23,7 +23,7 @@ export PATH="$PWD/.venv/bin:$PATH"
 command -v chromium >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
 ruff check src tests bench
 mypy
-pytest -p no:cacheprovider "$@"
+pytest -p no:cacheprovider --durations=20 "$@"
 if [ -n "${JUSTPUSH_TEST_DATABASE_URL:-}" ]; then
-  JUSTPUSH_TEST_DB=postgres pytest -p no:cacheprovider -m db
+  JUSTPUSH_TEST_DB=postgres pytest -p no:cacheprovider --durations=10 -m "db and not ui"
 fi

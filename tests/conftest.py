@@ -160,7 +160,12 @@ def auth(user_token: str) -> dict[str, str]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that touches the database is marked `db`, so CI can run exactly those on PostgreSQL."""
+    """Every test that touches the database is marked `db`, so CI can run exactly those on PostgreSQL.
+
+    Browser tests are marked `ui` too: they reach the store only through the API the web tests already
+    cover on both databases, and they are the slowest, so the PostgreSQL pass leaves them out."""
     for item in items:
         if "db_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.db)
+        if "page" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.ui)

@@ -23,7 +23,7 @@ import pytest
 import uvicorn
 
 from justpush.config import Settings
-from tests.integration.support import free_port
+from tests.integration.support import Kong, free_port, settings_sections
 
 # Screenshots kept after a run for a person to look at (the folder is ignored by git).
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "ui"
@@ -82,6 +82,12 @@ def run_app(settings: Settings) -> Iterator[UiServer]:
 def ui_server(make_settings: Callable[..., Settings]) -> Iterator[UiServer]:
     """The app with default settings (analysis only: deployment disabled)."""
     with run_app(make_settings()) as server:
+        yield server
+
+
+@pytest.fixture
+def deploy_server(make_settings: Callable[..., Settings], namespace: str, kong: Kong) -> Iterator[UiServer]:
+    with run_app(make_settings(**settings_sections(namespace, kong))) as server:
         yield server
 
 

@@ -173,3 +173,43 @@ def test_git_upload(page: Any, make_settings: Callable[..., Settings], tmp_path:
         expect(page.locator("#upload-meta")).to_contain_text(f"file://{work}@release")
         run_analysis(page)
         assert ("POST", "/api/v1/admin/reindex") in routes_table(page)
+
+
+def test_typing_before_the_analysis_lands_is_kept(page: Any, deploy_server: UiServer, tmp_path: Path) -> None:
+    """The deploy form prefills from the analysis; a user who typed first keeps what they typed."""
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text("fastapi\nuvicorn\n")
+    (app / "main.py").write_text(
+        "import os\nfrom fastapi import FastAPI\n\napp = FastAPI()\n"
+        "REGION = os.environ['SHOP_REGION']\n\n"
+        "@app.get('/ping')\ndef ping():\n    return {}\n"
+    )
+    archive = tmp_path / "app.zip"
+    archive.write_bytes(zip_app(app))
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:
+        if route.request.method == "GET":
+            held.append(route)
+        else:
+            route.continue_()
+
+    sign_in(page, deploy_server)
+    page.route(re.compile(r"/analyze/[^/]+$"), hold)
+    upload_archive(page, archive)
+    row = page.locator('#deploy-form .kv-rows[data-kind="env"] .kv-row').first
+    row.locator(".kv-name").fill("GREETING")
+    row.locator(".kv-value").fill("hi")
+    assert held, "the page asked for the analysis"
+    for route in held:
+        route.continue_()
+    page.unroute(re.compile(r"/analyze/[^/]+$"))
+    page.wait_for_selector("#analysis-status:text-is('succeeded')", timeout=60_000)
+
+    names = page.locator('#deploy-form .kv-rows[data-kind="env"] .kv-name')
+    expect(names).to_have_count(2)
+    assert names.evaluate_all("inputs => inputs.map(i => i.value)") == ["GREETING", "SHOP_REGION"]
+    assert page.locator('#deploy-form .kv-rows[data-kind="env"] .kv-value').first.input_value() == "hi"
+    required = page.locator('#deploy-form .kv-value[data-required-name="SHOP_REGION"]')
+    expect(required).to_have_attribute("aria-required", "true")

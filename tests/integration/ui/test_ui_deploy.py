@@ -5,7 +5,7 @@ Kong emulator: upload, deploy with env, watch the stages, read the key once, log
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +13,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from justpush.config import Settings
-from tests.integration.support import APPS, PIPELINE_APPS, Kong, settings_sections, slow_build_app, zip_app
-from tests.integration.ui.conftest import UiServer, run_app, sign_in
+from tests.integration.support import APPS, PIPELINE_APPS, Kong, slow_build_app, zip_app
+from tests.integration.ui.conftest import UiServer, sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -30,12 +29,6 @@ MAIN_STAGES = [
     "VERIFYING",
     "DEPLOYED",
 ]
-
-
-@pytest.fixture
-def deploy_server(make_settings: Callable[..., Settings], namespace: str, kong: Kong) -> Iterator[UiServer]:
-    with run_app(make_settings(**settings_sections(namespace, kong))) as server:
-        yield server
 
 
 def greeting_settles(gateway: str, key: str, expected: str, seconds: float = 30) -> bool:

@@ -6,7 +6,7 @@ names the revision that serves and re-runs the smoke test.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,19 +14,12 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from justpush.config import Settings
-from tests.integration.support import PIPELINE_APPS, Kong, kubectl_json, settings_sections, zip_app
-from tests.integration.ui.conftest import UiServer, run_app, sign_in
+from tests.integration.support import PIPELINE_APPS, kubectl_json, zip_app
+from tests.integration.ui.conftest import UiServer, sign_in
 
 pytestmark = pytest.mark.integration
 
 DEPLOY_SECONDS = 600
-
-
-@pytest.fixture
-def deploy_server(make_settings: Callable[..., Settings], namespace: str, kong: Kong) -> Iterator[UiServer]:
-    with run_app(make_settings(**settings_sections(namespace, kong))) as server:
-        yield server
 
 
 def api_status(server: UiServer, upload_id: str) -> dict[str, Any]:

@@ -172,7 +172,16 @@ function kvRows(form) {
   function reset() {
     $$(".kv-row", form).forEach((row) => row.remove());
   }
-  return { add, collect, reset, isEmpty: () => $$(".kv-row", form).length === 0 };
+  /** Rows the user has typed into survive a late prefill; only untouched empty rows go. */
+  function dropBlank() {
+    for (const row of $$(".kv-row", form)) {
+      if (!$(".kv-name", row).value.trim() && !$(".kv-value", row).value) row.remove();
+    }
+  }
+  function find(name) {
+    return $$(".kv-row", form).find((row) => $(".kv-name", row).value.trim() === name);
+  }
+  return { add, collect, reset, dropBlank, find, isEmpty: () => $$(".kv-row", form).length === 0 };
 }
 
 function isActive(record) {
@@ -658,10 +667,11 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
       if (analysis.status === "succeeded" && analysis.spec) calls.setSpec(analysis.spec);
       if (prefilled || analysis.status !== "succeeded" || !analysis.profile) return;
       prefilled = true;
-      deployRows.reset();
+      // The analysis may land after the user started typing: keep what they typed.
+      deployRows.dropBlank();
       for (const env of analysis.profile.envVars || []) {
         if (!env.required) continue;
-        const row = deployRows.add(env.secret ? "secret" : "env", env.name);
+        const row = deployRows.find(env.name) || deployRows.add(env.secret ? "secret" : "env", env.name);
         if (env.default === null || env.default === undefined) {
           requiredEnv.push(env.name);
           $(".kv-value", row).setAttribute("aria-required", "true");
