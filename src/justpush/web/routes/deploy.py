@@ -600,12 +600,6 @@ async def logs(
     )
 
 
-@router.api_route(
-    "/{upload_id}/proxy/{path:path}",
-    methods=_PROXY_METHODS,
-    responses={**_ERRORS, 413: {"model": ErrorBody}},
-    openapi_extra={"requestBody": {"content": {"*/*": {}}, "required": False}},
-)
 async def proxy(
     upload_id: str, path: str, request: Request, user: CurrentUser, session: SessionDep, state: StateDep
 ) -> Response:
@@ -657,6 +651,18 @@ async def proxy(
     if answer.truncated:
         response.headers["X-JustPush-Truncated"] = "true"
     return response
+
+
+# One route per method: each gets its own operation id in the API document.
+for _method in _PROXY_METHODS:
+    router.add_api_route(
+        "/{upload_id}/proxy/{path:path}",
+        proxy,
+        methods=[_method],
+        operation_id=f"proxy_{_method.lower()}",
+        responses={**_ERRORS, 413: {"model": ErrorBody}},
+        openapi_extra={"requestBody": {"content": {"*/*": {}}, "required": False}},
+    )
 
 
 def _forwarded(name: str) -> bool:
