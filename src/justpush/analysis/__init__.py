@@ -36,14 +36,15 @@ Contract for language packages — ``justpush.analysis.<lang>`` exposes::
 
 from ._analyze import AnalysisOptions, AnalysisResult, analyze, profile_from_dict, profile_to_dict
 from ._detect import apply_overrides, detect, resolve_root
-from ._env import DEVELOPMENT_SECRET, is_secret_name
-from ._model import EnvVar, Evidence, ExtractedApi, Operation, Parameter, ProjectProfile
+from ._env import DEVELOPMENT_SECRET, is_secret_name, required_reason
+from ._model import BackingService, EnvVar, Evidence, ExtractedApi, Operation, Parameter, ProjectProfile
 from ._spec import SpecOptions, build_spec, validation_error
 
 __all__ = [
     "DEVELOPMENT_SECRET",
     "AnalysisOptions",
     "AnalysisResult",
+    "BackingService",
     "EnvVar",
     "Evidence",
     "ExtractedApi",
@@ -58,6 +59,7 @@ __all__ = [
     "is_secret_name",
     "profile_from_dict",
     "profile_to_dict",
+    "required_reason",
     "resolve_root",
     "validation_error",
 ]

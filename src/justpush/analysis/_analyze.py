@@ -14,7 +14,7 @@ from justpush.errors import AnalysisError, AnalysisTimeoutError
 
 from ._detect import detect, language_module, resolve_root
 from ._files import MAX_SOURCE_BYTES, ReadLimits, check_deadline, read_limits, read_source
-from ._model import EnvVar, Evidence, ExtractedApi, ProjectProfile
+from ._model import BackingService, EnvVar, Evidence, ExtractedApi, ProjectProfile
 from ._spec import (
     SpecDecision,
     SpecOptions,
@@ -111,6 +111,17 @@ def profile_to_dict(profile: ProjectProfile) -> dict[str, Any]:
                 }
                 for v in value
             ]
+        elif f.name == "backing_services":
+            value = [
+                {
+                    "kind": b.kind,
+                    "dependency": b.dependency,
+                    "evidence": _evidence_to_dict(b.evidence),
+                    "variables": list(b.variables),
+                    "satisfied": b.satisfied,
+                }
+                for b in value
+            ]
         elif f.name == "evidence":
             # Keys stay snake_case: they name profile fields, as --set does.
             value = {k: [_evidence_to_dict(e) for e in v] for k, v in sorted(value.items())}
@@ -137,6 +148,17 @@ def profile_from_dict(data: Mapping[str, Any]) -> ProjectProfile:
                     evidence=tuple(_evidence_from_dict(e) for e in v.get("evidence", ())),
                 )
                 for v in value
+            )
+        elif f.name == "backing_services":
+            value = tuple(
+                BackingService(
+                    kind=str(b["kind"]),
+                    dependency=str(b["dependency"]),
+                    evidence=_evidence_from_dict(b["evidence"]),
+                    variables=tuple(b.get("variables", ())),
+                    satisfied=bool(b.get("satisfied")),
+                )
+                for b in value
             )
         elif f.name == "evidence":
             value = {k: tuple(_evidence_from_dict(e) for e in v) for k, v in value.items()}

@@ -25,6 +25,7 @@ from justpush.errors import AnalysisError, InvalidRootError
 from ._env import refine_env_vars
 from ._files import SKIPPED_DIRS, evidence_path, iter_paths, read_source
 from ._model import EnvVar, Evidence, Language, ProjectProfile
+from ._services import Driver, find_drivers, link_services
 from ._writable import find_writable_paths
 
 _PYTHON_MANIFESTS = ("pyproject.toml", "Pipfile", "poetry.lock", "setup.py", "setup.cfg", "uv.lock")
@@ -61,6 +62,8 @@ _NODE_FRAMEWORKS = (
 # Source-only packages whose install compiles against a system library (the -binary wheels do not).
 _NATIVE_PYTHON = frozenset({"psycopg2", "mysqlclient"})
 _PYTHON_FRAMEWORKS = (("fastapi", "fastapi"), ("django", "django"), ("flask", "flask"))
+# A module path in go.mod's require lines (block or single-line form).
+_GO_REQUIRE = re.compile(r"^\s*(?:require\s+)?([a-z0-9.\-]+\.[a-z]+/[^\s]+)\s+v\S+", re.MULTILINE)
 _GO_FRAMEWORKS = (
     ("github.com/gin-gonic/gin", "gin"),
     ("github.com/labstack/echo", "echo"),
@@ -84,6 +87,7 @@ class _Facts:
 
     values: dict[str, Any] = field(default_factory=dict)
     evidence: dict[str, list[Evidence]] = field(default_factory=dict)
+    drivers: list[Driver] = field(default_factory=list)
 
     def set(self, name: str, value: Any, evidence: Evidence) -> None:
         self.values[name] = value
@@ -410,6 +414,8 @@ def _detect_python(
         if (app_root / n).is_file()
     ]
     facts.values["dependency_files"] = tuple(sorted(set(dep_files)))
+    declared = ((n, Evidence(evidence_path(app_dir, f), line)) for n, f, line in deps)
+    facts.drivers = find_drivers("python", declared)
     native = [(n, f, line) for n, f, line in deps if n in _NATIVE_PYTHON]
     if native:
         facts.values["native_dependencies"] = tuple(sorted({n for n, _, _ in native}))
@@ -523,6 +529,7 @@ def _detect_node(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str
         if dep in deps:
             facts.set("framework", name, Evidence(where, _line_of(text, f'"{dep}"'), f"dependency {dep}"))
             break
+    facts.drivers = find_drivers("node", ((d, Evidence(where, _line_of(text, f'"{d}"'))) for d in deps))
     locks = (
         ("pnpm-lock.yaml", "pnpm"),
         ("yarn.lock", "yarn"),
@@ -678,6 +685,11 @@ def _detect_java(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str
     else:
         text = ""
     manifest = "pom.xml" if pom.is_file() else (gradle.name if gradle else "")
+    at = evidence_path(app_dir, manifest)
+    coordinates = _java_coordinates(text)
+    facts.drivers = find_drivers(
+        "java", ((c, Evidence(at, _line_of(text, c.split(":")[1]))) for c in coordinates)
+    )
     if "spring-boot" in text:
         facts.set(
             "framework",
@@ -739,6 +751,10 @@ def _detect_go(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str])
     facts.values["name"] = module.group(1).rsplit("/", 1)[-1] if module else None
     framework, evidence = "net-http", Evidence(where, None, "no router library in go.mod; default net/http")
     direct = _go_direct_requires(text)
+    requires = _GO_REQUIRE.finditer(direct)
+    facts.drivers = find_drivers(
+        "go", ((m.group(1), Evidence(where, _line_of(text, m.group(0)))) for m in requires)
+    )
     for dep, name in _GO_FRAMEWORKS:
         if dep in direct:
             framework, evidence = name, Evidence(where, _line_of(text, dep), f"require {dep}")
@@ -764,6 +780,15 @@ def _detect_go(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str])
     build = ("go", "build", "-o", "/app/server", package)
     facts.set("build_command", build, Evidence(where, None, "go build of the main package"))
     facts.set("start_command", ("/app/server",), Evidence(where, None, "binary built by the image build"))
+
+
+def _java_coordinates(manifest: str) -> list[str]:
+    """"group:artifact" of each dependency a pom.xml or Gradle build declares."""
+    pom = re.findall(
+        r"<groupId>\s*([^<\s]+)\s*</groupId>\s*<artifactId>\s*([^<\s]+)\s*</artifactId>", manifest
+    )
+    gradle = re.findall(r"['\"]([\w.\-]+):([\w.\-]+)(?::[^'\"]*)?['\"]", manifest)
+    return [f"{group}:{artifact}" for group, artifact in pom + gradle]
 
 
 def _go_direct_requires(go_mod: str) -> str:
@@ -856,6 +881,7 @@ def _code_facts(
         )
     evidence["port"] = (port[1],)
     env_vars = refine_env_vars(env_vars, port[0], warnings)
+    services, env_vars = link_services(facts.drivers, env_vars, warnings)
     if env_vars:
         evidence["env_vars"] = tuple(e for var in env_vars for e in var.evidence[:1])
     writable = find_writable_paths(app_root, profile.app_dir, warnings)
@@ -872,6 +898,7 @@ def _code_facts(
         port=port[0],
         env_vars=tuple(env_vars),
         writable_paths=tuple(found.path for found in writable),
+        backing_services=services,
         evidence=evidence,
     )
     if updated.language == "python":

@@ -141,6 +141,12 @@ DEVELOPMENT_SECRET = "falls back to a development secret in the code"
 _NOT_SECRET_VALUE = re.compile(r"^(\d+[a-z]{0,2}|true|false|none|null|undefined)$", re.IGNORECASE)
 
 
+def required_reason(notes: Iterable[str]) -> str | None:
+    """Why a variable needs a value although the code may have a fallback (from its evidence notes): a
+    development secret, or a backing service a pod cannot reach at the fallback address."""
+    return next((n for n in notes if n == DEVELOPMENT_SECRET or n.startswith("needs ")), None)
+
+
 def is_development_secret(name: str, default: str) -> bool:
     """Whether a code fallback is a credential written into the code (`JWT_SECRET || 'superSecret'`,
     a URL with a password): it must never become the deployment's value."""

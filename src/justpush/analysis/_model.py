@@ -30,6 +30,18 @@ class EnvVar:
 
 
 @dataclass(frozen=True)
+class BackingService:
+    """A database, cache or broker the app talks to: the driver that says so and the variables the code
+    reads to find it (`satisfied` when one of them already has a value a pod can use)."""
+
+    kind: str
+    dependency: str
+    evidence: Evidence
+    variables: tuple[str, ...] = ()
+    satisfied: bool = False
+
+
+@dataclass(frozen=True)
 class ProjectProfile:
     """Everything later stages (Dockerfile, manifests, Kong) need to know about the uploaded project."""
 
@@ -62,6 +74,8 @@ class ProjectProfile:
     app_dir_candidates: tuple[str, ...] = ()
     # Dependencies that compile native code against system libraries at install (psycopg2, mysqlclient).
     native_dependencies: tuple[str, ...] = ()
+    # Databases, caches and brokers the app needs (a driver among its dependencies).
+    backing_services: tuple[BackingService, ...] = ()
 
 
 @dataclass(frozen=True)

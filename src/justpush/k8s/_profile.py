@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from justpush.analysis import DEVELOPMENT_SECRET, ProjectProfile
+from justpush.analysis import ProjectProfile, required_reason
 from justpush.errors import GenerationError
 
 from ._model import AppDeployment, AppSize, Autoscaling, EnvEntry, Resources, Runtime
@@ -48,13 +48,9 @@ def app_from_profile(
         values[name] = EnvEntry(name, value, secret=True)
     missing = sorted(var.name for var in profile.env_vars if var.required and var.name not in values)
     if require_env and missing:
-        # A variable whose code fallback is a development secret says why it needs a value.
-        why = {
-            var.name: f" ({DEVELOPMENT_SECRET})"
-            for var in profile.env_vars
-            if any(e.note == DEVELOPMENT_SECRET for e in var.evidence)
-        }
-        named = ", ".join(name + why.get(name, "") for name in missing)
+        # A variable the code has a fallback for says why that fallback will not do.
+        why = {var.name: required_reason(e.note for e in var.evidence) for var in profile.env_vars}
+        named = ", ".join(f"{name} ({why[name]})" if why.get(name) else name for name in missing)
         raise GenerationError(
             f"required environment variables have no value: {named}",
             details={"missing": missing},

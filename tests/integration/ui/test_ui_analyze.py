@@ -176,13 +176,15 @@ def test_git_upload(page: Any, make_settings: Callable[..., Settings], tmp_path:
 
 
 def test_typing_before_the_analysis_lands_is_kept(page: Any, deploy_server: UiServer, tmp_path: Path) -> None:
-    """The deploy form prefills from the analysis; a user who typed first keeps what they typed."""
+    """The deploy form prefills from the analysis (the variables the code needs, a database's address);
+    a user who typed first keeps what they typed."""
     app = tmp_path / "app"
     app.mkdir()
-    (app / "requirements.txt").write_text("fastapi\nuvicorn\n")
+    (app / "requirements.txt").write_text("fastapi\nuvicorn\npsycopg2-binary\n")
     (app / "main.py").write_text(
         "import os\nfrom fastapi import FastAPI\n\napp = FastAPI()\n"
-        "REGION = os.environ['SHOP_REGION']\n\n"
+        "REGION = os.environ['SHOP_REGION']\n"
+        "DB = os.getenv('DATABASE_URL', 'postgresql://localhost/shop')\n\n"
         "@app.get('/ping')\ndef ping():\n    return {}\n"
     )
     archive = tmp_path / "app.zip"
@@ -213,3 +215,10 @@ def test_typing_before_the_analysis_lands_is_kept(page: Any, deploy_server: UiSe
     assert page.locator('#deploy-form .kv-rows[data-kind="env"] .kv-value').first.input_value() == "hi"
     required = page.locator('#deploy-form .kv-value[data-required-name="SHOP_REGION"]')
     expect(required).to_have_attribute("aria-required", "true")
+    # The database the code needs: named in the analysis, and its address asked for as a secret.
+    service = page.locator('#backing-services li[data-kind="PostgreSQL"]')
+    expect(service).to_contain_text("psycopg2-binary")
+    expect(service).to_contain_text("via DATABASE_URL")
+    expect(service).to_contain_text("needs a value")
+    secret = page.locator('#deploy-form .kv-rows[data-kind="secret"] .kv-name')
+    assert secret.evaluate_all("inputs => inputs.map(i => i.value)") == ["DATABASE_URL"]

@@ -230,3 +230,34 @@ async def test_a_running_delete_cannot_be_cancelled(
     assert "delete cannot be cancelled" in refused.json()["error"]["message"]
     async with app.state.justpush.sessions() as session:
         assert await store.job_cancel_requester(session, job_id) is None
+
+
+async def test_a_needed_database_is_named_before_a_job_exists(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("requirements.txt", "fastapi\npsycopg[binary]\n")
+        archive.writestr(
+            "main.py",
+            "import os\nfrom fastapi import FastAPI\n\napp = FastAPI()\n"
+            "DB = os.getenv('DATABASE_URL', 'postgresql://db:5432/app')\n",
+        )
+    created = await client.post(
+        "/uploads", headers=auth, files={"file": ("app.zip", buffer.getvalue(), "application/zip")}
+    )
+    upload_id = created.json()["id"]
+    for _ in range(300):
+        analysed = (await client.get(f"/analyze/{upload_id}", headers=auth)).json()
+        if analysed["status"] != "running":
+            break
+        await asyncio.sleep(0.1)
+    assert analysed["status"] == "succeeded", analysed
+    assert [s["kind"] for s in analysed["profile"]["backingServices"]] == ["PostgreSQL"]
+    refused = await client.post(f"/deploy/{upload_id}", headers=auth, json={})
+    assert refused.status_code == 400, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "missing_env" and error["details"]["missing"] == ["DATABASE_URL"]
+    assert error["message"] == "required environment variables have no value: DATABASE_URL (needs PostgreSQL)"
+    given = await client.post(f"/deploy/{upload_id}", headers=auth, json={"secrets": {"DATABASE_URL": "x"}})
+    assert given.status_code == 202, given.text

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from justpush import k8s, pipeline, security, store
-from justpush.analysis import resolve_root
+from justpush.analysis import required_reason, resolve_root
 from justpush.config import Settings
 from justpush.errors import (
     ConflictError,
@@ -190,15 +190,16 @@ async def deploy(
     analysed = await store.get_analyze_result(session, upload_id)
     if analysed is not None and analysed.status == "succeeded" and analysed.profile:
         given = set(options.env) | set(options.secrets)
-        missing = sorted(
-            str(var["name"])
+        unset = {
+            str(var["name"]): required_reason(str(e.get("note", "")) for e in var.get("evidence") or [])
             for var in analysed.profile.get("envVars") or []
             if var.get("required") and var.get("default") is None and var.get("name") not in given
-        )
-        if missing:
+        }
+        if unset:
+            missing = sorted(unset)
+            named = ", ".join(f"{name} ({unset[name]})" if unset[name] else name for name in missing)
             raise MissingEnvError(
-                f"required environment variables have no value: {', '.join(missing)}",
-                details={"missing": missing},
+                f"required environment variables have no value: {named}", details={"missing": missing}
             )
     return await _enqueue(
         state,

@@ -121,8 +121,30 @@ function renderProfile(profile) {
     ["Package manager", profile.packageManager],
     ["App directory", profile.appDir && profile.appDir !== "." ? profile.appDir : null],
     ["Dockerfile", profile.dockerfile ? `the project's own (${profile.dockerfile})` : "generated"],
+    ["Backing services", renderServices(profile.backingServices || []), true],
   ]);
   renderEnv(profile.envVars || []);
+}
+
+/** Databases, caches and brokers the code needs; one without a usable address needs a value to deploy. */
+function renderServices(services) {
+  if (services.length === 0) return null;
+  return h(
+    "ul",
+    { class: "plain", id: "backing-services" },
+    services.map((service) =>
+      h(
+        "li",
+        { "data-kind": service.kind },
+        h("strong", {}, service.kind),
+        ` (${service.dependency}) `,
+        service.variables.length
+          ? h("span", { class: "mono small" }, `via ${service.variables.join(", ")} `)
+          : h("span", { class: "muted" }, "no address variable found "),
+        service.satisfied ? null : h("span", { class: "tag tag-required" }, "needs a value"),
+      ),
+    ),
+  );
 }
 
 /** The folders that could hold the API (a monorepo); the chosen one is analysed on the next run. */

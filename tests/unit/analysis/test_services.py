@@ -1,0 +1,149 @@
+"""Backing services: a driver among the dependencies plus the variables that give its address."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from justpush.analysis import detect, profile_from_dict, profile_to_dict
+from justpush.errors import GenerationError
+from justpush.k8s import app_from_profile
+
+COMMON = {"upload_id": "u", "app_name": "api", "image": "img"}
+
+
+def _python_app(tmp_path: Path, requirements: str, code: str) -> Path:
+    (tmp_path / "requirements.txt").write_text(requirements)
+    (tmp_path / "main.py").write_text(
+        "import os\nfrom fastapi import FastAPI\n\napp = FastAPI()\n" + code + "\n"
+        "@app.get('/ping')\ndef ping():\n    return {}\n"
+    )
+    return tmp_path
+
+
+def test_a_localhost_fallback_for_postgres_needs_a_value(tmp_path: Path) -> None:
+    _python_app(
+        tmp_path,
+        "fastapi\nuvicorn\npsycopg2-binary==2.9\n",
+        "DATABASE_URL = os.getenv('DATABASE_URL', 'postgresql://localhost:5432/app')\n"
+        "POOL = int(os.getenv('DB_POOL_SIZE', '5'))\n",
+    )
+    warnings: list[str] = []
+    profile = detect(tmp_path, warnings=warnings)
+    (service,) = profile.backing_services
+    assert (service.kind, service.dependency, service.satisfied) == ("PostgreSQL", "psycopg2-binary", False)
+    assert (service.evidence.file, service.evidence.line) == ("requirements.txt", 3)
+    assert service.variables == ("DATABASE_URL", "DB_POOL_SIZE")
+    env = {v.name: v for v in profile.env_vars}
+    assert env["DATABASE_URL"].required and env["DATABASE_URL"].default is None
+    # Only the address must be given: the pool size keeps its fallback.
+    assert not env["DB_POOL_SIZE"].required and env["DB_POOL_SIZE"].default == "5"
+    assert any(
+        w.startswith("needs PostgreSQL (psycopg2-binary in requirements.txt:3): set DATABASE_URL")
+        for w in warnings
+    )
+    with pytest.raises(GenerationError) as caught:
+        app_from_profile(profile, **COMMON)
+    assert str(caught.value) == (
+        "required environment variables have no value: DATABASE_URL (needs PostgreSQL)"
+    )
+    app = app_from_profile(profile, secrets={"DATABASE_URL": "postgresql://db.internal/app"}, **COMMON)
+    assert ("DATABASE_URL", True) in {(e.name, e.secret) for e in app.env}
+
+
+def test_an_embedded_or_remote_fallback_is_enough(tmp_path: Path) -> None:
+    _python_app(
+        tmp_path,
+        "fastapi\nasyncpg\nredis\n",
+        "DB = os.getenv('DATABASE_URL', 'sqlite:///./app.db')\n"
+        "CACHE = os.getenv('REDIS_URL', 'redis://cache.example.net:6379/0')\n",
+    )
+    warnings: list[str] = []
+    profile = detect(tmp_path, warnings=warnings)
+    assert {(s.kind, s.satisfied) for s in profile.backing_services} == {
+        ("PostgreSQL", True),
+        ("Redis", True),
+    }
+    assert not any(v.required for v in profile.env_vars)
+    assert not any(w.startswith("needs ") for w in warnings)
+
+
+def test_a_compose_host_name_is_not_reachable_from_a_pod(tmp_path: Path) -> None:
+    package = {"name": "api", "main": "server.js", "dependencies": {"express": "4", "ioredis": "5"}}
+    (tmp_path / "package.json").write_text(json.dumps(package, indent=2))
+    (tmp_path / "server.js").write_text(
+        "const express = require('express');\nconst Redis = require('ioredis');\n"
+        "const redis = new Redis({ host: process.env.REDIS_HOST || 'redis', port: 6379 });\n"
+        "const app = express();\napp.get('/ping', (req, res) => res.json({}));\napp.listen(3000);\n"
+    )
+    profile = detect(tmp_path)
+    (service,) = profile.backing_services
+    assert (service.kind, service.dependency, service.evidence.file) == ("Redis", "ioredis", "package.json")
+    redis_host = next(v for v in profile.env_vars if v.name == "REDIS_HOST")
+    assert redis_host.required and redis_host.default is None
+    assert redis_host.evidence[0].note == "needs Redis"
+
+
+def test_a_driver_without_an_address_variable_is_a_warning_only(tmp_path: Path) -> None:
+    package = {"name": "api", "main": "server.js", "dependencies": {"express": "4", "mongoose": "8"}}
+    (tmp_path / "package.json").write_text(json.dumps(package, indent=2))
+    (tmp_path / "server.js").write_text(
+        "const express = require('express');\nconst app = express();\n"
+        "app.get('/ping', (req, res) => res.json({}));\napp.listen(3000);\n"
+    )
+    warnings: list[str] = []
+    profile = detect(tmp_path, warnings=warnings)
+    assert [(s.kind, s.variables) for s in profile.backing_services] == [("MongoDB", ())]
+    assert not any(v.required for v in profile.env_vars)
+    assert any(w.startswith("needs MongoDB (mongoose in package.json:") for w in warnings)
+
+
+def test_go_and_java_drivers(tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    go.mkdir()
+    (go / "go.mod").write_text(
+        "module example.com/api\n\ngo 1.22\n\nrequire (\n\tgithub.com/jackc/pgx/v5 v5.5.0\n"
+        "\tgithub.com/redis/go-redis/v9 v9.0.0 // indirect\n)\n"
+    )
+    (go / "main.go").write_text(
+        'package main\n\nimport (\n\t"net/http"\n\t"os"\n)\n\nfunc main() {\n'
+        '\t_ = os.Getenv("DATABASE_URL")\n\thttp.ListenAndServe(":8080", nil)\n}\n'
+    )
+    profile = detect(go)
+    (service,) = profile.backing_services  # an indirect requirement is not the app's driver
+    assert (service.kind, service.dependency) == ("PostgreSQL", "github.com/jackc/pgx/v5")
+    assert service.evidence.line == 6
+    assert next(v for v in profile.env_vars if v.name == "DATABASE_URL").required
+
+    java = tmp_path / "java"
+    java.mkdir()
+    (java / "pom.xml").write_text(
+        "<project><artifactId>api</artifactId><dependencies>\n"
+        "<dependency><groupId>org.springframework.boot</groupId>"
+        "<artifactId>spring-boot-starter-web</artifactId></dependency>\n"
+        "<dependency><groupId>org.postgresql</groupId><artifactId>postgresql</artifactId></dependency>\n"
+        "</dependencies></project>\n"
+    )
+    warnings: list[str] = []
+    profile = detect(java, warnings=warnings)
+    assert [(s.kind, s.dependency) for s in profile.backing_services] == [
+        ("PostgreSQL", "org.postgresql:postgresql")
+    ]
+    assert any("set its address with SPRING_DATASOURCE_URL" in w for w in warnings)
+
+
+def test_the_profile_round_trip_keeps_the_services(tmp_path: Path) -> None:
+    _python_app(tmp_path, "fastapi\npymongo\n", "MONGO_URI = os.environ['MONGO_URI']\n")
+    profile = detect(tmp_path)
+    assert profile_from_dict(json.loads(json.dumps(profile_to_dict(profile)))) == profile
+    assert profile_to_dict(profile)["backingServices"] == [
+        {
+            "kind": "MongoDB",
+            "dependency": "pymongo",
+            "evidence": {"file": "requirements.txt", "line": 2, "note": ""},
+            "variables": ["MONGO_URI"],
+            "satisfied": False,
+        }
+    ]
