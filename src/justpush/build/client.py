@@ -27,6 +27,7 @@ from justpush.config import BuildSettings
 from justpush.errors import DockerError, StageFailed
 
 from ._context import DOCKERFILE_NAME, context_archive
+from ._failure import StepLog, failure_message, first_errors
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class SandboxRun:
 @dataclass
 class _BuildState:
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=_LOG_TAIL))
+    step: StepLog = field(default_factory=StepLog)
     container_id: str | None = None
     image_id: str | None = None
     error: str | None = None
@@ -218,15 +220,20 @@ class DockerBuilder:
     async def _finish(
         self, client: docker.DockerClient, tag: str, state: _BuildState, elapsed: float
     ) -> BuiltImage:
-        tail = "\n".join(state.tail)
-        details = {"log_tail": list(state.tail), "seconds": round(elapsed, 1)}
+        details = {
+            "log_tail": list(state.tail),
+            "seconds": round(elapsed, 1),
+            "failed_step": state.step.step,
+            "first_errors": first_errors(state.step.lines),
+        }
         if state.stop_reason is not None:
-            raise StageFailed("build", f"build {state.stop_reason}\n{tail}", details=details)
+            reason = f"build {state.stop_reason}"
+            raise StageFailed("build", failure_message(reason, state.step, state.tail), details=details)
         if state.failure is not None:
             raise state.failure
         if state.error is not None or state.image_id is None:
             error = state.error or "the engine reported no image"
-            raise StageFailed("build", f"{error}\n{tail}", details=details)
+            raise StageFailed("build", failure_message(error, state.step, state.tail), details=details)
         with _docker_errors("inspecting the built image"):
             attrs = await anyio.to_thread.run_sync(client.api.inspect_image, state.image_id)
         return BuiltImage(image_id=state.image_id, tag=tag, size=int(attrs.get("Size", 0)))
@@ -385,5 +392,6 @@ def _consume(chunk: dict[str, Any], state: _BuildState, on_log: Callable[[str], 
             # A finished step's container is gone; only a running one can be killed.
             state.container_id = None
         state.tail.append(line)
+        state.step.add(line)
         if on_log is not None:
             on_log(line)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import time
 from pathlib import Path
@@ -222,3 +223,23 @@ def test_sandboxed_run_exceeding_time_is_killed(gvisor: BuildSettings, base_imag
     started = time.monotonic()
     run = _sandboxed(gvisor, base_images["debian"], ["sleep", "300"], timeout=3)
     assert run.timed_out and time.monotonic() - started < 30
+
+
+def test_a_failing_step_is_named_with_its_first_error(
+    tight: BuildSettings, base_images: dict[str, str], tmp_path: Path
+) -> None:
+    """The error printed first survives 40 lines of later output that push it out of the tail."""
+    context = tmp_path / "ctx"
+    context.mkdir()
+    step = "echo 'error: schema.sql not found' && seq 1 40 && exit 3"
+    dockerfile = f"FROM {base_images['debian']}\nRUN echo ready\nRUN {step}\n"
+    with pytest.raises(StageFailed) as caught:
+        _build(tight, context, dockerfile, "justpush-test/first-error:it")
+    message = str(caught.value)
+    assert "returned a non-zero code: 3" in message.splitlines()[0]
+    # JustPush adds its label step to the user's Dockerfile.
+    assert re.search(rf"^failed at Step 3/\d : RUN {re.escape(step)}$", message, re.MULTILINE)
+    assert "first error lines:\n  error: schema.sql not found\n" in message
+    assert caught.value.details["first_errors"][0] == "error: schema.sql not found"
+    assert "error: schema.sql not found" not in caught.value.details["log_tail"]
+    assert message.rstrip().endswith("  40")

@@ -1,0 +1,69 @@
+"""What a user reads when a build fails: the failing step, its first error lines, then the last lines.
+
+The tail alone often shows only the package manager's closing summary ("npm ERR! A complete log of this
+run can be found in…"), while the line that says what went wrong came first; so the step's output is
+kept (bounded) and searched for the first lines that look like errors.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+# Lines kept of one step's output to search for errors; a step printing more keeps its first ones.
+STEP_LINES = 400
+FIRST_ERRORS = 8
+_ERROR_LINE = re.compile(
+    r"\b(error|err!|fatal|failed|failure|exception|traceback|cannot|could not|couldn't|not found|"
+    r"no such file|no matching distribution|permission denied|undefined reference|unresolved)\b",
+    re.IGNORECASE,
+)
+# Docker's own closing line repeats the step's command; it is reported as the reason, not as output.
+_DOCKER_SUMMARY = re.compile(r"^The command .* returned a non-zero code")
+# The legacy builder's bookkeeping, never the user's output.
+_BUILDER_NOISE = ("Removing intermediate container ", " ---> ")
+
+
+@dataclass
+class StepLog:
+    """The step the build is in and a bounded copy of its output."""
+
+    step: str | None = None
+    lines: list[str] = field(default_factory=list)
+
+    def add(self, line: str) -> None:
+        if line.startswith("Step "):
+            self.step, self.lines = line, []
+        elif len(self.lines) < STEP_LINES and not line.startswith(_BUILDER_NOISE):
+            self.lines.append(line)
+
+
+def first_errors(lines: Sequence[str], limit: int = FIRST_ERRORS) -> list[str]:
+    """The first lines that read like an error (with the line after each, often its detail)."""
+    picked: list[int] = []
+    for index, line in enumerate(lines):
+        if _ERROR_LINE.search(line) and not _DOCKER_SUMMARY.match(line):
+            picked.extend(i for i in (index, index + 1) if i < len(lines) and i not in picked)
+        if len(picked) >= limit:
+            break
+    return [lines[i] for i in sorted(picked)[:limit]]
+
+
+def failure_message(reason: str, step: StepLog, tail: Sequence[str]) -> str:
+    """`reason` (the engine's error), where it failed, the step's first error lines, then the tail."""
+    parts = [reason]
+    if step.step is not None:
+        parts.append(f"failed at {step.step}")
+    errors = first_errors(step.lines)
+    shown = set(errors)
+    if errors:
+        parts.append("first error lines:\n" + "\n".join(f"  {line}" for line in errors))
+    rest = [
+        line
+        for line in tail
+        if line not in shown and line not in (reason, step.step) and not line.startswith(_BUILDER_NOISE)
+    ]
+    if rest:
+        parts.append("last lines:\n" + "\n".join(f"  {line}" for line in rest))
+    return "\n".join(parts)

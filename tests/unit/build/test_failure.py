@@ -1,0 +1,58 @@
+"""A failed build's message: the engine's reason, the failing step, its first error lines, the tail."""
+
+from __future__ import annotations
+
+from justpush.build._failure import STEP_LINES, StepLog, failure_message, first_errors
+
+
+def _log(lines: list[str]) -> StepLog:
+    step = StepLog()
+    for line in lines:
+        step.add(line)
+    return step
+
+
+def test_the_first_error_is_named_although_the_tail_has_moved_on() -> None:
+    output = [
+        "Step 1/3 : FROM python:3.12-slim",
+        " ---> 1a2b3c",
+        "Step 2/3 : RUN pip install -r requirements.txt",
+        " ---> Running in 0123456789ab",
+        "Collecting fastapi",
+        "ERROR: Could not find a version that satisfies the requirement fastapi==99.0",
+        "ERROR: No matching distribution found for fastapi==99.0",
+        *[f"notice {i}" for i in range(30)],
+    ]
+    step = _log(output)
+    assert step.step == "Step 2/3 : RUN pip install -r requirements.txt"
+    reason = "The command '/bin/sh -c pip install -r requirements.txt' returned a non-zero code: 1"
+    message = failure_message(reason, step, output[-3:])
+    assert message.splitlines() == [
+        reason,
+        "failed at Step 2/3 : RUN pip install -r requirements.txt",
+        "first error lines:",
+        "  ERROR: Could not find a version that satisfies the requirement fastapi==99.0",
+        "  ERROR: No matching distribution found for fastapi==99.0",
+        "  notice 0",
+        "last lines:",
+        "  notice 27",
+        "  notice 28",
+        "  notice 29",
+    ]
+
+
+def test_lines_are_kept_per_step_and_bounded() -> None:
+    step = _log(["Step 1/2 : RUN a", "error in one", "Step 2/2 : RUN b", *(["ok"] * (STEP_LINES + 50))])
+    assert step.step == "Step 2/2 : RUN b"
+    assert len(step.lines) == STEP_LINES and "error in one" not in step.lines
+    assert first_errors(step.lines) == []
+
+
+def test_without_steps_or_errors_the_reason_and_tail_remain() -> None:
+    message = failure_message("the engine reported no image", StepLog(), ["a", "b"])
+    assert message == "the engine reported no image\nlast lines:\n  a\n  b"
+
+
+def test_first_errors_stops_at_the_limit() -> None:
+    lines = [f"error {i}" for i in range(20)]
+    assert first_errors(lines, limit=3) == ["error 0", "error 1", "error 2"]
