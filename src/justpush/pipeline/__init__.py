@@ -9,7 +9,7 @@ changes. See `_flows` for what each failure undoes.
 """
 
 from ._events import EventBroker, transition
-from ._export import terraform_files
+from ._export import gitops_files, gitops_message, terraform_files
 from ._options import (
     AutoscalingOptions,
     DeployOptions,
@@ -42,6 +42,8 @@ __all__ = [
     "ServicesFactory",
     "SmokeResult",
     "check_transition",
+    "gitops_files",
+    "gitops_message",
     "job_conflict",
     "open_services",
     "smoke_paths",
