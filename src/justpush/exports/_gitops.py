@@ -35,7 +35,6 @@ GitopsTool = Literal["argocd", "flux"]
 class GitopsOptions:
     app_name: str
     upload_id: str
-    revision: int
     # Where the tree is committed: the controller object points back at it.
     repo_url: str
     branch: str = "main"

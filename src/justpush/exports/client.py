@@ -220,13 +220,16 @@ class _Git:
             raise
         code = process.returncode or 0
         stderr = err.decode(errors="replace").replace(self.url, self.shown)
+        stdout = out.decode(errors="replace")
         if check and code != 0:
-            raise self._error(args[0], stderr)
-        return code, out.decode(errors="replace"), stderr
+            raise self._error(args[0], stderr, stdout)
+        return code, stdout, stderr
 
-    def _error(self, command: str, stderr: str) -> GitError:
+    def _error(self, command: str, stderr: str, stdout: str) -> GitError:
         lines = [line.strip() for line in stderr.splitlines() if line.strip()]
         last = lines[-1] if lines else f"git {command} failed"
+        # `push --porcelain` reports each ref's fate on stdout: "!\t<ref>\t[rejected] (fetch first)".
+        stderr = f"{stderr}\n{stdout}"
         lowered = stderr.lower()
         if any(marker in lowered for marker in _AUTH_FAILURES):
             return GitAuthError(
@@ -235,7 +238,8 @@ class _Git:
                 details={"reason": "git_auth_failed"},
             )
         if command == "push" and ("[rejected]" in stderr or "[remote rejected]" in stderr):
-            behind = "fetch first" in stderr or "non-fast-forward" in stderr
+            # "fetch first" / "non-fast-forward": moved before the push began; "cannot lock ref": during it.
+            behind = any(m in stderr for m in ("fetch first", "non-fast-forward", "cannot lock ref"))
             reason = (
                 "the branch moved since it was read (someone else pushed); export again" if behind else last
             )

@@ -70,7 +70,6 @@ def gitops_files(
         exports.GitopsOptions(
             app_name=release.app_name,
             upload_id=release.upload_id,
-            revision=revision.revision,
             repo_url=repo_url,
             branch=branch,
             path=path,

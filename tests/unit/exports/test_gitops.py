@@ -63,7 +63,6 @@ def _options(**changes: Any) -> GitopsOptions:
     values: dict[str, Any] = {
         "app_name": "Orders API",
         "upload_id": "u1",
-        "revision": 3,
         "repo_url": "https://git.example/deploy.git",
         "branch": "prod",
         "path": "apps/u1",
