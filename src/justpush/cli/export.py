@@ -77,7 +77,7 @@ def _from_folder(ctx: typer.Context, path: Path, image: str, upload_id: str) -> 
         gateway_url=settings.kong.gateway_url or "https://api.example.com",
         path_prefix=gateway_prefix(target, kong_options),
     )
-    return render_terraform([m.to_dict() for m in manifests], kong_config, options)
+    return render_terraform([m.to_dict() for m in manifests], kong_config, options)  # type: ignore[attr-defined]
 
 
 def _unzip(data: bytes) -> dict[str, str]:
