@@ -16,28 +16,12 @@ import pytest
 import yaml
 from fastapi import FastAPI
 
-from justpush import k8s, kong, store
-from justpush.analysis import EnvVar, ProjectProfile
+from justpush import store
 from justpush.config import Settings
-from justpush.pipeline import DeployOptions
-from justpush.pipeline._release import Release, revision_payload
 
 from .gitserver import GitServer, git, git_server
+from .revisions import SECRET, add_revision, add_upload
 
-SECRET = "db-password-value-42"
-SPEC: dict[str, Any] = {
-    "openapi": "3.1.0",
-    "info": {"title": "Orders", "version": "1.0.0"},
-    "components": {"securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "apikey"}}},
-    "security": [{"key": []}],
-    "paths": {"/orders": {"get": {"operationId": "list", "responses": {"200": {"description": "ok"}}}}},
-}
-CLUSTER = k8s.ClusterInfo(
-    server_version="v1.20.15",
-    hpa_api_version="autoscaling/v2beta2",
-    pdb_api_version="policy/v1beta1",
-    metrics_api=False,
-)
 GITOPS = {"schemes": ["http"], "allowedHosts": ["127.0.0.1/32"], "timeoutSeconds": 30}
 
 
@@ -54,68 +38,6 @@ def settings(make_settings: Any) -> Settings:
     return settings
 
 
-async def _add_revision(app: FastAPI, upload_id: str, replicas: int) -> None:
-    """What a deployment stores: the manifests with Secret values blanked, sealed values, Kong inputs."""
-    state = app.state.justpush
-    profile = ProjectProfile(
-        language="python",
-        framework="fastapi",
-        port=8000,
-        env_vars=(EnvVar("DB_PASSWORD", secret=True, required=True),),
-    )
-    release = Release(
-        app_name="orders",
-        profile=profile,
-        spec=SPEC,
-        image="registry.example/orders@sha256:" + "a" * 64,
-        options=DeployOptions(secrets={"DB_PASSWORD": SECRET}, replicas=replicas, autoscaling=False),
-        upload_id=upload_id,
-    )
-    objects = release.manifests(state.settings, CLUSTER)
-    text, sealed = revision_payload(release, objects)
-    target = kong.KongTarget(
-        upload_id=upload_id, name="orders", namespace=release.namespace(state.settings), port=80
-    )
-    options = kong.KongOptions.from_settings(state.settings.gateway)
-    async with state.sessions() as session:
-        upload = await store.get_upload(session, upload_id, owner_id=None)
-        await store.add_revision(
-            session,
-            state.secret_box,
-            upload_id=upload_id,
-            image=release.image,
-            image_digest=release.image.rpartition("@")[2],
-            env={},
-            secret_env=sealed,
-            replicas=replicas,
-            resources={},
-            manifests=text,
-            kong_config={
-                "target": target.model_dump(mode="json"),
-                "options": options.model_dump(mode="json"),
-            },
-            release=release.to_record(),
-            created_by=upload.owner_id,
-        )
-        await session.commit()
-
-
-async def _upload(app: FastAPI, client: httpx.AsyncClient, auth: dict[str, str]) -> str:
-    async with app.state.justpush.sessions() as session:
-        me = (await client.get("/users/me", headers=auth)).json()
-        upload = await store.add_upload(
-            session,
-            upload_id="u" + secrets.token_hex(5),
-            owner_id=me["id"],
-            source_kind="zip",
-            workspace="/w",
-            files=1,
-            size_bytes=10,
-        )
-        await session.commit()
-        return upload.id
-
-
 def _tree(server: GitServer, into: Path) -> dict[str, str]:
     url = server.repo_url("deploy").replace("http://", f"http://{server.username}:{server.password}@")
     git("clone", "-q", url, str(into))
@@ -129,14 +51,14 @@ def _tree(server: GitServer, into: Path) -> dict[str, str]:
 async def test_api_commits_the_revision_then_only_its_diff(
     app: FastAPI, client: httpx.AsyncClient, auth: dict[str, str], server: GitServer, tmp_path: Path
 ) -> None:
-    upload_id = await _upload(app, client, auth)
+    upload_id = await add_upload(app, client, auth)
     url = f"/deploy/{upload_id}/export/gitops"
     body = {"repo_url": server.repo_url("deploy"), "username": server.username, "token": server.password}
 
     refused = await client.post(url, headers=auth, json=body)
     assert refused.status_code == 409 and "no deployed revision" in refused.json()["error"]["message"]
 
-    await _add_revision(app, upload_id, replicas=1)
+    await add_revision(app, upload_id, replicas=1)
     first = await client.post(url, headers=auth, json=body)
     assert first.status_code == 200, first.text
     result = first.json()
@@ -161,7 +83,7 @@ async def test_api_commits_the_revision_then_only_its_diff(
     assert message.startswith(f"justpush: orders upload {upload_id} revision 1")
 
     # A redeploy with two replicas: its commit changes the Deployment and adds a PodDisruptionBudget.
-    await _add_revision(app, upload_id, replicas=2)
+    await add_revision(app, upload_id, replicas=2)
     second = (await client.post(url, headers=auth, json=body)).json()
     assert second["changed"] and second["revision"] == 2
     assert [f.rsplit("/", 1)[1] for f in second["files"]] == [
@@ -218,8 +140,8 @@ async def test_cli_exit_codes_and_messages(
     tmp_path: Path,
     settings: Settings,
 ) -> None:
-    upload_id = await _upload(app, client, auth)
-    await _add_revision(app, upload_id, replicas=1)
+    upload_id = await add_upload(app, client, auth)
+    await add_revision(app, upload_id, replicas=1)
     me = (await client.get("/users/me", headers=auth)).json()["name"]
     config = tmp_path / "app-config.yaml"
     config.write_text(
