@@ -109,8 +109,8 @@ async def test_each_revision_is_committed_and_a_refusal_is_a_warning(
     assert (clone / "envs" / "prod" / upload_id / "flux" / "sync.yaml").is_file()
 
     # The token is revoked: the job warns and goes on; the branch is untouched.
-    revoked = settings.model_copy(update={"gitops": settings.gitops.model_copy(update={"token": SecretStr("revoked")})})
-    ctx.settings = revoked
+    revoked = settings.gitops.model_copy(update={"token": SecretStr("revoked")})
+    ctx.settings = settings.model_copy(update={"gitops": revoked})
     third = await add_revision(app, upload_id, replicas=1)
     await commit_gitops(ctx, third, "VERIFYING")
     assert len(ctx.warnings) == 1 and "GitOps commit failed" in ctx.warnings[0]
