@@ -7,11 +7,14 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from justpush import k8s, kong, store
 from justpush.analysis import EnvVar, ProjectProfile
+from justpush.config import Settings
 from justpush.pipeline import DeployOptions
 from justpush.pipeline._release import Release, revision_payload
+from justpush.store import Cipher
 
 SECRET = "db-password-value-42"
 SPEC: dict[str, Any] = {
@@ -30,8 +33,18 @@ CLUSTER = k8s.ClusterInfo(
 
 
 async def add_revision(app: FastAPI, upload_id: str, replicas: int) -> store.DeploymentRevision:
-    """What a deployment stores: the manifests with Secret values blanked, sealed values, Kong inputs."""
     state = app.state.justpush
+    return await store_revision(state.sessions, state.secret_box, state.settings, upload_id, replicas)
+
+
+async def store_revision(
+    sessions: async_sessionmaker[AsyncSession],
+    cipher: Cipher,
+    settings: Settings,
+    upload_id: str,
+    replicas: int,
+) -> store.DeploymentRevision:
+    """What a deployment stores: the manifests with Secret values blanked, sealed values, Kong inputs."""
     profile = ProjectProfile(
         language="python",
         framework="fastapi",
@@ -46,17 +59,17 @@ async def add_revision(app: FastAPI, upload_id: str, replicas: int) -> store.Dep
         options=DeployOptions(secrets={"DB_PASSWORD": SECRET}, replicas=replicas, autoscaling=False),
         upload_id=upload_id,
     )
-    objects = release.manifests(state.settings, CLUSTER)
+    objects = release.manifests(settings, CLUSTER)
     text, sealed = revision_payload(release, objects)
     target = kong.KongTarget(
-        upload_id=upload_id, name="orders", namespace=release.namespace(state.settings), port=80
+        upload_id=upload_id, name="orders", namespace=release.namespace(settings), port=80
     )
-    options = kong.KongOptions.from_settings(state.settings.gateway)
-    async with state.sessions() as session:
+    options = kong.KongOptions.from_settings(settings.gateway)
+    async with sessions() as session:
         upload = await store.get_upload(session, upload_id, owner_id=None)
         revision = await store.add_revision(
             session,
-            state.secret_box,
+            cipher,
             upload_id=upload_id,
             image=release.image,
             image_digest=release.image.rpartition("@")[2],

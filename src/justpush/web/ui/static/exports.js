@@ -49,6 +49,7 @@ export function exportsPanel(uploadId) {
       branch: value("#gitops-branch"),
       path: value("#gitops-path"),
       tool: $("#gitops-tool").value,
+      username: value("#gitops-username"),
       token: $("#gitops-token").value || null,
     };
     const submit = $("#gitops-submit");
@@ -57,6 +58,7 @@ export function exportsPanel(uploadId) {
     show($("#gitops-result"), false);
     try {
       const result = await api("POST", `${base}/gitops`, { json: body });
+      $("#gitops-token").value = "";
       clear($("#gitops-result")).append(...commitResult(result));
       show($("#gitops-result"));
     } catch (error) {
