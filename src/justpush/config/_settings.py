@@ -200,6 +200,7 @@ class GitopsSettings(Section):
     schemes: tuple[str, ...] = ("https", "ssh")
     # Like uploads.gitAllowedHosts: internal git servers, by name or IP network.
     allowed_hosts: tuple[str, ...] = ()
+    # For a whole export: fetch, commit and push.
     timeout_seconds: int = Field(60, ge=1, le=3600)
     author_name: str = "JustPush"
     author_email: str = "justpush@localhost"

@@ -16,6 +16,7 @@ import os
 import re
 import signal
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -140,6 +141,8 @@ class _Git:
         self.url = url
         self.shown = shown
         self.timeout = settings.timeout_seconds
+        # One budget for the whole export (about ten git commands), not one per command.
+        self.deadline = time.monotonic() + settings.timeout_seconds
         self.env = self._environment(scratch, settings, credentials)
         options = ["protocol.allow=never"]
         options += [f"protocol.{scheme}.allow=always" for scheme in settings.schemes]
@@ -207,14 +210,16 @@ class _Git:
             start_new_session=True,
         )
         try:
-            out, err = await asyncio.wait_for(process.communicate(), self.timeout)
+            out, err = await asyncio.wait_for(
+                process.communicate(), max(self.deadline - time.monotonic(), 0.1)
+            )
         except BaseException as exc:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             await process.wait()
             if isinstance(exc, TimeoutError):
                 raise GitError(
-                    f"git {args[0]} of {self.shown} took longer than {self.timeout}s",
+                    f"the export to {self.shown} took longer than {self.timeout}s (at git {args[0]})",
                     details={"reason": "git_timeout"},
                 ) from exc
             raise

@@ -21,6 +21,8 @@ class GitServer:
     password: str
     # Runs once, as the next push begins (before the server lists its refs), e.g. to move the branch.
     before_push: list[Callable[[], None]] = field(default_factory=list)
+    # Runs once, when the next push's objects arrive (after the refs were listed).
+    before_update: list[Callable[[], None]] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
 
     def repo_url(self, name: str) -> str:
@@ -75,6 +77,8 @@ def _handler(server: GitServer) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if query == "service=git-receive-pack" and server.before_push:
                 server.before_push.pop(0)()
+            if self.command == "POST" and path.endswith("/git-receive-pack") and server.before_update:
+                server.before_update.pop(0)()
             env = {
                 "PATH": "/usr/bin:/bin",
                 "GIT_CONFIG_GLOBAL": "/dev/null",

@@ -4,6 +4,7 @@ refused pushes (the branch moved, wrong credentials) that change nothing."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from pydantic import SecretStr
 
 from justpush.config import GitopsSettings
-from justpush.errors import GitAuthError, GitRejectedError, UploadError
+from justpush.errors import GitAuthError, GitError, GitRejectedError, UploadError
 from justpush.exports import GitCredentials, GitopsPublisher
 
 from .gitserver import GitServer, git, git_server
@@ -123,8 +124,9 @@ async def test_a_new_branch_in_an_empty_repository(
     assert _clone(server, tmp_path / "clone", "prod") == TREE
 
 
+@pytest.mark.parametrize("moment", ["before the push", "during the push"])
 async def test_branch_moved_since_it_was_read_is_rejected_and_changes_nothing(
-    server: GitServer, publisher: GitopsPublisher, tmp_path: Path
+    server: GitServer, publisher: GitopsPublisher, tmp_path: Path, moment: str
 ) -> None:
     _seed(server, tmp_path / "seed")
     url = server.repo_url("deploy")
@@ -137,7 +139,7 @@ async def test_branch_moved_since_it_was_read_is_rejected_and_changes_nothing(
         git("commit", "-q", "-m", "a concurrent change", cwd=pusher)
         git("push", "-q", auth_url, "main", cwd=pusher)
 
-    server.before_push.append(someone_pushes)
+    (server.before_push if moment == "before the push" else server.before_update).append(someone_pushes)
     with pytest.raises(GitRejectedError, match="branch moved since it was read") as caught:
         await publisher.publish(url, "main", "apps/u1", TREE, "justpush: x\n", _credentials(server))
     assert caught.value.details["reason"] == "non_fast_forward"
@@ -180,3 +182,19 @@ async def test_refused_branch_and_path(server: GitServer, publisher: GitopsPubli
     with pytest.raises(UploadError, match="plain relative folder"):
         await publisher.publish(server.repo_url("deploy"), "main", "../up", TREE, "m\n", _credentials(server))
     assert server.head("deploy") == ""
+
+
+async def test_a_server_that_stops_answering_is_given_up_on_in_time(
+    server: GitServer, tmp_path: Path
+) -> None:
+    head = _seed(server, tmp_path / "seed")
+    publisher = GitopsPublisher(
+        GitopsSettings(schemes=("http",), allowed_hosts=("127.0.0.1/32",), timeout_seconds=2)
+    )
+    server.before_push.append(lambda: time.sleep(6))
+    started = time.monotonic()
+    with pytest.raises(GitError, match="took longer than 2s"):
+        await publisher.publish(server.repo_url("deploy"), "main", "x", TREE, "m\n", _credentials(server))
+    assert time.monotonic() - started < 5
+    time.sleep(4.5)  # the stalled request ends; the branch is still as it was
+    assert server.head("deploy") == head
