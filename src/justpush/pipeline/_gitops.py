@@ -9,7 +9,7 @@ from pydantic import SecretStr
 
 from justpush import exports, uploads
 from justpush.config import GitopsSettings
-from justpush.errors import ConfigError
+from justpush.errors import ConfigError, ForbiddenError
 from justpush.store import Cipher, DeploymentRevision
 
 from ._export import gitops_files, gitops_message
@@ -37,32 +37,52 @@ def gitops_target(
     ssh_key: SecretStr | None = None,
     known_hosts: str | None = None,
 ) -> GitopsTarget:
-    """The request's choices over the settings'. The configured token and key go only to the
-    configured repository: another URL must bring its own, or it could collect them."""
+    """The request's choices over the settings'.
+
+    The operator's token and key go only to the configured repository (another URL must bring its
+    own, or it could collect them), and only to the configured branch and folder: with them one
+    user could otherwise overwrite another upload's folder.
+    """
     url = (repo_url or settings.repo_url).strip()
     if not url:
         raise ConfigError(
             "no repository to commit to: give repo_url (CLI: --repo), or set gitops.repoUrl",
             details={"reason": "no_repository"},
         )
-    configured = url == settings.repo_url
-    key = ssh_key
-    if key is None and configured and settings.ssh_key_file:
-        key = SecretStr(_read(settings.ssh_key_file))
-    hosts = known_hosts
-    if hosts is None and configured and settings.known_hosts_file:
-        hosts = _read(settings.known_hosts_file)
-    credentials = exports.GitCredentials(
-        username=username or settings.username,
-        token=token if token is not None else (settings.token if configured else None),
-        ssh_key=key,
-        known_hosts=hosts or "",
+    configured_path = exports.check_tree_path(settings.path.replace("{upload_id}", upload_id))
+    target_branch = branch or settings.branch
+    target_path = (
+        exports.check_tree_path(path.replace("{upload_id}", upload_id))
+        if path is not None
+        else configured_path
     )
-    folder = path if path is not None else settings.path
+    own = (token is not None and bool(token.get_secret_value())) or ssh_key is not None
+    if own or url != settings.repo_url:
+        credentials = exports.GitCredentials(
+            username=username or settings.username,
+            token=token,
+            ssh_key=ssh_key,
+            known_hosts=known_hosts or "",
+        )
+    else:
+        if (target_branch, target_path) != (settings.branch, configured_path):
+            raise ForbiddenError(
+                f"the configured credentials commit only to {settings.branch}:{configured_path or '/'}; "
+                "give a token or SSH key of your own to commit elsewhere",
+                details={"reason": "operator_credentials"},
+            )
+        credentials = exports.GitCredentials(
+            username=settings.username,
+            token=settings.token,
+            ssh_key=SecretStr(_read(settings.ssh_key_file)) if settings.ssh_key_file else None,
+            known_hosts=known_hosts
+            if known_hosts is not None
+            else (_read(settings.known_hosts_file) if settings.known_hosts_file else ""),
+        )
     return GitopsTarget(
         repo_url=url,
-        branch=branch or settings.branch,
-        path=exports.check_tree_path(folder.replace("{upload_id}", upload_id)),
+        branch=target_branch,
+        path=target_path,
         tool=tool or settings.tool,
         credentials=credentials,
     )

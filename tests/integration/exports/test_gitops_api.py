@@ -100,6 +100,15 @@ async def test_api_commits_the_revision_then_only_its_diff(
     assert wrong.json()["error"]["code"] == "git_auth_failed" and "refused the credentials" in wrong.text
     assert "not-the-token" not in wrong.text and server.head("deploy") == second["commit"]
 
+    # Each export is audited, refused ones too, never with the token.
+    async with app.state.justpush.sessions() as session:
+        audit = await store.list_audit_events(session, target=f"upload:{upload_id}")
+    exports = sorted((a for a in audit if a.action == "deployment.export_gitops"), key=lambda a: a.id)
+    assert [a.result for a in exports] == ["success", "success", "success", "refused"]
+    assert exports[0].details["commit"] == result["commit"] and exports[0].details["revision"] == 1
+    assert "refused the credentials" in exports[3].details["reason"]
+    assert not any(server.password in str(a.details) or "not-the-token" in str(a.details) for a in exports)
+
     # Flux instead of Argo CD, in another folder of the same branch.
     flux = (
         await client.post(url, headers=auth, json={**body, "tool": "flux", "path": "clusters/prod"})
