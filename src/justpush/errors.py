@@ -18,7 +18,10 @@
         ├── DockerError
         ├── RegistryError
         ├── KubernetesError
-        └── KongError
+        ├── KongError
+        └── GitError            a git server refused or failed a GitOps push
+            ├── GitAuthError    the credentials were refused
+            └── GitRejectedError the push was refused (non-fast-forward, protected branch)
 
 Clients translate foreign exceptions into these in one place (``raise … from exc``); the web
 layer maps them to HTTP statuses in ``web`` and the CLI to exit codes in ``cli``.
@@ -145,3 +148,16 @@ class KubernetesError(ExternalServiceError):
 class KongError(ExternalServiceError):
     code = "kong_error"
     service = "kong"
+
+
+class GitError(ExternalServiceError):
+    code = "git_error"
+    service = "git"
+
+
+class GitAuthError(GitError):
+    code = "git_auth_failed"
+
+
+class GitRejectedError(GitError):
+    code = "git_push_rejected"

@@ -24,6 +24,8 @@ from justpush.errors import (
     ExternalServiceError,
     FeatureDisabledError,
     ForbiddenError,
+    GitAuthError,
+    GitRejectedError,
     JustPushError,
     NotFoundError,
     TooManyRequestsError,
@@ -41,6 +43,10 @@ _STATUS_ERRORS: dict[int, type[JustPushError]] = {
     422: UploadError,
     429: TooManyRequestsError,
 }
+# Errors whose status is shared with others but whose exit code is their own.
+_CODE_ERRORS: dict[str, type[JustPushError]] = {
+    cls.code: cls for cls in (FeatureDisabledError, GitAuthError, GitRejectedError)
+}
 # The base URL of the in-process app; never resolved.
 IN_PROCESS_URL = "http://justpush.in-process"
 
@@ -55,9 +61,7 @@ def raise_for_response(response: httpx.Response) -> None:
         code = str(error.get("code", ""))
     except (ValueError, KeyError, TypeError):
         message, details, code = response.text[:300] or response.reason_phrase, {}, ""
-    if code == FeatureDisabledError.code:
-        raise FeatureDisabledError(message, details=details)
-    cls = _STATUS_ERRORS.get(response.status_code)
+    cls = _CODE_ERRORS.get(code) or _STATUS_ERRORS.get(response.status_code)
     if cls is None:
         raise ExternalServiceError(
             f"server answered {response.status_code}: {message}", status=response.status_code

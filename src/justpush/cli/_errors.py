@@ -17,6 +17,8 @@ EXIT_CODES: tuple[tuple[type[errors.JustPushError], int], ...] = (
     (errors.AnalysisError, 9),
     (errors.GenerationError, 10),
     (errors.StageFailed, 11),
+    (errors.GitAuthError, 4),
+    (errors.GitRejectedError, 6),
     (errors.ExternalServiceError, 12),
     (errors.JustPushError, 1),
 )

@@ -1,8 +1,12 @@
-"""`justpush export terraform UPLOAD_ID|PATH -o DIR`: a deployment as a Terraform module."""
+"""`justpush export terraform UPLOAD_ID|PATH -o DIR`: a deployment as a Terraform module;
+`justpush export gitops UPLOAD_ID --repo URL`: its manifests, decK file and Argo CD / Flux object
+committed to a Git branch."""
 
 from __future__ import annotations
 
 import io
+import json
+import os
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -110,5 +114,77 @@ def terraform(
     _write(_unzip(_run(ctx, server, token, user, work)), output)
 
 
+# The git token is read from here (or asked for), never from the command line: argv is visible to
+# every user of the machine and kept in shell histories.
+GIT_TOKEN_VARIABLE = "JUSTPUSH_GIT_TOKEN"
+
+
+def _read_file(path: Path | None, what: str) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UploadError(f"cannot read the {what} {path}: {exc.strerror}") from exc
+
+
+def gitops(
+    ctx: typer.Context,
+    upload_id: str = typer.Argument(..., help="A deployed upload's id."),
+    repo: str | None = typer.Option(
+        None, "--repo", help="https://… or ssh://… repository (default: gitops.repoUrl)."
+    ),
+    branch: str | None = typer.Option(None, "--branch", help="Branch to commit to (default: gitops.branch)."),
+    path: str | None = typer.Option(None, "--path", help="Folder in the repository (default: gitops.path)."),
+    tool: str | None = typer.Option(
+        None, "--tool", help="argocd (an Application) or flux (a Kustomization)."
+    ),
+    username: str | None = typer.Option(None, "--username", help="HTTPS user the token belongs to."),
+    ask_token: bool = typer.Option(
+        False, "--ask-token", help=f"Prompt for the HTTPS token (else ${GIT_TOKEN_VARIABLE} is used)."
+    ),
+    ssh_key: Path | None = typer.Option(None, "--ssh-key", help="SSH private key file (ssh:// URLs)."),
+    known_hosts: Path | None = typer.Option(None, "--known-hosts", help="known_hosts file for the SSH host."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+    server: str | None = ServerOpt,
+    token: str | None = TokenOpt,
+    user: str | None = UserOpt,
+) -> None:
+    """Commit a deployment's manifests, decK file and Argo CD / Flux object to a Git repository."""
+    if tool is not None and tool not in ("argocd", "flux"):
+        raise typer.BadParameter("must be argocd or flux", param_hint="--tool")
+    git_token = (
+        typer.prompt("git token", hide_input=True) if ask_token else os.environ.get(GIT_TOKEN_VARIABLE)
+    )
+    body = {
+        "repo_url": repo,
+        "branch": branch,
+        "path": path,
+        "tool": tool,
+        "username": username,
+        "token": git_token or None,
+        "ssh_key": _read_file(ssh_key, "SSH key"),
+        "known_hosts": _read_file(known_hosts, "known_hosts file"),
+    }
+
+    async def work(api: Api) -> dict[str, object]:
+        sent = {k: v for k, v in body.items() if v is not None}
+        answer: dict[str, object] = await api.call("POST", f"/deploy/{upload_id}/export/gitops", json=sent)
+        return answer
+
+    result = _run(ctx, server, token, user, work)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    where = f"{result['repo_url']} {result['branch']}:{result['path'] or '/'}"
+    if result["changed"]:
+        files = ", ".join(str(f) for f in result["files"])
+        typer.echo(f"committed revision {result['revision']} as {result['commit']} to {where} ({files})")
+    else:
+        typer.echo(f"{where} already holds revision {result['revision']} (at {result['commit']})")
+
+
 def register(app: typer.Typer) -> None:
-    group("export", "Export a deployment for Terraform or GitOps").command("terraform")(terraform)
+    commands = group("export", "Export a deployment for Terraform or GitOps")
+    commands.command("terraform")(terraform)
+    commands.command("gitops")(gitops)

@@ -181,6 +181,36 @@ class UploadSettings(Section):
     ratio_check_min_bytes: int = Field(1024 * 1024, ge=0)
 
 
+class GitopsSettings(Section):
+    """Where `justpush export gitops` and, with `enabled`, every deployment commits the upload's tree."""
+
+    # Commit after every deploy, redeploy and rollback (a failed commit is a warning, not a failure).
+    enabled: bool = False
+    repo_url: str = ""
+    branch: str = "main"
+    # Folder in the repository; `{upload_id}` is replaced.
+    path: str = "justpush/{upload_id}"
+    tool: Literal["argocd", "flux"] = "argocd"
+    # HTTPS: the token (or password) of `username`; SSH: a private key file. Used only for repo_url.
+    username: str = "git"
+    token: SecretStr = SecretStr("")
+    ssh_key_file: str = ""
+    # Without it, an SSH host key is trusted on first use.
+    known_hosts_file: str = ""
+    schemes: tuple[str, ...] = ("https", "ssh")
+    # Like uploads.gitAllowedHosts: internal git servers, by name or IP network.
+    allowed_hosts: tuple[str, ...] = ()
+    # For a whole export: fetch, commit and push.
+    timeout_seconds: int = Field(60, ge=1, le=3600)
+    author_name: str = "JustPush"
+    author_email: str = "justpush@localhost"
+    # External Secrets Operator store to reference Secrets from; empty leaves Secrets out of the tree.
+    external_secret_store: str = ""
+    external_secret_store_kind: Literal["SecretStore", "ClusterSecretStore"] = "ClusterSecretStore"
+    external_secret_key_prefix: str = "justpush/"
+    controller_namespace: str = ""
+
+
 class RateLimitSettings(Section):
     second: int | None = None
     minute: int | None = 60
@@ -269,6 +299,7 @@ class Settings(Section):
     security: SecuritySettings = SecuritySettings()
     analysis: AnalysisSettings = AnalysisSettings()
     api: ApiSettings = ApiSettings()
+    gitops: GitopsSettings = GitopsSettings()
 
     @property
     def database_url(self) -> str:

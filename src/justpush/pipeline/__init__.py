@@ -9,7 +9,8 @@ changes. See `_flows` for what each failure undoes.
 """
 
 from ._events import EventBroker, transition
-from ._export import terraform_files
+from ._export import gitops_files, gitops_message, terraform_files
+from ._gitops import GitopsTarget, gitops_target, publish_revision
 from ._options import (
     AutoscalingOptions,
     DeployOptions,
@@ -32,6 +33,7 @@ __all__ = [
     "DeployOptions",
     "DeploymentStatus",
     "EventBroker",
+    "GitopsTarget",
     "PipelineWorker",
     "RateLimitOptions",
     "RedeployOptions",
@@ -42,8 +44,12 @@ __all__ = [
     "ServicesFactory",
     "SmokeResult",
     "check_transition",
+    "gitops_files",
+    "gitops_message",
+    "gitops_target",
     "job_conflict",
     "open_services",
+    "publish_revision",
     "smoke_paths",
     "submit_job",
     "terraform_files",

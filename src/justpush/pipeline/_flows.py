@@ -31,6 +31,7 @@ from justpush.errors import JustPushError, KongError, NotFoundError, StageFailed
 from justpush.store import DeploymentRevision, Upload
 
 from ._context import JobContext, LeaseLost
+from ._gitops import gitops_target, publish_revision
 from ._options import DeployOptions, RedeployOptions, RollbackOptions
 from ._release import (
     Release,
@@ -378,7 +379,7 @@ async def roll_out(
 
     manifests_text, sealed = revision_payload(release, objects)
     async with ctx.transaction() as session:
-        await store.add_revision(
+        revision = await store.add_revision(
             session,
             ctx.cipher,
             upload_id=ctx.upload_id,
@@ -393,6 +394,7 @@ async def roll_out(
             release=release.to_record(),
             created_by=ctx.user_id,
         )
+    await commit_gitops(ctx, revision, S.VERIFYING.value)
     final = S.DEPLOYED_WITH_WARNINGS if ctx.warnings else S.DEPLOYED
     await ctx.set_status(
         final,
@@ -400,6 +402,27 @@ async def roll_out(
         deployed_at=store.utcnow(),
         verification={"results": [r.to_dict() for r in results], "warnings": list(ctx.warnings)},
     )
+
+
+async def commit_gitops(ctx: JobContext, revision: DeploymentRevision, stage: str) -> None:
+    """With `gitops.enabled`, the serving revision's tree goes to the configured branch. The cluster
+    already runs it, so a refused commit is a warning, never a failed deployment."""
+    settings = ctx.settings.gitops
+    if not settings.enabled:
+        return
+    try:
+        target = gitops_target(settings, ctx.upload_id)
+        result = await publish_revision(revision, ctx.cipher, settings, target)
+    except JustPushError as exc:
+        await ctx.warn(stage, f"GitOps commit failed, the deployment stands: {exc.message}")
+        return
+    where = f"{target.branch}:{target.path or '/'}"
+    message = (
+        f"committed revision {revision.revision} to {where} as {result.commit[:12]}"
+        if result.changed
+        else f"{where} already holds revision {revision.revision}"
+    )
+    await ctx.event(stage, "progress", message, {"commit": result.commit, "files": list(result.files)})
 
 
 async def undo_push(ctx: JobContext, services: Services, reference: str, stage: str) -> None:
@@ -659,7 +682,7 @@ async def rollback(ctx: JobContext, services: Services, request: RollbackOptions
     # The revision now serving is checked like a fresh deploy: its smoke results replace the old ones.
     results = await verify(ctx, services, release, deployment_info, through_gateway=gateway_ok)
     async with ctx.transaction() as session:
-        await store.add_revision(
+        revision = await store.add_revision(
             session,
             ctx.cipher,
             upload_id=ctx.upload_id,
@@ -675,6 +698,7 @@ async def rollback(ctx: JobContext, services: Services, request: RollbackOptions
             created_by=ctx.user_id,
             status=f"rollback-to-{target.revision}",
         )
+    await commit_gitops(ctx, revision, S.ROLLING_BACK.value)
     await ctx.set_status(
         S.ROLLED_BACK,
         f"revision {target.revision} is serving again ({replicas} replica(s))",

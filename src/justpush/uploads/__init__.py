@@ -3,6 +3,7 @@
 Hostile input is refused with UploadError / UploadTooLargeError; see `_archive` for the exact rules.
 """
 
+from ._address import ResolvedHost, curl_resolve_option, resolve_git_host
 from ._archive import TreeStats, detect_format, extract_archive, measure_tree
 from ._git import check_git_ref, check_git_url, clone, redact_url
 from ._service import (
@@ -20,11 +21,13 @@ from ._tree import TreePlan, safe_relative_name
 
 __all__ = [
     "ReceivedUpload",
+    "ResolvedHost",
     "TreePlan",
     "TreeStats",
     "check_git_ref",
     "check_git_url",
     "clone",
+    "curl_resolve_option",
     "detect_format",
     "extract_archive",
     "measure_tree",
@@ -34,6 +37,7 @@ __all__ = [
     "record_upload",
     "redact_url",
     "remove_workspace",
+    "resolve_git_host",
     "safe_relative_name",
     "save_stream",
     "workspace_path",

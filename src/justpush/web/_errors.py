@@ -37,6 +37,9 @@ ERROR_STATUS: Mapping[type[errors.JustPushError], int] = {
     errors.GenerationError: 422,
     errors.StageFailed: 500,
     errors.ExternalServiceError: 502,
+    # The caller's repository or credentials, not a fault of JustPush's own services.
+    errors.GitAuthError: 400,
+    errors.GitRejectedError: 409,
 }
 
 _HTTP_CODES = {

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
 class ErrorDetail(BaseModel):
@@ -221,3 +221,30 @@ class RevisionPublic(BaseModel):
             rate_limit=options.get("rate_limit"),
             read_only_root=options.get("read_only_root"),
         )
+
+
+class GitopsExportCreate(BaseModel):
+    """Where to commit; omitted fields come from the `gitops` settings. Credentials are write-only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    repo_url: str | None = Field(None, max_length=2000)
+    branch: str | None = Field(None, max_length=200)
+    path: str | None = Field(None, max_length=500)
+    tool: Literal["argocd", "flux"] | None = None
+    username: str | None = Field(None, max_length=200)
+    token: SecretStr | None = Field(None, max_length=4096)
+    ssh_key: SecretStr | None = Field(None, max_length=16384)
+    known_hosts: str | None = Field(None, max_length=16384)
+
+
+class GitopsExportPublic(BaseModel):
+    repo_url: str
+    branch: str
+    path: str
+    tool: str
+    revision: int
+    # The branch head after the export; `changed` is false when the tree was already up to date.
+    commit: str
+    changed: bool
+    files: list[str]

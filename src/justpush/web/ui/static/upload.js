@@ -4,6 +4,7 @@ import { analysisPanel } from "./analysis.js";
 import { api } from "./api.js";
 import { $, formatBytes, formatDate, showError } from "./dom.js";
 import { deploymentPanel } from "./deploy.js";
+import { exportsPanel } from "./exports.js";
 
 export async function start() {
   const uploadId = document.body.dataset.uploadId;
@@ -18,10 +19,12 @@ export async function start() {
     return;
   }
   let analysis = null;
+  const exports = exportsPanel(uploadId);
   const deployment = deploymentPanel(uploadId, (status) => {
+    exports.update(status);
     // The pipeline analyses an upload that never was; show that result once it has moved on.
     if (status === "BUILDING" && analysis && analysis.status !== "succeeded") analysis.refresh();
   });
   analysis = analysisPanel(uploadId, (result) => deployment.prefill(result));
-  await Promise.all([deployment.start(), analysis.refresh()]);
+  await Promise.all([deployment.start(), analysis.refresh(), exports.start()]);
 }
