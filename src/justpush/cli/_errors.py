@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 
 from justpush import errors
 
@@ -31,5 +32,7 @@ def exit_code_for(exc: errors.JustPushError) -> int:
 def report(exc: errors.JustPushError, console: Console | None = None) -> int:
     """Print the error on stderr and return its exit code."""
     console = console or Console(stderr=True)
-    console.print(f"[bold red]error:[/] {exc.message}", highlight=False, markup=True)
+    # The message is data: "[DL3008]" or "[...]" in it must print as written, not as rich markup, and
+    # unwrapped, so a pipe or log gets it as one line.
+    console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False, markup=True, soft_wrap=True)
     return exit_code_for(exc)
