@@ -317,3 +317,27 @@ def pod_info(pod: Pod) -> PodInfo:
         message=status.message if status else None,
         terminating=bool(meta and meta.deletionTimestamp),
     )
+
+
+
+def stalled_pods(pods: Iterable[Pod], events: Iterable[Event], limit: int = 3) -> list[str]:
+    """Why a rollout ran out of time, pod by pod (at most ``limit``): the phase, each container that
+    is not ready, and the pod's latest warning events (a failing probe says what it got)."""
+    warnings: dict[str, list[Event]] = {}
+    for event in events:
+        if event.type == "Warning" and event.involvedObject.kind == "Pod":
+            warnings.setdefault(event.involvedObject.name or "", []).append(event)
+    infos = [pod_info(pod) for pod in pods]
+    lines: list[str] = []
+    for info in [i for i in infos if not i.ready and not i.terminating][:limit]:
+        waiting = "; ".join(
+            f"{c.name} {c.state}{f' ({c.reason})' if c.reason else ''}, {c.restarts} restart(s)"
+            for c in info.containers
+            if not c.ready
+        )
+        phase = info.phase or "Pending"
+        lines.append(f"pod {info.name}: {phase}, not ready: {waiting or 'no container yet'}")
+        for event in sorted(warnings.get(info.name, []), key=_event_time)[-3:]:
+            times = f" (x{event.count})" if event.count and event.count > 1 else ""
+            lines.append(f"  {event.reason or 'Warning'}: {(event.message or '').strip()}{times}")
+    return lines

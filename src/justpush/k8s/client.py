@@ -73,6 +73,7 @@ from ._rollout import (
     pod_info,
     progress_of,
     relevant_events,
+    stalled_pods,
 )
 
 _log = logging.getLogger(__name__)
@@ -396,12 +397,30 @@ class K8sClient:
                 if problem.immediate or now - started >= failure_grace:
                     raise await self._rollout_error(problem, ns, upload_id)
             if now >= deadline:
-                raise KubernetesError(
-                    f"rollout of {progress.deployment} did not finish in time: "
-                    f"{progress.ready}/{progress.desired} ready, {progress.updated} updated",
-                    detail={"progress": progress},
-                )
+                raise await self._timeout_error(progress, pods, events, ns, upload_id)
             await asyncio.sleep(self._poll)
+
+    async def _timeout_error(
+        self, progress: RolloutProgress, pods: list[Pod], events: list[Event], namespace: str, upload_id: str
+    ) -> KubernetesError:
+        """A rollout out of time: counts, each stalled pod's phase and warnings (probe failures), and the
+        first stalled pod's last log lines."""
+        message = (
+            f"rollout of {progress.deployment} did not finish in time: "
+            f"{progress.ready}/{progress.desired} ready, {progress.updated} updated"
+        )
+        stalled = stalled_pods(pods, events)
+        if stalled:
+            message += "\n" + "\n".join(stalled)
+        waiting = [info for info in map(pod_info, pods) if not info.ready and not info.terminating]
+        lines: list[str] = []
+        if waiting:
+            lines = await self._last_log_lines(waiting[0].name, CONTAINER_NAME, namespace, upload_id)
+        if lines:
+            message += f"\nlast log lines of {waiting[0].name}:\n" + "\n".join(lines)
+        return KubernetesError(
+            message, detail={"progress": progress}, details={"stalled": stalled, "log_tail": lines}
+        )
 
     async def _rollout_error(self, problem: Problem, namespace: str, upload_id: str) -> KubernetesError:
         message = problem.message

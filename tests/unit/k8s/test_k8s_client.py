@@ -296,11 +296,16 @@ async def test_image_pull_backoff_fails_fast() -> None:
             await k8s.wait_rollout("u1", timeout=5)
 
 
-async def test_rollout_times_out_with_counts() -> None:
-    api = FakeApi(_rollout_routes({"running": {}}))
+async def test_rollout_times_out_with_counts_pods_and_their_last_lines() -> None:
+    logs = httpx2.Response(200, text="listening on 0.0.0.0:9999\n")
+    api = FakeApi(_rollout_routes({"running": {}}, {("GET", f"{POD_PATH}/web-1-abc/log"): logs}))
     async with _client(api) as k8s:
-        with pytest.raises(KubernetesError, match="did not finish in time: 0/1 ready"):
+        with pytest.raises(KubernetesError, match="did not finish in time: 0/1 ready") as caught:
             await k8s.wait_rollout("u1", timeout=0.05)
+    lines = caught.value.message.splitlines()
+    assert lines[1].startswith("pod web-1-abc: ") and "not ready" in lines[1]
+    assert lines[-2:] == ["last log lines of web-1-abc:", "listening on 0.0.0.0:9999"]
+    assert caught.value.details["log_tail"] == ["listening on 0.0.0.0:9999"]
 
 
 @pytest.mark.parametrize(("current", "deployment_patch"), [(2, {"spec": {"replicas": 6}}), (6, None)])

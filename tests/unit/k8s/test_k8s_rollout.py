@@ -15,6 +15,7 @@ from justpush.k8s._rollout import (
     pod_info,
     progress_of,
     rollout_complete,
+    stalled_pods,
 )
 
 UID = "d-uid"
@@ -212,3 +213,37 @@ def test_bad_quantities() -> None:
         cpu_nanocores("lots")
     with pytest.raises(GenerationError):
         memory_bytes("12 MB")
+
+
+def _event(pod: str, reason: str, message: str, count: int, kind: str = "Warning") -> Any:
+    return codecs.from_dict(
+        {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": f"{pod}.{reason}.{count}"},
+            "involvedObject": {"kind": "Pod", "name": pod},
+            "reason": reason,
+            "message": message,
+            "type": kind,
+            "count": count,
+            "lastTimestamp": f"2026-01-01T00:00:{count:02d}Z",
+        }
+    )
+
+
+def test_a_stalled_rollout_names_each_waiting_pod_and_its_probe_failures() -> None:
+    unready = _pod("web-a", "h2", container={"ready": False}, restarts=2)
+    ready = _pod("web-b", "h2", conditions=[{"type": "Ready", "status": "True"}])
+    events = [
+        _event("web-a", "Scheduled", "assigned to node1", 1, kind="Normal"),
+        _event("web-a", "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 404", 7),
+        _event("web-b", "Unhealthy", "Readiness probe failed: connection refused", 1),
+    ]
+    assert stalled_pods([unready, ready], events) == [
+        "pod web-a: Running, not ready: app running, 2 restart(s)",
+        "  Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 404 (x7)",
+    ]
+    pending = _pod("web-c", "h2", waiting="ContainerCreating")
+    assert stalled_pods([pending], []) == [
+        "pod web-c: Pending, not ready: app waiting (ContainerCreating), 0 restart(s)"
+    ]
