@@ -128,36 +128,44 @@ async def follow_job(api: Api, upload_id: str, job_id: str) -> dict[str, Any]:
     return dict(await api.call("GET", f"/deploy/{upload_id}/status"))
 
 
-def _summary(status: dict[str, Any], as_json: bool) -> None:
+def _line(text: str) -> None:
+    # Values are data (an error may hold "[...]"): never rich markup, never wrapped.
+    out.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _summary(status: dict[str, Any], as_json: bool, *, job_error: bool = True) -> None:
+    """The record, and a failed job's error unless the caller reports it as the command's error."""
     if as_json:
         out.print_json(json.dumps(status, default=str))
         return
-    out.print(f"upload id:   {status['upload_id']}")
-    out.print(f"status:      {status['status']}")
+    _line(f"upload id:   {status['upload_id']}")
+    _line(f"status:      {status['status']}")
     if status.get("image"):
-        out.print(f"image:       {status['image']}")
+        _line(f"image:       {status['image']}")
     k8s = status.get("kubernetes") or {}
     if k8s:
         where = f"{k8s.get('namespace')}/{k8s.get('deployment')}"
-        out.print(f"kubernetes:  {where} (service {k8s.get('service')}:{k8s.get('port')})")
+        _line(f"kubernetes:  {where} (service {k8s.get('service')}:{k8s.get('port')})")
     if status.get("gateway_url"):
-        out.print(f"gateway url: {status['gateway_url']}")
+        _line(f"gateway url: {status['gateway_url']}")
     if status.get("api_key"):
-        out.print(f"api key:     {status['api_key']}   (shown once — store it now)")
+        _line(f"api key:     {status['api_key']}   (shown once — store it now)")
     elif status.get("api_key_masked"):
-        out.print(f"api key:     {status['api_key_masked']} (masked)")
+        _line(f"api key:     {status['api_key_masked']} (masked)")
     if status.get("gateway_owed"):
-        out.print(f"kong:        {status['gateway_owed']}")
+        _line(f"kong:        {status['gateway_owed']}")
     job = status.get("job") or {}
-    if job.get("status") == "failed" and status.get("status") != "FAILED":
-        # E.g. a failed redeploy: the previous revision serves on, and the failure is still news.
-        out.print(f"last job:    {job.get('kind')} failed at {job.get('stage')}: {job.get('error')}")
+    if job_error and job.get("status") == "failed":
+        # Also after a failed redeploy, while the previous revision serves on: the failure is news.
+        _line(f"last job:    {job.get('kind')} failed at {job.get('stage')}: {job.get('error')}")
 
 
 def _finish(status: dict[str, Any], as_json: bool) -> None:
-    _summary(status, as_json)
     job = status.get("job") or {}
-    if status.get("status") not in _OK_STATUSES or job.get("status") == "failed":
+    failed = status.get("status") not in _OK_STATUSES or job.get("status") == "failed"
+    # A failure is the command's error: printed once, by the error handler.
+    _summary(status, as_json, job_error=not failed)
+    if failed:
         raise StageFailed(
             str(job.get("stage") or status.get("status") or "deploy"),
             job.get("error") or "the job did not succeed",
