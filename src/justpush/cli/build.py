@@ -107,6 +107,7 @@ def build_command(
                     tag,
                     upload_id=upload,
                     dockerignore=prepared.dockerignore,
+                    files=prepared.files,
                     on_log=on_log,
                 )
             err.print(f"[green]built[/] {built.tag} {built.image_id[:19]} ({built.size / 1e6:.1f} MB)")

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from justpush.analysis import AnalysisOptions, analyze
-from justpush.build import DockerBuilder, DockerfileOptions, choose_runtime, render_dockerfile
+from justpush.build import DockerBuilder, DockerfileOptions, choose_runtime, prepare_dockerfile
 from justpush.config import BuildSettings
 
 pytestmark = pytest.mark.integration
@@ -50,7 +50,7 @@ def test_fixture_app_runs_as_its_project_asks(
     )
     runtime = choose_runtime(profile, options)
     assert runtime is not None and runtime.version == version
-    generated = render_dockerfile(profile, options)
+    generated = prepare_dockerfile(APPS / name, profile, options)
     tag = f"justpush-test/{name}:it"
 
     async def build() -> None:
@@ -62,6 +62,7 @@ def test_fixture_app_runs_as_its_project_asks(
                 tag,
                 upload_id="it-runtime",
                 dockerignore=generated.dockerignore,
+                files=generated.files,
             )
         finally:
             await builder.aclose()
