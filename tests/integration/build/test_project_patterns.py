@@ -31,6 +31,8 @@ APPS = Path(__file__).resolve().parents[2] / "fixtures" / "build-apps"
         ("node-ts-node-start", 3000, "compiled", True, "18"),
         # `prepare: husky install` with husky only in devDependencies: install scripts are skipped.
         ("node-husky-prepare", 3000, "installed", True, "18"),
+        # A start script with shell syntax runs through the launcher generated into .justpush/.
+        ("node-start-script", 3000, "greeting", "from-script/start", "18"),
         # psycopg2 compiles against libpq in the build stage and loads libpq5 at run time.
         ("python-psycopg2", 8000, "loaded", True, "3.11"),
     ],
