@@ -10,10 +10,10 @@ RUN mkdir -p node_modules && npm install --no-audit --no-fund --omit=dev --ignor
 FROM node:18-slim
 ENV NODE_ENV=production
 WORKDIR /app
+USER 10001:10001
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 CMD ["node", "-e", "require('net').connect(8080, '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(1))"]
 COPY --from=deps /app/node_modules ./node_modules
 COPY . .
-USER 10001:10001
 LABEL org.opencontainers.image.revision="up-0006"
 CMD ["node", "/app/.justpush/run-script.js", "start"]

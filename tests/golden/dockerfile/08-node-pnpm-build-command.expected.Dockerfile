@@ -19,10 +19,10 @@ RUN pnpm run compile && rm -rf node_modules
 FROM node:18-slim
 ENV NODE_ENV=production
 WORKDIR /app
+USER 10001:10001
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 CMD ["node", "-e", "require('net').connect(3000, '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(1))"]
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app /app
-USER 10001:10001
 LABEL org.opencontainers.image.revision="up-0008"
 CMD ["node", "build/server.mjs"]

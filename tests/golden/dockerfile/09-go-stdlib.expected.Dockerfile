@@ -9,8 +9,8 @@ RUN go build -ldflags="-s -w" -o /out/server .
 
 # Runtime stage: the binary alone.
 FROM gcr.io/distroless/static-debian12:nonroot
+USER 10001:10001
 EXPOSE 8080
 COPY --from=build /out/server /app/server
-USER 10001:10001
 LABEL org.opencontainers.image.revision="up-0009"
 CMD ["/app/server"]

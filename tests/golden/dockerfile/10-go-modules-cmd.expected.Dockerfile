@@ -10,8 +10,8 @@ RUN go build -ldflags="-s -w" -o /out/server ./cmd/api
 
 # Runtime stage: the binary alone.
 FROM gcr.io/distroless/static-debian12:nonroot
+USER 10001:10001
 EXPOSE 9090
 COPY --from=build /out/server /app/server
-USER 10001:10001
 LABEL org.opencontainers.image.revision="up-0010"
 CMD ["/app/server", "--listen", ":9090"]

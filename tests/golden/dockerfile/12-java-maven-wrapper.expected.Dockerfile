@@ -15,10 +15,10 @@ RUN ./mvnw -B -q -o package -DskipTests \
 # Runtime stage: the jar on a JRE.
 FROM eclipse-temurin:17-jre
 WORKDIR /app
+USER 10001:10001
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 CMD ["java", "-cp", "/opt/justpush", "HealthCheck", "8080"]
 COPY --from=build /out/app.jar /app/app.jar
 COPY --from=build /out/healthcheck /opt/justpush
-USER 10001:10001
 LABEL org.opencontainers.image.revision="up-0012"
 CMD ["java", "-XX:MaxRAMPercentage=75", "-jar", "/app/app.jar", "--spring.profiles.active=prod"]

@@ -10,11 +10,11 @@ RUN mkdir -p node_modules && npm ci --no-audit --no-fund --omit=dev --ignore-scr
 FROM node:18-slim
 ENV NODE_ENV=production
 WORKDIR /app
+USER 10001:10001
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 CMD ["node", "-e", "require('net').connect(3000, '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(1))"]
 COPY --from=deps /app/node_modules ./node_modules
 COPY . .
 RUN ["node", "--check", "server.js"]
-USER 10001:10001
 LABEL org.opencontainers.image.revision="up-0017"
 CMD ["node", "--enable-source-maps", "server.js", "--port", "3000"]
