@@ -268,6 +268,7 @@ def _python_context(profile: ProjectProfile, options: DockerfileOptions) -> dict
     tools: list[str] = []
     install: list[str] = []
     install_after_source: list[str] = []
+    requirement_files: list[str] = []
     pip = "pip install --no-cache-dir"
     if manager in ("poetry", "pipenv", "uv"):
         # Export the lock into a requirements file with a throw-away tool venv, so only the app's
@@ -286,6 +287,7 @@ def _python_context(profile: ProjectProfile, options: DockerfileOptions) -> dict
         packages, export = exporters[manager]
         tools.append(f"python3 -m venv /opt/tools && /opt/tools/bin/{pip} {packages}")
         install.append(f"/opt/tools/bin/{export} && {pip} -r /tmp/requirements.txt")
+        requirement_files.append("/tmp/requirements.txt")
     else:
         requirements = [
             name for name in deps if posixpath.basename(name).startswith(_PYTHON_REQUIREMENTS_PREFIX)
@@ -294,6 +296,7 @@ def _python_context(profile: ProjectProfile, options: DockerfileOptions) -> dict
         constraint_args = "".join(f" -c {shlex.quote(name)}" for name in constraints)
         # Prefer the lock-like file: requirements.txt over requirements-dev.txt and friends.
         main = [name for name in requirements if posixpath.basename(name) == "requirements.txt"]
+        requirement_files.extend(main or requirements[:1])
         for name in main or requirements[:1]:
             install.append(f"{pip} -r {shlex.quote(name)}{constraint_args}")
         if not requirements and any(posixpath.basename(n) in ("pyproject.toml", "setup.py") for n in deps):
@@ -303,7 +306,9 @@ def _python_context(profile: ProjectProfile, options: DockerfileOptions) -> dict
     # of the runtime venv (.justpush/slim-venv.py says what goes and what stays).
     last = install_after_source or install
     if last:
-        last[-1] += f" && python {HELPERS_DIR}/{SLIM_VENV}"
+        # An installer the requirements name explicitly stays.
+        listed = "".join(f" {shlex.quote(name)}" for name in requirement_files)
+        last[-1] += f" && python {HELPERS_DIR}/{SLIM_VENV}{listed}"
     build_commands = [" ".join(profile.build_command)] if profile.build_command else []
     start = list(profile.start_command)
     if not start:

@@ -10,7 +10,7 @@ RUN python3 -m venv /opt/venv
 # Run after the install: drops pip, setuptools, wheel and the dependencies' tests folders.
 COPY .justpush/slim-venv.py /opt/justpush/
 COPY requirements.txt ./
-RUN pip install --no-cache-dir -r requirements.txt && python /opt/justpush/slim-venv.py
+RUN pip install --no-cache-dir -r requirements.txt && python /opt/justpush/slim-venv.py requirements.txt
 
 # Runtime stage: the venv and the app only; no compilers, no pip. Steps run in exec form, so a
 # runtime image without a shell works too.

@@ -11,7 +11,7 @@ RUN python3 -m venv /opt/venv
 # Run after the install: drops pip, setuptools, wheel and the dependencies' tests folders.
 COPY .justpush/slim-venv.py /opt/justpush/
 COPY poetry.lock pyproject.toml ./
-RUN /opt/tools/bin/poetry export --only main --without-hashes -f requirements.txt -o /tmp/requirements.txt && pip install --no-cache-dir -r /tmp/requirements.txt && python /opt/justpush/slim-venv.py
+RUN /opt/tools/bin/poetry export --only main --without-hashes -f requirements.txt -o /tmp/requirements.txt && pip install --no-cache-dir -r /tmp/requirements.txt && python /opt/justpush/slim-venv.py /tmp/requirements.txt
 
 # Runtime stage: the venv and the app only; no compilers, no pip. Steps run in exec form, so a
 # runtime image without a shell works too.

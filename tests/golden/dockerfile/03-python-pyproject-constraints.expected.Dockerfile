@@ -10,7 +10,7 @@ RUN python3 -m venv /opt/venv
 # Run after the install: drops pip, setuptools, wheel and the dependencies' tests folders.
 COPY .justpush/slim-venv.py /opt/justpush/
 COPY constraints.txt requirements-dev.txt requirements.txt ./
-RUN pip install --no-cache-dir -r requirements.txt -c constraints.txt && python /opt/justpush/slim-venv.py
+RUN pip install --no-cache-dir -r requirements.txt -c constraints.txt && python /opt/justpush/slim-venv.py requirements.txt
 COPY . .
 RUN python tools/gen_schema.py
 

@@ -2,11 +2,12 @@
 
 Run by the venv's own Python after the dependencies are installed, in the build stage:
 
-- the installers pip, setuptools and wheel (setuptools stays when an installed package declares
-  that it needs it, e.g. for ``pkg_resources``); removed with pip, as ``pip uninstall`` does;
+- the installers pip, setuptools and wheel, unless an installed package declares that it needs
+  one (setuptools for ``pkg_resources``) or a requirements file given as argument names it;
+  removed by pip, as ``pip uninstall`` does;
 - the ``tests`` folders inside installed packages, unless the package's own code imports them.
 
-Usage: python slim-venv.py
+Usage: python slim-venv.py [REQUIREMENTS_FILE...]
 """
 
 import importlib.metadata
@@ -39,9 +40,31 @@ def required_names() -> set[str]:
     return names
 
 
-def remove_installers() -> None:
+def listed_names(path: str, seen: set[str]) -> set[str]:
+    """The distribution names a requirements file (and the files it includes with -r) lists."""
+    if path in seen:
+        return set()
+    seen.add(path)
+    names = set()
+    with open(path, encoding="utf-8") as lines:
+        for raw in lines:
+            line = raw.split(" #", 1)[0].strip()
+            include = re.match(r"(?:-r|--requirement)[ =]?\s*(\S+)", line)
+            if include:
+                names |= listed_names(os.path.join(os.path.dirname(path), include.group(1)), seen)
+                continue
+            match = re.match(r"([A-Za-z0-9][A-Za-z0-9._-]*)", line)
+            if match:
+                names.add(canonical(match.group(1)))
+    return names
+
+
+def remove_installers(requirements: list[str]) -> None:
     installed = {canonical(d.metadata["Name"] or "") for d in importlib.metadata.distributions()}
     needed = required_names()
+    seen: set[str] = set()
+    for path in requirements:
+        needed |= listed_names(path, seen)
     unused = [name for name in INSTALLERS if name in installed and name not in needed]
     if unused and "pip" in installed:
         # pip last: it uninstalls the others, then itself.
@@ -75,5 +98,5 @@ def remove_tests_folders() -> None:
 
 
 if __name__ == "__main__":
-    remove_installers()
+    remove_installers(sys.argv[1:])
     remove_tests_folders()
