@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,13 @@ import anyio.to_thread
 import docker
 
 from justpush.analysis import ProjectProfile, analyze
-from justpush.build import BuiltImage, DockerBuilder, DockerfileOptions, render_dockerfile
+from justpush.build import (
+    BuiltImage,
+    DockerBuilder,
+    DockerfileOptions,
+    PreparedDockerfile,
+    prepare_dockerfile,
+)
 from justpush.config import BuildSettings, SandboxSettings
 
 APPS = Path(__file__).resolve().parent / "apps"
@@ -212,7 +218,14 @@ class Bench:
         return f"bench-{self.upload}"
 
     async def build(
-        self, context: Path, dockerfile: str, tag: str, *, dockerignore: str = "", no_cache: bool = False
+        self,
+        context: Path,
+        dockerfile: str,
+        tag: str,
+        *,
+        dockerignore: str = "",
+        files: Mapping[str, str] | None = None,
+        no_cache: bool = False,
     ) -> tuple[BuiltImage, float, list[tuple[float, str]]]:
         lines: list[tuple[float, str]] = []
         started = time.monotonic()
@@ -222,6 +235,7 @@ class Bench:
             tag,
             upload_id=self.upload_id(),
             dockerignore=dockerignore,
+            files=files,
             on_log=lambda line: lines.append((time.monotonic(), line)),
             no_cache=no_cache,
         )
@@ -289,15 +303,22 @@ class Bench:
             images[f"{case.language}-runtime"] = bases["slim"][1]
             tag = f"justpush-bench/{case.app}:gen"
 
-            def render(runtime_images: dict[str, str]) -> tuple[str, str]:
-                generated = render_dockerfile(
+            def render(runtime_images: dict[str, str]) -> PreparedDockerfile:
+                return prepare_dockerfile(
+                    context,
                     profile,
                     DockerfileOptions(base_images=runtime_images, upload_id=f"bench-{self.upload + 1}"),
                 )
-                return generated.dockerfile, generated.dockerignore
 
-            dockerfile, ignore = render(images)
-            _, cold, _ = await self.build(context, dockerfile, tag, dockerignore=ignore, no_cache=True)
+            generated = render(images)
+            _, cold, _ = await self.build(
+                context,
+                generated.dockerfile,
+                tag,
+                dockerignore=generated.dockerignore,
+                files=generated.files,
+                no_cache=True,
+            )
             await self.check_runs(tag, profile)
             source = context / case.source
             text = source.read_text(encoding="utf-8")
@@ -308,8 +329,14 @@ class Bench:
                 source.write_text(
                     text.replace(case.line, case.changed.replace("{n}", str(n))), encoding="utf-8"
                 )
-                dockerfile, ignore = render(images)
-                _, seconds, lines = await self.build(context, dockerfile, tag, dockerignore=ignore)
+                generated = render(images)
+                _, seconds, lines = await self.build(
+                    context,
+                    generated.dockerfile,
+                    tag,
+                    dockerignore=generated.dockerignore,
+                    files=generated.files,
+                )
                 rebuilds.append(seconds)
             answer = await self.serve(tag, profile.port, "/")
             if answer.get("change") != REBUILDS:
@@ -337,8 +364,14 @@ class Bench:
             )
             for variant, (description, runtime_tag, runtime_size) in bases.items():
                 variant_tag = f"justpush-bench/{case.app}:gen-{variant}"
-                dockerfile, ignore = render({**images, f"{case.language}-runtime": runtime_tag})
-                built, _, _ = await self.build(context, dockerfile, variant_tag, dockerignore=ignore)
+                generated = render({**images, f"{case.language}-runtime": runtime_tag})
+                built, _, _ = await self.build(
+                    context,
+                    generated.dockerfile,
+                    variant_tag,
+                    dockerignore=generated.dockerignore,
+                    files=generated.files,
+                )
                 size_ratio = built.size / naive.size
                 results.append(size_ratio <= SIZE_TARGET)
                 print(

@@ -114,11 +114,15 @@ def test_values_are_quoted_exec_forms_are_json_and_copy_uses_json_form() -> None
 
 
 def test_a_node_script_name_reaches_no_shell() -> None:
-    hostile = dataclasses.replace(NODE, start_command=("npm", "run", "x$(touch /pwned)`id`"))
-    dockerfile = render_dockerfile(hostile, OPTIONS).dockerfile
-    check = next(line for line in dockerfile.splitlines() if "p.scripts[name]" in line)
-    argv = json.loads(check.removeprefix("RUN "))
-    assert argv[:2] == ["node", "-e"] and argv[-1] == "x$(touch /pwned)`id`"
+    name = "x$(touch /pwned)`id`"
+    hostile = dataclasses.replace(NODE, start_command=("npm", "run", name))
+    scripts = {name: "node a.js; touch /pwned", "build": "tsc $(touch /pwned)"}
+    options = dataclasses.replace(OPTIONS, package_scripts=scripts)
+    dockerfile = render_dockerfile(dataclasses.replace(hostile, typescript=True), options).dockerfile
+    cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD "))
+    assert json.loads(cmd.removeprefix("CMD ")) == ["node", "/app/.justpush/run-script.js", name]
+    # A build script with shell syntax is never resolved into the Dockerfile; npm runs it by name.
+    assert "pwned" not in dockerfile.replace(cmd, "")
 
 
 @pytest.fixture

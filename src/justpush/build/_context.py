@@ -6,17 +6,19 @@ minus ``.dockerignore`` matches, with no symlink that leads outside it and no sp
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import json
 import os
 import posixpath
 import re
 import stat
 import tarfile
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 import jinja2
 
@@ -41,6 +43,8 @@ class PreparedDockerfile:
     findings: tuple[LintFinding, ...]
     # Build context relative to the upload root.
     context: str
+    # Helper files a generated Dockerfile COPYs, added to the build context (see GeneratedDockerfile).
+    files: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 def prepare_dockerfile(
@@ -61,9 +65,25 @@ def prepare_dockerfile(
         ignore_path = base / ".dockerignore"
         ignore = ignore_path.read_text(encoding="utf-8") if ignore_path.is_file() else ""
         return PreparedDockerfile(text, ignore, "upload", tuple(lint_dockerfile(text)), context)
+    if profile.language == "node" and options.package_scripts is None:
+        options = dataclasses.replace(options, package_scripts=package_scripts(base))
     generated = render_dockerfile(profile, options, environment)
     findings = tuple(lint_dockerfile(generated.dockerfile))
-    return PreparedDockerfile(generated.dockerfile, generated.dockerignore, "generated", findings, context)
+    return PreparedDockerfile(
+        generated.dockerfile, generated.dockerignore, "generated", findings, context, generated.files
+    )
+
+
+def package_scripts(app_root: Path) -> dict[str, str]:
+    """The ``scripts`` of ``app_root/package.json`` (string values only); {} without a readable one."""
+    try:
+        package: Any = json.loads((app_root / "package.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}
+    scripts = package.get("scripts") if isinstance(package, dict) else None
+    if not isinstance(scripts, dict):
+        return {}
+    return {str(name): value for name, value in scripts.items() if isinstance(value, str)}
 
 
 def _inside(root: Path, path: Path) -> Path:
@@ -140,8 +160,11 @@ def _translate(pattern: str) -> str:
     return "".join(out)
 
 
-def context_archive(root: Path, dockerfile: str, dockerignore: str) -> IO[bytes]:
-    """A tar of ``root`` without ignored files, plus the Dockerfile; rewound, caller closes it.
+def context_archive(
+    root: Path, dockerfile: str, dockerignore: str, files: Mapping[str, str] | None = None
+) -> IO[bytes]:
+    """A tar of ``root`` without ignored files, plus the Dockerfile and the generated helper
+    ``files`` (in place of an upload's file at the same path); rewound, caller closes it.
 
     Raises UploadError for symlinks that leave ``root`` and for devices, sockets and FIFOs.
     """
@@ -150,7 +173,10 @@ def context_archive(root: Path, dockerfile: str, dockerignore: str) -> IO[bytes]
     spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 - returned to the caller
     try:
         with tarfile.open(fileobj=spool, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            extra = dict(files or {})
             for relative, full in _walk(root, matcher):
+                if relative in extra:
+                    continue
                 info, handle = _entry(root, relative, full)
                 if handle is None:
                     tar.addfile(info)
@@ -159,7 +185,8 @@ def context_archive(root: Path, dockerfile: str, dockerignore: str) -> IO[bytes]
                     tar.addfile(info, handle)
             # The daemon drops these two from COPY sources when .dockerignore lists them.
             ignore_text = f"{dockerignore.rstrip()}\n.dockerignore\n{DOCKERFILE_NAME}\n".lstrip()
-            for name, text in ((".dockerignore", ignore_text), (DOCKERFILE_NAME, dockerfile)):
+            extra.update({".dockerignore": ignore_text, DOCKERFILE_NAME: dockerfile})
+            for name, text in sorted(extra.items()):
                 data = text.encode("utf-8")
                 info = tarfile.TarInfo(name)
                 info.size, info.mode = len(data), 0o644

@@ -19,6 +19,7 @@ import re
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
 import jinja2
@@ -28,11 +29,19 @@ from justpush.config import BuildSettings, RuntimeVersions
 from justpush.errors import GenerationError
 
 from ._runtime import RuntimeChoice, resolve_runtime
+from ._scripts import resolve_build, resolve_start, script_reference
 
 # Paths inside the image; the runtime user owns nothing, so the app tree stays read-only for it.
 APP_DIR = "/app"
 VENV_DIR = "/opt/venv"
 DEFAULT_USER_ID = 10001
+# Helper files the image needs are generated into the build context under HELPERS (readable files a
+# user can keep with the Dockerfile, not strings escaped into it); the Python ones go to HELPERS_DIR.
+HELPERS = ".justpush"
+HELPERS_DIR = "/opt/justpush"
+RUN_SCRIPT = f"{HELPERS}/run-script.js"
+SLIM_VENV = "slim-venv.py"
+RELINK_VENV = "relink-venv.py"
 
 _PYTHON_REQUIREMENTS_PREFIX = "requirements"
 _NODE_LOCKFILES = {
@@ -63,12 +72,17 @@ class DockerfileOptions:
     user_id: int = DEFAULT_USER_ID
     healthcheck: bool = True
     labels: Mapping[str, str] = field(default_factory=dict)
+    # package.json "scripts" of a Node project (prepare_dockerfile reads them): a start script is
+    # resolved to exec form here; None = not read.
+    package_scripts: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
 class GeneratedDockerfile:
     dockerfile: str
     dockerignore: str
+    # Helper files the Dockerfile COPYs, by path relative to the build context (under .justpush/).
+    files: Mapping[str, str] = field(default_factory=dict)
 
 
 # C0/C1 controls, DEL and the Unicode line/paragraph separators: any of them could end a Dockerfile line.
@@ -152,9 +166,15 @@ def render_dockerfile(
     family, context = _family_context(profile, options)
     context_dir(profile)
     common = _common_context(profile, options)
+    files = context.pop("files", {})
     dockerfile = env.get_template(f"{family}.Dockerfile.j2").render(**common, **context)
     dockerignore = env.get_template("dockerignore.j2").render(patterns=_ignore_patterns(profile, family))
-    return GeneratedDockerfile(dockerfile=dockerfile, dockerignore=dockerignore)
+    return GeneratedDockerfile(dockerfile=dockerfile, dockerignore=dockerignore, files=files)
+
+
+def helper_source(name: str) -> str:
+    """The text of a packaged helper file (``helpers/``)."""
+    return (resources.files("justpush.build") / "helpers" / name).read_text(encoding="utf-8")
 
 
 def choose_runtime(profile: ProjectProfile, options: DockerfileOptions) -> RuntimeChoice | None:
@@ -248,6 +268,7 @@ def _python_context(profile: ProjectProfile, options: DockerfileOptions) -> dict
     tools: list[str] = []
     install: list[str] = []
     install_after_source: list[str] = []
+    requirement_files: list[str] = []
     pip = "pip install --no-cache-dir"
     if manager in ("poetry", "pipenv", "uv"):
         # Export the lock into a requirements file with a throw-away tool venv, so only the app's
@@ -266,6 +287,7 @@ def _python_context(profile: ProjectProfile, options: DockerfileOptions) -> dict
         packages, export = exporters[manager]
         tools.append(f"python3 -m venv /opt/tools && /opt/tools/bin/{pip} {packages}")
         install.append(f"/opt/tools/bin/{export} && {pip} -r /tmp/requirements.txt")
+        requirement_files.append("/tmp/requirements.txt")
     else:
         requirements = [
             name for name in deps if posixpath.basename(name).startswith(_PYTHON_REQUIREMENTS_PREFIX)
@@ -274,15 +296,19 @@ def _python_context(profile: ProjectProfile, options: DockerfileOptions) -> dict
         constraint_args = "".join(f" -c {shlex.quote(name)}" for name in constraints)
         # Prefer the lock-like file: requirements.txt over requirements-dev.txt and friends.
         main = [name for name in requirements if posixpath.basename(name) == "requirements.txt"]
+        requirement_files.extend(main or requirements[:1])
         for name in main or requirements[:1]:
             install.append(f"{pip} -r {shlex.quote(name)}{constraint_args}")
         if not requirements and any(posixpath.basename(n) in ("pyproject.toml", "setup.py") for n in deps):
             # No lock or requirements: the project installs itself, which needs its source.
             install_after_source.append(f"{pip} .")
-    # pip is only needed to install; the app never runs it, so it stays out of the runtime venv.
+    # The installers and the dependencies' test suites are only needed to install; they stay out
+    # of the runtime venv (.justpush/slim-venv.py says what goes and what stays).
     last = install_after_source or install
     if last:
-        last[-1] += " && pip uninstall -y -q pip"
+        # An installer the requirements name explicitly stays.
+        listed = "".join(f" {shlex.quote(name)}" for name in requirement_files)
+        last[-1] += f" && python {HELPERS_DIR}/{SLIM_VENV}{listed}"
     build_commands = [" ".join(profile.build_command)] if profile.build_command else []
     start = list(profile.start_command)
     if not start:
@@ -310,10 +336,16 @@ def _python_context(profile: ProjectProfile, options: DockerfileOptions) -> dict
         "build_commands": build_commands,
         # Only a project that installs itself or has a build step needs its source in the build stage.
         "source_in_build": bool(install_after_source or build_commands),
-        "relink_venv": ["python3", "-c", _RELINK_VENV.format(venv=VENV_DIR)],
+        "helpers_dir": HELPERS_DIR,
+        "slim_venv": SLIM_VENV if last else "",
+        "relink_venv": ["python3", f"{HELPERS_DIR}/{RELINK_VENV}", VENV_DIR],
         "compile": ["python", "-m", "compileall", "-q", "."],
         "cmd": start,
         "healthcheck": _healthcheck(options, check),
+        "files": {
+            f"{HELPERS}/{name}": helper_source(name)
+            for name in ((SLIM_VENV,) if last else ()) + (RELINK_VENV,)
+        },
     }
 
 
@@ -334,25 +366,6 @@ def _apt_install(packages: Sequence[str], *, python_headers: bool = False) -> st
     if python_headers:
         steps.append(_PYTHON_HEADERS)
     return " && ".join([*steps, "rm -rf /var/lib/apt/lists/*"])
-
-
-# Run by the runtime image's own python3 on the venv copied from the build stage. The venv's
-# interpreter links point at the build image's interpreter, which a slim or distroless runtime
-# may keep elsewhere (/usr/local/bin vs /usr/bin); they are re-created for this interpreter. A
-# different Python minor version would not find the installed packages, so it fails the build.
-_RELINK_VENV = "; ".join(
-    (
-        "import os, re, sys, venv",
-        "lines = open('{venv}/pyvenv.cfg').read().splitlines()",
-        "cfg = dict(line.split(' = ', 1) for line in lines if ' = ' in line)",
-        "built = '.'.join(cfg.get('version', cfg.get('version_info', '')).split('.')[:2])",
-        "here = '%d.%d' % sys.version_info[:2]",
-        "built == here or sys.exit('the python-runtime image has Python ' + here + ', the dependencies"
-        " were installed with Python ' + built + ': configure python images of the same version')",
-        "[os.unlink(e.path) for e in os.scandir('{venv}/bin') if re.fullmatch(r'python[0-9.]*', e.name)]",
-        "venv.EnvBuilder(symlinks=True, upgrade=True).create('{venv}')",
-    )
-)
 
 
 # -- node ---------------------------------------------------------------------------------------
@@ -388,46 +401,39 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
     rebuild = "pnpm rebuild" if manager == "pnpm" else "npm rebuild"
     production = f"{production} --ignore-scripts && {rebuild}"
     build_install = f"{build_install or full} --ignore-scripts && {rebuild}"
+    scripts = options.package_scripts
     build_commands = [" ".join(profile.build_command)] if profile.build_command else []
     if profile.typescript and not build_commands:
         build_commands = [f"{manager} run build"]
+    if len(build_commands) == 1 and scripts is not None:
+        build_commands = [resolve_build(scripts, build_commands[0].split()) or build_commands[0]]
     start = list(profile.start_command)
     if not start:
         start = ["node", profile.entrypoint] if profile.entrypoint else ["npm", "start"]
-    script = _package_script(start)
-    checks: list[list[str]] = []
+    files: dict[str, str] = {}
+    reference = script_reference(start)
+    if reference is not None:
+        name, extra = reference
+        if scripts is None:
+            raise GenerationError(
+                f"the start command {shlex.join(start)!r} runs a package.json script: "
+                "DockerfileOptions.package_scripts must hold the project's scripts"
+            )
+        resolved = resolve_start(scripts, name, extra)
+        if resolved is None:
+            # The runtime image need not have npm/yarn/pnpm (a slim one has only node).
+            files[RUN_SCRIPT] = helper_source("run-script.js")
+            resolved = ["node", f"{APP_DIR}/{RUN_SCRIPT}", name, *extra]
+        start = resolved
     runtime_checks: list[list[str]] = []
-    if script is not None:
-        name, extra = script
-        # Fail the build, not the pod, when the script the CMD relies on does not exist; exec form,
-        # with the name passed as an argument, so no shell or JavaScript parsing sees it.
-        checks.append(
-            [
-                "node",
-                "-e",
-                "const p = require('./package.json'); const name = process.argv[1]; "
-                "if (!(p.scripts && p.scripts[name])) { "
-                'console.error(`package.json has no "${name}" script`); process.exit(1); }',
-                name,
-            ]
-        )
-        # The runtime image need not have npm/yarn/pnpm (a slim one has only node).
-        start = ["node", _RUN_SCRIPT, name, *extra]
-    elif start[0] == "node" and len(start) > 1 and not build_commands and start[1].endswith((".js", ".cjs")):
-        runtime_checks.append(["node", "--check", start[1]])
+    script = next((arg for arg in start[1:] if not arg.startswith("-")), "") if start[0] == "node" else ""
+    if script.endswith((".js", ".cjs")) and not build_commands and not files:
+        runtime_checks.append(["node", "--check", script])
     check = [
         "node",
         "-e",
         f"require('net').connect({profile.port}, '127.0.0.1')"
         ".on('connect', () => process.exit(0)).on('error', () => process.exit(1))",
-    ]
-    write_launcher = [
-        "node",
-        "-e",
-        "const fs = require('fs'); "
-        f"fs.mkdirSync({posixpath.dirname(_RUN_SCRIPT)!r}, {{ recursive: true }}); "
-        f"fs.writeFileSync({_RUN_SCRIPT!r}, process.argv[1]);",
-        _RUN_SCRIPT_SOURCE,
     ]
     return {
         "build_image": _image(options, "node"),
@@ -437,67 +443,11 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
         "install_production": production,
         "install_build": build_install,
         "build_commands": build_commands,
-        "checks": checks,
-        "launcher": write_launcher if script is not None else [],
-        "launcher_dir": posixpath.dirname(_RUN_SCRIPT),
         "runtime_checks": runtime_checks,
         "cmd": start,
         "healthcheck": _healthcheck(options, check),
+        "files": files,
     }
-
-
-def _package_script(start: Sequence[str]) -> tuple[str, list[str]] | None:
-    """The package.json script (and its extra arguments) a `npm start` / `yarn run x` command runs."""
-    if not start or start[0] not in _NODE_LOCKFILES:
-        return None
-    if len(start) >= 2 and start[1] == "start":
-        name, rest = "start", list(start[2:])
-    elif len(start) >= 3 and start[1] == "run":
-        name, rest = start[2], list(start[3:])
-    else:
-        return None
-    return name, rest[1:] if rest[:1] == ["--"] else rest
-
-
-# What `npm run` does for a start script, for runtime images without a package manager: the
-# script runs with node_modules/.bin on PATH; a plain `node ...` script runs without a shell (so a
-# shell-less image works too), anything else through /bin/sh. Signals are passed on, the exit
-# status is passed back.
-_RUN_SCRIPT = "/opt/justpush/run-script.js"
-_RUN_SCRIPT_SOURCE = r"""'use strict';
-// Generated by JustPush: runs a package.json script like `npm run` does, without npm.
-const { spawn } = require('child_process');
-const path = require('path');
-const [name, ...extra] = process.argv.slice(2);
-const pkg = require(path.resolve('package.json'));
-const script = (pkg.scripts || {})[name];
-if (!script) {
-  console.error(`package.json has no "${name}" script`);
-  process.exit(1);
-}
-const words = script.trim().split(/\s+/);
-const plain = words[0] === 'node' && words.every((word) => /^[\w@%+=:,.\/-]+$/.test(word));
-const [command, args] = plain
-  ? [process.execPath, [...words.slice(1), ...extra]]
-  : ['/bin/sh', ['-c', `${script} "$@"`, 'sh', ...extra]];
-const bin = path.resolve('node_modules', '.bin');
-const env = {
-  ...process.env,
-  PATH: `${bin}${path.delimiter}${process.env.PATH || ''}`,
-  npm_lifecycle_event: name,
-  npm_package_name: pkg.name || '',
-  npm_package_version: pkg.version || '',
-};
-const child = spawn(command, args, { stdio: 'inherit', env });
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
-child.on('error', (error) => {
-  console.error(error.message);
-  process.exit(127);
-});
-child.on('exit', (code, signal) => {
-  process.exit(code ?? 128 + (require('os').constants.signals[signal] || 0));
-});
-"""
 
 
 # -- go -----------------------------------------------------------------------------------------

@@ -137,18 +137,21 @@ class DockerBuilder:
         *,
         upload_id: str,
         dockerignore: str = "",
+        files: Mapping[str, str] | None = None,
         on_log: Callable[[str], None] | None = None,
         cancel: anyio.Event | None = None,
         no_cache: bool = False,
     ) -> BuiltImage:
-        """Build ``context`` with ``dockerfile_text`` as ``tag``.
+        """Build ``context`` with ``dockerfile_text`` (and its generated helper ``files``) as ``tag``.
 
         Raises StageFailed (stage ``build``) when the Dockerfile fails, times out or is cancelled,
         with the last log lines in the message; DockerError when the engine itself fails.
         """
         client = await self._docker()
         limits = await self._container_limits(client)
-        archive = await anyio.to_thread.run_sync(context_archive, context, dockerfile_text, dockerignore)
+        archive = await anyio.to_thread.run_sync(
+            context_archive, context, dockerfile_text, dockerignore, files
+        )
         timeout = self._settings.sandbox.timeout_seconds
         state = _BuildState()
         send, receive = anyio.create_memory_object_stream[dict[str, Any]](math.inf)

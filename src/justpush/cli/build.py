@@ -58,6 +58,14 @@ def dockerfile_command(
         str | None,
         typer.Option("--root", help="The API's folder inside PATH (default: detected, e.g. backend/)."),
     ] = None,
+    write: Annotated[
+        bool,
+        typer.Option(
+            "--write",
+            help="Write the generated Dockerfile, .dockerignore and .justpush/ helpers into the app folder "
+            "(never over an existing file).",
+        ),
+    ] = False,
 ) -> None:
     """Print the Dockerfile a build would use (the upload's own or a generated one); lint on stderr."""
     settings = load_settings(ctx)
@@ -65,7 +73,30 @@ def dockerfile_command(
     err = Console(stderr=True)
     err.print(f"dockerfile: {prepared.origin} (context {prepared.context})", highlight=False)
     _report(prepared.findings, err)
+    if write:
+        _write(path / prepared.context, prepared, err)
+        return
+    if prepared.files:
+        err.print(
+            f"helper files (written with --write): {', '.join(sorted(prepared.files))}", highlight=False
+        )
     typer.echo(prepared.dockerignore if ignore else prepared.dockerfile, nl=False)
+
+
+def _write(folder: Path, prepared: PreparedDockerfile, err: Console) -> None:
+    """The generated files into ``folder``, all or none: an existing file stops before any is written."""
+    if prepared.origin != "generated":
+        err.print("the project has its own Dockerfile: nothing to write", highlight=False)
+        raise typer.Exit(1)
+    files = {"Dockerfile": prepared.dockerfile, ".dockerignore": prepared.dockerignore, **prepared.files}
+    existing = sorted(name for name in files if (folder / name).exists())
+    if existing:
+        err.print(escape(f"not written, these files exist: {', '.join(existing)}"), highlight=False)
+        raise typer.Exit(1)
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+        err.print(escape(f"wrote {folder / name}"), highlight=False)
 
 
 def build_command(
@@ -107,6 +138,7 @@ def build_command(
                     tag,
                     upload_id=upload,
                     dockerignore=prepared.dockerignore,
+                    files=prepared.files,
                     on_log=on_log,
                 )
             err.print(f"[green]built[/] {built.tag} {built.image_id[:19]} ({built.size / 1e6:.1f} MB)")

@@ -158,6 +158,7 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
                 local_tag,
                 upload_id=ctx.upload_id,
                 dockerignore=prepared.dockerignore,
+                files=prepared.files,
                 on_log=ctx.log_sink(S.BUILDING.value),
                 cancel=ctx.cancelled,
             )

@@ -11,6 +11,6 @@ RUN go build -ldflags="-s -w" -o /out/server .
 FROM gcr.io/distroless/static-debian12:nonroot
 USER 10001:10001
 EXPOSE 8080
-CMD ["/app/server"]
 COPY --from=build /out/server /app/server
 LABEL org.opencontainers.image.revision="up-0009"
+CMD ["/app/server"]

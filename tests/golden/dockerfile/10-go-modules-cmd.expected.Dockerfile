@@ -12,6 +12,6 @@ RUN go build -ldflags="-s -w" -o /out/server ./cmd/api
 FROM gcr.io/distroless/static-debian12:nonroot
 USER 10001:10001
 EXPOSE 9090
-CMD ["/app/server", "--listen", ":9090"]
 COPY --from=build /out/server /app/server
 LABEL org.opencontainers.image.revision="up-0010"
+CMD ["/app/server", "--listen", ":9090"]

@@ -17,7 +17,7 @@ WORKDIR /app
 USER 10001:10001
 EXPOSE 8081
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 CMD ["java", "-cp", "/opt/justpush", "HealthCheck", "8081"]
-CMD ["java", "-XX:MaxRAMPercentage=75", "-jar", "/app/app.jar"]
 COPY --from=build /out/app.jar /app/app.jar
 COPY --from=build /out/healthcheck /opt/justpush
 LABEL org.opencontainers.image.revision="up-0013"
+CMD ["java", "-XX:MaxRAMPercentage=75", "-jar", "/app/app.jar"]

@@ -14,7 +14,7 @@ import docker
 import pytest
 
 from justpush.analysis import ProjectProfile
-from justpush.build import BuiltImage, DockerBuilder, DockerfileOptions, render_dockerfile
+from justpush.build import BuiltImage, DockerBuilder, DockerfileOptions, prepare_dockerfile
 from justpush.config import BuildSettings, SandboxSettings
 from tests.integration.support import testenv_base_images
 
@@ -102,8 +102,8 @@ def docker_client(docker_host: str) -> Iterator[docker.DockerClient]:
 
 
 def build_app(settings: BuildSettings, name: str, tag: str, upload_id: str) -> tuple[BuiltImage, list[str]]:
-    generated = render_dockerfile(
-        PROFILES[name], DockerfileOptions(base_images=settings.base_images, upload_id=upload_id)
+    generated = prepare_dockerfile(
+        APPS / name, PROFILES[name], DockerfileOptions(base_images=settings.base_images, upload_id=upload_id)
     )
     lines: list[str] = []
 
@@ -116,6 +116,7 @@ def build_app(settings: BuildSettings, name: str, tag: str, upload_id: str) -> t
                 tag,
                 upload_id=upload_id,
                 dockerignore=generated.dockerignore,
+                files=generated.files,
                 on_log=lines.append,
             )
         finally:

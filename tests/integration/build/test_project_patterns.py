@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from justpush.analysis import AnalysisOptions, analyze
-from justpush.build import DockerBuilder, DockerfileOptions, choose_runtime, render_dockerfile
+from justpush.build import DockerBuilder, DockerfileOptions, choose_runtime, prepare_dockerfile
 from justpush.config import BuildSettings
 
 pytestmark = pytest.mark.integration
@@ -31,6 +31,8 @@ APPS = Path(__file__).resolve().parents[2] / "fixtures" / "build-apps"
         ("node-ts-node-start", 3000, "compiled", True, "18"),
         # `prepare: husky install` with husky only in devDependencies: install scripts are skipped.
         ("node-husky-prepare", 3000, "installed", True, "18"),
+        # A start script with shell syntax runs through the launcher generated into .justpush/.
+        ("node-start-script", 3000, "greeting", "from-script/start", "18"),
         # psycopg2 compiles against libpq in the build stage and loads libpq5 at run time.
         ("python-psycopg2", 8000, "loaded", True, "3.11"),
     ],
@@ -50,7 +52,7 @@ def test_fixture_app_runs_as_its_project_asks(
     )
     runtime = choose_runtime(profile, options)
     assert runtime is not None and runtime.version == version
-    generated = render_dockerfile(profile, options)
+    generated = prepare_dockerfile(APPS / name, profile, options)
     tag = f"justpush-test/{name}:it"
 
     async def build() -> None:
@@ -62,6 +64,7 @@ def test_fixture_app_runs_as_its_project_asks(
                 tag,
                 upload_id="it-runtime",
                 dockerignore=generated.dockerignore,
+                files=generated.files,
             )
         finally:
             await builder.aclose()

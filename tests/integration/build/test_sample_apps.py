@@ -14,7 +14,7 @@ from docker.models.containers import Container
 from justpush.analysis import ProjectProfile
 from justpush.build import BuiltImage, DockerBuilder, DockerfileOptions, lint_dockerfile, render_dockerfile
 from justpush.config import BuildSettings
-from justpush.errors import StageFailed
+from justpush.errors import GenerationError, StageFailed
 
 LANGUAGE_APPS = ("python-flask", "node-express", "go-nethttp", "java-plain")
 BuildSample = Callable[[BuildSettings, str, str, str], tuple[BuiltImage, list[str]]]
@@ -98,10 +98,10 @@ def test_python_syntax_error_fails_the_build_with_the_relevant_lines(
     assert "compileall" in message
 
 
-def test_node_missing_start_script_fails_the_build(
+def test_node_missing_start_script_is_refused_before_the_build(
     build_settings: BuildSettings, build_sample: BuildSample
 ) -> None:
-    with pytest.raises(StageFailed) as caught:
+    with pytest.raises(GenerationError) as caught:
         build_sample(build_settings, "node-missing-start", "justpush-test/node-missing-start:it", "it-broken")
     assert 'package.json has no "start" script' in str(caught.value)
 

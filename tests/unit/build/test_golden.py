@@ -1,7 +1,9 @@
 """Golden Dockerfiles: tests/golden/dockerfile/NN-case.input.yaml -> NN-case.expected.Dockerfile.
 
 Each input holds a `profile` and its options in `x-test-config`; the rendered Dockerfile must equal
-the expected file byte for byte (and the .dockerignore, where an expected one exists). The runner
+the expected file byte for byte (and the .dockerignore, where an expected one exists). The helper
+files it ships into the build context are listed in NN-case.expected.files (none when absent) and
+must equal `helpers/<name>`, what a user reads next to the Dockerfile. The runner
 writes `*.generated.*` next to the inputs (gitignored) for diffing. Inputs under `invalid/` must be
 refused with a GenerationError containing their `x-test-config.error`.
 """
@@ -62,6 +64,12 @@ def test_golden_dockerfile(path: Path) -> None:
     expected_ignore = GOLDEN / f"{stem}.expected.dockerignore"
     if expected_ignore.exists():
         assert generated.dockerignore == expected_ignore.read_text(encoding="utf-8")
+    listed = GOLDEN / f"{stem}.expected.files"
+    names = listed.read_text(encoding="utf-8").split() if listed.exists() else []
+    assert sorted(generated.files) == names
+    for name in names:
+        helper = GOLDEN / "helpers" / name.rsplit("/", 1)[-1]
+        assert generated.files[name] == helper.read_text(encoding="utf-8"), name
 
 
 @pytest.mark.parametrize("path", _cases(GOLDEN / "invalid"), ids=lambda p: p.name.removesuffix(".input.yaml"))
