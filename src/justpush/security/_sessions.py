@@ -1,0 +1,25 @@
+"""Browser sessions: an API token of its own in an HttpOnly cookie, and the CSRF token bound to it.
+
+The CSRF token is derived from the session token (signed double-submit): a page of this origin reads
+it from a readable cookie and echoes it in a header; another site can neither read the cookie nor
+compute the value, and the session cookie is SameSite=Strict besides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+SESSION_COOKIE = "justpush_session"
+CSRF_COOKIE = "justpush_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SESSION_TOKEN_NAME = "browser session"
+
+
+def csrf_token(session_token: str) -> str:
+    # Keyed by the session token itself: 256 random bits, so the value cannot be guessed without it.
+    return hmac.new(session_token.encode("utf-8"), b"justpush-csrf", hashlib.sha256).hexdigest()
+
+
+def csrf_matches(session_token: str, sent: str | None) -> bool:
+    return sent is not None and hmac.compare_digest(csrf_token(session_token), sent)
