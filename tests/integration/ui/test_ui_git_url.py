@@ -1,0 +1,33 @@
+"""The git URL field in a real browser: an SSH address is sent and answered with the API's explanation
+(HTTPS is needed, with the address to use), not held back by the browser's "Please enter a URL"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.ui.conftest import UiServer, sign_in
+
+pytestmark = pytest.mark.integration
+
+
+def test_an_ssh_address_is_told_to_use_https(
+    page: Any, ui_server: UiServer, shot: Callable[[str], Path]
+) -> None:
+    sign_in(page, ui_server)
+    page.click("#tab-git")
+    page.fill("#git-url", "git@github.com:org/repo.git")
+    # The browser's own validation passes (it would stop the form with "Please enter a URL").
+    assert page.eval_on_selector("#git-url", "input => input.checkValidity()") is True
+    with page.expect_response(ui_server.url + "/uploads") as answer:
+        page.click("#upload-git button[type=submit]")
+    assert answer.value.status == 400
+    error = page.wait_for_selector("#upload-error:not([hidden])")
+    text = error.inner_text()
+    assert "SSH address" in text and "HTTPS" in text
+    assert "https://github.com/org/repo.git" in text
+    assert page.url == ui_server.url + "/ui"
+    shot("ssh-address")
