@@ -1,5 +1,6 @@
-"""The git URL field in a real browser: an SSH address is sent and answered with the API's explanation
-(HTTPS is needed, with the address to use), not held back by the browser's "Please enter a URL"."""
+"""Small things a new user trips over, in a real browser: an SSH git address is answered with the API's
+explanation (HTTPS is needed, with the address to use), not the browser's "Please enter a URL"; a Node
+app's spec carries its package.json version."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
+from tests.integration.support import BUILD_APPS, zip_app
 from tests.integration.ui.conftest import UiServer, sign_in
 
 pytestmark = pytest.mark.integration
@@ -31,3 +34,13 @@ def test_an_ssh_address_is_told_to_use_https(
     assert "https://github.com/org/repo.git" in text
     assert page.url == ui_server.url + "/ui"
     shot("ssh-address")
+
+
+def test_a_node_app_shows_its_package_json_version(page: Any, ui_server: UiServer, tmp_path: Path) -> None:
+    archive = tmp_path / "node-express.zip"
+    archive.write_bytes(zip_app(BUILD_APPS / "node-express"))
+    sign_in(page, ui_server)
+    page.set_input_files("#archive-file", str(archive))
+    page.click("#upload-archive button[type=submit]")
+    expect(page.locator("#analysis-status")).to_have_text("succeeded", timeout=60_000)
+    expect(page.locator("#spec-source")).to_contain_text("node-express-sample 1.0.0")
