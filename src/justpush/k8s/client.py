@@ -535,10 +535,12 @@ class K8sClient:
         follow: bool = False,
         tail: int | None = None,
         since: int | None = None,
+        timestamps: bool = False,
         namespace: str | None = None,
         discover_every: float = 2.0,
     ) -> AsyncIterator[LogLine]:
-        """Log lines of every started pod of the upload.
+        """Log lines of every started pod of the upload (with `timestamps`, each opens with the RFC 3339
+        time the container wrote it, as Kubernetes records it).
 
         With ``follow`` the lines of all pods are interleaved as they come, and pods that start later
         (a scale-up, a rollout, a restarted container) join from their first line, like stern does;
@@ -555,6 +557,7 @@ class K8sClient:
                         container=CONTAINER_NAME,
                         tail_lines=tail,
                         since=since,
+                        timestamps=timestamps,
                         newlines=False,
                     ):
                         yield LogLine(pod.name, line)
@@ -573,6 +576,7 @@ class K8sClient:
                         follow=True,
                         tail_lines=tail_lines,
                         since=since_seconds,
+                        timestamps=timestamps,
                         newlines=False,
                     ):
                         await queue.put(LogLine(name, line))

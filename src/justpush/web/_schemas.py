@@ -163,6 +163,8 @@ class DeploymentPublic(BaseModel):
     revision: int | None
     serving_revision: int | None = None
     replicas: int | None = None
+    # Paths of the HTTP liveness / readiness probes, so a log view can hide the probes' requests.
+    probe_paths: list[str] = []
     live: LivePublic | None = None
     job: JobPublic | None
     # Kong cleanup a delete could not do yet (Kong unreachable); retried until Kong answers.
@@ -221,3 +223,19 @@ class RevisionPublic(BaseModel):
             rate_limit=options.get("rate_limit"),
             read_only_root=options.get("read_only_root"),
         )
+
+
+class ConfigChangePublic(BaseModel):
+    """One setting that differs between two revisions; null where a revision does not have it."""
+
+    key: str
+    before: Any
+    after: Any
+
+
+class RevisionDiffPublic(BaseModel):
+    """What changed from revision `before` to revision `after` (secret values are not compared)."""
+
+    before: int
+    after: int
+    changes: list[ConfigChangePublic]

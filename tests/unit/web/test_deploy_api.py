@@ -230,3 +230,13 @@ async def test_a_running_delete_cannot_be_cancelled(
     assert "delete cannot be cancelled" in refused.json()["error"]["message"]
     async with app.state.justpush.sessions() as session:
         assert await store.job_cancel_requester(session, job_id) is None
+
+
+async def test_diff_of_revisions_that_do_not_exist_is_404(
+    client: httpx.AsyncClient, auth: dict[str, str], upload_id: str
+) -> None:
+    response = await client.get(f"/deploy/{upload_id}/revisions/diff?from=1&to=2", headers=auth)
+    assert response.status_code == 404
+    assert "has no revision 1" in response.json()["error"]["message"]
+    missing = await client.get(f"/deploy/{upload_id}/revisions/diff?from=1", headers=auth)
+    assert missing.status_code == 422

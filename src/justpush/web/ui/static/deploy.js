@@ -120,6 +120,10 @@ const FOLDED_STAGES = new Set(["BUILDING", "PUSHING"]);
 const MAX_FOLDED_LINES = 2000;
 
 // Measured before appending: a reader who scrolled up to read is left where they are.
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
 function nearBottom(el) {
   return el.scrollHeight - el.scrollTop - el.clientHeight < 24;
 }
@@ -613,12 +617,97 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
   }
 
   // --- logs --------------------------------------------------------------------------------------------------
+  // Every line is kept (up to MAX_LOG_LINES) and filtered in place, so changing a filter needs no new stream.
+
+  const logLines = [];
+  const logPods = new Set();
+  let logPaused = false;
+  let logHeld = [];
+
+  /** A request of a Kubernetes probe: its user agent, or an access-log line for a probed path. */
+  function isProbe(text) {
+    if (text.includes("kube-probe/")) return true;
+    const paths = (record && record.probe_paths) || [];
+    return paths.some((path) => new RegExp(`\\b(GET|HEAD) ${escapeRegExp(path)}[?/]?(\\s|"|$)`).test(text));
+  }
+
+  function logVisible(entry) {
+    const text = $("#logs-filter").value.trim().toLowerCase();
+    const pod = $("#logs-pod").value;
+    if (pod && entry.pod !== pod) return false;
+    if ($("#logs-hide-probes").checked && entry.probe) return false;
+    return !text || entry.search.includes(text);
+  }
+
+  function renderLogCount() {
+    const shown = logLines.filter((entry) => !entry.el.hidden).length;
+    const held = logPaused && logHeld.length ? ` · ${logHeld.length} new while paused` : "";
+    $("#logs-count").textContent = `${shown} of ${logLines.length} lines${held}`;
+  }
+
+  function applyLogFilters() {
+    for (const entry of logLines) entry.el.hidden = !logVisible(entry);
+    renderLogCount();
+  }
+
+  function parseLogLine(raw, timestamps) {
+    const space = raw.indexOf(" ");
+    const pod = space < 0 ? raw : raw.slice(0, space);
+    let text = space < 0 ? "" : raw.slice(space + 1);
+    let at = null;
+    if (timestamps) {
+      const gap = text.indexOf(" ");
+      const stamp = gap < 0 ? text : text.slice(0, gap);
+      const parsed = new Date(stamp);
+      if (!Number.isNaN(parsed.getTime())) {
+        at = parsed;
+        text = gap < 0 ? "" : text.slice(gap + 1);
+      }
+    }
+    return { pod, text, at };
+  }
+
+  function appendLogLine(entry) {
+    const output = $("#log-output");
+    const follow = nearBottom(output);
+    if (!logPods.has(entry.pod)) {
+      logPods.add(entry.pod);
+      $("#logs-pod").append(h("option", { value: entry.pod }, entry.pod));
+    }
+    const parts = [];
+    if (entry.at) parts.push(h("time", { class: "log-time", datetime: entry.at.toISOString() }, `${formatTime(entry.at.toISOString())} `));
+    parts.push(h("span", { class: "log-pod" }, `${entry.pod} `), entry.text, "\n");
+    entry.el = h("span", { class: "log-line" }, ...parts);
+    entry.el.hidden = !logVisible(entry);
+    output.append(entry.el);
+    logLines.push(entry);
+    while (logLines.length > MAX_LOG_LINES) logLines.shift().el.remove();
+    if (follow) output.scrollTop = output.scrollHeight;
+  }
+
+  function setLogPaused(paused) {
+    logPaused = paused;
+    const button = $("#logs-pause");
+    button.textContent = paused ? "Resume" : "Pause";
+    button.setAttribute("aria-pressed", String(paused));
+    if (!paused) {
+      const held = logHeld;
+      logHeld = [];
+      held.forEach(appendLogLine);
+    }
+    renderLogCount();
+  }
 
   function stopLogStream() {
     if (stopLogs) stopLogs.abort();
     stopLogs = null;
     $("#logs-toggle").textContent = "Show logs";
   }
+
+  for (const id of ["#logs-filter", "#logs-pod", "#logs-hide-probes"]) {
+    $(id).addEventListener(id === "#logs-filter" ? "input" : "change", applyLogFilters);
+  }
+  $("#logs-pause").addEventListener("click", () => setLogPaused(!logPaused));
 
   $("#logs-form").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -627,21 +716,28 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
       return;
     }
     const output = clear($("#log-output"));
+    logLines.length = 0;
+    logHeld = [];
     show(output);
+    show($("#log-filters"));
+    setLogPaused(false);
     showError($("#logs-error"), null);
     const controller = new AbortController();
     stopLogs = controller;
     $("#logs-toggle").textContent = "Stop";
-    const params = new URLSearchParams({ tail: $("#logs-tail").value || "100", follow: String($("#logs-follow").checked) });
+    const timestamps = $("#logs-timestamps").checked;
+    const params = new URLSearchParams({ tail: $("#logs-tail").value || "100", follow: String($("#logs-follow").checked), timestamps: String(timestamps) });
     try {
       const response = await request("GET", `${base}/logs?${params}`, { headers: { Accept: "text/plain" }, signal: controller.signal });
-      await readLines(response, (line) => {
-        const follow = nearBottom(output);
-        const space = line.indexOf(" ");
-        output.append(h("span", { class: "log-pod" }, line.slice(0, space + 1)), line.slice(space + 1), "\n");
-        while (output.childNodes.length > MAX_LOG_LINES * 3) output.firstChild.remove();
-        if (follow) output.scrollTop = output.scrollHeight;
+      await readLines(response, (raw) => {
+        const entry = parseLogLine(raw, timestamps);
+        entry.search = `${entry.pod} ${entry.text}`.toLowerCase();
+        entry.probe = isProbe(entry.text);
+        if (logPaused) logHeld.push(entry);
+        else appendLogLine(entry);
+        renderLogCount();
       });
+      if (logPaused) setLogPaused(false);
       output.append(h("span", { class: "muted" }, "— end of stream —\n"));
     } catch (error) {
       if (error.name !== "AbortError") showError($("#logs-error"), error);
