@@ -13,9 +13,11 @@ import {
   formatDate,
   formatTime,
   h,
+  labelCells,
   setBadge,
   show,
   showError,
+  sparkline,
   statusLabel,
   statusTone,
 } from "./dom.js";
@@ -30,6 +32,9 @@ const MAX_EVENTS = 3000;
 const MAX_LOG_LINES = 5000;
 // How often a settled deployment's pods are read again.
 const LIVE_REFRESH_MS = 15000;
+// CPU / memory: read every USAGE_EVERY_MS, charted over the last USAGE_SAMPLES readings (5 minutes).
+const USAGE_EVERY_MS = 10000;
+const USAGE_SAMPLES = 30;
 
 /** The stage strip for one job, from the statuses it went through (status events, oldest first). */
 function renderStages(statuses) {
@@ -240,7 +245,59 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
         ),
       );
     }
+    labelCells($("#smoke-table"));
     show($("#smoke"), results.length > 0);
+  }
+
+  // --- usage -------------------------------------------------------------------------------------------------
+
+  const usage = new Map();
+  let usageTimer = 0;
+
+  function formatBytes(bytes) {
+    const mib = bytes / (1024 * 1024);
+    return mib >= 1024 ? `${(mib / 1024).toFixed(2)} GiB` : `${mib.toFixed(1)} MiB`;
+  }
+
+  function usageCell(pod, field, format, label) {
+    const samples = usage.get(pod) || [];
+    if (!samples.length) return h("td", { class: "num muted" }, "—");
+    const values = samples.map((sample) => sample[field]);
+    return h(
+      "td",
+      { class: "num usage", "data-usage": field },
+      h("span", {}, format(values[values.length - 1])),
+      sparkline(values, `${label} of ${pod} over the last ${samples.length} readings`),
+    );
+  }
+
+  async function sampleUsage() {
+    clearTimeout(usageTimer);
+    usageTimer = 0;
+    const live = record && record.live;
+    if (!live || live.error || !live.pods.length || record.status === "DELETED") return;
+    if (!document.hidden) {
+      try {
+        const measured = await api("GET", `${base}/usage`);
+        const at = Date.now();
+        const pods = new Set(measured.pods.map((p) => p.pod));
+        for (const name of [...usage.keys()]) if (!pods.has(name)) usage.delete(name);
+        for (const p of measured.pods) {
+          const samples = usage.get(p.pod) || [];
+          samples.push({ at, cpu: p.cpu_millicores, memory: p.memory_bytes });
+          usage.set(p.pod, samples.slice(-USAGE_SAMPLES));
+        }
+        const note = $("#usage-note");
+        note.textContent = `CPU and memory read every ${USAGE_EVERY_MS / 1000} s; charts cover the last ${(USAGE_SAMPLES * USAGE_EVERY_MS) / 60000} minutes.`;
+        show(note);
+        renderPods(record.live);
+      } catch (error) {
+        const note = $("#usage-note");
+        note.textContent = `CPU and memory are not available: ${error.message}`;
+        show(note);
+      }
+    }
+    usageTimer = setTimeout(sampleUsage, USAGE_EVERY_MS);
   }
 
   function renderPods(live) {
@@ -263,10 +320,13 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
           h("td", {}, pod.phase),
           h("td", {}, pod.ready ? badge("ready", "ok") : badge("not ready", pod.terminating ? "muted" : "warn")),
           h("td", { class: "num" }, pod.restarts),
+          usageCell(pod.name, "cpu", (v) => `${v.toFixed(1)} m`, "CPU in millicores"),
+          usageCell(pod.name, "memory", formatBytes, "Memory"),
           h("td", { title: pod.message || "" }, note),
         ),
       );
     }
+    labelCells($("#pods-table"));
   }
 
   /** Pods still coming or going: the view is read again soon until the cluster settles. */
@@ -331,6 +391,7 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
     renderJobControls(active ? job : null);
     renderStreamState();
     if (!currentJob && status) renderStages([{ status, at: record.updated_at }]);
+    if (manageable && !usageTimer) usageTimer = setTimeout(sampleUsage, 0);
     if (manageable && record.revision !== shownRevision) {
       shownRevision = record.revision;
       loadRevisions();
@@ -611,10 +672,82 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
         const label = `#${r.revision} · ${r.status}${restored} · ${image} · ${r.replicas} replica(s) · ${formatDate(r.created_at)}`;
         select.append(h("option", { value: r.revision }, label));
       }
+      renderRevisions(revisions);
     } catch (error) {
       showError($("#actions-error"), error);
     }
   }
+
+  /** Every stored revision, newest first, the one that runs marked; two of them picked for the diff. */
+  function renderRevisions(revisions) {
+    const current = revisions.length ? revisions[revisions.length - 1].revision : null;
+    const body = clear($("#revisions-table tbody"));
+    for (const r of revisions.slice().reverse()) {
+      const image = r.image.includes("@") ? `${r.image.split("@")[1].slice(0, 19)}…` : r.image;
+      body.append(
+        h(
+          "tr",
+          { "data-revision": r.revision, class: r.revision === current ? "row-current" : "", "aria-current": r.revision === current ? "true" : null },
+          h("td", { class: "num" }, `#${r.revision}`),
+          h("td", {}, r.status, r.rollback_of ? ` (restores #${r.rollback_of})` : "", r.revision === current ? h("span", { class: "tag" }, " current") : null),
+          h("td", { class: "mono break", title: r.image }, image),
+          h("td", { class: "num" }, r.replicas),
+          h("td", {}, formatDate(r.created_at)),
+        ),
+      );
+    }
+    labelCells($("#revisions-table"));
+    const from = clear($("#diff-from"));
+    const to = clear($("#diff-to"));
+    for (const r of revisions.slice().reverse()) {
+      const label = `#${r.revision}${r.revision === current ? " (current)" : ""}`;
+      from.append(h("option", { value: r.revision }, label));
+      to.append(h("option", { value: r.revision }, label));
+    }
+    // By default: what the current revision changed from the one before it.
+    if (revisions.length > 1) from.value = String(revisions[revisions.length - 2].revision);
+    show($("#diff-form"), revisions.length > 1);
+    show($("#diff"), false);
+  }
+
+  function shownValue(value) {
+    if (value === null || value === undefined) return h("span", { class: "muted" }, "(not set)");
+    return typeof value === "object" ? JSON.stringify(value) : String(value);
+  }
+
+  $("#diff-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const before = $("#diff-from").value;
+    const after = $("#diff-to").value;
+    showError($("#diff-error"), null);
+    try {
+      const diff = await api("GET", `${base}/revisions/diff?${new URLSearchParams({ from: before, to: after })}`);
+      $("#diff-before-head").textContent = `#${diff.before}`;
+      $("#diff-after-head").textContent = `#${diff.after}`;
+      const body = clear($("#diff-table tbody"));
+      for (const change of diff.changes) {
+        const kind = change.before === null ? "added" : change.after === null ? "removed" : "changed";
+        body.append(
+          h(
+            "tr",
+            { class: `diff-${kind}`, "data-key": change.key },
+            h("td", { class: "mono" }, change.key),
+            h("td", { class: "mono break" }, shownValue(change.before)),
+            h("td", { class: "mono break" }, shownValue(change.after)),
+          ),
+        );
+      }
+      labelCells($("#diff-table"));
+      const count = diff.changes.length;
+      $("#diff-summary").textContent = count
+        ? `${count} setting${count === 1 ? "" : "s"} differ between revision ${diff.before} and revision ${diff.after} (secret values are not compared).`
+        : `Revision ${diff.before} and revision ${diff.after} have the same settings (secret values are not compared).`;
+      show($("#diff-table").parentElement, count > 0);
+      show($("#diff"));
+    } catch (error) {
+      showError($("#diff-error"), error);
+    }
+  });
 
   // --- logs --------------------------------------------------------------------------------------------------
   // Every line is kept (up to MAX_LOG_LINES) and filtered in place, so changing a filter needs no new stream.
