@@ -6,7 +6,16 @@ from ._crypto import KEY_FILE_NAME, SecretBox, generate_key, load_secret_box
 from ._datadir import prepare_data_dir
 from ._malicious import MaliciousFinding, scan_malicious
 from ._secretscan import SecretFinding, scan_secrets
-from ._sessions import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, SESSION_TOKEN_NAME, csrf_matches, csrf_token
+from ._sessions import (
+    CSRF_COOKIE,
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    SESSION_LIFETIME,
+    SESSION_TOKEN_NAME,
+    authenticate_session,
+    csrf_matches,
+    csrf_token,
+)
 from ._tokens import (
     NewToken,
     authenticate,
@@ -24,6 +33,7 @@ __all__ = [
     "KEY_FILE_NAME",
     "REDACTED",
     "SESSION_COOKIE",
+    "SESSION_LIFETIME",
     "SESSION_TOKEN_NAME",
     "MaliciousFinding",
     "NewToken",
@@ -31,6 +41,7 @@ __all__ = [
     "SecretFinding",
     "audit",
     "authenticate",
+    "authenticate_session",
     "csrf_matches",
     "csrf_token",
     "generate_key",

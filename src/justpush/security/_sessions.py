@@ -9,11 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from justpush import store
+from justpush.errors import AuthError
+
+from ._tokens import authenticate, hash_token
 
 SESSION_COOKIE = "justpush_session"
 CSRF_COOKIE = "justpush_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SESSION_TOKEN_NAME = "browser session"
+# A browser left signed in is signed out after this, whether or not its cookie is still kept.
+SESSION_LIFETIME = timedelta(days=7)
 
 
 def csrf_token(session_token: str) -> str:
@@ -23,3 +33,12 @@ def csrf_token(session_token: str) -> str:
 
 def csrf_matches(session_token: str, sent: str | None) -> bool:
     return sent is not None and hmac.compare_digest(csrf_token(session_token), sent)
+
+
+async def authenticate_session(session: AsyncSession, token: str) -> store.User:
+    """The user of a browser session's token: one issued by sign-in, live, and younger than
+    `SESSION_LIFETIME`; AuthError otherwise (an API token in the cookie is refused too)."""
+    row = await store.get_live_token(session, hash_token(token))
+    if row is None or row.name != SESSION_TOKEN_NAME or row.created_at < store.utcnow() - SESSION_LIFETIME:
+        raise AuthError("the browser session has ended or expired: sign in again")
+    return await authenticate(session, token)

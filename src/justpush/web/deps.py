@@ -96,7 +96,10 @@ CredentialDep = Annotated[Credential, Depends(get_credential)]
 
 
 async def get_current_user(session: SessionDep, credential: CredentialDep) -> store.User:
-    user = await security.authenticate(session, credential.token)
+    if credential.from_cookie and credential.token is not None:
+        user = await security.authenticate_session(session, credential.token)
+    else:
+        user = await security.authenticate(session, credential.token)
     # Persist `last_used_at` now; the route's own transaction starts after this.
     await session.commit()
     return user

@@ -3,7 +3,10 @@ the CSRF token and this site's origin; sign-out revokes it on the server. Bearer
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
+from fastapi import FastAPI
 
 from justpush import security
 
@@ -93,3 +96,31 @@ async def test_bearer_tokens_need_no_csrf_token(client: httpx.AsyncClient, auth:
         "/uploads", json={"ref": "main"}, headers={**auth, "Origin": "https://x.example"}
     )
     assert response.status_code == 400, response.text
+
+
+async def test_a_session_older_than_its_lifetime_is_refused(
+    app: FastAPI, client: httpx.AsyncClient, user_token: str
+) -> None:
+    from justpush import store
+
+    response = await _sign_in(client, user_token)
+    assert (
+        f"max-age={int(security.SESSION_LIFETIME.total_seconds())}" in response.headers["set-cookie"].lower()
+    )
+    assert (await client.get("/users/me")).status_code == 200
+    token_hash = security.hash_token(_cookie(client, security.SESSION_COOKIE))
+    async with app.state.justpush.sessions() as session:
+        row = await store.get_live_token(session, token_hash)
+        assert row is not None
+        row.created_at = store.utcnow() - security.SESSION_LIFETIME - timedelta(minutes=1)
+        await session.commit()
+    expired = await client.get("/users/me")
+    assert expired.status_code == 401
+    assert "expired" in expired.json()["error"]["message"]
+
+
+async def test_an_api_token_in_the_session_cookie_is_refused(
+    client: httpx.AsyncClient, user_token: str
+) -> None:
+    client.cookies.set(security.SESSION_COOKIE, user_token)
+    assert (await client.get("/users/me")).status_code == 401

@@ -25,19 +25,31 @@ def _secure(request: Request) -> bool:
 async def sign_in(
     request: Request, response: Response, user: CurrentUser, credential: CredentialDep, session: SessionDep
 ) -> UserPublic:
-    """Exchange the bearer token for a browser session: an HttpOnly, SameSite=Strict cookie, and a
-    readable `justpush_csrf` cookie whose value state-changing calls send back in `X-CSRF-Token`."""
+    """Exchange the bearer token for a browser session (7 days at most): an HttpOnly, SameSite=Strict
+    cookie, and a readable `justpush_csrf` cookie whose value state-changing calls echo in `X-CSRF-Token`."""
     if credential.from_cookie:
         raise AuthError("sign in with 'Authorization: Bearer <token>'")
     token = await security.issue_token(session, user, name=security.SESSION_TOKEN_NAME)
     await security.audit(session, actor=user, action="session.start", target=f"user:{user.name}")
     await session.commit()
     secure = _secure(request)
+    max_age = int(security.SESSION_LIFETIME.total_seconds())
     response.set_cookie(
-        security.SESSION_COOKIE, token, httponly=True, samesite="strict", secure=secure, path="/"
+        security.SESSION_COOKIE,
+        token,
+        max_age=max_age,
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+        path="/",
     )
     response.set_cookie(
-        security.CSRF_COOKIE, security.csrf_token(token), samesite="strict", secure=secure, path="/"
+        security.CSRF_COOKIE,
+        security.csrf_token(token),
+        max_age=max_age,
+        samesite="strict",
+        secure=secure,
+        path="/",
     )
     return UserPublic.model_validate(user, from_attributes=True)
 
