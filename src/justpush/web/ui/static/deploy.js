@@ -772,7 +772,18 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
     return !text || entry.search.includes(text);
   }
 
+  let countFrame = 0;
+
+  /** The count line, once per frame at most: lines can arrive by the thousand. */
   function renderLogCount() {
+    if (countFrame) return;
+    countFrame = requestAnimationFrame(() => {
+      countFrame = 0;
+      renderLogCountNow();
+    });
+  }
+
+  function renderLogCountNow() {
     const shown = logLines.filter((entry) => !entry.el.hidden).length;
     const held = logPaused && logHeld.length ? ` · ${logHeld.length} new while paused` : "";
     $("#logs-count").textContent = `${shown} of ${logLines.length} lines${held}`;
