@@ -320,7 +320,7 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
           h("td", {}, pod.phase),
           h("td", {}, pod.ready ? badge("ready", "ok") : badge("not ready", pod.terminating ? "muted" : "warn")),
           h("td", { class: "num" }, pod.restarts),
-          usageCell(pod.name, "cpu", (v) => `${v.toFixed(1)} m`, "CPU in millicores"),
+          usageCell(pod.name, "cpu", (v) => `${v.toFixed(1)}m`, "CPU in millicores"),
           usageCell(pod.name, "memory", formatBytes, "Memory"),
           h("td", { title: pod.message || "" }, note),
         ),

@@ -160,12 +160,17 @@ export function confirmDialog(text, okLabel) {
   });
 }
 
-/** Each body cell gets its column's header as data-label: on a phone the rows stack and show it (app.css). */
+/**
+ * Each body cell gets its column's header as data-label: on a phone the rows stack and show it (app.css).
+ * An empty cell gets none, and is left out of the stacked row.
+ */
 export function labelCells(table) {
   const headers = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
   for (const row of table.querySelectorAll("tbody tr")) {
     [...row.cells].forEach((cell, index) => {
-      if (headers[index]) cell.dataset.label = headers[index];
+      const empty = !cell.children.length && !cell.textContent.trim();
+      if (headers[index] && !empty) cell.dataset.label = headers[index];
+      else delete cell.dataset.label;
     });
   }
 }
