@@ -689,7 +689,7 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
           "tr",
           { "data-revision": r.revision, class: r.revision === current ? "row-current" : "", "aria-current": r.revision === current ? "true" : null },
           h("td", { class: "num" }, `#${r.revision}`),
-          h("td", {}, r.status, r.rollback_of ? ` (restores #${r.rollback_of})` : "", r.revision === current ? h("span", { class: "tag" }, " current") : null),
+          h("td", {}, r.status, r.rollback_of ? ` (restores #${r.rollback_of})` : "", r.revision === current ? [" ", h("span", { class: "tag" }, "current")] : null),
           h("td", { class: "mono break", title: r.image }, image),
           h("td", { class: "num" }, r.replicas),
           h("td", {}, formatDate(r.created_at)),
