@@ -206,7 +206,7 @@ def _analyze(root: Path, options: AnalysisOptions) -> AnalysisResult:
         )
     spec_options = SpecOptions(
         title=options.title or profile.name or (root.name if root.name else "API"),
-        version=options.version or "0.1.0",
+        version=options.version or profile.version or "0.1.0",
     )
     generated, dropped = trim_paths(build_spec(api, spec_options), options.max_spec_bytes)
     if dropped:

@@ -428,6 +428,15 @@ def _detect_python(
     facts.values["name"] = pyproject.get("project", {}).get("name") or pyproject.get("tool", {}).get(
         "poetry", {}
     ).get("name")
+    app_version = pyproject.get("project", {}).get("version") or pyproject.get("tool", {}).get(
+        "poetry", {}
+    ).get("version")
+    if isinstance(app_version, str) and app_version.strip():
+        facts.set(
+            "version",
+            app_version.strip(),
+            Evidence(evidence_path(app_dir, "pyproject.toml"), None, "pyproject version"),
+        )
 
     version = _python_version(app_root, pyproject, pipfile)
     if version is not None:
@@ -524,6 +533,11 @@ def _detect_node(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str
     text = _read_text(app_root / "package.json") or ""
     where = evidence_path(app_dir, "package.json")
     facts.values["name"] = package.get("name") if isinstance(package.get("name"), str) else None
+    version = package.get("version")
+    if isinstance(version, str) and version.strip():
+        facts.set(
+            "version", version.strip(), Evidence(where, _line_of(text, '"version"'), "package.json version")
+        )
     deps = _node_deps(package)
     for dep, name in _NODE_FRAMEWORKS:
         if dep in deps:

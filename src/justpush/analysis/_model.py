@@ -68,6 +68,8 @@ class ProjectProfile:
     overridden: tuple[str, ...] = ()
     # Project name from the manifest (package.json name, pyproject name, artifactId, go module), if any.
     name: str | None = None
+    # The app's own version from the manifest (package.json / pyproject version), the spec's info.version.
+    version: str | None = None
     # Folders the app writes to, relative to app_dir ("." = app_dir itself): SQLite files, uploads, media.
     writable_paths: tuple[str, ...] = ()
     # Folders of the upload holding a manifest ("." = the root): where the API could be; app_dir is one.

@@ -7,6 +7,7 @@ server-side apply (field manager ``justpush``) and finds everything again by the
 ``justpush.io/upload-id``.
 """
 
+from ._deletion import deletion_wait_message
 from ._health import HealthPaths, find_health_paths
 from ._model import (
     AppDeployment,
@@ -76,6 +77,7 @@ __all__ = [
     "app_from_profile",
     "base_name",
     "default_resources",
+    "deletion_wait_message",
     "dump_yaml",
     "find_health_paths",
     "fitting_size",

@@ -44,6 +44,7 @@ from lightkube.types import CascadeType, PatchType
 from justpush.config import KubernetesSettings
 from justpush.errors import ConfigError, JustPushError, KubernetesError
 
+from ._deletion import deletion_wait_message
 from ._model import (
     AppDeployment,
     ClusterInfo,
@@ -81,6 +82,8 @@ _log = logging.getLogger(__name__)
 PodMetrics = create_namespaced_resource("metrics.k8s.io", "v1beta1", "PodMetrics", "pods")
 
 ProgressCallback = Callable[[RolloutProgress], Awaitable[None] | None]
+# Told, in a line a person reads, what a delete waits for each time that changes.
+DeleteProgress = Callable[[str], Awaitable[None]]
 _NamespacedKind = type[NamespacedResource]
 # Kinds shared by every upload in a namespace: only removed with the last upload.
 _NAMESPACE_KINDS: tuple[_NamespacedKind, ...] = (ResourceQuota, LimitRange)
@@ -551,10 +554,12 @@ class K8sClient:
         follow: bool = False,
         tail: int | None = None,
         since: int | None = None,
+        timestamps: bool = False,
         namespace: str | None = None,
         discover_every: float = 2.0,
     ) -> AsyncIterator[LogLine]:
-        """Log lines of every started pod of the upload.
+        """Log lines of every started pod of the upload (with `timestamps`, each opens with the RFC 3339
+        time the container wrote it, as Kubernetes records it).
 
         With ``follow`` the lines of all pods are interleaved as they come, and pods that start later
         (a scale-up, a rollout, a restarted container) join from their first line, like stern does;
@@ -571,6 +576,7 @@ class K8sClient:
                         container=CONTAINER_NAME,
                         tail_lines=tail,
                         since=since,
+                        timestamps=timestamps,
                         newlines=False,
                     ):
                         yield LogLine(pod.name, line)
@@ -589,6 +595,7 @@ class K8sClient:
                         follow=True,
                         tail_lines=tail_lines,
                         since=since_seconds,
+                        timestamps=timestamps,
                         newlines=False,
                     ):
                         await queue.put(LogLine(name, line))
@@ -703,8 +710,16 @@ class K8sClient:
 
     # -- delete --------------------------------------------------------------------------------------
 
-    async def delete(self, upload_id: str, *, namespace: str | None = None, timeout: float = 120.0) -> None:
-        """Delete every object of the upload and wait until they and their pods are gone.
+    async def delete(
+        self,
+        upload_id: str,
+        *,
+        namespace: str | None = None,
+        timeout: float = 120.0,
+        progress: DeleteProgress | None = None,
+    ) -> None:
+        """Delete every object of the upload and wait until they and their pods are gone, telling
+        `progress` what is still there (pods terminating, objects going, the namespace) as it changes.
 
         The namespace-wide ResourceQuota/LimitRange, and the namespace itself when JustPush created it,
         go with the last upload in the namespace.
@@ -714,7 +729,7 @@ class K8sClient:
         for kind in kinds:
             for obj in await self._list(kind, ns, upload_id, missing_ok=True):
                 await self._delete_one(kind, obj, upload_id)
-        await self._wait_gone([*kinds, ReplicaSet, Pod], ns, upload_id, timeout)
+        await self._wait_gone([*kinds, ReplicaSet, Pod], ns, upload_id, timeout, progress)
         if await self._other_workloads(ns, upload_id):
             _log.info(
                 "namespace %s still holds other workloads; namespace policies kept",
@@ -726,25 +741,35 @@ class K8sClient:
         for kind in _NAMESPACE_KINDS:
             for obj in await self._list(kind, ns, upload_id, missing_ok=True, labels=managed):
                 await self._delete_one(kind, obj, upload_id)
-        await self._delete_namespace(ns, upload_id, timeout)
+        await self._delete_namespace(ns, upload_id, timeout, progress)
 
     async def _wait_gone(
-        self, kinds: Sequence[_NamespacedKind], ns: str, upload_id: str, timeout: float
+        self,
+        kinds: Sequence[_NamespacedKind],
+        ns: str,
+        upload_id: str,
+        timeout: float,
+        progress: DeleteProgress | None,
     ) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        told = ""
         while True:
             left = [
-                f"{k.__name__}/{o.metadata.name}"
+                (k.__name__, o.metadata.name or "")
                 for k in kinds
                 for o in await self._list(k, ns, upload_id, missing_ok=True)
             ]
             if not left:
                 return
+            message = deletion_wait_message(left)
+            if progress is not None and message != told:
+                await progress(message)
+                told = message
             if loop.time() >= deadline:
                 raise KubernetesError(
                     f"objects of upload {upload_id} still present after {timeout:.0f}s: "
-                    + ", ".join(sorted(left))
+                    + ", ".join(sorted(f"{kind}/{name}" for kind, name in left))
                 )
             await asyncio.sleep(self._poll)
 
@@ -757,7 +782,9 @@ class K8sClient:
                 return True
         return False
 
-    async def _delete_namespace(self, ns: str, upload_id: str, timeout: float) -> None:
+    async def _delete_namespace(
+        self, ns: str, upload_id: str, timeout: float, progress: DeleteProgress | None
+    ) -> None:
         try:
             with _translate(f"get Namespace/{ns}", upload_id):
                 existing = await self._kube.get(Namespace, ns)
@@ -776,6 +803,8 @@ class K8sClient:
             if exc.status == 404:
                 return
             raise
+        if progress is not None:
+            await progress(f"waiting for namespace {ns} to go (JustPush made it, and it is now empty)")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:

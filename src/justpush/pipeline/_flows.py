@@ -714,15 +714,22 @@ async def delete(ctx: JobContext, services: Services) -> None:
     _, record = await ctx.load_upload()
     await ctx.set_status(S.DELETING)
     info = (record.k8s_deployment_info if record else None) or {}
-    await services.cluster.delete(
-        ctx.upload_id, namespace=info.get("namespace", ctx.settings.kubernetes.namespace)
-    )
-    await ctx.event(S.DELETING.value, "progress", "Kubernetes objects deleted")
+    namespace = info.get("namespace", ctx.settings.kubernetes.namespace)
+
+    async def waiting(message: str) -> None:
+        await ctx.event(S.DELETING.value, "progress", message)
+
+    # Each step says what it waits for: pods take their termination grace period to go.
+    await waiting(f"deleting the Kubernetes objects in namespace {namespace}")
+    await services.cluster.delete(ctx.upload_id, namespace=namespace, progress=waiting)
+    await waiting("Kubernetes objects deleted")
     image = record.docker_image if record else None
     if image:
+        await waiting("deleting the image tag from the registry")
         await _delete_image(ctx, services, image, S.DELETING.value)
     owed = None
     if services.gateway is not None:
+        await waiting("removing the gateway's routes, service and key (Kong)")
         try:
             result = await services.gateway.delete(ctx.upload_id)
             await ctx.event(S.DELETING.value, "progress", f"Kong: {result.deleted} entities deleted")

@@ -6,6 +6,16 @@ from ._crypto import KEY_FILE_NAME, SecretBox, generate_key, load_secret_box
 from ._datadir import prepare_data_dir
 from ._malicious import MaliciousFinding, scan_malicious
 from ._secretscan import SecretFinding, scan_secrets
+from ._sessions import (
+    CSRF_COOKIE,
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    SESSION_LIFETIME,
+    SESSION_TOKEN_NAME,
+    authenticate_session,
+    csrf_matches,
+    csrf_token,
+)
 from ._tokens import (
     NewToken,
     authenticate,
@@ -18,14 +28,22 @@ from ._tokens import (
 )
 
 __all__ = [
+    "CSRF_COOKIE",
+    "CSRF_HEADER",
     "KEY_FILE_NAME",
     "REDACTED",
+    "SESSION_COOKIE",
+    "SESSION_LIFETIME",
+    "SESSION_TOKEN_NAME",
     "MaliciousFinding",
     "NewToken",
     "SecretBox",
     "SecretFinding",
     "audit",
     "authenticate",
+    "authenticate_session",
+    "csrf_matches",
+    "csrf_token",
     "generate_key",
     "generate_token",
     "hash_token",

@@ -112,6 +112,12 @@ async def get_user_by_token_hash(session: AsyncSession, token_hash: str) -> User
     return await session.get(User, token.user_id)
 
 
+async def get_live_token(session: AsyncSession, token_hash: str) -> ApiToken | None:
+    """The live (not revoked) token with this hash, without marking it used."""
+    query = select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+    return (await session.execute(query)).scalar_one_or_none()
+
+
 async def revoke_token(session: AsyncSession, token_hash: str) -> bool:
     """Revoke one live token; False when there was none with that hash."""
     token = (

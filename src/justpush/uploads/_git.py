@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 # Branch or tag names: git's own rules are looser, but nothing legitimate needs more than this.
 _REF = re.compile(r"^[A-Za-z0-9._/+-]{1,200}$")
+# git's scp-like SSH address, `[user@]host:path`: no scheme, a colon before the first slash.
+_SCP_LIKE = re.compile(r"^(?:[^@/:]+@)?(?P<host>[A-Za-z0-9.-]+):(?!//)(?P<path>[^:].*)$")
 # How often a running clone's size is checked against uploads.maxBytes.
 WATCH_INTERVAL_SECONDS = 0.2
 CHUNK = 64 * 1024
@@ -35,6 +37,14 @@ def check_git_url(url: str, settings: UploadSettings) -> str:
         raise UploadError("git_url is not a valid URL", details={"reason": "bad_git_url"})
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
+    ssh = _ssh_address(url, scheme, parts.hostname, parts.path)
+    if ssh is not None and "ssh" not in settings.git_schemes:
+        host, path = ssh
+        raise UploadError(
+            f"git_url is an SSH address; the server clones over HTTPS only: use "
+            f"https://{host}/{path.lstrip('/')} instead",
+            details={"reason": "bad_git_url", "allowed": list(settings.git_schemes)},
+        )
     if "::" in url.split("/", 1)[0] or scheme not in settings.git_schemes:
         allowed = ", ".join(settings.git_schemes)
         raise UploadError(
@@ -48,6 +58,16 @@ def check_git_url(url: str, settings: UploadSettings) -> str:
     except ValueError as exc:
         raise UploadError("git_url has an invalid port", details={"reason": "bad_git_url"}) from exc
     return scheme
+
+
+def _ssh_address(url: str, scheme: str, hostname: str | None, path: str) -> tuple[str, str] | None:
+    """(host, path) of an SSH address (`ssh://…` or `git@host:org/repo.git`), else None."""
+    if scheme in {"ssh", "git+ssh", "ssh+git"} and hostname:
+        return hostname, path
+    if "::" in url:
+        return None
+    match = _SCP_LIKE.match(url)
+    return (match["host"], match["path"]) if match else None
 
 
 def check_git_ref(ref: str | None) -> None:

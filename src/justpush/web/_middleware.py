@@ -11,8 +11,10 @@ from collections.abc import Mapping
 
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from justpush import security
 from justpush.logging import request_id_var
 
 from ._errors import error_response, internal_error_response
@@ -83,9 +85,10 @@ class BodyTooLarge(HTTPException):
 class BodyLimitMiddleware:
     """Bounds every request body before anything reads or parses it.
 
-    A body without a bearer token is refused with 401 before a byte of it is read (every route that
-    takes a body needs a token). A declared Content-Length over the limit is refused with 413 at once;
-    otherwise the bytes are counted as they arrive and the read that passes the limit fails with 413.
+    A body without a bearer token or session cookie is refused with 401 before a byte of it is read
+    (every route that takes a body needs a token). A declared Content-Length over the limit is refused
+    with 413 at once; otherwise the bytes are counted as they arrive and the read that passes the limit
+    fails with 413.
     The limit is `max_body_bytes`, or `route_limits[(method, path)]` for routes with their own (uploads).
     """
 
@@ -104,7 +107,7 @@ class BodyLimitMiddleware:
         headers = Headers(scope=scope)
         declared = headers.get("content-length")
         chunked = "chunked" in headers.get("transfer-encoding", "").lower()
-        if (chunked or declared not in (None, "0")) and not _has_bearer(headers.get("authorization", "")):
+        if (chunked or declared not in (None, "0")) and not _has_credential(headers):
             response = error_response(
                 401,
                 "unauthorized",
@@ -143,9 +146,11 @@ class BodyLimitMiddleware:
             await _too_large(limit)(scope, receive, send)
 
 
-def _has_bearer(authorization: str) -> bool:
-    scheme, _, credentials = authorization.partition(" ")
-    return scheme.lower() == "bearer" and bool(credentials.strip())
+def _has_credential(headers: Headers) -> bool:
+    scheme, _, credentials = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return True
+    return bool(cookie_parser(headers.get("cookie", "")).get(security.SESSION_COOKIE))
 
 
 def _too_large(limit: int) -> ASGIApp:

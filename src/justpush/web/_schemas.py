@@ -163,6 +163,8 @@ class DeploymentPublic(BaseModel):
     revision: int | None
     serving_revision: int | None = None
     replicas: int | None = None
+    # Paths of the HTTP liveness / readiness probes, so a log view can hide the probes' requests.
+    probe_paths: list[str] = []
     live: LivePublic | None = None
     job: JobPublic | None
     # Kong cleanup a delete could not do yet (Kong unreachable); retried until Kong answers.
@@ -248,3 +250,19 @@ class GitopsExportPublic(BaseModel):
     commit: str
     changed: bool
     files: list[str]
+
+
+class ConfigChangePublic(BaseModel):
+    """One setting that differs between two revisions; null where a revision does not have it."""
+
+    key: str
+    before: Any
+    after: Any
+
+
+class RevisionDiffPublic(BaseModel):
+    """What changed from revision `before` to revision `after` (secret values are not compared)."""
+
+    before: int
+    after: int
+    changes: list[ConfigChangePublic]

@@ -1,6 +1,10 @@
 """FastAPI dependencies as `Annotated` aliases: `StateDep`, `SettingsDep`, `SessionDep`, `CurrentUser`,
 `CurrentToken`.
 
+A request authenticates with `Authorization: Bearer <token>` (API, CLI) or, without that header, with
+the browser session cookie. A state-changing call on the cookie must carry the session's CSRF token
+in `X-CSRF-Token` and, when the browser says where it comes from, come from this site (403 otherwise).
+
 One session per request (FastAPI caches dependencies per request, so `CurrentUser` and the route
 share it); routes commit, an exception rolls back when the session closes.
 """
@@ -8,7 +12,9 @@ share it); routes commit, an exception rolls back when the session closes.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -16,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from justpush import security, store
 from justpush.config import Settings
+from justpush.errors import ForbiddenError
 
 from ._state import AppState
 
@@ -45,11 +52,54 @@ async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-async def get_current_user(
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> store.User:
-    user = await security.authenticate(session, credentials.credentials if credentials else None)
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Credential:
+    """The token a request presents, and whether it came in the session cookie."""
+
+    token: str | None
+    from_cookie: bool
+
+
+def _same_site(request: Request) -> bool:
+    """False when the browser says the request comes from another site (Sec-Fetch-Site, Origin)."""
+    if request.headers.get("sec-fetch-site", "same-origin") not in {"same-origin", "none"}:
+        return False
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc.lower() == request.headers.get("host", "").lower()
+
+
+def get_credential(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Credential:
+    if bearer is not None:
+        return Credential(bearer.credentials, from_cookie=False)
+    cookie = request.cookies.get(security.SESSION_COOKIE)
+    if not cookie:
+        return Credential(None, from_cookie=False)
+    if request.method not in _SAFE_METHODS:
+        if not _same_site(request):
+            raise ForbiddenError("cross-site request refused")
+        if not security.csrf_matches(cookie, request.headers.get(security.CSRF_HEADER)):
+            raise ForbiddenError(
+                f"the {security.CSRF_HEADER} header is missing or does not match the session; sign in again"
+            )
+    return Credential(cookie, from_cookie=True)
+
+
+CredentialDep = Annotated[Credential, Depends(get_credential)]
+
+
+async def get_current_user(session: SessionDep, credential: CredentialDep) -> store.User:
+    if credential.from_cookie and credential.token is not None:
+        user = await security.authenticate_session(session, credential.token)
+    else:
+        user = await security.authenticate(session, credential.token)
     # Persist `last_used_at` now; the route's own transaction starts after this.
     await session.commit()
     return user
@@ -58,13 +108,10 @@ async def get_current_user(
 CurrentUser = Annotated[store.User, Depends(get_current_user)]
 
 
-def get_current_token(
-    user: CurrentUser,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str:
-    """The bearer token that authenticated `CurrentUser` (to revoke it, or to re-check it later)."""
-    assert credentials is not None  # CurrentUser refused the request otherwise
-    return credentials.credentials
+def get_current_token(user: CurrentUser, credential: CredentialDep) -> str:
+    """The token that authenticated `CurrentUser`, bearer or cookie (to revoke it, or re-check it later)."""
+    assert credential.token is not None  # CurrentUser refused the request otherwise
+    return credential.token
 
 
 CurrentToken = Annotated[str, Depends(get_current_token)]

@@ -4,6 +4,7 @@ Kong emulator: upload, deploy with env, watch the stages, read the key once, log
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -150,6 +151,18 @@ def test_deploy_through_the_ui(page: Any, deploy_server: UiServer, kong: Kong, t
     expect(page.locator("#deploy-status")).to_have_text("Deleted")
     expect(page.locator("#deploy-form")).to_be_visible()
     assert kong.entities(upload_id)["routes"] == []
+    # Between "deleting" and the end, what the delete waited for, in order: pods, image tag, gateway.
+    deleting = page.locator('#events .ev-group[data-stage="DELETING"]').last.inner_text()
+    waits = [
+        re.search(r"deleting the Kubernetes objects in namespace \S+", deleting),
+        re.search(r"waiting for \d+ pods? to terminate \(", deleting),
+        re.search(r"Kubernetes objects deleted", deleting),
+        re.search(r"deleting the image tag from the registry", deleting),
+        re.search(r"removing the gateway's routes", deleting),
+    ]
+    assert all(waits), deleting
+    starts = [match.start() for match in waits if match]
+    assert starts == sorted(starts), deleting
 
 
 def test_required_variables_are_caught_before_a_job(

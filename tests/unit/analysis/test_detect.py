@@ -264,3 +264,47 @@ def test_python_native_dependencies(tmp_path: Path) -> None:
     assert profile.native_dependencies == ("mysqlclient", "psycopg2")
     evidence = profile.evidence["native_dependencies"][0]
     assert (evidence.file, evidence.line) == ("requirements.txt", 2)
+
+
+@pytest.mark.parametrize(
+    ("files", "version"),
+    [
+        (
+            {
+                "package.json": json.dumps(
+                    {"name": "shop", "version": "1.0.0", "main": "app.js", "dependencies": {"express": "^4"}}
+                ),
+                "app.js": "const app = require('express')();\napp.get('/items', (q, r) => r.json([]));\n",
+            },
+            "1.0.0",
+        ),
+        (
+            {
+                "pyproject.toml": '[project]\nname = "shop"\nversion = "2.3.1"\ndependencies = ["flask"]\n',
+                "app.py": "from flask import Flask\napp = Flask(__name__)\n\n"
+                "@app.get('/items')\ndef items():\n    return []\n",
+            },
+            "2.3.1",
+        ),
+    ],
+)
+def test_the_spec_carries_the_app_version_from_its_manifest(
+    tmp_path: Path, files: dict[str, str], version: str
+) -> None:
+    from justpush.analysis import AnalysisOptions, analyze
+
+    write(tmp_path, files)
+    assert detect(tmp_path).version == version
+    result = analyze(tmp_path, AnalysisOptions())
+    assert result.spec["info"]["version"] == version
+    assert "/items" in result.spec["paths"]
+
+
+def test_without_a_manifest_version_the_spec_says_0_1_0(tmp_path: Path) -> None:
+    from justpush.analysis import AnalysisOptions, analyze
+
+    write(
+        tmp_path,
+        {"package.json": json.dumps({"name": "x", "dependencies": {"express": "^4"}}), "index.js": ""},
+    )
+    assert analyze(tmp_path, AnalysisOptions()).spec["info"]["version"] == "0.1.0"

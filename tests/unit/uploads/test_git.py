@@ -59,6 +59,31 @@ def test_refused_urls(url: str) -> None:
     assert info.value.details["reason"] == "bad_git_url"
 
 
+@pytest.mark.parametrize(
+    ("url", "suggested"),
+    [
+        ("git@github.com:org/repo.git", "https://github.com/org/repo.git"),
+        ("deploy@git.example.com:team/api", "https://git.example.com/team/api"),
+        ("ssh://git@gitlab.example.com/group/app.git", "https://gitlab.example.com/group/app.git"),
+    ],
+)
+def test_ssh_addresses_are_refused_with_the_https_address_to_use(url: str, suggested: str) -> None:
+    with pytest.raises(UploadError) as info:
+        check_git_url(url, UploadSettings())
+    assert "SSH address" in info.value.message
+    assert "HTTPS" in info.value.message
+    assert suggested in info.value.message
+    assert info.value.details == {"reason": "bad_git_url", "allowed": ["https"]}
+
+
+@pytest.mark.parametrize("url", ["ext::sh -c x", "https://example.com/repo.git", "/srv/repo.git"])
+def test_other_addresses_are_not_taken_for_ssh(url: str) -> None:
+    try:
+        check_git_url(url, UploadSettings(git_schemes=("https",)))
+    except UploadError as exc:
+        assert "SSH" not in exc.message
+
+
 def test_https_url_accepted() -> None:
     assert check_git_url("https://github.com/org/repo.git", UploadSettings()) == "https"
 

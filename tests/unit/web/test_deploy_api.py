@@ -261,3 +261,13 @@ async def test_a_needed_database_is_named_before_a_job_exists(
     assert error["message"] == "required environment variables have no value: DATABASE_URL (needs PostgreSQL)"
     given = await client.post(f"/deploy/{upload_id}", headers=auth, json={"secrets": {"DATABASE_URL": "x"}})
     assert given.status_code == 202, given.text
+
+
+async def test_diff_of_revisions_that_do_not_exist_is_404(
+    client: httpx.AsyncClient, auth: dict[str, str], upload_id: str
+) -> None:
+    response = await client.get(f"/deploy/{upload_id}/revisions/diff?from=1&to=2", headers=auth)
+    assert response.status_code == 404
+    assert "has no revision 1" in response.json()["error"]["message"]
+    missing = await client.get(f"/deploy/{upload_id}/revisions/diff?from=1", headers=auth)
+    assert missing.status_code == 422

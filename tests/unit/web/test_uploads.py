@@ -181,6 +181,13 @@ async def test_git_url_refused(
     assert workspaces(settings) == []
 
 
+async def test_git_ssh_address_is_told_to_use_https(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+    response = await client.post("/uploads", headers=auth, json={"git_url": "git@github.com:org/repo.git"})
+    assert response.status_code == 400
+    message = response.json()["error"]["message"]
+    assert "SSH address" in message and "https://github.com/org/repo.git" in message
+
+
 async def test_git_ref_refused(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
     response = await client.post(
         "/uploads", headers=auth, json={"git_url": "https://example.com/r.git", "ref": "--upload-pack=x"}

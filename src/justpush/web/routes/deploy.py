@@ -32,6 +32,7 @@ from justpush.pipeline import (
     ScaleOptions,
 )
 
+from .._revision_diff import diff_revisions
 from .._schemas import (
     DeploymentAccepted,
     DeploymentPublic,
@@ -40,6 +41,7 @@ from .._schemas import (
     JobPublic,
     LivePublic,
     PodPublic,
+    RevisionDiffPublic,
     RevisionPublic,
 )
 from .._state import AppState
@@ -320,6 +322,7 @@ async def status(upload_id: str, user: CurrentUser, session: SessionDep, state: 
         revision=revision.revision if revision else None,
         serving_revision=int(rollback_of) if rollback_of else (revision.revision if revision else None),
         replicas=info.get("replicas"),
+        probe_paths=_probe_paths(record.spec) if info else [],
         live=live,
         job=JobPublic.model_validate(jobs[-1], from_attributes=True) if jobs else None,
         gateway_owed=record.gateway_owed,
@@ -428,6 +431,22 @@ async def usage(upload_id: str, user: CurrentUser, session: SessionDep, state: S
 async def revisions(upload_id: str, user: CurrentUser, session: SessionDep) -> list[RevisionPublic]:
     await store.get_upload(session, upload_id, owner_id=user.id)
     return [RevisionPublic.from_row(r) for r in await store.list_revisions(session, upload_id)]
+
+
+@router.get("/{upload_id}/revisions/diff", responses=_ERRORS)
+async def revision_diff(
+    upload_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    before: Annotated[int, Query(ge=1, alias="from", description="The older revision.")],
+    after: Annotated[int, Query(ge=1, alias="to", description="The newer revision.")],
+) -> RevisionDiffPublic:
+    """The settings that differ between two stored revisions: image, replicas, size, resources, rate
+    limit, each env variable, and secrets by name (404 naming a revision that does not exist)."""
+    await store.get_upload(session, upload_id, owner_id=user.id)
+    old = RevisionPublic.from_row(await store.get_revision(session, upload_id, before))
+    new = RevisionPublic.from_row(await store.get_revision(session, upload_id, after))
+    return RevisionDiffPublic(before=before, after=after, changes=diff_revisions(old, new))
 
 
 @router.put("/{upload_id}/scale", responses=_ERRORS)
@@ -561,9 +580,11 @@ async def logs(
     follow: bool = False,
     tail: Annotated[int | None, Query(ge=0, le=100_000)] = 100,
     since: Annotated[int | None, Query(ge=1, description="Seconds.")] = None,
+    timestamps: bool = False,
 ) -> StreamingResponse:
-    """The app's log lines from every pod, `<pod> <line>`; `follow` keeps the stream open (closed soon
-    after the token is revoked or the upload deleted; counted against `api.maxStreamsPerUser`)."""
+    """The app's log lines from every pod, `<pod> <line>` (`<pod> <RFC 3339 time> <line>` with
+    `timestamps`); `follow` keeps the stream open (closed soon after the token is revoked or the upload
+    deleted; counted against `api.maxStreamsPerUser`)."""
     await store.get_upload(session, upload_id, owner_id=user.id)
     user_id = user.id
     record = await store.ensure_analyze_result(session, upload_id)
@@ -575,7 +596,9 @@ async def logs(
     except BaseException:
         lease.release()
         raise
-    lines = cluster.logs(upload_id, follow=follow, tail=tail, since=since, namespace=namespace)
+    lines = cluster.logs(
+        upload_id, follow=follow, tail=tail, since=since, timestamps=timestamps, namespace=namespace
+    )
     try:
         first = await anext(lines, None)
     except BaseException:
@@ -664,6 +687,12 @@ for _method in _PROXY_METHODS:
         responses={**_ERRORS, 413: {"model": ErrorBody}},
         openapi_extra={"requestBody": {"content": {"*/*": {}}, "required": False}},
     )
+
+
+def _probe_paths(spec: dict[str, Any] | None) -> list[str]:
+    """The paths Kubernetes probes (as the manifests render them), to tell probe requests in the logs."""
+    paths = k8s.find_health_paths(spec)
+    return sorted({p for p in (paths.liveness, paths.readiness) if p})
 
 
 def _forwarded(name: str) -> bool:

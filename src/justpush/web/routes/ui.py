@@ -1,7 +1,7 @@
 """The browser UI under `/ui`: HTML shells rendered from Jinja2 templates, plus static JS and CSS.
 
-The pages hold no data: the script asks for an API token, keeps it in sessionStorage and calls the
-REST API with it, so the UI can do exactly what the API allows and nothing more.
+The pages hold no data: the script exchanges an API token for a session cookie (`POST /session`)
+and calls the REST API with it, so the UI can do exactly what the API allows and nothing more.
 """
 
 from __future__ import annotations

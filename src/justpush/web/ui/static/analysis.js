@@ -1,7 +1,7 @@
 // The analysis panel: run it, follow its status, show the profile, env vars, routes and warnings.
 
 import { api, download } from "./api.js";
-import { $, clear, fillFacts, h, setBadge, show, showError } from "./dom.js";
+import { $, clear, fillFacts, h, labelCells, setBadge, show, showError } from "./dom.js";
 
 const METHODS = ["get", "post", "put", "patch", "delete", "options", "head", "trace"];
 const POLL_MS = 700;
@@ -85,6 +85,7 @@ function renderRoutes(spec) {
       );
     }
   }
+  labelCells($("#routes-table"));
   $("#routes-count").textContent = `(${count})`;
 }
 
@@ -106,6 +107,7 @@ function renderEnv(envVars) {
       ),
     );
   }
+  labelCells($("#env-table"));
   show($("#env-table"), envVars.length > 0);
   show($("#env-empty"), envVars.length === 0);
 }

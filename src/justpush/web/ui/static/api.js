@@ -1,12 +1,19 @@
-// The REST API from the browser: bearer token from sessionStorage, errors as ApiError, streams read with fetch().
+// The REST API from the browser: the session cookie (HttpOnly, set by POST /session) authenticates, state-changing
+// calls echo the CSRF cookie in X-CSRF-Token; errors as ApiError, streams read with fetch().
 
-const TOKEN_KEY = "justpush.token";
+const CSRF_COOKIE = "justpush_csrf";
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-export const token = {
-  get: () => sessionStorage.getItem(TOKEN_KEY),
-  set: (value) => sessionStorage.setItem(TOKEN_KEY, value),
-  clear: () => sessionStorage.removeItem(TOKEN_KEY),
-};
+function csrfToken() {
+  const entry = document.cookie.split("; ").find((part) => part.startsWith(`${CSRF_COOKIE}=`));
+  return entry ? decodeURIComponent(entry.slice(CSRF_COOKIE.length + 1)) : null;
+}
+
+/** The headers a call with `method` needs besides its own: the CSRF token when it changes state. */
+export function sessionHeaders(method) {
+  const csrf = SAFE_METHODS.has(method.toUpperCase()) ? null : csrfToken();
+  return csrf ? { "X-CSRF-Token": csrf } : {};
+}
 
 /** The API's {"error": {code, message, details}} (or a network failure) as an Error. */
 export class ApiError extends Error {
@@ -42,18 +49,16 @@ async function errorFrom(response) {
   );
 }
 
-/** fetch() with the token; throws ApiError unless the answer is 2xx. */
+/** fetch() with the session; throws ApiError unless the answer is 2xx. */
 export async function request(method, path, { json, body, headers = {}, signal } = {}) {
-  const allHeaders = { Accept: "application/json", ...headers };
-  const current = token.get();
-  if (current) allHeaders.Authorization = `Bearer ${current}`;
+  const allHeaders = { Accept: "application/json", ...sessionHeaders(method), ...headers };
   if (json !== undefined) {
     allHeaders["Content-Type"] = "application/json";
     body = JSON.stringify(json);
   }
   let response;
   try {
-    response = await fetch(path, { method, headers: allHeaders, body, signal, cache: "no-store" });
+    response = await fetch(path, { method, headers: allHeaders, body, signal, cache: "no-store", credentials: "same-origin" });
   } catch (exc) {
     if (exc.name === "AbortError") throw exc;
     throw new ApiError(0, "network_error", `The server could not be reached (${exc.message}).`);
@@ -98,7 +103,7 @@ export async function readLines(response, onLine) {
 }
 
 /**
- * Follow a Server-Sent Events endpoint with fetch() (EventSource cannot send the Authorization header).
+ * Follow a Server-Sent Events endpoint with fetch() rather than EventSource, which hides the API's error status.
  * Reconnects after a dropped connection, resuming with Last-Event-ID. Returns a stop() function.
  * onEvent({id, event, data}); onState("live" | "reconnecting" | "stopped", error?).
  */

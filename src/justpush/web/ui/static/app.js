@@ -1,6 +1,7 @@
-// Entry point: ask for a token until the API accepts it, then start the page named by <body data-page>.
+// Entry point: with a live session cookie start the page named by <body data-page>; otherwise ask for an API token,
+// exchange it for a session (POST /session) and start then. Sign-out ends the session on the server.
 
-import { api, setUnauthorizedHandler, token } from "./api.js";
+import { api, setUnauthorizedHandler } from "./api.js";
 import { $, show, showError } from "./dom.js";
 
 const pages = {
@@ -11,7 +12,6 @@ const pages = {
 let started = false;
 
 function askForToken(error) {
-  token.clear();
   show($("#content"), false);
   show($("#session"), false);
   show($("#signin"));
@@ -19,14 +19,13 @@ function askForToken(error) {
   $("#token").focus();
 }
 
-async function signIn() {
-  const me = await api("GET", "/users/me");
+async function enter(me) {
   $("#who").textContent = me.name;
   show($("#session"));
   show($("#signin"), false);
   show($("#content"));
   if (started) {
-    // Signed in again after a refused token: reload so nothing of the previous session stays on screen.
+    // Signed in again after a refused session: reload so nothing of the previous session stays on screen.
     window.location.reload();
     return;
   }
@@ -35,30 +34,44 @@ async function signIn() {
   await page.start();
 }
 
-function init() {
-  setUnauthorizedHandler((error) => askForToken(error));
+async function init() {
   $("#signin-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const value = $("#token").value.trim();
     if (!value) return;
-    token.set(value);
     $("#token").value = "";
     try {
-      await signIn();
+      await enter(await api("POST", "/session", { headers: { Authorization: `Bearer ${value}` } }));
     } catch (error) {
       if (error.status !== 401) askForToken(error);
     }
   });
-  $("#sign-out").addEventListener("click", () => {
-    token.clear();
-    window.location.reload();
+  $("#sign-out").addEventListener("click", async () => {
+    try {
+      await api("DELETE", "/session");
+    } finally {
+      window.location.reload();
+    }
   });
-  if (token.get()) {
-    signIn().catch((error) => {
-      if (error.status !== 401) askForToken(error);
-    });
-  } else {
+  let me = null;
+  try {
+    me = await api("GET", "/users/me");
+  } catch (error) {
+    // No session yet is the normal first visit, not an error to show.
+    if (error.status !== 401) {
+      askForToken(error);
+      return;
+    }
+  }
+  setUnauthorizedHandler((error) => askForToken(error));
+  if (!me) {
     askForToken(null);
+    return;
+  }
+  try {
+    await enter(me);
+  } catch (error) {
+    if (error.status !== 401) askForToken(error);
   }
 }
 

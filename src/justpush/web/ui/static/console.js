@@ -1,7 +1,7 @@
 // "Call the API": the ways in (gateway with its key, or JustPush's pass-through and kubectl port-forward),
 // a curl line per operation, and a console that sends one request through the pass-through.
 
-import { token } from "./api.js";
+import { sessionHeaders } from "./api.js";
 import { $, clear, copyButton, h, show, showError } from "./dom.js";
 
 const METHODS = ["get", "post", "put", "patch", "delete", "head", "options"];
@@ -159,8 +159,7 @@ export function apiConsole(uploadId) {
     const headers = { Accept: "application/json, */*" };
     if (hasBody) headers["Content-Type"] = "application/json";
     const url = `${base}/proxy${path}${query.toString() ? `?${query}` : ""}`;
-    const current = token.get();
-    if (current) headers.Authorization = `Bearer ${current}`;
+    Object.assign(headers, sessionHeaders(op.method));
     const button = $("#try-send");
     button.disabled = true;
     const started = performance.now();

@@ -13,9 +13,11 @@ import {
   formatDate,
   formatTime,
   h,
+  labelCells,
   setBadge,
   show,
   showError,
+  sparkline,
   statusLabel,
   statusTone,
 } from "./dom.js";
@@ -30,6 +32,9 @@ const MAX_EVENTS = 3000;
 const MAX_LOG_LINES = 5000;
 // How often a settled deployment's pods are read again.
 const LIVE_REFRESH_MS = 15000;
+// CPU / memory: read every USAGE_EVERY_MS, charted over the last USAGE_SAMPLES readings (5 minutes).
+const USAGE_EVERY_MS = 10000;
+const USAGE_SAMPLES = 30;
 
 /** The stage strip for one job, from the statuses it went through (status events, oldest first). */
 function renderStages(statuses) {
@@ -120,6 +125,10 @@ const FOLDED_STAGES = new Set(["BUILDING", "PUSHING"]);
 const MAX_FOLDED_LINES = 2000;
 
 // Measured before appending: a reader who scrolled up to read is left where they are.
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
 function nearBottom(el) {
   return el.scrollHeight - el.scrollTop - el.clientHeight < 24;
 }
@@ -245,7 +254,59 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
         ),
       );
     }
+    labelCells($("#smoke-table"));
     show($("#smoke"), results.length > 0);
+  }
+
+  // --- usage -------------------------------------------------------------------------------------------------
+
+  const usage = new Map();
+  let usageTimer = 0;
+
+  function formatBytes(bytes) {
+    const mib = bytes / (1024 * 1024);
+    return mib >= 1024 ? `${(mib / 1024).toFixed(2)} GiB` : `${mib.toFixed(1)} MiB`;
+  }
+
+  function usageCell(pod, field, format, label) {
+    const samples = usage.get(pod) || [];
+    if (!samples.length) return h("td", { class: "num muted" }, "—");
+    const values = samples.map((sample) => sample[field]);
+    return h(
+      "td",
+      { class: "num usage", "data-usage": field },
+      h("span", {}, format(values[values.length - 1])),
+      sparkline(values, `${label} of ${pod} over the last ${samples.length} readings`),
+    );
+  }
+
+  async function sampleUsage() {
+    clearTimeout(usageTimer);
+    usageTimer = 0;
+    const live = record && record.live;
+    if (!live || live.error || !live.pods.length || record.status === "DELETED") return;
+    if (!document.hidden) {
+      try {
+        const measured = await api("GET", `${base}/usage`);
+        const at = Date.now();
+        const pods = new Set(measured.pods.map((p) => p.pod));
+        for (const name of [...usage.keys()]) if (!pods.has(name)) usage.delete(name);
+        for (const p of measured.pods) {
+          const samples = usage.get(p.pod) || [];
+          samples.push({ at, cpu: p.cpu_millicores, memory: p.memory_bytes });
+          usage.set(p.pod, samples.slice(-USAGE_SAMPLES));
+        }
+        const note = $("#usage-note");
+        note.textContent = `CPU and memory read every ${USAGE_EVERY_MS / 1000} s; charts cover the last ${(USAGE_SAMPLES * USAGE_EVERY_MS) / 60000} minutes.`;
+        show(note);
+        renderPods(record.live);
+      } catch (error) {
+        const note = $("#usage-note");
+        note.textContent = `CPU and memory are not available: ${error.message}`;
+        show(note);
+      }
+    }
+    usageTimer = setTimeout(sampleUsage, USAGE_EVERY_MS);
   }
 
   function renderPods(live) {
@@ -268,10 +329,13 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
           h("td", {}, pod.phase),
           h("td", {}, pod.ready ? badge("ready", "ok") : badge("not ready", pod.terminating ? "muted" : "warn")),
           h("td", { class: "num" }, pod.restarts),
+          usageCell(pod.name, "cpu", (v) => `${v.toFixed(1)}m`, "CPU in millicores"),
+          usageCell(pod.name, "memory", formatBytes, "Memory"),
           h("td", { title: pod.message || "" }, note),
         ),
       );
     }
+    labelCells($("#pods-table"));
   }
 
   /** Pods still coming or going: the view is read again soon until the cluster settles. */
@@ -336,6 +400,7 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
     renderJobControls(active ? job : null);
     renderStreamState();
     if (!currentJob && status) renderStages([{ status, at: record.updated_at }]);
+    if (manageable && !usageTimer) usageTimer = setTimeout(sampleUsage, 0);
     if (manageable && record.revision !== shownRevision) {
       shownRevision = record.revision;
       loadRevisions();
@@ -616,18 +681,186 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
         const label = `#${r.revision} · ${r.status}${restored} · ${image} · ${r.replicas} replica(s) · ${formatDate(r.created_at)}`;
         select.append(h("option", { value: r.revision }, label));
       }
+      renderRevisions(revisions);
     } catch (error) {
       showError($("#actions-error"), error);
     }
   }
 
+  /** Every stored revision, newest first, the one that runs marked; two of them picked for the diff. */
+  function renderRevisions(revisions) {
+    const current = revisions.length ? revisions[revisions.length - 1].revision : null;
+    const body = clear($("#revisions-table tbody"));
+    for (const r of revisions.slice().reverse()) {
+      const image = r.image.includes("@") ? `${r.image.split("@")[1].slice(0, 19)}…` : r.image;
+      body.append(
+        h(
+          "tr",
+          { "data-revision": r.revision, class: r.revision === current ? "row-current" : "", "aria-current": r.revision === current ? "true" : null },
+          h("td", { class: "num" }, `#${r.revision}`),
+          h("td", {}, r.status, r.rollback_of ? ` (restores #${r.rollback_of})` : "", r.revision === current ? [" ", h("span", { class: "tag" }, "current")] : null),
+          h("td", { class: "mono break", title: r.image }, image),
+          h("td", { class: "num" }, r.replicas),
+          h("td", {}, formatDate(r.created_at)),
+        ),
+      );
+    }
+    labelCells($("#revisions-table"));
+    const from = clear($("#diff-from"));
+    const to = clear($("#diff-to"));
+    for (const r of revisions.slice().reverse()) {
+      const label = `#${r.revision}${r.revision === current ? " (current)" : ""}`;
+      from.append(h("option", { value: r.revision }, label));
+      to.append(h("option", { value: r.revision }, label));
+    }
+    // By default: what the current revision changed from the one before it.
+    if (revisions.length > 1) from.value = String(revisions[revisions.length - 2].revision);
+    show($("#diff-form"), revisions.length > 1);
+    show($("#diff"), false);
+  }
+
+  function shownValue(value) {
+    if (value === null || value === undefined) return h("span", { class: "muted" }, "(not set)");
+    return typeof value === "object" ? JSON.stringify(value) : String(value);
+  }
+
+  $("#diff-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const before = $("#diff-from").value;
+    const after = $("#diff-to").value;
+    showError($("#diff-error"), null);
+    try {
+      const diff = await api("GET", `${base}/revisions/diff?${new URLSearchParams({ from: before, to: after })}`);
+      $("#diff-before-head").textContent = `#${diff.before}`;
+      $("#diff-after-head").textContent = `#${diff.after}`;
+      const body = clear($("#diff-table tbody"));
+      for (const change of diff.changes) {
+        const kind = change.before === null ? "added" : change.after === null ? "removed" : "changed";
+        body.append(
+          h(
+            "tr",
+            { class: `diff-${kind}`, "data-key": change.key },
+            h("td", { class: "mono" }, change.key),
+            h("td", { class: "mono break" }, shownValue(change.before)),
+            h("td", { class: "mono break" }, shownValue(change.after)),
+          ),
+        );
+      }
+      labelCells($("#diff-table"));
+      const count = diff.changes.length;
+      $("#diff-summary").textContent = count
+        ? `${count} setting${count === 1 ? "" : "s"} differ between revision ${diff.before} and revision ${diff.after} (secret values are not compared).`
+        : `Revision ${diff.before} and revision ${diff.after} have the same settings (secret values are not compared).`;
+      show($("#diff-table").parentElement, count > 0);
+      show($("#diff"));
+    } catch (error) {
+      showError($("#diff-error"), error);
+    }
+  });
+
   // --- logs --------------------------------------------------------------------------------------------------
+  // Every line is kept (up to MAX_LOG_LINES) and filtered in place, so changing a filter needs no new stream.
+
+  const logLines = [];
+  const logPods = new Set();
+  let logPaused = false;
+  let logHeld = [];
+
+  /** A request of a Kubernetes probe: its user agent, or an access-log line for a probed path. */
+  function isProbe(text) {
+    if (text.includes("kube-probe/")) return true;
+    const paths = (record && record.probe_paths) || [];
+    return paths.some((path) => new RegExp(`\\b(GET|HEAD) ${escapeRegExp(path)}[?/]?(\\s|"|$)`).test(text));
+  }
+
+  function logVisible(entry) {
+    const text = $("#logs-filter").value.trim().toLowerCase();
+    const pod = $("#logs-pod").value;
+    if (pod && entry.pod !== pod) return false;
+    if ($("#logs-hide-probes").checked && entry.probe) return false;
+    return !text || entry.search.includes(text);
+  }
+
+  let countFrame = 0;
+
+  /** The count line, once per frame at most: lines can arrive by the thousand. */
+  function renderLogCount() {
+    if (countFrame) return;
+    countFrame = requestAnimationFrame(() => {
+      countFrame = 0;
+      renderLogCountNow();
+    });
+  }
+
+  function renderLogCountNow() {
+    const shown = logLines.filter((entry) => !entry.el.hidden).length;
+    const held = logPaused && logHeld.length ? ` · ${logHeld.length} new while paused` : "";
+    $("#logs-count").textContent = `${shown} of ${logLines.length} lines${held}`;
+  }
+
+  function applyLogFilters() {
+    for (const entry of logLines) entry.el.hidden = !logVisible(entry);
+    renderLogCount();
+  }
+
+  function parseLogLine(raw, timestamps) {
+    const space = raw.indexOf(" ");
+    const pod = space < 0 ? raw : raw.slice(0, space);
+    let text = space < 0 ? "" : raw.slice(space + 1);
+    let at = null;
+    if (timestamps) {
+      const gap = text.indexOf(" ");
+      const stamp = gap < 0 ? text : text.slice(0, gap);
+      const parsed = new Date(stamp);
+      if (!Number.isNaN(parsed.getTime())) {
+        at = parsed;
+        text = gap < 0 ? "" : text.slice(gap + 1);
+      }
+    }
+    return { pod, text, at };
+  }
+
+  function appendLogLine(entry) {
+    const output = $("#log-output");
+    const follow = nearBottom(output);
+    if (!logPods.has(entry.pod)) {
+      logPods.add(entry.pod);
+      $("#logs-pod").append(h("option", { value: entry.pod }, entry.pod));
+    }
+    const parts = [];
+    if (entry.at) parts.push(h("time", { class: "log-time", datetime: entry.at.toISOString() }, `${formatTime(entry.at.toISOString())} `));
+    parts.push(h("span", { class: "log-pod" }, `${entry.pod} `), entry.text, "\n");
+    entry.el = h("span", { class: "log-line" }, ...parts);
+    entry.el.hidden = !logVisible(entry);
+    output.append(entry.el);
+    logLines.push(entry);
+    while (logLines.length > MAX_LOG_LINES) logLines.shift().el.remove();
+    if (follow) output.scrollTop = output.scrollHeight;
+  }
+
+  function setLogPaused(paused) {
+    logPaused = paused;
+    const button = $("#logs-pause");
+    button.textContent = paused ? "Resume" : "Pause";
+    button.setAttribute("aria-pressed", String(paused));
+    if (!paused) {
+      const held = logHeld;
+      logHeld = [];
+      held.forEach(appendLogLine);
+    }
+    renderLogCount();
+  }
 
   function stopLogStream() {
     if (stopLogs) stopLogs.abort();
     stopLogs = null;
     $("#logs-toggle").textContent = "Show logs";
   }
+
+  for (const id of ["#logs-filter", "#logs-pod", "#logs-hide-probes"]) {
+    $(id).addEventListener(id === "#logs-filter" ? "input" : "change", applyLogFilters);
+  }
+  $("#logs-pause").addEventListener("click", () => setLogPaused(!logPaused));
 
   $("#logs-form").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -636,21 +869,28 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
       return;
     }
     const output = clear($("#log-output"));
+    logLines.length = 0;
+    logHeld = [];
     show(output);
+    show($("#log-filters"));
+    setLogPaused(false);
     showError($("#logs-error"), null);
     const controller = new AbortController();
     stopLogs = controller;
     $("#logs-toggle").textContent = "Stop";
-    const params = new URLSearchParams({ tail: $("#logs-tail").value || "100", follow: String($("#logs-follow").checked) });
+    const timestamps = $("#logs-timestamps").checked;
+    const params = new URLSearchParams({ tail: $("#logs-tail").value || "100", follow: String($("#logs-follow").checked), timestamps: String(timestamps) });
     try {
       const response = await request("GET", `${base}/logs?${params}`, { headers: { Accept: "text/plain" }, signal: controller.signal });
-      await readLines(response, (line) => {
-        const follow = nearBottom(output);
-        const space = line.indexOf(" ");
-        output.append(h("span", { class: "log-pod" }, line.slice(0, space + 1)), line.slice(space + 1), "\n");
-        while (output.childNodes.length > MAX_LOG_LINES * 3) output.firstChild.remove();
-        if (follow) output.scrollTop = output.scrollHeight;
+      await readLines(response, (raw) => {
+        const entry = parseLogLine(raw, timestamps);
+        entry.search = `${entry.pod} ${entry.text}`.toLowerCase();
+        entry.probe = isProbe(entry.text);
+        if (logPaused) logHeld.push(entry);
+        else appendLogLine(entry);
+        renderLogCount();
       });
+      if (logPaused) setLogPaused(false);
       output.append(h("span", { class: "muted" }, "— end of stream —\n"));
     } catch (error) {
       if (error.name !== "AbortError") showError($("#logs-error"), error);

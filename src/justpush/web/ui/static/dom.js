@@ -159,3 +159,44 @@ export function confirmDialog(text, okLabel) {
     dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
   });
 }
+
+/**
+ * Each body cell gets its column's header as data-label: on a phone the rows stack and show it (app.css).
+ * An empty cell gets none, and is left out of the stacked row.
+ */
+export function labelCells(table) {
+  const headers = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+  for (const row of table.querySelectorAll("tbody tr")) {
+    [...row.cells].forEach((cell, index) => {
+      const empty = !cell.children.length && !cell.textContent.trim();
+      if (headers[index] && !empty) cell.dataset.label = headers[index];
+      else delete cell.dataset.label;
+    });
+  }
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+
+/** A small line chart of `values` (oldest first), scaled to its own maximum. */
+export function sparkline(values, label) {
+  const width = 90;
+  const height = 22;
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  svg.setAttribute("width", String(width));
+  svg.setAttribute("height", String(height));
+  svg.setAttribute("class", "spark");
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", label);
+  const top = Math.max(...values, 0) || 1;
+  const step = values.length > 1 ? width / (values.length - 1) : 0;
+  const points = values.map((value, index) => `${(index * step).toFixed(1)},${(height - 1 - (value / top) * (height - 2)).toFixed(1)}`);
+  if (points.length === 1) points.push(`${width},${points[0].split(",")[1]}`);
+  const line = document.createElementNS(SVG, "polyline");
+  line.setAttribute("points", points.join(" "));
+  line.setAttribute("fill", "none");
+  line.setAttribute("stroke", "currentColor");
+  line.setAttribute("stroke-width", "1.5");
+  svg.append(line);
+  return svg;
+}
