@@ -147,7 +147,7 @@ def _summary(status: dict[str, Any], as_json: bool) -> None:
     elif status.get("api_key_masked"):
         out.print(f"api key:     {status['api_key_masked']} (masked)")
     if status.get("gateway_owed"):
-        out.print(f"kong:        {status['gateway_owed']}")
+        out.print(f"kong owes:   {status['gateway_owed']}")
     job = status.get("job") or {}
     if job.get("status") == "failed" and status.get("status") != "FAILED":
         # E.g. a failed redeploy: the previous revision serves on, and the failure is still news.

@@ -301,7 +301,7 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
       ["Namespace", k8s.namespace && h("code", {}, k8s.namespace)],
       ["Service", k8s.service && h("code", {}, `${k8s.service}${k8s.port ? `:${k8s.port}` : ""}`)],
       ["Kong", record.kong && `${(record.kong.routes || []).length} routes, consumer ${record.kong.consumer || "—"}`],
-      ["Kong cleanup", record.gateway_owed && h("span", { class: "text-warn" }, record.gateway_owed), true],
+      ["Kong owes", record.gateway_owed && h("span", { class: "text-warn" }, record.gateway_owed), true],
       ["Last job", job && h("span", { class: "last-job" }, h("span", {}, `${job.kind} `, badge(job.status)), job.error ? reason(job.error, "text-bad") : null), Boolean(job && job.error)],
       ["Deployed", record.deployed_at && formatDate(record.deployed_at)],
     ]);
