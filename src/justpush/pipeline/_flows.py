@@ -34,7 +34,7 @@ from justpush.store import DeploymentRevision, Upload
 
 from ._context import JobContext, LeaseLost
 from ._options import DeployOptions, RedeployOptions, RollbackOptions
-from ._owed import caught_up_warnings, owed_cleanup, owed_sync, owes_sync, unreachable
+from ._owed import GATEWAY_WARNING, caught_up_warnings, owed_cleanup, owed_sync, owes_sync, unreachable
 from ._release import (
     Release,
     deployment_name,
@@ -732,7 +732,7 @@ async def gateway_failed(ctx: JobContext, stage: str, exc: JustPushError, revisi
         await ctx.update_record(gateway_owed=owed)
         await ctx.warn(stage, owed)
     else:
-        await ctx.warn(stage, f"Kong configuration failed, the app keeps running: {exc.message}")
+        await ctx.warn(stage, f"{GATEWAY_WARNING}, the app keeps running: {exc.message}")
 
 
 async def settle_gateway(ctx: JobContext, services: Services, before: str | None) -> None:
@@ -745,7 +745,7 @@ async def settle_gateway(ctx: JobContext, services: Services, before: str | None
     _, record = await ctx.load_upload()
     info = dict((record.k8s_deployment_info if record else None) or {})
     revision = await ctx.latest_revision()
-    if revision is not None and owes_sync(before, info, has_revision=True):
+    if revision is not None and owes_sync(before, info):
         await _settle_sync(ctx, services, revision, info, record.verification if record else None)
     else:
         await _settle_cleanup(ctx, services, before)

@@ -43,13 +43,12 @@ def owed_cleanup(upload_id: str, reason: str) -> str:
     )
 
 
-def owes_sync(before: str | None, deployment_info: dict[str, object] | None, has_revision: bool) -> bool:
+def owes_sync(before: str | None, deployment_info: dict[str, object] | None) -> bool:
     """True when Kong owes a sync of the latest revision; False when it owes the removal of everything.
 
     `before` is the status the record had when the debt was queued (the job's PENDING hides it).
     """
-    serving = before is not None and DeploymentStatus(before) in SERVING
-    return serving and bool(deployment_info) and has_revision
+    return before is not None and DeploymentStatus(before) in SERVING and bool(deployment_info)
 
 
 def caught_up_warnings(previous: list[str]) -> list[str]:

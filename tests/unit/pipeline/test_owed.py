@@ -37,23 +37,22 @@ def test_a_cleanup_debt_names_the_tag() -> None:
 
 
 @pytest.mark.parametrize(
-    ("before", "info", "has_revision", "sync"),
+    ("before", "info", "sync"),
     [
-        ("DEPLOYED_WITH_WARNINGS", {"namespace": "apps"}, True, True),
-        ("DEPLOYED", {"namespace": "apps"}, True, True),
-        ("ROLLED_BACK", {"namespace": "apps"}, True, True),
+        ("DEPLOYED_WITH_WARNINGS", {"namespace": "apps"}, True),
+        ("DEPLOYED", {"namespace": "apps"}, True),
+        ("ROLLED_BACK", {"namespace": "apps"}, True),
         # Nothing serves: Kong owes the removal of everything tagged with the upload.
-        ("DELETED", None, True, False),
-        ("FAILED", {"namespace": "apps"}, True, False),
-        ("DEPLOYED_WITH_WARNINGS", None, True, False),
-        ("DEPLOYED_WITH_WARNINGS", {"namespace": "apps"}, False, False),
-        (None, None, False, False),
+        ("DELETED", None, False),
+        ("FAILED", {"namespace": "apps"}, False),
+        ("DEPLOYED_WITH_WARNINGS", None, False),
+        (None, None, False),
     ],
 )
 def test_what_is_owed_follows_what_serves(
-    before: str | None, info: dict[str, object] | None, has_revision: bool, sync: bool
+    before: str | None, info: dict[str, object] | None, sync: bool
 ) -> None:
-    assert owes_sync(before, info, has_revision) is sync
+    assert owes_sync(before, info) is sync
 
 
 def test_warnings_that_still_hold_once_kong_caught_up() -> None:
