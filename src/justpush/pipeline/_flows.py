@@ -455,18 +455,32 @@ async def undo_cluster(
 
 
 async def undo_gateway(ctx: JobContext, services: Services, previous: DeploymentRevision | None) -> None:
+    """Kong back to the previous revision, or empty; a Kong that cannot answer owes it (`_owed`)."""
     if services.gateway is None:
         return
+    restoring = False
     try:
-        if previous is not None and previous.kong_config:
+        # Also a revision whose own sync was owed (stored without Kong config): Kong holds what serves.
+        if previous is not None:
             release = release_from_revision(previous, ctx.cipher)
             info = (await ctx.load_upload())[1]
             deployment_info = (info.k8s_deployment_info if info else None) or {}
             if deployment_info:
+                restoring = True
                 await configure_gateway(ctx, services, release, deployment_info)
                 return
         await services.gateway.delete(ctx.upload_id)
     except JustPushError as exc:
+        if isinstance(exc, KongError) and unreachable(exc):
+            # What serves is known (the cluster's part is undone); the gateway catches up later.
+            owed = (
+                owed_sync(ctx.upload_id, previous.revision, exc.message)
+                if restoring and previous is not None
+                else owed_cleanup(ctx.upload_id, exc.message)
+            )
+            await ctx.update_record(gateway_owed=owed)
+            await ctx.warn(S.FAILED.value, owed)
+            return
         ctx.undo_incomplete = True
         await ctx.warn(S.FAILED.value, f"Kong could not be restored: {exc.message}")
 
