@@ -153,7 +153,7 @@ def _summary(status: dict[str, Any], as_json: bool, *, job_error: bool = True) -
     elif status.get("api_key_masked"):
         _line(f"api key:     {status['api_key_masked']} (masked)")
     if status.get("gateway_owed"):
-        _line(f"kong:        {status['gateway_owed']}")
+        _line(f"kong owes:   {status['gateway_owed']}")
     job = status.get("job") or {}
     if job_error and job.get("status") == "failed":
         # Also after a failed redeploy, while the previous revision serves on: the failure is news.

@@ -2,6 +2,7 @@
 
     submit_job()  →  deployment_jobs row (queued) + status PENDING        (caller's transaction)
     PipelineWorker  claims it → flows.deploy | redeploy | rollback | delete → events + transitions
+                    and queues a `gateway` job (flows.settle_gateway) for what Kong owes (`_owed`)
     EventBroker     wakes SSE readers; the events table is the source of truth
 
 Statuses and their allowed transitions live in `_status`; `transition()` is the only way a status

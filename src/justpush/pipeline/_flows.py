@@ -1,4 +1,5 @@
-"""The four job kinds — deploy, redeploy, rollback, delete — as sequences of stages.
+"""The job kinds — deploy, redeploy, rollback, delete, and gateway (what Kong owes, `_owed`) — as
+sequences of stages.
 
 Every stage reports through the JobContext; a failure undoes what this run created, so the
 previous revision (if any) keeps serving and no object is orphaned:
@@ -6,7 +7,8 @@ previous revision (if any) keeps serving and no object is orphaned:
 - every run removes its local images (the build tag and the engine's copy of the pushed tag);
 - build, push or Kubernetes fail → the pushed tag is deleted from the registry (unless a stored revision
   uses its image), and the previous revision is re-applied, or every object of the upload is deleted;
-- Kong fails → the app keeps running; the deployment ends DEPLOYED_WITH_WARNINGS with the reason.
+- Kong fails → the app keeps running; the deployment ends DEPLOYED_WITH_WARNINGS with the reason, and
+  when Kong could not answer, the sync is owed and done by a `gateway` job once it answers.
 
 A job names its image before building it (`JobContext.record_artifacts`), so recovery after a crash in
 any stage knows what to remove (`undo_interrupted`). A worker that lost the job's lease (LeaseLost)
@@ -33,6 +35,7 @@ from justpush.store import DeploymentRevision, Upload
 from ._context import JobContext, LeaseLost
 from ._gitops import gitops_target, publish_revision
 from ._options import DeployOptions, RedeployOptions, RollbackOptions
+from ._owed import GATEWAY_WARNING, caught_up_warnings, owed_cleanup, owed_sync, owes_sync, unreachable
 from ._release import (
     Release,
     deployment_name,
@@ -365,9 +368,7 @@ async def roll_out(
             kong_config = await configure_gateway(ctx, services, release, deployment_info)
         except JustPushError as exc:
             gateway_ok = False
-            await ctx.warn(
-                S.CONFIGURING.value, f"Kong configuration failed, the app keeps running: {exc.message}"
-            )
+            await gateway_failed(ctx, S.CONFIGURING.value, exc, previous.revision + 1 if previous else 1)
 
     await ctx.set_status(S.VERIFYING)
     results = await verify(ctx, services, release, deployment_info, through_gateway=gateway_ok)
@@ -478,18 +479,32 @@ async def undo_cluster(
 
 
 async def undo_gateway(ctx: JobContext, services: Services, previous: DeploymentRevision | None) -> None:
+    """Kong back to the previous revision, or empty; a Kong that cannot answer owes it (`_owed`)."""
     if services.gateway is None:
         return
+    restoring = False
     try:
-        if previous is not None and previous.kong_config:
+        # Also a revision whose own sync was owed (stored without Kong config): Kong holds what serves.
+        if previous is not None:
             release = release_from_revision(previous, ctx.cipher)
             info = (await ctx.load_upload())[1]
             deployment_info = (info.k8s_deployment_info if info else None) or {}
             if deployment_info:
+                restoring = True
                 await configure_gateway(ctx, services, release, deployment_info)
                 return
         await services.gateway.delete(ctx.upload_id)
     except JustPushError as exc:
+        if isinstance(exc, KongError) and unreachable(exc):
+            # What serves is known (the cluster's part is undone); the gateway catches up later.
+            owed = (
+                owed_sync(ctx.upload_id, previous.revision, exc.message)
+                if restoring and previous is not None
+                else owed_cleanup(ctx.upload_id, exc.message)
+            )
+            await ctx.update_record(gateway_owed=owed)
+            await ctx.warn(S.FAILED.value, owed)
+            return
         ctx.undo_incomplete = True
         await ctx.warn(S.FAILED.value, f"Kong could not be restored: {exc.message}")
 
@@ -679,7 +694,7 @@ async def rollback(ctx: JobContext, services: Services, request: RollbackOptions
             kong_config = await configure_gateway(ctx, services, release, deployment_info)
         except JustPushError as exc:
             gateway_ok = False
-            await ctx.warn(S.ROLLING_BACK.value, f"Kong could not be rolled back: {exc.message}")
+            await gateway_failed(ctx, S.ROLLING_BACK.value, exc, current.revision + 1)
     # The revision now serving is checked like a fresh deploy: its smoke results replace the old ones.
     results = await verify(ctx, services, release, deployment_info, through_gateway=gateway_ok)
     async with ctx.transaction() as session:
@@ -700,9 +715,11 @@ async def rollback(ctx: JobContext, services: Services, request: RollbackOptions
             status=f"rollback-to-{target.revision}",
         )
     await commit_gitops(ctx, revision, S.ROLLING_BACK.value)
+    summary = f"revision {target.revision} is serving again ({replicas} replica(s))"
+    # The app side is rolled back; a gateway that did not follow is a warning, as after a deploy.
     await ctx.set_status(
-        S.ROLLED_BACK,
-        f"revision {target.revision} is serving again ({replicas} replica(s))",
+        S.ROLLED_BACK if not ctx.warnings else S.DEPLOYED_WITH_WARNINGS,
+        "; ".join([summary, *ctx.warnings]),
         docker_image=target.image,
         k8s_deployment_info=deployment_info,
         deployed_at=store.utcnow(),
@@ -735,10 +752,7 @@ async def delete(ctx: JobContext, services: Services) -> None:
             await ctx.event(S.DELETING.value, "progress", f"Kong: {result.deleted} entities deleted")
         except KongError as exc:
             # Kong down must not keep the rest deployed: what it holds is owed, and retried by the workers.
-            owed = (
-                f"Kong entities tagged upload:{ctx.upload_id} are still to be removed "
-                f"(removed once Kong answers): {exc.message}"
-            )
+            owed = owed_cleanup(ctx.upload_id, exc.message)
             await ctx.warn(S.DELETING.value, owed)
     await ctx.set_status(
         S.DELETED,
@@ -747,5 +761,97 @@ async def delete(ctx: JobContext, services: Services) -> None:
         kong_api_id=None,
         docker_image=None,
         developer_api_key=None,
+        gateway_owed=owed,
+    )
+
+
+# --- what Kong owes ------------------------------------------------------------------------------
+
+
+async def gateway_failed(ctx: JobContext, stage: str, exc: JustPushError, revision: int) -> None:
+    """A sync of `revision` did not reach Kong: warn, and when Kong could not answer, owe the sync.
+
+    The debt is written at once, so it holds whatever the rest of the job does.
+    """
+    if isinstance(exc, KongError) and unreachable(exc):
+        owed = owed_sync(ctx.upload_id, revision, exc.message)
+        await ctx.update_record(gateway_owed=owed)
+        await ctx.warn(stage, owed)
+    else:
+        await ctx.warn(stage, f"{GATEWAY_WARNING}, the app keeps running: {exc.message}")
+
+
+async def settle_gateway(ctx: JobContext, services: Services, before: str | None) -> None:
+    """The `gateway` job: Kong answers again and owes the upload something (see `_owed`).
+
+    `before` is the status the record had when the job was queued. While the app serves, Kong gets the
+    latest revision's configuration and the smoke test runs again; otherwise Kong's entities of the
+    upload are removed. Kong failing again keeps the debt for the next round.
+    """
+    _, record = await ctx.load_upload()
+    info = dict((record.k8s_deployment_info if record else None) or {})
+    revision = await ctx.latest_revision()
+    if revision is not None and owes_sync(before, info):
+        await _settle_sync(ctx, services, revision, info, record.verification if record else None)
+    else:
+        await _settle_cleanup(ctx, services, before)
+
+
+async def _settle_sync(
+    ctx: JobContext,
+    services: Services,
+    revision: DeploymentRevision,
+    info: dict[str, Any],
+    verification: dict[str, Any] | None,
+) -> None:
+    await ctx.set_status(S.CONFIGURING, f"Kong answers again: syncing revision {revision.revision}")
+    release = release_from_revision(revision, ctx.cipher)
+    try:
+        await configure_gateway(ctx, services, release, info)
+    except JustPushError as exc:
+        await gateway_failed(ctx, S.CONFIGURING.value, exc, revision.revision)
+        if not (isinstance(exc, KongError) and unreachable(exc)):
+            # Refused: retrying the same configuration cannot help; the warning says why.
+            await ctx.update_record(gateway_owed=None)
+        await ctx.set_status(S.DEPLOYED_WITH_WARNINGS, "; ".join(ctx.warnings))
+        return
+    await ctx.event(
+        S.CONFIGURING.value,
+        "notice",
+        f"Kong caught up: it holds revision {revision.revision}'s routes, plugins and consumer",
+    )
+    await ctx.set_status(S.VERIFYING)
+    results = await verify(ctx, services, release, info, through_gateway=True)
+    for result in results:
+        if not result.ok:
+            await ctx.warn(
+                S.VERIFYING.value,
+                f"smoke test via {result.via}: GET {result.path} -> {result.error or result.status}",
+            )
+    warnings = [*caught_up_warnings(list((verification or {}).get("warnings") or [])), *ctx.warnings]
+    await ctx.set_status(
+        S.DEPLOYED_WITH_WARNINGS if warnings else S.DEPLOYED,
+        "; ".join(warnings) if warnings else f"Kong caught up with revision {revision.revision}",
+        verification={"results": [r.to_dict() for r in results], "warnings": warnings},
+    )
+
+
+async def _settle_cleanup(ctx: JobContext, services: Services, before: str | None) -> None:
+    """Nothing serves: Kong must hold nothing of the upload. The record goes back to `before`."""
+    final = S.DELETED if before == S.DELETED.value else S.FAILED
+    if final is S.DELETED:
+        await ctx.set_status(S.DELETING, "Kong answers again: removing what it still holds")
+    owed = None
+    if services.gateway is not None:
+        try:
+            result = await services.gateway.delete(ctx.upload_id)
+            await ctx.event(S.DELETING.value, "progress", f"Kong: {result.deleted} entities deleted")
+        except KongError as exc:
+            owed = owed_cleanup(ctx.upload_id, exc.message)
+            await ctx.warn(S.DELETING.value, owed)
+    await ctx.set_status(
+        final,
+        f"Kong still owes: {owed}" if owed else "Kong holds nothing of this upload any more",
+        kong_api_id=None,
         gateway_owed=owed,
     )

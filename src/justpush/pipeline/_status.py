@@ -35,8 +35,17 @@ SERVING = frozenset({S.DEPLOYED, S.DEPLOYED_WITH_WARNINGS, S.ROLLED_BACK})
 # serves on (untouched, or restored by the undo): the record says what serves, the job what failed.
 ALLOWED: dict[DeploymentStatus | None, frozenset[DeploymentStatus]] = {
     None: frozenset({S.PENDING}),
+    # A gateway job (what Kong owes) starts at CONFIGURING, or at DELETING once nothing serves.
     S.PENDING: frozenset(
-        {S.SCANNING, S.DEPLOYING, S.ROLLING_BACK, S.DELETING, S.FAILED, S.DEPLOYED_WITH_WARNINGS}
+        {
+            S.SCANNING,
+            S.DEPLOYING,
+            S.CONFIGURING,
+            S.ROLLING_BACK,
+            S.DELETING,
+            S.FAILED,
+            S.DEPLOYED_WITH_WARNINGS,
+        }
     ),
     S.SCANNING: frozenset({S.BUILDING, S.FAILED, S.DEPLOYED_WITH_WARNINGS}),
     S.BUILDING: frozenset({S.PUSHING, S.FAILED, S.DEPLOYED_WITH_WARNINGS}),
@@ -45,7 +54,8 @@ ALLOWED: dict[DeploymentStatus | None, frozenset[DeploymentStatus]] = {
     S.DEPLOYING: frozenset({S.CONFIGURING, S.VERIFYING, S.FAILED, S.DEPLOYED_WITH_WARNINGS}),
     S.CONFIGURING: frozenset({S.VERIFYING, S.DEPLOYED_WITH_WARNINGS, S.FAILED}),
     S.VERIFYING: frozenset({S.DEPLOYED, S.DEPLOYED_WITH_WARNINGS, S.FAILED}),
-    S.ROLLING_BACK: frozenset({S.ROLLED_BACK, S.FAILED}),
+    # A rollback whose gateway did not follow ends DEPLOYED_WITH_WARNINGS, as a deploy would.
+    S.ROLLING_BACK: frozenset({S.ROLLED_BACK, S.DEPLOYED_WITH_WARNINGS, S.FAILED}),
     S.DELETING: frozenset({S.DELETED, S.FAILED}),
 }
 for _terminal in TERMINAL:

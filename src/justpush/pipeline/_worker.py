@@ -6,7 +6,7 @@ only while the row carries that lease (`JobContext.transaction`, `fence`).
 
 A job whose worker died (its process is gone, or its heartbeat is older than `stale_after`) is taken
 over under a new lease — so the old worker, should it wake up, abandons it — and recovered by a task
-of its own, independent of the jobs this worker runs: idempotent kinds (rollback, delete) are queued
+of its own, independent of the jobs this worker runs: idempotent kinds (rollback, delete, gateway) are queued
 again; a deploy or redeploy is undone (its local images and pushed tag removed, the previous revision
 re-applied or the upload's objects removed) and marked FAILED with the reason, or
 DEPLOYED_WITH_WARNINGS when the previous revision serves on.
@@ -41,7 +41,7 @@ from ._status import TERMINAL, DeploymentStatus
 logger = logging.getLogger(__name__)
 
 ServicesFactory = Callable[[Settings], AbstractAsyncContextManager[Services]]
-_RESUMABLE = frozenset({"rollback", "delete"})
+_RESUMABLE = frozenset({"rollback", "delete", "gateway"})
 # Job kinds a running job of which stops on a cancel request (see `_flows`).
 CANCELLABLE_KINDS = frozenset({"deploy", "redeploy"})
 
@@ -187,7 +187,7 @@ class PipelineWorker:
     async def _recovery_loop(self) -> None:
         """Look for jobs of dead workers at start-up and then every quarter of the stale window.
 
-        Each round also retries the Kong cleanup deletes could not do (`settle_gateway_debts`).
+        Each round also retries what Kong owes after jobs could not reach it (`settle_gateway_debts`).
         """
         while True:
             try:
@@ -288,14 +288,15 @@ class PipelineWorker:
         logger.info("job finished", extra={**log_extra, "succeeded": error is None})
 
     async def _settle_failure(self, ctx: JobContext, error: str) -> None:
-        """FAILED — unless an earlier revision of a deploy or redeploy serves on, untouched or restored.
+        """FAILED — unless an earlier revision of a deploy or redeploy serves on, untouched or restored
+        (or a gateway job failed: it touches only Kong).
 
         Then the record says so (DEPLOYED_WITH_WARNINGS, the failure as the message); the job keeps
         the error. A failed rollback or delete, or an incomplete undo, leaves what serves unknown.
         """
         _, record = await ctx.load_upload()
         serving = (
-            ctx.kind in CANCELLABLE_KINDS
+            (ctx.kind in CANCELLABLE_KINDS or ctx.kind == "gateway")
             and not ctx.undo_incomplete
             and record is not None
             and record.k8s_deployment_info is not None
@@ -354,16 +355,19 @@ class PipelineWorker:
             await flows.rollback(ctx, services, RollbackOptions.model_validate(job.options))
         elif job.kind == "delete":
             await flows.delete(ctx, services)
+        elif job.kind == "gateway":
+            await flows.settle_gateway(ctx, services, job.options.get("before"))
         else:
             raise JustPushError(f"unknown job kind {job.kind!r}")
 
     # -- recovery -----------------------------------------------------------------------------------
 
     async def settle_gateway_debts(self) -> int:
-        """Queue a delete again for each upload whose Kong cleanup is owed, once Kong answers.
+        """Queue a `gateway` job for each upload Kong owes something (`_owed`), once Kong answers.
 
-        The delete is idempotent (the cluster and registry parts are already done) and, as a job, never
-        runs beside another job of its upload. Returns how many were queued.
+        The job carries the status the record had (its PENDING hides it): a serving upload gets the latest
+        revision synced, any other its entities removed. As a job it never runs beside another job of its
+        upload. Returns how many were queued.
         """
         async with self.sessions() as session:
             owed = await store.gateway_debts(session)
@@ -380,12 +384,13 @@ class PipelineWorker:
         for upload_id in owed:
             try:
                 async with self.sessions.begin() as session:
+                    before = (await store.ensure_analyze_result(session, upload_id)).deployment_status
                     await submit_job(
                         session,
                         self.cipher,
                         upload_id=upload_id,
-                        kind="delete",
-                        options={},
+                        kind="gateway",
+                        options={"before": before},
                         secret_options=None,
                         user_id=None,
                     )
@@ -393,7 +398,7 @@ class PipelineWorker:
                 continue  # a job of the upload was queued meanwhile; it settles the debt or keeps it
             queued += 1
             logger.info(
-                "Kong answers again: queued the owed cleanup",
+                "Kong answers again: queued what it owes",
                 extra={"stage": "recovery", "upload_id": upload_id},
             )
         if queued:

@@ -200,7 +200,7 @@ class DeploymentJob(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     upload_id: Mapped[str] = mapped_column(ForeignKey("uploads.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # deploy | redeploy | rollback | delete
+    kind: Mapped[str] = mapped_column(String(16))  # deploy | redeploy | rollback | delete | gateway
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|succeeded|failed
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Fernet ciphertext of a JSON object with the secret options (e.g. secret env values).

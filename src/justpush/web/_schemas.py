@@ -167,7 +167,8 @@ class DeploymentPublic(BaseModel):
     probe_paths: list[str] = []
     live: LivePublic | None = None
     job: JobPublic | None
-    # Kong cleanup a delete could not do yet (Kong unreachable); retried until Kong answers.
+    # What Kong still owes after a job could not reach it (a revision's sync, or a delete's cleanup);
+    # workers settle it once Kong answers.
     gateway_owed: str | None = None
     deployed_at: datetime | None
     updated_at: datetime | None

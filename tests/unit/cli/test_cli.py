@@ -124,3 +124,13 @@ def test_main_maps_errors_to_exit_codes(
     assert info.value.code == 3
     err = capsys.readouterr().err
     assert "kong.adminToken" in err and "UNSET_TEST_VARIABLE" in err
+
+
+def test_status_names_what_kong_owes(capsys: pytest.CaptureFixture[str]) -> None:
+    from justpush.cli.deploy import _summary
+
+    owed = "Kong still owes revision 2's routes"
+    _summary({"upload_id": "u-1", "status": "DEPLOYED_WITH_WARNINGS", "gateway_owed": owed}, as_json=False)
+    assert f"kong owes:   {owed}" in capsys.readouterr().out
+    _summary({"upload_id": "u-1", "status": "DEPLOYED", "gateway_owed": None}, as_json=False)
+    assert "kong owes" not in capsys.readouterr().out

@@ -127,3 +127,18 @@ async def test_the_job_ticker_outlives_a_failed_round(
     finally:
         ticker.cancel()
     assert ctx.flushes >= 2 and ctx.heartbeats >= 1
+
+
+async def test_interrupted_gateway_job_is_queued_again(
+    sessions: async_sessionmaker[AsyncSession],
+    box: SecretBox,
+    upload: store.Upload,
+    make_settings: Callable[..., Settings],
+) -> None:
+    # A sync of what Kong owes is idempotent: it starts over.
+    job_id = await _interrupted_job(sessions, box, upload, "gateway", "CONFIGURING")
+    worker = _worker(make_settings(), sessions, box, stale_after=0)
+    assert await worker.recover() >= 1
+    async with sessions() as session:
+        job = await store.get_job(session, job_id)
+    assert (job.status, job.worker_id) == ("queued", None)

@@ -40,6 +40,11 @@ def test_full_deploy_path_is_allowed() -> None:
         [S.ROLLED_BACK, S.PENDING, S.DELETING, S.DELETED],
         [S.DELETED, S.PENDING, S.SCANNING],
         [S.FAILED, S.PENDING, S.DELETING],
+        # A rollback whose gateway sync is owed; the gateway job that settles it once Kong answers.
+        [S.DEPLOYED, S.PENDING, S.ROLLING_BACK, S.DEPLOYED_WITH_WARNINGS],
+        [S.DEPLOYED_WITH_WARNINGS, S.PENDING, S.CONFIGURING, S.VERIFYING, S.DEPLOYED],
+        [S.DEPLOYED_WITH_WARNINGS, S.PENDING, S.CONFIGURING, S.DEPLOYED_WITH_WARNINGS],
+        [S.DELETED, S.PENDING, S.DELETING, S.DELETED],
     ],
 )
 def test_other_job_paths_are_allowed(path: list[DeploymentStatus]) -> None:

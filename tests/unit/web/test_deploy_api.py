@@ -271,3 +271,26 @@ async def test_diff_of_revisions_that_do_not_exist_is_404(
     assert "has no revision 1" in response.json()["error"]["message"]
     missing = await client.get(f"/deploy/{upload_id}/revisions/diff?from=1", headers=auth)
     assert missing.status_code == 422
+
+
+async def test_a_gateway_job_settling_what_kong_owes_cannot_be_cancelled(
+    client: httpx.AsyncClient, auth: dict[str, str], upload_id: str, app: FastAPI
+) -> None:
+    from justpush import pipeline
+
+    async with app.state.justpush.sessions.begin() as session:
+        record = await store.ensure_analyze_result(session, upload_id)
+        record.deployment_status = "DEPLOYED_WITH_WARNINGS"
+        await pipeline.submit_job(
+            session,
+            app.state.justpush.secret_box,
+            upload_id=upload_id,
+            kind="gateway",
+            options={"before": "DEPLOYED_WITH_WARNINGS"},
+            secret_options=None,
+            user_id=None,
+        )
+    refused = await client.post(f"/deploy/{upload_id}/cancel", headers=auth)
+    assert refused.status_code == 409 and "what Kong owes" in refused.json()["error"]["message"]
+    status = (await client.get(f"/deploy/{upload_id}/status", headers=auth)).json()
+    assert status["status"] == "PENDING" and status["job"]["kind"] == "gateway"

@@ -248,6 +248,12 @@ async def cancel(upload_id: str, user: CurrentUser, session: SessionDep, state: 
     job = await store.active_job(session, upload_id)
     if job is None:
         raise ConflictError(f"upload '{upload_id}' has no queued or running job to cancel")
+    if job.kind == "gateway":
+        # It only gives Kong what it owes; cancelling it queued would mark a serving app FAILED.
+        raise ConflictError(
+            "a gateway job settles what Kong owes and cannot be cancelled; it ends within seconds",
+            details={"job_id": job.id, "kind": job.kind},
+        )
     if job.status == "queued":
         reason = f"cancelled by {actor} before it started"
         await store.finish_job(session, job, succeeded=False, error=reason)

@@ -26,6 +26,8 @@ const SEQUENCES = {
   deploy: ["PENDING", "SCANNING", "BUILDING", "PUSHING", "DEPLOYING", "CONFIGURING", "VERIFYING", "DEPLOYED"],
   rollback: ["PENDING", "ROLLING_BACK", "ROLLED_BACK"],
   delete: ["PENDING", "DELETING", "DELETED"],
+  // What Kong owes, synced once it answers again (a gateway job).
+  gateway: ["PENDING", "CONFIGURING", "VERIFYING", "DEPLOYED"],
 };
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_EVENTS = 3000;
@@ -44,14 +46,17 @@ function renderStages(statuses) {
     ? SEQUENCES.rollback
     : names.some((n) => n.startsWith("DELET"))
       ? SEQUENCES.delete
-      : SEQUENCES.deploy;
+      : names.includes("CONFIGURING") && !names.includes("DEPLOYING")
+        ? SEQUENCES.gateway
+        : SEQUENCES.deploy;
   const end = names[names.length - 1];
   // A failed deploy whose previous revision serves on goes to DEPLOYED_WITH_WARNINGS straight from the
   // stage that failed: that stage is shown failed, not the deployment.
-  const servedOn = end === "DEPLOYED_WITH_WARNINGS" && names.length > 1 && !["CONFIGURING", "VERIFYING"].includes(names[names.length - 2]);
+  const servedOn = end === "DEPLOYED_WITH_WARNINGS" && names.length > 1 && !["CONFIGURING", "VERIFYING", "ROLLING_BACK"].includes(names[names.length - 2]);
   const failed = end === "FAILED" || servedOn;
   const last = names.filter((n) => n !== "FAILED").slice(0, servedOn ? -1 : undefined).pop();
-  const position = (name) => sequence.indexOf(name === "DEPLOYED_WITH_WARNINGS" ? "DEPLOYED" : name);
+  // With warnings, the sequence's end was reached (a rollback or gateway sync Kong owes ends so too).
+  const position = (name) => sequence.indexOf(name === "DEPLOYED_WITH_WARNINGS" ? sequence[sequence.length - 1] : name);
   const reached = last ? position(last) : -1;
   strip.dataset.status = names[names.length - 1] || "";
   sequence.forEach((stage, index) => {
@@ -59,12 +64,12 @@ function renderStages(statuses) {
     let state = "todo";
     if (index < reached) state = visit >= 0 ? "done" : "skipped";
     else if (index === reached) state = failed ? "failed" : index === sequence.length - 1 ? "done" : "active";
-    const warned = stage === "DEPLOYED" && last === "DEPLOYED_WITH_WARNINGS";
+    const warned = index === sequence.length - 1 && last === "DEPLOYED_WITH_WARNINGS";
     let seconds = null;
     if (visit >= 0 && visit + 1 < statuses.length) {
       seconds = (new Date(statuses[visit + 1].at) - new Date(statuses[visit].at)) / 1000;
     }
-    const label = warned ? "DEPLOYED · WARNINGS" : stage.replace("_", " ");
+    const label = warned ? `${stage.replace("_", " ")} · WARNINGS` : stage.replace("_", " ");
     strip.append(
       h(
         "li",
@@ -374,7 +379,7 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
       ["Namespace", k8s.namespace && h("code", {}, k8s.namespace)],
       ["Service", k8s.service && h("code", {}, `${k8s.service}${k8s.port ? `:${k8s.port}` : ""}`)],
       ["Kong", record.kong && `${(record.kong.routes || []).length} routes, consumer ${record.kong.consumer || "—"}`],
-      ["Kong cleanup", record.gateway_owed && h("span", { class: "text-warn" }, record.gateway_owed), true],
+      ["Kong owes", record.gateway_owed && h("span", { class: "text-warn" }, record.gateway_owed), true],
       ["Last job", job && h("span", { class: "last-job" }, h("span", {}, `${job.kind} `, badge(job.status)), job.error ? reason(job.error, "text-bad") : null), Boolean(job && job.error)],
       ["Deployed", record.deployed_at && formatDate(record.deployed_at)],
     ]);
