@@ -7,6 +7,8 @@ previous revision (if any) keeps serving and no object is orphaned:
 - build, push or Kubernetes fail → the pushed tag is deleted from the registry (unless a stored revision
   uses its image), and the previous revision is re-applied, or every object of the upload is deleted;
 - Kong fails → the app keeps running; the deployment ends DEPLOYED_WITH_WARNINGS with the reason.
+- steps that do not depend on each other run side by side (`together`): the sandboxed start check
+  beside the push, the Kong sync beside the rollout wait; a failed rollout also undoes that Kong sync.
 
 A job names its image before building it (`JobContext.record_artifacts`), so recovery after a crash in
 any stage knows what to remove (`undo_interrupted`). A worker that lost the job's lease (LeaseLost)
