@@ -1,14 +1,18 @@
 """Pipeline overhead on testenv: what the DeploymentManager adds to the work of Docker, the registry and
 Kubernetes.
 
-    overhead = total - (build + push + rollout wait)        targets: ≤ 5 % of the total and ≤ 3 s
+    overhead = total - (time Docker, the registry or the cluster was working)
+                                                            targets: ≤ 3 % of the total and ≤ 1 s
+    warm deploy (a later run in the same process: cached build layers, a long-running server)
+                                                            target: queued → DEPLOYED ≤ 5 s
 
 One real deploy per app, in-process as the server runs it (the FastAPI app with its pipeline worker,
 a temporary SQLite database, the Kong emulator on loopback ports, a throwaway namespace deleted at the
 end). Every number comes from the job's stored events: `total` from its first event (PENDING, "deploy
-queued") to its final status, the external durations from the `data` of the BUILDING, PUSHING and
-DEPLOYING `end` events. The sandbox trial run of the image (gVisor, part of BUILDING) is Docker's work
-and counted with the build; it is shown on its own line.
+queued") to its final status, the external steps from the `<step>_seconds` / `<step>_started` pairs in
+the events' `data` (build, the sandboxed start check under gVisor, push, apply, rollout wait). Steps run
+side by side (the start check beside the push), so the external time is the union of their intervals,
+not their sum.
 
 Needs testenv (source its env file): DOCKER_HOST, JUSTPUSH_TEST_REGISTRY, JUSTPUSH_TEST_BASE_IMAGES,
 KUBECONFIG; JUSTPUSH_TEST_GVISOR_RUNTIME is used when set.
@@ -17,7 +21,7 @@ KUBECONFIG; JUSTPUSH_TEST_GVISOR_RUNTIME is used when set.
         [--kong-process] [--timeline]
 
 `--repeat 2` deploys again in the same process: the first run pays the process's cold start (imports,
-first connections), later ones show a long-running server. Exit status 0 when every run meets both
+first connections), later ones show a long-running server. Exit status 0 when every run meets its
 targets, 1 when one misses, 2 when testenv is not configured.
 """
 
@@ -57,8 +61,10 @@ APPS = {
     "node-express": REPO / "tests" / "fixtures" / "build-apps" / "node-express",
 }
 REQUIRED = ("DOCKER_HOST", "JUSTPUSH_TEST_REGISTRY", "JUSTPUSH_TEST_BASE_IMAGES", "KUBECONFIG")
-TARGET_SHARE = 0.05
-TARGET_SECONDS = 3.0
+TARGET_SHARE = 0.03
+TARGET_SECONDS = 1.0
+TARGET_WARM_TOTAL = 5.0
+EXTERNAL = ("build", "verify", "push", "apply", "rollout")
 STAGES = ("PENDING", "SCANNING", "BUILDING", "PUSHING", "DEPLOYING", "CONFIGURING", "VERIFYING")
 
 
@@ -174,17 +180,13 @@ class Measurement:
     app: str
     status: str
     total: float
-    build: float
-    verify: float
-    push: float
-    rollout: float
+    # Seconds per external step, and the time any of them was running (their intervals' union).
+    steps: dict[str, float]
+    external: float
     stages: dict[str, float]
     # The job's events, for --timeline.
     events: list[dict[str, Any]]
-
-    @property
-    def external(self) -> float:
-        return self.build + self.verify + self.push + self.rollout
+    warm: bool = False
 
     @property
     def overhead(self) -> float:
@@ -195,15 +197,31 @@ def _at(event: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(event["created_at"])
 
 
+def _union(intervals: list[tuple[float, float]]) -> float:
+    covered, reach = 0.0, float("-inf")
+    for start, end in sorted(intervals):
+        if end > reach:
+            covered += end - max(start, reach)
+            reach = end
+    return covered
+
+
 def measure(app: str, job_id: str, status: str, events: list[dict[str, Any]]) -> Measurement:
     """Durations from the job's stored events (see the module docstring)."""
     mine = [e for e in events if e["job_id"] == job_id]
     statuses = [e for e in mine if e["kind"] == "status"]
-    ends = {e["stage"]: e.get("data") or {} for e in mine if e["kind"] == "end"}
-    missing = [stage for stage in ("BUILDING", "PUSHING", "DEPLOYING") if stage not in ends]
+    timings: dict[str, float] = {}
+    for event in mine:
+        timings.update(event.get("data") or {})
+    missing = [step for step in ("build", "push", "rollout") if f"{step}_seconds" not in timings]
     if statuses[-1]["stage"] not in ("DEPLOYED", "DEPLOYED_WITH_WARNINGS") or missing:
         problems = [e["message"] for e in mine if e["kind"] in ("error", "warning")]
         raise SystemExit(f"{app}: the deploy ended {status}, not DEPLOYED: {problems or missing}")
+    steps = {step: float(timings[f"{step}_seconds"]) for step in EXTERNAL if f"{step}_seconds" in timings}
+    intervals = [
+        (float(timings[f"{step}_started"]), float(timings[f"{step}_started"]) + seconds)
+        for step, seconds in steps.items()
+    ]
     stages = {
         now["stage"]: (_at(following) - _at(now)).total_seconds()
         for now, following in itertools.pairwise(statuses)
@@ -212,10 +230,8 @@ def measure(app: str, job_id: str, status: str, events: list[dict[str, Any]]) ->
         app=app,
         status=statuses[-1]["stage"],
         total=(_at(statuses[-1]) - _at(statuses[0])).total_seconds(),
-        build=float(ends["BUILDING"]["build_seconds"]),
-        verify=float(ends["BUILDING"].get("verify_seconds", 0.0)),
-        push=float(ends["PUSHING"]["push_seconds"]),
-        rollout=float(ends["DEPLOYING"]["rollout_seconds"]),
+        steps=steps,
+        external=_union(intervals),
         stages=stages,
         events=mine,
     )
@@ -286,33 +302,44 @@ def _verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
 
+def _met(m: Measurement) -> bool:
+    ok = m.overhead <= TARGET_SECONDS and m.overhead <= TARGET_SHARE * m.total
+    return ok and (not m.warm or m.total <= TARGET_WARM_TOTAL)
+
+
 def report(m: Measurement, *, timeline: bool) -> None:
     share = m.overhead / m.total if m.total else 0.0
-    rows = [
-        ("total (queued → DEPLOYED)", f"{m.total:8.2f} s", ""),
-        ("build", f"{m.build:8.2f} s", ""),
-        ("  sandbox trial run", f"{m.verify:8.2f} s", "counted with the build"),
-        ("push", f"{m.push:8.2f} s", ""),
-        ("rollout wait", f"{m.rollout:8.2f} s", ""),
+    rows = [("total (queued → DEPLOYED)", f"{m.total:8.2f} s", "")]
+    if m.warm:
+        rows.append(
+            (
+                "  / 5 s (warm deploy)",
+                f"{m.total / TARGET_WARM_TOTAL:8.2f} x",
+                _verdict(m.total <= TARGET_WARM_TOTAL),
+            )
+        )
+    rows += [(f"{step}", f"{seconds:8.2f} s", "") for step, seconds in m.steps.items()]
+    rows += [
+        ("external (union of the above)", f"{m.external:8.2f} s", "steps overlap"),
         ("overhead", f"{m.overhead:8.2f} s", f"target ≤ {TARGET_SECONDS:.0f} s"),
         ("overhead %", f"{share * 100:8.2f} %", f"target ≤ {TARGET_SHARE * 100:.0f} %"),
         (
-            "overhead / 3 s",
+            "overhead / 1 s",
             f"{m.overhead / TARGET_SECONDS:8.2f} x",
             _verdict(m.overhead <= TARGET_SECONDS),
         ),
-        ("overhead % / 5 %", f"{share / TARGET_SHARE:8.2f} x", _verdict(share <= TARGET_SHARE)),
+        ("overhead % / 3 %", f"{share / TARGET_SHARE:8.2f} x", _verdict(share <= TARGET_SHARE)),
     ]
-    print(f"\n{m.app} (job {m.events[0]['job_id']}): {m.status}")
+    print(f"\n{m.app} (job {m.events[0]['job_id']}, {'warm' if m.warm else 'first'} run): {m.status}")
     for event in m.events:
         if event["kind"] == "warning":
             print(f"  warning: {event['message']}")
     for label, value, note in rows:
-        print(f"  {label:<28}{value}   {note}".rstrip())
+        print(f"  {label:<30}{value}   {note}".rstrip())
     print("  wall time per status (from the stored status events):")
     for stage in STAGES:
         if stage in m.stages:
-            print(f"    {stage:<26}{m.stages[stage]:8.2f} s")
+            print(f"    {stage:<28}{m.stages[stage]:8.2f} s")
     if timeline:
         print("  events (seconds after the first):")
         for event in m.events:
@@ -337,16 +364,18 @@ async def main(apps: list[str], *, repeat: int, kong_process: bool, timeline: bo
     ):
         try:
             async with deployer(settings(Path(tmp), namespace, admin, proxy)) as client:
-                for _ in range(repeat):
+                for run in range(repeat):
                     for app in apps:
                         results.append(await deploy_once(client, app))
+                        results[-1].warm = run > 0
         finally:
             await delete_namespace(namespace)
     for m in results:
         report(m, timeline=timeline)
-    met = all(m.overhead <= TARGET_SECONDS and m.overhead <= TARGET_SHARE * m.total for m in results)
+    met = all(_met(m) for m in results)
     print(
-        f"\ntargets {'met' if met else 'MISSED'} (overhead ≤ {TARGET_SECONDS:.0f} s and ≤ 5 % of the total)"
+        f"\ntargets {'met' if met else 'MISSED'} (overhead ≤ {TARGET_SECONDS:.0f} s and ≤ 3 % of the total; "
+        f"a warm deploy ≤ {TARGET_WARM_TOTAL:.0f} s)"
     )
     return 0 if met else 1
 

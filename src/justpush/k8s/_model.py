@@ -146,8 +146,8 @@ class ManifestOptions:
     image_pull_secrets: tuple[str, ...] = ()
     # When set, a `<app>-pull` Secret with these credentials is rendered and used to pull the image.
     registry_credentials: RegistryCredentials | None = None
-    # None = only slow starters (the JVM) get a startup probe.
-    startup_probe: bool | None = None
+    # A startup probe (every second, up to 5 minutes) before liveness and readiness take over.
+    startup_probe: bool = True
     # preStop delay: a stopping pod keeps serving while its endpoint is removed (0 = none).
     pre_stop_seconds: int = 0
     # The cluster runs the preStop `sleep` action itself (Kubernetes 1.30+); older ones exec the image's.

@@ -72,7 +72,7 @@ from lightkube.resources.policy_v1 import PodDisruptionBudget
 from justpush.errors import GenerationError
 
 from ._health import HealthPaths, find_health_paths
-from ._model import AppDeployment, EnvEntry, ManifestOptions, RegistryCredentials, Runtime
+from ._model import AppDeployment, EnvEntry, ManifestOptions, RegistryCredentials
 from ._names import (
     INSTANCE_LABEL,
     MANAGED_BY,
@@ -106,7 +106,6 @@ SERVICE_PORT = 80
 QUOTA_NAME = "justpush-quota"
 LIMIT_RANGE_NAME = "justpush-limits"
 
-_SLOW_STARTERS: frozenset[Runtime] = frozenset({"java"})
 _ENV_NAME = re.compile(r"^[-._a-zA-Z0-9]+$")
 RUNTIME_ANNOTATION = "justpush.io/runtime"
 SIZE_ANNOTATION = "justpush.io/size"
@@ -198,9 +197,14 @@ def _handler_probe(
 
 
 def _probes(health: HealthPaths, startup: bool) -> tuple[Probe, Probe, Probe | None]:
-    """Readiness reacts fast; liveness is slower and more tolerant so a busy app is not killed."""
+    """Readiness reacts fast; liveness is slower and more tolerant so a busy app is not killed.
+
+    The startup probe asks every second, so a started app is seen within about a second (kubelets from
+    1.21 on probe readiness the moment it succeeds; older ones at readiness's next 2 s tick), and it
+    holds liveness off for up to 5 minutes, however slowly the app starts.
+    """
     shared = health.liveness == health.readiness
-    readiness = _handler_probe(health.readiness, period=5, timeout=2, failures=3)
+    readiness = _handler_probe(health.readiness, period=2, timeout=2, failures=3)
     liveness = _handler_probe(
         health.liveness,
         initial_delay=None if startup else 10,
@@ -208,8 +212,7 @@ def _probes(health: HealthPaths, startup: bool) -> tuple[Probe, Probe, Probe | N
         timeout=3,
         failures=6 if shared else 3,
     )
-    # Up to 5 minutes to start; liveness only takes over once the app answered.
-    startup_probe = _handler_probe(health.liveness, period=5, timeout=3, failures=60) if startup else None
+    startup_probe = _handler_probe(health.liveness, period=1, timeout=1, failures=300) if startup else None
     return liveness, readiness, startup_probe
 
 
@@ -326,8 +329,7 @@ def _runtime_env(app: AppDeployment, memory_limit: str, user_env: set[str]) -> l
 def _deployment(
     app: AppDeployment, options: ManifestOptions, names: _Names, plain: dict[str, str], secret: dict[str, str]
 ) -> Deployment:
-    startup = options.startup_probe if options.startup_probe is not None else app.runtime in _SLOW_STARTERS
-    liveness, readiness, startup_probe = _probes(find_health_paths(app.openapi), startup)
+    liveness, readiness, startup_probe = _probes(find_health_paths(app.openapi), options.startup_probe)
     res = app.resources or default_resources(app.runtime, app.size)
     mounts, volumes, init = _writable_mounts(app)
     env = _env_vars(names, plain, secret) + _runtime_env(app, res.memory_limit, {*plain, *secret})

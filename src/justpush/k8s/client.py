@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import inspect
 import logging
 import time
@@ -39,7 +40,7 @@ from lightkube.resources.core_v1 import (
 )
 from lightkube.resources.networking_v1 import NetworkPolicy
 from lightkube.resources.policy_v1 import PodDisruptionBudget
-from lightkube.types import CascadeType, PatchType
+from lightkube.types import CascadeType, OnErrorAction, OnErrorResult, PatchType
 
 from justpush.config import KubernetesSettings
 from justpush.errors import ConfigError, JustPushError, KubernetesError
@@ -181,9 +182,12 @@ class K8sClient:
         transport: httpx2.AsyncBaseTransport | None = None,
         timeout: float = 10.0,
         poll_interval: float = 1.0,
+        resync_interval: float = 5.0,
     ) -> None:
         self._settings = settings
         self._poll = poll_interval
+        # A rollout is re-read on every watched change, and at least this often without one.
+        self._resync = resync_interval
         self._info: ClusterInfo | None = None
         with _translate("connect", None, level=logging.DEBUG):
             single = config.get() if isinstance(config, KubeConfig) else config
@@ -369,39 +373,75 @@ class K8sClient:
         _log.info(
             "kubernetes wait rollout", extra={"stage": "deploy", "upload_id": upload_id, "action": "wait"}
         )
-        while True:
-            deployments = await self._list(Deployment, ns, upload_id)
-            if not deployments:
-                raise KubernetesError(f"no Deployment of upload {upload_id} in namespace {ns}")
-            deployment = deployments[0]
-            replicasets = await self._list(ReplicaSet, ns, upload_id)
-            pods = await self._list(Pod, ns, upload_id)
-            with _translate(f"list Event in {ns}", upload_id, level=logging.DEBUG):
-                events = [e async for e in self._kube.list(Event, namespace=ns)]
-            names = {deployment.metadata.name} | {o.metadata.name for o in [*replicasets, *pods]}
-            fresh = []
-            for event in relevant_events(events, names):
-                # Once per event object: a recurring event (count + 1) is not news.
-                uid = event.metadata.uid or event.metadata.name or ""
-                if uid not in reported:
-                    reported.add(uid)
-                    fresh.append(describe_event(event))
-            progress = progress_of(deployment, tuple(fresh))
-            if on_progress is not None and (progress != last or fresh):
-                outcome = on_progress(progress)
-                if inspect.isawaitable(outcome):
-                    await outcome
-            last = progress
-            if progress.done:
-                return progress
-            now = loop.time()
-            for problem in diagnose(deployment, replicasets, pods):
-                started = first_seen.setdefault(problem.key, now)
-                if problem.immediate or now - started >= failure_grace:
-                    raise await self._rollout_error(problem, ns, upload_id)
-            if now >= deadline:
-                raise await self._timeout_error(progress, pods, events, ns, upload_id)
-            await asyncio.sleep(self._poll)
+        # Watching the Deployment and its pods wakes the loop the moment one changes (a pod turning
+        # ready is seen at once); the lists below stay the one source of what is read.
+        changed = asyncio.Event()
+        watchers = [
+            asyncio.create_task(self._watch_changes(kind, ns, upload_id, changed))
+            for kind in (Deployment, Pod)
+        ]
+        try:
+            while True:
+                # Cleared before reading: a change while the lists are read wakes the next wait at once.
+                changed.clear()
+                deployments = await self._list(Deployment, ns, upload_id)
+                if not deployments:
+                    raise KubernetesError(f"no Deployment of upload {upload_id} in namespace {ns}")
+                deployment = deployments[0]
+                replicasets = await self._list(ReplicaSet, ns, upload_id)
+                pods = await self._list(Pod, ns, upload_id)
+                with _translate(f"list Event in {ns}", upload_id, level=logging.DEBUG):
+                    events = [e async for e in self._kube.list(Event, namespace=ns)]
+                names = {deployment.metadata.name} | {o.metadata.name for o in [*replicasets, *pods]}
+                fresh = []
+                for event in relevant_events(events, names):
+                    # Once per event object: a recurring event (count + 1) is not news.
+                    uid = event.metadata.uid or event.metadata.name or ""
+                    if uid not in reported:
+                        reported.add(uid)
+                        fresh.append(describe_event(event))
+                progress = progress_of(deployment, tuple(fresh))
+                if on_progress is not None and (progress != last or fresh):
+                    outcome = on_progress(progress)
+                    if inspect.isawaitable(outcome):
+                        await outcome
+                last = progress
+                if progress.done:
+                    return progress
+                now = loop.time()
+                for problem in diagnose(deployment, replicasets, pods):
+                    started = first_seen.setdefault(problem.key, now)
+                    if problem.immediate or now - started >= failure_grace:
+                        raise await self._rollout_error(problem, ns, upload_id)
+                if now >= deadline:
+                    raise await self._timeout_error(progress, pods, events, ns, upload_id)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), min(self._resync, deadline - now))
+        finally:
+            for watcher in watchers:
+                watcher.cancel()
+            await asyncio.gather(*watchers, return_exceptions=True)
+
+    async def _watch_changes(
+        self, kind: type[Deployment] | type[Pod], namespace: str, upload_id: str, changed: asyncio.Event
+    ) -> None:
+        """Set `changed` on every watch event of the upload's objects of `kind`.
+
+        Only a wake-up: a watch that cannot run (or breaks) leaves the caller re-reading every
+        `resync_interval`, and the caller's own reads report what is wrong.
+        """
+        try:
+            async for _ in self._kube.watch(
+                kind, namespace=namespace, labels={UPLOAD_LABEL: upload_id}, on_error=_retry_watch
+            ):
+                changed.set()
+        except Exception as exc:
+            _log.debug(
+                "kubernetes watch of %s ended: %s",
+                kind.__name__,
+                exc,
+                extra={"stage": "deploy", "upload_id": upload_id},
+            )
 
     async def _timeout_error(
         self, progress: RolloutProgress, pods: list[Pod], events: list[Event], namespace: str, upload_id: str
@@ -856,6 +896,13 @@ class K8sClient:
                 )
             )
         return sorted(result, key=lambda u: u.pod)
+
+
+def _retry_watch(_error: Exception, count: int) -> OnErrorResult:
+    """Reconnect a broken watch after a second, a few times; then stop (the caller re-reads anyway)."""
+    if count > 5:
+        return OnErrorResult(OnErrorAction.STOP)
+    return OnErrorResult(OnErrorAction.RETRY, sleep=1.0)
 
 
 def _running(pod: PodInfo) -> bool:

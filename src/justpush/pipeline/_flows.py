@@ -9,6 +9,8 @@ previous revision (if any) keeps serving and no object is orphaned:
   uses its image), and the previous revision is re-applied, or every object of the upload is deleted;
 - Kong fails → the app keeps running; the deployment ends DEPLOYED_WITH_WARNINGS with the reason, and
   when Kong could not answer, the sync is owed and done by a `gateway` job once it answers.
+- steps that do not depend on each other run side by side (`together`): the sandboxed start check
+  beside the push, the Kong sync beside the rollout wait; a failed rollout also undoes that Kong sync.
 
 A job names its image before building it (`JobContext.record_artifacts`), so recovery after a crash in
 any stage knows what to remove (`undo_interrupted`). A worker that lost the job's lease (LeaseLost)
@@ -23,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ from ._release import (
 from ._services import Services
 from ._smoke import GATEWAY_SETTLING, SmokeResult, run_smoke, smoke_paths
 from ._status import DeploymentStatus as S
+from ._together import timed, together
 
 _BEFORE_CLUSTER = frozenset({None, S.PENDING.value, S.SCANNING.value, S.BUILDING.value, S.PUSHING.value})
 
@@ -153,54 +155,36 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
     try:
         # Seconds spent in Docker, the registry and the cluster go into the `end` events' data, so the
         # pipeline's own overhead can be told apart (bench/pipeline.py).
-        started = time.monotonic()
+        timing: dict[str, float] = {}
         try:
-            built = await services.builder.build(
-                workspace / prepared.context,
-                prepared.dockerfile,
-                local_tag,
-                upload_id=ctx.upload_id,
-                dockerignore=prepared.dockerignore,
-                files=prepared.files,
-                on_log=ctx.log_sink(S.BUILDING.value),
-                cancel=ctx.cancelled,
+            built = await timed(
+                "build",
+                timing,
+                lambda: services.builder.build(
+                    workspace / prepared.context,
+                    prepared.dockerfile,
+                    local_tag,
+                    upload_id=ctx.upload_id,
+                    dockerignore=prepared.dockerignore,
+                    files=prepared.files,
+                    on_log=ctx.log_sink(S.BUILDING.value),
+                    cancel=ctx.cancelled,
+                ),
             )
         except JustPushError:
             # A build stopped by a cancel fails as "cancelled by <who>", not as a failed step.
             ctx.check_cancelled(S.BUILDING)
             raise
-        timing = {"build_seconds": time.monotonic() - started}
         await ctx.flush_logs()
-        if settings.build.sandbox.runtime:
-            await ctx.event(
-                S.BUILDING.value,
-                "progress",
-                f"starting the image under runtime {settings.build.sandbox.runtime}",
-            )
-            started = time.monotonic()
-            app = release.app()
-            layout = k8s.writable_layout(app)
-            environment = {**layout.environment, **{entry.name: entry.value for entry in app.env}}
-            await services.builder.verify(
-                local_tag,
-                upload_id=ctx.upload_id,
-                environment=environment,
-                writable_dirs=layout.empty_dirs,
-                writable_root=layout.writable_root,
-            )
-            timing["verify_seconds"] = time.monotonic() - started
-        await ctx.event(S.BUILDING.value, "end", f"built {local_tag} ({built.size} bytes)", _rounded(timing))
+        await ctx.event(S.BUILDING.value, "end", f"built {local_tag} ({built.size} bytes)", timing)
         ctx.check_cancelled(S.BUILDING)
 
         await ctx.set_status(S.PUSHING)
         pushing = True
-        started = time.monotonic()
-        pushed = await services.registry.push(
-            local_tag, reference, upload_id=ctx.upload_id, on_progress=ctx.log_sink(S.PUSHING.value)
-        )
-        timing = {"push_seconds": time.monotonic() - started}
-        await ctx.flush_logs()
-        await ctx.event(S.PUSHING.value, "end", f"pushed {pushed.pinned}", _rounded(timing))
+        # The sandboxed start check runs beside the push: the image goes to the cluster only once both
+        # are done, and a failure of either stops the other (the pushed tag is then deleted below).
+        checked = sandbox_check(ctx, services, release, local_tag)
+        pushed, _ = await together(push_image(ctx, services, local_tag, reference), checked)
     except BaseException:
         if pushing and not ctx.lost:
             await undo_push(ctx, services, str(reference), S.PUSHING.value)
@@ -211,6 +195,46 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
     await roll_out(
         ctx, services, replace(release, image=pushed.pinned), previous=previous, pushed=str(reference)
     )
+
+
+async def push_image(
+    ctx: JobContext, services: Services, local_tag: str, reference: registry.ImageReference
+) -> registry.PushedImage:
+    timing: dict[str, float] = {}
+    pushed = await timed(
+        "push",
+        timing,
+        lambda: services.registry.push(
+            local_tag, reference, upload_id=ctx.upload_id, on_progress=ctx.log_sink(S.PUSHING.value)
+        ),
+    )
+    await ctx.flush_logs()
+    await ctx.event(S.PUSHING.value, "end", f"pushed {pushed.pinned}", timing)
+    return pushed
+
+
+async def sandbox_check(ctx: JobContext, services: Services, release: Release, local_tag: str) -> None:
+    """Start the image under the sandbox runtime (gVisor), with no network and the deployment's env."""
+    runtime = ctx.settings.build.sandbox.runtime
+    if not runtime:
+        return
+    await ctx.event(S.PUSHING.value, "progress", f"starting the image under runtime {runtime}")
+    app = release.app()
+    layout = k8s.writable_layout(app)
+    environment = {**layout.environment, **{entry.name: entry.value for entry in app.env}}
+    timing: dict[str, float] = {}
+    await timed(
+        "verify",
+        timing,
+        lambda: services.builder.verify(
+            local_tag,
+            upload_id=ctx.upload_id,
+            environment=environment,
+            writable_dirs=layout.empty_dirs,
+            writable_root=layout.writable_root,
+        ),
+    )
+    await ctx.event(S.PUSHING.value, "progress", f"the image starts under runtime {runtime}", timing)
 
 
 async def scan_context(
@@ -268,10 +292,6 @@ async def _secrets(ctx: JobContext, findings: list[security.SecretFinding]) -> N
         )
 
 
-def _rounded(timing: dict[str, float]) -> dict[str, float]:
-    return {name: round(seconds, 3) for name, seconds in timing.items()}
-
-
 async def remove_local_images(ctx: JobContext, services: Services, local_tag: str, reference: str) -> None:
     """The registry holds the image now (or the run failed): the engine's copies only take disk.
 
@@ -309,6 +329,9 @@ async def roll_out(
         )
     timing: dict[str, float] = {}
     applying = False
+    # Kong is configured beside the rollout wait: routes may exist before the pods are ready (the
+    # smoke test waits for both). Its failure never stops the rollout; a failed rollout stops it.
+    gateway: asyncio.Future[dict[str, Any] | JustPushError] | None = None
     try:
         info = await services.cluster.discover()
         await ctx.event(
@@ -316,46 +339,57 @@ async def roll_out(
         )
         objects = release.manifests(ctx.settings, info)
         ctx.check_cancelled(S.DEPLOYING)
-        started = time.monotonic()
         applying = True
-        await services.cluster.apply(objects)
-        timing["apply_seconds"] = time.monotonic() - started
+        await timed("apply", timing, lambda: services.cluster.apply(objects))
         await ctx.event(
             S.DEPLOYING.value, "progress", f"applied {len(objects)} objects to namespace {namespace}"
         )
+        if services.gateway is not None:
+            endpoint = await services.cluster.service_endpoint(ctx.upload_id, namespace=namespace)
+            gateway = asyncio.ensure_future(_gateway_beside(ctx, services, release, endpoint))
         sink = ctx.log_sink(S.DEPLOYING.value)
 
         def progress(p: k8s.RolloutProgress) -> None:
             sink(f"{p.deployment}: {p.ready}/{p.desired} ready, {p.updated} updated")
 
-        started = time.monotonic()
-        await ctx.cancellable(
-            S.DEPLOYING,
-            services.cluster.wait_rollout(
-                ctx.upload_id, ctx.settings.kubernetes.rollout_timeout_seconds, progress, namespace=namespace
+        await timed(
+            "rollout",
+            timing,
+            lambda: ctx.cancellable(
+                S.DEPLOYING,
+                services.cluster.wait_rollout(
+                    ctx.upload_id,
+                    ctx.settings.kubernetes.rollout_timeout_seconds,
+                    progress,
+                    namespace=namespace,
+                ),
             ),
         )
-        timing["rollout_seconds"] = time.monotonic() - started
     except BaseException as exc:
+        if gateway is not None:
+            gateway.cancel()
+            await asyncio.gather(gateway, return_exceptions=True)
         if isinstance(exc, LeaseLost) or ctx.lost:
             raise
         await ctx.flush_logs()
         reason = getattr(exc, "message", None) or str(exc)
         if applying:
             await undo_cluster(ctx, services, previous, namespace=namespace, reason=reason)
+        if gateway is not None:
+            await undo_gateway(ctx, services, previous)
+            if previous is None:
+                await ctx.update_record(kong_api_id=None)
         if pushed is not None:
             await undo_push(ctx, services, pushed, S.DEPLOYING.value)
         raise
     await ctx.flush_logs()
     deployment_info = await describe(ctx, services, release, deployment_name(objects))
     await ctx.update_record(k8s_deployment_info=deployment_info, docker_image=release.image)
-    await ctx.event(
-        S.DEPLOYING.value, "end", f"Deployment {deployment_info['deployment']} is ready", _rounded(timing)
-    )
+    await ctx.event(S.DEPLOYING.value, "end", f"Deployment {deployment_info['deployment']} is ready", timing)
 
     kong_config: dict[str, Any] = {}
-    gateway_ok = services.gateway is not None
-    if services.gateway is None:
+    gateway_ok = gateway is not None
+    if gateway is None:
         await ctx.event(
             S.DEPLOYING.value,
             "notice",
@@ -364,11 +398,12 @@ async def roll_out(
         )
     else:
         await ctx.set_status(S.CONFIGURING)
-        try:
-            kong_config = await configure_gateway(ctx, services, release, deployment_info)
-        except JustPushError as exc:
+        outcome = await gateway
+        if isinstance(outcome, JustPushError):
             gateway_ok = False
-            await gateway_failed(ctx, S.CONFIGURING.value, exc, previous.revision + 1 if previous else 1)
+            await gateway_failed(ctx, S.CONFIGURING.value, outcome, previous.revision + 1 if previous else 1)
+        else:
+            kong_config = outcome
 
     await ctx.set_status(S.VERIFYING)
     results = await verify(ctx, services, release, deployment_info, through_gateway=gateway_ok)
@@ -425,6 +460,22 @@ async def commit_gitops(ctx: JobContext, revision: DeploymentRevision, stage: st
         else f"{where} already holds revision {revision.revision}"
     )
     await ctx.event(stage, "progress", message, {"commit": result.commit, "files": list(result.files)})
+
+
+async def _gateway_beside(
+    ctx: JobContext, services: Services, release: Release, endpoint: k8s.ServiceEndpoint
+) -> dict[str, Any] | JustPushError:
+    """CONFIGURING while the pods come up: Kong needs only the Service, which exists once applied."""
+    target = {
+        "namespace": endpoint.namespace,
+        "service": endpoint.name,
+        "cluster_ip": endpoint.cluster_ip,
+        "port": endpoint.port,
+    }
+    try:
+        return await configure_gateway(ctx, services, release, target)
+    except JustPushError as exc:
+        return exc
 
 
 async def undo_push(ctx: JobContext, services: Services, reference: str, stage: str) -> None:

@@ -17,7 +17,14 @@ from lightkube.models.core_v1 import ResourceQuotaSpec
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Namespace, ResourceQuota
 
-from tests.integration.support import PIPELINE_APPS, Kong, cluster_objects, kubectl_json, require
+from tests.integration.support import (
+    PIPELINE_APPS,
+    Kong,
+    cluster_objects,
+    kubectl_json,
+    registry_tags,
+    require,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -119,9 +126,11 @@ async def test_crashing_app_fails_and_leaves_nothing(
         status = await d.wait(upload_id, timeout=300)
     assert status["status"] == "FAILED"
     if os.environ.get("JUSTPUSH_TEST_GVISOR_RUNTIME"):
-        # The sandboxed start check runs the image with the deployment's env: it fails before any push.
-        assert status["job"]["stage"] == "BUILDING"
+        # The sandboxed start check runs the image with the deployment's env, beside the push: it fails
+        # before anything reaches the cluster, and the tag the push made is deleted again.
+        assert status["job"]["stage"] == "PUSHING"
         assert "exited with code 1 in the sandbox" in status["job"]["error"]
+        assert upload_id not in registry_tags("jp-pipeline-test/python-inventory")
     else:
         assert status["job"]["stage"] == "DEPLOYING"
         assert "CrashLoopBackOff" in status["job"]["error"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -56,7 +57,7 @@ class FakeApi:
 
 
 def _client(api: FakeApi, settings: KubernetesSettings = SETTINGS) -> K8sClient:
-    return K8sClient(settings, transport=httpx2.MockTransport(api), poll_interval=0.01)
+    return K8sClient(settings, transport=httpx2.MockTransport(api), poll_interval=0.01, resync_interval=0.01)
 
 
 DISCOVERY_120 = {
@@ -306,6 +307,35 @@ async def test_rollout_times_out_with_counts_pods_and_their_last_lines() -> None
     assert lines[1].startswith("pod web-1-abc: ") and "not ready" in lines[1]
     assert lines[-2:] == ["last log lines of web-1-abc:", "listening on 0.0.0.0:9999"]
     assert caught.value.details["log_tail"] == ["listening on 0.0.0.0:9999"]
+
+
+async def test_a_watched_change_ends_the_wait_without_waiting_for_the_resync() -> None:
+    routes = _rollout_routes({"running": {}})
+    deployment = routes[("GET", DEPLOY_PATH)]
+    ready = json.loads(deployment.content)
+    ready["items"][0]["status"].update({"readyReplicas": 1, "availableReplicas": 1, "unavailableReplicas": 0})
+    lists, watches = 0, 0
+
+    def deployments(request: httpx2.Request) -> httpx2.Response:
+        nonlocal lists, watches
+        if request.url.params.get("watch") == "true":
+            watches += 1
+            if watches > 1:
+                return _status(500, "watch closed")
+            # The pod turned ready: one watch event (the loop reads the lists again to see it).
+            line = json.dumps({"type": "MODIFIED", "object": ready["items"][0]}) + "\n"
+            return httpx2.Response(200, text=line)
+        lists += 1
+        return deployment if lists == 1 else httpx2.Response(200, json=ready)
+
+    routes[("GET", DEPLOY_PATH)] = deployments
+    api = FakeApi(routes)
+    client = K8sClient(SETTINGS, transport=httpx2.MockTransport(api), poll_interval=0.01, resync_interval=60)
+    async with client as k8s:
+        progress = await asyncio.wait_for(k8s.wait_rollout("u1", timeout=120), 10)
+    assert progress.done and lists == 2
+    watch = next(r for r in api.requests if r.url.params.get("watch") == "true")
+    assert watch.url.params["labelSelector"] == "justpush.io/upload-id=u1"
 
 
 @pytest.mark.parametrize(("current", "deployment_patch"), [(2, {"spec": {"replicas": 6}}), (6, None)])

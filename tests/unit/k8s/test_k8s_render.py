@@ -356,7 +356,28 @@ def test_one_health_path_serves_both_probes_with_different_timings(
         liveness["failureThreshold"] * liveness["periodSeconds"]
         > readiness["failureThreshold"] * readiness["periodSeconds"]
     )
+
+
+def test_a_started_app_is_seen_within_a_second_without_an_aggressive_liveness(
+    app: Any, options: Any, render: Any, kind: Any
+) -> None:
+    container = kind(render(app, options), "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    startup, liveness = container["startupProbe"], container["livenessProbe"]
+    assert startup["httpGet"] == liveness["httpGet"]
+    assert startup["periodSeconds"] == 1
+    # However slowly the app starts, liveness only takes over once it answered (up to 5 minutes).
+    assert startup["failureThreshold"] * startup["periodSeconds"] >= 300
+    assert "initialDelaySeconds" not in liveness
+    assert liveness["periodSeconds"] >= 10 and liveness["failureThreshold"] * liveness["periodSeconds"] >= 30
+    assert container["readinessProbe"]["periodSeconds"] <= 2
+
+
+def test_the_startup_probe_can_be_left_out(app: Any, options: Any, render: Any, kind: Any) -> None:
+    container = kind(render(app, replace(options, startup_probe=False)), "Deployment")["spec"]["template"][
+        "spec"
+    ]["containers"][0]
     assert "startupProbe" not in container
+    assert container["livenessProbe"]["initialDelaySeconds"] == 10
 
 
 def test_tcp_probes_without_a_health_endpoint(app: Any, options: Any, render: Any, kind: Any) -> None:
@@ -368,9 +389,7 @@ def test_tcp_probes_without_a_health_endpoint(app: Any, options: Any, render: An
     assert container["livenessProbe"] != container["readinessProbe"]
 
 
-def test_jvm_gets_a_startup_probe_and_more_memory(
-    scaled_app: Any, options: Any, render: Any, kind: Any
-) -> None:
+def test_jvm_gets_more_memory(scaled_app: Any, options: Any, render: Any, kind: Any) -> None:
     container = kind(render(scaled_app, options), "Deployment")["spec"]["template"]["spec"]["containers"][0]
     startup = container["startupProbe"]
     assert startup["httpGet"]["path"] == "/health"
