@@ -3,13 +3,14 @@
 Each input holds a `profile` and its options in `x-test-config`; the rendered Dockerfile must equal
 the expected file byte for byte (and the .dockerignore, where an expected one exists). The helper
 files it ships into the build context are listed in NN-case.expected.files (none when absent) and
-must equal `helpers/<name>`, what a user reads next to the Dockerfile. The runner
-writes `*.generated.*` next to the inputs (gitignored) for diffing. Inputs under `invalid/` must be
-refused with a GenerationError containing their `x-test-config.error`.
+are shipped exactly as the package's data files `justpush/build/helpers/<name>`. The runner writes
+`*.generated.*` next to the inputs (gitignored) for diffing. Inputs under `invalid/` must be refused
+with a GenerationError containing their `x-test-config.error`.
 """
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,7 @@ def test_golden_dockerfile(path: Path) -> None:
     names = listed.read_text(encoding="utf-8").split() if listed.exists() else []
     assert sorted(generated.files) == names
     for name in names:
-        helper = GOLDEN / "helpers" / name.rsplit("/", 1)[-1]
+        helper = resources.files("justpush.build") / "helpers" / name.rsplit("/", 1)[-1]
         assert generated.files[name] == helper.read_text(encoding="utf-8"), name
 
 
