@@ -144,19 +144,9 @@ class _Git:
         # One budget for the whole export (about ten git commands), not one per command.
         self.deadline = time.monotonic() + settings.timeout_seconds
         self.env = self._environment(scratch, settings, credentials)
-        options = ["protocol.allow=never"]
-        options += [f"protocol.{scheme}.allow=always" for scheme in settings.schemes]
-        options += [
-            "core.hooksPath=/dev/null",
-            "core.fsmonitor=false",
-            "credential.helper=",
-            "http.followRedirects=false",
-            "init.defaultBranch=main",
-            "commit.gpgSign=false",
-        ]
-        if resolved is not None and resolved.addresses:
-            options.append(f"http.curloptResolve={uploads.curl_resolve_option(resolved)}")
-        self.config = [arg for option in options for arg in ("-c", option)]
+        self.config = uploads.git_config_options(
+            settings.schemes, resolved, ["init.defaultBranch=main", "commit.gpgSign=false"]
+        )
 
     @staticmethod
     def _environment(scratch: Path, settings: GitopsSettings, credentials: GitCredentials) -> dict[str, str]:

@@ -407,12 +407,6 @@ async def roll_out(
 
     await ctx.set_status(S.VERIFYING)
     results = await verify(ctx, services, release, deployment_info, through_gateway=gateway_ok)
-    for result in results:
-        if not result.ok:
-            await ctx.warn(
-                S.VERIFYING.value,
-                f"smoke test via {result.via}: GET {result.path} -> {result.error or result.status}",
-            )
 
     manifests_text, sealed = revision_payload(release, objects)
     async with ctx.transaction() as session:
@@ -668,6 +662,13 @@ async def verify(
         f"{passed}/{len(results)} smoke checks passed",
         {"results": [r.to_dict() for r in results]},
     )
+    # A failed check is a warning on the job, whatever ran it (deploy, rollback, a gateway catch-up).
+    for result in results:
+        if not result.ok:
+            await ctx.warn(
+                S.VERIFYING.value,
+                f"smoke test via {result.via}: GET {result.path} -> {result.error or result.status}",
+            )
     return results
 
 
@@ -873,12 +874,6 @@ async def _settle_sync(
     )
     await ctx.set_status(S.VERIFYING)
     results = await verify(ctx, services, release, info, through_gateway=True)
-    for result in results:
-        if not result.ok:
-            await ctx.warn(
-                S.VERIFYING.value,
-                f"smoke test via {result.via}: GET {result.path} -> {result.error or result.status}",
-            )
     warnings = [*caught_up_warnings(list((verification or {}).get("warnings") or [])), *ctx.warnings]
     await ctx.set_status(
         S.DEPLOYED_WITH_WARNINGS if warnings else S.DEPLOYED,

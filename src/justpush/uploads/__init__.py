@@ -5,7 +5,7 @@ Hostile input is refused with UploadError / UploadTooLargeError; see `_archive` 
 
 from ._address import ResolvedHost, curl_resolve_option, resolve_git_host
 from ._archive import TreeStats, detect_format, extract_archive, measure_tree
-from ._git import check_git_ref, check_git_url, clone, redact_url
+from ._git import check_git_ref, check_git_url, clone, git_config_options, redact_url
 from ._service import (
     ReceivedUpload,
     new_upload_id,
@@ -30,6 +30,7 @@ __all__ = [
     "curl_resolve_option",
     "detect_format",
     "extract_archive",
+    "git_config_options",
     "measure_tree",
     "new_upload_id",
     "receive_archive",

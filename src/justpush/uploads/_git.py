@@ -10,6 +10,7 @@ import logging
 import os
 import re
 import signal
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -89,17 +90,20 @@ def redact_url(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
-def _git_config(settings: UploadSettings, resolved: ResolvedHost | None) -> list[str]:
-    """`-c` options for every git command: only listed transports, no hooks, helpers or redirects."""
+def git_config_options(
+    schemes: Iterable[str], resolved: ResolvedHost | None, extra: Iterable[str] = ()
+) -> list[str]:
+    """`-c` options for every git command: only listed transports, no hooks, helpers or redirects, and
+    the host pinned to the addresses checked (`extra` adds command-specific settings)."""
     options = ["protocol.allow=never"]
-    options += [f"protocol.{scheme}.allow=always" for scheme in settings.git_schemes]
+    options += [f"protocol.{scheme}.allow=always" for scheme in schemes]
     options += [
         "core.hooksPath=/dev/null",
         "core.fsmonitor=false",
         "credential.helper=",
         # A redirect could lead anywhere, including the internal addresses refused above.
         "http.followRedirects=false",
-        "transfer.fsckObjects=true",
+        *extra,
     ]
     if resolved is not None and resolved.addresses:
         options.append(f"http.curloptResolve={curl_resolve_option(resolved)}")
@@ -290,7 +294,7 @@ async def clone(url: str, ref: str | None, dest: Path, scratch: Path, settings: 
     shown = redact_url(url)
     resolved = await resolve_git_host(url, shown, settings)
     logger.info("git clone %s", shown, extra={"stage": "upload", "git_url": shown, "git_ref": ref})
-    config = _git_config(settings, resolved)
+    config = git_config_options(settings.git_schemes, resolved, ["transfer.fsckObjects=true"])
     command = ["git", *config, "clone", "--no-checkout", "--depth", "1", "--single-branch"]
     command += ["--no-local", "--no-recurse-submodules", "--no-tags"]
     if ref:
