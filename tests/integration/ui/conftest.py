@@ -23,7 +23,7 @@ import pytest
 import uvicorn
 
 from justpush.config import Settings
-from tests.integration.support import Kong, free_port, settings_sections
+from tests.integration.support import PIPELINE_APPS, Kong, free_port, settings_sections, zip_app
 
 # Screenshots kept after a run for a person to look at (the folder is ignored by git).
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "ui"
@@ -124,6 +124,29 @@ def sign_in(page: Any, server: UiServer, path: str = "/ui") -> None:
     page.fill("#token", server.token)
     page.click("#signin-form button[type=submit]")
     page.wait_for_selector("#content:not([hidden])")
+
+
+def upload_inventory(page: Any, server: UiServer, folder: Path) -> str:
+    """Sign in and upload the python-inventory fixture through the file input; its upload id."""
+    archive = folder / "python-inventory.zip"
+    archive.write_bytes(zip_app(PIPELINE_APPS / "python-inventory"))
+    sign_in(page, server)
+    page.set_input_files("#archive-file", str(archive))
+    page.click("#upload-archive button[type=submit]")
+    page.wait_for_url("**/ui/uploads/*")
+    return str(page.url.rsplit("/", 1)[-1])
+
+
+def deploy_inventory(
+    page: Any, server: UiServer, folder: Path, name: str = "GREETING", value: str = "hi"
+) -> str:
+    """Upload python-inventory and deploy it with one env variable from the form; its upload id."""
+    upload_id = upload_inventory(page, server, folder)
+    row = page.locator('#deploy-form .kv-rows[data-kind="env"] .kv-row').first
+    row.locator(".kv-name").fill(name)
+    row.locator(".kv-value").fill(value)
+    page.click("#deploy-submit")
+    return upload_id
 
 
 @pytest.fixture

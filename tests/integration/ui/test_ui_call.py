@@ -16,8 +16,8 @@ import pytest
 from playwright.sync_api import expect
 
 from justpush.config import Settings
-from tests.integration.support import PIPELINE_APPS, Kong, settings_sections, zip_app
-from tests.integration.ui.conftest import UiServer, _issue_token, run_app, sign_in
+from tests.integration.support import Kong, settings_sections
+from tests.integration.ui.conftest import UiServer, _issue_token, deploy_inventory, run_app
 
 pytestmark = pytest.mark.integration
 
@@ -48,17 +48,7 @@ def test_call_an_app_without_kong(
     page: Any, no_kong_server: UiServer, namespace: str, tmp_path: Path, shot: Callable[[str], Path]
 ) -> None:
     server = no_kong_server
-    archive = tmp_path / "python-inventory.zip"
-    archive.write_bytes(zip_app(PIPELINE_APPS / "python-inventory"))
-    sign_in(page, server)
-    page.set_input_files("#archive-file", str(archive))
-    page.click("#upload-archive button[type=submit]")
-    page.wait_for_url("**/ui/uploads/*")
-    upload_id = page.url.rsplit("/", 1)[-1]
-    row = page.locator('#deploy-form .kv-rows[data-kind="env"] .kv-row').first
-    row.locator(".kv-name").fill("GREETING")
-    row.locator(".kv-value").fill("hi")
-    page.click("#deploy-submit")
+    upload_id = deploy_inventory(page, server, tmp_path)
     expect(page.locator("#stages")).to_have_attribute(
         "data-status", "DEPLOYED", timeout=DEPLOY_SECONDS * 1000
     )

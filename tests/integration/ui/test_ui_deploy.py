@@ -14,8 +14,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.integration.support import APPS, PIPELINE_APPS, Kong, slow_build_app, zip_app
-from tests.integration.ui.conftest import UiServer, sign_in
+from tests.integration.support import APPS, Kong, slow_build_app, zip_app
+from tests.integration.ui.conftest import UiServer, deploy_inventory, sign_in, upload_inventory
 
 pytestmark = pytest.mark.integration
 
@@ -52,13 +52,7 @@ def stage_states(page: Any) -> dict[str, str]:
 
 
 def test_deploy_through_the_ui(page: Any, deploy_server: UiServer, kong: Kong, tmp_path: Path) -> None:
-    archive = tmp_path / "python-inventory.zip"
-    archive.write_bytes(zip_app(PIPELINE_APPS / "python-inventory"))
-    sign_in(page, deploy_server)
-    page.set_input_files("#archive-file", str(archive))
-    page.click("#upload-archive button[type=submit]")
-    page.wait_for_url("**/ui/uploads/*")
-    upload_id = page.url.rsplit("/", 1)[-1]
+    upload_id = upload_inventory(page, deploy_server, tmp_path)
 
     # The deploy form: one env row to start with, secrets as password fields.
     form = page.locator("#deploy-form")
@@ -243,16 +237,7 @@ def test_a_crash_reads_as_one_line_with_its_log_folded(
     """PORT=bad makes the app crash at start: the card gives the reason on one line and the crash's log
     lines under "Details"; events are grouped by stage with the build log folded; a timer runs on the
     active stage; the live dot goes off when the job ends; states read as words."""
-    archive = tmp_path / "python-inventory.zip"
-    archive.write_bytes(zip_app(PIPELINE_APPS / "python-inventory"))
-    sign_in(page, deploy_server)
-    page.set_input_files("#archive-file", str(archive))
-    page.click("#upload-archive button[type=submit]")
-    page.wait_for_url("**/ui/uploads/*")
-    row = page.locator('#deploy-form .kv-rows[data-kind="env"] .kv-row').first
-    row.locator(".kv-name").fill("PORT")
-    row.locator(".kv-value").fill("bad")
-    page.click("#deploy-submit")
+    deploy_inventory(page, deploy_server, tmp_path, "PORT", "bad")
 
     # A running timer on the active stage, and the live dot while the job runs.
     timer = page.locator("#stages li[data-state=active] .stage-timer")

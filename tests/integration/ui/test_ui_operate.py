@@ -15,8 +15,8 @@ import pytest
 from playwright.sync_api import expect
 
 from justpush.config import Settings
-from tests.integration.support import PIPELINE_APPS, Kong, settings_sections, zip_app
-from tests.integration.ui.conftest import UiServer, run_app, sign_in
+from tests.integration.support import Kong, settings_sections
+from tests.integration.ui.conftest import UiServer, deploy_inventory, run_app
 
 pytestmark = pytest.mark.integration
 
@@ -50,17 +50,7 @@ def call_app(server: UiServer, upload_id: str, path: str, times: int = 1) -> Non
 def test_operate_a_deployment_from_the_dashboard(
     page: Any, deploy_server: UiServer, tmp_path: Path, shot: Callable[[str], Path]
 ) -> None:
-    archive = tmp_path / "python-inventory.zip"
-    archive.write_bytes(zip_app(PIPELINE_APPS / "python-inventory"))
-    sign_in(page, deploy_server)
-    page.set_input_files("#archive-file", str(archive))
-    page.click("#upload-archive button[type=submit]")
-    page.wait_for_url("**/ui/uploads/*")
-    upload_id = page.url.rsplit("/", 1)[-1]
-    row = page.locator('#deploy-form .kv-rows[data-kind="env"] .kv-row').first
-    row.locator(".kv-name").fill("GREETING")
-    row.locator(".kv-value").fill("hi")
-    page.click("#deploy-submit")
+    upload_id = deploy_inventory(page, deploy_server, tmp_path)
     expect(page.locator("#stages")).to_have_attribute(
         "data-status", "DEPLOYED", timeout=DEPLOY_SECONDS * 1000
     )

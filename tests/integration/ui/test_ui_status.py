@@ -14,8 +14,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.integration.support import PIPELINE_APPS, kubectl_json, zip_app
-from tests.integration.ui.conftest import UiServer, sign_in
+from tests.integration.support import kubectl_json
+from tests.integration.ui.conftest import UiServer, deploy_inventory
 
 pytestmark = pytest.mark.integration
 
@@ -75,17 +75,7 @@ def assert_only_new_pods_current(server: UiServer, namespace: str, upload_id: st
 def test_pods_and_replicas_are_read_live(
     page: Any, deploy_server: UiServer, namespace: str, tmp_path: Path, shot: Callable[[str], Path]
 ) -> None:
-    archive = tmp_path / "python-inventory.zip"
-    archive.write_bytes(zip_app(PIPELINE_APPS / "python-inventory"))
-    sign_in(page, deploy_server)
-    page.set_input_files("#archive-file", str(archive))
-    page.click("#upload-archive button[type=submit]")
-    page.wait_for_url("**/ui/uploads/*")
-    upload_id = page.url.rsplit("/", 1)[-1]
-    row = page.locator('#deploy-form .kv-rows[data-kind="env"] .kv-row').first
-    row.locator(".kv-name").fill("GREETING")
-    row.locator(".kv-value").fill("hi")
-    page.click("#deploy-submit")
+    upload_id = deploy_inventory(page, deploy_server, tmp_path)
     expect(page.locator("#stages")).to_have_attribute(
         "data-status", "DEPLOYED", timeout=DEPLOY_SECONDS * 1000
     )
