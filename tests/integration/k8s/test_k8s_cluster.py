@@ -146,8 +146,9 @@ async def test_lifecycle_deploy_logs_scale_env_rollback_delete(
 
 
 async def _settled_pod_count(k8s: K8sClient, upload_id: str, count: int) -> bool:
-    """Old pods terminate after the rollout reports done; wait for them to go."""
-    deadline = time.monotonic() + 60
+    """Old pods terminate after the rollout reports done; wait for them to go (a pod's preStop pause and
+    its grace period come first, and a loaded node is slow to reap it)."""
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if len(await k8s.pod_status(upload_id)) == count:
             return True
