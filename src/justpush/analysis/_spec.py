@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 
 import jsonschema_rs
 import yaml
+from openapi_spec_validator import schemas as openapi_schemas
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError, ValidatorDetectError
 
@@ -167,17 +169,18 @@ def _responses(op: Operation) -> dict[str, Any]:
 def validation_error(spec: dict[str, Any]) -> str | None:
     """None when ``spec`` is a valid OpenAPI 3.0/3.1 document, else the validator's message.
 
-    openapi-spec-validator meta-checks every schema object in pure Python (about a millisecond each), which
-    makes large documents slow. Above ``_FULL_VALIDATION_MAX_PATHS`` paths it validates a skeleton with the
-    schema objects emptied instead, each distinct schema is meta-checked once with jsonschema-rs, and local
-    ``$ref`` targets are checked to exist.
+    openapi-spec-validator walks the document in pure Python (about a millisecond per operation), which
+    makes large documents slow. Above ``_FULL_VALIDATION_MAX_PATHS`` paths the document's skeleton (schema
+    objects emptied) is checked against the OpenAPI JSON Schema with jsonschema-rs, plus the rules that
+    schema cannot express (path parameters match their template, operationIds are unique); each distinct
+    schema object is meta-checked once, and local ``$ref`` targets are checked to exist.
     """
     paths = spec.get("paths")
     if not isinstance(paths, dict) or len(paths) <= _FULL_VALIDATION_MAX_PATHS:
         return _validate_one(spec)
     schemas: list[tuple[str, Any]] = []
     skeleton = _hollow(spec, "#", schemas)
-    error = _validate_one(skeleton)
+    error = _validate_skeleton(skeleton)
     if error is not None:
         return error
     checked: set[str] = set()
@@ -246,6 +249,60 @@ def _pointer(doc: Any, pointer: str) -> Any:
         else:
             return None
     return current
+
+
+@functools.cache
+def _document_validator(version: str) -> Any:
+    """jsonschema-rs validator for the OpenAPI document schema of a 3.0 or 3.1 document."""
+    if version.startswith("3.1"):
+        raw = openapi_schemas.get_schema_content_v31()
+    else:
+        raw = openapi_schemas.get_schema_content_v30()
+    # The schema content is a read-only mapping proxy; jsonschema-rs takes plain JSON data.
+    return jsonschema_rs.validator_for(json.loads(json.dumps(raw)))
+
+
+def _validate_skeleton(skeleton: dict[str, Any]) -> str | None:
+    version = str(skeleton.get("openapi", ""))
+    if not version.startswith(("3.0", "3.1")):
+        return _validate_one(skeleton)
+    error = next(iter(_document_validator(version).iter_errors(skeleton)), None)
+    if error is not None:
+        where = "/".join(str(p) for p in error.instance_path)
+        return f"{error.message}" + (f" (at {where})" if where else "")
+    return _operation_rules(skeleton)
+
+
+_TEMPLATE_PARAM = re.compile(r"{([^}/]+)}")
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def _operation_rules(spec: dict[str, Any]) -> str | None:
+    """What the OpenAPI schema cannot say: each templated path parameter is declared `in: path`, each
+    declared path parameter is in the template, and no operationId is used twice."""
+    seen: dict[str, str] = {}
+    for path, item in (spec.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        shared = {p.get("name") for p in item.get("parameters") or [] if p.get("in") == "path"}
+        templated = set(_TEMPLATE_PARAM.findall(path))
+        for method in _METHODS:
+            operation = item.get(method)
+            if not isinstance(operation, dict):
+                continue
+            own = operation.get("parameters") or []
+            declared = shared | {p.get("name") for p in own if p.get("in") == "path"}
+            where = f"{method.upper()} {path}"
+            if templated - declared:
+                return f"path parameter {sorted(templated - declared)[0]!r} of {where} is not declared"
+            if declared - templated:
+                return f"path parameter {sorted(declared - templated)[0]!r} of {where} is not in the path"
+            operation_id = operation.get("operationId")
+            if isinstance(operation_id, str):
+                if operation_id in seen:
+                    return f"operationId {operation_id!r} is used by {seen[operation_id]} and {where}"
+                seen[operation_id] = where
+    return None
 
 
 def _validate_one(spec: dict[str, Any]) -> str | None:
