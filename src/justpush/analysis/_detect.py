@@ -25,6 +25,7 @@ from justpush.errors import AnalysisError, InvalidRootError
 from ._env import refine_env_vars
 from ._files import SKIPPED_DIRS, evidence_path, iter_paths, read_source
 from ._model import EnvVar, Evidence, Language, ProjectProfile
+from ._release import find_release_command
 from ._services import Driver, find_drivers, link_services
 from ._writable import find_writable_paths
 
@@ -307,6 +308,7 @@ def detect(
     profile = _freeze(facts)
     if language != "unknown":
         profile = _code_facts(root, app_root, profile, facts, warnings, overrides)
+        profile = _release(app_root, profile)
     if overrides:
         profile = apply_overrides(profile, overrides)
     return profile
@@ -965,6 +967,18 @@ def _python_start(profile: ProjectProfile, facts: _Facts, overrides: dict[str, A
     return dataclasses.replace(profile, start_command=command, evidence=evidence)
 
 
+def _release(app_root: Path, profile: ProjectProfile) -> ProjectProfile:
+    python_deps = [name for name, _, _ in _python_deps(app_root, [])] if profile.language == "python" else []
+    package = _read_json(app_root / "package.json") if profile.language == "node" else None
+    found = find_release_command(
+        app_root, profile.app_dir, python_deps, package if isinstance(package, dict) else None
+    )
+    if found is None:
+        return profile
+    evidence = {**profile.evidence, "release_command": (found[1],)}
+    return dataclasses.replace(profile, release_command=found[0], evidence=evidence)
+
+
 def _freeze(facts: _Facts) -> ProjectProfile:
     names = {f.name for f in dataclasses.fields(ProjectProfile)}
     values = {k: v for k, v in facts.values.items() if k in names and v is not None}
@@ -1015,7 +1029,7 @@ def _coerce(name: str, raw: Any) -> Any:
         if raw not in get_args(Language):
             raise fail(" / ".join(get_args(Language)))
         return raw
-    if name in ("start_command", "build_command"):
+    if name in ("start_command", "build_command", "release_command"):
         if isinstance(raw, list | tuple):
             return tuple(str(part) for part in raw)
         return tuple(shlex.split(str(raw)))
