@@ -12,8 +12,9 @@ import base64
 import inspect
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from typing import Any, cast
 
@@ -27,6 +28,7 @@ from lightkube.core.resource import NamespacedResource
 from lightkube.generic_resource import create_namespaced_resource
 from lightkube.resources.apps_v1 import Deployment, ReplicaSet
 from lightkube.resources.autoscaling_v2 import HorizontalPodAutoscaler
+from lightkube.resources.batch_v1 import Job
 from lightkube.resources.core_v1 import (
     ConfigMap,
     Event,
@@ -44,6 +46,7 @@ from lightkube.types import CascadeType, PatchType
 from justpush.config import KubernetesSettings
 from justpush.errors import ConfigError, JustPushError, KubernetesError
 
+from ._job import JOB_NAME_LABEL
 from ._model import (
     AppDeployment,
     ClusterInfo,
@@ -85,6 +88,12 @@ _NamespacedKind = type[NamespacedResource]
 # Kinds shared by every upload in a namespace: only removed with the last upload.
 _NAMESPACE_KINDS: tuple[_NamespacedKind, ...] = (ResourceQuota, LimitRange)
 _CRASH_LOG_LINES = 20
+# A release pod waiting for one of these will not start by itself; the Job fails now, not at its deadline.
+_STUCK_REASONS = frozenset(
+    {"CreateContainerConfigError", "InvalidImageName", "ImagePullBackOff", "ErrImageNeverPull"}
+)
+# Longer log lines are cut: an event is a line of text, not a dump.
+_MAX_LINE_CHARS = 2000
 
 
 def _config_from_settings(settings: KubernetesSettings) -> SingleConfig:
@@ -243,7 +252,7 @@ class K8sClient:
     async def _managed_kinds(self) -> list[_NamespacedKind]:
         """Every namespaced kind `render_manifests` can emit, in the versions this cluster serves."""
         info = await self._cluster()
-        kinds: list[_NamespacedKind] = [Deployment, Service, ConfigMap, Secret, NetworkPolicy]
+        kinds: list[_NamespacedKind] = [Deployment, Service, ConfigMap, Secret, NetworkPolicy, Job]
         if info.hpa_api_version == "autoscaling/v2":
             kinds.append(HorizontalPodAutoscaler)
         elif info.hpa_api_version == "autoscaling/v2beta2":
@@ -339,6 +348,79 @@ class K8sClient:
         except KubernetesError as exc:
             if exc.status != 404:
                 raise
+
+    # -- jobs ----------------------------------------------------------------------------------------
+
+    async def run_job(
+        self, job: Job, *, timeout: float, on_log: Callable[[str], None] | None = None
+    ) -> list[str]:
+        """Run ``job`` (one pod, no retries) to its end, passing each log line to ``on_log``; its last lines.
+
+        An earlier Job of the same upload and component (left by a crashed run) is removed first, and the
+        Job is deleted when it ends, either way. A failure, a stuck pod or ``timeout`` raises
+        KubernetesError naming the exit code or reason and the last log lines.
+        """
+        meta = job.metadata
+        assert meta is not None and meta.name is not None
+        name, ns = meta.name, self._ns(meta.namespace)
+        labels = meta.labels or {}
+        upload_id = labels[UPLOAD_LABEL]
+        for old in await self._list(Job, ns, upload_id, missing_ok=True, labels=labels):
+            await self._delete_one(Job, old, upload_id)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        tail: deque[str] = deque(maxlen=_CRASH_LOG_LINES)
+
+        def keep(line: str) -> None:
+            line = line.rstrip()[:_MAX_LINE_CHARS]
+            tail.append(line)
+            if on_log is not None:
+                on_log(line)
+
+        await self.apply([job])
+        followed = False
+        try:
+            while True:
+                with _translate(f"get Job/{name}", upload_id, level=logging.DEBUG):
+                    current = await self._kube.get(Job, name, namespace=ns)
+                    pods = [
+                        p async for p in self._kube.list(Pod, namespace=ns, labels={JOB_NAME_LABEL: name})
+                    ]
+                state = _terminated_or_waiting(pods[0]) if pods else None
+                pod_name = pods[0].metadata.name if pods and pods[0].metadata else None
+                if pod_name and not followed and state is not None and state[0] != "waiting":
+                    followed = True
+                    await self._follow(pod_name, ns, upload_id, keep, deadline - loop.time())
+                    continue
+                finished = _job_finished(current)
+                if finished == "Complete":
+                    return list(tail)
+                stuck = state is not None and state[0] == "waiting" and state[1] in _STUCK_REASONS
+                if finished is not None or stuck:
+                    exited = state[1] if state is not None and state[0] != "running" else None
+                    if finished == "DeadlineExceeded" and current.spec is not None:
+                        exited = f"ran past its deadline of {current.spec.activeDeadlineSeconds}s"
+                    raise _job_error(name, exited or finished or "failed", list(tail))
+                if loop.time() >= deadline:
+                    raise _job_error(name, f"still running after {timeout:.0f}s", list(tail))
+                await asyncio.sleep(self._poll)
+        finally:
+            with suppress(KubernetesError):
+                await self._delete_one(Job, job, upload_id)
+
+    async def _follow(
+        self, pod: str, ns: str, upload_id: str, keep: Callable[[str], None], seconds: float
+    ) -> None:
+        """Pass the pod's log lines to ``keep`` until its container stops (or ``seconds`` pass)."""
+        try:
+            async with asyncio.timeout(max(seconds, 1.0)):
+                with _translate(f"follow logs of Pod/{pod}", upload_id):
+                    async for line in self._kube.log(
+                        pod, namespace=ns, container=CONTAINER_NAME, follow=True, newlines=False
+                    ):
+                        keep(line)
+        except TimeoutError:
+            return
 
     # -- rollout -------------------------------------------------------------------------------------
 
@@ -827,6 +909,38 @@ class K8sClient:
                 )
             )
         return sorted(result, key=lambda u: u.pod)
+
+
+def _job_finished(job: Job) -> str | None:
+    """'Complete' or the reason a Job failed (DeadlineExceeded, BackoffLimitExceeded); None while it runs."""
+    for cond in (job.status.conditions or []) if job.status else []:
+        if cond.status == "True" and cond.type == "Complete":
+            return "Complete"
+        if cond.status == "True" and cond.type == "Failed":
+            return cond.reason or "Failed"
+    return None
+
+
+def _terminated_or_waiting(pod: Pod) -> tuple[str, str | None] | None:
+    """The app container's state: ("running", None), ("terminated", "exit code N") or ("waiting", reason)."""
+    statuses = (pod.status.containerStatuses or []) if pod.status else []
+    for status in statuses:
+        if status.name != CONTAINER_NAME or status.state is None:
+            continue
+        if status.state.terminated is not None:
+            return "terminated", f"exit code {status.state.terminated.exitCode}"
+        if status.state.running is not None:
+            return "running", None
+        if status.state.waiting is not None:
+            return "waiting", status.state.waiting.reason
+    return None
+
+
+def _job_error(name: str, reason: str, tail: list[str]) -> KubernetesError:
+    message = f"Job {name} failed: {reason}"
+    if tail:
+        message += "; last log lines:\n" + "\n".join(tail)
+    return KubernetesError(message, detail=reason, details={"job": name, "log_tail": tail})
 
 
 def _running(pod: PodInfo) -> bool:
