@@ -52,7 +52,8 @@ def find_release_command(
     return None
 
 
-def _command(text: str) -> tuple[str, ...]:
+def command_from_text(text: str) -> tuple[str, ...]:
+    """Exec form of a command line: split like a shell, or ``sh -c`` when it uses shell syntax."""
     text = text.strip()
     if _SHELL_SYNTAX.search(text):
         return ("sh", "-c", text)
@@ -76,7 +77,7 @@ def _procfile_release(app_root: Path, app_dir: str) -> ReleaseCommand | None:
         key, sep, value = line.partition(":")
         if sep and key.strip() == "release" and value.strip():
             where = Evidence(evidence_path(app_dir, "Procfile"), number, "Procfile release process")
-            return _command(value), where
+            return command_from_text(value), where
     return None
 
 
@@ -95,7 +96,7 @@ def _app_json_postdeploy(app_root: Path, app_dir: str) -> ReleaseCommand | None:
     if not isinstance(script, str) or not _MIGRATES.search(script):
         return None
     line = _line_of(text, '"postdeploy"')
-    return _command(script), Evidence(
+    return command_from_text(script), Evidence(
         evidence_path(app_dir, "app.json"), line, "app.json postdeploy migrates"
     )
 
