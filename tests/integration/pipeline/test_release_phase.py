@@ -97,3 +97,21 @@ async def test_release_runs_before_the_rollout_and_a_failed_one_changes_nothing(
         await d.call("DELETE", f"/deploy/{upload_id}", expect=202)
         assert (await d.wait(upload_id))["status"] == "DELETED"
     assert cluster_objects(namespace, upload_id) == []
+
+
+async def test_a_release_past_its_deadline_fails_the_first_deploy_and_leaves_nothing(
+    deployer_factory: Callable[..., Any], namespace: str
+) -> None:
+    async with deployer_factory(kubernetes={"releaseTimeoutSeconds": 10}) as d:
+        upload_id = await d.upload(APP)
+        release = "sh -c 'echo waiting for the database; sleep 120'"
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={"release": release})
+        status = await d.wait(upload_id, timeout=300)
+        assert status["status"] == "FAILED", status
+        job = status["job"]
+        assert job["stage"] == "DEPLOYING"
+        assert "ran past its deadline of 10s" in job["error"]
+        assert "waiting for the database" in job["error"]
+        assert "release: waiting for the database" in _deploying(await d.events(upload_id))
+    # The ConfigMap/Secret applied for the release went with the rest: there was no revision to restore.
+    assert cluster_objects(namespace, upload_id) == []
