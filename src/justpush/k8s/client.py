@@ -357,8 +357,8 @@ class K8sClient:
         """Run ``job`` (one pod, no retries) to its end, passing each log line to ``on_log``; its last lines.
 
         An earlier Job of the same upload and component (left by a crashed run) is removed first, and the
-        Job is deleted when it ends, either way. A failure, a stuck pod or ``timeout`` raises
-        KubernetesError naming the exit code or reason and the last log lines.
+        Job is deleted when it ends, either way. A failure, a pod that cannot be created or started, or
+        ``timeout`` raises KubernetesError naming the exit code or reason and the last log lines.
         """
         meta = job.metadata
         assert meta is not None and meta.name is not None
@@ -386,21 +386,26 @@ class K8sClient:
                     pods = [
                         p async for p in self._kube.list(Pod, namespace=ns, labels={JOB_NAME_LABEL: name})
                     ]
-                state = _terminated_or_waiting(pods[0]) if pods else None
-                pod_name = pods[0].metadata.name if pods and pods[0].metadata else None
-                if pod_name and not followed and state is not None and state[0] != "waiting":
+                pod = pods[0] if pods else None
+                state = _container_state(pod) if pod is not None else None
+                if pod is not None and pod.metadata and not followed and state and state[0] != "waiting":
                     followed = True
-                    await self._follow(pod_name, ns, upload_id, keep, deadline - loop.time())
+                    await self._follow(str(pod.metadata.name), ns, upload_id, keep, deadline - loop.time())
                     continue
                 finished = _job_finished(current)
                 if finished == "Complete":
                     return list(tail)
-                stuck = state is not None and state[0] == "waiting" and state[1] in _STUCK_REASONS
-                if finished is not None or stuck:
-                    exited = state[1] if state is not None and state[0] != "running" else None
+                reason = None
+                if finished is not None:
+                    reason = state[1] if state is not None and state[0] == "terminated" else finished
                     if finished == "DeadlineExceeded" and current.spec is not None:
-                        exited = f"ran past its deadline of {current.spec.activeDeadlineSeconds}s"
-                    raise _job_error(name, exited or finished or "failed", list(tail))
+                        reason = f"ran past its deadline of {current.spec.activeDeadlineSeconds}s"
+                elif state is not None and state[0] == "waiting" and state[1] in _STUCK_REASONS:
+                    reason = f"its pod cannot start: {state[1]}"
+                elif pod is None:
+                    reason = await self._failed_create(name, ns, upload_id)
+                if reason is not None:
+                    raise _job_error(name, reason, list(tail))
                 if loop.time() >= deadline:
                     raise _job_error(name, f"still running after {timeout:.0f}s", list(tail))
                 await asyncio.sleep(self._poll)
@@ -411,7 +416,10 @@ class K8sClient:
     async def _follow(
         self, pod: str, ns: str, upload_id: str, keep: Callable[[str], None], seconds: float
     ) -> None:
-        """Pass the pod's log lines to ``keep`` until its container stops (or ``seconds`` pass)."""
+        """Pass the pod's log lines to ``keep`` until its container stops (or ``seconds`` pass).
+
+        A log stream that breaks off is not the Job's failure: the Job's status decides.
+        """
         try:
             async with asyncio.timeout(max(seconds, 1.0)):
                 with _translate(f"follow logs of Pod/{pod}", upload_id):
@@ -419,8 +427,17 @@ class K8sClient:
                         pod, namespace=ns, container=CONTAINER_NAME, follow=True, newlines=False
                     ):
                         keep(line)
-        except TimeoutError:
+        except (TimeoutError, KubernetesError):
             return
+
+    async def _failed_create(self, job: str, ns: str, upload_id: str) -> str | None:
+        """Why the Job controller cannot create the Job's pod (a quota, a policy), if it said so."""
+        with _translate(f"list Event of Job/{job}", upload_id, level=logging.DEBUG):
+            events = [
+                e async for e in self._kube.list(Event, namespace=ns, fields={"involvedObject.name": job})
+            ]
+        refused = [e for e in relevant_events(events, {job}) if e.reason == "FailedCreate"]
+        return f"its pod cannot be created: {refused[-1].message}" if refused else None
 
     # -- rollout -------------------------------------------------------------------------------------
 
@@ -921,7 +938,7 @@ def _job_finished(job: Job) -> str | None:
     return None
 
 
-def _terminated_or_waiting(pod: Pod) -> tuple[str, str | None] | None:
+def _container_state(pod: Pod) -> tuple[str, str | None] | None:
     """The app container's state: ("running", None), ("terminated", "exit code N") or ("waiting", reason)."""
     statuses = (pod.status.containerStatuses or []) if pod.status else []
     for status in statuses:
