@@ -308,7 +308,7 @@ def detect(
     profile = _freeze(facts)
     if language != "unknown":
         profile = _code_facts(root, app_root, profile, facts, warnings, overrides)
-        profile = _release(app_root, profile)
+        profile = _release(app_root, profile, warnings)
     if overrides:
         profile = apply_overrides(profile, overrides)
     return profile
@@ -967,11 +967,19 @@ def _python_start(profile: ProjectProfile, facts: _Facts, overrides: dict[str, A
     return dataclasses.replace(profile, start_command=command, evidence=evidence)
 
 
-def _release(app_root: Path, profile: ProjectProfile) -> ProjectProfile:
+def _release(app_root: Path, profile: ProjectProfile, warnings: list[str]) -> ProjectProfile:
     python_deps = [name for name, _, _ in _python_deps(app_root, [])] if profile.language == "python" else []
     package = _read_json(app_root / "package.json") if profile.language == "node" else None
+    # The generated Flask start command ends with the app's "module:attribute".
+    start = profile.start_command
+    flask_app = start[-1] if profile.framework == "flask" and start and ":" in start[-1] else None
     found = find_release_command(
-        app_root, profile.app_dir, python_deps, package if isinstance(package, dict) else None
+        app_root,
+        profile.app_dir,
+        python_deps,
+        package if isinstance(package, dict) else None,
+        warnings,
+        flask_app,
     )
     if found is None:
         return profile

@@ -39,16 +39,20 @@ def find_release_command(
     app_dir: str,
     python_deps: Collection[str] = (),
     package: Mapping[str, Any] | None = None,
+    warnings: list[str] | None = None,
+    flask_app: str | None = None,
 ) -> ReleaseCommand | None:
     """The release command and where it came from, or None. ``python_deps`` are normalised names
-    ("flask-migrate"); ``package`` is the parsed package.json of a Node app."""
+    ("flask-migrate"); ``package`` is the parsed package.json of a Node app; ``flask_app`` the detected
+    Flask app ("module:app"), which `flask db` is told, as it may not find it by itself. A detected
+    command whose tool the runtime image will not hold (a devDependency) gets a warning."""
     given = _procfile_release(app_root, app_dir) or _app_json_postdeploy(app_root, app_dir)
     if given is not None:
         return given
     if python_deps:
-        return _python_release(app_root, app_dir, set(python_deps))
+        return _python_release(app_root, app_dir, set(python_deps), flask_app)
     if package is not None:
-        return _node_release(app_root, app_dir, package)
+        return _node_release(app_root, app_dir, package, warnings if warnings is not None else [])
     return None
 
 
@@ -101,13 +105,16 @@ def _app_json_postdeploy(app_root: Path, app_dir: str) -> ReleaseCommand | None:
     )
 
 
-def _python_release(app_root: Path, app_dir: str, deps: set[str]) -> ReleaseCommand | None:
+def _python_release(
+    app_root: Path, app_dir: str, deps: set[str], flask_app: str | None
+) -> ReleaseCommand | None:
     if "django" in deps and (app_root / "manage.py").is_file():
         return ("python", "manage.py", "migrate", "--noinput"), Evidence(
             evidence_path(app_dir, "manage.py"), None, "Django project: apply its migrations"
         )
     if "flask-migrate" in deps and (app_root / "migrations" / "env.py").is_file():
-        return ("flask", "db", "upgrade"), Evidence(
+        target = ("--app", flask_app) if flask_app else ()
+        return ("flask", *target, "db", "upgrade"), Evidence(
             evidence_path(app_dir, "migrations/env.py"), None, "Flask-Migrate migrations"
         )
     if "alembic" in deps and (app_root / "alembic.ini").is_file():
@@ -117,29 +124,45 @@ def _python_release(app_root: Path, app_dir: str, deps: set[str]) -> ReleaseComm
     return None
 
 
-def _node_release(app_root: Path, app_dir: str, package: Mapping[str, Any]) -> ReleaseCommand | None:
-    deps: set[str] = set()
-    for key in ("dependencies", "devDependencies"):
-        section = package.get(key)
-        if isinstance(section, dict):
-            deps.update(section)
+def _node_release(
+    app_root: Path, app_dir: str, package: Mapping[str, Any], warnings: list[str]
+) -> ReleaseCommand | None:
+    production = _section(package, "dependencies")
+    deps = production | _section(package, "devDependencies")
     schema = "prisma/schema.prisma"
     if deps & {"prisma", "@prisma/client"} and (app_root / schema).is_file():
-        return ("npx", "prisma", "migrate", "deploy"), Evidence(
+        _needs_at_run_time("prisma", production, app_dir, warnings)
+        # --no-install: never fetch a CLI from the network at release time.
+        return ("npx", "--no-install", "prisma", "migrate", "deploy"), Evidence(
             evidence_path(app_dir, schema), None, "Prisma schema: apply its migrations"
         )
-    if not deps & {"knex", "typeorm"}:
+    tools = sorted(deps & {"knex", "typeorm"})
+    if not tools:
         return None
     scripts = package.get("scripts")
     if not isinstance(scripts, dict):
         return None
     for name in _NODE_MIGRATE_SCRIPTS:
         if isinstance(scripts.get(name), str):
+            _needs_at_run_time(tools[0], production, app_dir, warnings)
             text = _read(app_root, "package.json") or ""
             return ("npm", "run", name), Evidence(
                 evidence_path(app_dir, "package.json"), _line_of(text, f'"{name}"'), f"{name} script"
             )
     return None
+
+
+def _section(package: Mapping[str, Any], key: str) -> set[str]:
+    section = package.get(key)
+    return set(section) if isinstance(section, dict) else set()
+
+
+def _needs_at_run_time(tool: str, production: set[str], app_dir: str, warnings: list[str]) -> None:
+    if tool not in production:
+        warnings.append(
+            f"{evidence_path(app_dir, 'package.json')}: the release command needs {tool}, a devDependency; "
+            "the image holds production dependencies only: move it to dependencies or set the release option"
+        )
 
 
 def _line_of(text: str, needle: str) -> int | None:

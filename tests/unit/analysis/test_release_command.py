@@ -73,12 +73,12 @@ def _package(deps: dict[str, str], scripts: dict[str, str] | None = None) -> str
                 "migrations/env.py": "",
                 "migrations/alembic.ini": "",
             },
-            ("flask", "db", "upgrade"),
+            ("flask", "--app", "app:app", "db", "upgrade"),
             ("migrations/env.py", None),
         ),
         (
             {"package.json": _package({"@prisma/client": "^5"}), "index.js": "", "prisma/schema.prisma": ""},
-            ("npx", "prisma", "migrate", "deploy"),
+            ("npx", "--no-install", "prisma", "migrate", "deploy"),
             ("prisma/schema.prisma", None),
         ),
         (
@@ -157,3 +157,19 @@ def test_the_user_sets_or_clears_the_release_command(tmp_path: Path) -> None:
     )
     cleared = detect(tmp_path, {"release_command": ""})
     assert cleared.release_command == () and "release_command" in cleared.overridden
+
+
+@pytest.mark.parametrize(
+    ("deps", "warned"),
+    [({"dependencies": {"prisma": "^5"}}, False), ({"devDependencies": {"prisma": "^5"}}, True)],
+)
+def test_a_release_tool_only_among_dev_dependencies_is_warned_about(
+    tmp_path: Path, deps: dict[str, dict[str, str]], warned: bool
+) -> None:
+    _write(
+        tmp_path,
+        {"package.json": json.dumps({"name": "api", **deps}), "index.js": "", "prisma/schema.prisma": ""},
+    )
+    warnings: list[str] = []
+    assert detect(tmp_path, warnings=warnings).release_command[:3] == ("npx", "--no-install", "prisma")
+    assert any("needs prisma, a devDependency" in w for w in warnings) is warned
