@@ -79,6 +79,8 @@ _BACKEND_NAMES = frozenset({"backend", "server", "api", "back-end", "service"})
 _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _VERSION = re.compile(r"(\d+(?:\.\d+)?)")
 _EXPOSE = re.compile(r"^\s*EXPOSE\s+(\d+)", re.IGNORECASE | re.MULTILINE)
+# Backing services whose schema a release command can migrate for every pod at once.
+_DATABASE_SERVERS = frozenset({"PostgreSQL", "MySQL", "MongoDB"})
 _OVERRIDE_LOCKED = frozenset({"evidence", "overridden", "env_vars", "app_dir_candidates"})
 
 
@@ -980,6 +982,7 @@ def _release(app_root: Path, profile: ProjectProfile, warnings: list[str]) -> Pr
         package if isinstance(package, dict) else None,
         warnings,
         flask_app,
+        database=any(service.kind in _DATABASE_SERVERS for service in profile.backing_services),
     )
     if found is None:
         return profile

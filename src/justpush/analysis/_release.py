@@ -41,19 +41,33 @@ def find_release_command(
     package: Mapping[str, Any] | None = None,
     warnings: list[str] | None = None,
     flask_app: str | None = None,
+    database: bool = True,
 ) -> ReleaseCommand | None:
     """The release command and where it came from, or None. ``python_deps`` are normalised names
     ("flask-migrate"); ``package`` is the parsed package.json of a Node app; ``flask_app`` the detected
     Flask app ("module:app"), which `flask db` is told, as it may not find it by itself. A detected
-    command whose tool the runtime image will not hold (a devDependency) gets a warning."""
+    command whose tool the runtime image will not hold (a devDependency) gets a warning.
+
+    Without a ``database`` server (only SQLite, whose file lives in each pod) migrations run by a separate
+    pod would change nothing the app sees: the detected command is dropped, with a warning."""
     given = _procfile_release(app_root, app_dir) or _app_json_postdeploy(app_root, app_dir)
     if given is not None:
         return given
+    notes: list[str] = []
+    detected = None
     if python_deps:
-        return _python_release(app_root, app_dir, set(python_deps), flask_app)
-    if package is not None:
-        return _node_release(app_root, app_dir, package, warnings if warnings is not None else [])
-    return None
+        detected = _python_release(app_root, app_dir, set(python_deps), flask_app)
+    elif package is not None:
+        detected = _node_release(app_root, app_dir, package, notes)
+    if detected is not None and not database:
+        notes = [
+            f"{detected[1].file}: {detected[1].note}, but no database server driver was found (a SQLite "
+            "file lives in each pod): no release command runs; set one with the release option"
+        ]
+        detected = None
+    if warnings is not None:
+        warnings.extend(notes)
+    return detected
 
 
 def command_from_text(text: str) -> tuple[str, ...]:

@@ -22,7 +22,8 @@ def _write(root: Path, files: dict[str, str]) -> Path:
 
 def _package(deps: dict[str, str], scripts: dict[str, str] | None = None) -> str:
     return json.dumps(
-        {"name": "api", "dependencies": {"express": "^4", **deps}, "scripts": scripts or {}}, indent=2
+        {"name": "api", "dependencies": {"express": "^4", "pg": "^8", **deps}, "scripts": scripts or {}},
+        indent=2,
     )
 
 
@@ -57,18 +58,22 @@ def _package(deps: dict[str, str], scripts: dict[str, str] | None = None) -> str
             ("app.json", 3),
         ),
         (
-            {"requirements.txt": "Django>=4\n", "manage.py": "import django\n"},
+            {"requirements.txt": "Django>=4\npsycopg2-binary\n", "manage.py": "import django\n"},
             ("python", "manage.py", "migrate", "--noinput"),
             ("manage.py", None),
         ),
         (
-            {"requirements.txt": "fastapi\nalembic\n", "main.py": FASTAPI, "alembic.ini": "[alembic]\n"},
+            {
+                "requirements.txt": "fastapi\nalembic\nasyncpg\n",
+                "main.py": FASTAPI,
+                "alembic.ini": "[alembic]\n",
+            },
             ("alembic", "upgrade", "head"),
             ("alembic.ini", None),
         ),
         (
             {
-                "requirements.txt": "flask\nFlask_Migrate\nalembic\n",
+                "requirements.txt": "flask\nFlask_Migrate\nalembic\nPyMySQL\n",
                 "app.py": "from flask import Flask\napp = Flask(__name__)\n",
                 "migrations/env.py": "",
                 "migrations/alembic.ini": "",
@@ -89,7 +94,7 @@ def _package(deps: dict[str, str], scripts: dict[str, str] | None = None) -> str
                 "index.js": "",
             },
             ("npm", "run", "migrate"),
-            ("package.json", 9),
+            ("package.json", 10),
         ),
         (
             {
@@ -99,7 +104,7 @@ def _package(deps: dict[str, str], scripts: dict[str, str] | None = None) -> str
                 "index.js": "",
             },
             ("npm", "run", "migration:run"),
-            ("package.json", 8),
+            ("package.json", 9),
         ),
     ],
     ids=[
@@ -148,7 +153,7 @@ def test_no_release_command_without_clear_evidence(tmp_path: Path, files: dict[s
 
 
 def test_the_user_sets_or_clears_the_release_command(tmp_path: Path) -> None:
-    _write(tmp_path, {"requirements.txt": "Django\n", "manage.py": ""})
+    _write(tmp_path, {"requirements.txt": "Django\npsycopg\n", "manage.py": ""})
     assert detect(tmp_path, {"release_command": "python manage.py migrate app"}).release_command == (
         "python",
         "manage.py",
@@ -161,7 +166,10 @@ def test_the_user_sets_or_clears_the_release_command(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("deps", "warned"),
-    [({"dependencies": {"prisma": "^5"}}, False), ({"devDependencies": {"prisma": "^5"}}, True)],
+    [
+        ({"dependencies": {"prisma": "^5", "pg": "^8"}}, False),
+        ({"dependencies": {"pg": "^8"}, "devDependencies": {"prisma": "^5"}}, True),
+    ],
 )
 def test_a_release_tool_only_among_dev_dependencies_is_warned_about(
     tmp_path: Path, deps: dict[str, dict[str, str]], warned: bool
@@ -173,3 +181,15 @@ def test_a_release_tool_only_among_dev_dependencies_is_warned_about(
     warnings: list[str] = []
     assert detect(tmp_path, warnings=warnings).release_command[:3] == ("npx", "--no-install", "prisma")
     assert any("needs prisma, a devDependency" in w for w in warnings) is warned
+
+
+def test_detected_migrations_without_a_database_server_are_not_run(tmp_path: Path) -> None:
+    # SQLite lives in each pod: a release pod migrating its own copy changes nothing the app sees.
+    _write(tmp_path, {"requirements.txt": "Django\n", "manage.py": ""})
+    warnings: list[str] = []
+    profile = detect(tmp_path, warnings=warnings)
+    assert profile.release_command == ()
+    assert any(w.startswith("manage.py: Django project") and "no database server" in w for w in warnings)
+    # A release command the user gives still runs.
+    _write(tmp_path, {"Procfile": "release: python manage.py migrate\n"})
+    assert detect(tmp_path).release_command == ("python", "manage.py", "migrate")
