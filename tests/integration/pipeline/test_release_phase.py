@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.pipeline.test_cli import Cli, _create_user, _field, _output, make_cli  # noqa: F401
 from tests.integration.support import PIPELINE_APPS, cluster_objects, kubectl_json
 
 pytestmark = pytest.mark.integration
@@ -115,3 +116,16 @@ async def test_a_release_past_its_deadline_fails_the_first_deploy_and_leaves_not
         assert "release: waiting for the database" in _deploying(await d.events(upload_id))
     # The ConfigMap/Secret applied for the release went with the rest: there was no revision to restore.
     assert cluster_objects(namespace, upload_id) == []
+
+
+def test_the_cli_release_option_fails_a_deploy_with_the_release_lines(
+    make_cli: Callable[..., Cli],  # noqa: F811
+    namespace: str,
+) -> None:
+    cli = make_cli()
+    _create_user(cli, "cli-release")
+    failed = cli.run("deploy", str(APP), "--user", "cli-release", "--release", "python release.py --fail")
+    assert failed.returncode == 11, _output(failed)
+    assert _field(failed.stdout, "status") == "FAILED"
+    assert "migration 0002_add_column failed: column already exists" in failed.stderr, _output(failed)
+    assert cluster_objects(namespace, _field(failed.stdout, "upload id")) == []
