@@ -9,7 +9,7 @@ the previous pods keep serving, untouched.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import ConfigMap, LimitRange, Namespace, ResourceQuota, Secret
@@ -29,6 +29,9 @@ _JOB_TTL_SECONDS = 3600
 # Client-side slack over the Job's own deadline, for the pod to be scheduled and the status to settle.
 _WAIT_SLACK_SECONDS = 60
 _DISABLED = frozenset({"", "none"})
+# Shorter secret values are not masked: they would blank common words in every line.
+_MIN_MASKED = 4
+MASK = "****"
 
 
 def release_command(release: Release) -> tuple[str, ...]:
@@ -39,6 +42,18 @@ def release_command(release: Release) -> tuple[str, ...]:
     if override.strip().lower() in _DISABLED:
         return ()
     return analysis.command_from_text(override)
+
+
+def masker(secrets: Iterable[str]) -> Callable[[str], str]:
+    """Blanks the app's secret values in a line of the release's output (a migration may print its DSN)."""
+    values = sorted({v for v in secrets if len(v) >= _MIN_MASKED}, key=len, reverse=True)
+
+    def mask(line: str) -> str:
+        for value in values:
+            line = line.replace(value, MASK)
+        return line
+
+    return mask
 
 
 async def run_release_phase(
@@ -62,22 +77,24 @@ async def run_release_phase(
         ttl_seconds_after_finished=_JOB_TTL_SECONDS,
     )
     await services.cluster.apply([o for o in objects if isinstance(o, _PREREQUISITES)])
-    shown = shlex.join(command)
+    mask = masker(entry.value for entry in release.app().env if entry.secret)
+    shown = mask(shlex.join(command))
     await ctx.event(stage, "progress", f"release: running {shown}")
     sink = ctx.log_sink(stage)
     try:
         await ctx.cancellable(
             S.DEPLOYING,
             services.cluster.run_job(
-                job, timeout=timeout + _WAIT_SLACK_SECONDS, on_log=lambda line: sink(f"release: {line}")
+                job, timeout=timeout + _WAIT_SLACK_SECONDS, on_log=lambda line: sink(f"release: {mask(line)}")
             ),
         )
     except KubernetesError as exc:
         await ctx.flush_logs()
+        tail = [mask(line) for line in exc.details.get("log_tail", [])]
         raise StageFailed(
             stage,
-            f"release command `{shown}` failed, nothing was rolled out: {exc.message}",
-            details={"release_command": list(command), **exc.details},
-        ) from exc
+            f"release command `{shown}` failed, nothing was rolled out: {mask(exc.message)}",
+            details={**exc.details, "release_command": shown, "log_tail": tail},
+        ) from None  # the cause holds the unmasked lines: it must not reach a log
     await ctx.flush_logs()
     await ctx.event(stage, "progress", f"release: {shown} succeeded")

@@ -124,8 +124,20 @@ def test_the_cli_release_option_fails_a_deploy_with_the_release_lines(
 ) -> None:
     cli = make_cli()
     _create_user(cli, "cli-release")
-    failed = cli.run("deploy", str(APP), "--user", "cli-release", "--release", "python release.py --fail")
+    # GREETING as a secret: the release prints it, and it must show masked.
+    failed = cli.run(
+        "deploy",
+        str(APP),
+        "--user",
+        "cli-release",
+        "--secret",
+        "GREETING=hunter2-secret",
+        "--release",
+        "python release.py --fail",
+    )
     assert failed.returncode == 11, _output(failed)
     assert _field(failed.stdout, "status") == "FAILED"
     assert "migration 0002_add_column failed: column already exists" in failed.stderr, _output(failed)
+    assert "0001_initial applied (GREETING=****)" in failed.stderr, _output(failed)
+    assert "hunter2-secret" not in failed.stdout + failed.stderr
     assert cluster_objects(namespace, _field(failed.stdout, "upload id")) == []

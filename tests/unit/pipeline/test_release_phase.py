@@ -7,7 +7,7 @@ import pytest
 from justpush.analysis import ProjectProfile
 from justpush.pipeline._options import DeployOptions, RedeployOptions
 from justpush.pipeline._release import Release
-from justpush.pipeline._release_phase import release_command
+from justpush.pipeline._release_phase import MASK, masker, release_command
 
 DETECTED = ("python", "manage.py", "migrate", "--noinput")
 
@@ -45,3 +45,11 @@ def test_the_option_overrides_or_disables_the_detected_command(
 def test_a_release_command_with_a_control_character_is_refused(model: type[DeployOptions]) -> None:
     with pytest.raises(ValueError, match="control characters are not allowed in release"):
         model.model_validate({"release": "migrate\nrm -rf /"})
+
+
+def test_secret_values_are_masked_in_release_lines() -> None:
+    mask = masker(["postgres://app:s3cret@db/app", "s3cret", "abc"])
+    assert mask("connecting to postgres://app:s3cret@db/app") == f"connecting to {MASK}"
+    assert mask("password s3cret rejected") == f"password {MASK} rejected"
+    # Values too short to be told from ordinary text are left alone.
+    assert mask("abc migrations") == "abc migrations"
