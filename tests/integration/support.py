@@ -188,7 +188,7 @@ class Deployer:
         return [json.loads(line[5:]) for line in response.text.splitlines() if line.startswith("data:")]
 
 
-KINDS = "deployments,replicasets,pods,services,configmaps,secrets,hpa,pdb,networkpolicies"
+KINDS = "deployments,replicasets,pods,services,configmaps,secrets,hpa,pdb,networkpolicies,jobs"
 
 
 def cluster_objects(namespace: str, upload_id: str) -> list[str]:

@@ -38,6 +38,7 @@ from ._analyze import AnalysisOptions, AnalysisResult, analyze, profile_from_dic
 from ._detect import apply_overrides, detect, resolve_root
 from ._env import DEVELOPMENT_SECRET, is_secret_name, required_reason
 from ._model import BackingService, EnvVar, Evidence, ExtractedApi, Operation, Parameter, ProjectProfile
+from ._release import command_from_text
 from ._spec import SpecOptions, build_spec, validation_error
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "analyze",
     "apply_overrides",
     "build_spec",
+    "command_from_text",
     "detect",
     "is_secret_name",
     "profile_from_dict",

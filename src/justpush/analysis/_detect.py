@@ -25,6 +25,7 @@ from justpush.errors import AnalysisError, InvalidRootError
 from ._env import refine_env_vars
 from ._files import SKIPPED_DIRS, evidence_path, iter_paths, read_source
 from ._model import EnvVar, Evidence, Language, ProjectProfile
+from ._release import find_release_command
 from ._services import Driver, find_drivers, link_services
 from ._writable import find_writable_paths
 
@@ -78,6 +79,8 @@ _BACKEND_NAMES = frozenset({"backend", "server", "api", "back-end", "service"})
 _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _VERSION = re.compile(r"(\d+(?:\.\d+)?)")
 _EXPOSE = re.compile(r"^\s*EXPOSE\s+(\d+)", re.IGNORECASE | re.MULTILINE)
+# Backing services whose schema a release command can migrate for every pod at once.
+_DATABASE_SERVERS = frozenset({"PostgreSQL", "MySQL", "MongoDB"})
 _OVERRIDE_LOCKED = frozenset({"evidence", "overridden", "env_vars", "app_dir_candidates"})
 
 
@@ -307,6 +310,7 @@ def detect(
     profile = _freeze(facts)
     if language != "unknown":
         profile = _code_facts(root, app_root, profile, facts, warnings, overrides)
+        profile = _release(app_root, profile, warnings)
     if overrides:
         profile = apply_overrides(profile, overrides)
     return profile
@@ -979,6 +983,27 @@ def _python_start(profile: ProjectProfile, facts: _Facts, overrides: dict[str, A
     return dataclasses.replace(profile, start_command=command, evidence=evidence)
 
 
+def _release(app_root: Path, profile: ProjectProfile, warnings: list[str]) -> ProjectProfile:
+    python_deps = [name for name, _, _ in _python_deps(app_root, [])] if profile.language == "python" else []
+    package = _read_json(app_root / "package.json") if profile.language == "node" else None
+    # The generated Flask start command ends with the app's "module:attribute".
+    start = profile.start_command
+    flask_app = start[-1] if profile.framework == "flask" and start and ":" in start[-1] else None
+    found = find_release_command(
+        app_root,
+        profile.app_dir,
+        python_deps,
+        package if isinstance(package, dict) else None,
+        warnings,
+        flask_app,
+        database=any(service.kind in _DATABASE_SERVERS for service in profile.backing_services),
+    )
+    if found is None:
+        return profile
+    evidence = {**profile.evidence, "release_command": (found[1],)}
+    return dataclasses.replace(profile, release_command=found[0], evidence=evidence)
+
+
 def _freeze(facts: _Facts) -> ProjectProfile:
     names = {f.name for f in dataclasses.fields(ProjectProfile)}
     values = {k: v for k, v in facts.values.items() if k in names and v is not None}
@@ -1029,7 +1054,7 @@ def _coerce(name: str, raw: Any) -> Any:
         if raw not in get_args(Language):
             raise fail(" / ".join(get_args(Language)))
         return raw
-    if name in ("start_command", "build_command"):
+    if name in ("start_command", "build_command", "release_command"):
         if isinstance(raw, list | tuple):
             return tuple(str(part) for part in raw)
         return tuple(shlex.split(str(raw)))

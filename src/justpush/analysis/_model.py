@@ -57,6 +57,8 @@ class ProjectProfile:
     # Exec form, run from the app directory inside the image.
     start_command: tuple[str, ...] = ()
     build_command: tuple[str, ...] = ()
+    # Exec form, run once per deploy in a Job with the new image before the rollout (migrations).
+    release_command: tuple[str, ...] = ()
     port: int = 8080
     typescript: bool = False
     dockerfile: str | None = None

@@ -198,6 +198,11 @@ def deploy(
     root: str | None = typer.Option(
         None, "--root", help="The API's folder inside the upload (default: detected, e.g. backend/)."
     ),
+    release: str | None = typer.Option(
+        None,
+        "--release",
+        help="Release command run before the rollout (migrations); 'none' runs none. Default: detected.",
+    ),
     server: str | None = ServerOpt,
     token: str | None = TokenOpt,
     user: str | None = UserOpt,
@@ -219,6 +224,8 @@ def deploy(
         body["namespace"] = namespace
     if root is not None:
         body["root"] = root
+    if release is not None:
+        body["release"] = release
 
     async def work(api: Api) -> dict[str, Any]:
         upload_id = await _upload(api, source)
@@ -325,6 +332,11 @@ def redeploy(
     unset: list[str] = typer.Option([], "--unset", help="Remove a variable (repeatable)."),
     replicas: int | None = typer.Option(None, "--replicas"),
     rebuild: bool = typer.Option(False, "--rebuild", help="Build the image again from the upload."),
+    release: str | None = typer.Option(
+        None,
+        "--release",
+        help="Release command run before the rollout (migrations); 'none' runs none. Default: as deployed.",
+    ),
     server: str | None = ServerOpt,
     token: str | None = TokenOpt,
     user: str | None = UserOpt,
@@ -339,6 +351,8 @@ def redeploy(
     }
     if replicas is not None:
         body["replicas"] = replicas
+    if release is not None:
+        body["release"] = release
     _job_command("redeploy", "POST", "/deploy/{upload_id}/redeploy", body)(
         ctx, upload_id, server, token, user, as_json
     )

@@ -61,6 +61,8 @@ class KubernetesSettings(Section):
     # Namespace (or pod label) of the gateway, for NetworkPolicy ingress rules.
     gateway_namespace: str = "kong"
     rollout_timeout_seconds: int = Field(300, ge=5)
+    # A release command (migrations) is stopped after this long and the deploy fails (the Job's deadline).
+    release_timeout_seconds: int = Field(600, ge=10, le=86400)
     # How long a pod may take to stop after SIGTERM (also how long a delete may wait for it).
     termination_grace_period_seconds: int = Field(30, ge=0, le=3600)
     # A stopping pod keeps serving this long (preStop sleep) while its endpoint is removed everywhere,

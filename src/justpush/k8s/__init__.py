@@ -9,6 +9,7 @@ server-side apply (field manager ``justpush``) and finds everything again by the
 
 from ._deletion import deletion_wait_message
 from ._health import HealthPaths, find_health_paths
+from ._job import release_job_name, render_release_job
 from ._model import (
     AppDeployment,
     AppSize,
@@ -82,7 +83,9 @@ __all__ = [
     "find_health_paths",
     "fitting_size",
     "load_yaml",
+    "release_job_name",
     "render_manifests",
+    "render_release_job",
     "scaling_plan",
     "with_replicas",
     "writable_layout",

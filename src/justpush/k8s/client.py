@@ -13,8 +13,9 @@ import contextlib
 import inspect
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from typing import Any, cast
 
@@ -28,6 +29,7 @@ from lightkube.core.resource import NamespacedResource
 from lightkube.generic_resource import create_namespaced_resource
 from lightkube.resources.apps_v1 import Deployment, ReplicaSet
 from lightkube.resources.autoscaling_v2 import HorizontalPodAutoscaler
+from lightkube.resources.batch_v1 import Job
 from lightkube.resources.core_v1 import (
     ConfigMap,
     Event,
@@ -46,6 +48,7 @@ from justpush.config import KubernetesSettings
 from justpush.errors import ConfigError, JustPushError, KubernetesError
 
 from ._deletion import deletion_wait_message
+from ._job import JOB_NAME_LABEL
 from ._model import (
     AppDeployment,
     ClusterInfo,
@@ -89,6 +92,12 @@ _NamespacedKind = type[NamespacedResource]
 # Kinds shared by every upload in a namespace: only removed with the last upload.
 _NAMESPACE_KINDS: tuple[_NamespacedKind, ...] = (ResourceQuota, LimitRange)
 _CRASH_LOG_LINES = 20
+# A release pod waiting for one of these will not start by itself; the Job fails now, not at its deadline.
+_STUCK_REASONS = frozenset(
+    {"CreateContainerConfigError", "InvalidImageName", "ImagePullBackOff", "ErrImageNeverPull"}
+)
+# Longer log lines are cut: an event is a line of text, not a dump.
+_MAX_LINE_CHARS = 2000
 
 
 def _config_from_settings(settings: KubernetesSettings) -> SingleConfig:
@@ -250,7 +259,7 @@ class K8sClient:
     async def _managed_kinds(self) -> list[_NamespacedKind]:
         """Every namespaced kind `render_manifests` can emit, in the versions this cluster serves."""
         info = await self._cluster()
-        kinds: list[_NamespacedKind] = [Deployment, Service, ConfigMap, Secret, NetworkPolicy]
+        kinds: list[_NamespacedKind] = [Deployment, Service, ConfigMap, Secret, NetworkPolicy, Job]
         if info.hpa_api_version == "autoscaling/v2":
             kinds.append(HorizontalPodAutoscaler)
         elif info.hpa_api_version == "autoscaling/v2beta2":
@@ -346,6 +355,96 @@ class K8sClient:
         except KubernetesError as exc:
             if exc.status != 404:
                 raise
+
+    # -- jobs ----------------------------------------------------------------------------------------
+
+    async def run_job(
+        self, job: Job, *, timeout: float, on_log: Callable[[str], None] | None = None
+    ) -> list[str]:
+        """Run ``job`` (one pod, no retries) to its end, passing each log line to ``on_log``; its last lines.
+
+        An earlier Job of the same upload and component (left by a crashed run) is removed first, and the
+        Job is deleted when it ends, either way. A failure, a pod that cannot be created or started, or
+        ``timeout`` raises KubernetesError naming the exit code or reason and the last log lines.
+        """
+        meta = job.metadata
+        assert meta is not None and meta.name is not None
+        name, ns = meta.name, self._ns(meta.namespace)
+        labels = meta.labels or {}
+        upload_id = labels[UPLOAD_LABEL]
+        for old in await self._list(Job, ns, upload_id, missing_ok=True, labels=labels):
+            await self._delete_one(Job, old, upload_id)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        tail: deque[str] = deque(maxlen=_CRASH_LOG_LINES)
+
+        def keep(line: str) -> None:
+            line = line.rstrip()[:_MAX_LINE_CHARS]
+            tail.append(line)
+            if on_log is not None:
+                on_log(line)
+
+        await self.apply([job])
+        followed = False
+        try:
+            while True:
+                with _translate(f"get Job/{name}", upload_id, level=logging.DEBUG):
+                    current = await self._kube.get(Job, name, namespace=ns)
+                    pods = [
+                        p async for p in self._kube.list(Pod, namespace=ns, labels={JOB_NAME_LABEL: name})
+                    ]
+                pod = pods[0] if pods else None
+                state = _container_state(pod) if pod is not None else None
+                if pod is not None and pod.metadata and not followed and state and state[0] != "waiting":
+                    followed = True
+                    await self._follow(str(pod.metadata.name), ns, upload_id, keep, deadline - loop.time())
+                    continue
+                finished = _job_finished(current)
+                if finished == "Complete":
+                    return list(tail)
+                reason = None
+                if finished is not None:
+                    reason = state[1] if state is not None and state[0] == "terminated" else finished
+                    if finished == "DeadlineExceeded" and current.spec is not None:
+                        reason = f"ran past its deadline of {current.spec.activeDeadlineSeconds}s"
+                elif state is not None and state[0] == "waiting" and state[1] in _STUCK_REASONS:
+                    reason = f"its pod cannot start: {state[1]}"
+                elif pod is None:
+                    reason = await self._failed_create(name, ns, upload_id)
+                if reason is not None:
+                    raise _job_error(name, reason, list(tail))
+                if loop.time() >= deadline:
+                    raise _job_error(name, f"still running after {timeout:.0f}s", list(tail))
+                await asyncio.sleep(self._poll)
+        finally:
+            with suppress(KubernetesError):
+                await self._delete_one(Job, job, upload_id)
+
+    async def _follow(
+        self, pod: str, ns: str, upload_id: str, keep: Callable[[str], None], seconds: float
+    ) -> None:
+        """Pass the pod's log lines to ``keep`` until its container stops (or ``seconds`` pass).
+
+        A log stream that breaks off is not the Job's failure: the Job's status decides.
+        """
+        try:
+            async with asyncio.timeout(max(seconds, 1.0)):
+                with _translate(f"follow logs of Pod/{pod}", upload_id):
+                    async for line in self._kube.log(
+                        pod, namespace=ns, container=CONTAINER_NAME, follow=True, newlines=False
+                    ):
+                        keep(line)
+        except (TimeoutError, KubernetesError):
+            return
+
+    async def _failed_create(self, job: str, ns: str, upload_id: str) -> str | None:
+        """Why the Job controller cannot create the Job's pod (a quota, a policy), if it said so."""
+        with _translate(f"list Event of Job/{job}", upload_id, level=logging.DEBUG):
+            events = [
+                e async for e in self._kube.list(Event, namespace=ns, fields={"involvedObject.name": job})
+            ]
+        refused = [e for e in relevant_events(events, {job}) if e.reason == "FailedCreate"]
+        return f"its pod cannot be created: {refused[-1].message}" if refused else None
 
     # -- rollout -------------------------------------------------------------------------------------
 
@@ -903,6 +1002,38 @@ def _retry_watch(_error: Exception, count: int) -> OnErrorResult:
     if count > 5:
         return OnErrorResult(OnErrorAction.STOP)
     return OnErrorResult(OnErrorAction.RETRY, sleep=1.0)
+
+
+def _job_finished(job: Job) -> str | None:
+    """'Complete' or the reason a Job failed (DeadlineExceeded, BackoffLimitExceeded); None while it runs."""
+    for cond in (job.status.conditions or []) if job.status else []:
+        if cond.status == "True" and cond.type == "Complete":
+            return "Complete"
+        if cond.status == "True" and cond.type == "Failed":
+            return cond.reason or "Failed"
+    return None
+
+
+def _container_state(pod: Pod) -> tuple[str, str | None] | None:
+    """The app container's state: ("running", None), ("terminated", "exit code N") or ("waiting", reason)."""
+    statuses = (pod.status.containerStatuses or []) if pod.status else []
+    for status in statuses:
+        if status.name != CONTAINER_NAME or status.state is None:
+            continue
+        if status.state.terminated is not None:
+            return "terminated", f"exit code {status.state.terminated.exitCode}"
+        if status.state.running is not None:
+            return "running", None
+        if status.state.waiting is not None:
+            return "waiting", status.state.waiting.reason
+    return None
+
+
+def _job_error(name: str, reason: str, tail: list[str]) -> KubernetesError:
+    message = f"Job {name} failed: {reason}"
+    if tail:
+        message += "; last log lines:\n" + "\n".join(tail)
+    return KubernetesError(message, detail=reason, details={"job": name, "log_tail": tail})
 
 
 def _running(pod: PodInfo) -> bool:

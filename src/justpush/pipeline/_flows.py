@@ -45,6 +45,7 @@ from ._release import (
     revision_manifests,
     revision_payload,
 )
+from ._release_phase import run_release_phase
 from ._services import Services
 from ._smoke import GATEWAY_SETTLING, SmokeResult, run_smoke, smoke_paths
 from ._status import DeploymentStatus as S
@@ -340,6 +341,7 @@ async def roll_out(
         objects = release.manifests(ctx.settings, info)
         ctx.check_cancelled(S.DEPLOYING)
         applying = True
+        await run_release_phase(ctx, services, release, objects)
         await timed("apply", timing, lambda: services.cluster.apply(objects))
         await ctx.event(
             S.DEPLOYING.value, "progress", f"applied {len(objects)} objects to namespace {namespace}"
@@ -686,7 +688,7 @@ async def redeploy(ctx: JobContext, services: Services, changes: RedeployOptions
         "env": {k: v for k, v in {**options.env, **changes.env}.items() if k not in unset},
         "secrets": {k: v for k, v in {**options.secrets, **changes.secrets}.items() if k not in unset},
     }
-    for name in ("replicas", "resources", "rate_limit"):
+    for name in ("replicas", "resources", "rate_limit", "release"):
         if getattr(changes, name) is not None:
             update[name] = getattr(changes, name)
     if changes.replicas is None:

@@ -30,6 +30,12 @@ def _check_env_names(values: dict[str, str]) -> dict[str, str]:
     return values
 
 
+def _check_release(value: str | None) -> str | None:
+    if value is not None and _CONTROL.search(value):
+        raise ValueError("control characters are not allowed in release (join steps with && or ;)")
+    return value
+
+
 class ResourceOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -102,11 +108,19 @@ class DeployOptions(_WithSecrets):
     profile: dict[str, Any] = Field(default_factory=dict)
     # The API's folder inside the upload ("backend"); None: the analysed (or detected) one.
     root: str | None = Field(None, max_length=1000)
+    # The release command run before the rollout (migrations): None uses the detected one (Procfile
+    # `release:`, Django, Alembic, Prisma ...); "none" or "" runs none; anything else is the command.
+    release: str | None = Field(None, max_length=2000)
 
     @field_validator("env", "secrets")
     @classmethod
     def _names(cls, values: dict[str, str]) -> dict[str, str]:
         return _check_env_names(values)
+
+    @field_validator("release")
+    @classmethod
+    def _release(cls, value: str | None) -> str | None:
+        return _check_release(value)
 
     @field_validator("profile")
     @classmethod
@@ -141,11 +155,18 @@ class RedeployOptions(_WithSecrets):
     rate_limit: RateLimitOptions | None = None
     # Rebuild the image from the upload's workspace instead of reusing the current one.
     rebuild: bool = False
+    # None keeps the deployment's release setting (see DeployOptions.release).
+    release: str | None = Field(None, max_length=2000)
 
     @field_validator("env", "secrets")
     @classmethod
     def _names(cls, values: dict[str, str]) -> dict[str, str]:
         return _check_env_names(values)
+
+    @field_validator("release")
+    @classmethod
+    def _release(cls, value: str | None) -> str | None:
+        return _check_release(value)
 
 
 class RollbackOptions(BaseModel):

@@ -203,6 +203,8 @@ class RevisionPublic(BaseModel):
     size: str | None = None
     rate_limit: dict[str, Any] | None = None
     read_only_root: bool | None = None
+    # The release option the revision was deployed with (None: the detected command).
+    release: str | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> RevisionPublic:
@@ -223,6 +225,7 @@ class RevisionPublic(BaseModel):
             size=options.get("size"),
             rate_limit=options.get("rate_limit"),
             read_only_root=options.get("read_only_root"),
+            release=options.get("release"),
         )
 
 

@@ -119,6 +119,7 @@ function renderProfile(profile) {
     ["Framework", profile.framework || "none detected"],
     ["Port", profile.port],
     ["Start command", profile.startCommand && profile.startCommand.length ? h("code", {}, profile.startCommand.join(" ")) : "—"],
+    ["Release command", profile.releaseCommand && profile.releaseCommand.length ? h("code", {}, profile.releaseCommand.join(" ")) : "none"],
     ["Entrypoint", profile.entrypoint && h("code", {}, profile.entrypoint)],
     ["Package manager", profile.packageManager],
     ["App directory", profile.appDir && profile.appDir !== "." ? profile.appDir : null],

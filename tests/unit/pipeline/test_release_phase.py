@@ -1,0 +1,55 @@
+"""Which release command a deploy runs: the detected one, the user's, or none."""
+
+from __future__ import annotations
+
+import pytest
+
+from justpush.analysis import ProjectProfile
+from justpush.pipeline._options import DeployOptions, RedeployOptions
+from justpush.pipeline._release import Release
+from justpush.pipeline._release_phase import MASK, masker, release_command
+
+DETECTED = ("python", "manage.py", "migrate", "--noinput")
+
+
+def _release(option: str | None, detected: tuple[str, ...] = DETECTED) -> Release:
+    return Release(
+        app_name="api",
+        profile=ProjectProfile(language="python", release_command=detected),
+        spec={},
+        image="registry.example/api@sha256:" + "0" * 64,
+        options=DeployOptions(release=option),
+        upload_id="u1",
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "detected", "expected"),
+    [
+        (None, DETECTED, DETECTED),
+        (None, (), ()),
+        ("none", DETECTED, ()),
+        (" None ", DETECTED, ()),
+        ("", DETECTED, ()),
+        ("alembic upgrade head", DETECTED, ("alembic", "upgrade", "head")),
+        ("npm run migrate && npm run seed", (), ("sh", "-c", "npm run migrate && npm run seed")),
+    ],
+)
+def test_the_option_overrides_or_disables_the_detected_command(
+    option: str | None, detected: tuple[str, ...], expected: tuple[str, ...]
+) -> None:
+    assert release_command(_release(option, detected)) == expected
+
+
+@pytest.mark.parametrize("model", [DeployOptions, RedeployOptions])
+def test_a_release_command_with_a_control_character_is_refused(model: type[DeployOptions]) -> None:
+    with pytest.raises(ValueError, match="control characters are not allowed in release"):
+        model.model_validate({"release": "migrate\nrm -rf /"})
+
+
+def test_secret_values_are_masked_in_release_lines() -> None:
+    mask = masker(["postgres://app:s3cret@db/app", "s3cret", "abc"])
+    assert mask("connecting to postgres://app:s3cret@db/app") == f"connecting to {MASK}"
+    assert mask("password s3cret rejected") == f"password {MASK} rejected"
+    # Values too short to be told from ordinary text are left alone.
+    assert mask("abc migrations") == "abc migrations"
