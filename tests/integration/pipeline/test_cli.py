@@ -231,6 +231,10 @@ def test_remote_deploy_streams_progress_and_fails_cleanly(
     assert all(not entities for entities in kong.entities(upload_id).values())
 
 
+def _sigint_as_at_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_leaves_the_remote_job_running_and_cancel_stops_it(
     make_cli: Callable[..., Cli], namespace: str, tmp_path: Path
 ) -> None:
@@ -247,6 +251,8 @@ def test_ctrl_c_leaves_the_remote_job_running_and_cancel_stops_it(
             stderr=subprocess.PIPE,
             text=True,
             encoding="utf-8",
+            # As at a terminal: a CI runner started in the background may pass SIGINT down ignored.
+            preexec_fn=_sigint_as_at_a_terminal,
         )
         upload_id = ""
         deadline = time.monotonic() + 120
