@@ -7,6 +7,7 @@ to the event loop line by line. Foreign exceptions become ``DockerError`` in ``_
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 import re
@@ -366,6 +367,23 @@ class DockerBuilder:
             )
             for image in found
         ]
+
+    async def remove_containers(self, *, upload_id: str) -> int:
+        """Remove the upload's containers left by a worker killed mid-run (a sandboxed start check keeps
+        its image in use, so the image would outlive its tag); how many were removed."""
+        client = await self._docker()
+        wanted = {"label": f"{UPLOAD_LABEL}={upload_id}"}
+        with _docker_errors("removing leftover containers"):
+            found = await anyio.to_thread.run_sync(lambda: client.api.containers(all=True, filters=wanted))
+            for container in found:
+                logger.info(
+                    "docker rm %s", container["Id"][:12], extra={"stage": "build", "upload_id": upload_id}
+                )
+                with contextlib.suppress(docker.errors.NotFound):
+                    await anyio.to_thread.run_sync(
+                        functools.partial(client.api.remove_container, container["Id"], force=True)
+                    )
+        return len(found)
 
     async def remove_image(self, reference: str, *, upload_id: str) -> None:
         """Remove a local image; a missing one is not an error."""

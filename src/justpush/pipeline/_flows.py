@@ -571,6 +571,10 @@ async def undo_interrupted(
     from DEPLOYING on, the previous revision is re-applied (or the upload's objects removed) first.
     """
     if local_image and image:
+        try:
+            await services.builder.remove_containers(upload_id=ctx.upload_id)
+        except JustPushError as exc:
+            await ctx.warn(S.FAILED.value, f"could not remove the run's leftover containers: {exc.message}")
         await remove_local_images(ctx, services, local_image, image)
     if stage not in _BEFORE_CLUSTER:
         previous = await ctx.latest_revision()

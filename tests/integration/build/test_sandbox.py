@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -243,3 +244,34 @@ def test_a_failing_step_is_named_with_its_first_error(
     assert caught.value.details["first_errors"][0] == "error: schema.sql not found"
     assert "error: schema.sql not found" not in caught.value.details["log_tail"]
     assert message.rstrip().endswith("  40")
+
+
+def test_containers_left_by_a_killed_worker_are_removed(
+    tight: BuildSettings, base_images: dict[str, str], docker_client: docker.DockerClient
+) -> None:
+    """A worker killed during the start check leaves its container running; recovery removes it (else
+    the image it holds outlives its tag)."""
+    upload_id = f"it-left-{secrets.token_hex(4)}"
+    label = {"io.justpush.upload-id": upload_id}
+    left = docker_client.containers.create(base_images["debian"], ["sleep", "300"], labels=label)
+    left.start()
+    other = docker_client.containers.create(
+        base_images["debian"], ["true"], labels={"io.justpush.upload-id": f"{upload_id}-other"}
+    )
+
+    async def remove() -> int:
+        builder = DockerBuilder(tight)
+        try:
+            return await builder.remove_containers(upload_id=upload_id)
+        finally:
+            await builder.aclose()
+
+    try:
+        assert anyio.run(remove) == 1
+        wanted = {"label": f"io.justpush.upload-id={upload_id}"}
+        assert docker_client.containers.list(all=True, filters=wanted) == []
+        other.reload()  # another upload's container is untouched
+    finally:
+        other.remove(force=True)
+        with contextlib.suppress(docker.errors.NotFound):
+            left.remove(force=True)
