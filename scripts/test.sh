@@ -25,5 +25,5 @@ ruff check src tests bench
 mypy
 pytest -p no:cacheprovider --durations=20 "$@"
 if [ -n "${JUSTPUSH_TEST_DATABASE_URL:-}" ]; then
-  JUSTPUSH_TEST_DB=postgres pytest -p no:cacheprovider --durations=10 -m "db and not ui"
+  JUSTPUSH_TEST_DB=postgres pytest -p no:cacheprovider --durations=10 -m "db and not ui and (not cluster or both_databases)"
 fi

@@ -162,10 +162,15 @@ def auth(user_token: str) -> dict[str, str]:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test that touches the database is marked `db`, so CI can run exactly those on PostgreSQL.
 
-    Browser tests are marked `ui` too: they reach the store only through the API the web tests already
-    cover on both databases, and they are the slowest, so the PostgreSQL pass leaves them out."""
+    Browser tests are marked `ui`, and tests that deploy onto the cluster `cluster`. The PostgreSQL pass
+    leaves both out unless a module is marked `both_databases` (job claims, leases, recovery, tenancy and
+    one full lifecycle): the others reach the store through the same queries the store and web tests
+    already run on both databases, and they are the slowest."""
     for item in items:
-        if "db_url" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "db_url" in fixtures:
             item.add_marker(pytest.mark.db)
-        if "page" in getattr(item, "fixturenames", ()):
+        if "page" in fixtures:
             item.add_marker(pytest.mark.ui)
+        if "namespace" in fixtures:
+            item.add_marker(pytest.mark.cluster)

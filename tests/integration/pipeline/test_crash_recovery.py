@@ -25,7 +25,8 @@ from tests.integration.support import (
     zip_app,
 )
 
-pytestmark = pytest.mark.integration
+# Job claims, leases and recovery differ between SQLite and PostgreSQL: these run on both.
+pytestmark = [pytest.mark.integration, pytest.mark.both_databases]
 
 
 @contextmanager

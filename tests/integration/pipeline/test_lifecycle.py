@@ -14,7 +14,8 @@ import pytest
 
 from tests.integration.support import BUILD_APPS, PIPELINE_APPS, Kong, cluster_objects, kubectl_json
 
-pytestmark = pytest.mark.integration
+# One full lifecycle on each database.
+pytestmark = [pytest.mark.integration, pytest.mark.both_databases]
 
 
 def _stages(events: list[dict[str, Any]]) -> list[str]:

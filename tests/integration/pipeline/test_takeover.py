@@ -26,7 +26,8 @@ from tests.integration.support import (
     write_app_config,
 )
 
-pytestmark = pytest.mark.integration
+# Job claims, leases and recovery differ between SQLite and PostgreSQL: these run on both.
+pytestmark = [pytest.mark.integration, pytest.mark.both_databases]
 
 IMAGES = "jp-pipeline-test/python-inventory"
 # A worker whose heartbeat is older than this is taken over (production: two minutes).

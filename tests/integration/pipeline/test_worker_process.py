@@ -20,7 +20,8 @@ from tests.integration.support import (
     write_app_config,
 )
 
-pytestmark = pytest.mark.integration
+# Job claims, leases and recovery differ between SQLite and PostgreSQL: these run on both.
+pytestmark = [pytest.mark.integration, pytest.mark.both_databases]
 
 
 async def test_external_worker_runs_queued_jobs(
