@@ -6,57 +6,11 @@ from typing import Any
 
 import pytest
 import yaml
-from pydantic import SecretStr
 
 from justpush.errors import UploadError
 from justpush.exports import DECK_API_KEY_ENV, GitopsOptions, check_tree_path, render_gitops
-from justpush.k8s import (
-    AppDeployment,
-    Autoscaling,
-    EnvEntry,
-    ManifestOptions,
-    RegistryCredentials,
-    render_manifests,
-)
-from justpush.kong import Developer, KongOptions, KongTarget, openapi_to_kong, to_deck
-
-SECRET_VALUE = "hunter2-secret-value"
-REGISTRY_PASSWORD = "registry-password-value"
-API_KEY = "api-key-value-0123456789"
-SPEC: dict[str, Any] = {
-    "openapi": "3.1.0",
-    "info": {"title": "Orders", "version": "1.0.0"},
-    "components": {"securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "apikey"}}},
-    "security": [{"key": []}],
-    "paths": {
-        "/orders/{id}": {"get": {"operationId": "getOrder", "responses": {"200": {"description": "ok"}}}}
-    },
-}
-
-
-@pytest.fixture
-def manifests() -> list[dict[str, Any]]:
-    app = AppDeployment(
-        upload_id="u1",
-        app_name="Orders API",
-        image="registry.example/orders@sha256:" + "a" * 64,
-        runtime="node",
-        port=3000,
-        env=(EnvEntry("LOG_LEVEL", "info"), EnvEntry("DB_PASSWORD", SECRET_VALUE, secret=True)),
-        autoscaling=Autoscaling(1, 3, 70),
-    )
-    options = ManifestOptions(
-        namespace="orders",
-        registry_credentials=RegistryCredentials("registry.example", "ci", REGISTRY_PASSWORD),
-    )
-    return [obj.to_dict() for obj in render_manifests(app, options)]  # type: ignore[attr-defined]
-
-
-@pytest.fixture
-def kong_config() -> Any:
-    target = KongTarget(upload_id="u1", name="orders-api", namespace="orders", port=80)
-    developer = Developer(username="jp-u1-developer", api_key=SecretStr(API_KEY))
-    return openapi_to_kong(SPEC, target, KongOptions(developers=(developer,)))
+from justpush.kong import to_deck
+from tests.unit.exports.sample import CREDENTIALS
 
 
 def _options(**changes: Any) -> GitopsOptions:
@@ -72,7 +26,7 @@ def _options(**changes: Any) -> GitopsOptions:
 
 def _no_secret_values(files: dict[str, str]) -> None:
     text = "".join(files.values())
-    for value in (SECRET_VALUE, REGISTRY_PASSWORD, API_KEY):
+    for value in CREDENTIALS:
         assert value not in text
     # Nor their base64 forms in a Secret's data: no Secret object at all.
     for name, text in files.items():
