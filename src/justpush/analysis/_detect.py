@@ -529,6 +529,26 @@ def _module_file(app_root: Path, module: str) -> str:
 
 
 # ---- node ---------------------------------------------------------------------------------------
+def _prisma_drivers(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str]) -> None:
+    """A Prisma datasource names the database and the variables giving its address (merged into the
+    driver of the same service found among the dependencies)."""
+    from .node import prisma_datasources
+
+    for datasource in prisma_datasources(app_root, warnings):
+        service = datasource.service
+        if service is None:
+            continue
+        names = tuple(name for name, _ in datasource.variables)
+        known = next((i for i, d in enumerate(facts.drivers) if d.service == service), None)
+        if known is not None:
+            driver = facts.drivers[known]
+            facts.drivers[known] = dataclasses.replace(driver, variables=(*driver.variables, *names))
+        else:
+            ev = datasource.evidence
+            where = Evidence(evidence_path(app_dir, ev.file), ev.line, ev.note)
+            facts.drivers.append(Driver(service, "Prisma datasource", where, names))
+
+
 def _detect_node(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str]) -> None:
     package = _read_json(app_root / "package.json")
     if package is None:
@@ -548,6 +568,7 @@ def _detect_node(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str
             facts.set("framework", name, Evidence(where, _line_of(text, f'"{dep}"'), f"dependency {dep}"))
             break
     facts.drivers = find_drivers("node", ((d, Evidence(where, _line_of(text, f'"{d}"'))) for d in deps))
+    _prisma_drivers(app_root, app_dir, facts, warnings)
     locks = (
         ("pnpm-lock.yaml", "pnpm"),
         ("yarn.lock", "yarn"),
@@ -801,7 +822,7 @@ def _detect_go(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str])
 
 
 def _java_coordinates(manifest: str) -> list[str]:
-    """"group:artifact" of each dependency a pom.xml or Gradle build declares."""
+    """ "group:artifact" of each dependency a pom.xml or Gradle build declares."""
     pom = re.findall(
         r"<groupId>\s*([^<\s]+)\s*</groupId>\s*<artifactId>\s*([^<\s]+)\s*</artifactId>", manifest
     )

@@ -3,6 +3,7 @@ schemas, Prisma's datasource, and `.env.example`-style files as documentation.""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from justpush.analysis import EnvVar, detect
@@ -81,3 +82,153 @@ def test_a_function_named_env_is_not_django_environ(tmp_path: Path) -> None:
     )
     _django(tmp_path, settings)
     assert "NOT_A_VARIABLE" not in {v.name for v in detect(tmp_path).env_vars}
+
+
+def _node(tmp_path: Path, dependencies: dict[str, str], files: dict[str, str]) -> Path:
+    package = {"name": "api", "main": "server.js", "dependencies": {"express": "4", **dependencies}}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    for name, source in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(source)
+    return tmp_path
+
+
+def test_joi_schema_validating_process_env(tmp_path: Path) -> None:
+    config = (
+        "const Joi = require('joi');\n"
+        "const schema = Joi.object({\n"
+        "  PORT: Joi.number().default(3000),\n"
+        "  DB_URL: Joi.string().uri().required(),\n"
+        "  LOG_LEVEL: Joi.string().valid('info', 'debug'),\n"
+        "  API_KEY: Joi.string().required(),\n"
+        "  CACHE_TTL: Joi.number().required().default(60),\n"
+        "}).unknown();\n"
+        "const { value } = schema.validate(process.env);\n"
+        "const body = Joi.object({ name: Joi.string().required() });\n"
+        "module.exports = { value, body };\n"
+    )
+    _node(tmp_path, {"joi": "17"}, {"server.js": "require('./config');\n", "config.js": config})
+    found = _found(detect(tmp_path).env_vars)
+    assert found == {
+        "API_KEY": (True, True, None),
+        "CACHE_TTL": (False, False, "60"),
+        "DB_URL": (True, True, None),
+        "LOG_LEVEL": (False, False, None),  # Joi keys are optional unless .required()
+        "PORT": (False, False, "3000"),
+    }
+
+
+def test_envalid_clean_env(tmp_path: Path) -> None:
+    env = (
+        "import { cleanEnv, str, port, bool, url } from 'envalid';\n"
+        "export const env = cleanEnv(process.env, {\n"
+        "  API_KEY: str(),\n"
+        "  PORT: port({ default: 3000 }),\n"
+        "  DEBUG: bool({ default: false }),\n"
+        "  SENTRY_URL: url({ default: undefined }),\n"
+        "  MAILER_HOST: str({ devDefault: 'localhost' }),\n"
+        "  NODE_ENV: str({ choices: ['development', 'production'] }),\n"
+        "});\n"
+    )
+    _node(tmp_path, {"envalid": "8"}, {"server.js": "require('./env');\n", "env.ts": env})
+    found = _found(detect(tmp_path).env_vars)
+    assert found == {
+        "API_KEY": (True, True, None),
+        "DEBUG": (False, False, "false"),
+        "MAILER_HOST": (True, False, None),  # devDefault does not apply in production
+        "NODE_ENV": (False, False, None),  # set by the platform
+        "PORT": (False, False, "3000"),
+        "SENTRY_URL": (False, False, None),
+    }
+
+
+def test_fastify_env_json_schema(tmp_path: Path) -> None:
+    server = (
+        "const fastify = require('fastify')();\n"
+        "const schema = {\n"
+        "  type: 'object',\n"
+        "  required: ['JWT_SECRET', 'REDIS_HOST', 'LOG_LEVEL'],\n"
+        "  properties: {\n"
+        "    JWT_SECRET: { type: 'string' },\n"
+        "    REDIS_HOST: { type: 'string' },\n"
+        "    LOG_LEVEL: { type: 'string', default: 'info' },\n"
+        "    FEATURE_X: { type: 'boolean' },\n"
+        "  },\n"
+        "};\n"
+        "fastify.register(require('@fastify/env'), { schema, dotenv: true });\n"
+        "const route = { type: 'object', required: ['name'], properties: { name: { type: 'string' } } };\n"
+        "fastify.listen({ port: 3000 });\n"
+    )
+    _node(tmp_path, {"fastify": "4", "@fastify/env": "4"}, {"server.js": server})
+    found = _found(detect(tmp_path).env_vars)
+    assert found == {
+        "FEATURE_X": (False, False, None),
+        "JWT_SECRET": (True, True, None),
+        "LOG_LEVEL": (False, False, "info"),
+        "REDIS_HOST": (True, False, None),
+    }
+
+
+def test_a_json_schema_without_fastify_env_is_not_env(tmp_path: Path) -> None:
+    server = "const s = { type: 'object', properties: { ID: { type: 'string' } } };\n"
+    _node(tmp_path, {}, {"server.js": server})
+    assert detect(tmp_path).env_vars == ()
+
+
+PRISMA = (
+    'generator client {\n  provider = "prisma-client-js"\n}\n\n'
+    "datasource db {\n"
+    '  provider  = "postgresql" // the production database\n'
+    '  url       = env("DATABASE_URL")\n'
+    '  directUrl = env("DIRECT_DB")\n'
+    '  shadowDatabaseUrl = env("SHADOW_DATABASE_URL")\n'
+    "}\n"
+)
+
+
+def test_prisma_datasource_is_a_required_variable_and_a_service(tmp_path: Path) -> None:
+    _node(
+        tmp_path,
+        {"@prisma/client": "5"},
+        {"server.js": "const app = require('express')();\n", "prisma/schema.prisma": PRISMA},
+    )
+    warnings: list[str] = []
+    profile = detect(tmp_path, warnings=warnings)
+    assert _found(profile.env_vars) == {
+        "DATABASE_URL": (True, True, None),
+        "DIRECT_DB": (True, True, None),  # a connection URL carries the password
+    }
+    url = next(v for v in profile.env_vars if v.name == "DATABASE_URL")
+    assert [(e.file, e.line) for e in url.evidence] == [
+        ("prisma/schema.prisma", 5),
+        ("prisma/schema.prisma", 7),
+    ]
+    (service,) = profile.backing_services
+    assert (service.kind, service.dependency, service.variables) == (
+        "PostgreSQL",
+        "Prisma datasource",
+        ("DATABASE_URL", "DIRECT_DB"),
+    )
+    assert (service.evidence.file, service.evidence.line, service.satisfied) == (
+        "prisma/schema.prisma",
+        5,
+        False,
+    )
+    assert any(
+        w.startswith("needs PostgreSQL (Prisma datasource in prisma/schema.prisma:5)") for w in warnings
+    )
+
+
+def test_prisma_merges_into_the_driver_of_the_same_service(tmp_path: Path) -> None:
+    schema = PRISMA.replace("DATABASE_URL", "APP_DB").replace("postgresql", "mysql")
+    _node(
+        tmp_path,
+        {"mysql2": "3"},
+        {"server.js": "const app = require('express')();\n", "prisma/schema.prisma": schema},
+    )
+    (service,) = detect(tmp_path).backing_services
+    assert (service.kind, service.dependency, service.variables) == (
+        "MySQL",
+        "mysql2",
+        ("APP_DB", "DIRECT_DB"),
+    )
