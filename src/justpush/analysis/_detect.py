@@ -23,6 +23,7 @@ from typing import Any, get_args
 from justpush.errors import AnalysisError, InvalidRootError
 
 from ._env import refine_env_vars
+from ._envdocs import document_env_vars, read_env_templates
 from ._files import SKIPPED_DIRS, evidence_path, iter_paths, read_source
 from ._model import EnvVar, Evidence, Language, ProjectProfile
 from ._release import find_release_command
@@ -920,6 +921,12 @@ def _code_facts(
         )
     evidence["port"] = (port[1],)
     env_vars = refine_env_vars(env_vars, port[0], warnings)
+    documented = read_env_templates(app_root, profile.app_dir, warnings)
+    if profile.app_dir != ".":
+        # A monorepo documents its variables at the top as often as in the app's folder.
+        known = {doc.name for doc in documented}
+        documented += [doc for doc in read_env_templates(root, ".", warnings) if doc.name not in known]
+    env_vars = document_env_vars(env_vars, documented)
     services, env_vars = link_services(facts.drivers, env_vars, warnings)
     if env_vars:
         evidence["env_vars"] = tuple(e for var in env_vars for e in var.evidence[:1])

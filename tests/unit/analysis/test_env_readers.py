@@ -6,7 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from justpush.analysis import EnvVar, detect
+import pytest
+
+from justpush.analysis import EnvVar, Evidence, detect, profile_from_dict, profile_to_dict
+from justpush.errors import GenerationError
+from justpush.k8s import app_from_profile
 
 
 def _found(env_vars: tuple[EnvVar, ...]) -> dict[str, tuple[bool, bool, str | None]]:
@@ -231,4 +235,69 @@ def test_prisma_merges_into_the_driver_of_the_same_service(tmp_path: Path) -> No
         "MySQL",
         "mysql2",
         ("APP_DB", "DIRECT_DB"),
+    )
+
+
+ENV_EXAMPLE = (
+    "# Copy to .env\n"
+    "\n"
+    "# Secret used to sign the session tokens\n"
+    "JWT_SECRET=changeme\n"
+    "REGION=eu-west-1 # where the bucket lives\n"
+    "ONLY_DOCUMENTED=foo\n"
+    "STRIPE_KEY=sk_live_abc123\n"
+    "PORT=3000\n"
+    "EMPTY_ONE=\n"
+    "DATABASE_URL=postgres://app:app@localhost:5432/app\n"
+)
+
+
+def test_env_example_documents_but_never_decides_nor_deploys(tmp_path: Path) -> None:
+    server = (
+        "const app = require('express')();\n"
+        "const secret = process.env.JWT_SECRET;\n"
+        "const region = process.env.REGION;\n"
+        "const db = new (require('pg').Pool)();\n"
+        "app.listen(3000);\n"
+    )
+    _node(tmp_path, {"pg": "8"}, {"server.js": server, ".env.example": ENV_EXAMPLE})
+    warnings: list[str] = []
+    profile = detect(tmp_path, warnings=warnings)
+    found = {v.name: (v.required, v.secret, v.default, v.example, v.description) for v in profile.env_vars}
+    assert found == {
+        # Read without fallback: stays required; a secret's example value is never shown.
+        "JWT_SECRET": (True, True, None, None, "Secret used to sign the session tokens"),
+        "REGION": (True, False, None, "eu-west-1", "where the bucket lives"),
+        # Only documented: optional, the example is a hint, not a value.
+        "ONLY_DOCUMENTED": (False, False, None, "foo", None),
+        "STRIPE_KEY": (False, True, None, None, None),
+        "EMPTY_ONE": (False, False, None, None, None),
+        # Documented only, but the pg driver needs its address: required (the example is localhost).
+        "DATABASE_URL": (True, True, None, None, None),
+    }
+    region = next(v for v in profile.env_vars if v.name == "REGION")
+    assert region.evidence[-1] == Evidence(".env.example", 5, "documented in .env.example")
+    assert profile_from_dict(profile_to_dict(profile)).env_vars == profile.env_vars
+    common = {"upload_id": "u", "app_name": "api", "image": "img"}
+    with pytest.raises(GenerationError) as caught:
+        app_from_profile(profile, env={"REGION": "eu"}, **common)
+    assert "DATABASE_URL (needs PostgreSQL), JWT_SECRET" in str(caught.value)
+    secrets = {"JWT_SECRET": "s", "DATABASE_URL": "postgres://db.internal/app"}
+    app = app_from_profile(profile, env={"REGION": "eu"}, secrets=secrets, **common)
+    assert {e.name for e in app.env} == {"DATABASE_URL", "JWT_SECRET", "REGION"}
+
+
+def test_env_sample_of_a_python_app_with_a_fallback(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    (tmp_path / "app.py").write_text(
+        "import os\nfrom flask import Flask\napp = Flask(__name__)\nLEVEL = os.getenv('LOG_LEVEL', 'info')\n"
+    )
+    (tmp_path / ".env.sample").write_text("# debug, info or warning\nLOG_LEVEL=debug\n")
+    (var,) = detect(tmp_path).env_vars
+    assert (var.name, var.required, var.default, var.example, var.description) == (
+        "LOG_LEVEL",
+        False,
+        "info",  # the code's fallback is the value, the sample only a hint
+        "debug",
+        "debug, info or warning",
     )
