@@ -301,3 +301,42 @@ def test_env_sample_of_a_python_app_with_a_fallback(tmp_path: Path) -> None:
         "debug",
         "debug, info or warning",
     )
+
+
+def test_schema_defaults_that_are_development_secrets_are_never_deployed(tmp_path: Path) -> None:
+    env = (
+        "const { cleanEnv, str, port } = require('envalid');\n"
+        "const Joi = require('joi');\n"
+        "module.exports = cleanEnv(process.env, {\n"
+        "  PORT: port(),\n"
+        "  JWT_SECRET: str({ default: 'superSecret' }),\n"
+        "});\n"
+        "Joi.object({ SESSION_SECRET: Joi.string().default('keyboard cat') }).validate(process.env);\n"
+    )
+    test_only = "const Joi = require('joi');\nJoi.object({ TEST_DB_URL: Joi.string().required() });\n"
+    _node(tmp_path, {}, {"server.js": env, "test/env.test.js": test_only})
+    warnings: list[str] = []
+    profile = detect(tmp_path, warnings=warnings)
+    assert _found(profile.env_vars) == {
+        "JWT_SECRET": (True, True, None),
+        "PORT": (False, False, "3000"),  # the platform sets it (to the detected port)
+        "SESSION_SECRET": (True, True, None),
+    }
+    assert any(
+        w.startswith("JWT_SECRET falls back to a development secret in the code (server.js:5)")
+        for w in warnings
+    )
+    assert any(w.startswith("SESSION_SECRET falls back to a development secret") for w in warnings)
+
+
+def test_django_insecure_default_is_a_development_secret(tmp_path: Path) -> None:
+    settings = (
+        "import environ\nenv = environ.Env()\nROOT_URLCONF = 'site_cfg.urls'\nINSTALLED_APPS = []\n"
+        "SECRET_KEY = env('SECRET_KEY', default='django-insecure-abc123')\n"
+        "HOME_DIR = env('HOME')\n"
+    )
+    _django(tmp_path, settings)
+    warnings: list[str] = []
+    profile = detect(tmp_path, warnings=warnings)
+    assert _found(profile.env_vars) == {"HOME": (False, False, None), "SECRET_KEY": (True, True, None)}
+    assert any(w.startswith("SECRET_KEY falls back to a development secret") for w in warnings)
