@@ -25,6 +25,7 @@ from ._model import EnvVar, Evidence
 TEMPLATES = (".env.example", ".env.sample", ".env.template", ".env.dist", "example.env")
 _INLINE_COMMENT = re.compile(r"\s#\s*(?P<text>.*)$")
 _MAX_DESCRIPTION = 200
+_COMMENTED_OUT = re.compile(r"^(export\s+)?[A-Za-z_][A-Za-z0-9_.]*\s*=")
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,10 @@ def _description(lines: list[str], index: int, original: str, value: str) -> str
     above: list[str] = []
     at = index - 1
     while at >= 0 and lines[at].lstrip().startswith("#"):
-        above.insert(0, lines[at].lstrip().lstrip("#").strip())
+        comment = lines[at].lstrip().lstrip("#").strip()
+        # `# STORAGE=s3`: an alternative value commented out, not a description.
+        if not _COMMENTED_OUT.match(comment):
+            above.insert(0, comment)
         at -= 1
     text = " ".join(part for part in above if part)
     if not text and "#" not in value and (inline := _INLINE_COMMENT.search(original.strip())):

@@ -102,7 +102,7 @@ def test_joi_schema_validating_process_env(tmp_path: Path) -> None:
         "const Joi = require('joi');\n"
         "const schema = Joi.object({\n"
         "  PORT: Joi.number().default(3000),\n"
-        "  DB_URL: Joi.string().uri().required(),\n"
+        "  DB_URL: Joi.string().uri().required().description('Postgres connection URL'),\n"
         "  LOG_LEVEL: Joi.string().valid('info', 'debug'),\n"
         "  API_KEY: Joi.string().required(),\n"
         "  CACHE_TTL: Joi.number().required().default(60),\n"
@@ -112,7 +112,8 @@ def test_joi_schema_validating_process_env(tmp_path: Path) -> None:
         "module.exports = { value, body };\n"
     )
     _node(tmp_path, {"joi": "17"}, {"server.js": "require('./config');\n", "config.js": config})
-    found = _found(detect(tmp_path).env_vars)
+    profile = detect(tmp_path)
+    found = _found(profile.env_vars)
     assert found == {
         "API_KEY": (True, True, None),
         "CACHE_TTL": (False, False, "60"),
@@ -120,6 +121,7 @@ def test_joi_schema_validating_process_env(tmp_path: Path) -> None:
         "LOG_LEVEL": (False, False, None),  # Joi keys are optional unless .required()
         "PORT": (False, False, "3000"),
     }
+    assert next(v for v in profile.env_vars if v.name == "DB_URL").description == "Postgres connection URL"
 
 
 def test_envalid_clean_env(tmp_path: Path) -> None:
@@ -244,6 +246,7 @@ ENV_EXAMPLE = (
     "# Secret used to sign the session tokens\n"
     "JWT_SECRET=changeme\n"
     "REGION=eu-west-1 # where the bucket lives\n"
+    "# ONLY_DOCUMENTED=bar\n"
     "ONLY_DOCUMENTED=foo\n"
     "STRIPE_KEY=sk_live_abc123\n"
     "PORT=3000\n"
@@ -277,6 +280,7 @@ def test_env_example_documents_but_never_decides_nor_deploys(tmp_path: Path) -> 
     }
     region = next(v for v in profile.env_vars if v.name == "REGION")
     assert region.evidence[-1] == Evidence(".env.example", 5, "documented in .env.example")
+    assert next(v for v in profile.env_vars if v.name == "ONLY_DOCUMENTED").evidence[0].line == 7
     assert profile_from_dict(profile_to_dict(profile)).env_vars == profile.env_vars
     common = {"upload_id": "u", "app_name": "api", "image": "img"}
     with pytest.raises(GenerationError) as caught:

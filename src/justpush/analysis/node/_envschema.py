@@ -2,7 +2,7 @@
 
 - Joi: ``Joi.object({ PORT: Joi.number().default(3000), DB_URL: Joi.string().required() })`` (validating
   process.env, or a NestJS ``ConfigModule`` ``validationSchema``): required with ``.required()`` and no
-  ``.default()``; Joi keys are optional otherwise.
+  ``.default()``; Joi keys are optional otherwise. ``.description('…')`` becomes the description.
 - envalid: ``cleanEnv(process.env, { API_KEY: str(), PORT: port({ default: 3000 }) })``: required unless
   the validator has a ``default`` (``devDefault`` applies outside production only, so it still is).
 - @fastify/env / env-schema: a JSON Schema ``{ type: 'object', required: [...], properties: { X: { type,
@@ -15,6 +15,7 @@ request-body schemas out.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from .._model import EnvVar
 from .._treesitter import Node, env_var, evidence, field_, named_children, text, walk
@@ -70,7 +71,9 @@ def _joi(module: Module) -> list[EnvVar]:
             has_default, default = _value(next(iter(methods.get("default", [])), None))
             has_default = has_default or "default" in methods
             required = "required" in methods and not has_default
-            found.append(env_var(key, default, evidence(module.path, value, "Joi schema"), required=required))
+            var = env_var(key, default, evidence(module.path, value, "Joi schema"), required=required)
+            described = string(next(iter(methods.get("description", [])), None))
+            found.append(replace(var, description=described) if described else var)
     return found
 
 
@@ -121,7 +124,7 @@ def schema_env_vars(project: Project) -> list[EnvVar]:
     fastify_env = any(m.mentions(*_FASTIFY_ENV) for m in project.modules.values())
     found: list[EnvVar] = []
     for module in project.modules.values():
-        if module.mentions("Joi", "joi"):
+        if module.mentions("Joi.", "joi."):
             found += _joi(module)
         if module.mentions("cleanEnv"):
             found += _envalid(module)
