@@ -127,6 +127,8 @@ def test_joi_schema_validating_process_env(tmp_path: Path) -> None:
 def test_envalid_clean_env(tmp_path: Path) -> None:
     env = (
         "import { cleanEnv, str, port, bool, url } from 'envalid';\n"
+        "const validators = { EXTRA_KEY: str() };\n"
+        "export const extra = cleanEnv(process.env, validators);\n"
         "export const env = cleanEnv(process.env, {\n"
         "  API_KEY: str(),\n"
         "  PORT: port({ default: 3000 }),\n"
@@ -141,6 +143,7 @@ def test_envalid_clean_env(tmp_path: Path) -> None:
     assert found == {
         "API_KEY": (True, True, None),
         "DEBUG": (False, False, "false"),
+        "EXTRA_KEY": (True, True, None),  # validators named by a const
         "MAILER_HOST": (True, False, None),  # devDefault does not apply in production
         "NODE_ENV": (False, False, None),  # set by the platform
         "PORT": (False, False, "3000"),
@@ -335,7 +338,7 @@ def test_schema_defaults_that_are_development_secrets_are_never_deployed(tmp_pat
 
 def test_django_insecure_default_is_a_development_secret(tmp_path: Path) -> None:
     settings = (
-        "import environ\nenv = environ.Env()\nROOT_URLCONF = 'site_cfg.urls'\nINSTALLED_APPS = []\n"
+        "import environ\nenv = environ.FileAwareEnv()\nROOT_URLCONF = 'site_cfg.urls'\nINSTALLED_APPS = []\n"
         "SECRET_KEY = env('SECRET_KEY', default='django-insecure-abc123')\n"
         "HOME_DIR = env('HOME')\n"
     )
@@ -344,3 +347,14 @@ def test_django_insecure_default_is_a_development_secret(tmp_path: Path) -> None
     profile = detect(tmp_path, warnings=warnings)
     assert _found(profile.env_vars) == {"HOME": (False, False, None), "SECRET_KEY": (True, True, None)}
     assert any(w.startswith("SECRET_KEY falls back to a development secret") for w in warnings)
+
+
+def test_prisma_schema_named_in_package_json(tmp_path: Path) -> None:
+    _node(tmp_path, {"@prisma/client": "5"}, {"server.js": "", "db/main.prisma": PRISMA})
+    package = json.loads((tmp_path / "package.json").read_text())
+    (tmp_path / "package.json").write_text(json.dumps({**package, "prisma": {"schema": "./db/main.prisma"}}))
+    (service,) = detect(tmp_path).backing_services
+    assert (service.kind, service.evidence.file, service.evidence.line) == ("PostgreSQL", "db/main.prisma", 5)
+    # A path leaving the app is not followed.
+    (tmp_path / "package.json").write_text(json.dumps({**package, "prisma": {"schema": "../x.prisma"}}))
+    assert detect(tmp_path).backing_services == ()

@@ -26,6 +26,14 @@ _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
 _FASTIFY_ENV = ("@fastify/env", "fastify-env", "env-schema")
 
 
+def _object(module: Module, node: Node | None) -> dict[str, Node]:
+    """An object literal's properties, also through a `const` of this module naming it."""
+    node = unwrap(node)
+    if node is not None and node.type == "identifier":
+        node = unwrap(module.values.get(text(node)))
+    return object_props(node)
+
+
 def _env_keys(props: dict[str, Node]) -> bool:
     return bool(props) and all(_ENV_NAME.match(key) for key in props)
 
@@ -63,7 +71,7 @@ def _joi(module: Module) -> list[EnvVar]:
         owner, name = member(field_(node, "function"))
         if owner is None or name not in ("object", "keys") or not text(owner).lower().startswith("joi"):
             continue
-        props = object_props(next(iter(args(node)), None))
+        props = _object(module, next(iter(args(node)), None))
         if not _env_keys(props):
             continue
         for key, value in props.items():
@@ -85,7 +93,7 @@ def _envalid(module: Module) -> list[EnvVar]:
         if text(field_(node, "function")).rsplit(".", 1)[-1] not in ("cleanEnv", "customCleanEnv"):
             continue
         given = args(node)
-        props = object_props(given[1] if len(given) > 1 else None)
+        props = _object(module, given[1] if len(given) > 1 else None)
         for key, value in props.items():
             validator = unwrap(value)
             options = (

@@ -1,17 +1,18 @@
 """Prisma: the database a `datasource` block names and the variables it reads.
 
 ``datasource db { provider = "postgresql"  url = env("DATABASE_URL") }`` in ``prisma/schema.prisma``
-(or ``schema.prisma``, or the files of a ``prisma/schema/`` folder) means the app needs PostgreSQL at
-DATABASE_URL; Prisma 7 moves the URL to ``prisma.config.ts`` (``url: env("DATABASE_URL")``). ``url`` and
-``directUrl`` (what ``prisma migrate deploy`` uses) must be set; ``shadowDatabaseUrl`` only serves
-``migrate dev``.
+(or ``schema.prisma``, the files of a ``prisma/schema/`` folder, or package.json's ``prisma.schema``)
+means the app needs PostgreSQL at DATABASE_URL; Prisma 7 moves the URL to ``prisma.config.ts``
+(``url: env("DATABASE_URL")``). ``url`` and ``directUrl`` (what ``prisma migrate deploy`` uses) must be
+set; ``shadowDatabaseUrl`` only serves ``migrate dev``.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .._files import read_source
 from .._model import Evidence
@@ -48,8 +49,26 @@ class PrismaDatasource:
         return _SERVICES.get(self.provider)
 
 
+def _configured_schema(root: Path) -> str | None:
+    """package.json's `"prisma": {"schema": "db/schema.prisma"}`, when it stays inside the app."""
+    try:
+        package = json.loads((root / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    prisma = package.get("prisma") if isinstance(package, dict) else None
+    schema = prisma.get("schema") if isinstance(prisma, dict) else None
+    if not isinstance(schema, str) or not schema.strip():
+        return None
+    path = PurePosixPath(schema.strip().removeprefix("./"))
+    if path.is_absolute() or ".." in path.parts or not (root / path).is_file():
+        return None
+    return path.as_posix()
+
+
 def _schema_files(root: Path) -> list[str]:
-    found = [name for name in _SCHEMAS if (root / name).is_file()]
+    configured = _configured_schema(root)
+    found = [configured] if configured else []
+    found += [name for name in _SCHEMAS if name != configured and (root / name).is_file()]
     folder = root / "prisma" / "schema"
     if folder.is_dir():
         found += sorted(f"prisma/schema/{p.name}" for p in folder.glob("*.prisma") if p.is_file())

@@ -47,7 +47,9 @@ def _env_instance(index: PythonIndex, module: Module, expr: ast.expr) -> tuple[M
     if not (isinstance(resolved, Symbol) and isinstance(resolved.node, ast.Call)):
         return None
     target = index.call_target(resolved.module, resolved.node)
-    if isinstance(target, External) and target.is_("Env", "environ"):
+    if isinstance(target, External) and (
+        target.is_("Env", "environ") or target.is_("FileAwareEnv", "environ")
+    ):
         return resolved.module, resolved.node
     return None
 
