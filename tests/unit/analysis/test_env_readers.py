@@ -358,3 +358,22 @@ def test_prisma_schema_named_in_package_json(tmp_path: Path) -> None:
     # A path leaving the app is not followed.
     (tmp_path / "package.json").write_text(json.dumps({**package, "prisma": {"schema": "../x.prisma"}}))
     assert detect(tmp_path).backing_services == ()
+
+
+def test_prisma_7_reads_the_url_from_prisma_config(tmp_path: Path) -> None:
+    schema = 'datasource db {\n  provider = "mysql"\n}\n'
+    config = (
+        "import { defineConfig, env } from 'prisma/config';\n"
+        "export default defineConfig({\n"
+        "  schema: 'prisma/schema.prisma',\n"
+        "  datasource: { url: env('APP_DATABASE_URL') },\n"
+        "});\n"
+    )
+    files = {"server.js": "", "prisma/schema.prisma": schema, "prisma.config.ts": config}
+    _node(tmp_path, {"@prisma/client": "7"}, files)
+    profile = detect(tmp_path)
+    assert _found(profile.env_vars) == {"APP_DATABASE_URL": (True, True, None)}
+    (var,) = profile.env_vars
+    assert (var.evidence[-1].file, var.evidence[-1].line) == ("prisma.config.ts", 4)
+    (service,) = profile.backing_services
+    assert (service.kind, service.variables) == ("MySQL", ("APP_DATABASE_URL",))
