@@ -823,7 +823,7 @@ def _detect_go(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str])
 
 
 def _java_coordinates(manifest: str) -> list[str]:
-    """ "group:artifact" of each dependency a pom.xml or Gradle build declares."""
+    """"group:artifact" of each dependency a pom.xml or Gradle build declares."""
     pom = re.findall(
         r"<groupId>\s*([^<\s]+)\s*</groupId>\s*<artifactId>\s*([^<\s]+)\s*</artifactId>", manifest
     )
