@@ -36,7 +36,7 @@ class Documented:
     evidence: Evidence
 
 
-def _description(lines: list[str], index: int, original: str, value: str) -> str | None:
+def _description(lines: list[str], index: int, value: str) -> str | None:
     """The comment lines right above the assignment (or its inline comment)."""
     above: list[str] = []
     at = index - 1
@@ -47,7 +47,8 @@ def _description(lines: list[str], index: int, original: str, value: str) -> str
             above.insert(0, comment)
         at -= 1
     text = " ".join(part for part in above if part)
-    if not text and "#" not in value and (inline := _INLINE_COMMENT.search(original.strip())):
+    line = lines[index].strip() if index < len(lines) else ""
+    if not text and "#" not in value and (inline := _INLINE_COMMENT.search(line)):
         text = inline.group("text").strip()
     return text[:_MAX_DESCRIPTION] or None
 
@@ -74,7 +75,7 @@ def read_env_templates(root: Path, app_dir: str, warnings: list[str]) -> list[Do
             found[binding.key] = Documented(
                 binding.key,
                 value or None,
-                _description(lines, index, lines[index] if index < len(lines) else "", value),
+                _description(lines, index, value),
                 Evidence(shown, index + 1, f"documented in {name}"),
             )
     return list(found.values())
@@ -89,9 +90,11 @@ def document_env_vars(env_vars: list[EnvVar], documented: list[Documented]) -> l
             if is_provided(doc.name):
                 continue
             var = EnvVar(doc.name, secret=is_secret_name(doc.name, doc.example))
+        # An example URL with a password says the real value will carry one too.
         secret = var.secret or is_secret_name(doc.name, doc.example)
         by_name[doc.name] = replace(
             var,
+            secret=secret,
             example=var.example if var.example is not None else (None if secret else doc.example),
             description=var.description or doc.description,
             evidence=(*var.evidence, doc.evidence),

@@ -255,6 +255,7 @@ ENV_EXAMPLE = (
     "PORT=3000\n"
     "EMPTY_ONE=\n"
     "DATABASE_URL=postgres://app:app@localhost:5432/app\n"
+    "UPSTREAM_URL=https://svc:hunter2@upstream.example\n"
 )
 
 
@@ -263,6 +264,7 @@ def test_env_example_documents_but_never_decides_nor_deploys(tmp_path: Path) -> 
         "const app = require('express')();\n"
         "const secret = process.env.JWT_SECRET;\n"
         "const region = process.env.REGION;\n"
+        "const upstream = process.env.UPSTREAM_URL;\n"
         "const db = new (require('pg').Pool)();\n"
         "app.listen(3000);\n"
     )
@@ -280,6 +282,8 @@ def test_env_example_documents_but_never_decides_nor_deploys(tmp_path: Path) -> 
         "EMPTY_ONE": (False, False, None, None, None),
         # Documented only, but the pg driver needs its address: required (the example is localhost).
         "DATABASE_URL": (True, True, None, None, None),
+        # Read in the code; the example carries a password, so the real value will: a secret, no hint.
+        "UPSTREAM_URL": (True, True, None, None, None),
     }
     region = next(v for v in profile.env_vars if v.name == "REGION")
     assert region.evidence[-1] == Evidence(".env.example", 5, "documented in .env.example")
@@ -288,10 +292,10 @@ def test_env_example_documents_but_never_decides_nor_deploys(tmp_path: Path) -> 
     common = {"upload_id": "u", "app_name": "api", "image": "img"}
     with pytest.raises(GenerationError) as caught:
         app_from_profile(profile, env={"REGION": "eu"}, **common)
-    assert "DATABASE_URL (needs PostgreSQL), JWT_SECRET" in str(caught.value)
-    secrets = {"JWT_SECRET": "s", "DATABASE_URL": "postgres://db.internal/app"}
+    assert "DATABASE_URL (needs PostgreSQL), JWT_SECRET, UPSTREAM_URL" in str(caught.value)
+    secrets = {"JWT_SECRET": "s", "DATABASE_URL": "postgres://db.internal/app", "UPSTREAM_URL": "u"}
     app = app_from_profile(profile, env={"REGION": "eu"}, secrets=secrets, **common)
-    assert {e.name for e in app.env} == {"DATABASE_URL", "JWT_SECRET", "REGION"}
+    assert {e.name for e in app.env} == {"DATABASE_URL", "JWT_SECRET", "REGION", "UPSTREAM_URL"}
 
 
 def test_env_sample_of_a_python_app_with_a_fallback(tmp_path: Path) -> None:
