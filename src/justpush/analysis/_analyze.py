@@ -108,6 +108,8 @@ def profile_to_dict(profile: ProjectProfile) -> dict[str, Any]:
                     "secret": v.secret,
                     "required": v.required,
                     "evidence": [_evidence_to_dict(e) for e in v.evidence],
+                    "example": v.example,
+                    "description": v.description,
                 }
                 for v in value
             ]
@@ -146,6 +148,8 @@ def profile_from_dict(data: Mapping[str, Any]) -> ProjectProfile:
                     secret=bool(v.get("secret")),
                     required=bool(v.get("required")),
                     evidence=tuple(_evidence_from_dict(e) for e in v.get("evidence", ())),
+                    example=v.get("example"),
+                    description=v.get("description"),
                 )
                 for v in value
             )

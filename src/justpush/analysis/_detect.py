@@ -23,6 +23,7 @@ from typing import Any, get_args
 from justpush.errors import AnalysisError, InvalidRootError
 
 from ._env import refine_env_vars
+from ._envdocs import document_env_vars, read_env_templates
 from ._files import SKIPPED_DIRS, evidence_path, iter_paths, read_source
 from ._model import EnvVar, Evidence, Language, ProjectProfile
 from ._release import find_release_command
@@ -529,6 +530,26 @@ def _module_file(app_root: Path, module: str) -> str:
 
 
 # ---- node ---------------------------------------------------------------------------------------
+def _prisma_drivers(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str]) -> None:
+    """A Prisma datasource names the database and the variables giving its address (merged into the
+    driver of the same service found among the dependencies)."""
+    from .node import prisma_datasources
+
+    for datasource in prisma_datasources(app_root, warnings):
+        service = datasource.service
+        if service is None:
+            continue
+        names = tuple(name for name, _ in datasource.variables)
+        known = next((i for i, d in enumerate(facts.drivers) if d.service == service), None)
+        if known is not None:
+            driver = facts.drivers[known]
+            facts.drivers[known] = dataclasses.replace(driver, variables=(*driver.variables, *names))
+        else:
+            ev = datasource.evidence
+            where = Evidence(evidence_path(app_dir, ev.file), ev.line, ev.note)
+            facts.drivers.append(Driver(service, "Prisma datasource", where, names))
+
+
 def _detect_node(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str]) -> None:
     package = _read_json(app_root / "package.json")
     if package is None:
@@ -548,6 +569,7 @@ def _detect_node(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str
             facts.set("framework", name, Evidence(where, _line_of(text, f'"{dep}"'), f"dependency {dep}"))
             break
     facts.drivers = find_drivers("node", ((d, Evidence(where, _line_of(text, f'"{d}"'))) for d in deps))
+    _prisma_drivers(app_root, app_dir, facts, warnings)
     locks = (
         ("pnpm-lock.yaml", "pnpm"),
         ("yarn.lock", "yarn"),
@@ -899,6 +921,12 @@ def _code_facts(
         )
     evidence["port"] = (port[1],)
     env_vars = refine_env_vars(env_vars, port[0], warnings)
+    documented = read_env_templates(app_root, profile.app_dir, warnings)
+    if profile.app_dir != ".":
+        # A monorepo documents its variables at the top as often as in the app's folder.
+        known = {doc.name for doc in documented}
+        documented += [doc for doc in read_env_templates(root, ".", warnings) if doc.name not in known]
+    env_vars = document_env_vars(env_vars, documented)
     services, env_vars = link_services(facts.drivers, env_vars, warnings)
     if env_vars:
         evidence["env_vars"] = tuple(e for var in env_vars for e in var.evidence[:1])

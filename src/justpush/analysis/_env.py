@@ -141,6 +141,11 @@ DEVELOPMENT_SECRET = "falls back to a development secret in the code"
 _NOT_SECRET_VALUE = re.compile(r"^(\d+[a-z]{0,2}|true|false|none|null|undefined)$", re.IGNORECASE)
 
 
+def is_provided(name: str) -> bool:
+    """Whether the runtime, the image or the deployment sets this variable."""
+    return name in _PROVIDED
+
+
 def required_reason(notes: Iterable[str]) -> str | None:
     """Why a variable needs a value although the code may have a fallback (from its evidence notes): a
     development secret, or a backing service a pod cannot reach at the fallback address."""
@@ -202,6 +207,8 @@ def merge_env_vars(found: Iterable[EnvVar]) -> list[EnvVar]:
             secret=old.secret or var.secret,
             required=(old.required or var.required) and default is None,
             evidence=evidence,
+            example=old.example if old.example is not None else var.example,
+            description=old.description or var.description,
         )
     return [merged[name] for name in sorted(merged)]
 

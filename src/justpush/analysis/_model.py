@@ -27,6 +27,10 @@ class EnvVar:
     # Required when the code reads it without a default.
     required: bool = False
     evidence: tuple[Evidence, ...] = ()
+    # From a `.env.example`-style file: its value as a hint (never deployed; None for a secret) and the
+    # comment above it.
+    example: str | None = None
+    description: str | None = None
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,8 @@ class Driver:
     service: str
     dependency: str
     evidence: Evidence
+    # Variables known to give its address whatever their name (Prisma's `url = env("X")`).
+    variables: tuple[str, ...] = ()
 
 
 def find_drivers(language: Language, dependencies: Iterable[tuple[str, Evidence]]) -> list[Driver]:
@@ -166,8 +168,15 @@ def link_services(
     services: list[BackingService] = []
     by_name = {var.name: var for var in env_vars}
     for driver in drivers:
-        names = tuple(sorted(var.name for var in env_vars if _VARIABLES[driver.service].match(var.name)))
-        addresses = [by_name[name] for name in names if _ADDRESS.search(name)]
+        pattern = _VARIABLES.get(driver.service)
+        names = tuple(
+            sorted(
+                var.name
+                for var in env_vars
+                if var.name in driver.variables or (pattern is not None and pattern.match(var.name))
+            )
+        )
+        addresses = [by_name[name] for name in names if name in driver.variables or _ADDRESS.search(name)]
         where = f"{driver.dependency} in {driver.evidence.file}" + (
             f":{driver.evidence.line}" if driver.evidence.line else ""
         )

@@ -56,8 +56,11 @@ def test_wrong_token_shows_the_api_error(page: Any, ui_server: UiServer) -> None
 
 
 def test_upload_zip_and_analyse(page: Any, ui_server: UiServer, tmp_path: Path) -> None:
+    app = tmp_path / "shop"
+    shutil.copytree(SHOP, app)
+    (app / ".env.example").write_text("# Items per listing page\nSHOP_PAGE_SIZE=25\nSHOP_REGION=eu-west-1\n")
     archive = tmp_path / "shop.zip"
-    archive.write_bytes(zip_app(SHOP))
+    archive.write_bytes(zip_app(app))
     sign_in(page, ui_server)
     assert page.inner_text("#who").startswith("ui-")
     upload_id = upload_archive(page, archive)
@@ -96,6 +99,19 @@ def test_upload_zip_and_analyse(page: Any, ui_server: UiServer, tmp_path: Path) 
     }
     assert "secret" in env["SHOP_JWT_SECRET"] and "required" in env["SHOP_JWT_SECRET"]
     assert env["SHOP_PAGE_SIZE"] == ""
+    # .env.example documents: its value is a hint where the code has no default, its comment a title.
+    cells = {
+        row[0]: row[1]
+        for row in page.eval_on_selector_all(
+            "#env-table tbody tr", "rows => rows.map(r => Array.from(r.cells, c => c.innerText.trim()))"
+        )
+    }
+    assert cells["SHOP_REGION"] == "e.g. eu-west-1" and env["SHOP_REGION"] == ""
+    assert cells["SHOP_PAGE_SIZE"] != "e.g. 25"
+    title = page.get_attribute(
+        "#env-table tbody tr:has(td:text-is('SHOP_PAGE_SIZE')) td:first-child", "title"
+    )
+    assert title == "Items per listing page"
 
     # Deployment is off by default: the server's reason replaces the form.
     notice = page.wait_for_selector("#deploy-disabled:not([hidden])")

@@ -6,6 +6,7 @@ import functools
 from dataclasses import replace
 from pathlib import Path
 
+from .._env import make_env_var
 from .._model import EnvVar, Evidence, ProjectProfile
 from .._treesitter import (
     Node,
@@ -19,6 +20,8 @@ from .._treesitter import (
     text,
     walk,
 )
+from ._envschema import schema_env_vars
+from ._prisma import prisma_datasources
 from ._project import Module, Project, load
 from ._resolve import Resolver
 from ._syntax import args, member, object_props, param_names, string, unwrap
@@ -153,8 +156,14 @@ def _helper_reads(project: Project) -> list[tuple[EnvVar, Node]]:
 
 
 def scan_env(root: Path, profile: ProjectProfile) -> list[EnvVar]:
-    """Environment variables the code reads through process.env."""
-    return rebase_env((var for var, _ in _env_reads(load(root, []))), profile.app_dir)
+    """Environment variables the code reads through process.env, declares in an env schema (Joi,
+    envalid, @fastify/env) or names in the Prisma datasource (always required: Prisma has no fallback)."""
+    project = load(root, [])
+    found = [var for var, _ in _env_reads(project)] + schema_env_vars(project)
+    for datasource in prisma_datasources(root, []):
+        # A database URL carries its password, whatever the variable is called.
+        found += [make_env_var(name, None, True, where, secret=True) for name, where in datasource.variables]
+    return rebase_env(found, profile.app_dir)
 
 
 def _port_value(expr: Node | None, module: Module, env: dict[str, str], depth: int = 0) -> int | None:

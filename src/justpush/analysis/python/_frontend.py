@@ -18,6 +18,7 @@ from .._files import SKIPPED_DIRS, evidence_path
 from .._model import EnvVar, Evidence, ExtractedApi, ProjectProfile
 from ._base import FrameworkExtractor
 from ._django import DjangoExtractor
+from ._environ import environ_vars
 from ._fastapi import FastApiExtractor
 from ._flask import FlaskExtractor
 from ._index import External, Module, PythonIndex, Symbol, build_index, const_str, kwarg, literal, simple_name
@@ -109,6 +110,7 @@ def scan_env(root: Path, profile: ProjectProfile) -> list[EnvVar]:
                         make_env_var(name, None, True, Evidence(where, subscript.lineno, "os.environ[]"))
                     )
         found.extend(_settings_vars(index, module, where))
+        found.extend(environ_vars(index, module, where))
     return merge_env_vars(found)
 
 

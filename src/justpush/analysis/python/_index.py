@@ -19,6 +19,9 @@ from .._files import iter_sources
 # only have their top level read, which keeps a 2,000-file repository fast.
 _WALK_TRIGGERS = (
     "environ",
+    # A django-environ Env imported from another settings module: `env("X")`, `env.str("X")`.
+    "env(",
+    "env.",
     "getenv",
     "include_router",
     "register_blueprint",

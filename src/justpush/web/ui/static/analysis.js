@@ -89,6 +89,12 @@ function renderRoutes(spec) {
   $("#routes-count").textContent = `(${count})`;
 }
 
+// A documented example (.env.example) is a hint for the user, never a value JustPush deploys.
+function exampleHint(env) {
+  if (env.example === null || env.example === undefined) return "—";
+  return h("span", { class: "muted", title: "example from the project's .env template" }, `e.g. ${env.example}`);
+}
+
 function renderEnv(envVars) {
   const body = clear($("#env-table tbody"));
   for (const env of envVars) {
@@ -100,8 +106,8 @@ function renderEnv(envVars) {
       h(
         "tr",
         {},
-        h("td", { class: "mono" }, env.name),
-        h("td", { class: "mono" }, env.default === null || env.default === undefined ? "—" : env.default),
+        h("td", { class: "mono", title: env.description }, env.name),
+        h("td", { class: "mono" }, env.default === null || env.default === undefined ? exampleHint(env) : env.default),
         h("td", {}, flags),
         h("td", { class: "mono muted small" }, where),
       ),
