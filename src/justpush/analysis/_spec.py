@@ -12,9 +12,6 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from . import _yaml
 from ._model import ExtractedApi, Operation, Parameter
 
 OPENAPI_VERSION = "3.1.0"
@@ -377,6 +374,10 @@ class SpecDecision:
 
 def load_spec_text(text: str, name: str) -> dict[str, Any] | str:
     """The parsed document, or a message saying why it could not be read."""
+    import yaml
+
+    from . import _yaml
+
     try:
         data = json.loads(text) if name.endswith(".json") else _yaml.load(text)
     except (ValueError, yaml.YAMLError) as exc:
