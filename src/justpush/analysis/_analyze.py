@@ -23,8 +23,8 @@ from ._spec import (
     decide,
     load_spec_text,
     spec_size,
+    structure_error,
     trim_paths,
-    validation_error,
 )
 
 SpecSource = str  # "generated" | "existing" | "merged"
@@ -218,7 +218,7 @@ def _analyze(root: Path, options: AnalysisOptions) -> AnalysisResult:
             f"{dropped} paths dropped from the end of the spec to keep it within "
             f"{options.max_spec_bytes} bytes (analysis.maxSpecBytes)"
         )
-    error = validation_error(generated)
+    error = structure_error(generated)
     if error is not None:
         warnings.append(f"generated spec does not validate: {error}")
     check_deadline()

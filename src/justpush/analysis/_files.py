@@ -13,8 +13,6 @@ from pathlib import Path
 
 from justpush.errors import AnalysisTimeoutError
 
-from ._yaml import expansion_problem
-
 # Folders that never hold the application's own source.
 SKIPPED_DIRS = frozenset(
     {
@@ -120,7 +118,7 @@ def read_source(root: Path, path: Path, warnings: list[str]) -> SourceFile | Non
         warnings.append(f"{relative}: not valid UTF-8, undecodable bytes replaced")
         text = data.decode("utf-8", errors="replace")
     # Front-ends walk the YAML they load (Spring's application.yml): an alias bomb must not reach them.
-    problem = expansion_problem(text) if relative.endswith((".yml", ".yaml")) else None
+    problem = _yaml_problem(text) if relative.endswith((".yml", ".yaml")) else None
     if problem is not None:
         warnings.append(f"{relative}: skipped, {problem}")
         return None
@@ -140,3 +138,10 @@ def evidence_path(profile_app_dir: str, path: str) -> str:
     if profile_app_dir in ("", "."):
         return path
     return f"{profile_app_dir.rstrip('/')}/{path}"
+
+
+def _yaml_problem(text: str) -> str | None:
+    # PyYAML is loaded with the first YAML file: most projects' sources have none.
+    from ._yaml import expansion_problem
+
+    return expansion_problem(text)

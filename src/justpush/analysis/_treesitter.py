@@ -8,6 +8,7 @@ applies to whatever is registered after it.
 from __future__ import annotations
 
 import functools
+import importlib
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -16,10 +17,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import tree_sitter
-import tree_sitter_go
-import tree_sitter_java
-import tree_sitter_javascript
-import tree_sitter_typescript
 
 from ._env import make_env_var, merge_env_vars
 from ._files import SourceFile, evidence_path, iter_sources
@@ -31,18 +28,22 @@ HTTP_METHODS: tuple[HttpMethod, ...] = ("get", "put", "post", "delete", "options
 # Nesting deeper than this is not walked by the recursive visitors (the iterative walk has no limit).
 MAX_DEPTH = 120
 
-_LANGUAGE_FACTORIES: dict[Grammar, Callable[[], object]] = {
-    "javascript": tree_sitter_javascript.language,
-    "typescript": tree_sitter_typescript.language_typescript,
-    "tsx": tree_sitter_typescript.language_tsx,
-    "java": tree_sitter_java.language,
-    "go": tree_sitter_go.language,
+# (grammar package, its language function): a package is imported when its first file is parsed, so
+# analysing a Go project never loads the TypeScript grammar.
+_LANGUAGE_FACTORIES: dict[Grammar, tuple[str, str]] = {
+    "javascript": ("tree_sitter_javascript", "language"),
+    "typescript": ("tree_sitter_typescript", "language_typescript"),
+    "tsx": ("tree_sitter_typescript", "language_tsx"),
+    "java": ("tree_sitter_java", "language"),
+    "go": ("tree_sitter_go", "language"),
 }
 
 
 @functools.cache
 def _parser(grammar: Grammar) -> tree_sitter.Parser:
-    return tree_sitter.Parser(tree_sitter.Language(_LANGUAGE_FACTORIES[grammar]()))
+    package, factory = _LANGUAGE_FACTORIES[grammar]
+    language: Callable[[], object] = getattr(importlib.import_module(package), factory)
+    return tree_sitter.Parser(tree_sitter.Language(language()))
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ through `httpx.ASGITransport` — one code path, the same validation and errors 
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -100,6 +99,7 @@ class Api:
 
     async def events(self, upload_id: str, after: int = 0) -> AsyncIterator[dict[str, Any]]:
         """Every event after `after`, until no job is queued or running."""
+        import anyio
         import httpx
 
         path = f"/deploy/{upload_id}/events"
@@ -129,7 +129,7 @@ class Api:
             if "event: done" in response.text.split("\n"):
                 return
             if not batch:
-                await asyncio.sleep(0.5)
+                await anyio.sleep(0.5)
 
 
 async def _lines(text: str) -> AsyncIterator[str]:

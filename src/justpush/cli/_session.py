@@ -6,8 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-import anyio
-
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +15,8 @@ if TYPE_CHECKING:
 @asynccontextmanager
 async def session_scope(settings: Settings) -> AsyncIterator[AsyncSession]:
     """A session on the configured database, migrated to head first; the caller commits."""
+    import anyio
+
     from justpush import store
     from justpush.security import prepare_data_dir
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 
 from justpush.errors import AnalysisError
 
@@ -25,6 +24,8 @@ def _parse_sets(values: list[str]) -> dict[str, Any]:
 
 def _dump(data: Any, fmt: str) -> str:
     if fmt == "yaml":
+        import yaml
+
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 

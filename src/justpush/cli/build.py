@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import anyio
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -110,6 +108,10 @@ def build_command(
     upload_id: Annotated[str | None, typer.Option(help="Revision label and pushed tag.")] = None,
 ) -> None:
     """Build an image (and push it) with live progress."""
+    import secrets
+
+    import anyio
+
     from justpush.build import DockerBuilder
     from justpush.registry import RegistryClient, image_reference, parse_reference
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import typer
-import yaml
 
 from ._app import group, load_settings
 
@@ -15,6 +14,8 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of YAML."),
 ) -> None:
     """Print the effective configuration (defaults < file < local file < environment)."""
+    import yaml
+
     from justpush.config import masked_dump
 
     dumped = masked_dump(load_settings(ctx))

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
-import anyio
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -56,6 +54,8 @@ def _run(ctx: typer.Context, server: str | None, token: str | None, user: str | 
         async with open_api(lambda: load_settings(ctx), server, token, user) as api:
             return await work(api)
 
+    import anyio
+
     try:
         return anyio.run(main)
     except KeyboardInterrupt:
@@ -83,6 +83,8 @@ async def _upload(api: Api, source: str) -> str:
         if _UPLOAD_ID.match(source):
             return source
         raise UploadError(f"{source} is neither a folder, an archive, a git URL nor an upload id")
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="justpush-deploy-") as tmp:
         archive = path
         if path.is_dir():

@@ -4,10 +4,8 @@ committed to a Git branch."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import zipfile
 from pathlib import Path, PurePosixPath
 
 import typer
@@ -81,6 +79,9 @@ def _from_folder(ctx: typer.Context, path: Path, image: str, upload_id: str) -> 
 
 
 def _unzip(data: bytes) -> dict[str, str]:
+    import io
+    import zipfile
+
     files: dict[str, str] = {}
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for info in archive.infolist():

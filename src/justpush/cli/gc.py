@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import anyio
 import typer
 from rich.console import Console
 
@@ -37,6 +36,8 @@ def gc(
     config: Path | None = typer.Option(None, "--config", help="Configuration file.", dir_okay=False),
 ) -> None:
     """Remove local images of uploads with no queued or running job."""
+    import anyio
+
     from justpush import build, store
 
     settings = load_settings(ctx, config)

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-import yaml
 
 from justpush.errors import GenerationError
 
@@ -15,6 +14,8 @@ from ._app import group, load_settings
 
 def _load_spec(path: Path) -> tuple[dict[str, Any], str, int | None]:
     """(spec, default name, port) from a spec file (YAML or JSON) or a source folder (analysed)."""
+    import yaml
+
     from justpush.analysis import analyze
 
     if path.is_dir():
@@ -43,6 +44,8 @@ def kong(
     namespace: str | None = typer.Option(None, "--namespace", help="Kubernetes namespace (default: config)."),
 ) -> None:
     """Print the Kong entities a deployment would configure (nothing is touched)."""
+    import yaml
+
     from justpush.k8s import SERVICE_PORT, base_name
     from justpush.kong import KongOptions, KongTarget, openapi_to_kong, to_deck, to_kic
 

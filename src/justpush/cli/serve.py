@@ -6,8 +6,6 @@ from pathlib import Path
 
 import typer
 
-from justpush.logging import configure_logging
-
 from ._app import load_settings
 
 
@@ -21,6 +19,7 @@ def serve(
     import uvicorn
 
     from justpush import store
+    from justpush.logging import configure_logging
     from justpush.web import create_app, default_workers
 
     settings = load_settings(ctx, config)

@@ -9,13 +9,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
-import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import anyio
 
 if TYPE_CHECKING:
     from justpush.config import Settings
@@ -58,6 +54,8 @@ CHUNK = 256 * 1024
 
 def zip_directory(root: Path, dest: Path) -> int:
     """Zip `root` into `dest` in a stable order, skipping SKIPPED_DIRS and symlinks; returns files zipped."""
+    import zipfile
+
     count = 0
     with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for dirpath, dirnames, filenames in os.walk(root):
@@ -74,6 +72,8 @@ def zip_directory(root: Path, dest: Path) -> int:
 
 
 async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
+    import anyio
+
     async with await anyio.open_file(path, "rb") as handle:
         while chunk := await handle.read(CHUNK):
             yield chunk
@@ -147,6 +147,10 @@ def upload(
     user: str | None = typer.Option(None, "--user", help="Owner, when working in-process without a token."),
 ) -> None:
     """Upload source code; prints {"id", "status", "files", "bytes"}."""
+    import tempfile
+
+    import anyio
+
     git_url = source if _URL.match(source) else None
     with tempfile.TemporaryDirectory(prefix="justpush-upload-") as tmp:
         archive: Path | None = None

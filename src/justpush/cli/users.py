@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import anyio
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from justpush.errors import NotFoundError
 
@@ -19,6 +17,8 @@ def create(
     admin: bool = typer.Option(False, "--admin", help="Make the user an administrator."),
 ) -> None:
     """Create a user and print its API token (shown only this once)."""
+    import anyio
+
     from justpush import security, store
 
     settings = load_settings(ctx)
@@ -42,6 +42,8 @@ def token(
     label: str = typer.Option("", "--label", help="What the token is for."),
 ) -> None:
     """Issue another API token for an existing user (shown only this once)."""
+    import anyio
+
     from justpush import security, store
 
     settings = load_settings(ctx)
@@ -61,6 +63,8 @@ def token(
 
 def revoke(ctx: typer.Context, name: str = typer.Argument(..., help="Existing user name.")) -> None:
     """Revoke every API token of a user: refused at once, open streams close within seconds."""
+    import anyio
+
     from justpush import security, store
 
     settings = load_settings(ctx)
@@ -85,6 +89,9 @@ def revoke(ctx: typer.Context, name: str = typer.Argument(..., help="Existing us
 
 def list_users(ctx: typer.Context) -> None:
     """List users."""
+    import anyio
+    from rich.table import Table
+
     from justpush import store
 
     settings = load_settings(ctx)

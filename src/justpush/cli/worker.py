@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import anyio
 import typer
-
-from justpush.logging import configure_logging
 
 from ._app import load_settings
 
@@ -22,7 +19,10 @@ def worker(
     config: Path | None = typer.Option(None, "--config", help="Configuration file.", dir_okay=False),
 ) -> None:
     """Run the pipeline worker until interrupted."""
+    import anyio
+
     from justpush import pipeline, store
+    from justpush.logging import configure_logging
     from justpush.security import load_secret_box, prepare_data_dir
 
     settings = load_settings(ctx, config)

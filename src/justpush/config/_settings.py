@@ -43,7 +43,8 @@ class RegistrySettings(Section):
     provider: str = Field("generic", pattern="^(generic|dockerhub|gcr|ecr)$")
     # Repository path under the registry, e.g. "team/apps"; the image name is <repository>/<app>.
     repository: str = "justpush"
-    insecure: bool = False
+    # Plain HTTP to the registry's API. Unset: only for localhost and 127.0.0.0/8, as Docker treats them.
+    insecure: bool | None = None
     aws_region: str = ""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ DOCKER_HUB_HOST = "docker.io"
 _DOCKER_HUB_API = "https://registry-1.docker.io"
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _NAME_INVALID = re.compile(r"[^a-z0-9._/-]+")
+_LOOPBACK_V4 = ipaddress.ip_network("127.0.0.0/8")
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,20 @@ def api_base_url(settings: RegistrySettings) -> str:
     url = settings.url.strip().rstrip("/")
     if "://" in url:
         return url
-    return f"{'http' if settings.insecure else 'https'}://{host}"
+    insecure = settings.insecure if settings.insecure is not None else _is_loopback(host)
+    return f"{'http' if insecure else 'https'}://{host}"
+
+
+def _is_loopback(host: str) -> bool:
+    """``localhost`` or an address in 127.0.0.0/8 (a port may follow): the registries Docker talks to over
+    plain HTTP without being told to."""
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name) in _LOOPBACK_V4
+    except ValueError:
+        return False
 
 
 def _component(value: str) -> str:

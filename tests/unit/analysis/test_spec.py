@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from justpush.analysis import ExtractedApi, Operation, Parameter, analyze, build_spec, validation_error
+from justpush.analysis._spec import structure_error
 
 APP = "from fastapi import FastAPI\napp = FastAPI()\n@app.get('/pets/{pet_id}')\ndef pet(pet_id: int): ...\n"
 EXISTING_30 = {
@@ -116,3 +117,21 @@ def test_large_documents_are_still_fully_checked() -> None:
     assert bad_type is not None and "/last" in bad_type
     dangling = validation_error(build_spec(_many_paths({"$ref": "#/components/schemas/Missing"})))
     assert dangling == "unresolvable $ref #/components/schemas/Missing"
+
+
+def test_the_generated_spec_check_is_at_least_as_strict_as_the_full_validator() -> None:
+    """The analysis checks its own output with `structure_error` (jsonschema-rs, quick to load)."""
+    ok = build_spec(ExtractedApi(operations=[Operation("post", "/a", request_body={"type": "object"})]))
+    assert structure_error(ok) is None and validation_error(ok) is None
+    no_info = {"openapi": "3.1.0", "paths": {}}
+    assert validation_error(no_info) is not None
+    assert structure_error(no_info) == '"info" is a required property'
+    undeclared = {**ok, "paths": {"/a/{id}": ok["paths"]["/a"]}}
+    assert structure_error(undeclared) == "path parameter 'id' of POST /a/{id} is not declared"
+    # Two mistakes openapi-spec-validator lets through in a 3.1 document.
+    bad_type = build_spec(ExtractedApi(operations=[Operation("post", "/a", request_body={"type": "strnig"})]))
+    assert "invalid schema at #/paths//a/post/requestBody" in str(structure_error(bad_type))
+    dangling = build_spec(
+        ExtractedApi(operations=[Operation("post", "/a", request_body={"$ref": "#/nowhere"})])
+    )
+    assert structure_error(dangling) == "unresolvable $ref #/nowhere"

@@ -34,11 +34,21 @@ def test_docker_hub_defaults() -> None:
     [
         ("localhost:5000", True, "http://localhost:5000"),
         ("localhost:5000", False, "https://localhost:5000"),
+        # Unset: plain HTTP on localhost and 127.0.0.0/8 only, as Docker does.
+        ("localhost:5000", None, "http://localhost:5000"),
+        ("localhost", None, "http://localhost"),
+        ("127.0.0.1:5000", None, "http://127.0.0.1:5000"),
+        ("127.45.6.7:5000", None, "http://127.45.6.7:5000"),
+        ("128.0.0.1:5000", None, "https://128.0.0.1:5000"),
+        ("10.0.0.5:5000", None, "https://10.0.0.5:5000"),
+        ("localhost.example.com:5000", None, "https://localhost.example.com:5000"),
+        ("registry.example.com", None, "https://registry.example.com"),
+        ("10.0.0.5:5000", True, "http://10.0.0.5:5000"),
         ("http://localhost:5001/", False, "http://localhost:5001"),
         ("us-docker.pkg.dev", False, "https://us-docker.pkg.dev"),
     ],
 )
-def test_api_base_url(url: str, insecure: bool, expected: str) -> None:
+def test_api_base_url(url: str, insecure: bool | None, expected: str) -> None:
     assert api_base_url(RegistrySettings(url=url, insecure=insecure)) == expected
 
 
