@@ -272,17 +272,10 @@ def _env_call(index: PythonIndex, module: Module, call: ast.Call, where: str) ->
 def _or_fallbacks(module: Module) -> dict[int, str]:
     """`os.environ.get("X") or "d"`: the call's id -> the literal after `or`."""
     found: dict[int, str] = {}
-    if not module.calls:
-        return found
-    for node in ast.walk(module.tree):
-        if (
-            isinstance(node, ast.BoolOp)
-            and isinstance(node.op, ast.Or)
-            and isinstance(node.values[0], ast.Call)
-        ):
-            default = _default_text(node.values[1])
-            if default is not None:
-                found[id(node.values[0])] = default
+    for call_id, operand in module.or_operands.items():
+        default = _default_text(operand)
+        if default is not None:
+            found[call_id] = default
     return found
 
 
