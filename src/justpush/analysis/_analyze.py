@@ -16,6 +16,7 @@ from ._detect import detect, language_module, resolve_root
 from ._files import MAX_SOURCE_BYTES, ReadLimits, check_deadline, read_limits, read_source
 from ._gc import collection_paused
 from ._model import BackingService, EnvVar, Evidence, ExtractedApi, ProjectProfile
+from ._scope import analysis_scope
 from ._spec import (
     SpecDecision,
     SpecOptions,
@@ -183,6 +184,7 @@ def analyze(root: Path, options: AnalysisOptions | None = None) -> AnalysisResul
     with (
         read_limits(ReadLimits(max_file_bytes=options.max_file_bytes, deadline=deadline)),
         collection_paused(),
+        analysis_scope(),
     ):
         return _analyze(root, options)
 

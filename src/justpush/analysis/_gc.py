@@ -1,11 +1,11 @@
 """Cyclic garbage collection paused while an analysis runs.
 
-An analysis keeps every parsed syntax tree of the project until it ends (about 250 nodes per Python file,
-half a million for 2,000 files), and allocates them fast enough that CPython's collector runs many times in
-between, each run walking the trees built so far again: on 2,000 files that was more CPU time than parsing
-them. Syntax trees hold no reference cycles (the analysis frees what it drops by reference counting), so
-the collector finds nothing there; it resumes when the last running analysis ends. Analyses run in threads,
-so the pause is counted.
+An analysis keeps the syntax tree of every Python file it parsed (up to a few hundred nodes each) until
+it ends, and allocates them fast enough that CPython's collector would run many times meanwhile, each
+run walking all the trees built so far again: on 2,000 files that cost more CPU time than parsing them.
+Syntax trees hold no reference cycles, so the collector has little to find there; the analysis drops
+them when it ends (``_scope``), before the collector resumes with the last running analysis. Analyses
+run in threads, so the pause is counted.
 """
 
 from __future__ import annotations
