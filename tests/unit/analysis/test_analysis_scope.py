@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from justpush.analysis import analyze
+from justpush.analysis import _gc, analyze
 from justpush.analysis._gc import collection_paused
 from justpush.analysis._scope import analysis_scope, once_per_analysis
 from justpush.analysis.python import _frontend
@@ -103,3 +103,27 @@ def test_collection_stays_off_when_it_was_off(gc_enabled: None) -> None:
     with collection_paused():
         assert not gc.isenabled()
     assert not gc.isenabled()
+
+
+def test_overlapping_analyses_do_not_pause_the_collector_forever(
+    gc_enabled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_gc, "MAX_PAUSE_SECONDS", 0.0)
+    first_in = threading.Event()
+    first_may_leave = threading.Event()
+
+    def first() -> None:
+        with collection_paused():
+            first_in.set()
+            first_may_leave.wait(5)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert first_in.wait(5)
+    with collection_paused():
+        assert not gc.isenabled()
+        first_may_leave.set()
+        thread.join(5)
+        # The first one ended past the bound: the collector is back although this analysis still runs.
+        assert gc.isenabled()
+    assert gc.isenabled()
