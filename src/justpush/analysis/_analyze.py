@@ -14,7 +14,9 @@ from justpush.errors import AnalysisError, AnalysisTimeoutError
 
 from ._detect import detect, language_module, resolve_root
 from ._files import MAX_SOURCE_BYTES, ReadLimits, check_deadline, read_limits, read_source
+from ._gc import collection_paused
 from ._model import BackingService, EnvVar, Evidence, ExtractedApi, ProjectProfile
+from ._scope import analysis_scope
 from ._spec import (
     SpecDecision,
     SpecOptions,
@@ -183,7 +185,11 @@ def analyze(root: Path, options: AnalysisOptions | None = None) -> AnalysisResul
     if not root.is_dir():
         raise AnalysisError(f"{root.name or root}: not a folder")
     deadline = time.monotonic() + options.timeout_seconds if options.timeout_seconds else None
-    with read_limits(ReadLimits(max_file_bytes=options.max_file_bytes, deadline=deadline)):
+    with (
+        read_limits(ReadLimits(max_file_bytes=options.max_file_bytes, deadline=deadline)),
+        collection_paused(),
+        analysis_scope(),
+    ):
         return _analyze(root, options)
 
 

@@ -1,21 +1,20 @@
 """The Python extractor (stdlib ``ast``): FastAPI, Flask, Django/DRF routes; env vars; the listening port.
 
-Follows the extractor contract in ``justpush.analysis``. The parsed index is cached per app directory and
-file fingerprint, so ``extract``, ``scan_env``, ``find_port`` and detection parse each file once.
+Follows the extractor contract in ``justpush.analysis``. The parsed index is kept for the running analysis
+(``_scope``), so ``extract``, ``scan_env``, ``find_port`` and detection parse each file once.
 """
 
 from __future__ import annotations
 
 import ast
-import os
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 from .._env import make_env_var, merge_env_vars
-from .._files import SKIPPED_DIRS, evidence_path
+from .._files import evidence_path
 from .._model import EnvVar, Evidence, ExtractedApi, ProjectProfile
+from .._scope import once_per_analysis
 from ._base import FrameworkExtractor
 from ._django import DjangoExtractor
 from ._environ import environ_vars
@@ -24,10 +23,6 @@ from ._flask import FlaskExtractor
 from ._index import External, Module, PythonIndex, Symbol, build_index, const_str, kwarg, literal, simple_name
 from ._resolve import env_prefix
 
-_CACHE_SIZE = 4
-_cache: OrderedDict[tuple[str, tuple[tuple[str, int, int], ...]], tuple[PythonIndex, tuple[str, ...]]] = (
-    OrderedDict()
-)
 _ENV_FUNCS = ("getenv", "get")
 _EXTRACTORS: dict[str, type[FrameworkExtractor]] = {
     e.framework: e for e in (FastApiExtractor, FlaskExtractor, DjangoExtractor)
@@ -46,34 +41,16 @@ class PythonApp:
     evidence: Evidence
 
 
-def _fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:
-    found: list[tuple[str, int, int]] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS and not d.startswith("."))
-        for name in filenames:
-            if name.endswith(".py"):
-                try:
-                    stat = os.stat(os.path.join(dirpath, name))
-                except OSError:
-                    continue
-                found.append((os.path.join(dirpath, name), stat.st_mtime_ns, stat.st_size))
-    return tuple(sorted(found))
-
-
 def load_index(root: Path) -> tuple[PythonIndex, list[str]]:
-    """The project's index and the warnings reading it produced (a fresh list each call)."""
-    key = (str(root.resolve()), _fingerprint(root))
-    cached = _cache.get(key)
-    if cached is None:
-        warnings: list[str] = []
-        index = build_index(root, warnings)
-        cached = (index, tuple(warnings))
-        _cache[key] = cached
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    else:
-        _cache.move_to_end(key)
-    return cached[0], list(cached[1])
+    """The project's index (built once per analysis) and the warnings reading it produced (a fresh list)."""
+    index, warnings = once_per_analysis(("python-index", str(root.resolve())), lambda: _build_index(root))
+    return index, list(warnings)
+
+
+def _build_index(root: Path) -> tuple[PythonIndex, tuple[str, ...]]:
+    warnings: list[str] = []
+    index = build_index(root, warnings)
+    return index, tuple(warnings)
 
 
 # ---- the extractor contract ---------------------------------------------------------------------
@@ -274,17 +251,10 @@ def _env_call(index: PythonIndex, module: Module, call: ast.Call, where: str) ->
 def _or_fallbacks(module: Module) -> dict[int, str]:
     """`os.environ.get("X") or "d"`: the call's id -> the literal after `or`."""
     found: dict[int, str] = {}
-    if not module.calls:
-        return found
-    for node in ast.walk(module.tree):
-        if (
-            isinstance(node, ast.BoolOp)
-            and isinstance(node.op, ast.Or)
-            and isinstance(node.values[0], ast.Call)
-        ):
-            default = _default_text(node.values[1])
-            if default is not None:
-                found[id(node.values[0])] = default
+    for call_id, operand in module.or_operands.items():
+        default = _default_text(operand)
+        if default is not None:
+            found[call_id] = default
     return found
 
 

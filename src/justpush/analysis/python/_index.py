@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +98,8 @@ class Module:
     # Filled only for walked files (see _WALK_TRIGGERS).
     calls: list[ast.Call] = field(default_factory=list)
     subscripts: list[ast.Subscript] = field(default_factory=list)
+    # `call() or <operand>` (an env lookup with its fallback): id of the call -> the operand.
+    or_operands: dict[int, ast.expr] = field(default_factory=dict)
 
     @property
     def package(self) -> str:
@@ -387,11 +390,27 @@ def _read_function_body(module: Module, body: list[ast.stmt]) -> None:
 
 
 def _walk(module: Module) -> None:
-    for node in ast.walk(module.tree):
+    """One pass over the tree for everything the env/port scans need, in ``ast.walk``'s order.
+
+    Inlined rather than ``ast.walk``: its generator per node made the walk cost as much as the parse.
+    """
+    todo: deque[ast.AST] = deque([module.tree])
+    while todo:
+        node = todo.popleft()
         if isinstance(node, ast.Call):
             module.calls.append(node)
         elif isinstance(node, ast.Subscript):
             module.subscripts.append(node)
+        elif isinstance(node, ast.BoolOp):
+            first = node.values[0]
+            if isinstance(node.op, ast.Or) and isinstance(first, ast.Call):
+                module.or_operands[id(first)] = node.values[1]
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                todo.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
+                todo.append(value)
 
 
 def class_attributes(cls: ast.ClassDef) -> dict[str, ast.expr]:
