@@ -511,6 +511,30 @@ def _isolation_acl(group: str, user: dict[str, Any] | None, where: str) -> dict[
     return {"allow": allow, "hide_groups_header": True, **user}
 
 
+def _shared_auth(
+    routes: list[KongRoute],
+    doc_layer: _Layer,
+    route_layers: Mapping[str, _Layer],
+    auth_plans: Mapping[str, AuthPlan],
+) -> AuthPlan | None:
+    """The auth every route has, when it can live once on the service instead of on each route.
+
+    Only when every route of the service gets the identical plugins: a public route (``security: []``)
+    or one with other schemes keeps the service clear of auth. Alternatives with the anonymous consumer
+    stay on the routes (their request-termination is scoped to route and consumer), and so does auth
+    whose plugin (or acl) a document or route extension also configures.
+    """
+    first = auth_plans[routes[0].id]
+    if not first.plugins or first.anonymous or first.terminate_anonymous:
+        return None
+    if any(auth_plans[route.id].plugins != first.plugins for route in routes):
+        return None
+    names = {*first.plugins, "acl"}
+    if names & doc_layer.keys() or any(names & route_layers[route.id].keys() for route in routes):
+        return None
+    return first
+
+
 def _plugins(
     upload: str,
     service: KongService,
@@ -530,6 +554,9 @@ def _plugins(
     on_service = {
         name: config for name, config in doc_layer.items() if config is not None and name not in per_route
     }
+    shared = _shared_auth(routes, doc_layer, route_layers, auth_plans)
+    if shared is not None:
+        on_service.update(shared.plugins)
     # Auth on the service authenticates every route, so the service gets the acl too.
     service_auth = bool(on_service.keys() & CONSUMER_AUTH_PLUGINS)
     if service_auth:
@@ -549,7 +576,7 @@ def _plugins(
                 continue
             if name in layer or name in per_route:
                 own[name] = effective
-        plan = auth_plans[route.id]
+        plan = AuthPlan() if shared is not None else auth_plans[route.id]
         for name, config in plan.plugins.items():
             merged = {**config, **(own.get(name) or {})}
             if plan.anonymous and anonymous is not None:

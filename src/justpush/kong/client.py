@@ -126,8 +126,17 @@ class KongClient:
         if token:
             headers["Kong-Admin-Token"] = token
         self._settings = settings
+        # One keep-alive connection per request in flight: httpcore scans every pooled connection on
+        # each request, so a pool larger than the concurrency only costs CPU.
+        limits = httpx.Limits(
+            max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
+        )
         self._http = httpx.AsyncClient(
-            base_url=base, headers=headers, timeout=settings.timeout_seconds, transport=transport
+            base_url=base,
+            headers=headers,
+            timeout=settings.timeout_seconds,
+            transport=transport,
+            limits=limits,
         )
         self._limit = asyncio.Semaphore(settings.concurrency)
 

@@ -22,3 +22,9 @@ def plugins_on(config: KongConfig, operation: str) -> dict[str, dict[str, Any]]:
 
 def service_plugins(config: KongConfig) -> dict[str, dict[str, Any]]:
     return {p.name: p.config for p in config.plugins if p.service_id == config.service.id}
+
+
+def effective_plugins(config: KongConfig, operation: str) -> dict[str, dict[str, Any]]:
+    """What runs on the route (without consumer-scoped plugins): the service's plugins, and the route's
+    own where it has a plugin of the same name (Kong prefers the more specific one)."""
+    return {**service_plugins(config), **plugins_on(config, operation)}

@@ -178,3 +178,46 @@ def test_openid_connect_next_to_consumer_auth_warns() -> None:
     config = openapi_to_kong(spec, KongTarget(upload_id="o", name="o"), KongOptions())
     assert "acl" in plugins_on(config, "GET /x")
     assert any("openid-connect users must be mapped" in w for w in config.warnings)
+
+
+def all_authenticated(upload_id: str) -> KongConfig:
+    spec = make_spec(
+        {"/orders": {"get": {"operationId": "orders"}}, "/items": {"get": {"operationId": "items"}}},
+        security=[{"key": []}],
+        components={"securitySchemes": {"key": KEY}},
+    )
+    options = KongOptions(
+        developers=(Developer(username="dev", api_key=SecretStr(f"key-{upload_id}")),),
+        rate_limit=None,
+        cors=None,
+    )
+    target = KongTarget(upload_id=upload_id, name=f"app-{upload_id}", url=f"http://{upload_id}.backend")
+    return openapi_to_kong(spec, target, options)
+
+
+def test_auth_every_route_shares_lives_once_on_the_service() -> None:
+    config = all_authenticated("a")
+    service = {p.name: p.config for p in config.plugins if p.service_id}
+    assert service["key-auth"]["key_names"] == ["X-Key"]
+    assert service["acl"] == {"allow": [acl_group("a")], "hide_groups_header": True}
+    for operation in ("GET /orders", "GET /items"):
+        assert not {"key-auth", "acl"} & set(plugins_on(config, operation))
+
+
+def test_a_public_route_keeps_auth_off_the_service() -> None:
+    config = upload("a")  # /orders authenticated, /health `security: []`
+    assert not [p for p in config.plugins if p.service_id and p.name in ("key-auth", "acl")]
+    assert {"key-auth", "acl"} <= set(plugins_on(config, "GET /orders"))
+    assert not {"key-auth", "acl"} & set(plugins_on(config, "GET /health"))
+
+
+async def test_service_level_auth_isolates_uploads_through_the_gateway() -> None:
+    admin_app = await gateway_for([all_authenticated("a"), all_authenticated("b")])
+    proxy = create_proxy(admin_app, transport=httpx.MockTransport(upstream))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=proxy), base_url="http://gw") as gw:
+        for path in ("/app-b/orders", "/app-b/items"):
+            assert (await gw.get(path)).status_code == 401
+            foreign = await gw.get(path, headers={"X-Key": "key-a"})
+            assert (foreign.status_code, foreign.json()) == (403, FORBIDDEN)
+            own = await gw.get(path, headers={"X-Key": "key-b"})
+            assert (own.status_code, own.json()["consumer"]) == (200, "app-b_dev")

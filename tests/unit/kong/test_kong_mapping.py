@@ -22,7 +22,7 @@ from justpush.kong import (
     openapi_to_kong,
 )
 from tests.kong_emulator._store import _path_error, kong_regex_to_python
-from tests.unit.kong.kong_helpers import make_spec, plugins_on, route_for, service_plugins
+from tests.unit.kong.kong_helpers import effective_plugins, make_spec, plugins_on, route_for, service_plugins
 
 GET: dict[str, Any] = {"get": {"responses": {"200": {"description": "ok"}}}}
 # The upload's own first path segment (`<target name>-<upload id>`), before every route.
@@ -425,10 +425,12 @@ def test_single_scheme(
 ) -> None:
     result = openapi_to_kong(secured(security), target, options)
     auth = {
-        k: v for k, v in plugins_on(result, "GET /items").items() if k not in ("cors", "rate-limiting", "acl")
+        k: v
+        for k, v in effective_plugins(result, "GET /items").items()
+        if k not in ("cors", "rate-limiting", "acl", "request-transformer")
     }
     assert auth == {plugin: config}
-    assert plugins_on(result, "GET /items")["acl"] == {
+    assert effective_plugins(result, "GET /items")["acl"] == {
         "allow": ["justpush-upload-u1"],
         "hide_groups_header": True,
     }
@@ -437,17 +439,21 @@ def test_single_scheme(
 
 def test_openid_connect_is_emitted_with_warning(target: KongTarget, options: KongOptions) -> None:
     result = openapi_to_kong(secured([{"oidc": []}]), target, options)
-    assert plugins_on(result, "GET /items")["openid-connect"]["issuer"].startswith("https://id.example/")
+    assert effective_plugins(result, "GET /items")["openid-connect"]["issuer"].startswith(
+        "https://id.example/"
+    )
     assert any("Enterprise" in w for w in result.warnings)
 
 
 def test_operation_security_overrides_document(target: KongTarget, options: KongOptions) -> None:
     public = openapi_to_kong(secured([{"header_key": []}], op_security=[]), target, options)
-    assert not {"key-auth", "jwt"} & set(plugins_on(public, "GET /items"))
+    assert not {"key-auth", "jwt"} & set(effective_plugins(public, "GET /items"))
     other = openapi_to_kong(secured([{"header_key": []}], op_security=[{"bearer": []}]), target, options)
-    assert "jwt" in plugins_on(other, "GET /items") and "key-auth" not in plugins_on(other, "GET /items")
+    assert "jwt" in effective_plugins(other, "GET /items") and "key-auth" not in effective_plugins(
+        other, "GET /items"
+    )
     none = openapi_to_kong(secured(None), target, options)
-    assert not {"key-auth", "jwt"} & set(plugins_on(none, "GET /items"))
+    assert not {"key-auth", "jwt"} & set(effective_plugins(none, "GET /items"))
 
 
 def test_or_alternatives_use_anonymous_and_termination(target: KongTarget, options: KongOptions) -> None:
@@ -455,7 +461,7 @@ def test_or_alternatives_use_anonymous_and_termination(target: KongTarget, optio
         secured([{"header_key": []}, {"query_key": []}, {"bearer": []}]), target, options
     )
     route = route_for(result, "GET /items")
-    plugins = plugins_on(result, "GET /items")
+    plugins = effective_plugins(result, "GET /items")
     anonymous = next(c for c in result.consumers if c.username == "petstore_anonymous")
     assert plugins["key-auth"]["key_names"] == ["X-API-Key", "api_key"]
     assert plugins["key-auth"]["key_in_header"] and plugins["key-auth"]["key_in_query"]
@@ -466,13 +472,13 @@ def test_or_alternatives_use_anonymous_and_termination(target: KongTarget, optio
 
 def test_optional_auth_has_no_termination(target: KongTarget, options: KongOptions) -> None:
     result = openapi_to_kong(secured([{"header_key": []}, {}]), target, options)
-    assert "anonymous" in plugins_on(result, "GET /items")["key-auth"]
+    assert "anonymous" in effective_plugins(result, "GET /items")["key-auth"]
     assert not [p for p in result.plugins if p.name == "request-termination"]
 
 
 def test_and_requirement_configures_all_without_anonymous(target: KongTarget, options: KongOptions) -> None:
     result = openapi_to_kong(secured([{"header_key": [], "bearer": []}]), target, options)
-    plugins = plugins_on(result, "GET /items")
+    plugins = effective_plugins(result, "GET /items")
     assert {"key-auth", "jwt"} <= set(plugins)
     assert "anonymous" not in plugins["key-auth"] and "anonymous" not in plugins["jwt"]
     with pytest.raises(GenerationError, match="only one credential of a kind"):
@@ -481,7 +487,7 @@ def test_and_requirement_configures_all_without_anonymous(target: KongTarget, op
 
 def test_and_inside_or_picks_first_supported_with_warning(target: KongTarget, options: KongOptions) -> None:
     result = openapi_to_kong(secured([{"basic": [], "bearer": []}, {"header_key": []}]), target, options)
-    plugins = plugins_on(result, "GET /items")
+    plugins = effective_plugins(result, "GET /items")
     assert {"basic-auth", "jwt"} <= set(plugins) and "key-auth" not in plugins
     assert any("only the first supported one" in w for w in result.warnings)
 
@@ -490,7 +496,7 @@ def test_cookie_api_key_is_a_clear_error(target: KongTarget, options: KongOption
     with pytest.raises(GenerationError, match=r"cookie \('session'\).*in: header"):
         openapi_to_kong(secured([{"cookie_key": []}]), target, options)
     dropped = openapi_to_kong(secured([{"cookie_key": []}, {"header_key": []}]), target, options)
-    assert "key-auth" in plugins_on(dropped, "GET /items")
+    assert "key-auth" in effective_plugins(dropped, "GET /items")
     assert any("cookie" in w and "dropped" in w for w in dropped.warnings)
 
 
@@ -511,7 +517,7 @@ def test_swagger2_security_definitions(target: KongTarget, options: KongOptions)
     }
     result = openapi_to_kong(spec, target, options)
     assert result.routes[0].paths == ("~/petstore-u1(?<jp_path>/v1/x)$",)
-    assert "basic-auth" in plugins_on(result, "GET /x")
+    assert "basic-auth" in effective_plugins(result, "GET /x")
 
 
 # ------------------------------------------------------------------ consumers
