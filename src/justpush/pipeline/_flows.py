@@ -48,6 +48,7 @@ from ._release import (
 from ._release_phase import run_release_phase
 from ._services import Services
 from ._smoke import GATEWAY_SETTLING, SmokeResult, run_smoke, smoke_paths
+from ._start_check import plan_start_check
 from ._status import DeploymentStatus as S
 from ._together import timed, together
 
@@ -184,7 +185,7 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
         pushing = True
         # The sandboxed start check runs beside the push: the image goes to the cluster only once both
         # are done, and a failure of either stops the other (the pushed tag is then deleted below).
-        checked = sandbox_check(ctx, services, release, local_tag)
+        checked = sandbox_check(ctx, services, release, built, owner_id=upload.owner_id)
         pushed, _ = await together(push_image(ctx, services, local_tag, reference), checked)
     except BaseException:
         if pushing and not ctx.lost:
@@ -214,28 +215,48 @@ async def push_image(
     return pushed
 
 
-async def sandbox_check(ctx: JobContext, services: Services, release: Release, local_tag: str) -> None:
-    """Start the image under the sandbox runtime (gVisor), with no network and the deployment's env."""
+async def sandbox_check(
+    ctx: JobContext, services: Services, release: Release, built: build.BuiltImage, *, owner_id: int
+) -> None:
+    """Start the image under the sandbox runtime (gVisor), with no network and the deployment's env;
+    skipped when the same image passed under the same inputs before (`_start_check`)."""
     runtime = ctx.settings.build.sandbox.runtime
     if not runtime:
         return
+    plan = plan_start_check(ctx.settings.build.sandbox, release.app(), built.run_digest)
+    digest, inputs = plan.run_digest, plan.inputs_hash()
+    async with ctx.sessions() as session:
+        passed = await store.start_check_passed(
+            session, owner_id=owner_id, run_digest=digest, inputs_hash=inputs
+        )
+    if passed:
+        data = {"run_digest": digest, "inputs_hash": inputs, "skipped": True}
+        await ctx.event(S.PUSHING.value, "progress", plan.skipped_message(), data)
+        return
     await ctx.event(S.PUSHING.value, "progress", f"starting the image under runtime {runtime}")
-    app = release.app()
-    layout = k8s.writable_layout(app)
-    environment = {**layout.environment, **{entry.name: entry.value for entry in app.env}}
     timing: dict[str, float] = {}
     await timed(
         "verify",
         timing,
         lambda: services.builder.verify(
-            local_tag,
+            built.tag,
             upload_id=ctx.upload_id,
-            environment=environment,
-            writable_dirs=layout.empty_dirs,
-            writable_root=layout.writable_root,
+            grace_seconds=plan.grace_seconds,
+            environment=plan.environment,
+            writable_dirs=plan.writable_dirs,
+            writable_root=plan.writable_root,
         ),
     )
-    await ctx.event(S.PUSHING.value, "progress", f"the image starts under runtime {runtime}", timing)
+    async with ctx.transaction() as session:
+        await store.record_start_check(
+            session, owner_id=owner_id, run_digest=digest, inputs_hash=inputs, job_id=ctx.job_id
+        )
+    await ctx.event(
+        S.PUSHING.value,
+        "progress",
+        f"the image starts under runtime {runtime}",
+        {**timing, "run_digest": digest},
+    )
 
 
 async def scan_context(
