@@ -188,15 +188,27 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
         checked = sandbox_check(ctx, services, release, built, owner_id=upload.owner_id)
         pushed, _ = await together(push_image(ctx, services, local_tag, reference), checked)
     except BaseException:
-        if pushing and not ctx.lost:
-            await undo_push(ctx, services, str(reference), S.PUSHING.value)
+        try:
+            if pushing and not ctx.lost:
+                await undo_push(ctx, services, str(reference), S.PUSHING.value)
+        finally:
+            await remove_local_images(ctx, services, local_tag, str(reference))
         raise
     finally:
-        await remove_local_images(ctx, services, local_tag, str(reference))
         await ctx.flush_logs()
-    await roll_out(
-        ctx, services, replace(release, image=pushed.pinned), previous=previous, pushed=str(reference)
-    )
+    # The engine's copies go while the cluster rolls out (recovery removes them after a crash too).
+    cleanup = asyncio.ensure_future(remove_local_images(ctx, services, local_tag, str(reference)))
+    try:
+        await roll_out(
+            ctx,
+            services,
+            replace(release, image=pushed.pinned),
+            previous=previous,
+            pushed=str(reference),
+            beside=cleanup,
+        )
+    finally:
+        await cleanup
 
 
 async def push_image(
@@ -338,8 +350,13 @@ async def roll_out(
     *,
     previous: DeploymentRevision | None,
     pushed: str | None = None,
+    beside: asyncio.Future[None] | None = None,
 ) -> None:
-    """Kubernetes, Kong, smoke test, revision; a failed rollout is undone, with the tag this run `pushed`."""
+    """Kubernetes, Kong, smoke test, revision; a failed rollout is undone, with the tag this run `pushed`.
+
+    `beside` is work of the job running meanwhile (removing local images): its warnings count, so it
+    ends before the final status.
+    """
     await ctx.set_status(S.DEPLOYING)
     await check_namespace(ctx, release.namespace(ctx.settings), S.DEPLOYING.value)
     namespace = release.namespace(ctx.settings)
@@ -449,6 +466,8 @@ async def roll_out(
             created_by=ctx.user_id,
         )
     await commit_gitops(ctx, revision, S.VERIFYING.value)
+    if beside is not None:
+        await beside
     final = S.DEPLOYED_WITH_WARNINGS if ctx.warnings else S.DEPLOYED
     await ctx.set_status(
         final,
@@ -671,7 +690,8 @@ async def verify(
         )
 
     settle = ctx.settings.deployment.smoke_settle_seconds
-    results = await run_smoke("service", via_service, paths, settle=settle)
+    # Through the Service and through the gateway side by side: neither waits for the other.
+    smokes = [run_smoke("service", via_service, paths, settle=settle)]
     if through_gateway and services.gateway_http is not None:
         key = (await ctx.developer_key()).get_secret_value()
         prefix = kong.gateway_prefix(*kong_inputs(ctx.settings, release, info))
@@ -679,9 +699,12 @@ async def verify(
         async def via_gateway(path: str) -> int:
             return await services.gateway_get(prefix + path, key)
 
-        results += await run_smoke(
-            "gateway", via_gateway, paths, authenticated=True, settle=settle, settling=GATEWAY_SETTLING
+        smokes.append(
+            run_smoke(
+                "gateway", via_gateway, paths, authenticated=True, settle=settle, settling=GATEWAY_SETTLING
+            )
         )
+    results = [result for batch in await asyncio.gather(*smokes) for result in batch]
     passed = sum(r.ok for r in results)
     await ctx.event(
         S.VERIFYING.value,
