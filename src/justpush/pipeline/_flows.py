@@ -628,8 +628,10 @@ async def undo_interrupted(
 
 async def describe(ctx: JobContext, services: Services, release: Release, deployment: str) -> dict[str, Any]:
     namespace = release.namespace(ctx.settings)
-    pods = await services.cluster.pod_status(ctx.upload_id, namespace=namespace)
-    service = await services.cluster.service_endpoint(ctx.upload_id, namespace=namespace)
+    pods, service = await asyncio.gather(
+        services.cluster.pod_status(ctx.upload_id, namespace=namespace),
+        services.cluster.service_endpoint(ctx.upload_id, namespace=namespace),
+    )
     return {
         "namespace": namespace,
         "deployment": deployment,
