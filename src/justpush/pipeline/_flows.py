@@ -692,8 +692,7 @@ async def verify(
         )
 
     settle = ctx.settings.deployment.smoke_settle_seconds
-    # Through the Service and through the gateway side by side: neither waits for the other.
-    smokes = [run_smoke("service", via_service, paths, settle=settle)]
+    results = await run_smoke("service", via_service, paths, settle=settle)
     if through_gateway and services.gateway_http is not None:
         key = (await ctx.developer_key()).get_secret_value()
         prefix = kong.gateway_prefix(*kong_inputs(ctx.settings, release, info))
@@ -701,12 +700,9 @@ async def verify(
         async def via_gateway(path: str) -> int:
             return await services.gateway_get(prefix + path, key)
 
-        smokes.append(
-            run_smoke(
-                "gateway", via_gateway, paths, authenticated=True, settle=settle, settling=GATEWAY_SETTLING
-            )
+        results += await run_smoke(
+            "gateway", via_gateway, paths, authenticated=True, settle=settle, settling=GATEWAY_SETTLING
         )
-    results = [result for batch in await asyncio.gather(*smokes) for result in batch]
     passed = sum(r.ok for r in results)
     await ctx.event(
         S.VERIFYING.value,
