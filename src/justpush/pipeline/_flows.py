@@ -10,7 +10,8 @@ previous revision (if any) keeps serving and no object is orphaned:
 - Kong fails → the app keeps running; the deployment ends DEPLOYED_WITH_WARNINGS with the reason, and
   when Kong could not answer, the sync is owed and done by a `gateway` job once it answers.
 - steps that do not depend on each other run side by side (`together`): the sandboxed start check
-  beside the push, the Kong sync beside the rollout wait; a failed rollout also undoes that Kong sync.
+  beside the push (skipped for an image that passed it before, `_start_check`), the Kong sync and the
+  removal of local images beside the rollout wait; a failed rollout also undoes that Kong sync.
 
 A job names its image before building it (`JobContext.record_artifacts`), so recovery after a crash in
 any stage knows what to remove (`undo_interrupted`). A worker that lost the job's lease (LeaseLost)
