@@ -20,6 +20,7 @@ from ._dockerfile import (
     default_environment,
     render_dockerfile,
 )
+from ._identity import run_digest
 from ._lint import LintFinding, Severity, lint_dockerfile
 from ._runtime import RuntimeChoice
 from .client import UPLOAD_LABEL, BuiltImage, DockerBuilder, LocalImage, SandboxRun
@@ -47,4 +48,5 @@ __all__ = [
     "lint_dockerfile",
     "prepare_dockerfile",
     "render_dockerfile",
+    "run_digest",
 ]

@@ -29,6 +29,7 @@ from justpush.errors import DockerError, StageFailed
 
 from ._context import DOCKERFILE_NAME, context_archive
 from ._failure import StepLog, failure_message, first_errors
+from ._identity import run_digest
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ class BuiltImage:
     image_id: str
     tag: str
     size: int
+    # What a container of the image runs, labels aside (`run_digest`).
+    run_digest: str
 
 
 @dataclass(frozen=True)
@@ -240,7 +243,9 @@ class DockerBuilder:
             raise StageFailed("build", failure_message(error, state.step, state.tail), details=details)
         with _docker_errors("inspecting the built image"):
             attrs = await anyio.to_thread.run_sync(client.api.inspect_image, state.image_id)
-        return BuiltImage(image_id=state.image_id, tag=tag, size=int(attrs.get("Size", 0)))
+        return BuiltImage(
+            image_id=state.image_id, tag=tag, size=int(attrs.get("Size", 0)), run_digest=run_digest(attrs)
+        )
 
     async def run_sandboxed(
         self,

@@ -240,8 +240,10 @@ class K8sClient:
 
     async def discover(self) -> ClusterInfo:
         """Server version and which HPA / PDB API versions to render (newest served)."""
-        version = await self._get_json("/version", "discover version", None)
-        groups = await self._get_json("/apis", "discover API groups", None)
+        version, groups = await asyncio.gather(
+            self._get_json("/version", "discover version", None),
+            self._get_json("/apis", "discover API groups", None),
+        )
         served = {v["groupVersion"] for g in groups.get("groups", []) for v in g.get("versions", [])}
         hpa = next((v for v in ("autoscaling/v2", "autoscaling/v2beta2") if v in served), None)
         pdb = next((v for v in ("policy/v1", "policy/v1beta1") if v in served), None)

@@ -10,7 +10,8 @@ previous revision (if any) keeps serving and no object is orphaned:
 - Kong fails → the app keeps running; the deployment ends DEPLOYED_WITH_WARNINGS with the reason, and
   when Kong could not answer, the sync is owed and done by a `gateway` job once it answers.
 - steps that do not depend on each other run side by side (`together`): the sandboxed start check
-  beside the push, the Kong sync beside the rollout wait; a failed rollout also undoes that Kong sync.
+  beside the push (skipped for an image that passed it before, `_start_check`), the Kong sync and the
+  removal of local images beside the rollout wait; a failed rollout also undoes that Kong sync.
 
 A job names its image before building it (`JobContext.record_artifacts`), so recovery after a crash in
 any stage knows what to remove (`undo_interrupted`). A worker that lost the job's lease (LeaseLost)
@@ -48,6 +49,7 @@ from ._release import (
 from ._release_phase import run_release_phase
 from ._services import Services
 from ._smoke import GATEWAY_SETTLING, SmokeResult, run_smoke, smoke_paths
+from ._start_check import plan_start_check
 from ._status import DeploymentStatus as S
 from ._together import timed, together
 
@@ -184,18 +186,30 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
         pushing = True
         # The sandboxed start check runs beside the push: the image goes to the cluster only once both
         # are done, and a failure of either stops the other (the pushed tag is then deleted below).
-        checked = sandbox_check(ctx, services, release, local_tag)
+        checked = sandbox_check(ctx, services, release, built, owner_id=upload.owner_id)
         pushed, _ = await together(push_image(ctx, services, local_tag, reference), checked)
     except BaseException:
-        if pushing and not ctx.lost:
-            await undo_push(ctx, services, str(reference), S.PUSHING.value)
+        try:
+            if pushing and not ctx.lost:
+                await undo_push(ctx, services, str(reference), S.PUSHING.value)
+        finally:
+            await remove_local_images(ctx, services, local_tag, str(reference))
         raise
     finally:
-        await remove_local_images(ctx, services, local_tag, str(reference))
         await ctx.flush_logs()
-    await roll_out(
-        ctx, services, replace(release, image=pushed.pinned), previous=previous, pushed=str(reference)
-    )
+    # The engine's copies go while the cluster rolls out (recovery removes them after a crash too).
+    cleanup = asyncio.ensure_future(remove_local_images(ctx, services, local_tag, str(reference)))
+    try:
+        await roll_out(
+            ctx,
+            services,
+            replace(release, image=pushed.pinned),
+            previous=previous,
+            pushed=str(reference),
+            beside=cleanup,
+        )
+    finally:
+        await cleanup
 
 
 async def push_image(
@@ -214,28 +228,48 @@ async def push_image(
     return pushed
 
 
-async def sandbox_check(ctx: JobContext, services: Services, release: Release, local_tag: str) -> None:
-    """Start the image under the sandbox runtime (gVisor), with no network and the deployment's env."""
+async def sandbox_check(
+    ctx: JobContext, services: Services, release: Release, built: build.BuiltImage, *, owner_id: int
+) -> None:
+    """Start the image under the sandbox runtime (gVisor), with no network and the deployment's env;
+    skipped when the same image passed under the same inputs before (`_start_check`)."""
     runtime = ctx.settings.build.sandbox.runtime
     if not runtime:
         return
+    plan = plan_start_check(ctx.settings.build.sandbox, release.app(), built.run_digest)
+    digest, inputs = plan.run_digest, plan.inputs_hash()
+    async with ctx.sessions() as session:
+        passed = await store.start_check_passed(
+            session, owner_id=owner_id, run_digest=digest, inputs_hash=inputs
+        )
+    if passed:
+        data = {"run_digest": digest, "inputs_hash": inputs, "skipped": True}
+        await ctx.event(S.PUSHING.value, "progress", plan.skipped_message(), data)
+        return
     await ctx.event(S.PUSHING.value, "progress", f"starting the image under runtime {runtime}")
-    app = release.app()
-    layout = k8s.writable_layout(app)
-    environment = {**layout.environment, **{entry.name: entry.value for entry in app.env}}
     timing: dict[str, float] = {}
     await timed(
         "verify",
         timing,
         lambda: services.builder.verify(
-            local_tag,
+            built.tag,
             upload_id=ctx.upload_id,
-            environment=environment,
-            writable_dirs=layout.empty_dirs,
-            writable_root=layout.writable_root,
+            grace_seconds=plan.grace_seconds,
+            environment=plan.environment,
+            writable_dirs=plan.writable_dirs,
+            writable_root=plan.writable_root,
         ),
     )
-    await ctx.event(S.PUSHING.value, "progress", f"the image starts under runtime {runtime}", timing)
+    async with ctx.transaction() as session:
+        await store.record_start_check(
+            session, owner_id=owner_id, run_digest=digest, inputs_hash=inputs, job_id=ctx.job_id
+        )
+    await ctx.event(
+        S.PUSHING.value,
+        "progress",
+        f"the image starts under runtime {runtime}",
+        {**timing, "run_digest": digest},
+    )
 
 
 async def scan_context(
@@ -317,8 +351,13 @@ async def roll_out(
     *,
     previous: DeploymentRevision | None,
     pushed: str | None = None,
+    beside: asyncio.Future[None] | None = None,
 ) -> None:
-    """Kubernetes, Kong, smoke test, revision; a failed rollout is undone, with the tag this run `pushed`."""
+    """Kubernetes, Kong, smoke test, revision; a failed rollout is undone, with the tag this run `pushed`.
+
+    `beside` is work of the job running meanwhile (removing local images): its warnings count, so it
+    ends before the final status.
+    """
     await ctx.set_status(S.DEPLOYING)
     await check_namespace(ctx, release.namespace(ctx.settings), S.DEPLOYING.value)
     namespace = release.namespace(ctx.settings)
@@ -428,6 +467,8 @@ async def roll_out(
             created_by=ctx.user_id,
         )
     await commit_gitops(ctx, revision, S.VERIFYING.value)
+    if beside is not None:
+        await beside
     final = S.DEPLOYED_WITH_WARNINGS if ctx.warnings else S.DEPLOYED
     await ctx.set_status(
         final,
@@ -588,8 +629,10 @@ async def undo_interrupted(
 
 async def describe(ctx: JobContext, services: Services, release: Release, deployment: str) -> dict[str, Any]:
     namespace = release.namespace(ctx.settings)
-    pods = await services.cluster.pod_status(ctx.upload_id, namespace=namespace)
-    service = await services.cluster.service_endpoint(ctx.upload_id, namespace=namespace)
+    pods, service = await asyncio.gather(
+        services.cluster.pod_status(ctx.upload_id, namespace=namespace),
+        services.cluster.service_endpoint(ctx.upload_id, namespace=namespace),
+    )
     return {
         "namespace": namespace,
         "deployment": deployment,

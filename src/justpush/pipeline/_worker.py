@@ -19,8 +19,8 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from datetime import timedelta
 from typing import Any
 
@@ -154,11 +154,16 @@ class PipelineWorker:
         # Jobs of dead workers being recovered now, and whether the first look for them has finished.
         self.recovering: dict[str, DeploymentJob] = {}
         self.first_recovery_done = False
+        # While the worker runs (`async with`), its jobs share one set of clients, opened for the first
+        # job: opening them (TLS contexts, kubeconfig, first connections) costs ~0.2 s per job.
+        self._kept: AsyncExitStack | None = None
+        self._services: Services | None = None
 
     def wake(self) -> None:
         self._wake.set()
 
     async def __aenter__(self) -> PipelineWorker:
+        self._kept = AsyncExitStack()
         # Recovery may take minutes (undoing rollouts): it runs beside the job loop, never before it.
         loop = asyncio.get_running_loop()
         self._tasks = [
@@ -173,6 +178,20 @@ class PipelineWorker:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._kept is not None:
+            kept, self._kept, self._services = self._kept, None, None
+            await kept.aclose()
+
+    @contextlib.asynccontextmanager
+    async def _job_services(self) -> AsyncIterator[Services]:
+        """The clients a job uses: the worker's kept ones while it runs, else a set for this job alone."""
+        if self._kept is None:
+            async with self.services_factory(self.settings) as services:
+                yield services
+            return
+        if self._services is None:
+            self._services = await self._kept.enter_async_context(self.services_factory(self.settings))
+        yield self._services
 
     def recovery_status(self) -> dict[str, Any]:
         """What /readyz reports: whether the first recovery pass ran, and the jobs being recovered."""
@@ -258,7 +277,7 @@ class PipelineWorker:
         logger.info("job started", extra=log_extra)
         error: str | None = None
         try:
-            async with self.services_factory(self.settings) as services:
+            async with self._job_services() as services:
                 await self._dispatch(ctx, fence(services, ctx), job)
         except LeaseLost:
             pass

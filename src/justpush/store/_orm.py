@@ -224,6 +224,25 @@ class DeploymentJob(Base):
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class StartCheck(Base):
+    """A sandboxed start check an image passed, per owner: the same image under the same check inputs
+    (`pipeline` hashes them) would pass again, so the pipeline skips it.
+
+    Keyed on what the image runs (`build.run_digest`), not on its id: a re-upload of the same files
+    differs only in labels. Per owner, so whether an image was checked never leaks across users.
+    """
+
+    __tablename__ = "start_checks"
+    __table_args__ = (UniqueConstraint("owner_id", "run_digest", "inputs_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    run_digest: Mapped[str] = mapped_column(String(71))
+    inputs_hash: Mapped[str] = mapped_column(String(64))
+    job_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    passed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AuditEvent(Base):
     __tablename__ = "audit_events"
 

@@ -6,6 +6,7 @@ row is missing and when it belongs to someone else, so existence never leaks acr
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import uuid
@@ -28,6 +29,7 @@ from ._orm import (
     DeploymentEvent,
     DeploymentJob,
     DeploymentRevision,
+    StartCheck,
     Upload,
     User,
     utcnow,
@@ -355,6 +357,32 @@ async def latest_revision(session: AsyncSession, upload_id: str) -> DeploymentRe
         .limit(1)
     )
     return (await session.execute(query)).scalar_one_or_none()
+
+
+# --- sandboxed start checks ---------------------------------------------------------------------
+
+
+async def start_check_passed(
+    session: AsyncSession, *, owner_id: int, run_digest: str, inputs_hash: str
+) -> bool:
+    query = select(StartCheck.id).where(
+        StartCheck.owner_id == owner_id,
+        StartCheck.run_digest == run_digest,
+        StartCheck.inputs_hash == inputs_hash,
+    )
+    return (await session.execute(query.limit(1))).first() is not None
+
+
+async def record_start_check(
+    session: AsyncSession, *, owner_id: int, run_digest: str, inputs_hash: str, job_id: str | None = None
+) -> None:
+    """Remember a passed check; one already recorded (another job of the same image) stays as it is."""
+    row = StartCheck(owner_id=owner_id, run_digest=run_digest, inputs_hash=inputs_hash, job_id=job_id)
+    # The savepoint's rollback drops the duplicate row; the caller's transaction lives on.
+    with contextlib.suppress(IntegrityError):
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
 
 
 # --- deployment events --------------------------------------------------------------------------
