@@ -17,8 +17,8 @@ from justpush.config import Settings
 from justpush.errors import StageFailed
 from justpush.pipeline import DeployOptions, EventBroker
 from justpush.pipeline._context import JobContext
-from justpush.pipeline._flows import check_namespace, roll_out
 from justpush.pipeline._release import Release
+from justpush.pipeline.flows._rollout import check_namespace, roll_out
 from justpush.security import SecretBox
 
 # The database fixtures of the unit suite, used here by name.

@@ -6,7 +6,7 @@
     EventBroker     wakes SSE readers; the events table is the source of truth
 
 Statuses and their allowed transitions live in `_status`; `transition()` is the only way a status
-changes. See `_flows` for what each failure undoes.
+changes. See `flows` for what each failure undoes.
 """
 
 from ._events import EventBroker, transition

@@ -275,7 +275,7 @@ def fence(services: Services, ctx: JobContext) -> Services:
     """`services` with the registry, the cluster and Kong behind the job's lease.
 
     The local Docker engine stays unfenced: a worker that lost its lease still removes the build tag
-    only its own job created (`_flows` keeps shared tags for the job's new owner).
+    only its own job created (`flows._undo` keeps shared tags for the job's new owner).
     """
     check = ctx.ensure_lease
     return replace(

@@ -3,7 +3,7 @@
 A job that cannot reach Kong (no answer, a timeout, or a 5xx) finishes everything else and records the
 debt on the deployment record (`analyze_results.gateway_owed`, shown by the status API, the dashboard and
 `justpush status`). The workers settle it once Kong answers: `PipelineWorker.settle_gateway_debts`
-queues a `gateway` job, whose flow (`_flows.settle_gateway`) makes Kong hold what the record says
+queues a `gateway` job, whose flow (`flows.settle_gateway`) makes Kong hold what the record says
 serves. What is owed follows from the record, not from the job that failed: while the app serves, the
 latest revision's routes, plugins and consumer (a sync, which also removes what a sync cut short left
 behind); once nothing serves, nothing tagged with the upload. A refusal (4xx) is not owed: the same

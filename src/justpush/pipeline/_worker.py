@@ -31,7 +31,7 @@ from justpush.config import Settings
 from justpush.errors import ConflictError, JustPushError
 from justpush.store import Cipher, DeploymentJob
 
-from . import _flows as flows
+from . import flows
 from ._context import JobContext, LeaseLost, fence
 from ._events import EventBroker, transition
 from ._options import DeployOptions, RedeployOptions, RollbackOptions
@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 ServicesFactory = Callable[[Settings], AbstractAsyncContextManager[Services]]
 _RESUMABLE = frozenset({"rollback", "delete", "gateway"})
-# Job kinds a running job of which stops on a cancel request (see `_flows`).
+# Job kinds a running job of which stops on a cancel request (see `flows`).
 CANCELLABLE_KINDS = frozenset({"deploy", "redeploy"})
 
 

@@ -16,7 +16,7 @@ from justpush import pipeline, store
 from justpush.config import Settings
 from justpush.pipeline import EventBroker
 from justpush.pipeline._context import JobContext
-from justpush.pipeline._flows import commit_gitops
+from justpush.pipeline.flows._rollout import commit_gitops
 
 from .gitserver import GitServer, git, git_server
 from .revisions import add_revision, add_upload

@@ -15,7 +15,7 @@ from justpush.config import Settings
 from justpush.errors import InvalidRootError
 from justpush.pipeline import EventBroker
 from justpush.pipeline._context import JobContext
-from justpush.pipeline._flows import _analysis
+from justpush.pipeline.flows._deploy import _analysis
 from justpush.security import SecretBox
 
 MONOREPO = Path(__file__).resolve().parents[2] / "fixtures" / "apps" / "monorepo-react-spring"

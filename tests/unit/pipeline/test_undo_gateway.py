@@ -13,7 +13,7 @@ from justpush.config import Settings
 from justpush.errors import KongError
 from justpush.pipeline import EventBroker
 from justpush.pipeline._context import JobContext
-from justpush.pipeline._flows import undo_gateway
+from justpush.pipeline.flows._undo import undo_gateway
 from justpush.security import SecretBox
 
 

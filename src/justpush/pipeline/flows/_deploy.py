@@ -1,0 +1,278 @@
+"""A deploy: scan, build, check and push the image, then hand over to the rollout."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from justpush import analysis, build, registry, security, store
+from justpush.errors import JustPushError, StageFailed
+from justpush.store import Upload
+
+from .._context import JobContext
+from .._options import DeployOptions
+from .._release import Release
+from .._services import Services
+from .._start_check import plan_start_check
+from .._status import DeploymentStatus as S
+from .._together import timed, together
+from ._rollout import check_namespace, roll_out
+from ._undo import remove_local_images, undo_push
+
+
+def app_name_for(upload: Upload, profile: analysis.ProjectProfile) -> str:
+    """A readable, DNS-safe application name: the archive's or repository's name, else the language."""
+    raw = ""
+    if upload.git_url:
+        raw = upload.git_url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+    elif upload.filename:
+        raw = re.sub(r"(\.tar\.gz|\.tgz|\.tar|\.zip)$", "", upload.filename, flags=re.IGNORECASE)
+    slug = re.sub(r"[^a-z0-9]+", "-", raw.lower()).strip("-")[:30].strip("-")
+    if not slug or not slug[0].isalpha():
+        slug = f"{profile.language}-api" if not slug else f"app-{slug}"[:30].strip("-")
+    return slug
+
+
+async def _analysis(
+    ctx: JobContext, upload: Upload, root: str | None = None
+) -> tuple[analysis.ProjectProfile, dict[str, Any]]:
+    """The stored analysis, or a fresh one when the upload was never analysed or for another root."""
+    workspace = Path(upload.workspace)
+    wanted = analysis.resolve_root(workspace, root) if root is not None else None
+    async with ctx.sessions() as session:
+        record = await store.get_analyze_result(session, ctx.upload_id)
+        if record is not None and record.status == "succeeded" and record.profile and record.spec:
+            profile = analysis.profile_from_dict(record.profile)
+            if wanted is None or profile.app_dir == wanted:
+                return profile, dict(record.spec)
+    await ctx.event(S.SCANNING.value, "progress", f"analysing the upload (root {wanted or 'detected'})")
+    result = await asyncio.to_thread(analysis.analyze, workspace, analysis.AnalysisOptions(root=wanted))
+    async with ctx.transaction() as session:
+        store.record_analysis(await store.ensure_analyze_result(session, ctx.upload_id), result.to_dict())
+    return result.profile, result.spec
+
+
+async def deploy(ctx: JobContext, services: Services, options: DeployOptions) -> None:
+    upload, _ = await ctx.load_upload()
+    await ctx.set_status(S.SCANNING)
+    await check_namespace(ctx, options.namespace or ctx.settings.kubernetes.namespace, S.SCANNING.value)
+    profile, spec = await _analysis(ctx, upload, options.root)
+    if options.profile:
+        profile = analysis.apply_overrides(profile, options.profile)
+    workspace = Path(upload.workspace)
+    app_name = app_name_for(upload, profile)
+    settings = ctx.settings
+
+    dockerfile_options = build.DockerfileOptions(
+        base_images=settings.build.base_images,
+        runtimes=settings.build.runtimes,
+        upload_id=ctx.upload_id,
+        source_url=upload.git_url or "",
+    )
+    # A version the base images cannot serve fails here, naming where it was read and the setting.
+    prepared = build.prepare_dockerfile(workspace, profile, dockerfile_options)
+    runtime = build.choose_runtime(profile, dockerfile_options) if prepared.origin == "generated" else None
+    if runtime is not None:
+        await ctx.event(S.SCANNING.value, "progress", runtime.describe())
+    for finding in prepared.findings:
+        await ctx.event(
+            S.SCANNING.value,
+            "warning",
+            f"Dockerfile line {finding.line}: {finding.message} [{finding.rule}]",
+            {"rule": finding.rule, "line": finding.line, "severity": str(finding.severity)},
+        )
+    await scan_context(ctx, workspace / prepared.context, prepared, profile.dockerfile or "Dockerfile")
+    await ctx.event(
+        S.SCANNING.value, "end", f"{prepared.origin} Dockerfile, {len(prepared.findings)} lint finding(s)"
+    )
+
+    reference = registry.image_reference(settings.container_registry, app_name, ctx.upload_id)
+    release = Release(
+        app_name=app_name,
+        profile=profile,
+        spec=spec,
+        image=str(reference),
+        options=options,
+        upload_id=ctx.upload_id,
+    )
+    # Before the build: a variable the code needs but nobody set fails now, not after minutes of building.
+    release.app()
+    # The build tag belongs to this job alone (the pushed tag is the upload's, shared with its later jobs).
+    local_tag = f"justpush-local/{app_name}:{ctx.job_id}"
+    previous = await ctx.latest_revision()
+    await ctx.record_artifacts(image=str(reference), local_image=local_tag)
+    await ctx.set_status(S.BUILDING)
+    pushing = False
+    try:
+        # Seconds spent in Docker, the registry and the cluster go into the `end` events' data, so the
+        # pipeline's own overhead can be told apart (bench/pipeline.py).
+        timing: dict[str, float] = {}
+        try:
+            built = await timed(
+                "build",
+                timing,
+                lambda: services.builder.build(
+                    workspace / prepared.context,
+                    prepared.dockerfile,
+                    local_tag,
+                    upload_id=ctx.upload_id,
+                    dockerignore=prepared.dockerignore,
+                    files=prepared.files,
+                    on_log=ctx.log_sink(S.BUILDING.value),
+                    cancel=ctx.cancelled,
+                ),
+            )
+        except JustPushError:
+            # A build stopped by a cancel fails as "cancelled by <who>", not as a failed step.
+            ctx.check_cancelled(S.BUILDING)
+            raise
+        await ctx.flush_logs()
+        await ctx.event(S.BUILDING.value, "end", f"built {local_tag} ({built.size} bytes)", timing)
+        ctx.check_cancelled(S.BUILDING)
+
+        await ctx.set_status(S.PUSHING)
+        pushing = True
+        # The sandboxed start check runs beside the push: the image goes to the cluster only once both
+        # are done, and a failure of either stops the other (the pushed tag is then deleted below).
+        checked = sandbox_check(ctx, services, release, built, owner_id=upload.owner_id)
+        pushed, _ = await together(push_image(ctx, services, local_tag, reference), checked)
+    except BaseException:
+        try:
+            if pushing and not ctx.lost:
+                await undo_push(ctx, services, str(reference), S.PUSHING.value)
+        finally:
+            await remove_local_images(ctx, services, local_tag, str(reference))
+        raise
+    finally:
+        await ctx.flush_logs()
+    # The engine's copies go while the cluster rolls out (recovery removes them after a crash too).
+    cleanup = asyncio.ensure_future(remove_local_images(ctx, services, local_tag, str(reference)))
+    try:
+        await roll_out(
+            ctx,
+            services,
+            replace(release, image=pushed.pinned),
+            previous=previous,
+            pushed=str(reference),
+            beside=cleanup,
+        )
+    finally:
+        await cleanup
+
+
+async def push_image(
+    ctx: JobContext, services: Services, local_tag: str, reference: registry.ImageReference
+) -> registry.PushedImage:
+    timing: dict[str, float] = {}
+    pushed = await timed(
+        "push",
+        timing,
+        lambda: services.registry.push(
+            local_tag, reference, upload_id=ctx.upload_id, on_progress=ctx.log_sink(S.PUSHING.value)
+        ),
+    )
+    await ctx.flush_logs()
+    await ctx.event(S.PUSHING.value, "end", f"pushed {pushed.pinned}", timing)
+    return pushed
+
+
+async def sandbox_check(
+    ctx: JobContext, services: Services, release: Release, built: build.BuiltImage, *, owner_id: int
+) -> None:
+    """Start the image under the sandbox runtime (gVisor), with no network and the deployment's env;
+    skipped when the same image passed under the same inputs before (`_start_check`)."""
+    runtime = ctx.settings.build.sandbox.runtime
+    if not runtime:
+        return
+    plan = plan_start_check(ctx.settings.build.sandbox, release.app(), built.run_digest)
+    digest, inputs = plan.run_digest, plan.inputs_hash()
+    async with ctx.sessions() as session:
+        passed = await store.start_check_passed(
+            session, owner_id=owner_id, run_digest=digest, inputs_hash=inputs
+        )
+    if passed:
+        data = {"run_digest": digest, "inputs_hash": inputs, "skipped": True}
+        await ctx.event(S.PUSHING.value, "progress", plan.skipped_message(), data)
+        return
+    await ctx.event(S.PUSHING.value, "progress", f"starting the image under runtime {runtime}")
+    timing: dict[str, float] = {}
+    await timed(
+        "verify",
+        timing,
+        lambda: services.builder.verify(
+            built.tag,
+            upload_id=ctx.upload_id,
+            grace_seconds=plan.grace_seconds,
+            environment=plan.environment,
+            writable_dirs=plan.writable_dirs,
+            writable_root=plan.writable_root,
+        ),
+    )
+    async with ctx.transaction() as session:
+        await store.record_start_check(
+            session, owner_id=owner_id, run_digest=digest, inputs_hash=inputs, job_id=ctx.job_id
+        )
+    await ctx.event(
+        S.PUSHING.value,
+        "progress",
+        f"the image starts under runtime {runtime}",
+        {**timing, "run_digest": digest},
+    )
+
+
+async def scan_context(
+    ctx: JobContext, context: Path, prepared: build.PreparedDockerfile, dockerfile_path: str
+) -> None:
+    """Scan exactly what ships in the build context (and the upload's own Dockerfile) for secrets and
+    malicious patterns; either scan may stop the deployment here (security.secretScan / maliciousScan)."""
+    settings = ctx.settings.security
+    if settings.secret_scan == "off" and settings.malicious_scan == "off":
+        return
+    files = await asyncio.to_thread(lambda: list(build.context_files(context, prepared.dockerignore)))
+    if settings.malicious_scan != "off":
+        own = (dockerfile_path, prepared.dockerfile) if prepared.origin == "upload" else None
+        await _malicious(ctx, await asyncio.to_thread(security.scan_malicious, files, dockerfile=own))
+    if settings.secret_scan != "off":
+        await _secrets(ctx, await asyncio.to_thread(security.scan_secrets, files))
+
+
+async def _malicious(ctx: JobContext, findings: list[security.MaliciousFinding]) -> None:
+    for finding in findings:
+        await ctx.event(
+            S.SCANNING.value,
+            "warning",
+            f"suspicious code in {finding.message()}",
+            {"file": finding.path, "line": finding.line, "rule": finding.rule, "severity": finding.severity},
+        )
+    high = [f for f in findings if f.severity == "high"]
+    if high and ctx.settings.security.malicious_scan == "block":
+        where = ", ".join(f"{f.path}:{f.line} ({f.rule})" for f in high[:5])
+        more = f" and {len(high) - 5} more" if len(high) > 5 else ""
+        raise StageFailed(
+            S.SCANNING.value,
+            f"{len(high)} high-severity malicious pattern(s) in files that would ship in the image "
+            f"({where}{more}); remove them, or set security.maliciousScan to warn",
+        )
+
+
+async def _secrets(ctx: JobContext, findings: list[security.SecretFinding]) -> None:
+    """Warn about (or, with security.secretScan: block, refuse) secrets that would ship in the image."""
+    for finding in findings:
+        await ctx.event(
+            S.SCANNING.value,
+            "warning",
+            f"possible secret in {finding.message()}: it would ship in the image; "
+            "remove it and pass it with --secret instead",
+            {"file": finding.path, "line": finding.line, "rule": finding.rule},
+        )
+    if findings and ctx.settings.security.secret_scan == "block":
+        where = ", ".join(f"{f.path}:{f.line}" for f in findings[:5])
+        more = f" and {len(findings) - 5} more" if len(findings) > 5 else ""
+        raise StageFailed(
+            S.SCANNING.value,
+            f"{len(findings)} possible secret(s) in files that would ship in the image ({where}{more}); "
+            "remove them, or set security.secretScan to warn",
+        )

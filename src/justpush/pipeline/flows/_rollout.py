@@ -1,0 +1,266 @@
+"""From a pushed image to a serving revision: the release phase, the objects, the rollout wait beside the
+Kong sync, and the smoke test."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from justpush import k8s, kong, store
+from justpush.errors import JustPushError, StageFailed
+from justpush.store import DeploymentRevision
+
+from .._context import JobContext, LeaseLost
+from .._gitops import gitops_target, publish_revision
+from .._release import Release, deployment_name, kong_inputs, revision_payload
+from .._release_phase import run_release_phase
+from .._services import Services
+from .._smoke import GATEWAY_SETTLING, SmokeResult, run_smoke, smoke_paths
+from .._status import DeploymentStatus as S
+from .._together import timed
+from ._kong import configure_gateway, gateway_failed
+from ._undo import undo_cluster, undo_gateway, undo_push
+
+
+async def check_namespace(ctx: JobContext, namespace: str, stage: str) -> None:
+    """The API refuses these before a job exists; checked again here for stored options, queued jobs
+    and revisions made before the operator narrowed `kubernetes.allowedNamespaces`."""
+    if not ctx.settings.kubernetes.namespace_allowed(namespace):
+        raise StageFailed(stage, f"namespace {namespace!r} is not allowed (kubernetes.allowedNamespaces)")
+    _, record = await ctx.load_upload()
+    current = ((record.k8s_deployment_info if record else None) or {}).get("namespace")
+    if current is not None and current != namespace:
+        raise StageFailed(
+            stage, f"the deployment lives in namespace {current!r}; it cannot move to {namespace!r}"
+        )
+
+
+async def roll_out(
+    ctx: JobContext,
+    services: Services,
+    release: Release,
+    *,
+    previous: DeploymentRevision | None,
+    pushed: str | None = None,
+    beside: asyncio.Future[None] | None = None,
+) -> None:
+    """Kubernetes, Kong, smoke test, revision; a failed rollout is undone, with the tag this run `pushed`.
+
+    `beside` is work of the job running meanwhile (removing local images): its warnings count, so it
+    ends before the final status.
+    """
+    await ctx.set_status(S.DEPLOYING)
+    await check_namespace(ctx, release.namespace(ctx.settings), S.DEPLOYING.value)
+    namespace = release.namespace(ctx.settings)
+    if not release.options.read_only_root:
+        await ctx.warn(
+            S.DEPLOYING.value,
+            "the root filesystem is writable (read_only_root: false): the app can change its own code "
+            "and files it writes are lost when the pod restarts",
+        )
+    timing: dict[str, float] = {}
+    applying = False
+    # Kong is configured beside the rollout wait: routes may exist before the pods are ready (the
+    # smoke test waits for both). Its failure never stops the rollout; a failed rollout stops it.
+    gateway: asyncio.Future[dict[str, Any] | JustPushError] | None = None
+    try:
+        info = await services.cluster.discover()
+        await ctx.event(
+            S.DEPLOYING.value, "progress", f"Kubernetes {info.server_version}; HPA API {info.hpa_api_version}"
+        )
+        objects = release.manifests(ctx.settings, info)
+        ctx.check_cancelled(S.DEPLOYING)
+        applying = True
+        await run_release_phase(ctx, services, release, objects)
+        await timed("apply", timing, lambda: services.cluster.apply(objects))
+        await ctx.event(
+            S.DEPLOYING.value, "progress", f"applied {len(objects)} objects to namespace {namespace}"
+        )
+        if services.gateway is not None:
+            endpoint = await services.cluster.service_endpoint(ctx.upload_id, namespace=namespace)
+            gateway = asyncio.ensure_future(_gateway_beside(ctx, services, release, endpoint))
+        sink = ctx.log_sink(S.DEPLOYING.value)
+
+        def progress(p: k8s.RolloutProgress) -> None:
+            sink(f"{p.deployment}: {p.ready}/{p.desired} ready, {p.updated} updated")
+
+        await timed(
+            "rollout",
+            timing,
+            lambda: ctx.cancellable(
+                S.DEPLOYING,
+                services.cluster.wait_rollout(
+                    ctx.upload_id,
+                    ctx.settings.kubernetes.rollout_timeout_seconds,
+                    progress,
+                    namespace=namespace,
+                ),
+            ),
+        )
+    except BaseException as exc:
+        if gateway is not None:
+            gateway.cancel()
+            await asyncio.gather(gateway, return_exceptions=True)
+        if isinstance(exc, LeaseLost) or ctx.lost:
+            raise
+        await ctx.flush_logs()
+        reason = getattr(exc, "message", None) or str(exc)
+        if applying:
+            await undo_cluster(ctx, services, previous, namespace=namespace, reason=reason)
+        if gateway is not None:
+            await undo_gateway(ctx, services, previous)
+            if previous is None:
+                await ctx.update_record(kong_api_id=None)
+        if pushed is not None:
+            await undo_push(ctx, services, pushed, S.DEPLOYING.value)
+        raise
+    await ctx.flush_logs()
+    deployment_info = await describe(ctx, services, release, deployment_name(objects))
+    await ctx.update_record(k8s_deployment_info=deployment_info, docker_image=release.image)
+    await ctx.event(S.DEPLOYING.value, "end", f"Deployment {deployment_info['deployment']} is ready", timing)
+
+    kong_config: dict[str, Any] = {}
+    gateway_ok = gateway is not None
+    if gateway is None:
+        await ctx.event(
+            S.DEPLOYING.value,
+            "notice",
+            "Kong is not configured (kong.adminUrl is empty): CONFIGURING is skipped and the app is "
+            f"reachable through Service {deployment_info['service']}.{namespace}",
+        )
+    else:
+        await ctx.set_status(S.CONFIGURING)
+        outcome = await gateway
+        if isinstance(outcome, JustPushError):
+            gateway_ok = False
+            await gateway_failed(ctx, S.CONFIGURING.value, outcome, previous.revision + 1 if previous else 1)
+        else:
+            kong_config = outcome
+
+    await ctx.set_status(S.VERIFYING)
+    results = await verify(ctx, services, release, deployment_info, through_gateway=gateway_ok)
+
+    manifests_text, sealed = revision_payload(release, objects)
+    async with ctx.transaction() as session:
+        revision = await store.add_revision(
+            session,
+            ctx.cipher,
+            upload_id=ctx.upload_id,
+            image=release.image,
+            image_digest=release.image.rpartition("@")[2],
+            env=dict(release.options.env),
+            secret_env=sealed,
+            replicas=release.replicas,
+            resources=release.options.resources.model_dump() if release.options.resources else {},
+            manifests=manifests_text,
+            kong_config=kong_config,
+            release=release.to_record(),
+            created_by=ctx.user_id,
+        )
+    await commit_gitops(ctx, revision, S.VERIFYING.value)
+    if beside is not None:
+        await beside
+    final = S.DEPLOYED_WITH_WARNINGS if ctx.warnings else S.DEPLOYED
+    await ctx.set_status(
+        final,
+        "; ".join(ctx.warnings) if ctx.warnings else "deployed",
+        deployed_at=store.utcnow(),
+        verification={"results": [r.to_dict() for r in results], "warnings": list(ctx.warnings)},
+    )
+
+
+async def commit_gitops(ctx: JobContext, revision: DeploymentRevision, stage: str) -> None:
+    """With `gitops.enabled`, the serving revision's tree goes to the configured branch. The cluster
+    already runs it, so a refused commit is a warning, never a failed deployment."""
+    settings = ctx.settings.gitops
+    if not settings.enabled:
+        return
+    try:
+        target = gitops_target(settings, ctx.upload_id)
+        result = await publish_revision(revision, ctx.cipher, settings, target)
+    except JustPushError as exc:
+        await ctx.warn(stage, f"GitOps commit failed, the deployment stands: {exc.message}")
+        return
+    where = f"{target.branch}:{target.path or '/'}"
+    message = (
+        f"committed revision {revision.revision} to {where} as {result.commit[:12]}"
+        if result.changed
+        else f"{where} already holds revision {revision.revision}"
+    )
+    await ctx.event(stage, "progress", message, {"commit": result.commit, "files": list(result.files)})
+
+
+async def _gateway_beside(
+    ctx: JobContext, services: Services, release: Release, endpoint: k8s.ServiceEndpoint
+) -> dict[str, Any] | JustPushError:
+    """CONFIGURING while the pods come up: Kong needs only the Service, which exists once applied."""
+    target = {
+        "namespace": endpoint.namespace,
+        "service": endpoint.name,
+        "cluster_ip": endpoint.cluster_ip,
+        "port": endpoint.port,
+    }
+    try:
+        return await configure_gateway(ctx, services, release, target)
+    except JustPushError as exc:
+        return exc
+
+
+async def describe(ctx: JobContext, services: Services, release: Release, deployment: str) -> dict[str, Any]:
+    namespace = release.namespace(ctx.settings)
+    pods, service = await asyncio.gather(
+        services.cluster.pod_status(ctx.upload_id, namespace=namespace),
+        services.cluster.service_endpoint(ctx.upload_id, namespace=namespace),
+    )
+    return {
+        "namespace": namespace,
+        "deployment": deployment,
+        "service": service.name,
+        "cluster_ip": service.cluster_ip,
+        "port": service.port,
+        "pods": sorted(p.name for p in pods),
+        "replicas": release.replicas,
+        "image": release.image,
+    }
+
+
+async def verify(
+    ctx: JobContext, services: Services, release: Release, info: dict[str, Any], *, through_gateway: bool
+) -> list[SmokeResult]:
+    paths = smoke_paths(release.spec)
+    if not paths:
+        await ctx.event(S.VERIFYING.value, "notice", "the spec has no GET operation without path parameters")
+        return []
+
+    async def via_service(path: str) -> int:
+        return await services.cluster.service_get(
+            info["service"], info["port"], path, namespace=info["namespace"]
+        )
+
+    settle = ctx.settings.deployment.smoke_settle_seconds
+    results = await run_smoke("service", via_service, paths, settle=settle)
+    if through_gateway and services.gateway_http is not None:
+        key = (await ctx.developer_key()).get_secret_value()
+        prefix = kong.gateway_prefix(*kong_inputs(ctx.settings, release, info))
+
+        async def via_gateway(path: str) -> int:
+            return await services.gateway_get(prefix + path, key)
+
+        results += await run_smoke(
+            "gateway", via_gateway, paths, authenticated=True, settle=settle, settling=GATEWAY_SETTLING
+        )
+    passed = sum(r.ok for r in results)
+    await ctx.event(
+        S.VERIFYING.value,
+        "end",
+        f"{passed}/{len(results)} smoke checks passed",
+        {"results": [r.to_dict() for r in results]},
+    )
+    # A failed check is a warning on the job, whatever ran it (deploy, rollback, a gateway catch-up).
+    for result in results:
+        if not result.ok:
+            await ctx.warn(
+                S.VERIFYING.value,
+                f"smoke test via {result.via}: GET {result.path} -> {result.error or result.status}",
+            )
+    return results
