@@ -71,6 +71,14 @@ def test_variables_read_only_by_tests_are_dropped(file: str) -> None:
         ("API_KEY", "", False),  # an empty fallback means "optional"
         ("LOG_LEVEL", "debug", False),
         ("BCRYPT_SALT_ROUNDS", "10", False),
+        ("ACCESS_TOKEN_SECRET", "s3cr3t", True),
+        ("SECRET_KEY_BASE", "dev-base", True),
+        # A credential word inside the name of a switch, a rate or a lookup key is not a credential.
+        ("REFRESH_TOKEN_IN_COOKIE", "yes", False),
+        ("TOKEN_IN_BODY", "no", False),
+        ("THROTTLE_PASS_RESET_PATTERN", "10/hour", False),
+        ("LDAP_DISPLAY_NAME_KEY", "displayName", False),
+        ("LDAP_EMAIL_KEY", "mail", False),
     ],
 )
 def test_development_secrets(name: str, default: str, development: bool) -> None:
