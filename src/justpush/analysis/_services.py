@@ -146,7 +146,8 @@ def _host(value: str) -> str | None:
         if text.lower().startswith(("sqlite:", "jdbc:sqlite:", "jdbc:h2:", "file:")):
             return None
         try:
-            return (urlsplit(text.removeprefix("jdbc:")).hostname or "").lower() or None
+            # No host (`postgresql:///app`): the driver's default, a socket or port on the pod itself.
+            return (urlsplit(text.removeprefix("jdbc:")).hostname or "localhost").lower()
         except ValueError:
             return None
     return text.lower().split(":", 1)[0] or None

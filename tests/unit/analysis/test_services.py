@@ -53,6 +53,17 @@ def test_a_localhost_fallback_for_postgres_needs_a_value(tmp_path: Path) -> None
     assert ("DATABASE_URL", True) in {(e.name, e.secret) for e in app.env}
 
 
+def test_a_url_without_a_host_means_the_pods_own_socket(tmp_path: Path) -> None:
+    _python_app(
+        tmp_path,
+        "fastapi\npsycopg2-binary\n",
+        "DB = os.environ.get('APP_DATABASE_URL', os.environ.get('DATABASE_URL', 'postgresql:///postgres'))\n",
+    )
+    profile = detect(tmp_path)
+    assert [(s.kind, s.satisfied) for s in profile.backing_services] == [("PostgreSQL", False)]
+    assert {v.name for v in profile.env_vars if v.required} == {"APP_DATABASE_URL", "DATABASE_URL"}
+
+
 def test_an_embedded_or_remote_fallback_is_enough(tmp_path: Path) -> None:
     _python_app(
         tmp_path,
