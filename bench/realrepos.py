@@ -76,13 +76,15 @@ class Result:
     total: float
     answer: int | None = None
     warnings: int = 0
+    # The whole first error (the table shows `reason`, shortened).
+    message: str = ""
 
     @property
     def met(self) -> bool:
         if self.repo.service is None:
             return self.answer is not None
         words = SERVICE_WORDS.get(self.repo.service, (self.repo.service,))
-        named = any(word in self.reason.lower() for word in words)
+        named = any(word in self.message.lower() for word in words)
         return self.status == "FAILED" and self.stage == "SCANNING" and named
 
 
@@ -115,7 +117,8 @@ def bench_settings(tmp: Path, namespace: str, admin: str, proxy: str) -> Setting
     base = settings(tmp, namespace, admin, proxy).model_dump(by_alias=True)
     base["build"]["baseImages"] = {}
     base["build"]["runtimes"] = {
-        language: {"default": versions[0], "versions": list(versions)} for language, versions in SERVED.items()
+        language: {"default": versions[0], "versions": list(versions)}
+        for language, versions in SERVED.items()
     }
     base["build"]["sandbox"]["memoryMb"] = 2048
     return Settings.model_validate(base)
@@ -188,6 +191,7 @@ def summarise(repo: Repo, events: list[dict[str, Any]], timed_out: bool) -> Resu
         build=build,
         total=total,
         warnings=sum(1 for e in events if e["kind"] == "warning"),
+        message=reason,
     )
 
 
@@ -215,7 +219,9 @@ async def deploy_one(client: httpx.AsyncClient, clones: Path, repo: Repo, timeou
             if "x-justpush-upstream-seconds" in answer.headers:
                 result.answer = answer.status_code
             else:
-                result.reason = _one_line(f"GET / did not reach the app: HTTP {answer.status_code} {answer.text}")
+                result.reason = _one_line(
+                    f"GET / did not reach the app: HTTP {answer.status_code} {answer.text}"
+                )
         return result
     finally:
         await client.delete(f"/deploy/{upload_id}")
@@ -238,7 +244,10 @@ def table(results: list[Result]) -> str:
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=False)) + "  " + row[-1] for row in rows]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=False)) + "  " + row[-1]
+        for row in rows
+    ]
     return "\n".join(lines)
 
 
@@ -250,14 +259,19 @@ async def main(clones: Path, only: list[str] | None, timeout: float) -> int:
     repos = load(only)
     namespace = f"jp-real-{secrets.token_hex(3)}"
     results: list[Result] = []
-    with tempfile.TemporaryDirectory(prefix="justpush-realrepos-") as tmp, kong_emulator(False) as (admin, proxy):
+    with (
+        tempfile.TemporaryDirectory(prefix="justpush-realrepos-") as tmp,
+        kong_emulator(False) as (admin, proxy),
+    ):
         try:
             async with deployer(bench_settings(Path(tmp), namespace, admin, proxy)) as client:
                 for repo in repos:
                     print(f"{repo.repo} ...", flush=True)
                     result = await deploy_one(client, clones, repo, timeout)
                     results.append(result)
-                    print(f"  {result.status} {result.stage} {result.answer or ''} {result.reason}", flush=True)
+                    print(
+                        f"  {result.status} {result.stage} {result.answer or ''} {result.reason}", flush=True
+                    )
         finally:
             await delete_namespace(namespace)
     print()
@@ -268,7 +282,8 @@ async def main(clones: Path, only: list[str] | None, timeout: float) -> int:
     print(
         f"\nanswering HTTP: {answering}/{len(results)} ({answering / max(len(results), 1):.0%}); "
         f"of those needing no service: {sum(1 for r in free if r.met)}/{len(free)}; "
-        f"needing a service and stopped in SCANNING naming it: {sum(1 for r in stopped if r.met)}/{len(stopped)}"
+        f"needing a service and stopped in SCANNING naming it: "
+        f"{sum(1 for r in stopped if r.met)}/{len(stopped)}"
     )
     return 0 if all(r.met for r in results) else 1
 

@@ -25,6 +25,7 @@ from justpush.errors import AnalysisError, InvalidRootError
 from ._env import refine_env_vars
 from ._files import SKIPPED_DIRS, evidence_path, iter_paths, read_source
 from ._model import EnvVar, Evidence, Language, ProjectProfile
+from ._prisma import find_datasource
 from ._release import find_release_command
 from ._services import Driver, find_drivers, link_services
 from ._writable import find_writable_paths
@@ -91,6 +92,8 @@ class _Facts:
     values: dict[str, Any] = field(default_factory=dict)
     evidence: dict[str, list[Evidence]] = field(default_factory=dict)
     drivers: list[Driver] = field(default_factory=list)
+    # Variables read outside the code (Prisma's `url = env("DATABASE_URL")`).
+    datasource_vars: list[EnvVar] = field(default_factory=list)
 
     def set(self, name: str, value: Any, evidence: Evidence) -> None:
         self.values[name] = value
@@ -548,6 +551,17 @@ def _detect_node(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str
             facts.set("framework", name, Evidence(where, _line_of(text, f'"{dep}"'), f"dependency {dep}"))
             break
     facts.drivers = find_drivers("node", ((d, Evidence(where, _line_of(text, f'"{d}"'))) for d in deps))
+    datasource = find_datasource(app_root, app_dir) if "@prisma/client" in deps or "prisma" in deps else None
+    if datasource is not None:
+        if datasource.variable:
+            read = dataclasses.replace(datasource.evidence, note="Prisma datasource url")
+            facts.datasource_vars = [
+                EnvVar(datasource.variable, secret=True, required=True, evidence=(read,))
+            ]
+        if datasource.service not in {d.service for d in facts.drivers}:
+            facts.drivers.append(
+                Driver(datasource.service, f"prisma {datasource.provider}", datasource.evidence)
+            )
     locks = (
         ("pnpm-lock.yaml", "pnpm"),
         ("yarn.lock", "yarn"),
@@ -801,7 +815,7 @@ def _detect_go(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str])
 
 
 def _java_coordinates(manifest: str) -> list[str]:
-    """"group:artifact" of each dependency a pom.xml or Gradle build declares."""
+    """ "group:artifact" of each dependency a pom.xml or Gradle build declares."""
     pom = re.findall(
         r"<groupId>\s*([^<\s]+)\s*</groupId>\s*<artifactId>\s*([^<\s]+)\s*</artifactId>", manifest
     )
@@ -898,6 +912,10 @@ def _code_facts(
             Evidence(profile.app_dir, None, f"default for {profile.framework or profile.language}"),
         )
     evidence["port"] = (port[1],)
+    known = {var.name for var in env_vars}
+    env_vars = sorted(
+        env_vars + [var for var in facts.datasource_vars if var.name not in known], key=lambda var: var.name
+    )
     env_vars = refine_env_vars(env_vars, port[0], warnings)
     services, env_vars = link_services(facts.drivers, env_vars, warnings)
     if env_vars:

@@ -158,3 +158,56 @@ def test_the_profile_round_trip_keeps_the_services(tmp_path: Path) -> None:
             "satisfied": False,
         }
     ]
+
+
+def _prisma_app(tmp_path: Path, datasource: str, schema_at: str = "prisma/schema.prisma") -> Path:
+    package = {
+        "name": "api",
+        "main": "server.js",
+        "dependencies": {"express": "4", "@prisma/client": "5"},
+        "devDependencies": {"prisma": "5"},
+    }
+    if schema_at != "prisma/schema.prisma":
+        package["prisma"] = {"schema": schema_at}
+    (tmp_path / "package.json").write_text(json.dumps(package, indent=2))
+    (tmp_path / "server.js").write_text(
+        "const express = require('express');\nconst { PrismaClient } = require('@prisma/client');\n"
+        "const prisma = new PrismaClient();\nconst app = express();\n"
+        "app.get('/users', async (req, res) => res.json(await prisma.user.findMany()));\napp.listen(3000);\n"
+    )
+    schema = tmp_path / schema_at
+    schema.parent.mkdir(parents=True, exist_ok=True)
+    schema.write_text(
+        'generator client {\n  provider = "prisma-client-js"\n}\n\n'
+        f"datasource db {{\n{datasource}}}\n\nmodel User {{\n  id Int @id\n}}\n"
+    )
+    return tmp_path
+
+
+def test_a_prisma_datasource_names_the_database_and_its_variable(tmp_path: Path) -> None:
+    _prisma_app(
+        tmp_path, '  provider = "postgresql"\n  url      = env("DATABASE_URL")\n', "src/db/schema.prisma"
+    )
+    warnings: list[str] = []
+    profile = detect(tmp_path, warnings=warnings)
+    (service,) = profile.backing_services
+    assert (service.kind, service.dependency, service.variables) == (
+        "PostgreSQL",
+        "prisma postgresql",
+        ("DATABASE_URL",),
+    )
+    assert (service.evidence.file, service.evidence.line) == ("src/db/schema.prisma", 7)
+    (database_url,) = profile.env_vars
+    assert (database_url.name, database_url.required, database_url.secret) == ("DATABASE_URL", True, True)
+    with pytest.raises(GenerationError) as caught:
+        app_from_profile(profile, **COMMON)
+    assert str(caught.value) == (
+        "required environment variables have no value: DATABASE_URL (needs PostgreSQL)"
+    )
+
+
+def test_a_prisma_sqlite_datasource_needs_no_service(tmp_path: Path) -> None:
+    _prisma_app(tmp_path, '  provider = "sqlite"\n  url      = "file:./dev.db"\n')
+    profile = detect(tmp_path)
+    assert profile.backing_services == ()
+    assert not any(v.required for v in profile.env_vars)

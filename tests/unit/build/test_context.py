@@ -131,11 +131,13 @@ def test_prepare_builds_an_apps_own_dockerfile_from_its_folder(
     # profile names the Dockerfile from the upload root.
     (tmp_path / "backend").mkdir()
     (tmp_path / "backend" / "main.py").write_text("app = None\n")
-    own = "FROM python:3.11-slim\nCOPY . /app\nCMD [\"python\", \"main.py\"]\n"
+    own = 'FROM python:3.11-slim\nCOPY . /app\nCMD ["python", "main.py"]\n'
     (tmp_path / where / "Dockerfile").write_text(own)
     (tmp_path / where / ".dockerignore").write_text(".venv\n")
     dockerfile = "Dockerfile" if where == "." else f"{where}/Dockerfile"
-    profile = ProjectProfile(language="python", dockerfile=dockerfile, app_dir="backend", entrypoint="main.py")
+    profile = ProjectProfile(
+        language="python", dockerfile=dockerfile, app_dir="backend", entrypoint="main.py"
+    )
     prepared = prepare_dockerfile(tmp_path, profile, options)
     assert (prepared.origin, prepared.dockerfile, prepared.context) == ("upload", own, context)
     assert prepared.dockerignore == ".venv\n"

@@ -94,7 +94,9 @@ def _find_env_reads(project: Project) -> list[tuple[EnvVar, Node]]:
                 # show, but the code copes without the variable.
                 has_fallback = _fallback(node) is not None
                 default = _env_default(node)
-                read = env_var(name, default, evidence(path, node), required=default is None and not has_fallback)
+                read = env_var(
+                    name, default, evidence(path, node), required=default is None and not has_fallback
+                )
                 found.append((read, node))
     found += _helper_reads(project)
     # A variable the code tests for (`if (process.env.X)`, `process.env.X ? a : b`, `=== 'y'`) copes
