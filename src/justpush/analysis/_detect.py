@@ -83,6 +83,10 @@ _EXPOSE = re.compile(r"^\s*EXPOSE\s+(\d+)", re.IGNORECASE | re.MULTILINE)
 # Backing services whose schema a release command can migrate for every pod at once.
 _DATABASE_SERVERS = frozenset({"PostgreSQL", "MySQL", "MongoDB"})
 _OVERRIDE_LOCKED = frozenset({"evidence", "overridden", "env_vars", "app_dir_candidates"})
+# Fields an override gives as a list (or a comma-separated string).
+_LIST_FIELDS = frozenset(
+    {"dependency_files", "openapi_files", "writable_paths", "native_dependencies", "server_packages"}
+)
 
 
 @dataclass
@@ -423,6 +427,7 @@ def _detect_python(
     facts.values["dependency_files"] = tuple(sorted(set(dep_files)))
     declared = ((n, Evidence(evidence_path(app_dir, f), line)) for n, f, line in deps)
     facts.drivers = find_drivers("python", declared)
+    facts.values["_python_deps"] = frozenset(n for n, _, _ in deps)
     native = [(n, f, line) for n, f, line in deps if n in _NATIVE_PYTHON]
     if native:
         facts.values["native_dependencies"] = tuple(sorted({n for n, _, _ in native}))
@@ -977,6 +982,10 @@ def _config_port(root: Path, app_root: Path, profile: ProjectProfile) -> tuple[i
     return None
 
 
+# The servers a generated Python start command runs, as installed when the project lacks them.
+_SERVER_PACKAGES = {"gunicorn": "gunicorn>=22,<24", "uvicorn": "uvicorn>=0.29,<1"}
+
+
 def _python_start(profile: ProjectProfile, facts: _Facts, overrides: dict[str, Any]) -> ProjectProfile:
     from .python import PythonApp
 
@@ -986,6 +995,7 @@ def _python_start(profile: ProjectProfile, facts: _Facts, overrides: dict[str, A
     port = str(profile.port)
     evidence = dict(profile.evidence)
     command: tuple[str, ...] = ()
+    servers: tuple[str, ...] = ()
     if isinstance(app, PythonApp):
         target = f"{app.module}:{app.attribute}"
         if app.framework == "fastapi":
@@ -993,12 +1003,16 @@ def _python_start(profile: ProjectProfile, facts: _Facts, overrides: dict[str, A
         else:
             command = ("gunicorn", "--bind", f"0.0.0.0:{port}", target)
         evidence["start_command"] = (app.evidence,)
+        # The server runs the app; a project that declares none (Django's runserver in development)
+        # gets it installed next to its dependencies.
+        if command[0] not in facts.values.get("_python_deps", frozenset()):
+            servers = (_SERVER_PACKAGES[command[0]],)
     elif profile.entrypoint:
         command = ("python", profile.entrypoint)
         if profile.entrypoint == "manage.py":
             command = ("python", "manage.py", "runserver", f"0.0.0.0:{port}")
         evidence["start_command"] = evidence.get("entrypoint", ())
-    return dataclasses.replace(profile, start_command=command, evidence=evidence)
+    return dataclasses.replace(profile, start_command=command, evidence=evidence, server_packages=servers)
 
 
 def _release(app_root: Path, profile: ProjectProfile, warnings: list[str]) -> ProjectProfile:
@@ -1076,7 +1090,7 @@ def _coerce(name: str, raw: Any) -> Any:
         if isinstance(raw, list | tuple):
             return tuple(str(part) for part in raw)
         return tuple(shlex.split(str(raw)))
-    if name in ("dependency_files", "openapi_files", "writable_paths", "native_dependencies"):
+    if name in _LIST_FIELDS:
         if isinstance(raw, list | tuple):
             return tuple(str(part) for part in raw)
         return tuple(part.strip() for part in str(raw).split(",") if part.strip())

@@ -302,6 +302,9 @@ def _python_context(profile: ProjectProfile, options: DockerfileOptions) -> dict
         if not requirements and any(posixpath.basename(n) in ("pyproject.toml", "setup.py") for n in deps):
             # No lock or requirements: the project installs itself, which needs its source.
             install_after_source.append(f"{pip} .")
+    if profile.server_packages:
+        servers = " ".join(shlex.quote(spec) for spec in profile.server_packages)
+        (install_after_source or install).append(f"{pip} {servers}")
     # The installers and the dependencies' test suites are only needed to install; they stay out
     # of the runtime venv (.justpush/slim-venv.py says what goes and what stays).
     last = install_after_source or install
