@@ -102,6 +102,23 @@ async def check_namespace(ctx: JobContext, namespace: str, stage: str) -> None:
         )
 
 
+async def _check_base_images(services: Services, dockerfile: str, name: str) -> None:
+    """The upload's own Dockerfile names base images the build host must pull: one it cannot get fails
+    SCANNING (naming it and the way out) instead of the first build step."""
+    images = build.base_images(dockerfile)
+    missing = await services.builder.unavailable_images([image for image, _ in images])
+    if missing:
+        lines = dict(images)
+        listed = "; ".join(
+            f"{image} ({name} line {lines[image]}: {reason})" for image, reason in missing.items()
+        )
+        raise StageFailed(
+            S.SCANNING.value,
+            f"the upload's Dockerfile uses base images the build host cannot pull: {listed}. Use images "
+            'its registries serve, or build with a generated Dockerfile (profile override dockerfile="")',
+        )
+
+
 async def deploy(ctx: JobContext, services: Services, options: DeployOptions) -> None:
     upload, _ = await ctx.load_upload()
     await ctx.set_status(S.SCANNING)
@@ -132,6 +149,8 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
             {"rule": finding.rule, "line": finding.line, "severity": str(finding.severity)},
         )
     await scan_context(ctx, workspace / prepared.context, prepared, profile.dockerfile or "Dockerfile")
+    if prepared.origin == "upload":
+        await _check_base_images(services, prepared.dockerfile, profile.dockerfile or "Dockerfile")
     await ctx.event(
         S.SCANNING.value, "end", f"{prepared.origin} Dockerfile, {len(prepared.findings)} lint finding(s)"
     )
