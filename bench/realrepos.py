@@ -1,7 +1,7 @@
 """Real public repositories on testenv: does each one, deployed as cloned, reach a pod answering HTTP —
 or stop in SCANNING, before the build, saying which backing service it needs?
 
-    .venv/bin/python bench/realrepos.py CLONES_DIR [--only NAME] [--timeout SECONDS]
+    .venv/bin/python bench/realrepos.py CLONES_DIR [--only NAME] [--timeout SECONDS] [--generated-dockerfile]
 
 The repositories and what a user would set from their README are in bench/realrepos.yaml. Each clone
 (`CLONES_DIR/<owner>__<name>`, outside this repository) is zipped as it is on disk (without `.git`),
@@ -10,6 +10,10 @@ temporary SQLite database, the Kong emulator on loopback ports, one throwaway na
 end), one repository at a time. A deployed app is called once through the API's service proxy (`GET
 /`): any HTTP answer from the app counts, a 404 included. Every deployment is deleted afterwards; a
 deploy still running after `--timeout` seconds is cancelled and counted as failed.
+
+`--generated-dockerfile` deploys with the profile override `dockerfile=""` (JustPush's generated
+Dockerfile instead of the repository's own), as SCANNING advises when a repository's base images cannot
+be pulled (testenv has no Docker Hub: only its mirrored python / node / debian tags).
 
 Target: every repository that needs no external service answers; every one that needs one (its
 `service` in the data file) stops in SCANNING with a message naming it. Exit status 0 when every
@@ -195,7 +199,9 @@ def summarise(repo: Repo, events: list[dict[str, Any]], timed_out: bool) -> Resu
     )
 
 
-async def deploy_one(client: httpx.AsyncClient, clones: Path, repo: Repo, timeout: float) -> Result:
+async def deploy_one(
+    client: httpx.AsyncClient, clones: Path, repo: Repo, timeout: float, generated: bool
+) -> Result:
     clone = clones / repo.name
     if not clone.is_dir():
         return Result(repo, "MISSING", "", f"no clone at CLONES_DIR/{repo.name}", None, 0.0)
@@ -206,6 +212,8 @@ async def deploy_one(client: httpx.AsyncClient, clones: Path, repo: Repo, timeou
     options: dict[str, Any] = {"env": repo.env, "secrets": repo.secrets}
     if repo.root != ".":
         options["root"] = repo.root
+    if generated:
+        options["profile"] = {"dockerfile": ""}
     accepted = await call(client, "POST", f"/deploy/{upload_id}", 202, json=options)
     try:
         status = await wait_done(client, upload_id, timeout)
@@ -251,7 +259,7 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-async def main(clones: Path, only: list[str] | None, timeout: float) -> int:
+async def main(clones: Path, only: list[str] | None, timeout: float, generated: bool) -> int:
     missing = [name for name in REQUIRED if not os.environ.get(name)]
     if missing:
         print(f"bench/realrepos.py needs testenv: {', '.join(missing)} not set.", file=sys.stderr)
@@ -267,7 +275,7 @@ async def main(clones: Path, only: list[str] | None, timeout: float) -> int:
             async with deployer(bench_settings(Path(tmp), namespace, admin, proxy)) as client:
                 for repo in repos:
                     print(f"{repo.repo} ...", flush=True)
-                    result = await deploy_one(client, clones, repo, timeout)
+                    result = await deploy_one(client, clones, repo, timeout, generated)
                     results.append(result)
                     print(
                         f"  {result.status} {result.stage} {result.answer or ''} {result.reason}", flush=True
@@ -293,5 +301,10 @@ if __name__ == "__main__":
     parser.add_argument("clones", type=Path, help="Folder holding the clones (<owner>__<name>).")
     parser.add_argument("--only", action="append", help="Deploy only this clone (repeatable).")
     parser.add_argument("--timeout", type=float, default=360, help="Seconds per deploy (default 360).")
+    parser.add_argument(
+        "--generated-dockerfile", action="store_true", help="Build with JustPush's Dockerfile."
+    )
     arguments = parser.parse_args()
-    sys.exit(asyncio.run(main(arguments.clones, arguments.only, arguments.timeout)))
+    sys.exit(
+        asyncio.run(main(arguments.clones, arguments.only, arguments.timeout, arguments.generated_dockerfile))
+    )
