@@ -77,7 +77,8 @@ _DRIVERS: dict[str, dict[str, str]] = {
     },
 }
 
-_GENERIC_DB = r"DATABASE_URL|DATABASE_URI|.*_DATABASE_URL|DB_.*|DATABASE_.*"
+# TYPEORM_*: the variables TypeORM (before 0.3) reads its connection from.
+_GENERIC_DB = r"DATABASE_URL|DATABASE_URI|.*_DATABASE_URL|DB_.*|DATABASE_.*|TYPEORM_.*"
 _VARIABLES: dict[str, re.Pattern[str]] = {
     "PostgreSQL": re.compile(
         rf"^({_GENERIC_DB}|POSTGRES.*|PG.*|SQLALCHEMY_DATABASE_UR[IL]|SPRING_DATASOURCE_.*)$"

@@ -211,3 +211,23 @@ def test_a_prisma_sqlite_datasource_needs_no_service(tmp_path: Path) -> None:
     profile = detect(tmp_path)
     assert profile.backing_services == ()
     assert not any(v.required for v in profile.env_vars)
+
+
+def test_typeorm_connection_variables_give_the_database_address(tmp_path: Path) -> None:
+    package = {
+        "name": "api",
+        "main": "server.js",
+        "dependencies": {"express": "4", "typeorm": "0.2", "pg": "8"},
+    }
+    (tmp_path / "package.json").write_text(json.dumps(package, indent=2))
+    (tmp_path / "server.js").write_text(
+        "const express = require('express');\nconst { createConnection } = require('typeorm');\n"
+        "createConnection({ type: process.env.TYPEORM_CONNECTION || 'postgres',"
+        " host: process.env.TYPEORM_HOST, port: Number(process.env.TYPEORM_PORT || 5432) });\n"
+        "const app = express();\napp.get('/ping', (req, res) => res.json({}));\napp.listen(3000);\n"
+    )
+    profile = detect(tmp_path)
+    (service,) = profile.backing_services
+    assert (service.kind, service.satisfied) == ("PostgreSQL", False)
+    required = {v.name: v.evidence[0].note for v in profile.env_vars if v.required}
+    assert required == {"TYPEORM_HOST": "needs PostgreSQL"}
