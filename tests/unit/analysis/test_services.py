@@ -231,3 +231,48 @@ def test_typeorm_connection_variables_give_the_database_address(tmp_path: Path) 
     assert (service.kind, service.satisfied) == ("PostgreSQL", False)
     required = {v.name: v.evidence[0].note for v in profile.env_vars if v.required}
     assert required == {"TYPEORM_HOST": "needs PostgreSQL"}
+
+
+def test_a_joi_schema_over_process_env_says_what_is_required(tmp_path: Path) -> None:
+    package = {
+        "name": "api",
+        "main": "src/index.js",
+        "dependencies": {"express": "4", "joi": "17", "mongoose": "8"},
+    }
+    (tmp_path / "package.json").write_text(json.dumps(package, indent=2))
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "config.js").write_text(
+        "const Joi = require('joi');\n"
+        "const envVarsSchema = Joi.object()\n"
+        "  .keys({\n"
+        "    PORT: Joi.number().default(3000),\n"
+        "    MONGODB_URL: Joi.string().required().description('Mongo DB url'),\n"
+        "    JWT_SECRET: Joi.string().required(),\n"
+        "    JWT_ACCESS_EXPIRATION_MINUTES: Joi.number().default(30).description('minutes'),\n"
+        "    SMTP_HOST: Joi.string().description('server that will send the emails'),\n"
+        "  })\n"
+        "  .unknown();\n"
+        "const { value: envVars } = envVarsSchema\n"
+        "  .prefs({ errors: { label: 'key' } }).validate(process.env);\n"
+        "module.exports = { port: envVars.PORT, mongoose: { url: envVars.MONGODB_URL } };\n"
+    )
+    (tmp_path / "src" / "index.js").write_text(
+        "const express = require('express');\nconst mongoose = require('mongoose');\n"
+        "const config = require('./config');\nmongoose.connect(config.mongoose.url);\n"
+        "const app = express();\napp.get('/ping', (req, res) => res.json({}));\napp.listen(config.port);\n"
+    )
+    profile = detect(tmp_path)
+    found = {v.name: (v.required, v.default) for v in profile.env_vars}
+    assert found == {
+        "JWT_ACCESS_EXPIRATION_MINUTES": (False, "30"),
+        "JWT_SECRET": (True, None),
+        "MONGODB_URL": (True, None),
+        "PORT": (False, "3000"),
+        "SMTP_HOST": (False, None),
+    }
+    assert [(s.kind, s.variables, s.satisfied) for s in profile.backing_services] == [
+        ("MongoDB", ("MONGODB_URL",), False)
+    ]
+    with pytest.raises(GenerationError) as caught:
+        app_from_profile(profile, secrets={"JWT_SECRET": "s"}, **COMMON)
+    assert str(caught.value) == "required environment variables have no value: MONGODB_URL (needs MongoDB)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -99,6 +100,7 @@ def _find_env_reads(project: Project) -> list[tuple[EnvVar, Node]]:
                 )
                 found.append((read, node))
     found += _helper_reads(project)
+    found += _joi_reads(project)
     # A variable the code tests for (`if (process.env.X)`, `process.env.X ? a : b`, `=== 'y'`) copes
     # without it, wherever else it is read.
     tested = {var.name for var, node in found if _tested(node)}
@@ -125,6 +127,50 @@ def _tested(node: Node) -> bool:
         literal = other is not None and other.type in ("string", "number", "true", "false")
         return operator in ("===", "!==", "==", "!=") and literal
     return False
+
+
+# `Joi.string().required()`, `.default(3000)`: the calls of a Joi chain that say whether a key is needed.
+_JOI_DEFAULT = re.compile(r"\.default\(")
+
+
+def _joi_reads(project: Project) -> list[tuple[EnvVar, Node]]:
+    """Keys of a Joi schema the module validates `process.env` with (`schema.validate(process.env)`):
+    `.required()` without `.default(…)` is required, `.default('x')` gives the fallback."""
+    found: list[tuple[EnvVar, Node]] = []
+    for module in project.modules.values():
+        if not module.mentions("Joi.") or not module.mentions("validate(process.env"):
+            continue
+        path = module.parsed.path
+        for node in walk(module.parsed.root):
+            if node.type != "call_expression":
+                continue
+            callee = text(field_(node, "function"))
+            if callee not in ("Joi.object", "Joi.object().keys") and not callee.endswith(".keys"):
+                continue
+            given = args(node)
+            for key, value in object_props(given[0] if given else None).items():
+                chain = text(value)
+                if not chain.startswith("Joi."):
+                    continue
+                default = _joi_default(value)
+                has_default = _JOI_DEFAULT.search(chain) is not None
+                required = ".required()" in chain and not has_default
+                found.append((env_var(key, default, evidence(path, value), required=required), value))
+    return found
+
+
+def _joi_default(chain: Node) -> str | None:
+    """The literal given to `.default(…)` in a Joi chain."""
+    for node in walk(chain):
+        if node.type == "call_expression":
+            _, name = member(field_(node, "function"))
+            given = args(node)
+            if name == "default" and given:
+                value = string(given[0])
+                if value is None and given[0].type in ("number", "true", "false"):
+                    value = text(given[0])
+                return value
+    return None
 
 
 def _env_helpers(project: Project) -> dict[str, int]:
