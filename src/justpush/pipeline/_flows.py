@@ -149,8 +149,6 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
             {"rule": finding.rule, "line": finding.line, "severity": str(finding.severity)},
         )
     await scan_context(ctx, workspace / prepared.context, prepared, profile.dockerfile or "Dockerfile")
-    if prepared.origin == "upload":
-        await _check_base_images(services, prepared.dockerfile, profile.dockerfile or "Dockerfile")
     await ctx.event(
         S.SCANNING.value, "end", f"{prepared.origin} Dockerfile, {len(prepared.findings)} lint finding(s)"
     )
@@ -166,6 +164,8 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
     )
     # Before the build: a variable the code needs but nobody set fails now, not after minutes of building.
     release.app()
+    if prepared.origin == "upload":
+        await _check_base_images(services, prepared.dockerfile, profile.dockerfile or "Dockerfile")
     # The build tag belongs to this job alone (the pushed tag is the upload's, shared with its later jobs).
     local_tag = f"justpush-local/{app_name}:{ctx.job_id}"
     previous = await ctx.latest_revision()
