@@ -357,15 +357,42 @@ def _detect_language(app_root: Path, app_dir: str, facts: _Facts) -> Language:
 
 
 # ---- python -------------------------------------------------------------------------------------
+_REQ_INCLUDE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)")
+_MAX_INCLUDES = 50
+
+
+def _requirement_files(app_root: Path) -> list[str]:
+    """`requirements*.txt` and the files they include (`-r requirements/prod.txt`, `-c constraints.txt`),
+    followed recursively inside the app's folder; paths relative to it."""
+    root = app_root.resolve()
+    found = [p.name for p in sorted(app_root.glob("requirements*.txt"))]
+    pending = list(found)
+    while pending and len(found) < _MAX_INCLUDES:
+        name = pending.pop(0)
+        for line in (_read_text(app_root / name) or "").splitlines():
+            match = _REQ_INCLUDE.match(line)
+            if match is None:
+                continue
+            target = (app_root / name).parent / match.group(1)
+            resolved = target.resolve()
+            if not resolved.is_relative_to(root) or not resolved.is_file():
+                continue
+            relative = resolved.relative_to(root).as_posix()
+            if relative not in found:
+                found.append(relative)
+                pending.append(relative)
+    return found
+
+
 def _python_deps(app_root: Path, warnings: list[str]) -> list[tuple[str, str, int | None]]:
     """(normalised name, file, line) of every declared dependency."""
     found: list[tuple[str, str, int | None]] = []
-    for req in sorted(app_root.glob("requirements*.txt")):
-        text = _read_text(req) or ""
+    for name in _requirement_files(app_root):
+        text = _read_text(app_root / name) or ""
         for number, line in enumerate(text.splitlines(), start=1):
             match = _REQ_NAME.match(line)
             if match and not line.strip().startswith(("#", "-")):
-                found.append((_norm(match.group(1)), req.name, number))
+                found.append((_norm(match.group(1)), name, number))
     pyproject = _read_toml(app_root / "pyproject.toml", warnings)
     text = _read_text(app_root / "pyproject.toml") or ""
     for dep in pyproject.get("project", {}).get("dependencies", []) or []:
@@ -409,7 +436,7 @@ def _detect_python(
     )
     if lock and (app_root / lock).is_file():
         facts.set("lockfile", lock, Evidence(evidence_path(app_dir, lock), None, "lockfile"))
-    dep_files = [p.name for p in sorted(app_root.glob("requirements*.txt"))]
+    dep_files = _requirement_files(app_root)
     dep_files += [
         n
         for n in (

@@ -48,3 +48,26 @@ def test_an_undeclared_server_is_installed(
     # Installed after the requirements and before the venv is slimmed.
     install = dockerfile.index("pip install --no-cache-dir -r requirements.txt")
     assert all(dockerfile.index(line) > install for line in dockerfile.splitlines() if "'gunicorn" in line)
+
+
+def test_included_requirement_files_are_copied_before_the_install(
+    tmp_path: Path, options: DockerfileOptions
+) -> None:
+    # Heroku-style layout: requirements.txt only includes a file that includes another.
+    _django_app(tmp_path, "# see requirements/\n-r requirements/prod.txt\n")
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "requirements" / "prod.txt").write_text("-r common.txt\n--constraint=../constraints.txt\n")
+    (tmp_path / "requirements" / "common.txt").write_text("Django>=4.2,<5\ngunicorn==23.0.0\n")
+    (tmp_path / "constraints.txt").write_text("sqlparse<1\n")
+    profile = detect(tmp_path)
+    assert set(profile.dependency_files) >= {
+        "requirements.txt",
+        "requirements/prod.txt",
+        "requirements/common.txt",
+        "constraints.txt",
+    }
+    # gunicorn is declared, in the included file.
+    assert profile.server_packages == ()
+    dockerfile = render_dockerfile(profile, options).dockerfile
+    copies = dockerfile.index("COPY requirements/common.txt requirements/prod.txt ./requirements/")
+    assert copies < dockerfile.index("pip install --no-cache-dir -r requirements.txt")
