@@ -389,7 +389,9 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
         production = f"{full} --omit=dev"
     elif manager == "yarn":
         frozen = " --frozen-lockfile" if locked else ""
-        full = f"yarn install{frozen} --non-interactive"
+        # Yarn 1 fails on a dependency's `engines` that npm only warns about (an old elastic-apm-node
+        # pinned to Node 14); the runtime version already follows the project's own `engines`.
+        full = f"yarn install{frozen} --non-interactive --ignore-engines"
         production = f"{full} --production"
     else:
         setup.append("corepack enable")
