@@ -50,8 +50,11 @@ def _schema_path(app_root: Path) -> Path | None:
         if path.is_relative_to(app_root.resolve()) and path.is_file():
             return path
     # Projects that keep it beside their sources (src/prisma/schema.prisma).
-    found = sorted(app_root.glob("src/**/schema.prisma"))
-    return found[0] if found else None
+    root = app_root.resolve()
+    found = sorted(
+        path.resolve() for path in app_root.glob("src/**/schema.prisma") if "node_modules" not in path.parts
+    )
+    return next((path for path in found if path.is_relative_to(root) and path.is_file()), None)
 
 
 def find_datasource(app_root: Path, app_dir: str) -> Datasource | None:
