@@ -83,6 +83,10 @@ _EXPOSE = re.compile(r"^\s*EXPOSE\s+(\d+)", re.IGNORECASE | re.MULTILINE)
 # Backing services whose schema a release command can migrate for every pod at once.
 _DATABASE_SERVERS = frozenset({"PostgreSQL", "MySQL", "MongoDB"})
 _OVERRIDE_LOCKED = frozenset({"evidence", "overridden", "env_vars", "app_dir_candidates"})
+# Fields an override gives as a list (or a comma-separated string).
+_LIST_FIELDS = frozenset(
+    {"dependency_files", "openapi_files", "writable_paths", "native_dependencies", "server_packages"}
+)
 
 
 @dataclass
@@ -92,6 +96,7 @@ class _Facts:
     values: dict[str, Any] = field(default_factory=dict)
     evidence: dict[str, list[Evidence]] = field(default_factory=dict)
     drivers: list[Driver] = field(default_factory=list)
+    # Variables read outside the code (Prisma's `url = env("DATABASE_URL")`).
 
     def set(self, name: str, value: Any, evidence: Evidence) -> None:
         self.values[name] = value
@@ -351,15 +356,42 @@ def _detect_language(app_root: Path, app_dir: str, facts: _Facts) -> Language:
 
 
 # ---- python -------------------------------------------------------------------------------------
+_REQ_INCLUDE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)")
+_MAX_INCLUDES = 50
+
+
+def _requirement_files(app_root: Path) -> list[str]:
+    """`requirements*.txt` and the files they include (`-r requirements/prod.txt`, `-c constraints.txt`),
+    followed recursively inside the app's folder; paths relative to it."""
+    root = app_root.resolve()
+    found = [p.name for p in sorted(app_root.glob("requirements*.txt"))]
+    pending = list(found)
+    while pending and len(found) < _MAX_INCLUDES:
+        name = pending.pop(0)
+        for line in (_read_text(app_root / name) or "").splitlines():
+            match = _REQ_INCLUDE.match(line)
+            if match is None:
+                continue
+            target = (app_root / name).parent / match.group(1)
+            resolved = target.resolve()
+            if not resolved.is_relative_to(root) or not resolved.is_file():
+                continue
+            relative = resolved.relative_to(root).as_posix()
+            if relative not in found:
+                found.append(relative)
+                pending.append(relative)
+    return found
+
+
 def _python_deps(app_root: Path, warnings: list[str]) -> list[tuple[str, str, int | None]]:
     """(normalised name, file, line) of every declared dependency."""
     found: list[tuple[str, str, int | None]] = []
-    for req in sorted(app_root.glob("requirements*.txt")):
-        text = _read_text(req) or ""
+    for name in _requirement_files(app_root):
+        text = _read_text(app_root / name) or ""
         for number, line in enumerate(text.splitlines(), start=1):
             match = _REQ_NAME.match(line)
             if match and not line.strip().startswith(("#", "-")):
-                found.append((_norm(match.group(1)), req.name, number))
+                found.append((_norm(match.group(1)), name, number))
     pyproject = _read_toml(app_root / "pyproject.toml", warnings)
     text = _read_text(app_root / "pyproject.toml") or ""
     for dep in pyproject.get("project", {}).get("dependencies", []) or []:
@@ -403,7 +435,7 @@ def _detect_python(
     )
     if lock and (app_root / lock).is_file():
         facts.set("lockfile", lock, Evidence(evidence_path(app_dir, lock), None, "lockfile"))
-    dep_files = [p.name for p in sorted(app_root.glob("requirements*.txt"))]
+    dep_files = _requirement_files(app_root)
     dep_files += [
         n
         for n in (
@@ -421,6 +453,7 @@ def _detect_python(
     facts.values["dependency_files"] = tuple(sorted(set(dep_files)))
     declared = ((n, Evidence(evidence_path(app_dir, f), line)) for n, f, line in deps)
     facts.drivers = find_drivers("python", declared)
+    facts.values["_python_deps"] = frozenset(n for n, _, _ in deps)
     native = [(n, f, line) for n, f, line in deps if n in _NATIVE_PYTHON]
     if native:
         facts.values["native_dependencies"] = tuple(sorted({n for n, _, _ in native}))
@@ -823,7 +856,7 @@ def _detect_go(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str])
 
 
 def _java_coordinates(manifest: str) -> list[str]:
-    """"group:artifact" of each dependency a pom.xml or Gradle build declares."""
+    """ "group:artifact" of each dependency a pom.xml or Gradle build declares."""
     pom = re.findall(
         r"<groupId>\s*([^<\s]+)\s*</groupId>\s*<artifactId>\s*([^<\s]+)\s*</artifactId>", manifest
     )
@@ -987,6 +1020,10 @@ def _config_port(root: Path, app_root: Path, profile: ProjectProfile) -> tuple[i
     return None
 
 
+# The servers a generated Python start command runs, as installed when the project lacks them.
+_SERVER_PACKAGES = {"gunicorn": "gunicorn>=22,<24", "uvicorn": "uvicorn>=0.29,<1"}
+
+
 def _python_start(profile: ProjectProfile, facts: _Facts, overrides: dict[str, Any]) -> ProjectProfile:
     from .python import PythonApp
 
@@ -996,6 +1033,7 @@ def _python_start(profile: ProjectProfile, facts: _Facts, overrides: dict[str, A
     port = str(profile.port)
     evidence = dict(profile.evidence)
     command: tuple[str, ...] = ()
+    servers: tuple[str, ...] = ()
     if isinstance(app, PythonApp):
         target = f"{app.module}:{app.attribute}"
         if app.framework == "fastapi":
@@ -1003,12 +1041,16 @@ def _python_start(profile: ProjectProfile, facts: _Facts, overrides: dict[str, A
         else:
             command = ("gunicorn", "--bind", f"0.0.0.0:{port}", target)
         evidence["start_command"] = (app.evidence,)
+        # The server runs the app; a project that declares none (Django's runserver in development)
+        # gets it installed next to its dependencies.
+        if command[0] not in facts.values.get("_python_deps", frozenset()):
+            servers = (_SERVER_PACKAGES[command[0]],)
     elif profile.entrypoint:
         command = ("python", profile.entrypoint)
         if profile.entrypoint == "manage.py":
             command = ("python", "manage.py", "runserver", f"0.0.0.0:{port}")
         evidence["start_command"] = evidence.get("entrypoint", ())
-    return dataclasses.replace(profile, start_command=command, evidence=evidence)
+    return dataclasses.replace(profile, start_command=command, evidence=evidence, server_packages=servers)
 
 
 def _release(app_root: Path, profile: ProjectProfile, warnings: list[str]) -> ProjectProfile:
@@ -1086,7 +1128,7 @@ def _coerce(name: str, raw: Any) -> Any:
         if isinstance(raw, list | tuple):
             return tuple(str(part) for part in raw)
         return tuple(shlex.split(str(raw)))
-    if name in ("dependency_files", "openapi_files", "writable_paths", "native_dependencies"):
+    if name in _LIST_FIELDS:
         if isinstance(raw, list | tuple):
             return tuple(str(part) for part in raw)
         return tuple(part.strip() for part in str(raw).split(",") if part.strip())

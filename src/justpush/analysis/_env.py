@@ -137,8 +137,17 @@ _NOT_CREDENTIAL_LAST = _PLAIN_WORDS | {
     "ROUNDS",
     "SIZE",
 }
+# Words that are only a credential as the name's last word: `REFRESH_TOKEN_IN_COOKIE` is a switch,
+# `THROTTLE_PASS_RESET_PATTERN` a rate.
+_WEAK_CREDENTIAL_WORDS = frozenset({"TOKEN", "KEY", "APIKEY", "PASS", "SALT", "PEPPER"})
+# Before a final KEY: the name of a field or attribute to look up (`LDAP_DISPLAY_NAME_KEY = "displayName"`).
+_LOOKUP_KEY_WORDS = frozenset(
+    {"NAME", "EMAIL", "MAIL", "FIELD", "ATTR", "ATTRIBUTE", "COLUMN", "CLAIM", "LOOKUP", "SORT", "PARTITION"}
+)
 DEVELOPMENT_SECRET = "falls back to a development secret in the code"
-_NOT_SECRET_VALUE = re.compile(r"^(\d+[a-z]{0,2}|true|false|none|null|undefined)$", re.IGNORECASE)
+_NOT_SECRET_VALUE = re.compile(
+    r"^(\d+[a-z]{0,2}|true|false|yes|no|on|off|enabled|disabled|none|null|undefined)$", re.IGNORECASE
+)
 
 
 def is_provided(name: str) -> bool:
@@ -162,9 +171,12 @@ def is_development_secret(name: str, default: str) -> bool:
     words = [w for w in re.split(r"[_.\-]+", name.upper()) if w]
     if not words or words[-1] in _NOT_CREDENTIAL_LAST:
         return False
-    return any(w in _CREDENTIAL_WORDS for w in words) or any(
-        s in name.upper() for s in ("SECRET", "PASSWORD", "PASSWD", "APIKEY")
+    if words[-1] == "KEY" and len(words) > 1 and words[-2] in _LOOKUP_KEY_WORDS:
+        return False
+    credential = words[-1] in _CREDENTIAL_WORDS or any(
+        w in _CREDENTIAL_WORDS and w not in _WEAK_CREDENTIAL_WORDS for w in words
     )
+    return credential or any(s in name.upper() for s in ("SECRET", "PASSWORD", "PASSWD", "APIKEY"))
 
 
 def refine_env_vars(found: Iterable[EnvVar], port: int, warnings: list[str]) -> list[EnvVar]:

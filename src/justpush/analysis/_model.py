@@ -82,6 +82,9 @@ class ProjectProfile:
     app_dir_candidates: tuple[str, ...] = ()
     # Dependencies that compile native code against system libraries at install (psycopg2, mysqlclient).
     native_dependencies: tuple[str, ...] = ()
+    # Requirements (pip specifiers) of the server the start command runs when the project does not
+    # declare it (a Django app started with gunicorn without gunicorn in requirements.txt).
+    server_packages: tuple[str, ...] = ()
     # Databases, caches and brokers the app needs (a driver among its dependencies).
     backing_services: tuple[BackingService, ...] = ()
 

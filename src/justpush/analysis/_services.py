@@ -77,7 +77,8 @@ _DRIVERS: dict[str, dict[str, str]] = {
     },
 }
 
-_GENERIC_DB = r"DATABASE_URL|DATABASE_URI|.*_DATABASE_URL|DB_.*|DATABASE_.*"
+# TYPEORM_*: the variables TypeORM (before 0.3) reads its connection from.
+_GENERIC_DB = r"DATABASE_URL|DATABASE_URI|.*_DATABASE_URL|DB_.*|DATABASE_.*|TYPEORM_.*"
 _VARIABLES: dict[str, re.Pattern[str]] = {
     "PostgreSQL": re.compile(
         rf"^({_GENERIC_DB}|POSTGRES.*|PG.*|SQLALCHEMY_DATABASE_UR[IL]|SPRING_DATASOURCE_.*)$"
@@ -148,7 +149,8 @@ def _host(value: str) -> str | None:
         if text.lower().startswith(("sqlite:", "jdbc:sqlite:", "jdbc:h2:", "file:")):
             return None
         try:
-            return (urlsplit(text.removeprefix("jdbc:")).hostname or "").lower() or None
+            # No host (`postgresql:///app`): the driver's default, a socket or port on the pod itself.
+            return (urlsplit(text.removeprefix("jdbc:")).hostname or "localhost").lower()
         except ValueError:
             return None
     return text.lower().split(":", 1)[0] or None

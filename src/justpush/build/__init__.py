@@ -21,7 +21,7 @@ from ._dockerfile import (
     render_dockerfile,
 )
 from ._identity import run_digest
-from ._lint import LintFinding, Severity, lint_dockerfile
+from ._lint import LintFinding, Severity, base_images, lint_dockerfile
 from ._runtime import RuntimeChoice
 from .client import UPLOAD_LABEL, BuiltImage, DockerBuilder, LocalImage, SandboxRun
 
@@ -40,6 +40,7 @@ __all__ = [
     "RuntimeChoice",
     "SandboxRun",
     "Severity",
+    "base_images",
     "choose_runtime",
     "context_archive",
     "context_dir",

@@ -53,16 +53,20 @@ def prepare_dockerfile(
     options: DockerfileOptions,
     environment: jinja2.Environment | None = None,
 ) -> PreparedDockerfile:
-    """The upload's own Dockerfile (as-is) when it has one, else a generated one; both are linted."""
+    """The upload's own Dockerfile (as-is) when it has one, else a generated one; both are linted.
+
+    The upload's Dockerfile (a path from the upload root) builds with its own folder as the context, as
+    `docker build <folder>` does: the app's folder, or the upload root for a Dockerfile found there."""
     context = context_dir(profile)
     base = root / context
     if profile.dockerfile:
-        path = _inside(root, base / profile.dockerfile)
+        path = _inside(root, root / profile.dockerfile)
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise GenerationError(f"cannot read the upload's Dockerfile {profile.dockerfile!r}") from exc
-        ignore_path = base / ".dockerignore"
+        context = posixpath.dirname(posixpath.normpath(profile.dockerfile)) or "."
+        ignore_path = root / context / ".dockerignore"
         ignore = ignore_path.read_text(encoding="utf-8") if ignore_path.is_file() else ""
         return PreparedDockerfile(text, ignore, "upload", tuple(lint_dockerfile(text)), context)
     if profile.language == "node" and options.package_scripts is None:

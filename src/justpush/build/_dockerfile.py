@@ -302,6 +302,9 @@ def _python_context(profile: ProjectProfile, options: DockerfileOptions) -> dict
         if not requirements and any(posixpath.basename(n) in ("pyproject.toml", "setup.py") for n in deps):
             # No lock or requirements: the project installs itself, which needs its source.
             install_after_source.append(f"{pip} .")
+    if profile.server_packages:
+        servers = " ".join(shlex.quote(spec) for spec in profile.server_packages)
+        (install_after_source or install).append(f"{pip} {servers}")
     # The installers and the dependencies' test suites are only needed to install; they stay out
     # of the runtime venv (.justpush/slim-venv.py says what goes and what stays).
     last = install_after_source or install
@@ -386,7 +389,9 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
         production = f"{full} --omit=dev"
     elif manager == "yarn":
         frozen = " --frozen-lockfile" if locked else ""
-        full = f"yarn install{frozen} --non-interactive"
+        # Yarn 1 fails on a dependency's `engines` that npm only warns about (an old elastic-apm-node
+        # pinned to Node 14); the runtime version already follows the project's own `engines`.
+        full = f"yarn install{frozen} --non-interactive --ignore-engines"
         production = f"{full} --production"
     else:
         setup.append("corepack enable")

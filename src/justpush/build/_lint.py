@@ -102,6 +102,25 @@ def lint_dockerfile(text: str) -> list[LintFinding]:
     return sorted(findings, key=lambda finding: (finding.line, finding.rule))
 
 
+def base_images(text: str) -> list[tuple[str, int]]:
+    """The images a Dockerfile's FROM lines pull, with the line of each (first use): no earlier stage,
+    no `scratch`, none built from an ARG (its value is only known to the build)."""
+    found: dict[str, int] = {}
+    stage_names: set[str] = set()
+    for instruction in _parse(text):
+        if instruction.keyword != "FROM":
+            continue
+        words = [word for word in _words(instruction.arguments) if not word.startswith("--")]
+        if not words:
+            continue
+        image = words[0]
+        if image.lower() not in stage_names and image != "scratch" and "$" not in image:
+            found.setdefault(image, instruction.line)
+        if len(words) >= 3 and words[1].lower() == "as":
+            stage_names.add(words[2].lower())
+    return list(found.items())
+
+
 def _finding(line: int, rule: str, severity: Severity, message: str) -> LintFinding:
     return LintFinding(rule=rule, line=line, message=message, severity=severity)
 

@@ -358,6 +358,29 @@ class DockerBuilder:
             )
         return run
 
+    async def unavailable_images(self, images: Sequence[str]) -> dict[str, str]:
+        """The images among `images` the engine has not got and cannot pull, with the engine's reason:
+        the base images of an upload's own Dockerfile, checked before its build is started."""
+        client = await self._docker()
+        limit = self._settings.sandbox.timeout_seconds
+        missing: dict[str, str] = {}
+        with _docker_errors("checking the Dockerfile's base images"):
+            for image in images:
+                try:
+                    await anyio.to_thread.run_sync(functools.partial(client.api.inspect_image, image))
+                    continue
+                except docker.errors.ImageNotFound:
+                    pass
+                try:
+                    # The build would pull it anyway (its builder pulls what is missing): no time is lost.
+                    with anyio.fail_after(limit):
+                        await anyio.to_thread.run_sync(functools.partial(client.api.pull, image))
+                except docker.errors.APIError as exc:
+                    missing[image] = str(exc.explanation or exc)
+                except TimeoutError:
+                    missing[image] = f"no answer from its registry within {limit} s"
+        return missing
+
     async def local_images(self) -> list[LocalImage]:
         """Every image in the engine built by JustPush (whatever version), by its upload label."""
         client = await self._docker()

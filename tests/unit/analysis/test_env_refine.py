@@ -71,6 +71,14 @@ def test_variables_read_only_by_tests_are_dropped(file: str) -> None:
         ("API_KEY", "", False),  # an empty fallback means "optional"
         ("LOG_LEVEL", "debug", False),
         ("BCRYPT_SALT_ROUNDS", "10", False),
+        ("ACCESS_TOKEN_SECRET", "s3cr3t", True),
+        ("SECRET_KEY_BASE", "dev-base", True),
+        # A credential word inside the name of a switch, a rate or a lookup key is not a credential.
+        ("REFRESH_TOKEN_IN_COOKIE", "yes", False),
+        ("TOKEN_IN_BODY", "no", False),
+        ("THROTTLE_PASS_RESET_PATTERN", "10/hour", False),
+        ("LDAP_DISPLAY_NAME_KEY", "displayName", False),
+        ("LDAP_EMAIL_KEY", "mail", False),
     ],
 )
 def test_development_secrets(name: str, default: str, development: bool) -> None:
@@ -150,3 +158,27 @@ def test_python_or_fallback_and_getenv_default(tmp_path: Path) -> None:
         "REGION": (False, False, "eu-west-1"),
         "SECRET_KEY": (True, True, None),
     }
+
+
+def test_a_computed_fallback_makes_a_node_variable_optional(tmp_path: Path) -> None:
+    # A Koa logger config: the level falls back to an expression, not a literal.
+    config = (
+        "const env = process.env.NODE_ENV || 'development';\n"
+        "module.exports = {\n"
+        "  enabled: process.env.LOG_ENABLED || ['production', 'development'].includes(env),\n"
+        "  level: process.env.LOG_LEVEL ?? (env === 'production' ? 'info' : 'debug'),\n"
+        "  name: process.env.APP_NAME,\n"
+        "};\n"
+    )
+    server = (
+        "const Koa = require('koa');\nconst config = require('./config');\n"
+        "const app = new Koa();\napp.use((ctx) => { ctx.body = config.name; });\napp.listen(3000);\n"
+    )
+    package = {"name": "api", "main": "server.js", "dependencies": {"koa": "2"}}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "config.js").write_text(config)
+    (tmp_path / "server.js").write_text(server)
+    found = {v.name: (v.required, v.default) for v in detect(tmp_path).env_vars}
+    assert found["LOG_ENABLED"] == (False, None)
+    assert found["LOG_LEVEL"] == (False, None)
+    assert found["APP_NAME"] == (True, None)

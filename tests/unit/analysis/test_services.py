@@ -53,6 +53,17 @@ def test_a_localhost_fallback_for_postgres_needs_a_value(tmp_path: Path) -> None
     assert ("DATABASE_URL", True) in {(e.name, e.secret) for e in app.env}
 
 
+def test_a_url_without_a_host_means_the_pods_own_socket(tmp_path: Path) -> None:
+    _python_app(
+        tmp_path,
+        "fastapi\npsycopg2-binary\n",
+        "DB = os.environ.get('APP_DATABASE_URL', os.environ.get('DATABASE_URL', 'postgresql:///postgres'))\n",
+    )
+    profile = detect(tmp_path)
+    assert [(s.kind, s.satisfied) for s in profile.backing_services] == [("PostgreSQL", False)]
+    assert {v.name for v in profile.env_vars if v.required} == {"APP_DATABASE_URL", "DATABASE_URL"}
+
+
 def test_an_embedded_or_remote_fallback_is_enough(tmp_path: Path) -> None:
     _python_app(
         tmp_path,
@@ -147,3 +158,121 @@ def test_the_profile_round_trip_keeps_the_services(tmp_path: Path) -> None:
             "satisfied": False,
         }
     ]
+
+
+def _prisma_app(tmp_path: Path, datasource: str, schema_at: str = "prisma/schema.prisma") -> Path:
+    package = {
+        "name": "api",
+        "main": "server.js",
+        "dependencies": {"express": "4", "@prisma/client": "5"},
+        "devDependencies": {"prisma": "5"},
+    }
+    if schema_at != "prisma/schema.prisma":
+        package["prisma"] = {"schema": schema_at}
+    (tmp_path / "package.json").write_text(json.dumps(package, indent=2))
+    (tmp_path / "server.js").write_text(
+        "const express = require('express');\nconst { PrismaClient } = require('@prisma/client');\n"
+        "const prisma = new PrismaClient();\nconst app = express();\n"
+        "app.get('/users', async (req, res) => res.json(await prisma.user.findMany()));\napp.listen(3000);\n"
+    )
+    schema = tmp_path / schema_at
+    schema.parent.mkdir(parents=True, exist_ok=True)
+    schema.write_text(
+        'generator client {\n  provider = "prisma-client-js"\n}\n\n'
+        f"datasource db {{\n{datasource}}}\n\nmodel User {{\n  id Int @id\n}}\n"
+    )
+    return tmp_path
+
+
+def test_a_prisma_datasource_names_the_database_and_its_variable(tmp_path: Path) -> None:
+    _prisma_app(
+        tmp_path, '  provider = "postgresql"\n  url      = env("DATABASE_URL")\n', "src/db/schema.prisma"
+    )
+    warnings: list[str] = []
+    profile = detect(tmp_path, warnings=warnings)
+    (service,) = profile.backing_services
+    assert (service.kind, service.dependency, service.variables) == (
+        "PostgreSQL",
+        "prisma postgresql",
+        ("DATABASE_URL",),
+    )
+    assert (service.evidence.file, service.evidence.line) == ("src/db/schema.prisma", 7)
+    (database_url,) = profile.env_vars
+    assert (database_url.name, database_url.required, database_url.secret) == ("DATABASE_URL", True, True)
+    with pytest.raises(GenerationError) as caught:
+        app_from_profile(profile, **COMMON)
+    assert str(caught.value) == (
+        "required environment variables have no value: DATABASE_URL (needs PostgreSQL)"
+    )
+
+
+def test_a_prisma_sqlite_datasource_needs_no_service(tmp_path: Path) -> None:
+    _prisma_app(tmp_path, '  provider = "sqlite"\n  url      = "file:./dev.db"\n')
+    profile = detect(tmp_path)
+    assert profile.backing_services == ()
+    assert not any(v.required for v in profile.env_vars)
+
+
+def test_typeorm_connection_variables_give_the_database_address(tmp_path: Path) -> None:
+    package = {
+        "name": "api",
+        "main": "server.js",
+        "dependencies": {"express": "4", "typeorm": "0.2", "pg": "8"},
+    }
+    (tmp_path / "package.json").write_text(json.dumps(package, indent=2))
+    (tmp_path / "server.js").write_text(
+        "const express = require('express');\nconst { createConnection } = require('typeorm');\n"
+        "createConnection({ type: process.env.TYPEORM_CONNECTION || 'postgres',"
+        " host: process.env.TYPEORM_HOST, port: Number(process.env.TYPEORM_PORT || 5432) });\n"
+        "const app = express();\napp.get('/ping', (req, res) => res.json({}));\napp.listen(3000);\n"
+    )
+    profile = detect(tmp_path)
+    (service,) = profile.backing_services
+    assert (service.kind, service.satisfied) == ("PostgreSQL", False)
+    required = {v.name: v.evidence[0].note for v in profile.env_vars if v.required}
+    assert required == {"TYPEORM_HOST": "needs PostgreSQL"}
+
+
+def test_a_joi_schema_over_process_env_says_what_is_required(tmp_path: Path) -> None:
+    package = {
+        "name": "api",
+        "main": "src/index.js",
+        "dependencies": {"express": "4", "joi": "17", "mongoose": "8"},
+    }
+    (tmp_path / "package.json").write_text(json.dumps(package, indent=2))
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "config.js").write_text(
+        "const Joi = require('joi');\n"
+        "const envVarsSchema = Joi.object()\n"
+        "  .keys({\n"
+        "    PORT: Joi.number().default(3000),\n"
+        "    MONGODB_URL: Joi.string().required().description('Mongo DB url'),\n"
+        "    JWT_SECRET: Joi.string().required(),\n"
+        "    JWT_ACCESS_EXPIRATION_MINUTES: Joi.number().default(30).description('minutes'),\n"
+        "    SMTP_HOST: Joi.string().description('server that will send the emails'),\n"
+        "  })\n"
+        "  .unknown();\n"
+        "const { value: envVars } = envVarsSchema\n"
+        "  .prefs({ errors: { label: 'key' } }).validate(process.env);\n"
+        "module.exports = { port: envVars.PORT, mongoose: { url: envVars.MONGODB_URL } };\n"
+    )
+    (tmp_path / "src" / "index.js").write_text(
+        "const express = require('express');\nconst mongoose = require('mongoose');\n"
+        "const config = require('./config');\nmongoose.connect(config.mongoose.url);\n"
+        "const app = express();\napp.get('/ping', (req, res) => res.json({}));\napp.listen(config.port);\n"
+    )
+    profile = detect(tmp_path)
+    found = {v.name: (v.required, v.default) for v in profile.env_vars}
+    assert found == {
+        "JWT_ACCESS_EXPIRATION_MINUTES": (False, "30"),
+        "JWT_SECRET": (True, None),
+        "MONGODB_URL": (True, None),
+        "PORT": (False, "3000"),
+        "SMTP_HOST": (False, None),
+    }
+    assert [(s.kind, s.variables, s.satisfied) for s in profile.backing_services] == [
+        ("MongoDB", ("MONGODB_URL",), False)
+    ]
+    with pytest.raises(GenerationError) as caught:
+        app_from_profile(profile, secrets={"JWT_SECRET": "s"}, **COMMON)
+    assert str(caught.value) == "required environment variables have no value: MONGODB_URL (needs MongoDB)"

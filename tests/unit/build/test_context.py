@@ -123,6 +123,26 @@ def test_prepare_uses_the_uploads_dockerfile_as_is(tmp_path: Path, options: Dock
     assert {f.rule for f in prepared.findings} == {"no-user", "pipe-to-shell", "unpinned-base-image"}
 
 
+@pytest.mark.parametrize(("where", "context"), [("backend", "backend"), (".", ".")])
+def test_prepare_builds_an_apps_own_dockerfile_from_its_folder(
+    tmp_path: Path, options: DockerfileOptions, where: str, context: str
+) -> None:
+    # A full-stack repository: the API in backend/ with its Dockerfile there (or one at the top); the
+    # profile names the Dockerfile from the upload root.
+    (tmp_path / "backend").mkdir()
+    (tmp_path / "backend" / "main.py").write_text("app = None\n")
+    own = 'FROM python:3.11-slim\nCOPY . /app\nCMD ["python", "main.py"]\n'
+    (tmp_path / where / "Dockerfile").write_text(own)
+    (tmp_path / where / ".dockerignore").write_text(".venv\n")
+    dockerfile = "Dockerfile" if where == "." else f"{where}/Dockerfile"
+    profile = ProjectProfile(
+        language="python", dockerfile=dockerfile, app_dir="backend", entrypoint="main.py"
+    )
+    prepared = prepare_dockerfile(tmp_path, profile, options)
+    assert (prepared.origin, prepared.dockerfile, prepared.context) == ("upload", own, context)
+    assert prepared.dockerignore == ".venv\n"
+
+
 def test_prepare_refuses_a_dockerfile_path_outside_the_upload(
     tmp_path: Path, options: DockerfileOptions
 ) -> None:

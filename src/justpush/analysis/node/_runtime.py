@@ -29,6 +29,17 @@ from ._syntax import args, member, object_props, param_names, string, unwrap
 
 def _env_default(node: Node) -> str | None:
     """`process.env.X || 'd'`, `?? 3000`, also through Number()/parseInt() wrappers."""
+    fallback = _fallback(node)
+    if fallback is None:
+        return None
+    value = string(fallback)
+    if value is None and fallback.type in ("number", "true", "false"):
+        value = text(fallback)
+    return value
+
+
+def _fallback(node: Node) -> Node | None:
+    """The right side of `process.env.X || <fallback>` (or `??`), also through Number()/parseInt()."""
     current = node
     for _ in range(3):
         parent = current.parent
@@ -39,11 +50,7 @@ def _env_default(node: Node) -> str | None:
             and text(field_(parent, "operator")) in ("||", "??")
             and field_(parent, "left") == current
         ):
-            right = field_(parent, "right")
-            value = string(right)
-            if value is None and right is not None and right.type in ("number", "true", "false"):
-                value = text(right)
-            return value
+            return field_(parent, "right")
         if parent.type in ("arguments", "parenthesized_expression") or (
             parent.type == "call_expression"
             and text(field_(parent, "function")) in ("Number", "parseInt", "String", "parseFloat")
@@ -86,7 +93,14 @@ def _find_env_reads(project: Project) -> list[tuple[EnvVar, Node]]:
                         found.append((env_var(text(field_(part, "key")), None, evidence(path, part)), part))
                 continue
             if name:
-                found.append((env_var(name, _env_default(node), evidence(path, node)), node))
+                # A computed fallback (`|| (env === 'production' ? 'info' : 'debug')`) has no value to
+                # show, but the code copes without the variable.
+                has_fallback = _fallback(node) is not None
+                default = _env_default(node)
+                read = env_var(
+                    name, default, evidence(path, node), required=default is None and not has_fallback
+                )
+                found.append((read, node))
     found += _helper_reads(project)
     # A variable the code tests for (`if (process.env.X)`, `process.env.X ? a : b`, `=== 'y'`) copes
     # without it, wherever else it is read.

@@ -55,6 +55,23 @@ async def _analysis(
     return result.profile, result.spec
 
 
+async def _check_base_images(services: Services, dockerfile: str, name: str) -> None:
+    """The upload's own Dockerfile names base images the build host must pull: one it cannot get fails
+    SCANNING (naming it and the way out) instead of the first build step."""
+    images = build.base_images(dockerfile)
+    missing = await services.builder.unavailable_images([image for image, _ in images])
+    if missing:
+        lines = dict(images)
+        listed = "; ".join(
+            f"{image} ({name} line {lines[image]}: {reason})" for image, reason in missing.items()
+        )
+        raise StageFailed(
+            S.SCANNING.value,
+            f"the upload's Dockerfile uses base images the build host cannot pull: {listed}. Use images "
+            'its registries serve, or build with a generated Dockerfile (profile override dockerfile="")',
+        )
+
+
 async def deploy(ctx: JobContext, services: Services, options: DeployOptions) -> None:
     upload, _ = await ctx.load_upload()
     await ctx.set_status(S.SCANNING)
@@ -100,6 +117,8 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
     )
     # Before the build: a variable the code needs but nobody set fails now, not after minutes of building.
     release.app()
+    if prepared.origin == "upload":
+        await _check_base_images(services, prepared.dockerfile, profile.dockerfile or "Dockerfile")
     # The build tag belongs to this job alone (the pushed tag is the upload's, shared with its later jobs).
     local_tag = f"justpush-local/{app_name}:{ctx.job_id}"
     previous = await ctx.latest_revision()
