@@ -193,10 +193,10 @@ def test_a_prisma_datasource_names_the_database_and_its_variable(tmp_path: Path)
     (service,) = profile.backing_services
     assert (service.kind, service.dependency, service.variables) == (
         "PostgreSQL",
-        "prisma postgresql",
+        "Prisma datasource",
         ("DATABASE_URL",),
     )
-    assert (service.evidence.file, service.evidence.line) == ("src/db/schema.prisma", 7)
+    assert (service.evidence.file, service.evidence.line) == ("src/db/schema.prisma", 5)
     (database_url,) = profile.env_vars
     assert (database_url.name, database_url.required, database_url.secret) == ("DATABASE_URL", True, True)
     with pytest.raises(GenerationError) as caught:
