@@ -1,6 +1,6 @@
 """Project detection and OpenAPI extraction, statically (no user code is run).
 
-``analyze(root, options)`` detects the project (``_detect``), lets the language package
+``analyze(root, options)`` detects the project (``detection``), lets the language package
 (``python``, ``node``, ``java``, ``go``: a front-end, a value resolver and one module per framework)
 find routes, schemas, security, env vars and the port,
 builds an OpenAPI 3.1 document (``_spec``) and decides about a spec already in the repository.
@@ -35,11 +35,11 @@ Contract for language packages — ``justpush.analysis.<lang>`` exposes::
 """
 
 from ._analyze import AnalysisOptions, AnalysisResult, analyze, profile_from_dict, profile_to_dict
-from ._detect import apply_overrides, detect, resolve_root
 from ._env import DEVELOPMENT_SECRET, is_secret_name, required_reason
 from ._model import BackingService, EnvVar, Evidence, ExtractedApi, Operation, Parameter, ProjectProfile
 from ._release import command_from_text
 from ._spec import SpecOptions, build_spec, validation_error
+from .detection import apply_overrides, detect, resolve_root
 
 __all__ = [
     "DEVELOPMENT_SECRET",

@@ -12,7 +12,6 @@ from typing import Any
 
 from justpush.errors import AnalysisError, AnalysisTimeoutError
 
-from ._detect import detect, language_module, resolve_root
 from ._files import MAX_SOURCE_BYTES, ReadLimits, check_deadline, read_limits, read_source
 from ._gc import collection_paused
 from ._model import BackingService, EnvVar, Evidence, ExtractedApi, ProjectProfile
@@ -28,6 +27,7 @@ from ._spec import (
     structure_error,
     trim_paths,
 )
+from .detection import detect, language_module, resolve_root
 
 SpecSource = str  # "generated" | "existing" | "merged"
 

@@ -10,7 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 from justpush.analysis import AnalysisOptions, analyze, detect, resolve_root
-from justpush.analysis._detect import find_app_dir
+from justpush.analysis.detection import find_app_dir
 from justpush.cli import app, exit_code_for
 from justpush.errors import InvalidRootError
 

@@ -118,7 +118,7 @@ def find_port(root: Path, profile: ProjectProfile) -> tuple[int, Evidence] | Non
     return port, evidence
 
 
-# ---- detection helpers (used by _detect) --------------------------------------------------------
+# ---- detection helpers (used by detection) --------------------------------------------------------
 def find_app(root: Path, framework: str | None, app_dir: str) -> PythonApp | None:
     """The module and attribute of the FastAPI/Flask app (or Django's WSGI application)."""
     index, _ = load_index(root)

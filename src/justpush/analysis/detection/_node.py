@@ -1,0 +1,161 @@
+"""Node projects: package.json, framework, package manager, version, start and build commands."""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+from pathlib import Path
+from typing import Any
+
+from .._files import evidence_path
+from .._model import Evidence
+from .._services import Driver, find_drivers
+from ._facts import _NODE_FRAMEWORKS, _Facts, _first_line, _line_of, _read_json, _read_text
+
+
+def _prisma_drivers(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str]) -> None:
+    """A Prisma datasource names the database and the variables giving its address (merged into the
+    driver of the same service found among the dependencies)."""
+    from ..node import prisma_datasources
+
+    for datasource in prisma_datasources(app_root, warnings):
+        service = datasource.service
+        if service is None:
+            continue
+        names = tuple(name for name, _ in datasource.variables)
+        known = next((i for i, d in enumerate(facts.drivers) if d.service == service), None)
+        if known is not None:
+            driver = facts.drivers[known]
+            facts.drivers[known] = dataclasses.replace(driver, variables=(*driver.variables, *names))
+        else:
+            ev = datasource.evidence
+            where = Evidence(evidence_path(app_dir, ev.file), ev.line, ev.note)
+            facts.drivers.append(Driver(service, "Prisma datasource", where, names))
+
+
+def _detect_node(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str]) -> None:
+    package = _read_json(app_root / "package.json")
+    if package is None:
+        warnings.append(f"{evidence_path(app_dir, 'package.json')}: not valid JSON")
+        package = {}
+    text = _read_text(app_root / "package.json") or ""
+    where = evidence_path(app_dir, "package.json")
+    facts.values["name"] = package.get("name") if isinstance(package.get("name"), str) else None
+    version = package.get("version")
+    if isinstance(version, str) and version.strip():
+        facts.set(
+            "version", version.strip(), Evidence(where, _line_of(text, '"version"'), "package.json version")
+        )
+    deps = _node_deps(package)
+    for dep, name in _NODE_FRAMEWORKS:
+        if dep in deps:
+            facts.set("framework", name, Evidence(where, _line_of(text, f'"{dep}"'), f"dependency {dep}"))
+            break
+    facts.drivers = find_drivers("node", ((d, Evidence(where, _line_of(text, f'"{d}"'))) for d in deps))
+    _prisma_drivers(app_root, app_dir, facts, warnings)
+    locks = (
+        ("pnpm-lock.yaml", "pnpm"),
+        ("yarn.lock", "yarn"),
+        ("package-lock.json", "npm"),
+        ("npm-shrinkwrap.json", "npm"),
+        ("bun.lockb", "bun"),
+    )
+    manager, lock = "npm", None
+    for name, tool in locks:
+        if (app_root / name).is_file():
+            manager, lock = tool, name
+            break
+    facts.set(
+        "package_manager", manager, Evidence(evidence_path(app_dir, lock or "package.json"), None, manager)
+    )
+    if lock:
+        facts.set("lockfile", lock, Evidence(evidence_path(app_dir, lock), None, "lockfile"))
+    facts.values["dependency_files"] = tuple(sorted({"package.json", *([lock] if lock else [])}))
+    typescript = (app_root / "tsconfig.json").is_file() or "typescript" in deps
+    facts.values["typescript"] = typescript
+    if typescript:
+        facts.set("typescript", True, Evidence(where, None, "tsconfig.json or typescript dependency"))
+    node_version = _node_version(app_root, package, text)
+    if node_version is not None:
+        facts.set(
+            "language_version",
+            node_version[0],
+            Evidence(evidence_path(app_dir, node_version[1]), node_version[2], node_version[3]),
+        )
+    scripts = package.get("scripts", {}) if isinstance(package.get("scripts"), dict) else {}
+    main = package.get("main") if isinstance(package.get("main"), str) else None
+    if main:
+        facts.set("entrypoint", main, Evidence(where, _line_of(text, '"main"'), "package.json main"))
+    else:
+        fallback = next(
+            (
+                n
+                for n in (
+                    "index.js",
+                    "server.js",
+                    "app.js",
+                    "main.js",
+                    "src/index.js",
+                    "src/server.js",
+                    "src/main.ts",
+                    "src/index.ts",
+                    "src/server.ts",
+                    "src/app.ts",
+                )
+                if (app_root / n).is_file()
+            ),
+            None,
+        )
+        if fallback:
+            facts.set(
+                "entrypoint", fallback, Evidence(evidence_path(app_dir, fallback), None, "conventional entry")
+            )
+    if "start" in scripts:
+        facts.set(
+            "start_command", (manager, "start"), Evidence(where, _line_of(text, '"start"'), "scripts.start")
+        )
+    elif facts.values.get("entrypoint"):
+        entry = str(facts.values["entrypoint"])
+        facts.set("start_command", ("node", entry), Evidence(where, None, "node <entrypoint>"))
+    if "build" in scripts:
+        build = (manager, "run", "build")
+        facts.set("build_command", build, Evidence(where, _line_of(text, '"build"'), "scripts.build"))
+    from ..node._start import built_start  # lazily, as the Python package
+
+    built = built_start(app_root, package, manager)
+    if built is not None:
+        line = _line_of(text, '"start"')
+        facts.set("start_command", built.start, Evidence(where, line, built.note))
+        if built.build:
+            facts.set("build_command", tuple(shlex.split(built.build)), Evidence(where, line, built.note))
+        warnings.append(
+            f"{where}: the start script needs development tools at run time ({scripts.get('start')!r}); "
+            f"the image builds the app and starts it with {shlex.join(built.start)!r}"
+        )
+
+
+def _node_version(
+    app_root: Path, package: dict[str, Any], text: str
+) -> tuple[str, str, int | None, str] | None:
+    """The Node.js version requirement as written: a version file's pin first (what the developers
+    run), else ``engines.node`` (a range)."""
+    for name in (".nvmrc", ".node-version"):
+        pinned = _first_line(app_root / name)
+        if pinned:
+            return pinned[0], name, pinned[1], "pinned version"
+    engines = package.get("engines", {})
+    node_range = engines.get("node") if isinstance(engines, dict) else None
+    if isinstance(node_range, str) and node_range.strip():
+        return node_range.strip(), "package.json", _line_of(text, '"node"'), "engines.node"
+    return None
+
+
+def _node_deps(package: Any) -> dict[str, Any]:
+    if not isinstance(package, dict):
+        return {}
+    deps: dict[str, Any] = {}
+    for key in ("dependencies", "devDependencies", "peerDependencies"):
+        section = package.get(key)
+        if isinstance(section, dict):
+            deps.update(section)
+    return deps

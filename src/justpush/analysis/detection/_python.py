@@ -1,0 +1,251 @@
+"""Python projects: dependencies, framework, version, start command."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from typing import Any
+
+from .._files import evidence_path
+from .._model import Evidence, ProjectProfile
+from .._services import find_drivers
+from ._facts import (
+    _PYTHON_FRAMEWORKS,
+    _Facts,
+    _first_line,
+    _line_of,
+    _module_file,
+    _norm,
+    _read_text,
+    _read_toml,
+    _rebase,
+)
+
+# Source-only packages whose install compiles against a system library (the -binary wheels do not).
+_NATIVE_PYTHON = frozenset({"psycopg2", "mysqlclient"})
+_REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_VERSION = re.compile(r"(\d+(?:\.\d+)?)")
+_REQ_INCLUDE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)")
+_MAX_INCLUDES = 50
+
+
+def _requirement_files(app_root: Path) -> list[str]:
+    """`requirements*.txt` and the files they include (`-r requirements/prod.txt`, `-c constraints.txt`),
+    followed recursively inside the app's folder; paths relative to it."""
+    root = app_root.resolve()
+    found = [p.name for p in sorted(app_root.glob("requirements*.txt"))]
+    pending = list(found)
+    while pending and len(found) < _MAX_INCLUDES:
+        name = pending.pop(0)
+        for line in (_read_text(app_root / name) or "").splitlines():
+            match = _REQ_INCLUDE.match(line)
+            if match is None:
+                continue
+            target = (app_root / name).parent / match.group(1)
+            resolved = target.resolve()
+            if not resolved.is_relative_to(root) or not resolved.is_file():
+                continue
+            relative = resolved.relative_to(root).as_posix()
+            if relative not in found:
+                found.append(relative)
+                pending.append(relative)
+    return found
+
+
+def _python_deps(app_root: Path, warnings: list[str]) -> list[tuple[str, str, int | None]]:
+    """(normalised name, file, line) of every declared dependency."""
+    found: list[tuple[str, str, int | None]] = []
+    for name in _requirement_files(app_root):
+        text = _read_text(app_root / name) or ""
+        for number, line in enumerate(text.splitlines(), start=1):
+            match = _REQ_NAME.match(line)
+            if match and not line.strip().startswith(("#", "-")):
+                found.append((_norm(match.group(1)), name, number))
+    pyproject = _read_toml(app_root / "pyproject.toml", warnings)
+    text = _read_text(app_root / "pyproject.toml") or ""
+    for dep in pyproject.get("project", {}).get("dependencies", []) or []:
+        match = _REQ_NAME.match(str(dep))
+        if match:
+            found.append((_norm(match.group(1)), "pyproject.toml", _line_of(text, match.group(1))))
+    poetry = pyproject.get("tool", {}).get("poetry", {})
+    for dep in poetry.get("dependencies", {}) or {}:
+        if dep != "python":
+            found.append((_norm(dep), "pyproject.toml", _line_of(text, dep)))
+    pipfile = _read_toml(app_root / "Pipfile", warnings)
+    pip_text = _read_text(app_root / "Pipfile") or ""
+    for dep in pipfile.get("packages", {}) or {}:
+        found.append((_norm(dep), "Pipfile", _line_of(pip_text, dep)))
+    return found
+
+
+def _detect_python(
+    app_root: Path, app_dir: str, facts: _Facts, warnings: list[str], overrides: dict[str, Any]
+) -> None:
+    deps = _python_deps(app_root, warnings)
+    names = {name for name, _, _ in deps}
+    pyproject = _read_toml(app_root / "pyproject.toml", [])
+    pipfile = _read_toml(app_root / "Pipfile", [])
+    if (app_root / "poetry.lock").is_file() or "poetry" in pyproject.get("tool", {}):
+        manager, lock = "poetry", "poetry.lock"
+    elif (app_root / "Pipfile").is_file():
+        manager, lock = "pipenv", "Pipfile.lock"
+    elif (app_root / "uv.lock").is_file():
+        manager, lock = "uv", "uv.lock"
+    elif (app_root / "pdm.lock").is_file():
+        manager, lock = "pdm", "pdm.lock"
+    else:
+        manager, lock = "pip", ""
+    manifest = next(
+        (n for n in ("pyproject.toml", "Pipfile", "requirements.txt") if (app_root / n).is_file()),
+        "",
+    )
+    facts.set(
+        "package_manager", manager, Evidence(evidence_path(app_dir, lock or manifest or "."), None, manager)
+    )
+    if lock and (app_root / lock).is_file():
+        facts.set("lockfile", lock, Evidence(evidence_path(app_dir, lock), None, "lockfile"))
+    dep_files = _requirement_files(app_root)
+    dep_files += [
+        n
+        for n in (
+            "pyproject.toml",
+            "poetry.lock",
+            "Pipfile",
+            "Pipfile.lock",
+            "uv.lock",
+            "pdm.lock",
+            "setup.py",
+            "setup.cfg",
+        )
+        if (app_root / n).is_file()
+    ]
+    facts.values["dependency_files"] = tuple(sorted(set(dep_files)))
+    declared = ((n, Evidence(evidence_path(app_dir, f), line)) for n, f, line in deps)
+    facts.drivers = find_drivers("python", declared)
+    facts.values["_python_deps"] = frozenset(n for n, _, _ in deps)
+    native = [(n, f, line) for n, f, line in deps if n in _NATIVE_PYTHON]
+    if native:
+        facts.values["native_dependencies"] = tuple(sorted({n for n, _, _ in native}))
+        first = native[0]
+        facts.set(
+            "native_dependencies",
+            facts.values["native_dependencies"],
+            Evidence(evidence_path(app_dir, first[1]), first[2], "compiles against system libraries"),
+        )
+    facts.values["name"] = pyproject.get("project", {}).get("name") or pyproject.get("tool", {}).get(
+        "poetry", {}
+    ).get("name")
+    app_version = pyproject.get("project", {}).get("version") or pyproject.get("tool", {}).get(
+        "poetry", {}
+    ).get("version")
+    if isinstance(app_version, str) and app_version.strip():
+        facts.set(
+            "version",
+            app_version.strip(),
+            Evidence(evidence_path(app_dir, "pyproject.toml"), None, "pyproject version"),
+        )
+
+    version = _python_version(app_root, pyproject, pipfile)
+    if version is not None:
+        facts.set(
+            "language_version",
+            version[0],
+            Evidence(evidence_path(app_dir, version[1]), version[2], version[3]),
+        )
+
+    framework = None
+    for dep, name in _PYTHON_FRAMEWORKS:
+        hit = next(((f, line) for n, f, line in deps if n == dep), None)
+        if hit is not None:
+            framework = name
+            facts.set(
+                "framework", name, Evidence(evidence_path(app_dir, hit[0]), hit[1], f"dependency {dep}")
+            )
+            break
+    from .. import python as _python  # lazily: the Python package imports this package's core
+
+    if "framework" in overrides:
+        framework = str(overrides["framework"])
+    code = _python.framework_from_code(app_root)
+    if code is not None and (framework is None or (code[0] != framework and code[0] in names)):
+        framework = code[0]
+        facts.set("framework", framework, _rebase(code[1], app_dir, "app object in code"))
+    if framework == "django" and "djangorestframework" in names:
+        facts.add_evidence(
+            "framework", Evidence(evidence_path(app_dir, manifest), None, "with Django REST framework")
+        )
+    facts.values["framework"] = framework
+
+    app = _python.find_app(app_root, framework, app_dir)
+    if app is not None:
+        facts.set("entrypoint", _module_file(app_root, app.module), app.evidence)
+        facts.values["_python_app"] = app
+    else:
+        main = next(
+            (n for n in ("main.py", "app.py", "server.py", "manage.py") if (app_root / n).is_file()), None
+        )
+        if main is not None:
+            facts.set(
+                "entrypoint", main, Evidence(evidence_path(app_dir, main), None, "conventional entry file")
+            )
+
+
+def _python_version(
+    app_root: Path, pyproject: dict[str, Any], pipfile: dict[str, Any]
+) -> tuple[str, str, int | None, str] | None:
+    """The Python version requirement as written (pin or range), its file, line and what it is."""
+    pinned = _first_line(app_root / ".python-version")
+    if pinned and _VERSION.search(pinned[0]):
+        return pinned[0].removeprefix("python-"), ".python-version", pinned[1], "pinned version"
+    runtime = _first_line(app_root / "runtime.txt")
+    if runtime and re.match(r"python-\d", runtime[0]):
+        return runtime[0].removeprefix("python-"), "runtime.txt", runtime[1], "runtime"
+    text = _read_text(app_root / "pyproject.toml") or ""
+    requires = pyproject.get("project", {}).get("requires-python")
+    poetry_python = pyproject.get("tool", {}).get("poetry", {}).get("dependencies", {}).get("python")
+    for spec, key, note in (
+        (requires, "requires-python", "requires-python"),
+        (poetry_python, "python", "poetry python"),
+    ):
+        if isinstance(spec, str) and _VERSION.search(spec):
+            return spec.strip(), "pyproject.toml", _line_of(text, f"{key} ="), note
+    pip_text = _read_text(app_root / "Pipfile") or ""
+    for key in ("python_version", "python_full_version"):
+        pip_python = pipfile.get("requires", {}).get(key)
+        if isinstance(pip_python, str) and _VERSION.search(pip_python):
+            return pip_python.strip(), "Pipfile", _line_of(pip_text, key), key
+    return None
+
+
+# The servers a generated Python start command runs, as installed when the project lacks them.
+_SERVER_PACKAGES = {"gunicorn": "gunicorn>=22,<24", "uvicorn": "uvicorn>=0.29,<1"}
+
+
+def _python_start(profile: ProjectProfile, facts: _Facts, overrides: dict[str, Any]) -> ProjectProfile:
+    from ..python import PythonApp
+
+    if "start_command" in overrides:
+        return profile
+    app = facts.values.get("_python_app")
+    port = str(profile.port)
+    evidence = dict(profile.evidence)
+    command: tuple[str, ...] = ()
+    servers: tuple[str, ...] = ()
+    if isinstance(app, PythonApp):
+        target = f"{app.module}:{app.attribute}"
+        if app.framework == "fastapi":
+            command = ("uvicorn", target, "--host", "0.0.0.0", "--port", port)
+        else:
+            command = ("gunicorn", "--bind", f"0.0.0.0:{port}", target)
+        evidence["start_command"] = (app.evidence,)
+        # The server runs the app; a project that declares none (Django's runserver in development)
+        # gets it installed next to its dependencies.
+        if command[0] not in facts.values.get("_python_deps", frozenset()):
+            servers = (_SERVER_PACKAGES[command[0]],)
+    elif profile.entrypoint:
+        command = ("python", profile.entrypoint)
+        if profile.entrypoint == "manage.py":
+            command = ("python", "manage.py", "runserver", f"0.0.0.0:{port}")
+        evidence["start_command"] = evidence.get("entrypoint", ())
+    return dataclasses.replace(profile, start_command=command, evidence=evidence, server_packages=servers)
