@@ -28,6 +28,17 @@ BEARER = {"type": "http", "scheme": "bearer"}
 FORBIDDEN = {"message": "You cannot consume this service"}
 
 
+def _config(upload_id: str, spec: dict[str, Any]) -> KongConfig:
+    """The upload's Kong config with one consumer whose key names the upload."""
+    options = KongOptions(
+        developers=(Developer(username="dev", api_key=SecretStr(f"key-{upload_id}")),),
+        rate_limit=None,
+        cors=None,
+    )
+    target = KongTarget(upload_id=upload_id, name=f"app-{upload_id}", url=f"http://{upload_id}.backend")
+    return openapi_to_kong(spec, target, options)
+
+
 def upload(upload_id: str, security: list[dict[str, list[str]]] | None = None) -> KongConfig:
     """Same plugin and key name for every upload, so only the acl tells their consumers apart."""
     spec = make_spec(
@@ -38,13 +49,7 @@ def upload(upload_id: str, security: list[dict[str, list[str]]] | None = None) -
         security=security or [{"key": []}],
         components={"securitySchemes": {"key": KEY, "bearer": BEARER}},
     )
-    options = KongOptions(
-        developers=(Developer(username="dev", api_key=SecretStr(f"key-{upload_id}")),),
-        rate_limit=None,
-        cors=None,
-    )
-    target = KongTarget(upload_id=upload_id, name=f"app-{upload_id}", url=f"http://{upload_id}.backend")
-    return openapi_to_kong(spec, target, options)
+    return _config(upload_id, spec)
 
 
 def upstream(request: httpx.Request) -> httpx.Response:
@@ -186,13 +191,7 @@ def all_authenticated(upload_id: str) -> KongConfig:
         security=[{"key": []}],
         components={"securitySchemes": {"key": KEY}},
     )
-    options = KongOptions(
-        developers=(Developer(username="dev", api_key=SecretStr(f"key-{upload_id}")),),
-        rate_limit=None,
-        cors=None,
-    )
-    target = KongTarget(upload_id=upload_id, name=f"app-{upload_id}", url=f"http://{upload_id}.backend")
-    return openapi_to_kong(spec, target, options)
+    return _config(upload_id, spec)
 
 
 def test_auth_every_route_shares_lives_once_on_the_service() -> None:

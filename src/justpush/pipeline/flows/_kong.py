@@ -8,7 +8,7 @@ from justpush import kong
 from justpush.errors import JustPushError, KongError
 
 from .._context import JobContext
-from .._owed import GATEWAY_WARNING, owed_sync, unreachable
+from .._owed import GATEWAY_WARNING, owed_cleanup, owed_sync, unreachable
 from .._release import Release, kong_inputs
 from .._services import Services
 from .._status import DeploymentStatus as S
@@ -59,3 +59,18 @@ async def gateway_failed(ctx: JobContext, stage: str, exc: JustPushError, revisi
         await ctx.warn(stage, owed)
     else:
         await ctx.warn(stage, f"{GATEWAY_WARNING}, the app keeps running: {exc.message}")
+
+
+async def remove_gateway(ctx: JobContext, services: Services) -> str | None:
+    """Remove every Kong entity of the upload; what Kong could not remove is owed (and warned), and said."""
+    if services.gateway is None:
+        return None
+    try:
+        result = await services.gateway.delete(ctx.upload_id)
+    except KongError as exc:
+        # Kong down must not keep the rest deployed: what it holds is owed, and retried by the workers.
+        owed = owed_cleanup(ctx.upload_id, exc.message)
+        await ctx.warn(S.DELETING.value, owed)
+        return owed
+    await ctx.event(S.DELETING.value, "progress", f"Kong: {result.deleted} entities deleted")
+    return None

@@ -6,16 +6,15 @@ from dataclasses import replace
 from typing import Any
 
 from justpush import k8s, store
-from justpush.errors import JustPushError, KongError, NotFoundError
+from justpush.errors import JustPushError, NotFoundError
 
 from .._context import JobContext
 from .._options import DeployOptions, RedeployOptions, RollbackOptions
-from .._owed import owed_cleanup
 from .._release import deployment_name, release_from_revision, revision_manifests
 from .._services import Services
 from .._status import DeploymentStatus as S
 from ._deploy import deploy
-from ._kong import configure_gateway, gateway_failed
+from ._kong import configure_gateway, gateway_failed, remove_gateway
 from ._rollout import check_namespace, commit_gitops, describe, roll_out, verify
 from ._undo import delete_image
 
@@ -141,16 +140,9 @@ async def delete(ctx: JobContext, services: Services) -> None:
     if image:
         await waiting("deleting the image tag from the registry")
         await delete_image(ctx, services, image, S.DELETING.value)
-    owed = None
     if services.gateway is not None:
         await waiting("removing the gateway's routes, service and key (Kong)")
-        try:
-            result = await services.gateway.delete(ctx.upload_id)
-            await ctx.event(S.DELETING.value, "progress", f"Kong: {result.deleted} entities deleted")
-        except KongError as exc:
-            # Kong down must not keep the rest deployed: what it holds is owed, and retried by the workers.
-            owed = owed_cleanup(ctx.upload_id, exc.message)
-            await ctx.warn(S.DELETING.value, owed)
+    owed = await remove_gateway(ctx, services)
     await ctx.set_status(
         S.DELETED,
         f"deleted, except: {owed}" if owed else "everything this upload deployed is gone",

@@ -8,11 +8,11 @@ from justpush.errors import JustPushError, KongError
 from justpush.store import DeploymentRevision
 
 from .._context import JobContext
-from .._owed import caught_up_warnings, owed_cleanup, owes_sync, unreachable
+from .._owed import caught_up_warnings, owes_sync, unreachable
 from .._release import release_from_revision
 from .._services import Services
 from .._status import DeploymentStatus as S
-from ._kong import configure_gateway, gateway_failed
+from ._kong import configure_gateway, gateway_failed, remove_gateway
 from ._rollout import verify
 
 
@@ -70,14 +70,7 @@ async def _settle_cleanup(ctx: JobContext, services: Services, before: str | Non
     final = S.DELETED if before == S.DELETED.value else S.FAILED
     if final is S.DELETED:
         await ctx.set_status(S.DELETING, "Kong answers again: removing what it still holds")
-    owed = None
-    if services.gateway is not None:
-        try:
-            result = await services.gateway.delete(ctx.upload_id)
-            await ctx.event(S.DELETING.value, "progress", f"Kong: {result.deleted} entities deleted")
-        except KongError as exc:
-            owed = owed_cleanup(ctx.upload_id, exc.message)
-            await ctx.warn(S.DELETING.value, owed)
+    owed = await remove_gateway(ctx, services)
     await ctx.set_status(
         final,
         f"Kong still owes: {owed}" if owed else "Kong holds nothing of this upload any more",
