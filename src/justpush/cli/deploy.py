@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,20 @@ _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{4,16}$")
 _STAGES = ("SCANNING", "BUILDING", "PUSHING", "DEPLOYING", "CONFIGURING", "VERIFYING")
 _OK_STATUSES = ("DEPLOYED", "DEPLOYED_WITH_WARNINGS", "ROLLED_BACK", "DELETED")
+
+
+class DockerfileMode(StrEnum):
+    """build.DockerfileMode, spelled out so that the CLI starts without the build stack."""
+
+    AUTO = "auto"
+    REPO = "repo"
+    GENERATED = "generated"
+
+
+_DOCKERFILE_HELP = (
+    "auto: the upload's own Dockerfile when it passes the checks, else a generated one (with a warning "
+    "saying why); repo: the upload's or fail in SCANNING; generated: always JustPush's."
+)
 
 ServerOpt = typer.Option(None, "--server", envvar="JUSTPUSH_SERVER", help="Server URL (default: in-process).")
 TokenOpt = typer.Option(None, "--token", envvar="JUSTPUSH_TOKEN", help="API token.")
@@ -205,6 +220,7 @@ def deploy(
         "--release",
         help="Release command run before the rollout (migrations); 'none' runs none. Default: detected.",
     ),
+    dockerfile: DockerfileMode = typer.Option(DockerfileMode.AUTO, "--dockerfile", help=_DOCKERFILE_HELP),
     server: str | None = ServerOpt,
     token: str | None = TokenOpt,
     user: str | None = UserOpt,
@@ -228,6 +244,7 @@ def deploy(
         body["root"] = root
     if release is not None:
         body["release"] = release
+    body["dockerfile"] = dockerfile.value
 
     async def work(api: Api) -> dict[str, Any]:
         upload_id = await _upload(api, source)
@@ -339,6 +356,11 @@ def redeploy(
         "--release",
         help="Release command run before the rollout (migrations); 'none' runs none. Default: as deployed.",
     ),
+    dockerfile: DockerfileMode | None = typer.Option(
+        None,
+        "--dockerfile",
+        help="With --rebuild: " + _DOCKERFILE_HELP + " Default: as deployed.",
+    ),
     server: str | None = ServerOpt,
     token: str | None = TokenOpt,
     user: str | None = UserOpt,
@@ -355,6 +377,10 @@ def redeploy(
         body["replicas"] = replicas
     if release is not None:
         body["release"] = release
+    if dockerfile is not None:
+        if not rebuild:
+            raise typer.BadParameter("applies to a rebuild: add --rebuild", param_hint="--dockerfile")
+        body["dockerfile"] = dockerfile.value
     _job_command("redeploy", "POST", "/deploy/{upload_id}/redeploy", body)(
         ctx, upload_id, server, token, user, as_json
     )
