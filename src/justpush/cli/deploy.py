@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -20,26 +19,13 @@ from justpush.errors import StageFailed, UploadError
 
 from ._api import Api, open_api
 from ._app import load_settings
+from ._dockerfile_mode import DOCKERFILE_HELP, DockerfileMode
 from .upload import zip_directory
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{4,16}$")
 _STAGES = ("SCANNING", "BUILDING", "PUSHING", "DEPLOYING", "CONFIGURING", "VERIFYING")
 _OK_STATUSES = ("DEPLOYED", "DEPLOYED_WITH_WARNINGS", "ROLLED_BACK", "DELETED")
-
-
-class DockerfileMode(StrEnum):
-    """build.DockerfileMode, spelled out so that the CLI starts without the build stack."""
-
-    AUTO = "auto"
-    REPO = "repo"
-    GENERATED = "generated"
-
-
-_DOCKERFILE_HELP = (
-    "auto: the upload's own Dockerfile when it passes the checks, else a generated one (with a warning "
-    "saying why); repo: the upload's or fail in SCANNING; generated: always JustPush's."
-)
 
 ServerOpt = typer.Option(None, "--server", envvar="JUSTPUSH_SERVER", help="Server URL (default: in-process).")
 TokenOpt = typer.Option(None, "--token", envvar="JUSTPUSH_TOKEN", help="API token.")
@@ -220,7 +206,7 @@ def deploy(
         "--release",
         help="Release command run before the rollout (migrations); 'none' runs none. Default: detected.",
     ),
-    dockerfile: DockerfileMode = typer.Option(DockerfileMode.AUTO, "--dockerfile", help=_DOCKERFILE_HELP),
+    dockerfile: DockerfileMode = typer.Option(DockerfileMode.AUTO, "--dockerfile", help=DOCKERFILE_HELP),
     server: str | None = ServerOpt,
     token: str | None = TokenOpt,
     user: str | None = UserOpt,
@@ -359,7 +345,7 @@ def redeploy(
     dockerfile: DockerfileMode | None = typer.Option(
         None,
         "--dockerfile",
-        help="With --rebuild: " + _DOCKERFILE_HELP + " Default: as deployed.",
+        help="With --rebuild: " + DOCKERFILE_HELP + " Default: as deployed.",
     ),
     server: str | None = ServerOpt,
     token: str | None = TokenOpt,
