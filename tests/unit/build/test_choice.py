@@ -7,6 +7,7 @@ import pytest
 from justpush.build import (
     DOCKERFILE_MODES,
     DockerfileMode,
+    LintFinding,
     UnavailableImage,
     breaking_findings,
     choose_dockerfile,
@@ -19,7 +20,7 @@ NO_CMD = "FROM python:3.12-slim\nCOPY . /app\n"
 OLD_IMAGE = UnavailableImage("python:3.6-alpine", 1, "manifest unknown")
 
 
-def _findings(text: str) -> list:  # type: ignore[type-arg]
+def _findings(text: str) -> list[LintFinding]:
     return [*lint_dockerfile(text), *breaking_findings(text)]
 
 
