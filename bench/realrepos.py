@@ -11,9 +11,10 @@ end), one repository at a time. A deployed app is called once through the API's 
 /`): any HTTP answer from the app counts, a 404 included. Every deployment is deleted afterwards; a
 deploy still running after `--timeout` seconds is cancelled and counted as failed.
 
-`--generated-dockerfile` deploys with the profile override `dockerfile=""` (JustPush's generated
-Dockerfile instead of the repository's own), as SCANNING advises when a repository's base images cannot
-be pulled (testenv has no Docker Hub: only its mirrored python / node / debian tags).
+By default a repository's own Dockerfile is used when it passes SCANNING's checks (deploy option
+`dockerfile: auto`): one whose base images cannot be pulled (testenv has no Docker Hub, only its mirrored
+python / node / debian tags) falls back to a generated one with a warning. `--generated-dockerfile`
+deploys every repository with `dockerfile: generated` (JustPush's Dockerfile, the repository's ignored).
 
 Target: every repository that needs no external service answers; every one that needs one (its
 `service` in the data file) stops in SCANNING with a message naming it. Exit status 0 when every
@@ -213,7 +214,7 @@ async def deploy_one(
     if repo.root != ".":
         options["root"] = repo.root
     if generated:
-        options["profile"] = {"dockerfile": ""}
+        options["dockerfile"] = "generated"
     accepted = await call(client, "POST", f"/deploy/{upload_id}", 202, json=options)
     try:
         status = await wait_done(client, upload_id, timeout)

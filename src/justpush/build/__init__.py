@@ -3,6 +3,14 @@
 See SANDBOX.md for what a build and a sandboxed run isolate, and how.
 """
 
+from ._choice import (
+    DOCKERFILE_MODES,
+    DockerfileChoice,
+    DockerfileMode,
+    UnavailableImage,
+    choose_dockerfile,
+    unavailable_images,
+)
 from ._context import (
     DOCKERFILE_NAME,
     IgnoreMatcher,
@@ -21,16 +29,20 @@ from ._dockerfile import (
     render_dockerfile,
 )
 from ._identity import run_digest
-from ._lint import LintFinding, Severity, base_images, lint_dockerfile
+from ._lint import BREAKING_RULES, LintFinding, Severity, base_images, breaking_findings, lint_dockerfile
 from ._runtime import RuntimeChoice
 from .client import UPLOAD_LABEL, BuiltImage, DockerBuilder, LocalImage, SandboxRun
 
 __all__ = [
+    "BREAKING_RULES",
     "DEFAULT_USER_ID",
+    "DOCKERFILE_MODES",
     "DOCKERFILE_NAME",
     "UPLOAD_LABEL",
     "BuiltImage",
     "DockerBuilder",
+    "DockerfileChoice",
+    "DockerfileMode",
     "DockerfileOptions",
     "GeneratedDockerfile",
     "IgnoreMatcher",
@@ -40,7 +52,10 @@ __all__ = [
     "RuntimeChoice",
     "SandboxRun",
     "Severity",
+    "UnavailableImage",
     "base_images",
+    "breaking_findings",
+    "choose_dockerfile",
     "choose_runtime",
     "context_archive",
     "context_dir",
@@ -50,4 +65,5 @@ __all__ = [
     "prepare_dockerfile",
     "render_dockerfile",
     "run_digest",
+    "unavailable_images",
 ]

@@ -26,7 +26,7 @@ from justpush.analysis import ProjectProfile
 from justpush.errors import GenerationError, UploadError
 
 from ._dockerfile import DockerfileOptions, context_dir, render_dockerfile
-from ._lint import LintFinding, lint_dockerfile
+from ._lint import LintFinding, breaking_findings, lint_dockerfile
 
 # The Dockerfile travels under a reserved name so an upload's own files never collide with it.
 DOCKERFILE_NAME = ".justpush.Dockerfile"
@@ -52,14 +52,17 @@ def prepare_dockerfile(
     profile: ProjectProfile,
     options: DockerfileOptions,
     environment: jinja2.Environment | None = None,
+    *,
+    own: bool = True,
 ) -> PreparedDockerfile:
-    """The upload's own Dockerfile (as-is) when it has one, else a generated one; both are linted.
+    """The upload's own Dockerfile (as-is) when it has one and ``own`` is set, else a generated one;
+    both are linted, the upload's also for what would stop its build or start (`breaking_findings`).
 
     The upload's Dockerfile (a path from the upload root) builds with its own folder as the context, as
     `docker build <folder>` does: the app's folder, or the upload root for a Dockerfile found there."""
     context = context_dir(profile)
     base = root / context
-    if profile.dockerfile:
+    if own and profile.dockerfile:
         path = _inside(root, root / profile.dockerfile)
         try:
             text = path.read_text(encoding="utf-8")
@@ -68,7 +71,11 @@ def prepare_dockerfile(
         context = posixpath.dirname(posixpath.normpath(profile.dockerfile)) or "."
         ignore_path = root / context / ".dockerignore"
         ignore = ignore_path.read_text(encoding="utf-8") if ignore_path.is_file() else ""
-        return PreparedDockerfile(text, ignore, "upload", tuple(lint_dockerfile(text)), context)
+        checked = sorted(
+            [*lint_dockerfile(text), *breaking_findings(text)],
+            key=lambda finding: (finding.line, finding.rule),
+        )
+        return PreparedDockerfile(text, ignore, "upload", tuple(checked), context)
     if profile.language == "node" and options.package_scripts is None:
         options = dataclasses.replace(options, package_scripts=package_scripts(base))
     generated = render_dockerfile(profile, options, environment)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import posixpath
 import re
 import shlex
 from dataclasses import dataclass
@@ -15,6 +17,18 @@ RULE_UNPINNED_FROM = "unpinned-base-image"
 RULE_PIPE_TO_SHELL = "pipe-to-shell"
 RULE_ADD_URL = "add-from-url"
 RULE_SECRET = "secret-in-env"
+RULE_NO_CMD = "no-cmd"
+RULE_BUILDKIT_ONLY = "buildkit-only"
+RULE_OUTSIDE_CONTEXT = "copy-outside-context"
+# Findings that stop the build or the container's start (`breaking_findings`), not style or hardening.
+BREAKING_RULES = frozenset({RULE_NO_CMD, RULE_BUILDKIT_ONLY, RULE_OUTSIDE_CONTEXT})
+# Flags the engine's legacy builder (the one builds use) rejects: they need BuildKit.
+_BUILDKIT_FLAGS = {
+    "RUN": ("--mount", "--network", "--security"),
+    "COPY": ("--link", "--chmod", "--parents", "--exclude"),
+    "ADD": ("--link", "--chmod", "--checksum", "--keep-git-dir", "--parents", "--exclude"),
+}
+_HEREDOC = re.compile(r"^<<-?[\'\"]?[A-Za-z_]")
 
 # Whole name parts only, so AUTHOR or BYPASS_CACHE are not taken for secrets.
 _SECRET_NAME = re.compile(
@@ -100,6 +114,87 @@ def lint_dockerfile(text: str) -> list[LintFinding]:
                 _finding(final_user.line, RULE_ROOT_USER, "error", "the final stage runs as root")
             )
     return sorted(findings, key=lambda finding: (finding.line, finding.rule))
+
+
+def breaking_findings(text: str) -> list[LintFinding]:
+    """What stops an upload's own Dockerfile from building (syntax only BuildKit knows, a COPY from
+    outside the context) or its container from starting (no CMD / ENTRYPOINT); sorted by line."""
+    findings: list[LintFinding] = []
+    # Whether each named stage (or the stage it starts from) sets a command, for a FROM of it.
+    stages: dict[str, bool] = {}
+    stage: str | None = None
+    starts = False
+    last_from: _Instruction | None = None
+    for instruction in _parse(text):
+        keyword, args = instruction.keyword, instruction.arguments
+        words = _words(args)
+        if keyword == "FROM":
+            if stage is not None:
+                stages[stage] = starts
+            plain = [word for word in words if not word.startswith("--")]
+            starts = stages.get(plain[0].lower(), False) if plain else False
+            stage = plain[2].lower() if len(plain) >= 3 and plain[1].lower() == "as" else None
+            last_from = instruction
+            continue
+        if keyword in ("CMD", "ENTRYPOINT"):
+            starts = True
+        findings.extend(_buildkit_only(instruction, words))
+        if keyword in ("COPY", "ADD"):
+            findings.extend(_outside_context(instruction, words))
+    if last_from is not None and not starts:
+        findings.append(
+            _finding(
+                last_from.line,
+                RULE_NO_CMD,
+                "error",
+                "sets no CMD or ENTRYPOINT in its final stage, so the container has nothing to start",
+            )
+        )
+    return sorted(findings, key=lambda finding: (finding.line, finding.rule))
+
+
+def _buildkit_only(instruction: _Instruction, words: list[str]) -> list[LintFinding]:
+    flags = _BUILDKIT_FLAGS.get(instruction.keyword, ())
+    used = [word.split("=", 1)[0] for word in words if word.split("=", 1)[0] in flags]
+    rest = [word for word in words if not word.startswith("--")]
+    if rest and instruction.keyword in ("RUN", "COPY", "ADD") and _HEREDOC.match(rest[0]):
+        used.append("a here-document (<<)")
+    if not used:
+        return []
+    what = ", ".join(f"{instruction.keyword} {flag}" if flag.startswith("--") else flag for flag in used)
+    return [
+        _finding(
+            instruction.line,
+            RULE_BUILDKIT_ONLY,
+            "error",
+            f"uses {what}, which only BuildKit understands (the build host uses the classic builder)",
+        )
+    ]
+
+
+def _outside_context(instruction: _Instruction, words: list[str]) -> list[LintFinding]:
+    if any(word.startswith("--from") for word in words):
+        return []
+    paths = [word for word in words if not word.startswith("--")]
+    if instruction.arguments.startswith("["):
+        try:
+            loaded = json.loads(instruction.arguments)
+        except ValueError:
+            loaded = None
+        paths = [str(item) for item in loaded] if isinstance(loaded, list) else paths
+    sources = [path for path in paths[:-1] if not _URL.match(path)]
+    outside = [path for path in sources if posixpath.normpath(path).split("/")[0] == ".."]
+    if not outside:
+        return []
+    return [
+        _finding(
+            instruction.line,
+            RULE_OUTSIDE_CONTEXT,
+            "error",
+            f"copies {', '.join(outside)} from outside the build context (the Dockerfile's folder), "
+            "which a build cannot read",
+        )
+    ]
 
 
 def base_images(text: str) -> list[tuple[str, int]]:

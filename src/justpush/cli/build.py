@@ -16,21 +16,38 @@ if TYPE_CHECKING:
 from justpush.errors import GenerationError
 
 from ._app import load_settings
+from ._dockerfile_mode import DOCKERFILE_HELP, DockerfileMode
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+_DOCKERFILE_OPTION = typer.Option(DockerfileMode.AUTO, "--dockerfile", help=DOCKERFILE_HELP)
 
 
 def _prepare(
-    path: Path, settings: Settings, upload_id: str, root: str | None = None
+    path: Path,
+    settings: Settings,
+    upload_id: str,
+    root: str | None = None,
+    mode: DockerfileMode = DockerfileMode.AUTO,
 ) -> tuple[ProjectProfile, PreparedDockerfile]:
     from justpush.analysis import AnalysisOptions, analyze
-    from justpush.build import DockerfileOptions, choose_runtime, prepare_dockerfile
+    from justpush.build import DockerfileOptions, choose_dockerfile, choose_runtime, prepare_dockerfile
 
     result = analyze(path, AnalysisOptions(root=root))
     options = DockerfileOptions(
         base_images=settings.build.base_images, runtimes=settings.build.runtimes, upload_id=upload_id
     )
-    prepared = prepare_dockerfile(path, result.profile, options)
+    own = mode is not DockerfileMode.GENERATED
+    prepared = prepare_dockerfile(path, result.profile, options, own=own)
+    # Locally only the Dockerfile's text is checked; a deploy also pulls its base images.
+    choice = choose_dockerfile(
+        mode.value, (result.profile.dockerfile or None) if own else None, prepared.findings
+    )
+    if choice.origin is None:
+        raise GenerationError(choice.error or "the project's Dockerfile cannot be used")
+    if choice.warning is not None:
+        Console(stderr=True).print(f"warning: {escape(choice.warning)}", highlight=False, soft_wrap=True)
+    if choice.origin != prepared.origin:
+        prepared = prepare_dockerfile(path, result.profile, options, own=False)
     runtime = choose_runtime(result.profile, options) if prepared.origin == "generated" else None
     if runtime is not None:
         Console(stderr=True).print(f"runtime: {escape(runtime.describe())}", highlight=False, soft_wrap=True)
@@ -64,10 +81,11 @@ def dockerfile_command(
             "(never over an existing file).",
         ),
     ] = False,
+    mode: DockerfileMode = _DOCKERFILE_OPTION,
 ) -> None:
     """Print the Dockerfile a build would use (the upload's own or a generated one); lint on stderr."""
     settings = load_settings(ctx)
-    _, prepared = _prepare(path, settings, upload_id, root)
+    _, prepared = _prepare(path, settings, upload_id, root, mode)
     err = Console(stderr=True)
     err.print(f"dockerfile: {prepared.origin} (context {prepared.context})", highlight=False)
     _report(prepared.findings, err)
@@ -106,6 +124,7 @@ def build_command(
         str | None, typer.Option("--registry", help="Registry URL (overrides containerRegistry.url).")
     ] = None,
     upload_id: Annotated[str | None, typer.Option(help="Revision label and pushed tag.")] = None,
+    mode: DockerfileMode = _DOCKERFILE_OPTION,
 ) -> None:
     """Build an image (and push it) with live progress."""
     import secrets
@@ -117,7 +136,7 @@ def build_command(
 
     settings = load_settings(ctx)
     upload = upload_id or f"local-{secrets.token_hex(4)}"
-    _, prepared = _prepare(path, settings, upload)
+    _, prepared = _prepare(path, settings, upload, mode=mode)
     err = Console(stderr=True)
     _report(prepared.findings, err)
     registry_settings = settings.container_registry

@@ -19,6 +19,7 @@ from justpush.errors import StageFailed, UploadError
 
 from ._api import Api, open_api
 from ._app import load_settings
+from ._dockerfile_mode import DOCKERFILE_HELP, DockerfileMode
 from .upload import zip_directory
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -205,6 +206,7 @@ def deploy(
         "--release",
         help="Release command run before the rollout (migrations); 'none' runs none. Default: detected.",
     ),
+    dockerfile: DockerfileMode = typer.Option(DockerfileMode.AUTO, "--dockerfile", help=DOCKERFILE_HELP),
     server: str | None = ServerOpt,
     token: str | None = TokenOpt,
     user: str | None = UserOpt,
@@ -228,6 +230,7 @@ def deploy(
         body["root"] = root
     if release is not None:
         body["release"] = release
+    body["dockerfile"] = dockerfile.value
 
     async def work(api: Api) -> dict[str, Any]:
         upload_id = await _upload(api, source)
@@ -339,6 +342,11 @@ def redeploy(
         "--release",
         help="Release command run before the rollout (migrations); 'none' runs none. Default: as deployed.",
     ),
+    dockerfile: DockerfileMode | None = typer.Option(
+        None,
+        "--dockerfile",
+        help="With --rebuild: " + DOCKERFILE_HELP + " Default: as deployed.",
+    ),
     server: str | None = ServerOpt,
     token: str | None = TokenOpt,
     user: str | None = UserOpt,
@@ -355,6 +363,10 @@ def redeploy(
         body["replicas"] = replicas
     if release is not None:
         body["release"] = release
+    if dockerfile is not None:
+        if not rebuild:
+            raise typer.BadParameter("applies to a rebuild: add --rebuild", param_hint="--dockerfile")
+        body["dockerfile"] = dockerfile.value
     _job_command("redeploy", "POST", "/deploy/{upload_id}/redeploy", body)(
         ctx, upload_id, server, token, user, as_json
     )

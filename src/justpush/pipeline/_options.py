@@ -7,6 +7,8 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from justpush.build import DockerfileMode
+
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # A newline in an override would start a new instruction in the generated Dockerfile.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -111,6 +113,10 @@ class DeployOptions(_WithSecrets):
     # The release command run before the rollout (migrations): None uses the detected one (Procfile
     # `release:`, Django, Alembic, Prisma ...); "none" or "" runs none; anything else is the command.
     release: str | None = Field(None, max_length=2000)
+    # The Dockerfile to build with (build/_choice.py): the upload's when it passes the checks, else a
+    # generated one (auto); the upload's or fail (repo); always a generated one (generated). The profile
+    # override `dockerfile` (a path, or "" for none) says which file is the upload's before this applies.
+    dockerfile: DockerfileMode = "auto"
 
     @field_validator("env", "secrets")
     @classmethod
@@ -157,6 +163,8 @@ class RedeployOptions(_WithSecrets):
     rebuild: bool = False
     # None keeps the deployment's release setting (see DeployOptions.release).
     release: str | None = Field(None, max_length=2000)
+    # With rebuild: None keeps the deployment's choice (see DeployOptions.dockerfile).
+    dockerfile: DockerfileMode | None = None
 
     @field_validator("env", "secrets")
     @classmethod
@@ -167,6 +175,13 @@ class RedeployOptions(_WithSecrets):
     @classmethod
     def _release(cls, value: str | None) -> str | None:
         return _check_release(value)
+
+    @model_validator(mode="after")
+    def _dockerfile_rebuilds(self) -> RedeployOptions:
+        # The Dockerfile only matters to a build: without one the choice would be stored but not used.
+        if self.dockerfile is not None and not self.rebuild:
+            raise ValueError("dockerfile applies to a rebuild: set rebuild too")
+        return self
 
 
 class RollbackOptions(BaseModel):

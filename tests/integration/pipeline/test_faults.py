@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 import socket
 from collections.abc import Callable
@@ -262,6 +263,35 @@ async def test_runtime_version_nothing_serves_fails_in_scanning_and_a_served_one
         assert status["status"] in ("DEPLOYED", "DEPLOYED_WITH_WARNINGS"), status
         events = await d.events(upload_id)
         assert "Python 3.13 ('>=3.12' from pyproject.toml:3 requires-python)" in _messages(events, "progress")
+        await d.call("DELETE", f"/deploy/{upload_id}", expect=202)
+        assert (await d.wait(upload_id))["status"] == "DELETED"
+    assert cluster_objects(namespace, upload_id) == []
+
+
+async def test_an_own_dockerfile_with_an_unpullable_base_image_falls_back_unless_repo_is_chosen(
+    deployer_factory: Callable[..., Any], namespace: str, tmp_path: Path
+) -> None:
+    own = tmp_path / "own-dockerfile"
+    shutil.copytree(APP, own)
+    # Not in testenv's registry (nor anywhere): the engine cannot pull it.
+    image = f"{require('JUSTPUSH_TEST_REGISTRY')}/jp-test-base/none-{secrets.token_hex(4)}:1"
+    (own / "Dockerfile").write_text(f'FROM {image}\nCOPY . /app\nCMD ["python", "/app/app.py"]\n')
+    async with deployer_factory() as d:
+        upload_id = await d.upload(own)
+        await d.analysed(upload_id)
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={"dockerfile": "repo"})
+        status = await d.wait(upload_id, timeout=180)
+        assert status["status"] == "FAILED" and status["job"]["stage"] == "SCANNING", status
+        error = status["job"]["error"]
+        assert f"uses base image {image} the build host cannot pull (Dockerfile line 1: " in error
+        assert "--dockerfile auto" in error
+
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={})
+        status = await d.wait(upload_id, timeout=300)
+        assert status["status"] in ("DEPLOYED", "DEPLOYED_WITH_WARNINGS"), status
+        warnings = _messages(await d.events(upload_id), "warning")
+        assert f"the upload's Dockerfile uses base image {image} the build host cannot pull" in warnings
+        assert "building with a generated Dockerfile instead — choose --dockerfile repo to insist" in warnings
         await d.call("DELETE", f"/deploy/{upload_id}", expect=202)
         assert (await d.wait(upload_id))["status"] == "DELETED"
     assert cluster_objects(namespace, upload_id) == []

@@ -5,6 +5,8 @@ Kong emulator: upload, deploy with env, watch the stages, read the key once, log
 from __future__ import annotations
 
 import re
+import secrets
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.integration.support import APPS, Kong, slow_build_app, zip_app
+from tests.integration.support import APPS, PIPELINE_APPS, Kong, require, slow_build_app, zip_app
 from tests.integration.ui.conftest import UiServer, deploy_inventory, sign_in, upload_inventory
 
 pytestmark = pytest.mark.integration
@@ -182,6 +184,8 @@ def test_required_variables_are_caught_before_a_job(
     names = [secret_rows.nth(i).locator(".kv-name").input_value() for i in range(3)]
     assert names == ["SHOP_ADMIN_KEY", "SHOP_DATABASE_URL", "SHOP_JWT_SECRET"]
     assert {secret_rows.nth(i).locator(".kv-value").get_attribute("type") for i in range(3)} == {"password"}
+    # No Dockerfile of its own: nothing to choose.
+    expect(page.locator("#deploy-dockerfile-field")).to_be_hidden()
     secret_rows.nth(0).locator(".kv-value").fill("admin-key")
     page.click("#deploy-submit")
 
@@ -207,6 +211,34 @@ def test_required_variables_are_caught_before_a_job(
     assert "SHOP_DATABASE_URL, SHOP_JWT_SECRET" in error["message"]
     status = httpx.get(f"{deploy_server.url}/deploy/{upload_id}/status", headers=auth, timeout=30).json()
     assert status["job"] is None and status["status"] is None
+
+
+def test_the_uploads_own_dockerfile_can_be_insisted_on(
+    page: Any, deploy_server: UiServer, tmp_path: Path
+) -> None:
+    """With a Dockerfile of its own the form offers the choice; `repo` on a base image nobody serves
+    fails in SCANNING, naming the image and its line."""
+    app = tmp_path / "own-dockerfile"
+    shutil.copytree(PIPELINE_APPS / "python-inventory", app)
+    image = f"{require('JUSTPUSH_TEST_REGISTRY')}/jp-test-base/none-{secrets.token_hex(4)}:1"
+    (app / "Dockerfile").write_text(f'FROM {image}\nCOPY . /app\nCMD ["python", "/app/app.py"]\n')
+    archive = tmp_path / "own.zip"
+    archive.write_bytes(zip_app(app))
+    sign_in(page, deploy_server)
+    page.set_input_files("#archive-file", str(archive))
+    page.click("#upload-archive button[type=submit]")
+    page.wait_for_url("**/ui/uploads/*")
+    expect(page.locator("#analysis-status")).to_have_text("succeeded", timeout=60_000)
+    expect(page.locator("#deploy-dockerfile-field")).to_be_visible()
+    expect(page.locator("#deploy-dockerfile-path")).to_have_text("(the upload has Dockerfile)")
+    assert page.locator("#deploy-dockerfile").input_value() == "auto"
+    page.select_option("#deploy-dockerfile", "repo")
+    page.click("#deploy-submit")
+    expect(page.locator("#stages")).to_have_attribute("data-status", "FAILED", timeout=120_000)
+    assert stage_states(page)["SCANNING"] == "failed"
+    expect(page.locator("#events .ev-error").last).to_contain_text(
+        f"uses base image {image} the build host cannot pull (Dockerfile line 1"
+    )
 
 
 def test_cancel_a_running_build_from_the_ui(page: Any, deploy_server: UiServer, tmp_path: Path) -> None:

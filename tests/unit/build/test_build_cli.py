@@ -20,6 +20,31 @@ def test_dockerfile_prints_the_uploads_own_file_and_lints_it(tmp_path: Path) -> 
     assert "no-user" in result.stderr and "unpinned-base-image" in result.stderr
 
 
+def test_dockerfile_choice_on_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    (tmp_path / "app.py").write_text("from flask import Flask\napp = Flask(__name__)\n")
+    own = "FROM python:3.12-slim\nRUN --mount=type=cache,target=/root/.cache pip install flask\nCOPY . .\n"
+    (tmp_path / "Dockerfile").write_text(own)
+    runner = CliRunner()
+    # auto: its own cannot build here, so a generated one, saying why.
+    auto = runner.invoke(app, ["dockerfile", str(tmp_path)])
+    assert auto.exit_code == 0, auto.output
+    assert "dockerfile: generated" in auto.stderr and auto.stdout != own
+    warning = " ".join(auto.stderr.split())
+    assert "uses RUN --mount, which only BuildKit understands" in warning
+    assert "classic builder) (Dockerfile line 2)" in warning
+    assert "choose --dockerfile repo to insist" in warning
+    generated = runner.invoke(app, ["dockerfile", str(tmp_path), "--dockerfile", "generated"])
+    assert generated.exit_code == 0 and generated.stdout == auto.stdout
+    assert "warning" not in generated.stderr
+    repo = runner.invoke(app, ["dockerfile", str(tmp_path), "--dockerfile", "repo"])
+    assert repo.exit_code != 0
+    assert "RUN --mount" in str(repo.exception) and "sets no CMD or ENTRYPOINT" in str(repo.exception)
+    (tmp_path / "Dockerfile").write_text('FROM python:3.12-slim\nCOPY . .\nCMD ["python", "app.py"]\n')
+    fixed = runner.invoke(app, ["dockerfile", str(tmp_path), "--dockerfile", "repo"])
+    assert fixed.exit_code == 0 and "dockerfile: upload" in fixed.stderr
+
+
 def test_dockerfile_generates_for_a_project_without_one(tmp_path: Path) -> None:
     (tmp_path / "package.json").write_text('{"name": "a", "scripts": {"start": "node index.js"}}')
     (tmp_path / "index.js").write_text("require('http').createServer().listen(3000)\n")

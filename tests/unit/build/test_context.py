@@ -120,7 +120,15 @@ def test_prepare_uses_the_uploads_dockerfile_as_is(tmp_path: Path, options: Dock
     assert prepared.origin == "upload"
     assert prepared.dockerfile == own
     assert prepared.dockerignore == "secrets/\n"
-    assert {f.rule for f in prepared.findings} == {"no-user", "pipe-to-shell", "unpinned-base-image"}
+    # Its own findings include what would stop it from starting (no CMD), which generated ones never lack.
+    assert {f.rule for f in prepared.findings} == {
+        "no-cmd",
+        "no-user",
+        "pipe-to-shell",
+        "unpinned-base-image",
+    }
+    ignored = prepare_dockerfile(tmp_path, profile, options, own=False)
+    assert ignored.origin == "generated" and ignored.dockerfile != own
 
 
 @pytest.mark.parametrize(("where", "context"), [("backend", "backend"), (".", ".")])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from justpush.build import lint_dockerfile
+from justpush.build import breaking_findings, lint_dockerfile
 
 
 def _rules(text: str) -> list[tuple[str, int]]:
@@ -79,3 +79,35 @@ def test_lint_never_changes_its_input() -> None:
     copy = str(text)
     lint_dockerfile(text)
     assert text == copy
+
+
+def _breaking(text: str) -> list[tuple[str, int]]:
+    return [(finding.rule, finding.line) for finding in breaking_findings(text)]
+
+
+def test_a_final_stage_without_a_command_is_breaking_unless_it_inherits_one() -> None:
+    assert _breaking("FROM a:1\nRUN x\n") == [("no-cmd", 1)]
+    assert _breaking("FROM a:1 AS base\nCMD x\nFROM base\nRUN y\n") == []
+    assert _breaking('FROM a:1 AS build\nCMD x\nFROM b:1\nENTRYPOINT ["y"]\n') == []
+    assert _breaking("FROM a:1 AS build\nCMD x\nFROM b:1\nCOPY --from=build /a /a\n") == [("no-cmd", 3)]
+
+
+def test_buildkit_only_syntax_is_breaking() -> None:
+    text = (
+        "FROM a:1\nRUN --mount=type=cache,target=/root/.cache pip install x\n"
+        "COPY --link . /app\nCOPY --chown=1:1 . /app\nRUN <<EOF\necho hi\nEOF\nCMD x\n"
+    )
+    assert _breaking(text) == [("buildkit-only", 2), ("buildkit-only", 3), ("buildkit-only", 5)]
+    assert "RUN --mount" in breaking_findings(text)[0].message
+
+
+def test_copying_from_outside_the_context_is_breaking() -> None:
+    text = (
+        'FROM a:1 AS b\nCOPY ../lib /lib\nCOPY ["../x", "/x"]\nCOPY --from=b ../y /y\n'
+        "ADD https://x.test/a.tgz /a\nCOPY ./.. /z\nCOPY src/../app /app\nCMD x\n"
+    )
+    assert _breaking(text) == [
+        ("copy-outside-context", 2),
+        ("copy-outside-context", 3),
+        ("copy-outside-context", 6),
+    ]

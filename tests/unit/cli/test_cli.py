@@ -105,6 +105,41 @@ def test_upload_directory_in_process(config: Path, tmp_path: Path) -> None:
     assert by_user["id"] != result["id"]
 
 
+def test_deploy_dockerfile_option_reaches_the_job_and_bad_values_are_refused(
+    config: Path, tmp_path: Path, db_url: str
+) -> None:
+    settings = yaml.safe_load(config.read_text())
+    # No in-process worker: the job stays queued with the options the CLI sent.
+    config.write_text(
+        yaml.safe_dump(
+            {**settings, "deployment": {"enabled": True}, "server": {**settings["server"], "worker": "none"}}
+        )
+    )
+    invoke(config, "users", "create", "erin-cli")
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "app.py").write_text("print('hi')\n")
+    base = ["--config", str(config), "deploy", str(project), "--user", "erin-cli", "--detach"]
+    bad = runner.invoke(app, [*base, "--dockerfile", "mine"])
+    assert bad.exit_code == 2 and "'mine'" in bad.output and "--dockerfile" in bad.output
+    accepted = json.loads(
+        invoke(config, "deploy", str(project), "--user", "erin-cli", "--detach", "--dockerfile", "generated")
+    )
+    redeploy = runner.invoke(app, ["--config", str(config), "redeploy", "x" * 8, "--dockerfile", "repo"])
+    assert redeploy.exit_code == 2 and "--rebuild" in redeploy.output
+
+    async def stored() -> dict[str, object]:
+        engine = store.create_engine(db_url)
+        try:
+            async with store.session_factory(engine)() as session:
+                job = await store.get_job(session, accepted["job_id"])
+                return dict(job.options)
+        finally:
+            await engine.dispose()
+
+    assert anyio.run(stored)["dockerfile"] == "generated"
+
+
 def test_upload_in_process_needs_an_owner(config: Path, tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("x")
     result = runner.invoke(app, ["--config", str(config), "upload", str(tmp_path / "a.py")])

@@ -111,6 +111,23 @@ async def test_bad_options_are_refused_with_the_error_shape(
     assert set(response.json()["error"]) == {"code", "message", "details"}
 
 
+async def test_the_dockerfile_choice_is_validated_and_stored_with_the_job(
+    client: httpx.AsyncClient, auth: dict[str, str], upload_id: str, app: FastAPI
+) -> None:
+    refused = await client.post(f"/deploy/{upload_id}", headers=auth, json={"dockerfile": "mine"})
+    assert refused.status_code == 422
+    assert "dockerfile" in refused.text and "'auto', 'repo' or 'generated'" in refused.text
+    rebuild_only = await client.post(
+        f"/deploy/{upload_id}/redeploy", headers=auth, json={"dockerfile": "generated"}
+    )
+    assert rebuild_only.status_code == 422 and "rebuild" in rebuild_only.text
+    accepted = await client.post(f"/deploy/{upload_id}", headers=auth, json={"dockerfile": "generated"})
+    assert accepted.status_code == 202, accepted.text
+    async with app.state.justpush.sessions() as session:
+        jobs = await store.list_jobs(session, upload_id)
+    assert jobs[0].options["dockerfile"] == "generated"
+
+
 async def test_scale_refused_when_not_serving(
     client: httpx.AsyncClient, auth: dict[str, str], upload_id: str
 ) -> None:

@@ -55,21 +55,40 @@ async def _analysis(
     return result.profile, result.spec
 
 
-async def _check_base_images(services: Services, dockerfile: str, name: str) -> None:
-    """The upload's own Dockerfile names base images the build host must pull: one it cannot get fails
-    SCANNING (naming it and the way out) instead of the first build step."""
+async def _unavailable_images(services: Services, dockerfile: str) -> list[build.UnavailableImage]:
+    """The base images of the upload's own Dockerfile the build host cannot pull, found now rather than
+    at the first build step."""
     images = build.base_images(dockerfile)
     missing = await services.builder.unavailable_images([image for image, _ in images])
-    if missing:
-        lines = dict(images)
-        listed = "; ".join(
-            f"{image} ({name} line {lines[image]}: {reason})" for image, reason in missing.items()
-        )
-        raise StageFailed(
-            S.SCANNING.value,
-            f"the upload's Dockerfile uses base images the build host cannot pull: {listed}. Use images "
-            'its registries serve, or build with a generated Dockerfile (profile override dockerfile="")',
-        )
+    return build.unavailable_images(dict(images), missing)
+
+
+async def _choose_dockerfile(
+    ctx: JobContext,
+    services: Services,
+    workspace: Path,
+    profile: analysis.ProjectProfile,
+    dockerfile_options: build.DockerfileOptions,
+    mode: build.DockerfileMode,
+) -> build.PreparedDockerfile:
+    """The Dockerfile the build uses, as the user's `dockerfile` mode decides (build/_choice.py): a
+    fallback from the upload's is a warning naming why, an upload's that `repo` cannot use fails here."""
+    prepared = build.prepare_dockerfile(workspace, profile, dockerfile_options, own=mode != "generated")
+    own = (profile.dockerfile or None) if mode != "generated" else None
+    unavailable: list[build.UnavailableImage] = []
+    if prepared.origin == "upload":
+        breaking = [f for f in prepared.findings if f.rule in build.BREAKING_RULES]
+        # A Dockerfile that cannot build anyway needs no look at its images (auto falls back regardless).
+        if not breaking or mode == "repo":
+            unavailable = await _unavailable_images(services, prepared.dockerfile)
+    choice = build.choose_dockerfile(mode, own, prepared.findings, unavailable)
+    if choice.origin is None:
+        raise StageFailed(S.SCANNING.value, choice.error or "the upload's Dockerfile cannot be used")
+    if choice.warning is not None:
+        await ctx.event(S.SCANNING.value, "warning", choice.warning, {"dockerfile": "generated"})
+    if choice.origin == prepared.origin:
+        return prepared
+    return build.prepare_dockerfile(workspace, profile, dockerfile_options, own=False)
 
 
 async def deploy(ctx: JobContext, services: Services, options: DeployOptions) -> None:
@@ -83,6 +102,17 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
     app_name = app_name_for(upload, profile)
     settings = ctx.settings
 
+    reference = registry.image_reference(settings.container_registry, app_name, ctx.upload_id)
+    release = Release(
+        app_name=app_name,
+        profile=profile,
+        spec=spec,
+        image=str(reference),
+        options=options,
+        upload_id=ctx.upload_id,
+    )
+    # A variable the code needs but nobody set fails now, not after pulling base images or building.
+    release.app()
     dockerfile_options = build.DockerfileOptions(
         base_images=settings.build.base_images,
         runtimes=settings.build.runtimes,
@@ -90,7 +120,9 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
         source_url=upload.git_url or "",
     )
     # A version the base images cannot serve fails here, naming where it was read and the setting.
-    prepared = build.prepare_dockerfile(workspace, profile, dockerfile_options)
+    prepared = await _choose_dockerfile(
+        ctx, services, workspace, profile, dockerfile_options, options.dockerfile
+    )
     runtime = build.choose_runtime(profile, dockerfile_options) if prepared.origin == "generated" else None
     if runtime is not None:
         await ctx.event(S.SCANNING.value, "progress", runtime.describe())
@@ -106,19 +138,6 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
         S.SCANNING.value, "end", f"{prepared.origin} Dockerfile, {len(prepared.findings)} lint finding(s)"
     )
 
-    reference = registry.image_reference(settings.container_registry, app_name, ctx.upload_id)
-    release = Release(
-        app_name=app_name,
-        profile=profile,
-        spec=spec,
-        image=str(reference),
-        options=options,
-        upload_id=ctx.upload_id,
-    )
-    # Before the build: a variable the code needs but nobody set fails now, not after minutes of building.
-    release.app()
-    if prepared.origin == "upload":
-        await _check_base_images(services, prepared.dockerfile, profile.dockerfile or "Dockerfile")
     # The build tag belongs to this job alone (the pushed tag is the upload's, shared with its later jobs).
     local_tag = f"justpush-local/{app_name}:{ctx.job_id}"
     previous = await ctx.latest_revision()

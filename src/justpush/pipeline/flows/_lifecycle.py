@@ -30,7 +30,7 @@ async def redeploy(ctx: JobContext, services: Services, changes: RedeployOptions
         "env": {k: v for k, v in {**options.env, **changes.env}.items() if k not in unset},
         "secrets": {k: v for k, v in {**options.secrets, **changes.secrets}.items() if k not in unset},
     }
-    for name in ("replicas", "resources", "rate_limit", "release"):
+    for name in ("replicas", "resources", "rate_limit", "release", "dockerfile"):
         if getattr(changes, name) is not None:
             update[name] = getattr(changes, name)
     if changes.replicas is None:

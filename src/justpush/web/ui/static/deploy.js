@@ -571,7 +571,8 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
         throw new Error(`Required variables have no value: ${missing.join(", ")}. The code reads them without a default.`);
       }
       const replicas = Number($("#deploy-replicas").value);
-      await api("POST", base, { json: { env, secrets, replicas } });
+      const dockerfile = $("#deploy-dockerfile").value;
+      await api("POST", base, { json: { env, secrets, replicas, dockerfile } });
       apiKey = null;
       // Secret values leave the page with the request.
       $$('#deploy-form .kv-rows[data-kind="secret"] .kv-value').forEach((input) => (input.value = ""));
@@ -912,6 +913,10 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
       if (analysis.status === "succeeded" && analysis.spec) calls.setSpec(analysis.spec);
       if (prefilled || analysis.status !== "succeeded" || !analysis.profile) return;
       prefilled = true;
+      // The choice of Dockerfile only exists when the upload has its own.
+      const own = analysis.profile.dockerfile;
+      show($("#deploy-dockerfile-field"), Boolean(own));
+      $("#deploy-dockerfile-path").textContent = own ? `(the upload has ${own})` : "";
       // The analysis may land after the user started typing: keep what they typed.
       deployRows.dropBlank();
       for (const env of analysis.profile.envVars || []) {
