@@ -49,15 +49,17 @@ def find_release_command(
     command whose tool the runtime image will not hold (a devDependency) gets a warning.
 
     Without a ``database`` server (only SQLite, whose file lives in each pod) migrations run by a separate
-    pod would change nothing the app sees: the detected command is dropped, with a warning."""
-    given = _procfile_release(app_root, app_dir) or _app_json_postdeploy(app_root, app_dir)
+    pod would change nothing the app sees: the detected command is dropped, with a warning. So is app.json's
+    ``postdeploy``: Heroku runs it against the database add-on it provisions, which a deploy here does not.
+    A Procfile ``release:`` is the project's own instruction and always kept."""
+    given = _procfile_release(app_root, app_dir)
     if given is not None:
         return given
     notes: list[str] = []
-    detected = None
-    if python_deps:
+    detected = _app_json_postdeploy(app_root, app_dir)
+    if detected is None and python_deps:
         detected = _python_release(app_root, app_dir, set(python_deps), flask_app)
-    elif package is not None:
+    elif detected is None and package is not None:
         detected = _node_release(app_root, app_dir, package, notes)
     if detected is not None and not database:
         notes = [

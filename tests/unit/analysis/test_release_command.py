@@ -50,7 +50,7 @@ def _package(deps: dict[str, str], scripts: dict[str, str] | None = None) -> str
         ),
         (
             {
-                "requirements.txt": "fastapi\n",
+                "requirements.txt": "fastapi\npsycopg2-binary\n",
                 "main.py": FASTAPI,
                 "app.json": json.dumps({"scripts": {"postdeploy": "python manage.py migrate"}}, indent=2),
             },
@@ -193,3 +193,17 @@ def test_detected_migrations_without_a_database_server_are_not_run(tmp_path: Pat
     # A release command the user gives still runs.
     _write(tmp_path, {"Procfile": "release: python manage.py migrate\n"})
     assert detect(tmp_path).release_command == ("python", "manage.py", "migrate")
+
+
+def test_app_json_postdeploy_without_a_database_server_is_dropped_with_a_warning(tmp_path: Path) -> None:
+    # Heroku runs postdeploy against its database add-on; here the app falls back to SQLite in each pod.
+    files = {
+        "requirements.txt": "flask\nflask-sqlalchemy\n",
+        "app.py": "from flask import Flask\napp = Flask(__name__)\n",
+        "app.json": json.dumps({"scripts": {"postdeploy": "flask db upgrade && flask seed"}}),
+    }
+    warnings: list[str] = []
+    profile = detect(_write(tmp_path, files), warnings=warnings)
+    assert profile.release_command == ()
+    expected = "app.json: app.json postdeploy migrates, but no database server driver was found"
+    assert any(w.startswith(expected) for w in warnings), warnings
