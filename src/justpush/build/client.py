@@ -30,6 +30,7 @@ from justpush.errors import DockerError, StageFailed
 from ._context import DOCKERFILE_NAME, context_archive
 from ._failure import StepLog, failure_message, first_errors
 from ._identity import run_digest
+from ._listening import ListeningSocket, listening_sockets, port_problem
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,8 @@ class SandboxRun:
     output: str
     timed_out: bool
     oom_killed: bool
+    # What it listened on when the run ended still running (None: not read, or not readable in the image).
+    listening: tuple[ListeningSocket, ...] | None = None
 
 
 @dataclass
@@ -258,12 +261,14 @@ class DockerBuilder:
         environment: Mapping[str, str] | None = None,
         writable_dirs: Sequence[str] = (),
         writable_root: bool = False,
+        read_listening: bool = False,
     ) -> SandboxRun:
         """Run ``image`` (default CMD when ``command`` is None) with no network, a read-only root,
         no capabilities, memory/pids/CPU limits and the configured sandbox runtime (gVisor).
 
         With ``wait_for_exit=False`` a container still running at ``timeout`` is a success
-        (``exit_code`` None, ``timed_out`` False): that is how a server's start-up is checked.
+        (``exit_code`` None, ``timed_out`` False): that is how a server's start-up is checked. With
+        ``read_listening``, such a run's listening sockets are read before it is stopped.
         """
         client = await self._docker()
         sandbox = self._settings.sandbox
@@ -301,6 +306,7 @@ class DockerBuilder:
                 await anyio.to_thread.run_sync(container.start)
                 exit_code: int | None = None
                 timed_out = False
+                listening: tuple[ListeningSocket, ...] | None = None
                 with anyio.move_on_after(limit):
                     while True:
                         await anyio.to_thread.run_sync(container.reload)
@@ -310,6 +316,8 @@ class DockerBuilder:
                         await anyio.sleep(0.25)
                 if exit_code is None:
                     timed_out = wait_for_exit
+                    if read_listening:
+                        listening = await self._listening(container)
                     await anyio.to_thread.run_sync(lambda: container.kill())
                     await anyio.to_thread.run_sync(container.reload)
                 oom = bool(container.attrs["State"].get("OOMKilled", False))
@@ -325,7 +333,21 @@ class DockerBuilder:
             output=raw.decode("utf-8", errors="replace"),
             timed_out=timed_out,
             oom_killed=oom,
+            listening=listening,
         )
+
+    @staticmethod
+    async def _listening(container: Any) -> tuple[ListeningSocket, ...] | None:
+        """The container's listening sockets, read with the image's own `cat` (an image without one,
+        e.g. distroless, says nothing)."""
+        command = ["cat", "/proc/net/tcp", "/proc/net/tcp6"]
+        try:
+            result = await anyio.to_thread.run_sync(lambda: container.exec_run(command, stderr=False))
+        except (docker.errors.APIError, OSError):
+            return None
+        text = result.output.decode("utf-8", errors="replace")
+        # One table may be missing (a kernel without IPv6): the other still answers.
+        return listening_sockets(text) if "local_address" in text else None
 
     async def verify(
         self,
@@ -336,9 +358,11 @@ class DockerBuilder:
         environment: Mapping[str, str] | None = None,
         writable_dirs: Sequence[str] = (),
         writable_root: bool = False,
+        port: int | None = None,
     ) -> SandboxRun:
         """Start the image's own CMD in the sandbox; it must keep running (or exit 0) for
-        ``grace_seconds``. Raises StageFailed (stage ``verify``) with its output otherwise."""
+        ``grace_seconds`` and, given the ``port`` traffic will be sent to, listen there on an address
+        other pods reach. Raises StageFailed (stage ``verify``) with its output otherwise."""
         run = await self.run_sandboxed(
             image,
             upload_id=upload_id,
@@ -347,6 +371,7 @@ class DockerBuilder:
             environment=environment,
             writable_dirs=writable_dirs,
             writable_root=writable_root,
+            read_listening=port is not None,
         )
         if run.exit_code not in (None, 0):
             tail = "\n".join(run.output.splitlines()[-_LOG_TAIL:])
@@ -356,6 +381,10 @@ class DockerBuilder:
                 f"the app {reason} with code {run.exit_code} in the sandbox\n{tail}",
                 details={"exit_code": run.exit_code, "oom_killed": run.oom_killed},
             )
+        problem = port_problem(port, run.listening) if port is not None and run.listening else None
+        if problem is not None:
+            # Caught here, a wrong port fails in seconds instead of a rollout that never becomes ready.
+            raise StageFailed("verify", problem, details={"port": port, "listening": repr(run.listening)})
         return run
 
     async def unavailable_images(self, images: Sequence[str]) -> dict[str, str]:

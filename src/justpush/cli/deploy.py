@@ -207,6 +207,9 @@ def deploy(
         help="Release command run before the rollout (migrations); 'none' runs none. Default: detected.",
     ),
     dockerfile: DockerfileMode = typer.Option(DockerfileMode.AUTO, "--dockerfile", help=DOCKERFILE_HELP),
+    port: int | None = typer.Option(
+        None, "--port", min=1, max=65535, help="The port the app listens on (default: detected)."
+    ),
     server: str | None = ServerOpt,
     token: str | None = TokenOpt,
     user: str | None = UserOpt,
@@ -231,6 +234,8 @@ def deploy(
     if release is not None:
         body["release"] = release
     body["dockerfile"] = dockerfile.value
+    if port is not None:
+        body["profile"] = {"port": port}
 
     async def work(api: Api) -> dict[str, Any]:
         upload_id = await _upload(api, source)

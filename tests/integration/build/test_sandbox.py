@@ -275,3 +275,49 @@ def test_containers_left_by_a_killed_worker_are_removed(
         other.remove(force=True)
         with contextlib.suppress(docker.errors.NotFound):
             left.remove(force=True)
+
+
+LISTENER = (
+    "import socket, time\n"
+    "for address, port in (('0.0.0.0', 7071), ('127.0.0.1', 3000)):\n"
+    "    s = socket.socket(); s.bind((address, port)); s.listen()\n"
+    "    globals()[f's{port}'] = s\n"
+    "time.sleep(600)\n"
+)
+
+
+def test_the_start_check_says_which_port_the_app_listens_on(
+    gvisor: BuildSettings, base_images: dict[str, str], tmp_path: Path
+) -> None:
+    """A port the analysis got wrong fails the check in seconds, naming the port the app does use; one it
+    listens on only for loopback is named as unreachable."""
+    context = tmp_path / "ctx"
+    context.mkdir()
+    (context / "listen.py").write_text(LISTENER)
+    dockerfile = f'FROM {base_images["python"]}\nCOPY listen.py /listen.py\nCMD ["python3", "/listen.py"]\n'
+    tag = "justpush-test/listener:it"
+    failures: dict[int, str] = {}
+
+    async def run() -> None:
+        builder = DockerBuilder(gvisor)
+        try:
+            await builder.build(context, dockerfile, tag, upload_id="it-sandbox")
+            for port in (8000, 3000, 7071):
+                try:
+                    passed = await builder.verify(tag, upload_id="it-sandbox", grace_seconds=3, port=port)
+                except StageFailed as exc:
+                    failures[port] = exc.message
+                else:
+                    assert passed.listening is not None
+                    assert {(s.address, s.port) for s in passed.listening} == {
+                        ("0.0.0.0", 7071),
+                        ("127.0.0.1", 3000),
+                    }
+        finally:
+            await builder.remove_image(tag, upload_id="it-sandbox")
+            await builder.aclose()
+
+    anyio.run(run)
+    assert set(failures) == {8000, 3000}
+    assert "listens on port 7071, not on 8000" in failures[8000]
+    assert "port 3000 only on 127.0.0.1, which other pods cannot reach" in failures[3000]

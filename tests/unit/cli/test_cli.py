@@ -105,7 +105,7 @@ def test_upload_directory_in_process(config: Path, tmp_path: Path) -> None:
     assert by_user["id"] != result["id"]
 
 
-def test_deploy_dockerfile_option_reaches_the_job_and_bad_values_are_refused(
+def test_deploy_dockerfile_and_port_options_reach_the_job_and_bad_values_are_refused(
     config: Path, tmp_path: Path, db_url: str
 ) -> None:
     settings = yaml.safe_load(config.read_text())
@@ -122,8 +122,14 @@ def test_deploy_dockerfile_option_reaches_the_job_and_bad_values_are_refused(
     base = ["--config", str(config), "deploy", str(project), "--user", "erin-cli", "--detach"]
     bad = runner.invoke(app, [*base, "--dockerfile", "mine"])
     assert bad.exit_code == 2 and "'mine'" in bad.output and "--dockerfile" in bad.output
+    bad_port = runner.invoke(app, [*base, "--port", "0"])
+    assert bad_port.exit_code == 2 and "--port" in bad_port.output
     accepted = json.loads(
-        invoke(config, "deploy", str(project), "--user", "erin-cli", "--detach", "--dockerfile", "generated")
+        invoke(
+            config,
+            *("deploy", str(project), "--user", "erin-cli", "--detach", "--dockerfile", "generated"),
+            *("--port", "7071"),
+        )
     )
     redeploy = runner.invoke(app, ["--config", str(config), "redeploy", "x" * 8, "--dockerfile", "repo"])
     assert redeploy.exit_code == 2 and "--rebuild" in redeploy.output
@@ -137,7 +143,8 @@ def test_deploy_dockerfile_option_reaches_the_job_and_bad_values_are_refused(
         finally:
             await engine.dispose()
 
-    assert anyio.run(stored)["dockerfile"] == "generated"
+    options = anyio.run(stored)
+    assert options["dockerfile"] == "generated" and options["profile"] == {"port": 7071}
 
 
 def test_upload_in_process_needs_an_owner(config: Path, tmp_path: Path) -> None:

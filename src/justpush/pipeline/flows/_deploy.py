@@ -247,6 +247,7 @@ async def sandbox_check(
             environment=plan.environment,
             writable_dirs=plan.writable_dirs,
             writable_root=plan.writable_root,
+            port=plan.port,
         ),
     )
     async with ctx.transaction() as session:
