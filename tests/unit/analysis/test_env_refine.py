@@ -182,3 +182,17 @@ def test_a_computed_fallback_makes_a_node_variable_optional(tmp_path: Path) -> N
     assert found["LOG_ENABLED"] == (False, None)
     assert found["LOG_LEVEL"] == (False, None)
     assert found["APP_NAME"] == (True, None)
+
+
+def test_a_python_variable_the_code_tests_for_is_optional(tmp_path: Path) -> None:
+    # `if "X" in os.environ: return os.environ["X"]` copes without X; a plain read elsewhere still needs Y.
+    code = (
+        "import os\nfrom flask import Flask\n\napp = Flask(__name__)\nBUILD = 'BUILD_ID'\n\n\n"
+        "def build():\n    if BUILD in os.environ:\n        return os.environ[BUILD]\n    return 'dev'\n\n\n"
+        "def version():\n    return 'tagged' if 'VERSION' not in os.environ else os.environ['VERSION']\n\n\n"
+        "TOKEN = os.environ['API_TOKEN']\n"
+    )
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    (tmp_path / "app.py").write_text(code)
+    found = {v.name: v.required for v in detect(tmp_path).env_vars}
+    assert found == {"API_TOKEN": True, "BUILD_ID": False, "VERSION": False}

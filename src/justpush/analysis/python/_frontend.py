@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .._env import make_env_var, merge_env_vars
@@ -88,7 +88,15 @@ def scan_env(root: Path, profile: ProjectProfile) -> list[EnvVar]:
                     )
         found.extend(_settings_vars(index, module, where))
         found.extend(environ_vars(index, module, where))
-    return merge_env_vars(found)
+    # A variable the code tests for (`if "X" in os.environ: ... os.environ["X"]`) copes without it.
+    tested = {
+        name
+        for module in index.app_modules
+        for key, container in module.memberships
+        if _is_environ(index, module, container)
+        and (name := _const_or_constant(index, module, key)) is not None
+    }
+    return [replace(var, required=False) if var.name in tested else var for var in merge_env_vars(found)]
 
 
 def find_port(root: Path, profile: ProjectProfile) -> tuple[int, Evidence] | None:

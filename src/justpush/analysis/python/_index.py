@@ -100,6 +100,8 @@ class Module:
     subscripts: list[ast.Subscript] = field(default_factory=list)
     # `call() or <operand>` (an env lookup with its fallback): id of the call -> the operand.
     or_operands: dict[int, ast.expr] = field(default_factory=dict)
+    # `<key> in <container>` / `not in` (`"X" in os.environ`): (key, container).
+    memberships: list[tuple[ast.expr, ast.expr]] = field(default_factory=list)
 
     @property
     def package(self) -> str:
@@ -405,6 +407,12 @@ def _walk(module: Module) -> None:
             first = node.values[0]
             if isinstance(node.op, ast.Or) and isinstance(first, ast.Call):
                 module.or_operands[id(first)] = node.values[1]
+        elif (
+            isinstance(node, ast.Compare)
+            and len(node.ops) == 1
+            and isinstance(node.ops[0], ast.In | ast.NotIn)
+        ):
+            module.memberships.append((node.left, node.comparators[0]))
         for name in node._fields:
             value = getattr(node, name, None)
             if isinstance(value, list):
