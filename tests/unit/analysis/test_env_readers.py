@@ -381,3 +381,31 @@ def test_prisma_7_reads_the_url_from_prisma_config(tmp_path: Path) -> None:
     assert (var.evidence[-1].file, var.evidence[-1].line) == ("prisma.config.ts", 4)
     (service,) = profile.backing_services
     assert (service.kind, service.variables) == ("MySQL", ("APP_DATABASE_URL",))
+
+
+def test_starlette_config_reads(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("fastapi\nuvicorn\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "settings.py").write_text(
+        "from starlette.config import Config\nfrom starlette.datastructures import Secret\n\n"
+        'config = Config(".env")\n'
+        'DATABASE_HOSTNAME = config("DATABASE_HOSTNAME")\n'
+        'DATABASE_PORT = config("DATABASE_PORT", default="5432")\n'
+        'DEBUG = config("DEBUG", cast=bool, default=False)\n'
+        'SIGNING_KEY = config("SIGNING_KEY", cast=Secret)\n'
+    )
+    (tmp_path / "app" / "main.py").write_text(
+        "from fastapi import FastAPI\n\nfrom app.settings import config\n\n"
+        'WORKERS = config.get("WORKERS", int, 2)\nREGION = config("REGION", str)\n\napp = FastAPI()\n\n\n'
+        '@app.get("/items")\ndef items():\n    return []\n'
+    )
+    found = {v.name: (v.required, v.secret, v.default) for v in detect(tmp_path).env_vars}
+    assert found == {
+        "DATABASE_HOSTNAME": (True, False, None),
+        "DATABASE_PORT": (False, False, "5432"),
+        "DEBUG": (False, False, "false"),
+        "REGION": (True, False, None),
+        "SIGNING_KEY": (True, True, None),
+        "WORKERS": (False, False, "2"),
+    }

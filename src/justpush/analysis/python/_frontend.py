@@ -22,6 +22,7 @@ from ._fastapi import FastApiExtractor
 from ._flask import FlaskExtractor
 from ._index import External, Module, PythonIndex, Symbol, build_index, const_str, kwarg, literal, simple_name
 from ._resolve import env_prefix
+from ._starlette_config import starlette_config_vars
 
 _ENV_FUNCS = ("getenv", "get")
 _EXTRACTORS: dict[str, type[FrameworkExtractor]] = {
@@ -88,6 +89,7 @@ def scan_env(root: Path, profile: ProjectProfile) -> list[EnvVar]:
                     )
         found.extend(_settings_vars(index, module, where))
         found.extend(environ_vars(index, module, where))
+        found.extend(starlette_config_vars(index, module, where))
     # A variable the code tests for (`if "X" in os.environ: ... os.environ["X"]`) copes without it.
     tested = {
         name

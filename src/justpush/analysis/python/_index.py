@@ -23,6 +23,9 @@ _WALK_TRIGGERS = (
     # A django-environ Env imported from another settings module: `env("X")`, `env.str("X")`.
     "env(",
     "env.",
+    # Starlette's Config instance: `config("X", default=...)`.
+    "config(",
+    "config.get(",
     "getenv",
     "include_router",
     "register_blueprint",
