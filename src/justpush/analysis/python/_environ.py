@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .._env import make_env_var
 from .._model import EnvVar, Evidence
-from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal
+from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal_text
 
 
 @dataclass(frozen=True)
@@ -60,15 +60,8 @@ def _scheme_defaults(call: ast.Call) -> dict[str, str | None]:
     found: dict[str, str | None] = {}
     for keyword in call.keywords:
         if keyword.arg and isinstance(keyword.value, ast.Tuple) and len(keyword.value.elts) == 2:
-            found[keyword.arg] = _text(keyword.value.elts[1])
+            found[keyword.arg] = literal_text(keyword.value.elts[1])
     return found
-
-
-def _text(expr: ast.expr) -> str | None:
-    value = literal(expr)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return None if value is None or isinstance(value, list) else str(value)
 
 
 def environ_vars(index: PythonIndex, module: Module, where: str) -> list[EnvVar]:
@@ -94,7 +87,7 @@ def environ_vars(index: PythonIndex, module: Module, where: str) -> list[EnvVar]
         )
         scheme = _scheme_defaults(instance[1])
         if default_expr is not None:
-            default, required = _text(default_expr), False
+            default, required = literal_text(default_expr), False
         elif name in scheme:
             default, required = scheme[name], False
         else:

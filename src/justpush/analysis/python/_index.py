@@ -483,3 +483,11 @@ def literal(expr: ast.AST | None) -> object:
     if isinstance(value, list | tuple) and all(isinstance(v, str | int | float | bool) for v in value):
         return list(value)
     return None
+
+
+def literal_text(expr: ast.expr) -> str | None:
+    """A scalar literal as an env value would be written (`False` -> "false"); None for anything else."""
+    value = literal(expr)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return None if value is None or isinstance(value, list) else str(value)

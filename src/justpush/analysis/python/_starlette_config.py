@@ -11,7 +11,7 @@ import ast
 
 from .._env import make_env_var
 from .._model import EnvVar, Evidence
-from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal
+from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal_text
 
 _CONFIG = ("starlette.config.Config",)
 _SECRET = ("starlette.datastructures.Secret", "starlette.config.Secret")
@@ -33,13 +33,6 @@ def _is_secret_cast(index: PythonIndex, module: Module, cast: ast.expr | None) -
     return isinstance(resolved, External) and resolved.dotted in _SECRET
 
 
-def _text(expr: ast.expr) -> str | None:
-    value = literal(expr)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return None if value is None or isinstance(value, list) else str(value)
-
-
 def starlette_config_vars(index: PythonIndex, module: Module, where: str) -> list[EnvVar]:
     """Every read through a Starlette ``Config`` in ``module``."""
     found: list[EnvVar] = []
@@ -58,7 +51,7 @@ def starlette_config_vars(index: PythonIndex, module: Module, where: str) -> lis
             continue
         cast = call.args[1] if len(call.args) > 1 else kwarg(call, "cast")
         default_expr = call.args[2] if len(call.args) > 2 else kwarg(call, "default")
-        default = _text(default_expr) if default_expr is not None else None
+        default = literal_text(default_expr) if default_expr is not None else None
         secret = True if _is_secret_cast(index, module, cast) else None
         evidence = Evidence(where, call.lineno, "config() (Starlette Config)")
         found.append(make_env_var(name, default, default_expr is None, evidence, secret=secret))
