@@ -9,7 +9,18 @@ bash scripts/install.sh test
 
 testenv=../shared/testenv
 if [ -x "$testenv/up" ] || [ -f "$testenv/up" ]; then
-  env_file=$(bash "$testenv/up" | tail -n 1)
+  # testenv's start-up can race (kubelet asking containerd's CRI before it is initialised, then exiting);
+  # `up` is idempotent and restarts only what is down, so a failed attempt is retried.
+  env_file=
+  for attempt in 1 2 3; do
+    if out=$(bash "$testenv/up"); then
+      env_file=$(tail -n 1 <<<"$out")
+      break
+    fi
+    echo "test.sh: testenv up failed (attempt $attempt of 3)" >&2
+    sleep 5
+  done
+  [ -n "$env_file" ] || { echo "test.sh: testenv did not come up" >&2; exit 1; }
   set -a
   # shellcheck disable=SC1090
   . "$env_file"
