@@ -65,3 +65,12 @@ def port_problem(port: int, sockets: tuple[ListeningSocket, ...]) -> str | None:
         f"the app listens on port {listed}, not on {port}, where the deployment sends traffic: "
         f"deploy with the port it uses (--port {reachable[0]}, or the `port` override)"
     )
+
+
+def served_port(port: int, sockets: tuple[ListeningSocket, ...]) -> int | None:
+    """The one port other pods can reach the app on when it does not listen on `port` at all, or None
+    (it does listen there, on nothing yet, or on several ports, where guessing would be wrong)."""
+    if any(s.port == port for s in sockets):
+        return None
+    reachable = {s.port for s in sockets if not s.loopback}
+    return reachable.pop() if len(reachable) == 1 else None

@@ -30,7 +30,7 @@ from justpush.errors import DockerError, StageFailed
 from ._context import DOCKERFILE_NAME, context_archive
 from ._failure import StepLog, failure_message, first_errors
 from ._identity import run_digest
-from ._listening import ListeningSocket, listening_sockets, port_problem
+from ._listening import ListeningSocket, listening_sockets, port_problem, served_port
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +72,10 @@ class SandboxRun:
     oom_killed: bool
     # What it listened on when the run ended still running (None: not read, or not readable in the image).
     listening: tuple[ListeningSocket, ...] | None = None
+
+    def served_port(self, expected: int) -> int | None:
+        """The one other port the app serves on, when it does not listen on `expected` (see _listening)."""
+        return served_port(expected, self.listening) if self.listening else None
 
 
 @dataclass
@@ -359,10 +363,14 @@ class DockerBuilder:
         writable_dirs: Sequence[str] = (),
         writable_root: bool = False,
         port: int | None = None,
+        follow_port: bool = False,
     ) -> SandboxRun:
         """Start the image's own CMD in the sandbox; it must keep running (or exit 0) for
         ``grace_seconds`` and, given the ``port`` traffic will be sent to, listen there on an address
-        other pods reach. Raises StageFailed (stage ``verify``) with its output otherwise."""
+        other pods reach. Raises StageFailed (stage ``verify``) with its output otherwise.
+
+        With ``follow_port``, an app that serves on exactly one other reachable port passes: the caller
+        sends traffic there instead (``SandboxRun.served_port``)."""
         run = await self.run_sandboxed(
             image,
             upload_id=upload_id,
@@ -381,11 +389,13 @@ class DockerBuilder:
                 f"the app {reason} with code {run.exit_code} in the sandbox\n{tail}",
                 details={"exit_code": run.exit_code, "oom_killed": run.oom_killed},
             )
-        problem = port_problem(port, run.listening) if port is not None and run.listening else None
-        if problem is not None:
-            # Caught here, a wrong port fails in seconds instead of a rollout that never becomes ready.
-            raise StageFailed("verify", problem, details={"port": port, "listening": repr(run.listening)})
-        return run
+        if port is None or not run.listening:
+            return run
+        problem = port_problem(port, run.listening)
+        if problem is None or (follow_port and run.served_port(port) is not None):
+            return run
+        # Caught here, a wrong port fails in seconds instead of a rollout that never becomes ready.
+        raise StageFailed("verify", problem, details={"port": port, "listening": repr(run.listening)})
 
     async def unavailable_images(self, images: Sequence[str]) -> dict[str, str]:
         """The images among `images` the engine has not got and cannot pull, with the engine's reason:

@@ -297,6 +297,7 @@ def test_the_start_check_says_which_port_the_app_listens_on(
     dockerfile = f'FROM {base_images["python"]}\nCOPY listen.py /listen.py\nCMD ["python3", "/listen.py"]\n'
     tag = "justpush-test/listener:it"
     failures: dict[int, str] = {}
+    served: dict[int, int | None] = {}
 
     async def run() -> None:
         builder = DockerBuilder(gvisor)
@@ -313,6 +314,16 @@ def test_the_start_check_says_which_port_the_app_listens_on(
                         ("0.0.0.0", 7071),
                         ("127.0.0.1", 3000),
                     }
+            # Told to follow, the check passes and says where the app serves: the one reachable port.
+            followed = await builder.verify(
+                tag, upload_id="it-sandbox", grace_seconds=3, port=8000, follow_port=True
+            )
+            served[8000] = followed.served_port(8000)
+            # On port 3000 it listens, but only for loopback: following cannot help, the check fails.
+            with pytest.raises(StageFailed, match=re.escape("only on 127.0.0.1")):
+                await builder.verify(
+                    tag, upload_id="it-sandbox", grace_seconds=3, port=3000, follow_port=True
+                )
         finally:
             await builder.remove_image(tag, upload_id="it-sandbox")
             await builder.aclose()
@@ -321,3 +332,4 @@ def test_the_start_check_says_which_port_the_app_listens_on(
     assert set(failures) == {8000, 3000}
     assert "listens on port 7071, not on 8000" in failures[8000]
     assert "port 3000 only on 127.0.0.1, which other pods cannot reach" in failures[3000]
+    assert served == {8000: 7071}

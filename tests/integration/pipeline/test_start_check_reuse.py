@@ -4,7 +4,9 @@ only env neither builds nor checks."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +21,12 @@ SKIPPED = "start check: passed before for sha256:"
 
 
 async def _deploy(d: Deployer, body: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
-    """Upload the app, deploy it, and return the upload id and the deploy job's events."""
-    upload_id = await d.upload(APP)
+    return await _deploy_app(d, APP, body)
+
+
+async def _deploy_app(d: Deployer, app: Path, body: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    """Upload `app`, deploy it, and return the upload id and the deploy job's events."""
+    upload_id = await d.upload(app)
     accepted = await d.call("POST", f"/deploy/{upload_id}", expect=202, json=body)
     status = await d.wait(upload_id)
     events = [e for e in await d.events(upload_id) if e["job_id"] == accepted["job_id"]]
@@ -78,3 +84,31 @@ async def test_same_image_skips_the_start_check_and_another_command_is_checked(
         for upload_id in (first_id, second_id, third_id):
             await d.call("DELETE", f"/deploy/{upload_id}", expect=202)
             assert (await d.wait(upload_id))["status"] == "DELETED"
+
+
+async def test_a_port_the_analysis_cannot_see_is_followed(
+    deployer_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    """An app that ignores PORT and serves on a port read from its own config file is deployed on the
+    port the start check saw it listen on, with a warning saying so; the smoke test reaches it there."""
+    require("JUSTPUSH_TEST_GVISOR_RUNTIME")
+    app = tmp_path / "config-port"
+    shutil.copytree(APP, app)
+    source = (app / "app.py").read_text()
+    reads_port = 'port = int(os.environ.get("PORT", "8000"))'
+    assert reads_port in source
+    (app / "app.py").write_text(source.replace(reads_port, 'port = json.load(open("listen.json"))["port"]'))
+    (app / "listen.json").write_text('{"port": 7071}\n')
+    async with deployer_factory() as d:
+        upload_id, events = await _deploy_app(d, app, {})
+        followed = [e for e in events if e["kind"] == "warning" and "listens on port 7071" in e["message"]]
+        assert len(followed) == 1, [e["message"] for e in events]
+        assert followed[0]["data"]["port"] == 7071 and followed[0]["data"]["detected_port"] != 7071
+        # Following is not a pass under the detected port: the next deploy of this image checks again.
+        assert not _check_events(events)[0]
+        smoke = [e for e in events if e["stage"] == "VERIFYING" and "smoke checks passed" in e["message"]]
+        assert smoke, [e["message"] for e in events]
+        results = smoke[0]["data"]["results"]
+        assert {r["via"] for r in results} >= {"service"} and all(r["ok"] for r in results), results
+        await d.call("DELETE", f"/deploy/{upload_id}", expect=202)
+        assert (await d.wait(upload_id))["status"] == "DELETED"

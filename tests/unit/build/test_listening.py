@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from justpush.build._listening import ListeningSocket, listening_sockets, port_problem
+from justpush.build._listening import ListeningSocket, listening_sockets, port_problem, served_port
 
 HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
 HEADER6 = "  sl  local_address                         remote_address                        st\n"
@@ -59,3 +59,22 @@ def test_port_problem(sockets: tuple[ListeningSocket, ...], expected: str | None
         assert problem is None
     else:
         assert problem is not None and expected in problem
+
+
+@pytest.mark.parametrize(
+    ("sockets", "expected"),
+    [
+        ((ListeningSocket("0.0.0.0", 7071),), 7071),
+        # A loopback-only helper beside it changes nothing: other pods cannot reach it anyway.
+        ((ListeningSocket("::", 7071), ListeningSocket("127.0.0.1", 9229)), 7071),
+        # The same port on IPv4 and IPv6 is one port.
+        ((ListeningSocket("0.0.0.0", 7071), ListeningSocket("::", 7071)), 7071),
+        ((ListeningSocket("0.0.0.0", 8000),), None),  # it listens where expected
+        ((ListeningSocket("127.0.0.1", 8000), ListeningSocket("0.0.0.0", 7071)), None),  # on 8000, loopback
+        ((ListeningSocket("0.0.0.0", 7071), ListeningSocket("0.0.0.0", 9090)), None),  # which one: unknown
+        ((ListeningSocket("127.0.0.1", 7071),), None),
+        ((), None),
+    ],
+)
+def test_served_port(sockets: tuple[ListeningSocket, ...], expected: int | None) -> None:
+    assert served_port(8000, sockets) == expected

@@ -176,7 +176,9 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
         # The sandboxed start check runs beside the push: the image goes to the cluster only once both
         # are done, and a failure of either stops the other (the pushed tag is then deleted below).
         checked = sandbox_check(ctx, services, release, built, owner_id=upload.owner_id)
-        pushed, _ = await together(push_image(ctx, services, local_tag, reference), checked)
+        pushed, served = await together(push_image(ctx, services, local_tag, reference), checked)
+        if served is not None:
+            release = replace(release, profile=_serving_on(release.profile, served))
     except BaseException:
         try:
             if pushing and not ctx.lost:
@@ -217,14 +219,22 @@ async def push_image(
     return pushed
 
 
+def _serving_on(profile: analysis.ProjectProfile, port: int) -> analysis.ProjectProfile:
+    seen = analysis.Evidence("<start check>", None, f"the app listened on port {port} in the sandbox")
+    return replace(profile, port=port, evidence={**profile.evidence, "port": (seen,)})
+
+
 async def sandbox_check(
     ctx: JobContext, services: Services, release: Release, built: build.BuiltImage, *, owner_id: int
-) -> None:
+) -> int | None:
     """Start the image under the sandbox runtime (gVisor), with no network and the deployment's env;
-    skipped when the same image passed under the same inputs before (`_start_check`)."""
+    skipped when the same image passed under the same inputs before (`_start_check`).
+
+    Returns the port the deployment must send traffic to instead of the detected one, when the app
+    serves on exactly one other port and the user did not choose the port (else such a check fails)."""
     runtime = ctx.settings.build.sandbox.runtime
     if not runtime:
-        return
+        return None
     plan = plan_start_check(ctx.settings.build.sandbox, release.app(), built.run_digest)
     digest, inputs = plan.run_digest, plan.inputs_hash()
     async with ctx.sessions() as session:
@@ -234,10 +244,10 @@ async def sandbox_check(
     if passed:
         data = {"run_digest": digest, "inputs_hash": inputs, "skipped": True}
         await ctx.event(S.PUSHING.value, "progress", plan.skipped_message(), data)
-        return
+        return None
     await ctx.event(S.PUSHING.value, "progress", f"starting the image under runtime {runtime}")
     timing: dict[str, float] = {}
-    await timed(
+    run = await timed(
         "verify",
         timing,
         lambda: services.builder.verify(
@@ -248,8 +258,21 @@ async def sandbox_check(
             writable_dirs=plan.writable_dirs,
             writable_root=plan.writable_root,
             port=plan.port,
+            follow_port="port" not in release.profile.overridden,
         ),
     )
+    served = run.served_port(plan.port)
+    if served is not None:
+        # Not recorded as passed: the next deploy of this image plans the detected port again, and must
+        # find out again where the app serves.
+        await ctx.event(
+            S.PUSHING.value,
+            "warning",
+            f"the app listens on port {served}, not on {plan.port} as detected: deploying on port "
+            f"{served} (choose another with --port or the `port` override)",
+            {"detected_port": plan.port, "port": served},
+        )
+        return served
     async with ctx.transaction() as session:
         await store.record_start_check(
             session, owner_id=owner_id, run_digest=digest, inputs_hash=inputs, job_id=ctx.job_id
@@ -260,6 +283,7 @@ async def sandbox_check(
         f"the image starts under runtime {runtime}",
         {**timing, "run_digest": digest},
     )
+    return None
 
 
 async def scan_context(
