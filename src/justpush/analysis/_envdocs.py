@@ -16,8 +16,6 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dotenv.parser import parse_stream
-
 from ._env import is_provided, is_secret_name
 from ._files import evidence_path, read_source
 from ._model import EnvVar, Evidence
@@ -63,6 +61,9 @@ def read_env_templates(root: Path, app_dir: str, warnings: list[str]) -> list[Do
         source = read_source(root, path, warnings)
         if source is None:
             continue
+        # Imported here: most apps have no env template.
+        from dotenv.parser import parse_stream
+
         lines = source.text.splitlines()
         shown = evidence_path(app_dir, name)
         for binding in parse_stream(io.StringIO(source.text)):
