@@ -51,7 +51,7 @@ def env_file_values(root: Path) -> dict[str, str]:
         )
     except OSError:
         return {}
-    return dict(_read_env_files(root, files))
+    return dict(_read_env_files(root, files)) if files else {}
 
 
 @functools.lru_cache(maxsize=4)
