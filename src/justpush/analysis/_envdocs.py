@@ -28,6 +28,8 @@ _COMMENTED_OUT = re.compile(r"^(export\s+)?[A-Za-z_][A-Za-z0-9_.]*\s*=")
 
 @dataclass(frozen=True)
 class Documented:
+    """A variable an env template lists, with its example value and comment."""
+
     name: str
     example: str | None
     description: str | None

@@ -8,8 +8,11 @@ front-end and grammars of the detected language only, no validator of repository
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import inspect
 import json
+import pkgutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -176,3 +179,22 @@ def test_command_annotations_are_objects_not_strings() -> None:
         if isinstance(annotation, str)
     }
     assert stringly == {}
+
+
+def test_every_dataclass_of_the_analysis_has_a_docstring() -> None:
+    # Without one, Python 3.11 writes it from the class's signature (inspect.signature, then str) when the
+    # module is imported: the 20 such classes on the path of `analyze` cost about 1.5 ms of each start.
+    import justpush.analysis
+
+    undocumented = []
+    for found in pkgutil.walk_packages(justpush.analysis.__path__, "justpush.analysis."):
+        module = importlib.import_module(found.name)
+        for name, value in vars(module).items():
+            if (
+                inspect.isclass(value)
+                and dataclasses.is_dataclass(value)
+                and value.__module__ == module.__name__
+                and (value.__doc__ or "").startswith(f"{value.__name__}(")
+            ):
+                undocumented.append(f"{module.__name__}.{name}")
+    assert undocumented == []
