@@ -128,6 +128,11 @@ def test_analyze_of_a_python_app_loads_the_python_front_end_only(tmp_path: Path)
     assert "justpush.analysis.python" in modules
     present = _present(modules, SERVICE_STACK + ANALYSIS_STACK + SMALL_APP_EXTRAS)
     assert present == ["justpush.analysis.python"]
+    # Of the framework extractors, the FastAPI one only.
+    extractors = ("_fastapi", "_flask", "_django", "_ninja")
+    assert _present(modules, tuple(f"justpush.analysis.python.{name}" for name in extractors)) == [
+        "justpush.analysis.python._fastapi"
+    ]
 
 
 def test_analyze_of_an_express_app_loads_the_javascript_grammars_only(tmp_path: Path) -> None:
