@@ -34,6 +34,8 @@ SpecSource = str  # "generated" | "existing" | "merged"
 
 @dataclass(frozen=True)
 class AnalysisOptions:
+    """What the caller sets for one analysis: profile overrides, spec info, spec choice and bounds."""
+
     # Profile fields set by the user (values may be strings, as typed on the command line).
     overrides: Mapping[str, Any] = field(default_factory=dict)
     title: str | None = None
@@ -51,6 +53,8 @@ class AnalysisOptions:
 
 @dataclass(frozen=True)
 class AnalysisResult:
+    """One analysis: the detected profile, the spec kept and why, and the warnings."""
+
     profile: ProjectProfile
     spec: dict[str, Any]
     spec_source: SpecSource

@@ -16,8 +16,6 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dotenv.parser import parse_stream
-
 from ._env import is_provided, is_secret_name
 from ._files import evidence_path, read_source
 from ._model import EnvVar, Evidence
@@ -30,6 +28,8 @@ _COMMENTED_OUT = re.compile(r"^(export\s+)?[A-Za-z_][A-Za-z0-9_.]*\s*=")
 
 @dataclass(frozen=True)
 class Documented:
+    """A variable an env template lists, with its example value and comment."""
+
     name: str
     example: str | None
     description: str | None
@@ -63,6 +63,9 @@ def read_env_templates(root: Path, app_dir: str, warnings: list[str]) -> list[Do
         source = read_source(root, path, warnings)
         if source is None:
             continue
+        # Imported here: most apps have no env template.
+        from dotenv.parser import parse_stream
+
         lines = source.text.splitlines()
         shown = evidence_path(app_dir, name)
         for binding in parse_stream(io.StringIO(source.text)):

@@ -43,6 +43,8 @@ MAX_SOURCE_BYTES = 1_000_000
 
 @dataclass(frozen=True)
 class ReadLimits:
+    """Bounds on what one analysis reads: the size of a file, and a deadline."""
+
     max_file_bytes: int = MAX_SOURCE_BYTES
     # A `time.monotonic()` value; past it no further file is read.
     deadline: float | None = None
@@ -71,6 +73,8 @@ def check_deadline() -> None:
 
 @dataclass(frozen=True)
 class SourceFile:
+    """A file read for the analysis: its path and decoded text."""
+
     # POSIX path relative to the analysed root.
     path: str
     text: str

@@ -21,6 +21,8 @@ class Evidence:
 
 @dataclass(frozen=True)
 class EnvVar:
+    """An environment variable the app reads, what is known of its value, and where it is read."""
+
     name: str
     default: str | None = None
     secret: bool = False
@@ -91,6 +93,8 @@ class ProjectProfile:
 
 @dataclass(frozen=True)
 class Parameter:
+    """A parameter of an operation (path, query, header or cookie) and its JSON schema."""
+
     name: str
     location: ParamLocation
     schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
@@ -100,6 +104,8 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Operation:
+    """One endpoint as the code declares it: method, path, parameters, bodies and security."""
+
     method: HttpMethod
     # OpenAPI-style path template: "/users/{id}".
     path: str

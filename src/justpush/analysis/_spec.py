@@ -23,6 +23,8 @@ _OPERATION_ID = re.compile(r"[^A-Za-z0-9_]+")
 
 @dataclass(frozen=True)
 class SpecOptions:
+    """The document's title, version and description where the code declares none."""
+
     title: str = "API"
     version: str = "0.1.0"
     description: str | None = None
@@ -367,6 +369,8 @@ def trim_paths(spec: dict[str, Any], max_bytes: int) -> tuple[dict[str, Any], in
 # ---- an existing spec ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SpecDecision:
+    """The spec an analysis keeps, where it comes from (generated, existing, merged) and why."""
+
     spec: dict[str, Any]
     source: str  # generated | existing | merged
     reason: str

@@ -48,6 +48,8 @@ def _parser(grammar: Grammar) -> tree_sitter.Parser:
 
 @dataclass(frozen=True)
 class Parsed:
+    """A parsed source file: its path and syntax tree."""
+
     path: str
     root: Node
 
@@ -193,6 +195,8 @@ AuthKind = Literal["apiKey", "bearer", "basic"]
 
 @dataclass(frozen=True, order=True)
 class AuthHint:
+    """An authentication scheme a middleware or guard checks."""
+
     kind: AuthKind
     header: str = ""
     jwt: bool = False
@@ -279,6 +283,8 @@ class RouteDecl:
 
 @dataclass
 class Mount:
+    """A child router mounted under a prefix, with the authentication in front of it."""
+
     prefix: str
     child: str
     auth: tuple[AuthAlternatives, ...] = ()
@@ -286,6 +292,8 @@ class Mount:
 
 @dataclass
 class Use:
+    """Middleware that puts authentication in front of a router's routes (under a prefix)."""
+
     auth: AuthAlternatives
     # Only routes under this path (relative to the router) are behind the middleware.
     prefix: str = ""
@@ -293,6 +301,8 @@ class Use:
 
 @dataclass
 class Router:
+    """An app or router and, in registration order, its routes, mounts and middleware."""
+
     key: str
     prefix: str = ""
     is_app: bool = False

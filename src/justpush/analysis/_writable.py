@@ -25,6 +25,8 @@ _QUOTED = r"""["'`]([^"'`\s]+)["'`]"""
 
 @dataclass(frozen=True)
 class _Rule:
+    """A pattern whose first group names a folder (or a file in one) the app writes to."""
+
     pattern: re.Pattern[str]
     what: str
     # The match names a file (its folder is written to) rather than a folder.
@@ -58,6 +60,8 @@ _HINT = re.compile(r"sqlite|jdbc:|file:|BASE_DIR|UPLOAD_|dest\s*:|storage\s*:|Da
 
 @dataclass(frozen=True)
 class WritablePath:
+    """A folder the app writes to, and the first place that says so."""
+
     path: str
     evidence: Evidence
 

@@ -1,7 +1,5 @@
 """`justpush analyze PATH`: print the OpenAPI spec (or the detected profile) of a source tree."""
 
-from __future__ import annotations
-
 import json
 import sys
 from pathlib import Path

@@ -1,7 +1,5 @@
 """`justpush dockerfile PATH` and `justpush build PATH --tag REF [--push] [--registry URL]`."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,11 +22,11 @@ _DOCKERFILE_OPTION = typer.Option(DockerfileMode.AUTO, "--dockerfile", help=DOCK
 
 def _prepare(
     path: Path,
-    settings: Settings,
+    settings: "Settings",
     upload_id: str,
     root: str | None = None,
     mode: DockerfileMode = DockerfileMode.AUTO,
-) -> tuple[ProjectProfile, PreparedDockerfile]:
+) -> tuple["ProjectProfile", "PreparedDockerfile"]:
     from justpush.analysis import AnalysisOptions, analyze
     from justpush.build import DockerfileOptions, choose_dockerfile, choose_runtime, prepare_dockerfile
 
@@ -54,7 +52,7 @@ def _prepare(
     return result.profile, prepared
 
 
-def _report(findings: tuple[LintFinding, ...], console: Console) -> None:
+def _report(findings: tuple["LintFinding", ...], console: Console) -> None:
     for finding in findings:
         style = _SEVERITY_STYLE.get(finding.severity, "")
         console.print(
@@ -99,7 +97,7 @@ def dockerfile_command(
     typer.echo(prepared.dockerignore if ignore else prepared.dockerfile, nl=False)
 
 
-def _write(folder: Path, prepared: PreparedDockerfile, err: Console) -> None:
+def _write(folder: Path, prepared: "PreparedDockerfile", err: Console) -> None:
     """The generated files into ``folder``, all or none: an existing file stops before any is written."""
     if prepared.origin != "generated":
         err.print("the project has its own Dockerfile: nothing to write", highlight=False)

@@ -1,7 +1,5 @@
 """`justpush config show`: the effective configuration, secrets masked."""
 
-from __future__ import annotations
-
 import json
 
 import typer

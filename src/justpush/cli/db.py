@@ -1,7 +1,5 @@
 """`justpush db upgrade|current`: database migrations."""
 
-from __future__ import annotations
-
 import typer
 from rich.console import Console
 

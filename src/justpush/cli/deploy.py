@@ -4,8 +4,6 @@ Each command works against a running server (`--server URL --token T`, or JUSTPU
 JUSTPUSH_TOKEN) or in-process on `./app-config.yaml` (`--token` or `--user NAME`).
 """
 
-from __future__ import annotations
-
 import json
 import re
 from pathlib import Path

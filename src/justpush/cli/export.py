@@ -2,8 +2,6 @@
 `justpush export gitops UPLOAD_ID --repo URL`: its manifests, decK file and Argo CD / Flux object
 committed to a Git branch."""
 
-from __future__ import annotations
-
 import json
 import os
 from pathlib import Path, PurePosixPath

@@ -6,8 +6,6 @@ died or lost their job, left behind: every image carrying JustPush's upload labe
 queued or running job.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +20,9 @@ if TYPE_CHECKING:
 out = Console(highlight=False, soft_wrap=True)
 
 
-def collectable(images: list[build.LocalImage], *, busy: set[str], only: set[str]) -> list[build.LocalImage]:
+def collectable(
+    images: list["build.LocalImage"], *, busy: set[str], only: set[str]
+) -> list["build.LocalImage"]:
     """The images no queued or running job needs (of the uploads in `only`, when given)."""
     return [
         image for image in images if image.upload_id not in busy and (not only or image.upload_id in only)

@@ -1,7 +1,5 @@
 """`justpush render kong SPEC_OR_PATH`: the Kong configuration of a deployment, as YAML, offline."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Any
 

@@ -1,7 +1,5 @@
 """`justpush render manifests PATH --image REF`: the Kubernetes objects of a deployment, as YAML, offline."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import cast
 

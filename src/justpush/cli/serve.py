@@ -1,7 +1,5 @@
 """`justpush serve`: migrate the database to head, then run the API with uvicorn."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import typer

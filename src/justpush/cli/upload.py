@@ -4,8 +4,6 @@ With `--server` (or JUSTPUSH_SERVER) it talks to a running server with `--token`
 works in-process on the configured database and data directory, as `--token` or `--user`.
 """
 
-from __future__ import annotations
-
 import json
 import os
 import re
@@ -101,7 +99,7 @@ async def _upload_remote(
 
 
 async def _upload_local(
-    settings: Settings,
+    settings: "Settings",
     token: str | None,
     user_name: str | None,
     archive: Path | None,

@@ -1,7 +1,5 @@
 """`justpush users create|list|token|revoke`: users and their API tokens (works on the database directly)."""
 
-from __future__ import annotations
-
 import typer
 from rich.console import Console
 

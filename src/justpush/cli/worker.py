@@ -5,8 +5,6 @@ against the same PostgreSQL database: each claims queued jobs with `FOR UPDATE S
 job runs once; a worker that dies is noticed by its stale heartbeat and its job recovered.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import typer

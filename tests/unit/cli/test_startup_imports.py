@@ -2,17 +2,25 @@
 
 Each case runs a command in a fresh interpreter and checks the set of modules it loaded (timings belong
 in bench/cli.py): `--help` loads no client, database, web or analysis stack, and `analyze` loads the
-front-end and grammars of the detected language only, and no validator of repository specs.
+front-end and grammars of the detected language only, no validator of repository specs, no pydantic
+(Typer converts option values itself) and no parser for files the project does not have.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
+import inspect
 import json
+import pkgutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer.main
 
 # Runs the CLI as `python -m justpush ARGS…`, then writes the names of the loaded modules to a file.
 PROBE = """
@@ -65,6 +73,9 @@ ANALYSIS_STACK = (
     "justpush.analysis.java",
     "justpush.analysis.go",
 )
+# What analysing a small app needs none of: pydantic (Typer 0.29 converts option values with it) and the
+# parsers of files such an app does not have (pyproject.toml, pom.xml, .env and its templates).
+SMALL_APP_EXTRAS = ("pydantic", "pydantic_core", "tomllib", "xml.etree", "dotenv", "logging")
 
 
 def _loaded(tmp_path: Path, *args: str) -> set[str]:
@@ -115,12 +126,18 @@ def _express_app(root: Path) -> Path:
 def test_analyze_of_a_python_app_loads_the_python_front_end_only(tmp_path: Path) -> None:
     modules = _loaded(tmp_path, "analyze", str(_python_app(tmp_path / "app")))
     assert "justpush.analysis.python" in modules
-    assert _present(modules, SERVICE_STACK + ANALYSIS_STACK) == ["justpush.analysis.python"]
+    present = _present(modules, SERVICE_STACK + ANALYSIS_STACK + SMALL_APP_EXTRAS)
+    assert present == ["justpush.analysis.python"]
+    # Of the framework extractors, the FastAPI one only.
+    extractors = ("_fastapi", "_flask", "_django", "_ninja")
+    assert _present(modules, tuple(f"justpush.analysis.python.{name}" for name in extractors)) == [
+        "justpush.analysis.python._fastapi"
+    ]
 
 
 def test_analyze_of_an_express_app_loads_the_javascript_grammars_only(tmp_path: Path) -> None:
     modules = _loaded(tmp_path, "analyze", str(_express_app(tmp_path / "app")))
-    assert _present(modules, SERVICE_STACK + ANALYSIS_STACK) == [
+    assert _present(modules, SERVICE_STACK + ANALYSIS_STACK + SMALL_APP_EXTRAS) == [
         "tree_sitter",
         "tree_sitter_javascript",
         "tree_sitter_typescript",
@@ -134,3 +151,55 @@ def test_a_repository_spec_is_validated_in_full(tmp_path: Path) -> None:
     (app / "openapi.json").write_text(json.dumps(spec))
     modules = _loaded(tmp_path, "analyze", str(app))
     assert _present(modules, ("openapi_spec_validator", "httpx", "sqlalchemy")) == ["openapi_spec_validator"]
+
+
+def test_the_parsers_of_project_files_load_when_the_project_has_them(tmp_path: Path) -> None:
+    # The other side of SMALL_APP_EXTRAS: deferred, not dropped.
+    app = _python_app(tmp_path / "app")
+    (app / "pyproject.toml").write_text('[project]\nname = "shop"\ndependencies = ["fastapi"]\n')
+    (app / ".env.example").write_text("# The shop's database\nDATABASE_URL=postgresql://localhost/shop\n")
+    modules = _loaded(tmp_path, "analyze", str(app))
+    assert _present(modules, ("tomllib", "dotenv", "pydantic")) == ["tomllib", "dotenv"]
+
+
+def _callbacks(command: Any) -> Iterator[Callable[..., Any]]:
+    """The functions behind a command and all its sub-commands (a group's own callback included)."""
+    if command.callback is not None:
+        yield inspect.unwrap(command.callback)
+    for sub in getattr(command, "commands", {}).values():
+        yield from _callbacks(sub)
+
+
+def test_command_annotations_are_objects_not_strings() -> None:
+    # Typer reads them on every start; strings (`from __future__ import annotations`) it must compile and
+    # evaluate, which took more than half of its set-up of the command tree.
+    from justpush.cli import app
+
+    callbacks = list(_callbacks(typer.main.get_command(app)))
+    assert len(callbacks) > 20
+    stringly = [
+        f"{f.__module__}.{f.__qualname__}: {name}"
+        for f in callbacks
+        for name, annotation in f.__annotations__.items()
+        if isinstance(annotation, str)
+    ]
+    assert stringly == []
+
+
+def test_every_dataclass_of_the_analysis_has_a_docstring() -> None:
+    # Without one, Python 3.11 writes it from the class's signature (inspect.signature, then str) when the
+    # module is imported: the 20 such classes on the path of `analyze` cost about 1.5 ms of each start.
+    import justpush.analysis
+
+    undocumented = []
+    for found in pkgutil.walk_packages(justpush.analysis.__path__, "justpush.analysis."):
+        module = importlib.import_module(found.name)
+        for name, value in vars(module).items():
+            if (
+                inspect.isclass(value)
+                and dataclasses.is_dataclass(value)
+                and value.__module__ == module.__name__
+                and (value.__doc__ or "").startswith(f"{value.__name__}(")
+            ):
+                undocumented.append(f"{module.__name__}.{name}")
+    assert undocumented == []

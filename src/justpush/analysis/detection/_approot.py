@@ -53,6 +53,8 @@ def _part_of_root(root: Path, folder: str) -> bool:
 
 @dataclass(frozen=True)
 class AppDirChoice:
+    """The folder chosen as the app's, why, and every folder that could be."""
+
     app_dir: str
     evidence: Evidence | None
     # Every folder (depth <= 3) holding a manifest, the root as "."; the UI offers them as a picker.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,6 +86,9 @@ def _read_toml(path: Path, warnings: list[str]) -> dict[str, Any]:
     text = _read_text(path)
     if text is None:
         return {}
+    # Imported here: most projects have no TOML file to read.
+    import tomllib
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from .._files import evidence_path
@@ -96,6 +95,9 @@ def _detect_java(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str
 
 
 def _pom_java_version(text: str, warnings: list[str], where: str) -> tuple[str, str] | None:
+    # Imported here: only a Maven project needs an XML parser.
+    import xml.etree.ElementTree as ET
+
     try:
         ET.fromstring(text)
     except ET.ParseError as exc:

@@ -52,6 +52,8 @@ class BlockCall:
 
 @dataclass(frozen=True)
 class Framework:
+    """How one Go web framework's code declares routers, routes, groups and mounts."""
+
     kind: str
     constructors: frozenset[tuple[str, str]]
     router_types: frozenset[str]

@@ -22,6 +22,8 @@ from ._syntax import go_string
 
 @dataclass(frozen=True)
 class GoFile:
+    """A parsed Go file, its package folder and its imports."""
+
     parsed: Parsed
     package: str  # the package directory relative to the analysed root ("." for the root)
     imports: dict[str, str]  # import alias -> import path
@@ -29,6 +31,8 @@ class GoFile:
 
 @dataclass(frozen=True)
 class Func:
+    """A Go function or method declaration."""
+
     file: GoFile
     node: Node  # function_declaration, method_declaration
     receiver: str  # receiver type name, "" for a plain function
@@ -60,6 +64,8 @@ class TypeRef:
 
 @dataclass
 class GoIndex:
+    """What the app's Go files declare: functions, types and package-level values."""
+
     files: list[GoFile]
     module: str = ""
     functions: dict[tuple[str, str, str], Func] = field(default_factory=dict)

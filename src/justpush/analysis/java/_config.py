@@ -15,6 +15,8 @@ _MAX_EXPANSIONS = 10
 
 @dataclass(frozen=True)
 class ConfigFile:
+    """One Spring configuration file (application*.properties or .yml), flattened."""
+
     path: str
     profile: str | None
     # Flattened key -> (value, line).
@@ -23,6 +25,8 @@ class ConfigFile:
 
 @dataclass
 class SpringConfig:
+    """The app's Spring configuration files and the profiles they activate."""
+
     files: list[ConfigFile]
     _active: list[str] | None = None
 

@@ -69,6 +69,8 @@ def _stamp(root: Path) -> tuple[tuple[str, int, int], ...]:
 
 @dataclass(frozen=True)
 class _Sources:
+    """The app's Java sources and configuration files, read once, and which files declare which type."""
+
     files: dict[str, SourceFile]
     configs: tuple[SourceFile, ...]
     # Simple type name -> files whose text declares it.

@@ -38,6 +38,8 @@ _RESOLVE_SUFFIXES = ("", ".ts", ".js", ".tsx", ".jsx", ".mjs", ".cjs", "/index.t
 
 @dataclass
 class Module:
+    """One parsed JavaScript or TypeScript module and what it imports, exports and defines."""
+
     parsed: Parsed
     # local name -> (resolved file or package name, exported name; "*" = the whole module)
     imports: dict[str, tuple[str, str]] = field(default_factory=dict)

@@ -14,8 +14,6 @@ import functools
 import re
 from pathlib import Path
 
-from dotenv import dotenv_values
-
 from .._treesitter import Node, field_, named_children, text, walk
 from ._project import Module, Project
 from ._syntax import (
@@ -53,11 +51,14 @@ def env_file_values(root: Path) -> dict[str, str]:
         )
     except OSError:
         return {}
-    return dict(_read_env_files(root, files))
+    return dict(_read_env_files(root, files)) if files else {}
 
 
 @functools.lru_cache(maxsize=4)
 def _read_env_files(root: Path, files: tuple[tuple[str, int], ...]) -> tuple[tuple[str, str], ...]:
+    # Imported here: most apps have no dotenv file.
+    from dotenv import dotenv_values
+
     values: dict[str, str] = {}
     for name, _ in files:
         try:

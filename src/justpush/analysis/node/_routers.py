@@ -102,6 +102,8 @@ class Framework(Protocol):
 
 @dataclass
 class WalkState:
+    """Where a walk of a module's statements is: the module, its bindings, the line."""
+
     module: Module
     bindings: Bindings = field(default_factory=dict)
     # the line being walked, for a warning if something fails there

@@ -39,6 +39,8 @@ _SOURCE = re.compile(r"\.(?:[cm]?ts|[cm]?js)$")
 
 @dataclass(frozen=True)
 class BuiltStart:
+    """The build step and start command that replace a start script needing dev tools."""
+
     start: tuple[str, ...]
     # Shell command for the build stage; empty when the project's build command already does it.
     build: str

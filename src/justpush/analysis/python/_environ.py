@@ -18,6 +18,8 @@ from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, lit
 
 @dataclass(frozen=True)
 class _Reader:
+    """How a django-environ reader takes its arguments."""
+
     # The variable read when the call names none (env.db() reads DATABASE_URL).
     variable: str | None
     # Position of the default among the positional arguments (after a cast, where the method takes one).

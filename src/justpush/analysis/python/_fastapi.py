@@ -48,6 +48,8 @@ _ROUTER_CLASSES = frozenset({"APIRouter", "InferringRouter"})
 
 @dataclass
 class _Router:
+    """A FastAPI app or APIRouter: its prefix, routes and the routers it includes."""
+
     symbol: Symbol
     is_app: bool
     prefix: str = ""
@@ -64,6 +66,8 @@ class _Router:
 
 @dataclass
 class _Include:
+    """One include_router (or mount) call: the router included, and with what."""
+
     child: _Router
     prefix: str
     tags: tuple[str, ...]
@@ -75,6 +79,8 @@ class _Include:
 
 @dataclass
 class _Route:
+    """One route declaration: the endpoint function, its path, its methods and the call's options."""
+
     function: ast.FunctionDef | ast.AsyncFunctionDef
     module: Module
     path: str

@@ -74,6 +74,8 @@ class _Unresolved(str):
 
 @dataclass
 class _App:
+    """A Flask app, blueprint or API: its prefix, routes, registered children and guards."""
+
     symbol: Symbol
     is_app: bool
     prefix: str = ""

@@ -16,18 +16,12 @@ from .._files import evidence_path
 from .._model import EnvVar, Evidence, ExtractedApi, ProjectProfile
 from .._scope import once_per_analysis
 from ._base import FrameworkExtractor
-from ._django import DjangoExtractor
 from ._environ import environ_vars
-from ._fastapi import FastApiExtractor
-from ._flask import FlaskExtractor
 from ._index import External, Module, PythonIndex, Symbol, build_index, const_str, kwarg, literal, simple_name
 from ._resolve import env_prefix
 from ._starlette_config import starlette_config_vars
 
 _ENV_FUNCS = ("getenv", "get")
-_EXTRACTORS: dict[str, type[FrameworkExtractor]] = {
-    e.framework: e for e in (FastApiExtractor, FlaskExtractor, DjangoExtractor)
-}
 _APP_CLASSES = {"FastAPI": "fastapi", "Flask": "flask", "APIFlask": "flask"}
 
 
@@ -60,12 +54,29 @@ def extract(root: Path, profile: ProjectProfile) -> ExtractedApi:
     api = ExtractedApi()
     api.warnings.extend(_prefixed(warnings, profile.app_dir))
     framework = profile.framework or _framework_from_code(index)
-    extractor = _EXTRACTORS.get(framework or "")
+    extractor = _extractor(framework)
     if extractor is not None:
         extractor(index, api, profile.app_dir).run()
     else:
         api.warnings.append(f"python: no supported web framework found ({framework or 'none'}); no routes")
     return api
+
+
+def _extractor(framework: str | None) -> type[FrameworkExtractor] | None:
+    """The framework's extractor; each is imported only for a project using it (a CLI start pays for one)."""
+    if framework == "fastapi":
+        from ._fastapi import FastApiExtractor
+
+        return FastApiExtractor
+    if framework == "flask":
+        from ._flask import FlaskExtractor
+
+        return FlaskExtractor
+    if framework == "django":
+        from ._django import DjangoExtractor
+
+        return DjangoExtractor
+    return None
 
 
 def scan_env(root: Path, profile: ProjectProfile) -> list[EnvVar]:

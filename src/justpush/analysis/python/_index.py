@@ -76,6 +76,8 @@ class External:
 
 @dataclass(eq=False)
 class Module:
+    """One parsed Python module and what it imports and defines."""
+
     name: str
     # Path relative to the analysed app directory.
     path: str

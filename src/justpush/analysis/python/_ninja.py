@@ -38,6 +38,8 @@ _MAX_NESTING = 16
 
 @dataclass
 class _Router:
+    """A django-ninja API or router: its routes and the routers added to it."""
+
     symbol: Symbol
     routes: list[tuple[str, list[HttpMethod], ast.FunctionDef | ast.AsyncFunctionDef, Module]] = field(
         default_factory=list

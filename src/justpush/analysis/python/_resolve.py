@@ -18,8 +18,6 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dotenv import dotenv_values
-
 from .._files import read_source
 from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, simple_name
 
@@ -201,6 +199,9 @@ class Resolver:
                     source = read_source(root, path, self.index.warnings)
                     if source is None:
                         continue
+                    # Imported here: most apps have no dotenv file.
+                    from dotenv import dotenv_values
+
                     for key, value in dotenv_values(stream=io.StringIO(source.text)).items():
                         if value is not None:
                             into.setdefault(key.upper(), value)
