@@ -275,3 +275,33 @@ def test_extractor_crash_names_where_it_failed(monkeypatch: pytest.MonkeyPatch) 
     failure = next(w for w in result.warnings if "route extraction failed" in w)
     assert "test_python_patterns.py:" in failure and "KeyError" in failure
     assert "/work/" not in failure
+
+
+def test_fastapi_router_passed_to_an_app_factory_and_a_mount_helper() -> None:
+    # The root router is an argument of a factory in another module (imported under an alias, passed
+    # positionally); a helper receives the app, a router and a version and includes it under f"/{version}".
+    result = _analyze("python-fastapi-factory-router")
+    _check(
+        result,
+        {
+            "GET /api/depots/": {"page", "per_page"},
+            "GET /api/depots/{depot_id}": {"depot_id"},
+            "GET /v1/stock/{sku}": {"sku"},
+            "POST /v2/reports/": {"month"},
+        },
+    )
+    assert not result.warnings
+
+
+def test_flask_blueprints_registered_by_a_helper_function() -> None:
+    # register(app, blueprint, area) registers each blueprint under f"/api/{area}"; positional and keyword.
+    result = _analyze("python-flask-register-helper")
+    _check(
+        result,
+        {
+            "GET /api/books/": {"author"},
+            "GET /api/books/{book_id}": {"book_id"},
+            "POST /api/loans/": set(),
+        },
+    )
+    assert not result.warnings

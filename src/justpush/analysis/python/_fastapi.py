@@ -13,6 +13,7 @@ from ._auth import schemes_from_checks
 from ._base import FrameworkExtractor
 from ._guard import guarded
 from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, str_list
+from ._resolve import LoopEnv
 from ._schema import SchemaBuilder, field_constraints, unresolved
 
 _METHODS: dict[str, HttpMethod] = {
@@ -161,12 +162,12 @@ class FastApiExtractor(FrameworkExtractor):
                     router.root_path = self.resolver.string(module, kwarg(node, "root_path"))
 
     def _path_part(
-        self, module: Module, expr: ast.expr | None, line: int, what: str
+        self, module: Module, expr: ast.expr | None, line: int, what: str, env: LoopEnv | None = None
     ) -> tuple[str, str | None]:
         """A prefix/path expression's value, or "" and the reason (also warned) when it is not knowable."""
         if expr is None:
             return "", None
-        value = self.resolver.string(module, expr)
+        value = self.resolver.string(module, expr, env)
         if value is not None:
             return value, None
         reason = f"{what} {ast.unparse(expr)!r} is not known statically"
@@ -278,7 +279,7 @@ class FastApiExtractor(FrameworkExtractor):
                 if child_expr is None:
                     continue
                 # for router in [users.router, items.router]: app.include_router(router)
-                for env in self.resolver.loop_envs(module, call):
+                for env in self.resolver.binding_envs(module, call):
                     child = self._router_of(*self.resolver.bound(module, child_expr, env))
                     if child is None:
                         continue
@@ -289,7 +290,12 @@ class FastApiExtractor(FrameworkExtractor):
                         else (module, None)
                     )
                     prefix, reason = self._path_part(
-                        prefix_module, bound_prefix, call.lineno, "include prefix"
+                        prefix_module,
+                        bound_prefix,
+                        call.lineno,
+                        "include prefix",
+                        # f"/{version}": names inside the expression are bound where it was written.
+                        env if bound_prefix is prefix_expr else None,
                     )
                     parent.children.append(
                         _Include(

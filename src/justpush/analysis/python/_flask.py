@@ -30,6 +30,7 @@ from ._index import (
     literal,
     str_list,
 )
+from ._resolve import LoopEnv
 
 _VERBS: dict[str, HttpMethod] = {
     "get": "get",
@@ -179,13 +180,21 @@ class FlaskExtractor(FrameworkExtractor):
         prefix = self._path(module, expr, call.lineno)
         return "" if prefix is None else prefix
 
-    def _path(self, module: Module, expr: ast.expr | None, line: int, *, rule: bool = False) -> str | None:
+    def _path(
+        self,
+        module: Module,
+        expr: ast.expr | None,
+        line: int,
+        *,
+        rule: bool = False,
+        env: LoopEnv | None = None,
+    ) -> str | None:
         """A rule or prefix's value (None: not given). One the code computes at run time is warned about
         and stands as an ``_Unresolved`` part: a rule "/{unresolved}", a prefix "" (routes listed without it).
         """
         if expr is None or (isinstance(expr, ast.Constant) and expr.value is None):
             return None
-        value = self.resolver.string(module, expr)
+        value = self.resolver.string(module, expr, env)
         if value is None:
             reason = f"{'route rule' if rule else 'prefix'} {ast.unparse(expr)!r} is not known statically"
             shown = (
@@ -327,14 +336,20 @@ class FlaskExtractor(FrameworkExtractor):
                         continue
                 if attr in ("register_blueprint", "add_namespace") and call.args:
                     # for bp, prefix in [(users, "/u"), ...]: app.register_blueprint(bp, url_prefix=prefix)
-                    for env in self.resolver.loop_envs(module, call):
+                    for env in self.resolver.binding_envs(module, call):
                         child = self._app_of(*self.resolver.bound(module, call.args[0], env))
                         if child is None:
                             continue
                         prefix_expr = kwarg(call, "url_prefix" if attr == "register_blueprint" else "path")
                         prefix = None
                         if prefix_expr is not None:
-                            prefix = self._path(*self.resolver.bound(module, prefix_expr, env), call.lineno)
+                            prefix_module, bound_prefix = self.resolver.bound(module, prefix_expr, env)
+                            prefix = self._path(
+                                prefix_module,
+                                bound_prefix,
+                                call.lineno,
+                                env=env if bound_prefix is prefix_expr else None,
+                            )
                         self._attach(module, call.func.value, child, prefix)
                 elif attr == "init_app" and owner.kind == "api" and call.args:
                     self._attach(module, call.args[0], owner)

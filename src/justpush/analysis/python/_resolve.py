@@ -51,12 +51,24 @@ class Resolver:
         self._dotenv: tuple[dict[str, str], dict[str, str]] | None = None
         # Functions being evaluated for their return value: (their module, parameter -> argument).
         self._frames: list[tuple[Module, LoopEnv]] = []
+        # Function name -> the calls in app code that may call it (checked by resolution on use).
+        self._calls_by_name: dict[str, list[tuple[Module, ast.Call]]] | None = None
 
-    def string(self, module: Module, expr: ast.expr | None) -> str | None:
-        """The string ``expr`` evaluates to, or None when it cannot be known statically."""
+    def string(self, module: Module, expr: ast.expr | None, env: LoopEnv | None = None) -> str | None:
+        """The string ``expr`` evaluates to, or None when it cannot be known statically.
+
+        ``env`` binds names in ``expr`` (a loop's or a called function's, from ``binding_envs``):
+        ``f"/{version}"`` inside ``def mount(app, router, version)``.
+        """
         if expr is None:
             return None
-        value = self._eval(module, expr, 0, frozenset())
+        if env:
+            self._frames.append((module, env))
+        try:
+            value = self._eval(module, expr, 0, frozenset())
+        finally:
+            if env:
+                self._frames.pop()
         return value if isinstance(value, str) else None
 
     def loop_envs(self, module: Module, node: ast.AST) -> list[LoopEnv]:
@@ -66,6 +78,50 @@ class Resolver:
             loops = self._read_loops(module)
             self._loops[id(module)] = loops
         return loops.get(id(node)) or [{}]
+
+    def binding_envs(self, module: Module, node: ast.AST) -> list[LoopEnv]:
+        """``loop_envs``, and where ``node`` is in a function, its parameters bound at each call site.
+
+        ``def create_app(router): app.include_router(router)`` called as ``create_app(router=api)``
+        binds ``router`` to ``api``; a function nobody in the project calls binds nothing.
+        """
+        loops = self.loop_envs(module, node)
+        function = _enclosing_function(module, node)
+        if function is None:
+            return loops
+        calls = self._call_sites(module, function)
+        if not calls:
+            return loops
+        envs: list[LoopEnv] = []
+        seen: set[tuple[tuple[str, int], ...]] = set()
+        for call_module, call in calls:
+            params = bind_arguments(function, module, call, call_module)
+            key = tuple(sorted((name, id(value)) for name, (_, value) in params.items()))
+            if key in seen:
+                continue
+            seen.add(key)
+            envs.extend({**params, **loop} for loop in loops)
+        return envs
+
+    def _call_sites(
+        self, module: Module, function: ast.FunctionDef | ast.AsyncFunctionDef
+    ) -> list[tuple[Module, ast.Call]]:
+        if self._calls_by_name is None:
+            self._calls_by_name = {}
+            for candidate in self.index.app_modules:
+                for call in _module_calls(candidate):
+                    name = simple_name(call.func)
+                    imported = candidate.imports.get(name) or candidate.local_imports.get(name)
+                    if imported is not None and imported[1] is not None:
+                        name = imported[1]  # from .setup import create_application as build
+                    if name:
+                        self._calls_by_name.setdefault(name, []).append((candidate, call))
+        found: list[tuple[Module, ast.Call]] = []
+        for call_module, call in self._calls_by_name.get(function.name, []):
+            target = self.index.call_target(call_module, call)
+            if isinstance(target, Symbol) and target.node is function and target.module is module:
+                found.append((call_module, call))
+        return found
 
     def bound(self, module: Module, expr: ast.expr, env: LoopEnv) -> tuple[Module, ast.expr]:
         """``expr`` with a loop variable replaced by the element ``env`` binds it to."""
@@ -374,6 +430,28 @@ def bind_arguments(
         if keyword.arg is not None:
             bound[keyword.arg] = (call_module, keyword.value)
     return bound
+
+
+def _enclosing_function(module: Module, node: ast.AST) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The innermost plain function (not a method: its callers are not resolvable) holding ``node``."""
+    line = getattr(node, "lineno", None)
+    if line is None:
+        return None
+    best: ast.FunctionDef | ast.AsyncFunctionDef | None = None
+    for function, cls in module.functions:
+        end = function.end_lineno or function.lineno
+        if cls is None and function.lineno <= line <= end and (best is None or function.lineno > best.lineno):
+            best = function
+    return best
+
+
+def _module_calls(module: Module) -> list[ast.Call]:
+    """Every call of a walked module; of an unwalked one, the calls assigned at top level or in functions
+    (``app = create_app(router=api)``)."""
+    if module.calls:
+        return module.calls
+    values = [v for history in module.history.values() for v in history] + list(module.local_defs.values())
+    return [v for v in values if isinstance(v, ast.Call)]
 
 
 def _bind_target(target: ast.expr) -> Callable[[tuple[Module, ast.expr]], LoopEnv]:
