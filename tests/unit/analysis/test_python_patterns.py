@@ -305,3 +305,30 @@ def test_flask_blueprints_registered_by_a_helper_function() -> None:
         },
     )
     assert not result.warnings
+
+
+def test_django_project_in_a_subfolder_and_library_token_views() -> None:
+    # requirements.txt at the top, manage.py and the project in src/: the server runs from src/ (where
+    # WSGI_APPLICATION's "kiosk.wsgi" is importable) and the migrations through src/manage.py. Token views of
+    # DRF's authtoken (subclassed) and simplejwt (routed directly) answer POST; a view whose handlers come
+    # from an unknown library is left out with a warning naming it, never silently.
+    result = _analyze("python-django-subfolder")
+    profile = result.profile
+    assert (profile.app_dir, profile.framework) == (".", "django")
+    assert profile.start_command == (
+        "gunicorn", "--chdir", "src", "--bind", "0.0.0.0:8000", "kiosk.wsgi:application"
+    )  # fmt: skip
+    assert profile.entrypoint == "src/kiosk/wsgi.py"
+    assert profile.release_command == ("python", "src/manage.py", "migrate", "--noinput")
+    _check(
+        result,
+        {
+            "POST /api/members/login/": set(),
+            "POST /api/members/refresh/": set(),
+            "GET /api/members/me/": set(),
+        },
+    )
+    assert any(
+        w.startswith("src/members/urls.py:10: BadgeView") and "somewhere_else.views.PluginView" in w
+        for w in result.warnings
+    )

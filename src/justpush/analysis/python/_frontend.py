@@ -36,10 +36,13 @@ class PythonApp:
     """Where the WSGI/ASGI application object lives, for the start command."""
 
     framework: str
-    # Dotted module relative to the app directory ("app.main") and the attribute ("app" / "create_app()").
+    # Dotted module as imported from ``directory`` ("app.main") and the attribute ("app" / "create_app()").
     module: str
     attribute: str
     evidence: Evidence
+    # The folder (relative to the app directory) the server runs from: a Django project whose manage.py
+    # sits in a subfolder imports its modules from there ("project.settings", not "src.project.settings").
+    directory: str = "."
 
 
 def load_index(root: Path) -> tuple[PythonIndex, list[str]]:
@@ -218,17 +221,18 @@ def _django_app(index: PythonIndex, app_dir: str) -> PythonApp | None:
             target_module, attribute = wsgi.rsplit(".", 1)
             line = getattr(module.defs["WSGI_APPLICATION"], "lineno", None)
             evidence = Evidence(evidence_path(app_dir, module.path), line, "WSGI_APPLICATION")
-            return PythonApp("django", _relative_module(index, target_module), attribute, evidence)
+            found = index.module(target_module)
+            directory = "."
+            if found is not None and found.name != target_module:
+                # WSGI_APPLICATION names the module as the project imports it ("config.wsgi"); where the
+                # index knows it under a longer name ("src.config.wsgi"), the rest is the folder to run from.
+                directory = found.name.removesuffix(f".{target_module}").replace(".", "/")
+            return PythonApp("django", target_module, attribute, evidence, directory)
     for module in sorted(index.app_modules, key=lambda m: (m.name.count("."), m.name)):
         if module.name.endswith("wsgi") and "application" in module.defs:
             evidence = Evidence(evidence_path(app_dir, module.path), None, "wsgi.py defines application")
             return PythonApp("django", module.name, "application", evidence)
     return None
-
-
-def _relative_module(index: PythonIndex, dotted: str) -> str:
-    found = index.module(dotted)
-    return found.name if found is not None else dotted
 
 
 # ---- env vars -----------------------------------------------------------------------------------
