@@ -332,3 +332,24 @@ def test_django_project_in_a_subfolder_and_library_token_views() -> None:
         w.startswith("src/members/urls.py:10: BadgeView") and "somewhere_else.views.PluginView" in w
         for w in result.warnings
     )
+
+
+def test_flask_restx_namespaces_added_through_functions_receiving_the_api() -> None:
+    # create_app passes its Api to register_routes(api, app, root="api"), which passes it on to each
+    # package's register function (an alias import): namespace paths are f-strings of the defaulted root
+    # and a module constant. A register function that makes its own Api on a Blueprint (reassigning the
+    # parameter) and a Resource class declared inside a blueprint factory; a register function nobody
+    # calls (root="old") adds nothing.
+    result = _analyze("python-flask-restx-register")
+    _check(
+        result,
+        {
+            "GET /api/plants/": set(),
+            "POST /api/plants/": set(),
+            "GET /api/plants/{plant_id}": {"plant_id"},
+            "DELETE /api/plants/{plant_id}": {"plant_id"},
+            "GET /api/legacy/tools/": set(),
+            "GET /partner/seeds/{code}": {"code"},
+        },
+    )
+    assert not result.warnings

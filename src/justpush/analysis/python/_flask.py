@@ -327,42 +327,55 @@ class FlaskExtractor(FrameworkExtractor):
             for call in module.calls:
                 if not isinstance(call.func, ast.Attribute):
                     continue
-                attr = call.func.attr
-                owner = self._app_of(module, call.func.value)
-                if owner is None:
-                    if attr == "register_blueprint":
+                # The app/blueprint/Api the call is made on, per call path when it is a function's
+                # parameter: register_routes(api) called from create_app binds api to its Api(app).
+                owned: list[tuple[LoopEnv, _App]] = []
+                for env in self.resolver.binding_envs(module, call):
+                    owner = self._app_of(*self.resolver.bound(module, call.func.value, env))
+                    if owner is None and call.func.attr == "register_blueprint":
                         owner = self._implicit_app(module, call.func.value)
-                    if owner is None:
-                        continue
-                if attr in ("register_blueprint", "add_namespace") and call.args:
-                    # for bp, prefix in [(users, "/u"), ...]: app.register_blueprint(bp, url_prefix=prefix)
-                    for env in self.resolver.binding_envs(module, call):
-                        child = self._app_of(*self.resolver.bound(module, call.args[0], env))
-                        if child is None:
-                            continue
-                        prefix_expr = kwarg(call, "url_prefix" if attr == "register_blueprint" else "path")
-                        prefix = None
-                        if prefix_expr is not None:
-                            prefix_module, bound_prefix = self.resolver.bound(module, prefix_expr, env)
-                            prefix = self._path(
-                                prefix_module,
-                                bound_prefix,
-                                call.lineno,
-                                env=env if bound_prefix is prefix_expr else None,
-                            )
-                        self._attach(module, call.func.value, child, prefix)
-                elif attr == "init_app" and owner.kind == "api" and call.args:
-                    self._attach(module, call.args[0], owner)
-                elif attr == "add_resource" and len(call.args) > 1:
-                    self._add_resource(module, owner, call)
-                elif call.func.attr == "add_url_rule":
-                    self._add_url_rule(module, owner, call)
-                elif call.func.attr == "before_request" and call.args:
-                    guard = self.index.resolve_expr(module, call.args[0])
-                    if isinstance(guard, Symbol) and isinstance(
-                        guard.node, ast.FunctionDef | ast.AsyncFunctionDef
-                    ):
-                        owner.guards.append((guard.node, guard.module))
+                    if owner is not None:
+                        owned.append((env, owner))
+                if call.func.attr in ("register_blueprint", "add_namespace"):
+                    for env, owner in owned:
+                        self._register(module, call, env, owner)
+                    continue
+                for owner in {id(o): o for _, o in owned}.values():
+                    self._owned_call(module, call, owner)
+
+    def _register(self, module: Module, call: ast.Call, env: LoopEnv, owner: _App) -> None:
+        """``app.register_blueprint(bp, url_prefix=...)`` / ``api.add_namespace(ns, path=...)``."""
+        if not call.args:
+            return
+        # for bp, prefix in [(users, "/u"), ...]: app.register_blueprint(bp, url_prefix=prefix)
+        child = self._app_of(*self.resolver.bound(module, call.args[0], env))
+        if child is None or child is owner:
+            return
+        assert isinstance(call.func, ast.Attribute)
+        prefix_expr = kwarg(call, "url_prefix" if call.func.attr == "register_blueprint" else "path")
+        prefix = None
+        if prefix_expr is not None:
+            prefix_module, bound_prefix = self.resolver.bound(module, prefix_expr, env)
+            # f"/{root}/{BASE}": names inside the expression are bound where it was written.
+            prefix = self._path(
+                prefix_module, bound_prefix, call.lineno, env=env if bound_prefix is prefix_expr else None
+            )
+        child.registered = True
+        owner.children.append((child, prefix))
+
+    def _owned_call(self, module: Module, call: ast.Call, owner: _App) -> None:
+        assert isinstance(call.func, ast.Attribute)
+        attr = call.func.attr
+        if attr == "init_app" and owner.kind == "api" and call.args:
+            self._attach(module, call.args[0], owner)
+        elif attr == "add_resource" and len(call.args) > 1:
+            self._add_resource(module, owner, call)
+        elif attr == "add_url_rule":
+            self._add_url_rule(module, owner, call)
+        elif attr == "before_request" and call.args:
+            guard = self.index.resolve_expr(module, call.args[0])
+            if isinstance(guard, Symbol) and isinstance(guard.node, ast.FunctionDef | ast.AsyncFunctionDef):
+                owner.guards.append((guard.node, guard.module))
 
     def _add_resource(self, module: Module, owner: _App, call: ast.Call) -> None:
         """Flask-RESTful / RESTX ``api.add_resource(Resource, "/a", "/b")``."""

@@ -390,6 +390,10 @@ def _read_function_body(module: Module, body: list[ast.stmt]) -> None:
                     module.local_defs.setdefault(target.id, stmt.value)
         elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.decorator_list:
             module.functions.append((stmt, None))
+        elif isinstance(stmt, ast.ClassDef) and stmt.decorator_list:
+            # @ns.route("/") on a Resource class defined inside the function building the blueprint.
+            module.classes.append(stmt)
+            module.functions.extend((item, stmt) for item in stmt.body if isinstance(item, ast.FunctionDef))
         elif isinstance(stmt, ast.If | ast.Try | ast.With):
             _read_function_body(module, _sub_bodies(stmt))
 

@@ -24,6 +24,10 @@ from .._files import read_source
 from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, simple_name
 
 _MAX_DEPTH = 24
+# How many callers up a parameter's value is followed (create_app -> register_routes -> attach_widget).
+_MAX_CALL_DEPTH = 6
+# Call paths bound per function: enough for helpers called once per router, bounded for generated code.
+_MAX_ENVS = 64
 _FIELD_CALLS = frozenset({"Field", "field", "Column"})
 _PROPERTIES = frozenset({"property", "cached_property"})
 _DOTENV = ".env"
@@ -80,28 +84,54 @@ class Resolver:
         return loops.get(id(node)) or [{}]
 
     def binding_envs(self, module: Module, node: ast.AST) -> list[LoopEnv]:
-        """``loop_envs``, and where ``node`` is in a function, its parameters bound at each call site.
+        """``loop_envs``, and where ``node`` is in a function, its parameters bound on each call path.
 
         ``def create_app(router): app.include_router(router)`` called as ``create_app(router=api)``
-        binds ``router`` to ``api``; a function nobody in the project calls binds nothing.
+        binds ``router`` to ``api``; an argument that is the caller's own parameter is followed to what
+        the caller's callers pass (create_app -> register_routes(api) -> attach(api)). A function nobody
+        in the project calls binds nothing.
         """
         loops = self.loop_envs(module, node)
         function = _enclosing_function(module, node)
-        if function is None:
+        params = self._parameter_envs(module, function, 0) if function is not None else []
+        if not params:
             return loops
-        calls = self._call_sites(module, function)
-        if not calls:
-            return loops
+        return [{**bound, **loop} for bound in params for loop in loops]
+
+    def _parameter_envs(
+        self, module: Module, function: ast.FunctionDef | ast.AsyncFunctionDef, depth: int
+    ) -> list[LoopEnv]:
         envs: list[LoopEnv] = []
         seen: set[tuple[tuple[str, int], ...]] = set()
-        for call_module, call in calls:
-            params = bind_arguments(function, module, call, call_module)
-            key = tuple(sorted((name, id(value)) for name, (_, value) in params.items()))
-            if key in seen:
-                continue
-            seen.add(key)
-            envs.extend({**params, **loop} for loop in loops)
-        return envs
+        own = _parameters(function)
+        for call_module, call in self._call_sites(module, function):
+            bound = {k: v for k, v in bind_arguments(function, module, call, call_module).items() if k in own}
+            for env in self._followed(bound, call_module, call, depth):
+                key = tuple(sorted((name, id(value)) for name, (_, value) in env.items()))
+                if key not in seen:
+                    seen.add(key)
+                    envs.append(env)
+        return envs[:_MAX_ENVS]
+
+    def _followed(self, bound: LoopEnv, call_module: Module, call: ast.Call, depth: int) -> list[LoopEnv]:
+        """``bound`` with arguments that are the calling function's parameters replaced by their values on
+        each path that calls it; a caller nobody calls keeps its parameter names (unknown values)."""
+        caller = _enclosing_function(call_module, call)
+        if caller is None or depth >= _MAX_CALL_DEPTH:
+            return [bound]
+        passed = {id(a) for a in [*call.args, *(k.value for k in call.keywords)]}
+        own = _parameters(caller)
+        relay = {
+            name: value.id
+            for name, (_, value) in bound.items()
+            if id(value) in passed and isinstance(value, ast.Name) and value.id in own
+        }
+        outer = self._parameter_envs(call_module, caller, depth + 1) if relay else []
+        if not outer:
+            return [bound]
+        return [
+            {**bound, **{name: env[param] for name, param in relay.items() if param in env}} for env in outer
+        ]
 
     def _call_sites(
         self, module: Module, function: ast.FunctionDef | ast.AsyncFunctionDef
@@ -443,6 +473,16 @@ def _enclosing_function(module: Module, node: ast.AST) -> ast.FunctionDef | ast.
         if cls is None and function.lineno <= line <= end and (best is None or function.lineno > best.lineno):
             best = function
     return best
+
+
+def _parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """The parameters the body does not assign again (``api = Api(bp)`` makes ``api`` a local)."""
+    args = function.args
+    names = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign):
+            names -= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
 
 
 def _module_calls(module: Module) -> list[ast.Call]:
