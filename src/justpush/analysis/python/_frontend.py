@@ -21,7 +21,7 @@ from ._environ import environ_vars
 from ._fastapi import FastApiExtractor
 from ._flask import FlaskExtractor
 from ._index import External, Module, PythonIndex, Symbol, build_index, const_str, kwarg, literal, simple_name
-from ._resolve import env_prefix
+from ._resolve import env_prefix, settings_option
 from ._starlette_config import starlette_config_vars
 
 _ENV_FUNCS = ("getenv", "get")
@@ -293,47 +293,98 @@ def _default_text(expr: ast.expr | None) -> str | None:
 
 
 def _settings_vars(index: PythonIndex, module: Module, where: str) -> list[EnvVar]:
-    """Fields of pydantic BaseSettings classes, named with their env_prefix (upper-cased, as matched)."""
+    """Fields of pydantic BaseSettings classes, named with their env_prefix (upper-cased, as matched); with
+    an env_nested_delimiter, the fields of a nested model field too (DATABASE__HOSTNAME)."""
     found: list[EnvVar] = []
     for cls in module.classes:
         symbol = Symbol(module, cls.name, cls)
         if not any(isinstance(b, External) and b.last == "BaseSettings" for b in index.class_bases(symbol)):
             continue
-        prefix = env_prefix(cls)
-        for stmt in cls.body:
-            if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
-                continue
-            field_name = stmt.target.id
-            if field_name.startswith("_") or field_name == "model_config":
-                continue
-            env_name = (prefix + field_name).upper()
-            default_expr: ast.expr | None = stmt.value
-            required = stmt.value is None
-            if isinstance(stmt.value, ast.Call) and simple_name(stmt.value) == "Field":
-                alias = (
-                    const_str(kwarg(stmt.value, "validation_alias"))
-                    or const_str(kwarg(stmt.value, "alias"))
-                    or const_str(kwarg(stmt.value, "env"))
-                )
-                if alias:
-                    env_name = alias.upper()
-                default_expr = stmt.value.args[0] if stmt.value.args else kwarg(stmt.value, "default")
-                has_factory = kwarg(stmt.value, "default_factory") is not None
-                is_ellipsis = isinstance(default_expr, ast.Constant) and default_expr.value is Ellipsis
-                required = (default_expr is None or is_ellipsis) and not has_factory
-                if is_ellipsis:
-                    default_expr = None
-            secret = "Secret" in ast.unparse(stmt.annotation) or None
-            found.append(
-                make_env_var(
-                    env_name,
-                    _default_text(default_expr),
-                    required,
-                    Evidence(where, stmt.lineno, f"{cls.name}.{field_name} (BaseSettings)"),
-                    secret=secret,
-                )
-            )
+        delimiter = settings_option(cls, "env_nested_delimiter")
+        for field in _settings_fields(cls, env_prefix(cls)):
+            nested = _nested_model(index, module, field.annotation) if delimiter else None
+            if nested is not None:
+                # The nested model's module, as evidence: where ends with the settings module's path.
+                nested_where = where.removesuffix(module.path) + nested.module.path
+                for sub in _settings_fields(nested.node, f"{field.env_name}{delimiter}"):
+                    # Required only while neither the field nor the model gives a default.
+                    found.append(_settings_var(sub, sub.required and field.required, nested_where))
+                continue  # the whole model as one JSON variable is an alternative nobody needs
+            found.append(_settings_var(field, field.required, where))
     return found
+
+
+@dataclass(frozen=True)
+class _SettingsField:
+    cls: ast.ClassDef
+    stmt: ast.AnnAssign
+    env_name: str
+    annotation: ast.expr
+    default: ast.expr | None
+    required: bool
+
+
+def _settings_fields(cls: ast.AST, prefix: str) -> list[_SettingsField]:
+    if not isinstance(cls, ast.ClassDef):
+        return []
+    fields: list[_SettingsField] = []
+    for stmt in cls.body:
+        if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
+            continue
+        field_name = stmt.target.id
+        if field_name.startswith("_") or field_name == "model_config":
+            continue
+        env_name = (prefix + field_name).upper()
+        default_expr: ast.expr | None = stmt.value
+        required = stmt.value is None
+        if isinstance(stmt.value, ast.Call) and simple_name(stmt.value) == "Field":
+            alias = (
+                const_str(kwarg(stmt.value, "validation_alias"))
+                or const_str(kwarg(stmt.value, "alias"))
+                or const_str(kwarg(stmt.value, "env"))
+            )
+            if alias:
+                env_name = alias.upper()
+            default_expr = stmt.value.args[0] if stmt.value.args else kwarg(stmt.value, "default")
+            has_factory = kwarg(stmt.value, "default_factory") is not None
+            is_ellipsis = isinstance(default_expr, ast.Constant) and default_expr.value is Ellipsis
+            required = (default_expr is None or is_ellipsis) and not has_factory
+            if is_ellipsis:
+                default_expr = None
+        elif (
+            isinstance(stmt.value, ast.Call)
+            and simple_name(stmt.value) in _SECRET_WRAPPERS
+            and stmt.value.args
+        ):
+            default_expr = stmt.value.args[0]  # SecretStr("change-me"): the text is the default
+        fields.append(_SettingsField(cls, stmt, env_name, stmt.annotation, default_expr, required))
+    return fields
+
+
+# pydantic's wrappers of a secret value: a default written as SecretStr("...") is that text.
+_SECRET_WRAPPERS = frozenset({"SecretStr", "SecretBytes"})
+
+
+def _settings_var(field: _SettingsField, required: bool, where: str) -> EnvVar:
+    assert isinstance(field.stmt.target, ast.Name)
+    return make_env_var(
+        field.env_name,
+        _default_text(field.default),
+        required,
+        Evidence(where, field.stmt.lineno, f"{field.cls.name}.{field.stmt.target.id} (BaseSettings)"),
+        secret="Secret" in ast.unparse(field.annotation) or None,
+    )
+
+
+def _nested_model(index: PythonIndex, module: Module, annotation: ast.expr) -> Symbol | None:
+    """The project pydantic model a settings field is typed with (``database: Database``), if any."""
+    resolved = index.resolve_expr(module, annotation)
+    if not (isinstance(resolved, Symbol) and isinstance(resolved.node, ast.ClassDef)):
+        return None
+    bases = list(index.class_bases(resolved))
+    if any(isinstance(b, External) and b.last == "BaseSettings" for b in bases):
+        return None  # a settings class of its own reads its own variables
+    return resolved if any(isinstance(b, External) and b.last == "BaseModel" for b in bases) else None
 
 
 # ---- port ---------------------------------------------------------------------------------------

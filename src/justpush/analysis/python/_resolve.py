@@ -557,20 +557,26 @@ def _is_environ_get(index: PythonIndex, module: Module, func: ast.expr) -> bool:
 
 def env_prefix(cls: ast.ClassDef) -> str:
     """The env_prefix of a pydantic settings class (model_config or class Config), "" if none."""
+    return settings_option(cls, "env_prefix") or ""
+
+
+def settings_option(cls: ast.ClassDef, option: str) -> str | None:
+    """A string option of a pydantic settings class (``model_config = SettingsConfigDict(...)``, a dict, or
+    ``class Config``), None if not set."""
     for stmt in cls.body:
         if isinstance(stmt, ast.Assign) and any(
             isinstance(t, ast.Name) and t.id == "model_config" for t in stmt.targets
         ):
             if isinstance(stmt.value, ast.Call):
-                return const_str(kwarg(stmt.value, "env_prefix")) or ""
+                return const_str(kwarg(stmt.value, option))
             if isinstance(stmt.value, ast.Dict):
                 for key, value in zip(stmt.value.keys, stmt.value.values, strict=True):
-                    if const_str(key) == "env_prefix":
-                        return const_str(value) or ""
+                    if const_str(key) == option:
+                        return const_str(value)
         if isinstance(stmt, ast.ClassDef) and stmt.name == "Config":
             for inner in stmt.body:
                 if isinstance(inner, ast.Assign) and any(
-                    isinstance(t, ast.Name) and t.id == "env_prefix" for t in inner.targets
+                    isinstance(t, ast.Name) and t.id == option for t in inner.targets
                 ):
-                    return const_str(inner.value) or ""
-    return ""
+                    return const_str(inner.value)
+    return None
