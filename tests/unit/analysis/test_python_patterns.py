@@ -353,3 +353,21 @@ def test_flask_restx_namespaces_added_through_functions_receiving_the_api() -> N
         },
     )
     assert not result.warnings
+
+
+def test_flask_restful_blueprints_passed_as_a_list_and_copied_parsers() -> None:
+    # The blueprint tuple goes to factory.create_app(blueprints=...), which adds its defaults
+    # (blueprints = blueprints + DEFAULT_BLUEPRINTS) and hands them to a loop in configure_blueprints(app,
+    # blueprints) registering each under f"/api/{API_VERSION}". A parser made by paged.copy() keeps the
+    # query arguments of the shared parser it copies (another module) and adds its own.
+    _check(
+        _analyze("python-flask-restful-blueprint-list"),
+        {
+            "GET /api/2/healthcheck": set(),
+            "GET /api/2/keys": {"page", "size", "owner"},
+            "POST /api/2/keys": set(),
+            "GET /api/2/keys/{key_id}": {"key_id"},
+            "DELETE /api/2/keys/{key_id}": {"key_id"},
+            "GET /api/2/audits": {"since"},
+        },
+    )

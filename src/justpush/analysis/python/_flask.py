@@ -32,6 +32,10 @@ from ._index import (
 )
 from ._resolve import LoopEnv
 
+# Calls on an app, blueprint or Api that add routes, prefixes or guards.
+_APP_CALLS = frozenset(
+    {"register_blueprint", "add_namespace", "init_app", "add_resource", "add_url_rule", "before_request"}
+)
 _VERBS: dict[str, HttpMethod] = {
     "get": "get",
     "post": "post",
@@ -325,7 +329,7 @@ class FlaskExtractor(FrameworkExtractor):
     def _collect_calls(self) -> None:
         for module in self.index.app_modules:
             for call in module.calls:
-                if not isinstance(call.func, ast.Attribute):
+                if not isinstance(call.func, ast.Attribute) or call.func.attr not in _APP_CALLS:
                     continue
                 # The app/blueprint/Api the call is made on, per call path when it is a function's
                 # parameter: register_routes(api) called from create_app binds api to its Api(app).

@@ -28,6 +28,8 @@ _MAX_DEPTH = 24
 _MAX_CALL_DEPTH = 6
 # Call paths bound per function: enough for helpers called once per router, bounded for generated code.
 _MAX_ENVS = 64
+# How far a collection's items are followed (constants, concatenations, assignments, callers' arguments).
+_MAX_ELEMENT_DEPTH = 8
 _FIELD_CALLS = frozenset({"Field", "field", "Column"})
 _PROPERTIES = frozenset({"property", "cached_property"})
 _DOTENV = ".env"
@@ -57,6 +59,9 @@ class Resolver:
         self._frames: list[tuple[Module, LoopEnv]] = []
         # Function name -> the calls in app code that may call it (checked by resolution on use).
         self._calls_by_name: dict[str, list[tuple[Module, ast.Call]]] | None = None
+        # Per function (by id): its parameters bound on each call path, and its own parameters.
+        self._param_envs: dict[int, list[LoopEnv]] = {}
+        self._own_params: dict[int, set[str]] = {}
 
     def string(self, module: Module, expr: ast.expr | None, env: LoopEnv | None = None) -> str | None:
         """The string ``expr`` evaluates to, or None when it cannot be known statically.
@@ -101,9 +106,18 @@ class Resolver:
     def _parameter_envs(
         self, module: Module, function: ast.FunctionDef | ast.AsyncFunctionDef, depth: int
     ) -> list[LoopEnv]:
+        cached = self._param_envs.get(id(function))
+        if cached is None:
+            self._param_envs[id(function)] = []  # a recursive call path binds nothing more
+            cached = self._param_envs[id(function)] = self._compute_parameter_envs(module, function, depth)
+        return cached
+
+    def _compute_parameter_envs(
+        self, module: Module, function: ast.FunctionDef | ast.AsyncFunctionDef, depth: int
+    ) -> list[LoopEnv]:
         envs: list[LoopEnv] = []
         seen: set[tuple[tuple[str, int], ...]] = set()
-        own = _parameters(function)
+        own = self._parameters(function)
         for call_module, call in self._call_sites(module, function):
             bound = {k: v for k, v in bind_arguments(function, module, call, call_module).items() if k in own}
             for env in self._followed(bound, call_module, call, depth):
@@ -120,7 +134,7 @@ class Resolver:
         if caller is None or depth >= _MAX_CALL_DEPTH:
             return [bound]
         passed = {id(a) for a in [*call.args, *(k.value for k in call.keywords)]}
-        own = _parameters(caller)
+        own = self._parameters(caller)
         relay = {
             name: value.id
             for name, (_, value) in bound.items()
@@ -173,14 +187,55 @@ class Resolver:
                     found[id(node)] = envs
         return found
 
-    def _elements(self, module: Module, expr: ast.expr, depth: int = 0) -> list[tuple[Module, ast.expr]]:
+    def _elements(
+        self, module: Module, expr: ast.expr, depth: int = 0, previous: str | None = None
+    ) -> list[tuple[Module, ast.expr]]:
+        """The items of a collection expression: a literal, ``a + b``, a module constant, or a name a
+        function assigns (all its assignments) or receives (what its callers pass). ``previous`` is the
+        name being assigned: inside ``blueprints = blueprints + EXTRA`` it stands for the parameter."""
+        if depth >= _MAX_ELEMENT_DEPTH:
+            return []
         if isinstance(expr, ast.List | ast.Tuple | ast.Set):
             return [(module, e) for e in expr.elts if not isinstance(e, ast.Starred)]
-        if isinstance(expr, ast.Name | ast.Attribute) and depth < 4:
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+            return self._elements(module, expr.left, depth + 1, previous) + self._elements(
+                module, expr.right, depth + 1, previous
+            )
+        function = _enclosing_function(module, expr) if isinstance(expr, ast.Name) else None
+        if isinstance(expr, ast.Name) and function is not None:
+            values = _local_values(function, expr.id) if expr.id != previous else []
+            if values:
+                return [e for v in values for e in self._elements(module, v, depth + 1, expr.id)]
+            if any(a.arg == expr.id for a in [*function.args.posonlyargs, *function.args.args]) or any(
+                a.arg == expr.id for a in function.args.kwonlyargs
+            ):
+                return [
+                    e
+                    for m, v in self._arguments(module, function, expr.id)
+                    for e in self._elements(m, v, depth + 1)
+                ]
+        if isinstance(expr, ast.Name | ast.Attribute):
             resolved = self.index.resolve_expr(module, expr)
             if isinstance(resolved, Symbol) and isinstance(resolved.node, ast.List | ast.Tuple | ast.Set):
                 return self._elements(resolved.module, resolved.node, depth + 1)
         return []
+
+    def _parameters(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+        found = self._own_params.get(id(function))
+        if found is None:
+            found = self._own_params[id(function)] = _parameters(function)
+        return found
+
+    def _arguments(
+        self, module: Module, function: ast.FunctionDef | ast.AsyncFunctionDef, name: str
+    ) -> list[tuple[Module, ast.expr]]:
+        """What the function's callers pass for parameter ``name`` (or its default)."""
+        found: list[tuple[Module, ast.expr]] = []
+        for call_module, call in self._call_sites(module, function):
+            argument = bind_arguments(function, module, call, call_module).get(name)
+            if argument is not None:
+                found.append(argument)
+        return found
 
     # ---- evaluation -------------------------------------------------------------------------------
     def _eval(self, module: Module, expr: ast.expr, depth: int, seen: frozenset[int]) -> Value:
@@ -483,6 +538,26 @@ def _parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
         if isinstance(node, ast.Assign):
             names -= {t.id for t in node.targets if isinstance(t, ast.Name)}
     return names
+
+
+def _local_values(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> list[ast.expr]:
+    """Every value the function's own body assigns to ``name`` (``=``, ``+=``), nested functions aside."""
+    values: list[ast.expr] = []
+    todo: list[ast.AST] = list(function.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+            targets = [node.target]
+        value = getattr(node, "value", None)
+        if isinstance(value, ast.expr) and any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            values.append(value)
+        todo.extend(ast.iter_child_nodes(node))
+    return values
 
 
 def _module_calls(module: Module) -> list[ast.Call]:
