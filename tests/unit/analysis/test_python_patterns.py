@@ -371,3 +371,14 @@ def test_flask_restful_blueprints_passed_as_a_list_and_copied_parsers() -> None:
             "GET /api/2/audits": {"since"},
         },
     )
+
+
+def test_fastapi_src_layout_runs_with_src_on_the_import_path() -> None:
+    # src/ is no package: the package depot/ inside it imports itself as depot.x, so the server imports the
+    # app as depot.main from src/ (not src.depot.main, whose imports would fail).
+    result = _analyze("python-fastapi-src-layout")
+    assert result.profile.start_command == (
+        "uvicorn", "--app-dir", "src", "depot.main:app", "--host", "0.0.0.0", "--port", "8000"
+    )  # fmt: skip
+    assert result.profile.entrypoint == "src/depot/main.py"
+    _check(result, {"GET /items/{item_id}": {"item_id", "verbose"}})

@@ -239,7 +239,9 @@ def _python_start(profile: ProjectProfile, facts: _Facts, overrides: dict[str, A
             where = ("--app-dir", app.directory) if app.directory != "." else ()
             command = ("uvicorn", *where, target, "--host", "0.0.0.0", "--port", port)
         else:
-            where = ("--chdir", app.directory) if app.directory != "." else ()
+            # A Django project runs from its manage.py folder; a src/ layout only imports from src/.
+            option = "--chdir" if app.framework == "django" else "--pythonpath"
+            where = (option, app.directory) if app.directory != "." else ()
             command = ("gunicorn", *where, "--bind", f"0.0.0.0:{port}", target)
         evidence["start_command"] = (app.evidence,)
         # The server runs the app; a project that declares none (Django's runserver in development)

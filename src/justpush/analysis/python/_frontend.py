@@ -158,7 +158,7 @@ def find_app(root: Path, framework: str | None, app_dir: str) -> PythonApp | Non
                         candidates.append(
                             (
                                 module.name.count("."),
-                                PythonApp("flask", module.name, f"{function.name}()", evidence),
+                                _python_app(index, "flask", module.name, f"{function.name}()", evidence),
                             )
                         )
     if not candidates:
@@ -200,7 +200,21 @@ def _app_from_def(
     if len(target.dotted.split(".")) == 1 and target.last not in module.imports:
         return None
     evidence = Evidence(evidence_path(app_dir, module.path), node.lineno, f"{name} = {target.last}(...)")
-    return PythonApp(_APP_CLASSES[target.last], module.name, name, evidence)
+    return _python_app(index, _APP_CLASSES[target.last], module.name, name, evidence)
+
+
+def _python_app(
+    index: PythonIndex, framework: str, dotted: str, attribute: str, evidence: Evidence
+) -> PythonApp:
+    """The app at ``dotted:attribute``; leading folders that are no package (src/ holding the package
+    khoj/, whose modules import each other as khoj.x) are where the package is imported from."""
+    parts = dotted.split(".")
+    skip = 0
+    while skip < len(parts) - 1 and not index.is_package(".".join(parts[: skip + 1])):
+        skip += 1
+    if 0 < skip < len(parts) - 1:
+        return PythonApp(framework, ".".join(parts[skip:]), attribute, evidence, "/".join(parts[:skip]))
+    return PythonApp(framework, dotted, attribute, evidence)
 
 
 def _returns_class(

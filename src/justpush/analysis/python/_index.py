@@ -150,6 +150,11 @@ class PythonIndex:
             return None
         return min(candidates, key=lambda m: (len(m.name), m.name))
 
+    def is_package(self, dotted: str) -> bool:
+        """Whether the project has the package ``dotted`` itself (a folder with ``__init__.py``)."""
+        found = self._by_name.get(dotted)
+        return found is not None and found.is_package
+
     def resolve_name(
         self, module: Module, name: str, _seen: frozenset[tuple[str, str]] = frozenset()
     ) -> Resolved | None:
