@@ -382,3 +382,16 @@ def test_fastapi_src_layout_runs_with_src_on_the_import_path() -> None:
     )  # fmt: skip
     assert result.profile.entrypoint == "src/depot/main.py"
     _check(result, {"GET /items/{item_id}": {"item_id", "verbose"}})
+
+
+def test_fastapi_routes_of_the_started_app_only() -> None:
+    # The app is made in an if/else and passed to configure_routes(app) in another module, which includes
+    # the routers: they belong to that app (not to an implicit one). A second FastAPI app in the upload
+    # (a side service) is not what notes/main.py starts: its route is left out, with a warning naming it.
+    result = _analyze("python-fastapi-side-app")
+    assert result.profile.entrypoint == "notes/main.py"
+    _check(result, {"GET /api/notes": {"q"}, "DELETE /api/notes/{note_id}": {"note_id"}})
+    assert [w for w in result.warnings if "collector" in w] == [
+        "collector/collector.py:4: app app is not the one notes/main.py starts, nor mounted in it; "
+        "its routes are left out"
+    ]

@@ -151,8 +151,10 @@ class _Security:
 class DjangoExtractor(FrameworkExtractor):
     framework = "django"
 
-    def __init__(self, index: PythonIndex, api: ExtractedApi, app_dir: str) -> None:
-        super().__init__(index, api, app_dir)
+    def __init__(
+        self, index: PythonIndex, api: ExtractedApi, app_dir: str, entrypoint: str | None = None
+    ) -> None:
+        super().__init__(index, api, app_dir, entrypoint)
         self.defaults = _Security(_DRF_DEFAULT_AUTH, ("AllowAny",))
         # The DEFAULT_PAGINATION_CLASS of REST_FRAMEWORK (its class name), if set.
         self.pagination: str | None = None

@@ -104,8 +104,10 @@ def _list_items(expr: ast.expr | None) -> list[ast.expr]:
 class FastApiExtractor(FrameworkExtractor):
     framework = "fastapi"
 
-    def __init__(self, index: PythonIndex, api: ExtractedApi, app_dir: str) -> None:
-        super().__init__(index, api, app_dir)
+    def __init__(
+        self, index: PythonIndex, api: ExtractedApi, app_dir: str, entrypoint: str | None = None
+    ) -> None:
+        super().__init__(index, api, app_dir, entrypoint)
         self.schemas = SchemaBuilder(index, api.schemas)
         self.routers: dict[int, _Router] = {}
         self._implicit: _Router | None = None
@@ -121,6 +123,7 @@ class FastApiExtractor(FrameworkExtractor):
             or apps
             or [r for r in self.routers.values() if not r.included]
         )
+        roots = self._served(roots)
         for root in roots:
             # root_path tells a proxy's prefix; a mounted app gets its root_path from the mount instead.
             if root.root_path and {"url": root.root_path} not in self.api.servers:
@@ -135,6 +138,21 @@ class FastApiExtractor(FrameworkExtractor):
                         f"{where}: router {router.symbol.name} is not included in any app; "
                         f"its {len(router.routes)} route(s) are left out"
                     )
+
+    def _served(self, roots: list[_Router]) -> list[_Router]:
+        """Of several separate apps, the one the project starts (its entry module's) when one is; the
+        others (a side service with its own Dockerfile) are warned about with their routes left out."""
+        entry = [r for r in roots if r.is_app and r.symbol.module.path == self.entrypoint]
+        if not entry or len(entry) == len(roots):
+            return roots
+        for other in roots:
+            if other not in entry and (other.routes or other.children):
+                line = getattr(other.symbol.node, "lineno", None)
+                self.api.warnings.append(
+                    f"{self._where(other.symbol.module)}:{line or '?'}: app {other.symbol.name} is not the "
+                    f"one {self.entrypoint} starts, nor mounted in it; its routes are left out"
+                )
+        return entry
 
     # ---- discovery ------------------------------------------------------------------------------
     def _collect_routers(self) -> None:
@@ -265,11 +283,6 @@ class FastApiExtractor(FrameworkExtractor):
                     "mount",
                 ):
                     continue
-                parent = self._router_of(module, call.func.value) or self._implicit_app(
-                    module, call.func.value
-                )
-                if parent is None:
-                    continue
                 if call.func.attr == "include_router":
                     child_expr = call.args[0] if call.args else kwarg(call, "router")
                     prefix_expr = kwarg(call, "prefix")
@@ -280,8 +293,12 @@ class FastApiExtractor(FrameworkExtractor):
                     continue
                 # for router in [users.router, items.router]: app.include_router(router)
                 for env in self.resolver.binding_envs(module, call):
+                    # def configure_routes(app): app.include_router(...) called with the real app.
+                    parent = self._router_of(
+                        *self.resolver.bound(module, call.func.value, env)
+                    ) or self._implicit_app(module, call.func.value)
                     child = self._router_of(*self.resolver.bound(module, child_expr, env))
-                    if child is None:
+                    if parent is None or child is None:
                         continue
                     child.included = True
                     prefix_module, bound_prefix = (

@@ -107,8 +107,10 @@ def flask_path(rule: str) -> tuple[str, list[Parameter]]:
 class FlaskExtractor(FrameworkExtractor):
     framework = "flask"
 
-    def __init__(self, index: PythonIndex, api: ExtractedApi, app_dir: str) -> None:
-        super().__init__(index, api, app_dir)
+    def __init__(
+        self, index: PythonIndex, api: ExtractedApi, app_dir: str, entrypoint: str | None = None
+    ) -> None:
+        super().__init__(index, api, app_dir, entrypoint)
         self.arguments = FlaskArguments(index)
         self.apps: dict[int, _App] = {}
         # Stands for an app the code only receives as a parameter (def init_app(app): app.register_...).
@@ -334,13 +336,16 @@ class FlaskExtractor(FrameworkExtractor):
                 # The app/blueprint/Api the call is made on, per call path when it is a function's
                 # parameter: register_routes(api) called from create_app binds api to its Api(app).
                 owned: list[tuple[LoopEnv, _App]] = []
-                for env in self.resolver.binding_envs(module, call):
+                registers = call.func.attr in ("register_blueprint", "add_namespace")
+                direct = None if registers else self._app_of(module, call.func.value)
+                # Call paths only matter for a registration (its child and prefix) or an unknown owner.
+                for env in [{}] if direct is not None else self.resolver.binding_envs(module, call):
                     owner = self._app_of(*self.resolver.bound(module, call.func.value, env))
                     if owner is None and call.func.attr == "register_blueprint":
                         owner = self._implicit_app(module, call.func.value)
                     if owner is not None:
                         owned.append((env, owner))
-                if call.func.attr in ("register_blueprint", "add_namespace"):
+                if registers:
                     for env, owner in owned:
                         self._register(module, call, env, owner)
                     continue

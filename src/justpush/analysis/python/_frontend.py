@@ -65,7 +65,7 @@ def extract(root: Path, profile: ProjectProfile) -> ExtractedApi:
     framework = profile.framework or _framework_from_code(index)
     extractor = _EXTRACTORS.get(framework or "")
     if extractor is not None:
-        extractor(index, api, profile.app_dir).run()
+        extractor(index, api, profile.app_dir, profile.entrypoint).run()
     else:
         api.warnings.append(f"python: no supported web framework found ({framework or 'none'}); no routes")
     return api
