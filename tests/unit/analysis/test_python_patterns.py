@@ -359,9 +359,13 @@ def test_flask_restful_blueprints_passed_as_a_list_and_copied_parsers() -> None:
     # The blueprint tuple goes to factory.create_app(blueprints=...), which adds its defaults
     # (blueprints = blueprints + DEFAULT_BLUEPRINTS) and hands them to a loop in configure_blueprints(app,
     # blueprints) registering each under f"/api/{API_VERSION}". A parser made by paged.copy() keeps the
-    # query arguments of the shared parser it copies (another module) and adds its own.
+    # query arguments of the shared parser it copies (another module) and adds its own. The server starts the
+    # factory that passes the blueprints (vault:create_app()), not the inner one that would serve only
+    # the health check.
+    result = _analyze("python-flask-restful-blueprint-list")
+    assert result.profile.start_command[-1] == "vault:create_app()"
     _check(
-        _analyze("python-flask-restful-blueprint-list"),
+        result,
         {
             "GET /api/2/healthcheck": set(),
             "GET /api/2/keys": {"page", "size", "owner"},

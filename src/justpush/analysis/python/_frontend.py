@@ -218,12 +218,37 @@ def _python_app(
 
 
 def _returns_class(
-    index: PythonIndex, module: Module, function: ast.FunctionDef | ast.AsyncFunctionDef, cls: str
+    index: PythonIndex,
+    module: Module,
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    cls: str,
+    depth: int = 0,
 ) -> bool:
+    """Whether the function makes a ``cls`` object, itself or through the project factory it returns
+    (``def create_app(): return factory.create_app(blueprints=BLUEPRINTS)``)."""
+    assigned = {
+        t.id: node.value
+        for node in ast.walk(function)
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
     for node in ast.walk(function):
         if isinstance(node, ast.Call):
             target = index.call_target(module, node)
             if isinstance(target, External) and target.last == cls:
+                return True
+        returned = node.value if isinstance(node, ast.Return) else None
+        if isinstance(returned, ast.Name):  # app = factory.create_app(...); ...; return app
+            returned = assigned.get(returned.id)
+        if isinstance(returned, ast.Call) and depth < 3:
+            inner = index.call_target(module, returned)
+            if (
+                isinstance(inner, Symbol)
+                and isinstance(inner.node, ast.FunctionDef | ast.AsyncFunctionDef)
+                and inner.node is not function
+                and _returns_class(index, inner.module, inner.node, cls, depth + 1)
+            ):
                 return True
     return False
 
