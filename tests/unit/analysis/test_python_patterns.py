@@ -399,3 +399,12 @@ def test_fastapi_routes_of_the_started_app_only() -> None:
         "collector/collector.py:4: app app is not the one notes/main.py starts, nor mounted in it; "
         "its routes are left out"
     ]
+
+
+def test_flask_port_from_the_gunicorn_config_the_dockerfile_runs() -> None:
+    # The Dockerfile starts gunicorn -c deploy/gunicorn.py, whose bind decides the port the container
+    # listens on; app.run(port=5000) under __main__ is the development server.
+    result = _analyze("python-flask-gunicorn-config")
+    assert result.profile.port == 8081
+    assert result.profile.evidence["port"][0].file == "deploy/gunicorn.py"
+    _check(result, {"GET /ping": set()})

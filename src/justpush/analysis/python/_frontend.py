@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .._env import make_env_var, merge_env_vars
-from .._files import evidence_path
+from .._files import evidence_path, read_source
 from .._model import EnvVar, Evidence, ExtractedApi, ProjectProfile
 from .._scope import once_per_analysis
 from ._base import FrameworkExtractor
@@ -107,6 +107,19 @@ def scan_env(root: Path, profile: ProjectProfile) -> list[EnvVar]:
 def find_port(root: Path, profile: ProjectProfile) -> tuple[int, Evidence] | None:
     index, _ = load_index(root)
     candidates: list[tuple[int, int, Evidence]] = []
+    # gunicorn's config file binds the server that runs the app (the dev server's port comes after).
+    configs = _gunicorn_configs(root)
+    for module in index.app_modules:
+        if module.path in configs:
+            bind = module.defs.get("bind")
+            value = literal(bind)
+            binds = value if isinstance(value, list) else [value]
+            ports = [int(m.group(1)) for b in binds if isinstance(b, str) and (m := _BIND_PORT.search(b))]
+            if ports:
+                where = evidence_path(profile.app_dir, module.path)
+                candidates.append(
+                    (-1, ports[0], Evidence(where, getattr(bind, "lineno", None), "gunicorn bind"))
+                )
     for module in index.app_modules:
         where = evidence_path(profile.app_dir, module.path)
         for call in module.calls:
@@ -445,6 +458,22 @@ def _port_value(index: PythonIndex, module: Module, expr: ast.expr) -> int | Non
         if isinstance(resolved, Symbol) and isinstance(resolved.node, ast.expr):
             return _port_value(index, resolved.module, resolved.node)
     return None
+
+
+_BIND_PORT = re.compile(r":(\d{2,5})$")
+# `gunicorn --config gunicorn-cfg.py` / `-c conf/gunicorn.py` in a Dockerfile or Procfile (shell, exec form).
+_GUNICORN_CONFIG = re.compile(r"(?:--config|-c)[\"',\s=]+([\w./-]+\.py)\b")
+
+
+def _gunicorn_configs(root: Path) -> set[str]:
+    """The gunicorn config files the project runs with: named in its Dockerfile or Procfile, and
+    gunicorn.conf.py, which gunicorn reads by default from the folder it starts in."""
+    names = {"gunicorn.conf.py"}
+    for start_file in ("Dockerfile", "Procfile"):
+        source = read_source(root, root / start_file, [])
+        if source is not None:
+            names.update(m.group(1).removeprefix("./") for m in _GUNICORN_CONFIG.finditer(source.text))
+    return names
 
 
 _PROCFILE_PORT = re.compile(r"(?:--port[= ]|-p |--bind[= ]|-b )(?:[\w.]*:)?(\d{2,5})\b")
