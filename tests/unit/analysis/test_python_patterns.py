@@ -399,6 +399,11 @@ def test_fastapi_routes_of_the_started_app_only() -> None:
         "collector/collector.py:4: app app is not the one notes/main.py starts, nor mounted in it; "
         "its routes are left out"
     ]
+    # A router built by a library is named, not dropped silently.
+    assert (
+        "notes/configure.py:9: included router \"health_router(checks=['db'])\" is not defined in the "
+        "project; its routes are left out" in result.warnings
+    )
 
 
 def test_flask_port_from_the_gunicorn_config_the_dockerfile_runs() -> None:

@@ -297,7 +297,17 @@ class FastApiExtractor(FrameworkExtractor):
                     parent = self._router_of(
                         *self.resolver.bound(module, call.func.value, env)
                     ) or self._implicit_app(module, call.func.value)
-                    child = self._router_of(*self.resolver.bound(module, child_expr, env))
+                    child_module, bound_child = self.resolver.bound(module, child_expr, env)
+                    child = self._router_of(child_module, bound_child)
+                    if parent is not None and child is None and call.func.attr == "include_router":
+                        # A router a library builds (fastapi_users.get_auth_router(...)): never silent.
+                        warning = (
+                            f"{self._where(module)}:{call.lineno}: included router "
+                            f"{ast.unparse(bound_child)!r} is not defined in the project; its routes are "
+                            "left out"
+                        )
+                        if warning not in self.api.warnings:
+                            self.api.warnings.append(warning)
                     if parent is None or child is None:
                         continue
                     child.included = True
