@@ -413,3 +413,16 @@ def test_flask_port_from_the_gunicorn_config_the_dockerfile_runs() -> None:
     assert result.profile.port == 8081
     assert result.profile.evidence["port"][0].file == "deploy/gunicorn.py"
     _check(result, {"GET /ping": set()})
+
+
+def test_flask_flat_modules_in_src_and_blueprints_from_a_package_namespace() -> None:
+    # src/ holds flat modules importing each other by bare name (import config): the server runs with src/
+    # on the import path. Blueprints are registered by iterating vars(routes).values() under a prefix from
+    # an os.getenv default; an Api used without a name (Api(BP).add_resource(...)); the port is the
+    # getenv default behind config.PORT given to server.run.
+    result = _analyze("python-flask-flat-src")
+    assert result.profile.port == 3100
+    assert result.profile.start_command == (
+        "gunicorn", "--pythonpath", "src", "--bind", "0.0.0.0:3100", "server:server"
+    )  # fmt: skip
+    _check(result, {"GET /shelf/books/{isbn}": {"isbn"}, "DELETE /shelf/books/{isbn}": {"isbn"}})

@@ -154,6 +154,21 @@ class FlaskExtractor(FrameworkExtractor):
                     prefix=self._own_prefix(module, node, kind),
                     kind=kind,
                 )
+            # An Api used without a name: Api(USER_BLUEPRINT).add_resource(UserResource, "/user").
+            for method_call in module.calls:
+                func = method_call.func
+                receiver = func.value if isinstance(func, ast.Attribute) else None
+                if (
+                    isinstance(receiver, ast.Call)
+                    and id(receiver) not in self.apps
+                    and self._kind(module, receiver) == "api"
+                ):
+                    self.apps[id(receiver)] = _App(
+                        symbol=Symbol(module, ast.unparse(receiver), receiver),
+                        is_app=False,
+                        prefix=self._own_prefix(module, receiver, "api"),
+                        kind="api",
+                    )
         # Api(app) / Api(blueprint): the Api's routes are served under what it wraps.
         for app in list(self.apps.values()):
             call = app.symbol.node
@@ -228,7 +243,7 @@ class FlaskExtractor(FrameworkExtractor):
 
     def _app_of(self, module: Module, expr: ast.expr, depth: int = 0) -> _App | None:
         if isinstance(expr, ast.Call):
-            return self._factory_result(module, expr, depth)
+            return self.apps.get(id(expr)) or self._factory_result(module, expr, depth)
         resolved = self.index.resolve_expr(module, expr)
         if not isinstance(resolved, Symbol):
             return None

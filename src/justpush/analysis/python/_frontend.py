@@ -225,9 +225,23 @@ def _python_app(
     skip = 0
     while skip < len(parts) - 1 and not index.is_package(".".join(parts[: skip + 1])):
         skip += 1
-    if 0 < skip < len(parts) - 1:
+    if 0 < skip < len(parts) - 1 or (skip and _imports_flat(index, dotted, ".".join(parts[:skip]))):
         return PythonApp(framework, ".".join(parts[skip:]), attribute, evidence, "/".join(parts[:skip]))
     return PythonApp(framework, dotted, attribute, evidence)
+
+
+def _imports_flat(index: PythonIndex, dotted: str, folder: str) -> bool:
+    """Whether the module imports its neighbours by bare name (src/server.py: ``import config`` for
+    src/config.py), so it runs with its folder on the import path."""
+    module = index.module(dotted)
+    if module is None:
+        return False
+    sources = {
+        source.split(".")[0] for source, _ in [*module.imports.values(), *module.local_imports.values()]
+    }
+    return any(
+        index.module(f"{folder}.{name}") is not None and not index.is_package(name) for name in sources
+    )
 
 
 def _returns_class(
@@ -453,7 +467,7 @@ def _port_value(index: PythonIndex, module: Module, expr: ast.expr) -> int | Non
         var = _env_call(index, module, expr, module.path)
         if var is not None and var.default and var.default.isdigit():
             return int(var.default)
-    if isinstance(expr, ast.Name):
+    if isinstance(expr, ast.Name | ast.Attribute):  # PORT, config.PORT
         resolved = index.resolve_expr(module, expr)
         if isinstance(resolved, Symbol) and isinstance(resolved.node, ast.expr):
             return _port_value(index, resolved.module, resolved.node)

@@ -201,6 +201,9 @@ class Resolver:
             return self._elements(module, expr.left, depth + 1, previous) + self._elements(
                 module, expr.right, depth + 1, previous
             )
+        namespace = self._namespace_values(module, expr)
+        if namespace is not None:
+            return namespace
         function = _enclosing_function(module, expr) if isinstance(expr, ast.Name) else None
         if isinstance(expr, ast.Name) and function is not None:
             values = _local_values(function, expr.id) if expr.id != previous else []
@@ -225,6 +228,29 @@ class Resolver:
         if found is None:
             found = self._own_params[id(function)] = _parameters(function)
         return found
+
+    def _namespace_values(self, module: Module, expr: ast.expr) -> list[tuple[Module, ast.expr]] | None:
+        """``vars(routes).values()`` / ``routes.__dict__.values()`` of a project module: every name it defines
+        or imports at the top (the loop filters them, e.g. with isinstance(x, Blueprint))."""
+        if not (
+            isinstance(expr, ast.Call)
+            and isinstance(expr.func, ast.Attribute)
+            and expr.func.attr == "values"
+            and not expr.args
+        ):
+            return None
+        holder = expr.func.value
+        if isinstance(holder, ast.Call) and simple_name(holder) == "vars" and len(holder.args) == 1:
+            target: ast.expr = holder.args[0]
+        elif isinstance(holder, ast.Attribute) and holder.attr == "__dict__":
+            target = holder.value
+        else:
+            return None
+        found = self.index.resolve_expr(module, target)
+        if not isinstance(found, Module):
+            return None
+        names = [*found.defs, *(n for n in found.imports if n not in found.defs)]
+        return [(found, ast.Name(id=name, ctx=ast.Load())) for name in names]
 
     def _arguments(
         self, module: Module, function: ast.FunctionDef | ast.AsyncFunctionDef, name: str
