@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
-from ._files import evidence_path, read_source
+from ._files import SKIPPED_DIRS, evidence_path, read_source
 from ._model import Evidence
 
 ReleaseCommand = tuple[tuple[str, ...], Evidence]
@@ -121,12 +121,22 @@ def _app_json_postdeploy(app_root: Path, app_dir: str) -> ReleaseCommand | None:
     )
 
 
+def _django_manage(app_root: Path) -> str | None:
+    """manage.py in the app folder, or in the one subfolder holding the Django project (a repository
+    whose requirements sit at the top and the project in src/ or app/)."""
+    if (app_root / "manage.py").is_file():
+        return "manage.py"
+    found = [p for p in app_root.glob("*/manage.py") if p.parent.name not in SKIPPED_DIRS | {"tests", "test"}]
+    return f"{found[0].parent.name}/manage.py" if len(found) == 1 else None
+
+
 def _python_release(
     app_root: Path, app_dir: str, deps: set[str], flask_app: str | None
 ) -> ReleaseCommand | None:
-    if "django" in deps and (app_root / "manage.py").is_file():
-        return ("python", "manage.py", "migrate", "--noinput"), Evidence(
-            evidence_path(app_dir, "manage.py"), None, "Django project: apply its migrations"
+    manage = _django_manage(app_root) if "django" in deps else None
+    if manage is not None:
+        return ("python", manage, "migrate", "--noinput"), Evidence(
+            evidence_path(app_dir, manage), None, "Django project: apply its migrations"
         )
     if "flask-migrate" in deps and (app_root / "migrations" / "env.py").is_file():
         target = ("--app", flask_app) if flask_app else ()

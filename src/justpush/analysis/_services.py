@@ -162,6 +162,10 @@ def _usable(default: str) -> bool:
     return host is None or host not in _LOCAL_HOSTS
 
 
+def _documented_only(var: EnvVar) -> bool:
+    return bool(var.evidence) and all(e.note.startswith("documented in ") for e in var.evidence)
+
+
 def link_services(
     drivers: Iterable[Driver], env_vars: list[EnvVar], warnings: list[str]
 ) -> tuple[tuple[BackingService, ...], list[EnvVar]]:
@@ -179,6 +183,9 @@ def link_services(
             )
         )
         addresses = [by_name[name] for name in names if name in driver.variables or _ADDRESS.search(name)]
+        # Where the code reads an address itself, one only a .env template lists is not asked for.
+        read = [var for var in addresses if not _documented_only(var)]
+        addresses = read or addresses
         where = f"{driver.dependency} in {driver.evidence.file}" + (
             f":{driver.evidence.line}" if driver.evidence.line else ""
         )

@@ -409,3 +409,53 @@ def test_starlette_config_reads(tmp_path: Path) -> None:
         "SIGNING_KEY": (True, True, None),
         "WORKERS": (False, False, "2"),
     }
+
+
+def test_pydantic_settings_nested_models_with_a_delimiter(tmp_path: Path) -> None:
+    # env_nested_delimiter="__": each field of a nested model is a variable of its own (DATABASE__HOST),
+    # with the model's default; SecretStr("...") written in the code is a development secret. A nested
+    # field without a default is required only while the settings field gives no default either.
+    (tmp_path / "requirements.txt").write_text("fastapi\npydantic-settings\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "groups.py").write_text(
+        "from pydantic import BaseModel, SecretStr\n"
+        "\n"
+        "class Mail(BaseModel):\n"
+        "    host: str = 'mail.internal'\n"
+        "    port: int = 25\n"
+        "\n"
+        "class Signing(BaseModel):\n"
+        "    key: SecretStr = SecretStr('replace-me-please')\n"
+        "    issuer: str\n"
+    )
+    (tmp_path / "app" / "main.py").write_text(
+        "from fastapi import FastAPI\n"
+        "from pydantic import Field\n"
+        "from pydantic_settings import BaseSettings, SettingsConfigDict\n"
+        "from .groups import Mail, Signing\n"
+        "\n"
+        "class Settings(BaseSettings):\n"
+        "    model_config = SettingsConfigDict(env_prefix='shop_', env_nested_delimiter='__')\n"
+        "    mail: Mail = Field(default_factory=Mail)\n"
+        "    signing: Signing\n"
+        "    debug: bool = False\n"
+        "\n"
+        "settings = Settings()\n"
+        "app = FastAPI()\n"
+    )
+    profile = detect(tmp_path)
+    found = _found(profile.env_vars)
+    assert {name: found[name] for name in found if "__" in name} == {
+        "SHOP_MAIL__HOST": (False, False, "mail.internal"),
+        "SHOP_MAIL__PORT": (False, False, "25"),
+        "SHOP_SIGNING__KEY": (True, True, None),
+        "SHOP_SIGNING__ISSUER": (True, False, None),
+    }
+    # The nested models' own names (a JSON alternative) are not asked for: SHOP_SIGNING has no default.
+    assert {name: found[name] for name in found if "__" not in name} == {
+        "SHOP_DEBUG": (False, False, "false")
+    }
+    key = next(v for v in profile.env_vars if v.name == "SHOP_SIGNING__KEY")
+    assert key.evidence[-1].file == "app/groups.py"
+    assert key.evidence[-1].line == 8

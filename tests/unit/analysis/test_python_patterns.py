@@ -275,3 +275,154 @@ def test_extractor_crash_names_where_it_failed(monkeypatch: pytest.MonkeyPatch) 
     failure = next(w for w in result.warnings if "route extraction failed" in w)
     assert "test_python_patterns.py:" in failure and "KeyError" in failure
     assert "/work/" not in failure
+
+
+def test_fastapi_router_passed_to_an_app_factory_and_a_mount_helper() -> None:
+    # The root router is an argument of a factory in another module (imported under an alias, passed
+    # positionally); a helper receives the app, a router and a version and includes it under f"/{version}".
+    result = _analyze("python-fastapi-factory-router")
+    _check(
+        result,
+        {
+            "GET /api/depots/": {"page", "per_page"},
+            "GET /api/depots/{depot_id}": {"depot_id"},
+            "GET /v1/stock/{sku}": {"sku"},
+            "POST /v2/reports/": {"month"},
+        },
+    )
+    assert not result.warnings
+
+
+def test_flask_blueprints_registered_by_a_helper_function() -> None:
+    # register(app, blueprint, area) registers each blueprint under f"/api/{area}"; positional and keyword.
+    result = _analyze("python-flask-register-helper")
+    _check(
+        result,
+        {
+            "GET /api/books/": {"author"},
+            "GET /api/books/{book_id}": {"book_id"},
+            "POST /api/loans/": set(),
+        },
+    )
+    assert not result.warnings
+
+
+def test_django_project_in_a_subfolder_and_library_token_views() -> None:
+    # requirements.txt at the top, manage.py and the project in src/: the server runs from src/ (where
+    # WSGI_APPLICATION's "kiosk.wsgi" is importable) and the migrations through src/manage.py. Token views of
+    # DRF's authtoken (subclassed) and simplejwt (routed directly) answer POST; a view whose handlers come
+    # from an unknown library is left out with a warning naming it, never silently.
+    result = _analyze("python-django-subfolder")
+    profile = result.profile
+    assert (profile.app_dir, profile.framework) == (".", "django")
+    assert profile.start_command == (
+        "gunicorn", "--chdir", "src", "--bind", "0.0.0.0:8000", "kiosk.wsgi:application"
+    )  # fmt: skip
+    assert profile.entrypoint == "src/kiosk/wsgi.py"
+    assert profile.release_command == ("python", "src/manage.py", "migrate", "--noinput")
+    _check(
+        result,
+        {
+            "POST /api/members/login/": set(),
+            "POST /api/members/refresh/": set(),
+            "GET /api/members/me/": set(),
+        },
+    )
+    assert any(
+        w.startswith("src/members/urls.py:10: BadgeView") and "somewhere_else.views.PluginView" in w
+        for w in result.warnings
+    )
+
+
+def test_flask_restx_namespaces_added_through_functions_receiving_the_api() -> None:
+    # create_app passes its Api to register_routes(api, app, root="api"), which passes it on to each
+    # package's register function (an alias import): namespace paths are f-strings of the defaulted root
+    # and a module constant. A register function that makes its own Api on a Blueprint (reassigning the
+    # parameter) and a Resource class declared inside a blueprint factory; a register function nobody
+    # calls (root="old") adds nothing.
+    result = _analyze("python-flask-restx-register")
+    _check(
+        result,
+        {
+            "GET /api/plants/": set(),
+            "POST /api/plants/": set(),
+            "GET /api/plants/{plant_id}": {"plant_id"},
+            "DELETE /api/plants/{plant_id}": {"plant_id"},
+            "GET /api/legacy/tools/": set(),
+            "GET /partner/seeds/{code}": {"code"},
+        },
+    )
+    assert not result.warnings
+
+
+def test_flask_restful_blueprints_passed_as_a_list_and_copied_parsers() -> None:
+    # The blueprint tuple goes to factory.create_app(blueprints=...), which adds its defaults
+    # (blueprints = blueprints + DEFAULT_BLUEPRINTS) and hands them to a loop in configure_blueprints(app,
+    # blueprints) registering each under f"/api/{API_VERSION}". A parser made by paged.copy() keeps the
+    # query arguments of the shared parser it copies (another module) and adds its own. The server starts the
+    # factory that passes the blueprints (vault:create_app()), not the inner one that would serve only
+    # the health check.
+    result = _analyze("python-flask-restful-blueprint-list")
+    assert result.profile.start_command[-1] == "vault:create_app()"
+    _check(
+        result,
+        {
+            "GET /api/2/healthcheck": set(),
+            "GET /api/2/keys": {"page", "size", "owner"},
+            "POST /api/2/keys": set(),
+            "GET /api/2/keys/{key_id}": {"key_id"},
+            "DELETE /api/2/keys/{key_id}": {"key_id"},
+            "GET /api/2/audits": {"since"},
+        },
+    )
+
+
+def test_fastapi_src_layout_runs_with_src_on_the_import_path() -> None:
+    # src/ is no package: the package depot/ inside it imports itself as depot.x, so the server imports the
+    # app as depot.main from src/ (not src.depot.main, whose imports would fail).
+    result = _analyze("python-fastapi-src-layout")
+    assert result.profile.start_command == (
+        "uvicorn", "--app-dir", "src", "depot.main:app", "--host", "0.0.0.0", "--port", "8000"
+    )  # fmt: skip
+    assert result.profile.entrypoint == "src/depot/main.py"
+    _check(result, {"GET /items/{item_id}": {"item_id", "verbose"}})
+
+
+def test_fastapi_routes_of_the_started_app_only() -> None:
+    # The app is made in an if/else and passed to configure_routes(app) in another module, which includes
+    # the routers: they belong to that app (not to an implicit one). A second FastAPI app in the upload
+    # (a side service) is not what notes/main.py starts: its route is left out, with a warning naming it.
+    result = _analyze("python-fastapi-side-app")
+    assert result.profile.entrypoint == "notes/main.py"
+    _check(result, {"GET /api/notes": {"q"}, "DELETE /api/notes/{note_id}": {"note_id"}})
+    assert [w for w in result.warnings if "collector" in w] == [
+        "collector/collector.py:4: app app is not the one notes/main.py starts, nor mounted in it; "
+        "its routes are left out"
+    ]
+    # A router built by a library is named, not dropped silently.
+    assert (
+        "notes/configure.py:9: included router \"health_router(checks=['db'])\" is not defined in the "
+        "project; its routes are left out" in result.warnings
+    )
+
+
+def test_flask_port_from_the_gunicorn_config_the_dockerfile_runs() -> None:
+    # The Dockerfile starts gunicorn -c deploy/gunicorn.py, whose bind decides the port the container
+    # listens on; app.run(port=5000) under __main__ is the development server.
+    result = _analyze("python-flask-gunicorn-config")
+    assert result.profile.port == 8081
+    assert result.profile.evidence["port"][0].file == "deploy/gunicorn.py"
+    _check(result, {"GET /ping": set()})
+
+
+def test_flask_flat_modules_in_src_and_blueprints_from_a_package_namespace() -> None:
+    # src/ holds flat modules importing each other by bare name (import config): the server runs with src/
+    # on the import path. Blueprints are registered by iterating vars(routes).values() under a prefix from
+    # an os.getenv default; an Api used without a name (Api(BP).add_resource(...)); the port is the
+    # getenv default behind config.PORT given to server.run.
+    result = _analyze("python-flask-flat-src")
+    assert result.profile.port == 3100
+    assert result.profile.start_command == (
+        "gunicorn", "--pythonpath", "src", "--bind", "0.0.0.0:3100", "server:server"
+    )  # fmt: skip
+    _check(result, {"GET /shelf/books/{isbn}": {"isbn"}, "DELETE /shelf/books/{isbn}": {"isbn"}})

@@ -276,3 +276,19 @@ def test_a_joi_schema_over_process_env_says_what_is_required(tmp_path: Path) -> 
     with pytest.raises(GenerationError) as caught:
         app_from_profile(profile, secrets={"JWT_SECRET": "s"}, **COMMON)
     assert str(caught.value) == "required environment variables have no value: MONGODB_URL (needs MongoDB)"
+
+
+def test_an_address_only_a_template_lists_is_not_asked_for_when_the_code_reads_one(tmp_path: Path) -> None:
+    # The code reads REDIS_URL (a localhost fallback); .env.example also lists REDIS_HOST/REDIS_PORT, which
+    # nothing reads: only REDIS_URL must be given. Without a read address the template's would count.
+    _python_app(
+        tmp_path,
+        "fastapi\nuvicorn\nredis>=5\n",
+        "REDIS_URL = os.getenv('REDIS_URL', 'redis://localhost:6379/0')\n",
+    )
+    (tmp_path / ".env.example").write_text("REDIS_HOST=\nREDIS_PORT=\nREDIS_URL=\n")
+    warnings: list[str] = []
+    profile = detect(tmp_path, warnings=warnings)
+    env = {v.name: v for v in profile.env_vars}
+    assert [name for name in sorted(env) if env[name].required] == ["REDIS_URL"]
+    assert any(w.startswith("needs Redis (redis in requirements.txt:3): set REDIS_URL;") for w in warnings)

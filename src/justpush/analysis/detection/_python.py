@@ -179,7 +179,8 @@ def _detect_python(
 
     app = _python.find_app(app_root, framework, app_dir)
     if app is not None:
-        facts.set("entrypoint", _module_file(app_root, app.module), app.evidence)
+        entry = _module_file(app_root / app.directory, app.module)
+        facts.set("entrypoint", entry if app.directory == "." else f"{app.directory}/{entry}", app.evidence)
         facts.values["_python_app"] = app
     else:
         main = next(
@@ -235,9 +236,13 @@ def _python_start(profile: ProjectProfile, facts: _Facts, overrides: dict[str, A
     if isinstance(app, PythonApp):
         target = f"{app.module}:{app.attribute}"
         if app.framework == "fastapi":
-            command = ("uvicorn", target, "--host", "0.0.0.0", "--port", port)
+            where = ("--app-dir", app.directory) if app.directory != "." else ()
+            command = ("uvicorn", *where, target, "--host", "0.0.0.0", "--port", port)
         else:
-            command = ("gunicorn", "--bind", f"0.0.0.0:{port}", target)
+            # A Django project runs from its manage.py folder; a src/ layout only imports from src/.
+            option = "--chdir" if app.framework == "django" else "--pythonpath"
+            where = (option, app.directory) if app.directory != "." else ()
+            command = ("gunicorn", *where, "--bind", f"0.0.0.0:{port}", target)
         evidence["start_command"] = (app.evidence,)
         # The server runs the app; a project that declares none (Django's runserver in development)
         # gets it installed next to its dependencies.

@@ -18,10 +18,14 @@ from ._resolve import Resolver
 class FrameworkExtractor(ABC):
     framework: ClassVar[str]
 
-    def __init__(self, index: PythonIndex, api: ExtractedApi, app_dir: str) -> None:
+    def __init__(
+        self, index: PythonIndex, api: ExtractedApi, app_dir: str, entrypoint: str | None = None
+    ) -> None:
         self.index = index
         self.api = api
         self.app_dir = app_dir
+        # The module the project starts (relative to the app directory), when detection found one.
+        self.entrypoint = entrypoint
         self.resolver = Resolver(index)
 
     @abstractmethod

@@ -70,6 +70,14 @@ _GENERIC_VIEWS: dict[str, tuple[HttpMethod, ...]] = {
     "UpdateView": ("get", "post"),
     "DeleteView": ("get", "post"),
     "FormView": ("get", "post"),
+    # Token endpoints of DRF's authtoken and djangorestframework-simplejwt, subclassed or routed directly.
+    "ObtainAuthToken": ("post",),
+    "TokenObtainPairView": ("post",),
+    "TokenObtainSlidingView": ("post",),
+    "TokenRefreshView": ("post",),
+    "TokenRefreshSlidingView": ("post",),
+    "TokenVerifyView": ("post",),
+    "TokenBlacklistView": ("post",),
 }
 _AUTH_SCHEMES: dict[str, tuple[str, dict[str, Any]]] = {
     "TokenAuthentication": (
@@ -143,8 +151,10 @@ class _Security:
 class DjangoExtractor(FrameworkExtractor):
     framework = "django"
 
-    def __init__(self, index: PythonIndex, api: ExtractedApi, app_dir: str) -> None:
-        super().__init__(index, api, app_dir)
+    def __init__(
+        self, index: PythonIndex, api: ExtractedApi, app_dir: str, entrypoint: str | None = None
+    ) -> None:
+        super().__init__(index, api, app_dir, entrypoint)
         self.defaults = _Security(_DRF_DEFAULT_AUTH, ("AllowAny",))
         # The DEFAULT_PAGINATION_CLASS of REST_FRAMEWORK (its class name), if set.
         self.pagination: str | None = None
@@ -501,10 +511,18 @@ class DjangoExtractor(FrameworkExtractor):
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name in _METHODS:
                     methods.add(_VERB[item.name])
         lists = False
+        library: list[str] = []
         for base in self.index.class_bases(cls):
             if isinstance(base, External):
                 methods.update(_GENERIC_VIEWS.get(base.last, ()))
                 lists = lists or (base.last.startswith("List") and base.last.endswith("APIView"))
+                library.append(base.dotted)
+        if not methods:
+            self.api.warnings.append(
+                f"{self._where(module)}:{pattern.lineno}: {cls.node.name} defines no HTTP method handler "
+                f"and its library bases ({', '.join(library) or 'none'}) are not known; "
+                f"its route /{path.lstrip('/')} is left out"
+            )
         for method in sorted(methods, key=_METHODS.index):
             body = {"$ref": serializer} if serializer and method in ("post", "put", "patch") else None
             response = _generic_response(method, serializer, cls, self.index)

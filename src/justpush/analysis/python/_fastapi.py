@@ -13,6 +13,7 @@ from ._auth import schemes_from_checks
 from ._base import FrameworkExtractor
 from ._guard import guarded
 from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, str_list
+from ._resolve import LoopEnv
 from ._schema import SchemaBuilder, field_constraints, unresolved
 
 _METHODS: dict[str, HttpMethod] = {
@@ -109,8 +110,10 @@ def _list_items(expr: ast.expr | None) -> list[ast.expr]:
 class FastApiExtractor(FrameworkExtractor):
     framework = "fastapi"
 
-    def __init__(self, index: PythonIndex, api: ExtractedApi, app_dir: str) -> None:
-        super().__init__(index, api, app_dir)
+    def __init__(
+        self, index: PythonIndex, api: ExtractedApi, app_dir: str, entrypoint: str | None = None
+    ) -> None:
+        super().__init__(index, api, app_dir, entrypoint)
         self.schemas = SchemaBuilder(index, api.schemas)
         self.routers: dict[int, _Router] = {}
         self._implicit: _Router | None = None
@@ -126,6 +129,7 @@ class FastApiExtractor(FrameworkExtractor):
             or apps
             or [r for r in self.routers.values() if not r.included]
         )
+        roots = self._served(roots)
         for root in roots:
             # root_path tells a proxy's prefix; a mounted app gets its root_path from the mount instead.
             if root.root_path and {"url": root.root_path} not in self.api.servers:
@@ -140,6 +144,21 @@ class FastApiExtractor(FrameworkExtractor):
                         f"{where}: router {router.symbol.name} is not included in any app; "
                         f"its {len(router.routes)} route(s) are left out"
                     )
+
+    def _served(self, roots: list[_Router]) -> list[_Router]:
+        """Of several separate apps, the one the project starts (its entry module's) when one is; the
+        others (a side service with its own Dockerfile) are warned about with their routes left out."""
+        entry = [r for r in roots if r.is_app and r.symbol.module.path == self.entrypoint]
+        if not entry or len(entry) == len(roots):
+            return roots
+        for other in roots:
+            if other not in entry and (other.routes or other.children):
+                line = getattr(other.symbol.node, "lineno", None)
+                self.api.warnings.append(
+                    f"{self._where(other.symbol.module)}:{line or '?'}: app {other.symbol.name} is not the "
+                    f"one {self.entrypoint} starts, nor mounted in it; its routes are left out"
+                )
+        return entry
 
     # ---- discovery ------------------------------------------------------------------------------
     def _collect_routers(self) -> None:
@@ -167,12 +186,12 @@ class FastApiExtractor(FrameworkExtractor):
                     router.root_path = self.resolver.string(module, kwarg(node, "root_path"))
 
     def _path_part(
-        self, module: Module, expr: ast.expr | None, line: int, what: str
+        self, module: Module, expr: ast.expr | None, line: int, what: str, env: LoopEnv | None = None
     ) -> tuple[str, str | None]:
         """A prefix/path expression's value, or "" and the reason (also warned) when it is not knowable."""
         if expr is None:
             return "", None
-        value = self.resolver.string(module, expr)
+        value = self.resolver.string(module, expr, env)
         if value is not None:
             return value, None
         reason = f"{what} {ast.unparse(expr)!r} is not known statically"
@@ -270,11 +289,6 @@ class FastApiExtractor(FrameworkExtractor):
                     "mount",
                 ):
                     continue
-                parent = self._router_of(module, call.func.value) or self._implicit_app(
-                    module, call.func.value
-                )
-                if parent is None:
-                    continue
                 if call.func.attr == "include_router":
                     child_expr = call.args[0] if call.args else kwarg(call, "router")
                     prefix_expr = kwarg(call, "prefix")
@@ -284,9 +298,23 @@ class FastApiExtractor(FrameworkExtractor):
                 if child_expr is None:
                     continue
                 # for router in [users.router, items.router]: app.include_router(router)
-                for env in self.resolver.loop_envs(module, call):
-                    child = self._router_of(*self.resolver.bound(module, child_expr, env))
-                    if child is None:
+                for env in self.resolver.binding_envs(module, call):
+                    # def configure_routes(app): app.include_router(...) called with the real app.
+                    parent = self._router_of(
+                        *self.resolver.bound(module, call.func.value, env)
+                    ) or self._implicit_app(module, call.func.value)
+                    child_module, bound_child = self.resolver.bound(module, child_expr, env)
+                    child = self._router_of(child_module, bound_child)
+                    if parent is not None and child is None and call.func.attr == "include_router":
+                        # A router a library builds (fastapi_users.get_auth_router(...)): never silent.
+                        warning = (
+                            f"{self._where(module)}:{call.lineno}: included router "
+                            f"{ast.unparse(bound_child)!r} is not defined in the project; its routes are "
+                            "left out"
+                        )
+                        if warning not in self.api.warnings:
+                            self.api.warnings.append(warning)
+                    if parent is None or child is None:
                         continue
                     child.included = True
                     prefix_module, bound_prefix = (
@@ -295,7 +323,12 @@ class FastApiExtractor(FrameworkExtractor):
                         else (module, None)
                     )
                     prefix, reason = self._path_part(
-                        prefix_module, bound_prefix, call.lineno, "include prefix"
+                        prefix_module,
+                        bound_prefix,
+                        call.lineno,
+                        "include prefix",
+                        # f"/{version}": names inside the expression are bound where it was written.
+                        env if bound_prefix is prefix_expr else None,
                     )
                     parent.children.append(
                         _Include(

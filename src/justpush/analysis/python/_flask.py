@@ -30,7 +30,12 @@ from ._index import (
     literal,
     str_list,
 )
+from ._resolve import LoopEnv
 
+# Calls on an app, blueprint or Api that add routes, prefixes or guards.
+_APP_CALLS = frozenset(
+    {"register_blueprint", "add_namespace", "init_app", "add_resource", "add_url_rule", "before_request"}
+)
 _VERBS: dict[str, HttpMethod] = {
     "get": "get",
     "post": "post",
@@ -104,8 +109,10 @@ def flask_path(rule: str) -> tuple[str, list[Parameter]]:
 class FlaskExtractor(FrameworkExtractor):
     framework = "flask"
 
-    def __init__(self, index: PythonIndex, api: ExtractedApi, app_dir: str) -> None:
-        super().__init__(index, api, app_dir)
+    def __init__(
+        self, index: PythonIndex, api: ExtractedApi, app_dir: str, entrypoint: str | None = None
+    ) -> None:
+        super().__init__(index, api, app_dir, entrypoint)
         self.arguments = FlaskArguments(index)
         self.apps: dict[int, _App] = {}
         # Stands for an app the code only receives as a parameter (def init_app(app): app.register_...).
@@ -149,6 +156,21 @@ class FlaskExtractor(FrameworkExtractor):
                     prefix=self._own_prefix(module, node, kind),
                     kind=kind,
                 )
+            # An Api used without a name: Api(USER_BLUEPRINT).add_resource(UserResource, "/user").
+            for method_call in module.calls:
+                func = method_call.func
+                receiver = func.value if isinstance(func, ast.Attribute) else None
+                if (
+                    isinstance(receiver, ast.Call)
+                    and id(receiver) not in self.apps
+                    and self._kind(module, receiver) == "api"
+                ):
+                    self.apps[id(receiver)] = _App(
+                        symbol=Symbol(module, ast.unparse(receiver), receiver),
+                        is_app=False,
+                        prefix=self._own_prefix(module, receiver, "api"),
+                        kind="api",
+                    )
         # Api(app) / Api(blueprint): the Api's routes are served under what it wraps.
         for app in list(self.apps.values()):
             call = app.symbol.node
@@ -181,13 +203,21 @@ class FlaskExtractor(FrameworkExtractor):
         prefix = self._path(module, expr, call.lineno)
         return "" if prefix is None else prefix
 
-    def _path(self, module: Module, expr: ast.expr | None, line: int, *, rule: bool = False) -> str | None:
+    def _path(
+        self,
+        module: Module,
+        expr: ast.expr | None,
+        line: int,
+        *,
+        rule: bool = False,
+        env: LoopEnv | None = None,
+    ) -> str | None:
         """A rule or prefix's value (None: not given). One the code computes at run time is warned about
         and stands as an ``_Unresolved`` part: a rule "/{unresolved}", a prefix "" (routes listed without it).
         """
         if expr is None or (isinstance(expr, ast.Constant) and expr.value is None):
             return None
-        value = self.resolver.string(module, expr)
+        value = self.resolver.string(module, expr, env)
         if value is None:
             reason = f"{'route rule' if rule else 'prefix'} {ast.unparse(expr)!r} is not known statically"
             shown = (
@@ -215,7 +245,7 @@ class FlaskExtractor(FrameworkExtractor):
 
     def _app_of(self, module: Module, expr: ast.expr, depth: int = 0) -> _App | None:
         if isinstance(expr, ast.Call):
-            return self._factory_result(module, expr, depth)
+            return self.apps.get(id(expr)) or self._factory_result(module, expr, depth)
         resolved = self.index.resolve_expr(module, expr)
         if not isinstance(resolved, Symbol):
             return None
@@ -318,38 +348,60 @@ class FlaskExtractor(FrameworkExtractor):
     def _collect_calls(self) -> None:
         for module in self.index.app_modules:
             for call in module.calls:
-                if not isinstance(call.func, ast.Attribute):
+                if not isinstance(call.func, ast.Attribute) or call.func.attr not in _APP_CALLS:
                     continue
-                attr = call.func.attr
-                owner = self._app_of(module, call.func.value)
-                if owner is None:
-                    if attr == "register_blueprint":
+                # The app/blueprint/Api the call is made on, per call path when it is a function's
+                # parameter: register_routes(api) called from create_app binds api to its Api(app).
+                owned: list[tuple[LoopEnv, _App]] = []
+                registers = call.func.attr in ("register_blueprint", "add_namespace")
+                direct = None if registers else self._app_of(module, call.func.value)
+                # Call paths only matter for a registration (its child and prefix) or an unknown owner.
+                for env in [{}] if direct is not None else self.resolver.binding_envs(module, call):
+                    owner = self._app_of(*self.resolver.bound(module, call.func.value, env))
+                    if owner is None and call.func.attr == "register_blueprint":
                         owner = self._implicit_app(module, call.func.value)
-                    if owner is None:
-                        continue
-                if attr in ("register_blueprint", "add_namespace") and call.args:
-                    # for bp, prefix in [(users, "/u"), ...]: app.register_blueprint(bp, url_prefix=prefix)
-                    for env in self.resolver.loop_envs(module, call):
-                        child = self._app_of(*self.resolver.bound(module, call.args[0], env))
-                        if child is None:
-                            continue
-                        prefix_expr = kwarg(call, "url_prefix" if attr == "register_blueprint" else "path")
-                        prefix = None
-                        if prefix_expr is not None:
-                            prefix = self._path(*self.resolver.bound(module, prefix_expr, env), call.lineno)
-                        self._attach(module, call.func.value, child, prefix)
-                elif attr == "init_app" and owner.kind == "api" and call.args:
-                    self._attach(module, call.args[0], owner)
-                elif attr == "add_resource" and len(call.args) > 1:
-                    self._add_resource(module, owner, call)
-                elif call.func.attr == "add_url_rule":
-                    self._add_url_rule(module, owner, call)
-                elif call.func.attr == "before_request" and call.args:
-                    guard = self.index.resolve_expr(module, call.args[0])
-                    if isinstance(guard, Symbol) and isinstance(
-                        guard.node, ast.FunctionDef | ast.AsyncFunctionDef
-                    ):
-                        owner.guards.append((guard.node, guard.module))
+                    if owner is not None:
+                        owned.append((env, owner))
+                if registers:
+                    for env, owner in owned:
+                        self._register(module, call, env, owner)
+                    continue
+                for owner in {id(o): o for _, o in owned}.values():
+                    self._owned_call(module, call, owner)
+
+    def _register(self, module: Module, call: ast.Call, env: LoopEnv, owner: _App) -> None:
+        """``app.register_blueprint(bp, url_prefix=...)`` / ``api.add_namespace(ns, path=...)``."""
+        if not call.args:
+            return
+        # for bp, prefix in [(users, "/u"), ...]: app.register_blueprint(bp, url_prefix=prefix)
+        child = self._app_of(*self.resolver.bound(module, call.args[0], env))
+        if child is None or child is owner:
+            return
+        assert isinstance(call.func, ast.Attribute)
+        prefix_expr = kwarg(call, "url_prefix" if call.func.attr == "register_blueprint" else "path")
+        prefix = None
+        if prefix_expr is not None:
+            prefix_module, bound_prefix = self.resolver.bound(module, prefix_expr, env)
+            # f"/{root}/{BASE}": names inside the expression are bound where it was written.
+            prefix = self._path(
+                prefix_module, bound_prefix, call.lineno, env=env if bound_prefix is prefix_expr else None
+            )
+        child.registered = True
+        owner.children.append((child, prefix))
+
+    def _owned_call(self, module: Module, call: ast.Call, owner: _App) -> None:
+        assert isinstance(call.func, ast.Attribute)
+        attr = call.func.attr
+        if attr == "init_app" and owner.kind == "api" and call.args:
+            self._attach(module, call.args[0], owner)
+        elif attr == "add_resource" and len(call.args) > 1:
+            self._add_resource(module, owner, call)
+        elif attr == "add_url_rule":
+            self._add_url_rule(module, owner, call)
+        elif attr == "before_request" and call.args:
+            guard = self.index.resolve_expr(module, call.args[0])
+            if isinstance(guard, Symbol) and isinstance(guard.node, ast.FunctionDef | ast.AsyncFunctionDef):
+                owner.guards.append((guard.node, guard.module))
 
     def _add_resource(self, module: Module, owner: _App, call: ast.Call) -> None:
         """Flask-RESTful / RESTX ``api.add_resource(Resource, "/a", "/b")``."""

@@ -40,6 +40,9 @@ _MAX_FACTORY_DEPTH = 4
 class FlaskArguments:
     def __init__(self, index: PythonIndex) -> None:
         self.index = index
+        # Per module (by id): add_argument calls by parser, and `parser = base.copy()` by name.
+        self._arguments_by_module: dict[int, dict[str, list[ast.Call]]] = {}
+        self._copies_by_module: dict[int, dict[str, ast.expr]] = {}
 
     def query_params(
         self, module: Module, function: ast.FunctionDef | ast.AsyncFunctionDef, method: str
@@ -65,18 +68,14 @@ class FlaskArguments:
         }
         if not parsers:
             return
-        # The parser is filled where it is built (module level, __init__, the view itself): the same module.
-        for call in ast.walk(module.tree):
-            if not (
-                isinstance(call, ast.Call)
-                and isinstance(call.func, ast.Attribute)
-                and call.func.attr == "add_argument"
-                and call.args
-                and ast.unparse(call.func.value) in parsers
-            ):
-                continue
-            name = const_str(call.args[0])
-            if name is None or not _reads_query(kwarg(call, "location"), method):
+        # The parser is filled where it is built (module level, __init__, the view itself): the same module;
+        # one made by `parser = shared_parser.copy()` also has the arguments of the parser it copies.
+        calls = [call for name in sorted(parsers) for call in self._add_arguments(module).get(name, [])]
+        for name in sorted(parsers):
+            calls.extend(self._copied_arguments(module, name, 0))
+        for call in calls:
+            param_name = const_str(call.args[0])
+            if param_name is None or not _reads_query(kwarg(call, "location"), method):
                 continue
             kind = kwarg(call, "type")
             field_type = {"int": "integer", "float": "number", "bool": "boolean"}.get(
@@ -85,7 +84,52 @@ class FlaskArguments:
             schema: dict[str, object] = {"type": field_type}
             if const_str(kwarg(call, "action")) == "append":
                 schema = {"type": "array", "items": schema}
-            yield Parameter(name, "query", schema, literal(kwarg(call, "required")) is True)
+            yield Parameter(param_name, "query", schema, literal(kwarg(call, "required")) is True)
+
+    def _add_arguments(self, module: Module) -> dict[str, list[ast.Call]]:
+        """``<parser>.add_argument("name", ...)`` calls of a module, by the parser expression's text."""
+        found = self._arguments_by_module.get(id(module))
+        if found is None:
+            found = {}
+            for call in ast.walk(module.tree):
+                if (
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Attribute)
+                    and call.func.attr == "add_argument"
+                    and call.args
+                ):
+                    found.setdefault(ast.unparse(call.func.value), []).append(call)
+            self._arguments_by_module[id(module)] = found
+        return found
+
+    def _copied_arguments(self, module: Module, name: str, depth: int) -> list[ast.Call]:
+        """The add_argument calls of the parser that ``name = base.copy()`` copies, wherever it is defined."""
+        base_expr = self._copies(module).get(name)
+        if base_expr is None or depth >= _MAX_FACTORY_DEPTH:
+            return []
+        base = self.index.resolve_expr(module, base_expr)
+        if not isinstance(base, Symbol):
+            return []
+        own = self._add_arguments(base.module).get(base.name, [])
+        return own + self._copied_arguments(base.module, base.name, depth + 1)
+
+    def _copies(self, module: Module) -> dict[str, ast.expr]:
+        """``parser = base.copy()`` assignments of a module (the first per name): name -> base."""
+        found = self._copies_by_module.get(id(module))
+        if found is None:
+            found = {}
+            for node in ast.walk(module.tree):
+                if (
+                    isinstance(node, ast.Assign)
+                    and isinstance(node.value, ast.Call)
+                    and isinstance(node.value.func, ast.Attribute)
+                    and node.value.func.attr == "copy"
+                ):
+                    for target in node.targets:
+                        if isinstance(target, ast.Name):
+                            found.setdefault(target.id, node.value.func.value)
+            self._copies_by_module[id(module)] = found
+        return found
 
     def _from_decorator(
         self,

@@ -12,13 +12,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .._env import make_env_var, merge_env_vars
-from .._files import evidence_path
+from .._files import evidence_path, read_source
 from .._model import EnvVar, Evidence, ExtractedApi, ProjectProfile
 from .._scope import once_per_analysis
 from ._base import FrameworkExtractor
 from ._environ import environ_vars
 from ._index import External, Module, PythonIndex, Symbol, build_index, const_str, kwarg, literal, simple_name
-from ._resolve import env_prefix
+from ._resolve import env_prefix, settings_option
 from ._starlette_config import starlette_config_vars
 
 _ENV_FUNCS = ("getenv", "get")
@@ -30,10 +30,13 @@ class PythonApp:
     """Where the WSGI/ASGI application object lives, for the start command."""
 
     framework: str
-    # Dotted module relative to the app directory ("app.main") and the attribute ("app" / "create_app()").
+    # Dotted module as imported from ``directory`` ("app.main") and the attribute ("app" / "create_app()").
     module: str
     attribute: str
     evidence: Evidence
+    # The folder (relative to the app directory) the server runs from: a Django project whose manage.py
+    # sits in a subfolder imports its modules from there ("project.settings", not "src.project.settings").
+    directory: str = "."
 
 
 def load_index(root: Path) -> tuple[PythonIndex, list[str]]:
@@ -56,7 +59,7 @@ def extract(root: Path, profile: ProjectProfile) -> ExtractedApi:
     framework = profile.framework or _framework_from_code(index)
     extractor = _extractor(framework)
     if extractor is not None:
-        extractor(index, api, profile.app_dir).run()
+        extractor(index, api, profile.app_dir, profile.entrypoint).run()
     else:
         api.warnings.append(f"python: no supported web framework found ({framework or 'none'}); no routes")
     return api
@@ -115,6 +118,19 @@ def scan_env(root: Path, profile: ProjectProfile) -> list[EnvVar]:
 def find_port(root: Path, profile: ProjectProfile) -> tuple[int, Evidence] | None:
     index, _ = load_index(root)
     candidates: list[tuple[int, int, Evidence]] = []
+    # gunicorn's config file binds the server that runs the app (the dev server's port comes after).
+    configs = _gunicorn_configs(root)
+    for module in index.app_modules:
+        if module.path in configs:
+            bind = module.defs.get("bind")
+            value = literal(bind)
+            binds = value if isinstance(value, list) else [value]
+            ports = [int(m.group(1)) for b in binds if isinstance(b, str) and (m := _BIND_PORT.search(b))]
+            if ports:
+                where = evidence_path(profile.app_dir, module.path)
+                candidates.append(
+                    (-1, ports[0], Evidence(where, getattr(bind, "lineno", None), "gunicorn bind"))
+                )
     for module in index.app_modules:
         where = evidence_path(profile.app_dir, module.path)
         for call in module.calls:
@@ -166,7 +182,7 @@ def find_app(root: Path, framework: str | None, app_dir: str) -> PythonApp | Non
                         candidates.append(
                             (
                                 module.name.count("."),
-                                PythonApp("flask", module.name, f"{function.name}()", evidence),
+                                _python_app(index, "flask", module.name, f"{function.name}()", evidence),
                             )
                         )
     if not candidates:
@@ -208,16 +224,69 @@ def _app_from_def(
     if len(target.dotted.split(".")) == 1 and target.last not in module.imports:
         return None
     evidence = Evidence(evidence_path(app_dir, module.path), node.lineno, f"{name} = {target.last}(...)")
-    return PythonApp(_APP_CLASSES[target.last], module.name, name, evidence)
+    return _python_app(index, _APP_CLASSES[target.last], module.name, name, evidence)
+
+
+def _python_app(
+    index: PythonIndex, framework: str, dotted: str, attribute: str, evidence: Evidence
+) -> PythonApp:
+    """The app at ``dotted:attribute``; leading folders that are no package (src/ holding the package
+    khoj/, whose modules import each other as khoj.x) are where the package is imported from."""
+    parts = dotted.split(".")
+    skip = 0
+    while skip < len(parts) - 1 and not index.is_package(".".join(parts[: skip + 1])):
+        skip += 1
+    if 0 < skip < len(parts) - 1 or (skip and _imports_flat(index, dotted, ".".join(parts[:skip]))):
+        return PythonApp(framework, ".".join(parts[skip:]), attribute, evidence, "/".join(parts[:skip]))
+    return PythonApp(framework, dotted, attribute, evidence)
+
+
+def _imports_flat(index: PythonIndex, dotted: str, folder: str) -> bool:
+    """Whether the module imports its neighbours by bare name (src/server.py: ``import config`` for
+    src/config.py), so it runs with its folder on the import path."""
+    module = index.module(dotted)
+    if module is None:
+        return False
+    sources = {
+        source.split(".")[0] for source, _ in [*module.imports.values(), *module.local_imports.values()]
+    }
+    return any(
+        index.module(f"{folder}.{name}") is not None and not index.is_package(name) for name in sources
+    )
 
 
 def _returns_class(
-    index: PythonIndex, module: Module, function: ast.FunctionDef | ast.AsyncFunctionDef, cls: str
+    index: PythonIndex,
+    module: Module,
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    cls: str,
+    depth: int = 0,
 ) -> bool:
+    """Whether the function makes a ``cls`` object, itself or through the project factory it returns
+    (``def create_app(): return factory.create_app(blueprints=BLUEPRINTS)``)."""
+    assigned = {
+        t.id: node.value
+        for node in ast.walk(function)
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
     for node in ast.walk(function):
         if isinstance(node, ast.Call):
             target = index.call_target(module, node)
             if isinstance(target, External) and target.last == cls:
+                return True
+        returned = node.value if isinstance(node, ast.Return) else None
+        if isinstance(returned, ast.Name):  # app = factory.create_app(...); ...; return app
+            returned = assigned.get(returned.id)
+        if isinstance(returned, ast.Call) and depth < 3:
+            inner = index.call_target(module, returned)
+            if (
+                isinstance(inner, Symbol)
+                and isinstance(inner.node, ast.FunctionDef | ast.AsyncFunctionDef)
+                and inner.node is not function
+                and _returns_class(index, inner.module, inner.node, cls, depth + 1)
+            ):
                 return True
     return False
 
@@ -229,17 +298,18 @@ def _django_app(index: PythonIndex, app_dir: str) -> PythonApp | None:
             target_module, attribute = wsgi.rsplit(".", 1)
             line = getattr(module.defs["WSGI_APPLICATION"], "lineno", None)
             evidence = Evidence(evidence_path(app_dir, module.path), line, "WSGI_APPLICATION")
-            return PythonApp("django", _relative_module(index, target_module), attribute, evidence)
+            found = index.module(target_module)
+            directory = "."
+            if found is not None and found.name != target_module:
+                # WSGI_APPLICATION names the module as the project imports it ("config.wsgi"); where the
+                # index knows it under a longer name ("src.config.wsgi"), the rest is the folder to run from.
+                directory = found.name.removesuffix(f".{target_module}").replace(".", "/")
+            return PythonApp("django", target_module, attribute, evidence, directory)
     for module in sorted(index.app_modules, key=lambda m: (m.name.count("."), m.name)):
         if module.name.endswith("wsgi") and "application" in module.defs:
             evidence = Evidence(evidence_path(app_dir, module.path), None, "wsgi.py defines application")
             return PythonApp("django", module.name, "application", evidence)
     return None
-
-
-def _relative_module(index: PythonIndex, dotted: str) -> str:
-    found = index.module(dotted)
-    return found.name if found is not None else dotted
 
 
 # ---- env vars -----------------------------------------------------------------------------------
@@ -300,47 +370,98 @@ def _default_text(expr: ast.expr | None) -> str | None:
 
 
 def _settings_vars(index: PythonIndex, module: Module, where: str) -> list[EnvVar]:
-    """Fields of pydantic BaseSettings classes, named with their env_prefix (upper-cased, as matched)."""
+    """Fields of pydantic BaseSettings classes, named with their env_prefix (upper-cased, as matched); with
+    an env_nested_delimiter, the fields of a nested model field too (DATABASE__HOSTNAME)."""
     found: list[EnvVar] = []
     for cls in module.classes:
         symbol = Symbol(module, cls.name, cls)
         if not any(isinstance(b, External) and b.last == "BaseSettings" for b in index.class_bases(symbol)):
             continue
-        prefix = env_prefix(cls)
-        for stmt in cls.body:
-            if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
-                continue
-            field_name = stmt.target.id
-            if field_name.startswith("_") or field_name == "model_config":
-                continue
-            env_name = (prefix + field_name).upper()
-            default_expr: ast.expr | None = stmt.value
-            required = stmt.value is None
-            if isinstance(stmt.value, ast.Call) and simple_name(stmt.value) == "Field":
-                alias = (
-                    const_str(kwarg(stmt.value, "validation_alias"))
-                    or const_str(kwarg(stmt.value, "alias"))
-                    or const_str(kwarg(stmt.value, "env"))
-                )
-                if alias:
-                    env_name = alias.upper()
-                default_expr = stmt.value.args[0] if stmt.value.args else kwarg(stmt.value, "default")
-                has_factory = kwarg(stmt.value, "default_factory") is not None
-                is_ellipsis = isinstance(default_expr, ast.Constant) and default_expr.value is Ellipsis
-                required = (default_expr is None or is_ellipsis) and not has_factory
-                if is_ellipsis:
-                    default_expr = None
-            secret = "Secret" in ast.unparse(stmt.annotation) or None
-            found.append(
-                make_env_var(
-                    env_name,
-                    _default_text(default_expr),
-                    required,
-                    Evidence(where, stmt.lineno, f"{cls.name}.{field_name} (BaseSettings)"),
-                    secret=secret,
-                )
-            )
+        delimiter = settings_option(cls, "env_nested_delimiter")
+        for field in _settings_fields(cls, env_prefix(cls)):
+            nested = _nested_model(index, module, field.annotation) if delimiter else None
+            if nested is not None:
+                # The nested model's module, as evidence: where ends with the settings module's path.
+                nested_where = where.removesuffix(module.path) + nested.module.path
+                for sub in _settings_fields(nested.node, f"{field.env_name}{delimiter}"):
+                    # Required only while neither the field nor the model gives a default.
+                    found.append(_settings_var(sub, sub.required and field.required, nested_where))
+                continue  # the whole model as one JSON variable is an alternative nobody needs
+            found.append(_settings_var(field, field.required, where))
     return found
+
+
+@dataclass(frozen=True)
+class _SettingsField:
+    cls: ast.ClassDef
+    stmt: ast.AnnAssign
+    env_name: str
+    annotation: ast.expr
+    default: ast.expr | None
+    required: bool
+
+
+def _settings_fields(cls: ast.AST, prefix: str) -> list[_SettingsField]:
+    if not isinstance(cls, ast.ClassDef):
+        return []
+    fields: list[_SettingsField] = []
+    for stmt in cls.body:
+        if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
+            continue
+        field_name = stmt.target.id
+        if field_name.startswith("_") or field_name == "model_config":
+            continue
+        env_name = (prefix + field_name).upper()
+        default_expr: ast.expr | None = stmt.value
+        required = stmt.value is None
+        if isinstance(stmt.value, ast.Call) and simple_name(stmt.value) == "Field":
+            alias = (
+                const_str(kwarg(stmt.value, "validation_alias"))
+                or const_str(kwarg(stmt.value, "alias"))
+                or const_str(kwarg(stmt.value, "env"))
+            )
+            if alias:
+                env_name = alias.upper()
+            default_expr = stmt.value.args[0] if stmt.value.args else kwarg(stmt.value, "default")
+            has_factory = kwarg(stmt.value, "default_factory") is not None
+            is_ellipsis = isinstance(default_expr, ast.Constant) and default_expr.value is Ellipsis
+            required = (default_expr is None or is_ellipsis) and not has_factory
+            if is_ellipsis:
+                default_expr = None
+        elif (
+            isinstance(stmt.value, ast.Call)
+            and simple_name(stmt.value) in _SECRET_WRAPPERS
+            and stmt.value.args
+        ):
+            default_expr = stmt.value.args[0]  # SecretStr("change-me"): the text is the default
+        fields.append(_SettingsField(cls, stmt, env_name, stmt.annotation, default_expr, required))
+    return fields
+
+
+# pydantic's wrappers of a secret value: a default written as SecretStr("...") is that text.
+_SECRET_WRAPPERS = frozenset({"SecretStr", "SecretBytes"})
+
+
+def _settings_var(field: _SettingsField, required: bool, where: str) -> EnvVar:
+    assert isinstance(field.stmt.target, ast.Name)
+    return make_env_var(
+        field.env_name,
+        _default_text(field.default),
+        required,
+        Evidence(where, field.stmt.lineno, f"{field.cls.name}.{field.stmt.target.id} (BaseSettings)"),
+        secret="Secret" in ast.unparse(field.annotation) or None,
+    )
+
+
+def _nested_model(index: PythonIndex, module: Module, annotation: ast.expr) -> Symbol | None:
+    """The project pydantic model a settings field is typed with (``database: Database``), if any."""
+    resolved = index.resolve_expr(module, annotation)
+    if not (isinstance(resolved, Symbol) and isinstance(resolved.node, ast.ClassDef)):
+        return None
+    bases = list(index.class_bases(resolved))
+    if any(isinstance(b, External) and b.last == "BaseSettings" for b in bases):
+        return None  # a settings class of its own reads its own variables
+    return resolved if any(isinstance(b, External) and b.last == "BaseModel" for b in bases) else None
 
 
 # ---- port ---------------------------------------------------------------------------------------
@@ -357,11 +478,27 @@ def _port_value(index: PythonIndex, module: Module, expr: ast.expr) -> int | Non
         var = _env_call(index, module, expr, module.path)
         if var is not None and var.default and var.default.isdigit():
             return int(var.default)
-    if isinstance(expr, ast.Name):
+    if isinstance(expr, ast.Name | ast.Attribute):  # PORT, config.PORT
         resolved = index.resolve_expr(module, expr)
         if isinstance(resolved, Symbol) and isinstance(resolved.node, ast.expr):
             return _port_value(index, resolved.module, resolved.node)
     return None
+
+
+_BIND_PORT = re.compile(r":(\d{2,5})$")
+# `gunicorn --config gunicorn-cfg.py` / `-c conf/gunicorn.py` in a Dockerfile or Procfile (shell, exec form).
+_GUNICORN_CONFIG = re.compile(r"(?:--config|-c)[\"',\s=]+([\w./-]+\.py)\b")
+
+
+def _gunicorn_configs(root: Path) -> set[str]:
+    """The gunicorn config files the project runs with: named in its Dockerfile or Procfile, and
+    gunicorn.conf.py, which gunicorn reads by default from the folder it starts in."""
+    names = {"gunicorn.conf.py"}
+    for start_file in ("Dockerfile", "Procfile"):
+        source = read_source(root, root / start_file, [])
+        if source is not None:
+            names.update(m.group(1).removeprefix("./") for m in _GUNICORN_CONFIG.finditer(source.text))
+    return names
 
 
 _PROCFILE_PORT = re.compile(r"(?:--port[= ]|-p |--bind[= ]|-b )(?:[\w.]*:)?(\d{2,5})\b")

@@ -152,6 +152,11 @@ class PythonIndex:
             return None
         return min(candidates, key=lambda m: (len(m.name), m.name))
 
+    def is_package(self, dotted: str) -> bool:
+        """Whether the project has the package ``dotted`` itself (a folder with ``__init__.py``)."""
+        found = self._by_name.get(dotted)
+        return found is not None and found.is_package
+
     def resolve_name(
         self, module: Module, name: str, _seen: frozenset[tuple[str, str]] = frozenset()
     ) -> Resolved | None:
@@ -392,6 +397,10 @@ def _read_function_body(module: Module, body: list[ast.stmt]) -> None:
                     module.local_defs.setdefault(target.id, stmt.value)
         elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.decorator_list:
             module.functions.append((stmt, None))
+        elif isinstance(stmt, ast.ClassDef) and stmt.decorator_list:
+            # @ns.route("/") on a Resource class defined inside the function building the blueprint.
+            module.classes.append(stmt)
+            module.functions.extend((item, stmt) for item in stmt.body if isinstance(item, ast.FunctionDef))
         elif isinstance(stmt, ast.If | ast.Try | ast.With):
             _read_function_body(module, _sub_bodies(stmt))
 

@@ -22,6 +22,12 @@ from .._files import read_source
 from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, simple_name
 
 _MAX_DEPTH = 24
+# How many callers up a parameter's value is followed (create_app -> register_routes -> attach_widget).
+_MAX_CALL_DEPTH = 6
+# Call paths bound per function: enough for helpers called once per router, bounded for generated code.
+_MAX_ENVS = 64
+# How far a collection's items are followed (constants, concatenations, assignments, callers' arguments).
+_MAX_ELEMENT_DEPTH = 8
 _FIELD_CALLS = frozenset({"Field", "field", "Column"})
 _PROPERTIES = frozenset({"property", "cached_property"})
 _DOTENV = ".env"
@@ -49,12 +55,27 @@ class Resolver:
         self._dotenv: tuple[dict[str, str], dict[str, str]] | None = None
         # Functions being evaluated for their return value: (their module, parameter -> argument).
         self._frames: list[tuple[Module, LoopEnv]] = []
+        # Function name -> the calls in app code that may call it (checked by resolution on use).
+        self._calls_by_name: dict[str, list[tuple[Module, ast.Call]]] | None = None
+        # Per function (by id): its parameters bound on each call path, and its own parameters.
+        self._param_envs: dict[int, list[LoopEnv]] = {}
+        self._own_params: dict[int, set[str]] = {}
 
-    def string(self, module: Module, expr: ast.expr | None) -> str | None:
-        """The string ``expr`` evaluates to, or None when it cannot be known statically."""
+    def string(self, module: Module, expr: ast.expr | None, env: LoopEnv | None = None) -> str | None:
+        """The string ``expr`` evaluates to, or None when it cannot be known statically.
+
+        ``env`` binds names in ``expr`` (a loop's or a called function's, from ``binding_envs``):
+        ``f"/{version}"`` inside ``def mount(app, router, version)``.
+        """
         if expr is None:
             return None
-        value = self._eval(module, expr, 0, frozenset())
+        if env:
+            self._frames.append((module, env))
+        try:
+            value = self._eval(module, expr, 0, frozenset())
+        finally:
+            if env:
+                self._frames.pop()
         return value if isinstance(value, str) else None
 
     def loop_envs(self, module: Module, node: ast.AST) -> list[LoopEnv]:
@@ -64,6 +85,85 @@ class Resolver:
             loops = self._read_loops(module)
             self._loops[id(module)] = loops
         return loops.get(id(node)) or [{}]
+
+    def binding_envs(self, module: Module, node: ast.AST) -> list[LoopEnv]:
+        """``loop_envs``, and where ``node`` is in a function, its parameters bound on each call path.
+
+        ``def create_app(router): app.include_router(router)`` called as ``create_app(router=api)``
+        binds ``router`` to ``api``; an argument that is the caller's own parameter is followed to what
+        the caller's callers pass (create_app -> register_routes(api) -> attach(api)). A function nobody
+        in the project calls binds nothing.
+        """
+        loops = self.loop_envs(module, node)
+        function = _enclosing_function(module, node)
+        params = self._parameter_envs(module, function, 0) if function is not None else []
+        if not params:
+            return loops
+        return [{**bound, **loop} for bound in params for loop in loops]
+
+    def _parameter_envs(
+        self, module: Module, function: ast.FunctionDef | ast.AsyncFunctionDef, depth: int
+    ) -> list[LoopEnv]:
+        cached = self._param_envs.get(id(function))
+        if cached is None:
+            self._param_envs[id(function)] = []  # a recursive call path binds nothing more
+            cached = self._param_envs[id(function)] = self._compute_parameter_envs(module, function, depth)
+        return cached
+
+    def _compute_parameter_envs(
+        self, module: Module, function: ast.FunctionDef | ast.AsyncFunctionDef, depth: int
+    ) -> list[LoopEnv]:
+        envs: list[LoopEnv] = []
+        seen: set[tuple[tuple[str, int], ...]] = set()
+        own = self._parameters(function)
+        for call_module, call in self._call_sites(module, function):
+            bound = {k: v for k, v in bind_arguments(function, module, call, call_module).items() if k in own}
+            for env in self._followed(bound, call_module, call, depth):
+                key = tuple(sorted((name, id(value)) for name, (_, value) in env.items()))
+                if key not in seen:
+                    seen.add(key)
+                    envs.append(env)
+        return envs[:_MAX_ENVS]
+
+    def _followed(self, bound: LoopEnv, call_module: Module, call: ast.Call, depth: int) -> list[LoopEnv]:
+        """``bound`` with arguments that are the calling function's parameters replaced by their values on
+        each path that calls it; a caller nobody calls keeps its parameter names (unknown values)."""
+        caller = _enclosing_function(call_module, call)
+        if caller is None or depth >= _MAX_CALL_DEPTH:
+            return [bound]
+        passed = {id(a) for a in [*call.args, *(k.value for k in call.keywords)]}
+        own = self._parameters(caller)
+        relay = {
+            name: value.id
+            for name, (_, value) in bound.items()
+            if id(value) in passed and isinstance(value, ast.Name) and value.id in own
+        }
+        outer = self._parameter_envs(call_module, caller, depth + 1) if relay else []
+        if not outer:
+            return [bound]
+        return [
+            {**bound, **{name: env[param] for name, param in relay.items() if param in env}} for env in outer
+        ]
+
+    def _call_sites(
+        self, module: Module, function: ast.FunctionDef | ast.AsyncFunctionDef
+    ) -> list[tuple[Module, ast.Call]]:
+        if self._calls_by_name is None:
+            self._calls_by_name = {}
+            for candidate in self.index.app_modules:
+                for call in _module_calls(candidate):
+                    name = simple_name(call.func)
+                    imported = candidate.imports.get(name) or candidate.local_imports.get(name)
+                    if imported is not None and imported[1] is not None:
+                        name = imported[1]  # from .setup import create_application as build
+                    if name:
+                        self._calls_by_name.setdefault(name, []).append((candidate, call))
+        found: list[tuple[Module, ast.Call]] = []
+        for call_module, call in self._calls_by_name.get(function.name, []):
+            target = self.index.call_target(call_module, call)
+            if isinstance(target, Symbol) and target.node is function and target.module is module:
+                found.append((call_module, call))
+        return found
 
     def bound(self, module: Module, expr: ast.expr, env: LoopEnv) -> tuple[Module, ast.expr]:
         """``expr`` with a loop variable replaced by the element ``env`` binds it to."""
@@ -85,14 +185,81 @@ class Resolver:
                     found[id(node)] = envs
         return found
 
-    def _elements(self, module: Module, expr: ast.expr, depth: int = 0) -> list[tuple[Module, ast.expr]]:
+    def _elements(
+        self, module: Module, expr: ast.expr, depth: int = 0, previous: str | None = None
+    ) -> list[tuple[Module, ast.expr]]:
+        """The items of a collection expression: a literal, ``a + b``, a module constant, or a name a
+        function assigns (all its assignments) or receives (what its callers pass). ``previous`` is the
+        name being assigned: inside ``blueprints = blueprints + EXTRA`` it stands for the parameter."""
+        if depth >= _MAX_ELEMENT_DEPTH:
+            return []
         if isinstance(expr, ast.List | ast.Tuple | ast.Set):
             return [(module, e) for e in expr.elts if not isinstance(e, ast.Starred)]
-        if isinstance(expr, ast.Name | ast.Attribute) and depth < 4:
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+            return self._elements(module, expr.left, depth + 1, previous) + self._elements(
+                module, expr.right, depth + 1, previous
+            )
+        namespace = self._namespace_values(module, expr)
+        if namespace is not None:
+            return namespace
+        function = _enclosing_function(module, expr) if isinstance(expr, ast.Name) else None
+        if isinstance(expr, ast.Name) and function is not None:
+            values = _local_values(function, expr.id) if expr.id != previous else []
+            if values:
+                return [e for v in values for e in self._elements(module, v, depth + 1, expr.id)]
+            if any(a.arg == expr.id for a in [*function.args.posonlyargs, *function.args.args]) or any(
+                a.arg == expr.id for a in function.args.kwonlyargs
+            ):
+                return [
+                    e
+                    for m, v in self._arguments(module, function, expr.id)
+                    for e in self._elements(m, v, depth + 1)
+                ]
+        if isinstance(expr, ast.Name | ast.Attribute):
             resolved = self.index.resolve_expr(module, expr)
             if isinstance(resolved, Symbol) and isinstance(resolved.node, ast.List | ast.Tuple | ast.Set):
                 return self._elements(resolved.module, resolved.node, depth + 1)
         return []
+
+    def _parameters(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+        found = self._own_params.get(id(function))
+        if found is None:
+            found = self._own_params[id(function)] = _parameters(function)
+        return found
+
+    def _namespace_values(self, module: Module, expr: ast.expr) -> list[tuple[Module, ast.expr]] | None:
+        """``vars(routes).values()`` / ``routes.__dict__.values()`` of a project module: every name it defines
+        or imports at the top (the loop filters them, e.g. with isinstance(x, Blueprint))."""
+        if not (
+            isinstance(expr, ast.Call)
+            and isinstance(expr.func, ast.Attribute)
+            and expr.func.attr == "values"
+            and not expr.args
+        ):
+            return None
+        holder = expr.func.value
+        if isinstance(holder, ast.Call) and simple_name(holder) == "vars" and len(holder.args) == 1:
+            target: ast.expr = holder.args[0]
+        elif isinstance(holder, ast.Attribute) and holder.attr == "__dict__":
+            target = holder.value
+        else:
+            return None
+        found = self.index.resolve_expr(module, target)
+        if not isinstance(found, Module):
+            return None
+        names = [*found.defs, *(n for n in found.imports if n not in found.defs)]
+        return [(found, ast.Name(id=name, ctx=ast.Load())) for name in names]
+
+    def _arguments(
+        self, module: Module, function: ast.FunctionDef | ast.AsyncFunctionDef, name: str
+    ) -> list[tuple[Module, ast.expr]]:
+        """What the function's callers pass for parameter ``name`` (or its default)."""
+        found: list[tuple[Module, ast.expr]] = []
+        for call_module, call in self._call_sites(module, function):
+            argument = bind_arguments(function, module, call, call_module).get(name)
+            if argument is not None:
+                found.append(argument)
+        return found
 
     # ---- evaluation -------------------------------------------------------------------------------
     def _eval(self, module: Module, expr: ast.expr, depth: int, seen: frozenset[int]) -> Value:
@@ -377,6 +544,58 @@ def bind_arguments(
     return bound
 
 
+def _enclosing_function(module: Module, node: ast.AST) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The innermost plain function (not a method: its callers are not resolvable) holding ``node``."""
+    line = getattr(node, "lineno", None)
+    if line is None:
+        return None
+    best: ast.FunctionDef | ast.AsyncFunctionDef | None = None
+    for function, cls in module.functions:
+        end = function.end_lineno or function.lineno
+        if cls is None and function.lineno <= line <= end and (best is None or function.lineno > best.lineno):
+            best = function
+    return best
+
+
+def _parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """The parameters the body does not assign again (``api = Api(bp)`` makes ``api`` a local)."""
+    args = function.args
+    names = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign):
+            names -= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
+def _local_values(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> list[ast.expr]:
+    """Every value the function's own body assigns to ``name`` (``=``, ``+=``), nested functions aside."""
+    values: list[ast.expr] = []
+    todo: list[ast.AST] = list(function.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+            targets = [node.target]
+        value = getattr(node, "value", None)
+        if isinstance(value, ast.expr) and any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            values.append(value)
+        todo.extend(ast.iter_child_nodes(node))
+    return values
+
+
+def _module_calls(module: Module) -> list[ast.Call]:
+    """Every call of a walked module; of an unwalked one, the calls assigned at top level or in functions
+    (``app = create_app(router=api)``)."""
+    if module.calls:
+        return module.calls
+    values = [v for history in module.history.values() for v in history] + list(module.local_defs.values())
+    return [v for v in values if isinstance(v, ast.Call)]
+
+
 def _bind_target(target: ast.expr) -> Callable[[tuple[Module, ast.expr]], LoopEnv]:
     def bind(element: tuple[Module, ast.expr]) -> LoopEnv:
         module, value = element
@@ -440,20 +659,26 @@ def _is_environ_get(index: PythonIndex, module: Module, func: ast.expr) -> bool:
 
 def env_prefix(cls: ast.ClassDef) -> str:
     """The env_prefix of a pydantic settings class (model_config or class Config), "" if none."""
+    return settings_option(cls, "env_prefix") or ""
+
+
+def settings_option(cls: ast.ClassDef, option: str) -> str | None:
+    """A string option of a pydantic settings class (``model_config = SettingsConfigDict(...)``, a dict, or
+    ``class Config``), None if not set."""
     for stmt in cls.body:
         if isinstance(stmt, ast.Assign) and any(
             isinstance(t, ast.Name) and t.id == "model_config" for t in stmt.targets
         ):
             if isinstance(stmt.value, ast.Call):
-                return const_str(kwarg(stmt.value, "env_prefix")) or ""
+                return const_str(kwarg(stmt.value, option))
             if isinstance(stmt.value, ast.Dict):
                 for key, value in zip(stmt.value.keys, stmt.value.values, strict=True):
-                    if const_str(key) == "env_prefix":
-                        return const_str(value) or ""
+                    if const_str(key) == option:
+                        return const_str(value)
         if isinstance(stmt, ast.ClassDef) and stmt.name == "Config":
             for inner in stmt.body:
                 if isinstance(inner, ast.Assign) and any(
-                    isinstance(t, ast.Name) and t.id == "env_prefix" for t in inner.targets
+                    isinstance(t, ast.Name) and t.id == option for t in inner.targets
                 ):
-                    return const_str(inner.value) or ""
-    return ""
+                    return const_str(inner.value)
+    return None
