@@ -393,6 +393,8 @@ def _settings_vars(index: PythonIndex, module: Module, where: str) -> list[EnvVa
 
 @dataclass(frozen=True)
 class _SettingsField:
+    """One field of a settings class, with the variable it reads (nested models prefixed)."""
+
     cls: ast.ClassDef
     stmt: ast.AnnAssign
     env_name: str
