@@ -40,7 +40,7 @@ def env_reads(index: GoIndex, resolver: Resolver) -> list[EnvVar]:
             if var_name is None:
                 continue
             default = _go_default(node)
-            required = default is None and name == "Getenv"
+            required = default is None and name == "Getenv" and not _only_tested(node)
             found.append(env_var(var_name, default, evidence(path, node), required=required))
         elif not operand and name in resolver.env_helpers:
             name_i, default_i = resolver.env_helpers[name]
@@ -55,6 +55,27 @@ def env_reads(index: GoIndex, resolver: Resolver) -> list[EnvVar]:
                     default = text(default_node)
             found.append(env_var(var_name, default, evidence(path, node)))
     return found
+
+
+def _only_tested(call: Node) -> bool:
+    """A read the code compares with a string literal, so an unset variable is a case it handles:
+    `if os.Getenv("X") == "true"`, `if v := os.Getenv("X"); v != "" {…}` (not `key != os.Getenv("X")`)."""
+    parent = call.parent
+    if parent is not None and parent.type == "binary_expression":
+        other = field_(parent, "right") if field_(parent, "left") == call else field_(parent, "left")
+        return text(field_(parent, "operator")) in ("==", "!=") and go_string(other) is not None
+    holder = parent.parent if parent is not None else None
+    scope = holder.parent if holder is not None else None
+    if (
+        holder is None
+        or holder.type != "short_var_declaration"
+        or scope is None
+        or scope.type != "if_statement"
+    ):
+        return False
+    names = [text(n) for n in named_children(field_(holder, "left"))]
+    condition = text(field_(scope, "condition")).replace(" ", "")
+    return bool(names) and condition in (f'{names[0]}!=""', f'{names[0]}==""', f"len({names[0]})>0")
 
 
 def _go_default(call: Node) -> str | None:

@@ -48,8 +48,11 @@ _STATUS = {
 }
 _BIND = {"BindJSON", "ShouldBindJSON", "Bind", "ShouldBind", "BodyParser", "MustBindWith", "ShouldBindWith"}
 # Binders filling a struct from the query string, and the struct tag naming each parameter; echo's
-# Bind also fills fields tagged `query:"..."` from the query string.
-_BIND_QUERY = {"ShouldBindQuery": "form", "BindQuery": "form", "QueryParser": "query", "Bind": "query"}
+# Bind also fills fields tagged `query:"..."` from the query string (gin's Bind of a POST reads the body).
+_BIND_QUERY = {"ShouldBindQuery": "form", "BindQuery": "form", "QueryParser": "query"}
+_ECHO_BIND_QUERY = {**_BIND_QUERY, "Bind": "query"}
+# Kinds of a framework context variable: echo's is told apart for its Bind.
+_CTX_KINDS = ("ctx", "echo")
 # Methods of a framework context that read one query parameter: gin, echo and fiber spellings.
 _CTX_QUERY = frozenset(
     {
@@ -74,16 +77,20 @@ _FILES = re.compile(
     # fiber's static / filesystem middleware, echo's middleware.Static, gin-contrib/static.
     r"|\b(?:static|filesystem)\.(?:New|Serve)\(|\bmiddleware\.Static(?:WithConfig)?\("
 )
-_DOCS = re.compile(r"swagger", re.IGNORECASE)
-# A handler upgrading the connection to a websocket is not an HTTP operation either.
-_WEBSOCKET = re.compile(r"\.Upgrade\(\s*\w+\s*,|\bwebsocket\.(?:Accept|Handler|Server)\b")
+# swag's generated docs live in a package named docs (`docs.Serve`, `docs.UI`), like redoc's pages.
+_DOCS = re.compile(r"swagger|redoc|^docs\.", re.IGNORECASE)
+# A handler upgrading the connection to a websocket is not an HTTP operation either
+# (`upgrader.Upgrade(w, r, nil)`, gin's `upgrader.Upgrade(c.Writer, c.Request, nil)`).
+_WEBSOCKET = re.compile(r"\.Upgrade\(\s*[\w.]+\s*,|\bwebsocket\.(?:Accept|Handler|Server)\b")
 
-Kinds = dict[str, str]  # variable -> "ctx" | "request" | "query"
+Kinds = dict[str, str]  # variable -> "ctx" | "echo" | "request" | "query"
 
 
 def _kind_of_type(type_node: Node | None) -> str | None:
     raw = text(type_node)
-    if raw.endswith(("gin.Context", "echo.Context", "fiber.Ctx")):
+    if raw.endswith("echo.Context"):
+        return "echo"
+    if raw.endswith(("gin.Context", "fiber.Ctx")):
         return "ctx"
     if raw.endswith("http.Request"):
         return "request"
@@ -253,17 +260,21 @@ class Handlers:
             first
             and _NAME.match(first)
             and (
-                (name in _CTX_QUERY and operand_kind == "ctx")
+                (name in _CTX_QUERY and operand_kind in _CTX_KINDS)
                 or (name in ("Get", "Has") and operand_kind == "query")
-                or (name == "FormValue" and operand_kind in ("request", "ctx"))
+                or (name == "FormValue" and operand_kind in ("request", *_CTX_KINDS))
             )
         ):
             params.add(first)
             return
-        if name in _BIND_QUERY and operand_kind == "ctx" and arguments:
+        tag = (_ECHO_BIND_QUERY if operand_kind == "echo" else _BIND_QUERY).get(name)
+        if name in ("MustBindWith", "ShouldBindWith") and len(arguments) == 2:
+            # gin's explicit binder: `c.ShouldBindWith(&q, binding.Query)` reads `form` tags from the query.
+            tag = "form" if text(arguments[1]).endswith("binding.Query") else None
+        if tag is not None and operand_kind in _CTX_KINDS and arguments:
             target = peel(arguments[0])
             declared = _local_types(field_(_enclosing(call), "body") or call).get(text(target))
-            params.update(self.schemas.tagged_fields(declared, _BIND_QUERY[name]))
+            params.update(self.schemas.tagged_fields(declared, tag))
             return
         if operand_kind is not None or depth >= _MAX_HELPER_DEPTH:
             return
@@ -295,7 +306,7 @@ class Handlers:
             return "query"
         if expr.type == "selector_expression" and text(field_(expr, "field")) == "Request":
             # gin's c.Request is the *http.Request.
-            return "request" if self._expr_kind(field_(expr, "operand"), kinds) == "ctx" else None
+            return "request" if self._expr_kind(field_(expr, "operand"), kinds) in _CTX_KINDS else None
         return None
 
     def _value_schema(self, expr: Node, types: dict[str, Node]) -> dict[str, Any]:

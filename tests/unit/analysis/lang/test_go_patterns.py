@@ -149,3 +149,20 @@ def test_generated_echo_server_own_router_interface_and_base_url_parameter() -> 
         "DELETE /v1/pets/{id}": ["path id"],
     }
     assert api.warnings == []
+
+
+def test_gin_chained_groups_match_query_binding_docs_websockets_and_other_programs() -> None:
+    api, profile = _extract("go-gin-plugin-host")
+    # `/swagger` (a docs package), `/stream` (a websocket upgraded from gin's c.Writer) and the example
+    # program's `/hello` are not the server's operations; gin's Bind of a POST reads the body.
+    assert _endpoints(api) == {
+        "GET /health": [],
+        "HEAD /health": [],
+        "GET /version": [],
+        "POST /note": [],
+        "GET /note": ["query limit", "query since"],
+    }
+    assert any(w.startswith("examples/hello: package main of another program") for w in api.warnings)
+    env = {var.name: var.required for var in _go.scan_env(FIXTURES / "go-gin-plugin-host", profile)}
+    # Only read, never tested: required. Compared with a string or tested for emptiness: optional.
+    assert env == {"NOTIFY_ADMIN_TOKEN": True, "NOTIFY_CONFIG_FILE": False, "NOTIFY_DEBUG": False}
