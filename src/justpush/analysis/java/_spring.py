@@ -4,7 +4,7 @@ the servlet context path, Spring Security's filter chain, and controllers of ope
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .._model import HttpMethod, Operation, Parameter
@@ -64,6 +64,9 @@ _NOT_QUERY = frozenset(
 )
 _SIMPLE_QUERY_TYPES = frozenset(t for t in JAVA_TYPES if t not in ("Object", "JsonNode"))
 _PAGEABLE = ("Pageable", "PageRequest")
+# Uploaded files: a part of a multipart/form-data body, never a query parameter.
+_FILE_TYPES = frozenset({"MultipartFile", "Part", "FilePart"})
+_FILE_SCHEMA: dict[str, Any] = {"type": "string", "format": "binary"}
 _MAX_SUPERTYPES = 20
 
 
@@ -249,6 +252,9 @@ class Spring:
         for param in named_children(field_(method, "parameters")):
             if "RequestBody" in annotations_of(param):
                 decl.request_body = self.schemas.of(field_(param, "type"), mapping.file)
+        content_type = "application/json"
+        if decl.request_body is None and (form := self._file_parts(method, scope)) is not None:
+            decl.request_body, content_type = form, "multipart/form-data"
         status = "200"
         if "ResponseStatus" in found:
             sargs = annotation_args(found["ResponseStatus"])
@@ -266,9 +272,10 @@ class Spring:
                 if verb is None:
                     here["method"] = "@RequestMapping without method= matches every HTTP method; GET assumed"
                 chosen: HttpMethod = verb or "get"
-                operations.append(
-                    build_operation(chosen, template, decl, self._security_for(chosen, template), here)
+                operation = build_operation(
+                    chosen, template, decl, self._security_for(chosen, template), here
                 )
+                operations.append(replace(operation, request_content_type=content_type))
         return operations
 
     def _parameters(self, method: Node, scope: Scope) -> list[Parameter]:
@@ -288,10 +295,14 @@ class Spring:
                     )
                 )
                 continue
+            if _file_type(type_node):
+                continue
             located = [(a, loc) for a, loc in _PARAM_ANNOTATIONS if a in found]
             if not located:
-                # Spring binds an unannotated simple-type parameter as an optional request parameter.
-                if type_name in _SIMPLE_QUERY_TYPES and not (set(found) & _NOT_QUERY):
+                # Spring binds an unannotated simple-type parameter, or an array of them (`Long[] ids`),
+                # as an optional request parameter.
+                simple = type_name.removesuffix("[]")
+                if simple in _SIMPLE_QUERY_TYPES and not (set(found) & _NOT_QUERY):
                     params.append(
                         Parameter(
                             pname, "query", self.schemas.of(type_node, scope.file) or {"type": "string"}
@@ -314,6 +325,33 @@ class Spring:
                     }
                 params.append(Parameter(key, location, schema, required=location == "path" or not optional))  # type: ignore[arg-type]
         return params
+
+    def _file_parts(self, method: Node, scope: Scope) -> dict[str, Any] | None:
+        """The multipart/form-data body of a method taking uploaded files (`@RequestParam("file")
+        MultipartFile file`, `@RequestPart List<MultipartFile> files`), None when it takes none."""
+        properties: dict[str, Any] = {}
+        required: list[str] = []
+        for param in named_children(field_(method, "parameters")):
+            type_node = field_(param, "type")
+            if not _file_type(type_node):
+                continue
+            found = annotations_of(param)
+            pargs = (
+                annotation_args(found[a])
+                if (a := next((a for a in ("RequestParam", "RequestPart") if a in found), None))
+                else {}
+            )
+            name = self.resolver.string(pargs.get("value") or pargs.get("name"), scope) or text(
+                field_(param, "name")
+            )
+            many = text(type_node).endswith("[]") or "<" in text(type_node)
+            properties[name] = {"type": "array", "items": _FILE_SCHEMA} if many else _FILE_SCHEMA
+            if text(pargs.get("required")) != "false":
+                required.append(name)
+        if not properties:
+            return None
+        schema: dict[str, Any] = {"type": "object", "properties": properties}
+        return {**schema, "required": required} if required else schema
 
     def _security_config(self) -> None:
         """SecurityFilterChain beans: the schemes (httpBasic, JWT resource server) and the public paths."""
@@ -355,6 +393,11 @@ class Spring:
             if (verb is None or verb == method) and _ant_match(pattern, template):
                 return []
         return [{name: []} for name in sorted(self.security)]
+
+
+def _file_type(type_node: Node | None) -> bool:
+    """MultipartFile, MultipartFile[], List<MultipartFile>, Part: an uploaded file."""
+    return bool(set(re.findall(r"\w+", text(type_node))) & _FILE_TYPES)
 
 
 def _signature(method: Node) -> str:

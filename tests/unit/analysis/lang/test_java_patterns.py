@@ -166,3 +166,29 @@ def test_cyclic_inheritance_is_guarded(tmp_path: Path) -> None:
     )
     api = _java.extract(tmp_path, PROFILE)
     assert sorted(op.path for op in api.operations) == ["/c/a", "/c/b"]
+
+
+def test_uploaded_files_are_a_multipart_body_and_arrays_of_simple_types_are_query_parameters() -> None:
+    ops, warnings = _ops("java-spring-uploads")
+    upload = ops["POST /media/files"]
+    assert _params(upload) == {"query folder!"}
+    assert upload.request_content_type == "multipart/form-data"
+    assert upload.request_body == {
+        "type": "object",
+        "properties": {"file": {"type": "string", "format": "binary"}},
+        "required": ["file"],
+    }
+    gallery = ops["POST /media/gallery"]
+    assert gallery.parameters == ()
+    assert gallery.request_body == {
+        "type": "object",
+        "properties": {"images": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+    }
+    selection = ops["GET /media/selection"]
+    assert _params(selection) == {"query ids", "query page"}
+    assert next(p for p in selection.parameters if p.name == "ids").schema == {
+        "type": "array",
+        "items": {"type": "integer", "format": "int64"},
+    }
+    assert selection.request_body is None and selection.request_content_type == "application/json"
+    assert warnings == []
