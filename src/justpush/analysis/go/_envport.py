@@ -58,24 +58,37 @@ def env_reads(index: GoIndex, resolver: Resolver) -> list[EnvVar]:
 
 
 def _only_tested(call: Node) -> bool:
-    """A read the code compares with a string literal, so an unset variable is a case it handles:
-    `if os.Getenv("X") == "true"`, `if v := os.Getenv("X"); v != "" {…}` (not `key != os.Getenv("X")`)."""
+    """A read the code tests for presence or compares with a value, so an unset variable is a case it
+    handles: `if os.Getenv("X") == "true"`, `v := os.Getenv("X")` … `if v != "" {…}`. Not evidence:
+    `key != os.Getenv("X")`, nor `v == ""`, which as often refuses to go on (`log.Fatal`, a 401)."""
     parent = call.parent
     if parent is not None and parent.type == "binary_expression":
-        other = field_(parent, "right") if field_(parent, "left") == call else field_(parent, "left")
-        return text(field_(parent, "operator")) in ("==", "!=") and go_string(other) is not None
+        return _tests_presence(parent, text(call))
     holder = parent.parent if parent is not None else None
-    scope = holder.parent if holder is not None else None
-    if (
-        holder is None
-        or holder.type != "short_var_declaration"
-        or scope is None
-        or scope.type != "if_statement"
-    ):
+    if holder is None or holder.type not in ("short_var_declaration", "var_spec", "assignment_statement"):
         return False
-    names = [text(n) for n in named_children(field_(holder, "left"))]
-    condition = text(field_(scope, "condition")).replace(" ", "")
-    return bool(names) and condition in (f'{names[0]}!=""', f'{names[0]}==""', f"len({names[0]})>0")
+    left = named_children(field_(holder, "left")) or holder.children_by_field_name("name")
+    position = next((i for i, value in enumerate(named_children(parent)) if value == call), None)
+    if position is None or position >= len(left):
+        return False
+    name = text(left[position])
+    scope = holder
+    while scope.parent is not None and scope.type not in (
+        "function_declaration",
+        "method_declaration",
+        "func_literal",
+    ):
+        scope = scope.parent
+    return any(node.type == "binary_expression" and _tests_presence(node, name) for node in walk(scope))
+
+
+def _tests_presence(comparison: Node, operand: str) -> bool:
+    """`operand != ""`, or operand compared with a non-empty string literal (either side)."""
+    operator = text(field_(comparison, "operator"))
+    left, right = field_(comparison, "left"), field_(comparison, "right")
+    other = right if text(left) == operand else left if text(right) == operand else None
+    literal = go_string(other) if other is not None else None
+    return operator in ("==", "!=") and literal is not None and (literal != "" or operator == "!=")
 
 
 def _go_default(call: Node) -> str | None:

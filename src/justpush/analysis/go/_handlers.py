@@ -84,6 +84,8 @@ _DOCS = re.compile(r"swagger|redoc|^docs\.", re.IGNORECASE)
 _WEBSOCKET = re.compile(r"\.Upgrade\(\s*[\w.]+\s*,|\bwebsocket\.(?:Accept|Handler|Server)\b")
 
 Kinds = dict[str, str]  # variable -> "ctx" | "echo" | "request" | "query"
+# A helper's parameters given a string literal (`getQueryInts("id", qp)`): parameter -> the string.
+Names = dict[str, str]
 
 
 def _kind_of_type(type_node: Node | None) -> str | None:
@@ -104,7 +106,9 @@ class Handlers:
         self.resolver = resolver
         self.index = resolver.index
         self.schemas = schemas
-        self.helper_params: dict[tuple[str, tuple[tuple[int, str], ...]], set[str]] = {}
+        self.helper_params: dict[
+            tuple[str, tuple[tuple[int, str], ...], tuple[tuple[int, str], ...]], set[str]
+        ] = {}
 
     def body_of(self, expr: Node | None, ctx: Ctx, depth: int = 0) -> tuple[Node, Ctx] | None:
         """The function a handler expression runs: a literal, a named function or method, the handler a
@@ -154,6 +158,11 @@ class Handlers:
             declared = local_declaration(text(handler), handler, self.resolver.declarations)
             if declared is not None and declared[0] == "value":
                 return self.role(declared[1], ctx, depth + 1)
+        if handler.type == "call_expression" and depth < 4:
+            # An adapter around a file server kept in a variable: `echo.WrapHandler(fsrv)`.
+            for arg in args(handler):
+                if arg.type == "identifier" and self.role(arg, ctx, depth + 1) == "files":
+                    return "files"
         found = self.body_of(handler, ctx)
         if found is None:
             return None
@@ -228,8 +237,12 @@ class Handlers:
         decl.parameters = (*decl.parameters, *(Parameter(n, "query") for n in sorted(params - known)))
         return True
 
-    def _query_reads(self, fn: Node, ctx: Ctx, kinds: Kinds, params: set[str], depth: int) -> None:
-        """Query parameter names fn reads from the variables in kinds, following helpers it passes them to."""
+    def _query_reads(
+        self, fn: Node, ctx: Ctx, kinds: Kinds, params: set[str], depth: int, names: Names | None = None
+    ) -> None:
+        """Query parameter names fn reads from the variables in kinds, following helpers it passes them to;
+        names are its parameters holding a parameter name given by the caller."""
+        names = names or {}
         body = field_(fn, "body")
         if body is None:
             return
@@ -244,17 +257,19 @@ class Handlers:
                     kinds[text(lhs[0])] = kind
             elif node.type == "index_expression":
                 operand = field_(node, "operand")
-                key = go_string(field_(node, "index"))
+                key = _name_of(field_(node, "index"), names)
                 if key and self._expr_kind(operand, kinds) == "query":
                     params.add(key)
             elif node.type == "call_expression":
-                self._query_call(node, ctx, kinds, params, depth)
+                self._query_call(node, ctx, kinds, params, depth, names)
 
-    def _query_call(self, call: Node, ctx: Ctx, kinds: Kinds, params: set[str], depth: int) -> None:
+    def _query_call(
+        self, call: Node, ctx: Ctx, kinds: Kinds, params: set[str], depth: int, names: Names
+    ) -> None:
         _, name = callee(call)
         operand = call_operand(call)
         arguments = args(call)
-        first = go_string(arguments[0]) if arguments else None
+        first = _name_of(arguments[0], names) if arguments else None
         operand_kind = self._expr_kind(operand, kinds) if operand is not None else None
         if (
             first
@@ -281,15 +296,22 @@ class Handlers:
         bound = tuple((i, k) for i, a in enumerate(arguments) if (k := self._expr_kind(a, kinds)) is not None)
         if not bound:
             return
+        given = tuple((i, s) for i, a in enumerate(arguments) if (s := _name_of(a, names)) is not None)
         for func in self.resolver.callees(call, ctx):
-            key = (func.key, bound)
+            key = (func.key, bound, given)
             if key not in self.helper_params:
                 self.helper_params[key] = set()
-                names = param_names(func.node)
-                helper_kinds = {names[i]: k for i, k in bound if i < len(names) and names[i]}
+                pnames = param_names(func.node)
+                helper_kinds = {pnames[i]: k for i, k in bound if i < len(pnames) and pnames[i]}
+                helper_names = {pnames[i]: s for i, s in given if i < len(pnames) and pnames[i]}
                 found: set[str] = set()
                 self._query_reads(
-                    func.node, Ctx(func.file), _param_kinds(func.node, helper_kinds), found, depth + 1
+                    func.node,
+                    Ctx(func.file),
+                    _param_kinds(func.node, helper_kinds),
+                    found,
+                    depth + 1,
+                    helper_names,
                 )
                 self.helper_params[key] = found
             params.update(self.helper_params[key])
@@ -322,6 +344,14 @@ class Handlers:
                 return {"type": "object"}
             return self.schemas.of_type(type_node)
         return {}
+
+
+def _name_of(node: Node | None, names: Names) -> str | None:
+    """A string literal, or a helper's parameter its caller gave one."""
+    value = go_string(node)
+    if value is None and node is not None and node.type == "identifier":
+        return names.get(text(node))
+    return value
 
 
 def _param_kinds(fn: Node, bound: Kinds) -> Kinds:

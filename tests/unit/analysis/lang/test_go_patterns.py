@@ -153,16 +153,25 @@ def test_generated_echo_server_own_router_interface_and_base_url_parameter() -> 
 
 def test_gin_chained_groups_match_query_binding_docs_websockets_and_other_programs() -> None:
     api, profile = _extract("go-gin-plugin-host")
-    # `/swagger` (a docs package), `/stream` (a websocket upgraded from gin's c.Writer) and the example
-    # program's `/hello` are not the server's operations; gin's Bind of a POST reads the body.
+    # `/swagger` (a docs package), `/stream` (a websocket upgraded from gin's c.Writer), `/assets/*` (a
+    # file server in a variable, adapted by gin.WrapH) and the example program's `/hello` are not the
+    # server's operations; gin's Bind of a POST reads the body; helpers read the parameter they are named.
     assert _endpoints(api) == {
         "GET /health": [],
         "HEAD /health": [],
         "GET /version": [],
         "POST /note": [],
         "GET /note": ["query limit", "query since"],
+        "DELETE /note": ["query dry_run", "query id"],
     }
     assert any(w.startswith("examples/hello: package main of another program") for w in api.warnings)
     env = {var.name: var.required for var in _go.scan_env(FIXTURES / "go-gin-plugin-host", profile)}
-    # Only read, never tested: required. Compared with a string or tested for emptiness: optional.
-    assert env == {"NOTIFY_ADMIN_TOKEN": True, "NOTIFY_CONFIG_FILE": False, "NOTIFY_DEBUG": False}
+    # Only read, or tested for emptiness to stop the program: required. Otherwise compared with a
+    # string, the read itself or the variable holding it: optional.
+    assert env == {
+        "NOTIFY_ADMIN_TOKEN": True,
+        "NOTIFY_SIGNING_KEY": True,
+        "NOTIFY_ADMIN_USER": False,
+        "NOTIFY_CONFIG_FILE": False,
+        "NOTIFY_DEBUG": False,
+    }
