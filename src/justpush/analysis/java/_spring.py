@@ -14,6 +14,7 @@ from .._treesitter import (
     Node,
     RouteDecl,
     build_operation,
+    classify_auth,
     field_,
     join_paths,
     line,
@@ -68,6 +69,7 @@ _PAGEABLE = ("Pageable", "PageRequest")
 _FILE_TYPES = frozenset({"MultipartFile", "Part", "FilePart"})
 _FILE_SCHEMA: dict[str, Any] = {"type": "string", "format": "binary"}
 _MAX_SUPERTYPES = 20
+_JAVA_STRING = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
 
 
 # A mapping path as far as it is known, and why it is not fully known (None: resolved).
@@ -368,6 +370,8 @@ class Spring:
                 if "oauth2ResourceServer" in body:
                     hint = AuthHint("bearer", jwt="jwt" in body)
                     self.security[hint.scheme_name] = hint.scheme
+                for hint in self._filter_auth(method, path):
+                    self.security[hint.scheme_name] = hint.scheme
                 self.secured_by_default = self.secured_by_default or "authenticated()" in body
                 for call in walk(method):
                     if call.type != "method_invocation" or text(field_(call, "name")) != "permitAll":
@@ -385,6 +389,32 @@ class Spring:
                             verb = text(arg).split(".")[-1].lower()  # type: ignore[assignment]
                         elif (pattern := literal(arg)) is not None:
                             self.public.append((verb, pattern))
+
+    def _filter_auth(self, chain: Node, path: str) -> tuple[AuthHint, ...]:
+        """What the filters a chain adds (`http.addFilterBefore(jwtFilter, ...)`) check: their class reads
+        the Authorization header (a Bearer JWT, Basic) or an API-key header."""
+        source = self.index.sources[path].text
+        names: set[str] = set()
+        for call in walk(chain):
+            if call.type != "method_invocation" or not text(field_(call, "name")).startswith("addFilter"):
+                continue
+            arguments = named_children(field_(call, "arguments"))
+            if not arguments:
+                continue
+            added = arguments[0]
+            if added.type == "object_creation_expression":
+                names.add(text(field_(added, "type")).split("<")[0])
+            elif added.type == "identifier":
+                # A field or parameter of the configuration class: its declared type.
+                declared = re.search(rf"\b([A-Z]\w*)\s+{re.escape(text(added))}\s*[;,)=]", source)
+                if declared is not None:
+                    names.add(declared.group(1))
+        hints: set[AuthHint] = set()
+        for name in names:
+            for filter_path in self.index.files_containing(f"class {name}"):
+                filter_text = self.index.sources[filter_path].text
+                hints.update(classify_auth(_JAVA_STRING.findall(filter_text), filter_text))
+        return tuple(sorted(hints))
 
     def _security_for(self, method: HttpMethod, template: str) -> list[dict[str, list[str]]] | None:
         if not self.security or not self.secured_by_default:

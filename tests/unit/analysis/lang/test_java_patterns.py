@@ -192,3 +192,10 @@ def test_uploaded_files_are_a_multipart_body_and_arrays_of_simple_types_are_quer
     }
     assert selection.request_body is None and selection.request_content_type == "application/json"
     assert warnings == []
+
+
+def test_a_jwt_filter_added_to_the_security_chain_is_bearer_auth_outside_the_public_paths() -> None:
+    api = _java.extract(FIXTURES / "java-spring-jwt-filter", PROFILE)
+    assert api.security_schemes == {"BearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+    security = {f"{op.method.upper()} {op.path}": op.security for op in api.operations}
+    assert security == {"POST /auth/login": [], "GET /notes": [], "POST /notes": [{"BearerAuth": []}]}
