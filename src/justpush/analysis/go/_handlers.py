@@ -132,6 +132,10 @@ class Handlers:
             local = local_declaration(text(expr), expr, self.resolver.declarations)
             if local is not None and local[0] == "value":
                 return self.body_of(local[1], ctx, depth + 1)
+            # A package variable: `var rawHandler = withUser(func(w, r, d) {...})`.
+            package_value = self.index.value(ctx.file, expr)
+            if package_value is not None:
+                return self.body_of(package_value[1], Ctx(package_value[0]), depth + 1)
             return None
         if expr.type != "call_expression":
             return None

@@ -69,6 +69,8 @@ _MAX_INLINE = 8
 _SEGMENTS = re.compile(r"^[\w\-.~:*{}]+(?:/[\w\-.~:*{}]*)*$")
 # Route tables longer than this are not unrolled, nor any once this many elements were (nested loops).
 _MAX_TABLE = 500
+# A last segment already matching the rest of the path: `{path:.*}`, `{path...}`, `*`.
+_CATCH_ALL = re.compile(r"(?:\{\w+:\.[*+]\}|\{\w+\.\.\.\}|\*\w*)/?$")
 _MAX_UNROLLED = 5000
 
 
@@ -512,12 +514,14 @@ class RouteWalker:
     def _gorilla_chain(self, call: Node, scope: Scope, ctx: Ctx, methods: tuple[HttpMethod, ...]) -> bool:
         """`r.Path("/x").Methods("GET").HandlerFunc(h)` and `r.PathPrefix("/x").Handler(h)`."""
         path: Node | None = None
+        subtree = False
         found = list(methods)
         link = call_operand(call)
         while link is not None and link.type == "call_expression":
             _, name = callee(link)
             if name in ("Path", "PathPrefix") and args(link):
                 path = args(link)[0]
+                subtree = name == "PathPrefix"
             elif name == "Methods":
                 found.extend(m for a in args(link) for m in self._methods(a, ctx))
             elif name not in _gorilla.MATCHERS:
@@ -526,7 +530,7 @@ class RouteWalker:
             if router is not None:
                 if path is None:
                     return False
-                route = RouteCall(None, path, args(call)[-1])
+                route = RouteCall(None, path, args(call)[-1], subtree=subtree)
                 self._route(router, _gorilla.FRAMEWORK, route, tuple(found), scope, ctx, call)
                 return True
             link = call_operand(link)
@@ -565,6 +569,8 @@ class RouteWalker:
             auth = layers
         if self.handlers.role(route.handler, ctx) is not None or self.handlers.role(handler, ctx) is not None:
             return
+        if route.subtree and not _CATCH_ALL.search(value):
+            value = value.rstrip("/") + ("/{rest...}" if "{path" in value else "/{path...}")
         if route.method_expr is not None and not methods:
             methods = self._methods(route.method_expr, ctx)
             if not methods:

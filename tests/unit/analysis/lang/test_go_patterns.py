@@ -175,3 +175,17 @@ def test_gin_chained_groups_match_query_binding_docs_websockets_and_other_progra
         "NOTIFY_CONFIG_FILE": False,
         "NOTIFY_DEBUG": False,
     }
+
+
+def test_gorilla_prefix_routes_are_catch_alls_and_handlers_in_package_variables_are_read() -> None:
+    api, _ = _extract("go-gorilla-prefix-handlers")
+    endpoints = _endpoints(api)
+    # `signup` (a package variable) checks no method: every method; `/api/console` upgrades to a websocket.
+    assert endpoints == {
+        **{f"{m} /api/signup": [] for m in ("GET", "POST", "PUT", "DELETE", "PATCH")},
+        "GET /api/files/{path}": ["path path", "query checksum"],
+        "DELETE /api/files/{path}": ["path path"],
+        "GET /api/thumbs/{size}/{path}": ["path path", "path size", "query checksum"],
+    }
+    files = next(op for op in api.operations if op.path == "/api/files/{path}")
+    assert "remaining path" in files.unresolved["path"]
