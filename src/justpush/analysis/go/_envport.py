@@ -53,7 +53,10 @@ def env_reads(index: GoIndex, resolver: Resolver) -> list[EnvVar]:
                 default = go_string(default_node)
                 if default is None and default_node.type in ("int_literal", "true", "false"):
                     default = text(default_node)
-            found.append(env_var(var_name, default, evidence(path, node)))
+            required = default is None and not _only_tested(node)
+            # `os.Getenv("APP_" + name)` first, a deprecated `os.Getenv(name)` after: the first is the one.
+            prefix = resolver.env_prefixes.get(name, "")
+            found.append(env_var(prefix + var_name, default, evidence(path, node), required=required))
     return found
 
 
@@ -72,6 +75,8 @@ def _only_tested(call: Node) -> bool:
     if position is None or position >= len(left):
         return False
     name = text(left[position])
+    if _fallback_for(holder, name):
+        return True
     scope = holder
     while scope.parent is not None and scope.type not in (
         "function_declaration",
@@ -79,7 +84,33 @@ def _only_tested(call: Node) -> bool:
         "func_literal",
     ):
         scope = scope.parent
-    return any(node.type == "binary_expression" and _tests_presence(node, name) for node in walk(scope))
+    return any(
+        node.type == "binary_expression" and (_tests_presence(node, name) or _fills_when_empty(node, name))
+        for node in walk(scope)
+    )
+
+
+def _fallback_for(assignment: Node, target: str) -> bool:
+    """`if cfg.URL == "" { cfg.URL = os.Getenv("X") }`: the read only fills a value given another way."""
+    statement = assignment.parent
+    while statement is not None and statement.type == "block":
+        statement = statement.parent
+    if statement is None or statement.type != "if_statement":
+        return False
+    return text(field_(statement, "condition")).replace(" ", "") == f'{target}==""'
+
+
+def _fills_when_empty(comparison: Node, name: str) -> bool:
+    """`if v == "" { v = filepath.Join(home, ".x") }`: a computed fallback."""
+    if text(comparison).replace(" ", "") != f'{name}==""':
+        return False
+    statement = comparison.parent
+    if statement is None or statement.type != "if_statement":
+        return False
+    return any(
+        node.type == "assignment_statement" and text(field_(node, "left")) == name
+        for node in walk(field_(statement, "consequence") or statement)
+    )
 
 
 def _tests_presence(comparison: Node, operand: str) -> bool:

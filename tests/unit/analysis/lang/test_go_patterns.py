@@ -168,12 +168,18 @@ def test_gin_chained_groups_match_query_binding_docs_websockets_and_other_progra
     env = {var.name: var.required for var in _go.scan_env(FIXTURES / "go-gin-plugin-host", profile)}
     # Only read, or tested for emptiness to stop the program: required. Otherwise compared with a
     # string, the read itself or the variable holding it: optional.
+    # A helper reading `os.Getenv(envPrefix + name)` names the prefixed variable; a fallback for a value
+    # given another way (`if o.X == "" { o.X = read }`) or given a computed fallback is optional.
     assert env == {
         "NOTIFY_ADMIN_TOKEN": True,
         "NOTIFY_SIGNING_KEY": True,
+        "NOTIFY_REGION": True,
         "NOTIFY_ADMIN_USER": False,
         "NOTIFY_CONFIG_FILE": False,
         "NOTIFY_DEBUG": False,
+        "NOTIFY_UPSTREAM_URL": False,
+        "NOTIFY_VERBOSE": False,
+        "NOTIFY_CACHE_DIR": False,
     }
 
 
