@@ -86,6 +86,19 @@ class Schemas:
             self.components[name] = self._class_schema(found.node, found.file)
         return {"$ref": f"#/components/schemas/{name}"}
 
+    def properties(self, name: str, near: str) -> dict[str, Any] | None:
+        """The properties of a project class or record (a Spring model attribute's request parameters);
+        None for anything else."""
+        found = self.index.type_(name, near)
+        if found is None or found.node.type not in ("class_declaration", "record_declaration"):
+            return None
+        properties: dict[str, Any] = self._class_schema(found.node, found.file)["properties"]
+        return properties
+
+    def is_enum(self, name: str, near: str) -> bool:
+        found = self.index.type_(name, near)
+        return found is not None and found.node.type == "enum_declaration"
+
     def _class_schema(self, node: Node, file: str) -> dict[str, Any]:
         if node.type == "enum_declaration":
             return {

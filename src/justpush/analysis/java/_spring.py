@@ -63,6 +63,8 @@ _NOT_QUERY = frozenset(
         "MatrixVariable",
     }
 )
+# Annotations a model attribute parameter may carry (any other one means an argument resolver fills it).
+_MODEL_ATTRIBUTE = frozenset({"ModelAttribute", "Valid", "Validated"})
 _SIMPLE_QUERY_TYPES = frozenset(t for t in JAVA_TYPES if t not in ("Object", "JsonNode"))
 _PAGEABLE = ("Pageable", "PageRequest")
 # Uploaded files: a part of a multipart/form-data body, never a query parameter.
@@ -126,6 +128,42 @@ class Spring:
                 if "abstract" in text(next((c for c in node.children if c.type == "modifiers"), None)):
                     continue
                 operations.extend(self._controller(path, node, context))
+        declared = {(op.method, op.path) for op in operations}
+        operations.extend(
+            op for op in self._security_endpoints(context) if (op.method, op.path) not in declared
+        )
+        return operations
+
+    def _security_endpoints(self, context: str) -> list[Operation]:
+        """What Spring Security itself answers when the configuration asks for it: the login processing
+        URL (`formLogin().loginProcessingUrl("/doLogin")`, a login filter's `setFilterProcessesUrl`) and
+        logout (`.logout()`, `/logout` unless `logoutUrl` says otherwise), both POST."""
+        found: list[tuple[str, str, Node]] = []
+        for path in self.index.files_containing("HttpSecurity", "setFilterProcessesUrl"):
+            logouts: list[Node] = []
+            urls: list[Node] = []
+            for call in walk(self.index.parsed(path).root):
+                if call.type != "method_invocation":
+                    continue
+                name = text(field_(call, "name"))
+                arguments = named_children(field_(call, "arguments"))
+                if name in ("loginProcessingUrl", "setFilterProcessesUrl", "logoutUrl") and arguments:
+                    url = self.resolver.string(arguments[0], Scope(path, ""))
+                    if url is not None:
+                        found.append((path, url, call))
+                        urls.append(call)
+                elif name == "logout" and "HttpSecurity" in self.index.sources[path].text:
+                    logouts.append(call)
+            if logouts and not any(text(field_(u, "name")) == "logoutUrl" for u in urls):
+                found.append((path, "/logout", logouts[0]))
+        operations: list[Operation] = []
+        for path, url, call in found:
+            template, notes = to_template(join_paths(context, url))
+            decl = RouteDecl("post", url, path, line(call))
+            decl.responses["200"] = None
+            operations.append(
+                build_operation("post", template, decl, self._security_for("post", template), notes)
+            )
         return operations
 
     def _controller(self, path: str, cls: Node, context: str) -> list[Operation]:
@@ -304,12 +342,23 @@ class Spring:
                 # Spring binds an unannotated simple-type parameter, or an array of them (`Long[] ids`),
                 # as an optional request parameter.
                 simple = type_name.removesuffix("[]")
-                if simple in _SIMPLE_QUERY_TYPES and not (set(found) & _NOT_QUERY):
+                if (simple in _SIMPLE_QUERY_TYPES or self.schemas.is_enum(simple, scope.file)) and not (
+                    set(found) & _NOT_QUERY
+                ):
                     params.append(
                         Parameter(
                             pname, "query", self.schemas.of(type_node, scope.file) or {"type": "string"}
                         )
                     )
+                elif (
+                    set(found) <= _MODEL_ATTRIBUTE
+                    and type_node is not None
+                    and type_node.type == "type_identifier"
+                ):
+                    # A project class without an annotation (or with @ModelAttribute) is a model attribute:
+                    # Spring fills its properties from the request parameters (`list(Employee filter)`).
+                    fields = self.schemas.properties(type_name, scope.file) or {}
+                    params.extend(Parameter(n, "query", s) for n, s in fields.items())
                 continue
             for ann, location in located:
                 pargs = annotation_args(found[ann])

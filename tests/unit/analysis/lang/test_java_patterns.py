@@ -199,3 +199,20 @@ def test_a_jwt_filter_added_to_the_security_chain_is_bearer_auth_outside_the_pub
     assert api.security_schemes == {"BearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
     security = {f"{op.method.upper()} {op.path}": op.security for op in api.operations}
     assert security == {"POST /auth/login": [], "GET /notes": [], "POST /notes": [{"BearerAuth": []}]}
+
+
+def test_model_attributes_enums_and_the_login_and_logout_spring_security_serves() -> None:
+    ops, warnings = _ops("java-spring-form-login")
+    assert set(ops) == {
+        "GET /staff",
+        "GET /staff/by-level",
+        "GET /staff/search",
+        "POST /auth/doLogin",
+        "POST /logout",
+    }
+    filter_params = {"query name", "query departmentId", "query level"}
+    assert _params(ops["GET /staff"]) == {"query page", *filter_params}
+    assert _params(ops["GET /staff/search"]) == filter_params
+    assert _params(ops["GET /staff/by-level"]) == {"query level"}
+    assert ops["POST /auth/doLogin"].evidence.line == 16
+    assert warnings == []
