@@ -10,6 +10,7 @@ from .._model import HttpMethod
 from .._treesitter import (
     MAX_DEPTH,
     AuthAlternatives,
+    AuthHint,
     Mount,
     Node,
     RouteDecl,
@@ -72,6 +73,26 @@ _MAX_TABLE = 500
 # A last segment already matching the rest of the path: `{path:.*}`, `{path...}`, `*`.
 _CATCH_ALL = re.compile(r"(?:\{\w+:\.[*+]\}|\{\w+\.\.\.\}|\*\w*)/?$")
 _MAX_UNROLLED = 5000
+
+
+# JWT middleware libraries (their default: a Bearer token in Authorization), by import path prefix.
+_JWT_LIBRARIES = (
+    "github.com/gofiber/jwt",
+    "github.com/gofiber/contrib/jwt",
+    "github.com/labstack/echo-jwt",
+    "github.com/appleboy/gin-jwt",
+    "github.com/auth0/go-jwt-middleware",
+)
+_JWT_BEARER = AuthHint("bearer", jwt=True)
+
+
+def _jwt_middleware(call: Node, imports: dict[str, str]) -> bool:
+    """`jwtware.New(cfg)`, `echojwt.WithConfig(cfg)`, echo's `middleware.JWT(key)`: a library's JWT check."""
+    operand, name = callee(call)
+    path = imports.get(operand, "")
+    if path.startswith(_JWT_LIBRARIES):
+        return True
+    return path.startswith("github.com/labstack/echo") and name in ("JWT", "JWTWithConfig")
 
 
 def _is_constructor(value: Node) -> bool:
@@ -399,6 +420,8 @@ class RouteWalker:
         expr = peel(expr) or expr
         if expr.type == "func_literal":
             return classify_auth(literals(expr), text(expr))
+        if expr.type == "call_expression" and _jwt_middleware(expr, ctx.file.imports):
+            return (_JWT_BEARER,)
         funcs = (
             self.resolver.callees(expr, ctx)
             if expr.type == "call_expression"
@@ -408,7 +431,14 @@ class RouteWalker:
             return ()
         func = funcs[0]
         if func.key not in self.auth_cache:
-            self.auth_cache[func.key] = classify_auth(literals(func.node), text(func.node))
+            found = classify_auth(literals(func.node), text(func.node))
+            if not found and any(
+                _jwt_middleware(call, func.file.imports)
+                for call in walk(func.node)
+                if call.type == "call_expression"
+            ):
+                found = (_JWT_BEARER,)
+            self.auth_cache[func.key] = found
         return self.auth_cache[func.key]
 
     def _unwrap(self, handler: Node, ctx: Ctx) -> tuple[Node, tuple[AuthAlternatives, ...], str]:

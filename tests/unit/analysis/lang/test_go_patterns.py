@@ -195,3 +195,14 @@ def test_gorilla_prefix_routes_are_catch_alls_and_handlers_in_package_variables_
     }
     files = next(op for op in api.operations if op.path == "/api/files/{path}")
     assert "remaining path" in files.unresolved["path"]
+
+
+def test_a_jwt_middleware_library_behind_a_factory_is_bearer_auth() -> None:
+    api, _ = _extract("go-fiber-jwt-routes")
+    security = {f"{op.method.upper()} {op.path}": op.security for op in api.operations}
+    assert security == {
+        "GET /api/v1/books": None,
+        "POST /api/v1/books": [{"BearerAuth": []}],
+        "DELETE /api/v1/books": [{"BearerAuth": []}],
+    }
+    assert api.security_schemes == {"BearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
