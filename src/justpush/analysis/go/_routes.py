@@ -124,6 +124,8 @@ class RouteWalker:
         # Names of struct fields known to hold a router; other selectors are not looked at.
         self.router_fields: set[str] = set()
         self.router_interfaces = self._router_interfaces()
+        # Package slices of route-registering functions (`routerCheckRole`) -> the functions appended.
+        self.registries: dict[tuple[str, str], list[Func]] = {}
         self.wrappers = self._route_wrappers()
         self.wrapper_names = {key.rsplit(".", 1)[-1].rsplit(":", 1)[-1] for key in self.wrappers}
         # Functions whose declared result may be a router: only calls to these can return one.
@@ -668,7 +670,7 @@ class RouteWalker:
         routers = {i: r for i, a in enumerate(arguments) if (r := self._router_of(a, scope, ctx)) is not None}
         if not routers and callee(call)[1] not in self.wrapper_names:
             return False
-        funcs = self.resolver.callees(call, ctx)
+        funcs = self.resolver.callees(call, ctx) or self._registered(call, ctx)
         wrapper = next((f for f in funcs if f.key in self.wrappers), None)
         if wrapper is not None and wrapper.key not in self.inline and len(self.inline) < _MAX_INLINE:
             for arg in arguments:
@@ -685,6 +687,40 @@ class RouteWalker:
             for i, target in routers.items():
                 self.graph.add(target, Mount("", f"param:{func.key}:{i}"))
         return False
+
+    def _registered(self, call: Node, ctx: Ctx) -> list[Func]:
+        """`for _, f := range routerCheckRole { f(v1, auth) }` over a package slice of functions filled by
+        `routerCheckRole = append(routerCheckRole, registerUserRouter)` (often in init()): those functions."""
+        fn = field_(call, "function")
+        if fn is None or fn.type != "identifier":
+            return []
+        loop = call.parent
+        while loop is not None and loop.type not in (
+            "for_statement",
+            "function_declaration",
+            "method_declaration",
+        ):
+            loop = loop.parent
+        clause = next((c for c in named_children(loop) if c.type == "range_clause"), None) if loop else None
+        names = named_children(field_(clause, "left")) if clause is not None else []
+        registry = field_(clause, "right") if clause is not None else None
+        if not names or text(names[-1]) != text(fn) or registry is None or registry.type != "identifier":
+            return []
+        key = (ctx.file.package, text(registry))
+        if key not in self.registries:
+            found: list[Func] = []
+            for gofile, node in self.index.assignments:
+                left = named_children(field_(node, "left"))
+                right = named_children(field_(node, "right"))
+                if gofile.package != ctx.file.package or len(left) != 1 or text(left[0]) != text(registry):
+                    continue
+                value = peel(right[0]) if len(right) == 1 else None
+                if value is None or value.type != "call_expression" or callee(value) != ("", "append"):
+                    continue
+                for added in args(value)[1:]:
+                    found.extend(self.resolver.referenced(added, Ctx(gofile)))
+            self.registries[key] = found
+        return self.registries[key]
 
     def _router_interfaces(self) -> dict[str, Framework]:
         """The project's own router interfaces (`type EchoRouter interface { GET(...) ... }`, as

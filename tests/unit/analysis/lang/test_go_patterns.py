@@ -206,3 +206,14 @@ def test_a_jwt_middleware_library_behind_a_factory_is_bearer_auth() -> None:
         "DELETE /api/v1/books": [{"BearerAuth": []}],
     }
     assert api.security_schemes == {"BearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+
+
+def test_route_functions_appended_to_a_package_slice_and_called_in_a_loop() -> None:
+    api, _ = _extract("go-gin-route-registry")
+    assert _endpoints(api) == {
+        "GET /api/v1/users": [],
+        "GET /api/v1/users/{id}": ["path id"],
+        "POST /api/v1/jobs/{id}/start": ["path id"],
+        "GET /api/v1/health": [],
+    }
+    assert api.warnings == []
