@@ -210,9 +210,21 @@ def test_model_attributes_enums_and_the_login_and_logout_spring_security_serves(
         "POST /auth/doLogin",
         "POST /logout",
     }
-    filter_params = {"query name", "query departmentId", "query level"}
+    # The model attribute's own and inherited scalar properties; not its object-valued `office`.
+    filter_params = {"query name", "query departmentId", "query level", "query pageSize"}
     assert _params(ops["GET /staff"]) == {"query page", *filter_params}
     assert _params(ops["GET /staff/search"]) == filter_params
     assert _params(ops["GET /staff/by-level"]) == {"query level"}
     assert ops["POST /auth/doLogin"].evidence.line == 16
-    assert warnings == []
+    assert warnings == [
+        "src/main/resources/application-mysql.properties: profile 'mysql' is not active; its settings and"
+        " the variables its placeholders read apply only with SPRING_PROFILES_ACTIVE=mysql"
+    ]
+
+
+def test_placeholders_of_inactive_profiles_and_of_other_properties_are_not_required_variables() -> None:
+    env = {
+        v.name: (v.required, v.default) for v in _java.scan_env(FIXTURES / "java-spring-form-login", PROFILE)
+    }
+    # `${region}` is another property (overridable by REGION); MYSQL_* belong to the inactive mysql profile.
+    assert env == {"REGION": (False, "eu"), "AUDIT_URL": (True, None)}
