@@ -177,10 +177,17 @@ class Handlers:
             outer = _enclosing(fn.parent) if fn.parent is not None else fn
             if any(fn in (n for v in values for n in walk(v)) for values in returned_values(outer)):
                 scope = text(outer)
-        if _WEBSOCKET.search(scope):
+        # A handler testing for the upgrade (`websocket.IsWebSocketUpgrade(r)`) also answers plain HTTP.
+        if _WEBSOCKET.search(scope) and "IsWebSocketUpgrade(" not in scope:
             return "websocket"
         if _FILES.search(scope):
             return "files"
+        if fn.type == "func_literal":
+            # A literal delegating to a file server of the enclosing function: `fs.ServeHTTP(w, r)`.
+            for served in re.findall(r"\b(\w+)\.ServeHTTP\(", scope):
+                declared = local_declaration(served, fn, self.resolver.declarations)
+                if declared is not None and declared[0] == "value" and _FILES.search(text(declared[1])):
+                    return "files"
         return None
 
     def analyse(self, decl: RouteDecl, handler: Node, ctx: Ctx) -> bool:

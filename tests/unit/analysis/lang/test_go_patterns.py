@@ -217,3 +217,9 @@ def test_route_functions_appended_to_a_package_slice_and_called_in_a_loop() -> N
         "GET /api/v1/health": [],
     }
     assert api.warnings == []
+
+
+def test_handlers_answering_http_unless_upgraded_stay_and_literals_serving_a_local_file_server_go() -> None:
+    api, _ = _extract("go-chi-streams")
+    # `/events` only upgrades; `/ui/*` delegates to the enclosing function's file server.
+    assert _endpoints(api) == {"GET /logs": ["query level"]}
