@@ -51,9 +51,13 @@ _LAST: dict[
 ] = {}
 
 
-def _load(root: Path, profile: ProjectProfile, warnings: list[str]) -> tuple[GoIndex, Resolver]:
-    """The parsed, indexed project (reused while its files are unchanged), parse warnings added."""
-    entry_dir = PurePosixPath(profile.entrypoint).parent.as_posix() if profile.entrypoint else None
+def _entry_dir(profile: ProjectProfile) -> str | None:
+    return PurePosixPath(profile.entrypoint).parent.as_posix() if profile.entrypoint else None
+
+
+def _load(root: Path, entry_dir: str | None, warnings: list[str]) -> tuple[GoIndex, Resolver]:
+    """The parsed, indexed project without the other programs than the entrypoint's (reused while its
+    files are unchanged), parse warnings added."""
     signature = tuple(
         (p.as_posix(), st.st_mtime_ns, st.st_size)
         for p in iter_paths(root, (".go", ".mod"))
@@ -94,6 +98,7 @@ def _build(root: Path, entry_dir: str | None, warnings: list[str]) -> tuple[GoIn
         module_text = None
     index = GoIndex.build(parsed, module_text)
     resolver = Resolver(index)
+    resolver.other_programs = tuple(sorted(others))
     resolver.env_vars = env_reads(index, resolver)
     resolver.env = {var.name: var.default for var in resolver.env_vars if var.default is not None}
     return index, resolver
@@ -101,29 +106,46 @@ def _build(root: Path, entry_dir: str | None, warnings: list[str]) -> tuple[GoIn
 
 def extract(root: Path, profile: ProjectProfile) -> ExtractedApi:
     """Routes, schemas and security of a Go service."""
+    entry_dir = _entry_dir(profile)
+    api, others = _extract(root, entry_dir)
+    if not api.operations and others:
+        # The entrypoint chosen may be a tool while the server is another program: list its routes.
+        every, _ = _extract(root, None)
+        if every.operations:
+            every.warnings.append(
+                f"{profile.entrypoint}: its program registers no routes; those of the other programs"
+                f" ({', '.join(others)}) are listed — check the entrypoint, or choose the server's folder"
+                " as the root"
+            )
+            api = every
+    # Extraction is an analysis' last use of the sources: the trees are not kept past it.
+    _LAST.clear()
+    return rebase_api(api, profile.app_dir)
+
+
+def _extract(root: Path, entry_dir: str | None) -> tuple[ExtractedApi, tuple[str, ...]]:
+    """Routes, schemas and security, and the other programs' folders left out."""
     warnings: list[str] = []
-    index, resolver = _load(root, profile, warnings)
+    index, resolver = _load(root, entry_dir, warnings)
     schemas = Schemas(index)
     graph = RouteWalker(index, resolver, Handlers(resolver, schemas), warnings).run()
     operations, schemes = operations_from_graph(graph, warnings)
-    # Extraction is an analysis' last use of the sources: the trees are not kept past it.
-    _LAST.clear()
     api = ExtractedApi(
         operations=sort_operations(operations),
         schemas=dict(sorted(schemas.schemas.items())),
         security_schemes=dict(sorted(schemes.items())),
         warnings=warnings,
     )
-    return rebase_api(api, profile.app_dir)
+    return api, resolver.other_programs
 
 
 def scan_env(root: Path, profile: ProjectProfile) -> list[EnvVar]:
     """Environment variables the Go code reads (os.Getenv, os.LookupEnv, getenv-with-default helpers)."""
-    _, resolver = _load(root, profile, [])
+    _, resolver = _load(root, _entry_dir(profile), [])
     return rebase_env(resolver.env_vars, profile.app_dir)
 
 
 def find_port(root: Path, profile: ProjectProfile) -> tuple[int, Evidence] | None:
     """The port from ListenAndServe / Run / Start / Listen / http.Server{Addr}, following env defaults."""
-    index, resolver = _load(root, profile, [])
+    index, resolver = _load(root, _entry_dir(profile), [])
     return rebase_port(first_port(port_candidates(index, resolver), profile), profile.app_dir)

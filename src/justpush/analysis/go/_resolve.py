@@ -35,6 +35,8 @@ class Resolver:
         self.env: Mapping[str, str] = env_defaults or {}
         # The env vars the project reads, with the defaults above (filled in by the front-end).
         self.env_vars: list[EnvVar] = []
+        # Folders of other `package main` programs left out of the index (filled in by the front-end).
+        self.other_programs: tuple[str, ...] = ()
         # Element literals of a slice literal whose type is elided (`Routes{{"GET", "/x", h}}`).
         self.element_types: dict[int, TypeRef] = {}
         self.env_helpers = _env_helpers(index)

@@ -223,3 +223,12 @@ def test_handlers_answering_http_unless_upgraded_stay_and_literals_serving_a_loc
     api, _ = _extract("go-chi-streams")
     # `/events` only upgrades; `/ui/*` delegates to the enclosing function's file server.
     assert _endpoints(api) == {"GET /logs": ["query level"]}
+
+
+def test_routes_of_another_program_are_listed_when_the_entrypoint_registers_none() -> None:
+    api, profile = _extract("go-tool-at-root")
+    assert profile.entrypoint == "main.go"
+    assert _endpoints(api) == {"GET /quotes": ["query author"]}
+    assert any(
+        w.startswith("main.go: its program registers no routes") and "cmd/api" in w for w in api.warnings
+    )
