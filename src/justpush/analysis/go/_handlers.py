@@ -161,6 +161,9 @@ class Handlers:
         if handler.type == "identifier" and depth < 4:
             declared = local_declaration(text(handler), handler, self.resolver.declarations)
             if declared is not None and declared[0] == "value":
+                result = self._named_result(declared[1], declared[2], ctx)
+                if result is not None:
+                    return self.role(result[0], result[1], depth + 1)
                 return self.role(declared[1], ctx, depth + 1)
         if handler.type == "call_expression" and depth < 4:
             # An adapter around a file server kept in a variable: `echo.WrapHandler(fsrv)`.
@@ -188,6 +191,27 @@ class Handlers:
                 declared = local_declaration(served, fn, self.resolver.declarations)
                 if declared is not None and declared[0] == "value" and _FILES.search(text(declared[1])):
                     return "files"
+        return None
+
+    def _named_result(self, call: Node, position: int, ctx: Ctx) -> tuple[Node, Ctx] | None:
+        """`index, static := getStaticHandlers(...)` where the callee assigns its named results
+        (`static = handle(func...)`) and returns bare: the value given to result `position`."""
+        call = peel(call) or call
+        if call.type != "call_expression":
+            return None
+        for func in self.resolver.callees(call, ctx):
+            results = [
+                text(name)
+                for declaration in named_children(field_(func.node, "result"))
+                if declaration.type == "parameter_declaration"
+                for name in declaration.children_by_field_name("name")
+            ]
+            if position >= len(results):
+                continue
+            for node in select(field_(func.node, "body") or func.node, "assignment_statement"):
+                left, right = named_children(field_(node, "left")), named_children(field_(node, "right"))
+                if len(left) == 1 == len(right) and text(left[0]) == results[position]:
+                    return right[0], Ctx(func.file)
         return None
 
     def analyse(self, decl: RouteDecl, handler: Node, ctx: Ctx) -> bool:

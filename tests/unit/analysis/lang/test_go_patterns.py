@@ -186,7 +186,8 @@ def test_gin_chained_groups_match_query_binding_docs_websockets_and_other_progra
 def test_gorilla_prefix_routes_are_catch_alls_and_handlers_in_package_variables_are_read() -> None:
     api, _ = _extract("go-gorilla-prefix-handlers")
     endpoints = _endpoints(api)
-    # `signup` (a package variable) checks no method: every method; `/api/console` upgrades to a websocket.
+    # `signup` (a package variable) checks no method: every method; `/api/console` upgrades to a websocket;
+    # `/static` serves the files of a named result a constructor assigns.
     assert endpoints == {
         **{f"{m} /api/signup": [] for m in ("GET", "POST", "PUT", "DELETE", "PATCH")},
         "GET /api/files/{path}": ["path path", "query checksum"],
