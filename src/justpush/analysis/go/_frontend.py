@@ -18,6 +18,7 @@ from .._treesitter import (
     sort_operations,
 )
 from ._envport import env_reads, port_candidates
+from ._grpcgateway import gateway_operations
 from ._handlers import Handlers
 from ._index import GoIndex
 from ._resolve import Resolver
@@ -130,6 +131,7 @@ def _extract(root: Path, entry_dir: str | None) -> tuple[ExtractedApi, tuple[str
     schemas = Schemas(index)
     graph = RouteWalker(index, resolver, Handlers(resolver, schemas), warnings).run()
     operations, schemes = operations_from_graph(graph, warnings)
+    operations.extend(gateway_operations(root, index, warnings))
     api = ExtractedApi(
         operations=sort_operations(operations),
         schemas=dict(sorted(schemas.schemas.items())),

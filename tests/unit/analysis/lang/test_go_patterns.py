@@ -233,3 +233,17 @@ def test_routes_of_another_program_are_listed_when_the_entrypoint_registers_none
     assert any(
         w.startswith("main.go: its program registers no routes") and "cmd/api" in w for w in api.warnings
     )
+
+
+def test_grpc_gateway_routes_of_registered_services_come_from_the_proto_http_options() -> None:
+    api, _ = _extract("go-grpc-gateway")
+    assert _endpoints(api) == {
+        "GET /v1/{name}": ["path name"],
+        "GET /v1/shelves/{shelf}/books": ["path shelf", "query page_size", "query page_token"],
+        "POST /v1/shelves/{shelf}/books": ["path shelf", "query request_id"],
+        "DELETE /v1/books/{id}": ["path id"],
+        "DELETE /v2/books/{id}": ["path id"],
+    }
+    get_book = next(op for op in api.operations if op.path == "/v1/{name}")
+    assert (get_book.evidence.file, get_book.evidence.line) == ("proto/shelf.proto", 38)
+    assert api.warnings == []
