@@ -70,9 +70,9 @@ _MAX_INLINE = 8
 _SEGMENTS = re.compile(r"^[\w\-.~:*{}]+(?:/[\w\-.~:*{}]*)*$")
 # Route tables longer than this are not unrolled, nor any once this many elements were (nested loops).
 _MAX_TABLE = 500
+_MAX_UNROLLED = 5000
 # A last segment already matching the rest of the path: `{path:.*}`, `{path...}`, `*`.
 _CATCH_ALL = re.compile(r"(?:\{\w+:\.[*+]\}|\{\w+\.\.\.\}|\*\w*)/?$")
-_MAX_UNROLLED = 5000
 
 
 # JWT middleware libraries (their default: a Bearer token in Authorization), by import path prefix.
