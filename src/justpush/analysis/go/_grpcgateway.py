@@ -15,7 +15,8 @@ from .._treesitter import RouteDecl, build_operation, to_template
 from ._index import GoIndex
 
 _REGISTER = re.compile(r"^Register(\w+?)Handler(?:Server|FromEndpoint|Client)?$")
-_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
+# Strings first, so that `"/v1/{name=users/*/settings/*}"` holds no comment.
+_COMMENT = re.compile(r"(\"(?:[^\"\\\n]|\\.)*\")|//[^\n]*|/\*.*?\*/", re.DOTALL)
 _SERVICE = re.compile(r"\bservice\s+(\w+)\s*\{")
 _RPC = re.compile(r"\brpc\s+(\w+)\s*\(\s*(?:stream\s+)?([\w.]+)\s*\)\s*returns\s*\([^)]*\)\s*\{")
 _RULE = re.compile(r"\b(get|put|post|delete|patch)\s*:\s*\"([^\"]+)\"")
@@ -30,8 +31,8 @@ _SCALARS = frozenset(
         *(f"{kind}{bits}" for kind in ("int", "uint", "sint", "fixed", "sfixed") for bits in (32, 64)),
     }
 )
-# `{name=projects/*/books/*}` binds the field `name`.
-_VARIABLE = re.compile(r"\{([\w.]+)(?:=[^}]*)?\}")
+# `{name=projects/*/books/*}` binds the field `name` to the segments the pattern matches.
+_VARIABLE = re.compile(r"\{([\w.]+)(?:=([^}]*))?\}")
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def gateway_operations(root: Path, index: GoIndex, warnings: list[str]) -> list[
     fields: dict[str, list[tuple[str, str]]] = {}
     enums: set[str] = set()
     for source in iter_sources(root, (".proto",), warnings):
-        text = _COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), source.text)
+        text = _COMMENT.sub(lambda m: m.group(1) or re.sub(r"[^\n]", " ", m.group(0)), source.text)
         enums.update(_ENUM.findall(text))
         for message in _MESSAGE.finditer(text):
             fields.setdefault(message.group(1), _FIELD.findall(_flat(_block(text, message.end() - 1))))
@@ -86,11 +87,11 @@ def gateway_operations(root: Path, index: GoIndex, warnings: list[str]) -> list[
                 " its google.api.http routes"
             )
         for rule in rules.get(registered, []):
-            template, notes = to_template(_VARIABLE.sub(r"{\1}", rule.path))
+            template, notes = to_template(_VARIABLE.sub(_expand, rule.path))
             if (rule.method, template) in seen:
                 continue
             seen.add((rule.method, template))
-            bound = set(_VARIABLE.findall(rule.path))
+            bound = {m.group(1).split(".")[0] for m in _VARIABLE.finditer(rule.path)}
             scalars = [
                 name
                 for kind, name in fields.get(rule.request, [])
@@ -101,6 +102,23 @@ def gateway_operations(root: Path, index: GoIndex, warnings: list[str]) -> list[
             decl.parameters = tuple(Parameter(field, "query") for field in query if field != rule.body)
             operations.append(build_operation(rule.method, template, decl, None, notes))
     return operations
+
+
+def _expand(variable: re.Match[str]) -> str:
+    """`{name=shelves/*/books/*}` → `shelves/{name}/books/{name_2}`, `{path=**}` → `{path...}`."""
+    field, pattern = variable.group(1), variable.group(2)
+    if not pattern:
+        return "{" + field + "}"
+    out: list[str] = []
+    for segment in pattern.split("/"):
+        if segment == "**":
+            out.append("{" + field + "...}")
+        elif segment == "*":
+            count = sum(s.startswith("{") for s in out) + 1
+            out.append("{" + field + ("" if count == 1 else f"_{count}") + "}")
+        else:
+            out.append(segment)
+    return "/".join(out)
 
 
 def _block(text: str, open_brace: int) -> str:

@@ -79,6 +79,7 @@ _FILES = re.compile(
 )
 # swag's generated docs live in a package named docs (`docs.Serve`, `docs.UI`), like redoc's pages.
 _DOCS = re.compile(r"swagger|redoc|^docs\.", re.IGNORECASE)
+_GATEWAY = re.compile(r"\bruntime\.NewServeMux\(")
 # A handler upgrading the connection to a websocket is not an HTTP operation either
 # (`upgrader.Upgrade(w, r, nil)`, gin's `upgrader.Upgrade(c.Writer, c.Request, nil)`).
 _WEBSOCKET = re.compile(r"\.Upgrade\(\s*[\w.]+\s*,|\bwebsocket\.(?:Accept|Handler|Server)\b")
@@ -152,7 +153,7 @@ class Handlers:
         return None
 
     def role(self, handler: Node, ctx: Ctx, depth: int = 0) -> str | None:
-        """ "files", "docs" or "websocket" for a handler that is not an API operation, else None."""
+        """ "files", "docs", "websocket" or "gateway" for a handler that is no API operation, else None."""
         head = text(handler).split("(", 1)[0]
         if _DOCS.search(head):
             return "docs"
@@ -160,16 +161,22 @@ class Handlers:
             return "files"
         if handler.type == "identifier" and depth < 4:
             declared = local_declaration(text(handler), handler, self.resolver.declarations)
+            if declared is not None and declared[0] == "value" and _GATEWAY.search(text(declared[1])):
+                # Its routes are the registered services' (see _grpcgateway), not this catch-all.
+                return "gateway"
             if declared is not None and declared[0] == "value":
                 result = self._named_result(declared[1], declared[2], ctx)
                 if result is not None:
                     return self.role(result[0], result[1], depth + 1)
                 return self.role(declared[1], ctx, depth + 1)
         if handler.type == "call_expression" and depth < 4:
-            # An adapter around a file server kept in a variable: `echo.WrapHandler(fsrv)`.
+            # An adapter around a file server or a grpc-gateway mux kept in a variable:
+            # `echo.WrapHandler(fsrv)`, `echo.WrapHandler(http.MaxBytesHandler(gwMux, n))`.
             for arg in args(handler):
-                if arg.type == "identifier" and self.role(arg, ctx, depth + 1) == "files":
-                    return "files"
+                if arg.type in ("identifier", "call_expression"):
+                    inner = self.role(arg, ctx, depth + 1)
+                    if inner in ("files", "gateway"):
+                        return inner
         found = self.body_of(handler, ctx)
         if found is None:
             return None

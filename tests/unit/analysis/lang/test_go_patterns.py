@@ -237,13 +237,14 @@ def test_routes_of_another_program_are_listed_when_the_entrypoint_registers_none
 
 def test_grpc_gateway_routes_of_registered_services_come_from_the_proto_http_options() -> None:
     api, _ = _extract("go-grpc-gateway")
+    # `{name=shelves/*/books/*}` keeps its literal segments; a block comment is not read.
     assert _endpoints(api) == {
-        "GET /v1/{name}": ["path name"],
+        "GET /v1/shelves/{name}/books/{name_2}": ["path name", "path name_2"],
         "GET /v1/shelves/{shelf}/books": ["path shelf", "query page_size", "query page_token"],
         "POST /v1/shelves/{shelf}/books": ["path shelf", "query request_id"],
         "DELETE /v1/books/{id}": ["path id"],
         "DELETE /v2/books/{id}": ["path id"],
     }
-    get_book = next(op for op in api.operations if op.path == "/v1/{name}")
+    get_book = next(op for op in api.operations if op.path == "/v1/shelves/{name}/books/{name_2}")
     assert (get_book.evidence.file, get_book.evidence.line) == ("proto/shelf.proto", 38)
     assert api.warnings == []
