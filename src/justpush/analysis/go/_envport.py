@@ -198,6 +198,7 @@ def port_candidates(index: GoIndex, resolver: Resolver) -> list[tuple[int, Evide
             continue
         value = resolver.string(addr, Ctx(gofile))
         match = re.search(r":(\d{1,5})$", value or "")
-        if match:
+        # Port 0 asks the system for any free port: nothing a deployment can route to.
+        if match and 0 < int(match.group(1)) < 65536:
             candidates.append((int(match.group(1)), evidence(gofile.parsed.path, node)))
     return candidates

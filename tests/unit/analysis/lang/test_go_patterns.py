@@ -224,6 +224,9 @@ def test_handlers_answering_http_unless_upgraded_stay_and_literals_serving_a_loc
     api, _ = _extract("go-chi-streams")
     # `/events` only upgrades; `/ui/*` delegates to the enclosing function's file server.
     assert _endpoints(api) == {"GET /logs": ["query level"]}
+    # A listener on port 0 (any free port) is not the server's port.
+    found = _go.find_port(FIXTURES / "go-chi-streams", detect(FIXTURES / "go-chi-streams"))
+    assert found is not None and found[0] == 9090
 
 
 def test_routes_of_another_program_are_listed_when_the_entrypoint_registers_none() -> None:
