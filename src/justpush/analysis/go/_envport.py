@@ -40,7 +40,7 @@ def env_reads(index: GoIndex, resolver: Resolver) -> list[EnvVar]:
             if var_name is None:
                 continue
             default = _go_default(node)
-            required = default is None and name == "Getenv"
+            required = default is None and name == "Getenv" and not _only_tested(node)
             found.append(env_var(var_name, default, evidence(path, node), required=required))
         elif not operand and name in resolver.env_helpers:
             name_i, default_i = resolver.env_helpers[name]
@@ -53,8 +53,73 @@ def env_reads(index: GoIndex, resolver: Resolver) -> list[EnvVar]:
                 default = go_string(default_node)
                 if default is None and default_node.type in ("int_literal", "true", "false"):
                     default = text(default_node)
-            found.append(env_var(var_name, default, evidence(path, node)))
+            required = default is None and not _only_tested(node)
+            # `os.Getenv("APP_" + name)` first, a deprecated `os.Getenv(name)` after: the first is the one.
+            prefix = resolver.env_prefixes.get(name, "")
+            found.append(env_var(prefix + var_name, default, evidence(path, node), required=required))
     return found
+
+
+def _only_tested(call: Node) -> bool:
+    """A read the code tests for presence or compares with a value, so an unset variable is a case it
+    handles: `if os.Getenv("X") == "true"`, `v := os.Getenv("X")` … `if v != "" {…}`. Not evidence:
+    `key != os.Getenv("X")`, nor `v == ""`, which as often refuses to go on (`log.Fatal`, a 401)."""
+    parent = call.parent
+    if parent is not None and parent.type == "binary_expression":
+        return _tests_presence(parent, text(call))
+    holder = parent.parent if parent is not None else None
+    if holder is None or holder.type not in ("short_var_declaration", "var_spec", "assignment_statement"):
+        return False
+    left = named_children(field_(holder, "left")) or holder.children_by_field_name("name")
+    position = next((i for i, value in enumerate(named_children(parent)) if value == call), None)
+    if position is None or position >= len(left):
+        return False
+    name = text(left[position])
+    if _fallback_for(holder, name):
+        return True
+    scope = holder
+    while scope.parent is not None and scope.type not in (
+        "function_declaration",
+        "method_declaration",
+        "func_literal",
+    ):
+        scope = scope.parent
+    return any(
+        node.type == "binary_expression" and (_tests_presence(node, name) or _fills_when_empty(node, name))
+        for node in walk(scope)
+    )
+
+
+def _fallback_for(assignment: Node, target: str) -> bool:
+    """`if cfg.URL == "" { cfg.URL = os.Getenv("X") }`: the read only fills a value given another way."""
+    statement = assignment.parent
+    while statement is not None and statement.type == "block":
+        statement = statement.parent
+    if statement is None or statement.type != "if_statement":
+        return False
+    return text(field_(statement, "condition")).replace(" ", "") == f'{target}==""'
+
+
+def _fills_when_empty(comparison: Node, name: str) -> bool:
+    """`if v == "" { v = filepath.Join(home, ".x") }`: a computed fallback."""
+    if text(comparison).replace(" ", "") != f'{name}==""':
+        return False
+    statement = comparison.parent
+    if statement is None or statement.type != "if_statement":
+        return False
+    return any(
+        node.type == "assignment_statement" and text(field_(node, "left")) == name
+        for node in walk(field_(statement, "consequence") or statement)
+    )
+
+
+def _tests_presence(comparison: Node, operand: str) -> bool:
+    """`operand != ""`, or operand compared with a non-empty string literal (either side)."""
+    operator = text(field_(comparison, "operator"))
+    left, right = field_(comparison, "left"), field_(comparison, "right")
+    other = right if text(left) == operand else left if text(right) == operand else None
+    literal = go_string(other) if other is not None else None
+    return operator in ("==", "!=") and literal is not None and (literal != "" or operator == "!=")
 
 
 def _go_default(call: Node) -> str | None:
@@ -133,6 +198,7 @@ def port_candidates(index: GoIndex, resolver: Resolver) -> list[tuple[int, Evide
             continue
         value = resolver.string(addr, Ctx(gofile))
         match = re.search(r":(\d{1,5})$", value or "")
-        if match:
+        # Port 0 asks the system for any free port: nothing a deployment can route to.
+        if match and 0 < int(match.group(1)) < 65536:
             candidates.append((int(match.group(1)), evidence(gofile.parsed.path, node)))
     return candidates

@@ -31,6 +31,8 @@ class RouteCall:
     pattern: bool = False
     # The method (or a []string of methods) as an expression: `r.Handle(rt.Method, rt.Path, h)`.
     method_expr: Node | None = None
+    # The handler answers every path below this one (gorilla's `r.PathPrefix("/files").Handler(h)`).
+    subtree: bool = False
 
 
 @dataclass(frozen=True)

@@ -48,8 +48,11 @@ _STATUS = {
 }
 _BIND = {"BindJSON", "ShouldBindJSON", "Bind", "ShouldBind", "BodyParser", "MustBindWith", "ShouldBindWith"}
 # Binders filling a struct from the query string, and the struct tag naming each parameter; echo's
-# Bind also fills fields tagged `query:"..."` from the query string.
-_BIND_QUERY = {"ShouldBindQuery": "form", "BindQuery": "form", "QueryParser": "query", "Bind": "query"}
+# Bind also fills fields tagged `query:"..."` from the query string (gin's Bind of a POST reads the body).
+_BIND_QUERY = {"ShouldBindQuery": "form", "BindQuery": "form", "QueryParser": "query"}
+_ECHO_BIND_QUERY = {**_BIND_QUERY, "Bind": "query"}
+# Kinds of a framework context variable: echo's is told apart for its Bind.
+_CTX_KINDS = ("ctx", "echo")
 # Methods of a framework context that read one query parameter: gin, echo and fiber spellings.
 _CTX_QUERY = frozenset(
     {
@@ -74,16 +77,23 @@ _FILES = re.compile(
     # fiber's static / filesystem middleware, echo's middleware.Static, gin-contrib/static.
     r"|\b(?:static|filesystem)\.(?:New|Serve)\(|\bmiddleware\.Static(?:WithConfig)?\("
 )
-_DOCS = re.compile(r"swagger", re.IGNORECASE)
-# A handler upgrading the connection to a websocket is not an HTTP operation either.
-_WEBSOCKET = re.compile(r"\.Upgrade\(\s*\w+\s*,|\bwebsocket\.(?:Accept|Handler|Server)\b")
+# swag's generated docs live in a package named docs (`docs.Serve`, `docs.UI`), like redoc's pages.
+_DOCS = re.compile(r"swagger|redoc|^docs\.", re.IGNORECASE)
+_GATEWAY = re.compile(r"\bruntime\.NewServeMux\(")
+# A handler upgrading the connection to a websocket is not an HTTP operation either
+# (`upgrader.Upgrade(w, r, nil)`, gin's `upgrader.Upgrade(c.Writer, c.Request, nil)`).
+_WEBSOCKET = re.compile(r"\.Upgrade\(\s*[\w.]+\s*,|\bwebsocket\.(?:Accept|Handler|Server)\b")
 
-Kinds = dict[str, str]  # variable -> "ctx" | "request" | "query"
+Kinds = dict[str, str]  # variable -> "ctx" | "echo" | "request" | "query"
+# A helper's parameters given a string literal (`getQueryInts("id", qp)`): parameter -> the string.
+Names = dict[str, str]
 
 
 def _kind_of_type(type_node: Node | None) -> str | None:
     raw = text(type_node)
-    if raw.endswith(("gin.Context", "echo.Context", "fiber.Ctx")):
+    if raw.endswith("echo.Context"):
+        return "echo"
+    if raw.endswith(("gin.Context", "fiber.Ctx")):
         return "ctx"
     if raw.endswith("http.Request"):
         return "request"
@@ -97,7 +107,9 @@ class Handlers:
         self.resolver = resolver
         self.index = resolver.index
         self.schemas = schemas
-        self.helper_params: dict[tuple[str, tuple[tuple[int, str], ...]], set[str]] = {}
+        self.helper_params: dict[
+            tuple[str, tuple[tuple[int, str], ...], tuple[tuple[int, str], ...]], set[str]
+        ] = {}
 
     def body_of(self, expr: Node | None, ctx: Ctx, depth: int = 0) -> tuple[Node, Ctx] | None:
         """The function a handler expression runs: a literal, a named function or method, the handler a
@@ -121,6 +133,10 @@ class Handlers:
             local = local_declaration(text(expr), expr, self.resolver.declarations)
             if local is not None and local[0] == "value":
                 return self.body_of(local[1], ctx, depth + 1)
+            # A package variable: `var rawHandler = withUser(func(w, r, d) {...})`.
+            package_value = self.index.value(ctx.file, expr)
+            if package_value is not None:
+                return self.body_of(package_value[1], Ctx(package_value[0]), depth + 1)
             return None
         if expr.type != "call_expression":
             return None
@@ -137,7 +153,7 @@ class Handlers:
         return None
 
     def role(self, handler: Node, ctx: Ctx, depth: int = 0) -> str | None:
-        """ "files", "docs" or "websocket" for a handler that is not an API operation, else None."""
+        """ "files", "docs", "websocket" or "gateway" for a handler that is no API operation, else None."""
         head = text(handler).split("(", 1)[0]
         if _DOCS.search(head):
             return "docs"
@@ -145,8 +161,22 @@ class Handlers:
             return "files"
         if handler.type == "identifier" and depth < 4:
             declared = local_declaration(text(handler), handler, self.resolver.declarations)
+            if declared is not None and declared[0] == "value" and _GATEWAY.search(text(declared[1])):
+                # Its routes are the registered services' (see _grpcgateway), not this catch-all.
+                return "gateway"
             if declared is not None and declared[0] == "value":
+                result = self._named_result(declared[1], declared[2], ctx)
+                if result is not None:
+                    return self.role(result[0], result[1], depth + 1)
                 return self.role(declared[1], ctx, depth + 1)
+        if handler.type == "call_expression" and depth < 4:
+            # An adapter around a file server or a grpc-gateway mux kept in a variable:
+            # `echo.WrapHandler(fsrv)`, `echo.WrapHandler(http.MaxBytesHandler(gwMux, n))`.
+            for arg in args(handler):
+                if arg.type in ("identifier", "call_expression"):
+                    inner = self.role(arg, ctx, depth + 1)
+                    if inner in ("files", "gateway"):
+                        return inner
         found = self.body_of(handler, ctx)
         if found is None:
             return None
@@ -157,10 +187,38 @@ class Handlers:
             outer = _enclosing(fn.parent) if fn.parent is not None else fn
             if any(fn in (n for v in values for n in walk(v)) for values in returned_values(outer)):
                 scope = text(outer)
-        if _WEBSOCKET.search(scope):
+        # A handler testing for the upgrade (`websocket.IsWebSocketUpgrade(r)`) also answers plain HTTP.
+        if _WEBSOCKET.search(scope) and "IsWebSocketUpgrade(" not in scope:
             return "websocket"
         if _FILES.search(scope):
             return "files"
+        if fn.type == "func_literal":
+            # A literal delegating to a file server of the enclosing function: `fs.ServeHTTP(w, r)`.
+            for served in re.findall(r"\b(\w+)\.ServeHTTP\(", scope):
+                declared = local_declaration(served, fn, self.resolver.declarations)
+                if declared is not None and declared[0] == "value" and _FILES.search(text(declared[1])):
+                    return "files"
+        return None
+
+    def _named_result(self, call: Node, position: int, ctx: Ctx) -> tuple[Node, Ctx] | None:
+        """`index, static := getStaticHandlers(...)` where the callee assigns its named results
+        (`static = handle(func...)`) and returns bare: the value given to result `position`."""
+        call = peel(call) or call
+        if call.type != "call_expression":
+            return None
+        for func in self.resolver.callees(call, ctx):
+            results = [
+                text(name)
+                for declaration in named_children(field_(func.node, "result"))
+                if declaration.type == "parameter_declaration"
+                for name in declaration.children_by_field_name("name")
+            ]
+            if position >= len(results):
+                continue
+            for node in select(field_(func.node, "body") or func.node, "assignment_statement"):
+                left, right = named_children(field_(node, "left")), named_children(field_(node, "right"))
+                if len(left) == 1 == len(right) and text(left[0]) == results[position]:
+                    return right[0], Ctx(func.file)
         return None
 
     def analyse(self, decl: RouteDecl, handler: Node, ctx: Ctx) -> bool:
@@ -221,8 +279,12 @@ class Handlers:
         decl.parameters = (*decl.parameters, *(Parameter(n, "query") for n in sorted(params - known)))
         return True
 
-    def _query_reads(self, fn: Node, ctx: Ctx, kinds: Kinds, params: set[str], depth: int) -> None:
-        """Query parameter names fn reads from the variables in kinds, following helpers it passes them to."""
+    def _query_reads(
+        self, fn: Node, ctx: Ctx, kinds: Kinds, params: set[str], depth: int, names: Names | None = None
+    ) -> None:
+        """Query parameter names fn reads from the variables in kinds, following helpers it passes them to;
+        names are its parameters holding a parameter name given by the caller."""
+        names = names or {}
         body = field_(fn, "body")
         if body is None:
             return
@@ -237,48 +299,61 @@ class Handlers:
                     kinds[text(lhs[0])] = kind
             elif node.type == "index_expression":
                 operand = field_(node, "operand")
-                key = go_string(field_(node, "index"))
+                key = _name_of(field_(node, "index"), names)
                 if key and self._expr_kind(operand, kinds) == "query":
                     params.add(key)
             elif node.type == "call_expression":
-                self._query_call(node, ctx, kinds, params, depth)
+                self._query_call(node, ctx, kinds, params, depth, names)
 
-    def _query_call(self, call: Node, ctx: Ctx, kinds: Kinds, params: set[str], depth: int) -> None:
+    def _query_call(
+        self, call: Node, ctx: Ctx, kinds: Kinds, params: set[str], depth: int, names: Names
+    ) -> None:
         _, name = callee(call)
         operand = call_operand(call)
         arguments = args(call)
-        first = go_string(arguments[0]) if arguments else None
+        first = _name_of(arguments[0], names) if arguments else None
         operand_kind = self._expr_kind(operand, kinds) if operand is not None else None
         if (
             first
             and _NAME.match(first)
             and (
-                (name in _CTX_QUERY and operand_kind == "ctx")
+                (name in _CTX_QUERY and operand_kind in _CTX_KINDS)
                 or (name in ("Get", "Has") and operand_kind == "query")
-                or (name == "FormValue" and operand_kind in ("request", "ctx"))
+                or (name == "FormValue" and operand_kind in ("request", *_CTX_KINDS))
             )
         ):
             params.add(first)
             return
-        if name in _BIND_QUERY and operand_kind == "ctx" and arguments:
+        tag = (_ECHO_BIND_QUERY if operand_kind == "echo" else _BIND_QUERY).get(name)
+        if name in ("MustBindWith", "ShouldBindWith") and len(arguments) == 2:
+            # gin's explicit binder: `c.ShouldBindWith(&q, binding.Query)` reads `form` tags from the query.
+            tag = "form" if text(arguments[1]).endswith("binding.Query") else None
+        if tag is not None and operand_kind in _CTX_KINDS and arguments:
             target = peel(arguments[0])
             declared = _local_types(field_(_enclosing(call), "body") or call).get(text(target))
-            params.update(self.schemas.tagged_fields(declared, _BIND_QUERY[name]))
+            params.update(self.schemas.tagged_fields(declared, tag))
             return
         if operand_kind is not None or depth >= _MAX_HELPER_DEPTH:
             return
         bound = tuple((i, k) for i, a in enumerate(arguments) if (k := self._expr_kind(a, kinds)) is not None)
         if not bound:
             return
+        given = tuple((i, s) for i, a in enumerate(arguments) if (s := _name_of(a, names)) is not None)
         for func in self.resolver.callees(call, ctx):
-            key = (func.key, bound)
+            key = (func.key, bound, given)
             if key not in self.helper_params:
                 self.helper_params[key] = set()
-                names = param_names(func.node)
-                helper_kinds = {names[i]: k for i, k in bound if i < len(names) and names[i]}
+                pnames = param_names(func.node)
+                helper_kinds = {pnames[i]: k for i, k in bound if i < len(pnames) and pnames[i]}
+                helper_names = {pnames[i]: s for i, s in given if i < len(pnames) and pnames[i]}
                 found: set[str] = set()
                 self._query_reads(
-                    func.node, Ctx(func.file), _param_kinds(func.node, helper_kinds), found, depth + 1
+                    func.node,
+                    Ctx(func.file),
+                    _param_kinds(func.node, helper_kinds),
+                    found,
+                    depth + 1,
+                    helper_names,
                 )
                 self.helper_params[key] = found
             params.update(self.helper_params[key])
@@ -295,7 +370,7 @@ class Handlers:
             return "query"
         if expr.type == "selector_expression" and text(field_(expr, "field")) == "Request":
             # gin's c.Request is the *http.Request.
-            return "request" if self._expr_kind(field_(expr, "operand"), kinds) == "ctx" else None
+            return "request" if self._expr_kind(field_(expr, "operand"), kinds) in _CTX_KINDS else None
         return None
 
     def _value_schema(self, expr: Node, types: dict[str, Node]) -> dict[str, Any]:
@@ -311,6 +386,14 @@ class Handlers:
                 return {"type": "object"}
             return self.schemas.of_type(type_node)
         return {}
+
+
+def _name_of(node: Node | None, names: Names) -> str | None:
+    """A string literal, or a helper's parameter its caller gave one."""
+    value = go_string(node)
+    if value is None and node is not None and node.type == "identifier":
+        return names.get(text(node))
+    return value
 
 
 def _param_kinds(fn: Node, bound: Kinds) -> Kinds:

@@ -35,11 +35,15 @@ class Resolver:
         self.env: Mapping[str, str] = env_defaults or {}
         # The env vars the project reads, with the defaults above (filled in by the front-end).
         self.env_vars: list[EnvVar] = []
+        # Folders of other `package main` programs left out of the index (filled in by the front-end).
+        self.other_programs: tuple[str, ...] = ()
         # Element literals of a slice literal whose type is elided (`Routes{{"GET", "/x", h}}`).
         self.element_types: dict[int, TypeRef] = {}
         self.env_helpers = _env_helpers(index)
         # Declarations per function node (keyed by node id: the trees live as long as this resolver).
         self.declarations: dict[int, Declarations] = {}
+        # Helpers reading `os.Getenv(prefix + name)` first: helper -> that prefix.
+        self.env_prefixes = _env_prefixes(index, self)
 
     # --- strings -------------------------------------------------------------------------------
 
@@ -432,7 +436,28 @@ def _env_helpers(index: GoIndex) -> dict[str, tuple[int, int | None]]:
             continue
         params = param_names(func.node)
         arg = next(iter(args(call.node)), None)
+        if arg is not None and arg.type == "binary_expression" and text(field_(arg, "operator")) == "+":
+            # `os.Getenv(envPrefix + name)`.
+            arg = field_(arg, "right")
         if arg is not None and arg.type == "identifier" and text(arg) in params:
             i = params.index(text(arg))
             helpers[func.name] = (i, i + 1 if len(params) > i + 1 else None)
     return helpers
+
+
+def _env_prefixes(index: GoIndex, resolver: Resolver) -> dict[str, str]:
+    """The name prefix an env helper reads with first: `os.Getenv(envPrefix + name)` -> envPrefix."""
+    found: dict[str, str] = {}
+    for call in index.calls:
+        func = call.owner
+        if func is None or func.name not in resolver.env_helpers or func.name in found:
+            continue
+        if (call.operand, call.name) not in (("os", "Getenv"), ("os", "LookupEnv")) or not args(call.node):
+            continue
+        name = param_names(func.node)[resolver.env_helpers[func.name][0]]
+        arg = args(call.node)[0]
+        if arg.type == "identifier" and text(arg) == name:
+            found[func.name] = ""
+        elif arg.type == "binary_expression" and text(field_(arg, "right")) == name:
+            found[func.name] = resolver.string(field_(arg, "left"), Ctx(call.file)) or ""
+    return found

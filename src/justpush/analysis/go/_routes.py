@@ -10,6 +10,7 @@ from .._model import HttpMethod
 from .._treesitter import (
     MAX_DEPTH,
     AuthAlternatives,
+    AuthHint,
     Mount,
     Node,
     RouteDecl,
@@ -70,6 +71,28 @@ _SEGMENTS = re.compile(r"^[\w\-.~:*{}]+(?:/[\w\-.~:*{}]*)*$")
 # Route tables longer than this are not unrolled, nor any once this many elements were (nested loops).
 _MAX_TABLE = 500
 _MAX_UNROLLED = 5000
+# A last segment already matching the rest of the path: `{path:.*}`, `{path...}`, `*`.
+_CATCH_ALL = re.compile(r"(?:\{\w+:\.[*+]\}|\{\w+\.\.\.\}|\*\w*)/?$")
+
+
+# JWT middleware libraries (their default: a Bearer token in Authorization), by import path prefix.
+_JWT_LIBRARIES = (
+    "github.com/gofiber/jwt",
+    "github.com/gofiber/contrib/jwt",
+    "github.com/labstack/echo-jwt",
+    "github.com/appleboy/gin-jwt",
+    "github.com/auth0/go-jwt-middleware",
+)
+_JWT_BEARER = AuthHint("bearer", jwt=True)
+
+
+def _jwt_middleware(call: Node, imports: dict[str, str]) -> bool:
+    """`jwtware.New(cfg)`, `echojwt.WithConfig(cfg)`, echo's `middleware.JWT(key)`: a library's JWT check."""
+    operand, name = callee(call)
+    path = imports.get(operand, "")
+    if path.startswith(_JWT_LIBRARIES):
+        return True
+    return path.startswith("github.com/labstack/echo") and name in ("JWT", "JWTWithConfig")
 
 
 def _is_constructor(value: Node) -> bool:
@@ -101,6 +124,8 @@ class RouteWalker:
         # Names of struct fields known to hold a router; other selectors are not looked at.
         self.router_fields: set[str] = set()
         self.router_interfaces = self._router_interfaces()
+        # Package slices of route-registering functions (`routerCheckRole`) -> the functions appended.
+        self.registries: dict[tuple[str, str], list[Func]] = {}
         self.wrappers = self._route_wrappers()
         self.wrapper_names = {key.rsplit(".", 1)[-1].rsplit(":", 1)[-1] for key in self.wrappers}
         # Functions whose declared result may be a router: only calls to these can return one.
@@ -397,6 +422,8 @@ class RouteWalker:
         expr = peel(expr) or expr
         if expr.type == "func_literal":
             return classify_auth(literals(expr), text(expr))
+        if expr.type == "call_expression" and _jwt_middleware(expr, ctx.file.imports):
+            return (_JWT_BEARER,)
         funcs = (
             self.resolver.callees(expr, ctx)
             if expr.type == "call_expression"
@@ -406,7 +433,14 @@ class RouteWalker:
             return ()
         func = funcs[0]
         if func.key not in self.auth_cache:
-            self.auth_cache[func.key] = classify_auth(literals(func.node), text(func.node))
+            found = classify_auth(literals(func.node), text(func.node))
+            if not found and any(
+                _jwt_middleware(call, func.file.imports)
+                for call in walk(func.node)
+                if call.type == "call_expression"
+            ):
+                found = (_JWT_BEARER,)
+            self.auth_cache[func.key] = found
         return self.auth_cache[func.key]
 
     def _unwrap(self, handler: Node, ctx: Ctx) -> tuple[Node, tuple[AuthAlternatives, ...], str]:
@@ -512,12 +546,14 @@ class RouteWalker:
     def _gorilla_chain(self, call: Node, scope: Scope, ctx: Ctx, methods: tuple[HttpMethod, ...]) -> bool:
         """`r.Path("/x").Methods("GET").HandlerFunc(h)` and `r.PathPrefix("/x").Handler(h)`."""
         path: Node | None = None
+        subtree = False
         found = list(methods)
         link = call_operand(call)
         while link is not None and link.type == "call_expression":
             _, name = callee(link)
             if name in ("Path", "PathPrefix") and args(link):
                 path = args(link)[0]
+                subtree = name == "PathPrefix"
             elif name == "Methods":
                 found.extend(m for a in args(link) for m in self._methods(a, ctx))
             elif name not in _gorilla.MATCHERS:
@@ -526,7 +562,7 @@ class RouteWalker:
             if router is not None:
                 if path is None:
                     return False
-                route = RouteCall(None, path, args(call)[-1])
+                route = RouteCall(None, path, args(call)[-1], subtree=subtree)
                 self._route(router, _gorilla.FRAMEWORK, route, tuple(found), scope, ctx, call)
                 return True
             link = call_operand(link)
@@ -565,6 +601,8 @@ class RouteWalker:
             auth = layers
         if self.handlers.role(route.handler, ctx) is not None or self.handlers.role(handler, ctx) is not None:
             return
+        if route.subtree and not _CATCH_ALL.search(value):
+            value = value.rstrip("/") + ("/{rest...}" if "{path" in value else "/{path...}")
         if route.method_expr is not None and not methods:
             methods = self._methods(route.method_expr, ctx)
             if not methods:
@@ -632,7 +670,7 @@ class RouteWalker:
         routers = {i: r for i, a in enumerate(arguments) if (r := self._router_of(a, scope, ctx)) is not None}
         if not routers and callee(call)[1] not in self.wrapper_names:
             return False
-        funcs = self.resolver.callees(call, ctx)
+        funcs = self.resolver.callees(call, ctx) or self._registered(call, ctx)
         wrapper = next((f for f in funcs if f.key in self.wrappers), None)
         if wrapper is not None and wrapper.key not in self.inline and len(self.inline) < _MAX_INLINE:
             for arg in arguments:
@@ -649,6 +687,40 @@ class RouteWalker:
             for i, target in routers.items():
                 self.graph.add(target, Mount("", f"param:{func.key}:{i}"))
         return False
+
+    def _registered(self, call: Node, ctx: Ctx) -> list[Func]:
+        """`for _, f := range routerCheckRole { f(v1, auth) }` over a package slice of functions filled by
+        `routerCheckRole = append(routerCheckRole, registerUserRouter)` (often in init()): those functions."""
+        fn = field_(call, "function")
+        if fn is None or fn.type != "identifier":
+            return []
+        loop = call.parent
+        while loop is not None and loop.type not in (
+            "for_statement",
+            "function_declaration",
+            "method_declaration",
+        ):
+            loop = loop.parent
+        clause = next((c for c in named_children(loop) if c.type == "range_clause"), None) if loop else None
+        names = named_children(field_(clause, "left")) if clause is not None else []
+        registry = field_(clause, "right") if clause is not None else None
+        if not names or text(names[-1]) != text(fn) or registry is None or registry.type != "identifier":
+            return []
+        key = (ctx.file.package, text(registry))
+        if key not in self.registries:
+            found: list[Func] = []
+            for gofile, node in self.index.assignments:
+                left = named_children(field_(node, "left"))
+                right = named_children(field_(node, "right"))
+                if gofile.package != ctx.file.package or len(left) != 1 or text(left[0]) != text(registry):
+                    continue
+                value = peel(right[0]) if len(right) == 1 else None
+                if value is None or value.type != "call_expression" or callee(value) != ("", "append"):
+                    continue
+                for added in args(value)[1:]:
+                    found.extend(self.resolver.referenced(added, Ctx(gofile)))
+            self.registries[key] = found
+        return self.registries[key]
 
     def _router_interfaces(self) -> dict[str, Framework]:
         """The project's own router interfaces (`type EchoRouter interface { GET(...) ... }`, as

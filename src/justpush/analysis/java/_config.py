@@ -41,6 +41,14 @@ class SpringConfig:
                 self._active = [p.strip() for p in value.split(",") if p.strip()]
         return self._active
 
+    def applies(self, config_file: ConfigFile) -> bool:
+        """A base file, or the file of an active profile (`default` when none is set)."""
+        active = self.active_profiles or ["default"]
+        return config_file.profile is None or config_file.profile in active
+
+    def inactive_files(self) -> list[ConfigFile]:
+        return [f for f in self.files if not self.applies(f)]
+
     def _raw(self, key: str, profiles: tuple[str, ...] | None = None) -> tuple[str, str, int] | None:
         """Value, file, line: an active profile's file wins over the base file, shallower files first."""
         active = self.active_profiles if profiles is None else list(profiles)

@@ -44,7 +44,13 @@ def extract(root: Path, profile: ProjectProfile) -> ExtractedApi:
     """Routes, schemas and security of a Spring Boot or plain-JDK HTTP service."""
     warnings: list[str] = []
     index = SourceIndex(root, warnings)
-    resolver = Resolver(index, load_config(index, warnings))
+    config = load_config(index, warnings)
+    warnings.extend(
+        f"{f.path}: profile {f.profile!r} is not active; its settings and the variables its placeholders"
+        f" read apply only with SPRING_PROFILES_ACTIVE={f.profile}"
+        for f in config.inactive_files()
+    )
+    resolver = Resolver(index, config)
     schemas = Schemas(index)
     spring = Spring(resolver, schemas, warnings)
     operations = [
@@ -106,9 +112,21 @@ def _env_reads(index: SourceIndex) -> list[EnvVar]:
                         env_var(_relaxed_env_name(prop), default, evidence(path, node, f"@Value {prop}"))
                     )
     for config_file in config.files:
+        # Another profile's file is not read unless that profile is activated (see extract's warning).
+        if not config.applies(config_file):
+            continue
         for key, (value, number) in config_file.values.items():
             for match in PLACEHOLDER.finditer(value):
-                found.append(env_var(match.group(1), match.group(2), Evidence(config_file.path, number, key)))
+                prop, default = match.group(1), match.group(2)
+                defined = config.defined(prop)
+                if defined is not None:
+                    # `${database}` names another property of the configuration, not an env variable.
+                    if PLACEHOLDER.search(defined) is not None:
+                        continue
+                    default = defined
+                found.append(
+                    env_var(_relaxed_env_name(prop), default, Evidence(config_file.path, number, key))
+                )
     return found
 
 

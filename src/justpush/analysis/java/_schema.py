@@ -42,6 +42,7 @@ JAVA_TYPES: dict[str, dict[str, Any]] = {
 _ARRAYS = ("List", "Set", "Collection", "Iterable", "Flux", "Stream", "ArrayList", "HashSet")
 _WRAPPERS = ("ResponseEntity", "Optional", "Mono", "CompletableFuture", "HttpEntity")
 _REQUIRED_ANNOTATIONS = ("NotNull", "NotBlank", "NotEmpty")
+_MAX_SUPERCLASSES = 8
 
 
 class Schemas:
@@ -85,6 +86,32 @@ class Schemas:
             self.components[name] = {}
             self.components[name] = self._class_schema(found.node, found.file)
         return {"$ref": f"#/components/schemas/{name}"}
+
+    def properties(self, name: str, near: str, depth: int = 0) -> dict[str, Any] | None:
+        """The simple-valued properties of a project class or record, its superclasses' included (what
+        Spring binds from request parameters to a model attribute); None for anything else."""
+        found = self.index.type_(name, near)
+        if found is None or found.node.type not in ("class_declaration", "record_declaration"):
+            return None
+        properties: dict[str, Any] = {}
+        parents = named_children(field_(found.node, "superclass"))
+        if parents and depth < _MAX_SUPERCLASSES:
+            parent = text(parents[0]).split("<")[0].split(".")[-1]
+            properties.update(self.properties(parent, found.file, depth + 1) or {})
+        properties.update(self._class_schema(found.node, found.file)["properties"])
+        return {n: schema for n, schema in properties.items() if self._simple(schema)}
+
+    def _simple(self, schema: dict[str, Any]) -> bool:
+        """A value a query parameter can carry: a scalar, an enum, or an array of them."""
+        if schema.get("type") == "array":
+            return self._simple(schema.get("items") or {})
+        if "$ref" in schema:
+            return "enum" in self.components.get(str(schema["$ref"]).rsplit("/", 1)[-1], {})
+        return schema.get("type") in ("string", "integer", "number", "boolean")
+
+    def is_enum(self, name: str, near: str) -> bool:
+        found = self.index.type_(name, near)
+        return found is not None and found.node.type == "enum_declaration"
 
     def _class_schema(self, node: Node, file: str) -> dict[str, Any]:
         if node.type == "enum_declaration":

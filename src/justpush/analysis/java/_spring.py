@@ -4,7 +4,7 @@ the servlet context path, Spring Security's filter chain, and controllers of ope
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .._model import HttpMethod, Operation, Parameter
@@ -14,6 +14,7 @@ from .._treesitter import (
     Node,
     RouteDecl,
     build_operation,
+    classify_auth,
     field_,
     join_paths,
     line,
@@ -62,9 +63,15 @@ _NOT_QUERY = frozenset(
         "MatrixVariable",
     }
 )
+# Annotations a model attribute parameter may carry (any other one means an argument resolver fills it).
+_MODEL_ATTRIBUTE = frozenset({"ModelAttribute", "Valid", "Validated"})
 _SIMPLE_QUERY_TYPES = frozenset(t for t in JAVA_TYPES if t not in ("Object", "JsonNode"))
 _PAGEABLE = ("Pageable", "PageRequest")
+# Uploaded files: a part of a multipart/form-data body, never a query parameter.
+_FILE_TYPES = frozenset({"MultipartFile", "Part", "FilePart"})
+_FILE_SCHEMA: dict[str, Any] = {"type": "string", "format": "binary"}
 _MAX_SUPERTYPES = 20
+_JAVA_STRING = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
 
 
 # A mapping path as far as it is known, and why it is not fully known (None: resolved).
@@ -121,6 +128,42 @@ class Spring:
                 if "abstract" in text(next((c for c in node.children if c.type == "modifiers"), None)):
                     continue
                 operations.extend(self._controller(path, node, context))
+        declared = {(op.method, op.path) for op in operations}
+        operations.extend(
+            op for op in self._security_endpoints(context) if (op.method, op.path) not in declared
+        )
+        return operations
+
+    def _security_endpoints(self, context: str) -> list[Operation]:
+        """What Spring Security itself answers when the configuration asks for it: the login processing
+        URL (`formLogin().loginProcessingUrl("/doLogin")`, a login filter's `setFilterProcessesUrl`) and
+        logout (`.logout()`, `/logout` unless `logoutUrl` says otherwise), both POST."""
+        found: list[tuple[str, str, Node]] = []
+        for path in self.index.files_containing("HttpSecurity", "setFilterProcessesUrl"):
+            logouts: list[Node] = []
+            urls: list[Node] = []
+            for call in walk(self.index.parsed(path).root):
+                if call.type != "method_invocation":
+                    continue
+                name = text(field_(call, "name"))
+                arguments = named_children(field_(call, "arguments"))
+                if name in ("loginProcessingUrl", "setFilterProcessesUrl", "logoutUrl") and arguments:
+                    url = self.resolver.string(arguments[0], Scope(path, ""))
+                    if url is not None:
+                        found.append((path, url, call))
+                        urls.append(call)
+                elif name == "logout" and "HttpSecurity" in self.index.sources[path].text:
+                    logouts.append(call)
+            if logouts and not any(text(field_(u, "name")) == "logoutUrl" for u in urls):
+                found.append((path, "/logout", logouts[0]))
+        operations: list[Operation] = []
+        for path, url, call in found:
+            template, notes = to_template(join_paths(context, url))
+            decl = RouteDecl("post", url, path, line(call))
+            decl.responses["200"] = None
+            operations.append(
+                build_operation("post", template, decl, self._security_for("post", template), notes)
+            )
         return operations
 
     def _controller(self, path: str, cls: Node, context: str) -> list[Operation]:
@@ -249,6 +292,9 @@ class Spring:
         for param in named_children(field_(method, "parameters")):
             if "RequestBody" in annotations_of(param):
                 decl.request_body = self.schemas.of(field_(param, "type"), mapping.file)
+        content_type = "application/json"
+        if decl.request_body is None and (form := self._file_parts(method, scope)) is not None:
+            decl.request_body, content_type = form, "multipart/form-data"
         status = "200"
         if "ResponseStatus" in found:
             sargs = annotation_args(found["ResponseStatus"])
@@ -266,9 +312,10 @@ class Spring:
                 if verb is None:
                     here["method"] = "@RequestMapping without method= matches every HTTP method; GET assumed"
                 chosen: HttpMethod = verb or "get"
-                operations.append(
-                    build_operation(chosen, template, decl, self._security_for(chosen, template), here)
+                operation = build_operation(
+                    chosen, template, decl, self._security_for(chosen, template), here
                 )
+                operations.append(replace(operation, request_content_type=content_type))
         return operations
 
     def _parameters(self, method: Node, scope: Scope) -> list[Parameter]:
@@ -288,15 +335,30 @@ class Spring:
                     )
                 )
                 continue
+            if _file_type(type_node):
+                continue
             located = [(a, loc) for a, loc in _PARAM_ANNOTATIONS if a in found]
             if not located:
-                # Spring binds an unannotated simple-type parameter as an optional request parameter.
-                if type_name in _SIMPLE_QUERY_TYPES and not (set(found) & _NOT_QUERY):
+                # Spring binds an unannotated simple-type parameter, or an array of them (`Long[] ids`),
+                # as an optional request parameter.
+                simple = type_name.removesuffix("[]")
+                if (simple in _SIMPLE_QUERY_TYPES or self.schemas.is_enum(simple, scope.file)) and not (
+                    set(found) & _NOT_QUERY
+                ):
                     params.append(
                         Parameter(
                             pname, "query", self.schemas.of(type_node, scope.file) or {"type": "string"}
                         )
                     )
+                elif (
+                    set(found) <= _MODEL_ATTRIBUTE
+                    and type_node is not None
+                    and type_node.type == "type_identifier"
+                ):
+                    # A project class without an annotation (or with @ModelAttribute) is a model attribute:
+                    # Spring fills its properties from the request parameters (`list(Employee filter)`).
+                    fields = self.schemas.properties(type_name, scope.file) or {}
+                    params.extend(Parameter(n, "query", s) for n, s in fields.items())
                 continue
             for ann, location in located:
                 pargs = annotation_args(found[ann])
@@ -315,6 +377,33 @@ class Spring:
                 params.append(Parameter(key, location, schema, required=location == "path" or not optional))  # type: ignore[arg-type]
         return params
 
+    def _file_parts(self, method: Node, scope: Scope) -> dict[str, Any] | None:
+        """The multipart/form-data body of a method taking uploaded files (`@RequestParam("file")
+        MultipartFile file`, `@RequestPart List<MultipartFile> files`), None when it takes none."""
+        properties: dict[str, Any] = {}
+        required: list[str] = []
+        for param in named_children(field_(method, "parameters")):
+            type_node = field_(param, "type")
+            if not _file_type(type_node):
+                continue
+            found = annotations_of(param)
+            pargs = (
+                annotation_args(found[a])
+                if (a := next((a for a in ("RequestParam", "RequestPart") if a in found), None))
+                else {}
+            )
+            name = self.resolver.string(pargs.get("value") or pargs.get("name"), scope) or text(
+                field_(param, "name")
+            )
+            many = text(type_node).endswith("[]") or "<" in text(type_node)
+            properties[name] = {"type": "array", "items": _FILE_SCHEMA} if many else _FILE_SCHEMA
+            if text(pargs.get("required")) != "false":
+                required.append(name)
+        if not properties:
+            return None
+        schema: dict[str, Any] = {"type": "object", "properties": properties}
+        return {**schema, "required": required} if required else schema
+
     def _security_config(self) -> None:
         """SecurityFilterChain beans: the schemes (httpBasic, JWT resource server) and the public paths."""
         for path in self.index.files_containing("SecurityFilterChain"):
@@ -329,6 +418,8 @@ class Spring:
                     self.security[AuthHint("basic").scheme_name] = AuthHint("basic").scheme
                 if "oauth2ResourceServer" in body:
                     hint = AuthHint("bearer", jwt="jwt" in body)
+                    self.security[hint.scheme_name] = hint.scheme
+                for hint in self._filter_auth(method, path):
                     self.security[hint.scheme_name] = hint.scheme
                 self.secured_by_default = self.secured_by_default or "authenticated()" in body
                 for call in walk(method):
@@ -348,6 +439,32 @@ class Spring:
                         elif (pattern := literal(arg)) is not None:
                             self.public.append((verb, pattern))
 
+    def _filter_auth(self, chain: Node, path: str) -> tuple[AuthHint, ...]:
+        """What the filters a chain adds (`http.addFilterBefore(jwtFilter, ...)`) check: their class reads
+        the Authorization header (a Bearer JWT, Basic) or an API-key header."""
+        source = self.index.sources[path].text
+        names: set[str] = set()
+        for call in walk(chain):
+            if call.type != "method_invocation" or not text(field_(call, "name")).startswith("addFilter"):
+                continue
+            arguments = named_children(field_(call, "arguments"))
+            if not arguments:
+                continue
+            added = arguments[0]
+            if added.type == "object_creation_expression":
+                names.add(text(field_(added, "type")).split("<")[0])
+            elif added.type == "identifier":
+                # A field or parameter of the configuration class: its declared type.
+                declared = re.search(rf"\b([A-Z]\w*)\s+{re.escape(text(added))}\s*[;,)=]", source)
+                if declared is not None:
+                    names.add(declared.group(1))
+        hints: set[AuthHint] = set()
+        for name in names:
+            for filter_path in self.index.files_containing(f"class {name}"):
+                filter_text = self.index.sources[filter_path].text
+                hints.update(classify_auth(_JAVA_STRING.findall(filter_text), filter_text))
+        return tuple(sorted(hints))
+
     def _security_for(self, method: HttpMethod, template: str) -> list[dict[str, list[str]]] | None:
         if not self.security or not self.secured_by_default:
             return None
@@ -355,6 +472,11 @@ class Spring:
             if (verb is None or verb == method) and _ant_match(pattern, template):
                 return []
         return [{name: []} for name in sorted(self.security)]
+
+
+def _file_type(type_node: Node | None) -> bool:
+    """MultipartFile, MultipartFile[], List<MultipartFile>, Part: an uploaded file."""
+    return bool(set(re.findall(r"\w+", text(type_node))) & _FILE_TYPES)
 
 
 def _signature(method: Node) -> str:

@@ -149,3 +149,105 @@ def test_generated_echo_server_own_router_interface_and_base_url_parameter() -> 
         "DELETE /v1/pets/{id}": ["path id"],
     }
     assert api.warnings == []
+
+
+def test_gin_chained_groups_match_query_binding_docs_websockets_and_other_programs() -> None:
+    api, profile = _extract("go-gin-plugin-host")
+    # `/swagger` (a docs package), `/stream` (a websocket upgraded from gin's c.Writer), `/assets/*` (a
+    # file server in a variable, adapted by gin.WrapH) and the example program's `/hello` are not the
+    # server's operations; gin's Bind of a POST reads the body; helpers read the parameter they are named.
+    assert _endpoints(api) == {
+        "GET /health": [],
+        "HEAD /health": [],
+        "GET /version": [],
+        "POST /note": [],
+        "GET /note": ["query limit", "query since"],
+        "DELETE /note": ["query dry_run", "query id"],
+    }
+    assert any(w.startswith("examples/hello: package main of another program") for w in api.warnings)
+    env = {var.name: var.required for var in _go.scan_env(FIXTURES / "go-gin-plugin-host", profile)}
+    # Only read, or tested for emptiness to stop the program: required. Otherwise compared with a
+    # string, the read itself or the variable holding it: optional.
+    # A helper reading `os.Getenv(envPrefix + name)` names the prefixed variable; a fallback for a value
+    # given another way (`if o.X == "" { o.X = read }`) or given a computed fallback is optional.
+    assert env == {
+        "NOTIFY_ADMIN_TOKEN": True,
+        "NOTIFY_SIGNING_KEY": True,
+        "NOTIFY_REGION": True,
+        "NOTIFY_ADMIN_USER": False,
+        "NOTIFY_CONFIG_FILE": False,
+        "NOTIFY_DEBUG": False,
+        "NOTIFY_UPSTREAM_URL": False,
+        "NOTIFY_VERBOSE": False,
+        "NOTIFY_CACHE_DIR": False,
+    }
+
+
+def test_gorilla_prefix_routes_are_catch_alls_and_handlers_in_package_variables_are_read() -> None:
+    api, _ = _extract("go-gorilla-prefix-handlers")
+    endpoints = _endpoints(api)
+    # `signup` (a package variable) checks no method: every method; `/api/console` upgrades to a websocket;
+    # `/static` serves the files of a named result a constructor assigns.
+    assert endpoints == {
+        **{f"{m} /api/signup": [] for m in ("GET", "POST", "PUT", "DELETE", "PATCH")},
+        "GET /api/files/{path}": ["path path", "query checksum"],
+        "DELETE /api/files/{path}": ["path path"],
+        "GET /api/thumbs/{size}/{path}": ["path path", "path size", "query checksum"],
+    }
+    files = next(op for op in api.operations if op.path == "/api/files/{path}")
+    assert "remaining path" in files.unresolved["path"]
+
+
+def test_a_jwt_middleware_library_behind_a_factory_is_bearer_auth() -> None:
+    api, _ = _extract("go-fiber-jwt-routes")
+    security = {f"{op.method.upper()} {op.path}": op.security for op in api.operations}
+    assert security == {
+        "GET /api/v1/books": None,
+        "POST /api/v1/books": [{"BearerAuth": []}],
+        "DELETE /api/v1/books": [{"BearerAuth": []}],
+    }
+    assert api.security_schemes == {"BearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+
+
+def test_route_functions_appended_to_a_package_slice_and_called_in_a_loop() -> None:
+    api, _ = _extract("go-gin-route-registry")
+    assert _endpoints(api) == {
+        "GET /api/v1/users": [],
+        "GET /api/v1/users/{id}": ["path id"],
+        "POST /api/v1/jobs/{id}/start": ["path id"],
+        "GET /api/v1/health": [],
+    }
+    assert api.warnings == []
+
+
+def test_handlers_answering_http_unless_upgraded_stay_and_literals_serving_a_local_file_server_go() -> None:
+    api, _ = _extract("go-chi-streams")
+    # `/events` only upgrades; `/ui/*` delegates to the enclosing function's file server.
+    assert _endpoints(api) == {"GET /logs": ["query level"]}
+    # A listener on port 0 (any free port) is not the server's port.
+    found = _go.find_port(FIXTURES / "go-chi-streams", detect(FIXTURES / "go-chi-streams"))
+    assert found is not None and found[0] == 9090
+
+
+def test_routes_of_another_program_are_listed_when_the_entrypoint_registers_none() -> None:
+    api, profile = _extract("go-tool-at-root")
+    assert profile.entrypoint == "main.go"
+    assert _endpoints(api) == {"GET /quotes": ["query author"]}
+    assert any(
+        w.startswith("main.go: its program registers no routes") and "cmd/api" in w for w in api.warnings
+    )
+
+
+def test_grpc_gateway_routes_of_registered_services_come_from_the_proto_http_options() -> None:
+    api, _ = _extract("go-grpc-gateway")
+    # `{name=shelves/*/books/*}` keeps its literal segments; a block comment is not read.
+    assert _endpoints(api) == {
+        "GET /v1/shelves/{name}/books/{name_2}": ["path name", "path name_2"],
+        "GET /v1/shelves/{shelf}/books": ["path shelf", "query page_size", "query page_token"],
+        "POST /v1/shelves/{shelf}/books": ["path shelf", "query request_id"],
+        "DELETE /v1/books/{id}": ["path id"],
+        "DELETE /v2/books/{id}": ["path id"],
+    }
+    get_book = next(op for op in api.operations if op.path == "/v1/shelves/{name}/books/{name_2}")
+    assert (get_book.evidence.file, get_book.evidence.line) == ("proto/shelf.proto", 38)
+    assert api.warnings == []

@@ -166,3 +166,65 @@ def test_cyclic_inheritance_is_guarded(tmp_path: Path) -> None:
     )
     api = _java.extract(tmp_path, PROFILE)
     assert sorted(op.path for op in api.operations) == ["/c/a", "/c/b"]
+
+
+def test_uploaded_files_are_a_multipart_body_and_arrays_of_simple_types_are_query_parameters() -> None:
+    ops, warnings = _ops("java-spring-uploads")
+    upload = ops["POST /media/files"]
+    assert _params(upload) == {"query folder!"}
+    assert upload.request_content_type == "multipart/form-data"
+    assert upload.request_body == {
+        "type": "object",
+        "properties": {"file": {"type": "string", "format": "binary"}},
+        "required": ["file"],
+    }
+    gallery = ops["POST /media/gallery"]
+    assert gallery.parameters == ()
+    assert gallery.request_body == {
+        "type": "object",
+        "properties": {"images": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+    }
+    selection = ops["GET /media/selection"]
+    assert _params(selection) == {"query ids", "query page"}
+    assert next(p for p in selection.parameters if p.name == "ids").schema == {
+        "type": "array",
+        "items": {"type": "integer", "format": "int64"},
+    }
+    assert selection.request_body is None and selection.request_content_type == "application/json"
+    assert warnings == []
+
+
+def test_a_jwt_filter_added_to_the_security_chain_is_bearer_auth_outside_the_public_paths() -> None:
+    api = _java.extract(FIXTURES / "java-spring-jwt-filter", PROFILE)
+    assert api.security_schemes == {"BearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+    security = {f"{op.method.upper()} {op.path}": op.security for op in api.operations}
+    assert security == {"POST /auth/login": [], "GET /notes": [], "POST /notes": [{"BearerAuth": []}]}
+
+
+def test_model_attributes_enums_and_the_login_and_logout_spring_security_serves() -> None:
+    ops, warnings = _ops("java-spring-form-login")
+    assert set(ops) == {
+        "GET /staff",
+        "GET /staff/by-level",
+        "GET /staff/search",
+        "POST /auth/doLogin",
+        "POST /logout",
+    }
+    # The model attribute's own and inherited scalar properties; not its object-valued `office`.
+    filter_params = {"query name", "query departmentId", "query level", "query pageSize"}
+    assert _params(ops["GET /staff"]) == {"query page", *filter_params}
+    assert _params(ops["GET /staff/search"]) == filter_params
+    assert _params(ops["GET /staff/by-level"]) == {"query level"}
+    assert ops["POST /auth/doLogin"].evidence.line == 16
+    assert warnings == [
+        "src/main/resources/application-mysql.properties: profile 'mysql' is not active; its settings and"
+        " the variables its placeholders read apply only with SPRING_PROFILES_ACTIVE=mysql"
+    ]
+
+
+def test_placeholders_of_inactive_profiles_and_of_other_properties_are_not_required_variables() -> None:
+    env = {
+        v.name: (v.required, v.default) for v in _java.scan_env(FIXTURES / "java-spring-form-login", PROFILE)
+    }
+    # `${region}` is another property (overridable by REGION); MYSQL_* belong to the inactive mysql profile.
+    assert env == {"REGION": (False, "eu"), "AUDIT_URL": (True, None)}
