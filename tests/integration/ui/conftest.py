@@ -128,12 +128,17 @@ def sign_in(page: Any, server: UiServer, path: str = "/ui") -> None:
 
 def upload_inventory(page: Any, server: UiServer, folder: Path) -> str:
     """Sign in and upload the python-inventory fixture through the file input; its upload id."""
+    from playwright.sync_api import expect
+
     archive = folder / "python-inventory.zip"
     archive.write_bytes(zip_app(PIPELINE_APPS / "python-inventory"))
     sign_in(page, server)
     page.set_input_files("#archive-file", str(archive))
     page.click("#upload-archive button[type=submit]")
     page.wait_for_url("**/ui/uploads/*")
+    # The analysis starts on upload and prefills the deploy form when it lands: type after that, as the
+    # prefill drops rows still blank (a row being typed into at that instant would be lost).
+    expect(page.locator('#deploy-form[data-prefilled="true"]')).to_be_visible(timeout=120_000)
     return str(page.url.rsplit("/", 1)[-1])
 
 

@@ -145,6 +145,8 @@ def test_operate_a_deployment_from_the_dashboard(
     expect(page.locator("#smoke-table tbody tr").first).to_be_visible(timeout=30_000)
     expect(page.locator("#routes-table tbody tr").first).to_be_visible(timeout=30_000)
     for table in ("#routes-table", "#smoke-table", "#pods-table", "#revisions-table"):
+        # The pods and revisions arrive after the page's first paint.
+        expect(page.locator(f"{table} tbody td").first).to_be_visible(timeout=30_000)
         widths = page.eval_on_selector(
             table,
             "t => [t.scrollWidth, t.closest('.table-wrap').clientWidth,"

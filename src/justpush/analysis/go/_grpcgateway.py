@@ -37,6 +37,8 @@ _VARIABLE = re.compile(r"\{([\w.]+)(?:=([^}]*))?\}")
 
 @dataclass(frozen=True)
 class _Rule:
+    """One `google.api.http` binding of an RPC: its method, path template, body field and request."""
+
     method: HttpMethod
     path: str
     body: str | None

@@ -929,6 +929,8 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
         }
       }
       if (deployRows.isEmpty()) deployRows.add("env");
+      // Says the form holds the analysis' variables (scripts and tests wait for it before typing).
+      $("#deploy-form").dataset.prefilled = "true";
     },
     async start() {
       if (deployRows.isEmpty()) deployRows.add("env");
