@@ -456,10 +456,19 @@ class RouterWalker:
             return False
         if prop in ROUTE_METHODS:
             given = args(call)
+            chained = unwrap(obj)
+            if chained is not None and chained.type == "call_expression":
+                # `app.register(auth).get(...)`: what the chain registers comes before the route.
+                self.visit(chained, scope, depth + 1)
             decl = self.route(call, router, ROUTE_METHODS[prop], given)
             if decl is not None:
                 for framework in self.frameworks:
                     framework.route_declared(self, decl, call, given)
+            if chained is not None and chained.type == "call_expression":
+                for arg in given:
+                    if arg.type not in _SKIPPED:
+                        self.visit(arg, scope, depth + 1)
+                return True
             return False
         if prop == "use":
             self._use(call, router, scope)
@@ -582,6 +591,12 @@ class RouterWalker:
             handler_details(decl, self.project, found[0], found[1], self.types)
         self.graph.add(router, decl)
         return decl
+
+    def on_chain(self, call: Node) -> bool:
+        """Whether `call` is a verb method on a `router.route('/x')` chain (already walked)."""
+        obj, _ = member(field_(call, "function"))
+        cached = self.calls.get((self.path, obj.start_byte, obj.end_byte)) if obj is not None else None
+        return cached is not None and cached in self.chains
 
     def auth(self, expr: Node | None) -> AuthAlternatives:
         """What a middleware expression checks (a function, a factory call, passport/express-jwt)."""
