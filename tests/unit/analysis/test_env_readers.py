@@ -1,4 +1,4 @@
-"""Env var readers beyond os.environ / process.env: django-environ, Joi / envalid / @fastify/env
+"""Env var readers beyond os.environ / process.env: django-environ, Joi / envalid / @fastify/env / Zod
 schemas, Prisma's datasource, and `.env.example`-style files as documentation."""
 
 from __future__ import annotations
@@ -148,6 +148,38 @@ def test_envalid_clean_env(tmp_path: Path) -> None:
         "NODE_ENV": (False, False, None),  # set by the platform
         "PORT": (False, False, "3000"),
         "SENTRY_URL": (False, False, None),
+    }
+
+
+def test_t3_create_env_zod_schema(tmp_path: Path) -> None:
+    env = (
+        "import { createEnv } from '@t3-oss/env-core';\n"
+        "import { z } from 'zod';\n"
+        "export const env = createEnv({\n"
+        "  server: {\n"
+        "    SMTP_HOST: z.string(),\n"
+        "    SMTP_PORT: z.coerce.number().default(465),\n"
+        "    SENTRY_DSN: z.string().url().optional(),\n"
+        "    CACHE_TTL: z.coerce.number().catch(60),\n"
+        "  },\n"
+        "  client: { PUBLIC_SITE_URL: z.string().url() },\n"
+        "  runtimeEnv: {\n"
+        "    SMTP_HOST: process.env.SMTP_HOST,\n"
+        "    SMTP_PORT: process.env.SMTP_PORT,\n"
+        "    SENTRY_DSN: process.env.SENTRY_DSN,\n"
+        "    CACHE_TTL: process.env.CACHE_TTL,\n"
+        "  },\n"
+        "});\n"
+    )
+    files = {"server.js": "require('./env');\n", "env.ts": env}
+    _node(tmp_path, {"@t3-oss/env-core": "0.11", "zod": "3"}, files)
+    found = _found(detect(tmp_path).env_vars)
+    # runtimeEnv only hands the values to the schema: the schema says which are required
+    assert found == {
+        "CACHE_TTL": (False, False, None),
+        "SENTRY_DSN": (False, True, None),  # a DSN carries its key
+        "SMTP_HOST": (True, False, None),
+        "SMTP_PORT": (False, False, "465"),
     }
 
 

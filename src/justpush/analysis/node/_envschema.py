@@ -7,6 +7,9 @@
   the validator has a ``default`` (``devDefault`` applies outside production only, so it still is).
 - @fastify/env / env-schema: a JSON Schema ``{ type: 'object', required: [...], properties: { X: { type,
   default } } }``: required when listed in ``required`` and without a ``default``.
+- Zod: ``z.object({ PORT: z.coerce.number().default(3333), DATABASE_URL: z.string().url() })`` (parsed from
+  process.env) and @t3-oss/env's ``createEnv({ server: {...}, shared: {...} })``: required unless the
+  chain has ``.default()``, ``.optional()``, ``.nullish()`` or ``.catch()``.
 
 Only schemas whose keys all look like environment variable names (UPPER_SNAKE) count, which keeps
 request-body schemas out.
@@ -21,9 +24,13 @@ from .._model import EnvVar
 from .._treesitter import Node, env_var, evidence, field_, named_children, text, walk
 from ._project import Module, Project
 from ._syntax import args, member, object_props, string, unwrap
+from ._zod import is_zod
 
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
 _FASTIFY_ENV = ("@fastify/env", "fastify-env", "env-schema")
+_ZOD_OPTIONAL = ("default", "optional", "nullish", "catch")
+# @t3-oss/env's createEnv: the groups of server-side variables (`client` ones are bundled at build time)
+_T3_GROUPS = ("server", "shared")
 
 
 def _object(module: Module, node: Node | None) -> dict[str, Node]:
@@ -127,8 +134,37 @@ def _json_schema(module: Module) -> list[EnvVar]:
     return found
 
 
+def _zod(project: Project, module: Module) -> list[EnvVar]:
+    found: list[EnvVar] = []
+    for node in walk(module.parsed.root):
+        if node.type != "call_expression":
+            continue
+        callee = field_(node, "function")
+        _, name = member(callee)
+        given = args(node)
+        groups: list[dict[str, Node]] = []
+        if name in ("object", "strictObject") and is_zod(project, module, node):
+            groups.append(_object(module, next(iter(given), None)))
+        elif text(callee).rsplit(".", 1)[-1] == "createEnv":
+            options = _object(module, next(iter(given), None))
+            groups += [_object(module, options.get(group)) for group in _T3_GROUPS]
+        for props in groups:
+            if not _env_keys(props):
+                continue
+            for key, value in props.items():
+                methods = _chain(value)
+                has_default, default = _value(next(iter(methods.get("default", [])), None))
+                optional = has_default or any(m in methods for m in _ZOD_OPTIONAL)
+                var = env_var(
+                    key, default, evidence(module.path, value, "Zod env schema"), required=not optional
+                )
+                described = string(next(iter(methods.get("describe", [])), None))
+                found.append(replace(var, description=described) if described else var)
+    return found
+
+
 def schema_env_vars(project: Project) -> list[EnvVar]:
-    """Variables declared in the project's Joi, envalid and @fastify/env schemas."""
+    """Variables declared in the project's Joi, envalid, @fastify/env and Zod schemas."""
     fastify_env = any(m.mentions(*_FASTIFY_ENV) for m in project.modules.values())
     found: list[EnvVar] = []
     for module in project.modules.values():
@@ -138,4 +174,6 @@ def schema_env_vars(project: Project) -> list[EnvVar]:
             found += _envalid(module)
         if fastify_env and module.mentions("properties"):
             found += _json_schema(module)
+        if module.mentions("zod", "createEnv"):
+            found += _zod(project, module)
     return found
