@@ -1,5 +1,5 @@
-"""Env var readers beyond os.environ / process.env: django-environ, Joi / envalid / @fastify/env / Zod
-schemas, Prisma's datasource, and `.env.example`-style files as documentation."""
+"""Env var readers beyond os.environ / process.env: django-environ, env-var, Joi / envalid / @fastify/env /
+Zod schemas, Prisma's datasource, and `.env.example`-style files as documentation."""
 
 from __future__ import annotations
 
@@ -180,6 +180,29 @@ def test_t3_create_env_zod_schema(tmp_path: Path) -> None:
         "SENTRY_DSN": (False, True, None),  # a DSN carries its key
         "SMTP_HOST": (True, False, None),
         "SMTP_PORT": (False, False, "465"),
+    }
+
+
+def test_env_var_package_reads(tmp_path: Path) -> None:
+    config = (
+        "import { get } from 'env-var';\n"
+        "import * as env from 'env-var';\n"
+        "export const db = {\n"
+        "  host: get('DB_HOST').required().asString(),\n"
+        "  port: get('DB_PORT').default('5432').required().asPortNumber(),\n"
+        "  user: env.get('DB_USER').required(false).asString(),\n"
+        "  pool: env.get('DB_POOL').asIntPositive(),\n"
+        "};\n"
+        "const cache = new Map();\n"
+        "export const hit = cache.get('NOT_A_VARIABLE');\n"
+    )
+    _node(tmp_path, {"env-var": "7"}, {"server.js": "require('./config');\n", "config.ts": config})
+    found = _found(detect(tmp_path).env_vars)
+    assert found == {
+        "DB_HOST": (True, False, None),
+        "DB_POOL": (False, False, None),
+        "DB_PORT": (False, False, "5432"),
+        "DB_USER": (False, False, None),
     }
 
 

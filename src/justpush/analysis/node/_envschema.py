@@ -10,6 +10,8 @@
 - Zod: ``z.object({ PORT: z.coerce.number().default(3333), DATABASE_URL: z.string().url() })`` (parsed from
   process.env) and @t3-oss/env's ``createEnv({ server: {...}, shared: {...} })``: required unless the
   chain has ``.default()``, ``.optional()``, ``.nullish()`` or ``.catch()``.
+- env-var: ``get('DB_HOST').required().asString()`` (also ``env.get(...)``, ``from('...').get(...)``):
+  required with ``.required()`` (not ``.required(false)``) and no ``.default()``.
 
 Only schemas whose keys all look like environment variable names (UPPER_SNAKE) count, which keeps
 request-body schemas out.
@@ -163,8 +165,42 @@ def _zod(project: Project, module: Module) -> list[EnvVar]:
     return found
 
 
+def _env_var_package(project: Project, module: Module) -> list[EnvVar]:
+    found: list[EnvVar] = []
+    for node in walk(module.parsed.root):
+        if node.type != "call_expression":
+            continue
+        callee = field_(node, "function")
+        owner, name = member(callee)
+        root = text(owner).split(".")[0].split("(")[0] if owner is not None else text(callee)
+        if (name or text(callee)) != "get" or project.package_of(module, root) != "env-var":
+            continue
+        key = string(next(iter(args(node)), None))
+        if key is None or not _ENV_NAME.match(key):
+            continue
+        methods = _outer_chain(node)
+        has_default, default = _value(next(iter(methods.get("default", [])), None))
+        flag = text(next(iter(methods.get("required", [])), None))
+        required = "required" in methods and flag != "false" and not has_default
+        found.append(env_var(key, default, evidence(module.path, node, "env-var"), required=required))
+    return found
+
+
+def _outer_chain(call: Node) -> dict[str, list[Node]]:
+    """`get('X').required().asString()` seen from `get(...)`: the methods called on its result."""
+    methods: dict[str, list[Node]] = {}
+    node = call
+    while node.parent is not None and node.parent.type == "member_expression":
+        outer = node.parent.parent
+        if outer is None or outer.type != "call_expression":
+            break
+        methods.setdefault(text(field_(node.parent, "property")), args(outer))
+        node = outer
+    return methods
+
+
 def schema_env_vars(project: Project) -> list[EnvVar]:
-    """Variables declared in the project's Joi, envalid, @fastify/env and Zod schemas."""
+    """Variables declared in the project's Joi, envalid, @fastify/env and Zod schemas or read with env-var."""
     fastify_env = any(m.mentions(*_FASTIFY_ENV) for m in project.modules.values())
     found: list[EnvVar] = []
     for module in project.modules.values():
@@ -176,4 +212,6 @@ def schema_env_vars(project: Project) -> list[EnvVar]:
             found += _json_schema(module)
         if module.mentions("zod", "createEnv"):
             found += _zod(project, module)
+        if module.mentions("env-var"):
+            found += _env_var_package(project, module)
     return found
