@@ -196,3 +196,22 @@ def test_a_python_variable_the_code_tests_for_is_optional(tmp_path: Path) -> Non
     (tmp_path / "app.py").write_text(code)
     found = {v.name: v.required for v in detect(tmp_path).env_vars}
     assert found == {"API_TOKEN": True, "BUILD_ID": False, "VERSION": False}
+
+
+def test_node_variables_the_code_sets_or_a_test_runner_reads_are_not_asked_for(tmp_path: Path) -> None:
+    server = (
+        "const express = require('express');\n"
+        "process.env.TZ = 'UTC';\n"
+        "process.env.RETRIES ??= '3';\n"
+        "const app = express();\n"
+        "app.get('/', (req, res) => res.json({ region: process.env.REGION }));\n"
+        "app.listen(3000);\n"
+    )
+    package = {"name": "api", "main": "server.js", "dependencies": {"express": "4"}}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "server.js").write_text(server)
+    (tmp_path / "jest.config.ts").write_text("process.env.JEST_DB_URL;\nexport default { preset: 'ts-jest' };\n")
+    (tmp_path / "apps" / "api").mkdir(parents=True)
+    (tmp_path / "apps" / "api" / "vitest.config.mts").write_text("const url = process.env.VITEST_API;\n")
+    found = {v.name: v.required for v in detect(tmp_path).env_vars}
+    assert found == {"REGION": True}

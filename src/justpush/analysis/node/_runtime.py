@@ -95,7 +95,7 @@ def _find_env_reads(project: Project) -> list[tuple[EnvVar, Node]]:
                     elif part.type == "pair_pattern":
                         found.append((env_var(text(field_(part, "key")), None, evidence(path, part)), part))
                 continue
-            if name and _handed_to_schema(node):
+            if name and (_handed_to_schema(node) or _assigned(node)):
                 continue
             if name:
                 # A computed fallback (`|| (env === 'production' ? 'info' : 'debug')`) has no value to
@@ -111,6 +111,16 @@ def _find_env_reads(project: Project) -> list[tuple[EnvVar, Node]]:
     # without it, wherever else it is read.
     tested = {var.name for var, node in found if _tested(node)}
     return [(replace(var, required=False) if var.name in tested else var, node) for var, node in found]
+
+
+def _assigned(node: Node) -> bool:
+    """`process.env.TZ = 'UTC'`: the code sets the variable, it does not need it."""
+    parent = node.parent
+    return (
+        parent is not None
+        and parent.type in ("assignment_expression", "augmented_assignment_expression")
+        and field_(parent, "left") == node
+    )
 
 
 def _handed_to_schema(node: Node) -> bool:

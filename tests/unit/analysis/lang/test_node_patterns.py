@@ -187,3 +187,29 @@ def test_a_failing_route_file_is_a_warning_with_its_line(monkeypatch: Any) -> No
     assert any(
         w.startswith("src/routes/v1/books.route.js:") and "(ValueError: surprise)" in w for w in api.warnings
     )
+
+
+def test_feature_folders_named_like_assets_or_samples_are_server_code(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"express": "4"}}')
+    app = tmp_path / "src" / "endpoints"
+    for folder in ("public", "assets", "benchmarks", "examples"):
+        (app / folder).mkdir(parents=True)
+        (app / folder / "routes.ts").write_text(
+            f"import {{ Router }} from 'express';\nexport const {folder}Routes = Router();\n"
+            f"{folder}Routes.get('/', (req, res) => res.json([]));\n"
+        )
+    (tmp_path / "src" / "app.ts").write_text(
+        "import express from 'express';\n"
+        "import { publicRoutes } from './endpoints/public/routes';\n"
+        "import { assetsRoutes } from './endpoints/assets/routes';\n"
+        "import { benchmarksRoutes } from './endpoints/benchmarks/routes';\n"
+        "import { examplesRoutes } from './endpoints/examples/routes';\n"
+        "const app = express();\napp.use('/public', publicRoutes);\napp.use('/assets', assetsRoutes);\n"
+        "app.use('/benchmarks', benchmarksRoutes);\napp.use('/examples', examplesRoutes);\n"
+    )
+    # browser scripts in a static folder and sample programs next to the app are still left out
+    (tmp_path / "public").mkdir()
+    (tmp_path / "public" / "app.js").write_text("const app = require('express')();\napp.get('/js', f);\n")
+    (tmp_path / "benchmarks").mkdir()
+    (tmp_path / "benchmarks" / "bench.ts").write_text("const app = require('express')();\napp.get('/b', f);\n")
+    assert set(_routes(tmp_path)) == {"GET /public", "GET /assets", "GET /benchmarks", "GET /examples"}
