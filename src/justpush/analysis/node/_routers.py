@@ -223,7 +223,8 @@ class RouterWalker:
         if kind == "call_expression" and self._call(node, scope, depth):
             return
         for child in node.named_children:
-            if child.type not in _SKIPPED:
+            # leaves (names, literals) register nothing
+            if child.named_child_count and child.type not in _SKIPPED:
                 self.visit(child, scope, depth + 1)
 
     def _guessed(self, declarator: Node, value: Node) -> str | None:

@@ -146,6 +146,8 @@ def class_field(cls: Node, name: str) -> Node | None:
                 return value
     for item in named_children(body):
         if item.type == "method_definition" and text(field_(item, "name")) == "constructor":
+            if f"this.{name}".encode() not in (item.text or b""):
+                continue  # most lookups (`this.usersService`) are injected fields: skip the walk
             for node in walk(item):
                 if node.type == "assignment_expression" and text(field_(node, "left")) == f"this.{name}":
                     return unwrap(field_(node, "right"))
