@@ -210,7 +210,8 @@ def test_node_variables_the_code_sets_or_a_test_runner_reads_are_not_asked_for(t
     package = {"name": "api", "main": "server.js", "dependencies": {"express": "4"}}
     (tmp_path / "package.json").write_text(json.dumps(package))
     (tmp_path / "server.js").write_text(server)
-    (tmp_path / "jest.config.ts").write_text("process.env.JEST_DB_URL;\nexport default { preset: 'ts-jest' };\n")
+    jest = "process.env.JEST_DB_URL;\nexport default { preset: 'ts-jest' };\n"
+    (tmp_path / "jest.config.ts").write_text(jest)
     (tmp_path / "apps" / "api").mkdir(parents=True)
     (tmp_path / "apps" / "api" / "vitest.config.mts").write_text("const url = process.env.VITEST_API;\n")
     found = {v.name: v.required for v in detect(tmp_path).env_vars}

@@ -208,8 +208,9 @@ def test_feature_folders_named_like_assets_or_samples_are_server_code(tmp_path: 
         "app.use('/benchmarks', benchmarksRoutes);\napp.use('/examples', examplesRoutes);\n"
     )
     # browser scripts in a static folder and sample programs next to the app are still left out
+    script = "const app = require('express')();\napp.get('/js', f);\n"
     (tmp_path / "public").mkdir()
-    (tmp_path / "public" / "app.js").write_text("const app = require('express')();\napp.get('/js', f);\n")
+    (tmp_path / "public" / "app.js").write_text(script)
     (tmp_path / "benchmarks").mkdir()
-    (tmp_path / "benchmarks" / "bench.ts").write_text("const app = require('express')();\napp.get('/b', f);\n")
+    (tmp_path / "benchmarks" / "bench.ts").write_text(script.replace("/js", "/b"))
     assert set(_routes(tmp_path)) == {"GET /public", "GET /assets", "GET /benchmarks", "GET /examples"}
