@@ -31,6 +31,7 @@ from .._treesitter import (
     line,
     named_children,
     text,
+    walk,
 )
 from ._handler import handler_details
 from ._project import Module, Project
@@ -39,6 +40,7 @@ from ._syntax import (
     FUNCTIONS,
     args,
     class_field,
+    destructured_params,
     enclosing_class,
     literals,
     member,
@@ -196,6 +198,10 @@ class RouterWalker:
                 if param:
                     inner[param] = bound if (bound is not None and i == 0) else f"{self.path}#fn:{name}:{i}"
                     self.bindings.pop(param, None)
+            for i, key, local in destructured_params(node):
+                # `({ app }) => ...` called as `loader({ app: expressApp })`
+                inner[local] = f"{self.path}#fn:{name}:{i}.{key}"
+                self.bindings.pop(local, None)
             body = field_(node, "body")
             if body is not None:
                 self.visit(body, inner, depth + 1)
@@ -429,6 +435,9 @@ class RouterWalker:
             created = framework.creates(self, call, scope)
             if created is not None:
                 return created
+        returned = self._returned_router(fn) if call.type == "call_expression" else None
+        if returned is not None:
+            return returned
         obj, prop = member(fn)
         if obj is None or call.type == "new_expression":
             return None
@@ -442,6 +451,32 @@ class RouterWalker:
             chained = framework.returns_router(self, parent, prop, call)
             if chained is not None:
                 return chained
+        return None
+
+    def _returned_router(self, fn: Node | None) -> str | None:
+        """`app.use('/api', routes())`, `routes = () => { const router = Router(); ...; return router }`."""
+        target = self.project.function(self.module, fn) if fn is not None else None
+        if target is None:
+            return None
+        module, function = target
+        body = field_(function, "body")
+        if body is None:
+            return None
+        if body.type != "statement_block":
+            return self._router_in((module, body), {})
+        locals_: dict[str, Node] = {}
+        returned: list[Node] = []
+        for node in walk(body):
+            if node.type == "variable_declarator" and (value := field_(node, "value")) is not None:
+                locals_.setdefault(text(field_(node, "name")), value)
+            elif node.type == "return_statement" and named_children(node):
+                returned.append(named_children(node)[0])
+        for expr in returned:
+            expr = unwrap(expr) or expr
+            value = locals_.get(text(expr)) if expr.type == "identifier" else expr
+            found = self._router_in((module, value), {}) if value is not None else None
+            if found is not None:
+                return found
         return None
 
     # --- calls on routers ----------------------------------------------------------------------
@@ -638,6 +673,10 @@ class RouterWalker:
             router = self.router_of(arg, scope)
             if router is not None:
                 self.graph.add(router, Mount("", f"{target[0].path}#fn:{name}:{i}"))
+            for key, value in object_props(unwrap(arg)).items():
+                router = self.router_of(value, scope)
+                if router is not None:
+                    self.graph.add(router, Mount("", f"{target[0].path}#fn:{name}:{i}.{key}"))
 
     def _prune_empty(self) -> None:
         """Drop routers with no route below them: function parameters taken for routers (`walk(node)`

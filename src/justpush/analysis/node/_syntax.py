@@ -84,6 +84,27 @@ def param_names(fn: Node) -> list[str]:
     return names
 
 
+def destructured_params(fn: Node) -> list[tuple[int, str, str]]:
+    """(position, key, local name) of `({ app, router: r }) => ...` object-pattern parameters."""
+    found: list[tuple[int, str, str]] = []
+    params = field_(fn, "parameters")
+    position = 0
+    for param in named_children(params):
+        if param.type == "decorator":
+            continue
+        target = field_(param, "pattern") or field_(param, "left") or param
+        if target.type == "object_pattern":
+            for part in named_children(target):
+                if part.type == "shorthand_property_identifier_pattern":
+                    found.append((position, text(part), text(part)))
+                elif part.type == "pair_pattern" and field_(part, "value") is not None:
+                    value = field_(part, "value")
+                    if value is not None and value.type == "identifier":
+                        found.append((position, text(field_(part, "key")), text(value)))
+        position += 1
+    return found
+
+
 def unwrap(node: Node | None) -> Node | None:
     """The expression inside `await`, parentheses, `as T`, `x!` and `satisfies T`."""
     while node is not None and node.type in _WRAPPERS:
