@@ -68,11 +68,55 @@ def _is_test_or_asset(path: str) -> bool:
     return bool(_TEST_FILE.search(name) or _TEST_CONFIG.search(name) or _BUNDLE_FILE.search(name))
 
 
+# Nx / Angular CLI builders of browser code (`project.json` targets' executors, by package)
+_BROWSER_BUILDERS = frozenset(
+    {
+        "@nx/angular",
+        "@nrwl/angular",
+        "@angular-devkit/build-angular",
+        "@angular/build",
+        "@nx/react",
+        "@nrwl/react",
+        "@nx/next",
+        "@nrwl/next",
+        "@nx/web",
+        "@nrwl/web",
+        "@nx/storybook",
+        "@storybook/angular",
+        "@storybook/react",
+    }
+)
+_NODE_BUILDERS = frozenset({"@nx/node", "@nrwl/node", "@nx/js", "@nrwl/js", "@nx/nest", "@nrwl/nest"})
+
+
+def _nx_browser_project(manifest: Path) -> bool:
+    """An Nx `project.json` built or served by browser builders only (a client app or UI library)."""
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, ValueError):
+        return False
+    targets = data.get("targets") if isinstance(data, dict) else None
+    if not isinstance(targets, dict):
+        return False
+    builders = {
+        executor.split(":", 1)[0]
+        for target in targets.values()
+        if isinstance(target, dict) and isinstance(executor := target.get("executor"), str)
+    }
+    return bool(builders & _BROWSER_BUILDERS) and not builders & _NODE_BUILDERS
+
+
 def browser_projects(root: Path) -> tuple[str, ...]:
-    """Folders holding their own package.json for a browser app with no server framework."""
+    """Folders holding their own package.json (or Nx project.json) for a browser app, no server framework."""
     found: list[str] = []
-    for manifest in iter_paths(root, ("package.json",)):
-        if manifest.name != "package.json" or manifest.parent == root:
+    for manifest in iter_paths(root, ("package.json", "project.json")):
+        if manifest.parent == root:
+            continue
+        if manifest.name == "project.json":
+            if _nx_browser_project(manifest):
+                found.append(manifest.parent.relative_to(root).as_posix() + "/")
+            continue
+        if manifest.name != "package.json":
             continue
         try:
             data = json.loads(manifest.read_text(encoding="utf-8", errors="replace"))

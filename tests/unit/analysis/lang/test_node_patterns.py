@@ -4,6 +4,7 @@ value resolver on its own."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -214,3 +215,18 @@ def test_feature_folders_named_like_assets_or_samples_are_server_code(tmp_path: 
     (tmp_path / "benchmarks").mkdir()
     (tmp_path / "benchmarks" / "bench.ts").write_text(script.replace("/js", "/b"))
     assert set(_routes(tmp_path)) == {"GET /public", "GET /assets", "GET /benchmarks", "GET /examples"}
+
+
+def test_nx_browser_projects_are_not_parsed(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"express": "4", "@angular/core": "19"}}')
+    source = "import express from 'express';\nconst app = express();\napp.get('/{}', (q, s) => s.end());\n"
+    projects = {
+        "apps/api": {"serve": {"executor": "@nx/js:node"}, "lint": {"executor": "@nx/eslint:lint"}},
+        "apps/client": {"build": {"executor": "@nx/angular:browser-esbuild"}, "i18n": {"executor": "x:y"}},
+        "libs/ui": {"storybook": {"executor": "@storybook/angular:start-storybook"}},
+    }
+    for folder, targets in projects.items():
+        (tmp_path / folder / "src").mkdir(parents=True)
+        (tmp_path / folder / "project.json").write_text(json.dumps({"targets": targets}))
+        (tmp_path / folder / "src" / "main.ts").write_text(source.format(folder.split("/")[1]))
+    assert set(_routes(tmp_path)) == {"GET /api"}
