@@ -14,7 +14,7 @@ from justpush.analysis import ProjectProfile, analyze
 from justpush.analysis._treesitter import field_, text, walk
 from justpush.analysis.node import _nest, extract
 from justpush.analysis.node._project import load
-from justpush.analysis.node._resolve import Resolver
+from justpush.analysis.node._resolve import Resolver, env_file_values
 from justpush.analysis.node._syntax import args
 from tests.unit.analysis.lang.expectations import FIXTURES
 
@@ -230,3 +230,10 @@ def test_nx_browser_projects_are_not_parsed(tmp_path: Path) -> None:
         (tmp_path / folder / "project.json").write_text(json.dumps({"targets": targets}))
         (tmp_path / folder / "src" / "main.ts").write_text(source.format(folder.split("/")[1]))
     assert set(_routes(tmp_path)) == {"GET /api"}
+
+
+def test_env_files_are_dotenv_files_not_yaml_or_code(tmp_path: Path) -> None:
+    (tmp_path / ".env.example").write_text("API_PREFIX=/api\n")
+    (tmp_path / "env.yaml").write_text("production:\n  PORT: 80\nPORT=8080\n")
+    (tmp_path / "env.ts").write_text("export const ROUTE_PREFIX='/v2'\n")
+    assert env_file_values(tmp_path) == {"API_PREFIX": "/api"}
