@@ -130,6 +130,8 @@ class RouterWalker:
         self.unknown_prefix: dict[str, str] = {}
         # `router.route('/x')` results: their verb methods take handlers only.
         self.chains: set[str] = set()
+        # routers whose verb methods name their handler by string (`.get('/:id', 'getTodo')`, awilix)
+        self.named_handlers: set[str] = set()
         # loop variables over arrays the resolver cannot see (instances passed in from elsewhere)
         self.loop_items: set[str] = set()
         self._class_routers: dict[str, list[str]] = {}
@@ -593,6 +595,10 @@ class RouterWalker:
     ) -> RouteDecl | None:
         """`router.get(path, ...middleware, handler)`; the framework may pass the parts itself."""
         path: str | None = ""
+        if path_node is None and router in self.named_handlers:
+            if not given:
+                return None
+            path_node, handler, middleware = given[0], None, []
         if path_node is None and router in self.chains:
             if not given:
                 return None
