@@ -216,3 +216,19 @@ def test_node_variables_the_code_sets_or_a_test_runner_reads_are_not_asked_for(t
     (tmp_path / "apps" / "api" / "vitest.config.mts").write_text("const url = process.env.VITEST_API;\n")
     found = {v.name: v.required for v in detect(tmp_path).env_vars}
     assert found == {"REGION": True}
+
+
+def test_a_fallback_after_an_optional_method_call_makes_a_node_variable_optional(tmp_path: Path) -> None:
+    server = (
+        "const express = require('express');\n"
+        "const origins = process.env.CORS_ORIGINS?.split(',') || ['http://localhost:3000'];\n"
+        "const mode = process.env.CACHE_MODE?.toLowerCase() ?? 'memory';\n"
+        "const hosts = process.env.ALLOWED_HOSTS.split(',');\n"
+        "express().listen(3000);\n"
+    )
+    package = {"name": "api", "main": "server.js", "dependencies": {"express": "4"}}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "server.js").write_text(server)
+    found = {v.name: v.required for v in detect(tmp_path).env_vars}
+    # without `?.` the code fails on a missing variable before any fallback
+    assert found == {"ALLOWED_HOSTS": True, "CACHE_MODE": False, "CORS_ORIGINS": False}

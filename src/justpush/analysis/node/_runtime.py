@@ -44,7 +44,7 @@ def _env_default(node: Node) -> str | None:
 def _fallback(node: Node) -> Node | None:
     """The right side of `process.env.X || <fallback>` (or `??`), also through Number()/parseInt()."""
     current = node
-    for _ in range(3):
+    for _ in range(4):
         parent = current.parent
         if parent is None:
             return None
@@ -60,8 +60,24 @@ def _fallback(node: Node) -> Node | None:
         ):
             current = parent
             continue
+        if _optional_call(parent, current):
+            # `process.env.ORIGINS?.split(',') || [...]`: the fallback covers the missing variable
+            current = parent.parent if parent.parent is not None else parent
+            continue
         return None
     return None
+
+
+def _optional_call(parent: Node, current: Node) -> bool:
+    """`<current>?.method` called right away."""
+    return (
+        parent.type == "member_expression"
+        and field_(parent, "object") == current
+        and any(child.type == "optional_chain" for child in parent.children)
+        and parent.parent is not None
+        and parent.parent.type == "call_expression"
+        and field_(parent.parent, "function") == parent
+    )
 
 
 @functools.lru_cache(maxsize=2)

@@ -237,3 +237,19 @@ def test_env_files_are_dotenv_files_not_yaml_or_code(tmp_path: Path) -> None:
     (tmp_path / "env.yaml").write_text("production:\n  PORT: 80\nPORT=8080\n")
     (tmp_path / "env.ts").write_text("export const ROUTE_PREFIX='/v2'\n")
     assert env_file_values(tmp_path) == {"API_PREFIX": "/api"}
+
+
+def test_nest_versioning_without_options_is_uri_versioning(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"@nestjs/core": "11", "@nestjs/common": "11"}}')
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "main.ts").write_text(
+        "import { NestFactory } from '@nestjs/core';\nimport { AppModule } from './app.module';\n"
+        "async function bootstrap() {\n  const app = await NestFactory.create(AppModule);\n"
+        "  app.enableVersioning();\n  await app.listen(3000);\n}\nbootstrap();\n"
+    )
+    (tmp_path / "src" / "auth.controller.ts").write_text(
+        "import { Controller, Get, Post, Version } from '@nestjs/common';\n"
+        "@Controller('auth')\nexport class AuthController {\n"
+        "  @Post('login')\n  login() {}\n\n  @Version('2')\n  @Get('me')\n  me() {}\n}\n"
+    )
+    assert set(_routes(tmp_path)) == {"POST /auth/login", "GET /v2/auth/me"}
