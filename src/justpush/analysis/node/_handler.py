@@ -1,4 +1,5 @@
-"""What a route handler reads and answers: query parameters, typed bodies and response statuses.
+"""What a route handler reads and answers: query parameters, typed bodies, response statuses and, for
+a handler of every method, the methods it checks.
 
 Query parameters are found where the handler reads them (`req.query.page`, `const { page } = req.query`,
 `pick(req.query, ['page'])`, `'tag' in query`) and, a few calls deep, in the functions it hands the
@@ -9,8 +10,17 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from .._model import Parameter
-from .._treesitter import Node, RouteDecl, field_, named_children, status_schema, text, walk
+from .._model import HttpMethod, Parameter
+from .._treesitter import (
+    HTTP_METHODS,
+    Node,
+    RouteDecl,
+    field_,
+    named_children,
+    status_schema,
+    text,
+    walk,
+)
 from ._project import Module, Project
 from ._syntax import args, member, param_names, string, unwrap
 from ._types import Types
@@ -177,3 +187,20 @@ def status_code(node: Node) -> str | None:
         return str(HTTPStatus[name].value)
     except KeyError:
         return None
+
+
+def checked_methods(fn: Node) -> tuple[HttpMethod, ...]:
+    """Methods a handler compares the request's with (`req.method === 'POST'`, `case 'GET':` of a
+    `switch (ctx.method)`), in HTTP_METHODS order."""
+    found: set[str] = set()
+    for node in walk(fn):
+        if node.type == "binary_expression" and text(field_(node, "operator")) in ("===", "=="):
+            sides = [field_(node, "left"), field_(node, "right")]
+            if any(text(side).endswith(".method") for side in sides):
+                found.update((string(side) or "").lower() for side in sides)
+        elif node.type == "switch_statement" and text(field_(node, "value")).strip("()").endswith(".method"):
+            body = field_(node, "body")
+            for case in walk(body) if body is not None else []:
+                if case.type == "switch_case":
+                    found.add((string(field_(case, "value")) or "").lower())
+    return tuple(m for m in HTTP_METHODS if m in found)

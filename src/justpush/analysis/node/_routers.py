@@ -12,7 +12,7 @@ evaluate is kept as unknown and marked on every route below it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from .._model import HttpMethod
@@ -33,7 +33,7 @@ from .._treesitter import (
     text,
     walk,
 )
-from ._handler import handler_details
+from ._handler import checked_methods, handler_details
 from ._project import Module, Project
 from ._resolve import Bindings, Resolver
 from ._syntax import (
@@ -81,6 +81,9 @@ _DEV_ONLY = re.compile(
 )
 # Catch-all routes (the browser app's index.html, 404 handlers, server-side rendering): not API routes.
 _CATCH_ALL = ("*", "/*", "(.*)", "/(.*)", "*splat", "/*splat", "/{*splat}", "/{*any}")
+_OPTIONAL_PARAM = re.compile(r"^:\w+\?$")
+# what `all()` answers when its handler checks no method
+ANY_METHOD: tuple[HttpMethod, ...] = ("get", "post", "put", "delete", "patch")
 _APP_NAME = re.compile(r"^(app|server|router)$|[a-z](App|Router)$")
 
 
@@ -502,6 +505,7 @@ class RouterWalker:
             if decl is not None:
                 for framework in self.frameworks:
                     framework.route_declared(self, decl, call, given)
+                self._without_optional_params(router, decl)
             if chained is not None and chained.type == "call_expression":
                 for arg in given:
                     if arg.type not in _SKIPPED:
@@ -631,8 +635,31 @@ class RouterWalker:
         decl = RouteDecl(method, path, self.path, line(call), auth=tuple(layers))
         if found is not None:
             handler_details(decl, self.project, found[0], found[1], self.types)
+            if method is None and not decl.handler_methods:
+                # `app.all(path, handler)`: the methods the handler checks, else every method
+                decl.handler_methods = checked_methods(found[1]) or ANY_METHOD
+                if decl.handler_methods == ANY_METHOD:
+                    decl.unresolved["method"] = "registered with all() and the handler checks no method"
         self.graph.add(router, decl)
         return decl
+
+    def _without_optional_params(self, router: str, decl: RouteDecl) -> None:
+        """Express 4's `/:duration?` also answers without the segment: one more route per shorter path."""
+        segments = decl.raw_path.split("/")
+        while segments and _OPTIONAL_PARAM.match(segments[-1]):
+            segments.pop()
+            shorter = "/".join(segments) or "/"
+            kept = set(re.findall(r":(\w+)", shorter))
+            self.graph.add(
+                router,
+                replace(
+                    decl,
+                    raw_path=shorter,
+                    parameters=tuple(p for p in decl.parameters if p.location != "path" or p.name in kept),
+                    responses=dict(decl.responses),
+                    unresolved={k: v for k, v in decl.unresolved.items() if k != "path"},
+                ),
+            )
 
     def on_chain(self, call: Node) -> bool:
         """Whether `call` is a verb method on a `router.route('/x')` chain (already walked)."""
