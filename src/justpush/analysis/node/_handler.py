@@ -22,14 +22,17 @@ from .._treesitter import (
     walk,
 )
 from ._project import Module, Project
-from ._syntax import args, member, param_names, string, unwrap
+from ._syntax import args, enclosing_class, member, param_names, string, unwrap
 from ._types import Types
 
 _MAX_FOLLOW = 3
 
 
-def query_reads(project: Project, module: Module, fn: Node, holders: set[str], depth: int = 0) -> set[str]:
-    """Names read from the object(s) spelled `holders` inside fn, following calls that receive it."""
+def query_reads(
+    project: Project, module: Module, fn: Node, holders: set[str], depth: int = 0, this: Node | None = None
+) -> set[str]:
+    """Names read from the object(s) spelled `holders` inside fn, following calls that receive it (or
+    the request holding it); `this` is the class `this` stands for when fn is an inherited method."""
     names: set[str] = set()
     holders = set(holders)
     for node in walk(fn):
@@ -57,46 +60,91 @@ def query_reads(project: Project, module: Module, fn: Node, holders: set[str], d
             if text(field_(node, "right")) in holders and (left := string(field_(node, "left"))):
                 names.add(left)
         elif kind == "call_expression":
-            names |= _call_reads(project, module, fn, node, holders, depth)
+            names |= _call_reads(project, module, fn, node, holders, depth, this)
     return names
 
 
 def _call_reads(
-    project: Project, module: Module, fn: Node, call: Node, holders: set[str], depth: int
+    project: Project,
+    module: Module,
+    fn: Node,
+    call: Node,
+    holders: set[str],
+    depth: int,
+    this: Node | None,
 ) -> set[str]:
     given = args(call)
-    positions = [i for i, a in enumerate(given) if text(unwrap(a)) in holders]
-    if not positions:
+    # argument position -> what of the callee's parameter holds the query ("" itself, ".query" a part)
+    passed: dict[int, str] = {}
+    for i, arg in enumerate(given):
+        spelled = text(unwrap(arg))
+        if spelled in holders:
+            passed[i] = ""
+        elif rest := next((h[len(spelled) :] for h in holders if h.startswith(spelled + ".")), ""):
+            # `controller.execute(req, res)`: the request whose `.query` is read further down
+            passed[i] = rest
+    if not passed:
         return set()
-    if len(given) > 1 and given[1].type == "array":
+    if len(given) > 1 and given[1].type == "array" and "" in passed.values():
         # `pick(req.query, ['name', 'role'])`
         return {v for item in named_children(given[1]) if (v := string(item)) is not None}
     if depth >= _MAX_FOLLOW:
         return set()
-    target = _callee(project, module, fn, field_(call, "function"))
+    target = _callee(project, module, fn, field_(call, "function"), this)
     if target is None:
         return set()
-    owner, callee = target
+    owner, callee, cls = target
     params = param_names(callee)
     names: set[str] = set()
-    for i in positions:
+    for i, rest in passed.items():
         if i < len(params) and params[i]:
-            names |= query_reads(project, owner, callee, {params[i]}, depth + 1)
+            names |= query_reads(project, owner, callee, {params[i] + rest}, depth + 1, cls)
     return names
 
 
-def _callee(project: Project, module: Module, fn: Node, expr: Node | None) -> tuple[Module, Node] | None:
+def _callee(
+    project: Project, module: Module, fn: Node, expr: Node | None, this: Node | None
+) -> tuple[Module, Node, Node | None] | None:
+    """The function a call runs, and the class `this` stands for inside it (for inherited methods)."""
     found = project.function(module, expr)
     if found is not None:
-        return found
+        return found[0], found[1], None
     obj, method = member(expr)
     if obj is None:
         return None
+    if obj.type == "this":
+        # `this.executeImpl(req, res)` in a base class runs the subclass's override
+        cls = this if this is not None else enclosing_class(obj)
+        return _inherited(project, module, cls, method)
     owner, field_name = member(obj)
     if text(owner) == "this" and field_name:
         # `this.articleService.findAll(query)`: the field's type from the constructor's parameters.
         type_name = _field_type(fn, field_name)
-        return project.method(type_name, method) if type_name else None
+        typed = project.method(type_name, method) if type_name else None
+        return (typed[0], typed[1], None) if typed is not None else None
+    if obj.type == "identifier":
+        # `getPostsController.execute(req, res)`: a constant holding `new GetPostsController(...)`
+        value = project.value(module, text(obj))
+        instance = project.class_of(*value) if value is not None else None
+        if instance is not None:
+            return _inherited(project, instance[0], instance[1], method)
+    return None
+
+
+def _inherited(
+    project: Project, module: Module, cls: Node | None, method: str, depth: int = 0
+) -> tuple[Module, Node, Node | None] | None:
+    """A method of `cls` or of the classes it extends; `this` stays `cls`."""
+    current: tuple[Module, Node] | None = (module, cls) if cls is not None else None
+    while current is not None and depth < 6:
+        owner, node = current
+        for item in named_children(field_(node, "body")):
+            if item.type == "method_definition" and text(field_(item, "name")) == method:
+                return owner, item, cls
+        heritage = next((c for c in named_children(node) if c.type == "class_heritage"), None)
+        parent = next((c for c in walk(heritage) if c.type == "identifier"), None) if heritage else None
+        current = project.class_of(owner, parent) if parent is not None else None
+        depth += 1
     return None
 
 
