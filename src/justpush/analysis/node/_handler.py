@@ -75,17 +75,17 @@ def _call_reads(
 ) -> set[str]:
     given = args(call)
     # argument position -> what of the callee's parameter holds the query ("" itself, ".query" a part)
-    passed: dict[int, str] = {}
+    passed: dict[int, set[str]] = {}
     for i, arg in enumerate(given):
         spelled = text(unwrap(arg))
         if spelled in holders:
-            passed[i] = ""
-        elif rest := next((h[len(spelled) :] for h in holders if h.startswith(spelled + ".")), ""):
+            passed[i] = {""}
+        elif rests := {h[len(spelled) :] for h in holders if h.startswith(spelled + ".")}:
             # `controller.execute(req, res)`: the request whose `.query` is read further down
-            passed[i] = rest
+            passed[i] = rests
     if not passed:
         return set()
-    if len(given) > 1 and given[1].type == "array" and "" in passed.values():
+    if len(given) > 1 and given[1].type == "array" and any("" in r for r in passed.values()):
         # `pick(req.query, ['name', 'role'])`
         return {v for item in named_children(given[1]) if (v := string(item)) is not None}
     if depth >= _MAX_FOLLOW:
@@ -96,9 +96,9 @@ def _call_reads(
     owner, callee, cls = target
     params = param_names(callee)
     names: set[str] = set()
-    for i, rest in passed.items():
+    for i, rests in passed.items():
         if i < len(params) and params[i]:
-            names |= query_reads(project, owner, callee, {params[i] + rest}, depth + 1, cls)
+            names |= query_reads(project, owner, callee, {params[i] + r for r in rests}, depth + 1, cls)
     return names
 
 
