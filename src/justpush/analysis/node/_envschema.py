@@ -6,7 +6,8 @@
 - envalid: ``cleanEnv(process.env, { API_KEY: str(), PORT: port({ default: 3000 }) })``: required unless
   the validator has a ``default`` (``devDefault`` applies outside production only, so it still is).
 - @fastify/env / env-schema: a JSON Schema ``{ type: 'object', required: [...], properties: { X: { type,
-  default } } }``: required when listed in ``required`` and without a ``default``.
+  default } } }``: required when listed in ``required`` and without a ``default``; a TypeBox
+  ``Type.Object({...})``: required unless ``Type.Optional(...)`` or a ``default`` option.
 - Zod: ``z.object({ PORT: z.coerce.number().default(3333), DATABASE_URL: z.string().url() })`` (parsed from
   process.env) and @t3-oss/env's ``createEnv({ server: {...}, shared: {...} })``: required unless the
   chain has ``.default()``, ``.optional()``, ``.nullish()`` or ``.catch()``.
@@ -136,6 +137,31 @@ def _json_schema(module: Module) -> list[EnvVar]:
     return found
 
 
+def _typebox(module: Module) -> list[EnvVar]:
+    """`Type.Object({ PORT: Type.Number({ default: 3000 }), DB_URL: Type.String() })` given to env-schema:
+    required unless `Type.Optional(...)` or a `default` option."""
+    found: list[EnvVar] = []
+    for node in walk(module.parsed.root):
+        if node.type != "call_expression":
+            continue
+        owner, name = member(field_(node, "function"))
+        if name != "Object" or text(owner) not in ("Type", "T", "t"):
+            continue
+        props = _object(module, next(iter(args(node)), None))
+        if not _env_keys(props):
+            continue
+        for key, value in props.items():
+            validator = unwrap(value)
+            _, builder = member(field_(validator, "function")) if validator is not None else (None, "")
+            given = args(validator) if validator is not None and validator.type == "call_expression" else []
+            options = object_props(unwrap(given[-1])) if given else {}
+            has_default, default = _value(options.get("default"))
+            optional = builder == "Optional" or "default" in options
+            ev = evidence(module.path, value, "env-schema TypeBox schema")
+            found.append(env_var(key, default if has_default else None, ev, required=not optional))
+    return found
+
+
 def _zod(project: Project, module: Module) -> list[EnvVar]:
     found: list[EnvVar] = []
     for node in walk(module.parsed.root):
@@ -210,6 +236,8 @@ def schema_env_vars(project: Project) -> list[EnvVar]:
             found += _envalid(module)
         if fastify_env and module.mentions("properties"):
             found += _json_schema(module)
+        if fastify_env and module.mentions("Object("):
+            found += _typebox(module)
         if module.mentions("zod", "createEnv"):
             found += _zod(project, module)
         if module.mentions("env-var"):

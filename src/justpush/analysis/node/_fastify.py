@@ -28,6 +28,7 @@ from ._syntax import FUNCTIONS, args, object_props, string, unwrap
 
 _HOOKS = ("onRequest", "preHandler", "preValidation", "preParsing")
 _AUTOLOAD = ("@fastify/autoload", "fastify-autoload")
+_UNDER_PRESSURE = ("@fastify/under-pressure", "under-pressure")
 _DIRNAMES = ("__dirname", "import.meta.dirname", "import.meta.url")
 # Instance methods that return the instance itself, so routes can be chained on their result:
 # `app.withTypeProvider<ZodTypeProvider>().register(auth).get(...)`.
@@ -103,6 +104,9 @@ class Fastify:
         if plugin is not None and walker.package(text(plugin)) in _AUTOLOAD:
             self._autoload(walker, call, router, options)
             return False
+        if plugin is not None and walker.package(text(plugin)) in _UNDER_PRESSURE:
+            self._status_route(walker, call, router, options.get("exposeStatusRoute"))
+            return False
         prefix = self._prefix(walker, call, options)
         if plugin is not None and plugin.type in FUNCTIONS:
             child = walker.new_router(plugin)
@@ -117,6 +121,22 @@ class Fastify:
                 # fastify-plugin: its hooks apply to the registering instance, not to a child context.
                 walker.graph.add(router, Use(_hook_auth(walker, plugin)))
         return False
+
+    def _status_route(self, walker: RouterWalker, call: Node, router: str, option: Node | None) -> None:
+        """@fastify/under-pressure's `exposeStatusRoute`: `true` (GET /status), a url, or `{ url }`."""
+        option = unwrap(option)
+        if option is None or option.type == "false":
+            return
+        url: str | None = "/status"
+        if option.type == "object":
+            given = object_props(option).get("url")
+            url = walker.resolver.string(walker.module, given, walker.bindings) if given else "/status"
+        elif option.type != "true":
+            url = walker.resolver.string(walker.module, option, walker.bindings)
+        if url is None:
+            walker.warnings.append(f"{walker.path}:{line(call)}: status route url is not known statically")
+            return
+        walker.graph.add(router, RouteDecl("get", url, walker.path, line(call)))
 
     def _skips_override(self, walker: RouterWalker, plugin: Node | None) -> bool:
         """`export const auth = fastifyPlugin(async (app) => ...)` (also imported, also `fp(...)`)."""

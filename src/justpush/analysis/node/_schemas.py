@@ -147,11 +147,46 @@ class SchemaReader:
             if len(consts) == len(members) and all(isinstance(c, str) for c in consts):
                 return {"type": "string", "enum": consts}
             return {"anyOf": [_plain(m) for m in members]}
+        if builder == "Intersect" and given:
+            return self._intersect(module, given[0], depth)
+        if builder == "Ref" and given:
+            # `Type.Ref('ApiError')`: a schema registered by `$id` (addSchema), not one of ours
+            target = self.value(module, given[0], depth + 1)
+            ref = target.get("$id") if isinstance(target, dict) else target
+            if not isinstance(ref, str):
+                raise NotLiteral
+            return {"$ref": ref}
+        if builder == "Enum" and given:
+            members = self.value(module, given[0], depth + 1)
+            values = list(members.values()) if isinstance(members, dict) else []
+            if not values:
+                raise NotLiteral
+            kind = "string" if all(isinstance(v, str) for v in values) else None
+            return {"type": kind, "enum": values} if kind else {"enum": values}
         if builder == "Partial" and given:
             inner = _plain(self.value(module, given[0], depth + 1, inline=True))
             inner.pop("required", None)
             return inner
         raise NotLiteral
+
+    def _intersect(self, module: Module, node: Node, depth: int) -> dict[str, Any]:
+        """`Type.Intersect([a, b])`: one object of all their properties when each is an object."""
+        listed = unwrap(node)
+        if listed is None or listed.type != "array":
+            raise NotLiteral
+        # Inline: merged parts must not also become components of their own.
+        members = [self.value(module, item, depth + 1, inline=True) for item in named_children(listed)]
+        resolved = [self.types.resolved(m) if isinstance(m, dict) else {} for m in members]
+        if not all(r.get("type") == "object" for r in resolved):
+            return {"allOf": [_plain(m) for m in members]}
+        merged: dict[str, Any] = {"type": "object", "properties": {}}
+        required: list[str] = []
+        for part in resolved:
+            merged["properties"].update(part.get("properties", {}))
+            required += [k for k in part.get("required", []) if k not in required]
+        if required:
+            merged["required"] = required
+        return merged
 
     def _component(self, constant: str, schema: dict[str, Any]) -> dict[str, str]:
         base = re.sub(r"_?[Ss]chema$", "", constant) or constant
