@@ -204,9 +204,11 @@ class RouterWalker:
                     inner[param] = bound if (bound is not None and i == 0) else f"{self.path}#fn:{name}:{i}"
                     self.bindings.pop(param, None)
             for i, key, local in destructured_params(node):
-                # `({ app }) => ...` called as `loader({ app: expressApp })`
-                inner[local] = f"{self.path}#fn:{name}:{i}.{key}"
-                self.bindings.pop(local, None)
+                # `({ app }) => ...` called as `loader({ app: expressApp })`; only names of apps and
+                # routers, so that `({ cache }) => cache.get('/k', f)` declares no route
+                if _APP_NAME.search(local):
+                    inner[local] = f"{self.path}#fn:{name}:{i}.{key}"
+                    self.bindings.pop(local, None)
             body = field_(node, "body")
             if body is not None:
                 self.visit(body, inner, depth + 1)
