@@ -491,6 +491,19 @@ class RouterWalker:
     def _call(self, call: Node, scope: dict[str, str], depth: int) -> bool:
         fn = field_(call, "function")
         obj, prop = member(fn)
+        if fn is not None and fn.type == "subscript_expression":
+            # `router['get'](...)`, or `instance[method.toLowerCase()](route, ...)` from a route table
+            obj = field_(fn, "object")
+            index = field_(fn, "index")
+            prop = self.resolver.string(self.module, index, self.bindings) or ""
+            if prop.lower() not in ROUTE_METHODS:
+                if self.router_of(obj, scope) is not None:
+                    self.warnings.append(
+                        f"{self.path}:{line(call)}: route method `{text(index)}` is not known statically, "
+                        "routes registered here are left out"
+                    )
+                return False
+            prop = prop.lower()
         if obj is not None and self._loop_call(call, obj, prop, scope, depth):
             return True
         router = self.router_of(obj, scope) if obj is not None else None

@@ -253,3 +253,17 @@ def test_nest_versioning_without_options_is_uri_versioning(tmp_path: Path) -> No
         "  @Post('login')\n  login() {}\n\n  @Version('2')\n  @Get('me')\n  me() {}\n}\n"
     )
     assert set(_routes(tmp_path)) == {"POST /auth/login", "GET /v2/auth/me"}
+
+
+def test_routes_registered_with_a_computed_method_are_warned_with_their_line(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"express": "4"}}')
+    (tmp_path / "app.js").write_text(
+        "const express = require('express');\nconst app = express();\n"
+        "app['post']('/items', (req, res) => res.status(201).json({}));\n"
+        "for (const entry of loadTable()) {\n"
+        "  app[entry.method.toLowerCase()](entry.path, entry.handler);\n"
+        "}\napp.listen(3000);\n"
+    )
+    api = extract(tmp_path, PROFILE)
+    assert [f"{op.method.upper()} {op.path}" for op in api.operations] == ["POST /items"]
+    assert any(w.startswith("app.js:5: route method `entry.method.toLowerCase()`") for w in api.warnings)
