@@ -144,6 +144,8 @@ class RouterWalker:
         self.guessed: set[str] = set()
         self.state: WalkState | None = None
         self._following = 0
+        # function (file, start byte) -> the router it returns
+        self._returned: dict[tuple[str, int], str | None] = {}
 
     # --- walking -----------------------------------------------------------------------------
 
@@ -465,7 +467,13 @@ class RouterWalker:
         target = self.project.function(self.module, fn) if fn is not None else None
         if target is None:
             return None
-        module, function = target
+        key = (target[0].path, target[1].start_byte)
+        if key not in self._returned:
+            self._returned[key] = None  # a function returning its own call ends here
+            self._returned[key] = self._router_returned_by(*target)
+        return self._returned[key]
+
+    def _router_returned_by(self, module: Module, function: Node) -> str | None:
         body = field_(function, "body")
         if body is None:
             return None
