@@ -166,6 +166,18 @@ def _field_type(fn: Node, field_name: str) -> str:
     return ""
 
 
+def middleware_query(decl: RouteDecl, project: Project, module: Module, fn: Node) -> None:
+    """Query parameters a route's own middleware reads (`helpers.parseQuery` reading limit and skip)."""
+    names = param_names(fn)
+    req = names[0] if names else "req"
+    declared = {(p.name, p.location) for p in decl.parameters}
+    found = sorted(query_reads(project, module, fn, {f"{req}.query", f"{req}.request.query"}))
+    decl.parameters = (
+        *decl.parameters,
+        *(Parameter(n, "query") for n in found if (n, "query") not in declared),
+    )
+
+
 def handler_details(decl: RouteDecl, project: Project, module: Module, fn: Node, types: Types) -> None:
     """Query parameters, typed bodies and response statuses visible in a handler's body."""
     names = param_names(fn)

@@ -121,6 +121,10 @@ class Project:
                     continue
                 if text(left) == "module.exports":
                     module.values.setdefault("module.exports", right)
+                    if right.type == "call_expression" and text(field_(right, "function")) == "require":
+                        # `module.exports = require('./routes')`: an index re-exporting a module's names
+                        spec = string(next(iter(args(right)), None)) or ""
+                        module.star_exports.append(self.resolve_file(module.path, spec))
                     if right.type == "object":
                         for key, value in object_props(right).items():
                             # `module.exports = { listUsers: { query: {...} } }`: an inline value is

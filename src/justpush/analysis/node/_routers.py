@@ -33,7 +33,7 @@ from .._treesitter import (
     text,
     walk,
 )
-from ._handler import checked_methods, handler_details
+from ._handler import checked_methods, handler_details, middleware_query
 from ._project import Module, Project
 from ._resolve import Bindings, Resolver
 from ._syntax import (
@@ -656,6 +656,14 @@ class RouterWalker:
             # `app.get('*', sendIndexHtml)`, `app.all('*', notFound)`: fallbacks, not API endpoints
             return None
         decl = RouteDecl(method, path, self.path, line(call), auth=tuple(layers))
+        for item in middleware or []:
+            for part in named_children(item) if item.type == "array" else [item]:
+                step = unwrap(part)
+                if step is None or step.type not in ("identifier", "member_expression"):
+                    continue
+                known = self.project.function(self.module, step)
+                if known is not None:
+                    middleware_query(decl, self.project, known[0], known[1])
         if found is not None:
             handler_details(decl, self.project, found[0], found[1], self.types)
             if method is None and not decl.handler_methods:

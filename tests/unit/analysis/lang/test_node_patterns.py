@@ -267,3 +267,31 @@ def test_routes_registered_with_a_computed_method_are_warned_with_their_line(tmp
     api = extract(tmp_path, PROFILE)
     assert [f"{op.method.upper()} {op.path}" for op in api.operations] == ["POST /items"]
     assert any(w.startswith("app.js:5: route method `entry.method.toLowerCase()`") for w in api.warnings)
+
+
+def test_index_reexporting_a_module_and_query_read_by_route_middleware(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"express": "4"}}')
+    (tmp_path / "routes").mkdir()
+    (tmp_path / "routes" / "index.js").write_text("module.exports = require('./routes');\n")
+    (tmp_path / "routes" / "routes.js").write_text(
+        "const { Router } = require('express');\nconst helpers = require('./helpers');\n"
+        "const api = Router();\n"
+        "api.get('/links', helpers.parseQuery, (req, res) => res.json({ q: req.query.search }));\n"
+        "module.exports = { api };\n"
+    )
+    (tmp_path / "routes" / "helpers.js").write_text(
+        "function parseQuery(req, res, next) {\n"
+        "  req.context = { limit: Number(req.query.limit) || 10, skip: Number(req.query.skip) || 0 };\n"
+        "  next();\n}\nmodule.exports = { parseQuery };\n"
+    )
+    (tmp_path / "server.js").write_text(
+        "const express = require('express');\nconst routes = require('./routes');\n"
+        "const app = express();\napp.use('/api/v2', routes.api);\napp.use('/api', routes.api);\n"
+        "app.listen(3000);\n"
+    )
+    api = extract(tmp_path, PROFILE)
+    found = {f"{op.method.upper()} {op.path}": sorted(p.name for p in op.parameters) for op in api.operations}
+    assert found == {
+        "GET /api/links": ["limit", "search", "skip"],
+        "GET /api/v2/links": ["limit", "search", "skip"],
+    }
