@@ -232,3 +232,20 @@ def test_a_fallback_after_an_optional_method_call_makes_a_node_variable_optional
     found = {v.name: v.required for v in detect(tmp_path).env_vars}
     # without `?.` the code fails on a missing variable before any fallback
     assert found == {"ALLOWED_HOSTS": True, "CACHE_MODE": False, "CORS_ORIGINS": False}
+
+
+def test_a_node_variable_inside_a_fallback_chain_is_optional(tmp_path: Path) -> None:
+    server = (
+        "const express = require('express');\n"
+        "const port = process.env.PORT || process.env.ALT_PORT || 8080;\n"
+        "const host = process.env.HOST_A || process.env.HOST_B;\n"
+        "express().listen(port, host);\n"
+    )
+    package = {"name": "api", "main": "server.js", "dependencies": {"express": "4"}}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "server.js").write_text(server)
+    found = {v.name: (v.required, v.default) for v in detect(tmp_path).env_vars}
+    # the last of a chain without a literal still decides: HOST_B is needed when HOST_A is missing
+    assert found["ALT_PORT"] == (False, "8080")
+    assert found["HOST_A"] == (False, None)
+    assert found["HOST_B"] == (True, None)

@@ -44,16 +44,16 @@ def _env_default(node: Node) -> str | None:
 def _fallback(node: Node) -> Node | None:
     """The right side of `process.env.X || <fallback>` (or `??`), also through Number()/parseInt()."""
     current = node
-    for _ in range(4):
+    for _ in range(6):
         parent = current.parent
         if parent is None:
             return None
-        if (
-            parent.type == "binary_expression"
-            and text(field_(parent, "operator")) in ("||", "??")
-            and field_(parent, "left") == current
-        ):
-            return field_(parent, "right")
+        if parent.type == "binary_expression" and text(field_(parent, "operator")) in ("||", "??"):
+            if field_(parent, "left") == current:
+                return field_(parent, "right")
+            # `process.env.PORT || process.env.ALT_PORT || 8080`: the fallback of the whole chain
+            current = parent
+            continue
         if parent.type in ("arguments", "parenthesized_expression") or (
             parent.type == "call_expression"
             and text(field_(parent, "function")) in ("Number", "parseInt", "String", "parseFloat")
