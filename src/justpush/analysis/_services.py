@@ -179,6 +179,10 @@ def link_services(
             )
         )
         addresses = [by_name[name] for name in names if name in driver.variables or _ADDRESS.search(name)]
+        # When the code reads some of them, names only an env template lists (DB_HOST beside the
+        # DATABASE_URL it composes for compose) are not what the app connects with.
+        read = [var for var in addresses if any(not e.note.startswith("documented in") for e in var.evidence)]
+        addresses = read or addresses
         where = f"{driver.dependency} in {driver.evidence.file}" + (
             f":{driver.evidence.line}" if driver.evidence.line else ""
         )

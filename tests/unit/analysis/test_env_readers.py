@@ -464,3 +464,21 @@ def test_starlette_config_reads(tmp_path: Path) -> None:
         "SIGNING_KEY": (True, True, None),
         "WORKERS": (False, False, "2"),
     }
+
+
+def test_a_service_address_only_a_template_lists_is_not_asked_for_when_the_code_reads_another(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "prisma").mkdir()
+    (tmp_path / "prisma" / "schema.prisma").write_text(
+        'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n'
+    )
+    # the template composes DATABASE_URL from parts for docker compose; the app connects with the URL
+    (tmp_path / ".env.example").write_text(
+        "DB_HOST=localhost\nDB_PORT=5432\nDATABASE_URL=postgresql://app:app@${DB_HOST}:${DB_PORT}/app\n"
+    )
+    _node(tmp_path, {"@prisma/client": "5"}, {"server.js": "require('express')().listen(3000);\n"})
+    found = _found(detect(tmp_path).env_vars)
+    assert found["DATABASE_URL"][0] is True
+    assert found["DB_HOST"][0] is False
+    assert found["DB_PORT"][0] is False
