@@ -1,5 +1,5 @@
-"""Env var readers beyond os.environ / process.env: django-environ, Joi / envalid / @fastify/env
-schemas, Prisma's datasource, and `.env.example`-style files as documentation."""
+"""Env var readers beyond os.environ / process.env: django-environ, env-var, Joi / envalid / @fastify/env /
+Zod schemas, Prisma's datasource, and `.env.example`-style files as documentation."""
 
 from __future__ import annotations
 
@@ -148,6 +148,61 @@ def test_envalid_clean_env(tmp_path: Path) -> None:
         "NODE_ENV": (False, False, None),  # set by the platform
         "PORT": (False, False, "3000"),
         "SENTRY_URL": (False, False, None),
+    }
+
+
+def test_t3_create_env_zod_schema(tmp_path: Path) -> None:
+    env = (
+        "import { createEnv } from '@t3-oss/env-core';\n"
+        "import { z } from 'zod';\n"
+        "export const env = createEnv({\n"
+        "  server: {\n"
+        "    SMTP_HOST: z.string(),\n"
+        "    SMTP_PORT: z.coerce.number().default(465),\n"
+        "    SENTRY_DSN: z.string().url().optional(),\n"
+        "    CACHE_TTL: z.coerce.number().catch(60),\n"
+        "  },\n"
+        "  client: { PUBLIC_SITE_URL: z.string().url() },\n"
+        "  runtimeEnv: {\n"
+        "    SMTP_HOST: process.env.SMTP_HOST,\n"
+        "    SMTP_PORT: process.env.SMTP_PORT,\n"
+        "    SENTRY_DSN: process.env.SENTRY_DSN,\n"
+        "    CACHE_TTL: process.env.CACHE_TTL,\n"
+        "  },\n"
+        "});\n"
+    )
+    files = {"server.js": "require('./env');\n", "env.ts": env}
+    _node(tmp_path, {"@t3-oss/env-core": "0.11", "zod": "3"}, files)
+    found = _found(detect(tmp_path).env_vars)
+    # runtimeEnv only hands the values to the schema: the schema says which are required
+    assert found == {
+        "CACHE_TTL": (False, False, None),
+        "SENTRY_DSN": (False, True, None),  # a DSN carries its key
+        "SMTP_HOST": (True, False, None),
+        "SMTP_PORT": (False, False, "465"),
+    }
+
+
+def test_env_var_package_reads(tmp_path: Path) -> None:
+    config = (
+        "import { get } from 'env-var';\n"
+        "import * as env from 'env-var';\n"
+        "export const db = {\n"
+        "  host: get('DB_HOST').required().asString(),\n"
+        "  port: get('DB_PORT').default('5432').required().asPortNumber(),\n"
+        "  user: env.get('DB_USER').required(false).asString(),\n"
+        "  pool: env.get('DB_POOL').asIntPositive(),\n"
+        "};\n"
+        "const cache = new Map();\n"
+        "export const hit = cache.get('NOT_A_VARIABLE');\n"
+    )
+    _node(tmp_path, {"env-var": "7"}, {"server.js": "require('./config');\n", "config.ts": config})
+    found = _found(detect(tmp_path).env_vars)
+    assert found == {
+        "DB_HOST": (True, False, None),
+        "DB_POOL": (False, False, None),
+        "DB_PORT": (False, False, "5432"),
+        "DB_USER": (False, False, None),
     }
 
 
@@ -459,3 +514,21 @@ def test_pydantic_settings_nested_models_with_a_delimiter(tmp_path: Path) -> Non
     key = next(v for v in profile.env_vars if v.name == "SHOP_SIGNING__KEY")
     assert key.evidence[-1].file == "app/groups.py"
     assert key.evidence[-1].line == 8
+
+
+def test_a_service_address_only_a_template_lists_is_not_asked_for_when_the_code_reads_another(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "prisma").mkdir()
+    (tmp_path / "prisma" / "schema.prisma").write_text(
+        'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n'
+    )
+    # the template composes DATABASE_URL from parts for docker compose; the app connects with the URL
+    (tmp_path / ".env.example").write_text(
+        "DB_HOST=localhost\nDB_PORT=5432\nDATABASE_URL=postgresql://app:app@${DB_HOST}:${DB_PORT}/app\n"
+    )
+    _node(tmp_path, {"@prisma/client": "5"}, {"server.js": "require('express')().listen(3000);\n"})
+    found = _found(detect(tmp_path).env_vars)
+    assert found["DATABASE_URL"][0] is True
+    assert found["DB_HOST"][0] is False
+    assert found["DB_PORT"][0] is False

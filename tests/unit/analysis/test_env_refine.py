@@ -196,3 +196,56 @@ def test_a_python_variable_the_code_tests_for_is_optional(tmp_path: Path) -> Non
     (tmp_path / "app.py").write_text(code)
     found = {v.name: v.required for v in detect(tmp_path).env_vars}
     assert found == {"API_TOKEN": True, "BUILD_ID": False, "VERSION": False}
+
+
+def test_node_variables_the_code_sets_or_a_test_runner_reads_are_not_asked_for(tmp_path: Path) -> None:
+    server = (
+        "const express = require('express');\n"
+        "process.env.TZ = 'UTC';\n"
+        "process.env.RETRIES ??= '3';\n"
+        "const app = express();\n"
+        "app.get('/', (req, res) => res.json({ region: process.env.REGION }));\n"
+        "app.listen(3000);\n"
+    )
+    package = {"name": "api", "main": "server.js", "dependencies": {"express": "4"}}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "server.js").write_text(server)
+    jest = "process.env.JEST_DB_URL;\nexport default { preset: 'ts-jest' };\n"
+    (tmp_path / "jest.config.ts").write_text(jest)
+    (tmp_path / "apps" / "api").mkdir(parents=True)
+    (tmp_path / "apps" / "api" / "vitest.config.mts").write_text("const url = process.env.VITEST_API;\n")
+    found = {v.name: v.required for v in detect(tmp_path).env_vars}
+    assert found == {"REGION": True}
+
+
+def test_a_fallback_after_an_optional_method_call_makes_a_node_variable_optional(tmp_path: Path) -> None:
+    server = (
+        "const express = require('express');\n"
+        "const origins = process.env.CORS_ORIGINS?.split(',') || ['http://localhost:3000'];\n"
+        "const mode = process.env.CACHE_MODE?.toLowerCase() ?? 'memory';\n"
+        "const hosts = process.env.ALLOWED_HOSTS.split(',');\n"
+        "express().listen(3000);\n"
+    )
+    package = {"name": "api", "main": "server.js", "dependencies": {"express": "4"}}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "server.js").write_text(server)
+    found = {v.name: v.required for v in detect(tmp_path).env_vars}
+    # without `?.` the code fails on a missing variable before any fallback
+    assert found == {"ALLOWED_HOSTS": True, "CACHE_MODE": False, "CORS_ORIGINS": False}
+
+
+def test_a_node_variable_inside_a_fallback_chain_is_optional(tmp_path: Path) -> None:
+    server = (
+        "const express = require('express');\n"
+        "const port = process.env.PORT || process.env.ALT_PORT || 8080;\n"
+        "const host = process.env.HOST_A || process.env.HOST_B;\n"
+        "express().listen(port, host);\n"
+    )
+    package = {"name": "api", "main": "server.js", "dependencies": {"express": "4"}}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    (tmp_path / "server.js").write_text(server)
+    found = {v.name: (v.required, v.default) for v in detect(tmp_path).env_vars}
+    # the last of a chain without a literal still decides: HOST_B is needed when HOST_A is missing
+    assert found["ALT_PORT"] == (False, "8080")
+    assert found["HOST_A"] == (False, None)
+    assert found["HOST_B"] == (True, None)

@@ -52,7 +52,9 @@ class Express:
         """Query parameters a validation middleware declares (Joi/celebrate schemas, express-validator)."""
         known = {(p.name, p.location) for p in decl.parameters}
         found: dict[str, bool] = {}
-        for arg in given[1:-1]:
+        # `router.route('/x').get(validate(list), handler)` takes no path: every argument but the last.
+        middleware = given[:-1] if walker.on_chain(call) else given[1:-1]
+        for arg in middleware:
             for item in named_children(arg) if arg.type == "array" else [arg]:
                 found.update(_validated_query(walker, walker.module, item))
         extra = [

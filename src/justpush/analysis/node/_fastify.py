@@ -9,6 +9,7 @@ from typing import Any
 from .._model import Parameter
 from .._treesitter import (
     AuthAlternatives,
+    AuthHint,
     Mount,
     Node,
     RouteDecl,
@@ -27,7 +28,29 @@ from ._syntax import FUNCTIONS, args, object_props, string, unwrap
 
 _HOOKS = ("onRequest", "preHandler", "preValidation", "preParsing")
 _AUTOLOAD = ("@fastify/autoload", "fastify-autoload")
+_UNDER_PRESSURE = ("@fastify/under-pressure", "under-pressure")
 _DIRNAMES = ("__dirname", "import.meta.dirname", "import.meta.url")
+# Instance methods that return the instance itself, so routes can be chained on their result:
+# `app.withTypeProvider<ZodTypeProvider>().register(auth).get(...)`.
+_CHAINABLE = frozenset(
+    {
+        "withTypeProvider",
+        "register",
+        "addHook",
+        "addSchema",
+        "decorate",
+        "decorateRequest",
+        "decorateReply",
+        "setErrorHandler",
+        "setNotFoundHandler",
+        "setValidatorCompiler",
+        "setSerializerCompiler",
+        "setReplySerializer",
+        "setSchemaErrorFormatter",
+        "addContentTypeParser",
+        "route",
+    }
+)
 
 
 class Fastify:
@@ -46,7 +69,7 @@ class Fastify:
         return None
 
     def returns_router(self, walker: RouterWalker, router: str, prop: str, call: Node) -> str | None:
-        return None
+        return router if prop in _CHAINABLE else None
 
     def method(
         self, walker: RouterWalker, call: Node, router: str, prop: str, scope: dict[str, str], depth: int
@@ -55,7 +78,7 @@ class Fastify:
         if prop == "register" and given:
             return self._register(walker, call, router, given, scope, depth)
         if prop == "addHook" and len(given) > 1 and string(given[0]) in _HOOKS:
-            walker.graph.add(router, Use(walker.auth(given[1])))
+            walker.graph.add(router, Use(_hook_auth(walker, given[1])))
             return False
         if prop == "route" and given:
             found = walker.resolver.literal(walker.module, given[0], walker.bindings)
@@ -81,6 +104,9 @@ class Fastify:
         if plugin is not None and walker.package(text(plugin)) in _AUTOLOAD:
             self._autoload(walker, call, router, options)
             return False
+        if plugin is not None and walker.package(text(plugin)) in _UNDER_PRESSURE:
+            self._status_route(walker, call, router, options.get("exposeStatusRoute"))
+            return False
         prefix = self._prefix(walker, call, options)
         if plugin is not None and plugin.type in FUNCTIONS:
             child = walker.new_router(plugin)
@@ -91,7 +117,36 @@ class Fastify:
         if target is not None:
             name = walker.fn_name(target[1], target[0])
             walker.graph.add(router, Mount(prefix, f"{target[0].path}#fn:{name}:0"))
+            if self._skips_override(walker, plugin):
+                # fastify-plugin: its hooks apply to the registering instance, not to a child context.
+                walker.graph.add(router, Use(_hook_auth(walker, plugin)))
         return False
+
+    def _status_route(self, walker: RouterWalker, call: Node, router: str, option: Node | None) -> None:
+        """@fastify/under-pressure's `exposeStatusRoute`: `true` (GET /status), a url, or `{ url }`."""
+        option = unwrap(option)
+        if option is None or option.type == "false":
+            return
+        url: str | None = "/status"
+        if option.type == "object":
+            given = object_props(option).get("url")
+            url = walker.resolver.string(walker.module, given, walker.bindings) if given else "/status"
+        elif option.type != "true":
+            url = walker.resolver.string(walker.module, option, walker.bindings)
+        if url is None:
+            walker.warnings.append(f"{walker.path}:{line(call)}: status route url is not known statically")
+            return
+        walker.graph.add(router, RouteDecl("get", url, walker.path, line(call)))
+
+    def _skips_override(self, walker: RouterWalker, plugin: Node | None) -> bool:
+        """`export const auth = fastifyPlugin(async (app) => ...)` (also imported, also `fp(...)`)."""
+        if plugin is None or plugin.type != "identifier":
+            return False
+        found = walker.project.value(walker.module, text(plugin))
+        value = unwrap(found[1]) if found is not None else None
+        if found is None or value is None or value.type != "call_expression":
+            return False
+        return walker.project.package_of(found[0], text(field_(value, "function"))) == "fastify-plugin"
 
     def _prefix(self, walker: RouterWalker, call: Node, options: dict[str, Node]) -> str:
         node = options.get("prefix")
@@ -199,7 +254,7 @@ class Fastify:
             if found is not None and found[1].type == "object":
                 options = object_props(found[1])
                 layers: list[AuthAlternatives] = [
-                    a for k in _HOOKS if k in options if (a := walker.auth(options[k]))
+                    a for k in _HOOKS if k in options if (a := _hook_auth(walker, options[k]))
                 ]
                 decl.auth = (*decl.auth, *layers)
                 self._schema(found[0], decl, options.get("schema"))
@@ -242,3 +297,12 @@ class Fastify:
                         for k, v in resolved.get("properties", {}).items()
                     ]
                     decl.parameters = (*decl.parameters, *extra)
+
+
+def _hook_auth(walker: RouterWalker, hook: Node | None) -> AuthAlternatives:
+    """What a hook checks; `request.jwtVerify()` is @fastify/jwt's Bearer JWT check."""
+    found = walker.auth(hook)
+    if found:
+        return found
+    target = walker.project.function(walker.module, hook)
+    return (AuthHint("bearer", jwt=True),) if target is not None and ".jwtVerify(" in text(target[1]) else ()

@@ -1,8 +1,9 @@
 """The Node.js / TypeScript front-end: parse the project once, run every framework over it, merge.
 
-Router-style frameworks (Express, Koa, Fastify) share one walk of the code (``_routers``); decorator
-controllers (NestJS, routing-controllers) are read class by class (``_controllers``). An error inside
-one framework becomes a warning and the others' routes are still reported.
+Router-style frameworks (Express, Koa, Fastify, awilix controllers) share one walk of the code
+(``_routers``); decorator controllers (NestJS, routing-controllers) are read class by class
+(``_controllers``). An error inside one framework becomes a warning and the others' routes are still
+reported.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from .._model import ExtractedApi, Operation, ProjectProfile
 from .._treesitter import operations_from_graph, rebase_api, sort_operations
+from ._awilix import Awilix
 from ._controllers import Controllers
 from ._express import Express
 from ._fastify import Fastify
@@ -36,7 +38,11 @@ def extract(root: Path, profile: ProjectProfile) -> ExtractedApi:
     operations: list[Operation] = []
     schemes: dict[str, Any] = {}
     walker = RouterWalker(
-        project, resolver, types, (Koa(), Express(), Fastify(SchemaReader(resolver, types))), warnings
+        project,
+        resolver,
+        types,
+        (Koa(), Express(), Fastify(SchemaReader(resolver, types)), Awilix()),
+        warnings,
     )
     walker.run()
     found, found_schemes = operations_from_graph(walker.graph, warnings)

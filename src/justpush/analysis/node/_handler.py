@@ -1,4 +1,5 @@
-"""What a route handler reads and answers: query parameters, typed bodies and response statuses.
+"""What a route handler reads and answers: query parameters, typed bodies, response statuses and, for
+a handler of every method, the methods it checks.
 
 Query parameters are found where the handler reads them (`req.query.page`, `const { page } = req.query`,
 `pick(req.query, ['page'])`, `'tag' in query`) and, a few calls deep, in the functions it hands the
@@ -9,17 +10,29 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from .._model import Parameter
-from .._treesitter import Node, RouteDecl, field_, named_children, status_schema, text, walk
+from .._model import HttpMethod, Parameter
+from .._treesitter import (
+    HTTP_METHODS,
+    Node,
+    RouteDecl,
+    field_,
+    named_children,
+    status_schema,
+    text,
+    walk,
+)
 from ._project import Module, Project
-from ._syntax import args, member, param_names, string, unwrap
+from ._syntax import args, enclosing_class, member, param_names, string, unwrap
 from ._types import Types
 
 _MAX_FOLLOW = 3
 
 
-def query_reads(project: Project, module: Module, fn: Node, holders: set[str], depth: int = 0) -> set[str]:
-    """Names read from the object(s) spelled `holders` inside fn, following calls that receive it."""
+def query_reads(
+    project: Project, module: Module, fn: Node, holders: set[str], depth: int = 0, this: Node | None = None
+) -> set[str]:
+    """Names read from the object(s) spelled `holders` inside fn, following calls that receive it (or
+    the request holding it); `this` is the class `this` stands for when fn is an inherited method."""
     names: set[str] = set()
     holders = set(holders)
     for node in walk(fn):
@@ -47,46 +60,91 @@ def query_reads(project: Project, module: Module, fn: Node, holders: set[str], d
             if text(field_(node, "right")) in holders and (left := string(field_(node, "left"))):
                 names.add(left)
         elif kind == "call_expression":
-            names |= _call_reads(project, module, fn, node, holders, depth)
+            names |= _call_reads(project, module, fn, node, holders, depth, this)
     return names
 
 
 def _call_reads(
-    project: Project, module: Module, fn: Node, call: Node, holders: set[str], depth: int
+    project: Project,
+    module: Module,
+    fn: Node,
+    call: Node,
+    holders: set[str],
+    depth: int,
+    this: Node | None,
 ) -> set[str]:
     given = args(call)
-    positions = [i for i, a in enumerate(given) if text(unwrap(a)) in holders]
-    if not positions:
+    # argument position -> what of the callee's parameter holds the query ("" itself, ".query" a part)
+    passed: dict[int, set[str]] = {}
+    for i, arg in enumerate(given):
+        spelled = text(unwrap(arg))
+        if spelled in holders:
+            passed[i] = {""}
+        elif rests := {h[len(spelled) :] for h in holders if h.startswith(spelled + ".")}:
+            # `controller.execute(req, res)`: the request whose `.query` is read further down
+            passed[i] = rests
+    if not passed:
         return set()
-    if len(given) > 1 and given[1].type == "array":
+    if len(given) > 1 and given[1].type == "array" and any("" in r for r in passed.values()):
         # `pick(req.query, ['name', 'role'])`
         return {v for item in named_children(given[1]) if (v := string(item)) is not None}
     if depth >= _MAX_FOLLOW:
         return set()
-    target = _callee(project, module, fn, field_(call, "function"))
+    target = _callee(project, module, fn, field_(call, "function"), this)
     if target is None:
         return set()
-    owner, callee = target
+    owner, callee, cls = target
     params = param_names(callee)
     names: set[str] = set()
-    for i in positions:
+    for i, rests in passed.items():
         if i < len(params) and params[i]:
-            names |= query_reads(project, owner, callee, {params[i]}, depth + 1)
+            names |= query_reads(project, owner, callee, {params[i] + r for r in rests}, depth + 1, cls)
     return names
 
 
-def _callee(project: Project, module: Module, fn: Node, expr: Node | None) -> tuple[Module, Node] | None:
+def _callee(
+    project: Project, module: Module, fn: Node, expr: Node | None, this: Node | None
+) -> tuple[Module, Node, Node | None] | None:
+    """The function a call runs, and the class `this` stands for inside it (for inherited methods)."""
     found = project.function(module, expr)
     if found is not None:
-        return found
+        return found[0], found[1], None
     obj, method = member(expr)
     if obj is None:
         return None
+    if obj.type == "this":
+        # `this.executeImpl(req, res)` in a base class runs the subclass's override
+        cls = this if this is not None else enclosing_class(obj)
+        return _inherited(project, module, cls, method)
     owner, field_name = member(obj)
     if text(owner) == "this" and field_name:
         # `this.articleService.findAll(query)`: the field's type from the constructor's parameters.
         type_name = _field_type(fn, field_name)
-        return project.method(type_name, method) if type_name else None
+        typed = project.method(type_name, method) if type_name else None
+        return (typed[0], typed[1], None) if typed is not None else None
+    if obj.type == "identifier":
+        # `getPostsController.execute(req, res)`: a constant holding `new GetPostsController(...)`
+        value = project.value(module, text(obj))
+        instance = project.class_of(*value) if value is not None else None
+        if instance is not None:
+            return _inherited(project, instance[0], instance[1], method)
+    return None
+
+
+def _inherited(
+    project: Project, module: Module, cls: Node | None, method: str, depth: int = 0
+) -> tuple[Module, Node, Node | None] | None:
+    """A method of `cls` or of the classes it extends; `this` stays `cls`."""
+    current: tuple[Module, Node] | None = (module, cls) if cls is not None else None
+    while current is not None and depth < 6:
+        owner, node = current
+        for item in named_children(field_(node, "body")):
+            if item.type == "method_definition" and text(field_(item, "name")) == method:
+                return owner, item, cls
+        heritage = next((c for c in named_children(node) if c.type == "class_heritage"), None)
+        parent = next((c for c in walk(heritage) if c.type == "identifier"), None) if heritage else None
+        current = project.class_of(owner, parent) if parent is not None else None
+        depth += 1
     return None
 
 
@@ -106,6 +164,18 @@ def _field_type(fn: Node, field_name: str) -> str:
             annotation = named_children(field_(item, "type"))
             return text(annotation[0]).split("<")[0] if annotation else ""
     return ""
+
+
+def middleware_query(decl: RouteDecl, project: Project, module: Module, fn: Node) -> None:
+    """Query parameters a route's own middleware reads (`helpers.parseQuery` reading limit and skip)."""
+    names = param_names(fn)
+    req = names[0] if names else "req"
+    declared = {(p.name, p.location) for p in decl.parameters}
+    found = sorted(query_reads(project, module, fn, {f"{req}.query", f"{req}.request.query"}))
+    decl.parameters = (
+        *decl.parameters,
+        *(Parameter(n, "query") for n in found if (n, "query") not in declared),
+    )
 
 
 def handler_details(decl: RouteDecl, project: Project, module: Module, fn: Node, types: Types) -> None:
@@ -177,3 +247,20 @@ def status_code(node: Node) -> str | None:
         return str(HTTPStatus[name].value)
     except KeyError:
         return None
+
+
+def checked_methods(fn: Node) -> tuple[HttpMethod, ...]:
+    """Methods a handler compares the request's with (`req.method === 'POST'`, `case 'GET':` of a
+    `switch (ctx.method)`), in HTTP_METHODS order."""
+    found: set[str] = set()
+    for node in walk(fn):
+        if node.type == "binary_expression" and text(field_(node, "operator")) in ("===", "=="):
+            sides = [field_(node, "left"), field_(node, "right")]
+            if any(text(side).endswith(".method") for side in sides):
+                found.update((string(side) or "").lower() for side in sides)
+        elif node.type == "switch_statement" and text(field_(node, "value")).strip("()").endswith(".method"):
+            body = field_(node, "body")
+            for case in walk(body) if body is not None else []:
+                if case.type == "switch_case":
+                    found.add((string(field_(case, "value")) or "").lower())
+    return tuple(m for m in HTTP_METHODS if m in found)

@@ -60,6 +60,9 @@ class Nest(Controllers):
                     self.global_guards += tuple(a for a in (self._guard(g) for g in given) if a)
                 elif prop == "enableVersioning" and given:
                     self._versioning(module, given[0])
+                elif prop == "enableVersioning":
+                    # No options: Nest's default is URI versioning (`/v1/...` where a version is set).
+                    self.uri_versioning = True
                 elif (
                     prop in ("register", "forRoutes")
                     and given

@@ -123,9 +123,16 @@ class Project:
                     continue
                 if text(left) == "module.exports":
                     module.values.setdefault("module.exports", right)
+                    if right.type == "call_expression" and text(field_(right, "function")) == "require":
+                        # `module.exports = require('./routes')`: an index re-exporting a module's names
+                        spec = string(next(iter(args(right)), None)) or ""
+                        module.star_exports.append(self.resolve_file(module.path, spec))
                     if right.type == "object":
                         for key, value in object_props(right).items():
-                            module.exports[key] = text(value)
+                            # `module.exports = { listUsers: { query: {...} } }`: an inline value is
+                            # exported under a name of its own, so importers can read it.
+                            named = value.type in ("identifier", "shorthand_property_identifier")
+                            module.exports[key] = text(value) if named else self._local_name(module, value)
                     else:
                         module.exports["default"] = self._local_name(module, right)
                 elif text(obj) in ("exports", "module.exports"):

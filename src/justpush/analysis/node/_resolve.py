@@ -32,6 +32,8 @@ from ._syntax import (
 Bindings = dict[str, tuple[Module, Node]]
 _MAX_DEPTH = 24
 _ENV_FILE = re.compile(r"^(\.env(\.[\w.-]+)?|[\w.-]*\.env|env[-._][\w.-]*)$")
+# `env.yaml` (yenv), `env.json`, `env.ts`: settings in another format, not KEY=value lines
+_NOT_DOTENV = (".yaml", ".yml", ".json", ".toml", ".js", ".cjs", ".mjs", ".ts")
 _CONFIG_GETTERS = ("get", "getOrThrow")
 _STRING_CASTS = ("String", "Number", "parseInt", "parseFloat")
 
@@ -44,7 +46,7 @@ def env_file_values(root: Path) -> dict[str, str]:
                 (
                     (p.name, p.stat().st_mtime_ns)
                     for p in root.iterdir()
-                    if p.is_file() and _ENV_FILE.match(p.name)
+                    if p.is_file() and _ENV_FILE.match(p.name) and not p.name.endswith(_NOT_DOTENV)
                 ),
                 key=lambda f: (f[0] != ".env", f[0]),
             )

@@ -12,7 +12,7 @@ evaluate is kept as unknown and marked on every route below it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from .._model import HttpMethod
@@ -31,14 +31,16 @@ from .._treesitter import (
     line,
     named_children,
     text,
+    walk,
 )
-from ._handler import handler_details
+from ._handler import checked_methods, handler_details, middleware_query
 from ._project import Module, Project
 from ._resolve import Bindings, Resolver
 from ._syntax import (
     FUNCTIONS,
     args,
     class_field,
+    destructured_params,
     enclosing_class,
     literals,
     member,
@@ -79,6 +81,9 @@ _DEV_ONLY = re.compile(
 )
 # Catch-all routes (the browser app's index.html, 404 handlers, server-side rendering): not API routes.
 _CATCH_ALL = ("*", "/*", "(.*)", "/(.*)", "*splat", "/*splat", "/{*splat}", "/{*any}")
+_OPTIONAL_PARAM = re.compile(r"^:\w+\?$")
+# what `all()` answers when its handler checks no method
+ANY_METHOD: tuple[HttpMethod, ...] = ("get", "post", "put", "delete", "patch")
 _APP_NAME = re.compile(r"^(app|server|router)$|[a-z](App|Router)$")
 
 
@@ -130,6 +135,8 @@ class RouterWalker:
         self.unknown_prefix: dict[str, str] = {}
         # `router.route('/x')` results: their verb methods take handlers only.
         self.chains: set[str] = set()
+        # routers whose verb methods name their handler by string (`.get('/:id', 'getTodo')`, awilix)
+        self.named_handlers: set[str] = set()
         # loop variables over arrays the resolver cannot see (instances passed in from elsewhere)
         self.loop_items: set[str] = set()
         self._class_routers: dict[str, list[str]] = {}
@@ -139,6 +146,8 @@ class RouterWalker:
         self.guessed: set[str] = set()
         self.state: WalkState | None = None
         self._following = 0
+        # function (file, start byte) -> the router it returns
+        self._returned: dict[tuple[str, int], str | None] = {}
 
     # --- walking -----------------------------------------------------------------------------
 
@@ -198,6 +207,12 @@ class RouterWalker:
                 if param:
                     inner[param] = bound if (bound is not None and i == 0) else f"{self.path}#fn:{name}:{i}"
                     self.bindings.pop(param, None)
+            for i, key, local in destructured_params(node):
+                # `({ app }) => ...` called as `loader({ app: expressApp })`; only names of apps and
+                # routers, so that `({ cache }) => cache.get('/k', f)` declares no route
+                if _APP_NAME.search(local):
+                    inner[local] = f"{self.path}#fn:{name}:{i}.{key}"
+                    self.bindings.pop(local, None)
             body = field_(node, "body")
             if body is not None:
                 self.visit(body, inner, depth + 1)
@@ -225,7 +240,8 @@ class RouterWalker:
         if kind == "call_expression" and self._call(node, scope, depth):
             return
         for child in node.named_children:
-            if child.type not in _SKIPPED:
+            # leaves (names, literals) register nothing
+            if child.named_child_count and child.type not in _SKIPPED:
                 self.visit(child, scope, depth + 1)
 
     def _guessed(self, declarator: Node, value: Node) -> str | None:
@@ -430,6 +446,9 @@ class RouterWalker:
             created = framework.creates(self, call, scope)
             if created is not None:
                 return created
+        returned = self._returned_router(fn) if call.type == "call_expression" else None
+        if returned is not None:
+            return returned
         obj, prop = member(fn)
         if obj is None or call.type == "new_expression":
             return None
@@ -445,11 +464,56 @@ class RouterWalker:
                 return chained
         return None
 
+    def _returned_router(self, fn: Node | None) -> str | None:
+        """`app.use('/api', routes())`, `routes = () => { const router = Router(); ...; return router }`."""
+        target = self.project.function(self.module, fn) if fn is not None else None
+        if target is None:
+            return None
+        key = (target[0].path, target[1].start_byte)
+        if key not in self._returned:
+            self._returned[key] = None  # a function returning its own call ends here
+            self._returned[key] = self._router_returned_by(*target)
+        return self._returned[key]
+
+    def _router_returned_by(self, module: Module, function: Node) -> str | None:
+        body = field_(function, "body")
+        if body is None:
+            return None
+        if body.type != "statement_block":
+            return self._router_in((module, body), {})
+        locals_: dict[str, Node] = {}
+        returned: list[Node] = []
+        for node in walk(body):
+            if node.type == "variable_declarator" and (value := field_(node, "value")) is not None:
+                locals_.setdefault(text(field_(node, "name")), value)
+            elif node.type == "return_statement" and named_children(node):
+                returned.append(named_children(node)[0])
+        for expr in returned:
+            expr = unwrap(expr) or expr
+            value = locals_.get(text(expr)) if expr.type == "identifier" else expr
+            found = self._router_in((module, value), {}) if value is not None else None
+            if found is not None:
+                return found
+        return None
+
     # --- calls on routers ----------------------------------------------------------------------
 
     def _call(self, call: Node, scope: dict[str, str], depth: int) -> bool:
         fn = field_(call, "function")
         obj, prop = member(fn)
+        if fn is not None and fn.type == "subscript_expression":
+            # `router['get'](...)`, or `instance[method.toLowerCase()](route, ...)` from a route table
+            obj = field_(fn, "object")
+            index = field_(fn, "index")
+            prop = self.resolver.string(self.module, index, self.bindings) or ""
+            if prop.lower() not in ROUTE_METHODS:
+                if self.router_of(obj, scope) is not None:
+                    self.warnings.append(
+                        f"{self.path}:{line(call)}: route method `{text(index)}` is not known statically, "
+                        "routes registered here are left out"
+                    )
+                return False
+            prop = prop.lower()
         if obj is not None and self._loop_call(call, obj, prop, scope, depth):
             return True
         router = self.router_of(obj, scope) if obj is not None else None
@@ -458,10 +522,20 @@ class RouterWalker:
             return False
         if prop in ROUTE_METHODS:
             given = args(call)
+            chained = unwrap(obj)
+            if chained is not None and chained.type == "call_expression":
+                # `app.register(auth).get(...)`: what the chain registers comes before the route.
+                self.visit(chained, scope, depth + 1)
             decl = self.route(call, router, ROUTE_METHODS[prop], given)
             if decl is not None:
                 for framework in self.frameworks:
                     framework.route_declared(self, decl, call, given)
+                self._without_optional_params(router, decl)
+            if chained is not None and chained.type == "call_expression":
+                for arg in given:
+                    if arg.type not in _SKIPPED:
+                        self.visit(arg, scope, depth + 1)
+                return True
             return False
         if prop == "use":
             self._use(call, router, scope)
@@ -550,6 +624,10 @@ class RouterWalker:
     ) -> RouteDecl | None:
         """`router.get(path, ...middleware, handler)`; the framework may pass the parts itself."""
         path: str | None = ""
+        if path_node is None and router in self.named_handlers:
+            if not given:
+                return None
+            path_node, handler, middleware = given[0], None, []
         if path_node is None and router in self.chains:
             if not given:
                 return None
@@ -580,10 +658,47 @@ class RouterWalker:
             # `app.get('*', sendIndexHtml)`, `app.all('*', notFound)`: fallbacks, not API endpoints
             return None
         decl = RouteDecl(method, path, self.path, line(call), auth=tuple(layers))
+        for item in middleware or []:
+            for part in named_children(item) if item.type == "array" else [item]:
+                step = unwrap(part)
+                if step is None or step.type not in ("identifier", "member_expression"):
+                    continue
+                known = self.project.function(self.module, step)
+                if known is not None:
+                    middleware_query(decl, self.project, known[0], known[1])
         if found is not None:
             handler_details(decl, self.project, found[0], found[1], self.types)
+            if method is None and not decl.handler_methods:
+                # `app.all(path, handler)`: the methods the handler checks, else every method
+                decl.handler_methods = checked_methods(found[1]) or ANY_METHOD
+                if decl.handler_methods == ANY_METHOD:
+                    decl.unresolved["method"] = "registered with all() and the handler checks no method"
         self.graph.add(router, decl)
         return decl
+
+    def _without_optional_params(self, router: str, decl: RouteDecl) -> None:
+        """Express 4's `/:duration?` also answers without the segment: one more route per shorter path."""
+        segments = decl.raw_path.split("/")
+        while segments and _OPTIONAL_PARAM.match(segments[-1]):
+            segments.pop()
+            shorter = "/".join(segments) or "/"
+            kept = set(re.findall(r":(\w+)", shorter))
+            self.graph.add(
+                router,
+                replace(
+                    decl,
+                    raw_path=shorter,
+                    parameters=tuple(p for p in decl.parameters if p.location != "path" or p.name in kept),
+                    responses=dict(decl.responses),
+                    unresolved={k: v for k, v in decl.unresolved.items() if k != "path"},
+                ),
+            )
+
+    def on_chain(self, call: Node) -> bool:
+        """Whether `call` is a verb method on a `router.route('/x')` chain (already walked)."""
+        obj, _ = member(field_(call, "function"))
+        cached = self.calls.get((self.path, obj.start_byte, obj.end_byte)) if obj is not None else None
+        return cached is not None and cached in self.chains
 
     def auth(self, expr: Node | None) -> AuthAlternatives:
         """What a middleware expression checks (a function, a factory call, passport/express-jwt)."""
@@ -624,6 +739,10 @@ class RouterWalker:
             router = self.router_of(arg, scope)
             if router is not None:
                 self.graph.add(router, Mount("", f"{target[0].path}#fn:{name}:{i}"))
+            for key, value in object_props(unwrap(arg)).items():
+                router = self.router_of(value, scope)
+                if router is not None:
+                    self.graph.add(router, Mount("", f"{target[0].path}#fn:{name}:{i}.{key}"))
 
     def _prune_empty(self) -> None:
         """Drop routers with no route below them: function parameters taken for routers (`walk(node)`

@@ -26,6 +26,9 @@ from ._project import Module, Project, load
 from ._resolve import Resolver
 from ._syntax import args, member, object_props, param_names, string, unwrap
 
+# @t3-oss/env's createEnv option that hands process.env values to its schema
+_RUNTIME_ENV = ("runtimeEnv", "experimental__runtimeEnv")
+
 
 def _env_default(node: Node) -> str | None:
     """`process.env.X || 'd'`, `?? 3000`, also through Number()/parseInt() wrappers."""
@@ -41,24 +44,40 @@ def _env_default(node: Node) -> str | None:
 def _fallback(node: Node) -> Node | None:
     """The right side of `process.env.X || <fallback>` (or `??`), also through Number()/parseInt()."""
     current = node
-    for _ in range(3):
+    for _ in range(6):
         parent = current.parent
         if parent is None:
             return None
-        if (
-            parent.type == "binary_expression"
-            and text(field_(parent, "operator")) in ("||", "??")
-            and field_(parent, "left") == current
-        ):
-            return field_(parent, "right")
+        if parent.type == "binary_expression" and text(field_(parent, "operator")) in ("||", "??"):
+            if field_(parent, "left") == current:
+                return field_(parent, "right")
+            # `process.env.PORT || process.env.ALT_PORT || 8080`: the fallback of the whole chain
+            current = parent
+            continue
         if parent.type in ("arguments", "parenthesized_expression") or (
             parent.type == "call_expression"
             and text(field_(parent, "function")) in ("Number", "parseInt", "String", "parseFloat")
         ):
             current = parent
             continue
+        if _optional_call(parent, current):
+            # `process.env.ORIGINS?.split(',') || [...]`: the fallback covers the missing variable
+            current = parent.parent if parent.parent is not None else parent
+            continue
         return None
     return None
+
+
+def _optional_call(parent: Node, current: Node) -> bool:
+    """`<current>?.method` called right away."""
+    return (
+        parent.type == "member_expression"
+        and field_(parent, "object") == current
+        and any(child.type == "optional_chain" for child in parent.children)
+        and parent.parent is not None
+        and parent.parent.type == "call_expression"
+        and field_(parent.parent, "function") == parent
+    )
 
 
 @functools.lru_cache(maxsize=2)
@@ -92,6 +111,8 @@ def _find_env_reads(project: Project) -> list[tuple[EnvVar, Node]]:
                     elif part.type == "pair_pattern":
                         found.append((env_var(text(field_(part, "key")), None, evidence(path, part)), part))
                 continue
+            if name and (_handed_to_schema(node) or _assigned(node)):
+                continue
             if name:
                 # A computed fallback (`|| (env === 'production' ? 'info' : 'debug')`) has no value to
                 # show, but the code copes without the variable.
@@ -106,6 +127,25 @@ def _find_env_reads(project: Project) -> list[tuple[EnvVar, Node]]:
     # without it, wherever else it is read.
     tested = {var.name for var, node in found if _tested(node)}
     return [(replace(var, required=False) if var.name in tested else var, node) for var, node in found]
+
+
+def _assigned(node: Node) -> bool:
+    """`process.env.TZ = 'UTC'`: the code sets the variable, it does not need it."""
+    parent = node.parent
+    return (
+        parent is not None
+        and parent.type in ("assignment_expression", "augmented_assignment_expression")
+        and field_(parent, "left") == node
+    )
+
+
+def _handed_to_schema(node: Node) -> bool:
+    """`createEnv({ runtimeEnv: { X: process.env.X } })`: a value passed to an env schema, which decides
+    whether the variable is required (see ``_envschema``)."""
+    pair = node.parent
+    holder = pair.parent if pair is not None and pair.type == "pair" else None
+    outer = holder.parent if holder is not None and holder.type == "object" else None
+    return outer is not None and outer.type == "pair" and text(field_(outer, "key")) in _RUNTIME_ENV
 
 
 def _tested(node: Node) -> bool:
@@ -208,6 +248,10 @@ def _port_value(expr: Node | None, module: Module, env: dict[str, str], depth: i
         name = text(field_(expr, "property")) or string(field_(expr, "index")) or ""
         default = env.get(name)
         return int(default) if default and default.isdigit() else None
+    if expr.type == "member_expression" and "env" in text(field_(expr, "object")).lower():
+        # `env.PORT` of a validated env schema (Zod, Joi, envalid) with a default
+        default = env.get(text(field_(expr, "property")))
+        return int(default) if default and default.isdigit() else None
     if expr.type == "identifier":
         for node in walk(module.parsed.root):
             if node.type == "variable_declarator" and text(field_(node, "name")) == text(expr):
@@ -230,7 +274,8 @@ def find_port(root: Path, profile: ProjectProfile) -> tuple[int, Evidence] | Non
     """The port passed to app.listen / fastify.listen({port}) / server.listen, following env defaults."""
     project = load(root, [])
     resolver = Resolver(project)
-    env = {v.name: v.default for v, _ in _env_reads(project) if v.default is not None}
+    reads = [v for v, _ in _env_reads(project)] + schema_env_vars(project)
+    env = {v.name: v.default for v in reads if v.default is not None}
     candidates: list[tuple[int, Evidence]] = []
     for module in project.modules.values():
         if not module.mentions("listen(", "listen ("):

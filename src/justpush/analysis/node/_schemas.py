@@ -1,5 +1,6 @@
-"""Route schemas written as values: JSON Schema object literals (named constants become components)
-and TypeBox builders (`Type.Object({ page: Type.Integer() })`), evaluated without running the code."""
+"""Route schemas written as values: JSON Schema object literals (named constants become components),
+TypeBox builders (`Type.Object({ page: Type.Integer() })`) and Zod schemas (`z.object({...})`, read by
+``_zod``), evaluated without running the code."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import re
 from typing import Any
 
 from .._treesitter import Node, field_, named_children, text
-from ._project import Module
+from ._project import Module, Project
 from ._resolve import Resolver
 from ._syntax import args, member, string, unwrap
 from ._types import Types
+from ._zod import Optional, read_zod
 
 _MAX_DEPTH = 32
 _TYPEBOX_SCALARS: dict[str, dict[str, Any]] = {
@@ -27,10 +29,6 @@ _TYPEBOX_SCALARS: dict[str, dict[str, Any]] = {
 
 class NotLiteral(Exception):
     """An expression whose value needs running the code."""
-
-
-class _Optional(dict[str, Any]):
-    """A TypeBox `Type.Optional(...)` property: left out of `required`."""
 
 
 class SchemaReader:
@@ -76,7 +74,8 @@ class SchemaReader:
         if kind == "array":
             return [self.value(module, item, depth + 1) for item in named_children(named)]
         if kind == "call_expression":
-            return self._typebox(module, named, depth)
+            zod = read_zod(self, module, named, depth)
+            return zod if zod is not None else self._typebox(module, named, depth)
         if kind == "member_expression":
             literal = self.resolver.string(module, named)
             if literal is None:
@@ -101,6 +100,17 @@ class SchemaReader:
                 raise NotLiteral
         return result
 
+    @property
+    def project(self) -> Project:
+        return self.resolver.project
+
+    def plain(self, module: Module, node: Node | None, depth: int) -> Any:
+        """The value of `node`, None when it is computed."""
+        try:
+            return self.value(module, node, depth)
+        except NotLiteral:
+            return None
+
     def _typebox(self, module: Module, call: Node, depth: int) -> dict[str, Any]:
         obj, builder = member(field_(call, "function"))
         if text(obj) not in ("Type", "t", "T"):
@@ -112,12 +122,12 @@ class SchemaReader:
                 options = _plain(self.value(module, given[0], depth + 1))
             return {**_TYPEBOX_SCALARS[builder], **options}
         if builder in ("Optional", "Readonly") and given:
-            return _Optional(self.value(module, given[0], depth + 1, inline=True))
+            return Optional(self.value(module, given[0], depth + 1, inline=True))
         if builder == "Object" and given:
             properties = self.value(module, given[0], depth + 1)
             if not isinstance(properties, dict):
                 raise NotLiteral
-            required = [k for k, v in properties.items() if not isinstance(v, _Optional)]
+            required = [k for k, v in properties.items() if not isinstance(v, Optional)]
             schema: dict[str, Any] = {
                 "type": "object",
                 "properties": {k: _plain(v) for k, v in properties.items()},
@@ -137,11 +147,46 @@ class SchemaReader:
             if len(consts) == len(members) and all(isinstance(c, str) for c in consts):
                 return {"type": "string", "enum": consts}
             return {"anyOf": [_plain(m) for m in members]}
+        if builder == "Intersect" and given:
+            return self._intersect(module, given[0], depth)
+        if builder == "Ref" and given:
+            # `Type.Ref('ApiError')`: a schema registered by `$id` (addSchema), not one of ours
+            target = self.value(module, given[0], depth + 1)
+            ref = target.get("$id") if isinstance(target, dict) else target
+            if not isinstance(ref, str):
+                raise NotLiteral
+            return {"$ref": ref}
+        if builder == "Enum" and given:
+            members = self.value(module, given[0], depth + 1)
+            values = list(members.values()) if isinstance(members, dict) else []
+            if not values:
+                raise NotLiteral
+            kind = "string" if all(isinstance(v, str) for v in values) else None
+            return {"type": kind, "enum": values} if kind else {"enum": values}
         if builder == "Partial" and given:
             inner = _plain(self.value(module, given[0], depth + 1, inline=True))
             inner.pop("required", None)
             return inner
         raise NotLiteral
+
+    def _intersect(self, module: Module, node: Node, depth: int) -> dict[str, Any]:
+        """`Type.Intersect([a, b])`: one object of all their properties when each is an object."""
+        listed = unwrap(node)
+        if listed is None or listed.type != "array":
+            raise NotLiteral
+        # Inline: merged parts must not also become components of their own.
+        members = [self.value(module, item, depth + 1, inline=True) for item in named_children(listed)]
+        resolved = [self.types.resolved(m) if isinstance(m, dict) else {} for m in members]
+        if not all(r.get("type") == "object" for r in resolved):
+            return {"allOf": [_plain(m) for m in members]}
+        merged: dict[str, Any] = {"type": "object", "properties": {}}
+        required: list[str] = []
+        for part in resolved:
+            merged["properties"].update(part.get("properties", {}))
+            required += [k for k in part.get("required", []) if k not in required]
+        if required:
+            merged["required"] = required
+        return merged
 
     def _component(self, constant: str, schema: dict[str, Any]) -> dict[str, str]:
         base = re.sub(r"_?[Ss]chema$", "", constant) or constant

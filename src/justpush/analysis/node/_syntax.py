@@ -84,6 +84,27 @@ def param_names(fn: Node) -> list[str]:
     return names
 
 
+def destructured_params(fn: Node) -> list[tuple[int, str, str]]:
+    """(position, key, local name) of `({ app, router: r }) => ...` object-pattern parameters."""
+    found: list[tuple[int, str, str]] = []
+    params = field_(fn, "parameters")
+    position = 0
+    for param in named_children(params):
+        if param.type == "decorator":
+            continue
+        target = field_(param, "pattern") or field_(param, "left") or param
+        if target.type == "object_pattern":
+            for part in named_children(target):
+                if part.type == "shorthand_property_identifier_pattern":
+                    found.append((position, text(part), text(part)))
+                elif part.type == "pair_pattern" and field_(part, "value") is not None:
+                    value = field_(part, "value")
+                    if value is not None and value.type == "identifier":
+                        found.append((position, text(field_(part, "key")), text(value)))
+        position += 1
+    return found
+
+
 def unwrap(node: Node | None) -> Node | None:
     """The expression inside `await`, parentheses, `as T`, `x!` and `satisfies T`."""
     while node is not None and node.type in _WRAPPERS:
@@ -146,6 +167,8 @@ def class_field(cls: Node, name: str) -> Node | None:
                 return value
     for item in named_children(body):
         if item.type == "method_definition" and text(field_(item, "name")) == "constructor":
+            if f"this.{name}".encode() not in (item.text or b""):
+                continue  # most lookups (`this.usersService`) are injected fields: skip the walk
             for node in walk(item):
                 if node.type == "assignment_expression" and text(field_(node, "left")) == f"this.{name}":
                     return unwrap(field_(node, "right"))

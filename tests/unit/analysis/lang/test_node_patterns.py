@@ -4,6 +4,7 @@ value resolver on its own."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from justpush.analysis import ProjectProfile, analyze
 from justpush.analysis._treesitter import field_, text, walk
 from justpush.analysis.node import _nest, extract
 from justpush.analysis.node._project import load
-from justpush.analysis.node._resolve import Resolver
+from justpush.analysis.node._resolve import Resolver, env_file_values
 from justpush.analysis.node._syntax import args
 from tests.unit.analysis.lang.expectations import FIXTURES
 
@@ -187,3 +188,110 @@ def test_a_failing_route_file_is_a_warning_with_its_line(monkeypatch: Any) -> No
     assert any(
         w.startswith("src/routes/v1/books.route.js:") and "(ValueError: surprise)" in w for w in api.warnings
     )
+
+
+def test_feature_folders_named_like_assets_or_samples_are_server_code(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"express": "4"}}')
+    app = tmp_path / "src" / "endpoints"
+    for folder in ("public", "assets", "benchmarks", "examples"):
+        (app / folder).mkdir(parents=True)
+        (app / folder / "routes.ts").write_text(
+            f"import {{ Router }} from 'express';\nexport const {folder}Routes = Router();\n"
+            f"{folder}Routes.get('/', (req, res) => res.json([]));\n"
+        )
+    (tmp_path / "src" / "app.ts").write_text(
+        "import express from 'express';\n"
+        "import { publicRoutes } from './endpoints/public/routes';\n"
+        "import { assetsRoutes } from './endpoints/assets/routes';\n"
+        "import { benchmarksRoutes } from './endpoints/benchmarks/routes';\n"
+        "import { examplesRoutes } from './endpoints/examples/routes';\n"
+        "const app = express();\napp.use('/public', publicRoutes);\napp.use('/assets', assetsRoutes);\n"
+        "app.use('/benchmarks', benchmarksRoutes);\napp.use('/examples', examplesRoutes);\n"
+    )
+    # browser scripts in a static folder and sample programs next to the app are still left out
+    script = "const app = require('express')();\napp.get('/js', f);\n"
+    (tmp_path / "public").mkdir()
+    (tmp_path / "public" / "app.js").write_text(script)
+    (tmp_path / "benchmarks").mkdir()
+    (tmp_path / "benchmarks" / "bench.ts").write_text(script.replace("/js", "/b"))
+    assert set(_routes(tmp_path)) == {"GET /public", "GET /assets", "GET /benchmarks", "GET /examples"}
+
+
+def test_nx_browser_projects_are_not_parsed(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"express": "4", "@angular/core": "19"}}')
+    source = "import express from 'express';\nconst app = express();\napp.get('/{}', (q, s) => s.end());\n"
+    projects = {
+        "apps/api": {"serve": {"executor": "@nx/js:node"}, "lint": {"executor": "@nx/eslint:lint"}},
+        "apps/client": {"build": {"executor": "@nx/angular:browser-esbuild"}, "i18n": {"executor": "x:y"}},
+        "libs/ui": {"storybook": {"executor": "@storybook/angular:start-storybook"}},
+    }
+    for folder, targets in projects.items():
+        (tmp_path / folder / "src").mkdir(parents=True)
+        (tmp_path / folder / "project.json").write_text(json.dumps({"targets": targets}))
+        (tmp_path / folder / "src" / "main.ts").write_text(source.format(folder.split("/")[1]))
+    assert set(_routes(tmp_path)) == {"GET /api"}
+
+
+def test_env_files_are_dotenv_files_not_yaml_or_code(tmp_path: Path) -> None:
+    (tmp_path / ".env.example").write_text("API_PREFIX=/api\n")
+    (tmp_path / "env.yaml").write_text("production:\n  PORT: 80\nPORT=8080\n")
+    (tmp_path / "env.ts").write_text("export const ROUTE_PREFIX='/v2'\n")
+    assert env_file_values(tmp_path) == {"API_PREFIX": "/api"}
+
+
+def test_nest_versioning_without_options_is_uri_versioning(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"@nestjs/core": "11", "@nestjs/common": "11"}}')
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "main.ts").write_text(
+        "import { NestFactory } from '@nestjs/core';\nimport { AppModule } from './app.module';\n"
+        "async function bootstrap() {\n  const app = await NestFactory.create(AppModule);\n"
+        "  app.enableVersioning();\n  await app.listen(3000);\n}\nbootstrap();\n"
+    )
+    (tmp_path / "src" / "auth.controller.ts").write_text(
+        "import { Controller, Get, Post, Version } from '@nestjs/common';\n"
+        "@Controller('auth')\nexport class AuthController {\n"
+        "  @Post('login')\n  login() {}\n\n  @Version('2')\n  @Get('me')\n  me() {}\n}\n"
+    )
+    assert set(_routes(tmp_path)) == {"POST /auth/login", "GET /v2/auth/me"}
+
+
+def test_routes_registered_with_a_computed_method_are_warned_with_their_line(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"express": "4"}}')
+    (tmp_path / "app.js").write_text(
+        "const express = require('express');\nconst app = express();\n"
+        "app['post']('/items', (req, res) => res.status(201).json({}));\n"
+        "for (const entry of loadTable()) {\n"
+        "  app[entry.method.toLowerCase()](entry.path, entry.handler);\n"
+        "}\napp.listen(3000);\n"
+    )
+    api = extract(tmp_path, PROFILE)
+    assert [f"{op.method.upper()} {op.path}" for op in api.operations] == ["POST /items"]
+    assert any(w.startswith("app.js:5: route method `entry.method.toLowerCase()`") for w in api.warnings)
+
+
+def test_index_reexporting_a_module_and_query_read_by_route_middleware(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"express": "4"}}')
+    (tmp_path / "routes").mkdir()
+    (tmp_path / "routes" / "index.js").write_text("module.exports = require('./routes');\n")
+    (tmp_path / "routes" / "routes.js").write_text(
+        "const { Router } = require('express');\nconst helpers = require('./helpers');\n"
+        "const api = Router();\n"
+        "api.get('/links', helpers.parseQuery, (req, res) => res.json({ q: req.query.search }));\n"
+        "module.exports = { api };\n"
+    )
+    (tmp_path / "routes" / "helpers.js").write_text(
+        "function parseQuery(req, res, next) {\n"
+        "  req.context = { limit: Number(req.query.limit) || 10, skip: Number(req.query.skip) || 0 };\n"
+        "  next();\n}\nmodule.exports = { parseQuery };\n"
+    )
+    (tmp_path / "server.js").write_text(
+        "const express = require('express');\nconst routes = require('./routes');\n"
+        "const app = express();\napp.use('/api/v2', routes.api);\napp.use('/api', routes.api);\n"
+        "app.listen(3000);\n"
+    )
+    api = extract(tmp_path, PROFILE)
+    found = {f"{op.method.upper()} {op.path}": sorted(p.name for p in op.parameters) for op in api.operations}
+    assert found == {
+        "GET /api/links": ["limit", "search", "skip"],
+        "GET /api/v2/links": ["limit", "search", "skip"],
+    }
