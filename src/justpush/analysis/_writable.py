@@ -54,6 +54,10 @@ _RULES = (
 
 # Words one of the rules needs: most files have none, and one search rules them out.
 _HINT = re.compile(r"sqlite|jdbc:|file:|BASE_DIR|UPLOAD_|dest\s*:|storage\s*:|Database|sql\.Open")
+# Flask's instance folder (config files, the tutorial's SQLite database), used by the app: it is
+# `instance/` next to the top-level package (or module) that creates the app, unless given explicitly.
+_FLASK_INSTANCE = re.compile(r"\binstance_relative_config\s*=\s*True|\.instance_path\b")
+_EXPLICIT_INSTANCE = re.compile(r"\binstance_path\s*=")
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,27 @@ def find_writable_paths(app_root: Path, app_dir: str, warnings: list[str]) -> li
                 found[folder] = WritablePath(
                     folder, Evidence(evidence_path(app_dir, source.path), line, note)
                 )
+        instance = _flask_instance(app_root, source.path, source.text)
+        if instance is not None and instance[0] not in found:
+            folder, line = instance
+            note = "Flask instance folder"
+            found[folder] = WritablePath(folder, Evidence(evidence_path(app_dir, source.path), line, note))
     return [found[k] for k in sorted(found)]
+
+
+def _flask_instance(app_root: Path, path: str, text: str) -> tuple[str, int] | None:
+    """The instance folder of a Flask app that uses it, with the line saying so, relative to the root."""
+    if not path.endswith(".py") or _EXPLICIT_INSTANCE.search(text):
+        return None
+    match = _FLASK_INSTANCE.search(text)
+    if match is None:
+        return None
+    # Flask puts it next to the top-level package: climb while the folder is a package.
+    folder = posixpath.dirname(path)
+    while folder and (app_root / folder / "__init__.py").is_file():
+        folder = posixpath.dirname(folder)
+    line = text.count("\n", 0, match.start()) + 1
+    return (posixpath.join(folder, "instance") if folder else "instance"), line
 
 
 def _matches(text: str) -> Iterator[tuple[_Rule, int, str]]:

@@ -48,6 +48,24 @@ def _write(root: Path, files: dict[str, str]) -> None:
         ({"tests/test_db.py": 'engine = create_engine("sqlite:///./test.db")\n'}, []),
         ({"db.py": 'engine = create_engine(f"sqlite:///{path}")\n'}, []),
         ({"db.py": 'engine = create_engine("sqlite:///../elsewhere.db")\n'}, []),
+        # Flask's instance folder sits next to the top-level package that creates the app.
+        (
+            {
+                "blog/__init__.py": "app = Flask(__name__, instance_relative_config=True)\n",
+                "blog/views.py": "",
+            },
+            ["instance"],
+        ),
+        (
+            {
+                "web/shop/__init__.py": "",
+                "web/shop/factory.py": "os.makedirs(app.instance_path, exist_ok=True)\n",
+            },
+            ["web/instance"],
+        ),
+        ({"app.py": "db = os.path.join(app.instance_path, 'app.db')\n"}, ["instance"]),
+        ({"app.py": "app = Flask(__name__, instance_path='/srv/x', instance_relative_config=True)\n"}, []),
+        ({"app.py": "app = Flask(__name__, instance_relative_config=False)\n"}, []),
     ],
 )
 def test_writable_paths(tmp_path: Path, files: dict[str, str], expected: list[str]) -> None:
@@ -68,3 +86,12 @@ def test_profile_carries_them_with_evidence_and_a_warning(tmp_path: Path) -> Non
     (evidence,) = result.profile.evidence["writable_paths"]
     assert (evidence.file, evidence.line) == ("main.py", 3)
     assert any("main.py:3" in w and "lost when the pod restarts" in w for w in result.warnings)
+
+
+def test_flask_instance_folder_of_an_app_factory() -> None:
+    # The Flask tutorial's layout: the factory makes `instance/` (its SQLite file) next to the package.
+    fixture = Path(__file__).parents[2] / "fixtures" / "apps" / "python-flask-instance"
+    result = analyze(fixture)
+    assert result.profile.writable_paths == ("instance",)
+    (evidence,) = result.profile.evidence["writable_paths"]
+    assert (evidence.file, evidence.line, evidence.note) == ("notes/__init__.py", 8, "Flask instance folder")
