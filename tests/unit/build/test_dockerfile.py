@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 import pytest
 
-from justpush.analysis import ProjectProfile
+from justpush.analysis import ProjectProfile, detect
 from justpush.build import DockerfileOptions, IgnoreMatcher, lint_dockerfile, render_dockerfile
 from justpush.errors import GenerationError
 
@@ -432,5 +432,24 @@ def test_native_python_dependencies_get_build_tools_and_runtime_libraries(option
     assert "python3-dev" in build  # only when the image lacks Python.h
     assert install + "libmariadb3 libpq5 &&" in runtime
     assert "gcc" not in runtime and "-dev" not in runtime
+    plain = render_dockerfile(dataclasses.replace(profile, native_dependencies=()), options).dockerfile
+    assert "apt-get" not in plain
+
+
+def test_a_node_native_addon_gets_node_gyp_toolchain_in_the_dependency_stage(
+    options: DockerfileOptions,
+) -> None:
+    # bcrypt compiles with node-gyp when no prebuilt binary can be fetched; slim images have no compiler.
+    fixture = Path(__file__).parents[2] / "fixtures" / "build-apps" / "node-native-addon"
+    profile = detect(fixture)
+    assert profile.native_dependencies == ("bcrypt",)
+    (evidence,) = profile.evidence["native_dependencies"]
+    assert (evidence.file, evidence.line) == ("package.json", 6)
+    scripts = json.loads((fixture / "package.json").read_text())["scripts"]
+    options = dataclasses.replace(options, package_scripts=scripts)
+    deps, runtime = render_dockerfile(profile, options).dockerfile.split("\nFROM ", 2)[1:]
+    toolchain = "apt-get install -y --no-install-recommends g++ make python3"
+    assert toolchain in deps and deps.index(toolchain) < deps.index("npm install")
+    assert "apt-get" not in runtime
     plain = render_dockerfile(dataclasses.replace(profile, native_dependencies=()), options).dockerfile
     assert "apt-get" not in plain

@@ -12,6 +12,28 @@ from .._model import Evidence
 from .._services import Driver, find_drivers
 from ._facts import _NODE_FRAMEWORKS, _Facts, _first_line, _line_of, _read_json, _read_text
 
+# Native addons that compile with node-gyp when no prebuilt binary can be downloaded for the platform
+# and Node version (an old pinned version, an offline build): they need python3, make and g++.
+_NATIVE_NODE = frozenset(
+    {
+        "argon2",
+        "bcrypt",
+        "better-sqlite3",
+        "bufferutil",
+        "cpu-features",
+        "farmhash",
+        "kerberos",
+        "leveldown",
+        "libxmljs",
+        "libxmljs2",
+        "microtime",
+        "re2",
+        "sqlite3",
+        "utf-8-validate",
+        "zeromq",
+    }
+)
+
 
 def _prisma_drivers(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str]) -> None:
     """A Prisma datasource names the database and the variables giving its address (merged into the
@@ -52,6 +74,13 @@ def _detect_node(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str
             facts.set("framework", name, Evidence(where, _line_of(text, f'"{dep}"'), f"dependency {dep}"))
             break
     facts.drivers = find_drivers("node", ((d, Evidence(where, _line_of(text, f'"{d}"'))) for d in deps))
+    native = sorted(_NATIVE_NODE.intersection(deps))
+    if native:
+        facts.set(
+            "native_dependencies",
+            tuple(native),
+            Evidence(where, _line_of(text, f'"{native[0]}"'), "native addon, may compile with node-gyp"),
+        )
     _prisma_drivers(app_root, app_dir, facts, warnings)
     locks = (
         ("pnpm-lock.yaml", "pnpm"),
