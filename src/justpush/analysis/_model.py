@@ -54,6 +54,9 @@ class ProjectProfile:
     language_version: str | None = None
     framework: str | None = None
     package_manager: str | None = None
+    # The version the project asks of its package manager, when the image must install it itself
+    # (pnpm without corepack): package.json's `packageManager`, else the major its lockfile format needs.
+    package_manager_version: str | None = None
     lockfile: str | None = None
     # Manifests and lockfiles relative to app_dir, copied before the source for layer caching.
     dependency_files: tuple[str, ...] = ()

@@ -401,7 +401,14 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
         full = f"yarn install{frozen} --non-interactive --ignore-engines"
         production = f"{full} --production"
     else:
-        setup.append("corepack enable")
+        # Corepack brings pnpm where the image has it (Node.js's own images up to 24); elsewhere (a
+        # distribution's node, Node.js 25+) npm installs the version the project asks for.
+        version = profile.package_manager_version or "latest"
+        setup.append(
+            "if command -v corepack >/dev/null; then corepack enable; "
+            "else npm install -g --no-audit --no-fund "
+            f"{shlex.quote('pnpm@' + checked(version, 'package_manager_version'))}; fi"
+        )
         frozen = " --frozen-lockfile" if locked else ""
         full = f"pnpm install{frozen}"
         production = f"{full} --prod"
