@@ -80,6 +80,18 @@ def _folder(raw: str, is_file: bool, source_dir: str, prisma: bool) -> str | Non
     return None if joined.startswith("..") else joined
 
 
+# A variable's value that opens a database file: SQLAlchemy's sqlite:///, libsql's / Prisma's file:.
+_DATABASE_FILE_VALUE = re.compile(r"^(?:sqlite(?:\+\w+)?:///|file:(?://)?)(?!:memory:)([^?#\s]+)$")
+
+
+def database_file_folder(value: str) -> str | None:
+    """The folder a variable's value (`DATABASE_URL=file:dev.db`) puts a SQLite file in, relative to the
+    working directory; None when it names none, or only /tmp. The user's value is known at deploy time
+    only, so the code's own fallbacks are found by `find_writable_paths` and this reads the values."""
+    match = _DATABASE_FILE_VALUE.match(value.strip())
+    return _folder(match.group(1), True, ".", False) if match else None
+
+
 def find_writable_paths(app_root: Path, app_dir: str, warnings: list[str]) -> list[WritablePath]:
     """Folders the app writes to, each with the first place that says so, in a stable order."""
     found: dict[str, WritablePath] = {}

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from justpush.analysis import analyze
+from justpush.analysis import ProjectProfile, analyze, database_file_folder
 from justpush.analysis._writable import find_writable_paths
+from justpush.k8s import app_from_profile
 
 
 def _write(root: Path, files: dict[str, str]) -> None:
@@ -95,3 +96,38 @@ def test_flask_instance_folder_of_an_app_factory() -> None:
     assert result.profile.writable_paths == ("instance",)
     (evidence,) = result.profile.evidence["writable_paths"]
     assert (evidence.file, evidence.line, evidence.note) == ("notes/__init__.py", 8, "Flask instance folder")
+
+
+@pytest.mark.parametrize(
+    ("value", "folder"),
+    [
+        ("file:dev.db", "."),
+        ("file:./data/app.db", "data"),
+        ("file:///var/lib/api/app.db", "/var/lib/api"),
+        ("sqlite:///./notes.db", "."),
+        ("sqlite+aiosqlite:///db/app.sqlite3", "db"),
+        ("file:///tmp/app.db", None),
+        ("sqlite:///:memory:", None),
+        ("file:../outside.db", None),
+        ("postgresql://db.internal/app", None),
+        ("libsql://api.turso.io", None),
+        ("debug", None),
+    ],
+)
+def test_the_folder_a_variable_value_puts_a_database_file_in(value: str, folder: str | None) -> None:
+    assert database_file_folder(value) == folder
+
+
+def test_a_users_database_file_value_makes_its_folder_writable() -> None:
+    # The code reads `process.env.DATABASE_URL`; only the value the user sets names the file.
+    profile = ProjectProfile(language="node", port=3000, writable_paths=("uploads",))
+    common = {"upload_id": "u", "app_name": "api", "image": "img"}
+    app = app_from_profile(
+        profile, env={"DATABASE_URL": "file:./data/dev.db", "LOG_LEVEL": "debug"}, **common
+    )
+    assert app.writable_paths == ("data", "uploads")
+    secret = app_from_profile(profile, secrets={"DATABASE_URL": "sqlite:///app.db"}, **common)
+    assert secret.writable_paths == (".", "uploads")
+    assert app_from_profile(
+        profile, env={"DATABASE_URL": "libsql://x.turso.io"}, **common
+    ).writable_paths == ("uploads",)
