@@ -39,6 +39,7 @@ from ._env import DEVELOPMENT_SECRET, is_secret_name, required_reason
 from ._model import BackingService, EnvVar, Evidence, ExtractedApi, Operation, Parameter, ProjectProfile
 from ._release import command_from_text
 from ._spec import SpecOptions, build_spec, validation_error
+from ._writable import database_file_folder
 from .detection import apply_overrides, detect, resolve_root
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "apply_overrides",
     "build_spec",
     "command_from_text",
+    "database_file_folder",
     "detect",
     "is_secret_name",
     "profile_from_dict",

@@ -56,6 +56,9 @@ class ProjectProfile:
     language_version: str | None = None
     framework: str | None = None
     package_manager: str | None = None
+    # The version the project asks of its package manager, when the image must install it itself
+    # (pnpm without corepack): package.json's `packageManager`, else the major its lockfile format needs.
+    package_manager_version: str | None = None
     lockfile: str | None = None
     # Manifests and lockfiles relative to app_dir, copied before the source for layer caching.
     dependency_files: tuple[str, ...] = ()
@@ -82,7 +85,8 @@ class ProjectProfile:
     writable_paths: tuple[str, ...] = ()
     # Folders of the upload holding a manifest ("." = the root): where the API could be; app_dir is one.
     app_dir_candidates: tuple[str, ...] = ()
-    # Dependencies that compile native code against system libraries at install (psycopg2, mysqlclient).
+    # Dependencies that compile native code at install: against system libraries (psycopg2, mysqlclient),
+    # or a Node addon built by node-gyp when no prebuilt binary fits (bcrypt, sqlite3).
     native_dependencies: tuple[str, ...] = ()
     # Requirements (pip specifiers) of the server the start command runs when the project does not
     # declare it (a Django app started with gunicorn without gunicorn in requirements.txt).

@@ -77,8 +77,11 @@ _DRIVERS: dict[str, dict[str, str]] = {
     },
 }
 
-# TYPEORM_*: the variables TypeORM (before 0.3) reads its connection from.
-_GENERIC_DB = r"DATABASE_URL|DATABASE_URI|.*_DATABASE_URL|DB_.*|DATABASE_.*|TYPEORM_.*"
+# TYPEORM_*: the variables TypeORM (before 0.3) reads its connection from. `*_DB_URL`: one of several
+# connections (WRITER_DB_URL / READER_DB_URL for a primary and its replica).
+_GENERIC_DB = (
+    r"DATABASE_URL|DATABASE_URI|.*_DATABASE_URL|DB_.*|DATABASE_.*|TYPEORM_.*|.*_DB_(?:URL|URI|DSN|HOST)"
+)
 _VARIABLES: dict[str, re.Pattern[str]] = {
     "PostgreSQL": re.compile(
         rf"^({_GENERIC_DB}|POSTGRES.*|PG.*|SQLALCHEMY_DATABASE_UR[IL]|SPRING_DATASOURCE_.*)$"

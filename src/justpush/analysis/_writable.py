@@ -56,6 +56,10 @@ _RULES = (
 
 # Words one of the rules needs: most files have none, and one search rules them out.
 _HINT = re.compile(r"sqlite|jdbc:|file:|BASE_DIR|UPLOAD_|dest\s*:|storage\s*:|Database|sql\.Open")
+# Flask's instance folder (config files, the tutorial's SQLite database), used by the app: it is
+# `instance/` next to the top-level package (or module) that creates the app, unless given explicitly.
+_FLASK_INSTANCE = re.compile(r"\binstance_relative_config\s*=\s*True|\.instance_path\b")
+_EXPLICIT_INSTANCE = re.compile(r"\binstance_path\s*=")
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,18 @@ def _folder(raw: str, is_file: bool, source_dir: str, prisma: bool) -> str | Non
     return None if joined.startswith("..") else joined
 
 
+# A variable's value that opens a database file: SQLAlchemy's sqlite:///, libsql's / Prisma's file:.
+_DATABASE_FILE_VALUE = re.compile(r"^(?:sqlite(?:\+\w+)?:///|file:(?://)?)(?!:memory:)([^?#\s]+)$")
+
+
+def database_file_folder(value: str) -> str | None:
+    """The folder a variable's value (`DATABASE_URL=file:dev.db`) puts a SQLite file in, relative to the
+    working directory; None when it names none, or only /tmp. The user's value is known at deploy time
+    only, so the code's own fallbacks are found by `find_writable_paths` and this reads the values."""
+    match = _DATABASE_FILE_VALUE.match(value.strip())
+    return _folder(match.group(1), True, ".", False) if match else None
+
+
 def find_writable_paths(app_root: Path, app_dir: str, warnings: list[str]) -> list[WritablePath]:
     """Folders the app writes to, each with the first place that says so, in a stable order."""
     found: dict[str, WritablePath] = {}
@@ -101,7 +117,27 @@ def find_writable_paths(app_root: Path, app_dir: str, warnings: list[str]) -> li
                 found[folder] = WritablePath(
                     folder, Evidence(evidence_path(app_dir, source.path), line, note)
                 )
+        instance = _flask_instance(app_root, source.path, source.text)
+        if instance is not None and instance[0] not in found:
+            folder, line = instance
+            note = "Flask instance folder"
+            found[folder] = WritablePath(folder, Evidence(evidence_path(app_dir, source.path), line, note))
     return [found[k] for k in sorted(found)]
+
+
+def _flask_instance(app_root: Path, path: str, text: str) -> tuple[str, int] | None:
+    """The instance folder of a Flask app that uses it, with the line saying so, relative to the root."""
+    if not path.endswith(".py") or _EXPLICIT_INSTANCE.search(text):
+        return None
+    match = _FLASK_INSTANCE.search(text)
+    if match is None:
+        return None
+    # Flask puts it next to the top-level package: climb while the folder is a package.
+    folder = posixpath.dirname(path)
+    while folder and (app_root / folder / "__init__.py").is_file():
+        folder = posixpath.dirname(folder)
+    line = text.count("\n", 0, match.start()) + 1
+    return (posixpath.join(folder, "instance") if folder else "instance"), line
 
 
 def _matches(text: str) -> Iterator[tuple[_Rule, int, str]]:

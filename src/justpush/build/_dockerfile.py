@@ -374,6 +374,9 @@ def _apt_install(packages: Sequence[str], *, python_headers: bool = False) -> st
 # -- node ---------------------------------------------------------------------------------------
 
 
+_NODE_GYP_TOOLCHAIN = ("g++", "make", "python3")
+
+
 def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[str, Any]:
     deps = _dependency_files(profile)
     if "package.json" not in deps:
@@ -383,6 +386,10 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
         raise GenerationError(f"unsupported node package manager {manager!r}")
     locked = any(posixpath.basename(name) in _NODE_LOCKFILES[manager] for name in deps)
     setup: list[str] = []
+    if profile.native_dependencies:
+        # node-gyp's toolchain (slim images have no compiler): the addons build in the dependency stage
+        # and the runtime stage takes only their compiled output.
+        setup.append(_apt_install(_NODE_GYP_TOOLCHAIN))
     build_install = ""
     if manager == "npm":
         full = "npm ci --no-audit --no-fund" if locked else "npm install --no-audit --no-fund"
@@ -394,7 +401,14 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
         full = f"yarn install{frozen} --non-interactive --ignore-engines"
         production = f"{full} --production"
     else:
-        setup.append("corepack enable")
+        # Corepack brings pnpm where the image has it (Node.js's own images up to 24); elsewhere (a
+        # distribution's node, Node.js 25+) npm installs the version the project asks for.
+        version = profile.package_manager_version or "latest"
+        setup.append(
+            "if command -v corepack >/dev/null; then corepack enable; "
+            "else npm install -g --no-audit --no-fund "
+            f"{shlex.quote('pnpm@' + checked(version, 'package_manager_version'))}; fi"
+        )
         frozen = " --frozen-lockfile" if locked else ""
         full = f"pnpm install{frozen}"
         production = f"{full} --prod"

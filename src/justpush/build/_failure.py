@@ -23,6 +23,15 @@ _ERROR_LINE = re.compile(
 _DOCKER_SUMMARY = re.compile(r"^The command .* returned a non-zero code")
 # The legacy builder's bookkeeping, never the user's output.
 _BUILDER_NOISE = ("Removing intermediate container ", " ---> ")
+# Terminal escapes: the legacy builder wraps a step's stderr in `ESC[91m … ESC[0m` (red), and tools print
+# colours too; in a stored message or a JSON event they are noise ("[91m") and hide the text from searches.
+_TERMINAL_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+
+
+def plain_lines(text: str) -> list[str]:
+    """The non-blank lines of build output, right-stripped, without terminal escapes."""
+    plain = _TERMINAL_ESCAPE.sub("", text)
+    return [line.rstrip() for line in plain.splitlines() if line.strip()]
 
 
 @dataclass

@@ -28,7 +28,7 @@ from justpush.config import BuildSettings
 from justpush.errors import DockerError, StageFailed
 
 from ._context import DOCKERFILE_NAME, context_archive
-from ._failure import StepLog, failure_message, first_errors
+from ._failure import StepLog, failure_message, first_errors, plain_lines
 from ._identity import run_digest
 from ._listening import ListeningSocket, listening_sockets, port_problem, served_port
 
@@ -464,14 +464,14 @@ def _consume(chunk: dict[str, Any], state: _BuildState, on_log: Callable[[str], 
     """Fold one decoded build-stream message into the state and pass its lines to ``on_log``."""
     if "error" in chunk:
         detail = chunk.get("errorDetail") or {}
-        state.error = str(detail.get("message") or chunk["error"]).strip()
+        state.error = "\n".join(plain_lines(str(detail.get("message") or chunk["error"])))
         lines = [state.error]
     elif "aux" in chunk and isinstance(chunk["aux"], dict) and "ID" in chunk["aux"]:
         state.image_id = str(chunk["aux"]["ID"])
         return
     else:
         text = str(chunk.get("stream") or chunk.get("status") or "")
-        lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+        lines = plain_lines(text)
     for line in lines:
         match = _RUNNING_IN.search(line)
         if match:

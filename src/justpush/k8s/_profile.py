@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from justpush.analysis import ProjectProfile, required_reason
+from justpush.analysis import ProjectProfile, database_file_folder, required_reason
 from justpush.errors import GenerationError
 
 from ._model import AppDeployment, AppSize, Autoscaling, EnvEntry, Resources, Runtime
@@ -70,8 +70,15 @@ def app_from_profile(
         size=size,
         openapi=openapi,
         # Only generated images are known to hold the app in /app, where these paths are relative to.
-        writable_paths=profile.writable_paths if profile.dockerfile is None else (),
+        writable_paths=_writable_paths(profile, values.values()) if profile.dockerfile is None else (),
         # Generated images of these runtimes are Debian-based; Go's are distroless (no shell, no sleep).
         has_sleep=profile.dockerfile is None and runtime in _RUNTIMES_WITH_SLEEP,
         read_only_root=read_only_root,
     )
+
+
+def _writable_paths(profile: ProjectProfile, values: Iterable[EnvEntry]) -> tuple[str, ...]:
+    """The folders the code writes to, and those a variable's value puts a SQLite file in
+    (`DATABASE_URL=file:dev.db` from the user's env: the code only says `process.env.DATABASE_URL`)."""
+    named = (database_file_folder(entry.value) for entry in values)
+    return tuple(sorted({*profile.writable_paths, *(folder for folder in named if folder is not None)}))

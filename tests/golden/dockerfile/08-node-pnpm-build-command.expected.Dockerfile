@@ -3,7 +3,7 @@
 # Dependency stage: production dependencies only, installed from the manifests before the source.
 FROM node:18-slim AS deps
 WORKDIR /app
-RUN corepack enable
+RUN if command -v corepack >/dev/null; then corepack enable; else npm install -g --no-audit --no-fund pnpm@latest; fi
 COPY package.json pnpm-lock.yaml ./
 RUN mkdir -p node_modules && pnpm install --frozen-lockfile --prod --ignore-scripts && pnpm rebuild
 

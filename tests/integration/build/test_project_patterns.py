@@ -1,7 +1,8 @@
 """Patterns of real repositories, each a fixture app analysed, built from the generated Dockerfile on
 testenv and asked what it runs: the runtime version the project asks for (built on testenv's second
 Python / Node lines, python@3.13 and node@20), a start script that needs dev tools at run time, and an
-install hook that would fail the dependency install, and a dependency that compiles native code."""
+install hook that would fail the dependency install, and dependencies that compile native code (a
+Python driver, a Node addon)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ APPS = Path(__file__).resolve().parents[2] / "fixtures" / "build-apps"
         ("node-start-script", 3000, "greeting", "from-script/start", "18"),
         # psycopg2 compiles against libpq in the build stage and loads libpq5 at run time.
         ("python-psycopg2", 8000, "loaded", True, "3.11"),
+        # bcrypt without a reachable prebuilt binary compiles with node-gyp in the dependency stage.
+        ("node-native-addon", 3000, "loaded", True, "18"),
     ],
 )
 def test_fixture_app_runs_as_its_project_asks(

@@ -195,6 +195,22 @@ def test_detected_migrations_without_a_database_server_are_not_run(tmp_path: Pat
     assert detect(tmp_path).release_command == ("python", "manage.py", "migrate")
 
 
+def test_an_unconfigured_driver_beside_a_sqlite_database_runs_no_migrations(tmp_path: Path) -> None:
+    # A Django starter: psycopg installed, its PostgreSQL settings commented out, SQLite in use.
+    fixture = Path(__file__).parents[2] / "fixtures" / "apps" / "python-django-sqlite-psycopg"
+    warnings: list[str] = []
+    profile = detect(fixture, warnings=warnings)
+    assert [s.kind for s in profile.backing_services] == ["PostgreSQL"]
+    assert profile.release_command == ()
+    assert any(w.startswith("manage.py: Django project") and "no database server" in w for w in warnings)
+    # Once a variable configures the server, its migrations run before the rollout.
+    settings = (fixture / "site_config" / "settings.py").read_text()
+    _write(tmp_path, {p.relative_to(fixture).as_posix(): p.read_text() for p in fixture.rglob("*.*")})
+    configured = settings.replace('"NAME": BASE_DIR', '"HOST": os.environ["PGHOST"], "NAME": BASE_DIR')
+    _write(tmp_path, {"site_config/settings.py": configured})
+    assert detect(tmp_path).release_command == ("python", "manage.py", "migrate", "--noinput")
+
+
 def test_app_json_postdeploy_without_a_database_server_is_dropped_with_a_warning(tmp_path: Path) -> None:
     # Heroku runs postdeploy against its database add-on; here the app falls back to SQLite in each pod.
     files = {
@@ -205,5 +221,5 @@ def test_app_json_postdeploy_without_a_database_server_is_dropped_with_a_warning
     warnings: list[str] = []
     profile = detect(_write(tmp_path, files), warnings=warnings)
     assert profile.release_command == ()
-    expected = "app.json: app.json postdeploy migrates, but no database server driver was found"
+    expected = "app.json: app.json postdeploy migrates, but no database server is in use"
     assert any(w.startswith(expected) for w in warnings), warnings

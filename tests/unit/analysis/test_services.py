@@ -53,6 +53,29 @@ def test_a_localhost_fallback_for_postgres_needs_a_value(tmp_path: Path) -> None
     assert ("DATABASE_URL", True) in {(e.name, e.secret) for e in app.env}
 
 
+def test_primary_and_replica_urls_in_pydantic_settings_need_the_database(tmp_path: Path) -> None:
+    # A writer and a reader connection on localhost, with the password in the URL.
+    _python_app(
+        tmp_path,
+        "fastapi\npydantic-settings\naiomysql\n",
+        "from pydantic_settings import BaseSettings\n\n"
+        "class Config(BaseSettings):\n"
+        "    WRITER_DB_URL: str = 'mysql+aiomysql://api:api@localhost:3306/api'\n"
+        "    READER_DB_URL: str = 'mysql+aiomysql://api:api@localhost:3306/api'\n"
+        "    MAIN_DB_NAME: str = 'api'\n\n"
+        "config = Config()\n",
+    )
+    profile = detect(tmp_path)
+    (service,) = profile.backing_services
+    assert service.variables == ("READER_DB_URL", "WRITER_DB_URL")
+    with pytest.raises(GenerationError) as caught:
+        app_from_profile(profile, **COMMON)
+    assert str(caught.value) == (
+        "required environment variables have no value: "
+        "READER_DB_URL (needs MySQL), WRITER_DB_URL (needs MySQL)"
+    )
+
+
 def test_a_url_without_a_host_means_the_pods_own_socket(tmp_path: Path) -> None:
     _python_app(
         tmp_path,

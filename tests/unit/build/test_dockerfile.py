@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 import pytest
 
-from justpush.analysis import ProjectProfile
+from justpush.analysis import ProjectProfile, detect
 from justpush.build import DockerfileOptions, IgnoreMatcher, lint_dockerfile, render_dockerfile
 from justpush.errors import GenerationError
 
@@ -434,3 +434,66 @@ def test_native_python_dependencies_get_build_tools_and_runtime_libraries(option
     assert "gcc" not in runtime and "-dev" not in runtime
     plain = render_dockerfile(dataclasses.replace(profile, native_dependencies=()), options).dockerfile
     assert "apt-get" not in plain
+
+
+def test_a_node_native_addon_gets_node_gyp_toolchain_in_the_dependency_stage(
+    options: DockerfileOptions,
+) -> None:
+    # bcrypt compiles with node-gyp when no prebuilt binary can be fetched; slim images have no compiler.
+    fixture = Path(__file__).parents[2] / "fixtures" / "build-apps" / "node-native-addon"
+    profile = detect(fixture)
+    assert profile.native_dependencies == ("bcrypt",)
+    (evidence,) = profile.evidence["native_dependencies"]
+    assert (evidence.file, evidence.line) == ("package.json", 6)
+    scripts = json.loads((fixture / "package.json").read_text())["scripts"]
+    options = dataclasses.replace(options, package_scripts=scripts)
+    deps, runtime = render_dockerfile(profile, options).dockerfile.split("\nFROM ", 2)[1:]
+    toolchain = "apt-get install -y --no-install-recommends g++ make python3"
+    assert toolchain in deps and deps.index(toolchain) < deps.index("npm install")
+    assert "apt-get" not in runtime
+    plain = render_dockerfile(dataclasses.replace(profile, native_dependencies=()), options).dockerfile
+    assert "apt-get" not in plain
+
+
+@pytest.mark.parametrize(
+    ("package", "lockfile", "version", "evidence"),
+    [
+        (
+            {"packageManager": "pnpm@9.12.3+sha512.abc"},
+            "lockfileVersion: '9.0'\n",
+            "9.12.3",
+            "packageManager",
+        ),
+        ({}, "lockfileVersion: '9.0'\n\nsettings:\n", "9", "lockfileVersion 9.0"),
+        ({}, "lockfileVersion: '6.0'\n", "8", "lockfileVersion 6.0"),
+        ({}, "lockfileVersion: 5.4\n", "7", "lockfileVersion 5.4"),
+        ({"packageManager": "yarn@4.1.0"}, "", None, None),
+    ],
+)
+def test_pnpm_is_installed_with_npm_where_the_image_has_no_corepack(
+    tmp_path: Path,
+    options: DockerfileOptions,
+    package: dict[str, str],
+    lockfile: str,
+    version: str | None,
+    evidence: str | None,
+) -> None:
+    manifest = {"name": "api", "scripts": {"start": "node server.js"}, "dependencies": {"hono": "^4"}}
+    (tmp_path / "package.json").write_text(json.dumps({**manifest, **package}, indent=2))
+    (tmp_path / "pnpm-lock.yaml").write_text(lockfile)
+    (tmp_path / "server.js").write_text("require('http').createServer().listen(3000)\n")
+    profile = detect(tmp_path)
+    assert (profile.package_manager, profile.package_manager_version) == ("pnpm", version)
+    assert [e.note for e in profile.evidence.get("package_manager_version", ())] == (
+        [evidence] if evidence else []
+    )
+    options = dataclasses.replace(options, package_scripts=manifest["scripts"])
+    deps = render_dockerfile(profile, options).dockerfile.split("\nFROM ", 2)[1]
+    expected = (
+        "RUN if command -v corepack >/dev/null; then corepack enable; "
+        f"else npm install -g --no-audit --no-fund pnpm@{version or 'latest'}; fi\n"
+    )
+    assert expected in deps
+    # A version from a stored or edited profile never reaches the shell unquoted.
+    hostile = dataclasses.replace(profile, package_manager_version="9; touch /x")
+    assert "'pnpm@9; touch /x'" in render_dockerfile(hostile, options).dockerfile

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from justpush.build._failure import STEP_LINES, StepLog, failure_message, first_errors
+from justpush.build._failure import STEP_LINES, StepLog, failure_message, first_errors, plain_lines
 
 
 def _log(lines: list[str]) -> StepLog:
@@ -56,3 +56,15 @@ def test_without_steps_or_errors_the_reason_and_tail_remain() -> None:
 def test_first_errors_stops_at_the_limit() -> None:
     lines = [f"error {i}" for i in range(20)]
     assert first_errors(lines, limit=3) == ["error 0", "error 1", "error 2"]
+
+
+def test_terminal_escapes_are_removed_from_build_output() -> None:
+    # The legacy builder colours a step's stderr red; npm colours its own words.
+    chunk = (
+        "\x1b[91mnpm\x1b[0m \x1b[91mERR!\x1b[0m gyp build failed\n"
+        "\x1b[91m\n\x1b[0m"
+        "\x1b]0;title\x07plain line   \n"
+    )
+    lines = plain_lines(chunk)
+    assert lines == ["npm ERR! gyp build failed", "plain line"]
+    assert first_errors(lines) == lines

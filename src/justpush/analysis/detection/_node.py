@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import shlex
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,34 @@ from .._files import evidence_path
 from .._model import Evidence
 from .._services import Driver, find_drivers
 from ._facts import _NODE_FRAMEWORKS, _Facts, _first_line, _line_of, _read_json, _read_text
+
+# `packageManager: "pnpm@9.12.0+sha512.…"` (corepack's field).
+_PACKAGE_MANAGER = re.compile(r"^(npm|pnpm|yarn)@(\d+(?:\.\d+){0,2}(?:-[\w.]+)?)")
+_LOCKFILE_VERSION = re.compile(r"""^lockfileVersion:\s*['"]?([\d.]+)""")
+# pnpm-lock.yaml's format (or its major) -> the pnpm major that writes it.
+_PNPM_FOR_LOCKFILE = {"9": "9", "6": "8", "5.4": "7", "5.3": "6"}
+
+# Native addons that compile with node-gyp when no prebuilt binary can be downloaded for the platform
+# and Node version (an old pinned version, an offline build): they need python3, make and g++.
+_NATIVE_NODE = frozenset(
+    {
+        "argon2",
+        "bcrypt",
+        "better-sqlite3",
+        "bufferutil",
+        "cpu-features",
+        "farmhash",
+        "kerberos",
+        "leveldown",
+        "libxmljs",
+        "libxmljs2",
+        "microtime",
+        "re2",
+        "sqlite3",
+        "utf-8-validate",
+        "zeromq",
+    }
+)
 
 
 def _prisma_drivers(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str]) -> None:
@@ -52,6 +81,13 @@ def _detect_node(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str
             facts.set("framework", name, Evidence(where, _line_of(text, f'"{dep}"'), f"dependency {dep}"))
             break
     facts.drivers = find_drivers("node", ((d, Evidence(where, _line_of(text, f'"{d}"'))) for d in deps))
+    native = sorted(_NATIVE_NODE.intersection(deps))
+    if native:
+        facts.set(
+            "native_dependencies",
+            tuple(native),
+            Evidence(where, _line_of(text, f'"{native[0]}"'), "native addon, may compile with node-gyp"),
+        )
     _prisma_drivers(app_root, app_dir, facts, warnings)
     locks = (
         ("pnpm-lock.yaml", "pnpm"),
@@ -70,6 +106,14 @@ def _detect_node(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str
     )
     if lock:
         facts.set("lockfile", lock, Evidence(evidence_path(app_dir, lock), None, "lockfile"))
+    if manager == "pnpm":
+        found = _pnpm_version(app_root, package, text)
+        if found is not None:
+            facts.set(
+                "package_manager_version",
+                found[0],
+                Evidence(evidence_path(app_dir, found[1]), found[2], found[3]),
+            )
     facts.values["dependency_files"] = tuple(sorted({"package.json", *([lock] if lock else [])}))
     typescript = (app_root / "tsconfig.json").is_file() or "typescript" in deps
     facts.values["typescript"] = typescript
@@ -147,6 +191,24 @@ def _node_version(
     node_range = engines.get("node") if isinstance(engines, dict) else None
     if isinstance(node_range, str) and node_range.strip():
         return node_range.strip(), "package.json", _line_of(text, '"node"'), "engines.node"
+    return None
+
+
+def _pnpm_version(app_root: Path, package: Any, text: str) -> tuple[str, str, int | None, str] | None:
+    """The pnpm version (file, line, why): `packageManager: pnpm@9.12.0`, else the major that writes
+    the lockfile's format."""
+    declared = package.get("packageManager") if isinstance(package, dict) else None
+    if isinstance(declared, str):
+        match = _PACKAGE_MANAGER.match(declared.strip())
+        if match is not None and match.group(1) == "pnpm":
+            return match.group(2), "package.json", _line_of(text, '"packageManager"'), "packageManager"
+    for number, line in enumerate((_read_text(app_root / "pnpm-lock.yaml") or "").splitlines()[:5], 1):
+        lockfile = _LOCKFILE_VERSION.match(line)
+        if lockfile is not None:
+            found = lockfile.group(1)
+            major = _PNPM_FOR_LOCKFILE.get(found) or _PNPM_FOR_LOCKFILE.get(found.split(".")[0])
+            if major is not None:
+                return major, "pnpm-lock.yaml", number, f"lockfileVersion {found}"
     return None
 
 

@@ -49,6 +49,8 @@ _SPEC_DIRS = ("", "docs/", "api/", "doc/", "spec/", "openapi/")
 _EXPOSE = re.compile(r"^\s*EXPOSE\s+(\d+)", re.IGNORECASE | re.MULTILINE)
 # Backing services whose schema a release command can migrate for every pod at once.
 _DATABASE_SERVERS = frozenset({"PostgreSQL", "MySQL", "MongoDB"})
+# The writable-path notes of a database file (analysis/_writable.py's rules).
+_EMBEDDED_DATABASE = ("SQLite database", "embedded database file")
 _OVERRIDE_LOCKED = frozenset({"evidence", "overridden", "env_vars", "app_dir_candidates"})
 # Fields an override gives as a list (or a comma-separated string).
 _LIST_FIELDS = frozenset(
@@ -284,12 +286,24 @@ def _release(app_root: Path, profile: ProjectProfile, warnings: list[str]) -> Pr
         package if isinstance(package, dict) else None,
         warnings,
         flask_app,
-        database=any(service.kind in _DATABASE_SERVERS for service in profile.backing_services),
+        database=_database_server(profile),
     )
     if found is None:
         return profile
     evidence = {**profile.evidence, "release_command": (found[1],)}
     return dataclasses.replace(profile, release_command=found[0], evidence=evidence)
+
+
+def _database_server(profile: ProjectProfile) -> bool:
+    """Whether the app's data lives in a database server (a release pod's migrations reach it). A driver
+    that no variable configures, in an app whose code opens a SQLite file, is taken as unused: a
+    starter keeps psycopg in its requirements while its settings (the PostgreSQL block commented out)
+    use SQLite."""
+    sqlite = any(e.note.startswith(_EMBEDDED_DATABASE) for e in profile.evidence.get("writable_paths", ()))
+    return any(
+        service.kind in _DATABASE_SERVERS and (service.variables or not sqlite)
+        for service in profile.backing_services
+    )
 
 
 def _freeze(facts: _Facts) -> ProjectProfile:
