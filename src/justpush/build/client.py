@@ -41,6 +41,8 @@ _LOG_TAIL = 15
 _BUILD_CPU_SHARES = 512
 _SANDBOX_TMPFS_OPTIONS = "rw,nosuid,nodev,size=64m"
 _SANDBOX_TMPFS = {"/tmp": _SANDBOX_TMPFS_OPTIONS}
+# Where a seeding run of the sandbox sees the volume it copies the app's folder into.
+_SEED_MOUNT = "/justpush-seed"
 
 
 @dataclass(frozen=True)
@@ -264,15 +266,18 @@ class DockerBuilder:
         wait_for_exit: bool = True,
         environment: Mapping[str, str] | None = None,
         writable_dirs: Sequence[str] = (),
+        seeded_dirs: Sequence[str] = (),
         writable_root: bool = False,
         read_listening: bool = False,
     ) -> SandboxRun:
         """Run ``image`` (default CMD when ``command`` is None) with no network, a read-only root,
         no capabilities, memory/pids/CPU limits and the configured sandbox runtime (gVisor).
 
-        With ``wait_for_exit=False`` a container still running at ``timeout`` is a success
-        (``exit_code`` None, ``timed_out`` False): that is how a server's start-up is checked. With
-        ``read_listening``, such a run's listening sockets are read before it is stopped.
+        ``writable_dirs`` get an empty filesystem each; ``seeded_dirs`` a writable copy of what the
+        image holds there, as the pod's emptyDirs and seeded app folder. With ``wait_for_exit=False``
+        a container still running at ``timeout`` is a success (``exit_code`` None, ``timed_out``
+        False): that is how a server's start-up is checked. With ``read_listening``, such a run's
+        listening sockets are read before it is stopped.
         """
         client = await self._docker()
         sandbox = self._settings.sandbox
@@ -301,6 +306,78 @@ class DockerBuilder:
             image,
             extra={"stage": "verify", "upload_id": upload_id, "runtime": sandbox.runtime or "default"},
         )
+        volumes: list[Any] = []
+        try:
+            for path in seeded_dirs:
+                # The copy gets the sandbox's whole time limit, not the app's start-up grace.
+                volume = await self._seeded_volume(
+                    client, image, path, options, float(sandbox.timeout_seconds)
+                )
+                volumes.append(volume)
+                options.setdefault("volumes", {})[volume.name] = {"bind": path, "mode": "rw"}
+            return await self._run_container(
+                client,
+                image,
+                command,
+                options,
+                limit,
+                wait_for_exit=wait_for_exit,
+                read_listening=read_listening,
+            )
+        finally:
+            for volume in volumes:
+                with (
+                    anyio.CancelScope(shield=True),
+                    contextlib.suppress(docker.errors.APIError, OSError),
+                ):
+                    await anyio.to_thread.run_sync(functools.partial(volume.remove, force=True))
+
+    async def _seeded_volume(
+        self, client: Any, image: str, path: str, options: Mapping[str, Any], limit: float
+    ) -> Any:
+        """A volume holding a writable copy of what ``image`` has at ``path``. As the pod's init
+        container seeds its emptyDir, the image's own `cp` copies it, in the sandbox; the copy is then
+        opened to every user, the app's included (the copies belong to the seeding root user)."""
+        with _docker_errors("sandboxed run"):
+            volume = await anyio.to_thread.run_sync(
+                lambda: client.volumes.create(labels=dict(options["labels"]))
+            )
+        seed = {
+            **options,
+            "user": "0",
+            "environment": {},
+            "volumes": {volume.name: {"bind": _SEED_MOUNT, "mode": "rw"}},
+        }
+        copy = f'cp -R "$1/." {_SEED_MOUNT}/ && chmod -R a+rwX {_SEED_MOUNT}'
+        try:
+            run = await self._run_container(client, image, ["sh", "-c", copy, "seed", path], seed, limit)
+        except BaseException:
+            with anyio.CancelScope(shield=True), contextlib.suppress(docker.errors.APIError, OSError):
+                await anyio.to_thread.run_sync(functools.partial(volume.remove, force=True))
+            raise
+        if run.exit_code != 0:
+            with contextlib.suppress(docker.errors.APIError, OSError):
+                await anyio.to_thread.run_sync(functools.partial(volume.remove, force=True))
+            tail = "\n".join(run.output.splitlines()[-_LOG_TAIL:])
+            raise StageFailed(
+                "verify",
+                f"could not copy {path} into a writable folder, as the pod's init container does, with "
+                f"the image's own cp\n{tail}",
+                details={"path": path, "exit_code": run.exit_code},
+            )
+        return volume
+
+    async def _run_container(
+        self,
+        client: Any,
+        image: str,
+        command: Sequence[str] | None,
+        options: Mapping[str, Any],
+        limit: float,
+        *,
+        wait_for_exit: bool = True,
+        read_listening: bool = False,
+    ) -> SandboxRun:
         with _docker_errors("sandboxed run"):
             container = await anyio.to_thread.run_sync(
                 lambda: client.containers.create(image, list(command) if command else None, **options)
@@ -361,6 +438,7 @@ class DockerBuilder:
         grace_seconds: float = 5.0,
         environment: Mapping[str, str] | None = None,
         writable_dirs: Sequence[str] = (),
+        seeded_dirs: Sequence[str] = (),
         writable_root: bool = False,
         port: int | None = None,
         follow_port: bool = False,
@@ -378,6 +456,7 @@ class DockerBuilder:
             wait_for_exit=False,
             environment=environment,
             writable_dirs=writable_dirs,
+            seeded_dirs=seeded_dirs,
             writable_root=writable_root,
             read_listening=port is not None,
         )

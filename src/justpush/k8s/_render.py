@@ -242,7 +242,8 @@ class WritableLayout:
 
     # Folders that get an empty, writable filesystem of their own.
     empty_dirs: tuple[str, ...]
-    # The image's own files must be writable too (its folder is seeded, or the root is writable).
+    # Folders that get a writable copy of what the image holds there (the pod's seeded emptyDir).
+    seeded_dirs: tuple[str, ...]
     writable_root: bool
     environment: dict[str, str]
 
@@ -253,7 +254,8 @@ def writable_layout(app: AppDeployment) -> WritableLayout:
     user_env = {entry.name for entry in app.env}
     return WritableLayout(
         empty_dirs=tuple(["/tmp", HOME_DIR, *(p for p in paths if p != workdir)]),
-        writable_root=not app.read_only_root or workdir in paths,
+        seeded_dirs=(workdir,) if workdir in paths else (),
+        writable_root=not app.read_only_root,
         environment={} if "HOME" in user_env else {"HOME": HOME_DIR},
     )
 

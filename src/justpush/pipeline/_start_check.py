@@ -32,6 +32,7 @@ class StartCheckPlan:
     # The values may be secrets: never in a repr or a log.
     environment: Mapping[str, str] = field(repr=False)
     writable_dirs: tuple[str, ...]
+    seeded_dirs: tuple[str, ...]
     writable_root: bool
     port: int
 
@@ -45,6 +46,7 @@ class StartCheckPlan:
             "grace_seconds": self.grace_seconds,
             "env_names": sorted(self.environment),
             "writable_dirs": sorted(self.writable_dirs),
+            "seeded_dirs": sorted(self.seeded_dirs),
             "writable_root": self.writable_root,
             "port": self.port,
         }
@@ -66,6 +68,7 @@ def plan_start_check(sandbox: SandboxSettings, app: k8s.AppDeployment, run_diges
         grace_seconds=GRACE_SECONDS,
         environment={**layout.environment, **{entry.name: entry.value for entry in app.env}},
         writable_dirs=tuple(layout.empty_dirs),
+        seeded_dirs=layout.seeded_dirs,
         writable_root=layout.writable_root,
         port=app.port,
     )

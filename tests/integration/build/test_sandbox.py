@@ -333,3 +333,54 @@ def test_the_start_check_says_which_port_the_app_listens_on(
     assert "listens on port 7071, not on 8000" in failures[8000]
     assert "port 3000 only on 127.0.0.1, which other pods cannot reach" in failures[3000]
     assert served == {8000: 7071}
+
+
+WRITES_ITS_FOLDER = (
+    "import os, time\n"
+    "open('/app/app.db', 'w').write('created at start')\n"
+    "print(open('/app/shipped.txt').read(), sorted(os.listdir('/app')), flush=True)\n"
+    "time.sleep(600)\n"
+)
+
+
+def test_the_start_check_seeds_the_app_folder_as_the_pod_does(
+    gvisor: BuildSettings, base_images: dict[str, str], tmp_path: Path
+) -> None:
+    """A non-root app that creates a file in its own folder (a SQLite database) passes when that folder is
+    seeded writable, as the pod's init container seeds it; with the root merely writable it cannot (the
+    image's folder belongs to root), which is what the check said before."""
+    context = tmp_path / "ctx"
+    context.mkdir()
+    (context / "serve.py").write_text(WRITES_ITS_FOLDER)
+    (context / "shipped.txt").write_text("shipped with the image\n")
+    dockerfile = (
+        f"FROM {base_images['python']}\nWORKDIR /app\nCOPY serve.py shipped.txt ./\n"
+        'RUN useradd --uid 10001 app\nUSER 10001\nCMD ["python3", "/app/serve.py"]\n'
+    )
+    tag = "justpush-test/seeded:it"
+    outcome: dict[str, str] = {}
+
+    async def run() -> None:
+        builder = DockerBuilder(gvisor)
+        try:
+            await builder.build(context, dockerfile, tag, upload_id="it-sandbox")
+            seeded = await builder.verify(tag, upload_id="it-sandbox", grace_seconds=3, seeded_dirs=("/app",))
+            outcome["seeded"] = seeded.output
+            try:
+                await builder.verify(tag, upload_id="it-sandbox", grace_seconds=3, writable_root=True)
+            except StageFailed as exc:
+                outcome["root"] = exc.message
+            client = docker.DockerClient(base_url=gvisor.docker_host)
+            try:
+                left = client.volumes.list(filters={"label": "io.justpush.upload-id=it-sandbox"})
+                outcome["volumes"] = str(len(left))
+            finally:
+                client.close()
+        finally:
+            await builder.remove_image(tag, upload_id="it-sandbox")
+            await builder.aclose()
+
+    anyio.run(run)
+    assert "shipped with the image" in outcome["seeded"] and "'app.db'" in outcome["seeded"], outcome
+    assert "Permission denied" in outcome.get("root", ""), outcome
+    assert outcome["volumes"] == "0"

@@ -35,6 +35,16 @@ def test_the_plan_runs_the_app_as_the_pod_would() -> None:
     assert "s3cret" not in repr(plan)
 
 
+def test_the_plan_writes_where_the_pod_writes() -> None:
+    # The pod's emptyDirs are empty folders of the check; its seeded app folder is a seeded one there too,
+    # under a root that stays read-only.
+    plan = plan_start_check(SANDBOX, replace(APP, writable_paths=(".", "media")), DIGEST)
+    assert (plan.seeded_dirs, plan.writable_root) == (("/app",), False)
+    assert "/app/media" in plan.writable_dirs and "/app" not in plan.writable_dirs
+    plain = plan_start_check(SANDBOX, replace(APP, read_only_root=False), DIGEST)
+    assert (plain.seeded_dirs, plain.writable_root) == ((), True)
+
+
 def test_variable_values_and_replicas_do_not_change_the_inputs() -> None:
     values = (k8s.EnvEntry("LOG_LEVEL", "debug"), k8s.EnvEntry("API_TOKEN", "other", secret=True))
     assert _hash(app=replace(APP, env=values)) == _hash()
@@ -47,6 +57,7 @@ def test_what_decides_the_outcome_changes_the_inputs() -> None:
         _hash(app=replace(APP, env=APP.env[:1])),
         _hash(app=replace(APP, port=9000)),
         _hash(app=replace(APP, writable_paths=("uploads",))),
+        _hash(app=replace(APP, writable_paths=(".",))),
         _hash(app=replace(APP, read_only_root=False)),
         _hash(sandbox=SANDBOX.model_copy(update={"runtime": "runc"})),
         _hash(sandbox=SANDBOX.model_copy(update={"memory_mb": 256})),

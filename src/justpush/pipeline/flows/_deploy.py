@@ -256,6 +256,7 @@ async def sandbox_check(
             grace_seconds=plan.grace_seconds,
             environment=plan.environment,
             writable_dirs=plan.writable_dirs,
+            seeded_dirs=plan.seeded_dirs,
             writable_root=plan.writable_root,
             port=plan.port,
             follow_port="port" not in release.profile.overridden,
