@@ -17,6 +17,7 @@ import tree_sitter_javascript
 import tree_sitter_typescript
 
 from .._files import iter_paths
+from .._scope import once_per_analysis
 from .._treesitter import Grammar, Node, Parsed, field_, line, named_children, parse_all, text, walk
 from ._aliases import PathAliases
 from ._sources import browser_projects, grammar_for
@@ -472,6 +473,10 @@ def _cached(root: Path, signature: tuple[tuple[str, int, int], ...]) -> tuple[Pr
 
 def load(root: Path, warnings: list[str]) -> Project:
     """The project under root, parsed once per set of file versions; parse warnings are appended."""
-    project, found = _cached(root.resolve(), _signature(root))
+    resolved = root.resolve()
+    # Detection, extraction and the env/port scans all load it: one walk for the signature per analysis.
+    project, found = once_per_analysis(
+        ("node-project", str(resolved)), lambda: _cached(resolved, _signature(root))
+    )
     warnings.extend(found)
     return project
