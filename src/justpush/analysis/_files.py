@@ -80,24 +80,24 @@ class SourceFile:
     text: str
 
 
-def _skipped(folder: Path) -> bool:
+def _skipped(parent: str, name: str) -> bool:
     # `env/` is a virtualenv's usual name but also a source folder (`lib/env`): skip only a virtualenv.
-    name = folder.name
     if name == "env":
-        return (folder / "pyvenv.cfg").is_file()
+        return os.path.isfile(os.path.join(parent, name, "pyvenv.cfg"))
     return name in SKIPPED_DIRS or name.startswith(".")
 
 
 def iter_paths(root: Path, suffixes: Iterable[str]) -> Iterator[Path]:
     """Files under root with one of the suffixes, in a stable order, skipping vendored/generated folders."""
     wanted = tuple(suffixes)
+    # str paths until a file is yielded: every analysis walks the tree several times, and Path is slow.
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not _skipped(Path(dirpath, d)))
+        dirnames[:] = sorted(d for d in dirnames if not _skipped(dirpath, d))
         for name in sorted(filenames):
             if name.endswith(wanted):
-                path = Path(dirpath, name)
-                if not path.is_symlink():
-                    yield path
+                path = os.path.join(dirpath, name)
+                if not os.path.islink(path):
+                    yield Path(path)
 
 
 def read_source(root: Path, path: Path, warnings: list[str]) -> SourceFile | None:

@@ -31,26 +31,55 @@ class _Rule:
     what: str
     # The match names a file (its folder is written to) rather than a folder.
     is_file: bool
+    # Words the pattern cannot match without (one of them): a substring test is far cheaper than a regex
+    # scan, most of all for the patterns starting with `\b`, which the regex engine cannot skip ahead on.
+    needs: tuple[str, ...]
 
 
 _RULES = (
     # sqlite:///relative.db (four slashes would be absolute), SQLAlchemy dialects included.
-    _Rule(re.compile(r"sqlite(?:\+\w+)?:///(?!:memory:)([^\"'`\s?]+)"), "SQLite database", True),
-    _Rule(re.compile(r"jdbc:(?:sqlite:|h2:file:)([^\"'`\s;?]+)"), "embedded database file", True),
-    _Rule(re.compile(r"""url\s*=\s*["']file:([^"']+)["']"""), "SQLite database (Prisma)", True),
+    _Rule(re.compile(r"sqlite(?:\+\w+)?:///(?!:memory:)([^\"'`\s?]+)"), "SQLite database", True, ("sqlite",)),
+    _Rule(re.compile(r"jdbc:(?:sqlite:|h2:file:)([^\"'`\s;?]+)"), "embedded database file", True, ("jdbc:",)),
+    _Rule(re.compile(r"""url\s*=\s*["']file:([^"']+)["']"""), "SQLite database (Prisma)", True, ("file:",)),
     # Django's default: NAME = BASE_DIR / 'db.sqlite3' or os.path.join(BASE_DIR, 'db.sqlite3').
-    _Rule(re.compile(r"""BASE_DIR\s*(?:/|,)\s*["']([^"']+\.(?:sqlite3?|db))["']"""), "SQLite database", True),
-    _Rule(re.compile(r"""\bMEDIA_ROOT\s*=.*?BASE_DIR\s*(?:/|,)\s*["']([^"']+)["']"""), "media folder", False),
-    _Rule(re.compile(r"""\bUPLOAD_(?:FOLDER|DIR)\b["']?\]?\s*=\s*""" + _QUOTED), "upload folder", False),
-    _Rule(re.compile(r"""\bdest\s*:\s*""" + _QUOTED), "upload folder (multer)", False),
-    _Rule(re.compile(r"""\bstorage\s*:\s*["']([^"']+\.(?:sqlite3?|db))["']"""), "SQLite database", True),
+    _Rule(
+        re.compile(r"""BASE_DIR\s*(?:/|,)\s*["']([^"']+\.(?:sqlite3?|db))["']"""),
+        "SQLite database",
+        True,
+        ("BASE_DIR",),
+    ),
+    _Rule(
+        re.compile(r"""\bMEDIA_ROOT\s*=.*?BASE_DIR\s*(?:/|,)\s*["']([^"']+)["']"""),
+        "media folder",
+        False,
+        ("MEDIA_ROOT",),
+    ),
+    _Rule(
+        re.compile(r"""\bUPLOAD_(?:FOLDER|DIR)\b["']?\]?\s*=\s*""" + _QUOTED),
+        "upload folder",
+        False,
+        ("UPLOAD_",),
+    ),
+    _Rule(re.compile(r"""\bdest\s*:\s*""" + _QUOTED), "upload folder (multer)", False, ("dest",)),
+    _Rule(
+        re.compile(r"""\bstorage\s*:\s*["']([^"']+\.(?:sqlite3?|db))["']"""),
+        "SQLite database",
+        True,
+        ("storage",),
+    ),
     _Rule(
         re.compile(r"""(?:sqlite3?\.Database|new\s+Database|sqlite\.Open)\(\s*""" + _QUOTED),
         "SQLite database",
         True,
+        ("Database", "sqlite.Open"),
     ),
-    _Rule(re.compile(r"""sqlite3\.connect\(\s*""" + _QUOTED), "SQLite database", True),
-    _Rule(re.compile(r"""sql\.Open\(\s*["']sqlite3?["']\s*,\s*""" + _QUOTED), "SQLite database", True),
+    _Rule(re.compile(r"""sqlite3\.connect\(\s*""" + _QUOTED), "SQLite database", True, ("sqlite3.connect",)),
+    _Rule(
+        re.compile(r"""sql\.Open\(\s*["']sqlite3?["']\s*,\s*""" + _QUOTED),
+        "SQLite database",
+        True,
+        ("sql.Open",),
+    ),
 )
 
 
@@ -144,6 +173,8 @@ def _matches(text: str) -> Iterator[tuple[_Rule, int, str]]:
     if _HINT.search(text) is None:
         return
     for rule in _RULES:
+        if not any(word in text for word in rule.needs):
+            continue
         for match in rule.pattern.finditer(text):
             yield rule, text.count("\n", 0, match.start()) + 1, match.group(1)
 

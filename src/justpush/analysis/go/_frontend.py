@@ -8,6 +8,7 @@ from pathlib import Path, PurePosixPath
 
 from .._files import iter_paths, iter_sources
 from .._model import EnvVar, Evidence, ExtractedApi, ProjectProfile
+from .._scope import once_per_analysis
 from .._treesitter import (
     first_port,
     operations_from_graph,
@@ -59,22 +60,28 @@ def _entry_dir(profile: ProjectProfile) -> str | None:
 def _load(root: Path, entry_dir: str | None, warnings: list[str]) -> tuple[GoIndex, Resolver]:
     """The parsed, indexed project without the other programs than the entrypoint's (reused while its
     files are unchanged), parse warnings added."""
+    # Detection, extraction and the env scan all load it: one walk for the signature per analysis.
+    index, resolver, parse_warnings = once_per_analysis(
+        ("go-project", str(root.resolve()), entry_dir), lambda: _load_changed(root, entry_dir)
+    )
+    warnings.extend(parse_warnings)
+    return index, resolver
+
+
+def _load_changed(root: Path, entry_dir: str | None) -> tuple[GoIndex, Resolver, list[str]]:
+    """The last project loaded if no file changed since, else the project built anew."""
     signature = tuple(
         (p.as_posix(), st.st_mtime_ns, st.st_size)
         for p in iter_paths(root, (".go", ".mod"))
         if (st := p.stat())
     )
     key = (str(root.resolve()), entry_dir, signature)
-    if key in _LAST:
-        index, resolver, parse_warnings = _LAST[key]
-        warnings.extend(parse_warnings)
-        return index, resolver
-    own: list[str] = []
-    index, resolver = _build(root, entry_dir, own)
-    _LAST.clear()
-    _LAST[key] = (index, resolver, own)
-    warnings.extend(own)
-    return index, resolver
+    if key not in _LAST:
+        own: list[str] = []
+        index, resolver = _build(root, entry_dir, own)
+        _LAST.clear()
+        _LAST[key] = (index, resolver, own)
+    return _LAST[key]
 
 
 def _build(root: Path, entry_dir: str | None, warnings: list[str]) -> tuple[GoIndex, Resolver]:

@@ -17,6 +17,7 @@ import tree_sitter_javascript
 import tree_sitter_typescript
 
 from .._files import iter_paths
+from .._scope import once_per_analysis
 from .._treesitter import Grammar, Node, Parsed, field_, line, named_children, parse_all, text, walk
 from ._aliases import PathAliases
 from ._sources import browser_projects, grammar_for
@@ -407,22 +408,28 @@ _INDEXED = (
 
 
 @functools.cache
-def _query(grammar: Grammar) -> tree_sitter.Query:
+def _query(grammar: Grammar, kinds: tuple[str, ...]) -> tree_sitter.Query:
     factory = {
         "javascript": tree_sitter_javascript.language,
         "typescript": tree_sitter_typescript.language_typescript,
         "tsx": tree_sitter_typescript.language_tsx,
     }[grammar]
     language = tree_sitter.Language(factory())
-    kinds = [k for k in _INDEXED if language.id_for_node_kind(k, True)]
-    return tree_sitter.Query(language, "[" + " ".join(f"({k})" for k in kinds) + "] @node")
+    known = [k for k in kinds if language.id_for_node_kind(k, True)]
+    return tree_sitter.Query(language, "[" + " ".join(f"({k})" for k in known) + "] @node")
+
+
+def nodes_of(parsed: Parsed, kinds: tuple[str, ...]) -> list[Node]:
+    """The nodes of these kinds, in source order (as ``walk`` meets them), found by a tree-sitter query:
+    much faster than a walk in Python."""
+    grammar = grammar_for(parsed.path) or "javascript"
+    found = tree_sitter.QueryCursor(_query(grammar, kinds)).captures(parsed.root).get("node", [])
+    return sorted(found, key=lambda n: (n.start_byte, -n.end_byte))
 
 
 def _declarations(parsed: Parsed) -> list[Node]:
-    """The nodes the index reads, in source order, found by a tree-sitter query (much faster than a walk)."""
-    grammar = grammar_for(parsed.path) or "javascript"
-    found = tree_sitter.QueryCursor(_query(grammar)).captures(parsed.root).get("node", [])
-    return sorted(found, key=lambda n: (n.start_byte, -n.end_byte))
+    """The nodes the index reads."""
+    return nodes_of(parsed, _INDEXED)
 
 
 def _export_specifiers(node: Node) -> list[Node]:
@@ -472,6 +479,10 @@ def _cached(root: Path, signature: tuple[tuple[str, int, int], ...]) -> tuple[Pr
 
 def load(root: Path, warnings: list[str]) -> Project:
     """The project under root, parsed once per set of file versions; parse warnings are appended."""
-    project, found = _cached(root.resolve(), _signature(root))
+    resolved = root.resolve()
+    # Detection, extraction and the env/port scans all load it: one walk for the signature per analysis.
+    project, found = once_per_analysis(
+        ("node-project", str(resolved)), lambda: _cached(resolved, _signature(root))
+    )
     warnings.extend(found)
     return project

@@ -727,15 +727,16 @@ class RouterWalker:
     def _calls_with_routers(self, call: Node, scope: dict[str, str]) -> None:
         """`require('./routes')(app)` / `registerRoutes(app)`: the function's parameter is that router."""
         fn = field_(call, "function")
-        if fn is None:
-            return
+        given = args(call)
+        if fn is None or not given:
+            return  # no argument to hand a router over: the callee need not be looked up
         target = self.project.function(self.module, fn)
         if target is None:
             return
         name = next((k for k, v in target[0].functions.items() if v == target[1]), None)
         if name is None:
             return
-        for i, arg in enumerate(args(call)):
+        for i, arg in enumerate(given):
             router = self.router_of(arg, scope)
             if router is not None:
                 self.graph.add(router, Mount("", f"{target[0].path}#fn:{name}:{i}"))

@@ -22,7 +22,7 @@ from .._treesitter import (
 )
 from ._envschema import schema_env_vars
 from ._prisma import prisma_datasources
-from ._project import Module, Project, load
+from ._project import Module, Project, load, nodes_of
 from ._resolve import Resolver
 from ._syntax import args, member, object_props, param_names, string, unwrap
 
@@ -86,13 +86,17 @@ def _env_reads(project: Project) -> tuple[tuple[EnvVar, Node], ...]:
     return tuple(_find_env_reads(project))
 
 
+# The nodes an env read is written as: `process.env.X`, `process.env['X']`, `const { X } = process.env`.
+_ENV_READ_KINDS = ("member_expression", "subscript_expression", "variable_declarator")
+
+
 def _find_env_reads(project: Project) -> list[tuple[EnvVar, Node]]:
     found: list[tuple[EnvVar, Node]] = []
     for module in project.modules.values():
         if not module.mentions("process.env"):
             continue
         path = module.parsed.path
-        for node in walk(module.parsed.root):
+        for node in nodes_of(module.parsed, _ENV_READ_KINDS):
             name: str | None = None
             if node.type == "member_expression" and text(field_(node, "object")) == "process.env":
                 name = text(field_(node, "property"))

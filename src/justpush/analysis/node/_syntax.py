@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._scope import once_per_analysis
 from .._treesitter import Node, field_, named_children, text, walk
 
 FUNCTIONS = (
@@ -159,20 +160,34 @@ def enclosing_class(node: Node) -> Node | None:
 
 def class_field(cls: Node, name: str) -> Node | None:
     """A class field's initial value: `router = Router()` or `this.router = Router()` in the constructor."""
+    fields, assigned = once_per_analysis(("class-fields", cls.id), lambda: _class_fields(cls))[1]
+    if name in fields:
+        return fields[name]
+    return assigned.get(name)
+
+
+def _class_fields(cls: Node) -> tuple[Node, tuple[dict[str, Node], dict[str, Node | None]]]:
+    """The class's field initialisers and first constructor assignments (`this.x = ...`), by name.
+
+    Read once per class: route walks ask the same class about many `this.x`. The class node is kept with
+    the result, so its tree (and with it the node id used as the key) stays alive as long as the entry.
+    """
     body = field_(cls, "body")
+    fields: dict[str, Node] = {}
+    assigned: dict[str, Node | None] = {}
     for item in named_children(body):
-        if item.type == "public_field_definition" and text(field_(item, "name")) == name:
+        if item.type == "public_field_definition":
             value = unwrap(field_(item, "value"))
             if value is not None:
-                return value
+                fields.setdefault(text(field_(item, "name")), value)
     for item in named_children(body):
         if item.type == "method_definition" and text(field_(item, "name")) == "constructor":
-            if f"this.{name}".encode() not in (item.text or b""):
-                continue  # most lookups (`this.usersService`) are injected fields: skip the walk
             for node in walk(item):
-                if node.type == "assignment_expression" and text(field_(node, "left")) == f"this.{name}":
-                    return unwrap(field_(node, "right"))
-    return None
+                if node.type == "assignment_expression":
+                    left = text(field_(node, "left"))
+                    if left.startswith("this."):
+                        assigned.setdefault(left[len("this.") :], unwrap(field_(node, "right")))
+    return cls, (fields, assigned)
 
 
 def class_function(cls: Node, name: str) -> Node | None:

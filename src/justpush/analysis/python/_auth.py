@@ -6,6 +6,7 @@ import ast
 import re
 from typing import Any
 
+from .._scope import once_per_analysis
 from ._index import const_str
 
 # Headers read for other reasons than authentication.
@@ -55,6 +56,27 @@ def query_key_read(node: ast.AST) -> str | None:
 
 def schemes_from_checks(function: ast.AST, schemes: dict[str, dict[str, Any]]) -> list[str]:
     """Register and name the schemes a guard function implements (sorted names, [] when none)."""
+    # Scanned once per analysis: the same guard decorates many views.
+    headers, queries, texts = once_per_analysis(("auth-checks", id(function)), lambda: _checks(function))[1]
+    names: set[str] = set()
+    for header in headers:
+        if header.lower() == "authorization":
+            if "basic" in texts and "bearer" not in texts:
+                names.add(_register(schemes, "BasicAuth", {"type": "http", "scheme": "basic"}))
+            else:
+                names.add(_register(schemes, "BearerAuth", {"type": "http", "scheme": "bearer"}))
+        elif any(word in header.lower() for word in _KEY_WORDS):
+            names.add(_register(schemes, "ApiKeyAuth", {"type": "apiKey", "in": "header", "name": header}))
+    for query in queries:
+        names.add(_register(schemes, "ApiKeyQuery", {"type": "apiKey", "in": "query", "name": query}))
+    return sorted(names)
+
+
+def _checks(function: ast.AST) -> tuple[ast.AST, tuple[list[str], list[str], set[str]]]:
+    """The headers and query keys a function reads and its string constants (lowercased).
+
+    The function is kept with the result: alive, its id (the memo key) cannot be reused.
+    """
     headers: list[str] = []
     queries: list[str] = []
     texts: set[str] = set()
@@ -68,18 +90,7 @@ def schemes_from_checks(function: ast.AST, schemes: dict[str, dict[str, Any]]) -
         text = const_str(node)
         if text is not None:
             texts.add(text.strip().lower())
-    names: set[str] = set()
-    for header in headers:
-        if header.lower() == "authorization":
-            if "basic" in texts and "bearer" not in texts:
-                names.add(_register(schemes, "BasicAuth", {"type": "http", "scheme": "basic"}))
-            else:
-                names.add(_register(schemes, "BearerAuth", {"type": "http", "scheme": "bearer"}))
-        elif any(word in header.lower() for word in _KEY_WORDS):
-            names.add(_register(schemes, "ApiKeyAuth", {"type": "apiKey", "in": "header", "name": header}))
-    for query in queries:
-        names.add(_register(schemes, "ApiKeyQuery", {"type": "apiKey", "in": "query", "name": query}))
-    return sorted(names)
+    return function, (headers, queries, texts)
 
 
 def _register(schemes: dict[str, dict[str, Any]], name: str, scheme: dict[str, Any]) -> str:

@@ -41,8 +41,7 @@ class FlaskArguments:
     def __init__(self, index: PythonIndex) -> None:
         self.index = index
         # Per module (by id): add_argument calls by parser, and `parser = base.copy()` by name.
-        self._arguments_by_module: dict[int, dict[str, list[ast.Call]]] = {}
-        self._copies_by_module: dict[int, dict[str, ast.expr]] = {}
+        self._parsers_by_module: dict[int, tuple[dict[str, list[ast.Call]], dict[str, ast.expr]]] = {}
 
     def query_params(
         self, module: Module, function: ast.FunctionDef | ast.AsyncFunctionDef, method: str
@@ -88,19 +87,7 @@ class FlaskArguments:
 
     def _add_arguments(self, module: Module) -> dict[str, list[ast.Call]]:
         """``<parser>.add_argument("name", ...)`` calls of a module, by the parser expression's text."""
-        found = self._arguments_by_module.get(id(module))
-        if found is None:
-            found = {}
-            for call in ast.walk(module.tree):
-                if (
-                    isinstance(call, ast.Call)
-                    and isinstance(call.func, ast.Attribute)
-                    and call.func.attr == "add_argument"
-                    and call.args
-                ):
-                    found.setdefault(ast.unparse(call.func.value), []).append(call)
-            self._arguments_by_module[id(module)] = found
-        return found
+        return self._parsers(module)[0]
 
     def _copied_arguments(self, module: Module, name: str, depth: int) -> list[ast.Call]:
         """The add_argument calls of the parser that ``name = base.copy()`` copies, wherever it is defined."""
@@ -115,21 +102,34 @@ class FlaskArguments:
 
     def _copies(self, module: Module) -> dict[str, ast.expr]:
         """``parser = base.copy()`` assignments of a module (the first per name): name -> base."""
-        found = self._copies_by_module.get(id(module))
-        if found is None:
-            found = {}
-            for node in ast.walk(module.tree):
-                if (
-                    isinstance(node, ast.Assign)
-                    and isinstance(node.value, ast.Call)
-                    and isinstance(node.value.func, ast.Attribute)
-                    and node.value.func.attr == "copy"
-                ):
-                    for target in node.targets:
-                        if isinstance(target, ast.Name):
-                            found.setdefault(target.id, node.value.func.value)
-            self._copies_by_module[id(module)] = found
-        return found
+        return self._parsers(module)[1]
+
+    def _parsers(self, module: Module) -> tuple[dict[str, list[ast.Call]], dict[str, ast.expr]]:
+        """A module's add_argument calls and parser copies, found in one walk (both are always read)."""
+        found = self._parsers_by_module.get(id(module))
+        if found is not None:
+            return found
+        arguments: dict[str, list[ast.Call]] = {}
+        copies: dict[str, ast.expr] = {}
+        for node in ast.walk(module.tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "add_argument"
+                and node.args
+            ):
+                arguments.setdefault(ast.unparse(node.func.value), []).append(node)
+            elif (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Call)
+                and isinstance(node.value.func, ast.Attribute)
+                and node.value.func.attr == "copy"
+            ):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        copies.setdefault(target.id, node.value.func.value)
+        self._parsers_by_module[id(module)] = (arguments, copies)
+        return arguments, copies
 
     def _from_decorator(
         self,
