@@ -11,23 +11,23 @@ from justpush.errors import InvalidRootError
 
 from .._files import SKIPPED_DIRS
 from .._model import Evidence, Language
-from ._facts import _GO_FRAMEWORKS, _MANIFESTS, _NODE_FRAMEWORKS, _PYTHON_FRAMEWORKS, _read_json, _read_text
-from ._go import _go_direct_requires
-from ._node import _node_deps
-from ._python import _python_deps
+from ._facts import GO_FRAMEWORKS, MANIFESTS, NODE_FRAMEWORKS, PYTHON_FRAMEWORKS, read_json, read_text
+from ._go import go_direct_requires
+from ._node import node_deps
+from ._python import python_deps
 
 _MAX_APP_DIR_DEPTH = 3
 _BACKEND_NAMES = frozenset({"backend", "server", "api", "back-end", "service"})
 
 
 def _manifest_languages(directory: Path) -> list[Language]:
-    found = [lang for lang, names in _MANIFESTS.items() if any((directory / n).is_file() for n in names)]
+    found = [lang for lang, names in MANIFESTS.items() if any((directory / n).is_file() for n in names)]
     if "python" not in found and any(directory.glob("requirements*.txt")):
         found.append("python")
     return found
 
 
-def _manifest_language(directory: Path) -> Language | None:
+def manifest_language(directory: Path) -> Language | None:
     """The folder's language by manifest; with several (a React package.json next to a pom.xml), the one
     whose manifest declares a web framework."""
     found = _manifest_languages(directory)
@@ -36,9 +36,9 @@ def _manifest_language(directory: Path) -> Language | None:
 
 def _is_build_root(directory: Path) -> bool:
     """A multi-module Maven/Gradle build: its modules are built from here, so it stays the app directory."""
-    pom = _read_text(directory / "pom.xml") or ""
-    settings = (_read_text(directory / "settings.gradle") or "") + (
-        _read_text(directory / "settings.gradle.kts") or ""
+    pom = read_text(directory / "pom.xml") or ""
+    settings = (read_text(directory / "settings.gradle") or "") + (
+        read_text(directory / "settings.gradle.kts") or ""
     )
     return "<modules>" in pom or "include" in settings
 
@@ -47,7 +47,7 @@ def _part_of_root(root: Path, folder: str) -> bool:
     """A Python package of the root project, or a folder whose requirements the root includes (`-r a/…`)."""
     if (root / folder / "__init__.py").is_file():
         return True
-    included = "".join(_read_text(p) or "" for p in sorted(root.glob("requirements*.txt")))
+    included = "".join(read_text(p) or "" for p in sorted(root.glob("requirements*.txt")))
     return f"{folder}/" in included
 
 
@@ -73,7 +73,7 @@ def find_app_dir(root: Path, warnings: list[str]) -> AppDirChoice:
         dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS and not d.startswith("."))
         if depth >= _MAX_APP_DIR_DEPTH:
             dirnames[:] = []
-        language = _manifest_language(Path(dirpath))
+        language = manifest_language(Path(dirpath))
         if language is not None:
             has_framework = _manifest_framework(Path(dirpath), language) is not None
             found.append((not has_framework, depth, rel.as_posix() if depth else ".", language))
@@ -91,7 +91,7 @@ def find_app_dir(root: Path, warnings: list[str]) -> AppDirChoice:
     if not sub:
         return AppDirChoice(".", None, candidates)
     best = sub[0]
-    manifest = next(n for n in (*_MANIFESTS[best[3]], "requirements.txt") if (root / best[2] / n).is_file())
+    manifest = next(n for n in (*MANIFESTS[best[3]], "requirements.txt") if (root / best[2] / n).is_file())
     framework = _manifest_framework(root / best[2], best[3])
     reason = (
         f"{best[2]}/{manifest} declares {framework}"
@@ -112,7 +112,7 @@ def _root_evidence(root: Path, language: Language, candidates: tuple[str, ...]) 
     """Why the root won when other folders hold manifests too (None when it was the only one)."""
     if len(candidates) < 2:
         return None
-    manifest = next((n for n in (*_MANIFESTS[language], "requirements.txt") if (root / n).is_file()), ".")
+    manifest = next((n for n in (*MANIFESTS[language], "requirements.txt") if (root / n).is_file()), ".")
     framework = _manifest_framework(root, language)
     if _is_build_root(root):
         reason = f"{manifest} builds the other folders as modules"
@@ -154,24 +154,24 @@ def resolve_root(root: Path, value: str, field_name: str = "root") -> str:
 
 
 def _is_node_workspace_root(root: Path) -> bool:
-    package = _read_json(root / "package.json")
+    package = read_json(root / "package.json")
     if not isinstance(package, dict) or "workspaces" not in package:
         return False
     deps = {**package.get("dependencies", {}), **package.get("devDependencies", {})}
-    return not any(dep in deps for dep, _ in _NODE_FRAMEWORKS)
+    return not any(dep in deps for dep, _ in NODE_FRAMEWORKS)
 
 
 def _manifest_framework(directory: Path, language: Language) -> str | None:
     if language == "node":
-        package = _read_json(directory / "package.json")
-        deps = _node_deps(package)
-        return next((fw for dep, fw in _NODE_FRAMEWORKS if dep in deps), None)
+        package = read_json(directory / "package.json")
+        deps = node_deps(package)
+        return next((fw for dep, fw in NODE_FRAMEWORKS if dep in deps), None)
     if language == "python":
-        declared = {name for name, _, _ in _python_deps(directory, [])}
-        return next((fw for dep, fw in _PYTHON_FRAMEWORKS if dep in declared), None)
+        declared = {name for name, _, _ in python_deps(directory, [])}
+        return next((fw for dep, fw in PYTHON_FRAMEWORKS if dep in declared), None)
     if language == "go":
-        direct = _go_direct_requires(_read_text(directory / "go.mod") or "")
-        return next((fw for dep, fw in _GO_FRAMEWORKS if dep in direct), None)
-    text = _read_text(directory / "pom.xml") or _read_text(directory / "build.gradle") or ""
-    text = text or _read_text(directory / "build.gradle.kts") or ""
+        direct = go_direct_requires(read_text(directory / "go.mod") or "")
+        return next((fw for dep, fw in GO_FRAMEWORKS if dep in direct), None)
+    text = read_text(directory / "pom.xml") or read_text(directory / "build.gradle") or ""
+    text = text or read_text(directory / "build.gradle.kts") or ""
     return "spring-boot" if "spring-boot" in text else None

@@ -1,4 +1,4 @@
-"""What detection collects (`_Facts`) and the small readers every language's detection shares."""
+"""What detection collects (`Facts`) and the small readers every language's detection shares."""
 
 from __future__ import annotations
 
@@ -13,20 +13,20 @@ from .._model import Evidence, Language
 from .._services import Driver
 
 _PYTHON_MANIFESTS = ("pyproject.toml", "Pipfile", "poetry.lock", "setup.py", "setup.cfg", "uv.lock")
-_MANIFESTS: dict[Language, tuple[str, ...]] = {
+MANIFESTS: dict[Language, tuple[str, ...]] = {
     "node": ("package.json",),
     "java": ("pom.xml", "build.gradle", "build.gradle.kts"),
     "go": ("go.mod",),
     "python": _PYTHON_MANIFESTS,
 }
-_NODE_FRAMEWORKS = (
+NODE_FRAMEWORKS = (
     ("@nestjs/core", "nestjs"),
     ("fastify", "fastify"),
     ("koa", "koa"),
     ("express", "express"),
 )
-_PYTHON_FRAMEWORKS = (("fastapi", "fastapi"), ("django", "django"), ("flask", "flask"))
-_GO_FRAMEWORKS = (
+PYTHON_FRAMEWORKS = (("fastapi", "fastapi"), ("django", "django"), ("flask", "flask"))
+GO_FRAMEWORKS = (
     ("github.com/gin-gonic/gin", "gin"),
     ("github.com/labstack/echo", "echo"),
     ("github.com/go-chi/chi", "chi"),
@@ -36,7 +36,7 @@ _GO_FRAMEWORKS = (
 
 
 @dataclass
-class _Facts:
+class Facts:
     """Mutable scratch space while detecting; frozen into a ProjectProfile at the end."""
 
     values: dict[str, Any] = field(default_factory=dict)
@@ -51,29 +51,29 @@ class _Facts:
         self.evidence.setdefault(name, []).append(evidence)
 
 
-def _first_line(path: Path) -> tuple[str, int] | None:
+def first_line(path: Path) -> tuple[str, int] | None:
     """The first line that is neither blank nor a comment (version files allow both), and its number."""
-    for number, line in enumerate((_read_text(path) or "").splitlines(), start=1):
+    for number, line in enumerate((read_text(path) or "").splitlines(), start=1):
         value = line.split("#", 1)[0].strip()
         if value:
             return value, number
     return None
 
 
-def _module_file(app_root: Path, module: str) -> str:
+def module_file(app_root: Path, module: str) -> str:
     base = module.replace(".", "/")
     return f"{base}.py" if (app_root / f"{base}.py").is_file() else f"{base}/__init__.py"
 
 
-def _read_text(path: Path) -> str | None:
+def read_text(path: Path) -> str | None:
     if not path.is_file():
         return None
     source = read_source(path.parent, path, [])
     return source.text if source is not None else None
 
 
-def _read_json(path: Path) -> Any:
-    text = _read_text(path)
+def read_json(path: Path) -> Any:
+    text = read_text(path)
     if text is None:
         return None
     try:
@@ -82,8 +82,8 @@ def _read_json(path: Path) -> Any:
         return None
 
 
-def _read_toml(path: Path, warnings: list[str]) -> dict[str, Any]:
-    text = _read_text(path)
+def read_toml(path: Path, warnings: list[str]) -> dict[str, Any]:
+    text = read_text(path)
     if text is None:
         return {}
     # Imported here: most projects have no TOML file to read.
@@ -96,24 +96,24 @@ def _read_toml(path: Path, warnings: list[str]) -> dict[str, Any]:
         return {}
 
 
-def _line_of(text: str, needle: str) -> int | None:
+def line_of(text: str, needle: str) -> int | None:
     index = text.find(needle)
     return None if index < 0 else text.count("\n", 0, index) + 1
 
 
-def _norm(name: str) -> str:
+def norm(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _rebase(evidence: Evidence, app_dir: str, note: str) -> Evidence:
+def rebase(evidence: Evidence, app_dir: str, note: str) -> Evidence:
     return Evidence(evidence_path(app_dir, evidence.file), evidence.line, note)
 
 
-def _grep_sources(
+def grep_sources(
     app_root: Path, suffixes: tuple[str, ...], pattern: re.Pattern[str]
 ) -> tuple[str, int] | None:
     for path in iter_paths(app_root, suffixes):
-        text = _read_text(path)
+        text = read_text(path)
         if text is None:
             continue
         match = pattern.search(text)

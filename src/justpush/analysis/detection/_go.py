@@ -8,14 +8,14 @@ from pathlib import Path
 from .._files import evidence_path, iter_paths
 from .._model import Evidence
 from .._services import find_drivers
-from ._facts import _GO_FRAMEWORKS, _Facts, _line_of, _read_text
+from ._facts import GO_FRAMEWORKS, Facts, line_of, read_text
 
 # A module path in go.mod's require lines (block or single-line form).
 _GO_REQUIRE = re.compile(r"^\s*(?:require\s+)?([a-z0-9.\-]+\.[a-z]+/[^\s]+)\s+v\S+", re.MULTILINE)
 
 
-def _detect_go(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str]) -> None:
-    text = _read_text(app_root / "go.mod") or ""
+def detect_go(app_root: Path, app_dir: str, facts: Facts, warnings: list[str]) -> None:
+    text = read_text(app_root / "go.mod") or ""
     where = evidence_path(app_dir, "go.mod")
     facts.set("package_manager", "go", Evidence(where, None, "go modules"))
     if (app_root / "go.sum").is_file():
@@ -24,19 +24,19 @@ def _detect_go(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str])
     version = re.search(r"^go\s+(\d+\.\d+(?:\.\d+)?)", text, re.MULTILINE)
     if version:
         facts.set(
-            "language_version", version.group(1), Evidence(where, _line_of(text, version.group(0)), "go")
+            "language_version", version.group(1), Evidence(where, line_of(text, version.group(0)), "go")
         )
     module = re.search(r"^module\s+(\S+)", text, re.MULTILINE)
     facts.values["name"] = module.group(1).rsplit("/", 1)[-1] if module else None
     framework, evidence = "net-http", Evidence(where, None, "no router library in go.mod; default net/http")
-    direct = _go_direct_requires(text)
+    direct = go_direct_requires(text)
     requires = _GO_REQUIRE.finditer(direct)
     facts.drivers = find_drivers(
-        "go", ((m.group(1), Evidence(where, _line_of(text, m.group(0)))) for m in requires)
+        "go", ((m.group(1), Evidence(where, line_of(text, m.group(0)))) for m in requires)
     )
-    for dep, name in _GO_FRAMEWORKS:
+    for dep, name in GO_FRAMEWORKS:
         if dep in direct:
-            framework, evidence = name, Evidence(where, _line_of(text, dep), f"require {dep}")
+            framework, evidence = name, Evidence(where, line_of(text, dep), f"require {dep}")
             break
     else:
         imported = None if text else _go_imported_framework(app_root)
@@ -61,7 +61,7 @@ def _detect_go(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str])
     facts.set("start_command", ("/app/server",), Evidence(where, None, "binary built by the image build"))
 
 
-def _go_direct_requires(go_mod: str) -> str:
+def go_direct_requires(go_mod: str) -> str:
     """go.mod without the `// indirect` requirements (a dependency's router is not the app's)."""
     return "\n".join(line for line in go_mod.splitlines() if "// indirect" not in line)
 
@@ -71,10 +71,10 @@ def _go_imported_framework(app_root: Path) -> tuple[str, str, int] | None:
     for path in iter_paths(app_root, (".go",)):
         if path.name.endswith("_test.go"):
             continue
-        text = _read_text(path) or ""
-        for dep, name in _GO_FRAMEWORKS:
+        text = read_text(path) or ""
+        for dep, name in GO_FRAMEWORKS:
             if f'"{dep}' in text:
-                return name, path.relative_to(app_root).as_posix(), _line_of(text, dep) or 1
+                return name, path.relative_to(app_root).as_posix(), line_of(text, dep) or 1
     return None
 
 
@@ -83,10 +83,10 @@ def _go_main(app_root: Path) -> tuple[str, int] | None:
     for path in iter_paths(app_root, (".go",)):
         if path.name.endswith("_test.go"):
             continue
-        text = _read_text(path) or ""
+        text = read_text(path) or ""
         if re.search(r"^package\s+main\b", text, re.MULTILINE) and "func main()" in text:
             rel = path.relative_to(app_root).as_posix()
-            found.append((rel.count("/"), rel, _line_of(text, "func main()") or 1))
+            found.append((rel.count("/"), rel, line_of(text, "func main()") or 1))
     if not found:
         return None
     _, rel, line = min(found)

@@ -8,16 +8,16 @@ from pathlib import Path
 from .._files import evidence_path
 from .._model import Evidence
 from .._services import find_drivers
-from ._facts import _Facts, _grep_sources, _line_of, _read_text
+from ._facts import Facts, grep_sources, line_of, read_text
 
 
-def _detect_java(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str]) -> None:
+def detect_java(app_root: Path, app_dir: str, facts: Facts, warnings: list[str]) -> None:
     pom = app_root / "pom.xml"
     gradle = next(
         (app_root / n for n in ("build.gradle.kts", "build.gradle") if (app_root / n).is_file()), None
     )
     if pom.is_file():
-        text = _read_text(pom) or ""
+        text = read_text(pom) or ""
         where = evidence_path(app_dir, "pom.xml")
         wrapper = (app_root / "mvnw").is_file()
         facts.set("package_manager", "maven", Evidence(where, None, "pom.xml"))
@@ -26,13 +26,13 @@ def _detect_java(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str
         facts.set("build_command", build, Evidence(where, None, "maven package"))
         version = _pom_java_version(text, warnings, where)
         if version:
-            facts.set("language_version", version[0], Evidence(where, _line_of(text, version[1]), version[1]))
+            facts.set("language_version", version[0], Evidence(where, line_of(text, version[1]), version[1]))
         artifact = re.search(
             r"<artifactId>([^<]+)</artifactId>", re.sub(r"<parent>.*?</parent>", "", text, flags=re.S)
         )
         facts.values["name"] = artifact.group(1) if artifact else None
     elif gradle is not None:
-        text = _read_text(gradle) or ""
+        text = read_text(gradle) or ""
         where = evidence_path(app_dir, gradle.name)
         wrapper = (app_root / "gradlew").is_file()
         facts.set("package_manager", "gradle", Evidence(where, None, gradle.name))
@@ -52,7 +52,7 @@ def _detect_java(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str
         if match:
             java = match.group(1) or match.group(2)
             facts.set(
-                "language_version", java, Evidence(where, _line_of(text, match.group(0)), "toolchain/source")
+                "language_version", java, Evidence(where, line_of(text, match.group(0)), "toolchain/source")
             )
     else:
         text = ""
@@ -60,17 +60,17 @@ def _detect_java(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str
     at = evidence_path(app_dir, manifest)
     coordinates = _java_coordinates(text)
     facts.drivers = find_drivers(
-        "java", ((c, Evidence(at, _line_of(text, c.split(":")[1]))) for c in coordinates)
+        "java", ((c, Evidence(at, line_of(text, c.split(":")[1]))) for c in coordinates)
     )
     if "spring-boot" in text:
         facts.set(
             "framework",
             "spring-boot",
             Evidence(
-                evidence_path(app_dir, manifest), _line_of(text, "spring-boot"), "spring-boot dependency"
+                evidence_path(app_dir, manifest), line_of(text, "spring-boot"), "spring-boot dependency"
             ),
         )
-    main_class = _grep_sources(
+    main_class = grep_sources(
         app_root, (".java", ".kt"), re.compile(r"static\s+void\s+main\s*\(|fun\s+main\s*\(")
     )
     if main_class is not None:
@@ -80,7 +80,7 @@ def _detect_java(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str
             Evidence(evidence_path(app_dir, main_class[0]), main_class[1], "main()"),
         )
     if "framework" not in facts.values:
-        jdk = _grep_sources(app_root, (".java",), re.compile(r"com\.sun\.net\.httpserver"))
+        jdk = grep_sources(app_root, (".java",), re.compile(r"com\.sun\.net\.httpserver"))
         if jdk is not None:
             facts.set(
                 "framework",

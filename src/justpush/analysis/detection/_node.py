@@ -11,7 +11,7 @@ from typing import Any
 from .._files import evidence_path
 from .._model import Evidence
 from .._services import Driver, find_drivers
-from ._facts import _NODE_FRAMEWORKS, _Facts, _first_line, _line_of, _read_json, _read_text
+from ._facts import NODE_FRAMEWORKS, Facts, first_line, line_of, read_json, read_text
 
 # `packageManager: "pnpm@9.12.0+sha512.…"` (corepack's field).
 _PACKAGE_MANAGER = re.compile(r"^(npm|pnpm|yarn)@(\d+(?:\.\d+){0,2}(?:-[\w.]+)?)")
@@ -42,7 +42,7 @@ _NATIVE_NODE = frozenset(
 )
 
 
-def _prisma_drivers(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str]) -> None:
+def _prisma_drivers(app_root: Path, app_dir: str, facts: Facts, warnings: list[str]) -> None:
     """A Prisma datasource names the database and the variables giving its address (merged into the
     driver of the same service found among the dependencies)."""
     from ..node import prisma_datasources
@@ -62,31 +62,31 @@ def _prisma_drivers(app_root: Path, app_dir: str, facts: _Facts, warnings: list[
             facts.drivers.append(Driver(service, "Prisma datasource", where, names))
 
 
-def _detect_node(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str]) -> None:
-    package = _read_json(app_root / "package.json")
+def detect_node(app_root: Path, app_dir: str, facts: Facts, warnings: list[str]) -> None:
+    package = read_json(app_root / "package.json")
     if package is None:
         warnings.append(f"{evidence_path(app_dir, 'package.json')}: not valid JSON")
         package = {}
-    text = _read_text(app_root / "package.json") or ""
+    text = read_text(app_root / "package.json") or ""
     where = evidence_path(app_dir, "package.json")
     facts.values["name"] = package.get("name") if isinstance(package.get("name"), str) else None
     version = package.get("version")
     if isinstance(version, str) and version.strip():
         facts.set(
-            "version", version.strip(), Evidence(where, _line_of(text, '"version"'), "package.json version")
+            "version", version.strip(), Evidence(where, line_of(text, '"version"'), "package.json version")
         )
-    deps = _node_deps(package)
-    for dep, name in _NODE_FRAMEWORKS:
+    deps = node_deps(package)
+    for dep, name in NODE_FRAMEWORKS:
         if dep in deps:
-            facts.set("framework", name, Evidence(where, _line_of(text, f'"{dep}"'), f"dependency {dep}"))
+            facts.set("framework", name, Evidence(where, line_of(text, f'"{dep}"'), f"dependency {dep}"))
             break
-    facts.drivers = find_drivers("node", ((d, Evidence(where, _line_of(text, f'"{d}"'))) for d in deps))
+    facts.drivers = find_drivers("node", ((d, Evidence(where, line_of(text, f'"{d}"'))) for d in deps))
     native = sorted(_NATIVE_NODE.intersection(deps))
     if native:
         facts.set(
             "native_dependencies",
             tuple(native),
-            Evidence(where, _line_of(text, f'"{native[0]}"'), "native addon, may compile with node-gyp"),
+            Evidence(where, line_of(text, f'"{native[0]}"'), "native addon, may compile with node-gyp"),
         )
     _prisma_drivers(app_root, app_dir, facts, warnings)
     locks = (
@@ -129,7 +129,7 @@ def _detect_node(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str
     scripts = package.get("scripts", {}) if isinstance(package.get("scripts"), dict) else {}
     main = package.get("main") if isinstance(package.get("main"), str) else None
     if main:
-        facts.set("entrypoint", main, Evidence(where, _line_of(text, '"main"'), "package.json main"))
+        facts.set("entrypoint", main, Evidence(where, line_of(text, '"main"'), "package.json main"))
     else:
         fallback = next(
             (
@@ -156,19 +156,19 @@ def _detect_node(app_root: Path, app_dir: str, facts: _Facts, warnings: list[str
             )
     if "start" in scripts:
         facts.set(
-            "start_command", (manager, "start"), Evidence(where, _line_of(text, '"start"'), "scripts.start")
+            "start_command", (manager, "start"), Evidence(where, line_of(text, '"start"'), "scripts.start")
         )
     elif facts.values.get("entrypoint"):
         entry = str(facts.values["entrypoint"])
         facts.set("start_command", ("node", entry), Evidence(where, None, "node <entrypoint>"))
     if "build" in scripts:
         build = (manager, "run", "build")
-        facts.set("build_command", build, Evidence(where, _line_of(text, '"build"'), "scripts.build"))
+        facts.set("build_command", build, Evidence(where, line_of(text, '"build"'), "scripts.build"))
     from ..node._start import built_start  # lazily, as the Python package
 
     built = built_start(app_root, package, manager)
     if built is not None:
-        line = _line_of(text, '"start"')
+        line = line_of(text, '"start"')
         facts.set("start_command", built.start, Evidence(where, line, built.note))
         if built.build:
             facts.set("build_command", tuple(shlex.split(built.build)), Evidence(where, line, built.note))
@@ -184,13 +184,13 @@ def _node_version(
     """The Node.js version requirement as written: a version file's pin first (what the developers
     run), else ``engines.node`` (a range)."""
     for name in (".nvmrc", ".node-version"):
-        pinned = _first_line(app_root / name)
+        pinned = first_line(app_root / name)
         if pinned:
             return pinned[0], name, pinned[1], "pinned version"
     engines = package.get("engines", {})
     node_range = engines.get("node") if isinstance(engines, dict) else None
     if isinstance(node_range, str) and node_range.strip():
-        return node_range.strip(), "package.json", _line_of(text, '"node"'), "engines.node"
+        return node_range.strip(), "package.json", line_of(text, '"node"'), "engines.node"
     return None
 
 
@@ -201,8 +201,8 @@ def _pnpm_version(app_root: Path, package: Any, text: str) -> tuple[str, str, in
     if isinstance(declared, str):
         match = _PACKAGE_MANAGER.match(declared.strip())
         if match is not None and match.group(1) == "pnpm":
-            return match.group(2), "package.json", _line_of(text, '"packageManager"'), "packageManager"
-    for number, line in enumerate((_read_text(app_root / "pnpm-lock.yaml") or "").splitlines()[:5], 1):
+            return match.group(2), "package.json", line_of(text, '"packageManager"'), "packageManager"
+    for number, line in enumerate((read_text(app_root / "pnpm-lock.yaml") or "").splitlines()[:5], 1):
         lockfile = _LOCKFILE_VERSION.match(line)
         if lockfile is not None:
             found = lockfile.group(1)
@@ -212,7 +212,7 @@ def _pnpm_version(app_root: Path, package: Any, text: str) -> tuple[str, str, in
     return None
 
 
-def _node_deps(package: Any) -> dict[str, Any]:
+def node_deps(package: Any) -> dict[str, Any]:
     if not isinstance(package, dict):
         return {}
     deps: dict[str, Any] = {}

@@ -19,12 +19,12 @@ from .._model import EnvVar, Evidence, Language, ProjectProfile
 from .._release import find_release_command
 from .._services import link_services
 from .._writable import find_writable_paths
-from ._approot import _manifest_language, find_app_dir, resolve_root
-from ._facts import _MANIFESTS, _Facts, _read_json, _read_text
-from ._go import _detect_go
-from ._java import _detect_java
-from ._node import _detect_node
-from ._python import _detect_python, _python_deps, _python_start
+from ._approot import find_app_dir, manifest_language, resolve_root
+from ._facts import MANIFESTS, Facts, read_json, read_text
+from ._go import detect_go
+from ._java import detect_java
+from ._node import detect_node
+from ._python import detect_python, python_deps, python_start
 
 _DEFAULT_PORTS = {
     "fastapi": 8000,
@@ -73,7 +73,7 @@ def detect(
     """The upload's ProjectProfile; overrides apply, and app_dir/language ones steer detection."""
     warnings = warnings if warnings is not None else []
     overrides = dict(overrides or {})
-    facts = _Facts()
+    facts = Facts()
     app_dir = overrides.get("app_dir")
     choice = find_app_dir(root, warnings if not (isinstance(app_dir, str) and app_dir) else [])
     if isinstance(app_dir, str) and app_dir:
@@ -95,13 +95,13 @@ def detect(
     facts.values["language"] = language
 
     if language == "python":
-        _detect_python(app_root, app_dir, facts, warnings, overrides)
+        detect_python(app_root, app_dir, facts, warnings, overrides)
     elif language == "node":
-        _detect_node(app_root, app_dir, facts, warnings)
+        detect_node(app_root, app_dir, facts, warnings)
     elif language == "java":
-        _detect_java(app_root, app_dir, facts, warnings)
+        detect_java(app_root, app_dir, facts, warnings)
     elif language == "go":
-        _detect_go(app_root, app_dir, facts, warnings)
+        detect_go(app_root, app_dir, facts, warnings)
     else:
         warnings.append(
             "no manifest or source files of a supported language (Python, Node.js, Java, Go) found"
@@ -117,11 +117,11 @@ def detect(
     return profile
 
 
-def _detect_language(app_root: Path, app_dir: str, facts: _Facts) -> Language:
-    language = _manifest_language(app_root)
+def _detect_language(app_root: Path, app_dir: str, facts: Facts) -> Language:
+    language = manifest_language(app_root)
     if language is not None:
         manifest = next(
-            (n for n in (*_MANIFESTS[language], "requirements.txt") if (app_root / n).is_file()),
+            (n for n in (*MANIFESTS[language], "requirements.txt") if (app_root / n).is_file()),
             next((p.name for p in sorted(app_root.glob("requirements*.txt"))), ""),
         )
         facts.set("language", language, Evidence(evidence_path(app_dir, manifest), None, "manifest"))
@@ -150,7 +150,7 @@ def _detect_language(app_root: Path, app_dir: str, facts: _Facts) -> Language:
     return best
 
 
-def _detect_files(root: Path, app_root: Path, app_dir: str, facts: _Facts) -> None:
+def _detect_files(root: Path, app_root: Path, app_dir: str, facts: Facts) -> None:
     for base in (app_root, root):
         dockerfile = base / "Dockerfile"
         if dockerfile.is_file():
@@ -174,7 +174,7 @@ def _code_facts(
     root: Path,
     app_root: Path,
     profile: ProjectProfile,
-    facts: _Facts,
+    facts: Facts,
     warnings: list[str],
     overrides: dict[str, Any],
 ) -> ProjectProfile:
@@ -234,7 +234,7 @@ def _code_facts(
         evidence=evidence,
     )
     if updated.language == "python":
-        updated = _python_start(updated, facts, overrides)
+        updated = python_start(updated, facts, overrides)
     return updated
 
 
@@ -242,7 +242,7 @@ def _config_port(root: Path, app_root: Path, profile: ProjectProfile) -> tuple[i
     """Ports fixed outside the code: Procfile, Spring config, Dockerfile EXPOSE."""
     from ..python import procfile_port
 
-    procfile = _read_text(app_root / "Procfile")
+    procfile = read_text(app_root / "Procfile")
     if procfile:
         found = procfile_port(procfile)
         if found is not None:
@@ -254,7 +254,7 @@ def _config_port(root: Path, app_root: Path, profile: ProjectProfile) -> tuple[i
         "src/main/resources/application.yml",
         "src/main/resources/application.yaml",
     ):
-        text = _read_text(app_root / name)
+        text = read_text(app_root / name)
         if text:
             match = re.search(
                 r"^\s*server\.port\s*[=:]\s*\$?\{?(?:PORT:)?(\d+)", text, re.MULTILINE
@@ -265,7 +265,7 @@ def _config_port(root: Path, app_root: Path, profile: ProjectProfile) -> tuple[i
                     evidence_path(profile.app_dir, name), line, "server.port"
                 )
     if profile.dockerfile:
-        text = _read_text(root / profile.dockerfile) or ""
+        text = read_text(root / profile.dockerfile) or ""
         match = _EXPOSE.search(text)
         if match:
             line = text.count("\n", 0, match.start()) + 1
@@ -274,15 +274,15 @@ def _config_port(root: Path, app_root: Path, profile: ProjectProfile) -> tuple[i
 
 
 def _release(app_root: Path, profile: ProjectProfile, warnings: list[str]) -> ProjectProfile:
-    python_deps = [name for name, _, _ in _python_deps(app_root, [])] if profile.language == "python" else []
-    package = _read_json(app_root / "package.json") if profile.language == "node" else None
+    dependencies = [name for name, _, _ in python_deps(app_root, [])] if profile.language == "python" else []
+    package = read_json(app_root / "package.json") if profile.language == "node" else None
     # The generated Flask start command ends with the app's "module:attribute".
     start = profile.start_command
     flask_app = start[-1] if profile.framework == "flask" and start and ":" in start[-1] else None
     found = find_release_command(
         app_root,
         profile.app_dir,
-        python_deps,
+        dependencies,
         package if isinstance(package, dict) else None,
         warnings,
         flask_app,
@@ -306,7 +306,7 @@ def _database_server(profile: ProjectProfile) -> bool:
     )
 
 
-def _freeze(facts: _Facts) -> ProjectProfile:
+def _freeze(facts: Facts) -> ProjectProfile:
     names = {f.name for f in dataclasses.fields(ProjectProfile)}
     values = {k: v for k, v in facts.values.items() if k in names and v is not None}
     evidence = {k: tuple(v) for k, v in sorted(facts.evidence.items())}

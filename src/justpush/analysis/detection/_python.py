@@ -11,15 +11,15 @@ from .._files import evidence_path
 from .._model import Evidence, ProjectProfile
 from .._services import find_drivers
 from ._facts import (
-    _PYTHON_FRAMEWORKS,
-    _Facts,
-    _first_line,
-    _line_of,
-    _module_file,
-    _norm,
-    _read_text,
-    _read_toml,
-    _rebase,
+    PYTHON_FRAMEWORKS,
+    Facts,
+    first_line,
+    line_of,
+    module_file,
+    norm,
+    read_text,
+    read_toml,
+    rebase,
 )
 
 # Source-only packages whose install compiles against a system library (the -binary wheels do not).
@@ -38,7 +38,7 @@ def _requirement_files(app_root: Path) -> list[str]:
     pending = list(found)
     while pending and len(found) < _MAX_INCLUDES:
         name = pending.pop(0)
-        for line in (_read_text(app_root / name) or "").splitlines():
+        for line in (read_text(app_root / name) or "").splitlines():
             match = _REQ_INCLUDE.match(line)
             if match is None:
                 continue
@@ -53,39 +53,39 @@ def _requirement_files(app_root: Path) -> list[str]:
     return found
 
 
-def _python_deps(app_root: Path, warnings: list[str]) -> list[tuple[str, str, int | None]]:
+def python_deps(app_root: Path, warnings: list[str]) -> list[tuple[str, str, int | None]]:
     """(normalised name, file, line) of every declared dependency."""
     found: list[tuple[str, str, int | None]] = []
     for name in _requirement_files(app_root):
-        text = _read_text(app_root / name) or ""
+        text = read_text(app_root / name) or ""
         for number, line in enumerate(text.splitlines(), start=1):
             match = _REQ_NAME.match(line)
             if match and not line.strip().startswith(("#", "-")):
-                found.append((_norm(match.group(1)), name, number))
-    pyproject = _read_toml(app_root / "pyproject.toml", warnings)
-    text = _read_text(app_root / "pyproject.toml") or ""
+                found.append((norm(match.group(1)), name, number))
+    pyproject = read_toml(app_root / "pyproject.toml", warnings)
+    text = read_text(app_root / "pyproject.toml") or ""
     for dep in pyproject.get("project", {}).get("dependencies", []) or []:
         match = _REQ_NAME.match(str(dep))
         if match:
-            found.append((_norm(match.group(1)), "pyproject.toml", _line_of(text, match.group(1))))
+            found.append((norm(match.group(1)), "pyproject.toml", line_of(text, match.group(1))))
     poetry = pyproject.get("tool", {}).get("poetry", {})
     for dep in poetry.get("dependencies", {}) or {}:
         if dep != "python":
-            found.append((_norm(dep), "pyproject.toml", _line_of(text, dep)))
-    pipfile = _read_toml(app_root / "Pipfile", warnings)
-    pip_text = _read_text(app_root / "Pipfile") or ""
+            found.append((norm(dep), "pyproject.toml", line_of(text, dep)))
+    pipfile = read_toml(app_root / "Pipfile", warnings)
+    pip_text = read_text(app_root / "Pipfile") or ""
     for dep in pipfile.get("packages", {}) or {}:
-        found.append((_norm(dep), "Pipfile", _line_of(pip_text, dep)))
+        found.append((norm(dep), "Pipfile", line_of(pip_text, dep)))
     return found
 
 
-def _detect_python(
-    app_root: Path, app_dir: str, facts: _Facts, warnings: list[str], overrides: dict[str, Any]
+def detect_python(
+    app_root: Path, app_dir: str, facts: Facts, warnings: list[str], overrides: dict[str, Any]
 ) -> None:
-    deps = _python_deps(app_root, warnings)
+    deps = python_deps(app_root, warnings)
     names = {name for name, _, _ in deps}
-    pyproject = _read_toml(app_root / "pyproject.toml", [])
-    pipfile = _read_toml(app_root / "Pipfile", [])
+    pyproject = read_toml(app_root / "pyproject.toml", [])
+    pipfile = read_toml(app_root / "Pipfile", [])
     if (app_root / "poetry.lock").is_file() or "poetry" in pyproject.get("tool", {}):
         manager, lock = "poetry", "poetry.lock"
     elif (app_root / "Pipfile").is_file():
@@ -123,7 +123,7 @@ def _detect_python(
     facts.values["dependency_files"] = tuple(sorted(set(dep_files)))
     declared = ((n, Evidence(evidence_path(app_dir, f), line)) for n, f, line in deps)
     facts.drivers = find_drivers("python", declared)
-    facts.values["_python_deps"] = frozenset(n for n, _, _ in deps)
+    facts.values["python_deps"] = frozenset(n for n, _, _ in deps)
     native = [(n, f, line) for n, f, line in deps if n in _NATIVE_PYTHON]
     if native:
         facts.values["native_dependencies"] = tuple(sorted({n for n, _, _ in native}))
@@ -155,7 +155,7 @@ def _detect_python(
         )
 
     framework = None
-    for dep, name in _PYTHON_FRAMEWORKS:
+    for dep, name in PYTHON_FRAMEWORKS:
         hit = next(((f, line) for n, f, line in deps if n == dep), None)
         if hit is not None:
             framework = name
@@ -170,7 +170,7 @@ def _detect_python(
     code = _python.framework_from_code(app_root)
     if code is not None and (framework is None or (code[0] != framework and code[0] in names)):
         framework = code[0]
-        facts.set("framework", framework, _rebase(code[1], app_dir, "app object in code"))
+        facts.set("framework", framework, rebase(code[1], app_dir, "app object in code"))
     if framework == "django" and "djangorestframework" in names:
         facts.add_evidence(
             "framework", Evidence(evidence_path(app_dir, manifest), None, "with Django REST framework")
@@ -179,7 +179,7 @@ def _detect_python(
 
     app = _python.find_app(app_root, framework, app_dir)
     if app is not None:
-        entry = _module_file(app_root / app.directory, app.module)
+        entry = module_file(app_root / app.directory, app.module)
         facts.set("entrypoint", entry if app.directory == "." else f"{app.directory}/{entry}", app.evidence)
         facts.values["_python_app"] = app
     else:
@@ -196,13 +196,13 @@ def _python_version(
     app_root: Path, pyproject: dict[str, Any], pipfile: dict[str, Any]
 ) -> tuple[str, str, int | None, str] | None:
     """The Python version requirement as written (pin or range), its file, line and what it is."""
-    pinned = _first_line(app_root / ".python-version")
+    pinned = first_line(app_root / ".python-version")
     if pinned and _VERSION.search(pinned[0]):
         return pinned[0].removeprefix("python-"), ".python-version", pinned[1], "pinned version"
-    runtime = _first_line(app_root / "runtime.txt")
+    runtime = first_line(app_root / "runtime.txt")
     if runtime and re.match(r"python-\d", runtime[0]):
         return runtime[0].removeprefix("python-"), "runtime.txt", runtime[1], "runtime"
-    text = _read_text(app_root / "pyproject.toml") or ""
+    text = read_text(app_root / "pyproject.toml") or ""
     requires = pyproject.get("project", {}).get("requires-python")
     poetry_python = pyproject.get("tool", {}).get("poetry", {}).get("dependencies", {}).get("python")
     for spec, key, note in (
@@ -210,12 +210,12 @@ def _python_version(
         (poetry_python, "python", "poetry python"),
     ):
         if isinstance(spec, str) and _VERSION.search(spec):
-            return spec.strip(), "pyproject.toml", _line_of(text, f"{key} ="), note
-    pip_text = _read_text(app_root / "Pipfile") or ""
+            return spec.strip(), "pyproject.toml", line_of(text, f"{key} ="), note
+    pip_text = read_text(app_root / "Pipfile") or ""
     for key in ("python_version", "python_full_version"):
         pip_python = pipfile.get("requires", {}).get(key)
         if isinstance(pip_python, str) and _VERSION.search(pip_python):
-            return pip_python.strip(), "Pipfile", _line_of(pip_text, key), key
+            return pip_python.strip(), "Pipfile", line_of(pip_text, key), key
     return None
 
 
@@ -223,7 +223,7 @@ def _python_version(
 _SERVER_PACKAGES = {"gunicorn": "gunicorn>=22,<24", "uvicorn": "uvicorn>=0.29,<1"}
 
 
-def _python_start(profile: ProjectProfile, facts: _Facts, overrides: dict[str, Any]) -> ProjectProfile:
+def python_start(profile: ProjectProfile, facts: Facts, overrides: dict[str, Any]) -> ProjectProfile:
     from ..python import PythonApp
 
     if "start_command" in overrides:
@@ -246,7 +246,7 @@ def _python_start(profile: ProjectProfile, facts: _Facts, overrides: dict[str, A
         evidence["start_command"] = (app.evidence,)
         # The server runs the app; a project that declares none (Django's runserver in development)
         # gets it installed next to its dependencies.
-        if command[0] not in facts.values.get("_python_deps", frozenset()):
+        if command[0] not in facts.values.get("python_deps", frozenset()):
             servers = (_SERVER_PACKAGES[command[0]],)
     elif profile.entrypoint:
         command = ("python", profile.entrypoint)
