@@ -50,6 +50,12 @@ class Facts:
     def add_evidence(self, name: str, evidence: Evidence) -> None:
         self.evidence.setdefault(name, []).append(evidence)
 
+    def set_read(self, name: str, read: tuple[str, str, int | None, str] | None, app_dir: str) -> None:
+        """Record a value read from a file, given as (value, file, line, what it is); None records nothing."""
+        if read is not None:
+            value, file, line, note = read
+            self.set(name, value, Evidence(evidence_path(app_dir, file), line, note))
+
 
 def first_line(path: Path) -> tuple[str, int] | None:
     """The first line that is neither blank nor a comment (version files allow both), and its number."""

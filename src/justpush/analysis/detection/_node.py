@@ -107,25 +107,13 @@ def detect_node(app_root: Path, app_dir: str, facts: Facts, warnings: list[str])
     if lock:
         facts.set("lockfile", lock, Evidence(evidence_path(app_dir, lock), None, "lockfile"))
     if manager == "pnpm":
-        found = _pnpm_version(app_root, package, text)
-        if found is not None:
-            facts.set(
-                "package_manager_version",
-                found[0],
-                Evidence(evidence_path(app_dir, found[1]), found[2], found[3]),
-            )
+        facts.set_read("package_manager_version", _pnpm_version(app_root, package, text), app_dir)
     facts.values["dependency_files"] = tuple(sorted({"package.json", *([lock] if lock else [])}))
     typescript = (app_root / "tsconfig.json").is_file() or "typescript" in deps
     facts.values["typescript"] = typescript
     if typescript:
         facts.set("typescript", True, Evidence(where, None, "tsconfig.json or typescript dependency"))
-    node_version = _node_version(app_root, package, text)
-    if node_version is not None:
-        facts.set(
-            "language_version",
-            node_version[0],
-            Evidence(evidence_path(app_dir, node_version[1]), node_version[2], node_version[3]),
-        )
+    facts.set_read("language_version", _node_version(app_root, package, text), app_dir)
     scripts = package.get("scripts", {}) if isinstance(package.get("scripts"), dict) else {}
     main = package.get("main") if isinstance(package.get("main"), str) else None
     if main:

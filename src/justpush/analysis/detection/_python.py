@@ -146,13 +146,7 @@ def detect_python(
             Evidence(evidence_path(app_dir, "pyproject.toml"), None, "pyproject version"),
         )
 
-    version = _python_version(app_root, pyproject, pipfile)
-    if version is not None:
-        facts.set(
-            "language_version",
-            version[0],
-            Evidence(evidence_path(app_dir, version[1]), version[2], version[3]),
-        )
+    facts.set_read("language_version", _python_version(app_root, pyproject, pipfile), app_dir)
 
     framework = None
     for dep, name in PYTHON_FRAMEWORKS:
