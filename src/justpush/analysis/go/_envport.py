@@ -8,7 +8,7 @@ from .._model import EnvVar, Evidence
 from .._treesitter import Node, env_var, evidence, field_, named_children, text, walk
 from ._index import GoFile, GoIndex
 from ._resolve import Ctx, Resolver
-from ._syntax import args, go_string
+from ._syntax import args, function_scope, go_string
 
 _ENV_READS = {("os", "Getenv"), ("os", "LookupEnv")}
 _LISTEN = {
@@ -77,16 +77,9 @@ def _only_tested(call: Node) -> bool:
     name = text(left[position])
     if _fallback_for(holder, name):
         return True
-    scope = holder
-    while scope.parent is not None and scope.type not in (
-        "function_declaration",
-        "method_declaration",
-        "func_literal",
-    ):
-        scope = scope.parent
     return any(
         node.type == "binary_expression" and (_tests_presence(node, name) or _fills_when_empty(node, name))
-        for node in walk(scope)
+        for node in walk(function_scope(holder))
     )
 
 

@@ -19,6 +19,7 @@ from ._syntax import (
     args,
     call_operand,
     callee,
+    function_scope,
     go_string,
     is_function_like,
     param_names,
@@ -184,7 +185,7 @@ class Handlers:
         scope = text(fn)
         if fn.type == "func_literal":
             # A handler built by a factory shares the factory's variables (`fs := http.FileServer(...)`).
-            outer = _enclosing(fn.parent) if fn.parent is not None else fn
+            outer = function_scope(fn.parent) if fn.parent is not None else fn
             if any(fn in (n for v in values for n in walk(v)) for values in returned_values(outer)):
                 scope = text(outer)
         # A handler testing for the upgrade (`websocket.IsWebSocketUpgrade(r)`) also answers plain HTTP.
@@ -330,7 +331,7 @@ class Handlers:
             tag = "form" if text(arguments[1]).endswith("binding.Query") else None
         if tag is not None and operand_kind in _CTX_KINDS and arguments:
             target = peel(arguments[0])
-            declared = _local_types(field_(_enclosing(call), "body") or call).get(text(target))
+            declared = _local_types(field_(function_scope(call), "body") or call).get(text(target))
             params.update(self.schemas.tagged_fields(declared, tag))
             return
         if operand_kind is not None or depth >= _MAX_HELPER_DEPTH:
@@ -403,17 +404,6 @@ def _param_kinds(fn: Node, bound: Kinds) -> Kinds:
         if name and kind is not None:
             kinds.setdefault(name, kind)
     return kinds
-
-
-def _enclosing(node: Node) -> Node:
-    scope = node
-    while scope.parent is not None and scope.type not in (
-        "function_declaration",
-        "method_declaration",
-        "func_literal",
-    ):
-        scope = scope.parent
-    return scope
 
 
 def _status(node: Node) -> str | None:

@@ -134,3 +134,17 @@ def select(node: Node | None, *kinds: str) -> list[Node]:
         return []
     found = tree_sitter.QueryCursor(_query(kinds)).captures(node).get("n", [])
     return sorted(found, key=lambda n: (n.start_byte, -n.end_byte))
+
+
+def function_scope(node: Node) -> Node:
+    """`node` itself when it is a function, method or function literal, else the one it is in (the
+    file's root outside any)."""
+    if node.type in ("function_declaration", "method_declaration", "func_literal"):
+        return node
+    return enclosing_function(node) or _root(node)
+
+
+def _root(node: Node) -> Node:
+    while node.parent is not None:
+        node = node.parent
+    return node
