@@ -514,9 +514,10 @@ class DockerBuilder:
             for image in found
         ]
 
-    async def remove_containers(self, *, upload_id: str) -> int:
-        """Remove the upload's containers left by a worker killed mid-run (a sandboxed start check keeps
-        its image in use, so the image would outlive its tag); how many were removed."""
+    async def remove_leftovers(self, *, upload_id: str) -> int:
+        """Remove the upload's containers and volumes left by a worker killed mid-run (a sandboxed start
+        check keeps its image in use, so the image would outlive its tag, and may hold a seeded volume);
+        how many were removed."""
         client = await self._docker()
         wanted = {"label": f"{UPLOAD_LABEL}={upload_id}"}
         with _docker_errors("removing leftover containers"):
@@ -529,7 +530,21 @@ class DockerBuilder:
                     await anyio.to_thread.run_sync(
                         functools.partial(client.api.remove_container, container["Id"], force=True)
                     )
-        return len(found)
+        with _docker_errors("removing leftover volumes"):
+            # Only once their containers are gone: a volume in use cannot be removed.
+            listed = await anyio.to_thread.run_sync(lambda: client.api.volumes(filters=wanted))
+            volumes = (listed or {}).get("Volumes") or []
+            for volume in volumes:
+                logger.info(
+                    "docker volume rm %s",
+                    volume["Name"][:12],
+                    extra={"stage": "build", "upload_id": upload_id},
+                )
+                with contextlib.suppress(docker.errors.NotFound):
+                    await anyio.to_thread.run_sync(
+                        functools.partial(client.api.remove_volume, volume["Name"], force=True)
+                    )
+        return len(found) + len(volumes)
 
     async def remove_image(self, reference: str, *, upload_id: str) -> None:
         """Remove a local image; a missing one is not an error."""

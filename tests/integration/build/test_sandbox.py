@@ -249,32 +249,40 @@ def test_a_failing_step_is_named_with_its_first_error(
 def test_containers_left_by_a_killed_worker_are_removed(
     tight: BuildSettings, base_images: dict[str, str], docker_client: docker.DockerClient
 ) -> None:
-    """A worker killed during the start check leaves its container running; recovery removes it (else
-    the image it holds outlives its tag)."""
+    """A worker killed during the start check leaves its container running, with the volume it seeded;
+    recovery removes both (else the image the container holds outlives its tag)."""
     upload_id = f"it-left-{secrets.token_hex(4)}"
     label = {"io.justpush.upload-id": upload_id}
-    left = docker_client.containers.create(base_images["debian"], ["sleep", "300"], labels=label)
-    left.start()
-    other = docker_client.containers.create(
-        base_images["debian"], ["true"], labels={"io.justpush.upload-id": f"{upload_id}-other"}
+    other_label = {"io.justpush.upload-id": f"{upload_id}-other"}
+    seeded = docker_client.volumes.create(labels=label)
+    other_volume = docker_client.volumes.create(labels=other_label)
+    left = docker_client.containers.create(
+        base_images["debian"], ["sleep", "300"], labels=label, volumes={seeded.name: {"bind": "/app"}}
     )
+    left.start()
+    other = docker_client.containers.create(base_images["debian"], ["true"], labels=other_label)
 
     async def remove() -> int:
         builder = DockerBuilder(tight)
         try:
-            return await builder.remove_containers(upload_id=upload_id)
+            return await builder.remove_leftovers(upload_id=upload_id)
         finally:
             await builder.aclose()
 
     try:
-        assert anyio.run(remove) == 1
+        assert anyio.run(remove) == 2
         wanted = {"label": f"io.justpush.upload-id={upload_id}"}
         assert docker_client.containers.list(all=True, filters=wanted) == []
-        other.reload()  # another upload's container is untouched
+        assert docker_client.volumes.list(filters=wanted) == []
+        other.reload()  # another upload's container and volume are untouched
+        other_volume.reload()
     finally:
         other.remove(force=True)
+        other_volume.remove(force=True)
         with contextlib.suppress(docker.errors.NotFound):
             left.remove(force=True)
+        with contextlib.suppress(docker.errors.NotFound):
+            seeded.remove(force=True)
 
 
 LISTENER = (

@@ -128,9 +128,11 @@ async def undo_interrupted(
     """
     if local_image and image:
         try:
-            await services.builder.remove_containers(upload_id=ctx.upload_id)
+            await services.builder.remove_leftovers(upload_id=ctx.upload_id)
         except JustPushError as exc:
-            await ctx.warn(S.FAILED.value, f"could not remove the run's leftover containers: {exc.message}")
+            await ctx.warn(
+                S.FAILED.value, f"could not remove the run's leftover containers and volumes: {exc.message}"
+            )
         await remove_local_images(ctx, services, local_image, image)
     if stage not in _BEFORE_CLUSTER:
         previous = await ctx.latest_revision()
