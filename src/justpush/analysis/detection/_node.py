@@ -67,6 +67,7 @@ def detect_node(app_root: Path, app_dir: str, facts: Facts, warnings: list[str])
     if package is None:
         warnings.append(f"{evidence_path(app_dir, 'package.json')}: not valid JSON")
         package = {}
+    facts.values["package_json"] = package
     text = read_text(app_root / "package.json") or ""
     where = evidence_path(app_dir, "package.json")
     facts.values["name"] = package.get("name") if isinstance(package.get("name"), str) else None

@@ -20,11 +20,11 @@ from .._release import find_release_command
 from .._services import link_services
 from .._writable import find_writable_paths
 from ._approot import find_app_dir, manifest_language, resolve_root
-from ._facts import MANIFESTS, Facts, read_json, read_text
+from ._facts import MANIFESTS, Facts, read_text
 from ._go import detect_go
 from ._java import detect_java
 from ._node import detect_node
-from ._python import detect_python, python_deps, python_start
+from ._python import detect_python, python_start
 
 _DEFAULT_PORTS = {
     "fastapi": 8000,
@@ -111,7 +111,7 @@ def detect(
     profile = _freeze(facts)
     if language != "unknown":
         profile = _code_facts(root, app_root, profile, facts, warnings, overrides)
-        profile = _release(app_root, profile, warnings)
+        profile = _release(app_root, profile, facts, warnings)
     if overrides:
         profile = apply_overrides(profile, overrides)
     return profile
@@ -273,9 +273,9 @@ def _config_port(root: Path, app_root: Path, profile: ProjectProfile) -> tuple[i
     return None
 
 
-def _release(app_root: Path, profile: ProjectProfile, warnings: list[str]) -> ProjectProfile:
-    dependencies = [name for name, _, _ in python_deps(app_root, [])] if profile.language == "python" else []
-    package = read_json(app_root / "package.json") if profile.language == "node" else None
+def _release(app_root: Path, profile: ProjectProfile, facts: Facts, warnings: list[str]) -> ProjectProfile:
+    dependencies = facts.values.get("dependency_names", frozenset()) if profile.language == "python" else ()
+    package = facts.values.get("package_json") if profile.language == "node" else None
     # The generated Flask start command ends with the app's "module:attribute".
     start = profile.start_command
     flask_app = start[-1] if profile.framework == "flask" and start and ":" in start[-1] else None

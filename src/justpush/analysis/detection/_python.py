@@ -84,6 +84,8 @@ def detect_python(
 ) -> None:
     deps = python_deps(app_root, warnings)
     names = {name for name, _, _ in deps}
+    # Kept for the release command's detection, which reads the same files.
+    facts.values["dependency_names"] = frozenset(names)
     pyproject = read_toml(app_root / "pyproject.toml", [])
     pipfile = read_toml(app_root / "Pipfile", [])
     if (app_root / "poetry.lock").is_file() or "poetry" in pyproject.get("tool", {}):
