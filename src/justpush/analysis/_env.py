@@ -39,10 +39,15 @@ _SECRET_SUBSTRINGS = ("SECRET", "PASSWORD", "PASSWD", "TOKEN", "CREDENTIAL", "PR
 # Connection URLs conventionally carry a password.
 _SECRET_NAMES = frozenset({"DATABASE_URL", "DB_URL", "REDIS_URL", "MONGO_URL", "MONGODB_URI", "AMQP_URL"})
 _URL_WITH_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/:@\s]+:[^/@\s]+@", re.IGNORECASE)
-# A last word that makes the name a location or label of a secret rather than the secret itself.
+# A last word that makes the name a location, label or setting of a secret rather than the secret itself
+# (TOKEN_URL, JWT_ALGORITHM, ACCESS_TOKEN_EXPIRE_MINUTES, PASSWORD_MIN_LENGTH).
 _PLAIN_WORDS = frozenset(
-    {"PUBLIC", "FILE", "PATH", "URL", "ID", "NAME", "HEADER", "EXPIRE", "EXPIRES", "TTL"}
-)
+    {
+        "PUBLIC", "FILE", "PATH", "URL", "ID", "NAME", "HEADER", "EXPIRE", "EXPIRES", "EXPIRY", "TTL",
+        "ALGORITHM", "ALGORITHMS", "ALG", "ISSUER", "AUDIENCE", "LENGTH", "SIZE", "COUNT", "ROUNDS",
+        "TIMEOUT", "LIFETIME", "DURATION", "SECONDS", "MINUTES", "HOURS", "DAYS", "MS", "ENABLED",
+    }
+)  # fmt: skip
 
 
 def is_secret_name(name: str, default: str | None = None) -> bool:

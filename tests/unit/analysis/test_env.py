@@ -11,15 +11,19 @@ from justpush.analysis._env import make_env_var, merge_env_vars
 @pytest.mark.parametrize(
     "name",
     ["API_KEY", "STRIPE_SECRET", "GITHUB_TOKEN", "DB_PASSWORD", "SMTP_PASSWD", "SENTRY_DSN", "DATABASE_URL",
-     "GOOGLE_APPLICATION_CREDENTIALS", "JWT_PRIVATE_KEY", "APIKEY", "secretKey"],
+     "GOOGLE_APPLICATION_CREDENTIALS", "JWT_PRIVATE_KEY", "APIKEY", "secretKey", "JWT_SECRET",
+     "SECURITY__JWT_SECRET_KEY", "REFRESH_TOKEN_SECRET"],
 )  # fmt: skip
 def test_secret_names(name: str) -> None:
     assert is_secret_name(name)
 
 
 @pytest.mark.parametrize(
-    "name", ["PORT", "DEBUG", "LOG_LEVEL", "API_KEY_HEADER", "TOKEN_URL", "AWS_ACCESS_KEY_ID"]
-)
+    "name",
+    ["PORT", "DEBUG", "LOG_LEVEL", "API_KEY_HEADER", "TOKEN_URL", "AWS_ACCESS_KEY_ID", "JWT_ALGORITHM",
+     "SECURITY__JWT_ALGORITHM", "ACCESS_TOKEN_EXPIRE_MINUTES", "JWT_SECRET_KEY_EXPIRE_MINUTES_COUNT",
+     "PASSWORD_MIN_LENGTH", "BCRYPT_ROUNDS", "REFRESH_TOKEN_LIFETIME"],
+)  # fmt: skip
 def test_plain_names(name: str) -> None:
     assert not is_secret_name(name)
 
