@@ -121,6 +121,7 @@ def test_deploy_through_the_ui(page: Any, deploy_server: UiServer, kong: Kong, t
 
     # Redeploy with a changed variable: same image, build stages skipped, a second revision.
     redeploy = page.locator("#redeploy-form")
+    expect(redeploy).to_have_attribute("data-prefilled", "1")
     redeploy.locator('.kv-rows[data-kind="env"] .kv-name').first.fill("GREETING")
     redeploy.locator('.kv-rows[data-kind="env"] .kv-value').first.fill("hello")
     redeploy.locator("button[type=submit]").click()

@@ -113,6 +113,7 @@ def test_operate_a_deployment_from_the_dashboard(
 
     # A redeploy makes revision 2: the history marks it current, the diff shows what changed.
     redeploy = page.locator("#redeploy-form")
+    expect(redeploy).to_have_attribute("data-prefilled", "1")
     redeploy.locator('.kv-rows[data-kind="env"] .kv-value').first.fill("hello")
     redeploy.locator("button[type=submit]").click()
     expect(page.locator("#record-facts")).to_contain_text("redeploy succeeded", timeout=DEPLOY_SECONDS * 1000)

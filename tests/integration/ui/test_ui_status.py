@@ -5,6 +5,7 @@ names the revision that serves and re-runs the smoke test.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -116,15 +117,27 @@ def test_pods_and_replicas_are_read_live(
     assert "pods" not in status["kubernetes"]
     shot("scaled")
 
-    # A reload keeps the count the user set.
+    # A reload keeps the count the user set. The revisions are held back after it, so the redeploy form is
+    # typed into before it is prefilled from what runs: what the user typed stays.
+    held: list[Any] = []
+    revisions_url = re.compile(r"/deploy/[^/]+/revisions$")
+    page.route(revisions_url, lambda route: held.append(route))
     page.reload()
     expect(page.locator("#scale-replicas")).to_have_value("2")
     expect(current).to_have_count(2)
-
-    # Redeploy: the replaced pods are never counted as current.
     redeploy = page.locator("#redeploy-form")
     redeploy.locator('.kv-rows[data-kind="env"] .kv-name').first.fill("GREETING")
     redeploy.locator('.kv-rows[data-kind="env"] .kv-value').first.fill("hello")
+    assert held, "the page asked for the revisions"
+    for route in held:
+        route.continue_()
+    page.unroute(revisions_url)
+    expect(redeploy).to_have_attribute("data-prefilled", "1")
+    names = redeploy.locator('.kv-rows[data-kind="env"] .kv-name')
+    assert names.evaluate_all("inputs => inputs.map(i => i.value)") == ["GREETING", ""]
+    assert redeploy.locator('.kv-rows[data-kind="env"] .kv-value').first.input_value() == "hello"
+
+    # Redeploy: the replaced pods are never counted as current.
     redeploy.locator("button[type=submit]").click()
     expect(page.locator("#record-facts")).to_contain_text("redeploy succeeded", timeout=DEPLOY_SECONDS * 1000)
     assert_only_new_pods_current(deploy_server, namespace, upload_id)

@@ -183,8 +183,17 @@ function kvRows(form) {
     }
     return result;
   }
-  function reset() {
-    $$(".kv-row", form).forEach((row) => row.remove());
+  // A row the user typed into is theirs: a prefill arriving later neither drops nor overwrites it.
+  form.addEventListener("input", (event) => {
+    const row = event.target.closest(".kv-row");
+    if (row) row.dataset.typed = "true";
+  });
+  /** After a submit the typed rows are no longer a draft: the next prefill may replace them. */
+  function submitted() {
+    $$(".kv-row[data-typed]", form).forEach((row) => delete row.dataset.typed);
+  }
+  function dropUntyped() {
+    $$(".kv-row:not([data-typed])", form).forEach((row) => row.remove());
   }
   /** Rows the user has typed into survive a late prefill; only untouched empty rows go. */
   function dropBlank() {
@@ -195,7 +204,7 @@ function kvRows(form) {
   function find(name) {
     return $$(".kv-row", form).find((row) => $(".kv-name", row).value.trim() === name);
   }
-  return { add, collect, reset, dropBlank, find, isEmpty: () => $$(".kv-row", form).length === 0 };
+  return { add, collect, submitted, dropUntyped, dropBlank, find, isEmpty: () => $$(".kv-row", form).length === 0 };
 }
 
 function isActive(record) {
@@ -593,6 +602,7 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
       const { env, secrets } = redeployRows.collect();
       const unset = $("#redeploy-unset").value.split(",").map((s) => s.trim()).filter(Boolean);
       await api("POST", `${base}/redeploy`, { json: { env, secrets, unset, rebuild: $("#redeploy-rebuild").checked } });
+      redeployRows.submitted();
       $("#redeploy-unset").value = "";
     });
   });
@@ -661,16 +671,19 @@ export function deploymentPanel(uploadId, onStatus = () => {}) {
     ]);
   }
 
-  /** The redeploy form starts from what runs: plain values filled in, secrets by name (empty keeps them). */
+  /** The redeploy form starts from what runs: plain values filled in, secrets by name (empty keeps them).
+   * The revisions may land after the user started typing: rows they typed into stay as typed. */
   function prefillRedeploy(revision) {
-    redeployRows.reset();
+    redeployRows.dropUntyped();
     for (const [name, value] of Object.entries(revision.env || {})) {
-      $(".kv-value", redeployRows.add("env", name)).value = value;
+      if (!redeployRows.find(name)) $(".kv-value", redeployRows.add("env", name)).value = value;
     }
     for (const name of revision.secret_names || []) {
-      $(".kv-value", redeployRows.add("secret", name)).placeholder = "unchanged";
+      if (!redeployRows.find(name)) $(".kv-value", redeployRows.add("secret", name)).placeholder = "unchanged";
     }
     redeployRows.add("env");
+    // Says which revision the form starts from (scripts and tests wait for it before typing).
+    $("#redeploy-form").dataset.prefilled = String(revision.revision);
   }
 
   async function loadRevisions() {
