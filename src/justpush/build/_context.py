@@ -27,6 +27,7 @@ from justpush.errors import GenerationError, UploadError
 
 from ._dockerfile import DockerfileOptions, context_dir, render_dockerfile
 from ._lint import LintFinding, breaking_findings, lint_dockerfile
+from ._tsconfig import default_lib_check_tsconfigs
 
 # The Dockerfile travels under a reserved name so an upload's own files never collide with it.
 DOCKERFILE_NAME = ".justpush.Dockerfile"
@@ -78,6 +79,8 @@ def prepare_dockerfile(
         return PreparedDockerfile(text, ignore, "upload", tuple(checked), context)
     if profile.language == "node" and options.package_scripts is None:
         options = dataclasses.replace(options, package_scripts=package_scripts(base))
+    if profile.language == "node" and profile.typescript and not options.default_lib_check_tsconfigs:
+        options = dataclasses.replace(options, default_lib_check_tsconfigs=default_lib_check_tsconfigs(base))
     generated = render_dockerfile(profile, options, environment)
     findings = tuple(lint_dockerfile(generated.dockerfile))
     return PreparedDockerfile(

@@ -30,6 +30,7 @@ from justpush.errors import GenerationError
 
 from ._runtime import RuntimeChoice, resolve_runtime
 from ._scripts import resolve_build, resolve_start, script_reference
+from ._tsconfig import with_skip_lib_check
 
 # Paths inside the image; the runtime user owns nothing, so the app tree stays read-only for it.
 APP_DIR = "/app"
@@ -75,6 +76,9 @@ class DockerfileOptions:
     # package.json "scripts" of a Node project (prepare_dockerfile reads them): a start script is
     # resolved to exec form here; None = not read.
     package_scripts: Mapping[str, str] | None = None
+    # tsconfig files (by name, at the app root) that leave skipLibCheck unset (prepare_dockerfile
+    # reads them): a plain `tsc` build of one skips the declaration check (see _tsconfig).
+    default_lib_check_tsconfigs: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -426,6 +430,10 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
         build_commands = [f"{manager} run build"]
     if len(build_commands) == 1 and scripts is not None:
         build_commands = [resolve_build(scripts, build_commands[0].split()) or build_commands[0]]
+    skip_lib_check = None
+    if len(build_commands) == 1:
+        skip_lib_check = with_skip_lib_check(build_commands[0], options.default_lib_check_tsconfigs)
+        build_commands = [skip_lib_check or build_commands[0]]
     start = list(profile.start_command)
     if not start:
         start = ["node", profile.entrypoint] if profile.entrypoint else ["npm", "start"]
@@ -462,6 +470,7 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
         "install_production": production,
         "install_build": build_install,
         "build_commands": build_commands,
+        "skip_lib_check": skip_lib_check is not None,
         "runtime_checks": runtime_checks,
         "cmd": start,
         "healthcheck": _healthcheck(options, check),

@@ -6,6 +6,7 @@ Python driver, a Node addon)."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 from justpush.analysis import AnalysisOptions, analyze
 from justpush.build import DockerBuilder, DockerfileOptions, choose_runtime, prepare_dockerfile
 from justpush.config import BuildSettings
+from justpush.errors import StageFailed
 
 pytestmark = pytest.mark.integration
 
@@ -92,3 +94,40 @@ def test_fixture_app_runs_as_its_project_asks(
     finally:
         container.remove(force=True)
         docker_client.images.remove(tag, force=True)
+
+
+def test_a_type_error_in_the_sources_still_fails_a_build_that_skips_the_lib_check(
+    build_settings: BuildSettings, tmp_path: Path
+) -> None:
+    app = tmp_path / "app"
+    shutil.copytree(APPS / "node-ts-node-start", app)
+    main = app / "src" / "main.ts"
+    main.write_text(
+        main.read_text(encoding="utf-8") + "\nconst wrong: number = 'not a number';\nconsole.log(wrong);\n",
+        encoding="utf-8",
+    )
+    profile = analyze(app, AnalysisOptions()).profile
+    options = DockerfileOptions(
+        base_images=build_settings.base_images, runtimes=build_settings.runtimes, upload_id="it-type-error"
+    )
+    generated = prepare_dockerfile(app, profile, options)
+    assert "RUN ./node_modules/.bin/tsc --skipLibCheck && rm -rf node_modules" in generated.dockerfile
+
+    async def build() -> None:
+        builder = DockerBuilder(build_settings)
+        try:
+            await builder.build(
+                app,
+                generated.dockerfile,
+                "justpush-test/node-ts-type-error:it",
+                upload_id="it-type-error",
+                dockerignore=generated.dockerignore,
+                files=generated.files,
+            )
+        finally:
+            await builder.aclose()
+
+    with pytest.raises(StageFailed) as failed:
+        anyio.run(build)
+    assert "TS2322" in str(failed.value), failed.value.details
+    assert "src/main.ts" in str(failed.value)
