@@ -1,15 +1,16 @@
-"""The Typer application: one module per command group, each with `register(app)`.
+"""The Typer application: one module per command group, each with `register(app)`, listed in _commands.
 
-Command modules do without `from __future__ import annotations`: Typer reads the annotations of every
-command on each start, and compiling and evaluating string ones took more than half of that time.
+Command modules do without `from __future__ import annotations`: Typer reads the annotations of the command
+that runs on each start, and compiling and evaluating string ones took more than half of that time.
 """
 
-import importlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+
+from ._commands import COMMANDS, LazyGroup
 
 if TYPE_CHECKING:
     from justpush.config import Settings
@@ -19,9 +20,8 @@ app = typer.Typer(
     help="JustPush: from API source code to a running, gateway-managed endpoint.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=LazyGroup,
 )
-
-_groups: dict[str, typer.Typer] = {}
 
 
 @app.callback()
@@ -46,30 +46,12 @@ def load_settings(ctx: typer.Context, config: Path | None = None) -> "Settings":
     return load_config(chosen, os.environ)
 
 
-def group(name: str, help: str) -> typer.Typer:
-    """A sub-command group shared by several modules (e.g. `render manifests` and `render kong`)."""
-    if name not in _groups:
-        _groups[name] = typer.Typer(name=name, help=help, no_args_is_help=True)
-        app.add_typer(_groups[name], name=name)
-    return _groups[name]
-
-
-# Each module registers its commands on import order; add a module here to add its commands.
-_COMMAND_MODULES = (
-    "serve",
-    "users",
-    "db",
-    "config_cmd",
-    "upload",
-    "analyze",
-    "kong",
-    "manifests",
-    "build",
-    "deploy",
-    "export",
-    "worker",
-    "gc",
-)
-
-for _module in _COMMAND_MODULES:
-    importlib.import_module(f"justpush.cli.{_module}").register(app)
+def group(parent: typer.Typer, name: str) -> typer.Typer:
+    """The sub-command group `name` of `parent`, shared by several modules (e.g. `render manifests` and
+    `render kong`); its help is the one COMMANDS lists."""
+    for info in parent.registered_groups:
+        if info.name == name and info.typer_instance is not None:
+            return info.typer_instance
+    created = typer.Typer(name=name, help=COMMANDS[name].help, no_args_is_help=True)
+    parent.add_typer(created, name=name)
+    return created

@@ -24,4 +24,4 @@ def show(
 
 
 def register(app: typer.Typer) -> None:
-    group("config", "Configuration.").command("show")(show)
+    group(app, "config").command("show")(show)

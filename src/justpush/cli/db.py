@@ -29,6 +29,6 @@ def current(ctx: typer.Context) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    db = group("db", "Database migrations.")
+    db = group(app, "db")
     db.command("upgrade")(upgrade)
     db.command("current")(current)

@@ -184,6 +184,6 @@ def gitops(
 
 
 def register(app: typer.Typer) -> None:
-    commands = group("export", "Export a deployment for Terraform or GitOps")
+    commands = group(app, "export")
     commands.command("terraform")(terraform)
     commands.command("gitops")(gitops)

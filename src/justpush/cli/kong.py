@@ -78,4 +78,4 @@ def kong(
 
 
 def register(app: typer.Typer) -> None:
-    group("render", "Render deployment artefacts without touching anything").command("kong")(kong)
+    group(app, "render").command("kong")(kong)

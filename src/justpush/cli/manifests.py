@@ -71,4 +71,4 @@ def manifests(
 
 
 def register(app: typer.Typer) -> None:
-    group("render", "Render deployment artefacts without touching anything").command("manifests")(manifests)
+    group(app, "render").command("manifests")(manifests)

@@ -106,7 +106,7 @@ def list_users(ctx: typer.Context) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    users = group("users", "Users and API tokens.")
+    users = group(app, "users")
     users.command("create")(create)
     users.command("token")(token)
     users.command("revoke")(revoke)

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer.main
+
+from justpush.cli._commands import COMMANDS, build
 
 # Runs the CLI as `python -m justpush ARGS…`, then writes the names of the loaded modules to a file.
 PROBE = """
@@ -94,8 +95,33 @@ def _present(modules: set[str], names: tuple[str, ...]) -> list[str]:
 @pytest.mark.parametrize("args", [("--help",), ("analyze", "--help"), ("users", "--help")])
 def test_help_loads_neither_the_service_nor_the_analysis_stack(tmp_path: Path, args: tuple[str, ...]) -> None:
     modules = _loaded(tmp_path, *args)
-    assert "justpush.cli.deploy" in modules  # the probe ran the CLI, which registered every command
+    assert "justpush.cli._commands" in modules  # the probe ran the CLI
     assert _present(modules, SERVICE_STACK + ANALYSIS_STACK + ("justpush.analysis",)) == []
+
+
+def _command_modules(modules: set[str]) -> list[str]:
+    """The modules defining top-level commands that were loaded."""
+    defining = dict.fromkeys(f"justpush.cli.{name}" for item in COMMANDS.values() for name in item.modules)
+    return [name for name in defining if name in modules]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        # The list of commands builds none of them (Typer reads each one's signature to build it).
+        (("--help",), []),
+        # A command, or its help, builds that one: here a group and its sub-commands.
+        (("users", "--help"), ["justpush.cli.users"]),
+        (("render", "--help"), ["justpush.cli.kong", "justpush.cli.manifests"]),
+        # `status` is defined with `deploy` and the other commands on a deployment (which upload a folder).
+        (("status", "--help"), ["justpush.cli.upload", "justpush.cli.deploy"]),
+    ],
+    ids=["top-level", "users", "render", "status"],
+)
+def test_a_help_loads_the_modules_of_its_own_commands_only(
+    tmp_path: Path, args: tuple[str, ...], expected: list[str]
+) -> None:
+    assert _command_modules(_loaded(tmp_path, *args)) == expected
 
 
 def test_the_top_level_help_does_not_load_pydantic(tmp_path: Path) -> None:
@@ -171,11 +197,10 @@ def _callbacks(command: Any) -> Iterator[Callable[..., Any]]:
 
 
 def test_command_annotations_are_objects_not_strings() -> None:
-    # Typer reads them on every start; strings (`from __future__ import annotations`) it must compile and
-    # evaluate, which took more than half of its set-up of the command tree.
-    from justpush.cli import app
+    # Typer reads those of the command that runs on each start; strings (`from __future__ import
+    # annotations`) it must compile and evaluate, which took more than half of its set-up of the command.
 
-    callbacks = list(_callbacks(typer.main.get_command(app)))
+    callbacks = [callback for command in build(COMMANDS).values() for callback in _callbacks(command)]
     assert len(callbacks) > 20
     stringly = [
         f"{f.__module__}.{f.__qualname__}: {name}"
