@@ -3,7 +3,7 @@
 Kong cannot run on the development machine, so tests drive the real ``KongClient`` against this:
 
     app = create_emulator()                      # ASGI app; app.state.emulator holds the state
-    transport = httpx.ASGITransport(app=app)     # KongClient(settings, transport=transport)
+    transport = httpx2.ASGITransport(app=app)    # KongClient(settings, transport=transport)
 
     with serve(create_emulator()) as url:        # the same on a real port (uvicorn in a thread)
         ...

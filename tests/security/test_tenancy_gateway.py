@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
@@ -75,7 +76,7 @@ async def test_same_paths_in_two_uploads_give_disjoint_routes() -> None:
 
     admin_app = create_emulator()
     async with KongClient(
-        KongSettings(admin_url="http://kong.test"), transport=httpx.ASGITransport(app=admin_app)
+        KongSettings(admin_url="http://kong.test"), transport=httpx2.ASGITransport(app=admin_app)
     ) as client:
         await client.sync(a, a_id)
         await client.sync(b, b_id)

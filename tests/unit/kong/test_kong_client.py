@@ -1,11 +1,14 @@
-"""KongClient against the Admin API emulator, through httpx.ASGITransport."""
+"""KongClient against the Admin API emulator, through httpx2.ASGITransport."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from pydantic import SecretStr
 
@@ -38,7 +41,7 @@ def emulator_of(app: Any) -> Any:
 
 def client_for(app: Any, **settings: Any) -> KongClient:
     values = {"admin_url": "http://kong.test", "concurrency": 8, **settings}
-    return KongClient(KongSettings(**values), transport=httpx.ASGITransport(app=app))
+    return KongClient(KongSettings(**values), transport=httpx2.ASGITransport(app=app))
 
 
 async def test_create_then_resync_makes_zero_writes(kong: KongClient, emulator_app: Any) -> None:
@@ -116,27 +119,119 @@ async def test_pagination_over_many_entities(emulator_app: Any) -> None:
     assert len(route_pages) == 3  # 131 routes in pages of 50
 
 
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str
+    start: float
+    end: float
+
+
+class Recording(httpx2.AsyncBaseTransport):
+    """The emulator through ASGI, recording every call's timing and the peak of calls in flight."""
+
+    def __init__(self, app: Any) -> None:
+        self.inner = httpx2.ASGITransport(app=app)
+        self.calls: list[Call] = []
+        self.in_flight = self.peak = 0
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        start = time.perf_counter()
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            return await self.inner.handle_async_request(request)
+        finally:
+            self.in_flight -= 1
+            self.calls.append(Call(request.method, request.url.path, start, time.perf_counter()))
+
+
+def recording_client(app: Any, concurrency: int) -> tuple[KongClient, Recording]:
+    emulator_of(app).latency = 0.005
+    transport = Recording(app)
+    settings = KongSettings(admin_url="http://kong.test", concurrency=concurrency)
+    return KongClient(settings, transport=transport), transport
+
+
 async def test_concurrency_is_bounded(emulator_app: Any) -> None:
-    emulator_of(emulator_app).latency = 0.005
-    in_flight = peak = 0
-
-    class Counting(httpx.AsyncBaseTransport):
-        def __init__(self) -> None:
-            self.inner = httpx.ASGITransport(app=emulator_app)
-
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            nonlocal in_flight, peak
-            in_flight += 1
-            peak = max(peak, in_flight)
-            try:
-                return await self.inner.handle_async_request(request)
-            finally:
-                in_flight -= 1
-
-    settings = KongSettings(admin_url="http://kong.test", concurrency=4)
-    async with KongClient(settings, transport=Counting()) as kong:
+    kong, transport = recording_client(emulator_app, concurrency=4)
+    async with kong:
         await kong.sync(build(paths=20), "u1")
-    assert 1 < peak <= 4
+    assert 1 < transport.peak <= 4
+
+
+async def test_writes_start_once_what_they_need_is_written(emulator_app: Any) -> None:
+    config = build(paths=20)
+    kong, transport = recording_client(emulator_app, concurrency=4)
+    async with kong:
+        await kong.sync(config, "u1")
+    puts = [c for c in transport.calls if c.method == "PUT"]
+    service = config.service.id
+    (service_put,) = [c for c in puts if c.path == f"/services/{service}"]
+    service_plugins = [c for c in puts if c.path.startswith(f"/services/{service}/plugins/")]
+    routes = {c.path.split("/")[2]: c for c in puts if c.path.count("/") == 2 and "/routes/" in c.path}
+    route_plugins = [c for c in puts if c.path.startswith("/routes/") and "/plugins/" in c.path]
+    (consumer,) = config.consumers
+    (consumer_put,) = [c for c in puts if c.path == f"/consumers/{consumer.id}"]
+    credentials = [c for c in puts if c.path.startswith(f"/consumers/{consumer.id}/")]
+    assert service_plugins and len(routes) == len(config.routes) and route_plugins and credentials
+    assert all(p.start >= service_put.end for p in service_plugins)
+    # The service's plugins are in place before any route exists: no new route is open.
+    assert min(r.start for r in routes.values()) >= max(p.end for p in service_plugins)
+    assert all(p.start >= routes[p.path.split("/")[2]].end for p in route_plugins)
+    assert all(c.start >= consumer_put.end for c in credentials)
+    # No phase barrier: a route's plugins are written while other routes still are.
+    assert min(p.start for p in route_plugins) < max(r.end for r in routes.values())
+    assert 1 < transport.peak <= 4
+
+
+async def test_unchanged_resync_is_one_round_trip(emulator_app: Any) -> None:
+    config = build()
+    kong, transport = recording_client(emulator_app, concurrency=10)
+    async with kong:
+        await kong.sync(config, "u1")
+        transport.calls.clear()
+        assert (await kong.sync(config, "u1")).writes == 0
+    calls = transport.calls
+    assert {c.method for c in calls} == {"GET"}
+    assert [c.path for c in calls].count("/") == 1 and "/status" not in [c.path for c in calls]
+    # The node check and every list read are in flight together.
+    assert max(c.start for c in calls) < min(c.end for c in calls)
+
+
+async def test_delete_takes_routes_first_and_services_last(emulator_app: Any) -> None:
+    config = build(paths=5)
+    kong, transport = recording_client(emulator_app, concurrency=4)
+    async with kong:
+        await kong.sync(config, "u1")
+        transport.calls.clear()
+        assert (await kong.delete("u1")).deleted > 0
+    deletes = [c for c in transport.calls if c.method == "DELETE"]
+    routes = [c for c in deletes if c.path.startswith("/routes/")]
+    owners = [
+        c for c in deletes if c.path.count("/") == 2 and c.path.split("/")[1] in ("services", "consumers")
+    ]
+    others = [c for c in deletes if c not in routes and c not in owners]
+    assert len(routes) == len(config.routes) and len(owners) == 2 and others
+    assert max(r.end for r in routes) <= min(c.start for c in others)
+    assert max(c.end for c in others) <= min(o.start for o in owners)
+    assert emulator_of(emulator_app).store.entities["services"] == {}
+
+
+async def test_failed_write_stops_the_sync(emulator_app: Any) -> None:
+    config = build(paths=20)
+    route = config.routes[0]
+    broken = config.model_copy(
+        update={"routes": (route.model_copy(update={"paths": ("users",)}), *config.routes[1:])}
+    )
+    kong, transport = recording_client(emulator_app, concurrency=4)
+    async with kong:
+        with pytest.raises(KongError, match="schema violation"):
+            await kong.sync(broken, "u1")
+        calls = len(transport.calls)
+        await asyncio.sleep(0.05)
+    # The other writes were cancelled with the failure: none is in flight or sent afterwards.
+    assert transport.in_flight == 0 and len(transport.calls) == calls
 
 
 async def test_unique_violation_is_a_clear_error(kong: KongClient, emulator_app: Any) -> None:
@@ -192,6 +287,7 @@ async def test_dbless_sync_posts_full_state_once() -> None:
         with pytest.raises(KongError) as info:
             await kong.sync(build(), "u1")
         assert info.value.details == {"dbless": True}
+        assert {m for m, _ in emulator_of(app).requests} == {"GET"}
         configs = [build("u1"), build("u2")]
         first = await kong.sync_dbless(configs)
         assert first.created > 0
@@ -214,14 +310,14 @@ async def test_405_on_write_is_reported_as_dbless(kong: KongClient) -> None:
 
 
 async def test_unreachable_kong_is_a_kong_error() -> None:
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
+    def refuse(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ConnectError("connection refused", request=request)
 
     settings = KongSettings(admin_url="http://kong.test")
-    async with KongClient(settings, transport=httpx.MockTransport(refuse)) as kong:
+    async with KongClient(settings, transport=httpx2.MockTransport(refuse)) as kong:
         with pytest.raises(KongError, match="unreachable") as info:
             await kong.status()
-    assert isinstance(info.value.__cause__, httpx.ConnectError)
+    assert isinstance(info.value.__cause__, httpx2.ConnectError)
 
 
 async def test_logs_one_line_per_call_without_secrets(

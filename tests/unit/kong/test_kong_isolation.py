@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import httpx2
 import pytest
 from pydantic import SecretStr
 
@@ -67,7 +68,7 @@ async def gateway_for(configs: list[KongConfig]) -> Any:
     """An emulated Kong configured through the Admin API by KongClient.sync, one upload at a time."""
     admin_app = create_emulator()
     settings = KongSettings(admin_url="http://kong.test", concurrency=4)
-    async with KongClient(settings, transport=httpx.ASGITransport(app=admin_app)) as kong:
+    async with KongClient(settings, transport=httpx2.ASGITransport(app=admin_app)) as kong:
         for config in configs:
             await kong.sync(config, config.upload_id)
     return admin_app
@@ -160,7 +161,7 @@ async def test_removed_developer_loses_its_acl_membership() -> None:
         update={"consumers": (), "key_auth_credentials": (), "acl_credentials": ()}
     )
     settings = KongSettings(admin_url="http://kong.test")
-    async with KongClient(settings, transport=httpx.ASGITransport(app=admin_app)) as kong:
+    async with KongClient(settings, transport=httpx2.ASGITransport(app=admin_app)) as kong:
         plan = await kong.plan(without)
         deleted = sorted((a.kind, a.path) for a in plan.actions if a.verb == "delete")
         (membership,) = upload("a").acl_credentials
