@@ -9,7 +9,7 @@ from typing import Literal, cast, get_args
 
 from lightkube.models.core_v1 import ContainerStatus
 from lightkube.resources.apps_v1 import Deployment, ReplicaSet
-from lightkube.resources.core_v1 import Event, Pod
+from lightkube.resources.core_v1 import Endpoints, Event, Pod
 
 from ._model import ContainerState, PodInfo, RolloutProgress, Runtime
 from ._quantity import memory_bytes
@@ -100,6 +100,23 @@ def current_replicaset(deployment: Deployment, replicasets: Iterable[ReplicaSet]
         ):
             return rs
     return None
+
+
+def routed(current: Iterable[Pod], endpoints: Iterable[Endpoints]) -> bool:
+    """Whether the Service already sends traffic to a pod of the current revision: a pod turns ready a
+    moment before the endpoints controller adds it, and until then a request finds no endpoint or an
+    old pod. Without an Endpoints object (no Service, or one the cluster does not label) there is
+    nothing to wait for."""
+    endpoints = list(endpoints)
+    if not endpoints:
+        return True
+    names = {p.metadata.name for p in current if p.metadata is not None}
+    return any(
+        address.targetRef is not None and address.targetRef.name in names
+        for item in endpoints
+        for subset in item.subsets or []
+        for address in subset.addresses or []
+    )
 
 
 def pods_of(replicaset: ReplicaSet | None, pods: Iterable[Pod]) -> list[Pod]:

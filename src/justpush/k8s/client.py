@@ -32,6 +32,7 @@ from lightkube.resources.autoscaling_v2 import HorizontalPodAutoscaler
 from lightkube.resources.batch_v1 import Job
 from lightkube.resources.core_v1 import (
     ConfigMap,
+    Endpoints,
     Event,
     LimitRange,
     Namespace,
@@ -73,11 +74,14 @@ from ._render import (
 )
 from ._rollout import (
     Problem,
+    current_replicaset,
     describe_event,
     diagnose,
     pod_info,
+    pods_of,
     progress_of,
     relevant_events,
+    routed,
     stalled_pods,
 )
 
@@ -458,17 +462,20 @@ class K8sClient:
         *,
         namespace: str | None = None,
         failure_grace: float = 30.0,
+        route_grace: float = 10.0,
     ) -> RolloutProgress:
         """Wait until the upload's Deployment is fully rolled out, reporting ready replicas and events.
 
         Image pull back-off, crash loops (with the container's last log lines), quota denials and other
         refusals fail at once; errors that may clear up (ErrImagePull, Unschedulable) after
-        ``failure_grace`` seconds.
+        ``failure_grace`` seconds. Done means routed too: the Service sends traffic to a pod of the new
+        revision (waited for up to ``route_grace`` seconds after the Deployment completes).
         """
         ns = self._ns(namespace)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (timeout if timeout is not None else self._settings.rollout_timeout_seconds)
         first_seen: dict[str, float] = {}
+        completed_at: float | None = None
         reported: set[str] = set()
         last: RolloutProgress | None = None
         _log.info(
@@ -479,7 +486,7 @@ class K8sClient:
         changed = asyncio.Event()
         watchers = [
             asyncio.create_task(self._watch_changes(kind, ns, upload_id, changed))
-            for kind in (Deployment, Pod)
+            for kind in (Deployment, Pod, Endpoints)
         ]
         try:
             while True:
@@ -507,9 +514,14 @@ class K8sClient:
                     if inspect.isawaitable(outcome):
                         await outcome
                 last = progress
-                if progress.done:
-                    return progress
                 now = loop.time()
+                if progress.done:
+                    completed_at = completed_at if completed_at is not None else now
+                    if progress.desired == 0 or now - completed_at >= route_grace:
+                        return progress
+                    current = pods_of(current_replicaset(deployment, replicasets), pods)
+                    if routed(current, await self._list(Endpoints, ns, upload_id, missing_ok=True)):
+                        return progress
                 for problem in diagnose(deployment, replicasets, pods):
                     started = first_seen.setdefault(problem.key, now)
                     if problem.immediate or now - started >= failure_grace:
@@ -524,7 +536,11 @@ class K8sClient:
             await asyncio.gather(*watchers, return_exceptions=True)
 
     async def _watch_changes(
-        self, kind: type[Deployment] | type[Pod], namespace: str, upload_id: str, changed: asyncio.Event
+        self,
+        kind: type[Deployment] | type[Pod] | type[Endpoints],
+        namespace: str,
+        upload_id: str,
+        changed: asyncio.Event,
     ) -> None:
         """Set `changed` on every watch event of the upload's objects of `kind`.
 

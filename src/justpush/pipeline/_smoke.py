@@ -69,11 +69,13 @@ async def run_smoke(
 
     async def one(path: str) -> SmokeResult:
         started = time.monotonic()
-        delay = 0.25
+        # Short first waits: the route or Service usually settles within a few hundred milliseconds,
+        # and a long first wait would be paid in full by every deploy.
+        delay = 0.05
         status, error = await attempt(path)
         while (status is None or status in settling) and time.monotonic() - started + delay <= settle:
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)
+            delay = min(delay * 2, 1.0)
             status, error = await attempt(path)
         seconds = round(time.monotonic() - started, 3)
         if status is None:

@@ -15,6 +15,7 @@ from justpush.k8s._rollout import (
     pod_info,
     progress_of,
     rollout_complete,
+    routed,
     stalled_pods,
 )
 
@@ -247,3 +248,30 @@ def test_a_stalled_rollout_names_each_waiting_pod_and_its_probe_failures() -> No
     assert stalled_pods([pending], []) == [
         "pod web-c: Pending, not ready: app waiting (ContainerCreating), 0 restart(s)"
     ]
+
+
+def _endpoints(*pods: str, not_ready: tuple[str, ...] = ()) -> Any:
+    def address(pod: str) -> dict[str, Any]:
+        return {"ip": "10.0.0.1", "targetRef": {"kind": "Pod", "name": pod}}
+
+    subset: dict[str, Any] = {"ports": [{"port": 8000}]}
+    if pods:
+        subset["addresses"] = [address(p) for p in pods]
+    if not_ready:
+        subset["notReadyAddresses"] = [address(p) for p in not_ready]
+    return codecs.from_dict(
+        {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "app"}, "subsets": [subset]}
+    )
+
+
+def test_routed_once_the_service_sends_traffic_to_a_new_pod() -> None:
+    new = [_pod("app-new-1", "new")]
+    # Ready pod, but the endpoints controller has not added it yet: only the old pod is routed.
+    assert not routed(new, [_endpoints("app-old-1")])
+    assert not routed(new, [_endpoints(not_ready=("app-new-1",))])
+    assert not routed(
+        new, [codecs.from_dict({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "app"}})]
+    )
+    assert routed(new, [_endpoints("app-old-1", "app-new-1")])
+    # No Endpoints object to read: nothing to wait for.
+    assert routed(new, [])

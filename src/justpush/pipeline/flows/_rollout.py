@@ -238,7 +238,7 @@ async def verify(
         )
 
     settle = ctx.settings.deployment.smoke_settle_seconds
-    results = await run_smoke("service", via_service, paths, settle=settle)
+    runs = [run_smoke("service", via_service, paths, settle=settle)]
     if through_gateway and services.gateway_http is not None:
         key = (await ctx.developer_key()).get_secret_value()
         prefix = kong.gateway_prefix(*kong_inputs(ctx.settings, release, info))
@@ -246,15 +246,21 @@ async def verify(
         async def via_gateway(path: str) -> int:
             return await services.gateway_get(prefix + path, key)
 
-        results += await run_smoke(
-            "gateway", via_gateway, paths, authenticated=True, settle=settle, settling=GATEWAY_SETTLING
+        runs.append(
+            run_smoke(
+                "gateway", via_gateway, paths, authenticated=True, settle=settle, settling=GATEWAY_SETTLING
+            )
         )
+    # The two ways in are independent: checked side by side, reported service first.
+    timing: dict[str, float] = {}
+    done = await timed("smoke", timing, lambda: asyncio.gather(*runs))
+    results = [result for run in done for result in run]
     passed = sum(r.ok for r in results)
     await ctx.event(
         S.VERIFYING.value,
         "end",
         f"{passed}/{len(results)} smoke checks passed",
-        {"results": [r.to_dict() for r in results]},
+        {"results": [r.to_dict() for r in results], **timing},
     )
     # A failed check is a warning on the job, whatever ran it (deploy, rollback, a gateway catch-up).
     for result in results:
