@@ -17,7 +17,8 @@ python / node / debian tags) falls back to a generated one with a warning. `--ge
 deploys every repository with `dockerfile: generated` (JustPush's Dockerfile, the repository's ignored).
 
 Target: every repository that needs no external service answers; every one that needs one (its
-`service` in the data file) stops in SCANNING with a message naming it. Exit status 0 when every
+`service` in the data file) stops in SCANNING with a message naming it, and so does every one pinning a
+package that cannot build or import on the runtimes testenv serves (its `blocker`). Exit status 0 when every
 repository meets its target, 1 when one misses, 2 when testenv is not configured.
 
 Needs testenv (source its env file): DOCKER_HOST, JUSTPUSH_TEST_REGISTRY, JUSTPUSH_TEST_BASE_IMAGES,
@@ -69,6 +70,8 @@ class Repo:
     secrets: dict[str, str]
     service: str | None
     note: str
+    # A pinned package that cannot build or import on what testenv serves: SCANNING must name it.
+    blocker: str | None = None
 
 
 @dataclass
@@ -86,6 +89,9 @@ class Result:
 
     @property
     def met(self) -> bool:
+        if self.repo.blocker is not None:
+            named = self.repo.blocker.lower() in self.message.lower()
+            return self.status == "FAILED" and self.stage == "SCANNING" and named
         if self.repo.service is None:
             return self.answer is not None
         words = SERVICE_WORDS.get(self.repo.service, (self.repo.service,))
@@ -105,6 +111,7 @@ def load(only: list[str] | None) -> list[Repo]:
             secrets={k: str(v) for k, v in (e.get("secrets") or {}).items()},
             service=e.get("service"),
             note=e.get("note", ""),
+            blocker=e.get("blocker"),
         )
         for e in entries
     ]
@@ -243,7 +250,7 @@ def table(results: list[Result]) -> str:
         rows.append(
             (
                 r.repo.repo,
-                ("ok" if r.met else "MISSED") + f" ({r.repo.service or 'answers'})",
+                ("ok" if r.met else "MISSED") + f" ({r.repo.service or r.repo.blocker or 'answers'})",
                 r.status,
                 r.stage,
                 str(r.answer or ""),
@@ -285,14 +292,17 @@ async def main(clones: Path, only: list[str] | None, timeout: float, generated: 
             await delete_namespace(namespace)
     print()
     print(table(results))
-    free = [r for r in results if r.repo.service is None]
+    free = [r for r in results if r.repo.service is None and r.repo.blocker is None]
     answering = sum(1 for r in results if r.answer is not None)
-    stopped = [r for r in results if r.repo.service is not None]
+    stopped = [r for r in results if r.repo.service is not None and r.repo.blocker is None]
+    blocked = [r for r in results if r.repo.blocker is not None]
     print(
         f"\nanswering HTTP: {answering}/{len(results)} ({answering / max(len(results), 1):.0%}); "
         f"of those needing no service: {sum(1 for r in free if r.met)}/{len(free)}; "
         f"needing a service and stopped in SCANNING naming it: "
-        f"{sum(1 for r in stopped if r.met)}/{len(stopped)}"
+        f"{sum(1 for r in stopped if r.met)}/{len(stopped)}; "
+        f"pinning what cannot build or import and stopped in SCANNING naming it: "
+        f"{sum(1 for r in blocked if r.met)}/{len(blocked)}"
     )
     return 0 if all(r.met for r in results) else 1
 

@@ -35,8 +35,19 @@ Contract for language packages — ``justpush.analysis.<lang>`` exposes::
 """
 
 from ._analyze import AnalysisOptions, AnalysisResult, analyze, profile_from_dict, profile_to_dict
+from ._conflicts import check_conflicts
 from ._env import DEVELOPMENT_SECRET, is_secret_name, required_reason
-from ._model import BackingService, EnvVar, Evidence, ExtractedApi, Operation, Parameter, ProjectProfile
+from ._model import (
+    BackingService,
+    DependencyConflict,
+    EnvVar,
+    Evidence,
+    ExtractedApi,
+    Operation,
+    Parameter,
+    ProjectProfile,
+    RuntimeLimit,
+)
 from ._release import command_from_text
 from ._spec import SpecOptions, build_spec, validation_error
 from ._writable import database_file_folder
@@ -47,16 +58,19 @@ __all__ = [
     "AnalysisOptions",
     "AnalysisResult",
     "BackingService",
+    "DependencyConflict",
     "EnvVar",
     "Evidence",
     "ExtractedApi",
     "Operation",
     "Parameter",
     "ProjectProfile",
+    "RuntimeLimit",
     "SpecOptions",
     "analyze",
     "apply_overrides",
     "build_spec",
+    "check_conflicts",
     "command_from_text",
     "database_file_folder",
     "detect",

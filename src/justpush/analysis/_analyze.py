@@ -14,7 +14,15 @@ from justpush.errors import AnalysisError, AnalysisTimeoutError
 
 from ._files import MAX_SOURCE_BYTES, ReadLimits, check_deadline, read_limits, read_source
 from ._gc import collection_paused
-from ._model import BackingService, EnvVar, Evidence, ExtractedApi, ProjectProfile
+from ._model import (
+    BackingService,
+    DependencyConflict,
+    EnvVar,
+    Evidence,
+    ExtractedApi,
+    ProjectProfile,
+    RuntimeLimit,
+)
 from ._scope import analysis_scope
 from ._spec import (
     SpecDecision,
@@ -102,6 +110,30 @@ def _evidence_from_dict(data: Mapping[str, Any]) -> Evidence:
     return Evidence(str(data["file"]), data.get("line"), str(data.get("note", "")))
 
 
+# Profile fields holding records of strings and one `evidence`: stored field by field.
+_FLAT_RECORDS: dict[str, type[RuntimeLimit] | type[DependencyConflict]] = {
+    "runtime_limits": RuntimeLimit,
+    "dependency_conflicts": DependencyConflict,
+}
+
+
+def _record_to_dict(record: RuntimeLimit | DependencyConflict) -> dict[str, Any]:
+    return {
+        f.name: _evidence_to_dict(record.evidence) if f.name == "evidence" else getattr(record, f.name)
+        for f in dataclasses.fields(record)
+    }
+
+
+def _record_from_dict(
+    kind: type[RuntimeLimit] | type[DependencyConflict], data: Mapping[str, Any]
+) -> RuntimeLimit | DependencyConflict:
+    values: dict[str, Any] = {
+        f.name: _evidence_from_dict(data["evidence"]) if f.name == "evidence" else str(data.get(f.name, ""))
+        for f in dataclasses.fields(kind)
+    }
+    return kind(**values)
+
+
 def profile_to_dict(profile: ProjectProfile) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in dataclasses.fields(ProjectProfile):
@@ -130,6 +162,8 @@ def profile_to_dict(profile: ProjectProfile) -> dict[str, Any]:
                 }
                 for b in value
             ]
+        elif f.name in _FLAT_RECORDS:
+            value = [_record_to_dict(record) for record in value]
         elif f.name == "evidence":
             # Keys stay snake_case: they name profile fields, as --set does.
             value = {k: [_evidence_to_dict(e) for e in v] for k, v in sorted(value.items())}
@@ -170,6 +204,8 @@ def profile_from_dict(data: Mapping[str, Any]) -> ProjectProfile:
                 )
                 for b in value
             )
+        elif f.name in _FLAT_RECORDS:
+            value = tuple(_record_from_dict(_FLAT_RECORDS[f.name], record) for record in value)
         elif f.name == "evidence":
             value = {k: tuple(_evidence_from_dict(e) for e in v) for k, v in value.items()}
         elif isinstance(value, list):

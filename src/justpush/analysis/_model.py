@@ -48,12 +48,44 @@ class BackingService:
 
 
 @dataclass(frozen=True)
+class RuntimeLimit:
+    """A pinned dependency whose release fails from a runtime line on (analysis/runtime_limits.yaml):
+    the image must run an older line (``breaks``: "3.10", "18")."""
+
+    package: str
+    version: str
+    breaks: str
+    why: str
+    source: str
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class DependencyConflict:
+    """A declared requirement that installs a release failing at import unless a dependency stays old
+    (analysis/dependency_conflicts.yaml), which the project does not keep old."""
+
+    package: str
+    # The release installed ("1.1.4"), or the requirement's range when any release inside it fails.
+    version: str
+    requirement: str
+    # The dependency and the releases it must stay within ("markupsafe<2.1").
+    needs: str
+    why: str
+    source: str
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
 class ProjectProfile:
     """Everything later stages (Dockerfile, manifests, Kong) need to know about the uploaded project."""
 
     language: Language
     app_dir: str = "."
     language_version: str | None = None
+    # What the project declares it runs on (requires-python, engines.node) when language_version is a
+    # developer's pin (.python-version, .nvmrc): a served line within it may stand in for the pin.
+    language_range: str | None = None
     framework: str | None = None
     package_manager: str | None = None
     # The version the project asks of its package manager, when the image must install it itself
@@ -93,6 +125,10 @@ class ProjectProfile:
     server_packages: tuple[str, ...] = ()
     # Databases, caches and brokers the app needs (a driver among its dependencies).
     backing_services: tuple[BackingService, ...] = ()
+    # Exact pins of releases that fail on newer runtime lines: the runtime chosen must be older.
+    runtime_limits: tuple[RuntimeLimit, ...] = ()
+    # Requirements that install a release failing at import: SCANNING stops naming the line to add.
+    dependency_conflicts: tuple[DependencyConflict, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,12 @@ matched against the versions the configured base images serve (``build.runtimes`
 ``<key>@<version>`` entries of ``build.baseImages``); a requirement nothing serves is an error that
 names the version, where it was read and the setting to change.
 
+The profile's ``runtime_limits`` (exact pins of releases that fail from some line on, see
+analysis/runtime_limits.yaml) rule out the lines at or above where they break: without a requirement of
+its own the project gets the configured default if the pins allow it, else the newest line they allow;
+pins no configured line allows are an error naming the package, its pin, where it was read and what to
+change.
+
 A version line (node 20, Python 3.12) serves a range that any of its releases meets: its first and
 newest releases and every release the range itself names are tried (``~20.11`` and ``==3.11.4`` are
 served by node 20 and Python 3.11, whose images carry the line's newest release).
@@ -22,7 +28,7 @@ from dataclasses import dataclass
 import nodesemver
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from justpush.analysis import ProjectProfile
+from justpush.analysis import ProjectProfile, RuntimeLimit
 from justpush.config import RuntimeVersions
 from justpush.errors import GenerationError
 
@@ -62,6 +68,8 @@ class RuntimeChoice:
     requested: str | None
     source: str | None
     images: Mapping[str, str]
+    # Set when no image serves the project's pin and a line its declared range allows stands in: why.
+    instead_of_pin: str | None = None
 
     def describe(self) -> str:
         name = {"python": "Python", "node": "Node.js", "go": "Go", "java": "Java"}[self.language]
@@ -84,10 +92,17 @@ def resolve_runtime(
     served = served_versions(language, base_images, configured)
     requested = (profile.language_version or "").strip() or None
     source = _source(profile) if requested else None
+    limits = profile.runtime_limits
+    instead_of_pin = None
     if requested is None:
         version = configured.default
         if not version:
             raise GenerationError(f"build.runtimes.{language}.default is not set")
+        if _blocking(limits, version):
+            allowed = [v for v in reversed(served) if not _blocking(limits, v)]
+            if not allowed:
+                raise _limit_error(language, limits, served or [version])
+            version = allowed[0]
     else:
         candidates = _acceptable(language, requested, served)
         if candidates is None:
@@ -95,6 +110,14 @@ def resolve_runtime(
                 f"{language} version {requested!r} (from {source}) is not a version JustPush can read; "
                 "fix it there, or set the profile's language_version"
             )
+        pinned: tuple[str, str | None] | None = None
+        declared = profile.language_range
+        if not candidates and declared and "language_version" not in profile.overridden:
+            # A developer's pin nothing serves: a line the project declares it runs on stands in.
+            widened = _acceptable(language, declared, served) or []
+            if widened:
+                pinned = requested, source
+                candidates, requested, source = widened, declared, _source(profile, "language_range")
         if not candidates:
             offered = ", ".join(served) or "none"
             raise GenerationError(
@@ -104,14 +127,57 @@ def resolve_runtime(
                 f"{language}@<version>, or change the requirement in the project",
                 details={"language": language, "requested": requested, "source": source, "served": served},
             )
-        version = candidates[0]
+        allowed = [v for v in candidates if not _blocking(limits, v)]
+        if not allowed:
+            raise _limit_error(language, limits, candidates, requested=f"{requested!r} from {source}")
+        version = allowed[0]
+        if pinned is not None:
+            instead_of_pin = (
+                f"{language} {pinned[0]} (from {pinned[1]}) is not served by the configured base images: "
+                f"building with {version}, which {requested!r} ({source}) allows. To run {pinned[0]}, add it "
+                f"to build.runtimes.{language}.versions or set build.baseImages.{language}@{pinned[0]}"
+            )
     versioned = _VERSIONED_KEYS[language]
     images = {
         key: image_for(base_images, key, language, version) if key in versioned else image
         for key, image in base_images.items()
         if "@" not in key
     }
-    return RuntimeChoice(language, version, requested, source, images)
+    return RuntimeChoice(language, version, requested, source, images, instead_of_pin)
+
+
+def _blocking(limits: tuple[RuntimeLimit, ...], version: str) -> list[RuntimeLimit]:
+    """The limits that rule out the line ``version`` (it is at or above where they break)."""
+    return [limit for limit in limits if _key(version)[: len(_key(limit.breaks))] >= _key(limit.breaks)]
+
+
+def _limit_error(
+    language: str, limits: tuple[RuntimeLimit, ...], lines: list[str], *, requested: str | None = None
+) -> GenerationError:
+    """Every line the project could run is at or above where a pinned release breaks: name the first
+    such pin (oldest break first), what fails, and both ways out."""
+    name = {"python": "Python", "node": "Node.js"}.get(language, language)
+    limit = min((lim for v in lines for lim in _blocking(limits, v)), key=lambda lim: _key(lim.breaks))
+    where = f"{limit.evidence.file}:{limit.evidence.line}" if limit.evidence.line else limit.evidence.file
+    older = f"older than {name} {limit.breaks}"
+    ordered = sorted(lines, key=_key)
+    offered = ", ".join(ordered)
+    scope = f"{requested} allows {offered}" if requested else f"the configured base images serve {offered}"
+    return GenerationError(
+        f"{limit.package} {limit.version} (pinned in {where}) does not work on {name} {limit.breaks} or "
+        f"newer: {limit.why}. {scope[0].upper()}{scope[1:]}. Pin a {limit.package} release that supports "
+        f"{name} {ordered[-1]} in {limit.evidence.file}, or serve a {name} line {older}: add it to "
+        f'build.runtimes.{language}.versions (with a "{VERSION_PLACEHOLDER}" in build.baseImages.{language}) '
+        f"or set build.baseImages.{language}@<version>. Source: {limit.source}",
+        details={
+            "language": language,
+            "package": limit.package,
+            "pinned": limit.version,
+            "source": where,
+            "breaks": limit.breaks,
+            "served": ordered,
+        },
+    )
 
 
 def served_versions(language: str, base_images: Mapping[str, str], configured: RuntimeVersions) -> list[str]:
@@ -215,8 +281,8 @@ def _releases(line: str, requirement: str) -> list[str]:
     return [first, newest, *named]
 
 
-def _source(profile: ProjectProfile) -> str:
-    evidence = profile.evidence.get("language_version", ())
+def _source(profile: ProjectProfile, field: str = "language_version") -> str:
+    evidence = profile.evidence.get(field, ())
     if not evidence:
         return "the profile"
     first = evidence[0]

@@ -49,6 +49,10 @@ def _prepare(
     runtime = choose_runtime(result.profile, options) if prepared.origin == "generated" else None
     if runtime is not None:
         Console(stderr=True).print(f"runtime: {escape(runtime.describe())}", highlight=False, soft_wrap=True)
+        if runtime.instead_of_pin is not None:
+            Console(stderr=True).print(
+                f"warning: {escape(runtime.instead_of_pin)}", highlight=False, soft_wrap=True
+            )
     return result.profile, prepared
 
 

@@ -268,6 +268,38 @@ async def test_runtime_version_nothing_serves_fails_in_scanning_and_a_served_one
     assert cluster_objects(namespace, upload_id) == []
 
 
+async def test_old_pins_that_cannot_build_or_import_stop_in_scanning_naming_them(
+    deployer_factory: Callable[..., Any], namespace: str, tmp_path: Path
+) -> None:
+    # psycopg2 2.7 does not compile on Python 3.8 or newer; testenv serves 3.11 and 3.13. Flask 1.1.4
+    # installs Jinja2 2.x, which does not import with the MarkupSafe pip takes today.
+    cases = {
+        "flask>=2\npsycopg2==2.7.3\n": (
+            "psycopg2 2.7.3 (pinned in requirements.txt:2) does not work on Python 3.8 or newer: ",
+            "The configured base images serve 3.11, 3.13. Pin a psycopg2 release",
+        ),
+        "flask>=1.1,<2\n": (
+            "'flask>=1.1,<2' (requirements.txt:1) installs flask 1.1.4, which only imports with markupsafe",
+            "Add 'markupsafe<2.1' to requirements.txt",
+        ),
+    }
+    async with deployer_factory() as d:
+        for number, (requirements, (start, advice)) in enumerate(cases.items()):
+            app = tmp_path / f"old-pins-{number}"
+            shutil.copytree(APP, app)
+            (app / "requirements.txt").write_text(requirements)
+            upload_id = await d.upload(app)
+            await d.call("POST", f"/deploy/{upload_id}", expect=202, json={})
+            status = await d.wait(upload_id)
+            assert status["status"] == "FAILED"
+            assert status["job"]["stage"] == "SCANNING"
+            error = status["job"]["error"]
+            assert start in error and advice in error
+            events = await d.events(upload_id)
+            assert "BUILDING" not in [e["stage"] for e in events if e["kind"] == "status"]
+            assert cluster_objects(namespace, upload_id) == []
+
+
 async def test_an_own_dockerfile_with_an_unpullable_base_image_falls_back_unless_repo_is_chosen(
     deployer_factory: Callable[..., Any], namespace: str, tmp_path: Path
 ) -> None:

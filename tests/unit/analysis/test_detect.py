@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from justpush.analysis import ProjectProfile, apply_overrides, detect
+from justpush.analysis import Evidence, ProjectProfile, apply_overrides, detect
 from justpush.errors import AnalysisError
 
 
@@ -171,6 +171,30 @@ def test_monorepo_picks_the_app_with_a_framework(tmp_path: Path) -> None:
     assert any("tools/lint" in w for w in warnings)
 
 
+@pytest.mark.parametrize(
+    ("dockerfile", "port"),
+    [
+        ("FROM python\nARG PORT=42110\nEXPOSE ${PORT}\n", 42110),
+        ("FROM python\nENV PORT 9100\nEXPOSE $PORT\n", 9100),
+        ('FROM python\nARG PORT="7000"\nENV PORT=7001\nEXPOSE ${PORT}/tcp\n', 7001),
+        # A variable with no value in the Dockerfile says nothing: the framework's default stands.
+        ("FROM python\nARG PORT\nEXPOSE ${PORT}\n", 5000),
+    ],
+)
+def test_an_exposed_variable_takes_its_value_from_arg_or_env(
+    tmp_path: Path, dockerfile: str, port: int
+) -> None:
+    write(
+        tmp_path,
+        {
+            "requirements.txt": "flask==3.0\n",
+            "app.py": "from flask import Flask\napp = Flask(__name__)\n",
+            "Dockerfile": dockerfile,
+        },
+    )
+    assert detect(tmp_path).port == port
+
+
 def test_overrides_are_applied_coerced_and_recorded() -> None:
     profile = ProjectProfile(language="python", port=8000)
     changed = apply_overrides(
@@ -308,3 +332,35 @@ def test_without_a_manifest_version_the_spec_says_0_1_0(tmp_path: Path) -> None:
         {"package.json": json.dumps({"name": "x", "dependencies": {"express": "^4"}}), "index.js": ""},
     )
     assert analyze(tmp_path, AnalysisOptions()).spec["info"]["version"] == "0.1.0"
+
+
+def test_a_pin_file_keeps_the_declared_range_beside_it(tmp_path: Path) -> None:
+    write(
+        tmp_path / "py",
+        {
+            ".python-version": "3.14\n",
+            "pyproject.toml": (
+                '[project]\nname = "api"\nrequires-python = ">=3.13"\ndependencies = ["fastapi"]\n'
+            ),
+            "main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
+        },
+    )
+    python = detect(tmp_path / "py")
+    assert (python.language_version, python.language_range) == ("3.14", ">=3.13")
+    assert python.evidence["language_range"][0] == Evidence("pyproject.toml", 3, "requires-python")
+    write(
+        tmp_path / "node",
+        {
+            ".nvmrc": "v24\n",
+            "package.json": json.dumps(
+                {"name": "api", "engines": {"node": ">=20"}, "dependencies": {"express": "4"}}
+            ),
+            "index.js": "require('express')().listen(3000);\n",
+        },
+    )
+    node = detect(tmp_path / "node")
+    assert (node.language_version, node.language_range) == ("v24", ">=20")
+    # The range alone is the requirement: nothing stands beside it.
+    (tmp_path / "py" / ".python-version").unlink()
+    alone = detect(tmp_path / "py")
+    assert (alone.language_version, alone.language_range) == (">=3.13", None)

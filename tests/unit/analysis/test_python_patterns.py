@@ -5,6 +5,7 @@ Expected endpoints and parameter names are written by hand from the fixture's co
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 from typing import Any
 
@@ -426,3 +427,37 @@ def test_flask_flat_modules_in_src_and_blueprints_from_a_package_namespace() -> 
         "gunicorn", "--pythonpath", "src", "--bind", "0.0.0.0:3100", "server:server"
     )  # fmt: skip
     _check(result, {"GET /shelf/books/{isbn}": {"isbn"}, "DELETE /shelf/books/{isbn}": {"isbn"}})
+
+
+def test_an_app_its_entry_module_makes_with_a_factory_is_served() -> None:
+    result = _analyze("python-fastapi-factory-call")
+    _check(result, {"GET /notes": set(), "GET /notes/{note_id}": {"note_id"}})
+    profile = result.profile
+    # svc/main.py's `app = create_app()`, not the worker's own app in svc/tasks/worker.py.
+    assert profile.start_command[:2] == ("uvicorn", "svc.main:app")
+    assert profile.evidence["start_command"][0].file == "svc/main.py"
+    assert profile.evidence["start_command"][0].note == "app = create_app()"
+    # The .python-version pin (3.99) is kept with requires-python beside it for the image to fall back on.
+    assert (profile.language_version, profile.language_range) == ("3.99", ">=3.12")
+
+
+def test_python_3_12_type_syntax_is_read_on_older_pythons() -> None:
+    from justpush.analysis.python._index import _parse
+
+    source = (
+        "type Pair[T] = tuple[T, T]\n"
+        "class Box[T: (int, str)](Base):\n"
+        "    pass\n"
+        "async def first[K, V: dict[str, int]](items: list[K]) -> V: ...\n"
+    )
+    tree = _parse(source, "types.py")
+    alias, box, first = tree.body
+    # An assignment where Python is older than 3.12, the native ast.TypeAlias from 3.12 on.
+    assert alias.lineno == 1 and "Pair" in ast.unparse(alias)
+    assert isinstance(box, ast.ClassDef) and (box.name, box.lineno, ast.unparse(box.bases[0])) == (
+        "Box",
+        2,
+        "Base",
+    )
+    assert isinstance(first, ast.AsyncFunctionDef) and (first.name, first.lineno) == ("first", 4)
+    assert ast.unparse(first.args) == "items: list[K]"

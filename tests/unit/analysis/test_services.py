@@ -315,3 +315,70 @@ def test_an_address_only_a_template_lists_is_not_asked_for_when_the_code_reads_o
     env = {v.name: v for v in profile.env_vars}
     assert [name for name in sorted(env) if env[name].required] == ["REDIS_URL"]
     assert any(w.startswith("needs Redis (redis in requirements.txt:3): set REDIS_URL;") for w in warnings)
+
+
+TYPEORM_FIXTURE = Path(__file__).parents[2] / "fixtures" / "apps" / "node-nest-typeorm-ormconfig"
+
+
+def _copy_app(source: Path, target: Path) -> Path:
+    for file in source.rglob("*"):
+        if file.is_file():
+            (target / file.relative_to(source)).parent.mkdir(parents=True, exist_ok=True)
+            (target / file.relative_to(source)).write_bytes(file.read_bytes())
+    return target
+
+
+def test_a_typeorm_connection_left_to_a_missing_ormconfig_needs_its_variables(tmp_path: Path) -> None:
+    warnings: list[str] = []
+    profile = detect(_copy_app(TYPEORM_FIXTURE, tmp_path), warnings=warnings)
+    (service,) = profile.backing_services
+    assert (service.kind, service.dependency, service.satisfied) == ("MySQL", "mysql", False)
+    by_name = {v.name: v for v in profile.env_vars}
+    assert by_name["TYPEORM_URL"].required and by_name["TYPEORM_URL"].secret
+    assert by_name["TYPEORM_URL"].evidence[0].note == "needs MySQL"
+    assert by_name["TYPEORM_ENTITIES"].required
+    assert (by_name["TYPEORM_CONNECTION"].default, by_name["TYPEORM_CONNECTION"].required) == ("mysql", False)
+    assert any(w.startswith("needs MySQL (mysql in package.json:") and "TYPEORM_URL" in w for w in warnings)
+
+
+def test_a_committed_ormconfig_is_what_typeorm_reads(tmp_path: Path) -> None:
+    root = _copy_app(TYPEORM_FIXTURE, tmp_path)
+    (root / "ormconfig.json").write_text((root / "ormconfig.json.example").read_text())
+    profile = detect(root)
+    assert not any(v.name.startswith("TYPEORM_") for v in profile.env_vars)
+
+
+def _express_app(tmp_path: Path, dependencies: dict[str, str], connect: str) -> Path:
+    package = {"name": "api", "main": "server.js", "dependencies": {"express": "4", **dependencies}}
+    (tmp_path / "package.json").write_text(json.dumps(package, indent=2))
+    (tmp_path / "server.js").write_text(
+        f"const express = require('express');\n{connect}\nconst app = express();\n"
+        "app.get('/ping', (req, res) => res.json({}));\napp.listen(3000);\n"
+    )
+    return tmp_path
+
+
+def test_typeorms_create_connection_without_options_reads_the_variables(tmp_path: Path) -> None:
+    root = _express_app(
+        tmp_path,
+        {"typeorm": "0.2.45", "pg": "8"},
+        "const { createConnection } = require('typeorm');\ncreateConnection();",
+    )
+    profile = detect(root)
+    by_name = {v.name: v for v in profile.env_vars}
+    assert by_name["TYPEORM_CONNECTION"].default == "postgres"
+    assert by_name["TYPEORM_URL"].required
+    assert [s.kind for s in profile.backing_services] == ["PostgreSQL"]
+
+
+@pytest.mark.parametrize(
+    "connect",
+    [
+        "const mongoose = require('mongoose');\nmongoose.createConnection();",
+        "const { createConnection } = require('typeorm');\n"
+        "createConnection({ type: 'postgres', url: 'postgres://db.example.com/app' });",
+    ],
+)
+def test_other_connections_are_not_typeorms_env_reader(tmp_path: Path, connect: str) -> None:
+    root = _express_app(tmp_path, {"typeorm": "0.2.45", "pg": "8", "mongoose": "8"}, connect)
+    assert not any(v.name.startswith("TYPEORM_") for v in detect(root).env_vars)

@@ -3,6 +3,8 @@ the versions the configured base images serve; unservable versions fail naming f
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from justpush.analysis import Evidence, ProjectProfile
@@ -163,3 +165,49 @@ def test_describe_names_version_source_and_image() -> None:
         "Python 3.11 (the project names no version: build.runtimes.python.default), "
         "base image python:3.11-slim"
     )
+
+
+def _pinned(language: str, pin: str, declared: str | None, overridden: bool = False) -> ProjectProfile:
+    base = profile(language, pin, ".python-version" if language == "python" else ".nvmrc", 1)
+    evidence = {**base.evidence, "language_range": (Evidence("pyproject.toml", 6, "requires-python"),)}
+    return dataclasses.replace(
+        base,
+        language_range=declared,
+        evidence=evidence if declared else base.evidence,
+        overridden=("language_version",) if overridden else (),
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "pin", "declared", "version"),
+    [("python", "3.15", ">=3.12", "3.14"), ("node", "26", ">=20", "24")],
+)
+def test_a_pin_nothing_serves_falls_back_to_the_declared_range(
+    language: str, pin: str, declared: str, version: str
+) -> None:
+    chosen = choose_runtime(_pinned(language, pin, declared), options())
+    assert chosen is not None and chosen.version == version
+    assert chosen.requested == declared and chosen.source == "pyproject.toml:6 requires-python"
+    assert chosen.instead_of_pin is not None
+    assert chosen.instead_of_pin.startswith(f"{language} {pin} (from ")
+    assert f"building with {version}, which {declared!r} (pyproject.toml:6 requires-python) allows" in (
+        chosen.instead_of_pin
+    )
+
+
+def test_a_served_pin_is_kept_whatever_the_range() -> None:
+    chosen = choose_runtime(_pinned("python", "3.12", ">=3.10"), options())
+    assert chosen is not None and (chosen.version, chosen.instead_of_pin) == ("3.12", None)
+
+
+@pytest.mark.parametrize(
+    "pinned",
+    [
+        _pinned("python", "3.15", None),  # no declared range
+        _pinned("python", "3.15", ">=3.15"),  # the range allows nothing served either
+        _pinned("python", "3.15", ">=3.12", overridden=True),  # the user chose the version
+    ],
+)
+def test_no_stand_in_without_a_range_that_allows_one(pinned: ProjectProfile) -> None:
+    with pytest.raises(GenerationError, match=r"python version '3.15' .* cannot be served"):
+        choose_runtime(pinned, options())

@@ -10,12 +10,17 @@ from typing import Any
 
 from .._files import evidence_path
 from .._model import Evidence
+from .._runtime_limits import find_runtime_limits
 from .._services import Driver, find_drivers
 from ._facts import NODE_FRAMEWORKS, Facts, first_line, line_of, read_json, read_text
 
 # `packageManager: "pnpm@9.12.0+sha512.…"` (corepack's field).
 _PACKAGE_MANAGER = re.compile(r"^(npm|pnpm|yarn)@(\d+(?:\.\d+){0,2}(?:-[\w.]+)?)")
 _LOCKFILE_VERSION = re.compile(r"""^lockfileVersion:\s*['"]?([\d.]+)""")
+# package.json's exact version ("4.0.9", "=4.0.9", "v4.0.9"); anything else is a range.
+_EXACT = re.compile(r"^[=v]*(\d+\.\d+\.\d+(?:[-+][\w.-]+)?)$")
+# A yarn.lock entry: its header (`sqlite3@^4.0.4, "sqlite3@~4.0.0":`) then `  version "4.0.9"`.
+_YARN_ENTRY = re.compile(r'^"?((?:@[^@/\s"]+/)?[^@\s"]+)@[^\n]*:\n\s+version:?\s+"?([^"\s]+)"?', re.MULTILINE)
 # pnpm-lock.yaml's format (or its major) -> the pnpm major that writes it.
 _PNPM_FOR_LOCKFILE = {"9": "9", "6": "8", "5.4": "7", "5.3": "6"}
 
@@ -90,6 +95,7 @@ def detect_node(app_root: Path, app_dir: str, facts: Facts, warnings: list[str])
             Evidence(where, line_of(text, f'"{native[0]}"'), "native addon, may compile with node-gyp"),
         )
     _prisma_drivers(app_root, app_dir, facts, warnings)
+    facts.values["runtime_limits"] = find_runtime_limits("node", node_pins(app_root, package, text), app_dir)
     locks = (
         ("pnpm-lock.yaml", "pnpm"),
         ("yarn.lock", "yarn"),
@@ -114,7 +120,10 @@ def detect_node(app_root: Path, app_dir: str, facts: Facts, warnings: list[str])
     facts.values["typescript"] = typescript
     if typescript:
         facts.set("typescript", True, Evidence(where, None, "tsconfig.json or typescript dependency"))
-    facts.set_read("language_version", _node_version(app_root, package, text), app_dir)
+    version = _node_version(app_root, package, text)
+    facts.set_read("language_version", version, app_dir)
+    if version is not None and version[1] in (".nvmrc", ".node-version"):
+        facts.set_read("language_range", _node_engines(package, text), app_dir)
     scripts = package.get("scripts", {}) if isinstance(package.get("scripts"), dict) else {}
     main = package.get("main") if isinstance(package.get("main"), str) else None
     if main:
@@ -167,6 +176,40 @@ def detect_node(app_root: Path, app_dir: str, facts: Facts, warnings: list[str])
         )
 
 
+def node_pins(app_root: Path, package: dict[str, Any], text: str) -> list[tuple[str, str, str, int | None]]:
+    """(name, exact version, file, line): package.json's exact versions, then the versions
+    package-lock.json / npm-shrinkwrap.json / yarn.lock resolved."""
+    found: list[tuple[str, str, str, int | None]] = []
+    for name, spec in node_deps(package).items():
+        match = _EXACT.match(spec.strip()) if isinstance(spec, str) else None
+        if match is not None:
+            found.append((name, match.group(1), "package.json", line_of(text, f'"{name}"')))
+    for lock in ("package-lock.json", "npm-shrinkwrap.json"):
+        data = read_json(app_root / lock)
+        if not isinstance(data, dict):
+            continue
+        lock_text = read_text(app_root / lock) or ""
+        # lockfileVersion 2 and 3 key installed packages by path, version 1 by name.
+        packages, legacy = data.get("packages"), data.get("dependencies")
+        entries = [
+            (key.rsplit("node_modules/", 1)[-1], value)
+            for key, value in (packages.items() if isinstance(packages, dict) else ())
+            if key
+        ]
+        entries += list(legacy.items()) if isinstance(legacy, dict) else []
+        for name, entry in entries:
+            version = entry.get("version") if isinstance(entry, dict) else None
+            if isinstance(version, str):
+                found.append((name, version, lock, line_of(lock_text, f'"{name}"')))
+    yarn_text = read_text(app_root / "yarn.lock") or ""
+    line, counted = 1, 0
+    for match in _YARN_ENTRY.finditer(yarn_text):
+        line += yarn_text.count("\n", counted, match.start())
+        counted = match.start()
+        found.append((match.group(1), match.group(2), "yarn.lock", line))
+    return found
+
+
 def _node_version(
     app_root: Path, package: dict[str, Any], text: str
 ) -> tuple[str, str, int | None, str] | None:
@@ -176,6 +219,11 @@ def _node_version(
         pinned = first_line(app_root / name)
         if pinned:
             return pinned[0], name, pinned[1], "pinned version"
+    return _node_engines(package, text)
+
+
+def _node_engines(package: dict[str, Any], text: str) -> tuple[str, str, int | None, str] | None:
+    """package.json's `engines.node`: the Node.js versions the project declares it runs on."""
     engines = package.get("engines", {})
     node_range = engines.get("node") if isinstance(engines, dict) else None
     if isinstance(node_range, str) and node_range.strip():

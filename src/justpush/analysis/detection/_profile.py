@@ -46,12 +46,14 @@ _DEFAULT_PORTS = {
 _LANGUAGE_DEFAULT_PORTS: dict[str, int] = {"python": 8000, "node": 3000, "java": 8080, "go": 8080}
 _SPEC_NAMES = tuple(f"{stem}.{ext}" for stem in ("openapi", "swagger") for ext in ("json", "yaml", "yml"))
 _SPEC_DIRS = ("", "docs/", "api/", "doc/", "spec/", "openapi/")
-_EXPOSE = re.compile(r"^\s*EXPOSE\s+(\d+)", re.IGNORECASE | re.MULTILINE)
+_EXPOSE = re.compile(r"^\s*EXPOSE\s+(?:(\d+)|\$\{?(\w+)\}?)", re.IGNORECASE | re.MULTILINE)
 # Backing services whose schema a release command can migrate for every pod at once.
 _DATABASE_SERVERS = frozenset({"PostgreSQL", "MySQL", "MongoDB"})
 # The writable-path notes of a database file (analysis/_writable.py's rules).
 _EMBEDDED_DATABASE = ("SQLite database", "embedded database file")
-_OVERRIDE_LOCKED = frozenset({"evidence", "overridden", "env_vars", "app_dir_candidates"})
+_OVERRIDE_LOCKED = frozenset(
+    {"evidence", "overridden", "env_vars", "app_dir_candidates", "runtime_limits", "dependency_conflicts"}
+)
 # Fields an override gives as a list (or a comma-separated string).
 _LIST_FIELDS = frozenset(
     {"dependency_files", "openapi_files", "writable_paths", "native_dependencies", "server_packages"}
@@ -267,10 +269,24 @@ def _config_port(root: Path, app_root: Path, profile: ProjectProfile) -> tuple[i
     if profile.dockerfile:
         text = read_text(root / profile.dockerfile) or ""
         match = _EXPOSE.search(text)
-        if match:
+        port = _exposed_port(text, match) if match else None
+        if match and port is not None:
             line = text.count("\n", 0, match.start()) + 1
-            return int(match.group(1)), Evidence(profile.dockerfile, line, "Dockerfile EXPOSE")
+            return port, Evidence(profile.dockerfile, line, "Dockerfile EXPOSE")
     return None
+
+
+def _exposed_port(text: str, match: re.Match[str]) -> int | None:
+    """`EXPOSE 8000`, or `EXPOSE ${PORT}` with the value of an earlier `ARG PORT=8000` / `ENV PORT 8000`."""
+    if match.group(1):
+        return int(match.group(1))
+    name = re.escape(match.group(2))
+    defaults = re.findall(
+        rf"^\s*(?:ARG|ENV)\s+{name}(?:=|\s+)[\"']?(\d+)[\"']?\s*$",
+        text[: match.start()],
+        re.IGNORECASE | re.MULTILINE,
+    )
+    return int(defaults[-1]) if defaults else None
 
 
 def _release(app_root: Path, profile: ProjectProfile, facts: Facts, warnings: list[str]) -> ProjectProfile:

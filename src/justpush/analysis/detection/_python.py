@@ -7,8 +7,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .._conflicts import find_conflicts
 from .._files import evidence_path
 from .._model import Evidence, ProjectProfile
+from .._runtime_limits import find_runtime_limits
 from .._services import find_drivers
 from ._facts import (
     PYTHON_FRAMEWORKS,
@@ -17,6 +19,7 @@ from ._facts import (
     line_of,
     module_file,
     norm,
+    read_json,
     read_text,
     read_toml,
     rebase,
@@ -26,6 +29,8 @@ from ._facts import (
 _NATIVE_PYTHON = frozenset({"psycopg2", "mysqlclient"})
 _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _VERSION = re.compile(r"(\d+(?:\.\d+)?)")
+# One exact requirement: `name[extras] == version` and nothing else (no wildcard, no second clause).
+_EXACT_PIN = re.compile(r"^\s*[A-Za-z0-9][\w.-]*\s*(?:\[[^\]]*\])?\s*===?\s*([0-9][\w.!+-]*)\s*$")
 _REQ_INCLUDE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)")
 _MAX_INCLUDES = 50
 
@@ -76,6 +81,70 @@ def python_deps(app_root: Path, warnings: list[str]) -> list[tuple[str, str, int
     pip_text = read_text(app_root / "Pipfile") or ""
     for dep in pipfile.get("packages", {}) or {}:
         found.append((norm(dep), "Pipfile", line_of(pip_text, dep)))
+    return found
+
+
+def _exact(spec: str) -> str | None:
+    """The version an exact pin names (``Django==1.10.5``, ``===2.7``); None for a range or a wildcard."""
+    match = _EXACT_PIN.match(spec)
+    return match.group(1) if match else None
+
+
+def python_specs(app_root: Path, warnings: list[str]) -> list[tuple[str, str, str, int | None]]:
+    """(normalised name, requirement as PEP 508 text, file, line) of every declared runtime dependency:
+    the requirement files (and what they include), pyproject.toml (PEP 621 and poetry) and Pipfile."""
+    found: list[tuple[str, str, str, int | None]] = []
+    for name in _requirement_files(app_root):
+        for number, line in enumerate((read_text(app_root / name) or "").splitlines(), start=1):
+            # An environment marker stays: a pin for some environments only is not an exact pin.
+            text = line.split(" #", 1)[0].strip()
+            match = _REQ_NAME.match(text)
+            if match and not text.startswith("-"):
+                found.append((norm(match.group(1)), text, name, number))
+    pyproject = read_toml(app_root / "pyproject.toml", warnings)
+    text = read_text(app_root / "pyproject.toml") or ""
+    for dep in pyproject.get("project", {}).get("dependencies", []) or []:
+        match = _REQ_NAME.match(str(dep))
+        if match:
+            found.append((norm(match.group(1)), str(dep), "pyproject.toml", line_of(text, str(dep))))
+    for dep, spec in (pyproject.get("tool", {}).get("poetry", {}).get("dependencies", {}) or {}).items():
+        if dep != "python" and isinstance(spec, str):
+            # Poetry reads a bare version ("1.10.5") as an exact pin; its ^ and ~ are not PEP 440.
+            requirement = f"{dep}=={spec}" if re.match(r"^\d[\w.]*$", spec.strip()) else f"{dep}{spec}"
+            found.append((norm(dep), requirement, "pyproject.toml", line_of(text, dep)))
+    pipfile = read_toml(app_root / "Pipfile", warnings)
+    pip_text = read_text(app_root / "Pipfile") or ""
+    for dep, spec in (pipfile.get("packages", {}) or {}).items():
+        if isinstance(spec, str):
+            found.append(
+                (norm(dep), f"{dep}{'' if spec.strip() == '*' else spec}", "Pipfile", line_of(pip_text, dep))
+            )
+    return found
+
+
+def python_pins(app_root: Path, warnings: list[str]) -> list[tuple[str, str, str, int | None]]:
+    """(normalised name, exact version, file, line) of the exact pins among the declared requirements,
+    then the lockfiles' versions (all exact). A lock counts only for a declared runtime dependency: it
+    also locks development tools the image leaves out."""
+    specs = python_specs(app_root, warnings)
+    declared = {name for name, _, _, _ in specs}
+    found: list[tuple[str, str, str, int | None]] = []
+    for name, requirement, file, line in specs:
+        if (version := _exact(requirement)) is not None:
+            found.append((name, version, file, line))
+    for lock in ("poetry.lock", "uv.lock"):
+        lock_text = read_text(app_root / lock) or ""
+        for package in read_toml(app_root / lock, warnings).get("package", []) or []:
+            name, version = norm(str(package.get("name", ""))), package.get("version")
+            if name in declared and isinstance(version, str):
+                found.append((name, version, lock, line_of(lock_text, f'name = "{package.get("name")}"')))
+    locked = read_json(app_root / "Pipfile.lock")
+    lock_text = read_text(app_root / "Pipfile.lock") or ""
+    for dep, entry in (locked.get("default", {}) if isinstance(locked, dict) else {}).items():
+        spec = entry.get("version") if isinstance(entry, dict) else None
+        version = _exact(f"{dep}{spec}") if isinstance(spec, str) and norm(dep) in declared else None
+        if version is not None:
+            found.append((norm(dep), version, "Pipfile.lock", line_of(lock_text, f'"{dep}"')))
     return found
 
 
@@ -135,6 +204,10 @@ def detect_python(
             facts.values["native_dependencies"],
             Evidence(evidence_path(app_dir, first[1]), first[2], "compiles against system libraries"),
         )
+    facts.values["runtime_limits"] = find_runtime_limits("python", python_pins(app_root, []), app_dir)
+    if not (lock and (app_root / lock).is_file()):
+        # A lockfile decides every version itself, the dependencies' dependencies included.
+        facts.values["dependency_conflicts"] = find_conflicts("python", python_specs(app_root, []), app_dir)
     facts.values["name"] = pyproject.get("project", {}).get("name") or pyproject.get("tool", {}).get(
         "poetry", {}
     ).get("name")
@@ -148,7 +221,10 @@ def detect_python(
             Evidence(evidence_path(app_dir, "pyproject.toml"), None, "pyproject version"),
         )
 
-    facts.set_read("language_version", _python_version(app_root, pyproject, pipfile), app_dir)
+    version = _python_version(app_root, pyproject, pipfile)
+    facts.set_read("language_version", version, app_dir)
+    if version is not None and version[1] in (".python-version", "runtime.txt"):
+        facts.set_read("language_range", _python_range(app_root, pyproject), app_dir)
 
     framework = None
     for dep, name in PYTHON_FRAMEWORKS:
@@ -198,6 +274,19 @@ def _python_version(
     runtime = first_line(app_root / "runtime.txt")
     if runtime and re.match(r"python-\d", runtime[0]):
         return runtime[0].removeprefix("python-"), "runtime.txt", runtime[1], "runtime"
+    declared = _python_range(app_root, pyproject)
+    if declared is not None:
+        return declared
+    pip_text = read_text(app_root / "Pipfile") or ""
+    for key in ("python_version", "python_full_version"):
+        pip_python = pipfile.get("requires", {}).get(key)
+        if isinstance(pip_python, str) and _VERSION.search(pip_python):
+            return pip_python.strip(), "Pipfile", line_of(pip_text, key), key
+    return None
+
+
+def _python_range(app_root: Path, pyproject: dict[str, Any]) -> tuple[str, str, int | None, str] | None:
+    """The Python versions pyproject.toml declares the project runs on, its line and key."""
     text = read_text(app_root / "pyproject.toml") or ""
     requires = pyproject.get("project", {}).get("requires-python")
     poetry_python = pyproject.get("tool", {}).get("poetry", {}).get("dependencies", {}).get("python")
@@ -207,11 +296,6 @@ def _python_version(
     ):
         if isinstance(spec, str) and _VERSION.search(spec):
             return spec.strip(), "pyproject.toml", line_of(text, f"{key} ="), note
-    pip_text = read_text(app_root / "Pipfile") or ""
-    for key in ("python_version", "python_full_version"):
-        pip_python = pipfile.get("requires", {}).get(key)
-        if isinstance(pip_python, str) and _VERSION.search(pip_python):
-            return pip_python.strip(), "Pipfile", line_of(pip_text, key), key
     return None
 
 

@@ -25,6 +25,7 @@ from ._prisma import prisma_datasources
 from ._project import Module, Project, load, nodes_of
 from ._resolve import Resolver
 from ._syntax import args, member, object_props, param_names, string, unwrap
+from ._typeorm import typeorm_env_vars
 
 # @t3-oss/env's createEnv option that hands process.env values to its schema
 _RUNTIME_ENV = ("runtimeEnv", "experimental__runtimeEnv")
@@ -215,9 +216,12 @@ def _helper_reads(project: Project) -> list[tuple[EnvVar, Node]]:
 
 def scan_env(root: Path, profile: ProjectProfile) -> list[EnvVar]:
     """Environment variables the code reads through process.env, declares in an env schema (Joi,
-    envalid, @fastify/env) or names in the Prisma datasource (always required: Prisma has no fallback)."""
+    envalid, @fastify/env), names in the Prisma datasource (always required: Prisma has no fallback) or
+    TypeORM reads for a connection left to it."""
     project = load(root, [])
     found = [var for var, _ in _env_reads(project)] + schema_env_vars(project)
+    read = {var.name for var in found}
+    found += [var for var in typeorm_env_vars(project) if var.name not in read]
     for datasource in prisma_datasources(root, []):
         # A database URL carries its password, whatever the variable is called.
         found += [make_env_var(name, None, True, where, secret=True) for name, where in datasource.variables]

@@ -12,7 +12,17 @@ from .._model import Evidence, ExtractedApi, HttpMethod, Operation, Parameter, P
 from ._auth import schemes_from_checks
 from ._base import FrameworkExtractor
 from ._guard import guarded
-from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, str_list
+from ._index import (
+    External,
+    Module,
+    PythonIndex,
+    Symbol,
+    const_str,
+    kwarg,
+    literal,
+    returned_values,
+    str_list,
+)
 from ._resolve import LoopEnv
 from ._schema import SchemaBuilder, field_constraints, unresolved
 
@@ -184,6 +194,22 @@ class FastApiExtractor(FrameworkExtractor):
                     self.api.title = self.api.title or const_str(kwarg(node, "title"))
                     self.api.version = self.api.version or const_str(kwarg(node, "version"))
                     router.root_path = self.resolver.string(module, kwarg(node, "root_path"))
+        for module in self.index.app_modules:
+            for node in module.defs.values():
+                made = self._made_by_factory(module, node) if isinstance(node, ast.Call) else None
+                if made is not None:
+                    self.routers.setdefault(id(node), made)
+
+    def _made_by_factory(self, module: Module, call: ast.Call) -> _Router | None:
+        """The app a project factory returns, for `app = create_app()` at top level: inside the factory,
+        `app.include_router(...)` names that top-level `app` as far as lookups go, so both are one app."""
+        target = self.index.call_target(module, call)
+        if not (
+            isinstance(target, Symbol) and isinstance(target.node, ast.FunctionDef | ast.AsyncFunctionDef)
+        ):
+            return None
+        routers = (self.routers.get(id(value)) for value in returned_values(target.node))
+        return next((router for router in routers if router is not None and router.is_app), None)
 
     def _path_part(
         self, module: Module, expr: ast.expr | None, line: int, what: str, env: LoopEnv | None = None

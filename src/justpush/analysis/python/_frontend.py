@@ -17,12 +17,25 @@ from .._model import EnvVar, Evidence, ExtractedApi, ProjectProfile
 from .._scope import once_per_analysis
 from ._base import FrameworkExtractor
 from ._environ import environ_vars
-from ._index import External, Module, PythonIndex, Symbol, build_index, const_str, kwarg, literal, simple_name
+from ._index import (
+    External,
+    Module,
+    PythonIndex,
+    Symbol,
+    build_index,
+    const_str,
+    kwarg,
+    literal,
+    returned_values,
+    simple_name,
+)
 from ._resolve import env_prefix, settings_option
 from ._starlette_config import starlette_config_vars
 
 _ENV_FUNCS = ("getenv", "get")
 _APP_CLASSES = {"FastAPI": "fastapi", "Flask": "flask", "APIFlask": "flask"}
+# Module names that conventionally hold the app a server imports.
+_ENTRY_STEMS = frozenset({"main", "app", "application", "server", "wsgi", "asgi", "api"})
 
 
 @dataclass(frozen=True)
@@ -167,8 +180,7 @@ def find_app(root: Path, framework: str | None, app_dir: str) -> PythonApp | Non
             app = _app_from_def(index, module, name, node, app_dir)
             if app is not None and (framework is None or app.framework == framework):
                 # The conventional entry files first, then the shallowest module.
-                stem = module.name.rsplit(".", 1)[-1]
-                rank = 0 if stem in ("main", "app", "application", "server", "wsgi", "asgi", "api") else 1
+                rank = 0 if module.name.rsplit(".", 1)[-1] in _ENTRY_STEMS else 1
                 candidates.append((rank * 100 + module.name.count("."), app))
     if not candidates:
         for module in index.app_modules:
@@ -219,6 +231,18 @@ def _app_from_def(
     if not isinstance(node, ast.Call):
         return None
     target = index.call_target(module, node)
+    if isinstance(target, Symbol) and isinstance(target.node, ast.FunctionDef | ast.AsyncFunctionDef):
+        # `app = create_app()`: the project's own factory, called when the module is imported. Only in
+        # an entry module (flasky.py, app/main.py): a worker module deep inside (tasks/celery.py) makes
+        # an app of its own that is not the one served.
+        if "." in module.name and module.name.rsplit(".", 1)[-1] not in _ENTRY_STEMS:
+            return None
+        factory = target.node
+        made = next((c for c in _APP_CLASSES if _returns_class(index, target.module, factory, c)), None)
+        if made is None:
+            return None
+        evidence = Evidence(evidence_path(app_dir, module.path), node.lineno, f"{name} = {factory.name}()")
+        return _python_app(index, _APP_CLASSES[made], module.name, name, evidence)
     if not isinstance(target, External) or target.last not in _APP_CLASSES:
         return None
     if len(target.dotted.split(".")) == 1 and target.last not in module.imports:
@@ -264,30 +288,22 @@ def _returns_class(
 ) -> bool:
     """Whether the function makes a ``cls`` object, itself or through the project factory it returns
     (``def create_app(): return factory.create_app(blueprints=BLUEPRINTS)``)."""
-    assigned = {
-        t.id: node.value
-        for node in ast.walk(function)
-        if isinstance(node, ast.Assign)
-        for t in node.targets
-        if isinstance(t, ast.Name)
-    }
     for node in ast.walk(function):
         if isinstance(node, ast.Call):
             target = index.call_target(module, node)
             if isinstance(target, External) and target.last == cls:
                 return True
-        returned = node.value if isinstance(node, ast.Return) else None
-        if isinstance(returned, ast.Name):  # app = factory.create_app(...); ...; return app
-            returned = assigned.get(returned.id)
-        if isinstance(returned, ast.Call) and depth < 3:
-            inner = index.call_target(module, returned)
-            if (
-                isinstance(inner, Symbol)
-                and isinstance(inner.node, ast.FunctionDef | ast.AsyncFunctionDef)
-                and inner.node is not function
-                and _returns_class(index, inner.module, inner.node, cls, depth + 1)
-            ):
-                return True
+    if depth >= 3:
+        return False
+    for returned in returned_values(function):
+        inner = index.call_target(module, returned) if isinstance(returned, ast.Call) else None
+        if (
+            isinstance(inner, Symbol)
+            and isinstance(inner.node, ast.FunctionDef | ast.AsyncFunctionDef)
+            and inner.node is not function
+            and _returns_class(index, inner.module, inner.node, cls, depth + 1)
+        ):
+            return True
     return False
 
 

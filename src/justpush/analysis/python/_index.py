@@ -286,9 +286,32 @@ def build_index(root: Path, warnings: list[str], evidence_prefix: str = "") -> P
     return PythonIndex(modules, warnings, root)
 
 
-# Python 3.14 (PEP 758) allows "except A, B:"; older parsers reject it, so parenthesize and retry.
+# Syntax newer than the Python JustPush runs on, rewritten on the failing line to what it means for the
+# analysis, and the parse retried: Python 3.14's (PEP 758) "except A, B:" gets its parentheses; Python
+# 3.12's (PEP 695) "type Alias = ..." becomes a plain assignment and the type parameters of
+# "class Box[T](Base):" / "def first[T](items):" are dropped. Lines keep their numbers.
 _UNPARENTHESIZED_EXCEPT = re.compile(r"^(\s*except\*?\s+)(?!\()([^:#]+?,[^:#]+?)(\s+as\s+\w+)?\s*:")
+_TYPE_ALIAS = re.compile(r"^(\s*)type\s+([A-Za-z_]\w*)\s*(?:\[.*\])?\s*=")
+_TYPE_PARAMS = re.compile(r"^(\s*(?:async\s+)?(?:def|class)\s+[A-Za-z_]\w*)\[")
 _MAX_SYNTAX_RETRIES = 50
+
+
+def _without_type_params(line: str) -> str:
+    match = _TYPE_PARAMS.match(line)
+    if match is None:
+        return line
+    depth = 0
+    for end in range(match.end() - 1, len(line)):
+        depth += {"[": 1, "]": -1}.get(line[end], 0)
+        if depth == 0:
+            return match.group(1) + line[end + 1 :]
+    return line
+
+
+def _newer_syntax_rewritten(line: str) -> str:
+    fixed = _UNPARENTHESIZED_EXCEPT.sub(lambda m: f"{m.group(1)}({m.group(2)}){m.group(3) or ''}:", line)
+    fixed = _TYPE_ALIAS.sub(lambda m: f"{m.group(1)}{m.group(2)} =", fixed)
+    return _without_type_params(fixed)
 
 
 def _parse(text: str, path: str) -> ast.Module:
@@ -296,13 +319,11 @@ def _parse(text: str, path: str) -> ast.Module:
         try:
             return ast.parse(text, filename=path)
         except SyntaxError as exc:
-            if "must be parenthesized" not in (exc.msg or "") or not exc.lineno:
+            if not exc.lineno:
                 raise
             lines = text.split("\n")
             line = lines[exc.lineno - 1]
-            fixed = _UNPARENTHESIZED_EXCEPT.sub(
-                lambda m: f"{m.group(1)}({m.group(2)}){m.group(3) or ''}:", line
-            )
+            fixed = _newer_syntax_rewritten(line)
             if fixed == line:
                 raise
             lines[exc.lineno - 1] = fixed
@@ -433,6 +454,24 @@ def _walk(module: Module) -> None:
                 todo.extend(item for item in value if isinstance(item, ast.AST))
             elif isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
                 todo.append(value)
+
+
+def returned_values(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.expr]:
+    """What the function returns, a returned local name replaced by its assigned value
+    (`app = FastAPI(); ...; return app` gives the `FastAPI()` call)."""
+    assigned = {
+        t.id: node.value
+        for node in ast.walk(function)
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
+    for node in ast.walk(function):
+        returned = node.value if isinstance(node, ast.Return) else None
+        if isinstance(returned, ast.Name):
+            returned = assigned.get(returned.id)
+        if returned is not None:
+            yield returned
 
 
 def class_attributes(cls: ast.ClassDef) -> dict[str, ast.expr]:

@@ -113,6 +113,8 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
     )
     # A variable the code needs but nobody set fails now, not after pulling base images or building.
     release.app()
+    # So does a requirement that installs a release failing at import (analysis/dependency_conflicts.yaml).
+    analysis.check_conflicts(profile)
     dockerfile_options = build.DockerfileOptions(
         base_images=settings.build.base_images,
         runtimes=settings.build.runtimes,
@@ -126,6 +128,8 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
     runtime = build.choose_runtime(profile, dockerfile_options) if prepared.origin == "generated" else None
     if runtime is not None:
         await ctx.event(S.SCANNING.value, "progress", runtime.describe())
+        if runtime.instead_of_pin is not None:
+            await ctx.warn(S.SCANNING.value, runtime.instead_of_pin)
     for finding in prepared.findings:
         await ctx.event(
             S.SCANNING.value,
