@@ -9,15 +9,17 @@ bash scripts/install.sh test
 
 testenv=../shared/testenv
 if [ -x "$testenv/up" ] || [ -f "$testenv/up" ]; then
-  # testenv's start-up can race (kubelet asking containerd's CRI before it is initialised, then exiting);
-  # `up` is idempotent and restarts only what is down, so a failed attempt is retried.
+  # testenv's start-up can race (kubelet asking containerd's CRI before it is initialised, then exiting),
+  # and a kubelet that exits just after `up` still leaves the node marked Ready for a while, so `status`
+  # is asked a few seconds later too. `up` is idempotent and restarts only what is down: a failed
+  # attempt is retried.
   env_file=
   for attempt in 1 2 3; do
-    if out=$(bash "$testenv/up"); then
+    if out=$(bash "$testenv/up") && sleep 5 && bash "$testenv/status" >&2; then
       env_file=$(tail -n 1 <<<"$out")
       break
     fi
-    echo "test.sh: testenv up failed (attempt $attempt of 3)" >&2
+    echo "test.sh: testenv is not up (attempt $attempt of 3)" >&2
     sleep 5
   done
   [ -n "$env_file" ] || { echo "test.sh: testenv did not come up" >&2; exit 1; }
