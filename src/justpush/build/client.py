@@ -546,12 +546,19 @@ class DockerBuilder:
                     )
         return len(found) + len(volumes)
 
-    async def remove_image(self, reference: str, *, upload_id: str) -> None:
-        """Remove a local image; a missing one is not an error."""
+    async def remove_image(self, reference: str, *, upload_id: str, keep_layers: bool = False) -> None:
+        """Remove a local image; a missing one is not an error.
+
+        `keep_layers` keeps the untagged images under it: they are the builder's cache of the steps
+        that made it, so a later build of the same files reuses those layers (and so runs the same
+        image, see `run_digest`) instead of writing new ones with new timestamps.
+        """
         client = await self._docker()
         logger.info("docker rmi %s", reference, extra={"stage": "build", "upload_id": upload_id})
         with _docker_errors("removing an image"), contextlib.suppress(docker.errors.ImageNotFound):
-            await anyio.to_thread.run_sync(lambda: client.api.remove_image(reference, force=True))
+            await anyio.to_thread.run_sync(
+                lambda: client.api.remove_image(reference, force=True, noprune=keep_layers)
+            )
 
 
 def _consume(chunk: dict[str, Any], state: _BuildState, on_log: Callable[[str], None] | None) -> None:

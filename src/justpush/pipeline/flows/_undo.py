@@ -20,11 +20,12 @@ async def remove_local_images(ctx: JobContext, services: Services, local_tag: st
     """The registry holds the image now (or the run failed): the engine's copies only take disk.
 
     `reference` is the upload's tag, which a later job of the upload may be pushing: a worker that lost
-    this job leaves it (recovery or `justpush gc` removes it).
+    this job leaves it (recovery or `justpush gc` removes it). The layers under the tags stay as the
+    build cache: a later upload of the same files then builds the same image, whose start check passed.
     """
     for tag in [local_tag] if ctx.lost else [local_tag, reference]:
         try:
-            await services.builder.remove_image(tag, upload_id=ctx.upload_id)
+            await services.builder.remove_image(tag, upload_id=ctx.upload_id, keep_layers=True)
         except JustPushError as exc:
             if not ctx.lost:
                 await ctx.warn(S.BUILDING.value, f"could not remove the local image {tag}: {exc.message}")
