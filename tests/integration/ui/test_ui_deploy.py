@@ -276,10 +276,25 @@ def test_a_crash_reads_as_one_line_with_its_log_folded(
     timer = page.locator("#stages li[data-state=active] .stage-timer")
     expect(timer).to_be_visible(timeout=120_000)
     expect(page.locator("#stream-state")).to_have_text("● live")
-    first = timer.inner_text()
-    page.wait_for_timeout(2200)
-    if timer.count():
-        assert timer.inner_text() != first
+    # It counts up by itself, between the strip's redraws: the timer element read first is marked, and a
+    # reading counts only when that same element is still shown half a second later.
+    active = page.locator("#stages li[data-state=active]")
+    mark = (
+        "els => els.map(e => { const t = e.querySelector('.stage-timer');"
+        " if (t) t.dataset.probe = '1'; return t ? t.textContent : null; })"
+    )
+    read = (
+        "els => els.map(e => { const t = e.querySelector('.stage-timer[data-probe]');"
+        " return t ? t.textContent : null; })"
+    )
+    ticked, readings = False, []
+    while not ticked and len(readings) < 60:
+        before = active.evaluate_all(mark)
+        page.wait_for_timeout(500)
+        after = active.evaluate_all(read)
+        readings.append((before, after))
+        ticked = bool(before and after and before[0] is not None and after[0] not in (None, before[0]))
+    assert ticked, readings[-5:]
 
     expect(page.locator("#stages")).to_have_attribute("data-status", "FAILED", timeout=DEPLOY_SECONDS * 1000)
     expect(page.locator("#deploy-status")).to_have_text("Failed")

@@ -101,10 +101,10 @@ function elapsedSince(iso) {
   return Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
 }
 
-// The active stage's timer counts up while the page is open.
+// The active stage's timer counts up while the page is open, as often as it shows tenths of a second.
 setInterval(() => {
   for (const timer of $$(".stage-timer[data-since]")) timer.textContent = formatSeconds(elapsedSince(timer.dataset.since));
-}, 1000);
+}, 100);
 
 function statusBadge(status) {
   const el = badge(statusLabel(status), statusTone(status));
