@@ -18,6 +18,8 @@ from importlib import resources
 from ._files import evidence_path
 from ._model import Evidence, RuntimeLimit
 
+# The data table of pinned releases and the runtime lines they fail on (a file of this package).
+RUNTIME_LIMITS = "runtime_limits.yaml"
 _PACKAGE_LINE = re.compile(r"^\s*-\s*package:\s*\"?([\w.-]+)", re.MULTILINE)
 
 
@@ -48,7 +50,7 @@ class _Entry:
 def _table() -> dict[str, tuple[_Entry, ...]]:
     import yaml  # lazily, as the table: most projects pin nothing it could know
 
-    raw = yaml.safe_load(table_text("runtime_limits.yaml"))
+    raw = yaml.safe_load(table_text(RUNTIME_LIMITS))
     return {
         language: tuple(
             _Entry(
@@ -69,20 +71,18 @@ def find_runtime_limits(
 ) -> tuple[RuntimeLimit, ...]:
     """The limits the exact pins (normalised name, version, file relative to ``app_dir``, line) put on
     ``language``'s runtime, one per pinned package (the first pin read wins), sorted by package."""
-    pins = [pin for pin in pins if pin[0] in table_packages("runtime_limits.yaml")]
+    pins = [pin for pin in pins if pin[0] in table_packages(RUNTIME_LIMITS)]
     if not pins:
         return ()
     entries = _table().get(language, ())
     known = {entry.package for entry in entries}
     found: dict[str, RuntimeLimit] = {}
     for name, version, file, line in pins:
-        if name not in known:
+        if name not in known or name in found:
             continue
         # A lockfile's version is what gets installed; a manifest's exact pin says the same.
         note = "locked" if file.endswith((".lock", "-lock.json", "shrinkwrap.json")) else "exact pin"
         evidence = Evidence(evidence_path(app_dir, file), line, note)
-        if name in found:
-            continue
         for entry in entries:
             if entry.package == name and _covers(language, entry.versions, version):
                 found[name] = RuntimeLimit(name, version, entry.breaks, entry.why, entry.source, evidence)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import re
 import shlex
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 from .._files import evidence_path
 from .._model import Evidence
-from .._runtime_limits import find_runtime_limits
+from .._runtime_limits import RUNTIME_LIMITS, find_runtime_limits, table_packages
 from .._services import Driver, find_drivers
 from ._facts import NODE_FRAMEWORKS, Facts, first_line, line_of, read_json, read_text
 
@@ -95,7 +96,9 @@ def detect_node(app_root: Path, app_dir: str, facts: Facts, warnings: list[str])
             Evidence(where, line_of(text, f'"{native[0]}"'), "native addon, may compile with node-gyp"),
         )
     _prisma_drivers(app_root, app_dir, facts, warnings)
-    facts.values["runtime_limits"] = find_runtime_limits("node", node_pins(app_root, package, text), app_dir)
+    facts.values["runtime_limits"] = find_runtime_limits(
+        "node", node_pins(app_root, package, text, table_packages(RUNTIME_LIMITS)), app_dir
+    )
     locks = (
         ("pnpm-lock.yaml", "pnpm"),
         ("yarn.lock", "yarn"),
@@ -176,11 +179,16 @@ def detect_node(app_root: Path, app_dir: str, facts: Facts, warnings: list[str])
         )
 
 
-def node_pins(app_root: Path, package: dict[str, Any], text: str) -> list[tuple[str, str, str, int | None]]:
-    """(name, exact version, file, line): package.json's exact versions, then the versions
-    package-lock.json / npm-shrinkwrap.json / yarn.lock resolved."""
+def node_pins(
+    app_root: Path, package: dict[str, Any], text: str, wanted: Collection[str]
+) -> list[tuple[str, str, str, int | None]]:
+    """(name, exact version, file, line) of the packages in `wanted`: package.json's exact versions,
+    then the versions package-lock.json / npm-shrinkwrap.json / yarn.lock resolved. (A lockfile holds
+    thousands of packages: only wanted ones are looked up in its text.)"""
     found: list[tuple[str, str, str, int | None]] = []
     for name, spec in node_deps(package).items():
+        if name not in wanted:
+            continue
         match = _EXACT.match(spec.strip()) if isinstance(spec, str) else None
         if match is not None:
             found.append((name, match.group(1), "package.json", line_of(text, f'"{name}"')))
@@ -198,12 +206,14 @@ def node_pins(app_root: Path, package: dict[str, Any], text: str) -> list[tuple[
         ]
         entries += list(legacy.items()) if isinstance(legacy, dict) else []
         for name, entry in entries:
-            version = entry.get("version") if isinstance(entry, dict) else None
+            version = entry.get("version") if isinstance(entry, dict) and name in wanted else None
             if isinstance(version, str):
                 found.append((name, version, lock, line_of(lock_text, f'"{name}"')))
     yarn_text = read_text(app_root / "yarn.lock") or ""
     line, counted = 1, 0
     for match in _YARN_ENTRY.finditer(yarn_text):
+        if match.group(1) not in wanted:
+            continue
         line += yarn_text.count("\n", counted, match.start())
         counted = match.start()
         found.append((match.group(1), match.group(2), "yarn.lock", line))

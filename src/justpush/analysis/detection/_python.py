@@ -122,11 +122,12 @@ def python_specs(app_root: Path, warnings: list[str]) -> list[tuple[str, str, st
     return found
 
 
-def python_pins(app_root: Path, warnings: list[str]) -> list[tuple[str, str, str, int | None]]:
-    """(normalised name, exact version, file, line) of the exact pins among the declared requirements,
-    then the lockfiles' versions (all exact). A lock counts only for a declared runtime dependency: it
-    also locks development tools the image leaves out."""
-    specs = python_specs(app_root, warnings)
+def python_pins(
+    app_root: Path, specs: list[tuple[str, str, str, int | None]], warnings: list[str]
+) -> list[tuple[str, str, str, int | None]]:
+    """(normalised name, exact version, file, line) of the exact pins among the declared requirements
+    (`specs`, from `python_specs`), then the lockfiles' versions (all exact). A lock counts only for a
+    declared runtime dependency: it also locks development tools the image leaves out."""
     declared = {name for name, _, _, _ in specs}
     found: list[tuple[str, str, str, int | None]] = []
     for name, requirement, file, line in specs:
@@ -204,10 +205,11 @@ def detect_python(
             facts.values["native_dependencies"],
             Evidence(evidence_path(app_dir, first[1]), first[2], "compiles against system libraries"),
         )
-    facts.values["runtime_limits"] = find_runtime_limits("python", python_pins(app_root, []), app_dir)
+    specs = python_specs(app_root, [])
+    facts.values["runtime_limits"] = find_runtime_limits("python", python_pins(app_root, specs, []), app_dir)
     if not (lock and (app_root / lock).is_file()):
         # A lockfile decides every version itself, the dependencies' dependencies included.
-        facts.values["dependency_conflicts"] = find_conflicts("python", python_specs(app_root, []), app_dir)
+        facts.values["dependency_conflicts"] = find_conflicts("python", specs, app_dir)
     facts.values["name"] = pyproject.get("project", {}).get("name") or pyproject.get("tool", {}).get(
         "poetry", {}
     ).get("name")
