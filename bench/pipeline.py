@@ -10,11 +10,13 @@ One real deploy per app, in-process as the server runs it (the FastAPI app with 
 a temporary SQLite database, the Kong emulator on loopback ports, a throwaway namespace deleted at the
 end). Every number comes from the job's stored events: `total` from its first event (PENDING, "deploy
 queued") to its final status, the external steps from the `<step>_seconds` / `<step>_started` pairs in
-the events' `data` (build, the sandboxed start check under gVisor, push, apply, rollout wait, and the
-smoke test's requests: the app answering through the Service and the gateway, and the wait for a fresh
-Service IP and gateway route to start routing). Steps run side by side (the start check beside the
-push), so the external time is the union of their intervals, not their sum. Each report also prints the
-overhead with the smoke test counted as the pipeline's own time.
+the events' `data` (build, the sandboxed start check under gVisor, push, the cluster's discovery,
+apply, rollout wait, reading back the ready Deployment's pods and Service, and the smoke test's
+requests: the app answering through the Service and the gateway, and the wait for a fresh Service IP
+and gateway route to start routing). Steps run side by side (the start check beside the push), so the
+external time is the union of their intervals, not their sum. Each report also prints the overhead
+with the smoke test counted as the pipeline's own time; `--timeline` also lists the stretches no
+external step covered, with the events around each.
 
 Needs testenv (source its env file): DOCKER_HOST, JUSTPUSH_TEST_REGISTRY, JUSTPUSH_TEST_BASE_IMAGES,
 KUBECONFIG; JUSTPUSH_TEST_GVISOR_RUNTIME is used when set.
@@ -66,7 +68,7 @@ REQUIRED = ("DOCKER_HOST", "JUSTPUSH_TEST_REGISTRY", "JUSTPUSH_TEST_BASE_IMAGES"
 TARGET_SHARE = 0.03
 TARGET_SECONDS = 1.0
 TARGET_WARM_TOTAL = 5.0
-EXTERNAL = ("build", "verify", "push", "apply", "rollout", "smoke")
+EXTERNAL = ("build", "verify", "push", "discover", "apply", "rollout", "describe", "smoke")
 STAGES = ("PENDING", "SCANNING", "BUILDING", "PUSHING", "DEPLOYING", "CONFIGURING", "VERIFYING")
 
 
@@ -215,6 +217,29 @@ def _union(intervals: list[tuple[float, float]]) -> float:
     return covered
 
 
+def gaps(m: Measurement) -> list[tuple[float, float, str, str]]:
+    """The stretches no external step covered (the overhead), as (start, end) seconds after the first
+    event, with the last event before each and the first after it."""
+    first = _at(m.events[0]).timestamp()
+    last = _at(m.events[-1]).timestamp()
+    found: list[tuple[float, float, str, str]] = []
+    reach = first
+    for start, end in [*sorted(m.intervals.values()), (last, last)]:
+        if start > reach + 0.001:
+            before = [e for e in m.events if _at(e).timestamp() <= reach + 0.001]
+            after = [e for e in m.events if _at(e).timestamp() >= start - 0.001]
+            found.append(
+                (
+                    reach - first,
+                    start - first,
+                    f"{before[-1]['stage']} {before[-1]['message'][:40]}" if before else "",
+                    f"{after[0]['stage']} {after[0]['message'][:40]}" if after else "",
+                )
+            )
+        reach = max(reach, end)
+    return found
+
+
 def measure(app: str, job_id: str, status: str, events: list[dict[str, Any]]) -> Measurement:
     """Durations from the job's stored events (see the module docstring)."""
     mine = [e for e in events if e["job_id"] == job_id]
@@ -360,6 +385,10 @@ def report(m: Measurement, *, timeline: bool) -> None:
         for event in m.events:
             offset = (_at(event) - _at(m.events[0])).total_seconds()
             print(f"    {offset:7.3f}  {event['stage']:<12}{event['kind']:<9}{event['message'][:90]}")
+        print("  overhead, where no external step ran (seconds after the first event):")
+        for start, end, before, after in gaps(m):
+            span = f"{start:7.3f} - {end:7.3f}  {(end - start) * 1000:5.0f} ms"
+            print(f"    {span}  after {before!r}, before {after!r}")
 
 
 async def main(apps: list[str], *, repeat: int, kong_process: bool, timeline: bool) -> int:

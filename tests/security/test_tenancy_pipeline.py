@@ -64,16 +64,16 @@ async def test_only_allowed_namespaces_and_no_moves(
     ctx: JobContext,
     sessions: async_sessionmaker[AsyncSession],  # noqa: F811
 ) -> None:
-    await check_namespace(ctx, "justpush-apps", "DEPLOYING")
-    await check_namespace(ctx, "team-a", "DEPLOYING")
+    check_namespace(ctx, "justpush-apps", "DEPLOYING", None)
+    check_namespace(ctx, "team-a", "DEPLOYING", None)
     with pytest.raises(StageFailed, match="namespace 'kube-system' is not allowed"):
-        await check_namespace(ctx, "kube-system", "DEPLOYING")
+        check_namespace(ctx, "kube-system", "DEPLOYING", None)
     async with sessions.begin() as opened:
         record = await store.ensure_analyze_result(opened, ctx.upload_id)
         record.k8s_deployment_info = {"namespace": "team-a"}
     with pytest.raises(StageFailed, match="cannot move to 'justpush-apps'"):
-        await check_namespace(ctx, "justpush-apps", "ROLLING_BACK")
-    await check_namespace(ctx, "team-a", "ROLLING_BACK")
+        check_namespace(ctx, "justpush-apps", "ROLLING_BACK", record)
+    check_namespace(ctx, "team-a", "ROLLING_BACK", record)
 
 
 async def test_a_release_for_a_forbidden_namespace_never_reaches_the_cluster(ctx: JobContext) -> None:

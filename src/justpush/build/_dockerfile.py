@@ -13,6 +13,7 @@ unusual characters in JSON form.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import posixpath
 import re
@@ -125,9 +126,10 @@ def _sh_filter(word: str) -> str:
     return shlex.quote(checked(str(word), "a shell word"))
 
 
+@functools.cache
 def default_environment() -> jinja2.Environment:
-    """The Jinja environment over the packaged templates; pass your own to override templates (the
-    ``json`` and ``sh`` filters are added to it)."""
+    """The Jinja environment over the packaged templates, made once so each template is compiled once
+    per process; pass your own to override templates (the ``json`` and ``sh`` filters are added to it)."""
     return _with_filters(
         jinja2.Environment(
             loader=jinja2.PackageLoader("justpush.build", "templates"),

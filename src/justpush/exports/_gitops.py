@@ -12,6 +12,7 @@ No Secret value is ever written: a Secret is left out (the README says how to cr
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -217,6 +218,8 @@ def render_gitops(
     return dict(sorted(files.items()))
 
 
+# Made once: each template is compiled once per process.
+@functools.cache
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("justpush.exports", "templates/gitops"),

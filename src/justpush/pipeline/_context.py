@@ -4,12 +4,16 @@ A job runs under a lease (`deployment_jobs.lease`, raised by every claim and tak
 the job goes through `JobContext.transaction()`, which checks the lease in the same transaction, and every
 call to the registry, the cluster or Kong checks it first (`fence`). A worker that finds its lease gone
 raises LeaseLost and abandons the job: it writes nothing more and touches nothing outside the database.
+
+Writes made inside an open `transaction()` of the same job (events, status, record fields) join it, so
+a stage hand-off that writes several rows costs one commit; readers are woken after that commit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 import inspect
 import logging
@@ -34,6 +38,20 @@ from ._status import TERMINAL, DeploymentStatus
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Open:
+    """The transaction a task of a job holds open, and whether its writes owe readers a wake-up."""
+
+    ctx: JobContext
+    session: AsyncSession
+    announce: bool = False
+
+
+# A context variable, not an attribute: only the task that opened the transaction (and nothing running
+# beside it, such as the job's ticker or the Kong sync) writes into it.
+_OPEN: contextvars.ContextVar[_Open | None] = contextvars.ContextVar("justpush_job_transaction", default=None)
 
 
 class LeaseLost(Exception):
@@ -69,6 +87,8 @@ class JobContext:
     undo_incomplete: bool = False
     _buffer: list[tuple[str, str]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # The lease check in flight: fenced calls made while it runs wait for it instead of starting another.
+    _lease_check: asyncio.Future[None] | None = None
 
     def cancel(self, actor: str) -> None:
         if not self.cancelled.is_set():
@@ -94,16 +114,56 @@ class JobContext:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A transaction that holds only while this worker still holds the job's lease (else LeaseLost)."""
+        """A transaction that holds only while this worker still holds the job's lease (else LeaseLost).
+
+        Inside another transaction of this job in the same task, it is that transaction: its writes are
+        committed together with the outer ones.
+        """
+        held = _OPEN.get()
+        if held is not None and held.ctx is self:
+            yield held.session
+            return
         if self.lost:
             raise LeaseLost(self.job_id, self.lease)
+        opened: _Open | None = None
         async with self.sessions.begin() as session:
             if not await store.hold_lease(session, self.job_id, self.lease):
                 raise self.lose()
-            yield session
+            opened = _Open(self, session)
+            token = _OPEN.set(opened)
+            try:
+                yield session
+            finally:
+                _OPEN.reset(token)
+        if opened.announce:
+            self.broker.notify(self.upload_id)
+
+    def _announce(self) -> None:
+        """Wake the upload's event readers once what was just written is committed."""
+        held = _OPEN.get()
+        if held is not None and held.ctx is self:
+            held.announce = True
+        else:
+            self.broker.notify(self.upload_id)
 
     async def ensure_lease(self) -> None:
-        """The check before an external step (and the heartbeat): LeaseLost once the job was taken over."""
+        """The check before an external step (and the heartbeat): LeaseLost once the job was taken over.
+
+        Calls made while a check is under way wait for it instead of starting another. Its answer is no
+        older than its commit, and a lease is taken over only from a worker whose process is gone or
+        whose heartbeat (which that check renewed) went stale.
+        """
+        held = _OPEN.get()
+        if held is not None and held.ctx is self:
+            return  # the open transaction checked it, and holds the job's row until it commits
+        check = self._lease_check
+        if check is None or check.done():
+            check = self._lease_check = asyncio.ensure_future(self._hold_lease())
+            # Read here too, so a failed check nobody waits for any more is not reported as unretrieved.
+            check.add_done_callback(lambda done: done.cancelled() or done.exception())
+        await asyncio.shield(check)
+
+    async def _hold_lease(self) -> None:
         async with self.transaction():
             pass
 
@@ -156,7 +216,7 @@ class JobContext:
                 message=message,
                 data=data,
             )
-        self.broker.notify(self.upload_id)
+        self._announce()
         log = logger.warning if kind == "error" else logger.info
         log(
             message or kind,
@@ -184,16 +244,8 @@ class JobContext:
         if not lines:
             return
         async with self.transaction() as session:
-            for stage, line in lines:
-                await store.add_event(
-                    session,
-                    upload_id=self.upload_id,
-                    job_id=self.job_id,
-                    stage=stage,
-                    kind="progress",
-                    message=line,
-                )
-        self.broker.notify(self.upload_id)
+            await store.add_progress(session, upload_id=self.upload_id, job_id=self.job_id, lines=lines)
+        self._announce()
 
     async def warn(self, stage: str, message: str) -> None:
         self.warnings.append(message)
@@ -209,7 +261,7 @@ class JobContext:
             job = await store.get_job(session, self.job_id)
             # The job keeps the stage it reached, so a failure says where it happened.
             await store.heartbeat_job(session, job, stage=None if status in TERMINAL else status.value)
-        self.broker.notify(self.upload_id)
+        self._announce()
 
     async def update_record(self, **fields: Any) -> None:
         async with self.transaction() as session:

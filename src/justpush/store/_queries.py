@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, cast
 
-from sqlalchemy import CursorResult, Text, func, select, update
+from sqlalchemy import CursorResult, Text, func, insert, select, update
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -404,6 +404,22 @@ async def add_event(
     session.add(event)
     await session.flush()
     return event
+
+
+async def add_progress(
+    session: AsyncSession, *, upload_id: str, job_id: str | None, lines: Sequence[tuple[str, str]]
+) -> None:
+    """Log lines, each a (stage, message), as `progress` events in order, written in one round trip."""
+    if not lines:
+        return
+    # An ORM bulk insert: one executemany, no RETURNING of ids nobody reads.
+    await session.execute(
+        insert(DeploymentEvent),
+        [
+            {"upload_id": upload_id, "job_id": job_id, "stage": stage, "kind": "progress", "message": line}
+            for stage, line in lines
+        ],
+    )
 
 
 async def list_events(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -48,6 +48,25 @@ def _context(job: store.DeploymentJob, sessions: Any, box: SecretBox, settings: 
     )
 
 
+JobFactory = Callable[[str], Awaitable[tuple[store.DeploymentJob, JobContext]]]
+
+
+@pytest.fixture
+def running_job(
+    sessions: async_sessionmaker[AsyncSession],
+    box: SecretBox,
+    upload: store.Upload,
+    make_settings: Callable[..., Settings],
+) -> JobFactory:
+    """A running job of `upload` of the given kind, and the context its worker runs it in."""
+
+    async def make(kind: str) -> tuple[store.DeploymentJob, JobContext]:
+        job = await _running_job(sessions, box, upload, kind)
+        return job, _context(job, sessions, box, make_settings())
+
+    return make
+
+
 async def _take_over(sessions: async_sessionmaker[AsyncSession], job: store.DeploymentJob) -> int | None:
     async with sessions.begin() as session:
         return await store.take_over_job(session, job.id, lease=job.lease, worker_id="other-host:2")
@@ -77,13 +96,9 @@ class Recorder:
 
 
 async def test_a_takeover_fences_every_write_of_the_old_holder(
-    sessions: async_sessionmaker[AsyncSession],
-    box: SecretBox,
-    upload: store.Upload,
-    make_settings: Callable[..., Settings],
+    sessions: async_sessionmaker[AsyncSession], upload: store.Upload, running_job: JobFactory
 ) -> None:
-    job = await _running_job(sessions, box, upload, "deploy")
-    ctx = _context(job, sessions, box, make_settings())
+    job, ctx = await running_job("deploy")
     await ctx.event("BUILDING", "progress", "before the takeover")
     assert await _take_over(sessions, job) == 2
     # A second takeover from the same reading loses the race: one worker holds the job.
@@ -107,13 +122,9 @@ async def test_a_takeover_fences_every_write_of_the_old_holder(
 
 
 async def test_fenced_clients_are_not_called_once_the_lease_is_gone(
-    sessions: async_sessionmaker[AsyncSession],
-    box: SecretBox,
-    upload: store.Upload,
-    make_settings: Callable[..., Settings],
+    sessions: async_sessionmaker[AsyncSession], upload: store.Upload, running_job: JobFactory
 ) -> None:
-    job = await _running_job(sessions, box, upload, "delete")
-    ctx = _context(job, sessions, box, make_settings())
+    job, ctx = await running_job("delete")
     cluster, registry, gateway = Recorder(), Recorder(), Recorder()
     services = fence(pipeline.Services(None, registry, cluster, gateway, None), ctx)  # type: ignore[arg-type]
     await services.cluster.delete(upload.id)
@@ -155,3 +166,71 @@ async def test_a_worker_whose_job_was_taken_over_abandons_it(
     assert (row.status, row.lease, row.finished_at) == ("running", 2, None)
     assert record is not None and record.deployment_status == DeploymentStatus.DELETING
     assert not any("Kubernetes objects deleted" in e.message for e in events)
+
+
+async def test_writes_inside_a_job_transaction_commit_together_and_wake_readers_after(
+    sessions: async_sessionmaker[AsyncSession], upload: store.Upload, running_job: JobFactory
+) -> None:
+    _, ctx = await running_job("deploy")
+    woken = asyncio.create_task(ctx.broker.wait(upload.id, timeout=10))
+    await asyncio.sleep(0)
+
+    async def stored() -> list[str]:
+        async with sessions() as session:
+            return [e.message for e in await store.list_events(session, upload.id) if e.kind != "status"]
+
+    async with ctx.transaction():
+        await ctx.event("SCANNING", "end", "scanned")
+        ctx.log_sink("BUILDING")("a line")
+        await ctx.flush_logs()
+        await ctx.set_status(DeploymentStatus.SCANNING)
+        assert not woken.done()
+    assert woken.done() or await asyncio.wait_for(woken, 1) is None
+    assert await stored() == ["scanned", "a line"]
+
+    # A failure inside rolls back every write of the group, as one transaction would.
+    with pytest.raises(RuntimeError):
+        async with ctx.transaction():
+            await ctx.event("BUILDING", "progress", "not kept")
+            await ctx.update_record(docker_image="not kept")
+            raise RuntimeError("stop")
+    assert "not kept" not in await stored()
+    async with sessions() as session:
+        record = await store.get_analyze_result(session, upload.id)
+    assert record is not None and record.docker_image != "not kept"
+    assert record.deployment_status == DeploymentStatus.SCANNING
+
+
+async def test_lease_checks_asked_for_at_once_share_one_transaction(
+    sessions: async_sessionmaker[AsyncSession],
+    upload: store.Upload,
+    running_job: JobFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    job, ctx = await running_job("delete")
+    checks: list[int] = []
+    hold = store.hold_lease
+
+    async def counted(session: AsyncSession, job_id: str, lease: int) -> bool:
+        checks.append(lease)
+        return await hold(session, job_id, lease)
+
+    monkeypatch.setattr(store, "hold_lease", counted)
+    cluster = Recorder()
+    services = fence(pipeline.Services(None, Recorder(), cluster, None, None), ctx)  # type: ignore[arg-type]
+    await asyncio.gather(*(services.cluster.delete(upload.id) for _ in range(3)))
+    assert (len(checks), cluster.calls) == (1, ["delete"] * 3)
+    # One after the other, each call checks again.
+    await services.cluster.delete(upload.id)
+    assert len(checks) == 2
+    # Inside a transaction of the job, the open transaction is the check (no second one to wait for).
+    async with ctx.transaction():
+        await services.cluster.delete(upload.id)
+    assert len(checks) == 3
+    # A lost lease fails every call that shared the check, and none reaches the cluster.
+    await _take_over(sessions, job)
+    results = await asyncio.gather(
+        *(services.cluster.delete(upload.id) for _ in range(3)), return_exceptions=True
+    )
+    assert all(isinstance(r, LeaseLost) for r in results)
+    assert cluster.calls == ["delete"] * 5

@@ -76,16 +76,19 @@ async def ctx(
 async def test_root_reuses_or_replaces_the_stored_analysis(
     ctx: JobContext, monorepo_upload: store.Upload, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    profile, spec = await _analysis(ctx, monorepo_upload)
+    async def stored() -> store.AnalyzeResult | None:
+        async with sessions() as session:
+            return await store.get_analyze_result(session, monorepo_upload.id)
+
+    profile, spec = await _analysis(ctx, monorepo_upload, await stored())
     assert profile.app_dir == "backend" and list(spec["paths"]) == ["/api/notes"]
     # The same folder named explicitly: the stored analysis is used as it is.
-    again, _ = await _analysis(ctx, monorepo_upload, "backend/")
+    again, _ = await _analysis(ctx, monorepo_upload, await stored(), "backend/")
     assert again == profile
     # Another folder: analysed afresh and stored for the next steps.
-    root, _ = await _analysis(ctx, monorepo_upload, ".")
+    root, _ = await _analysis(ctx, monorepo_upload, await stored(), ".")
     assert root.app_dir == "." and root.language == "node"
-    async with sessions() as session:
-        record = await store.get_analyze_result(session, monorepo_upload.id)
+    record = await stored()
     assert record is not None and record.profile is not None and record.profile["appDir"] == "."
     with pytest.raises(InvalidRootError):
-        await _analysis(ctx, monorepo_upload, "../elsewhere")
+        await _analysis(ctx, monorepo_upload, record, "../elsewhere")

@@ -6,7 +6,7 @@ import asyncio
 import secrets
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from justpush import store
@@ -97,6 +97,28 @@ async def test_events_after_last_event_id(session: AsyncSession, upload: store.U
     assert ids == sorted(ids)
     after = await store.list_events(session, upload.id, after_id=ids[0])
     assert [e.message for e in after] == ["1", "2"]
+
+
+async def test_progress_lines_are_stored_in_order_in_one_statement(
+    session: AsyncSession, upload: store.Upload
+) -> None:
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    engine = session.bind
+    assert engine is not None
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        lines = [("BUILDING", f"Step {i}") for i in range(1, 41)] + [("PUSHING", "pushed")]
+        await store.add_progress(session, upload_id=upload.id, job_id=None, lines=lines)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    await session.commit()
+    stored = await store.list_events(session, upload.id)
+    assert [(e.stage, e.kind, e.message) for e in stored] == [(s, "progress", m) for s, m in lines]
+    assert len([s for s in statements if s.lstrip().upper().startswith("INSERT")]) == 1
 
 
 async def test_one_active_job_per_upload_and_session_survives_conflict(

@@ -10,7 +10,7 @@ from typing import Any
 
 from justpush import analysis, build, registry, security, store
 from justpush.errors import JustPushError, StageFailed
-from justpush.store import Upload
+from justpush.store import AnalyzeResult, Upload
 
 from .._context import JobContext
 from .._options import DeployOptions
@@ -37,17 +37,16 @@ def app_name_for(upload: Upload, profile: analysis.ProjectProfile) -> str:
 
 
 async def _analysis(
-    ctx: JobContext, upload: Upload, root: str | None = None
+    ctx: JobContext, upload: Upload, record: AnalyzeResult | None, root: str | None = None
 ) -> tuple[analysis.ProjectProfile, dict[str, Any]]:
-    """The stored analysis, or a fresh one when the upload was never analysed or for another root."""
+    """The stored analysis (`record`), or a fresh one when the upload was never analysed or for another
+    root."""
     workspace = Path(upload.workspace)
     wanted = analysis.resolve_root(workspace, root) if root is not None else None
-    async with ctx.sessions() as session:
-        record = await store.get_analyze_result(session, ctx.upload_id)
-        if record is not None and record.status == "succeeded" and record.profile and record.spec:
-            profile = analysis.profile_from_dict(record.profile)
-            if wanted is None or profile.app_dir == wanted:
-                return profile, dict(record.spec)
+    if record is not None and record.status == "succeeded" and record.profile and record.spec:
+        profile = analysis.profile_from_dict(record.profile)
+        if wanted is None or profile.app_dir == wanted:
+            return profile, dict(record.spec)
     await ctx.event(S.SCANNING.value, "progress", f"analysing the upload (root {wanted or 'detected'})")
     result = await asyncio.to_thread(analysis.analyze, workspace, analysis.AnalysisOptions(root=wanted))
     async with ctx.transaction() as session:
@@ -92,10 +91,15 @@ async def _choose_dockerfile(
 
 
 async def deploy(ctx: JobContext, services: Services, options: DeployOptions) -> None:
-    upload, _ = await ctx.load_upload()
-    await ctx.set_status(S.SCANNING)
-    await check_namespace(ctx, options.namespace or ctx.settings.kubernetes.namespace, S.SCANNING.value)
-    profile, spec = await _analysis(ctx, upload, options.root)
+    # The job's first status and what it reads of the upload, in one transaction (no other job of the
+    # upload runs meanwhile, so none of it changes under the job).
+    async with ctx.transaction() as session:
+        upload = await store.get_upload(session, ctx.upload_id, owner_id=None)
+        record = await store.get_analyze_result(session, ctx.upload_id)
+        previous = await store.latest_revision(session, ctx.upload_id)
+        await ctx.set_status(S.SCANNING)
+    check_namespace(ctx, options.namespace or ctx.settings.kubernetes.namespace, S.SCANNING.value, record)
+    profile, spec = await _analysis(ctx, upload, record, options.root)
     if options.profile:
         profile = analysis.apply_overrides(profile, options.profile)
     workspace = Path(upload.workspace)
@@ -138,15 +142,16 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
             {"rule": finding.rule, "line": finding.line, "severity": str(finding.severity)},
         )
     await scan_context(ctx, workspace / prepared.context, prepared, profile.dockerfile or "Dockerfile")
-    await ctx.event(
-        S.SCANNING.value, "end", f"{prepared.origin} Dockerfile, {len(prepared.findings)} lint finding(s)"
-    )
 
     # The build tag belongs to this job alone (the pushed tag is the upload's, shared with its later jobs).
     local_tag = f"justpush-local/{app_name}:{ctx.job_id}"
-    previous = await ctx.latest_revision()
-    await ctx.record_artifacts(image=str(reference), local_image=local_tag)
-    await ctx.set_status(S.BUILDING)
+    # One commit hands over to the next stage.
+    async with ctx.transaction():
+        await ctx.event(
+            S.SCANNING.value, "end", f"{prepared.origin} Dockerfile, {len(prepared.findings)} lint finding(s)"
+        )
+        await ctx.record_artifacts(image=str(reference), local_image=local_tag)
+        await ctx.set_status(S.BUILDING)
     pushing = False
     try:
         # Seconds spent in Docker, the registry and the cluster go into the `end` events' data, so the
@@ -171,11 +176,11 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
             # A build stopped by a cancel fails as "cancelled by <who>", not as a failed step.
             ctx.check_cancelled(S.BUILDING)
             raise
-        await ctx.flush_logs()
-        await ctx.event(S.BUILDING.value, "end", f"built {local_tag} ({built.size} bytes)", timing)
         ctx.check_cancelled(S.BUILDING)
-
-        await ctx.set_status(S.PUSHING)
+        async with ctx.transaction():
+            await ctx.flush_logs()
+            await ctx.event(S.BUILDING.value, "end", f"built {local_tag} ({built.size} bytes)", timing)
+            await ctx.set_status(S.PUSHING)
         pushing = True
         # The sandboxed start check runs beside the push: the image goes to the cluster only once both
         # are done, and a failure of either stops the other (the pushed tag is then deleted below).
@@ -218,8 +223,9 @@ async def push_image(
             local_tag, reference, upload_id=ctx.upload_id, on_progress=ctx.log_sink(S.PUSHING.value)
         ),
     )
-    await ctx.flush_logs()
-    await ctx.event(S.PUSHING.value, "end", f"pushed {pushed.pinned}", timing)
+    async with ctx.transaction():
+        await ctx.flush_logs()
+        await ctx.event(S.PUSHING.value, "end", f"pushed {pushed.pinned}", timing)
     return pushed
 
 

@@ -71,7 +71,7 @@ async def rollback(ctx: JobContext, services: Services, request: RollbackOptions
     scaled = ((record.k8s_deployment_info if record else None) or {}).get("replicas")
     replicas = request.replicas if request.replicas is not None else int(scaled or target.replicas)
     release = release_from_revision(target, ctx.cipher)
-    await check_namespace(ctx, release.namespace(ctx.settings), S.ROLLING_BACK.value)
+    check_namespace(ctx, release.namespace(ctx.settings), S.ROLLING_BACK.value, record)
     objects = k8s.with_replicas(revision_manifests(target, ctx.cipher), replicas)
     await services.cluster.apply_revision(objects)
     await services.cluster.wait_rollout(

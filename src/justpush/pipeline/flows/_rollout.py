@@ -8,7 +8,7 @@ from typing import Any
 
 from justpush import k8s, kong, store
 from justpush.errors import JustPushError, StageFailed
-from justpush.store import DeploymentRevision
+from justpush.store import AnalyzeResult, DeploymentRevision
 
 from .._context import JobContext, LeaseLost
 from .._gitops import gitops_target, publish_revision
@@ -22,12 +22,12 @@ from ._kong import configure_gateway, gateway_failed
 from ._undo import undo_cluster, undo_gateway, undo_push
 
 
-async def check_namespace(ctx: JobContext, namespace: str, stage: str) -> None:
+def check_namespace(ctx: JobContext, namespace: str, stage: str, record: AnalyzeResult | None) -> None:
     """The API refuses these before a job exists; checked again here for stored options, queued jobs
-    and revisions made before the operator narrowed `kubernetes.allowedNamespaces`."""
+    and revisions made before the operator narrowed `kubernetes.allowedNamespaces`. `record` is the
+    upload's deployment record as the job last read it."""
     if not ctx.settings.kubernetes.namespace_allowed(namespace):
         raise StageFailed(stage, f"namespace {namespace!r} is not allowed (kubernetes.allowedNamespaces)")
-    _, record = await ctx.load_upload()
     current = ((record.k8s_deployment_info if record else None) or {}).get("namespace")
     if current is not None and current != namespace:
         raise StageFailed(
@@ -49,9 +49,11 @@ async def roll_out(
     `beside` is work of the job running meanwhile (removing local images): its warnings count, so it
     ends before the final status.
     """
-    await ctx.set_status(S.DEPLOYING)
-    await check_namespace(ctx, release.namespace(ctx.settings), S.DEPLOYING.value)
+    async with ctx.transaction() as session:
+        record = await store.get_analyze_result(session, ctx.upload_id, with_spec=False)
+        await ctx.set_status(S.DEPLOYING)
     namespace = release.namespace(ctx.settings)
+    check_namespace(ctx, namespace, S.DEPLOYING.value, record)
     if not release.options.read_only_root:
         await ctx.warn(
             S.DEPLOYING.value,
@@ -64,7 +66,7 @@ async def roll_out(
     # smoke test waits for both). Its failure never stops the rollout; a failed rollout stops it.
     gateway: asyncio.Future[dict[str, Any] | JustPushError] | None = None
     try:
-        info = await services.cluster.discover()
+        info = await timed("discover", timing, services.cluster.discover)
         await ctx.event(
             S.DEPLOYING.value, "progress", f"Kubernetes {info.server_version}; HPA API {info.hpa_api_version}"
         )
@@ -77,8 +79,7 @@ async def roll_out(
             S.DEPLOYING.value, "progress", f"applied {len(objects)} objects to namespace {namespace}"
         )
         if services.gateway is not None:
-            endpoint = await services.cluster.service_endpoint(ctx.upload_id, namespace=namespace)
-            gateway = asyncio.ensure_future(_gateway_beside(ctx, services, release, endpoint))
+            gateway = asyncio.ensure_future(_gateway_beside(ctx, services, release, namespace))
         sink = ctx.log_sink(S.DEPLOYING.value)
 
         def progress(p: k8s.RolloutProgress) -> None:
@@ -114,22 +115,29 @@ async def roll_out(
         if pushed is not None:
             await undo_push(ctx, services, pushed, S.DEPLOYING.value)
         raise
-    await ctx.flush_logs()
-    deployment_info = await describe(ctx, services, release, deployment_name(objects))
-    await ctx.update_record(k8s_deployment_info=deployment_info, docker_image=release.image)
-    await ctx.event(S.DEPLOYING.value, "end", f"Deployment {deployment_info['deployment']} is ready", timing)
+    deployment_info = await timed(
+        "describe", timing, lambda: describe(ctx, services, release, deployment_name(objects))
+    )
+    # One commit hands over to the next stage.
+    async with ctx.transaction():
+        await ctx.flush_logs()
+        await ctx.update_record(k8s_deployment_info=deployment_info, docker_image=release.image)
+        await ctx.event(
+            S.DEPLOYING.value, "end", f"Deployment {deployment_info['deployment']} is ready", timing
+        )
+        if gateway is None:
+            await ctx.event(
+                S.DEPLOYING.value,
+                "notice",
+                "Kong is not configured (kong.adminUrl is empty): CONFIGURING is skipped and the app is "
+                f"reachable through Service {deployment_info['service']}.{namespace}",
+            )
+        else:
+            await ctx.set_status(S.CONFIGURING)
 
     kong_config: dict[str, Any] = {}
     gateway_ok = gateway is not None
-    if gateway is None:
-        await ctx.event(
-            S.DEPLOYING.value,
-            "notice",
-            "Kong is not configured (kong.adminUrl is empty): CONFIGURING is skipped and the app is "
-            f"reachable through Service {deployment_info['service']}.{namespace}",
-        )
-    else:
-        await ctx.set_status(S.CONFIGURING)
+    if gateway is not None:
         outcome = await gateway
         if isinstance(outcome, JustPushError):
             gateway_ok = False
@@ -141,6 +149,11 @@ async def roll_out(
     results = await verify(ctx, services, release, deployment_info, through_gateway=gateway_ok)
 
     manifests_text, sealed = revision_payload(release, objects)
+    if beside is not None:
+        await beside
+    # Without GitOps the revision and the final status are one commit. With it, the commit to the
+    # branch comes between them: it needs the revision, and a refused commit is a warning of this job.
+    gitops = ctx.settings.gitops.enabled
     async with ctx.transaction() as session:
         revision = await store.add_revision(
             session,
@@ -157,9 +170,14 @@ async def roll_out(
             release=release.to_record(),
             created_by=ctx.user_id,
         )
-    await commit_gitops(ctx, revision, S.VERIFYING.value)
-    if beside is not None:
-        await beside
+        if not gitops:
+            await _deployed(ctx, results)
+    if gitops:
+        await commit_gitops(ctx, revision, S.VERIFYING.value)
+        await _deployed(ctx, results)
+
+
+async def _deployed(ctx: JobContext, results: list[SmokeResult]) -> None:
     final = S.DEPLOYED_WITH_WARNINGS if ctx.warnings else S.DEPLOYED
     await ctx.set_status(
         final,
@@ -191,16 +209,17 @@ async def commit_gitops(ctx: JobContext, revision: DeploymentRevision, stage: st
 
 
 async def _gateway_beside(
-    ctx: JobContext, services: Services, release: Release, endpoint: k8s.ServiceEndpoint
+    ctx: JobContext, services: Services, release: Release, namespace: str
 ) -> dict[str, Any] | JustPushError:
     """CONFIGURING while the pods come up: Kong needs only the Service, which exists once applied."""
-    target = {
-        "namespace": endpoint.namespace,
-        "service": endpoint.name,
-        "cluster_ip": endpoint.cluster_ip,
-        "port": endpoint.port,
-    }
     try:
+        endpoint = await services.cluster.service_endpoint(ctx.upload_id, namespace=namespace)
+        target = {
+            "namespace": endpoint.namespace,
+            "service": endpoint.name,
+            "cluster_ip": endpoint.cluster_ip,
+            "port": endpoint.port,
+        }
         return await configure_gateway(ctx, services, release, target)
     except JustPushError as exc:
         return exc
