@@ -119,13 +119,12 @@ class JobContext:
         Inside another transaction of this job in the same task, it is that transaction: its writes are
         committed together with the outer ones.
         """
-        held = _OPEN.get()
-        if held is not None and held.ctx is self:
+        held = self._held()
+        if held is not None:
             yield held.session
             return
         if self.lost:
             raise LeaseLost(self.job_id, self.lease)
-        opened: _Open | None = None
         async with self.sessions.begin() as session:
             if not await store.hold_lease(session, self.job_id, self.lease):
                 raise self.lose()
@@ -138,10 +137,15 @@ class JobContext:
         if opened.announce:
             self.broker.notify(self.upload_id)
 
+    def _held(self) -> _Open | None:
+        """The transaction of this job the current task holds open, if any."""
+        held = _OPEN.get()
+        return held if held is not None and held.ctx is self else None
+
     def _announce(self) -> None:
         """Wake the upload's event readers once what was just written is committed."""
-        held = _OPEN.get()
-        if held is not None and held.ctx is self:
+        held = self._held()
+        if held is not None:
             held.announce = True
         else:
             self.broker.notify(self.upload_id)
@@ -153,8 +157,7 @@ class JobContext:
         older than its commit, and a lease is taken over only from a worker whose process is gone or
         whose heartbeat (which that check renewed) went stale.
         """
-        held = _OPEN.get()
-        if held is not None and held.ctx is self:
+        if self._held() is not None:
             return  # the open transaction checked it, and holds the job's row until it commits
         check = self._lease_check
         if check is None or check.done():
