@@ -89,6 +89,13 @@ class JobContext:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     # The lease check in flight: fenced calls made while it runs wait for it instead of starting another.
     _lease_check: asyncio.Future[None] | None = None
+    # Read once: the Kong sync and the smoke test through the gateway use the same key.
+    _developer_key: SecretStr | None = None
+    # Sessions for reads outside the job's transactions: they never wait for a writer (store.reader_factory).
+    readers: async_sessionmaker[AsyncSession] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.readers = store.reader_factory(self.sessions)
 
     def cancel(self, actor: str) -> None:
         if not self.cancelled.is_set():
@@ -201,7 +208,7 @@ class JobContext:
         """Pick up a cancel request written to the job row by another process."""
         if self.cancelled.is_set():
             return
-        async with self.sessions() as session:
+        async with self.readers() as session:
             actor = await store.job_cancel_requester(session, self.job_id)
         if actor is not None:
             self.cancel(actor)
@@ -255,15 +262,15 @@ class JobContext:
         await self.event(stage, "warning", message)
 
     async def set_status(self, status: DeploymentStatus, message: str = "", **fields: Any) -> None:
-        """Transition the deployment status (and update record fields) in one transaction, then heartbeat."""
+        """Transition the deployment status (and update record fields) in one transaction."""
         async with self.transaction() as session:
             result = await store.ensure_analyze_result(session, self.upload_id)
             for name, value in fields.items():
                 setattr(result, name, value)
             await transition(session, result, status, job_id=self.job_id, message=message)
-            job = await store.get_job(session, self.job_id)
             # The job keeps the stage it reached, so a failure says where it happened.
-            await store.heartbeat_job(session, job, stage=None if status in TERMINAL else status.value)
+            if status not in TERMINAL:
+                await store.set_job_stage(session, self.job_id, status.value)
         self._announce()
 
     async def update_record(self, **fields: Any) -> None:
@@ -282,20 +289,27 @@ class JobContext:
         await self.ensure_lease()
 
     async def load_upload(self) -> tuple[Upload, AnalyzeResult | None]:
-        async with self.sessions() as session:
+        async with self.readers() as session:
             upload = await store.get_upload(session, self.upload_id, owner_id=None)
             record = await store.get_analyze_result(session, self.upload_id)
             session.expunge_all()
             return upload, record
 
     async def latest_revision(self) -> DeploymentRevision | None:
-        async with self.sessions() as session:
+        async with self.readers() as session:
             revision = await store.latest_revision(session, self.upload_id)
             session.expunge_all()
             return revision
 
     async def developer_key(self) -> SecretStr:
-        """The upload's developer API key: the stored one, else a new one stored encrypted."""
+        """The upload's developer API key: the stored one, else a new one stored encrypted.
+
+        Only jobs write it, one at a time per upload, so the job reads it once.
+        """
+        if self._developer_key is not None:
+            return self._developer_key
+        # A key read inside a wider transaction is kept only once that one commits.
+        keep = self._held() is None
         async with self.transaction() as session:
             record = await store.ensure_analyze_result(session, self.upload_id)
             key = store.developer_api_key(record, self.cipher)
@@ -303,6 +317,8 @@ class JobContext:
                 key = generate_api_key().get_secret_value()
                 store.set_developer_api_key(record, key, self.cipher)
                 record.api_key_revealed_at = None
+        if keep:
+            self._developer_key = SecretStr(key)
         return SecretStr(key)
 
 

@@ -4,7 +4,7 @@ Query functions take an `AsyncSession` and only flush; routes and pipeline stage
 Create the engine from settings where the application starts (`create_engine(settings.database_url)`).
 """
 
-from ._db import async_url, create_engine, session_factory, sync_url
+from ._db import async_url, create_engine, reader_factory, session_factory, sync_url
 from ._migrate import current_revision, downgrade, head_revision, schema_differences, upgrade
 from ._orm import (
     ACTIVE_JOB_STATUSES,
@@ -46,7 +46,6 @@ from ._queries import (
     get_upload,
     get_user_by_name,
     get_user_by_token_hash,
-    heartbeat_job,
     hold_lease,
     job_cancel_requester,
     job_secret_options,
@@ -66,6 +65,7 @@ from ._queries import (
     revoke_token,
     revoke_user_tokens,
     set_developer_api_key,
+    set_job_stage,
     start_check_passed,
     take_over_job,
     token_is_live,
@@ -113,7 +113,6 @@ __all__ = [
     "get_user_by_name",
     "get_user_by_token_hash",
     "head_revision",
-    "heartbeat_job",
     "hold_lease",
     "job_cancel_requester",
     "job_secret_options",
@@ -125,6 +124,7 @@ __all__ = [
     "list_revisions",
     "list_uploads",
     "list_users",
+    "reader_factory",
     "record_analysis",
     "record_start_check",
     "request_job_cancel",
@@ -135,6 +135,7 @@ __all__ = [
     "schema_differences",
     "session_factory",
     "set_developer_api_key",
+    "set_job_stage",
     "start_check_passed",
     "sync_url",
     "take_over_job",

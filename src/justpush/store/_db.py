@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
 from justpush.errors import ConfigError
 
@@ -18,6 +20,8 @@ logger = logging.getLogger(__name__)
 
 # SQLite waits this long for another writer before "database is locked".
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+# The execution option that marks an engine's connections as reading only (see `reader_factory`).
+_READ_ONLY = "justpush_read_only"
 
 
 def _parse(url: str) -> URL:
@@ -77,6 +81,8 @@ def prepare_sqlite_file(url: str) -> None:
 def _configure_sqlite(engine: AsyncEngine) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT and begins lazily; take control of BEGIN.
     # BEGIN IMMEDIATE serialises writers up front, so concurrent requests wait instead of failing.
+    # Readers begin deferred: in WAL mode they read a snapshot, and neither wait for a writer nor make
+    # one wait (a job's small commits used to queue behind every event stream read and cancel check).
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
@@ -90,7 +96,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(_READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -113,3 +120,22 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded attributes after commit (routes convert rows after committing)."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class ReadOnlySession(Session):
+    """The sync side of a reader: its transaction holds no write lock, so a flush of changes is refused."""
+
+    def flush(self, objects: Sequence[Any] | None = None) -> None:
+        if self.new or self.dirty or self.deleted:
+            raise InvalidRequestError("a read-only session cannot write: use the job's or request's writer")
+        super().flush(objects)
+
+
+def reader_factory(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    """Sessions on the engine of `sessions` for reads only: on SQLite they begin deferred."""
+    engine = sessions.kw["bind"]
+    return async_sessionmaker(
+        engine.execution_options(**{_READ_ONLY: True}),
+        expire_on_commit=False,
+        sync_session_class=ReadOnlySession,
+    )

@@ -569,11 +569,14 @@ async def claim_next_job(session: AsyncSession, *, worker_id: str) -> Deployment
     return job
 
 
-async def heartbeat_job(session: AsyncSession, job: DeploymentJob, *, stage: str | None = None) -> None:
-    job.heartbeat_at = utcnow()
-    if stage is not None:
-        job.stage = stage
-    await session.flush()
+async def set_job_stage(session: AsyncSession, job_id: str, stage: str) -> None:
+    """The stage the job reached, written without loading the job (its lease check heartbeat it)."""
+    await session.execute(
+        update(DeploymentJob)
+        .where(DeploymentJob.id == job_id)
+        .values(stage=stage)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def request_job_cancel(session: AsyncSession, job: DeploymentJob, *, actor: str) -> None:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import anyio
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from justpush import store
 from justpush.config import Settings
 from justpush.pipeline import EventBroker, PipelineWorker
 from justpush.security import SecretBox
@@ -44,6 +45,11 @@ class AppState:
     pipeline: PipelineWorker | None = None
     # Background tasks owned by the app (e.g. analysis runs), cancelled at shutdown.
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    # Sessions for reads only (event streams and their access checks): they never wait for a writer.
+    readers: async_sessionmaker[AsyncSession] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.readers = store.reader_factory(self.sessions)
 
     @property
     def data_dir(self) -> Path:

@@ -55,7 +55,7 @@ def access_check(state: AppState, token: str, upload_id: str, user_id: int) -> S
 
     async def still_allowed() -> bool:
         try:
-            async with state.sessions() as session:
+            async with state.readers() as session:
                 if not await security.token_is_live(session, token):
                     return False
                 await store.get_upload(session, upload_id, owner_id=user_id)

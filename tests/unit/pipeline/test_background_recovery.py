@@ -177,3 +177,46 @@ async def test_owed_kong_cleanup_is_queued_once_kong_answers(
 async def worker_debts(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
     async with sessions() as session:
         return await store.gateway_debts(session)
+
+
+async def test_the_worker_opens_its_clients_before_the_first_job_and_survives_a_failure(
+    sessions: async_sessionmaker[AsyncSession],
+    box: SecretBox,
+    upload: store.Upload,
+    make_settings: Callable[..., Settings],
+    caplog: Any,
+) -> None:
+    opened: list[str] = []
+    failures = [RuntimeError("the cluster's kubeconfig is unreadable")]
+
+    @asynccontextmanager
+    async def services(settings: Settings) -> AsyncIterator[Any]:
+        if failures:
+            raise failures.pop()
+        opened.append("opened")
+        yield pipeline.Services(None, None, None, None, None)  # type: ignore[arg-type]
+
+    # The head start fails: the worker runs on, and a job opens the clients itself.
+    async with PipelineWorker(
+        make_settings(), sessions, box, pipeline.EventBroker(), services_factory=services
+    ) as w:
+        for _ in range(100):
+            if "could not be opened ahead" in caplog.text:
+                break
+            await asyncio.sleep(0.01)
+        assert "could not be opened ahead" in caplog.text and opened == []
+        async with w._job_services():
+            pass
+        assert opened == ["opened"]
+    # With nothing failing, they are open before any job asks, and jobs share that one set.
+    async with PipelineWorker(
+        make_settings(), sessions, box, pipeline.EventBroker(), services_factory=services
+    ) as w:
+        for _ in range(100):
+            if opened == ["opened"] * 2:
+                break
+            await asyncio.sleep(0.01)
+        assert opened == ["opened"] * 2
+        async with w._job_services() as first, w._job_services() as second:
+            assert first is second
+        assert opened == ["opened"] * 2

@@ -234,3 +234,26 @@ async def test_lease_checks_asked_for_at_once_share_one_transaction(
     )
     assert all(isinstance(r, LeaseLost) for r in results)
     assert cluster.calls == ["delete"] * 5
+
+
+async def test_the_developer_key_is_read_once_a_job_and_kept_only_once_committed(
+    sessions: async_sessionmaker[AsyncSession], upload: store.Upload, running_job: JobFactory, box: SecretBox
+) -> None:
+    _, ctx = await running_job("deploy")
+
+    async def stored_key() -> str | None:
+        async with sessions() as session:
+            return store.developer_api_key(await store.ensure_analyze_result(session, upload.id), box)
+
+    # Made inside a transaction that rolls back: neither stored nor kept.
+    with pytest.raises(RuntimeError):
+        async with ctx.transaction():
+            await ctx.developer_key()
+            raise RuntimeError("stop")
+    assert await stored_key() is None
+    key = (await ctx.developer_key()).get_secret_value()
+    assert await stored_key() == key
+    async with sessions.begin() as session:
+        store.set_developer_api_key(await store.ensure_analyze_result(session, upload.id), "changed", box)
+    # The Kong sync and the smoke test of one job use one key, read once.
+    assert (await ctx.developer_key()).get_secret_value() == key

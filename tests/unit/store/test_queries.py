@@ -7,6 +7,7 @@ import secrets
 
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from justpush import store
@@ -170,10 +171,11 @@ async def test_claim_heartbeat_list_and_requeue_jobs(
         if claimed.id == queued.id:
             break
     assert claimed is not None and claimed.id == queued.id and claimed.status == "running"
-    await store.heartbeat_job(session, claimed, stage="build")
+    await store.set_job_stage(session, claimed.id, "build")
     await session.commit()
     again = await store.claim_next_job(session, worker_id="w2")
     assert again is None or again.id not in [*claimed_ids, queued.id]
+    await session.refresh(claimed)
     assert claimed.stage == "build" and claimed.heartbeat_at is not None
     assert queued.id in [j.id for j in await store.list_active_jobs(session)]
     await store.requeue_job(session, queued.id)
@@ -204,3 +206,30 @@ async def test_audit_events(session: AsyncSession) -> None:
     await session.commit()
     [event] = await store.list_audit_events(session, target=target)
     assert (event.actor, event.action, event.at.tzinfo is not None) == ("alice", "upload.create", True)
+
+
+async def test_a_reader_neither_waits_for_an_open_write_nor_sees_it(
+    sessions: async_sessionmaker[AsyncSession], upload: store.Upload
+) -> None:
+    readers = store.reader_factory(sessions)
+    async with sessions.begin() as writer:
+        (await store.ensure_analyze_result(writer, upload.id)).docker_image = "not yet committed"
+        await writer.flush()
+        # A reader that took the write lock would wait here for the writer, then fail as "database is locked".
+        async with readers() as reader:
+            record = await store.get_analyze_result(reader, upload.id)
+        assert record is None or record.docker_image != "not yet committed"
+    async with readers() as reader:
+        record = await store.get_analyze_result(reader, upload.id)
+    assert record is not None and record.docker_image == "not yet committed"
+
+
+async def test_a_reader_refuses_to_write(
+    sessions: async_sessionmaker[AsyncSession], upload: store.Upload
+) -> None:
+    async with sessions.begin() as writer:
+        await store.ensure_analyze_result(writer, upload.id)
+    async with store.reader_factory(sessions)() as reader:
+        (await store.ensure_analyze_result(reader, upload.id)).docker_image = "written by a reader"
+        with pytest.raises(InvalidRequestError, match="read-only"):
+            await reader.flush()

@@ -247,7 +247,7 @@ async def sandbox_check(
         return None
     plan = plan_start_check(ctx.settings.build.sandbox, release.app(), built.run_digest)
     digest, inputs = plan.run_digest, plan.inputs_hash()
-    async with ctx.sessions() as session:
+    async with ctx.readers() as session:
         passed = await store.start_check_passed(
             session, owner_id=owner_id, run_digest=digest, inputs_hash=inputs
         )

@@ -48,7 +48,7 @@ async def redeploy(ctx: JobContext, services: Services, changes: RedeployOptions
 
 
 async def rollback(ctx: JobContext, services: Services, request: RollbackOptions) -> None:
-    async with ctx.sessions() as session:
+    async with ctx.readers() as session:
         revisions = list(await store.list_revisions(session, ctx.upload_id))
         session.expunge_all()
     if not revisions:

@@ -4,6 +4,7 @@ Kong sync, and the smoke test."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from justpush import k8s, kong, store
@@ -118,7 +119,20 @@ async def roll_out(
     deployment_info = await timed(
         "describe", timing, lambda: describe(ctx, services, release, deployment_name(objects))
     )
-    # One commit hands over to the next stage.
+    kong_config: dict[str, Any] = {}
+    gateway_ok = gateway is not None
+
+    async def configured(outcome: dict[str, Any] | JustPushError) -> None:
+        nonlocal kong_config, gateway_ok
+        if isinstance(outcome, JustPushError):
+            gateway_ok = False
+            await gateway_failed(ctx, S.CONFIGURING.value, outcome, previous.revision + 1 if previous else 1)
+        else:
+            kong_config = outcome
+        await ctx.set_status(S.VERIFYING)
+
+    # One commit hands over to the next stage; to the one after too when Kong, configured beside the
+    # rollout, is already done.
     async with ctx.transaction():
         await ctx.flush_logs()
         await ctx.update_record(k8s_deployment_info=deployment_info, docker_image=release.image)
@@ -132,21 +146,17 @@ async def roll_out(
                 "Kong is not configured (kong.adminUrl is empty): CONFIGURING is skipped and the app is "
                 f"reachable through Service {deployment_info['service']}.{namespace}",
             )
+            await ctx.set_status(S.VERIFYING)
         else:
             await ctx.set_status(S.CONFIGURING)
-
-    kong_config: dict[str, Any] = {}
-    gateway_ok = gateway is not None
-    if gateway is not None:
+            if gateway.done():
+                await configured(gateway.result())
+    if gateway is not None and not gateway.done():
         outcome = await gateway
-        if isinstance(outcome, JustPushError):
-            gateway_ok = False
-            await gateway_failed(ctx, S.CONFIGURING.value, outcome, previous.revision + 1 if previous else 1)
-        else:
-            kong_config = outcome
+        async with ctx.transaction():
+            await configured(outcome)
 
-    await ctx.set_status(S.VERIFYING)
-    results = await verify(ctx, services, release, deployment_info, through_gateway=gateway_ok)
+    report = await smoke_test(ctx, services, release, deployment_info, through_gateway=gateway_ok)
 
     manifests_text, sealed = revision_payload(release, objects)
     if beside is not None:
@@ -155,6 +165,7 @@ async def roll_out(
     # branch comes between them: it needs the revision, and a refused commit is a warning of this job.
     gitops = ctx.settings.gitops.enabled
     async with ctx.transaction() as session:
+        await record_smoke(ctx, report)
         revision = await store.add_revision(
             session,
             ctx.cipher,
@@ -171,10 +182,10 @@ async def roll_out(
             created_by=ctx.user_id,
         )
         if not gitops:
-            await _deployed(ctx, results)
+            await _deployed(ctx, report.results)
     if gitops:
         await commit_gitops(ctx, revision, S.VERIFYING.value)
-        await _deployed(ctx, results)
+        await _deployed(ctx, report.results)
 
 
 async def _deployed(ctx: JobContext, results: list[SmokeResult]) -> None:
@@ -243,13 +254,31 @@ async def describe(ctx: JobContext, services: Services, release: Release, deploy
     }
 
 
+@dataclass(frozen=True)
+class SmokeReport:
+    """What the smoke test found, not yet written: `paths` is how many paths it could check."""
+
+    paths: int
+    results: list[SmokeResult]
+    timing: dict[str, float]
+
+
 async def verify(
     ctx: JobContext, services: Services, release: Release, info: dict[str, Any], *, through_gateway: bool
 ) -> list[SmokeResult]:
+    """The smoke test, written as one commit."""
+    report = await smoke_test(ctx, services, release, info, through_gateway=through_gateway)
+    async with ctx.transaction():
+        await record_smoke(ctx, report)
+    return report.results
+
+
+async def smoke_test(
+    ctx: JobContext, services: Services, release: Release, info: dict[str, Any], *, through_gateway: bool
+) -> SmokeReport:
     paths = smoke_paths(release.spec)
     if not paths:
-        await ctx.event(S.VERIFYING.value, "notice", "the spec has no GET operation without path parameters")
-        return []
+        return SmokeReport(0, [], {})
 
     async def via_service(path: str) -> int:
         return await services.cluster.service_get(
@@ -273,19 +302,24 @@ async def verify(
     # The two ways in are independent: checked side by side, reported service first.
     timing: dict[str, float] = {}
     done = await timed("smoke", timing, lambda: asyncio.gather(*runs))
-    results = [result for run in done for result in run]
-    passed = sum(r.ok for r in results)
+    return SmokeReport(len(paths), [result for run in done for result in run], timing)
+
+
+async def record_smoke(ctx: JobContext, report: SmokeReport) -> None:
+    if not report.paths:
+        await ctx.event(S.VERIFYING.value, "notice", "the spec has no GET operation without path parameters")
+        return
+    passed = sum(r.ok for r in report.results)
     await ctx.event(
         S.VERIFYING.value,
         "end",
-        f"{passed}/{len(results)} smoke checks passed",
-        {"results": [r.to_dict() for r in results], **timing},
+        f"{passed}/{len(report.results)} smoke checks passed",
+        {"results": [r.to_dict() for r in report.results], **report.timing},
     )
     # A failed check is a warning on the job, whatever ran it (deploy, rollback, a gateway catch-up).
-    for result in results:
+    for result in report.results:
         if not result.ok:
             await ctx.warn(
                 S.VERIFYING.value,
                 f"smoke test via {result.via}: GET {result.path} -> {result.error or result.status}",
             )
-    return results

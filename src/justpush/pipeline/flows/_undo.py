@@ -44,7 +44,7 @@ async def undo_push(ctx: JobContext, services: Services, reference: str, stage: 
         return
     if digest is None:
         return
-    async with ctx.sessions() as session:
+    async with ctx.readers() as session:
         kept = {revision.image_digest for revision in await store.list_revisions(session, ctx.upload_id)}
     if digest not in kept:
         await delete_image(ctx, services, reference, stage)

@@ -552,7 +552,7 @@ async def _event_stream(
     loop = asyncio.get_running_loop()
     quiet_since = loop.time()
     while True:
-        async with state.sessions() as session:
+        async with state.readers() as session:
             # Asked before listing: a job that has ended stored all its events first, so none is missed.
             active = await store.active_job(session, upload_id) if until_done else None
             rows = await store.list_events(session, upload_id, after_id=after, limit=500)
