@@ -119,20 +119,9 @@ async def roll_out(
     deployment_info = await timed(
         "describe", timing, lambda: describe(ctx, services, release, deployment_name(objects))
     )
-    kong_config: dict[str, Any] = {}
-    gateway_ok = gateway is not None
-
-    async def configured(outcome: dict[str, Any] | JustPushError) -> None:
-        nonlocal kong_config, gateway_ok
-        if isinstance(outcome, JustPushError):
-            gateway_ok = False
-            await gateway_failed(ctx, S.CONFIGURING.value, outcome, previous.revision + 1 if previous else 1)
-        else:
-            kong_config = outcome
-        await ctx.set_status(S.VERIFYING)
-
     # One commit hands over to the next stage; to the one after too when Kong, configured beside the
     # rollout, is already done.
+    pending = gateway if gateway is not None and not gateway.done() else None
     async with ctx.transaction():
         await ctx.flush_logs()
         await ctx.update_record(k8s_deployment_info=deployment_info, docker_image=release.image)
@@ -146,15 +135,15 @@ async def roll_out(
                 "Kong is not configured (kong.adminUrl is empty): CONFIGURING is skipped and the app is "
                 f"reachable through Service {deployment_info['service']}.{namespace}",
             )
-            await ctx.set_status(S.VERIFYING)
         else:
             await ctx.set_status(S.CONFIGURING)
-            if gateway.done():
-                await configured(gateway.result())
-    if gateway is not None and not gateway.done():
-        outcome = await gateway
+        if pending is None:
+            kong_config = await _configured(ctx, gateway, previous)
+    if pending is not None:
+        await asyncio.wait({pending})
         async with ctx.transaction():
-            await configured(outcome)
+            kong_config = await _configured(ctx, gateway, previous)
+    gateway_ok = kong_config is not None
 
     report = await smoke_test(ctx, services, release, deployment_info, through_gateway=gateway_ok)
 
@@ -177,7 +166,7 @@ async def roll_out(
             replicas=release.replicas,
             resources=release.options.resources.model_dump() if release.options.resources else {},
             manifests=manifests_text,
-            kong_config=kong_config,
+            kong_config=kong_config or {},
             release=release.to_record(),
             created_by=ctx.user_id,
         )
@@ -186,6 +175,20 @@ async def roll_out(
     if gitops:
         await commit_gitops(ctx, revision, S.VERIFYING.value)
         await _deployed(ctx, report.results)
+
+
+async def _configured(
+    ctx: JobContext,
+    gateway: asyncio.Future[dict[str, Any] | JustPushError] | None,
+    previous: DeploymentRevision | None,
+) -> dict[str, Any] | None:
+    """Record how the finished Kong sync went and move on to VERIFYING; the synced configuration, None
+    when Kong is not in front of the app (not configured, or its sync failed)."""
+    outcome = gateway.result() if gateway is not None else None
+    if isinstance(outcome, JustPushError):
+        await gateway_failed(ctx, S.CONFIGURING.value, outcome, previous.revision + 1 if previous else 1)
+    await ctx.set_status(S.VERIFYING)
+    return None if isinstance(outcome, JustPushError) else outcome
 
 
 async def _deployed(ctx: JobContext, results: list[SmokeResult]) -> None:
