@@ -38,7 +38,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ from justpush.build import (
     DockerfileOptions,
     PreparedDockerfile,
     prepare_dockerfile,
+    type_check_dockerfile,
 )
 from justpush.config import BuildSettings, SandboxSettings
 
@@ -71,7 +72,30 @@ class Case:
     line: str
     changed: str
     naive: str
+    # Files written over the app's (a variant of it), and the name its images and report use.
+    files: Mapping[str, str] = field(default_factory=dict)
+    variant: str = ""
 
+    @property
+    def name(self) -> str:
+        return f"{self.app}-{self.variant}" if self.variant else self.app
+
+
+_ISOLATED_TSCONFIG = """\
+{
+  "compilerOptions": {
+    "target": "ES2022",
+    "module": "commonjs",
+    "rootDir": "src",
+    "outDir": "dist",
+    "strict": true,
+    "esModuleInterop": true,
+    "skipLibCheck": true,
+    "isolatedModules": true
+  },
+  "include": ["src"]
+}
+"""
 
 CASES = (
     Case(
@@ -105,6 +129,21 @@ CASES = (
         source="src/server.ts",
         line='app.get("/", (_req, res) => res.json({ app: "bench-node-express-ts" }));',
         changed='app.get("/", (_req, res) => res.json({ app: "bench-node-express-ts", change: {n} }));',
+        naive=(
+            "FROM {node}\nWORKDIR /usr/src/app\nCOPY package*.json ./\nRUN npm install\n"
+            'COPY . .\nRUN npm run build\nEXPOSE 3000\nCMD ["node", "dist/server.js"]\n'
+        ),
+    ),
+    Case(
+        app="node-express-ts",
+        language="node",
+        source="src/server.ts",
+        line='app.get("/", (_req, res) => res.json({ app: "bench-node-express-ts" }));',
+        changed='app.get("/", (_req, res) => res.json({ app: "bench-node-express-ts", change: {n} }));',
+        # What `tsc --init` writes since TypeScript 5.9 (isolatedModules): emitted file by file, with
+        # the type check left to a step beside the push (timed below, not part of the build).
+        files={"tsconfig.json": _ISOLATED_TSCONFIG},
+        variant="isolated",
         naive=(
             "FROM {node}\nWORKDIR /usr/src/app\nCOPY package*.json ./\nRUN npm install\n"
             'COPY . .\nRUN npm run build\nEXPOSE 3000\nCMD ["node", "dist/server.js"]\n'
@@ -292,16 +331,18 @@ class Bench:
     async def case(self, case: Case, bases: dict[str, tuple[str, str, int]]) -> list[bool]:
         results: list[bool] = []
         with workspace(case.app) as context:
+            for name, text in case.files.items():
+                (context / name).write_text(text, encoding="utf-8")
             profile = analyze(context).profile
             print(
-                f"\n{case.app}: {profile.framework}, {profile.package_manager},"
+                f"\n{case.name}: {profile.framework}, {profile.package_manager},"
                 f" dependencies {', '.join(profile.dependency_files)};"
                 f" start {' '.join(profile.start_command)}; build {' '.join(profile.build_command) or '-'}"
                 f" (JustPush's analysis); generated Dockerfile: build stages on {self.images[case.language]}"
             )
             images = {**self.settings.base_images}
             images[f"{case.language}-runtime"] = bases["slim"][1]
-            tag = f"justpush-bench/{case.app}:gen"
+            tag = f"justpush-bench/{case.name}:gen"
 
             def render(runtime_images: dict[str, str]) -> PreparedDockerfile:
                 return prepare_dockerfile(
@@ -330,7 +371,7 @@ class Bench:
                     text.replace(case.line, case.changed.replace("{n}", str(n))), encoding="utf-8"
                 )
                 generated = render(images)
-                _, seconds, lines = await self.build(
+                last, seconds, lines = await self.build(
                     context,
                     generated.dockerfile,
                     tag,
@@ -352,10 +393,12 @@ class Bench:
             )
             steps = "; ".join(f"{step} {seconds:.2f} s" for step, seconds in _executed_steps(lines))
             print(f"    the last rebuild re-ran: {steps}")
+            if generated.type_check is not None:
+                await self.type_check(context, generated, last, case, rebuild)
             print(f"    and served the change: GET / -> {answer}")
 
             naive, _, _ = await self.build(
-                context, case.naive.format(**self.images), f"justpush-bench/{case.app}:naive", no_cache=True
+                context, case.naive.format(**self.images), f"justpush-bench/{case.name}:naive", no_cache=True
             )
             base_size = self.client.images.get(self.images[case.language]).attrs["Size"]
             print(
@@ -363,7 +406,7 @@ class Bench:
                 f" ({mb(base_size)} base): {mb(naive.size)}"
             )
             for variant, (description, runtime_tag, runtime_size) in bases.items():
-                variant_tag = f"justpush-bench/{case.app}:gen-{variant}"
+                variant_tag = f"justpush-bench/{case.name}:gen-{variant}"
                 generated = render({**images, f"{case.language}-runtime": runtime_tag})
                 built, _, _ = await self.build(
                     context,
@@ -383,8 +426,24 @@ class Bench:
                 await self.check_runs(variant_tag, profile)
                 await self.builder.remove_image(variant_tag, upload_id="bench")
             for suffix in ("gen", "naive"):
-                await self.builder.remove_image(f"justpush-bench/{case.app}:{suffix}", upload_id="bench")
+                await self.builder.remove_image(f"justpush-bench/{case.name}:{suffix}", upload_id="bench")
         return results
+
+    async def type_check(
+        self, context: Path, generated: PreparedDockerfile, built: BuiltImage, case: Case, rebuild: float
+    ) -> None:
+        """Time the type check a per-file build leaves to a step beside the push, on the last rebuild."""
+        assert generated.type_check is not None
+        check = type_check_dockerfile(generated.type_check, built.stages[generated.type_check.stage])
+        tag = f"justpush-bench/{case.name}:check"
+        started = time.monotonic()
+        await self.builder.build(context, check, tag, upload_id="bench", dockerignore="**")
+        seconds = time.monotonic() - started
+        await self.builder.remove_image(tag, upload_id="bench")
+        print(
+            f"    its type check ({generated.type_check.command}) runs beside the push, not in the"
+            f" build: {seconds:.2f} s; build + check in a row would be {rebuild + seconds:.2f} s"
+        )
 
     async def aclose(self) -> None:
         await self.builder.aclose()
@@ -419,7 +478,9 @@ async def main() -> int:
         for language, variants in bases.items():
             for variant, (description, tag, size) in variants.items():
                 print(f"  {language}-runtime {variant}: {tag} {mb(size)} - {description}")
-        results = [ok for case in CASES for ok in await bench.case(case, bases[case.language])]
+        # `bench/build.py node-express-ts node-express-ts-isolated` runs those cases only.
+        cases = [case for case in CASES if not sys.argv[1:] or case.name in sys.argv[1:]]
+        results = [ok for case in cases for ok in await bench.case(case, bases[case.language])]
     finally:
         await bench.aclose()
     missed = results.count(False)

@@ -68,7 +68,7 @@ REQUIRED = ("DOCKER_HOST", "JUSTPUSH_TEST_REGISTRY", "JUSTPUSH_TEST_BASE_IMAGES"
 TARGET_SHARE = 0.03
 TARGET_SECONDS = 1.0
 TARGET_WARM_TOTAL = 5.0
-EXTERNAL = ("build", "verify", "push", "discover", "apply", "rollout", "describe", "smoke")
+EXTERNAL = ("build", "verify", "type_check", "push", "discover", "apply", "rollout", "describe", "smoke")
 STAGES = ("PENDING", "SCANNING", "BUILDING", "PUSHING", "DEPLOYING", "CONFIGURING", "VERIFYING")
 
 

@@ -23,10 +23,12 @@ from ._dockerfile import (
     DEFAULT_USER_ID,
     DockerfileOptions,
     GeneratedDockerfile,
+    TypeCheck,
     choose_runtime,
     context_dir,
     default_environment,
     render_dockerfile,
+    type_check_dockerfile,
 )
 from ._identity import run_digest
 from ._lint import BREAKING_RULES, LintFinding, Severity, base_images, breaking_findings, lint_dockerfile
@@ -52,6 +54,7 @@ __all__ = [
     "RuntimeChoice",
     "SandboxRun",
     "Severity",
+    "TypeCheck",
     "UnavailableImage",
     "base_images",
     "breaking_findings",
@@ -65,5 +68,6 @@ __all__ = [
     "prepare_dockerfile",
     "render_dockerfile",
     "run_digest",
+    "type_check_dockerfile",
     "unavailable_images",
 ]

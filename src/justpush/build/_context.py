@@ -25,9 +25,9 @@ import jinja2
 from justpush.analysis import ProjectProfile
 from justpush.errors import GenerationError, UploadError
 
-from ._dockerfile import DockerfileOptions, context_dir, render_dockerfile
+from ._dockerfile import DockerfileOptions, TypeCheck, context_dir, render_dockerfile
 from ._lint import LintFinding, breaking_findings, lint_dockerfile
-from ._tsconfig import default_lib_check_tsconfigs
+from ._tsconfig import default_lib_check_tsconfigs, per_file_tsconfigs
 
 # The Dockerfile travels under a reserved name so an upload's own files never collide with it.
 DOCKERFILE_NAME = ".justpush.Dockerfile"
@@ -46,6 +46,8 @@ class PreparedDockerfile:
     context: str
     # Helper files a generated Dockerfile COPYs, added to the build context (see GeneratedDockerfile).
     files: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # A check the build leaves to run beside the push (see TypeCheck).
+    type_check: TypeCheck | None = None
 
 
 def prepare_dockerfile(
@@ -81,10 +83,18 @@ def prepare_dockerfile(
         options = dataclasses.replace(options, package_scripts=package_scripts(base))
     if profile.language == "node" and profile.typescript and not options.default_lib_check_tsconfigs:
         options = dataclasses.replace(options, default_lib_check_tsconfigs=default_lib_check_tsconfigs(base))
+    if profile.language == "node" and profile.typescript and not options.per_file_tsconfigs:
+        options = dataclasses.replace(options, per_file_tsconfigs=per_file_tsconfigs(base))
     generated = render_dockerfile(profile, options, environment)
     findings = tuple(lint_dockerfile(generated.dockerfile))
     return PreparedDockerfile(
-        generated.dockerfile, generated.dockerignore, "generated", findings, context, generated.files
+        generated.dockerfile,
+        generated.dockerignore,
+        "generated",
+        findings,
+        context,
+        generated.files,
+        generated.type_check,
     )
 
 

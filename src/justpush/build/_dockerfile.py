@@ -31,7 +31,7 @@ from justpush.errors import GenerationError
 
 from ._runtime import RuntimeChoice, resolve_runtime
 from ._scripts import resolve_build, resolve_start, script_reference
-from ._tsconfig import with_skip_lib_check
+from ._tsconfig import TRANSPILE, per_file_build, with_skip_lib_check
 
 # Paths inside the image; the runtime user owns nothing, so the app tree stays read-only for it.
 APP_DIR = "/app"
@@ -42,6 +42,8 @@ DEFAULT_USER_ID = 10001
 HELPERS = ".justpush"
 HELPERS_DIR = "/opt/justpush"
 RUN_SCRIPT = f"{HELPERS}/run-script.js"
+# The Node build stage whose image a TypeCheck runs on: the sources and all dependencies.
+SOURCES_STAGE = "sources"
 SLIM_VENV = "slim-venv.py"
 RELINK_VENV = "relink-venv.py"
 
@@ -80,6 +82,18 @@ class DockerfileOptions:
     # tsconfig files (by name, at the app root) that leave skipLibCheck unset (prepare_dockerfile
     # reads them): a plain `tsc` build of one skips the declaration check (see _tsconfig).
     default_lib_check_tsconfigs: frozenset[str] = frozenset()
+    # tsconfig files (by name, at the app root) that set isolatedModules or verbatimModuleSyntax
+    # (prepare_dockerfile reads them): a plain `tsc` build of one emits file by file (see _tsconfig).
+    per_file_tsconfigs: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class TypeCheck:
+    """A check the build leaves out, to run on the image of one of its stages (`type_check_dockerfile`)
+    while the image is pushed: a failure stops the deploy as a failed build would."""
+
+    stage: str
+    command: str
 
 
 @dataclass(frozen=True)
@@ -88,6 +102,7 @@ class GeneratedDockerfile:
     dockerignore: str
     # Helper files the Dockerfile COPYs, by path relative to the build context (under .justpush/).
     files: Mapping[str, str] = field(default_factory=dict)
+    type_check: TypeCheck | None = None
 
 
 # C0/C1 controls, DEL and the Unicode line/paragraph separators: any of them could end a Dockerfile line.
@@ -173,9 +188,18 @@ def render_dockerfile(
     context_dir(profile)
     common = _common_context(profile, options)
     files = context.pop("files", {})
+    type_check = context.get("type_check")
     dockerfile = env.get_template(f"{family}.Dockerfile.j2").render(**common, **context)
     dockerignore = env.get_template("dockerignore.j2").render(patterns=_ignore_patterns(profile, family))
-    return GeneratedDockerfile(dockerfile=dockerfile, dockerignore=dockerignore, files=files)
+    return GeneratedDockerfile(dockerfile, dockerignore, files, type_check)
+
+
+def type_check_dockerfile(
+    check: TypeCheck, image_id: str, environment: jinja2.Environment | None = None
+) -> str:
+    """The Dockerfile that runs ``check`` on ``image_id``, the image its stage ended as."""
+    env = _with_filters(environment) if environment is not None else default_environment()
+    return env.get_template("type-check.Dockerfile.j2").render(image=image_id, command=check.command)
 
 
 def helper_source(name: str) -> str:
@@ -433,13 +457,19 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
     if len(build_commands) == 1 and scripts is not None:
         build_commands = [resolve_build(scripts, build_commands[0].split()) or build_commands[0]]
     skip_lib_check = None
+    files: dict[str, str] = {}
+    type_check = None
     if len(build_commands) == 1:
         skip_lib_check = with_skip_lib_check(build_commands[0], options.default_lib_check_tsconfigs)
         build_commands = [skip_lib_check or build_commands[0]]
+        per_file = per_file_build(build_commands[0], options.per_file_tsconfigs)
+        if per_file is not None:
+            build_commands = [per_file[0]]
+            type_check = TypeCheck(stage=SOURCES_STAGE, command=per_file[1])
+            files[TRANSPILE] = helper_source("transpile.js")
     start = list(profile.start_command)
     if not start:
         start = ["node", profile.entrypoint] if profile.entrypoint else ["npm", "start"]
-    files: dict[str, str] = {}
     reference = script_reference(start)
     if reference is not None:
         name, extra = reference
@@ -473,6 +503,9 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
         "install_build": build_install,
         "build_commands": build_commands,
         "skip_lib_check": skip_lib_check is not None,
+        "type_check": type_check,
+        "sources_stage": SOURCES_STAGE,
+        "build_leftovers": [TRANSPILE] if type_check else [],
         "runtime_checks": runtime_checks,
         "cmd": start,
         "healthcheck": _healthcheck(options, check),

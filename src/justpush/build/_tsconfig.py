@@ -1,4 +1,5 @@
-"""``--skipLibCheck`` for a plain ``tsc`` build whose tsconfig leaves ``skipLibCheck`` unset.
+"""How a plain ``tsc`` build runs: ``--skipLibCheck`` when its tsconfig leaves ``skipLibCheck`` unset,
+and one file at a time when its tsconfig makes that sound.
 
 Type-checking the declaration (``.d.ts``) files of ``node_modules`` (tsc's default) is most of a
 rebuild's time, and skipping it never changes the emitted JavaScript; the project's ``.ts`` files are
@@ -6,6 +7,11 @@ still checked, so a type error in them still fails the build. skipLibCheck skips
 a project with declaration files of its own keeps the full check, as does a tsconfig that sets
 ``skipLibCheck`` either way (itself or through an ``extends`` in the project), one that extends a
 package (not installed when the Dockerfile is generated) and one that cannot be read.
+
+A tsconfig that sets ``isolatedModules`` or ``verbatimModuleSyntax`` (tsc then rejects whatever a
+per-file emit would get wrong) is built by ``helpers/transpile.js``: the JavaScript tsc writes, one file
+at a time, without parsing the whole program; the type check runs as its own step, beside the push.
+The helper checks the fully resolved tsconfig again and runs tsc itself for what it cannot reproduce.
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ import json5
 
 FLAG = "--skipLibCheck"
 TSC = "./node_modules/.bin/tsc"
+TRANSPILE = ".justpush/transpile.js"
+# Either one makes tsc reject what a per-file emit cannot get right.
+_PER_FILE_OPTIONS = ("isolatedModules", "verbatimModuleSyntax")
 _MAX_EXTENDS = 5
 _SOURCES = (".ts", ".tsx", ".mts", ".cts")
 _DECLARATIONS = (".d.ts", ".d.mts", ".d.cts")
@@ -34,7 +43,20 @@ def default_lib_check_tsconfigs(app_root: Path) -> frozenset[str]:
         return frozenset()
     root = app_root.resolve()
     return frozenset(
-        path.name for path in sorted(app_root.glob("tsconfig*.json")) if _unset(root, path, _MAX_EXTENDS)
+        path.name
+        for path in sorted(app_root.glob("tsconfig*.json"))
+        if _option(root, path, "skipLibCheck", _MAX_EXTENDS) is _UNSET
+    )
+
+
+def per_file_tsconfigs(app_root: Path) -> frozenset[str]:
+    """The ``tsconfig*.json`` files at ``app_root`` that set ``isolatedModules`` or
+    ``verbatimModuleSyntax`` (themselves or through an ``extends`` in the project), by name."""
+    root = app_root.resolve()
+    return frozenset(
+        path.name
+        for path in sorted(app_root.glob("tsconfig*.json"))
+        if any(_option(root, path, name, _MAX_EXTENDS) is True for name in _PER_FILE_OPTIONS)
     )
 
 
@@ -42,9 +64,24 @@ def with_skip_lib_check(command: str, tsconfigs: Collection[str]) -> str | None:
     """``command`` (a resolved build command) with ``--skipLibCheck`` when it is a plain ``tsc`` of
     one of ``tsconfigs`` (see default_lib_check_tsconfigs), else None."""
     words = shlex.split(command)
-    # Not when already there, for a project-references build, or with files named instead of a tsconfig.
-    skipped = (FLAG, "-b", "--build")
-    if words[:1] != [TSC] or any(word in skipped or word.endswith(_SOURCES) for word in words):
+    if FLAG in words or _project(words) not in tsconfigs:
+        return None
+    return shlex.join([*words, FLAG])
+
+
+def per_file_build(command: str, tsconfigs: Collection[str]) -> tuple[str, str] | None:
+    """For a plain ``tsc`` of one of ``tsconfigs`` (see per_file_tsconfigs): the command that emits the
+    project one file at a time and the one that type-checks it, else None."""
+    words = shlex.split(command)
+    if _project(words) not in tsconfigs:
+        return None
+    return shlex.join(["node", TRANSPILE, *words[1:]]), shlex.join([*words, "--noEmit"])
+
+
+def _project(words: list[str]) -> str | None:
+    """The tsconfig (relative to the app) a plain ``tsc`` command builds, else None."""
+    # Not for a project-references build, or with files named instead of a tsconfig.
+    if words[:1] != [TSC] or any(word in ("-b", "--build") or word.endswith(_SOURCES) for word in words):
         return None
     project = "tsconfig.json"
     for option, value in itertools.pairwise(words):
@@ -52,34 +89,47 @@ def with_skip_lib_check(command: str, tsconfigs: Collection[str]) -> str | None:
             project = value
     if not project.endswith(".json"):
         project = posixpath.join(project, "tsconfig.json")
-    if posixpath.normpath(project) not in tsconfigs:
-        return None
-    return shlex.join([*words, FLAG])
+    return posixpath.normpath(project)
 
 
-def _unset(root: Path, path: Path, depth: int) -> bool:
+class _Unset:
+    """An option no file of the chain sets."""
+
+
+_UNSET = _Unset()
+# An option whose value cannot be known here (a package's config, an unreadable file).
+_UNKNOWN = object()
+
+
+def _option(root: Path, path: Path, name: str, depth: int) -> object:
+    """``compilerOptions[name]`` as tsc resolves it along the ``extends`` chain (the file's own value,
+    else the last parent's that sets it), _UNSET or _UNKNOWN."""
     if depth <= 0 or path.is_symlink() or not path.resolve().is_relative_to(root):
-        return False
+        return _UNKNOWN
     try:
         config: Any = json5.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError):
-        return False
+        return _UNKNOWN
     if not isinstance(config, dict):
-        return False
+        return _UNKNOWN
     options = config.get("compilerOptions")
-    if isinstance(options, dict) and "skipLibCheck" in options:
-        return False
+    if isinstance(options, dict) and name in options:
+        return options[name]
     parents = config.get("extends", [])
     parents = [parents] if isinstance(parents, str) else parents
     if not isinstance(parents, list):
-        return False
+        return _UNKNOWN
+    value: object = _UNSET
     for parent in parents:
         if not isinstance(parent, str) or not parent.startswith("."):
-            return False  # a package's config: not installed yet, so unknown
+            return _UNKNOWN  # a package's config: not installed yet, so unknown
         target = path.parent / (parent if parent.endswith(".json") else f"{parent}.json")
-        if not _unset(root, target, depth - 1):
-            return False
-    return True
+        found = _option(root, target, name, depth - 1)
+        if found is _UNKNOWN:
+            return _UNKNOWN
+        if found is not _UNSET:
+            value = found  # a later entry of an `extends` list overrides an earlier one
+    return value
 
 
 def _has_declarations(app_root: Path) -> bool:

@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 UPLOAD_LABEL = "io.justpush.upload-id"
 _RUNNING_IN = re.compile(r"Running in ([0-9a-f]{12,64})")
+_FROM_STEP = re.compile(r"Step \d+/\d+ : FROM (?:--\S+\s+)*(\S+)", re.IGNORECASE)
+_IMAGE_ID = re.compile(r"[0-9a-f]{12,64}")
 _LOG_TAIL = 15
 # Build steps get a lower CPU weight than the default 1024, so deployed workloads win contention.
 _BUILD_CPU_SHARES = 512
@@ -52,6 +54,9 @@ class BuiltImage:
     size: int
     # What a container of the image runs, labels aside (`run_digest`).
     run_digest: str
+    # The image each FROM of the build started from, by the name it uses (lower case): for a stage a
+    # later one starts from, the image that stage ended as.
+    stages: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,9 @@ class _BuildState:
     error: str | None = None
     failure: BaseException | None = None
     stop_reason: str | None = None
+    # The name a FROM step starts from, until the engine prints the image it stands for.
+    starting_from: str | None = None
+    stages: dict[str, str] = field(default_factory=dict)
 
 
 @contextlib.contextmanager
@@ -253,7 +261,11 @@ class DockerBuilder:
         with _docker_errors("inspecting the built image"):
             attrs = await anyio.to_thread.run_sync(client.api.inspect_image, state.image_id)
         return BuiltImage(
-            image_id=state.image_id, tag=tag, size=int(attrs.get("Size", 0)), run_digest=run_digest(attrs)
+            image_id=state.image_id,
+            tag=tag,
+            size=int(attrs.get("Size", 0)),
+            run_digest=run_digest(attrs),
+            stages=dict(state.stages),
         )
 
     async def run_sandboxed(
@@ -574,6 +586,7 @@ def _consume(chunk: dict[str, Any], state: _BuildState, on_log: Callable[[str], 
         text = str(chunk.get("stream") or chunk.get("status") or "")
         lines = plain_lines(text)
     for line in lines:
+        _note_stage(line, state)
         match = _RUNNING_IN.search(line)
         if match:
             state.container_id = match.group(1)
@@ -584,3 +597,15 @@ def _consume(chunk: dict[str, Any], state: _BuildState, on_log: Callable[[str], 
         state.step.add(line)
         if on_log is not None:
             on_log(line)
+
+
+def _note_stage(line: str, state: _BuildState) -> None:
+    """Keep the image a `FROM <stage>` step starts from: the legacy builder prints it on the next line."""
+    if line.startswith("Step "):
+        match = _FROM_STEP.match(line)
+        state.starting_from = match.group(1).lower() if match else None
+        return
+    image = line.removeprefix(" ---> ")
+    if state.starting_from is not None and image != line and _IMAGE_ID.fullmatch(image.strip()):
+        state.stages[state.starting_from] = image.strip()
+    state.starting_from = None

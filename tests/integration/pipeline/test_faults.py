@@ -19,10 +19,12 @@ from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Namespace, ResourceQuota
 
 from tests.integration.support import (
+    BUILD_APPS,
     PIPELINE_APPS,
     Kong,
     cluster_objects,
     kubectl_json,
+    local_images,
     registry_tags,
     require,
 )
@@ -355,3 +357,36 @@ async def test_only_real_requirements_stop_scanning_and_a_development_secret_is_
         await d.call("DELETE", f"/deploy/{upload_id}", expect=202)
         assert (await d.wait(upload_id))["status"] == "DELETED"
     assert cluster_objects(namespace, upload_id) == []
+
+
+async def test_a_type_error_stops_a_per_file_typescript_deploy_beside_the_push(
+    deployer_factory: Callable[..., Any], namespace: str, tmp_path: Path
+) -> None:
+    """isolatedModules: the build emits file by file and lets a type error through; the type check
+    beside the push fails the deploy, and the pushed tag goes again. Without the error it deploys
+    (without Kong: the app uses node's http module, where the analysis finds no route to configure)."""
+    app = tmp_path / "node-ts-isolated"
+    shutil.copytree(BUILD_APPS / "node-ts-isolated", app)
+    items = app / "src" / "routes" / "items.ts"
+    items.write_text(items.read_text(encoding="utf-8") + "\nexport const wrong: number = 'text';\n")
+    async with deployer_factory(kong={"adminUrl": "", "gatewayUrl": ""}) as d:
+        upload_id = await d.upload(app)
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={})
+        status = await d.wait(upload_id, timeout=300)
+        assert status["status"] == "FAILED", status
+        assert status["job"]["stage"] == "PUSHING"
+        error = status["job"]["error"]
+        assert "the type check failed" in error and "src/routes/items.ts" in error and "TS2322" in error
+        assert upload_id not in registry_tags("jp-pipeline-test/node-ts-isolated")
+        assert cluster_objects(namespace, upload_id) == []
+        assert local_images(upload_id) == []
+
+        fixed = await d.upload(BUILD_APPS / "node-ts-isolated")
+        await d.call("POST", f"/deploy/{fixed}", expect=202, json={})
+        status = await d.wait(fixed, timeout=300)
+        events = await d.events(fixed)
+        assert status["status"] == "DEPLOYED", _messages(events, "warning", "error")
+        assert "the sources type-check" in _messages(events, "progress")
+        assert local_images(fixed) == []
+        await d.call("DELETE", f"/deploy/{fixed}", expect=202)
+        assert (await d.wait(fixed))["status"] == "DELETED"

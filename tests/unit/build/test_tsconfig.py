@@ -9,7 +9,12 @@ import pytest
 
 from justpush.analysis import ProjectProfile
 from justpush.build import DockerfileOptions, prepare_dockerfile, render_dockerfile
-from justpush.build._tsconfig import default_lib_check_tsconfigs, with_skip_lib_check
+from justpush.build._tsconfig import (
+    default_lib_check_tsconfigs,
+    per_file_build,
+    per_file_tsconfigs,
+    with_skip_lib_check,
+)
 
 TSC = "./node_modules/.bin/tsc"
 COMMENT = "# --skipLibCheck: the .d.ts files are most of tsc's time and change no JavaScript"
@@ -145,3 +150,125 @@ def test_prepare_dockerfile_reads_the_projects_tsconfig(
     dockerfile = prepare_dockerfile(tmp_path, _typescript_profile(), options).dockerfile
     assert (f"RUN {TSC} -p tsconfig.json --skipLibCheck && rm -rf node_modules" in dockerfile) is skips
     assert (COMMENT in dockerfile) is skips
+
+
+# -- one file at a time -----------------------------------------------------------------------------
+
+TRANSPILE = "node .justpush/transpile.js"
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"tsconfig.json": '{"compilerOptions": {"isolatedModules": true}}'}, {"tsconfig.json"}),
+        ({"tsconfig.json": '{"compilerOptions": {"verbatimModuleSyntax": true}}'}, {"tsconfig.json"}),
+        ({"tsconfig.json": '{"compilerOptions": {"strict": true}}'}, set()),
+        ({"tsconfig.json": '{"compilerOptions": {"isolatedModules": false}}'}, set()),
+        # Through the project's own extends chain; the file's own value wins over its parent's.
+        (
+            {
+                "tsconfig.json": '{"extends": "./tsconfig.base", "compilerOptions": {}}',
+                "tsconfig.base.json": '{"compilerOptions": {"isolatedModules": true}}',
+            },
+            {"tsconfig.json", "tsconfig.base.json"},
+        ),
+        (
+            {
+                "tsconfig.json": '{"extends": "./tsconfig.base", '
+                '"compilerOptions": {"isolatedModules": false}}',
+                "tsconfig.base.json": '{"compilerOptions": {"isolatedModules": true}}',
+            },
+            {"tsconfig.base.json"},
+        ),
+        # A later entry of an extends list overrides an earlier one.
+        (
+            {
+                "tsconfig.json": '{"extends": ["./a.json", "./b.json"]}',
+                "a.json": '{"compilerOptions": {"isolatedModules": true}}',
+                "b.json": '{"compilerOptions": {"isolatedModules": false}}',
+            },
+            set(),
+        ),
+        # A package's config is not installed yet: unknown, so tsc builds as before.
+        ({"tsconfig.json": '{"extends": "@tsconfig/node18/tsconfig.json"}'}, set()),
+        ({"tsconfig.json": "not json"}, set()),
+    ],
+)
+def test_tsconfigs_that_make_a_per_file_emit_sound(
+    tmp_path: Path, files: dict[str, str], expected: set[str]
+) -> None:
+
+    assert per_file_tsconfigs(_write(tmp_path, files)) == expected
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (
+            f"{TSC} -p tsconfig.json --skipLibCheck",
+            (
+                f"{TRANSPILE} -p tsconfig.json --skipLibCheck",
+                f"{TSC} -p tsconfig.json --skipLibCheck --noEmit",
+            ),
+        ),
+        (TSC, (TRANSPILE, f"{TSC} --noEmit")),
+        (f"{TSC} -p other.json", None),
+        (f"{TSC} --build", None),
+        (f"{TSC} src/main.ts", None),
+        ("npm run build", None),
+    ],
+)
+def test_a_plain_tsc_of_such_a_tsconfig_emits_per_file(
+    command: str, expected: tuple[str, str] | None
+) -> None:
+
+    assert per_file_build(command, frozenset({"tsconfig.json"})) == expected
+
+
+def test_the_dockerfile_leaves_the_type_check_to_a_step_beside_the_push(options: DockerfileOptions) -> None:
+    options = dataclasses.replace(
+        options,
+        package_scripts={"build": "tsc -p tsconfig.json"},
+        default_lib_check_tsconfigs=frozenset({"tsconfig.json"}),
+        per_file_tsconfigs=frozenset({"tsconfig.json"}),
+    )
+    generated = render_dockerfile(_typescript_profile(), options)
+    lines = generated.dockerfile.splitlines()
+    assert generated.type_check is not None
+    assert generated.type_check.stage == "sources"
+    assert generated.type_check.command == f"{TSC} -p tsconfig.json --skipLibCheck --noEmit"
+    assert generated.files[".justpush/transpile.js"].startswith("'use strict';")
+    # The stage the check runs on ends with the sources and all dependencies; the emit and the
+    # removal of the development dependencies are one step of the stage the runtime copies.
+    stages = [line for line in lines if line.startswith("FROM ")]
+    assert stages[1:3] == ["FROM deps AS sources", "FROM sources AS build"]
+    assert lines[lines.index("FROM deps AS sources") + 2] == "COPY . ."
+    emit = (
+        f"RUN {TRANSPILE} -p tsconfig.json --skipLibCheck && rm -rf node_modules .justpush/transpile.js"
+    )
+    assert lines.index("FROM sources AS build") < lines.index(emit)
+    assert "COPY --from=build /app /app" in lines
+    assert f"#   {generated.type_check.command}" in lines  # the comment names it
+
+
+def test_without_isolated_modules_tsc_builds_and_checks_as_before(options: DockerfileOptions) -> None:
+    options = dataclasses.replace(options, package_scripts={"build": "tsc"}, per_file_tsconfigs=frozenset())
+    generated = render_dockerfile(_typescript_profile(), options)
+    assert generated.type_check is None
+    assert f"RUN {TSC} && rm -rf node_modules" in generated.dockerfile.splitlines()
+    assert "AS sources" not in generated.dockerfile
+    assert not generated.files
+
+
+def test_prepare_dockerfile_reads_isolated_modules(tmp_path: Path, options: DockerfileOptions) -> None:
+    _write(
+        tmp_path,
+        {
+            "package.json": '{"scripts": {"build": "tsc"}}',
+            "tsconfig.json": '{"compilerOptions": {"outDir": "dist", "isolatedModules": true}}',
+            "src/main.ts": "export const a: number = 1;\n",
+        },
+    )
+    prepared = prepare_dockerfile(tmp_path, _typescript_profile(), options)
+    assert prepared.type_check is not None
+    assert f"RUN {TRANSPILE} --skipLibCheck" in prepared.dockerfile

@@ -1,0 +1,99 @@
+"""A TypeScript project whose tsconfig sets isolatedModules, built on testenv: the per-file emit
+(helpers/transpile.js) writes byte for byte what tsc writes, leaves to tsc what it cannot reproduce,
+and the type check the build left out fails on a type error the build itself let through."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import anyio
+import pytest
+
+from justpush.analysis import AnalysisOptions, analyze
+from justpush.build import DockerBuilder, DockerfileOptions, prepare_dockerfile, type_check_dockerfile
+from justpush.build._dockerfile import helper_source
+from justpush.config import BuildSettings
+from justpush.errors import StageFailed
+
+pytestmark = pytest.mark.integration
+
+APP = Path(__file__).resolve().parents[2] / "fixtures" / "build-apps" / "node-ts-isolated"
+
+# Each RUN fails the build when what it checks does not hold.
+_COMPARE = """\
+FROM {node}
+WORKDIR /app
+COPY package.json ./
+RUN npm install --no-audit --no-fund --ignore-scripts
+COPY . .
+RUN node .justpush/transpile.js && mv dist /tmp/per-file && ./node_modules/.bin/tsc \\
+ && diff -r /tmp/per-file dist && test -f dist/lib/counted.js.map
+RUN rm -rf dist && node .justpush/transpile.js -p tsconfig.plain.json | tee /tmp/out \\
+ && grep -q "running tsc, the tsconfig leaves isolatedModules off" /tmp/out && test -f dist/server.js
+RUN rm -rf dist \\
+ && node .justpush/transpile.js -p tsconfig.partial.json | tee /tmp/out \\
+ && grep -q "src/routes/items.ts is imported but not among the tsconfig's files" /tmp/out \\
+ && test -f dist/routes/items.js
+"""
+
+
+def _build(settings: BuildSettings, app: Path, dockerfile: str, tag: str, **kwargs: object) -> list[str]:
+    lines: list[str] = []
+
+    async def build() -> None:
+        builder = DockerBuilder(settings)
+        try:
+            await builder.build(app, dockerfile, tag, upload_id="it-per-file", on_log=lines.append, **kwargs)  # type: ignore[arg-type]
+        finally:
+            await builder.remove_image(tag, upload_id="it-per-file")
+            await builder.aclose()
+
+    anyio.run(build)
+    return lines
+
+
+def test_the_per_file_emit_writes_what_tsc_writes(build_settings: BuildSettings) -> None:
+    dockerfile = _COMPARE.format(node=build_settings.base_images["node"].format(version="18"))
+    files = {".justpush/transpile.js": helper_source("transpile.js")}
+    lines = _build(build_settings, APP, dockerfile, "justpush-test/per-file-compare:it", files=files)
+    assert any("emitted 3 file(s) one by one" in line for line in lines), lines
+
+
+def test_a_type_error_passes_the_build_and_fails_its_type_check(
+    build_settings: BuildSettings, tmp_path: Path
+) -> None:
+    app = tmp_path / "app"
+    shutil.copytree(APP, app)
+    items = app / "src" / "routes" / "items.ts"
+    items.write_text(items.read_text(encoding="utf-8") + "\nexport const wrong: number = 'text';\n")
+    profile = analyze(app, AnalysisOptions()).profile
+    options = DockerfileOptions(
+        base_images=build_settings.base_images, runtimes=build_settings.runtimes, upload_id="it-per-file"
+    )
+    prepared = prepare_dockerfile(app, profile, options)
+    assert prepared.type_check is not None
+
+    async def build_and_check() -> None:
+        builder = DockerBuilder(build_settings)
+        tag = "justpush-test/per-file-type-error:it"
+        try:
+            built = await builder.build(
+                app,
+                prepared.dockerfile,
+                tag,
+                upload_id="it-per-file",
+                dockerignore=prepared.dockerignore,
+                files=prepared.files,
+            )
+            assert prepared.type_check is not None
+            check = type_check_dockerfile(prepared.type_check, built.stages["sources"])
+            await builder.build(app, check, f"{tag}-check", upload_id="it-per-file", dockerignore="**")
+        finally:
+            await builder.remove_image(tag, upload_id="it-per-file")
+            await builder.aclose()
+
+    with pytest.raises(StageFailed) as failed:
+        anyio.run(build_and_check)
+    assert "src/routes/items.ts" in str(failed.value) and "TS2322" in str(failed.value), failed.value.details
+    assert "--noEmit" in str(failed.value)
