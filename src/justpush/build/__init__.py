@@ -28,7 +28,6 @@ from ._dockerfile import (
     context_dir,
     default_environment,
     render_dockerfile,
-    type_check_dockerfile,
 )
 from ._identity import run_digest
 from ._lint import BREAKING_RULES, LintFinding, Severity, base_images, breaking_findings, lint_dockerfile
@@ -68,6 +67,5 @@ __all__ = [
     "prepare_dockerfile",
     "render_dockerfile",
     "run_digest",
-    "type_check_dockerfile",
     "unavailable_images",
 ]

@@ -31,6 +31,10 @@ TSC = "./node_modules/.bin/tsc"
 TRANSPILE = ".justpush/transpile.js"
 # Either one makes tsc reject what a per-file emit cannot get right.
 _PER_FILE_OPTIONS = ("isolatedModules", "verbatimModuleSyntax")
+# What helpers/transpile.js leaves to tsc: an emit of the whole program, or none.
+_WHOLE_PROGRAM = ("outFile", "out", "composite", "noEmit", "emitDeclarationOnly")
+# Module kinds whose output format each file takes from its nearest package.json.
+_MODULE_PER_PACKAGE = ("node16", "node18", "node20", "nodenext")
 _MAX_EXTENDS = 5
 _SOURCES = (".ts", ".tsx", ".mts", ".cts")
 _DECLARATIONS = (".d.ts", ".d.mts", ".d.cts")
@@ -51,13 +55,19 @@ def default_lib_check_tsconfigs(app_root: Path) -> frozenset[str]:
 
 def per_file_tsconfigs(app_root: Path) -> frozenset[str]:
     """The ``tsconfig*.json`` files at ``app_root`` that set ``isolatedModules`` or
-    ``verbatimModuleSyntax`` (themselves or through an ``extends`` in the project), by name."""
+    ``verbatimModuleSyntax`` (themselves or through an ``extends`` in the project), by name; not one
+    whose emit the per-file helper leaves to tsc anyway (it would then type-check twice)."""
     root = app_root.resolve()
-    return frozenset(
-        path.name
-        for path in sorted(app_root.glob("tsconfig*.json"))
-        if any(_option(root, path, name, _MAX_EXTENDS) is True for name in _PER_FILE_OPTIONS)
-    )
+    return frozenset(path.name for path in sorted(app_root.glob("tsconfig*.json")) if _per_file(root, path))
+
+
+def _per_file(root: Path, path: Path) -> bool:
+    if not any(_option(root, path, name, _MAX_EXTENDS) is True for name in _PER_FILE_OPTIONS):
+        return False
+    if any(_option(root, path, name, _MAX_EXTENDS) not in (_UNSET, False) for name in _WHOLE_PROGRAM):
+        return False
+    module = _option(root, path, "module", _MAX_EXTENDS)
+    return not (isinstance(module, str) and module.lower() in _MODULE_PER_PACKAGE)
 
 
 def with_skip_lib_check(command: str, tsconfigs: Collection[str]) -> str | None:

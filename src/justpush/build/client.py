@@ -11,6 +11,7 @@ import functools
 import logging
 import math
 import re
+import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -28,6 +29,7 @@ from justpush.config import BuildSettings
 from justpush.errors import DockerError, StageFailed
 
 from ._context import DOCKERFILE_NAME, context_archive
+from ._dockerfile import TypeCheck, type_check_dockerfile
 from ._failure import StepLog, failure_message, first_errors, plain_lines
 from ._identity import run_digest
 from ._listening import ListeningSocket, listening_sockets, port_problem, served_port
@@ -39,6 +41,8 @@ _RUNNING_IN = re.compile(r"Running in ([0-9a-f]{12,64})")
 _FROM_STEP = re.compile(r"Step \d+/\d+ : FROM (?:--\S+\s+)*(\S+)", re.IGNORECASE)
 _IMAGE_ID = re.compile(r"[0-9a-f]{12,64}")
 _LOG_TAIL = 15
+# Where a type check's own image goes, under a tag of its own, until it is removed.
+_TYPE_CHECK_REPOSITORY = "justpush-local/type-check"
 # Build steps get a lower CPU weight than the default 1024, so deployed workloads win contention.
 _BUILD_CPU_SHARES = 512
 _SANDBOX_TMPFS_OPTIONS = "rw,nosuid,nodev,size=64m"
@@ -233,6 +237,54 @@ class DockerBuilder:
                 await self._kill_step(client, state)
             raise
         return await self._finish(client, tag, state, time.monotonic() - started)
+
+    async def type_check(
+        self,
+        context: Path,
+        check: TypeCheck,
+        built: BuiltImage,
+        *,
+        upload_id: str,
+        on_log: Callable[[str], None] | None = None,
+        cancel: anyio.Event | None = None,
+    ) -> None:
+        """Run ``check`` on the image its stage of ``built`` ended as: a build of its own (limits,
+        timeout and cancel as for ``build``), whose image is removed afterwards.
+
+        Raises StageFailed (stage ``build``) saying the type check failed, with its first error lines.
+        """
+        image = built.stages.get(check.stage)
+        if image is None:
+            raise StageFailed(
+                "build", f"the build named no image for its {check.stage!r} stage to type-check"
+            )
+        tag = f"{_TYPE_CHECK_REPOSITORY}:{secrets.token_hex(8)}"
+        try:
+            await self.build(
+                context,
+                type_check_dockerfile(check, image),
+                tag,
+                upload_id=upload_id,
+                # Nothing of the context is needed: the stage's image holds the sources.
+                dockerignore="**",
+                on_log=on_log,
+                cancel=cancel,
+            )
+        except StageFailed as exc:
+            reason = exc.message.removeprefix("build: ")
+            raise StageFailed("build", f"the type check failed: {reason}", details=exc.details) from exc
+        finally:
+            with anyio.CancelScope(shield=True):
+                try:
+                    await self.remove_image(tag, upload_id=upload_id)
+                except DockerError as exc:
+                    # Left for `justpush gc` (it carries the upload's label); the check's answer stands.
+                    logger.warning(
+                        "could not remove %s: %s",
+                        tag,
+                        exc.message,
+                        extra={"stage": "build", "upload_id": upload_id},
+                    )
 
     async def _kill_step(self, client: docker.DockerClient, state: _BuildState) -> None:
         container_id = state.container_id

@@ -5,16 +5,22 @@ and the type check the build left out fails on a type error the build itself let
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
+import docker
 import pytest
+import yaml
+from typer.testing import CliRunner
 
 from justpush.analysis import AnalysisOptions, analyze
-from justpush.build import DockerBuilder, DockerfileOptions, prepare_dockerfile, type_check_dockerfile
+from justpush.build import UPLOAD_LABEL, DockerBuilder, DockerfileOptions, prepare_dockerfile
 from justpush.build._dockerfile import helper_source
-from justpush.config import BuildSettings
+from justpush.cli import app as cli
+from justpush.config import BuildSettings, Settings
 from justpush.errors import StageFailed
+from tests.integration.support import local_images
 
 pytestmark = pytest.mark.integration
 
@@ -87,8 +93,7 @@ def test_a_type_error_passes_the_build_and_fails_its_type_check(
                 files=prepared.files,
             )
             assert prepared.type_check is not None
-            check = type_check_dockerfile(prepared.type_check, built.stages["sources"])
-            await builder.build(app, check, f"{tag}-check", upload_id="it-per-file", dockerignore="**")
+            await builder.type_check(app, prepared.type_check, built, upload_id="it-per-file")
         finally:
             await builder.remove_image(tag, upload_id="it-per-file")
             await builder.aclose()
@@ -96,4 +101,47 @@ def test_a_type_error_passes_the_build_and_fails_its_type_check(
     with pytest.raises(StageFailed) as failed:
         anyio.run(build_and_check)
     assert "src/routes/items.ts" in str(failed.value) and "TS2322" in str(failed.value), failed.value.details
-    assert "--noEmit" in str(failed.value)
+    assert str(failed.value).startswith("build: the type check failed: ") and "--noEmit" in str(failed.value)
+    # The check's own image is gone, failed or not.
+    assert local_images("it-per-file") == []
+
+
+def test_justpush_build_runs_the_type_check_the_build_left_out(
+    build_settings: BuildSettings, make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    app = tmp_path / "app"
+    shutil.copytree(APP, app)
+    items = app / "src" / "routes" / "items.ts"
+    items.write_text(items.read_text(encoding="utf-8") + "\nexport const wrong: number = 'text';\n")
+    settings = make_settings()
+    config = tmp_path / "app-config.yaml"
+    build = {"dockerHost": build_settings.docker_host, "baseImages": dict(build_settings.base_images)}
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "server": {"dataDir": str(settings.server.data_dir)},
+                "database": {"url": settings.database.url},
+                "build": build,
+            }
+        )
+    )
+    tag = "justpush-test/per-file-cli:it"
+    arguments = ["--config", str(config), "build", str(app), "--tag", tag, "--upload-id", "it-per-file-cli"]
+    try:
+        failed = CliRunner().invoke(cli, arguments)
+        # `justpush` (cli.main) prints it and exits with StageFailed's code.
+        assert isinstance(failed.exception, StageFailed), failed.output
+        assert "the type check failed" in failed.exception.message and "TS2322" in failed.exception.message
+        items.write_text(items.read_text(encoding="utf-8").replace("'text'", "1"))
+        passed = CliRunner().invoke(cli, arguments)
+        assert passed.exit_code == 0, passed.output
+        assert "type-checked ./node_modules/.bin/tsc --skipLibCheck --noEmit" in passed.output
+    finally:
+        # The first build's image is untagged by the second one's: removed by id.
+        engine = docker.DockerClient(base_url=build_settings.docker_host)
+        try:
+            for image in engine.api.images(filters={"label": f"{UPLOAD_LABEL}=it-per-file-cli"}):
+                engine.api.remove_image(image["Id"], force=True)
+        finally:
+            engine.close()
+    assert local_images("it-per-file-cli") == []

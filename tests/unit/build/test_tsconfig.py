@@ -191,6 +191,29 @@ TRANSPILE = "node .justpush/transpile.js"
         ),
         # A package's config is not installed yet: unknown, so tsc builds as before.
         ({"tsconfig.json": '{"extends": "@tsconfig/node18/tsconfig.json"}'}, set()),
+        # What the helper would leave to tsc anyway: each file's format from its package.json, one
+        # output file, a composite project, no emit.
+        (
+            {"tsconfig.json": '{"compilerOptions": {"isolatedModules": true, "module": "NodeNext"}}'},
+            set(),
+        ),
+        (
+            {"tsconfig.json": '{"compilerOptions": {"isolatedModules": true, "module": "ES2022"}}'},
+            {"tsconfig.json"},
+        ),
+        ({"tsconfig.json": '{"compilerOptions": {"isolatedModules": true, "outFile": "a.js"}}'}, set()),
+        ({"tsconfig.json": '{"compilerOptions": {"isolatedModules": true, "composite": true}}'}, set()),
+        (
+            {"tsconfig.json": '{"compilerOptions": {"isolatedModules": true, "noEmit": false}}'},
+            {"tsconfig.json"},
+        ),
+        (
+            {
+                "tsconfig.json": '{"extends": "./base", "compilerOptions": {"isolatedModules": true}}',
+                "base.json": '{"compilerOptions": {"noEmit": true}}',
+            },
+            set(),
+        ),
         ({"tsconfig.json": "not json"}, set()),
     ],
 )
@@ -243,9 +266,7 @@ def test_the_dockerfile_leaves_the_type_check_to_a_step_beside_the_push(options:
     stages = [line for line in lines if line.startswith("FROM ")]
     assert stages[1:3] == ["FROM deps AS sources", "FROM sources AS build"]
     assert lines[lines.index("FROM deps AS sources") + 2] == "COPY . ."
-    emit = (
-        f"RUN {TRANSPILE} -p tsconfig.json --skipLibCheck && rm -rf node_modules .justpush/transpile.js"
-    )
+    emit = f"RUN {TRANSPILE} -p tsconfig.json --skipLibCheck && rm -rf node_modules .justpush/transpile.js"
     assert lines.index("FROM sources AS build") < lines.index(emit)
     assert "COPY --from=build /app /app" in lines
     assert f"#   {generated.type_check.command}" in lines  # the comment names it

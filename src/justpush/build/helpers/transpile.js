@@ -18,8 +18,8 @@ function tsc(args) {
 }
 
 function main(argv) {
-  const ts = require(require.resolve('typescript', { paths: [process.cwd()] }));
-  const plan = plan_emit(ts, argv);
+  const ts = typescript();
+  const plan = ts ? plan_emit(ts, argv) : 'the project\'s typescript package has no transpileModule';
   if (typeof plan === 'string') {
     console.log(`justpush: running tsc, ${plan}`);
     return tsc(argv);
@@ -27,6 +27,17 @@ function main(argv) {
   for (const file of plan.files) emit(ts, plan.config, file);
   console.log(`justpush: emitted ${plan.files.length} file(s) one by one; the type check runs beside the push`);
   return 0;
+}
+
+// The project's own compiler API, or null (a native compiler without one, a package that cannot load).
+function typescript() {
+  try {
+    const ts = require(require.resolve('typescript', { paths: [process.cwd()] }));
+    const needed = ['transpileModule', 'parseCommandLine', 'getParsedCommandLineOfConfigFile', 'getOutputFileNames'];
+    return needed.every((name) => typeof ts[name] === 'function') ? ts : null;
+  } catch {
+    return null;
+  }
 }
 
 // The parsed tsconfig and the files to emit, or why only tsc can build this project.

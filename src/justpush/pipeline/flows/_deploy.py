@@ -189,7 +189,7 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
         if prepared.type_check is not None:
             # A per-file TypeScript build's type check runs beside the push too, the same way.
             context = workspace / prepared.context
-            works.append(type_check(ctx, services, context, prepared.type_check, built, f"{local_tag}-check"))
+            works.append(type_check(ctx, services, context, prepared.type_check, built))
         pushed, served, *_ = await together(*works)
         if served is not None:
             release = replace(release, profile=_serving_on(release.profile, served))
@@ -235,51 +235,29 @@ async def push_image(
 
 
 async def type_check(
-    ctx: JobContext,
-    services: Services,
-    context: Path,
-    check: build.TypeCheck,
-    built: build.BuiltImage,
-    tag: str,
+    ctx: JobContext, services: Services, context: Path, check: build.TypeCheck, built: build.BuiltImage
 ) -> None:
-    """Run the check the build left out on the image its stage ended as (built as `tag`, then removed);
-    a failure fails the deploy as a failed build would."""
-    image = built.stages.get(check.stage)
-    if image is None:
-        raise StageFailed(
-            "build", f"the build named no image for its {check.stage!r} stage, which the type check needs"
-        )
+    """The check a per-file TypeScript build left out; a failure fails the deploy as a failed build would."""
     await ctx.event(S.PUSHING.value, "progress", f"type-checking the sources: {check.command}")
     timing: dict[str, float] = {}
     try:
         await timed(
             "type_check",
             timing,
-            lambda: services.builder.build(
+            lambda: services.builder.type_check(
                 context,
-                build.type_check_dockerfile(check, image),
-                tag,
+                check,
+                built,
                 upload_id=ctx.upload_id,
-                # Nothing of the upload is needed: the stage's image holds the sources.
-                dockerignore="**",
                 on_log=ctx.log_sink(S.PUSHING.value),
                 cancel=ctx.cancelled,
             ),
         )
-    except StageFailed as exc:
+    except StageFailed:
+        # A check stopped by a cancel fails as "cancelled by <who>".
         ctx.check_cancelled(S.PUSHING)
-        reason = exc.message.removeprefix("build: ")
-        raise StageFailed("build", f"the type check failed: {reason}", details=exc.details) from exc
-    # Shielded: a failure beside it must not leave the tag behind.
-    await asyncio.shield(_remove_check_image(ctx, services, tag))
+        raise
     await ctx.event(S.PUSHING.value, "progress", "the sources type-check", timing)
-
-
-async def _remove_check_image(ctx: JobContext, services: Services, tag: str) -> None:
-    try:
-        await services.builder.remove_image(tag, upload_id=ctx.upload_id)
-    except JustPushError as exc:
-        await ctx.warn(S.PUSHING.value, f"could not remove the local image {tag}: {exc.message}")
 
 
 def _serving_on(profile: analysis.ProjectProfile, port: int) -> analysis.ProjectProfile:
