@@ -31,8 +31,9 @@ TSC = "./node_modules/.bin/tsc"
 TRANSPILE = ".justpush/transpile.js"
 # Either one makes tsc reject what a per-file emit cannot get right.
 _PER_FILE_OPTIONS = ("isolatedModules", "verbatimModuleSyntax")
-# What helpers/transpile.js leaves to tsc: an emit of the whole program, or none.
-_WHOLE_PROGRAM = ("outFile", "out", "composite", "noEmit", "emitDeclarationOnly")
+# What helpers/transpile.js leaves to tsc: an emit of the whole program or none, and decorator
+# metadata (it names a type from what the checker knows of it).
+_WHOLE_PROGRAM = ("outFile", "out", "composite", "noEmit", "emitDeclarationOnly", "emitDecoratorMetadata")
 # Module kinds whose output format each file takes from its nearest package.json.
 _MODULE_PER_PACKAGE = ("node16", "node18", "node20", "nodenext")
 _MAX_EXTENDS = 5

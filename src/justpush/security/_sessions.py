@@ -35,10 +35,11 @@ def csrf_matches(session_token: str, sent: str | None) -> bool:
     return sent is not None and hmac.compare_digest(csrf_token(session_token), sent)
 
 
-async def authenticate_session(session: AsyncSession, token: str) -> store.User:
+async def authenticate_session(session: AsyncSession, token: str, *, mark_used: bool = True) -> store.User:
     """The user of a browser session's token: one issued by sign-in, live, and younger than
-    `SESSION_LIFETIME`; AuthError otherwise (an API token in the cookie is refused too)."""
+    `SESSION_LIFETIME`; AuthError otherwise (an API token in the cookie is refused too). `mark_used`
+    as for `authenticate`."""
     row = await store.get_live_token(session, hash_token(token))
     if row is None or row.name != SESSION_TOKEN_NAME or row.created_at < store.utcnow() - SESSION_LIFETIME:
         raise AuthError("the browser session has ended or expired: sign in again")
-    return await authenticate(session, token)
+    return await authenticate(session, token, mark_used=mark_used)

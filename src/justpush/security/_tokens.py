@@ -43,11 +43,12 @@ async def issue_token(session: AsyncSession, user: store.User, *, name: str = ""
     return new.token
 
 
-async def authenticate(session: AsyncSession, token: str | None) -> store.User:
-    """The user owning `token`; AuthError when it is missing, unknown or revoked."""
+async def authenticate(session: AsyncSession, token: str | None, *, mark_used: bool = True) -> store.User:
+    """The user owning `token`; AuthError when it is missing, unknown or revoked. `mark_used` records
+    the token's use in `session` (a reader then leaves it to `store.mark_token_used`)."""
     if not token:
         raise AuthError("missing API token: send 'Authorization: Bearer <token>'")
-    user = await store.get_user_by_token_hash(session, hash_token(token))
+    user = await store.get_user_by_token_hash(session, hash_token(token), mark_used=mark_used)
     if user is None:
         raise AuthError("invalid or revoked API token")
     return user

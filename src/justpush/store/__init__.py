@@ -21,6 +21,7 @@ from ._orm import (
     utcnow,
 )
 from ._queries import (
+    TOKEN_USE_RESOLUTION,
     Cipher,
     active_job,
     add_api_token,
@@ -29,6 +30,7 @@ from ._queries import (
     add_progress,
     add_revision,
     add_upload,
+    claim_key_reveal,
     claim_next_job,
     content_hash,
     create_user,
@@ -57,6 +59,7 @@ from ._queries import (
     list_revisions,
     list_uploads,
     list_users,
+    mark_token_used,
     record_analysis,
     record_start_check,
     request_job_cancel,
@@ -69,10 +72,12 @@ from ._queries import (
     start_check_passed,
     take_over_job,
     token_is_live,
+    token_use_stale,
 )
 
 __all__ = [
     "ACTIVE_JOB_STATUSES",
+    "TOKEN_USE_RESOLUTION",
     "AnalyzeResult",
     "ApiToken",
     "AuditEvent",
@@ -92,6 +97,7 @@ __all__ = [
     "add_revision",
     "add_upload",
     "async_url",
+    "claim_key_reveal",
     "claim_next_job",
     "content_hash",
     "create_engine",
@@ -124,6 +130,7 @@ __all__ = [
     "list_revisions",
     "list_uploads",
     "list_users",
+    "mark_token_used",
     "reader_factory",
     "record_analysis",
     "record_start_check",
@@ -140,6 +147,7 @@ __all__ = [
     "sync_url",
     "take_over_job",
     "token_is_live",
+    "token_use_stale",
     "upgrade",
     "utcnow",
 ]

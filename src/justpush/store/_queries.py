@@ -11,6 +11,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any, Protocol, cast
 
 from sqlalchemy import CursorResult, Text, func, insert, select, update
@@ -100,18 +101,35 @@ async def add_api_token(
     return token
 
 
-async def get_user_by_token_hash(session: AsyncSession, token_hash: str) -> User | None:
-    """The user of a live (not revoked) token, marking the token as used."""
-    token = (
-        await session.execute(
-            select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
-        )
-    ).scalar_one_or_none()
+# A token's last use is written at most this often: a client polling a status twice a second would
+# otherwise write, and wait for the database's write lock, on every request.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
+def token_use_stale(token: ApiToken) -> bool:
+    """Whether the token's recorded last use is older than TOKEN_USE_RESOLUTION (or missing)."""
+    return token.last_used_at is None or token.last_used_at <= utcnow() - TOKEN_USE_RESOLUTION
+
+
+async def get_user_by_token_hash(
+    session: AsyncSession, token_hash: str, *, mark_used: bool = True
+) -> User | None:
+    """The user of a live (not revoked) token; `mark_used` records its use (see TOKEN_USE_RESOLUTION)."""
+    token = await get_live_token(session, token_hash)
     if token is None:
         return None
-    token.last_used_at = utcnow()
-    await session.flush()
+    if mark_used and token_use_stale(token):
+        token.last_used_at = utcnow()
+        await session.flush()
     return await session.get(User, token.user_id)
+
+
+async def mark_token_used(session: AsyncSession, token_hash: str) -> None:
+    """Record the live token's use, when its recorded one is stale (see TOKEN_USE_RESOLUTION)."""
+    token = await get_live_token(session, token_hash)
+    if token is not None and token_use_stale(token):
+        token.last_used_at = utcnow()
+        await session.flush()
 
 
 async def get_live_token(session: AsyncSession, token_hash: str) -> ApiToken | None:
@@ -260,6 +278,18 @@ def set_developer_api_key(result: AnalyzeResult, key: str | None, cipher: Cipher
 
 def developer_api_key(result: AnalyzeResult, cipher: Cipher) -> str | None:
     return cipher.decrypt(result.developer_api_key) if result.developer_api_key else None
+
+
+async def claim_key_reveal(session: AsyncSession, upload_id: str) -> bool:
+    """Mark the upload's developer key as shown; True for the one caller that marked it (one
+    conditional UPDATE, so two transactions side by side cannot both see it unshown)."""
+    marked = await session.execute(
+        update(AnalyzeResult)
+        .where(AnalyzeResult.upload_id == upload_id, AnalyzeResult.api_key_revealed_at.is_(None))
+        .values(api_key_revealed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return cast("CursorResult[Any]", marked).rowcount == 1
 
 
 async def gateway_debts(session: AsyncSession) -> list[str]:

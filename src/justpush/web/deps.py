@@ -1,12 +1,15 @@
-"""FastAPI dependencies as `Annotated` aliases: `StateDep`, `SettingsDep`, `SessionDep`, `CurrentUser`,
-`CurrentToken`.
+"""FastAPI dependencies as `Annotated` aliases: `StateDep`, `SettingsDep`, `SessionDep`, `ReaderDep`,
+`CurrentUser`, `ReadingUser`, `CurrentToken`.
 
 A request authenticates with `Authorization: Bearer <token>` (API, CLI) or, without that header, with
 the browser session cookie. A state-changing call on the cookie must carry the session's CSRF token
 in `X-CSRF-Token` and, when the browser says where it comes from, come from this site (403 otherwise).
 
 One session per request (FastAPI caches dependencies per request, so `CurrentUser` and the route
-share it); routes commit, an exception rolls back when the session closes.
+share it); routes commit, an exception rolls back when the session closes. A route a client polls
+reads through `ReaderDep` with `ReadingUser` instead, which take no write lock (on SQLite one writer
+at a time: a poll would otherwise queue behind, and hold up, the pipeline's writes) and opens a
+writer session of its own for the rare write it makes.
 """
 
 from __future__ import annotations
@@ -52,6 +55,14 @@ async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
+async def get_reader(state: StateDep) -> AsyncIterator[AsyncSession]:
+    async with state.readers() as session:
+        yield session
+
+
+ReaderDep = Annotated[AsyncSession, Depends(get_reader)]
+
+
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -95,17 +106,36 @@ def get_credential(
 CredentialDep = Annotated[Credential, Depends(get_credential)]
 
 
-async def get_current_user(session: SessionDep, credential: CredentialDep) -> store.User:
+async def _authenticate(session: AsyncSession, credential: Credential, *, mark_used: bool) -> store.User:
     if credential.from_cookie and credential.token is not None:
-        user = await security.authenticate_session(session, credential.token)
-    else:
-        user = await security.authenticate(session, credential.token)
+        return await security.authenticate_session(session, credential.token, mark_used=mark_used)
+    return await security.authenticate(session, credential.token, mark_used=mark_used)
+
+
+async def get_current_user(session: SessionDep, credential: CredentialDep) -> store.User:
+    user = await _authenticate(session, credential, mark_used=True)
     # Persist `last_used_at` now; the route's own transaction starts after this.
     await session.commit()
     return user
 
 
 CurrentUser = Annotated[store.User, Depends(get_current_user)]
+
+
+async def get_reading_user(state: StateDep, reader: ReaderDep, credential: CredentialDep) -> store.User:
+    """`CurrentUser` through the reader; the token's use is recorded (in a writer) only when stale."""
+    user = await _authenticate(reader, credential, mark_used=False)
+    assert credential.token is not None  # refused above otherwise
+    token_hash = security.hash_token(credential.token)
+    token = await store.get_live_token(reader, token_hash)
+    if token is not None and store.token_use_stale(token):
+        async with state.sessions() as session:
+            await store.mark_token_used(session, token_hash)
+            await session.commit()
+    return user
+
+
+ReadingUser = Annotated[store.User, Depends(get_reading_user)]
 
 
 def get_current_token(user: CurrentUser, credential: CredentialDep) -> str:

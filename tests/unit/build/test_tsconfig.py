@@ -204,6 +204,10 @@ TRANSPILE = "node .justpush/transpile.js"
         ({"tsconfig.json": '{"compilerOptions": {"isolatedModules": true, "outFile": "a.js"}}'}, set()),
         ({"tsconfig.json": '{"compilerOptions": {"isolatedModules": true, "composite": true}}'}, set()),
         (
+            {"tsconfig.json": '{"compilerOptions": {"isolatedModules": true, "emitDecoratorMetadata": 1}}'},
+            set(),
+        ),
+        (
             {"tsconfig.json": '{"compilerOptions": {"isolatedModules": true, "noEmit": false}}'},
             {"tsconfig.json"},
         ),

@@ -10,7 +10,7 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from justpush import store
+from justpush import security, store
 from justpush.errors import ConflictError, NotFoundError
 from justpush.security import SecretBox, authenticate, issue_token
 
@@ -233,3 +233,25 @@ async def test_a_reader_refuses_to_write(
         (await store.ensure_analyze_result(reader, upload.id)).docker_image = "written by a reader"
         with pytest.raises(InvalidRequestError, match="read-only"):
             await reader.flush()
+
+
+async def test_a_tokens_use_is_written_at_most_once_a_minute(session: AsyncSession) -> None:
+    user = await store.create_user(session, f"u-{secrets.token_hex(4)}")
+    token = await issue_token(session, user)
+    token_hash = security.hash_token(token)
+    row = await store.get_live_token(session, token_hash)
+    assert row is not None and row.last_used_at is None
+    await security.authenticate(session, token)
+    first = row.last_used_at
+    assert first is not None
+    # Within the minute: nothing written, by an authentication or a reader's later mark.
+    await security.authenticate(session, token)
+    await store.mark_token_used(session, token_hash)
+    assert row.last_used_at == first
+    # A reader leaves the mark to its caller.
+    row.last_used_at = first - store.TOKEN_USE_RESOLUTION
+    await session.flush()
+    await security.authenticate(session, token, mark_used=False)
+    assert row.last_used_at == first - store.TOKEN_USE_RESOLUTION and store.token_use_stale(row)
+    await store.mark_token_used(session, token_hash)
+    assert row.last_used_at > first

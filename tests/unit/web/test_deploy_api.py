@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from justpush import store
 from justpush.config import Settings
@@ -311,3 +312,54 @@ async def test_a_gateway_job_settling_what_kong_owes_cannot_be_cancelled(
     assert refused.status_code == 409 and "what Kong owes" in refused.json()["error"]["message"]
     status = (await client.get(f"/deploy/{upload_id}/status", headers=auth)).json()
     assert status["status"] == "PENDING" and status["job"]["kind"] == "gateway"
+
+
+async def _hold_the_write_lock(app: FastAPI, held: asyncio.Event, release: asyncio.Event) -> None:
+    """A writer that holds what the pipeline's transactions hold (SQLite: the database's write lock;
+    PostgreSQL: the tables a status answer used to write) until `release`."""
+    async with app.state.justpush.sessions() as session:
+        if session.bind.dialect.name == "sqlite":
+            await session.execute(text("SELECT 1"))  # a writer session begins IMMEDIATE
+        else:
+            await session.execute(text("LOCK TABLE api_tokens, analyze_results IN EXCLUSIVE MODE"))
+        held.set()
+        await release.wait()
+
+
+async def test_a_status_poll_answers_while_a_writer_holds_the_lock(
+    client: httpx.AsyncClient, auth: dict[str, str], upload_id: str, app: FastAPI
+) -> None:
+    # The first answer creates the upload's record, and the upload recorded the token's use.
+    assert (await client.get(f"/deploy/{upload_id}/status", headers=auth)).status_code == 200
+    held, release = asyncio.Event(), asyncio.Event()
+    writer = asyncio.create_task(_hold_the_write_lock(app, held, release))
+    try:
+        await held.wait()
+        # Before: the poll waited for the lock (up to SQLite's 30 s busy timeout).
+        answer = await asyncio.wait_for(client.get(f"/deploy/{upload_id}/status", headers=auth), 5)
+        assert answer.status_code == 200, answer.text
+    finally:
+        release.set()
+        await writer
+
+
+async def test_the_key_is_revealed_once_to_polls_side_by_side(
+    client: httpx.AsyncClient, auth: dict[str, str], upload_id: str, app: FastAPI
+) -> None:
+    state = app.state.justpush
+    async with state.sessions() as session:
+        record = await store.ensure_analyze_result(session, upload_id)
+        store.set_developer_api_key(record, "jp-developer-key", state.secret_box)
+        record.deployment_status, record.kong_api_id = "DEPLOYED", {"service": "service-id"}
+        await session.commit()
+    answers = await asyncio.gather(
+        *(client.get(f"/deploy/{upload_id}/status", headers=auth) for _ in range(6))
+    )
+    keys = [answer.json()["api_key"] for answer in answers]
+    assert keys.count("jp-developer-key") == 1 and keys.count(None) == 5, keys
+    assert all(answer.json()["api_key_masked"] for answer in answers)
+    async with state.sessions() as session:
+        audit = await store.list_audit_events(session, target=f"upload:{upload_id}")
+    assert [a.action for a in audit].count("deployment.api_key.reveal") == 1
+    again = await client.get(f"/deploy/{upload_id}/status", headers=auth)
+    assert again.json()["api_key"] is None

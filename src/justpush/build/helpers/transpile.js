@@ -58,16 +58,26 @@ function plan_emit(ts, argv) {
   if (!options.isolatedModules && !options.verbatimModuleSyntax) {
     return 'the tsconfig leaves isolatedModules off, so files are emitted with the whole program';
   }
-  const whole = ['noEmit', 'outFile', 'out', 'composite', 'emitDeclarationOnly', 'emitBOM', 'inlineSourceMap', 'sourceRoot', 'mapRoot'];
+  // Decorator metadata names a type from what the checker knows of it, which one file does not tell.
+  const whole = [
+    'noEmit', 'outFile', 'out', 'composite', 'emitDeclarationOnly', 'emitDecoratorMetadata',
+    'emitBOM', 'inlineSourceMap', 'sourceRoot', 'mapRoot',
+  ];
   const set = whole.filter((name) => options[name]);
   if (set.length) return `the tsconfig sets ${set.join(', ')}`;
   if (config.projectReferences && config.projectReferences.length) return 'the tsconfig has project references';
-  const byFile = [ts.ModuleKind.Node16, ts.ModuleKind.Node18, ts.ModuleKind.Node20, ts.ModuleKind.NodeNext];
-  if (byFile.includes(options.module)) return 'each file\'s module format depends on its package.json';
+  // Node18 and Node20 are newer than some compilers: an undefined kind matches nothing.
+  const byFile = ['Node16', 'Node18', 'Node20', 'NodeNext'].map((name) => ts.ModuleKind[name]);
+  if (options.module !== undefined && byFile.includes(options.module)) return 'each file\'s module format depends on its package.json';
   const sources = config.fileNames.filter((file) => !/\.d\.[cm]?ts$|\.d\.[^.]+\.ts$/.test(file));
   if (sources.some((file) => file.endsWith('.json'))) return 'the tsconfig includes JSON files';
   const missing = outside_program(ts, options, config.fileNames, sources);
   if (missing) return `${path.relative('.', missing)} is imported but not among the tsconfig's files`;
+  const inputs = new Set(config.fileNames.map((file) => path.resolve(file)));
+  const ignoreCase = !ts.sys.useCaseSensitiveFileNames;
+  const overwritten = sources.find((file) =>
+    ts.getOutputFileNames(config, file, ignoreCase).some((out) => inputs.has(path.resolve(out))));
+  if (overwritten) return `${path.relative('.', overwritten)} would be written over`;
   return { config, files: sources };
 }
 

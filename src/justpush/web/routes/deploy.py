@@ -46,7 +46,7 @@ from .._schemas import (
 )
 from .._state import AppState
 from .._streams import GuardedStreamingResponse, StreamLease, access_check
-from ..deps import CurrentToken, CurrentUser, SessionDep, StateDep
+from ..deps import CurrentToken, CurrentUser, ReaderDep, ReadingUser, SessionDep, StateDep
 
 logger = logging.getLogger(__name__)
 
@@ -289,23 +289,27 @@ async def delete(
 
 
 @router.get("/{upload_id}/status", responses=_ERRORS)
-async def status(upload_id: str, user: CurrentUser, session: SessionDep, state: StateDep) -> DeploymentPublic:
-    """The deployment record. The developer API key appears once, in the first answer after it was made."""
-    await store.get_upload(session, upload_id, owner_id=user.id)
-    record = await store.ensure_analyze_result(session, upload_id)
-    jobs = list(await store.list_jobs(session, upload_id))
-    revision = await store.latest_revision(session, upload_id)
-    api_key: str | None = None
+async def status(upload_id: str, user: ReadingUser, reader: ReaderDep, state: StateDep) -> DeploymentPublic:
+    """The deployment record. The developer API key appears once, in the first answer after it was made.
+
+    Clients poll it during a deploy: it reads without the write lock, and writes (the record of an
+    upload never deployed, the key's reveal) in a transaction of their own."""
+    await store.get_upload(reader, upload_id, owner_id=user.id)
+    record = await store.get_analyze_result(reader, upload_id)
+    jobs = list(await store.list_jobs(reader, upload_id))
+    revision = await store.latest_revision(reader, upload_id)
+    # The snapshot is not needed past here: the live reads below take their time.
+    await reader.commit()
+    if record is None:
+        async with state.sessions() as session:
+            record = await store.ensure_analyze_result(session, upload_id)
+            await session.commit()
     key = store.developer_api_key(record, state.secret_box)
     serving = record.deployment_status in {s.value for s in pipeline.SERVING}
     # Only a key Kong holds (its consumer was synced) is worth showing.
+    api_key: str | None = None
     if key and serving and record.kong_api_id and record.api_key_revealed_at is None:
-        api_key = key
-        record.api_key_revealed_at = store.utcnow()
-        await security.audit(
-            session, actor=user, action="deployment.api_key.reveal", target=f"upload:{upload_id}"
-        )
-    await session.commit()
+        api_key = await _reveal_once(state, user, upload_id)
     settings = state.settings
     info = dict(record.k8s_deployment_info or {})
     # The pod names stored at the last rollout are history; `live` has the pods of now.
@@ -335,6 +339,21 @@ async def status(upload_id: str, user: CurrentUser, session: SessionDep, state: 
         deployed_at=record.deployed_at,
         updated_at=record.updated_at,
     )
+
+
+async def _reveal_once(state: AppState, user: store.User, upload_id: str) -> str | None:
+    """The developer key, when no answer has shown it yet: two polls that both read it unshown
+    claim its reveal, and one of them wins."""
+    async with state.sessions() as session:
+        if not await store.claim_key_reveal(session, upload_id):
+            return None
+        record = await store.get_analyze_result(session, upload_id)
+        assert record is not None  # the claim above updated it
+        await security.audit(
+            session, actor=user, action="deployment.api_key.reveal", target=f"upload:{upload_id}"
+        )
+        await session.commit()
+        return store.developer_api_key(record, state.secret_box)
 
 
 def _legacy_prefix(configured: str, upload_id: str, revision: store.DeploymentRevision | None) -> str:
