@@ -33,7 +33,10 @@ function main(argv) {
 function typescript() {
   try {
     const ts = require(require.resolve('typescript', { paths: [process.cwd()] }));
-    const needed = ['transpileModule', 'parseCommandLine', 'getParsedCommandLineOfConfigFile', 'getOutputFileNames'];
+    const needed = [
+      'transpileModule', 'parseCommandLine', 'getParsedCommandLineOfConfigFile', 'getOutputFileNames',
+      'preProcessFile', 'resolveModuleName', 'createModuleResolutionCache',
+    ];
     return needed.every((name) => typeof ts[name] === 'function') ? ts : null;
   } catch {
     return null;
@@ -68,7 +71,9 @@ function plan_emit(ts, argv) {
   if (config.projectReferences && config.projectReferences.length) return 'the tsconfig has project references';
   // Node18 and Node20 are newer than some compilers: an undefined kind matches nothing.
   const byFile = ['Node16', 'Node18', 'Node20', 'NodeNext'].map((name) => ts.ModuleKind[name]);
-  if (options.module !== undefined && byFile.includes(options.module)) return 'each file\'s module format depends on its package.json';
+  if (options.module !== undefined && byFile.includes(options.module)) {
+    return 'each file\'s module format depends on its package.json';
+  }
   const sources = config.fileNames.filter((file) => !/\.d\.[cm]?ts$|\.d\.[^.]+\.ts$/.test(file));
   if (sources.some((file) => file.endsWith('.json'))) return 'the tsconfig includes JSON files';
   const missing = outside_program(ts, options, config.fileNames, sources);
@@ -85,6 +90,7 @@ function plan_emit(ts, argv) {
 // tsconfig does not list: tsc adds it to the program (and moves the common source folder), this does not.
 function outside_program(ts, options, listed, sources) {
   const known = new Set(listed.map((file) => path.resolve(file)));
+  const cache = ts.createModuleResolutionCache(process.cwd(), (name) => name, options);
   for (const file of sources) {
     const found = ts.preProcessFile(fs.readFileSync(file, 'utf8'), true, true);
     for (const reference of found.referencedFiles) {
@@ -92,7 +98,7 @@ function outside_program(ts, options, listed, sources) {
       if (!known.has(target) && !target.endsWith('.d.ts')) return target;
     }
     for (const imported of found.importedFiles) {
-      const resolved = ts.resolveModuleName(imported.fileName, file, options, ts.sys).resolvedModule;
+      const resolved = ts.resolveModuleName(imported.fileName, file, options, ts.sys, cache).resolvedModule;
       if (!resolved || resolved.isExternalLibraryImport) continue;
       const target = path.resolve(resolved.resolvedFileName);
       if (known.has(target) || /\.d\.[cm]?ts$|\.d\.[^.]+\.ts$/.test(target)) continue;

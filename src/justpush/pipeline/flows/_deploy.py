@@ -130,23 +130,23 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
         ctx, services, workspace, profile, dockerfile_options, options.dockerfile
     )
     runtime = build.choose_runtime(profile, dockerfile_options) if prepared.origin == "generated" else None
-    if runtime is not None:
-        await ctx.event(S.SCANNING.value, "progress", runtime.describe())
-        if runtime.instead_of_pin is not None:
-            await ctx.warn(S.SCANNING.value, runtime.instead_of_pin)
-    for finding in prepared.findings:
-        await ctx.event(
-            S.SCANNING.value,
-            "warning",
-            f"Dockerfile line {finding.line}: {finding.message} [{finding.rule}]",
-            {"rule": finding.rule, "line": finding.line, "severity": str(finding.severity)},
-        )
     await scan_context(ctx, workspace / prepared.context, prepared, profile.dockerfile or "Dockerfile")
 
     # The build tag belongs to this job alone (the pushed tag is the upload's, shared with its later jobs).
     local_tag = f"justpush-local/{app_name}:{ctx.job_id}"
-    # One commit hands over to the next stage.
+    # One commit hands over to the next stage, with what SCANNING found on the way.
     async with ctx.transaction():
+        if runtime is not None:
+            await ctx.event(S.SCANNING.value, "progress", runtime.describe())
+            if runtime.instead_of_pin is not None:
+                await ctx.warn(S.SCANNING.value, runtime.instead_of_pin)
+        for finding in prepared.findings:
+            await ctx.event(
+                S.SCANNING.value,
+                "warning",
+                f"Dockerfile line {finding.line}: {finding.message} [{finding.rule}]",
+                {"rule": finding.rule, "line": finding.line, "severity": str(finding.severity)},
+            )
         await ctx.event(
             S.SCANNING.value, "end", f"{prepared.origin} Dockerfile, {len(prepared.findings)} lint finding(s)"
         )
