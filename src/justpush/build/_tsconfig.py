@@ -57,7 +57,8 @@ def default_lib_check_tsconfigs(app_root: Path) -> frozenset[str]:
 def per_file_tsconfigs(app_root: Path) -> frozenset[str]:
     """The ``tsconfig*.json`` files at ``app_root`` that set ``isolatedModules`` or
     ``verbatimModuleSyntax`` (themselves or through an ``extends`` in the project), by name; not one
-    whose emit the per-file helper leaves to tsc anyway (it would then type-check twice)."""
+    whose emit the per-file helper leaves to tsc anyway (it would then type-check twice), as far as
+    the project's own files tell."""
     root = app_root.resolve()
     return frozenset(path.name for path in sorted(app_root.glob("tsconfig*.json")) if _per_file(root, path))
 
@@ -65,7 +66,10 @@ def per_file_tsconfigs(app_root: Path) -> frozenset[str]:
 def _per_file(root: Path, path: Path) -> bool:
     if not any(_option(root, path, name, _MAX_EXTENDS) is True for name in _PER_FILE_OPTIONS):
         return False
-    if any(_option(root, path, name, _MAX_EXTENDS) not in (_UNSET, False) for name in _WHOLE_PROGRAM):
+    # One a package's config may set is left to the helper, which reads the resolved tsconfig.
+    if any(
+        _option(root, path, name, _MAX_EXTENDS) not in (_UNSET, _UNKNOWN, False) for name in _WHOLE_PROGRAM
+    ):
         return False
     module = _option(root, path, "module", _MAX_EXTENDS)
     return not (isinstance(module, str) and module.lower() in _MODULE_PER_PACKAGE)

@@ -218,6 +218,14 @@ TRANSPILE = "node .justpush/transpile.js"
             },
             set(),
         ),
+        # Set in the project, with the rest from a package's config (left to the helper).
+        (
+            {
+                "tsconfig.json": '{"extends": "@tsconfig/node20", '
+                '"compilerOptions": {"isolatedModules": true}}'
+            },
+            {"tsconfig.json"},
+        ),
         ({"tsconfig.json": "not json"}, set()),
     ],
 )
