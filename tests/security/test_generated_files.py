@@ -120,7 +120,7 @@ def test_a_node_script_name_reaches_no_shell() -> None:
     options = dataclasses.replace(OPTIONS, package_scripts=scripts)
     dockerfile = render_dockerfile(dataclasses.replace(hostile, typescript=True), options).dockerfile
     cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD "))
-    assert json.loads(cmd.removeprefix("CMD ")) == ["node", "/app/.justpush/run-script.js", name]
+    assert json.loads(cmd.removeprefix("CMD ")) == ["node", "/app/.justpush/run-script.cjs", name]
     # A build script with shell syntax is never resolved into the Dockerfile; npm runs it by name.
     assert "pwned" not in dockerfile.replace(cmd, "")
 

@@ -41,7 +41,7 @@ DEFAULT_USER_ID = 10001
 # user can keep with the Dockerfile, not strings escaped into it); the Python ones go to HELPERS_DIR.
 HELPERS = ".justpush"
 HELPERS_DIR = "/opt/justpush"
-RUN_SCRIPT = f"{HELPERS}/run-script.js"
+RUN_SCRIPT = f"{HELPERS}/run-script.cjs"
 # The Node build stage whose image a TypeCheck runs on: the sources and all dependencies.
 SOURCES_STAGE = "sources"
 SLIM_VENV = "slim-venv.py"
@@ -466,7 +466,7 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
         if per_file is not None:
             build_commands = [per_file[0]]
             type_check = TypeCheck(stage=SOURCES_STAGE, command=per_file[1])
-            files[TRANSPILE] = helper_source("transpile.js")
+            files[TRANSPILE] = helper_source("transpile.cjs")
     start = list(profile.start_command)
     if not start:
         start = ["node", profile.entrypoint] if profile.entrypoint else ["npm", "start"]
@@ -481,7 +481,7 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
         resolved = resolve_start(scripts, name, extra)
         if resolved is None:
             # The runtime image need not have npm/yarn/pnpm (a slim one has only node).
-            files[RUN_SCRIPT] = helper_source("run-script.js")
+            files[RUN_SCRIPT] = helper_source("run-script.cjs")
             resolved = ["node", f"{APP_DIR}/{RUN_SCRIPT}", name, *extra]
         start = resolved
     runtime_checks: list[list[str]] = []

@@ -2,7 +2,7 @@
 
 A start command such as ``npm start`` names a script; when that script is one plain ``node ...``
 command (possibly reached through ``npm run other``), the Dockerfile runs it in exec form. Anything
-else (shell operators, variables, another tool) runs through the launcher ``.justpush/run-script.js``,
+else (shell operators, variables, another tool) runs through the launcher ``.justpush/run-script.cjs``,
 which does what ``npm run`` does. A build script that is one plain ``tsc ...`` or ``node ...``
 command runs directly too, saving npm's start-up on every rebuild.
 """

@@ -9,7 +9,7 @@ a project with declaration files of its own keeps the full check, as does a tsco
 package (not installed when the Dockerfile is generated) and one that cannot be read.
 
 A tsconfig that sets ``isolatedModules`` or ``verbatimModuleSyntax`` (tsc then rejects whatever a
-per-file emit would get wrong) is built by ``helpers/transpile.js``: the JavaScript tsc writes, one file
+per-file emit would get wrong) is built by ``helpers/transpile.cjs``: the JavaScript tsc writes, one file
 at a time, without parsing the whole program; the type check runs as its own step, beside the push.
 The helper checks the fully resolved tsconfig again and runs tsc itself for what it cannot reproduce.
 """
@@ -28,10 +28,10 @@ import json5
 
 FLAG = "--skipLibCheck"
 TSC = "./node_modules/.bin/tsc"
-TRANSPILE = ".justpush/transpile.js"
+TRANSPILE = ".justpush/transpile.cjs"
 # Either one makes tsc reject what a per-file emit cannot get right.
 _PER_FILE_OPTIONS = ("isolatedModules", "verbatimModuleSyntax")
-# What helpers/transpile.js leaves to tsc: an emit of the whole program or none, and decorator
+# What helpers/transpile.cjs leaves to tsc: an emit of the whole program or none, and decorator
 # metadata (it names a type from what the checker knows of it).
 _WHOLE_PROGRAM = ("outFile", "out", "composite", "noEmit", "emitDeclarationOnly", "emitDecoratorMetadata")
 # Module kinds whose output format each file takes from its nearest package.json.

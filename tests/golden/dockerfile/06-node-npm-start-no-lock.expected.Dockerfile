@@ -16,4 +16,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 CMD ["nod
 COPY --from=deps /app/node_modules ./node_modules
 COPY . .
 LABEL org.opencontainers.image.revision="up-0006"
-CMD ["node", "/app/.justpush/run-script.js", "start"]
+CMD ["node", "/app/.justpush/run-script.cjs", "start"]

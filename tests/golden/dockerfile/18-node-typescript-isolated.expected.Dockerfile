@@ -19,7 +19,7 @@ COPY . .
 #   ./node_modules/.bin/tsc -p tsconfig.json --skipLibCheck --noEmit
 # (--skipLibCheck: the .d.ts files are most of tsc's time and change no JavaScript.)
 FROM sources AS build
-RUN node .justpush/transpile.js -p tsconfig.json --skipLibCheck && rm -rf node_modules .justpush/transpile.js
+RUN node .justpush/transpile.cjs -p tsconfig.json --skipLibCheck && rm -rf node_modules .justpush/transpile.cjs
 
 # Runtime stage: node, the production dependencies and the app; no package manager needed.
 FROM node:18-slim

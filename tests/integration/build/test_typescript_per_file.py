@@ -1,5 +1,5 @@
 """A TypeScript project whose tsconfig sets isolatedModules, built on testenv: the per-file emit
-(helpers/transpile.js) writes byte for byte what tsc writes, leaves to tsc what it cannot reproduce,
+(helpers/transpile.cjs) writes byte for byte what tsc writes, leaves to tsc what it cannot reproduce,
 and the type check the build left out fails on a type error the build itself let through."""
 
 from __future__ import annotations
@@ -33,12 +33,12 @@ WORKDIR /app
 COPY package.json ./
 RUN npm install --no-audit --no-fund --ignore-scripts
 COPY . .
-RUN node .justpush/transpile.js && mv dist /tmp/per-file && ./node_modules/.bin/tsc \\
+RUN node .justpush/transpile.cjs && mv dist /tmp/per-file && ./node_modules/.bin/tsc \\
  && diff -r /tmp/per-file dist && test -f dist/lib/counted.js.map
-RUN rm -rf dist && node .justpush/transpile.js -p tsconfig.plain.json | tee /tmp/out \\
+RUN rm -rf dist && node .justpush/transpile.cjs -p tsconfig.plain.json | tee /tmp/out \\
  && grep -q "running tsc, the tsconfig leaves isolatedModules off" /tmp/out && test -f dist/server.js
-RUN rm -rf dist \\
- && node .justpush/transpile.js -p tsconfig.partial.json | tee /tmp/out \\
+RUN rm -rf dist && sed -i 's/"private": true,/"private": true, "type": "module",/' package.json \\
+ && node .justpush/transpile.cjs -p tsconfig.partial.json | tee /tmp/out \\
  && grep -q "src/routes/items.ts is imported but not among the tsconfig's files" /tmp/out \\
  && test -f dist/routes/items.js
 """
@@ -61,7 +61,7 @@ def _build(settings: BuildSettings, app: Path, dockerfile: str, tag: str, **kwar
 
 def test_the_per_file_emit_writes_what_tsc_writes(build_settings: BuildSettings) -> None:
     dockerfile = _COMPARE.format(node=build_settings.base_images["node"].format(version="18"))
-    files = {".justpush/transpile.js": helper_source("transpile.js")}
+    files = {".justpush/transpile.cjs": helper_source("transpile.cjs")}
     lines = _build(build_settings, APP, dockerfile, "justpush-test/per-file-compare:it", files=files)
     assert any("emitted 3 file(s) one by one" in line for line in lines), lines
 

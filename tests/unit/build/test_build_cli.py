@@ -60,8 +60,8 @@ def test_dockerfile_write_puts_the_generated_files_next_to_the_source(tmp_path: 
     result = CliRunner().invoke(app, ["dockerfile", str(tmp_path), "--write"])
     assert result.exit_code == 0, result.output
     dockerfile = (tmp_path / "Dockerfile").read_text()
-    assert dockerfile.endswith('CMD ["node", "/app/.justpush/run-script.js", "start"]\n')
-    assert "spawn(" in (tmp_path / ".justpush" / "run-script.js").read_text()
+    assert dockerfile.endswith('CMD ["node", "/app/.justpush/run-script.cjs", "start"]\n')
+    assert "spawn(" in (tmp_path / ".justpush" / "run-script.cjs").read_text()
     assert "node_modules" in (tmp_path / ".dockerignore").read_text()
     # The written Dockerfile is now the project's own: a second --write has nothing to write.
     again = CliRunner().invoke(app, ["dockerfile", str(tmp_path), "--write"])
@@ -71,8 +71,8 @@ def test_dockerfile_write_puts_the_generated_files_next_to_the_source(tmp_path: 
 def test_dockerfile_write_never_overwrites(tmp_path: Path) -> None:
     (tmp_path / "package.json").write_text('{"name": "a", "scripts": {"start": "node index.js | cat"}}')
     (tmp_path / ".justpush").mkdir()
-    (tmp_path / ".justpush" / "run-script.js").write_text("mine\n")
+    (tmp_path / ".justpush" / "run-script.cjs").write_text("mine\n")
     result = CliRunner().invoke(app, ["dockerfile", str(tmp_path), "--write"])
-    assert result.exit_code == 1 and ".justpush/run-script.js" in result.stderr
+    assert result.exit_code == 1 and ".justpush/run-script.cjs" in result.stderr
     assert not (tmp_path / "Dockerfile").exists()
-    assert (tmp_path / ".justpush" / "run-script.js").read_text() == "mine\n"
+    assert (tmp_path / ".justpush" / "run-script.cjs").read_text() == "mine\n"

@@ -22,7 +22,7 @@ def test_the_image_a_stage_ended_as_is_kept_by_the_name_a_later_from_uses() -> N
             " ---> 430d6dc4c36f",
             "Step 3/6 : FROM deps AS compile",
             " ---> 430d6dc4c36f",
-            "Step 4/6 : RUN node .justpush/transpile.js",
+            "Step 4/6 : RUN node .justpush/transpile.cjs",
             " ---> Running in 061d3c0f5132",
             "Removing intermediate container 061d3c0f5132",
             " ---> 6b952f214f7f",

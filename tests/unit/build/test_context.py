@@ -171,16 +171,16 @@ def test_prepare_generates_when_the_upload_has_no_dockerfile(
 
 def test_archive_ships_the_helper_files_in_place_of_the_uploads_own(tmp_path: Path) -> None:
     (tmp_path / ".justpush").mkdir()
-    (tmp_path / ".justpush" / "run-script.js").write_text("upload's own\n")
+    (tmp_path / ".justpush" / "run-script.cjs").write_text("upload's own\n")
     (tmp_path / "server.js").write_text("1\n")
-    helper = {".justpush/run-script.js": "// generated\n"}
+    helper = {".justpush/run-script.cjs": "// generated\n"}
     with (
         context_archive(tmp_path, "FROM scratch\n", "", helper) as archive,
         tarfile.open(fileobj=archive) as tar,
     ):
         names = tar.getnames()
-        assert names.count(".justpush/run-script.js") == 1
-        member = tar.extractfile(".justpush/run-script.js")
+        assert names.count(".justpush/run-script.cjs") == 1
+        member = tar.extractfile(".justpush/run-script.cjs")
         assert member is not None and member.read() == b"// generated\n"
         assert "server.js" in names
 
@@ -189,7 +189,7 @@ def test_archive_ships_the_helper_files_in_place_of_the_uploads_own(tmp_path: Pa
     ("scripts", "cmd"),
     [
         ('{"start": "node server.js --port 8080"}', '["node", "server.js", "--port", "8080"]'),
-        ('{"start": "node server.js > out.log"}', '["node", "/app/.justpush/run-script.js", "start"]'),
+        ('{"start": "node server.js > out.log"}', '["node", "/app/.justpush/run-script.cjs", "start"]'),
     ],
 )
 def test_prepare_resolves_the_start_script_from_package_json(

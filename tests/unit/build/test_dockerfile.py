@@ -349,9 +349,9 @@ def test_other_start_scripts_run_through_the_shipped_launcher(
     start: tuple[str, ...], expected: list[str], options: DockerfileOptions
 ) -> None:
     cmd, generated = _node(options, start, {"start": "NODE_ENV=x node a.js", "serve": "node a.js && b"})
-    assert cmd == ["node", "/app/.justpush/run-script.js", *expected]
-    assert sorted(generated.files) == [".justpush/run-script.js"]
-    assert "run-script.js" in generated.files[".justpush/run-script.js"]
+    assert cmd == ["node", "/app/.justpush/run-script.cjs", *expected]
+    assert sorted(generated.files) == [".justpush/run-script.cjs"]
+    assert "run-script.cjs" in generated.files[".justpush/run-script.cjs"]
 
 
 def test_a_missing_start_script_is_refused_at_generation(options: DockerfileOptions) -> None:
@@ -398,7 +398,7 @@ def test_the_launcher_runs_the_script_like_npm(
     script: str, code: int, output: str, options: DockerfileOptions, tmp_path: Path
 ) -> None:
     cmd, generated = _node(options, ("npm", "run", "serve"), {"serve": "node a.js | cat"})
-    (tmp_path / "run-script.js").write_text(generated.files[".justpush/run-script.js"])
+    (tmp_path / "run-script.cjs").write_text(generated.files[".justpush/run-script.cjs"])
     (tmp_path / "package.json").write_text(json.dumps({"version": "1.2.3", "scripts": {"serve": script}}))
     (tmp_path / "child.js").write_text(
         "console.log('child ' + process.argv.slice(2).join(',')); process.exit(3);\n"
@@ -408,7 +408,7 @@ def test_the_launcher_runs_the_script_like_npm(
     tool.write_text('#!/bin/sh\necho bin tool "$@"\n')
     tool.chmod(0o755)
     result = subprocess.run(
-        ["node", str(tmp_path / "run-script.js"), *cmd[2:], "extra"],
+        ["node", str(tmp_path / "run-script.cjs"), *cmd[2:], "extra"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -154,7 +154,7 @@ def test_prepare_dockerfile_reads_the_projects_tsconfig(
 
 # -- one file at a time -----------------------------------------------------------------------------
 
-TRANSPILE = "node .justpush/transpile.js"
+TRANSPILE = "node .justpush/transpile.cjs"
 
 
 @pytest.mark.parametrize(
@@ -272,13 +272,13 @@ def test_the_dockerfile_leaves_the_type_check_to_a_step_beside_the_push(options:
     assert generated.type_check is not None
     assert generated.type_check.stage == "sources"
     assert generated.type_check.command == f"{TSC} -p tsconfig.json --skipLibCheck --noEmit"
-    assert generated.files[".justpush/transpile.js"].startswith("'use strict';")
+    assert generated.files[".justpush/transpile.cjs"].startswith("'use strict';")
     # The stage the check runs on ends with the sources and all dependencies; the emit and the
     # removal of the development dependencies are one step of the stage the runtime copies.
     stages = [line for line in lines if line.startswith("FROM ")]
     assert stages[1:3] == ["FROM deps AS sources", "FROM sources AS build"]
     assert lines[lines.index("FROM deps AS sources") + 2] == "COPY . ."
-    emit = f"RUN {TRANSPILE} -p tsconfig.json --skipLibCheck && rm -rf node_modules .justpush/transpile.js"
+    emit = f"RUN {TRANSPILE} -p tsconfig.json --skipLibCheck && rm -rf node_modules .justpush/transpile.cjs"
     assert lines.index("FROM sources AS build") < lines.index(emit)
     assert "COPY --from=build /app /app" in lines
     assert f"#   {generated.type_check.command}" in lines  # the comment names it

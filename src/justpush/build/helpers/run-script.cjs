@@ -3,7 +3,7 @@
 // without npm. The script runs with node_modules/.bin on PATH; a plain `node ...` script runs
 // without a shell (so a shell-less image works too), anything else through /bin/sh. Signals are
 // passed on to the script, its exit status is passed back.
-// Usage: node .justpush/run-script.js <script name> [arguments...]
+// Usage: node .justpush/run-script.cjs <script name> [arguments...]
 const { spawn } = require('child_process');
 const os = require('os');
 const path = require('path');

@@ -4,7 +4,8 @@
 // That is sound only when the tsconfig sets isolatedModules or verbatimModuleSyntax (tsc then
 // rejects whatever a per-file emit would get wrong); JustPush runs the type check (`tsc --noEmit`)
 // as its own step, beside the image's push. Whatever this cannot reproduce exactly, it leaves to tsc.
-// Usage: node .justpush/transpile.js [tsc arguments...]
+// Usage: node .justpush/transpile.cjs [tsc arguments...]
+// (.cjs: it stays CommonJS in a project whose package.json says "type": "module".)
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
@@ -19,7 +20,7 @@ function tsc(args) {
 
 function main(argv) {
   const ts = typescript();
-  const plan = ts ? plan_emit(ts, argv) : 'the project\'s typescript package has no transpileModule';
+  const plan = ts ? plan_emit(ts, argv) : 'the project\'s typescript is older than 5.4 or has no transpileModule';
   if (typeof plan === 'string') {
     console.log(`justpush: running tsc, ${plan}`);
     return tsc(argv);
@@ -29,10 +30,14 @@ function main(argv) {
   return 0;
 }
 
-// The project's own compiler API, or null (a native compiler without one, a package that cannot load).
+// The project's own compiler API, or null: a native compiler without one, a package that cannot load,
+// or a compiler older than 5.4, whose isolatedModules check lets `export default` of an imported type
+// through (tsc drops it, a per-file emit cannot know to).
 function typescript() {
   try {
     const ts = require(require.resolve('typescript', { paths: [process.cwd()] }));
+    const [major, minor] = String(ts.versionMajorMinor).split('.').map(Number);
+    if (!(major > 5 || (major === 5 && minor >= 4))) return null;
     const needed = [
       'transpileModule', 'parseCommandLine', 'getParsedCommandLineOfConfigFile', 'getOutputFileNames',
       'preProcessFile', 'resolveModuleName', 'createModuleResolutionCache',
@@ -92,7 +97,7 @@ function outside_program(ts, options, listed, sources) {
   const known = new Set(listed.map((file) => path.resolve(file)));
   const cache = ts.createModuleResolutionCache(process.cwd(), (name) => name, options);
   for (const file of sources) {
-    const found = ts.preProcessFile(fs.readFileSync(file, 'utf8'), true, true);
+    const found = ts.preProcessFile(ts.sys.readFile(file), true, true);
     for (const reference of found.referencedFiles) {
       const target = path.resolve(path.dirname(file), reference.fileName);
       if (!known.has(target) && !target.endsWith('.d.ts')) return target;
@@ -112,7 +117,8 @@ function emit(ts, config, file) {
   const options = config.options;
   const outputs = ts.getOutputFileNames(config, file, !ts.sys.useCaseSensitiveFileNames);
   const js = outputs.find((name) => /\.(c|m)?jsx?$/.test(name));
-  const result = ts.transpileModule(fs.readFileSync(file, 'utf8'), {
+  // ts.sys.readFile drops a byte-order mark, as tsc does (the source maps' columns count without it).
+  const result = ts.transpileModule(ts.sys.readFile(file), {
     compilerOptions: options,
     fileName: file,
     reportDiagnostics: false,
