@@ -8,8 +8,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,6 +53,29 @@ def _worker(config: Path, log: Path) -> Iterator[subprocess.Popen[bytes]]:
             process.wait(timeout=60)
 
 
+def _pause_outside_a_write(process: subprocess.Popen[bytes], database_url: str) -> None:
+    """SIGSTOP the worker at a moment it holds no SQLite write lock.
+
+    A process stopped inside a write transaction keeps SQLite's one write lock until it runs again,
+    and no other process can write meanwhile (nor take its job over); PostgreSQL has no such lock."""
+    if not database_url.startswith("sqlite:///"):
+        os.kill(process.pid, signal.SIGSTOP)
+        return
+    for _ in range(50):
+        os.kill(process.pid, signal.SIGSTOP)
+        probe = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=0.2, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+            return
+        except sqlite3.OperationalError:
+            os.kill(process.pid, signal.SIGCONT)
+            time.sleep(0.05)
+        finally:
+            probe.close()
+    raise AssertionError("the worker held the write lock at each of 50 tries")
+
+
 async def test_a_paused_worker_whose_job_was_taken_over_abandons_it(
     deployer_factory: Callable[..., Any], namespace: str, tmp_path: Path
 ) -> None:
@@ -61,7 +86,7 @@ async def test_a_paused_worker_whose_job_was_taken_over_abandons_it(
         with _worker(config, tmp_path / "paused.log") as paused:
             await d.wait_for_status(upload_id, "BUILDING")
             first_job = (await d.status(upload_id))["job"]["id"]
-            os.kill(paused.pid, signal.SIGSTOP)
+            _pause_outside_a_write(paused, d.settings.database_url)
             with _worker(config, tmp_path / "survivor.log"):
                 # The survivor sees the stale heartbeat, takes the job over and fails it.
                 status = await d.wait(upload_id, timeout=120)
