@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from justpush import store
 from justpush.errors import AuthError
 
-from ._tokens import authenticate, hash_token
+from ._tokens import hash_token
 
 SESSION_COOKIE = "justpush_session"
 CSRF_COOKIE = "justpush_csrf"
@@ -24,6 +24,7 @@ CSRF_HEADER = "X-CSRF-Token"
 SESSION_TOKEN_NAME = "browser session"
 # A browser left signed in is signed out after this, whether or not its cookie is still kept.
 SESSION_LIFETIME = timedelta(days=7)
+_ENDED = "the browser session has ended or expired: sign in again"
 
 
 def csrf_token(session_token: str) -> str:
@@ -35,11 +36,16 @@ def csrf_matches(session_token: str, sent: str | None) -> bool:
     return sent is not None and hmac.compare_digest(csrf_token(session_token), sent)
 
 
-async def authenticate_session(session: AsyncSession, token: str, *, mark_used: bool = True) -> store.User:
-    """The user of a browser session's token: one issued by sign-in, live, and younger than
-    `SESSION_LIFETIME`; AuthError otherwise (an API token in the cookie is refused too). `mark_used`
-    as for `authenticate`."""
-    row = await store.get_live_token(session, hash_token(token))
-    if row is None or row.name != SESSION_TOKEN_NAME or row.created_at < store.utcnow() - SESSION_LIFETIME:
+async def identify_session(session: AsyncSession, token: str) -> tuple[store.User, store.ApiToken]:
+    """The user of a browser session's token and the token's row, as `identify` does, for a token
+    issued by sign-in, live, and younger than `SESSION_LIFETIME`; AuthError otherwise (an API token
+    in the cookie is refused too)."""
+    found = await store.get_token_user(session, hash_token(token))
+    if (
+        found is None
+        or found[0].name != SESSION_TOKEN_NAME
+        or found[0].created_at < store.utcnow() - SESSION_LIFETIME
+    ):
         raise AuthError("the browser session has ended or expired: sign in again")
-    return await authenticate(session, token, mark_used=mark_used)
+    row, user = found
+    return user, row

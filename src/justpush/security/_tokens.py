@@ -43,14 +43,22 @@ async def issue_token(session: AsyncSession, user: store.User, *, name: str = ""
     return new.token
 
 
-async def authenticate(session: AsyncSession, token: str | None, *, mark_used: bool = True) -> store.User:
-    """The user owning `token`; AuthError when it is missing, unknown or revoked. `mark_used` records
-    the token's use in `session` (a reader then leaves it to `store.mark_token_used`)."""
+async def identify(session: AsyncSession, token: str | None) -> tuple[store.User, store.ApiToken]:
+    """The user owning `token` and the token's row, its use not recorded (`store.use_token`);
+    AuthError when it is missing, unknown or revoked."""
     if not token:
         raise AuthError("missing API token: send 'Authorization: Bearer <token>'")
-    user = await store.get_user_by_token_hash(session, hash_token(token), mark_used=mark_used)
-    if user is None:
+    found = await store.get_token_user(session, hash_token(token))
+    if found is None:
         raise AuthError("invalid or revoked API token")
+    row, user = found
+    return user, row
+
+
+async def authenticate(session: AsyncSession, token: str | None) -> store.User:
+    """The user owning `token`, its use recorded in `session`; AuthError as for `identify`."""
+    user, row = await identify(session, token)
+    await store.use_token(session, row)
     return user
 
 

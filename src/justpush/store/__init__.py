@@ -45,9 +45,9 @@ from ._queries import (
     get_live_token,
     get_revision,
     get_spec_text,
+    get_token_user,
     get_upload,
     get_user_by_name,
-    get_user_by_token_hash,
     hold_lease,
     job_cancel_requester,
     job_secret_options,
@@ -73,6 +73,7 @@ from ._queries import (
     take_over_job,
     token_is_live,
     token_use_stale,
+    use_token,
 )
 
 __all__ = [
@@ -115,9 +116,9 @@ __all__ = [
     "get_live_token",
     "get_revision",
     "get_spec_text",
+    "get_token_user",
     "get_upload",
     "get_user_by_name",
-    "get_user_by_token_hash",
     "head_revision",
     "hold_lease",
     "job_cancel_requester",
@@ -149,5 +150,6 @@ __all__ = [
     "token_is_live",
     "token_use_stale",
     "upgrade",
+    "use_token",
     "utcnow",
 ]

@@ -111,25 +111,27 @@ def token_use_stale(token: ApiToken) -> bool:
     return token.last_used_at is None or token.last_used_at <= utcnow() - TOKEN_USE_RESOLUTION
 
 
-async def get_user_by_token_hash(
-    session: AsyncSession, token_hash: str, *, mark_used: bool = True
-) -> User | None:
-    """The user of a live (not revoked) token; `mark_used` records its use (see TOKEN_USE_RESOLUTION)."""
+async def get_token_user(session: AsyncSession, token_hash: str) -> tuple[ApiToken, User] | None:
+    """A live (not revoked) token and its user, without marking the token used (see use_token)."""
     token = await get_live_token(session, token_hash)
     if token is None:
         return None
-    if mark_used and token_use_stale(token):
+    user = await session.get(User, token.user_id)
+    return None if user is None else (token, user)
+
+
+async def use_token(session: AsyncSession, token: ApiToken) -> None:
+    """Record the token's use, when its recorded one is stale (see TOKEN_USE_RESOLUTION)."""
+    if token_use_stale(token):
         token.last_used_at = utcnow()
         await session.flush()
-    return await session.get(User, token.user_id)
 
 
 async def mark_token_used(session: AsyncSession, token_hash: str) -> None:
-    """Record the live token's use, when its recorded one is stale (see TOKEN_USE_RESOLUTION)."""
+    """`use_token` for the live token with this hash, loaded by `session` (a reader's row is read-only)."""
     token = await get_live_token(session, token_hash)
-    if token is not None and token_use_stale(token):
-        token.last_used_at = utcnow()
-        await session.flush()
+    if token is not None:
+        await use_token(session, token)
 
 
 async def get_live_token(session: AsyncSession, token_hash: str) -> ApiToken | None:

@@ -106,14 +106,15 @@ def get_credential(
 CredentialDep = Annotated[Credential, Depends(get_credential)]
 
 
-async def _authenticate(session: AsyncSession, credential: Credential, *, mark_used: bool) -> store.User:
+async def _identify(session: AsyncSession, credential: Credential) -> tuple[store.User, store.ApiToken]:
     if credential.from_cookie and credential.token is not None:
-        return await security.authenticate_session(session, credential.token, mark_used=mark_used)
-    return await security.authenticate(session, credential.token, mark_used=mark_used)
+        return await security.identify_session(session, credential.token)
+    return await security.identify(session, credential.token)
 
 
 async def get_current_user(session: SessionDep, credential: CredentialDep) -> store.User:
-    user = await _authenticate(session, credential, mark_used=True)
+    user, token = await _identify(session, credential)
+    await store.use_token(session, token)
     # Persist `last_used_at` now; the route's own transaction starts after this.
     await session.commit()
     return user
@@ -124,13 +125,10 @@ CurrentUser = Annotated[store.User, Depends(get_current_user)]
 
 async def get_reading_user(state: StateDep, reader: ReaderDep, credential: CredentialDep) -> store.User:
     """`CurrentUser` through the reader; the token's use is recorded (in a writer) only when stale."""
-    user = await _authenticate(reader, credential, mark_used=False)
-    assert credential.token is not None  # refused above otherwise
-    token_hash = security.hash_token(credential.token)
-    token = await store.get_live_token(reader, token_hash)
-    if token is not None and store.token_use_stale(token):
+    user, token = await _identify(reader, credential)
+    if store.token_use_stale(token):
         async with state.sessions() as session:
-            await store.mark_token_used(session, token_hash)
+            await store.mark_token_used(session, token.token_hash)
             await session.commit()
     return user
 

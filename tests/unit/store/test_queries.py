@@ -248,10 +248,11 @@ async def test_a_tokens_use_is_written_at_most_once_a_minute(session: AsyncSessi
     await security.authenticate(session, token)
     await store.mark_token_used(session, token_hash)
     assert row.last_used_at == first
-    # A reader leaves the mark to its caller.
+    # Identifying leaves the mark to its caller, and gives the row it read.
     row.last_used_at = first - store.TOKEN_USE_RESOLUTION
     await session.flush()
-    await security.authenticate(session, token, mark_used=False)
+    identified, read = await security.identify(session, token)
+    assert identified.id == user.id and read is row
     assert row.last_used_at == first - store.TOKEN_USE_RESOLUTION and store.token_use_stale(row)
     await store.mark_token_used(session, token_hash)
     assert row.last_used_at > first

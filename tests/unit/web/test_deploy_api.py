@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from justpush import store
 from justpush.config import Settings
@@ -363,3 +363,23 @@ async def test_the_key_is_revealed_once_to_polls_side_by_side(
     assert [a.action for a in audit].count("deployment.api_key.reveal") == 1
     again = await client.get(f"/deploy/{upload_id}/status", headers=auth)
     assert again.json()["api_key"] is None
+
+
+async def test_a_status_poll_reads_its_token_once(
+    client: httpx.AsyncClient, auth: dict[str, str], upload_id: str, app: FastAPI
+) -> None:
+    assert (await client.get(f"/deploy/{upload_id}/status", headers=auth)).status_code == 200
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "api_tokens" in statement:
+            statements.append(statement)
+
+    engine = app.state.justpush.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert (await client.get(f"/deploy/{upload_id}/status", headers=auth)).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    # The token and its use (recorded within the minute by the first poll): one read, no write.
+    assert len(statements) == 1 and statements[0].lstrip().upper().startswith("SELECT"), statements
