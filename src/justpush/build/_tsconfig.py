@@ -90,7 +90,8 @@ def per_file_build(command: str, tsconfigs: Collection[str]) -> tuple[str, str] 
     words = shlex.split(command)
     if _project(words) not in tsconfigs:
         return None
-    return shlex.join(["node", TRANSPILE, *words[1:]]), shlex.join([*words, "--noEmit"])
+    # The check is `tsc --noEmit`, or nothing when the helper left the build to tsc (which checked).
+    return shlex.join(["node", TRANSPILE, *words[1:]]), shlex.join(["node", TRANSPILE, "--check", *words[1:]])
 
 
 def _project(words: list[str]) -> str | None:

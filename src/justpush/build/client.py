@@ -173,6 +173,43 @@ class DockerBuilder:
         with the last log lines in the message; DockerError when the engine itself fails.
         """
         client = await self._docker()
+        built = await self._stream_build(
+            client,
+            context,
+            dockerfile_text,
+            tag,
+            upload_id=upload_id,
+            dockerignore=dockerignore,
+            files=files,
+            on_log=on_log,
+            cancel=cancel,
+            no_cache=no_cache,
+        )
+        with _docker_errors("inspecting the built image"):
+            attrs = await anyio.to_thread.run_sync(client.api.inspect_image, built.image_id)
+        return BuiltImage(
+            image_id=built.image_id,
+            tag=tag,
+            size=int(attrs.get("Size", 0)),
+            run_digest=run_digest(attrs),
+            stages=dict(built.stages),
+        )
+
+    async def _stream_build(
+        self,
+        client: docker.DockerClient,
+        context: Path,
+        dockerfile_text: str,
+        tag: str,
+        *,
+        upload_id: str,
+        dockerignore: str,
+        files: Mapping[str, str] | None,
+        on_log: Callable[[str], None] | None,
+        cancel: anyio.Event | None,
+        no_cache: bool = False,
+    ) -> _Built:
+        """Run the build and follow its stream; raises as ``build`` does."""
         limits = await self._container_limits(client)
         archive = await anyio.to_thread.run_sync(
             context_archive, context, dockerfile_text, dockerignore, files
@@ -236,7 +273,7 @@ class DockerBuilder:
             with anyio.CancelScope(shield=True):
                 await self._kill_step(client, state)
             raise
-        return await self._finish(client, tag, state, time.monotonic() - started)
+        return _outcome(state, time.monotonic() - started)
 
     async def type_check(
         self,
@@ -259,14 +296,18 @@ class DockerBuilder:
                 "build", f"the build named no image for its {check.stage!r} stage to type-check"
             )
         tag = f"{_TYPE_CHECK_REPOSITORY}:{secrets.token_hex(8)}"
+        client = await self._docker()
         try:
-            await self.build(
+            # Only its outcome counts: the image is not inspected, and is removed below.
+            await self._stream_build(
+                client,
                 context,
                 type_check_dockerfile(check, image),
                 tag,
                 upload_id=upload_id,
                 # Nothing of the context is needed: the stage's image holds the sources.
                 dockerignore="**",
+                files=None,
                 on_log=on_log,
                 cancel=cancel,
             )
@@ -292,33 +333,6 @@ class DockerBuilder:
             return
         with contextlib.suppress(docker.errors.APIError, OSError):
             await anyio.to_thread.run_sync(client.api.kill, container_id)
-
-    async def _finish(
-        self, client: docker.DockerClient, tag: str, state: _BuildState, elapsed: float
-    ) -> BuiltImage:
-        details = {
-            "log_tail": list(state.tail),
-            "seconds": round(elapsed, 1),
-            "failed_step": state.step.step,
-            "first_errors": first_errors(state.step.lines),
-        }
-        if state.stop_reason is not None:
-            reason = f"build {state.stop_reason}"
-            raise StageFailed("build", failure_message(reason, state.step, state.tail), details=details)
-        if state.failure is not None:
-            raise state.failure
-        if state.error is not None or state.image_id is None:
-            error = state.error or "the engine reported no image"
-            raise StageFailed("build", failure_message(error, state.step, state.tail), details=details)
-        with _docker_errors("inspecting the built image"):
-            attrs = await anyio.to_thread.run_sync(client.api.inspect_image, state.image_id)
-        return BuiltImage(
-            image_id=state.image_id,
-            tag=tag,
-            size=int(attrs.get("Size", 0)),
-            run_digest=run_digest(attrs),
-            stages=dict(state.stages),
-        )
 
     async def run_sandboxed(
         self,
@@ -661,3 +675,31 @@ def _note_stage(line: str, state: _BuildState) -> None:
     if state.starting_from is not None and image != line and _IMAGE_ID.fullmatch(image.strip()):
         state.stages[state.starting_from] = image.strip()
     state.starting_from = None
+
+
+@dataclass(frozen=True)
+class _Built:
+    """What a build's stream ended with: its image and the image each stage started from."""
+
+    image_id: str
+    stages: Mapping[str, str]
+
+
+def _outcome(state: _BuildState, elapsed: float) -> _Built:
+    """The built image, or the build's failure raised: StageFailed (stage ``build``) with the last
+    log lines when the Dockerfile failed, timed out or was cancelled; the engine's DockerError."""
+    details = {
+        "log_tail": list(state.tail),
+        "seconds": round(elapsed, 1),
+        "failed_step": state.step.step,
+        "first_errors": first_errors(state.step.lines),
+    }
+    if state.stop_reason is not None:
+        reason = f"build {state.stop_reason}"
+        raise StageFailed("build", failure_message(reason, state.step, state.tail), details=details)
+    if state.failure is not None:
+        raise state.failure
+    if state.error is not None or state.image_id is None:
+        error = state.error or "the engine reported no image"
+        raise StageFailed("build", failure_message(error, state.step, state.tail), details=details)
+    return _Built(state.image_id, dict(state.stages))

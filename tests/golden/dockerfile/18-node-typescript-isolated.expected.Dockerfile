@@ -15,8 +15,9 @@ COPY . .
 
 # The tsconfig sets isolatedModules (or verbatimModuleSyntax), so each file is emitted on its own:
 # tsc's JavaScript without type-checking the whole program first. While the image is pushed,
-# JustPush type-checks the stage above, and a type error stops the deploy:
-#   ./node_modules/.bin/tsc -p tsconfig.json --skipLibCheck --noEmit
+# JustPush type-checks the stage above with tsc --noEmit (unless the helper left the build to tsc,
+# which checks as it emits), and a type error stops the deploy:
+#   node .justpush/transpile.cjs --check -p tsconfig.json --skipLibCheck
 # (--skipLibCheck: the .d.ts files are most of tsc's time and change no JavaScript.)
 FROM sources AS build
 RUN node .justpush/transpile.cjs -p tsconfig.json --skipLibCheck && rm -rf node_modules .justpush/transpile.cjs

@@ -1,6 +1,7 @@
 """A TypeScript project whose tsconfig sets isolatedModules, built on testenv: the per-file emit
 (helpers/transpile.cjs) writes byte for byte what tsc writes, leaves to tsc what it cannot reproduce,
-and the type check the build left out fails on a type error the build itself let through."""
+and the type check the build left out fails on a type error the build itself let through (and is not
+run again when tsc built the project)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,9 @@ RUN node .justpush/transpile.cjs && mv dist /tmp/per-file && ./node_modules/.bin
  && diff -r /tmp/per-file dist && test -f dist/lib/counted.js.map
 RUN rm -rf dist && node .justpush/transpile.cjs -p tsconfig.plain.json | tee /tmp/out \\
  && grep -q "running tsc, the tsconfig leaves isolatedModules off" /tmp/out && test -f dist/server.js
+RUN rm -rf dist && node .justpush/transpile.cjs --check && test ! -e dist \\
+ && node .justpush/transpile.cjs --check -p tsconfig.plain.json | tee /tmp/out \\
+ && grep -q "tsc type-checked the project as it built it (the tsconfig leaves isolatedModules off" /tmp/out
 RUN rm -rf dist && sed -i 's/"private": true,/"private": true, "type": "module",/' package.json \\
  && node .justpush/transpile.cjs -p tsconfig.partial.json | tee /tmp/out \\
  && grep -q "src/routes/items.ts is imported but not among the tsconfig's files" /tmp/out \\
@@ -101,7 +105,7 @@ def test_a_type_error_passes_the_build_and_fails_its_type_check(
     with pytest.raises(StageFailed) as failed:
         anyio.run(build_and_check)
     assert "src/routes/items.ts" in str(failed.value) and "TS2322" in str(failed.value), failed.value.details
-    assert str(failed.value).startswith("build: the type check failed: ") and "--noEmit" in str(failed.value)
+    assert str(failed.value).startswith("build: the type check failed: ") and "transpile.cjs --check" in str(failed.value)
     # The check's own image is gone, failed or not.
     assert local_images("it-per-file") == []
 
@@ -135,7 +139,7 @@ def test_justpush_build_runs_the_type_check_the_build_left_out(
         items.write_text(items.read_text(encoding="utf-8").replace("'text'", "1"))
         passed = CliRunner().invoke(cli, arguments)
         assert passed.exit_code == 0, passed.output
-        assert "type-checked ./node_modules/.bin/tsc --skipLibCheck --noEmit" in passed.output
+        assert "type-checked node .justpush/transpile.cjs --check --skipLibCheck" in passed.output
     finally:
         # The first build's image is untagged by the second one's: removed by id.
         engine = docker.DockerClient(base_url=build_settings.docker_host)

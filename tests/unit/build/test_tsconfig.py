@@ -243,10 +243,10 @@ def test_tsconfigs_that_make_a_per_file_emit_sound(
             f"{TSC} -p tsconfig.json --skipLibCheck",
             (
                 f"{TRANSPILE} -p tsconfig.json --skipLibCheck",
-                f"{TSC} -p tsconfig.json --skipLibCheck --noEmit",
+                f"{TRANSPILE} --check -p tsconfig.json --skipLibCheck",
             ),
         ),
-        (TSC, (TRANSPILE, f"{TSC} --noEmit")),
+        (TSC, (TRANSPILE, f"{TRANSPILE} --check")),
         (f"{TSC} -p other.json", None),
         (f"{TSC} --build", None),
         (f"{TSC} src/main.ts", None),
@@ -271,7 +271,7 @@ def test_the_dockerfile_leaves_the_type_check_to_a_step_beside_the_push(options:
     lines = generated.dockerfile.splitlines()
     assert generated.type_check is not None
     assert generated.type_check.stage == "sources"
-    assert generated.type_check.command == f"{TSC} -p tsconfig.json --skipLibCheck --noEmit"
+    assert generated.type_check.command == f"{TRANSPILE} --check -p tsconfig.json --skipLibCheck"
     assert generated.files[".justpush/transpile.cjs"].startswith("'use strict';")
     # The stage the check runs on ends with the sources and all dependencies; the emit and the
     # removal of the development dependencies are one step of the stage the runtime copies.
