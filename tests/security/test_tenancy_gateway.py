@@ -168,3 +168,45 @@ async def test_the_status_shows_the_uploads_own_gateway_url(
     assert await gateway_url({"service": "s", "path_prefix": stored}) == f"https://api.example.com{stored}"
     # A record configured before per-upload segments keeps the URL its routes still have.
     assert await gateway_url({"service": "s"}) == "https://api.example.com/v1"
+
+
+def test_a_spec_cannot_make_the_gateway_connect_where_it_names() -> None:
+    """rate-limiting's redis policy would make Kong dial any host:port the spec names (and tell
+    whether it answered): an uploaded spec may set the limits, not where they are kept."""
+    hostile = {
+        **SPEC,
+        "x-kong-plugin-rate-limiting": {
+            "config": {
+                "minute": 5,
+                "policy": "redis",
+                "redis": {"host": "10.0.0.5", "port": 6379},
+                "redis_host": "10.0.0.5",
+                "fault_tolerant": False,
+            }
+        },
+        "paths": {
+            "/items": {
+                "get": {
+                    "operationId": "items",
+                    "x-justpush-rate-limit": {"second": 2, "policy": {"redis": True}},
+                    "x-kong-plugin-cors": {"config": {"origins": ["https://a.example"], "plugin": "x"}},
+                }
+            }
+        },
+    }
+    config, _ = _upload(uuid.uuid4().hex, "k", hostile)
+    limits = [p.config for p in config.plugins if p.name == "rate-limiting"]
+    assert limits and all(
+        "redis" not in c and "redis_host" not in c and c.get("policy") in (None, "local", "cluster")
+        for c in limits
+    ), limits
+    assert any(c.get("minute") == 5 and c.get("fault_tolerant") is False for c in limits), limits
+    assert any(c.get("second") == 2 for c in limits), limits
+    cors = [p.config for p in config.plugins if p.name == "cors"]
+    assert (
+        cors
+        and all("plugin" not in c for c in cors)
+        and any(c.get("origins") == ["https://a.example"] for c in cors)
+    )
+    for dropped in ("'redis'", "'redis_host'", "policy 'redis'", "policy {'redis': True}", "'plugin'"):
+        assert any(dropped in w and "dropped" in w for w in config.warnings), (dropped, config.warnings)

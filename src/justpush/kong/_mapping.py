@@ -56,6 +56,34 @@ _SERVICE_DEFAULT_FIELDS = {
     "retries": "retries",
 }
 _SHORTHANDS = {"x-justpush-rate-limit": "rate-limiting", "x-justpush-cors": "cors"}
+# The config fields a spec may set on the default allowed plugins (Kong 3's plugin schemas), with the
+# values allowed where some are not. What is left out makes the gateway connect somewhere the spec
+# names (rate-limiting's redis policy: the gateway would dial any host:port, and answer 500 or 200 as
+# a port scan's oracle). A plugin the operator adds to gateway.allowedPlugins keeps its whole config.
+_SPEC_CONFIG_FIELDS: Mapping[str, Mapping[str, frozenset[str] | None]] = {
+    "rate-limiting": {
+        **dict.fromkeys(("second", "minute", "hour", "day", "month", "year", "limit_by", "header_name")),
+        **dict.fromkeys(("path", "fault_tolerant", "hide_client_headers", "error_code", "error_message")),
+        "sync_rate": None,
+        "policy": frozenset({"local", "cluster"}),
+    },
+    "cors": dict.fromkeys(
+        (
+            "origins",
+            "methods",
+            "headers",
+            "exposed_headers",
+            "credentials",
+            "max_age",
+            "preflight_continue",
+            "private_network",
+            "allow_origin_absent",
+        )
+    ),
+    "request-size-limiting": dict.fromkeys(("allowed_payload_size", "size_unit", "require_content_length")),
+    "request-transformer": dict.fromkeys(("http_method", "remove", "rename", "replace", "add", "append")),
+    "response-transformer": dict.fromkeys(("remove", "rename", "replace", "add", "append")),
+}
 _REWRITE = "request-transformer"
 # A plugin setting at some level: a config to merge, or None to switch the plugin off there.
 _Layer = dict[str, dict[str, Any] | None]
@@ -119,7 +147,8 @@ def _extension_layer(
                 config = value.get("config", {})
                 if not isinstance(config, Mapping):
                     raise GenerationError(f"{where}: {key}.config must be an object")
-                layer[name] = None if value.get("enabled", True) is False else dict(config)
+                enabled = value.get("enabled", True) is not False
+                layer[name] = _spec_config(name, config, f"{where}: {key}", warnings) if enabled else None
             else:
                 raise GenerationError(f"{where}: {key} must be an object or false")
         else:
@@ -128,10 +157,34 @@ def _extension_layer(
             elif value is True:
                 layer[name] = {}
             elif isinstance(value, Mapping):
-                layer[name] = dict(value)
+                layer[name] = _spec_config(name, value, f"{where}: {key}", warnings)
             else:
                 raise GenerationError(f"{where}: {key} must be an object, true or false")
     return layer
+
+
+def _spec_config(name: str, config: Mapping[str, Any], where: str, warnings: list[str]) -> dict[str, Any]:
+    """``config`` without the fields a spec may not set on plugin ``name`` (_SPEC_CONFIG_FIELDS), each
+    dropped with a warning."""
+    fields = _SPEC_CONFIG_FIELDS.get(name)
+    if fields is None:
+        return dict(config)
+    kept: dict[str, Any] = {}
+    for field_name, value in config.items():
+        if field_name not in fields:
+            warnings.append(
+                f"{where} sets {field_name!r}, which an uploaded spec may not set on {name}; dropped"
+            )
+            continue
+        values = fields[field_name]
+        if values is not None and not (isinstance(value, str) and value in values):
+            allowed = ", ".join(sorted(values))
+            warnings.append(
+                f"{where} sets {field_name} {value!r}; an uploaded spec may use {allowed}; dropped"
+            )
+            continue
+        kept[field_name] = value
+    return kept
 
 
 def _apply(base: _Layer, layer: Mapping[str, dict[str, Any] | None]) -> _Layer:
