@@ -30,7 +30,15 @@ from ._dockerfile import (
     render_dockerfile,
 )
 from ._identity import run_digest
-from ._lint import BREAKING_RULES, LintFinding, Severity, base_images, breaking_findings, lint_dockerfile
+from ._lint import (
+    BREAKING_RULES,
+    RULE_PUSHED_IMAGE,
+    LintFinding,
+    Severity,
+    base_images,
+    breaking_findings,
+    lint_dockerfile,
+)
 from ._runtime import RuntimeChoice
 from .client import UPLOAD_LABEL, BuiltImage, DockerBuilder, LocalImage, SandboxRun
 
@@ -39,6 +47,7 @@ __all__ = [
     "DEFAULT_USER_ID",
     "DOCKERFILE_MODES",
     "DOCKERFILE_NAME",
+    "RULE_PUSHED_IMAGE",
     "UPLOAD_LABEL",
     "BuiltImage",
     "DockerBuilder",

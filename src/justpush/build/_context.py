@@ -26,7 +26,7 @@ from justpush.analysis import ProjectProfile
 from justpush.errors import GenerationError, UploadError
 
 from ._dockerfile import DockerfileOptions, TypeCheck, context_dir, render_dockerfile
-from ._lint import LintFinding, breaking_findings, lint_dockerfile
+from ._lint import LintFinding, breaking_findings, lint_dockerfile, pushed_image_findings
 from ._tsconfig import default_lib_check_tsconfigs, per_file_tsconfigs
 
 # The Dockerfile travels under a reserved name so an upload's own files never collide with it.
@@ -74,8 +74,9 @@ def prepare_dockerfile(
         context = posixpath.dirname(posixpath.normpath(profile.dockerfile)) or "."
         ignore_path = root / context / ".dockerignore"
         ignore = ignore_path.read_text(encoding="utf-8") if ignore_path.is_file() else ""
+        pushed = pushed_image_findings(text, *options.pushed_to) if options.pushed_to else []
         checked = sorted(
-            [*lint_dockerfile(text), *breaking_findings(text)],
+            [*lint_dockerfile(text), *breaking_findings(text), *pushed],
             key=lambda finding: (finding.line, finding.rule),
         )
         return PreparedDockerfile(text, ignore, "upload", tuple(checked), context)

@@ -85,6 +85,9 @@ class DockerfileOptions:
     # tsconfig files (by name, at the app root) that set isolatedModules or verbatimModuleSyntax
     # (prepare_dockerfile reads them): a plain `tsc` build of one emits file by file (see _tsconfig).
     per_file_tsconfigs: frozenset[str] = frozenset()
+    # (registry host, repository) under which JustPush pushes every deployment's image: an upload's
+    # own Dockerfile may not build on one (lint rule pushed-image); None = not checked.
+    pushed_to: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)

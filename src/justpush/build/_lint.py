@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import posixpath
 import re
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -20,8 +22,10 @@ RULE_SECRET = "secret-in-env"
 RULE_NO_CMD = "no-cmd"
 RULE_BUILDKIT_ONLY = "buildkit-only"
 RULE_OUTSIDE_CONTEXT = "copy-outside-context"
-# Findings that stop the build or the container's start (`breaking_findings`), not style or hardening.
-BREAKING_RULES = frozenset({RULE_NO_CMD, RULE_BUILDKIT_ONLY, RULE_OUTSIDE_CONTEXT})
+RULE_PUSHED_IMAGE = "pushed-image"
+# Findings that stop the build or the container's start (`breaking_findings`), or that an upload's
+# Dockerfile may not do at all (`pushed_image_findings`), not style or hardening.
+BREAKING_RULES = frozenset({RULE_NO_CMD, RULE_BUILDKIT_ONLY, RULE_OUTSIDE_CONTEXT, RULE_PUSHED_IMAGE})
 # Flags the engine's legacy builder (the one builds use) rejects: they need BuildKit.
 _BUILDKIT_FLAGS = {
     "RUN": ("--mount", "--network", "--security"),
@@ -38,6 +42,11 @@ _SECRET_NAME = re.compile(
 _PIPE_TO_SHELL = re.compile(r"\b(curl|wget)\b[^|;&]*\|\s*(sudo\s+)?(\S*/)?(ba|z|da|k)?sh\b", re.IGNORECASE)
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _ROOT_USERS = {"root", "0"}
+# $NAME, ${NAME}, ${NAME:-default}, ${NAME:+alternative}: the builder's word expansion.
+_VARIABLE = re.compile(
+    r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::(?P<op>[-+])(?P<word>[^}]*))?\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))"
+)
+_DOCKER_HUB = {"docker.io", "index.docker.io", "registry-1.docker.io"}
 
 
 @dataclass(frozen=True)
@@ -195,6 +204,128 @@ def _outside_context(instruction: _Instruction, words: list[str]) -> list[LintFi
             "which a build cannot read",
         )
     ]
+
+
+def pushed_image_findings(text: str, registry: str, repository: str) -> list[LintFinding]:
+    """Where an upload's Dockerfile builds on an image under ``repository`` of ``registry`` (a host),
+    where JustPush pushes every deployment's image — a FROM (its ARG defaults expanded), a COPY or ADD
+    ``--from`` — or ADDs a URL of that registry: the build host would fetch another tenant's image, with
+    whatever access the engine has to the registry. Sorted by line."""
+    registry = registry.lower()
+    pushed = ("docker.io" if registry in _DOCKER_HUB else registry, repository.strip("/").lower())
+    findings: list[LintFinding] = []
+    variables: dict[str, str] = {}
+    stage_names: set[str] = set()
+    seen_from = False
+    for instruction in _parse(text):
+        keyword, words = instruction.keyword, _words(instruction.arguments)
+        if keyword == "ARG" and not seen_from:
+            # Only the ARGs before the first FROM reach FROM lines; no build-args are passed.
+            for word in words:
+                name, has_value, value = word.partition("=")
+                variables[name] = _expand(value, variables) if has_value else variables.get(name, "")
+            continue
+        images: list[str] = []
+        if keyword == "FROM":
+            seen_from = True
+            plain = [word for word in words if not word.startswith("--")]
+            if plain:
+                images.append(_expand(plain[0], variables))
+            if len(plain) >= 3 and plain[1].lower() == "as":
+                stage_names.add(plain[2].lower())
+        elif keyword in ("COPY", "ADD"):
+            sources = [word.split("=", 1)[1] for word in words if word.startswith("--from=")]
+            images.extend(
+                source for source in sources if source.lower() not in stage_names and not source.isdigit()
+            )
+        if keyword == "ADD":
+            urls = [word for word in words if _URL.match(word)]
+            if any(_same_registry(_url_host(url), pushed[0]) for url in urls):
+                findings.append(_pushed_finding(instruction, "ADDs a URL of the registry"))
+        for image in images:
+            reference = _image_name(image)
+            if reference is None:
+                continue
+            host, path = reference
+            under = not pushed[1] or path == pushed[1] or path.startswith(pushed[1] + "/")
+            if under and _same_registry(host, pushed[0]):
+                findings.append(_pushed_finding(instruction, f"builds on {image}, an image"))
+    return findings
+
+
+def _pushed_finding(instruction: _Instruction, what: str) -> LintFinding:
+    return _finding(
+        instruction.line,
+        RULE_PUSHED_IMAGE,
+        "error",
+        f"{instruction.keyword} {what} JustPush pushes deployments to; an upload's Dockerfile may not "
+        "read other deployments' images",
+    )
+
+
+def _expand(word: str, variables: Mapping[str, str]) -> str:
+    def value(match: re.Match[str]) -> str:
+        name = match.group("braced") or match.group("bare")
+        current = variables.get(name, "")
+        if match.group("op") == "-":
+            return current or _expand(match.group("word"), variables)
+        if match.group("op") == "+":
+            return _expand(match.group("word"), variables) if current else ""
+        return current
+
+    return _VARIABLE.sub(value, word)
+
+
+def _image_name(image: str) -> tuple[str, str] | None:
+    """(registry host, repository path) of an image reference, lowercased, Docker Hub's implied; None
+    for what is no reference."""
+    name = image.split("@", 1)[0].strip().lower()
+    if not name or "$" in name:
+        return None
+    first, _, rest = name.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        host, path = first, rest
+    else:
+        host, path = "docker.io", name if "/" in name else f"library/{name}"
+    last = path.rsplit("/", 1)[-1]
+    if ":" in last:
+        path = path[: len(path) - len(last)] + last.split(":", 1)[0]
+    return ("docker.io" if host in _DOCKER_HUB else host), path
+
+
+def _url_host(url: str) -> str:
+    return url.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1].lower()
+
+
+def _same_registry(host: str, registry: str) -> bool:
+    """Whether ``host`` may reach ``registry``: the same name, both on loopback (127.0.0.1 is localhost),
+    or an address literal, which this cannot tell apart from the registry's own address."""
+    if host == registry:
+        return True
+    name, _, port = host.rpartition(":") if host.count(":") == 1 else (host, "", "")
+    registry_name, _, registry_port = (
+        registry.rpartition(":") if registry.count(":") == 1 else (registry, "", "")
+    )
+    if port != registry_port:
+        return False
+    return _address(name) or (_loopback(name) and _loopback(registry_name))
+
+
+def _address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _loopback(name: str) -> bool:
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def base_images(text: str) -> list[tuple[str, int]]:

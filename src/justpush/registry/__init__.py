@@ -12,6 +12,7 @@ from ._reference import (
     api_base_url,
     image_reference,
     parse_reference,
+    push_location,
     registry_host,
 )
 from .client import MANIFEST_TYPES, PushedImage, RegistryClient
@@ -27,6 +28,7 @@ __all__ = [
     "api_base_url",
     "image_reference",
     "parse_reference",
+    "push_location",
     "registry_host",
     "resolve_credentials",
 ]

@@ -76,6 +76,11 @@ def _component(value: str) -> str:
     return re.sub(r"/+", "/", cleaned)
 
 
+def push_location(settings: RegistrySettings) -> tuple[str, str]:
+    """The registry host and the repository path under which every deployment's image is pushed."""
+    return registry_host(settings), _component(settings.repository)
+
+
 def image_reference(settings: RegistrySettings, app: str, upload_id: str) -> ImageReference:
     """``<registry>/<repository>/<app>:<uploadId>`` with the name parts normalised to what
     registries accept (lowercase; letters, digits and ``._-/``)."""

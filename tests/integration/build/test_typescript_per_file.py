@@ -105,7 +105,8 @@ def test_a_type_error_passes_the_build_and_fails_its_type_check(
     with pytest.raises(StageFailed) as failed:
         anyio.run(build_and_check)
     assert "src/routes/items.ts" in str(failed.value) and "TS2322" in str(failed.value), failed.value.details
-    assert str(failed.value).startswith("build: the type check failed: ") and "transpile.cjs --check" in str(failed.value)
+    message = str(failed.value)
+    assert message.startswith("build: the type check failed: ") and "transpile.cjs --check" in message
     # The check's own image is gone, failed or not.
     assert local_images("it-per-file") == []
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from justpush.build import breaking_findings, lint_dockerfile
+from justpush.build import BREAKING_RULES, RULE_PUSHED_IMAGE, breaking_findings, lint_dockerfile
+from justpush.build._lint import pushed_image_findings
 
 
 def _rules(text: str) -> list[tuple[str, int]]:
@@ -111,3 +112,55 @@ def test_copying_from_outside_the_context_is_breaking() -> None:
         ("copy-outside-context", 3),
         ("copy-outside-context", 6),
     ]
+
+
+_REGISTRY, _REPOSITORY = "localhost:5000", "justpush"
+
+
+@pytest.mark.parametrize(
+    "dockerfile",
+    [
+        "FROM localhost:5000/justpush/todo:abc\n",
+        "FROM LOCALHOST:5000/JustPush/todo:abc\n",
+        "FROM 127.0.0.1:5000/justpush/todo@sha256:" + "a" * 64 + "\n",
+        "FROM 10.0.0.5:5000/justpush/todo:abc\n",
+        "FROM localhost:5000/justpush/team/todo\n",
+        "ARG BASE=localhost:5000/justpush/todo:abc\nFROM $BASE\n",
+        "ARG HOST=localhost:5000\nARG BASE=${HOST}/justpush/todo:abc\nFROM ${BASE}\n",
+        "FROM ${BASE:-localhost:5000/justpush/todo:abc} AS app\n",
+        "FROM python:3.11 AS build\nCOPY --from=localhost:5000/justpush/todo:abc /app /app\n",
+        "FROM python:3.11\nADD --chown=1:1 http://localhost:5000/v2/justpush/todo/manifests/abc /m\n",
+        "FROM python:3.11\nADD http://user@127.0.0.1:5000/v2/justpush/todo/blobs/sha256:aa /b\n",
+    ],
+)
+def test_an_upload_may_not_build_on_a_pushed_image(dockerfile: str) -> None:
+    findings = pushed_image_findings(dockerfile, _REGISTRY, _REPOSITORY)
+    assert [f.rule for f in findings] == [RULE_PUSHED_IMAGE], findings
+    assert findings[0].severity == "error" and "other deployments' images" in findings[0].message
+    assert RULE_PUSHED_IMAGE in BREAKING_RULES
+
+
+@pytest.mark.parametrize(
+    "dockerfile",
+    [
+        "FROM localhost:5000/base/python:3.11\n",
+        "FROM localhost:5000/justpushed/todo:1\n",
+        "FROM ghcr.io/justpush/todo:1\n",
+        "FROM localhost:6000/justpush/todo:1\n",
+        "FROM justpush/todo:1\n",
+        "FROM python:3.11 AS justpush\nFROM justpush\nCOPY --from=justpush /a /a\nCOPY --from=0 /b /b\n",
+        "FROM python:3.11\nARG BASE=localhost:5000/justpush/todo:1\nADD https://example.com/a.tgz /a\n",
+        "FROM $UNSET\n",
+    ],
+)
+def test_other_images_are_not_taken_for_pushed_ones(dockerfile: str) -> None:
+    assert pushed_image_findings(dockerfile, _REGISTRY, _REPOSITORY) == []
+
+
+def test_pushed_images_on_docker_hub_and_at_a_registrys_root() -> None:
+    assert pushed_image_findings("FROM acme/todo:1\n", "docker.io", "acme")
+    assert pushed_image_findings("FROM index.docker.io/acme/todo:1\n", "docker.io", "acme")
+    assert not pushed_image_findings("FROM acme-base/python:3\n", "docker.io", "acme")
+    # No repository: every image of the registry may be a deployment's.
+    assert pushed_image_findings("FROM registry.example:443/todo:1\n", "registry.example:443", "")
+    assert not pushed_image_findings("FROM other.example/todo:1\n", "registry.example:443", "")

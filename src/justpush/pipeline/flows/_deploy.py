@@ -77,8 +77,9 @@ async def _choose_dockerfile(
     unavailable: list[build.UnavailableImage] = []
     if prepared.origin == "upload":
         breaking = [f for f in prepared.findings if f.rule in build.BREAKING_RULES]
-        # A Dockerfile that cannot build anyway needs no look at its images (auto falls back regardless).
-        if not breaking or mode == "repo":
+        # A Dockerfile that cannot build anyway needs no look at its images (auto falls back regardless);
+        # one naming a deployment's image must not make the engine fetch it.
+        if not breaking or (mode == "repo" and not any(f.rule == build.RULE_PUSHED_IMAGE for f in breaking)):
             unavailable = await _unavailable_images(services, prepared.dockerfile)
     choice = build.choose_dockerfile(mode, own, prepared.findings, unavailable)
     if choice.origin is None:
@@ -124,6 +125,7 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
         runtimes=settings.build.runtimes,
         upload_id=ctx.upload_id,
         source_url=upload.git_url or "",
+        pushed_to=registry.push_location(settings.container_registry),
     )
     # A version the base images cannot serve fails here, naming where it was read and the setting.
     prepared = await _choose_dockerfile(
