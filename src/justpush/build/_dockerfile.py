@@ -410,6 +410,18 @@ def _apt_install(packages: Sequence[str], *, python_headers: bool = False) -> st
 _NODE_GYP_TOOLCHAIN = ("g++", "make", "python3")
 
 
+def _node_install(frozen: str, unfrozen: str, lockfile: str | None, *flags: str) -> str:
+    """The dependency install: from the lockfile when there is one, retried without it if that fails.
+    A lockfile that no longer matches package.json (written by an older npm, edited by hand) fails a
+    frozen install; the project then installs as its developers install it, and the log says why."""
+    words = " ".join([*flags, "--ignore-scripts"])
+    if lockfile is None:
+        return f"{unfrozen} {words}"
+    note = f"justpush: the install from {lockfile} failed (out of sync with package.json?); "
+    note += "installing without it"
+    return f"{{ {frozen} {words} \\\n    || {{ echo {shlex.quote(note)} >&2; {unfrozen} {words}; }}; }} \\\n"
+
+
 def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[str, Any]:
     deps = _dependency_files(profile)
     if "package.json" not in deps:
@@ -417,22 +429,23 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
     manager = (profile.package_manager or "npm").lower()
     if manager not in _NODE_LOCKFILES:
         raise GenerationError(f"unsupported node package manager {manager!r}")
-    locked = any(posixpath.basename(name) in _NODE_LOCKFILES[manager] for name in deps)
+    lockfile = next(
+        (name for name in map(posixpath.basename, deps) if name in _NODE_LOCKFILES[manager]), None
+    )
     setup: list[str] = []
     if profile.native_dependencies:
         # node-gyp's toolchain (slim images have no compiler): the addons build in the dependency stage
         # and the runtime stage takes only their compiled output.
         setup.append(_apt_install(_NODE_GYP_TOOLCHAIN))
-    build_install = ""
+    clean = ""
     if manager == "npm":
-        full = "npm ci --no-audit --no-fund" if locked else "npm install --no-audit --no-fund"
-        production = f"{full} --omit=dev"
+        frozen, unfrozen, production_flag = "npm ci", "npm install", "--omit=dev"
+        frozen, unfrozen = f"{frozen} --no-audit --no-fund", f"{unfrozen} --no-audit --no-fund"
     elif manager == "yarn":
-        frozen = " --frozen-lockfile" if locked else ""
         # Yarn 1 fails on a dependency's `engines` that npm only warns about (an old elastic-apm-node
         # pinned to Node 14); the runtime version already follows the project's own `engines`.
-        full = f"yarn install{frozen} --non-interactive --ignore-engines"
-        production = f"{full} --production"
+        unfrozen, production_flag = "yarn install --non-interactive --ignore-engines", "--production"
+        frozen = unfrozen.replace("install", "install --frozen-lockfile", 1)
     else:
         # Corepack brings pnpm where the image has it (Node.js's own images up to 24); elsewhere (a
         # distribution's node, Node.js 25+) npm installs the version the project asks for.
@@ -442,17 +455,15 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
             "else npm install -g --no-audit --no-fund "
             f"{shlex.quote('pnpm@' + checked(version, 'package_manager_version'))}; fi"
         )
-        frozen = " --frozen-lockfile" if locked else ""
-        full = f"pnpm install{frozen}"
-        production = f"{full} --prod"
+        frozen, unfrozen, production_flag = "pnpm install --frozen-lockfile", "pnpm install", "--prod"
         # Without a TTY pnpm refuses to replace a --prod node_modules with a full one.
-        build_install = f"rm -rf node_modules && {full}"
+        clean = "rm -rf node_modules && "
     # The project's own install hooks (`prepare: husky install`, a postinstall that needs the source)
     # would run before the source is copied, with dev tools missing: scripts are skipped, then the
     # dependencies' own install scripts (native addons) run with `rebuild`.
     rebuild = "pnpm rebuild" if manager == "pnpm" else "npm rebuild"
-    production = f"{production} --ignore-scripts && {rebuild}"
-    build_install = f"{build_install or full} --ignore-scripts && {rebuild}"
+    production = f"{_node_install(frozen, unfrozen, lockfile, production_flag)} && {rebuild}"
+    build_install = f"{clean}{_node_install(frozen, unfrozen, lockfile)} && {rebuild}"
     scripts = options.package_scripts
     build_commands = [" ".join(profile.build_command)] if profile.build_command else []
     if profile.typescript and not build_commands:

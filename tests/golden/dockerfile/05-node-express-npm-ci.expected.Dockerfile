@@ -4,7 +4,9 @@
 FROM node:18-slim AS deps
 WORKDIR /app
 COPY package-lock.json package.json ./
-RUN mkdir -p node_modules && npm ci --no-audit --no-fund --omit=dev --ignore-scripts && npm rebuild
+RUN mkdir -p node_modules && { npm ci --no-audit --no-fund --omit=dev --ignore-scripts \
+    || { echo 'justpush: the install from package-lock.json failed (out of sync with package.json?); installing without it' >&2; npm install --no-audit --no-fund --omit=dev --ignore-scripts; }; } \
+ && npm rebuild
 
 # Runtime stage: node, the production dependencies and the app; no package manager needed.
 FROM node:18-slim

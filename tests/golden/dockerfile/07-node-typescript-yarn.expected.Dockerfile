@@ -4,13 +4,17 @@
 FROM node:18-slim AS deps
 WORKDIR /app
 COPY package.json yarn.lock ./
-RUN mkdir -p node_modules && yarn install --frozen-lockfile --non-interactive --ignore-engines --production --ignore-scripts && npm rebuild
+RUN mkdir -p node_modules && { yarn install --frozen-lockfile --non-interactive --ignore-engines --production --ignore-scripts \
+    || { echo 'justpush: the install from yarn.lock failed (out of sync with package.json?); installing without it' >&2; yarn install --non-interactive --ignore-engines --production --ignore-scripts; }; } \
+ && npm rebuild
 
 # Build stage: all dependencies and the build, on top of the dependency stage (its layers and
 # package cache are reused). Its node_modules stays behind: the runtime takes the production ones
 # from the dependency stage, which a source change does not rebuild.
 FROM deps AS build
-RUN yarn install --frozen-lockfile --non-interactive --ignore-engines --ignore-scripts && npm rebuild
+RUN { yarn install --frozen-lockfile --non-interactive --ignore-engines --ignore-scripts \
+    || { echo 'justpush: the install from yarn.lock failed (out of sync with package.json?); installing without it' >&2; yarn install --non-interactive --ignore-engines --ignore-scripts; }; } \
+ && npm rebuild
 COPY . .
 RUN ./node_modules/.bin/tsc -p tsconfig.json && rm -rf node_modules
 

@@ -5,13 +5,17 @@ FROM node:18-slim AS deps
 WORKDIR /app
 RUN if command -v corepack >/dev/null; then corepack enable; else npm install -g --no-audit --no-fund pnpm@latest; fi
 COPY package.json pnpm-lock.yaml ./
-RUN mkdir -p node_modules && pnpm install --frozen-lockfile --prod --ignore-scripts && pnpm rebuild
+RUN mkdir -p node_modules && { pnpm install --frozen-lockfile --prod --ignore-scripts \
+    || { echo 'justpush: the install from pnpm-lock.yaml failed (out of sync with package.json?); installing without it' >&2; pnpm install --prod --ignore-scripts; }; } \
+ && pnpm rebuild
 
 # Build stage: all dependencies and the build, on top of the dependency stage (its layers and
 # package cache are reused). Its node_modules stays behind: the runtime takes the production ones
 # from the dependency stage, which a source change does not rebuild.
 FROM deps AS build
-RUN rm -rf node_modules && pnpm install --frozen-lockfile --ignore-scripts && pnpm rebuild
+RUN rm -rf node_modules && { pnpm install --frozen-lockfile --ignore-scripts \
+    || { echo 'justpush: the install from pnpm-lock.yaml failed (out of sync with package.json?); installing without it' >&2; pnpm install --ignore-scripts; }; } \
+ && pnpm rebuild
 COPY . .
 RUN pnpm run compile && rm -rf node_modules
 

@@ -4,13 +4,17 @@
 FROM node:18-slim AS deps
 WORKDIR /app
 COPY package-lock.json package.json ./
-RUN mkdir -p node_modules && npm ci --no-audit --no-fund --omit=dev --ignore-scripts && npm rebuild
+RUN mkdir -p node_modules && { npm ci --no-audit --no-fund --omit=dev --ignore-scripts \
+    || { echo 'justpush: the install from package-lock.json failed (out of sync with package.json?); installing without it' >&2; npm install --no-audit --no-fund --omit=dev --ignore-scripts; }; } \
+ && npm rebuild
 
 # Build stage: all dependencies and the build, on top of the dependency stage (its layers and
 # package cache are reused). Its node_modules stays behind: the runtime takes the production ones
 # from the dependency stage, which a source change does not rebuild.
 FROM deps AS sources
-RUN npm ci --no-audit --no-fund --ignore-scripts && npm rebuild
+RUN { npm ci --no-audit --no-fund --ignore-scripts \
+    || { echo 'justpush: the install from package-lock.json failed (out of sync with package.json?); installing without it' >&2; npm install --no-audit --no-fund --ignore-scripts; }; } \
+ && npm rebuild
 COPY . .
 
 # The tsconfig sets isolatedModules (or verbatimModuleSyntax), so each file is emitted on its own:

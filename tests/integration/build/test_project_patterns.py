@@ -32,8 +32,12 @@ APPS = Path(__file__).resolve().parents[2] / "fixtures" / "build-apps"
         ("python-requires-python", 8000, "python", "3.13.", "3.13"),
         # `ts-node src/main.ts`: compiled in the build stage, started as node dist/main.js.
         ("node-ts-node-start", 3000, "compiled", True, "18"),
+        # No start script: start:prod's `node dist/index.js`, after the tsc build (main names a missing .ts).
+        ("node-ts-start-prod", 3000, "compiled", True, "18"),
         # isolatedModules: emitted file by file (the type check is left to a step beside the push).
         ("node-ts-isolated", 3000, "compiled", True, "18"),
+        # A package-lock.json older than package.json: `npm ci` refuses it, `npm install` installs.
+        ("node-stale-lockfile", 3000, "installed", True, "18"),
         # `prepare: husky install` with husky only in devDependencies: install scripts are skipped.
         ("node-husky-prepare", 3000, "installed", True, "18"),
         # A start script with shell syntax runs through the launcher generated into .justpush/.

@@ -58,6 +58,14 @@ def test_fixture_flask_1x_with_nothing_keeping_markupsafe_old() -> None:
         # A pinned Jinja2 2.x needs the same.
         ("Flask==1.0.2\nJinja2==2.10.1\n", [("jinja2", "2.10.1", "markupsafe<2.1")]),
         ("Flask==1.0.2\nJinja2==2.10.1\nMarkupSafe==1.1.1\n", []),
+        # Flask 2.0.0 to 2.2.3 need Werkzeug below 3.0 (url_quote); 2.2.4 does not.
+        ("Flask==2.2.3\nFlask-Cors==3.0.10\n", [("flask", "2.2.3", "werkzeug<3.0")]),
+        ("flask==2.0.1\n", [("flask", "2.0.1", "werkzeug<3.0")]),
+        ("Flask>=2.0,<2.2.4\n", [("flask", "2.2.3", "werkzeug<3.0")]),
+        ("Flask==2.2.3\nWerkzeug==2.2.3\n", []),
+        ("Flask==2.1.3\nwerkzeug<3\n", []),
+        ("Flask==2.2.4\n", []),
+        ("Flask>=2.0\n", []),
         # flask-restplus (archived, last release 0.13.0) needs Werkzeug below 1.0.
         ("flask-restplus\n", [("flask-restplus", "0.13.0", "werkzeug<1.0")]),
         ("flask-restplus<0.12\n", [("flask-restplus", "<0.12", "werkzeug<1.0")]),

@@ -168,3 +168,45 @@ def test_tsconfig_extends_outside_the_upload_is_not_read(tmp_path: Path) -> None
     write(app, {"src/main.ts": "", "tsconfig.json": '{"extends": "../tsconfig.outside.json"}'})
     built = built_start(app, package({"start": "ts-node src/main.ts"}, ("ts-node", "typescript")), "npm")
     assert built is not None and built.start == ("node", "main.js")
+
+
+def test_without_a_start_script_start_prod_starts_the_build(tmp_path: Path) -> None:
+    scripts = {"build": "tsup", "start:dev": "tsx watch src/index.ts", "start:prod": "node dist/index.js"}
+    project = {**package(scripts, ("tsup", "tsx", "typescript")), "main": "index.ts"}
+    write(tmp_path, {"package.json": json.dumps(project, indent=2), "src/index.ts": ""})
+    warnings: list[str] = []
+    profile = detect(tmp_path, warnings=warnings)
+    assert profile.start_command == ("node", "dist/index.js")
+    assert profile.evidence["start_command"][0].note == "scripts.start:prod"
+    assert profile.build_command == ("npm", "run", "build")
+    # A TypeScript main that is not there is not the entry: the conventional one is.
+    assert profile.entrypoint == "src/index.ts"
+    assert any("main names 'index.ts', which the upload does not have" in w for w in warnings)
+
+
+@pytest.mark.parametrize(
+    ("build", "main", "start"),
+    [
+        # Node runs JavaScript: a TypeScript entry starts as the file a tsc build writes for it.
+        ("tsc", None, ("node", "dist/server.js")),
+        ("tsc -p tsconfig.json", "src/server.ts", ("node", "dist/server.js")),
+        ("rm -rf dist && tsc", None, ("node", "dist/server.js")),
+        # Not tsc: where the JavaScript goes is the tool's own business.
+        ("tsup", None, ("node", "src/server.ts")),
+        # A JavaScript main may be the build's output.
+        ("tsc", "dist/server.js", ("node", "dist/server.js")),
+    ],
+)
+def test_without_start_scripts_a_typescript_entry_starts_built(
+    tmp_path: Path, build: str, main: str | None, start: tuple[str, ...]
+) -> None:
+    project = {**package({"build": build}, ("typescript",)), **({"main": main} if main else {})}
+    write(
+        tmp_path,
+        {
+            "package.json": json.dumps(project),
+            "tsconfig.json": '{"compilerOptions": {"outDir": "dist"}, "include": ["src"]}',
+            "src/server.ts": "",
+        },
+    )
+    assert detect(tmp_path).start_command == start

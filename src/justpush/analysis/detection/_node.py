@@ -68,6 +68,9 @@ def _prisma_drivers(app_root: Path, app_dir: str, facts: Facts, warnings: list[s
             facts.drivers.append(Driver(service, "Prisma datasource", where, names))
 
 
+_TYPESCRIPT_SOURCES = (".ts", ".mts", ".cts")
+
+
 def detect_node(app_root: Path, app_dir: str, facts: Facts, warnings: list[str]) -> None:
     package = read_json(app_root / "package.json")
     if package is None:
@@ -129,6 +132,10 @@ def detect_node(app_root: Path, app_dir: str, facts: Facts, warnings: list[str])
         facts.set_read("language_range", _node_engines(package, text), app_dir)
     scripts = package.get("scripts", {}) if isinstance(package.get("scripts"), dict) else {}
     main = package.get("main") if isinstance(package.get("main"), str) else None
+    if main and main.endswith(_TYPESCRIPT_SOURCES) and not (app_root / main).is_file():
+        # A TypeScript main that is not there (`"main": "index.ts"` beside src/index.ts) names nothing.
+        warnings.append(f"{where}: main names {main!r}, which the upload does not have; not used")
+        main = None
     if main:
         facts.set("entrypoint", main, Evidence(where, line_of(text, '"main"'), "package.json main"))
     else:
@@ -155,18 +162,31 @@ def detect_node(app_root: Path, app_dir: str, facts: Facts, warnings: list[str])
             facts.set(
                 "entrypoint", fallback, Evidence(evidence_path(app_dir, fallback), None, "conventional entry")
             )
+    from ..node._start import built_output, built_start, production_start  # lazily, as the Python package
+
+    production = production_start(scripts)
     if "start" in scripts:
         facts.set(
             "start_command", (manager, "start"), Evidence(where, line_of(text, '"start"'), "scripts.start")
         )
+    elif production is not None:
+        start, name = production
+        facts.set("start_command", start, Evidence(where, line_of(text, f'"{name}"'), f"scripts.{name}"))
     elif facts.values.get("entrypoint"):
         entry = str(facts.values["entrypoint"])
-        facts.set("start_command", ("node", entry), Evidence(where, None, "node <entrypoint>"))
+        build_script = scripts.get("build") if isinstance(scripts.get("build"), str) else None
+        # Node runs JavaScript: a TypeScript entry starts as what a tsc build writes for it.
+        tsc_build = build_script is not None and "tsc" in build_script.replace("&&", " ").split()
+        typescript_entry = tsc_build and entry.endswith(_TYPESCRIPT_SOURCES)
+        output = built_output(app_root, entry, build_script) if typescript_entry else None
+        if output is not None:
+            note = f"node <tsc output of {entry}>"
+            facts.set("start_command", ("node", output), Evidence(where, None, note))
+        else:
+            facts.set("start_command", ("node", entry), Evidence(where, None, "node <entrypoint>"))
     if "build" in scripts:
         build = (manager, "run", "build")
         facts.set("build_command", build, Evidence(where, line_of(text, '"build"'), "scripts.build"))
-    from ..node._start import built_start  # lazily, as the Python package
-
     built = built_start(app_root, package, manager)
     if built is not None:
         line = line_of(text, '"start"')

@@ -74,12 +74,10 @@ def built_start(app_root: Path, package: dict[str, Any], manager: str) -> BuiltS
     package_name = _CLI_PACKAGES.get(tool)
     if package_name is None or package_name in runtime:
         return None
-    for name in _PRODUCTION_SCRIPTS:
-        production = _words(str(scripts.get(name, "")))
-        if production[:1] == ["node"]:
-            return BuiltStart(
-                tuple(production), project_build, f"scripts.start runs {tool} (dev tool); scripts.{name}"
-            )
+    production = production_start(scripts)
+    if production is not None:
+        start, name = production
+        return BuiltStart(start, project_build, f"scripts.start runs {tool} (dev tool); scripts.{name}")
     note = f"scripts.start runs {tool} from devDependencies; built in the image, started with node"
     if tool == "nest":
         config = _read_json(app_root / "nest-cli.json")
@@ -97,14 +95,32 @@ def built_start(app_root: Path, package: dict[str, Any], manager: str) -> BuiltS
         return BuiltStart(("node", _norm(source)), "", note)
     if not project_build and "typescript" not in _all_deps(package):
         return None
+    output = built_output(app_root, source, build_script)
+    if output is None:
+        return None
+    return BuiltStart(("node", output), project_build or "./node_modules/.bin/tsc", note)
+
+
+def production_start(scripts: dict[str, Any]) -> tuple[tuple[str, ...], str] | None:
+    """A script that conventionally starts the built app (``start:prod``) when it is a plain
+    ``node <file>`` command: its words and its name."""
+    for name in _PRODUCTION_SCRIPTS:
+        words = _words(str(scripts.get(name, "")))
+        if words[:1] == ["node"]:
+            return tuple(words), name
+    return None
+
+
+def built_output(app_root: Path, source: str, build_script: str | None) -> str | None:
+    """The JavaScript tsc writes for the TypeScript file ``source`` (the tsconfig the build script
+    names, its outDir and rootDir, else tsc's common source folder), or None when it is outside."""
     options = _compiler_options(app_root, _project_file(build_script) or "tsconfig.json")
     out = _norm(str(options.get("outDir") or "."))
     root = _norm(str(options.get("rootDir") or _common_root(app_root, out)))
     relative = posixpath.relpath(_norm(source), root)
     if relative.startswith(".."):
         return None
-    output = re.sub(r"\.([cm]?)ts$", r".\1js", posixpath.normpath(posixpath.join(out, relative)))
-    return BuiltStart(("node", output), project_build or "./node_modules/.bin/tsc", note)
+    return re.sub(r"\.([cm]?)ts$", r".\1js", posixpath.normpath(posixpath.join(out, relative)))
 
 
 def _nx(app_root: Path, words: list[str], project_build: str, note: str) -> BuiltStart | None:
