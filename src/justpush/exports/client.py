@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 import re
+import shlex
 import signal
 import tempfile
 import time
@@ -143,13 +144,18 @@ class _Git:
         self.timeout = settings.timeout_seconds
         # One budget for the whole export (about ten git commands), not one per command.
         self.deadline = time.monotonic() + settings.timeout_seconds
-        self.env = self._environment(scratch, settings, credentials)
+        self.env = self._environment(scratch, settings, credentials, resolved)
         self.config = uploads.git_config_options(
             settings.schemes, resolved, ["init.defaultBranch=main", "commit.gpgSign=false"]
         )
 
     @staticmethod
-    def _environment(scratch: Path, settings: GitopsSettings, credentials: GitCredentials) -> dict[str, str]:
+    def _environment(
+        scratch: Path,
+        settings: GitopsSettings,
+        credentials: GitCredentials,
+        resolved: uploads.ResolvedHost | None,
+    ) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "SSH_"))}
         env.update(
             GIT_CONFIG_GLOBAL=os.devnull,
@@ -182,7 +188,13 @@ class _Git:
         known_hosts.write_text(credentials.known_hosts, encoding="utf-8")
         checking = "yes" if credentials.known_hosts.strip() else "accept-new"
         ssh += ["-o", f"UserKnownHostsFile={known_hosts}", "-o", f"StrictHostKeyChecking={checking}"]
-        env["GIT_SSH_COMMAND"] = " ".join(ssh)
+        if resolved is not None and resolved.addresses:
+            # As http.curloptResolve does for HTTPS: ssh connects to the address checked, not to what a
+            # second lookup of the name answers (DNS rebinding to an internal host); host keys stay by name.
+            ssh += ["-o", f"HostName={resolved.addresses[0]}", "-o", f"HostKeyAlias={resolved.host}"]
+            ssh += ["-o", "CheckHostIP=no"]
+        # GIT_SSH_COMMAND goes through a shell.
+        env["GIT_SSH_COMMAND"] = shlex.join(ssh)
         return env
 
     async def run(self, *args: str, check: bool = True) -> tuple[int, str, str]:

@@ -3,12 +3,14 @@ private file; neither in git's arguments."""
 
 from __future__ import annotations
 
+import shlex
 import stat
 import subprocess
 from pathlib import Path
 
 from pydantic import SecretStr
 
+from justpush import uploads
 from justpush.config import GitopsSettings
 from justpush.exports import GitCredentials
 from justpush.exports.client import _Git
@@ -57,3 +59,31 @@ def test_the_ssh_key_is_a_private_file_and_host_keys_are_checked(tmp_path: Path)
     other.mkdir()
     unknown = _git(other, GitCredentials(ssh_key=SecretStr(KEY)))
     assert "StrictHostKeyChecking=accept-new" in unknown.env["GIT_SSH_COMMAND"]
+
+
+def test_ssh_connects_to_the_address_checked_and_checks_the_key_by_name(tmp_path: Path) -> None:
+    resolved = uploads.ResolvedHost("git.example", 22, ("203.0.113.7", "2001:db8::7"))
+    git = _Git(
+        tmp_path,
+        "ssh://git@git.example/deploy.git",
+        "ssh://git@git.example/deploy.git",
+        GitopsSettings(),
+        GitCredentials(ssh_key=SecretStr(KEY), known_hosts="git.example ssh-ed25519 AAAA\n"),
+        resolved,
+    )
+    # A second lookup of the name could answer an internal address (DNS rebinding): ssh does not make one.
+    command = shlex.split(git.env["GIT_SSH_COMMAND"])
+    assert "HostName=203.0.113.7" in command and "HostKeyAlias=git.example" in command
+    # A host the operator allowed by name is left to ssh's own lookup.
+    other = tmp_path / "other"
+    other.mkdir()
+    by_name = uploads.ResolvedHost("git.internal", 22, (), allowed_by_name=True)
+    git = _Git(
+        other,
+        "ssh://git@git.internal/d.git",
+        "ssh://git@git.internal/d.git",
+        GitopsSettings(),
+        GitCredentials(),
+        by_name,
+    )
+    assert not any(word.startswith("HostName=") for word in shlex.split(git.env["GIT_SSH_COMMAND"]))
