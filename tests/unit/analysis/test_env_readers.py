@@ -532,3 +532,38 @@ def test_a_service_address_only_a_template_lists_is_not_asked_for_when_the_code_
     assert found["DATABASE_URL"][0] is True
     assert found["DB_HOST"][0] is False
     assert found["DB_PORT"][0] is False
+
+
+def test_the_projects_own_env_getters_are_reads(tmp_path: Path) -> None:
+    """`get_env("X", default)`: a project function reading the variable its first parameter names,
+    itself or through another (litestar-fullstack's getter returns a lambda that hands the key on)."""
+    (tmp_path / "requirements.txt").write_text("fastapi\npsycopg\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "env.py").write_text(
+        "import os\nfrom typing import overload\n\n"
+        "def read_value(key, default=None):\n    value = os.getenv(key)\n"
+        "    return default if value is None else value\n\n"
+        "@overload\ndef get_env(key: str, default: int) -> int: ...\n"
+        "def get_env(key, default=None):\n    return lambda: read_value(key=key, default=default)\n\n"
+        "def env(name, fallback=None):\n    return os.environ[name] if name in os.environ else fallback\n\n"
+        "def label(text):\n    return os.environ.get('PREFIX', '') + text\n\n"
+        "def recurse(key):\n    return recurse(key)\n"
+    )
+    (tmp_path / "app" / "settings.py").write_text(
+        "from dataclasses import dataclass, field\nfrom app.env import env, get_env, label, recurse\n\n"
+        "@dataclass\nclass DatabaseSettings:\n"
+        "    URL: str = field(default_factory=get_env('DATABASE_URL', 'postgresql://app@localhost/app'))\n"
+        "    POOL: int = field(default_factory=get_env('DATABASE_POOL', 5))\n\n"
+        "API_KEY = env('API_KEY', fallback='public-demo')\nTITLE = label('NOT_A_VARIABLE')\n"
+        "LOOP = recurse('NOT_EITHER')\n"
+    )
+    (tmp_path / "main.py").write_text(
+        "from fastapi import FastAPI\nfrom app.settings import DatabaseSettings\napp = FastAPI()\n"
+    )
+    found = _found(detect(tmp_path).env_vars)
+    assert found["DATABASE_POOL"] == (False, False, "5")
+    assert found["API_KEY"][2] is None and found["API_KEY"][0]  # a fallback credential is no value
+    # The getter's localhost fallback is a PostgreSQL the pod does not have.
+    assert found["DATABASE_URL"][0] and found["DATABASE_URL"][2] is None
+    assert "NOT_A_VARIABLE" not in found and "NOT_EITHER" not in found and found["PREFIX"][2] == ""

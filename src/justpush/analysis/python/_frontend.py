@@ -342,6 +342,17 @@ def _env_call(index: PythonIndex, module: Module, call: ast.Call, where: str) ->
         note = "os.environ.get"
     elif isinstance(func, ast.Attribute | ast.Name):
         resolved = index.resolve_expr(module, func)
+        if isinstance(resolved, Symbol) and _env_wrapper(index, resolved):
+            # The project's own getter (`get_env("DATABASE_URL", "postgresql://…")`).
+            assert isinstance(resolved.node, ast.FunctionDef | ast.AsyncFunctionDef)
+            name = _const_or_constant(index, module, call.args[0])
+            if name is None:
+                return None
+            params = resolved.node.args.posonlyargs + resolved.node.args.args
+            default_name = params[1].arg if len(params) > 1 else "default"
+            default_expr = call.args[1] if len(call.args) > 1 else kwarg(call, default_name)
+            note = f"{resolved.name}() reads os.environ"
+            return make_env_var(name, _default_text(default_expr), False, Evidence(where, call.lineno, note))
         if not (isinstance(resolved, External) and resolved.dotted in ("os.getenv", "getenv")):
             return None
         note = "os.getenv"
@@ -353,6 +364,56 @@ def _env_call(index: PythonIndex, module: Module, call: ast.Call, where: str) ->
     default_expr = call.args[1] if len(call.args) > 1 else kwarg(call, "default")
     default = _default_text(default_expr)
     return make_env_var(name, default, False, Evidence(where, call.lineno, note))
+
+
+def _env_wrapper(index: PythonIndex, symbol: Symbol, depth: int = 0) -> bool:
+    """Whether ``symbol`` is a project function that reads the environment variable its first parameter
+    names: ``os.getenv(key)``, ``os.environ.get(key)``, ``os.environ[key]`` (in a nested function or a
+    lambda too), or through another such function it hands the key to."""
+    function = symbol.node
+    if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+        return False
+    cached = symbol.module.env_wrappers.get(id(function))
+    if cached is not None:
+        return cached
+    params = function.args.posonlyargs + function.args.args
+    key = params[0].arg if params else None
+    # Provisional while the body is read: a function handing the key back to itself is no reader.
+    symbol.module.env_wrappers[id(function)] = False
+    found = key is not None and any(
+        _reads_key(index, symbol.module, node, key, depth) for node in ast.walk(function)
+    )
+    symbol.module.env_wrappers[id(function)] = found
+    return found
+
+
+def _reads_key(index: PythonIndex, module: Module, node: ast.AST, key: str, depth: int) -> bool:
+    """Whether ``node`` reads the environment variable named by the parameter ``key``."""
+    if isinstance(node, ast.Subscript):
+        return _is_name(node.slice, key) and _is_environ(index, module, node.value)
+    if not isinstance(node, ast.Call):
+        return False
+    target = node.func
+    if isinstance(target, ast.Attribute) and target.attr == "get":
+        return bool(node.args) and _is_name(node.args[0], key) and _is_environ(index, module, target.value)
+    if not isinstance(target, ast.Attribute | ast.Name):
+        return False
+    resolved = index.resolve_expr(module, target)
+    if isinstance(resolved, External):
+        return resolved.dotted in ("os.getenv", "getenv") and bool(node.args) and _is_name(node.args[0], key)
+    if not (
+        isinstance(resolved, Symbol) and isinstance(resolved.node, ast.FunctionDef | ast.AsyncFunctionDef)
+    ):
+        return False
+    if depth >= 3:
+        return False
+    params = resolved.node.args.posonlyargs + resolved.node.args.args
+    handed = node.args[0] if node.args else (kwarg(node, params[0].arg) if params else None)
+    return handed is not None and _is_name(handed, key) and _env_wrapper(index, resolved, depth + 1)
+
+
+def _is_name(expr: ast.expr, name: str | None) -> bool:
+    return isinstance(expr, ast.Name) and expr.id == name
 
 
 def _or_fallbacks(module: Module) -> dict[int, str]:

@@ -107,6 +107,9 @@ class Module:
     or_operands: dict[int, ast.expr] = field(default_factory=dict)
     # `<key> in <container>` / `not in` (`"X" in os.environ`): (key, container).
     memberships: list[tuple[ast.expr, ast.expr]] = field(default_factory=list)
+    # id of a function defined here -> whether it reads the variable its first parameter names
+    # (the env scan's cache; see python/_frontend._env_wrapper).
+    env_wrappers: dict[int, bool] = field(default_factory=dict)
 
     @property
     def package(self) -> str:
