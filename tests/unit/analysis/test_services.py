@@ -382,3 +382,52 @@ def test_typeorms_create_connection_without_options_reads_the_variables(tmp_path
 def test_other_connections_are_not_typeorms_env_reader(tmp_path: Path, connect: str) -> None:
     root = _express_app(tmp_path, {"typeorm": "0.2.45", "pg": "8", "mongoose": "8"}, connect)
     assert not any(v.name.startswith("TYPEORM_") for v in detect(root).env_vars)
+
+
+@pytest.mark.parametrize(
+    ("files", "kind", "dependency", "line"),
+    [
+        (
+            {"requirements.txt": "fastapi\ndatabases[postgresql]==0.2.6\n"},
+            "PostgreSQL",
+            "databases[postgresql]",
+            2,
+        ),
+        (
+            {"requirements.txt": "fastapi\nSQLAlchemy[postgresql_asyncpg]>=2\n"},
+            "PostgreSQL",
+            "sqlalchemy[postgresql-asyncpg]",
+            2,
+        ),
+        ({"requirements.txt": "fastapi\ncelery[redis,msgpack]\n"}, "Redis", "celery[redis]", 2),
+        (
+            {
+                "pyproject.toml": '[tool.poetry.dependencies]\npython = "^3.11"\nfastapi = "*"\n'
+                'databases = {version = "^0.2.6", extras = ["mysql"]}\n'
+            },
+            "MySQL",
+            "databases[mysql]",
+            4,
+        ),
+        (
+            {"Pipfile": '[packages]\nfastapi = "*"\ndatabases = {extras = ["asyncpg"], version = "*"}\n'},
+            "PostgreSQL",
+            "databases[asyncpg]",
+            3,
+        ),
+        ({"requirements.txt": "fastapi\nrq==1.16\n"}, "Redis", "rq", 2),
+    ],
+)
+def test_an_extra_or_a_package_that_installs_a_driver_is_one(
+    tmp_path: Path, files: dict[str, str], kind: str, dependency: str, line: int
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "main.py").write_text(
+        "import os\nfrom fastapi import FastAPI\n\napp = FastAPI()\n"
+        "DATABASE_URL = os.environ['DATABASE_URL']\nREDIS_URL = os.environ['REDIS_URL']\n"
+    )
+    (service,) = detect(tmp_path).backing_services
+    assert (service.kind, service.dependency, service.evidence.line) == (kind, dependency, line)
+    with pytest.raises(GenerationError, match=f"\\(needs {kind}\\)"):
+        app_from_profile(detect(tmp_path), **COMMON)

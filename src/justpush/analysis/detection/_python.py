@@ -84,6 +84,39 @@ def python_deps(app_root: Path, warnings: list[str]) -> list[tuple[str, str, int
     return found
 
 
+_REQ_EXTRAS = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*\[([^\]]*)\]")
+
+
+def python_extras(app_root: Path, warnings: list[str]) -> list[tuple[str, str, int | None]]:
+    """(``name[extra]``, file, line) of every extra a declared dependency asks for (``databases[postgresql]``,
+    poetry's and Pipfile's ``extras = [...]``), names and extras normalised: what else it installs."""
+    found: list[tuple[str, str, int | None]] = []
+
+    def add(name: str, extras: object, file: str, line: int | None) -> None:
+        listed = extras.split(",") if isinstance(extras, str) else extras if isinstance(extras, list) else []
+        for extra in listed:
+            if isinstance(extra, str) and extra.strip():
+                found.append((f"{norm(name)}[{norm(extra.strip())}]", file, line))
+
+    for name in _requirement_files(app_root):
+        for number, line in enumerate((read_text(app_root / name) or "").splitlines(), start=1):
+            if (match := _REQ_EXTRAS.match(line)) is not None:
+                add(match.group(1), match.group(2), name, number)
+    pyproject = read_toml(app_root / "pyproject.toml", warnings)
+    text = read_text(app_root / "pyproject.toml") or ""
+    for dep in pyproject.get("project", {}).get("dependencies", []) or []:
+        if (match := _REQ_EXTRAS.match(str(dep))) is not None:
+            add(match.group(1), match.group(2), "pyproject.toml", line_of(text, str(dep)))
+    for dep, spec in (pyproject.get("tool", {}).get("poetry", {}).get("dependencies", {}) or {}).items():
+        if isinstance(spec, dict):
+            add(dep, spec.get("extras"), "pyproject.toml", line_of(text, dep))
+    pip_text = read_text(app_root / "Pipfile") or ""
+    for dep, spec in (read_toml(app_root / "Pipfile", warnings).get("packages", {}) or {}).items():
+        if isinstance(spec, dict):
+            add(dep, spec.get("extras"), "Pipfile", line_of(pip_text, dep))
+    return found
+
+
 def _exact(spec: str) -> str | None:
     """The version an exact pin names (``Django==1.10.5``, ``===2.7``); None for a range or a wildcard."""
     match = _EXACT_PIN.match(spec)
@@ -193,7 +226,9 @@ def detect_python(
         if (app_root / n).is_file()
     ]
     facts.values["dependency_files"] = tuple(sorted(set(dep_files)))
-    declared = ((n, Evidence(evidence_path(app_dir, f), line)) for n, f, line in deps)
+    declared = (
+        (n, Evidence(evidence_path(app_dir, f), line)) for n, f, line in [*deps, *python_extras(app_root, [])]
+    )
     facts.drivers = find_drivers("python", declared)
     facts.values["python_deps"] = frozenset(n for n, _, _ in deps)
     native = [(n, f, line) for n, f, line in deps if n in _NATIVE_PYTHON]
