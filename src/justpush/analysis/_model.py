@@ -120,6 +120,9 @@ class ProjectProfile:
     # Dependencies that compile native code at install: against system libraries (psycopg2, mysqlclient),
     # or a Node addon built by node-gyp when no prebuilt binary fits (bcrypt, sqlite3).
     native_dependencies: tuple[str, ...] = ()
+    # Packages the build's output requires at run time that only the development dependencies install
+    # (Babel's transform-runtime helpers): the image then keeps every dependency.
+    runtime_dev_dependencies: tuple[str, ...] = ()
     # Requirements (pip specifiers) of the server the start command runs when the project does not
     # declare it (a Django app started with gunicorn without gunicorn in requirements.txt).
     server_packages: tuple[str, ...] = ()

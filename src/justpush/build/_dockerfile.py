@@ -520,6 +520,7 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
         "type_check": type_check,
         "sources_stage": SOURCES_STAGE,
         "build_leftovers": [TRANSPILE] if type_check else [],
+        "keep_build_dependencies": list(profile.runtime_dev_dependencies) if build_commands else [],
         "runtime_checks": runtime_checks,
         "cmd": start,
         "healthcheck": _healthcheck(options, check),

@@ -36,6 +36,8 @@ APPS = Path(__file__).resolve().parents[2] / "fixtures" / "build-apps"
         ("node-ts-start-prod", 3000, "compiled", True, "18"),
         # isolatedModules: emitted file by file (the type check is left to a step beside the push).
         ("node-ts-isolated", 3000, "compiled", True, "18"),
+        # Babel's transform-runtime helpers from a development dependency: the image keeps every dependency.
+        ("node-babel-runtime", 3000, "local", True, "18"),
         # A package-lock.json older than package.json: `npm ci` refuses it, `npm install` installs.
         ("node-stale-lockfile", 3000, "installed", True, "18"),
         # `prepare: husky install` with husky only in devDependencies: install scripts are skipped.

@@ -210,3 +210,48 @@ def test_without_start_scripts_a_typescript_entry_starts_built(
         },
     )
     assert detect(tmp_path).start_command == start
+
+
+@pytest.mark.parametrize(
+    ("files", "dependencies", "expected"),
+    [
+        # Babel 6 in package.json, transform-runtime's helpers and source maps in production only.
+        (
+            {
+                "package.json.babel": '{"plugins": ["transform-runtime"], '
+                '"env": {"production": {"plugins": ["source-map-support"]}}}'
+            },
+            {},
+            ("babel-runtime", "source-map-support"),
+        ),
+        (
+            {
+                ".babelrc": '{\n  // helpers\n'
+                '  "plugins": [["@babel/plugin-transform-runtime", {"corejs": false}]]\n}'
+            },
+            {},
+            ("@babel/runtime",),
+        ),
+        (
+            {"babel.config.js": "module.exports = { plugins: ['@babel/transform-runtime'] };"},
+            {},
+            ("@babel/runtime",),
+        ),
+        # Listed under dependencies, the production install has it.
+        ({".babelrc": '{"plugins": ["@babel/plugin-transform-runtime"]}'}, {"@babel/runtime": "7"}, ()),
+        ({".babelrc": '{"presets": ["@babel/preset-env"]}'}, {}, ()),
+    ],
+)
+def test_babel_helpers_only_development_dependencies_install(
+    tmp_path: Path, files: dict[str, str], dependencies: dict[str, str], expected: tuple[str, ...]
+) -> None:
+    project: dict[str, object] = {
+        **package({"build": "babel src -d dist", "start": "node dist/server.js"}, ("@babel/cli",)),
+        "dependencies": dependencies,
+    }
+    if "package.json.babel" in files:
+        project["babel"] = json.loads(files.pop("package.json.babel"))
+    write(tmp_path, {"package.json": json.dumps(project), "src/server.js": "", **files})
+    warnings: list[str] = []
+    assert detect(tmp_path, warnings=warnings).runtime_dev_dependencies == expected
+    assert any("only the development dependencies install" in w for w in warnings) == bool(expected)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import shlex
 from collections.abc import Collection
@@ -71,6 +72,38 @@ def _prisma_drivers(app_root: Path, app_dir: str, facts: Facts, warnings: list[s
 _TYPESCRIPT_SOURCES = (".ts", ".mts", ".cts")
 
 
+# Babel plugins whose output requires a package at run time, by the names a config may give them.
+_BABEL_RUNTIME_HELPERS = {
+    "transform-runtime": "babel-runtime",
+    "babel-plugin-transform-runtime": "babel-runtime",
+    "@babel/transform-runtime": "@babel/runtime",
+    "@babel/plugin-transform-runtime": "@babel/runtime",
+    "source-map-support": "source-map-support",
+    "babel-plugin-source-map-support": "source-map-support",
+}
+_BABEL_CONFIGS = (
+    ".babelrc",
+    ".babelrc.json",
+    ".babelrc.js",
+    ".babelrc.cjs",
+    "babel.config.json",
+    "babel.config.js",
+    "babel.config.cjs",
+)
+
+
+def _babel_runtime_packages(app_root: Path, package: dict[str, Any]) -> set[str]:
+    """The packages the Babel configuration's plugins make the build's output require."""
+    texts = [read_text(app_root / name) or "" for name in _BABEL_CONFIGS]
+    if isinstance(package.get("babel"), dict):
+        texts.append(json.dumps(package["babel"]))
+    return {
+        helper
+        for plugin, helper in _BABEL_RUNTIME_HELPERS.items()
+        if any(f'"{plugin}"' in text or f"'{plugin}'" in text for text in texts)
+    }
+
+
 def detect_node(app_root: Path, app_dir: str, facts: Facts, warnings: list[str]) -> None:
     package = read_json(app_root / "package.json")
     if package is None:
@@ -99,6 +132,19 @@ def detect_node(app_root: Path, app_dir: str, facts: Facts, warnings: list[str])
             Evidence(where, line_of(text, f'"{native[0]}"'), "native addon, may compile with node-gyp"),
         )
     _prisma_drivers(app_root, app_dir, facts, warnings)
+    helpers = _babel_runtime_packages(app_root, package)
+    missing = sorted(helper for helper in helpers if helper not in (package.get("dependencies") or {}))
+    if missing:
+        facts.set(
+            "runtime_dev_dependencies",
+            tuple(missing),
+            Evidence(where, None, "Babel plugins' run-time helpers"),
+        )
+        warnings.append(
+            f"{where}: the Babel build's output requires {', '.join(missing)} at run time, which only the "
+            "development dependencies install; the image keeps every dependency (list them under "
+            "dependencies for a smaller one)"
+        )
     facts.values["runtime_limits"] = find_runtime_limits(
         "node", node_pins(app_root, package, text, table_packages(RUNTIME_LIMITS)), app_dir
     )

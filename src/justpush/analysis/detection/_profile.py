@@ -56,7 +56,14 @@ _OVERRIDE_LOCKED = frozenset(
 )
 # Fields an override gives as a list (or a comma-separated string).
 _LIST_FIELDS = frozenset(
-    {"dependency_files", "openapi_files", "writable_paths", "native_dependencies", "server_packages"}
+    {
+        "dependency_files",
+        "openapi_files",
+        "writable_paths",
+        "native_dependencies",
+        "runtime_dev_dependencies",
+        "server_packages",
+    }
 )
 
 
