@@ -1,4 +1,5 @@
-"""Builders for hostile archives and a check that nothing appeared outside the data directory."""
+"""Builders for hostile archives, a check that nothing appeared outside the data directory, and a job
+context running under a worker's lease for pipeline checks that must stop before any service is used."""
 
 from __future__ import annotations
 
@@ -11,10 +12,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from justpush import pipeline, store
 from justpush.config import Settings
+from justpush.pipeline import EventBroker
+from justpush.pipeline._context import JobContext
+from justpush.security import SecretBox
 
 # (name, kind, payload): kind "file" (payload = content), "dir", "link" (payload = target).
 Entry = tuple[str, str, str]
@@ -113,3 +120,34 @@ async def app_client(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClien
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://justpush.test") as client:
             yield client, {"Authorization": f"Bearer {token}"}
+
+
+class NoServices:
+    """Services whose every use fails the test: the pipeline must stop before it needs any."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the pipeline used services.{name}")
+
+
+async def running_job(
+    sessions: async_sessionmaker[AsyncSession], box: SecretBox, upload: store.Upload, settings: Settings
+) -> JobContext:
+    """The context of a deploy job of ``upload`` as a worker's claim leaves it: running under lease 1."""
+    async with sessions.begin() as opened:
+        job = await pipeline.submit_job(
+            opened, box, upload_id=upload.id, kind="deploy", options={}, secret_options=None, user_id=None
+        )
+        job.status, job.worker_id, job.lease = "running", "test-host:1", 1
+        job.started_at = job.heartbeat_at = store.utcnow()
+        job_id = job.id
+    return JobContext(
+        job_id=job_id,
+        upload_id=upload.id,
+        kind="deploy",
+        user_id=None,
+        settings=settings,
+        sessions=sessions,
+        cipher=box,
+        broker=EventBroker(),
+        lease=1,
+    )

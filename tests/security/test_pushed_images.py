@@ -7,29 +7,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from justpush import build, pipeline, registry, store
+from justpush import build, registry, store
 from justpush.analysis import ProjectProfile
 from justpush.config import Settings
 from justpush.errors import StageFailed
-from justpush.pipeline import EventBroker
 from justpush.pipeline._context import JobContext
 from justpush.pipeline.flows._deploy import _choose_dockerfile
 from justpush.security import SecretBox
+from tests.security.support import NoServices, running_job
 
 # The database fixtures of the unit suite, used here by name.
 from tests.unit.conftest import box, engine, session, sessions, upload  # noqa: F401
-
-
-class _NoEngine:
-    """Services whose every use fails the test: the engine may not be asked to fetch an image."""
-
-    def __getattr__(self, name: str) -> Any:
-        raise AssertionError(f"the pipeline used services.{name}")
 
 
 @pytest.fixture
@@ -39,23 +31,11 @@ async def ctx(
     upload: store.Upload,  # noqa: F811
     make_settings: Callable[..., Settings],
 ) -> JobContext:
-    async with sessions.begin() as opened:
-        job = await pipeline.submit_job(
-            opened, box, upload_id=upload.id, kind="deploy", options={}, secret_options=None, user_id=None
-        )
-        job.status, job.worker_id, job.lease = "running", "test-host:1", 1
-        job.started_at = job.heartbeat_at = store.utcnow()
-        job_id = job.id
-    return JobContext(
-        job_id=job_id,
-        upload_id=upload.id,
-        kind="deploy",
-        user_id=None,
-        settings=make_settings(containerRegistry={"url": "registry.example:5000", "repository": "Team/Apps"}),
-        sessions=sessions,
-        cipher=box,
-        broker=EventBroker(),
-        lease=1,
+    return await running_job(
+        sessions,
+        box,
+        upload,
+        make_settings(containerRegistry={"url": "registry.example:5000", "repository": "Team/Apps"}),
     )
 
 
@@ -88,10 +68,10 @@ async def test_a_dockerfile_on_another_deployments_image_is_refused_before_any_p
     )
     if mode == "repo":
         with pytest.raises(StageFailed, match="other deployments' images") as failed:
-            await _choose_dockerfile(ctx, _NoEngine(), workspace, profile, options, mode)  # type: ignore[arg-type]
+            await _choose_dockerfile(ctx, NoServices(), workspace, profile, options, mode)  # type: ignore[arg-type]
         assert "Dockerfile line 2" in str(failed.value)
         return
-    prepared = await _choose_dockerfile(ctx, _NoEngine(), workspace, profile, options, mode)  # type: ignore[arg-type]
+    prepared = await _choose_dockerfile(ctx, NoServices(), workspace, profile, options, mode)  # type: ignore[arg-type]
     assert prepared.origin == "generated" and str(victim) not in prepared.dockerfile
     async with ctx.readers() as reader:
         events = await store.list_events(reader, ctx.upload_id)

@@ -6,30 +6,23 @@ narrowed `kubernetes.allowedNamespaces`)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from justpush import pipeline, store
+from justpush import store
 from justpush.analysis import ProjectProfile
 from justpush.config import Settings
 from justpush.errors import StageFailed
-from justpush.pipeline import DeployOptions, EventBroker
+from justpush.pipeline import DeployOptions
 from justpush.pipeline._context import JobContext
 from justpush.pipeline._release import Release
 from justpush.pipeline.flows._rollout import check_namespace, roll_out
 from justpush.security import SecretBox
+from tests.security.support import NoServices, running_job
 
 # The database fixtures of the unit suite, used here by name.
 from tests.unit.conftest import box, engine, session, sessions, upload  # noqa: F401
-
-
-class _NoCluster:
-    """Services whose every use fails the test: nothing may reach the cluster."""
-
-    def __getattr__(self, name: str) -> Any:
-        raise AssertionError(f"the pipeline used services.{name}")
 
 
 @pytest.fixture
@@ -39,24 +32,11 @@ async def ctx(
     upload: store.Upload,  # noqa: F811
     make_settings: Callable[..., Settings],
 ) -> JobContext:
-    async with sessions.begin() as opened:
-        job = await pipeline.submit_job(
-            opened, box, upload_id=upload.id, kind="deploy", options={}, secret_options=None, user_id=None
-        )
-        # As a worker's claim leaves it: running under lease 1.
-        job.status, job.worker_id, job.lease = "running", "test-host:1", 1
-        job.started_at = job.heartbeat_at = store.utcnow()
-        job_id = job.id
-    return JobContext(
-        job_id=job_id,
-        upload_id=upload.id,
-        kind="deploy",
-        user_id=None,
-        settings=make_settings(kubernetes={"namespace": "justpush-apps", "allowedNamespaces": ["team-a"]}),
-        sessions=sessions,
-        cipher=box,
-        broker=EventBroker(),
-        lease=1,
+    return await running_job(
+        sessions,
+        box,
+        upload,
+        make_settings(kubernetes={"namespace": "justpush-apps", "allowedNamespaces": ["team-a"]}),
     )
 
 
@@ -88,4 +68,4 @@ async def test_a_release_for_a_forbidden_namespace_never_reaches_the_cluster(ctx
         upload_id=ctx.upload_id,
     )
     with pytest.raises(StageFailed, match="kube-system"):
-        await roll_out(ctx, _NoCluster(), release, previous=None)  # type: ignore[arg-type]
+        await roll_out(ctx, NoServices(), release, previous=None)  # type: ignore[arg-type]
