@@ -27,7 +27,7 @@ from justpush.errors import GenerationError, UploadError
 
 from ._dockerfile import DockerfileOptions, TypeCheck, context_dir, render_dockerfile
 from ._lint import LintFinding, breaking_findings, lint_dockerfile, pushed_image_findings
-from ._tsconfig import default_lib_check_tsconfigs, per_file_tsconfigs
+from ._tsconfig import default_lib_check_tsconfigs, fast_emit_tsconfigs
 
 # The Dockerfile travels under a reserved name so an upload's own files never collide with it.
 DOCKERFILE_NAME = ".justpush.Dockerfile"
@@ -84,8 +84,8 @@ def prepare_dockerfile(
         options = dataclasses.replace(options, package_scripts=package_scripts(base))
     if profile.language == "node" and profile.typescript and not options.default_lib_check_tsconfigs:
         options = dataclasses.replace(options, default_lib_check_tsconfigs=default_lib_check_tsconfigs(base))
-    if profile.language == "node" and profile.typescript and not options.per_file_tsconfigs:
-        options = dataclasses.replace(options, per_file_tsconfigs=per_file_tsconfigs(base))
+    if profile.language == "node" and profile.typescript and not options.fast_emit_tsconfigs:
+        options = dataclasses.replace(options, fast_emit_tsconfigs=fast_emit_tsconfigs(base))
     generated = render_dockerfile(profile, options, environment)
     findings = tuple(lint_dockerfile(generated.dockerfile))
     return PreparedDockerfile(

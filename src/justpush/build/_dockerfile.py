@@ -31,7 +31,7 @@ from justpush.errors import GenerationError
 
 from ._runtime import RuntimeChoice, resolve_runtime
 from ._scripts import resolve_build, resolve_start, script_reference
-from ._tsconfig import TRANSPILE, per_file_build, with_skip_lib_check
+from ._tsconfig import TRANSPILE, fast_emit_build, with_skip_lib_check
 
 # Paths inside the image; the runtime user owns nothing, so the app tree stays read-only for it.
 APP_DIR = "/app"
@@ -82,9 +82,10 @@ class DockerfileOptions:
     # tsconfig files (by name, at the app root) that leave skipLibCheck unset (prepare_dockerfile
     # reads them): a plain `tsc` build of one skips the declaration check (see _tsconfig).
     default_lib_check_tsconfigs: frozenset[str] = frozenset()
-    # tsconfig files (by name, at the app root) that set isolatedModules or verbatimModuleSyntax
-    # (prepare_dockerfile reads them): a plain `tsc` build of one emits file by file (see _tsconfig).
-    per_file_tsconfigs: frozenset[str] = frozenset()
+    # tsconfig files (by name, at the app root) whose JavaScript helpers/transpile.cjs may write
+    # (prepare_dockerfile reads them): a plain `tsc` build of one leaves its type check to a step
+    # beside the push (see _tsconfig).
+    fast_emit_tsconfigs: frozenset[str] = frozenset()
     # (registry host, repository) under which JustPush pushes every deployment's image: an upload's
     # own Dockerfile may not build on one (lint rule pushed-image); None = not checked.
     pushed_to: tuple[str, str] | None = None
@@ -476,10 +477,10 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
     if len(build_commands) == 1:
         skip_lib_check = with_skip_lib_check(build_commands[0], options.default_lib_check_tsconfigs)
         build_commands = [skip_lib_check or build_commands[0]]
-        per_file = per_file_build(build_commands[0], options.per_file_tsconfigs)
-        if per_file is not None:
-            build_commands = [per_file[0]]
-            type_check = TypeCheck(stage=SOURCES_STAGE, command=per_file[1])
+        fast_emit = fast_emit_build(build_commands[0], options.fast_emit_tsconfigs)
+        if fast_emit is not None:
+            build_commands = [fast_emit[0]]
+            type_check = TypeCheck(stage=SOURCES_STAGE, command=fast_emit[1])
             files[TRANSPILE] = helper_source("transpile.cjs")
     start = list(profile.start_command)
     if not start:

@@ -1,5 +1,6 @@
 """How a plain ``tsc`` build runs: ``--skipLibCheck`` when its tsconfig leaves ``skipLibCheck`` unset,
-and one file at a time when its tsconfig makes that sound.
+and without the type check (which then runs beside the push) when its tsconfig allows tsc's own
+JavaScript to be written that way.
 
 Type-checking the declaration (``.d.ts``) files of ``node_modules`` (tsc's default) is most of a
 rebuild's time, and skipping it never changes the emitted JavaScript; the project's ``.ts`` files are
@@ -8,10 +9,14 @@ a project with declaration files of its own keeps the full check, as does a tsco
 ``skipLibCheck`` either way (itself or through an ``extends`` in the project), one that extends a
 package (not installed when the Dockerfile is generated) and one that cannot be read.
 
-A tsconfig that sets ``isolatedModules`` or ``verbatimModuleSyntax`` (tsc then rejects whatever a
-per-file emit would get wrong) is built by ``helpers/transpile.cjs``: the JavaScript tsc writes, one file
-at a time, without parsing the whole program; the type check runs as its own step, beside the push.
-The helper checks the fully resolved tsconfig again and runs tsc itself for what it cannot reproduce.
+A tsconfig that asks for no whole-program output (``outFile``, ``composite``, decorator metadata, a
+module format per package.json) is built by ``helpers/transpile.cjs``: the JavaScript tsc writes,
+without parsing the lib and the packages' declarations (most of tsc's time). With ``isolatedModules``
+or ``verbatimModuleSyntax`` it emits one file at a time; otherwise it runs tsc's emitter over the
+project's own files, where nothing the project names resolves into those declarations (the helper
+reads that from the sources), and the type check compares that emit with the whole program's. The
+type check runs as its own step, beside the push. The helper checks the fully resolved tsconfig again
+and runs tsc itself for what it cannot reproduce.
 """
 
 from __future__ import annotations
@@ -29,8 +34,6 @@ import json5
 FLAG = "--skipLibCheck"
 TSC = "./node_modules/.bin/tsc"
 TRANSPILE = ".justpush/transpile.cjs"
-# Either one makes tsc reject what a per-file emit cannot get right.
-_PER_FILE_OPTIONS = ("isolatedModules", "verbatimModuleSyntax")
 # What helpers/transpile.cjs leaves to tsc: an emit of the whole program or none, and decorator
 # metadata (it names a type from what the checker knows of it).
 _WHOLE_PROGRAM = ("outFile", "out", "composite", "noEmit", "emitDeclarationOnly", "emitDecoratorMetadata")
@@ -54,21 +57,22 @@ def default_lib_check_tsconfigs(app_root: Path) -> frozenset[str]:
     )
 
 
-def per_file_tsconfigs(app_root: Path) -> frozenset[str]:
-    """The ``tsconfig*.json`` files at ``app_root`` that set ``isolatedModules`` or
-    ``verbatimModuleSyntax`` (themselves or through an ``extends`` in the project), by name; not one
-    whose emit the per-file helper leaves to tsc anyway (it would then type-check twice), as far as
-    the project's own files tell."""
+def fast_emit_tsconfigs(app_root: Path) -> frozenset[str]:
+    """The ``tsconfig*.json`` files at ``app_root`` the helper may build without tsc, by name: not one
+    whose emit it leaves to tsc anyway (the project would then be type-checked twice), as far as the
+    project's own files (``extends`` in the project) tell."""
     root = app_root.resolve()
-    return frozenset(path.name for path in sorted(app_root.glob("tsconfig*.json")) if _per_file(root, path))
+    return frozenset(path.name for path in sorted(app_root.glob("tsconfig*.json")) if _fast_emit(root, path))
 
 
-def _per_file(root: Path, path: Path) -> bool:
-    if not any(_option(root, path, name, _MAX_EXTENDS) is True for name in _PER_FILE_OPTIONS):
+def _fast_emit(root: Path, path: Path) -> bool:
+    # An option a package's config may set is left to the helper, which reads the resolved tsconfig;
+    # a tsconfig that cannot be read here is left to tsc.
+    if _config(root, path) is None:
         return False
-    # One a package's config may set is left to the helper, which reads the resolved tsconfig.
     if any(
-        _option(root, path, name, _MAX_EXTENDS) not in (_UNSET, _UNKNOWN, False) for name in _WHOLE_PROGRAM
+        _option(root, path, name, _MAX_EXTENDS) not in (_UNSET, _UNKNOWN, False, None)
+        for name in _WHOLE_PROGRAM
     ):
         return False
     module = _option(root, path, "module", _MAX_EXTENDS)
@@ -84,13 +88,14 @@ def with_skip_lib_check(command: str, tsconfigs: Collection[str]) -> str | None:
     return shlex.join([*words, FLAG])
 
 
-def per_file_build(command: str, tsconfigs: Collection[str]) -> tuple[str, str] | None:
-    """For a plain ``tsc`` of one of ``tsconfigs`` (see per_file_tsconfigs): the command that emits the
-    project one file at a time and the one that type-checks it, else None."""
+def fast_emit_build(command: str, tsconfigs: Collection[str]) -> tuple[str, str] | None:
+    """For a plain ``tsc`` of one of ``tsconfigs`` (see fast_emit_tsconfigs): the command that emits the
+    project without the type check and the one that type-checks it, else None."""
     words = shlex.split(command)
     if _project(words) not in tsconfigs:
         return None
-    # The check is `tsc --noEmit`, or nothing when the helper left the build to tsc (which checked).
+    # The check is `tsc --noEmit` (and the emit's comparison), or nothing when the helper left the
+    # build to tsc (which checked).
     return shlex.join(["node", TRANSPILE, *words[1:]]), shlex.join(["node", TRANSPILE, "--check", *words[1:]])
 
 
@@ -120,13 +125,8 @@ _UNKNOWN = object()
 def _option(root: Path, path: Path, name: str, depth: int) -> object:
     """``compilerOptions[name]`` as tsc resolves it along the ``extends`` chain (the file's own value,
     else the last parent's that sets it), _UNSET or _UNKNOWN."""
-    if depth <= 0 or path.is_symlink() or not path.resolve().is_relative_to(root):
-        return _UNKNOWN
-    try:
-        config: Any = json5.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
-        return _UNKNOWN
-    if not isinstance(config, dict):
+    config = _config(root, path) if depth > 0 else None
+    if config is None:
         return _UNKNOWN
     options = config.get("compilerOptions")
     if isinstance(options, dict) and name in options:
@@ -146,6 +146,17 @@ def _option(root: Path, path: Path, name: str, depth: int) -> object:
         if found is not _UNSET:
             value = found  # a later entry of an `extends` list overrides an earlier one
     return value
+
+
+def _config(root: Path, path: Path) -> dict[str, Any] | None:
+    """The tsconfig at ``path`` (a file of the project under ``root``), None when it cannot be read."""
+    if path.is_symlink() or not path.resolve().is_relative_to(root):
+        return None
+    try:
+        config: Any = json5.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return config if isinstance(config, dict) else None
 
 
 def _has_declarations(app_root: Path) -> bool:

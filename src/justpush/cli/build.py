@@ -166,7 +166,7 @@ def build_command(
                 )
             err.print(f"[green]built[/] {built.tag} {built.image_id[:19]} ({built.size / 1e6:.1f} MB)")
             if prepared.type_check is not None:
-                # The per-file TypeScript emit left the type check out of the build: it runs here.
+                # The TypeScript build left the type check out of the build: it runs here.
                 with err.status(f"type-checking: {prepared.type_check.command}", spinner="dots"):
                     await builder.type_check(
                         path / prepared.context, prepared.type_check, built, upload_id=upload

@@ -34,7 +34,8 @@ APPS = Path(__file__).resolve().parents[2] / "fixtures" / "build-apps"
         ("node-ts-node-start", 3000, "compiled", True, "18"),
         # No start script: start:prod's `node dist/index.js`, after the tsc build (main names a missing .ts).
         ("node-ts-start-prod", 3000, "compiled", True, "18"),
-        # isolatedModules: emitted file by file (the type check is left to a step beside the push).
+        # isolatedModules: emitted file by file (the type check is left to a step beside the push);
+        # node-ts-node-start and node-ts-start-prod are emitted from the project's own files.
         ("node-ts-isolated", 3000, "compiled", True, "18"),
         # Babel's transform-runtime helpers from a development dependency: the image keeps every dependency.
         ("node-babel-runtime", 3000, "local", True, "18"),
@@ -112,6 +113,16 @@ def test_a_type_error_in_the_sources_still_fails_a_build_that_skips_the_lib_chec
     main = app / "src" / "main.ts"
     main.write_text(
         main.read_text(encoding="utf-8") + "\nconst wrong: number = 'not a number';\nconsole.log(wrong);\n",
+        encoding="utf-8",
+    )
+    # Decorator metadata, which only the whole program can emit: tsc builds it (the helper, which leaves
+    # the type check to a step beside the push, is tested in test_typescript_fast_emit.py).
+    tsconfig = app / "tsconfig.json"
+    tsconfig.write_text(
+        tsconfig.read_text(encoding="utf-8").replace(
+            '"strict": true,',
+            '"strict": true, "experimentalDecorators": true, "emitDecoratorMetadata": true,',
+        ),
         encoding="utf-8",
     )
     profile = analyze(app, AnalysisOptions()).profile

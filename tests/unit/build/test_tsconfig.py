@@ -11,8 +11,8 @@ from justpush.analysis import ProjectProfile
 from justpush.build import DockerfileOptions, prepare_dockerfile, render_dockerfile
 from justpush.build._tsconfig import (
     default_lib_check_tsconfigs,
-    per_file_build,
-    per_file_tsconfigs,
+    fast_emit_build,
+    fast_emit_tsconfigs,
     with_skip_lib_check,
 )
 
@@ -148,11 +148,12 @@ def test_prepare_dockerfile_reads_the_projects_tsconfig(
         },
     )
     dockerfile = prepare_dockerfile(tmp_path, _typescript_profile(), options).dockerfile
-    assert (f"RUN {TSC} -p tsconfig.json --skipLibCheck && rm -rf node_modules" in dockerfile) is skips
-    assert (COMMENT in dockerfile) is skips
+    # The helper builds it (a plain tsc of a tsconfig it may emit), with tsc's own arguments.
+    assert (f"RUN {TRANSPILE} -p tsconfig.json --skipLibCheck && rm -rf node_modules" in dockerfile) is skips
+    assert ("--skipLibCheck: the .d.ts files are most of tsc's time" in dockerfile) is skips
 
 
-# -- one file at a time -----------------------------------------------------------------------------
+# -- the emit without the type check ---------------------------------------------------------------
 
 TRANSPILE = "node .justpush/transpile.cjs"
 
@@ -162,55 +163,49 @@ TRANSPILE = "node .justpush/transpile.cjs"
     [
         ({"tsconfig.json": '{"compilerOptions": {"isolatedModules": true}}'}, {"tsconfig.json"}),
         ({"tsconfig.json": '{"compilerOptions": {"verbatimModuleSyntax": true}}'}, {"tsconfig.json"}),
-        ({"tsconfig.json": '{"compilerOptions": {"strict": true}}'}, set()),
-        ({"tsconfig.json": '{"compilerOptions": {"isolatedModules": false}}'}, set()),
+        # Without isolatedModules the helper emits from the project's own files (its scan decides).
+        ({"tsconfig.json": '{"compilerOptions": {"strict": true}}'}, {"tsconfig.json"}),
+        ({"tsconfig.json": '{"compilerOptions": {"isolatedModules": false}}'}, {"tsconfig.json"}),
         # Through the project's own extends chain; the file's own value wins over its parent's.
         (
             {
                 "tsconfig.json": '{"extends": "./tsconfig.base", "compilerOptions": {}}',
-                "tsconfig.base.json": '{"compilerOptions": {"isolatedModules": true}}',
+                "tsconfig.base.json": '{"compilerOptions": {"outFile": "a.js"}}',
             },
-            {"tsconfig.json", "tsconfig.base.json"},
+            set(),
         ),
         (
             {
-                "tsconfig.json": '{"extends": "./tsconfig.base", '
-                '"compilerOptions": {"isolatedModules": false}}',
-                "tsconfig.base.json": '{"compilerOptions": {"isolatedModules": true}}',
+                "tsconfig.json": '{"extends": "./tsconfig.base", "compilerOptions": {"outFile": null}}',
+                "tsconfig.base.json": '{"compilerOptions": {"outFile": "a.js"}}',
             },
-            {"tsconfig.base.json"},
+            {"tsconfig.json"},
         ),
         # A later entry of an extends list overrides an earlier one.
         (
             {
                 "tsconfig.json": '{"extends": ["./a.json", "./b.json"]}',
-                "a.json": '{"compilerOptions": {"isolatedModules": true}}',
-                "b.json": '{"compilerOptions": {"isolatedModules": false}}',
+                "a.json": '{"compilerOptions": {"composite": false}}',
+                "b.json": '{"compilerOptions": {"composite": true}}',
             },
             set(),
         ),
-        # A package's config is not installed yet: unknown, so tsc builds as before.
-        ({"tsconfig.json": '{"extends": "@tsconfig/node18/tsconfig.json"}'}, set()),
+        # A package's config is not installed yet: left to the helper, which reads it resolved.
+        ({"tsconfig.json": '{"extends": "@tsconfig/node18/tsconfig.json"}'}, {"tsconfig.json"}),
         # What the helper would leave to tsc anyway: each file's format from its package.json, one
-        # output file, a composite project, no emit.
+        # output file, a composite project, decorator metadata, no emit.
         (
             {"tsconfig.json": '{"compilerOptions": {"isolatedModules": true, "module": "NodeNext"}}'},
             set(),
         ),
         (
-            {"tsconfig.json": '{"compilerOptions": {"isolatedModules": true, "module": "ES2022"}}'},
+            {"tsconfig.json": '{"compilerOptions": {"module": "ES2022"}}'},
             {"tsconfig.json"},
         ),
-        ({"tsconfig.json": '{"compilerOptions": {"isolatedModules": true, "outFile": "a.js"}}'}, set()),
-        ({"tsconfig.json": '{"compilerOptions": {"isolatedModules": true, "composite": true}}'}, set()),
-        (
-            {"tsconfig.json": '{"compilerOptions": {"isolatedModules": true, "emitDecoratorMetadata": 1}}'},
-            set(),
-        ),
-        (
-            {"tsconfig.json": '{"compilerOptions": {"isolatedModules": true, "noEmit": false}}'},
-            {"tsconfig.json"},
-        ),
+        ({"tsconfig.json": '{"compilerOptions": {"outFile": "a.js"}}'}, set()),
+        ({"tsconfig.json": '{"compilerOptions": {"composite": true}}'}, set()),
+        ({"tsconfig.json": '{"compilerOptions": {"emitDecoratorMetadata": 1}}'}, set()),
+        ({"tsconfig.json": '{"compilerOptions": {"noEmit": false}}'}, {"tsconfig.json"}),
         (
             {
                 "tsconfig.json": '{"extends": "./base", "compilerOptions": {"isolatedModules": true}}',
@@ -218,22 +213,14 @@ TRANSPILE = "node .justpush/transpile.cjs"
             },
             set(),
         ),
-        # Set in the project, with the rest from a package's config (left to the helper).
-        (
-            {
-                "tsconfig.json": '{"extends": "@tsconfig/node20", '
-                '"compilerOptions": {"isolatedModules": true}}'
-            },
-            {"tsconfig.json"},
-        ),
         ({"tsconfig.json": "not json"}, set()),
     ],
 )
-def test_tsconfigs_that_make_a_per_file_emit_sound(
+def test_tsconfigs_the_helper_may_emit(
     tmp_path: Path, files: dict[str, str], expected: set[str]
 ) -> None:
 
-    assert per_file_tsconfigs(_write(tmp_path, files)) == expected
+    assert fast_emit_tsconfigs(_write(tmp_path, files)) == expected
 
 
 @pytest.mark.parametrize(
@@ -253,11 +240,11 @@ def test_tsconfigs_that_make_a_per_file_emit_sound(
         ("npm run build", None),
     ],
 )
-def test_a_plain_tsc_of_such_a_tsconfig_emits_per_file(
+def test_a_plain_tsc_of_such_a_tsconfig_is_left_to_the_helper(
     command: str, expected: tuple[str, str] | None
 ) -> None:
 
-    assert per_file_build(command, frozenset({"tsconfig.json"})) == expected
+    assert fast_emit_build(command, frozenset({"tsconfig.json"})) == expected
 
 
 def test_the_dockerfile_leaves_the_type_check_to_a_step_beside_the_push(options: DockerfileOptions) -> None:
@@ -265,7 +252,7 @@ def test_the_dockerfile_leaves_the_type_check_to_a_step_beside_the_push(options:
         options,
         package_scripts={"build": "tsc -p tsconfig.json"},
         default_lib_check_tsconfigs=frozenset({"tsconfig.json"}),
-        per_file_tsconfigs=frozenset({"tsconfig.json"}),
+        fast_emit_tsconfigs=frozenset({"tsconfig.json"}),
     )
     generated = render_dockerfile(_typescript_profile(), options)
     lines = generated.dockerfile.splitlines()
@@ -284,8 +271,8 @@ def test_the_dockerfile_leaves_the_type_check_to_a_step_beside_the_push(options:
     assert f"#   {generated.type_check.command}" in lines  # the comment names it
 
 
-def test_without_isolated_modules_tsc_builds_and_checks_as_before(options: DockerfileOptions) -> None:
-    options = dataclasses.replace(options, package_scripts={"build": "tsc"}, per_file_tsconfigs=frozenset())
+def test_with_a_whole_program_tsconfig_tsc_builds_and_checks_as_before(options: DockerfileOptions) -> None:
+    options = dataclasses.replace(options, package_scripts={"build": "tsc"}, fast_emit_tsconfigs=frozenset())
     generated = render_dockerfile(_typescript_profile(), options)
     assert generated.type_check is None
     assert f"RUN {TSC} && rm -rf node_modules" in generated.dockerfile.splitlines()
@@ -293,12 +280,12 @@ def test_without_isolated_modules_tsc_builds_and_checks_as_before(options: Docke
     assert not generated.files
 
 
-def test_prepare_dockerfile_reads_isolated_modules(tmp_path: Path, options: DockerfileOptions) -> None:
+def test_prepare_dockerfile_reads_the_tsconfigs(tmp_path: Path, options: DockerfileOptions) -> None:
     _write(
         tmp_path,
         {
             "package.json": '{"scripts": {"build": "tsc"}}',
-            "tsconfig.json": '{"compilerOptions": {"outDir": "dist", "isolatedModules": true}}',
+            "tsconfig.json": '{"compilerOptions": {"outDir": "dist"}}',
             "src/main.ts": "export const a: number = 1;\n",
         },
     )

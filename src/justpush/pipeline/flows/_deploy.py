@@ -189,7 +189,7 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
         checked = sandbox_check(ctx, services, release, built, owner_id=upload.owner_id)
         works = [push_image(ctx, services, local_tag, reference), checked]
         if prepared.type_check is not None:
-            # A per-file TypeScript build's type check runs beside the push too, the same way.
+            # The type check a TypeScript build left out runs beside the push too, the same way.
             context = workspace / prepared.context
             works.append(type_check(ctx, services, context, prepared.type_check, built))
         pushed, served, *_ = await together(*works)
@@ -239,7 +239,7 @@ async def push_image(
 async def type_check(
     ctx: JobContext, services: Services, context: Path, check: build.TypeCheck, built: build.BuiltImage
 ) -> None:
-    """The check a per-file TypeScript build left out; a failure fails the deploy as a failed build would."""
+    """The check a TypeScript build left out; a failure fails the deploy as a failed build would."""
     await ctx.event(S.PUSHING.value, "progress", f"type-checking the sources: {check.command}")
     timing: dict[str, float] = {}
     try:

@@ -1,7 +1,8 @@
-"""A TypeScript project whose tsconfig sets isolatedModules, built on testenv: the per-file emit
-(helpers/transpile.cjs) writes byte for byte what tsc writes, leaves to tsc what it cannot reproduce,
-and the type check the build left out fails on a type error the build itself let through (and is not
-run again when tsc built the project)."""
+"""TypeScript projects built on testenv by helpers/transpile.cjs: with isolatedModules one file at a
+time, without it through tsc's emitter over the project's own files. Either writes byte for byte what
+tsc writes, leaves to tsc what it cannot reproduce (naming why), and the type check the build left out
+fails on a type error the build itself let through (and is not run again when tsc built the project);
+without isolatedModules it also fails when the emit is not tsc's."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from tests.integration.support import local_images
 pytestmark = pytest.mark.integration
 
 APP = Path(__file__).resolve().parents[2] / "fixtures" / "build-apps" / "node-ts-isolated"
+PLAIN = APP.with_name("node-ts-plain")
 
 # Each RUN fails the build when what it checks does not hold.
 _COMPARE = """\
@@ -37,14 +39,50 @@ COPY . .
 RUN node .justpush/transpile.cjs && mv dist /tmp/per-file && ./node_modules/.bin/tsc \\
  && diff -r /tmp/per-file dist && test -f dist/lib/counted.js.map
 RUN rm -rf dist && node .justpush/transpile.cjs -p tsconfig.plain.json | tee /tmp/out \\
- && grep -q "running tsc, the tsconfig leaves isolatedModules off" /tmp/out && test -f dist/server.js
+ && grep -q "emitted 3 file(s) from the project's own files" /tmp/out && mv dist /tmp/program \\
+ && ./node_modules/.bin/tsc -p tsconfig.plain.json && diff -r /tmp/program dist
 RUN rm -rf dist && node .justpush/transpile.cjs --check && test ! -e dist \\
- && node .justpush/transpile.cjs --check -p tsconfig.plain.json | tee /tmp/out \\
- && grep -q "tsc type-checked the project as it built it (the tsconfig leaves isolatedModules off" /tmp/out
+ && node .justpush/transpile.cjs --check -p tsconfig.plain.json && test ! -e dist \\
+ && node .justpush/transpile.cjs --check -p tsconfig.partial.json | tee /tmp/out \\
+ && grep -q "tsc type-checked the project as it built it (src/routes/items.ts is imported" /tmp/out
 RUN rm -rf dist && sed -i 's/"private": true,/"private": true, "type": "module",/' package.json \\
  && node .justpush/transpile.cjs -p tsconfig.partial.json | tee /tmp/out \\
  && grep -q "src/routes/items.ts is imported but not among the tsconfig's files" /tmp/out \\
  && test -f dist/routes/items.js
+"""
+
+
+# Without isolatedModules: tsc's JavaScript from the project's files alone (a const enum of another
+# file inlined, its re-export dropped), each name that resolves into a package's declarations in a
+# way the JavaScript depends on left to tsc, and an emit that differs from tsc's after all (a
+# generated name that a package's global takes) failing the check.
+_PROGRAM = """\
+FROM {node}
+WORKDIR /app
+COPY package.json ./
+RUN npm install --no-audit --no-fund --ignore-scripts
+COPY . .
+RUN node .justpush/transpile.cjs | tee /tmp/out \\
+ && grep -q "emitted 5 file(s) from the project's own files" /tmp/out \\
+ && mv dist /tmp/program && ./node_modules/.bin/tsc && diff -r /tmp/program dist \\
+ && grep -q "level: 2 /\\* Level.High \\*/" dist/server.js && ! grep -q Level dist/model/index.js \\
+ && rm -rf dist && node .justpush/transpile.cjs --check && test ! -e dist
+RUN node .justpush/transpile.cjs -p tsconfig.reexport.json | tee /tmp/out \\
+ && grep -q "running tsc, hazards/reexport.ts:2 re-exports IncomingMessage from outside its files" /tmp/out \\
+ && test -f dist/hazards/reexport.js && rm -rf dist
+RUN node .justpush/transpile.cjs -p tsconfig.enum.json | tee /tmp/out \\
+ && grep -q "running tsc, hazards/enum.ts:5 sets an enum member from EOL, outside its files" /tmp/out \\
+ && rm -rf dist
+RUN mkdir node_modules/@types/fixture && cd node_modules/@types/fixture \\
+ && echo '{{"name": "@types/fixture", "version": "1.0.0", "types": "index.d.ts"}}' > package.json \\
+ && echo 'declare const enum Priority {{ Urgent = 1 }}' > index.d.ts && cd /app \\
+ && node .justpush/transpile.cjs -p tsconfig.priority.json | tee /tmp/out \\
+ && grep -q "running tsc, hazards/priority.ts:2 names Priority, a const enum of a package" /tmp/out \\
+ && rm -rf dist
+RUN echo 'declare var node_http_1: number;' > node_modules/@types/fixture/index.d.ts \\
+ && node .justpush/transpile.cjs | tee /tmp/out && grep -q "from the project's own files" /tmp/out \\
+ && ! node .justpush/transpile.cjs --check 2> /tmp/err && cat /tmp/err \\
+ && grep -q "the build wrote dist/server.js unlike tsc (first at line 6)" /tmp/err
 """
 
 
@@ -68,6 +106,15 @@ def test_the_per_file_emit_writes_what_tsc_writes(build_settings: BuildSettings)
     files = {".justpush/transpile.cjs": helper_source("transpile.cjs")}
     lines = _build(build_settings, APP, dockerfile, "justpush-test/per-file-compare:it", files=files)
     assert any("emitted 3 file(s) one by one" in line for line in lines), lines
+
+
+def test_without_isolated_modules_the_emit_is_tscs_from_the_projects_own_files(
+    build_settings: BuildSettings,
+) -> None:
+    dockerfile = _PROGRAM.format(node=build_settings.base_images["node"].format(version="20"))
+    files = {".justpush/transpile.cjs": helper_source("transpile.cjs")}
+    lines = _build(build_settings, PLAIN, dockerfile, "justpush-test/program-emit:it", files=files)
+    assert any("running tsc, hazards/enum.ts" in line for line in lines), lines
 
 
 def test_a_type_error_passes_the_build_and_fails_its_type_check(
