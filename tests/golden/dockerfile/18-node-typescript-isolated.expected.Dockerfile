@@ -18,9 +18,9 @@ RUN { npm ci --no-audit --no-fund --ignore-scripts \
 COPY . .
 
 # tsc's JavaScript, written without type-checking the whole program first (see the helper's
-# header for how). While the image is pushed, JustPush type-checks the stage above with
-# tsc --noEmit (unless the helper left the build to tsc, which checks as it emits), and a type
-# error stops the deploy:
+# header for how). While the image is pushed, JustPush type-checks the stage above as
+# tsc --noEmit would (unless the helper left the build to tsc, which checks as it emits), and a
+# type error stops the deploy:
 #   node .justpush/transpile.cjs --check -p tsconfig.json --skipLibCheck
 # (--skipLibCheck: the .d.ts files are most of tsc's time and change no JavaScript.)
 FROM sources AS build

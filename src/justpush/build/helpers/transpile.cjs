@@ -11,7 +11,7 @@
 //   emit with the whole program's.
 // Whatever this cannot reproduce exactly, it leaves to tsc.
 // Usage: node .justpush/transpile.cjs [tsc arguments...]          the build: the emit
-//        node .justpush/transpile.cjs --check [tsc arguments...]  the type check: `tsc --noEmit` (and
+//        node .justpush/transpile.cjs --check [tsc arguments...]  the type check: `tsc --noEmit`'s (and
 //                                                                  the comparison), or nothing when
 //                                                                  tsc itself built the project
 // (.cjs: it stays CommonJS in a project whose package.json says "type": "module".)
@@ -38,8 +38,7 @@ function main(argv) {
       console.log(`justpush: tsc type-checked the project as it built it (${plan})`);
       return 0;
     }
-    const status = tsc([...argv, '--noEmit']);
-    return status !== 0 || plan.per_file ? status : compare(ts, plan);
+    return type_check(ts, plan);
   }
   if (typeof plan === 'string') {
     console.log(`justpush: running tsc, ${plan}`);
@@ -70,7 +69,8 @@ function typescript() {
     if (!(major > 5 || (major === 5 && minor >= 4))) return null;
     const needed = [
       'transpileModule', 'parseCommandLine', 'getParsedCommandLineOfConfigFile', 'getOutputFileNames',
-      'preProcessFile', 'resolveModuleName', 'createModuleResolutionCache',
+      'preProcessFile', 'resolveModuleName', 'createModuleResolutionCache', 'createProgram',
+      'resolveTypeReferenceDirective', 'getAutomaticTypeDirectiveNames', 'getCombinedModifierFlags',
     ];
     return needed.every((name) => typeof ts[name] === 'function') ? ts : null;
   } catch {
@@ -247,15 +247,25 @@ function emit_program(plan, write) {
   return written;
 }
 
-// The whole program's emit against the build's, file by file: 0 when they are the same, else 1 with
-// the first file and line that differ (the build's JavaScript is then not tsc's).
-function compare(ts, plan) {
+// What `tsc --noEmit` reports, as tsc prints it without a terminal: 2 on an error. Then, for the
+// emit from the project's own files, the whole program's emit against it, file by file: 1 when they
+// differ, with the first file and line (the build's JavaScript is then not tsc's), else 0.
+function type_check(ts, plan) {
+  const whole = ts.createProgram({ rootNames: plan.config.fileNames, options: plan.config.options });
+  const diagnostics = ts.getPreEmitDiagnostics(whole);
+  if (diagnostics.length) {
+    const host = { getCanonicalFileName: (name) => name, getCurrentDirectory: () => process.cwd(), getNewLine: () => '\n' };
+    process.stdout.write(ts.formatDiagnostics(diagnostics, host));
+    if (diagnostics.some((diagnostic) => diagnostic.category === ts.DiagnosticCategory.Error)) return 2;
+  }
+  if (plan.per_file) return 0;
   const ours = new Map();
   emit_program(plan, (name, text) => ours.set(path.resolve(name), text));
-  const options = { ...plan.config.options, noEmitOnError: false, declaration: false, declarationMap: false };
-  const whole = ts.createProgram({ rootNames: plan.config.fileNames, options });
   const theirs = new Map();
-  whole.emit(undefined, (name, text) => theirs.set(path.resolve(name), text));
+  // The build writes no declarations (nor build info): neither is compared.
+  whole.emit(undefined, (name, text) => {
+    if (!/\.d\.[cm]?ts(\.map)?$|\.d\.[^.]+\.ts(\.map)?$|\.tsbuildinfo$/.test(name)) theirs.set(path.resolve(name), text);
+  });
   for (const name of new Set([...ours.keys(), ...theirs.keys()])) {
     const [a, b] = [ours.get(name), theirs.get(name)];
     if (a === b) continue;
