@@ -152,6 +152,9 @@ class ManifestOptions:
     pre_stop_seconds: int = 0
     # The cluster runs the preStop `sleep` action itself (Kubernetes 1.30+); older ones exec the image's.
     native_sleep_action: bool = False
+    # The cluster lets a pod set net.ipv4.ip_unprivileged_port_start (a safe sysctl since Kubernetes
+    # 1.22): an app on a port below 1024 can bind it as the non-root user; on older ones it cannot.
+    unprivileged_port_sysctl: bool = False
 
 
 @dataclass(frozen=True)
@@ -166,8 +169,19 @@ class ClusterInfo:
     @property
     def native_sleep_action(self) -> bool:
         """Kubernetes 1.30 and later run a preStop `sleep` without the image's help."""
+        return self._at_least(1, 30, unknown=False)
+
+    @property
+    def unprivileged_port_sysctl(self) -> bool:
+        """Kubernetes 1.22 and later allow the sysctl that opens ports below 1024 to a non-root user;
+        a cluster of unknown version (an export) is taken to be current."""
+        return self._at_least(1, 22, unknown=True)
+
+    def _at_least(self, major: int, minor: int, *, unknown: bool) -> bool:
         found = re.match(r"v?(\d+)\.(\d+)", self.server_version)
-        return found is not None and (int(found.group(1)), int(found.group(2))) >= (1, 30)
+        if found is None:
+            return unknown
+        return (int(found.group(1)), int(found.group(2))) >= (major, minor)
 
 
 @dataclass(frozen=True)

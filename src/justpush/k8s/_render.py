@@ -51,6 +51,7 @@ from lightkube.models.core_v1 import (
     ServicePort,
     ServiceSpec,
     SleepAction,
+    Sysctl,
     TCPSocketAction,
     Volume,
     VolumeMount,
@@ -109,6 +110,8 @@ QUOTA_NAME = "justpush-quota"
 LIMIT_RANGE_NAME = "justpush-limits"
 
 _ENV_NAME = re.compile(r"^[-._a-zA-Z0-9]+$")
+# Linux lets only root bind a port below this one, unless net.ipv4.ip_unprivileged_port_start says otherwise.
+UNPRIVILEGED_PORTS = 1024
 RUNTIME_ANNOTATION = "justpush.io/runtime"
 SIZE_ANNOTATION = "justpush.io/size"
 # A writable HOME on the read-only root: tools create ~/.cache, ~/.npm, ~/.pm2 there.
@@ -223,9 +226,23 @@ def _effective_max_replicas(app: AppDeployment) -> int:
     return app.autoscaling.max_replicas if app.autoscaling else app.replicas
 
 
+def _port_sysctls(app: AppDeployment, options: ManifestOptions) -> list[Sysctl] | None:
+    """For a port below 1024: the pod's non-root user may bind ports from that one up (the kernel's
+    default is 1024; Docker opens them all, so an image that binds port 80 there fails here)."""
+    if app.port >= UNPRIVILEGED_PORTS:
+        return None
+    return [Sysctl(name="net.ipv4.ip_unprivileged_port_start", value=str(app.port))]
+
+
 def _validate(app: AppDeployment, options: ManifestOptions) -> None:
     if not 1 <= app.port <= 65535:
         raise GenerationError(f"port {app.port} is out of range")
+    if app.port < UNPRIVILEGED_PORTS and not options.unprivileged_port_sysctl:
+        raise GenerationError(
+            f"the app listens on port {app.port}, below 1024: its non-root user can bind that only where "
+            "the pod may set net.ipv4.ip_unprivileged_port_start (Kubernetes 1.22 and later), and this "
+            "cluster is older; make the app listen on port 1024 or above and deploy with that port"
+        )
     if app.replicas < 0:
         raise GenerationError("replicas must not be negative")
     if app.autoscaling and not 1 <= app.autoscaling.min_replicas <= app.autoscaling.max_replicas:
@@ -368,6 +385,7 @@ def _deployment(
             runAsGroup=options.run_as_group,
             fsGroup=options.fs_group,
             seccompProfile=SeccompProfile(type="RuntimeDefault"),
+            sysctls=_port_sysctls(app, options),
         ),
         volumes=volumes,
     )

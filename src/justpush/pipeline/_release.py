@@ -96,6 +96,7 @@ class Release:
             termination_grace_period_seconds=settings.kubernetes.termination_grace_period_seconds,
             pre_stop_seconds=settings.kubernetes.pre_stop_delay,
             native_sleep_action=cluster.native_sleep_action,
+            unprivileged_port_sysctl=cluster.unprivileged_port_sysctl,
             registry_credentials=_pull_credentials(settings),
         )
         return k8s.render_manifests(self.app(), manifest_options)

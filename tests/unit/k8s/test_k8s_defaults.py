@@ -189,3 +189,31 @@ def test_native_sleep_action_from_the_server_version(version: str, native: bool)
 
     info = ClusterInfo(server_version=version, hpa_api_version=None, pdb_api_version=None, metrics_api=False)
     assert info.native_sleep_action is native
+
+
+@pytest.mark.parametrize(
+    ("version", "allowed"),
+    [("v1.20.2", False), ("v1.21.14", False), ("v1.22.0", True), ("v1.31.1", True), ("", True)],
+)
+def test_the_unprivileged_port_sysctl_from_the_server_version(version: str, allowed: bool) -> None:
+    from justpush.k8s import ClusterInfo
+
+    info = ClusterInfo(server_version=version, hpa_api_version=None, pdb_api_version=None, metrics_api=False)
+    assert info.unprivileged_port_sysctl is allowed
+
+
+def test_a_port_below_1024_is_opened_to_the_non_root_user_where_the_cluster_allows_it(
+    app: Any, options: Any, render: Any
+) -> None:
+    from justpush.errors import GenerationError
+
+    on_80 = replace(app, port=80)
+    newer = replace(options, unprivileged_port_sysctl=True)
+    context = _pod_spec(render(on_80, newer))["securityContext"]
+    assert context["sysctls"] == [{"name": "net.ipv4.ip_unprivileged_port_start", "value": "80"}]
+    assert context["runAsNonRoot"] is True
+    # Ports from 1024 up need nothing, on any cluster.
+    assert "sysctls" not in _pod_spec(render(replace(app, port=1024), options))["securityContext"]
+    # An older cluster would leave the app failing to bind: the manifests are refused, saying why.
+    with pytest.raises(GenerationError, match=r"listens on port 80, below 1024.*Kubernetes 1\.22"):
+        render(on_80, options)
