@@ -390,3 +390,22 @@ async def test_a_type_error_stops_a_per_file_typescript_deploy_beside_the_push(
         assert local_images(fixed) == []
         await d.call("DELETE", f"/deploy/{fixed}", expect=202)
         assert (await d.wait(fixed))["status"] == "DELETED"
+
+
+async def test_an_app_on_port_80_stops_before_applying_on_a_cluster_without_the_port_sysctl(
+    deployer_factory: Callable[..., Any], namespace: str
+) -> None:
+    """The start check (Docker, gVisor) lets the non-root user bind port 80; testenv's Kubernetes 1.20
+    may not set net.ipv4.ip_unprivileged_port_start, so the pod could not: the deploy stops before
+    applying anything, naming the port, and the pushed tag goes again."""
+    async with deployer_factory(kong={"adminUrl": "", "gatewayUrl": ""}) as d:
+        upload_id = await d.upload(PIPELINE_APPS / "node-port-80")
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={})
+        status = await d.wait(upload_id, timeout=300)
+        assert status["status"] == "FAILED", status
+        assert status["job"]["stage"] == "DEPLOYING"
+        error = status["job"]["error"]
+        assert "listens on port 80, below 1024" in error and "Kubernetes 1.22" in error, error
+        assert upload_id not in registry_tags("jp-pipeline-test/node-port-80")
+        assert cluster_objects(namespace, upload_id) == []
+        assert local_images(upload_id) == []
