@@ -53,9 +53,10 @@ RUN rm -rf dist && sed -i 's/"private": true,/"private": true, "type": "module",
 
 
 # Without isolatedModules: tsc's JavaScript from the project's files alone (a const enum of another
-# file inlined, its re-export dropped), each name that resolves into a package's declarations in a
-# way the JavaScript depends on left to tsc, and an emit that differs from tsc's after all (a
-# generated name that a package's global takes) failing the check.
+# file inlined, its re-export dropped, an imported JSON file the tsconfig does not list copied), each
+# name that resolves into a package's declarations in a way the JavaScript depends on left to tsc, and
+# an emit that differs from tsc's after all (a generated name that a package's global takes) failing
+# the check; tsc found where a workspace hoists it.
 _PROGRAM = """\
 FROM {node}
 WORKDIR /app
@@ -63,9 +64,10 @@ COPY package.json ./
 RUN npm install --no-audit --no-fund --ignore-scripts
 COPY . .
 RUN node .justpush/transpile.cjs | tee /tmp/out \\
- && grep -q "emitted 5 file(s) from the project's own files" /tmp/out \\
- && mv dist /tmp/program && ./node_modules/.bin/tsc && diff -r /tmp/program dist \\
- && grep -q "level: 2 /\\* Level.High \\*/" dist/server.js && ! grep -q Level dist/model/index.js \\
+ && grep -q "emitted 6 file(s) from the project's own files" /tmp/out \\
+ && test -f dist/defaults.json && mv dist /tmp/program && ./node_modules/.bin/tsc \\
+ && diff -r /tmp/program dist && grep -q "level: 2 /\\* Level.High \\*/" dist/server.js \\
+ && ! grep -q Level dist/model/index.js \\
  && rm -rf dist && node .justpush/transpile.cjs --check && test ! -e dist
 RUN node .justpush/transpile.cjs -p tsconfig.reexport.json | tee /tmp/out \\
  && grep -q "running tsc, hazards/reexport.ts:2 re-exports IncomingMessage from outside its files" /tmp/out \\
@@ -83,6 +85,8 @@ RUN echo 'declare var node_http_1: number;' > node_modules/@types/fixture/index.
  && node .justpush/transpile.cjs | tee /tmp/out && grep -q "from the project's own files" /tmp/out \\
  && ! node .justpush/transpile.cjs --check 2> /tmp/err && cat /tmp/err \\
  && grep -q "the build wrote dist/server.js unlike tsc (first at line 6)" /tmp/err
+RUN rm -rf dist node_modules/@types/fixture && mv node_modules / \\
+ && node .justpush/transpile.cjs -p tsconfig.reexport.json && test -f dist/hazards/reexport.js
 """
 
 

@@ -19,11 +19,20 @@ const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
-const TSC = path.resolve('node_modules', '.bin', 'tsc');
-
+// The project's own tsc: its typescript package's, wherever that is installed (a workspace hoists it
+// to the root), else whatever node_modules/.bin/tsc is.
 function tsc(args) {
-  const run = spawnSync(TSC, args, { stdio: 'inherit' });
-  if (run.error) throw run.error;
+  let command = [path.resolve('node_modules', '.bin', 'tsc'), ...args];
+  try {
+    command = [process.execPath, require.resolve('typescript/bin/tsc', { paths: [process.cwd()] }), ...args];
+  } catch {
+    // No typescript package to find from here: the .bin entry, as the build script named it.
+  }
+  const run = spawnSync(command[0], command.slice(1), { stdio: 'inherit' });
+  if (run.error) {
+    console.error(`justpush: cannot run tsc (${command[command.length - args.length - 1]}): ${run.error.message}`);
+    return 1;
+  }
   return run.status === null ? 1 : run.status;
 }
 
@@ -107,22 +116,27 @@ function plan_emit(ts, argv) {
   if (options.module !== undefined && byFile.includes(options.module)) {
     return 'each file\'s module format depends on its package.json';
   }
-  const sources = config.fileNames.filter((file) => !/\.d\.[cm]?ts$|\.d\.[^.]+\.ts$/.test(file));
-  if (sources.some((file) => file.endsWith('.json'))) return 'the tsconfig includes JSON files';
-  const missing = outside_program(ts, options, config.fileNames, sources);
-  if (missing) return `${path.relative('.', missing)} is imported but not among the tsconfig's files`;
-  const inputs = new Set(config.fileNames.map((file) => path.resolve(file)));
+  const listed = config.fileNames.filter((file) => !/\.d\.[cm]?ts$|\.d\.[^.]+\.ts$/.test(file));
+  if (listed.some((file) => file.endsWith('.json'))) return 'the tsconfig includes JSON files';
+  // tsc adds what the sources import to the program: so does the emit from the project's files.
+  const unlisted = unlisted_files(ts, options, config.fileNames, listed);
+  if (per_file && unlisted.length) {
+    return `${path.relative('.', unlisted[0])} is imported but not among the tsconfig's files`;
+  }
+  const sources = [...listed, ...unlisted];
+  const program_config = { ...config, fileNames: [...config.fileNames, ...unlisted] };
+  const inputs = new Set(program_config.fileNames.map((file) => path.resolve(file)));
   const ignoreCase = !ts.sys.useCaseSensitiveFileNames;
   const overwritten = sources.find((file) =>
-    ts.getOutputFileNames(config, file, ignoreCase).some((out) => inputs.has(path.resolve(out))));
+    ts.getOutputFileNames(program_config, file, ignoreCase).some((out) => inputs.has(path.resolve(out))));
   if (overwritten) return `${path.relative('.', overwritten)} would be written over`;
   if (per_file) return { per_file, config, files: sources };
   // The downlevel emit of block scopes and async functions consults the lib's globals.
   const target = options.target === undefined ? ts.ScriptTarget.ES5 : options.target;
   if (target < ts.ScriptTarget.ES2017) return 'the tsconfig targets a version older than ES2017';
-  const program = ts.createProgram({ rootNames: config.fileNames, options: project_only(ts, options) });
+  const program = ts.createProgram({ rootNames: program_config.fileNames, options: project_only(ts, options) });
   const reason = outside_names(ts, program, options, sources);
-  return reason || { per_file, config, files: sources, program };
+  return reason || { per_file, config: program_config, files: sources, program };
 }
 
 // The options of a program of the project's files alone: no lib, no package declarations (the
@@ -279,26 +293,32 @@ function type_check(ts, plan) {
   return 0;
 }
 
-// A project file the sources reach (import, require, reference) that tsc would emit too but the
-// tsconfig does not list: tsc adds it to the program (and moves the common source folder), this does not.
-function outside_program(ts, options, listed, sources) {
+// The project files the sources reach (import, require, reference; what those reach too) that tsc
+// would emit but the tsconfig does not list: tsc adds them to the program (moving the common source
+// folder), a per-file emit does not.
+function unlisted_files(ts, options, listed, sources) {
   const known = new Set(listed.map((file) => path.resolve(file)));
+  const found = [];
   const cache = ts.createModuleResolutionCache(process.cwd(), (name) => name, options);
-  for (const file of sources) {
-    const found = ts.preProcessFile(ts.sys.readFile(file), true, true);
-    for (const reference of found.referencedFiles) {
-      const target = path.resolve(path.dirname(file), reference.fileName);
-      if (!known.has(target) && !target.endsWith('.d.ts')) return target;
-    }
-    for (const imported of found.importedFiles) {
+  const reach = (target) => {
+    if (known.has(target) || /\.d\.[cm]?ts$|\.d\.[^.]+\.ts$/.test(target)) return;
+    known.add(target);
+    found.push(target);
+  };
+  const queue = [...sources];
+  while (queue.length) {
+    const file = queue.shift();
+    if (file.endsWith('.json')) continue;
+    const before = found.length;
+    const references = ts.preProcessFile(ts.sys.readFile(file) || '', true, true);
+    for (const reference of references.referencedFiles) reach(path.resolve(path.dirname(file), reference.fileName));
+    for (const imported of references.importedFiles) {
       const resolved = ts.resolveModuleName(imported.fileName, file, options, ts.sys, cache).resolvedModule;
-      if (!resolved || resolved.isExternalLibraryImport) continue;
-      const target = path.resolve(resolved.resolvedFileName);
-      if (known.has(target) || /\.d\.[cm]?ts$|\.d\.[^.]+\.ts$/.test(target)) continue;
-      return target;
+      if (resolved && !resolved.isExternalLibraryImport) reach(path.resolve(resolved.resolvedFileName));
     }
+    queue.push(...found.slice(before));
   }
-  return null;
+  return found;
 }
 
 function emit(ts, config, file) {
