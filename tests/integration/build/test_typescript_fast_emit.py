@@ -70,8 +70,11 @@ RUN node .justpush/transpile.cjs | tee /tmp/out \\
  && ! grep -q Level dist/model/index.js \\
  && rm -rf dist && node .justpush/transpile.cjs --check && test ! -e dist
 RUN node .justpush/transpile.cjs -p tsconfig.reexport.json | tee /tmp/out \\
- && grep -q "running tsc, hazards/reexport.ts:2 re-exports IncomingMessage from outside its files" /tmp/out \\
+ && grep -q "running tsc, hazards/reexport.ts:2 re-exports from node:http, outside its files" /tmp/out \\
  && test -f dist/hazards/reexport.js && rm -rf dist
+RUN node .justpush/transpile.cjs -p tsconfig.alias.json | tee /tmp/out \\
+ && grep -q "running tsc, hazards/alias.ts:4 re-exports IncomingMessage from outside its files" /tmp/out \\
+ && rm -rf dist
 RUN node .justpush/transpile.cjs -p tsconfig.enum.json | tee /tmp/out \\
  && grep -q "running tsc, hazards/enum.ts:5 sets an enum member from EOL, outside its files" /tmp/out \\
  && rm -rf dist

@@ -134,6 +134,9 @@ function plan_emit(ts, argv) {
   // The downlevel emit of block scopes and async functions consults the lib's globals.
   const target = options.target === undefined ? ts.ScriptTarget.ES5 : options.target;
   if (target < ts.ScriptTarget.ES2017) return 'the tsconfig targets a version older than ES2017';
+  // Found from the text first: a large project goes to tsc without parsing it twice.
+  const reexported = package_reexport(ts, options, sources);
+  if (reexported) return reexported;
   const program = ts.createProgram({ rootNames: program_config.fileNames, options: project_only(ts, options) });
   const reason = outside_names(ts, program, options, sources);
   return reason || { per_file, config: program_config, files: sources, program };
@@ -202,6 +205,26 @@ function outside_names(ts, program, options, sources) {
     };
     visit(file);
     if (found) return found;
+  }
+  return null;
+}
+
+// An `export ... from` of a package (or of what does not resolve) in the sources' text, not only of
+// types, else null: the program's own scan would find it too (outside_names).
+function package_reexport(ts, options, sources) {
+  const cache = ts.createModuleResolutionCache(process.cwd(), (name) => name, options);
+  const pattern = /^[ \t]*export\s*(\*|\*\s*as\s+[\w$]+|\{([^}]*)\})\s*from\s*(['"])([^'"\n]+)\3/gm;
+  for (const file of sources) {
+    if (file.endsWith('.json')) continue;
+    const text = ts.sys.readFile(file) || '';
+    for (const match of text.matchAll(pattern)) {
+      const names = match[2] === undefined ? null : match[2].split(',').map((name) => name.trim()).filter(Boolean);
+      if (names && names.every((name) => name.startsWith('type '))) continue;
+      const module = ts.resolveModuleName(match[4], file, options, ts.sys, cache).resolvedModule;
+      if (module && !module.isExternalLibraryImport && !/\.d\.[cm]?ts$|\.d\.[^.]+\.ts$/.test(module.resolvedFileName)) continue;
+      const line = text.slice(0, match.index).split('\n').length;
+      return `${path.relative('.', file)}:${line} re-exports from ${match[4]}, outside its files`;
+    }
   }
   return null;
 }
