@@ -29,13 +29,16 @@ pytestmark = pytest.mark.integration
 APP = Path(__file__).resolve().parents[2] / "fixtures" / "build-apps" / "node-ts-isolated"
 PLAIN = APP.with_name("node-ts-plain")
 
-# Each RUN fails the build when what it checks does not hold.
-_COMPARE = """\
+# The project with its dependencies; each RUN after it fails the build when what it checks does not hold.
+_INSTALLED = """\
 FROM {node}
 WORKDIR /app
 COPY package.json ./
 RUN npm install --no-audit --no-fund --ignore-scripts
 COPY . .
+"""
+
+_COMPARE = _INSTALLED + """\
 RUN node .justpush/transpile.cjs && mv dist /tmp/per-file && ./node_modules/.bin/tsc \\
  && diff -r /tmp/per-file dist && test -f dist/lib/counted.js.map
 RUN rm -rf dist && node .justpush/transpile.cjs -p tsconfig.plain.json | tee /tmp/out \\
@@ -57,12 +60,7 @@ RUN rm -rf dist && sed -i 's/"private": true,/"private": true, "type": "module",
 # name that resolves into a package's declarations in a way the JavaScript depends on left to tsc, and
 # an emit that differs from tsc's after all (a generated name that a package's global takes) failing
 # the check; tsc found where a workspace hoists it.
-_PROGRAM = """\
-FROM {node}
-WORKDIR /app
-COPY package.json ./
-RUN npm install --no-audit --no-fund --ignore-scripts
-COPY . .
+_PROGRAM = _INSTALLED + """\
 RUN node .justpush/transpile.cjs | tee /tmp/out \\
  && grep -q "emitted 6 file(s) from the project's own files" /tmp/out \\
  && test -f dist/defaults.json && mv dist /tmp/program && ./node_modules/.bin/tsc \\
