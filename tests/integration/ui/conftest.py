@@ -13,7 +13,7 @@ import secrets
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,14 +142,17 @@ def upload_inventory(page: Any, server: UiServer, folder: Path) -> str:
     return str(page.url.rsplit("/", 1)[-1])
 
 
-def deploy_inventory(
-    page: Any, server: UiServer, folder: Path, name: str = "GREETING", value: str = "hi"
-) -> str:
-    """Upload python-inventory and deploy it with one env variable from the form; its upload id."""
+def deploy_inventory(page: Any, server: UiServer, folder: Path, env: Mapping[str, str] | None = None) -> str:
+    """Upload python-inventory and deploy it with env variables typed into the form (GREETING=hi when
+    none are given), a row each; its upload id."""
     upload_id = upload_inventory(page, server, folder)
-    row = page.locator('#deploy-form .kv-rows[data-kind="env"] .kv-row').first
-    row.locator(".kv-name").fill(name)
-    row.locator(".kv-value").fill(value)
+    rows = page.locator('#deploy-form .kv-rows[data-kind="env"] .kv-row')
+    for index, (name, value) in enumerate((env or {"GREETING": "hi"}).items()):
+        if index:
+            page.click('#deploy-form [data-add="env"]')
+        row = rows.last if index else rows.first
+        row.locator(".kv-name").fill(name)
+        row.locator(".kv-value").fill(value)
     page.click("#deploy-submit")
     return upload_id
 

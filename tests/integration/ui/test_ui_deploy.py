@@ -270,7 +270,9 @@ def test_a_crash_reads_as_one_line_with_its_log_folded(
     """PORT=bad makes the app crash at start: the card gives the reason on one line and the crash's log
     lines under "Details"; events are grouped by stage with the build log folded; a timer runs on the
     active stage; the live dot goes off when the job ends; states read as words."""
-    deploy_inventory(page, deploy_server, tmp_path, "PORT", "bad")
+    # The app waits 2 s before reading PORT (within the start check's 5 s grace): the check's stage
+    # stays active long enough for its timer to tick, however fast the rest of the pipeline is.
+    deploy_inventory(page, deploy_server, tmp_path, {"PORT": "bad", "STARTUP_DELAY": "2"})
 
     # A running timer on the active stage, and the live dot while the job runs.
     timer = page.locator("#stages li[data-state=active] .stage-timer")
