@@ -11,10 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from justpush import pipeline, store
 from justpush.config import Settings
 from justpush.errors import KongError
-from justpush.pipeline import EventBroker
-from justpush.pipeline._context import JobContext
 from justpush.pipeline.flows._undo import undo_gateway
 from justpush.security import SecretBox
+from tests.security.support import running_job
 
 
 class Gateway:
@@ -25,30 +24,6 @@ class Gateway:
 
     async def delete(self, upload_id: str) -> Any:
         raise self.error
-
-
-async def _context(
-    sessions: async_sessionmaker[AsyncSession], box: SecretBox, upload: store.Upload, settings: Settings
-) -> JobContext:
-    async with sessions.begin() as session:
-        job = await pipeline.submit_job(
-            session, box, upload_id=upload.id, kind="deploy", options={}, secret_options=None, user_id=None
-        )
-        # As recovery holds it: running, under a lease of its own.
-        job.status, job.worker_id, job.lease = "running", "this-worker:1", 1
-        job.started_at = job.heartbeat_at = store.utcnow()
-        job_id = job.id
-    return JobContext(
-        job_id=job_id,
-        upload_id=upload.id,
-        kind="deploy",
-        user_id=None,
-        settings=settings,
-        sessions=sessions,
-        cipher=box,
-        broker=EventBroker(),
-        lease=1,
-    )
 
 
 @pytest.mark.parametrize(
@@ -66,7 +41,7 @@ async def test_kong_that_cannot_answer_owes_the_undo(
     error: KongError,
     owed: bool,
 ) -> None:
-    ctx = await _context(sessions, box, upload, make_settings())
+    ctx = await running_job(sessions, box, upload, make_settings())
     services = pipeline.Services(None, None, None, Gateway(error), None)  # type: ignore[arg-type]
     await undo_gateway(ctx, services, previous=None)
     _, record = await ctx.load_upload()
