@@ -7,8 +7,9 @@
 // - any other: tsc's own emitter over the project's files alone, without the lib and the packages'
 //   declarations (parsing those is most of tsc's time). Their only effect on the JavaScript is through
 //   names that resolve into them, so a project that re-exports such a name, uses one in an enum's
-//   initializer or may use a package's const enum is left to tsc; the type check also compares this
-//   emit with the whole program's.
+//   initializer or may use a package's const enum is left to tsc, and so is one that declares a
+//   non-ambient namespace or targets a version older than ES2017 (whose downlevel emit reads the lib's
+//   globals); the type check also compares this emit with the whole program's.
 // Whatever this cannot reproduce exactly, it leaves to tsc.
 // Usage: node .justpush/transpile.cjs [tsc arguments...]          the build: the emit
 //        node .justpush/transpile.cjs --check [tsc arguments...]  the type check: `tsc --noEmit`'s (and
