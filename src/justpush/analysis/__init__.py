@@ -49,6 +49,7 @@ from ._model import (
     RuntimeLimit,
 )
 from ._release import command_from_text
+from ._services import check_services
 from ._spec import SpecOptions, build_spec, validation_error
 from ._writable import database_file_folder
 from .detection import apply_overrides, detect, resolve_root
@@ -71,6 +72,7 @@ __all__ = [
     "apply_overrides",
     "build_spec",
     "check_conflicts",
+    "check_services",
     "command_from_text",
     "database_file_folder",
     "detect",

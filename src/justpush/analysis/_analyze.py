@@ -159,6 +159,7 @@ def profile_to_dict(profile: ProjectProfile) -> dict[str, Any]:
                     "evidence": _evidence_to_dict(b.evidence),
                     "variables": list(b.variables),
                     "satisfied": b.satisfied,
+                    "writtenAt": _evidence_to_dict(b.written_at) if b.written_at else None,
                 }
                 for b in value
             ]
@@ -201,6 +202,7 @@ def profile_from_dict(data: Mapping[str, Any]) -> ProjectProfile:
                     evidence=_evidence_from_dict(b["evidence"]),
                     variables=tuple(b.get("variables", ())),
                     satisfied=bool(b.get("satisfied")),
+                    written_at=_evidence_from_dict(b["writtenAt"]) if b.get("writtenAt") else None,
                 )
                 for b in value
             )

@@ -149,3 +149,14 @@ def _yaml_problem(text: str) -> str | None:
     from ._yaml import expansion_problem
 
     return expansion_problem(text)
+
+
+def is_test_source(path: str) -> bool:
+    """A test file or a file in a test folder (relative path), in any language."""
+    parts = path.split("/")
+    name = parts[-1]
+    return (
+        any(p in ("test", "tests", "__tests__", "spec", "testdata") for p in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith(("_test.py", "_test.go", ".test.js", ".test.ts", ".spec.js", ".spec.ts"))
+    )

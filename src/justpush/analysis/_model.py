@@ -45,6 +45,8 @@ class BackingService:
     evidence: Evidence
     variables: tuple[str, ...] = ()
     satisfied: bool = False
+    # Where the code writes out an address no pod can reach, when no variable configures the service.
+    written_at: Evidence | None = None
 
 
 @dataclass(frozen=True)

@@ -5,15 +5,23 @@ A deployed app cannot reach a database on `localhost` or at a compose host name 
 service whose address variables have no value, or only such a fallback, must get one from the user:
 those variables become required, with a note saying which service needs them. The deploy then stops
 before the build ("needs PostgreSQL: set DATABASE_URL") instead of crash-looping after the rollout.
+An address written into the code itself (`mongodb://localhost/todo`), which no variable can change,
+stops it too, naming the line; Spring Boot's configuration files are the exception, since relaxed
+binding lets a variable (SPRING_DATASOURCE_URL) replace what they say.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from urllib.parse import urlsplit
 
+from justpush.errors import AnalysisError
+
+from ._env import make_env_var
+from ._files import evidence_path, is_test_source, iter_paths, read_source
 from ._model import BackingService, EnvVar, Evidence, Language
 
 # Dependency name -> service, per language. Go module paths match by prefix (major-version suffixes);
@@ -39,6 +47,9 @@ _DRIVERS: dict[str, dict[str, str]] = {
         "aioredis": "Redis",
         "pika": "RabbitMQ",
         "aio-pika": "RabbitMQ",
+        "flask-pymongo": "MongoDB",
+        "flask-mongoengine": "MongoDB",
+        "flask-redis": "Redis",
         # Packages that install a client of their service, and extras that do (name[extra], normalised).
         "rq": "Redis",
         "arq": "Redis",
@@ -76,6 +87,19 @@ _DRIVERS: dict[str, dict[str, str]] = {
         "redis": "Redis",
         "ioredis": "Redis",
         "amqplib": "RabbitMQ",
+        # Framework plugins and stores that bring their own client.
+        "@fastify/mongodb": "MongoDB",
+        "fastify-mongodb": "MongoDB",
+        "@fastify/postgres": "PostgreSQL",
+        "fastify-postgres": "PostgreSQL",
+        "@fastify/mysql": "MySQL",
+        "fastify-mysql": "MySQL",
+        "@fastify/redis": "Redis",
+        "fastify-redis": "Redis",
+        "connect-mongo": "MongoDB",
+        "connect-redis": "Redis",
+        "bull": "Redis",
+        "bullmq": "Redis",
     },
     "go": {
         "github.com/lib/pq": "PostgreSQL",
@@ -86,6 +110,7 @@ _DRIVERS: dict[str, dict[str, str]] = {
         "go.mongodb.org/mongo-driver": "MongoDB",
         "github.com/redis/go-redis": "Redis",
         "github.com/go-redis/redis": "Redis",
+        "github.com/gomodule/redigo": "Redis",
         "github.com/rabbitmq/amqp091-go": "RabbitMQ",
     },
     "java": {
@@ -118,6 +143,13 @@ _VARIABLES: dict[str, re.Pattern[str]] = {
     "Redis": re.compile(r"^(REDIS.*|CACHE_URL|CELERY_BROKER_URL|CELERY_RESULT_BACKEND|BROKER_URL)$"),
     "RabbitMQ": re.compile(r"^(AMQP.*|RABBIT.*|CELERY_BROKER_URL|BROKER_URL)$"),
 }
+_EXAMPLE_VARIABLE = {
+    "PostgreSQL": "DATABASE_URL",
+    "MySQL": "DATABASE_URL",
+    "MongoDB": "MONGODB_URI",
+    "Redis": "REDIS_URL",
+    "RabbitMQ": "AMQP_URL",
+}
 # Spring Boot reads these through relaxed binding whatever the code says.
 _SPRING_HINT = {"PostgreSQL": "SPRING_DATASOURCE_URL", "MySQL": "SPRING_DATASOURCE_URL"}
 # The variables that say where the service is (not its user, pool size or database name).
@@ -144,6 +176,30 @@ _LOCAL_HOSTS = frozenset(
         "broker",
     }
 )
+
+
+# URL schemes of each service's connection strings (SQLAlchemy's `postgresql+asyncpg`, JDBC's `jdbc:`).
+_SCHEMES = {
+    "postgres": "PostgreSQL",
+    "postgresql": "PostgreSQL",
+    "mysql": "MySQL",
+    "mariadb": "MySQL",
+    "mongodb": "MongoDB",
+    "redis": "Redis",
+    "rediss": "Redis",
+    "amqp": "RabbitMQ",
+    "amqps": "RabbitMQ",
+}
+_CONNECTION_STRING = re.compile(
+    r"""(?<![\w+.-])((?:jdbc:)?(postgres(?:ql)?|mysql|mariadb|mongodb|rediss?|amqps?)(?:\+\w+)?://[^\s"'`,;)}\]]*)"""
+)
+# A line that reads a variable: its connection string is a fallback, which an address variable (when
+# the code reads one) already covers.
+_READS_VARIABLE = re.compile(r"process\.env|getenv|environ|Getenv|System\.getenv|\benv\(|\$\{|config\(")
+_CODE_SUFFIXES = (".py", ".js", ".mjs", ".cjs", ".ts", ".go", ".java")
+# Spring Boot's configuration files, whose values a variable overrides (relaxed binding).
+_SPRING_CONFIG = re.compile(r"(^|/)(application|bootstrap)[\w-]*\.(properties|ya?ml)$")
+_COMMENT = ("#", "//", "/*", "*", "--")
 
 
 @dataclass(frozen=True)
@@ -190,17 +246,45 @@ def _usable(default: str) -> bool:
     return host is None or host not in _LOCAL_HOSTS
 
 
+def find_local_addresses(app_root: Path, app_dir: str, warnings: list[str]) -> dict[str, Evidence]:
+    """Service kind -> the first connection string on localhost or a compose host name that the app's
+    code or Spring configuration writes out (not as a variable's fallback), outside tests."""
+    found: dict[str, Evidence] = {}
+    for path in iter_paths(app_root, (*_CODE_SUFFIXES, ".properties", ".yml", ".yaml")):
+        relative = path.relative_to(app_root).as_posix()
+        spring = _SPRING_CONFIG.search(relative) is not None
+        if is_test_source(relative) or not (spring or path.name.endswith(_CODE_SUFFIXES)):
+            continue
+        source = read_source(app_root, path, warnings)
+        if source is None or "://" not in source.text:
+            continue
+        for number, line in enumerate(source.text.splitlines(), start=1):
+            if "://" not in line or line.lstrip().startswith(_COMMENT) or _READS_VARIABLE.search(line):
+                continue
+            for match in _CONNECTION_STRING.finditer(line):
+                kind = _SCHEMES[match.group(2)]
+                if kind not in found and _host(match.group(1)) in _LOCAL_HOSTS:
+                    note = f"{'Spring configuration' if spring else 'code'}: {match.group(1)}"
+                    found[kind] = Evidence(evidence_path(app_dir, source.path), number, note)
+    return found
+
+
 def _documented_only(var: EnvVar) -> bool:
     return bool(var.evidence) and all(e.note.startswith("documented in ") for e in var.evidence)
 
 
 def link_services(
-    drivers: Iterable[Driver], env_vars: list[EnvVar], warnings: list[str]
+    drivers: Iterable[Driver],
+    env_vars: list[EnvVar],
+    warnings: list[str],
+    local_addresses: Callable[[], Mapping[str, Evidence]] = dict,
 ) -> tuple[tuple[BackingService, ...], list[EnvVar]]:
     """Each driver's service with the variables that configure it; address variables without a usable
-    value become required, noted with the service that needs them."""
+    value become required, noted with the service that needs them. A service no variable configures
+    gets the local address the code writes out (`local_addresses`, searched only then), if any."""
     services: list[BackingService] = []
     by_name = {var.name: var for var in env_vars}
+    written: Mapping[str, Evidence] | None = None
     for driver in drivers:
         pattern = _VARIABLES.get(driver.service)
         names = tuple(
@@ -222,6 +306,22 @@ def link_services(
         if not addresses:
             spring = driver.evidence.file.endswith(("pom.xml", ".gradle", ".gradle.kts"))
             hint = _SPRING_HINT.get(driver.service, "") if spring else ""
+            if written is None:
+                written = local_addresses()
+            local = written.get(driver.service) if not names else None
+            if local is not None and hint and local.note.startswith("Spring"):
+                note = Evidence(driver.evidence.file, driver.evidence.line, f"needs {driver.service}")
+                by_name[hint] = replace(make_env_var(hint, None, True, note), evidence=(note, local))
+                services[-1] = replace(services[-1], variables=(hint,))
+                warnings.append(
+                    f"needs {driver.service} ({where}): {local.file}:{local.line} points it at a host a pod "
+                    f"cannot reach ({local.note.split(': ', 1)[1]}); set {hint}"
+                )
+                continue
+            if local is not None and not local.note.startswith("Spring"):
+                services[-1] = replace(services[-1], written_at=local)
+                warnings.append(hardcoded_message(services[-1]))
+                continue
             warnings.append(
                 f"needs {driver.service} ({where}) but no variable giving its address was found in the code; "
                 f"set its address with {hint or 'a variable the app reads'}"
@@ -241,4 +341,27 @@ def link_services(
             f"needs {driver.service} ({where}): set {' and '.join(v.name for v in addresses)}; "
             "a pod cannot reach it on localhost or at a compose host name"
         )
-    return tuple(services), [by_name[var.name] for var in env_vars]
+    # Variables this added (a Spring address) come after the code's own.
+    return tuple(services), list(by_name.values())
+
+
+def hardcoded_message(service: BackingService) -> str:
+    """What to change when the code writes out an address no pod can reach (`written_at`)."""
+    assert service.written_at is not None
+    at = service.written_at
+    address = at.note.split(": ", 1)[1]
+    return (
+        f"needs {service.kind} ({service.dependency} in {service.evidence.file}): {at.file}:{at.line} writes "
+        f"its address, {address}, into the code, and a pod cannot reach it on localhost or at a compose "
+        "host name; read the address from an environment variable (for example "
+        f"{_EXAMPLE_VARIABLE[service.kind]}) and set that variable when deploying"
+    )
+
+
+def check_services(services: Iterable[BackingService]) -> None:
+    """Raise, naming the line, when the code writes out an address of a service no pod can reach."""
+    for service in services:
+        at = service.written_at
+        if at is not None:
+            details = {"service": service.kind, "source": f"{at.file}:{at.line}"}
+            raise AnalysisError(hardcoded_message(service), details=details)

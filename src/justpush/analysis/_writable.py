@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._files import evidence_path, iter_paths, read_source
+from ._files import evidence_path, is_test_source, iter_paths, read_source
 from ._model import Evidence
 
 _SOURCES = (".py", ".js", ".mjs", ".cjs", ".ts", ".go", ".java", ".properties", ".yml", ".yaml", ".prisma")
@@ -130,7 +130,7 @@ def find_writable_paths(app_root: Path, app_dir: str, warnings: list[str]) -> li
     found: dict[str, WritablePath] = {}
     for path in iter_paths(app_root, _SOURCES):
         relative = path.relative_to(app_root).as_posix()
-        if _is_test_source(relative):
+        if is_test_source(relative):
             continue
         if path.name.endswith(_CONFIG_SUFFIXES) and not path.name.startswith(_CONFIG_NAMES):
             continue
@@ -177,13 +177,3 @@ def _matches(text: str) -> Iterator[tuple[_Rule, int, str]]:
             continue
         for match in rule.pattern.finditer(text):
             yield rule, text.count("\n", 0, match.start()) + 1, match.group(1)
-
-
-def _is_test_source(path: str) -> bool:
-    parts = path.split("/")
-    name = parts[-1]
-    return (
-        any(p in ("test", "tests", "__tests__", "spec", "testdata") for p in parts[:-1])
-        or name.startswith("test_")
-        or name.endswith(("_test.py", "_test.go", ".test.js", ".test.ts", ".spec.js", ".spec.ts"))
-    )

@@ -270,11 +270,12 @@ async def test_runtime_version_nothing_serves_fails_in_scanning_and_a_served_one
     assert cluster_objects(namespace, upload_id) == []
 
 
-async def test_old_pins_that_cannot_build_or_import_stop_in_scanning_naming_them(
+async def test_what_cannot_build_import_or_connect_stops_in_scanning_naming_it(
     deployer_factory: Callable[..., Any], namespace: str, tmp_path: Path
 ) -> None:
     # psycopg2 2.7 does not compile on Python 3.8 or newer; testenv serves 3.11 and 3.13. Flask 1.1.4
-    # installs Jinja2 2.x, which does not import with the MarkupSafe pip takes today.
+    # installs Jinja2 2.x, which does not import with the MarkupSafe pip takes today. A database
+    # address written into the code on localhost is one no pod can reach, and no variable can change.
     cases = {
         "flask>=2\npsycopg2==2.7.3\n": (
             "psycopg2 2.7.3 (pinned in requirements.txt:2) does not work on Python 3.8 or newer: ",
@@ -284,12 +285,22 @@ async def test_old_pins_that_cannot_build_or_import_stop_in_scanning_naming_them
             "'flask>=1.1,<2' (requirements.txt:1) installs flask 1.1.4, which only imports with markupsafe",
             "Add 'markupsafe<2.1' to requirements.txt",
         ),
+        "pymongo>=4\n": (
+            "needs MongoDB (pymongo in requirements.txt): store.py:2 writes its address, "
+            "mongodb://localhost:27017/inventory, into the code",
+            "read the address from an environment variable (for example MONGODB_URI)",
+        ),
     }
     async with deployer_factory() as d:
         for number, (requirements, (start, advice)) in enumerate(cases.items()):
             app = tmp_path / f"old-pins-{number}"
             shutil.copytree(APP, app)
             (app / "requirements.txt").write_text(requirements)
+            if "pymongo" in requirements:
+                (app / "store.py").write_text(
+                    "from pymongo import MongoClient\n"
+                    "client = MongoClient('mongodb://localhost:27017/inventory')\n"
+                )
             upload_id = await d.upload(app)
             await d.call("POST", f"/deploy/{upload_id}", expect=202, json={})
             status = await d.wait(upload_id)

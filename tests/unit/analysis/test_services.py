@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from justpush.analysis import detect, profile_from_dict, profile_to_dict
-from justpush.errors import GenerationError
+from justpush.analysis import Evidence, check_services, detect, profile_from_dict, profile_to_dict
+from justpush.errors import AnalysisError, GenerationError
 from justpush.k8s import app_from_profile
 
 COMMON = {"upload_id": "u", "app_name": "api", "image": "img"}
@@ -179,6 +179,7 @@ def test_the_profile_round_trip_keeps_the_services(tmp_path: Path) -> None:
             "evidence": {"file": "requirements.txt", "line": 2, "note": ""},
             "variables": ["MONGO_URI"],
             "satisfied": False,
+            "writtenAt": None,
         }
     ]
 
@@ -431,3 +432,100 @@ def test_an_extra_or_a_package_that_installs_a_driver_is_one(
     assert (service.kind, service.dependency, service.evidence.line) == (kind, dependency, line)
     with pytest.raises(GenerationError, match=f"\\(needs {kind}\\)"):
         app_from_profile(detect(tmp_path), **COMMON)
+
+
+def _fastify_app(tmp_path: Path, app_js: str) -> Path:
+    package = {"name": "todo", "main": "app.js", "dependencies": {"fastify": "4", "@fastify/mongodb": "8"}}
+    (tmp_path / "package.json").write_text(json.dumps(package, indent=2))
+    (tmp_path / "app.js").write_text(
+        "const fastify = require('fastify')();\n"
+        + app_js
+        + "fastify.get('/todos', async () => []);\nfastify.listen({ port: 3000 });\n"
+    )
+    # Tests may connect wherever they like.
+    (tmp_path / "test").mkdir()
+    (tmp_path / "test" / "helper.js").write_text("const url = 'mongodb://localhost:27017';\n")
+    return tmp_path
+
+
+def test_an_address_written_into_the_code_stops_naming_its_line(tmp_path: Path) -> None:
+    _fastify_app(
+        tmp_path,
+        "// fastify.register(require('@fastify/mongodb'), { url: 'mongodb://mongo/old' });\n"
+        "fastify.register(require('@fastify/mongodb'), {\n  url: 'mongodb://localhost/todo',\n});\n",
+    )
+    warnings: list[str] = []
+    profile = detect(tmp_path, warnings=warnings)
+    (service,) = profile.backing_services
+    assert service.written_at == Evidence("app.js", 4, "code: mongodb://localhost/todo")
+    message = (
+        "needs MongoDB (@fastify/mongodb in package.json): app.js:4 writes its address, "
+        "mongodb://localhost/todo, into the code, and a pod cannot reach it on localhost or at a compose "
+        "host name; read the address from an environment variable (for example MONGODB_URI) and set that "
+        "variable when deploying"
+    )
+    assert message in warnings
+    with pytest.raises(AnalysisError) as caught:
+        check_services(profile.backing_services)
+    assert caught.value.message == message
+    assert profile_from_dict(json.loads(json.dumps(profile_to_dict(profile)))) == profile
+
+
+@pytest.mark.parametrize(
+    "app_js",
+    [
+        # A fallback: the variable the line reads can change it.
+        "fastify.register(require('@fastify/mongodb'), {\n"
+        "  url: process.env.CONN || 'mongodb://localhost/t',\n});\n",
+        # A host a pod may reach.
+        "fastify.register(require('@fastify/mongodb'), { url: 'mongodb+srv://cluster0.example.net/t' });\n",
+        # Another service's address.
+        "const cache = 'redis://localhost:6379';\n",
+    ],
+)
+def test_a_fallback_a_remote_host_or_another_service_is_no_written_address(
+    tmp_path: Path, app_js: str
+) -> None:
+    _fastify_app(tmp_path, app_js)
+    warnings: list[str] = []
+    profile = detect(tmp_path, warnings=warnings)
+    (service,) = profile.backing_services
+    assert service.written_at is None
+    check_services(profile.backing_services)
+    assert any("no variable giving its address was found in the code" in w for w in warnings)
+
+
+def test_a_local_address_in_spring_configuration_asks_for_the_variable_that_replaces_it(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pom.xml").write_text(
+        "<project><artifactId>api</artifactId><dependencies>\n"
+        "<dependency><groupId>org.springframework.boot</groupId>"
+        "<artifactId>spring-boot-starter-web</artifactId></dependency>\n"
+        "<dependency><groupId>org.postgresql</groupId><artifactId>postgresql</artifactId></dependency>\n"
+        "</dependencies></project>\n"
+    )
+    resources = tmp_path / "src" / "main" / "resources"
+    resources.mkdir(parents=True)
+    (resources / "application.properties").write_text(
+        "server.port=8080\nspring.datasource.url=jdbc:postgresql://localhost:5432/api\n"
+    )
+    warnings: list[str] = []
+    profile = detect(tmp_path, warnings=warnings)
+    (service,) = profile.backing_services
+    assert (service.variables, service.written_at) == (("SPRING_DATASOURCE_URL",), None)
+    (variable,) = [v for v in profile.env_vars if v.name == "SPRING_DATASOURCE_URL"]
+    assert variable.required and variable.evidence[1].file == "src/main/resources/application.properties"
+    assert any(
+        w.endswith(
+            "src/main/resources/application.properties:2 points it at a host a pod cannot reach "
+            "(jdbc:postgresql://localhost:5432/api); set SPRING_DATASOURCE_URL"
+        )
+        for w in warnings
+    )
+    with pytest.raises(GenerationError) as caught:
+        app_from_profile(profile, **COMMON)
+    assert str(caught.value) == (
+        "required environment variables have no value: SPRING_DATASOURCE_URL (needs PostgreSQL)"
+    )
+    app_from_profile(profile, secrets={"SPRING_DATASOURCE_URL": "jdbc:postgresql://db/api"}, **COMMON)

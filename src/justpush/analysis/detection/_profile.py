@@ -17,7 +17,7 @@ from .._envdocs import document_env_vars, read_env_templates
 from .._files import evidence_path, iter_paths
 from .._model import EnvVar, Evidence, Language, ProjectProfile
 from .._release import find_release_command
-from .._services import link_services
+from .._services import find_local_addresses, link_services
 from .._writable import find_writable_paths
 from ._approot import find_app_dir, manifest_language, resolve_root
 from ._facts import MANIFESTS, Facts, read_text
@@ -222,7 +222,12 @@ def _code_facts(
         known = {doc.name for doc in documented}
         documented += [doc for doc in read_env_templates(root, ".", warnings) if doc.name not in known]
     env_vars = document_env_vars(env_vars, documented)
-    services, env_vars = link_services(facts.drivers, env_vars, warnings)
+    services, env_vars = link_services(
+        facts.drivers,
+        env_vars,
+        warnings,
+        lambda: find_local_addresses(app_root, profile.app_dir, warnings),
+    )
     if env_vars:
         evidence["env_vars"] = tuple(e for var in env_vars for e in var.evidence[:1])
     writable = find_writable_paths(app_root, profile.app_dir, warnings)

@@ -120,6 +120,8 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
     release.app()
     # So does a requirement that installs a release failing at import (analysis/dependency_conflicts.yaml).
     analysis.check_conflicts(profile)
+    # And an address of a database the code writes out where no pod can reach it.
+    analysis.check_services(profile.backing_services)
     dockerfile_options = build.DockerfileOptions(
         base_images=settings.build.base_images,
         runtimes=settings.build.runtimes,

@@ -135,7 +135,8 @@ function renderProfile(profile) {
   renderEnv(profile.envVars || []);
 }
 
-/** Databases, caches and brokers the code needs; one without a usable address needs a value to deploy. */
+/** Databases, caches and brokers the code needs; one without a usable address needs a value to deploy,
+ * and one whose address the code writes out on localhost needs a change to the code. */
 function renderServices(services) {
   if (services.length === 0) return null;
   return h(
@@ -150,7 +151,15 @@ function renderServices(services) {
         service.variables.length
           ? h("span", { class: "mono small" }, `via ${service.variables.join(", ")} `)
           : h("span", { class: "muted" }, "no address variable found "),
-        service.satisfied ? null : h("span", { class: "tag tag-required" }, "needs a value"),
+        service.writtenAt
+          ? h(
+              "span",
+              { class: "tag tag-required", title: service.writtenAt.note },
+              `address written in ${service.writtenAt.file}:${service.writtenAt.line}: read it from a variable`,
+            )
+          : service.satisfied
+            ? null
+            : h("span", { class: "tag tag-required" }, "needs a value"),
       ),
     ),
   );
