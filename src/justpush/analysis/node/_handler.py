@@ -264,3 +264,15 @@ def checked_methods(fn: Node) -> tuple[HttpMethod, ...]:
                 if case.type == "switch_case":
                     found.add((string(field_(case, "value")) or "").lower())
     return tuple(m for m in HTTP_METHODS if m in found)
+
+
+def passes_on(fn: Node) -> bool:
+    """Whether a function is middleware: it calls its last parameter (`next`) after the request's, as
+    `(req, res, next) => { ...; next() }` in Express or `async (ctx, next) => { await next() }` in Koa."""
+    names = param_names(fn)
+    if len(names) < 2 or not names[-1]:
+        return False
+    callee = names[-1]
+    return any(
+        node.type == "call_expression" and text(field_(node, "function")) == callee for node in walk(fn)
+    )

@@ -33,7 +33,7 @@ from .._treesitter import (
     text,
     walk,
 )
-from ._handler import checked_methods, handler_details, middleware_query
+from ._handler import checked_methods, handler_details, middleware_query, passes_on
 from ._project import Module, Project
 from ._resolve import Bindings, Resolver
 from ._syntax import (
@@ -656,6 +656,9 @@ class RouterWalker:
         found = self.project.function(self.module, handler)
         if path in _CATCH_ALL:
             # `app.get('*', sendIndexHtml)`, `app.all('*', notFound)`: fallbacks, not API endpoints
+            return None
+        if method is None and found is not None and passes_on(found[1]):
+            # `router.all('/posts/*', authenticate)`: middleware for the routes under a path, no endpoint
             return None
         decl = RouteDecl(method, path, self.path, line(call), auth=tuple(layers))
         for item in middleware or []:

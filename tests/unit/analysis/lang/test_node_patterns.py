@@ -154,6 +154,35 @@ def test_catch_all_fallbacks_are_not_endpoints(tmp_path: Path) -> None:
     assert _routes(tmp_path) == {"GET /api/items": {}}
 
 
+def test_all_with_a_middleware_guards_the_routes_under_a_path_and_is_no_endpoint(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"express": "4", "koa-router": "12"}}')
+    (tmp_path / "app.js").write_text(
+        "const express = require('express');\nconst app = express();\nconst router = express.Router();\n"
+        "const auth = (req, res, next) => { if (!req.user) return res.sendStatus(401); next(); };\n"
+        "router.get('/posts/:id', (req, res) => res.json({}));\n"
+        "router.all('/posts/*', auth).patch('/posts/:id', (req, res) => res.json({}));\n"
+        "router.all('/legacy', (req, res) => res.json({}));\n"
+        "app.use('/', router);\n"
+    )
+    (tmp_path / "koa.js").write_text(
+        "const Router = require('koa-router');\nconst router = new Router();\n"
+        "router.all('/admin/(.*)', async (ctx, next) => {\n"
+        "  ctx.assert(ctx.state.user, 401);\n  await next();\n});\n"
+        "router.get('/admin/users', (ctx) => { ctx.body = []; });\nmodule.exports = router;\n"
+    )
+    routes = _routes(tmp_path)
+    assert sorted(routes) == [
+        "DELETE /legacy",
+        "GET /admin/users",
+        "GET /legacy",
+        "GET /posts/{id}",
+        "PATCH /legacy",
+        "PATCH /posts/{id}",
+        "POST /legacy",
+        "PUT /legacy",
+    ]
+
+
 def test_status_constants_become_codes_and_unknown_ones_are_left_out(tmp_path: Path) -> None:
     (tmp_path / "package.json").write_text('{"dependencies": {"express": "4", "http-status": "1"}}')
     (tmp_path / "app.js").write_text(
