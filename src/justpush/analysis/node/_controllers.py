@@ -4,6 +4,7 @@ which decorators it owns, how full paths are built and what guards protect a rou
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from .._model import HttpMethod, Operation, Parameter
@@ -21,15 +22,28 @@ from .._treesitter import (
     security_schemes,
     text,
     to_template,
+    walk,
 )
 from ._handler import query_reads, status_code
 from ._project import Module, Project
 from ._resolve import Resolver
-from ._syntax import args, decorators
+from ._syntax import args, decorators, param_names, returned, unwrap
 from ._types import Types
 
 VERBS: dict[str, HttpMethod | None] = {m.title(): m for m in HTTP_METHODS} | {"All": None}
 Location = Literal["path", "query", "header", "body", "query-object"]
+# How far up a controller's `extends` chain its routes are looked for.
+_MAX_BASES = 6
+
+
+@dataclass(frozen=True)
+class _Owner:
+    """The decorator that makes a class a controller, the arguments its path comes from, and the
+    decorators a project's wrapper of it applies besides (`UseGuards`)."""
+
+    decorator: Node
+    given: list[Node]
+    applied: dict[str, Node]
 
 
 class Controllers:
@@ -66,12 +80,12 @@ class Controllers:
         self,
         module: Module,
         controller: Node,
-        method: Node,
+        given: list[Node],
         decorators_: dict[str, Node],
         sub_paths: list[str],
     ) -> list[str]:
-        """The app prefix, the class decorator's path(s) (its first argument) and each method path."""
-        given = args(controller)
+        """The app prefix, the class decorator's path(s) (its first argument, `given`) and each method
+        path."""
         bases = (self.resolver.strings(module, given[0]) if given else None) or [""]
         return [join_paths(self.prefix, base, sub) for base in bases for sub in sub_paths]
 
@@ -82,14 +96,52 @@ class Controllers:
 
     # --- the walk ------------------------------------------------------------------------------
 
-    def owns(self, module: Module, found: dict[str, Node]) -> str | None:
-        """The class decorator that makes this class one of this framework's controllers (by its import)."""
+    def owns(self, module: Module, found: dict[str, Node]) -> _Owner | None:
+        """What makes this class one of this framework's controllers: its class decorator (by its
+        import), or a project decorator that applies it."""
         for name in self.class_decorators:
-            if name in found:
-                source = module.imports.get(name, ("", ""))[0]
-                if source in self.packages or (not source and self.claims_unimported):
-                    return name
+            if name in found and self._imported(module, name):
+                return _Owner(found[name], args(found[name]), {})
+        for decorator in found.values():
+            wrapped = self._wrapped(module, decorator)
+            if wrapped is not None:
+                return wrapped
         return None
+
+    def _imported(self, module: Module, name: str) -> bool:
+        source = module.imports.get(name, ("", ""))[0]
+        return source in self.packages or (not source and self.claims_unimported)
+
+    def _wrapped(self, module: Module, decorator: Node) -> _Owner | None:
+        """`@ApiController('users')` where `ApiController(name)` returns
+        `applyDecorators(Controller(name), UseGuards(JwtGuard))`: the class decorator with the arguments
+        the wrapper passes on, and the other decorators it applies."""
+        if decorator.type != "call_expression":
+            return None
+        target = self.project.function(module, field_(decorator, "function"))
+        if target is None:
+            return None
+        owner, fn = target
+        applied: dict[str, Node] = {}
+        inner: Node | None = None
+        for node in walk(fn):
+            if node.type != "call_expression":
+                continue
+            name = text(field_(node, "function"))
+            if name in self.class_decorators and self._imported(owner, name):
+                inner = inner or node
+            elif node.parent is not None and node.parent.type == "arguments":
+                applied.setdefault(name.split(".")[-1], node)
+        if inner is None:
+            return None
+        passed = args(inner)
+        first = unwrap(passed[0]) if passed else None
+        params = param_names(fn)
+        if first is not None and first.type == "identifier" and text(first) in params:
+            # The wrapper's own argument: read where the class is decorated.
+            index = params.index(text(first))
+            passed = args(decorator)[index : index + 1]
+        return _Owner(decorator, passed, applied)
 
     # whether a class decorator with no import (a global or re-export) is taken as this framework's
     claims_unimported = False
@@ -104,7 +156,7 @@ class Controllers:
                 if owner is None:
                     continue
                 try:
-                    operations.extend(self._controller(module, cls, found, found[owner]))
+                    operations.extend(self._controller(module, cls, {**owner.applied, **found}, owner))
                 except RecursionError:
                     self.warnings.append(f"{module.path}:{line(cls)}: controller {name} nested too deeply")
                 except Exception as exc:  # one controller's surprise must not lose the others
@@ -115,35 +167,82 @@ class Controllers:
         return operations
 
     def _controller(
-        self, module: Module, cls: Node, class_decorators: dict[str, Node], controller: Node
+        self, module: Module, cls: Node, class_decorators: dict[str, Node], controller: _Owner
     ) -> list[Operation]:
+        """The routes of the class and of those it extends (a method it overrides is its own)."""
         operations: list[Operation] = []
         self.current = (module.path, cls.start_byte)
-        pending: list[Node] = []
-        for item in named_children(field_(cls, "body")):
-            if item.type == "decorator":
-                pending.append(item)
-                continue
-            if item.type != "method_definition":
+        seen: set[str] = set()
+        current: tuple[Module, Node] | None = (module, cls)
+        for _ in range(_MAX_BASES):
+            if current is None:
+                break
+            owner, body_of = current
+            pending: list[Node] = []
+            for item in named_children(field_(body_of, "body")):
+                if item.type == "decorator":
+                    pending.append(item)
+                    continue
+                if item.type != "method_definition" or text(field_(item, "name")) in seen:
+                    pending = []
+                    continue
+                seen.add(text(field_(item, "name")))
+                method_decorators = decorators(item, pending)
                 pending = []
-                continue
-            method_decorators = decorators(item, pending)
-            pending = []
-            for verb, method in self.verbs.items():
-                if verb not in method_decorators:
-                    continue
-                route_args = args(method_decorators[verb])
-                subs = self.resolver.strings(module, route_args[0]) if route_args else [""]
-                if subs is None:
-                    where = f"{module.path}:{line(method_decorators[verb])}"
-                    self.warnings.append(
-                        f"{where}: route path `{text(route_args[0])}` is not known statically"
-                    )
-                    continue
-                guards = self.guards(module, class_decorators, method_decorators)
-                for full in self.full_paths(module, controller, item, method_decorators, subs):
-                    operations.extend(self._operation(module, item, method, full, method_decorators, guards))
+                operations.extend(
+                    self._method_routes(module, owner, item, method_decorators, class_decorators, controller)
+                )
+            current = self._base(owner, body_of)
         return operations
+
+    def _method_routes(
+        self,
+        module: Module,
+        owner: Module,
+        item: Node,
+        method_decorators: dict[str, Node],
+        class_decorators: dict[str, Node],
+        controller: _Owner,
+    ) -> list[Operation]:
+        """A method's routes; `owner` declares the method, `module` the controller class."""
+        operations: list[Operation] = []
+        for verb, method in self.verbs.items():
+            if verb not in method_decorators:
+                continue
+            route_args = args(method_decorators[verb])
+            subs = self.resolver.strings(owner, route_args[0]) if route_args else [""]
+            if subs is None:
+                where = f"{owner.path}:{line(method_decorators[verb])}"
+                self.warnings.append(f"{where}: route path `{text(route_args[0])}` is not known statically")
+                continue
+            guards = self.guards(module, class_decorators, method_decorators)
+            paths = self.full_paths(module, controller.decorator, controller.given, method_decorators, subs)
+            for full in paths:
+                operations.extend(self._operation(owner, item, method, full, method_decorators, guards))
+        return operations
+
+    def _base(self, module: Module, cls: Node) -> tuple[Module, Node] | None:
+        """The class `cls` extends: a class (`extends CrudBase<T>`) or the one a function returns
+        (`extends CrudController(Tag)`)."""
+        heritage = next((c for c in named_children(cls) if c.type == "class_heritage"), None)
+        clauses = named_children(heritage) if heritage is not None else []
+        clause = next((c for c in clauses if c.type == "extends_clause"), None)
+        value = unwrap(field_(clause, "value")) if clause is not None else None
+        if value is None or value.type != "call_expression":
+            return self.project.class_of(module, value) if value is not None else None
+        target = self.project.function(module, field_(value, "function"))
+        made = returned(target[1]) if target is not None else None
+        if target is None or made is None:
+            return None
+        if made.type == "class":
+            return target[0], made
+        declared = (
+            node
+            for node in walk(target[1])
+            if node.type == "class_declaration" and text(field_(node, "name")) == text(made)
+        )
+        found = next(declared, None)
+        return (target[0], found) if found is not None else None
 
     def _operation(
         self,

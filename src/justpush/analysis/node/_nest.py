@@ -144,11 +144,10 @@ class Nest(Controllers):
         self,
         module: Module,
         controller: Node,
-        method: Node,
+        given: list[Node],
         decorators_: dict[str, Node],
         sub_paths: list[str],
     ) -> list[str]:
-        given = args(controller)
         bases: list[str] | None = [""]
         versions: list[str] = []
         if given and unwrap(given[0]) is not None and unwrap(given[0]).type == "object":  # type: ignore[union-attr]

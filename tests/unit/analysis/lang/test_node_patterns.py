@@ -284,6 +284,44 @@ def test_nest_versioning_without_options_is_uri_versioning(tmp_path: Path) -> No
     assert set(_routes(tmp_path)) == {"POST /auth/login", "GET /v2/auth/me"}
 
 
+def test_nest_controllers_through_a_project_decorator_and_inherited_routes(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"@nestjs/core": "11", "@nestjs/common": "11"}}')
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "api.decorator.ts").write_text(
+        "import { applyDecorators, Controller, UseGuards } from '@nestjs/common';\n"
+        "import { AuthGuard } from '@nestjs/passport';\n"
+        "export function ApiController(version: string, name: string) {\n"
+        "  return applyDecorators(Controller(name), UseGuards(AuthGuard('jwt')));\n}\n"
+    )
+    (src / "crud.ts").write_text(
+        "import { Body, Delete, Get, Param, Post } from '@nestjs/common';\n"
+        "export class ReadBase<T> {\n  @Get()\n  findAll(): T[] { return []; }\n"
+        "  @Get(':id')\n  findOne(@Param('id') id: string) {}\n}\n"
+        "export function CrudController<T>(entity: string) {\n"
+        "  class Crud extends ReadBase<T> {\n    @Post()\n    create(@Body() body: T) {}\n"
+        "    @Delete(':id')\n    remove(@Param('id') id: string) {}\n  }\n  return Crud;\n}\n"
+    )
+    (src / "tags.controller.ts").write_text(
+        "import { Get } from '@nestjs/common';\nimport { ApiController } from './api.decorator';\n"
+        "import { CrudController } from './crud';\n"
+        "@ApiController('1', 'tags')\nexport class TagsController extends CrudController<string>('tag') {\n"
+        "  @Get('popular')\n  popular() {}\n\n  // Overridden without a route: no longer served.\n"
+        "  remove(id: string) {}\n}\n"
+    )
+    api = extract(tmp_path, PROFILE)
+    routes = {f"{op.method.upper()} {op.path}": op for op in api.operations}
+    assert sorted(routes) == [
+        "GET /tags",
+        "GET /tags/popular",
+        "GET /tags/{id}",
+        "POST /tags",
+    ]
+    assert [p.name for p in routes["GET /tags/{id}"].parameters] == ["id"]
+    # The guard the wrapper applies protects every route.
+    assert all(op.security for op in api.operations)
+
+
 def test_routes_registered_with_a_computed_method_are_warned_with_their_line(tmp_path: Path) -> None:
     (tmp_path / "package.json").write_text('{"dependencies": {"express": "4"}}')
     (tmp_path / "app.js").write_text(
