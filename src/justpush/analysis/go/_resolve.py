@@ -129,12 +129,46 @@ class Resolver:
                 value = value.upper() if name == "ToUpper" else value.lower()
             return value, unknown
         func = self.index.function(ctx.file, field_(call, "function"))
-        if func is not None and not arguments:
-            # A zero-argument helper such as apiPrefix(): its final return is the value.
+        if func is not None:
+            # A path helper such as apiPrefix() or versioned("/items"): its final return, with the
+            # call's arguments bound to its parameters.
             returns = returned_values(func.node)
             if returns and len(returns[-1]) == 1:
-                return self.template(returns[-1][0], Ctx(func.file), depth + 1)
+                return self.template(returns[-1][0], self.bind(func, call, ctx), depth + 1)
+        closure = self._closure(field_(call, "function"), ctx, depth + 1)
+        if closure is not None:
+            # `base := paths.Prefixed("/api")` then `base("/items")`: the closure's final return, with
+            # its own parameters bound here and the factory's where the factory was called.
+            literal, outer = closure
+            returns = returned_values(literal)
+            if returns and len(returns[-1]) == 1:
+                names = param_names(literal)
+                own = {n: (a, ctx) for n, a in zip(names, arguments, strict=False) if n and n != "_"}
+                return self.template(returns[-1][0], Ctx(outer.file, {**outer.bindings, **own}), depth + 1)
         return None, [short(call)]
+
+    def _closure(self, fn: Node | None, ctx: Ctx, depth: int) -> tuple[Node, Ctx] | None:
+        """The func literal a called variable holds, and where it was made: a local or package variable
+        assigned a func literal, or the func literal a factory call returns."""
+        if fn is None or fn.type != "identifier" or depth > _MAX_DEPTH:
+            return None
+        local = local_declaration(text(fn), fn, self.declarations)
+        if local is not None and local[0] == "value":
+            value, where = local[1], ctx
+        else:
+            found = self.index.value(ctx.file, fn)
+            if found is None:
+                return None
+            value, where = found[1], Ctx(found[0])
+        if value.type == "func_literal":
+            return value, where
+        if value.type != "call_expression":
+            return None
+        factory = self.index.function(where.file, field_(value, "function"))
+        returns = returned_values(factory.node) if factory is not None else []
+        if factory is None or not returns or len(returns[-1]) != 1 or returns[-1][0].type != "func_literal":
+            return None
+        return returns[-1][0], self.bind(factory, value, where)
 
     def _named(self, expr: Node, ctx: Ctx, depth: int) -> tuple[str | None, list[str]] | None:
         field_name = text(field_(expr, "field")) if expr.type == "selector_expression" else ""

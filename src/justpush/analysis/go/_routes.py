@@ -27,7 +27,7 @@ from . import _chi, _echo, _fiber, _gin, _gorilla, _nethttp
 from ._framework import ANY_METHOD, UPPER_METHODS, Framework, RouteCall, method_of
 from ._handlers import Handlers
 from ._index import Func, GoIndex
-from ._resolve import Ctx, Resolver, short
+from ._resolve import Ctx, Resolver, local_declaration, short
 from ._syntax import (
     args,
     call_operand,
@@ -589,6 +589,11 @@ class RouteWalker:
         if route.pattern:
             method, value = _pattern(value)
         if not value.startswith("/") and value != "" and not (fw.relative_paths and _SEGMENTS.match(value)):
+            if unknown and value.startswith("{"):
+                self.warnings.append(
+                    f"{where}: route path {short(route.path)!r} starts with {unknown[0]!r}, known only at"
+                    " run time; route skipped"
+                )
             return
         handler = route.handler
         auth = self._auth_all(list(route.middleware), ctx)
@@ -755,13 +760,27 @@ class RouteWalker:
             if name in ("Handle", "Method", "MethodFunc", "Add", "Match") and len(arguments) >= 3:
                 path = arguments[1]
             params = set(param_names(func.node))
-            if path is None or not any(n.type == "identifier" and text(n) in params for n in walk(path)):
+            if path is None or not self._uses(path, params):
                 continue
             if name in ("Path", "PathPrefix") or any(
                 fw.route(name, arguments) is not None for fw in FRAMEWORKS
             ):
                 found.add(func.key)
         return found
+
+
+    def _uses(self, expr: Node, params: set[str], depth: int = 0) -> bool:
+        """Whether an expression reads one of the parameters, itself or through a local it reads
+        (`v1 := paths.Versioned(prefix)`, then `v1("/books")`)."""
+        for node in walk(expr):
+            if node.type != "identifier":
+                continue
+            if text(node) in params:
+                return True
+            local = local_declaration(text(node), node, self.resolver.declarations) if depth < 3 else None
+            if local is not None and local[0] == "value" and self._uses(local[1], params, depth + 1):
+                return True
+        return False
 
 
 def _pattern(value: str) -> tuple[HttpMethod | None, str]:

@@ -37,6 +37,21 @@ def test_same_named_functions_across_packages_routers_from_struct_methods_and_na
     assert api.warnings == []
 
 
+def test_paths_from_helpers_with_arguments_and_closures_their_factories_return() -> None:
+    api, _ = _extract("go-chi-path-builders")
+    assert _endpoints(api) == {
+        "GET /admin/health": [],
+        "GET /api/v0/books": ["query author"],
+        "GET /api/v1/books": ["query author"],
+        "GET /api/v1/books/{id}": ["path id"],
+        "GET /api/v2/books": ["query author"],
+    }
+    assert api.warnings == [
+        "main.go:35: route path 's.base+\"/info\"' starts with 's.base', known only at run time;"
+        " route skipped"
+    ]
+
+
 def test_groups_nested_across_packages_with_constant_prefixes_and_query_helpers() -> None:
     api, _ = _extract("go-gin-modular")
     endpoints = _endpoints(api)
