@@ -294,9 +294,14 @@ class DjangoExtractor(FrameworkExtractor):
             if isinstance(view_target, External) and view_target.last == "include" and view.args:
                 self._include(module, view.args[0], full, depth)
                 return
-            if isinstance(view.func, ast.Attribute) and view.func.attr == "as_view":
-                self._class_view(module, view, full, params, unresolved, call)
-                return
+        if kind != "path" and _CATCH_ALL.match(route):
+            # `re_path(r"^.*", TemplateView.as_view(template_name="index.html"))`: a single-page app's
+            # fallback (or a 404 page), not an API endpoint.
+            return
+        func = view.func if isinstance(view, ast.Call) else None
+        if isinstance(view, ast.Call) and isinstance(func, ast.Attribute) and func.attr == "as_view":
+            self._class_view(module, view, full, params, unresolved, call)
+            return
         resolved = self.index.resolve_expr(module, view)
         if isinstance(resolved, Symbol) and isinstance(resolved.node, ast.FunctionDef | ast.AsyncFunctionDef):
             self._function_view(resolved, full, params, unresolved)
@@ -953,6 +958,10 @@ def _query_read(node: ast.AST) -> str | None:
     ):
         return const_str(node.slice)
     return None
+
+
+# A regular-expression route that matches every path: `^.*`, `^(?:.*)$`, `^(?P<path>.*)/?$`.
+_CATCH_ALL = re.compile(r"^\^?(?:\((?:\?:|\?P<\w+>)?\.[*+]\)|\.[*+])(?:/\??)?\$?$")
 
 
 def _django_route(route: str, *, regex: bool) -> tuple[str, list[Parameter], dict[str, str]]:
