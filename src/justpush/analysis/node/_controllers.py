@@ -94,6 +94,10 @@ class Controllers:
     ) -> tuple[AuthAlternatives, ...]:
         return ()
 
+    def serves(self, module: Module, name: str, cls: Node) -> bool:
+        """Whether the app registers this controller class (all do unless the framework knows)."""
+        return True
+
     # --- the walk ------------------------------------------------------------------------------
 
     def owns(self, module: Module, found: dict[str, Node]) -> _Owner | None:
@@ -153,7 +157,7 @@ class Controllers:
             for name, cls in module.classes.items():
                 found = decorators(cls)
                 owner = self.owns(module, found)
-                if owner is None:
+                if owner is None or not self.serves(module, name, cls):
                     continue
                 try:
                     operations.extend(self._controller(module, cls, {**owner.applied, **found}, owner))

@@ -5,7 +5,7 @@ versioning (`app.enableVersioning({ type: VersioningType.URI })`, `@Version()`);
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from .._treesitter import (
     AuthAlternatives,
@@ -46,6 +46,7 @@ class Nest(Controllers):
         self.default_versions: list[str] = []
         # controller class (file, start byte) -> path from RouterModule.register([{ path, module }])
         self.module_prefix: dict[tuple[str, int], str] = {}
+        self.served = self._served_controllers()
         for module in self.project.modules.values():
             if not module.mentions("setGlobalPrefix", "useGlobalGuards", "enableVersioning", "RouterModule"):
                 continue
@@ -115,6 +116,102 @@ class Nest(Controllers):
             found = self.project.class_of(options[0] if options else module, item)
             if found is not None:
                 self.module_prefix[(found[0].path, found[1].start_byte)] = prefix
+
+    def serves(self, module: Module, name: str, cls: Node) -> bool:
+        if self.served is None or (module.path, cls.start_byte) in self.served:
+            return True
+        self.warnings.append(
+            f"{module.path}:{line(cls)}: controller {name} is in no module the app's root module imports;"
+            " its routes are left out"
+        )
+        return False
+
+    def _served_controllers(self) -> set[tuple[str, int]] | None:
+        """The controllers of the modules `NestFactory.create(AppModule)` reaches through `imports`;
+        None (all controllers) when the root or any import cannot be followed."""
+        pending: list[tuple[Module, Node]] = []
+        for module in self.project.modules.values():
+            if not module.mentions("NestFactory"):
+                continue
+            for node in walk(module.parsed.root):
+                called = text(field_(node, "function")) if node.type == "call_expression" else ""
+                if called.endswith("NestFactory.create"):
+                    root = self.project.class_of(module, next(iter(args(node)), None))
+                    if root is None:
+                        return None
+                    pending.append(root)
+        if not pending:
+            return None
+        seen: set[tuple[str, int]] = set()
+        served: set[tuple[str, int]] = set()
+        while pending:
+            module, cls = pending.pop()
+            if (module.path, cls.start_byte) in seen:
+                continue
+            seen.add((module.path, cls.start_byte))
+            declared = decorators(cls).get("Module")
+            options = self.resolver.literal(module, next(iter(args(declared)), None)) if declared else None
+            if options is None or options[1].type != "object":
+                return None
+            props = object_props(options[1])
+            for listed_in, listed in self._elements(options[0], props.get("controllers")) or []:
+                found = self.project.class_of(listed_in, listed)
+                if found is None:
+                    return None
+                served.add((found[0].path, found[1].start_byte))
+            imports = self._elements(options[0], props.get("imports"))
+            if imports is None:
+                return None
+            for where, item in imports:
+                target = self._imported_module(where, item)
+                if target is False:
+                    return None
+                if isinstance(target, tuple):
+                    pending.append(target)
+        return served
+
+    def _elements(self, module: Module, node: Node | None) -> list[tuple[Module, Node]] | None:
+        """The items of an array literal, spreads followed; None when it cannot be read statically."""
+        if node is None:
+            return []
+        found = self.resolver.literal(module, node)
+        if found is None or found[1].type != "array":
+            return None
+        items: list[tuple[Module, Node]] = []
+        for item in named_children(found[1]):
+            if item.type == "spread_element":
+                inner = self._elements(found[0], next(iter(named_children(item)), None))
+                if inner is None:
+                    return None
+                items.extend(inner)
+            elif item.type != "comment":
+                items.append((found[0], item))
+        return items
+
+    def _imported_module(self, module: Module, item: Node) -> tuple[Module, Node] | Literal[False] | None:
+        """The project module an `imports` entry brings in (`UsersModule`, `ConfigModule.forRoot()`,
+        `forwardRef(() => UsersModule)`); None for a package's module, False when it cannot be told."""
+        expr = unwrap(item)
+        if expr is not None and expr.type == "call_expression":
+            callee = field_(expr, "function")
+            if text(callee) == "forwardRef":
+                body = field_(next(iter(args(expr)), expr), "body")
+                return self._imported_module(module, body) if body is not None else False
+            # A dynamic module (`X.forRoot()`); one of the project's may add controllers of its own.
+            obj, _ = member(callee)
+            target = self.project.class_of(module, obj) if obj is not None else None
+            if target is not None and b"controllers" in (target[1].text or b""):
+                return False
+            expr = unwrap(obj)
+        if expr is None or expr.type not in ("identifier", "member_expression"):
+            return False
+        target = self.project.class_of(module, expr)
+        if target is not None:
+            return target
+        source = module.imports.get(text(expr).split(".")[0], ("", ""))[0]
+        # A package's module (`TypeOrmModule`) serves no controller of this project.
+        package = source and source not in self.project.modules and not source.startswith((".", "/"))
+        return None if package else False
 
     def _versioning(self, module: Module, options_node: Node) -> None:
         found = self.resolver.literal(module, options_node)

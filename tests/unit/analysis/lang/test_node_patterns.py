@@ -322,6 +322,49 @@ def test_nest_controllers_through_a_project_decorator_and_inherited_routes(tmp_p
     assert all(op.security for op in api.operations)
 
 
+def _nest_modules(tmp_path: Path, app_imports: str) -> Path:
+    (tmp_path / "package.json").write_text('{"dependencies": {"@nestjs/core": "11", "@nestjs/common": "11"}}')
+    src = tmp_path / "src"
+    src.mkdir(exist_ok=True)
+    (src / "main.ts").write_text(
+        "import { NestFactory } from '@nestjs/core';\nimport { AppModule } from './app.module';\n"
+        "async function bootstrap() {\n  const app = await NestFactory.create(AppModule);\n"
+        "  await app.listen(3000);\n}\nbootstrap();\n"
+    )
+    (src / "app.module.ts").write_text(
+        "import { Module, forwardRef } from '@nestjs/common';\n"
+        "import { ConfigModule } from '@nestjs/config';\n"
+        "import { UsersModule } from './users';\nimport { AdminModule } from './admin';\n"
+        "import { PostsModule } from './posts';\n"
+        f"const features = [forwardRef(() => AdminModule)];\n@Module({{ imports: {app_imports} }})\n"
+        "export class AppModule {}\n"
+    )
+    for name in ("users", "admin", "posts"):
+        cls = name.title()
+        (src / f"{name}.ts").write_text(
+            "import { Controller, Get, Module } from '@nestjs/common';\n"
+            f"@Controller('{name}')\nexport class {cls}Controller {{\n  @Get()\n  list() {{}}\n}}\n"
+            f"@Module({{ controllers: [{cls}Controller] }})\nexport class {cls}Module {{}}\n"
+        )
+    return tmp_path
+
+
+def test_nest_serves_the_controllers_of_the_modules_the_root_module_reaches(tmp_path: Path) -> None:
+    _nest_modules(tmp_path, "[ConfigModule.forRoot(), UsersModule, ...features]")
+    api = extract(tmp_path, PROFILE)
+    assert sorted(f"{op.method.upper()} {op.path}" for op in api.operations) == ["GET /admin", "GET /users"]
+    assert (
+        "src/posts.ts:3: controller PostsController is in no module the app's root module imports;"
+        " its routes are left out"
+    ) in api.warnings
+
+
+def test_nest_imports_that_cannot_be_followed_keep_every_controller(tmp_path: Path) -> None:
+    _nest_modules(tmp_path, "[UsersModule, ...(process.env.POSTS ? [PostsModule] : [])]")
+    api = extract(tmp_path, PROFILE)
+    assert sorted(op.path for op in api.operations) == ["/admin", "/posts", "/users"]
+
+
 def test_routes_registered_with_a_computed_method_are_warned_with_their_line(tmp_path: Path) -> None:
     (tmp_path / "package.json").write_text('{"dependencies": {"express": "4"}}')
     (tmp_path / "app.js").write_text(
