@@ -142,6 +142,7 @@ class Spring:
         for path in self.index.files_containing("HttpSecurity", "setFilterProcessesUrl"):
             logouts: list[Node] = []
             urls: list[Node] = []
+            configures_http = "HttpSecurity" in self.index.sources[path].text
             for call in walk(self.index.parsed(path).root):
                 if call.type != "method_invocation":
                     continue
@@ -152,7 +153,7 @@ class Spring:
                     if url is not None:
                         found.append((path, url, call))
                         urls.append(call)
-                elif name == "logout" and "HttpSecurity" in self.index.sources[path].text:
+                elif name == "logout" and configures_http and not _disables(call):
                     logouts.append(call)
             if logouts and not any(text(field_(u, "name")) == "logoutUrl" for u in urls):
                 found.append((path, "/logout", logouts[0]))
@@ -514,3 +515,18 @@ def _ant_match(pattern: str, path: str) -> bool:
             regex += re.escape(part)
     regex = regex.replace("/.*", "(/.*)?")
     return re.fullmatch(regex, re.sub(r"\{[^}]+\}", "x", path)) is not None
+
+
+def _disables(call: Node) -> bool:
+    """Whether a configurer call turns its feature off: `.logout(AbstractHttpConfigurer::disable)`,
+    `.logout(l -> l.disable())` or `.logout().disable()`."""
+    arguments = field_(call, "arguments")
+    if arguments is not None and re.search(r"::disable\b|\.disable\(\s*\)", text(arguments)):
+        return True
+    parent = call.parent
+    return (
+        parent is not None
+        and parent.type == "method_invocation"
+        and field_(parent, "object") == call
+        and text(field_(parent, "name")) == "disable"
+    )
