@@ -295,11 +295,20 @@ class Project:
                 file, _ = module.imports[text(obj)]
                 target = self.exported(file, prop)
             elif obj is not None and obj.type == "identifier":
-                literal = module.values.get(text(obj))
+                literal = unwrap(local_value(obj) or module.values.get(text(obj)))
                 if literal is not None and literal.type == "object":
                     # `const controller = { list: async (req, res) => ... }`
                     return self.function(module, object_props(literal).get(prop), depth + 1)
+                instance = self.class_of(module, literal) if literal is not None else None
+                if instance is not None:
+                    # `const controller = new TaskController()`, then `controller.list`
+                    method_fn = class_function(instance[1], prop)
+                    return (instance[0], method_fn) if method_fn is not None else None
         elif expr.type == "call_expression":
+            bound, method = member(field_(expr, "function"))
+            if method == "bind" and bound is not None:
+                # `controller.list.bind(controller)`
+                return self.function(module, bound, depth + 1)
             if text(field_(expr, "function")) == "require":
                 file = self.resolve_file(module.path, string(next(iter(args(expr)), None)) or "")
                 target = self.exported(file, "*")
@@ -486,3 +495,21 @@ def load(root: Path, warnings: list[str]) -> Project:
     )
     warnings.extend(found)
     return project
+
+
+def local_value(name: Node) -> Node | None:
+    """The value a `const`/`let` of the enclosing blocks gives an identifier (the nearest one)."""
+    wanted = text(name)
+    block = name.parent
+    while block is not None:
+        if block.type in ("statement_block", "program"):
+            for statement in named_children(block):
+                if statement.type not in ("lexical_declaration", "variable_declaration"):
+                    continue
+                for declarator in named_children(statement):
+                    if declarator.type != "variable_declarator":
+                        continue
+                    if text(field_(declarator, "name")) == wanted:
+                        return field_(declarator, "value")
+        block = block.parent
+    return None

@@ -183,6 +183,22 @@ def test_all_with_a_middleware_guards_the_routes_under_a_path_and_is_no_endpoint
     ]
 
 
+def test_handlers_that_are_methods_of_a_class_instance_held_in_a_constant(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"express": "4"}}')
+    (tmp_path / "app.js").write_text(
+        "const express = require('express');\n"
+        "class Tasks {\n  list(req, res) { res.json(req.query.limit); }\n"
+        "  one(req, res) { res.json(req.query.fields); }\n}\n"
+        "const tasks = new Tasks();\nconst app = express();\n"
+        "app.get('/tasks', tasks.list);\napp.get('/bound', tasks.list.bind(tasks));\n"
+        "function routes(router) {\n  const local = new Tasks();\n"
+        "  router.get('/tasks/:id', local.one.bind(local));\n}\nroutes(app);\n"
+    )
+    api = extract(tmp_path, PROFILE)
+    params = {op.path: sorted(p.name for p in op.parameters) for op in api.operations}
+    assert params == {"/tasks": ["limit"], "/bound": ["limit"], "/tasks/{id}": ["fields", "id"]}
+
+
 def test_status_constants_become_codes_and_unknown_ones_are_left_out(tmp_path: Path) -> None:
     (tmp_path / "package.json").write_text('{"dependencies": {"express": "4", "http-status": "1"}}')
     (tmp_path / "app.js").write_text(
