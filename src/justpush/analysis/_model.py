@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 Language = Literal["python", "node", "java", "go", "unknown"]
@@ -183,3 +183,22 @@ class ExtractedApi:
     version: str | None = None
     servers: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+
+def with_parameters_of(kept: Operation, other: Operation) -> Operation:
+    """The first of two handlers of one method and path (Spring's `@GetMapping(params = "x")` picks one
+    by the query): the query and header parameters of both, each optional unless both require it."""
+    ours = {(p.name, p.location) for p in kept.parameters}
+    theirs = {(p.name, p.location): p for p in other.parameters}
+
+    def shared(param: Parameter) -> Parameter:
+        twin = theirs.get((param.name, param.location))
+        if param.location == "path" or not param.required or (twin is not None and twin.required):
+            return param
+        return replace(param, required=False)
+
+    parameters = [shared(p) for p in kept.parameters]
+    parameters += [
+        replace(p, required=False) for key, p in theirs.items() if key not in ours and p.location != "path"
+    ]
+    return replace(kept, parameters=tuple(parameters))

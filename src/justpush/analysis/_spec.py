@@ -12,7 +12,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-from ._model import ExtractedApi, Operation, Parameter
+from ._model import ExtractedApi, Operation, Parameter, with_parameters_of
 
 OPENAPI_VERSION = "3.1.0"
 UNRESOLVED = "x-justpush-unresolved"
@@ -38,14 +38,16 @@ def build_spec(api: ExtractedApi, options: SpecOptions | None = None) -> dict[st
         info["description"] = options.description
     paths: dict[str, dict[str, Any]] = {}
     used_ids: set[str] = set()
-    seen: set[tuple[str, str]] = set()
+    kept: dict[tuple[str, str], Operation] = {}
     duplicates: list[str] = []
     for op in sorted(api.operations, key=_op_sort_key):
         key = (op.path, op.method)
-        if key in seen:
+        if key in kept:
             duplicates.append(f"{op.method.upper()} {op.path}")
+            kept[key] = with_parameters_of(kept[key], op)
             continue
-        seen.add(key)
+        kept[key] = op
+    for op in kept.values():
         paths.setdefault(op.path, {})[op.method] = _operation(op, used_ids)
     ordered_paths = {
         path: {m: paths[path][m] for m in _METHOD_ORDER if m in paths[path]} for path in sorted(paths)

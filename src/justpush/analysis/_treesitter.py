@@ -20,7 +20,16 @@ import tree_sitter
 
 from ._env import make_env_var, merge_env_vars
 from ._files import SourceFile, evidence_path, iter_sources
-from ._model import EnvVar, Evidence, ExtractedApi, HttpMethod, Operation, Parameter, ProjectProfile
+from ._model import (
+    EnvVar,
+    Evidence,
+    ExtractedApi,
+    HttpMethod,
+    Operation,
+    Parameter,
+    ProjectProfile,
+    with_parameters_of,
+)
 
 Node = tree_sitter.Node
 Grammar = Literal["javascript", "typescript", "tsx", "java", "go"]
@@ -444,7 +453,8 @@ def sort_operations(operations: Iterable[Operation]) -> list[Operation]:
     order = {m: i for i, m in enumerate(HTTP_METHODS)}
     unique: dict[tuple[str, str], Operation] = {}
     for op in operations:
-        unique.setdefault((op.path, op.method), op)
+        key = (op.path, op.method)
+        unique[key] = with_parameters_of(unique[key], op) if key in unique else op
     return sorted(unique.values(), key=lambda o: (o.path, order[o.method]))
 
 

@@ -228,3 +228,24 @@ def test_placeholders_of_inactive_profiles_and_of_other_properties_are_not_requi
     }
     # `${region}` is another property (overridable by REGION); MYSQL_* belong to the inactive mysql profile.
     assert env == {"REGION": (False, "eu"), "AUDIT_URL": (True, None)}
+
+
+def test_handlers_chosen_by_a_query_parameter_share_one_operation_with_all_their_parameters(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "src" / "main" / "java" / "demo"
+    source.mkdir(parents=True)
+    (source / "PostController.java").write_text(
+        "package demo;\nimport java.util.List;\nimport org.springframework.web.bind.annotation.*;\n"
+        "@RestController\n@RequestMapping(\"/posts\")\npublic class PostController {\n"
+        "    @GetMapping\n    public List<String> all(@RequestParam(required = false) int page) {"
+        " return List.of(); }\n"
+        "    @GetMapping(params = \"tag\")\n    public List<String> byTag(@RequestParam String tag,"
+        " @RequestParam int page) { return List.of(); }\n"
+        "    @GetMapping(params = \"author\")\n    public List<String> byAuthor(@RequestParam String author)"
+        " { return List.of(); }\n}\n"
+    )
+    api = _java.extract(tmp_path, PROFILE)
+    (op,) = api.operations
+    # Each handler's own parameter is optional for the operation: another handler answers without it.
+    assert _params(op) == {"query page", "query tag", "query author"}
