@@ -83,7 +83,13 @@ _DOCS = re.compile(r"swagger|redoc|^docs\.", re.IGNORECASE)
 _GATEWAY = re.compile(r"\bruntime\.NewServeMux\(")
 # A handler upgrading the connection to a websocket is not an HTTP operation either
 # (`upgrader.Upgrade(w, r, nil)`, gin's `upgrader.Upgrade(c.Writer, c.Request, nil)`).
-_WEBSOCKET = re.compile(r"\.Upgrade\(\s*[\w.]+\s*,|\bwebsocket\.(?:Accept|Handler|Server)\b")
+# melody hands the request over whole: `m.HandleRequest(w, r)`.
+_WEBSOCKET = re.compile(
+    r"\.Upgrade\(\s*[\w.]+\s*,|\bwebsocket\.(?:Accept|Handler|Server)\b|\bmelody\.New\("
+    r"|\.HandleRequest(?:WithKeys)?\(\s*w\s*,\s*r\b"
+)
+# The runtime's profiler and variables (net/http/pprof, expvar), mounted for operators, not clients.
+_DIAGNOSTICS = re.compile(r"^(?:pprof|expvar)\.")
 
 Kinds = dict[str, str]  # variable -> "ctx" | "echo" | "request" | "query"
 # A helper's parameters given a string literal (`getQueryInts("id", qp)`): parameter -> the string.
@@ -154,10 +160,13 @@ class Handlers:
         return None
 
     def role(self, handler: Node, ctx: Ctx, depth: int = 0) -> str | None:
-        """ "files", "docs", "websocket" or "gateway" for a handler that is no API operation, else None."""
+        """ "files", "docs", "diagnostics", "websocket" or "gateway" for a handler that is no API
+        operation, else None."""
         head = text(handler).split("(", 1)[0]
         if _DOCS.search(head):
             return "docs"
+        if _DIAGNOSTICS.match(head):
+            return "diagnostics"
         if _FILES.search(text(handler)):
             return "files"
         if handler.type == "identifier" and depth < 4:

@@ -52,6 +52,11 @@ def test_paths_from_helpers_with_arguments_and_closures_their_factories_return()
     ]
 
 
+def test_profiler_runtime_variables_and_melody_websockets_are_no_operations() -> None:
+    api, _ = _extract("go-chi-operator-endpoints")
+    assert _endpoints(api) == {"GET /api/health": []}
+
+
 def test_groups_nested_across_packages_with_constant_prefixes_and_query_helpers() -> None:
     api, _ = _extract("go-gin-modular")
     endpoints = _endpoints(api)
