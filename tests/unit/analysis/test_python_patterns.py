@@ -241,6 +241,20 @@ def test_django_ninja_api_and_routers() -> None:
     )
 
 
+def test_use_kwargs_without_a_location_is_the_query_of_a_get(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("flask>=3\nflask-apispec\n")
+    (tmp_path / "app.py").write_text(
+        "from flask import Flask\nfrom flask_apispec import use_kwargs\nfrom marshmallow import fields\n\n"
+        "app = Flask(__name__)\n\n"
+        "@app.route('/articles', methods=['GET'])\n"
+        "@use_kwargs({'tag': fields.Str(), 'limit': fields.Int()})\ndef articles(tag=None, limit=20):\n"
+        "    return []\n\n"
+        "@app.route('/articles', methods=['POST'])\n"
+        "@use_kwargs({'title': fields.Str()})\ndef create(title):\n    return {}\n"
+    )
+    _check(analyze(tmp_path), {"GET /articles": {"tag", "limit"}, "POST /articles": set()})
+
+
 def test_framework_without_routes_is_reported(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_text("flask>=3\n")
     (tmp_path / "app.py").write_text("from flask import Flask\n\napp = Flask(__name__)\n")

@@ -191,6 +191,10 @@ class FlaskArguments:
             return isinstance(call.func, ast.Name)
         if name == "parameters":
             return method == "get"
+        if name in ("use_kwargs", "use_args"):
+            # webargs before 6 read the query string first; from 6 on the JSON body, which a GET or
+            # DELETE does not carry: either way what such a request gives is its query.
+            return method in ("get", "delete")
         return False
 
     def _schema_params(
