@@ -420,3 +420,29 @@ async def test_an_app_on_port_80_stops_before_applying_on_a_cluster_without_the_
         assert upload_id not in registry_tags("jp-pipeline-test/node-port-80")
         assert cluster_objects(namespace, upload_id) == []
         assert local_images(upload_id) == []
+
+
+async def test_an_app_reading_its_port_with_a_fallback_of_80_is_deployed_on_8080(
+    deployer_factory: Callable[..., Any], namespace: str, tmp_path: Path
+) -> None:
+    """The same app reading PORT first: the variable moves it to 8080, and it deploys on Kubernetes 1.20."""
+    app = tmp_path / "node-port-variable"
+    shutil.copytree(PIPELINE_APPS / "node-port-80", app)
+    server = app / "server.js"
+    server.write_text(server.read_text().replace(".listen(80,", ".listen(process.env.PORT || 80,"))
+    async with deployer_factory(kong={"adminUrl": "", "gatewayUrl": ""}) as d:
+        upload_id = await d.upload(app)
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={})
+        status = await d.wait(upload_id, timeout=300)
+        assert status["status"] in ("DEPLOYED", "DEPLOYED_WITH_WARNINGS"), status
+        deployments = kubectl_json(
+            "get", "deployments", "-n", namespace, "-l", f"justpush.io/upload-id={upload_id}"
+        )["items"]
+        (container,) = deployments[0]["spec"]["template"]["spec"]["containers"]
+        assert [p["containerPort"] for p in container["ports"]] == [8080]
+        port = next(e for e in container["env"] if e["name"] == "PORT")["valueFrom"]["configMapKeyRef"]
+        config = kubectl_json("get", "configmap", "-n", namespace, port["name"])
+        assert config["data"][port["key"]] == "8080"
+        await d.call("DELETE", f"/deploy/{upload_id}", expect=202)
+        assert (await d.wait(upload_id))["status"] == "DELETED"
+    assert cluster_objects(namespace, upload_id) == []

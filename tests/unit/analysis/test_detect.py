@@ -364,3 +364,38 @@ def test_a_pin_file_keeps_the_declared_range_beside_it(tmp_path: Path) -> None:
     (tmp_path / "py" / ".python-version").unlink()
     alone = detect(tmp_path / "py")
     assert (alone.language_version, alone.language_range) == (">=3.13", None)
+
+
+@pytest.mark.parametrize(
+    ("files", "variable"),
+    [
+        (
+            {
+                "package.json": '{"name": "a", "main": "server.js", "dependencies": {"express": "4"}}',
+                "server.js": "const app = require('express')();\napp.listen(process.env.PORT || 80);\n",
+            },
+            "PORT",
+        ),
+        (
+            {
+                "requirements.txt": "flask>=3\n",
+                "app.py": "import os\nfrom flask import Flask\napp = Flask(__name__)\n\n"
+                "if __name__ == '__main__':\n    app.run(port=int(os.getenv('APP_PORT', 443)))\n",
+            },
+            "APP_PORT",
+        ),
+    ],
+)
+def test_a_port_below_1024_read_from_a_variable_is_moved_to_8080(
+    tmp_path: Path, files: dict[str, str], variable: str
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    warnings: list[str] = []
+    profile = detect(tmp_path, warnings=warnings)
+    assert profile.port == 8080
+    assert {v.name: v.default for v in profile.env_vars}[variable] == "8080"
+    told = [w for w in warnings if f"the app listens on {variable}, " in w]
+    assert len(told) == 1 and told[0].endswith(f"deployed with {variable}=8080")
+    # The user's own choice stands.
+    assert detect(tmp_path, overrides={"port": 80}).port == 80

@@ -26,6 +26,9 @@ from ._java import detect_java
 from ._node import detect_node
 from ._python import detect_python, python_start
 
+# Ports below this one are privileged; an app reading its port from a variable gets the other instead.
+_PRIVILEGED_BELOW = 1024
+_UNPRIVILEGED_PORT = 8080
 _DEFAULT_PORTS = {
     "fastapi": 8000,
     "flask": 5000,
@@ -214,6 +217,8 @@ def _code_facts(
             default,
             Evidence(profile.app_dir, None, f"default for {profile.framework or profile.language}"),
         )
+    if "port" not in overrides:
+        port, env_vars = _unprivileged_port(port, env_vars, warnings)
     evidence["port"] = (port[1],)
     env_vars = refine_env_vars(env_vars, port[0], warnings)
     documented = read_env_templates(app_root, profile.app_dir, warnings)
@@ -250,6 +255,39 @@ def _code_facts(
     if updated.language == "python":
         updated = python_start(updated, facts, overrides)
     return updated
+
+
+def _unprivileged_port(
+    port: tuple[int, Evidence], env_vars: list[EnvVar], warnings: list[str]
+) -> tuple[tuple[int, Evidence], list[EnvVar]]:
+    """An app that reads its port from a variable but falls back to one below 1024
+    (`process.env.PORT || 80`) is given a port its non-root user can bind on any cluster, through
+    that variable."""
+    if port[0] >= _PRIVILEGED_BELOW:
+        return port, env_vars
+    variable = next(
+        (
+            var
+            for var in env_vars
+            if var.name == "PORT" or (var.name.endswith("_PORT") and var.default == str(port[0]))
+        ),
+        None,
+    )
+    if variable is None:
+        return port, env_vars
+    first = variable.evidence[0] if variable.evidence else port[1]
+    where = f"{first.file}:{first.line}" if first.line else first.file
+    warnings.append(
+        f"{where}: the app listens on {variable.name}, {port[0]} by default, a port below 1024 that its"
+        f" non-root user cannot bind on every cluster: it is deployed with"
+        f" {variable.name}={_UNPRIVILEGED_PORT}"
+    )
+    note = f"{variable.name}, set to {_UNPRIVILEGED_PORT} instead of {port[0]}"
+    moved = dataclasses.replace(variable, default=str(_UNPRIVILEGED_PORT))
+    return (
+        (_UNPRIVILEGED_PORT, Evidence(first.file, first.line, note)),
+        [moved if var is variable else var for var in env_vars],
+    )
 
 
 def _config_port(root: Path, app_root: Path, profile: ProjectProfile) -> tuple[int, Evidence] | None:
