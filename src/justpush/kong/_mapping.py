@@ -43,7 +43,15 @@ from ._model import (
     ownership_tags,
 )
 from ._names import entity_id, slugify, unique_names
-from ._paths import REST_CAPTURE, PathPattern, compile_path, matching_shape, priorities, public_prefix
+from ._paths import (
+    REST_CAPTURE,
+    PathPattern,
+    compile_catch_all,
+    compile_path,
+    matching_shape,
+    priorities,
+    public_prefix,
+)
 from ._security import CONSUMER_AUTH_PLUGINS, ENTERPRISE_PLUGINS, AuthPlan, plan_auth
 
 _ROUTE_DEFAULT_FIELDS = frozenset(
@@ -85,6 +93,8 @@ _SPEC_CONFIG_FIELDS: Mapping[str, Mapping[str, frozenset[str] | None]] = {
     "response-transformer": dict.fromkeys(("remove", "rename", "replace", "add", "append")),
 }
 _REWRITE = "request-transformer"
+# The method of the catch-all operation: the route matches every method.
+_ANY = "ANY"
 # A plugin setting at some level: a config to merge, or None to switch the plugin off there.
 _Layer = dict[str, dict[str, Any] | None]
 
@@ -257,8 +267,6 @@ def _operations(spec: Mapping[str, Any]) -> list[_Operation]:
             if not isinstance(op, Mapping):
                 raise GenerationError(f"{method} {path}: the operation must be an object")
             ops.append(_Operation(method, str(path), op, item))
-    if not ops:
-        raise GenerationError("the OpenAPI document has no operations; nothing to route")
     return ops
 
 
@@ -328,6 +336,15 @@ def openapi_to_kong(spec: Mapping[str, Any], target: KongTarget, options: KongOp
     patterns = {
         op.key: compile_path(tenant, prefix, base, op.path, strip_prefix=options.strip_path) for op in ops
     }
+    if not ops:
+        # Nothing the analysis could list (routes made at run time, a framework it does not read): one
+        # route sends every method and path to the app, with the document's auth, limits and CORS.
+        warnings.append(
+            "the OpenAPI document lists no operations: one catch-all route sends every method and path"
+            " under the upload's prefix to the app"
+        )
+        ops = [_Operation(_ANY, "/", {}, {})]
+        patterns = {ops[0].key: compile_catch_all(tenant, prefix, base, strip_prefix=options.strip_path)}
     priority = priorities(list(patterns.values()))
     _warn_ambiguous(ops, patterns, warnings)
 
@@ -379,10 +396,11 @@ def openapi_to_kong(spec: Mapping[str, Any], target: KongTarget, options: KongOp
         security = op.spec["security"] if "security" in op.spec else spec.get("security")
         plan = plan_auth(security, schemes, where)
         warnings.extend(plan.warnings)
-        methods = [op.method]
+        methods = list(HTTP_METHODS) if op.method == _ANY else [op.method]
         effective_cors = _apply(doc_layer, layer).get("cors")
         if (
             effective_cors is not None
+            and "OPTIONS" not in methods
             and op.path not in explicit_options
             and op.path not in cors_preflight_paths
         ):

@@ -123,6 +123,31 @@ def compile_path(tenant: str, prefix: str, base: str, path: str, *, strip_prefix
     )
 
 
+def compile_catch_all(tenant: str, prefix: str, base: str, *, strip_prefix: bool) -> PathPattern:
+    """Regex for every path under ``/tenant + prefix + base``: the route of an API whose operations are
+    not known. What follows the tenant segment (and the prefix, with ``strip_prefix``) is jp_path."""
+    if not tenant or "/" in tenant:
+        raise GenerationError(f"tenant segment {tenant!r} must be one non-empty path segment")
+    prefix_path = join_paths(prefix) if prefix.strip("/") else ""
+    base_path = join_paths(base) if base.strip("/") else ""
+    prefix_regex = "/".join(_escape_literal(segment) for segment in prefix_path.split("/"))
+    base_regex = "/".join(_escape_literal(segment) for segment in base_path.split("/"))
+    rest_regex = f"{base_regex}(?:/[^#?]*)?" if base_regex else "/[^#?]*"
+    tenant_regex = f"/{_escape_literal(tenant)}"
+    if strip_prefix:
+        regex = f"{tenant_regex}{prefix_regex}(?<{REST_CAPTURE}>{rest_regex})$"
+    else:
+        regex = f"{tenant_regex}(?<{REST_CAPTURE}>{prefix_regex}{rest_regex})$"
+    return PathPattern(
+        template=f"/{tenant}{prefix_path}{base_path}/*",
+        regex=regex,
+        captures=(),
+        literal_segments=0,
+        literal_chars=0,
+        segment_shape=(),
+    )
+
+
 def public_prefix(tenant: str, prefix: str) -> str:
     """The URL path before the spec's paths: ``/tenant`` + prefix, percent-encoded like the routes."""
     return quote(join_paths(tenant, prefix), safe=_PCHAR_SAFE + "/")

@@ -20,6 +20,7 @@ from justpush.kong import (
     generate_api_key,
     generate_jwt_key,
     openapi_to_kong,
+    tenant_segment,
 )
 from tests.kong_emulator._store import _path_error, kong_regex_to_python
 from tests.unit.kong.kong_helpers import effective_plugins, make_spec, plugins_on, route_for, service_plugins
@@ -378,8 +379,28 @@ def test_invalid_extensions_are_refused(target: KongTarget, options: KongOptions
         openapi_to_kong(
             make_spec({"/a": {"get": {"x-kong-route-defaults": {"strip_path": True}}}}), target, options
         )
-    with pytest.raises(GenerationError, match="no operations"):
-        openapi_to_kong(make_spec({}), target, options)
+
+
+@pytest.mark.parametrize("strip", [False, True])
+def test_a_document_without_operations_gets_one_catch_all_route(
+    target: KongTarget, options: KongOptions, strip: bool
+) -> None:
+    spec = make_spec({}, components={"securitySchemes": SCHEMES})
+    spec["security"] = [{"header_key": []}]
+    spec["servers"] = [{"url": "/api"}]
+    custom = KongOptions(path_prefix="/v1", strip_path=strip)
+    config = openapi_to_kong(spec, target, custom)
+    (route,) = config.routes
+    assert set(route.methods) == {"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"}
+    tenant = tenant_segment(target)
+    for path in ("/api", "/api/", "/api/users/7", "/api/a/b.json"):
+        assert kong_match(route.paths[0], f"/{tenant}/v1{path}") == {}, path
+        assert upstream_path(route.paths[0], f"/{tenant}/v1{path}") == (path if strip else f"/v1{path}")
+    for path in (f"/{tenant}", f"/{tenant}/v1/other", f"/{tenant}x/v1/api", "/other/v1/api"):
+        assert kong_match(route.paths[0], path) is None, path
+    # The document's auth still guards it.
+    assert "key-auth" in {p.name for p in config.plugins}
+    assert any("one catch-all route" in w for w in config.warnings)
 
 
 def test_request_and_response_transformer_when_configured(target: KongTarget) -> None:
