@@ -221,6 +221,10 @@ class RouterWalker:
             value = field_(node, "value")
             if value is not None:
                 self.visit(value, scope, depth + 1)
+                # `var router = module.exports = express.Router()`: the chain's last value.
+                while value is not None and value.type == "assignment_expression":
+                    value = field_(value, "right")
+            if value is not None:
                 target = self.router_of(value, scope)
                 name_node = field_(node, "name")
                 if target is None and name_node is not None and _APP_NAME.search(text(name_node)):

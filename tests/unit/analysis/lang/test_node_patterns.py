@@ -199,6 +199,18 @@ def test_handlers_that_are_methods_of_a_class_instance_held_in_a_constant(tmp_pa
     assert params == {"/tasks": ["limit"], "/bound": ["limit"], "/tasks/{id}": ["fields", "id"]}
 
 
+def test_a_router_declared_and_exported_in_one_chained_assignment(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"express": "4"}}')
+    (tmp_path / "routes.js").write_text(
+        "var express = require('express');\nvar router = module.exports = express.Router();\n"
+        "router.get('/hello', function (req, res) { res.send(req.query.name); });\n"
+    )
+    (tmp_path / "server.js").write_text(
+        "var app = require('express')();\napp.use('/api', require('./routes'));\napp.listen(3000);\n"
+    )
+    assert _routes(tmp_path) == {"GET /api/hello": {}}
+
+
 def test_status_constants_become_codes_and_unknown_ones_are_left_out(tmp_path: Path) -> None:
     (tmp_path / "package.json").write_text('{"dependencies": {"express": "4", "http-status": "1"}}')
     (tmp_path / "app.js").write_text(
