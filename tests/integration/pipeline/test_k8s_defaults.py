@@ -4,6 +4,8 @@ default, and an out-of-memory crash explained with the limit and the size that w
 from __future__ import annotations
 
 import io
+import secrets
+import shutil
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +15,7 @@ import hcl2
 import httpx
 import pytest
 
-from tests.integration.support import PIPELINE_APPS, Kong, kubectl_json
+from tests.integration.support import PIPELINE_APPS, Kong, kubectl_json, require
 
 pytestmark = pytest.mark.integration
 
@@ -71,6 +73,32 @@ async def test_app_writing_to_its_folder_and_home_runs_on_a_read_only_root(
         await d.call("PUT", f"/deploy/{upload_id}/scale", json={"replicas": 2})
         deployment = kubectl_json("get", "deployment", status["kubernetes"]["deployment"], "-n", namespace)
         assert deployment["spec"]["replicas"] == 2
+        await d.call("DELETE", f"/deploy/{upload_id}", expect=202)
+        assert (await d.wait(upload_id))["status"] == "DELETED"
+
+
+async def test_an_own_dockerfile_left_for_a_generated_one_keeps_the_writable_folders(
+    deployer_factory: Callable[..., Any], kong: Kong, namespace: str, tmp_path: Path
+) -> None:
+    """The upload's Dockerfile cannot build (its base image cannot be pulled), so the generated one is
+    used: the image then holds the app where generated images do, and gets their writable volumes."""
+    app = tmp_path / "writes-files-own-dockerfile"
+    shutil.copytree(APP, app)
+    image = f"{require('JUSTPUSH_TEST_REGISTRY')}/jp-test-base/none-{secrets.token_hex(4)}:1"
+    (app / "Dockerfile").write_text(f'FROM {image}\nCOPY . /srv\nCMD ["python", "/srv/app.py"]\n')
+    async with deployer_factory() as d:
+        upload_id = await d.upload(app)
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={"secrets": {"NOTES_TOKEN": SECRET}})
+        status = await d.wait(upload_id)
+        assert status["status"] in ("DEPLOYED", "DEPLOYED_WITH_WARNINGS"), status
+        deployment = kubectl_json("get", "deployment", status["kubernetes"]["deployment"], "-n", namespace)
+        assert [c["name"] for c in deployment["spec"]["template"]["spec"]["initContainers"]] == [
+            "seed-writable-0"
+        ]
+        async with httpx.AsyncClient(base_url=status["gateway_url"], timeout=10) as proxy:
+            first = (await proxy.get("/notes")).json()["count"]
+            second = (await proxy.get("/notes")).json()["count"]
+        assert second == first + 1
         await d.call("DELETE", f"/deploy/{upload_id}", expect=202)
         assert (await d.wait(upload_id))["status"] == "DELETED"
 

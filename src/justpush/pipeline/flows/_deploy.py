@@ -133,6 +133,11 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
     prepared = await _choose_dockerfile(
         ctx, services, workspace, profile, dockerfile_options, options.dockerfile
     )
+    if prepared.origin == "generated" and profile.dockerfile is not None:
+        # The upload's own Dockerfile is not built: the image holds the app where a generated one does,
+        # so it gets what generated images get (volumes for the folders it writes to, a preStop sleep).
+        profile = replace(profile, dockerfile=None)
+        release = replace(release, profile=profile)
     runtime = build.choose_runtime(profile, dockerfile_options) if prepared.origin == "generated" else None
     await scan_context(ctx, workspace / prepared.context, prepared, profile.dockerfile or "Dockerfile")
 
