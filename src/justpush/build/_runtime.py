@@ -124,7 +124,9 @@ def resolve_runtime(
                 f"{language} version {requested!r} (from {source}) cannot be served: the configured base "
                 f"images serve {offered}. Add the version to build.runtimes.{language}.versions (with a "
                 f'"{VERSION_PLACEHOLDER}" in build.baseImages.{language}) or set build.baseImages.'
-                f"{language}@<version>, or change the requirement in the project",
+                f"{language}@<version>, or change the requirement in the project; to try one that is"
+                f" served on this deploy only, set the profile's language_version (justpush deploy"
+                f" --set language_version={served[-1] if served else '<version>'})",
                 details={"language": language, "requested": requested, "source": source, "served": served},
             )
         allowed = [v for v in candidates if not _blocking(limits, v)]

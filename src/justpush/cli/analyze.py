@@ -7,17 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from justpush.errors import AnalysisError
-
-
-def _parse_sets(values: list[str]) -> dict[str, Any]:
-    overrides: dict[str, Any] = {}
-    for item in values:
-        field, sep, value = item.partition("=")
-        if not sep or not field.strip():
-            raise AnalysisError(f"--set expects field=value, got {item!r}")
-        overrides[field.strip()] = value
-    return overrides
+from ._overrides import parse_sets
 
 
 def _dump(data: Any, fmt: str) -> str:
@@ -47,7 +37,7 @@ def analyze_command(
 
     if fmt not in ("json", "yaml"):
         raise typer.BadParameter("must be json or yaml", param_hint="--format")
-    result = analyze(path, AnalysisOptions(overrides=_parse_sets(sets or []), root=root))
+    result = analyze(path, AnalysisOptions(overrides=parse_sets(sets or []), root=root))
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
     typer.echo(f"spec: {result.spec_source} ({result.spec_reason})", err=True)

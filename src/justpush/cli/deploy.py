@@ -18,6 +18,7 @@ from justpush.errors import StageFailed, UploadError
 from ._api import Api, open_api
 from ._app import load_settings
 from ._dockerfile_mode import DOCKERFILE_HELP, DockerfileMode
+from ._overrides import parse_sets
 from .upload import zip_directory
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -208,6 +209,12 @@ def deploy(
     port: int | None = typer.Option(
         None, "--port", min=1, max=65535, help="The port the app listens on (default: detected)."
     ),
+    sets: list[str] = typer.Option(
+        [],
+        "--set",
+        help="Override a detected profile field: field=value (repeatable), e.g. language_version=20,"
+        " writable_paths=data,uploads.",
+    ),
     server: str | None = ServerOpt,
     token: str | None = TokenOpt,
     user: str | None = UserOpt,
@@ -232,8 +239,11 @@ def deploy(
     if release is not None:
         body["release"] = release
     body["dockerfile"] = dockerfile.value
+    profile = parse_sets(sets)
     if port is not None:
-        body["profile"] = {"port": port}
+        profile["port"] = port
+    if profile:
+        body["profile"] = profile
 
     async def work(api: Api) -> dict[str, Any]:
         upload_id = await _upload(api, source)

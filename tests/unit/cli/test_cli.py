@@ -105,7 +105,7 @@ def test_upload_directory_in_process(config: Path, tmp_path: Path) -> None:
     assert by_user["id"] != result["id"]
 
 
-def test_deploy_dockerfile_and_port_options_reach_the_job_and_bad_values_are_refused(
+def test_deploy_dockerfile_port_and_profile_options_reach_the_job_and_bad_values_are_refused(
     config: Path, tmp_path: Path, db_url: str
 ) -> None:
     settings = yaml.safe_load(config.read_text())
@@ -128,9 +128,12 @@ def test_deploy_dockerfile_and_port_options_reach_the_job_and_bad_values_are_ref
         invoke(
             config,
             *("deploy", str(project), "--user", "erin-cli", "--detach", "--dockerfile", "generated"),
-            *("--port", "7071"),
+            *("--port", "7071", "--set", "language_version=20", "--set", "writable_paths=data,tmp"),
         )
     )
+    bad_set = runner.invoke(app, [*base, "--set", "language_version"])
+    # Raised to the entry point, which maps it to exit code 9 (AnalysisError) and the message.
+    assert "--set expects field=value, got 'language_version'" in str(bad_set.exception)
     redeploy = runner.invoke(app, ["--config", str(config), "redeploy", "x" * 8, "--dockerfile", "repo"])
     assert redeploy.exit_code == 2 and "--rebuild" in redeploy.output
 
@@ -144,7 +147,8 @@ def test_deploy_dockerfile_and_port_options_reach_the_job_and_bad_values_are_ref
             await engine.dispose()
 
     options = anyio.run(stored)
-    assert options["dockerfile"] == "generated" and options["profile"] == {"port": 7071}
+    assert options["dockerfile"] == "generated"
+    assert options["profile"] == {"port": 7071, "language_version": "20", "writable_paths": "data,tmp"}
 
 
 def test_upload_in_process_needs_an_owner(config: Path, tmp_path: Path) -> None:
