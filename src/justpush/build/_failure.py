@@ -2,7 +2,8 @@
 
 The tail alone often shows only the package manager's closing summary ("npm ERR! A complete log of this
 run can be found in…"), while the line that says what went wrong came first; so the step's output is
-kept (bounded) and searched for the first lines that look like errors.
+kept (bounded) and searched for the first lines that look like errors. An app that fails its start
+check writing a file is told where it may write.
 """
 
 from __future__ import annotations
@@ -76,3 +77,23 @@ def failure_message(reason: str, step: StepLog, tail: Sequence[str]) -> str:
     if rest:
         parts.append("last lines:\n" + "\n".join(f"  {line}" for line in rest))
     return "\n".join(parts)
+
+
+# What an app prints when it cannot create or open a file for writing.
+_WRITE_REFUSED = re.compile(
+    r"unable to open database file|read-only file system|\bEROFS\b|\bEACCES\b|PermissionError|"
+    r"permission denied",
+    re.IGNORECASE,
+)
+
+
+def write_hint(output: str, writable_dirs: Sequence[str]) -> str:
+    """What to do when the app failed writing a file: only some folders of the image are writable."""
+    if not _WRITE_REFUSED.search(output):
+        return ""
+    folders = ", ".join(writable_dirs) if writable_dirs else "none found"
+    return (
+        ": it could not write a file, and the image is read-only but for /tmp and the folders the code"
+        f" was found writing to ({folders}). If it keeps files next to its code, name their folder"
+        " (justpush deploy --set writable_paths=data), or point it at /tmp"
+    )

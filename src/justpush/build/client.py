@@ -30,7 +30,7 @@ from justpush.errors import DockerError, StageFailed
 
 from ._context import DOCKERFILE_NAME, context_archive
 from ._dockerfile import TypeCheck, type_check_dockerfile
-from ._failure import StepLog, failure_message, first_errors, plain_lines
+from ._failure import StepLog, failure_message, first_errors, plain_lines, write_hint
 from ._identity import run_digest
 from ._listening import ListeningSocket, listening_sockets, port_problem, served_port
 
@@ -541,9 +541,10 @@ class DockerBuilder:
         if run.exit_code not in (None, 0):
             tail = "\n".join(run.output.splitlines()[-_LOG_TAIL:])
             reason = "was killed for exceeding its memory limit" if run.oom_killed else "exited"
+            hint = write_hint(run.output, writable_dirs) if not writable_root else ""
             raise StageFailed(
                 "verify",
-                f"the app {reason} with code {run.exit_code} in the sandbox\n{tail}",
+                f"the app {reason} with code {run.exit_code} in the sandbox{hint}\n{tail}",
                 details={"exit_code": run.exit_code, "oom_killed": run.oom_killed},
             )
         if port is None or not run.listening:

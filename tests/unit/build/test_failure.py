@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from justpush.build._failure import STEP_LINES, StepLog, failure_message, first_errors, plain_lines
+import pytest
+
+from justpush.build._failure import (
+    STEP_LINES,
+    StepLog,
+    failure_message,
+    first_errors,
+    plain_lines,
+    write_hint,
+)
 
 
 def _log(lines: list[str]) -> StepLog:
@@ -68,3 +77,22 @@ def test_terminal_escapes_are_removed_from_build_output() -> None:
     lines = plain_lines(chunk)
     assert lines == ["npm ERR! gyp build failed", "plain line"]
     assert first_errors(lines) == lines
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        "sqlite3.OperationalError: unable to open database file",
+        "Error: EACCES: permission denied, open 'store.db'",
+        "OSError: [Errno 30] Read-only file system: 'uploads/a.png'",
+    ],
+)
+def test_a_start_check_that_could_not_write_names_the_writable_folders(output: str) -> None:
+    hint = write_hint(f"Traceback (most recent call last):\n{output}\n", ["/app/data"])
+    assert "could not write a file" in hint and "(/app/data)" in hint
+    assert "--set writable_paths=" in hint
+    assert "(none found)" in write_hint(output, [])
+
+
+def test_other_failures_get_nowrite_hint() -> None:
+    assert write_hint("ModuleNotFoundError: No module named 'flask'", []) == ""
