@@ -193,7 +193,8 @@ def deploy(
     writable_root: bool = typer.Option(
         False,
         "--writable-root",
-        help="Turn the read-only root filesystem off (apps that write anywhere).",
+        help="Turn the read-only root filesystem off (apps that write to absolute paths their user owns;"
+        " for a folder next to the code, --set writable_paths=<folder>).",
     ),
     namespace: str | None = typer.Option(None, "--namespace", help="Kubernetes namespace override."),
     detach: bool = typer.Option(False, "--detach", help="Queue the deployment and return."),

@@ -56,7 +56,7 @@ def test_what_is_owed_follows_what_serves(
 
 
 def test_warnings_that_still_hold_once_kong_caught_up() -> None:
-    writable = "the root filesystem is writable (read_only_root: false): the app can change its own code"
+    writable = "the root filesystem is writable (read_only_root: false): files the app writes are lost"
     previous = [
         writable,
         owed_sync("u-1", 2, "timed out"),

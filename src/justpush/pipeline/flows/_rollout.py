@@ -58,8 +58,9 @@ async def roll_out(
     if not release.options.read_only_root:
         await ctx.warn(
             S.DEPLOYING.value,
-            "the root filesystem is writable (read_only_root: false): the app can change its own code "
-            "and files it writes are lost when the pod restarts",
+            "the root filesystem is writable (read_only_root: false): files the app writes outside its "
+            "volumes are lost when the pod restarts; a generated image's code stays read-only to the app, "
+            "so a folder next to it needs --set writable_paths=<folder>",
         )
     timing: dict[str, float] = {}
     applying = False
