@@ -451,3 +451,30 @@ async def test_an_app_reading_its_port_with_a_fallback_of_80_is_deployed_on_8080
         await d.call("DELETE", f"/deploy/{upload_id}", expect=202)
         assert (await d.wait(upload_id))["status"] == "DELETED"
     assert cluster_objects(namespace, upload_id) == []
+
+
+async def test_a_server_error_on_the_smoke_test_shows_the_apps_last_log_lines(
+    deployer_factory: Callable[..., Any], namespace: str, tmp_path: Path
+) -> None:
+    app = tmp_path / "inventory-without-table"
+    shutil.copytree(APP, app)
+    source = app / "app.py"
+    source.write_text(
+        source.read_text().replace(
+            '        elif self.path == "/items":\n            self._send(200, ITEMS)\n',
+            '        elif self.path == "/items":\n'
+            '            print("sqlite3.OperationalError: no such table: items", flush=True)\n'
+            '            self._send(500, {"error": "internal"})\n',
+        )
+    )
+    async with deployer_factory(kong={"adminUrl": "", "gatewayUrl": ""}) as d:
+        upload_id = await d.upload(app)
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={})
+        status = await d.wait(upload_id, timeout=300)
+        assert status["status"] == "DEPLOYED_WITH_WARNINGS", status
+        warnings = "\n".join(status["verification"]["warnings"])
+        assert "smoke test via service: GET /items -> 500" in warnings
+        assert "the app's last log lines:\n" in warnings and "no such table: items" in warnings, warnings
+        await d.call("DELETE", f"/deploy/{upload_id}", expect=202)
+        assert (await d.wait(upload_id))["status"] == "DELETED"
+    assert cluster_objects(namespace, upload_id) == []

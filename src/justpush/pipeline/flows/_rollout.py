@@ -13,6 +13,7 @@ from justpush.store import AnalyzeResult, DeploymentRevision
 
 from .._context import JobContext, LeaseLost
 from .._gitops import gitops_target, publish_revision
+from .._owed import SMOKE_LOG_WARNING
 from .._release import Release, deployment_name, kong_inputs, revision_payload
 from .._release_phase import run_release_phase
 from .._services import Services
@@ -258,6 +259,11 @@ async def describe(ctx: JobContext, services: Services, release: Release, deploy
     }
 
 
+# How much of the app's log a server error on the smoke test shows.
+_APP_LOG_LINES = 8
+_APP_LOG_WIDTH = 300
+
+
 @dataclass(frozen=True)
 class SmokeReport:
     """What the smoke test found, not yet written: `paths` is how many paths it could check."""
@@ -265,6 +271,8 @@ class SmokeReport:
     paths: int
     results: list[SmokeResult]
     timing: dict[str, float]
+    # The app's last log lines when a check got a server error: what the app said about it.
+    app_log: tuple[str, ...] = ()
 
 
 async def verify(
@@ -306,7 +314,21 @@ async def smoke_test(
     # The two ways in are independent: checked side by side, reported service first.
     timing: dict[str, float] = {}
     done = await timed("smoke", timing, lambda: asyncio.gather(*runs))
-    return SmokeReport(len(paths), [result for run in done for result in run], timing)
+    results = [result for run in done for result in run]
+    failed = any(not r.ok and (r.status or 0) >= 500 for r in results)
+    app_log = await _app_log(services, ctx.upload_id, info["namespace"]) if failed else ()
+    return SmokeReport(len(paths), results, timing, app_log)
+
+
+async def _app_log(services: Services, upload_id: str, namespace: str) -> tuple[str, ...]:
+    """The last lines the upload's pods wrote, shortened; none when they cannot be read."""
+    lines: list[str] = []
+    try:
+        async for entry in services.cluster.logs(upload_id, tail=_APP_LOG_LINES, namespace=namespace):
+            lines.append(entry.line[:_APP_LOG_WIDTH])
+    except JustPushError:
+        return ()
+    return tuple(lines[-_APP_LOG_LINES:])
 
 
 async def record_smoke(ctx: JobContext, report: SmokeReport) -> None:
@@ -327,3 +349,5 @@ async def record_smoke(ctx: JobContext, report: SmokeReport) -> None:
                 S.VERIFYING.value,
                 f"smoke test via {result.via}: GET {result.path} -> {result.error or result.status}",
             )
+    if report.app_log:
+        await ctx.warn(S.VERIFYING.value, f"{SMOKE_LOG_WARNING}:\n" + "\n".join(report.app_log))
