@@ -69,6 +69,9 @@ def failure_message(reason: str, step: StepLog, tail: Sequence[str]) -> str:
     shown = set(errors)
     if errors:
         parts.append("first error lines:\n" + "\n".join(f"  {line}" for line in errors))
+    needs = python_needed(step.lines)
+    if needs:
+        parts.append(needs)
     rest = [
         line
         for line in tail
@@ -77,6 +80,34 @@ def failure_message(reason: str, step: StepLog, tail: Sequence[str]) -> str:
     if rest:
         parts.append("last lines:\n" + "\n".join(f"  {line}" for line in rest))
     return "\n".join(parts)
+
+
+# pip's account of releases it skipped for the interpreter: "5.0 Requires-Python >=3.10; 6.1 …".
+_IGNORED_FOR_PYTHON = re.compile(r"require a different python version: (.*)$", re.IGNORECASE)
+_REQUIRES_PYTHON = re.compile(r"(\S+) Requires-Python ([^;]+)")
+_NO_DISTRIBUTION = re.compile(r"No matching distribution found for (\S+)")
+
+
+def python_needed(lines: Sequence[str]) -> str:
+    """When pip found no release of a requirement for this Python but has some for another: which
+    Python the wanted one needs, and how to deploy on it."""
+    skipped: dict[str, str] = {}
+    missing: str | None = None
+    for line in lines:
+        if found := _IGNORED_FOR_PYTHON.search(line):
+            skipped.update((v, spec.strip()) for v, spec in _REQUIRES_PYTHON.findall(found.group(1)))
+        elif found := _NO_DISTRIBUTION.search(line):
+            missing = missing or found.group(1)
+    if missing is None or not skipped:
+        return ""
+    pinned = re.search(r"==\s*([\w.]+)$", missing)
+    spec = skipped.get(pinned.group(1)) if pinned else None
+    needs = f"Python {spec}" if spec else "another Python (" + "; ".join(sorted(set(skipped.values()))) + ")"
+    return (
+        f"{missing} needs {needs}, which the image's Python does not meet: deploy on a version that does"
+        " (justpush deploy --set language_version=<version>, or the project's requires-python or"
+        " .python-version)"
+    )
 
 
 # What an app prints when it cannot create or open a file for writing.

@@ -96,3 +96,24 @@ def test_a_start_check_that_could_not_write_names_the_writable_folders(output: s
 
 def test_other_failures_get_nowrite_hint() -> None:
     assert write_hint("ModuleNotFoundError: No module named 'flask'", []) == ""
+
+
+def test_a_release_pip_skipped_for_the_python_says_which_python_it_needs() -> None:
+    step = _log(
+        [
+            "Step 7/19 : RUN pip install -r requirements.txt",
+            "ERROR: Ignored the following versions that require a different python version:"
+            " 5.2 Requires-Python >=3.10; 6.1 Requires-Python >=3.12; 6.1.1 Requires-Python >=3.12",
+            "ERROR: Could not find a version that satisfies the requirement Django[argon2]==6.1"
+            " (from versions: 4.2, 5.2)",
+            "ERROR: No matching distribution found for Django[argon2]==6.1",
+        ]
+    )
+    message = failure_message("The command returned a non-zero code: 1", step, [])
+    assert (
+        "Django[argon2]==6.1 needs Python >=3.12, which the image's Python does not meet: deploy on a"
+        " version that does (justpush deploy --set language_version=<version>" in message
+    )
+    # Nothing pip skipped for the interpreter: no such advice.
+    other = _log(["Step 7/19 : RUN pip install .", "ERROR: No matching distribution found for x"])
+    assert "needs Python" not in failure_message("failed", other, [])
