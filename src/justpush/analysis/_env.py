@@ -208,15 +208,32 @@ def refine_env_vars(found: Iterable[EnvVar], port: int, warnings: list[str]) -> 
     return refined
 
 
+# Noted on a read whose fallback is an expression the analysis does not evaluate (`BASE_DIR / "db"`).
+COMPUTED_FALLBACK = "falls back to a computed value"
+
+
+def _fallback(var: EnvVar) -> str | None:
+    """What a read falls back to, for telling reads apart: its default, a computed one, or None."""
+    if var.default is None and any(e.note.endswith(COMPUTED_FALLBACK) for e in var.evidence):
+        return COMPUTED_FALLBACK
+    return var.default
+
+
 def merge_env_vars(found: Iterable[EnvVar]) -> list[EnvVar]:
-    """One EnvVar per name, sorted: the first default wins; required only while no read has a default."""
+    """One EnvVar per name, sorted: required only while no read has a default. Reads that fall back to
+    different values (`DB_NAME` is "hc" for PostgreSQL and a file path for SQLite) keep no default: each
+    read's own fallback applies unless the user sets one, and none is deployed in its place."""
     merged: dict[str, EnvVar] = {}
+    conflicting: set[str] = set()
     for var in found:
         old = merged.get(var.name)
         if old is None:
             merged[var.name] = var
             continue
-        default = old.default if old.default is not None else var.default
+        ours, theirs = _fallback(old), _fallback(var)
+        if ours is not None and theirs is not None and ours != theirs:
+            conflicting.add(var.name)
+        default = None if var.name in conflicting else old.default if old.default is not None else var.default
         evidence = tuple(sorted(set(old.evidence + var.evidence), key=_evidence_key))
         merged[var.name] = EnvVar(
             name=var.name,

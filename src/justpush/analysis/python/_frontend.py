@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .._env import make_env_var, merge_env_vars
+from .._env import COMPUTED_FALLBACK, make_env_var, merge_env_vars
 from .._files import evidence_path, read_source
 from .._model import EnvVar, Evidence, ExtractedApi, ProjectProfile
 from .._scope import once_per_analysis
@@ -363,6 +363,8 @@ def _env_call(index: PythonIndex, module: Module, call: ast.Call, where: str) ->
         return None
     default_expr = call.args[1] if len(call.args) > 1 else kwarg(call, "default")
     default = _default_text(default_expr)
+    if default is None and default_expr is not None and not _is_none(default_expr):
+        note = f"{note}, {COMPUTED_FALLBACK}"
     return make_env_var(name, default, False, Evidence(where, call.lineno, note))
 
 
@@ -435,6 +437,10 @@ def _const_or_constant(index: PythonIndex, module: Module, expr: ast.expr) -> st
         if isinstance(resolved, Symbol):
             return const_str(resolved.node)
     return None
+
+
+def _is_none(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Constant) and expr.value is None
 
 
 def _default_text(expr: ast.expr | None) -> str | None:
