@@ -70,8 +70,7 @@ def join_paths(*parts: str) -> str:
 def compile_path(tenant: str, prefix: str, base: str, path: str, *, strip_prefix: bool) -> PathPattern:
     """Regex for ``/tenant + prefix + base + path``; all after the tenant segment (after the prefix too
     with ``strip_prefix``) is captured as jp_path, which is what the upstream receives."""
-    if not tenant or "/" in tenant:
-        raise GenerationError(f"tenant segment {tenant!r} must be one non-empty path segment")
+    _check_tenant(tenant)
     if not path.startswith("/"):
         raise GenerationError(f"OpenAPI path {path!r} must start with '/'")
     if _TEMPLATE.sub("", path).count("{") or _TEMPLATE.sub("", path).count("}"):
@@ -107,15 +106,9 @@ def compile_path(tenant: str, prefix: str, base: str, path: str, *, strip_prefix
         shape.append(0 if has_param else 1)
         rest_regex_parts.append("".join(pieces))
     rest_regex = "/" + "/".join(rest_regex_parts)
-    prefix_regex = "/".join(_escape_literal(segment) for segment in prefix_path.split("/"))
-    tenant_regex = f"/{_escape_literal(tenant)}"
-    if strip_prefix:
-        regex = f"{tenant_regex}{prefix_regex}(?<{REST_CAPTURE}>{rest_regex})$"
-    else:
-        regex = f"{tenant_regex}(?<{REST_CAPTURE}>{prefix_regex}{rest_regex})$"
     return PathPattern(
         template=template,
-        regex=regex,
+        regex=_full_regex(tenant, prefix_path, rest_regex, strip_prefix=strip_prefix),
         captures=tuple(captures),
         literal_segments=literal_segments,
         literal_chars=literal_chars,
@@ -126,26 +119,36 @@ def compile_path(tenant: str, prefix: str, base: str, path: str, *, strip_prefix
 def compile_catch_all(tenant: str, prefix: str, base: str, *, strip_prefix: bool) -> PathPattern:
     """Regex for every path under ``/tenant + prefix + base``: the route of an API whose operations are
     not known. What follows the tenant segment (and the prefix, with ``strip_prefix``) is jp_path."""
-    if not tenant or "/" in tenant:
-        raise GenerationError(f"tenant segment {tenant!r} must be one non-empty path segment")
+    _check_tenant(tenant)
     prefix_path = join_paths(prefix) if prefix.strip("/") else ""
     base_path = join_paths(base) if base.strip("/") else ""
-    prefix_regex = "/".join(_escape_literal(segment) for segment in prefix_path.split("/"))
-    base_regex = "/".join(_escape_literal(segment) for segment in base_path.split("/"))
+    base_regex = _literal_regex(base_path)
     rest_regex = f"{base_regex}(?:/[^#?]*)?" if base_regex else "/[^#?]*"
-    tenant_regex = f"/{_escape_literal(tenant)}"
-    if strip_prefix:
-        regex = f"{tenant_regex}{prefix_regex}(?<{REST_CAPTURE}>{rest_regex})$"
-    else:
-        regex = f"{tenant_regex}(?<{REST_CAPTURE}>{prefix_regex}{rest_regex})$"
     return PathPattern(
         template=f"/{tenant}{prefix_path}{base_path}/*",
-        regex=regex,
+        regex=_full_regex(tenant, prefix_path, rest_regex, strip_prefix=strip_prefix),
         captures=(),
         literal_segments=0,
         literal_chars=0,
         segment_shape=(),
     )
+
+
+def _check_tenant(tenant: str) -> None:
+    if not tenant or "/" in tenant:
+        raise GenerationError(f"tenant segment {tenant!r} must be one non-empty path segment")
+
+
+def _literal_regex(path: str) -> str:
+    return "/".join(_escape_literal(segment) for segment in path.split("/"))
+
+
+def _full_regex(tenant: str, prefix_path: str, rest_regex: str, *, strip_prefix: bool) -> str:
+    """`/tenant` + prefix + the rest, capturing as jp_path what the upstream receives."""
+    tenant_regex, prefix_regex = f"/{_escape_literal(tenant)}", _literal_regex(prefix_path)
+    if strip_prefix:
+        return f"{tenant_regex}{prefix_regex}(?<{REST_CAPTURE}>{rest_regex})$"
+    return f"{tenant_regex}(?<{REST_CAPTURE}>{prefix_regex}{rest_regex})$"
 
 
 def public_prefix(tenant: str, prefix: str) -> str:
