@@ -102,6 +102,8 @@ class ProjectProfile:
     build_command: tuple[str, ...] = ()
     # Exec form, run once per deploy in a Job with the new image before the rollout (migrations).
     release_command: tuple[str, ...] = ()
+    # The release command runs in each pod before the app instead: its database is a file in the pod.
+    release_in_pod: bool = False
     port: int = 8080
     typescript: bool = False
     dockerfile: str | None = None

@@ -41,17 +41,12 @@ def find_release_command(
     package: Mapping[str, Any] | None = None,
     warnings: list[str] | None = None,
     flask_app: str | None = None,
-    database: bool = True,
 ) -> ReleaseCommand | None:
     """The release command and where it came from, or None. ``python_deps`` are normalised names
     ("flask-migrate"); ``package`` is the parsed package.json of a Node app; ``flask_app`` the detected
     Flask app ("module:app"), which `flask db` is told, as it may not find it by itself. A detected
     command whose tool the runtime image will not hold (a devDependency) gets a warning.
 
-    Without a ``database`` server in use (only SQLite, whose file lives in each pod) migrations run by a
-    separate pod would change nothing the app sees: the detected command is dropped, with a warning. So is
-    app.json's ``postdeploy``: Heroku runs it against the database add-on it provisions, which a deploy
-    here does not.
     A Procfile ``release:`` is the project's own instruction and always kept."""
     given = _procfile_release(app_root, app_dir)
     if given is not None:
@@ -62,12 +57,6 @@ def find_release_command(
         detected = _python_release(app_root, app_dir, set(python_deps), flask_app)
     elif detected is None and package is not None:
         detected = _node_release(app_root, app_dir, package, notes)
-    if detected is not None and not database:
-        notes = [
-            f"{detected[1].file}: {detected[1].note}, but no database server is in use (a SQLite "
-            "file lives in each pod): no release command runs; set one with the release option"
-        ]
-        detected = None
     if warnings is not None:
         warnings.extend(notes)
     return detected

@@ -69,6 +69,8 @@ class AppDeployment:
     read_only_root: bool = True
     # The image has a `sleep` on its PATH (a shell-less image, e.g. distroless, has not).
     has_sleep: bool = False
+    # Run in each pod before the app, on the pod's writable folders (migrations of a SQLite file there).
+    init_command: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ def app_from_profile(
     size: AppSize = "small",
     require_env: bool = True,
     read_only_root: bool = True,
+    init_command: tuple[str, ...] = (),
 ) -> AppDeployment:
     """Profile defaults, then the user's env and secrets; a variable the profile marks secret stays secret.
 
@@ -74,6 +75,7 @@ def app_from_profile(
         # Generated images of these runtimes are Debian-based; Go's are distroless (no shell, no sleep).
         has_sleep=profile.dockerfile is None and runtime in _RUNTIMES_WITH_SLEEP,
         read_only_root=read_only_root,
+        init_command=init_command,
     )
 
 

@@ -371,6 +371,18 @@ def _deployment(
         volumeMounts=mounts,
     )
     container.lifecycle = _pre_stop(app, options)
+    if app.init_command:
+        # After the seeds: it works on the pod's copy of the app's folder, with the app's environment.
+        init.append(
+            Container(
+                name="release",
+                image=app.image,
+                command=list(app.init_command),
+                env=container.env,
+                securityContext=_container_security(app),
+                volumeMounts=mounts,
+            )
+        )
     for seed in init:
         seed.resources = container.resources
     pod = PodSpec(

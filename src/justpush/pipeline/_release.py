@@ -20,6 +20,8 @@ from justpush.store import Cipher, DeploymentRevision
 
 from ._options import AutoscalingOptions, DeployOptions
 
+# The release option's values that turn the release command off.
+_RELEASE_DISABLED = frozenset({"", "none"})
 _OPTION = "option:"
 _MANIFEST = "manifest:"
 
@@ -37,6 +39,15 @@ class Release:
 
     def namespace(self, settings: Settings) -> str:
         return self.options.namespace or settings.kubernetes.namespace
+
+    def release_command(self) -> tuple[str, ...]:
+        """The command to run: the user's override (or none), else the one the analysis detected."""
+        override = self.options.release
+        if override is None:
+            return self.profile.release_command
+        if override.strip().lower() in _RELEASE_DISABLED:
+            return ()
+        return analysis.command_from_text(override)
 
     def path_prefix(self, settings: Settings) -> str:
         prefix = (
@@ -85,6 +96,7 @@ class Release:
             resources=resources,
             size=options.size,
             read_only_root=options.read_only_root,
+            init_command=self.release_command() if self.profile.release_in_pod else (),
         )
 
     def manifests(self, settings: Settings, cluster: k8s.ClusterInfo) -> list[k8s.Manifest]:

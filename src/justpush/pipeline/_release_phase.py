@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import ConfigMap, LimitRange, Namespace, ResourceQuota, Secret
 
-from justpush import analysis, k8s
+from justpush import k8s
 from justpush.errors import KubernetesError, StageFailed
 
 from ._context import JobContext
@@ -28,20 +28,9 @@ _PREREQUISITES = (Namespace, ResourceQuota, LimitRange, ConfigMap, Secret)
 _JOB_TTL_SECONDS = 3600
 # Client-side slack over the Job's own deadline, for the pod to be scheduled and the status to settle.
 _WAIT_SLACK_SECONDS = 60
-_DISABLED = frozenset({"", "none"})
 # Shorter secret values are not masked: they would blank common words in every line.
 _MIN_MASKED = 4
 MASK = "****"
-
-
-def release_command(release: Release) -> tuple[str, ...]:
-    """The command to run: the user's override (or none), else the one the analysis detected."""
-    override = release.options.release
-    if override is None:
-        return release.profile.release_command
-    if override.strip().lower() in _DISABLED:
-        return ()
-    return analysis.command_from_text(override)
 
 
 def masker(secrets: Iterable[str]) -> Callable[[str], str]:
@@ -61,10 +50,18 @@ async def run_release_phase(
 ) -> None:
     """Run the release command as a Job, its log lines as DEPLOYING events; StageFailed if it fails."""
     stage = S.DEPLOYING.value
-    command = release_command(release)
+    command = release.release_command()
     if not command:
         if release.options.release is not None:
             await ctx.event(stage, "progress", "release: no release command (disabled by the release option)")
+        return
+    if release.profile.release_in_pod:
+        shown = masker(entry.value for entry in release.app().env if entry.secret)(shlex.join(command))
+        await ctx.event(
+            stage,
+            "progress",
+            f"release: {shown} runs in each pod before the app (its database is a file in the pod)",
+        )
         return
     (deployment,) = [o for o in objects if isinstance(o, Deployment)]
     assert deployment.metadata is not None and deployment.metadata.name is not None

@@ -103,6 +103,48 @@ async def test_an_own_dockerfile_left_for_a_generated_one_keeps_the_writable_fol
         assert (await d.wait(upload_id))["status"] == "DELETED"
 
 
+async def test_a_release_on_a_sqlite_file_runs_in_each_pod_before_the_app(
+    deployer_factory: Callable[..., Any], kong: Kong, namespace: str, tmp_path: Path
+) -> None:
+    """The app's data is a SQLite file in its own folder: a release Job would migrate a copy nobody
+    reads, so each pod runs the release in an init container on its copy, and the app finds its table."""
+    app = tmp_path / "inventory-sqlite"
+    shutil.copytree(PIPELINE_APPS / "python-inventory", app)
+    source = app / "app.py"
+    source.write_text(
+        source.read_text()
+        .replace("import json\n", "import json\nimport sqlite3\n")
+        .replace(
+            '        elif self.path == "/items":\n            self._send(200, ITEMS)\n',
+            '        elif self.path == "/items":\n'
+            '            with sqlite3.connect("inventory.db") as db:\n'
+            '                names = [row[0] for row in db.execute("SELECT name FROM items")]\n'
+            '            self._send(200, names)\n',
+        )
+    )
+    (app / "init_db.py").write_text(
+        "import sqlite3\n\nwith sqlite3.connect('inventory.db') as db:\n"
+        "    db.execute('CREATE TABLE IF NOT EXISTS items (name TEXT)')\n"
+        "    db.execute(\"INSERT INTO items VALUES ('bolt')\")\n"
+    )
+    (app / "Procfile").write_text("release: python init_db.py\n")
+    async with deployer_factory() as d:
+        upload_id = await d.upload(app)
+        await d.call("POST", f"/deploy/{upload_id}", expect=202, json={})
+        status = await d.wait(upload_id)
+        assert status["status"] == "DEPLOYED", status
+        events = await d.events(upload_id)
+        assert any("runs in each pod before the app" in e["message"] for e in events)
+        deployment = kubectl_json("get", "deployment", status["kubernetes"]["deployment"], "-n", namespace)
+        init = deployment["spec"]["template"]["spec"]["initContainers"]
+        assert [c["name"] for c in init] == ["seed-writable-0", "release"]
+        async with httpx.AsyncClient(base_url=status["gateway_url"], timeout=10) as proxy:
+            items = await proxy.get("/items", headers={"apikey": status["api_key"] or ""})
+        assert items.json() == ["bolt"], items.text
+        await d.call("DELETE", f"/deploy/{upload_id}", expect=202)
+        assert (await d.wait(upload_id))["status"] == "DELETED"
+
+
 async def test_out_of_memory_names_the_limit_and_the_size_that_fits(
     deployer_factory: Callable[..., Any], kong: Kong, namespace: str
 ) -> None:

@@ -195,20 +195,26 @@ def test_detected_migrations_without_a_database_server_are_not_run(tmp_path: Pat
     assert detect(tmp_path).release_command == ("python", "manage.py", "migrate")
 
 
-def test_an_unconfigured_driver_beside_a_sqlite_database_runs_no_migrations(tmp_path: Path) -> None:
-    # A Django starter: psycopg installed, its PostgreSQL settings commented out, SQLite in use.
+def test_migrations_of_a_sqlite_file_in_the_pod_run_in_each_pod(tmp_path: Path) -> None:
+    # A Django starter: psycopg installed, its PostgreSQL settings commented out, SQLite in use. A
+    # release pod migrating its own copy would change nothing the app sees: each pod migrates its own.
     fixture = Path(__file__).parents[2] / "fixtures" / "apps" / "python-django-sqlite-psycopg"
     warnings: list[str] = []
     profile = detect(fixture, warnings=warnings)
     assert [s.kind for s in profile.backing_services] == ["PostgreSQL"]
-    assert profile.release_command == ()
-    assert any(w.startswith("manage.py: Django project") and "no database server" in w for w in warnings)
-    # Once a variable configures the server, its migrations run before the rollout.
+    migrate = ("python", "manage.py", "migrate", "--noinput")
+    assert (profile.release_command, profile.release_in_pod) == (migrate, True)
+    assert any(
+        w.startswith("manage.py: Django project") and "so each pod runs it before the app starts" in w
+        for w in warnings
+    )
+    # Once a variable configures the server, its migrations run once, before the rollout.
     settings = (fixture / "site_config" / "settings.py").read_text()
     _write(tmp_path, {p.relative_to(fixture).as_posix(): p.read_text() for p in fixture.rglob("*.*")})
     configured = settings.replace('"NAME": BASE_DIR', '"HOST": os.environ["PGHOST"], "NAME": BASE_DIR')
     _write(tmp_path, {"site_config/settings.py": configured})
-    assert detect(tmp_path).release_command == ("python", "manage.py", "migrate", "--noinput")
+    served = detect(tmp_path)
+    assert (served.release_command, served.release_in_pod) == (migrate, False)
 
 
 def test_app_json_postdeploy_without_a_database_server_is_dropped_with_a_warning(tmp_path: Path) -> None:

@@ -77,6 +77,20 @@ def test_writable_app_folder_is_seeded_from_the_image(app: Any, options: Any, re
     assert seed["securityContext"]["runAsNonRoot"] is True
 
 
+def test_a_release_in_each_pod_runs_after_the_seed_on_the_apps_volumes(
+    app: Any, options: Any, render: Any
+) -> None:
+    migrate = ("python", "manage.py", "migrate", "--noinput")
+    pod = _pod_spec(render(replace(app, writable_paths=(".",), init_command=migrate), options))
+    seed, release = pod["initContainers"]
+    container = pod["containers"][0]
+    assert (seed["name"], release["name"]) == ("seed-writable-0", "release")
+    assert release["command"] == list(migrate) and release["image"] == app.image
+    assert release["env"] == container["env"] and release["volumeMounts"] == container["volumeMounts"]
+    assert release["securityContext"] == container["securityContext"]
+    assert release["resources"] == container["resources"]
+
+
 def test_read_only_root_can_be_turned_off(app: Any, options: Any, render: Any) -> None:
     pod = _pod_spec(render(replace(app, read_only_root=False), options))
     assert pod["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is False

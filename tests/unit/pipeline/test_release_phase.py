@@ -7,15 +7,15 @@ import pytest
 from justpush.analysis import ProjectProfile
 from justpush.pipeline._options import DeployOptions, RedeployOptions
 from justpush.pipeline._release import Release
-from justpush.pipeline._release_phase import MASK, masker, release_command
+from justpush.pipeline._release_phase import MASK, masker
 
 DETECTED = ("python", "manage.py", "migrate", "--noinput")
 
 
-def _release(option: str | None, detected: tuple[str, ...] = DETECTED) -> Release:
+def _release(option: str | None, detected: tuple[str, ...] = DETECTED, *, in_pod: bool = False) -> Release:
     return Release(
         app_name="api",
-        profile=ProjectProfile(language="python", release_command=detected),
+        profile=ProjectProfile(language="python", release_command=detected, release_in_pod=in_pod),
         spec={},
         image="registry.example/api@sha256:" + "0" * 64,
         options=DeployOptions(release=option),
@@ -38,7 +38,15 @@ def _release(option: str | None, detected: tuple[str, ...] = DETECTED) -> Releas
 def test_the_option_overrides_or_disables_the_detected_command(
     option: str | None, detected: tuple[str, ...], expected: tuple[str, ...]
 ) -> None:
-    assert release_command(_release(option, detected)) == expected
+    assert _release(option, detected).release_command() == expected
+
+
+def test_a_release_in_each_pod_is_an_init_container_after_the_seed_of_the_apps_folder() -> None:
+    release = _release(None, in_pod=True)
+    app = release.app()
+    assert app.init_command == DETECTED
+    assert _release(None).app().init_command == ()
+    assert _release("none", in_pod=True).app().init_command == ()
 
 
 @pytest.mark.parametrize("model", [DeployOptions, RedeployOptions])

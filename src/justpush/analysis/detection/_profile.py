@@ -6,7 +6,7 @@ import dataclasses
 import importlib
 import re
 import shlex
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import ModuleType
 from typing import Any, get_args
 
@@ -345,6 +345,7 @@ def _release(app_root: Path, profile: ProjectProfile, facts: Facts, warnings: li
     # The generated Flask start command ends with the app's "module:attribute".
     start = profile.start_command
     flask_app = start[-1] if profile.framework == "flask" and start and ":" in start[-1] else None
+    database = _database_server(profile)
     found = find_release_command(
         app_root,
         profile.app_dir,
@@ -352,12 +353,30 @@ def _release(app_root: Path, profile: ProjectProfile, facts: Facts, warnings: li
         package if isinstance(package, dict) else None,
         warnings,
         flask_app,
-        database=_database_server(profile),
     )
     if found is None:
         return profile
+    in_pod = not database and _sqlite_in_pod(profile)
+    where = f"{found[1].file}: {found[1].note}"
+    if in_pod:
+        warnings.append(
+            f"{where}; its database is a SQLite file in each pod, so each pod runs it before the app"
+            " starts, on its own copy"
+        )
+    elif not database and PurePosixPath(found[1].file).name != "Procfile":
+        # A Procfile `release:` is the project's own instruction: it runs as given.
+        warnings.append(
+            f"{where}, but no database server is in use (a SQLite file lives in each pod): no release"
+            " command runs; set one with the release option"
+        )
+        return profile
     evidence = {**profile.evidence, "release_command": (found[1],)}
-    return dataclasses.replace(profile, release_command=found[0], evidence=evidence)
+    return dataclasses.replace(profile, release_command=found[0], release_in_pod=in_pod, evidence=evidence)
+
+
+def _sqlite_in_pod(profile: ProjectProfile) -> bool:
+    """Whether the code opens a SQLite (or other embedded database) file in a folder of its own."""
+    return any(e.note.startswith(_EMBEDDED_DATABASE) for e in profile.evidence.get("writable_paths", ()))
 
 
 def _database_server(profile: ProjectProfile) -> bool:
@@ -365,7 +384,7 @@ def _database_server(profile: ProjectProfile) -> bool:
     that no variable configures, in an app whose code opens a SQLite file, is taken as unused: a
     starter keeps psycopg in its requirements while its settings (the PostgreSQL block commented out)
     use SQLite."""
-    sqlite = any(e.note.startswith(_EMBEDDED_DATABASE) for e in profile.evidence.get("writable_paths", ()))
+    sqlite = _sqlite_in_pod(profile)
     return any(
         service.kind in _DATABASE_SERVERS and (service.variables or not sqlite)
         for service in profile.backing_services
