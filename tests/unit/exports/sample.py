@@ -49,6 +49,8 @@ def sample_manifests() -> list[dict[str, Any]]:
         autoscaling=Autoscaling(1, 3, 70),
         writable_paths=(".", "uploads"),
         has_sleep=True,
+        # A release in each pod: an init container with the app's env, its secret included.
+        init_command=("npm", "run", "migrate"),
     )
     options = ManifestOptions(
         namespace="orders",
