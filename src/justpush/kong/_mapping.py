@@ -95,6 +95,8 @@ _SPEC_CONFIG_FIELDS: Mapping[str, Mapping[str, frozenset[str] | None]] = {
 _REWRITE = "request-transformer"
 # The method of the catch-all operation: the route matches every method.
 _ANY = "ANY"
+# The analysis marks what it could not read (`x-justpush-unresolved: {path: why}`).
+_UNRESOLVED = "x-justpush-unresolved"
 # A plugin setting at some level: a config to merge, or None to switch the plugin off there.
 _Layer = dict[str, dict[str, Any] | None]
 
@@ -333,18 +335,23 @@ def openapi_to_kong(spec: Mapping[str, Any], target: KongTarget, options: KongOp
     tenant = tenant_segment(target)
     allowed = frozenset(options.allowed_plugins)
     ops = _operations(spec)
-    patterns = {
-        op.key: compile_path(tenant, prefix, base, op.path, strip_prefix=options.strip_path) for op in ops
-    }
-    if not ops:
-        # Nothing the analysis could list (routes made at run time, a framework it does not read): one
-        # route sends every method and path to the app, with the document's auth, limits and CORS.
+    unknown = [op.key for op in ops if "path" in (op.spec.get(_UNRESOLVED) or {})]
+    if not ops or unknown:
+        # Routes the analysis could not list (made at run time, a framework it does not read) or whose
+        # path it could not read in full: one more route, below every other, sends every method and
+        # path to the app, with the document's auth, limits and CORS.
+        why = f"{len(unknown)} operation path(s) are not known statically" if ops else "lists no operations"
         warnings.append(
-            "the OpenAPI document lists no operations: one catch-all route sends every method and path"
-            " under the upload's prefix to the app"
+            f"the OpenAPI document {why}: a catch-all route sends what no other route matches (any method"
+            " and path under the upload's prefix) to the app"
         )
-        ops = [_Operation(_ANY, "/", {}, {})]
-        patterns = {ops[0].key: compile_catch_all(tenant, prefix, base, strip_prefix=options.strip_path)}
+        ops.append(_Operation(_ANY, "/", {}, {}))
+    patterns = {
+        op.key: compile_catch_all(tenant, prefix, base, strip_prefix=options.strip_path)
+        if op.method == _ANY
+        else compile_path(tenant, prefix, base, op.path, strip_prefix=options.strip_path)
+        for op in ops
+    }
     priority = priorities(list(patterns.values()))
     _warn_ambiguous(ops, patterns, warnings)
 

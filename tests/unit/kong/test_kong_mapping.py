@@ -400,7 +400,24 @@ def test_a_document_without_operations_gets_one_catch_all_route(
         assert kong_match(route.paths[0], path) is None, path
     # The document's auth still guards it.
     assert "key-auth" in {p.name for p in config.plugins}
-    assert any("one catch-all route" in w for w in config.warnings)
+    assert any(w.startswith("the OpenAPI document lists no operations: a catch-all") for w in config.warnings)
+
+
+def test_paths_the_analysis_could_not_read_add_a_catch_all_below_every_route(
+    target: KongTarget, options: KongOptions
+) -> None:
+    known = {"get": {"responses": {"200": {"description": "ok"}}}}
+    guessed = {"get": {"responses": {"200": {"description": "ok"}}, "x-justpush-unresolved": {"path": "?"}}}
+    config = openapi_to_kong(make_spec({"/items": known, "/{unresolved}/stats": guessed}), target, options)
+    tenant = tenant_segment(target)
+    assert winner(config, f"/{tenant}/items") == "GET /items"
+    # The unread prefix may be one segment or none (an unset variable): either way the app gets it.
+    assert winner(config, f"/{tenant}/partners/stats") == "GET /{unresolved}/stats"
+    assert winner(config, f"/{tenant}/stats") == "ANY /"
+    assert winner(config, f"/{tenant}/items", "DELETE") == "ANY /"
+    assert any("1 operation path(s) are not known statically" in w for w in config.warnings)
+    plain = openapi_to_kong(make_spec({"/items": known}), target, options)
+    assert [r.operation for r in plain.routes] == ["GET /items"]
 
 
 def test_request_and_response_transformer_when_configured(target: KongTarget) -> None:
