@@ -48,15 +48,18 @@ def masker(secrets: Iterable[str]) -> Callable[[str], str]:
 async def run_release_phase(
     ctx: JobContext, services: Services, release: Release, objects: Sequence[k8s.Manifest]
 ) -> None:
-    """Run the release command as a Job, its log lines as DEPLOYING events; StageFailed if it fails."""
+    """Run the release command as a Job, its log lines as DEPLOYING events; StageFailed if it fails.
+    A release the pods run themselves (an init container: the database is a file in each pod) is only
+    announced."""
     stage = S.DEPLOYING.value
     command = release.release_command()
     if not command:
         if release.options.release is not None:
             await ctx.event(stage, "progress", "release: no release command (disabled by the release option)")
         return
+    mask = masker(entry.value for entry in release.app().env if entry.secret)
+    shown = mask(shlex.join(command))
     if release.profile.release_in_pod:
-        shown = masker(entry.value for entry in release.app().env if entry.secret)(shlex.join(command))
         await ctx.event(
             stage,
             "progress",
@@ -74,8 +77,6 @@ async def run_release_phase(
         ttl_seconds_after_finished=_JOB_TTL_SECONDS,
     )
     await services.cluster.apply([o for o in objects if isinstance(o, _PREREQUISITES)])
-    mask = masker(entry.value for entry in release.app().env if entry.secret)
-    shown = mask(shlex.join(command))
     await ctx.event(stage, "progress", f"release: running {shown}")
     sink = ctx.log_sink(stage)
     try:
