@@ -94,7 +94,7 @@ def create_app(
                     await stack.enter_async_context(worker(state))
                 yield
         finally:
-            await state.cancel_tasks()
+            await state.aclose()
             await engine.dispose()
             logger.info("justpush stopped", extra={"stage": "shutdown"})
 

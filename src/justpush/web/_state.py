@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import anyio
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from justpush import store
+from justpush import k8s, store
 from justpush.config import Settings
 from justpush.pipeline import EventBroker, PipelineWorker
 from justpush.security import SecretBox
@@ -47,9 +47,24 @@ class AppState:
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     # Sessions for reads only (event streams and their access checks): they never wait for a writer.
     readers: async_sessionmaker[AsyncSession] = field(init=False)
+    # The cluster client of the API's short requests (status, usage, scale, proxy), opened on first use:
+    # a dashboard polling status would otherwise pay a TLS handshake per poll.
+    _cluster: k8s.K8sClient | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.readers = store.reader_factory(self.sessions)
+
+    def cluster(self) -> k8s.K8sClient:
+        if self._cluster is None:
+            self._cluster = k8s.K8sClient(self.settings.kubernetes)
+        return self._cluster
+
+    async def aclose(self) -> None:
+        """Cancel the app's background tasks and close its clients."""
+        await self.cancel_tasks()
+        if self._cluster is not None:
+            cluster, self._cluster = self._cluster, None
+            await cluster.aclose()
 
     @property
     def data_dir(self) -> Path:

@@ -383,3 +383,48 @@ async def test_a_status_poll_reads_its_token_once(
         event.remove(engine, "before_cursor_execute", record)
     # The token and its use (recorded within the minute by the first poll): one read, no write.
     assert len(statements) == 1 and statements[0].lstrip().upper().startswith("SELECT"), statements
+
+
+async def test_status_polls_share_one_cluster_client_closed_at_shutdown(
+    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from justpush import k8s, security
+    from justpush.web import create_app
+
+    opened: list[FakeCluster] = []
+
+    class FakeCluster:
+        def __init__(self, settings: Any) -> None:
+            self.closed = False
+            opened.append(self)
+
+        async def workload_status(self, upload_id: str, *, namespace: str | None) -> k8s.WorkloadStatus:
+            return k8s.WorkloadStatus(
+                deployment=f"app-{upload_id}", desired=1, ready=1, updated=1, available=1
+            )
+
+        async def aclose(self) -> None:
+            self.closed = True
+
+    monkeypatch.setattr(k8s, "K8sClient", FakeCluster)
+    app = create_app(make_settings(deployment={"enabled": True}, server={"worker": "none"}))
+    async with app.router.lifespan_context(app):
+        async with app.state.justpush.sessions() as session:
+            user = await store.create_user(session, "poller")
+            token = await security.issue_token(session, user)
+            await session.commit()
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+            upload = await http.post(
+                "/uploads", headers=headers, files={"file": ("a.zip", _zip(), "application/zip")}
+            )
+            upload_id = upload.json()["id"]
+            async with app.state.justpush.sessions() as session:
+                record = await store.ensure_analyze_result(session, upload_id)
+                record.deployment_status = "DEPLOYED"
+                record.k8s_deployment_info = {"namespace": "apps", "service": f"app-{upload_id}"}
+                await session.commit()
+            polls = [await http.get(f"/deploy/{upload_id}/status", headers=headers) for _ in range(3)]
+        assert [p.json()["live"]["ready"] for p in polls] == [1, 1, 1]
+        assert len(opened) == 1 and not opened[0].closed
+    assert opened[0].closed

@@ -98,9 +98,7 @@ async def begin_analysis(
         row.status, row.error = "running", None
         await security.audit(session, actor=user, action="analysis.start", target=f"upload:{upload.id}")
         await session.commit()
-        state.spawn(
-            _run_analysis(state, upload.id, Path(upload.workspace), root), name=_task_name(upload.id)
-        )
+        state.spawn(_run_analysis(state, upload.id, Path(upload.workspace), root), name=_task_name(upload.id))
 
 
 @router.post(

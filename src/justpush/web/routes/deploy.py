@@ -386,10 +386,9 @@ async def _live(state: AppState, upload_id: str, namespace: str | None) -> LiveP
     """The Deployment's replica counts and pods from the cluster; a failure to read is reported, not
     raised, so the record still shows when the cluster is away."""
     try:
-        async with k8s.K8sClient(state.settings.kubernetes) as cluster:
-            workload = await asyncio.wait_for(
-                cluster.workload_status(upload_id, namespace=namespace), _LIVE_TIMEOUT_SECONDS
-            )
+        workload = await asyncio.wait_for(
+            state.cluster().workload_status(upload_id, namespace=namespace), _LIVE_TIMEOUT_SECONDS
+        )
     except (JustPushError, TimeoutError) as exc:
         message = exc.message if isinstance(exc, JustPushError) else "the cluster did not answer in time"
         logger.warning("live status unavailable: %s", message, extra={"upload_id": upload_id})
@@ -436,8 +435,7 @@ async def usage(upload_id: str, user: CurrentUser, session: SessionDep, state: S
     await store.get_upload(session, upload_id, owner_id=user.id)
     record = await store.ensure_analyze_result(session, upload_id)
     namespace = (record.k8s_deployment_info or {}).get("namespace", state.settings.kubernetes.namespace)
-    async with k8s.K8sClient(state.settings.kubernetes) as cluster:
-        pods = await cluster.usage(upload_id, namespace=namespace)
+    pods = await state.cluster().usage(upload_id, namespace=namespace)
     measured = {
         "pods": [
             {"pod": p.pod, "cpu_millicores": round(p.cpu_nanocores / 1e6, 2), "memory_bytes": p.memory_bytes}
@@ -491,10 +489,9 @@ async def scale(
                 f"upload '{upload_id}' is not serving (status {record.deployment_status}); deploy it first"
             )
         namespace = (record.k8s_deployment_info or {}).get("namespace", state.settings.kubernetes.namespace)
-        async with k8s.K8sClient(state.settings.kubernetes) as cluster:
-            await cluster.scale(
-                upload_id, request.replicas, max_replicas=request.max_replicas, namespace=namespace
-            )
+        await state.cluster().scale(
+            upload_id, request.replicas, max_replicas=request.max_replicas, namespace=namespace
+        )
         record.k8s_deployment_info = {**(record.k8s_deployment_info or {}), "replicas": request.replicas}
         await store.add_event(
             session,
@@ -677,18 +674,17 @@ async def proxy(
     if "x-upstream-authorization" in request.headers:
         headers["authorization"] = request.headers["x-upstream-authorization"]
     headers.pop("x-upstream-authorization", None)
-    async with k8s.K8sClient(state.settings.kubernetes) as cluster:
-        answer = await cluster.service_request(
-            info["service"],
-            int(info.get("port") or 80),
-            request.method,
-            "/" + "/".join(quote(segment, safe="") for segment in segments),
-            params=list(request.query_params.multi_items()),
-            headers=headers,
-            content=body,
-            namespace=info.get("namespace"),
-            max_body=PROXY_MAX_RESPONSE_BYTES,
-        )
+    answer = await state.cluster().service_request(
+        info["service"],
+        int(info.get("port") or 80),
+        request.method,
+        "/" + "/".join(quote(segment, safe="") for segment in segments),
+        params=list(request.query_params.multi_items()),
+        headers=headers,
+        content=body,
+        namespace=info.get("namespace"),
+        max_body=PROXY_MAX_RESPONSE_BYTES,
+    )
     passed = [(k, v) for k, v in answer.headers if k.lower() not in _PROXY_DROPPED_HEADERS]
     response = Response(content=answer.body, status_code=answer.status)
     for name, value in passed:
