@@ -51,7 +51,7 @@ from ._model import (
 from ._release import command_from_text
 from ._services import check_services
 from ._spec import SpecOptions, build_spec, validation_error
-from ._writable import database_file_folder
+from ._writable import database_file_folder, is_database_file_url
 from .detection import apply_overrides, detect, resolve_root
 
 __all__ = [
@@ -76,6 +76,7 @@ __all__ = [
     "command_from_text",
     "database_file_folder",
     "detect",
+    "is_database_file_url",
     "is_secret_name",
     "profile_from_dict",
     "profile_to_dict",

@@ -210,13 +210,22 @@ def refine_env_vars(found: Iterable[EnvVar], port: int, warnings: list[str]) -> 
 
 # Noted on a read whose fallback is an expression the analysis does not evaluate (`BASE_DIR / "db"`).
 COMPUTED_FALLBACK = "falls back to a computed value"
+# ... and on one whose expression starts with an embedded database's URL (`"sqlite:///" + path`).
+COMPUTED_EMBEDDED_FALLBACK = "falls back to a computed SQLite URL"
 
 
 def _fallback(var: EnvVar) -> str | None:
     """What a read falls back to, for telling reads apart: its default, a computed one, or None."""
-    if var.default is None and any(e.note.endswith(COMPUTED_FALLBACK) for e in var.evidence):
+    if var.default is None and any(
+        e.note.endswith((COMPUTED_FALLBACK, COMPUTED_EMBEDDED_FALLBACK)) for e in var.evidence
+    ):
         return COMPUTED_FALLBACK
     return var.default
+
+
+def falls_back_to_embedded_database(var: EnvVar) -> bool:
+    """Whether a read of the variable falls back to a SQLite URL the code builds (a file path it joins)."""
+    return any(e.note.endswith(COMPUTED_EMBEDDED_FALLBACK) for e in var.evidence)
 
 
 def merge_env_vars(found: Iterable[EnvVar]) -> list[EnvVar]:

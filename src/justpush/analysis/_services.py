@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from justpush.errors import AnalysisError
 
-from ._env import make_env_var
+from ._env import falls_back_to_embedded_database, make_env_var
 from ._files import evidence_path, is_test_source, iter_paths, read_source
 from ._model import BackingService, EnvVar, Evidence, Language
 
@@ -301,7 +301,10 @@ def link_services(
         where = f"{driver.dependency} in {driver.evidence.file}" + (
             f":{driver.evidence.line}" if driver.evidence.line else ""
         )
-        satisfied = any(var.default is not None and _usable(var.default) for var in addresses)
+        satisfied = any(
+            (var.default is not None and _usable(var.default)) or falls_back_to_embedded_database(var)
+            for var in addresses
+        )
         services.append(BackingService(driver.service, driver.dependency, driver.evidence, names, satisfied))
         if not addresses:
             spring = driver.evidence.file.endswith(("pom.xml", ".gradle", ".gradle.kts"))

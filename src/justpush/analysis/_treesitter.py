@@ -324,6 +324,8 @@ class RouterGraph:
     def __init__(self) -> None:
         self.routers: dict[str, Router] = {}
         self.aliases: dict[str, str] = {}
+        # Routers the app's own loader leaves out (an autoload filter): served only where mounted.
+        self.unserved: set[str] = set()
 
     def canonical(self, key: str) -> str:
         seen: set[str] = set()
@@ -350,8 +352,13 @@ class RouterGraph:
         mounted = {
             self.canonical(e.child) for r in self.routers.values() for e in r.events if isinstance(e, Mount)
         }
+        unserved = {self.canonical(k) for k in self.unserved}
         roots = sorted(
-            (r for k, r in self.routers.items() if k not in mounted and k not in self.aliases),
+            (
+                r
+                for k, r in self.routers.items()
+                if k not in mounted and k not in self.aliases and k not in unserved
+            ),
             key=lambda r: (not r.is_app, r.key),
         )
         out: list[tuple[RouteDecl, str, tuple[AuthAlternatives, ...], bool]] = []
@@ -390,7 +397,7 @@ class RouterGraph:
         for root in roots:
             visit(root, "", (), ())
         for key in sorted(self.routers):
-            if key not in visited and key not in self.aliases:
+            if key not in visited and key not in self.aliases and key not in unserved:
                 # Only reachable through a mount cycle: report its routes with an unknown prefix.
                 warnings.append(f"router {key} is only mounted inside a mount cycle")
                 visit(self.routers[key], "", (), ())

@@ -34,6 +34,8 @@ class _Rule:
     # Words the pattern cannot match without (one of them): a substring test is far cheaper than a regex
     # scan, most of all for the patterns starting with `\b`, which the regex engine cannot skip ahead on.
     needs: tuple[str, ...]
+    # The match is relative to the source file's folder (a path joined to the folder of `__file__`).
+    beside_source: bool = False
 
 
 _RULES = (
@@ -41,6 +43,18 @@ _RULES = (
     _Rule(re.compile(r"sqlite(?:\+\w+)?:///(?!:memory:)([^\"'`\s?]+)"), "SQLite database", True, ("sqlite",)),
     _Rule(re.compile(r"jdbc:(?:sqlite:|h2:file:)([^\"'`\s;?]+)"), "embedded database file", True, ("jdbc:",)),
     _Rule(re.compile(r"""url\s*=\s*["']file:([^"']+)["']"""), "SQLite database (Prisma)", True, ("file:",)),
+    # Flask's usual fallback, a file next to the module: basedir = os.path.dirname(__file__), then
+    # 'sqlite:///' + os.path.join(basedir, 'app.db') or f"sqlite:///{basedir / 'app.db'}".
+    _Rule(
+        re.compile(
+            r"""sqlite(?:\+\w+)?:///(?:["']\s*\+\s*|\{)\s*(?:str\(\s*)?(?:os\.path\.join\(\s*)?"""
+            r"""(?!BASE_DIR\b)\w+\s*(?:/|,)\s*["']([^"'{}]+\.(?:sqlite3?|db))["']"""
+        ),
+        "SQLite database",
+        True,
+        ("sqlite",),
+        beside_source=True,
+    ),
     # Django's default: NAME = BASE_DIR / 'db.sqlite3' or os.path.join(BASE_DIR, 'db.sqlite3').
     _Rule(
         re.compile(r"""BASE_DIR\s*(?:/|,)\s*["']([^"']+\.(?:sqlite3?|db))["']"""),
@@ -99,7 +113,8 @@ class WritablePath:
     evidence: Evidence
 
 
-def _folder(raw: str, is_file: bool, source_dir: str, prisma: bool) -> str | None:
+def _folder(raw: str, is_file: bool, base: str) -> str | None:
+    """The folder a match names, relative to the app directory; `base` is what a relative one is from."""
     value = raw.split("?", 1)[0]
     if value in ("", ":memory:") or "${" in value or "{" in value:
         return None
@@ -107,8 +122,6 @@ def _folder(raw: str, is_file: bool, source_dir: str, prisma: bool) -> str | Non
         folder = posixpath.dirname(value) if is_file else value
         folder = posixpath.normpath(folder)
         return None if folder in ("/", "/tmp") or folder.startswith("/tmp/") else folder
-    # Prisma resolves file: URLs from the schema's folder; everything else from the working directory.
-    base = source_dir if prisma else "."
     joined = posixpath.normpath(posixpath.join(base, posixpath.dirname(value) if is_file else value))
     return None if joined.startswith("..") else joined
 
@@ -117,12 +130,17 @@ def _folder(raw: str, is_file: bool, source_dir: str, prisma: bool) -> str | Non
 _DATABASE_FILE_VALUE = re.compile(r"^(?:sqlite(?:\+\w+)?:///|file:(?://)?)(?!:memory:)([^?#\s]+)$")
 
 
+def is_database_file_url(value: str) -> bool:
+    """Whether a variable's value opens a database file (`sqlite:////tmp/app.db`, `file:./dev.db`)."""
+    return _DATABASE_FILE_VALUE.match(value.strip()) is not None
+
+
 def database_file_folder(value: str) -> str | None:
     """The folder a variable's value (`DATABASE_URL=file:dev.db`) puts a SQLite file in, relative to the
     working directory; None when it names none, or only /tmp. The user's value is known at deploy time
     only, so the code's own fallbacks are found by `find_writable_paths` and this reads the values."""
     match = _DATABASE_FILE_VALUE.match(value.strip())
-    return _folder(match.group(1), True, ".", False) if match else None
+    return _folder(match.group(1), True, ".") if match else None
 
 
 def find_writable_paths(app_root: Path, app_dir: str, warnings: list[str]) -> list[WritablePath]:
@@ -138,9 +156,11 @@ def find_writable_paths(app_root: Path, app_dir: str, warnings: list[str]) -> li
         if source is None:
             continue
         for rule, line, raw in _matches(source.text):
-            folder = _folder(
-                raw, rule.is_file, posixpath.dirname(source.path), source.path.endswith(".prisma")
-            )
+            if rule.beside_source and "__file__" not in source.text:
+                continue
+            # Prisma resolves file: URLs from the schema's folder; most from the working directory.
+            beside = rule.beside_source or source.path.endswith(".prisma")
+            folder = _folder(raw, rule.is_file, posixpath.dirname(source.path) if beside else ".")
             if folder is not None and folder not in found:
                 note = f"{rule.what} at {raw!r}"
                 found[folder] = WritablePath(

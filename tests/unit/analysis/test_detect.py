@@ -58,6 +58,12 @@ def test_node_frameworks(tmp_path: Path, dependency: str, framework: str) -> Non
     assert profile.package_manager == "npm"
 
 
+def test_the_typescript_package_alone_makes_no_typescript_build(tmp_path: Path) -> None:
+    package = {"dependencies": {"express": "4", "typescript": "5"}, "scripts": {"start": "node server.js"}}
+    write(tmp_path, {"package.json": json.dumps(package), "server.js": "require('express')().listen(3000)\n"})
+    assert detect(tmp_path).typescript is False
+
+
 def test_java_maven_spring_boot(tmp_path: Path) -> None:
     pom = """<project>
   <parent><groupId>org.springframework.boot</groupId><artifactId>spring-boot-starter-parent</artifactId></parent>
@@ -399,3 +405,38 @@ def test_a_port_below_1024_read_from_a_variable_is_moved_to_8080(
     assert len(told) == 1 and told[0].endswith(f"deployed with {variable}=8080")
     # The user's own choice stands.
     assert detect(tmp_path, overrides={"port": 80}).port == 80
+
+
+def test_a_go_server_beside_a_package_json_for_asset_tools_is_go(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "package.json": json.dumps({"dependencies": {"less": "4", "clean-css-cli": "5"}}),
+            "go.mod": "module example.com/app\n\ngo 1.22\n",
+            "main.go": (
+                'package main\n\nimport "net/http"\n\nfunc main() { http.ListenAndServe(":8080", nil) }\n'
+            ),
+        },
+    )
+    assert detect(tmp_path).language == "go"
+    # A package.json that starts something stays the app's.
+    write(tmp_path, {"package.json": json.dumps({"main": "server.js", "dependencies": {"less": "4"}})})
+    assert detect(tmp_path).language == "node"
+
+
+def test_the_java_entrypoint_is_the_spring_boot_application_with_the_most_controllers(tmp_path: Path) -> None:
+    boot = "@SpringBootApplication\npublic class {0} {{ public static void main(String[] a) {{ }} }}\n"
+    write(
+        tmp_path,
+        {
+            "pom.xml": "<project><artifactId>x</artifactId><parent>spring-boot</parent></project>",
+            "common/src/main/java/x/Util.java": (
+                "public class Util { public static void main(String[] a) { } }\n"
+            ),
+            "mail/src/main/java/x/Mail.java": boot.format("Mail"),
+            "web/src/main/java/x/Web.java": boot.format("Web"),
+            "web/src/main/java/x/A.java": "@RestController class A { }\n",
+            "web/src/main/java/x/B.java": "@RestController class B { }\n",
+        },
+    )
+    assert detect(tmp_path).entrypoint == "web/src/main/java/x/Web.java"

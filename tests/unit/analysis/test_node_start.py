@@ -226,7 +226,7 @@ def test_without_start_scripts_a_typescript_entry_starts_built(
         ),
         (
             {
-                ".babelrc": '{\n  // helpers\n'
+                ".babelrc": "{\n  // helpers\n"
                 '  "plugins": [["@babel/plugin-transform-runtime", {"corejs": false}]]\n}'
             },
             {},
@@ -255,3 +255,50 @@ def test_babel_helpers_only_development_dependencies_install(
     warnings: list[str] = []
     assert detect(tmp_path, warnings=warnings).runtime_dev_dependencies == expected
     assert any("only the development dependencies install" in w for w in warnings) == bool(expected)
+
+
+@pytest.mark.parametrize(
+    ("script", "dev", "start", "folders"),
+    [
+        (
+            "nodemon --exec babel-node src/index.js",
+            ("@babel/core", "@babel/node"),
+            "dist/index.js",
+            "src dist",
+        ),
+        (
+            "babel-node ./server/app.js --presets env",
+            ("babel-core", "babel-cli"),
+            "dist/app.js",
+            "server dist",
+        ),
+        (
+            "nodemon --exec 'babel-node src/main.js'",
+            ("@babel/core", "@babel/node"),
+            "dist/main.js",
+            "src dist",
+        ),
+        # Sources in a folder named dist: the compiled ones go beside it.
+        ("node -r @babel/register dist/index.js", ("@babel/core",), "dist-babel/index.js", "dist dist-babel"),
+    ],
+)
+def test_sources_run_through_babel_are_compiled_once_in_the_image(
+    tmp_path: Path, script: str, dev: tuple[str, ...], start: str, folders: str
+) -> None:
+    built = built_start(tmp_path, package({"start": script}, dev), "npm")
+    assert built is not None and built.start == ("node", start)
+    assert built.build == f"node .justpush/babel-build.cjs {folders}"
+
+
+@pytest.mark.parametrize(
+    ("script", "dev"),
+    [
+        # Without Babel's core among the dependencies nothing could compile it.
+        ("nodemon --exec babel-node src/index.js", ("nodemon",)),
+        # A source at the project's root: compiling "." would take the whole project.
+        ("babel-node index.js", ("@babel/core", "@babel/node")),
+    ],
+)
+def test_babel_starts_left_alone(tmp_path: Path, script: str, dev: tuple[str, ...]) -> None:
+    built = built_start(tmp_path, package({"start": script}, dev), "npm")
+    assert built is None or "babel-build" not in built.build

@@ -475,3 +475,121 @@ def test_python_3_12_type_syntax_is_read_on_older_pythons() -> None:
     )
     assert isinstance(first, ast.AsyncFunctionDef) and (first.name, first.lineno) == ("first", 4)
     assert ast.unparse(first.args) == "items: list[K]"
+
+
+def test_flask_route_decorator_of_the_project_and_apps_mounted_by_werkzeug_dispatcher(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("flask>=3\n")
+    (tmp_path / "helpers.py").write_text(
+        "from functools import wraps\nfrom flask import jsonify\n\n"
+        "def route(bp, *args, **kwargs):\n    kwargs.setdefault('strict_slashes', False)\n\n"
+        "    def decorator(f):\n        @bp.route(*args, **kwargs)\n        @wraps(f)\n"
+        "        def wrapper(*a, **kw):\n            return jsonify(data=f(*a, **kw))\n"
+        "        return f\n    return decorator\n"
+    )
+    (tmp_path / "items.py").write_text(
+        "from flask import Blueprint\nfrom helpers import route\n\n"
+        "bp = Blueprint('items', __name__, url_prefix='/items')\n\n"
+        "@route(bp, '/')\ndef list_items():\n    return []\n\n"
+        "@route(bp, '/<item_id>', methods=['GET', 'DELETE'])\ndef item(item_id):\n    return None\n"
+    )
+    (tmp_path / "wsgi.py").write_text(
+        "from flask import Flask\nfrom werkzeug.middleware.dispatcher import DispatcherMiddleware\n"
+        "from items import bp\n\nfront = Flask('front')\napi = Flask('api')\n"
+        "api.register_blueprint(bp)\n\n@front.route('/')\ndef index():\n    return 'home'\n\n"
+        "application = DispatcherMiddleware(front, {'/api': api})\n"
+    )
+    _check(
+        analyze(tmp_path),
+        {
+            "GET /": set(),
+            "GET /api/items/": set(),
+            "GET /api/items/{item_id}": {"item_id"},
+            "DELETE /api/items/{item_id}": {"item_id"},
+        },
+    )
+
+
+def test_a_drf_viewset_registered_at_the_routers_root_under_an_include(tmp_path: Path) -> None:
+    files = {
+        "requirements.txt": "Django>=4.2\ndjangorestframework\n",
+        "manage.py": "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n",
+        "config/__init__.py": "",
+        "config/settings.py": "ROOT_URLCONF = 'config.urls'\nINSTALLED_APPS = ['rest_framework', 'todos']\n",
+        "config/urls.py": (
+            "from django.urls import include, path\n\n"
+            "urlpatterns = [path('apis/v1/', include('todos.urls'))]\n"
+        ),
+        "todos/__init__.py": "",
+        "todos/views.py": (
+            "from rest_framework import viewsets\n\n\nclass TodoViewSet(viewsets.ViewSet):\n"
+            "    def list(self, request):\n        return None\n\n"
+            "    def retrieve(self, request, pk=None):\n        return None\n"
+        ),
+        "todos/urls.py": (
+            "from rest_framework.routers import DefaultRouter\nfrom .views import TodoViewSet\n\n"
+            "router = DefaultRouter()\nrouter.register('', TodoViewSet, basename='todos')\n"
+            "urlpatterns = router.urls\n"
+        ),
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    _check(analyze(tmp_path), {"GET /apis/v1/": set(), "GET /apis/v1/{pk}/": {"pk"}})
+
+
+def test_django_generic_edit_views_plain_views_and_list_pages() -> None:
+    result = analyze(APPS / "python-django-generic-views")
+    assert validation_error(result.spec) is None
+    operations = _check(
+        result,
+        {
+            **{f"{m} /shop/": set() for m in ("GET", "POST", "PUT", "PATCH", "DELETE")},
+            "GET /shop/items/": {"page"},
+            "GET /shop/items/create/": set(),
+            "POST /shop/items/create/": set(),
+            "PUT /shop/items/create/": set(),
+            "GET /shop/items/{pk}/update/": {"pk"},
+            "POST /shop/items/{pk}/update/": {"pk"},
+            "PUT /shop/items/{pk}/update/": {"pk"},
+            "GET /shop/items/{pk}/delete/": {"pk"},
+            "POST /shop/items/{pk}/delete/": {"pk"},
+            "DELETE /shop/items/{pk}/delete/": {"pk"},
+            "GET /shop/search/": set(),
+            "POST /shop/search/": set(),
+        },
+    )
+    assert "method" in operations["GET /shop/"]["x-justpush-unresolved"]
+
+
+def test_a_fastapi_class_dependency_on_a_model_reads_its_fields_from_the_query(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("fastapi\n")
+    (tmp_path / "main.py").write_text(
+        "from typing import Optional\nfrom fastapi import Depends, FastAPI\n"
+        "from pydantic import BaseModel\n\napp = FastAPI()\n\n\n"
+        "class Paging(BaseModel):\n    page: Optional[int] = None\n    size: int = 20\n\n\n"
+        "class FindPost(Paging):\n    title: str\n\n\n"
+        "@app.get('/posts/{author}')\ndef posts(author: str, query: FindPost = Depends()):\n    return []\n"
+    )
+    operations = _check(analyze(tmp_path), {"GET /posts/{author}": {"author", "page", "size", "title"}})
+    required = {p["name"] for p in operations["GET /posts/{author}"]["parameters"] if p.get("required")}
+    assert required == {"author", "title"}
+
+
+def test_a_fastapi_app_built_in_a_class_constructor(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("fastapi\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "items.py").write_text(
+        "from fastapi import APIRouter\n\nrouter = APIRouter(prefix='/items')\n\n\n"
+        "@router.get('')\ndef list_items(page: int = 1):\n    return []\n"
+    )
+    (tmp_path / "app" / "main.py").write_text(
+        "from fastapi import FastAPI\nfrom app.items import router as items_router\n\n\n"
+        "class AppCreator:\n    def __init__(self):\n        self.app = FastAPI()\n"
+        "        self.cache = self.cache_from(self.app)\n\n"
+        "        @self.app.get('/')\n        def root():\n            return 'ok'\n\n"
+        "        self.app.include_router(items_router, prefix='/api/v1')\n\n"
+        "    def cache_from(self, app):\n        return app\n\n\n"
+        "app_creator = AppCreator()\napp = app_creator.app\n"
+    )
+    _check(analyze(tmp_path), {"GET /": set(), "GET /api/v1/items": {"page"}})

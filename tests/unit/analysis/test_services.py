@@ -104,6 +104,24 @@ def test_an_embedded_or_remote_fallback_is_enough(tmp_path: Path) -> None:
     assert not any(w.startswith("needs ") for w in warnings)
 
 
+@pytest.mark.parametrize(
+    "read",
+    [
+        "DB = os.getenv('DATABASE_URL', f\"sqlite:///{basedir / 'app.db'}\")",
+        "DB = os.environ.get('DATABASE_URL') or 'sqlite:///' + os.path.join(basedir, 'app.db')",
+    ],
+)
+def test_a_sqlite_url_the_code_builds_as_the_fallback_is_enough(tmp_path: Path, read: str) -> None:
+    _python_app(tmp_path, "fastapi\npsycopg2-binary\n", f"basedir = os.path.dirname(__file__)\n{read}\n")
+    warnings: list[str] = []
+    profile = detect(tmp_path, warnings=warnings)
+    assert [(s.kind, s.satisfied) for s in profile.backing_services] == [("PostgreSQL", True)]
+    (database_url,) = [v for v in profile.env_vars if v.name == "DATABASE_URL"]
+    assert not database_url.required and database_url.default is None
+    assert profile.writable_paths == (".",)
+    assert not any(w.startswith("needs ") for w in warnings)
+
+
 def test_a_compose_host_name_is_not_reachable_from_a_pod(tmp_path: Path) -> None:
     package = {"name": "api", "main": "server.js", "dependencies": {"express": "4", "ioredis": "5"}}
     (tmp_path / "package.json").write_text(json.dumps(package, indent=2))

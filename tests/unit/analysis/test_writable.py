@@ -33,6 +33,16 @@ def _write(root: Path, files: dict[str, str]) -> None:
             },
             [".", "media"],
         ),
+        (
+            {
+                "project/app.py": "basedir = Path(__file__).resolve().parent\n"
+                "url = os.getenv('DATABASE_URL', f\"sqlite:///{basedir / 'app.db'}\")\n",
+                "config.py": "basedir = os.path.abspath(os.path.dirname(__file__))\n"
+                "URI = os.environ.get('DATABASE_URL') or 'sqlite:///' + os.path.join(basedir, 'data/x.db')\n",
+                "other.py": "URI = 'sqlite:///' + os.path.join(somewhere, 'elsewhere.db')\n",
+            },
+            ["data", "project"],
+        ),
         ({"app.py": "app.config['UPLOAD_FOLDER'] = 'static/uploads'\n"}, ["static/uploads"]),
         ({"server.js": "const upload = multer({ dest: 'uploads/' });\n"}, ["uploads"]),
         ({"db.js": "const db = new sqlite3.Database('./var/data.sqlite');\n"}, ["var"]),

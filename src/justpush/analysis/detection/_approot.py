@@ -31,7 +31,20 @@ def manifest_language(directory: Path) -> Language | None:
     """The folder's language by manifest; with several (a React package.json next to a pom.xml), the one
     whose manifest declares a web framework."""
     found = _manifest_languages(directory)
-    return next((lang for lang in found if _manifest_framework(directory, lang)), found[0] if found else None)
+    declared = next((lang for lang in found if _manifest_framework(directory, lang)), None)
+    if declared is not None:
+        return declared
+    if len(found) > 1 and "node" in found and _builds_assets_only(directory):
+        # A package.json for CSS / asset tools beside a go.mod or pom.xml: the server is the other one.
+        found.remove("node")
+    return found[0] if found else None
+
+
+def _builds_assets_only(directory: Path) -> bool:
+    """A package.json that starts nothing: no `start` script and no `main`."""
+    package = read_json(directory / "package.json") or {}
+    scripts = package.get("scripts")
+    return "start" not in (scripts if isinstance(scripts, dict) else {}) and "main" not in package
 
 
 def _is_build_root(directory: Path) -> bool:

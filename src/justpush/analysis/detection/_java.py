@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .._files import evidence_path
+from .._files import evidence_path, iter_paths
 from .._model import Evidence
 from .._services import find_drivers
 from ._facts import Facts, grep_sources, line_of, read_text
@@ -70,9 +70,7 @@ def detect_java(app_root: Path, app_dir: str, facts: Facts, warnings: list[str])
                 evidence_path(app_dir, manifest), line_of(text, "spring-boot"), "spring-boot dependency"
             ),
         )
-    main_class = grep_sources(
-        app_root, (".java", ".kt"), re.compile(r"static\s+void\s+main\s*\(|fun\s+main\s*\(")
-    )
+    main_class = _main_class(app_root)
     if main_class is not None:
         facts.set(
             "entrypoint",
@@ -92,6 +90,39 @@ def detect_java(app_root: Path, app_dir: str, facts: Facts, warnings: list[str])
         ("java", "-jar", "/app/app.jar"),
         Evidence(evidence_path(app_dir, manifest), None, "runnable jar built by the image build"),
     )
+
+
+_MAIN = re.compile(r"static\s+void\s+main\s*\(|fun\s+main\s*\(")
+_CONTROLLER = re.compile(r"@(?:Rest)?Controller\b")
+
+
+def _main_class(app_root: Path) -> tuple[str, int] | None:
+    """The application's main class: a @SpringBootApplication one before any other `main` (a utility's,
+    a tool's); of several applications (a multi-module build), the one whose module has the most
+    controllers."""
+    mains: list[tuple[bool, str, int]] = []
+    controllers: list[str] = []
+    for path in iter_paths(app_root, (".java", ".kt")):
+        text = read_text(path)
+        if text is None:
+            continue
+        relative = path.relative_to(app_root).as_posix()
+        if _CONTROLLER.search(text):
+            controllers.append(relative)
+        match = _MAIN.search(text)
+        if match:
+            mains.append(("@SpringBootApplication" in text, relative, text.count("\n", 0, match.start()) + 1))
+    if not mains:
+        return None
+    boot = [m for m in mains if m[0]] or mains
+
+    def served(main: tuple[bool, str, int]) -> int:
+        # Source roots end in src/main/java (or kotlin): the module is the folder above `src`.
+        module = main[1].split("/src/", 1)[0] + "/" if "/src/" in main[1] else ""
+        return sum(1 for c in controllers if c.startswith(module))
+
+    chosen = max(boot, key=served) if len(boot) > 1 else boot[0]
+    return chosen[1], chosen[2]
 
 
 def _pom_java_version(text: str, warnings: list[str], where: str) -> tuple[str, str] | None:

@@ -168,10 +168,13 @@ def detect_node(app_root: Path, app_dir: str, facts: Facts, warnings: list[str])
     if manager == "pnpm":
         facts.set_read("package_manager_version", _pnpm_version(app_root, package, text), app_dir)
     facts.values["dependency_files"] = tuple(sorted({"package.json", *([lock] if lock else [])}))
-    typescript = (app_root / "tsconfig.json").is_file() or "typescript" in deps
+    # A tsconfig is what a TypeScript build compiles by; the typescript package alone (a library's
+    # dependency, type checks in an editor) builds nothing.
+    typescript = (app_root / "tsconfig.json").is_file()
     facts.values["typescript"] = typescript
     if typescript:
-        facts.set("typescript", True, Evidence(where, None, "tsconfig.json or typescript dependency"))
+        tsconfig = Evidence(evidence_path(app_dir, "tsconfig.json"), None, "tsconfig.json")
+        facts.set("typescript", True, tsconfig)
     version = _node_version(app_root, package, text)
     facts.set_read("language_version", version, app_dir)
     if version is not None and version[1] in (".nvmrc", ".node-version"):

@@ -96,6 +96,11 @@ Kinds = dict[str, str]  # variable -> "ctx" | "echo" | "request" | "query"
 Names = dict[str, str]
 
 
+def takes_request(type_node: Node | None) -> bool:
+    """Whether a parameter type is a handler's request (`*http.Request`, `echo.Context`, ...)."""
+    return _kind_of_type(type_node) in ("request", "echo", "ctx")
+
+
 def _kind_of_type(type_node: Node | None) -> str | None:
     raw = text(type_node)
     if raw.endswith("echo.Context"):
@@ -145,13 +150,23 @@ class Handlers:
             if package_value is not None:
                 return self.body_of(package_value[1], Ctx(package_value[0]), depth + 1)
             return None
+        if expr.type == "composite_literal":
+            # `mux.Handle("/fever/", feverHandler{})`: a value whose type serves HTTP itself
+            owner = self.index.type_ref(ctx.file.package, ctx.file, field_(expr, "type"))
+            serve = self.index.method(owner, "ServeHTTP") if owner is not None else None
+            return (serve.node, Ctx(serve.file)) if serve is not None else None
         if expr.type != "call_expression":
             return None
-        for arg in reversed(args(expr)):
-            if is_function_like(arg):
-                inner = self.body_of(arg, ctx, depth + 1)
-                if inner is not None:
-                    return inner
+        # `Use(login, limitPosts)`: of the functions a wrapper is given, a handler (one taking the
+        # request) before a middleware (one taking the next handler); else the last one.
+        given = [
+            found
+            for arg in reversed(args(expr))
+            if is_function_like(arg) and (found := self.body_of(arg, ctx, depth + 1)) is not None
+        ]
+        if given:
+            handlers = [f for f in given if any(takes_request(t) for t in param_types(f[0]))]
+            return (handlers or given)[0]
         for func in self.resolver.callees(expr, ctx):
             for values in returned_values(func.node):
                 literal = next((n for v in values for n in walk(v) if n.type == "func_literal"), None)

@@ -72,6 +72,9 @@ class Resolver:
             return left + right, [*l_unknown, *r_unknown]
         if expr.type == "call_expression":
             return self._call(expr, ctx, depth)
+        if expr.type == "unary_expression" and text(field_(expr, "operator")) == "*":
+            # `*rootPath`, a flag's value: what the pointer's declaration gives
+            return self.template(field_(expr, "operand"), ctx, depth + 1)
         if expr.type in ("identifier", "selector_expression"):
             found = self._named(expr, ctx, depth)
             if found is not None:
@@ -114,6 +117,10 @@ class Resolver:
             return ("/" if str(parts[0][0]).startswith("/") else "") + joined, [
                 u for _, m in parts for u in m
             ]
+        flag_default = {"String": 1, "StringP": 2}.get(name, len(arguments))
+        if operand.endswith(("flag", "Flags()")) and len(arguments) > flag_default:
+            # `flag.String("api-root-path", "/", usage)`: the flag's default, as the app runs without it
+            return self.template(arguments[flag_default], ctx, depth + 1)
         if (operand, name) == ("cmp", "Or"):
             for arg in arguments:
                 if value := self.string(arg, ctx, depth + 1):

@@ -25,14 +25,15 @@ from .._treesitter import (
 )
 from . import _chi, _echo, _fiber, _gin, _gorilla, _nethttp
 from ._framework import ANY_METHOD, UPPER_METHODS, Framework, RouteCall, method_of
-from ._handlers import Handlers
-from ._index import Func, GoIndex
+from ._handlers import Handlers, takes_request
+from ._index import Func, GoFile, GoIndex
 from ._resolve import Ctx, Resolver, local_declaration, short
 from ._syntax import (
     args,
     call_operand,
     callee,
     go_string,
+    is_function_like,
     literals,
     param_names,
     param_types,
@@ -121,6 +122,10 @@ class RouteWalker:
         # Routers under a prefix only known at run time -> why (their routes are marked with it).
         self.assumed: dict[str, str] = {}
         self.field_sites: dict[tuple[str, int], str] = {}
+        # A router key (file:line:column) -> the length of the expression that made it.
+        self.router_spans: dict[str, int] = {}
+        self._field_assignments: dict[str, list[tuple[GoFile, Node, Node]]] | None = None
+        self._fields_followed: set[str] = set()
         # Names of struct fields known to hold a router; other selectors are not looked at.
         self.router_fields: set[str] = set()
         self.router_interfaces = self._router_interfaces()
@@ -207,6 +212,11 @@ class RouteWalker:
             right = named_children(field_(node, "right") or field_(node, "value"))
             for value in right:
                 self._visit(value, scope, ctx, owner, depth + 1)
+            for target_node in left:
+                operand = field_(target_node, "operand") or target_node
+                if target_node.type == "selector_expression" and operand.type == "call_expression":
+                    # echo's `e.GET("/items", list).Name = "items.list"`: the route is the operand
+                    self._visit(operand, scope, ctx, owner, depth + 1)
             for target_node, value in zip(left, right, strict=False):
                 target = self._router_of(value, scope, ctx)
                 if target is None:
@@ -224,6 +234,11 @@ class RouteWalker:
                 for expr in named_children(value) if value.type == "expression_list" else [value]:
                     self._visit(expr, scope, ctx, owner, depth + 1)
                     target = self._router_of(expr, scope, ctx)
+                    if target is None and expr.type == "call_expression":
+                        # `return withCORS(mux)`: the router under a middleware that guards nothing
+                        inner, layers, strip = self._unwrap(expr, ctx)
+                        if inner is not expr and not layers and not strip:
+                            target = self._router_of(inner, scope, ctx)
                     if target is not None and not self.inline:
                         self.graph.alias(f"ret:{owner}", target)
             return
@@ -263,6 +278,8 @@ class RouteWalker:
         if found is not None:
             return [found]
         expr = peel(expr)
+        if expr is not None and expr.type == "selector_expression":
+            return self._field_tables(expr, ctx)
         if expr is None or expr.type != "call_expression":
             return []
         tables: list[tuple[Node, Ctx]] = []
@@ -271,6 +288,38 @@ class RouteWalker:
                 literal = self.resolver.literal_of(values[0], Ctx(func.file)) if values else None
                 if literal is not None:
                     tables.append(literal)
+        return tables
+
+    def _field_tables(self, selector: Node, ctx: Ctx) -> list[tuple[Node, Ctx]]:
+        """The tables a struct field of routes is filled with: `a.routes = append(a.routes,
+        m.Routes()...)` or `a.routes = []Route{...}` anywhere in the sources, the same field of the
+        same type."""
+        if self._field_assignments is None:
+            # Field name -> its assignments, built once: the owner's type is only worked out for these.
+            self._field_assignments = {}
+            for gofile, node in self.index.assignments:
+                pairs = zip(
+                    named_children(field_(node, "left")), named_children(field_(node, "right")), strict=False
+                )
+                for target, value in pairs:
+                    if target.type == "selector_expression":
+                        name = text(field_(target, "field"))
+                        self._field_assignments.setdefault(name, []).append((gofile, target, value))
+        key = self._field_key(selector, ctx)
+        tables: list[tuple[Node, Ctx]] = []
+        if key in self._fields_followed:
+            return tables  # `a.routes = b.routes` and back: each field once
+        self._fields_followed.add(key)
+        for gofile, target, value in self._field_assignments.get(text(field_(selector, "field")), []):
+            if self._field_key(target, Ctx(gofile)) == key:
+                value = peel(value) or value
+                appended = value.type == "call_expression" and callee(value)[1] == "append"
+                for item in args(value)[1:] if appended else [value]:
+                    if item.type == "variadic_argument" and named_children(item):
+                        item = named_children(item)[0]  # `append(a.routes, m.Routes()...)`
+                    if text(item) != text(target):
+                        tables.extend(self._tables(item, Ctx(gofile)))
+        self._fields_followed.discard(key)
         return tables
 
     def _methods(self, node: Node, ctx: Ctx) -> tuple[HttpMethod, ...]:
@@ -290,6 +339,10 @@ class RouteWalker:
         key = self.field_sites.get((ctx.file.parsed.path, node.start_byte))
         if key is None:
             key = f"{ctx.file.parsed.path}:{line(node)}:{node.start_point[1]}"
+            # `mux.NewRouter().PathPrefix("/api/").Subrouter()`: a chain's routers start at one place.
+            length = node.end_byte - node.start_byte
+            if self.router_spans.setdefault(key, length) != length:
+                key = f"{key}+{length}"
         self.graph.router(key, is_app=is_app)
         self.kinds[key] = fw
         return key
@@ -460,11 +513,21 @@ class RouteWalker:
                 layers.append(self._auth(handler, ctx))
             elif not self.resolver.callees(handler, ctx):
                 break
-            inner = wrapped(handler)
+            inner = self._wrapped_handler(handler, ctx)
             if inner is None:
                 break
             handler = inner
         return handler, tuple(layers), strip
+
+    def _wrapped_handler(self, call: Node, ctx: Ctx) -> Node | None:
+        """The handler a wrapper call is given: of its function arguments, one that takes the request
+        (`Use(login, limitPosts)` → login) before a middleware, else the last one."""
+        candidates = [a for a in reversed(args(call)) if is_function_like(a)]
+        for arg in candidates:
+            found = self.handlers.body_of(arg, ctx)
+            if found is not None and any(takes_request(t) for t in param_types(found[0])):
+                return arg
+        return wrapped(call)
 
     # --- calls -------------------------------------------------------------------------------------
 
@@ -767,7 +830,6 @@ class RouteWalker:
             ):
                 found.add(func.key)
         return found
-
 
     def _uses(self, expr: Node, params: set[str], depth: int = 0) -> bool:
         """Whether an expression reads one of the parameters, itself or through a local it reads

@@ -54,7 +54,7 @@ def extract(root: Path, profile: ProjectProfile) -> ExtractedApi:
     schemas = Schemas(index)
     spring = Spring(resolver, schemas, warnings)
     operations = [
-        *_guarded("spring", spring.run, warnings),
+        *_guarded("spring", lambda: spring.run(profile.entrypoint), warnings),
         *_guarded("jdk-httpserver", lambda: JdkHttpServer(resolver).run(warnings), warnings),
     ]
     if not operations and index.sources:

@@ -36,6 +36,9 @@ JAVA_TYPES: dict[str, dict[str, Any]] = {
     "OffsetDateTime": {"type": "string", "format": "date-time"},
     "ZonedDateTime": {"type": "string", "format": "date-time"},
     "Date": {"type": "string", "format": "date-time"},
+    # java.sql's, bound from a request parameter like Date
+    "Timestamp": {"type": "string", "format": "date-time"},
+    "LocalTime": {"type": "string", "format": "time"},
     "Object": {},
     "JsonNode": {},
 }

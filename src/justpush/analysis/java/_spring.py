@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .._model import HttpMethod, Operation, Parameter
@@ -48,6 +49,8 @@ _STATUS = {
     "NOT_FOUND": "404",
     "CONFLICT": "409",
 }
+# HttpServletRequest's readers of request parameters (the query string, or a form body).
+_SERVLET_READS = frozenset({"getParameter", "getParameterValues"})
 _PARAM_ANNOTATIONS = (("PathVariable", "path"), ("RequestParam", "query"), ("RequestHeader", "header"))
 # Parameters Spring binds from the request itself, never from the query string.
 _NOT_QUERY = frozenset(
@@ -97,6 +100,26 @@ class Spring:
         self.public: list[tuple[HttpMethod | None, str]] = []
         self.secured_by_default = False
         self.generated = GeneratedApis(resolver.index, warnings)
+        self.mappings = _MAPPINGS | self._composed_mappings()
+
+    def _composed_mappings(self) -> dict[str, HttpMethod | None]:
+        """The project's own mapping annotations (`@interface AnonymousGetMapping` annotated with
+        `@RequestMapping(method = RequestMethod.GET)` or `@GetMapping`), by name, with their method."""
+        found: dict[str, HttpMethod | None] = {}
+        for path in self.index.files_containing("@interface"):
+            for node in walk(self.index.parsed(path).root):
+                if node.type != "annotation_type_declaration":
+                    continue
+                meta = annotations_of(node)
+                kind = next((a for a in _MAPPINGS if a in meta), None)
+                if kind is None:
+                    continue
+                verb = _MAPPINGS[kind]
+                if kind == "RequestMapping":
+                    verbs = _request_methods(annotation_args(meta[kind]).get("method"))
+                    verb = verbs[0] if len(verbs) == 1 else None
+                found[text(field_(node, "name"))] = verb
+        return found
 
     def context_path(self) -> str:
         """server.servlet.context-path (Boot 1: server.context-path), then spring.mvc.servlet.path."""
@@ -114,11 +137,33 @@ class Spring:
                     )
         return join_paths(*parts) if any(p.strip("/") for p in parts) else ""
 
-    def run(self) -> list[Operation]:
+    def other_applications(self, entrypoint: str | None) -> list[str]:
+        """The module folders of the build's other Spring Boot applications than the entrypoint's (a
+        multi-module build with an admin app and sample apps, services of a monorepo): not this app."""
+        if not entrypoint:
+            return []
+        entry_module = _module_of(self.index.root, entrypoint)
+        others: dict[str, str] = {}
+        for path in self.index.files_containing("@SpringBootApplication"):
+            module = _module_of(self.index.root, path)
+            contains_entry = module == "." or entry_module == module or entry_module.startswith(module + "/")
+            if not contains_entry:
+                others.setdefault(module, path)
+        for module, main in sorted(others.items()):
+            self.warnings.append(
+                f"{main}: another Spring Boot application than {entrypoint}, which the image runs;"
+                f" the routes of {module}/ are left out"
+            )
+        return sorted(others)
+
+    def run(self, entrypoint: str | None = None) -> list[Operation]:
         self._security_config()
         context = self.context_path()
         operations: list[Operation] = []
+        others = tuple(f"{module}/" for module in self.other_applications(entrypoint))
         for path in self.index.files_containing("Controller"):
+            if path.startswith(others):
+                continue
             for node in walk(self.index.parsed(path).root):
                 if node.type != "class_declaration":
                     continue
@@ -244,7 +289,7 @@ class Spring:
                 if member.type != "method_declaration":
                     continue
                 # Spring merges an overriding method with the mapping declared on the supertype's method.
-                if any(a in annotations_of(member) for a in _MAPPINGS):
+                if any(a in annotations_of(member) for a in self.mappings):
                     found.setdefault(_signature(member), _Mapping(member, file, owner))
             for parent in supertypes(node):
                 decl = self.index.type_(parent, file)
@@ -273,21 +318,13 @@ class Spring:
         method = mapping.method
         scope = Scope(mapping.file, mapping.owner)
         found = annotations_of(method)
-        kind = next(a for a in _MAPPINGS if a in found)
+        kind = next(a for a in self.mappings if a in found)
         args = annotation_args(found[kind])
         paths = self._paths(args.get("value") or args.get("path"), scope, method) or [("", None)]
-        verbs: list[HttpMethod | None] = [_MAPPINGS[kind]]
+        verbs: list[HttpMethod | None] = [self.mappings[kind]]
         if kind == "RequestMapping":
-            method_arg = args.get("method")
-            elements = (
-                named_children(method_arg)
-                if method_arg is not None and method_arg.type == "element_value_array_initializer"
-                else [method_arg]
-                if method_arg is not None
-                else []
-            )
-            names = [text(n).split(".")[-1].lower() for n in elements]
-            verbs = [m for m in HTTP_METHODS if m in names] or [None]
+            # Without method= Spring maps every method: each is an operation of its own.
+            verbs = [*_request_methods(args.get("method"))] or [None, "post", "put", "patch", "delete"]
         decl = RouteDecl(None, "", mapping.file, line(method))
         decl.parameters = tuple(self._parameters(method, scope))
         for param in named_children(field_(method, "parameters")):
@@ -310,8 +347,8 @@ class Spring:
             template, notes = to_template(join_paths(context, prefix[0], path))
             for verb in verbs:
                 here = {**notes, **unresolved}
-                if verb is None:
-                    here["method"] = "@RequestMapping without method= matches every HTTP method; GET assumed"
+                if len(verbs) > 1 and verbs[0] is None:
+                    here["method"] = "@RequestMapping without method= matches every HTTP method"
                 chosen: HttpMethod = verb or "get"
                 operation = build_operation(
                     chosen, template, decl, self._security_for(chosen, template), here
@@ -376,7 +413,30 @@ class Spring:
                         "default": _typed(self.resolver.string(pargs["defaultValue"], scope), schema),
                     }
                 params.append(Parameter(key, location, schema, required=location == "path" or not optional))  # type: ignore[arg-type]
-        return params
+        return [*params, *self._servlet_reads(method, scope, {p.name for p in params})]
+
+    def _servlet_reads(self, method: Node, scope: Scope, taken: set[str]) -> list[Parameter]:
+        """`request.getParameter("id")` on the method's HttpServletRequest: a query parameter it reads."""
+        requests = {
+            text(field_(param, "name"))
+            for param in named_children(field_(method, "parameters"))
+            if text(field_(param, "type")).split(".")[-1] in ("HttpServletRequest", "ServletRequest")
+        }
+        found: list[Parameter] = []
+        body = field_(method, "body")
+        for node in walk(body) if requests and body is not None else ():
+            if node.type != "method_invocation" or text(field_(node, "name")) not in _SERVLET_READS:
+                continue
+            if text(field_(node, "object")) not in requests:
+                continue
+            given = named_children(field_(node, "arguments"))
+            name = self.resolver.string(given[0], scope) if given else None
+            if name and name not in taken:
+                taken.add(name)
+                many = text(field_(node, "name")) == "getParameterValues"
+                schema = {"type": "array", "items": {"type": "string"}} if many else {"type": "string"}
+                found.append(Parameter(name, "query", schema))
+        return found
 
     def _file_parts(self, method: Node, scope: Scope) -> dict[str, Any] | None:
         """The multipart/form-data body of a method taking uploaded files (`@RequestParam("file")
@@ -530,3 +590,29 @@ def _disables(call: Node) -> bool:
         and field_(parent, "object") == call
         and text(field_(parent, "name")) == "disable"
     )
+
+
+def _request_methods(method_arg: Node | None) -> list[HttpMethod]:
+    """The verbs of `@RequestMapping(method = ...)`: one `RequestMethod.X` or an array of them."""
+    elements = (
+        named_children(method_arg)
+        if method_arg is not None and method_arg.type == "element_value_array_initializer"
+        else [method_arg]
+        if method_arg is not None
+        else []
+    )
+    names = [text(n).split(".")[-1].lower() for n in elements]
+    return [m for m in HTTP_METHODS if m in names]
+
+
+_BUILD_FILES = ("pom.xml", "build.gradle", "build.gradle.kts")
+
+
+def _module_of(root: Path, path: str) -> str:
+    """The folder of the nearest Maven / Gradle build file above a source file ("." for the root)."""
+    folder = PurePosixPath(path).parent
+    while folder != PurePosixPath("."):
+        if any((root / folder / name).is_file() for name in _BUILD_FILES):
+            return folder.as_posix()
+        folder = folder.parent
+    return "."

@@ -191,7 +191,7 @@ class Controllers:
                     pending = []
                     continue
                 seen.add(text(field_(item, "name")))
-                method_decorators = decorators(item, pending)
+                method_decorators = decorators(item, pending, owner.imports)
                 pending = []
                 operations.extend(
                     self._method_routes(module, owner, item, method_decorators, class_decorators, controller)
@@ -278,7 +278,7 @@ class Controllers:
     def _parameters(self, module: Module, method_node: Node, decl: RouteDecl) -> list[Parameter]:
         params: list[Parameter] = []
         for param in named_children(field_(method_node, "parameters")):
-            param_decorators = decorators(param)
+            param_decorators = decorators(param, None, module.imports)
             type_node = field_(param, "type")
             optional = param.type == "optional_parameter" or field_(param, "value") is not None
             for deco, location in self.params.items():

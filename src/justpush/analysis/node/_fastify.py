@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import posixpath
+import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._model import Parameter
@@ -24,7 +26,7 @@ from ._project import Module
 from ._routers import ROUTE_METHODS, RouterWalker
 from ._routeschema import apply_route_schema
 from ._schemas import NotLiteral, SchemaReader
-from ._syntax import FUNCTIONS, args, object_props, string, unwrap
+from ._syntax import FUNCTIONS, args, member, object_props, param_names, string, unwrap
 
 _HOOKS = ("onRequest", "preHandler", "preValidation", "preParsing")
 _AUTOLOAD = ("@fastify/autoload", "fastify-autoload")
@@ -174,10 +176,27 @@ class Fastify:
         )
         by_folder = text(options.get("dirNameRoutePrefix")) != "false"
         route_params = text(options.get("routeParams")) == "true"
-        for path, module in walker.project.modules.items():
-            inside = path if folder == "." else path.removeprefix(folder + "/")
-            if inside == path and folder != ".":
-                continue
+        filters = [
+            (name, _path_filter(options[name]))
+            for name in ("matchFilter", "ignoreFilter", "ignorePattern")
+            if name in options
+        ]
+        for name, test in filters:
+            if test is None:
+                walker.warnings.append(
+                    f"{walker.path}:{line(call)}: autoload {name} is not known statically;"
+                    " every file is loaded"
+                )
+        inside_folder = {
+            path: path if folder == "." else path.removeprefix(folder + "/")
+            for path in walker.project.modules
+            if folder == "." or path.startswith(folder + "/")
+        }
+        # A folder with an index file loads only that file (and its sub-folders).
+        indexed = {
+            posixpath.dirname(i) for i in inside_folder.values() if _INDEX.match(posixpath.basename(i))
+        }
+        for path, inside in inside_folder.items():
             parts = inside.split("/")
             if parts[-1].startswith(("autohooks", ".", "_")):
                 continue
@@ -185,15 +204,26 @@ class Fastify:
             owner = walker.project.modules.get(target[0]) if target else None
             if target is None or owner is None or target[1] not in owner.functions:
                 continue
+            beside_index = posixpath.dirname(inside) in indexed and not _INDEX.match(parts[-1])
+            if beside_index or not _loaded(inside, filters):
+                walker.graph.unserved.add(f"{target[0]}#fn:{target[1]}:0")
+                continue
+            module = walker.project.modules[path]
+            override = self._exported_string(walker, module, "prefixOverride")
             folders = parts[:-1] if by_folder else []
             if route_params:
                 folders = [f":{f[1:]}" if f.startswith("_") else f for f in folders]
-            prefix = join_paths(base, *folders, self._auto_prefix(walker, module))
+            prefix = (
+                override
+                if override is not None
+                else join_paths(base, *folders, self._exported_string(walker, module, "autoPrefix") or "")
+            )
             walker.graph.add(router, Mount(prefix, f"{target[0]}#fn:{target[1]}:0"))
 
-    def _auto_prefix(self, walker: RouterWalker, module: Module) -> str:
-        node = module.values.get("autoPrefix")
-        return walker.resolver.string(module, node) or "" if node is not None else ""
+    def _exported_string(self, walker: RouterWalker, module: Module, name: str) -> str | None:
+        """`export const autoPrefix = '/v1'` / `module.exports.prefixOverride = ''`: what autoload reads."""
+        node = module.values.get(name)
+        return walker.resolver.string(module, node) if node is not None else None
 
     def _folder(self, walker: RouterWalker, node: Node | None) -> str | None:
         """`path.join(__dirname, 'routes')` (also `import.meta.dirname`, template strings) → project path."""
@@ -306,3 +336,86 @@ def _hook_auth(walker: RouterWalker, hook: Node | None) -> AuthAlternatives:
         return found
     target = walker.project.function(walker.module, hook)
     return (AuthHint("bearer", jwt=True),) if target is not None and ".jwtVerify(" in text(target[1]) else ()
+
+
+_INDEX = re.compile(r"^index\.(?:[cm]?js|[cm]?ts)$")
+PathTest = Callable[[str], bool]
+
+
+def _loaded(inside: str, filters: Sequence[tuple[str, PathTest | None]]) -> bool:
+    """Whether autoload loads a file (its path under `dir`) past `matchFilter` / `ignoreFilter`."""
+    path = "/" + inside
+    for name, test in filters:
+        if test is None:
+            continue
+        if name == "ignorePattern":
+            # The older option: a RegExp tested against the file name.
+            if test(posixpath.basename(path)):
+                return False
+        elif test(path) != (name == "matchFilter"):
+            return False
+    return True
+
+
+def _path_filter(node: Node | None) -> PathTest | None:
+    """An autoload filter as a test of the file's path: a string (contained), a RegExp, or an arrow
+    function of the path built from `endsWith` / `startsWith` / `includes` / `RegExp.test`, `!`, `&&`,
+    `||`; None when it is anything else."""
+    node = unwrap(node)
+    if node is None:
+        return None
+    if node.type == "string":
+        needle = string(node) or ""
+        return lambda path: needle in path
+    if node.type == "regex":
+        return _regex_test(node)
+    if node.type == "arrow_function":
+        params = param_names(node)
+        body = unwrap(field_(node, "body"))
+        return _predicate(body, params[0]) if len(params) == 1 and params[0] and body is not None else None
+    return None
+
+
+def _regex_test(node: Node) -> PathTest | None:
+    pattern = text(field_(node, "pattern"))
+    flags = re.IGNORECASE if "i" in text(field_(node, "flags")) else 0
+    try:
+        compiled = re.compile(pattern, flags)
+    except re.error:
+        return None
+    return lambda path: compiled.search(path) is not None
+
+
+def _predicate(node: Node | None, param: str) -> PathTest | None:
+    node = unwrap(node)
+    if node is None:
+        return None
+    if node.type == "unary_expression" and text(field_(node, "operator")) == "!":
+        inner = _predicate(field_(node, "argument"), param)
+        return None if inner is None else lambda path: not inner(path)
+    if node.type == "binary_expression" and text(field_(node, "operator")) in ("&&", "||"):
+        left, right = _predicate(field_(node, "left"), param), _predicate(field_(node, "right"), param)
+        if left is None or right is None:
+            return None
+        if text(field_(node, "operator")) == "&&":
+            return lambda path: left(path) and right(path)
+        return lambda path: left(path) or right(path)
+    if node.type != "call_expression":
+        return None
+    obj, method = member(field_(node, "function"))
+    given = args(node)
+    if len(given) != 1 or obj is None:
+        return None
+    pattern = unwrap(obj)
+    if method == "test" and pattern is not None and pattern.type == "regex" and text(given[0]) == param:
+        return _regex_test(pattern)
+    needle = string(given[0])
+    if text(obj) != param or needle is None:
+        return None
+    if method == "endsWith":
+        return lambda path: path.endswith(needle)
+    if method == "startsWith":
+        return lambda path: path.startswith(needle)
+    if method == "includes":
+        return lambda path: needle in path
+    return None

@@ -21,7 +21,7 @@ from .._treesitter import (
     text,
     walk,
 )
-from ._project import Module, Project
+from ._project import Module, Project, pattern_names
 from ._syntax import args, enclosing_class, member, param_names, string, unwrap
 from ._types import Types
 
@@ -40,7 +40,14 @@ def query_reads(
         if kind == "variable_declarator":
             value = unwrap(field_(node, "value"))
             target = field_(node, "name")
-            if value is None or target is None or text(value) not in holders:
+            if value is None or target is None:
+                continue
+            if text(value) not in holders:
+                # `const { query } = ctx`: a holder taken out of the object holding it
+                if target.type == "object_pattern":
+                    for local, keys in pattern_names(target):
+                        if f"{text(value)}.{'.'.join(keys)}" in holders:
+                            holders.add(local)
                 continue
             if target.type == "identifier":
                 holders.add(text(target))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import ClassVar, Literal
 
+from .._model import HttpMethod
 from .._treesitter import (
     AuthAlternatives,
     AuthHint,
@@ -19,7 +20,7 @@ from .._treesitter import (
     text,
     walk,
 )
-from ._controllers import Controllers, Location
+from ._controllers import VERBS, Controllers, Location
 from ._project import Module
 from ._syntax import args, decorators, literals, member, object_props, string, unwrap
 
@@ -30,6 +31,8 @@ class Nest(Controllers):
     class_decorators = ("Controller",)
     packages = ("@nestjs/common",)
     claims_unimported = True
+    # `@Sse('events')` serves a GET that streams server-sent events.
+    verbs: ClassVar[dict[str, HttpMethod | None]] = VERBS | {"Sse": "get"}
     params: ClassVar[dict[str, Location]] = {
         "Param": "path",
         "Query": "query",
@@ -89,11 +92,9 @@ class Nest(Controllers):
 
     def _router_module(self, module: Module, routes: Node | None, parent: str, depth: int) -> None:
         """`RouterModule.register([{ path: 'admin', module: AdminModule, children: [...] }])`."""
-        found = self.resolver.literal(module, routes)
-        if found is None or found[1].type != "array" or depth > 8:
+        if depth > 8:
             return
-        where, items = found
-        for item in named_children(items):
+        for where, item in self._elements(module, routes) or []:
             entry = self.resolver.literal(where, item)
             props = object_props(entry[1]) if entry is not None and entry[1].type == "object" else {}
             owner = entry[0] if entry is not None else where
@@ -112,8 +113,7 @@ class Nest(Controllers):
             self.resolver.literal(module, next(iter(args(declared)), None)) if declared is not None else None
         )
         controllers = object_props(options[1]).get("controllers") if options else None
-        for item in named_children(controllers):
-            found = self.project.class_of(options[0] if options else module, item)
+        for found in self._classes(options[0] if options else module, controllers) or []:
             if found is not None:
                 self.module_prefix[(found[0].path, found[1].start_byte)] = prefix
 
@@ -154,8 +154,7 @@ class Nest(Controllers):
             if options is None or options[1].type != "object":
                 return None
             props = object_props(options[1])
-            for listed_in, listed in self._elements(options[0], props.get("controllers")) or []:
-                found = self.project.class_of(listed_in, listed)
+            for found in self._classes(options[0], props.get("controllers")) or []:
                 if found is None:
                     return None
                 served.add((found[0].path, found[1].start_byte))
@@ -169,6 +168,24 @@ class Nest(Controllers):
                 if isinstance(target, tuple):
                     pending.append(target)
         return served
+
+    def _classes(self, module: Module, node: Node | None) -> list[tuple[Module, Node] | None] | None:
+        """The classes a `controllers` list names (None for an item that names none): its items, spreads
+        followed, or `Object.values(ns)` of a namespace import (every class the module exports)."""
+        expr = unwrap(node)
+        if (
+            expr is not None
+            and expr.type == "call_expression"
+            and text(field_(expr, "function")) == "Object.values"
+        ):
+            given = args(expr)
+            target = module.imports.get(text(given[0])) if given else None
+            if target is not None and target[1] == "*":
+                return list(self.project.exported_classes(target[0]))
+        elements = self._elements(module, node)
+        if elements is None:
+            return None
+        return [self.project.class_of(where, item) for where, item in elements]
 
     def _elements(self, module: Module, node: Node | None) -> list[tuple[Module, Node]] | None:
         """The items of an array literal, spreads followed; None when it cannot be read statically."""

@@ -51,6 +51,8 @@ class Module:
     values: dict[str, Node] = field(default_factory=dict)
     # `export * from './x'`: files whose exports this module passes on
     star_exports: list[str] = field(default_factory=list)
+    # `const { apiURL } = keys.app`: name -> (the destructured expression, the keys down to the name)
+    picks: dict[str, tuple[Node, tuple[str, ...]]] = field(default_factory=dict)
 
     @property
     def path(self) -> str:
@@ -170,6 +172,10 @@ class Project:
                         module.imports[text(part)] = (target, text(part))
                     elif part.type == "pair_pattern":
                         module.imports[text(field_(part, "value"))] = (target, text(field_(part, "key")))
+            return
+        if name_node.type == "object_pattern":
+            for name, keys in pattern_names(name_node):
+                module.picks.setdefault(name, (value, keys))
             return
         if name_node.type != "identifier":
             return
@@ -294,6 +300,11 @@ class Project:
             if obj is not None and text(obj) in module.imports:
                 file, _ = module.imports[text(obj)]
                 target = self.exported(file, prop)
+                instance = self._exported_instance(file) if target is None else None
+                if instance is not None:
+                    # `module.exports = new Shop()`, then `Shop.list`: the class's method
+                    method_fn = class_function(instance[1], prop)
+                    return (instance[0], method_fn) if method_fn is not None else None
             elif obj is not None and obj.type == "identifier":
                 literal = unwrap(local_value(obj) or module.values.get(text(obj)))
                 if literal is not None and literal.type == "object":
@@ -324,6 +335,15 @@ class Project:
         other = self.modules[target[0]]
         found = other.functions.get(target[1])
         return (other, found) if found is not None else None
+
+    def _exported_instance(self, file: str) -> tuple[Module, Node] | None:
+        """The class of the instance a module exports whole (`module.exports = new Shop()`)."""
+        target = self.exported(file, "*")
+        owner = self.modules.get(target[0]) if target is not None else None
+        value = unwrap(owner.values.get(target[1])) if owner is not None and target is not None else None
+        if owner is None or value is None or value.type != "new_expression":
+            return None
+        return self.class_of(owner, value)
 
     def _static_method(self, module: Module, obj: Node | None, prop: str) -> tuple[Module, Node] | None:
         """`NotesController.list`: a method of a class declared here or imported."""
@@ -363,6 +383,22 @@ class Project:
                 owner = self.modules[target[0]]
                 return owner, owner.classes[target[1]]
         return None
+
+    def exported_classes(self, file: str, depth: int = 0) -> list[tuple[Module, Node]]:
+        """Every class a module exports, its `export * from` files' too (`Object.values(controllers)`
+        over `import * as controllers from './controllers'`)."""
+        module = self.modules.get(file)
+        if module is None or depth > 8:
+            return []
+        found: list[tuple[Module, Node]] = []
+        for name in module.exports:
+            target = self.exported(file, name)
+            owner = self.modules.get(target[0]) if target is not None else None
+            if target is not None and owner is not None and target[1] in owner.classes:
+                found.append((owner, owner.classes[target[1]]))
+        for other in module.star_exports:
+            found.extend(self.exported_classes(other, depth + 1))
+        return found
 
     def value(self, module: Module, name: str, depth: int = 0) -> tuple[Module, Node] | None:
         """The expression a constant name refers to, in this module or through an import."""
@@ -499,6 +535,13 @@ def load(root: Path, warnings: list[str]) -> Project:
 
 def local_value(name: Node) -> Node | None:
     """The value a `const`/`let` of the enclosing blocks gives an identifier (the nearest one)."""
+    found = local_binding(name)
+    return found[0] if found is not None and not found[1] else None
+
+
+def local_binding(name: Node) -> tuple[Node, tuple[str, ...]] | None:
+    """The declaration of the enclosing blocks (the nearest one) that binds an identifier: its value and,
+    for a destructuring one (`const { port, prefix } = config.get('app')`), the keys down to the name."""
     wanted = text(name)
     block = name.parent
     while block is not None:
@@ -507,9 +550,37 @@ def local_value(name: Node) -> Node | None:
                 if statement.type not in ("lexical_declaration", "variable_declaration"):
                     continue
                 for declarator in named_children(statement):
-                    if declarator.type != "variable_declarator":
+                    value = field_(declarator, "value")
+                    target = field_(declarator, "name")
+                    if declarator.type != "variable_declarator" or value is None or target is None:
                         continue
-                    if text(field_(declarator, "name")) == wanted:
-                        return field_(declarator, "value")
+                    if target.type == "identifier" and text(target) == wanted:
+                        return value, ()
+                    if target.type == "object_pattern":
+                        keys = dict(pattern_names(target)).get(wanted)
+                        if keys is not None:
+                            return value, keys
         block = block.parent
     return None
+
+
+def pattern_names(pattern: Node, outer: tuple[str, ...] = ()) -> list[tuple[str, tuple[str, ...]]]:
+    """The names an object pattern binds, each with the keys that lead to it: `{ a, b: c, d: { e } }`
+    gives a <- (a,), c <- (b,), e <- (d, e)."""
+    found: list[tuple[str, tuple[str, ...]]] = []
+    for part in named_children(pattern):
+        if part.type == "shorthand_property_identifier_pattern":
+            found.append((text(part), (*outer, text(part))))
+        elif part.type == "object_assignment_pattern":
+            # `{ prefix = '/api' }`: the default is left to the caller's fallback handling
+            left = field_(part, "left")
+            if left is not None and left.type == "shorthand_property_identifier_pattern":
+                found.append((text(left), (*outer, text(left))))
+        elif part.type == "pair_pattern":
+            key_node, value = field_(part, "key"), field_(part, "value")
+            key = string(key_node) or text(key_node)
+            if value is not None and value.type == "identifier":
+                found.append((text(value), (*outer, key)))
+            elif value is not None and value.type == "object_pattern":
+                found.extend(pattern_names(value, (*outer, key)))
+    return found

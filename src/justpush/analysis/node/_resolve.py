@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 from .._treesitter import Node, field_, named_children, text, walk
-from ._project import Module, Project
+from ._project import Module, Project, local_binding
 from ._syntax import (
     args,
     class_field,
@@ -102,7 +102,7 @@ class Resolver:
             right = self.string(module, field_(expr, "right"), bindings, depth + 1)
             return left + right if operator == "+" and left is not None and right is not None else None
         if kind in ("identifier", "shorthand_property_identifier"):
-            found = self._named(module, text(expr), bindings)
+            found = self._named(module, expr, bindings, depth)
             return self.string(found[0], found[1], None, depth + 1) if found else None
         if kind == "ternary_expression":
             # `process.env.PREFIX ? process.env.PREFIX : '/'` is `process.env.PREFIX || '/'`
@@ -138,7 +138,7 @@ class Resolver:
         if expr.type in ("object", "array"):
             return module, expr
         if expr.type in ("identifier", "shorthand_property_identifier"):
-            found = self._named(module, text(expr), bindings)
+            found = self._named(module, expr, bindings, depth)
             return self.literal(found[0], found[1], None, depth + 1) if found else None
         if expr.type == "member_expression":
             obj, prop = member(expr)
@@ -157,6 +157,12 @@ class Resolver:
                 owner = self.project.modules[target[0]]
                 value = owner.values.get(target[1])
                 return self.literal(owner, value, None, depth + 1) if value is not None else None
+            obj, prop = member(fn)
+            given = args(expr)
+            if prop in _CONFIG_GETTERS and obj is not None and given and "config" in text(obj).lower():
+                # `configService.get('app')`: a registered config namespace, whole
+                key = self.string(module, given[0], bindings, depth + 1)
+                return self.config_literal(key) if key is not None else None
             called = self._called(module, expr, bindings, depth)
             if called is not None:
                 return self.literal(called[0], called[1], called[2], depth + 1)
@@ -173,10 +179,37 @@ class Resolver:
         value = self.string(module, expr, bindings)
         return None if value is None else [value]
 
-    def _named(self, module: Module, name: str, bindings: Bindings) -> tuple[Module, Node] | None:
-        if name in bindings:
-            return bindings[name]
-        return self.project.value(module, name)
+    def _named(
+        self, module: Module, name: Node, bindings: Bindings, depth: int
+    ) -> tuple[Module, Node] | None:
+        """What a name denotes: a loop's binding, a declaration of the enclosing blocks, else a constant
+        of the module or an import; a destructured name (`const { prefix } = config`) is the member its
+        keys lead to."""
+        wanted = text(name)
+        if wanted in bindings:
+            return bindings[wanted]
+        local = local_binding(name)
+        picked = self._picked(module, local[0], local[1], depth) if local is not None else None
+        if picked is not None:
+            return picked
+        found = self.project.value(module, wanted)
+        if found is not None:
+            return found
+        pick = module.picks.get(wanted)
+        return self._picked(module, pick[0], pick[1], depth) if pick is not None else None
+
+    def _picked(
+        self, module: Module, value: Node, keys: tuple[str, ...], depth: int
+    ) -> tuple[Module, Node] | None:
+        if not keys:
+            return module, value
+        holder = self.literal(module, value, None, depth + 1)
+        for key in keys[:-1]:
+            if holder is None:
+                return None
+            holder = self.literal(holder[0], object_props(holder[1]).get(key), None, depth + 1)
+        found = object_props(holder[1]).get(keys[-1]) if holder is not None else None
+        return (holder[0], found) if holder is not None and found is not None else None
 
     def _template(self, module: Module, expr: Node, bindings: Bindings, depth: int) -> str | None:
         parts: list[str] = []
@@ -201,7 +234,7 @@ class Resolver:
             value = class_field(cls, prop) if cls is not None else None
             return self.string(module, value, None, depth + 1) if value is not None else None
         if obj is not None and obj.type == "identifier":
-            found = self._named(module, text(obj), bindings)
+            found = self._named(module, obj, bindings, depth)
             if found is not None and found[1].type == "enum_declaration":
                 return _enum_member(found[1], prop)
             if found is None:
@@ -238,9 +271,37 @@ class Resolver:
             key = self.string(module, given[0], bindings, depth + 1)
             return self.config(key) if key is not None else None
         called = self._called(module, expr, bindings, depth)
-        if called is None:
+        value = self.string(called[0], called[1], called[2], depth + 1) if called is not None else None
+        return value if value is not None else self._env_getter(module, expr, bindings, depth)
+
+    def _env_getter(self, module: Module, call: Node, bindings: Bindings, depth: int) -> str | None:
+        """A project's own env getter, `env('GLOBAL_PREFIX', 'api')`: a function that reads
+        `process.env[key]` of one parameter and returns another as it is (the default): the env files'
+        value of the key, else the default given."""
+        found = self.project.function(module, field_(call, "function"))
+        if found is None:
             return None
-        return self.string(called[0], called[1], called[2], depth + 1)
+        names = param_names(found[1])
+        key_at = default_at = None
+        for node in walk(found[1]):
+            if node.type == "subscript_expression" and text(field_(node, "object")) == "process.env":
+                index = text(unwrap(field_(node, "index")))
+                key_at = names.index(index) if index in names else key_at
+            elif node.type == "return_statement":
+                inner = named_children(node)
+                value = text(unwrap(inner[0])) if inner else ""
+                default_at = names.index(value) if value in names else default_at
+        given = args(call)
+        if key_at is None or key_at >= len(given):
+            return None
+        key = self.string(module, given[key_at], bindings, depth + 1)
+        if key is None:
+            return None
+        if key in self.env:
+            return self.env[key]
+        if default_at is None or default_at == key_at or default_at >= len(given):
+            return None
+        return self.string(module, given[default_at], bindings, depth + 1)
 
     def _called(
         self, module: Module, call: Node, bindings: Bindings, depth: int
@@ -269,20 +330,27 @@ class Resolver:
 
     def config(self, key: str) -> str | None:
         """`ConfigService.get('ns.a.b')`: the registered config namespace's value, else an env var."""
+        namespace, _, rest = key.partition(".")
+        if not rest or namespace not in self._config_namespaces():
+            return self.env.get(key)
+        *path, last = key.split(".")
+        holder = self.config_literal(".".join(path))
+        return self.string(holder[0], object_props(holder[1]).get(last)) if holder is not None else None
+
+    def config_literal(self, key: str) -> tuple[Module, Node] | None:
+        """The object a config key names: a namespace (`'app'`) or an object inside one (`'app.cors'`)."""
+        namespace, *keys = key.split(".")
+        holder = self._config_namespaces().get(namespace)
+        for part in keys:
+            if holder is None:
+                return None
+            holder = self.literal(holder[0], object_props(holder[1]).get(part))
+        return holder
+
+    def _config_namespaces(self) -> dict[str, tuple[Module, Node]]:
         if self._configs is None:
             self._configs = self._index_configs()
-        namespace, _, rest = key.partition(".")
-        holder = self._configs.get(namespace)
-        if holder is None or not rest:
-            return self.env.get(key)
-        module, node = holder
-        keys = rest.split(".")
-        for part in keys[:-1]:
-            found = self.literal(module, object_props(node).get(part))
-            if found is None:
-                return None
-            module, node = found
-        return self.string(module, object_props(node).get(keys[-1]))
+        return self._configs
 
     def _index_configs(self) -> dict[str, tuple[Module, Node]]:
         configs: dict[str, tuple[Module, Node]] = {}
@@ -293,7 +361,7 @@ class Resolver:
                 if node.type != "call_expression" or text(field_(node, "function")) != "registerAs":
                     continue
                 given = args(node)
-                name = string(given[0]) if given else None
+                name = self.string(module, given[0]) if given else None
                 if name is None or len(given) < 2:
                     continue
                 factory = self.project.function(module, given[1])

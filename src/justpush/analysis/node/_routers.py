@@ -46,6 +46,7 @@ from ._syntax import (
     member,
     object_props,
     param_names,
+    string,
     unwrap,
 )
 from ._types import Types
@@ -428,12 +429,19 @@ class RouterWalker:
         finally:
             self.state = saved
 
-    def exported_router(self, target: tuple[str, str] | None) -> str | None:
+    def exported_router(self, target: tuple[str, str] | None, depth: int = 0) -> str | None:
         if target is None:
             return None
         module = self.project.modules[target[0]]
         if target[1] in module.functions:
             return f"{target[0]}#fn:{target[1]}:0"
+        value = unwrap(module.values.get(target[1]))
+        if depth < 8 and value is not None and value.type == "call_expression":
+            given = args(value)
+            if text(field_(value, "function")) == "require" and given:
+                # `module.exports = { users: require('./users') }`: the required module's router
+                file = self.project.resolve_file(target[0], string(given[0]) or "")
+                return self.exported_router(self.project.exported(file, "*"), depth + 1)
         return f"{target[0]}#{target[1]}"
 
     def package(self, name: str) -> str:
@@ -581,6 +589,34 @@ class RouterWalker:
                     else:
                         layers.append(auth)
                         self.graph.add(router, Use(auth))
+        mounted = self.router_of(rest[-1], scope) if rest else None
+        if prefix and prefix.strip("/") and rest and (mounted is None or "#fn:" in mounted):
+            self._terminal_use(call, router, prefix, rest[-1], tuple(layers))
+
+    def _terminal_use(
+        self, call: Node, router: str, prefix: str, last: Node, layers: tuple[AuthAlternatives, ...]
+    ) -> None:
+        """`app.use('/agent', (req, res) => res.send(...))`: a function mounted at a path that answers
+        (never passes on to `next`) is an endpoint for every method there."""
+        found = self.project.function(self.module, last)
+        if found is None or self.auth(last):
+            return
+        names = param_names(found[1])
+        if not 2 <= len(names) <= 3 or names[0] in ("err", "error") or passes_on(found[1]):
+            return
+        if not _answers(found[1], names[1]) or any(
+            isinstance(e, Mount) and e.prefix == prefix for e in self.graph.router(router).events
+        ):
+            # Handing the request to a library's handler (GraphQL), or a fallback (a 404) after the
+            # routers mounted at the same path: no endpoint of the app's own.
+            return
+        decl = RouteDecl(None, prefix, self.path, line(call), auth=layers)
+        handler_details(decl, self.project, found[0], found[1], self.types)
+        decl.handler_methods = checked_methods(found[1]) or ANY_METHOD
+        decl.unresolved["path"] = "mounted with use(): the handler answers every path under it too"
+        if decl.handler_methods == ANY_METHOD:
+            decl.unresolved["method"] = "mounted with use() and the handler checks no method"
+        self.graph.add(router, decl)
 
     def _loop_item_routers(self, expr: Node) -> list[str]:
         """`route.router` for a loop item of unknown origin: every class's `router` field that is a router."""
@@ -802,3 +838,15 @@ class RouterWalker:
                         event.unresolved.setdefault("path", note)
                     elif isinstance(event, Mount):
                         pending.append(self.graph.canonical(event.child))
+
+
+def _answers(fn: Node, response: str) -> bool:
+    """Whether a function answers through its response parameter itself (`res.send(...)`,
+    `stream.pipe(res)`), rather than handing it on to another function."""
+    for node in walk(fn):
+        if node.type == "member_expression" and text(field_(node, "object")) == response:
+            return True
+        piped = node.type == "call_expression" and member(field_(node, "function"))[1] == "pipe"
+        if piped and any(text(arg) == response for arg in args(node)):
+            return True
+    return False

@@ -35,6 +35,9 @@ _MANAGERS = ("npm", "yarn", "pnpm")
 # Scripts that conventionally start the built app (Nest's own template has "start:prod").
 _PRODUCTION_SCRIPTS = ("start:prod", "start:production", "prod", "serve:prod")
 _SOURCE = re.compile(r"\.(?:[cm]?ts|[cm]?js)$")
+# The image's helper that compiles sources with the project's Babel: the Dockerfile generator adds it
+# to the build context when a build command names it (build/helpers/babel-build.cjs).
+BABEL_BUILD = ".justpush/babel-build.cjs"
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,9 @@ def built_start(app_root: Path, package: dict[str, Any], manager: str) -> BuiltS
     if not words:
         return None
     tool = words[0]
+    babel = _babel_start(words, package)
+    if babel is not None:
+        return babel
     if tool == "node":
         if not before:
             return None
@@ -99,6 +105,28 @@ def built_start(app_root: Path, package: dict[str, Any], manager: str) -> BuiltS
     if output is None:
         return None
     return BuiltStart(("node", output), project_build or "./node_modules/.bin/tsc", note)
+
+
+def _babel_start(words: list[str], package: dict[str, Any]) -> BuiltStart | None:
+    """`babel-node src/index.js`, `nodemon --exec babel-node src/index.js`, `node -r @babel/register
+    src/index.js`: the sources compiled once in the image by the project's Babel, started with node."""
+    # `nodemon --exec 'babel-node src/index.js'`: a quoted command is words too
+    words = [part for word in words for part in word.split()]
+    runner = {words[0]} | {w for w in words[1:] if not w.startswith("-") and not _SOURCE.search(w)}
+    registers = any(a == "@babel/register" or a == "babel-register" for a in words[1:])
+    if "babel-node" not in runner and not registers:
+        return None
+    deps = _all_deps(package)
+    if "@babel/core" not in deps and "babel-core" not in deps:
+        return None
+    source = next((w for w in words[1:] if not w.startswith("-") and _SOURCE.search(w)), None)
+    folder = _norm(source).split("/", 1)[0] if source is not None and "/" in _norm(source) else None
+    if source is None or folder is None or folder in (".", "..", "node_modules"):
+        return None
+    output = "dist" if folder != "dist" else "dist-babel"
+    start = ("node", posixpath.join(output, posixpath.relpath(_norm(source), folder)))
+    note = f"scripts.start runs {' '.join(words[:3])} (Babel at each start); compiled once in the image"
+    return BuiltStart(start, f"node {BABEL_BUILD} {folder} {output}", note)
 
 
 def production_start(scripts: dict[str, Any]) -> tuple[tuple[str, ...], str] | None:

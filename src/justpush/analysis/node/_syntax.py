@@ -118,8 +118,11 @@ def literals(node: Node) -> list[str]:
     return [v for n in walk(node) if n.type in ("string", "template_string") and (v := string(n)) is not None]
 
 
-def decorators(node: Node, extra: list[Node] | None = None) -> dict[str, Node]:
-    """Decorator name → its call node (or the bare decorator), including those on `export class`."""
+def decorators(
+    node: Node, extra: list[Node] | None = None, imports: dict[str, tuple[str, str]] | None = None
+) -> dict[str, Node]:
+    """Decorator name → its call node (or the bare decorator), including those on `export class`; with
+    the module's `imports`, one imported under another name goes by its own (`Post as HttpPost`)."""
     found = list(extra or [])
     found += [c for c in node.children if c.type == "decorator"]
     if node.parent is not None and node.parent.type == "export_statement":
@@ -128,7 +131,8 @@ def decorators(node: Node, extra: list[Node] | None = None) -> dict[str, Node]:
     for deco in found:
         inner = named_children(deco)[0] if named_children(deco) else deco
         name = text(field_(inner, "function")) if inner.type == "call_expression" else text(inner)
-        out[name.split(".")[-1]] = inner
+        imported = (imports or {}).get(name, ("", ""))[1]
+        out[imported if imported not in ("", "*", "default") else name.split(".")[-1]] = inner
     return out
 
 

@@ -65,11 +65,13 @@ _GENERIC_VIEWS: dict[str, tuple[HttpMethod, ...]] = {
     "TemplateView": ("get",),
     "ListView": ("get",),
     "DetailView": ("get",),
-    "RedirectView": ("get",),
-    "CreateView": ("get", "post"),
-    "UpdateView": ("get", "post"),
-    "DeleteView": ("get", "post"),
-    "FormView": ("get", "post"),
+    # RedirectView redirects whatever the method; Django's form views take PUT as they take POST, and
+    # DeleteView (DeletionMixin) answers DELETE too.
+    "RedirectView": ("get", "post", "put", "patch", "delete"),
+    "CreateView": ("get", "post", "put"),
+    "UpdateView": ("get", "post", "put"),
+    "DeleteView": ("get", "post", "delete"),
+    "FormView": ("get", "post", "put"),
     # Token endpoints of DRF's authtoken and djangorestframework-simplejwt, subclassed or routed directly.
     "ObtainAuthToken": ("post",),
     "TokenObtainPairView": ("post",),
@@ -405,7 +407,10 @@ class DjangoExtractor(FrameworkExtractor):
         lookup_param = Parameter(lookup, "path", {"type": "string"}, required=True)
         security = self._class_security(viewset)
         serializer = self._serializer_ref(viewset)
-        collection, detail = f"/{base}{trailing}", f"/{base}/{{{lookup}}}{trailing}"
+        # `router.register("", ViewSet)` under an include's prefix: the viewset is the prefix's own root.
+        base = base.strip("/")
+        collection = f"/{base}{trailing}" if base else "/"
+        detail = f"/{base}/{{{lookup}}}{trailing}" if base else f"/{{{lookup}}}{trailing}"
         for action in sorted(actions, key=list(_ACTIONS).index):
             verb, is_detail = _ACTIONS[action]
             self._emit(
@@ -466,7 +471,7 @@ class DjangoExtractor(FrameworkExtractor):
             known = _GENERIC_VIEWS.get(cls.last)
             notes = dict(unresolved)
             if known is None:
-                notes["methods"] = f"{cls.dotted} is a library view; GET assumed"
+                notes["method"] = f"{cls.dotted} is a library view; GET assumed"
             owner = Symbol(module, cls.last, view)
             verbs: tuple[HttpMethod, ...] = known or ("get",)
             for verb in verbs:
@@ -520,7 +525,8 @@ class DjangoExtractor(FrameworkExtractor):
         for base in self.index.class_bases(cls):
             if isinstance(base, External):
                 methods.update(_GENERIC_VIEWS.get(base.last, ()))
-                lists = lists or (base.last.startswith("List") and base.last.endswith("APIView"))
+                listed = base.last.startswith("List") and base.last.endswith(("APIView", "View"))
+                lists = lists or listed
                 library.append(base.dotted)
         if not methods:
             self.api.warnings.append(
@@ -571,9 +577,10 @@ class DjangoExtractor(FrameworkExtractor):
                 perms = tuple(_class_names(args[0]))
         notes = dict(unresolved)
         if methods is None:
-            methods = ["GET", *_compared_methods(node)]
+            # A plain view answers every method: the ones its code tells apart, else all of them.
+            methods = ["GET", *(_compared_methods(node) or ["POST", "PUT", "PATCH", "DELETE"])]
             notes.setdefault(
-                "methods", "plain Django view accepts any method; listed the ones the code checks"
+                "method", "plain Django view accepts any method; listed the ones the code checks, or all"
             )
         security: _Security | None = None
         if is_drf:
@@ -704,6 +711,9 @@ class DjangoExtractor(FrameworkExtractor):
         if listing and isinstance(owner.node, ast.ClassDef):
             for name in self._pagination_params(owner):
                 add(name, {"type": "integer"})
+            if self._class_attr(owner, "paginate_by") is not None:
+                # Django's MultipleObjectMixin pages by ?page= (its page_kwarg)
+                add(const_str(self._class_attr(owner, "page_kwarg")) or "page", {"type": "integer"})
             for attr, param in (("search_fields", "search"), ("ordering_fields", "ordering")):
                 if self._class_attr(owner, attr) is not None:
                     add(param, {"type": "string"})

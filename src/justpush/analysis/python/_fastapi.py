@@ -24,7 +24,7 @@ from ._index import (
     str_list,
 )
 from ._resolve import LoopEnv
-from ._schema import SchemaBuilder, field_constraints, unresolved
+from ._schema import SchemaBuilder, field_constraints, field_default, unresolved
 
 _METHODS: dict[str, HttpMethod] = {
     "get": "get",
@@ -173,7 +173,12 @@ class FastApiExtractor(FrameworkExtractor):
     # ---- discovery ------------------------------------------------------------------------------
     def _collect_routers(self) -> None:
         for module in self.index.app_modules:
-            for name, node in [*module.defs.items(), *module.local_defs.items()]:
+            attributes = [
+                (f"{cls}.{attr}", value)
+                for cls, attrs in module.instance_attrs.items()
+                for attr, value in attrs.items()
+            ]
+            for name, node in [*module.defs.items(), *module.local_defs.items(), *attributes]:
                 if not isinstance(node, ast.Call):
                     continue
                 kind = self._kind(module, node)
@@ -669,6 +674,21 @@ class FastApiExtractor(FrameworkExtractor):
             )
             if init is not None:
                 self._function_params(resolved.module, init, found, path_names, depth + 1, seen)
+            elif self.schemas.is_model(resolved):
+                self._model_params(resolved, found, path_names)
+
+    def _model_params(self, model: Symbol, found: _Found, path_names: set[str]) -> None:
+        """`query: FindPost = Depends()` on a pydantic model or dataclass: FastAPI calls the class, so
+        each field is a parameter of its own (a query parameter unless the path names it)."""
+        for name, stmt, module in self.schemas.model_fields(model):
+            schema = self.schemas.schema_for(module, stmt.annotation)
+            if schema.get("type") == "object" or "$ref" in schema:
+                continue  # a nested model is a body, which FastAPI does not read from a class dependency
+            required, _, _ = field_default(stmt.value)
+            location: ParamLocation = "path" if name in path_names else "query"
+            found.parameters.setdefault(
+                (location, name), Parameter(name, location, schema, required or location == "path")
+            )
 
     def _header_checks(
         self, module: Module, function: ast.FunctionDef | ast.AsyncFunctionDef, found: _Found

@@ -322,11 +322,16 @@ class FlaskExtractor(FrameworkExtractor):
             if app is not None:
                 app.guards.append((function, module))
             return
-        if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)):
+        if not isinstance(decorator, ast.Call):
+            return
+        if not isinstance(decorator.func, ast.Attribute) or (
+            decorator.func.attr != "route" and decorator.func.attr not in _VERBS
+        ):
+            wrapped = self._wrapped_route(module, decorator)
+            if wrapped is not None:
+                self._decorator(module, function, wrapped)
             return
         verb = decorator.func.attr
-        if verb != "route" and verb not in _VERBS:
-            return
         app = self._app_of(module, decorator.func.value)
         if app is None:
             return
@@ -345,9 +350,71 @@ class FlaskExtractor(FrameworkExtractor):
             methods = [_VERBS[verb]]
         app.routes.append((rule, methods, function, module))
 
+    def _wrapped_route(self, module: Module, decorator: ast.Call) -> ast.Call | None:
+        """The route a project's own decorator stands for: `@route(bp, "/<id>", methods=["DELETE"])` where
+        `def route(bp, *args, **kwargs)` applies `bp.route(*args, **kwargs)`; its parameters become the
+        arguments given here."""
+        target = self.index.call_target(module, decorator)
+        if not (isinstance(target, Symbol) and isinstance(target.node, ast.FunctionDef)):
+            return None
+        fn = target.node
+        named = [a.arg for a in fn.args.args]
+        bound = dict(zip(named, decorator.args, strict=False))
+        bound.update({k.arg: k.value for k in decorator.keywords if k.arg in named})
+        rest = decorator.args[len(named) :]
+        options = [k for k in decorator.keywords if k.arg not in named]
+        star = fn.args.vararg.arg if fn.args.vararg else None
+        double_star = fn.args.kwarg.arg if fn.args.kwarg else None
+        for inner in ast.walk(fn):
+            if not (
+                isinstance(inner, ast.Call)
+                and isinstance(inner.func, ast.Attribute)
+                and (inner.func.attr == "route" or inner.func.attr in _VERBS)
+                and isinstance(inner.func.value, ast.Name)
+                and inner.func.value.id in bound
+            ):
+                continue
+            positional: list[ast.expr] = []
+            for arg in inner.args:
+                if isinstance(arg, ast.Starred) and isinstance(arg.value, ast.Name) and arg.value.id == star:
+                    positional.extend(rest)
+                elif isinstance(arg, ast.Name) and arg.id in bound:
+                    positional.append(bound[arg.id])
+                else:
+                    return None
+            keywords: list[ast.keyword] = []
+            for keyword in inner.keywords:
+                spread = isinstance(keyword.value, ast.Name) and keyword.value.id == double_star
+                if keyword.arg is None and spread:
+                    keywords.extend(options)
+                elif isinstance(keyword.value, ast.Name) and keyword.value.id in bound:
+                    keywords.append(ast.keyword(keyword.arg, bound[keyword.value.id]))
+                elif isinstance(keyword.value, ast.Constant | ast.List | ast.Tuple):
+                    keywords.append(keyword)
+            func = ast.Attribute(value=bound[inner.func.value.id], attr=inner.func.attr, ctx=ast.Load())
+            return ast.copy_location(ast.Call(func=func, args=positional, keywords=keywords), decorator)
+        return None
+
+    def _mount(self, module: Module, call: ast.Call) -> None:
+        """werkzeug's `DispatcherMiddleware(front, {"/api": api})`: each mounted app serves under its key."""
+        mounts = call.args[1] if len(call.args) > 1 else kwarg(call, "mounts")
+        if not isinstance(mounts, ast.Dict):
+            return
+        front = self._app_of(module, call.args[0]) if call.args else None
+        for key, value in zip(mounts.keys, mounts.values, strict=True):
+            mounted = self._app_of(module, value) if key is not None else None
+            if mounted is None or mounted is front or not mounted.is_app or key is None:
+                continue
+            prefix = self._path(module, key, call.lineno)
+            mounted.prefix = _join(prefix or "", mounted.prefix) if prefix is not None else mounted.prefix
+
     def _collect_calls(self) -> None:
         for module in self.index.app_modules:
             for call in module.calls:
+                target = self.index.call_target(module, call)
+                if isinstance(target, External) and target.is_("DispatcherMiddleware", "werkzeug"):
+                    self._mount(module, call)
+                    continue
                 if not isinstance(call.func, ast.Attribute) or call.func.attr not in _APP_CALLS:
                     continue
                 # The app/blueprint/Api the call is made on, per call path when it is a function's

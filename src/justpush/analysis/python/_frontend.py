@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .._env import COMPUTED_FALLBACK, make_env_var, merge_env_vars
+from .._env import COMPUTED_EMBEDDED_FALLBACK, COMPUTED_FALLBACK, make_env_var, merge_env_vars
 from .._files import evidence_path, read_source
 from .._model import EnvVar, Evidence, ExtractedApi, ProjectProfile
 from .._scope import once_per_analysis
@@ -105,6 +105,11 @@ def scan_env(root: Path, profile: ProjectProfile) -> list[EnvVar]:
             var = _env_call(index, module, call, where)
             if var is not None and var.default is None and id(call) in fallbacks:
                 var = make_env_var(var.name, fallbacks[id(call)], False, var.evidence[0])
+            elif var is not None and var.default is None and id(call) in module.or_operands:
+                # `os.environ.get("DATABASE_URL") or "sqlite:///" + os.path.join(basedir, "app.db")`
+                first = var.evidence[0]
+                note = f"{first.note}, {_computed(module.or_operands[id(call)])}"
+                var = make_env_var(var.name, None, False, replace(first, note=note))
             if var is not None:
                 found.append(var)
         for subscript in module.subscripts:
@@ -364,8 +369,21 @@ def _env_call(index: PythonIndex, module: Module, call: ast.Call, where: str) ->
     default_expr = call.args[1] if len(call.args) > 1 else kwarg(call, "default")
     default = _default_text(default_expr)
     if default is None and default_expr is not None and not _is_none(default_expr):
-        note = f"{note}, {COMPUTED_FALLBACK}"
+        note = f"{note}, {_computed(default_expr)}"
     return make_env_var(name, default, False, Evidence(where, call.lineno, note))
+
+
+def _computed(expr: ast.expr) -> str:
+    """The note for a fallback the analysis does not evaluate; one that builds a SQLite URL
+    (`"sqlite:///" + os.path.join(basedir, "app.db")`, `f"sqlite:///{basedir / 'app.db'}"`) says so."""
+    leading = expr
+    while isinstance(leading, ast.BinOp) and isinstance(leading.op, ast.Add):
+        leading = leading.left
+    if isinstance(leading, ast.JoinedStr) and leading.values:
+        leading = leading.values[0]
+    text = leading.value if isinstance(leading, ast.Constant) else None
+    embedded = isinstance(text, str) and text.startswith("sqlite")
+    return COMPUTED_EMBEDDED_FALLBACK if embedded else COMPUTED_FALLBACK
 
 
 def _env_wrapper(index: PythonIndex, symbol: Symbol, depth: int = 0) -> bool:

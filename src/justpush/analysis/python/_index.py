@@ -35,6 +35,7 @@ _WALK_TRIGGERS = (
     "add_resource",
     "add_api_route",
     "mount",
+    "DispatcherMiddleware",
     ".run(",
     ".register(",
     "Settings",
@@ -95,6 +96,8 @@ class Module:
     local_defs: dict[str, ast.AST] = field(default_factory=dict)
     # Imports inside functions ("from .api import api as api_bp" in create_app), same use as local_defs.
     local_imports: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    # `self.app = FastAPI()` in a top-level class's methods: class name -> attribute -> value (first one).
+    instance_attrs: dict[str, dict[str, ast.expr]] = field(default_factory=dict)
     # Functions at top level, in top-level classes and in function bodies, with their class (or None).
     functions: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.ClassDef | None]] = field(
         default_factory=list
@@ -218,6 +221,17 @@ class PythonIndex:
             return found if found is not None else External(expr.id)
         if isinstance(expr, ast.Attribute):
             base = self.resolve_expr(module, expr.value, _seen)
+            if isinstance(base, External) and base.dotted == "self":
+                # `self.app` in a method: the attribute one of this module's classes assigns.
+                found_attr = next(
+                    (
+                        Symbol(module, f"{cls}.{expr.attr}", attrs[expr.attr])
+                        for cls, attrs in module.instance_attrs.items()
+                        if expr.attr in attrs
+                    ),
+                    None,
+                )
+                return found_attr or External(f"self.{expr.attr}")
             if isinstance(base, External):
                 return External(f"{base.dotted}.{expr.attr}")
             if isinstance(base, Module):
@@ -230,6 +244,14 @@ class PythonIndex:
                 value = class_attributes(base.node).get(expr.attr)
                 if value is not None:
                     return Symbol(base.module, f"{base.name}.{expr.attr}", value)
+            key = (base.module.name, f"instance:{id(base.node)}") if isinstance(base, Symbol) else ("", "")
+            if isinstance(base, Symbol) and isinstance(base.node, ast.Call) and key not in _seen:
+                # `creator = AppCreator(); creator.app`: what the class's methods assign to self.app.
+                cls = self.resolve_expr(base.module, base.node.func, _seen | {key})
+                if isinstance(cls, Symbol) and isinstance(cls.node, ast.ClassDef):
+                    value = cls.module.instance_attrs.get(cls.node.name, {}).get(expr.attr)
+                    if value is not None:
+                        return Symbol(cls.module, f"{cls.node.name}.{expr.attr}", value)
             return None
         return None
 
@@ -355,6 +377,10 @@ def _read_top_level(module: Module, body: list[ast.stmt]) -> None:
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
                     module.functions.append((item, stmt))
                     _read_method_imports(module, item.body)
+                    _read_instance_attrs(module, stmt.name, item)
+                    if item.name == "__init__":
+                        # An app built in a constructor: its routes are functions nested in it.
+                        _read_function_body(module, item.body)
         elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
             module.defs[stmt.name] = stmt
             module.functions.append((stmt, None))
@@ -388,6 +414,24 @@ def _read_import(
     for alias in stmt.names:
         if alias.name != "*":
             into[alias.asname or alias.name] = (source, alias.name)
+
+
+def _read_instance_attrs(module: Module, cls: str, method: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+    """`self.<attr> = <call>` statements of a method (the first of each attribute): an object the class
+    builds (`self.app = FastAPI()`); other values (`self.x = self.x or y`) are not followed."""
+    found = module.instance_attrs.setdefault(cls, {})
+    for node in ast.walk(method):
+        if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Call):
+            continue
+        if isinstance(node.value.func, ast.Attribute) and "self" in ast.unparse(node.value.func):
+            continue
+        for target in node.targets:
+            if (
+                isinstance(target, ast.Attribute)
+                and isinstance(target.value, ast.Name)
+                and target.value.id == "self"
+            ):
+                found.setdefault(target.attr, node.value)
 
 
 def _read_method_imports(module: Module, body: list[ast.stmt]) -> None:

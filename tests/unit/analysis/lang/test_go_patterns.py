@@ -271,3 +271,34 @@ def test_grpc_gateway_routes_of_registered_services_come_from_the_proto_http_opt
     get_book = next(op for op in api.operations if op.path == "/v1/shelves/{name}/books/{name_2}")
     assert (get_book.evidence.file, get_book.evidence.line) == ("proto/shelf.proto", 38)
     assert api.warnings == []
+
+
+def test_echo_routes_named_by_assignment_a_flags_default_and_no_test_servers() -> None:
+    api, _ = _extract("go-echo-named-routes")
+    assert _endpoints(api) == {
+        "GET /health": [],
+        "GET /api/items": [],
+        "GET /api/items/{id}": ["path id"],
+        "POST /api/items": [],
+    }
+
+
+def test_handler_values_serving_http_and_a_mux_returned_under_a_middleware() -> None:
+    api, _ = _extract("go-nethttp-handler-values")
+    fever = ["query groups"]
+    assert _endpoints(api) == {
+        **{f"{m} /fever": fever for m in ("GET", "PUT", "POST", "DELETE", "PATCH")},
+        "GET /v1/me": [],
+    }
+
+
+def test_the_handler_a_wrapper_is_given_before_its_middlewares_and_a_chained_subrouter() -> None:
+    api, _ = _extract("go-gorilla-use-wrapper")
+    assert _endpoints(api) == {"GET /v1/login": ["query next"], "POST /v1/login": ["query next"]}
+    assert api.warnings == []
+
+
+def test_a_route_table_field_filled_from_the_routes_of_plug_in_modules() -> None:
+    api, _ = _extract("go-echo-route-table-field")
+    assert _endpoints(api) == {"POST /forms/convert": [], "POST /forms/merge": []}
+    assert api.warnings == []

@@ -115,7 +115,7 @@ def test_a_failing_framework_module_is_a_warning_and_the_others_still_report(
         '@RestController class C { @GetMapping("/a") String a() { return ""; } }\n'
     )
 
-    def broken(self: object) -> list[Operation]:
+    def broken(self: object, entrypoint: str | None = None) -> list[Operation]:
         raise ValueError("boom")
 
     monkeypatch.setattr(_spring.Spring, "run", broken)
@@ -237,15 +237,70 @@ def test_handlers_chosen_by_a_query_parameter_share_one_operation_with_all_their
     source.mkdir(parents=True)
     (source / "PostController.java").write_text(
         "package demo;\nimport java.util.List;\nimport org.springframework.web.bind.annotation.*;\n"
-        "@RestController\n@RequestMapping(\"/posts\")\npublic class PostController {\n"
+        '@RestController\n@RequestMapping("/posts")\npublic class PostController {\n'
         "    @GetMapping\n    public List<String> all(@RequestParam(required = false) int page) {"
         " return List.of(); }\n"
-        "    @GetMapping(params = \"tag\")\n    public List<String> byTag(@RequestParam String tag,"
+        '    @GetMapping(params = "tag")\n    public List<String> byTag(@RequestParam String tag,'
         " @RequestParam int page) { return List.of(); }\n"
-        "    @GetMapping(params = \"author\")\n    public List<String> byAuthor(@RequestParam String author)"
+        '    @GetMapping(params = "author")\n    public List<String> byAuthor(@RequestParam String author)'
         " { return List.of(); }\n}\n"
     )
     api = _java.extract(tmp_path, PROFILE)
     (op,) = api.operations
     # Each handler's own parameter is optional for the operation: another handler answers without it.
     assert _params(op) == {"query page", "query tag", "query author"}
+
+
+def test_the_projects_own_mapping_annotations_and_time_typed_query_properties() -> None:
+    ops, _ = _ops("java-spring-composed-mappings")
+    assert sorted(ops) == ["DELETE /auth/logout", "GET /auth/code", "GET /auth/sessions", "POST /auth/login"]
+    assert _params(ops["GET /auth/code"]) == {"query size"}
+    assert _params(ops["GET /auth/sessions"]) == {"query createTime", "query startsAfter"}
+    assert _params(ops["POST /auth/login"]) == {"query user!"}
+
+
+def test_request_parameters_read_from_the_servlet_request(tmp_path: Path) -> None:
+    source = tmp_path / "src" / "main" / "java" / "demo"
+    source.mkdir(parents=True)
+    (source / "ArticleController.java").write_text(
+        "package demo;\n\nimport jakarta.servlet.http.HttpServletRequest;\n"
+        "import org.springframework.web.bind.annotation.*;\n\n"
+        '@RestController\n@RequestMapping("/article")\nclass ArticleController {\n'
+        '    private static final String TAG = "tag";\n\n'
+        '    @GetMapping("/one")\n'
+        "    public String one(@RequestParam String id, HttpServletRequest request) {\n"
+        "        String[] tags = request.getParameterValues(TAG);\n"
+        '        return request.getParameter("lang") + request.getParameter("id") + tags;\n    }\n}\n'
+    )
+    api = _java.extract(tmp_path, PROFILE)
+    (operation,) = api.operations
+    assert {(p.name, p.schema.get("type")) for p in operation.parameters} == {
+        ("id", "string"),
+        ("tag", "array"),
+        ("lang", "string"),
+    }
+
+
+def test_other_spring_boot_applications_of_the_build_are_not_this_apps_routes(tmp_path: Path) -> None:
+    (tmp_path / "pom.xml").write_text(
+        "<project><modules><module>admin</module><module>sample</module></modules></project>"
+    )
+    for module, path in (("admin", "/jobs"), ("sample", "/hook")):
+        source = tmp_path / module / "src" / "main" / "java" / "demo" / module
+        source.mkdir(parents=True)
+        (tmp_path / module / "pom.xml").write_text("<project><artifactId>x</artifactId></project>")
+        (source / "App.java").write_text(
+            f"package demo.{module};\n\n@SpringBootApplication\npublic class App {{\n"
+            "    public static void main(String[] args) { SpringApplication.run(App.class, args); }\n}\n"
+        )
+        (source / "Api.java").write_text(
+            f"package demo.{module};\n\n@RestController\nclass Api {{\n"
+            f'    @GetMapping("{path}") public String list() {{ return ""; }}\n}}\n'
+        )
+    profile = ProjectProfile(language="java", entrypoint="admin/src/main/java/demo/admin/App.java")
+    api = _java.extract(tmp_path, profile)
+    assert [f"{op.method.upper()} {op.path}" for op in api.operations] == ["GET /jobs"]
+    assert any(
+        "sample/src/main/java/demo/sample/App.java: another Spring Boot application" in w
+        for w in api.warnings
+    )

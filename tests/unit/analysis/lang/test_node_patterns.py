@@ -433,3 +433,208 @@ def test_index_reexporting_a_module_and_query_read_by_route_middleware(tmp_path:
         "GET /api/links": ["limit", "search", "skip"],
         "GET /api/v2/links": ["limit", "search", "skip"],
     }
+
+
+def test_resolver_destructured_names_local_declarations_and_env_getters(tmp_path: Path) -> None:
+    files = {
+        ".env.example": "BASE_API_URL=api\n",
+        "config/keys.js": "module.exports = { app: { apiURL: `${process.env.BASE_API_URL}` } };\n",
+        "src/env.ts": (
+            "function read(key: string, fallback: string, cast?: (v: string) => string) {\n"
+            "  const value = process.env[key];\n  if (value === undefined) return fallback;\n"
+            "  return cast ? cast(value) : value;\n}\n"
+            "export function env(key: string, fallback = '') { return read(key, fallback) }\n"
+        ),
+        "src/app.config.ts": (
+            "import { registerAs } from '@nestjs/config';\nimport { env } from './env';\n"
+            "export const token = 'app';\nconst globalPrefix = env('GLOBAL_PREFIX', 'v2');\n"
+            "export const AppConfig = registerAs(token, () => ({ globalPrefix, cors: { path: 'c' } }));\n"
+        ),
+        "src/main.js": (
+            "const keys = require('../config/keys');\nconst { apiURL } = keys.app;\n"
+            "async function boot() {\n"
+            "  const { globalPrefix, cors: { path: corsPath } } = configService.get('app');\n"
+            "  const local = `/${apiURL}/x`;\n"
+            "  probe(apiURL, globalPrefix, corsPath, local, env('BASE_API_URL', 'no'), env('MISSING'));\n}\n"
+        ),
+    }
+    assert _resolve(tmp_path, files, "src/main.js") == ["api", "v2", "c", "/api/x", None, None]
+
+
+def test_nest_router_module_children_by_spread_and_sse_routes(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"@nestjs/core": "10", "@nestjs/common": "10"}}')
+    (tmp_path / "src").mkdir()
+    sources = {
+        "main.ts": (
+            "import { NestFactory } from '@nestjs/core';\nimport { AppModule } from './app.module';\n"
+            "NestFactory.create(AppModule);\n"
+        ),
+        "app.module.ts": (
+            "import { Module } from '@nestjs/common';\nimport { RouterModule } from '@nestjs/core';\n"
+            "import { FilesModule } from './files';\nconst modules = [FilesModule];\n"
+            "@Module({ imports: [...modules,\n"
+            "  RouterModule.register([{ path: 'system', module: AppModule, children: [...modules] }])] })\n"
+            "export class AppModule {}\n"
+        ),
+        "files.ts": (
+            "import { Controller, Get, Module, Param, Sse } from '@nestjs/common';\n"
+            "@Controller('files')\nexport class FilesController {\n"
+            "  @Get('list') list() { return [] }\n  @Sse(':uid') events(@Param('uid') uid: string) {}\n}\n"
+            "@Module({ controllers: [FilesController] })\nexport class FilesModule {}\n"
+        ),
+    }
+    for name, source in sources.items():
+        (tmp_path / "src" / name).write_text(source)
+    assert _routes(tmp_path) == {"GET /system/files/list": {}, "GET /system/files/{uid}": {}}
+
+
+def test_fastify_autoload_filters_index_folders_and_prefix_override(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text(
+        '{"type": "module", "dependencies": {"fastify": "4", "@fastify/autoload": "5"}}'
+    )
+    plugin = "export default async (app) => {{ app.{} }}\n"
+    sources = {
+        "app.js": (
+            "import Fastify from 'fastify';\nimport autoload from '@fastify/autoload';\n"
+            "import { join } from 'node:path';\nconst app = Fastify();\n"
+            "app.register(autoload, { dir: join(import.meta.dirname, 'modules'), dirNameRoutePrefix: false,\n"
+            "  matchFilter: (path) => path.endsWith('.module.js') || /index\\.js$/.test(path),\n"
+            "  options: { prefix: '/api' } });\n"
+            "app.register(autoload, { dir: join(import.meta.dirname, 'hooks'), ignoreFilter: 'skip' });\n"
+        ),
+        "modules/auth/auth.routes.js": plugin.format("post('/login', async () => 1)"),
+        "modules/auth/auth.module.js": (
+            "import routes from './auth.routes.js';\n"
+            "export default async (app) => { app.register(routes, { prefix: '/auth' }) }\n"
+        ),
+        "modules/health/health.module.js": (
+            "export const prefixOverride = '';\n" + plugin.format("get('/health', async () => 1)")
+        ),
+        "modules/users/index.js": plugin.format("get('/users', async () => [])"),
+        "modules/users/extra.module.js": plugin.format("get('/extra', async () => [])"),
+        "hooks/skip-me.js": plugin.format("get('/skipped', async () => 1)"),
+        "hooks/kept.js": plugin.format("get('/kept', async () => 1)"),
+    }
+    for name, source in sources.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(source)
+    assert _routes(tmp_path) == {
+        "POST /api/auth/login": {},
+        "GET /health": {},
+        "GET /api/users": {},
+        "GET /kept": {},
+    }
+
+
+def test_express_routers_mounted_through_an_object_of_required_modules(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"main": "index.js", "dependencies": {"express": "4"}}')
+    (tmp_path / "routes").mkdir()
+    (tmp_path / "index.js").write_text(
+        "const express = require('express');\nconst routes = require('./routes');\n"
+        "const app = express();\napp.use('/users', routes.users);\napp.listen(3000);\n"
+    )
+    (tmp_path / "routes" / "index.js").write_text("module.exports = { users: require('./users') };\n")
+    (tmp_path / "routes" / "users.js").write_text(
+        "const { Router } = require('express');\nconst router = Router();\n"
+        "router.get('/:userId', (req, res) => res.json({}));\nmodule.exports = router;\n"
+    )
+    assert _routes(tmp_path) == {"GET /users/{userId}": {}}
+
+
+def test_nest_controllers_listed_as_the_classes_a_barrel_exports(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"@nestjs/core": "10", "@nestjs/common": "10"}}')
+    sources = {
+        "src/main.ts": (
+            "import { NestFactory } from '@nestjs/core';\nimport { AppModule } from './app.module';\n"
+            "NestFactory.create(AppModule);\n"
+        ),
+        "src/app.module.ts": (
+            "import { Module } from '@nestjs/common';\nimport * as controllers from './controllers';\n"
+            "@Module({ controllers: Object.values(controllers) })\nexport class AppModule {}\n"
+        ),
+        "src/controllers/index.ts": (
+            "export * from './crud.controller';\nexport { Health } from './health';\n"
+        ),
+        "src/controllers/crud.controller.ts": (
+            "import { Controller, Get, Param } from '@nestjs/common';\n"
+            "@Controller('crud')\nexport class CrudController {\n"
+            "  @Get(':id') read(@Param('id') id: string) {}\n}\n"
+        ),
+        "src/controllers/health.ts": (
+            "import { Controller, Get } from '@nestjs/common';\n"
+            "@Controller('health')\nexport class Health {\n  @Get() check() {}\n}\n"
+        ),
+        "src/unused.controller.ts": (
+            "import { Controller, Get } from '@nestjs/common';\n"
+            "@Controller('unused')\nexport class Unused {\n  @Get() nothing() {}\n}\n"
+        ),
+    }
+    for name, source in sources.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(source)
+    assert _routes(tmp_path) == {"GET /crud/{id}": {}, "GET /health": {}}
+
+
+def test_controller_decorators_imported_under_another_name(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text(
+        '{"dependencies": {"routing-controllers": "0.10", "express": "4"}}'
+    )
+    (tmp_path / "app.ts").write_text(
+        "import { createExpressServer, JsonController, Get, Post as HttpPost, QueryParam as Q }"
+        " from 'routing-controllers';\n\n"
+        "@JsonController()\nclass PostController {\n"
+        "  @Get('/posts')\n  all(@Q('page') page: number) { return []; }\n\n"
+        "  @HttpPost('/posts')\n  create() { return {}; }\n}\n\n"
+        "createExpressServer({ controllers: [PostController] }).listen(3000);\n"
+    )
+    api = extract(tmp_path, PROFILE)
+    routes = {f"{op.method.upper()} {op.path}": [p.name for p in op.parameters] for op in api.operations}
+    assert routes == {"GET /posts": ["page"], "POST /posts": []}
+
+
+def test_a_query_taken_out_of_the_context_by_destructuring(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"koa": "2", "koa-router": "12"}}')
+    (tmp_path / "app.js").write_text(
+        "const Koa = require('koa');\nconst Router = require('koa-router');\nconst router = new Router();\n"
+        "router.get('/notes', async (ctx) => {\n  const { query, request: { body } } = ctx;\n"
+        "  ctx.body = { page: query.page, order: query.order, body };\n});\n"
+        "const app = new Koa();\napp.use(router.routes());\napp.listen(3000);\n"
+    )
+    api = extract(tmp_path, PROFILE)
+    assert {
+        f"{op.method.upper()} {op.path}": sorted(p.name for p in op.parameters) for op in api.operations
+    } == {"GET /notes": ["order", "page"]}
+
+
+def test_handlers_that_are_methods_of_an_instance_a_module_exports(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"main": "app.js", "dependencies": {"express": "4"}}')
+    (tmp_path / "app.js").write_text(
+        "const express = require('express');\nconst Shop = require('./shop');\nconst app = express();\n"
+        "app.get('/restaurants', Shop.list);\napp.listen(3000);\n"
+    )
+    (tmp_path / "shop.js").write_text(
+        "class Shop {\n  async list(req, res) {\n    const { latitude, limit = 20 } = req.query;\n"
+        "    res.json({ latitude, limit });\n  }\n}\nmodule.exports = new Shop();\n"
+    )
+    api = extract(tmp_path, PROFILE)
+    assert {
+        f"{op.method.upper()} {op.path}": sorted(p.name for p in op.parameters) for op in api.operations
+    } == {"GET /restaurants": ["latitude", "limit"]}
+
+
+def test_a_function_mounted_with_use_that_answers_is_an_endpoint_for_every_method(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"main": "app.js", "dependencies": {"express": "4"}}')
+    (tmp_path / "app.js").write_text(
+        "const express = require('express');\nconst { graphqlHTTP } = require('express-graphql');\n"
+        "const app = express();\nconst api = express.Router();\n"
+        "api.get('/items', (req, res) => res.json([]));\n"
+        "app.use('/agent', function (req, res) {\n  res.send('proxied ' + req.query.url);\n});\n"
+        "app.use('/api', api);\napp.use('/api', (req, res) => res.status(404).json('no such route'));\n"
+        "app.use('/graphql', (req, res) => graphqlHTTP({})(req, res));\n"
+        "app.use('/audit', (req, res, next) => { console.log(req.url); next(); });\napp.listen(3000);\n"
+    )
+    routes = _routes(tmp_path)
+    assert sorted(routes) == sorted(
+        ["GET /api/items", *(f"{m} /agent" for m in ("GET", "PUT", "POST", "DELETE", "PATCH"))]
+    )
+    assert "method" in routes["POST /agent"]
