@@ -42,6 +42,8 @@ DEFAULT_USER_ID = 10001
 HELPERS = ".justpush"
 HELPERS_DIR = "/opt/justpush"
 RUN_SCRIPT = f"{HELPERS}/run-script.cjs"
+# Named by the analysis's build command for a project started through babel-node (node/_start.py).
+BABEL_BUILD = f"{HELPERS}/babel-build.cjs"
 # The Node build stage whose image a TypeCheck runs on: the sources and all dependencies.
 SOURCES_STAGE = "sources"
 SLIM_VENV = "slim-venv.py"
@@ -468,7 +470,9 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
     scripts = options.package_scripts
     build_commands = [" ".join(profile.build_command)] if profile.build_command else []
     if profile.typescript and not build_commands:
-        build_commands = [f"{manager} run build"]
+        # Without a build script, tsc compiles the project by its tsconfig.json.
+        has_build = scripts is None or "build" in scripts
+        build_commands = [f"{manager} run build" if has_build else "./node_modules/.bin/tsc"]
     if len(build_commands) == 1 and scripts is not None:
         build_commands = [resolve_build(scripts, build_commands[0].split()) or build_commands[0]]
     skip_lib_check = None
@@ -482,6 +486,8 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
             build_commands = [fast_emit[0]]
             type_check = TypeCheck(stage=SOURCES_STAGE, command=fast_emit[1])
             files[TRANSPILE] = helper_source("transpile.cjs")
+    if any(BABEL_BUILD in command for command in build_commands):
+        files[BABEL_BUILD] = helper_source(posixpath.basename(BABEL_BUILD))
     start = list(profile.start_command)
     if not start:
         start = ["node", profile.entrypoint] if profile.entrypoint else ["npm", "start"]
@@ -520,7 +526,7 @@ def _node_context(profile: ProjectProfile, options: DockerfileOptions) -> dict[s
         "skip_lib_check": skip_lib_check is not None,
         "type_check": type_check,
         "sources_stage": SOURCES_STAGE,
-        "build_leftovers": [TRANSPILE] if type_check else [],
+        "build_leftovers": [name for name in (TRANSPILE, BABEL_BUILD) if name in files],
         "keep_build_dependencies": list(profile.runtime_dev_dependencies) if build_commands else [],
         "runtime_checks": runtime_checks,
         "cmd": start,

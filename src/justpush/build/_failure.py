@@ -8,6 +8,7 @@ check writing a file is told where it may write.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -118,7 +119,15 @@ _WRITE_REFUSED = re.compile(
 )
 
 
-def write_hint(output: str, writable_dirs: Sequence[str]) -> str:
+# The path a refused write names: `EROFS: read-only file system, mkdir '/app/dist/logs'`,
+# `[Errno 30] Read-only file system: 'uploads/a.png'`, `EACCES: permission denied, open 'store.db'`.
+_REFUSED_PATH = re.compile(
+    r"(?:EROFS|EACCES|read-only file system|permission denied)([^'\"\n]*)['\"]([^'\"\n]+)['\"]",
+    re.IGNORECASE,
+)
+
+
+def write_hint(output: str, writable_dirs: Sequence[str], app_dir: str = "/app") -> str:
     """What to do when the app failed writing a file: only some folders of the image are writable."""
     if not _WRITE_REFUSED.search(output):
         return ""
@@ -126,5 +135,21 @@ def write_hint(output: str, writable_dirs: Sequence[str]) -> str:
     return (
         ": it could not write a file, and the image is read-only but for /tmp and the folders the code"
         f" was found writing to ({folders}). If it keeps files next to its code, name their folder"
-        " (justpush deploy --set writable_paths=data), or point it at /tmp"
+        f" (justpush deploy --set writable_paths={_refused_folder(output, app_dir) or 'data'}),"
+        " or point it at /tmp"
     )
+
+
+def _refused_folder(output: str, app_dir: str) -> str | None:
+    """The app's folder (relative to its directory) the refused write was in, when the error names it."""
+    found = _REFUSED_PATH.search(output)
+    if found is None:
+        return None
+    between, path = found.group(1), found.group(2)
+    folder = path if "mkdir" in between.lower() else posixpath.dirname(path)
+    if folder.startswith("/"):
+        if not (folder == app_dir or folder.startswith(app_dir.rstrip("/") + "/")):
+            return None
+        folder = posixpath.relpath(folder, app_dir)
+    folder = posixpath.normpath(folder or ".")
+    return None if folder.startswith("..") else folder

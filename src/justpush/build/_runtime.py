@@ -120,18 +120,35 @@ def resolve_runtime(
                 candidates, requested, source = widened, declared, _source(profile, "language_range")
         if not candidates:
             offered = ", ".join(served) or "none"
+            nearest = _nearest(language, requested, served, limits)
+            if nearest is not None:
+                instead = (
+                    "; to try one that is served on this deploy only, set the profile's language_version"
+                    f" (justpush deploy --set language_version={nearest})"
+                )
+            elif language == "go":
+                instead = "; the go line is a minimum, which an older Go toolchain cannot build"
+            else:
+                instead = ""
             raise GenerationError(
                 f"{language} version {requested!r} (from {source}) cannot be served: the configured base "
                 f"images serve {offered}. Add the version to build.runtimes.{language}.versions (with a "
                 f'"{VERSION_PLACEHOLDER}" in build.baseImages.{language}) or set build.baseImages.'
-                f"{language}@<version>, or change the requirement in the project; to try one that is"
-                f" served on this deploy only, set the profile's language_version (justpush deploy"
-                f" --set language_version={served[-1] if served else '<version>'})",
+                f"{language}@<version>, or change the requirement in the project{instead}",
                 details={"language": language, "requested": requested, "source": source, "served": served},
             )
         allowed = [v for v in candidates if not _blocking(limits, v)]
         if not allowed:
-            raise _limit_error(language, limits, candidates, requested=f"{requested!r} from {source}")
+            error = _limit_error(language, limits, candidates, requested=f"{requested!r} from {source}")
+            other = _nearest(language, requested, [v for v in served if v not in candidates], limits)
+            if other is not None and "language_version" in profile.overridden:
+                # The user's own choice is ruled out while another served line is not: name it.
+                error = GenerationError(
+                    f"{error.message} {_NAMES.get(language, language)} {other}, which the base images also"
+                    f" serve, has no such limit: justpush deploy --set language_version={other}",
+                    details=error.details,
+                )
+            raise error
         version = allowed[0]
         if pinned is not None:
             instead_of_pin = (
@@ -148,6 +165,30 @@ def resolve_runtime(
     return RuntimeChoice(language, version, requested, source, images, instead_of_pin)
 
 
+_NAMES = {"python": "Python", "node": "Node.js", "go": "Go", "java": "Java"}
+
+
+def _nearest(
+    language: str, requested: str, served: list[str], limits: tuple[RuntimeLimit, ...]
+) -> str | None:
+    """The served line closest to the one requested that no pinned release rules out (the newer of
+    two as close); for Go only lines at or above it, since the go line is a minimum."""
+    wanted = _key(requested)[:2]
+    allowed = [v for v in served if not _blocking(limits, v)]
+    if language == "go":
+        allowed = [v for v in allowed if _key(v)[:2] >= wanted]
+    if not allowed or not wanted:
+        return None
+
+    def distance(version: str) -> tuple[int, int, tuple[int, ...]]:
+        key = _key(version)[:2]
+        same_major = key[:1] == wanted[:1]
+        minor = abs(key[1] - wanted[1]) if same_major and len(key) > 1 and len(wanted) > 1 else 0
+        return (0 if same_major else abs(key[0] - wanted[0]) + 1, minor, tuple(-k for k in key))
+
+    return min(allowed, key=distance)
+
+
 def _blocking(limits: tuple[RuntimeLimit, ...], version: str) -> list[RuntimeLimit]:
     """The limits that rule out the line ``version`` (it is at or above where they break)."""
     return [limit for limit in limits if _key(version)[: len(_key(limit.breaks))] >= _key(limit.breaks)]
@@ -158,7 +199,7 @@ def _limit_error(
 ) -> GenerationError:
     """Every line the project could run is at or above where a pinned release breaks: name the first
     such pin (oldest break first), what fails, and both ways out."""
-    name = {"python": "Python", "node": "Node.js"}.get(language, language)
+    name = _NAMES.get(language, language)
     limit = min((lim for v in lines for lim in _blocking(limits, v)), key=lambda lim: _key(lim.breaks))
     where = f"{limit.evidence.file}:{limit.evidence.line}" if limit.evidence.line else limit.evidence.file
     older = f"older than {name} {limit.breaks}"

@@ -41,6 +41,9 @@ _RUNNING_IN = re.compile(r"Running in ([0-9a-f]{12,64})")
 _FROM_STEP = re.compile(r"Step \d+/\d+ : FROM (?:--\S+\s+)*(\S+)", re.IGNORECASE)
 _IMAGE_ID = re.compile(r"[0-9a-f]{12,64}")
 _LOG_TAIL = 15
+# How long a start check waits, past its grace period, for an app that listens on nothing yet: one still
+# loading (a large bundle, a JVM under gVisor) may yet listen, or fail on a module it loads late.
+_LISTEN_PATIENCE_SECONDS = 30.0
 # Where a type check's own image goes, under a tag of its own, until it is removed.
 _TYPE_CHECK_REPOSITORY = "justpush-local/type-check"
 # Build steps get a lower CPU weight than the default 1024, so deployed workloads win contention.
@@ -347,6 +350,7 @@ class DockerBuilder:
         seeded_dirs: Sequence[str] = (),
         writable_root: bool = False,
         read_listening: bool = False,
+        patience: float = 0.0,
     ) -> SandboxRun:
         """Run ``image`` (default CMD when ``command`` is None) with no network, a read-only root,
         no capabilities, memory/pids/CPU limits and the configured sandbox runtime (gVisor).
@@ -355,7 +359,8 @@ class DockerBuilder:
         image holds there, as the pod's emptyDirs and seeded app folder. With ``wait_for_exit=False``
         a container still running at ``timeout`` is a success (``exit_code`` None, ``timed_out``
         False): that is how a server's start-up is checked. With ``read_listening``, such a run's
-        listening sockets are read before it is stopped.
+        listening sockets are read before it is stopped; one that listens on nothing yet gets up to
+        ``patience`` seconds more to listen, or to exit.
         """
         client = await self._docker()
         sandbox = self._settings.sandbox
@@ -401,6 +406,7 @@ class DockerBuilder:
                 limit,
                 wait_for_exit=wait_for_exit,
                 read_listening=read_listening,
+                patience=patience,
             )
         finally:
             for volume in volumes:
@@ -455,6 +461,7 @@ class DockerBuilder:
         *,
         wait_for_exit: bool = True,
         read_listening: bool = False,
+        patience: float = 0.0,
     ) -> SandboxRun:
         with _docker_errors("sandboxed run"):
             container = await anyio.to_thread.run_sync(
@@ -473,10 +480,19 @@ class DockerBuilder:
                             exit_code = int(container.attrs["State"]["ExitCode"])
                             break
                         await anyio.sleep(0.25)
+                if exit_code is None and read_listening:
+                    listening = await self._listening(container)
+                    # Still loading (nothing listens yet): wait for it to listen or to fail.
+                    with anyio.move_on_after(patience if listening == () else 0):
+                        while listening == ():
+                            await anyio.sleep(0.5)
+                            await anyio.to_thread.run_sync(container.reload)
+                            if container.status not in ("created", "running"):
+                                exit_code = int(container.attrs["State"]["ExitCode"])
+                                break
+                            listening = await self._listening(container)
                 if exit_code is None:
                     timed_out = wait_for_exit
-                    if read_listening:
-                        listening = await self._listening(container)
                     await anyio.to_thread.run_sync(lambda: container.kill())
                     await anyio.to_thread.run_sync(container.reload)
                 oom = bool(container.attrs["State"].get("OOMKilled", False))
@@ -522,8 +538,9 @@ class DockerBuilder:
         follow_port: bool = False,
     ) -> SandboxRun:
         """Start the image's own CMD in the sandbox; it must keep running (or exit 0) for
-        ``grace_seconds`` and, given the ``port`` traffic will be sent to, listen there on an address
-        other pods reach. Raises StageFailed (stage ``verify``) with its output otherwise.
+        ``grace_seconds`` (listening on nothing yet, until it listens or exits, at most
+        _LISTEN_PATIENCE_SECONDS more) and, given the ``port`` traffic will be sent to, listen there on
+        an address other pods reach. Raises StageFailed (stage ``verify``) with its output otherwise.
 
         With ``follow_port``, an app that serves on exactly one other reachable port passes: the caller
         sends traffic there instead (``SandboxRun.served_port``)."""
@@ -537,6 +554,7 @@ class DockerBuilder:
             seeded_dirs=seeded_dirs,
             writable_root=writable_root,
             read_listening=port is not None,
+            patience=_LISTEN_PATIENCE_SECONDS,
         )
         if run.exit_code not in (None, 0):
             tail = "\n".join(run.output.splitlines()[-_LOG_TAIL:])

@@ -336,7 +336,6 @@ def pod_info(pod: Pod) -> PodInfo:
     )
 
 
-
 def stalled_pods(pods: Iterable[Pod], events: Iterable[Event], limit: int = 3) -> list[str]:
     """Why a rollout ran out of time, pod by pod (at most ``limit``): the phase, each container that
     is not ready, and the pod's latest warning events (a failing probe says what it got)."""

@@ -251,6 +251,19 @@ def _base_path(spec: Mapping[str, Any], warnings: list[str]) -> str:
     return paths[0]
 
 
+def _first_any_method(path_item: Mapping[str, Any]) -> str | None:
+    """The first method of a path item whose handler the analysis found answering any method."""
+    return next(
+        (
+            method
+            for method in HTTP_METHODS
+            if isinstance(op := path_item.get(method.lower()), Mapping)
+            and "method" in (op.get(_UNRESOLVED) or {})
+        ),
+        None,
+    )
+
+
 def _operations(spec: Mapping[str, Any]) -> list[_Operation]:
     paths = spec.get("paths")
     if not isinstance(paths, Mapping):
@@ -404,6 +417,15 @@ def openapi_to_kong(spec: Mapping[str, Any], target: KongTarget, options: KongOp
         plan = plan_auth(security, schemes, where)
         warnings.extend(plan.warnings)
         methods = list(HTTP_METHODS) if op.method == _ANY else [op.method]
+        if op.method == _first_any_method(op.path_item):
+            # The handler answers any method: the methods its path item does not list reach it through
+            # the route of the first such operation, as they would without the gateway. OPTIONS stays
+            # the CORS preflight's (below); TRACE is never forwarded.
+            methods += [
+                m
+                for m in HTTP_METHODS
+                if m not in (op.method, "OPTIONS", "TRACE") and m.lower() not in op.path_item
+            ]
         effective_cors = _apply(doc_layer, layer).get("cors")
         if (
             effective_cors is not None

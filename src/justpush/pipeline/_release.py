@@ -49,6 +49,12 @@ class Release:
             return ()
         return analysis.command_from_text(override)
 
+    def release_in_pod(self) -> bool:
+        """Whether each pod runs the release command on its own copy before the app starts: the
+        database is a file in the pod, as the analysis found or a variable the user set says."""
+        given = {**self.options.env, **self.options.secrets}.values()
+        return self.profile.release_in_pod or any(analysis.is_database_file_url(v) for v in given)
+
     def path_prefix(self, settings: Settings) -> str:
         prefix = (
             self.options.path_prefix if self.options.path_prefix is not None else settings.gateway.path_prefix
@@ -96,7 +102,7 @@ class Release:
             resources=resources,
             size=options.size,
             read_only_root=options.read_only_root,
-            init_command=self.release_command() if self.profile.release_in_pod else (),
+            init_command=self.release_command() if self.release_in_pod() else (),
         )
 
     def manifests(self, settings: Settings, cluster: k8s.ClusterInfo) -> list[k8s.Manifest]:

@@ -59,7 +59,7 @@ async def run_release_phase(
         return
     mask = masker(entry.value for entry in release.app().env if entry.secret)
     shown = mask(shlex.join(command))
-    if release.profile.release_in_pod:
+    if release.release_in_pod():
         await ctx.event(
             stage,
             "progress",

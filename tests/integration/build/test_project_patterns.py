@@ -37,6 +37,8 @@ APPS = Path(__file__).resolve().parents[2] / "fixtures" / "build-apps"
         # isolatedModules: emitted file by file (the type check is left to a step beside the push);
         # node-ts-node-start and node-ts-start-prod are emitted from the project's own files.
         ("node-ts-isolated", 3000, "compiled", True, "18"),
+        # `nodemon --exec babel-node src/index.js` on ES module syntax: compiled once by the project's Babel.
+        ("node-babel-node", 3000, "compiled", True, "18"),
         # Babel's transform-runtime helpers from a development dependency: the image keeps every dependency.
         ("node-babel-runtime", 3000, "local", True, "18"),
         # A package-lock.json older than package.json: `npm ci` refuses it, `npm install` installs.

@@ -392,3 +392,50 @@ def test_the_start_check_seeds_the_app_folder_as_the_pod_does(
     assert "shipped with the image" in outcome["seeded"] and "'app.db'" in outcome["seeded"], outcome
     assert "Permission denied" in outcome.get("root", ""), outcome
     assert outcome["volumes"] == "0"
+
+
+LATE_FAILURE = (
+    "import time\n"
+    "print('loading the bundle', flush=True)\n"
+    "time.sleep(6)\n"
+    "raise SystemExit(\"Error: Cannot find module '../exceptions/httpException'\")\n"
+)
+LATE_LISTENER = (
+    "import socket, time\ntime.sleep(6)\n"
+    "s = socket.socket(); s.bind(('0.0.0.0', 8000)); s.listen()\ntime.sleep(600)\n"
+)
+
+
+def test_an_app_listening_on_nothing_yet_is_waited_for_until_it_listens_or_fails(
+    gvisor: BuildSettings, base_images: dict[str, str], tmp_path: Path
+) -> None:
+    """Past the grace period an app that listens on nothing may still be loading: the check waits for
+    it to listen (it passes) or to exit (it fails with its output), instead of passing it at once."""
+    results: dict[str, str] = {}
+
+    async def run() -> None:
+        builder = DockerBuilder(gvisor)
+        try:
+            for name, program in (("late-failure", LATE_FAILURE), ("late-listener", LATE_LISTENER)):
+                context = tmp_path / name
+                context.mkdir()
+                (context / "app.py").write_text(program)
+                tag = f"justpush-test/{name}:it"
+                dockerfile = (
+                    f'FROM {base_images["python"]}\nCOPY app.py /app.py\nCMD ["python3", "/app.py"]\n'
+                )
+                await builder.build(context, dockerfile, tag, upload_id="it-sandbox")
+                try:
+                    run = await builder.verify(tag, upload_id="it-sandbox", grace_seconds=2, port=8000)
+                    results[name] = f"passed listening on {sorted(s.port for s in run.listening or ())}"
+                except StageFailed as exc:
+                    results[name] = exc.message
+                finally:
+                    await builder.remove_image(tag, upload_id="it-sandbox")
+        finally:
+            await builder.aclose()
+
+    anyio.run(run)
+    assert results["late-listener"] == "passed listening on [8000]"
+    assert results["late-failure"].startswith("verify: the app exited with code 1 in the sandbox")
+    assert "Cannot find module '../exceptions/httpException'" in results["late-failure"]

@@ -38,7 +38,9 @@ RUN npm install --no-audit --no-fund --ignore-scripts
 COPY . .
 """
 
-_COMPARE = _INSTALLED + """\
+_COMPARE = (
+    _INSTALLED
+    + """\
 RUN node .justpush/transpile.cjs && mv dist /tmp/per-file && ./node_modules/.bin/tsc \\
  && diff -r /tmp/per-file dist && test -f dist/lib/counted.js.map
 RUN rm -rf dist && node .justpush/transpile.cjs -p tsconfig.plain.json | tee /tmp/out \\
@@ -53,6 +55,7 @@ RUN rm -rf dist && sed -i 's/"private": true,/"private": true, "type": "module",
  && grep -q "src/routes/items.ts is imported but not among the tsconfig's files" /tmp/out \\
  && test -f dist/routes/items.js
 """
+)
 
 
 # Without isolatedModules: tsc's JavaScript from the project's files alone (a const enum of another
@@ -60,7 +63,9 @@ RUN rm -rf dist && sed -i 's/"private": true,/"private": true, "type": "module",
 # name that resolves into a package's declarations in a way the JavaScript depends on left to tsc, and
 # an emit that differs from tsc's after all (a generated name that a package's global takes) failing
 # the check; tsc found where a workspace hoists it.
-_PROGRAM = _INSTALLED + """\
+_PROGRAM = (
+    _INSTALLED
+    + """\
 RUN node .justpush/transpile.cjs | tee /tmp/out \\
  && grep -q "emitted 6 file(s) from the project's own files" /tmp/out \\
  && test -f dist/defaults.json && mv dist /tmp/program && ./node_modules/.bin/tsc \\
@@ -89,6 +94,7 @@ RUN echo 'declare var node_http_1: number;' > node_modules/@types/fixture/index.
 RUN rm -rf dist node_modules/@types/fixture && mv node_modules / \\
  && node .justpush/transpile.cjs -p tsconfig.reexport.json && test -f dist/hazards/reexport.js
 """
+)
 
 
 def _build(settings: BuildSettings, app: Path, dockerfile: str, tag: str, **kwargs: object) -> list[str]:

@@ -119,7 +119,7 @@ async def test_a_release_on_a_sqlite_file_runs_in_each_pod_before_the_app(
             '        elif self.path == "/items":\n'
             '            with sqlite3.connect("inventory.db") as db:\n'
             '                names = [row[0] for row in db.execute("SELECT name FROM items")]\n'
-            '            self._send(200, names)\n',
+            "            self._send(200, names)\n",
         )
     )
     (app / "init_db.py").write_text(

@@ -380,6 +380,13 @@ def test_a_plain_tsc_build_script_runs_without_npm(
     assert expected in text
 
 
+def test_a_tsconfig_without_a_build_script_is_compiled_by_tsc(options: DockerfileOptions) -> None:
+    profile = dataclasses.replace(PROFILES["node"], typescript=True, start_command=("node", "dist/index.js"))
+    text = render_dockerfile(profile, dataclasses.replace(options, package_scripts={"start": "x"})).dockerfile
+    assert "RUN ./node_modules/.bin/tsc && rm -rf node_modules" in text
+    assert "npm run build" not in text
+
+
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the launcher")
 @pytest.mark.parametrize(
     ("script", "code", "output"),

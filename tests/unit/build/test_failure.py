@@ -94,6 +94,22 @@ def test_a_start_check_that_could_not_write_names_the_writable_folders(output: s
     assert "(none found)" in write_hint(output, [])
 
 
+@pytest.mark.parametrize(
+    ("output", "folder"),
+    [
+        ("Error: EROFS: read-only file system, mkdir '/app/dist/logs'", "dist/logs"),
+        ("OSError: [Errno 30] Read-only file system: 'uploads/a.png'", "uploads"),
+        ("PermissionError: [Errno 13] Permission denied: '/app/instance/app.db'", "instance"),
+        ("Error: EACCES: permission denied, open 'store.db'", "."),
+        # Outside the app's folder, or no path: the example stays an example.
+        ("Error: EACCES: permission denied, open '/etc/app.conf'", "data"),
+        ("sqlite3.OperationalError: unable to open database file", "data"),
+    ],
+)
+def test_the_hint_names_the_folder_the_refused_write_was_in(output: str, folder: str) -> None:
+    assert f"--set writable_paths={folder})" in write_hint(output, [], "/app")
+
+
 def test_other_failures_get_nowrite_hint() -> None:
     assert write_hint("ModuleNotFoundError: No module named 'flask'", []) == ""
 

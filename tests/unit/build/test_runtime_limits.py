@@ -3,6 +3,8 @@ stop the deployment before the build, naming the pin, when no configured line is
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from justpush.analysis import Evidence, ProjectProfile, RuntimeLimit
@@ -95,3 +97,47 @@ def test_the_earliest_break_is_named_when_several_pins_limit() -> None:
 def test_no_limits_change_nothing() -> None:
     chosen = choose_runtime(profile("node", ()), options())
     assert chosen is not None and chosen.version == "18"
+
+
+PSYCOPG2_299 = RuntimeLimit(
+    "psycopg2-binary", "2.9.9", "3.13", "no wheel", "its release notes", Evidence("requirements.txt", 3)
+)
+
+
+def test_an_unserved_version_names_the_nearest_served_line_the_pins_allow() -> None:
+    served = options({"python": ("3.11", "3.13")})
+    with pytest.raises(GenerationError) as refused:
+        choose_runtime(profile("python", (PSYCOPG2_299,), "==3.12.0"), served)
+    # 3.13 is as near as 3.11, but the psycopg2 pin rules it out.
+    assert refused.value.message.endswith("(justpush deploy --set language_version=3.11)")
+    with pytest.raises(GenerationError) as unpinned:
+        choose_runtime(profile("python", (), "==3.12.0"), served)
+    assert unpinned.value.message.endswith("--set language_version=3.13)")
+
+
+def test_the_users_own_line_ruled_out_by_a_pin_names_a_served_one_that_is_not() -> None:
+    chosen = dataclasses.replace(
+        profile("python", (PSYCOPG2_299,), "3.13"), overridden=frozenset({"language_version"})
+    )
+    with pytest.raises(GenerationError) as refused:
+        choose_runtime(chosen, options({"python": ("3.11", "3.13")}))
+    assert refused.value.message.startswith("psycopg2-binary 2.9.9 (pinned in requirements.txt:3)")
+    assert refused.value.message.endswith(
+        "Python 3.11, which the base images also serve, has no such limit:"
+        " justpush deploy --set language_version=3.11"
+    )
+
+
+def test_a_go_line_above_every_served_one_suggests_no_older_toolchain() -> None:
+    go = ProjectProfile(
+        language="go",
+        language_version="1.25.0",
+        evidence={"language_version": (Evidence("go.mod", 3, "go"),)},
+        dependency_files=("go.mod",),
+    )
+    with pytest.raises(GenerationError) as refused:
+        choose_runtime(go, options({"go": ("1.22", "1.23")}))
+    assert "language_version=" not in refused.value.message
+    assert refused.value.message.endswith(
+        "the go line is a minimum, which an older Go toolchain cannot build"
+    )

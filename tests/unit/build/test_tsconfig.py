@@ -216,9 +216,7 @@ TRANSPILE = "node .justpush/transpile.cjs"
         ({"tsconfig.json": "not json"}, set()),
     ],
 )
-def test_tsconfigs_the_helper_may_emit(
-    tmp_path: Path, files: dict[str, str], expected: set[str]
-) -> None:
+def test_tsconfigs_the_helper_may_emit(tmp_path: Path, files: dict[str, str], expected: set[str]) -> None:
 
     assert fast_emit_tsconfigs(_write(tmp_path, files)) == expected
 

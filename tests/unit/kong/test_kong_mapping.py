@@ -420,6 +420,24 @@ def test_paths_the_analysis_could_not_read_add_a_catch_all_below_every_route(
     assert [r.operation for r in plain.routes] == ["GET /items"]
 
 
+def test_an_operation_whose_handler_takes_any_method_routes_the_methods_its_path_does_not_list(
+    target: KongTarget, options: KongOptions
+) -> None:
+    ok = {"responses": {"200": {"description": "ok"}}}
+    any_method = {**ok, "x-justpush-unresolved": {"method": "handler accepts any HTTP method; GET assumed"}}
+    config = openapi_to_kong(make_spec({"/hook": {"get": any_method, "delete": ok}}), target, options)
+    assert set(route_for(config, "GET /hook").methods) == {"GET", "PUT", "POST", "HEAD", "PATCH", "OPTIONS"}
+    assert route_for(config, "DELETE /hook").methods == ("DELETE",)
+    tenant = tenant_segment(target)
+    assert winner(config, f"/{tenant}/hook", "POST") == "GET /hook"
+    assert winner(config, f"/{tenant}/hook", "DELETE") == "DELETE /hook"
+    # Every method listed, each marked (a plain Django view): only the first route takes the rest.
+    views = {m: any_method for m in ("get", "post", "put", "patch", "delete")}
+    listed = openapi_to_kong(make_spec({"/page": views}), target, options)
+    assert set(route_for(listed, "GET /page").methods) == {"GET", "HEAD", "OPTIONS"}
+    assert route_for(listed, "POST /page").methods == ("POST",)
+
+
 def test_request_and_response_transformer_when_configured(target: KongTarget) -> None:
     options = KongOptions(
         request_transformer={"add": {"headers": ["X-From:gw"]}},

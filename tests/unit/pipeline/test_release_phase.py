@@ -49,6 +49,31 @@ def test_a_release_in_each_pod_is_an_init_container_after_the_seed_of_the_apps_f
     assert _release("none", in_pod=True).app().init_command == ()
 
 
+@pytest.mark.parametrize(
+    ("env", "secrets", "in_pod"),
+    [
+        ({"DATABASE_URL": "sqlite:////tmp/app.db"}, {}, True),
+        ({}, {"DATABASE_URL": "sqlite+aiosqlite:///data/app.db"}, True),
+        ({"DATABASE_URL": "file:./dev.db"}, {}, True),
+        ({"DATABASE_URL": "postgresql://app@db.example.net/app"}, {}, False),
+        ({"SITE": "https://example.net"}, {}, False),
+    ],
+)
+def test_a_database_file_the_user_points_the_app_at_makes_each_pod_run_the_release(
+    env: dict[str, str], secrets: dict[str, str], in_pod: bool
+) -> None:
+    release = Release(
+        app_name="api",
+        profile=ProjectProfile(language="python", release_command=DETECTED),
+        spec={},
+        image="registry.example/api@sha256:" + "0" * 64,
+        options=DeployOptions(env=env, secrets=secrets),
+        upload_id="u1",
+    )
+    assert release.release_in_pod() is in_pod
+    assert release.app().init_command == (DETECTED if in_pod else ())
+
+
 @pytest.mark.parametrize("model", [DeployOptions, RedeployOptions])
 def test_a_release_command_with_a_control_character_is_refused(model: type[DeployOptions]) -> None:
     with pytest.raises(ValueError, match="control characters are not allowed in release"):

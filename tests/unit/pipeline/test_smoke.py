@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Any, cast
+
 import pytest
 
 from justpush.pipeline import smoke_paths
-from justpush.pipeline._smoke import GATEWAY_SETTLING, run_smoke
+from justpush.pipeline._smoke import GATEWAY_SETTLING, SmokeResult, run_smoke
+from justpush.pipeline.flows._rollout import SmokeReport, record_smoke
 
 
 def test_smoke_paths_are_gets_without_parameters() -> None:
@@ -79,3 +82,35 @@ async def test_a_gateway_404_is_retried_and_retrying_stops_at_the_settle_time() 
     (result,) = await run_smoke("gateway", never_routed, ["/x"], settle=1.0, settling=GATEWAY_SETTLING)
     assert not result.ok and result.status == 404
     assert 2 <= calls <= 5 and result.seconds <= 1.5
+
+
+class _Recorder:
+    """The part of a JobContext that record_smoke writes to."""
+
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+
+    async def event(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    async def warn(self, stage: str, message: str) -> None:
+        self.warnings.append(message)
+
+
+async def test_a_bad_request_only_through_the_gateway_points_at_the_host_header() -> None:
+    results = [
+        SmokeResult("service", "/", 200, True, 0.1),
+        SmokeResult("gateway", "/", 400, False, 0.1),
+        SmokeResult("service", "/items", 400, False, 0.1),
+        SmokeResult("gateway", "/items", 400, False, 0.1),
+    ]
+    ctx = _Recorder()
+    await record_smoke(cast(Any, ctx), SmokeReport(2, results, {}, ("Invalid HTTP_HOST header",)))
+    assert ctx.warnings[0].startswith("smoke test via gateway: GET / -> 400: the app answers it through its")
+    assert "ALLOWED_HOSTS" in ctx.warnings[0]
+    # Refused through the Service as well: nothing points at the gateway.
+    assert ctx.warnings[1:3] == [
+        "smoke test via service: GET /items -> 400",
+        "smoke test via gateway: GET /items -> 400",
+    ]
+    assert ctx.warnings[3] == "the app's last log lines:\nInvalid HTTP_HOST header"

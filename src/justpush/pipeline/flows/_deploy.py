@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,25 @@ async def _choose_dockerfile(
     return build.prepare_dockerfile(workspace, profile, dockerfile_options, own=False)
 
 
+def all_problems(checks: list[Callable[[], object]]) -> None:
+    """Run every check; raise the one failure as it is, or several as one, each on a line of its own,
+    so a deploy is not refused again and again for the next thing each time."""
+    problems: list[JustPushError] = []
+    for check in checks:
+        try:
+            check()
+        except JustPushError as exc:
+            problems.append(exc)
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise StageFailed(
+            S.SCANNING.value,
+            f"{len(problems)} things stop this deploy:\n" + "\n".join(f"- {p.message}" for p in problems),
+            details={"problems": [p.message for p in problems]},
+        )
+
+
 async def deploy(ctx: JobContext, services: Services, options: DeployOptions) -> None:
     # The job's first status and what it reads of the upload, in one transaction (no other job of the
     # upload runs meanwhile, so none of it changes under the job).
@@ -116,18 +136,25 @@ async def deploy(ctx: JobContext, services: Services, options: DeployOptions) ->
         options=options,
         upload_id=ctx.upload_id,
     )
-    # A variable the code needs but nobody set fails now, not after pulling base images or building.
-    release.app()
-    # So does a requirement that installs a release failing at import (analysis/dependency_conflicts.yaml).
-    analysis.check_conflicts(profile)
-    # And an address of a database the code writes out where no pod can reach it.
-    analysis.check_services(profile.backing_services)
     dockerfile_options = build.DockerfileOptions(
         base_images=settings.build.base_images,
         runtimes=settings.build.runtimes,
         upload_id=ctx.upload_id,
         source_url=upload.git_url or "",
         pushed_to=registry.push_location(settings.container_registry),
+    )
+    generated = options.dockerfile == "generated" or profile.dockerfile is None
+    # What stops the deploy before pulling base images or building, all said at once: a variable the
+    # code needs but nobody set, a requirement that installs a release failing at import
+    # (analysis/dependency_conflicts.yaml), a database address no pod can reach, a runtime version no
+    # image serves (when the image is generated).
+    all_problems(
+        [
+            release.app,
+            lambda: analysis.check_conflicts(profile),
+            lambda: analysis.check_services(profile.backing_services),
+            *([lambda: build.choose_runtime(profile, dockerfile_options)] if generated else []),
+        ]
     )
     # A version the base images cannot serve fails here, naming where it was read and the setting.
     prepared = await _choose_dockerfile(

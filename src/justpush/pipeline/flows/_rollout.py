@@ -315,7 +315,9 @@ async def smoke_test(
     timing: dict[str, float] = {}
     done = await timed("smoke", timing, lambda: asyncio.gather(*runs))
     results = [result for run in done for result in run]
-    failed = any(not r.ok and (r.status or 0) >= 500 for r in results)
+    # A server error, or a Bad Request to a GET with no parameters (a rejected Host header): the app's
+    # own log says why.
+    failed = any(not r.ok and ((r.status or 0) >= 500 or r.status == 400) for r in results)
     app_log = await _app_log(services, ctx.upload_id, info["namespace"]) if failed else ()
     return SmokeReport(len(paths), results, timing, app_log)
 
@@ -343,11 +345,18 @@ async def record_smoke(ctx: JobContext, report: SmokeReport) -> None:
         {"results": [r.to_dict() for r in report.results], **report.timing},
     )
     # A failed check is a warning on the job, whatever ran it (deploy, rollback, a gateway catch-up).
+    served = {r.path for r in report.results if r.via == "service" and r.ok}
     for result in report.results:
         if not result.ok:
+            hint = (
+                ": the app answers it through its Service, so it likely rejects the gateway's Host header"
+                " (Django's ALLOWED_HOSTS, a framework's trusted hosts): allow the Service's host name"
+                if result.via == "gateway" and result.status == 400 and result.path in served
+                else ""
+            )
             await ctx.warn(
                 S.VERIFYING.value,
-                f"smoke test via {result.via}: GET {result.path} -> {result.error or result.status}",
+                f"smoke test via {result.via}: GET {result.path} -> {result.error or result.status}{hint}",
             )
     if report.app_log:
         await ctx.warn(S.VERIFYING.value, f"{SMOKE_LOG_WARNING}:\n" + "\n".join(report.app_log))
