@@ -73,6 +73,11 @@ def parse(grammar: Grammar, source: SourceFile, warnings: list[str]) -> Parsed:
     return Parsed(source.path, root)
 
 
+def parse_text(grammar: Grammar, source: str) -> Node:
+    """The syntax tree of a snippet the analysis writes itself (the values a loop binds)."""
+    return _parser(grammar).parse(source.encode("utf-8")).root_node
+
+
 def parse_all(
     root: Path, suffixes: Iterable[str], grammar_for: Callable[[str], Grammar | None], warnings: list[str]
 ) -> list[Parsed]:

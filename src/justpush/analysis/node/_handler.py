@@ -228,7 +228,7 @@ def handler_details(decl: RouteDecl, project: Project, module: Module, fn: Node,
 def _response_call(decl: RouteDecl, node: Node, res: str) -> None:
     obj, prop = member(field_(node, "function"))
     given = args(node)
-    if prop in ("json", "send") and obj is not None:
+    if prop in ("json", "send", "end") and obj is not None:
         inner_obj, inner_prop = (
             member(field_(obj, "function")) if obj.type == "call_expression" else (None, "")
         )

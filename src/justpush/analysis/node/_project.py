@@ -77,7 +77,11 @@ class Project:
             self._index(module)
 
     def resolve_file(self, importer: str, spec: str) -> str:
-        """The project file an import names (relative, or through tsconfig `paths`/`baseUrl`), else spec."""
+        """The project file an import names (relative, from the project root as the resolver writes
+        `__dirname`-based paths, or through tsconfig `paths`/`baseUrl`), else spec."""
+        if spec.startswith("/"):
+            base = posixpath.normpath(spec.lstrip("/"))
+            return self._existing(base) or spec
         if not spec.startswith("."):
             for base in self.aliases.candidates(spec):
                 found = self._existing(base)

@@ -11,11 +11,23 @@ expression of their parameters; `process.env.X || 'default'` with values from th
 from __future__ import annotations
 
 import functools
+import posixpath
 import re
 from pathlib import Path
 
 from .._treesitter import Node, field_, named_children, text, walk
 from ._project import Module, Project, local_binding
+from ._strings import (
+    PARSED_PATH_FIELDS,
+    PATH_FUNCTIONS,
+    STRING_METHODS,
+    Argument,
+    parsed_path_field,
+    path_function,
+    regex,
+    split_item,
+    string_method,
+)
 from ._syntax import (
     args,
     class_field,
@@ -36,6 +48,7 @@ _ENV_FILE = re.compile(r"^(\.env(\.[\w.-]+)?|[\w.-]*\.env|env[-._][\w.-]*)$")
 _NOT_DOTENV = (".yaml", ".yml", ".json", ".toml", ".js", ".cjs", ".mjs", ".ts")
 _CONFIG_GETTERS = ("get", "getOrThrow")
 _STRING_CASTS = ("String", "Number", "parseInt", "parseFloat")
+_PATH_MODULES = ("path", "node:path", "path/posix", "node:path/posix")
 
 
 def env_file_values(root: Path) -> dict[str, str]:
@@ -94,6 +107,9 @@ class Resolver:
             return self._template(module, expr, bindings, depth)
         if kind == "number":
             return text(expr)
+        if kind == "unary_expression" and text(field_(expr, "operator")) == "-":
+            value = self.string(module, field_(expr, "argument"), bindings, depth + 1)
+            return f"-{value}" if value is not None and value.isdigit() else None
         if kind == "binary_expression":
             operator = text(field_(expr, "operator"))
             left = self.string(module, field_(expr, "left"), bindings, depth + 1)
@@ -103,7 +119,10 @@ class Resolver:
             return left + right if operator == "+" and left is not None and right is not None else None
         if kind in ("identifier", "shorthand_property_identifier"):
             found = self._named(module, expr, bindings, depth)
-            return self.string(found[0], found[1], None, depth + 1) if found else None
+            if found is None:
+                return None
+            # A declaration in the same module sees the loop's bindings (`const name = file.slice(0, -3)`).
+            return self.string(found[0], found[1], bindings if found[0] is module else None, depth + 1)
         if kind == "ternary_expression":
             # `process.env.PREFIX ? process.env.PREFIX : '/'` is `process.env.PREFIX || '/'`
             condition, chosen = field_(expr, "condition"), field_(expr, "consequence")
@@ -117,6 +136,9 @@ class Resolver:
             key = self.string(module, field_(expr, "index"), bindings, depth + 1)
             if key is None:
                 return None
+            split = self._split(module, field_(expr, "object"), bindings, depth)
+            if split is not None:
+                return split_item(split[0], split[1], int(key)) if key.isdigit() else None
             if text(field_(expr, "object")) == "process.env":
                 return self.env.get(key)
             holder = self.literal(module, field_(expr, "object"), bindings, depth + 1)
@@ -139,18 +161,23 @@ class Resolver:
             return module, expr
         if expr.type in ("identifier", "shorthand_property_identifier"):
             found = self._named(module, expr, bindings, depth)
-            return self.literal(found[0], found[1], None, depth + 1) if found else None
+            if found is None:
+                return None
+            return self.literal(found[0], found[1], bindings if found[0] is module else None, depth + 1)
         if expr.type == "member_expression":
             obj, prop = member(expr)
             holder = self.literal(module, obj, bindings, depth + 1)
-            if holder is not None:
-                return self.literal(holder[0], object_props(holder[1]).get(prop), None, depth + 1)
-            namespace = self._namespace_member(module, obj, prop)
+            value = object_props(holder[1]).get(prop) if holder is not None else None
+            if holder is not None and value is not None:
+                return self.literal(holder[0], value, None, depth + 1)
+            # `require('./esm').default`: the module's export, not a member of its default export
+            namespace = self._namespace_member(module, obj, prop, bindings, depth + 1)
             return self.literal(namespace[0], namespace[1], None, depth + 1) if namespace else None
         if expr.type == "call_expression":
             fn = field_(expr, "function")
             if text(fn) == "require":
-                path = self.project.resolve_file(module.path, string(next(iter(args(expr)), None)) or "")
+                spec = self.path(module, next(iter(args(expr)), None), bindings, depth + 1)
+                path = self.project.resolve_file(module.path, spec or "")
                 target = self.project.exported(path, "*")
                 if target is None:
                     return None
@@ -189,7 +216,7 @@ class Resolver:
         if wanted in bindings:
             return bindings[wanted]
         local = local_binding(name)
-        picked = self._picked(module, local[0], local[1], depth) if local is not None else None
+        picked = self._picked(module, local[0], local[1], depth, bindings) if local is not None else None
         if picked is not None:
             return picked
         found = self.project.value(module, wanted)
@@ -199,11 +226,11 @@ class Resolver:
         return self._picked(module, pick[0], pick[1], depth) if pick is not None else None
 
     def _picked(
-        self, module: Module, value: Node, keys: tuple[str, ...], depth: int
+        self, module: Module, value: Node, keys: tuple[str, ...], depth: int, bindings: Bindings | None = None
     ) -> tuple[Module, Node] | None:
         if not keys:
             return module, value
-        holder = self.literal(module, value, None, depth + 1)
+        holder = self.literal(module, value, bindings, depth + 1)
         for key in keys[:-1]:
             if holder is None:
                 return None
@@ -228,6 +255,16 @@ class Resolver:
         obj, prop = member(expr)
         if text(obj) == "process.env":
             return self.env.get(prop)
+        parsed = unwrap(obj)
+        if (
+            prop in PARSED_PATH_FIELDS
+            and parsed is not None
+            and parsed.type == "call_expression"
+            and self._path_function(module, field_(parsed, "function")) == "parse"
+            and args(parsed)
+        ):
+            parsed_from = self.string(module, args(parsed)[0], bindings, depth + 1)
+            return parsed_path_field(parsed_from, prop) if parsed_from is not None else None
         if obj is not None and obj.type == "this":
             # `${this.path}/:id` with a class field `path = '/users'`
             cls = enclosing_class(expr)
@@ -242,17 +279,111 @@ class Resolver:
                 if declaration is not None and declaration.type == "enum_declaration":
                     return _enum_member(declaration, prop)
         holder = self.literal(module, obj, bindings, depth + 1)
-        if holder is None:
-            namespace = self._namespace_member(module, obj, prop)
+        value = object_props(holder[1]).get(prop) if holder is not None else None
+        if holder is None or value is None:
+            namespace = self._namespace_member(module, obj, prop, bindings, depth + 1)
             return self.string(namespace[0], namespace[1], None, depth + 1) if namespace else None
-        return self.string(holder[0], object_props(holder[1]).get(prop), None, depth + 1)
+        return self.string(holder[0], value, None, depth + 1)
 
-    def _namespace_member(self, module: Module, obj: Node | None, prop: str) -> tuple[Module, Node] | None:
-        """`import * as config from './config'; config.prefix`: the module's export of that name."""
-        if obj is None or obj.type != "identifier" or text(obj) not in module.imports:
+    def _argument(self, module: Module, node: Node, bindings: Bindings, depth: int) -> Argument | None:
+        node = unwrap(node) or node
+        if node.type == "regex":
+            return regex(text(field_(node, "pattern")), text(field_(node, "flags")))
+        return self.string(module, node, bindings, depth + 1)
+
+    def _split(
+        self, module: Module, expr: Node | None, bindings: Bindings, depth: int
+    ) -> tuple[str, Argument] | None:
+        """`value.split(separator)`, as (value, separator), when both are known."""
+        expr = unwrap(expr)
+        if expr is None or expr.type != "call_expression":
             return None
-        file, name = module.imports[text(obj)]
-        if name != "*" or file not in self.project.modules:
+        obj, prop = member(field_(expr, "function"))
+        given = args(expr)
+        if prop != "split" or obj is None or len(given) != 1:
+            return None
+        value = self.string(module, obj, bindings, depth + 1)
+        separator = self._argument(module, given[0], bindings, depth)
+        return (value, separator) if value is not None and separator is not None else None
+
+    def _path_function(self, module: Module, fn: Node | None) -> str | None:
+        """The name of Node's `path` function a callee denotes (`path.join`, `join` imported from 'path')."""
+        fn = unwrap(fn)
+        if fn is None:
+            return None
+        if fn.type == "identifier":
+            imported = module.imports.get(text(fn))
+            return imported[1] if imported is not None and imported[0] in _PATH_MODULES else None
+        obj, prop = member(fn)
+        holder = text(obj)
+        if holder in ("path", "path.posix") or module.imports.get(holder, ("", ""))[0] in _PATH_MODULES:
+            return prop
+        return None
+
+    def path(
+        self, module: Module, expr: Node | None, bindings: Bindings | None = None, depth: int = 0
+    ) -> str | None:
+        """A file system path an expression holds: `path.join(__dirname, 'routes', file)`. A path the
+        code anchors to its own folder (`__dirname`, `path.resolve`) comes back absolute from the project
+        root ("/src/routes/users.js"); the others as written (relative to the working directory, or to
+        the module for `require`)."""
+        expr = unwrap(expr)
+        if expr is None or depth > _MAX_DEPTH:
+            return None
+        bindings = bindings or {}
+        kind = expr.type
+        if text(expr) in ("__dirname", "import.meta.dirname"):
+            return "/" + posixpath.dirname(module.path)
+        if kind == "identifier" and text(expr) not in bindings:
+            found = self._named(module, expr, bindings, depth)
+            return self.path(found[0], found[1], None, depth + 1) if found else None
+        if kind == "call_expression":
+            fn = field_(expr, "function")
+            if text(fn) == "process.cwd":
+                return "/"
+            name = self._path_function(module, fn)
+            if name in ("join", "resolve"):
+                parts = [self.path(module, a, bindings, depth + 1) for a in args(expr)]
+                given = [p for p in parts if p is not None]
+                if len(given) != len(parts):
+                    return None
+                if name == "resolve":
+                    # Relative to the working directory: the project root, where the app is started.
+                    anchored = [i for i, p in enumerate(given) if p.startswith("/")]
+                    given = ["/", *given[anchored[-1] if anchored else 0 :]]
+                joined = "/".join(p for p in given if p)
+                return posixpath.normpath(joined).replace("//", "/")
+        if kind == "binary_expression" and text(field_(expr, "operator")) == "+":
+            left = self.path(module, field_(expr, "left"), bindings, depth + 1)
+            right = self.path(module, field_(expr, "right"), bindings, depth + 1)
+            return left + right if left is not None and right is not None else None
+        if kind == "template_string":
+            pieces: list[str] = []
+            for child in expr.named_children:
+                inner = named_children(child) if child.type == "template_substitution" else []
+                piece = self.path(module, inner[0], bindings, depth + 1) if inner else text(child)
+                if piece is None:
+                    return None
+                pieces.append(piece)
+            return "".join(pieces)
+        return self.string(module, expr, bindings, depth)
+
+    def named(
+        self, module: Module, name: Node, bindings: Bindings | None = None
+    ) -> tuple[Module, Node] | None:
+        """What a name denotes (see ``_named``)."""
+        return self._named(module, name, bindings or {}, 0)
+
+    def _namespace_member(
+        self, module: Module, obj: Node | None, prop: str, bindings: Bindings | None = None, depth: int = 0
+    ) -> tuple[Module, Node] | None:
+        """`import * as config from './config'; config.prefix`, or `require(file).baseUrl` (also
+        through a name): the module's export of that name."""
+        file = self._required_file(module, obj, bindings or {}, depth)
+        if file is None and obj is not None and obj.type == "identifier" and text(obj) in module.imports:
+            imported, name = module.imports[text(obj)]
+            file = imported if name == "*" else None
+        if file is None or file not in self.project.modules:
             return None
         target = self.project.exported(file, prop)
         if target is None:
@@ -260,6 +391,19 @@ class Resolver:
         owner = self.project.modules[target[0]]
         value = owner.values.get(target[1])
         return (owner, value) if value is not None else None
+
+    def _required_file(self, module: Module, expr: Node | None, bindings: Bindings, depth: int) -> str | None:
+        """The project file a `require(...)` call, or a name declared as one, loads."""
+        expr = unwrap(expr)
+        if expr is not None and expr.type == "identifier" and depth < _MAX_DEPTH:
+            found = self._named(module, expr, bindings, depth)
+            if found is None:
+                return None
+            module, expr = found[0], unwrap(found[1])
+        if expr is None or expr.type != "call_expression" or text(field_(expr, "function")) != "require":
+            return None
+        spec = self.path(module, next(iter(args(expr)), None), bindings, depth + 1)
+        return self.project.resolve_file(module.path, spec) if spec is not None else None
 
     def _call_string(self, module: Module, expr: Node, bindings: Bindings, depth: int) -> str | None:
         fn = field_(expr, "function")
@@ -270,6 +414,20 @@ class Resolver:
         if prop in _CONFIG_GETTERS and obj is not None and given and "config" in text(obj).lower():
             key = self.string(module, given[0], bindings, depth + 1)
             return self.config(key) if key is not None else None
+        if prop in STRING_METHODS and obj is not None:
+            value = self.string(module, obj, bindings, depth + 1)
+            arguments = [self._argument(module, a, bindings, depth) for a in given]
+            if value is not None and all(a is not None for a in arguments):
+                found = string_method(
+                    value, prop, [a for a in arguments if a is not None], _global_regex(given)
+                )
+                if found is not None:
+                    return found
+        path_fn = self._path_function(module, fn)
+        if path_fn in PATH_FUNCTIONS:
+            values = [self.string(module, a, bindings, depth + 1) for a in given]
+            if all(v is not None for v in values):
+                return path_function(path_fn, [v for v in values if v is not None])
         called = self._called(module, expr, bindings, depth)
         value = self.string(called[0], called[1], called[2], depth + 1) if called is not None else None
         return value if value is not None else self._env_getter(module, expr, bindings, depth)
@@ -370,6 +528,11 @@ class Resolver:
                 if found is not None:
                     configs.setdefault(name, found)
         return configs
+
+
+def _global_regex(given: list[Node]) -> bool:
+    first = unwrap(given[0]) if given else None
+    return first is not None and first.type == "regex" and "g" in text(field_(first, "flags"))
 
 
 def _enum_member(declaration: Node, name: str) -> str | None:

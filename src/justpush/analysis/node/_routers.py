@@ -2,11 +2,11 @@
 
 The walker keeps what all of them share: which names hold a router or app, routes registered with a
 verb method (`router.get(path, ...handlers)`), sub-routers mounted with `use` (also chained, also in a
-loop over an array of `{ path, route }`), routers exported as an expression, and functions that receive
-a router (`require('./routes')(app)`). What differs — how a router is created and the
-framework's own methods (`register`, `route`, `prefix`, ...) — comes from one module per framework
-through ``Framework``. Paths and prefixes are evaluated by the value resolver; a prefix it cannot
-evaluate is kept as unknown and marked on every route below it.
+loop over an array of `{ path, route }`, or over a folder's files), routers exported as an expression,
+and functions that receive a router (`require('./routes')(app)`). What differs — how a router is
+created and the framework's own methods (`register`, `route`, `prefix`, ...) — comes from one module
+per framework through ``Framework``. Paths and prefixes are evaluated by the value resolver; a prefix
+it cannot evaluate is kept as unknown and marked on every route below it.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from .._treesitter import (
     walk,
 )
 from ._handler import checked_methods, handler_details, middleware_query, passes_on
+from ._listing import listed, string_nodes
 from ._project import Module, Project
 from ._resolve import Bindings, Resolver
 from ._syntax import (
@@ -131,7 +132,7 @@ class RouterWalker:
         self.frameworks = frameworks
         self.warnings = warnings
         self.graph = RouterGraph()
-        self.calls: dict[tuple[str, int, int], str | None] = {}
+        self.calls: dict[tuple[str, int, int, str], str | None] = {}
         # router key -> why its prefix (as mounted somewhere) is unknown
         self.unknown_prefix: dict[str, str] = {}
         # `router.route('/x')` results: their verb methods take handlers only.
@@ -147,6 +148,8 @@ class RouterWalker:
         self.guessed: set[str] = set()
         self.state: WalkState | None = None
         self._following = 0
+        # the pass of each enclosing loop whose body is walked once per item
+        self._passes: list[int] = []
         # function (file, start byte) -> the router it returns
         self._returned: dict[tuple[str, int], str | None] = {}
 
@@ -180,8 +183,12 @@ class RouterWalker:
         assert self.state is not None
         return self.state.bindings
 
+    @property
+    def _pass(self) -> str:
+        return "".join(f"#{i}" for i in self._passes)
+
     def key(self, node: Node) -> str:
-        return f"{self.path}@{line(node)}:{node.start_point[1]}"
+        return f"{self.path}@{line(node)}:{node.start_point[1]}{self._pass}"
 
     def new_router(self, node: Node, *, app: bool = False) -> str:
         key = self.key(node)
@@ -306,13 +313,18 @@ class RouterWalker:
     # --- loops over arrays of routers ----------------------------------------------------------
 
     def _for_of(self, node: Node, scope: dict[str, str], depth: int) -> bool:
-        items = self.resolver.literal(self.module, field_(node, "right"), self.bindings)
+        right = field_(node, "right")
+        items = self.resolver.literal(self.module, right, self.bindings)
         target = field_(node, "left")
         body = field_(node, "body")
-        if items is None or items[1].type != "array" or target is None or body is None:
+        if target is None or body is None or target.type != "identifier":
             return False
-        if target.type != "identifier":
-            return False
+        if items is None or items[1].type != "array":
+            files = listed(self.resolver, self.module, right, text(node))
+            if files is None:
+                return False
+            self._unrolled(files, text(target), body, scope, depth)
+            return True
         self._each(items, text(target), body, scope, depth)
         return True
 
@@ -330,6 +342,10 @@ class RouterWalker:
         if not names or not names[0] or body is None:
             return False
         if items is None or items[1].type != "array":
+            files = listed(self.resolver, self.module, obj, text(call))
+            if files is not None:
+                self._unrolled(files, names[0], body, scope, depth)
+                return True
             # `routes.forEach(route => app.use('/', route.router))` over instances made elsewhere
             self.loop_items.add(names[0])
             try:
@@ -342,13 +358,25 @@ class RouterWalker:
         self._each(items, names[0], body, inner, depth)
         return True
 
+    def _unrolled(self, files: list[str], name: str, body: Node, scope: dict[str, str], depth: int) -> None:
+        """`fs.readdirSync(dir).forEach(file => app.use('/' + file, require('./' + file)))`: the body
+        once per file, its calls evaluated afresh each time."""
+        inner = dict(scope)
+        inner.pop(name, None)
+        self._each((self.module, string_nodes(files)), name, body, inner, depth)
+
     def _each(
         self, items: tuple[Module, Node], name: str, body: Node, scope: dict[str, str], depth: int
     ) -> None:
         saved = self.bindings.get(name)
-        for item in named_children(items[1]):
+        for i, item in enumerate(named_children(items[1])):
             self.bindings[name] = (items[0], item)
-            self.visit(body, dict(scope), depth + 1)
+            # A router created in the body is another router on each pass.
+            self._passes.append(i)
+            try:
+                self.visit(body, dict(scope), depth + 1)
+            finally:
+                self._passes.pop()
         if saved is None:
             self.bindings.pop(name, None)
         else:
@@ -386,6 +414,10 @@ class RouterWalker:
             if obj is not None and text(obj) in self.module.imports:
                 file, _ = self.module.imports[text(obj)]
                 return self.exported_router(self.project.exported(file, prop))
+            required = unwrap(obj)
+            if required is not None and text(field_(required, "function")) == "require":
+                # `require('./routes/users').default`
+                return self.exported_router(self.project.exported(self._required(required), prop))
             holder = self.resolver.literal(self.module, obj, self.bindings) if obj is not None else None
             if holder is not None:
                 value = object_props(holder[1]).get(prop)
@@ -393,7 +425,8 @@ class RouterWalker:
             return None
         if expr.type not in ("call_expression", "new_expression"):
             return None
-        cache = (self.path, expr.start_byte, expr.end_byte)
+        # Inside a loop, the same call may name another router on each pass.
+        cache = (self.path, expr.start_byte, expr.end_byte, self._pass)
         if cache not in self.calls:
             self.calls[cache] = None
             self.calls[cache] = self._router_call(expr, scope)
@@ -444,16 +477,35 @@ class RouterWalker:
                 return self.exported_router(self.project.exported(file, "*"), depth + 1)
         return f"{target[0]}#{target[1]}"
 
+    def _required_function(self, fn: Node) -> tuple[Module, Node] | None:
+        """`require(path.resolve(file))` / `require(path.join(dir, file)).register` in a loop over a
+        folder's files: the function that module exports (whole, or under that name)."""
+        required, name = unwrap(fn), "*"
+        if required is not None and required.type == "member_expression":
+            obj, name = member(required)
+            required = unwrap(obj)
+        if required is None or required.type != "call_expression":
+            return None
+        if text(field_(required, "function")) != "require":
+            return None
+        exported = self.project.exported(self._required(required), name)
+        owner = self.project.modules[exported[0]] if exported is not None else None
+        found = owner.functions.get(exported[1]) if owner is not None and exported is not None else None
+        return (owner, found) if owner is not None and found is not None else None
+
+    def _required(self, call: Node) -> str:
+        """The file `require(...)` loads: `require('./x')`, `require(path.join(__dirname, file))`."""
+        given = args(call)
+        spec = self.resolver.path(self.module, given[0] if given else None, self.bindings) or ""
+        return self.project.resolve_file(self.path, spec)
+
     def package(self, name: str) -> str:
         return self.project.package_of(self.module, name.split(".")[0])
 
     def _router_call(self, call: Node, scope: dict[str, str]) -> str | None:
         fn = field_(call, "function") or field_(call, "constructor")
-        given = args(call)
         if text(fn) == "require":
-            spec = self.resolver.string(self.module, given[0] if given else None) or ""
-            target = self.project.resolve_file(self.path, spec)
-            return self.exported_router(self.project.exported(target, "*"))
+            return self.exported_router(self.project.exported(self._required(call), "*"))
         for framework in self.frameworks:
             created = framework.creates(self, call, scope)
             if created is not None:
@@ -740,7 +792,9 @@ class RouterWalker:
     def on_chain(self, call: Node) -> bool:
         """Whether `call` is a verb method on a `router.route('/x')` chain (already walked)."""
         obj, _ = member(field_(call, "function"))
-        cached = self.calls.get((self.path, obj.start_byte, obj.end_byte)) if obj is not None else None
+        cached = (
+            self.calls.get((self.path, obj.start_byte, obj.end_byte, self._pass)) if obj is not None else None
+        )
         return cached is not None and cached in self.chains
 
     def auth(self, expr: Node | None) -> AuthAlternatives:
@@ -774,6 +828,8 @@ class RouterWalker:
         if fn is None or not given:
             return  # no argument to hand a router over: the callee need not be looked up
         target = self.project.function(self.module, fn)
+        if target is None:
+            target = self._required_function(fn)
         if target is None:
             return
         name = next((k for k, v in target[0].functions.items() if v == target[1]), None)

@@ -638,3 +638,162 @@ def test_a_function_mounted_with_use_that_answers_is_an_endpoint_for_every_metho
         ["GET /api/items", *(f"{m} /agent" for m in ("GET", "PUT", "POST", "DELETE", "PATCH"))]
     )
     assert "method" in routes["POST /agent"]
+
+
+def test_resolver_string_and_path_functions(tmp_path: Path) -> None:
+    files = {
+        "src/main.js": (
+            "const path = require('path');\nconst { basename } = require('node:path');\n"
+            "const file = 'users.controller.js';\n"
+            "probe(file.replace('.js', ''), file.replace(/\\.(js|ts)$/, ''), file.split('.')[0],\n"
+            "  path.basename(file, '.js'), basename(file), path.parse(file).name, file.slice(0, -3),\n"
+            "  file.substring(0, 5).toUpperCase(), path.extname(file), file.replace('$', 'x'),\n"
+            "  file.replace(/s/g, 'S'), file.split('.')[7], path.join('/api', 'v1', '..', 'v2'));\n"
+        ),
+    }
+    assert _resolve(tmp_path, files, "src/main.js") == [
+        "users.controller",
+        "users.controller",
+        "users",
+        "users.controller",
+        "users.controller.js",
+        "users.controller",
+        "users.controller",
+        "USERS",
+        ".js",
+        "users.controller.js",
+        "uSerS.controller.jS",
+        None,
+        "/api/v2",
+    ]
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, content in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(content)
+
+
+_KOA_ROUTER = (
+    "const Router = require('koa-router');\nconst router = new Router();\n"
+    "router.get('/', (ctx) => { ctx.body = ctx.query.q; });\nmodule.exports = router;\n"
+)
+
+
+def test_koa_routers_required_in_a_loop_over_the_folder_and_its_subfolders(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "package.json": '{"main": "app.js", "dependencies": {"koa": "2", "koa-router": "12"}}',
+            "app.js": (
+                "const Koa = require('koa');\nconst fs = require('fs');\nconst app = new Koa();\n"
+                "const dir = __dirname + '/routes';\n"
+                "for (const name of fs.readdirSync(dir)) {\n"
+                "  if (name.startsWith('_')) continue;\n"
+                "  app.use(require(`${dir}/${name}`).routes());\n}\n"
+                "app.listen(3000);\n"
+            ),
+            "routes/books.js": _KOA_ROUTER.replace("new Router()", "new Router({ prefix: '/books' })"),
+            "routes/admin/index.js": _KOA_ROUTER.replace("new Router()", "new Router({ prefix: '/admin' })"),
+            "routes/books.test.js": "require('../app');\n",
+        },
+    )
+    assert sorted(_routes(tmp_path)) == ["GET /admin", "GET /books"]
+
+
+def test_typescript_sources_listed_under_compiled_names_and_mapped(tmp_path: Path) -> None:
+    router = (
+        "import { Router } from 'express';\nconst router = Router();\n"
+        "router.get('/', (req, res) => res.json([]));\nexport default router;\n"
+    )
+    _write(
+        tmp_path,
+        {
+            "package.json": '{"main": "dist/server.js", "dependencies": {"express": "4"}}',
+            "tsconfig.json": '{"compilerOptions": {"outDir": "dist"}}',
+            "src/server.ts": (
+                "import express from 'express';\nimport { readdirSync } from 'fs';\n"
+                "import { join } from 'path';\nconst app = express();\n"
+                "readdirSync(join(__dirname, 'routes'))\n"
+                "  .filter((f) => f.endsWith('.js') && f !== 'legacy.js')\n"
+                "  .map((f) => f.slice(0, -3))\n"
+                "  .forEach((name) => app.use(`/${name}`, require(`./routes/${name}`).default));\n"
+                "app.listen(3000);\n"
+            ),
+            "src/routes/orders.ts": router,
+            "src/routes/legacy.ts": router,
+            "src/routes/types.d.ts": "export type X = string;\n",
+        },
+    )
+    routes = _routes(tmp_path)
+    assert routes["GET /orders"] == {}
+    # legacy.ts is filtered out: its router is mounted nowhere
+    assert "not mounted" in routes["GET /"]["path"]
+
+
+def test_route_modules_found_by_glob_with_a_working_directory(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "package.json": '{"main": "server.js", "dependencies": {"express": "4", "fast-glob": "3"}}',
+            "server.js": (
+                "const fg = require('fast-glob');\nconst path = require('path');\n"
+                "const server = require('express')();\n"
+                "fg.sync('**/*.route.js', { cwd: path.join(__dirname, 'api') }).forEach((file) => {\n"
+                "  require(path.join(__dirname, 'api', file)).register(server);\n});\n"
+                "server.listen(3000);\n"
+            ),
+            "api/items/items.route.js": (
+                "exports.register = (srv) => { srv.delete('/items/:id', (req, res) => res.end()); };\n"
+            ),
+            "api/items/items.service.js": "exports.register = (srv) => srv.get('/nope', () => {});\n",
+        },
+    )
+    # The service is not loaded: its function's routes are not mounted anywhere.
+    routes = _routes(tmp_path)
+    assert routes["DELETE /items/{id}"] == {}
+    assert "not mounted" in routes["GET /nope"]["path"]
+
+
+def test_route_tables_of_folders_listed_by_an_async_glob_get_a_router_each(tmp_path: Path) -> None:
+    table = (
+        "import * as c from './controller';\nexport const baseUrl = '/{name}';\n"
+        "export default [{{ method: 'GET', route: '/', handlers: [c.list] }},\n"
+        "  {{ method: 'POST', route: '/:id', handlers: [c.create] }}];\n"
+    )
+    _write(
+        tmp_path,
+        {
+            "package.json": (
+                '{"main": "server.js", "dependencies": {"koa": "2", "koa-router": "7", "glob": "7"}}'
+            ),
+            "server.js": (
+                "const Koa = require('koa');\nconst app = new Koa();\nrequire('./modules')(app);\n"
+                "app.listen(3000);\n"
+            ),
+            "modules/index.js": (
+                "import glob from 'glob';\nimport Router from 'koa-router';\n"
+                "module.exports = function load(app) {\n"
+                "  glob(`${__dirname}/*`, { ignore: '**/index.js' }, (err, matches) => {\n"
+                "    matches.forEach((mod) => {\n"
+                "      const router = require(`${mod}/router`);\n"
+                "      const instance = new Router({ prefix: router.baseUrl });\n"
+                "      router.default.forEach((config) => {\n"
+                "        const { method = '', route = '' } = config;\n"
+                "        instance[method.toLowerCase()](route, async (ctx) => { ctx.body = {}; });\n"
+                "      });\n"
+                "      app.use(instance.routes());\n"
+                "    });\n  });\n};\n"
+            ),
+            "modules/users/router.js": table.format(name="users"),
+            "modules/users/controller.js": "export const list = () => {};\nexport const create = () => {};\n",
+            "modules/auth/router.js": table.format(name="auth"),
+            "modules/auth/controller.js": "export const list = () => {};\nexport const create = () => {};\n",
+        },
+    )
+    assert sorted(_routes(tmp_path)) == [
+        "GET /auth",
+        "GET /users",
+        "POST /auth/{id}",
+        "POST /users/{id}",
+    ]
