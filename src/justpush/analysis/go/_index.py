@@ -226,6 +226,17 @@ class GoIndex:
 
     def struct_field_type(self, owner: TypeRef, name: str) -> tuple[GoFile | None, Node] | None:
         """The declared type of a struct field (promoted fields of embedded structs included)."""
+        found = self._struct_field(owner, name)
+        type_node = field_(found[1], "type") if found is not None else None
+        return (found[0], type_node) if found is not None and type_node is not None else None
+
+    def struct_field_tag(self, owner: TypeRef, name: str) -> str:
+        """A struct field's tag (`yaml:"push_uri" default:"/api/push"`), "" when it has none."""
+        found = self._struct_field(owner, name)
+        tag = field_(found[1], "tag") if found is not None else None
+        return text(tag)[1:-1] if tag is not None else ""
+
+    def _struct_field(self, owner: TypeRef, name: str) -> tuple[GoFile | None, Node] | None:
         seen: set[TypeRef] = set()
         todo = [owner]
         while todo:
@@ -246,7 +257,7 @@ class GoIndex:
                 if type_node is None:
                     continue
                 if name in names or (not names and text(type_node).lstrip("*").split(".")[-1] == name):
-                    return gofile, type_node
+                    return gofile, decl
                 if not names:
                     embedded = self.type_ref(current.package, gofile, type_node)
                     if embedded is not None:

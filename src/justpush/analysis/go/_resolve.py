@@ -19,6 +19,9 @@ from ._syntax import args, callee, go_string, param_names, param_types, peel, re
 
 _MAX_DEPTH = 12
 _FUNCTIONS = ("function_declaration", "method_declaration", "func_literal")
+# Struct tags naming a field's config key, most specific first; and tags giving its default.
+_TAG_KEYS = ("mapstructure", "koanf", "yaml", "json", "toml")
+_TAG_DEFAULTS = ("default", "envDefault")
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class Resolver:
         self.declarations: dict[int, Declarations] = {}
         # Helpers reading `os.Getenv(prefix + name)` first: helper -> that prefix.
         self.env_prefixes = _env_prefixes(index, self)
+        # viper's `v.SetDefault("api.push_uri", "/api/push")`: lower-cased key -> value.
+        self.config_defaults = _config_defaults(index)
 
     # --- strings -------------------------------------------------------------------------------
 
@@ -189,6 +194,9 @@ class Resolver:
             element = self.field_value(expr, ctx, depth + 1)
             if element is not None:
                 return self.template(element[0], element[1], depth + 1)
+            configured = self._configured(expr, ctx, depth)
+            if configured is not None:
+                return configured, []
         if expr.type == "identifier":
             name = text(expr)
             if name in ctx.bindings:
@@ -200,6 +208,34 @@ class Resolver:
         found = self.index.value(ctx.file, expr)
         if found is not None:
             return self.template(found[1], Ctx(found[0]), depth + 1)
+        return None
+
+    def _configured(self, selector: Node, ctx: Ctx, depth: int) -> str | None:
+        """`cfg.API.PushURI` of a config struct: the default its tag gives (`default:"/api/push"`,
+        caarlos0/env's `envDefault`), else viper's default for its key (`api.push_uri` from the
+        fields' `mapstructure`/`yaml`/... tags, or their names)."""
+        keys: list[str] = []
+        node: Node | None = selector
+        while node is not None and node.type == "selector_expression":
+            operand = field_(node, "operand")
+            owner = self.type_of(operand, ctx, depth + 1)
+            if owner is None:
+                break
+            name = text(field_(node, "field"))
+            tag = self.index.struct_field_tag(owner, name)
+            if not keys:
+                default = _tag_value(tag, _TAG_DEFAULTS)
+                if default is not None:
+                    return default
+            keys.append((_tag_value(tag, _TAG_KEYS) or name).lower())
+            node = operand
+        if not keys or not self.config_defaults:
+            return None
+        key = ".".join(reversed(keys))
+        for known, (gofile, value) in self.config_defaults.items():
+            # The struct read may be a section of the whole config (`cfg.API` passed on as `api`).
+            if known == key or known.endswith("." + key):
+                return self.string(value, Ctx(gofile), depth + 1)
         return None
 
     # --- composite literals --------------------------------------------------------------------
@@ -502,3 +538,24 @@ def _env_prefixes(index: GoIndex, resolver: Resolver) -> dict[str, str]:
         elif arg.type == "binary_expression" and text(field_(arg, "right")) == name:
             found[func.name] = resolver.string(field_(arg, "left"), Ctx(call.file)) or ""
     return found
+
+
+def _tag_value(tag: str, keys: tuple[str, ...]) -> str | None:
+    """The first of these keys' values in a struct tag; a `,omitempty`-style option is dropped."""
+    for key in keys:
+        match = re.search(rf'(?:^|\s){re.escape(key)}:"([^"]*)"', tag)
+        if match is not None and match.group(1).split(",")[0] not in ("", "-"):
+            return match.group(1) if key in _TAG_DEFAULTS else match.group(1).split(",")[0]
+    return None
+
+
+def _config_defaults(index: GoIndex) -> dict[str, tuple[GoFile, Node]]:
+    defaults: dict[str, tuple[GoFile, Node]] = {}
+    for call in index.calls:
+        if call.name != "SetDefault":
+            continue
+        given = args(call.node)
+        key = go_string(given[0]) if len(given) == 2 else None
+        if key is not None:
+            defaults.setdefault(key.lower(), (call.file, given[1]))
+    return defaults

@@ -302,3 +302,15 @@ def test_a_route_table_field_filled_from_the_routes_of_plug_in_modules() -> None
     api, _ = _extract("go-echo-route-table-field")
     assert _endpoints(api) == {"POST /forms/convert": [], "POST /forms/merge": []}
     assert api.warnings == []
+
+
+def test_paths_from_config_struct_fields_take_viper_defaults_and_tag_defaults() -> None:
+    api, profile = _extract("go-gin-config-paths")
+    assert _endpoints(api) == {
+        "POST /api/push": ["query topic"],
+        "GET /api/status": [],
+        "GET /healthz": [],
+        "GET /admin/stats": [],
+    }
+    assert api.warnings == []
+    assert profile.port == 8088
