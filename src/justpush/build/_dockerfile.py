@@ -604,6 +604,7 @@ def _java_context(profile: ProjectProfile, options: DockerfileOptions, tool: str
         jvm += start[start.index("-jar") + 2 :]
     check = ["java", "-cp", "/opt/justpush", "HealthCheck", str(profile.port)]
     return {
+        "module": _java_module(profile, deps),
         "build_image": build_image,
         "runtime_image": _image(options, "java-runtime"),
         "tool": tool,
@@ -614,6 +615,18 @@ def _java_context(profile: ProjectProfile, options: DockerfileOptions, tool: str
         "cmd": jvm,
         "healthcheck": _healthcheck(options, check),
     }
+
+
+def _java_module(profile: ProjectProfile, deps: Sequence[str]) -> str:
+    """The module of a multi-module build that holds the app's main class ("" for a single module)."""
+    entrypoint = posixpath.normpath(profile.entrypoint or "")
+    module = entrypoint.split("/src/", 1)[0] if "/src/" in entrypoint else ""
+    builds = {f"{module}/{name}" for name in ("pom.xml", "build.gradle", "build.gradle.kts")}
+    if not module or not builds.intersection(deps):
+        return ""
+    if not _PLAIN_PATH.match(module) or module.startswith(("..", "/")):
+        raise GenerationError(f"java module folder {module!r} is not a plain relative path")
+    return module
 
 
 # -- .dockerignore ------------------------------------------------------------------------------
@@ -648,8 +661,8 @@ _IGNORE_FAMILY = {
     "node": (".npm", "coverage", "node_modules", "npm-debug.log*"),
     "go": ("bin", "vendor/**/*_test.go"),
     "java-jdk": ("**/*.class", "out"),
-    "java-maven": ("**/*.class", "target"),
-    "java-gradle": ("**/*.class", ".gradle", "build"),
+    "java-maven": ("**/*.class", "**/target"),
+    "java-gradle": ("**/*.class", "**/.gradle", "**/build"),
 }
 
 

@@ -440,3 +440,78 @@ def test_the_java_entrypoint_is_the_spring_boot_application_with_the_most_contro
         },
     )
     assert detect(tmp_path).entrypoint == "web/src/main/java/x/Web.java"
+
+
+def test_a_maven_multi_module_build_lists_every_pom_and_packages_the_apps_module(tmp_path: Path) -> None:
+    def pom(artifact: str, body: str = "") -> str:
+        parent = "<parent><artifactId>shop</artifactId></parent>"
+        return f"<project>{parent}<artifactId>{artifact}</artifactId>{body}</project>"
+
+    dependency = "<dependency><groupId>{0}</groupId><artifactId>{1}</artifactId></dependency>"
+    boot = "@SpringBootApplication\npublic class {0} {{ public static void main(String[] a) {{ }} }}\n"
+    write(
+        tmp_path,
+        {
+            "pom.xml": (
+                "<project><parent><artifactId>spring-boot-starter-parent</artifactId></parent>"
+                "<artifactId>shop</artifactId><packaging>pom</packaging>"
+                "<modules><module>common</module><module>api</module><!-- <module>old</module> -->"
+                "<module>tools</module></modules></project>"
+            ),
+            "common/pom.xml": pom("shop-common", dependency.format("redis.clients", "jedis")),
+            "api/pom.xml": pom(
+                "shop-api",
+                dependency.format("org.example", "shop-common")
+                + dependency.format("org.postgresql", "postgresql"),
+            ),
+            "tools/pom.xml": pom("shop-tools", "<modules><module>importer</module></modules>"),
+            "tools/importer/pom.xml": pom(
+                "shop-importer", dependency.format("com.mysql", "mysql-connector-j")
+            ),
+            "old/pom.xml": pom("shop-old"),
+            "api/src/main/java/x/Api.java": boot.format("Api"),
+            "api/src/main/java/x/Orders.java": "@RestController class Orders { }\n",
+        },
+    )
+    profile = detect(tmp_path)
+    assert profile.dependency_files == (
+        "pom.xml",
+        "common/pom.xml",
+        "api/pom.xml",
+        "tools/pom.xml",
+        "tools/importer/pom.xml",
+    )
+    assert profile.build_command == ("mvn", "-B", "-q", "-DskipTests", "-pl", "api", "-am", "package")
+    assert profile.framework == "spring-boot"
+    # The app's module and the module it depends on; not the importer tool's MySQL driver.
+    kinds = {service.kind: service.evidence.file for service in profile.backing_services}
+    assert kinds == {"PostgreSQL": "api/pom.xml", "Redis": "common/pom.xml"}
+
+
+def test_a_gradle_multi_project_build_builds_the_apps_subproject(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "settings.gradle": "rootProject.name = 'shop'\ninclude 'libs:money', ':services:orders'\n",
+            "build.gradle": "plugins { id 'java' }\n",
+            "libs/money/build.gradle": "dependencies { implementation 'org.postgresql:postgresql:42.7.1' }\n",
+            "services/orders/build.gradle": (
+                "plugins { id 'org.springframework.boot' version '3.2.0' }\n"
+                "dependencies { implementation project(':libs:money') }\n"
+            ),
+            "services/orders/src/main/java/x/Orders.java": (
+                "@SpringBootApplication\npublic class Orders { public static void main(String[] a) { } }\n"
+            ),
+        },
+    )
+    profile = detect(tmp_path)
+    assert profile.dependency_files == (
+        "build.gradle",
+        "libs/money/build.gradle",
+        "services/orders/build.gradle",
+        "settings.gradle",
+    )
+    assert profile.build_command == ("gradle", "--no-daemon", "-q", ":services:orders:bootJar", "-x", "test")
+    assert profile.framework == "spring-boot"
+    assert profile.evidence["framework"][0].file == "services/orders/build.gradle"
+    assert [service.kind for service in profile.backing_services] == ["PostgreSQL"]
