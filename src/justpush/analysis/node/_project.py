@@ -264,7 +264,7 @@ class Project:
         expr = unwrap(expr)
         if expr is None or depth > 8:
             return None
-        if expr.type in FUNCTIONS:
+        if expr.type in FUNCTIONS or expr.type == "method_definition":
             return module, expr
         target: tuple[str, str] | None = None
         if expr.type == "identifier":
@@ -278,6 +278,15 @@ class Project:
             static = self._static_method(module, obj, prop)
             if static is not None:
                 return static
+            holder = self._object_literal(module, obj, depth)
+            member_fn = object_props(holder[1]).get(prop) if holder is not None else None
+            if (
+                holder is not None
+                and member_fn is not None
+                and member_fn.type in (*FUNCTIONS, "method_definition")
+            ):
+                # `posts.drafts.list` with `module.exports = { drafts: { async list(ctx) {...} } }`
+                return holder[0], member_fn
             if (
                 obj is not None
                 and obj.type == "call_expression"
@@ -339,6 +348,33 @@ class Project:
         other = self.modules[target[0]]
         found = other.functions.get(target[1])
         return (other, found) if found is not None else None
+
+    def _object_literal(self, module: Module, expr: Node | None, depth: int) -> tuple[Module, Node] | None:
+        """The object literal a name or a member chain of object literals denotes (through imports)."""
+        expr = unwrap(expr)
+        if expr is None or depth > 8:
+            return None
+        if expr.type == "object":
+            return module, expr
+        if expr.type in ("identifier", "shorthand_property_identifier"):
+            local = unwrap(local_value(expr))
+            if local is not None and local.type != "call_expression":
+                return self._object_literal(module, local, depth + 1)
+            # `const posts = require('./posts')` is an import: its value is the module's export
+            found = self.value(module, text(expr))
+            return self._object_literal(found[0], found[1], depth + 1) if found is not None else None
+        if expr.type == "call_expression" and text(field_(expr, "function")) == "require":
+            # `require('../controllers').articles`: the object that module exports
+            file = self.resolve_file(module.path, string(next(iter(args(expr)), None)) or "")
+            other = self.modules.get(file)
+            whole = other.values.get("module.exports") if other is not None else None
+            return self._object_literal(other, whole, depth + 1) if other and whole is not None else None
+        if expr.type == "member_expression":
+            obj, prop = member(expr)
+            holder = self._object_literal(module, obj, depth + 1)
+            value = object_props(holder[1]).get(prop) if holder is not None else None
+            return self._object_literal(holder[0], value, depth + 1) if holder and value is not None else None
+        return None
 
     def _exported_instance(self, file: str) -> tuple[Module, Node] | None:
         """The class of the instance a module exports whole (`module.exports = new Shop()`)."""

@@ -29,6 +29,7 @@ from ._strings import (
     string_method,
 )
 from ._syntax import (
+    FUNCTIONS,
     args,
     class_field,
     enclosing_class,
@@ -91,6 +92,8 @@ class Resolver:
         self.project = project
         self.env = env_file_values(project.root)
         self._configs: dict[str, tuple[Module, Node]] | None = None
+        # callee name -> the calls in the project ("" for calls whose callee has no plain name)
+        self._call_sites: dict[str, list[tuple[Module, Node]]] | None = None
 
     def string(
         self, module: Module, expr: Node | None, bindings: Bindings | None = None, depth: int = 0
@@ -179,6 +182,9 @@ class Resolver:
                 spec = self.path(module, next(iter(args(expr)), None), bindings, depth + 1)
                 path = self.project.resolve_file(module.path, spec or "")
                 target = self.project.exported(path, "*")
+                if target is None and path in self.project.modules:
+                    # `module.exports = { health: { path: ... } }`
+                    target = (path, "module.exports")
                 if target is None:
                     return None
                 owner = self.project.modules[target[0]]
@@ -223,7 +229,47 @@ class Resolver:
         if found is not None:
             return found
         pick = module.picks.get(wanted)
-        return self._picked(module, pick[0], pick[1], depth) if pick is not None else None
+        if pick is not None:
+            return self._picked(module, pick[0], pick[1], depth)
+        return self._argument_of(module, name, depth)
+
+    def _argument_of(self, module: Module, name: Node, depth: int) -> tuple[Module, Node] | None:
+        """A function's parameter, as the one call of that function in the project passes it:
+        `registerItems(app, { base: '/api' })`, or `fastify.register(plugin, { prefix: '/v1' })`."""
+        fn = name.parent
+        while fn is not None and not (fn.type in FUNCTIONS and text(name) in param_names(fn)):
+            fn = fn.parent
+        if fn is None or depth > _MAX_DEPTH:
+            return None
+        position = param_names(fn).index(text(name))
+        passed = [given for given in self._calls_to(module, fn) if position < len(given[1])]
+        if len(passed) != 1:
+            return None  # never called, or called with several values: not one value
+        caller, given = passed[0]
+        return caller, given[position]
+
+    def _calls_to(self, module: Module, fn: Node) -> list[tuple[Module, list[Node]]]:
+        """The calls of a function in the project, each with the arguments its parameters receive."""
+        if self._call_sites is None:
+            self._call_sites = _call_sites(self.project)
+        # Called by its own name, or by the name another module imports it under.
+        names = {_function_name(fn), ""} | {
+            local
+            for other in self.project.modules.values()
+            for local, (file, _) in other.imports.items()
+            if file == module.path
+        }
+        found: list[tuple[Module, list[Node]]] = []
+        for caller, call in (site for n in sorted(names) for site in self._call_sites.get(n, [])):
+            callee = field_(call, "function")
+            given = args(call)
+            if member(callee)[1] == "register" and given:
+                # Fastify hands a registered plugin (instance, options).
+                callee, given = given[0], [callee, *given[1:]]
+            target = self.project.function(caller, callee)
+            if target is not None and target[1] == fn:
+                found.append((caller, given))
+        return found
 
     def _picked(
         self, module: Module, value: Node, keys: tuple[str, ...], depth: int, bindings: Bindings | None = None
@@ -528,6 +574,32 @@ class Resolver:
                 if found is not None:
                     configs.setdefault(name, found)
         return configs
+
+
+def _call_sites(project: Project) -> dict[str, list[tuple[Module, Node]]]:
+    sites: dict[str, list[tuple[Module, Node]]] = {}
+    for module in project.modules.values():
+        for call in (n for n in walk(module.parsed.root) if n.type == "call_expression"):
+            callee = unwrap(field_(call, "function"))
+            name = text(callee) if callee is not None and callee.type == "identifier" else member(callee)[1]
+            if name == "register":
+                name = ""  # `fastify.register(plugin, opts)` calls whatever plugin is
+            sites.setdefault(name, []).append((module, call))
+    return sites
+
+
+def _function_name(fn: Node) -> str:
+    """The name a function is called by: its own, or the variable or property it is assigned to."""
+    own = field_(fn, "name")
+    if own is not None:
+        return text(own)
+    holder = fn.parent
+    if holder is not None and holder.type == "variable_declarator":
+        return text(field_(holder, "name"))
+    if holder is not None and holder.type == "assignment_expression":
+        left = field_(holder, "left")
+        return member(left)[1] if left is not None and left.type == "member_expression" else text(left)
+    return ""
 
 
 def _global_regex(given: list[Node]) -> bool:

@@ -66,6 +66,9 @@ def object_props(node: Node | None) -> dict[str, Node]:
                     props[string(key) or text(key)] = value
         elif pair.type == "shorthand_property_identifier":
             props[text(pair)] = pair
+        elif pair.type == "method_definition":
+            # `{ async list(ctx) { ... } }`: the method is the value
+            props[text(field_(pair, "name"))] = pair
     return props
 
 

@@ -797,3 +797,80 @@ def test_route_tables_of_folders_listed_by_an_async_glob_get_a_router_each(tmp_p
         "POST /auth/{id}",
         "POST /users/{id}",
     ]
+
+
+def _params(root: Path) -> dict[str, list[str]]:
+    return {
+        f"{op.method.upper()} {op.path}": sorted(f"{p.location} {p.name}" for p in op.parameters)
+        for op in extract(root, PROFILE).operations
+    }
+
+
+def test_handlers_that_are_shorthand_methods_of_nested_exported_objects(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "package.json": '{"main": "app.js", "dependencies": {"koa": "2", "koa-router": "12"}}',
+            "app.js": (
+                "const Koa = require('koa');\nconst Router = require('koa-router');\n"
+                "const ctrl = require('./controllers').posts;\nconst app = new Koa();\n"
+                "const router = new Router();\nrouter.get('/posts', ctrl.list);\n"
+                "router.get('/drafts', ctrl.drafts.list);\nrouter.del('/drafts/:id', ctrl.drafts.remove);\n"
+                "app.use(router.routes());\napp.listen(3000);\n"
+            ),
+            "controllers/index.js": "const posts = require('./posts');\nmodule.exports = { posts };\n",
+            "controllers/posts.js": (
+                "module.exports = {\n  async list(ctx) { const { offset, limit } = ctx.query; },\n"
+                "  drafts: {\n    async list(ctx) { ctx.body = ctx.query.owner; },\n"
+                "    remove: async (ctx) => { ctx.body = ctx.query.hard; },\n  },\n};\n"
+            ),
+        },
+    )
+    assert _params(tmp_path) == {
+        "GET /posts": ["query limit", "query offset"],
+        "GET /drafts": ["query owner"],
+        "DELETE /drafts/{id}": ["path id", "query hard"],
+    }
+
+
+def test_route_paths_from_a_parameter_take_the_one_call_of_the_function(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "package.json": '{"main": "app.js", "dependencies": {"express": "4", "fastify": "4"}}',
+            "app.js": (
+                "const express = require('express');\nconst items = require('./items');\n"
+                "const config = require('./config');\nconst app = express();\n"
+                "items(app, { base: '/api' });\nhealth(app, config);\nhealth2(app, config);\n"
+                "health2(app, { health: { path: '/other' } });\n"
+                "function health(router, settings) {\n"
+                "  router.get(settings.health.path, (q, s) => s.end());\n}\n"
+                "function health2(router, settings) {\n"
+                "  router.get(settings.health.path, (q, s) => s.end());\n}\n"
+                "app.listen(3000);\n"
+            ),
+            "config.js": "module.exports = { health: { path: process.env.HEALTH_PATH || '/healthz' } };\n",
+            "items.js": (
+                "module.exports = function (router, opts) {\n"
+                "  router.get(opts.base + '/items', (req, res) => res.json(req.query.limit));\n"
+                "  router.delete(`${opts.base}/items/:itemId`, (req, res) => res.end());\n};\n"
+            ),
+            "server.js": (
+                "const fastify = require('fastify')();\n"
+                "fastify.register(require('./books'), { root: '/v2' });\nfastify.listen({ port: 3001 });\n"
+            ),
+            "books.js": (
+                "module.exports = async function (app, options) {\n"
+                "  app.get(`${options.root}/books`, async () => []);\n};\n"
+            ),
+        },
+    )
+    api = extract(tmp_path, PROFILE)
+    assert sorted(f"{op.method.upper()} {op.path}" for op in api.operations) == [
+        "DELETE /api/items/{itemId}",
+        "GET /api/items",
+        "GET /healthz",
+        "GET /v2/books",
+    ]
+    # health2 is called with two different settings: its path is not one value
+    assert any("settings.health.path" in w for w in api.warnings)
