@@ -181,3 +181,17 @@ def test_the_root_choice_says_why_when_there_were_other_candidates(tmp_path: Pat
         "app directory: the root, pom.xml builds the other folders as modules; other candidates: api"
     )
     assert detect(tmp_path).evidence["app_dir"] == (choice.evidence,)
+
+
+def test_a_backend_package_is_the_app_when_the_root_has_no_python_project(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "backend/__init__.py": "",
+            "backend/pyproject.toml": '[project]\nname = "b"\ndependencies = ["django"]\n',
+            "backend/manage.py": "",
+            "docs/requirements.txt": "mkdocs\n",
+            "frontend/package.json": '{"dependencies": {"vue": "3"}}',
+        },
+    )
+    assert find_app_dir(tmp_path, []).app_dir == "backend"

@@ -593,3 +593,72 @@ def test_a_fastapi_app_built_in_a_class_constructor(tmp_path: Path) -> None:
         "app_creator = AppCreator()\napp = app_creator.app\n"
     )
     _check(analyze(tmp_path), {"GET /": set(), "GET /api/v1/items": {"page"}})
+
+
+def _files(root: Path, files: dict[str, str]) -> None:
+    for name, content in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(content)
+
+
+def test_django_url_patterns_with_route_and_view_given_by_keyword(tmp_path: Path) -> None:
+    _files(
+        tmp_path,
+        {
+            "requirements.txt": "django\n",
+            "manage.py": "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'shop.settings')\n",
+            "shop/__init__.py": "",
+            "shop/settings.py": "ROOT_URLCONF = 'shop.urls'\nINSTALLED_APPS = ['stock']\n",
+            "shop/urls.py": (
+                "from django.urls import include, path\n\n"
+                "urlpatterns = [path(route='api/', view=include('stock.urls'))]\n"
+            ),
+            "stock/__init__.py": "",
+            "stock/views.py": (
+                "from django.http import JsonResponse\n\n\n"
+                "def crates(request):\n    if request.method == 'GET':\n"
+                "        return JsonResponse([], safe=False)\n    return JsonResponse({}, status=201)\n\n\n"
+                "def crate(request, crate_id):\n    return JsonResponse({})\n"
+            ),
+            "stock/urls.py": (
+                "from django.urls import path\nfrom . import views\n\n"
+                "urlpatterns = [\n    path(route='crates', view=views.crates, name='crates'),\n"
+                "    path('crates/<int:crate_id>', view=views.crate),\n]\n"
+            ),
+        },
+    )
+    operations = _operations(analyze(tmp_path))
+    assert "GET /api/crates" in operations
+    assert _params(operations["GET /api/crates/{crate_id}"]) == {"crate_id"}
+
+
+def test_a_factory_calling_the_factory_it_imports_under_its_own_name(tmp_path: Path) -> None:
+    _files(
+        tmp_path,
+        {
+            "requirements.txt": "fastapi\ndjango\n",
+            "syncd/__init__.py": "",
+            "syncd/settings.py": "ROOT_URLCONF = 'syncd.urls'\nINSTALLED_APPS = []\n",
+            "syncd/urls.py": "urlpatterns = []\n",
+            "syncd/api/__init__.py": "",
+            "syncd/api/main.py": (
+                "from fastapi import FastAPI\nfrom .routes import box_router\n\n\n"
+                "def create_application(prefix=''):\n    app = FastAPI()\n    base = f'{prefix}/api/v1'\n"
+                "    app.include_router(box_router, prefix=f'{base}/box')\n    return app\n"
+            ),
+            "syncd/api/routes.py": (
+                "from fastapi import APIRouter\n\nbox_router = APIRouter()\n\n\n"
+                "@box_router.get('/{box_uid}/')\ndef get_box(box_uid: str, limit: int = 20):\n    return {}\n"
+            ),
+            "syncd/asgi.py": (
+                "from django.core.asgi import get_asgi_application\n\n"
+                "django_application = get_asgi_application()\n\n\n"
+                "def create_application():\n    from syncd.api.main import create_application\n\n"
+                "    app = create_application()\n    app.mount('/', django_application)\n    return app\n\n\n"
+                "application = create_application()\n"
+            ),
+        },
+    )
+    result = analyze(tmp_path)
+    assert result.profile.framework == "fastapi"
+    _check(result, {"GET /api/v1/box/{box_uid}/": {"box_uid", "limit"}})

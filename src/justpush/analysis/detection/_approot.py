@@ -57,8 +57,9 @@ def _is_build_root(directory: Path) -> bool:
 
 
 def _part_of_root(root: Path, folder: str) -> bool:
-    """A Python package of the root project, or a folder whose requirements the root includes (`-r a/…`)."""
-    if (root / folder / "__init__.py").is_file():
+    """A Python package of the root project, or a folder whose requirements the root includes (`-r a/…`).
+    Without a Python manifest at the root there is no root project for a package to belong to."""
+    if (root / folder / "__init__.py").is_file() and manifest_language(root) == "python":
         return True
     included = "".join(read_text(p) or "" for p in sorted(root.glob("requirements*.txt")))
     return f"{folder}/" in included

@@ -270,9 +270,12 @@ class DjangoExtractor(FrameworkExtractor):
     def _pattern(self, module: Module, call: ast.Call, prefix: str, depth: int) -> None:
         target = self.index.call_target(module, call)
         kind = target.last if isinstance(target, External) else None
-        if kind not in ("path", "re_path", "url") or len(call.args) < 2:
+        # path(route, view, kwargs=None, name=None): the first two may be given by keyword
+        keywords = {k.arg: k.value for k in call.keywords if k.arg in ("route", "regex", "view")}
+        given = [*call.args[:2], *(keywords[k] for k in ("route", "regex", "view") if k in keywords)]
+        if kind not in ("path", "re_path", "url") or len(given) < 2:
             return
-        route_expr = call.args[0]
+        route_expr = given[0]
         route = self.resolver.string(module, route_expr)
         reason = None
         if route is None:
@@ -286,7 +289,7 @@ class DjangoExtractor(FrameworkExtractor):
         full = prefix + piece
         if reason is not None:
             self._unknown["/" + full] = reason
-        view = call.args[1]
+        view = given[1]
         if isinstance(view, ast.Attribute) and view.attr == "urls":
             # path("api/", api.urls): a django-ninja API (or a router's urls) mounted here.
             self._router(module, view.value, full)

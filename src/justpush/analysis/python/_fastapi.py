@@ -205,16 +205,27 @@ class FastApiExtractor(FrameworkExtractor):
                 if made is not None:
                     self.routers.setdefault(id(node), made)
 
-    def _made_by_factory(self, module: Module, call: ast.Call) -> _Router | None:
+    def _made_by_factory(
+        self, module: Module, call: ast.Call, inside: ast.AST | None = None, depth: int = 0
+    ) -> _Router | None:
         """The app a project factory returns, for `app = create_app()` at top level: inside the factory,
-        `app.include_router(...)` names that top-level `app` as far as lookups go, so both are one app."""
+        `app.include_router(...)` names that top-level `app` as far as lookups go, so both are one app.
+        A factory may return another factory's app (`app = create_application(); app.mount(...)`)."""
         target = self.index.call_target(module, call)
-        if not (
+        if isinstance(target, Symbol) and target.node is inside and isinstance(call.func, ast.Name):
+            # `def create_application(): from .api import create_application` calls the import
+            target = self.index.local_import(module, call.func.id)
+        if depth > 4 or not (
             isinstance(target, Symbol) and isinstance(target.node, ast.FunctionDef | ast.AsyncFunctionDef)
         ):
             return None
-        routers = (self.routers.get(id(value)) for value in returned_values(target.node))
-        return next((router for router in routers if router is not None and router.is_app), None)
+        for value in returned_values(target.node):
+            router = self.routers.get(id(value))
+            if router is None and isinstance(value, ast.Call):
+                router = self._made_by_factory(target.module, value, target.node, depth + 1)
+            if router is not None and router.is_app:
+                return router
+        return None
 
     def _path_part(
         self, module: Module, expr: ast.expr | None, line: int, what: str, env: LoopEnv | None = None

@@ -302,6 +302,9 @@ def _returns_class(
         return False
     for returned in returned_values(function):
         inner = index.call_target(module, returned) if isinstance(returned, ast.Call) else None
+        if isinstance(inner, Symbol) and inner.node is function and isinstance(returned, ast.Call):
+            # `def create_application(): from .api import create_application` calls the import
+            inner = index.local_import(module, simple_name(returned.func))
         if (
             isinstance(inner, Symbol)
             and isinstance(inner.node, ast.FunctionDef | ast.AsyncFunctionDef)

@@ -205,6 +205,17 @@ class PythonIndex:
                 return submodule
         return None
 
+    def local_import(self, module: Module, name: str) -> Resolved | None:
+        """What a name imported inside a function of the module denotes (it may shadow a top-level one)."""
+        imported = module.local_imports.get(name)
+        if imported is None:
+            return None
+        source, attr = imported
+        source_module = self.module(source)
+        if attr is None or source_module is None:
+            return source_module
+        return self.resolve_name(source_module, attr)
+
     def unbound_name(self, module: Module, expr: ast.expr) -> ast.Name | None:
         """`expr` when it is a bare name nothing in the project defines or imports (e.g. a parameter)."""
         if not isinstance(expr, ast.Name):

@@ -161,6 +161,9 @@ class Resolver:
         found: list[tuple[Module, ast.Call]] = []
         for call_module, call in self._calls_by_name.get(function.name, []):
             target = self.index.call_target(call_module, call)
+            if isinstance(target, Symbol) and target.node is _enclosing_function(call_module, call):
+                # `def create_application(): from .api import create_application` calls the import
+                target = self.index.local_import(call_module, simple_name(call.func)) or target
             if isinstance(target, Symbol) and target.node is function and target.module is module:
                 found.append((call_module, call))
         return found
