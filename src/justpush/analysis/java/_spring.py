@@ -27,6 +27,7 @@ from .._treesitter import (
 from ._annotations import annotation_args, annotations_of
 from ._config import PLACEHOLDER
 from ._generated import GeneratedApis
+from ._prefixes import context_path, is_reactive, package_of, path_prefixes, prefix_for
 from ._resolve import Resolver, Scope, literal, supertypes
 from ._schema import JAVA_TYPES, Schemas
 
@@ -122,20 +123,7 @@ class Spring:
         return found
 
     def context_path(self) -> str:
-        """server.servlet.context-path (Boot 1: server.context-path), then spring.mvc.servlet.path."""
-        parts: list[str] = []
-        for keys in (("server.servlet.context-path", "server.context-path"), ("spring.mvc.servlet.path",)):
-            for key in keys:
-                found = self.resolver.config.get(key)
-                if found is not None:
-                    parts.append(found[0])
-                    break
-                raw = self.resolver.config.defined(key)
-                if raw is not None:
-                    self.warnings.append(
-                        f"{key} = {raw!r}: a placeholder without a value or default, not applied"
-                    )
-        return join_paths(*parts) if any(p.strip("/") for p in parts) else ""
+        return context_path(self.resolver, is_reactive(self.index.root), self.warnings)
 
     def other_applications(self, entrypoint: str | None) -> list[str]:
         """The module folders of the build's other Spring Boot applications than the entrypoint's (a
@@ -159,6 +147,7 @@ class Spring:
     def run(self, entrypoint: str | None = None) -> list[Operation]:
         self._security_config()
         context = self.context_path()
+        prefixes = path_prefixes(self.index, self.resolver, self.warnings)
         operations: list[Operation] = []
         others = tuple(f"{module}/" for module in self.other_applications(entrypoint))
         for path in self.index.files_containing("Controller"):
@@ -172,7 +161,11 @@ class Spring:
                     continue
                 if "abstract" in text(next((c for c in node.children if c.type == "modifiers"), None)):
                     continue
-                operations.extend(self._controller(path, node, context))
+                package = package_of(self.index.sources[path].text) if prefixes else ""
+                prefix = prefix_for(prefixes, node, package)
+                operations.extend(
+                    self._controller(path, node, join_paths(context, prefix) if prefix else context)
+                )
         declared = {(op.method, op.path) for op in operations}
         operations.extend(
             op for op in self._security_endpoints(context) if (op.method, op.path) not in declared

@@ -304,3 +304,64 @@ def test_other_spring_boot_applications_of_the_build_are_not_this_apps_routes(tm
         "sample/src/main/java/demo/sample/App.java: another Spring Boot application" in w
         for w in api.warnings
     )
+
+
+def _java_app(root: Path, files: dict[str, str]) -> set[str]:
+    for name, content in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(content)
+    return {f"{op.method.upper()} {op.path}" for op in _java.extract(root, PROFILE).operations}
+
+
+_BOOKS = (
+    'package shop.web;\n@RestController\n@RequestMapping("/books")\n'
+    'public class Books {\n  @GetMapping("/{isbn}")\n'
+    '  public String one(@PathVariable String isbn) { return ""; }\n}\n'
+)
+_HOME = (
+    "package shop.pages;\n@Controller\npublic class Home {\n"
+    '  @GetMapping("/home") public String home() { return "home"; }\n}\n'
+)
+_ADMIN = (
+    "package shop.admin;\n@RestController\npublic class Admin {\n"
+    '  @PostMapping("/reindex") public void reindex() { }\n}\n'
+)
+
+
+def test_path_prefixes_a_path_match_configurer_adds_to_the_controllers_its_predicates_select(
+    tmp_path: Path,
+) -> None:
+    config = (
+        "package shop;\n@Configuration\npublic class WebConfig implements WebMvcConfigurer {\n"
+        '  static final String ADMIN = "/internal";\n'
+        "  public void configurePathMatch(PathMatchConfigurer configurer) {\n"
+        '    configurer.addPathPrefix(ADMIN, HandlerTypePredicate.forBasePackage("shop.admin"));\n'
+        '    configurer.addPathPrefix("/api", HandlerTypePredicate.forAnnotation(RestController.class));\n'
+        "  }\n}\n"
+    )
+    found = _java_app(
+        tmp_path,
+        {
+            "pom.xml": "<project><artifactId>spring-boot-starter-web</artifactId></project>",
+            "src/main/resources/application.properties": "server.servlet.context-path=/shop\n",
+            "src/main/java/shop/WebConfig.java": config,
+            "src/main/java/shop/web/Books.java": _BOOKS,
+            "src/main/java/shop/pages/Home.java": _HOME,
+            "src/main/java/shop/admin/Admin.java": _ADMIN,
+        },
+    )
+    assert found == {"GET /shop/api/books/{isbn}", "GET /shop/home", "POST /shop/internal/reindex"}
+
+
+def test_a_webflux_app_takes_its_base_path_and_ignores_the_servlet_context_path(tmp_path: Path) -> None:
+    found = _java_app(
+        tmp_path,
+        {
+            "pom.xml": "<project><artifactId>spring-boot-starter-webflux</artifactId></project>",
+            "src/main/resources/application.yml": (
+                "server:\n  servlet:\n    context-path: /ignored\nspring:\n  webflux:\n    base-path: /feed\n"
+            ),
+            "src/main/java/shop/web/Books.java": _BOOKS,
+        },
+    )
+    assert found == {"GET /feed/books/{isbn}"}
