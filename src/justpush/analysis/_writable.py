@@ -15,7 +15,14 @@ from pathlib import Path
 from ._files import evidence_path, is_test_source, iter_paths, read_source
 from ._model import Evidence
 
-_SOURCES = (".py", ".js", ".mjs", ".cjs", ".ts", ".go", ".java", ".properties", ".yml", ".yaml", ".prisma")
+# The app's own language's sources only: a Java app's bundled tools (a portable office suite's Python
+# scripts) write nothing of the app's, and reading them costs seconds.
+_LANGUAGE_SOURCES = {
+    "python": (".py",),
+    "node": (".js", ".mjs", ".cjs", ".ts", ".prisma"),
+    "go": (".go",),
+    "java": (".java", ".properties", ".yml", ".yaml"),
+}
 # Of the config formats, only the files frameworks read at start (Spring's application*.yml): a repository's
 # other YAML (CI, Helm charts, manifests) configures no app folder and is costly to vet.
 _CONFIG_SUFFIXES = (".properties", ".yml", ".yaml")
@@ -143,10 +150,12 @@ def database_file_folder(value: str) -> str | None:
     return _folder(match.group(1), True, ".") if match else None
 
 
-def find_writable_paths(app_root: Path, app_dir: str, warnings: list[str]) -> list[WritablePath]:
+def find_writable_paths(
+    app_root: Path, app_dir: str, language: str, warnings: list[str]
+) -> list[WritablePath]:
     """Folders the app writes to, each with the first place that says so, in a stable order."""
     found: dict[str, WritablePath] = {}
-    for path in iter_paths(app_root, _SOURCES):
+    for path in iter_paths(app_root, _LANGUAGE_SOURCES.get(language, ())):
         relative = path.relative_to(app_root).as_posix()
         if is_test_source(relative):
             continue

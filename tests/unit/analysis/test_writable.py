@@ -81,7 +81,22 @@ def _write(root: Path, files: dict[str, str]) -> None:
 )
 def test_writable_paths(tmp_path: Path, files: dict[str, str], expected: list[str]) -> None:
     _write(tmp_path, files)
-    assert [found.path for found in find_writable_paths(tmp_path, ".", [])] == sorted(expected)
+    suffix = Path(next(iter(files))).suffix
+    language = {".py": "python", ".js": "node", ".prisma": "node", ".go": "go"}.get(suffix, "java")
+    assert [found.path for found in find_writable_paths(tmp_path, ".", language, [])] == sorted(expected)
+
+
+def test_only_the_apps_own_language_is_read(tmp_path: Path) -> None:
+    # A Java app shipping a tool's Python scripts: they write nothing of the app's.
+    _write(
+        tmp_path,
+        {
+            "src/main/resources/application.properties": "spring.datasource.url=jdbc:h2:file:./data/demo\n",
+            "office/program/helper.py": 'db = sqlite3.connect("cache/office.db")\n',
+        },
+    )
+    assert [found.path for found in find_writable_paths(tmp_path, ".", "java", [])] == ["data"]
+    assert [found.path for found in find_writable_paths(tmp_path, ".", "python", [])] == ["cache"]
 
 
 def test_profile_carries_them_with_evidence_and_a_warning(tmp_path: Path) -> None:

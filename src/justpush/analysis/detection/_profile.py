@@ -235,7 +235,7 @@ def _code_facts(
     )
     if env_vars:
         evidence["env_vars"] = tuple(e for var in env_vars for e in var.evidence[:1])
-    writable = find_writable_paths(app_root, profile.app_dir, warnings)
+    writable = find_writable_paths(app_root, profile.app_dir, profile.language, warnings)
     for found in writable:
         warnings.append(
             f"{found.evidence.file}:{found.evidence.line}: the app writes to {found.path!r} "
