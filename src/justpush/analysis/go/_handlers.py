@@ -78,6 +78,8 @@ _FILES = re.compile(
     # fiber's static / filesystem middleware, echo's middleware.Static, gin-contrib/static.
     r"|\b(?:static|filesystem)\.(?:New|Serve)\(|\bmiddleware\.Static(?:WithConfig)?\("
 )
+# A redirect (to the docs, to a UI) answers no API operation.
+_REDIRECT = re.compile(r"\bhttp\.RedirectHandler\(")
 # swag's generated docs live in a package named docs (`docs.Serve`, `docs.UI`), like redoc's pages.
 _DOCS = re.compile(r"swagger|redoc|^docs\.", re.IGNORECASE)
 _GATEWAY = re.compile(r"\bruntime\.NewServeMux\(")
@@ -184,6 +186,16 @@ class Handlers:
             return "diagnostics"
         if _FILES.search(text(handler)):
             return "files"
+        if _REDIRECT.search(text(handler)):
+            return "redirect"
+        if (
+            handler.type == "selector_expression"
+            and text(field_(handler, "field")) == "ServeHTTP"
+            and depth < 4
+        ):
+            # `r.Get("/assets/*", assets.ServeHTTP)`: the method value of a file server is the file server
+            operand = field_(handler, "operand")
+            return self.role(operand, ctx, depth + 1) if operand is not None else None
         if handler.type == "identifier" and depth < 4:
             declared = local_declaration(text(handler), handler, self.resolver.declarations)
             if declared is not None and declared[0] == "value" and _GATEWAY.search(text(declared[1])):

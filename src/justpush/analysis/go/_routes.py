@@ -687,14 +687,26 @@ class RouteWalker:
             if fw.kind == "http" and value.endswith("/") and value != "/":
                 decl.unresolved["path"] = "pattern ending in / matches the whole subtree"
             readable = self.handlers.analyse(decl, handler, ctx)
-            if each is None and not decl.handler_methods and readable:
-                # Code that checks no method answers them all; a handler from a library (promhttp)
-                # stays GET, marked as assumed.
+            if (
+                each is None
+                and not decl.handler_methods
+                and (readable or self._library_handler(handler, ctx))
+            ):
+                # Code that checks no method answers them all, as a library's handler (promhttp) does.
                 decl.handler_methods = ANY_METHOD
                 decl.unresolved["method"] = (
                     "registered without a method and the handler checks none: any method is answered"
+                    if readable
+                    else "registered without a method, to a library's handler: any method is assumed"
                 )
             self.graph.add(router, decl)
+
+    def _library_handler(self, handler: Node, ctx: Ctx) -> bool:
+        """`promhttp.Handler()`: a handler a package outside the project makes."""
+        fn = field_(handler, "function") if handler.type == "call_expression" else None
+        operand = field_(fn, "operand") if fn is not None and fn.type == "selector_expression" else None
+        alias = text(operand) if operand is not None and operand.type == "identifier" else ""
+        return alias in ctx.file.imports and self.index.package_of(ctx.file, alias) is None
 
     def _path(self, node: Node | None, ctx: Ctx, at: Node) -> tuple[str, str | None]:
         """A prefix's value; one known only at run time (a base path option) is assumed empty, with

@@ -3,6 +3,8 @@ hand-written expected endpoints and parameters."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from justpush.analysis import ExtractedApi, ProjectProfile, detect
 from justpush.analysis import go as _go
 from tests.unit.analysis.lang.expectations import FIXTURES
@@ -124,10 +126,11 @@ def test_go_122_patterns_any_method_static_trees_websockets_and_run_time_paths()
         "POST /api/widgets/{widget}/{path}": ["path path", "path widget"],
         **{f"{m} /api/echo": [] for m in ("GET", "PUT", "POST", "DELETE", "PATCH")},
         "GET /static/{buildHash}/app.css": ["path buildHash"],
-        "GET /metrics": [],
+        # promhttp's handler checks no method: it answers them all
+        **{f"{m} /metrics": [] for m in ("GET", "PUT", "POST", "DELETE", "PATCH")},
     }
     metrics = next(op for op in api.operations if op.path == "/metrics")
-    assert "GET assumed" in metrics.unresolved["method"]
+    assert "library's handler: any method is assumed" in metrics.unresolved["method"]
     css = next(op for op in api.operations if op.path.endswith("app.css"))
     assert "BUILD_HASH" in css.unresolved["path"]
     assert api.warnings == [
@@ -314,3 +317,20 @@ def test_paths_from_config_struct_fields_take_viper_defaults_and_tag_defaults() 
     }
     assert api.warnings == []
     assert profile.port == 8088
+
+
+def test_file_servers_and_redirects_registered_through_their_serve_http_method(tmp_path: Path) -> None:
+    (tmp_path / "go.mod").write_text(
+        "module example.com/books\n\ngo 1.22\n\nrequire github.com/go-chi/chi/v5 v5.0.12\n"
+    )
+    (tmp_path / "main.go").write_text(
+        'package main\n\nimport (\n\t"net/http"\n\n\t"github.com/go-chi/chi/v5"\n)\n\n'
+        'func listBooks(w http.ResponseWriter, r *http.Request) { w.Write([]byte("[]")) }\n\n'
+        'func main() {\n\tr := chi.NewRouter()\n\tr.Get("/books", listBooks)\n'
+        '\tassets := http.FileServer(http.Dir("./public"))\n'
+        '\tr.Get("/assets/*", assets.ServeHTTP)\n'
+        '\tr.Get("/docs", http.RedirectHandler("docs/", http.StatusMovedPermanently).ServeHTTP)\n'
+        '\thttp.ListenAndServe(":8080", r)\n}\n'
+    )
+    api = _go.extract(tmp_path, detect(tmp_path))
+    assert _endpoints(api) == {"GET /books": []}
