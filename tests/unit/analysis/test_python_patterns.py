@@ -662,3 +662,26 @@ def test_a_factory_calling_the_factory_it_imports_under_its_own_name(tmp_path: P
     result = analyze(tmp_path)
     assert result.profile.framework == "fastapi"
     _check(result, {"GET /api/v1/box/{box_uid}/": {"box_uid", "limit"}})
+
+
+def test_flask_query_arguments_read_through_an_alias_a_copy_or_membership(tmp_path: Path) -> None:
+    _files(
+        tmp_path,
+        {
+            "requirements.txt": "flask\n",
+            "app.py": (
+                "from flask import Flask, request\n\napp = Flask(__name__)\n\n\n"
+                "@app.route('/drip')\ndef drip():\n    args = CaseInsensitiveDict(request.args.items())\n"
+                "    copy = args\n    return str(copy.get('duration', 2)) + str(args['delay'])\n\n\n"
+                "@app.route('/flags')\ndef flags():\n    opts = request.args.to_dict()\n"
+                "    verbose = 'verbose' in request.args\n"
+                "    return str(opts.get('mode')) + str(verbose)\n\n\n"
+                "@app.route('/store', methods=['POST'])\ndef store():\n    data = dict(request.form)\n"
+                "    data['seen'] = True\n    return 'ok'\n"
+            ),
+        },
+    )
+    _check(
+        analyze(tmp_path),
+        {"GET /drip": {"duration", "delay"}, "GET /flags": {"mode", "verbose"}, "POST /store": set()},
+    )

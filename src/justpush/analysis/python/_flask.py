@@ -589,15 +589,20 @@ class FlaskExtractor(FrameworkExtractor):
         """Query parameters from ``request.args`` and whether a JSON body is read."""
         body: dict[str, Any] | None = None
         unresolved: dict[str, str] = {}
+        aliases = _args_aliases(function)
         for node in ast.walk(function):
+            if (
+                isinstance(node, ast.Compare)
+                and len(node.ops) == 1
+                and isinstance(node.ops[0], ast.In | ast.NotIn)
+            ):
+                # `"verbose" in request.args`
+                name = const_str(node.left)
+                if name is not None and _is_args(node.comparators[0], aliases):
+                    params.setdefault(("query", name), Parameter(name, "query", {"type": "string"}, False))
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 owner = node.func.value
-                if (
-                    isinstance(owner, ast.Attribute)
-                    and owner.attr == "args"
-                    and node.func.attr in ("get", "getlist")
-                    and node.args
-                ):
+                if _is_args(owner, aliases) and node.func.attr in ("get", "getlist") and node.args:
                     name = const_str(node.args[0])
                     if name is None:
                         continue
@@ -615,8 +620,8 @@ class FlaskExtractor(FrameworkExtractor):
                     params.setdefault(("query", name), Parameter(name, "query", schema, required=False))
                 elif node.func.attr in ("get_json", "get_data"):
                     body = {"type": "object"}
-            elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute):
-                if node.value.attr == "args":
+            elif isinstance(node, ast.Subscript) and _is_args(node.value, aliases):
+                if not isinstance(node.ctx, ast.Store):
                     name = const_str(node.slice)
                     if name is not None:
                         params.setdefault(("query", name), Parameter(name, "query", {"type": "string"}, True))
@@ -644,3 +649,40 @@ def _join(prefix: str, rule: str | None) -> str:
     if not prefix:
         return rule
     return prefix.rstrip("/") + "/" + rule.lstrip("/")
+
+
+def _is_args(node: ast.expr, aliases: set[str]) -> bool:
+    """`request.args`, or a local name holding it or a copy of it."""
+    return (isinstance(node, ast.Attribute) and node.attr == "args") or (
+        isinstance(node, ast.Name) and node.id in aliases
+    )
+
+
+def _args_aliases(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Local names bound to the query arguments: `args = request.args`, a copy (`dict(request.args)`,
+    `request.args.to_dict()`) or a mapping built from them (`CaseInsensitiveDict(request.args.items())`)."""
+    aliases: set[str] = set()
+    assignments = [n for n in ast.walk(function) if isinstance(n, ast.Assign) and len(n.targets) == 1]
+    for _ in range(2):  # an alias of an alias
+        for assign in assignments:
+            target = assign.targets[0]
+            if isinstance(target, ast.Name) and _holds_args(assign.value, aliases):
+                aliases.add(target.id)
+    return aliases
+
+
+def _holds_args(value: ast.expr, aliases: set[str]) -> bool:
+    if _is_args(value, aliases):
+        return True
+    if not isinstance(value, ast.Call):
+        return False
+    func = value.func
+    if isinstance(func, ast.Attribute) and func.attr in ("to_dict", "copy") and _is_args(func.value, aliases):
+        return True
+    for arg in value.args:
+        if _is_args(arg, aliases):
+            return True
+        method = arg.func if isinstance(arg, ast.Call) else None
+        if isinstance(method, ast.Attribute) and method.attr == "items" and _is_args(method.value, aliases):
+            return True
+    return False
