@@ -121,9 +121,13 @@ class Handlers:
         self.resolver = resolver
         self.index = resolver.index
         self.schemas = schemas
+        # (helper, its parameters' kinds, names and struct types) -> the query parameters it reads
         self.helper_params: dict[
-            tuple[str, tuple[tuple[int, str], ...], tuple[tuple[int, str], ...]], set[str]
+            tuple[str, tuple[tuple[int, str], ...], tuple[tuple[int, str], ...], tuple[tuple[int, str], ...]],
+            set[str],
         ] = {}
+        # a helper's parameters holding the caller's query struct, while the helper is read
+        self.bound_types: dict[str, Node] = {}
 
     def body_of(self, expr: Node | None, ctx: Ctx, depth: int = 0) -> tuple[Node, Ctx] | None:
         """The function a handler expression runs: a literal, a named function or method, the handler a
@@ -365,10 +369,18 @@ class Handlers:
         if name in ("MustBindWith", "ShouldBindWith") and len(arguments) == 2:
             # gin's explicit binder: `c.ShouldBindWith(&q, binding.Query)` reads `form` tags from the query.
             tag = "form" if text(arguments[1]).endswith("binding.Query") else None
+        if (
+            name == "BindQueryParams"
+            and len(arguments) == 2
+            and self._expr_kind(arguments[0], kinds) == "echo"
+        ):
+            # echo's binder used directly: `(&echo.DefaultBinder{}).BindQueryParams(c, &q)`
+            operand_kind, arguments = "echo", arguments[1:]
+            tag = "query"
         if tag is not None and operand_kind in _CTX_KINDS and arguments:
-            target = peel(arguments[0])
-            declared = _local_types(field_(function_scope(call), "body") or call).get(text(target))
-            params.update(self.schemas.tagged_fields(declared, tag))
+            target = text(peel(arguments[0]))
+            declared = _local_types(field_(function_scope(call), "body") or call).get(target)
+            params.update(self.schemas.tagged_fields(declared or self.bound_types.get(target), tag))
             return
         if operand_kind is not None or depth >= _MAX_HELPER_DEPTH:
             return
@@ -376,22 +388,36 @@ class Handlers:
         if not bound:
             return
         given = tuple((i, s) for i, a in enumerate(arguments) if (s := _name_of(a, names)) is not None)
+        # `httputil.Decode(c, &q)`: the struct the helper binds is the caller's
+        local = _local_types(field_(function_scope(call), "body") or call)
+        typed = tuple(
+            (i, text(t)) for i, a in enumerate(arguments) if (t := local.get(text(peel(a)))) is not None
+        )
         for func in self.resolver.callees(call, ctx):
-            key = (func.key, bound, given)
+            key = (func.key, bound, given, typed)
             if key not in self.helper_params:
                 self.helper_params[key] = set()
                 pnames = param_names(func.node)
                 helper_kinds = {pnames[i]: k for i, k in bound if i < len(pnames) and pnames[i]}
                 helper_names = {pnames[i]: s for i, s in given if i < len(pnames) and pnames[i]}
+                saved = self.bound_types
+                self.bound_types = {
+                    pnames[i]: local[text(peel(arguments[i]))]
+                    for i, _ in typed
+                    if i < len(pnames) and pnames[i]
+                }
                 found: set[str] = set()
-                self._query_reads(
-                    func.node,
-                    Ctx(func.file),
-                    _param_kinds(func.node, helper_kinds),
-                    found,
-                    depth + 1,
-                    helper_names,
-                )
+                try:
+                    self._query_reads(
+                        func.node,
+                        Ctx(func.file),
+                        _param_kinds(func.node, helper_kinds),
+                        found,
+                        depth + 1,
+                        helper_names,
+                    )
+                finally:
+                    self.bound_types = saved
                 self.helper_params[key] = found
             params.update(self.helper_params[key])
 

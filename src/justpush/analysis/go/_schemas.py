@@ -78,16 +78,20 @@ class Schemas:
             self.schemas[name] = self._struct(underlying)
         return {"$ref": f"#/components/schemas/{name}"}
 
-    def tagged_fields(self, node: Node | None, tag: str) -> list[str]:
-        """Names a struct type's fields carry in one tag (`form:"page"`), for query-bound structs."""
+    def tagged_fields(self, node: Node | None, tag: str, depth: int = 0) -> list[str]:
+        """Names a struct type's fields carry in one tag (`form:"page"`), for query-bound structs; an
+        embedded struct's fields are bound too."""
         spec = self.structs.get(text(node).lstrip("*").split(".")[-1]) if node is not None else None
         body = field_(spec, "type") if spec is not None else None
         names: list[str] = []
         for decl in walk(body) if body is not None else ():
-            if decl.type == "field_declaration":
-                found = re.search(tag + r':"([^",]+)', go_string(field_(decl, "tag")) or "")
-                if found and found.group(1) != "-":
-                    names.append(found.group(1))
+            if decl.type != "field_declaration":
+                continue
+            found = re.search(tag + r':"([^",]+)', go_string(field_(decl, "tag")) or "")
+            if found and found.group(1) != "-":
+                names.append(found.group(1))
+            elif not decl.children_by_field_name("name") and depth < 4:
+                names.extend(self.tagged_fields(field_(decl, "type"), tag, depth + 1))
         return names
 
     def _struct(self, node: Node) -> dict[str, Any]:

@@ -334,3 +334,36 @@ def test_file_servers_and_redirects_registered_through_their_serve_http_method(t
     )
     api = _go.extract(tmp_path, detect(tmp_path))
     assert _endpoints(api) == {"GET /books": []}
+
+
+def test_query_structs_bound_by_echos_binder_with_embedded_fields_or_by_a_helper(tmp_path: Path) -> None:
+    (tmp_path / "go.mod").write_text(
+        "module example.com/notes\n\ngo 1.22\n\nrequire github.com/labstack/echo/v4 v4.12.0\n"
+    )
+    (tmp_path / "bind").mkdir()
+    (tmp_path / "bind" / "bind.go").write_text(
+        'package bind\n\nimport "github.com/labstack/echo/v4"\n\n'
+        "// Query fills dst from the query string.\n"
+        "func Query(c echo.Context, dst interface{}) error {\n"
+        "\treturn (&echo.DefaultBinder{}).BindQueryParams(c, dst)\n}\n"
+    )
+    (tmp_path / "main.go").write_text(
+        'package main\n\nimport (\n\t"net/http"\n\n\t"github.com/labstack/echo/v4"\n\n'
+        '\t"example.com/notes/bind"\n)\n\n'
+        'type Paging struct {\n\tPage int `query:"page"`\n\tSize int `query:"size"`\n}\n\n'
+        'type NoteFilter struct {\n\tPaging\n\tFolder string `query:"folder"`\n}\n\n'
+        'type TagFilter struct {\n\tPrefix string `query:"prefix"`\n}\n\n'
+        "func notes(c echo.Context) error {\n\tvar f NoteFilter\n"
+        "\tif err := (&echo.DefaultBinder{}).BindQueryParams(c, &f); err != nil {\n\t\treturn err\n\t}\n"
+        "\treturn c.JSON(http.StatusOK, f)\n}\n\n"
+        "func tags(c echo.Context) error {\n\tvar f TagFilter\n"
+        "\tif err := bind.Query(c, &f); err != nil {\n\t\treturn err\n\t}\n"
+        "\treturn c.JSON(http.StatusOK, f)\n}\n\n"
+        'func main() {\n\te := echo.New()\n\te.GET("/notes", notes)\n\te.GET("/tags", tags)\n'
+        '\te.Logger.Fatal(e.Start(":8080"))\n}\n'
+    )
+    api = _go.extract(tmp_path, detect(tmp_path))
+    assert _endpoints(api) == {
+        "GET /notes": ["query folder", "query page", "query size"],
+        "GET /tags": ["query prefix"],
+    }
