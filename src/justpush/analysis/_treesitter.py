@@ -198,6 +198,29 @@ def to_template(path: str) -> tuple[str, dict[str, str]]:
     return "/" + "/".join(out), notes
 
 
+_OPTIONAL_PARAM = re.compile(r"^:\w+\?$")
+
+
+def without_optional_params(decl: RouteDecl) -> list[RouteDecl]:
+    """Express's and fiber's `/:genre?` also answers without the segment: a route per shorter path."""
+    shorter: list[RouteDecl] = []
+    segments = decl.raw_path.split("/")
+    while segments and _OPTIONAL_PARAM.match(segments[-1]):
+        segments.pop()
+        path = "/".join(segments) or "/"
+        kept = set(re.findall(r":(\w+)", path))
+        shorter.append(
+            replace(
+                decl,
+                raw_path=path,
+                parameters=tuple(p for p in decl.parameters if p.location != "path" or p.name in kept),
+                responses=dict(decl.responses),
+                unresolved={k: v for k, v in decl.unresolved.items() if k != "path"},
+            )
+        )
+    return shorter
+
+
 def path_parameter_names(template: str) -> list[str]:
     return re.findall(r"\{([^}]+)\}", template)
 

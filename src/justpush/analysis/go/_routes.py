@@ -22,6 +22,7 @@ from .._treesitter import (
     named_children,
     text,
     walk,
+    without_optional_params,
 )
 from . import _chi, _echo, _fiber, _gin, _gorilla, _nethttp
 from ._framework import ANY_METHOD, UPPER_METHODS, Framework, RouteCall, method_of
@@ -700,6 +701,8 @@ class RouteWalker:
                     else "registered without a method, to a library's handler: any method is assumed"
                 )
             self.graph.add(router, decl)
+            for shorter in without_optional_params(decl):
+                self.graph.add(router, shorter)
 
     def _library_handler(self, handler: Node, ctx: Ctx) -> bool:
         """`promhttp.Handler()`: a handler a package outside the project makes."""

@@ -12,7 +12,7 @@ it cannot evaluate is kept as unknown and marked on every route below it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from .._model import HttpMethod
@@ -32,6 +32,7 @@ from .._treesitter import (
     named_children,
     text,
     walk,
+    without_optional_params,
 )
 from ._handler import checked_methods, handler_details, middleware_query, passes_on
 from ._listing import listed, string_nodes
@@ -83,7 +84,6 @@ _DEV_ONLY = re.compile(
 )
 # Catch-all routes (the browser app's index.html, 404 handlers, server-side rendering): not API routes.
 _CATCH_ALL = ("*", "/*", "(.*)", "/(.*)", "*splat", "/*splat", "/{*splat}", "/{*any}")
-_OPTIONAL_PARAM = re.compile(r"^:\w+\?$")
 # what `all()` answers when its handler checks no method
 ANY_METHOD: tuple[HttpMethod, ...] = ("get", "post", "put", "delete", "patch")
 _APP_NAME = re.compile(r"^(app|server|router)$|[a-z](App|Router)$")
@@ -772,22 +772,8 @@ class RouterWalker:
         return decl
 
     def _without_optional_params(self, router: str, decl: RouteDecl) -> None:
-        """Express 4's `/:duration?` also answers without the segment: one more route per shorter path."""
-        segments = decl.raw_path.split("/")
-        while segments and _OPTIONAL_PARAM.match(segments[-1]):
-            segments.pop()
-            shorter = "/".join(segments) or "/"
-            kept = set(re.findall(r":(\w+)", shorter))
-            self.graph.add(
-                router,
-                replace(
-                    decl,
-                    raw_path=shorter,
-                    parameters=tuple(p for p in decl.parameters if p.location != "path" or p.name in kept),
-                    responses=dict(decl.responses),
-                    unresolved={k: v for k, v in decl.unresolved.items() if k != "path"},
-                ),
-            )
+        for shorter in without_optional_params(decl):
+            self.graph.add(router, shorter)
 
     def on_chain(self, call: Node) -> bool:
         """Whether `call` is a verb method on a `router.route('/x')` chain (already walked)."""

@@ -367,3 +367,19 @@ def test_query_structs_bound_by_echos_binder_with_embedded_fields_or_by_a_helper
         "GET /notes": ["query folder", "query page", "query size"],
         "GET /tags": ["query prefix"],
     }
+
+
+def test_fiber_optional_path_parameters_also_answer_without_the_segment(tmp_path: Path) -> None:
+    (tmp_path / "go.mod").write_text(
+        "module example.com/shelf\n\ngo 1.22\n\nrequire github.com/gofiber/fiber/v2 v2.52.0\n"
+    )
+    (tmp_path / "main.go").write_text(
+        'package main\n\nimport "github.com/gofiber/fiber/v2"\n\n'
+        'func main() {\n\tapp := fiber.New()\n\tapi := app.Group("/api")\n'
+        '\tapi.Get("/reports/:year/:month?", func(c *fiber.Ctx) error { return c.JSON(c.Params("year")) })\n'
+        '\tapp.Listen(":3000")\n}\n'
+    )
+    assert _endpoints(_go.extract(tmp_path, detect(tmp_path))) == {
+        "GET /api/reports/{year}/{month}": ["path month", "path year"],
+        "GET /api/reports/{year}": ["path year"],
+    }
