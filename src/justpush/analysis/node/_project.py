@@ -260,10 +260,23 @@ class Project:
         return target, local
 
     def function(self, module: Module, expr: Node | None, depth: int = 0) -> tuple[Module, Node] | None:
-        """The function an identifier, `ns.fn` or `require('./x')` refers to, following imports."""
+        """The function an identifier, `ns.fn` or `require('./x')` refers to, following imports; a
+        member of exported object literals (`posts.drafts.list`, a shorthand method) last, as it costs
+        most."""
         expr = unwrap(expr)
         if expr is None or depth > 8:
             return None
+        found = self._function(module, expr, depth)
+        if found is not None or expr.type != "member_expression":
+            return found
+        obj, prop = member(expr)
+        holder = self._object_literal(module, obj, depth)
+        value = object_props(holder[1]).get(prop) if holder is not None else None
+        if holder is not None and value is not None and value.type in (*FUNCTIONS, "method_definition"):
+            return holder[0], value
+        return None
+
+    def _function(self, module: Module, expr: Node, depth: int) -> tuple[Module, Node] | None:
         if expr.type in FUNCTIONS or expr.type == "method_definition":
             return module, expr
         target: tuple[str, str] | None = None
@@ -278,15 +291,6 @@ class Project:
             static = self._static_method(module, obj, prop)
             if static is not None:
                 return static
-            holder = self._object_literal(module, obj, depth)
-            member_fn = object_props(holder[1]).get(prop) if holder is not None else None
-            if (
-                holder is not None
-                and member_fn is not None
-                and member_fn.type in (*FUNCTIONS, "method_definition")
-            ):
-                # `posts.drafts.list` with `module.exports = { drafts: { async list(ctx) {...} } }`
-                return holder[0], member_fn
             if (
                 obj is not None
                 and obj.type == "call_expression"
@@ -357,10 +361,8 @@ class Project:
         if expr.type == "object":
             return module, expr
         if expr.type in ("identifier", "shorthand_property_identifier"):
-            local = unwrap(local_value(expr))
-            if local is not None and local.type != "call_expression":
-                return self._object_literal(module, local, depth + 1)
-            # `const posts = require('./posts')` is an import: its value is the module's export
+            # A module's constant or import (`const posts = require('./posts')`: the module's export);
+            # a parameter or a local is not an object of handlers other modules use.
             found = self.value(module, text(expr))
             return self._object_literal(found[0], found[1], depth + 1) if found is not None else None
         if expr.type == "call_expression" and text(field_(expr, "function")) == "require":

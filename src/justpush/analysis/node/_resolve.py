@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from .._treesitter import Node, field_, named_children, text, walk
-from ._project import Module, Project, local_binding
+from ._project import Module, Project, local_binding, nodes_of
 from ._strings import (
     PARSED_PATH_FIELDS,
     PATH_FUNCTIONS,
@@ -94,6 +94,9 @@ class Resolver:
         self._configs: dict[str, tuple[Module, Node]] | None = None
         # callee name -> the calls in the project ("" for calls whose callee has no plain name)
         self._call_sites: dict[str, list[tuple[Module, Node]]] | None = None
+        # file -> the names other modules import it under; (file, function) -> its calls
+        self._imported_as: dict[str, set[str]] = {}
+        self._calls: dict[tuple[str, int], list[tuple[Module, list[Node]]]] = {}
 
     def string(
         self, module: Module, expr: Node | None, bindings: Bindings | None = None, depth: int = 0
@@ -250,16 +253,17 @@ class Resolver:
 
     def _calls_to(self, module: Module, fn: Node) -> list[tuple[Module, list[Node]]]:
         """The calls of a function in the project, each with the arguments its parameters receive."""
+        key = (module.path, fn.start_byte)
+        if key in self._calls:
+            return self._calls[key]
         if self._call_sites is None:
             self._call_sites = _call_sites(self.project)
+            for other in self.project.modules.values():
+                for local, (file, _) in other.imports.items():
+                    self._imported_as.setdefault(file, set()).add(local)
         # Called by its own name, or by the name another module imports it under.
-        names = {_function_name(fn), ""} | {
-            local
-            for other in self.project.modules.values()
-            for local, (file, _) in other.imports.items()
-            if file == module.path
-        }
-        found: list[tuple[Module, list[Node]]] = []
+        names = {_function_name(fn), ""} | self._imported_as.get(module.path, set())
+        found: list[tuple[Module, list[Node]]] = self._calls.setdefault(key, [])
         for caller, call in (site for n in sorted(names) for site in self._call_sites.get(n, [])):
             callee = field_(call, "function")
             given = args(call)
@@ -579,7 +583,7 @@ class Resolver:
 def _call_sites(project: Project) -> dict[str, list[tuple[Module, Node]]]:
     sites: dict[str, list[tuple[Module, Node]]] = {}
     for module in project.modules.values():
-        for call in (n for n in walk(module.parsed.root) if n.type == "call_expression"):
+        for call in nodes_of(module.parsed, ("call_expression",)):
             callee = unwrap(field_(call, "function"))
             name = text(callee) if callee is not None and callee.type == "identifier" else member(callee)[1]
             if name == "register":

@@ -431,7 +431,7 @@ def _read_instance_attrs(module: Module, cls: str, method: ast.FunctionDef | ast
     """`self.<attr> = <call>` statements of a method (the first of each attribute): an object the class
     builds (`self.app = FastAPI()`); other values (`self.x = self.x or y`) are not followed."""
     found = module.instance_attrs.setdefault(cls, {})
-    for node in ast.walk(method):
+    for node in _statements(method.body):
         if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Call):
             continue
         if isinstance(node.value.func, ast.Attribute) and "self" in ast.unparse(node.value.func):
@@ -443,6 +443,21 @@ def _read_instance_attrs(module: Module, cls: str, method: ast.FunctionDef | ast
                 and target.value.id == "self"
             ):
                 found.setdefault(target.attr, node.value)
+
+
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement of a block and of the blocks nested in it; expressions are not walked (a walk
+    of every node of every method was a third of a large project's analysis)."""
+    for stmt in body:
+        yield stmt
+        for name in ("body", "orelse", "finalbody"):
+            nested = getattr(stmt, name, None)
+            if isinstance(nested, list):
+                yield from _statements(nested)
+        for handler in getattr(stmt, "handlers", ()):
+            yield from _statements(handler.body)
+        for case in getattr(stmt, "cases", ()):
+            yield from _statements(case.body)
 
 
 def _read_method_imports(module: Module, body: list[ast.stmt]) -> None:
