@@ -685,3 +685,35 @@ def test_flask_query_arguments_read_through_an_alias_a_copy_or_membership(tmp_pa
         analyze(tmp_path),
         {"GET /drip": {"duration", "delay"}, "GET /flags": {"mode", "verbose"}, "POST /store": set()},
     )
+
+
+def test_drf_list_views_take_the_filters_of_their_filterset_class(tmp_path: Path) -> None:
+    _files(
+        tmp_path,
+        {
+            "requirements.txt": "Django>=4.2\ndjangorestframework>=3.14\ndjango-filter>=23\n",
+            "manage.py": "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site_.settings')\n",
+            "site_/__init__.py": "",
+            "site_/settings.py": "ROOT_URLCONF = 'site_.urls'\nINSTALLED_APPS = ['rest_framework', 'lib']\n",
+            "site_/urls.py": (
+                "from django.urls import include, path\n\nurlpatterns = [path('api/', include('lib.urls'))]\n"
+            ),
+            "lib/__init__.py": "",
+            "lib/filters.py": (
+                "from django_filters.rest_framework import BooleanFilter, CharFilter, FilterSet\n\n\n"
+                "class BaseFilter(FilterSet):\n    q = CharFilter(method='search')\n\n\n"
+                "class BookFilter(BaseFilter):\n    borrowed = BooleanFilter(field_name='loans')\n\n"
+                "    class Meta:\n        fields = {'year': ['exact', 'gte'], 'shelf': ['exact']}\n"
+            ),
+            "lib/views.py": (
+                "from rest_framework import generics\nfrom .filters import BookFilter\n\n\n"
+                "class BookList(generics.ListAPIView):\n    filterset_class = BookFilter\n"
+            ),
+            "lib/urls.py": (
+                "from django.urls import path\nfrom .views import BookList\n\n"
+                "urlpatterns = [path('books/', BookList.as_view())]\n"
+            ),
+        },
+    )
+    operations = _operations(analyze(tmp_path))
+    assert _params(operations["GET /api/books/"]) >= {"borrowed", "q", "year", "year__gte", "shelf"}

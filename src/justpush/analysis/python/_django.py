@@ -12,7 +12,18 @@ from .._model import Evidence, ExtractedApi, HttpMethod, Operation, Parameter
 from ._auth import schemes_from_checks
 from ._base import FrameworkExtractor
 from ._guard import guarded
-from ._index import External, Module, PythonIndex, Symbol, const_str, kwarg, literal, simple_name, str_list
+from ._index import (
+    External,
+    Module,
+    PythonIndex,
+    Symbol,
+    class_attributes,
+    const_str,
+    kwarg,
+    literal,
+    simple_name,
+    str_list,
+)
 from ._ninja import NinjaRoutes
 from ._schema import REF_PREFIX, nullable
 
@@ -728,7 +739,36 @@ class DjangoExtractor(FrameworkExtractor):
             )
             for name in names:
                 add(name, {"type": "string"})
+            filterset = self._class_attr(owner, "filterset_class")
+            if filterset is not None:
+                resolved = self.index.resolve_expr(self._attr_module(owner, "filterset_class"), filterset)
+                if isinstance(resolved, Symbol) and isinstance(resolved.node, ast.ClassDef):
+                    for name in self._filterset_names(resolved):
+                        add(name, {"type": "string"})
         return list(found.values())
+
+    def _filterset_names(self, filterset: Symbol) -> list[str]:
+        """django-filter's FilterSet: a query parameter per declared filter (`author = CharFilter(...)`)
+        and per `Meta.fields` entry (a dict's keys with their lookups: `year__gte`)."""
+        names: list[str] = []
+        for cls in [filterset, *self._project_bases(filterset)]:
+            assert isinstance(cls.node, ast.ClassDef)
+            for stmt in cls.node.body:
+                if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
+                    callee = simple_name(stmt.value.func)
+                    if callee.endswith("Filter"):
+                        names += [t.id for t in stmt.targets if isinstance(t, ast.Name)]
+                elif isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
+                    fields = class_attributes(stmt).get("fields")
+                    if isinstance(fields, ast.Dict):
+                        for key, lookups in zip(fields.keys, fields.values, strict=True):
+                            field = const_str(key) if key is not None else None
+                            for lookup in str_list(lookups) or []:
+                                if field:
+                                    names.append(field if lookup == "exact" else f"{field}__{lookup}")
+                    else:
+                        names += str_list(fields) or []
+        return list(dict.fromkeys(names))
 
     def _class_ref(self, owner: Symbol, module: Module, expr: ast.expr) -> Symbol | None:
         """A class named in a view: ``self.FilterSerializer`` (nested in the view) or an imported one."""
