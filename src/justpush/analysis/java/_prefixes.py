@@ -24,6 +24,8 @@ Selects = Callable[[set[str], str], bool]
 
 @dataclass(frozen=True)
 class PathPrefix:
+    """A prefix `addPathPrefix` puts in front of the mappings of the controllers it selects."""
+
     prefix: str
     selects: Selects
 
