@@ -98,12 +98,16 @@ RUN rm -rf dist node_modules/@types/fixture && mv node_modules / \\
 
 
 def _build(settings: BuildSettings, app: Path, dockerfile: str, tag: str, **kwargs: object) -> list[str]:
+    """The build's log. Without the cache: the steps' own output is what the tests read, and a layer
+    left by an interrupted earlier run would hide it."""
     lines: list[str] = []
 
     async def build() -> None:
         builder = DockerBuilder(settings)
         try:
-            await builder.build(app, dockerfile, tag, upload_id="it-per-file", on_log=lines.append, **kwargs)  # type: ignore[arg-type]
+            await builder.build(  # type: ignore[arg-type]
+                app, dockerfile, tag, upload_id="it-per-file", on_log=lines.append, no_cache=True, **kwargs
+            )
         finally:
             await builder.remove_image(tag, upload_id="it-per-file")
             await builder.aclose()
