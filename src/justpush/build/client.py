@@ -492,9 +492,18 @@ class DockerBuilder:
                                 break
                             listening = await self._listening(container)
                 if exit_code is None:
-                    timed_out = wait_for_exit
-                    await anyio.to_thread.run_sync(lambda: container.kill())
+                    killed = True
+                    try:
+                        await anyio.to_thread.run_sync(lambda: container.kill())
+                    except docker.errors.APIError as exc:
+                        if exc.status_code != 409:
+                            raise
+                        killed = False  # 409: it exited on its own between the last look and the kill
                     await anyio.to_thread.run_sync(container.reload)
+                    if killed:
+                        timed_out = wait_for_exit
+                    else:
+                        exit_code = int(container.attrs["State"]["ExitCode"])
                 oom = bool(container.attrs["State"].get("OOMKilled", False))
                 raw = await anyio.to_thread.run_sync(lambda: container.logs(stdout=True, stderr=True))
         finally:
